@@ -1,0 +1,150 @@
+import { z } from 'zod'
+import { configError } from './errors.js'
+
+/**
+ * The run configuration. `data` and `model` are open here: their parameters belong to the
+ * dataset and model plug-ins, whose own strict schemas validate them (resolveCells).
+ */
+const positiveInt = (max: number) => z.int().min(1).max(max)
+
+export const policySchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('replace') }),
+  z.strictObject({ kind: z.literal('accumulate') }),
+  z.strictObject({
+    kind: z.literal('accumulate-subsample'),
+    /** Size of the subsampled training set; default samplesPerGeneration. */
+    size: positiveInt(10_000_000).optional(),
+  }),
+  z.strictObject({ kind: z.literal('mix'), realFraction: z.number().min(0).max(1).default(0.1) }),
+  z.strictObject({ kind: z.literal('fresh'), nReal: z.int().min(0).max(10_000_000), nSynthetic: z.int().min(0).max(10_000_000) }),
+])
+export type PolicyConfig = z.infer<typeof policySchema>
+export const POLICY_KINDS = ['replace', 'accumulate', 'accumulate-subsample', 'mix', 'fresh'] as const
+
+const pluginRef = z.looseObject({
+  kind: z.string().min(1),
+  /** Module specifier or path of a model/dataset package outside the built-ins. */
+  module: z.string().min(1).optional(),
+})
+
+export const configSchema = z.strictObject({
+  name: z.string().min(1).max(200).default('ouroboros'),
+  data: pluginRef.extend({ n: positiveInt(10_000_000).default(10_000) }),
+  model: pluginRef,
+  policy: policySchema.default({ kind: 'replace' }),
+  sampling: z.strictObject({ temperature: z.number().gt(0).max(100).default(1) }).default({ temperature: 1 }),
+  /** Start generation N+1 from generation N's state instead of from scratch. */
+  warmStart: z.boolean().default(false),
+  generations: positiveInt(1_000_000),
+  /** Samples each generation emits; default data.n. */
+  samplesPerGeneration: positiveInt(10_000_000).optional(),
+  replicates: positiveInt(100_000).default(1),
+  seed: z.int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  /** Metric groups; default: every group that applies to the data and model. */
+  metrics: z.array(z.string().min(1)).optional(),
+  /** Options per metric group, e.g. {"prdc": {"k": 3}}. */
+  metricOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  /** Held-out real samples for nll_real and perplexity. */
+  heldout: z.int().min(0).max(1_000_000).default(1000),
+  /** Retries of a diverged generation from its checkpoint with a new seed. */
+  retries: z.int().min(0).max(100).default(0),
+  /** Dotted config path -> values; the run covers the grid. */
+  sweep: z.record(z.string().min(1), z.array(z.unknown()).min(1, 'a sweep list needs at least one value')).default({}),
+})
+
+export type RawConfig = z.input<typeof configSchema>
+export type Config = z.output<typeof configSchema>
+
+/** One cell of the sweep grid: a config with the swept values applied and no sweep left. */
+export interface Cell {
+  readonly index: number
+  /** The swept values of this cell, by dotted path. */
+  readonly params: Record<string, unknown>
+  readonly config: Omit<Config, 'sweep'> & { samplesPerGeneration: number }
+}
+
+/** Formats zod issues as "file: path: message" lines. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], where: string, prefix: readonly PropertyKey[] = []): string {
+  return issues
+    .map((issue) => {
+      const path = [...prefix, ...issue.path].map(String).join('.') || '(top level)'
+      return `${where}: ${path}: ${describeIssue(issue)}`
+    })
+    .join('\n')
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
+    return `${issue.message}; expected kind one of ${POLICY_KINDS.join(', ')}`
+  }
+  return issue.message
+}
+
+export function parseConfig(raw: unknown, where: string): Config {
+  const result = configSchema.safeParse(raw)
+  if (!result.success) throw configError(formatIssues(result.error.issues, where))
+  return result.data
+}
+
+/** Expands `sweep` into cells; the values of each cell go through parseConfig again. */
+export function expandSweep(config: Config, where: string): Cell[] {
+  const { sweep, ...base } = config
+  const paths = Object.keys(sweep)
+  for (const path of paths) {
+    const top = path.split('.')[0]!
+    if (!(top in configSchema.shape) || top === 'sweep') {
+      throw configError(`${where}: sweep.${path}: no such config path (top-level key "${top}" does not exist)`)
+    }
+  }
+  const cells: Cell[] = []
+  const lists = paths.map((p) => sweep[p]!)
+  const total = lists.reduce((a, l) => a * l.length, 1)
+  if (total > 100_000) throw configError(`${where}: sweep: ${total} cells is more than the 100000 allowed`)
+  for (let index = 0; index < total; index++) {
+    const params: Record<string, unknown> = {}
+    let rest = index
+    for (let j = paths.length - 1; j >= 0; j--) {
+      const list = lists[j]!
+      params[paths[j]!] = list[rest % list.length]
+      rest = Math.floor(rest / list.length)
+    }
+    const raw: Record<string, unknown> = structuredClone(base)
+    for (const [path, value] of Object.entries(params)) setPath(raw, path, value, where)
+    const described = Object.entries(params)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(', ')
+    const parsed = configSchema.safeParse(raw)
+    if (!parsed.success) {
+      throw configError(formatIssues(parsed.error.issues, `${where} (sweep cell ${described})`))
+    }
+    const { sweep: _unused, ...cellConfig } = parsed.data
+    cells.push({
+      index,
+      params,
+      config: { ...cellConfig, samplesPerGeneration: cellConfig.samplesPerGeneration ?? cellConfig.data.n },
+    })
+  }
+  return cells
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown, where: string): void {
+  const keys = path.split('.')
+  let node: Record<string, unknown> = target
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i]!
+    let child = node[key]
+    if (child === undefined && i === 0) child = node[key] = {}
+    if (typeof child !== 'object' || child === null || Array.isArray(child)) {
+      throw configError(`${where}: sweep.${path}: no such config path ("${keys.slice(0, i + 1).join('.')}" is not an object)`)
+    }
+    node = child as Record<string, unknown>
+  }
+  node[keys[keys.length - 1]!] = value
+}
+
+/** Human-readable label of a cell's swept values: "policy.kind=accumulate, model.components=8". */
+export function cellLabel(params: Record<string, unknown>): string {
+  const parts = Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+  return parts.length === 0 ? 'all' : parts.join(', ')
+}

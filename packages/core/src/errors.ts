@@ -1,0 +1,62 @@
+/** Error codes as a const map; the type is derived from it. */
+export const ErrorCode = {
+  CONFIG: 'OUROBOROS_CONFIG',
+  INPUT: 'OUROBOROS_INPUT',
+  PLUGIN: 'OUROBOROS_PLUGIN',
+  RUN_DIR: 'OUROBOROS_RUN_DIR',
+  MODEL: 'OUROBOROS_MODEL',
+  DIVERGED: 'OUROBOROS_DIVERGED',
+  BACKEND: 'OUROBOROS_BACKEND',
+  INTERNAL: 'OUROBOROS_INTERNAL',
+} as const
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** Codes that mean "the user gave us something wrong": the CLI exits 2 for them. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.CONFIG, ErrorCode.INPUT, ErrorCode.PLUGIN, ErrorCode.RUN_DIR])
+
+export class OuroborosError extends Error {
+  readonly code: ErrorCode
+  /** What the user can do about it, printed after the message. */
+  readonly hint: string | undefined
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'OuroborosError'
+    this.code = code
+    this.hint = options.hint
+  }
+
+  get isUsageError(): boolean {
+    return USAGE_CODES.has(this.code)
+  }
+}
+
+export function configError(message: string, hint?: string): OuroborosError {
+  return new OuroborosError(ErrorCode.CONFIG, message, hint === undefined ? {} : { hint })
+}
+
+export function inputError(message: string, hint?: string): OuroborosError {
+  return new OuroborosError(ErrorCode.INPUT, message, hint === undefined ? {} : { hint })
+}
+
+/** A model whose training produced NaN or infinite values. */
+export function divergedError(message: string): OuroborosError {
+  return new OuroborosError(ErrorCode.DIVERGED, message)
+}
+
+/** Turns anything thrown into an OuroborosError, keeping the original as the cause. */
+export function toOuroborosError(err: unknown): OuroborosError {
+  if (err instanceof OuroborosError) return err
+  if (isSerializedOuroborosError(err)) {
+    return new OuroborosError(err.code, err.message, err.hint === undefined ? {} : { hint: err.hint })
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  return new OuroborosError(ErrorCode.INTERNAL, message, { cause: err })
+}
+
+/** Worker threads clone errors without their class; code and hint survive as plain fields. */
+function isSerializedOuroborosError(err: unknown): err is { code: ErrorCode; message: string; hint?: string } {
+  if (typeof err !== 'object' || err === null) return false
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && Object.values(ErrorCode).includes(code as ErrorCode)
+}

@@ -1,0 +1,6 @@
+export * from './errors.js'
+export * from './rng.js'
+export * from './samples.js'
+export * from './plugin.js'
+export * from './config.js'
+export * from './stats.js'

@@ -1,0 +1,117 @@
+import type { z } from 'zod'
+import type { Rng } from './rng.js'
+import type { Modality, Samples } from './samples.js'
+
+/** What a dataset knows about its own ground truth, used by metrics and theory curves. */
+export interface DatasetInfo {
+  readonly kind: string
+  readonly modality: Modality
+  /** Dimension of vector data. */
+  readonly d?: number
+  /** Mode benchmark (ring, grid): centres (K x d, row-major), per-mode std and mode weights. */
+  readonly modes?: { readonly centers: Float64Array; readonly k: number; readonly std: number; readonly weights: Float64Array }
+  /** Gaussian data: the true mean and standard deviation per dimension. */
+  readonly gaussian?: { readonly mean: number; readonly std: number }
+  /** Regression data: the true weights w* and label noise sigma. */
+  readonly regression?: { readonly weights: Float64Array; readonly sigma: number; readonly T: number }
+  /** Token data: the id -> word table. */
+  readonly vocabulary?: readonly string[]
+}
+
+/** A dataset's fixed parts (a design matrix, true weights), set up once per chain. */
+export interface DatasetInstance {
+  readonly info: DatasetInfo
+  /** n fresh real samples. */
+  sample(n: number, rng: Rng): Samples
+}
+
+export interface DatasetPlugin<P = unknown> {
+  readonly id: string
+  readonly modality: Modality
+  readonly description: string
+  /** Parameters other than `kind` and `n`. */
+  readonly params: z.ZodType<P>
+  create(params: P, rng: Rng): DatasetInstance | Promise<DatasetInstance>
+}
+
+export interface FitContext<S> {
+  readonly rng: Rng
+  readonly generation: number
+  /** State to warm-start from (the previous generation's), when the config asks for it. */
+  readonly init?: S
+  readonly dataset: DatasetInfo
+  /** Called by models that train in steps, to record metrics during training. */
+  readonly onTrainingStep?: (step: number, values: Record<string, number>) => void
+}
+
+export interface SampleContext {
+  readonly rng: Rng
+  /** Sampling bias: < 1 concentrates samples (temperature / truncation). */
+  readonly temperature: number
+  readonly dataset: DatasetInfo
+}
+
+export interface ModelPlugin<P = unknown, S = unknown> {
+  readonly id: string
+  readonly modality: Modality
+  readonly description: string
+  /** Hyperparameters (everything in `model` except `kind`), validated before anything runs. */
+  readonly params: z.ZodType<P>
+  /** Whether `sampling.temperature` changes what `sample` draws. */
+  readonly acceptsTemperature: boolean
+  /** Learned state; must survive structuredClone. `ctx.init` holds the warm-start state. */
+  fit(data: Samples, params: P, ctx: FitContext<S>): Promise<S> | S
+  sample(state: S, n: number, ctx: SampleContext): Promise<Samples> | Samples
+  /** Per-item log-likelihood (natural log); enables nll_real. */
+  logLikelihood?(state: S, data: Samples): Promise<Float64Array> | Float64Array
+  /** Named quantities of the learned state that metrics may read (say, regression weights). */
+  summary?(state: S): Record<string, number | Float64Array>
+}
+
+/** What a metric may know about the model that made the samples. */
+export interface ModelView {
+  logLikelihood?(data: Samples): Promise<Float64Array>
+  readonly summary?: Record<string, number | Float64Array>
+}
+
+export interface MetricArgs<O, Prep> {
+  readonly real: Samples
+  readonly generated: Samples
+  readonly options: O
+  readonly dataset: DatasetInfo
+  /** Held-out real data the model never saw. */
+  readonly heldout?: Samples
+  /** The model's own training set of this generation (for memorisation checks). */
+  readonly training?: Samples
+  readonly model?: ModelView
+  readonly prepared: Prep
+  readonly rng: Rng
+}
+
+export type MetricValues = Record<string, number | null>
+
+export interface MetricPlugin<O = unknown, Prep = undefined> {
+  /** Group name used in a config's `metrics` list. */
+  readonly id: string
+  readonly modality: Modality
+  readonly description: string
+  /** Names of the values compute() returns. */
+  readonly outputs: readonly string[]
+  readonly options: z.ZodType<O>
+  /** Work done once per chain on the real data (k-means centroids, bandwidths). */
+  prepare?(args: { real: Samples; dataset: DatasetInfo; options: O; rng: Rng }): Prep | Promise<Prep>
+  compute(args: MetricArgs<O, Prep>): MetricValues | Promise<MetricValues>
+}
+
+/** Returns its argument: a typed identity so plug-ins get checked without a runtime. */
+export function defineModel<P, S>(plugin: ModelPlugin<P, S>): ModelPlugin<P, S> {
+  return plugin
+}
+
+export function defineMetric<O, Prep = undefined>(plugin: MetricPlugin<O, Prep>): MetricPlugin<O, Prep> {
+  return plugin
+}
+
+export function defineDataset<P>(plugin: DatasetPlugin<P>): DatasetPlugin<P> {
+  return plugin
+}

@@ -1,0 +1,142 @@
+import { inputError } from './errors.js'
+
+export type Modality = 'vectors' | 'tokens'
+
+/** n points in d dimensions, row-major. */
+export interface VectorSamples {
+  readonly modality: 'vectors'
+  readonly n: number
+  readonly d: number
+  readonly data: Float64Array
+}
+
+/**
+ * n token sequences over a vocabulary of `vocabSize` ids. Sequence i is
+ * tokens[offsets[i] .. offsets[i+1]). The id -> word table belongs to the dataset.
+ */
+export interface TokenSamples {
+  readonly modality: 'tokens'
+  readonly n: number
+  readonly vocabSize: number
+  readonly tokens: Int32Array
+  readonly offsets: Uint32Array
+}
+
+export type Samples = VectorSamples | TokenSamples
+
+export function vectors(n: number, d: number, data?: Float64Array): VectorSamples {
+  const buf = data ?? new Float64Array(n * d)
+  if (buf.length !== n * d) throw new RangeError(`vectors: data has ${buf.length} values, expected ${n}x${d}`)
+  return { modality: 'vectors', n, d, data: buf }
+}
+
+export function asVectors(s: Samples, what = 'samples'): VectorSamples {
+  if (s.modality !== 'vectors') throw inputError(`${what} are ${s.modality}, but vectors are needed here`)
+  return s
+}
+
+/** Rows `idx` of s, in that order. */
+export function takeRows(s: VectorSamples, idx: ArrayLike<number>): VectorSamples {
+  const out = new Float64Array(idx.length * s.d)
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i]!
+    out.set(s.data.subarray(r * s.d, (r + 1) * s.d), i * s.d)
+  }
+  return vectors(idx.length, s.d, out)
+}
+
+/** The first n rows (a view, not a copy). */
+export function headRows(s: VectorSamples, n: number): VectorSamples {
+  return vectors(n, s.d, s.data.subarray(0, n * s.d))
+}
+
+export function concatVectors(parts: readonly VectorSamples[]): VectorSamples {
+  if (parts.length === 0) throw new RangeError('concatVectors: nothing to concatenate')
+  const d = parts[0]!.d
+  let n = 0
+  for (const p of parts) {
+    if (p.d !== d) throw new RangeError(`concatVectors: dimension ${p.d} differs from ${d}`)
+    n += p.n
+  }
+  const out = new Float64Array(n * d)
+  let at = 0
+  for (const p of parts) {
+    out.set(p.data, at)
+    at += p.data.length
+  }
+  return vectors(n, d, out)
+}
+
+export function concatTokens(parts: readonly TokenSamples[]): TokenSamples {
+  if (parts.length === 0) throw new RangeError('concatTokens: nothing to concatenate')
+  const vocabSize = Math.max(...parts.map((p) => p.vocabSize))
+  let n = 0
+  let len = 0
+  for (const p of parts) {
+    n += p.n
+    len += p.tokens.length
+  }
+  const tokens = new Int32Array(len)
+  const offsets = new Uint32Array(n + 1)
+  let row = 0
+  let at = 0
+  for (const p of parts) {
+    tokens.set(p.tokens, at)
+    for (let i = 0; i < p.n; i++) offsets[row + i + 1] = at + p.offsets[i + 1]!
+    row += p.n
+    at += p.tokens.length
+  }
+  return { modality: 'tokens', n, vocabSize, tokens, offsets }
+}
+
+export function takeSequences(s: TokenSamples, idx: ArrayLike<number>): TokenSamples {
+  let len = 0
+  for (let i = 0; i < idx.length; i++) len += s.offsets[idx[i]! + 1]! - s.offsets[idx[i]!]!
+  const tokens = new Int32Array(len)
+  const offsets = new Uint32Array(idx.length + 1)
+  let at = 0
+  for (let i = 0; i < idx.length; i++) {
+    const a = s.offsets[idx[i]!]!
+    const b = s.offsets[idx[i]! + 1]!
+    tokens.set(s.tokens.subarray(a, b), at)
+    at += b - a
+    offsets[i + 1] = at
+  }
+  return { modality: 'tokens', n: idx.length, vocabSize: s.vocabSize, tokens, offsets }
+}
+
+export function concatSamples(parts: readonly Samples[]): Samples {
+  const first = parts[0]
+  if (first === undefined) throw new RangeError('concatSamples: nothing to concatenate')
+  if (parts.some((p) => p.modality !== first.modality)) throw new RangeError('concatSamples: mixed modalities')
+  return first.modality === 'vectors'
+    ? concatVectors(parts as VectorSamples[])
+    : concatTokens(parts as TokenSamples[])
+}
+
+export function takeSamples(s: Samples, idx: ArrayLike<number>): Samples {
+  return s.modality === 'vectors' ? takeRows(s, idx) : takeSequences(s, idx)
+}
+
+/** The first n items of s. */
+export function headSamples(s: Samples, n: number): Samples {
+  if (n >= s.n) return s
+  if (s.modality === 'vectors') return headRows(s, n)
+  return takeSequences(s, Array.from({ length: n }, (_, i) => i))
+}
+
+/** The transferable buffers of s, for zero-copy moves between threads. */
+export function sampleBuffers(s: Samples): ArrayBuffer[] {
+  const bufs = s.modality === 'vectors' ? [s.data.buffer] : [s.tokens.buffer, s.offsets.buffer]
+  return bufs.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer)
+}
+
+/** True when every value is finite (vectors) or a valid id (tokens). */
+export function samplesAreFinite(s: Samples): boolean {
+  if (s.modality === 'vectors') {
+    for (let i = 0; i < s.data.length; i++) if (!Number.isFinite(s.data[i]!)) return false
+    return true
+  }
+  for (let i = 0; i < s.tokens.length; i++) if (s.tokens[i]! < 0 || s.tokens[i]! >= s.vocabSize) return false
+  return true
+}
