@@ -29,7 +29,7 @@ const pluginRef = z.looseObject({
 
 export const configSchema = z.strictObject({
   name: z.string().min(1).max(200).default('ouroboros'),
-  data: pluginRef.extend({ n: positiveInt(10_000_000).default(10_000) }),
+  data: pluginRef.extend({ n: positiveInt(10_000_000).optional() }),
   model: pluginRef,
   policy: policySchema.default({ kind: 'replace' }),
   sampling: z.strictObject({ temperature: z.number().gt(0).max(100).default(1) }).default({ temperature: 1 }),
@@ -60,7 +60,7 @@ export interface Cell {
   readonly index: number
   /** The swept values of this cell, by dotted path. */
   readonly params: Record<string, unknown>
-  readonly config: Omit<Config, 'sweep'> & { samplesPerGeneration: number }
+  readonly config: Omit<Config, 'sweep'>
 }
 
 /** Formats zod issues as "file: path: message" lines. */
@@ -119,11 +119,7 @@ export function expandSweep(config: Config, where: string): Cell[] {
       throw configError(formatIssues(parsed.error.issues, `${where} (sweep cell ${described})`))
     }
     const { sweep: _unused, ...cellConfig } = parsed.data
-    cells.push({
-      index,
-      params,
-      config: { ...cellConfig, samplesPerGeneration: cellConfig.samplesPerGeneration ?? cellConfig.data.n },
-    })
+    cells.push({ index, params, config: cellConfig })
   }
   return cells
 }
@@ -147,4 +143,9 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown, 
 export function cellLabel(params: Record<string, unknown>): string {
   const parts = Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
   return parts.length === 0 ? 'all' : parts.join(', ')
+}
+
+/** Typed identity for `.ts` config files: `export default defineConfig({...})`. */
+export function defineConfig(config: RawConfig): RawConfig {
+  return config
 }

@@ -31,6 +31,8 @@ export interface DatasetPlugin<P = unknown> {
   readonly description: string
   /** Parameters other than `kind` and `n`. */
   readonly params: z.ZodType<P>
+  /** Real samples when the config gives no `data.n` (default 10,000). */
+  defaultN?(params: P): number
   create(params: P, rng: Rng): DatasetInstance | Promise<DatasetInstance>
 }
 
@@ -98,6 +100,8 @@ export interface MetricPlugin<O = unknown, Prep = undefined> {
   /** Names of the values compute() returns. */
   readonly outputs: readonly string[]
   readonly options: z.ZodType<O>
+  /** Set when compute() reads `training` (building it costs a copy of the training set). */
+  readonly usesTraining?: boolean
   /** Work done once per chain on the real data (k-means centroids, bandwidths). */
   prepare?(args: { real: Samples; dataset: DatasetInfo; options: O; rng: Rng }): Prep | Promise<Prep>
   compute(args: MetricArgs<O, Prep>): MetricValues | Promise<MetricValues>

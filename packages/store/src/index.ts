@@ -1,1 +1,4 @@
-export {}
+export * from './atomic.js'
+export * from './npy.js'
+export * from './run-dir.js'
+export * from './sample-files.js'

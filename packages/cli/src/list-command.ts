@@ -1,0 +1,24 @@
+import { POLICY_KINDS } from '@ouroboros/core'
+import { policies } from '@ouroboros/scheduler'
+import { builtinDatasets, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
+
+/** `ouroboros list`: what this installation can run. */
+export async function listCommand(): Promise<number> {
+  const out: string[] = ['models (model.kind):']
+  for (const [kind, spec] of Object.entries(builtinModels)) {
+    const model = await loadModelModule(moduleUrl(spec, '.'))
+    const extras = [model.modality, model.acceptsTemperature ? 'sampling.temperature: yes' : 'sampling.temperature: no', model.logLikelihood ? 'nll_real: yes' : 'nll_real: no']
+    out.push(`  ${kind.padEnd(12)} ${model.description} [${extras.join('; ')}]`)
+  }
+  out.push('datasets (data.kind):')
+  for (const [kind, ds] of Object.entries(await builtinDatasets())) out.push(`  ${kind.padEnd(12)} ${ds.description} [${ds.modality}]`)
+  out.push('metric groups (metrics):')
+  const { builtinMetrics } = await metricsModule()
+  for (const [id, m] of Object.entries(builtinMetrics)) out.push(`  ${id.padEnd(20)} ${m.outputs.join(', ')} [${m.modality}]`)
+  out.push('policies (policy.kind):')
+  for (const kind of POLICY_KINDS) out.push(`  ${kind.padEnd(22)} ${policies[kind].description}`)
+  out.push('backends:')
+  out.push('  none needed: the classical models run on typed arrays in worker threads')
+  process.stdout.write(out.join('\n') + '\n')
+  return 0
+}

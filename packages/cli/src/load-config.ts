@@ -1,0 +1,53 @@
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { extname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { configError } from '@ouroboros/core'
+
+/**
+ * Reads a .json config, or a .ts/.js/.mjs config whose default export is the config object
+ * (TypeScript is transpiled on the fly; `@ouroboros/*` imports resolve to this installation).
+ */
+export async function loadConfigFile(file: string): Promise<unknown> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    throw configError(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+  }
+  const ext = extname(file).toLowerCase()
+  if (ext === '.json') {
+    try {
+      return JSON.parse(text)
+    } catch (err) {
+      throw configError(`${file}: not valid JSON: ${(err as Error).message}`)
+    }
+  }
+  if (!['.ts', '.mts', '.js', '.mjs'].includes(ext)) throw configError(`${file}: unsupported config type '${ext}'; use .json or .ts`)
+  let js = text
+  if (ext === '.ts' || ext === '.mts') {
+    const ts = await import('typescript')
+    js = ts.default.transpileModule(text, { compilerOptions: { module: ts.default.ModuleKind.ESNext, target: ts.default.ScriptTarget.ES2022 } }).outputText
+  }
+  js = js.replace(/(['"])(@ouroboros\/[a-z-]+)\1/g, (_m, q: string, spec: string) => {
+    try {
+      return q + import.meta.resolve(spec) + q
+    } catch {
+      return q + spec + q
+    }
+  })
+  const dir = mkdtempSync(join(tmpdir(), 'ouroboros-config-'))
+  const tmp = join(dir, 'config.mjs')
+  writeFileSync(tmp, js)
+  try {
+    const mod = (await import(pathToFileURL(tmp).href)) as { default?: unknown }
+    if (mod.default === undefined) throw configError(`${file}: a TypeScript or JavaScript config needs a default export (export default defineConfig({...}))`)
+    return mod.default
+  } catch (err) {
+    if ((err as { code?: string }).code === 'OUROBOROS_CONFIG') throw err
+    throw configError(`${file}: the config threw while loading: ${(err as Error).message}`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+import { resolve as resolvePath } from 'node:path'
+import { Command, CommanderError, InvalidArgumentError } from 'commander'
+import { configError, toOuroborosError } from '@ouroboros/core'
+import { writeReport } from '@ouroboros/report'
+import { evalCommand } from './eval-command.js'
+import { listCommand } from './list-command.js'
+import { loadConfigFile } from './load-config.js'
+import { defaultConfig } from './default-config.js'
+import { resolveRun } from './resolve.js'
+import { resumeCommand, runCommand } from './run-command.js'
+
+const integer = (name: string, min: number) => (value: string): number => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${value}'`)
+  return n
+}
+
+let exitCode = 0
+const program = new Command('ouroboros')
+  .description('Generational model-collapse simulator')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+
+program
+  .command('run')
+  .argument('[config]', 'config file (.json or .ts); none = the built-in default experiment')
+  .option('--out <dir>', 'run directory (default runs/<name>-<time>)')
+  .option('--workers <n>', 'worker threads (default: cores)', integer('--workers', 1))
+  .option('--seed <s>', 'override the config seed', integer('--seed', 0))
+  .option('--force', 'replace an existing run directory')
+  .description('run an experiment and write its run directory and report')
+  .action(async (config: string | undefined, opts) => {
+    exitCode = await runCommand(config, opts)
+  })
+
+program
+  .command('resume')
+  .argument('<dir>', 'run directory of an interrupted run')
+  .option('--workers <n>', 'worker threads', integer('--workers', 1))
+  .description('finish an interrupted run')
+  .action(async (dir: string, opts) => {
+    exitCode = await resumeCommand(dir, opts)
+  })
+
+program
+  .command('report')
+  .argument('<dirs...>', 'run directories')
+  .option('--out <file>', 'output file (default DIR/report.html; required for several runs)')
+  .description('(re)build report.html')
+  .action(async (dirs: string[], opts: { out?: string }) => {
+    if (dirs.length > 1 && opts.out === undefined) throw configError('--out: required when comparing several runs')
+    const out = opts.out ?? resolvePath(dirs[0]!, 'report.html')
+    process.stdout.write(`report: ${await writeReport(dirs.map((d) => resolvePath(d)), resolvePath(out))}\n`)
+  })
+
+program
+  .command('validate')
+  .argument('[config]', 'config file; none = the built-in default')
+  .description('check a config and print its resolved form')
+  .action(async (config: string | undefined) => {
+    const raw = config === undefined ? defaultConfig : await loadConfigFile(config)
+    const resolved = await resolveRun(raw, config ?? '(built-in default config)')
+    const view = { config: resolved.config, cells: resolved.cells, chains: resolved.chains.length, metrics: resolved.metrics, metricOptions: resolved.metricOptions }
+    process.stdout.write(JSON.stringify(view, null, 2) + '\n')
+  })
+
+program
+  .command('eval')
+  .requiredOption('--real <file>', 'real samples (.csv, .json or .npy)')
+  .requiredOption('--generated <file>', 'generated samples (.csv, .json or .npy)')
+  .option('--metrics <list>', 'comma-separated metric groups (default: all that apply)')
+  .option('--seed <s>', 'seed of randomised metrics', integer('--seed', 0))
+  .option('--json', 'print one JSON object {metric: value}')
+  .description('metrics of any two sample files')
+  .action(async (opts) => {
+    exitCode = await evalCommand(opts)
+  })
+
+program
+  .command('list')
+  .description('models, datasets, metrics, policies and backends')
+  .action(async () => {
+    exitCode = await listCommand()
+  })
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  exitCode = handleError(err)
+}
+process.exitCode = exitCode
+
+/** Usage errors: one clear message and exit 2, never a stack trace. */
+function handleError(err: unknown): number {
+  // Commander has already printed its own parse errors.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2
+  const e = toOuroborosError(err)
+  process.stderr.write(`error: ${e.message}\n`)
+  if (e.hint) process.stderr.write(`hint: ${e.hint}\n`)
+  if (!e.isUsageError && process.env['OUROBOROS_DEBUG']) process.stderr.write(`${(err as Error).stack}\n`)
+  return e.isUsageError ? 2 : 1
+}

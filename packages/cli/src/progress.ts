@@ -1,0 +1,59 @@
+import cliProgress from 'cli-progress'
+import type { ProgressEvent } from '@ouroboros/scheduler'
+
+/**
+ * On a terminal, a live bar (generations done, chains finished, elapsed, time left); elsewhere one
+ * plain line per finished generation, which log files and CI consoles keep readable.
+ */
+export function progressReporter(stream: NodeJS.WriteStream = process.stderr): { onProgress: (e: ProgressEvent) => void; stop: () => void } {
+  const started = Date.now()
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: 'generations {bar} {value}/{total} | failed chains {failed} | elapsed {elapsed} | left {eta_formatted}',
+        stream,
+        hideCursor: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    )
+    let started_ = false
+    let failed = 0
+    return {
+      onProgress(e) {
+        if (!started_) {
+          bar.start(e.generationsTotal, 0, { failed, elapsed: '0s' })
+          started_ = true
+        }
+        if (e.failed) failed++
+        bar.update(e.generationsDone, { failed, elapsed: formatSeconds((Date.now() - started) / 1000) })
+      },
+      stop: () => started_ && bar.stop(),
+    }
+  }
+  return {
+    onProgress(e) {
+      const elapsed = formatSeconds((Date.now() - started) / 1000)
+      if (e.failed) {
+        stream.write(`chain ${e.failed.chain} failed at generation ${e.failed.generation}: ${e.failed.message}\n`)
+        return
+      }
+      const headline = e.record ? headlineValues(e.record.metrics) : ''
+      stream.write(`[${e.generationsDone}/${e.generationsTotal}] chain ${e.chain} generation ${e.generation} done (${elapsed})${headline}\n`)
+    },
+    stop: () => undefined,
+  }
+}
+
+function headlineValues(metrics: Record<string, number | null>): string {
+  const parts = Object.entries(metrics)
+    .slice(0, 3)
+    .map(([k, v]) => `${k}=${v === null ? 'n/a' : Number(v.toPrecision(4))}`)
+  return parts.length > 0 ? ': ' + parts.join(' ') : ''
+}
+
+export function formatSeconds(s: number): string {
+  if (s < 60) return `${s.toFixed(1)}s`
+  const m = Math.floor(s / 60)
+  return `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s`
+}

@@ -1,0 +1,119 @@
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { join, resolve as resolvePath } from 'node:path'
+import { createRequire } from 'node:module'
+import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
+import { runChains, defaultWorkers, type RunChainsResult } from '@ouroboros/scheduler'
+import { readRunInfo, RUN_FILES, type RunInfo } from '@ouroboros/store'
+import { writeReport } from '@ouroboros/report'
+import { loadConfigFile } from './load-config.js'
+import { defaultConfig } from './default-config.js'
+import { progressReporter } from './progress.js'
+import { resolveRun, type ResolvedRun } from './resolve.js'
+
+export interface RunCommandOptions {
+  out?: string
+  workers?: number
+  seed?: number
+  force?: boolean
+}
+
+const require = createRequire(import.meta.url)
+
+function packageVersions(): Record<string, string> {
+  const names = ['@ouroboros/core', '@ouroboros/scheduler', '@ouroboros/store', '@ouroboros/metrics', '@ouroboros/datasets', '@ouroboros/report']
+  const out: Record<string, string> = {}
+  for (const name of names) {
+    try {
+      out[name] = (require(`${name}/package.json`) as { version: string }).version
+    } catch {
+      // A package without an exported package.json is simply not listed.
+    }
+  }
+  return out
+}
+
+export async function runCommand(configFile: string | undefined, opts: RunCommandOptions): Promise<number> {
+  const raw = configFile === undefined ? defaultConfig : await loadConfigFile(configFile)
+  const where = configFile ?? '(built-in default config)'
+  const resolved = await resolveRun(raw, where, opts.seed === undefined ? {} : { seed: opts.seed })
+  const workers = opts.workers ?? defaultWorkers()
+  const runDir = resolvePath(opts.out ?? join('runs', `${resolved.config.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${timestamp()}`))
+  prepareRunDir(runDir, opts.force === true)
+  const info: RunInfo = {
+    name: resolved.config.name,
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    seed: resolved.config.seed,
+    workers,
+    backend: 'none (no neural model)',
+    config: resolved.config as unknown as Record<string, unknown>,
+    cells: resolved.cells,
+    chains: resolved.chains.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, status: 'pending', generationsDone: 0 })),
+    metricOptions: resolved.metricOptions,
+    metrics: resolved.metrics,
+    modality: resolved.modality,
+    dataset: resolved.dataset,
+    packages: packageVersions(),
+    node: process.version,
+  }
+  return execute(runDir, resolved, info, workers, false)
+}
+
+export async function resumeCommand(runDir: string, opts: { workers?: number }): Promise<number> {
+  const dir = resolvePath(runDir)
+  const info = readRunInfo(dir)
+  const resolved = await resolveRun(info.config, `${join(dir, RUN_FILES.run)} config`)
+  const workers = opts.workers ?? info.workers ?? defaultWorkers()
+  info.status = 'running'
+  return execute(dir, resolved, info, workers, true)
+}
+
+async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, workers: number, resume: boolean): Promise<number> {
+  const progress = progressReporter()
+  const abort = new AbortController()
+  let interrupts = 0
+  const onSigint = (): void => {
+    interrupts++
+    if (interrupts === 1) {
+      process.stderr.write(`\ninterrupted: finishing the generations in flight; resume with: ouroboros resume ${runDir}\n(press Ctrl-C again to stop at once)\n`)
+      abort.abort()
+    } else {
+      process.stderr.write(`\nstopped; resume with: ouroboros resume ${runDir}\n`)
+      process.exit(130)
+    }
+  }
+  process.on('SIGINT', onSigint)
+  let result: RunChainsResult
+  try {
+    result = await runChains({ runDir, chains: resolved.chains, info, modality: resolved.modality, workers, resume, onProgress: progress.onProgress, signal: abort.signal })
+  } finally {
+    progress.stop()
+    process.off('SIGINT', onSigint)
+  }
+  const report = await writeReport([runDir], join(runDir, RUN_FILES.report))
+  for (const chain of result.failed) {
+    process.stderr.write(`chain ${chain.id} failed at generation ${chain.error?.generation}: ${chain.error?.message}\n`)
+  }
+  if (abort.signal.aborted) {
+    process.stderr.write(`run interrupted; resume with: ouroboros resume ${runDir}\n`)
+    return 130
+  }
+  process.stdout.write(`report: ${report}\n`)
+  return result.failed.length > 0 ? 1 : 0
+}
+
+function prepareRunDir(runDir: string, force: boolean): void {
+  if (existsSync(runDir) && readdirSync(runDir).length > 0) {
+    if (!force) throw configError(`--out: ${runDir} already exists and is not empty`, 'choose another --out, or pass --force to replace it')
+    if (!existsSync(join(runDir, RUN_FILES.run))) {
+      throw new OuroborosError(ErrorCode.RUN_DIR, `--out: ${runDir} is not a run directory; refusing to delete it even with --force`)
+    }
+    rmSync(runDir, { recursive: true, force: true })
+  }
+  mkdirSync(runDir, { recursive: true })
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')
+}

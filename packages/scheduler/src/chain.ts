@@ -1,0 +1,259 @@
+import { existsSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import {
+  OuroborosError,
+  ErrorCode,
+  Rng,
+  divergedError,
+  samplesAreFinite,
+  toOuroborosError,
+  type DatasetInstance,
+  type MetricValues,
+  type ModelView,
+  type Samples,
+} from '@ouroboros/core'
+import { readSamples, readState, samplesPath, statePath, writeSamples, writeState, type MetricRecord } from '@ouroboros/store'
+import { loadDataset, loadMetric, loadModel } from './plugins.js'
+import { policyFor } from './policies/index.js'
+import type { ChainSpec, Timings } from './spec.js'
+
+/** Fit and sample generations `from`, `from+1`, ... of one chain until `budgetMs` has passed. */
+export interface AdvanceTask {
+  kind: 'advance'
+  runDir: string
+  chain: ChainSpec
+  from: number
+  budgetMs: number
+}
+
+export interface GenerationResult {
+  generation: number
+  samples: Samples
+  state: unknown
+  training?: Samples
+  timings: Omit<Timings, 'evalMs'>
+  /** Seed attempts used (> 0 when a diverged fit was retried). */
+  retries: number
+}
+
+export interface AdvanceResult {
+  generations: GenerationResult[]
+}
+
+export interface EvaluateTask {
+  kind: 'evaluate'
+  runDir: string
+  chain: ChainSpec
+  items: GenerationResult[]
+  /** Also score fresh real data against the real data (the generation -1 reference record). */
+  reference: boolean
+}
+
+/** Raised inside a chain: carries the generation it failed at. */
+export class ChainError extends OuroborosError {
+  readonly generation: number
+  constructor(cause: unknown, generation: number) {
+    const err = toOuroborosError(cause)
+    super(err.code, err.message, { cause, ...(err.hint === undefined ? {} : { hint: err.hint }) })
+    this.generation = generation
+  }
+}
+
+/** What a worker keeps per chain between tasks: derived purely from the chain's seed. */
+interface ChainContext {
+  dataset: DatasetInstance
+  real: Samples
+  heldout: Samples | undefined
+  prepared: Map<string, Promise<unknown>>
+  /** The last generation this thread produced, so the next segment need not read it back. */
+  last: { generation: number; samples: Samples; state: unknown } | undefined
+}
+
+const contexts = new Map<string, ChainContext>()
+const MAX_CONTEXTS = 32
+
+async function chainContext(runDir: string, chain: ChainSpec): Promise<ChainContext> {
+  const key = `${runDir}\u0000${chain.id}`
+  const hit = contexts.get(key)
+  if (hit !== undefined) {
+    contexts.delete(key)
+    contexts.set(key, hit)
+    return hit
+  }
+  const plugin = await loadDataset(chain.datasetModule, chain.datasetKind)
+  const dataset = await plugin.create(chain.datasetParams, Rng.from(chain.seed, 'dataset'))
+  const real = dataset.sample(chain.n, Rng.from(chain.seed, 'real'))
+  const heldout = chain.config.heldout > 0 ? dataset.sample(chain.config.heldout, Rng.from(chain.seed, 'heldout')) : undefined
+  const ctx: ChainContext = { dataset, real, heldout, prepared: new Map(), last: undefined }
+  contexts.set(key, ctx)
+  if (contexts.size > MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!)
+  return ctx
+}
+
+export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
+  const { runDir, chain, from } = task
+  const ctx = await chainContext(runDir, chain)
+  const model = await loadModel(chain.modelModule)
+  const { config } = chain
+  const policy = policyFor(config.policy)
+  const G = config.generations
+  const modality = ctx.real.modality
+  const wantsTraining = await usesTraining(chain)
+
+  if (from === 0) writeSamples(samplesPath(runDir, chain.id, 'real', modality), ctx.real)
+  const samplesOf = (j: number): Samples =>
+    ctx.last?.generation === j ? ctx.last.samples : readSamples(samplesPath(runDir, chain.id, j, modality))
+  let prevState: unknown =
+    from === 0 || !config.warmStart ? undefined : ctx.last?.generation === from - 1 ? ctx.last.state : readState(statePath(runDir, chain.id, from - 1))
+
+  const started = performance.now()
+  const out: GenerationResult[] = []
+  for (let g = from; g < G; g++) {
+    try {
+      const training =
+        g === 0
+          ? ctx.real
+          : policy.trainingSet(config.policy, {
+              generation: g,
+              samplesPerGeneration: chain.samplesPerGeneration,
+              real: () => ctx.real,
+              samples: samplesOf,
+              freshReal: (n) => ctx.dataset.sample(n, Rng.from(chain.seed, 'fresh', g)),
+              rng: Rng.from(chain.seed, 'policy', g),
+            })
+      let attempt = 0
+      for (;;) {
+        try {
+          const t0 = performance.now()
+          const state = await model.fit(training, chain.modelParams, {
+            rng: Rng.from(chain.seed, 'fit', g, attempt),
+            generation: g,
+            dataset: ctx.dataset.info,
+            ...(config.warmStart && prevState !== undefined ? { init: prevState } : {}),
+          })
+          const t1 = performance.now()
+          const samples = await model.sample(state, chain.samplesPerGeneration, {
+            rng: Rng.from(chain.seed, 'sample', g, attempt),
+            temperature: config.sampling.temperature,
+            dataset: ctx.dataset.info,
+          })
+          const t2 = performance.now()
+          if (!samplesAreFinite(samples)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
+          const last = g === G - 1 || t2 - started >= task.budgetMs
+          if (policy.needsAllGenerations || last || chain.keepGenerations.includes(g)) {
+            writeSamples(samplesPath(runDir, chain.id, g, modality), samples)
+          }
+          if (last) writeState(statePath(runDir, chain.id, g), state)
+          ctx.last = { generation: g, samples, state }
+          prevState = state
+          out.push({
+            generation: g,
+            samples,
+            state,
+            ...(wantsTraining ? { training } : {}),
+            timings: { fitMs: t1 - t0, sampleMs: t2 - t1 },
+            retries: attempt,
+          })
+          if (last) return { generations: out }
+          break
+        } catch (err) {
+          if (toOuroborosError(err).code === ErrorCode.DIVERGED && attempt < config.retries) {
+            attempt++
+            continue
+          }
+          throw err
+        }
+      }
+    } catch (err) {
+      throw new ChainError(err, g)
+    }
+  }
+  return { generations: out }
+}
+
+async function usesTraining(chain: ChainSpec): Promise<boolean> {
+  for (const m of chain.metrics) if ((await loadMetric(m.module, m.id)).usesTraining) return true
+  return false
+}
+
+export async function evaluate(task: EvaluateTask): Promise<MetricRecord[]> {
+  const { runDir, chain } = task
+  const ctx = await chainContext(runDir, chain)
+  const model = await loadModel(chain.modelModule)
+  const records: MetricRecord[] = []
+  const base = { chain: chain.id, cell: chain.cell, replicate: chain.replicate, seed: chain.seed, params: chain.params }
+
+  if (task.reference) {
+    const t0 = performance.now()
+    const generated = ctx.dataset.sample(chain.samplesPerGeneration, Rng.from(chain.seed, 'reference'))
+    const metrics = await scoreAll(chain, ctx, -1, generated, undefined, ctx.real)
+    records.push({ ...base, generation: -1, metrics, timings: { fitMs: 0, sampleMs: 0, evalMs: performance.now() - t0 } })
+  }
+  for (const item of task.items) {
+    try {
+      const t0 = performance.now()
+      const view: ModelView = {
+        ...(model.logLikelihood === undefined
+          ? {}
+          : { logLikelihood: async (data: Samples) => model.logLikelihood!(item.state, data) }),
+        ...(model.summary === undefined ? {} : { summary: model.summary(item.state) }),
+      }
+      const metrics = await scoreAll(chain, ctx, item.generation, item.samples, view, item.training)
+      records.push({ ...base, generation: item.generation, metrics, timings: { ...item.timings, evalMs: performance.now() - t0 } })
+    } catch (err) {
+      throw new ChainError(err, item.generation)
+    }
+  }
+  return records
+}
+
+async function scoreAll(
+  chain: ChainSpec,
+  ctx: ChainContext,
+  generation: number,
+  generated: Samples,
+  model: ModelView | undefined,
+  training: Samples | undefined,
+): Promise<MetricValues> {
+  const values: MetricValues = {}
+  for (const spec of chain.metrics) {
+    const plugin = await loadMetric(spec.module, spec.id)
+    let prepared = ctx.prepared.get(spec.id)
+    if (prepared === undefined) {
+      prepared = Promise.resolve(
+        plugin.prepare?.({ real: ctx.real, dataset: ctx.dataset.info, options: spec.options, rng: Rng.from(chain.seed, 'prepare', spec.id) }),
+      )
+      ctx.prepared.set(spec.id, prepared)
+    }
+    const result = await plugin.compute({
+      real: ctx.real,
+      generated,
+      options: spec.options,
+      dataset: ctx.dataset.info,
+      ...(ctx.heldout === undefined ? {} : { heldout: ctx.heldout }),
+      ...(training === undefined ? {} : { training }),
+      ...(model === undefined ? {} : { model }),
+      prepared: await prepared,
+      rng: Rng.from(chain.seed, 'metric', spec.id, generation),
+    })
+    for (const name of plugin.outputs) {
+      const v = result[name]
+      values[name] = v === undefined || v === null || !Number.isFinite(v) ? null : v
+    }
+  }
+  return values
+}
+
+/**
+ * Where a chain continues after an interruption: the generation after the latest checkpoint
+ * (state and samples on disk) whose generations all have records; 0 when there is none.
+ */
+export function resumePoint(runDir: string, chain: ChainSpec, modality: Samples['modality'], recorded: ReadonlySet<number>): number {
+  for (let g = chain.config.generations - 1; g >= 0; g--) {
+    if (!existsSync(statePath(runDir, chain.id, g)) || !existsSync(samplesPath(runDir, chain.id, g, modality))) continue
+    let complete = true
+    for (let j = 0; j <= g && complete; j++) complete = recorded.has(j)
+    if (complete) return g + 1
+  }
+  return 0
+}

@@ -1,0 +1,43 @@
+import { OuroborosError, ErrorCode, type DatasetPlugin, type MetricPlugin, type ModelPlugin } from '@ouroboros/core'
+
+/** Plug-in modules imported by URL, once per thread. */
+const modules = new Map<string, Promise<Record<string, unknown>>>()
+
+function importOnce(url: string): Promise<Record<string, unknown>> {
+  let mod = modules.get(url)
+  if (mod === undefined) {
+    mod = import(url).catch((err: unknown) => {
+      throw new OuroborosError(ErrorCode.PLUGIN, `cannot load plug-in module ${url}: ${(err as Error).message}`, { cause: err })
+    })
+    modules.set(url, mod)
+  }
+  return mod
+}
+
+function pick<T>(mod: Record<string, unknown>, table: string, id: string, url: string, what: string, check: (x: unknown) => boolean): T {
+  const fromTable = (mod[table] as Record<string, unknown> | undefined)?.[id]
+  const candidate = fromTable ?? mod['default']
+  if (!check(candidate)) {
+    throw new OuroborosError(ErrorCode.PLUGIN, `${url} has no ${what} '${id}' (expected ${table}['${id}'] or a default export)`)
+  }
+  return candidate as T
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null
+
+export async function loadModel(url: string): Promise<ModelPlugin<any, any>> {
+  const mod = await importOnce(url)
+  const candidate = mod['default'] ?? mod['model']
+  if (!isObject(candidate) || typeof candidate['fit'] !== 'function' || typeof candidate['sample'] !== 'function') {
+    throw new OuroborosError(ErrorCode.PLUGIN, `${url} does not export a model (a default export made with defineModel, with fit and sample)`)
+  }
+  return candidate as unknown as ModelPlugin<any, any>
+}
+
+export async function loadDataset(url: string, kind: string): Promise<DatasetPlugin<any>> {
+  return pick(await importOnce(url), 'builtinDatasets', kind, url, 'dataset', (x) => isObject(x) && typeof x['create'] === 'function')
+}
+
+export async function loadMetric(url: string, id: string): Promise<MetricPlugin<any, any>> {
+  return pick(await importOnce(url), 'builtinMetrics', id, url, 'metric group', (x) => isObject(x) && typeof x['compute'] === 'function')
+}

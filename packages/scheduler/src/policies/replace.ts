@@ -1,0 +1,8 @@
+import type { Policy } from './policy.js'
+
+export const replace: Policy<{ kind: 'replace' }> = {
+  kind: 'replace',
+  description: "only the last generation's samples",
+  needsAllGenerations: false,
+  trainingSet: (_config, inputs) => inputs.samples(inputs.generation - 1),
+}

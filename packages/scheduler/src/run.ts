@@ -1,0 +1,164 @@
+import { availableParallelism } from 'node:os'
+import { Piscina } from 'piscina'
+import { ErrorCode, type Samples } from '@ouroboros/core'
+import { appendRecords, finalizeRecords, rewriteRecords, writeRunInfo, type ChainInfo, type MetricRecord, type RunInfo } from '@ouroboros/store'
+import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask } from './chain.js'
+import type { ChainSpec } from './spec.js'
+import type { TaskFailure } from './worker.js'
+
+/** A worker's result, or its failure thrown again in this thread with code and generation. */
+function unwrap<T>(value: unknown): T {
+  const failure = (value as Partial<TaskFailure> | null)?.failed
+  if (failure !== undefined) throw failure
+  return value as T
+}
+
+export interface ProgressEvent {
+  chain: string
+  generation: number
+  generationsDone: number
+  generationsTotal: number
+  record?: MetricRecord
+  failed?: { chain: string; generation: number; message: string }
+}
+
+export interface RunChainsOptions {
+  runDir: string
+  chains: ChainSpec[]
+  info: RunInfo
+  modality: Samples['modality']
+  workers?: number
+  /** Continue from the checkpoints in runDir. */
+  resume?: boolean
+  /** How long one task may fit consecutive generations of a chain before handing back (ms). */
+  segmentMs?: number
+  onProgress?: (event: ProgressEvent) => void
+  /** Aborting lets tasks in flight finish and write their results, then stops. */
+  signal?: AbortSignal
+}
+
+export interface RunChainsResult {
+  info: RunInfo
+  records: MetricRecord[]
+  failed: ChainInfo[]
+  interrupted: boolean
+}
+
+const workerUrl = new URL('./worker.js', import.meta.url)
+
+export function defaultWorkers(): number {
+  return availableParallelism()
+}
+
+/**
+ * Runs every chain on a worker pool. Chains are independent and run in parallel; inside a chain,
+ * evaluating a segment of generations overlaps fitting the next. Records are appended to
+ * metrics.ndjson as soon as they exist; at the end they are rewritten sorted.
+ */
+export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult> {
+  const { runDir, chains, info } = opts
+  const workers = Math.max(1, opts.workers ?? defaultWorkers())
+  const pool = new Piscina({ filename: workerUrl.href, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
+  const segmentMs = opts.segmentMs ?? 250
+
+  const recorded = new Map<string, Set<number>>()
+  if (opts.resume) {
+    // Rewriting drops a line torn by the crash before anything is appended after it.
+    for (const r of rewriteRecords(runDir)) {
+      let set = recorded.get(r.chain)
+      if (set === undefined) recorded.set(r.chain, (set = new Set()))
+      set.add(r.generation)
+    }
+  }
+  const total = chains.reduce((a, c) => a + c.config.generations, 0)
+  let done = 0
+  for (const set of recorded.values()) for (const g of set) if (g >= 0) done++
+
+  const chainInfo = new Map(info.chains.map((c) => [c.id, c]))
+  let lastInfoWrite = 0
+  const saveInfo = (force: boolean): void => {
+    const now = Date.now()
+    if (!force && now - lastInfoWrite < 1000) return
+    lastInfoWrite = now
+    writeRunInfo(runDir, info)
+  }
+  saveInfo(true)
+
+  const runOne = async (chain: ChainSpec): Promise<void> => {
+    const ci = chainInfo.get(chain.id)!
+    const have = recorded.get(chain.id) ?? new Set<number>()
+    let g = opts.resume ? resumePoint(runDir, chain, opts.modality, have) : 0
+    ci.generationsDone = g
+    if (g >= chain.config.generations && have.has(-1)) {
+      ci.status = 'finished'
+      return
+    }
+    ci.status = 'running'
+    const evaluations: Promise<void>[] = []
+    let reference = !have.has(-1)
+    let failure: { generation: number; message: string; code: string } | undefined
+    const fail = (err: unknown, fallback: number): void => {
+      const e = err as { message?: string; code?: string; generation?: number }
+      if (failure !== undefined) return
+      failure = { generation: e.generation ?? fallback, message: e.message ?? String(err), code: e.code ?? ErrorCode.INTERNAL }
+    }
+    while (g < chain.config.generations && failure === undefined && !opts.signal?.aborted) {
+      const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: segmentMs }
+      let result: AdvanceResult
+      try {
+        result = unwrap<AdvanceResult>(await pool.run(task))
+      } catch (err) {
+        fail(err, g)
+        break
+      }
+      const items = result.generations
+      const evalTask: EvaluateTask = { kind: 'evaluate', runDir, chain, items, reference }
+      reference = false
+      evaluations.push(
+        pool.run(evalTask).then(
+          (value: unknown) => {
+            const records = unwrap<MetricRecord[]>(value)
+            appendRecords(runDir, records)
+            for (const record of records) {
+              if (record.generation < 0) continue
+              done++
+              ci.generationsDone = Math.max(ci.generationsDone, record.generation + 1)
+              opts.onProgress?.({ chain: chain.id, generation: record.generation, generationsDone: done, generationsTotal: total, record })
+            }
+            saveInfo(false)
+          },
+          (err: unknown) => fail(err, items[0]?.generation ?? g),
+        ),
+      )
+      g = items[items.length - 1]!.generation + 1
+    }
+    await Promise.all(evaluations)
+    if (failure !== undefined) {
+      ci.status = 'failed'
+      ci.error = failure
+      opts.onProgress?.({
+        chain: chain.id,
+        generation: failure.generation,
+        generationsDone: done,
+        generationsTotal: total,
+        failed: { chain: chain.id, ...failure },
+      })
+    } else if (g >= chain.config.generations) {
+      ci.status = 'finished'
+    }
+    saveInfo(true)
+  }
+
+  try {
+    await Promise.all(chains.map(runOne))
+  } finally {
+    await pool.destroy()
+  }
+  const records = finalizeRecords(runDir)
+  const failed = info.chains.filter((c) => c.status === 'failed')
+  const interrupted = info.chains.some((c) => c.status !== 'finished' && c.status !== 'failed')
+  info.status = interrupted ? 'interrupted' : failed.length > 0 ? 'failed' : 'finished'
+  info.finishedAt = interrupted ? null : new Date().toISOString()
+  writeRunInfo(runDir, info)
+  return { info, records, failed, interrupted }
+}

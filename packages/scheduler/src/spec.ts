@@ -1,0 +1,41 @@
+import type { Cell } from '@ouroboros/core'
+
+/** A metric group of a run: where its plug-in lives and the options it runs with. */
+export interface MetricSpec {
+  id: string
+  /** Module URL whose `builtinMetrics[id]` (or default export) is the plug-in. */
+  module: string
+  options: Record<string, unknown>
+}
+
+/**
+ * Everything a worker needs to run one chain, by value or by module URL: plug-ins are imported
+ * inside the worker thread, since a registry filled in the main thread does not exist there.
+ */
+export interface ChainSpec {
+  id: string
+  cell: number
+  replicate: number
+  /** Seed of every random stream of this chain. */
+  seed: number
+  params: Record<string, unknown>
+  config: Cell['config']
+  /** Resolved sample counts. */
+  n: number
+  samplesPerGeneration: number
+  modelModule: string
+  /** Model hyperparameters, validated (defaults filled) in the main thread. */
+  modelParams: Record<string, unknown>
+  datasetModule: string
+  datasetKind: string
+  datasetParams: Record<string, unknown>
+  metrics: MetricSpec[]
+  /** Generations whose sample files are kept for the report even when no policy needs them. */
+  keepGenerations: number[]
+}
+
+export interface Timings {
+  fitMs: number
+  sampleMs: number
+  evalMs: number
+}

@@ -1,0 +1,31 @@
+import { Piscina } from 'piscina'
+import { sampleBuffers, toOuroborosError } from '@ouroboros/core'
+import { advance, evaluate, ChainError, type AdvanceTask, type EvaluateTask } from './chain.js'
+
+/** A task's failure, returned as a value: errors thrown across threads lose their fields. */
+export interface TaskFailure {
+  failed: { message: string; code: string; hint?: string; generation?: number }
+}
+
+/** The worker thread's entry: one function, two kinds of task. */
+export default async function run(task: AdvanceTask | EvaluateTask): Promise<unknown> {
+  try {
+    if (task.kind === 'evaluate') return await evaluate(task)
+    const result = await advance(task)
+    // The worker keeps the last generation for its next segment, so only copies move.
+    const copy = structuredClone(result)
+    const buffers = copy.generations.flatMap((g) => sampleBuffers(g.samples))
+    return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: copy } as never)
+  } catch (err) {
+    const e = toOuroborosError(err)
+    const failure: TaskFailure = {
+      failed: {
+        message: e.message,
+        code: e.code,
+        ...(e.hint === undefined ? {} : { hint: e.hint }),
+        ...(err instanceof ChainError ? { generation: err.generation } : {}),
+      },
+    }
+    return failure
+  }
+}

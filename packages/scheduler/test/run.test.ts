@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parseConfig, expandSweep } from '@ouroboros/core'
+import { readRecords, type RunInfo } from '@ouroboros/store'
+import { runChains, type ChainSpec } from '@ouroboros/scheduler'
+
+const fixtures = new URL('./fixtures/', import.meta.url)
+const datasetsUrl = import.meta.resolve('@ouroboros/datasets')
+const dirs: string[] = []
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'ouroboros-scheduler-'))
+  dirs.push(d)
+  return d
+}
+
+function chains(raw: Record<string, unknown>, modelParams: Record<string, unknown> = {}): ChainSpec[] {
+  const config = parseConfig({ data: { kind: 'gaussian', n: 50 }, model: { kind: 'test' }, generations: 12, replicates: 3, ...raw }, 'test')
+  return expandSweep(config, 'test').flatMap((cell) =>
+    Array.from({ length: cell.config.replicates }, (_, r) => ({
+      id: `c${cell.index}-r${r}`,
+      cell: cell.index,
+      replicate: r,
+      seed: 1000 + r,
+      params: cell.params,
+      config: cell.config,
+      n: 50,
+      samplesPerGeneration: cell.config.samplesPerGeneration ?? 50,
+      modelModule: new URL('test-model.mjs', fixtures).href,
+      modelParams,
+      datasetModule: datasetsUrl,
+      datasetKind: 'gaussian',
+      datasetParams: { d: 1, mean: 0, std: 1 },
+      metrics: [{ id: 'stats', module: new URL('test-metrics.mjs', fixtures).href, options: {} }],
+      keepGenerations: [0],
+    })),
+  )
+}
+
+function info(specs: ChainSpec[]): RunInfo {
+  return {
+    name: 't', status: 'running', startedAt: '', finishedAt: null, seed: 0, workers: 1, backend: 'none', config: {}, cells: [],
+    chains: specs.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, status: 'pending', generationsDone: 0 })),
+    metricOptions: {}, metrics: ['stats'], modality: 'vectors', dataset: {}, packages: {}, node: process.version,
+  }
+}
+
+async function run(specs: ChainSpec[], workers: number, segmentMs = 0, resume = false, dir = tempDir()) {
+  const result = await runChains({ runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers, segmentMs, resume })
+  return { dir, result, records: readRecords(dir).map(({ timings: _t, ...r }) => r) }
+}
+
+describe('runChains', () => {
+  it('gives identical records for 1 and 2 workers and any segment length', async () => {
+    const specs = chains({ sweep: { 'policy.kind': ['replace', 'accumulate', 'mix'] } })
+    const a = await run(specs, 1, 0)
+    const b = await run(specs, 2, 1000)
+    expect(a.records.length).toBe(3 * 3 * 13)
+    expect(b.records).toEqual(a.records)
+    expect(a.result.info.status).toBe('finished')
+  })
+
+  it('builds training sets as each policy says', async () => {
+    const specs = chains({ sweep: { 'policy.kind': ['replace', 'accumulate'] }, replicates: 1, generations: 4 })
+    const { records } = await run(specs, 2)
+    const size = (cell: number, g: number) => records.find((r) => r.cell === cell && r.generation === g)!.metrics['training_size']
+    expect([0, 1, 2, 3].map((g) => size(0, g))).toEqual([50, 50, 50, 50])
+    expect([0, 1, 2, 3].map((g) => size(1, g))).toEqual([50, 100, 150, 200])
+  })
+
+  it('warm start passes the previous state to fit', async () => {
+    const specs = chains({ warmStart: true, replicates: 1, generations: 3 })
+    const { records } = await run(specs, 1)
+    expect(records.filter((r) => r.generation >= 0)).toHaveLength(3)
+  })
+
+  it('fails only the chain whose model throws, with its generation', async () => {
+    const good = chains({ replicates: 1 })
+    const bad = chains({ replicates: 1 }, { throwAt: 5 }).map((c) => ({ ...c, id: 'bad', replicate: 1 }))
+    const { result, records } = await run([...good, ...bad], 2)
+    expect(result.failed.map((c) => c.id)).toEqual(['bad'])
+    expect(result.failed[0]!.error).toMatchObject({ generation: 5 })
+    expect(result.failed[0]!.error!.message).toContain('boom at 5')
+    expect(records.filter((r) => r.chain === good[0]!.id && r.generation >= 0)).toHaveLength(12)
+    expect(records.filter((r) => r.chain === 'bad' && r.generation >= 0).map((r) => r.generation)).toEqual([0, 1, 2, 3, 4])
+    expect(result.info.status).toBe('failed')
+  })
+
+  it('reports NaN samples as a diverged generation, and retries it with a new seed when asked', async () => {
+    const diverged = await run(chains({ replicates: 1 }, { nanAt: 3 }), 1)
+    expect(diverged.result.failed[0]!.error).toMatchObject({ generation: 3, code: 'OUROBOROS_DIVERGED' })
+    const retried = await run(chains({ replicates: 1, retries: 20 }, { flakyAt: 3 }), 1)
+    expect(retried.result.failed).toEqual([])
+    expect(retried.records.filter((r) => r.generation >= 0)).toHaveLength(12)
+  })
+
+  it('resumes an interrupted run to the same records', async () => {
+    const specs = chains({ sweep: { 'policy.kind': ['replace', 'accumulate'] } })
+    const full = await run(specs, 2, 0)
+    const dir = tempDir()
+    const controller = new AbortController()
+    let seen = 0
+    await runChains({
+      runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers: 2, segmentMs: 0, signal: controller.signal,
+      onProgress: () => { if (++seen === 20) controller.abort() },
+    })
+    const partial = readRecords(dir).filter((r) => r.generation >= 0).length
+    expect(partial).toBeLessThan(specs.length * 12)
+    // A torn last line, as a kill during an append leaves.
+    const ndjson = join(dir, 'metrics.ndjson')
+    const text = readFileSync(ndjson, 'utf8')
+    rmSync(ndjson)
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(ndjson, text + '{"chain": "c0-r0", "gen')
+    const resumed = await run(specs, 1, 0, true, dir)
+    expect(resumed.records).toEqual(full.records)
+  })
+})

@@ -1,0 +1,50 @@
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { OuroborosError, ErrorCode } from '@ouroboros/core'
+
+let tmpCounter = 0
+
+/**
+ * Writes a file so that readers see either the old or the new content, never a torn one:
+ * write a sibling temporary file, fsync it, rename it over the target.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+  const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`
+  try {
+    mkdirSync(dirname(path), { recursive: true })
+    const fd = openSync(tmp, 'w')
+    try {
+      const parts = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data
+      for (const part of parts) {
+        let off = 0
+        while (off < part.length) off += writeSync(fd, part, off, part.length - off)
+      }
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, path)
+  } catch (err) {
+    throw writeError(path, err)
+  }
+}
+
+/** Appends whole lines; a crash can leave at most one torn last line, which readers skip. */
+export function appendLines(path: string, lines: readonly string[]): void {
+  if (lines.length === 0) return
+  try {
+    appendFileSync(path, lines.join('\n') + '\n')
+  } catch (err) {
+    throw writeError(path, err)
+  }
+}
+
+export function writeError(path: string, err: unknown): OuroborosError {
+  const code = (err as { code?: string }).code
+  const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : (err as Error).message
+  return new OuroborosError(ErrorCode.RUN_DIR, `cannot write ${path}: ${reason}`, {
+    cause: err,
+    hint: 'free space or fix the directory, then finish the run with `ouroboros resume <dir>`',
+  })
+}
+

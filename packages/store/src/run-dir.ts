@@ -1,0 +1,223 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { deserialize, serialize } from 'node:v8'
+import { OuroborosError, ErrorCode, type Samples, type TokenSamples } from '@ouroboros/core'
+import { appendLines, writeFileAtomic } from './atomic.js'
+import { decodeNpy, encodeNpy } from './npy.js'
+
+/** One line of metrics.ndjson (contract: DESIGN.md "Run directory"). */
+export interface MetricRecord {
+  chain: string
+  /** Index of the sweep cell. */
+  cell: number
+  replicate: number
+  seed: number
+  /** -1 holds the metrics of the real data itself. */
+  generation: number
+  params: Record<string, unknown>
+  metrics: Record<string, number | null>
+  timings: { fitMs: number; sampleMs: number; evalMs: number }
+}
+
+export type ChainStatus = 'pending' | 'running' | 'finished' | 'failed'
+export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted'
+
+export interface ChainInfo {
+  id: string
+  cell: number
+  replicate: number
+  seed: number
+  status: ChainStatus
+  /** Generations whose checkpoint and record exist. */
+  generationsDone: number
+  error?: { message: string; generation: number; code: string }
+}
+
+export interface CellInfo {
+  index: number
+  label: string
+  params: Record<string, unknown>
+  /** The cell's resolved config (every default filled in). */
+  config: Record<string, unknown>
+}
+
+/** run.json (contract: DESIGN.md "Run directory"). */
+export interface RunInfo {
+  name: string
+  status: RunStatus
+  startedAt: string
+  finishedAt: string | null
+  seed: number
+  workers: number
+  backend: string
+  /** The config as given, sweep included, with defaults filled in. */
+  config: Record<string, unknown>
+  cells: CellInfo[]
+  chains: ChainInfo[]
+  /** Metric group -> the options used. */
+  metricOptions: Record<string, Record<string, unknown>>
+  metrics: string[]
+  modality: 'vectors' | 'tokens'
+  /** What the report needs about the data: mode centres, reference Gaussian, ... */
+  dataset: Record<string, unknown>
+  packages: Record<string, string>
+  node: string
+}
+
+export const RUN_FILES = {
+  run: 'run.json',
+  records: 'metrics.ndjson',
+  csv: 'metrics.csv',
+  report: 'report.html',
+  chains: 'chains',
+} as const
+
+export function chainDir(runDir: string, chain: string): string {
+  return join(runDir, RUN_FILES.chains, chain)
+}
+
+const pad = (g: number): string => String(g).padStart(6, '0')
+
+export function samplesPath(runDir: string, chain: string, generation: number | 'real' | 'heldout', modality: Samples['modality']): string {
+  const stem = typeof generation === 'number' ? `gen-${pad(generation)}.samples` : generation
+  return join(chainDir(runDir, chain), `${stem}.${modality === 'vectors' ? 'npy' : 'tokens'}`)
+}
+
+export function statePath(runDir: string, chain: string, generation: number): string {
+  return join(chainDir(runDir, chain), `gen-${pad(generation)}.state`)
+}
+
+/** Generation numbers with a sample file in a chain directory. */
+export function listSampleGenerations(runDir: string, chain: string): number[] {
+  const dir = chainDir(runDir, chain)
+  if (!existsSync(dir)) return []
+  return readdirSync(dir)
+    .map((f) => /^gen-(\d+)\.samples\.(npy|tokens)$/.exec(f)?.[1])
+    .filter((x): x is string => x !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b)
+}
+
+export function writeSamples(path: string, s: Samples): void {
+  writeFileAtomic(path, s.modality === 'vectors' ? encodeNpy(s) : serialize(s))
+}
+
+export function readSamples(path: string): Samples {
+  const buf = readRunFile(path)
+  if (path.endsWith('.npy')) return decodeNpy(buf, path)
+  const s = deserialize(buf) as TokenSamples
+  if (s?.modality !== 'tokens') throw corrupt(path, 'not a token sample file')
+  return s
+}
+
+/** Model states are written with V8's structured serialisation: typed arrays round-trip exactly. */
+export function writeState(path: string, state: unknown): void {
+  writeFileAtomic(path, serialize(state))
+}
+
+export function readState<S = unknown>(path: string): S {
+  try {
+    return deserialize(readRunFile(path)) as S
+  } catch (err) {
+    if (err instanceof OuroborosError) throw err
+    throw corrupt(path, (err as Error).message)
+  }
+}
+
+export function serializeState(state: unknown): Buffer {
+  return serialize(state)
+}
+
+export function deserializeState<S = unknown>(buf: Uint8Array): S {
+  return deserialize(buf) as S
+}
+
+export function writeRunInfo(runDir: string, info: RunInfo): void {
+  writeFileAtomic(join(runDir, RUN_FILES.run), JSON.stringify(info, null, 2) + '\n')
+}
+
+export function readRunInfo(runDir: string): RunInfo {
+  const path = join(runDir, RUN_FILES.run)
+  if (!existsSync(path)) {
+    throw new OuroborosError(ErrorCode.RUN_DIR, `${runDir} is not a run directory (no ${RUN_FILES.run})`, {
+      hint: 'pass the --out directory of an `ouroboros run`',
+    })
+  }
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunInfo
+  } catch (err) {
+    throw corrupt(path, (err as Error).message)
+  }
+}
+
+export function appendRecords(runDir: string, records: readonly MetricRecord[]): void {
+  appendLines(join(runDir, RUN_FILES.records), records.map((r) => JSON.stringify(r)))
+}
+
+/**
+ * Reads metrics.ndjson. A crash can tear the last line; it is skipped. When a generation was
+ * recomputed after a resume, the later record wins (the values are identical by construction).
+ */
+export function readRecords(runDir: string): MetricRecord[] {
+  const path = join(runDir, RUN_FILES.records)
+  if (!existsSync(path)) return []
+  const text = readFileSync(path, 'utf8')
+  const byKey = new Map<string, MetricRecord>()
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
+    if (line.trim() === '') continue
+    let record: MetricRecord
+    try {
+      record = JSON.parse(line) as MetricRecord
+    } catch {
+      if (i >= lines.length - 2) continue
+      throw corrupt(path, `line ${i + 1} is not JSON`)
+    }
+    byKey.set(`${record.chain}\u0000${record.generation}`, record)
+  }
+  return sortRecords([...byKey.values()])
+}
+
+export function sortRecords(records: MetricRecord[]): MetricRecord[] {
+  return records.sort((a, b) => a.cell - b.cell || a.replicate - b.replicate || a.generation - b.generation)
+}
+
+/** Rewrites metrics.ndjson sorted, deduplicated and without a torn last line. */
+export function rewriteRecords(runDir: string): MetricRecord[] {
+  const records = readRecords(runDir)
+  writeFileAtomic(join(runDir, RUN_FILES.records), records.map((r) => JSON.stringify(r) + '\n').join(''))
+  return records
+}
+
+/** rewriteRecords, then metrics.csv from the result. */
+export function finalizeRecords(runDir: string): MetricRecord[] {
+  const records = rewriteRecords(runDir)
+  writeFileAtomic(join(runDir, RUN_FILES.csv), recordsToCsv(records))
+  return records
+}
+
+/** Long format: chain,replicate,generation,metric,value. */
+export function recordsToCsv(records: readonly MetricRecord[]): string {
+  const out: string[] = ['chain,replicate,generation,metric,value']
+  for (const r of records) {
+    for (const [name, value] of Object.entries(r.metrics)) {
+      out.push(`${r.chain},${r.replicate},${r.generation},${name},${value === null ? '' : value}`)
+    }
+  }
+  return out.join('\n') + '\n'
+}
+
+function readRunFile(path: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (err) {
+    throw new OuroborosError(ErrorCode.RUN_DIR, `cannot read ${path}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+function corrupt(path: string, why: string): OuroborosError {
+  return new OuroborosError(ErrorCode.RUN_DIR, `${path} is damaged: ${why}`, {
+    hint: 'delete the damaged file and run `ouroboros resume` to recompute it',
+  })
+}

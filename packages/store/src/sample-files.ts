@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs'
+import { extname } from 'node:path'
+import { inputError, vectors, type VectorSamples } from '@ouroboros/core'
+import { decodeNpy } from './npy.js'
+
+/**
+ * Reads a file of vector samples for `ouroboros eval`: .npy (float32/float64, C order),
+ * .csv (comma-separated, optional header row) or .json (an array of equal-length number arrays).
+ * Every value must be finite; errors name the file, the row and the column.
+ */
+export function readVectorFile(file: string): VectorSamples {
+  let buf: Buffer
+  try {
+    buf = readFileSync(file)
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    throw inputError(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+  }
+  const ext = extname(file).toLowerCase()
+  const s = ext === '.npy' ? decodeNpy(buf, file) : ext === '.csv' ? parseCsv(buf.toString('utf8'), file) : ext === '.json' ? parseJsonRows(buf.toString('utf8'), file) : null
+  if (s === null) throw inputError(`${file}: unsupported file type '${ext || '(none)'}'; use .csv, .json or .npy`)
+  if (s.n === 0) throw inputError(`${file}: no samples`)
+  for (let i = 0; i < s.data.length; i++) {
+    if (!Number.isFinite(s.data[i]!)) {
+      throw inputError(`${file}: row ${Math.floor(i / s.d) + 1}, column ${(i % s.d) + 1} is ${s.data[i]} (values must be finite numbers)`)
+    }
+  }
+  return s
+}
+
+function parseCsv(text: string, file: string): VectorSamples {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '')
+  const values: number[] = []
+  let d = -1
+  let first = 0
+  if (lines.length > 0 && lines[0]!.split(',').some((c) => c.trim() !== '' && Number.isNaN(Number(c)))) first = 1
+  for (let i = first; i < lines.length; i++) {
+    const cells = lines[i]!.split(',')
+    if (d === -1) d = cells.length
+    if (cells.length !== d) throw inputError(`${file}: line ${i + 1} has ${cells.length} columns, expected ${d} (ragged rows)`)
+    for (let j = 0; j < cells.length; j++) {
+      const t = cells[j]!.trim()
+      const v = t === '' ? NaN : Number(t)
+      if (!Number.isFinite(v)) throw inputError(`${file}: line ${i + 1}, column ${j + 1}: '${t}' is not a finite number`)
+      values.push(v)
+    }
+  }
+  if (d === -1) throw inputError(`${file}: no data rows`)
+  return vectors(values.length / d, d, Float64Array.from(values))
+}
+
+function parseJsonRows(text: string, file: string): VectorSamples {
+  let rows: unknown
+  try {
+    rows = JSON.parse(text)
+  } catch (err) {
+    throw inputError(`${file}: not valid JSON (${(err as Error).message})`)
+  }
+  if (!Array.isArray(rows)) throw inputError(`${file}: expected a JSON array of rows`)
+  if (rows.length === 0) throw inputError(`${file}: no samples`)
+  const asRow = (r: unknown): unknown[] => (Array.isArray(r) ? r : typeof r === 'number' ? [r] : [r])
+  const d = asRow(rows[0]).length
+  const out = new Float64Array(rows.length * d)
+  rows.forEach((r, i) => {
+    const row = asRow(r)
+    if (row.length !== d) throw inputError(`${file}: row ${i + 1} has ${row.length} values, expected ${d} (ragged rows)`)
+    row.forEach((v, j) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw inputError(`${file}: row ${i + 1}, column ${j + 1}: ${JSON.stringify(v)} is not a finite number`)
+      out[i * d + j] = v
+    })
+  })
+  return vectors(rows.length, d, out)
+}

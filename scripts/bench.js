@@ -1,0 +1,45 @@
+// `pnpm bench`: our whole-process time against the Python peers in ../shared/peers, measured in
+// the same run as a ratio (the machines are shared and noisy), plus the metrics section.
+// Prints a table and writes bench-results/bench-<time>.json.
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { benchChain, chainWorkloads, peerAvailable } from './bench/chains.js'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const peersDir = resolve(process.env.OUROBOROS_PEERS ?? join(root, '..', 'shared', 'peers'))
+const only = process.argv.slice(2)
+const withPeer = peerAvailable(peersDir)
+if (!withPeer) {
+  console.log(`peer unavailable (${peersDir} with /usr/bin/python3 + numpy, scipy, sklearn): ratios are not computed.`)
+  console.log('install with: apt-get install python3-numpy python3-scipy python3-sklearn python3-torch time')
+}
+
+const results = { startedAt: new Date().toISOString(), node: process.version, chains: [], metrics: [] }
+const fmt = (x, digits = 2) => (x === null || x === undefined ? 'n/a' : Number(x).toFixed(digits))
+
+for (const workload of chainWorkloads) {
+  if (only.length > 0 && !only.some((o) => workload.name.includes(o))) continue
+  const row = benchChain(workload, { root, peersDir, withPeer })
+  results.chains.push(row)
+  console.log(`${row.name}\n  ours ${fmt(row.oursSeconds)} s (${fmt(row.oursPeakRssMiB, 0)} MiB)  peer ${fmt(row.peerSeconds)} s (${fmt(row.peerPeakRssMiB, 0)} MiB)  ratio ours/peer ${fmt(row.ratio)}`)
+  console.log(`  first: ours ${JSON.stringify(row.metrics.ours.first)}${row.metrics.peer ? ` peer ${JSON.stringify(row.metrics.peer.first)}` : ''}`)
+  console.log(`  last:  ours ${JSON.stringify(row.metrics.ours.last)}${row.metrics.peer ? ` peer ${JSON.stringify(row.metrics.peer.last)}` : ''}`)
+}
+
+if (existsSync(join(root, 'scripts/bench/metrics.js')) && (only.length === 0 || only.includes('metrics'))) {
+  const { benchMetrics } = await import('./bench/metrics.js')
+  for (const row of await benchMetrics()) {
+    results.metrics.push(row)
+    console.log(`metric ${row.name}: ${fmt(row.seconds, 3)} s, peak RSS ${fmt(row.peakRssMiB, 0)} MiB`)
+  }
+}
+
+console.log('\n| workload | ours (s) | peer (s) | ratio |')
+console.log('|---|---|---|---|')
+for (const r of results.chains) console.log(`| ${r.name} | ${fmt(r.oursSeconds)} | ${fmt(r.peerSeconds)} | ${fmt(r.ratio)} |`)
+const outDir = join(root, 'bench-results')
+mkdirSync(outDir, { recursive: true })
+const file = join(outDir, `bench-${results.startedAt.replace(/[:.]/g, '-')}.json`)
+writeFileSync(file, JSON.stringify(results, null, 2) + '\n')
+console.log(`\nwritten: ${file}`)
