@@ -1,1 +1,154 @@
-export {}
+import { z } from 'zod'
+import { asVectors, choleskyInPlace, defineModel, divergedError, inputError, meanAndCovariance, samplesAreFinite, vectors } from '@ouroboros/core'
+
+/**
+ * Bandwidth as in scipy.stats.gaussian_kde: the kernel covariance is factor² times the data
+ * covariance (ddof 1), with factor n^(-1/(d+4)) for Scott's rule, (n(d+2)/4)^(-1/(d+4)) for
+ * Silverman's, or the given number itself.
+ */
+const paramsSchema = z.strictObject({
+  bandwidth: z.union([z.enum(['scott', 'silverman']), z.number().gt(0)]).default('scott'),
+})
+export type KdeParams = z.output<typeof paramsSchema>
+
+export interface KdeState {
+  readonly d: number
+  /** Number of training points. */
+  readonly n: number
+  /** The training points, n x d row-major (a copy). */
+  readonly points: Float64Array
+  /** Bandwidth factor: kernel covariance / data covariance. */
+  readonly factor: number
+  /** Kernel covariance, d x d row-major. */
+  readonly kernelCov: Float64Array
+}
+
+const LOG_2PI = Math.log(2 * Math.PI)
+/** Evaluation rows and training points per tile of the log-likelihood loop (a tile of points stays in cache). */
+const EVAL_BLOCK = 64
+const TRAIN_BLOCK = 2048
+
+export const model = defineModel<KdeParams, KdeState>({
+  id: 'kde',
+  modality: 'vectors',
+  description: 'Gaussian kernel density estimate (bandwidth as scipy gaussian_kde: Scott, Silverman or a factor)',
+  params: paramsSchema,
+  acceptsTemperature: true,
+
+  fit(data, params) {
+    const x = asVectors(data, 'training data')
+    const { n, d } = x
+    if (n < d + 1) {
+      throw inputError(`a ${d}-dimensional KDE needs at least ${d + 1} training points to estimate a covariance, got ${n}`, 'generate more samples per generation')
+    }
+    if (!samplesAreFinite(x)) throw divergedError('the KDE training data hold NaN or infinite values')
+    const factor = bandwidthFactor(params.bandwidth, n, d)
+    const { cov } = meanAndCovariance(x.data, n, d)
+    const kernelCov = new Float64Array(d * d)
+    for (let j = 0; j < d * d; j++) kernelCov[j] = ((cov[j]! * n) / (n - 1)) * factor * factor
+    if (!choleskyInPlace(kernelCov.slice(), d)) {
+      throw inputError(
+        `the covariance of the ${n} KDE training points is singular: they are all equal or lie in a subspace of dimension < ${d}`,
+        'the chain has collapsed; stop it earlier or generate more samples per generation',
+      )
+    }
+    return { d, n, points: x.data.slice(), factor, kernelCov }
+  },
+
+  sample(state, n, ctx) {
+    const { d, points } = state
+    const l = choleskyOf(state)
+    // Temperature T scales the kernel covariance by T; the centres stay the training points.
+    const scale = Math.sqrt(ctx.temperature)
+    const out = new Float64Array(n * d)
+    const z = new Float64Array(d)
+    for (let i = 0; i < n; i++) {
+      const j = ctx.rng.int(state.n)
+      for (let a = 0; a < d; a++) z[a] = ctx.rng.normal()
+      for (let a = 0; a < d; a++) {
+        let v = 0
+        for (let b = 0; b <= a; b++) v += l[a * d + b]! * z[b]!
+        out[i * d + a] = points[j * d + a]! + scale * v
+      }
+    }
+    return vectors(n, d, out)
+  },
+
+  logLikelihood(state, data) {
+    const x = asVectors(data, 'evaluation data')
+    const { d, n } = state
+    if (x.d !== d) throw inputError(`evaluation data have ${x.d} dimensions, the KDE has ${d}`)
+    const l = choleskyOf(state)
+    let logDet = 0
+    for (let a = 0; a < d; a++) logDet += Math.log(l[a * d + a]!)
+    // In whitened coordinates (L⁻¹x) every kernel is a standard normal.
+    const train = whiten(state.points, n, d, l)
+    const evalPts = whiten(x.data, x.n, d, l)
+    const constant = -Math.log(n) - 0.5 * d * LOG_2PI - logDet
+    const out = new Float64Array(x.n)
+    const rowMax = new Float64Array(EVAL_BLOCK)
+    const rowSum = new Float64Array(EVAL_BLOCK)
+    const tile = new Float64Array(TRAIN_BLOCK)
+    for (let e0 = 0; e0 < x.n; e0 += EVAL_BLOCK) {
+      const e1 = Math.min(x.n, e0 + EVAL_BLOCK)
+      rowMax.fill(-Infinity)
+      rowSum.fill(0)
+      for (let t0 = 0; t0 < n; t0 += TRAIN_BLOCK) {
+        const t1 = Math.min(n, t0 + TRAIN_BLOCK)
+        for (let e = e0; e < e1; e++) {
+          // log-sum-exp carried across tiles: rescale the running sum when the maximum grows.
+          let tileMax = -Infinity
+          for (let j = t0; j < t1; j++) {
+            let q = 0
+            for (let a = 0; a < d; a++) {
+              const t = evalPts[e * d + a]! - train[j * d + a]!
+              q += t * t
+            }
+            const v = -0.5 * q
+            tile[j - t0] = v
+            if (v > tileMax) tileMax = v
+          }
+          let max = rowMax[e - e0]!
+          if (tileMax > max) {
+            rowSum[e - e0]! *= Math.exp(max - tileMax)
+            rowMax[e - e0] = tileMax
+            max = tileMax
+          }
+          let s = 0
+          for (let j = 0; j < t1 - t0; j++) s += Math.exp(tile[j]! - max)
+          rowSum[e - e0]! += s
+        }
+      }
+      for (let e = e0; e < e1; e++) out[e] = rowMax[e - e0]! + Math.log(rowSum[e - e0]!) + constant
+    }
+    return out
+  },
+})
+
+export default model
+
+function bandwidthFactor(bandwidth: KdeParams['bandwidth'], n: number, d: number): number {
+  if (bandwidth === 'scott') return n ** (-1 / (d + 4))
+  if (bandwidth === 'silverman') return ((n * (d + 2)) / 4) ** (-1 / (d + 4))
+  return bandwidth
+}
+
+/** Lower Cholesky factor of the kernel covariance; fit guarantees it exists. */
+function choleskyOf(state: KdeState): Float64Array {
+  const l = state.kernelCov.slice()
+  if (!choleskyInPlace(l, state.d)) throw inputError('the KDE state has a kernel covariance that is not positive definite', 'refit the model')
+  return l
+}
+
+/** L⁻¹ x for every row, by forward substitution. */
+function whiten(x: Float64Array, n: number, d: number, l: Float64Array): Float64Array {
+  const out = new Float64Array(n * d)
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < d; a++) {
+      let v = x[i * d + a]!
+      for (let b = 0; b < a; b++) v -= l[a * d + b]! * out[i * d + b]!
+      out[i * d + a] = v / l[a * d + a]!
+    }
+  }
+  return out
+}

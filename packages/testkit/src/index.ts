@@ -1,1 +1,2 @@
-export {}
+export { runModelConformance } from './conformance.js'
+export type { BadParams, ConformanceOptions } from './conformance.js'

@@ -1,0 +1,311 @@
+import { choleskyInPlace, divergedError } from '@ouroboros/core'
+import type { Rng } from '@ouroboros/core'
+
+/**
+ * Expectation-maximisation for a Gaussian mixture with full covariances, following
+ * scikit-learn's GaussianMixture. Our own code on typed arrays rather than ml-matrix: the fit
+ * budget (10,000 2-D points in well under 50 ms) leaves no room for a matrix object per point.
+ *
+ * Each iteration makes one pass over the data: the E-step responsibilities of a point are
+ * folded straight into the M-step's sufficient statistics, so no n x K responsibility matrix
+ * is kept. The statistics are taken about the component means of the previous iteration,
+ * which keeps the covariance E[(x-c)(x-c)ᵀ] - (m-c)(m-c)ᵀ accurate when a component is
+ * narrow and far from the origin.
+ */
+
+const LOG_2PI = Math.log(2 * Math.PI)
+/** scikit-learn adds 10 machine epsilons to each component's responsibility mass. */
+const MASS_FLOOR = 10 * Number.EPSILON
+/**
+ * A component with less responsibility mass than this (in points) holds no data: it is moved
+ * to a random training point with the pooled covariance of the others, so that K components
+ * keep describing the data instead of one lingering with no weight (or a NaN mean).
+ */
+const EMPTY_MASS = 1e-6
+
+/** Mixture parameters during a fit, updated in place. */
+export interface Mixture {
+  readonly k: number
+  readonly d: number
+  readonly weights: Float64Array
+  readonly means: Float64Array
+  /** k blocks of d x d, row-major. */
+  readonly covariances: Float64Array
+}
+
+export interface EmOptions {
+  readonly tol: number
+  readonly maxIter: number
+  readonly regCovar: number
+}
+
+export interface EmResult {
+  readonly converged: boolean
+  readonly iterations: number
+  /** Mean per-point log-likelihood under the parameters of the last E-step. */
+  readonly lowerBound: number
+}
+
+/** Per-component factors of the log density. */
+export interface Factors {
+  /** k blocks of L⁻¹ (lower triangular), L the Cholesky factor of the covariance. */
+  readonly inverseCholesky: Float64Array
+  /** log w_k - log det L_k - (d/2) log 2π. */
+  readonly logNorm: Float64Array
+  readonly scratch: Float64Array
+}
+
+/** Buffers reused by every iteration of a fit. */
+export interface Work {
+  readonly factors: Factors
+  readonly sumR: Float64Array
+  /** Σ r (x - c) per component, c the mean before the step. */
+  readonly sumX: Float64Array
+  /** Σ r (x - c)(x - c)ᵀ per component, lower triangle. */
+  readonly sumXX: Float64Array
+  readonly logProb: Float64Array
+  /** x - mean_k for the current point, k blocks of d. */
+  readonly diff: Float64Array
+  readonly pooled: Float64Array
+  readonly empty: Uint8Array
+}
+
+export function newMixture(k: number, d: number): Mixture {
+  return { k, d, weights: new Float64Array(k), means: new Float64Array(k * d), covariances: new Float64Array(k * d * d) }
+}
+
+export function newFactors(k: number, d: number): Factors {
+  return { inverseCholesky: new Float64Array(k * d * d), logNorm: new Float64Array(k), scratch: new Float64Array(d * d) }
+}
+
+export function newWork(k: number, d: number): Work {
+  return {
+    factors: newFactors(k, d),
+    sumR: new Float64Array(k),
+    sumX: new Float64Array(k * d),
+    sumXX: new Float64Array(k * d * d),
+    logProb: new Float64Array(k),
+    diff: new Float64Array(k * d),
+    pooled: new Float64Array(d * d),
+    empty: new Uint8Array(k),
+  }
+}
+
+/** Fills `f` from the mixture's weights and covariances. */
+export function factorise(mix: Mixture, f: Factors): void {
+  const { k, d } = mix
+  const dd = d * d
+  const l = f.scratch
+  for (let c = 0; c < k; c++) {
+    l.set(mix.covariances.subarray(c * dd, (c + 1) * dd))
+    if (!choleskyInPlace(l, d)) {
+      throw divergedError(
+        `GMM component ${c} has a covariance that is not positive definite (a component collapsed onto too few points); ` +
+          'increase model.regCovar or lower model.components',
+      )
+    }
+    const base = c * dd
+    let logDet = 0
+    // Invert the lower-triangular factor column by column.
+    for (let j = 0; j < d; j++) {
+      const ljj = l[j * d + j]!
+      logDet += Math.log(ljj)
+      for (let i = 0; i < j; i++) f.inverseCholesky[base + i * d + j] = 0
+      f.inverseCholesky[base + j * d + j] = 1 / ljj
+      for (let i = j + 1; i < d; i++) {
+        let s = 0
+        for (let m = j; m < i; m++) s += l[i * d + m]! * f.inverseCholesky[base + m * d + j]!
+        f.inverseCholesky[base + i * d + j] = -s / l[i * d + i]!
+      }
+    }
+    f.logNorm[c] = Math.log(mix.weights[c]!) - logDet - 0.5 * d * LOG_2PI
+  }
+}
+
+/**
+ * log(w_k N(x | k)) for every component into `logProb`, and x - mean_k into `diff`, for the
+ * point at offset `off`. Returns the largest of them.
+ */
+export function componentLogProbs(x: Float64Array, off: number, mix: Mixture, f: Factors, logProb: Float64Array, diff: Float64Array): number {
+  const { k, d, means } = mix
+  const inv = f.inverseCholesky
+  let max = -Infinity
+  for (let c = 0; c < k; c++) {
+    const mo = c * d
+    const lo = c * d * d
+    for (let a = 0; a < d; a++) diff[mo + a] = x[off + a]! - means[mo + a]!
+    let q = 0
+    for (let a = 0; a < d; a++) {
+      let z = 0
+      for (let b = 0; b <= a; b++) z += inv[lo + a * d + b]! * diff[mo + b]!
+      q += z * z
+    }
+    const lp = f.logNorm[c]! - 0.5 * q
+    logProb[c] = lp
+    if (lp > max) max = lp
+  }
+  return max
+}
+
+/**
+ * Runs EM from the mixture's current parameters, updating them in place. `onIteration` sees the
+ * lower bound of every iteration.
+ */
+export function runEm(
+  x: Float64Array,
+  n: number,
+  mix: Mixture,
+  options: EmOptions,
+  work: Work,
+  rng: Rng,
+  onIteration?: (iteration: number, lowerBound: number) => void,
+): EmResult {
+  let lowerBound = -Infinity
+  for (let iter = 1; iter <= options.maxIter; iter++) {
+    const previous = lowerBound
+    factorise(mix, work.factors)
+    lowerBound = expectation(x, n, mix, work)
+    if (!Number.isFinite(lowerBound)) throw divergedError(`GMM log-likelihood became ${lowerBound} at EM iteration ${iter}`)
+    const reseeded = maximisation(x, n, mix, work, options.regCovar, rng)
+    onIteration?.(iter, lowerBound)
+    // A re-seeded component makes the change in the bound meaningless for this step.
+    if (!reseeded && Math.abs(lowerBound - previous) < options.tol) return { converged: true, iterations: iter, lowerBound }
+  }
+  return { converged: false, iterations: options.maxIter, lowerBound }
+}
+
+/** Sets the parameters from hard labels (one component per point), about the given means. */
+export function initialiseFromLabels(x: Float64Array, n: number, mix: Mixture, labels: Int32Array, work: Work, regCovar: number, rng: Rng): void {
+  const { d, means } = mix
+  resetStatistics(work)
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]!
+    for (let a = 0; a < d; a++) work.diff[c * d + a] = x[i * d + a]! - means[c * d + a]!
+    accumulate(work, c, 1, d)
+  }
+  maximisation(x, n, mix, work, regCovar, rng)
+}
+
+/** scikit-learn's init_params='random': uniform random responsibilities, normalised per point. */
+export function initialiseRandom(x: Float64Array, n: number, mix: Mixture, work: Work, regCovar: number, rng: Rng): void {
+  const { k, d, means } = mix
+  const center = new Float64Array(d)
+  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) center[a]! += x[i * d + a]! / n
+  for (let c = 0; c < k; c++) means.set(center, c * d)
+  resetStatistics(work)
+  const r = work.logProb
+  for (let i = 0; i < n; i++) {
+    let s = 0
+    for (let c = 0; c < k; c++) {
+      r[c] = rng.uniform()
+      s += r[c]!
+    }
+    for (let c = 0; c < k; c++) {
+      for (let a = 0; a < d; a++) work.diff[c * d + a] = x[i * d + a]! - center[a]!
+      accumulate(work, c, r[c]! / s, d)
+    }
+  }
+  maximisation(x, n, mix, work, regCovar, rng)
+}
+
+/** E-step folded into the statistics; returns the mean log-likelihood. */
+function expectation(x: Float64Array, n: number, mix: Mixture, work: Work): number {
+  const { k, d } = mix
+  const { logProb, diff, factors } = work
+  resetStatistics(work)
+  let total = 0
+  for (let i = 0; i < n; i++) {
+    const max = componentLogProbs(x, i * d, mix, factors, logProb, diff)
+    let s = 0
+    for (let c = 0; c < k; c++) {
+      const e = expOrZero(logProb[c]! - max)
+      logProb[c] = e
+      s += e
+    }
+    total += max + Math.log(s)
+    const inv = 1 / s
+    for (let c = 0; c < k; c++) {
+      const r = logProb[c]! * inv
+      // Far components get exactly zero (exp underflow); skipping them changes nothing.
+      if (r !== 0) accumulate(work, c, r, d)
+    }
+  }
+  return total / n
+}
+
+/**
+ * exp(t) for t ≤ 0, skipping the call where it underflows to 0 anyway: with well-separated
+ * components most points are that far from all but one.
+ */
+export function expOrZero(t: number): number {
+  return t < -750 ? 0 : Math.exp(t)
+}
+
+function resetStatistics(work: Work): void {
+  work.sumR.fill(0)
+  work.sumX.fill(0)
+  work.sumXX.fill(0)
+}
+
+/** Adds responsibility r of component c for the point whose x - mean_c is in work.diff. */
+function accumulate(work: Work, c: number, r: number, d: number): void {
+  const { sumX, sumXX, diff } = work
+  work.sumR[c]! += r
+  const mo = c * d
+  const lo = c * d * d
+  for (let a = 0; a < d; a++) {
+    const ra = r * diff[mo + a]!
+    sumX[mo + a]! += ra
+    for (let b = 0; b <= a; b++) sumXX[lo + a * d + b]! += ra * diff[mo + b]!
+  }
+}
+
+/** M-step from the statistics; returns whether an empty component was re-seeded. */
+function maximisation(x: Float64Array, n: number, mix: Mixture, work: Work, regCovar: number, rng: Rng): boolean {
+  const { k, d, weights, means, covariances } = mix
+  const { sumR, sumX, sumXX, pooled, empty } = work
+  const dd = d * d
+  pooled.fill(0)
+  let mass = 0
+  let empties = 0
+  for (let c = 0; c < k; c++) {
+    empty[c] = sumR[c]! < EMPTY_MASS ? 1 : 0
+    if (empty[c] === 1) {
+      empties++
+      continue
+    }
+    const nk = sumR[c]! + MASS_FLOOR
+    const mo = c * d
+    const base = c * dd
+    for (let a = 0; a < d; a++) {
+      const da = sumX[mo + a]! / nk
+      for (let b = 0; b <= a; b++) {
+        const db = sumX[mo + b]! / nk
+        let v = sumXX[base + a * d + b]! / nk - da * db
+        if (a === b) v += regCovar
+        covariances[base + a * d + b] = v
+        covariances[base + b * d + a] = v
+      }
+    }
+    for (let a = 0; a < d; a++) means[mo + a]! += sumX[mo + a]! / nk
+    for (let j = 0; j < dd; j++) pooled[j]! += nk * covariances[base + j]!
+    weights[c] = nk
+    mass += nk
+  }
+  if (empties > 0) {
+    for (let j = 0; j < dd; j++) pooled[j]! /= mass
+    // An average weight lets the new component take a fair share of the points around it, so
+    // that EM splits that cluster rather than leaving the component nearly empty again.
+    const average = mass / (k - empties)
+    for (let c = 0; c < k; c++) {
+      if (empty[c] === 0) continue
+      const i = rng.int(n)
+      means.set(x.subarray(i * d, (i + 1) * d), c * d)
+      covariances.set(pooled, c * dd)
+      weights[c] = average
+      mass += average
+    }
+  }
+  for (let c = 0; c < k; c++) weights[c]! /= mass
+  return empties > 0
+}

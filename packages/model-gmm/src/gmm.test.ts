@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest'
+import { Rng, vectors } from '@ouroboros/core'
+import type { DatasetInfo, OuroborosError, VectorSamples } from '@ouroboros/core'
+import { initialiseFromLabels, newMixture, newWork, runEm } from './em.js'
+import { model } from './index.js'
+import type { GmmParams, GmmState } from './index.js'
+import { kmeansPlusPlus, nearestCenters } from './kmeans.js'
+
+const dataset: DatasetInfo = { kind: 'ring', modality: 'vectors', d: 2 }
+const RING_STD = 0.02
+
+/** METRICS.md's ring: 8 modes at radius 2, angles 2πk/8, std 0.02, modes picked uniformly. */
+function ring(n: number, rng: Rng, std = RING_STD): VectorSamples {
+  const out = new Float64Array(n * 2)
+  for (let i = 0; i < n; i++) {
+    const angle = (2 * Math.PI * rng.int(8)) / 8
+    out[2 * i] = 2 * Math.cos(angle) + std * rng.normal()
+    out[2 * i + 1] = 2 * Math.sin(angle) + std * rng.normal()
+  }
+  return vectors(n, 2, out)
+}
+
+const params = (raw: Partial<GmmParams> = {}): GmmParams => model.params.parse(raw)
+
+async function fit(data: VectorSamples, p: GmmParams, seed = 0, init?: GmmState): Promise<GmmState> {
+  return model.fit(data, p, { rng: Rng.from(seed, 'fit'), generation: 0, dataset, ...(init === undefined ? {} : { init }) })
+}
+
+describe('gmm on the ring', () => {
+  it('has scikit-learn defaults', () => {
+    expect(params()).toEqual({ components: 8, tol: 1e-3, maxIter: 100, regCovar: 1e-6, init: 'kmeans', nInit: 1 })
+  })
+
+  it('recovers the 8 centres, equal weights and the mode covariance from 10,000 points', async () => {
+    const state = await fit(ring(10_000, Rng.from(1, 'data')), params())
+    expect(state.converged).toBe(true)
+    const matched = new Set<number>()
+    for (let m = 0; m < 8; m++) {
+      const cx = 2 * Math.cos((2 * Math.PI * m) / 8)
+      const cy = 2 * Math.sin((2 * Math.PI * m) / 8)
+      let best = -1
+      let bestDist = Infinity
+      for (let c = 0; c < 8; c++) {
+        const dist = Math.hypot(state.means[2 * c]! - cx, state.means[2 * c + 1]! - cy)
+        if (dist < bestDist) {
+          bestDist = dist
+          best = c
+        }
+      }
+      expect(bestDist).toBeLessThan(0.05)
+      matched.add(best)
+      // A mode's share of 10,000 uniform picks has standard deviation sqrt(1/8 · 7/8 / 10^4) = 0.0033.
+      expect(Math.abs(state.weights[best]! - 1 / 8)).toBeLessThan(0.015)
+      // Each mode has ~1250 points: the variance estimate is within a few times sqrt(2/1250) = 4 % of std².
+      const cov = state.covariances.subarray(4 * best, 4 * best + 4)
+      expect(cov[0]! / RING_STD ** 2).toBeCloseTo(1, 0)
+      expect(cov[3]! / RING_STD ** 2).toBeCloseTo(1, 0)
+      expect(Math.abs(cov[1]!)).toBeLessThan(0.2 * RING_STD ** 2)
+    }
+    expect(matched.size).toBe(8)
+  })
+
+  it('never lowers the bound from one EM iteration to the next', async () => {
+    // Overlapping modes and tol 0 keep EM going for all maxIter iterations.
+    const data = ring(5000, Rng.from(2, 'data'), 0.6)
+    const rng = Rng.from(0, 'fit')
+    const mix = newMixture(8, 2)
+    mix.means.set(kmeansPlusPlus(data.data, data.n, 2, 8, rng))
+    const work = newWork(8, 2)
+    initialiseFromLabels(data.data, data.n, mix, nearestCenters(data.data, data.n, 2, mix.means, 8), work, 1e-6, rng)
+    const bounds: number[] = []
+    const result = runEm(data.data, data.n, mix, { tol: 0, maxIter: 60, regCovar: 1e-6 }, work, rng, (_iteration, lb) => bounds.push(lb))
+    expect(bounds.length).toBe(60)
+    expect(result.converged).toBe(false)
+    for (let i = 1; i < bounds.length; i++) expect(bounds[i]!).toBeGreaterThanOrEqual(bounds[i - 1]! - 1e-12)
+    expect(bounds[bounds.length - 1]! - bounds[0]!).toBeGreaterThan(0)
+  })
+
+  it('reports as lower bound the training log-likelihood of the parameters before the last M-step', async () => {
+    const data = ring(3000, Rng.from(3, 'data'), 0.3)
+    const state = await fit(data, params({ tol: 0, maxIter: 7 }))
+    const before = await fit(data, params({ tol: 0, maxIter: 6 }))
+    const ll = (await model.logLikelihood!(before, data)) as Float64Array
+    expect(state.lowerBound).toBeCloseTo(ll.reduce((a, b) => a + b, 0) / data.n, 10)
+    expect(state.iterations).toBe(7)
+  })
+
+  it('keeps the best of nInit initialisations', async () => {
+    const data = ring(2000, Rng.from(4, 'data'), 0.3)
+    const one = await fit(data, params({ init: 'random', nInit: 1 }))
+    const three = await fit(data, params({ init: 'random', nInit: 3 }))
+    // The first initialisation of both fits is the same, so the best of three is at least as good.
+    expect(three.lowerBound).toBeGreaterThanOrEqual(one.lowerBound)
+  })
+
+  it('fits from k-means++ seeds and from random responsibilities without NaN', async () => {
+    const data = ring(2000, Rng.from(5, 'data'))
+    for (const init of ['kmeans++', 'random'] as const) {
+      const state = await fit(data, params({ init }))
+      for (const v of [...state.weights, ...state.means, ...state.covariances, state.lowerBound]) expect(Number.isFinite(v)).toBe(true)
+    }
+  })
+
+  it('continues EM from the previous state on a warm start', async () => {
+    const first = await fit(ring(10_000, Rng.from(6, 'data')), params())
+    const next = await fit(ring(10_000, Rng.from(7, 'data')), params(), 1, first)
+    // Starting at the optimum of a sample of the same law, EM meets tol within a couple of steps.
+    expect(next.iterations).toBeLessThanOrEqual(3)
+    for (let c = 0; c < 8; c++) {
+      expect(Math.hypot(next.means[2 * c]! - first.means[2 * c]!, next.means[2 * c + 1]! - first.means[2 * c + 1]!)).toBeLessThan(0.01)
+    }
+    await expect(fit(ring(100, Rng.from(8, 'data')), params({ components: 4 }), 0, first)).rejects.toThrow(/warm-start state has 8 components/)
+  })
+})
+
+describe('gmm degenerate data', () => {
+  it('refuses fewer points than components, saying what to do', async () => {
+    try {
+      await fit(ring(5, Rng.from(1, 'data')), params())
+      expect.unreachable()
+    } catch (err) {
+      expect((err as OuroborosError).code).toBe('OUROBOROS_INPUT')
+      expect((err as OuroborosError).hint).toMatch(/model.components/)
+    }
+  })
+
+  it('stays finite when there are fewer distinct points than components', async () => {
+    const pts: number[] = []
+    for (let i = 0; i < 30; i++) pts.push(i % 3, 0)
+    const state = await fit(vectors(30, 2, Float64Array.from(pts)), params())
+    for (const v of [...state.weights, ...state.means, ...state.covariances, state.lowerBound]) expect(Number.isFinite(v)).toBe(true)
+    expect(state.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12)
+    const out = (await model.sample(state, 100, { rng: Rng.from(1, 's'), temperature: 1, dataset })) as VectorSamples
+    for (const v of out.data) expect(Number.isFinite(v)).toBe(true)
+  })
+
+  it('re-seeds a warm-start component whose mode is gone instead of letting it die', async () => {
+    const first = await fit(ring(4000, Rng.from(9, 'data')), params())
+    // Drop every point of the mode at angle 0: the component sitting there gets no responsibility.
+    const all = ring(4000, Rng.from(10, 'data'))
+    const kept: number[] = []
+    for (let i = 0; i < all.n; i++) if (!(all.data[2 * i]! > 1.9 && Math.abs(all.data[2 * i + 1]!) < 0.2)) kept.push(all.data[2 * i]!, all.data[2 * i + 1]!)
+    const next = await fit(vectors(kept.length / 2, 2, Float64Array.from(kept)), params(), 1, first)
+    for (let c = 0; c < 8; c++) {
+      expect(next.weights[c]!).toBeGreaterThan(0.01)
+      expect(next.means[2 * c]! > 1.9 && Math.abs(next.means[2 * c + 1]!) < 0.2).toBe(false)
+    }
+  })
+
+  it('reports NaN training data as a diverged fit', async () => {
+    const data = ring(100, Rng.from(1, 'data'))
+    data.data[7] = NaN
+    await expect(fit(data, params({ components: 2 }))).rejects.toThrow(/NaN/)
+  })
+})
+
+describe('gmm density and sampling', () => {
+  // Two components in 2-D with hand-picked parameters.
+  const state: GmmState = {
+    d: 2,
+    k: 2,
+    weights: Float64Array.of(0.3, 0.7),
+    means: Float64Array.of(-1, 0, 2, 1),
+    covariances: Float64Array.of(0.5, 0.1, 0.1, 0.4, 1, -0.3, -0.3, 2),
+    converged: true,
+    iterations: 1,
+    lowerBound: 0,
+  }
+
+  it('gives the log of the weighted sum of normal densities', async () => {
+    const normal2 = (x: number, y: number, mx: number, my: number, a: number, b: number, c: number): number => {
+      const det = a * c - b * b
+      const dx = x - mx
+      const dy = y - my
+      return Math.exp(-0.5 * ((c * dx * dx - 2 * b * dx * dy + a * dy * dy) / det)) / (2 * Math.PI * Math.sqrt(det))
+    }
+    const pts = [-1, 0, 0.5, 0.5, 3, -2, 40, 40]
+    const ll = (await model.logLikelihood!(state, vectors(4, 2, Float64Array.from(pts)))) as Float64Array
+    for (let i = 0; i < 3; i++) {
+      const [x, y] = [pts[2 * i]!, pts[2 * i + 1]!]
+      const p = 0.3 * normal2(x, y, -1, 0, 0.5, 0.1, 0.4) + 0.7 * normal2(x, y, 2, 1, 1, -0.3, 2)
+      expect(ll[i]).toBeCloseTo(Math.log(p), 12)
+    }
+    // Far away the density underflows, but its logarithm must not.
+    expect(Number.isFinite(ll[3])).toBe(true)
+    expect(ll[3]!).toBeLessThan(-300)
+  })
+
+  it('samples components by weight with covariance T·Σ_k', async () => {
+    const n = 100_000
+    const t = 0.5
+    const out = (await model.sample(state, n, { rng: Rng.from(3, 's'), temperature: t, dataset })) as VectorSamples
+    // Mixture moments: E x = Σ w μ_k; Cov x = Σ w (T Σ_k + μ_k μ_kᵀ) - E x E xᵀ.
+    const mean = [0.3 * -1 + 0.7 * 2, 0.3 * 0 + 0.7 * 1]
+    const second = (a: number, b: number): number =>
+      0.3 * (t * state.covariances[a * 2 + b]! + state.means[a]! * state.means[b]!) +
+      0.7 * (t * state.covariances[4 + a * 2 + b]! + state.means[2 + a]! * state.means[2 + b]!)
+    const cov = [0, 1].flatMap((a) => [0, 1].map((b) => second(a, b) - mean[a]! * mean[b]!))
+    const got = [0, 0]
+    for (let i = 0; i < n; i++) for (let a = 0; a < 2; a++) got[a]! += out.data[2 * i + a]! / n
+    const gotCov = [0, 0, 0, 0]
+    for (let i = 0; i < n; i++) {
+      for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) gotCov[a * 2 + b]! += ((out.data[2 * i + a]! - got[a]!) * (out.data[2 * i + b]! - got[b]!)) / n
+    }
+    // Standard errors: means about 0.005, covariance entries about 0.01.
+    for (let a = 0; a < 2; a++) expect(Math.abs(got[a]! - mean[a]!)).toBeLessThan(0.03)
+    for (let j = 0; j < 4; j++) expect(Math.abs(gotCov[j]! - cov[j]!)).toBeLessThan(0.05)
+  })
+})
