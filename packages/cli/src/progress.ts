@@ -38,18 +38,10 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): {
         stream.write(`chain ${e.failed.chain} failed at generation ${e.failed.generation}: ${e.failed.message}\n`)
         return
       }
-      const headline = e.record ? headlineValues(e.record.metrics) : ''
-      stream.write(`[${e.generationsDone}/${e.generationsTotal}] chain ${e.chain} generation ${e.generation} done (${elapsed})${headline}\n`)
+      stream.write(`[${e.generationsDone}/${e.generationsTotal}] chain ${e.chain} generation ${e.generation} done (${elapsed})\n`)
     },
     stop: () => undefined,
   }
-}
-
-function headlineValues(metrics: Record<string, number | null>): string {
-  const parts = Object.entries(metrics)
-    .slice(0, 3)
-    .map(([k, v]) => `${k}=${v === null ? 'n/a' : Number(v.toPrecision(4))}`)
-  return parts.length > 0 ? ': ' + parts.join(' ') : ''
 }
 
 export function formatSeconds(s: number): string {

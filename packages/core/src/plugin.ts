@@ -36,14 +36,24 @@ export interface DatasetPlugin<P = unknown> {
   create(params: P, rng: Rng): DatasetInstance | Promise<DatasetInstance>
 }
 
+export interface TrainingStepReport {
+  readonly losses?: Record<string, number>
+  readonly samples?: Samples
+}
+
 export interface FitContext<S> {
   readonly rng: Rng
   readonly generation: number
   /** State to warm-start from (the previous generation's), when the config asks for it. */
   readonly init?: S
   readonly dataset: DatasetInfo
-  /** Called by models that train in steps, to record metrics during training. */
-  readonly onTrainingStep?: (step: number, values: Record<string, number>) => void
+  /**
+   * Models that train in steps call this every few steps (a model option such as `evalEvery`),
+   * with their losses and, where the model can, samples drawn now: the scheduler scores the
+   * samples with the run's training-time metrics and stores the line, so collapse inside one
+   * generation (a GAN cycling between modes) shows as a training curve.
+   */
+  readonly onTrainingStep?: (step: number, report: TrainingStepReport) => Promise<void>
 }
 
 export interface SampleContext {

@@ -12,7 +12,18 @@ import {
   type ModelView,
   type Samples,
 } from '@ouroboros/core'
-import { readSamples, readState, samplesPath, statePath, writeSamples, writeState, type MetricRecord } from '@ouroboros/store'
+import {
+  readSamples,
+  readState,
+  samplesPath,
+  statePath,
+  trainingCurvePath,
+  writeFileAtomic,
+  writeSamples,
+  writeState,
+  type MetricRecord,
+  type TrainingStepRecord,
+} from '@ouroboros/store'
 import { loadDataset, loadMetric, loadModel } from './plugins.js'
 import { policyFor } from './policies/index.js'
 import type { ChainSpec, Timings } from './spec.js'
@@ -24,6 +35,8 @@ export interface AdvanceTask {
   chain: ChainSpec
   from: number
   budgetMs: number
+  /** Also score fresh real data against the real data (the generation -1 reference record). */
+  reference: boolean
 }
 
 export interface GenerationResult {
@@ -36,8 +49,16 @@ export interface GenerationResult {
   retries: number
 }
 
+/**
+ * Either the segment's records, when its generations were quick enough to score right here
+ * (shipping samples to another thread would cost more than scoring them), or its generations,
+ * to be scored by an evaluate task that overlaps fitting the next segment.
+ */
 export interface AdvanceResult {
   generations: GenerationResult[]
+  records?: MetricRecord[]
+  /** The generation the next segment starts at. */
+  next: number
 }
 
 export interface EvaluateTask {
@@ -68,6 +89,9 @@ interface ChainContext {
   /** The last generation this thread produced, so the next segment need not read it back. */
   last: { generation: number; samples: Samples; state: unknown } | undefined
 }
+
+/** Metric groups cheap enough to score every few training steps. */
+const TRAINING_METRICS: ReadonlySet<string> = new Set(['modes', 'clusters', 'moments'])
 
 const contexts = new Map<string, ChainContext>()
 const MAX_CONTEXTS = 32
@@ -125,12 +149,18 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
       for (;;) {
         try {
           const t0 = performance.now()
+          const curve: TrainingStepRecord[] = []
           const state = await model.fit(training, chain.modelParams, {
             rng: Rng.from(chain.seed, 'fit', g, attempt),
             generation: g,
             dataset: ctx.dataset.info,
             ...(config.warmStart && prevState !== undefined ? { init: prevState } : {}),
+            onTrainingStep: async (step, report) => {
+              const metrics = report.samples === undefined ? {} : await scoreAll(chain, ctx, g, report.samples, undefined, undefined, TRAINING_METRICS)
+              curve.push({ step, losses: report.losses ?? {}, metrics })
+            },
           })
+          if (curve.length > 0) writeFileAtomic(trainingCurvePath(runDir, chain.id, g), curve.map((l) => JSON.stringify(l) + '\n').join(''))
           const t1 = performance.now()
           const samples = await model.sample(state, chain.samplesPerGeneration, {
             rng: Rng.from(chain.seed, 'sample', g, attempt),
@@ -154,7 +184,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             timings: { fitMs: t1 - t0, sampleMs: t2 - t1 },
             retries: attempt,
           })
-          if (last) return { generations: out }
+          if (last) return finish(task, out)
           break
         } catch (err) {
           if (toOuroborosError(err).code === ErrorCode.DIVERGED && attempt < config.retries) {
@@ -168,7 +198,14 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
       throw new ChainError(err, g)
     }
   }
-  return { generations: out }
+  return finish(task, out)
+}
+
+async function finish(task: AdvanceTask, out: GenerationResult[]): Promise<AdvanceResult> {
+  const next = out[out.length - 1]!.generation + 1
+  if (out.length === 1) return { generations: out, next }
+  const records = await evaluate({ kind: 'evaluate', runDir: task.runDir, chain: task.chain, items: out, reference: task.reference })
+  return { generations: [], records, next }
 }
 
 async function usesTraining(chain: ChainSpec): Promise<boolean> {
@@ -214,9 +251,11 @@ async function scoreAll(
   generated: Samples,
   model: ModelView | undefined,
   training: Samples | undefined,
+  only?: ReadonlySet<string>,
 ): Promise<MetricValues> {
   const values: MetricValues = {}
   for (const spec of chain.metrics) {
+    if (only !== undefined && !only.has(spec.id)) continue
     const plugin = await loadMetric(spec.module, spec.id)
     let prepared = ctx.prepared.get(spec.id)
     if (prepared === undefined) {

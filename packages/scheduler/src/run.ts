@@ -62,9 +62,12 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   const segmentMs = opts.segmentMs ?? 250
 
   const recorded = new Map<string, Set<number>>()
+  // Every record of the run, kept here so the final sorted files need no second read.
+  const all: MetricRecord[] = []
   if (opts.resume) {
     // Rewriting drops a line torn by the crash before anything is appended after it.
     for (const r of rewriteRecords(runDir)) {
+      all.push(r)
       let set = recorded.get(r.chain)
       if (set === undefined) recorded.set(r.chain, (set = new Set()))
       set.add(r.generation)
@@ -102,8 +105,19 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       if (failure !== undefined) return
       failure = { generation: e.generation ?? fallback, message: e.message ?? String(err), code: e.code ?? ErrorCode.INTERNAL }
     }
+    const accept = (records: MetricRecord[]): void => {
+      appendRecords(runDir, records)
+      for (const record of records) all.push(record)
+      for (const record of records) {
+        if (record.generation < 0) continue
+        done++
+        ci.generationsDone = Math.max(ci.generationsDone, record.generation + 1)
+        opts.onProgress?.({ chain: chain.id, generation: record.generation, generationsDone: done, generationsTotal: total, record })
+      }
+      saveInfo(false)
+    }
     while (g < chain.config.generations && failure === undefined && !opts.signal?.aborted) {
-      const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: segmentMs }
+      const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: segmentMs, reference }
       let result: AdvanceResult
       try {
         result = unwrap<AdvanceResult>(await pool.run(task))
@@ -111,26 +125,20 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         fail(err, g)
         break
       }
-      const items = result.generations
-      const evalTask: EvaluateTask = { kind: 'evaluate', runDir, chain, items, reference }
+      if (result.records !== undefined) {
+        accept(result.records)
+      } else {
+        const items = result.generations
+        const evalTask: EvaluateTask = { kind: 'evaluate', runDir, chain, items, reference }
+        evaluations.push(
+          pool.run(evalTask).then(
+            (value: unknown) => accept(unwrap<MetricRecord[]>(value)),
+            (err: unknown) => fail(err, items[0]?.generation ?? g),
+          ),
+        )
+      }
       reference = false
-      evaluations.push(
-        pool.run(evalTask).then(
-          (value: unknown) => {
-            const records = unwrap<MetricRecord[]>(value)
-            appendRecords(runDir, records)
-            for (const record of records) {
-              if (record.generation < 0) continue
-              done++
-              ci.generationsDone = Math.max(ci.generationsDone, record.generation + 1)
-              opts.onProgress?.({ chain: chain.id, generation: record.generation, generationsDone: done, generationsTotal: total, record })
-            }
-            saveInfo(false)
-          },
-          (err: unknown) => fail(err, items[0]?.generation ?? g),
-        ),
-      )
-      g = items[items.length - 1]!.generation + 1
+      g = result.next
     }
     await Promise.all(evaluations)
     if (failure !== undefined) {
@@ -154,7 +162,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   } finally {
     await pool.destroy()
   }
-  const records = finalizeRecords(runDir)
+  const records = finalizeRecords(runDir, all)
   const failed = info.chains.filter((c) => c.status === 'failed')
   const interrupted = info.chains.some((c) => c.status !== 'finished' && c.status !== 'failed')
   info.status = interrupted ? 'interrupted' : failed.length > 0 ? 'failed' : 'finished'

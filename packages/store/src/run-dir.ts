@@ -87,6 +87,17 @@ export function statePath(runDir: string, chain: string, generation: number): st
   return join(chainDir(runDir, chain), `gen-${pad(generation)}.state`)
 }
 
+export function trainingCurvePath(runDir: string, chain: string, generation: number): string {
+  return join(chainDir(runDir, chain), `gen-${pad(generation)}.training.ndjson`)
+}
+
+/** One line of a training-curve file. */
+export interface TrainingStepRecord {
+  step: number
+  losses: Record<string, number>
+  metrics: Record<string, number | null>
+}
+
 /** Generation numbers with a sample file in a chain directory. */
 export function listSampleGenerations(runDir: string, chain: string): number[] {
   const dir = chainDir(runDir, chain)
@@ -161,40 +172,45 @@ export function appendRecords(runDir: string, records: readonly MetricRecord[]):
 export function readRecords(runDir: string): MetricRecord[] {
   const path = join(runDir, RUN_FILES.records)
   if (!existsSync(path)) return []
-  const text = readFileSync(path, 'utf8')
-  const byKey = new Map<string, MetricRecord>()
-  const lines = text.split('\n')
+  const lines = readFileSync(path, 'utf8').split('\n')
+  const records: MetricRecord[] = []
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
     if (line.trim() === '') continue
-    let record: MetricRecord
     try {
-      record = JSON.parse(line) as MetricRecord
+      records.push(JSON.parse(line) as MetricRecord)
     } catch {
       if (i >= lines.length - 2) continue
       throw corrupt(path, `line ${i + 1} is not JSON`)
     }
-    byKey.set(`${record.chain}\u0000${record.generation}`, record)
   }
-  return sortRecords([...byKey.values()])
+  return uniqueSorted(records)
 }
 
-export function sortRecords(records: MetricRecord[]): MetricRecord[] {
-  return records.sort((a, b) => a.cell - b.cell || a.replicate - b.replicate || a.generation - b.generation)
+/** One record per (chain, generation), the later one winning, in (cell, replicate, generation) order. */
+export function uniqueSorted(records: readonly MetricRecord[]): MetricRecord[] {
+  const byKey = new Map<string, MetricRecord>()
+  for (const r of records) byKey.set(`${r.chain}\u0000${r.generation}`, r)
+  return [...byKey.values()].sort((a, b) => a.cell - b.cell || a.replicate - b.replicate || a.generation - b.generation)
+}
+
+function writeRecordsFile(runDir: string, records: readonly MetricRecord[]): void {
+  writeFileAtomic(join(runDir, RUN_FILES.records), records.map((r) => JSON.stringify(r) + '\n').join(''))
 }
 
 /** Rewrites metrics.ndjson sorted, deduplicated and without a torn last line. */
 export function rewriteRecords(runDir: string): MetricRecord[] {
   const records = readRecords(runDir)
-  writeFileAtomic(join(runDir, RUN_FILES.records), records.map((r) => JSON.stringify(r) + '\n').join(''))
+  writeRecordsFile(runDir, records)
   return records
 }
 
-/** rewriteRecords, then metrics.csv from the result. */
-export function finalizeRecords(runDir: string): MetricRecord[] {
-  const records = rewriteRecords(runDir)
-  writeFileAtomic(join(runDir, RUN_FILES.csv), recordsToCsv(records))
-  return records
+/** Writes the run's final metrics.ndjson (sorted, deduplicated) and metrics.csv from `records`. */
+export function finalizeRecords(runDir: string, records: readonly MetricRecord[]): MetricRecord[] {
+  const sorted = uniqueSorted(records)
+  writeRecordsFile(runDir, sorted)
+  writeFileAtomic(join(runDir, RUN_FILES.csv), recordsToCsv(sorted))
+  return sorted
 }
 
 /** Long format: chain,replicate,generation,metric,value. */

@@ -1,0 +1,63 @@
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+
+const dirs: string[] = []
+
+export function tempDir(prefix = 'ouroboros-cli-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix))
+  dirs.push(d)
+  return d
+}
+
+export function cleanup(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+}
+
+export function cli(args: string[], options: { cwd?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, cwd: options.cwd, env: { ...process.env, FORCE_COLOR: '0' } })
+}
+
+/** Starts the CLI without waiting; for kill tests. */
+export function cliAsync(args: string[]) {
+  return spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+export function writeConfig(dir: string, config: unknown, name = 'config.json'): string {
+  const file = join(dir, name)
+  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config))
+  return file
+}
+
+export interface Rec {
+  chain: string
+  cell: number
+  replicate: number
+  generation: number
+  params: Record<string, unknown>
+  metrics: Record<string, number | null>
+}
+
+/** metrics.ndjson without the timings, which differ between any two runs. */
+export function records(runDir: string): Rec[] {
+  return readFileSync(join(runDir, 'metrics.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { timings: _t, ...r } = JSON.parse(l) as Rec & { timings: unknown }
+      return r
+    })
+}
+
+export function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length
+}
+
+export function standardError(xs: number[]): number {
+  const m = mean(xs)
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) / xs.length)
+}

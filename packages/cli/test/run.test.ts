@@ -1,0 +1,160 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { cleanup, cli, cliAsync, records, tempDir, writeConfig } from './helpers.js'
+
+afterAll(cleanup)
+
+const ring = {
+  name: 'ring-kde',
+  data: { kind: 'ring', n: 400 },
+  model: { kind: 'kde' },
+  generations: 6,
+  replicates: 2,
+  seed: 11,
+  metrics: ['modes', 'moments', 'likelihood'],
+  sweep: { 'policy.kind': ['replace', 'accumulate', 'mix', 'accumulate-subsample'] },
+}
+
+describe('ouroboros run', () => {
+  it('writes the run directory of the contract', () => {
+    const dir = tempDir()
+    const res = cli(['run', writeConfig(dir, ring), '--out', `${dir}/run`, '--workers', '2'])
+    expect(res.status, res.stderr).toBe(0)
+    expect(res.stdout).toContain(`report: ${dir}/run/report.html`)
+    const run = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
+    expect(run.status).toBe('finished')
+    expect(run.chains).toHaveLength(8)
+    expect(run.chains.every((c: { status: string }) => c.status === 'finished')).toBe(true)
+    const recs = records(`${dir}/run`)
+    expect(recs).toHaveLength(8 * 7)
+    const first = recs.find((r) => r.generation === 0)!
+    expect(Object.keys(first.metrics).sort()).toEqual(
+      ['modes_covered', 'modes_covered_1pct', 'pct_high_quality', 'reverse_kl', 'total_variance', 'log_det_cov', 'log_variance', 'w2_to_reference', 'nll_real'].sort(),
+    )
+    expect(first.params).toEqual({ 'policy.kind': 'replace' })
+    const csv = readFileSync(`${dir}/run/metrics.csv`, 'utf8').split('\n')
+    expect(csv[0]).toBe('chain,replicate,generation,metric,value')
+    expect(existsSync(`${dir}/run/chains/c0-r0/gen-000005.samples.npy`)).toBe(true)
+    expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('ring-kde')
+  })
+
+  it('gives identical records with 1 and 2 workers', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, ring)
+    const a = cli(['run', config, '--out', `${dir}/a`, '--workers', '1'])
+    const b = cli(['run', config, '--out', `${dir}/b`, '--workers', '2'])
+    expect(a.status, a.stderr).toBe(0)
+    expect(b.status, b.stderr).toBe(0)
+    expect(records(`${dir}/b`)).toEqual(records(`${dir}/a`))
+  })
+
+  it('after kill -9 midway, resume gives the records of an uninterrupted run', async () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...ring, data: { kind: 'ring', n: 1500 }, generations: 12, replicates: 1 })
+    const full = cli(['run', config, '--out', `${dir}/full`, '--workers', '2'])
+    expect(full.status, full.stderr).toBe(0)
+    const expected = records(`${dir}/full`)
+
+    const child = cliAsync(['run', config, '--out', `${dir}/killed`, '--workers', '2'])
+    await new Promise<void>((resolve) => {
+      let lines = 0
+      child.stderr.on('data', (chunk: Buffer) => {
+        lines += chunk.toString().split('\n').length - 1
+        if (lines >= 12 && child.exitCode === null) child.kill('SIGKILL')
+      })
+      child.on('exit', () => resolve())
+    })
+    expect(child.signalCode).toBe('SIGKILL')
+    const partial = JSON.parse(readFileSync(`${dir}/killed/run.json`, 'utf8'))
+    expect(partial.status).toBe('running')
+    // The killed run is readable: its report can be built and shows it as incomplete.
+    const report = cli(['report', `${dir}/killed`])
+    expect(report.status, report.stderr).toBe(0)
+
+    const resumed = cli(['resume', `${dir}/killed`, '--workers', '1'])
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(records(`${dir}/killed`)).toEqual(expected)
+    expect(JSON.parse(readFileSync(`${dir}/killed/run.json`, 'utf8')).status).toBe('finished')
+  })
+
+  it('refuses to overwrite an existing run directory without --force', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...ring, generations: 2, replicates: 1, sweep: {} })
+    expect(cli(['run', config, '--out', `${dir}/run`]).status).toBe(0)
+    const before = readFileSync(`${dir}/run/metrics.ndjson`, 'utf8')
+    const again = cli(['run', config, '--out', `${dir}/run`])
+    expect(again.status).toBe(2)
+    expect(again.stderr).toContain('--force')
+    expect(readFileSync(`${dir}/run/metrics.ndjson`, 'utf8')).toBe(before)
+    expect(cli(['run', config, '--out', `${dir}/run`, '--force']).status).toBe(0)
+  })
+
+  it('accepts a TypeScript config', () => {
+    const dir = tempDir()
+    const file = writeConfig(
+      dir,
+      `import { defineConfig } from '@ouroboros/core'\nconst n: number = 200\nexport default defineConfig({ data: { kind: 'gaussian', n }, model: { kind: 'gaussian' }, generations: 2 })\n`,
+      'config.ts',
+    )
+    const res = cli(['validate', file])
+    expect(res.status, res.stderr).toBe(0)
+    expect(JSON.parse(res.stdout).config.data.n).toBe(200)
+  })
+})
+
+describe('bad configs', () => {
+  const cases: [string, unknown, string][] = [
+    ['wrong type', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 'ten' }, 'generations'],
+    ['unknown top-level key', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 2, generatons: 3 }, 'generatons'],
+    ['unknown model', { data: { kind: 'ring' }, model: { kind: 'transformer' }, generations: 2 }, 'model.kind'],
+    ['unknown dataset', { data: { kind: 'imagenet' }, model: { kind: 'gmm' }, generations: 2 }, 'data.kind'],
+    ['bad model param', { data: { kind: 'ring' }, model: { kind: 'gmm', components: -3 }, generations: 2 }, 'model.components'],
+    ['unknown model param', { data: { kind: 'ring' }, model: { kind: 'gmm', componets: 3 }, generations: 2 }, 'componets'],
+    ['zero generations', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 0 }, 'generations'],
+    ['negative n', { data: { kind: 'ring', n: -5 }, model: { kind: 'gmm' }, generations: 2 }, 'data.n'],
+    ['unknown policy', { data: { kind: 'ring' }, model: { kind: 'gmm' }, policy: { kind: 'recycle' }, generations: 2 }, 'policy'],
+    ['mix fraction above 1', { data: { kind: 'ring' }, model: { kind: 'gmm' }, policy: { kind: 'mix', realFraction: 1.5 }, generations: 2 }, 'policy.realFraction'],
+    ['unknown metric', { data: { kind: 'ring' }, model: { kind: 'gmm' }, metrics: ['modes', 'fid'], generations: 2 }, 'metrics.1'],
+    ['sweep over a missing path', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 2, sweep: { 'optimizer.lr': [1, 2] } }, 'optimizer.lr'],
+    ['empty sweep list', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 2, sweep: { 'model.components': [] } }, 'sweep.model.components'],
+    ['sweep to a bad value', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 2, sweep: { 'model.components': [4, 'eight'] } }, 'model.components'],
+    ['absurd size', { data: { kind: 'gaussian', d: 1000, n: 1000000 }, model: { kind: 'gaussian' }, policy: { kind: 'accumulate' }, generations: 100 }, 'GiB'],
+    ['zero temperature', { data: { kind: 'ring' }, model: { kind: 'gmm' }, sampling: { temperature: 0 }, generations: 2 }, 'sampling.temperature'],
+    ['wrong ring weights', { data: { kind: 'ring', weights: [1, 2] }, model: { kind: 'gmm' }, generations: 2 }, 'data.weights'],
+  ]
+  for (const [what, config, field] of cases) {
+    it(`${what}: exit 2 naming ${field}, no stack trace, nothing written`, () => {
+      const dir = tempDir()
+      const file = writeConfig(dir, config)
+      const res = cli(['run', file, '--out', join(dir, 'out')])
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toContain(field)
+      expect(res.stderr).toContain('config.json')
+      expect(res.stderr).not.toMatch(/\n\s+at /)
+      expect(readdirSync(dir)).toEqual(['config.json'])
+    })
+  }
+
+  it('a file that is not JSON', () => {
+    const dir = tempDir()
+    const res = cli(['run', writeConfig(dir, '{ "data": '), '--out', join(dir, 'out')])
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain('not valid JSON')
+    expect(existsSync(join(dir, 'out'))).toBe(false)
+  })
+
+  it('a TypeScript config that throws', () => {
+    const dir = tempDir()
+    const res = cli(['validate', writeConfig(dir, `throw new Error('no config for you')\nexport default {}\n`, 'bad.ts')])
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain('no config for you')
+    expect(res.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('bad command-line values', () => {
+    expect(cli(['run', '--workers', 'zero']).status).toBe(2)
+    expect(cli(['frobnicate']).status).toBe(2)
+    expect(cli(['resume', '/nonexistent/run']).status).toBe(2)
+  })
+})
