@@ -1,1 +1,14 @@
-export {}
+import { writeFileAtomic } from '@ouroboros/store'
+import { loadRun } from './load.js'
+import { renderReport, type ReportOptions } from './render.js'
+
+export { loadRun, type LoadedRun, type ChainSamples, type SampleFrame, type ChainTraining, type TrainingCurve } from './load.js'
+export { renderReport, type ReportOptions } from './render.js'
+export { gaussianLogVariance, regressionExcessError, theoryCurves, type TheoryCurve } from './theory.js'
+
+/** Reads run directories and writes one self-contained HTML page comparing them; returns its path. */
+export async function writeReport(runDirs: string[], outFile: string, options: ReportOptions = {}): Promise<string> {
+  const html = renderReport(runDirs.map(loadRun), options)
+  writeFileAtomic(outFile, html)
+  return outFile
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod'
+import { kmeans } from 'ml-kmeans'
+import { asVectors, defineMetric, inputError, vectors, type DatasetInfo, type VectorSamples } from '@ouroboros/core'
+import { nearest } from './distance.js'
+import { checkPrepared, entropyOfCounts, fingerprint, vectorPair } from './vectors.js'
+
+/**
+ * Reference-cluster coverage (METRICS.md): k-means (ml-kmeans, kmeans++ seeded from the prepare
+ * rng) is fit once on the real data; its centroids are the "reference modes". Each generation is
+ * histogrammed over its nearest centroids and compared with the real histogram.
+ *
+ * A centroid that no real sample is nearest to (k-means can leave one empty) has no real share to
+ * cover, so clusters_covered counts only centroids with real samples.
+ */
+const clustersOptions = z.strictObject({
+  /** Number of clusters; null: 25 in 2-D, else 10 · the dataset's modes when it has them, else 100. */
+  k: z.int().min(1).nullable().default(null),
+  /** A cluster is covered when its generated share is at least this fraction of its real share. */
+  coveredFraction: z.number().min(0).default(0.01),
+  /** Pseudo-count added to every cluster of both histograms before cluster_kl. */
+  smoothing: z.number().min(0).default(0.5),
+  maxIterations: z.int().min(1).default(100),
+})
+type ClustersOptions = z.output<typeof clustersOptions>
+
+export const clusters = defineMetric({
+  id: 'clusters',
+  modality: 'vectors',
+  description: 'Coverage of k-means reference clusters of the real data: entropy, clusters covered, KL to the real histogram',
+  outputs: ['cluster_entropy', 'clusters_covered', 'cluster_kl'],
+  options: clustersOptions,
+  prepare({ real, dataset, options, rng }) {
+    const x = asVectors(real, 'clusters: real samples')
+    const k = clusterCount(options, dataset, x.d)
+    if (k > x.n) throw inputError(`clusters: k = ${k} clusters needs at least ${k} real samples, got ${x.n}`, 'lower metricOptions.clusters.k')
+    const rows: number[][] = []
+    for (let i = 0; i < x.n; i++) rows.push(Array.from(x.data.subarray(i * x.d, (i + 1) * x.d)))
+    const fit = kmeans(rows, k, { initialization: 'kmeans++', seed: rng.nextUint32(), maxIterations: options.maxIterations })
+    const centroids = Float64Array.from(fit.centroids.flat())
+    return { realFingerprint: fingerprint(x), centroids, realCounts: histogram(x, centroids, k) }
+  },
+  compute({ real, generated, options, prepared }) {
+    const { real: x, generated: y } = vectorPair('clusters', real, generated)
+    checkPrepared('clusters', prepared, x)
+    if (y.n === 0) return { cluster_entropy: null, clusters_covered: null, cluster_kl: null }
+    const { centroids, realCounts } = prepared
+    const k = realCounts.length
+    const counts = histogram(y, centroids, k)
+
+    let covered = 0
+    let kl = 0
+    const a = options.smoothing
+    const generatedTotal = y.n + k * a
+    const realTotal = x.n + k * a
+    for (let c = 0; c < k; c++) {
+      const realShare = realCounts[c]! / x.n
+      if (realShare > 0 && counts[c]! / y.n >= options.coveredFraction * realShare) covered++
+      const q = (counts[c]! + a) / generatedTotal
+      const p = (realCounts[c]! + a) / realTotal
+      if (q > 0) kl += q * Math.log(q / p)
+    }
+    return { cluster_entropy: entropyOfCounts(counts, y.n), clusters_covered: covered, cluster_kl: kl }
+  },
+})
+
+function clusterCount(options: ClustersOptions, dataset: DatasetInfo, d: number): number {
+  if (options.k !== null) return options.k
+  if (d === 2) return 25
+  return dataset.modes === undefined ? 100 : 10 * dataset.modes.k
+}
+
+function histogram(s: VectorSamples, centroids: Float64Array, k: number): Float64Array {
+  const counts = new Float64Array(k)
+  const { index } = nearest(s, vectors(k, s.d, centroids))
+  for (let i = 0; i < s.n; i++) counts[index[i]!]!++
+  return counts
+}

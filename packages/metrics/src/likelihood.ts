@@ -1,0 +1,24 @@
+import { z } from 'zod'
+import { defineMetric, ErrorCode, OuroborosError } from '@ouroboros/core'
+
+/**
+ * nll_real (METRICS.md "Memorization vs collapse"): mean negative log-likelihood of held-out real
+ * data under the model; null when the model has no likelihood or there is no held-out set.
+ */
+export const likelihood = defineMetric({
+  id: 'likelihood',
+  modality: 'vectors',
+  description: 'Mean negative log-likelihood of held-out real data under the model (nll_real)',
+  outputs: ['nll_real'],
+  options: z.strictObject({}),
+  async compute({ heldout, model }) {
+    if (heldout === undefined || heldout.n === 0 || model?.logLikelihood === undefined) return { nll_real: null }
+    const ll = await model.logLikelihood(heldout)
+    if (ll.length !== heldout.n) {
+      throw new OuroborosError(ErrorCode.MODEL, `likelihood: logLikelihood returned ${ll.length} values for ${heldout.n} held-out samples`)
+    }
+    let sum = 0
+    for (let i = 0; i < ll.length; i++) sum += ll[i]!
+    return { nll_real: -sum / ll.length }
+  },
+})

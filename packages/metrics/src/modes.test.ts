@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { Rng, vectors, type DatasetInfo } from '@ouroboros/core'
+import { modes } from './modes.js'
+import { moments } from './moments.js'
+import { evaluate, mixture, readFixture, ringCenters, toVectors, type Points } from '../fixtures/load.js'
+
+interface ModesCase {
+  dataset: string
+  name: string
+  centers: number[]
+  std: number
+  generated: Points
+  expected: Record<string, number>
+}
+
+function modeDataset(centers: Float64Array, std: number): DatasetInfo {
+  const k = centers.length / 2
+  return { kind: 'ring', modality: 'vectors', d: 2, modes: { centers, k, std, weights: new Float64Array(k).fill(1 / k) } }
+}
+
+describe('modes against the peer modes.py (fixtures/modes.json)', () => {
+  for (const c of readFixture<ModesCase>('modes.json').cases) {
+    it(`${c.dataset}, ${c.name} samples`, async () => {
+      const x = toVectors(c.generated)
+      const dataset = modeDataset(Float64Array.from(c.centers), c.std)
+      const got = await evaluate(modes, { real: x, generated: x, dataset })
+      expect(got.modes_covered).toBe(c.expected['modes_covered'])
+      expect(got.modes_covered_1pct).toBe(c.expected['modes_covered_1pct'])
+      expect(got.pct_high_quality).toBeCloseTo(c.expected['pct_high_quality']!, 11)
+      expect(got.reverse_kl).toBeCloseTo(c.expected['reverse_kl']!, 13)
+      // modes.py reports total variance too; here it belongs to the moments group.
+      const m = await evaluate(moments, { real: x, generated: x, dataset })
+      expect(m.total_variance).toBeCloseTo(c.expected['total_variance']!, 11)
+    })
+  }
+})
+
+describe('modes on real ring data (METRICS.md sanity values)', () => {
+  const centers = ringCenters()
+  const dataset = modeDataset(centers, 0.02)
+  const n = 10_000
+
+  it('has HQ = 1 − e^{−4.5} = 98.89 % within sampling error, all modes covered, ring total variance 4.0008', async () => {
+    const { samples } = mixture(centers, 2, 0.02, n, Rng.from(31))
+    const got = await evaluate(modes, { real: samples, generated: samples, dataset })
+    const p = 1 - Math.exp(-4.5)
+    const se = 100 * Math.sqrt((p * (1 - p)) / n)
+    expect(Math.abs(got.pct_high_quality! - 100 * p)).toBeLessThan(4 * se)
+    expect(got.modes_covered).toBe(8)
+    expect(got.modes_covered_1pct).toBe(8)
+    // Σ‖x − x̄‖²/n: E = 4 + 2·0.02² less about 4/n for the fitted mean; SD about 0.08/√n.
+    const m = await evaluate(moments, { real: samples, generated: samples, dataset })
+    expect(Math.abs(m.total_variance! - 4.0008)).toBeLessThan(0.004)
+  })
+
+  it('has reverse_kl ≈ (K − 1)/(2n) on average', async () => {
+    // 2n·KL is about χ²(K − 1): mean (K − 1)/(2n), SD √(2(K − 1))/(2n); averaged over 20 samples.
+    const K = 8
+    let sum = 0
+    for (let s = 0; s < 20; s++) {
+      const { samples } = mixture(centers, 2, 0.02, n, Rng.from(100 + s))
+      sum += (await evaluate(modes, { real: samples, generated: samples, dataset })).reverse_kl!
+    }
+    const sd = Math.sqrt(2 * (K - 1)) / (2 * n) / Math.sqrt(20)
+    expect(Math.abs(sum / 20 - (K - 1) / (2 * n))).toBeLessThan(4 * sd)
+  })
+
+  it('sees a single collapsed mode', async () => {
+    const collapsed = vectors(100, 2, new Float64Array(200).map((_, i) => (i % 2 === 0 ? 2 : 0)))
+    const got = await evaluate(modes, { real: collapsed, generated: collapsed, dataset })
+    expect(got).toEqual({ modes_covered: 1, modes_covered_1pct: 1, pct_high_quality: 100, reverse_kl: Math.log(8) })
+  })
+
+  it('needs a dataset with modes', async () => {
+    const x = vectors(2, 2, new Float64Array(4))
+    await expect(evaluate(modes, { real: x, generated: x })).rejects.toThrow(/no mode centres/)
+  })
+})

@@ -1,0 +1,63 @@
+import { z } from 'zod'
+import { asVectors, defineMetric, inputError, vectors } from '@ouroboros/core'
+import { nearest } from './distance.js'
+
+/**
+ * The mode benchmark of the PacGAN / VEEGAN code (METRICS.md "Mode benchmark"), the same rules as
+ * the Python peer's modes.py: each generated sample goes to its nearest mode centre; it is high
+ * quality (HQ) within `qualityStds` · std of that centre.
+ */
+export const modes = defineMetric({
+  id: 'modes',
+  modality: 'vectors',
+  description: 'Mode benchmark (ring, grid): modes covered by high-quality samples, share of them, reverse KL over modes',
+  outputs: ['modes_covered', 'modes_covered_1pct', 'pct_high_quality', 'reverse_kl'],
+  options: z.strictObject({
+    /** HQ radius in mode standard deviations. */
+    qualityStds: z.number().positive().default(3),
+    /** modes_covered_1pct counts modes with at least this share of all samples as HQ samples. */
+    coveredShare: z.number().min(0).max(1).default(0.01),
+  }),
+  compute({ generated, dataset, options }) {
+    const info = dataset.modes
+    if (info === undefined) throw inputError(`modes: dataset '${dataset.kind}' has no mode centres; the modes group needs ring or grid data`)
+    const g = asVectors(generated, 'modes: generated samples')
+    const K = info.k
+    const d = info.centers.length / K
+    if (g.d !== d) throw inputError(`modes: generated samples have dimension ${g.d} but the mode centres have ${d}`)
+    const n = g.n
+    if (n === 0) return { modes_covered: null, modes_covered_1pct: null, pct_high_quality: null, reverse_kl: null }
+
+    const { index, d2 } = nearest(g, vectors(K, d, info.centers))
+    const radius = options.qualityStds * info.std
+    const hqRadiusSq = radius * radius
+    const assigned = new Float64Array(K)
+    const hq = new Float64Array(K)
+    let hqTotal = 0
+    for (let i = 0; i < n; i++) {
+      const m = index[i]!
+      assigned[m]!++
+      if (d2[i]! <= hqRadiusSq) {
+        hq[m]!++
+        hqTotal++
+      }
+    }
+    let covered = 0
+    let covered1pct = 0
+    // KL against the uniform mode distribution, as the peer code does (the dataset's weights are
+    // not used): Σ p ln(K p) over modes with p > 0.
+    let reverseKl = 0
+    for (let m = 0; m < K; m++) {
+      if (hq[m]! >= 1) covered++
+      if (hq[m]! >= options.coveredShare * n) covered1pct++
+      const p = assigned[m]! / n
+      if (p > 0) reverseKl += p * Math.log(K * p)
+    }
+    return {
+      modes_covered: covered,
+      modes_covered_1pct: covered1pct,
+      pct_high_quality: 100 * (hqTotal / n),
+      reverse_kl: reverseKl,
+    }
+  },
+})

@@ -1,0 +1,182 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
+import {
+  chainDir,
+  listSampleGenerations,
+  readRecords,
+  readRunInfo,
+  readSamples,
+  samplesPath,
+  type ChainInfo,
+  type MetricRecord,
+  type RunInfo,
+} from '@ouroboros/store'
+import { evenSpread } from './even-spread.js'
+
+/**
+ * Caps on what one chain contributes to the page, which must stay small (a few MB) for large runs:
+ * a scatter of 2,000 points shows a distribution's shape as well as 10,000 do.
+ */
+const MAX_POINTS_PER_GENERATION = 2000
+const MAX_SAMPLE_GENERATIONS = 25
+const MAX_TRAINING_GENERATIONS = 8
+const MAX_TRAINING_STEPS = 500
+
+export interface SampleFrame {
+  /** -1 for the real data. */
+  generation: number
+  /** Rows in the file. */
+  n: number
+  /** A strided subsample of the rows, `dims` values each, row-major. */
+  points: Float32Array
+}
+
+export interface ChainSamples {
+  chain: string
+  cell: number
+  /** Dimension of the data. */
+  d: number
+  /** Coordinates kept per point: the value of 1-D data, else the first two. */
+  dims: 1 | 2
+  real: SampleFrame | null
+  frames: SampleFrame[]
+  /** How many generations have a sample file; `frames` is an even spread of them. */
+  saved: number
+}
+
+export interface TrainingCurve {
+  generation: number
+  steps: number[]
+  values: Record<string, (number | null)[]>
+}
+
+export interface ChainTraining {
+  chain: string
+  cell: number
+  curves: TrainingCurve[]
+}
+
+export interface LoadedRun {
+  dir: string
+  info: RunInfo
+  records: MetricRecord[]
+  /** One chain per cell (the lowest replicate that saved samples); vector data only. */
+  samples: ChainSamples[]
+  /** One chain per cell (the lowest replicate that wrote training curves). */
+  training: ChainTraining[]
+  /** Files that could not be read: the page names them rather than failing. */
+  problems: string[]
+}
+
+export function loadRun(dir: string): LoadedRun {
+  const runDir = resolve(dir)
+  const info = readRunInfo(runDir)
+  const records = readRecords(runDir)
+  const problems: string[] = []
+  const samples: ChainSamples[] = []
+  const training: ChainTraining[] = []
+  for (const cell of info.cells) {
+    const chains = info.chains.filter((c) => c.cell === cell.index).sort((a, b) => a.replicate - b.replicate)
+    // Token samples get their own view later; reading them now would only cost time.
+    if (info.modality === 'vectors') {
+      const chain = chains.find((c) => listSampleGenerations(runDir, c.id).length > 0)
+      const loaded = chain === undefined ? null : loadChainSamples(runDir, chain, problems)
+      if (loaded !== null) samples.push(loaded)
+    }
+    for (const chain of chains) {
+      const curves = loadTraining(runDir, chain.id, problems)
+      if (curves.length > 0) {
+        training.push({ chain: chain.id, cell: cell.index, curves })
+        break
+      }
+    }
+  }
+  return { dir: runDir, info, records, samples, training, problems }
+}
+
+function loadChainSamples(runDir: string, chain: ChainInfo, problems: string[]): ChainSamples | null {
+  const generations = listSampleGenerations(runDir, chain.id)
+  const frames: SampleFrame[] = []
+  let d = 0
+  for (const generation of evenSpread(generations, MAX_SAMPLE_GENERATIONS)) {
+    const frame = readFrame(runDir, samplesPath(runDir, chain.id, generation, 'vectors'), generation, problems)
+    if (frame === null) continue
+    frames.push(frame.frame)
+    d = frame.d
+  }
+  if (frames.length === 0) return null
+  const realPath = samplesPath(runDir, chain.id, 'real', 'vectors')
+  const real = existsSync(realPath) ? readFrame(runDir, realPath, -1, problems) : null
+  return { chain: chain.id, cell: chain.cell, d, dims: d === 1 ? 1 : 2, real: real?.frame ?? null, frames, saved: generations.length }
+}
+
+function readFrame(runDir: string, path: string, generation: number, problems: string[]): { frame: SampleFrame; d: number } | null {
+  let s
+  try {
+    s = readSamples(path)
+  } catch (err) {
+    problems.push(`${relative(runDir, path)}: ${(err as Error).message}`)
+    return null
+  }
+  if (s.modality !== 'vectors' || s.n === 0) return null
+  const dims = s.d === 1 ? 1 : 2
+  const m = Math.min(s.n, MAX_POINTS_PER_GENERATION)
+  const points = new Float32Array(m * dims)
+  for (let i = 0; i < m; i++) {
+    // Strided rather than the first m rows: a sampler may emit its points grouped by component.
+    const row = Math.floor((i * s.n) / m)
+    for (let j = 0; j < dims; j++) points[i * dims + j] = s.data[row * s.d + j]!
+  }
+  return { frame: { generation, n: s.n, points }, d: s.d }
+}
+
+function loadTraining(runDir: string, chain: string, problems: string[]): TrainingCurve[] {
+  const dir = chainDir(runDir, chain)
+  if (!existsSync(dir)) return []
+  const files = readdirSync(dir)
+    .map((f) => ({ f, m: /^gen-(\d+)\.training\.ndjson$/.exec(f) }))
+    .filter((x): x is { f: string; m: RegExpExecArray } => x.m !== null)
+    .map((x) => ({ file: join(dir, x.f), generation: Number(x.m[1]) }))
+    .sort((a, b) => a.generation - b.generation)
+  const curves: TrainingCurve[] = []
+  for (const { file, generation } of evenSpread(files, MAX_TRAINING_GENERATIONS)) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      problems.push(`${relative(runDir, file)}: ${(err as Error).message}`)
+      continue
+    }
+    const curve = parseTraining(text, generation)
+    if (curve.steps.length > 0) curves.push(curve)
+  }
+  return curves
+}
+
+/** Lines `{ step, metrics }`; a line torn by a crash, or any other unreadable line, is skipped. */
+function parseTraining(text: string, generation: number): TrainingCurve {
+  const rows: { step: number; metrics: Record<string, unknown> }[] = []
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue
+    let row: unknown
+    try {
+      row = JSON.parse(line)
+    } catch {
+      continue
+    }
+    const step = (row as { step?: unknown }).step
+    const metrics = (row as { metrics?: unknown }).metrics
+    if (typeof step !== 'number' || typeof metrics !== 'object' || metrics === null) continue
+    rows.push({ step, metrics: metrics as Record<string, unknown> })
+  }
+  const kept = evenSpread(rows, MAX_TRAINING_STEPS)
+  const names = [...new Set(kept.flatMap((r) => Object.keys(r.metrics)))]
+  const values: Record<string, (number | null)[]> = {}
+  for (const name of names) {
+    values[name] = kept.map((r) => {
+      const v = r.metrics[name]
+      return typeof v === 'number' && Number.isFinite(v) ? v : null
+    })
+  }
+  return { generation, steps: kept.map((r) => r.step), values }
+}

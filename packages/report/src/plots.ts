@@ -1,0 +1,393 @@
+import type { CellCurve } from './aggregate.js'
+import { evenSpread } from './even-spread.js'
+import { plotlyText } from './html.js'
+import type { ChainSamples, SampleFrame, TrainingCurve } from './load.js'
+import type { TheoryCurve } from './theory.js'
+
+/** Plotly's figure for one plot div, as the page script passes it to Plotly.newPlot. */
+export interface PlotSpec {
+  data: Record<string, unknown>[]
+  layout: Record<string, unknown>
+  /** Sample plots: traces first .. first + generations.length − 1 show one generation each. */
+  slider?: { first: number; generations: number[]; captions: string[]; initial: number }
+}
+
+/** Okabe & Ito's colour-blind-safe palette; black is kept for theory lines. */
+const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442'] as const
+const DASHES = ['solid', 'dashdot', 'longdash', 'longdashdot'] as const
+export const THEORY_COLOR = '#000000'
+export const REAL_COLOR = '#777777'
+
+export interface SeriesStyle {
+  color: string
+  dash: string
+}
+
+/** Past seven series the colours repeat with another dash pattern. */
+export function seriesStyle(index: number): SeriesStyle {
+  return { color: PALETTE[index % PALETTE.length]!, dash: DASHES[Math.floor(index / PALETTE.length) % DASHES.length]! }
+}
+
+function rgba(hex: string, alpha: number): string {
+  const n = Number.parseInt(hex.slice(1), 16)
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`
+}
+
+/** Six significant digits are more than a plot or its hover shows, and halve the embedded JSON. */
+function round(v: number): number {
+  return Number(v.toPrecision(6))
+}
+
+/** Plotly's base64 typed-array form: 5⅓ characters a number instead of some 10 to 20 as JSON text. */
+function f32(values: Float32Array): { dtype: 'f4'; bdata: string } {
+  return { dtype: 'f4', bdata: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64') }
+}
+
+const baseLayout = (title: string, xTitle: string, yTitle: string): Record<string, unknown> => ({
+  title: { text: plotlyText(title), x: 0, xref: 'paper', xanchor: 'left', font: { size: 15 } },
+  xaxis: { title: { text: plotlyText(xTitle) }, zeroline: false, automargin: true },
+  yaxis: { title: { text: plotlyText(yTitle) }, zeroline: false, automargin: true },
+  // Anchored to the figure's bottom edge, a legend of any length pushes the plot up instead of covering the axis title.
+  legend: { orientation: 'h', x: 0, xanchor: 'left', y: 0, yref: 'container', yanchor: 'bottom' },
+  margin: { t: 48, r: 16, b: 16, l: 16 },
+  height: 460,
+  hovermode: 'closest',
+  paper_bgcolor: '#ffffff',
+  plot_bgcolor: '#ffffff',
+})
+
+export interface CurveSeries {
+  label: string
+  style: SeriesStyle
+  curve: CellCurve
+  /** Replicates the cell has: a band only makes sense for more than one. */
+  replicates: number
+}
+
+export interface Reference {
+  label: string
+  color: string
+  value: number
+}
+
+/** Collapse curve of one metric: replicate mean ± min–max band per series, real data, theory. */
+export function curvesPlot(p: {
+  title: string
+  yTitle: string
+  series: readonly CurveSeries[]
+  references: readonly Reference[]
+  theory: readonly { curve: TheoryCurve; color: string }[]
+}): PlotSpec {
+  const data: Record<string, unknown>[] = []
+  const plotted: number[] = []
+  let lastGeneration = 0
+  for (const s of p.series) {
+    const { label, style } = s
+    const curve = decimate(s.curve)
+    const x = curve.generations
+    lastGeneration = Math.max(lastGeneration, x[x.length - 1] ?? 0)
+    const name = plotlyText(label)
+    if (s.replicates > 1) {
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x,
+        y: curve.max.map(round),
+        line: { width: 0, color: style.color },
+        legendgroup: name,
+        showlegend: false,
+        name: `${name}: max over replicates`,
+        hovertemplate: 'generation %{x}<br>max over replicates %{y:.4g}',
+      })
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x,
+        y: curve.min.map(round),
+        fill: 'tonexty',
+        fillcolor: rgba(style.color, 0.18),
+        line: { width: 0, color: style.color },
+        legendgroup: name,
+        name: `${name}: min–max over ${s.replicates} replicates`,
+        hovertemplate: 'generation %{x}<br>min over replicates %{y:.4g}',
+      })
+    }
+    data.push({
+      type: 'scatter',
+      mode: x.length <= 40 ? 'lines+markers' : 'lines',
+      x,
+      y: curve.mean.map(round),
+      customdata: curve.count,
+      line: { color: style.color, dash: style.dash, width: 2 },
+      marker: { size: 5 },
+      legendgroup: name,
+      name: s.replicates > 1 ? `${name} (mean)` : name,
+      hovertemplate: s.replicates > 1 ? 'generation %{x}<br>mean %{y:.4g} of %{customdata} replicates' : 'generation %{x}<br>%{y:.4g}',
+    })
+    for (const list of [curve.mean, curve.min, curve.max]) for (const v of list) plotted.push(v)
+  }
+  for (const ref of p.references) {
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      x: [0, Math.max(lastGeneration, 1)],
+      y: [round(ref.value), round(ref.value)],
+      line: { color: ref.color, dash: 'dash', width: 1.5 },
+      name: plotlyText(ref.label),
+      hovertemplate: 'real data %{y:.4g}',
+    })
+    plotted.push(ref.value)
+  }
+  for (const { curve, color } of p.theory) {
+    const name = plotlyText(curve.name)
+    if (curve.band !== undefined) {
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x: curve.generations,
+        y: curve.band.upper.map(round),
+        line: { width: 0, color },
+        legendgroup: name,
+        showlegend: false,
+        name: plotlyText(curve.band.name),
+        hovertemplate: 'generation %{x}<br>theory +1 SD %{y:.4g}',
+      })
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x: curve.generations,
+        y: curve.band.lower.map(round),
+        fill: 'tonexty',
+        fillcolor: rgba(color, 0.08),
+        line: { width: 0, color },
+        legendgroup: name,
+        name: plotlyText(curve.band.name),
+        hovertemplate: 'generation %{x}<br>theory −1 SD %{y:.4g}',
+      })
+    }
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      x: curve.generations,
+      y: curve.values.map(round),
+      line: { color, dash: 'dot', width: 2 },
+      legendgroup: name,
+      name,
+      hovertemplate: 'generation %{x}<br>theory %{y:.4g}',
+    })
+    if (curve.bound !== undefined) {
+      const g = curve.generations
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x: [g[0] ?? 0, g[g.length - 1] ?? 1],
+        y: [round(curve.bound.value), round(curve.bound.value)],
+        line: { color, dash: 'longdash', width: 1 },
+        name: plotlyText(curve.bound.name),
+        hovertemplate: 'theory bound %{y:.4g}',
+      })
+    }
+  }
+  const layout = baseLayout(p.title, 'generation', p.yTitle)
+  // Room for the legend below a plot area of a constant height, however many settings it lists.
+  layout.height = 340 + 22 * data.filter((t) => t.showlegend !== false).length
+  if (wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  return { data, layout }
+}
+
+/** Past this many generations a curve is drawn through an even spread of them: a plot has no more pixels. */
+const MAX_CURVE_POINTS = 2000
+
+function decimate(curve: CellCurve): CellCurve {
+  if (curve.generations.length <= MAX_CURVE_POINTS) return curve
+  const keep = evenSpread([...curve.generations.keys()], MAX_CURVE_POINTS)
+  const pick = <T>(list: readonly T[]): T[] => keep.map((i) => list[i]!)
+  return { generations: pick(curve.generations), mean: pick(curve.mean), min: pick(curve.min), max: pick(curve.max), count: pick(curve.count) }
+}
+
+/**
+ * A log axis where every value is positive (a log axis would hide the rest) and they span more
+ * than two orders of magnitude.
+ */
+function wantsLogAxis(values: readonly number[]): boolean {
+  if (values.length === 0) return false
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of values) {
+    lo = Math.min(lo, v)
+    hi = Math.max(hi, v)
+  }
+  return lo > 0 && hi / lo > 100
+}
+
+/**
+ * Samples of one chain with a generation slider: a scatter of the first two coordinates (a
+ * histogram for 1-D data) per shown generation over the real data, mode centres marked. Axes stay
+ * fixed across generations so that the slider shows the distribution change, not the zoom.
+ */
+export function samplesPlot(p: {
+  title: string
+  samples: ChainSamples
+  color: string
+  /** Mode centres, first two coordinates each. */
+  centers: readonly (readonly [number, number])[]
+  /** Share of each frame's points to embed (≤ 1), from the page's size budget. */
+  keep: number
+}): PlotSpec {
+  const { samples, color } = p
+  const frames = samples.frames.map((f) => thin(f, samples.dims, p.keep))
+  const real = samples.real === null ? null : thin(samples.real, samples.dims, p.keep)
+  const initial = frames.length - 1
+  const captions = frames.map((f, i) => {
+    const source = samples.frames[i]!
+    return `generation ${f.generation}: ${f.points.length / samples.dims} of ${source.n} points`
+  })
+  const data: Record<string, unknown>[] = []
+  const ranges = axisRanges([...frames, ...(real === null ? [] : [real])], samples.dims, p.centers)
+  if (samples.dims === 1) {
+    const [lo, hi] = ranges[0]!
+    // Shared bins so generations compare; about 2√n of them (10 to 60), enough to show a shape without gaps.
+    const largest = Math.max(...frames.map((f) => f.points.length), real?.points.length ?? 0)
+    const bins = Math.min(60, Math.max(10, Math.round(2 * Math.sqrt(largest))))
+    const xbins = { start: lo, end: hi, size: (hi - lo) / bins }
+    const hist = (f: SampleFrame, name: string, colour: string, visible: boolean, opacity: number): Record<string, unknown> => ({
+      type: 'histogram',
+      x: f32(f.points),
+      xbins,
+      histnorm: 'probability density',
+      marker: { color: colour },
+      opacity,
+      name,
+      visible,
+      hovertemplate: 'x %{x}<br>density %{y:.3g}',
+    })
+    if (real !== null) data.push(hist(real, 'real data', REAL_COLOR, true, 0.45))
+    const first = data.length
+    frames.forEach((f, i) => data.push(hist(f, `generation ${f.generation}`, color, i === initial, 0.6)))
+    const layout = baseLayout(p.title, 'x (data units)', 'density')
+    layout.barmode = 'overlay'
+    ;(layout.xaxis as Record<string, unknown>).range = [lo, hi]
+    return { data, layout, slider: { first, generations: frames.map((f) => f.generation), captions, initial } }
+  }
+  const scatter = (f: SampleFrame, name: string, colour: string, visible: boolean, opacity: number): Record<string, unknown> => {
+    const [x, y] = columns(f.points)
+    return {
+      type: 'scatter',
+      mode: 'markers',
+      x: f32(x),
+      y: f32(y),
+      marker: { color: colour, size: 3, opacity },
+      name,
+      visible,
+      hovertemplate: '(%{x:.3g}, %{y:.3g})',
+    }
+  }
+  if (real !== null) data.push(scatter(real, 'real data', REAL_COLOR, true, 0.3))
+  const first = data.length
+  frames.forEach((f, i) => data.push(scatter(f, `generation ${f.generation}`, color, i === initial, 0.65)))
+  if (p.centers.length > 0) {
+    data.push({
+      type: 'scatter',
+      mode: 'markers',
+      x: p.centers.map((c) => round(c[0])),
+      y: p.centers.map((c) => round(c[1])),
+      // A thin cross leaves the points under it visible.
+      marker: { symbol: 'x-thin', size: 11, color: '#000000', line: { width: 2, color: '#000000' } },
+      name: 'mode centres',
+      hovertemplate: 'mode centre (%{x}, %{y})',
+    })
+  }
+  const xTitle = samples.d === 2 ? 'x₁ (data units)' : `x₁, first of ${samples.d} coordinates (data units)`
+  const layout = baseLayout(p.title, xTitle, 'x₂ (data units)')
+  ;(layout.xaxis as Record<string, unknown>).range = ranges[0]
+  ;(layout.yaxis as Record<string, unknown>).range = ranges[1]
+  // Equal scales show a ring as a ring; beyond 2-D the first two coordinates need not share one.
+  if (samples.d === 2) (layout.yaxis as Record<string, unknown>).scaleanchor = 'x'
+  return { data, layout, slider: { first, generations: frames.map((f) => f.generation), captions, initial } }
+}
+
+function thin(f: SampleFrame, dims: number, keep: number): SampleFrame {
+  const n = f.points.length / dims
+  const m = Math.max(1, Math.ceil(n * Math.min(1, keep)))
+  if (m >= n) return f
+  const points = new Float32Array(m * dims)
+  for (let i = 0; i < m; i++) {
+    const row = Math.floor((i * n) / m)
+    for (let j = 0; j < dims; j++) points[i * dims + j] = f.points[row * dims + j]!
+  }
+  return { generation: f.generation, n: f.n, points }
+}
+
+function columns(points: Float32Array): [Float32Array, Float32Array] {
+  const n = points.length / 2
+  const x = new Float32Array(n)
+  const y = new Float32Array(n)
+  for (let i = 0; i < n; i++) {
+    x[i] = points[2 * i]!
+    y[i] = points[2 * i + 1]!
+  }
+  return [x, y]
+}
+
+/**
+ * Per coordinate: the 0.5–99.5 % quantiles of all shown points (one generation that diverged must
+ * not shrink every other to a dot), widened to hold the mode centres, padded by 8 %.
+ */
+function axisRanges(frames: readonly SampleFrame[], dims: number, centers: readonly (readonly [number, number])[]): [number, number][] {
+  const ranges: [number, number][] = []
+  for (let j = 0; j < dims; j++) {
+    const values: number[] = []
+    for (const f of frames) for (let i = j; i < f.points.length; i += dims) if (Number.isFinite(f.points[i]!)) values.push(f.points[i]!)
+    values.sort((a, b) => a - b)
+    let lo = values.length > 0 ? values[Math.floor(0.005 * (values.length - 1))]! : -1
+    let hi = values.length > 0 ? values[Math.ceil(0.995 * (values.length - 1))]! : 1
+    for (const c of centers) {
+      lo = Math.min(lo, c[j]!)
+      hi = Math.max(hi, c[j]!)
+    }
+    const pad = hi > lo ? 0.08 * (hi - lo) : Math.max(1, Math.abs(lo))
+    ranges.push([round(lo - pad), round(hi + pad)])
+  }
+  return ranges
+}
+
+/** Cividis (colour-blind safe, ordered dark to light) at t in [0, 1]; its last, yellow stretch is left out, too pale on white. */
+function cividis(t: number): string {
+  const stops = [
+    [0x00, 0x20, 0x4d],
+    [0x41, 0x4d, 0x6b],
+    [0x7c, 0x7b, 0x78],
+    [0xbc, 0xaf, 0x6f],
+    [0xff, 0xea, 0x46],
+  ] as const
+  const x = 0.85 * Math.min(1, Math.max(0, t)) * (stops.length - 1)
+  const i = Math.min(stops.length - 2, Math.floor(x))
+  const f = x - i
+  const a = stops[i]!
+  const b = stops[i + 1]!
+  const mix = (k: 0 | 1 | 2): number => Math.round(a[k] + f * (b[k] - a[k]))
+  return `rgb(${mix(0)}, ${mix(1)}, ${mix(2)})`
+}
+
+/** One training metric of one chain: a line per shown generation, dark (early) to light (late). */
+export function trainingPlot(p: { title: string; metric: string; curves: readonly TrainingCurve[] }): PlotSpec {
+  const data: Record<string, unknown>[] = []
+  const plotted: number[] = []
+  const shown = p.curves.filter((c) => c.values[p.metric] !== undefined)
+  shown.forEach((c, i) => {
+    const y = c.values[p.metric]!
+    for (const v of y) if (v !== null) plotted.push(v)
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      x: c.steps,
+      y: y.map((v) => (v === null ? null : round(v))),
+      line: { color: cividis(shown.length === 1 ? 0 : i / (shown.length - 1)), width: 1.5 },
+      name: `generation ${c.generation}`,
+      hovertemplate: 'step %{x}<br>%{y:.4g}',
+    })
+  })
+  const layout = baseLayout(p.title, 'training step', p.metric)
+  if (wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  return { data, layout }
+}

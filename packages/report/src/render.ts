@@ -1,0 +1,500 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { inputError } from '@ouroboros/core'
+import type { CellInfo, ChainInfo, RunInfo } from '@ouroboros/store'
+import { aggregate, type RunAggregate } from './aggregate.js'
+import { CLIENT_SCRIPT } from './client.js'
+import { field, numberArrayField, numberField } from './fields.js'
+import { escapeHtml, formatNumber, formatPercent, jsonForScript, scriptText } from './html.js'
+import { runNames, seriesLabel } from './labels.js'
+import type { LoadedRun } from './load.js'
+import { axisTitle, metricInfo } from './metric-info.js'
+import {
+  curvesPlot,
+  REAL_COLOR,
+  samplesPlot,
+  seriesStyle,
+  THEORY_COLOR,
+  trainingPlot,
+  type CurveSeries,
+  type PlotSpec,
+  type Reference,
+  type SeriesStyle,
+} from './plots.js'
+import { summarize, validateThresholds, type SummaryRow } from './summary.js'
+import { theoryCurves, type TheoryCurve } from './theory.js'
+
+export interface ReportOptions {
+  /** Collapse threshold per metric as a factor of its generation-0 value (< 1: falls to, > 1: rises to). */
+  thresholds?: Record<string, number>
+}
+
+/**
+ * Scatter points embedded over the whole page. At 2 float32 coordinates in base64 this is about
+ * 4 MB, which with plotly.js (4.8 MB) keeps any page well under 15 MB.
+ */
+const SAMPLE_POINT_BUDGET = 400_000
+
+interface Series {
+  cell: CellInfo
+  /** Legend in plots shared by every run on the page. */
+  label: string
+  /** Name inside the run's own sections, where the run's name would only repeat. */
+  local: string
+  style: SeriesStyle
+}
+
+interface RunView {
+  run: LoadedRun
+  name: string
+  /** Anchor prefix for the run's sections. */
+  anchor: string
+  agg: RunAggregate
+  series: Series[]
+}
+
+let plotlySource: string | undefined
+
+/** plotly.js-dist-min, read once per process and made safe to inline. */
+function plotlyScript(): string {
+  if (plotlySource === undefined) {
+    const require = createRequire(import.meta.url)
+    plotlySource = scriptText(readFileSync(require.resolve('plotly.js-dist-min'), 'utf8'))
+  }
+  return plotlySource
+}
+
+/** One self-contained HTML page for one or more loaded runs. Reads nothing but plotly.js. */
+export function renderReport(runs: readonly LoadedRun[], options: ReportOptions = {}): string {
+  if (runs.length === 0) throw inputError('renderReport: no runs given')
+  const thresholds = options.thresholds ?? {}
+  validateThresholds(thresholds)
+  const names = runNames(runs.map((r) => r.info.name))
+  const several = runs.length > 1
+  let seriesIndex = 0
+  const views: RunView[] = runs.map((run, r) => ({
+    run,
+    name: names[r]!,
+    anchor: `run-${r + 1}`,
+    agg: aggregate(run.records),
+    series: run.info.cells.map((cell) => ({
+      cell,
+      label: seriesLabel(cell, run.info.cells.length, names[r]!, several),
+      local: seriesLabel(cell, run.info.cells.length, names[r]!, false),
+      style: seriesStyle(seriesIndex++),
+    })),
+  }))
+
+  const plots: PlotSpec[] = []
+  const addPlot = (spec: PlotSpec): number => plots.push(spec) - 1
+
+  const sections: { id: string; title: string; html: string }[] = []
+  sections.push({ id: 'summary', title: 'Summary', html: views.map((v) => summarySection(v, thresholds, several)).join('\n') })
+  sections.push({ id: 'curves', title: 'Collapse curves', html: curvesSection(views, addPlot) })
+  const samples = samplesSection(views, several, addPlot)
+  if (samples !== '') sections.push({ id: 'samples', title: 'Samples per generation', html: samples })
+  const training = trainingSection(views, several, addPlot)
+  if (training !== '') sections.push({ id: 'training', title: 'Training curves', html: training })
+  sections.push({ id: 'facts', title: 'Run facts', html: views.map((v) => factsSection(v, several)).join('\n') })
+
+  const title = several ? `Ouroboros: ${names.join(' vs ')}` : `Ouroboros report: ${names[0]!}`
+  const body = [
+    `<header><h1>${escapeHtml(title)}</h1>${views.map(headline).join('')}</header>`,
+    views.map(flags).join(''),
+    `<nav>${sections.map((s) => `<a href="#${s.id}">${escapeHtml(s.title)}</a>`).join(' · ')}</nav>`,
+    ...sections.map((s) => `<section id="${s.id}"><h2>${escapeHtml(s.title)}</h2>\n${s.html}\n</section>`),
+    '<noscript><p class="warning">The plots need JavaScript; the tables above and below do not.</p></noscript>',
+  ].join('\n')
+
+  const library = plotlyScript()
+  const csp = [
+    "default-src 'none'",
+    `script-src ${[library, CLIENT_SCRIPT].map(sha256Source).join(' ')}`,
+    "style-src 'unsafe-inline'",
+    'img-src data: blob:',
+    'font-src data:',
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ')
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    // Nothing on the page may load from anywhere: only its own two scripts run.
+    `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<meta name="ouroboros-plots" content="${plots.length}">`,
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${CSS}</style>`,
+    '</head>',
+    '<body>',
+    body,
+    `<script type="application/json" id="ouroboros-data">${jsonForScript({ plots })}</script>`,
+    `<script>${library}</script>`,
+    `<script>${CLIENT_SCRIPT}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n')
+}
+
+function plotDiv(id: number): string {
+  return `<div class="plot" data-plot="${id}"></div>`
+}
+
+function sha256Source(script: string): string {
+  return `'sha256-${createHash('sha256').update(script, 'utf8').digest('base64')}'`
+}
+
+function cellGenerations(cell: CellInfo | undefined): number | undefined {
+  return cell === undefined ? undefined : numberField(cell.config, 'generations')
+}
+
+/** Chains that stopped before their cell's last generation (failed, killed, still running). */
+function shortChains(info: RunInfo): ChainInfo[] {
+  return info.chains.filter((c) => {
+    const total = cellGenerations(info.cells.find((cell) => cell.index === c.cell))
+    return total !== undefined && c.generationsDone < total
+  })
+}
+
+function failedChains(info: RunInfo): ChainInfo[] {
+  return info.chains.filter((c) => c.status === 'failed' || c.error !== undefined)
+}
+
+function headline(v: RunView): string {
+  const { info } = v.run
+  const gens = [...new Set(info.cells.map(cellGenerations).filter((g): g is number => g !== undefined))]
+  const replicates = numberField(info.config, 'replicates')
+  const parts = [
+    `status ${info.status}`,
+    `${info.cells.length} ${info.cells.length === 1 ? 'setting' : 'settings'}`,
+    replicates === undefined ? `${info.chains.length} chains` : `${replicates} ${replicates === 1 ? 'replicate' : 'replicates'} each`,
+    gens.length === 0 ? '' : `${gens.join(', ')} generations`,
+    `data ${String(info.dataset.kind ?? 'unknown')}`,
+    `started ${info.startedAt}`,
+  ].filter((p) => p !== '')
+  return `<p class="sub"><strong>${escapeHtml(v.name)}</strong>: ${escapeHtml(parts.join(' · '))}</p>`
+}
+
+function flags(v: RunView): string {
+  const { info } = v.run
+  const out: string[] = []
+  const short = shortChains(info)
+  if (info.status !== 'finished' || short.length > 0) {
+    const reasons: string[] = []
+    if (info.status === 'running') reasons.push('its status is still “running”: it is in progress, or it was killed')
+    if (info.status === 'interrupted') reasons.push('it was interrupted (ouroboros resume DIR finishes it)')
+    if (info.status === 'failed') reasons.push('it ended with failed chains')
+    if (short.length > 0) reasons.push(`${short.length} of ${info.chains.length} chains stopped before their last generation`)
+    out.push(
+      `<div class="warning incomplete" role="alert"><strong>Incomplete run ${escapeHtml(v.name)}:</strong> ${escapeHtml(reasons.join('; '))}. Curves show what was recorded.</div>`,
+    )
+  }
+  const failed = failedChains(info)
+  if (failed.length > 0) {
+    out.push(
+      `<div class="warning" role="alert"><strong>${failed.length} ${failed.length === 1 ? 'chain' : 'chains'} of ${escapeHtml(v.name)} failed</strong>; their errors are under <a href="#${v.anchor}-facts">Run facts</a>.</div>`,
+    )
+  }
+  return out.join('\n')
+}
+
+function summarySection(v: RunView, thresholds: Readonly<Record<string, number>>, several: boolean): string {
+  const rows = summarize(v.agg, v.series.map((s) => s.cell.index), thresholds)
+  const heading = several ? `<h3>${escapeHtml(v.name)}</h3>` : ''
+  if (rows.length === 0) return `${heading}<p>No metrics recorded yet.</p>`
+  const byMetric = new Map<string, SummaryRow[]>()
+  for (const row of rows) {
+    const list = byMetric.get(row.metric) ?? []
+    list.push(row)
+    byMetric.set(row.metric, list)
+  }
+  const body: string[] = []
+  for (const [metric, list] of byMetric) {
+    list.forEach((row, i) => {
+      const series = v.series.find((s) => s.cell.index === row.cell)
+      const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${escapeHtml(metricInfo(metric).title)}<br><code>${escapeHtml(metric)}</code></th>` : ''
+      body.push(
+        `<tr data-metric="${escapeHtml(metric)}" data-cell="${row.cell}">${metricCell}` +
+          `<td>${swatch(series?.style.color)}${escapeHtml(series?.local ?? `cell ${row.cell}`)}</td>` +
+          `<td data-col="first" class="num">${formatNumber(row.first)}</td>` +
+          `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration})</span>`}</td>` +
+          `<td data-col="change" class="num">${formatPercent(row.relativeChange)}</td>` +
+          `<td data-col="threshold">${thresholdText(row.factor)}</td>` +
+          crossingCell(row) +
+          '</tr>',
+      )
+    })
+  }
+  return `${heading}<table class="summary">
+<thead><tr><th>metric</th><th>setting</th><th>generation 0</th><th>last generation</th><th>change</th><th>collapse threshold</th><th>first generation past it</th></tr></thead>
+<tbody>
+${body.join('\n')}
+</tbody></table>
+<p class="note">Replicate means. The threshold is a factor of the generation-0 mean: half for metrics that fall as diversity is lost, double for ones that rise (set per metric with the <code>thresholds</code> option).</p>`
+}
+
+function swatch(color: string | undefined): string {
+  return color === undefined ? '' : `<span class="swatch" style="background:${color}"></span>`
+}
+
+function thresholdText(factor: number | undefined): string {
+  if (factor === undefined) return '—'
+  return `${factor < 1 ? '≤' : '≥'} ${formatNumber(factor)} × gen 0`
+}
+
+function crossingCell(row: SummaryRow): string {
+  const c = row.crossing
+  if (c.kind === 'crossed') return `<td data-col="crossing" data-generation="${c.generation}" class="crossed">generation ${c.generation}</td>`
+  if (c.kind === 'not-crossed') return `<td data-col="crossing" class="held">not by generation ${c.through}</td>`
+  const why = row.factor === undefined ? '—' : row.first === null ? 'no generation 0' : 'n/a: generation 0 ≤ 0'
+  return `<td data-col="crossing">${why}</td>`
+}
+
+function curvesSection(views: readonly RunView[], addPlot: (spec: PlotSpec) => number): string {
+  const metrics = [...new Set(views.flatMap((v) => v.agg.metrics))]
+  const out: string[] = []
+  for (const metric of metrics) {
+    const series: CurveSeries[] = []
+    const refGroups = new Map<string, { label: string; color: string; values: number[] }>()
+    const theory = new Map<string, { curve: TheoryCurve; color: string }>()
+    for (const v of views) {
+      for (const s of v.series) {
+        const curve = v.agg.curves.get(s.cell.index)?.get(metric)
+        if (curve === undefined) continue
+        series.push({ label: s.label, style: s.style, curve, replicates: v.agg.replicates.get(s.cell.index) ?? 1 })
+        const ref = v.agg.reference.get(s.cell.index)?.get(metric)
+        if (ref !== undefined) {
+          // Cells that draw the same real data share one reference line.
+          const key = JSON.stringify(field(s.cell.config, 'data') ?? null)
+          const group = refGroups.get(key) ?? { label: s.label, color: s.style.color, values: [] }
+          group.values.push(ref)
+          refGroups.set(key, group)
+        }
+        for (const t of theoryCurves(v.run.info, s.cell, metric)) {
+          const key = JSON.stringify([t.name, t.values])
+          if (!theory.has(key)) theory.set(key, { curve: t, color: s.style.color })
+        }
+      }
+    }
+    if (series.length === 0) continue
+    const groups = [...refGroups.values()]
+    const references: Reference[] = groups.map((g) => ({
+      label: groups.length === 1 ? 'real data (generation −1)' : `real data: ${g.label}`,
+      color: groups.length === 1 ? REAL_COLOR : g.color,
+      value: g.values.reduce((a, b) => a + b, 0) / g.values.length,
+    }))
+    const theories = [...theory.values()].map((t) => (theory.size === 1 ? { curve: t.curve, color: THEORY_COLOR } : t))
+    const info = metricInfo(metric)
+    const spec = curvesPlot({
+      title: info.title === metric ? metric : `${info.title} · ${metric}`,
+      yTitle: axisTitle(metric),
+      series,
+      references,
+      theory: theories,
+    })
+    out.push(plotDiv(addPlot(spec)))
+  }
+  if (out.length === 0) return '<p>No metrics recorded yet.</p>'
+  return `<p class="note">Lines are replicate means; shaded bands span the minimum to the maximum over replicates; dashed lines are the metric on the real data (generation −1); dotted lines are theory.</p>
+<div class="grid">
+${out.join('\n')}
+</div>`
+}
+
+function samplesSection(views: readonly RunView[], several: boolean, addPlot: (spec: PlotSpec) => number): string {
+  let points = 0
+  for (const v of views) {
+    for (const s of v.run.samples) {
+      for (const f of [...s.frames, ...(s.real === null ? [] : [s.real])]) points += f.points.length / s.dims
+    }
+  }
+  const keep = points > SAMPLE_POINT_BUDGET ? SAMPLE_POINT_BUDGET / points : 1
+  const out: string[] = []
+  for (const v of views) {
+    if (v.run.samples.length === 0) continue
+    const centers = modeCenters(v.run.info.dataset)
+    const blocks: string[] = []
+    for (const s of v.run.samples) {
+      const series = v.series.find((x) => x.cell.index === s.cell)
+      const label = series?.local ?? `cell ${s.cell}`
+      const spec = samplesPlot({
+        title: `Samples: ${label}`,
+        samples: s,
+        color: series?.style.color ?? REAL_COLOR,
+        centers: s.dims === 2 ? centers : [],
+        keep,
+      })
+      const slider = spec.slider!
+      const id = addPlot(spec)
+      const replicate = v.run.info.chains.find((c) => c.id === s.chain)?.replicate
+      const spread = s.saved > s.frames.length ? `; ${s.frames.length} of ${s.saved} saved generations` : ''
+      blocks.push(`<figure class="samples">
+${plotDiv(id)}
+<div class="slider"><label>generation <input type="range" min="0" max="${slider.generations.length - 1}" step="1" value="${slider.initial}" data-slider-for="${id}"${slider.generations.length > 1 ? '' : ' disabled'}></label>
+<output data-slider-for="${id}">${escapeHtml(slider.captions[slider.initial]!)}</output></div>
+<figcaption>Chain <code>${escapeHtml(s.chain)}</code>${replicate === undefined ? '' : ` (replicate ${replicate})`}${escapeHtml(spread)}${s.d > 2 ? `; the first 2 of ${s.d} coordinates` : ''}.</figcaption>
+</figure>`)
+    }
+    out.push(`${several ? `<h3>${escapeHtml(v.name)}</h3>` : ''}<div class="grid">\n${blocks.join('\n')}\n</div>`)
+  }
+  return out.join('\n')
+}
+
+function modeCenters(dataset: Record<string, unknown>): [number, number][] {
+  const flat = numberArrayField(dataset, 'modes', 'centers')
+  const k = numberField(dataset, 'modes', 'k')
+  if (flat === undefined || k === undefined || k < 1) return []
+  const d = flat.length / k
+  if (!Number.isInteger(d) || d < 2) return []
+  return Array.from({ length: k }, (_, i) => [flat[i * d]!, flat[i * d + 1]!])
+}
+
+function trainingSection(views: readonly RunView[], several: boolean, addPlot: (spec: PlotSpec) => number): string {
+  const out: string[] = []
+  for (const v of views) {
+    const blocks: string[] = []
+    for (const t of v.run.training) {
+      const label = v.series.find((x) => x.cell.index === t.cell)?.local ?? `cell ${t.cell}`
+      const metrics = [...new Set(t.curves.flatMap((c) => Object.keys(c.values)))]
+      for (const metric of metrics) {
+        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training ${metric}: ${label} (chain ${t.chain})`, metric, curves: t.curves }))))
+      }
+    }
+    if (blocks.length > 0) out.push(`${several ? `<h3>${escapeHtml(v.name)}</h3>` : ''}<div class="grid">\n${blocks.join('\n')}\n</div>`)
+  }
+  return out.join('\n')
+}
+
+function factsSection(v: RunView, several: boolean): string {
+  const { info, records, problems, dir } = v.run
+  const cellLabel = (cell: number): string => v.series.find((s) => s.cell.index === cell)?.local ?? `cell ${cell}`
+  const out: string[] = [`<div id="${v.anchor}-facts">`]
+  if (several) out.push(`<h3>${escapeHtml(v.name)}</h3>`)
+
+  const failed = failedChains(info)
+  if (failed.length > 0) {
+    const items = failed.map((c) => {
+      const e = c.error
+      const where = e === undefined ? `after ${c.generationsDone} generations` : `at generation ${e.generation}`
+      const what = e === undefined ? 'no error recorded' : `[${e.code}] ${e.message}`
+      return `<li data-chain="${escapeHtml(c.id)}"><code>${escapeHtml(c.id)}</code> (${escapeHtml(cellLabel(c.cell))}, replicate ${c.replicate}, seed ${c.seed}) failed ${escapeHtml(where)}: ${escapeHtml(what)}</li>`
+    })
+    out.push(`<div class="warning failed-chains" role="alert"><strong>Failed chains</strong><ul>${items.join('')}</ul></div>`)
+  }
+  if (problems.length > 0) {
+    out.push(`<div class="warning" role="alert"><strong>Files that could not be read</strong><ul>${problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></div>`)
+  }
+
+  const started = Date.parse(info.startedAt)
+  const finished = info.finishedAt === null ? NaN : Date.parse(info.finishedAt)
+  const facts: [string, string][] = [
+    ['status', info.status],
+    ['directory', dir],
+    ['started', info.startedAt],
+    ['finished', info.finishedAt ?? '—'],
+    ['wall time', Number.isFinite(finished - started) ? formatDuration(finished - started) : '—'],
+    ['run seed', String(info.seed)],
+    ['workers', String(info.workers)],
+    ['backend', info.backend],
+    ['node', info.node],
+    ['modality', info.modality],
+    ['dataset', `${String(info.dataset.kind ?? 'unknown')}${info.dataset.d === undefined ? '' : `, d = ${String(info.dataset.d)}`}`],
+    ['metric groups', info.metrics.join(', ')],
+  ]
+  out.push(`<table class="facts">${facts.map(([k, val]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(val)}</td></tr>`).join('')}</table>`)
+
+  const totals = new Map<number, { fit: number; sample: number; evaluate: number }>()
+  for (const r of records) {
+    const t = totals.get(r.cell) ?? { fit: 0, sample: 0, evaluate: 0 }
+    t.fit += r.timings?.fitMs ?? 0
+    t.sample += r.timings?.sampleMs ?? 0
+    t.evaluate += r.timings?.evalMs ?? 0
+    totals.set(r.cell, t)
+  }
+  const all = { fit: 0, sample: 0, evaluate: 0 }
+  const timingRows = [...totals].map(([cell, t]) => {
+    all.fit += t.fit
+    all.sample += t.sample
+    all.evaluate += t.evaluate
+    return `<tr><td>${escapeHtml(cellLabel(cell))}</td><td class="num">${formatDuration(t.fit)}</td><td class="num">${formatDuration(t.sample)}</td><td class="num">${formatDuration(t.evaluate)}</td></tr>`
+  })
+  out.push(`<h4>Time per stage (summed over chains and generations)</h4>
+<table class="timings"><thead><tr><th>setting</th><th>fit</th><th>sample</th><th>evaluate</th></tr></thead><tbody>
+${timingRows.join('\n')}
+<tr class="total"><th>total</th><td class="num">${formatDuration(all.fit)}</td><td class="num">${formatDuration(all.sample)}</td><td class="num">${formatDuration(all.evaluate)}</td></tr>
+</tbody></table>`)
+
+  const chainRows = info.chains.map((c) => {
+    const total = cellGenerations(info.cells.find((cell) => cell.index === c.cell))
+    return `<tr data-chain="${escapeHtml(c.id)}"><td><code>${escapeHtml(c.id)}</code></td><td>${escapeHtml(cellLabel(c.cell))}</td><td class="num">${c.replicate}</td><td class="num">${c.seed}</td><td>${escapeHtml(c.status)}</td><td class="num">${c.generationsDone}${total === undefined ? '' : ` / ${total}`}</td></tr>`
+  })
+  out.push(`<details${info.chains.length <= 24 ? ' open' : ''}><summary>Chains and seeds (${info.chains.length})</summary>
+<table class="chains"><thead><tr><th>chain</th><th>setting</th><th>replicate</th><th>seed</th><th>status</th><th>generations done</th></tr></thead><tbody>
+${chainRows.join('\n')}
+</tbody></table></details>`)
+
+  const packages = Object.entries(info.packages)
+  out.push(`<details open><summary>Package versions</summary><table class="packages">${packages.map(([name, version]) => `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(version)}</td></tr>`).join('')}</table></details>`)
+  out.push(jsonBlock('Config as given', info.config))
+  out.push(
+    `<details><summary>Resolved config per setting</summary>${info.cells
+      .map((cell) => `<h4>${escapeHtml(cellLabel(cell.index))}</h4><pre>${escapeHtml(JSON.stringify(cell.config, null, 2))}</pre>`)
+      .join('')}</details>`,
+  )
+  out.push(jsonBlock('Metric options', info.metricOptions))
+  out.push(jsonBlock('Dataset', info.dataset))
+  out.push('</div>')
+  return out.join('\n')
+}
+
+function jsonBlock(title: string, value: unknown): string {
+  return `<details><summary>${escapeHtml(title)}</summary><pre>${escapeHtml(JSON.stringify(value, null, 2) ?? 'null')}</pre></details>`
+}
+
+function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '—'
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`
+  if (ms < 7_200_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
+  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`
+}
+
+/** System fonts only: the page loads nothing. */
+const CSS = `
+:root { color-scheme: light; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1a1a1a; margin: 0 auto; max-width: 1320px; padding: 0 20px 48px; }
+header h1 { font-size: 1.6em; margin: 20px 0 4px; overflow-wrap: anywhere; }
+.sub { margin: 2px 0; color: #444; overflow-wrap: anywhere; }
+nav { margin: 12px 0 4px; padding: 8px 0; border-bottom: 1px solid #ddd; }
+nav a { color: #0060a0; }
+h2 { margin-top: 32px; border-bottom: 2px solid #0072B2; padding-bottom: 4px; }
+h3 { margin-top: 24px; overflow-wrap: anywhere; }
+.warning { background: #fff4e0; border: 1px solid #E69F00; border-left: 6px solid #D55E00; padding: 10px 14px; margin: 10px 0; border-radius: 4px; overflow-wrap: anywhere; }
+.warning ul { margin: 6px 0 0; padding-left: 20px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; }
+@media (max-width: 640px) { .grid { grid-template-columns: 1fr; } }
+.plot { min-height: 460px; border: 1px solid #e4e4e4; border-radius: 4px; }
+figure.samples { margin: 0; }
+figure.samples figcaption { color: #444; font-size: 0.9em; margin-top: 4px; overflow-wrap: anywhere; }
+.slider { display: flex; align-items: center; flex-wrap: wrap; gap: 6px 16px; margin-top: 6px; }
+.slider label { display: flex; align-items: center; gap: 8px; }
+.slider input { width: 260px; }
+.slider output { white-space: nowrap; font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; margin: 8px 0; }
+th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
+thead th { background: #f3f6f9; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.summary td.crossed { background: #fde3cf; font-weight: 600; }
+table.summary td.held { color: #245; }
+.gen { color: #666; font-size: 0.85em; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
+.note { color: #555; font-size: 0.9em; }
+pre { background: #f7f7f7; padding: 10px; overflow: auto; max-height: 420px; font-size: 0.85em; }
+details { margin: 8px 0; }
+summary { cursor: pointer; font-weight: 600; }
+code { font-size: 0.9em; }
+`

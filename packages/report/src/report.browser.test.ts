@@ -1,0 +1,155 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chainDir } from '@ouroboros/store'
+import { writeReport } from './index.js'
+import { gaussianChainRun, ringRun, tempDir, writeSyntheticRun } from './runs.testutil.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const HOSTILE = '<img src=x onerror=alert(1)>'
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const SCREENSHOTS = join(REPO_ROOT, 'test-output')
+
+const haveChromium = existsSync(CHROMIUM)
+if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing; CI must run the browser test (apt-get install chromium)`)
+if (!haveChromium) console.warn(`skipping the report browser test: ${CHROMIUM} is missing (apt-get install chromium)`)
+
+interface Opened {
+  page: Page
+  errors: string[]
+  requests: string[]
+  dialogs: string[]
+  declared: number
+}
+
+describe.skipIf(!haveChromium)('report.html in Chromium', () => {
+  let browser: Browser
+  let work: string
+  const pages: Record<'ring' | 'gauss' | 'both', string> = { ring: '', gauss: '', both: '' }
+
+  beforeAll(async () => {
+    work = tempDir('browser')
+    const ring = join(work, 'ring')
+    const gauss = join(work, 'gauss')
+    writeSyntheticRun(ring, ringRun(HOSTILE))
+    for (const g of [0, 5, 11]) {
+      const lines = Array.from({ length: 200 }, (_, step) => JSON.stringify({ step, metrics: { loss: 2 / (1 + step / (10 + g)) + 0.1 } }))
+      writeFileSync(join(chainDir(ring, 'c0-r0'), `gen-${String(g).padStart(6, '0')}.training.ndjson`), lines.join('\n') + '\n')
+    }
+    writeSyntheticRun(gauss, gaussianChainRun('gaussian chain', { sigma0: 1, m: 50, generations: 40, replicates: 3 }))
+    pages.ring = await writeReport([ring], join(work, 'ring.html'))
+    pages.gauss = await writeReport([gauss], join(work, 'gauss.html'))
+    pages.both = await writeReport([ring, gauss], join(work, 'both.html'))
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+    mkdirSync(SCREENSHOTS, { recursive: true })
+  }, 30_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  async function open(file: string): Promise<Opened> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    const opened: Opened = { page, errors: [], requests: [], dialogs: [], declared: 0 }
+    page.on('console', (m) => {
+      if (m.type() === 'error') opened.errors.push(m.text())
+    })
+    page.on('pageerror', (e) => opened.errors.push(e.message))
+    page.on('dialog', (d) => {
+      opened.dialogs.push(d.message())
+      void d.dismiss()
+    })
+    // Anything but the file itself and in-page data would be a request leaving the page.
+    await page.route('**/*', (route) => {
+      const url = route.request().url()
+      if (/^(file|data|blob):/.test(url)) return route.continue()
+      opened.requests.push(url)
+      return route.abort()
+    })
+    page.on('request', (r) => {
+      if (!/^(file|data|blob):/.test(r.url())) opened.requests.push(r.url())
+    })
+    await page.goto(pathToFileURL(file).href)
+    opened.declared = Number(await page.getAttribute('meta[name="ouroboros-plots"]', 'content'))
+    // Every declared plot has drawn its SVG root.
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-plot] .main-svg').length >= n && document.querySelectorAll('[data-plot]').length === n,
+      opened.declared,
+      { timeout: 15_000 },
+    )
+    return opened
+  }
+
+  async function renderedPlots(page: Page): Promise<number> {
+    return page.evaluate(() => [...document.querySelectorAll('[data-plot]')].filter((div) => div.querySelector('svg.main-svg') !== null).length)
+  }
+
+  it('draws every plot of a 2-D mode run, its slider changes the generation shown, and the hostile name stays text', async () => {
+    const { page, errors, requests, dialogs, declared } = await open(pages.ring)
+    // 4 metrics, 2 sample plots, 1 training curve.
+    expect(declared).toBe(7)
+    expect(await renderedPlots(page)).toBe(declared)
+
+    expect(await page.locator('h1').textContent()).toBe(`Ouroboros report: ${HOSTILE}`)
+    expect(await page.locator('img').count()).toBe(0)
+    // No mode-bar button that would send the chart to another host.
+    const buttons = await page.locator('[data-plot]').first().locator('.modebar-btn').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-title')))
+    expect(buttons).toContain('Download plot as a PNG')
+    expect(buttons.filter((t) => /share|cloud/i.test(t ?? ''))).toEqual([])
+    expect(await page.locator('.failed-chains').textContent()).toContain('failed at generation 7: [OUROBOROS_MODEL] covariance is not positive definite')
+
+    const figure = page.locator('figure.samples').first()
+    const slider = figure.locator('input[type=range]')
+    const caption = figure.locator('output')
+    const shownPoints = (): Promise<string> =>
+      figure.locator('.scatterlayer .trace').evaluateAll((traces) => traces.map((t) => t.querySelectorAll('.point').length).join(','))
+    expect(await caption.textContent()).toBe('generation 11: 2000 of 2000 points')
+    // The positions of the shown generation's points (the trace after the real data).
+    const frame = (): Promise<string> =>
+      figure.locator('.scatterlayer .trace').nth(1).locator('.point').evaluateAll((ps) => ps.slice(0, 50).map((p) => p.getAttribute('transform')).join(' '))
+    const before = await frame()
+    await slider.focus()
+    await page.keyboard.press('Home')
+    expect(await caption.textContent()).toBe('generation 0: 2000 of 2000 points')
+    expect(await frame()).not.toBe(before)
+    // Real data, one generation, mode centres.
+    expect(await shownPoints()).toBe('2000,2000,8')
+
+    await page.screenshot({ path: join(SCREENSHOTS, 'report-ring.png'), fullPage: true })
+    expect(dialogs).toEqual([])
+    expect(requests).toEqual([])
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('draws the 1-D Gaussian chain with its theory band and histograms', async () => {
+    const { page, errors, requests, declared } = await open(pages.gauss)
+    expect(await renderedPlots(page)).toBe(declared)
+    const legend = await page.locator('.legendtext').allTextContents()
+    expect(legend.some((t) => t.startsWith('theory: E[log σ²]'))).toBe(true)
+    expect(await page.locator('.barlayer .trace').count()).toBeGreaterThan(0)
+    await page.screenshot({ path: join(SCREENSHOTS, 'report-gaussian.png'), fullPage: true })
+    expect(requests).toEqual([])
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('puts two runs on one page with legends prefixed by run name', async () => {
+    const { page, errors, requests, dialogs, declared } = await open(pages.both)
+    expect(await renderedPlots(page)).toBe(declared)
+    const legend = await page.locator('.legendtext').allTextContents()
+    expect(legend).toContain(`${HOSTILE}: policy=replace (mean)`)
+    expect(legend).toContain('gaussian chain (mean)')
+    await page.screenshot({ path: join(SCREENSHOTS, 'report-two-runs.png'), fullPage: true })
+    expect(dialogs).toEqual([])
+    expect(requests).toEqual([])
+    expect(errors).toEqual([])
+    await page.close()
+  })
+})

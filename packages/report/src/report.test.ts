@@ -1,0 +1,421 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { Rng, vectors } from '@ouroboros/core'
+import { chainDir, samplesPath, writeSamples } from '@ouroboros/store'
+import { gaussianLogVariance, loadRun, regressionExcessError, renderReport, theoryCurves, writeReport } from './index.js'
+import { embeddedPlots, metricPlot, ringDataset, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
+
+const dirs: string[] = []
+function dir(prefix: string): string {
+  const d = tempDir(prefix)
+  dirs.push(d)
+  return d
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+const HOSTILE = '<img src=x onerror=alert(1)>'
+
+/** Hand-made replicate values: means are total_variance [4, 3.2, 2.1, 1.7] and reverse_kl [0.01, 0.015, 0.025, 0.03] in cell 0. */
+const HAND: Record<number, Record<number, { tv: number[]; kl: number[]; nll: number[] }>> = {
+  0: {
+    0: { tv: [4, 3, 2, 1.5], kl: [0.01, 0.01, 0.02, 0.03], nll: [-1, -0.5, 0, 0.5] },
+    1: { tv: [4, 3.4, 2.2, 1.9], kl: [0.01, 0.02, 0.03, 0.03], nll: [-1, -0.5, 0, 0.5] },
+  },
+  1: {
+    0: { tv: [4, 3.9, 3.8, 3.7], kl: [0.01, 0.011, 0.012, 0.013], nll: [1, 1, 1, 1] },
+    1: { tv: [4, 3.9, 3.8, 3.7], kl: [0.01, 0.011, 0.012, 0.013], nll: [1, 1, 1, 1] },
+  },
+}
+
+function handRun(name: string): SyntheticRun {
+  return {
+    name,
+    dataset: ringDataset,
+    base: { generations: 4, samplesPerGeneration: 100, data: { kind: 'ring', n: 100 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' } },
+    cells: [{ 'policy.kind': 'replace', 'model.components': 8 }, { 'policy.kind': 'accumulate', 'model.components': 8 }],
+    replicates: 2,
+    metrics: (cell, rep, g) => {
+      if (g === -1) return { total_variance: 4.0008, reverse_kl: 0.004, log_variance: 1.386, nll_real: 0 }
+      const h = HAND[cell]![rep]!
+      return { total_variance: h.tv[g]!, reverse_kl: h.kl[g]!, log_variance: Math.log(h.tv[g]!), nll_real: h.nll[g]! }
+    },
+  }
+}
+
+function summaryCell(html: string, metric: string, cell: number, col: string): string {
+  const row = new RegExp(`<tr data-metric="${metric}" data-cell="${cell}">([\\s\\S]*?)</tr>`).exec(html)
+  if (row === null) throw new Error(`no summary row for ${metric} cell ${cell}`)
+  const td = new RegExp(`<td data-col="${col}"[^>]*>([\\s\\S]*?)</td>`).exec(row[1]!)
+  if (td === null) throw new Error(`no ${col} column`)
+  return td[1]!.replace(/<[^>]+>/g, '')
+}
+
+/** ψ(n + 1/2) = −γ − 2 ln 2 + Σ_{i=1}^{n} 2/(2i−1), and ψ′(n + 1/2) = π²/2 − 4 Σ_{i=1}^{n} 1/(2i−1)². */
+const EULER_GAMMA = 0.5772156649015329
+function digammaHalf(n: number): number {
+  let s = -EULER_GAMMA - 2 * Math.LN2
+  for (let i = 1; i <= n; i++) s += 2 / (2 * i - 1)
+  return s
+}
+function trigammaHalf(n: number): number {
+  let s = (Math.PI * Math.PI) / 2
+  for (let i = 1; i <= n; i++) s -= 4 / ((2 * i - 1) * (2 * i - 1))
+  return s
+}
+/** ψ(n) = −γ + Σ_{i=1}^{n−1} 1/i for integers. */
+function digammaInt(n: number): number {
+  let s = -EULER_GAMMA
+  for (let i = 1; i < n; i++) s += 1 / i
+  return s
+}
+
+function gaussianRun(name: string, model: Record<string, unknown>, extra: Partial<SyntheticRun> = {}): SyntheticRun {
+  return {
+    name,
+    dataset: { kind: 'gaussian', modality: 'vectors', d: 1, gaussian: { mean: 0, std: 1.5 } },
+    base: { generations: 20, samplesPerGeneration: 100, data: { kind: 'gaussian', n: 100 }, model, policy: { kind: 'replace' }, sampling: { temperature: 1 } },
+    cells: [{}],
+    replicates: 1,
+    metrics: (_c, _r, g) => ({ log_variance: 2 * Math.log(1.5) - 0.01 * (g + 1) }),
+    ...extra,
+  }
+}
+
+describe('renderReport', () => {
+  it('shows a hostile run name, cell value and error message literally and runs none of them', () => {
+    const d = dir('hostile')
+    writeSyntheticRun(d, {
+      ...handRun(HOSTILE),
+      cells: [{ 'policy.kind': HOSTILE }, { 'policy.kind': '</script><script>alert(2)</script>' }],
+      failure: (cell, rep) => (cell === 1 && rep === 1 ? { generation: 2, message: `diverged </script>${HOSTILE}`, code: 'OUROBOROS_DIVERGED' } : undefined),
+    })
+    const html = renderReport([loadRun(d)])
+    expect(html).not.toContain('<img')
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;')
+    // Exactly the page's three scripts: the data block, plotly.js and the page script, none from a file.
+    expect(html.match(/<script\b[^>]*>/gi)).toEqual(['<script type="application/json" id="ouroboros-data">', '<script>', '<script>'])
+    const data = /<script type="application\/json" id="ouroboros-data">([\s\S]*?)<\/script>/.exec(html)![1]!
+    expect(data).not.toMatch(/[<>&\u2028\u2029]/)
+    // Plotly reads entities in names as text: the legend shows the name, not markup.
+    const names = embeddedPlots(html).flatMap((p) => p.data.map((t) => t.name as string))
+    expect(names.some((n) => n.includes('policy=&lt;img src=x onerror=alert(1)&gt;'))).toBe(true)
+    expect(html).toContain('failed at generation 2: [OUROBOROS_DIVERGED] diverged &lt;/script&gt;&lt;img')
+  })
+
+  it('summarises generation 0, the last generation, the relative change and the first crossing', () => {
+    const d = dir('summary')
+    writeSyntheticRun(d, handRun('summary'))
+    const html = renderReport([loadRun(d)])
+    // Cell 0 total_variance means 4, 3.2, 2.1, 1.7: halved (≤ 2) first at generation 3; change (1.7 − 4)/4.
+    expect(summaryCell(html, 'total_variance', 0, 'first')).toBe('4')
+    expect(summaryCell(html, 'total_variance', 0, 'last')).toBe('1.7 (gen 3)')
+    expect(summaryCell(html, 'total_variance', 0, 'change')).toBe('−57.5 %')
+    expect(summaryCell(html, 'total_variance', 0, 'threshold')).toBe('≤ 0.5 × gen 0')
+    expect(summaryCell(html, 'total_variance', 0, 'crossing')).toBe('generation 3')
+    expect(summaryCell(html, 'total_variance', 1, 'crossing')).toBe('not by generation 3')
+    // reverse_kl means 0.01, 0.015, 0.025, 0.03: doubled (≥ 0.02) first at generation 2; +200 %.
+    expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toBe('generation 2')
+    expect(summaryCell(html, 'reverse_kl', 0, 'change')).toBe('+200.0 %')
+    // nll_real starts at −1: a factor of a negative value is no threshold.
+    expect(summaryCell(html, 'nll_real', 0, 'crossing')).toBe('n/a: generation 0 ≤ 0')
+    // log_variance has no threshold, so it is no headline metric.
+    expect(html).not.toContain('data-metric="log_variance"')
+  })
+
+  it('takes collapse thresholds per metric from the options and rejects meaningless ones', () => {
+    const d = dir('thresholds')
+    writeSyntheticRun(d, handRun('thresholds'))
+    const run = loadRun(d)
+    // 0.8 × 4 = 3.2, reached by cell 0's mean at generation 1.
+    const html = renderReport([run], { thresholds: { total_variance: 0.8, log_variance: 0.5 } })
+    expect(summaryCell(html, 'total_variance', 0, 'crossing')).toBe('generation 1')
+    expect(summaryCell(html, 'total_variance', 0, 'threshold')).toBe('≤ 0.8 × gen 0')
+    // log(4) = 1.386 halved is 0.693 = log(2): cell 0 reaches log(1.7) at generation 3.
+    expect(summaryCell(html, 'log_variance', 0, 'crossing')).toBe('generation 3')
+    expect(() => renderReport([run], { thresholds: { total_variance: 1 } })).toThrow(/options\.thresholds\.total_variance must be a positive number/)
+    expect(() => renderReport([run], { thresholds: { total_variance: -2 } })).toThrow(/options\.thresholds\.total_variance/)
+  })
+
+  it('draws one curve per cell with a min–max band, the real-data line dashed, and words for the swept values', () => {
+    const d = dir('curves')
+    writeSyntheticRun(d, handRun('curves'))
+    const plot = metricPlot(renderReport([loadRun(d)]), 'total_variance')
+    const names = plot.data.map((t) => t.name)
+    expect(names).toContain('policy=replace, components=8 (mean)')
+    expect(names).toContain('policy=replace, components=8: min–max over 2 replicates')
+    const mean = plot.data.find((t) => t.name === 'policy=replace, components=8 (mean)')!
+    expect(mean.y).toEqual([4, 3.2, 2.1, 1.7])
+    const band = plot.data.find((t) => t.name === 'policy=replace, components=8: min–max over 2 replicates')!
+    expect(band.y).toEqual([4, 3, 2, 1.5])
+    const real = plot.data.find((t) => t.name === 'real data (generation −1)')!
+    expect(real.y).toEqual([4.0008, 4.0008])
+    expect((real.line as { dash: string }).dash).toBe('dash')
+    expect((plot.layout.yaxis as { title: { text: string } }).title.text).toBe('total variance (data units²)')
+    expect((plot.layout.yaxis as { type?: string }).type).toBeUndefined()
+  })
+
+  it('uses a log y axis where positive values span more than two orders of magnitude', () => {
+    const d = dir('log')
+    writeSyntheticRun(d, { ...handRun('log'), replicates: 1, metrics: (_c, _r, g) => ({ mmd_rbf: g < 0 ? 1e-4 : 10 ** (g - 3), vendi: 5 + g }) })
+    const html = renderReport([loadRun(d)])
+    expect((metricPlot(html, 'mmd_rbf').layout.yaxis as { type?: string }).type).toBe('log')
+    expect((metricPlot(html, 'vendi').layout.yaxis as { type?: string }).type).toBeUndefined()
+    // A single replicate draws no band, and its legend is the cell alone.
+    expect(metricPlot(html, 'vendi').data.map((t) => t.name)).toEqual(['policy=replace, components=8', 'policy=accumulate, components=8', 'real data (generation −1)'])
+  })
+
+  it('overlays the 1-D Gaussian theory, E[log σ²] = log σ₀² + k(ψ((M−1)/2) + ln 2 − ln d) ± √(k ψ′((M−1)/2))', () => {
+    const d = dir('gauss')
+    writeSyntheticRun(d, gaussianRun('gauss', { kind: 'gaussian' }))
+    const plot = metricPlot(renderReport([loadRun(d)]), 'log_variance')
+    const theory = plot.data.find((t) => String(t.name).startsWith('theory: E[log σ²]'))!
+    const upper = plot.data.find((t) => t.name === 'theory: ±1 SD of log σ²' && t.fill === undefined)!
+    const M = 100
+    for (const g of [0, 1, 7, 19]) {
+      const k = g + 1
+      // (M − 1)/2 = 49.5 = 49 + 1/2; MLE divides by d = M.
+      const expected = 2 * Math.log(1.5) + k * (digammaHalf(49) + Math.LN2 - Math.log(M))
+      expect((theory.y as number[])[g]).toBeCloseTo(expected, 4)
+      expect((upper.y as number[])[g]).toBeCloseTo(expected + Math.sqrt(k * trigammaHalf(49)), 4)
+    }
+    expect(theory.x).toEqual(Array.from({ length: 20 }, (_, g) => g))
+  })
+
+  it('computes the Gaussian theory for the unbiased estimator, odd M, and a first fit on a different n', () => {
+    // M = 101: (M − 1)/2 = 50, an integer; unbiased divides by d = M − 1 = 100.
+    const unbiased = gaussianLogVariance({ sigma0: 1, nReal: 101, m: 101, estimator: 'unbiased', generations: [0, 4, 9] })
+    for (const [i, g] of [0, 4, 9].entries()) {
+      expect(unbiased.mean[i]).toBeCloseTo((g + 1) * (digammaInt(50) + Math.LN2 - Math.log(100)), 10)
+    }
+    // Generation 0 fits 1000 real samples (ψ(499.5)), each later fit 100 (ψ(49.5)).
+    const mixed = gaussianLogVariance({ sigma0: 2, nReal: 1000, m: 100, estimator: 'mle', generations: [3] })
+    const expected = 2 * Math.log(2) + (digammaHalf(499) + Math.LN2 - Math.log(1000)) + 3 * (digammaHalf(49) + Math.LN2 - Math.log(100))
+    expect(mixed.mean[0]).toBeCloseTo(expected, 10)
+    expect(mixed.sd[0]).toBeCloseTo(Math.sqrt(trigammaHalf(499) + 3 * trigammaHalf(49)), 10)
+  })
+
+  it('draws no Gaussian theory where it does not apply: accumulate, another temperature, 2-D data', () => {
+    for (const spec of [
+      gaussianRun('acc', { kind: 'gaussian' }, { cells: [{ 'policy.kind': 'accumulate' }] }),
+      gaussianRun('temp', { kind: 'gaussian' }, { cells: [{ 'sampling.temperature': 0.9 }] }),
+      gaussianRun('2d', { kind: 'gaussian' }, { dataset: { kind: 'gaussian', modality: 'vectors', d: 2, gaussian: { mean: 0, std: 1 } } }),
+    ]) {
+      const d = dir('notheory')
+      writeSyntheticRun(d, spec)
+      expect(metricPlot(renderReport([loadRun(d)]), 'log_variance').data.some((t) => String(t.name).startsWith('theory'))).toBe(false)
+    }
+  })
+
+  it('overlays the regression theory: replace (g+1)·c, accumulate c·Σ 1/i² under (π²/6)·c, c = σ²d/(T−d−1)', () => {
+    const d = dir('regression')
+    const sigma = 0.5
+    const T = 50
+    const dim = 10
+    writeSyntheticRun(d, {
+      name: 'regression',
+      dataset: { kind: 'regression', modality: 'vectors', d: dim, regression: { sigma, T, d: dim } },
+      base: { generations: 12, samplesPerGeneration: T, data: { kind: 'regression', n: T }, model: { kind: 'linreg' }, policy: { kind: 'replace' } },
+      cells: [{ 'policy.kind': 'replace' }, { 'policy.kind': 'accumulate' }],
+      replicates: 1,
+      metrics: (_c, _r, g) => ({ excess_test_error: g < 0 ? 0 : 0.06 * (g + 1) }),
+    })
+    const plot = metricPlot(renderReport([loadRun(d)]), 'excess_test_error')
+    const c = (sigma * sigma * dim) / (T - dim - 1)
+    const replace = plot.data.find((t) => String(t.name).startsWith('theory (replace)'))!
+    const accumulate = plot.data.find((t) => String(t.name).startsWith('theory (accumulate)'))!
+    const bound = plot.data.find((t) => String(t.name).startsWith('theory bound'))!
+    expect((replace.y as number[])[0]).toBeCloseTo(c, 5)
+    expect((replace.y as number[])[9]).toBeCloseTo(10 * c, 5)
+    // 1 + 1/4 + 1/9 = 49/36 at generation 2.
+    expect((accumulate.y as number[])[2]).toBeCloseTo((c * 49) / 36, 5)
+    expect((bound.y as number[])[0]).toBeCloseTo((c * Math.PI * Math.PI) / 6, 5)
+    expect(regressionExcessError({ sigma, T, d: dim, policy: 'accumulate', generations: [1000] })[0]).toBeLessThan((c * Math.PI * Math.PI) / 6)
+  })
+
+  it('draws a million-generation theory and a long curve through at most 2000 points, first and last kept', () => {
+    const d = dir('long')
+    writeSyntheticRun(d, {
+      name: 'long',
+      dataset: { kind: 'regression', modality: 'vectors', d: 2, regression: { sigma: 1, T: 10, d: 2 } },
+      base: { generations: 5000, samplesPerGeneration: 10, data: { kind: 'regression', n: 10 }, model: { kind: 'linreg' }, policy: { kind: 'accumulate' } },
+      cells: [{}],
+      replicates: 1,
+      metrics: (_c, _r, g) => ({ excess_test_error: 0.3 + 1e-5 * g }),
+    })
+    const run = loadRun(d)
+    const plot = metricPlot(renderReport([run]), 'excess_test_error')
+    const x = plot.data[0]!.x as number[]
+    expect(x.length).toBeLessThanOrEqual(2000)
+    expect([x[0], x[x.length - 1]]).toEqual([0, 4999])
+    const cell = { ...run.info.cells[0]!, config: { ...run.info.cells[0]!.config, generations: 1_000_000 } }
+    const [theory] = theoryCurves(run.info, cell, 'excess_test_error')
+    expect(theory!.generations.length).toBeLessThanOrEqual(2000)
+    expect(theory!.generations[theory!.generations.length - 1]).toBe(999_999)
+    // Σ_{i=1}^{N} 1/i² = π²/6 − 1/N + O(1/N²), c = 1·2/(10 − 2 − 1).
+    expect(theory!.values[theory!.values.length - 1]).toBeCloseTo((2 / 7) * ((Math.PI * Math.PI) / 6 - 1e-6), 8)
+  })
+
+  it('flags an incomplete run at the top and lists each failed chain with its error and generation', () => {
+    const d = dir('incomplete')
+    writeSyntheticRun(d, {
+      ...handRun('incomplete'),
+      status: 'running',
+      failure: (cell, rep) => (cell === 0 && rep === 1 ? { generation: 2, message: 'covariance not positive definite', code: 'OUROBOROS_MODEL' } : undefined),
+    })
+    const html = renderReport([loadRun(d)])
+    const top = html.indexOf('Incomplete run')
+    expect(top).toBeGreaterThan(-1)
+    expect(top).toBeLessThan(html.indexOf('id="summary"'))
+    expect(html).toContain('1 of 4 chains stopped before their last generation')
+    expect(html).toMatch(/<li data-chain="c0-r1"><code>c0-r1<\/code> \(policy=replace, components=8, replicate 1, seed 1001\) failed at generation 2: \[OUROBOROS_MODEL\] covariance not positive definite<\/li>/)
+  })
+
+  it('shows run facts: seeds, package versions, backend, node, stage timings and the escaped config', () => {
+    const d = dir('facts')
+    writeSyntheticRun(d, handRun('facts'))
+    const html = renderReport([loadRun(d)])
+    expect(html).toContain('<tr><th>run seed</th><td>7</td></tr>')
+    expect(html).toContain('<tr><th>@ouroboros/core</th><td>0.1.0</td></tr>')
+    expect(html).toContain('<tr><th>backend</th><td>cpu</td></tr>')
+    expect(html).toContain('<tr><th>wall time</th><td>2 min 5 s</td></tr>')
+    // 2 cells × 2 chains × 5 records (generations −1..3) × 10 ms of fitting.
+    expect(html).toMatch(/<tr class="total"><th>total<\/th><td class="num">200 ms<\/td><td class="num">100 ms<\/td><td class="num">40 ms<\/td><\/tr>/)
+    expect(html).toContain('&quot;policy&quot;: {')
+  })
+
+  it('shows a scatter per saved generation with the mode centres and a slider over them', () => {
+    const d = dir('samples')
+    const rng = Rng.from(1, 'samples')
+    writeSyntheticRun(d, {
+      ...handRun('samples'),
+      samples: (cell, rep, g) => (rep === 0 && (g === 'real' || g % 2 === 1 || g === 0) ? ringSamples(3000, g === 'real' ? 8 : 8 - 2 * g, rng) : undefined),
+    })
+    const html = renderReport([loadRun(d)])
+    const plots = embeddedPlots(html).filter((p) => p.slider !== undefined)
+    expect(plots).toHaveLength(2)
+    const p = plots[0]!
+    expect(p.slider!.generations).toEqual([0, 1, 3])
+    expect(p.data.map((t) => t.name)).toEqual(['real data', 'generation 0', 'generation 1', 'generation 3', 'mode centres'])
+    expect(p.data.map((t) => t.visible)).toEqual([true, false, false, true, undefined])
+    const frame = p.data[1]!.x as { dtype: string; bdata: string }
+    expect(frame.dtype).toBe('f4')
+    // 3000 points thinned to 2000, 4 bytes each.
+    expect(Buffer.from(frame.bdata, 'base64').length).toBe(2000 * 4)
+    expect(p.data[4]!.x).toHaveLength(8)
+    expect(html).toMatch(/<input type="range" min="0" max="2" step="1" value="2" data-slider-for="\d+">/)
+    expect(html).toContain('generation 3: 2000 of 3000 points')
+  })
+
+  it('shows training curves when a model wrote them, skipping a torn last line', () => {
+    const d = dir('training')
+    writeSyntheticRun(d, handRun('training'))
+    const lines = Array.from({ length: 50 }, (_, step) => JSON.stringify({ step, metrics: { loss: 1 / (step + 1) } }))
+    mkdirSync(chainDir(d, 'c0-r0'), { recursive: true })
+    writeFileSync(join(chainDir(d, 'c0-r0'), 'gen-000001.training.ndjson'), lines.join('\n') + '\n{"step": 50, "metr')
+    const html = renderReport([loadRun(d)])
+    const plot = embeddedPlots(html).find((p) => (p.layout.title as { text: string }).text.startsWith('Training loss'))!
+    expect(plot.data).toHaveLength(1)
+    expect(plot.data[0]!.x).toHaveLength(50)
+    expect((plot.layout.yaxis as { type?: string }).type).toBeUndefined()
+  })
+
+  it('renders a token run without sample views', () => {
+    const d = dir('tokens')
+    writeSyntheticRun(d, {
+      ...handRun('tokens'),
+      modality: 'tokens',
+      dataset: { kind: 'brown', modality: 'tokens' },
+      metrics: (_c, _r, g) => ({ vocab_size: 1000 - 10 * Math.max(g, 0) }),
+    })
+    writeSamples(samplesPath(d, 'c0-r0', 0, 'tokens'), { modality: 'tokens', n: 1, vocabSize: 3, tokens: Int32Array.from([0, 1, 2]), offsets: Uint32Array.from([0, 3]) })
+    const html = renderReport([loadRun(d)])
+    expect(html).not.toContain('id="samples"')
+    expect(summaryCell(html, 'vocab_size', 0, 'crossing')).toBe('not by generation 3')
+  })
+
+  it('puts several runs on one page: a section each, shared curves with legends prefixed by run name', () => {
+    const a = dir('multi-a')
+    const b = dir('multi-b')
+    writeSyntheticRun(a, handRun('baseline'))
+    writeSyntheticRun(b, { ...handRun('bigger'), cells: [{}] })
+    const html = renderReport([loadRun(a), loadRun(b)])
+    const names = metricPlot(html, 'total_variance').data.map((t) => t.name)
+    expect(names).toContain('baseline: policy=replace, components=8 (mean)')
+    expect(names).toContain('bigger (mean)')
+    expect(html).toContain('<h3>baseline</h3>')
+    expect(html).toContain('<h3>bigger</h3>')
+    const declared = Number(/<meta name="ouroboros-plots" content="(\d+)">/.exec(html)![1])
+    expect(declared).toBe(embeddedPlots(html).length)
+    expect(html.match(/<div class="plot" data-plot="\d+"><\/div>/g)).toHaveLength(declared)
+  })
+
+  it('loads nothing from the network: no src, href, import or fetch to another host', () => {
+    const d = dir('offline')
+    writeSyntheticRun(d, handRun('offline'))
+    const html = renderReport([loadRun(d)])
+    const tags = html.match(/<(script|link|img|iframe|object|embed|source|video|audio)\b[^>]*>/gi) ?? []
+    for (const tag of tags) expect(tag).not.toMatch(/\b(src|href|data)\s*=/i)
+    expect(html).not.toMatch(/<link\b/i)
+    const css = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!
+    expect(css).not.toMatch(/url\(|@import/)
+    const pageScript = html.slice(html.lastIndexOf('<script>'))
+    expect(pageScript).not.toMatch(/https?:\/\/|fetch\(|XMLHttpRequest|import\(/)
+    expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; script-src &#39;sha256-/)
+  })
+
+  it('stays under 15 MB for 4 cells × 3 replicates × 100 generations of 10,000 2-D samples', () => {
+    const d = dir('size')
+    const rng = Rng.from(2, 'size')
+    const base = ringSamples(10_000, 8, rng)
+    writeSyntheticRun(d, {
+      name: 'size',
+      dataset: ringDataset,
+      base: { generations: 100, samplesPerGeneration: 10_000, data: { kind: 'ring', n: 10_000 }, model: { kind: 'gmm' }, policy: { kind: 'replace' } },
+      cells: [0, 1, 2, 3].map((i) => ({ 'model.components': 2 ** (i + 1) })),
+      replicates: 3,
+      metrics: (_c, rep, g) => ({
+        total_variance: 4 * 0.98 ** Math.max(g, 0) + rep * 1e-3,
+        modes_covered: 8,
+        reverse_kl: 0.001 * (g + 2),
+        recall: 0.9 - 0.005 * Math.max(g, 0),
+        coverage: 0.95 - 0.004 * Math.max(g, 0),
+        vendi: 7 - 0.03 * Math.max(g, 0),
+      }),
+      // Every generation of replicate 0 saved: the most any run can give the page to show.
+      samples: (_c, rep, g) => (rep === 0 || g === 0 || g === 99 || g === 'real' ? base : undefined),
+    })
+    const out = join(d, 'report.html')
+    const started = Date.now()
+    return writeReport([d], out).then((path) => {
+      expect(path).toBe(out)
+      const bytes = statSync(out).size
+      console.log(`report for 4 cells × 3 replicates × 100 generations: ${(bytes / 1e6).toFixed(2)} MB in ${Date.now() - started} ms`)
+      expect(bytes).toBeLessThan(15e6)
+      expect(readFileSync(out, 'utf8')).toContain('25 of 100 saved generations')
+    })
+  })
+})
+
+describe('writeReport', () => {
+  it('writes the page atomically to the given path and says which directory is not a run', async () => {
+    const d = dir('write')
+    writeSyntheticRun(d, handRun('write'))
+    const out = join(d, 'sub', 'report.html')
+    expect(await writeReport([d], out)).toBe(out)
+    expect(readFileSync(out, 'utf8').startsWith('<!doctype html>')).toBe(true)
+    expect(existsSync(`${out}.tmp`)).toBe(false)
+    await expect(writeReport([dir('empty')], join(d, 'x.html'))).rejects.toThrow(/is not a run directory/)
+  })
+
+  it('reports a damaged sample file on the page instead of failing', async () => {
+    const d = dir('damaged')
+    writeSyntheticRun(d, { ...handRun('damaged'), samples: (_c, rep, g) => (rep === 0 && g !== 'real' && g < 2 ? vectors(2, 2, Float64Array.from([0, 0, 1, 1])) : undefined) })
+    writeFileSync(samplesPath(d, 'c0-r0', 1, 'vectors'), 'not numpy')
+    const html = renderReport([loadRun(d)])
+    expect(html).toContain('Files that could not be read')
+    expect(html).toMatch(/chains\/c0-r0\/gen-000001\.samples\.npy: .*not a NumPy \.npy file/)
+  })
+})

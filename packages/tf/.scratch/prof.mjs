@@ -1,0 +1,21 @@
+import { createRequire } from 'node:module'
+const require = createRequire(import.meta.url)
+const tf = await import('@tensorflow/tfjs')
+const wasm = await import('@tensorflow/tfjs-backend-wasm')
+wasm.setWasmPaths(require.resolve('@tensorflow/tfjs-backend-wasm').replace(/[^/]*$/, ''))
+await tf.setBackend('wasm'); await tf.ready()
+const time = (name, n, f) => { for (let i=0;i<20;i++) f(); const t0=performance.now(); for (let i=0;i<n;i++) f(); console.log(name.padEnd(30), ((performance.now()-t0)/n*1000).toFixed(1), 'us') }
+const B=128,H=128
+const x = tf.randomNormal([B,H]), w = tf.randomNormal([H,H]), dy=tf.randomNormal([B,H]), x2=tf.randomNormal([B,2]), w2=tf.randomNormal([2,H])
+time('mm BxH HxH', 500, () => tf.matMul(x,w).dispose())
+time('mm dy HxH^T', 500, () => tf.matMul(dy,w,false,true).dispose())
+time('mm x^T dy', 500, () => tf.matMul(x,dy,true,false).dispose())
+time('mm x2 w2 (Bx2 2xH)', 500, () => tf.matMul(x2,w2).dispose())
+time('mm x2^T dy (2xB Bx H)', 500, () => tf.matMul(x2,dy,true,false).dispose())
+time('mm dy w2^T (BxH Hx2)', 500, () => tf.matMul(dy,w2,false,true).dispose())
+time('sum axis0', 500, () => tf.sum(dy,0).dispose())
+time('transpose', 500, () => tf.transpose(x).dispose())
+time('step', 500, () => tf.step(x).dispose())
+time('mul', 500, () => tf.mul(x,dy).dispose())
+const xt = tf.randomNormal([10000,2]); const idx = tf.tensor1d(new Int32Array(128).map((_, i)=>i*7),'int32')
+time('gather', 500, () => tf.gather(xt, idx).dispose())

@@ -1,0 +1,30 @@
+import { createRequire } from 'node:module'
+const require = createRequire(import.meta.url)
+const tf = await import('@tensorflow/tfjs')
+const wasm = await import('@tensorflow/tfjs-backend-wasm')
+wasm.setWasmPaths(require.resolve('@tensorflow/tfjs-backend-wasm').replace(/[^/]*$/, ''))
+await tf.setBackend('wasm'); await tf.ready()
+const time = (name, n, f) => { for (let i=0;i<20;i++) f(); const t0=performance.now(); for (let i=0;i<n;i++) f(); console.log(name.padEnd(40), ((performance.now()-t0)/n*1000).toFixed(1), 'us') }
+const B=128,H=128
+const x = tf.randomNormal([B,H]), w = tf.randomNormal([H,H]), dy=tf.randomNormal([B,H])
+const wdata = new Float32Array(H*H).map(()=>Math.random())
+time('mm fresh b (upload+mm)', 500, () => { const b = tf.tensor2d(wdata,[H,H]); tf.matMul(x,b).dispose(); b.dispose() })
+time('mm fresh b clone', 500, () => { const b = tf.clone(w); tf.matMul(x,b).dispose(); b.dispose() })
+time('transpose 128x128', 500, () => tf.transpose(x).dispose())
+const x2 = tf.randomNormal([B,2]); 
+time('transpose 128x2', 500, () => tf.transpose(x2).dispose())
+const ones = tf.ones([1,B])
+time('sum0 via ones mm', 500, () => tf.matMul(ones, dy).dispose())
+time('sum0 via ones mm fresh', 500, () => { const d = tf.clone(dy); tf.matMul(ones, d).dispose(); d.dispose() })
+time('sum axis0', 500, () => tf.sum(dy,0).dispose())
+time('sum all', 500, () => tf.sum(dy).dispose())
+time('sum axis1', 500, () => tf.sum(dy,1).dispose())
+time('mm x^T via transpose + mm fresh', 500, () => { const xt = tf.transpose(x); const d=tf.clone(dy); tf.matMul(xt, d).dispose(); xt.dispose(); d.dispose() })
+time('clone', 500, () => tf.clone(dy).dispose())
+time('relu', 500, () => tf.relu(dy).dispose())
+time('fused mm relu fresh w', 500, () => { const b=tf.clone(w); tf.fused.matMul({a:x,b,activation:'relu'}).dispose(); b.dispose() })
+const big = tf.randomNormal([1,40000]); 
+time('mul 40000', 500, () => tf.mul(big,big).dispose())
+time('add 40000', 500, () => tf.add(big,big).dispose())
+time('sqrt 40000', 500, () => tf.sqrt(big).dispose())
+time('div 40000', 500, () => tf.div(big,big).dispose())
