@@ -5,7 +5,7 @@ import type { ProgressEvent } from '@ouroboros/scheduler'
  * On a terminal, a live bar (generations done, chains finished, elapsed, time left); elsewhere one
  * plain line per finished generation, which log files and CI consoles keep readable.
  */
-export function progressReporter(stream: NodeJS.WriteStream = process.stderr): { onProgress: (e: ProgressEvent) => void; stop: () => void } {
+export function progressReporter(chains: number, stream: NodeJS.WriteStream = process.stderr): { onProgress: (e: ProgressEvent) => void; stop: () => void } {
   const started = Date.now()
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
@@ -31,14 +31,29 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): {
       stop: () => started_ && bar.stop(),
     }
   }
+  // One line each time every chain has finished one more generation (or the run has
+  // finished one more generation of its only chain), not one per chain: a sweep of 100 chains
+  // stays readable.
+  const perChain = new Map<string, number>()
+  const failed = new Set<string>()
+  let printed = 0
   return {
     onProgress(e) {
       const elapsed = formatSeconds((Date.now() - started) / 1000)
       if (e.failed) {
+        failed.add(e.failed.chain)
         stream.write(`chain ${e.failed.chain} failed at generation ${e.failed.generation}: ${e.failed.message}\n`)
         return
       }
-      stream.write(`[${e.generationsDone}/${e.generationsTotal}] chain ${e.chain} generation ${e.generation} done (${elapsed})\n`)
+      perChain.set(e.chain, (perChain.get(e.chain) ?? 0) + 1)
+      let min = Infinity
+      for (const [chain, n] of perChain) if (!failed.has(chain)) min = Math.min(min, n)
+      if (perChain.size < chains - failed.size) min = 0
+      while (printed < min) {
+        printed++
+        const left = e.generationsDone > 0 ? ((Date.now() - started) / e.generationsDone) * (e.generationsTotal - e.generationsDone) / 1000 : 0
+        stream.write(`generation ${printed - 1} done in all ${chains - failed.size} chains [${e.generationsDone}/${e.generationsTotal}] elapsed ${elapsed}, left ~${formatSeconds(left)}\n`)
+      }
     },
     stop: () => undefined,
   }

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
-import { join, resolve as resolvePath } from 'node:path'
-import { createRequire } from 'node:module'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { dirname, join, resolve as resolvePath } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { runChains, defaultWorkers, type RunChainsResult } from '@ouroboros/scheduler'
 import { readRunInfo, RUN_FILES, type RunInfo } from '@ouroboros/store'
@@ -17,16 +17,17 @@ export interface RunCommandOptions {
   force?: boolean
 }
 
-const require = createRequire(import.meta.url)
-
-function packageVersions(): Record<string, string> {
-  const names = ['@ouroboros/core', '@ouroboros/scheduler', '@ouroboros/store', '@ouroboros/metrics', '@ouroboros/datasets', '@ouroboros/report']
+/** Versions of the packages that did the run, read from their package.json files. */
+function packageVersions(modules: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const name of names) {
+  for (const url of modules) {
     try {
-      out[name] = (require(`${name}/package.json`) as { version: string }).version
+      let dir = dirname(fileURLToPath(url))
+      while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
+      if (pkg.name !== undefined && pkg.version !== undefined) out[pkg.name] = pkg.version
     } catch {
-      // A package without an exported package.json is simply not listed.
+      // A module outside any package (a bare file given as model.module) has no version to record.
     }
   }
   return out
@@ -54,7 +55,13 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     metrics: resolved.metrics,
     modality: resolved.modality,
     dataset: resolved.dataset,
-    packages: packageVersions(),
+    packages: packageVersions([
+      import.meta.url,
+      ...new Set(resolved.chains.flatMap((c) => [c.modelModule, c.datasetModule, ...c.metrics.map((m) => m.module)])),
+      import.meta.resolve('@ouroboros/scheduler'),
+      import.meta.resolve('@ouroboros/core'),
+      import.meta.resolve('@ouroboros/report'),
+    ]),
     node: process.version,
   }
   return execute(runDir, resolved, info, workers, false)
@@ -70,7 +77,7 @@ export async function resumeCommand(runDir: string, opts: { workers?: number }):
 }
 
 async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, workers: number, resume: boolean): Promise<number> {
-  const progress = progressReporter()
+  const progress = progressReporter(resolved.chains.length)
   const abort = new AbortController()
   let interrupts = 0
   const onSigint = (): void => {

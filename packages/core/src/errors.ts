@@ -4,6 +4,8 @@ export const ErrorCode = {
   INPUT: 'OUROBOROS_INPUT',
   PLUGIN: 'OUROBOROS_PLUGIN',
   RUN_DIR: 'OUROBOROS_RUN_DIR',
+  /** A write failed (disk full, permissions): the run stops, resumable. */
+  IO: 'OUROBOROS_IO',
   MODEL: 'OUROBOROS_MODEL',
   DIVERGED: 'OUROBOROS_DIVERGED',
   BACKEND: 'OUROBOROS_BACKEND',

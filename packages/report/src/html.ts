@@ -44,6 +44,7 @@ export function formatNumber(v: number | null | undefined): string {
 export function formatPercent(v: number | null): string {
   if (v === null || !Number.isFinite(v)) return '—'
   const p = v * 100
-  const text = Math.abs(p) >= 1000 ? Math.round(p).toLocaleString('en-US') : p.toFixed(1)
+  const a = Math.abs(p)
+  const text = a >= 1e6 ? p.toExponential(2) : a >= 1000 ? Math.round(p).toLocaleString('en-US') : p.toFixed(1)
   return `${p > 0 ? '+' : ''}${text.replace('-', '−')} %`
 }

@@ -282,21 +282,21 @@ export function samplesPlot(p: {
       hovertemplate: '(%{x:.3g}, %{y:.3g})',
     }
   }
-  if (real !== null) data.push(scatter(real, 'real data', REAL_COLOR, true, 0.3))
-  const first = data.length
-  frames.forEach((f, i) => data.push(scatter(f, `generation ${f.generation}`, color, i === initial, 0.65)))
+  // Centres first, so that the samples are drawn over them and stay visible on narrow modes.
   if (p.centers.length > 0) {
     data.push({
       type: 'scatter',
       mode: 'markers',
       x: p.centers.map((c) => round(c[0])),
       y: p.centers.map((c) => round(c[1])),
-      // A thin cross leaves the points under it visible.
       marker: { symbol: 'x-thin', size: 11, color: '#000000', line: { width: 2, color: '#000000' } },
       name: 'mode centres',
       hovertemplate: 'mode centre (%{x}, %{y})',
     })
   }
+  if (real !== null) data.push(scatter(real, 'real data', REAL_COLOR, true, 0.3))
+  const first = data.length
+  frames.forEach((f, i) => data.push(scatter(f, `generation ${f.generation}`, color, i === initial, 0.65)))
   const xTitle = samples.d === 2 ? 'x₁ (data units)' : `x₁, first of ${samples.d} coordinates (data units)`
   const layout = baseLayout(p.title, xTitle, 'x₂ (data units)')
   ;(layout.xaxis as Record<string, unknown>).range = ranges[0]

@@ -219,7 +219,7 @@ function summarySection(v: RunView, thresholds: Readonly<Record<string, number>>
       const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${escapeHtml(metricInfo(metric).title)}<br><code>${escapeHtml(metric)}</code></th>` : ''
       body.push(
         `<tr data-metric="${escapeHtml(metric)}" data-cell="${row.cell}">${metricCell}` +
-          `<td>${swatch(series?.style.color)}${escapeHtml(series?.local ?? `cell ${row.cell}`)}</td>` +
+          `<td class="setting">${swatch(series?.style.color)}${escapeHtml(series?.local ?? `cell ${row.cell}`)}</td>` +
           `<td data-col="first" class="num">${formatNumber(row.first)}</td>` +
           `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration})</span>`}</td>` +
           `<td data-col="change" class="num">${formatPercent(row.relativeChange)}</td>` +
@@ -438,7 +438,11 @@ ${chainRows.join('\n')}
 </tbody></table></details>`)
 
   const packages = Object.entries(info.packages)
-  out.push(`<details open><summary>Package versions</summary><table class="packages">${packages.map(([name, version]) => `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(version)}</td></tr>`).join('')}</table></details>`)
+  out.push(
+    packages.length === 0
+      ? '<p>Package versions: none recorded.</p>'
+      : `<details open><summary>Package versions</summary><table class="packages">${packages.map(([name, version]) => `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(version)}</td></tr>`).join('')}</table></details>`,
+  )
   out.push(jsonBlock('Config as given', info.config))
   out.push(
     `<details><summary>Resolved config per setting</summary>${info.cells
@@ -488,6 +492,7 @@ table { border-collapse: collapse; margin: 8px 0; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 thead th { background: #f3f6f9; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.summary td.setting { min-width: 14em; }
 table.summary td.crossed { background: #fde3cf; font-weight: 600; }
 table.summary td.held { color: #245; }
 .gen { color: #666; font-size: 0.85em; }

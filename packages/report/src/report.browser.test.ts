@@ -110,16 +110,16 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     const shownPoints = (): Promise<string> =>
       figure.locator('.scatterlayer .trace').evaluateAll((traces) => traces.map((t) => t.querySelectorAll('.point').length).join(','))
     expect(await caption.textContent()).toBe('generation 11: 2000 of 2000 points')
-    // The positions of the shown generation's points (the trace after the real data).
+    // The positions of the shown generation's points (the trace after the mode centres and the real data).
     const frame = (): Promise<string> =>
-      figure.locator('.scatterlayer .trace').nth(1).locator('.point').evaluateAll((ps) => ps.slice(0, 50).map((p) => p.getAttribute('transform')).join(' '))
+      figure.locator('.scatterlayer .trace').nth(2).locator('.point').evaluateAll((ps) => ps.slice(0, 50).map((p) => p.getAttribute('transform')).join(' '))
     const before = await frame()
     await slider.focus()
     await page.keyboard.press('Home')
     expect(await caption.textContent()).toBe('generation 0: 2000 of 2000 points')
     expect(await frame()).not.toBe(before)
-    // Real data, one generation, mode centres.
-    expect(await shownPoints()).toBe('2000,2000,8')
+    // Mode centres, real data, one generation.
+    expect(await shownPoints()).toBe('8,2000,2000')
 
     await page.screenshot({ path: join(SCREENSHOTS, 'report-ring.png'), fullPage: true })
     expect(dialogs).toEqual([])

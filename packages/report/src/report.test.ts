@@ -298,13 +298,13 @@ describe('renderReport', () => {
     expect(plots).toHaveLength(2)
     const p = plots[0]!
     expect(p.slider!.generations).toEqual([0, 1, 3])
-    expect(p.data.map((t) => t.name)).toEqual(['real data', 'generation 0', 'generation 1', 'generation 3', 'mode centres'])
-    expect(p.data.map((t) => t.visible)).toEqual([true, false, false, true, undefined])
-    const frame = p.data[1]!.x as { dtype: string; bdata: string }
+    expect(p.data.map((t) => t.name)).toEqual(['mode centres', 'real data', 'generation 0', 'generation 1', 'generation 3'])
+    expect(p.data.map((t) => t.visible)).toEqual([undefined, true, false, false, true])
+    const frame = p.data[2]!.x as { dtype: string; bdata: string }
     expect(frame.dtype).toBe('f4')
     // 3000 points thinned to 2000, 4 bytes each.
     expect(Buffer.from(frame.bdata, 'base64').length).toBe(2000 * 4)
-    expect(p.data[4]!.x).toHaveLength(8)
+    expect(p.data[0]!.x).toHaveLength(8)
     expect(html).toMatch(/<input type="range" min="0" max="2" step="1" value="2" data-slider-for="\d+">/)
     expect(html).toContain('generation 3: 2000 of 3000 points')
   })

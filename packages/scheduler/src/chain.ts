@@ -59,6 +59,26 @@ export interface AdvanceResult {
   records?: MetricRecord[]
   /** The generation the next segment starts at. */
   next: number
+  /** Set when generation `next` failed after the generations above succeeded. */
+  failure?: FailureInfo
+}
+
+/** A failure as it crosses threads: errors thrown across threads lose their fields. */
+export interface FailureInfo {
+  message: string
+  code: string
+  hint?: string
+  generation?: number
+}
+
+export function describeFailure(err: unknown): FailureInfo {
+  const e = toOuroborosError(err)
+  return {
+    message: e.message,
+    code: e.code,
+    ...(e.hint === undefined ? {} : { hint: e.hint }),
+    ...(err instanceof ChainError ? { generation: err.generation } : {}),
+  }
 }
 
 export interface EvaluateTask {
@@ -195,7 +215,13 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
         }
       }
     } catch (err) {
-      throw new ChainError(err, g)
+      const failure = new ChainError(err, g)
+      if (out.length === 0) throw failure
+      // Keep what this segment finished: checkpoint it and score it, then report the failure.
+      const lastGood = out[out.length - 1]!
+      writeSamples(samplesPath(runDir, chain.id, lastGood.generation, modality), lastGood.samples)
+      writeState(statePath(runDir, chain.id, lastGood.generation), lastGood.state)
+      return { ...(await finish(task, out)), failure: describeFailure(failure) }
     }
   }
   return finish(task, out)

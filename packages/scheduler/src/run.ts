@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
-import { ErrorCode, type Samples } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, toOuroborosError, type Samples } from '@ouroboros/core'
 import { appendRecords, finalizeRecords, rewriteRecords, writeRunInfo, type ChainInfo, type MetricRecord, type RunInfo } from '@ouroboros/store'
 import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask } from './chain.js'
 import type { ChainSpec } from './spec.js'
@@ -46,6 +46,12 @@ export interface RunChainsResult {
 
 const workerUrl = new URL('./worker.js', import.meta.url)
 
+function ioError(failure: { message: string; hint?: string }): OuroborosError {
+  return new OuroborosError(ErrorCode.IO, `the run stopped: ${failure.message}`, {
+    hint: failure.hint ?? 'fix the cause, then finish the run with `ouroboros resume <dir>`',
+  })
+}
+
 export function defaultWorkers(): number {
   return availableParallelism()
 }
@@ -58,6 +64,10 @@ export function defaultWorkers(): number {
 export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult> {
   const { runDir, chains, info } = opts
   const workers = Math.max(1, opts.workers ?? defaultWorkers())
+  // Stops every chain: the caller's signal (Ctrl-C) or a failed write (disk full).
+  const stop = new AbortController()
+  opts.signal?.addEventListener('abort', () => stop.abort(), { once: true })
+  let ioFailure: { message: string; code: string; hint?: string } | undefined
   const pool = new Piscina({ filename: workerUrl.href, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
   const segmentMs = opts.segmentMs ?? 250
 
@@ -79,13 +89,24 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
 
   const chainInfo = new Map(info.chains.map((c) => [c.id, c]))
   let lastInfoWrite = 0
+  const stopForIo = (err: unknown): void => {
+    const e = toOuroborosError(err)
+    if (e.code !== ErrorCode.IO) throw err
+    ioFailure ??= { message: e.message, code: e.code, ...(e.hint === undefined ? {} : { hint: e.hint }) }
+    stop.abort()
+  }
   const saveInfo = (force: boolean): void => {
     const now = Date.now()
     if (!force && now - lastInfoWrite < 1000) return
     lastInfoWrite = now
-    writeRunInfo(runDir, info)
+    try {
+      writeRunInfo(runDir, info)
+    } catch (err) {
+      stopForIo(err)
+    }
   }
   saveInfo(true)
+  if (ioFailure !== undefined) throw ioError(ioFailure)
 
   const runOne = async (chain: ChainSpec): Promise<void> => {
     const ci = chainInfo.get(chain.id)!
@@ -99,14 +120,27 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     ci.status = 'running'
     const evaluations: Promise<void>[] = []
     let reference = !have.has(-1)
+    // After a worker thread died inside a segment, the chain goes on one generation per task,
+    // so that a second death names its generation exactly.
+    let oneAtATime = false
     let failure: { generation: number; message: string; code: string } | undefined
     const fail = (err: unknown, fallback: number): void => {
-      const e = err as { message?: string; code?: string; generation?: number }
+      const e = err as { message?: string; code?: string; generation?: number; hint?: string }
+      if (e.code === ErrorCode.IO) {
+        // Not the chain's fault: stop the run, leaving it resumable.
+        stopForIo(new OuroborosError(ErrorCode.IO, e.message ?? String(err), e.hint === undefined ? {} : { hint: e.hint }))
+        return
+      }
       if (failure !== undefined) return
       failure = { generation: e.generation ?? fallback, message: e.message ?? String(err), code: e.code ?? ErrorCode.INTERNAL }
     }
     const accept = (records: MetricRecord[]): void => {
-      appendRecords(runDir, records)
+      try {
+        appendRecords(runDir, records)
+      } catch (err) {
+        stopForIo(err)
+        return
+      }
       for (const record of records) all.push(record)
       for (const record of records) {
         if (record.generation < 0) continue
@@ -116,12 +150,17 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       }
       saveInfo(false)
     }
-    while (g < chain.config.generations && failure === undefined && !opts.signal?.aborted) {
-      const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: segmentMs, reference }
+    while (g < chain.config.generations && failure === undefined && !stop.signal.aborted) {
+      const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: oneAtATime ? 0 : segmentMs, reference }
       let result: AdvanceResult
       try {
         result = unwrap<AdvanceResult>(await pool.run(task))
       } catch (err) {
+        const threadDied = (err as { code?: unknown }).code === undefined
+        if (threadDied && !oneAtATime && !stop.signal.aborted) {
+          oneAtATime = true
+          continue
+        }
         fail(err, g)
         break
       }
@@ -139,6 +178,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       }
       reference = false
       g = result.next
+      if (result.failure !== undefined) fail(result.failure, g)
     }
     await Promise.all(evaluations)
     if (failure !== undefined) {
@@ -162,6 +202,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   } finally {
     await pool.destroy()
   }
+  if (ioFailure !== undefined) throw ioError(ioFailure)
   const records = finalizeRecords(runDir, all)
   const failed = info.chains.filter((c) => c.status === 'failed')
   const interrupted = info.chains.some((c) => c.status !== 'finished' && c.status !== 'failed')

@@ -1,10 +1,10 @@
 import { Piscina } from 'piscina'
-import { sampleBuffers, toOuroborosError } from '@ouroboros/core'
-import { advance, evaluate, ChainError, type AdvanceTask, type EvaluateTask } from './chain.js'
+import { sampleBuffers } from '@ouroboros/core'
+import { advance, describeFailure, evaluate, type AdvanceTask, type EvaluateTask, type FailureInfo } from './chain.js'
 
 /** A task's failure, returned as a value: errors thrown across threads lose their fields. */
 export interface TaskFailure {
-  failed: { message: string; code: string; hint?: string; generation?: number }
+  failed: FailureInfo
 }
 
 /** The worker thread's entry: one function, two kinds of task. */
@@ -18,15 +18,7 @@ export default async function run(task: AdvanceTask | EvaluateTask): Promise<unk
     const buffers = copy.generations.flatMap((g) => sampleBuffers(g.samples))
     return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: copy } as never)
   } catch (err) {
-    const e = toOuroborosError(err)
-    const failure: TaskFailure = {
-      failed: {
-        message: e.message,
-        code: e.code,
-        ...(e.hint === undefined ? {} : { hint: e.hint }),
-        ...(err instanceof ChainError ? { generation: err.generation } : {}),
-      },
-    }
+    const failure: TaskFailure = { failed: describeFailure(err) }
     return failure
   }
 }

@@ -5,6 +5,17 @@ import { OuroborosError, ErrorCode } from '@ouroboros/core'
 let tmpCounter = 0
 
 /**
+ * Fault injection for the reliability tests: OUROBOROS_FAULT_ENOSPC_AFTER=N makes every write
+ * after the first N of this thread fail as a full disk would.
+ */
+const enospcAfter = Number(process.env['OUROBOROS_FAULT_ENOSPC_AFTER'] ?? Infinity)
+let writes = 0
+
+function injectedFault(): void {
+  if (++writes > enospcAfter) throw Object.assign(new Error('ENOSPC: no space left on device (injected)'), { code: 'ENOSPC' })
+}
+
+/**
  * Writes a file so that readers see either the old or the new content, never a torn one:
  * write a sibling temporary file, then rename it over the target. No fsync: the failures a run
  * must survive are its own process dying (kill -9, out of memory), after which the kernel still
@@ -13,6 +24,7 @@ let tmpCounter = 0
 export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`
   try {
+    injectedFault()
     mkdirSync(dirname(path), { recursive: true })
     const fd = openSync(tmp, 'w')
     try {
@@ -34,6 +46,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
 export function appendLines(path: string, lines: readonly string[]): void {
   if (lines.length === 0) return
   try {
+    injectedFault()
     appendFileSync(path, lines.join('\n') + '\n')
   } catch (err) {
     throw writeError(path, err)
@@ -43,7 +56,7 @@ export function appendLines(path: string, lines: readonly string[]): void {
 export function writeError(path: string, err: unknown): OuroborosError {
   const code = (err as { code?: string }).code
   const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : (err as Error).message
-  return new OuroborosError(ErrorCode.RUN_DIR, `cannot write ${path}: ${reason}`, {
+  return new OuroborosError(ErrorCode.IO, `cannot write ${path}: ${reason}`, {
     cause: err,
     hint: 'free space or fix the directory, then finish the run with `ouroboros resume <dir>`',
   })

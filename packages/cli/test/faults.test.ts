@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { cleanup, cli, cliAsync, records, tempDir, writeConfig } from './helpers.js'
+
+afterAll(cleanup)
+
+const faulty = fileURLToPath(new URL('./fixtures/faulty-model.mjs', import.meta.url))
+const base = {
+  name: 'faults',
+  data: { kind: 'gaussian', n: 200 },
+  model: { kind: 'faulty', module: faulty },
+  generations: 8,
+  seed: 5,
+  metrics: ['moments'],
+}
+
+describe('a failing chain', () => {
+  it('fails only itself (throw, NaN, worker exit), is recorded with its generation, exit code 1', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...base, sweep: { 'model.fault': ['none', 'throw', 'nan', 'exit'] } })
+    const res = cli(['run', config, '--out', `${dir}/run`, '--workers', '2'])
+    expect(res.status, res.stderr).toBe(1)
+    const run = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
+    expect(run.status).toBe('failed')
+    const byId = Object.fromEntries(run.chains.map((c: { id: string }) => [c.id, c]))
+    expect(byId['c0-r0'].status).toBe('finished')
+    for (const id of ['c1-r0', 'c2-r0', 'c3-r0']) {
+      expect(byId[id].status).toBe('failed')
+      expect(byId[id].error.generation).toBe(3)
+    }
+    expect(byId['c1-r0'].error.message).toContain('injected failure at generation 3')
+    expect(byId['c2-r0'].error.code).toBe('OUROBOROS_DIVERGED')
+    expect(res.stderr).toContain('failed at generation 3')
+    const recs = records(`${dir}/run`)
+    expect(recs.filter((r) => r.cell === 0 && r.generation >= 0)).toHaveLength(8)
+    expect(recs.filter((r) => r.cell === 1 && r.generation >= 0).map((r) => r.generation)).toEqual([0, 1, 2])
+    const html = readFileSync(`${dir}/run/report.html`, 'utf8')
+    expect(html).toContain('injected failure at generation 3')
+  })
+
+  it('a diverged generation is retried with a new seed only when the config asks', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...base, model: { ...base.model, fault: 'nan' }, retries: 2 })
+    // The injected NaN does not depend on the seed, so every retry diverges again.
+    const res = cli(['run', config, '--out', `${dir}/run`])
+    expect(res.status).toBe(1)
+    expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).chains[0].error.code).toBe('OUROBOROS_DIVERGED')
+  })
+})
+
+describe('a full disk', () => {
+  it('stops the run with a clear message, and resume finishes it with the same records', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...base, model: { kind: 'gaussian' }, replicates: 2 })
+    const clean = cli(['run', config, '--out', `${dir}/clean`])
+    expect(clean.status, clean.stderr).toBe(0)
+    const res = cli(['run', config, '--out', `${dir}/full`, '--workers', '1'], { env: { OUROBOROS_FAULT_ENOSPC_AFTER: '4' } })
+    expect(res.status).toBe(1)
+    expect(res.stderr).toContain('the disk is full')
+    expect(res.stderr).toContain('ouroboros resume')
+    expect(res.stderr).not.toMatch(/\n\s+at /)
+    const resumed = cli(['resume', `${dir}/full`])
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(records(`${dir}/full`)).toEqual(records(`${dir}/clean`))
+  })
+})
+
+describe('Ctrl-C', () => {
+  it('finishes the generation in flight, says how to resume, exits 130; resume completes the run', async () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...base, model: { ...base.model, fault: 'slow' }, generations: 12, replicates: 2 })
+    const child = cliAsync(['run', config, '--out', `${dir}/run`, '--workers', '2'])
+    let stderr = ''
+    const code = await new Promise<number | null>((resolve) => {
+      let sent = false
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString()
+        if (!sent && stderr.includes('generation 2 done')) {
+          sent = true
+          child.kill('SIGINT')
+        }
+      })
+      child.on('exit', (c) => resolve(c))
+    })
+    expect(code).toBe(130)
+    expect(stderr).toContain(`ouroboros resume ${dir}/run`)
+    const run = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
+    expect(run.status).toBe('interrupted')
+    const resumed = cli(['resume', `${dir}/run`])
+    expect(resumed.status, resumed.stderr).toBe(0)
+    const full = cli(['run', config, '--out', `${dir}/full`])
+    expect(records(`${dir}/run`)).toEqual(records(`${dir}/full`))
+  })
+})
