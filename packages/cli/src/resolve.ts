@@ -61,8 +61,15 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     if (modelSpecifier === undefined) {
       throw configError(`${at}: model.kind: unknown model '${modelKind}'; expected one of ${Object.keys(builtinModels).join(', ')}, or give model.module`)
     }
-    const modelUrl = moduleUrl(modelSpecifier, baseDir)
-    const model = await loadModelModule(modelUrl)
+    const modelField = modelModule === undefined ? 'model.kind' : 'model.module'
+    let modelUrl: string
+    let model: Awaited<ReturnType<typeof loadModelModule>>
+    try {
+      modelUrl = moduleUrl(modelSpecifier, baseDir)
+      model = await loadModelModule(modelUrl)
+    } catch (err) {
+      throw configError(`${at}: ${modelField}: ${(err as Error).message}`)
+    }
     const modelParams = model.params.safeParse(modelParamsRaw)
     if (!modelParams.success) throw configError(formatIssues(modelParams.error.issues, at, ['model']))
     if (model.modality !== datasetPlugin.modality) {

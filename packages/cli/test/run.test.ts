@@ -104,24 +104,12 @@ describe('ouroboros run', () => {
 })
 
 describe('bad configs', () => {
+  // The full corpus is checked in-process in bad-input.test.ts; these go through the process.
   const cases: [string, unknown, string][] = [
     ['wrong type', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 'ten' }, 'generations'],
-    ['unknown top-level key', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 2, generatons: 3 }, 'generatons'],
     ['unknown model', { data: { kind: 'ring' }, model: { kind: 'transformer' }, generations: 2 }, 'model.kind'],
-    ['unknown dataset', { data: { kind: 'imagenet' }, model: { kind: 'gmm' }, generations: 2 }, 'data.kind'],
     ['bad model param', { data: { kind: 'ring' }, model: { kind: 'gmm', components: -3 }, generations: 2 }, 'model.components'],
-    ['unknown model param', { data: { kind: 'ring' }, model: { kind: 'gmm', componets: 3 }, generations: 2 }, 'componets'],
-    ['zero generations', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 0 }, 'generations'],
-    ['negative n', { data: { kind: 'ring', n: -5 }, model: { kind: 'gmm' }, generations: 2 }, 'data.n'],
-    ['unknown policy', { data: { kind: 'ring' }, model: { kind: 'gmm' }, policy: { kind: 'recycle' }, generations: 2 }, 'policy'],
-    ['mix fraction above 1', { data: { kind: 'ring' }, model: { kind: 'gmm' }, policy: { kind: 'mix', realFraction: 1.5 }, generations: 2 }, 'policy.realFraction'],
-    ['unknown metric', { data: { kind: 'ring' }, model: { kind: 'gmm' }, metrics: ['modes', 'fid'], generations: 2 }, 'metrics.1'],
     ['sweep over a missing path', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 2, sweep: { 'optimizer.lr': [1, 2] } }, 'optimizer.lr'],
-    ['empty sweep list', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 2, sweep: { 'model.components': [] } }, 'sweep.model.components'],
-    ['sweep to a bad value', { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 2, sweep: { 'model.components': [4, 'eight'] } }, 'model.components'],
-    ['absurd size', { data: { kind: 'gaussian', d: 1000, n: 1000000 }, model: { kind: 'gaussian' }, policy: { kind: 'accumulate' }, generations: 100 }, 'GiB'],
-    ['zero temperature', { data: { kind: 'ring' }, model: { kind: 'gmm' }, sampling: { temperature: 0 }, generations: 2 }, 'sampling.temperature'],
-    ['wrong ring weights', { data: { kind: 'ring', weights: [1, 2] }, model: { kind: 'gmm' }, generations: 2 }, 'data.weights'],
   ]
   for (const [what, config, field] of cases) {
     it(`${what}: exit 2 naming ${field}, no stack trace, nothing written`, () => {
