@@ -98,7 +98,7 @@ async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, wor
     progress.stop()
     process.off('SIGINT', onSigint)
   }
-  const report = await writeReport([runDir], join(runDir, RUN_FILES.report))
+  const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, result.records]]))
   for (const chain of result.failed) {
     process.stderr.write(`chain ${chain.id} failed at generation ${chain.error?.generation}: ${chain.error?.message}\n`)
   }

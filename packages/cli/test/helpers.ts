@@ -42,7 +42,10 @@ export interface Rec {
   metrics: Record<string, number | null>
 }
 
-/** metrics.ndjson without the timings, which differ between any two runs. */
+/**
+ * metrics.ndjson in (cell, replicate, generation) order, without the timings, which differ
+ * between any two runs. The file itself is in the order records were made.
+ */
 export function records(runDir: string): Rec[] {
   return readFileSync(join(runDir, 'metrics.ndjson'), 'utf8')
     .trim()
@@ -51,6 +54,7 @@ export function records(runDir: string): Rec[] {
       const { timings: _t, ...r } = JSON.parse(l) as Rec & { timings: unknown }
       return r
     })
+    .sort((a, b) => a.cell - b.cell || a.replicate - b.replicate || a.generation - b.generation)
 }
 
 export function mean(xs: number[]): number {

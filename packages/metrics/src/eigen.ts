@@ -7,7 +7,7 @@ import { OuroborosError, ErrorCode } from '@ouroboros/core'
  *
  * Written here instead of taking ml-matrix's EigenvalueDecomposition because Vendi needs only the
  * eigenvalues of a 2000 x 2000 kernel matrix: ml-matrix always builds the eigenvectors too and
- * took about 5 s at n = 1000 (about 40 s at 2000) where this takes 0.5 s (4 s); see the README's
+ * took about 5 s at n = 1000 (about 40 s at 2000) where this takes 0.4 s (2.3 s); see the README's
  * performance section.
  */
 export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
@@ -45,27 +45,65 @@ function tridiagonalize(a: Float64Array, n: number, diag: Float64Array, off: Flo
     h -= f * g
     u[l] = f - g
     // p = A u / h over the leading (l+1) block, reading each row of the lower triangle once.
+    // Rows go in pairs so that every load of p[k] and u[k] serves two rows (1.6 times faster at
+    // n = 2000 than one row at a time).
     p.fill(0, 0, l + 1)
-    for (let j = 0; j <= l; j++) {
+    let j = 0
+    for (; j + 1 <= l; j += 2) {
+      const r0 = j * n
+      const r1 = r0 + n
+      const u0 = u[j]!
+      const u1 = u[j + 1]!
+      let s0 = 0
+      let s1 = 0
+      for (let k = 0; k < j; k++) {
+        const v0 = a[r0 + k]!
+        const v1 = a[r1 + k]!
+        const uk = u[k]!
+        s0 += v0 * uk
+        s1 += v1 * uk
+        p[k]! += v0 * u0 + v1 * u1
+      }
+      // The 2 x 2 block on the diagonal: a[j][j], a[j+1][j] (= a[j][j+1]) and a[j+1][j+1].
+      const corner = a[r1 + j]!
+      p[j]! += s0 + a[r0 + j]! * u0 + corner * u1
+      p[j + 1]! += s1 + corner * u0 + a[r1 + j + 1]! * u1
+    }
+    if (j === l) {
       const rj = j * n
       const uj = u[j]!
-      let s = a[rj + j]! * uj
+      let s0 = a[rj + j]! * uj
       for (let k = 0; k < j; k++) {
         const v = a[rj + k]!
-        s += v * u[k]!
+        s0 += v * u[k]!
         p[k]! += v * uj
       }
-      p[j]! += s
+      p[j]! += s0
     }
     let uP = 0
-    for (let j = 0; j <= l; j++) {
-      p[j]! /= h
-      uP += p[j]! * u[j]!
+    for (let k = 0; k <= l; k++) {
+      p[k]! /= h
+      uP += p[k]! * u[k]!
     }
     const half = uP / (h + h)
-    for (let j = 0; j <= l; j++) p[j]! -= half * u[j]!
-    // A ← A − u pᵀ − p uᵀ on the lower triangle.
-    for (let j = 0; j <= l; j++) {
+    for (let k = 0; k <= l; k++) p[k]! -= half * u[k]!
+    // A ← A − u pᵀ − p uᵀ on the lower triangle, rows in pairs again.
+    for (j = 0; j + 1 <= l; j += 2) {
+      const r0 = j * n
+      const r1 = r0 + n
+      const u0 = u[j]!
+      const p0 = p[j]!
+      const u1 = u[j + 1]!
+      const p1 = p[j + 1]!
+      for (let k = 0; k <= j; k++) {
+        const pk = p[k]!
+        const uk = u[k]!
+        a[r0 + k]! -= u0 * pk + p0 * uk
+        a[r1 + k]! -= u1 * pk + p1 * uk
+      }
+      a[r1 + j + 1]! -= u1 * p1 + p1 * u1
+    }
+    if (j === l) {
       const rj = j * n
       const uj = u[j]!
       const pj = p[j]!

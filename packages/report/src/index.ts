@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '@ouroboros/store'
+import { writeFileAtomic, type MetricRecord } from '@ouroboros/store'
 import { loadRun } from './load.js'
 import { renderReport, type ReportOptions } from './render.js'
 
@@ -6,9 +6,17 @@ export { loadRun, type LoadedRun, type ChainSamples, type SampleFrame, type Chai
 export { renderReport, type ReportOptions } from './render.js'
 export { gaussianLogVariance, regressionExcessError, theoryCurves, type TheoryCurve } from './theory.js'
 
-/** Reads run directories and writes one self-contained HTML page comparing them; returns its path. */
-export async function writeReport(runDirs: string[], outFile: string, options: ReportOptions = {}): Promise<string> {
-  const html = renderReport(runDirs.map(loadRun), options)
+/**
+ * Reads run directories and writes one self-contained HTML page comparing them; returns its path.
+ * `records` may hold a directory's records when the caller has them in memory.
+ */
+export async function writeReport(
+  runDirs: string[],
+  outFile: string,
+  options: ReportOptions = {},
+  records: ReadonlyMap<string, MetricRecord[]> = new Map(),
+): Promise<string> {
+  const html = renderReport(runDirs.map((dir) => loadRun(dir, records.get(dir))), options)
   writeFileAtomic(outFile, html)
   return outFile
 }

@@ -68,10 +68,11 @@ export interface LoadedRun {
   problems: string[]
 }
 
-export function loadRun(dir: string): LoadedRun {
+/** `records`: the run's records when the caller holds them already (saves reading them back). */
+export function loadRun(dir: string, records?: MetricRecord[]): LoadedRun {
   const runDir = resolve(dir)
   const info = readRunInfo(runDir)
-  const records = readRecords(runDir)
+  records ??= readRecords(runDir)
   const problems: string[] = []
   const samples: ChainSamples[] = []
   const training: ChainTraining[] = []

@@ -21,7 +21,9 @@ import {
   writeFileAtomic,
   writeSamples,
   writeState,
+  recordBatch,
   type MetricRecord,
+  type RecordBatch,
   type TrainingStepRecord,
 } from '@ouroboros/store'
 import { loadDataset, loadMetric, loadModel } from './plugins.js'
@@ -56,7 +58,7 @@ export interface GenerationResult {
  */
 export interface AdvanceResult {
   generations: GenerationResult[]
-  records?: MetricRecord[]
+  scored?: RecordBatch
   /** The generation the next segment starts at. */
   next: number
   /** Set when generation `next` failed after the generations above succeeded. */
@@ -230,8 +232,8 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
 async function finish(task: AdvanceTask, out: GenerationResult[]): Promise<AdvanceResult> {
   const next = out[out.length - 1]!.generation + 1
   if (out.length === 1) return { generations: out, next }
-  const records = await evaluate({ kind: 'evaluate', runDir: task.runDir, chain: task.chain, items: out, reference: task.reference })
-  return { generations: [], records, next }
+  const scored = await evaluate({ kind: 'evaluate', runDir: task.runDir, chain: task.chain, items: out, reference: task.reference })
+  return { generations: [], scored, next }
 }
 
 async function usesTraining(chain: ChainSpec): Promise<boolean> {
@@ -239,7 +241,7 @@ async function usesTraining(chain: ChainSpec): Promise<boolean> {
   return false
 }
 
-export async function evaluate(task: EvaluateTask): Promise<MetricRecord[]> {
+export async function evaluate(task: EvaluateTask): Promise<RecordBatch> {
   const { runDir, chain } = task
   const ctx = await chainContext(runDir, chain)
   const model = await loadModel(chain.modelModule)
@@ -267,7 +269,8 @@ export async function evaluate(task: EvaluateTask): Promise<MetricRecord[]> {
       throw new ChainError(err, item.generation)
     }
   }
-  return records
+  // Serialised here, in the worker, so the main thread only appends text.
+  return recordBatch(records)
 }
 
 async function scoreAll(

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
 import { ErrorCode, OuroborosError, toOuroborosError, type Samples } from '@ouroboros/core'
-import { appendRecords, finalizeRecords, rewriteRecords, writeRunInfo, type ChainInfo, type MetricRecord, type RunInfo } from '@ouroboros/store'
+import { appendRecordBatch, finalizeRecords, uniqueSorted, rewriteRecords, writeRunInfo, type ChainInfo, type MetricRecord, type RecordBatch, type RunInfo } from '@ouroboros/store'
 import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask } from './chain.js'
 import type { ChainSpec } from './spec.js'
 import type { TaskFailure } from './worker.js'
@@ -134,15 +134,15 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       if (failure !== undefined) return
       failure = { generation: e.generation ?? fallback, message: e.message ?? String(err), code: e.code ?? ErrorCode.INTERNAL }
     }
-    const accept = (records: MetricRecord[]): void => {
+    const accept = (batch: RecordBatch): void => {
       try {
-        appendRecords(runDir, records)
+        appendRecordBatch(runDir, batch)
       } catch (err) {
         stopForIo(err)
         return
       }
-      for (const record of records) all.push(record)
-      for (const record of records) {
+      for (const record of batch.records) {
+        all.push(record)
         if (record.generation < 0) continue
         done++
         ci.generationsDone = Math.max(ci.generationsDone, record.generation + 1)
@@ -164,14 +164,14 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         fail(err, g)
         break
       }
-      if (result.records !== undefined) {
-        accept(result.records)
+      if (result.scored !== undefined) {
+        accept(result.scored)
       } else {
         const items = result.generations
         const evalTask: EvaluateTask = { kind: 'evaluate', runDir, chain, items, reference }
         evaluations.push(
           pool.run(evalTask).then(
-            (value: unknown) => accept(unwrap<MetricRecord[]>(value)),
+            (value: unknown) => accept(unwrap<RecordBatch>(value)),
             (err: unknown) => fail(err, items[0]?.generation ?? g),
           ),
         )
@@ -203,7 +203,8 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     await pool.destroy()
   }
   if (ioFailure !== undefined) throw ioError(ioFailure)
-  const records = finalizeRecords(runDir, all)
+  // A fresh run's files are complete as appended; a resumed one may hold records computed twice.
+  const records = opts.resume ? finalizeRecords(runDir, all) : uniqueSorted(all)
   const failed = info.chains.filter((c) => c.status === 'failed')
   const interrupted = info.chains.some((c) => c.status !== 'finished' && c.status !== 'failed')
   info.status = interrupted ? 'interrupted' : failed.length > 0 ? 'failed' : 'finished'

@@ -43,11 +43,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
 }
 
 /** Appends whole lines; a crash can leave at most one torn last line, which readers skip. */
-export function appendLines(path: string, lines: readonly string[]): void {
-  if (lines.length === 0) return
+export function appendText(path: string, text: string): void {
+  if (text.length === 0) return
   try {
     injectedFault()
-    appendFileSync(path, lines.join('\n') + '\n')
+    appendFileSync(path, text)
   } catch (err) {
     throw writeError(path, err)
   }

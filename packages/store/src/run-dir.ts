@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
 import { OuroborosError, ErrorCode, type Samples, type TokenSamples } from '@ouroboros/core'
-import { appendLines, writeFileAtomic } from './atomic.js'
+import { appendText, writeFileAtomic } from './atomic.js'
 import { decodeNpy, encodeNpy } from './npy.js'
 
 /** One line of metrics.ndjson (contract: DESIGN.md "Run directory"). */
@@ -161,8 +161,27 @@ export function readRunInfo(runDir: string): RunInfo {
   }
 }
 
-export function appendRecords(runDir: string, records: readonly MetricRecord[]): void {
-  appendLines(join(runDir, RUN_FILES.records), records.map((r) => JSON.stringify(r)))
+/** Records with their metrics.ndjson and metrics.csv lines, serialised where they were made. */
+export interface RecordBatch {
+  records: MetricRecord[]
+  ndjson: string
+  csv: string
+}
+
+export function recordBatch(records: MetricRecord[]): RecordBatch {
+  return { records, ndjson: records.map((r) => JSON.stringify(r) + '\n').join(''), csv: csvRows(records) }
+}
+
+export function appendRecords(runDir: string, records: MetricRecord[]): void {
+  appendRecordBatch(runDir, recordBatch(records))
+}
+
+/** Appends a batch to metrics.ndjson and metrics.csv (the CSV header comes with the first batch). */
+export function appendRecordBatch(runDir: string, batch: RecordBatch): void {
+  if (batch.records.length === 0) return
+  const csvPath = join(runDir, RUN_FILES.csv)
+  appendText(join(runDir, RUN_FILES.records), batch.ndjson)
+  appendText(csvPath, existsSync(csvPath) ? batch.csv : CSV_HEADER + batch.csv)
 }
 
 /**
@@ -213,15 +232,23 @@ export function finalizeRecords(runDir: string, records: readonly MetricRecord[]
   return sorted
 }
 
+const CSV_HEADER = 'chain,replicate,generation,metric,value\n'
+
 /** Long format: chain,replicate,generation,metric,value. */
 export function recordsToCsv(records: readonly MetricRecord[]): string {
-  const out: string[] = ['chain,replicate,generation,metric,value']
+  return CSV_HEADER + csvRows(records)
+}
+
+function csvRows(records: readonly MetricRecord[]): string {
+  let out = ''
   for (const r of records) {
-    for (const [name, value] of Object.entries(r.metrics)) {
-      out.push(`${r.chain},${r.replicate},${r.generation},${name},${value === null ? '' : value}`)
+    const prefix = `${r.chain},${r.replicate},${r.generation},`
+    for (const name in r.metrics) {
+      const value = r.metrics[name]
+      out += `${prefix}${name},${value === null || value === undefined ? '' : value}\n`
     }
   }
-  return out.join('\n') + '\n'
+  return out
 }
 
 function readRunFile(path: string): Buffer {
