@@ -1,0 +1,99 @@
+// The long reliability suite (`pnpm test:faults`): kill points, worker counts and memory bounds.
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { Rng } from '@ouroboros/core'
+import { MAIN, cleanup, cli, cliAsync, records, tempDir, writeConfig } from './helpers.js'
+
+afterAll(cleanup)
+
+/** Configs of each modality and model family the kill test covers. */
+const modalities: Record<string, unknown> = {
+  'vectors, classical model (KDE on the ring, accumulate)': {
+    name: 'kill-kde',
+    data: { kind: 'ring', n: 1500 },
+    model: { kind: 'kde' },
+    policy: { kind: 'accumulate' },
+    generations: 15,
+    replicates: 2,
+    seed: 21,
+    metrics: ['modes', 'moments', 'likelihood'],
+  },
+  'vectors, GMM with warm start (mix)': {
+    name: 'kill-gmm',
+    data: { kind: 'grid', n: 3000 },
+    model: { kind: 'gmm', components: 25 },
+    policy: { kind: 'mix', realFraction: 0.2 },
+    warmStart: true,
+    generations: 12,
+    replicates: 2,
+    seed: 22,
+    metrics: ['modes', 'moments'],
+  },
+}
+
+const KILL_POINTS = 4
+
+describe('crash and resume', () => {
+  for (const [what, config] of Object.entries(modalities)) {
+    it(`${what}: SIGKILL at ${KILL_POINTS} seeded moments, each resumed to the uninterrupted records`, async () => {
+      const dir = tempDir()
+      const file = writeConfig(dir, config)
+      const t0 = Date.now()
+      const full = cli(['run', file, '--out', `${dir}/full`])
+      expect(full.status, full.stderr).toBe(0)
+      const duration = Date.now() - t0
+      const expected = records(`${dir}/full`)
+      const rng = Rng.from(2026, what)
+      for (let i = 0; i < KILL_POINTS; i++) {
+        const out = `${dir}/killed-${i}`
+        const delay = 300 + rng.uniform() * Math.max(200, duration - 500)
+        const child = cliAsync(['run', file, '--out', out])
+        const timer = setTimeout(() => child.kill('SIGKILL'), delay)
+        await new Promise<void>((resolve) => child.on('exit', () => resolve()))
+        clearTimeout(timer)
+        if (existsSync(`${out}/run.json`)) {
+          expect(cli(['report', out]).status).toBe(0)
+          const resumed = cli(['resume', out])
+          expect(resumed.status, `kill ${i} at ${Math.round(delay)} ms: ${resumed.stderr}`).toBe(0)
+          expect(records(out), `kill ${i} at ${Math.round(delay)} ms`).toEqual(expected)
+        }
+      }
+    })
+  }
+})
+
+describe('determinism', () => {
+  it('workers 1, 2 and 4 give identical records', () => {
+    const dir = tempDir()
+    const file = writeConfig(dir, { ...(modalities['vectors, GMM with warm start (mix)'] as object), replicates: 3, generations: 6 })
+    const outs = [1, 2, 4].map((w) => {
+      const res = cli(['run', file, '--out', `${dir}/w${w}`, '--workers', String(w)])
+      expect(res.status, res.stderr).toBe(0)
+      return records(`${dir}/w${w}`)
+    })
+    expect(outs[1]).toEqual(outs[0])
+    expect(outs[2]).toEqual(outs[0])
+  })
+})
+
+describe('resources', () => {
+  it('accumulate over 100 generations of 10,000 2-D points keeps peak memory bounded', () => {
+    if (!existsSync('/usr/bin/time')) return
+    const dir = tempDir()
+    const file = writeConfig(dir, {
+      name: 'accumulate-100',
+      data: { kind: 'gaussian', d: 2, n: 10000 },
+      model: { kind: 'gaussian' },
+      policy: { kind: 'accumulate' },
+      generations: 100,
+      metrics: ['moments'],
+    })
+    const res = spawnSync('/usr/bin/time', ['-f', '%M', '-o', `${dir}/rss`, process.execPath, MAIN, 'run', file, '--out', `${dir}/run`], { encoding: 'utf8' })
+    expect(res.status, res.stderr).toBe(0)
+    const peakMiB = Number(readFileSync(`${dir}/rss`, 'utf8').trim()) / 1024
+    // The final training set is 1,000,000 x 2 doubles (16 MB); the bound leaves room for the
+    // runtime, the worker threads and the report.
+    expect(peakMiB).toBeLessThan(600)
+  })
+})
