@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, choleskyInPlace, defineModel, divergedError, inputError, vectors } from '@ouroboros/core'
+import { asVectors, choleskyInPlace, defineModel, divergedError, inputError, meanAndCovariance, vectors } from '@ouroboros/core'
 import type { Samples, VectorSamples } from '@ouroboros/core'
 
 const paramsSchema = z.strictObject({
@@ -121,27 +121,11 @@ function fit1d(x: VectorSamples, divisor: number): GaussianState {
 }
 
 function fitFull(x: VectorSamples, divisor: number): GaussianState {
-  const { n, d, data } = x
-  const mean = new Float64Array(d)
-  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) mean[a]! += data[i * d + a]!
-  for (let a = 0; a < d; a++) mean[a]! /= n
-  const cov = new Float64Array(d * d)
-  const r = new Float64Array(d)
-  for (let i = 0; i < n; i++) {
-    for (let a = 0; a < d; a++) r[a] = data[i * d + a]! - mean[a]!
-    for (let a = 0; a < d; a++) {
-      const ra = r[a]!
-      for (let b = 0; b <= a; b++) cov[a * d + b]! += ra * r[b]!
-    }
-  }
-  for (let a = 0; a < d; a++) {
-    for (let b = 0; b <= a; b++) {
-      const v = cov[a * d + b]! / divisor
-      cov[a * d + b] = v
-      cov[b * d + a] = v
-    }
-  }
-  return { d, mean, cov }
+  const { mean, cov } = meanAndCovariance(x.data, x.n, x.d)
+  // meanAndCovariance divides by n; the unbiased estimator wants n - 1.
+  const scale = x.n / divisor
+  if (scale !== 1) for (let i = 0; i < cov.length; i++) cov[i]! *= scale
+  return { d: x.d, mean, cov }
 }
 
 function checkFitted(state: GaussianState, n: number): void {
