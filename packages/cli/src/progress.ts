@@ -5,30 +5,40 @@ import type { ProgressEvent } from '@ouroboros/scheduler'
  * On a terminal, a live bar (generations done, chains finished, elapsed, time left); elsewhere one
  * plain line per finished generation, which log files and CI consoles keep readable.
  */
-export function progressReporter(chains: number, stream: NodeJS.WriteStream = process.stderr): { onProgress: (e: ProgressEvent) => void; stop: () => void } {
+export function progressReporter(runChains: readonly { id: string; config: { generations: number } }[], stream: NodeJS.WriteStream = process.stderr): { onProgress: (e: ProgressEvent) => void; stop: () => void } {
   const started = Date.now()
+  const chains = runChains.length
+  const generationsOf = new Map(runChains.map((c) => [c.id, c.config.generations]))
+  const total = runChains.reduce((a, c) => a + c.config.generations, 0)
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: 'generations {bar} {value}/{total} | failed chains {failed} | elapsed {elapsed} | left {eta_formatted}',
+        format: 'generations {bar} {value}/{total} | chains {chainsDone}/{chains} done, {failed} failed | elapsed {elapsed} | left {eta_formatted}',
         stream,
         hideCursor: true,
         etaBuffer: 50,
       },
       cliProgress.Presets.shades_classic,
     )
-    let started_ = false
     let failed = 0
+    let done = 0
+    const perChain = new Map<string, number>()
+    const fields = () => ({ failed, chains, chainsDone: [...perChain].filter(([id, n]) => n >= generationsOf.get(id)!).length, elapsed: formatSeconds((Date.now() - started) / 1000) })
+    bar.start(total, 0, fields())
+    // The elapsed time moves on while a long generation trains.
+    const tick = setInterval(() => bar.update(done, fields()), 1000)
+    tick.unref()
     return {
       onProgress(e) {
-        if (!started_) {
-          bar.start(e.generationsTotal, 0, { failed, elapsed: '0s' })
-          started_ = true
-        }
         if (e.failed) failed++
-        bar.update(e.generationsDone, { failed, elapsed: formatSeconds((Date.now() - started) / 1000) })
+        else perChain.set(e.chain, (perChain.get(e.chain) ?? 0) + 1)
+        done = e.generationsDone
+        bar.update(done, fields())
       },
-      stop: () => started_ && bar.stop(),
+      stop: () => {
+        clearInterval(tick)
+        bar.stop()
+      },
     }
   }
   // One line each time every chain has finished one more generation (or the run has
@@ -52,7 +62,7 @@ export function progressReporter(chains: number, stream: NodeJS.WriteStream = pr
       while (printed < min) {
         printed++
         const left = e.generationsDone > 0 ? ((Date.now() - started) / e.generationsDone) * (e.generationsTotal - e.generationsDone) / 1000 : 0
-        stream.write(`generation ${printed - 1} done in all ${chains - failed.size} chains [${e.generationsDone}/${e.generationsTotal}] elapsed ${elapsed}, left ~${formatSeconds(left)}\n`)
+        stream.write(`generation ${printed - 1} done${chains === 1 ? '' : ` in all ${chains - failed.size} chains`} [${e.generationsDone}/${e.generationsTotal}] elapsed ${elapsed}, left ~${formatSeconds(left)}\n`)
       }
     },
     stop: () => undefined,

@@ -77,7 +77,7 @@ export async function resumeCommand(runDir: string, opts: { workers?: number }):
 }
 
 async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, workers: number, resume: boolean): Promise<number> {
-  const progress = progressReporter(resolved.chains.length)
+  const progress = progressReporter(resolved.chains)
   const abort = new AbortController()
   let interrupts = 0
   const onSigint = (): void => {
