@@ -16,6 +16,11 @@ export interface DatasetInfo {
   readonly regression?: { readonly weights: Float64Array; readonly sigma: number; readonly T: number }
   /** Token data: the id -> word table. */
   readonly vocabulary?: readonly string[]
+  /**
+   * Labelled data (MNIST), for classifier-based metrics: every labelled item of the source in a
+   * fixed order that does not depend on the seed, so a classifier trained on it can be cached.
+   */
+  readonly labelled?: { readonly classes: number; readonly d: number; readonly x: Float32Array; readonly labels: Uint8Array }
 }
 
 /** A dataset's fixed parts (a design matrix, true weights), set up once per chain. */
@@ -23,6 +28,11 @@ export interface DatasetInstance {
   readonly info: DatasetInfo
   /** n fresh real samples. */
   sample(n: number, rng: Rng): Samples
+  /**
+   * n held-out real samples, never returned by `sample`: datasets drawn from a fixed pool (MNIST)
+   * split it, and held-out metrics (nll_real) should use this when it exists.
+   */
+  heldout?(n: number, rng: Rng): Samples
 }
 
 export interface DatasetPlugin<P = unknown> {

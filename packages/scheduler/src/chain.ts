@@ -129,7 +129,13 @@ async function chainContext(runDir: string, chain: ChainSpec): Promise<ChainCont
   const plugin = await loadDataset(chain.datasetModule, chain.datasetKind)
   const dataset = await plugin.create(chain.datasetParams, Rng.from(chain.seed, 'dataset'))
   const real = dataset.sample(chain.n, Rng.from(chain.seed, 'real'))
-  const heldout = chain.config.heldout > 0 ? dataset.sample(chain.config.heldout, Rng.from(chain.seed, 'heldout')) : undefined
+  const heldoutRng = Rng.from(chain.seed, 'heldout')
+  const heldout =
+    chain.config.heldout === 0
+      ? undefined
+      : dataset.heldout !== undefined
+        ? dataset.heldout(chain.config.heldout, heldoutRng)
+        : dataset.sample(chain.config.heldout, heldoutRng)
   const ctx: ChainContext = { dataset, real, heldout, prepared: new Map(), last: undefined }
   contexts.set(key, ctx)
   if (contexts.size > MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!)
