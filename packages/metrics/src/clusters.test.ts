@@ -31,13 +31,13 @@ describe('clusters', () => {
   // Four tight, well-separated blobs: k-means with k = 4 must put one centroid on each.
   const blobCenters = Float64Array.of(0, 0, 10, 0, 0, 10, 10, 10)
   const { samples: blobs, mode } = mixture(blobCenters, 2, 0.1, 800, Rng.from(41))
-  const prepare = (k: number | null, real = blobs, dataset = vectorData) => {
+  const prepare = async (k: number | null, real = blobs, dataset = vectorData) => {
     const options = clusters.options.parse({ k })
-    return clusters.prepare!({ real, dataset, options, rng: Rng.from(7) }) as { centroids: Float64Array; realCounts: Float64Array }
+    return (await clusters.prepare!({ real, dataset, options, rng: Rng.from(7) })) as { centroids: Float64Array; realCounts: Float64Array }
   }
 
-  it('finds the blob centres and counts the real samples of each', () => {
-    const { centroids, realCounts } = prepare(4)
+  it('finds the blob centres and counts the real samples of each', async () => {
+    const { centroids, realCounts } = await prepare(4)
     const sizes = [0, 1, 2, 3].map((m) => mode.filter((x) => x === m).length)
     for (let c = 0; c < 4; c++) {
       const x = centroids[2 * c]!
@@ -61,16 +61,16 @@ describe('clusters', () => {
     expect(collapsed.cluster_kl).toBeGreaterThan(1)
   })
 
-  it('defaults k to 25 in 2-D, 10 per mode with modes, else 100', () => {
-    expect(prepare(null).realCounts.length).toBe(25)
+  it('defaults k to 25 in 2-D, 10 per mode with modes, else 100', async () => {
+    expect((await prepare(null)).realCounts.length).toBe(25)
     const real3 = gaussianSamples(300, 3, Rng.from(1))
     const withModes: DatasetInfo = { kind: 'test', modality: 'vectors', modes: { centers: new Float64Array(9), k: 3, std: 1, weights: new Float64Array(3) } }
-    expect(prepare(null, real3, withModes).realCounts.length).toBe(30)
-    expect(prepare(null, real3).realCounts.length).toBe(100)
+    expect((await prepare(null, real3, withModes)).realCounts.length).toBe(30)
+    expect((await prepare(null, real3)).realCounts.length).toBe(100)
   })
 
-  it('is reproducible from the prepare seed and needs k real samples', () => {
-    expect(prepare(10).centroids).toEqual(prepare(10).centroids)
-    expect(() => prepare(900)).toThrow(/needs at least 900 real samples/)
+  it('is reproducible from the prepare seed and needs k real samples', async () => {
+    expect((await prepare(10)).centroids).toEqual((await prepare(10)).centroids)
+    await expect(prepare(900)).rejects.toThrow(/needs at least 900 real samples/)
   })
 })

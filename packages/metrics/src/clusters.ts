@@ -34,24 +34,24 @@ export const clusters = defineMetric({
   description: 'Coverage of k-means reference clusters of the real data: entropy, clusters covered, KL to the real histogram',
   outputs: ['cluster_entropy', 'clusters_covered', 'cluster_kl'],
   options: clustersOptions,
-  prepare({ real, dataset, options, rng }) {
+  async prepare({ real, dataset, options, rng }) {
     const x = asVectors(real, 'clusters: real samples')
     const k = clusterCount(options, dataset, x.d)
     if (k > x.n) throw inputError(`clusters: k = ${k} clusters needs at least ${k} real samples, got ${x.n}`, 'lower metricOptions.clusters.k')
     const rows: number[][] = []
     for (let i = 0; i < x.n; i++) rows.push(Array.from(x.data.subarray(i * x.d, (i + 1) * x.d)))
-    const initialization = kmeansPlusPlus(x, k, rng).map((i) => rows[i]!.slice())
+    const initialization = (await kmeansPlusPlus(x, k, rng)).map((i) => rows[i]!.slice())
     const fit = kmeans(rows, k, { initialization, maxIterations: options.maxIterations })
     const centroids = Float64Array.from(fit.centroids.flat())
-    return { realFingerprint: fingerprint(x), centroids, realCounts: histogram(x, centroids, k) }
+    return { realFingerprint: fingerprint(x), centroids, realCounts: await histogram(x, centroids, k) }
   },
-  compute({ real, generated, options, prepared }) {
+  async compute({ real, generated, options, prepared }) {
     const { real: x, generated: y } = vectorPair('clusters', real, generated)
     checkPrepared('clusters', prepared, x)
     if (y.n === 0) return { cluster_entropy: null, clusters_covered: null, cluster_kl: null }
     const { centroids, realCounts } = prepared
     const k = realCounts.length
-    const counts = histogram(y, centroids, k)
+    const counts = await histogram(y, centroids, k)
 
     let covered = 0
     let kl = 0
@@ -80,24 +80,24 @@ function clusterCount(options: ClustersOptions, dataset: DatasetInfo, d: number)
  * probability proportional to the squared distance to the nearest centre so far. Returns row
  * indices of x.
  */
-function kmeansPlusPlus(x: VectorSamples, k: number, rng: Rng): number[] {
+async function kmeansPlusPlus(x: VectorSamples, k: number, rng: Rng): Promise<number[]> {
   const chosen = [rng.int(x.n)]
-  const d2 = nearest(x, takeRows(x, chosen)).d2
+  const d2 = (await nearest(x, takeRows(x, chosen))).d2
   while (chosen.length < k) {
     let total = 0
     for (let i = 0; i < x.n; i++) total += d2[i]!
     // Every point already sits on a centre (fewer distinct points than k): any point will do.
     const next = total > 0 ? rng.categorical(d2, total) : rng.int(x.n)
     chosen.push(next)
-    const toNext = nearest(x, takeRows(x, [next])).d2
+    const toNext = (await nearest(x, takeRows(x, [next]))).d2
     for (let i = 0; i < x.n; i++) if (toNext[i]! < d2[i]!) d2[i] = toNext[i]!
   }
   return chosen
 }
 
-function histogram(s: VectorSamples, centroids: Float64Array, k: number): Float64Array {
+async function histogram(s: VectorSamples, centroids: Float64Array, k: number): Promise<Float64Array> {
   const counts = new Float64Array(k)
-  const { index } = nearest(s, vectors(k, s.d, centroids))
+  const { index } = await nearest(s, vectors(k, s.d, centroids))
   for (let i = 0; i < s.n; i++) counts[index[i]!]!++
   return counts
 }

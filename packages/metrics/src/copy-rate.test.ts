@@ -16,7 +16,7 @@ describe('copy_rate against numpy/scipy (fixtures/copy_rate.json)', () => {
     const [c] = readFixture<CopyCase>('copy_rate.json').cases
     const real = toVectors(c!.real)
     const options = copyRate.options.parse({})
-    const prepared = copyRate.prepare!({ real, dataset: { kind: 'test', modality: 'vectors' }, options, rng: Rng.from(0) }) as { threshold: number }
+    const prepared = (await copyRate.prepare!({ real, dataset: { kind: 'test', modality: 'vectors' }, options, rng: Rng.from(0) })) as { threshold: number }
     expect(prepared.threshold).toBeCloseTo(c!.threshold, 13)
     const got = await evaluate(copyRate, { real, generated: toVectors(c!.generated), training: toVectors(c!.training) })
     expect(got.copy_rate).toBeCloseTo(c!.expected, 14)

@@ -18,19 +18,19 @@ export const copyRate = defineMetric({
     thresholdDivisor: z.number().positive().default(3),
   }),
   usesTraining: true,
-  prepare({ real, options }) {
+  async prepare({ real, options }) {
     const x = asVectors(real, 'copy_rate: real samples')
-    const threshold = x.n < 2 ? null : medianDistance(kthNeighbourSq(x, 1)) / options.thresholdDivisor
+    const threshold = x.n < 2 ? null : medianDistance(await kthNeighbourSq(x, 1)) / options.thresholdDivisor
     return { realFingerprint: fingerprint(x), threshold }
   },
-  compute({ real, generated, training, prepared }) {
+  async compute({ real, generated, training, prepared }) {
     const { real: x, generated: y } = vectorPair('copy_rate', real, generated)
     checkPrepared('copy_rate', prepared, x)
     if (training === undefined || prepared.threshold === null || y.n === 0) return { copy_rate: null }
     const t = asVectors(training, 'copy_rate: training samples')
     if (t.d !== y.d) throw inputError(`copy_rate: training samples have dimension ${t.d} but generated samples have ${y.d}`)
     if (t.n === 0) return { copy_rate: null }
-    const { d2 } = nearest(y, t)
+    const { d2 } = await nearest(y, t)
     let copies = 0
     for (let i = 0; i < y.n; i++) if (Math.sqrt(d2[i]!) < prepared.threshold) copies++
     return { copy_rate: copies / y.n }

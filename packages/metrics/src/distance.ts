@@ -1,4 +1,6 @@
 import type { VectorSamples } from '@ouroboros/core'
+import { loadTf, type LoadedTf } from '@ouroboros/tf'
+import { float32Blocks } from './float32-distance.js'
 
 /**
  * Exact squared Euclidean distances between two point sets, one tile at a time, so that n = 10,000
@@ -10,6 +12,11 @@ import type { VectorSamples } from '@ouroboros/core'
  * rounding. Both forms give every pair the same bits whichever set it is read from (the sums run
  * over coordinates in the same order), so a point and its exact copy are at distance 0 and
  * distances computed in two passes over the same pair agree; the "≤" comparisons of PRDC rely on it.
+ *
+ * The tiles serve the kernel sums of mmd_rbf and vendi, which need every distance. Metrics that
+ * only compare distances with thresholds (k-NN radii, PRDC, nearest neighbours) read Blocks
+ * instead: bounds from a float32 matrix multiply in many dimensions, the tiles' float64 value
+ * wherever the bounds leave a comparison open, and so the same results.
  */
 export const TILE = 128
 const DIRECT_MAX_D = 16
@@ -163,20 +170,118 @@ function dotTile(
   }
 }
 
-/** Per row of s, the squared distance to its k-th nearest other row (Infinity when s.n ≤ k). */
-export function kthNeighbourSq(s: VectorSamples, k: number): Float64Array {
-  const best = new Float64Array(s.n * k).fill(Infinity)
-  forEachSelfTile(s, (t) => {
-    const diagonal = t.rowStart === t.colStart
-    for (let i = t.rowStart; i < t.rowEnd; i++) {
-      const o = (i - t.rowStart) * TILE - t.colStart
-      for (let j = diagonal ? i + 1 : t.colStart; j < t.colEnd; j++) {
-        const v = t.d2[o + j]!
-        offerNeighbour(best, k, i, v)
-        offerNeighbour(best, k, j, v)
-      }
-    }
+/**
+ * Which arithmetic gives the bounds of a Block. 'auto' takes float32 (float32-distance.ts) from
+ * FLOAT32_MIN_D dimensions for passes of at least FLOAT32_MIN_WORK multiply-adds, when tfjs has a
+ * native or wasm backend; 'float64' and 'float32' force one (tests compare the two).
+ */
+export type DistanceEngine = 'auto' | 'float64' | 'float32'
+
+/**
+ * From this many dimensions float32 blocks beat the float64 tiles, by 1.6 times at 8 and 3.6 at
+ * 128 (README, "Performance"); in 2-D the unrolled float64 tile is faster.
+ */
+export const FLOAT32_MIN_D = 8
+/**
+ * Least multiply-adds (pairs · d) of a pass for which 'auto' loads tfjs (about a second, once per
+ * process): smaller passes, such as the tests', take well under a second in float64.
+ */
+export const FLOAT32_MIN_WORK = 2 ** 28
+
+/**
+ * Lower and upper bounds on the squared distances of a block of pairs, for metrics that only
+ * compare distances with thresholds: where a threshold lies between a pair's bounds, `exact` gives
+ * the value of the float64 tiles above, so every comparison, and every value kept, is theirs bit
+ * for bit whichever engine made the block. From the float64 tiles low = high = the distances.
+ */
+export interface Block {
+  readonly rowStart: number
+  readonly rowEnd: number
+  readonly colStart: number
+  readonly colEnd: number
+  /** Pair (i, j) is at (i - rowStart) * stride + (j - colStart). */
+  readonly stride: number
+  readonly low: Float64Array
+  readonly high: Float64Array
+  exact(i: number, j: number): number
+}
+
+/** Blocks of rows × cols: each row's columns ascending, as forEachCrossTile visits them. */
+export async function forEachCrossBlock(rows: VectorSamples, cols: VectorSamples, visit: (block: Block) => void, engine: DistanceEngine = 'auto'): Promise<void> {
+  if (rows.d !== cols.d) throw new RangeError(`distance blocks: dimension ${rows.d} differs from ${cols.d}`)
+  await blocks(rows, cols, false, visit, engine)
+}
+
+/** Blocks of s × s holding its pairs j > i; a block may hold pairs j ≤ i as well, to be skipped. */
+export async function forEachSelfBlock(s: VectorSamples, visit: (block: Block) => void, engine: DistanceEngine = 'auto'): Promise<void> {
+  await blocks(s, s, true, visit, engine)
+}
+
+async function blocks(a: VectorSamples, b: VectorSamples, upper: boolean, visit: (block: Block) => void, engine: DistanceEngine): Promise<void> {
+  const pairs = upper ? (a.n * (a.n - 1)) / 2 : a.n * b.n
+  const loaded = await float32Backend(a.d, pairs * a.d, engine)
+  if (loaded !== undefined) {
+    const aNorms = rowNorms(a)
+    const bNorms = upper ? aNorms : rowNorms(b)
+    const exact = (i: number, j: number): number => pairDistanceSq(a, aNorms, i, b, bNorms, j)
+    if (float32Blocks(loaded, a, b, upper, aNorms, bNorms, exact, visit)) return
+  }
+  let tile: Tile | undefined
+  const exact = (i: number, j: number): number => tile!.d2[(i - tile!.rowStart) * TILE + j - tile!.colStart]!
+  tiles(a, b, upper, (t) => {
+    tile = t
+    visit({ rowStart: t.rowStart, rowEnd: t.rowEnd, colStart: t.colStart, colEnd: t.colEnd, stride: TILE, low: t.d2, high: t.d2, exact })
   })
+}
+
+/** tfjs when a pass of `work` multiply-adds in d dimensions is to run in float32 (DistanceEngine). */
+async function float32Backend(d: number, work: number, engine: DistanceEngine): Promise<LoadedTf | undefined> {
+  if (engine === 'float64') return undefined
+  if (engine === 'float32') return loadTf()
+  if (d < FLOAT32_MIN_D || work < FLOAT32_MIN_WORK) return undefined
+  const loaded = await loadTf()
+  // tfjs's pure-JS cpu backend multiplies at about 0.8 · 10⁹ flop/s, slower than the float64 tiles.
+  return loaded.backend === 'cpu' ? undefined : loaded
+}
+
+/** The squared distance of a's row i and b's row j exactly as the tiles compute it. */
+function pairDistanceSq(a: VectorSamples, aNorms: Float64Array, i: number, b: VectorSamples, bNorms: Float64Array, j: number): number {
+  const d = a.d
+  if (d <= DIRECT_MAX_D) {
+    let s = 0
+    for (let t = 0; t < d; t++) {
+      const diff = a.data[i * d + t]! - b.data[j * d + t]!
+      s += diff * diff
+    }
+    return s
+  }
+  const v = aNorms[i]! + bNorms[j]! - 2 * dot(a.data, i * d, b.data, j * d, d)
+  return v > 0 ? v : 0
+}
+
+/** Per row of s, the squared distance to its k-th nearest other row (Infinity when s.n ≤ k). */
+export async function kthNeighbourSq(s: VectorSamples, k: number, engine: DistanceEngine = 'auto'): Promise<Float64Array> {
+  const best = new Float64Array(s.n * k).fill(Infinity)
+  await forEachSelfBlock(
+    s,
+    (b) => {
+      const lows = b.low
+      for (let i = b.rowStart; i < b.rowEnd; i++) {
+        const first = Math.max(b.colStart, i + 1)
+        const kthOfI = i * k + k - 1
+        for (let j = first, at = (i - b.rowStart) * b.stride + first - b.colStart; j < b.colEnd; j++, at++) {
+          // A distance at or above both rows' current k-th would change neither list.
+          const low = lows[at]!
+          if (low < best[kthOfI]! || low < best[j * k + k - 1]!) {
+            const v = b.exact(i, j)
+            offerNeighbour(best, k, i, v)
+            offerNeighbour(best, k, j, v)
+          }
+        }
+      }
+    },
+    engine,
+  )
   const kth = new Float64Array(s.n)
   for (let i = 0; i < s.n; i++) kth[i] = best[i * k + k - 1]!
   return kth
@@ -200,25 +305,32 @@ function offerNeighbour(best: Float64Array, k: number, row: number, v: number): 
 }
 
 /** For each query row, the nearest reference row (the first on ties) and its squared distance. */
-export function nearest(query: VectorSamples, reference: VectorSamples): { index: Int32Array; d2: Float64Array } {
+export async function nearest(query: VectorSamples, reference: VectorSamples, engine: DistanceEngine = 'auto'): Promise<{ index: Int32Array; d2: Float64Array }> {
   const index = new Int32Array(query.n).fill(-1)
   const d2 = new Float64Array(query.n).fill(Infinity)
-  forEachCrossTile(query, reference, (t) => {
-    for (let i = t.rowStart; i < t.rowEnd; i++) {
-      const o = (i - t.rowStart) * TILE - t.colStart
-      let best = d2[i]!
-      let at = index[i]!
-      for (let j = t.colStart; j < t.colEnd; j++) {
-        const v = t.d2[o + j]!
-        if (v < best) {
-          best = v
-          at = j
+  await forEachCrossBlock(
+    query,
+    reference,
+    (b) => {
+      const lows = b.low
+      for (let i = b.rowStart; i < b.rowEnd; i++) {
+        let best = d2[i]!
+        let bestAt = index[i]!
+        for (let j = b.colStart, at = (i - b.rowStart) * b.stride; j < b.colEnd; j++, at++) {
+          if (lows[at]! < best) {
+            const v = b.exact(i, j)
+            if (v < best) {
+              best = v
+              bestAt = j
+            }
+          }
         }
+        d2[i] = best
+        index[i] = bestAt
       }
-      d2[i] = best
-      index[i] = at
-    }
-  })
+    },
+    engine,
+  )
   return { index, d2 }
 }
 

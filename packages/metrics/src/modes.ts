@@ -18,7 +18,7 @@ export const modes = defineMetric({
     /** modes_covered_1pct counts modes with at least this share of all samples as HQ samples. */
     coveredShare: z.number().min(0).max(1).default(0.01),
   }),
-  compute({ generated, dataset, options }) {
+  async compute({ generated, dataset, options }) {
     const info = dataset.modes
     if (info === undefined) throw inputError(`modes: dataset '${dataset.kind}' has no mode centres; the modes group needs ring or grid data`)
     const g = asVectors(generated, 'modes: generated samples')
@@ -28,7 +28,7 @@ export const modes = defineMetric({
     const n = g.n
     if (n === 0) return { modes_covered: null, modes_covered_1pct: null, pct_high_quality: null, reverse_kl: null }
 
-    const { index, d2 } = nearest(g, vectors(K, d, info.centers))
+    const { index, d2 } = await nearest(g, vectors(K, d, info.centers))
     const radius = options.qualityStds * info.std
     const hqRadiusSq = radius * radius
     const assigned = new Float64Array(K)

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { Rng, takeRows, vectors } from '@ouroboros/core'
-import { prdc } from './prdc.js'
+import { Rng, takeRows, vectors, type VectorSamples } from '@ouroboros/core'
+import { kthNeighbourSq } from './distance.js'
+import { FLOAT32_BLOCK } from './float32-distance.js'
+import { ballCounts, prdc } from './prdc.js'
 import { evaluate, gaussianSamples, mixture, readFixture, ringCenters, toVectors, type Points } from '../fixtures/load.js'
 
 interface PrdcCase {
@@ -86,8 +88,36 @@ describe('prdc identities', () => {
 
   it('refuses real data other than what prepare() saw', async () => {
     const options = prdc.options.parse({})
-    const prepared = prdc.prepare!({ real, dataset: { kind: 'test', modality: 'vectors' }, options, rng: Rng.from(0) }) as { realFingerprint: string; realRadiusSq: Float64Array }
+    const prepared = (await prdc.prepare!({ real, dataset: { kind: 'test', modality: 'vectors' }, options, rng: Rng.from(0) })) as { realFingerprint: string; realRadiusSq: Float64Array }
     const other = gaussianSamples(600, 3, Rng.from(99))
-    expect(() => prdc.compute({ real: other, generated: real, options, prepared, dataset: { kind: 'test', modality: 'vectors' }, rng: Rng.from(0) })).toThrow(/other real data/)
+    await expect(prdc.compute({ real: other, generated: real, options, prepared, dataset: { kind: 'test', modality: 'vectors' }, rng: Rng.from(0) })).rejects.toThrow(/other real data/)
+  })
+})
+
+describe('prdc ball counts from float32 blocks', () => {
+  /** Coordinates in {0, 1, 2} plus noise below float32 resolution, some rows repeated. */
+  function nearlyTied(n: number, d: number, rng: Rng): VectorSamples {
+    const grid = vectors(n, d, Float64Array.from({ length: n * d }, () => rng.int(3) + 1e-7 * rng.normal()))
+    return takeRows(grid, [...Array.from({ length: n }, (_, i) => i), 0, 1, 1])
+  }
+
+  // Radii tie, and pairs sit within float32 error of them: every such comparison must be made in
+  // float64, as the tiles make it.
+  it.each([
+    ['Gaussian', 40],
+    ['nearly tied grid', 40],
+    ['nearly tied grid', 12],
+  ])('equal the float64 counts bit for bit (%s, %i-D)', async (kind, d) => {
+    const rng = Rng.from(d)
+    const n = FLOAT32_BLOCK + 40
+    const x = kind === 'Gaussian' ? gaussianSamples(n, d, rng) : nearlyTied(n, d, rng)
+    const y = kind === 'Gaussian' ? gaussianSamples(n - 30, d, rng, 0.1, 0.9) : nearlyTied(n - 30, d, rng)
+    for (const k of [1, 5]) {
+      const rx = await kthNeighbourSq(x, k, 'float64')
+      const ry = await kthNeighbourSq(y, k, 'float64')
+      for (const strict of [false, true]) {
+        expect(await ballCounts(x, y, rx, ry, strict, 'float32')).toEqual(await ballCounts(x, y, rx, ry, strict, 'float64'))
+      }
+    }
   })
 })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { asVectors, defineMetric } from '@ouroboros/core'
-import { forEachCrossTile, kthNeighbourSq, TILE } from './distance.js'
+import { asVectors, defineMetric, type VectorSamples } from '@ouroboros/core'
+import { forEachCrossBlock, kthNeighbourSq, type DistanceEngine } from './distance.js'
 import { checkPrepared, fingerprint, vectorPair } from './vectors.js'
 
 /**
@@ -29,33 +29,62 @@ export const prdc = defineMetric({
   description: 'Precision, recall, density and coverage with k-nearest-neighbour balls (exact)',
   outputs: ['precision', 'recall', 'density', 'coverage'],
   options: prdcOptions,
-  prepare({ real, options }) {
+  async prepare({ real, options }) {
     const x = asVectors(real, 'prdc: real samples')
-    return { realFingerprint: fingerprint(x), realRadiusSq: kthNeighbourSq(x, options.k) }
+    return { realFingerprint: fingerprint(x), realRadiusSq: await kthNeighbourSq(x, options.k) }
   },
-  compute({ real, generated, options, prepared }) {
+  async compute({ real, generated, options, prepared }) {
     const { real: x, generated: y } = vectorPair('prdc', real, generated)
     checkPrepared('prdc', prepared, x)
     const { k } = options
     // NND_k needs k other points in the set.
     if (x.n <= k || y.n <= k) return { precision: null, recall: null, density: null, coverage: null }
-    const realRadiusSq = prepared.realRadiusSq
-    const generatedRadiusSq = kthNeighbourSq(y, k)
-    const strict = options.operator === '<'
+    const generatedRadiusSq = await kthNeighbourSq(y, k)
+    const { precisionHits, recallHits, coverageHits, inBalls } = await ballCounts(x, y, prepared.realRadiusSq, generatedRadiusSq, options.operator === '<')
+    return {
+      precision: precisionHits / y.n,
+      recall: recallHits / x.n,
+      density: inBalls / (k * y.n),
+      coverage: coverageHits / x.n,
+    }
+  },
+})
 
-    const precisionHit = new Uint8Array(y.n)
-    const coverageHit = new Uint8Array(x.n)
-    const recallHit = new Uint8Array(x.n)
-    let inBalls = 0
-    forEachCrossTile(x, y, (t) => {
-      for (let i = t.rowStart; i < t.rowEnd; i++) {
-        const o = (i - t.rowStart) * TILE - t.colStart
+/**
+ * The counts behind PRDC: generated points inside some real ball (precision), real points inside
+ * some generated ball (recall) and with some generated point inside their own ball (coverage), and
+ * the (real ball, generated point) incidences (density).
+ */
+export async function ballCounts(
+  x: VectorSamples,
+  y: VectorSamples,
+  realRadiusSq: Float64Array,
+  generatedRadiusSq: Float64Array,
+  strict: boolean,
+  engine: DistanceEngine = 'auto',
+): Promise<{ precisionHits: number; recallHits: number; coverageHits: number; inBalls: number }> {
+  const precisionHit = new Uint8Array(y.n)
+  const coverageHit = new Uint8Array(x.n)
+  const recallHit = new Uint8Array(x.n)
+  let inBalls = 0
+  await forEachCrossBlock(
+    x,
+    y,
+    (b) => {
+      const { low: lows, high: highs } = b
+      for (let i = b.rowStart; i < b.rowEnd; i++) {
         const rx = realRadiusSq[i]!
         let covered = 0
         let recalled = 0
-        for (let j = t.colStart; j < t.colEnd; j++) {
-          const v = t.d2[o + j]!
+        for (let j = b.colStart, at = (i - b.rowStart) * b.stride; j < b.colEnd; j++, at++) {
+          const low = lows[at]!
           const ry = generatedRadiusSq[j]!
+          // Outside both balls: nothing to count (most pairs).
+          if (low > rx && low > ry) continue
+          const high = highs[at]!
+          // A radius outside the pair's bounds is decided by them (`high` stands in for the
+          // distance); a radius between them needs the float64 distance itself.
+          const v = (low <= rx && rx <= high) || (low <= ry && ry <= high) ? b.exact(i, j) : high
           // Y_j inside real ball i: counts for precision (of j), coverage (of i) and density.
           if (strict ? v < rx : v <= rx) {
             precisionHit[j] = 1
@@ -68,15 +97,11 @@ export const prdc = defineMetric({
         if (covered) coverageHit[i] = 1
         if (recalled) recallHit[i] = 1
       }
-    })
-    return {
-      precision: count(precisionHit) / y.n,
-      recall: count(recallHit) / x.n,
-      density: inBalls / (k * y.n),
-      coverage: count(coverageHit) / x.n,
-    }
-  },
-})
+    },
+    engine,
+  )
+  return { precisionHits: count(precisionHit), recallHits: count(recallHit), coverageHits: count(coverageHit), inBalls }
+}
 
 function count(flags: Uint8Array): number {
   let s = 0

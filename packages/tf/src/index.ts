@@ -1,1 +1,9 @@
-export {}
+export { loadTf, describeBackend, formatBackend, BACKEND_NAMES } from './backend.js'
+export type { Tf, BackendName, BackendInfo, LoadedTf } from './backend.js'
+export { Mlp, BoundMlp, transposedProduct } from './mlp.js'
+export type { Activation, DenseLayer, NamedWeights, Trace } from './mlp.js'
+export { Adam, Rmsprop } from './optim.js'
+export type { AdamOptions, Optimizer, OptimizerSnapshot, RmspropOptions } from './optim.js'
+export { normals } from './random.js'
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs'
+export { checkExploded, meanSquaredNorm } from './guard.js'
