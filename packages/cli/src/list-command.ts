@@ -7,7 +7,7 @@ export async function listCommand(): Promise<number> {
   const out: string[] = ['models (model.kind):']
   for (const [kind, spec] of Object.entries(builtinModels)) {
     const model = await loadModelModule(moduleUrl(spec, '.'))
-    const extras = [model.modality, model.acceptsTemperature ? 'sampling.temperature: yes' : 'sampling.temperature: no', model.logLikelihood ? 'nll_real: yes' : 'nll_real: no']
+    const extras = [model.modality, ...(model.usesTfjs ? ['tfjs'] : []), model.acceptsTemperature ? 'sampling.temperature: yes' : 'sampling.temperature: no', model.logLikelihood ? 'nll_real: yes' : 'nll_real: no']
     out.push(`  ${kind.padEnd(12)} ${model.description} [${extras.join('; ')}]`)
   }
   out.push('datasets (data.kind):')
@@ -18,7 +18,10 @@ export async function listCommand(): Promise<number> {
   out.push('policies (policy.kind):')
   for (const kind of POLICY_KINDS) out.push(`  ${kind.padEnd(22)} ${policies[kind].description}`)
   out.push('backends:')
-  out.push('  none needed: the classical models run on typed arrays in worker threads')
+  out.push('  classical models: typed arrays in worker threads')
+  const { describeBackend, formatBackend } = await import('@ouroboros/tf')
+  const backend = await describeBackend()
+  out.push(`  models on tfjs: ${formatBackend(backend)}${backend.skipped.length > 0 ? `; not used: ${backend.skipped.join('; ')}` : ''}`)
   process.stdout.write(out.join('\n') + '\n')
   return 0
 }

@@ -24,6 +24,8 @@ export interface ResolvedRun {
   metricOptions: Record<string, Record<string, unknown>>
   /** What the report needs to know about the data (of the first cell). */
   dataset: Record<string, unknown>
+  /** Some cell's model trains on tfjs. */
+  usesTfjs: boolean
 }
 
 /** Above this many bytes of training data at once, a config is refused as unrunnable here. */
@@ -43,6 +45,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   let metrics: string[] = []
   const metricOptions: Record<string, Record<string, unknown>> = {}
   let datasetFacts: Record<string, unknown> = {}
+  let usesTfjs = false
 
   for (const cell of cells) {
     const cfg = cell.config
@@ -72,6 +75,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     }
     const modelParams = model.params.safeParse(modelParamsRaw)
     if (!modelParams.success) throw configError(formatIssues(modelParams.error.issues, at, ['model']))
+    usesTfjs ||= model.usesTfjs === true
     if (model.modality !== datasetPlugin.modality) {
       throw configError(`${at}: model.kind: '${modelKind}' models ${model.modality}, but data.kind '${dataKind}' gives ${datasetPlugin.modality}`)
     }
@@ -141,7 +145,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       })
     }
   }
-  return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts }
+  return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts, usesTfjs }
 }
 
 /**

@@ -47,7 +47,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     finishedAt: null,
     seed: resolved.config.seed,
     workers,
-    backend: 'none (no neural model)',
+    backend: await backendFor(resolved),
     config: resolved.config as unknown as Record<string, unknown>,
     cells: resolved.cells,
     chains: resolved.chains.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, status: 'pending', generationsDone: 0 })),
@@ -108,6 +108,13 @@ async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, wor
   }
   process.stdout.write(`report: ${report}\n`)
   return result.failed.length > 0 ? 1 : 0
+}
+
+/** The tfjs backend when a model trains on tfjs (loading tfjs only then: it takes ~0.5 s). */
+async function backendFor(resolved: ResolvedRun): Promise<string> {
+  if (!resolved.usesTfjs) return 'none (no model on tfjs)'
+  const { describeBackend, formatBackend } = await import('@ouroboros/tf')
+  return formatBackend(await describeBackend())
 }
 
 function prepareRunDir(runDir: string, force: boolean): void {

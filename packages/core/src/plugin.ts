@@ -81,6 +81,8 @@ export interface ModelPlugin<P = unknown, S = unknown> {
   readonly params: z.ZodType<P>
   /** Whether `sampling.temperature` changes what `sample` draws. */
   readonly acceptsTemperature: boolean
+  /** Set by models that train on tfjs: the run records which tfjs backend did the work. */
+  readonly usesTfjs?: boolean
   /** Learned state; must survive structuredClone. `ctx.init` holds the warm-start state. */
   fit(data: Samples, params: P, ctx: FitContext<S>): Promise<S> | S
   sample(state: S, n: number, ctx: SampleContext): Promise<Samples> | Samples
