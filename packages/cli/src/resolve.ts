@@ -26,6 +26,8 @@ export interface ResolvedRun {
   dataset: Record<string, unknown>
   /** Some cell's model trains on tfjs. */
   usesTfjs: boolean
+  /** Token data: the id -> word table, saved with the run for the report. */
+  vocabulary?: readonly string[]
 }
 
 /** Above this many bytes of training data at once, a config is refused as unrunnable here. */
@@ -46,6 +48,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   const metricOptions: Record<string, Record<string, unknown>> = {}
   let datasetFacts: Record<string, unknown> = {}
   let usesTfjs = false
+  let vocabulary: readonly string[] | undefined
 
   for (const cell of cells) {
     const cfg = cell.config
@@ -120,6 +123,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       modality = info.modality
       metrics = cellMetrics
       datasetFacts = datasetFactsFor(info)
+      vocabulary = info.vocabulary
     } else if (info.modality !== modality) {
       throw configError(`${at}: data.kind: a sweep cannot mix ${modality} and ${info.modality} data`)
     }
@@ -145,7 +149,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       })
     }
   }
-  return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts, usesTfjs }
+  return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts, usesTfjs, ...(vocabulary === undefined ? {} : { vocabulary }) }
 }
 
 /**
@@ -171,6 +175,7 @@ function datasetFactsFor(info: DatasetInfo): Record<string, unknown> {
     d: info.d,
     ...(info.modes ? { modes: { centers: Array.from(info.modes.centers), k: info.modes.k, std: info.modes.std } } : {}),
     ...(info.gaussian ? { gaussian: info.gaussian } : {}),
+    ...(info.image ? { image: info.image } : {}),
     ...(info.regression ? { regression: { sigma: info.regression.sigma, T: info.regression.T, d: info.regression.weights.length } } : {}),
   }
 }

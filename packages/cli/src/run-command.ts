@@ -3,8 +3,8 @@ import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { runChains, defaultWorkers, type RunChainsResult } from '@ouroboros/scheduler'
-import { readRunInfo, RUN_FILES, type RunInfo } from '@ouroboros/store'
-import { writeReport } from '@ouroboros/report'
+import { readRunInfo, RUN_FILES, writeFileAtomic, type RunInfo } from '@ouroboros/store'
+import { VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
@@ -40,6 +40,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   const workers = opts.workers ?? defaultWorkers()
   const runDir = resolvePath(opts.out ?? join('runs', `${resolved.config.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${timestamp()}`))
   prepareRunDir(runDir, opts.force === true)
+  if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
   const info: RunInfo = {
     name: resolved.config.name,
     status: 'running',

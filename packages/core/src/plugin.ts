@@ -16,6 +16,8 @@ export interface DatasetInfo {
   readonly regression?: { readonly weights: Float64Array; readonly sigma: number; readonly T: number }
   /** Token data: the id -> word table. */
   readonly vocabulary?: readonly string[]
+  /** Vector data that are images (row-major pixels in [0, 1]): the report shows them as pictures. */
+  readonly image?: { readonly width: number; readonly height: number }
   /**
    * Labelled data (MNIST), for classifier-based metrics: every labelled item of the source in a
    * fixed order that does not depend on the seed, so a classifier trained on it can be cached.

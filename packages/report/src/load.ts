@@ -12,6 +12,7 @@ import {
   type RunInfo,
 } from '@ouroboros/store'
 import { evenSpread } from './even-spread.js'
+import { imageShape, loadGallery, type ChainGallery } from './gallery.js'
 
 /**
  * Caps on what one chain contributes to the page, which must stay small (a few MB) for large runs:
@@ -60,8 +61,10 @@ export interface LoadedRun {
   dir: string
   info: RunInfo
   records: MetricRecord[]
-  /** One chain per cell (the lowest replicate that saved samples); vector data only. */
+  /** One chain per cell (the lowest replicate that saved samples); plotted vector data only. */
   samples: ChainSamples[]
+  /** One chain per cell: image grids (image data) or sentences (token data). */
+  galleries: ChainGallery[]
   /** One chain per cell (the lowest replicate that wrote training curves). */
   training: ChainTraining[]
   /** Files that could not be read: the page names them rather than failing. */
@@ -75,14 +78,21 @@ export function loadRun(dir: string, records?: MetricRecord[]): LoadedRun {
   records ??= readRecords(runDir)
   const problems: string[] = []
   const samples: ChainSamples[] = []
+  const galleries: ChainGallery[] = []
   const training: ChainTraining[] = []
+  // Images and sentences are looked at, not scattered: their first two coordinates mean nothing.
+  const plotted = info.modality === 'vectors' && imageShape(info) === undefined
   for (const cell of info.cells) {
     const chains = info.chains.filter((c) => c.cell === cell.index).sort((a, b) => a.replicate - b.replicate)
-    // Token samples get their own view later; reading them now would only cost time.
-    if (info.modality === 'vectors') {
-      const chain = chains.find((c) => listSampleGenerations(runDir, c.id).length > 0)
-      const loaded = chain === undefined ? null : loadChainSamples(runDir, chain, problems)
-      if (loaded !== null) samples.push(loaded)
+    const chain = chains.find((c) => listSampleGenerations(runDir, c.id).length > 0)
+    if (chain !== undefined) {
+      if (plotted) {
+        const loaded = loadChainSamples(runDir, chain, problems)
+        if (loaded !== null) samples.push(loaded)
+      } else {
+        const gallery = loadGallery(runDir, info, chain, problems)
+        if (gallery !== null) galleries.push(gallery)
+      }
     }
     for (const chain of chains) {
       const curves = loadTraining(runDir, chain.id, problems)
@@ -92,7 +102,7 @@ export function loadRun(dir: string, records?: MetricRecord[]): LoadedRun {
       }
     }
   }
-  return { dir: runDir, info, records, samples, training, problems }
+  return { dir: runDir, info, records, samples, galleries, training, problems }
 }
 
 function loadChainSamples(runDir: string, chain: ChainInfo, problems: string[]): ChainSamples | null {

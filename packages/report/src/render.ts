@@ -92,7 +92,7 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
   const sections: { id: string; title: string; html: string }[] = []
   sections.push({ id: 'summary', title: 'Summary', html: views.map((v) => summarySection(v, thresholds, several)).join('\n') })
   sections.push({ id: 'curves', title: 'Collapse curves', html: curvesSection(views, addPlot) })
-  const samples = samplesSection(views, several, addPlot)
+  const samples = samplesSection(views, several, addPlot) + gallerySection(views, several)
   if (samples !== '') sections.push({ id: 'samples', title: 'Samples per generation', html: samples })
   const training = trainingSection(views, several, addPlot)
   if (training !== '') sections.push({ id: 'training', title: 'Training curves', html: training })
@@ -344,6 +344,33 @@ ${plotDiv(id)}
   return out.join('\n')
 }
 
+/** Image grids or sentences per saved generation, one chain per cell, as small multiples. */
+function gallerySection(views: readonly RunView[], several: boolean): string {
+  const out: string[] = []
+  for (const v of views) {
+    if (v.run.galleries.length === 0) continue
+    const blocks = v.run.galleries.map((g) => {
+      const label = v.series.find((x) => x.cell.index === g.cell)?.local ?? `cell ${g.cell}`
+      const frames = [...(g.real === null ? [] : [g.real]), ...g.frames].map((f) => {
+        const title = f.generation < 0 ? 'real data' : `generation ${f.generation}`
+        const body =
+          f.png !== undefined
+            ? `<img src="data:image/png;base64,${f.png}" alt="${escapeHtml(`samples of the ${title}`)}">`
+            : `<ol class="sentences">${(f.sentences ?? []).map((t) => `<li>${escapeHtml(t)}</li>`).join('')}</ol>`
+        return `<div class="frame" data-generation="${f.generation}"><div class="frame-title">${escapeHtml(title)}</div>${body}</div>`
+      })
+      const replicate = v.run.info.chains.find((c) => c.id === g.chain)?.replicate
+      const spread = g.saved > g.frames.length ? `; ${g.frames.length} of ${g.saved} saved generations` : ''
+      return `<figure class="gallery ${g.kind}">
+<div class="frames">${frames.join('\n')}</div>
+<figcaption>${escapeHtml(label)}: chain <code>${escapeHtml(g.chain)}</code>${replicate === undefined ? '' : ` (replicate ${replicate})`}${escapeHtml(spread)}.</figcaption>
+</figure>`
+    })
+    out.push(`${several ? `<h3>${escapeHtml(v.name)}</h3>` : ''}${blocks.join('\n')}`)
+  }
+  return out.join('\n')
+}
+
 function modeCenters(dataset: Record<string, unknown>): [number, number][] {
   const flat = numberArrayField(dataset, 'modes', 'centers')
   const k = numberField(dataset, 'modes', 'k')
@@ -483,6 +510,12 @@ h3 { margin-top: 24px; overflow-wrap: anywhere; }
 @media (max-width: 640px) { .grid { grid-template-columns: 1fr; } }
 .plot { min-height: 460px; border: 1px solid #e4e4e4; border-radius: 4px; }
 figure.samples { margin: 0; }
+figure.gallery { margin: 0 0 16px; }
+figure.gallery .frames { display: flex; flex-wrap: wrap; gap: 12px; }
+figure.gallery .frame-title { font-size: 0.85em; color: #444; margin-bottom: 2px; }
+figure.gallery.images img { image-rendering: pixelated; width: 287px; border: 1px solid #ccc; }
+figure.gallery.text .frame { flex: 1 1 420px; }
+ol.sentences { margin: 0; padding-left: 1.4em; font-size: 0.9em; }
 figure.samples figcaption { color: #444; font-size: 0.9em; margin-top: 4px; overflow-wrap: anywhere; }
 .slider { display: flex; align-items: center; flex-wrap: wrap; gap: 6px 16px; margin-top: 6px; }
 .slider label { display: flex; align-items: center; gap: 8px; }
