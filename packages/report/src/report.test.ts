@@ -322,7 +322,7 @@ describe('renderReport', () => {
     expect((plot.layout.yaxis as { type?: string }).type).toBeUndefined()
   })
 
-  it('renders a token run without sample views', () => {
+  it('renders a token run, showing token ids where no vocabulary was saved', () => {
     const d = dir('tokens')
     writeSyntheticRun(d, {
       ...handRun('tokens'),
@@ -332,7 +332,7 @@ describe('renderReport', () => {
     })
     writeSamples(samplesPath(d, 'c0-r0', 0, 'tokens'), { modality: 'tokens', n: 1, vocabSize: 3, tokens: Int32Array.from([0, 1, 2]), offsets: Uint32Array.from([0, 3]) })
     const html = renderReport([loadRun(d)])
-    expect(html).not.toContain('id="samples"')
+    expect(html).toContain('<li>#0 #1 #2</li>')
     expect(summaryCell(html, 'vocab_size', 0, 'crossing')).toBe('not by generation 3')
   })
 
