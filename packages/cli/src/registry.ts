@@ -12,6 +12,10 @@ export const builtinModels: Readonly<Record<string, string>> = {
   gmm: '@ouroboros/model-gmm',
   kde: '@ouroboros/model-kde',
   linreg: '@ouroboros/model-linreg',
+  ngram: '@ouroboros/model-ngram',
+  charlm: '@ouroboros/model-charlm',
+  vae: '@ouroboros/model-vae',
+  gan: '@ouroboros/model-gan',
 }
 
 export const DATASETS_MODULE = '@ouroboros/datasets'

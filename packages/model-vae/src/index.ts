@@ -1,1 +1,41 @@
-export {}
+import { z } from 'zod'
+import { defineModel } from '@ouroboros/core'
+import { fitVae, sampleVae, type VaeParams, type VaeState } from './vae.js'
+
+export type { VaeParams, VaeState }
+
+/**
+ * The defaults are those of ../shared/peers/vae_chain.py for the ring: encoder 2→128→128→(μ, log σ²),
+ * decoder 2→128→128→2, latent 2, Gaussian likelihood with a fixed observation std of 0.1, Adam
+ * 1e-3, batch 128; samples are decoder means. For MNIST use likelihood 'bernoulli', hidden [400],
+ * latent 20 (Kingma & Welling's setting).
+ */
+const paramsSchema = z.strictObject({
+  epochs: z.int().min(1).max(1_000_000).default(20),
+  /** Hidden layer widths of the encoder; the decoder mirrors them. */
+  hidden: z.array(z.int().min(1).max(65_536)).min(1).max(32).default([128, 128]),
+  latent: z.int().min(1).max(4096).default(2),
+  batch: z.int().min(1).max(1_000_000).default(128),
+  lr: z.number().positive().max(1e9).default(1e-3),
+  /** Fixed standard deviation of the Gaussian likelihood (ignored by 'bernoulli'). */
+  obsStd: z.number().positive().default(0.1),
+  likelihood: z.enum(['gaussian', 'bernoulli']).default('gaussian'),
+  /** Report losses and samples to the run every this many optimiser steps; 0 = never. */
+  evalEvery: z.int().min(0).default(0),
+  /** Samples drawn at each of those reports. */
+  evalSamples: z.int().min(1).max(1_000_000).default(2000),
+}) satisfies z.ZodType<VaeParams, unknown>
+
+export const model = defineModel<VaeParams, VaeState>({
+  id: 'vae',
+  modality: 'vectors',
+  description: 'MLP variational autoencoder on tfjs (Gaussian or Bernoulli likelihood); samples are decoder means',
+  params: paramsSchema,
+  // z ~ N(0, T² I): T < 1 draws from the centre of the latent prior.
+  acceptsTemperature: true,
+  fit: fitVae,
+  sample: (state, n, ctx) => sampleVae(state, n, ctx.temperature, ctx.rng),
+  summary: (state) => ({ neg_elbo: state.negElbo, steps: state.steps }),
+})
+
+export default model

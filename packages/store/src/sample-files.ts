@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { extname } from 'node:path'
-import { inputError, vectors, type VectorSamples } from '@ouroboros/core'
+import { inputError, vectors, type TokenSamples, type VectorSamples } from '@ouroboros/core'
 import { decodeNpy } from './npy.js'
 
 /**
@@ -9,13 +9,7 @@ import { decodeNpy } from './npy.js'
  * Every value must be finite; errors name the file, the row and the column.
  */
 export function readVectorFile(file: string): VectorSamples {
-  let buf: Buffer
-  try {
-    buf = readFileSync(file)
-  } catch (err) {
-    const code = (err as { code?: string }).code
-    throw inputError(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
-  }
+  const buf = readInput(file)
   const ext = extname(file).toLowerCase()
   const s = ext === '.npy' ? decodeNpy(buf, file) : ext === '.csv' ? parseCsv(buf.toString('utf8'), file) : ext === '.json' ? parseJsonRows(buf.toString('utf8'), file) : null
   if (s === null) throw inputError(`${file}: unsupported file type '${ext || '(none)'}'; use .csv, .json or .npy`)
@@ -26,6 +20,48 @@ export function readVectorFile(file: string): VectorSamples {
     }
   }
   return s
+}
+
+/** Token sequences read from plain text, and the vocabulary their ids index. */
+export interface TokenFile {
+  readonly samples: TokenSamples
+  readonly vocabulary: readonly string[]
+}
+
+/**
+ * Reads plain text for `ouroboros eval`: one sequence a line (blank lines skipped), words
+ * lower-cased and split on whitespace, as the Brown corpus is tokenised. Words of `vocabulary`
+ * keep their ids; the file's other words are numbered after them by descending count (ties by
+ * first appearance), so that a real and a generated file read one after the other share one
+ * vocabulary. The samples' vocabSize is the returned vocabulary's size.
+ */
+export function readTokenFile(file: string, vocabulary: readonly string[] = []): TokenFile {
+  const lines = readInput(file)
+    .toString('utf8')
+    .split(/\r?\n/)
+    .map((line) => line.toLowerCase().split(/\s+/).filter((w) => w !== ''))
+    .filter((words) => words.length > 0)
+  if (lines.length === 0) throw inputError(`${file}: no sequences (expected one sequence of words a line)`)
+  const ids = new Map(vocabulary.map((w, i) => [w, i]))
+  const fresh = new Map<string, number>()
+  for (const words of lines) for (const w of words) if (!ids.has(w)) fresh.set(w, (fresh.get(w) ?? 0) + 1)
+  // Map iteration follows first appearance, and sort is stable.
+  const added = [...fresh.keys()].sort((a, b) => fresh.get(b)! - fresh.get(a)!)
+  added.forEach((w, i) => ids.set(w, vocabulary.length + i))
+  const offsets = new Uint32Array(lines.length + 1)
+  lines.forEach((words, i) => (offsets[i + 1] = offsets[i]! + words.length))
+  const tokens = Int32Array.from(lines.flat(), (w) => ids.get(w)!)
+  const all = [...vocabulary, ...added]
+  return { samples: { modality: 'tokens', n: lines.length, vocabSize: all.length, tokens, offsets }, vocabulary: all }
+}
+
+function readInput(file: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    throw inputError(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+  }
 }
 
 function parseCsv(text: string, file: string): VectorSamples {

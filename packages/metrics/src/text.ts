@@ -1,0 +1,158 @@
+import { z } from 'zod'
+import { defineMetric, inputError, type Samples, type TokenSamples } from '@ouroboros/core'
+
+/** The real data's head and tail types (METRICS.md "Text"), found once per chain. */
+interface Head {
+  /** 1 for the types of the head, by id. */
+  readonly inHead: Uint8Array
+  /** Types of the real data outside the head. */
+  readonly tail: Int32Array
+}
+
+const options = z.strictObject({
+  /** The head is the fewest most frequent real types holding this share of the real tokens. */
+  headShare: z.number().gt(0).max(1).default(0.9),
+  /** zipf_slope fits ranks 1..zipfRanks. */
+  zipfRanks: z.int().min(2).default(1000),
+})
+
+/**
+ * Diversity of generated text (METRICS.md "Text"): vocab_size, distinct_1..distinct_4 (distinct
+ * n-grams within sequences / all n-grams), unigram_entropy (nats), tail_mass, tail_coverage and
+ * zipf_slope. Values that have no tokens (or no tail types) to be computed from are null.
+ */
+export const text = defineMetric({
+  id: 'text',
+  modality: 'tokens',
+  description: 'Vocabulary, distinct n-grams, unigram entropy, tail mass and coverage, Zipf slope of generated token sequences',
+  outputs: ['vocab_size', 'distinct_1', 'distinct_2', 'distinct_3', 'distinct_4', 'unigram_entropy', 'tail_mass', 'tail_coverage', 'zipf_slope'],
+  options,
+  prepare({ real, options: o }): Head {
+    const counts = typeCounts(asTokens(real))
+    const types = Array.from(counts.keys()).sort((a, b) => counts.get(b)! - counts.get(a)! || a - b)
+    let total = 0
+    for (const c of counts.values()) total += c
+    const inHead = new Uint8Array(asTokens(real).vocabSize)
+    let covered = 0
+    let h = 0
+    // Compare counts, not shares, so that a share of exactly headShare needs no rounding luck.
+    while (h < types.length && covered < o.headShare * total) {
+      inHead[types[h]!] = 1
+      covered += counts.get(types[h]!)!
+      h++
+    }
+    return { inHead, tail: Int32Array.from(types.slice(h)) }
+  },
+  compute({ generated, prepared, options: o }) {
+    const g = asTokens(generated)
+    const counts = typeCounts(g)
+    const N = g.tokens.length
+    let entropy = 0
+    let tailTokens = 0
+    for (const [w, c] of counts) {
+      entropy -= (c / N) * Math.log(c / N)
+      if (prepared.inHead[w] !== 1) tailTokens += c
+    }
+    let tailSeen = 0
+    for (const w of prepared.tail) if (counts.has(w)) tailSeen++
+    const distinct = distinctNgrams(g, 4)
+    return {
+      vocab_size: counts.size,
+      distinct_1: distinct[0]!,
+      distinct_2: distinct[1]!,
+      distinct_3: distinct[2]!,
+      distinct_4: distinct[3]!,
+      unigram_entropy: N === 0 ? null : entropy,
+      tail_mass: N === 0 ? null : tailTokens / N,
+      tail_coverage: prepared.tail.length === 0 ? null : tailSeen / prepared.tail.length,
+      zipf_slope: zipfSlope(Array.from(counts.values()), o.zipfRanks),
+    }
+  },
+})
+
+function asTokens(s: Samples): TokenSamples {
+  if (s.modality !== 'tokens') throw inputError(`text metrics need token sequences, got ${s.modality}`)
+  return s
+}
+
+function typeCounts(s: TokenSamples): Map<number, number> {
+  const counts = new Map<number, number>()
+  for (const w of s.tokens) counts.set(w, (counts.get(w) ?? 0) + 1)
+  return counts
+}
+
+/**
+ * distinct_n for n = 1..maxN: distinct n-grams (within sequences) / all n-grams, null where there
+ * are none. Each n-gram gets an id from the key (id of the (n−1)-gram before it, word) in an
+ * open-addressing table over typed arrays: a Map of a million number keys is several times slower.
+ */
+function distinctNgrams(s: TokenSamples, maxN: number): (number | null)[] {
+  const out: (number | null)[] = [s.tokens.length === 0 ? null : new Set(s.tokens).size / s.tokens.length]
+  // ids[t]: id of the n-gram that ends at token t (the word id for n = 1), where the sequence has one.
+  let ids = s.tokens
+  for (let n = 2; n <= maxN; n++) {
+    const table = new KeyTable(s.tokens.length)
+    const next = new Int32Array(s.tokens.length)
+    let total = 0
+    for (let i = 0; i < s.n; i++) {
+      for (let t = s.offsets[i]! + n - 1; t < s.offsets[i + 1]!; t++) {
+        next[t] = table.id(ids[t - 1]! * s.vocabSize + s.tokens[t]!)
+        total++
+      }
+    }
+    out.push(total === 0 ? null : table.size / total)
+    ids = next
+  }
+  return out
+}
+
+/** Dense ids for non-negative integer keys below 2^53, in order of first appearance. */
+class KeyTable {
+  private readonly keys: Float64Array
+  private readonly slots: Int32Array
+  private readonly mask: number
+  size = 0
+
+  constructor(maxKeys: number) {
+    let capacity = 16
+    while (capacity < maxKeys * 2) capacity *= 2
+    this.slots = new Int32Array(capacity).fill(-1)
+    this.mask = capacity - 1
+    this.keys = new Float64Array(maxKeys)
+  }
+
+  id(key: number): number {
+    const lo = key >>> 0
+    const hi = (key - lo) / 0x100000000
+    let i = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca77) ^ (lo >>> 13)) & this.mask
+    for (;;) {
+      const id = this.slots[i]!
+      if (id === -1) break
+      if (this.keys[id] === key) return id
+      i = (i + 1) & this.mask
+    }
+    this.keys[this.size] = key
+    this.slots[i] = this.size
+    return this.size++
+  }
+}
+
+/** Least-squares slope of ln(count) on ln(rank) over ranks 1..maxRank; null with fewer than 2 types. */
+function zipfSlope(counts: number[], maxRank: number): number | null {
+  counts.sort((a, b) => b - a)
+  const R = Math.min(maxRank, counts.length)
+  if (R < 2) return null
+  let sx = 0
+  let sy = 0
+  let sxx = 0
+  let sxy = 0
+  for (let r = 1; r <= R; r++) {
+    const x = Math.log(r)
+    const y = Math.log(counts[r - 1]!)
+    sx += x
+    sy += y
+    sxx += x * x
+    sxy += x * y
+  }
+  return (R * sxy - sx * sy) / (R * sxx - sx * sx)
+}
