@@ -43,6 +43,7 @@ export const model = defineModel<CharLmParams, CharLmState>({
   description: 'Feed-forward character language model on tfjs (words spelled out; made-up words read as <unk>), sampled with temperature, top-k and top-p',
   params: paramsSchema,
   acceptsTemperature: true,
+  usesTfjs: true,
   fit: fitCharLm,
   sample: (state, n, ctx) => sampleCharLm(state, n, ctx.temperature, ctx.rng),
   /** Per sentence, the natural-log probability of its spelling (characters, spaces, end). */

@@ -63,6 +63,7 @@ export const model = defineModel<GanParams, GanState>({
   params: paramsSchema,
   // z ~ N(0, T² I): T < 1 is the truncation trick's milder cousin.
   acceptsTemperature: true,
+  usesTfjs: true,
   fit: fitGan,
   sample: (state, n, ctx) => sampleGan(state, n, ctx.temperature, ctx.rng),
 })

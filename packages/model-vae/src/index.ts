@@ -33,6 +33,7 @@ export const model = defineModel<VaeParams, VaeState>({
   params: paramsSchema,
   // z ~ N(0, T² I): T < 1 draws from the centre of the latent prior.
   acceptsTemperature: true,
+  usesTfjs: true,
   fit: fitVae,
   sample: (state, n, ctx) => sampleVae(state, n, ctx.temperature, ctx.rng),
   summary: (state) => ({ neg_elbo: state.negElbo, steps: state.steps }),
