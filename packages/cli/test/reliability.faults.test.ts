@@ -30,6 +30,25 @@ const modalities: Record<string, unknown> = {
     seed: 22,
     metrics: ['modes', 'moments'],
   },
+  'vectors, neural model (VAE on tfjs)': {
+    name: 'kill-vae',
+    data: { kind: 'ring', n: 1000 },
+    model: { kind: 'vae', epochs: 3 },
+    generations: 6,
+    replicates: 1,
+    seed: 23,
+    metrics: ['modes', 'moments'],
+  },
+  'tokens (trigram on Zipf sequences, mix)': {
+    name: 'kill-ngram',
+    data: { kind: 'zipf', vocabSize: 2000, exponent: 1.1, length: 20, n: 2000 },
+    model: { kind: 'ngram', order: 3 },
+    policy: { kind: 'mix', realFraction: 0.1 },
+    generations: 15,
+    replicates: 2,
+    seed: 24,
+    metrics: ['text', 'perplexity'],
+  },
 }
 
 const KILL_POINTS = 4
