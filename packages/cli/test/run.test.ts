@@ -146,3 +146,25 @@ describe('bad configs', () => {
     expect(cli(['resume', '/nonexistent/run']).status).toBe(2)
   })
 })
+
+describe('metric options left to the data', () => {
+  it('records the median bandwidth each chain used in run.json', async () => {
+    const { readSamples } = await import('@ouroboros/store')
+    const dir = tempDir()
+    const config = writeConfig(dir, { data: { kind: 'ring', n: 300 }, model: { kind: 'kde' }, generations: 1, metrics: ['mmd_rbf'] })
+    const res = cli(['run', config, '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    const run = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
+    expect(run.metricOptions.mmd_rbf.bandwidth).toBeNull()
+    const real = readSamples(`${dir}/run/chains/r0/real.npy`)
+    if (real.modality !== 'vectors') throw new Error('vectors expected')
+    const distances: number[] = []
+    for (let i = 0; i < real.n; i++) {
+      for (let j = i + 1; j < real.n; j++) distances.push(Math.hypot(real.data[2 * i]! - real.data[2 * j]!, real.data[2 * i + 1]! - real.data[2 * j + 1]!))
+    }
+    distances.sort((a, b) => a - b)
+    const m = distances.length
+    const median = m % 2 === 1 ? distances[(m - 1) / 2]! : (distances[m / 2 - 1]! + distances[m / 2]!) / 2
+    expect(run.chains[0].resolvedOptions.mmd_rbf.bandwidth).toBeCloseTo(median, 12)
+  })
+})

@@ -43,7 +43,7 @@ export const clusters = defineMetric({
     const initialization = (await kmeansPlusPlus(x, k, rng)).map((i) => rows[i]!.slice())
     const fit = kmeans(rows, k, { initialization, maxIterations: options.maxIterations })
     const centroids = Float64Array.from(fit.centroids.flat())
-    return { realFingerprint: fingerprint(x), centroids, realCounts: await histogram(x, centroids, k) }
+    return { realFingerprint: fingerprint(x), k, centroids, realCounts: await histogram(x, centroids, k) }
   },
   async compute({ real, generated, options, prepared }) {
     const { real: x, generated: y } = vectorPair('clusters', real, generated)

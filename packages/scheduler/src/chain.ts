@@ -276,7 +276,25 @@ export async function evaluate(task: EvaluateTask): Promise<RecordBatch> {
     }
   }
   // Serialised here, in the worker, so the main thread only appends text.
-  return recordBatch(records)
+  const batch = recordBatch(records)
+  return task.reference ? { ...batch, resolvedOptions: await resolvedOptions(chain, ctx) } : batch
+}
+
+/**
+ * Options a config left null for the data to decide (a median bandwidth, a cluster count), with
+ * the values prepare() chose from this chain's real data: prepared fields of the same name.
+ */
+async function resolvedOptions(chain: ChainSpec, ctx: ChainContext): Promise<Record<string, Record<string, number>>> {
+  const out: Record<string, Record<string, number>> = {}
+  for (const spec of chain.metrics) {
+    const prepared = (await ctx.prepared.get(spec.id)) as Record<string, unknown> | undefined
+    if (typeof prepared !== 'object' || prepared === null) continue
+    for (const [name, value] of Object.entries(spec.options)) {
+      const chosen = prepared[name]
+      if (value === null && typeof chosen === 'number' && Number.isFinite(chosen)) (out[spec.id] ??= {})[name] = chosen
+    }
+  }
+  return out
 }
 
 async function scoreAll(

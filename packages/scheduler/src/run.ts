@@ -141,6 +141,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         stopForIo(err)
         return
       }
+      if (batch.resolvedOptions !== undefined && Object.keys(batch.resolvedOptions).length > 0) ci.resolvedOptions = batch.resolvedOptions
       for (const record of batch.records) {
         all.push(record)
         if (record.generation < 0) continue

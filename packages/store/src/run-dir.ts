@@ -31,6 +31,11 @@ export interface ChainInfo {
   /** Generations whose checkpoint and record exist. */
   generationsDone: number
   error?: { message: string; generation: number; code: string }
+  /**
+   * Metric options the config left to the data (null, such as a median bandwidth), as computed
+   * from this chain's real data: metric group -> option -> value used.
+   */
+  resolvedOptions?: Record<string, Record<string, number>>
 }
 
 export interface CellInfo {
@@ -166,6 +171,8 @@ export interface RecordBatch {
   records: MetricRecord[]
   ndjson: string
   csv: string
+  /** With a chain's first batch: see ChainInfo.resolvedOptions. */
+  resolvedOptions?: Record<string, Record<string, number>>
 }
 
 export function recordBatch(records: MetricRecord[]): RecordBatch {
