@@ -1,7 +1,7 @@
 // `pnpm bench`: our whole-process time against the Python peers in ../shared/peers, measured in
 // the same run as a ratio (the machines are shared and noisy), plus the metrics section.
 // Prints a table and writes bench-results/bench-<time>.json.
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { benchChain, chainWorkloads, peerAvailable } from './bench/chains.js'
@@ -27,12 +27,26 @@ for (const workload of chainWorkloads) {
   console.log(`  last:  ours ${JSON.stringify(row.metrics.ours.last)}${row.metrics.peer ? ` peer ${JSON.stringify(row.metrics.peer.last)}` : ''}`)
 }
 
-if (existsSync(join(root, 'scripts/bench/metrics.js')) && (only.length === 0 || only.includes('metrics'))) {
+// Sections beyond the chains: `pnpm bench metrics`, `pnpm bench neural`, `pnpm bench text` run one.
+const wanted = (section) => only.length === 0 || only.includes(section)
+if (wanted('metrics')) {
   const { benchMetrics } = await import('./bench/metrics.js')
   for (const row of await benchMetrics()) {
     results.metrics.push(row)
     console.log(`metric ${row.name}: ${fmt(row.seconds, 3)} s, peak RSS ${fmt(row.peakRssMiB, 0)} MiB`)
   }
+}
+if (wanted('neural')) {
+  const { benchNeural } = await import('./bench/neural.js')
+  results.neural = await benchNeural({ peersDir })
+  for (const row of results.neural) {
+    console.log(`neural ${row.name}: ours ${fmt(row.oursSeconds)} s, peer ${fmt(row.peerSeconds)} s, ratio ${fmt(row.ratio)}`)
+  }
+}
+if (wanted('text')) {
+  const { benchText } = await import('./bench/text.js')
+  results.text = await benchText()
+  for (const row of results.text) console.log(`text ${row.name}: ${fmt(row.seconds, 3)} s`)
 }
 
 console.log('\n| workload | ours (s) | peer (s) | ratio |')

@@ -67,8 +67,8 @@ program
 
 program
   .command('eval')
-  .requiredOption('--real <file>', 'real samples (.csv, .json or .npy)')
-  .requiredOption('--generated <file>', 'generated samples (.csv, .json or .npy)')
+  .requiredOption('--real <file>', 'real samples (.csv, .json or .npy; .txt for text, one sequence a line)')
+  .requiredOption('--generated <file>', 'generated samples (the same kind of file as --real)')
   .option('--metrics <list>', 'comma-separated metric groups (default: all that apply)')
   .option('--seed <s>', 'seed of randomised metrics', integer('--seed', 0))
   .option('--json', 'print one JSON object {metric: value}')
