@@ -1,7 +1,8 @@
+import { rmSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
 import { ErrorCode, OuroborosError, toOuroborosError, type Samples } from '@ouroboros/core'
-import { appendRecordBatch, finalizeRecords, uniqueSorted, rewriteRecords, writeRunInfo, type ChainInfo, type MetricRecord, type RecordBatch, type RunInfo } from '@ouroboros/store'
+import { appendRecordBatch, finalizeRecords, statePath, uniqueSorted, rewriteRecords, writeRunInfo, type ChainInfo, type MetricRecord, type RecordBatch, type RunInfo } from '@ouroboros/store'
 import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask } from './chain.js'
 import type { ChainSpec } from './spec.js'
 import type { TaskFailure } from './worker.js'
@@ -134,6 +135,20 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       if (failure !== undefined) return
       failure = { generation: e.generation ?? fallback, message: e.message ?? String(err), code: e.code ?? ErrorCode.INTERNAL }
     }
+    // Model states are only needed to resume: once every generation up to a newer checkpoint has
+    // its record, older states go (an n-gram state on the Brown corpus is 11 MB a generation).
+    const checkpoints: number[] = []
+    const seen = new Set(have)
+    let contiguous = 0
+    while (seen.has(contiguous)) contiguous++
+    const pruneStates = (): void => {
+      while (seen.has(contiguous)) contiguous++
+      const safe = checkpoints.filter((c) => c < contiguous)
+      if (safe.length < 2) return
+      const keep = safe[safe.length - 1]!
+      for (const c of safe.slice(0, -1)) rmSync(statePath(runDir, chain.id, c), { force: true })
+      checkpoints.splice(0, checkpoints.indexOf(keep))
+    }
     const accept = (batch: RecordBatch): void => {
       try {
         appendRecordBatch(runDir, batch)
@@ -144,12 +159,14 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       if (batch.resolvedOptions !== undefined && Object.keys(batch.resolvedOptions).length > 0) ci.resolvedOptions = batch.resolvedOptions
       for (const record of batch.records) {
         all.push(record)
+        seen.add(record.generation)
         if (record.generation < 0) continue
         done++
         ci.generationsDone = Math.max(ci.generationsDone, record.generation + 1)
         opts.onProgress?.({ chain: chain.id, generation: record.generation, generationsDone: done, generationsTotal: total, record })
       }
       saveInfo(false)
+      pruneStates()
     }
     while (g < chain.config.generations && failure === undefined && !stop.signal.aborted) {
       const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: oneAtATime ? 0 : segmentMs, reference }
@@ -179,6 +196,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       }
       reference = false
       g = result.next
+      checkpoints.push(g - 1)
       if (result.failure !== undefined) fail(result.failure, g)
     }
     await Promise.all(evaluations)

@@ -63,6 +63,17 @@ describe('runChains', () => {
     expect(a.result.info.status).toBe('finished')
   })
 
+  it('keeps only the model states a resume can need', async () => {
+    const { readdirSync } = await import('node:fs')
+    const { dir } = await run(chains({ replicates: 2 }), 2, 0)
+    for (const chain of ['c0-r0', 'c0-r1']) {
+      const states = readdirSync(join(dir, 'chains', chain)).filter((f) => f.endsWith('.state'))
+      // A checkpoint every generation (segments of 0 ms); the last one, 11, always stays.
+      expect(states.length).toBeLessThanOrEqual(2)
+      expect(states).toContain('gen-000011.state')
+    }
+  })
+
   it('builds training sets as each policy says', async () => {
     const specs = chains({ sweep: { 'policy.kind': ['replace', 'accumulate'] }, replicates: 1, generations: 4 })
     const { records } = await run(specs, 2)
