@@ -2,8 +2,9 @@
 // - the VAE chain of ../shared/peers/README.md (ring, N = 10,000, G = 5, E = 20), our CLI on
 //   data/configs/vae-ring.json against vae_chain.py --threads 1: training seconds per generation;
 // - GAN training time per 1,000 generator steps for every loss and mitigation of
-//   data/configs/gan-*.json, against the ~3.5 s a PyTorch MLP GAN of the default size (3 hidden
-//   layers of 128, batch 256, non-saturating loss) takes per 1,000 steps on this machine.
+//   data/configs/gan-*.json, against a PyTorch MLP GAN of the default size (3 hidden layers of
+//   128, batch 256, non-saturating loss, one thread) timed in the same run (TORCH_GAN below; about
+//   3.5 s per 1,000 steps on this machine under load).
 // Run alone with `node scripts/bench/neural.js [vae|gan]`; `benchNeural()` returns the rows.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,8 +14,43 @@ import { timeProcess } from './run-process.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const PY = '/usr/bin/python3'
-/** Seconds per 1,000 generator steps of the PyTorch reference GAN here (issue 4). */
-const TORCH_GAN_SECONDS_PER_1000 = 3.5
+/**
+ * The PyTorch reference GAN: the same networks, data and optimiser as data/configs/gan-non-saturating.json,
+ * written the usual PyTorch way (separate real and fake passes through D). argv[1]: steps to time.
+ */
+const TORCH_GAN = `
+import json, sys, time
+import numpy as np
+import torch
+from torch import nn
+torch.set_num_threads(1)
+torch.manual_seed(0)
+steps = int(sys.argv[1])
+rng = np.random.default_rng(0)
+t = 2 * np.pi * rng.integers(0, 8, 10000) / 8
+data = torch.tensor(np.stack([2 * np.cos(t), 2 * np.sin(t)], 1) + 0.02 * rng.standard_normal((10000, 2)), dtype=torch.float32)
+def mlp(inputs, outputs, act):
+    return nn.Sequential(nn.Linear(inputs, 128), act(), nn.Linear(128, 128), act(), nn.Linear(128, 128), act(), nn.Linear(128, outputs))
+G = mlp(2, 2, nn.ReLU)
+D = mlp(2, 1, lambda: nn.LeakyReLU(0.2))
+opt_g = torch.optim.Adam(G.parameters(), 1e-3, betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(D.parameters(), 1e-3, betas=(0.5, 0.999))
+bce = nn.BCEWithLogitsLoss()
+ones, zeros = torch.ones(256, 1), torch.zeros(256, 1)
+def step():
+    real = data[torch.randint(0, 10000, (256,))]
+    fake = G(torch.randn(256, 2)).detach()
+    loss_d = bce(D(real), ones) + bce(D(fake), zeros)
+    opt_d.zero_grad(); loss_d.backward(); opt_d.step()
+    loss_g = bce(D(G(torch.randn(256, 2))), ones)
+    opt_g.zero_grad(); loss_g.backward(); opt_g.step()
+for _ in range(20):
+    step()
+t0 = time.perf_counter()
+for _ in range(steps):
+    step()
+print(json.dumps({"seconds_per_1000": (time.perf_counter() - t0) / steps * 1000}))
+`
 /** Generator steps timed per GAN variant (after a short untimed fit that loads tfjs and warms the kernels). */
 const GAN_STEPS = 300
 
@@ -72,8 +108,19 @@ function pick(m) {
   return Object.fromEntries(MODE_KEYS.filter((k) => m[k] !== undefined).map((k) => [k, m[k]]))
 }
 
-/** Seconds (wall and CPU) per 1,000 generator steps for each variant, in this process. */
+/** Seconds per 1,000 generator steps of the PyTorch reference, or null without python3 + torch. */
+function torchGanSeconds() {
+  if (!existsSync(PY)) return null
+  try {
+    return JSON.parse(timeProcess(PY, ['-c', TORCH_GAN, String(GAN_STEPS)]).stdout.trim()).seconds_per_1000
+  } catch {
+    return null
+  }
+}
+
+/** Seconds (wall and CPU) per 1,000 generator steps for each variant, in this process, against PyTorch's. */
 async function benchGan() {
+  const torchSeconds = torchGanSeconds()
   const { Rng } = await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)
   const { ring } = await import(pathToFileURL(join(root, 'packages/datasets/dist/index.js')).href)
   const { model } = await import(pathToFileURL(join(root, 'packages/model-gan/dist/index.js')).href)
@@ -93,8 +140,8 @@ async function benchGan() {
       name: `gan ${variant} (data/configs/gan-${variant}.json): seconds per 1000 generator steps`,
       oursSeconds: seconds,
       oursCpuSeconds: ((cpu.user + cpu.system) / 1e6) * (1000 / GAN_STEPS),
-      peerSeconds: TORCH_GAN_SECONDS_PER_1000,
-      ratio: seconds / TORCH_GAN_SECONDS_PER_1000,
+      peerSeconds: torchSeconds,
+      ratio: torchSeconds === null ? null : seconds / torchSeconds,
       params,
     })
   }

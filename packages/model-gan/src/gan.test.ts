@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCode, Rng, samplesAreFinite, vectors, type VectorSamples } from '@ouroboros/core'
+import { loadTf } from '@ouroboros/tf'
 import { model, type GanParams } from './index.js'
 
 const dataset = { kind: 'ring', modality: 'vectors' as const, d: 2 }
@@ -56,6 +57,20 @@ describe('gan variants', () => {
 })
 
 describe('gan', () => {
+  it('trains the same with and without training-curve reports, and leaves no tensors behind', async () => {
+    const { tf } = await loadTf()
+    const data = ring(400, Rng.from(6))
+    const params = model.params.parse({ ...small, spectralNorm: true, minibatchStddev: true })
+    const fit = async (evalEvery: number) => {
+      const state = await model.fit(data, { ...params, evalEvery, evalSamples: 32 }, { rng: Rng.from(6), generation: 0, dataset, onTrainingStep: async () => {} })
+      return (await model.sample(state, 50, { rng: Rng.from(7), temperature: 1, dataset })).data
+    }
+    const before = tf.memory().numTensors
+    const quiet = await fit(0)
+    expect(await fit(3)).toEqual(quiet)
+    expect(tf.memory().numTensors).toBe(before)
+  })
+
   it('reports a blown-up training as a diverged generation', async () => {
     const params = model.params.parse({ ...small, steps: 200, lr: 1e6 })
     const err = await model.fit(ring(400, Rng.from(4)), params, { rng: Rng.from(4), generation: 3, dataset }).catch((e: unknown) => e)

@@ -48,7 +48,7 @@ export interface GanState {
 }
 
 /** The settings each loss is usually trained with, where the config leaves them out. */
-function resolved(p: GanParams): { lrG: number; lrD: number; dSteps: number; optimizer: 'adam' | 'rmsprop' } {
+function trainingSettings(p: GanParams): { lrG: number; lrD: number; dSteps: number; optimizer: 'adam' | 'rmsprop' } {
   const critic = p.loss === 'wgan' || p.loss === 'wgan-gp'
   return {
     lrG: p.lrG ?? p.lr,
@@ -92,7 +92,7 @@ export async function fitGan(data: Samples, params: GanParams, ctx: FitContext<G
   const { n, d } = x
   if (n === 0) throw inputError('gan: the training set is empty')
   const { tf } = await loadTf()
-  const settings = resolved(params)
+  const settings = trainingSettings(params)
   const { latent, pack, batch } = params
   const what = `gan generation ${ctx.generation}`
 
@@ -122,12 +122,14 @@ export async function fitGan(data: Samples, params: GanParams, ctx: FitContext<G
   const dEff = spectral === undefined ? dParams : new Float32Array(critic.size)
   const batches = new Batches(n, ctx.rng.derive('batches'))
   const noise = ctx.rng.derive('noise')
+  // Evaluation draws from streams of its own, so that evalEvery does not change the training.
   const evalRng = ctx.rng.derive('eval')
+  const evalBatches = new Batches(n, ctx.rng.derive('eval-batches'))
   const rows = batch * pack
   const dataScale = meanSquaredNorm(x)
 
   const X = tf.tensor2d(Float32Array.from(x.data), [n, d])
-  const realBatch = (): Tensor2D => tf.reshape(tf.gather(X, tf.tensor1d(batches.next(rows), 'int32')), [batch, d * pack])
+  const realBatch = (from = batches): Tensor2D => tf.reshape(tf.gather(X, tf.tensor1d(from.next(rows), 'int32')), [batch, d * pack])
   const bindCritic = (): BoundCritic => {
     spectral?.apply(dParams, dEff)
     return critic.bind(tf, dEff)
@@ -189,7 +191,8 @@ export async function fitGan(data: Samples, params: GanParams, ctx: FitContext<G
         generatorStep()
       }
       if (params.evalEvery > 0 && step % params.evalEvery === 0 && ctx.onTrainingStep !== undefined) {
-        const losses = currentLosses(tf, params, gNet, gParams, bindCritic, realBatch, normals(evalRng, rows * latent), rows, batch, d)
+        // The critic as the last update used it (no power iteration, which would move spectral norm's u).
+        const losses = currentLosses(tf, params, gNet, gParams, () => critic.bind(tf, dEff), () => realBatch(evalBatches), normals(evalRng, rows * latent), rows, batch, d)
         const samples = generate(tf, gNet, gParams, params.evalSamples, latent, d, 1, evalRng)
         checkExploded(samples, dataScale, `${what} at step ${step}`)
         await ctx.onTrainingStep(step, { losses, samples })
@@ -284,8 +287,7 @@ function currentLosses(
 ): Record<string, number> {
   const values = tf.tidy(() => {
     const fake = tf.reshape(gNet.bind(tf, gParams).apply(tf.tensor2d(z, [rows, z.length / rows])), [batch, d * params.pack]) as Tensor2D
-    const D = bindCritic()
-    const [real, fakeScore] = tf.split(D.forward(tf.concat([realBatch(), fake], 0) as Tensor2D, 2).out, 2, 0) as [Tensor2D, Tensor2D]
+    const [real, fakeScore] = tf.split(bindCritic().forward(tf.concat([realBatch(), fake], 0) as Tensor2D, 2).out, 2, 0) as [Tensor2D, Tensor2D]
     let dLoss
     let gLoss
     switch (params.loss) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCode, Rng, vectors, type FitContext, type VectorSamples } from '@ouroboros/core'
+import { loadTf } from '@ouroboros/tf'
 import { model, type VaeState } from './index.js'
 
 const dataset = { kind: 'ring', modality: 'vectors' as const, d: 2 }
@@ -42,6 +43,20 @@ describe('vae', () => {
     const err = await model.fit(ring(500, Rng.from(3)), model.params.parse({ epochs: 5, hidden: [16], lr: 1e6 }), ctx(3)).catch((e: unknown) => e)
     expect(err).toMatchObject({ code: ErrorCode.DIVERGED })
     expect((err as Error).message).toMatch(/NaN or infinite/)
+  })
+
+  it('trains the same with and without training-curve reports, and leaves no tensors behind', async () => {
+    const { tf } = await loadTf()
+    const data = ring(256, Rng.from(10))
+    const params = model.params.parse({ epochs: 2, hidden: [8], batch: 64, evalSamples: 20 })
+    const fit = async (evalEvery: number) => {
+      const state = await model.fit(data, { ...params, evalEvery }, ctx(10, { onTrainingStep: async () => {} }))
+      return (await model.sample(state, 50, { rng: Rng.from(11), temperature: 1, dataset })).data
+    }
+    const before = tf.memory().numTensors
+    const quiet = await fit(0)
+    expect(await fit(2)).toEqual(quiet)
+    expect(tf.memory().numTensors).toBe(before)
   })
 
   it('reports losses and samples every evalEvery steps', async () => {
