@@ -1,16 +1,13 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { chromium, type Browser } from 'playwright-core'
+import { pathToFileURL } from 'node:url'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SCREENSHOTS, haveChromium, launchChromium } from './browser.testutil.js'
 import { writeReport } from './index.js'
 import { HOSTILE_WORD, writeImageRun, writeTokenRun } from './gallery.testutil.js'
 import { tempDir } from './runs.testutil.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const SCREENSHOTS = join(fileURLToPath(new URL('../../../', import.meta.url)), 'test-output')
-const haveChromium = existsSync(CHROMIUM)
-if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing; CI must run the browser test (apt-get install chromium)`)
 
 describe.skipIf(!haveChromium)('token and image reports in Chromium', () => {
   let browser: Browser
@@ -18,10 +15,7 @@ describe.skipIf(!haveChromium)('token and image reports in Chromium', () => {
 
   beforeAll(async () => {
     work = tempDir('gallery-browser')
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    browser = await launchChromium()
     mkdirSync(SCREENSHOTS, { recursive: true })
   }, 30_000)
 

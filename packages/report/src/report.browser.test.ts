@@ -1,20 +1,14 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { pathToFileURL } from 'node:url'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chainDir } from '@ouroboros/store'
 import { writeReport } from './index.js'
+import { SCREENSHOTS, haveChromium, launchChromium } from './browser.testutil.js'
 import { gaussianChainRun, ringRun, tempDir, writeSyntheticRun } from './runs.testutil.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const HOSTILE = '<img src=x onerror=alert(1)>'
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const SCREENSHOTS = join(REPO_ROOT, 'test-output')
-
-const haveChromium = existsSync(CHROMIUM)
-if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing; CI must run the browser test (apt-get install chromium)`)
-if (!haveChromium) console.warn(`skipping the report browser test: ${CHROMIUM} is missing (apt-get install chromium)`)
 
 interface Opened {
   page: Page
@@ -42,10 +36,7 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     pages.ring = await writeReport([ring], join(work, 'ring.html'))
     pages.gauss = await writeReport([gauss], join(work, 'gauss.html'))
     pages.both = await writeReport([ring, gauss], join(work, 'both.html'))
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    browser = await launchChromium()
     mkdirSync(SCREENSHOTS, { recursive: true })
   }, 30_000)
 
