@@ -54,6 +54,7 @@ export async function builtinDatasets(): Promise<Readonly<Record<string, Dataset
 export interface MetricsModule {
   builtinMetrics: Readonly<Record<string, MetricPlugin<any, any>>>
   metricsFor: (dataset: import('@ouroboros/core').DatasetInfo, hasLogLikelihood: boolean) => string[]
+  classifierFacts: typeof import('@ouroboros/metrics').classifierFacts
 }
 
 export async function metricsModule(): Promise<MetricsModule> {

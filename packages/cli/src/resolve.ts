@@ -24,6 +24,8 @@ export interface ResolvedRun {
   metricOptions: Record<string, Record<string, unknown>>
   /** What the report needs to know about the data (of the first cell). */
   dataset: Record<string, unknown>
+  /** The first cell's dataset as its plug-in describes it, labelled items included (for the classifier). */
+  datasetInfo: DatasetInfo
   /** Some cell's model trains on tfjs. */
   usesTfjs: boolean
   /** Token data: the id -> word table, saved with the run for the report. */
@@ -33,8 +35,21 @@ export interface ResolvedRun {
 /** Above this many bytes of training data at once, a config is refused as unrunnable here. */
 const MEMORY_LIMIT_BYTES = 8 * 1024 ** 3
 
+/**
+ * Vector training sets above this size are streamed from the sample files to models that can
+ * read them in minibatches; `OUROBOROS_STREAM_ABOVE_MIB` changes it (0 streams every one).
+ */
+function streamAboveBytesFromEnv(): number {
+  const raw = process.env['OUROBOROS_STREAM_ABOVE_MIB']
+  if (raw === undefined || raw === '') return 256 * 1024 ** 2
+  const mib = Number(raw)
+  if (!Number.isFinite(mib) || mib < 0) throw configError(`OUROBOROS_STREAM_ABOVE_MIB: expected a number of MiB ≥ 0, got '${raw}'`)
+  return mib * 1024 ** 2
+}
+
 /** Validates a raw config against the core schema and every plug-in's own schema; writes nothing. */
 export async function resolveRun(raw: unknown, where: string, overrides: { seed?: number } = {}): Promise<ResolvedRun> {
+  const streamAboveBytes = streamAboveBytesFromEnv()
   const withSeed = overrides.seed === undefined || typeof raw !== 'object' || raw === null ? raw : { ...raw, seed: overrides.seed }
   const config = parseConfig(withSeed, where)
   const cells = expandSweep(config, where)
@@ -47,6 +62,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   let metrics: string[] = []
   const metricOptions: Record<string, Record<string, unknown>> = {}
   let datasetFacts: Record<string, unknown> = {}
+  let firstInfo: DatasetInfo | undefined
   let usesTfjs = false
   let vocabulary: readonly string[] | undefined
 
@@ -93,13 +109,33 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       }
     }
 
+    const limits = datasetPlugin.limits?.(dataParams.data)
+    if (limits !== undefined) {
+      const pool = `the ${limits.n} real samples one draw of the ${dataKind} data can give`
+      if (n > limits.n) throw configError(`${at}: data.n: ${n} is more than ${pool}`)
+      // The generation -1 reference record scores samplesPerGeneration fresh real samples.
+      if (perGeneration > limits.n) throw configError(`${at}: samplesPerGeneration: ${perGeneration} is more than ${pool} (the reference record draws that many); use at most ${limits.n}`)
+      const nReal = cfg.policy.kind === 'fresh' ? cfg.policy.nReal : cfg.policy.kind === 'mix' ? Math.round(cfg.policy.realFraction * perGeneration) : 0
+      if (nReal > limits.n) throw configError(`${at}: policy: ${nReal} fresh real samples a generation is more than ${pool}`)
+      if (limits.heldout !== undefined && cfg.heldout > limits.heldout) {
+        throw configError(`${at}: heldout: ${cfg.heldout} is more than the ${limits.heldout} held-out samples the ${dataKind} data set aside; lower it or raise data.heldout`)
+      }
+    }
+
     const info: DatasetInfo = (await datasetPlugin.create(dataParams.data, Rng.from(0, 'probe'))).info
     const d = info.d ?? 1
     const accumulates = cfg.policy.kind === 'accumulate' || cfg.policy.kind === 'accumulate-subsample'
     const trainingRows = accumulates ? n + perGeneration * (cfg.generations - 1) : Math.max(n, perGeneration)
-    if (info.modality === 'vectors' && trainingRows * d * 8 > MEMORY_LIMIT_BYTES) {
+    // Rows held in memory at once: a subsample gathers only its rows; a model with fitRows reads a large history from disk.
+    const heldRows =
+      cfg.policy.kind === 'accumulate-subsample'
+        ? Math.max(n, perGeneration, Math.min(cfg.policy.size ?? perGeneration, trainingRows))
+        : accumulates && model.fitRows !== undefined
+          ? Math.max(n, perGeneration)
+          : trainingRows
+    if (info.modality === 'vectors' && heldRows * d * 8 > MEMORY_LIMIT_BYTES) {
       throw configError(
-        `${at}: the training set would reach ${trainingRows} x ${d} values (${((trainingRows * d * 8) / 1024 ** 3).toFixed(1)} GiB); reduce data.n, samplesPerGeneration or generations`,
+        `${at}: the training set would reach ${heldRows} x ${d} values (${((heldRows * d * 8) / 1024 ** 3).toFixed(1)} GiB) in memory; reduce data.n, samplesPerGeneration or generations`,
       )
     }
 
@@ -123,6 +159,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       modality = info.modality
       metrics = cellMetrics
       datasetFacts = datasetFactsFor(info)
+      firstInfo = info
       vocabulary = info.vocabulary
     } else if (info.modality !== modality) {
       throw configError(`${at}: data.kind: a sweep cannot mix ${modality} and ${info.modality} data`)
@@ -146,10 +183,11 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         datasetParams: dataParams.data as Record<string, unknown>,
         metrics: specs,
         keepGenerations: keptForReport(cfg.generations),
+        streamAboveBytes,
       })
     }
   }
-  return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts, usesTfjs, ...(vocabulary === undefined ? {} : { vocabulary }) }
+  return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts, datasetInfo: firstInfo!, usesTfjs, ...(vocabulary === undefined ? {} : { vocabulary }) }
 }
 
 /**

@@ -3,11 +3,12 @@ import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { runChains, defaultWorkers, type RunChainsResult } from '@ouroboros/scheduler'
-import { readRunInfo, RUN_FILES, writeFileAtomic, type RunInfo } from '@ouroboros/store'
+import { readRunInfo, RUN_FILES, writeFileAtomic, writeRunInfo, type RecordedClassifier, type RunInfo } from '@ouroboros/store'
 import { VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
+import { metricsModule } from './registry.js'
 import { resolveRun, type ResolvedRun } from './resolve.js'
 
 export interface RunCommandOptions {
@@ -40,6 +41,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   const workers = opts.workers ?? defaultWorkers()
   const runDir = resolvePath(opts.out ?? join('runs', `${resolved.config.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${timestamp()}`))
   prepareRunDir(runDir, opts.force === true)
+  const classifier = await prepareClassifier(resolved)
   if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
   const info: RunInfo = {
     name: resolved.config.name,
@@ -56,6 +58,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     metrics: resolved.metrics,
     modality: resolved.modality,
     dataset: resolved.dataset,
+    ...(classifier === undefined ? {} : { classifier }),
     packages: packageVersions([
       import.meta.url,
       ...new Set(resolved.chains.flatMap((c) => [c.modelModule, c.datasetModule, ...c.metrics.map((m) => m.module)])),
@@ -72,6 +75,12 @@ export async function resumeCommand(runDir: string, opts: { workers?: number }):
   const dir = resolvePath(runDir)
   const info = readRunInfo(dir)
   const resolved = await resolveRun(info.config, `${join(dir, RUN_FILES.run)} config`)
+  const classifier = await prepareClassifier(resolved)
+  if (classifier !== undefined && info.classifier !== undefined && classifier.hash !== info.classifier.hash) {
+    process.stderr.write(`warning: the classifier differs from the one this run started with (backend ${info.classifier.backend}, now ${classifier.backend}); the generations scored from here on use the new one\n`)
+  }
+  // run.json keeps the classifier the run started with; a run.json from before it was recorded gets this one.
+  if (classifier !== undefined) info.classifier ??= classifier
   const workers = opts.workers ?? info.workers ?? defaultWorkers()
   info.status = 'running'
   return execute(dir, resolved, info, workers, true)
@@ -88,6 +97,13 @@ async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, wor
       abort.abort()
     } else {
       process.stderr.write(`\nstopped; resume with: ouroboros resume ${runDir}\n`)
+      // The generations in flight are dropped; run.json says so instead of "running".
+      info.status = 'interrupted'
+      try {
+        writeRunInfo(runDir, info)
+      } catch {
+        // A resume does not need it: records and checkpoints decide where the run goes on.
+      }
       process.exit(130)
     }
   }
@@ -109,6 +125,21 @@ async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, wor
   }
   process.stdout.write(`report: ${report}\n`)
   return result.failed.length > 0 ? 1 : 0
+}
+
+/**
+ * The classifier of the `classifier` metric group (first cell's options), trained or read from its
+ * cache here, before the workers start: each worker then reads it from the cache instead of
+ * training its own copy. Its held-out accuracy is printed once.
+ */
+async function prepareClassifier(resolved: ResolvedRun): Promise<RecordedClassifier | undefined> {
+  const spec = resolved.chains[0]?.metrics.find((m) => m.id === 'classifier')
+  if (spec === undefined) return undefined
+  const { classifierFacts } = await metricsModule()
+  const facts = await classifierFacts(resolved.datasetInfo, spec.options)
+  const source = facts.trained ? 'trained now' : 'read from the cache'
+  process.stdout.write(`classifier: held-out accuracy ${(100 * facts.accuracy).toFixed(2)} % on ${facts.testItems} digits (${source}: ${facts.cacheFile})\n`)
+  return { heldoutAccuracy: facts.accuracy, testItems: facts.testItems, backend: facts.backend, hash: facts.hash, cacheFile: facts.cacheFile }
 }
 
 /** The tfjs backend when a model trains on tfjs (loading tfjs only then: it takes ~0.5 s). */

@@ -65,6 +65,9 @@ const configs: [string, unknown, string][] = [
   ['sweep list not a list', r({ sweep: { 'model.components': 4 } }), 'sweep.model.components'],
   ['sweep to a bad value', r({ sweep: { 'model.components': [4, 'eight'] } }), 'model.components'],
   ['absurd size', { data: { kind: 'gaussian', d: 1000, n: 1000000 }, model: { kind: 'gaussian' }, policy: { kind: 'accumulate' }, generations: 100 }, 'GiB'],
+  ['more MNIST digits than the training split', { data: { kind: 'mnist', n: 9500 }, model: { kind: 'gaussian' }, generations: 1 }, 'data.n'],
+  ['a reference draw larger than MNIST', { data: { kind: 'mnist', n: 100 }, model: { kind: 'gaussian' }, generations: 1, samplesPerGeneration: 9500 }, 'samplesPerGeneration'],
+  ['more held-out digits than MNIST sets aside', { data: { kind: 'mnist', n: 100, heldout: 500 }, model: { kind: 'gaussian' }, generations: 1, heldout: 800 }, 'heldout'],
   ['negative retries', r({ retries: -1 }), 'retries'],
   ['warmStart as text', r({ warmStart: 'yes' }), 'warmStart'],
 ]

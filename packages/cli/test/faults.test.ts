@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, cliAsync, records, tempDir, writeConfig } from './helpers.js'
@@ -90,6 +90,59 @@ describe('Ctrl-C', () => {
     const resumed = cli(['resume', `${dir}/run`])
     expect(resumed.status, resumed.stderr).toBe(0)
     const full = cli(['run', config, '--out', `${dir}/full`])
+    expect(records(`${dir}/run`)).toEqual(records(`${dir}/full`))
+  })
+
+  it('a second Ctrl-C stops at once, mid-generation, and still leaves a resumable run', async () => {
+    const dir = tempDir()
+    // A GMM whose EM runs all its iterations (tol 0): about 2 s a generation on one core, so the
+    // second signal, 200 ms after the first, lands while generation 1 is fitting.
+    const config = writeConfig(dir, {
+      name: 'second-ctrl-c',
+      data: { kind: 'grid', n: 16000 },
+      model: { kind: 'gmm', components: 25, tol: 0, maxIter: 300 },
+      generations: 2,
+      seed: 9,
+      metrics: ['moments'],
+    })
+    const child = cliAsync(['run', config, '--out', `${dir}/run`, '--workers', '1'])
+    let stderr = ''
+    let sent = false
+    let secondAt = 0
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString()
+        if (!sent && stderr.includes('generation 0 done')) {
+          sent = true
+          child.kill('SIGINT')
+          setTimeout(() => {
+            secondAt = Date.now()
+            child.kill('SIGINT')
+          }, 200)
+        }
+      })
+      child.on('exit', (c) => resolve(c))
+    })
+    const stoppedAfterMs = Date.now() - secondAt
+    expect(secondAt, `the run ended before the second Ctrl-C: ${stderr}`).toBeGreaterThan(0)
+    expect(code, stderr).toBe(130)
+    expect(stderr).toContain('press Ctrl-C again to stop at once')
+    expect(stderr).toContain(`stopped; resume with: ouroboros resume ${dir}/run`)
+    // At once: generation 1 was not let finish (its fit alone takes about 2 s), and nothing of it
+    // was written.
+    expect(stoppedAfterMs).toBeLessThan(1000)
+    const stopped = records(`${dir}/run`)
+    expect(stopped.map((r) => r.generation)).toEqual([-1, 0])
+    expect(existsSync(`${dir}/run/chains/r0/gen-000001.samples.npy`)).toBe(false)
+    const run = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
+    expect(run.chains[0].generationsDone).toBe(1)
+    expect(run.status).toBe('interrupted')
+    expect(cli(['report', `${dir}/run`]).status).toBe(0)
+    expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('Incomplete run')
+    const resumed = cli(['resume', `${dir}/run`])
+    expect(resumed.status, resumed.stderr).toBe(0)
+    const full = cli(['run', config, '--out', `${dir}/full`])
+    expect(full.status, full.stderr).toBe(0)
     expect(records(`${dir}/run`)).toEqual(records(`${dir}/full`))
   })
 })

@@ -168,3 +168,31 @@ describe('metric options left to the data', () => {
     expect(run.chains[0].resolvedOptions.mmd_rbf.bandwidth).toBeCloseTo(median, 12)
   })
 })
+
+describe('the MNIST classifier', () => {
+  it('prints its accuracy once and records it in run.json and the report; resume keeps it', () => {
+    const dir = tempDir()
+    // A fresh cache: the run trains the classifier with its default options (about 10 s).
+    const env = { OUROBOROS_CACHE_DIR: join(dir, 'cache') }
+    const config = writeConfig(dir, { data: { kind: 'mnist', n: 200 }, model: { kind: 'gmm', components: 1, regCovar: 0.01 }, generations: 1, metrics: ['classifier'] })
+    const res = cli(['run', config, '--out', `${dir}/run`, '--workers', '2'], { env })
+    expect(res.status, res.stderr).toBe(0)
+    const printed = res.stdout.split('\n').filter((l) => l.startsWith('classifier: held-out accuracy'))
+    expect(printed).toHaveLength(1)
+    expect(printed[0]).toContain('trained now')
+    const run = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
+    // The class metrics refuse to score below 95 % (minAccuracy's default).
+    expect(run.classifier.heldoutAccuracy).toBeGreaterThanOrEqual(0.95)
+    expect(run.classifier.testItems).toBe(1000)
+    expect(printed[0]).toContain(`${(100 * run.classifier.heldoutAccuracy).toFixed(2)} %`)
+    expect(readdirSync(join(dir, 'cache'))).toEqual([run.classifier.cacheFile.split('/').pop()])
+    const first = records(`${dir}/run`).find((r) => r.generation === 0)!
+    expect(Object.keys(first.metrics).sort()).toEqual(['class_entropy', 'class_kl', 'classes_covered', 'frechet_feature_distance'])
+    expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain(`<tr><th>classifier</th><td>held-out accuracy ${(100 * run.classifier.heldoutAccuracy).toFixed(2)} % on 1000 digits</td></tr>`)
+
+    const resumed = cli(['resume', `${dir}/run`], { env })
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(resumed.stdout).toContain('read from the cache')
+    expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).classifier).toEqual(run.classifier)
+  }, 60_000)
+})

@@ -1,6 +1,7 @@
 export * from './errors.js'
 export * from './rng.js'
 export * from './samples.js'
+export * from './rows.js'
 export * from './plugin.js'
 export * from './config.js'
 export * from './stats.js'

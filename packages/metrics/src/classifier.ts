@@ -76,7 +76,7 @@ const trained = new Map<string, Promise<TrainedClassifier>>()
 
 /**
  * The classifier for these labelled items: read from the cache, or trained (a few seconds) and
- * written there. The held-out accuracy is printed once when it is trained.
+ * written there. `ouroboros run` prints and records its held-out accuracy (classifierFacts).
  */
 export function classifierFor(labelled: Labelled, options: ClassifierOptions): Promise<TrainedClassifier> {
   const key = JSON.stringify(options)
@@ -109,7 +109,6 @@ async function loadOrTrain(labelled: Labelled, options: ClassifierOptions): Prom
   const tmp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
   writeFileSync(tmp, serialize({ version: CACHE_VERSION, accuracy, weights: net.exportWeights(params, 'classifier') } satisfies Cached))
   renameSync(tmp, cacheFile)
-  process.stderr.write(`ouroboros: trained the MNIST classifier: held-out accuracy ${(100 * accuracy).toFixed(2)} % on ${testItems} digits (cached in ${cacheFile})\n`)
   return { net, params, facts: { accuracy, testItems, backend, hash, cacheFile, trained: true } }
 }
 

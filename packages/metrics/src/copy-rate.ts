@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, defineMetric, inputError } from '@ouroboros/core'
+import { asVectors, defineMetric, inputError, rowChunks, type RowSource, type VectorSamples } from '@ouroboros/core'
 import { kthNeighbourSq, medianDistance, nearest } from './distance.js'
 import { checkPrepared, fingerprint, vectorPair } from './vectors.js'
 
@@ -27,12 +27,29 @@ export const copyRate = defineMetric({
     const { real: x, generated: y } = vectorPair('copy_rate', real, generated)
     checkPrepared('copy_rate', prepared, x)
     if (training === undefined || prepared.threshold === null || y.n === 0) return { copy_rate: null }
-    const t = asVectors(training, 'copy_rate: training samples')
+    const t = 'modality' in training ? asVectors(training, 'copy_rate: training samples') : training
     if (t.d !== y.d) throw inputError(`copy_rate: training samples have dimension ${t.d} but generated samples have ${y.d}`)
     if (t.n === 0) return { copy_rate: null }
-    const { d2 } = await nearest(y, t)
+    const d2 = await nearestDistances(y, t)
     let copies = 0
     for (let i = 0; i < y.n; i++) if (Math.sqrt(d2[i]!) < prepared.threshold) copies++
     return { copy_rate: copies / y.n }
   },
 })
+
+/**
+ * Squared distance from each generated row to its nearest training row. A training set streamed
+ * from disk is searched a chunk at a time; the minimum over chunks is the same exact distance.
+ */
+async function nearestDistances(y: VectorSamples, training: VectorSamples | RowSource): Promise<Float64Array> {
+  if ('data' in training) return (await nearest(y, training)).d2
+  const best = new Float64Array(y.n).fill(Infinity)
+  for (const chunk of rowChunks(training, TRAINING_CHUNK)) {
+    const { d2 } = await nearest(y, chunk)
+    for (let i = 0; i < y.n; i++) if (d2[i]! < best[i]!) best[i] = d2[i]!
+  }
+  return best
+}
+
+/** Training rows searched at once when the training set is streamed. */
+const TRAINING_CHUNK = 16_384

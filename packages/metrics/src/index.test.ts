@@ -73,6 +73,12 @@ describe('metricsFor', () => {
     expect(metricsFor({ kind: 'brown', modality: 'tokens' }, true)).toEqual(['text', 'perplexity'])
   })
 
+  it('adds the classifier group for labelled data only', () => {
+    const labelled: DatasetInfo = { ...plain, kind: 'mnist', labelled: { classes: 2, d: 5, x: new Float32Array(10), labels: Uint8Array.of(0, 1) } }
+    expect(metricsFor(labelled, false)).toEqual(['moments', 'prdc', 'clusters', 'sliced_wasserstein', 'mmd_rbf', 'vendi', 'copy_rate', 'classifier'])
+    expect(metricsFor(ring, true)).not.toContain('classifier')
+  })
+
   it('names only groups that exist', () => {
     for (const id of metricsFor(ring, true)) expect(builtinMetrics[id]).toBeDefined()
   })

@@ -38,7 +38,7 @@ export const builtinMetrics: Readonly<Record<string, MetricPlugin<any, any>>> = 
  * The metric groups a run uses when its config names none: every group of this package that means
  * something for the data and the model. Regression data is scored only by its weight error: its
  * samples are rows (x, y) on a design fixed per chain, whose spread is not diversity. Token data
- * gets the text groups.
+ * gets the text groups. Labelled data (MNIST) also gets the classifier group, which needs the labels.
  */
 export function metricsFor(dataset: DatasetInfo, hasLogLikelihood: boolean): string[] {
   if (dataset.modality === 'tokens') return ['text', ...(hasLogLikelihood ? ['perplexity'] : [])]
@@ -54,5 +54,6 @@ export function metricsFor(dataset: DatasetInfo, hasLogLikelihood: boolean): str
     'mmd_rbf',
     'vendi',
     'copy_rate',
+    ...(dataset.labelled === undefined ? [] : ['classifier']),
   ]
 }

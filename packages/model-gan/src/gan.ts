@@ -1,4 +1,4 @@
-import { asVectors, inputError, vectors, type FitContext, type Rng, type Samples, type VectorSamples } from '@ouroboros/core'
+import { asVectors, inputError, memoryRows, vectors, type FitContext, type Rng, type RowSource, type Samples, type VectorSamples } from '@ouroboros/core'
 import { Adam, Mlp, Rmsprop, checkExploded, loadTf, meanSquaredNorm, normals, type NamedWeights, type Optimizer, type Tensor1D, type Tensor2D, type Tf } from '@ouroboros/tf'
 import { Critic, type BoundCritic } from './critic.js'
 import { SpectralNorm } from './spectral.js'
@@ -87,9 +87,13 @@ class Batches {
   }
 }
 
-export async function fitGan(data: Samples, params: GanParams, ctx: FitContext<GanState>): Promise<GanState> {
-  const x = asVectors(data, 'gan training data')
-  const { n, d } = x
+export function fitGan(data: Samples, params: GanParams, ctx: FitContext<GanState>): Promise<GanState> {
+  return fitGanRows(memoryRows(asVectors(data, 'gan training data')), params, ctx)
+}
+
+/** Trains on minibatches read from `data`, so the training set need not be in memory. */
+export async function fitGanRows(data: RowSource, params: GanParams, ctx: FitContext<GanState>): Promise<GanState> {
+  const { n, d } = data
   if (n === 0) throw inputError('gan: the training set is empty')
   const { tf } = await loadTf()
   const settings = trainingSettings(params)
@@ -126,10 +130,14 @@ export async function fitGan(data: Samples, params: GanParams, ctx: FitContext<G
   const evalRng = ctx.rng.derive('eval')
   const evalBatches = new Batches(n, ctx.rng.derive('eval-batches'))
   const rows = batch * pack
-  const dataScale = meanSquaredNorm(x)
+  const dataScale = meanSquaredNorm(data)
 
-  const X = tf.tensor2d(Float32Array.from(x.data), [n, d])
-  const realBatch = (from = batches): Tensor2D => tf.reshape(tf.gather(X, tf.tensor1d(from.next(rows), 'int32')), [batch, d * pack])
+  const realBatch = (from = batches): Tensor2D => {
+    // A fresh array each batch: the cpu backend keeps the array it is given instead of copying it.
+    const values = new Float32Array(rows * d)
+    data.read(from.next(rows), values)
+    return tf.tensor2d(values, [batch, d * pack])
+  }
   const bindCritic = (): BoundCritic => {
     spectral?.apply(dParams, dEff)
     return critic.bind(tf, dEff)
@@ -175,33 +183,29 @@ export async function fitGan(data: Samples, params: GanParams, ctx: FitContext<G
     grads.dispose()
   }
 
-  try {
-    for (let step = 1; step <= params.steps; step++) {
-      for (let j = 0; j < settings.dSteps; j++) criticStep()
-      if (params.unrolledSteps > 0) {
-        // First-order unrolling: the generator steps against the critic after k further critic
-        // updates, which are then undone (Metz et al. also backpropagate through those updates).
-        const saved = { params: dParams.slice(), opt: dOpt.snapshot(), u: spectral?.u.map((u) => u.slice()) }
-        for (let j = 0; j < params.unrolledSteps; j++) criticStep()
-        generatorStep()
-        dParams.set(saved.params)
-        dOpt.restore(saved.opt)
-        saved.u?.forEach((u, i) => spectral!.u[i]!.set(u))
-      } else {
-        generatorStep()
-      }
-      if (params.evalEvery > 0 && step % params.evalEvery === 0 && ctx.onTrainingStep !== undefined) {
-        // The critic as the last update used it (no power iteration, which would move spectral norm's u).
-        const losses = currentLosses(tf, params, gNet, gParams, () => critic.bind(tf, dEff), () => realBatch(evalBatches), normals(evalRng, rows * latent), rows, batch, d)
-        const samples = generate(tf, gNet, gParams, params.evalSamples, latent, d, 1, evalRng)
-        checkExploded(samples, dataScale, `${what} at step ${step}`)
-        await ctx.onTrainingStep(step, { losses, samples })
-      }
+  for (let step = 1; step <= params.steps; step++) {
+    for (let j = 0; j < settings.dSteps; j++) criticStep()
+    if (params.unrolledSteps > 0) {
+      // First-order unrolling: the generator steps against the critic after k further critic
+      // updates, which are then undone (Metz et al. also backpropagate through those updates).
+      const saved = { params: dParams.slice(), opt: dOpt.snapshot(), u: spectral?.u.map((u) => u.slice()) }
+      for (let j = 0; j < params.unrolledSteps; j++) criticStep()
+      generatorStep()
+      dParams.set(saved.params)
+      dOpt.restore(saved.opt)
+      saved.u?.forEach((u, i) => spectral!.u[i]!.set(u))
+    } else {
+      generatorStep()
     }
-    checkExploded(generate(tf, gNet, gParams, CHECK_SAMPLES, latent, d, 1, evalRng), dataScale, what)
-  } finally {
-    X.dispose()
+    if (params.evalEvery > 0 && step % params.evalEvery === 0 && ctx.onTrainingStep !== undefined) {
+      // The critic as the last update used it (no power iteration, which would move spectral norm's u).
+      const losses = currentLosses(tf, params, gNet, gParams, () => critic.bind(tf, dEff), () => realBatch(evalBatches), normals(evalRng, rows * latent), rows, batch, d)
+      const samples = generate(tf, gNet, gParams, params.evalSamples, latent, d, 1, evalRng)
+      checkExploded(samples, dataScale, `${what} at step ${step}`)
+      await ctx.onTrainingStep(step, { losses, samples })
+    }
   }
+  checkExploded(generate(tf, gNet, gParams, CHECK_SAMPLES, latent, d, 1, evalRng), dataScale, what)
   return {
     d,
     latent,

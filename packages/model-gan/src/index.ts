@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineModel } from '@ouroboros/core'
-import { fitGan, sampleGan, type GanLoss, type GanParams, type GanState } from './gan.js'
+import { fitGan, fitGanRows, sampleGan, type GanLoss, type GanParams, type GanState } from './gan.js'
 
 export type { GanLoss, GanParams, GanState }
 
@@ -65,6 +65,7 @@ export const model = defineModel<GanParams, GanState>({
   acceptsTemperature: true,
   usesTfjs: true,
   fit: fitGan,
+  fitRows: fitGanRows,
   sample: (state, n, ctx) => sampleGan(state, n, ctx.temperature, ctx.rng),
 })
 

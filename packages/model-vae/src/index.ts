@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineModel } from '@ouroboros/core'
-import { fitVae, sampleVae, type VaeParams, type VaeState } from './vae.js'
+import { fitVae, fitVaeRows, sampleVae, type VaeParams, type VaeState } from './vae.js'
 
 export type { VaeParams, VaeState }
 
@@ -35,6 +35,7 @@ export const model = defineModel<VaeParams, VaeState>({
   acceptsTemperature: true,
   usesTfjs: true,
   fit: fitVae,
+  fitRows: fitVaeRows,
   sample: (state, n, ctx) => sampleVae(state, n, ctx.temperature, ctx.rng),
   summary: (state) => ({ neg_elbo: state.negElbo, steps: state.steps }),
 })

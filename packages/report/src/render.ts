@@ -431,6 +431,7 @@ function factsSection(v: RunView, several: boolean): string {
     ['modality', info.modality],
     ['dataset', `${String(info.dataset.kind ?? 'unknown')}${info.dataset.d === undefined ? '' : `, d = ${String(info.dataset.d)}`}`],
     ['metric groups', info.metrics.join(', ')],
+    ...classifierFacts(info),
   ]
   out.push(`<table class="facts">${facts.map(([k, val]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(val)}</td></tr>`).join('')}</table>`)
 
@@ -480,6 +481,16 @@ ${chainRows.join('\n')}
   out.push(jsonBlock('Dataset', info.dataset))
   out.push('</div>')
   return out.join('\n')
+}
+
+/**
+ * The held-out accuracy of the classifier behind the class metrics, which `ouroboros run` records in
+ * run.json for runs with the classifier group: a low one would make those metrics meaningless.
+ */
+function classifierFacts(info: RunInfo): [string, string][] {
+  const recorded = info.classifier
+  if (typeof recorded?.heldoutAccuracy !== 'number') return []
+  return [['classifier', `held-out accuracy ${(100 * recorded.heldoutAccuracy).toFixed(2)} % on ${recorded.testItems} digits`]]
 }
 
 function jsonBlock(title: string, value: unknown): string {

@@ -286,6 +286,15 @@ describe('renderReport', () => {
     expect(html).toContain('&quot;policy&quot;: {')
   })
 
+  it('shows the classifier accuracy that run.json records, and no classifier row without it', () => {
+    const d = dir('classifier')
+    writeSyntheticRun(d, handRun('classifier'))
+    expect(renderReport([loadRun(d)])).not.toContain('<th>classifier</th>')
+    const run = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))
+    writeFileSync(join(d, 'run.json'), JSON.stringify({ ...run, classifier: { heldoutAccuracy: 0.9712, testItems: 1000, backend: 'cpu', hash: 'ab', cacheFile: '/c' } }))
+    expect(renderReport([loadRun(d)])).toContain('<tr><th>classifier</th><td>held-out accuracy 97.12 % on 1000 digits</td></tr>')
+  })
+
   it('shows a scatter per saved generation with the mode centres and a slider over them', () => {
     const d = dir('samples')
     const rng = Rng.from(1, 'samples')

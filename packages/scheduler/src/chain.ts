@@ -8,8 +8,10 @@ import {
   samplesAreFinite,
   toOuroborosError,
   type DatasetInstance,
+  type FitContext,
   type MetricValues,
   type ModelView,
+  type RowSource,
   type Samples,
 } from '@ouroboros/core'
 import {
@@ -27,8 +29,9 @@ import {
   type TrainingStepRecord,
 } from '@ouroboros/store'
 import { loadDataset, loadMetric, loadModel } from './plugins.js'
-import { policyFor } from './policies/index.js'
+import { planRows, policyFor, type TrainingPlan } from './policies/index.js'
 import type { ChainSpec, Timings } from './spec.js'
+import { buildTraining, trainingRows, type PlanSources } from './training.js'
 
 /** Fit and sample generations `from`, `from+1`, ... of one chain until `budgetMs` has passed. */
 export interface AdvanceTask {
@@ -45,7 +48,8 @@ export interface GenerationResult {
   generation: number
   samples: Samples
   state: unknown
-  training?: Samples
+  /** The training set, for metrics that read it: in memory, or the plan of a streamed one. */
+  training?: Samples | { plan: TrainingPlan }
   timings: Omit<Timings, 'evalMs'>
   /** Seed attempts used (> 0 when a diverged fit was retried). */
   retries: number
@@ -153,32 +157,41 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
   const wantsTraining = await usesTraining(chain)
 
   if (from === 0) writeSamples(samplesPath(runDir, chain.id, 'real', modality), ctx.real)
-  const samplesOf = (j: number): Samples =>
-    ctx.last?.generation === j ? ctx.last.samples : readSamples(samplesPath(runDir, chain.id, j, modality))
   let prevState: unknown =
     from === 0 || !config.warmStart ? undefined : ctx.last?.generation === from - 1 ? ctx.last.state : readState(statePath(runDir, chain.id, from - 1))
 
   const started = performance.now()
   const out: GenerationResult[] = []
   for (let g = from; g < G; g++) {
+    let rows: RowSource | undefined
     try {
-      const training =
+      const plan: TrainingPlan =
         g === 0
-          ? ctx.real
+          ? { parts: [{ from: 'real' }] }
           : policy.trainingSet(config.policy, {
               generation: g,
               samplesPerGeneration: chain.samplesPerGeneration,
-              real: () => ctx.real,
-              samples: samplesOf,
-              freshReal: (n) => ctx.dataset.sample(n, Rng.from(chain.seed, 'fresh', g)),
+              realN: ctx.real.n,
               rng: Rng.from(chain.seed, 'policy', g),
             })
+      const sources: PlanSources = {
+        ...planSources(runDir, chain, ctx, g),
+        inMemory: (j) => (ctx.last?.generation === j ? ctx.last.samples : undefined),
+      }
+      // Streamed plans name only the real data and generations on disk (policies that keep them all).
+      const streamed =
+        model.fitRows !== undefined &&
+        modality === 'vectors' &&
+        policy.needsAllGenerations &&
+        planRows(plan, { realN: ctx.real.n, samplesPerGeneration: chain.samplesPerGeneration }) * (ctx.dataset.info.d ?? 1) * 8 > chain.streamAboveBytes
+      const training = g === 0 ? ctx.real : streamed ? undefined : buildTraining(plan, sources)
+      if (streamed) rows = trainingRows(plan, sources)
       let attempt = 0
       for (;;) {
         try {
           const t0 = performance.now()
           const curve: TrainingStepRecord[] = []
-          const state = await model.fit(training, chain.modelParams, {
+          const fitCtx: FitContext<unknown> = {
             rng: Rng.from(chain.seed, 'fit', g, attempt),
             generation: g,
             dataset: ctx.dataset.info,
@@ -187,7 +200,8 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
               const metrics = report.samples === undefined ? {} : await scoreAll(chain, ctx, g, report.samples, undefined, undefined, TRAINING_METRICS)
               curve.push({ step, losses: report.losses ?? {}, metrics })
             },
-          })
+          }
+          const state = rows !== undefined ? await model.fitRows!(rows, chain.modelParams, fitCtx) : await model.fit(training!, chain.modelParams, fitCtx)
           if (curve.length > 0) writeFileAtomic(trainingCurvePath(runDir, chain.id, g), curve.map((l) => JSON.stringify(l) + '\n').join(''))
           const t1 = performance.now()
           const samples = await model.sample(state, chain.samplesPerGeneration, {
@@ -208,10 +222,11 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             generation: g,
             samples,
             state,
-            ...(wantsTraining ? { training } : {}),
+            ...(wantsTraining ? { training: training ?? { plan } } : {}),
             timings: { fitMs: t1 - t0, sampleMs: t2 - t1 },
             retries: attempt,
           })
+          rows?.close?.()
           if (last) return finish(task, out)
           break
         } catch (err) {
@@ -223,6 +238,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
         }
       }
     } catch (err) {
+      rows?.close?.()
       const failure = new ChainError(err, g)
       if (out.length === 0) throw failure
       // Keep what this segment finished: checkpoint it and score it, then report the failure.
@@ -240,6 +256,10 @@ async function finish(task: AdvanceTask, out: GenerationResult[]): Promise<Advan
   if (out.length === 1) return { generations: out, next }
   const scored = await evaluate({ kind: 'evaluate', runDir: task.runDir, chain: task.chain, items: out, reference: task.reference })
   return { generations: [], scored, next }
+}
+
+function planSources(runDir: string, chain: ChainSpec, ctx: ChainContext, generation: number): PlanSources {
+  return { runDir, chainId: chain.id, seed: chain.seed, generation, real: ctx.real, dataset: ctx.dataset }
 }
 
 async function usesTraining(chain: ChainSpec): Promise<boolean> {
@@ -269,7 +289,13 @@ export async function evaluate(task: EvaluateTask): Promise<RecordBatch> {
           : { logLikelihood: async (data: Samples) => model.logLikelihood!(item.state, data) }),
         ...(model.summary === undefined ? {} : { summary: model.summary(item.state) }),
       }
-      const metrics = await scoreAll(chain, ctx, item.generation, item.samples, view, item.training)
+      const training = item.training === undefined || 'modality' in item.training ? item.training : trainingRows(item.training.plan, planSources(runDir, chain, ctx, item.generation))
+      let metrics: MetricValues
+      try {
+        metrics = await scoreAll(chain, ctx, item.generation, item.samples, view, training)
+      } finally {
+        if (training !== undefined && !('modality' in training)) training.close?.()
+      }
       records.push({ ...base, generation: item.generation, metrics, timings: { ...item.timings, evalMs: performance.now() - t0 } })
     } catch (err) {
       throw new ChainError(err, item.generation)
@@ -303,7 +329,7 @@ async function scoreAll(
   generation: number,
   generated: Samples,
   model: ModelView | undefined,
-  training: Samples | undefined,
+  training: Samples | RowSource | undefined,
   only?: ReadonlySet<string>,
 ): Promise<MetricValues> {
   const values: MetricValues = {}

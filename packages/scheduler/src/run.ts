@@ -187,11 +187,12 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       } else {
         const items = result.generations
         const evalTask: EvaluateTask = { kind: 'evaluate', runDir, chain, items, reference }
+        // One handler for both ways an evaluation fails: the task rejects, or it returns its failure.
         evaluations.push(
-          pool.run(evalTask).then(
-            (value: unknown) => accept(unwrap<RecordBatch>(value)),
-            (err: unknown) => fail(err, items[0]?.generation ?? g),
-          ),
+          pool
+            .run(evalTask)
+            .then((value: unknown) => accept(unwrap<RecordBatch>(value)))
+            .catch((err: unknown) => fail(err, items[0]?.generation ?? g)),
         )
       }
       reference = false

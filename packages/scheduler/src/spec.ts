@@ -32,6 +32,11 @@ export interface ChainSpec {
   metrics: MetricSpec[]
   /** Generations whose sample files are kept for the report even when no policy needs them. */
   keepGenerations: number[]
+  /**
+   * Vector training sets larger than this many bytes are read from the sample files on demand by
+   * models that can (`fitRows`), instead of being built in memory.
+   */
+  streamAboveBytes: number
 }
 
 export interface Timings {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseConfig, expandSweep } from '@ouroboros/core'
-import { readRecords, type RunInfo } from '@ouroboros/store'
+import { readRecords, readState, statePath, type RunInfo } from '@ouroboros/store'
 import { runChains, type ChainSpec } from '@ouroboros/scheduler'
 
 const fixtures = new URL('./fixtures/', import.meta.url)
@@ -17,7 +17,7 @@ function tempDir(): string {
   return d
 }
 
-function chains(raw: Record<string, unknown>, modelParams: Record<string, unknown> = {}): ChainSpec[] {
+function chains(raw: Record<string, unknown>, modelParams: Record<string, unknown> = {}, streamAboveBytes = Infinity, metricOptions: Record<string, unknown> = {}): ChainSpec[] {
   const config = parseConfig({ data: { kind: 'gaussian', n: 50 }, model: { kind: 'test' }, generations: 12, replicates: 3, ...raw }, 'test')
   return expandSweep(config, 'test').flatMap((cell) =>
     Array.from({ length: cell.config.replicates }, (_, r) => ({
@@ -34,8 +34,9 @@ function chains(raw: Record<string, unknown>, modelParams: Record<string, unknow
       datasetModule: datasetsUrl,
       datasetKind: 'gaussian',
       datasetParams: { d: 1, mean: 0, std: 1 },
-      metrics: [{ id: 'stats', module: new URL('test-metrics.mjs', fixtures).href, options: {} }],
+      metrics: [{ id: 'stats', module: new URL('test-metrics.mjs', fixtures).href, options: metricOptions }],
       keepGenerations: [0],
+      streamAboveBytes,
     })),
   )
 }
@@ -82,6 +83,20 @@ describe('runChains', () => {
     expect([0, 1, 2, 3].map((g) => size(1, g))).toEqual([50, 100, 150, 200])
   })
 
+  it('streams large accumulated training sets from the sample files, with the same records', async () => {
+    const raw = { sweep: { 'policy.kind': ['accumulate', 'accumulate-subsample', 'replace'] }, replicates: 2, generations: 6, samplesPerGeneration: 30 }
+    const inMemory = await run(chains(raw), 2)
+    // 400 bytes: from generation 1 on (50 + 30 rows of 8 bytes) accumulate goes over it.
+    const streamed = await run(chains(raw, {}, 400), 2)
+    expect(streamed.records).toEqual(inMemory.records)
+    const sizes = inMemory.records.filter((r) => r.cell === 0 && r.replicate === 0 && r.generation >= 0).map((r) => r.metrics['training_size'])
+    expect(sizes).toEqual([50, 80, 110, 140, 170, 200])
+    const via = (dir: string, chain: string) => readState<{ via: string }>(statePath(dir, chain, 5)).via
+    // accumulate streams; a subsample (30 rows) and replace stay in memory.
+    expect([via(streamed.dir, 'c0-r0'), via(streamed.dir, 'c1-r0'), via(streamed.dir, 'c2-r0')]).toEqual(['rows', 'array', 'array'])
+    expect(via(inMemory.dir, 'c0-r1')).toBe('array')
+  })
+
   it('warm start passes the previous state to fit', async () => {
     const specs = chains({ warmStart: true, replicates: 1, generations: 3 })
     const { records } = await run(specs, 1)
@@ -97,6 +112,18 @@ describe('runChains', () => {
     expect(result.failed[0]!.error!.message).toContain('boom at 5')
     expect(records.filter((r) => r.chain === good[0]!.id && r.generation >= 0)).toHaveLength(12)
     expect(records.filter((r) => r.chain === 'bad' && r.generation >= 0).map((r) => r.generation)).toEqual([0, 1, 2, 3, 4])
+    expect(result.info.status).toBe('failed')
+  })
+
+  it('fails only the chain whose metric throws, when its evaluation runs as a task of its own', async () => {
+    const good = chains({ replicates: 1, policy: { kind: 'accumulate' }, generations: 6 })
+    // Training sets grow by 50 a generation: 200 rows is generation 3's.
+    const bad = chains({ replicates: 1, policy: { kind: 'accumulate' }, generations: 6 }, {}, Infinity, { throwAtTrainingSize: 200 }).map((c) => ({ ...c, id: 'bad', replicate: 1 }))
+    const { result, records } = await run([...good, ...bad], 2, 0)
+    expect(result.failed.map((c) => c.id)).toEqual(['bad'])
+    expect(result.failed[0]!.error).toMatchObject({ generation: 3 })
+    expect(result.failed[0]!.error!.message).toContain('metric failed on a training set of 200')
+    expect(records.filter((r) => r.chain === good[0]!.id && r.generation >= 0)).toHaveLength(6)
     expect(result.info.status).toBe('failed')
   })
 

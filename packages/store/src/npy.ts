@@ -28,12 +28,25 @@ function byteSwap64(data: Uint8Array): Uint8Array {
   return out
 }
 
-export function decodeNpy(buf: Uint8Array, file: string): VectorSamples {
-  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+/** Where the values of a .npy file start, and their layout. */
+export interface NpyLayout {
+  readonly n: number
+  readonly d: number
+  /** Bytes per value: 8 (float64) or 4 (float32). */
+  readonly width: 4 | 8
+  readonly bigEndian: boolean
+  /** Byte offset of the first value. */
+  readonly offset: number
+}
+
+/** Parses the header at the start of a .npy file; `total` is the file's length in bytes. */
+export function npyLayout(head: Uint8Array, total: number, file: string): NpyLayout {
+  const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength)
   if (bytes.length < 10 || bytes.toString('latin1', 0, 6) !== MAGIC) throw inputError(`${file}: not a NumPy .npy file (bad magic bytes)`)
   const major = bytes[6]!
   const headerLen = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8)
   const start = major === 1 ? 10 : 12
+  if (bytes.length < start + headerLen) throw inputError(`${file}: truncated .npy header`)
   const header = bytes.toString(major === 3 ? 'utf8' : 'latin1', start, start + headerLen)
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1]
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1]
@@ -46,13 +59,18 @@ export function decodeNpy(buf: Uint8Array, file: string): VectorSamples {
   }
   const n = shape[0]!
   const d = shape[1] ?? 1
-  const body = bytes.subarray(start + headerLen)
   const width = descr.endsWith('f8') ? 8 : descr.endsWith('f4') ? 4 : 0
   if (width === 0 || !['<', '>', '='].includes(descr[0]!)) {
     throw inputError(`${file}: dtype '${descr}' is not supported; convert to float32 or float64 (x.astype('float64'))`)
   }
-  if (body.length < n * d * width) throw inputError(`${file}: truncated: ${n}x${d} values need ${n * d * width} bytes, found ${body.length}`)
-  const big = descr[0] === '>'
+  const offset = start + headerLen
+  if (total - offset < n * d * width) throw inputError(`${file}: truncated: ${n}x${d} values need ${n * d * width} bytes, found ${total - offset}`)
+  return { n, d, width, bigEndian: descr[0] === '>', offset }
+}
+
+export function decodeNpy(buf: Uint8Array, file: string): VectorSamples {
+  const { n, d, width, bigEndian: big, offset } = npyLayout(buf, buf.byteLength, file)
+  const body = Buffer.from(buf.buffer, buf.byteOffset + offset, buf.byteLength - offset)
   const out = new Float64Array(n * d)
   for (let i = 0; i < n * d; i++) {
     out[i] = width === 8 ? (big ? body.readDoubleBE(i * 8) : body.readDoubleLE(i * 8)) : big ? body.readFloatBE(i * 4) : body.readFloatLE(i * 4)

@@ -65,8 +65,21 @@ export interface RunInfo {
   modality: 'vectors' | 'tokens'
   /** What the report needs about the data: mode centres, reference Gaussian, ... */
   dataset: Record<string, unknown>
+  /** The classifier behind the `classifier` metric group, when the run has that group. */
+  classifier?: RecordedClassifier
   packages: Record<string, string>
   node: string
+}
+
+/** What run.json records about the classifier of the `classifier` metric group. */
+export interface RecordedClassifier {
+  /** Accuracy on the labelled items it did not train on. */
+  heldoutAccuracy: number
+  testItems: number
+  backend: string
+  /** Names the cached weights (labelled data, classifier options, backend). */
+  hash: string
+  cacheFile: string
 }
 
 export const RUN_FILES = {

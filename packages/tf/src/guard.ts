@@ -1,4 +1,4 @@
-import { divergedError, type VectorSamples } from '@ouroboros/core'
+import { divergedError, rowChunks, type RowSource, type VectorSamples } from '@ouroboros/core'
 
 /**
  * How far outside the training data generated samples may lie before a fit counts as exploded: a
@@ -8,9 +8,9 @@ import { divergedError, type VectorSamples } from '@ouroboros/core'
 const MAX_SCALE = 1000
 
 /** Mean squared norm of the rows. */
-export function meanSquaredNorm(x: VectorSamples): number {
+export function meanSquaredNorm(x: VectorSamples | RowSource): number {
   let s = 0
-  for (let i = 0; i < x.data.length; i++) s += x.data[i]! * x.data[i]!
+  for (const chunk of 'data' in x ? [x] : rowChunks(x)) for (let i = 0; i < chunk.data.length; i++) s += chunk.data[i]! * chunk.data[i]!
   return x.n === 0 ? 0 : s / x.n
 }
 

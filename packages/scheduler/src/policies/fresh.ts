@@ -1,14 +1,13 @@
-import { concatSamples, headSamples, type Samples } from '@ouroboros/core'
-import type { Policy } from './policy.js'
+import type { Policy, TrainingPart } from './policy.js'
 
 export const fresh: Policy<{ kind: 'fresh'; nReal: number; nSynthetic: number }> = {
   kind: 'fresh',
   description: 'nReal fresh real samples plus nSynthetic of the last generation (Alemohammad et al.)',
   needsAllGenerations: false,
   trainingSet(config, inputs) {
-    const parts: Samples[] = []
-    if (config.nReal > 0) parts.push(inputs.freshReal(config.nReal))
-    if (config.nSynthetic > 0) parts.push(headSamples(inputs.samples(inputs.generation - 1), config.nSynthetic))
-    return concatSamples(parts)
+    const parts: TrainingPart[] = []
+    if (config.nReal > 0) parts.push({ from: 'fresh', n: config.nReal })
+    if (config.nSynthetic > 0) parts.push({ from: 'generation', generation: inputs.generation - 1, head: config.nSynthetic })
+    return { parts }
   },
 }

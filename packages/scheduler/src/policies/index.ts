@@ -6,7 +6,7 @@ import { mix } from './mix.js'
 import type { Policy } from './policy.js'
 import { replace } from './replace.js'
 
-export type { Policy, PolicyInputs } from './policy.js'
+export { planRows, type Policy, type PolicyInputs, type TrainingPart, type TrainingPlan } from './policy.js'
 
 export const policies: { readonly [K in PolicyConfig['kind']]: Policy<Extract<PolicyConfig, { kind: K }>> } = {
   replace,

@@ -1,5 +1,4 @@
-import { concatSamples, headSamples } from '@ouroboros/core'
-import type { Policy } from './policy.js'
+import type { Policy, TrainingPart } from './policy.js'
 
 export const mix: Policy<{ kind: 'mix'; realFraction: number }> = {
   kind: 'mix',
@@ -8,8 +7,9 @@ export const mix: Policy<{ kind: 'mix'; realFraction: number }> = {
   trainingSet(config, inputs) {
     const total = inputs.samplesPerGeneration
     const nReal = Math.round(config.realFraction * total)
-    const synthetic = headSamples(inputs.samples(inputs.generation - 1), total - nReal)
-    if (nReal === 0) return synthetic
-    return concatSamples(nReal === total ? [inputs.freshReal(nReal)] : [inputs.freshReal(nReal), synthetic])
+    const parts: TrainingPart[] = []
+    if (nReal > 0) parts.push({ from: 'fresh', n: nReal })
+    if (nReal < total) parts.push({ from: 'generation', generation: inputs.generation - 1, head: total - nReal })
+    return { parts }
   },
 }

@@ -4,5 +4,5 @@ export const replace: Policy<{ kind: 'replace' }> = {
   kind: 'replace',
   description: "only the last generation's samples",
   needsAllGenerations: false,
-  trainingSet: (_config, inputs) => inputs.samples(inputs.generation - 1),
+  trainingSet: (_config, inputs) => ({ parts: [{ from: 'generation', generation: inputs.generation - 1 }] }),
 }
