@@ -196,3 +196,29 @@ describe('the MNIST classifier', () => {
     expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).classifier).toEqual(run.classifier)
   }, 60_000)
 })
+
+describe('training curves', () => {
+  it('record which modes a GAN covers at each evaluated step, consistent with the mode counts', () => {
+    const dir = tempDir()
+    const file = writeConfig(dir, {
+      data: { kind: 'ring', n: 500 },
+      model: { kind: 'gan', steps: 40, evalEvery: 10, evalSamples: 400, generator: [32], discriminator: [32], batch: 64 },
+      generations: 1,
+      metrics: ['modes'],
+      heldout: 0,
+    })
+    const res = cli(['run', file, '--out', `${dir}/run`], { env: { OUROBOROS_BACKEND: 'cpu' } })
+    expect(res.status, res.stderr).toBe(0)
+    const lines = readFileSync(`${dir}/run/chains/r0/gen-000000.training.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.step)).toEqual([10, 20, 30, 40])
+    for (const { metrics, profiles } of lines) {
+      const shares: number[] = profiles.modes.hq_share
+      expect(shares).toHaveLength(8)
+      // Shares are counts out of 400 samples: covered modes have one sample or more, 1 % modes four or more.
+      expect(shares.filter((s) => s > 0)).toHaveLength(metrics.modes_covered)
+      expect(shares.filter((s) => s * 400 >= 4)).toHaveLength(metrics.modes_covered_1pct)
+      expect(100 * shares.reduce((a, b) => a + b, 0)).toBeCloseTo(metrics.pct_high_quality, 9)
+    }
+    expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('Modes during training')
+  })
+})

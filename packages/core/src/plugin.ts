@@ -144,7 +144,15 @@ export interface MetricPlugin<O = unknown, Prep = undefined> {
   /** Work done once per chain on the real data (k-means centroids, bandwidths). */
   prepare?(args: { real: Samples; dataset: DatasetInfo; options: O; rng: Rng }): Prep | Promise<Prep>
   compute(args: MetricArgs<O, Prep>): MetricValues | Promise<MetricValues>
+  /**
+   * Per-item values behind compute's summary (say, the share of samples at each mode), recorded on
+   * training curves: a count of covered modes cannot show a generator cycling from mode to mode.
+   */
+  profile?(args: MetricArgs<O, Prep>): MetricProfile | Promise<MetricProfile>
 }
+
+/** Named vectors of per-item values, e.g. { hq_share: [share at mode 0, mode 1, …] }. */
+export type MetricProfile = Record<string, number[]>
 
 /** Returns its argument: a typed identity so plug-ins get checked without a runtime. */
 export function defineModel<P, S>(plugin: ModelPlugin<P, S>): ModelPlugin<P, S> {

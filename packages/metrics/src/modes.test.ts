@@ -71,6 +71,18 @@ describe('modes on real ring data (METRICS.md sanity values)', () => {
     expect(got).toEqual({ modes_covered: 1, modes_covered_1pct: 1, pct_high_quality: 100, reverse_kl: Math.log(8) })
   })
 
+  it('profiles the share of samples that are high-quality samples of each mode', async () => {
+    // Mode 0 is at (2, 0), mode 2 at (0, 2) (angles 2πk/8); HQ radius 3 · 0.02 = 0.06.
+    const points = [
+      [2, 0], [2.05, 0], [2.1, 0], // two HQ at mode 0, one near it but outside the radius
+      [0, 2], // HQ at mode 2
+      [0, 0.5], // nearest to mode 2, far outside the radius
+    ]
+    const x = vectors(points.length, 2, Float64Array.from(points.flat()))
+    const { hq_share } = await modes.profile!({ real: x, generated: x, dataset, options: { qualityStds: 3, coveredShare: 0.01 }, prepared: undefined, rng: Rng.from(0) })
+    expect(hq_share).toEqual([2 / 5, 0, 1 / 5, 0, 0, 0, 0, 0])
+  })
+
   it('needs a dataset with modes', async () => {
     const x = vectors(2, 2, new Float64Array(4))
     await expect(evaluate(modes, { real: x, generated: x })).rejects.toThrow(/no mode centres/)

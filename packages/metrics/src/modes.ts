@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, defineMetric, inputError, vectors } from '@ouroboros/core'
+import { asVectors, defineMetric, inputError, vectors, type DatasetInfo, type Samples } from '@ouroboros/core'
 import { nearest } from './distance.js'
 
 /**
@@ -19,29 +19,9 @@ export const modes = defineMetric({
     coveredShare: z.number().min(0).max(1).default(0.01),
   }),
   async compute({ generated, dataset, options }) {
-    const info = dataset.modes
-    if (info === undefined) throw inputError(`modes: dataset '${dataset.kind}' has no mode centres; the modes group needs ring or grid data`)
-    const g = asVectors(generated, 'modes: generated samples')
-    const K = info.k
-    const d = info.centers.length / K
-    if (g.d !== d) throw inputError(`modes: generated samples have dimension ${g.d} but the mode centres have ${d}`)
-    const n = g.n
+    const a = await assign('modes', generated, dataset, options.qualityStds)
+    const { K, n, assigned, hq } = a
     if (n === 0) return { modes_covered: null, modes_covered_1pct: null, pct_high_quality: null, reverse_kl: null }
-
-    const { index, d2 } = await nearest(g, vectors(K, d, info.centers))
-    const radius = options.qualityStds * info.std
-    const hqRadiusSq = radius * radius
-    const assigned = new Float64Array(K)
-    const hq = new Float64Array(K)
-    let hqTotal = 0
-    for (let i = 0; i < n; i++) {
-      const m = index[i]!
-      assigned[m]!++
-      if (d2[i]! <= hqRadiusSq) {
-        hq[m]!++
-        hqTotal++
-      }
-    }
     let covered = 0
     let covered1pct = 0
     // KL against the uniform mode distribution, as the peer code does (the dataset's weights are
@@ -56,8 +36,40 @@ export const modes = defineMetric({
     return {
       modes_covered: covered,
       modes_covered_1pct: covered1pct,
-      pct_high_quality: 100 * (hqTotal / n),
+      pct_high_quality: 100 * (a.hqTotal / n),
       reverse_kl: reverseKl,
     }
   },
+  /** `hq_share[k]`: the share of all samples that are high-quality samples of mode k. */
+  async profile({ generated, dataset, options }) {
+    const { n, hq } = await assign('modes', generated, dataset, options.qualityStds)
+    return { hq_share: Array.from(hq, (c) => (n === 0 ? 0 : c / n)) }
+  },
 })
+
+/** Each generated sample's nearest mode centre, and whether it lies within the HQ radius of it. */
+async function assign(what: string, generated: Samples, dataset: DatasetInfo, qualityStds: number) {
+  const info = dataset.modes
+  if (info === undefined) throw inputError(`${what}: dataset '${dataset.kind}' has no mode centres; the modes group needs ring or grid data`)
+  const g = asVectors(generated, `${what}: generated samples`)
+  const K = info.k
+  const d = info.centers.length / K
+  if (g.d !== d) throw inputError(`${what}: generated samples have dimension ${g.d} but the mode centres have ${d}`)
+  const assigned = new Float64Array(K)
+  const hq = new Float64Array(K)
+  let hqTotal = 0
+  if (g.n > 0) {
+    const { index, d2 } = await nearest(g, vectors(K, d, info.centers))
+    const radius = qualityStds * info.std
+    const hqRadiusSq = radius * radius
+    for (let i = 0; i < g.n; i++) {
+      const m = index[i]!
+      assigned[m]!++
+      if (d2[i]! <= hqRadiusSq) {
+        hq[m]!++
+        hqTotal++
+      }
+    }
+  }
+  return { K, n: g.n, assigned, hq, hqTotal }
+}

@@ -49,6 +49,8 @@ export interface TrainingCurve {
   generation: number
   steps: number[]
   values: Record<string, (number | null)[]>
+  /** Per-item values at each step by "group.name" (modes.hq_share: the share of samples at each mode). */
+  profiles: Record<string, (number[] | null)[]>
 }
 
 export interface ChainTraining {
@@ -166,7 +168,7 @@ function loadTraining(runDir: string, chain: string, problems: string[]): Traini
 
 /** Lines `{ step, metrics }`; a line torn by a crash, or any other unreadable line, is skipped. */
 function parseTraining(text: string, generation: number): TrainingCurve {
-  const rows: { step: number; metrics: Record<string, unknown> }[] = []
+  const rows: { step: number; metrics: Record<string, unknown>; profiles: Record<string, unknown> }[] = []
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue
     let row: unknown
@@ -178,7 +180,8 @@ function parseTraining(text: string, generation: number): TrainingCurve {
     const step = (row as { step?: unknown }).step
     const metrics = (row as { metrics?: unknown }).metrics
     if (typeof step !== 'number' || typeof metrics !== 'object' || metrics === null) continue
-    rows.push({ step, metrics: metrics as Record<string, unknown> })
+    const profiles = (row as { profiles?: unknown }).profiles
+    rows.push({ step, metrics: metrics as Record<string, unknown>, profiles: typeof profiles === 'object' && profiles !== null ? (profiles as Record<string, unknown>) : {} })
   }
   const kept = evenSpread(rows, MAX_TRAINING_STEPS)
   const names = [...new Set(kept.flatMap((r) => Object.keys(r.metrics)))]
@@ -189,5 +192,13 @@ function parseTraining(text: string, generation: number): TrainingCurve {
       return typeof v === 'number' && Number.isFinite(v) ? v : null
     })
   }
-  return { generation, steps: kept.map((r) => r.step), values }
+  const profiles: Record<string, (number[] | null)[]> = {}
+  for (const key of new Set(kept.flatMap((r) => Object.entries(r.profiles).flatMap(([group, named]) => Object.keys(typeof named === 'object' && named !== null ? named : {}).map((name) => `${group}.${name}`))))) {
+    const [group, name] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)]
+    profiles[key] = kept.map((r) => {
+      const v = (r.profiles[group] as Record<string, unknown> | undefined)?.[name]
+      return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (v as number[]) : null
+    })
+  }
+  return { generation, steps: kept.map((r) => r.step), values, profiles }
 }

@@ -391,3 +391,30 @@ export function trainingPlot(p: { title: string; metric: string; curves: readonl
   if (wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
   return { data, layout }
 }
+
+/**
+ * Which modes a generator covers at each training step of one generation: a heatmap of the share
+ * of samples that are high-quality samples of each mode. A generator cycling between modes shows
+ * as a bright cell moving from row to row, where the count of covered modes stays flat.
+ */
+export function modeProfilePlot(p: { title: string; steps: readonly number[]; shares: readonly (readonly number[] | null)[] }): PlotSpec {
+  const k = Math.max(0, ...p.shares.map((s) => s?.length ?? 0))
+  const z = Array.from({ length: k }, (_, mode) => p.shares.map((s) => (s === null || s[mode] === undefined ? null : round(s[mode]!))))
+  const layout = baseLayout(p.title, 'training step', 'mode')
+  ;(layout.yaxis as Record<string, unknown>).dtick = 1
+  return {
+    data: [
+      {
+        type: 'heatmap',
+        x: [...p.steps],
+        y: Array.from({ length: k }, (_, mode) => mode),
+        z,
+        zmin: 0,
+        colorscale: 'Cividis',
+        colorbar: { title: { text: 'share of samples' } },
+        hovertemplate: 'step %{x}<br>mode %{y}<br>%{z:.1%} of samples<extra></extra>',
+      },
+    ],
+    layout,
+  }
+}

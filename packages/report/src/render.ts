@@ -17,6 +17,7 @@ import {
   seriesStyle,
   THEORY_COLOR,
   trainingPlot,
+  modeProfilePlot,
   type CurveSeries,
   type PlotSpec,
   type Reference,
@@ -380,6 +381,9 @@ function modeCenters(dataset: Record<string, unknown>): [number, number][] {
   return Array.from({ length: k }, (_, i) => [flat[i * d]!, flat[i * d + 1]!])
 }
 
+/** The profile the mode heatmaps show: the share of samples that are high-quality samples of each mode. */
+const MODE_PROFILE = 'modes.hq_share'
+
 function trainingSection(views: readonly RunView[], several: boolean, addPlot: (spec: PlotSpec) => number): string {
   const out: string[] = []
   for (const v of views) {
@@ -389,6 +393,13 @@ function trainingSection(views: readonly RunView[], several: boolean, addPlot: (
       const metrics = [...new Set(t.curves.flatMap((c) => Object.keys(c.values)))]
       for (const metric of metrics) {
         blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training ${metric}: ${label} (chain ${t.chain})`, metric, curves: t.curves }))))
+      }
+      // Which modes, step by step: the first and the last generation shown.
+      const profiled = t.curves.filter((c) => c.profiles[MODE_PROFILE]?.some((s) => s !== null))
+      for (const c of new Set([profiled[0], profiled.at(-1)])) {
+        if (c === undefined) continue
+        const title = `Modes during training: ${label}, generation ${c.generation} (chain ${t.chain})`
+        blocks.push(plotDiv(addPlot(modeProfilePlot({ title, steps: c.steps, shares: c.profiles[MODE_PROFILE]! }))))
       }
     }
     if (blocks.length > 0) out.push(`${several ? `<h3>${escapeHtml(v.name)}</h3>` : ''}<div class="grid">\n${blocks.join('\n')}\n</div>`)

@@ -29,7 +29,8 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     const gauss = join(work, 'gauss')
     writeSyntheticRun(ring, ringRun(HOSTILE))
     for (const g of [0, 5, 11]) {
-      const lines = Array.from({ length: 200 }, (_, step) => JSON.stringify({ step, metrics: { loss: 2 / (1 + step / (10 + g)) + 0.1 } }))
+      const hq_share = (step: number) => Array.from({ length: 8 }, (_, m) => (Math.floor(step / 25) % 8 === m ? 0.9 : 0.01))
+      const lines = Array.from({ length: 200 }, (_, step) => JSON.stringify({ step, metrics: { loss: 2 / (1 + step / (10 + g)) + 0.1 }, profiles: { modes: { hq_share: hq_share(step) } } }))
       writeFileSync(join(chainDir(ring, 'c0-r0'), `gen-${String(g).padStart(6, '0')}.training.ndjson`), lines.join('\n') + '\n')
     }
     writeSyntheticRun(gauss, gaussianChainRun('gaussian chain', { sigma0: 1, m: 50, generations: 40, replicates: 3 }))
@@ -83,8 +84,8 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
 
   it('draws every plot of a 2-D mode run, its slider changes the generation shown, and the hostile name stays text', async () => {
     const { page, errors, requests, dialogs, declared } = await open(pages.ring)
-    // 4 metrics, 2 sample plots, 1 training curve.
-    expect(declared).toBe(7)
+    // 4 metrics, 2 sample plots, 1 training curve, 2 mode heatmaps (first and last generation).
+    expect(declared).toBe(9)
     expect(await renderedPlots(page)).toBe(declared)
 
     expect(await page.locator('h1').textContent()).toBe(`Ouroboros report: ${HOSTILE}`)

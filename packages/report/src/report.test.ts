@@ -331,6 +331,27 @@ describe('renderReport', () => {
     expect((plot.layout.yaxis as { type?: string }).type).toBeUndefined()
   })
 
+  it('shows which modes a generator covers at each training step as a heatmap', () => {
+    const d = dir('training-modes')
+    writeSyntheticRun(d, handRun('training-modes'))
+    mkdirSync(chainDir(d, 'c0-r0'), { recursive: true })
+    // A generator cycling through 4 modes, one every 10 steps.
+    const line = (step: number): string => {
+      const hq_share = [0, 0, 0, 0].map((_, m) => (Math.floor(step / 10) % 4 === m ? 0.9 : 0))
+      return JSON.stringify({ step, metrics: { modes_covered: 1 }, profiles: { modes: { hq_share } } })
+    }
+    for (const g of [0, 1, 2]) writeFileSync(join(chainDir(d, 'c0-r0'), `gen-00000${g}.training.ndjson`), Array.from({ length: 40 }, (_, s) => line(s)).join('\n') + '\n')
+    const plots = embeddedPlots(renderReport([loadRun(d)])).filter((p) => (p.layout.title as { text: string }).text.startsWith('Modes during training'))
+    // The first and the last generation.
+    expect(plots.map((p) => (p.layout.title as { text: string }).text.match(/generation (\d+)/)![1])).toEqual(['0', '2'])
+    const trace = plots[0]!.data[0] as { type: string; x: number[]; z: (number | null)[][] }
+    expect(trace.type).toBe('heatmap')
+    expect(trace.x).toHaveLength(40)
+    expect(trace.z).toHaveLength(4)
+    expect(trace.z[1]![15]).toBe(0.9)
+    expect(trace.z[0]![15]).toBe(0)
+  })
+
   it('renders a token run, showing token ids where no vocabulary was saved', () => {
     const d = dir('tokens')
     writeSyntheticRun(d, {

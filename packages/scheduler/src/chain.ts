@@ -9,6 +9,7 @@ import {
   toOuroborosError,
   type DatasetInstance,
   type FitContext,
+  type MetricProfile,
   type MetricValues,
   type ModelView,
   type RowSource,
@@ -197,8 +198,9 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             dataset: ctx.dataset.info,
             ...(config.warmStart && prevState !== undefined ? { init: prevState } : {}),
             onTrainingStep: async (step, report) => {
-              const metrics = report.samples === undefined ? {} : await scoreAll(chain, ctx, g, report.samples, undefined, undefined, TRAINING_METRICS)
-              curve.push({ step, losses: report.losses ?? {}, metrics })
+              const profiles: Record<string, MetricProfile> = {}
+              const metrics = report.samples === undefined ? {} : await scoreAll(chain, ctx, g, report.samples, undefined, undefined, TRAINING_METRICS, profiles)
+              curve.push({ step, losses: report.losses ?? {}, metrics, ...(Object.keys(profiles).length > 0 ? { profiles } : {}) })
             },
           }
           const state = rows !== undefined ? await model.fitRows!(rows, chain.modelParams, fitCtx) : await model.fit(training!, chain.modelParams, fitCtx)
@@ -331,6 +333,8 @@ async function scoreAll(
   model: ModelView | undefined,
   training: Samples | RowSource | undefined,
   only?: ReadonlySet<string>,
+  /** When given, filled with the profiles of the groups that have them. */
+  profiles?: Record<string, MetricProfile>,
 ): Promise<MetricValues> {
   const values: MetricValues = {}
   for (const spec of chain.metrics) {
@@ -343,7 +347,7 @@ async function scoreAll(
       )
       ctx.prepared.set(spec.id, prepared)
     }
-    const result = await plugin.compute({
+    const args = {
       real: ctx.real,
       generated,
       options: spec.options,
@@ -353,7 +357,9 @@ async function scoreAll(
       ...(model === undefined ? {} : { model }),
       prepared: await prepared,
       rng: Rng.from(chain.seed, 'metric', spec.id, generation),
-    })
+    }
+    const result = await plugin.compute(args)
+    if (profiles !== undefined && plugin.profile !== undefined) profiles[spec.id] = await plugin.profile(args)
     for (const name of plugin.outputs) {
       const v = result[name]
       values[name] = v === undefined || v === null || !Number.isFinite(v) ? null : v

@@ -114,6 +114,8 @@ export interface TrainingStepRecord {
   step: number
   losses: Record<string, number>
   metrics: Record<string, number | null>
+  /** Per-item values by metric group, e.g. { modes: { hq_share: [...] } }. */
+  profiles?: Record<string, Record<string, number[]>>
 }
 
 /** Generation numbers with a sample file in a chain directory. */

@@ -1,7 +1,7 @@
 import { serialize } from 'node:v8'
 import { describe, expect, it } from 'vitest'
-import { Rng, samplesAreFinite } from '@ouroboros/core'
-import type { DatasetInfo, FitContext, ModelPlugin, SampleContext, Samples } from '@ouroboros/core'
+import { Rng, asVectors, memoryRows, samplesAreFinite } from '@ouroboros/core'
+import type { DatasetInfo, FitContext, ModelPlugin, RowSource, SampleContext, Samples } from '@ouroboros/core'
 import { deserializeState, serializeState } from '@ouroboros/store'
 
 export interface BadParams {
@@ -145,6 +145,29 @@ export function runModelConformance<P, S>(model: ModelPlugin<P, S>, options: Con
         expect(ll).toBeInstanceOf(Float64Array)
         expect(ll.length).toBe(heldout.n)
         for (const v of ll) expect(Number.isFinite(v)).toBe(true)
+      })
+    }
+
+    if (model.fitRows !== undefined) {
+      it('gives the state fit gives when it reads the same rows on demand (fitRows)', async () => {
+        const { params, data, state } = await fitOnce()
+        const rows = memoryRows(asVectors(data, 'conformance training data'))
+        // Rows come one call per row, into the caller's array, as a file source may give them.
+        let reads = 0
+        const source: RowSource = {
+          n: rows.n,
+          d: rows.d,
+          read(idx, out) {
+            reads++
+            const one = new Float64Array(rows.d)
+            for (let i = 0; i < idx.length; i++) {
+              rows.read([idx[i]!], one)
+              out.set(one, i * rows.d)
+            }
+          },
+        }
+        expect(await model.fitRows!(source, params, fitCtx(FIT_SEED))).toEqual(state)
+        expect(reads).toBeGreaterThan(0)
       })
     }
 
