@@ -23,8 +23,8 @@ export function cli(args: string[], options: { cwd?: string; env?: Record<string
 }
 
 /** Starts the CLI without waiting; for kill tests. */
-export function cliAsync(args: string[]) {
-  return spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+export function cliAsync(args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
 }
 
 export function writeConfig(dir: string, config: unknown, name = 'config.json'): string {
