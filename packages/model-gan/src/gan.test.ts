@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { ErrorCode, Rng, samplesAreFinite, vectors, type VectorSamples } from '@ouroboros/core'
+import { ErrorCode, Rng, samplesAreFinite } from '@ouroboros/core'
 import { loadTf } from '@ouroboros/tf'
+import { ringDataset, ringSamples } from '@ouroboros/testkit'
 import { model, type GanParams } from './index.js'
 
-const dataset = { kind: 'ring', modality: 'vectors' as const, d: 2 }
-
-function ring(n: number, rng: Rng): VectorSamples {
-  const out = new Float64Array(n * 2)
-  for (let i = 0; i < n; i++) {
-    const t = (2 * Math.PI * rng.int(8)) / 8
-    out[2 * i] = 2 * Math.cos(t) + 0.02 * rng.normal()
-    out[2 * i + 1] = 2 * Math.sin(t) + 0.02 * rng.normal()
-  }
-  return vectors(n, 2, out)
-}
+/** The ring of METRICS.md, as runs draw it. */
+const dataset = ringDataset
 
 const small = { steps: 10, batch: 32, generator: [16, 16], discriminator: [16, 16], lr: 1e-3 }
 
@@ -34,7 +26,7 @@ describe('gan variants', () => {
   }
   for (const [name, extra] of Object.entries(variants)) {
     it(`${name}: trains a few steps to finite samples and losses`, async () => {
-      const data = ring(400, Rng.from(1))
+      const data = ringSamples(400, Rng.from(1))
       const losses: Record<string, number>[] = []
       const params = model.params.parse({ ...small, ...extra, evalEvery: 5, evalSamples: 64 })
       const state = await model.fit(data, params, {
@@ -59,7 +51,7 @@ describe('gan variants', () => {
 describe('gan', () => {
   it('trains the same with and without training-curve reports, and leaves no tensors behind', async () => {
     const { tf } = await loadTf()
-    const data = ring(400, Rng.from(6))
+    const data = ringSamples(400, Rng.from(6))
     const params = model.params.parse({ ...small, spectralNorm: true, minibatchStddev: true })
     const fit = async (evalEvery: number) => {
       const state = await model.fit(data, { ...params, evalEvery, evalSamples: 32 }, { rng: Rng.from(6), generation: 0, dataset, onTrainingStep: async () => {} })
@@ -73,7 +65,7 @@ describe('gan', () => {
 
   it('reports a blown-up training as a diverged generation', async () => {
     const params = model.params.parse({ ...small, steps: 200, lr: 1e6 })
-    const err = await model.fit(ring(400, Rng.from(4)), params, { rng: Rng.from(4), generation: 3, dataset }).catch((e: unknown) => e)
+    const err = await model.fit(ringSamples(400, Rng.from(4)), params, { rng: Rng.from(4), generation: 3, dataset }).catch((e: unknown) => e)
     expect(err).toMatchObject({ code: ErrorCode.DIVERGED })
     // The weights grow without bound while every value stays finite: caught by the sample scale.
     expect((err as Error).message).toMatch(/^gan generation 3: the generated samples have a root-mean-square norm of [0-9.e+]+, over 1000x the training data's 2\.00/)
@@ -81,7 +73,7 @@ describe('gan', () => {
 
   it('keeps the critic weights inside the clipping bound with the wgan loss', async () => {
     const params = model.params.parse({ ...small, loss: 'wgan', clip: 0.05, lr: 1e-2 })
-    const state = await model.fit(ring(400, Rng.from(5)), params, { rng: Rng.from(5), generation: 0, dataset })
+    const state = await model.fit(ringSamples(400, Rng.from(5)), params, { rng: Rng.from(5), generation: 0, dataset })
     for (const w of state.discriminator) for (const v of w.data) expect(Math.abs(v)).toBeLessThanOrEqual(0.05 + 1e-7)
   })
 })

@@ -1,20 +1,4 @@
-import { expect, it } from 'vitest'
-import { Rng, vectors } from '@ouroboros/core'
+import { runCpuDeterminism } from '@ouroboros/testkit'
 import { model } from './index.js'
 
-// The pure-JS cpu backend: the same seed must give the same samples there too.
-process.env['OUROBOROS_BACKEND'] = 'cpu'
-
-it('gives identical samples for the same seed on the cpu backend, and different ones for another seed', async () => {
-  const rng = Rng.from(1)
-  const data = vectors(200, 2, Float64Array.from({ length: 400 }, () => rng.normal()))
-  const params = model.params.parse({ epochs: 2, hidden: [8, 8], batch: 50 })
-  const dataset = { kind: 'gaussian', modality: 'vectors' as const, d: 2 }
-  const run = async (seed: number) => {
-    const state = await model.fit(data, params, { rng: Rng.from(seed, 'fit'), generation: 0, dataset })
-    return (await model.sample(state, 100, { rng: Rng.from(seed, 'sample'), temperature: 1, dataset })).data
-  }
-  const a = await run(1)
-  expect(await run(1)).toEqual(a)
-  expect(await run(2)).not.toEqual(a)
-})
+runCpuDeterminism(model, { epochs: 2, hidden: [8, 8], batch: 50 })

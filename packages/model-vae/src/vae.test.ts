@@ -1,27 +1,18 @@
 import { describe, expect, it } from 'vitest'
-import { ErrorCode, Rng, vectors, type FitContext, type VectorSamples } from '@ouroboros/core'
+import { ErrorCode, Rng, vectors, type FitContext } from '@ouroboros/core'
 import { loadTf } from '@ouroboros/tf'
+import { ringDataset, ringSamples } from '@ouroboros/testkit'
 import { model, type VaeState } from './index.js'
 
-const dataset = { kind: 'ring', modality: 'vectors' as const, d: 2 }
-
-/** The ring of METRICS.md: 8 modes at radius 2, std 0.02. */
-function ring(n: number, rng: Rng): VectorSamples {
-  const out = new Float64Array(n * 2)
-  for (let i = 0; i < n; i++) {
-    const t = (2 * Math.PI * rng.int(8)) / 8
-    out[2 * i] = 2 * Math.cos(t) + 0.02 * rng.normal()
-    out[2 * i + 1] = 2 * Math.sin(t) + 0.02 * rng.normal()
-  }
-  return vectors(n, 2, out)
-}
+/** The ring of METRICS.md, as runs draw it. */
+const dataset = ringDataset
 
 const ctx = (seed: number, extra: Partial<FitContext<VaeState>> = {}): FitContext<VaeState> => ({ rng: Rng.from(seed, 'fit'), generation: 0, dataset, ...extra })
 
 describe('vae', () => {
   it('learns the ring: most samples land near a mode, and every mode gets some, after a short training', async () => {
     const params = model.params.parse({ epochs: 40, batch: 32, lr: 3e-3, hidden: [64, 64] })
-    const state = await model.fit(ring(2000, Rng.from(1)), params, ctx(1))
+    const state = await model.fit(ringSamples(2000, Rng.from(1)), params, ctx(1))
     expect(state.steps).toBe(40 * Math.ceil(2000 / 32))
     const s = await model.sample(state, 2000, { rng: Rng.from(2), temperature: 1, dataset })
     // Near = within 0.3 of a mode centre. Samples spread evenly around the circle of radius 2
@@ -40,14 +31,14 @@ describe('vae', () => {
   })
 
   it('reports a blown-up training as a diverged generation', async () => {
-    const err = await model.fit(ring(500, Rng.from(3)), model.params.parse({ epochs: 5, hidden: [16], lr: 1e6 }), ctx(3)).catch((e: unknown) => e)
+    const err = await model.fit(ringSamples(500, Rng.from(3)), model.params.parse({ epochs: 5, hidden: [16], lr: 1e6 }), ctx(3)).catch((e: unknown) => e)
     expect(err).toMatchObject({ code: ErrorCode.DIVERGED })
     expect((err as Error).message).toMatch(/NaN or infinite/)
   })
 
   it('trains the same with and without training-curve reports, and leaves no tensors behind', async () => {
     const { tf } = await loadTf()
-    const data = ring(256, Rng.from(10))
+    const data = ringSamples(256, Rng.from(10))
     const params = model.params.parse({ epochs: 2, hidden: [8], batch: 64, evalSamples: 20 })
     const fit = async (evalEvery: number) => {
       const state = await model.fit(data, { ...params, evalEvery }, ctx(10, { onTrainingStep: async () => {} }))
@@ -62,7 +53,7 @@ describe('vae', () => {
   it('reports losses and samples every evalEvery steps', async () => {
     const seen: { step: number; negElbo: number; n: number }[] = []
     await model.fit(
-      ring(256, Rng.from(4)),
+      ringSamples(256, Rng.from(4)),
       model.params.parse({ epochs: 2, hidden: [8], batch: 64, evalEvery: 3, evalSamples: 50 }),
       ctx(4, {
         onTrainingStep: async (step, report) => {
@@ -85,12 +76,12 @@ describe('vae', () => {
     const s = await model.sample(state, 20, { rng: Rng.from(6), temperature: 1, dataset })
     expect(s.d).toBe(12)
     for (const v of s.data) expect(v > 0 && v < 1).toBe(true)
-    await expect(model.fit(ring(64, Rng.from(7)), params, ctx(7))).rejects.toMatchObject({ code: ErrorCode.INPUT })
+    await expect(model.fit(ringSamples(64, Rng.from(7)), params, ctx(7))).rejects.toMatchObject({ code: ErrorCode.INPUT })
   })
 
   it('warm-starts from the previous weights and refuses another architecture', async () => {
     const params = model.params.parse({ epochs: 1, hidden: [8], batch: 64 })
-    const data = ring(256, Rng.from(8))
+    const data = ringSamples(256, Rng.from(8))
     const first = await model.fit(data, params, ctx(8))
     const warm = await model.fit(data, params, ctx(9, { init: first }))
     const cold = await model.fit(data, params, ctx(9))
