@@ -7,7 +7,7 @@ export async function listCommand(): Promise<number> {
   const out: string[] = ['models (model.kind):']
   for (const [kind, spec] of Object.entries(builtinModels)) {
     const model = await loadModelModule(moduleUrl(spec, '.'))
-    const extras = [model.modality, ...(model.usesTfjs ? ['tfjs'] : []), model.acceptsTemperature ? 'sampling.temperature: yes' : 'sampling.temperature: no', `${model.modality === 'tokens' ? 'perplexity_real' : 'nll_real'}: ${model.logLikelihood ? 'yes' : 'no'}`]
+    const extras = [model.modality, ...(model.usesTfjs ? ['tfjs'] : []), model.acceptsTemperature ? 'sampling.temperature: yes' : 'sampling.temperature: no', `${model.modality === 'tokens' ? 'perplexity_real' : 'nll_real'}: ${model.logLikelihood ? 'yes' : 'no'}`, ...(model.fitRows ? ['large training sets read from disk'] : [])]
     out.push(`  ${kind.padEnd(12)} ${model.description} [${extras.join('; ')}]`)
   }
   out.push('datasets (data.kind):')

@@ -30,6 +30,14 @@ describe('streamed training sets', () => {
     expect(records(`${dir}/streamed`)).toEqual(a)
   })
 
+  it('are named in `ouroboros list` for the models that read them', () => {
+    const res = cli(['list'])
+    expect(res.status, res.stderr).toBe(0)
+    const line = (kind: string) => res.stdout.split('\n').find((l) => l.trimStart().startsWith(`${kind} `)) ?? ''
+    for (const kind of ['vae', 'gan']) expect(line(kind)).toContain('large training sets read from disk')
+    for (const kind of ['gaussian', 'gmm', 'kde', 'ngram']) expect(line(kind)).not.toContain('read from disk')
+  })
+
   it('refuses a stream threshold that is not a size', () => {
     const dir = tempDir()
     const file = writeConfig(dir, { data: { kind: 'ring', n: 100 }, model: { kind: 'gaussian' }, generations: 1 })
