@@ -32,7 +32,7 @@ import {
 import { loadDataset, loadMetric, loadModel } from './plugins.js'
 import { planRows, policyFor, type TrainingPlan } from './policies/index.js'
 import type { ChainSpec, Timings } from './spec.js'
-import { buildTraining, trainingRows, type PlanSources } from './training.js'
+import { buildTraining, remember, trainingRows, type PlanSources } from './training.js'
 
 /** Fit and sample generations `from`, `from+1`, ... of one chain until `budgetMs` has passed. */
 export interface AdvanceTask {
@@ -215,7 +215,9 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           if (!samplesAreFinite(samples)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
           const last = g === G - 1 || t2 - started >= task.budgetMs
           if (policy.needsAllGenerations || last || chain.keepGenerations.includes(g)) {
-            writeSamples(samplesPath(runDir, chain.id, g, modality), samples)
+            const path = samplesPath(runDir, chain.id, g, modality)
+            writeSamples(path, samples)
+            if (policy.needsAllGenerations) remember(path, samples)
           }
           if (last) writeState(statePath(runDir, chain.id, g), state)
           ctx.last = { generation: g, samples, state }
