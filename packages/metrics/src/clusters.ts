@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { kmeans } from 'ml-kmeans'
 import { asVectors, defineMetric, inputError, takeRows, vectors, type DatasetInfo, type Rng, type VectorSamples } from '@ouroboros/core'
 import { nearest } from './distance.js'
 import { checkPrepared, entropyOfCounts, fingerprint, vectorPair } from './vectors.js'
@@ -41,6 +40,9 @@ export const clusters = defineMetric({
     const rows: number[][] = []
     for (let i = 0; i < x.n; i++) rows.push(Array.from(x.data.subarray(i * x.d, (i + 1) * x.d)))
     const initialization = (await kmeansPlusPlus(x, k, rng)).map((i) => rows[i]!.slice())
+    // Imported here, once per chain: loading ml-kmeans (and ml-matrix under it) takes about 0.1 s,
+    // which every run without this group would otherwise pay at start-up, in every thread.
+    const { kmeans } = await import('ml-kmeans')
     const fit = kmeans(rows, k, { initialization, maxIterations: options.maxIterations })
     const centroids = Float64Array.from(fit.centroids.flat())
     return { realFingerprint: fingerprint(x), k, centroids, realCounts: await histogram(x, centroids, k) }
