@@ -1,5 +1,5 @@
 import { POLICY_KINDS } from '@ouroboros/core'
-import { policies } from '@ouroboros/scheduler'
+import { filters, policies } from '@ouroboros/scheduler'
 import { builtinDatasets, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
 
 /** `ouroboros list`: what this installation can run. */
@@ -17,6 +17,8 @@ export async function listCommand(): Promise<number> {
   for (const [id, m] of Object.entries(builtinMetrics)) out.push(`  ${id.padEnd(20)} ${m.outputs.join(', ')} [${m.modality}]`)
   out.push('policies (policy.kind):')
   for (const kind of POLICY_KINDS) out.push(`  ${kind.padEnd(22)} ${policies[kind].description}`)
+  out.push('filters (filter.kind):')
+  for (const [kind, filter] of Object.entries(filters)) out.push(`  ${kind.padEnd(22)} ${filter.description}`)
   out.push('backends:')
   out.push('  classical models: typed arrays in worker threads')
   const { describeBackend, formatBackend } = await import('@ouroboros/tf')

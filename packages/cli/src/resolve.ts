@@ -123,6 +123,12 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     }
 
     const info: DatasetInfo = (await datasetPlugin.create(dataParams.data, Rng.from(0, 'probe'))).info
+    if (cfg.filter?.kind === 'modes' && info.modes === undefined) {
+      throw configError(`${at}: filter.kind: 'modes' keeps samples near mode centres, which data.kind '${dataKind}' does not have; use ring or grid data`)
+    }
+    if (cfg.filter?.kind === 'likelihood' && model.logLikelihood === undefined) {
+      throw configError(`${at}: filter.kind: 'likelihood' ranks samples by the model's log-likelihood, which model '${modelKind}' does not give`)
+    }
     const d = info.d ?? 1
     const accumulates = cfg.policy.kind === 'accumulate' || cfg.policy.kind === 'accumulate-subsample'
     const trainingRows = accumulates ? n + perGeneration * (cfg.generations - 1) : Math.max(n, perGeneration)

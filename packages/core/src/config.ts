@@ -19,6 +19,19 @@ export const policySchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('fresh'), nReal: z.int().min(0).max(10_000_000), nSynthetic: z.int().min(0).max(10_000_000) }),
 ])
 export type PolicyConfig = z.infer<typeof policySchema>
+
+/**
+ * Curation of each generation's samples before they enter training sets (DESIGN.md: "keep
+ * samples that pass a quality check"). The model draws until samplesPerGeneration samples pass;
+ * metrics score the model's own first draw, unfiltered.
+ */
+export const filterSchema = z.discriminatedUnion('kind', [
+  /** A verifier that knows the modes (ring, grid): keep samples within qualityStds·std of their nearest mode centre. */
+  z.strictObject({ kind: z.literal('modes'), qualityStds: z.number().positive().default(3) }),
+  /** Self-curation: draw samplesPerGeneration / keep and keep the ones the generating model finds most likely. */
+  z.strictObject({ kind: z.literal('likelihood'), keep: z.number().gt(0).max(1) }),
+])
+export type FilterConfig = z.infer<typeof filterSchema>
 export const POLICY_KINDS = ['replace', 'accumulate', 'accumulate-subsample', 'mix', 'fresh'] as const
 
 const pluginRef = z.looseObject({
@@ -33,6 +46,8 @@ export const configSchema = z.strictObject({
   model: pluginRef,
   policy: policySchema.default({ kind: 'replace' }),
   sampling: z.strictObject({ temperature: z.number().gt(0).max(100).default(1) }).default({ temperature: 1 }),
+  /** Keep only samples that pass a quality check; none by default. */
+  filter: filterSchema.optional(),
   /** Start generation N+1 from generation N's state instead of from scratch. */
   warmStart: z.boolean().default(false),
   generations: positiveInt(1_000_000),
@@ -75,9 +90,6 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], where: string,
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
-  if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
-    return `${issue.message}; expected kind one of ${POLICY_KINDS.join(', ')}`
-  }
   return issue.message
 }
 

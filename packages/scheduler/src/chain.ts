@@ -30,6 +30,7 @@ import {
   type TrainingStepRecord,
 } from '@ouroboros/store'
 import { loadDataset, loadMetric, loadModel } from './plugins.js'
+import { filterFor } from './filters/index.js'
 import { planRows, policyFor, type TrainingPlan } from './policies/index.js'
 import type { ChainSpec, Timings } from './spec.js'
 import { buildTraining, remember, trainingRows, type PlanSources } from './training.js'
@@ -47,7 +48,10 @@ export interface AdvanceTask {
 
 export interface GenerationResult {
   generation: number
+  /** The model's samples, as scored (before any filter). */
   samples: Samples
+  /** With a filter: the share of drawn samples it kept, recorded as the metric `filter_kept`. */
+  filterKept?: number
   state: unknown
   /** The training set, for metrics that read it: in memory, or the plan of a streamed one. */
   training?: Samples | { plan: TrainingPlan }
@@ -206,25 +210,44 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           const state = rows !== undefined ? await model.fitRows!(rows, chain.modelParams, fitCtx) : await model.fit(training!, chain.modelParams, fitCtx)
           if (curve.length > 0) writeFileAtomic(trainingCurvePath(runDir, chain.id, g), curve.map((l) => JSON.stringify(l) + '\n').join(''))
           const t1 = performance.now()
-          const samples = await model.sample(state, chain.samplesPerGeneration, {
-            rng: Rng.from(chain.seed, 'sample', g, attempt),
-            temperature: config.sampling.temperature,
-            dataset: ctx.dataset.info,
-          })
-          const t2 = performance.now()
+          const draw = (n: number, batch: number): Promise<Samples> | Samples =>
+            model.sample(state, n, {
+              rng: batch === 0 ? Rng.from(chain.seed, 'sample', g, attempt) : Rng.from(chain.seed, 'sample', g, attempt, 'filter', batch),
+              temperature: config.sampling.temperature,
+              dataset: ctx.dataset.info,
+            })
+          const samples = await draw(chain.samplesPerGeneration, 0)
           if (!samplesAreFinite(samples)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
+          // What later generations train on: the samples, or those of them (and of further draws) that pass the filter.
+          const filtered =
+            config.filter === undefined
+              ? undefined
+              : await filterFor(config.filter).apply(config.filter, {
+                  n: chain.samplesPerGeneration,
+                  first: samples,
+                  draw: async (n, batch) => {
+                    const more = await draw(n, batch)
+                    if (!samplesAreFinite(more)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
+                    return more
+                  },
+                  ...(model.logLikelihood === undefined ? {} : { logLikelihood: async (s: Samples) => model.logLikelihood!(state, s) }),
+                  dataset: ctx.dataset.info,
+                })
+          const kept = filtered?.kept ?? samples
+          const t2 = performance.now()
           const last = g === G - 1 || t2 - started >= task.budgetMs
           if (policy.needsAllGenerations || last || chain.keepGenerations.includes(g)) {
             const path = samplesPath(runDir, chain.id, g, modality)
-            writeSamples(path, samples)
-            if (policy.needsAllGenerations) remember(path, samples)
+            writeSamples(path, kept)
+            if (policy.needsAllGenerations) remember(path, kept)
           }
           if (last) writeState(statePath(runDir, chain.id, g), state)
-          ctx.last = { generation: g, samples, state }
+          ctx.last = { generation: g, samples: kept, state }
           prevState = state
           out.push({
             generation: g,
             samples,
+            ...(filtered === undefined ? {} : { filterKept: chain.samplesPerGeneration / filtered.draws }),
             state,
             ...(wantsTraining ? { training: training ?? { plan } } : {}),
             timings: { fitMs: t1 - t0, sampleMs: t2 - t1 },
@@ -247,7 +270,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
       if (out.length === 0) throw failure
       // Keep what this segment finished: checkpoint it and score it, then report the failure.
       const lastGood = out[out.length - 1]!
-      writeSamples(samplesPath(runDir, chain.id, lastGood.generation, modality), lastGood.samples)
+      writeSamples(samplesPath(runDir, chain.id, lastGood.generation, modality), ctx.last!.samples)
       writeState(statePath(runDir, chain.id, lastGood.generation), lastGood.state)
       return { ...(await finish(task, out)), failure: describeFailure(failure) }
     }
@@ -300,6 +323,7 @@ export async function evaluate(task: EvaluateTask): Promise<RecordBatch> {
       } finally {
         if (training !== undefined && !('modality' in training)) training.close?.()
       }
+      if (item.filterKept !== undefined) metrics = { ...metrics, filter_kept: item.filterKept }
       records.push({ ...base, generation: item.generation, metrics, timings: { ...item.timings, evalMs: performance.now() - t0 } })
     } catch (err) {
       throw new ChainError(err, item.generation)

@@ -1,0 +1,56 @@
+import { ErrorCode, OuroborosError, concatSamples, inputError, takeSamples, type Samples } from '@ouroboros/core'
+import type { Filter } from './filter.js'
+
+/** Draws of n samples tried before the filter gives up on a generation. */
+const MAX_BATCHES = 100
+
+/**
+ * A verifier that knows the modes: a sample passes when it lies within qualityStds·std of its
+ * nearest mode centre (the high-quality rule of METRICS.md). The model draws batch after batch
+ * until n samples have passed.
+ */
+export const modesFilter: Filter<{ kind: 'modes'; qualityStds: number }> = {
+  kind: 'modes',
+  description: 'keep samples within qualityStds·std of their nearest mode centre (ring, grid)',
+  async apply(config, inputs) {
+    const modes = inputs.dataset.modes
+    if (modes === undefined) throw inputError(`filter 'modes': dataset '${inputs.dataset.kind}' has no mode centres`)
+    const radiusSq = (config.qualityStds * modes.std) ** 2
+    const passing = (s: Samples): number[] => {
+      if (s.modality !== 'vectors') throw inputError("filter 'modes' needs vector samples")
+      const d = s.d
+      const out: number[] = []
+      for (let i = 0; i < s.n; i++) {
+        let best = Infinity
+        for (let m = 0; m < modes.k; m++) {
+          let d2 = 0
+          for (let j = 0; j < d; j++) d2 += (s.data[i * d + j]! - modes.centers[m * d + j]!) ** 2
+          if (d2 < best) best = d2
+        }
+        if (best <= radiusSq) out.push(i)
+      }
+      return out
+    }
+    const parts: Samples[] = []
+    let kept = 0
+    let draws = 0
+    for (let batch = 0; kept < inputs.n; batch++) {
+      if (batch === MAX_BATCHES) {
+        throw new OuroborosError(
+          ErrorCode.MODEL,
+          `filter 'modes' kept ${kept} of ${draws} samples, fewer than the ${inputs.n} a generation needs`,
+          { hint: 'the model has left the modes; loosen filter.qualityStds or stop the chain earlier' },
+        )
+      }
+      const s = batch === 0 ? inputs.first : await inputs.draw(inputs.n, batch)
+      const pass = passing(s)
+      const need = inputs.n - kept
+      // Draws count up to the last sample kept, so that n / draws estimates the pass rate.
+      draws += pass.length >= need ? pass[need - 1]! + 1 : s.n
+      const idx = pass.slice(0, need)
+      kept += idx.length
+      if (idx.length > 0) parts.push(takeSamples(s, idx))
+    }
+    return { kept: parts.length === 1 ? parts[0]! : concatSamples(parts), draws }
+  },
+}
