@@ -1,6 +1,7 @@
 // Curated generations: each generation's samples pass a quality check before later generations
 // train on them; the metrics score the model's own first draw.
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { readSamples } from '@ouroboros/store'
 import { cleanup, cli, mean, records, standardError, tempDir, writeConfig } from './helpers.js'
@@ -85,6 +86,18 @@ describe('filter', () => {
     expect(curated.status, curated.stderr).toBe(0)
     const vocab = (run: string) => records(`${dir}/${run}`).find((r) => r.generation === 3)!.metrics['vocab_size']!
     expect(vocab('curated')).toBeLessThan(0.9 * vocab('plain'))
+  })
+
+  it('data/configs/ring-kde-verifier.json: the mode verifier holds the high-quality share that plain chains lose', () => {
+    const dir = tempDir()
+    const config = fileURLToPath(new URL('../../../data/configs/ring-kde-verifier.json', import.meta.url))
+    const res = cli(['run', config, '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    const recs = records(`${dir}/run`)
+    const last = Math.max(...recs.map((r) => r.generation))
+    const hq = (policy: string, filtered: boolean) =>
+      mean(recs.filter((r) => r.generation === last && r.params['policy.kind'] === policy && (r.params['filter'] !== null) === filtered).map((r) => r.metrics['pct_high_quality']!))
+    for (const policy of ['replace', 'accumulate']) expect(hq(policy, true), policy).toBeGreaterThan(hq(policy, false) + 10)
   })
 
   it('gives the same records with 1 and 2 workers', () => {

@@ -46,8 +46,8 @@ export const configSchema = z.strictObject({
   model: pluginRef,
   policy: policySchema.default({ kind: 'replace' }),
   sampling: z.strictObject({ temperature: z.number().gt(0).max(100).default(1) }).default({ temperature: 1 }),
-  /** Keep only samples that pass a quality check; none by default. */
-  filter: filterSchema.optional(),
+  /** Keep only samples that pass a quality check; none by default or null (so a sweep can compare with and without). */
+  filter: filterSchema.nullable().default(null),
   /** Start generation N+1 from generation N's state instead of from scratch. */
   warmStart: z.boolean().default(false),
   generations: positiveInt(1_000_000),

@@ -220,7 +220,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           if (!samplesAreFinite(samples)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
           // What later generations train on: the samples, or those of them (and of further draws) that pass the filter.
           const filtered =
-            config.filter === undefined
+            config.filter === null
               ? undefined
               : await filterFor(config.filter).apply(config.filter, {
                   n: chain.samplesPerGeneration,
