@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, cliAsync, records, tempDir, writeConfig } from './helpers.js'
 
@@ -221,4 +222,17 @@ describe('training curves', () => {
     }
     expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('Modes during training')
   })
+})
+
+describe('shipped configs', () => {
+  const dir = fileURLToPath(new URL('../../../data/configs/', import.meta.url))
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'))
+  it('are there', () => expect(files.length).toBeGreaterThan(20))
+  for (const f of files) {
+    it(`${f} validates`, () => {
+      const res = cli(['validate', join(dir, f)])
+      expect(res.status, res.stderr).toBe(0)
+      expect(JSON.parse(res.stdout).config.name).toBe(f.replace(/\.json$/, ''))
+    })
+  }
 })
