@@ -43,6 +43,7 @@ const KNOWN: Readonly<Record<string, MetricInfo>> = {
   zipf_slope: { title: 'Zipf slope', unit: 'log-log slope' },
   perplexity_real: { title: 'perplexity of held-out real text', unit: 'per token', direction: 'rises' },
   excess_test_error: { title: 'excess test error ‖ŵ − w*‖²', unit: 'squared weight error', direction: 'rises' },
+  filter_kept: { title: 'share of draws the filter kept', unit: 'fraction' },
 }
 
 export function metricInfo(name: string): MetricInfo {
