@@ -22,13 +22,13 @@ export function trigamma(x: number): number {
   return result + 1 / x + f / 2 + (1 / x) * f * (1 / 6 - f * (1 / 30 - f * (1 / 42 - f / 30)))
 }
 
-/** log(Σ exp(v_i)) without overflow. */
-export function logSumExp(v: ArrayLike<number>, n = v.length): number {
+/** log(Σ exp(v_i)) over v[at .. at + n) without overflow. */
+export function logSumExp(v: ArrayLike<number>, n = v.length, at = 0): number {
   let max = -Infinity
-  for (let i = 0; i < n; i++) if (v[i]! > max) max = v[i]!
+  for (let i = at; i < at + n; i++) if (v[i]! > max) max = v[i]!
   if (max === -Infinity) return -Infinity
   let s = 0
-  for (let i = 0; i < n; i++) s += Math.exp(v[i]! - max)
+  for (let i = at; i < at + n; i++) s += Math.exp(v[i]! - max)
   return max + Math.log(s)
 }
 
@@ -53,8 +53,11 @@ export function choleskyInPlace(a: Float64Array, d: number): boolean {
   return true
 }
 
-/** Column means and the (ddof 0) covariance of n x d row-major data. */
-export function meanAndCovariance(data: Float64Array, n: number, d: number): { mean: Float64Array; cov: Float64Array } {
+/**
+ * Column means and the covariance of n x d row-major data: the sums of products of deviations
+ * divided by `divisor` (n, ddof 0, by default; n − 1 for the unbiased estimate).
+ */
+export function meanAndCovariance(data: Float64Array, n: number, d: number, divisor = n): { mean: Float64Array; cov: Float64Array } {
   const mean = new Float64Array(d)
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += data[i * d + j]!
   for (let j = 0; j < d; j++) mean[j]! /= n
@@ -64,15 +67,33 @@ export function meanAndCovariance(data: Float64Array, n: number, d: number): { m
     for (let j = 0; j < d; j++) row[j] = data[i * d + j]! - mean[j]!
     for (let a = 0; a < d; a++) {
       const ra = row[a]!
+      // Adding zeros changes no sum; rows of ReLU features are mostly zeros.
+      if (ra === 0) continue
       for (let b = a; b < d; b++) cov[a * d + b]! += ra * row[b]!
     }
   }
   for (let a = 0; a < d; a++) {
     for (let b = a; b < d; b++) {
-      const v = cov[a * d + b]! / n
+      const v = cov[a * d + b]! / divisor
       cov[a * d + b] = v
       cov[b * d + a] = v
     }
   }
   return { mean, cov }
+}
+
+/**
+ * The first index in [start, end) whose cumulative sum exceeds u, by bisection: how a uniform draw
+ * u picks an outcome from cumulative probabilities. The last index when rounding leaves every sum
+ * at or below u; outcomes of zero weight are never picked.
+ */
+export function searchCumulative(cum: ArrayLike<number>, u: number, start = 0, end = cum.length): number {
+  let lo = start
+  let hi = end - 1
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (cum[mid]! > u) hi = mid
+    else lo = mid + 1
+  }
+  return lo
 }

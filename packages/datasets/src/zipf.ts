@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { defineDataset } from '@ouroboros/core'
+import { defineDataset, searchCumulative } from '@ouroboros/core'
 
 /**
  * Sequences of `length` i.i.d. tokens over `vocabSize` types with Zipf probabilities
@@ -26,17 +26,7 @@ export const zipf = defineDataset({
       info: { kind: 'zipf', modality: 'tokens', vocabulary: Array.from({ length: p.vocabSize }, (_, k) => `w${k + 1}`) },
       sample(n, rng) {
         const tokens = new Int32Array(n * p.length)
-        for (let t = 0; t < tokens.length; t++) {
-          const u = rng.uniform()
-          let lo = 0
-          let hi = p.vocabSize - 1
-          while (lo < hi) {
-            const mid = (lo + hi) >>> 1
-            if (cdf[mid]! > u) hi = mid
-            else lo = mid + 1
-          }
-          tokens[t] = lo
-        }
+        for (let t = 0; t < tokens.length; t++) tokens[t] = searchCumulative(cdf, rng.uniform())
         const offsets = Uint32Array.from({ length: n + 1 }, (_, i) => i * p.length)
         return { modality: 'tokens', n, vocabSize: p.vocabSize, tokens, offsets }
       },

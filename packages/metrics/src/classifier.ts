@@ -4,7 +4,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
 import { z } from 'zod'
-import { asVectors, choleskyInPlace, defineMetric, inputError, Rng, type DatasetInfo, type VectorSamples } from '@ouroboros/core'
+import { asVectors, choleskyInPlace, defineMetric, inputError, meanAndCovariance, Rng, type DatasetInfo, type VectorSamples } from '@ouroboros/core'
 import { Adam, Mlp, loadTf, type NamedWeights, type Tensor2D, type Tf } from '@ouroboros/tf'
 import { symmetricEigenvalues } from './eigen.js'
 import { entropyOfCounts } from './vectors.js'
@@ -222,27 +222,7 @@ interface Gaussian {
 
 /** Mean and covariance (ddof 1, as FID uses) of n rows of width w. */
 function gaussianFit(features: Float64Array, n: number, w: number): Gaussian {
-  const mean = new Float64Array(w)
-  for (let i = 0; i < n; i++) for (let j = 0; j < w; j++) mean[j]! += features[i * w + j]!
-  for (let j = 0; j < w; j++) mean[j]! /= n
-  const cov = new Float64Array(w * w)
-  const row = new Float64Array(w)
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < w; j++) row[j] = features[i * w + j]! - mean[j]!
-    for (let a = 0; a < w; a++) {
-      const ra = row[a]!
-      if (ra === 0) continue
-      for (let b = 0; b <= a; b++) cov[a * w + b]! += ra * row[b]!
-    }
-  }
-  for (let a = 0; a < w; a++) {
-    for (let b = 0; b <= a; b++) {
-      const v = cov[a * w + b]! / Math.max(1, n - 1)
-      cov[a * w + b] = v
-      cov[b * w + a] = v
-    }
-  }
-  return { mean, cov }
+  return meanAndCovariance(features, n, w, Math.max(1, n - 1))
 }
 
 /**

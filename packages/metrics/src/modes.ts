@@ -1,6 +1,5 @@
 import { z } from 'zod'
-import { asVectors, defineMetric, inputError, vectors, type DatasetInfo, type Samples } from '@ouroboros/core'
-import { nearest } from './distance.js'
+import { asVectors, assignToModes, defineMetric, inputError, type DatasetInfo, type Samples } from '@ouroboros/core'
 
 /**
  * The mode benchmark of the PacGAN / VEEGAN code (METRICS.md "Mode benchmark"), the same rules as
@@ -19,7 +18,7 @@ export const modes = defineMetric({
     coveredShare: z.number().min(0).max(1).default(0.01),
   }),
   async compute({ generated, dataset, options }) {
-    const a = await assign('modes', generated, dataset, options.qualityStds)
+    const a = assign('modes', generated, dataset, options.qualityStds)
     const { K, n, assigned, hq } = a
     if (n === 0) return { modes_covered: null, modes_covered_1pct: null, pct_high_quality: null, reverse_kl: null }
     let covered = 0
@@ -42,33 +41,26 @@ export const modes = defineMetric({
   },
   /** `hq_share[k]`: the share of all samples that are high-quality samples of mode k. */
   async profile({ generated, dataset, options }) {
-    const { n, hq } = await assign('modes', generated, dataset, options.qualityStds)
+    const { n, hq } = assign('modes', generated, dataset, options.qualityStds)
     return { hq_share: Array.from(hq, (c) => (n === 0 ? 0 : c / n)) }
   },
 })
 
-/** Each generated sample's nearest mode centre, and whether it lies within the HQ radius of it. */
-async function assign(what: string, generated: Samples, dataset: DatasetInfo, qualityStds: number) {
+/** Per mode: the samples nearest to it, and the high-quality ones among them. */
+function assign(what: string, generated: Samples, dataset: DatasetInfo, qualityStds: number) {
   const info = dataset.modes
   if (info === undefined) throw inputError(`${what}: dataset '${dataset.kind}' has no mode centres; the modes group needs ring or grid data`)
   const g = asVectors(generated, `${what}: generated samples`)
+  const { nearest, highQuality } = assignToModes(g, info, qualityStds, `${what}: generated samples`)
   const K = info.k
-  const d = info.centers.length / K
-  if (g.d !== d) throw inputError(`${what}: generated samples have dimension ${g.d} but the mode centres have ${d}`)
   const assigned = new Float64Array(K)
   const hq = new Float64Array(K)
   let hqTotal = 0
-  if (g.n > 0) {
-    const { index, d2 } = await nearest(g, vectors(K, d, info.centers))
-    const radius = qualityStds * info.std
-    const hqRadiusSq = radius * radius
-    for (let i = 0; i < g.n; i++) {
-      const m = index[i]!
-      assigned[m]!++
-      if (d2[i]! <= hqRadiusSq) {
-        hq[m]!++
-        hqTotal++
-      }
+  for (let i = 0; i < g.n; i++) {
+    assigned[nearest[i]!]!++
+    if (highQuality[i] === 1) {
+      hq[nearest[i]!]!++
+      hqTotal++
     }
   }
   return { K, n: g.n, assigned, hq, hqTotal }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { defineMetric, inputError, type Samples, type TokenSamples } from '@ouroboros/core'
+import { entropyOfCounts } from './vectors.js'
 
 /** The real data's head and tail types (METRICS.md "Text"), found once per chain. */
 interface Head {
@@ -47,12 +48,8 @@ export const text = defineMetric({
     const g = asTokens(generated)
     const counts = typeCounts(g)
     const N = g.tokens.length
-    let entropy = 0
     let tailTokens = 0
-    for (const [w, c] of counts) {
-      entropy -= (c / N) * Math.log(c / N)
-      if (prepared.inHead[w] !== 1) tailTokens += c
-    }
+    for (const [w, c] of counts) if (prepared.inHead[w] !== 1) tailTokens += c
     let tailSeen = 0
     for (const w of prepared.tail) if (counts.has(w)) tailSeen++
     const distinct = distinctNgrams(g, 4)
@@ -62,7 +59,7 @@ export const text = defineMetric({
       distinct_2: distinct[1]!,
       distinct_3: distinct[2]!,
       distinct_4: distinct[3]!,
-      unigram_entropy: N === 0 ? null : entropy,
+      unigram_entropy: N === 0 ? null : entropyOfCounts(Array.from(counts.values()), N),
       tail_mass: N === 0 ? null : tailTokens / N,
       tail_coverage: prepared.tail.length === 0 ? null : tailSeen / prepared.tail.length,
       zipf_slope: zipfSlope(Array.from(counts.values()), o.zipfRanks),

@@ -1,4 +1,4 @@
-import { divergedError, inputError, type FitContext, type Rng, type Samples, type TokenSamples } from '@ouroboros/core'
+import { divergedError, inputError, logSumExp, type FitContext, type Rng, type Samples, type TokenSamples } from '@ouroboros/core'
 import { Adam, Mlp, loadTf, type NamedWeights, type Tf } from '@ouroboros/tf'
 import { END, UNKNOWN_WORD, alphabetOf, readWords, spell, type Alphabet, type Spelled } from './spelling.js'
 
@@ -175,20 +175,12 @@ function crossEntropy(logits: ArrayLike<number>, targets: Int32Array, C: number,
   const B = targets.length
   let loss = 0
   for (let b = 0; b < B; b++) {
-    const lse = logSumExpRow(logits, b * C, C)
+    const lse = logSumExp(logits, C, b * C)
     loss += lse - logits[b * C + targets[b]!]!
     for (let c = 0; c < C; c++) dLogits[b * C + c] = Math.exp(logits[b * C + c]! - lse) / B
     dLogits[b * C + targets[b]!]! -= 1 / B
   }
   return loss / B
-}
-
-function logSumExpRow(v: ArrayLike<number>, at: number, n: number): number {
-  let max = -Infinity
-  for (let i = 0; i < n; i++) max = Math.max(max, v[at + i]!)
-  let s = 0
-  for (let i = 0; i < n; i++) s += Math.exp(v[at + i]! - max)
-  return max + Math.log(s)
 }
 
 function mean(xs: readonly number[]): number {
@@ -339,7 +331,7 @@ export async function charLmLogLikelihood(state: CharLmState, data: Samples): Pr
       const logits = model.logits(rows)
       for (let t = from; t < to; t++) {
         const at = (t - from) * C
-        out[text.sentence[t]!]! += logits[at + text.symbols[t]!]! - logSumExpRow(logits, at, C)
+        out[text.sentence[t]!]! += logits[at + text.symbols[t]!]! - logSumExp(logits, C, at)
       }
     }
   } finally {

@@ -1,4 +1,4 @@
-import type { Rng } from '@ouroboros/core'
+import { searchCumulative, type Rng } from '@ouroboros/core'
 
 /**
  * k-means as scikit-learn's GaussianMixture uses it to initialise (KMeans with n_init=1):
@@ -37,7 +37,7 @@ export function kmeansPlusPlus(x: Float64Array, n: number, d: number, k: number,
     let bestIndex = 0
     for (let t = 0; t < trials; t++) {
       // Every point already on a centre has zero weight; when all are, any point will do.
-      const id = acc > 0 ? firstAbove(cumulative, rng.uniform() * acc) : rng.int(n)
+      const id = acc > 0 ? searchCumulative(cumulative, rng.uniform() * acc) : rng.int(n)
       let pot = 0
       for (let i = 0; i < n; i++) {
         const dist = squaredDistance(x, i * d, x, id * d, d)
@@ -141,17 +141,6 @@ function squaredDistance(a: Float64Array, ao: number, b: Float64Array, bo: numbe
   return s
 }
 
-/** First index whose cumulative sum exceeds r; points of zero weight are never chosen. */
-function firstAbove(cumulative: Float64Array, r: number): number {
-  let lo = 0
-  let hi = cumulative.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (cumulative[mid]! > r) hi = mid
-    else lo = mid + 1
-  }
-  return lo
-}
 
 function argmax(v: Float64Array): number {
   let best = 0

@@ -1,4 +1,4 @@
-import { logSumExp, type Rng, type TokenSamples } from '@ouroboros/core'
+import { logSumExp, searchCumulative, type Rng, type TokenSamples } from '@ouroboros/core'
 import { backoff, discounted, findChild, interpolate, rowOf, scoreNext, startContext, totalsOf, type NgramState, type Totals } from './kneser-ney.js'
 
 export interface SamplingOptions {
@@ -141,13 +141,13 @@ class Sampler {
   }
 
   private drawAt(l: number, ctx: Int32Array, rng: Rng): number {
-    if (l === 1) return this.baseWords[searchCumulative(this.baseCum, 0, this.baseCum.length, rng.uniform())]!
+    if (l === 1) return this.baseWords[searchCumulative(this.baseCum, rng.uniform())]!
     const r = rowOf(this.state, l, ctx)
     if (r < 0) return this.drawAt(l - 1, ctx, rng)
     this.ensureRow(l, r, ctx)
     const level = this.state.levels[l - 2]!
     if (rng.uniform() < Math.exp(this.rowLogMass[l - 2]![r]! - this.rowLogZ[l - 2]![r]!)) {
-      return level.word[searchCumulative(this.childCum[l - 2]!, level.start[r]!, level.start[r + 1]!, rng.uniform())]!
+      return level.word[searchCumulative(this.childCum[l - 2]!, rng.uniform(), level.start[r]!, level.start[r + 1]!)]!
     }
     for (;;) {
       const w = this.drawAt(l - 1, ctx, rng)
@@ -306,14 +306,3 @@ function normalisedCumulative(logQ: Float64Array, out: Float64Array, s: number, 
   return logTotal
 }
 
-/** First j in [s, e) with cum[j] > u (the last one when rounding leaves cum[e-1] ≤ u). */
-function searchCumulative(cum: Float64Array, s: number, e: number, u: number): number {
-  let lo = s
-  let hi = e - 1
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (cum[mid]! > u) hi = mid
-    else lo = mid + 1
-  }
-  return lo
-}

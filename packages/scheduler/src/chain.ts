@@ -210,14 +210,17 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           const state = rows !== undefined ? await model.fitRows!(rows, chain.modelParams, fitCtx) : await model.fit(training!, chain.modelParams, fitCtx)
           if (curve.length > 0) writeFileAtomic(trainingCurvePath(runDir, chain.id, g), curve.map((l) => JSON.stringify(l) + '\n').join(''))
           const t1 = performance.now()
-          const draw = (n: number, batch: number): Promise<Samples> | Samples =>
-            model.sample(state, n, {
+          // Batch 0 is the generation's sample; a filter may ask for further batches.
+          const draw = async (n: number, batch: number): Promise<Samples> => {
+            const drawn = await model.sample(state, n, {
               rng: batch === 0 ? Rng.from(chain.seed, 'sample', g, attempt) : Rng.from(chain.seed, 'sample', g, attempt, 'filter', batch),
               temperature: config.sampling.temperature,
               dataset: ctx.dataset.info,
             })
+            if (!samplesAreFinite(drawn)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
+            return drawn
+          }
           const samples = await draw(chain.samplesPerGeneration, 0)
-          if (!samplesAreFinite(samples)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
           // What later generations train on: the samples, or those of them (and of further draws) that pass the filter.
           const filtered =
             config.filter === null
@@ -225,11 +228,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
               : await filterFor(config.filter).apply(config.filter, {
                   n: chain.samplesPerGeneration,
                   first: samples,
-                  draw: async (n, batch) => {
-                    const more = await draw(n, batch)
-                    if (!samplesAreFinite(more)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
-                    return more
-                  },
+                  draw,
                   ...(model.logLikelihood === undefined ? {} : { logLikelihood: async (s: Samples) => model.logLikelihood!(state, s) }),
                   dataset: ctx.dataset.info,
                 })

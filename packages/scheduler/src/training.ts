@@ -1,6 +1,7 @@
 import {
   Rng,
   allRows,
+  asVectors,
   concatRows,
   concatSamples,
   headSamples,
@@ -60,11 +61,11 @@ export function buildTraining(plan: TrainingPlan, src: PlanSources): Samples {
  */
 export function trainingRows(plan: TrainingPlan, src: PlanSources, load = false): RowSource {
   const parts = plan.parts.map((part): RowSource => {
-    if (part.from === 'real') return memoryRows(vectorsOf(src.real))
-    if (part.from === 'fresh') return memoryRows(vectorsOf(freshReal(part.n, src)))
+    if (part.from === 'real') return memoryRows(asVectors(src.real, 'training samples'))
+    if (part.from === 'fresh') return memoryRows(asVectors(freshReal(part.n, src), 'training samples'))
     const path = samplesPath(src.runDir, src.chainId, part.generation, 'vectors')
     const held = load ? generationSamples(part.generation, src) : (src.inMemory?.(part.generation) ?? recall(path))
-    const rows = held === undefined ? fileRows(path) : memoryRows(vectorsOf(held))
+    const rows = held === undefined ? fileRows(path) : memoryRows(asVectors(held, 'training samples'))
     return part.head === undefined || part.head >= rows.n ? rows : pickRows(rows, Uint32Array.from({ length: part.head }, (_, i) => i))
   })
   const all = parts.length === 1 ? parts[0]! : concatRows(parts)
@@ -122,9 +123,4 @@ function recall(path: string): Samples | undefined {
 
 function freshReal(n: number, src: PlanSources): Samples {
   return src.dataset.sample(n, Rng.from(src.seed, 'fresh', src.generation))
-}
-
-function vectorsOf(s: Samples) {
-  if (s.modality !== 'vectors') throw new TypeError('row sources hold vectors only')
-  return s
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, OuroborosError, concatSamples, inputError, takeSamples, type Samples } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, asVectors, assignToModes, concatSamples, inputError, takeSamples, type Samples } from '@ouroboros/core'
 import type { Filter } from './filter.js'
 
 /** Draws of n samples tried before the filter gives up on a generation. */
@@ -15,20 +15,11 @@ export const modesFilter: Filter<{ kind: 'modes'; qualityStds: number }> = {
   async apply(config, inputs) {
     const modes = inputs.dataset.modes
     if (modes === undefined) throw inputError(`filter 'modes': dataset '${inputs.dataset.kind}' has no mode centres`)
-    const radiusSq = (config.qualityStds * modes.std) ** 2
+    // Indices of the high-quality samples, in draw order.
     const passing = (s: Samples): number[] => {
-      if (s.modality !== 'vectors') throw inputError("filter 'modes' needs vector samples")
-      const d = s.d
+      const { highQuality } = assignToModes(asVectors(s, "filter 'modes': samples"), modes, config.qualityStds, "filter 'modes': samples")
       const out: number[] = []
-      for (let i = 0; i < s.n; i++) {
-        let best = Infinity
-        for (let m = 0; m < modes.k; m++) {
-          let d2 = 0
-          for (let j = 0; j < d; j++) d2 += (s.data[i * d + j]! - modes.centers[m * d + j]!) ** 2
-          if (d2 < best) best = d2
-        }
-        if (best <= radiusSq) out.push(i)
-      }
+      for (let i = 0; i < s.n; i++) if (highQuality[i] === 1) out.push(i)
       return out
     }
     const parts: Samples[] = []
