@@ -76,7 +76,8 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     }
     const dataParams = datasetPlugin.params.safeParse(dataParamsRaw)
     if (!dataParams.success) throw configError(formatIssues(dataParams.error.issues, at, ['data']))
-    const n = dataN ?? datasetPlugin.defaultN?.(dataParams.data) ?? 10_000
+    const limits = datasetPlugin.limits?.(dataParams.data)
+    const n = dataN ?? datasetPlugin.defaultN?.(dataParams.data) ?? limits?.n ?? 10_000
 
     const { kind: modelKind, module: modelModule, ...modelParamsRaw } = cfg.model
     const modelSpecifier = modelModule ?? builtinModels[modelKind]
@@ -109,7 +110,6 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       }
     }
 
-    const limits = datasetPlugin.limits?.(dataParams.data)
     if (limits !== undefined) {
       const pool = `the ${limits.n} real samples one draw of the ${dataKind} data can give`
       if (n > limits.n) throw configError(`${at}: data.n: ${n} is more than ${pool}`)

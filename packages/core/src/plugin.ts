@@ -44,7 +44,7 @@ export interface DatasetPlugin<P = unknown> {
   readonly description: string
   /** Parameters other than `kind` and `n`. */
   readonly params: z.ZodType<P>
-  /** Real samples when the config gives no `data.n` (default 10,000). */
+  /** Real samples when the config gives no `data.n` (default: the whole pool of `limits`, else 10,000). */
   defaultN?(params: P): number
   /**
    * The most samples one draw can give, for datasets drawn from a finite pool (MNIST): `n` for

@@ -9,11 +9,12 @@ const sentenceTexts = (s: TokenSamples): string[] =>
 
 describe('brown', () => {
   const ds = create()
-  const trainSize = brown.defaultN!(brown.params.parse({}))
+  const { n: trainSize, heldout: heldoutSize } = brown.limits!(brown.params.parse({}))
   const train = ds.sample(trainSize, Rng.from(1))
   const heldout = ds.heldout(57_340 - trainSize, Rng.from(2))
 
   it('holds the NLTK Brown corpus: 57,340 sentences, 1,161,192 tokens, 49,815 lower-cased types', () => {
+    expect(trainSize + heldoutSize!).toBe(57_340)
     expect(trainSize + heldout.n).toBe(57_340)
     expect(heldout.n).toBe(5734)
     expect(train.tokens.length + heldout.tokens.length).toBe(1_161_192)

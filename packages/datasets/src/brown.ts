@@ -32,7 +32,10 @@ export const brown = defineDataset({
     /** Words seen fewer times than this in the whole corpus become `<unk>`. */
     minCount: z.int().min(1).default(1),
   }),
-  defaultN: (p) => corpus().sentences - heldoutCount(corpus().sentences, p.heldoutFraction),
+  limits(p) {
+    const held = heldoutCount(corpus().sentences, p.heldoutFraction)
+    return { n: corpus().sentences - held, heldout: held }
+  },
   create(p): DatasetInstance {
     const c = corpus()
     const { train, heldout, vocabulary, ids } = split(c, p.heldoutFraction, p.splitSeed, p.minCount)

@@ -24,7 +24,7 @@ describe('mnist', () => {
       max = Math.max(max, v)
     }
     expect([min, max]).toEqual([0, 1])
-    expect(mnist.defaultN!(mnist.params.parse({}))).toBe(9000)
+    expect(mnist.limits!(mnist.params.parse({}))).toEqual({ n: 9000, heldout: 1000 })
   })
 
   it('keeps held-out digits apart from training draws, with the split fixed by splitSeed', async () => {

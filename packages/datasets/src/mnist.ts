@@ -76,7 +76,6 @@ export const mnist = defineDataset({
     /** Seed of the train / held-out split, the same for every chain so that all runs are scored on the same digits. */
     splitSeed: z.int().min(0).default(0),
   }),
-  defaultN: (p) => 10_000 - p.heldout,
   limits: (p) => ({ n: 10_000 - p.heldout, heldout: p.heldout }),
   create(p) {
     const { x, labels } = loadDigits()
