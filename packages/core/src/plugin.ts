@@ -104,6 +104,57 @@ export interface ModelPlugin<P = unknown, S = unknown> {
   logLikelihood?(state: S, data: Samples): Promise<Float64Array> | Float64Array
   /** Named quantities of the learned state that metrics may read (say, regression weights). */
   summary?(state: S): Record<string, number | Float64Array>
+  /**
+   * Post-training (finetuning, policy gradient): updates that continue from a fitted state. Models
+   * without it can still be post-trained by refitting (`fitWeighted`) or best-of-n sampling.
+   */
+  trainer?(state: S, params: P, options: TrainerOptions<S>): ModelTrainer<S> | Promise<ModelTrainer<S>>
+  /**
+   * Fit to items weighted by `weights` (≥ 0, any scale): the maximiser of Σ w_i log p(x_i). Used by
+   * reward-weighted refitting, whose weights ∝ exp(r/β) make the fit approach π_ref·exp(r/β).
+   */
+  fitWeighted?(data: Samples, weights: Float64Array, params: P, ctx: FitContext<S>): Promise<S> | S
+  /**
+   * Exact KL(p_state ‖ p_reference) in nats per item, for models whose distribution is small and
+   * categorical (a unigram model over a vocabulary); others are estimated by Monte Carlo.
+   */
+  klDivergence?(state: S, reference: S): number
+}
+
+export interface TrainerOptions<S> {
+  readonly rng: Rng
+  readonly dataset: DatasetInfo
+  /** Step size; undefined: the model's own learning rate. */
+  readonly lr?: number
+  /** L2-SP: each update also descends (anchor/2)·‖θ − θ_reference‖² (0: no pull). */
+  readonly anchor: number
+  /** The state post-training started from: the anchor's target. */
+  readonly reference: S
+}
+
+/** Gradient steps (or EM iterations) on weighted items, continuing from a state. */
+export interface ModelTrainer<S> {
+  /** Items the model wants per step: a minibatch size, or 'all' for full-batch updates (EM). */
+  readonly batch: number | 'all'
+  /**
+   * Whether `step` takes weights of either sign (policy gradient's advantages). Models whose
+   * update needs weights ≥ 0 (an EM iteration, a GAN's real batch) say false.
+   */
+  readonly signedWeights: boolean
+  /**
+   * One update that ascends (1/n)·Σ_i w_i·log p(x_i) over the n items (log p: the model's training
+   * objective per item, e.g. the ELBO for a VAE; a GAN takes the items as its real batch).
+   */
+  step(items: Samples, weights: Float64Array): Promise<TrainerStepReport> | TrainerStepReport
+  /** A snapshot of the current state (structured-cloneable, not a live view). */
+  state(): S | Promise<S>
+  /** Frees what the trainer holds (tfjs tensors). */
+  dispose?(): void
+}
+
+export interface TrainerStepReport {
+  /** Named losses of this step, e.g. { loss: −mean weighted log-likelihood }. */
+  readonly losses?: Record<string, number>
 }
 
 /** What a metric may know about the model that made the samples. */
