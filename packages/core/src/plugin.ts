@@ -176,8 +176,19 @@ export interface MetricArgs<O, Prep> {
    */
   readonly training?: Samples | RowSource
   readonly model?: ModelView
+  /**
+   * Set while a finetuning stage runs (and for the generations it produced): the task data the
+   * model is finetuned on, as its dataset describes it, and held-out task items it never saw.
+   */
+  readonly task?: TaskView
   readonly prepared: Prep
   readonly rng: Rng
+}
+
+/** A finetuning task, for metrics of task quality (task_nll, the share of samples in the task). */
+export interface TaskView {
+  readonly dataset: DatasetInfo
+  readonly heldout: Samples
 }
 
 export type MetricValues = Record<string, number | null>
