@@ -21,11 +21,23 @@ export interface OptimizerSnapshot {
   readonly v: Float32Array
 }
 
+/**
+ * L2-SP (Li et al. 2018, "Explicit inductive bias for transfer learning"): each update also
+ * descends (weight/2)·‖θ − reference‖², whose gradient weight·(θ − reference) the optimiser adds
+ * to the one it is given, so it passes through Adam's moments like the data's gradient does.
+ */
+export interface Anchor {
+  readonly weight: number
+  /** The pretrained parameters, in the optimised array's layout. */
+  readonly reference: Float32Array
+}
+
 export interface AdamOptions {
   readonly lr: number
   readonly beta1: number
   readonly beta2: number
   readonly eps?: number
+  readonly anchor?: Anchor | undefined
 }
 
 /** Adam as in PyTorch (eps added to the bias-corrected √v). */
@@ -52,10 +64,11 @@ export class Adam implements Optimizer {
     const a = (lr * Math.sqrt(c2)) / c1
     const e = eps * Math.sqrt(c2)
     const { m, v } = this
+    const anchor = this.o.anchor
     // g·0 is 0 for finite g and NaN otherwise: one accumulator checks the whole gradient.
     let check = 0
     for (let i = 0; i < params.length; i++) {
-      const g = grads[i]!
+      const g = anchor === undefined ? grads[i]! : grads[i]! + anchor.weight * (params[i]! - anchor.reference[i]!)
       check += g * 0
       // Moments of parameters whose gradient stays 0 (dead ReLU units) decay geometrically into
       // float32's subnormal range, where every load costs the CPU a microcode assist (this loop
@@ -88,6 +101,7 @@ export interface RmspropOptions {
   /** Decay of the squared-gradient average (PyTorch's alpha). */
   readonly alpha?: number
   readonly eps?: number
+  readonly anchor?: Anchor | undefined
 }
 
 /** RMSprop as in PyTorch without momentum: the optimiser of the original WGAN. */
@@ -108,9 +122,10 @@ export class Rmsprop implements Optimizer {
     const eps = this.o.eps ?? 1e-8
     this.t++
     const { v } = this
+    const anchor = this.o.anchor
     let check = 0
     for (let i = 0; i < params.length; i++) {
-      const g = grads[i]!
+      const g = anchor === undefined ? grads[i]! : grads[i]! + anchor.weight * (params[i]! - anchor.reference[i]!)
       check += g * 0
       let vi = alpha * v[i]! + (1 - alpha) * g * g
       if (vi < TINY) vi = 0
