@@ -22,8 +22,8 @@ export async function listCommand(): Promise<number> {
   out.push('backends:')
   out.push('  classical models: typed arrays in worker threads')
   const { describeBackend, formatBackend } = await import('@ouroboros/tf')
-  const backend = await describeBackend()
-  out.push(`  models on tfjs: ${formatBackend(backend)}${backend.skipped.length > 0 ? `; not used: ${backend.skipped.join('; ')}` : ''}`)
+  // The line below says it; the stderr notice would repeat it.
+  out.push(`  models on tfjs: ${formatBackend(await describeBackend({ announce: false }))}`)
   process.stdout.write(out.join('\n') + '\n')
   return 0
 }

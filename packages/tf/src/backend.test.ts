@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
@@ -16,24 +16,15 @@ function run(env: Record<string, string>): { stdout: string; stderr: string; sta
     } catch (err) {
       console.log(JSON.stringify({ error: { code: err.code, message: err.message } }))
     }`
-  try {
-    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, OUROBOROS_BACKEND_ANNOUNCED: '', ...env },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    return { stdout, stderr: '', status: 0 }
-  } catch (err) {
-    const e = err as { stdout: string; stderr: string; status: number }
-    return { stdout: e.stdout, stderr: e.stderr, status: e.status }
-  }
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' })
+  return { stdout: out.stdout, stderr: out.stderr, status: out.status ?? -1 }
 }
 
 describe('backend choice', () => {
   it('uses the forced cpu backend and says so once on stderr', () => {
     const script = `import { loadTf } from ${JSON.stringify(dist)}; await loadTf(); await loadTf()`
     const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, OUROBOROS_BACKEND: 'cpu', OUROBOROS_BACKEND_ANNOUNCED: '' },
+      env: { ...process.env, OUROBOROS_BACKEND: 'cpu' },
       encoding: 'utf8',
     })
     expect(out.stdout).toBe('')
@@ -42,15 +33,31 @@ describe('backend choice', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ backend: 'cpu', active: 'cpu', info: { name: 'cpu', forced: true } })
   })
 
-  it('picks tensorflow or else wasm with SIMD on its own, with a one-line notice for what it skipped', () => {
+  it('picks tensorflow or else wasm with SIMD on its own, and says why in one short line', () => {
     const r = run({ OUROBOROS_BACKEND: '' })
     const { backend, info } = JSON.parse(r.stdout) as { backend: string; info: { simd?: boolean; skipped: string[] } }
     expect(['tensorflow', 'wasm']).toContain(backend)
+    const lines = r.stderr.trimEnd().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]!.length).toBeLessThan(160)
     if (backend === 'wasm') {
       expect(info.simd).toBe(true)
       expect(info.skipped).toHaveLength(1)
-      expect(info.skipped[0]).toMatch(/^tensorflow: @tensorflow\/tfjs-node-gpu did not load \([^\n]+\)$/)
+      expect(info.skipped[0]).toMatch(/^tfjs-node-gpu (not installed|did not load: .+)$/)
+      expect(lines[0]).toBe(`ouroboros: tfjs backend wasm (SIMD, tfjs 4.22.0; ${info.skipped[0]})`)
     }
+  })
+
+  it('says nothing from worker threads, which choose their backend again', () => {
+    const script = `
+      import { Worker } from 'node:worker_threads'
+      const code = 'import(' + JSON.stringify(${JSON.stringify(dist)}) + ').then((m) => m.loadTf())'
+      await Promise.all([1, 2].map(() => new Promise((done, fail) => new Worker(code, { eval: true }).on('exit', done).on('error', fail))))
+      const { loadTf } = await import(${JSON.stringify(dist)})
+      await loadTf()`
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, OUROBOROS_BACKEND: 'cpu' }, encoding: 'utf8' })
+    expect(out.status, out.stderr).toBe(0)
+    expect(out.stderr).toBe('ouroboros: tfjs backend cpu (forced by OUROBOROS_BACKEND, tfjs 4.22.0)\n')
   })
 
   it('rejects an unknown backend name with the BACKEND code', () => {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
+import { isMainThread } from 'node:worker_threads'
 import { OuroborosError, ErrorCode } from '@ouroboros/core'
 
 export type Tf = typeof import('@tensorflow/tfjs')
@@ -14,7 +15,7 @@ export interface BackendInfo {
   readonly tfjsVersion: string
   /** The wasm backend: whether WebAssembly SIMD is on (threads are always off in Node). */
   readonly simd?: boolean
-  /** Why the preferred backends before this one were not used. */
+  /** Why the preferred backends before this one were not used, in a few words each. */
   readonly skipped: readonly string[]
 }
 
@@ -25,12 +26,6 @@ export interface LoadedTf {
 
 const require = createRequire(import.meta.url)
 const ENV_VAR = 'OUROBOROS_BACKEND'
-/**
- * Set once the backend line has been printed. Worker threads start with a copy of the parent's
- * environment, so when the main thread calls describeBackend() before starting its pool, the
- * workers stay quiet and the line appears once per run.
- */
-const ANNOUNCED_VAR = 'OUROBOROS_BACKEND_ANNOUNCED'
 
 let loading: Promise<{ loaded: LoadedTf; info: BackendInfo }> | undefined
 
@@ -45,15 +40,20 @@ export async function loadTf(): Promise<LoadedTf> {
   return (await loading).loaded
 }
 
-/** The chosen backend (choosing it, and so loading tfjs, on first call). */
-export async function describeBackend(): Promise<BackendInfo> {
-  loading ??= choose()
+/**
+ * The chosen backend (choosing it, and so loading tfjs, on first call). `announce: false` keeps
+ * the stderr line back, for callers that print the backend themselves.
+ */
+export async function describeBackend(options: { announce?: boolean } = {}): Promise<BackendInfo> {
+  loading ??= choose(options.announce ?? true)
   return (await loading).info
 }
 
-async function choose(): Promise<{ loaded: LoadedTf; info: BackendInfo }> {
+async function choose(announceIt = true): Promise<{ loaded: LoadedTf; info: BackendInfo }> {
   const forced = readForced()
   const skipped: string[] = []
+  // The full first line of the last failure, for the error when a forced backend cannot be used.
+  let failure: string | undefined
   let tf: Tf | undefined
   let name: BackendName | undefined
   let simd: boolean | undefined
@@ -66,9 +66,10 @@ async function choose(): Promise<{ loaded: LoadedTf; info: BackendInfo }> {
       if (await tf.setBackend('tensorflow')) name = 'tensorflow'
       else skipped.push('tensorflow: the backend did not initialise')
     } catch (err) {
-      skipped.push(`tensorflow: @tensorflow/tfjs-node-gpu did not load (${firstLine(err)})`)
+      failure = `tensorflow: @tensorflow/tfjs-node-gpu did not load (${firstLine(err)})`
+      skipped.push(tfjsNodeProblem(err))
     }
-    if (name === undefined && forced !== undefined) throw backendError(forced, skipped)
+    if (name === undefined && forced !== undefined) throw backendError(forced, failure ?? skipped.at(-1))
   }
   tf ??= await importTfjs()
   if (name === undefined && (forced === undefined || forced === 'wasm')) {
@@ -81,17 +82,18 @@ async function choose(): Promise<{ loaded: LoadedTf; info: BackendInfo }> {
         simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT')
       } else skipped.push('wasm: the backend did not initialise')
     } catch (err) {
-      skipped.push(`wasm: ${firstLine(err)}`)
+      failure = `wasm: ${firstLine(err)}`
+      skipped.push(failure)
     }
-    if (name === undefined && forced !== undefined) throw backendError(forced, skipped)
+    if (name === undefined && forced !== undefined) throw backendError(forced, failure ?? skipped.at(-1))
   }
   if (name === undefined) {
-    if (!(await tf.setBackend('cpu'))) throw backendError('cpu', [...skipped, 'cpu: the backend did not initialise'])
+    if (!(await tf.setBackend('cpu'))) throw backendError('cpu', 'cpu: the backend did not initialise')
     name = 'cpu'
   }
   await tf.ready()
   const info: BackendInfo = { name, forced: forced !== undefined, tfjsVersion: tf.version.tfjs, ...(simd === undefined ? {} : { simd }), skipped }
-  announce(info)
+  if (announceIt) announce(info)
   return { loaded: { tf, backend: name }, info }
 }
 
@@ -112,29 +114,41 @@ function readForced(): BackendName | undefined {
   return value as BackendName
 }
 
-function backendError(forced: BackendName, skipped: readonly string[]): OuroborosError {
-  return new OuroborosError(ErrorCode.BACKEND, `${ENV_VAR}=${forced} cannot be used: ${skipped.at(-1) ?? 'it did not initialise'}`, {
+function backendError(forced: BackendName, why: string | undefined): OuroborosError {
+  return new OuroborosError(ErrorCode.BACKEND, `${ENV_VAR}=${forced} cannot be used: ${why ?? 'it did not initialise'}`, {
     hint: `unset ${ENV_VAR} to fall back automatically, or pick another of ${BACKEND_NAMES.join(', ')}`,
   })
 }
 
-/** One stderr line for the choice, and one per fallback: notices, never stacks. */
-function announce(info: BackendInfo): void {
-  if (process.env[ANNOUNCED_VAR] === '1') return
-  process.env[ANNOUNCED_VAR] = '1'
-  const lines = info.forced ? [] : info.skipped.map((s) => `ouroboros: note: ${s}`)
-  lines.push(`ouroboros: tfjs backend ${formatBackend(info)}`)
-  process.stderr.write(lines.join('\n') + '\n')
+/**
+ * Why tfjs-node-gpu was not used, short: where libtensorflow was never downloaded (no network,
+ * no CUDA at install) the package is there without its binding, which is the common case.
+ */
+function tfjsNodeProblem(err: unknown): string {
+  const code = (err as { code?: string }).code
+  const line = firstLine(err)
+  if (code === 'MODULE_NOT_FOUND' || /tfjs_binding\.node\) can not be found/.test(line)) return 'tfjs-node-gpu not installed'
+  return `tfjs-node-gpu did not load: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`
 }
 
-/** "wasm (SIMD, 1 thread, tfjs 4.22.0)" and the like. */
+/**
+ * One stderr line for the choice, from the main thread only: each worker thread chooses its own
+ * backend the same way, and repeating the line per worker says nothing new.
+ */
+function announce(info: BackendInfo): void {
+  if (!isMainThread) return
+  process.stderr.write(`ouroboros: tfjs backend ${formatBackend(info)}\n`)
+}
+
+/** "wasm (SIMD, tfjs 4.22.0; tfjs-node-gpu not installed)" and the like. */
 export function formatBackend(info: BackendInfo): string {
   const details = [
-    ...(info.simd === undefined ? [] : [info.simd ? 'SIMD' : 'no SIMD', '1 thread']),
+    ...(info.simd === undefined ? [] : [info.simd ? 'SIMD' : 'no SIMD']),
     ...(info.forced ? [`forced by ${ENV_VAR}`] : []),
     `tfjs ${info.tfjsVersion}`,
   ]
-  return `${info.name} (${details.join(', ')})`
+  const skipped = info.forced || info.skipped.length === 0 ? '' : `; ${info.skipped.join('; ')}`
+  return `${info.name} (${details.join(', ')}${skipped})`
 }
 
 function firstLine(err: unknown): string {
