@@ -6,6 +6,7 @@ import { writeReport } from '@ouroboros/report'
 import { evalCommand } from './eval-command.js'
 import { listCommand } from './list-command.js'
 import { loadConfigFile } from './load-config.js'
+import { versionLine } from './provenance.js'
 import { defaultConfig } from './default-config.js'
 import { resolveRun } from './resolve.js'
 import { resumeCommand, runCommand } from './run-command.js'
@@ -21,6 +22,12 @@ const program = new Command('ouroboros')
   .description('Generational model-collapse simulator')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  // Not commander's .version(): the git commit is looked up only when asked for.
+  .option('-V, --version', 'print the version (and the git commit of a checkout)')
+  .on('option:version', () => {
+    process.stdout.write(versionLine() + '\n')
+    throw new CommanderError(0, 'ouroboros.version', 'version printed')
+  })
 
 program
   .command('run')

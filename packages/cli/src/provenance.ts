@@ -1,0 +1,43 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync, realpathSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** packages/cli of this installation. */
+const CLI_DIR = dirname(dirname(fileURLToPath(import.meta.url)))
+
+export interface GitState {
+  commit: string
+  /** Tracked files differ from the commit. */
+  dirty: boolean
+}
+
+/** The version in the CLI's package.json. */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(join(CLI_DIR, 'package.json'), 'utf8')) as { version: string }).version
+}
+
+/**
+ * The commit of this installation when it runs from a git checkout of the workspace, else
+ * undefined (an npm install, no git, a slow file system: never an error). Only the workspace's
+ * own repository counts, not one it happens to be installed inside.
+ */
+export function gitState(): GitState | undefined {
+  const root = join(CLI_DIR, '..', '..')
+  const git = (args: string[]): string => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  try {
+    if (realpathSync(git(['rev-parse', '--show-toplevel'])) !== realpathSync(root)) return undefined
+    const commit = git(['rev-parse', 'HEAD'])
+    const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== ''
+    return { commit, dirty }
+  } catch {
+    return undefined
+  }
+}
+
+/** `ouroboros --version`: "ouroboros 0.1.0 (git 1a2b3c4d5e6f, uncommitted changes)". */
+export function versionLine(): string {
+  const git = gitState()
+  const where = git === undefined ? '' : ` (git ${git.commit.slice(0, 12)}${git.dirty ? ', uncommitted changes' : ''})`
+  return `ouroboros ${cliVersion()}${where}`
+}
