@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { Rng, asVectors, memoryRows, samplesAreFinite } from '@ouroboros/core'
 import type { DatasetInfo, FitContext, ModelPlugin, RowSource, SampleContext, Samples } from '@ouroboros/core'
 import { deserializeState, serializeState } from '@ouroboros/store'
+import { samplesEqual } from './samples.js'
 
 export interface BadParams {
   /** Hyperparameters as a config would give them. */
@@ -206,18 +207,6 @@ function expectShape(out: Samples, n: number, training: Samples): void {
     expect(out.offsets[n]).toBe(out.tokens.length)
     for (let i = 0; i < n; i++) expect(out.offsets[i + 1]!).toBeGreaterThanOrEqual(out.offsets[i]!)
   }
-}
-
-/** Bitwise equality, so that -0/0 and NaN payloads count as differences. */
-function samplesEqual(a: Samples, b: Samples): boolean {
-  if (a.modality !== b.modality || a.n !== b.n) return false
-  if (a.modality === 'vectors' && b.modality === 'vectors') return a.d === b.d && bytesEqual(a.data, b.data)
-  if (a.modality === 'tokens' && b.modality === 'tokens') return bytesEqual(a.tokens, b.tokens) && bytesEqual(a.offsets, b.offsets)
-  return false
-}
-
-function bytesEqual(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 }
 
 /** Total variance (trace of the covariance) for vectors, unigram entropy for tokens. */
