@@ -141,3 +141,100 @@ describe('gaussian collapse chain', () => {
     expect(Math.abs(sum / chains - expected)).toBeLessThan(4 * se)
   })
 })
+
+describe('gaussian fitWeighted', () => {
+  const fitWeighted = (data: ReturnType<typeof vectors>, weights: number[] | Float64Array, params = mle): GaussianState =>
+    model.fitWeighted!(data, Float64Array.from(weights), params, fitCtx()) as GaussianState
+
+  it('gives the weighted mean, Σw(x − m)²/Σw, and the reliability-weights correction for the unbiased estimator', () => {
+    const x = [1, 2, 4, 7]
+    const w = [1, 3, 0.5, 2]
+    const W = w.reduce((a, b) => a + b, 0)
+    const W2 = w.reduce((a, b) => a + b * b, 0)
+    const mean = x.reduce((s, v, i) => s + w[i]! * v, 0) / W
+    const scatter = x.reduce((s, v, i) => s + w[i]! * (v - mean) ** 2, 0)
+    const data = vectors(4, 1, Float64Array.from(x))
+    const a = fitWeighted(data, w)
+    expect(a.mean[0]).toBeCloseTo(23 / 6.5, 14)
+    expect(a.cov[0]).toBeCloseTo(scatter / W, 13)
+    const b = fitWeighted(data, w, unbiased)
+    expect(b.mean[0]).toBeCloseTo(23 / 6.5, 14)
+    expect(b.cov[0]).toBeCloseTo(scatter / (W - W2 / W), 13)
+  })
+
+  it('gives the weighted full covariance in 2-D', () => {
+    const pts = [0, 0, 2, 1, -1, 3, 4, -2, 1, 1]
+    const w = [2, 1, 0.5, 1.5, 3]
+    const W = w.reduce((a, b) => a + b, 0)
+    const m = [0, 1].map((a) => w.reduce((s, wi, i) => s + wi * pts[2 * i + a]!, 0) / W)
+    const s = fitWeighted(vectors(5, 2, Float64Array.from(pts)), w)
+    for (let a = 0; a < 2; a++) {
+      expect(s.mean[a]).toBeCloseTo(m[a]!, 14)
+      for (let b = 0; b < 2; b++) {
+        const c = w.reduce((acc, wi, i) => acc + wi * (pts[2 * i + a]! - m[a]!) * (pts[2 * i + b]! - m[b]!), 0) / W
+        expect(s.cov[a * 2 + b]).toBeCloseTo(c, 13)
+      }
+    }
+  })
+
+  it('gives the MLE of the items repeated as often as their integer weights say', () => {
+    const rng = Rng.from(4, 'data')
+    const x = rng.fillNormal(new Float64Array(60), 1, 2)
+    const counts = Array.from({ length: 30 }, () => rng.int(4))
+    const repeated: number[] = []
+    counts.forEach((c, i) => {
+      for (let r = 0; r < c; r++) repeated.push(x[2 * i]!, x[2 * i + 1]!)
+    })
+    const a = fitWeighted(vectors(30, 2, x), counts)
+    const b = model.fit(vectors(repeated.length / 2, 2, Float64Array.from(repeated)), mle, fitCtx()) as GaussianState
+    a.mean.forEach((v, j) => expect(v).toBeCloseTo(b.mean[j]!, 12))
+    a.cov.forEach((v, j) => expect(v).toBeCloseTo(b.cov[j]!, 12))
+  })
+
+  it('is unbiased for fixed weights under the unbiased estimator; the MLE falls short by 1 − Σw²/(Σw)²', () => {
+    // E[Σ w (x − m_w)²] = σ²·(Σw − Σw²/Σw) for i.i.d. x of variance σ².
+    const w = Float64Array.of(1, 2, 3, 4, 10)
+    const shortfall = 1 - (1 + 4 + 9 + 16 + 100) / 400
+    const reps = 20_000
+    const rng = Rng.from(5, 'data')
+    let sumU = 0
+    let sumU2 = 0
+    let sumM = 0
+    for (let r = 0; r < reps; r++) {
+      const data = vectors(5, 1, rng.fillNormal(new Float64Array(5), 3, 2))
+      const u = fitWeighted(data, w, unbiased).cov[0]!
+      sumU += u
+      sumU2 += u * u
+      sumM += fitWeighted(data, w).cov[0]!
+    }
+    const meanU = sumU / reps
+    const se = Math.sqrt((sumU2 / reps - meanU * meanU) / reps)
+    expect(Math.abs(meanU - 4)).toBeLessThan(4 * se)
+    expect(Math.abs(sumM / reps - 4 * shortfall)).toBeLessThan(4 * se)
+  })
+
+  it('refit with weights exp(r/β) on draws of N(0, 1) approaches π* ∝ N(0, 1)·exp(r/β) for r(x) = −(x − 2)²', () => {
+    // π* is Gaussian: precision 1 + 2/β, mean (2·2/β)/(1 + 2/β). At β = 0.5: N(1.6, 0.2).
+    const beta = 0.5
+    const n = 20_000
+    const draws = model.sample({ d: 1, mean: Float64Array.of(0), cov: Float64Array.of(1) }, n, sampleCtx(6)) as ReturnType<typeof vectors>
+    const w = draws.data.map((x) => Math.exp(-((x - 2) ** 2) / beta))
+    const s = fitWeighted(draws, w)
+    // Standard errors of self-normalised importance sampling, from the draws: Σ w̃²(g − ĝ)².
+    const W = w.reduce((a, b) => a + b, 0)
+    let seMean = 0
+    let seVar = 0
+    draws.data.forEach((x, i) => {
+      const wt = w[i]! / W
+      seMean += wt * wt * (x - s.mean[0]!) ** 2
+      seVar += wt * wt * ((x - s.mean[0]!) ** 2 - s.cov[0]!) ** 2
+    })
+    expect(Math.abs(s.mean[0]! - 1.6)).toBeLessThan(4 * Math.sqrt(seMean))
+    expect(Math.abs(s.cov[0]! - 0.2)).toBeLessThan(4 * Math.sqrt(seVar))
+    expect(Math.sqrt(seMean)).toBeLessThan(0.01)
+  })
+
+  it('refuses one item of positive weight for the unbiased estimator', () => {
+    expect(() => fitWeighted(vectors(3, 1, Float64Array.of(1, 2, 3)), [0, 1, 0], unbiased)).toThrow(/at least 2 items of positive weight/)
+  })
+})

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, choleskyInPlace, defineModel, divergedError, inputError, meanAndCovariance, vectors } from '@ouroboros/core'
+import { asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, effectiveSampleSize, inputError, meanAndCovariance, vectors, weightedMeanAndCovariance } from '@ouroboros/core'
 import type { Samples, VectorSamples } from '@ouroboros/core'
 
 const paramsSchema = z.strictObject({
@@ -35,6 +35,27 @@ export const model = defineModel<GaussianParams, GaussianState>({
     }
     const state = x.d === 1 ? fit1d(x, x.n - ddof) : fitFull(x, x.n - ddof)
     checkFitted(state, x.n)
+    return state
+  },
+
+  /**
+   * The weighted mean and covariance Σ w (x − m)(x − m)ᵀ / Σ w (the maximiser of Σ w log p). The
+   * unbiased estimator treats the weights as reliability weights (importance weights such as
+   * exp(r/β), not repeat counts) and divides by Σw·(1 − Σw²/(Σw)²) instead of Σw, which makes it
+   * unbiased for any fixed weights and is the ddof 1 estimator when the weights are equal.
+   */
+  fitWeighted(data, weights, params) {
+    const x = asVectors(data, 'training data')
+    const total = checkWeights(weights, x.n, 'gaussian fitWeighted')
+    if (total === 0) throw inputError('gaussian fitWeighted: every weight is 0', 'give at least one item a positive weight')
+    const nEff = effectiveSampleSize(weights)
+    if (params.estimator === 'unbiased' && !(nEff > 1)) {
+      throw inputError('the unbiased Gaussian needs at least 2 items of positive weight, got 1', 'use estimator mle or give more items a positive weight')
+    }
+    const { mean, cov } = weightedMeanAndCovariance(x.data, x.n, x.d, weights)
+    if (params.estimator === 'unbiased') for (let j = 0; j < cov.length; j++) cov[j]! /= 1 - 1 / nEff
+    const state = { d: x.d, mean, cov }
+    checkFitted(state, positiveCount(weights))
     return state
   },
 
@@ -147,6 +168,12 @@ function choleskyOf(state: GaussianState): Float64Array {
   const l = state.cov.slice()
   if (!choleskyInPlace(l, state.d)) throw inputError('the Gaussian state has a covariance that is not positive definite', 'refit the model')
   return l
+}
+
+function positiveCount(weights: Float64Array): number {
+  let n = 0
+  for (const w of weights) if (w > 0) n++
+  return n
 }
 
 function asDimension(data: Samples, d: number): VectorSamples {
