@@ -1,5 +1,5 @@
-import { divergedError, inputError, logSumExp, type FitContext, type Rng, type Samples, type TokenSamples } from '@ouroboros/core'
-import { Adam, Mlp, loadTf, type NamedWeights, type Tf } from '@ouroboros/tf'
+import { divergedError, inputError, logSumExp, type FitContext, type ModelTrainer, type Rng, type Samples, type TokenSamples, type TrainerOptions } from '@ouroboros/core'
+import { Adam, Mlp, WeightedDraws, checkWeights, loadTf, type NamedWeights, type Tf } from '@ouroboros/tf'
 import { END, UNKNOWN_WORD, alphabetOf, readWords, spell, type Alphabet, type Spelled } from './spelling.js'
 
 export interface CharLmParams {
@@ -13,6 +13,7 @@ export interface CharLmParams {
   topK?: number | undefined
   topP?: number | undefined
   maxChars: number
+  sentencesPerStep: number
 }
 
 export interface CharLmState {
@@ -24,8 +25,9 @@ export interface CharLmState {
   readonly hidden: readonly number[]
   /** mlp.k.weight / .bias and embedding (symbols × embedding), float32. */
   readonly weights: readonly NamedWeights[]
+  /** Optimiser steps of the fit and of any post-training after it. */
   readonly steps: number
-  /** Mean training loss (nats per symbol) over the last steps. */
+  /** Mean training loss (nats per symbol) over the fit's last steps; post-training leaves it. */
   readonly loss: number
   readonly topK: number | undefined
   readonly topP: number | undefined
@@ -53,7 +55,22 @@ function network(alphabet: Alphabet, context: number, embedding: number, hidden:
 /** Training steps averaged into the reported loss. */
 const LOSS_WINDOW = 100
 
-export async function fitCharLm(data: Samples, params: CharLmParams, ctx: FitContext<CharLmState>): Promise<CharLmState> {
+export function fitCharLm(data: Samples, params: CharLmParams, ctx: FitContext<CharLmState>): Promise<CharLmState> {
+  return train(data, undefined, params, ctx)
+}
+
+/**
+ * The maximiser of Σ_i w_i·log p(sentence_i): each step's characters are drawn with probability ∝
+ * the weight of their sentence (a sentence ∝ w_i × its length in symbols, then a position in it
+ * uniformly), so a step's expected gradient is that of the weighted objective. Starts from
+ * ctx.init when given, as fit does.
+ */
+export function fitCharLmWeighted(data: Samples, weights: Float64Array, params: CharLmParams, ctx: FitContext<CharLmState>): Promise<CharLmState> {
+  checkWeights(weights, data.n, 'charlm weighted fit', false)
+  return train(data, weights, params, ctx)
+}
+
+async function train(data: Samples, sentenceWeights: Float64Array | undefined, params: CharLmParams, ctx: FitContext<CharLmState>): Promise<CharLmState> {
   const tokens = asTokens(data, 'charlm training data')
   const vocabulary = ctx.dataset.vocabulary
   if (vocabulary === undefined || !vocabulary.includes(UNKNOWN_WORD)) {
@@ -84,11 +101,19 @@ export async function fitCharLm(data: Samples, params: CharLmParams, ctx: FitCon
   const before = new Float32Array(net.size)
   const rows = new Int32Array(B * K)
   const targets = new Int32Array(B)
+  const coef = new Float64Array(B).fill(1 / B)
   const dLogits = new Float32Array(B * alphabet.outputs)
   const recent: number[] = []
+  const sentences = sentenceWeights === undefined ? undefined : new WeightedDraws(sentenceWeights.map((w, i) => w * (text.offsets[i + 1]! - text.offsets[i]!)))
   for (let step = 1; step <= params.steps; step++) {
+    const drawn = sentences?.next(batchRng, B)
     for (let b = 0; b < B; b++) {
-      const t = batchRng.int(text.symbols.length)
+      let t: number
+      if (drawn === undefined) t = batchRng.int(text.symbols.length)
+      else {
+        const i = drawn[b]!
+        t = text.offsets[i]! + batchRng.int(text.offsets[i + 1]! - text.offsets[i]!)
+      }
       targets[b] = text.symbols[t]!
       contextOf(text, t, K, alphabet.start, rows, b * K)
     }
@@ -97,9 +122,10 @@ export async function fitCharLm(data: Samples, params: CharLmParams, ctx: FitCon
       const bound = net.mlp.bind(tf, weights)
       const trace = bound.forward(tf.tensor2d(x, [B, K * E]))
       const logits = trace.outputs[trace.outputs.length - 1]!.dataSync()
-      const l = crossEntropy(logits, targets, alphabet.outputs, dLogits)
+      const l = crossEntropy(logits, targets, coef, alphabet.outputs, dLogits)
       const back = bound.backward(trace, tf.tensor2d(dLogits, [B, alphabet.outputs]), { grads: true, dx: true })
       grads.set(back.grads!.dataSync())
+      grads.fill(0, net.embeddingAt)
       scatterEmbedding(rows, back.dx!.dataSync(), grads, net.embeddingAt, E)
       return l
     })
@@ -120,7 +146,7 @@ export async function fitCharLm(data: Samples, params: CharLmParams, ctx: FitCon
     context: K,
     embedding: E,
     hidden: [...params.hidden],
-    weights: [...net.mlp.exportWeights(weights, 'mlp'), { name: 'embedding', shape: [alphabet.start + 1, E], data: weights.slice(net.embeddingAt) }],
+    weights: exportWeights(net, weights, alphabet, E),
     steps: params.steps,
     loss: mean(recent),
     topK: params.topK,
@@ -129,11 +155,135 @@ export async function fitCharLm(data: Samples, params: CharLmParams, ctx: FitCon
   }
 }
 
+const WHAT = 'charlm post-training'
+
+/**
+ * Post-training on whole sentences. A step ascends (1/(n·m))·Σ_i w_i·log p(sentence_i) −
+ * (anchor/2)·‖θ − θ_ref‖² over its n sentences, where log p is the log-probability of the
+ * sentence's spelling with its <unk> words left out, as fit trains (for sentences without <unk>
+ * it is what logLikelihood gives), and m is the mean number of symbols per sentence of the first
+ * step's items, then held fixed. With unit weights a step is then a pretraining step on those
+ * sentences' symbols (the mean cross-entropy per symbol), so lr means what it means in pretraining,
+ * and every step ascends the same objective. Weights of either sign are taken (policy gradient's
+ * advantages). Adam starts with fresh moments at the first step and a constant rate, options.lr
+ * or else params.lr (pretraining's decays to 0).
+ */
+export async function charLmTrainer(state: CharLmState, params: CharLmParams, options: TrainerOptions<CharLmState>): Promise<CharLmTrainer> {
+  const { tf } = await loadTf()
+  return new CharLmTrainer(tf, state, params, options)
+}
+
+export class CharLmTrainer implements ModelTrainer<CharLmState> {
+  readonly batch: number
+  readonly signedWeights = true
+  /** Adam with the L2-SP anchor; its first moment after one step is (1 − β1)·(the step's gradient). */
+  readonly optimizer: Adam
+  private readonly net: Network
+  private readonly weights: Float32Array
+  private readonly unknown: number
+  /** m, the mean symbols per sentence of the first step's items. */
+  private symbolsPerSentence: number | undefined
+  private steps = 0
+
+  constructor(
+    private readonly tf: Tf,
+    private readonly start: CharLmState,
+    params: CharLmParams,
+    options: TrainerOptions<CharLmState>,
+  ) {
+    const { alphabet } = start
+    this.batch = params.sentencesPerStep
+    this.net = network(alphabet, start.context, start.embedding, start.hidden)
+    this.weights = new Float32Array(this.net.size)
+    importWeights(this.net, this.weights, start.weights)
+    const ref = options.reference
+    if (ref.alphabet.chars.join('') !== alphabet.chars.join('') || ref.context !== start.context || ref.embedding !== start.embedding || ref.hidden.join() !== start.hidden.join()) {
+      throw inputError(`${WHAT}: the reference state has another alphabet or network size than the state it trains`)
+    }
+    const reference = new Float32Array(this.net.size)
+    importWeights(this.net, reference, ref.weights)
+    this.optimizer = new Adam(this.net.size, {
+      lr: options.lr ?? params.lr,
+      beta1: 0.9,
+      beta2: 0.999,
+      anchor: options.anchor > 0 ? { weight: options.anchor, reference } : undefined,
+    })
+    this.unknown = start.vocabulary.indexOf(UNKNOWN_WORD)
+  }
+
+  step(items: Samples, itemWeights: Float64Array): { losses: Record<string, number> } {
+    const tokens = asTokens(items, `${WHAT} items`)
+    checkVocabulary(tokens, this.start, `${WHAT} items`)
+    checkWeights(itemWeights, tokens.n, `${WHAT} step`, true)
+    if (tokens.n === 0) throw inputError(`${WHAT}: a step needs at least one sentence`)
+    const text = spell(tokens, this.start.vocabulary, this.start.alphabet, this.unknown)
+    this.symbolsPerSentence ??= text.symbols.length / tokens.n
+    const grads = new Float32Array(this.net.size)
+    const loss = sentenceGradient(this.tf, this.net, this.start, this.weights, text, itemWeights, tokens.n * this.symbolsPerSentence, grads)
+    this.steps++
+    this.optimizer.step(this.weights, grads, `${WHAT} step ${this.steps}`)
+    return { losses: { loss } }
+  }
+
+  state(): CharLmState {
+    return { ...this.start, weights: exportWeights(this.net, this.weights, this.start.alphabet, this.start.embedding), steps: this.start.steps + this.steps }
+  }
+}
+
+/**
+ * −(1/denominator)·Σ_i w_i·log p(sentence_i) of the spelled sentences and its gradient, written
+ * into grads (network layout); the rows are scored in blocks of SCORE_BATCH symbols.
+ */
+function sentenceGradient(
+  tf: Tf,
+  net: Network,
+  shape: { readonly alphabet: Alphabet; readonly context: number; readonly embedding: number },
+  weights: Float32Array,
+  text: Spelled,
+  sentenceWeights: Float64Array,
+  denominator: number,
+  grads: Float32Array,
+): number {
+  const { alphabet, context: K, embedding: E } = shape
+  const C = alphabet.outputs
+  grads.fill(0)
+  let loss = 0
+  for (let from = 0; from < text.symbols.length; from += SCORE_BATCH) {
+    const to = Math.min(text.symbols.length, from + SCORE_BATCH)
+    const B = to - from
+    const rows = new Int32Array(B * K)
+    const coef = new Float64Array(B)
+    for (let t = from; t < to; t++) {
+      contextOf(text, t, K, alphabet.start, rows, (t - from) * K)
+      coef[t - from] = sentenceWeights[text.sentence[t]!]! / denominator
+    }
+    const x = embed(rows, weights, net.embeddingAt, E)
+    const dLogits = new Float32Array(B * C)
+    loss += tf.tidy(() => {
+      const bound = net.mlp.bind(tf, weights)
+      const trace = bound.forward(tf.tensor2d(x, [B, K * E]))
+      const l = crossEntropy(trace.outputs[trace.outputs.length - 1]!.dataSync(), text.symbols.subarray(from, to), coef, C, dLogits)
+      const back = bound.backward(trace, tf.tensor2d(dLogits, [B, C]), { grads: true, dx: true })
+      const g = back.grads!.dataSync()
+      for (let i = 0; i < g.length; i++) grads[i]! += g[i]!
+      scatterEmbedding(rows, back.dx!.dataSync(), grads, net.embeddingAt, E)
+      return l
+    })
+  }
+  if (!Number.isFinite(loss)) throw divergedError(`${WHAT}: the loss became ${loss} (the training diverged; a lower lr may help)`)
+  return loss
+}
+
 function warmStart(init: CharLmState, alphabet: Alphabet, params: CharLmParams, net: Network, weights: Float32Array): void {
   if (init.alphabet.chars.join('') !== alphabet.chars.join('') || init.context !== params.context || init.embedding !== params.embedding) {
     throw inputError('charlm warm start: the previous state has another alphabet, context or embedding size', 'a warm start needs the same data and network sizes in every generation')
   }
   importWeights(net, weights, init.weights)
+}
+
+/** The network's parameters as named copies, for a state. */
+function exportWeights(net: Network, weights: Float32Array, alphabet: Alphabet, E: number): NamedWeights[] {
+  return [...net.mlp.exportWeights(weights, 'mlp'), { name: 'embedding', shape: [alphabet.start + 1, E], data: weights.slice(net.embeddingAt) }]
 }
 
 /** Copies a state's named weights into the network's parameter array. */
@@ -161,26 +311,25 @@ function embed(rows: Int32Array, weights: Float32Array, at: number, E: number): 
   return x
 }
 
-/** Adds dL/dx of the concatenated embeddings into the embedding rows' gradient (zeroing it first). */
+/** Adds dL/dx of the concatenated embeddings into the embedding rows' gradient. */
 function scatterEmbedding(rows: Int32Array, dx: ArrayLike<number>, grads: Float32Array, at: number, E: number): void {
-  grads.fill(0, at)
   for (let i = 0; i < rows.length; i++) {
     const g = at + rows[i]! * E
     for (let e = 0; e < E; e++) grads[g + e]! += dx[i * E + e]!
   }
 }
 
-/** Mean softmax cross-entropy of the rows of logits; writes its gradient into dLogits. */
-function crossEntropy(logits: ArrayLike<number>, targets: Int32Array, C: number, dLogits: Float32Array): number {
-  const B = targets.length
+/** Σ_b coef_b·(softmax cross-entropy of row b of logits); writes its gradient into dLogits. */
+function crossEntropy(logits: ArrayLike<number>, targets: Int32Array, coef: Float64Array, C: number, dLogits: Float32Array): number {
   let loss = 0
-  for (let b = 0; b < B; b++) {
+  for (let b = 0; b < targets.length; b++) {
     const lse = logSumExp(logits, C, b * C)
-    loss += lse - logits[b * C + targets[b]!]!
-    for (let c = 0; c < C; c++) dLogits[b * C + c] = Math.exp(logits[b * C + c]! - lse) / B
-    dLogits[b * C + targets[b]!]! -= 1 / B
+    const w = coef[b]!
+    loss += w * (lse - logits[b * C + targets[b]!]!)
+    for (let c = 0; c < C; c++) dLogits[b * C + c] = Math.exp(logits[b * C + c]! - lse) * w
+    dLogits[b * C + targets[b]!]! -= w
   }
-  return loss / B
+  return loss
 }
 
 function mean(xs: readonly number[]): number {
@@ -314,9 +463,7 @@ const SCORE_BATCH = 4096
 /** Natural-log probability of each sentence: its characters, the spaces between words and its end. */
 export async function charLmLogLikelihood(state: CharLmState, data: Samples): Promise<Float64Array> {
   const tokens = asTokens(data, 'charlm evaluation data')
-  if (tokens.vocabSize > state.vocabulary.length) {
-    throw inputError(`evaluation data have a vocabulary of ${tokens.vocabSize} words, the model ${state.vocabulary.length}`)
-  }
+  checkVocabulary(tokens, state, 'evaluation data')
   const { tf } = await loadTf()
   const model = loaded(tf, state)
   const { alphabet, context: K } = state
@@ -338,6 +485,12 @@ export async function charLmLogLikelihood(state: CharLmState, data: Samples): Pr
     model.dispose()
   }
   return out
+}
+
+function checkVocabulary(tokens: TokenSamples, state: CharLmState, what: string): void {
+  if (tokens.vocabSize > state.vocabulary.length) {
+    throw inputError(`${what} have a vocabulary of ${tokens.vocabSize} words, the model ${state.vocabulary.length}`)
+  }
 }
 
 function asTokens(data: Samples, what: string): TokenSamples {

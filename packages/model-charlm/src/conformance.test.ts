@@ -19,5 +19,6 @@ runModelConformance(model, {
     { params: { topK: 0 }, field: 'topK' },
     { params: { topP: 1.5 }, field: 'topP' },
     { params: { maxChars: 0 }, field: 'maxChars' },
+    { params: { sentencesPerStep: 0 }, field: 'sentencesPerStep' },
   ],
 })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineModel } from '@ouroboros/core'
-import { charLmLogLikelihood, fitCharLm, sampleCharLm, type CharLmParams, type CharLmState } from './charlm.js'
+import { charLmLogLikelihood, charLmTrainer, fitCharLm, fitCharLmWeighted, sampleCharLm, type CharLmParams, type CharLmState } from './charlm.js'
 
 export type { CharLmParams, CharLmState }
 
@@ -35,6 +35,11 @@ const paramsSchema = z.strictObject({
   topP: z.number().gt(0).max(1).optional(),
   /** Sampled sentences end after this many characters (Brown's longest sentence has about 900). */
   maxChars: z.int().min(1).max(1_000_000).default(1000),
+  /**
+   * Sentences per post-training step (finetuning, policy gradient): 16 Brown sentences are about
+   * 2000 symbols, four pretraining batches, and give policy gradient's baseline 16 samples.
+   */
+  sentencesPerStep: z.int().min(1).max(1_000_000).default(16),
 }) satisfies z.ZodType<CharLmParams, unknown>
 
 export const model = defineModel<CharLmParams, CharLmState>({
@@ -49,6 +54,10 @@ export const model = defineModel<CharLmParams, CharLmState>({
   /** Per sentence, the natural-log probability of its spelling (characters, spaces, end). */
   logLikelihood: charLmLogLikelihood,
   summary: (state) => ({ train_loss: state.loss, steps: state.steps }),
+  /** Adam steps on whole sentences' log-probabilities, weights of either sign (see charLmTrainer). */
+  trainer: charLmTrainer,
+  /** fit with each character drawn ∝ its sentence's weight. */
+  fitWeighted: fitCharLmWeighted,
 })
 
 export default model
