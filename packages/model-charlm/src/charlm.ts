@@ -104,7 +104,7 @@ async function train(data: Samples, sentenceWeights: Float64Array | undefined, p
   const coef = new Float64Array(B).fill(1 / B)
   const dLogits = new Float32Array(B * alphabet.outputs)
   const recent: number[] = []
-  const sentences = sentenceWeights === undefined ? undefined : new WeightedDraws(sentenceWeights.map((w, i) => w * (text.offsets[i + 1]! - text.offsets[i]!)))
+  const sentences = sentenceWeights === undefined ? undefined : new WeightedDraws(sentenceWeights.map((w, i) => w * (text.offsets[i + 1]! - text.offsets[i]!)), 'charlm weighted fit')
   for (let step = 1; step <= params.steps; step++) {
     const drawn = sentences?.next(batchRng, B)
     for (let b = 0; b < B; b++) {

@@ -38,7 +38,7 @@ describe('L2-SP anchor', () => {
 describe('item weights', () => {
   it('draws items in proportion to their weights and never a zero-weight one', () => {
     const weights = Float64Array.from([1, 0, 3, 4])
-    const draws = new WeightedDraws(weights).next(Rng.from(1), 80_000)
+    const draws = new WeightedDraws(weights, 'test').next(Rng.from(1), 80_000)
     const counts = [0, 0, 0, 0]
     for (const i of draws) counts[i]!++
     expect(counts[1]).toBe(0)
@@ -48,15 +48,14 @@ describe('item weights', () => {
 
   it('draws the same items when every weight is scaled by a power of two', () => {
     const w = Float64Array.from([0.1, 0.7, 0, 2.5])
-    expect(new WeightedDraws(w.map((x) => 8 * x)).next(Rng.from(2), 500)).toEqual(new WeightedDraws(w).next(Rng.from(2), 500))
+    expect(new WeightedDraws(w.map((x) => 8 * x), 'test').next(Rng.from(2), 500)).toEqual(new WeightedDraws(w, 'test').next(Rng.from(2), 500))
   })
 
-  it('refuses a wrong count, non-finite weights, and for unsigned updates negative or all-zero weights', () => {
+  it('refuses a wrong count, non-finite weights, negative weights for unsigned updates, and draws from all-zero weights', () => {
     const bad: [Float64Array, boolean, RegExp][] = [
       [Float64Array.from([1, 2]), false, /^vae step: 2 weights for 3 items$/],
       [Float64Array.from([1, NaN, 1]), true, /^vae step: weight 1 is NaN$/],
       [Float64Array.from([1, -1, 1]), false, /weight 1 is -1, but this model trains only on weights ≥ 0/],
-      [Float64Array.from([0, 0, 0]), false, /every weight is 0/],
     ]
     for (const [w, signed, message] of bad) {
       expect(() => checkWeights(w, 3, 'vae step', signed)).toThrow(message)
@@ -67,5 +66,6 @@ describe('item weights', () => {
       }
     }
     expect(() => checkWeights(Float64Array.from([1, -1, 0]), 3, 'charlm step', true)).not.toThrow()
+    expect(() => new WeightedDraws(new Float64Array(3), 'vae weighted fit')).toThrow(/^vae weighted fit: every weight is 0, so there is nothing to train on$/)
   })
 })
