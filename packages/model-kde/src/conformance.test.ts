@@ -1,5 +1,5 @@
 import { vectors } from '@ouroboros/core'
-import { runModelConformance } from '@ouroboros/testkit'
+import { runModelConformance, runPosttrainConformance } from '@ouroboros/testkit'
 import { model } from './index.js'
 
 runModelConformance(model, {
@@ -11,4 +11,11 @@ runModelConformance(model, {
     { params: { bandwidth: 0 }, field: 'bandwidth' },
     { params: { bandwidth: -0.5 }, field: 'bandwidth' },
   ],
+})
+
+runPosttrainConformance(model, {
+  params: { bandwidth: 'silverman' },
+  data: (rng) => vectors(300, 2, rng.fillNormal(new Float64Array(600), 0, 1.5)),
+  dataset: { kind: 'gaussian', modality: 'vectors', d: 2, gaussian: { mean: 0, std: 1.5 } },
+  tolerance: 1e-10,
 })

@@ -1,10 +1,15 @@
 import { z } from 'zod'
-import { asVectors, choleskyInPlace, defineModel, divergedError, inputError, meanAndCovariance, samplesAreFinite, vectors } from '@ouroboros/core'
+import { asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, effectiveSampleSize, inputError, meanAndCovariance, samplesAreFinite, searchCumulative, takeRows, vectors, weightedMeanAndCovariance } from '@ouroboros/core'
+import type { VectorSamples } from '@ouroboros/core'
 
 /**
  * Bandwidth as in scipy.stats.gaussian_kde: the kernel covariance is factor² times the data
  * covariance (ddof 1), with factor n^(-1/(d+4)) for Scott's rule, (n(d+2)/4)^(-1/(d+4)) for
- * Silverman's, or the given number itself.
+ * Silverman's, or the given number itself. With item weights (fitWeighted) it is
+ * gaussian_kde(weights=...): kernel weights ∝ item weights, the weighted covariance with the
+ * reliability-weights correction 1 − Σw² (w normalised to sum 1; the ddof 1 covariance when the
+ * weights are equal), and Kish's effective sample size n_eff = (Σw)²/Σw² in place of n in
+ * Scott's and Silverman's rules.
  */
 const paramsSchema = z.strictObject({
   bandwidth: z.union([z.enum(['scott', 'silverman']), z.number().gt(0)]).default('scott'),
@@ -21,6 +26,8 @@ export interface KdeState {
   readonly factor: number
   /** Kernel covariance, d x d row-major. */
   readonly kernelCov: Float64Array
+  /** Kernel weights, summing to 1, all positive (fitWeighted); absent: every kernel weighs 1/n. */
+  readonly weights?: Float64Array
 }
 
 const LOG_2PI = Math.log(2 * Math.PI)
@@ -38,21 +45,33 @@ export const model = defineModel<KdeParams, KdeState>({
   fit(data, params) {
     const x = asVectors(data, 'training data')
     const { n, d } = x
-    if (n < d + 1) {
-      throw inputError(`a ${d}-dimensional KDE needs at least ${d + 1} training points to estimate a covariance, got ${n}`, 'generate more samples per generation')
-    }
-    if (!samplesAreFinite(x)) throw divergedError('the KDE training data hold NaN or infinite values')
+    checkPoints(x)
     const factor = bandwidthFactor(params.bandwidth, n, d)
     const { cov } = meanAndCovariance(x.data, n, d)
     const kernelCov = new Float64Array(d * d)
     for (let j = 0; j < d * d; j++) kernelCov[j] = ((cov[j]! * n) / (n - 1)) * factor * factor
-    if (!choleskyInPlace(kernelCov.slice(), d)) {
-      throw inputError(
-        `the covariance of the ${n} KDE training points is singular: they are all equal or lie in a subspace of dimension < ${d}`,
-        'the chain has collapsed; stop it earlier or generate more samples per generation',
-      )
-    }
+    checkKernel(kernelCov, n, d)
     return { d, n, points: x.data.slice(), factor, kernelCov }
+  },
+
+  /** Items of weight 0 are left out of the state: they carry no kernel. */
+  fitWeighted(data, weights, params) {
+    const all = asVectors(data, 'training data')
+    const total = checkWeights(weights, all.n, 'kde fitWeighted')
+    if (total === 0) throw inputError('kde fitWeighted: every weight is 0', 'give at least one item a positive weight')
+    const kept: number[] = []
+    for (let i = 0; i < all.n; i++) if (weights[i]! > 0) kept.push(i)
+    const x = takeRows(all, kept)
+    const { n, d } = x
+    checkPoints(x)
+    const w = Float64Array.from(kept, (i) => weights[i]! / total)
+    const nEff = effectiveSampleSize(w)
+    const factor = bandwidthFactor(params.bandwidth, nEff, d)
+    const { cov } = weightedMeanAndCovariance(x.data, n, d, w)
+    const kernelCov = new Float64Array(d * d)
+    for (let j = 0; j < d * d; j++) kernelCov[j] = (cov[j]! / (1 - 1 / nEff)) * factor * factor
+    checkKernel(kernelCov, n, d)
+    return { d, n, points: x.data, factor, kernelCov, weights: w }
   },
 
   sample(state, n, ctx) {
@@ -60,10 +79,11 @@ export const model = defineModel<KdeParams, KdeState>({
     const l = choleskyOf(state)
     // Temperature T scales the kernel covariance by T; the centres stay the training points.
     const scale = Math.sqrt(ctx.temperature)
+    const cumulative = state.weights === undefined ? undefined : cumulativeOf(state.weights)
     const out = new Float64Array(n * d)
     const z = new Float64Array(d)
     for (let i = 0; i < n; i++) {
-      const j = ctx.rng.int(state.n)
+      const j = cumulative === undefined ? ctx.rng.int(state.n) : searchCumulative(cumulative, ctx.rng.uniform())
       for (let a = 0; a < d; a++) z[a] = ctx.rng.normal()
       for (let a = 0; a < d; a++) {
         let v = 0
@@ -84,7 +104,9 @@ export const model = defineModel<KdeParams, KdeState>({
     // In whitened coordinates (L⁻¹x) every kernel is a standard normal.
     const train = whiten(state.points, n, d, l)
     const evalPts = whiten(x.data, x.n, d, l)
-    const constant = -Math.log(n) - 0.5 * d * LOG_2PI - logDet
+    // With kernel weights, log w_j joins each kernel's exponent in place of the common −log n.
+    const logW = state.weights?.map((w) => Math.log(w))
+    const constant = (logW === undefined ? -Math.log(n) : 0) - 0.5 * d * LOG_2PI - logDet
     const out = new Float64Array(x.n)
     const rowMax = new Float64Array(EVAL_BLOCK)
     const rowSum = new Float64Array(EVAL_BLOCK)
@@ -104,7 +126,8 @@ export const model = defineModel<KdeParams, KdeState>({
               const t = evalPts[e * d + a]! - train[j * d + a]!
               q += t * t
             }
-            const v = -0.5 * q
+            let v = -0.5 * q
+            if (logW !== undefined) v += logW[j]!
             tile[j - t0] = v
             if (v > tileMax) tileMax = v
           }
@@ -127,6 +150,33 @@ export const model = defineModel<KdeParams, KdeState>({
 
 export default model
 
+function checkPoints(x: VectorSamples): void {
+  const { n, d } = x
+  if (n < d + 1) {
+    throw inputError(`a ${d}-dimensional KDE needs at least ${d + 1} training points to estimate a covariance, got ${n}`, 'generate more samples per generation')
+  }
+  if (!samplesAreFinite(x)) throw divergedError('the KDE training data hold NaN or infinite values')
+}
+
+function checkKernel(kernelCov: Float64Array, n: number, d: number): void {
+  if (!choleskyInPlace(kernelCov.slice(), d)) {
+    throw inputError(
+      `the covariance of the ${n} KDE training points is singular: they are all equal or lie in a subspace of dimension < ${d}`,
+      'the chain has collapsed; stop it earlier or generate more samples per generation',
+    )
+  }
+}
+
+/** Normalised cumulative sums, for drawing kernels by weight. */
+function cumulativeOf(weights: Float64Array): Float64Array {
+  const out = new Float64Array(weights.length)
+  let acc = 0
+  for (let j = 0; j < weights.length; j++) out[j] = acc += weights[j]!
+  for (let j = 0; j < out.length; j++) out[j]! /= acc
+  return out
+}
+
+/** n: the number of training points, or Kish's effective sample size under weights. */
 function bandwidthFactor(bandwidth: KdeParams['bandwidth'], n: number, d: number): number {
   if (bandwidth === 'scott') return n ** (-1 / (d + 4))
   if (bandwidth === 'silverman') return ((n * (d + 2)) / 4) ** (-1 / (d + 4))

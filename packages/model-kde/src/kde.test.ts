@@ -135,3 +135,66 @@ describe('kde input checks', () => {
     expect(state.points[0]).toBe(1)
   })
 })
+
+describe('kde fitWeighted (scipy gaussian_kde with weights)', () => {
+  const fitWeighted = (data: VectorSamples, weights: number[], bandwidth: unknown = 'scott'): KdeState =>
+    model.fitWeighted!(data, Float64Array.from(weights), model.params.parse({ bandwidth }), fitCtx) as KdeState
+  const train = vectors(6, 2, Float64Array.of(0, 0, 1, 0.5, -1, 2, 0.3, -0.7, 2, 2, 1.5, -1))
+  const w = [1, 2, 0.5, 3, 1, 0.25]
+
+  it('matches scipy.stats.gaussian_kde(weights=w): Kish n_eff in the factor, the reliability-weighted covariance, weighted kernels', () => {
+    // scipy 1.17.1: gaussian_kde(x.T, bw_method='scott', weights=w) gives neff 3.922448979591837,
+    // factor 0.79629462232381, covariance [[0.48213494978698, 0.21725385893564], [., 0.86409153448836]]
+    // and logpdf at (0, 0), (1.5, 1), (-3, 4) of -2.1475763521217597, -2.5205599825228413, -13.721769345134657.
+    const state = fitWeighted(train, w)
+    expect(state.factor).toBeCloseTo(0.79629462232381, 13)
+    const cov = [0.4821349497869794, 0.21725385893564117, 0.2172538589356412, 0.8640915344883575]
+    state.kernelCov.forEach((v, j) => expect(v).toBeCloseTo(cov[j]!, 13))
+    const ll = model.logLikelihood!(state, vectors(3, 2, Float64Array.of(0, 0, 1.5, 1, -3, 4))) as Float64Array
+    const expected = [-2.1475763521217597, -2.5205599825228413, -13.721769345134657]
+    ll.forEach((v, e) => expect(v).toBeCloseTo(expected[e]!, 12))
+  })
+
+  it("uses n_eff = (Σw)²/Σw² in Silverman's rule too", () => {
+    const x = vectors(5, 1, Float64Array.of(0, 1, 3, 4, 7))
+    const weights = [1, 4, 2, 0.5, 3]
+    const nEff = 10.5 ** 2 / (1 + 16 + 4 + 0.25 + 9)
+    expect(fitWeighted(x, weights, 'silverman').factor).toBeCloseTo(((nEff * 3) / 4) ** (-1 / 5), 14)
+  })
+
+  it('gives the log of the weighted sum of normal kernels', () => {
+    const state = fitWeighted(train, w, 0.8)
+    const [a, b, , c] = Array.from(state.kernelCov)
+    const det = a! * c! - b! * b!
+    const W = w.reduce((s, v) => s + v, 0)
+    const evalPts = [0, 0, 1.5, 1, -3, 4]
+    const ll = model.logLikelihood!(state, vectors(3, 2, Float64Array.from(evalPts))) as Float64Array
+    for (let e = 0; e < 3; e++) {
+      let p = 0
+      for (let i = 0; i < 6; i++) {
+        const dx = evalPts[2 * e]! - train.data[2 * i]!
+        const dy = evalPts[2 * e + 1]! - train.data[2 * i + 1]!
+        const q = (c! * dx * dx - 2 * b! * dx * dy + a! * dy * dy) / det
+        p += ((w[i]! / W) * Math.exp(-0.5 * q)) / (2 * Math.PI * Math.sqrt(det))
+      }
+      expect(ll[e]).toBeCloseTo(Math.log(p), 12)
+    }
+  })
+
+  it('draws kernel j with probability w_j / Σw and leaves out items of weight 0', () => {
+    const x = vectors(4, 1, Float64Array.of(0, 10, 20, 30))
+    const state = fitWeighted(x, [1, 2, 0, 7], 0.001)
+    expect(state.n).toBe(3)
+    const n = 100_000
+    const out = model.sample(state, n, { rng: Rng.from(4, 's'), temperature: 1, dataset }) as VectorSamples
+    const counts = [0, 0, 0, 0]
+    for (const v of out.data) counts[Math.round(v / 10)]!++
+    const p = [0.1, 0.2, 0, 0.7]
+    // Kernels are 0.01 wide and 10 apart: each draw lands next to its kernel's point.
+    p.forEach((pj, j) => expect(Math.abs(counts[j]! / n - pj)).toBeLessThanOrEqual(5 * Math.sqrt((pj * (1 - pj)) / n)))
+  })
+
+  it('refuses fewer than d + 1 items of positive weight', () => {
+    expect(() => fitWeighted(train, [1, 1, 0, 0, 0, 0])).toThrow(/at least 3 training points/)
+  })
+})
