@@ -1,5 +1,5 @@
 import { vectors } from '@ouroboros/core'
-import { runModelConformance } from '@ouroboros/testkit'
+import { runModelConformance, runPosttrainConformance } from '@ouroboros/testkit'
 import { model } from './index.js'
 
 const centers = [0, 0, 3, 0, 0, 3]
@@ -25,4 +25,20 @@ runModelConformance(model, {
     { params: { init: 'k-means++' }, field: 'init' },
     { params: { nInit: 0 }, field: 'nInit' },
   ],
+})
+
+// EM run to a tight tol, so that fits from different initialisations meet at the same optimum.
+runPosttrainConformance(model, {
+  params: { components: 3, tol: 1e-12, maxIter: 2000 },
+  data: (rng) => {
+    const out = new Float64Array(600 * 2)
+    for (let i = 0; i < 600; i++) {
+      const c = rng.int(3)
+      out[2 * i] = centers[2 * c]! + 0.3 * rng.normal()
+      out[2 * i + 1] = centers[2 * c + 1]! + 0.3 * rng.normal()
+    }
+    return vectors(600, 2, out)
+  },
+  dataset: { kind: 'blobs', modality: 'vectors', d: 2 },
+  tolerance: 1e-8,
 })

@@ -11,6 +11,10 @@ import type { Rng } from '@ouroboros/core'
  * is kept. The statistics are taken about the component means of the previous iteration,
  * which keeps the covariance E[(x-c)(x-c)ᵀ] - (m-c)(m-c)ᵀ accurate when a component is
  * narrow and far from the origin.
+ *
+ * Item weights (fitWeighted, trainer steps) multiply each item's responsibilities in every
+ * sufficient statistic, so an integer weight counts as that many copies of the item. Callers scale
+ * them to a mean of 1 per item, so that the masses below keep their meaning in points.
  */
 
 const LOG_2PI = Math.log(2 * Math.PI)
@@ -149,7 +153,7 @@ export function componentLogProbs(x: Float64Array, off: number, mix: Mixture, f:
 
 /**
  * Runs EM from the mixture's current parameters, updating them in place. `onIteration` sees the
- * lower bound of every iteration.
+ * lower bound of every iteration; `weights` (one per point, mean 1) weigh the points.
  */
 export function runEm(
   x: Float64Array,
@@ -159,42 +163,141 @@ export function runEm(
   work: Work,
   rng: Rng,
   onIteration?: (iteration: number, lowerBound: number) => void,
+  weights?: Float64Array,
 ): EmResult {
   let lowerBound = -Infinity
   for (let iter = 1; iter <= options.maxIter; iter++) {
     const previous = lowerBound
-    factorise(mix, work.factors)
-    lowerBound = expectation(x, n, mix, work)
+    const step = emStep(x, n, mix, work, options.regCovar, rng, weights)
+    lowerBound = step.lowerBound
     if (!Number.isFinite(lowerBound)) throw divergedError(`GMM log-likelihood became ${lowerBound} at EM iteration ${iter}`)
-    const reseeded = maximisation(x, n, mix, work, options.regCovar, rng)
     onIteration?.(iter, lowerBound)
     // A re-seeded component makes the change in the bound meaningless for this step.
-    if (!reseeded && Math.abs(lowerBound - previous) < options.tol) return { converged: true, iterations: iter, lowerBound }
+    if (!step.reseeded && Math.abs(lowerBound - previous) < options.tol) return { converged: true, iterations: iter, lowerBound }
   }
   return { converged: false, iterations: options.maxIter, lowerBound }
 }
 
+/**
+ * The reference model as a prior (MAP-EM, the trainer's anchor): the M-step sees, besides the
+ * data, `mass` pseudo-points drawn from `reference`, each attributed to the component that drew it.
+ */
+export interface Prior {
+  readonly reference: Mixture
+  /** Total pseudo-count M, in the units of the (mean-1) point weights. */
+  readonly mass: number
+}
+
+/**
+ * One EM iteration: the E-step at the current parameters, then the M-step (with the prior's
+ * pseudo-statistics when given). Returns the (weighted) mean log-likelihood of the points under
+ * the parameters before the step, and whether an empty component was re-seeded.
+ */
+export function emStep(
+  x: Float64Array,
+  n: number,
+  mix: Mixture,
+  work: Work,
+  regCovar: number,
+  rng: Rng,
+  weights?: Float64Array,
+  prior?: Prior,
+): { lowerBound: number; reseeded: boolean } {
+  factorise(mix, work.factors)
+  const lowerBound = expectation(x, n, mix, work, weights)
+  if (prior !== undefined) addPrior(work, mix, prior, regCovar)
+  return { lowerBound, reseeded: maximisation(x, n, mix, work, regCovar, rng, weights) }
+}
+
+/**
+ * MAP-EM with the reference model as a prior. The M-step maximises, over θ = (π, μ, Σ),
+ *
+ *   Σ_i w_i Σ_k r_ik log(π_k N(x_i | μ_k, Σ_k)) + M · E_{(x,z) ~ ref}[log(π_z N(x | μ_z, Σ_z))]
+ *
+ * with M = anchor · Σ_i w_i: the expected complete-data log-likelihood of M points of the
+ * reference, a pull toward it (M·KL between the reference's and θ's joint laws of (x, z), up to a
+ * constant) that weighs `anchor` times as much as the data. Its expected sufficient statistics
+ * per component, m_k = M·π_ref,k points with mean μ_ref,k and scatter Σ_ref,k, add to the data's:
+ *
+ *   N_k = S_k + m_k,   π_k = N_k / (Σ_i w_i + M),
+ *   μ_k = (S_k x̄_k + m_k μ_ref,k) / N_k,
+ *   Σ_k = (S_k [C_k + (x̄_k − μ_k)(x̄_k − μ_k)ᵀ] + m_k [Σ_ref,k + (μ_ref,k − μ_k)(μ_ref,k − μ_k)ᵀ]) / N_k
+ *
+ * (S_k = Σ_i w_i r_ik, x̄_k and C_k the weighted mean and covariance of the points under r_ik): the
+ * MAP estimate under a Dirichlet(1 + m) prior on π and normal-inverse-Wishart priors with
+ * κ_k = m_k, mean μ_ref,k, scale m_k Σ_ref,k and ν_k + d + 2 = m_k. A component no point reaches
+ * keeps exactly the reference's mean and covariance, and weight anchor/(1 + anchor) · π_ref,k.
+ *
+ * The statistics here are taken about the current means c: Σ m (x − c) = m (μ_ref − c) and
+ * Σ m (x − c)(x − c)ᵀ = m (Σ_ref + (μ_ref − c)(μ_ref − c)ᵀ). The reference's covariance already
+ * holds the regCovar that the M-step adds, so its scatter enters without it: under a huge anchor
+ * the fit is the reference itself.
+ */
+function addPrior(work: Work, mix: Mixture, prior: Prior, regCovar: number): void {
+  const { k, d, means } = mix
+  const ref = prior.reference
+  const dd = d * d
+  for (let c = 0; c < k; c++) {
+    const m = prior.mass * ref.weights[c]!
+    if (m === 0) continue
+    const mo = c * d
+    for (let a = 0; a < d; a++) work.diff[mo + a] = ref.means[mo + a]! - means[mo + a]!
+    accumulate(work, c, m, d)
+    for (let a = 0; a < d; a++) {
+      for (let b = 0; b <= a; b++) {
+        const scatter = ref.covariances[c * dd + a * d + b]! - (a === b ? regCovar : 0)
+        work.sumXX[c * dd + a * d + b]! += m * scatter
+      }
+    }
+  }
+}
+
 /** Sets the parameters from hard labels (one component per point), about the given means. */
-export function initialiseFromLabels(x: Float64Array, n: number, mix: Mixture, labels: Int32Array, work: Work, regCovar: number, rng: Rng): void {
+export function initialiseFromLabels(
+  x: Float64Array,
+  n: number,
+  mix: Mixture,
+  labels: Int32Array,
+  work: Work,
+  regCovar: number,
+  rng: Rng,
+  weights?: Float64Array,
+): void {
   const { d, means } = mix
   resetStatistics(work)
   for (let i = 0; i < n; i++) {
+    const w = weights === undefined ? 1 : weights[i]!
+    if (w === 0) continue
     const c = labels[i]!
     for (let a = 0; a < d; a++) work.diff[c * d + a] = x[i * d + a]! - means[c * d + a]!
-    accumulate(work, c, 1, d)
+    accumulate(work, c, w, d)
   }
-  maximisation(x, n, mix, work, regCovar, rng)
+  maximisation(x, n, mix, work, regCovar, rng, weights)
 }
 
-/** scikit-learn's init_params='random': uniform random responsibilities, normalised per point. */
-export function initialiseRandom(x: Float64Array, n: number, mix: Mixture, work: Work, regCovar: number, rng: Rng): void {
+/**
+ * scikit-learn's init_params='random': uniform random responsibilities, normalised per point
+ * (then times the point's weight), about the (weighted) mean of the points.
+ */
+export function initialiseRandom(x: Float64Array, n: number, mix: Mixture, work: Work, regCovar: number, rng: Rng, weights?: Float64Array): void {
   const { k, d, means } = mix
   const center = new Float64Array(d)
-  for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) center[a]! += x[i * d + a]! / n
+  if (weights === undefined) {
+    for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) center[a]! += x[i * d + a]! / n
+  } else {
+    let total = 0
+    for (let i = 0; i < n; i++) {
+      total += weights[i]!
+      for (let a = 0; a < d; a++) center[a]! += weights[i]! * x[i * d + a]!
+    }
+    for (let a = 0; a < d; a++) center[a]! /= total
+  }
   for (let c = 0; c < k; c++) means.set(center, c * d)
   resetStatistics(work)
   const r = work.logProb
   for (let i = 0; i < n; i++) {
+    const w = weights === undefined ? 1 : weights[i]!
+    if (w === 0) continue
     let s = 0
     for (let c = 0; c < k; c++) {
       r[c] = rng.uniform()
@@ -202,19 +305,22 @@ export function initialiseRandom(x: Float64Array, n: number, mix: Mixture, work:
     }
     for (let c = 0; c < k; c++) {
       for (let a = 0; a < d; a++) work.diff[c * d + a] = x[i * d + a]! - center[a]!
-      accumulate(work, c, r[c]! / s, d)
+      accumulate(work, c, (w * r[c]!) / s, d)
     }
   }
-  maximisation(x, n, mix, work, regCovar, rng)
+  maximisation(x, n, mix, work, regCovar, rng, weights)
 }
 
-/** E-step folded into the statistics; returns the mean log-likelihood. */
-function expectation(x: Float64Array, n: number, mix: Mixture, work: Work): number {
+/** E-step folded into the statistics; returns the (weighted) mean log-likelihood. */
+function expectation(x: Float64Array, n: number, mix: Mixture, work: Work, weights: Float64Array | undefined): number {
   const { k, d } = mix
   const { logProb, diff, factors } = work
   resetStatistics(work)
   let total = 0
+  let mass = 0
   for (let i = 0; i < n; i++) {
+    const w = weights === undefined ? 1 : weights[i]!
+    if (w === 0) continue
     const max = componentLogProbs(x, i * d, mix, factors, logProb, diff)
     let s = 0
     for (let c = 0; c < k; c++) {
@@ -222,15 +328,16 @@ function expectation(x: Float64Array, n: number, mix: Mixture, work: Work): numb
       logProb[c] = e
       s += e
     }
-    total += max + Math.log(s)
-    const inv = 1 / s
+    total += w * (max + Math.log(s))
+    mass += w
+    const inv = w / s
     for (let c = 0; c < k; c++) {
       const r = logProb[c]! * inv
       // Far components get exactly zero (exp underflow); skipping them changes nothing.
       if (r !== 0) accumulate(work, c, r, d)
     }
   }
-  return total / n
+  return total / mass
 }
 
 /**
@@ -260,8 +367,11 @@ function accumulate(work: Work, c: number, r: number, d: number): void {
   }
 }
 
-/** M-step from the statistics; returns whether an empty component was re-seeded. */
-function maximisation(x: Float64Array, n: number, mix: Mixture, work: Work, regCovar: number, rng: Rng): boolean {
+/**
+ * M-step from the statistics; returns whether an empty component was re-seeded (at a point drawn
+ * by weight).
+ */
+function maximisation(x: Float64Array, n: number, mix: Mixture, work: Work, regCovar: number, rng: Rng, pointWeights?: Float64Array): boolean {
   const { k, d, weights, means, covariances } = mix
   const { sumR, sumX, sumXX, pooled, empty } = work
   const dd = d * d
@@ -299,7 +409,7 @@ function maximisation(x: Float64Array, n: number, mix: Mixture, work: Work, regC
     const average = mass / (k - empties)
     for (let c = 0; c < k; c++) {
       if (empty[c] === 0) continue
-      const i = rng.int(n)
+      const i = pointWeights === undefined ? rng.int(n) : rng.categorical(pointWeights)
       means.set(x.subarray(i * d, (i + 1) * d), c * d)
       covariances.set(pooled, c * dd)
       weights[c] = average

@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { asVectors, choleskyInPlace, defineModel, divergedError, inputError, samplesAreFinite, vectors } from '@ouroboros/core'
-import type { Rng, VectorSamples } from '@ouroboros/core'
-import { componentLogProbs, expOrZero, factorise, initialiseFromLabels, initialiseRandom, newFactors, newMixture, newWork, runEm } from './em.js'
+import { asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, inputError, samplesAreFinite, vectors } from '@ouroboros/core'
+import type { FitContext, Rng, VectorSamples } from '@ouroboros/core'
+import { componentLogProbs, emStep, expOrZero, factorise, initialiseFromLabels, initialiseRandom, newFactors, newMixture, newWork, runEm } from './em.js'
 import type { EmResult, Mixture, Work } from './em.js'
 import { kmeansPlusPlus, lloyd, nearestCenters } from './kmeans.js'
 
@@ -33,9 +33,11 @@ export interface GmmState {
   readonly means: Float64Array
   /** k blocks of d x d, row-major. */
   readonly covariances: Float64Array
+  /** Whether EM met tol (false after trainer steps, which do not test it). */
   readonly converged: boolean
+  /** EM iterations of the fit, or trainer steps taken. */
   readonly iterations: number
-  /** Mean per-point log-likelihood of the training data at the last E-step. */
+  /** Mean per-point log-likelihood of the training data at the last E-step (weighted, under item weights). */
   readonly lowerBound: number
 }
 
@@ -47,32 +49,65 @@ export const model = defineModel<GmmParams, GmmState>({
   acceptsTemperature: true,
 
   fit(data, params, ctx) {
+    return fitMixture(asVectors(data, 'training data'), undefined, params, ctx)
+  },
+
+  /**
+   * Weighted EM: every sufficient statistic weighs each point's responsibilities by its weight.
+   * With ctx.init (reward-weighted refitting passes the reference) EM continues from it; otherwise
+   * the fit's own initialisation runs on the weighted points (k-means++ seeds drawn ∝ weight ·
+   * squared distance, weighted Lloyd iterations, nInit as for fit), in distribution the
+   * initialisation of the points repeated as their weights say.
+   */
+  fitWeighted(data, weights, params, ctx) {
     const x = asVectors(data, 'training data')
-    const { n, d } = x
-    const k = params.components
-    if (n < k) {
-      throw inputError(`a ${k}-component GMM needs at least ${k} training points, got ${n}`, 'lower model.components or generate more samples per generation')
+    const total = checkWeights(weights, x.n, 'gmm fitWeighted')
+    if (total === 0) throw inputError('gmm fitWeighted: every weight is 0', 'give at least one item a positive weight')
+    return fitMixture(x, meanOne(weights, total), params, ctx)
+  },
+
+  /**
+   * Post-training by EM: a step is one weighted EM iteration from the current state, on all the
+   * items (batch 'all'); finetuning runs EM from the pretrained state. With an anchor a > 0 the
+   * step is MAP-EM with the reference as a prior of mass a · Σ weights (see em.ts, addPrior): a
+   * component the items do not reach stays at the reference with weight a/(1 + a) · π_ref. A
+   * component that neither the items nor the prior reach is re-seeded as in fit. `lr` has no
+   * meaning for EM and is ignored; a step whose weights are all 0 changes nothing.
+   */
+  trainer(state, params, options) {
+    const { k, d } = state
+    const reference = options.reference
+    if (reference.k !== k || reference.d !== d) {
+      throw inputError(`the trainer's reference has ${reference.k} components in ${reference.d} dimensions, its state ${k} in ${d}`)
     }
-    if (!samplesAreFinite(x)) throw divergedError('the GMM training data hold NaN or infinite values')
-    const options = { tol: params.tol, maxIter: params.maxIter, regCovar: params.regCovar }
+    if (!(options.anchor >= 0 && options.anchor < Infinity)) throw inputError(`anchor must be a finite number ≥ 0, got ${options.anchor}`)
+    const mix = copyMixture(state)
+    const prior = { reference: copyMixture(reference), anchor: options.anchor }
     const work = newWork(k, d)
-    // EM iterations are not reported through ctx.onTrainingStep: the scheduler writes a curve
-    // file per generation for them, which would cost more than the fit itself.
-    // A warm start runs EM once from the previous state; nInit applies to cold starts only, as
-    // with scikit-learn's warm_start.
-    if (ctx.init !== undefined) {
-      const mix = warmStart(ctx.init, k, d)
-      return toState(mix, runEm(x.data, n, mix, options, work, ctx.rng.derive('warm-start')))
+    let steps = 0
+    let lowerBound = state.lowerBound
+    return {
+      batch: 'all',
+      signedWeights: false,
+      step(items, weights) {
+        const x = asVectors(items, 'trainer items')
+        if (x.d !== d) throw inputError(`trainer items have ${x.d} dimensions, the GMM has ${d}`)
+        const total = checkWeights(weights, x.n, 'gmm trainer step')
+        if (total === 0) return {}
+        if (!samplesAreFinite(x)) throw divergedError('the GMM trainer items hold NaN or infinite values')
+        // Weights of mean 1 make Σ w = n, so the prior's mass a · Σ w is a · n.
+        const w = meanOne(weights, total)
+        const map = prior.anchor > 0 ? { reference: prior.reference, mass: prior.anchor * x.n } : undefined
+        const result = emStep(x.data, x.n, mix, work, params.regCovar, options.rng, w, map)
+        if (!Number.isFinite(result.lowerBound)) throw divergedError(`GMM log-likelihood became ${result.lowerBound} at trainer step ${steps + 1}`)
+        steps++
+        lowerBound = result.lowerBound
+        return { losses: { loss: -result.lowerBound } }
+      },
+      state() {
+        return toState(copyMixture(mix), { converged: false, iterations: steps, lowerBound })
+      },
     }
-    let best: { mix: Mixture; result: EmResult } | undefined
-    for (let i = 0; i < params.nInit; i++) {
-      const rng = ctx.rng.derive('init', i)
-      const mix = newMixture(k, d)
-      initialise(x, mix, params.init, work, params.regCovar, rng)
-      const result = runEm(x.data, n, mix, options, work, rng)
-      if (best === undefined || result.lowerBound > best.result.lowerBound) best = { mix, result }
-    }
-    return toState(best!.mix, best!.result)
   },
 
   sample(state, n, ctx) {
@@ -123,16 +158,61 @@ export const model = defineModel<GmmParams, GmmState>({
 
 export default model
 
-function initialise(x: VectorSamples, mix: Mixture, init: GmmParams['init'], work: Work, regCovar: number, rng: Rng): void {
+/** EM on the points, weighted when `weights` (mean 1) are given. */
+function fitMixture(x: VectorSamples, weights: Float64Array | undefined, params: GmmParams, ctx: FitContext<GmmState>): GmmState {
+  const { n, d } = x
+  const k = params.components
+  let points = n
+  if (weights !== undefined) {
+    points = 0
+    for (const w of weights) if (w > 0) points++
+  }
+  if (points < k) {
+    const what = weights === undefined ? 'training points' : 'training points of positive weight'
+    throw inputError(`a ${k}-component GMM needs at least ${k} ${what}, got ${points}`, 'lower model.components or generate more samples per generation')
+  }
+  if (!samplesAreFinite(x)) throw divergedError('the GMM training data hold NaN or infinite values')
+  const options = { tol: params.tol, maxIter: params.maxIter, regCovar: params.regCovar }
+  const work = newWork(k, d)
+  // EM iterations are not reported through ctx.onTrainingStep: the scheduler writes a curve
+  // file per generation for them, which would cost more than the fit itself.
+  // A warm start runs EM once from the previous state; nInit applies to cold starts only, as
+  // with scikit-learn's warm_start.
+  if (ctx.init !== undefined) {
+    const mix = warmStart(ctx.init, k, d)
+    return toState(mix, runEm(x.data, n, mix, options, work, ctx.rng.derive('warm-start'), undefined, weights))
+  }
+  let best: { mix: Mixture; result: EmResult } | undefined
+  for (let i = 0; i < params.nInit; i++) {
+    const rng = ctx.rng.derive('init', i)
+    const mix = newMixture(k, d)
+    initialise(x, weights, mix, params.init, work, params.regCovar, rng)
+    const result = runEm(x.data, n, mix, options, work, rng, undefined, weights)
+    if (best === undefined || result.lowerBound > best.result.lowerBound) best = { mix, result }
+  }
+  return toState(best!.mix, best!.result)
+}
+
+function initialise(x: VectorSamples, weights: Float64Array | undefined, mix: Mixture, init: GmmParams['init'], work: Work, regCovar: number, rng: Rng): void {
   const { n, d, data } = x
   if (init === 'random') {
-    initialiseRandom(data, n, mix, work, regCovar, rng)
+    initialiseRandom(data, n, mix, work, regCovar, rng, weights)
     return
   }
-  const centers = kmeansPlusPlus(data, n, d, mix.k, rng)
-  const labels = init === 'kmeans' ? lloyd(data, n, d, centers, mix.k) : nearestCenters(data, n, d, centers, mix.k)
+  const centers = kmeansPlusPlus(data, n, d, mix.k, rng, weights)
+  const labels = init === 'kmeans' ? lloyd(data, n, d, centers, mix.k, weights) : nearestCenters(data, n, d, centers, mix.k)
   mix.means.set(centers)
-  initialiseFromLabels(data, n, mix, labels, work, regCovar, rng)
+  initialiseFromLabels(data, n, mix, labels, work, regCovar, rng, weights)
+}
+
+/** Weights scaled to a mean of 1 per item: EM's masses (the empty-component threshold) are in points. */
+function meanOne(weights: Float64Array, total: number): Float64Array {
+  const scale = weights.length / total
+  return weights.map((w) => w * scale)
+}
+
+function copyMixture(s: Mixture): Mixture {
+  return { k: s.k, d: s.d, weights: s.weights.slice(), means: s.means.slice(), covariances: s.covariances.slice() }
 }
 
 /** A copy of the previous generation's parameters to continue EM from. */
@@ -143,7 +223,7 @@ function warmStart(init: GmmState, k: number, d: number): Mixture {
       'turn warmStart off when sweeping model.components or the data dimension',
     )
   }
-  return { k, d, weights: init.weights.slice(), means: init.means.slice(), covariances: init.covariances.slice() }
+  return copyMixture(init)
 }
 
 function toState(mix: Mixture, result: EmResult): GmmState {

@@ -4,6 +4,10 @@ import { searchCumulative, type Rng } from '@ouroboros/core'
  * k-means as scikit-learn's GaussianMixture uses it to initialise (KMeans with n_init=1):
  * greedy k-means++ seeding, then Lloyd iterations. Written on typed arrays because the GMM fit
  * time budget includes this initialisation.
+ *
+ * With point weights (scikit-learn's sample_weight) a point counts as that many copies of itself:
+ * seeds are drawn with probability ∝ weight · squared distance, centres are weighted means, and a
+ * point of weight 0 plays no part.
  */
 
 /**
@@ -11,7 +15,7 @@ import { searchCumulative, type Rng } from '@ouroboros/core'
  * the best of 2 + ln K candidates drawn with probability proportional to the squared distance to
  * the nearest centre chosen so far, "best" meaning the lowest total squared distance afterwards.
  */
-export function kmeansPlusPlus(x: Float64Array, n: number, d: number, k: number, rng: Rng): Float64Array {
+export function kmeansPlusPlus(x: Float64Array, n: number, d: number, k: number, rng: Rng, weights?: Float64Array): Float64Array {
   const centers = new Float64Array(k * d)
   const trials = 2 + Math.floor(Math.log(k))
   let closest = new Float64Array(n)
@@ -19,31 +23,27 @@ export function kmeansPlusPlus(x: Float64Array, n: number, d: number, k: number,
   let best = new Float64Array(n)
   const cumulative = new Float64Array(n)
 
-  const first = rng.int(n)
+  const first = weights === undefined ? rng.int(n) : rng.categorical(weights)
   centers.set(x.subarray(first * d, first * d + d), 0)
-  let potential = 0
-  for (let i = 0; i < n; i++) {
-    closest[i] = squaredDistance(x, i * d, centers, 0, d)
-    potential += closest[i]!
-  }
+  for (let i = 0; i < n; i++) closest[i] = squaredDistance(x, i * d, centers, 0, d)
 
   for (let c = 1; c < k; c++) {
     let acc = 0
     for (let i = 0; i < n; i++) {
-      acc += closest[i]!
+      acc += weights === undefined ? closest[i]! : weights[i]! * closest[i]!
       cumulative[i] = acc
     }
     let bestPotential = Infinity
     let bestIndex = 0
     for (let t = 0; t < trials; t++) {
       // Every point already on a centre has zero weight; when all are, any point will do.
-      const id = acc > 0 ? searchCumulative(cumulative, rng.uniform() * acc) : rng.int(n)
+      const id = acc > 0 ? searchCumulative(cumulative, rng.uniform() * acc) : weights === undefined ? rng.int(n) : rng.categorical(weights)
       let pot = 0
       for (let i = 0; i < n; i++) {
         const dist = squaredDistance(x, i * d, x, id * d, d)
         const m = dist < closest[i]! ? dist : closest[i]!
         candidate[i] = m
-        pot += m
+        pot += weights === undefined ? m : weights[i]! * m
       }
       if (pot < bestPotential) {
         bestPotential = pot
@@ -57,7 +57,6 @@ export function kmeansPlusPlus(x: Float64Array, n: number, d: number, k: number,
     const swap = closest
     closest = best
     best = swap
-    potential = bestPotential
   }
   return centers
 }
@@ -68,8 +67,8 @@ export function kmeansPlusPlus(x: Float64Array, n: number, d: number, k: number,
  * An empty cluster moves to the point farthest from its own centre. Returns the labels of the
  * final centres.
  */
-export function lloyd(x: Float64Array, n: number, d: number, centers: Float64Array, k: number, maxIter = 300, tol = 1e-4): Int32Array {
-  const threshold = tol * meanFeatureVariance(x, n, d)
+export function lloyd(x: Float64Array, n: number, d: number, centers: Float64Array, k: number, weights?: Float64Array, maxIter = 300, tol = 1e-4): Int32Array {
+  const threshold = tol * meanFeatureVariance(x, n, d, weights)
   const labels = new Int32Array(n).fill(-1)
   const dist = new Float64Array(n)
   const sums = new Float64Array(k * d)
@@ -79,6 +78,12 @@ export function lloyd(x: Float64Array, n: number, d: number, centers: Float64Arr
     sums.fill(0)
     counts.fill(0)
     for (let i = 0; i < n; i++) {
+      const w = weights === undefined ? 1 : weights[i]!
+      if (w === 0) {
+        // Never the farthest point an empty cluster moves to.
+        dist[i] = -1
+        continue
+      }
       const off = i * d
       let bestK = 0
       let bestD = Infinity
@@ -92,8 +97,8 @@ export function lloyd(x: Float64Array, n: number, d: number, centers: Float64Arr
       if (labels[i] !== bestK) changed = true
       labels[i] = bestK
       dist[i] = bestD
-      counts[bestK]!++
-      for (let a = 0; a < d; a++) sums[bestK * d + a]! += x[off + a]!
+      counts[bestK]! += w
+      for (let a = 0; a < d; a++) sums[bestK * d + a]! += w * x[off + a]!
     }
     // Unchanged labels mean the centres are already their means.
     if (!changed) return labels
@@ -148,13 +153,18 @@ function argmax(v: Float64Array): number {
   return best
 }
 
-function meanFeatureVariance(x: Float64Array, n: number, d: number): number {
+function meanFeatureVariance(x: Float64Array, n: number, d: number, weights: Float64Array | undefined): number {
+  let mass = n
+  if (weights !== undefined) {
+    mass = 0
+    for (let i = 0; i < n; i++) mass += weights[i]!
+  }
   let total = 0
   for (let a = 0; a < d; a++) {
     let mean = 0
-    for (let i = 0; i < n; i++) mean += x[i * d + a]!
-    mean /= n
-    for (let i = 0; i < n; i++) total += (x[i * d + a]! - mean) ** 2
+    for (let i = 0; i < n; i++) mean += weights === undefined ? x[i * d + a]! : weights[i]! * x[i * d + a]!
+    mean /= mass
+    for (let i = 0; i < n; i++) total += (weights === undefined ? 1 : weights[i]!) * (x[i * d + a]! - mean) ** 2
   }
-  return total / (n * d)
+  return total / (mass * d)
 }
