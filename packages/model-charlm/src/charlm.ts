@@ -1,5 +1,5 @@
-import { divergedError, inputError, logSumExp, type FitContext, type ModelTrainer, type Rng, type Samples, type TokenSamples, type TrainerOptions } from '@ouroboros/core'
-import { Adam, Mlp, WeightedDraws, checkWeights, loadTf, type NamedWeights, type Tf } from '@ouroboros/tf'
+import { checkWeights, divergedError, inputError, logSumExp, takeSequences, type FitContext, type ModelTrainer, type Rng, type Samples, type TokenSamples, type TrainerOptions } from '@ouroboros/core'
+import { Adam, Mlp, WeightedDraws, loadTf, positiveItems, type NamedWeights, type Tf } from '@ouroboros/tf'
 import { END, UNKNOWN_WORD, alphabetOf, readWords, spell, type Alphabet, type Spelled } from './spelling.js'
 
 export interface CharLmParams {
@@ -60,14 +60,17 @@ export function fitCharLm(data: Samples, params: CharLmParams, ctx: FitContext<C
 }
 
 /**
- * The maximiser of Σ_i w_i·log p(sentence_i): each step's characters are drawn with probability ∝
- * the weight of their sentence (a sentence ∝ w_i × its length in symbols, then a position in it
- * uniformly), so a step's expected gradient is that of the weighted objective. Starts from
- * ctx.init when given, as fit does.
+ * The maximiser of Σ_i w_i·log p(sentence_i), starting from ctx.init when given. Sentences of
+ * weight 0 are left out; when the others' weights are equal this is fit on them. Otherwise each
+ * step's characters are drawn with probability ∝ the weight of their sentence (a sentence ∝ w_i ×
+ * its length in symbols, then a position in it uniformly), so a step's expected gradient is that
+ * of the weighted objective.
  */
 export function fitCharLmWeighted(data: Samples, weights: Float64Array, params: CharLmParams, ctx: FitContext<CharLmState>): Promise<CharLmState> {
-  checkWeights(weights, data.n, 'charlm weighted fit', false)
-  return train(data, weights, params, ctx)
+  const tokens = asTokens(data, 'charlm training data')
+  checkWeights(weights, tokens.n, 'charlm fitWeighted')
+  const kept = positiveItems(weights, 'charlm fitWeighted')
+  return train(takeSequences(tokens, kept.index), kept.equal ? undefined : kept.weights, params, ctx)
 }
 
 async function train(data: Samples, sentenceWeights: Float64Array | undefined, params: CharLmParams, ctx: FitContext<CharLmState>): Promise<CharLmState> {
@@ -104,7 +107,7 @@ async function train(data: Samples, sentenceWeights: Float64Array | undefined, p
   const coef = new Float64Array(B).fill(1 / B)
   const dLogits = new Float32Array(B * alphabet.outputs)
   const recent: number[] = []
-  const sentences = sentenceWeights === undefined ? undefined : new WeightedDraws(sentenceWeights.map((w, i) => w * (text.offsets[i + 1]! - text.offsets[i]!)), 'charlm weighted fit')
+  const sentences = sentenceWeights === undefined ? undefined : new WeightedDraws(sentenceWeights.map((w, i) => w * (text.offsets[i + 1]! - text.offsets[i]!)))
   for (let step = 1; step <= params.steps; step++) {
     const drawn = sentences?.next(batchRng, B)
     for (let b = 0; b < B; b++) {
@@ -214,7 +217,11 @@ export class CharLmTrainer implements ModelTrainer<CharLmState> {
   step(items: Samples, itemWeights: Float64Array): { losses: Record<string, number> } {
     const tokens = asTokens(items, `${WHAT} items`)
     checkVocabulary(tokens, this.start, `${WHAT} items`)
-    checkWeights(itemWeights, tokens.n, `${WHAT} step`, true)
+    // Signed weights (advantages): only their count and finiteness are checked.
+    if (itemWeights.length !== tokens.n) throw inputError(`${WHAT} step: got ${itemWeights.length} weights for ${tokens.n} items`, 'give one weight per item')
+    itemWeights.forEach((w, i) => {
+      if (!Number.isFinite(w)) throw inputError(`${WHAT} step: weight ${i} is ${w}; weights must be finite`)
+    })
     if (tokens.n === 0) throw inputError(`${WHAT}: a step needs at least one sentence`)
     const text = spell(tokens, this.start.vocabulary, this.start.alphabet, this.unknown)
     this.symbolsPerSentence ??= text.symbols.length / tokens.n

@@ -7,4 +7,4 @@ export type { AdamOptions, Anchor, Optimizer, OptimizerSnapshot, RmspropOptions 
 export { normals } from './random.js'
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs'
 export { checkExploded, meanSquaredNorm } from './guard.js'
-export { WeightedDraws, checkWeights } from './weights.js'
+export { WeightedDraws, positiveItems } from './weights.js'

@@ -1,29 +1,27 @@
 import { inputError, searchCumulative, type Rng } from '@ouroboros/core'
 
 /**
- * Checks the per-item weights a post-training hook receives: one finite weight per item, and none
- * negative for updates that need them so (`signed` false).
+ * The items a weighted fit learns from: those of positive weight (an item of weight 0 has no
+ * say in the objective), with their weights, and whether those are all equal (the objective is
+ * then the plain fit's on these items). Weights must have been checked (core's checkWeights).
  */
-export function checkWeights(weights: Float64Array, n: number, what: string, signed: boolean): void {
-  if (weights.length !== n) throw inputError(`${what}: ${weights.length} weights for ${n} items`)
-  for (let i = 0; i < n; i++) {
-    const w = weights[i]!
-    if (!Number.isFinite(w)) throw inputError(`${what}: weight ${i} is ${w}`)
-    if (!signed && w < 0) throw inputError(`${what}: weight ${i} is ${w}, but this model trains only on weights ≥ 0`)
-  }
+export function positiveItems(weights: ArrayLike<number>, what: string): { readonly index: Int32Array; readonly weights: Float64Array; readonly equal: boolean } {
+  const index: number[] = []
+  for (let i = 0; i < weights.length; i++) if (weights[i]! > 0) index.push(i)
+  if (index.length === 0) throw inputError(`${what}: every weight is 0, so there is nothing to train on`)
+  const kept = Float64Array.from(index, (i) => weights[i]!)
+  return { index: Int32Array.from(index), weights: kept, equal: kept.every((w) => w === kept[0]) }
 }
 
-/** Draws item indices with probability ∝ weights (checked ≥ 0), with replacement. */
+/** Draws item indices with probability ∝ weights (≥ 0, with a positive sum), with replacement. */
 export class WeightedDraws {
   private readonly cumulative: Float64Array
   private readonly total: number
 
-  /** `what` names the caller in the error for weights that are all 0. */
-  constructor(weights: Float64Array, what: string) {
+  constructor(weights: ArrayLike<number>) {
     this.cumulative = new Float64Array(weights.length)
     let acc = 0
     for (let i = 0; i < weights.length; i++) this.cumulative[i] = acc += weights[i]!
-    if (!(acc > 0)) throw inputError(`${what}: every weight is 0, so there is nothing to train on`)
     this.total = acc
   }
 
