@@ -1,71 +1,205 @@
 import cliProgress from 'cli-progress'
 import type { ProgressEvent } from '@ouroboros/scheduler'
 
+export interface ProgressChain {
+  readonly id: string
+  readonly generations: number
+  /** Generations this chain had done before this process started (a resumed run). */
+  readonly done: number
+  /** Chains of one group (a sweep cell) are alike in cost: the time left is predicted per group. */
+  readonly group: number
+}
+
+export interface ProgressOptions {
+  stream?: NodeJS.WriteStream
+  /** Seconds between status lines when the stream is not a terminal. */
+  intervalSeconds?: number
+  now?: () => number
+}
+
 /**
- * On a terminal, a live bar (generations done, chains finished, elapsed, time left); elsewhere one
- * plain line per finished generation, which log files and CI consoles keep readable.
+ * On a terminal, a live bar; elsewhere (log files, CI consoles) a status line every few seconds
+ * and one at the end. Failures are printed once, when they happen.
  */
-export function progressReporter(runChains: readonly { id: string; config: { generations: number } }[], stream: NodeJS.WriteStream = process.stderr): { onProgress: (e: ProgressEvent) => void; stop: () => void } {
-  const started = Date.now()
-  const chains = runChains.length
-  const generationsOf = new Map(runChains.map((c) => [c.id, c.config.generations]))
-  const total = runChains.reduce((a, c) => a + c.config.generations, 0)
+export function progressReporter(chains: readonly ProgressChain[], opts: ProgressOptions = {}): { onProgress: (e: ProgressEvent) => void; stop: () => void } {
+  const stream = opts.stream ?? process.stderr
+  const now = opts.now ?? Date.now
+  const started = now()
+  const state = new RunProgress(chains)
+  const failedGroups = new Set<string>()
+  const report = (e: ProgressEvent): boolean => {
+    if (e.failed !== undefined) {
+      state.fail(e.failed.chain)
+      write(`chain ${e.failed.chain} failed at generation ${e.failed.generation}: ${e.failed.message}`)
+      return true
+    }
+    if (e.metricError !== undefined) {
+      const m = e.metricError
+      if (!failedGroups.has(m.group)) {
+        failedGroups.add(m.group)
+        write(`warning: metric group '${m.group}' failed in chain ${m.chain} at generation ${m.generation}; its values are null (run.json lists every chain it failed in): ${m.message}`)
+      }
+      return true
+    }
+    if (e.record !== undefined) state.record(e.chain, e.record.generation, e.record.timings.fitMs + e.record.timings.sampleMs + e.record.timings.evalMs)
+    return false
+  }
+  let write: (line: string) => void
+
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: 'generations {bar} {value}/{total} | chains {chainsDone}/{chains} done, {failed} failed | elapsed {elapsed} | left {eta_formatted}',
+        format: 'generations {bar} {value}/{total} | chains {chainsDone}/{chains} done, {failed} failed | elapsed {elapsed} | left {left}',
         stream,
         hideCursor: true,
-        etaBuffer: 50,
       },
       cliProgress.Presets.shades_classic,
     )
-    let failed = 0
-    let done = 0
-    const perChain = new Map<string, number>()
-    const fields = () => ({ failed, chains, chainsDone: [...perChain].filter(([id, n]) => n >= generationsOf.get(id)!).length, elapsed: formatSeconds((Date.now() - started) / 1000) })
-    bar.start(total, 0, fields())
+    const fields = () => {
+      const elapsed = (now() - started) / 1000
+      const left = state.secondsLeft(elapsed)
+      return { chains: chains.length, chainsDone: state.chainsFinished(), failed: state.failed.size, elapsed: formatSeconds(elapsed), left: left === undefined ? '…' : formatSeconds(left) }
+    }
+    write = (line) => {
+      // Above the bar, which is redrawn below it.
+      stream.write(`\r\x1b[K${line}\n`)
+      bar.update(state.generationsDone(), fields())
+    }
+    bar.start(state.generationsTotal, state.generationsDone(), fields())
     // The elapsed time moves on while a long generation trains.
-    const tick = setInterval(() => bar.update(done, fields()), 1000)
+    const tick = setInterval(() => bar.update(state.generationsDone(), fields()), 1000)
     tick.unref()
     return {
       onProgress(e) {
-        if (e.failed) failed++
-        else perChain.set(e.chain, (perChain.get(e.chain) ?? 0) + 1)
-        done = e.generationsDone
-        bar.update(done, fields())
+        report(e)
+        bar.update(state.generationsDone(), fields())
       },
-      stop: () => {
+      stop() {
         clearInterval(tick)
+        bar.update(state.generationsDone(), fields())
         bar.stop()
       },
     }
   }
-  // One line each time every chain has finished one more generation (or the run has
-  // finished one more generation of its only chain), not one per chain: a sweep of 100 chains
-  // stays readable.
-  const perChain = new Map<string, number>()
-  const failed = new Set<string>()
-  let printed = 0
+
+  write = (line) => stream.write(`${line}\n`)
+  let printed = -1
+  const status = (): void => {
+    const elapsed = (now() - started) / 1000
+    const done = state.generationsDone()
+    printed = done
+    const left = state.secondsLeft(elapsed)
+    const failed = state.failed.size > 0 ? `, ${state.failed.size} failed` : ''
+    const eta = left === undefined || left <= 0 ? '' : `; about ${formatSeconds(left)} left`
+    write(`[${formatSeconds(elapsed)}] generations ${done}/${state.generationsTotal} (${Math.floor((100 * done) / Math.max(1, state.generationsTotal))} %), chains ${state.chainsFinished()}/${chains.length} finished${failed}${eta}`)
+  }
+  const tick = setInterval(() => {
+    if (state.generationsDone() !== printed) status()
+  }, 1000 * (opts.intervalSeconds ?? 5))
+  tick.unref()
   return {
     onProgress(e) {
-      const elapsed = formatSeconds((Date.now() - started) / 1000)
-      if (e.failed) {
-        failed.add(e.failed.chain)
-        stream.write(`chain ${e.failed.chain} failed at generation ${e.failed.generation}: ${e.failed.message}\n`)
-        return
-      }
-      perChain.set(e.chain, (perChain.get(e.chain) ?? 0) + 1)
-      let min = Infinity
-      for (const [chain, n] of perChain) if (!failed.has(chain)) min = Math.min(min, n)
-      if (perChain.size < chains - failed.size) min = 0
-      while (printed < min) {
-        printed++
-        const left = e.generationsDone > 0 ? ((Date.now() - started) / e.generationsDone) * (e.generationsTotal - e.generationsDone) / 1000 : 0
-        stream.write(`generation ${printed - 1} done${chains === 1 ? '' : ` in all ${chains - failed.size} chains`} [${e.generationsDone}/${e.generationsTotal}] elapsed ${elapsed}, left ~${formatSeconds(left)}\n`)
-      }
+      report(e)
     },
-    stop: () => undefined,
+    stop() {
+      clearInterval(tick)
+      if (state.generationsDone() !== printed) status()
+    },
+  }
+}
+
+/**
+ * What is done and what is left. The time left is predicted from the generations' own timings:
+ * per group of alike chains (a sweep cell), a least-squares line of a generation's time against
+ * its index, so that `accumulate`, whose generations grow with the history they train on, is not
+ * predicted at its early pace nor at the pace of a cheaper cell; the predicted work is turned into
+ * wall-clock time by the ratio of elapsed time to the work seen so far (which absorbs the parallel
+ * workers and the overheads).
+ */
+export class RunProgress {
+  readonly generationsTotal: number
+  readonly failed = new Set<string>()
+  private readonly chains = new Map<string, { next: number; generations: number; group: number }>()
+  private readonly fits = new Map<number, LineFit>()
+  private readonly all = new LineFit()
+  private readonly resumedDone: number
+  private recorded = 0
+
+  constructor(chains: readonly ProgressChain[]) {
+    this.generationsTotal = chains.reduce((a, c) => a + c.generations, 0)
+    let done = 0
+    for (const c of chains) {
+      this.chains.set(c.id, { next: c.done, generations: c.generations, group: c.group })
+      done += c.done
+    }
+    this.resumedDone = done
+  }
+
+  record(chain: string, generation: number, ms: number): void {
+    const c = this.chains.get(chain)
+    if (generation < 0 || c === undefined) return
+    this.recorded++
+    c.next = Math.max(c.next, generation + 1)
+    this.all.add(generation, ms)
+    let fit = this.fits.get(c.group)
+    if (fit === undefined) this.fits.set(c.group, (fit = new LineFit()))
+    fit.add(generation, ms)
+  }
+
+  fail(chain: string): void {
+    this.failed.add(chain)
+  }
+
+  generationsDone(): number {
+    return Math.min(this.generationsTotal, this.resumedDone + this.recorded)
+  }
+
+  chainsFinished(): number {
+    let finished = 0
+    for (const [id, c] of this.chains) if (c.next >= c.generations && !this.failed.has(id)) finished++
+    return finished
+  }
+
+  /** Seconds left, or undefined until enough has been seen to say. */
+  secondsLeft(elapsedSeconds: number): number | undefined {
+    if (this.all.n < 2 || this.all.st <= 0) return undefined
+    let work = 0
+    for (const [id, c] of this.chains) {
+      if (this.failed.has(id)) continue
+      const count = c.generations - c.next
+      if (count <= 0) continue
+      const own = this.fits.get(c.group)
+      work += (own !== undefined && own.n >= 2 ? own : this.all).sum(c.next, c.generations - 1)
+    }
+    return (work * elapsedSeconds) / this.all.st
+  }
+}
+
+/** Least-squares line t = a + b·g (b ≥ 0: a falling pace, warm caches, is not extrapolated). */
+class LineFit {
+  n = 0
+  st = 0
+  private sg = 0
+  private sgg = 0
+  private sgt = 0
+
+  add(g: number, t: number): void {
+    this.n++
+    this.sg += g
+    this.st += t
+    this.sgg += g * g
+    this.sgt += g * t
+  }
+
+  /** Predicted Σ t(g) for g = from..to. */
+  sum(from: number, to: number): number {
+    const meanG = this.sg / this.n
+    const meanT = this.st / this.n
+    const varG = this.sgg / this.n - meanG * meanG
+    const slope = varG > 0 ? Math.max(0, (this.sgt / this.n - meanG * meanT) / varG) : 0
+    const count = to - from + 1
+    // Around the mean: a + b·g = meanT + b·(g − meanG), never below zero in total.
+    return Math.max(0, count * meanT + slope * (((from + to) * count) / 2 - count * meanG))
   }
 }
 

@@ -87,7 +87,8 @@ export async function resumeCommand(runDir: string, opts: { workers?: number }):
 }
 
 async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, workers: number, resume: boolean): Promise<number> {
-  const progress = progressReporter(resolved.chains)
+  const doneBefore = new Map(info.chains.map((c) => [c.id, resume ? c.generationsDone : 0]))
+  const progress = progressReporter(resolved.chains.map((c) => ({ id: c.id, generations: c.config.generations, done: doneBefore.get(c.id) ?? 0, group: c.cell })))
   const abort = new AbortController()
   let interrupts = 0
   const onSigint = (): void => {
@@ -116,9 +117,6 @@ async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, wor
     process.off('SIGINT', onSigint)
   }
   const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, result.records]]))
-  for (const chain of result.failed) {
-    process.stderr.write(`chain ${chain.id} failed at generation ${chain.error?.generation}: ${chain.error?.message}\n`)
-  }
   if (abort.signal.aborted) {
     process.stderr.write(`run interrupted; resume with: ouroboros resume ${runDir}\n`)
     return 130

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cleanup, cli, cliAsync, records, tempDir, writeConfig } from './helpers.js'
+import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
 
 afterAll(cleanup)
 
@@ -67,22 +67,44 @@ describe('a full disk', () => {
 })
 
 describe('Ctrl-C', () => {
+  it('stops every chain after its generation in flight, also when scoring costs more than fitting', async () => {
+    const dir = tempDir()
+    // KDE generations fit in microseconds and score in milliseconds (nll_real sums 10^6 kernels):
+    // 9 chains of 30 generations take tens of seconds on 2 cores.
+    const config = writeConfig(dir, {
+      name: 'stop-kde',
+      data: { kind: 'ring', n: 1000 },
+      model: { kind: 'kde' },
+      generations: 30,
+      replicates: 3,
+      seed: 0,
+      metrics: ['modes', 'moments', 'likelihood'],
+      sweep: { 'policy.kind': ['replace', 'accumulate', 'accumulate-subsample'] },
+    })
+    const child = cliAsync(['run', config, '--out', `${dir}/run`, '--workers', '2'])
+    const { code, stderr, exitMs } = await signalAfterRecords(child, `${dir}/run`, 5, 'SIGINT')
+    expect(exitMs, stderr).toBeGreaterThan(0)
+    expect(code, stderr).toBe(130)
+    // Each chain ends after the generation in flight: a few seconds at most, not the rest of the run.
+    expect(exitMs).toBeLessThan(5000)
+    const recs = records(`${dir}/run`).filter((r) => r.generation >= 0)
+    expect(recs.length).toBeLessThan((9 * 30) / 2)
+    const run = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
+    expect(run.status).toBe('interrupted')
+    for (const chain of run.chains) {
+      expect(['interrupted', 'pending']).toContain(chain.status)
+      // What run.json says is done has its records, generation by generation.
+      const have = recs.filter((r) => r.chain === chain.id).map((r) => r.generation)
+      expect(have.slice(0, chain.generationsDone)).toEqual(Array.from({ length: chain.generationsDone }, (_, g) => g))
+    }
+  })
+
   it('finishes the generation in flight, says how to resume, exits 130; resume completes the run', async () => {
     const dir = tempDir()
     const config = writeConfig(dir, { ...base, model: { ...base.model, fault: 'slow' }, generations: 12, replicates: 2 })
     const child = cliAsync(['run', config, '--out', `${dir}/run`, '--workers', '2'])
-    let stderr = ''
-    const code = await new Promise<number | null>((resolve) => {
-      let sent = false
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString()
-        if (!sent && stderr.includes('generation 2 done')) {
-          sent = true
-          child.kill('SIGINT')
-        }
-      })
-      child.on('exit', (c) => resolve(c))
-    })
+    // Generation -1 and 0 to 2 of one chain.
+    const { code, stderr } = await signalAfterRecords(child, `${dir}/run`, 4, 'SIGINT')
     expect(code).toBe(130)
     expect(stderr).toContain(`ouroboros resume ${dir}/run`)
     const run = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
@@ -110,18 +132,23 @@ describe('Ctrl-C', () => {
     let sent = false
     let secondAt = 0
     const code = await new Promise<number | null>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString()
-        if (!sent && stderr.includes('generation 0 done')) {
-          sent = true
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      // Once generation 0's record (after the -1 reference) is written.
+      const poll = setInterval(() => {
+        const path = `${dir}/run/metrics.ndjson`
+        if (sent || !existsSync(path) || readFileSync(path, 'utf8').split('\n').length <= 2) return
+        sent = true
+        clearInterval(poll)
+        child.kill('SIGINT')
+        setTimeout(() => {
+          secondAt = Date.now()
           child.kill('SIGINT')
-          setTimeout(() => {
-            secondAt = Date.now()
-            child.kill('SIGINT')
-          }, 200)
-        }
+        }, 200)
+      }, 20)
+      child.on('exit', (c) => {
+        clearInterval(poll)
+        resolve(c)
       })
-      child.on('exit', (c) => resolve(c))
     })
     const stoppedAfterMs = Date.now() - secondAt
     expect(secondAt, `the run ended before the second Ctrl-C: ${stderr}`).toBeGreaterThan(0)

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,6 +25,28 @@ export function cli(args: string[], options: { cwd?: string; env?: Record<string
 /** Starts the CLI without waiting; for kill tests. */
 export function cliAsync(args: string[], env: Record<string, string> = {}) {
   return spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+}
+
+/**
+ * Sends `signal` once the run has written more than `count` lines of metrics.ndjson (the records
+ * are the run's own clock: progress lines come every few seconds); resolves when the child exits,
+ * with the ms from the signal to the exit (-1 when the run ended before it was sent).
+ */
+export async function signalAfterRecords(child: ReturnType<typeof cliAsync>, runDir: string, count: number, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; exitMs: number }> {
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  let sentAt = 0
+  const path = join(runDir, 'metrics.ndjson')
+  const poll = setInterval(() => {
+    if (sentAt > 0 || !existsSync(path)) return
+    if (readFileSync(path, 'utf8').split('\n').length > count) {
+      sentAt = Date.now()
+      child.kill(signal)
+    }
+  }, 20)
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+  clearInterval(poll)
+  return { code, stderr, exitMs: sentAt === 0 ? -1 : Date.now() - sentAt }
 }
 
 export function writeConfig(dir: string, config: unknown, name = 'config.json'): string {

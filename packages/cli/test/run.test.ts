@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cleanup, cli, cliAsync, records, tempDir, writeConfig } from './helpers.js'
+import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
 
 afterAll(cleanup)
 
@@ -35,9 +35,26 @@ describe('ouroboros run', () => {
     )
     expect(first.params).toEqual({ 'policy.kind': 'replace' })
     const csv = readFileSync(`${dir}/run/metrics.csv`, 'utf8').split('\n')
-    expect(csv[0]).toBe('chain,replicate,generation,metric,value')
+    expect(csv[0]).toBe('chain,replicate,generation,metric,value,cell,policy.kind')
+    // Every line names its setting: the first record of cell 1 (policy.kind accumulate) says so.
+    expect(csv.find((l) => l.startsWith('c1-r0,0,0,')), 'a csv line of cell 1').toMatch(/,1,accumulate$/)
     expect(existsSync(`${dir}/run/chains/c0-r0/gen-000005.samples.npy`)).toBe(true)
     expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('ring-kde')
+  })
+
+  it('leaves metrics.ndjson sorted by cell, replicate and generation, as a resumed run does', () => {
+    const dir = tempDir()
+    const res = cli(['run', writeConfig(dir, { ...ring, generations: 8, replicates: 3 }), '--out', `${dir}/run`, '--workers', '2'])
+    expect(res.status, res.stderr).toBe(0)
+    const order = (path: string) =>
+      readFileSync(path, 'utf8').trim().split('\n').map((l) => {
+        const r = JSON.parse(l) as { cell: number; replicate: number; generation: number }
+        return [r.cell, r.replicate, r.generation]
+      })
+    const inFile = order(`${dir}/run/metrics.ndjson`)
+    const sorted = [...inFile].sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!)
+    expect(inFile).toEqual(sorted)
+    expect(inFile).toHaveLength(4 * 3 * 9)
   })
 
   it('gives identical records with 1 and 2 workers', () => {
@@ -58,14 +75,7 @@ describe('ouroboros run', () => {
     const expected = records(`${dir}/full`)
 
     const child = cliAsync(['run', config, '--out', `${dir}/killed`, '--workers', '2'])
-    await new Promise<void>((resolve) => {
-      let lines = 0
-      child.stderr.on('data', (chunk: Buffer) => {
-        lines += chunk.toString().split('\n').length - 1
-        if (lines >= 12 && child.exitCode === null) child.kill('SIGKILL')
-      })
-      child.on('exit', () => resolve())
-    })
+    await signalAfterRecords(child, `${dir}/killed`, 6, 'SIGKILL')
     expect(child.signalCode).toBe('SIGKILL')
     const partial = JSON.parse(readFileSync(`${dir}/killed/run.json`, 'utf8'))
     expect(partial.status).toBe('running')

@@ -61,6 +61,11 @@ export const configSchema = z.strictObject({
   metricOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   /** Held-out real samples for nll_real and perplexity. */
   heldout: z.int().min(0).max(1_000_000).default(1000),
+  /**
+   * A metric group that throws: 'null' records its values as null, with the reason in run.json,
+   * and the chain goes on; 'fail' fails the chain.
+   */
+  metricErrors: z.enum(['null', 'fail']).default('null'),
   /** Retries of a diverged generation from its checkpoint with a new seed. */
   retries: z.int().min(0).max(100).default(0),
   /** Dotted config path -> values; the run covers the grid. */

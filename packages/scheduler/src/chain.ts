@@ -11,6 +11,7 @@ import {
   type FitContext,
   type MetricProfile,
   type MetricValues,
+  type ModelPlugin,
   type ModelView,
   type RowSource,
   type Samples,
@@ -44,6 +45,11 @@ export interface AdvanceTask {
   budgetMs: number
   /** Also score fresh real data against the real data (the generation -1 reference record). */
   reference: boolean
+  /**
+   * Set to non-zero (Atomics) by the run when it stops: the segment ends after the generation in
+   * flight instead of running out its budget. On a SharedArrayBuffer, so every thread sees it.
+   */
+  stop?: Int32Array
 }
 
 export interface GenerationResult {
@@ -61,9 +67,10 @@ export interface GenerationResult {
 }
 
 /**
- * Either the segment's records, when its generations were quick enough to score right here
- * (shipping samples to another thread would cost more than scoring them), or its generations,
- * to be scored by an evaluate task that overlaps fitting the next segment.
+ * A segment's records, for the generations that were quick enough to score right here (shipping
+ * samples to another thread would cost more than scoring them), and the generation that filled
+ * the budget on its own, if any, to be scored by an evaluate task that overlaps fitting the next
+ * segment.
  */
 export interface AdvanceResult {
   generations: GenerationResult[]
@@ -166,7 +173,17 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
     from === 0 || !config.warmStart ? undefined : ctx.last?.generation === from - 1 ? ctx.last.state : readState(statePath(runDir, chain.id, from - 1))
 
   const started = performance.now()
-  const out: GenerationResult[] = []
+  // The segment's scored records, its last finished generation, and one left for an evaluate task.
+  const scored: MetricRecord[] = []
+  const metricErrors: MetricError[] = []
+  let lastGood: GenerationResult | undefined
+  let unscored: GenerationResult | undefined
+  let reference = task.reference
+  const finish = async (): Promise<AdvanceResult> => {
+    const next = lastGood!.generation + 1
+    const batch = scored.length === 0 ? undefined : await withResolvedOptions(batchOf(scored, metricErrors), chain, ctx, task.reference)
+    return { generations: unscored === undefined ? [] : [unscored], ...(batch === undefined ? {} : { scored: batch }), next }
+  }
   for (let g = from; g < G; g++) {
     let rows: RowSource | undefined
     try {
@@ -203,7 +220,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             ...(config.warmStart && prevState !== undefined ? { init: prevState } : {}),
             onTrainingStep: async (step, report) => {
               const profiles: Record<string, MetricProfile> = {}
-              const metrics = report.samples === undefined ? {} : await scoreAll(chain, ctx, g, report.samples, undefined, undefined, TRAINING_METRICS, profiles)
+              const metrics = report.samples === undefined ? {} : await scoreAll(chain, ctx, g, report.samples, { only: TRAINING_METRICS, profiles, errors: [] })
               curve.push({ step, losses: report.losses ?? {}, metrics, ...(Object.keys(profiles).length > 0 ? { profiles } : {}) })
             },
           }
@@ -234,7 +251,26 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
                 })
           const kept = filtered?.kept ?? samples
           const t2 = performance.now()
-          const last = g === G - 1 || t2 - started >= task.budgetMs
+          const item: GenerationResult = {
+            generation: g,
+            samples,
+            ...(filtered === undefined ? {} : { filterKept: chain.samplesPerGeneration / filtered.draws }),
+            state,
+            ...(wantsTraining ? { training: training ?? { plan } } : {}),
+            timings: { fitMs: t1 - t0, sampleMs: t2 - t1 },
+            retries: attempt,
+          }
+          // A generation that filled the budget on its own is scored in a task of its own, which
+          // overlaps fitting the next; quicker ones are scored here, inside the budget, so that a
+          // segment (and a stop) never waits long for scoring.
+          const alone = lastGood === undefined && t2 - started >= task.budgetMs
+          if (alone) {
+            unscored = item
+          } else {
+            scored.push(...(await scoreItems(runDir, chain, ctx, model, [item], reference, metricErrors)))
+            reference = false
+          }
+          const last = alone || g === G - 1 || performance.now() - started >= task.budgetMs || stopRequested(task)
           if (policy.needsAllGenerations || last || chain.keepGenerations.includes(g)) {
             const path = samplesPath(runDir, chain.id, g, modality)
             writeSamples(path, kept)
@@ -243,17 +279,9 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           if (last) writeState(statePath(runDir, chain.id, g), state)
           ctx.last = { generation: g, samples: kept, state }
           prevState = state
-          out.push({
-            generation: g,
-            samples,
-            ...(filtered === undefined ? {} : { filterKept: chain.samplesPerGeneration / filtered.draws }),
-            state,
-            ...(wantsTraining ? { training: training ?? { plan } } : {}),
-            timings: { fitMs: t1 - t0, sampleMs: t2 - t1 },
-            retries: attempt,
-          })
+          lastGood = item
           rows?.close?.()
-          if (last) return finish(task, out)
+          if (last) return finish()
           break
         } catch (err) {
           if (toOuroborosError(err).code === ErrorCode.DIVERGED && attempt < config.retries) {
@@ -266,22 +294,18 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
     } catch (err) {
       rows?.close?.()
       const failure = new ChainError(err, g)
-      if (out.length === 0) throw failure
-      // Keep what this segment finished: checkpoint it and score it, then report the failure.
-      const lastGood = out[out.length - 1]!
+      if (lastGood === undefined) throw failure
+      // Keep what this segment finished: checkpoint it (it is scored already), then report the failure.
       writeSamples(samplesPath(runDir, chain.id, lastGood.generation, modality), ctx.last!.samples)
       writeState(statePath(runDir, chain.id, lastGood.generation), lastGood.state)
-      return { ...(await finish(task, out)), failure: describeFailure(failure) }
+      return { ...(await finish()), failure: describeFailure(failure) }
     }
   }
-  return finish(task, out)
+  return finish()
 }
 
-async function finish(task: AdvanceTask, out: GenerationResult[]): Promise<AdvanceResult> {
-  const next = out[out.length - 1]!.generation + 1
-  if (out.length === 1) return { generations: out, next }
-  const scored = await evaluate({ kind: 'evaluate', runDir: task.runDir, chain: task.chain, items: out, reference: task.reference })
-  return { generations: [], scored, next }
+function stopRequested(task: AdvanceTask): boolean {
+  return task.stop !== undefined && Atomics.load(task.stop, 0) !== 0
 }
 
 function planSources(runDir: string, chain: ChainSpec, ctx: ChainContext, generation: number): PlanSources {
@@ -294,19 +318,32 @@ async function usesTraining(chain: ChainSpec): Promise<boolean> {
 }
 
 export async function evaluate(task: EvaluateTask): Promise<RecordBatch> {
-  const { runDir, chain } = task
-  const ctx = await chainContext(runDir, chain)
-  const model = await loadModel(chain.modelModule)
+  const ctx = await chainContext(task.runDir, task.chain)
+  const model = await loadModel(task.chain.modelModule)
+  const errors: MetricError[] = []
+  const records = await scoreItems(task.runDir, task.chain, ctx, model, task.items, task.reference, errors)
+  return withResolvedOptions(batchOf(records, errors), task.chain, ctx, task.reference)
+}
+
+/** The records of finished generations (and, with `reference`, the generation -1 record first). */
+async function scoreItems(
+  runDir: string,
+  chain: ChainSpec,
+  ctx: ChainContext,
+  model: ModelPlugin<any, any>,
+  items: readonly GenerationResult[],
+  reference: boolean,
+  errors: MetricError[],
+): Promise<MetricRecord[]> {
   const records: MetricRecord[] = []
   const base = { chain: chain.id, cell: chain.cell, replicate: chain.replicate, seed: chain.seed, params: chain.params }
-
-  if (task.reference) {
+  if (reference) {
     const t0 = performance.now()
     const generated = ctx.dataset.sample(chain.samplesPerGeneration, Rng.from(chain.seed, 'reference'))
-    const metrics = await scoreAll(chain, ctx, -1, generated, undefined, ctx.real)
+    const metrics = await scoreAll(chain, ctx, -1, generated, { training: ctx.real, errors })
     records.push({ ...base, generation: -1, metrics, timings: { fitMs: 0, sampleMs: 0, evalMs: performance.now() - t0 } })
   }
-  for (const item of task.items) {
+  for (const item of items) {
     try {
       const t0 = performance.now()
       const view: ModelView = {
@@ -318,7 +355,7 @@ export async function evaluate(task: EvaluateTask): Promise<RecordBatch> {
       const training = item.training === undefined || 'modality' in item.training ? item.training : trainingRows(item.training.plan, planSources(runDir, chain, ctx, item.generation))
       let metrics: MetricValues
       try {
-        metrics = await scoreAll(chain, ctx, item.generation, item.samples, view, training)
+        metrics = await scoreAll(chain, ctx, item.generation, item.samples, { model: view, ...(training === undefined ? {} : { training }), errors })
       } finally {
         if (training !== undefined && !('modality' in training)) training.close?.()
       }
@@ -328,9 +365,17 @@ export async function evaluate(task: EvaluateTask): Promise<RecordBatch> {
       throw new ChainError(err, item.generation)
     }
   }
-  // Serialised here, in the worker, so the main thread only appends text.
+  return records
+}
+
+function batchOf(records: MetricRecord[], errors: MetricError[]): RecordBatch {
   const batch = recordBatch(records)
-  return task.reference ? { ...batch, resolvedOptions: await resolvedOptions(chain, ctx) } : batch
+  return errors.length === 0 ? batch : { ...batch, metricErrors: errors }
+}
+
+/** A chain's first batch carries the metric options its real data decided (see resolvedOptions). */
+async function withResolvedOptions(batch: RecordBatch, chain: ChainSpec, ctx: ChainContext, first: boolean): Promise<RecordBatch> {
+  return first ? { ...batch, resolvedOptions: await resolvedOptions(chain, ctx) } : batch
 }
 
 /**
@@ -350,44 +395,62 @@ async function resolvedOptions(chain: ChainSpec, ctx: ChainContext): Promise<Rec
   return out
 }
 
-async function scoreAll(
-  chain: ChainSpec,
-  ctx: ChainContext,
-  generation: number,
-  generated: Samples,
-  model: ModelView | undefined,
-  training: Samples | RowSource | undefined,
-  only?: ReadonlySet<string>,
+/** A metric group that threw while scoring one generation (its values are recorded as null). */
+export interface MetricError {
+  group: string
+  generation: number
+  message: string
+}
+
+interface ScoreOptions {
+  model?: ModelView
+  training?: Samples | RowSource
+  /** Only these groups (training curves score the cheap ones). */
+  only?: ReadonlySet<string>
   /** When given, filled with the profiles of the groups that have them. */
-  profiles?: Record<string, MetricProfile>,
-): Promise<MetricValues> {
+  profiles?: Record<string, MetricProfile>
+  /** Where a group's failure goes when the config records it as null instead of failing the chain. */
+  errors?: MetricError[]
+}
+
+async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: number, generated: Samples, opts: ScoreOptions = {}): Promise<MetricValues> {
   const values: MetricValues = {}
   for (const spec of chain.metrics) {
-    if (only !== undefined && !only.has(spec.id)) continue
+    if (opts.only !== undefined && !opts.only.has(spec.id)) continue
     const plugin = await loadMetric(spec.module, spec.id)
-    let prepared = ctx.prepared.get(spec.id)
-    if (prepared === undefined) {
-      prepared = Promise.resolve(
-        plugin.prepare?.({ real: ctx.real, dataset: ctx.dataset.info, options: spec.options, rng: Rng.from(chain.seed, 'prepare', spec.id) }),
-      )
-      ctx.prepared.set(spec.id, prepared)
-    }
-    const args = {
-      real: ctx.real,
-      generated,
-      options: spec.options,
-      dataset: ctx.dataset.info,
-      ...(ctx.heldout === undefined ? {} : { heldout: ctx.heldout }),
-      ...(training === undefined ? {} : { training }),
-      ...(model === undefined ? {} : { model }),
-      prepared: await prepared,
-      rng: Rng.from(chain.seed, 'metric', spec.id, generation),
-    }
-    const result = await plugin.compute(args)
-    if (profiles !== undefined && plugin.profile !== undefined) profiles[spec.id] = await plugin.profile(args)
-    for (const name of plugin.outputs) {
-      const v = result[name]
-      values[name] = v === undefined || v === null || !Number.isFinite(v) ? null : v
+    try {
+      let prepared = ctx.prepared.get(spec.id)
+      if (prepared === undefined) {
+        prepared = Promise.resolve().then(() =>
+          plugin.prepare?.({ real: ctx.real, dataset: ctx.dataset.info, options: spec.options, rng: Rng.from(chain.seed, 'prepare', spec.id) }),
+        )
+        ctx.prepared.set(spec.id, prepared)
+      }
+      const args = {
+        real: ctx.real,
+        generated,
+        options: spec.options,
+        dataset: ctx.dataset.info,
+        ...(ctx.heldout === undefined ? {} : { heldout: ctx.heldout }),
+        ...(opts.training === undefined ? {} : { training: opts.training }),
+        ...(opts.model === undefined ? {} : { model: opts.model }),
+        prepared: await prepared,
+        rng: Rng.from(chain.seed, 'metric', spec.id, generation),
+      }
+      const result = await plugin.compute(args)
+      if (opts.profiles !== undefined && plugin.profile !== undefined) opts.profiles[spec.id] = await plugin.profile(args)
+      for (const name of plugin.outputs) {
+        const v = result[name]
+        values[name] = v === undefined || v === null || !Number.isFinite(v) ? null : v
+      }
+    } catch (err) {
+      const e = toOuroborosError(err)
+      // Not the metric's fault: the run stops (disk full) or the chain fails as it would anyway.
+      if (chain.config.metricErrors === 'fail' || e.code === ErrorCode.IO || opts.errors === undefined) {
+        throw new OuroborosError(e.code, `metric group '${spec.id}': ${e.message}`, { cause: err, ...(e.hint === undefined ? {} : { hint: e.hint }) })
+      }
+      opts.errors.push({ group: spec.id, generation, message: e.message })
+      for (const name of plugin.outputs) values[name] = null
     }
   }
   return values

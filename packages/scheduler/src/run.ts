@@ -2,8 +2,9 @@ import { rmSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
 import { ErrorCode, OuroborosError, toOuroborosError, type Samples } from '@ouroboros/core'
-import { appendRecordBatch, finalizeRecords, statePath, uniqueSorted, rewriteRecords, writeRunInfo, type ChainInfo, type MetricRecord, type RecordBatch, type RunInfo } from '@ouroboros/store'
-import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask } from './chain.js'
+import { appendRecordBatch, finalizeRecords, statePath, rewriteRecords, writeRunInfo, type ChainInfo, type MetricRecord, type RecordBatch, type RunInfo } from '@ouroboros/store'
+import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask, type GenerationResult } from './chain.js'
+import { TaskQueue } from './task-queue.js'
 import type { ChainSpec } from './spec.js'
 import type { TaskFailure } from './worker.js'
 
@@ -21,6 +22,8 @@ export interface ProgressEvent {
   generationsTotal: number
   record?: MetricRecord
   failed?: { chain: string; generation: number; message: string }
+  /** A metric group's first failure in this chain (its values are recorded as null). */
+  metricError?: { chain: string; group: string; generation: number; message: string }
 }
 
 export interface RunChainsOptions {
@@ -70,6 +73,17 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   opts.signal?.addEventListener('abort', () => stop.abort(), { once: true })
   let ioFailure: { message: string; code: string; hint?: string } | undefined
   const pool = new Piscina({ filename: workerUrl.href, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
+  const queue = new TaskQueue(pool, workers)
+  // Seen by segments in flight in the worker threads: they end after their current generation.
+  const stopFlag = new Int32Array(new SharedArrayBuffer(4))
+  stop.signal.addEventListener(
+    'abort',
+    () => {
+      Atomics.store(stopFlag, 0, 1)
+      queue.close()
+    },
+    { once: true },
+  )
   const segmentMs = opts.segmentMs ?? 250
 
   const recorded = new Map<string, Set<number>>()
@@ -157,6 +171,16 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         return
       }
       if (batch.resolvedOptions !== undefined && Object.keys(batch.resolvedOptions).length > 0) ci.resolvedOptions = batch.resolvedOptions
+      for (const e of batch.metricErrors ?? []) {
+        const known = (ci.metricErrors ??= []).find((f) => f.group === e.group)
+        if (known !== undefined) {
+          known.generations++
+          known.firstGeneration = Math.min(known.firstGeneration, e.generation)
+          continue
+        }
+        ci.metricErrors.push({ group: e.group, message: e.message, firstGeneration: e.generation, generations: 1 })
+        opts.onProgress?.({ chain: chain.id, generation: e.generation, generationsDone: done, generationsTotal: total, metricError: { chain: chain.id, ...e } })
+      }
       for (const record of batch.records) {
         all.push(record)
         seen.add(record.generation)
@@ -168,11 +192,21 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       saveInfo(false)
       pruneStates()
     }
+    const evaluate = (items: GenerationResult[], withReference: boolean): void => {
+      const evalTask: EvaluateTask = { kind: 'evaluate', runDir, chain, items, reference: withReference }
+      // One handler for both ways an evaluation fails: the task rejects, or it returns its failure.
+      evaluations.push(
+        queue
+          .run(evalTask, 'evaluate')
+          .then((value: unknown) => accept(unwrap<RecordBatch>(value)))
+          .catch((err: unknown) => fail(err, items[0]?.generation ?? g)),
+      )
+    }
     while (g < chain.config.generations && failure === undefined && !stop.signal.aborted) {
-      const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: oneAtATime ? 0 : segmentMs, reference }
-      let result: AdvanceResult
+      const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: oneAtATime ? 0 : segmentMs, reference, stop: stopFlag }
+      let result: AdvanceResult | undefined
       try {
-        result = unwrap<AdvanceResult>(await pool.run(task))
+        result = unwrap<AdvanceResult | undefined>(await queue.run(task, 'advance'))
       } catch (err) {
         const threadDied = (err as { code?: unknown }).code === undefined
         if (threadDied && !oneAtATime && !stop.signal.aborted) {
@@ -182,19 +216,10 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         fail(err, g)
         break
       }
-      if (result.scored !== undefined) {
-        accept(result.scored)
-      } else {
-        const items = result.generations
-        const evalTask: EvaluateTask = { kind: 'evaluate', runDir, chain, items, reference }
-        // One handler for both ways an evaluation fails: the task rejects, or it returns its failure.
-        evaluations.push(
-          pool
-            .run(evalTask)
-            .then((value: unknown) => accept(unwrap<RecordBatch>(value)))
-            .catch((err: unknown) => fail(err, items[0]?.generation ?? g)),
-        )
-      }
+      // The run stopped before this chain's task reached a thread.
+      if (result === undefined) break
+      if (result.scored !== undefined) accept(result.scored)
+      if (result.generations.length > 0) evaluate(result.generations, reference && result.scored === undefined)
       reference = false
       g = result.next
       checkpoints.push(g - 1)
@@ -213,6 +238,8 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       })
     } else if (g >= chain.config.generations) {
       ci.status = 'finished'
+    } else if (stop.signal.aborted) {
+      ci.status = 'interrupted'
     }
     saveInfo(true)
   }
@@ -223,8 +250,9 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     await pool.destroy()
   }
   if (ioFailure !== undefined) throw ioError(ioFailure)
-  // A fresh run's files are complete as appended; a resumed one may hold records computed twice.
-  const records = opts.resume ? finalizeRecords(runDir, all) : uniqueSorted(all)
+  // Appended as they came; rewritten sorted (a resumed run's may hold records computed twice),
+  // so that a resumed run's files equal an uninterrupted one's byte for byte.
+  const records = finalizeRecords(runDir, all)
   const failed = info.chains.filter((c) => c.status === 'failed')
   const interrupted = info.chains.some((c) => c.status !== 'finished' && c.status !== 'failed')
   info.status = interrupted ? 'interrupted' : failed.length > 0 ? 'failed' : 'finished'

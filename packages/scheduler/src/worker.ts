@@ -12,7 +12,7 @@ export default async function run(task: AdvanceTask | EvaluateTask): Promise<unk
   try {
     if (task.kind === 'evaluate') return await evaluate(task)
     const result = await advance(task)
-    if (result.scored !== undefined) return result
+    if (result.generations.length === 0) return result
     // The worker keeps the last generation for its next segment, so only copies move.
     const copy = structuredClone(result)
     const buffers = copy.generations.flatMap((g) => sampleBuffers(g.samples))

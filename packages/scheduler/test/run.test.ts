@@ -115,10 +115,31 @@ describe('runChains', () => {
     expect(result.info.status).toBe('failed')
   })
 
-  it('fails only the chain whose metric throws, when its evaluation runs as a task of its own', async () => {
-    const good = chains({ replicates: 1, policy: { kind: 'accumulate' }, generations: 6 })
+  it('records a throwing metric group as null, with the reason in run.json, and keeps the other groups', async () => {
+    for (const segmentMs of [0, 1000]) {
+      // Training sets grow by 50 a generation: 200 rows is generation 3's.
+      const specs = chains({ replicates: 1, policy: { kind: 'accumulate' }, generations: 6 }, {}, Infinity, { throwAtTrainingSize: 200 }).map((c) => ({
+        ...c,
+        metrics: [...c.metrics, { id: 'size', module: c.metrics[0]!.module, options: {} }],
+      }))
+      const { result, records } = await run(specs, 2, segmentMs)
+      expect(result.failed).toEqual([])
+      expect(result.info.status).toBe('finished')
+      const byGeneration = new Map(records.map((r) => [r.generation, r.metrics]))
+      expect(byGeneration.get(3)!['sample_mean']).toBeNull()
+      expect(byGeneration.get(3)!['training_size']).toBeNull()
+      expect(byGeneration.get(3)!['generated_n']).toBe(50)
+      expect(byGeneration.get(4)!['training_size']).toBe(250)
+      expect(result.info.chains[0]!.metricErrors).toEqual([
+        { group: 'stats', message: 'metric failed on a training set of 200', firstGeneration: 3, generations: 1 },
+      ])
+    }
+  })
+
+  it('fails only the chain whose metric throws when the config says so, also when its evaluation runs as a task of its own', async () => {
+    const good = chains({ replicates: 1, policy: { kind: 'accumulate' }, generations: 6, metricErrors: 'fail' })
     // Training sets grow by 50 a generation: 200 rows is generation 3's.
-    const bad = chains({ replicates: 1, policy: { kind: 'accumulate' }, generations: 6 }, {}, Infinity, { throwAtTrainingSize: 200 }).map((c) => ({ ...c, id: 'bad', replicate: 1 }))
+    const bad = chains({ replicates: 1, policy: { kind: 'accumulate' }, generations: 6, metricErrors: 'fail' }, {}, Infinity, { throwAtTrainingSize: 200 }).map((c) => ({ ...c, id: 'bad', replicate: 1 }))
     const { result, records } = await run([...good, ...bad], 2, 0)
     expect(result.failed.map((c) => c.id)).toEqual(['bad'])
     expect(result.failed[0]!.error).toMatchObject({ generation: 3 })

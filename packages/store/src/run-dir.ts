@@ -19,7 +19,8 @@ export interface MetricRecord {
   timings: { fitMs: number; sampleMs: number; evalMs: number }
 }
 
-export type ChainStatus = 'pending' | 'running' | 'finished' | 'failed'
+/** 'interrupted': the run stopped (Ctrl-C, a full disk) before this chain finished; resume continues it. */
+export type ChainStatus = 'pending' | 'running' | 'finished' | 'failed' | 'interrupted'
 export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted'
 
 export interface ChainInfo {
@@ -36,6 +37,16 @@ export interface ChainInfo {
    * from this chain's real data: metric group -> option -> value used.
    */
   resolvedOptions?: Record<string, Record<string, number>>
+  /** Metric groups that failed in this chain (their values are null where they failed). */
+  metricErrors?: MetricGroupFailure[]
+}
+
+/** A metric group's failures in one chain: the first reason, where, and how often. */
+export interface MetricGroupFailure {
+  group: string
+  message: string
+  firstGeneration: number
+  generations: number
 }
 
 export interface CellInfo {
@@ -188,6 +199,8 @@ export interface RecordBatch {
   csv: string
   /** With a chain's first batch: see ChainInfo.resolvedOptions. */
   resolvedOptions?: Record<string, Record<string, number>>
+  /** Metric groups that threw while these records were scored (recorded as null). */
+  metricErrors?: { group: string; generation: number; message: string }[]
 }
 
 export function recordBatch(records: MetricRecord[]): RecordBatch {
@@ -203,7 +216,7 @@ export function appendRecordBatch(runDir: string, batch: RecordBatch): void {
   if (batch.records.length === 0) return
   const csvPath = join(runDir, RUN_FILES.csv)
   appendText(join(runDir, RUN_FILES.records), batch.ndjson)
-  appendText(csvPath, existsSync(csvPath) ? batch.csv : CSV_HEADER + batch.csv)
+  appendText(csvPath, existsSync(csvPath) ? batch.csv : csvHeader(paramKeysOf(batch.records)) + batch.csv)
 }
 
 /**
@@ -254,23 +267,45 @@ export function finalizeRecords(runDir: string, records: readonly MetricRecord[]
   return sorted
 }
 
-const CSV_HEADER = 'chain,replicate,generation,metric,value\n'
+/**
+ * Long format: chain,replicate,generation,metric,value, then the sweep cell and each swept
+ * parameter (by its dotted path), so that a reader groups by setting without joining run.json.
+ * The added columns come last: readers of the first five by position keep working.
+ */
+function csvHeader(paramKeys: readonly string[]): string {
+  return ['chain', 'replicate', 'generation', 'metric', 'value', 'cell', ...paramKeys].map(csvField).join(',') + '\n'
+}
 
-/** Long format: chain,replicate,generation,metric,value. */
 export function recordsToCsv(records: readonly MetricRecord[]): string {
-  return CSV_HEADER + csvRows(records)
+  return csvHeader(paramKeysOf(records)) + csvRows(records)
+}
+
+/** The swept parameters' paths: the same for every record of a run. */
+function paramKeysOf(records: readonly MetricRecord[]): string[] {
+  return Object.keys(records[0]?.params ?? {})
 }
 
 function csvRows(records: readonly MetricRecord[]): string {
+  const keys = paramKeysOf(records)
   let out = ''
   for (const r of records) {
-    const prefix = `${r.chain},${r.replicate},${r.generation},`
+    const prefix = `${csvField(r.chain)},${r.replicate},${r.generation},`
+    let suffix = `,${r.cell}`
+    for (const key of keys) {
+      const v = r.params[key]
+      suffix += ',' + csvField(typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v))
+    }
     for (const name in r.metrics) {
       const value = r.metrics[name]
-      out += `${prefix}${name},${value === null || value === undefined ? '' : value}\n`
+      out += `${prefix}${csvField(name)},${value === null || value === undefined ? '' : value}${suffix}\n`
     }
   }
   return out
+}
+
+/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
 function readRunFile(path: string): Buffer {

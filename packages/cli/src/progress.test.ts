@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { ProgressEvent } from '@ouroboros/scheduler'
+import type { MetricRecord } from '@ouroboros/store'
+import { RunProgress, progressReporter } from './progress.js'
+
+function record(chain: string, generation: number, ms: number): ProgressEvent {
+  const r = { chain, cell: 0, replicate: 0, seed: 0, generation, params: {}, metrics: {}, timings: { fitMs: ms, sampleMs: 0, evalMs: 0 } } satisfies MetricRecord
+  return { chain, generation, generationsDone: 0, generationsTotal: 0, record: r }
+}
+
+/** A stream that is not a terminal and keeps what is written. */
+function sink(): NodeJS.WriteStream & { lines: () => string[] } {
+  let text = ''
+  return {
+    isTTY: false,
+    write: (s: string) => {
+      text += s
+      return true
+    },
+    lines: () => text.split('\n').filter((l) => l !== ''),
+  } as unknown as NodeJS.WriteStream & { lines: () => string[] }
+}
+
+describe('RunProgress', () => {
+  it('predicts the time left of each group from its own pace, growing or flat', () => {
+    // Cell 0: generations of 10 ms; cell 1 (accumulate-like): generation g takes 10 + 5g ms.
+    const p = new RunProgress([
+      { id: 'flat', generations: 10, done: 0, group: 0 },
+      { id: 'growing', generations: 10, done: 0, group: 1 },
+    ])
+    for (let g = 0; g < 4; g++) {
+      p.record('flat', g, 10)
+      p.record('growing', g, 10 + 5 * g)
+    }
+    // Work seen: 40 + (40 + 5·6) = 110 ms in 1.1 s of wall time: a factor of 10.
+    // Left: flat 6 · 10 = 60 ms; growing Σ_{g=4..9} (10 + 5g) = 60 + 5·39 = 255 ms.
+    expect(p.secondsLeft(1.1)).toBeCloseTo(((60 + 255) * 1.1) / 110, 10)
+    expect(p.generationsDone()).toBe(8)
+    expect(p.chainsFinished()).toBe(0)
+  })
+
+  it('counts a resumed run from where it stood, and leaves failed chains out of the time left', () => {
+    const p = new RunProgress([
+      { id: 'a', generations: 60, done: 32, group: 0 },
+      { id: 'b', generations: 60, done: 60, group: 0 },
+    ])
+    expect(p.generationsDone()).toBe(92)
+    expect(p.chainsFinished()).toBe(1)
+    expect(p.secondsLeft(1)).toBeUndefined()
+    p.record('a', 32, 100)
+    p.record('a', 33, 100)
+    expect(p.secondsLeft(0.2)).toBeCloseTo((26 * 100 * 0.2) / 200, 10)
+    p.fail('a')
+    expect(p.secondsLeft(0.2)).toBe(0)
+  })
+})
+
+describe('progressReporter outside a terminal', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('writes a status line every few seconds, not one per generation, and failures once', () => {
+    vi.useFakeTimers()
+    let now = 0
+    const stream = sink()
+    const chains = [0, 1, 2].map((i) => ({ id: `r${i}`, generations: 100, done: 0, group: 0 }))
+    const progress = progressReporter(chains, { stream, intervalSeconds: 5, now: () => now })
+    for (let g = 0; g < 60; g++) for (const c of chains) progress.onProgress(record(c.id, g, 10))
+    expect(stream.lines()).toEqual([])
+    now = 5000
+    vi.advanceTimersByTime(5000)
+    expect(stream.lines()).toEqual(['[5.0s] generations 180/300 (60 %), chains 0/3 finished; about 3.3s left'])
+    // Nothing new: no new line.
+    now = 10_000
+    vi.advanceTimersByTime(5000)
+    expect(stream.lines()).toHaveLength(1)
+    const failure = { chain: 'r1', generation: 60, message: 'boom' }
+    progress.onProgress({ chain: 'r1', generation: 60, generationsDone: 0, generationsTotal: 0, failed: failure })
+    const metricError = { chain: 'r0', group: 'vendi', generation: 3, message: 'no' }
+    progress.onProgress({ chain: 'r0', generation: 3, generationsDone: 0, generationsTotal: 0, metricError })
+    progress.onProgress({ chain: 'r2', generation: 3, generationsDone: 0, generationsTotal: 0, metricError: { ...metricError, chain: 'r2' } })
+    for (let g = 60; g < 100; g++) for (const id of ['r0', 'r2']) progress.onProgress(record(id, g, 10))
+    now = 12_000
+    progress.stop()
+    expect(stream.lines().slice(1)).toEqual([
+      'chain r1 failed at generation 60: boom',
+      "warning: metric group 'vendi' failed in chain r0 at generation 3; its values are null (run.json lists every chain it failed in): no",
+      '[12.0s] generations 260/300 (86 %), chains 2/3 finished, 1 failed',
+    ])
+  })
+})
