@@ -1,4 +1,5 @@
-import { runModelConformance } from '@ouroboros/testkit'
+import type { Rng } from '@ouroboros/core'
+import { runModelConformance, runPosttrainConformance } from '@ouroboros/testkit'
 import { model } from './index.js'
 import { CORPUS, VOCABULARY, tokenSamples } from './reference.testutil.js'
 
@@ -27,4 +28,29 @@ runModelConformance(model, {
     { params: { topP: 1.5 }, field: 'topP' },
     { params: { maxLength: 0 }, field: 'maxLength' },
   ],
+})
+
+const toyData = (rng: Rng) =>
+  tokenSamples(
+    Array.from({ length: 400 }, () => {
+      const s = CORPUS[rng.int(CORPUS.length)]!
+      const drop = rng.uniform() < 0.3 ? rng.int(s.length) : -1
+      return s.filter((_, i) => i !== drop)
+    }),
+    VOCABULARY.length,
+  )
+
+runPosttrainConformance(model, {
+  params: { order: 3 },
+  data: toyData,
+  dataset: { kind: 'toy', modality: 'tokens', vocabulary: VOCABULARY },
+  tolerance: 1e-12,
+})
+
+runPosttrainConformance(model, {
+  params: { order: 1 },
+  data: toyData,
+  dataset: { kind: 'toy', modality: 'tokens', vocabulary: VOCABULARY },
+  tolerance: 1e-10,
+  exactKl: true,
 })

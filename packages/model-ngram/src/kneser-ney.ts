@@ -23,8 +23,8 @@ export interface NgramState {
   readonly vocabSize: number
   /** D_l at index l-1. */
   readonly discounts: Float64Array
-  /** Adjusted counts of the V + 1 outcomes at level 1. */
-  readonly unigram: Int32Array
+  /** Adjusted counts of the V + 1 outcomes at level 1; fractional for a weighted unigram model (fitWeighted). */
+  readonly unigram: Int32Array | Float64Array
   /** Levels 2..order, at index l-2. */
   readonly levels: readonly TrieLevel[]
 }
@@ -158,7 +158,7 @@ export function fitKneserNey(data: TokenSamples, order: number, discount: Discou
 }
 
 /** Chen & Goodman's estimate D = n1 / (n1 + 2 n2) from the counts of count 1 and 2 (0 when both are 0). */
-function chenGoodman(counts: Int32Array): number {
+export function chenGoodman(counts: Int32Array): number {
   let n1 = 0
   let n2 = 0
   for (let i = 0; i < counts.length; i++) {

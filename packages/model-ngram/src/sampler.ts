@@ -68,7 +68,7 @@ export function sampleSentences(state: NgramState, n: number, rng: Rng, options:
  * accepts at least a share topP of draws; top-k's share is the mass of its k words, so a very
  * small k (where a low temperature would do) samples slowly.
  */
-class Sampler {
+export class Sampler {
   readonly totals: Totals
   private readonly state: NgramState
   private readonly invT: number
@@ -138,6 +138,21 @@ class Sampler {
       if (this.topP !== undefined && this.logMassAbove(L, ctx, x) >= Math.log(this.topP) + this.logZAt(L, ctx)) continue
       return w
     }
+  }
+
+  /** The sampling probability p(w | ctx), untempered and untruncated. */
+  probability(ctx: Int32Array, w: number): number {
+    return this.probAt(this.state.order, ctx, w)
+  }
+
+  /** log Σ_w p(w | ctx)^(1/T): the normaliser of the tempered distribution that draw() samples (without truncation). */
+  logNormaliser(ctx: Int32Array): number {
+    return this.logZAt(this.state.order, ctx)
+  }
+
+  /** The outcomes of positive sampling probability, ascending. */
+  get support(): Int32Array {
+    return this.baseWords
   }
 
   private drawAt(l: number, ctx: Int32Array, rng: Rng): number {
