@@ -1,7 +1,7 @@
 import type { z } from 'zod'
 import type { Rng } from './rng.js'
 import type { RowSource } from './rows.js'
-import type { Modality, Samples } from './samples.js'
+import type { Modality, Samples, TokenSamples } from './samples.js'
 
 /** What a dataset knows about its own ground truth, used by metrics and theory curves. */
 export interface DatasetInfo {
@@ -24,6 +24,21 @@ export interface DatasetInfo {
    * fixed order that does not depend on the seed, so a classifier trained on it can be cached.
    */
   readonly labelled?: { readonly classes: number; readonly d: number; readonly x: Float32Array; readonly labels: Uint8Array }
+  /** Labelled data restricted to some classes (MNIST's data.digits): the classes its items have, ascending. */
+  readonly digits?: readonly number[]
+  /**
+   * Text in genres (Brown), for a genre classifier that can be cached: every sentence of the source
+   * in this dataset's vocabulary with its genre id, and the sentences of the training split
+   * (ascending), the same whatever the data are restricted to. `selected`: the genres the data are
+   * restricted to (data.categories), ascending; absent when they are not restricted.
+   */
+  readonly genres?: {
+    readonly names: readonly string[]
+    readonly sentences: TokenSamples
+    readonly of: Uint8Array
+    readonly train: Uint32Array
+    readonly selected?: readonly number[]
+  }
 }
 
 /** A dataset's fixed parts (a design matrix, true weights), set up once per chain. */
@@ -193,6 +208,13 @@ export interface TaskView {
 
 export type MetricValues = Record<string, number | null>
 
+/**
+ * What a metric group reads besides the real and generated samples (the training set: see
+ * `usesTraining`). Without it the group has no values, so the default metric set leaves it out and
+ * `ouroboros eval` refuses it by name. `dataset.X` is the optional DatasetInfo field X.
+ */
+export type MetricNeed = 'model.logLikelihood' | 'model.summary' | 'heldout' | 'task' | `dataset.${Exclude<keyof DatasetInfo, 'kind' | 'modality'>}`
+
 export interface MetricPlugin<O = unknown, Prep = undefined> {
   /** Group name used in a config's `metrics` list. */
   readonly id: string
@@ -203,6 +225,14 @@ export interface MetricPlugin<O = unknown, Prep = undefined> {
   readonly options: z.ZodType<O>
   /** Set when compute() reads `training` (building it costs a copy of the training set). */
   readonly usesTraining?: boolean
+  readonly needs?: readonly MetricNeed[]
+  /**
+   * 'expensive': seconds or more per generation at 10,000 samples (O(n²) distances, O(n³)
+   * eigenvalues), so it runs only when a config names it. Default 'cheap'.
+   */
+  readonly cost?: 'cheap' | 'expensive'
+  /** Outputs that can be null although every need is met, and when, in words: { log_variance: '1-D samples only' }. */
+  readonly nullWhen?: Readonly<Record<string, string>>
   /** Work done once per chain on the real data (k-means centroids, bandwidths). */
   prepare?(args: { real: Samples; dataset: DatasetInfo; options: O; rng: Rng }): Prep | Promise<Prep>
   compute(args: MetricArgs<O, Prep>): MetricValues | Promise<MetricValues>
