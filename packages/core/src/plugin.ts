@@ -81,6 +81,11 @@ export interface FitContext<S> {
   readonly init?: S
   readonly dataset: DatasetInfo
   /**
+   * The chain's real data (generation 0's training set), for models that fix something once per
+   * chain from it whatever the generation (the transformer's vocabulary). Absent outside a run.
+   */
+  readonly real?: Samples
+  /**
    * Models that train in steps call this every few steps (a model option such as `evalEvery`),
    * with their losses and, where the model can, samples drawn now: the scheduler scores the
    * samples with the run's training-time metrics and stores the line, so collapse inside one

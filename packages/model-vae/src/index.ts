@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineModel } from '@ouroboros/core'
-import { fitVae, fitVaeRows, sampleVae, type VaeParams, type VaeState } from './vae.js'
+import { fitVae, fitVaeRows, fitVaeWeighted, sampleVae, vaeTrainer, type VaeParams, type VaeState } from './vae.js'
 
 export type { VaeParams, VaeState }
 
@@ -38,6 +38,10 @@ export const model = defineModel<VaeParams, VaeState>({
   fitRows: fitVaeRows,
   sample: (state, n, ctx) => sampleVae(state, n, ctx.temperature, ctx.rng),
   summary: (state) => ({ neg_elbo: state.negElbo, steps: state.steps }),
+  /** Adam steps on the weighted negative ELBO, weights ≥ 0 (see vaeTrainer). */
+  trainer: vaeTrainer,
+  /** Weighted ELBO training, rows drawn ∝ weight (see fitVaeWeighted). */
+  fitWeighted: fitVaeWeighted,
 })
 
 export default model

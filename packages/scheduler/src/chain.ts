@@ -217,6 +217,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             rng: Rng.from(chain.seed, 'fit', g, attempt),
             generation: g,
             dataset: ctx.dataset.info,
+            real: ctx.real,
             ...(config.warmStart && prevState !== undefined ? { init: prevState } : {}),
             onTrainingStep: async (step, report) => {
               const profiles: Record<string, MetricProfile> = {}
