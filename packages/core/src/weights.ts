@@ -10,7 +10,8 @@ export function checkWeights(weights: ArrayLike<number>, n: number, what: string
   for (let i = 0; i < n; i++) {
     const w = weights[i]!
     if (!(w >= 0 && w < Infinity)) {
-      throw inputError(`${what}: weight ${i} is ${w}; weights must be finite and ≥ 0`, 'compute exp(r/β) as exp((r − max r)/β), which does not overflow')
+      const hint = w < 0 ? 'weights here are ≥ 0; signed advantages go to trainers that take signed weights' : 'compute exp(r/β) as exp((r − max r)/β), which does not overflow'
+      throw inputError(`${what}: weight ${i} is ${w}; weights must be finite and ≥ 0`, hint)
     }
     sum += w
   }
