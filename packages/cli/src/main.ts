@@ -2,7 +2,7 @@
 import { resolve as resolvePath } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { configError, toOuroborosError } from '@ouroboros/core'
-import { writeReport } from '@ouroboros/report'
+import { parseThresholds, writeReport } from '@ouroboros/report'
 import { evalCommand } from './eval-command.js'
 import { listCommand } from './list-command.js'
 import { loadConfigFile } from './load-config.js'
@@ -54,11 +54,13 @@ program
   .command('report')
   .argument('<dirs...>', 'run directories')
   .option('--out <file>', 'output file (default DIR/report.html; required for several runs)')
+  .option('--thresholds <list>', 'collapse thresholds per metric, e.g. vocab_size=0.25,reverse_kl=0.2 (a factor; an amount for metrics in nats)')
   .description('(re)build report.html')
-  .action(async (dirs: string[], opts: { out?: string }) => {
+  .action(async (dirs: string[], opts: { out?: string; thresholds?: string }) => {
     if (dirs.length > 1 && opts.out === undefined) throw configError('--out: required when comparing several runs')
     const out = opts.out ?? resolvePath(dirs[0]!, 'report.html')
-    process.stdout.write(`report: ${await writeReport(dirs.map((d) => resolvePath(d)), resolvePath(out))}\n`)
+    const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
+    process.stdout.write(`report: ${await writeReport(dirs.map((d) => resolvePath(d)), resolvePath(out), { thresholds })}\n`)
   })
 
 program

@@ -164,7 +164,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     if (cell.index === 0) {
       modality = info.modality
       metrics = cellMetrics
-      datasetFacts = datasetFactsFor(info)
+      datasetFacts = datasetFactsFor(info, dataParams.data as Record<string, unknown>)
       firstInfo = info
       vocabulary = info.vocabulary
     } else if (info.modality !== modality) {
@@ -212,11 +212,13 @@ function keptForReport(generations: number): number[] {
   return [...kept].sort((a, b) => a - b)
 }
 
-function datasetFactsFor(info: DatasetInfo): Record<string, unknown> {
+/** `params`: the dataset's parameters with defaults filled in, which theory curves read (a Zipf exponent). */
+function datasetFactsFor(info: DatasetInfo, params: Record<string, unknown>): Record<string, unknown> {
   return {
     kind: info.kind,
     modality: info.modality,
     d: info.d,
+    params,
     ...(info.modes ? { modes: { centers: Array.from(info.modes.centers), k: info.modes.k, std: info.modes.std } } : {}),
     ...(info.gaussian ? { gaussian: info.gaussian } : {}),
     ...(info.image ? { image: info.image } : {}),

@@ -6,6 +6,8 @@ export interface CellCurve {
   mean: number[]
   min: number[]
   max: number[]
+  /** Sample standard deviation over replicates (n − 1 in the denominator; 0 for one replicate). */
+  sd: number[]
   /** Replicates that have a value at each generation (a failed chain stops contributing). */
   count: number[]
 }
@@ -50,7 +52,7 @@ export function aggregate(records: readonly MetricRecord[]): RunAggregate {
     for (const [name, byGen] of byMetric) {
       const gens = [...byGen.keys()].filter((g) => g >= 0).sort((a, b) => a - b)
       if (gens.length > 0) {
-        const curve: CellCurve = { generations: gens, mean: [], min: [], max: [], count: [] }
+        const curve: CellCurve = { generations: gens, mean: [], min: [], max: [], sd: [], count: [] }
         for (const g of gens) {
           const list = byGen.get(g)!
           let lo = Infinity
@@ -59,7 +61,11 @@ export function aggregate(records: readonly MetricRecord[]): RunAggregate {
             lo = Math.min(lo, v)
             hi = Math.max(hi, v)
           }
-          curve.mean.push(mean(list))
+          const m = mean(list)
+          let ss = 0
+          for (const v of list) ss += (v - m) * (v - m)
+          curve.mean.push(m)
+          curve.sd.push(list.length > 1 ? Math.sqrt(ss / (list.length - 1)) : 0)
           curve.min.push(lo)
           curve.max.push(hi)
           curve.count.push(list.length)

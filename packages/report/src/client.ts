@@ -5,8 +5,13 @@
 export const CLIENT_SCRIPT = `(function () {
   'use strict';
   var figures = JSON.parse(document.getElementById('ouroboros-data').textContent).plots;
-  // The share button uploads the chart to Plotly Cloud: the page never talks to another host.
-  var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['sendChartToCloud'] };
+  // The share button uploads the chart to Plotly Cloud: the page never talks to another host. The
+  // bar keeps four buttons (PNG, zoom, pan, reset), which fit the strip above each title.
+  var config = {
+    responsive: true,
+    displaylogo: false,
+    modeBarButtonsToRemove: ['sendChartToCloud', 'select2d', 'lasso2d', 'zoomIn2d', 'zoomOut2d', 'autoScale2d', 'toggleSpikelines', 'hoverClosestCartesian', 'hoverCompareCartesian']
+  };
   var divs = document.querySelectorAll('[data-plot]');
   for (var i = 0; i < divs.length; i++) draw(divs[i]);
 
@@ -20,6 +25,8 @@ export const CLIENT_SCRIPT = `(function () {
   function wireSlider(div, id, slider) {
     var input = document.querySelector('input[data-slider-for="' + id + '"]');
     var caption = document.querySelector('output[data-slider-for="' + id + '"]');
+    // One generation has nothing to slide over.
+    if (!input) return;
     input.addEventListener('input', function () {
       var shown = Number(input.value);
       var visible = [];

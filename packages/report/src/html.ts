@@ -41,10 +41,29 @@ export function formatNumber(v: number | null | undefined): string {
   return String(Number(v.toPrecision(4))).replace('-', '−')
 }
 
-export function formatPercent(v: number | null): string {
-  if (v === null || !Number.isFinite(v)) return '—'
-  const p = v * 100
-  const a = Math.abs(p)
-  const text = a >= 1e6 ? p.toExponential(2) : a >= 1000 ? Math.round(p).toLocaleString('en-US') : p.toFixed(1)
-  return `${p > 0 ? '+' : ''}${text.replace('-', '−')} %`
+/**
+ * The change from `first` to `last`. Between two positive values: a percentage within a factor of
+ * 10, beyond it the factor itself (×14.5, ÷1.0e15), which a percentage would bury in digits.
+ * Where a ratio means nothing (a value ≤ 0, or a metric on an additive scale such as nats): the
+ * signed difference.
+ */
+export function formatChange(first: number | null, last: number | null, additive: boolean): string {
+  if (first === null || last === null || !Number.isFinite(first) || !Number.isFinite(last)) return '—'
+  if (additive || !(first > 0) || !(last > 0)) {
+    const d = last - first
+    return d === 0 ? '0' : `${d > 0 ? '+' : ''}${formatNumber(d)}`
+  }
+  const ratio = last / first
+  if (ratio >= 10) return `×${formatFactor(ratio)}`
+  if (ratio <= 0.1) return `÷${formatFactor(1 / ratio)}`
+  const p = (ratio - 1) * 100
+  if (Math.abs(p) < 0.05) return '0.0 %'
+  return `${p > 0 ? '+' : ''}${p.toFixed(1).replace('-', '−')} %`
+}
+
+/** Three significant digits up to 99,999, then an exponent (1.2e15). */
+export function formatFactor(v: number): string {
+  if (v < 1000) return String(Number(v.toPrecision(3)))
+  if (v < 1e5) return Math.round(v).toLocaleString('en-US')
+  return v.toExponential(1).replace('.0e', 'e').replace('e+', 'e')
 }

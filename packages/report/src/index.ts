@@ -5,6 +5,7 @@ import { renderReport, type ReportOptions } from './render.js'
 export { loadRun, type LoadedRun, type ChainSamples, type SampleFrame, type ChainTraining, type TrainingCurve } from './load.js'
 export { renderReport, type ReportOptions } from './render.js'
 export { VOCABULARY_FILE, type ChainGallery, type GalleryFrame } from './gallery.js'
+export { parseThresholds } from './metric-info.js'
 export { gaussianLogVariance, regressionExcessError, theoryCurves, type TheoryCurve } from './theory.js'
 
 /**

@@ -11,8 +11,11 @@ import {
   type MetricRecord,
   type RunInfo,
 } from '@ouroboros/store'
+import type { VectorSamples } from '@ouroboros/core'
 import { evenSpread } from './even-spread.js'
+import { numberField } from './fields.js'
 import { imageShape, loadGallery, type ChainGallery } from './gallery.js'
+import { leastSquares, MAX_FIT_FEATURES, residualPoint } from './residuals.js'
 
 /**
  * Caps on what one chain contributes to the page, which must stay small (a few MB) for large runs:
@@ -22,6 +25,12 @@ const MAX_POINTS_PER_GENERATION = 2000
 const MAX_SAMPLE_GENERATIONS = 25
 const MAX_TRAINING_GENERATIONS = 8
 const MAX_TRAINING_STEPS = 500
+const MAX_TRAINING_REPLICATES = 10
+
+/** Every cell fits one generation: a comparison of settings (a GAN's losses, a post-training stage), not a chain. */
+export function isSingleGeneration(info: RunInfo): boolean {
+  return info.cells.length > 0 && info.cells.every((cell) => numberField(cell.config, 'generations') === 1)
+}
 
 export interface SampleFrame {
   /** -1 for the real data. */
@@ -43,6 +52,13 @@ export interface ChainSamples {
   frames: SampleFrame[]
   /** How many generations have a sample file; `frames` is an even spread of them. */
   saved: number
+  /**
+   * `coordinates`: the points are the data's first coordinates (the value of 1-D data).
+   * `residuals`: regression rows as (x·ŵ₀, y − x·ŵ₀), ŵ₀ fit to the chain's real data (residuals.ts).
+   */
+  view: 'coordinates' | 'residuals'
+  /** Residual view: the label noise σ of the real data. */
+  noise?: number
 }
 
 export interface TrainingCurve {
@@ -56,6 +72,7 @@ export interface TrainingCurve {
 export interface ChainTraining {
   chain: string
   cell: number
+  replicate: number
   curves: TrainingCurve[]
 }
 
@@ -67,7 +84,11 @@ export interface LoadedRun {
   samples: ChainSamples[]
   /** One chain per cell: image grids (image data) or sentences (token data). */
   galleries: ChainGallery[]
-  /** One chain per cell (the lowest replicate that wrote training curves). */
+  /**
+   * Chains that wrote training curves, by cell and replicate: the lowest replicate of each cell,
+   * and in a single-generation run (where the training is the experiment) up to
+   * MAX_TRAINING_REPLICATES of them, so that the page can show their spread.
+   */
   training: ChainTraining[]
   /** Files that could not be read: the page names them rather than failing. */
   problems: string[]
@@ -89,41 +110,63 @@ export function loadRun(dir: string, records?: MetricRecord[]): LoadedRun {
     const chain = chains.find((c) => listSampleGenerations(runDir, c.id).length > 0)
     if (chain !== undefined) {
       if (plotted) {
-        const loaded = loadChainSamples(runDir, chain, problems)
+        const loaded = loadChainSamples(runDir, info, chain, problems)
         if (loaded !== null) samples.push(loaded)
       } else {
         const gallery = loadGallery(runDir, info, chain, problems)
         if (gallery !== null) galleries.push(gallery)
       }
     }
+    const wanted = isSingleGeneration(info) ? MAX_TRAINING_REPLICATES : 1
+    let found = 0
     for (const chain of chains) {
+      if (found === wanted) break
       const curves = loadTraining(runDir, chain.id, problems)
       if (curves.length > 0) {
-        training.push({ chain: chain.id, cell: cell.index, curves })
-        break
+        training.push({ chain: chain.id, cell: cell.index, replicate: chain.replicate, curves })
+        found++
       }
     }
   }
   return { dir: runDir, info, records, samples, galleries, training, problems }
 }
 
-function loadChainSamples(runDir: string, chain: ChainInfo, problems: string[]): ChainSamples | null {
+function loadChainSamples(runDir: string, info: RunInfo, chain: ChainInfo, problems: string[]): ChainSamples | null {
   const generations = listSampleGenerations(runDir, chain.id)
+  const realPath = samplesPath(runDir, chain.id, 'real', 'vectors')
+  const real = existsSync(realPath) ? readVectors(runDir, realPath, problems) : null
+  const fit = regressionFit(info, real)
+  const frame = (s: VectorSamples, generation: number): SampleFrame => (fit === undefined || s.d !== fit.length + 1 ? coordinateFrame(s, generation) : residualFrame(s, fit, generation))
   const frames: SampleFrame[] = []
   let d = 0
   for (const generation of evenSpread(generations, MAX_SAMPLE_GENERATIONS)) {
-    const frame = readFrame(runDir, samplesPath(runDir, chain.id, generation, 'vectors'), generation, problems)
-    if (frame === null) continue
-    frames.push(frame.frame)
-    d = frame.d
+    const s = readVectors(runDir, samplesPath(runDir, chain.id, generation, 'vectors'), problems)
+    if (s === null) continue
+    frames.push(frame(s, generation))
+    d = s.d
   }
   if (frames.length === 0) return null
-  const realPath = samplesPath(runDir, chain.id, 'real', 'vectors')
-  const real = existsSync(realPath) ? readFrame(runDir, realPath, -1, problems) : null
-  return { chain: chain.id, cell: chain.cell, d, dims: d === 1 ? 1 : 2, real: real?.frame ?? null, frames, saved: generations.length }
+  const noise = numberField(info.dataset, 'regression', 'sigma')
+  return {
+    chain: chain.id,
+    cell: chain.cell,
+    d,
+    dims: fit === undefined && d === 1 ? 1 : 2,
+    real: real === null ? null : frame(real, -1),
+    frames,
+    saved: generations.length,
+    ...(fit === undefined ? { view: 'coordinates' as const } : { view: 'residuals' as const, ...(noise === undefined ? {} : { noise }) }),
+  }
 }
 
-function readFrame(runDir: string, path: string, generation: number, problems: string[]): { frame: SampleFrame; d: number } | null {
+/** ŵ₀ for regression data whose real rows (x, y) are at hand; undefined for any other data. */
+function regressionFit(info: RunInfo, real: VectorSamples | null): Float64Array | undefined {
+  const p = numberField(info.dataset, 'regression', 'd')
+  if (p === undefined || real === null || real.d !== p + 1 || p > MAX_FIT_FEATURES) return undefined
+  return leastSquares(real.data, real.n, p)
+}
+
+function readVectors(runDir: string, path: string, problems: string[]): VectorSamples | null {
   let s
   try {
     s = readSamples(path)
@@ -131,16 +174,30 @@ function readFrame(runDir: string, path: string, generation: number, problems: s
     problems.push(`${relative(runDir, path)}: ${(err as Error).message}`)
     return null
   }
-  if (s.modality !== 'vectors' || s.n === 0) return null
+  return s.modality === 'vectors' && s.n > 0 ? s : null
+}
+
+/** Rows picked strided rather than the first ones: a sampler may emit its points grouped by component. */
+function strided(n: number): number[] {
+  const m = Math.min(n, MAX_POINTS_PER_GENERATION)
+  return Array.from({ length: m }, (_, i) => Math.floor((i * n) / m))
+}
+
+function coordinateFrame(s: VectorSamples, generation: number): SampleFrame {
   const dims = s.d === 1 ? 1 : 2
-  const m = Math.min(s.n, MAX_POINTS_PER_GENERATION)
-  const points = new Float32Array(m * dims)
-  for (let i = 0; i < m; i++) {
-    // Strided rather than the first m rows: a sampler may emit its points grouped by component.
-    const row = Math.floor((i * s.n) / m)
+  const rows = strided(s.n)
+  const points = new Float32Array(rows.length * dims)
+  rows.forEach((row, i) => {
     for (let j = 0; j < dims; j++) points[i * dims + j] = s.data[row * s.d + j]!
-  }
-  return { frame: { generation, n: s.n, points }, d: s.d }
+  })
+  return { generation, n: s.n, points }
+}
+
+function residualFrame(s: VectorSamples, w: Float64Array, generation: number): SampleFrame {
+  const rows = strided(s.n)
+  const points = new Float32Array(rows.length * 2)
+  rows.forEach((row, i) => points.set(residualPoint(s.data, row, w), 2 * i))
+  return { generation, n: s.n, points }
 }
 
 function loadTraining(runDir: string, chain: string, problems: string[]): TrainingCurve[] {

@@ -28,13 +28,13 @@ export function seriesStyle(index: number): SeriesStyle {
   return { color: PALETTE[index % PALETTE.length]!, dash: DASHES[Math.floor(index / PALETTE.length) % DASHES.length]! }
 }
 
-function rgba(hex: string, alpha: number): string {
+export function rgba(hex: string, alpha: number): string {
   const n = Number.parseInt(hex.slice(1), 16)
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`
 }
 
 /** Six significant digits are more than a plot or its hover shows, and halve the embedded JSON. */
-function round(v: number): number {
+export function round(v: number): number {
   return Number(v.toPrecision(6))
 }
 
@@ -43,18 +43,56 @@ function f32(values: Float32Array): { dtype: 'f4'; bdata: string } {
   return { dtype: 'f4', bdata: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64') }
 }
 
-const baseLayout = (title: string, xTitle: string, yTitle: string): Record<string, unknown> => ({
-  title: { text: plotlyText(title), x: 0, xref: 'paper', xanchor: 'left', font: { size: 15 } },
-  xaxis: { title: { text: plotlyText(xTitle) }, zeroline: false, automargin: true },
-  yaxis: { title: { text: plotlyText(yTitle) }, zeroline: false, automargin: true },
-  // Anchored to the figure's bottom edge, a legend of any length pushes the plot up instead of covering the axis title.
-  legend: { orientation: 'h', x: 0, xanchor: 'left', y: 0, yref: 'container', yanchor: 'bottom' },
-  margin: { t: 48, r: 16, b: 16, l: 16 },
-  height: 460,
-  hovermode: 'closest',
-  paper_bgcolor: '#ffffff',
-  plot_bgcolor: '#ffffff',
-})
+/** The mode bar's strip above the title: the two never overlap, however long the title. */
+const MODEBAR_ROOM = 30
+/** Characters of a 15 px title that fit a plot of the page's narrowest column (560 px). */
+const TITLE_LINE = 62
+
+/** A title broken at spaces into lines of at most `width` characters (one long word stays whole). */
+export function wrapTitle(text: string, width = TITLE_LINE): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line === '' ? word : `${line} ${word}`
+  }
+  lines.push(line)
+  return lines
+}
+
+export const baseLayout = (title: string, xTitle: string, yTitle: string): Record<string, unknown> => {
+  const lines = wrapTitle(title)
+  const top = MODEBAR_ROOM + 20 * lines.length + 8
+  return {
+    title: {
+      text: lines.map(plotlyText).join('<br>'),
+      x: 0,
+      xref: 'paper',
+      xanchor: 'left',
+      y: 1,
+      yref: 'container',
+      yanchor: 'top',
+      pad: { t: MODEBAR_ROOM },
+      font: { size: 15 },
+    },
+    xaxis: { title: { text: plotlyText(xTitle) }, zeroline: false, automargin: true },
+    yaxis: { title: { text: plotlyText(yTitle) }, zeroline: false, automargin: true },
+    // Anchored to the figure's bottom edge, a legend of any length pushes the plot up instead of covering the axis title.
+    legend: { orientation: 'h', x: 0, xanchor: 'left', y: 0, yref: 'container', yanchor: 'bottom' },
+    margin: { t: top, r: 16, b: 16, l: 16 },
+    height: 412 + top,
+    hovermode: 'closest',
+    paper_bgcolor: '#ffffff',
+    plot_bgcolor: '#ffffff',
+  }
+}
+
+/** The layout's top margin: the room its mode bar and title take. */
+function titleRoom(layout: Record<string, unknown>): number {
+  return (layout.margin as { t: number }).t
+}
 
 export interface CurveSeries {
   label: string
@@ -70,13 +108,23 @@ export interface Reference {
   value: number
 }
 
-/** Collapse curve of one metric: replicate mean ± min–max band per series, real data, theory. */
+/**
+ * Collapse curve of one metric: replicate mean ± min–max band per series, real data, theory.
+ * Where theory is drawn, each mean also gets ±2 standard errors (over its replicates), the
+ * noise to judge a gap between the mean and the theory by.
+ */
 export function curvesPlot(p: {
   title: string
   yTitle: string
   series: readonly CurveSeries[]
   references: readonly Reference[]
   theory: readonly { curve: TheoryCurve; color: string }[]
+  /** Values the y axis must reach (the collapse levels), so that it shows how far the curves are from them. */
+  reach?: readonly number[]
+  /** The least span of the y axis, centred on the values: a wiggle of 0.3 % must not fill the plot. */
+  minSpan?: number
+  /** The values the metric can take (a share in [0, 1]): the axis stays inside them. */
+  bounds?: readonly [number, number]
 }): PlotSpec {
   const data: Record<string, unknown>[] = []
   const plotted: number[] = []
@@ -110,6 +158,32 @@ export function curvesPlot(p: {
         legendgroup: name,
         name: `${name}: min–max over ${s.replicates} replicates`,
         hovertemplate: 'generation %{x}<br>min over replicates %{y:.4g}',
+      })
+    }
+    if (p.theory.length > 0 && s.replicates > 2) {
+      const se = curve.sd.map((sd, i) => (2 * sd) / Math.sqrt(curve.count[i]!))
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x,
+        y: curve.mean.map((m, i) => round(m + se[i]!)),
+        line: { width: 0.5, color: style.color },
+        legendgroup: `${name} se`,
+        showlegend: false,
+        name: `${name}: mean + 2 standard errors`,
+        hovertemplate: 'generation %{x}<br>mean + 2 SE %{y:.4g}',
+      })
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x,
+        y: curve.mean.map((m, i) => round(m - se[i]!)),
+        fill: 'tonexty',
+        fillcolor: rgba(style.color, 0.35),
+        line: { width: 0.5, color: style.color },
+        legendgroup: `${name} se`,
+        name: `${name}: mean ± 2 standard errors`,
+        hovertemplate: 'generation %{x}<br>mean − 2 SE %{y:.4g}',
       })
     }
     data.push({
@@ -190,9 +264,46 @@ export function curvesPlot(p: {
   }
   const layout = baseLayout(p.title, 'generation', p.yTitle)
   // Room for the legend below a plot area of a constant height, however many settings it lists.
-  layout.height = 340 + 22 * data.filter((t) => t.showlegend !== false).length
+  layout.height = titleRoom(layout) + 292 + 22 * data.filter((t) => t.showlegend !== false).length
   if (wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  else {
+    const range = sensibleRange(plotted, p.reach ?? [], p.minSpan ?? 0, p.bounds)
+    if (range !== undefined) (layout.yaxis as Record<string, unknown>).range = range
+  }
   return { data, layout }
+}
+
+/**
+ * A y range over the values and `reach`, at least `minSpan` wide (widened about the middle, then
+ * moved inside `bounds`, and kept off negative numbers where every value is ≥ 0), padded by 5 %;
+ * undefined where plotly's own range over the values already does.
+ */
+export function sensibleRange(values: readonly number[], reach: readonly number[], minSpan: number, bounds?: readonly [number, number]): [number, number] | undefined {
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue
+    lo = Math.min(lo, v)
+    hi = Math.max(hi, v)
+  }
+  if (lo > hi) return undefined
+  const extent = [lo, hi] as const
+  const floor = Math.max(lo >= 0 ? 0 : -Infinity, bounds?.[0] ?? -Infinity)
+  const ceiling = bounds?.[1] ?? Infinity
+  for (const v of reach) {
+    if (!Number.isFinite(v)) continue
+    lo = Math.max(floor, Math.min(lo, v))
+    hi = Math.min(ceiling, Math.max(hi, v))
+  }
+  if (hi - lo < minSpan) {
+    const span = Math.min(minSpan, ceiling - floor)
+    const mid = (lo + hi) / 2
+    lo = Math.max(floor, Math.min(mid - span / 2, ceiling - span))
+    hi = lo + span
+  }
+  if (lo === extent[0] && hi === extent[1]) return undefined
+  const pad = 0.05 * (hi - lo)
+  return [round(lo - pad), round(hi + pad)]
 }
 
 /** Past this many generations a curve is drawn through an even spread of them: a plot has no more pixels. */
@@ -202,14 +313,14 @@ function decimate(curve: CellCurve): CellCurve {
   if (curve.generations.length <= MAX_CURVE_POINTS) return curve
   const keep = evenSpread([...curve.generations.keys()], MAX_CURVE_POINTS)
   const pick = <T>(list: readonly T[]): T[] => keep.map((i) => list[i]!)
-  return { generations: pick(curve.generations), mean: pick(curve.mean), min: pick(curve.min), max: pick(curve.max), count: pick(curve.count) }
+  return { generations: pick(curve.generations), mean: pick(curve.mean), min: pick(curve.min), max: pick(curve.max), sd: pick(curve.sd), count: pick(curve.count) }
 }
 
 /**
  * A log axis where every value is positive (a log axis would hide the rest) and they span more
  * than two orders of magnitude.
  */
-function wantsLogAxis(values: readonly number[]): boolean {
+export function wantsLogAxis(values: readonly number[]): boolean {
   if (values.length === 0) return false
   let lo = Infinity
   let hi = -Infinity
@@ -282,27 +393,44 @@ export function samplesPlot(p: {
       hovertemplate: '(%{x:.3g}, %{y:.3g})',
     }
   }
-  // Centres first, so that the samples are drawn over them and stay visible on narrow modes.
+  // A ring around each centre, wider than a narrow mode (the ring's modes are a few pixels across),
+  // so that the samples show inside it rather than under a marker; drawn first, beneath them.
   if (p.centers.length > 0) {
     data.push({
       type: 'scatter',
       mode: 'markers',
       x: p.centers.map((c) => round(c[0])),
       y: p.centers.map((c) => round(c[1])),
-      marker: { symbol: 'x-thin', size: 11, color: '#000000', line: { width: 2, color: '#000000' } },
+      marker: { symbol: 'circle-open', size: 22, color: '#555555', line: { width: 1 } },
       name: 'mode centres',
       hovertemplate: 'mode centre (%{x}, %{y})',
+    })
+  }
+  if (samples.view === 'residuals' && samples.noise !== undefined) {
+    const [lo, hi] = ranges[0]!
+    const band = round(2 * samples.noise)
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      x: [lo, hi, null, lo, hi],
+      y: [band, band, null, -band, -band],
+      line: { color: REAL_COLOR, dash: 'dot', width: 1 },
+      name: '±2σ: the label noise',
+      hoverinfo: 'skip',
     })
   }
   if (real !== null) data.push(scatter(real, 'real data', REAL_COLOR, true, 0.3))
   const first = data.length
   frames.forEach((f, i) => data.push(scatter(f, `generation ${f.generation}`, color, i === initial, 0.65)))
-  const xTitle = samples.d === 2 ? 'x₁ (data units)' : `x₁, first of ${samples.d} coordinates (data units)`
-  const layout = baseLayout(p.title, xTitle, 'x₂ (data units)')
+  const [xTitle, yTitle] =
+    samples.view === 'residuals'
+      ? ['x·ŵ₀, the least-squares fit to the real data', 'label − x·ŵ₀']
+      : [samples.d === 2 ? 'x₁ (data units)' : `x₁, first of ${samples.d} coordinates (data units)`, 'x₂ (data units)']
+  const layout = baseLayout(p.title, xTitle, yTitle)
   ;(layout.xaxis as Record<string, unknown>).range = ranges[0]
   ;(layout.yaxis as Record<string, unknown>).range = ranges[1]
   // Equal scales show a ring as a ring; beyond 2-D the first two coordinates need not share one.
-  if (samples.d === 2) (layout.yaxis as Record<string, unknown>).scaleanchor = 'x'
+  if (samples.d === 2 && samples.view === 'coordinates') (layout.yaxis as Record<string, unknown>).scaleanchor = 'x'
   return { data, layout, slider: { first, generations: frames.map((f) => f.generation), captions, initial } }
 }
 

@@ -5,11 +5,12 @@ import { inputError } from '@ouroboros/core'
 import type { CellInfo, ChainInfo, RunInfo } from '@ouroboros/store'
 import { aggregate, type RunAggregate } from './aggregate.js'
 import { CLIENT_SCRIPT } from './client.js'
-import { field, numberArrayField, numberField } from './fields.js'
-import { escapeHtml, formatNumber, formatPercent, jsonForScript, scriptText } from './html.js'
+import { field, numberArrayField, numberField, stringField } from './fields.js'
+import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } from './html.js'
 import { runNames, seriesLabel } from './labels.js'
-import type { LoadedRun } from './load.js'
-import { axisTitle, metricInfo } from './metric-info.js'
+import { comparisonPlot, comparisonTable, settingValues, trainingComparisonPlot, type MetricRow, type Setting } from './comparison.js'
+import { isSingleGeneration, type ChainSamples, type LoadedRun } from './load.js'
+import { axisTitle, metricInfo, thresholdFor, validateThresholds } from './metric-info.js'
 import {
   curvesPlot,
   REAL_COLOR,
@@ -23,11 +24,14 @@ import {
   type Reference,
   type SeriesStyle,
 } from './plots.js'
-import { summarize, validateThresholds, type SummaryRow } from './summary.js'
+import { collapseLevels, summarize, type SummaryRow } from './summary.js'
 import { theoryCurves, type TheoryCurve } from './theory.js'
 
 export interface ReportOptions {
-  /** Collapse threshold per metric as a factor of its generation-0 value (< 1: falls to, > 1: rises to). */
+  /**
+   * Collapse threshold per metric in place of its default: a factor (below 1: falls to that share
+   * of its baseline, above 1: rises by it), or for metrics measured in nats an amount (metric-info.ts).
+   */
   thresholds?: Record<string, number>
 }
 
@@ -38,6 +42,8 @@ export interface ReportOptions {
 const SAMPLE_POINT_BUDGET = 400_000
 
 interface Series {
+  /** Display name of the run the cell belongs to. */
+  run: string
   cell: CellInfo
   /** Legend in plots shared by every run on the page. */
   label: string
@@ -80,6 +86,7 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
     anchor: `run-${r + 1}`,
     agg: aggregate(run.records),
     series: run.info.cells.map((cell) => ({
+      run: names[r]!,
       cell,
       label: seriesLabel(cell, run.info.cells.length, names[r]!, several),
       local: seriesLabel(cell, run.info.cells.length, names[r]!, false),
@@ -87,15 +94,28 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
     })),
   }))
 
+  const present = new Set(views.flatMap((v) => v.agg.metrics))
+  for (const name of Object.keys(thresholds)) {
+    if (!present.has(name)) throw inputError(`--thresholds: no metric '${name}' in ${several ? 'these runs' : 'this run'}; its metrics are ${[...present].join(', ')}`)
+  }
+
   const plots: PlotSpec[] = []
   const addPlot = (spec: PlotSpec): number => plots.push(spec) - 1
 
+  // Runs of one generation compare settings; a chain of generations is followed over them.
+  const single = views.every((v) => isSingleGeneration(v.run.info))
   const sections: { id: string; title: string; html: string }[] = []
-  sections.push({ id: 'summary', title: 'Summary', html: views.map((v) => summarySection(v, thresholds, several)).join('\n') })
-  sections.push({ id: 'curves', title: 'Collapse curves', html: curvesSection(views, addPlot) })
+  if (single) {
+    const { table, plots: metricPlots } = comparisonSections(views, addPlot)
+    sections.push({ id: 'summary', title: 'Comparison', html: table })
+    sections.push({ id: 'metrics', title: 'Metrics by setting', html: metricPlots })
+  } else {
+    sections.push({ id: 'summary', title: 'Summary', html: summarySection(views, thresholds) })
+    sections.push({ id: 'curves', title: 'Collapse curves', html: curvesSection(views, thresholds, addPlot) })
+  }
   const samples = samplesSection(views, several, addPlot) + gallerySection(views, several)
-  if (samples !== '') sections.push({ id: 'samples', title: 'Samples per generation', html: samples })
-  const training = trainingSection(views, several, addPlot)
+  if (samples !== '') sections.push({ id: 'samples', title: single ? 'Samples' : 'Samples per generation', html: samples })
+  const training = single ? trainingComparisonSection(views, addPlot) : trainingSection(views, several, addPlot)
   if (training !== '') sections.push({ id: 'training', title: 'Training curves', html: training })
   sections.push({ id: 'facts', title: 'Run facts', html: views.map((v) => factsSection(v, several)).join('\n') })
 
@@ -173,11 +193,45 @@ function headline(v: RunView): string {
     `status ${info.status}`,
     `${info.cells.length} ${info.cells.length === 1 ? 'setting' : 'settings'}`,
     replicates === undefined ? `${info.chains.length} chains` : `${replicates} ${replicates === 1 ? 'replicate' : 'replicates'} each`,
-    gens.length === 0 ? '' : `${gens.join(', ')} generations`,
-    `data ${String(info.dataset.kind ?? 'unknown')}`,
+    gens.length === 0 ? '' : `${gens.join(', ')} ${gens.length === 1 && gens[0] === 1 ? 'generation' : 'generations'}`,
+    `data ${dataKinds(info).join(', ')}`,
+    // The data kinds are listed just before.
+    ...sweptValues(info)
+      .filter(([path]) => path !== 'data.kind')
+      .map(([path, values]) => `${path} ${values.join(' | ')}`),
     `started ${info.startedAt}`,
   ].filter((p) => p !== '')
   return `<p class="sub"><strong>${escapeHtml(v.name)}</strong>: ${escapeHtml(parts.join(' · '))}</p>`
+}
+
+/** The data kinds of the run's cells, in cell order: a sweep may cover several. */
+function dataKinds(info: RunInfo): string[] {
+  const kinds = info.cells.map((cell) => stringField(cell.config, 'data', 'kind')).filter((k): k is string => k !== undefined)
+  return kinds.length === 0 ? [String(info.dataset.kind ?? 'unknown')] : [...new Set(kinds)]
+}
+
+/** Each swept path with its values in words (long values cut short). */
+function sweptValues(info: RunInfo): [string, string[]][] {
+  const sweep = field(info.config, 'sweep')
+  if (typeof sweep !== 'object' || sweep === null || Array.isArray(sweep)) return []
+  return Object.entries(sweep as Record<string, unknown>)
+    .filter((entry): entry is [string, unknown[]] => Array.isArray(entry[1]))
+    .map(([path, values]) => [
+      path,
+      values.map((value) => {
+        const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+        return text.length > 48 ? `${text.slice(0, 47)}…` : text
+      }),
+    ])
+}
+
+/**
+ * The mode centres run.json records are those of the first cell's data: they hold for every cell
+ * of the same data kind (a ring's centres do not depend on n or the mode weights), and no other.
+ */
+function cellCenters(info: RunInfo, cell: number): [number, number][] {
+  const kind = stringField(info.cells.find((c) => c.index === cell)?.config, 'data', 'kind')
+  return kind === undefined || kind === info.dataset.kind ? modeCenters(info.dataset) : []
 }
 
 function flags(v: RunView): string {
@@ -203,62 +257,88 @@ function flags(v: RunView): string {
   return out.join('\n')
 }
 
-function summarySection(v: RunView, thresholds: Readonly<Record<string, number>>, several: boolean): string {
-  const rows = summarize(v.agg, v.series.map((s) => s.cell.index), thresholds)
-  const heading = several ? `<h3>${escapeHtml(v.name)}</h3>` : ''
-  if (rows.length === 0) return `${heading}<p>No metrics recorded yet.</p>`
-  const byMetric = new Map<string, SummaryRow[]>()
-  for (const row of rows) {
-    const list = byMetric.get(row.metric) ?? []
-    list.push(row)
-    byMetric.set(row.metric, list)
+/** One table for every run on the page: the rows of a metric sit together, run after run. */
+function summarySection(views: readonly RunView[], overrides: Readonly<Record<string, number>>): string {
+  const byMetric = new Map<string, { row: SummaryRow; series: Series | undefined }[]>()
+  for (const v of views) {
+    for (const row of summarize(v.agg, v.series.map((s) => s.cell.index), overrides)) {
+      const list = byMetric.get(row.metric) ?? []
+      list.push({ row, series: v.series.find((s) => s.cell.index === row.cell) })
+      byMetric.set(row.metric, list)
+    }
   }
+  if (byMetric.size === 0) return '<p>No metrics recorded yet.</p>'
   const body: string[] = []
+  let single = false
   for (const [metric, list] of byMetric) {
-    list.forEach((row, i) => {
-      const series = v.series.find((s) => s.cell.index === row.cell)
+    list.forEach(({ row, series }, i) => {
+      if (row.replicates === 1) single = true
+      const additive = row.threshold?.kind === 'offset'
       const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${escapeHtml(metricInfo(metric).title)}<br><code>${escapeHtml(metric)}</code></th>` : ''
       body.push(
-        `<tr data-metric="${escapeHtml(metric)}" data-cell="${row.cell}">${metricCell}` +
-          `<td class="setting">${swatch(series?.style.color)}${escapeHtml(series?.local ?? `cell ${row.cell}`)}</td>` +
+        `<tr data-metric="${escapeHtml(metric)}" data-cell="${row.cell}"${views.length > 1 ? ` data-run="${escapeHtml(series?.run ?? '')}"` : ''}>${metricCell}` +
+          `<td class="setting">${swatch(series?.style.color)}${escapeHtml(series?.label ?? `cell ${row.cell}`)}</td>` +
+          `<td data-col="reference" class="num">${formatNumber(row.reference)}</td>` +
           `<td data-col="first" class="num">${formatNumber(row.first)}</td>` +
           `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration})</span>`}</td>` +
-          `<td data-col="change" class="num">${formatPercent(row.relativeChange)}</td>` +
-          `<td data-col="threshold">${thresholdText(row.factor)}</td>` +
+          `<td data-col="change" class="num">${formatChange(row.first, row.last, additive)}</td>` +
+          `<td data-col="threshold">${thresholdText(row)}</td>` +
           crossingCell(row) +
           '</tr>',
       )
     })
   }
-  return `${heading}<table class="summary">
-<thead><tr><th>metric</th><th>setting</th><th>generation 0</th><th>last generation</th><th>change</th><th>collapse threshold</th><th>first generation past it</th></tr></thead>
+  return `<table class="summary">
+<thead><tr><th>metric</th><th>setting</th><th>real data</th><th>generation 0</th><th>last generation</th><th>change</th><th>collapsed at</th><th>first generation past it</th></tr></thead>
 <tbody>
 ${body.join('\n')}
 </tbody></table>
-<p class="note">Replicate means. The threshold is a factor of the generation-0 mean: half for metrics that fall as diversity is lost, double for ones that rise (set per metric with the <code>thresholds</code> option).</p>`
+<p class="note">Replicate means; “real data” is the metric on fresh real data (generation −1). A setting has collapsed at the first generation where its mean is past the threshold, measured from whichever of the real data and generation 0 is already worse, and its whole replicate band (minimum to maximum) lies beyond generation 0’s: a change within the spread of generation 0 is noise. Counts, coverage and diversity scores halve, distances and errors double, entropies fall by ln 2, KLs over modes, clusters or classes rise by 0.1 nats, the held-out NLL by 1 nat, and total variance halves or doubles. Set other thresholds per metric with <code>ouroboros report DIR --thresholds name=value,…</code> (a factor, or an amount in nats for those measured in nats).${single ? ' With one replicate there is no spread: noise cannot be told from collapse.' : ''}</p>`
 }
 
 function swatch(color: string | undefined): string {
   return color === undefined ? '' : `<span class="swatch" style="background:${color}"></span>`
 }
 
-function thresholdText(factor: number | undefined): string {
-  if (factor === undefined) return '—'
-  return `${factor < 1 ? '≤' : '≥'} ${formatNumber(factor)} × gen 0`
+/** The levels, and what they were measured from. */
+function thresholdText(row: SummaryRow): string {
+  const t = row.threshold
+  const levels = row.levels
+  if (t === undefined || levels === null || row.first === null) return '—'
+  const lowerFrom = row.reference !== null && row.reference < row.first ? 'real data' : 'gen 0'
+  const upperFrom = row.reference !== null && row.reference > row.first ? 'real data' : 'gen 0'
+  const rule = (side: 'below' | 'above'): string => {
+    const from = side === 'below' ? lowerFrom : upperFrom
+    if (t.kind === 'offset') return `${from} ${side === 'below' ? '−' : '+'} ${formatNumber(t.value)}`
+    if (t.direction === 'departs') return `${from} ${side === 'below' ? '÷' : '×'} ${formatNumber(t.value)}`
+    return `${formatNumber(t.value)} × ${from}`
+  }
+  const parts: string[] = []
+  if (levels.below !== undefined) parts.push(`≤ ${formatNumber(levels.below)} <span class="gen">(${escapeHtml(rule('below'))})</span>`)
+  if (levels.above !== undefined) parts.push(`≥ ${formatNumber(levels.above)} <span class="gen">(${escapeHtml(rule('above'))})</span>`)
+  return parts.join(' or ')
 }
 
 function crossingCell(row: SummaryRow): string {
   const c = row.crossing
-  if (c.kind === 'crossed') return `<td data-col="crossing" data-generation="${c.generation}" class="crossed">generation ${c.generation}</td>`
+  if (c.kind === 'crossed') {
+    const how = row.threshold?.direction === 'departs' ? (c.side === 'below' ? ' (fell)' : ' (rose)') : ''
+    return `<td data-col="crossing" data-generation="${c.generation}" class="crossed">generation ${c.generation}${how}</td>`
+  }
   if (c.kind === 'not-crossed') return `<td data-col="crossing" class="held">not by generation ${c.through}</td>`
-  const why = row.factor === undefined ? '—' : row.first === null ? 'no generation 0' : 'n/a: generation 0 ≤ 0'
-  return `<td data-col="crossing">${why}</td>`
+  return `<td data-col="crossing">${escapeHtml(c.reason)}</td>`
 }
 
-function curvesSection(views: readonly RunView[], addPlot: (spec: PlotSpec) => number): string {
+/** Without a collapse level to reach, the y axis spans at least this share of the metric's size. */
+const MIN_RELATIVE_SPAN = 0.1
+
+function curvesSection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, addPlot: (spec: PlotSpec) => number): string {
   const metrics = [...new Set(views.flatMap((v) => v.agg.metrics))]
   const out: string[] = []
   for (const metric of metrics) {
+    const threshold = thresholdFor(metric, overrides)
+    const reach: number[] = []
+    let size = 0
     const series: CurveSeries[] = []
     const refGroups = new Map<string, { label: string; color: string; values: number[] }>()
     const theory = new Map<string, { curve: TheoryCurve; color: string }>()
@@ -268,6 +348,14 @@ function curvesSection(views: readonly RunView[], addPlot: (spec: PlotSpec) => n
         if (curve === undefined) continue
         series.push({ label: s.label, style: s.style, curve, replicates: v.agg.replicates.get(s.cell.index) ?? 1 })
         const ref = v.agg.reference.get(s.cell.index)?.get(metric)
+        const i0 = curve.generations.indexOf(0)
+        if (i0 !== -1) {
+          const first = curve.mean[i0]!
+          size = Math.max(size, Math.abs(first), Math.abs(ref ?? 0))
+          const levels = threshold === undefined ? null : collapseLevels(threshold, ref ?? null, first)
+          if (levels?.below !== undefined) reach.push(levels.below)
+          if (levels?.above !== undefined) reach.push(levels.above)
+        }
         if (ref !== undefined) {
           // Cells that draw the same real data share one reference line.
           const key = JSON.stringify(field(s.cell.config, 'data') ?? null)
@@ -296,11 +384,14 @@ function curvesSection(views: readonly RunView[], addPlot: (spec: PlotSpec) => n
       series,
       references,
       theory: theories,
+      reach,
+      minSpan: MIN_RELATIVE_SPAN * size,
+      ...(info.bounds === undefined ? {} : { bounds: info.bounds }),
     })
     out.push(plotDiv(addPlot(spec)))
   }
   if (out.length === 0) return '<p>No metrics recorded yet.</p>'
-  return `<p class="note">Lines are replicate means; shaded bands span the minimum to the maximum over replicates; dashed lines are the metric on the real data (generation −1); dotted lines are theory.</p>
+  return `<p class="note">Lines are replicate means; shaded bands span the minimum to the maximum over replicates (and, where theory is drawn, darker bands ±2 standard errors of the mean); dashed lines are the metric on the real data (generation −1); dotted lines are theory. Each y axis reaches the collapse threshold of the summary, so that a curve’s distance from it reads at a glance.</p>
 <div class="grid">
 ${out.join('\n')}
 </div>`
@@ -314,19 +405,17 @@ function samplesSection(views: readonly RunView[], several: boolean, addPlot: (s
     }
   }
   const keep = points > SAMPLE_POINT_BUDGET ? SAMPLE_POINT_BUDGET / points : 1
-  const out: string[] = []
+  // One grid for every run on the page: the settings being compared sit side by side.
+  const blocks: string[] = []
   for (const v of views) {
-    if (v.run.samples.length === 0) continue
-    const centers = modeCenters(v.run.info.dataset)
-    const blocks: string[] = []
     for (const s of v.run.samples) {
       const series = v.series.find((x) => x.cell.index === s.cell)
-      const label = series?.local ?? `cell ${s.cell}`
+      const label = (several ? series?.label : series?.local) ?? `cell ${s.cell}`
       const spec = samplesPlot({
         title: `Samples: ${label}`,
         samples: s,
         color: series?.style.color ?? REAL_COLOR,
-        centers: s.dims === 2 ? centers : [],
+        centers: s.dims === 2 ? cellCenters(v.run.info, s.cell) : [],
         keep,
       })
       const slider = spec.slider!
@@ -335,14 +424,17 @@ function samplesSection(views: readonly RunView[], several: boolean, addPlot: (s
       const spread = s.saved > s.frames.length ? `; ${s.frames.length} of ${s.saved} saved generations` : ''
       blocks.push(`<figure class="samples">
 ${plotDiv(id)}
-<div class="slider"><label>generation <input type="range" min="0" max="${slider.generations.length - 1}" step="1" value="${slider.initial}" data-slider-for="${id}"${slider.generations.length > 1 ? '' : ' disabled'}></label>
-<output data-slider-for="${id}">${escapeHtml(slider.captions[slider.initial]!)}</output></div>
-<figcaption>Chain <code>${escapeHtml(s.chain)}</code>${replicate === undefined ? '' : ` (replicate ${replicate})`}${escapeHtml(spread)}${s.d > 2 ? `; the first 2 of ${s.d} coordinates` : ''}.</figcaption>
+<div class="slider">${slider.generations.length > 1 ? `<label>generation <input type="range" min="0" max="${slider.generations.length - 1}" step="1" value="${slider.initial}" data-slider-for="${id}"></label>\n` : ''}<output data-slider-for="${id}">${escapeHtml(slider.captions[slider.initial]!)}</output></div>
+<figcaption>Chain <code>${escapeHtml(s.chain)}</code>${replicate === undefined ? '' : ` (replicate ${replicate})`}${escapeHtml(spread)}${sampleView(s)}.</figcaption>
 </figure>`)
     }
-    out.push(`${several ? `<h3>${escapeHtml(v.name)}</h3>` : ''}<div class="grid">\n${blocks.join('\n')}\n</div>`)
   }
-  return out.join('\n')
+  return blocks.length === 0 ? '' : `<div class="grid">\n${blocks.join('\n')}\n</div>`
+}
+
+function sampleView(s: ChainSamples): string {
+  if (s.view === 'residuals') return `; each point is a row’s label minus x·ŵ₀, the least-squares fit to this chain’s real data, against that fit: the design x is the same in every generation, so the labels are what a chain changes`
+  return s.d > 2 ? `; the first 2 of ${s.d} coordinates` : ''
 }
 
 /** Image grids or sentences per saved generation, one chain per cell, as small multiples. */
@@ -357,7 +449,7 @@ function gallerySection(views: readonly RunView[], several: boolean): string {
         const body =
           f.png !== undefined
             ? `<img src="data:image/png;base64,${f.png}" alt="${escapeHtml(`samples of the ${title}`)}">`
-            : `<ol class="sentences">${(f.sentences ?? []).map((t) => `<li>${escapeHtml(t)}</li>`).join('')}</ol>`
+            : `<ol class="sentences">${(f.sentences ?? []).map((t) => (t === '' ? '<li class="empty">(an empty sequence: the model ended it before its first token)</li>' : `<li>${escapeHtml(t)}</li>`)).join('')}</ol>`
         return `<div class="frame" data-generation="${f.generation}"><div class="frame-title">${escapeHtml(title)}</div>${body}</div>`
       })
       const replicate = v.run.info.chains.find((c) => c.id === g.chain)?.replicate
@@ -384,11 +476,62 @@ function modeCenters(dataset: Record<string, unknown>): [number, number][] {
 /** The profile the mode heatmaps show: the share of samples that are high-quality samples of each mode. */
 const MODE_PROFILE = 'modes.hq_share'
 
+/** The settings of every run on the page, in page order. */
+function pageSettings(views: readonly RunView[]): { view: RunView; series: Series; setting: Setting }[] {
+  return views.flatMap((view, run) => view.series.map((series) => ({ view, series, setting: { run, cell: series.cell.index, label: series.label, color: series.style.color } })))
+}
+
+/** Single-generation runs: one table and one plot per metric over every setting on the page. */
+function comparisonSections(views: readonly RunView[], addPlot: (spec: PlotSpec) => number): { table: string; plots: string } {
+  const settings = pageSettings(views)
+  const perRun = new Map(views.map((v) => [v, settingValues(v.run.records)]))
+  const metrics = [...new Set(views.flatMap((v) => perRun.get(v)!.metrics))]
+  const rows = (metric: string): MetricRow[] =>
+    settings.flatMap(({ view, setting }) => {
+      const entry = perRun.get(view)!.values.get(metric)?.get(setting.cell)
+      return entry === undefined || entry.values.length === 0 ? [] : [{ setting, entry }]
+    })
+  const shown = metrics.filter((m) => rows(m).length > 0)
+  const table = comparisonTable(shown, rows, swatch)
+  const divs = shown.map((metric) => plotDiv(addPlot(comparisonPlot({ metric, rows: rows(metric) }))))
+  const plots =
+    divs.length === 0
+      ? '<p>No metrics recorded yet.</p>'
+      : `<p class="note">Dots are replicates, the wide tick with whiskers their mean ± 1 standard deviation, the grey tick the metric on fresh real data (generation −1).</p>
+<div class="grid">
+${divs.join('\n')}
+</div>`
+  return { table, plots }
+}
+
+/** Single-generation runs: each training metric with every setting on one plot, then the mode heatmaps. */
+function trainingComparisonSection(views: readonly RunView[], addPlot: (spec: PlotSpec) => number): string {
+  const settings = pageSettings(views)
+    .map(({ view, setting }) => ({ view, setting, chains: view.run.training.filter((t) => t.cell === setting.cell) }))
+    .filter((s) => s.chains.length > 0)
+  const metrics = [...new Set(settings.flatMap((s) => s.chains.flatMap((t) => t.curves.flatMap((c) => Object.keys(c.values)))))]
+  const blocks = metrics.map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, settings }))))
+  for (const { setting, chains } of settings) {
+    const t = chains[0]!
+    const c = t.curves.find((curve) => curve.profiles[MODE_PROFILE]?.some((share) => share !== null))
+    if (c === undefined) continue
+    const title = `Modes during training: ${setting.label} (chain ${t.chain})`
+    blocks.push(plotDiv(addPlot(modeProfilePlot({ title, steps: c.steps, shares: c.profiles[MODE_PROFILE]! }))))
+  }
+  if (blocks.length === 0) return ''
+  return `<p class="note">Lines are means over the replicates that recorded each step, shaded bands their minimum to maximum; the heatmaps show the first replicate of each setting.</p>
+<div class="grid">
+${blocks.join('\n')}
+</div>`
+}
+
 function trainingSection(views: readonly RunView[], several: boolean, addPlot: (spec: PlotSpec) => number): string {
   const out: string[] = []
   for (const v of views) {
     const blocks: string[] = []
-    for (const t of v.run.training) {
+    // The lowest replicate of each cell: a chain's generations are what these plots follow.
+    const shown = v.run.training.filter((t, i, all) => all.findIndex((u) => u.cell === t.cell) === i)
+    for (const t of shown) {
       const label = v.series.find((x) => x.cell.index === t.cell)?.local ?? `cell ${t.cell}`
       const metrics = [...new Set(t.curves.flatMap((c) => Object.keys(c.values)))]
       for (const metric of metrics) {
@@ -440,7 +583,7 @@ function factsSection(v: RunView, several: boolean): string {
     ['backend', info.backend],
     ['node', info.node],
     ['modality', info.modality],
-    ['dataset', `${String(info.dataset.kind ?? 'unknown')}${info.dataset.d === undefined ? '' : `, d = ${String(info.dataset.d)}`}`],
+    ['dataset', dataKinds(info).length > 1 ? dataKinds(info).join(', ') : `${String(info.dataset.kind ?? 'unknown')}${info.dataset.d === undefined ? '' : `, d = ${String(info.dataset.d)}`}`],
     ['metric groups', info.metrics.join(', ')],
     ...classifierFacts(info),
   ]
@@ -489,7 +632,7 @@ ${chainRows.join('\n')}
       .join('')}</details>`,
   )
   out.push(jsonBlock('Metric options', info.metricOptions))
-  out.push(jsonBlock('Dataset', info.dataset))
+  out.push(jsonBlock(dataKinds(info).length > 1 ? 'Dataset facts (of the first setting’s data)' : 'Dataset', info.dataset))
   out.push('</div>')
   return out.join('\n')
 }
@@ -538,6 +681,7 @@ figure.gallery .frame-title { font-size: 0.85em; color: #444; margin-bottom: 2px
 figure.gallery.images img { image-rendering: pixelated; width: 287px; border: 1px solid #ccc; }
 figure.gallery.text .frame { flex: 1 1 420px; }
 ol.sentences { margin: 0; padding-left: 1.4em; font-size: 0.9em; }
+ol.sentences li.empty { color: #777; font-style: italic; }
 figure.samples figcaption { color: #444; font-size: 0.9em; margin-top: 4px; overflow-wrap: anywhere; }
 .slider { display: flex; align-items: center; flex-wrap: wrap; gap: 6px 16px; margin-top: 6px; }
 .slider label { display: flex; align-items: center; gap: 8px; }

@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Rng, vectors } from '@ouroboros/core'
 import { chainDir, samplesPath, writeSamples } from '@ouroboros/store'
-import { gaussianLogVariance, loadRun, regressionExcessError, renderReport, theoryCurves, writeReport } from './index.js'
+import { gaussianLogVariance, loadRun, parseThresholds, regressionExcessError, renderReport, theoryCurves, writeReport } from './index.js'
+import { formatChange } from './html.js'
+import { collapseLevels } from './summary.js'
 import { embeddedPlots, metricPlot, ringDataset, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
 
 const dirs: string[] = []
@@ -105,38 +107,117 @@ describe('renderReport', () => {
     expect(html).toContain('failed at generation 2: [OUROBOROS_DIVERGED] diverged &lt;/script&gt;&lt;img')
   })
 
-  it('summarises generation 0, the last generation, the relative change and the first crossing', () => {
+  it('summarises the real data, generation 0, the last generation and the change, one table for the run', () => {
     const d = dir('summary')
     writeSyntheticRun(d, handRun('summary'))
     const html = renderReport([loadRun(d)])
-    // Cell 0 total_variance means 4, 3.2, 2.1, 1.7: halved (≤ 2) first at generation 3; change (1.7 − 4)/4.
+    expect(html.match(/<table class="summary">/g)).toHaveLength(1)
+    // Cell 0 total_variance means 4, 3.2, 2.1, 1.7 over the real data's 4.0008.
+    expect(summaryCell(html, 'total_variance', 0, 'reference')).toBe('4.001')
     expect(summaryCell(html, 'total_variance', 0, 'first')).toBe('4')
     expect(summaryCell(html, 'total_variance', 0, 'last')).toBe('1.7 (gen 3)')
     expect(summaryCell(html, 'total_variance', 0, 'change')).toBe('−57.5 %')
-    expect(summaryCell(html, 'total_variance', 0, 'threshold')).toBe('≤ 0.5 × gen 0')
-    expect(summaryCell(html, 'total_variance', 0, 'crossing')).toBe('generation 3')
+    // Halved from the lower of 4 and 4.0008, or doubled from the higher.
+    expect(summaryCell(html, 'total_variance', 0, 'threshold')).toBe('≤ 2 (gen 0 ÷ 2) or ≥ 8.002 (real data × 2)')
+    // Generation 3: mean 1.7 ≤ 2, band 1.5–1.9 below generation 0's 4–4.
+    expect(summaryCell(html, 'total_variance', 0, 'crossing')).toBe('generation 3 (fell)')
     expect(summaryCell(html, 'total_variance', 1, 'crossing')).toBe('not by generation 3')
-    // reverse_kl means 0.01, 0.015, 0.025, 0.03: doubled (≥ 0.02) first at generation 2; +200 %.
-    expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toBe('generation 2')
-    expect(summaryCell(html, 'reverse_kl', 0, 'change')).toBe('+200.0 %')
-    // nll_real starts at −1: a factor of a negative value is no threshold.
-    expect(summaryCell(html, 'nll_real', 0, 'crossing')).toBe('n/a: generation 0 ≤ 0')
+    // reverse_kl is measured in nats: a change is a difference, and it must rise 0.1 nats above 0.01.
+    expect(summaryCell(html, 'reverse_kl', 0, 'change')).toBe('+0.02')
+    expect(summaryCell(html, 'reverse_kl', 0, 'threshold')).toBe('≥ 0.11 (gen 0 + 0.1)')
+    expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toBe('not by generation 3')
+    // nll_real starts at −1, under the real data's 0, and must rise 1 nat above 0: 0.5 at generation 3 is not there.
+    expect(summaryCell(html, 'nll_real', 0, 'threshold')).toBe('≥ 1 (real data + 1)')
+    expect(summaryCell(html, 'nll_real', 0, 'crossing')).toBe('not by generation 3')
     // log_variance has no threshold, so it is no headline metric.
     expect(html).not.toContain('data-metric="log_variance"')
   })
 
+  /**
+   * Replicates built so that the right answer is plain: a count that falls by one mode a generation,
+   * a variance that grows 10 % a generation, a KL that is only noise around its real-data value, a
+   * coverage whose mean drops past the level while one replicate stays inside generation 0's spread.
+   */
+  function judgedRun(name: string): SyntheticRun {
+    const noise = [0.0004, -0.0003, 0.0002, -0.0004, 0.0003, 0.0001, -0.0002]
+    const coverage: Record<number, number[]> = { 0: [0.9, 0.3, 0.6], 5: [0.05, 0.35, 0.4], 6: [0.05, 0.1, 0.2] }
+    return {
+      name,
+      dataset: ringDataset,
+      base: { generations: 10, samplesPerGeneration: 100, data: { kind: 'ring', n: 100 }, model: { kind: 'kde' }, policy: { kind: 'replace' } },
+      cells: [{}],
+      replicates: 3,
+      metrics: (_c, r, g) => {
+        if (g === -1) return { modes_covered: 8, total_variance: 4, reverse_kl: 6e-4, coverage: 0.95, sliced_wasserstein: 0.01 }
+        return {
+          modes_covered: 8 - g,
+          total_variance: 4.4 * 1.1 ** g * (1 + 0.01 * (r - 1)),
+          reverse_kl: 6e-4 + noise[(g + 2 * r) % noise.length]!,
+          coverage: coverage[g]?.[r] ?? coverage[0]![r]!,
+          // 2 at generation 0, 2e-15 at the last: a factor, not 2e15 %.
+          sliced_wasserstein: 2 * 10 ** (-(15 * g) / 9),
+        }
+      },
+    }
+  }
+
+  it('calls collapse only past the threshold from the real data and generation 0 and beyond generation 0\'s spread', () => {
+    const d = dir('judged')
+    writeSyntheticRun(d, judgedRun('judged'))
+    const html = renderReport([loadRun(d)])
+    // 8 modes, one lost a generation: half of 8 at generation 4.
+    expect(summaryCell(html, 'modes_covered', 0, 'crossing')).toBe('generation 4')
+    // 4.4 × 1.1^g ≥ 2 × 4.4 first at g = 8 (1.1^7 = 1.95, 1.1^8 = 2.14): an exploding variance is a failure too.
+    expect(summaryCell(html, 'total_variance', 0, 'crossing')).toBe('generation 8 (rose)')
+    expect(summaryCell(html, 'total_variance', 0, 'change')).toBe('+135.8 %')
+    // Noise of ±4e-4 around 6e-4 doubles the mean at times, and is not collapse.
+    expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toBe('not by generation 9')
+    // Generation 5: mean 0.267 ≤ 0.3 (half of generation 0's 0.6), but one replicate at 0.4 is still inside 0.3–0.9.
+    expect(summaryCell(html, 'coverage', 0, 'threshold')).toBe('≤ 0.3 (0.5 × gen 0)')
+    expect(summaryCell(html, 'coverage', 0, 'crossing')).toBe('generation 6')
+    expect(summaryCell(html, 'sliced_wasserstein', 0, 'change')).toBe('÷1e15')
+  })
+
+  it('writes changes beyond a factor of 10 as factors and differences where a ratio means nothing', () => {
+    expect(formatChange(1e-3, 1.45e-2, false)).toBe('×14.5')
+    expect(formatChange(2, 2e-15, false)).toBe('÷1e15')
+    expect(formatChange(1, 4.08e13, false)).toBe('×4.1e13')
+    expect(formatChange(4, 1.7, false)).toBe('−57.5 %')
+    expect(formatChange(4, 40, false)).toBe('×10')
+    expect(formatChange(-1, 0.5, false)).toBe('+1.5')
+    expect(formatChange(5.75, 5.25, true)).toBe('−0.5')
+    expect(formatChange(null, 1, false)).toBe('—')
+  })
+
+  it('measures the collapse levels from whichever of the real data and generation 0 is worse', () => {
+    const halves = { direction: 'falls', kind: 'factor', value: 0.5 } as const
+    expect(collapseLevels(halves, 8, 6)).toEqual({ below: 3 })
+    expect(collapseLevels(halves, 5, 6)).toEqual({ below: 2.5 })
+    expect(collapseLevels(halves, null, 6)).toEqual({ below: 3 })
+    expect(collapseLevels(halves, 8, 0)).toBeNull()
+    expect(collapseLevels({ direction: 'rises', kind: 'offset', value: 0.1 }, 0.004, 0.0097)).toEqual({ above: 0.1097 })
+    expect(collapseLevels({ direction: 'departs', kind: 'factor', value: 2 }, 4, 4.4)).toEqual({ below: 2, above: 8.8 })
+  })
+
   it('takes collapse thresholds per metric from the options and rejects meaningless ones', () => {
     const d = dir('thresholds')
-    writeSyntheticRun(d, handRun('thresholds'))
+    writeSyntheticRun(d, judgedRun('thresholds'))
     const run = loadRun(d)
-    // 0.8 × 4 = 3.2, reached by cell 0's mean at generation 1.
-    const html = renderReport([run], { thresholds: { total_variance: 0.8, log_variance: 0.5 } })
-    expect(summaryCell(html, 'total_variance', 0, 'crossing')).toBe('generation 1')
-    expect(summaryCell(html, 'total_variance', 0, 'threshold')).toBe('≤ 0.8 × gen 0')
-    // log(4) = 1.386 halved is 0.693 = log(2): cell 0 reaches log(1.7) at generation 3.
-    expect(summaryCell(html, 'log_variance', 0, 'crossing')).toBe('generation 3')
-    expect(() => renderReport([run], { thresholds: { total_variance: 1 } })).toThrow(/options\.thresholds\.total_variance must be a positive number/)
-    expect(() => renderReport([run], { thresholds: { total_variance: -2 } })).toThrow(/options\.thresholds\.total_variance/)
+    // 0.75 × 8 = 6, reached at generation 2; an amount for a KL; a factor for a metric without a default.
+    const html = renderReport([run], { thresholds: parseThresholds('modes_covered=0.75, reverse_kl=0.0001') })
+    expect(summaryCell(html, 'modes_covered', 0, 'threshold')).toBe('≤ 6 (0.75 × gen 0)')
+    expect(summaryCell(html, 'modes_covered', 0, 'crossing')).toBe('generation 2')
+    // Generation 0's mean is 6e−4 + (4 + 2 + 3)e−4 / 3 = 9e−4, above the real data's 6e−4.
+    expect(summaryCell(html, 'reverse_kl', 0, 'threshold')).toBe('≥ 0.001 (gen 0 + 1.000e−4)')
+    const bad: [string, RegExp][] = [
+      ['modes_covered=1.5', /--thresholds: modes_covered=1\.5: expected a factor between 0 and 1/],
+      ['reverse_kl=-1', /--thresholds: reverse_kl=-1: expected a positive amount in nats/],
+      ['total_variance=0.5', /--thresholds: total_variance=0\.5: expected a factor above 1/],
+      ['vocab_size', /--thresholds: 'vocab_size' is not metric=number/],
+      ['precision=1', /--thresholds: precision=1: expected a positive factor other than 1/],
+    ]
+    for (const [text, message] of bad) expect(() => parseThresholds(text)).toThrow(message)
+    expect(() => renderReport([run], { thresholds: { vocab_size: 0.5 } })).toThrow(/--thresholds: no metric 'vocab_size' in this run; its metrics are modes_covered/)
   })
 
   it('draws one curve per cell with a min–max band, the real-data line dashed, and words for the swept values', () => {

@@ -131,10 +131,15 @@ export function embeddedPlots(html: string): { data: Record<string, unknown>[]; 
   return (JSON.parse(m[1]!) as { plots: ReturnType<typeof embeddedPlots> }).plots
 }
 
+/** A plot's title as one line (long titles are broken into lines). */
+export function plotTitle(plot: { layout: Record<string, unknown> }): string {
+  return (plot.layout.title as { text: string }).text.replaceAll('<br>', ' ')
+}
+
 /** The plot of one metric: the curves plot whose title ends in its name. */
 export function metricPlot(html: string, metric: string): ReturnType<typeof embeddedPlots>[number] {
   const plot = embeddedPlots(html).find((p) => {
-    const text = (p.layout.title as { text: string }).text
+    const text = plotTitle(p)
     return text === metric || text.endsWith(`· ${metric}`)
   })
   if (plot === undefined) throw new Error(`no plot for ${metric}`)

@@ -1,74 +1,104 @@
-import { inputError } from '@ouroboros/core'
 import type { CellCurve, RunAggregate } from './aggregate.js'
-import { thresholdFactor } from './metric-info.js'
+import { thresholdFor, type Threshold } from './metric-info.js'
+
+/** The values a metric must reach to count as collapsed: at or below `below`, at or above `above`. */
+export interface CollapseLevels {
+  below?: number
+  above?: number
+}
 
 export type Crossing =
-  | { kind: 'crossed'; generation: number }
+  | { kind: 'crossed'; generation: number; side: 'below' | 'above' }
   | { kind: 'not-crossed'; through: number }
-  /** No threshold for the metric, or none that can be applied (no generation 0, generation 0 ≤ 0). */
-  | { kind: 'none' }
+  /** No threshold for the metric, or none that can be applied; `reason` says which. */
+  | { kind: 'none'; reason: string }
 
 export interface SummaryRow {
   metric: string
   cell: number
+  /** Mean over the cell's chains of the real-data record (generation −1). */
+  reference: number | null
   /** Replicate mean at generation 0. */
   first: number | null
   lastGeneration: number | null
   /** Replicate mean at the last generation with a value. */
   last: number | null
-  /** (last − first) / |first|. */
-  relativeChange: number | null
-  factor: number | undefined
+  threshold: Threshold | undefined
+  levels: CollapseLevels | null
   crossing: Crossing
+  /** Replicates with a value at generation 0. */
+  replicates: number
 }
 
 /**
  * Summary rows for the headline metrics (those with a collapse threshold; every metric when none
  * has one), metric by metric, then cell by cell.
  */
-export function summarize(agg: RunAggregate, cells: readonly number[], thresholds: Readonly<Record<string, number>>): SummaryRow[] {
-  const withThreshold = agg.metrics.filter((m) => thresholdFactor(m, thresholds) !== undefined)
+export function summarize(agg: RunAggregate, cells: readonly number[], overrides: Readonly<Record<string, number>>): SummaryRow[] {
+  const withThreshold = agg.metrics.filter((m) => thresholdFor(m, overrides) !== undefined)
   const headline = withThreshold.length > 0 ? withThreshold : agg.metrics
   const rows: SummaryRow[] = []
   for (const metric of headline) {
     for (const cell of cells) {
       const curve = agg.curves.get(cell)?.get(metric)
       if (curve === undefined) continue
-      rows.push(summaryRow(metric, cell, curve, thresholdFactor(metric, thresholds)))
+      rows.push(summaryRow(metric, cell, curve, agg.reference.get(cell)?.get(metric) ?? null, thresholdFor(metric, overrides)))
     }
   }
   return rows
 }
 
-function summaryRow(metric: string, cell: number, curve: CellCurve, factor: number | undefined): SummaryRow {
+function summaryRow(metric: string, cell: number, curve: CellCurve, reference: number | null, threshold: Threshold | undefined): SummaryRow {
   const i0 = curve.generations.indexOf(0)
   const first = i0 === -1 ? null : curve.mean[i0]!
   const lastIndex = curve.generations.length - 1
   const last = lastIndex >= 0 ? curve.mean[lastIndex]! : null
   const lastGeneration = lastIndex >= 0 ? curve.generations[lastIndex]! : null
-  const relativeChange = first !== null && last !== null && first !== 0 ? (last - first) / Math.abs(first) : null
-  return { metric, cell, first, last, lastGeneration, relativeChange, factor, crossing: crossing(curve, first, factor) }
+  const replicates = i0 === -1 ? 0 : curve.count[i0]!
+  const base = { metric, cell, reference, first, last, lastGeneration, threshold, replicates }
+  if (threshold === undefined) return { ...base, levels: null, crossing: { kind: 'none', reason: '—' } }
+  if (first === null) return { ...base, levels: null, crossing: { kind: 'none', reason: 'no generation 0' } }
+  const levels = collapseLevels(threshold, reference, first)
+  if (levels === null) return { ...base, levels, crossing: { kind: 'none', reason: 'n/a: a factor of a value ≤ 0' } }
+  return { ...base, levels, crossing: findCrossing(curve, i0, levels) }
 }
 
 /**
- * A factor below 1 means "collapsed once the mean falls to factor × generation 0", above 1 "once
- * it rises to". Scaling only means something for a positive starting value.
+ * The threshold applied to the baseline that is already the worse of the real data (generation
+ * −1) and generation 0: a metric must move past the threshold from both. Generation 0 can be worse
+ * than the real data by the model's own misfit (a KDE's bandwidth), the real data worse than
+ * generation 0 by sampling noise (a KL between two samples of the same distribution); neither is
+ * collapse. Null where a factor would scale a value ≤ 0.
  */
-function crossing(curve: CellCurve, first: number | null, factor: number | undefined): Crossing {
-  if (factor === undefined || first === null || !(first > 0)) return { kind: 'none' }
-  const level = factor * first
-  for (let i = 0; i < curve.generations.length; i++) {
-    const g = curve.generations[i]!
-    const v = curve.mean[i]!
-    if (g > 0 && (factor < 1 ? v <= level : v >= level)) return { kind: 'crossed', generation: g }
+export function collapseLevels(threshold: Threshold, reference: number | null, first: number): CollapseLevels | null {
+  const lower = reference === null ? first : Math.min(reference, first)
+  const upper = reference === null ? first : Math.max(reference, first)
+  const { direction, kind, value } = threshold
+  if (kind === 'offset') {
+    if (direction === 'falls') return { below: lower - value }
+    if (direction === 'rises') return { above: upper + value }
+    return { below: lower - value, above: upper + value }
   }
-  return { kind: 'not-crossed', through: curve.generations[curve.generations.length - 1]! }
+  if (direction === 'falls') return lower > 0 ? { below: lower * value } : null
+  if (direction === 'rises') return upper > 0 ? { above: upper * value } : null
+  return lower > 0 ? { below: lower / value, above: upper * value } : null
 }
 
-export function validateThresholds(thresholds: Readonly<Record<string, number>>): void {
-  for (const [metric, factor] of Object.entries(thresholds)) {
-    if (typeof factor !== 'number' || !Number.isFinite(factor) || factor <= 0 || factor === 1) {
-      throw inputError(`options.thresholds.${metric} must be a positive number other than 1 (a factor of the generation-0 value), got ${String(factor)}`)
-    }
+/**
+ * The first generation after 0 whose replicate mean is past a level AND whose whole replicate
+ * band (min to max) lies beyond generation 0's band on that side: a mean pushed past the level by
+ * one wild replicate, while the others stay where generation 0 was, is noise, not collapse. With
+ * one replicate the bands are single values and only the level guards against noise.
+ */
+export function findCrossing(curve: CellCurve, i0: number, levels: CollapseLevels): Crossing {
+  const min0 = curve.min[i0]!
+  const max0 = curve.max[i0]!
+  for (let i = 0; i < curve.generations.length; i++) {
+    const g = curve.generations[i]!
+    if (g <= 0) continue
+    const mean = curve.mean[i]!
+    if (levels.below !== undefined && mean <= levels.below && curve.max[i]! < min0) return { kind: 'crossed', generation: g, side: 'below' }
+    if (levels.above !== undefined && mean >= levels.above && curve.min[i]! > max0) return { kind: 'crossed', generation: g, side: 'above' }
   }
+  return { kind: 'not-crossed', through: curve.generations[curve.generations.length - 1]! }
 }

@@ -1,0 +1,274 @@
+/**
+ * The view of single-generation runs (every cell fits once: a GAN loss against another, a
+ * post-training stage): there is no chain to draw, so each metric is compared across settings,
+ * replicates as dots with their mean and spread, and the training curves per setting.
+ */
+import type { MetricRecord } from '@ouroboros/store'
+import { escapeHtml, formatNumber, plotlyText } from './html.js'
+import type { ChainTraining } from './load.js'
+import { axisTitle, metricInfo } from './metric-info.js'
+import { baseLayout, REAL_COLOR, rgba, round, sensibleRange, wantsLogAxis, type PlotSpec } from './plots.js'
+
+/** A setting as the page names and colours it. */
+export interface Setting {
+  /** Index of the run on the page. */
+  run: number
+  cell: number
+  label: string
+  color: string
+}
+
+export interface SettingValues {
+  /** Generation-0 values, one per replicate, in replicate order. */
+  values: number[]
+  replicates: number[]
+  /** Mean over the setting's chains of the real-data record (generation −1). */
+  reference: number | null
+}
+
+/** metric -> "run:cell" -> values, from the records of one run. */
+export function settingValues(records: readonly MetricRecord[]): { metrics: string[]; values: Map<string, Map<number, SettingValues>> } {
+  const metrics: string[] = []
+  const seen = new Set<string>()
+  const out = new Map<string, Map<number, SettingValues>>()
+  const refs = new Map<string, Map<number, number[]>>()
+  const sorted = [...records].sort((a, b) => a.cell - b.cell || a.replicate - b.replicate)
+  for (const r of sorted) {
+    if (r.generation !== 0 && r.generation !== -1) continue
+    for (const [name, v] of Object.entries(r.metrics)) {
+      if (!seen.has(name)) {
+        seen.add(name)
+        metrics.push(name)
+      }
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue
+      if (r.generation === -1) {
+        const byCell = refs.get(name) ?? new Map<number, number[]>()
+        refs.set(name, byCell)
+        byCell.set(r.cell, [...(byCell.get(r.cell) ?? []), v])
+        continue
+      }
+      const byCell = out.get(name) ?? new Map<number, SettingValues>()
+      out.set(name, byCell)
+      const entry = byCell.get(r.cell) ?? { values: [], replicates: [], reference: null }
+      entry.values.push(v)
+      entry.replicates.push(r.replicate)
+      byCell.set(r.cell, entry)
+    }
+  }
+  for (const [name, byCell] of refs) {
+    for (const [cell, list] of byCell) {
+      const metric = out.get(name) ?? new Map<number, SettingValues>()
+      out.set(name, metric)
+      const entry = metric.get(cell) ?? { values: [], replicates: [], reference: null }
+      entry.reference = mean(list)
+      metric.set(cell, entry)
+    }
+  }
+  return { metrics, values: out }
+}
+
+export function mean(list: readonly number[]): number {
+  let s = 0
+  for (const v of list) s += v
+  return s / list.length
+}
+
+/** Sample standard deviation (n − 1); 0 for one value. */
+export function sd(list: readonly number[]): number {
+  if (list.length < 2) return 0
+  const m = mean(list)
+  let ss = 0
+  for (const v of list) ss += (v - m) * (v - m)
+  return Math.sqrt(ss / (list.length - 1))
+}
+
+export interface MetricRow {
+  setting: Setting
+  entry: SettingValues
+}
+
+/** Replicates listed by value in the table up to this many; more are summed up by their range. */
+const LISTED_REPLICATES = 10
+
+/** One table: a row per metric and setting. */
+export function comparisonTable(metrics: readonly string[], rows: (metric: string) => MetricRow[], swatch: (color: string) => string): string {
+  const body: string[] = []
+  for (const metric of metrics) {
+    const list = rows(metric)
+    list.forEach(({ setting, entry }, i) => {
+      const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${escapeHtml(metricInfo(metric).title)}<br><code>${escapeHtml(metric)}</code></th>` : ''
+      const n = entry.values.length
+      const listed = n <= LISTED_REPLICATES ? entry.values.map((v) => formatNumber(v)).join(', ') : `${formatNumber(Math.min(...entry.values))} to ${formatNumber(Math.max(...entry.values))}`
+      body.push(
+        `<tr data-metric="${escapeHtml(metric)}" data-cell="${setting.cell}" data-run="${setting.run}">${metricCell}` +
+          `<td class="setting">${swatch(setting.color)}${escapeHtml(setting.label)}</td>` +
+          `<td data-col="reference" class="num">${formatNumber(entry.reference)}</td>` +
+          `<td data-col="mean" class="num">${n === 0 ? '—' : formatNumber(mean(entry.values))}</td>` +
+          `<td data-col="sd" class="num">${n < 2 ? '—' : formatNumber(sd(entry.values))}</td>` +
+          `<td data-col="replicates" class="num">${n === 0 ? '—' : `${listed} <span class="gen">(${n})</span>`}</td>` +
+          '</tr>',
+      )
+    })
+  }
+  if (body.length === 0) return '<p>No metrics recorded yet.</p>'
+  return `<table class="summary comparison">
+<thead><tr><th>metric</th><th>setting</th><th>real data</th><th>mean</th><th>standard deviation</th><th>replicates</th></tr></thead>
+<tbody>
+${body.join('\n')}
+</tbody></table>
+<p class="note">Every setting fits one generation, so settings are compared rather than followed over generations: the mean and standard deviation over replicates of the model’s metrics, and the metric on fresh real data (generation −1), the value a perfect model would reach up to sampling noise.</p>`
+}
+
+/** A setting label broken into lines at its commas, for a tick under a plot. */
+function tickText(label: string): string {
+  return label
+    .split(', ')
+    .map((part) => plotlyText(part))
+    .join('<br>')
+}
+
+/** Replicates of one setting spread sideways by this much at most, so that equal values stay visible. */
+const JITTER = 0.24
+
+/**
+ * One metric across settings: replicates as dots, their mean as a wide tick with ±1 standard
+ * deviation whiskers, the real data as a grey tick.
+ */
+export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[] }): PlotSpec {
+  const info = metricInfo(p.metric)
+  const data: Record<string, unknown>[] = []
+  const plotted = p.rows.flatMap(({ entry }) => [...entry.values, ...(entry.reference === null ? [] : [entry.reference])])
+  // On a log axis a mean − 1 SD at or below zero has nowhere to go: the dots show the spread instead.
+  const log = wantsLogAxis(plotted)
+  const ref = { x: [] as number[], y: [] as number[] }
+  p.rows.forEach(({ setting, entry }, i) => {
+    const n = entry.values.length
+    const step = n > 1 ? Math.min(0.08, JITTER / (n - 1)) : 0
+    data.push({
+      type: 'scatter',
+      mode: 'markers',
+      x: entry.values.map((_, j) => round(i + (j - (n - 1) / 2) * step)),
+      y: entry.values.map(round),
+      customdata: entry.replicates,
+      marker: { color: rgba(setting.color, 0.75), size: 8, line: { width: 1, color: setting.color } },
+      name: plotlyText(setting.label),
+      showlegend: false,
+      hovertemplate: `${plotlyText(setting.label)}<br>replicate %{customdata}: %{y:.4g}<extra></extra>`,
+    })
+    if (n > 0) {
+      data.push({
+        type: 'scatter',
+        mode: 'markers',
+        x: [i],
+        y: [round(mean(entry.values))],
+        error_y: { type: 'data', array: [round(sd(entry.values))], visible: n > 1 && !log, color: setting.color, thickness: 2, width: 10 },
+        marker: { symbol: 'line-ew-open', size: 34, color: setting.color, line: { width: 3, color: setting.color } },
+        name: `${plotlyText(setting.label)}: mean${log ? '' : ' ± 1 SD'}`,
+        showlegend: false,
+        hovertemplate: `${plotlyText(setting.label)}<br>mean %{y:.4g} of ${n}${n > 1 ? `, SD ${formatNumber(sd(entry.values))}` : ''}<extra></extra>`,
+      })
+    }
+    if (entry.reference !== null) {
+      ref.x.push(i)
+      ref.y.push(round(entry.reference))
+    }
+  })
+  if (ref.x.length > 0) {
+    data.push({
+      type: 'scatter',
+      mode: 'markers',
+      x: ref.x,
+      y: ref.y,
+      marker: { symbol: 'line-ew', size: 48, color: REAL_COLOR, line: { width: 2, color: REAL_COLOR } },
+      name: 'real data (generation −1)',
+      hovertemplate: 'real data %{y:.4g}<extra></extra>',
+    })
+  }
+  const title = info.title === p.metric ? p.metric : `${info.title} · ${p.metric}`
+  const layout = baseLayout(title, '', axisTitle(p.metric))
+  const xaxis = layout.xaxis as Record<string, unknown>
+  xaxis.tickvals = p.rows.map((_, i) => i)
+  xaxis.ticktext = p.rows.map((r) => tickText(r.setting.label))
+  xaxis.range = [-0.6, p.rows.length - 0.4]
+  xaxis.showgrid = false
+  const yaxis = layout.yaxis as Record<string, unknown>
+  if (log) yaxis.type = 'log'
+  else {
+    const size = Math.max(0, ...plotted.map(Math.abs))
+    const range = sensibleRange(plotted, [], 0.1 * size, info.bounds)
+    if (range !== undefined) yaxis.range = range
+  }
+  return { data, layout }
+}
+
+/**
+ * One training metric, every setting: the mean over replicates at each recorded step, with a
+ * min–max band where there are several.
+ */
+export function trainingComparisonPlot(p: { metric: string; settings: readonly { setting: Setting; chains: readonly ChainTraining[] }[] }): PlotSpec {
+  const data: Record<string, unknown>[] = []
+  const plotted: number[] = []
+  for (const { setting, chains } of p.settings) {
+    const byStep = new Map<number, number[]>()
+    for (const chain of chains) {
+      const curve = chain.curves.find((c) => c.generation === 0) ?? chain.curves[0]
+      const values = curve?.values[p.metric]
+      if (curve === undefined || values === undefined) continue
+      curve.steps.forEach((step, i) => {
+        const v = values[i]
+        if (v === null || v === undefined) return
+        const list = byStep.get(step) ?? []
+        list.push(v)
+        byStep.set(step, list)
+      })
+    }
+    if (byStep.size === 0) continue
+    const steps = [...byStep.keys()].sort((a, b) => a - b)
+    const lists = steps.map((s) => byStep.get(s)!)
+    const name = plotlyText(setting.label)
+    const replicates = Math.max(...lists.map((l) => l.length))
+    if (replicates > 1) {
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x: steps,
+        y: lists.map((l) => round(Math.max(...l))),
+        line: { width: 0, color: setting.color },
+        legendgroup: name,
+        showlegend: false,
+        name: `${name}: max`,
+        hovertemplate: 'step %{x}<br>max %{y:.4g}',
+      })
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x: steps,
+        y: lists.map((l) => round(Math.min(...l))),
+        fill: 'tonexty',
+        fillcolor: rgba(setting.color, 0.18),
+        line: { width: 0, color: setting.color },
+        legendgroup: name,
+        showlegend: false,
+        name: `${name}: min`,
+        hovertemplate: 'step %{x}<br>min %{y:.4g}',
+      })
+    }
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      x: steps,
+      y: lists.map((l) => round(mean(l))),
+      customdata: lists.map((l) => l.length),
+      line: { color: setting.color, width: 2 },
+      legendgroup: name,
+      name: replicates > 1 ? `${name} (mean of ${replicates})` : name,
+      hovertemplate: 'step %{x}<br>mean %{y:.4g} of %{customdata}',
+    })
+    for (const l of lists) for (const v of l) plotted.push(v)
+  }
+  const info = metricInfo(p.metric)
+  const layout = baseLayout(info.title === p.metric ? `Training: ${p.metric}` : `Training: ${info.title} · ${p.metric}`, 'training step', axisTitle(p.metric))
+  layout.height = (layout.margin as { t: number }).t + 292 + 22 * data.filter((t) => t.showlegend !== false).length
+  if (wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  return { data, layout }
+}
