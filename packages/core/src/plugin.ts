@@ -130,15 +130,21 @@ export interface ModelPlugin<P = unknown, S = unknown> {
    */
   trainer?(state: S, params: P, options: TrainerOptions<S>): ModelTrainer<S> | Promise<ModelTrainer<S>>
   /**
+   * Set when RL can train the model by policy gradient: its trainer takes signed weights and its
+   * `logLikelihood` is the density its samples (at temperature 1) are drawn from.
+   */
+  readonly policyGradient?: boolean
+  /**
    * Fit to items weighted by `weights` (≥ 0, any scale): the maximiser of Σ w_i log p(x_i). Used by
    * reward-weighted refitting, whose weights ∝ exp(r/β) make the fit approach π_ref·exp(r/β).
    */
   fitWeighted?(data: Samples, weights: Float64Array, params: P, ctx: FitContext<S>): Promise<S> | S
   /**
    * Exact KL(p_state ‖ p_reference) in nats per item, for models whose distribution is small and
-   * categorical (a unigram model over a vocabulary); others are estimated by Monte Carlo.
+   * categorical (a unigram model over a vocabulary); undefined for states where it is not exact,
+   * which are then estimated by Monte Carlo.
    */
-  klDivergence?(state: S, reference: S): number
+  klDivergence?(state: S, reference: S): number | undefined
 }
 
 export interface TrainerOptions<S> {

@@ -165,9 +165,8 @@ export const model = defineModel<NgramParams, NgramModelState>({
    */
   klDivergence(state, reference) {
     const models = [...state.models, ...reference.models]
-    if (models.some((m) => m.order !== 1)) {
-      throw inputError('the exact n-gram KL is for unigram models (order 1)', 'estimate the KL of higher orders by Monte Carlo from logLikelihood')
-    }
+    // Exact for unigram models only; higher orders are estimated by Monte Carlo from logLikelihood.
+    if (models.some((m) => m.order !== 1)) return undefined
     const V = state.models[0]!.vocabSize
     if (models.some((m) => m.vocabSize !== V)) throw inputError('the n-gram KL needs two models over one vocabulary')
     return unigramSentenceKl(unigramOutcomes(state.models, state.weights), unigramOutcomes(reference.models, reference.weights))
