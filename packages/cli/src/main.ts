@@ -10,6 +10,7 @@ import { versionLine } from './provenance.js'
 import { defaultConfig } from './default-config.js'
 import { resolveRun } from './resolve.js'
 import { resumeCommand, runCommand } from './run-command.js'
+import { validateOutput } from './validate-command.js'
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value)
@@ -66,12 +67,12 @@ program
 program
   .command('validate')
   .argument('[config]', 'config file; none = the built-in default')
-  .description('check a config and print its resolved form')
-  .action(async (config: string | undefined) => {
+  .option('--json', 'print the resolved config, every cell with its defaults filled in, as JSON')
+  .description('check a config and summarise what it would run')
+  .action(async (config: string | undefined, opts: { json?: boolean }) => {
     const raw = config === undefined ? defaultConfig : await loadConfigFile(config)
-    const resolved = await resolveRun(raw, config ?? '(built-in default config)')
-    const view = { config: resolved.config, cells: resolved.cells, chains: resolved.chains.length, metrics: resolved.metrics, metricOptions: resolved.metricOptions }
-    process.stdout.write(JSON.stringify(view, null, 2) + '\n')
+    const where = config ?? '(built-in default config)'
+    process.stdout.write(validateOutput(await resolveRun(raw, where), where, opts.json === true))
   })
 
 program

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { CellInfo } from '@ouroboros/store'
+import type { ResolvedRun } from './resolve.js'
 
 /** packages/cli of this installation. */
 const CLI_DIR = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -10,6 +12,12 @@ export interface GitState {
   commit: string
   /** Tracked files differ from the commit. */
   dirty: boolean
+}
+
+/** What run.json records beside RunInfo about the code that did the run. */
+export interface Provenance {
+  /** The workspace's commit, when it is a git checkout. */
+  git?: GitState
 }
 
 /** The version in the CLI's package.json. */
@@ -40,4 +48,25 @@ export function versionLine(): string {
   const git = gitState()
   const where = git === undefined ? '' : ` (git ${git.commit.slice(0, 12)}${git.dirty ? ', uncommitted changes' : ''})`
   return `ouroboros ${cliVersion()}${where}`
+}
+
+/**
+ * Each cell with its resolved config: the data and model parameters as their plug-ins parsed
+ * them, every default filled in (the config as given leaves plug-in defaults out).
+ */
+export function resolvedCells(resolved: ResolvedRun): CellInfo[] {
+  return resolved.cells.map((cell) => {
+    const chain = resolved.chains.find((c) => c.cell === cell.index)
+    if (chain === undefined) return cell
+    const { kind: dataKind, module: dataModule } = chain.config.data
+    const { kind: modelKind, module: modelModule } = chain.config.model
+    return {
+      ...cell,
+      config: {
+        ...cell.config,
+        data: { kind: dataKind, ...(dataModule === undefined ? {} : { module: dataModule }), n: chain.n, ...chain.datasetParams },
+        model: { kind: modelKind, ...(modelModule === undefined ? {} : { module: modelModule }), ...chain.modelParams },
+      },
+    }
+  })
 }

@@ -8,6 +8,7 @@ import { VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
+import { gitState, resolvedCells, type Provenance } from './provenance.js'
 import { metricsModule } from './registry.js'
 import { resolveRun, type ResolvedRun } from './resolve.js'
 
@@ -43,7 +44,8 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   prepareRunDir(runDir, opts.force === true)
   const classifier = await prepareClassifier(resolved)
   if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
-  const info: RunInfo = {
+  const git = gitState()
+  const info: RunInfo & Provenance = {
     name: resolved.config.name,
     status: 'running',
     startedAt: new Date().toISOString(),
@@ -52,7 +54,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     workers,
     backend: await backendFor(resolved),
     config: resolved.config as unknown as Record<string, unknown>,
-    cells: resolved.cells,
+    cells: resolvedCells(resolved),
     chains: resolved.chains.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, status: 'pending', generationsDone: 0 })),
     metricOptions: resolved.metricOptions,
     metrics: resolved.metrics,
@@ -67,6 +69,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
       import.meta.resolve('@ouroboros/report'),
     ]),
     node: process.version,
+    ...(git === undefined ? {} : { git }),
   }
   return execute(runDir, resolved, info, workers, false)
 }

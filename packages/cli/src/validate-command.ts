@@ -1,0 +1,61 @@
+import type { CellInfo } from '@ouroboros/store'
+import { resolvedCells } from './provenance.js'
+import type { ResolvedRun } from './resolve.js'
+
+/** `ouroboros validate`: what the config will run, in a few lines, or all of it as JSON. */
+export function validateOutput(resolved: ResolvedRun, where: string, json: boolean): string {
+  const cells = resolvedCells(resolved)
+  if (json) {
+    const view = { config: resolved.config, cells, chains: resolved.chains.length, metrics: resolved.metrics, metricOptions: resolved.metricOptions }
+    return JSON.stringify(view, null, 2) + '\n'
+  }
+  return summary(resolved, cells, where).join('\n') + '\n'
+}
+
+function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: string): string[] {
+  const config = resolved.config
+  const swept = Object.keys(config.sweep)
+  const first = cells[0]!.config
+  const chains = resolved.chains.length
+  const generations = config.generations
+  const samples = resolved.chains.reduce((sum, c) => sum + c.samplesPerGeneration * generations, 0)
+  const perGeneration = new Set(resolved.chains.map((c) => c.samplesPerGeneration))
+  const lines: [string, string][] = [
+    ['data', plugin(first['data'], 'data', swept)],
+    ['model', plugin(first['model'], 'model', swept)],
+    ['policy', plugin(first['policy'], 'policy', swept)],
+  ]
+  if (config.sampling.temperature !== 1 || swept.some((p) => p.startsWith('sampling'))) lines.push(['sampling', plugin(first['sampling'], 'sampling', swept)])
+  if (config.filter !== null || swept.includes('filter')) lines.push(['filter', first['filter'] === null && !swept.includes('filter') ? 'none' : plugin(first['filter'], 'filter', swept)])
+  if (config.warmStart || swept.includes('warmStart')) lines.push(['warm start', swept.includes('warmStart') ? 'swept' : 'yes'])
+  lines.push(['cells', cells.length === 1 ? '1 (no sweep)' : `${cells.length}: ${swept.map((p) => `${p} (${config.sweep[p]!.map(brief).join(', ')})`).join(' × ')}`])
+  for (const cell of cells.length > 1 ? cells.slice(0, 20) : []) lines.push(['', `c${cell.index}  ${cell.label}`])
+  if (cells.length > 20) lines.push(['', `… and ${cells.length - 20} more`])
+  lines.push(['chains', `${chains} (${config.replicates} replicate${config.replicates === 1 ? '' : 's'} per cell, run seed ${config.seed})`])
+  lines.push(['generations', `${generations} per chain, ${count(generations * chains)} in all (generation 0 fit on real data)`])
+  lines.push(['samples', `${[...perGeneration].map(count).join(' or ')} per generation, ${count(samples)} drawn in all`])
+  lines.push(['metrics', resolved.metrics.join(', ')])
+  const width = Math.max(...lines.map(([k]) => k.length))
+  return [`${config.name}: ${where} is valid (--json prints the resolved config)`, ...lines.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)]
+}
+
+/** "gmm: components 8, tol 0.001, ..." with swept keys marked. */
+function plugin(value: unknown, top: string, swept: readonly string[]): string {
+  if (swept.includes(top)) return 'swept'
+  if (typeof value !== 'object' || value === null) return String(value)
+  const { kind, ...rest } = value as Record<string, unknown>
+  const shown = (key: string, v: unknown): string => (swept.includes(`${top}.${key}`) ? 'swept' : brief(v))
+  const params = Object.entries(rest).map(([k, v]) => `${k} ${shown(k, v)}`)
+  const head = kind === undefined ? '' : shown('kind', kind)
+  return [head, params.join(', ')].filter((s) => s !== '').join(': ')
+}
+
+function brief(value: unknown): string {
+  if (typeof value === 'string') return value
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US')
+}
