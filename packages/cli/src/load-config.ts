@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { extname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { configError } from '@ouroboros/core'
+import { jsonSyntaxError } from './json-syntax.js'
 
 /**
  * Reads a .json config, or a .ts/.js/.mjs config whose default export is the config object
@@ -18,10 +19,14 @@ export async function loadConfigFile(file: string): Promise<unknown> {
   }
   const ext = extname(file).toLowerCase()
   if (ext === '.json') {
+    // Editors on Windows may start the file with a byte-order mark, which JSON.parse refuses.
+    const json = text.startsWith('\uFEFF') ? text.slice(1) : text
     try {
-      return JSON.parse(text)
+      return JSON.parse(json)
     } catch (err) {
-      throw configError(`${file}: not valid JSON: ${(err as Error).message}`)
+      const at = jsonSyntaxError(json)
+      if (at === undefined) throw configError(`${file}: not valid JSON: ${(err as Error).message}`)
+      throw configError(`${file}: line ${at.line}, column ${at.column}: not valid JSON: ${at.message}`)
     }
   }
   if (!['.ts', '.mts', '.js', '.mjs'].includes(ext)) throw configError(`${file}: unsupported config type '${ext}'; use .json or .ts`)

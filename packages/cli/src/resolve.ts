@@ -1,15 +1,19 @@
 import { dirname } from 'node:path'
 import {
+  ConfigProblems,
   Rng,
   cellLabel,
+  closest,
   configError,
   expandSweep,
-  formatIssues,
+  issueProblems,
   parseConfig,
   type Cell,
   type Config,
   type DatasetInfo,
+  type DatasetPlugin,
   type Modality,
+  type ModelPlugin,
 } from '@ouroboros/core'
 import type { ChainSpec, MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
@@ -51,10 +55,16 @@ function streamAboveBytesFromEnv(): number {
 export async function resolveRun(raw: unknown, where: string, overrides: { seed?: number } = {}): Promise<ResolvedRun> {
   const streamAboveBytes = streamAboveBytesFromEnv()
   const withSeed = overrides.seed === undefined || typeof raw !== 'object' || raw === null ? raw : { ...raw, seed: overrides.seed }
-  const config = parseConfig(withSeed, where)
-  const cells = expandSweep(config, where)
   const baseDir = where.startsWith('(') ? process.cwd() : dirname(where)
   const datasets = await builtinDatasets()
+  const problems = new ConfigProblems(where)
+  const config = parseConfig(withSeed, where, problems)
+  if (config === undefined) {
+    // The plug-in parameters as given too, so that every problem shows at once.
+    if (typeof withSeed === 'object' && withSeed !== null) await checkPlugins(withSeed, datasets, baseDir, problems, {})
+    throw problems.error()
+  }
+  const cells = expandSweep(config, where, problems)
   const metricsMod = await metricsModule()
   const chains: ChainSpec[] = []
   const cellInfos: CellInfo[] = []
@@ -69,32 +79,18 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   for (const cell of cells) {
     const cfg = cell.config
     const at = cells.length > 1 ? `${where} (sweep cell ${cellLabel(cell.params)})` : where
-    const { kind: dataKind, module: _dataModule, n: dataN, ...dataParamsRaw } = cfg.data
-    const datasetPlugin = datasets[dataKind]
-    if (datasetPlugin === undefined) {
-      throw configError(`${at}: data.kind: unknown dataset '${dataKind}'; expected one of ${Object.keys(datasets).join(', ')}`)
+    const checked = await checkPlugins(cfg, datasets, baseDir, problems, cell.params)
+    for (const [i, id] of (cfg.metrics ?? []).entries()) {
+      const known = Object.keys(metricsMod.builtinMetrics)
+      if (!known.includes(id)) problems.add({ path: `metrics.${i}`, message: `unknown metric group '${id}'${didYouMean(id, known)}; expected one of ${known.join(', ')}` }, cell.params)
     }
-    const dataParams = datasetPlugin.params.safeParse(dataParamsRaw)
-    if (!dataParams.success) throw configError(formatIssues(dataParams.error.issues, at, ['data']))
-    const limits = datasetPlugin.limits?.(dataParams.data)
-    const n = dataN ?? datasetPlugin.defaultN?.(dataParams.data) ?? limits?.n ?? 10_000
-
-    const { kind: modelKind, module: modelModule, ...modelParamsRaw } = cfg.model
-    const modelSpecifier = modelModule ?? builtinModels[modelKind]
-    if (modelSpecifier === undefined) {
-      throw configError(`${at}: model.kind: unknown model '${modelKind}'; expected one of ${Object.keys(builtinModels).join(', ')}, or give model.module`)
-    }
-    const modelField = modelModule === undefined ? 'model.kind' : 'model.module'
-    let modelUrl: string
-    let model: Awaited<ReturnType<typeof loadModelModule>>
-    try {
-      modelUrl = moduleUrl(modelSpecifier, baseDir)
-      model = await loadModelModule(modelUrl)
-    } catch (err) {
-      throw configError(`${at}: ${modelField}: ${(err as Error).message}`)
-    }
-    const modelParams = model.params.safeParse(modelParamsRaw)
-    if (!modelParams.success) throw configError(formatIssues(modelParams.error.issues, at, ['model']))
+    // After a problem, the other cells are only checked for the problems of their parameters.
+    if (checked === undefined || problems.any) continue
+    const { datasetPlugin, dataParams, model, modelUrl, modelParams } = checked
+    const { kind: dataKind, n: dataN } = cfg.data
+    const modelKind = cfg.model.kind
+    const limits = datasetPlugin.limits?.(dataParams)
+    const n = dataN ?? datasetPlugin.defaultN?.(dataParams) ?? limits?.n ?? 10_000
     usesTfjs ||= model.usesTfjs === true
     if (model.modality !== datasetPlugin.modality) {
       throw configError(`${at}: model.kind: '${modelKind}' models ${model.modality}, but data.kind '${dataKind}' gives ${datasetPlugin.modality}`)
@@ -122,7 +118,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       }
     }
 
-    const info: DatasetInfo = (await datasetPlugin.create(dataParams.data, Rng.from(0, 'probe'))).info
+    const info: DatasetInfo = (await datasetPlugin.create(dataParams, Rng.from(0, 'probe'))).info
     if (cfg.filter?.kind === 'modes' && info.modes === undefined) {
       throw configError(`${at}: filter.kind: 'modes' keeps samples near mode centres, which data.kind '${dataKind}' does not have; use ring or grid data`)
     }
@@ -149,22 +145,26 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     const specs: MetricSpec[] = []
     for (const [i, id] of cellMetrics.entries()) {
       const plugin = metricsMod.builtinMetrics[id]
-      if (plugin === undefined) {
-        throw configError(`${at}: metrics.${i}: unknown metric group '${id}'; expected one of ${Object.keys(metricsMod.builtinMetrics).join(', ')}`)
-      }
+      // Unknown groups were reported above.
+      if (plugin === undefined) continue
       if (plugin.modality !== info.modality) throw configError(`${at}: metrics.${i}: '${id}' measures ${plugin.modality}, but the data are ${info.modality}`)
-      const options = plugin.options.safeParse(cfg.metricOptions[id] ?? {})
-      if (!options.success) throw configError(formatIssues(options.error.issues, at, ['metricOptions', id]))
+      const given = cfg.metricOptions[id] ?? {}
+      const options = plugin.options.safeParse(given)
+      if (!options.success) {
+        problems.add(issueProblems(options.error.issues, ['metricOptions', id], { input: given, schema: plugin.options }), cell.params)
+        continue
+      }
       metricOptions[id] = options.data as Record<string, unknown>
       specs.push({ id, module: moduleUrl(METRICS_MODULE, '.'), options: options.data as Record<string, unknown> })
     }
     for (const id of Object.keys(cfg.metricOptions)) {
       if (!cellMetrics.includes(id)) throw configError(`${at}: metricOptions.${id}: '${id}' is not among the metrics of this run (${cellMetrics.join(', ')})`)
     }
+    if (problems.any) continue
     if (cell.index === 0) {
       modality = info.modality
       metrics = cellMetrics
-      datasetFacts = datasetFactsFor(info, dataParams.data as Record<string, unknown>)
+      datasetFacts = datasetFactsFor(info, dataParams)
       firstInfo = info
       vocabulary = info.vocabulary
     } else if (info.modality !== modality) {
@@ -183,17 +183,86 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         n,
         samplesPerGeneration: perGeneration,
         modelModule: modelUrl,
-        modelParams: modelParams.data as Record<string, unknown>,
+        modelParams,
         datasetModule: moduleUrl(DATASETS_MODULE, '.'),
         datasetKind: dataKind,
-        datasetParams: dataParams.data as Record<string, unknown>,
+        datasetParams: dataParams,
         metrics: specs,
         keepGenerations: keptForReport(cfg.generations),
         streamAboveBytes,
       })
     }
   }
+  problems.throwIfAny()
   return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts, datasetInfo: firstInfo!, usesTfjs, ...(vocabulary === undefined ? {} : { vocabulary }) }
+}
+
+interface CheckedPlugins {
+  datasetPlugin: DatasetPlugin<any>
+  dataParams: Record<string, unknown>
+  model: ModelPlugin<any, any>
+  modelUrl: string
+  modelParams: Record<string, unknown>
+}
+
+/**
+ * The dataset and model plug-ins of `config` with their parameters parsed by the plug-ins' own
+ * schemas; undefined after adding to `problems` whatever is wrong with either.
+ */
+async function checkPlugins(
+  config: { data?: unknown; model?: unknown },
+  datasets: Readonly<Record<string, DatasetPlugin<any>>>,
+  baseDir: string,
+  problems: ConfigProblems,
+  /** The swept values of the cell, for the messages. */
+  params: Record<string, unknown>,
+): Promise<CheckedPlugins | undefined> {
+  let datasetPlugin: DatasetPlugin<any> | undefined
+  let dataParams: Record<string, unknown> | undefined
+  if (isRecord(config.data) && typeof config.data['kind'] === 'string') {
+    const { kind, module: _module, n: _n, ...given } = config.data
+    datasetPlugin = datasets[kind as string]
+    if (datasetPlugin === undefined) {
+      problems.add({ path: 'data.kind', message: `unknown dataset '${kind}'${didYouMean(kind as string, Object.keys(datasets))}; expected one of ${Object.keys(datasets).join(', ')}` }, params)
+    } else {
+      const parsed = datasetPlugin.params.safeParse(given)
+      if (parsed.success) dataParams = parsed.data as Record<string, unknown>
+      else problems.add(issueProblems(parsed.error.issues, ['data'], { input: given, schema: datasetPlugin.params, extraKeys: ['kind', 'module', 'n'] }), params)
+    }
+  }
+  let model: ModelPlugin<any, any> | undefined
+  let modelUrl: string | undefined
+  let modelParams: Record<string, unknown> | undefined
+  if (isRecord(config.model) && typeof config.model['kind'] === 'string') {
+    const { kind, module, ...given } = config.model
+    const specifier = typeof module === 'string' ? module : builtinModels[kind as string]
+    if (specifier === undefined) {
+      problems.add({ path: 'model.kind', message: `unknown model '${kind}'${didYouMean(kind as string, Object.keys(builtinModels))}; expected one of ${Object.keys(builtinModels).join(', ')}, or give model.module` }, params)
+    } else {
+      try {
+        modelUrl = moduleUrl(specifier, baseDir)
+        model = await loadModelModule(modelUrl)
+      } catch (err) {
+        problems.add({ path: module === undefined ? 'model.kind' : 'model.module', message: (err as Error).message }, params)
+      }
+      if (model !== undefined) {
+        const parsed = model.params.safeParse(given)
+        if (parsed.success) modelParams = parsed.data as Record<string, unknown>
+        else problems.add(issueProblems(parsed.error.issues, ['model'], { input: given, schema: model.params, extraKeys: ['kind', 'module'] }), params)
+      }
+    }
+  }
+  if (datasetPlugin === undefined || dataParams === undefined || model === undefined || modelUrl === undefined || modelParams === undefined) return undefined
+  return { datasetPlugin, dataParams, model, modelUrl, modelParams }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function didYouMean(word: string, candidates: readonly string[]): string {
+  const guess = closest(word, candidates)
+  return guess === undefined ? '' : ` (did you mean '${guess}'?)`
 }
 
 /**

@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { OuroborosError } from '@ouroboros/core'
 import { resolveRun } from '@ouroboros/cli'
-import { cleanup, cli, tempDir } from './helpers.js'
+import { cleanup, cli, tempDir, writeConfig } from './helpers.js'
 
 afterAll(cleanup)
 
@@ -136,4 +136,83 @@ describe('malformed sample files for eval', () => {
       expect(res.stderr).not.toMatch(/\n\s+at /)
     })
   }
+})
+
+describe('config errors say what is wrong, where, and what was meant', () => {
+  const dir = tempDir()
+  /** Runs the config (text or object) and returns stderr (file names without the folder), after checking exit 2, no stack trace, nothing written. */
+  const fails = (name: string, config: unknown): string => {
+    const file = writeConfig(dir, config, `${name}.json`)
+    const out = join(dir, `${name}-run`)
+    const res = cli(['run', file, '--out', out])
+    expect(res.status, res.stderr).toBe(2)
+    expect(res.stderr).not.toMatch(/\n\s+at /)
+    expect(existsSync(out), 'the run directory was created').toBe(false)
+    return res.stderr.replaceAll(`${dir}/`, '')
+  }
+
+  it('calls a required key that is absent missing', () => {
+    const stderr = fails('missing', { data: { kind: 'ring', n: 100 }, model: { kind: 'gmm' } })
+    expect(stderr).toContain('missing.json: generations: missing (expected a number)')
+    expect(stderr).not.toContain('undefined')
+  })
+
+  it('suggests the closest key for a typo, at the top level, in a policy, and in plug-in params', () => {
+    expect(fails('typo-top', r({ generatons: 3 }))).toContain('generatons: unknown key; did you mean "generations"?')
+    expect(fails('typo-policy', r({ policy: { kind: 'mix', realFracton: 0.2 } }))).toContain('policy.realFracton: unknown key; did you mean "realFraction"?')
+    expect(fails('typo-model', r({ model: { kind: 'gmm', componets: 3 } }))).toContain('model.componets: unknown key; did you mean "components"?')
+    expect(fails('typo-data', r({ data: { kind: 'ring', n: 100, wieghts: [1, 1, 1, 1, 1, 1, 1, 1] } }))).toContain('data.wieghts: unknown key; did you mean "weights"?')
+    expect(fails('typo-metric', r({ metrics: ['prdc'], metricOptions: { prdc: { kk: 3 } } }))).toContain('metricOptions.prdc.kk: unknown key; did you mean "k"?')
+  })
+
+  it('lists the known keys when nothing is close', () => {
+    expect(fails('far-key', r({ sampling: { temperature: 1, beam: 4 } }))).toContain('sampling.beam: unknown key; expected one of temperature')
+  })
+
+  it('suggests the closest value for a mistyped kind or option', () => {
+    expect(fails('typo-policy-kind', r({ policy: { kind: 'replce' } }))).toContain('policy.kind: "replce" is not one of replace, accumulate, accumulate-subsample, mix, fresh; did you mean "replace"?')
+    expect(fails('typo-model-kind', r({ model: { kind: 'gm' } }))).toContain("model.kind: unknown model 'gm' (did you mean 'gmm'?)")
+    expect(fails('typo-estimator', r({ model: { kind: 'gaussian', estimator: 'unbaised' } }))).toContain('model.estimator: "unbaised" is not one of mle, unbiased; did you mean "unbiased"?')
+    expect(fails('typo-metric-group', r({ metrics: ['modes', 'moment'] }))).toContain("metrics.1: unknown metric group 'moment' (did you mean 'moments'?)")
+  })
+
+  it('gives line and column of malformed JSON', () => {
+    // Line 3 is `  "model": {"kind": gmm},`: the g of gmm is its 21st character.
+    const text = '{\n  "data": {"kind": "ring", "n": 100},\n  "model": {"kind": gmm},\n  "generations": 2\n}\n'
+    expect(fails('malformed', text)).toContain("malformed.json: line 3, column 21: not valid JSON: unexpected 'gmm' where a value should be")
+    // A trailing comma: the '}' closing the object is the first character of line 5.
+    const trailing = '{\n  "data": {"kind": "ring", "n": 100},\n  "model": {"kind": "gmm"},\n  "generations": 2,\n}\n'
+    expect(fails('trailing', trailing)).toContain('trailing.json: line 5, column 1: not valid JSON')
+  })
+
+  it('reports every problem of a config at once, core and plug-in alike', () => {
+    const stderr = fails('many', { data: { kind: 'ring', n: 100, radious: 3 }, model: { kind: 'gmm', componets: 3, tol: 'tiny' }, generatons: 2 })
+    const lines = stderr.trim().split('\n')
+    expect(lines).toHaveLength(5)
+    for (const expected of ['generations: missing', 'generatons: unknown key', 'data.radious: unknown key', 'model.componets: unknown key', 'model.tol: expected a number, got "tiny"']) {
+      expect(lines.filter((l) => l.includes(expected)), expected).toHaveLength(1)
+    }
+  })
+
+  it('reports every bad sweep cell, naming the swept values behind each problem', () => {
+    const stderr = fails('cells', r({ sweep: { 'model.components': [2, -1, 'x'], generations: [2, 0] } }))
+    const lines = stderr.trim().split('\n')
+    expect(lines).toHaveLength(3)
+    expect(lines[0]).toBe('error: cells.json (sweep cell generations=0): generations: must be ≥ 1, got 0')
+    expect(lines).toContain('cells.json (sweep cell model.components=-1): model.components: must be ≥ 1, got -1')
+    expect(lines).toContain('cells.json (sweep cell model.components=x): model.components: expected a number, got "x"')
+  })
+
+  it('reports a problem no swept value causes once, without a cell', () => {
+    const stderr = fails('common', r({ model: { kind: 'gmm', componets: 3 }, sweep: { 'policy.kind': ['replace', 'accumulate', 'mix'] } }))
+    expect(stderr).toBe('error: common.json: model.componets: unknown key; did you mean "components"?\n')
+  })
+
+  it('takes one number as one hidden layer of a VAE, and names the field when it is not a width', () => {
+    const ok = cli(['validate', writeConfig(dir, r({ model: { kind: 'vae', hidden: 400 } }), 'vae-400.json'), '--json'])
+    expect(ok.status, ok.stderr).toBe(0)
+    const view = JSON.parse(ok.stdout) as { cells: { config: { model: { hidden: unknown } } }[] }
+    expect(view.cells[0]!.config.model.hidden).toEqual([400])
+    expect(fails('vae-0', r({ model: { kind: 'vae', hidden: 0 } }))).toContain('model.hidden')
+  })
 })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { configError } from './errors.js'
+import { ConfigProblems, closest, formatIssues, issueProblems } from './issues.js'
 
 /**
  * The run configuration. `data` and `model` are open here: their parameters belong to the
@@ -83,41 +84,41 @@ export interface Cell {
   readonly config: Omit<Config, 'sweep'>
 }
 
-/** Formats zod issues as "file: path: message" lines. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], where: string, prefix: readonly PropertyKey[] = []): string {
-  return issues
-    .map((issue) => {
-      const path = [...prefix, ...issue.path].map(String).join('.') || '(top level)'
-      return `${where}: ${path}: ${describeIssue(issue)}`
-    })
-    .join('\n')
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
-  return issue.message
-}
-
-export function parseConfig(raw: unknown, where: string): Config {
+/**
+ * The config, or a config error listing every problem the schema finds. With `problems`, the
+ * problems are added there instead and the result is undefined, so that a caller can add the
+ * problems of the plug-in parameters before reporting them all.
+ */
+export function parseConfig(raw: unknown, where: string): Config
+export function parseConfig(raw: unknown, where: string, problems: ConfigProblems): Config | undefined
+export function parseConfig(raw: unknown, where: string, problems?: ConfigProblems): Config | undefined {
   const result = configSchema.safeParse(raw)
-  if (!result.success) throw configError(formatIssues(result.error.issues, where))
-  return result.data
+  if (result.success) return result.data
+  if (problems === undefined) throw configError(formatIssues(result.error.issues, where, [], { input: raw, schema: configSchema }))
+  problems.add(issueProblems(result.error.issues, [], { input: raw, schema: configSchema }))
+  return undefined
 }
 
-/** Expands `sweep` into cells; the values of each cell go through parseConfig again. */
-export function expandSweep(config: Config, where: string): Cell[] {
+/**
+ * Expands `sweep` into cells; the values of each cell go through the schema again. A config
+ * error lists every cell that fails; with `problems`, they are added there instead and only the
+ * cells that pass are returned.
+ */
+export function expandSweep(config: Config, where: string, problems?: ConfigProblems): Cell[] {
   const { sweep, ...base } = config
   const paths = Object.keys(sweep)
   for (const path of paths) {
     const top = path.split('.')[0]!
     if (!(top in configSchema.shape) || top === 'sweep') {
-      throw configError(`${where}: sweep.${path}: no such config path (top-level key "${top}" does not exist)`)
+      const guess = closest(top, Object.keys(configSchema.shape))
+      throw configError(`${where}: sweep.${path}: no such config path (top-level key "${top}" does not exist${guess === undefined ? '' : `; did you mean "${guess}"?`})`)
     }
   }
   const cells: Cell[] = []
   const lists = paths.map((p) => sweep[p]!)
   const total = lists.reduce((a, l) => a * l.length, 1)
   if (total > 100_000) throw configError(`${where}: sweep: ${total} cells is more than the 100000 allowed`)
+  const found = problems ?? new ConfigProblems(where)
   for (let index = 0; index < total; index++) {
     const params: Record<string, unknown> = {}
     let rest = index
@@ -128,16 +129,15 @@ export function expandSweep(config: Config, where: string): Cell[] {
     }
     const raw: Record<string, unknown> = structuredClone(base)
     for (const [path, value] of Object.entries(params)) setPath(raw, path, value, where)
-    const described = Object.entries(params)
-      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-      .join(', ')
     const parsed = configSchema.safeParse(raw)
     if (!parsed.success) {
-      throw configError(formatIssues(parsed.error.issues, `${where} (sweep cell ${described})`))
+      found.add(issueProblems(parsed.error.issues, [], { input: raw, schema: configSchema }), params)
+      continue
     }
     const { sweep: _unused, ...cellConfig } = parsed.data
     cells.push({ index, params, config: cellConfig })
   }
+  if (problems === undefined) found.throwIfAny()
   return cells
 }
 
@@ -154,12 +154,6 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown, 
     node = child as Record<string, unknown>
   }
   node[keys[keys.length - 1]!] = value
-}
-
-/** Human-readable label of a cell's swept values: "policy.kind=accumulate, model.components=8". */
-export function cellLabel(params: Record<string, unknown>): string {
-  const parts = Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-  return parts.length === 0 ? 'all' : parts.join(', ')
 }
 
 /** Typed identity for `.ts` config files: `export default defineConfig({...})`. */

@@ -12,8 +12,10 @@ export type { VaeParams, VaeState }
  */
 const paramsSchema = z.strictObject({
   epochs: z.int().min(1).max(1_000_000).default(20),
-  /** Hidden layer widths of the encoder; the decoder mirrors them. */
-  hidden: z.array(z.int().min(1).max(65_536)).min(1).max(32).default([128, 128]),
+  /** Hidden layer widths of the encoder; the decoder mirrors them. One number is one layer. */
+  hidden: z
+    .preprocess((v) => (typeof v === 'number' ? [v] : v), z.array(z.int().min(1).max(65_536)).min(1).max(32))
+    .default([128, 128]),
   latent: z.int().min(1).max(4096).default(2),
   batch: z.int().min(1).max(1_000_000).default(128),
   lr: z.number().positive().max(1e9).default(1e-3),

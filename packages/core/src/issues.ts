@@ -1,0 +1,242 @@
+import type { z } from 'zod'
+import { configError, type OuroborosError } from './errors.js'
+
+/** What formatIssues may know besides the issues: it makes the messages specific. */
+export interface IssueContext {
+  /** The value that was parsed: tells a missing key from a wrong value, and names the value. */
+  readonly input?: unknown
+  /** The schema it was parsed with: its keys at the issue's path are the suggestions for an unknown key. */
+  readonly schema?: z.ZodType
+  /** Keys valid beside the schema's own at the top level (a plug-in's `kind`, `module`). */
+  readonly extraKeys?: readonly string[]
+}
+
+/** One thing wrong with a config: the dotted path of the field and what is wrong with it. */
+export interface Problem {
+  readonly path: string
+  readonly message: string
+}
+
+/** Zod issues as "file: path: message" lines, one per issue (one per key for unknown keys). */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], where: string, prefix: readonly PropertyKey[] = [], context: IssueContext = {}): string {
+  return issueProblems(issues, prefix, context)
+    .map((p) => `${where}: ${p.path}: ${p.message}`)
+    .join('\n')
+}
+
+export function issueProblems(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = [], context: IssueContext = {}): Problem[] {
+  const problems: Problem[] = []
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(context, issue.path)
+      for (const key of issue.keys) problems.push({ path: dotted([...prefix, ...issue.path, key]), message: unknownKey(key, known) })
+    } else {
+      problems.push({ path: dotted([...prefix, ...issue.path]), message: describeIssue(issue, context) })
+    }
+  }
+  return problems
+}
+
+function dotted(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.') || '(top level)'
+}
+
+function unknownKey(key: string, known: readonly string[] | undefined): string {
+  if (known === undefined || known.length === 0) return 'unknown key'
+  const guess = closest(key, known)
+  if (guess !== undefined) return `unknown key; did you mean "${guess}"?`
+  return known.length <= 16 ? `unknown key; expected one of ${known.join(', ')}` : 'unknown key'
+}
+
+function describeIssue(issue: z.core.$ZodIssue, context: IssueContext): string {
+  const at: ValueAt = 'input' in context ? valueAt(context.input, issue.path) : { known: false, missing: false }
+  if (issue.code === 'invalid_type') {
+    if (at.missing) return `missing (expected ${article(issue.expected)})`
+    return at.known ? `expected ${article(issue.expected)}, got ${shown(at.value)}` : issue.message
+  }
+  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+    // A discriminated union whose `kind` matched none of its options.
+    const options = (issue.options as unknown[]).map(String)
+    if (at.missing) return `missing; expected one of ${options.join(', ')}`
+    return valueChoice(at.known ? at.value : undefined, options)
+  }
+  if (issue.code === 'invalid_value') return valueChoice(at.known ? at.value : undefined, issue.values.map(String))
+  // Zod's own wording ("Too small: expected number to be >=1"), not a message the schema chose.
+  if ((issue.code === 'too_small' || issue.code === 'too_big') && /^Too (small|big)/.test(issue.message)) {
+    const small = issue.code === 'too_small'
+    const limit = Number(small ? issue.minimum : issue.maximum)
+    const got = at.known ? `, got ${shown(at.value)}` : ''
+    if (issue.origin === 'number' || issue.origin === 'int') return `must be ${small ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<'} ${limit}${got}`
+    if (issue.origin === 'array') return `needs at ${small ? 'least' : 'most'} ${limit} value${limit === 1 ? '' : 's'}`
+    if (issue.origin === 'string' && small && limit === 1) return 'must not be empty'
+  }
+  return issue.message
+}
+
+function valueChoice(value: unknown, options: readonly string[]): string {
+  const guess = typeof value === 'string' ? closest(value, options) : undefined
+  const got = value === undefined ? '' : `${shown(value)} is not `
+  return `${got}one of ${options.join(', ')}${guess === undefined ? '' : `; did you mean "${guess}"?`}`
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`
+}
+
+function shown(value: unknown): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value)
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text
+}
+
+interface ValueAt {
+  known: boolean
+  missing: boolean
+  value?: unknown
+}
+
+/** The value at `path` of `input`; `missing` when the last key is absent from an object that exists. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): ValueAt {
+  let node = input
+  for (const [i, key] of path.entries()) {
+    if (typeof node !== 'object' || node === null) return { known: false, missing: false }
+    const container = node as Record<PropertyKey, unknown>
+    if (!(key in container) || container[key] === undefined) return { known: i === path.length - 1, missing: i === path.length - 1 }
+    node = container[key]
+  }
+  return { known: true, missing: false, value: node }
+}
+
+/**
+ * The candidate nearest to `word` by edit distance (case ignored), if it is near enough to be
+ * a typo: at most 2 edits, and at most half the word's letters.
+ */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return bestDistance <= 2 && bestDistance <= word.length / 2 ? best : undefined
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), with adjacent swaps counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows = a.length + 1
+  const cols = b.length + 1
+  const d = new Array<number>(rows * cols)
+  for (let i = 0; i < rows; i++) d[i * cols] = i
+  for (let j = 0; j < cols; j++) d[j] = j
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let v = Math.min(d[(i - 1) * cols + j]! + 1, d[i * cols + j - 1]! + 1, d[(i - 1) * cols + j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[(i - 2) * cols + j - 2]! + 1)
+      d[i * cols + j] = v
+    }
+  }
+  return d[rows * cols - 1]!
+}
+
+// Zod 4 keeps a schema's structure in `_zod.def`; these are the parts the key lookup walks.
+interface Def {
+  type: string
+  shape?: Record<string, z.ZodType>
+  innerType?: z.ZodType
+  in?: z.ZodType
+  out?: z.ZodType
+  element?: z.ZodType
+  valueType?: z.ZodType
+  options?: z.ZodType[]
+  discriminator?: string
+  values?: unknown[]
+  getter?: () => z.ZodType
+}
+
+function def(schema: z.ZodType): Def {
+  return (schema as unknown as { _zod: { def: Def } })._zod.def
+}
+
+/** The object schema a value meets once wrappers (optional, default, pipes, the matching union option) are taken off. */
+function unwrap(schema: z.ZodType, value: unknown): z.ZodType | undefined {
+  for (let depth = 0; depth < 32; depth++) {
+    const d = def(schema)
+    if (d.innerType !== undefined) schema = d.innerType
+    else if (d.type === 'pipe' && d.in !== undefined && d.out !== undefined) schema = def(d.in).type === 'transform' ? d.out : d.in
+    else if (d.type === 'lazy' && d.getter !== undefined) schema = d.getter()
+    else if (d.type === 'union' && d.options !== undefined) {
+      const kind = d.discriminator !== undefined && typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[d.discriminator] : undefined
+      const match = d.options.find((o) => {
+        const tag = d.discriminator === undefined ? undefined : def(o).shape?.[d.discriminator]
+        return tag !== undefined && (def(tag).values ?? []).includes(kind)
+      })
+      if (match === undefined) return undefined
+      schema = match
+    } else return schema
+  }
+  return undefined
+}
+
+function knownKeys(context: IssueContext, path: readonly PropertyKey[]): string[] | undefined {
+  if (context.schema === undefined) return undefined
+  let schema: z.ZodType | undefined = context.schema
+  let value = context.input
+  for (const key of path) {
+    schema = schema === undefined ? undefined : unwrap(schema, value)
+    if (schema === undefined) return undefined
+    const d = def(schema)
+    schema = d.type === 'object' ? d.shape?.[String(key)] : d.type === 'array' ? d.element : d.type === 'record' ? d.valueType : undefined
+    value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined
+  }
+  schema = schema === undefined ? undefined : unwrap(schema, value)
+  const shape = schema === undefined ? undefined : def(schema).shape
+  if (shape === undefined) return undefined
+  return [...(path.length === 0 ? (context.extraKeys ?? []) : []), ...Object.keys(shape)]
+}
+
+/**
+ * The problems of a config, gathered across its sweep cells and reported together. A problem
+ * names the swept values under its own top-level key ("model.components=4" for a problem in
+ * `model`), so that one found in every cell, or caused by no swept value, is reported once.
+ */
+export class ConfigProblems {
+  /** "label\0path: message", in the order found. */
+  private readonly found = new Set<string>()
+
+  constructor(private readonly where: string) {}
+
+  /** Adds problems found in the sweep cell with the swept values `params` ({} for the config as a whole). */
+  add(problems: Problem | readonly Problem[], params: Record<string, unknown> = {}): void {
+    for (const p of 'path' in problems ? [problems as Problem] : (problems as readonly Problem[])) {
+      const top = p.path.split('.')[0]
+      const relevant = Object.fromEntries(Object.entries(params).filter(([key]) => key.split('.')[0] === top))
+      this.found.add(`${Object.keys(relevant).length === 0 ? '' : cellLabel(relevant)}\0${p.path}: ${p.message}`)
+    }
+  }
+
+  get any(): boolean {
+    return this.found.size > 0
+  }
+
+  /** One config error with every problem on its own line. */
+  error(): OuroborosError {
+    const lines = [...this.found].map((entry) => {
+      const [label, line] = entry.split('\0') as [string, string]
+      return label === '' ? `${this.where}: ${line}` : `${this.where} (sweep cell ${label}): ${line}`
+    })
+    return configError(lines.join('\n'))
+  }
+
+  throwIfAny(): void {
+    if (this.any) throw this.error()
+  }
+}
+
+/** Human-readable label of a cell's swept values: "policy.kind=accumulate, model.components=8". */
+export function cellLabel(params: Record<string, unknown>): string {
+  const parts = Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+  return parts.length === 0 ? 'all' : parts.join(', ')
+}
