@@ -35,7 +35,7 @@ function decodePng(png: Buffer): { width: number; height: number; pixels: Uint8A
 }
 
 describe('galleries', () => {
-  it('shows generated sentences per generation, words escaped', async () => {
+  it('shows generated sentences per generation, words escaped, empty ones named', async () => {
     const dir = tempDir('tokens')
     writeTokenRun(dir)
     const html = readFileSync(await writeReport([dir], join(dir, 'report.html')), 'utf8')
@@ -45,6 +45,9 @@ describe('galleries', () => {
     expect(html).toContain(`<li>&lt;script&gt;alert(1)&lt;/script&gt; the cat sat on the mat .</li>`)
     expect(html).not.toContain(HOSTILE_WORD)
     expect(html.match(/class="frame"/g)).toHaveLength(5)
+    // An empty sequence is said to be one, not left as a blank numbered line.
+    expect(html.match(/<li class="empty">\(an empty sequence: the model ended it before its first token\)<\/li>/g)).toHaveLength(1)
+    expect(html).not.toContain('<li></li>')
   })
 
   it('shows image samples as a PNG grid per generation whose pixels are the sample values', async () => {

@@ -9,13 +9,16 @@ import { writeSyntheticRun } from './runs.testutil.js'
 export const HOSTILE_WORD = '<script>alert(1)</script>'
 export const VOCABULARY = ['the', 'cat', 'sat', 'on', 'mat', HOSTILE_WORD, '.']
 
-/** Sentence i of generation g: "the cat sat on the mat ." with word g mod 7 in front. */
+/**
+ * Sentence i of generation g: "the cat sat on the mat ." with word g mod 7 in front; generation 3
+ * starts with an empty sentence, as a model that ends a sequence at once writes.
+ */
 function sentencesOf(g: number, n: number): TokenSamples {
   const base = [0, 1, 2, 3, 0, 4, 6]
   const tokens: number[] = []
   const offsets = [0]
   for (let i = 0; i < n; i++) {
-    tokens.push(((g < 0 ? 5 : g) % 7 + 7) % 7, ...base)
+    if (g !== 3 || i !== 0) tokens.push(((g < 0 ? 5 : g) % 7 + 7) % 7, ...base)
     offsets.push(tokens.length)
   }
   return { modality: 'tokens', n, vocabSize: VOCABULARY.length, tokens: Int32Array.from(tokens), offsets: Uint32Array.from(offsets) }

@@ -14,7 +14,7 @@ export interface GalleryFrame {
   generation: number
   /** Base64 PNG of a grid of samples (image data). */
   png?: string
-  /** A few samples as text (token data). */
+  /** A few samples as text (token data); '' for an empty sequence. */
   sentences?: string[]
 }
 

@@ -289,7 +289,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
     })
   }
   return `<table class="summary">
-<thead><tr><th>metric</th><th>setting</th><th>real data</th><th>generation 0</th><th>last generation</th><th>change</th><th>collapsed at</th><th>first generation past it</th></tr></thead>
+<thead><tr><th>metric</th><th>setting</th><th>real data</th><th>generation 0</th><th>last generation</th><th>change</th><th>collapse threshold</th><th>first generation past it</th></tr></thead>
 <tbody>
 ${body.join('\n')}
 </tbody></table>

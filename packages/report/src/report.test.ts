@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Rng, vectors } from '@ouroboros/core'
+import { Rng, vectors, type VectorSamples } from '@ouroboros/core'
 import { chainDir, samplesPath, writeSamples } from '@ouroboros/store'
 import { gaussianLogVariance, loadRun, parseThresholds, regressionExcessError, renderReport, theoryCurves, writeReport } from './index.js'
 import { formatChange } from './html.js'
 import { collapseLevels } from './summary.js'
+import { sensibleRange } from './plots.js'
 import { embeddedPlots, metricPlot, ringDataset, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
 
 const dirs: string[] = []
@@ -218,6 +219,114 @@ describe('renderReport', () => {
     ]
     for (const [text, message] of bad) expect(() => parseThresholds(text)).toThrow(message)
     expect(() => renderReport([run], { thresholds: { vocab_size: 0.5 } })).toThrow(/--thresholds: no metric 'vocab_size' in this run; its metrics are modes_covered/)
+  })
+
+  it('puts every run of a comparison in one summary table, the rows of a metric together', () => {
+    const a = dir('one-table-a')
+    const b = dir('one-table-b')
+    writeSyntheticRun(a, handRun('first'))
+    writeSyntheticRun(b, { ...handRun('second'), cells: [{}] })
+    const html = renderReport([loadRun(a), loadRun(b)])
+    expect(html.match(/<table class="summary">/g)).toHaveLength(1)
+    const rows = [...html.matchAll(/<tr data-metric="total_variance" data-cell="(\d)" data-run="([^"]+)">[\s\S]*?<td class="setting">(?:<span[^>]*><\/span>)?([^<]*)<\/td>/g)].map((m) => m[3])
+    expect(rows).toEqual(['first: policy=replace, components=8', 'first: policy=accumulate, components=8', 'second'])
+  })
+
+  it('keeps a 0.3 % wiggle from filling a plot: the y axis reaches the collapse levels, shares stay within 0–100 %', () => {
+    const d = dir('range')
+    writeSyntheticRun(d, {
+      ...handRun('range'),
+      replicates: 1,
+      metrics: (_c, _r, g) => ({ total_variance: g < 0 ? 4.0008 : 4 - 0.004 * (g % 2), pct_high_quality: g < 0 ? 98.9 : 98.9 - 0.2 * g }),
+    })
+    const html = renderReport([loadRun(d)])
+    // Collapse levels 2 and 8.0016, padded by 5 % of the 6.0016 between.
+    const [lo, hi] = (metricPlot(html, 'total_variance').layout.yaxis as { range: number[] }).range as [number, number]
+    expect(lo).toBeCloseTo(2 - 0.30008, 4)
+    expect(hi).toBeCloseTo(8.0016 + 0.30008, 4)
+    // No threshold: at least 10 % of 98.9, here moved under the ceiling of 100 %.
+    const [plo, phi] = (metricPlot(html, 'pct_high_quality').layout.yaxis as { range: number[] }).range as [number, number]
+    expect(phi - plo).toBeCloseTo(9.89 * 1.1, 2)
+    expect(phi).toBeCloseTo(100 + 0.05 * 9.89, 2)
+  })
+
+  it('widens a range about its middle, inside the bounds a metric can take, and leaves a wide one to plotly', () => {
+    expect(sensibleRange([1, 1.01], [], 1)).toEqual([0.505 - 0.05, 1.505 + 0.05])
+    expect(sensibleRange([0.1, 0.2], [], 1)).toEqual([-0.05, 1.05])
+    expect(sensibleRange([0.95, 0.99], [], 0.5, [0, 1])).toEqual([0.475, 1.025])
+    expect(sensibleRange([1, 5], [], 1)).toBeUndefined()
+    expect(sensibleRange([4, 4.01], [2, 8], 0)).toEqual([1.7, 8.3])
+  })
+
+  it('draws ±2 standard errors of the mean where theory is drawn, to judge the gap between them', () => {
+    const d = dir('se')
+    // Replicate r's error at generation g is (g + 1)·(0.05 + 0.02 r): mean (g + 1)·0.08, SD (g + 1)·0.02·√(5/3).
+    writeSyntheticRun(d, {
+      name: 'se',
+      dataset: { kind: 'regression', modality: 'vectors', d: 11, regression: { sigma: 1, T: 100, d: 10 } },
+      base: { generations: 5, samplesPerGeneration: 100, data: { kind: 'regression', n: 100 }, model: { kind: 'linreg' }, policy: { kind: 'replace' } },
+      cells: [{}],
+      replicates: 4,
+      metrics: (_c, r, g) => ({ excess_test_error: g < 0 ? 0 : (g + 1) * (0.05 + 0.02 * r) }),
+    })
+    const plot = metricPlot(renderReport([loadRun(d)]), 'excess_test_error')
+    const lower = plot.data.find((t) => t.name === 'se: mean ± 2 standard errors')!
+    const upper = plot.data.find((t) => t.name === 'se: mean + 2 standard errors')!
+    for (const g of [0, 4]) {
+      const se = (2 * (g + 1) * 0.02 * Math.sqrt(5 / 3)) / Math.sqrt(4)
+      expect((lower.y as number[])[g]).toBeCloseTo((g + 1) * 0.08 - se, 5)
+      expect((upper.y as number[])[g]).toBeCloseTo((g + 1) * 0.08 + se, 5)
+    }
+    // Without theory there is no such band, whatever the replicates.
+    const plain = dir('se-none')
+    writeSyntheticRun(plain, judgedRun('plain'))
+    expect(metricPlot(renderReport([loadRun(plain)]), 'total_variance').data.some((t) => String(t.name).includes('standard errors'))).toBe(false)
+  })
+
+  it('shows regression samples as labels minus the least-squares fit to the real data, not the design every generation shares', () => {
+    const d = dir('residuals')
+    // Design rows x = (1, i), w* = (0.5, −1); the real labels add e_i = 0.1·(−1)^i; generation g's labels
+    // are those of w* + (0, 0.1 g) with no noise.
+    const T = 6
+    const rows = (labels: (x: [number, number], i: number) => number): VectorSamples =>
+      vectors(T, 3, Float64Array.from({ length: T * 3 }, (_, k) => {
+        const i = Math.floor(k / 3)
+        const x: [number, number] = [1, i]
+        return k % 3 === 2 ? labels(x, i) : x[k % 3]!
+      }))
+    writeSyntheticRun(d, {
+      name: 'residuals',
+      dataset: { kind: 'regression', modality: 'vectors', d: 3, regression: { sigma: 0.1, T, d: 2 } },
+      base: { generations: 3, samplesPerGeneration: T, data: { kind: 'regression', n: T }, model: { kind: 'linreg' }, policy: { kind: 'replace' } },
+      cells: [{}],
+      replicates: 1,
+      metrics: () => ({ excess_test_error: 0 }),
+      samples: (_c, _r, g) => rows((x, i) => 0.5 * x[0] - x[1] + (g === 'real' ? 0.1 * (-1) ** i : 0.1 * g * x[1])),
+    })
+    // ŵ₀ by hand from the 2 × 2 normal equations: Σx = (6, 15), Σx₂² = 55, Σe = 0, Σ i·e = 0.1·(0 − 1 + 2 − 3 + 4 − 5) = −0.3.
+    const det = 6 * 55 - 15 * 15
+    const w1 = -1 + (6 * -0.3 - 15 * 0) / det
+    const w0 = 0.5 + (55 * 0 - 15 * -0.3) / det
+    const plot = embeddedPlots(renderReport([loadRun(d)])).find((p) => p.slider !== undefined)!
+    expect((plot.layout.yaxis as { title: { text: string } }).title.text).toBe('label − x·ŵ₀')
+    const frame = plot.data.find((t) => t.name === 'generation 2')!
+    const floats = (v: unknown): Float32Array => new Float32Array(Uint8Array.from(Buffer.from((v as { bdata: string }).bdata, 'base64')).buffer)
+    const xs = floats(frame.x)
+    const ys = floats(frame.y)
+    for (let i = 0; i < T; i++) {
+      const fit = w0 + w1 * i
+      expect(xs[i]).toBeCloseTo(fit, 5)
+      expect(ys[i]).toBeCloseTo(0.5 - i + 0.2 * i - fit, 5)
+    }
+    expect(plot.data.find((t) => t.name === '±2σ: the label noise')!.y).toEqual([0.2, 0.2, null, -0.2, -0.2])
+  })
+
+  it('names each swept path and its values in the header', () => {
+    const d = dir('header')
+    writeSyntheticRun(d, handRun('header'))
+    const run = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))
+    writeFileSync(join(d, 'run.json'), JSON.stringify({ ...run, config: { ...run.config, sweep: { 'policy.kind': ['replace', 'accumulate'], 'model.components': [8] } } }))
+    expect(renderReport([loadRun(d)])).toMatch(/4 generations · data ring · policy\.kind replace \| accumulate · model\.components 8 · started/)
   })
 
   it('draws one curve per cell with a min–max band, the real-data line dashed, and words for the swept values', () => {

@@ -130,7 +130,7 @@ export function theoryCurves(info: RunInfo, cell: CellInfo, metric: string): The
     // Sampling 1 is the real data the chain fits first; generation g's samples are sampling g + 2.
     const tokens = [n * length, ...Array<number>(total).fill(perGeneration * length)]
     const expected = expectedTypesChain(zipfProbabilities(V, exponent), tokens)
-    return [{ name: `theory: E[vocab_size], a unigram refit on its own ${perGeneration * length} tokens`, generations, values: generations.map((g) => expected[g + 1]!) }]
+    return [{ name: `theory: E[vocab_size], a unigram refit on its own ${(perGeneration * length).toLocaleString('en-US')} tokens`, generations, values: generations.map((g) => expected[g + 1]!) }]
   }
   return []
 }

@@ -1,0 +1,109 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { Rng } from '@ouroboros/core'
+import { chainDir } from '@ouroboros/store'
+import { loadRun, renderReport } from './index.js'
+import { embeddedPlots, metricPlot, plotTitle, ringDataset, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+/** Modes covered per replicate: the ring 5, 7, 2 (real data 8), the grid 17, 12, 0 (real data 25). */
+const MODES = [
+  [5, 7, 2],
+  [17, 12, 0],
+]
+
+/** A GAN run of one generation on the ring and the grid, as data/configs/gan-hinge.json sweeps them. */
+function ganRun(name: string): SyntheticRun {
+  const rng = Rng.from(4, 'gan')
+  return {
+    name,
+    dataset: ringDataset,
+    base: { generations: 1, samplesPerGeneration: 500, data: { kind: 'ring', n: 1000 }, model: { kind: 'gan', loss: 'hinge' }, policy: { kind: 'replace' } },
+    cells: [{ 'data.kind': 'ring' }, { 'data.kind': 'grid' }],
+    replicates: 3,
+    metrics: (cell, rep, g) => (g === -1 ? { modes_covered: cell === 0 ? 8 : 25 } : { modes_covered: MODES[cell]![rep]! }),
+    samples: (_c, rep, g) => (rep === 0 ? ringSamples(500, 8, rng) : undefined),
+  }
+}
+
+/** Replicate r's loss at step s is (r + 1)/(s + 1): the mean over replicates 0–2 is 2/(s + 1). */
+function writeTraining(d: string): void {
+  for (const chain of ['c0-r0', 'c0-r1', 'c0-r2', 'c1-r0', 'c1-r1', 'c1-r2']) {
+    const r = Number(chain.at(-1))
+    const lines = Array.from({ length: 20 }, (_, s) => JSON.stringify({ step: s * 10, metrics: { loss: (r + 1) / (s * 10 + 1) } }))
+    mkdirSync(chainDir(d, chain), { recursive: true })
+    writeFileSync(join(chainDir(d, chain), 'gen-000000.training.ndjson'), lines.join('\n') + '\n')
+  }
+}
+
+function row(html: string, metric: string, cell: number): Record<string, string> {
+  const m = new RegExp(`<tr data-metric="${metric}" data-cell="${cell}"[^>]*>([\\s\\S]*?)</tr>`).exec(html)
+  if (m === null) throw new Error(`no row for ${metric} cell ${cell}`)
+  return Object.fromEntries([...m[1]!.matchAll(/<td data-col="(\w+)"[^>]*>([\s\S]*?)<\/td>/g)].map((c) => [c[1]!, c[2]!.replace(/<[^>]+>/g, '')]))
+}
+
+describe('a run of one generation', () => {
+  it('compares settings: a table and a plot per metric with replicates, their mean and spread, and the real data', () => {
+    const d = tempDir('single')
+    dirs.push(d)
+    writeSyntheticRun(d, ganRun('gan'))
+    const html = renderReport([loadRun(d)])
+    // No collapse curves of one point, no summary of 0 % changes.
+    expect(html).not.toContain('id="curves"')
+    expect(html).not.toContain('first generation past it')
+    expect(html).toContain('<section id="summary"><h2>Comparison</h2>')
+    expect(html).toContain('<section id="metrics"><h2>Metrics by setting</h2>')
+    // The header names both data kinds, not the first cell's.
+    expect(html).toMatch(/2 settings · 3 replicates each · 1 generation · data ring, grid · started/)
+    // Ring: mean of 5, 7, 2 = 4.667, SD √((0.333² + 2.333² + 2.667²)/2) = √6.333 = 2.517.
+    expect(row(html, 'modes_covered', 0)).toEqual({ reference: '8', mean: '4.667', sd: '2.517', replicates: '5, 7, 2 (3)' })
+    // Grid: mean 29/3, SD √((7.333² + 2.333² + 9.667²)/2) = √76.33 = 8.737.
+    expect(row(html, 'modes_covered', 1)).toEqual({ reference: '25', mean: '9.667', sd: '8.737', replicates: '17, 12, 0 (3)' })
+
+    const plot = metricPlot(html, 'modes_covered')
+    const dots = plot.data.filter((t) => String(t.name) === 'data=ring' || String(t.name) === 'data=grid')
+    expect(dots.map((t) => t.y)).toEqual([MODES[0], MODES[1]])
+    // Spread sideways about the setting's tick, by replicate.
+    expect((dots[0]!.x as number[]).map((x) => Math.round(x * 100) / 100)).toEqual([-0.08, 0, 0.08])
+    const ringMean = plot.data.find((t) => t.name === 'data=ring: mean ± 1 SD')!
+    expect((ringMean.y as number[])[0]).toBeCloseTo(14 / 3, 4)
+    expect((ringMean.error_y as { array: number[] }).array[0]).toBeCloseTo(Math.sqrt(19 / 3), 4)
+    const real = plot.data.find((t) => t.name === 'real data (generation −1)')!
+    expect([real.x, real.y]).toEqual([
+      [0, 1],
+      [8, 25],
+    ])
+    expect((plot.layout.xaxis as { ticktext: string[] }).ticktext).toEqual(['data=ring', 'data=grid'])
+  })
+
+  it('shows the training curves of every setting on one plot: the mean over replicates and their range', () => {
+    const d = tempDir('single-training')
+    dirs.push(d)
+    writeSyntheticRun(d, ganRun('gan'))
+    writeTraining(d)
+    const plots = embeddedPlots(renderReport([loadRun(d)]))
+    const training = plots.filter((p) => plotTitle(p).startsWith('Training'))
+    expect(training.map(plotTitle)).toEqual(['Training: loss'])
+    const mean = training[0]!.data.find((t) => t.name === 'data=grid (mean of 3)')!
+    expect(mean.x).toEqual(Array.from({ length: 20 }, (_, s) => s * 10))
+    ;(mean.y as number[]).forEach((y, s) => expect(y).toBeCloseTo(2 / (s * 10 + 1), 5))
+    const max = training[0]!.data.find((t) => t.name === 'data=grid: max')!
+    expect((max.y as number[])[3]).toBeCloseTo(3 / 31, 5)
+  })
+
+  it('marks the first cell’s mode centres only on samples of the same data kind, and draws no slider over one generation', () => {
+    const d = tempDir('single-samples')
+    dirs.push(d)
+    writeSyntheticRun(d, ganRun('gan'))
+    const html = renderReport([loadRun(d)])
+    const samples = embeddedPlots(html).filter((p) => p.slider !== undefined)
+    expect(samples.map((p) => p.data.some((t) => t.name === 'mode centres'))).toEqual([true, false])
+    expect(html).not.toContain('type="range"')
+    expect(html).toContain('generation 0: 500 of 500 points')
+  })
+})
