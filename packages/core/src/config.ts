@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { configError } from './errors.js'
+import { posttrainSchema } from './posttrain.js'
 import { ConfigProblems, closest, formatIssues, issueProblems } from './issues.js'
 
 /**
@@ -49,6 +50,8 @@ export const configSchema = z.strictObject({
   sampling: z.strictObject({ temperature: z.number().gt(0).max(100).default(1) }).default({ temperature: 1 }),
   /** Keep only samples that pass a quality check; none by default or null (so a sweep can compare with and without). */
   filter: filterSchema.nullable().default(null),
+  /** Post-training stages run on each generation's fitted model (finetune, rl, best-of-n). */
+  posttrain: posttrainSchema.default([]),
   /** Start generation N+1 from generation N's state instead of from scratch. */
   warmStart: z.boolean().default(false),
   generations: positiveInt(1_000_000),

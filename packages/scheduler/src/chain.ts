@@ -4,7 +4,9 @@ import {
   OuroborosError,
   ErrorCode,
   Rng,
+  allRows,
   divergedError,
+  pickRows,
   samplesAreFinite,
   toOuroborosError,
   type DatasetInstance,
@@ -15,8 +17,11 @@ import {
   type ModelView,
   type RowSource,
   type Samples,
+  type TaskView,
 } from '@ouroboros/core'
+import { goldOf, goldReward, runPosttrain, type Posttrained, type Reward, type TaskData } from '@ouroboros/posttrain'
 import {
+  posttrainCurvePath,
   readSamples,
   readState,
   samplesPath,
@@ -58,6 +63,8 @@ export interface GenerationResult {
   samples: Samples
   /** With a filter: the share of drawn samples it kept, recorded as the metric `filter_kept`. */
   filterKept?: number
+  /** With post-training stages: the metric group `posttrain` (reward, gold_reward, kl). */
+  posttrain?: MetricValues
   state: unknown
   /** The training set, for metrics that read it: in memory, or the plan of a streamed one. */
   training?: Samples | { plan: TrainingPlan }
@@ -126,6 +133,9 @@ interface ChainContext {
   prepared: Map<string, Promise<unknown>>
   /** The last generation this thread produced, so the next segment need not read it back. */
   last: { generation: number; samples: Samples; state: unknown } | undefined
+  /** Finetuning tasks and gold rewards of the post-training stages, by stage index. */
+  tasks: Map<number, Promise<TaskData>>
+  golds: Map<number, Promise<Reward>>
 }
 
 /** Metric groups cheap enough to score every few training steps. */
@@ -152,7 +162,7 @@ async function chainContext(runDir: string, chain: ChainSpec): Promise<ChainCont
       : dataset.heldout !== undefined
         ? dataset.heldout(chain.config.heldout, heldoutRng)
         : dataset.sample(chain.config.heldout, heldoutRng)
-  const ctx: ChainContext = { dataset, real, heldout, prepared: new Map(), last: undefined }
+  const ctx: ChainContext = { dataset, real, heldout, prepared: new Map(), last: undefined, tasks: new Map(), golds: new Map() }
   contexts.set(key, ctx)
   if (contexts.size > MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!)
   return ctx
@@ -225,20 +235,23 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
               curve.push({ step, losses: report.losses ?? {}, metrics, ...(Object.keys(profiles).length > 0 ? { profiles } : {}) })
             },
           }
-          const state = rows !== undefined ? await model.fitRows!(rows, chain.modelParams, fitCtx) : await model.fit(training!, chain.modelParams, fitCtx)
+          const fitted = rows !== undefined ? await model.fitRows!(rows, chain.modelParams, fitCtx) : await model.fit(training!, chain.modelParams, fitCtx)
           if (curve.length > 0) writeFileAtomic(trainingCurvePath(runDir, chain.id, g), curve.map((l) => JSON.stringify(l) + '\n').join(''))
+          const post =
+            config.posttrain.length === 0
+              ? undefined
+              : await posttrain(runDir, chain, ctx, model, g, attempt, fitted, training ?? (rows === undefined ? ctx.real : replayPool(rows, chain.samplesPerGeneration, Rng.from(chain.seed, 'replay', g))))
+          const state = post?.state ?? fitted
           const t1 = performance.now()
           // Batch 0 is the generation's sample; a filter may ask for further batches.
           const draw = async (n: number, batch: number): Promise<Samples> => {
-            const drawn = await model.sample(state, n, {
-              rng: batch === 0 ? Rng.from(chain.seed, 'sample', g, attempt) : Rng.from(chain.seed, 'sample', g, attempt, 'filter', batch),
-              temperature: config.sampling.temperature,
-              dataset: ctx.dataset.info,
-            })
+            const rng = batch === 0 ? Rng.from(chain.seed, 'sample', g, attempt) : Rng.from(chain.seed, 'sample', g, attempt, 'filter', batch)
+            const drawn = post !== undefined ? await post.sample(n, rng) : await model.sample(state, n, { rng, temperature: config.sampling.temperature, dataset: ctx.dataset.info })
             if (!samplesAreFinite(drawn)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
             return drawn
           }
           const samples = await draw(chain.samplesPerGeneration, 0)
+          const posttrainValues = post === undefined ? undefined : await post.summarize(samples)
           // What later generations train on: the samples, or those of them (and of further draws) that pass the filter.
           const filtered =
             config.filter === null
@@ -256,6 +269,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             generation: g,
             samples,
             ...(filtered === undefined ? {} : { filterKept: chain.samplesPerGeneration / filtered.draws }),
+            ...(posttrainValues === undefined ? {} : { posttrain: posttrainValues }),
             state,
             ...(wantsTraining ? { training: training ?? { plan } } : {}),
             timings: { fitMs: t1 - t0, sampleMs: t2 - t1 },
@@ -309,6 +323,89 @@ function stopRequested(task: AdvanceTask): boolean {
   return task.stop !== undefined && Atomics.load(task.stop, 0) !== 0
 }
 
+/**
+ * Runs the config's post-training stages on a generation's fitted state and writes their curves.
+ * Every stream is keyed by (seed, 'posttrain', generation, attempt), so a resume repeats them.
+ */
+async function posttrain(runDir: string, chain: ChainSpec, ctx: ChainContext, model: ModelPlugin<any, any>, g: number, attempt: number, fitted: unknown, pretraining: Samples): Promise<Posttrained<unknown>> {
+  const curveGroups = await curveMetricGroups(chain)
+  const post = await runPosttrain(
+    {
+      stages: chain.config.posttrain,
+      model,
+      params: chain.modelParams,
+      rng: Rng.from(chain.seed, 'posttrain', g, attempt),
+      dataset: ctx.dataset.info,
+      pretraining,
+      samplesPerGeneration: chain.samplesPerGeneration,
+      temperature: chain.config.sampling.temperature,
+      task: (index) => taskData(chain, ctx, index),
+      gold: (index) => goldRewardOf(chain, ctx, index),
+      score: (samples, state, task) => scoreAll(chain, ctx, g, samples, { model: modelView(model, state), only: curveGroups, ...(task === undefined ? {} : { task }), errors: [] }),
+    },
+    fitted,
+  )
+  writeFileAtomic(posttrainCurvePath(runDir, chain.id, g), post.curve.map((p) => JSON.stringify(p) + '\n').join(''))
+  return post
+}
+
+/** Curves score the run's groups that need nothing but samples, the model and the task. */
+async function curveMetricGroups(chain: ChainSpec): Promise<ReadonlySet<string>> {
+  const groups = new Set<string>()
+  for (const m of chain.metrics) if (!(await loadMetric(m.module, m.id)).usesTraining) groups.add(m.id)
+  return groups
+}
+
+function modelView(model: ModelPlugin<any, any>, state: unknown): ModelView {
+  return {
+    ...(model.logLikelihood === undefined ? {} : { logLikelihood: async (data: Samples) => model.logLikelihood!(state, data) }),
+    ...(model.summary === undefined ? {} : { summary: model.summary(state) }),
+  }
+}
+
+/** A pick of a streamed training set's rows: what replay draws from when the whole set is not held. */
+function replayPool(rows: RowSource, size: number, rng: Rng): Samples {
+  const n = Math.min(rows.n, Math.max(size, 1))
+  const pick = rng.permutation(rows.n).subarray(0, n)
+  return allRows(pickRows(rows, pick))
+}
+
+/** The task data of finetuning stage `index`: drawn once per chain, from the stage's own data spec. */
+function taskData(chain: ChainSpec, ctx: ChainContext, index: number): Promise<TaskData> {
+  let task = ctx.tasks.get(index)
+  if (task === undefined) {
+    task = (async () => {
+      const spec = chain.tasks.find((t) => t.stage === index)
+      if (spec === undefined) throw new OuroborosError(ErrorCode.INTERNAL, `posttrain.${index}: no task data was resolved for this stage`)
+      const plugin = await loadDataset(spec.datasetModule, spec.datasetKind)
+      const dataset = await plugin.create(spec.datasetParams, Rng.from(chain.seed, 'task-dataset', index))
+      const train = dataset.sample(spec.n, Rng.from(chain.seed, 'task', index))
+      const heldoutRng = Rng.from(chain.seed, 'task-heldout', index)
+      const heldout = dataset.heldout !== undefined ? dataset.heldout(spec.heldout, heldoutRng) : dataset.sample(spec.heldout, heldoutRng)
+      return { train, view: { dataset: dataset.info, heldout } }
+    })()
+    ctx.tasks.set(index, task)
+  }
+  return task
+}
+
+function goldRewardOf(chain: ChainSpec, ctx: ChainContext, index: number): Promise<Reward> {
+  let gold = ctx.golds.get(index)
+  if (gold === undefined) {
+    const stage = chain.config.posttrain[index]
+    if (stage === undefined || stage.kind === 'finetune') throw new OuroborosError(ErrorCode.INTERNAL, `posttrain.${index} has no reward`)
+    gold = goldReward(goldOf(stage.reward), ctx.dataset.info, `posttrain.${index}.reward`)
+    ctx.golds.set(index, gold)
+  }
+  return gold
+}
+
+/** The task the generations' records are scored against: the last finetuning stage's. */
+async function recordTask(chain: ChainSpec, ctx: ChainContext): Promise<TaskView | undefined> {
+  const last = chain.tasks[chain.tasks.length - 1]
+  return last === undefined ? undefined : (await taskData(chain, ctx, last.stage)).view
+}
+
 function planSources(runDir: string, chain: ChainSpec, ctx: ChainContext, generation: number): PlanSources {
   return { runDir, chainId: chain.id, seed: chain.seed, generation, real: ctx.real, dataset: ctx.dataset }
 }
@@ -347,20 +444,17 @@ async function scoreItems(
   for (const item of items) {
     try {
       const t0 = performance.now()
-      const view: ModelView = {
-        ...(model.logLikelihood === undefined
-          ? {}
-          : { logLikelihood: async (data: Samples) => model.logLikelihood!(item.state, data) }),
-        ...(model.summary === undefined ? {} : { summary: model.summary(item.state) }),
-      }
+      const view = modelView(model, item.state)
+      const task = await recordTask(chain, ctx)
       const training = item.training === undefined || 'modality' in item.training ? item.training : trainingRows(item.training.plan, planSources(runDir, chain, ctx, item.generation))
       let metrics: MetricValues
       try {
-        metrics = await scoreAll(chain, ctx, item.generation, item.samples, { model: view, ...(training === undefined ? {} : { training }), errors })
+        metrics = await scoreAll(chain, ctx, item.generation, item.samples, { model: view, ...(training === undefined ? {} : { training }), ...(task === undefined ? {} : { task }), errors })
       } finally {
         if (training !== undefined && !('modality' in training)) training.close?.()
       }
       if (item.filterKept !== undefined) metrics = { ...metrics, filter_kept: item.filterKept }
+      if (item.posttrain !== undefined) metrics = { ...metrics, ...item.posttrain }
       records.push({ ...base, generation: item.generation, metrics, timings: { ...item.timings, evalMs: performance.now() - t0 } })
     } catch (err) {
       throw new ChainError(err, item.generation)
@@ -406,6 +500,8 @@ export interface MetricError {
 interface ScoreOptions {
   model?: ModelView
   training?: Samples | RowSource
+  /** The finetuning task, for task metrics. */
+  task?: TaskView
   /** Only these groups (training curves score the cheap ones). */
   only?: ReadonlySet<string>
   /** When given, filled with the profiles of the groups that have them. */
@@ -435,6 +531,7 @@ async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: number,
         ...(ctx.heldout === undefined ? {} : { heldout: ctx.heldout }),
         ...(opts.training === undefined ? {} : { training: opts.training }),
         ...(opts.model === undefined ? {} : { model: opts.model }),
+        ...(opts.task === undefined ? {} : { task: opts.task }),
         prepared: await prepared,
         rng: Rng.from(chain.seed, 'metric', spec.id, generation),
       }

@@ -30,6 +30,8 @@ export interface ChainSpec {
   datasetKind: string
   datasetParams: Record<string, unknown>
   metrics: MetricSpec[]
+  /** The task data of each finetuning stage (config.posttrain), resolved and validated. */
+  tasks: TaskSpec[]
   /** Generations whose sample files are kept for the report even when no policy needs them. */
   keepGenerations: number[]
   /**
@@ -37,6 +39,18 @@ export interface ChainSpec {
    * models that can (`fitRows`), instead of being built in memory.
    */
   streamAboveBytes: number
+}
+
+/** A finetuning stage's task data: a dataset restricted to the task (mode weights, digits, genres). */
+export interface TaskSpec {
+  /** Index of the stage in config.posttrain. */
+  stage: number
+  datasetModule: string
+  datasetKind: string
+  datasetParams: Record<string, unknown>
+  /** Task training items, and held-out task items for task metrics. */
+  n: number
+  heldout: number
 }
 
 export interface Timings {

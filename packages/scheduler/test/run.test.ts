@@ -35,6 +35,7 @@ function chains(raw: Record<string, unknown>, modelParams: Record<string, unknow
       datasetKind: 'gaussian',
       datasetParams: { d: 1, mean: 0, std: 1 },
       metrics: [{ id: 'stats', module: new URL('test-metrics.mjs', fixtures).href, options: metricOptions }],
+      tasks: [],
       keepGenerations: [0],
       streamAboveBytes,
     })),

@@ -120,6 +120,11 @@ export function trainingCurvePath(runDir: string, chain: string, generation: num
   return join(chainDir(runDir, chain), `gen-${pad(generation)}.training.ndjson`)
 }
 
+/** The post-training stages' curves of a generation (lines of @ouroboros/posttrain's CurvePoint). */
+export function posttrainCurvePath(runDir: string, chain: string, generation: number): string {
+  return join(chainDir(runDir, chain), `gen-${pad(generation)}.posttrain.ndjson`)
+}
+
 /** One line of a training-curve file. */
 export interface TrainingStepRecord {
   step: number

@@ -1,0 +1,60 @@
+import { Rng, configError, formatIssues, toOuroborosError, type DatasetInfo, type DatasetPlugin, type ModelPlugin, type PosttrainStageConfig } from '@ouroboros/core'
+import type { TaskSpec } from '@ouroboros/scheduler'
+
+/**
+ * Checks a cell's post-training stages against its data and model before anything runs, and
+ * resolves each finetuning stage's task data: its `data` laid over the run's (so that
+ * {"weights": [1, 1, 0, …]} restricts the run's ring), validated by the dataset plug-in, with its
+ * sizes checked against the dataset's limits. Errors name `posttrain.<i>.<field>`.
+ */
+export async function resolvePosttrain(
+  stages: readonly PosttrainStageConfig[],
+  at: string,
+  run: { data: Record<string, unknown>; n: number; heldout: number; info: DatasetInfo },
+  model: ModelPlugin<any, any>,
+  datasets: Readonly<Record<string, DatasetPlugin<any>>>,
+  datasetModule: string,
+): Promise<TaskSpec[]> {
+  const { goldOf, goldReward, rlMethod } = await import('@ouroboros/posttrain')
+  const tasks: TaskSpec[] = []
+  for (const [i, stage] of stages.entries()) {
+    const where = `posttrain.${i}`
+    if (stage.kind === 'finetune') {
+      if (model.trainer === undefined) {
+        throw configError(`${at}: ${where}.kind: model '${model.id}' cannot be finetuned (it has no trainer); \`ouroboros list\` says which models can`)
+      }
+      const { kind: runKind, module: _module, n: _n, ...runParams } = run.data
+      const { kind = runKind as string, n: taskN, heldout: _heldout, ...own } = stage.data as Record<string, unknown> & { kind?: string; n?: number }
+      const plugin = datasets[kind]
+      if (plugin === undefined) throw configError(`${at}: ${where}.data.kind: unknown dataset '${kind}'; expected one of ${Object.keys(datasets).join(', ')}`)
+      if (plugin.modality !== run.info.modality) throw configError(`${at}: ${where}.data.kind: '${kind}' gives ${plugin.modality}, but the run's data are ${run.info.modality}`)
+      // The run's parameters carry over only to the same dataset.
+      const merged = kind === runKind ? { ...runParams, ...own } : own
+      const parsed = plugin.params.safeParse(merged)
+      if (!parsed.success) throw configError(formatIssues(parsed.error.issues, at, [where, 'data']))
+      const n = taskN ?? run.n
+      const limits = plugin.limits?.(parsed.data)
+      if (limits !== undefined && n > limits.n) throw configError(`${at}: ${where}.data.n: ${n} task items is more than the ${limits.n} this task's data hold`)
+      if (limits?.heldout !== undefined && stage.heldout > limits.heldout) {
+        throw configError(`${at}: ${where}.heldout: ${stage.heldout} held-out task items is more than the ${limits.heldout} this task's data set aside`)
+      }
+      const info = (await plugin.create(parsed.data, Rng.from(0, 'probe'))).info
+      if (run.info.vocabulary !== undefined && info.vocabulary !== undefined && info.vocabulary.length !== run.info.vocabulary.length) {
+        throw configError(`${at}: ${where}.data: the task's vocabulary differs from the run's; restrict the run's own dataset (e.g. by categories) instead`)
+      }
+      tasks.push({ stage: i, datasetModule, datasetKind: kind, datasetParams: parsed.data as Record<string, unknown>, n, heldout: stage.heldout })
+      continue
+    }
+    try {
+      await goldReward(goldOf(stage.reward), run.info, `${where}.reward${stage.reward.kind === 'proxy' ? '.of' : ''}`)
+    } catch (err) {
+      const e = toOuroborosError(err)
+      throw configError(`${at}: ${e.message}`, e.hint)
+    }
+    if (stage.kind === 'rl') {
+      const method = rlMethod(model, stage.method)
+      if (method !== 'policy-gradient' && method !== 'refit') throw configError(`${at}: ${where}.method: ${method}`)
+    }
+  }
+  return tasks
+}

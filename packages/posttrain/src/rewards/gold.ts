@@ -1,0 +1,127 @@
+import { assignToModes, asVectors, configError, type DatasetInfo, type GoldRewardConfig, type Samples, type TokenSamples } from '@ouroboros/core'
+import type { Reward } from './reward.js'
+
+/**
+ * A gold reward: a known function of a sample. `where` names the config field in errors, which
+ * come before anything runs (the CLI builds every stage's reward against the dataset once).
+ */
+export async function goldReward(spec: GoldRewardConfig, dataset: DatasetInfo, where: string): Promise<Reward> {
+  switch (spec.kind) {
+    case 'modes':
+      return modesReward(spec.values, dataset, where)
+    case 'point':
+      return pointReward(spec.at, spec.scale, dataset, where)
+    case 'lexicon':
+      return lexiconReward(spec.words, spec.per, dataset, where)
+    case 'length':
+      return lengthReward(spec.target, spec.scale, dataset, where)
+    case 'genre':
+    case 'digit':
+      return classifierReward(spec, dataset, where)
+  }
+}
+
+function modesReward(values: readonly number[], dataset: DatasetInfo, where: string): Reward {
+  const modes = dataset.modes
+  if (modes === undefined) throw configError(`${where}.kind: 'modes' rewards the nearest mode, which data.kind '${dataset.kind}' does not have; use ring or grid data`)
+  if (values.length !== modes.k) throw configError(`${where}.values: ${values.length} values for the ${modes.k} modes of data.kind '${dataset.kind}'`)
+  const v = Float64Array.from(values)
+  return {
+    description: `value of the nearest mode (${values.join(', ')})`,
+    score(s) {
+      // Every sample is rewarded by its nearest mode, high quality or not (the rule of reverse_kl).
+      const { nearest } = assignToModes(asVectors(s, 'modes reward: samples'), modes, 3, 'modes reward: samples')
+      return Float64Array.from(nearest, (m) => v[m]!)
+    },
+  }
+}
+
+function pointReward(at: readonly number[], scale: number, dataset: DatasetInfo, where: string): Reward {
+  if (dataset.modality !== 'vectors') throw configError(`${where}.kind: 'point' rewards vectors, but the data are ${dataset.modality}`)
+  if (dataset.d !== undefined && at.length !== dataset.d) throw configError(`${where}.at: ${at.length} coordinates for ${dataset.d}-dimensional data`)
+  const inv = 1 / (scale * scale)
+  return {
+    description: `−‖x − (${at.join(', ')})‖² / ${scale}²`,
+    score(s) {
+      const x = asVectors(s, 'point reward: samples')
+      const out = new Float64Array(x.n)
+      for (let i = 0; i < x.n; i++) {
+        let d2 = 0
+        for (let j = 0; j < x.d; j++) d2 += (x.data[i * x.d + j]! - at[j]!) ** 2
+        out[i] = -d2 * inv
+      }
+      return out
+    },
+  }
+}
+
+function tokenData(dataset: DatasetInfo, kind: string, where: string): readonly string[] {
+  if (dataset.modality !== 'tokens' || dataset.vocabulary === undefined) {
+    throw configError(`${where}.kind: '${kind}' rewards token sequences, but data.kind '${dataset.kind}' gives ${dataset.modality}`)
+  }
+  return dataset.vocabulary
+}
+
+function lexiconReward(words: readonly string[] | Record<string, number>, per: 'sentence' | 'token', dataset: DatasetInfo, where: string): Reward {
+  const vocabulary = tokenData(dataset, 'lexicon', where)
+  const ids = new Map(vocabulary.map((w, i) => [w, i]))
+  const value = new Float64Array(vocabulary.length)
+  const entries = Array.isArray(words) ? words.map((w) => [w, 1] as const) : Object.entries(words)
+  for (const [word, v] of entries) {
+    const id = ids.get(word)
+    if (id === undefined) throw configError(`${where}.words: '${word}' is not in the vocabulary of data.kind '${dataset.kind}'`)
+    value[id] = v
+  }
+  return {
+    description: `${entries.length} lexicon word${entries.length === 1 ? '' : 's'}, summed per ${per}`,
+    score(s) {
+      const t = asTokens(s)
+      const out = new Float64Array(t.n)
+      for (let i = 0; i < t.n; i++) {
+        const from = t.offsets[i]!
+        const to = t.offsets[i + 1]!
+        let sum = 0
+        for (let k = from; k < to; k++) sum += value[t.tokens[k]!] ?? 0
+        out[i] = per === 'token' ? (to > from ? sum / (to - from) : 0) : sum
+      }
+      return out
+    },
+    perToken: per === 'sentence' ? value : undefined,
+  }
+}
+
+function lengthReward(target: number, scale: number, dataset: DatasetInfo, where: string): Reward {
+  tokenData(dataset, 'length', where)
+  return {
+    description: `−|length − ${target}| / ${scale}`,
+    score(s) {
+      const t = asTokens(s)
+      return Float64Array.from({ length: t.n }, (_, i) => -Math.abs(t.offsets[i + 1]! - t.offsets[i]! - target) / scale)
+    },
+  }
+}
+
+async function classifierReward(spec: Extract<GoldRewardConfig, { kind: 'genre' | 'digit' }>, dataset: DatasetInfo, where: string): Promise<Reward> {
+  const metrics = (await import('@ouroboros/metrics')) as unknown as ClassifierRewards
+  if (spec.kind === 'genre') {
+    if (dataset.kind !== 'brown') throw configError(`${where}.kind: 'genre' uses the Brown genre classifier, but data.kind is '${dataset.kind}'`)
+    const scorer = await metrics.genreLogProbability(dataset, spec.genre).catch((err: Error) => {
+      throw configError(`${where}.genre: ${err.message}`)
+    })
+    return { description: `log P(genre ${spec.genre}) under the Brown genre classifier`, score: scorer }
+  }
+  if (dataset.labelled === undefined) throw configError(`${where}.kind: 'digit' uses the MNIST classifier, but data.kind is '${dataset.kind}'`)
+  const scorer = await metrics.digitLogProbability(dataset, spec.digit)
+  return { description: `log P(digit ${spec.digit}) under the MNIST classifier`, score: scorer }
+}
+
+/** The classifiers' per-item log-probabilities that @ouroboros/metrics provides. */
+interface ClassifierRewards {
+  genreLogProbability(dataset: DatasetInfo, genre: string): Promise<(s: Samples) => Promise<Float64Array>>
+  digitLogProbability(dataset: DatasetInfo, digit: number): Promise<(s: Samples) => Promise<Float64Array>>
+}
+
+function asTokens(s: Samples): TokenSamples {
+  if (s.modality !== 'tokens') throw new TypeError('a token reward got vectors')
+  return s
+}

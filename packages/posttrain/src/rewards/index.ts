@@ -1,0 +1,33 @@
+import type { ModelPlugin, RewardConfig, Rng, Samples } from '@ouroboros/core'
+import { fitProxy } from './proxy.js'
+import type { Reward, RewardPair } from './reward.js'
+
+export { goldReward } from './gold.js'
+export { fitProxy, type ProxyOptions } from './proxy.js'
+export { mean, type Reward, type RewardPair } from './reward.js'
+
+/**
+ * A stage's reward against the model it starts from: a gold reward as it is; a proxy fit now to
+ * `labels` samples of that model (Gao et al.: the reward model is trained on the policy's
+ * initial distribution), labelled by the gold reward with noise or by preferences.
+ */
+export async function stageRewards<S>(
+  spec: RewardConfig,
+  gold: Reward,
+  model: ModelPlugin<any, S>,
+  input: S,
+  draw: (state: S, n: number, rng: Rng) => Promise<Samples>,
+  rng: Rng,
+): Promise<RewardPair> {
+  if (spec.kind !== 'proxy') return { reward: gold, gold, proxy: false }
+  const labelled = await draw(input, spec.labels, rng.derive('labels'))
+  const scores = await gold.score(labelled)
+  const reward = fitProxy(labelled, scores, { noise: spec.noise, preferences: spec.preferences, ridge: spec.ridge }, rng.derive('proxy'))
+  return { reward, gold, proxy: true }
+}
+
+/** The gold reward of a reward config: itself, or the function a proxy is fit to. */
+export function goldOf(spec: RewardConfig): Exclude<RewardConfig, { kind: 'proxy' }> {
+  return spec.kind === 'proxy' ? spec.of : spec
+}
+

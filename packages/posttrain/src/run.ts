@@ -1,0 +1,109 @@
+import { asVectors, type DatasetInfo, type MetricValues, type ModelPlugin, type PosttrainStageConfig, type Rng, type Samples, type TaskView } from '@ouroboros/core'
+import { estimateKl, monteCarloKl, nearestNeighbourKl, type KlEstimate } from './kl.js'
+import { mean, stageRewards, type Reward, type RewardPair } from './rewards/index.js'
+import type { CurvePoint, Sampler, StageContext, TaskData } from './stage.js'
+import { bestOfN } from './stages/best-of-n.js'
+import { finetune } from './stages/finetune.js'
+import { rl } from './stages/rl.js'
+
+export interface PosttrainInputs<S> {
+  readonly stages: readonly PosttrainStageConfig[]
+  readonly model: ModelPlugin<any, S>
+  readonly params: unknown
+  /** The generation's streams: every stage derives its own from it. */
+  readonly rng: Rng
+  readonly dataset: DatasetInfo
+  /** The data the generation's model was fit on. */
+  readonly pretraining: Samples
+  readonly samplesPerGeneration: number
+  readonly temperature: number
+  /** The task data of finetuning stage `index`. */
+  task(index: number): Promise<TaskData>
+  /** The gold reward of rl / best-of-n stage `index` (built once per chain). */
+  gold(index: number): Promise<Reward>
+  score(samples: Samples, state: S, task: TaskView | undefined): Promise<MetricValues>
+}
+
+export interface Posttrained<S> {
+  /** The state the generation's samples come from (and the next generation may warm-start from). */
+  readonly state: S
+  /** Every stage's training curve. */
+  readonly curve: CurvePoint[]
+  /** Draws the generation's samples: best-of-n's selection when it is the last stage. */
+  sample(n: number, rng: Rng): Promise<Samples>
+  /**
+   * The metric group `posttrain` of the generation's samples (which `sample` just drew): the
+   * last reward-bearing stage's `reward` and `gold_reward`, and `kl` to the model as fit.
+   */
+  summarize(samples: Samples): Promise<MetricValues>
+  /** How `summarize` estimated the KL. */
+  klEstimator(): string | null
+}
+
+/** Runs the stages in order on the fitted state. */
+export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Promise<Posttrained<S>> {
+  const { model } = inputs
+  const curve: CurvePoint[] = []
+  const draw = async (state: S, n: number, rng: Rng, temperature = inputs.temperature): Promise<Samples> =>
+    model.sample(state, n, { rng, temperature, dataset: inputs.dataset })
+  let state = fitted
+  let sampler: Sampler | undefined
+  let rewards: RewardPair | undefined
+  for (const [index, stage] of inputs.stages.entries()) {
+    const ctx: StageContext<S> = {
+      model,
+      params: inputs.params,
+      rng: inputs.rng.derive('stage', index),
+      dataset: inputs.dataset,
+      pretraining: inputs.pretraining,
+      samplesPerGeneration: inputs.samplesPerGeneration,
+      temperature: inputs.temperature,
+      score: inputs.score,
+      onPoint: (p) => curve.push(p),
+    }
+    if (stage.kind === 'finetune') {
+      state = (await finetune(stage, index, ctx, state, await inputs.task(index))).state
+      continue
+    }
+    rewards = await stageRewards(stage.reward, await inputs.gold(index), model, state, (s, n, rng) => draw(s, n, rng, 1), ctx.rng.derive('reward'))
+    const result = stage.kind === 'rl' ? await rl(stage, index, ctx, state, rewards) : await bestOfN(stage, index, ctx, state, rewards)
+    state = result.state
+    sampler = result.sampler
+  }
+  let estimator: string | null = null
+  return {
+    state,
+    curve,
+    sample: (n, rng) => (sampler !== undefined ? sampler.sample(n, rng) : draw(state, n, rng)),
+    async summarize(samples) {
+      const kl = await klToFitted(samples)
+      estimator = kl.estimator
+      return {
+        reward: rewards === undefined ? null : await mean(rewards.reward, samples),
+        gold_reward: rewards === undefined ? null : await mean(rewards.gold, samples),
+        kl: kl.value,
+      }
+    },
+    klEstimator: () => estimator,
+  }
+
+  async function klToFitted(samples: Samples): Promise<KlEstimate> {
+    const rng = inputs.rng.derive('summary')
+    const fittedDraws = (n: number): Promise<Samples> => draw(fitted, n, rng.derive('fitted'), 1)
+    if (sampler === undefined) {
+      // KL is of the model itself: at another sampling temperature its samples are not its draws.
+      const own = inputs.temperature === 1 ? samples : await draw(state, samples.n, rng.derive('own'), 1)
+      return estimateKl(model, state, fitted, own, fittedDraws)
+    }
+    // KL(bon ‖ fit) = KL(bon ‖ π) + E_bon[log π − log fit], π the model best-of-n selects from.
+    const selection = sampler.lastKl()
+    if (state === fitted) return { value: selection, estimator: 'best-of-n ranks' }
+    if (model.logLikelihood !== undefined) {
+      const rest = await monteCarloKl(model, state, fitted, samples)
+      return { value: selection === null || rest === null ? null : selection + rest, estimator: 'best-of-n ranks + monte-carlo' }
+    }
+    if (samples.modality === 'vectors') return { value: nearestNeighbourKl(asVectors(samples), asVectors(await fittedDraws(samples.n))), estimator: 'nearest-neighbour' }
+    return { value: null, estimator: null }
+  }
+}
+

@@ -1,0 +1,89 @@
+import { inputError, type ModelPlugin, type RlStageConfig } from '@ouroboros/core'
+import type { RewardPair } from '../rewards/reward.js'
+import type { StageContext, StageResult } from '../stage.js'
+import { evalSamplesOf, isCurveStep, recordPoint } from './curve.js'
+
+export type RlMethod = 'policy-gradient' | 'refit'
+
+/** Which way `rl` trains this model, or why it cannot (the CLI checks before a run). */
+export function rlMethod(model: ModelPlugin<any, any>, asked: RlStageConfig['method']): RlMethod | string {
+  const canPolicyGradient = model.trainer !== undefined && model.logLikelihood !== undefined && model.policyGradient === true
+  const canRefit = model.fitWeighted !== undefined
+  if (asked === 'policy-gradient') return canPolicyGradient ? 'policy-gradient' : `model '${model.id}' has no trainer that takes signed weights with a log-likelihood; use method 'refit' or 'auto'`
+  if (asked === 'refit') return canRefit ? 'refit' : `model '${model.id}' does not fit weighted data; use method 'policy-gradient' or 'auto'`
+  if (canPolicyGradient) return 'policy-gradient'
+  if (canRefit) return 'refit'
+  return `model '${model.id}' can be neither trained by policy gradient nor refit to weighted data; use a best-of-n stage`
+}
+
+/**
+ * Maximises E[r] − β·KL(π‖π_ref), π_ref the stage's input model.
+ *
+ * Policy gradient: each step draws `batch` samples from the current model, penalises each
+ * reward by β·(log π(x) − log π_ref(x)) (the per-sample KL penalty of RLHF), subtracts the mean of
+ * the other samples' penalised rewards (the leave-one-out baseline, which keeps the estimate
+ * unbiased) and takes one trainer step with these advantages as weights: the REINFORCE gradient
+ * of the objective.
+ *
+ * Refit: the objective's maximiser is π* ∝ π_ref·exp(r/β). Each of the `steps` steps draws
+ * `samples` from the current model and refits it to them weighted by exp(r/(β·steps)), so that
+ * after the last step π ∝ π_ref·exp(r/β) (tempering in steps keeps the weights of any one refit
+ * tame). β = 0 keeps only the samples of highest reward.
+ */
+export async function rl<S>(stage: RlStageConfig, index: number, ctx: StageContext<S>, input: S, rewards: RewardPair): Promise<StageResult<S>> {
+  const method = rlMethod(ctx.model, stage.method)
+  if (method !== 'policy-gradient' && method !== 'refit') throw inputError(`posttrain.${index}.method: ${method}`)
+  const evalSamples = evalSamplesOf(ctx as StageContext<unknown>, stage.evalSamples)
+  const point = async (step: number, state: S, losses?: Record<string, number>): Promise<void> =>
+    recordPoint(ctx, { stage: index, kind: 'rl', step, ...(losses === undefined ? {} : { losses }) }, state, input, evalSamples, ctx.rng.derive('curve', step), rewards, undefined)
+  await point(0, input)
+  return method === 'policy-gradient' ? policyGradient(stage, ctx, input, rewards, point) : refit(stage, ctx, input, rewards, point)
+}
+
+type Point<S> = (step: number, state: S, losses?: Record<string, number>) => Promise<void>
+
+async function policyGradient<S>(stage: RlStageConfig, ctx: StageContext<S>, input: S, rewards: RewardPair, point: Point<S>): Promise<StageResult<S>> {
+  const { model } = ctx
+  const trainer = await model.trainer!(input, ctx.params, { rng: ctx.rng.derive('trainer'), dataset: ctx.dataset, ...(stage.lr === undefined ? {} : { lr: stage.lr }), anchor: 0, reference: input })
+  try {
+    const batch = stage.batch ?? (typeof trainer.batch === 'number' ? trainer.batch : 64)
+    const draws = ctx.rng.derive('draws')
+    let state = input
+    for (let step = 1; step <= stage.steps; step++) {
+      const x = await model.sample(state, batch, { rng: draws.derive(step), temperature: 1, dataset: ctx.dataset })
+      const r = await rewards.reward.score(x)
+      const own = await model.logLikelihood!(state, x)
+      const ref = await model.logLikelihood!(input, x)
+      const penalised = Float64Array.from(r, (v, i) => v - stage.beta * (own[i]! - ref[i]!))
+      let total = 0
+      for (const v of penalised) total += v
+      const n = penalised.length
+      const advantages = Float64Array.from(penalised, (v) => v - (total - v) / (n - 1))
+      const report = await trainer.step(x, advantages)
+      state = await trainer.state()
+      if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, state, { ...report.losses, penalised_reward: total / n })
+    }
+    return { state }
+  } finally {
+    trainer.dispose?.()
+  }
+}
+
+async function refit<S>(stage: RlStageConfig, ctx: StageContext<S>, input: S, rewards: RewardPair, point: Point<S>): Promise<StageResult<S>> {
+  const { model } = ctx
+  const steps = Math.max(1, stage.steps)
+  const m = stage.samples ?? ctx.samplesPerGeneration
+  let state = input
+  for (let step = 1; step <= steps; step++) {
+    const rng = ctx.rng.derive('refit', step)
+    const x = await model.sample(state, m, { rng: rng.derive('draws'), temperature: 1, dataset: ctx.dataset })
+    const r = await rewards.reward.score(x)
+    let best = -Infinity
+    for (const v of r) best = Math.max(best, v)
+    // Shifted by the best reward: the largest weight is 1, whatever the scale of r/β.
+    const weights = Float64Array.from(r, (v) => (stage.beta === 0 ? (v === best ? 1 : 0) : Math.exp((v - best) / (stage.beta * steps))))
+    state = await model.fitWeighted!(x, weights, ctx.params as never, { rng: rng.derive('fit'), generation: 0, dataset: ctx.dataset, init: state })
+    if (isCurveStep(step, steps, stage.evalEvery)) await point(step, state)
+  }
+  return { state }
+}
