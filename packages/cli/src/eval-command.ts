@@ -1,7 +1,19 @@
 import { extname } from 'node:path'
-import { Rng, inputError, formatIssues, configError, type DatasetInfo, type MetricValues, type Samples } from '@ouroboros/core'
+import {
+  Rng,
+  configError,
+  formatIssues,
+  inputError,
+  toOuroborosError,
+  type DatasetInfo,
+  type MetricNeed,
+  type MetricPlugin,
+  type MetricValues,
+  type Samples,
+  type VectorSamples,
+} from '@ouroboros/core'
 import { readTokenFile, readVectorFile } from '@ouroboros/store'
-import { metricsModule } from './registry.js'
+import { builtinDatasets, metricsModule } from './registry.js'
 
 export interface EvalOptions {
   real: string
@@ -9,54 +21,169 @@ export interface EvalOptions {
   metrics?: string
   json?: boolean
   seed?: number
+  data?: string
+  training?: string
+}
+
+export const EVAL_HELP = `
+Without --metrics, eval runs every cheap metric group that applies to the files; expensive ones
+(ouroboros list marks them) run when named. --data names the dataset the files come from (a
+data.kind, or a JSON object as in a config's "data") so that groups needing its facts apply: mode
+centres (ring, grid), labels (mnist), genres (brown). A group asked for by name that needs what
+eval does not have (a model, a training set without --training, a dataset's facts) is refused
+with what it needs.
+
+A value that cannot be computed prints as n/a with the reason (with --json: null, the reasons on
+stderr). A group that fails does not hide the others: its values are n/a and the error is on
+stderr.
+
+Exit status: 0 when every group was computed; 1 when a group failed; 2 for bad input (files,
+options, a group eval cannot compute, or a group the input cannot serve).
+`
+
+/** Each need in words, and how eval can meet it (nothing: eval cannot). */
+const NEEDS: Readonly<Record<MetricNeed | 'training', { readonly what: string; readonly how?: string }>> = {
+  'model.logLikelihood': { what: 'a model with a log-likelihood' },
+  'model.summary': { what: "the fitted model's state" },
+  heldout: { what: 'held-out real data' },
+  task: { what: 'a finetuning task' },
+  training: { what: "the model's training set", how: '--training FILE' },
+  'dataset.d': { what: 'vector data' },
+  'dataset.modes': { what: 'mode centres', how: '--data ring or --data grid' },
+  'dataset.gaussian': { what: 'the true Gaussian', how: '--data gaussian' },
+  'dataset.regression': { what: 'the true weights of regression data' },
+  'dataset.vocabulary': { what: 'token data', how: '.txt files' },
+  'dataset.image': { what: 'images', how: '--data mnist' },
+  'dataset.labelled': { what: 'labelled images', how: '--data mnist' },
+  'dataset.digits': { what: 'MNIST restricted to some digits', how: `--data '{"kind":"mnist","digits":[...]}'` },
+  'dataset.genres': { what: 'text in genres', how: '--data brown' },
+}
+
+/** Refusal of a group whose needs eval does not meet: what it needs, and how to supply it or why eval cannot. */
+function cannotCompute(id: string, unmet: readonly (MetricNeed | 'training')[]): Error {
+  const needs = unmet.map((need) => NEEDS[need])
+  const missing = needs.filter((need) => need.how === undefined)
+  const hint =
+    missing.length > 0
+      ? `eval scores two sample files and has no model, held-out data or task; \`ouroboros run\` computes '${id}'`
+      : `give ${needs.map((need) => need.how).join(' and ')}`
+  return configError(`--metrics: eval cannot compute '${id}': it needs ${needs.map((need) => need.what).join(' and ')}`, hint)
 }
 
 /** Scores any two sample files: `ouroboros eval --real FILE --generated FILE`. */
 export async function evalCommand(opts: EvalOptions): Promise<number> {
-  const { real, generated, dataset } = readPair(opts.real, opts.generated)
-  const { builtinMetrics, metricsFor } = await metricsModule()
-  const ids = opts.metrics === undefined ? metricsFor(dataset, false) : opts.metrics.split(',').map((s) => s.trim()).filter(Boolean)
-  const values: MetricValues = {}
   const seed = opts.seed ?? 0
-  for (const id of ids) {
+  const source = opts.data === undefined ? undefined : await datasetOption(opts.data, seed)
+  const { real, generated, dataset } = readPair(opts.real, opts.generated, source)
+  const training = opts.training === undefined ? undefined : readTraining(opts.training, opts.real, real)
+  const { builtinMetrics, metricsFor, unmetNeeds } = await metricsModule()
+  const sources = { dataset, logLikelihood: false, summary: false, training: training !== undefined, heldout: false, task: false }
+  const ids = opts.metrics === undefined ? metricsFor(dataset, false, { training: training !== undefined, heldout: false }) : opts.metrics.split(',').map((s) => s.trim()).filter(Boolean)
+  const plugins = ids.map((id) => {
     const plugin = builtinMetrics[id]
     if (plugin === undefined) throw configError(`--metrics: unknown metric group '${id}'; expected one of ${Object.keys(builtinMetrics).join(', ')}`)
     if (plugin.modality !== dataset.modality) throw configError(`--metrics: '${id}' measures ${plugin.modality}, but the files hold ${dataset.modality}`)
-    const options = plugin.options.safeParse({})
-    if (!options.success) throw configError(formatIssues(options.error.issues, `--metrics ${id}`))
-    const prepared = await plugin.prepare?.({ real, dataset, options: options.data, rng: Rng.from(seed, 'prepare', id) })
-    const out = await plugin.compute({ real, generated, options: options.data, dataset, prepared, rng: Rng.from(seed, 'metric', id, 0) })
-    for (const name of plugin.outputs) {
-      const v = out[name]
-      values[name] = v === undefined || v === null || !Number.isFinite(v) ? null : v
+    const unmet = unmetNeeds(plugin, sources)
+    if (unmet.length > 0) throw cannotCompute(id, unmet)
+    return plugin
+  })
+
+  const values: MetricValues = {}
+  const reasons = new Map<string, string>()
+  let status = 0
+  for (const plugin of plugins) {
+    try {
+      const out = await computeGroup(plugin, { real, generated, dataset, training, seed })
+      for (const name of plugin.outputs) {
+        const v = out[name]
+        values[name] = v === undefined || v === null || !Number.isFinite(v) ? null : v
+        if (values[name] === null) reasons.set(name, plugin.nullWhen?.[name] ?? 'not defined for these samples')
+      }
+    } catch (err) {
+      const e = toOuroborosError(err)
+      process.stderr.write(`error: metric group '${plugin.id}' failed: ${e.message}\n`)
+      if (e.hint) process.stderr.write(`hint: ${e.hint}\n`)
+      status = Math.max(status, e.isUsageError ? 2 : 1)
+      for (const name of plugin.outputs) {
+        values[name] = null
+        reasons.set(name, `the ${plugin.id} group failed (see above)`)
+      }
     }
   }
+
   if (opts.json) {
     process.stdout.write(JSON.stringify(values) + '\n')
+    for (const [name, reason] of reasons) process.stderr.write(`note: ${name} is null: ${reason}\n`)
   } else {
     const width = Math.max(...Object.keys(values).map((k) => k.length))
-    for (const [k, v] of Object.entries(values)) process.stdout.write(`${k.padEnd(width)}  ${v === null ? 'n/a' : v}\n`)
+    for (const [k, v] of Object.entries(values)) process.stdout.write(`${k.padEnd(width)}  ${v === null ? `n/a  (${reasons.get(k)})` : v}\n`)
   }
-  return 0
+  return status
+}
+
+async function computeGroup(
+  plugin: MetricPlugin<any, any>,
+  args: { real: Samples; generated: Samples; dataset: DatasetInfo; training: VectorSamples | undefined; seed: number },
+): Promise<MetricValues> {
+  const options = plugin.options.safeParse({})
+  if (!options.success) throw configError(formatIssues(options.error.issues, `--metrics ${plugin.id}`))
+  const { real, generated, dataset, training, seed } = args
+  const prepared = await plugin.prepare?.({ real, dataset, options: options.data, rng: Rng.from(seed, 'prepare', plugin.id) })
+  return plugin.compute({
+    real,
+    generated,
+    options: options.data,
+    dataset,
+    prepared,
+    rng: Rng.from(seed, 'metric', plugin.id, 0),
+    ...(training === undefined ? {} : { training }),
+  })
+}
+
+/** `--data KIND` or `--data '{"kind": KIND, ...params}'`: the facts of a built-in dataset. */
+async function datasetOption(text: string, seed: number): Promise<DatasetInfo> {
+  let spec: unknown = { kind: text }
+  if (text.trim().startsWith('{')) {
+    try {
+      spec = JSON.parse(text)
+    } catch (err) {
+      throw configError(`--data: not valid JSON: ${(err as Error).message}`)
+    }
+  }
+  if (typeof spec !== 'object' || spec === null || typeof (spec as { kind?: unknown }).kind !== 'string') {
+    throw configError(`--data: expected a dataset kind or a JSON object with "kind"`)
+  }
+  const { kind, n: _n, ...rest } = spec as { kind: string; n?: unknown }
+  const datasets = await builtinDatasets()
+  const plugin = datasets[kind]
+  if (plugin === undefined) throw configError(`--data: unknown dataset '${kind}'; expected one of ${Object.keys(datasets).join(', ')}`)
+  const params = plugin.params.safeParse(rest)
+  if (!params.success) throw configError(formatIssues(params.error.issues, '--data'))
+  return (await plugin.create(params.data, Rng.from(seed, 'data'))).info
 }
 
 /**
- * .txt files hold token sequences, one a line, numbered in one vocabulary built from the real file
- * (the generated file's other words after it); any other extension holds vectors.
+ * .txt files hold token sequences, one a line, numbered in one vocabulary: the dataset's (--data)
+ * first, then the real file's other words, then the generated file's. Any other extension holds
+ * vectors.
  */
-function readPair(realFile: string, generatedFile: string): { real: Samples; generated: Samples; dataset: DatasetInfo } {
+function readPair(realFile: string, generatedFile: string, source: DatasetInfo | undefined): { real: Samples; generated: Samples; dataset: DatasetInfo } {
   const isText = (file: string): boolean => extname(file).toLowerCase() === '.txt'
   if (isText(realFile) !== isText(generatedFile)) {
     throw inputError(`--real ${realFile} and --generated ${generatedFile}: both must be .txt (token sequences) or both vector files (.csv, .json, .npy)`)
   }
-  if (isText(realFile)) {
-    const real = readTokenFile(realFile)
+  const modality = isText(realFile) ? 'tokens' : 'vectors'
+  if (source !== undefined && source.modality !== modality) {
+    throw inputError(`--data: '${source.kind}' data are ${source.modality}, but ${realFile} holds ${modality} (${modality === 'tokens' ? '.txt' : '.csv, .json or .npy'})`)
+  }
+  if (modality === 'tokens') {
+    const real = readTokenFile(realFile, source?.vocabulary)
     const generated = readTokenFile(generatedFile, real.vocabulary)
     const vocabulary = generated.vocabulary
     return {
       real: { ...real.samples, vocabSize: vocabulary.length },
       generated: generated.samples,
-      dataset: { kind: 'file', modality: 'tokens', vocabulary },
+      dataset: { ...(source ?? { kind: 'file', modality }), vocabulary },
     }
   }
   const real = readVectorFile(realFile)
@@ -64,5 +191,15 @@ function readPair(realFile: string, generatedFile: string): { real: Samples; gen
   if (real.d !== generated.d) {
     throw inputError(`--generated: ${generatedFile} has ${generated.d} columns but ${realFile} has ${real.d}; both need the same dimension`)
   }
-  return { real, generated, dataset: { kind: 'file', modality: 'vectors', d: real.d } }
+  if (source?.d !== undefined && source.d !== real.d) {
+    throw inputError(`--data: '${source.kind}' data have ${source.d} dimensions, but ${realFile} has ${real.d} columns`)
+  }
+  return { real, generated, dataset: source ?? { kind: 'file', modality, d: real.d } }
+}
+
+function readTraining(file: string, realFile: string, real: Samples): VectorSamples {
+  if (real.modality !== 'vectors') throw inputError(`--training ${file}: only vector metrics (copy_rate) read a training set, and ${realFile} holds text`)
+  const training = readVectorFile(file)
+  if (training.d !== real.d) throw inputError(`--training: ${file} has ${training.d} columns but ${realFile} has ${real.d}; both need the same dimension`)
+  return training
 }

@@ -3,7 +3,7 @@ import { resolve as resolvePath } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { configError, toOuroborosError } from '@ouroboros/core'
 import { parseThresholds, writeReport } from '@ouroboros/report'
-import { evalCommand } from './eval-command.js'
+import { EVAL_HELP, evalCommand } from './eval-command.js'
 import { listCommand } from './list-command.js'
 import { loadConfigFile } from './load-config.js'
 import { versionLine } from './provenance.js'
@@ -79,10 +79,13 @@ program
   .command('eval')
   .requiredOption('--real <file>', 'real samples (.csv, .json or .npy; .txt for text, one sequence a line)')
   .requiredOption('--generated <file>', 'generated samples (the same kind of file as --real)')
-  .option('--metrics <list>', 'comma-separated metric groups (default: all that apply)')
+  .option('--metrics <list>', 'comma-separated metric groups (default: the cheap ones that apply)')
+  .option('--data <kind|json>', "the dataset the files come from, e.g. ring, grid, mnist, brown or '{\"kind\":\"grid\",\"std\":0.1}'")
+  .option('--training <file>', 'the training set of the model that generated the samples (for copy_rate)')
   .option('--seed <s>', 'seed of randomised metrics', integer('--seed', 0))
   .option('--json', 'print one JSON object {metric: value}')
   .description('metrics of any two sample files')
+  .addHelpText('after', EVAL_HELP)
   .action(async (opts) => {
     exitCode = await evalCommand(opts)
   })

@@ -53,7 +53,8 @@ export async function builtinDatasets(): Promise<Readonly<Record<string, Dataset
 
 export interface MetricsModule {
   builtinMetrics: Readonly<Record<string, MetricPlugin<any, any>>>
-  metricsFor: (dataset: import('@ouroboros/core').DatasetInfo, hasLogLikelihood: boolean) => string[]
+  metricsFor: typeof import('@ouroboros/metrics').metricsFor
+  unmetNeeds: typeof import('@ouroboros/metrics').unmetNeeds
   classifierFacts: typeof import('@ouroboros/metrics').classifierFacts
 }
 

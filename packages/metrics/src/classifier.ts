@@ -285,6 +285,8 @@ export const classifier = defineMetric<ClassifierOptions, Prepared>({
   modality: 'vectors',
   description: 'MNIST classifier metrics: entropy, coverage and KL of predicted classes; Fréchet distance of penultimate-layer features',
   outputs: ['class_entropy', 'classes_covered', 'class_kl', 'frechet_feature_distance'],
+  needs: ['dataset.labelled'],
+  nullWhen: Object.fromEntries(['class_entropy', 'classes_covered', 'class_kl', 'frechet_feature_distance'].map((name) => [name, 'fewer than 2 generated samples'])),
   options: optionsSchema,
   async prepare({ real, dataset, options }) {
     const labelled = needLabelled(dataset)

@@ -1,4 +1,4 @@
-import type { DatasetInfo, MetricPlugin } from '@ouroboros/core'
+import type { DatasetInfo, MetricNeed, MetricPlugin } from '@ouroboros/core'
 import { classifier } from './classifier.js'
 import { clusters } from './clusters.js'
 import { copyRate } from './copy-rate.js'
@@ -34,26 +34,62 @@ export const builtinMetrics: Readonly<Record<string, MetricPlugin<any, any>>> = 
   perplexity,
 }
 
+/** What a run, or `ouroboros eval`, can give metric groups besides the real and generated samples. */
+export interface MetricSources {
+  readonly dataset: DatasetInfo
+  /** The model has a log-likelihood. */
+  readonly logLikelihood: boolean
+  /** The model can report its fitted state (runs: always; eval: no model). */
+  readonly summary: boolean
+  readonly training: boolean
+  readonly heldout: boolean
+  readonly task: boolean
+}
+
+/** A group's needs, its training set included ('training': the plug-in's usesTraining). */
+export function needsOf(plugin: MetricPlugin<any, any>): (MetricNeed | 'training')[] {
+  return [...(plugin.needs ?? []), ...(plugin.usesTraining === true ? ['training' as const] : [])]
+}
+
+/** The needs of a group that these sources do not meet, in the order the group lists them. */
+export function unmetNeeds(plugin: MetricPlugin<any, any>, sources: MetricSources): (MetricNeed | 'training')[] {
+  return needsOf(plugin).filter((need) => {
+    switch (need) {
+      case 'model.logLikelihood':
+        return !sources.logLikelihood
+      case 'model.summary':
+        return !sources.summary
+      case 'training':
+        return !sources.training
+      case 'heldout':
+        return !sources.heldout
+      case 'task':
+        return !sources.task
+      default:
+        return sources.dataset[need.slice('dataset.'.length) as keyof DatasetInfo] === undefined
+    }
+  })
+}
+
 /**
- * The metric groups a run uses when its config names none: every group of this package that means
- * something for the data and the model. Regression data is scored only by its weight error: its
- * samples are rows (x, y) on a design fixed per chain, whose spread is not diversity. Token data
- * gets the text groups. Labelled data (MNIST) also gets the classifier group, which needs the labels.
+ * The metric groups a run uses when its config names none: every cheap group of this package whose
+ * needs the data and the model meet (`available` says what else there is; a run has a training
+ * set and held-out data, and a task only while finetuning). Expensive groups run only when named.
+ * Regression data are scored only by their weight error: their samples are rows (x, y) on a design
+ * fixed per chain, whose spread is not diversity.
  */
-export function metricsFor(dataset: DatasetInfo, hasLogLikelihood: boolean): string[] {
-  if (dataset.modality === 'tokens') return ['text', ...(hasLogLikelihood ? ['perplexity'] : [])]
-  const likelihoodGroup = hasLogLikelihood ? ['likelihood'] : []
-  if (dataset.regression !== undefined) return ['regression', ...likelihoodGroup]
-  return [
-    ...(dataset.modes === undefined ? [] : ['modes']),
-    'moments',
-    ...likelihoodGroup,
-    'prdc',
-    'clusters',
-    'sliced_wasserstein',
-    'mmd_rbf',
-    'vendi',
-    'copy_rate',
-    ...(dataset.labelled === undefined ? [] : ['classifier']),
-  ]
+export function metricsFor(dataset: DatasetInfo, hasLogLikelihood: boolean, available: { training?: boolean; heldout?: boolean; task?: boolean } = {}): string[] {
+  const sources: MetricSources = {
+    dataset,
+    logLikelihood: hasLogLikelihood,
+    summary: true,
+    training: available.training ?? true,
+    heldout: available.heldout ?? true,
+    task: available.task ?? false,
+  }
+  const candidates = dataset.regression === undefined ? Object.keys(builtinMetrics).filter((id) => id !== 'regression') : ['regression', 'likelihood']
+  return candidates.filter((id) => {
+    const plugin = builtinMetrics[id]!
+    return plugin.modality === dataset.modality && (plugin.cost ?? 'cheap') === 'cheap' && unmetNeeds(plugin, sources).length === 0
+  })
 }

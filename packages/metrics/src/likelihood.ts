@@ -10,6 +10,7 @@ export const likelihood = defineMetric({
   modality: 'vectors',
   description: 'Mean negative log-likelihood of held-out real data under the model (nll_real)',
   outputs: ['nll_real'],
+  needs: ['model.logLikelihood', 'heldout'],
   options: z.strictObject({}),
   async compute({ heldout, model }) {
     if (heldout === undefined || heldout.n === 0 || model?.logLikelihood === undefined) return { nll_real: null }

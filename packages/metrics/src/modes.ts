@@ -11,6 +11,7 @@ export const modes = defineMetric({
   modality: 'vectors',
   description: 'Mode benchmark (ring, grid): modes covered by high-quality samples, share of them, reverse KL over modes',
   outputs: ['modes_covered', 'modes_covered_1pct', 'pct_high_quality', 'reverse_kl'],
+  needs: ['dataset.modes'],
   options: z.strictObject({
     /** HQ radius in mode standard deviations. */
     qualityStds: z.number().positive().default(3),

@@ -13,6 +13,11 @@ export const moments = defineMetric({
   modality: 'vectors',
   description: 'Total variance, log det covariance; in 1-D log variance and W2² to the true (or real-data) Gaussian',
   outputs: ['total_variance', 'log_det_cov', 'log_variance', 'w2_to_reference'],
+  nullWhen: {
+    log_det_cov: 'the covariance is singular (fewer samples than dimensions, or samples on a subspace)',
+    log_variance: 'defined for 1-D samples only, with a positive variance',
+    w2_to_reference: 'defined for 1-D samples only',
+  },
   options: z.strictObject({
     /** Use the model's fitted mean and covariance when its summary has them. */
     useModelFit: z.boolean().default(true),

@@ -12,6 +12,7 @@ export const perplexity = defineMetric({
   modality: 'tokens',
   description: 'Perplexity of held-out real sentences under the model, per word and end of sentence (perplexity_real)',
   outputs: ['perplexity_real'],
+  needs: ['model.logLikelihood', 'heldout'],
   options: z.strictObject({}),
   async compute({ heldout, model }) {
     if (heldout?.modality !== 'tokens' || heldout.n === 0 || model?.logLikelihood === undefined) return { perplexity_real: null }

@@ -11,6 +11,8 @@ export const regression = defineMetric({
   modality: 'vectors',
   description: 'Excess test error ‖ŵ − w*‖² of the fitted regression weights',
   outputs: ['excess_test_error'],
+  needs: ['dataset.regression', 'model.summary'],
+  nullWhen: { excess_test_error: "the model's summary has no fitted `weights`" },
   options: z.strictObject({}),
   compute({ dataset, model }) {
     const truth = dataset.regression?.weights

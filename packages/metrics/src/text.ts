@@ -27,6 +27,13 @@ export const text = defineMetric({
   modality: 'tokens',
   description: 'Vocabulary, distinct n-grams, unigram entropy, tail mass and coverage, Zipf slope of generated token sequences',
   outputs: ['vocab_size', 'distinct_1', 'distinct_2', 'distinct_3', 'distinct_4', 'unigram_entropy', 'tail_mass', 'tail_coverage', 'zipf_slope'],
+  nullWhen: {
+    distinct_2: 'no sequence has 2 tokens',
+    distinct_3: 'no sequence has 3 tokens',
+    distinct_4: 'no sequence has 4 tokens',
+    tail_coverage: 'the real data have no tail types (their most frequent types hold every token)',
+    zipf_slope: 'fewer than 2 types',
+  },
   options,
   prepare({ real, options: o }): Head {
     const counts = typeCounts(asTokens(real))

@@ -1,0 +1,148 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { cleanup, cli, tempDir } from './helpers.js'
+
+afterAll(cleanup)
+
+interface Points {
+  n: number
+  d: number
+  data: number[]
+}
+
+/** A fixture of packages/metrics (inputs and values computed with numpy / the peer's modes.py). */
+function metricsFixture<T>(name: string): T[] {
+  return JSON.parse(readFileSync(new URL(`../../metrics/fixtures/${name}`, import.meta.url), 'utf8')).cases
+}
+
+const dir = tempDir()
+
+/** The points as CSV; fixture inputs have 6 decimals, so the file holds the exact values. */
+function csv(name: string, p: Points): string {
+  const path = join(dir, name)
+  const rows: string[] = []
+  for (let i = 0; i < p.n; i++) rows.push(p.data.slice(i * p.d, (i + 1) * p.d).join(','))
+  writeFileSync(path, rows.join('\n') + '\n')
+  return path
+}
+
+function json(res: { stdout: string }): Record<string, number | null> {
+  return JSON.parse(res.stdout)
+}
+
+const vendiCases = metricsFixture<{ name: string; generated: Points; expected: number }>('vendi.json')
+const normal500 = vendiCases.find((c) => c.name.includes('500 draws of a 2-D standard normal'))!
+const normal = csv('normal.csv', normal500.generated)
+
+describe('ouroboros eval', () => {
+  it('scores vendi on 500 draws of a 2-D standard normal (once: QL iteration did not converge), as numpy does', () => {
+    const res = cli(['eval', '--real', normal, '--generated', normal, '--metrics', 'vendi', '--json'])
+    expect(res.status, res.stderr).toBe(0)
+    expect(json(res).vendi).toBeCloseTo(normal500.expected, 9)
+  })
+
+  it('gives the mode metrics of the peer code with --data ring or grid, and refuses them without', () => {
+    for (const c of metricsFixture<{ dataset: string; name: string; generated: Points; expected: Record<string, number> }>('modes.json')) {
+      const file = csv(`${c.dataset}-${c.name}.csv`, c.generated)
+      const res = cli(['eval', '--real', file, '--generated', file, '--metrics', 'modes,moments', '--data', c.dataset, '--json'])
+      expect(res.status, res.stderr).toBe(0)
+      const got = json(res)
+      expect(got.modes_covered).toBe(c.expected['modes_covered'])
+      expect(got.modes_covered_1pct).toBe(c.expected['modes_covered_1pct'])
+      expect(got.pct_high_quality).toBeCloseTo(c.expected['pct_high_quality']!, 10)
+      expect(got.reverse_kl).toBeCloseTo(c.expected['reverse_kl']!, 12)
+      expect(got.total_variance).toBeCloseTo(c.expected['total_variance']!, 10)
+    }
+    const refused = cli(['eval', '--real', normal, '--generated', normal, '--metrics', 'moments,modes'])
+    expect(refused.status).toBe(2)
+    expect(refused.stderr).toContain("eval cannot compute 'modes': it needs mode centres")
+    expect(refused.stderr).toContain('--data ring or --data grid')
+    expect(refused.stdout).toBe('')
+  })
+
+  it('takes --data as a JSON object with the dataset params, and checks it against the files', () => {
+    const grid = metricsFixture<{ dataset: string; name: string; generated: Points; expected: Record<string, number> }>('modes.json').find(
+      (c) => c.dataset === 'grid' && c.name === 'real',
+    )!
+    const file = csv('grid.csv', grid.generated)
+    // With std 1 every sample of this grid (std 0.05) is within 3 std of its centre.
+    const wide = cli(['eval', '--real', file, '--generated', file, '--metrics', 'modes', '--data', '{"kind":"grid","std":1}', '--json'])
+    expect(wide.status, wide.stderr).toBe(0)
+    expect(json(wide).pct_high_quality).toBe(100)
+    const bad: [string[], string][] = [
+      [['--data', 'nosuch'], "unknown dataset 'nosuch'"],
+      [['--data', '{"kind":"grid","std":-1}'], '--data: std'],
+      [['--data', '{"kind":"grid",'], '--data: not valid JSON'],
+      [['--data', 'mnist'], "'mnist' data have 784 dimensions"],
+      [['--data', 'brown'], "'brown' data are tokens"],
+    ]
+    for (const [args, message] of bad) {
+      const res = cli(['eval', '--real', file, '--generated', file, '--metrics', 'moments', ...args])
+      expect(res.status, args.join(' ')).toBe(2)
+      expect(res.stderr).toContain(message)
+      expect(res.stderr).not.toMatch(/\n\s+at /)
+    }
+  })
+
+  it('refuses, naming it, a group that needs a model: eval has none', () => {
+    for (const group of ['likelihood', 'regression']) {
+      const res = cli(['eval', '--real', normal, '--generated', normal, '--metrics', group])
+      expect(res.status).toBe(2)
+      expect(res.stderr).toContain(`eval cannot compute '${group}'`)
+      expect(res.stderr).toContain('has no model')
+    }
+  })
+
+  it('computes copy_rate with --training, and says what it needs without', () => {
+    const refused = cli(['eval', '--real', normal, '--generated', normal, '--metrics', 'copy_rate'])
+    expect(refused.status).toBe(2)
+    expect(refused.stderr).toContain("needs the model's training set")
+    expect(refused.stderr).toContain('--training FILE')
+    // Every generated point is a training point: all are copies.
+    const res = cli(['eval', '--real', normal, '--generated', normal, '--training', normal, '--metrics', 'copy_rate', '--json'])
+    expect(res.status, res.stderr).toBe(0)
+    expect(json(res).copy_rate).toBe(1)
+    const three = join(dir, 'three.csv')
+    writeFileSync(three, '1,2,3\n4,5,6\n')
+    const mismatched = cli(['eval', '--real', normal, '--generated', normal, '--training', three, '--metrics', 'copy_rate'])
+    expect(mismatched.status).toBe(2)
+    expect(mismatched.stderr).toContain('--training')
+  })
+
+  it('runs the cheap groups that apply by default, copy_rate only with --training', () => {
+    const plain = cli(['eval', '--real', normal, '--generated', normal, '--json'])
+    expect(plain.status, plain.stderr).toBe(0)
+    expect(Object.keys(json(plain))).toContain('total_variance')
+    expect(Object.keys(json(plain))).not.toContain('copy_rate')
+    expect(Object.keys(json(plain))).not.toContain('nll_real')
+    const withTraining = cli(['eval', '--real', normal, '--generated', normal, '--training', normal, '--json'])
+    expect(json(withTraining).copy_rate).toBe(1)
+  })
+
+  it('gives every n/a its reason: inline, or on stderr with --json', () => {
+    const text = cli(['eval', '--real', normal, '--generated', normal, '--metrics', 'moments'])
+    expect(text.status, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(/^log_variance\s+n\/a {2}\(defined for 1-D samples only, with a positive variance\)$/m)
+    expect(text.stdout).toMatch(/^w2_to_reference\s+n\/a {2}\(defined for 1-D samples only\)$/m)
+    const asJson = cli(['eval', '--real', normal, '--generated', normal, '--metrics', 'moments', '--json'])
+    expect(json(asJson).log_variance).toBeNull()
+    expect(asJson.stderr).toContain('note: log_variance is null: defined for 1-D samples only')
+    // In 1-D both are defined: W2² between N(m, s²) fits of the same file is 0.
+    const one = csv('one.csv', { n: 5, d: 1, data: [1, 2, 3, 4, 6] })
+    const oneD = json(cli(['eval', '--real', one, '--generated', one, '--metrics', 'moments', '--json']))
+    expect(oneD.log_variance).toBeCloseTo(Math.log(2.96), 12)
+    expect(oneD.w2_to_reference).toBe(0)
+  })
+
+  it('prints the other groups when one fails, that one as n/a with the error on stderr', () => {
+    // 10 real points cannot make 25 k-means clusters: the clusters group fails on this input.
+    const ten = csv('ten.csv', { n: 10, d: 2, data: normal500.generated.data.slice(0, 20) })
+    const res = cli(['eval', '--real', ten, '--generated', ten, '--metrics', 'clusters,moments'])
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain("metric group 'clusters' failed: clusters: k = 25 clusters needs at least 25 real samples")
+    expect(res.stdout).toMatch(/^cluster_entropy\s+n\/a {2}\(the clusters group failed/m)
+    expect(res.stdout).toMatch(/^total_variance\s+\d/m)
+    expect(cli(['eval', '--help']).stdout).toContain('1 when a group failed')
+  })
+})
