@@ -19,6 +19,8 @@ export interface PosttrainConformanceOptions {
   readonly tolerance: number
   /** Set where klDivergence is exact for states fit with these params: KL(p‖p) = 0 and KL(p‖q) > 0 are checked. */
   readonly exactKl?: boolean
+  /** Set for trainers whose steps take only equal weights (a GAN's real batch): unequal ones must be refused. */
+  readonly equalStepWeights?: boolean
 }
 
 const FIT_SEED = 31
@@ -172,7 +174,7 @@ export function runPosttrainConformance<P, S>(model: ModelPlugin<P, S>, options:
           const { trainer: t } = await start(5, 0.5)
           for (let s = 0; s < 3; s++) {
             const items = batchOf(t, 2 + s)
-            await t.step(items, unequalWeights(items.n, s))
+            await t.step(items, options.equalStepWeights === true ? new Float64Array(items.n).fill(0.5) : unequalWeights(items.n, s))
           }
           return serialize(await t.state())
         }
@@ -188,6 +190,7 @@ export function runPosttrainConformance<P, S>(model: ModelPlugin<P, S>, options:
           negative[1] = -1
           await expectInputError(() => t.step(items, negative), /weight 1 is -1/)
         }
+        if (options.equalStepWeights === true) await expectInputError(() => t.step(items, unequalWeights(items.n)), /weight/)
       })
     }
 
