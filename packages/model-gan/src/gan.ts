@@ -1,5 +1,5 @@
-import { asVectors, inputError, memoryRows, vectors, type FitContext, type Rng, type RowSource, type Samples, type VectorSamples } from '@ouroboros/core'
-import { Adam, Mlp, Rmsprop, checkExploded, loadTf, meanSquaredNorm, normals, type NamedWeights, type Optimizer, type Tensor1D, type Tensor2D, type Tf } from '@ouroboros/tf'
+import { asVectors, checkWeights, inputError, memoryRows, vectors, type FitContext, type ModelTrainer, type Rng, type RowSource, type Samples, type TrainerOptions, type VectorSamples } from '@ouroboros/core'
+import { Adam, Mlp, Rmsprop, checkExploded, loadTf, meanSquaredNorm, normals, type Anchor, type NamedWeights, type Optimizer, type Tensor1D, type Tensor2D, type Tf } from '@ouroboros/tf'
 import { Critic, type BoundCritic } from './critic.js'
 import { SpectralNorm } from './spectral.js'
 
@@ -43,7 +43,7 @@ export interface GanState {
   readonly discriminator: readonly NamedWeights[]
   /** Spectral normalisation's power-iteration vectors, one per critic layer. */
   readonly spectralU?: readonly Float32Array[]
-  /** Generator updates taken in this generation. */
+  /** Generator updates taken in this generation, post-training included. */
   readonly steps: number
 }
 
@@ -99,33 +99,9 @@ export async function fitGanRows(data: RowSource, params: GanParams, ctx: FitCon
   const settings = trainingSettings(params)
   const { latent, pack, batch } = params
   const what = `gan generation ${ctx.generation}`
-
-  const gNet = generatorNet(latent, params.generator, d)
-  const critic = new Critic(d * pack, params.discriminator, params.minibatchStddev, params.leak)
-  const gParams = new Float32Array(gNet.size)
-  const dParams = new Float32Array(critic.size)
-  let spectral: SpectralNorm | undefined
-  if (ctx.init !== undefined) {
-    checkWarmStart(ctx.init, d, params)
-    gNet.importWeights(gParams, ctx.init.generator, 'generator')
-    critic.body.importWeights(dParams, ctx.init.discriminator, 'discriminator.body')
-    critic.head.importWeights(dParams, ctx.init.discriminator, 'discriminator.head')
-    if (params.spectralNorm) spectral = new SpectralNorm(critic, ctx.init.spectralU !== undefined ? { u: ctx.init.spectralU } : { rng: ctx.rng.derive('spectral') })
-  } else {
-    const rng = ctx.rng.derive('init')
-    gNet.init(gParams, rng)
-    critic.body.init(dParams, rng)
-    critic.head.init(dParams, rng)
-    if (params.spectralNorm) spectral = new SpectralNorm(critic, { rng: ctx.rng.derive('spectral') })
-  }
-  const makeOptimizer = (size: number, lr: number): Optimizer =>
-    settings.optimizer === 'adam' ? new Adam(size, { lr, beta1: params.beta1, beta2: params.beta2 }) : new Rmsprop(size, { lr })
-  const gOpt = makeOptimizer(gNet.size, settings.lrG)
-  const dOpt = makeOptimizer(critic.size, settings.lrD)
-  // The critic's weights as used: spectrally normalised, or the raw ones.
-  const dEff = spectral === undefined ? dParams : new Float32Array(critic.size)
+  if (ctx.init !== undefined) checkArchitecture(ctx.init, d, params, 'gan warm start: the previous state', 'a warm start needs the same architecture in every generation')
+  const gan = new GanTraining(tf, params, d, ctx.init, ctx.rng, ctx.rng.derive('noise'), { lrG: settings.lrG, lrD: settings.lrD }, undefined, what)
   const batches = new Batches(n, ctx.rng.derive('batches'))
-  const noise = ctx.rng.derive('noise')
   // Evaluation draws from streams of its own, so that evalEvery does not change the training.
   const evalRng = ctx.rng.derive('eval')
   const evalBatches = new Batches(n, ctx.rng.derive('eval-batches'))
@@ -138,18 +114,150 @@ export async function fitGanRows(data: RowSource, params: GanParams, ctx: FitCon
     data.read(from.next(rows), values)
     return tf.tensor2d(values, [batch, d * pack])
   }
-  const bindCritic = (): BoundCritic => {
-    spectral?.apply(dParams, dEff)
-    return critic.bind(tf, dEff)
+
+  for (let step = 1; step <= params.steps; step++) {
+    gan.iteration(realBatch)
+    if (params.evalEvery > 0 && step % params.evalEvery === 0 && ctx.onTrainingStep !== undefined) {
+      const losses = gan.losses(() => realBatch(evalBatches), normals(evalRng, rows * latent))
+      const samples = generate(tf, gan.gNet, gan.gParams, params.evalSamples, latent, d, 1, evalRng)
+      checkExploded(samples, dataScale, `${what} at step ${step}`)
+      await ctx.onTrainingStep(step, { losses, samples })
+    }
+  }
+  checkExploded(generate(tf, gan.gNet, gan.gParams, CHECK_SAMPLES, latent, d, 1, evalRng), dataScale, what)
+  return gan.state(params.steps)
+}
+
+/**
+ * Post-training. A step is one iteration of the GAN's own training (its critic updates, unrolled
+ * ones included, then a generator update, with the loss and mitigations of the params) whose real
+ * rows are the step's items, continuing both networks from the state; the items must number what
+ * one iteration reads (`batch`). Adam's (or RMSprop's) moments start fresh at the first step. Rates:
+ * options.lr for the generator, or else the params'; the discriminator keeps its ratio to it (TTUR).
+ *
+ * The L2-SP anchor pulls the generator alone toward the reference generator: the generator is the
+ * model, and the anchor is there to keep its distribution near the pretrained one. The
+ * discriminator is left free to tell the task data from the generator's samples, which is where the
+ * generator's learning signal comes from (as Li et al. 2020 regularise only the generator when
+ * adapting a GAN to few images).
+ *
+ * Items carry no per-item weight in a GAN's loss (the real batch is an empirical distribution), so
+ * a step's weights must all be equal (finetuning's); weights all 0 make a step with nothing to
+ * learn from, which changes nothing.
+ */
+export async function ganTrainer(state: GanState, params: GanParams, options: TrainerOptions<GanState>): Promise<ModelTrainer<GanState>> {
+  const { tf } = await loadTf()
+  const what = 'gan post-training'
+  const { d, latent } = state
+  checkArchitecture(state, d, params, `${what}: the state`, 'post-training continues the fit with the same model params')
+  checkArchitecture(options.reference, d, params, `${what}: the reference state`, 'the reference is the state post-training started from')
+  const settings = trainingSettings(params)
+  const lrG = options.lr ?? settings.lrG
+  const gNet = generatorNet(latent, params.generator, d)
+  const reference = new Float32Array(gNet.size)
+  gNet.importWeights(reference, options.reference.generator, 'generator')
+  const anchor = options.anchor > 0 ? { weight: options.anchor, reference } : undefined
+  const gan = new GanTraining(tf, params, d, state, options.rng, options.rng.derive('noise'), { lrG, lrD: (lrG * settings.lrD) / settings.lrG }, anchor, what)
+  const evalRng = options.rng.derive('eval')
+  const rows = params.batch * params.pack
+  const perIteration = rows * (settings.dSteps + params.unrolledSteps)
+  let steps = 0
+  return {
+    batch: perIteration,
+    signedWeights: false,
+    step(items, weights) {
+      const x = asVectors(items, `${what} items`)
+      if (x.d !== d) throw inputError(`${what}: the items have dimension ${x.d}, the model ${d}`)
+      checkWeights(weights, x.n, `${what} step`)
+      const unequal = weights.findIndex((w) => w !== weights[0])
+      if (unequal >= 0) {
+        throw inputError(
+          `${what} step: item ${unequal} has weight ${weights[unequal]}, item 0 ${weights[0]}; a GAN takes a step's items as its real batch, which has no per-item weights`,
+          "finetune trains a GAN; the rl stage's reward weights cannot (use best-of-n)",
+        )
+      }
+      if (x.n !== perIteration) {
+        throw inputError(`${what}: a step takes ${perIteration} items (batch ${params.batch} × pack ${params.pack} × ${settings.dSteps + params.unrolledSteps} critic updates), got ${x.n}`)
+      }
+      if (weights[0] === 0) return {}
+      // The k-th block of `rows` items, as a packed real batch.
+      const block = (k: number): Tensor2D => tf.tensor2d(Float32Array.from(x.data.subarray(k * rows * d, (k + 1) * rows * d)), [params.batch, d * params.pack])
+      let next = 0
+      gan.iteration(() => block(next++))
+      steps++
+      return { losses: gan.losses(() => block(next - 1), normals(evalRng, rows * latent)) }
+    },
+    state: () => gan.state(state.steps + steps),
+  }
+}
+
+/**
+ * A GAN's two networks, their optimisers and its update rules: one `iteration` is the critic
+ * updates and the generator update of one training step. Fit and post-training both run it.
+ */
+class GanTraining {
+  readonly gNet: Mlp
+  readonly critic: Critic
+  readonly gParams: Float32Array
+  readonly dParams: Float32Array
+  private readonly spectral: SpectralNorm | undefined
+  /** The critic's weights as used: spectrally normalised, or the raw ones. */
+  private readonly dEff: Float32Array
+  private readonly gOpt: Optimizer
+  private readonly dOpt: Optimizer
+  private readonly dSteps: number
+
+  constructor(
+    private readonly tf: Tf,
+    private readonly params: GanParams,
+    private readonly d: number,
+    start: GanState | undefined,
+    rng: Rng,
+    private readonly noise: Rng,
+    rates: { lrG: number; lrD: number },
+    anchor: Anchor | undefined,
+    private readonly what: string,
+  ) {
+    const settings = trainingSettings(params)
+    this.dSteps = settings.dSteps
+    this.gNet = generatorNet(params.latent, params.generator, d)
+    this.critic = new Critic(d * params.pack, params.discriminator, params.minibatchStddev, params.leak)
+    this.gParams = new Float32Array(this.gNet.size)
+    this.dParams = new Float32Array(this.critic.size)
+    if (start !== undefined) {
+      this.gNet.importWeights(this.gParams, start.generator, 'generator')
+      this.critic.body.importWeights(this.dParams, start.discriminator, 'discriminator.body')
+      this.critic.head.importWeights(this.dParams, start.discriminator, 'discriminator.head')
+      if (params.spectralNorm) this.spectral = new SpectralNorm(this.critic, start.spectralU !== undefined ? { u: start.spectralU } : { rng: rng.derive('spectral') })
+    } else {
+      const init = rng.derive('init')
+      this.gNet.init(this.gParams, init)
+      this.critic.body.init(this.dParams, init)
+      this.critic.head.init(this.dParams, init)
+      if (params.spectralNorm) this.spectral = new SpectralNorm(this.critic, { rng: rng.derive('spectral') })
+    }
+    const makeOptimizer = (size: number, lr: number, a: Anchor | undefined): Optimizer =>
+      settings.optimizer === 'adam' ? new Adam(size, { lr, beta1: params.beta1, beta2: params.beta2, anchor: a }) : new Rmsprop(size, { lr, anchor: a })
+    this.gOpt = makeOptimizer(this.gNet.size, rates.lrG, anchor)
+    this.dOpt = makeOptimizer(this.critic.size, rates.lrD, undefined)
+    this.dEff = this.spectral === undefined ? this.dParams : new Float32Array(this.critic.size)
   }
 
-  const criticStep = (): void => {
+  private bindCritic(): BoundCritic {
+    this.spectral?.apply(this.dParams, this.dEff)
+    return this.critic.bind(this.tf, this.dEff)
+  }
+
+  private criticStep(realBatch: () => Tensor2D): void {
+    const { tf, params, noise, gNet, gParams } = this
+    const { batch, latent } = params
+    const rows = batch * params.pack
     const z = normals(noise, rows * latent)
     const mix = params.loss === 'wgan-gp' ? Float32Array.from({ length: batch }, () => noise.uniform()) : undefined
     const grads = tf.tidy(() => {
       const real = realBatch()
-      const fake = tf.reshape(gNet.bind(tf, gParams).apply(tf.tensor2d(z, [rows, latent])), [batch, d * pack]) as Tensor2D
-      const D = bindCritic()
+      const fake = tf.reshape(gNet.bind(tf, gParams).apply(tf.tensor2d(z, [rows, latent])), [batch, this.d * params.pack]) as Tensor2D
+      const D = this.bindCritic()
       // Real and fake rows in one pass; the minibatch-stddev statistic is taken within each half.
       const trace = D.forward(tf.concat([real, fake], 0) as Tensor2D, 2)
       let g = D.backward(trace, criticLossGrad(tf, params.loss, trace.out, batch), { grads: true, dx: false }).grads!
@@ -161,74 +269,82 @@ export async function fitGanRows(data: RowSource, params: GanParams, ctx: FitCon
       return g
     })
     const g = grads.dataSync() as Float32Array
-    spectral?.backward(g, dEff)
-    dOpt.step(dParams, g, `${what} (discriminator)`)
+    this.spectral?.backward(g, this.dEff)
+    this.dOpt.step(this.dParams, g, `${this.what} (discriminator)`)
     grads.dispose()
-    if (params.loss === 'wgan') for (let i = 0; i < dParams.length; i++) dParams[i] = Math.min(params.clip, Math.max(-params.clip, dParams[i]!))
+    if (params.loss === 'wgan') for (let i = 0; i < this.dParams.length; i++) this.dParams[i] = Math.min(params.clip, Math.max(-params.clip, this.dParams[i]!))
   }
 
-  const generatorStep = (): void => {
-    const z = normals(noise, rows * latent)
+  private generatorStep(): void {
+    const { tf, params, gNet } = this
+    const { batch, latent } = params
+    const rows = batch * params.pack
+    const z = normals(this.noise, rows * latent)
     const grads = tf.tidy(() => {
-      const G = gNet.bind(tf, gParams)
+      const G = gNet.bind(tf, this.gParams)
       const trace = G.forward(tf.tensor2d(z, [rows, latent]))
-      const fake = tf.reshape(trace.outputs[trace.outputs.length - 1]!, [batch, d * pack]) as Tensor2D
-      const D = bindCritic()
+      const fake = tf.reshape(trace.outputs[trace.outputs.length - 1]!, [batch, this.d * params.pack]) as Tensor2D
+      const D = this.bindCritic()
       const dTrace = D.forward(fake, 1)
       const { dx } = D.backward(dTrace, generatorLossGrad(tf, params.loss, dTrace.out, batch), { grads: false, dx: true })
-      return G.backward(trace, tf.reshape(dx!, [rows, d]) as Tensor2D, { grads: true, dx: false }).grads!
+      return G.backward(trace, tf.reshape(dx!, [rows, this.d]) as Tensor2D, { grads: true, dx: false }).grads!
     })
     const g = grads.dataSync()
-    gOpt.step(gParams, g, `${what} (generator)`)
+    this.gOpt.step(this.gParams, g, `${this.what} (generator)`)
     grads.dispose()
   }
 
-  for (let step = 1; step <= params.steps; step++) {
-    for (let j = 0; j < settings.dSteps; j++) criticStep()
-    if (params.unrolledSteps > 0) {
+  /** The critic updates and the generator update of one training step; realBatch gives each critic update its real rows. */
+  iteration(realBatch: () => Tensor2D): void {
+    for (let j = 0; j < this.dSteps; j++) this.criticStep(realBatch)
+    if (this.params.unrolledSteps > 0) {
       // First-order unrolling: the generator steps against the critic after k further critic
       // updates, which are then undone (Metz et al. also backpropagate through those updates).
-      const saved = { params: dParams.slice(), opt: dOpt.snapshot(), u: spectral?.u.map((u) => u.slice()) }
-      for (let j = 0; j < params.unrolledSteps; j++) criticStep()
-      generatorStep()
-      dParams.set(saved.params)
-      dOpt.restore(saved.opt)
-      saved.u?.forEach((u, i) => spectral!.u[i]!.set(u))
+      const saved = { params: this.dParams.slice(), opt: this.dOpt.snapshot(), u: this.spectral?.u.map((u) => u.slice()) }
+      for (let j = 0; j < this.params.unrolledSteps; j++) this.criticStep(realBatch)
+      this.generatorStep()
+      this.dParams.set(saved.params)
+      this.dOpt.restore(saved.opt)
+      saved.u?.forEach((u, i) => this.spectral!.u[i]!.set(u))
     } else {
-      generatorStep()
-    }
-    if (params.evalEvery > 0 && step % params.evalEvery === 0 && ctx.onTrainingStep !== undefined) {
-      // The critic as the last update used it (no power iteration, which would move spectral norm's u).
-      const losses = currentLosses(tf, params, gNet, gParams, () => critic.bind(tf, dEff), () => realBatch(evalBatches), normals(evalRng, rows * latent), rows, batch, d)
-      const samples = generate(tf, gNet, gParams, params.evalSamples, latent, d, 1, evalRng)
-      checkExploded(samples, dataScale, `${what} at step ${step}`)
-      await ctx.onTrainingStep(step, { losses, samples })
+      this.generatorStep()
     }
   }
-  checkExploded(generate(tf, gNet, gParams, CHECK_SAMPLES, latent, d, 1, evalRng), dataScale, what)
-  return {
-    d,
-    latent,
-    generatorHidden: [...params.generator],
-    discriminatorHidden: [...params.discriminator],
-    pack,
-    minibatchStddev: params.minibatchStddev,
-    generator: gNet.exportWeights(gParams, 'generator'),
-    discriminator: [...critic.body.exportWeights(dParams, 'discriminator.body'), ...critic.head.exportWeights(dParams, 'discriminator.head')],
-    ...(spectral === undefined ? {} : { spectralU: spectral.u.map((u) => u.slice()) }),
-    steps: params.steps,
+
+  /** Both losses on a real batch and fake rows from z, for training curves. */
+  losses(realBatch: () => Tensor2D, z: Float32Array): Record<string, number> {
+    // The critic as the last update used it (no power iteration, which would move spectral norm's u).
+    const { tf, params } = this
+    return currentLosses(tf, params, this.gNet, this.gParams, () => this.critic.bind(tf, this.dEff), realBatch, z, params.batch * params.pack, params.batch, this.d)
+  }
+
+  /** A snapshot of both networks (copies), with `steps` generator updates. */
+  state(steps: number): GanState {
+    const { params } = this
+    return {
+      d: this.d,
+      latent: params.latent,
+      generatorHidden: [...params.generator],
+      discriminatorHidden: [...params.discriminator],
+      pack: params.pack,
+      minibatchStddev: params.minibatchStddev,
+      generator: this.gNet.exportWeights(this.gParams, 'generator'),
+      discriminator: [...this.critic.body.exportWeights(this.dParams, 'discriminator.body'), ...this.critic.head.exportWeights(this.dParams, 'discriminator.head')],
+      ...(this.spectral === undefined ? {} : { spectralU: this.spectral.u.map((u) => u.slice()) }),
+      steps,
+    }
   }
 }
 
-function checkWarmStart(init: GanState, d: number, params: GanParams): void {
+function checkArchitecture(state: GanState, d: number, params: GanParams, whose: string, hint: string): void {
   const same =
-    init.d === d &&
-    init.latent === params.latent &&
-    init.pack === params.pack &&
-    init.minibatchStddev === params.minibatchStddev &&
-    init.generatorHidden.join() === params.generator.join() &&
-    init.discriminatorHidden.join() === params.discriminator.join()
-  if (!same) throw inputError('gan warm start: the previous state has other network sizes, latent, pack or minibatchStddev', 'a warm start needs the same architecture in every generation')
+    state.d === d &&
+    state.latent === params.latent &&
+    state.pack === params.pack &&
+    state.minibatchStddev === params.minibatchStddev &&
+    state.generatorHidden.join() === params.generator.join() &&
+    state.discriminatorHidden.join() === params.discriminator.join()
+  if (!same) throw inputError(`${whose} has other network sizes, latent, pack or minibatchStddev`, hint)
 }
 
 /**

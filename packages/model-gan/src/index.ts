@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineModel } from '@ouroboros/core'
-import { fitGan, fitGanRows, sampleGan, type GanLoss, type GanParams, type GanState } from './gan.js'
+import { fitGan, fitGanRows, ganTrainer, sampleGan, type GanLoss, type GanParams, type GanState } from './gan.js'
 
 export type { GanLoss, GanParams, GanState }
 
@@ -67,6 +67,8 @@ export const model = defineModel<GanParams, GanState>({
   fit: fitGan,
   fitRows: fitGanRows,
   sample: (state, n, ctx) => sampleGan(state, n, ctx.temperature, ctx.rng),
+  /** Training iterations on the items as the real batch, equal weights only (see ganTrainer). */
+  trainer: ganTrainer,
 })
 
 export default model
