@@ -28,6 +28,10 @@ describe('modes against the peer modes.py (fixtures/modes.json)', () => {
       expect(got.modes_covered_1pct).toBe(c.expected['modes_covered_1pct'])
       expect(got.pct_high_quality).toBeCloseTo(c.expected['pct_high_quality']!, 11)
       expect(got.reverse_kl).toBeCloseTo(c.expected['reverse_kl']!, 13)
+      // Uniform weights: the KL to the data's weights is the KL to uniform (up to rounding:
+      // ln(p / (1/K)) and ln(K p) round differently).
+      expect(got.reverse_kl_uniform).toBeCloseTo(got.reverse_kl!, 14)
+      expect(got.off_support_share).toBe(0)
       // modes.py reports total variance too; here it belongs to the moments group.
       const m = await evaluate(moments, { real: x, generated: x, dataset })
       expect(m.total_variance).toBeCloseTo(c.expected['total_variance']!, 11)
@@ -68,7 +72,7 @@ describe('modes on real ring data (METRICS.md sanity values)', () => {
   it('sees a single collapsed mode', async () => {
     const collapsed = vectors(100, 2, new Float64Array(200).map((_, i) => (i % 2 === 0 ? 2 : 0)))
     const got = await evaluate(modes, { real: collapsed, generated: collapsed, dataset })
-    expect(got).toEqual({ modes_covered: 1, modes_covered_1pct: 1, pct_high_quality: 100, reverse_kl: Math.log(8) })
+    expect(got).toEqual({ modes_covered: 1, modes_covered_1pct: 1, pct_high_quality: 100, reverse_kl: Math.log(8), reverse_kl_uniform: Math.log(8), off_support_share: 0 })
   })
 
   it('profiles the share of samples that are high-quality samples of each mode', async () => {
@@ -86,5 +90,39 @@ describe('modes on real ring data (METRICS.md sanity values)', () => {
   it('needs a dataset with modes', async () => {
     const x = vectors(2, 2, new Float64Array(4))
     await expect(evaluate(modes, { real: x, generated: x })).rejects.toThrow(/no mode centres/)
+  })
+})
+
+describe('reverse_kl against the data\'s own mode weights', () => {
+  const centers = ringCenters()
+  /** Points exactly at the given ring modes (mode k at angle 2πk/8). */
+  const at = (...modesOf: number[]) => vectors(modesOf.length, 2, Float64Array.from(modesOf.flatMap((k) => [centers[2 * k]!, centers[2 * k + 1]!])))
+  const weighted = (weights: number[]): DatasetInfo => ({ kind: 'ring', modality: 'vectors', d: 2, modes: { centers, k: 8, std: 0.02, weights: Float64Array.from(weights) } })
+  const w = weighted([0.5, 0.25, 0.25, 0, 0, 0, 0, 0])
+
+  it('is 0 when the samples follow the weights; the uniform reference is Σ p ln(8p)', async () => {
+    const got = await evaluate(modes, { real: at(0), generated: at(0, 0, 1, 2), dataset: w })
+    expect(got.reverse_kl).toBe(0)
+    // p = (1/2, 1/4, 1/4): ½ ln 4 + ¼ ln 2 + ¼ ln 2 = 1.5 ln 2.
+    expect(got.reverse_kl_uniform).toBeCloseTo(1.5 * Math.LN2, 15)
+    expect(got.off_support_share).toBe(0)
+  })
+
+  it('is Σ p ln(p / w) for other shares, whatever the scale of the weights', async () => {
+    // p = (1/4, 1/2, 1/4) against w = (1/2, 1/4, 1/4): ¼ ln ½ + ½ ln 2 + 0 = ¼ ln 2.
+    const generated = at(0, 1, 1, 2)
+    const got = await evaluate(modes, { real: at(0), generated, dataset: w })
+    expect(got.reverse_kl).toBeCloseTo(0.25 * Math.LN2, 15)
+    const scaled = await evaluate(modes, { real: at(0), generated, dataset: weighted([8, 4, 4, 0, 0, 0, 0, 0]) })
+    expect(scaled.reverse_kl).toBeCloseTo(0.25 * Math.LN2, 15)
+  })
+
+  it('is null, with the share off the support, when samples reach a mode of weight 0', async () => {
+    // Mode 3 has weight 0 and gets one of four samples: KL = +∞.
+    const got = await evaluate(modes, { real: at(0), generated: at(0, 0, 1, 3), dataset: w })
+    expect(got.reverse_kl).toBeNull()
+    expect(got.off_support_share).toBe(0.25)
+    expect(got.reverse_kl_uniform).toBeCloseTo(1.5 * Math.LN2, 15)
+    expect(modes.nullWhen?.['reverse_kl']).toContain('weight 0')
   })
 })

@@ -5,13 +5,20 @@ import { asVectors, assignToModes, defineMetric, inputError, type DatasetInfo, t
  * The mode benchmark of the PacGAN / VEEGAN code (METRICS.md "Mode benchmark"), the same rules as
  * the Python peer's modes.py: each generated sample goes to its nearest mode centre; it is high
  * quality (HQ) within `qualityStds` · std of that centre.
+ *
+ * `reverse_kl` = Σ p̂_k ln(p̂_k / w_k) is the KL from the share of samples nearest to each mode to
+ * the data's own mode weights w; `reverse_kl_uniform` is the KL to uniform weights (the peer code's
+ * value, equal to reverse_kl when the data's weights are uniform). Where samples fall nearest to a
+ * mode of weight 0 the KL is infinite: reverse_kl is then null, and `off_support_share`, the share
+ * of such samples, says how far off the data's support the model is (0 otherwise).
  */
 export const modes = defineMetric({
   id: 'modes',
   modality: 'vectors',
   description: 'Mode benchmark (ring, grid): modes covered by high-quality samples, share of them, reverse KL over modes',
-  outputs: ['modes_covered', 'modes_covered_1pct', 'pct_high_quality', 'reverse_kl'],
+  outputs: ['modes_covered', 'modes_covered_1pct', 'pct_high_quality', 'reverse_kl', 'reverse_kl_uniform', 'off_support_share'],
   needs: ['dataset.modes'],
+  nullWhen: { reverse_kl: 'samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share)' },
   options: z.strictObject({
     /** HQ radius in mode standard deviations. */
     qualityStds: z.number().positive().default(3),
@@ -20,24 +27,29 @@ export const modes = defineMetric({
   }),
   async compute({ generated, dataset, options }) {
     const a = assign('modes', generated, dataset, options.qualityStds)
-    const { K, n, assigned, hq } = a
-    if (n === 0) return { modes_covered: null, modes_covered_1pct: null, pct_high_quality: null, reverse_kl: null }
+    const { K, n, assigned, hq, weights } = a
+    if (n === 0) return { modes_covered: null, modes_covered_1pct: null, pct_high_quality: null, reverse_kl: null, reverse_kl_uniform: null, off_support_share: null }
     let covered = 0
     let covered1pct = 0
-    // KL against the uniform mode distribution, as the peer code does (the dataset's weights are
-    // not used): Σ p ln(K p) over modes with p > 0.
     let reverseKl = 0
+    let reverseKlUniform = 0
+    let offSupport = 0
     for (let m = 0; m < K; m++) {
       if (hq[m]! >= 1) covered++
       if (hq[m]! >= options.coveredShare * n) covered1pct++
       const p = assigned[m]! / n
-      if (p > 0) reverseKl += p * Math.log(K * p)
+      if (p === 0) continue
+      reverseKlUniform += p * Math.log(K * p)
+      if (weights[m]! > 0) reverseKl += p * Math.log(p / weights[m]!)
+      else offSupport += p
     }
     return {
       modes_covered: covered,
       modes_covered_1pct: covered1pct,
       pct_high_quality: 100 * (a.hqTotal / n),
-      reverse_kl: reverseKl,
+      reverse_kl: offSupport > 0 ? null : reverseKl,
+      reverse_kl_uniform: reverseKlUniform,
+      off_support_share: offSupport,
     }
   },
   /** `hq_share[k]`: the share of all samples that are high-quality samples of mode k. */
@@ -64,5 +76,8 @@ function assign(what: string, generated: Samples, dataset: DatasetInfo, qualityS
       hqTotal++
     }
   }
-  return { K, n: g.n, assigned, hq, hqTotal }
+  // Normalised here too: a dataset plug-in may give weights of any scale.
+  let total = 0
+  for (const w of info.weights) total += w
+  return { K, n: g.n, assigned, hq, hqTotal, weights: info.weights.map((w) => w / total) }
 }
