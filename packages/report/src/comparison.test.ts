@@ -1,45 +1,12 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Rng } from '@ouroboros/core'
-import { chainDir } from '@ouroboros/store'
 import { loadRun, renderReport } from './index.js'
-import { embeddedPlots, metricPlot, plotTitle, ringDataset, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
+import { MODES, embeddedPlots, ganRun, metricPlot, plotTitle, tempDir, writeReplicateTraining, writeSyntheticRun } from './runs.testutil.js'
 
 const dirs: string[] = []
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
-
-/** Modes covered per replicate: the ring 5, 7, 2 (real data 8), the grid 17, 12, 0 (real data 25). */
-const MODES = [
-  [5, 7, 2],
-  [17, 12, 0],
-]
-
-/** A GAN run of one generation on the ring and the grid, as data/configs/gan-hinge.json sweeps them. */
-function ganRun(name: string): SyntheticRun {
-  const rng = Rng.from(4, 'gan')
-  return {
-    name,
-    dataset: ringDataset,
-    base: { generations: 1, samplesPerGeneration: 500, data: { kind: 'ring', n: 1000 }, model: { kind: 'gan', loss: 'hinge' }, policy: { kind: 'replace' } },
-    cells: [{ 'data.kind': 'ring' }, { 'data.kind': 'grid' }],
-    replicates: 3,
-    metrics: (cell, rep, g) => (g === -1 ? { modes_covered: cell === 0 ? 8 : 25 } : { modes_covered: MODES[cell]![rep]! }),
-    samples: (_c, rep, g) => (rep === 0 ? ringSamples(500, 8, rng) : undefined),
-  }
-}
-
-/** Replicate r's loss at step s is (r + 1)/(s + 1): the mean over replicates 0–2 is 2/(s + 1). */
-function writeTraining(d: string): void {
-  for (const chain of ['c0-r0', 'c0-r1', 'c0-r2', 'c1-r0', 'c1-r1', 'c1-r2']) {
-    const r = Number(chain.at(-1))
-    const lines = Array.from({ length: 20 }, (_, s) => JSON.stringify({ step: s * 10, metrics: { loss: (r + 1) / (s * 10 + 1) } }))
-    mkdirSync(chainDir(d, chain), { recursive: true })
-    writeFileSync(join(chainDir(d, chain), 'gen-000000.training.ndjson'), lines.join('\n') + '\n')
-  }
-}
 
 function row(html: string, metric: string, cell: number): Record<string, string> {
   const m = new RegExp(`<tr data-metric="${metric}" data-cell="${cell}"[^>]*>([\\s\\S]*?)</tr>`).exec(html)
@@ -85,7 +52,7 @@ describe('a run of one generation', () => {
     const d = tempDir('single-training')
     dirs.push(d)
     writeSyntheticRun(d, ganRun('gan'))
-    writeTraining(d)
+    writeReplicateTraining(d)
     const plots = embeddedPlots(renderReport([loadRun(d)]))
     const training = plots.filter((p) => plotTitle(p).startsWith('Training'))
     expect(training.map(plotTitle)).toEqual(['Training: loss'])

@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chainDir } from '@ouroboros/store'
 import { writeReport } from './index.js'
 import { SCREENSHOTS, haveChromium, launchChromium } from './browser.testutil.js'
-import { gaussianChainRun, ringRun, tempDir, writeSyntheticRun } from './runs.testutil.js'
+import { ganRun, gaussianChainRun, ringRun, tempDir, writeReplicateTraining, writeSyntheticRun } from './runs.testutil.js'
 
 const HOSTILE = '<img src=x onerror=alert(1)>'
+/** A run of one setting is named by its run in plot titles: a long name makes long titles. */
+const LONG_NAME = 'gaussian chain: fifty samples a generation, forty generations, three replicates, maximum likelihood'
 
 interface Opened {
   page: Page
@@ -21,7 +23,7 @@ interface Opened {
 describe.skipIf(!haveChromium)('report.html in Chromium', () => {
   let browser: Browser
   let work: string
-  const pages: Record<'ring' | 'gauss' | 'both', string> = { ring: '', gauss: '', both: '' }
+  const pages: Record<'ring' | 'gauss' | 'both' | 'single', string> = { ring: '', gauss: '', both: '', single: '' }
 
   beforeAll(async () => {
     work = tempDir('browser')
@@ -33,10 +35,14 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
       const lines = Array.from({ length: 200 }, (_, step) => JSON.stringify({ step, metrics: { loss: 2 / (1 + step / (10 + g)) + 0.1 }, profiles: { modes: { hq_share: hq_share(step) } } }))
       writeFileSync(join(chainDir(ring, 'c0-r0'), `gen-${String(g).padStart(6, '0')}.training.ndjson`), lines.join('\n') + '\n')
     }
-    writeSyntheticRun(gauss, gaussianChainRun('gaussian chain', { sigma0: 1, m: 50, generations: 40, replicates: 3 }))
+    writeSyntheticRun(gauss, gaussianChainRun(LONG_NAME, { sigma0: 1, m: 50, generations: 40, replicates: 3 }))
     pages.ring = await writeReport([ring], join(work, 'ring.html'))
     pages.gauss = await writeReport([gauss], join(work, 'gauss.html'))
     pages.both = await writeReport([ring, gauss], join(work, 'both.html'))
+    const single = join(work, 'single')
+    writeSyntheticRun(single, ganRun('gan: one generation on the ring and the grid, with a title long enough to need two lines'))
+    writeReplicateTraining(single)
+    pages.single = await writeReport([single], join(work, 'single.html'))
     browser = await launchChromium()
     mkdirSync(SCREENSHOTS, { recursive: true })
   }, 30_000)
@@ -126,7 +132,44 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     const legend = await page.locator('.legendtext').allTextContents()
     expect(legend.some((t) => t.startsWith('theory: E[log σ²]'))).toBe(true)
     expect(await page.locator('.barlayer .trace').count()).toBeGreaterThan(0)
+    // The long title is broken into lines that the mode bar stays clear of.
+    expect(await page.locator('.gtitle').filter({ hasText: 'Samples: gaussian chain' }).locator('tspan.line').count()).toBe(2)
+    expect(await titleOverlaps(page)).toEqual([])
     await page.screenshot({ path: join(SCREENSHOTS, 'report-gaussian.png'), fullPage: true })
+    expect(requests).toEqual([])
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  /** Each plot's title and mode bar, hovered so that the bar shows: they must not overlap. */
+  async function titleOverlaps(page: Page): Promise<string[]> {
+    const overlaps: string[] = []
+    const plots = page.locator('[data-plot]')
+    for (let i = 0; i < (await plots.count()); i++) {
+      const plot = plots.nth(i)
+      await plot.scrollIntoViewIfNeeded()
+      await plot.hover({ position: { x: 200, y: 200 } })
+      const title = await plot.locator('.gtitle').boundingBox()
+      const bar = await plot.locator('.modebar').boundingBox()
+      if (title === null || bar === null) continue
+      const apart = title.x + title.width <= bar.x || bar.x + bar.width <= title.x || title.y + title.height <= bar.y || bar.y + bar.height <= title.y
+      if (!apart) overlaps.push(await plot.locator('.gtitle').textContent() ?? String(i))
+    }
+    return overlaps
+  }
+
+  it('compares the settings of a one-generation run: replicates per setting, training curves per setting, no collapse curves', async () => {
+    const { page, errors, requests, declared } = await open(pages.single)
+    expect(await renderedPlots(page)).toBe(declared)
+    expect(await page.locator('#curves').count()).toBe(0)
+    expect(await page.locator('#summary h2').textContent()).toBe('Comparison')
+    // One metric, one training metric, one sample plot per setting.
+    expect(declared).toBe(4)
+    // The ring's three replicates and the grid's three, drawn as points.
+    const dots = await page.locator('#metrics .scatterlayer .trace').evaluateAll((traces) => traces.map((t) => t.querySelectorAll('.point').length))
+    expect(dots.slice(0, 4)).toEqual([3, 1, 3, 1])
+    expect(await titleOverlaps(page)).toEqual([])
+    await page.screenshot({ path: join(SCREENSHOTS, 'report-single-generation.png'), fullPage: true })
     expect(requests).toEqual([])
     expect(errors).toEqual([])
     await page.close()
@@ -137,7 +180,9 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     expect(await renderedPlots(page)).toBe(declared)
     const legend = await page.locator('.legendtext').allTextContents()
     expect(legend).toContain(`${HOSTILE}: policy=replace (mean)`)
-    expect(legend).toContain('gaussian chain (mean)')
+    expect(legend).toContain(`${LONG_NAME} (mean)`)
+    expect(await page.locator('table.summary').count()).toBe(1)
+    expect(await titleOverlaps(page)).toEqual([])
     await page.screenshot({ path: join(SCREENSHOTS, 'report-two-runs.png'), fullPage: true })
     expect(dialogs).toEqual([])
     expect(requests).toEqual([])

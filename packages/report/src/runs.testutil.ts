@@ -1,10 +1,11 @@
 /** Synthetic run directories for the report's tests, written with the store's own writers. */
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cellLabel, Rng, vectors, type VectorSamples } from '@ouroboros/core'
 import {
   appendRecords,
+  chainDir,
   samplesPath,
   writeRunInfo,
   writeSamples,
@@ -214,5 +215,35 @@ export function ringRun(name: string, generations = 12): SyntheticRun {
     },
     failure: (cell, rep) => (cell === 1 && rep === 1 ? { generation: 7, message: 'covariance is not positive definite', code: 'OUROBOROS_MODEL' } : undefined),
     samples: (cell, rep, g) => (rep !== 0 ? undefined : g === 'real' ? ringSamples(2000, 8, rng) : g % 3 === 0 || g === generations - 1 ? ringSamples(2000, modesAt(cell, g), rng) : undefined),
+  }
+}
+
+/** Modes covered per replicate: the ring 5, 7, 2 (real data 8), the grid 17, 12, 0 (real data 25). */
+export const MODES = [
+  [5, 7, 2],
+  [17, 12, 0],
+]
+
+/** A GAN run of one generation on the ring and the grid, as data/configs/gan-hinge.json sweeps them. */
+export function ganRun(name: string): SyntheticRun {
+  const rng = Rng.from(4, 'gan')
+  return {
+    name,
+    dataset: ringDataset,
+    base: { generations: 1, samplesPerGeneration: 500, data: { kind: 'ring', n: 1000 }, model: { kind: 'gan', loss: 'hinge' }, policy: { kind: 'replace' } },
+    cells: [{ 'data.kind': 'ring' }, { 'data.kind': 'grid' }],
+    replicates: 3,
+    metrics: (cell, rep, g) => (g === -1 ? { modes_covered: cell === 0 ? 8 : 25 } : { modes_covered: MODES[cell]![rep]! }),
+    samples: (_c, rep, g) => (rep === 0 ? ringSamples(500, 8, rng) : undefined),
+  }
+}
+
+/** Replicate r's loss at step s is (r + 1)/(s + 1): the mean over replicates 0–2 is 2/(s + 1). */
+export function writeReplicateTraining(d: string): void {
+  for (const chain of ['c0-r0', 'c0-r1', 'c0-r2', 'c1-r0', 'c1-r1', 'c1-r2']) {
+    const r = Number(chain.at(-1))
+    const lines = Array.from({ length: 20 }, (_, s) => JSON.stringify({ step: s * 10, metrics: { loss: (r + 1) / (s * 10 + 1) } }))
+    mkdirSync(chainDir(d, chain), { recursive: true })
+    writeFileSync(join(chainDir(d, chain), 'gen-000000.training.ndjson'), lines.join('\n') + '\n')
   }
 }
