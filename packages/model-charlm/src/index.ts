@@ -56,6 +56,11 @@ export const model = defineModel<CharLmParams, CharLmState>({
   summary: (state) => ({ train_loss: state.loss, steps: state.steps }),
   /** Adam steps on whole sentences' log-probabilities, weights of either sign (see charLmTrainer). */
   trainer: charLmTrainer,
+  /**
+   * Samples at temperature 1 are drawn from the distribution logLikelihood scores (unless topK or
+   * topP truncate it), so rl trains it by policy gradient.
+   */
+  policyGradient: true,
   /** fit with each character drawn ∝ its sentence's weight. */
   fitWeighted: fitCharLmWeighted,
 })

@@ -131,8 +131,8 @@ export async function fitGanRows(data: RowSource, params: GanParams, ctx: FitCon
 /**
  * Post-training. A step is one iteration of the GAN's own training (its critic updates, unrolled
  * ones included, then a generator update, with the loss and mitigations of the params) whose real
- * rows are the step's items, continuing both networks from the state; the items must number what
- * one iteration reads (`batch`). Adam's (or RMSprop's) moments start fresh at the first step. Rates:
+ * rows are the step's items, shuffled and split among the critic updates, continuing both networks
+ * from the state; the items must number what one iteration reads (`batch`). Adam's (or RMSprop's) moments start fresh at the first step. Rates:
  * options.lr for the generator, or else the params'; the discriminator keeps its ratio to it (TTUR).
  *
  * The L2-SP anchor pulls the generator alone toward the reference generator: the generator is the
@@ -159,6 +159,7 @@ export async function ganTrainer(state: GanState, params: GanParams, options: Tr
   const anchor = options.anchor > 0 ? { weight: options.anchor, reference } : undefined
   const gan = new GanTraining(tf, params, d, state, options.rng, options.rng.derive('noise'), { lrG, lrD: (lrG * settings.lrD) / settings.lrG }, anchor, what)
   const evalRng = options.rng.derive('eval')
+  const shuffle = options.rng.derive('rows')
   const rows = params.batch * params.pack
   const perIteration = rows * (settings.dSteps + params.unrolledSteps)
   let steps = 0
@@ -180,8 +181,14 @@ export async function ganTrainer(state: GanState, params: GanParams, options: Tr
         throw inputError(`${what}: a step takes ${perIteration} items (batch ${params.batch} × pack ${params.pack} × ${settings.dSteps + params.unrolledSteps} critic updates), got ${x.n}`)
       }
       if (weights[0] === 0) return {}
-      // The k-th block of `rows` items, as a packed real batch.
-      const block = (k: number): Tensor2D => tf.tensor2d(Float32Array.from(x.data.subarray(k * rows * d, (k + 1) * rows * d)), [params.batch, d * params.pack])
+      // The items in a random order, so that each critic update's real batch is a uniform pick of
+      // them, as fit's are of the data, even where the items come in parts (task, then replay).
+      const order = shuffle.permutation(x.n)
+      const block = (k: number): Tensor2D => {
+        const values = new Float32Array(rows * d)
+        for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) values[i * d + j] = x.data[order[k * rows + i]! * d + j]!
+        return tf.tensor2d(values, [params.batch, d * params.pack])
+      }
       let next = 0
       gan.iteration(() => block(next++))
       steps++
