@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { Rng, defineModel, posttrainSchema, vectors, type DatasetInfo, type ModelPlugin, type PosttrainStageConfig, type Samples, type VectorSamples } from '@ouroboros/core'
+import { builtinDatasets } from '@ouroboros/datasets'
+import gmm from '@ouroboros/model-gmm'
+import ngram from '@ouroboros/model-ngram'
+import { klRegularisedOptimum, ringDataset, ringSamples } from '@ouroboros/testkit'
+import { goldOf, goldReward, runPosttrain, type Posttrained } from './index.js'
+
+/** The pipeline on a fitted state, with no task data and no metrics. */
+async function posttrain<S>(
+  model: ModelPlugin<any, S>,
+  params: unknown,
+  state: S,
+  stages: unknown[],
+  dataset: DatasetInfo,
+  options: { seed?: number; pretraining?: Samples; samplesPerGeneration?: number } = {},
+): Promise<Posttrained<S>> {
+  const parsed: PosttrainStageConfig[] = posttrainSchema.parse(stages)
+  return runPosttrain(
+    {
+      stages: parsed,
+      model,
+      params,
+      rng: Rng.from(options.seed ?? 1, 'posttrain'),
+      dataset,
+      pretraining: options.pretraining ?? vectors(0, 1),
+      samplesPerGeneration: options.samplesPerGeneration ?? 1000,
+      temperature: 1,
+      task: () => Promise.reject(new Error('no task in this test')),
+      gold: async (i) => {
+        const stage = parsed[i]!
+        if (stage.kind === 'finetune') throw new Error('no reward')
+        return goldReward(goldOf(stage.reward), dataset, `posttrain.${i}.reward`)
+      },
+      score: async () => ({}),
+    },
+    state,
+  )
+}
+
+/** A 1-D standard normal that learns nothing: best-of-n's input. */
+const normal = defineModel<Record<string, never>, { readonly mean: number }>({
+  id: 'normal',
+  modality: 'vectors',
+  description: 'N(mean, 1)',
+  params: z.strictObject({}),
+  acceptsTemperature: false,
+  fit: () => ({ mean: 0 }),
+  sample: (state, n, ctx) => vectors(n, 1, Float64Array.from({ length: n }, () => state.mean + ctx.rng.normal())),
+})
+const line: DatasetInfo = { kind: 'gaussian', modality: 'vectors', d: 1 }
+
+describe('best-of-n', () => {
+  for (const n of [2, 4, 16, 64]) {
+    it(`with a continuous reward, KL(best-of-${n} ‖ π) = ln n − (n − 1)/n (Stiennon et al. 2020)`, async () => {
+      const post = await posttrain(normal, {}, { mean: 0 }, [{ kind: 'best-of-n', n, reward: { kind: 'point', at: [0] } }], line)
+      const m = 4000
+      const samples = await post.sample(m, Rng.from(7, 'draw', n))
+      const summary = await post.summarize(samples)
+      const theory = Math.log(n) - (n - 1) / n
+      // (n − 1)·ln F(r) with F(r) ~ Beta(n, 1) has sd (n − 1)/n: the standard error of the mean over m.
+      const se = (n - 1) / n / Math.sqrt(m)
+      expect(Math.abs(summary['kl']! - theory)).toBeLessThan(4 * se + 0.01)
+      expect(post.klEstimator()).toBe('best-of-n ranks')
+      // The kept samples are the draws closest to 0: |x| of the best of n is the minimum of n half-normals.
+      let meanReward = 0
+      for (let i = 0; i < m; i++) meanReward -= samples.modality === 'vectors' ? samples.data[i]! ** 2 / m : 0
+      expect(summary['reward']).toBeCloseTo(meanReward, 12)
+      expect(summary['gold_reward']).toBe(summary['reward'])
+    })
+  }
+
+  it('with a reward that ties (a few values), gives the exact KL of the best-of-n distribution', async () => {
+    // Four outcomes 0..3 with probabilities q, reward −(x − 3)²: the best of n is outcome k with
+    // probability F(k)ⁿ − F(k − 1)ⁿ.
+    const q = [0.4, 0.3, 0.2, 0.1]
+    const categorical = defineModel<Record<string, never>, Record<string, never>>({
+      ...normal,
+      id: 'categorical',
+      fit: () => ({}),
+      sample: (_s, n, ctx) => vectors(n, 1, Float64Array.from({ length: n }, () => ctx.rng.categorical(q))),
+    }) as unknown as ModelPlugin<any, Record<string, never>>
+    const n = 3
+    const post = await posttrain(categorical, {}, {}, [{ kind: 'best-of-n', n, reward: { kind: 'point', at: [3] } }], line)
+    const summary = await post.summarize(await post.sample(20_000, Rng.from(3, 'draw')))
+    let F = 0
+    let exact = 0
+    for (const p of q) {
+      const before = F
+      F += p
+      const bon = F ** n - before ** n
+      exact += bon * Math.log(bon / p)
+    }
+    expect(summary['kl']).toBeCloseTo(exact, 2)
+  })
+})
+
+/**
+ * A softmax over K outcomes (the vectors 0..K−1): the smallest model with an exact log-likelihood
+ * and a gradient, to check policy gradient against the closed-form optimum.
+ */
+interface Softmax {
+  readonly logits: Float64Array
+}
+function probabilities(logits: Float64Array): Float64Array {
+  let max = -Infinity
+  for (const v of logits) max = Math.max(max, v)
+  const p = logits.map((v) => Math.exp(v - max))
+  const z = p.reduce((a, b) => a + b, 0)
+  return p.map((v) => v / z)
+}
+const softmax = defineModel<{ lr: number }, Softmax>({
+  id: 'softmax',
+  modality: 'vectors',
+  description: 'categorical distribution with softmax logits',
+  params: z.strictObject({ lr: z.number().default(0.5) }),
+  acceptsTemperature: false,
+  policyGradient: true,
+  fit: () => ({ logits: Float64Array.of(Math.log(0.4), Math.log(0.3), Math.log(0.2), Math.log(0.1)) }),
+  sample: (s, n, ctx) => vectors(n, 1, Float64Array.from({ length: n }, () => ctx.rng.categorical(probabilities(s.logits)))),
+  logLikelihood: (s, data) => {
+    const p = probabilities(s.logits)
+    return Float64Array.from((data as VectorSamples).data, (k) => Math.log(p[k]!))
+  },
+  trainer: (state, params, options) => {
+    const logits = Float64Array.from(state.logits)
+    return {
+      batch: 512,
+      signedWeights: true,
+      step(items, weights) {
+        // ∂ log p(k) / ∂θ_j = 1[j = k] − p_j; ascend the weighted mean.
+        const p = probabilities(logits)
+        const grad = new Float64Array(logits.length)
+        const x = (items as VectorSamples).data
+        for (let i = 0; i < x.length; i++) {
+          for (let j = 0; j < logits.length; j++) grad[j]! += (weights[i]! * ((j === x[i] ? 1 : 0) - p[j]!)) / x.length
+        }
+        for (let j = 0; j < logits.length; j++) logits[j]! += (options.lr ?? params.lr) * grad[j]!
+        return {}
+      },
+      state: () => ({ logits: Float64Array.from(logits) }),
+    }
+  },
+})
+
+describe('rl by policy gradient', () => {
+  it('reaches the KL-regularised optimum π* ∝ π_ref·exp(r/β) of a categorical model', async () => {
+    const reference = [0.4, 0.3, 0.2, 0.1]
+    const rewards = [0, 1, 2, 3].map((k) => -((k - 3) ** 2) / 4)
+    for (const beta of [0.5, 2]) {
+      const fitted = softmax.fit(vectors(0, 1), { lr: 0.5 }, {} as never) as Softmax
+      const post = await posttrain(softmax, { lr: 0.5 }, fitted, [{ kind: 'rl', beta, steps: 600, evalEvery: 0, reward: { kind: 'point', at: [3], scale: 2 } }], line, { seed: 5 })
+      const optimum = klRegularisedOptimum(reference, rewards, beta)
+      const p = probabilities(post.state.logits)
+      // SGD at a constant step size hovers around the optimum; its noise at lr 0.5, batch 512 is about 0.01.
+      for (let k = 0; k < 4; k++) expect(Math.abs(p[k]! - optimum.p[k]!), `β ${beta}, outcome ${k}`).toBeLessThan(0.03)
+    }
+  })
+})
+
+describe('rl by reward-weighted refitting', () => {
+  const values = [1, 0.8, 0.6, 0.4, 0.2, 0, 0, 0]
+  const params = gmm.params.parse({ components: 8 })
+  const fitted = gmm.fit(ringSamples(20_000, Rng.from(1, 'ring')), params, { rng: Rng.from(1, 'fit'), generation: 0, dataset: ringDataset })
+
+  /** Mode shares of samples (the ring's modes are far apart: the nearest centre decides). */
+  function shares(s: Samples): number[] {
+    const x = s as VectorSamples
+    const counts = new Array<number>(8).fill(0)
+    for (let i = 0; i < x.n; i++) {
+      const angle = Math.atan2(x.data[2 * i + 1]!, x.data[2 * i]!)
+      counts[(Math.round((angle / (2 * Math.PI)) * 8) + 8) % 8]! += 1 / x.n
+    }
+    return counts
+  }
+
+  for (const beta of [0.1, 1, 10]) {
+    it(`a GMM's mode weights, E[r] and KL match the closed-form optimum at β = ${beta}`, async () => {
+      const state = await fitted
+      const m = 40_000
+      const post = await posttrain(gmm, params, state, [{ kind: 'rl', beta, steps: 1, samples: m, reward: { kind: 'modes', values } }], ringDataset)
+      const reference = shares(await gmm.sample(state, 200_000, { rng: Rng.from(2, 'reference'), temperature: 1, dataset: ringDataset }))
+      const optimum = klRegularisedOptimum(reference, values, beta)
+      const drawn = await post.sample(m, Rng.from(3, 'draw'))
+      const got = shares(drawn)
+      for (let k = 0; k < 8; k++) {
+        // Binomial error of m draws, plus that of the refit's own m weighted draws (Kish's n_eff ≤ m).
+        const se = Math.sqrt((optimum.p[k]! * (1 - optimum.p[k]!)) / m) * 3
+        expect(Math.abs(got[k]! - optimum.p[k]!), `mode ${k}`).toBeLessThan(4 * se + 1e-3)
+      }
+      const summary = await post.summarize(drawn)
+      expect(summary['reward']).toBeCloseTo(optimum.reward, 1)
+      // The modes are 0.02 wide and 0.77 apart: the mixtures' KL is that of their mode weights.
+      expect(Math.abs(summary['kl']! - optimum.kl)).toBeLessThan(0.05 + 0.1 * optimum.kl)
+    })
+  }
+
+  it('collapses onto the best mode as β → 0 and stays at the reference as β → ∞', async () => {
+    const state = await fitted
+    const greedy = await posttrain(gmm, params, state, [{ kind: 'rl', beta: 1e-3, steps: 1, reward: { kind: 'modes', values } }], ringDataset)
+    const greedyShares = shares(await greedy.sample(5000, Rng.from(4, 'draw')))
+    expect(greedyShares[0]).toBeGreaterThan(0.999)
+    const lax = await posttrain(gmm, params, state, [{ kind: 'rl', beta: 1e6, steps: 1, samples: 40_000, reward: { kind: 'modes', values } }], ringDataset)
+    const laxShares = shares(await lax.sample(40_000, Rng.from(5, 'draw')))
+    for (const s of laxShares) expect(Math.abs(s - 1 / 8)).toBeLessThan(0.015)
+  })
+})
+
+describe('rl on a unigram model of Zipf tokens, with a per-word reward', () => {
+  // At β = 0.5 the tilted words' mass S exceeds 1 for these rewards: no optimum exists (longer
+  // sentences always pay), and refitting makes sentences grow to the sampler's length limit.
+  for (const beta of [1, 2, 10]) {
+    it(`matches the closed-form optimum over sentences at β = ${beta}, with the exact KL`, async () => {
+      const zipf = builtinDatasets['zipf']!
+      const data = await zipf.create(zipf.params.parse({ vocabSize: 20, exponent: 1, length: 5 }), Rng.from(0, 'zipf'))
+      const params = ngram.params.parse({ order: 1, discount: 0 })
+      const state = await ngram.fit(data.sample(4000, Rng.from(1, 'zipf')), params, { rng: Rng.from(1, 'fit'), generation: 0, dataset: data.info })
+      const words = { w1: -1, w2: 0.5, w5: 1 }
+      // Whole-sentence weights exp(R/β) can have infinite variance (when Σ_w p(w)·e^(2r(w)/β) ≥ 1
+      // summed over lengths); tempered steps keep each step's finite.
+      const post = await posttrain(ngram, params, state, [{ kind: 'rl', beta, steps: 5, samples: 50_000, reward: { kind: 'lexicon', words } }], data.info)
+      // The reference's probabilities from its own likelihood: log p([w]) − log p([]) = log p(w).
+      const one = (ids: number[]) => ({ modality: 'tokens' as const, n: 1, vocabSize: 20, tokens: Int32Array.from(ids), offsets: Uint32Array.of(0, ids.length) })
+      const end = Math.exp((await ngram.logLikelihood!(state, one([])))[0]!)
+      const p = await Promise.all(Array.from({ length: 20 }, async (_, w) => Math.exp((await ngram.logLikelihood!(state, one([w])))[0]!) / end))
+      const r = new Array<number>(20).fill(0)
+      for (const [word, v] of Object.entries(words)) r[Number(word.slice(1)) - 1] = v
+      // π_ref(x) = p(end)·Π p(w), so π*(x) ∝ π_ref(x)·e^(R(x)/β) = (1 − S)·Π p(w)e^(r(w)/β) with
+      // S = Σ_w p(w)e^(r(w)/β) < 1: a unigram model whose words keep their tilted mass and whose end
+      // takes the rest. E[R] = Σ_w p*(w)r(w)/(1 − S), KL = E[R]/β + ln((1 − S)/p(end)).
+      const tilted = p.map((pw, w) => pw * Math.exp(r[w]! / beta))
+      const S = tilted.reduce((a, b) => a + b, 0)
+      const reward = tilted.reduce((a, t, w) => a + t * r[w]!, 0) / (1 - S)
+      const kl = reward / beta + Math.log((1 - S) / end)
+      const endAfter = Math.exp((await ngram.logLikelihood!(post.state, one([])))[0]!)
+      const summary = await post.summarize(await post.sample(20_000, Rng.from(2, 'draw')))
+      expect(post.klEstimator()).toBe('exact')
+      expect(Math.abs(endAfter - (1 - S))).toBeLessThan(0.1 * (1 - S))
+      expect(Math.abs(summary['kl']! - kl)).toBeLessThan(0.05 + 0.05 * kl)
+      expect(Math.abs(summary['reward']! - reward)).toBeLessThan(0.05 + 0.05 * Math.abs(reward))
+    })
+  }
+})
