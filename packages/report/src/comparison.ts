@@ -119,10 +119,10 @@ ${body.join('\n')}
 <p class="note">Every setting fits one generation, so settings are compared rather than followed over generations: the mean and standard deviation over replicates of the model’s metrics, and the metric on fresh real data (generation −1), the value a perfect model would reach up to sampling noise.</p>`
 }
 
-/** A setting label broken into lines at its commas, for a tick under a plot. */
+/** A setting label broken into lines after its run's name and at its commas, for a tick under a plot. */
 function tickText(label: string): string {
   return label
-    .split(', ')
+    .split(/(?<=:) |, /)
     .map((part) => plotlyText(part))
     .join('<br>')
 }
@@ -191,6 +191,9 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[] }
   xaxis.ticktext = p.rows.map((r) => tickText(r.setting.label))
   xaxis.range = [-0.6, p.rows.length - 0.4]
   xaxis.showgrid = false
+  // Level labels broken into lines read better than rotated ones, which plotly may also thin out.
+  xaxis.tickangle = 0
+  xaxis.tickfont = { size: 11 }
   const yaxis = layout.yaxis as Record<string, unknown>
   if (log) yaxis.type = 'log'
   else {

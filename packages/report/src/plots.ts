@@ -275,8 +275,9 @@ export function curvesPlot(p: {
 
 /**
  * A y range over the values and `reach`, at least `minSpan` wide (widened about the middle, then
- * moved inside `bounds`, and kept off negative numbers where every value is ≥ 0), padded by 5 %;
- * undefined where plotly's own range over the values already does.
+ * moved inside `bounds`, and kept off negative numbers where every value is ≥ 0), padded by 5 %
+ * (by at most 2 % of the bounds beyond them); undefined where plotly's own range over the values
+ * already does.
  */
 export function sensibleRange(values: readonly number[], reach: readonly number[], minSpan: number, bounds?: readonly [number, number]): [number, number] | undefined {
   let lo = Infinity
@@ -301,9 +302,11 @@ export function sensibleRange(values: readonly number[], reach: readonly number[
     lo = Math.max(floor, Math.min(mid - span / 2, ceiling - span))
     hi = lo + span
   }
-  if (lo === extent[0] && hi === extent[1]) return undefined
+  if (lo === extent[0] && hi === extent[1] && bounds === undefined) return undefined
   const pad = 0.05 * (hi - lo)
-  return [round(lo - pad), round(hi + pad)]
+  // Past its bounds an axis shows values the metric cannot take (120 %): only a sliver of margin.
+  const margin = bounds === undefined ? Infinity : 0.02 * (bounds[1] - bounds[0])
+  return [round(Math.max(lo - pad, floor - margin)), round(Math.min(hi + pad, ceiling + margin))]
 }
 
 /** Past this many generations a curve is drawn through an even spread of them: a plot has no more pixels. */

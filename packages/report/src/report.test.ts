@@ -246,14 +246,16 @@ describe('renderReport', () => {
     expect(hi).toBeCloseTo(8.0016 + 0.30008, 4)
     // No threshold: at least 10 % of 98.9, here moved under the ceiling of 100 %.
     const [plo, phi] = (metricPlot(html, 'pct_high_quality').layout.yaxis as { range: number[] }).range as [number, number]
-    expect(phi - plo).toBeCloseTo(9.89 * 1.1, 2)
+    expect(plo).toBeCloseTo(100 - 9.89 - 0.05 * 9.89, 2)
     expect(phi).toBeCloseTo(100 + 0.05 * 9.89, 2)
   })
 
   it('widens a range about its middle, inside the bounds a metric can take, and leaves a wide one to plotly', () => {
     expect(sensibleRange([1, 1.01], [], 1)).toEqual([0.505 - 0.05, 1.505 + 0.05])
     expect(sensibleRange([0.1, 0.2], [], 1)).toEqual([-0.05, 1.05])
-    expect(sensibleRange([0.95, 0.99], [], 0.5, [0, 1])).toEqual([0.475, 1.025])
+    expect(sensibleRange([0.95, 0.99], [], 0.5, [0, 1])).toEqual([0.475, 1.02])
+    // Bounds cut plotly's own padding, which would reach 120 % for shares near 100 %.
+    expect(sensibleRange([1, 98], [], 0, [0, 100])).toEqual([-2, 102])
     expect(sensibleRange([1, 5], [], 1)).toBeUndefined()
     expect(sensibleRange([4, 4.01], [2, 8], 0)).toEqual([1.7, 8.3])
   })
