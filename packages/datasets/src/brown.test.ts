@@ -50,4 +50,61 @@ describe('brown', () => {
   it('refuses more sentences than a split has, naming the size', () => {
     expect(() => ds.heldout(6000, Rng.from(0))).toThrow(/5734 sentences/)
   })
+
+  // Sentences per category of NLTK's brown.sents(categories=...), which reads the same files.
+  const perGenre: Record<string, number> = {
+    adventure: 4637, belles_lettres: 7209, editorial: 2997, fiction: 4249, government: 3032, hobbies: 4193, humor: 1053, learned: 7734,
+    lore: 4881, mystery: 3886, news: 4623, religion: 1716, reviews: 1751, romance: 4431, science_fiction: 948,
+  }
+
+  it('knows the genre of every sentence, from the corpus\'s cats.txt', () => {
+    const genres = ds.info.genres!
+    expect(genres.names).toEqual(Object.keys(perGenre))
+    expect(genres.sentences.n).toBe(57_340)
+    expect(genres.sentences.tokens.length).toBe(1_161_192)
+    const counts = Object.fromEntries(genres.names.map((name, g) => [name, genres.of.filter((x) => x === g).length]))
+    expect(counts).toEqual(perGenre)
+    expect(genres.train.length).toBe(trainSize)
+    expect(genres.selected).toBeUndefined()
+  })
+
+  it('restricts training and held-out sentences alike to data.categories, within the split of the whole corpus', () => {
+    for (const name of ['news', 'science_fiction']) {
+      const limits = brown.limits!(brown.params.parse({ categories: [name] }))
+      expect(limits.n + limits.heldout!).toBe(perGenre[name])
+    }
+    const params = brown.params.parse({ categories: ['romance', 'news'] })
+    const restricted = create({ categories: ['romance', 'news'] })
+    const { n, heldout: h } = brown.limits!(params)
+    const genres = restricted.info.genres!
+    expect(genres.selected).toEqual([genres.names.indexOf('news'), genres.names.indexOf('romance')])
+    // The texts of the corpus's news and romance sentences.
+    const all = genres.sentences
+    const wanted = new Set<string>()
+    const copies = new Map<string, number>()
+    for (const [i, text] of sentenceTexts(all).entries()) {
+      if (genres.selected!.includes(genres.of[i]!)) wanted.add(text)
+      copies.set(text, (copies.get(text) ?? 0) + 1)
+    }
+    const trainTexts = sentenceTexts(restricted.sample(n, Rng.from(1)))
+    const heldoutTexts = sentenceTexts(restricted.heldout(h!, Rng.from(2)))
+    for (const t of [...trainTexts, ...heldoutTexts]) expect(wanted.has(t)).toBe(true)
+    // Held out of the whole corpus's split, and never drawn for training (seen on sentences the
+    // corpus has once: it repeats a few, such as "yes .", across the split).
+    const heldoutAll = new Set(sentenceTexts(heldout))
+    const trainSet = new Set(trainTexts)
+    for (const t of heldoutTexts) {
+      expect(heldoutAll.has(t)).toBe(true)
+      if (copies.get(t) === 1) expect(trainSet.has(t)).toBe(false)
+    }
+    expect(() => restricted.sample(n + 1, Rng.from(3))).toThrow(new RegExp(`${n} sentences of the chosen categories`))
+  })
+
+  it('refuses unknown and repeated categories, naming the known ones', () => {
+    const unknown = brown.params.safeParse({ categories: ['news', 'sports'] })
+    expect(unknown.success).toBe(false)
+    expect(unknown.error!.issues[0]!.message).toContain("unknown Brown category 'sports'; expected one of adventure, belles_lettres")
+    expect(brown.params.safeParse({ categories: ['news', 'news'] }).success).toBe(false)
+    expect(brown.params.safeParse({ categories: [] }).success).toBe(false)
+  })
 })

