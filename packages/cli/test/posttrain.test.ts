@@ -1,0 +1,135 @@
+import { readFileSync, readdirSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { OuroborosError } from '@ouroboros/core'
+import { resolveRun } from '@ouroboros/cli'
+import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
+
+afterAll(cleanup)
+
+const values = [1, 0.8, 0.6, 0.4, 0.2, 0, 0, 0]
+const twoModes = [1, 1, 0, 0, 0, 0, 0, 0]
+const ring = { data: { kind: 'ring', n: 600 }, model: { kind: 'gmm', components: 8 }, generations: 2, metrics: ['modes'] }
+const withStages = (...posttrain: unknown[]) => ({ ...ring, posttrain })
+const finetune = { kind: 'finetune', data: { weights: twoModes, n: 200 }, steps: 5, evalEvery: 0 }
+
+/** [what, config, text the message must contain] */
+const configs: [string, unknown, string][] = [
+  ['posttrain not a list', { ...ring, posttrain: { kind: 'finetune' } }, 'posttrain'],
+  ['unknown stage kind', withStages({ kind: 'dpo' }), 'posttrain.0.kind'],
+  ['finetune without data', withStages({ kind: 'finetune' }), 'posttrain.0.data'],
+  ['negative finetune steps', withStages({ ...finetune, steps: -1 }), 'posttrain.0.steps'],
+  ['replay above 1', withStages({ ...finetune, replay: 1.5 }), 'posttrain.0.replay'],
+  ['negative anchor', withStages({ ...finetune, anchor: -0.1 }), 'posttrain.0.anchor'],
+  ['zero learning rate', withStages({ ...finetune, lr: 0 }), 'posttrain.0.lr'],
+  ['unknown finetune key', withStages({ ...finetune, epochs: 3 }), 'epochs'],
+  ['task weights of the wrong length', withStages({ ...finetune, data: { weights: [1, 1] } }), 'posttrain.0.data.weights'],
+  ['task of another modality', withStages({ ...finetune, data: { kind: 'zipf' } }), 'posttrain.0.data.kind'],
+  ['unknown task dataset', withStages({ ...finetune, data: { kind: 'imagenet' } }), 'posttrain.0.data.kind'],
+  ['more task digits than the split holds', { data: { kind: 'mnist', n: 100 }, model: { kind: 'vae' }, generations: 1, posttrain: [{ kind: 'finetune', data: { digits: [3], n: 5000 } }] }, 'posttrain.0.data.n'],
+  ['finetuning a model without a trainer', { ...withStages(finetune), model: { kind: 'kde' } }, 'posttrain.0.kind'],
+  ['rl without a reward', withStages({ kind: 'rl', beta: 0.1 }), 'posttrain.0.reward'],
+  ['rl without beta', withStages({ kind: 'rl', reward: { kind: 'modes', values } }), 'posttrain.0.beta'],
+  ['negative beta', withStages({ kind: 'rl', beta: -1, reward: { kind: 'modes', values } }), 'posttrain.0.beta'],
+  ['unknown rl method', withStages({ kind: 'rl', beta: 1, method: 'ppo', reward: { kind: 'modes', values } }), 'posttrain.0.method'],
+  ['policy gradient for a model without it', withStages({ kind: 'rl', beta: 1, method: 'policy-gradient', reward: { kind: 'modes', values } }), 'posttrain.0.method'],
+  ['rl for a model that cannot be trained by it', { ...withStages({ kind: 'rl', beta: 1, reward: { kind: 'modes', values } }), model: { kind: 'gan' } }, 'posttrain.0.method'],
+  ['unknown reward kind', withStages({ kind: 'rl', beta: 1, reward: { kind: 'beauty' } }), 'posttrain.0.reward'],
+  ['mode values of the wrong length', withStages({ kind: 'rl', beta: 1, reward: { kind: 'modes', values: [1, 2] } }), 'posttrain.0.reward.values'],
+  ['mode reward without modes', { data: { kind: 'gaussian', n: 100 }, model: { kind: 'gaussian' }, generations: 1, posttrain: [{ kind: 'best-of-n', n: 4, reward: { kind: 'modes', values } }] }, 'posttrain.0.reward.kind'],
+  ['point of the wrong dimension', withStages({ kind: 'best-of-n', n: 4, reward: { kind: 'point', at: [1, 2, 3] } }), 'posttrain.0.reward.at'],
+  ['token reward on vectors', withStages({ kind: 'best-of-n', n: 4, reward: { kind: 'lexicon', words: ['the'] } }), 'posttrain.0.reward.kind'],
+  ['lexicon word not in the vocabulary', { data: { kind: 'zipf', n: 100 }, model: { kind: 'ngram', order: 1 }, generations: 1, posttrain: [{ kind: 'best-of-n', n: 4, reward: { kind: 'lexicon', words: ['w1', 'zebra'] } }] }, 'zebra'],
+  ['genre reward off Brown', withStages({ kind: 'best-of-n', n: 4, reward: { kind: 'genre', genre: 'news' } }), 'posttrain.0.reward.kind'],
+  ['digit out of range', withStages({ kind: 'best-of-n', n: 4, reward: { kind: 'digit', digit: 12 } }), 'posttrain.0.reward.digit'],
+  ['proxy without its gold reward', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', labels: 50 } }), 'posttrain.0.reward'],
+  ['proxy with one label', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, labels: 1 } }), 'posttrain.0.reward'],
+  ['proxy with negative noise', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, noise: -1 } }), 'posttrain.0.reward'],
+  ['proxy of a bad gold reward', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values: [1] } } }), 'posttrain.0.reward.of.values'],
+  ['best-of-n with n 0', withStages({ kind: 'best-of-n', n: 0, reward: { kind: 'modes', values } }), 'posttrain.0.n'],
+  ['best-of-n before another stage', withStages({ kind: 'best-of-n', n: 4, reward: { kind: 'modes', values } }, finetune), 'best-of-n'],
+]
+
+describe(`${configs.length} malformed post-training configs`, () => {
+  for (const [what, config, field] of configs) {
+    it(`${what}: a config error naming ${field}`, async () => {
+      const err = await resolveRun(config, 'bad.json').then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(err, `${what} was accepted`).toBeInstanceOf(OuroborosError)
+      const e = err as OuroborosError
+      expect(e.isUsageError, e.message).toBe(true)
+      expect(e.message).toContain(field)
+      expect(e.message).toContain('bad.json')
+    })
+  }
+
+  it('exits 2 from the command line, naming the field, with nothing written', () => {
+    const dir = tempDir()
+    const res = cli(['run', writeConfig(dir, withStages({ ...finetune, replay: 2 })), '--out', `${dir}/run`])
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain('posttrain.0.replay')
+    expect(res.stderr).not.toMatch(/\n\s+at /)
+    expect(() => readdirSync(`${dir}/run`)).toThrow()
+  })
+})
+
+describe('post-training in a run', () => {
+  // Finetune on two modes, then RL toward the first, then best-of-4: every kind of stage, in every
+  // generation, under replace (the next generation trains on the post-trained model's samples).
+  const config = {
+    name: 'posttrain-chain',
+    data: { kind: 'ring', n: 800 },
+    model: { kind: 'gmm', components: 8 },
+    generations: 4,
+    replicates: 2,
+    seed: 3,
+    metrics: ['modes', 'moments'],
+    posttrain: [
+      { kind: 'finetune', data: { weights: twoModes, n: 300 }, steps: 6, evalEvery: 3, replay: 0.2 },
+      { kind: 'rl', beta: 0.5, steps: 2, evalEvery: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, labels: 40, noise: 0.1 } },
+      { kind: 'best-of-n', n: 4, reward: { kind: 'modes', values } },
+    ],
+  }
+
+  it('records reward, gold reward and KL, writes each stage curve, and feeds the post-trained samples to the next generation', () => {
+    const dir = tempDir()
+    const res = cli(['run', writeConfig(dir, config), '--out', `${dir}/run`, '--workers', '2'])
+    expect(res.status, res.stderr).toBe(0)
+    const recs = records(`${dir}/run`).filter((r) => r.generation >= 0)
+    expect(recs).toHaveLength(8)
+    for (const r of recs) {
+      expect(r.metrics['reward']).toEqual(expect.any(Number))
+      expect(r.metrics['gold_reward']).toEqual(expect.any(Number))
+      expect(r.metrics['kl']).toEqual(expect.any(Number))
+      // Finetuned on modes 0 and 1 (values 1 and 0.8) with 20 % replay: at least 80 % of the mass
+      // sits there, a mean gold reward of at least 0.64, which RL and best-of-n only raise (the
+      // reference data average 0.375).
+      expect(r.metrics['gold_reward']).toBeGreaterThan(0.64)
+    }
+    const curve = readFileSync(`${dir}/run/chains/r0/gen-000000.posttrain.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(curve.map((p) => `${p.kind}:${p.step}`)).toEqual(['finetune:0', 'finetune:3', 'finetune:6', 'rl:0', 'rl:1', 'rl:2', 'best-of-n:1', 'best-of-n:2', 'best-of-n:4'])
+    expect(curve[0].kl).toBe(0)
+    // The samples of generation 0 are the post-trained model's: with replace, generation 1 is fit
+    // to them, so the modes the finetuning dropped stay dropped.
+    const g1 = recs.find((r) => r.replicate === 0 && r.generation === 1)!
+    const reference = records(`${dir}/run`).find((r) => r.replicate === 0 && r.generation === -1)!
+    expect(reference.metrics['modes_covered']).toBe(8)
+    expect(g1.metrics['modes_covered']).toBeLessThan(8)
+  })
+
+  it('gives identical records for 1 and 2 workers, and after a kill and resume', async () => {
+    const dir = tempDir()
+    const file = writeConfig(dir, config)
+    const one = cli(['run', file, '--out', `${dir}/one`, '--workers', '1'])
+    expect(one.status, one.stderr).toBe(0)
+    const two = cli(['run', file, '--out', `${dir}/two`, '--workers', '2'])
+    expect(two.status, two.stderr).toBe(0)
+    expect(records(`${dir}/two`)).toEqual(records(`${dir}/one`))
+    const child = cliAsync(['run', file, '--out', `${dir}/killed`, '--workers', '1'])
+    await signalAfterRecords(child, `${dir}/killed`, 3, 'SIGKILL')
+    const resumed = cli(['resume', `${dir}/killed`])
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(records(`${dir}/killed`)).toEqual(records(`${dir}/one`))
+  })
+})
