@@ -1,0 +1,201 @@
+/**
+ * The network's element-wise and attention arithmetic, on row-major Float32Arrays in plain
+ * JavaScript (each value computed in double, stored as float32). The matrix products run on
+ * tfjs (network.ts); these pieces are cheap next to them, and the causal attention of each head is
+ * a 64 × 64 block that tfjs's wasm backend would run through its unvectorised batched product.
+ */
+
+/** LayerNorm's ε, PyTorch's default (tfjs's layers use 1e-3). */
+export const LN_EPS = 1e-5
+
+/**
+ * y = (x − mean)/√(var + ε)·g + b per row of C, the biased variance as PyTorch's. Keeps the
+ * normalised rows (xhat) and 1/√(var + ε) per row for the backward pass when given arrays.
+ */
+export function layerNorm(x: Float32Array, rows: number, C: number, gain: Float32Array, bias: Float32Array, y: Float32Array, xhat?: Float32Array, rstd?: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const at = r * C
+    let mean = 0
+    for (let c = 0; c < C; c++) mean += x[at + c]!
+    mean /= C
+    let v = 0
+    for (let c = 0; c < C; c++) {
+      const d = x[at + c]! - mean
+      v += d * d
+    }
+    const s = 1 / Math.sqrt(v / C + LN_EPS)
+    if (rstd !== undefined) rstd[r] = s
+    for (let c = 0; c < C; c++) {
+      const h = (x[at + c]! - mean) * s
+      if (xhat !== undefined) xhat[at + c] = h
+      y[at + c] = h * gain[c]! + bias[c]!
+    }
+  }
+}
+
+/**
+ * LayerNorm's backward pass: adds dL/dg and dL/db into dGain and dBias and writes dL/dx into dx
+ * (which may be dy itself).
+ */
+export function layerNormBackward(dy: Float32Array, xhat: Float32Array, rstd: Float32Array, rows: number, C: number, gain: Float32Array, dx: Float32Array, dGain: Float32Array, dBias: Float32Array): void {
+  const g = new Float64Array(C)
+  const b = new Float64Array(C)
+  for (let r = 0; r < rows; r++) {
+    const at = r * C
+    let m1 = 0
+    let m2 = 0
+    for (let c = 0; c < C; c++) {
+      const d = dy[at + c]!
+      const h = xhat[at + c]!
+      g[c]! += d * h
+      b[c]! += d
+      const dh = d * gain[c]!
+      m1 += dh
+      m2 += dh * h
+    }
+    m1 /= C
+    m2 /= C
+    const s = rstd[r]!
+    for (let c = 0; c < C; c++) dx[at + c] = s * (dy[at + c]! * gain[c]! - m1 - xhat[at + c]! * m2)
+  }
+  for (let c = 0; c < C; c++) {
+    dGain[c]! += g[c]!
+    dBias[c]! += b[c]!
+  }
+}
+
+const GELU_A = Math.sqrt(2 / Math.PI)
+const GELU_B = 0.044715
+
+/**
+ * GELU in its tanh form, 0.5·x·(1 + tanh(u)) with u = √(2/π)(x + 0.044715x³), written as
+ * x·σ(2u) (0.5(1 + tanh u) = σ(2u)), into out (which may be x); keeps σ(2u) for the backward
+ * pass when given an array.
+ */
+export function gelu(x: Float32Array, out: Float32Array, sig?: Float32Array): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!
+    const s = 1 / (1 + Math.exp(-2 * GELU_A * (v + GELU_B * v * v * v)))
+    if (sig !== undefined) sig[i] = s
+    out[i] = v * s
+  }
+}
+
+/** dL/d(pre-activation) from dL/d(output), in place in dy: d/dx x·σ(2u) = σ + x·2σ(1 − σ)·u'. */
+export function geluBackward(dy: Float32Array, pre: Float32Array, sig: Float32Array): void {
+  for (let i = 0; i < dy.length; i++) {
+    const v = pre[i]!
+    const s = sig[i]!
+    dy[i] = dy[i]! * (s + v * 2 * s * (1 - s) * GELU_A * (1 + 3 * GELU_B * v * v))
+  }
+}
+
+/**
+ * Causal multi-head self-attention over rows of T positions. qkv: [rows·T, 3C], each position's
+ * queries, keys and values side by side, head h at columns h·dh.. of each; y: [rows·T, C], the
+ * heads side by side. probs (rows·H·T·T) keeps the attention weights for the backward pass.
+ */
+export function attention(qkv: Float32Array, rows: number, T: number, H: number, C: number, y: Float32Array, probs?: Float32Array): void {
+  const dh = C / H
+  const scale = 1 / Math.sqrt(dh)
+  const stride = 3 * C
+  const s = new Float64Array(T)
+  for (let b = 0; b < rows; b++) {
+    for (let h = 0; h < H; h++) {
+      const q0 = b * T * stride + h * dh
+      const k0 = q0 + C
+      const v0 = q0 + 2 * C
+      for (let i = 0; i < T; i++) {
+        const qi = q0 + i * stride
+        let max = -Infinity
+        for (let j = 0; j <= i; j++) {
+          const kj = k0 + j * stride
+          let dot = 0
+          for (let d = 0; d < dh; d++) dot += qkv[qi + d]! * qkv[kj + d]!
+          s[j] = dot * scale
+          if (s[j]! > max) max = s[j]!
+        }
+        let total = 0
+        for (let j = 0; j <= i; j++) total += s[j] = Math.exp(s[j]! - max)
+        const yi = (b * T + i) * C + h * dh
+        for (let d = 0; d < dh; d++) y[yi + d] = 0
+        const p0 = ((b * H + h) * T + i) * T
+        for (let j = 0; j <= i; j++) {
+          const p = s[j]! / total
+          if (probs !== undefined) probs[p0 + j] = p
+          const vj = v0 + j * stride
+          for (let d = 0; d < dh; d++) y[yi + d]! += p * qkv[vj + d]!
+        }
+      }
+    }
+  }
+}
+
+/** attention's backward pass: dL/d(qkv) from dL/dy, into dqkv (overwritten). */
+export function attentionBackward(qkv: Float32Array, dy: Float32Array, probs: Float32Array, rows: number, T: number, H: number, C: number, dqkv: Float32Array): void {
+  const dh = C / H
+  const scale = 1 / Math.sqrt(dh)
+  const stride = 3 * C
+  dqkv.fill(0)
+  const dp = new Float64Array(T)
+  const dq = new Float64Array(dh)
+  for (let b = 0; b < rows; b++) {
+    for (let h = 0; h < H; h++) {
+      const q0 = b * T * stride + h * dh
+      const k0 = q0 + C
+      const v0 = q0 + 2 * C
+      for (let i = 0; i < T; i++) {
+        const yi = (b * T + i) * C + h * dh
+        const p0 = ((b * H + h) * T + i) * T
+        // dp_j = dy_i·v_j; ds_j = p_j (dp_j − Σ_k p_k dp_k).
+        let mean = 0
+        for (let j = 0; j <= i; j++) {
+          const vj = v0 + j * stride
+          let dot = 0
+          for (let d = 0; d < dh; d++) dot += dy[yi + d]! * qkv[vj + d]!
+          dp[j] = dot
+          mean += probs[p0 + j]! * dot
+        }
+        const qi = q0 + i * stride
+        dq.fill(0)
+        for (let j = 0; j <= i; j++) {
+          const p = probs[p0 + j]!
+          const ds = p * (dp[j]! - mean) * scale
+          const kj = k0 + j * stride
+          const vj = v0 + j * stride
+          for (let d = 0; d < dh; d++) {
+            dq[d]! += ds * qkv[kj + d]!
+            dqkv[kj + d]! += ds * qkv[qi + d]!
+            dqkv[vj + d]! += p * dy[yi + d]!
+          }
+        }
+        for (let d = 0; d < dh; d++) dqkv[qi + d] = dq[d]!
+      }
+    }
+  }
+}
+
+/** aᵀ of a row-major [m, n] matrix, in blocks that keep both sides in cache. */
+export function transpose(a: Float32Array, m: number, n: number, out = new Float32Array(m * n)): Float32Array {
+  const B = 32
+  for (let i0 = 0; i0 < m; i0 += B) {
+    const i1 = Math.min(m, i0 + B)
+    for (let j0 = 0; j0 < n; j0 += B) {
+      const j1 = Math.min(n, j0 + B)
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * m + i] = a[i * n + j]!
+    }
+  }
+  return out
+}
+
+/** Adds the column sums of a row-major [rows, n] matrix into out. */
+export function addColumnSums(a: Float32Array, rows: number, n: number, out: Float32Array): void {
+  const s = new Float64Array(n)
+  for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) s[c]! += a[r * n + c]!
+  for (let c = 0; c < n; c++) out[c]! += s[c]!
+}
+
+/** out += a, element-wise. */
+export function addInto(out: Float32Array, a: ArrayLike<number>): void {
+  for (let i = 0; i < out.length; i++) out[i]! += a[i]!
+}
