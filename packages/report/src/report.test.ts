@@ -149,9 +149,11 @@ describe('renderReport', () => {
       cells: [{}],
       replicates: 3,
       metrics: (_c, r, g) => {
-        if (g === -1) return { modes_covered: 8, total_variance: 4, reverse_kl: 6e-4, coverage: 0.95, sliced_wasserstein: 0.01 }
+        if (g === -1) return { modes_covered: 8, total_variance: 4, reverse_kl: 6e-4, coverage: 0.95, sliced_wasserstein: 0.01, modes_covered_1pct: 8 }
         return {
           modes_covered: 8 - g,
+          // A model that never had a mode with 1 % of its samples: nothing to halve.
+          modes_covered_1pct: 0,
           total_variance: 4.4 * 1.1 ** g * (1 + 0.01 * (r - 1)),
           reverse_kl: 6e-4 + noise[(g + 2 * r) % noise.length]!,
           coverage: coverage[g]?.[r] ?? coverage[0]![r]!,
@@ -177,6 +179,7 @@ describe('renderReport', () => {
     expect(summaryCell(html, 'coverage', 0, 'threshold')).toBe('≤ 0.3 (0.5 × gen 0)')
     expect(summaryCell(html, 'coverage', 0, 'crossing')).toBe('generation 6')
     expect(summaryCell(html, 'sliced_wasserstein', 0, 'change')).toBe('÷1e15')
+    expect(summaryCell(html, 'modes_covered_1pct', 0, 'crossing')).toBe('n/a: no factor of its baseline 0')
   })
 
   it('writes changes beyond a factor of 10 as factors and differences where a ratio means nothing', () => {
@@ -196,6 +199,7 @@ describe('renderReport', () => {
     expect(collapseLevels(halves, 5, 6)).toEqual({ below: 2.5 })
     expect(collapseLevels(halves, null, 6)).toEqual({ below: 3 })
     expect(collapseLevels(halves, 8, 0)).toBeNull()
+    expect(collapseLevels({ direction: 'rises', kind: 'factor', value: 2 }, -1e-4, -2e-4)).toBeNull()
     expect(collapseLevels({ direction: 'rises', kind: 'offset', value: 0.1 }, 0.004, 0.0097)).toEqual({ above: 0.1097 })
     expect(collapseLevels({ direction: 'departs', kind: 'factor', value: 2 }, 4, 4.4)).toEqual({ below: 2, above: 8.8 })
   })

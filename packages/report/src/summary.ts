@@ -1,4 +1,5 @@
 import type { CellCurve, RunAggregate } from './aggregate.js'
+import { formatNumber } from './html.js'
 import { thresholdFor, type Threshold } from './metric-info.js'
 
 /** The values a metric must reach to count as collapsed: at or below `below`, at or above `above`. */
@@ -59,7 +60,10 @@ function summaryRow(metric: string, cell: number, curve: CellCurve, reference: n
   if (threshold === undefined) return { ...base, levels: null, crossing: { kind: 'none', reason: '—' } }
   if (first === null) return { ...base, levels: null, crossing: { kind: 'none', reason: 'no generation 0' } }
   const levels = collapseLevels(threshold, reference, first)
-  if (levels === null) return { ...base, levels, crossing: { kind: 'none', reason: 'n/a: a factor of a value ≤ 0' } }
+  if (levels === null) {
+    const baseline = threshold.direction === 'rises' ? Math.max(reference ?? first, first) : Math.min(reference ?? first, first)
+    return { ...base, levels, crossing: { kind: 'none', reason: `n/a: no factor of its baseline ${formatNumber(baseline)}` } }
+  }
   return { ...base, levels, crossing: findCrossing(curve, i0, levels) }
 }
 
