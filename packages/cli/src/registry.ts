@@ -14,6 +14,7 @@ export const builtinModels: Readonly<Record<string, string>> = {
   linreg: '@ouroboros/model-linreg',
   ngram: '@ouroboros/model-ngram',
   charlm: '@ouroboros/model-charlm',
+  transformer: '@ouroboros/model-transformer',
   vae: '@ouroboros/model-vae',
   gan: '@ouroboros/model-gan',
 }
