@@ -17,7 +17,7 @@ import {
 } from '@ouroboros/core'
 import type { ChainSpec, MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
-import { resolvePosttrain } from './posttrain.js'
+import { checkRewardFilter, resolvePosttrain } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
 
 export interface ResolvedRun {
@@ -142,6 +142,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       )
     }
 
+    await checkRewardFilter(cfg.filter, at, info)
     const tasks = await resolvePosttrain(cfg.posttrain, at, { data: cfg.data, n, heldout: cfg.heldout, info }, model, datasets, moduleUrl(DATASETS_MODULE, '.'))
     const cellMetrics = cfg.metrics ?? metricsMod.metricsFor(info, model.logLikelihood !== undefined)
     const specs: MetricSpec[] = []

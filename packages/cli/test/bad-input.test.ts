@@ -69,7 +69,7 @@ const configs: [string, unknown, string][] = [
   ['a reference draw larger than MNIST', { data: { kind: 'mnist', n: 100 }, model: { kind: 'gaussian' }, generations: 1, samplesPerGeneration: 9500 }, 'samplesPerGeneration'],
   ['a reference draw larger than the Brown training split', { data: { kind: 'brown', n: 100 }, model: { kind: 'ngram' }, generations: 1, samplesPerGeneration: 60000 }, 'samplesPerGeneration'],
   ['more held-out digits than MNIST sets aside', { data: { kind: 'mnist', n: 100, heldout: 500 }, model: { kind: 'gaussian' }, generations: 1, heldout: 800 }, 'heldout'],
-  ['unknown filter', r({ filter: { kind: 'reward' } }), 'filter.kind'],
+  ['unknown filter', r({ filter: { kind: 'oracle' } }), 'filter.kind'],
   ['filter keeping nothing', r({ filter: { kind: 'likelihood', keep: 0 } }), 'filter.keep'],
   ['mode filter without modes', { data: { kind: 'gaussian', n: 100 }, model: { kind: 'gaussian' }, generations: 1, filter: { kind: 'modes' } }, 'filter.kind'],
   ['likelihood filter for a model without one', { data: { kind: 'ring', n: 100 }, model: { kind: 'vae' }, generations: 1, filter: { kind: 'likelihood', keep: 0.5 } }, 'filter.kind'],

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { configError } from './errors.js'
-import { posttrainSchema } from './posttrain.js'
+import { goldRewardSchema, posttrainSchema } from './posttrain.js'
 import { ConfigProblems, closest, formatIssues, issueProblems } from './issues.js'
 
 /**
@@ -32,6 +32,17 @@ export const filterSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('modes'), qualityStds: z.number().positive().default(3) }),
   /** Self-curation: draw samplesPerGeneration / keep and keep the ones the generating model finds most likely. */
   z.strictObject({ kind: z.literal('likelihood'), keep: z.number().gt(0).max(1) }),
+  /**
+   * Curation by a reward (Ferbach et al. 2024): each kept sample is one of `choices` draws, chosen
+   * with probability ∝ exp(reward/temperature) (Luce; Bradley–Terry for two) or the best of them.
+   */
+  z.strictObject({
+    kind: z.literal('reward'),
+    reward: goldRewardSchema,
+    choices: z.int().min(2).max(1000).default(2),
+    choice: z.enum(['luce', 'best']).default('luce'),
+    temperature: z.number().positive().default(1),
+  }),
 ])
 export type FilterConfig = z.infer<typeof filterSchema>
 export const POLICY_KINDS = ['replace', 'accumulate', 'accumulate-subsample', 'mix', 'fresh'] as const

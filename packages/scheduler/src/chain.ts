@@ -61,8 +61,8 @@ export interface GenerationResult {
   generation: number
   /** The model's samples, as scored (before any filter). */
   samples: Samples
-  /** With a filter: the share of drawn samples it kept, recorded as the metric `filter_kept`. */
-  filterKept?: number
+  /** With a filter: the share of drawn samples it kept (`filter_kept`) and what else it measured. */
+  filter?: MetricValues
   /** With post-training stages: the metric group `posttrain` (reward, gold_reward, kl). */
   posttrain?: MetricValues
   state: unknown
@@ -262,13 +262,14 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
                   draw,
                   ...(model.logLikelihood === undefined ? {} : { logLikelihood: async (s: Samples) => model.logLikelihood!(state, s) }),
                   dataset: ctx.dataset.info,
+                  rng: Rng.from(chain.seed, 'filter', g, attempt),
                 })
           const kept = filtered?.kept ?? samples
           const t2 = performance.now()
           const item: GenerationResult = {
             generation: g,
             samples,
-            ...(filtered === undefined ? {} : { filterKept: chain.samplesPerGeneration / filtered.draws }),
+            ...(filtered === undefined ? {} : { filter: { filter_kept: chain.samplesPerGeneration / filtered.draws, ...filtered.values } }),
             ...(posttrainValues === undefined ? {} : { posttrain: posttrainValues }),
             state,
             ...(wantsTraining ? { training: training ?? { plan } } : {}),
@@ -453,7 +454,7 @@ async function scoreItems(
       } finally {
         if (training !== undefined && !('modality' in training)) training.close?.()
       }
-      if (item.filterKept !== undefined) metrics = { ...metrics, filter_kept: item.filterKept }
+      if (item.filter !== undefined) metrics = { ...metrics, ...item.filter }
       if (item.posttrain !== undefined) metrics = { ...metrics, ...item.posttrain }
       records.push({ ...base, generation: item.generation, metrics, timings: { ...item.timings, evalMs: performance.now() - t0 } })
     } catch (err) {

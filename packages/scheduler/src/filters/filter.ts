@@ -1,4 +1,4 @@
-import type { DatasetInfo, FilterConfig, Samples } from '@ouroboros/core'
+import type { DatasetInfo, FilterConfig, Rng, Samples } from '@ouroboros/core'
 
 /** What a filter may draw on to curate one generation's samples. */
 export interface FilterInputs {
@@ -11,6 +11,8 @@ export interface FilterInputs {
   /** Per-item log-likelihood under the generating model, when it has one. */
   readonly logLikelihood?: (s: Samples) => Promise<Float64Array>
   readonly dataset: DatasetInfo
+  /** The filter's own random stream (for choices it makes at random). */
+  readonly rng: Rng
 }
 
 export interface FilterResult {
@@ -18,6 +20,8 @@ export interface FilterResult {
   readonly kept: Samples
   /** Samples drawn to find them, up to the last one kept. */
   readonly draws: number
+  /** Further values for the generation's record (a reward filter's mean rewards). */
+  readonly values?: Record<string, number>
 }
 
 export interface Filter<C extends FilterConfig = FilterConfig> {
