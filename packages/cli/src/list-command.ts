@@ -1,15 +1,19 @@
-import { POLICY_KINDS } from '@ouroboros/core'
+import { POLICY_KINDS, type ModelPlugin } from '@ouroboros/core'
 import { filters, policies } from '@ouroboros/scheduler'
 import { builtinDatasets, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
 
 /** `ouroboros list`: what this installation can run. */
 export async function listCommand(): Promise<number> {
   const out: string[] = ['models (model.kind):']
+  const stages: string[] = []
+  const { rlMethod } = await import('@ouroboros/posttrain')
   for (const [kind, spec] of Object.entries(builtinModels)) {
     const model = await loadModelModule(moduleUrl(spec, '.'))
     const extras = [model.modality, ...(model.usesTfjs ? ['tfjs'] : []), model.acceptsTemperature ? 'sampling.temperature: yes' : 'sampling.temperature: no', `${model.modality === 'tokens' ? 'perplexity_real' : 'nll_real'}: ${model.logLikelihood ? 'yes' : 'no'}`, ...(model.fitRows ? ['large training sets read from disk'] : [])]
     out.push(`  ${kind.padEnd(12)} ${model.description} [${extras.join('; ')}]`)
+    stages.push(`  ${kind.padEnd(12)} ${posttrainAbilities(model, rlMethod).join('; ')}`)
   }
+  out.push('post-training stages (posttrain: finetune, rl, best-of-n) by model:', ...stages)
   out.push('datasets (data.kind):')
   for (const [kind, ds] of Object.entries(await builtinDatasets())) out.push(`  ${kind.padEnd(12)} ${ds.description} [${ds.modality}]`)
   out.push('metric groups (metrics):')
@@ -26,4 +30,14 @@ export async function listCommand(): Promise<number> {
   out.push(`  models on tfjs: ${formatBackend(await describeBackend({ announce: false }))}`)
   process.stdout.write(out.join('\n') + '\n')
   return 0
+}
+
+/** Which post-training stages a model can run, and how. */
+function posttrainAbilities(model: ModelPlugin<any, any>, rlMethod: (m: ModelPlugin<any, any>, asked: 'auto') => string): string[] {
+  const rl = rlMethod(model, 'auto')
+  return [
+    `finetune: ${model.trainer === undefined ? 'no' : 'yes'}`,
+    `rl: ${rl === 'policy-gradient' ? 'policy gradient' : rl === 'refit' ? 'reward-weighted refitting' : 'no'}`,
+    'best-of-n: yes',
+  ]
 }
