@@ -46,8 +46,8 @@ function plugin(value: unknown, top: string, swept: readonly string[]): string {
   const { kind, ...rest } = value as Record<string, unknown>
   const shown = (key: string, v: unknown): string => (swept.includes(`${top}.${key}`) ? 'swept' : brief(v))
   const params = Object.entries(rest).map(([k, v]) => `${k} ${shown(k, v)}`)
-  const head = kind === undefined ? '' : shown('kind', kind)
-  return [head, params.join(', ')].filter((s) => s !== '').join(': ')
+  if (kind === undefined || swept.includes(`${top}.kind`)) return [...(kind === undefined ? [] : ['kind swept']), ...params].join(', ')
+  return params.length === 0 ? String(kind) : `${String(kind)}: ${params.join(', ')}`
 }
 
 function brief(value: unknown): string {

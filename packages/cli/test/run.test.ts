@@ -108,7 +108,7 @@ describe('ouroboros run', () => {
       `import { defineConfig } from '@ouroboros/core'\nconst n: number = 200\nexport default defineConfig({ data: { kind: 'gaussian', n }, model: { kind: 'gaussian' }, generations: 2 })\n`,
       'config.ts',
     )
-    const res = cli(['validate', file])
+    const res = cli(['validate', file, '--json'])
     expect(res.status, res.stderr).toBe(0)
     expect(JSON.parse(res.stdout).config.data.n).toBe(200)
   })
@@ -240,7 +240,7 @@ describe('shipped configs', () => {
   it('are there', () => expect(files.length).toBeGreaterThan(20))
   for (const f of files) {
     it(`${f} validates`, () => {
-      const res = cli(['validate', join(dir, f)])
+      const res = cli(['validate', join(dir, f), '--json'])
       expect(res.status, res.stderr).toBe(0)
       expect(JSON.parse(res.stdout).config.name).toBe(f.replace(/\.json$/, ''))
     })
