@@ -4,17 +4,17 @@ import { Rng, defineModel, posttrainSchema, vectors, type DatasetInfo, type Mode
 import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
-import { klRegularisedOptimum, ringDataset, ringSamples } from '@ouroboros/testkit'
-import { goldOf, goldReward, runPosttrain, type Posttrained } from './index.js'
+import { klRegularisedOptimum, ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
+import { goldOf, goldReward, runPosttrain, type Posttrained, type TaskData } from './index.js'
 
-/** The pipeline on a fitted state, with no task data and no metrics. */
+/** The pipeline on a fitted state, with no metrics (and task data when given). */
 async function posttrain<S>(
   model: ModelPlugin<any, S>,
   params: unknown,
   state: S,
   stages: unknown[],
   dataset: DatasetInfo,
-  options: { seed?: number; pretraining?: Samples; samplesPerGeneration?: number } = {},
+  options: { seed?: number; pretraining?: Samples; samplesPerGeneration?: number; task?: TaskData } = {},
 ): Promise<Posttrained<S>> {
   const parsed: PosttrainStageConfig[] = posttrainSchema.parse(stages)
   return runPosttrain(
@@ -27,7 +27,7 @@ async function posttrain<S>(
       pretraining: options.pretraining ?? vectors(0, 1),
       samplesPerGeneration: options.samplesPerGeneration ?? 1000,
       temperature: 1,
-      task: () => Promise.reject(new Error('no task in this test')),
+      task: async () => options.task ?? Promise.reject(new Error('no task in this test')),
       gold: async (i) => {
         const stage = parsed[i]!
         if (stage.kind === 'finetune') throw new Error('no reward')
@@ -156,6 +156,49 @@ describe('rl by policy gradient', () => {
       // SGD at a constant step size hovers around the optimum; its noise at lr 0.5, batch 512 is about 0.01.
       for (let k = 0; k < 4; k++) expect(Math.abs(p[k]! - optimum.p[k]!), `β ${beta}, outcome ${k}`).toBeLessThan(0.03)
     }
+  })
+})
+
+describe('finetuning a GMM by EM', () => {
+  const params = gmm.params.parse({ components: 8 })
+  const real = ringSamples(8000, Rng.from(11, 'ring'))
+  const pretrained = gmm.fit(real, params, { rng: Rng.from(11, 'fit'), generation: 0, dataset: ringDataset })
+  const task = ringTask([1, 1, 0, 0, 0, 0, 0, 0])
+  const taskData: TaskData = { train: task.sample(2000, Rng.from(12, 'task')), view: { dataset: task.dataset, heldout: task.sample(2000, Rng.from(13, 'heldout')) } }
+  const meanLogLikelihood = async (state: unknown): Promise<number> => {
+    const ll = await gmm.logLikelihood!(state as never, taskData.view.heldout)
+    return ll.reduce((a, b) => a + b, 0) / ll.length
+  }
+  const shares = (s: Samples): number[] => {
+    const x = s as VectorSamples
+    const counts = new Array<number>(8).fill(0)
+    for (let i = 0; i < x.n; i++) counts[(Math.round((Math.atan2(x.data[2 * i + 1]!, x.data[2 * i]!) / (2 * Math.PI)) * 8) + 8) % 8]! += 1 / x.n
+    return counts
+  }
+
+  it('on 2 of 8 ring modes converges to the direct 2-mode fit of the task data', async () => {
+    const post = await posttrain(gmm, params, await pretrained, [{ kind: 'finetune', data: {}, steps: 100, evalEvery: 0 }], ringDataset, { task: taskData })
+    const direct = await gmm.fit(taskData.train, gmm.params.parse({ components: 2 }), { rng: Rng.from(14, 'fit'), generation: 0, dataset: task.dataset })
+    // Held-out task log-likelihood per point: both fits estimate the same two modes from the same 2,000 points.
+    expect(Math.abs((await meanLogLikelihood(post.state)) - (await meanLogLikelihood(direct)))).toBeLessThan(0.02)
+    const got = shares(await post.sample(20_000, Rng.from(15, 'draw')))
+    expect(got[0]! + got[1]!).toBeGreaterThan(0.999)
+    // The curve starts at the pretrained model (KL 0) and ends far from it: about ln 4 = 1.39 nats
+    // for moving 1/4 of the mass onto all of it.
+    expect(post.curve[0]!.kl).toBe(0)
+    expect(Math.abs(post.curve[post.curve.length - 1]!.kl! - Math.log(4))).toBeLessThan(0.1)
+  })
+
+  it('with replay 1 keeps the pretrained mode weights within noise', async () => {
+    const post = await posttrain(gmm, params, await pretrained, [{ kind: 'finetune', data: {}, steps: 50, evalEvery: 0, replay: 1 }], ringDataset, { task: taskData, pretraining: real })
+    const m = 40_000
+    const got = shares(await post.sample(m, Rng.from(16, 'draw')))
+    // EM from a fit on the same data stays at that fit, whose weights are the data's mode shares.
+    const data = shares(real)
+    for (let k = 0; k < 8; k++) expect(Math.abs(got[k]! - data[k]!), `mode ${k}`).toBeLessThan(4 * Math.sqrt((1 / 8) * (7 / 8) / m) + 0.005)
+    // Its state survives a structured clone, as checkpoints and warm starts need.
+    const cloned = structuredClone(post.state)
+    expect(await meanLogLikelihood(cloned)).toBe(await meanLogLikelihood(post.state))
   })
 })
 
