@@ -80,7 +80,9 @@ function valueChoice(value: unknown, options: readonly string[]): string {
 }
 
 function article(expected: string): string {
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`
+  // z.record's values are JSON objects to a config's author.
+  const name = expected === 'record' ? 'object' : expected
+  return /^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`
 }
 
 function shown(value: unknown): string {

@@ -1,0 +1,41 @@
+import { z } from 'zod'
+import { describe, expect, it } from 'vitest'
+import { closest, formatIssues } from './issues.js'
+
+describe('closest', () => {
+  it('finds a typo within two edits, an adjacent swap counting as one', () => {
+    expect(closest('componets', ['components', 'tol', 'maxIter'])).toBe('components')
+    expect(closest('gm', ['gaussian', 'gmm', 'kde'])).toBe('gmm')
+    expect(closest('topk', ['topK', 'topP', 'order'])).toBe('topK')
+    expect(closest('maxITer', ['maxIter', 'nInit'])).toBe('maxIter')
+    expect(closest('tmeperature', ['temperature'])).toBe('temperature')
+  })
+
+  it('suggests nothing for words that only share a letter or two', () => {
+    expect(closest('k', ['n', 'd'])).toBeUndefined()
+    expect(closest('beam', ['temperature'])).toBeUndefined()
+    expect(closest('optimizer', ['generations', 'metrics', 'policy'])).toBeUndefined()
+  })
+})
+
+describe('formatIssues', () => {
+  const schema = z.strictObject({ size: z.int().min(1), kind: z.enum(['a', 'b']), opts: z.record(z.string(), z.number()).optional() })
+  const format = (input: unknown) => formatIssues(schema.safeParse(input).error!.issues, 'f.json', ['x'], { input, schema })
+
+  it('tells a missing key from a wrong value, and names the value', () => {
+    expect(format({ kind: 'a' })).toBe('f.json: x.size: missing (expected a number)')
+    expect(format({ size: 'big', kind: 'a' })).toBe('f.json: x.size: expected a number, got "big"')
+    expect(format({ size: 0, kind: 'a' })).toBe('f.json: x.size: must be ≥ 1, got 0')
+    expect(format({ size: 1, kind: 'a', opts: 3 })).toBe('f.json: x.opts: expected an object, got 3')
+  })
+
+  it('names the closest key and value', () => {
+    expect(format({ siz: 1, size: 1, kind: 'a' })).toBe('f.json: x.siz: unknown key; did you mean "size"?')
+    expect(format({ size: 1, kind: 'a', zzz: 1 })).toBe('f.json: x.zzz: unknown key; expected one of size, kind, opts')
+    expect(format({ size: 1, kind: 'B' })).toBe('f.json: x.kind: "B" is not one of a, b; did you mean "b"?')
+  })
+
+  it('falls back to the issue alone without the input', () => {
+    expect(formatIssues(schema.safeParse({ kind: 'a' }).error!.issues, 'f.json')).toBe('f.json: size: Invalid input: expected number, received undefined')
+  })
+})
