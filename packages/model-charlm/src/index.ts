@@ -57,8 +57,11 @@ export const model = defineModel<CharLmParams, CharLmState>({
   /** Adam steps on whole sentences' log-probabilities, weights of either sign (see charLmTrainer). */
   trainer: charLmTrainer,
   /**
-   * Samples at temperature 1 are drawn from the distribution logLikelihood scores (unless topK or
-   * topP truncate it), so rl trains it by policy gradient.
+   * Samples at temperature 1 are drawn from the distribution logLikelihood scores, so rl trains it
+   * by policy gradient; except where topK or topP truncate it, and for sentences with made-up
+   * words: a sample keeps only <unk> of their spelling, so neither their probability nor its
+   * gradient is known (the trainer leaves them out, as fit does, and nothing in a step then
+   * discourages them).
    */
   policyGradient: true,
   /** fit with each character drawn ∝ its sentence's weight. */
