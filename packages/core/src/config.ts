@@ -155,19 +155,28 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
   return cells
 }
 
+/** Sets a dotted path; a numeric key indexes a list that has that element (posttrain.0.beta). */
 function setPath(target: Record<string, unknown>, path: string, value: unknown, where: string): void {
   const keys = path.split('.')
-  let node: Record<string, unknown> = target
+  let node: Record<string, unknown> | unknown[] = target
+  const at = (key: string): unknown => (Array.isArray(node) ? node[listIndex(node, key)] : node[key])
+  const listIndex = (list: unknown[], key: string): number => {
+    const i = /^\d+$/.test(key) ? Number(key) : -1
+    if (i < 0 || i >= list.length) throw configError(`${where}: sweep.${path}: no such config path ("${key}" is not an index of a list of ${list.length})`)
+    return i
+  }
   for (let i = 0; i < keys.length - 1; i++) {
     const key = keys[i]!
-    let child = node[key]
-    if (child === undefined && i === 0) child = node[key] = {}
-    if (typeof child !== 'object' || child === null || Array.isArray(child)) {
+    let child = at(key)
+    if (child === undefined && i === 0 && !Array.isArray(node)) child = node[key] = {}
+    if (typeof child !== 'object' || child === null) {
       throw configError(`${where}: sweep.${path}: no such config path ("${keys.slice(0, i + 1).join('.')}" is not an object)`)
     }
-    node = child as Record<string, unknown>
+    node = child as Record<string, unknown> | unknown[]
   }
-  node[keys[keys.length - 1]!] = value
+  const last = keys[keys.length - 1]!
+  if (Array.isArray(node)) node[listIndex(node, last)] = value
+  else node[last] = value
 }
 
 /** Typed identity for `.ts` config files: `export default defineConfig({...})`. */
