@@ -46,6 +46,8 @@ const configs: [string, unknown, string][] = [
   ['proxy with negative noise', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, noise: -1 } }), 'posttrain.0.reward'],
   ['proxy of a bad gold reward', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values: [1] } } }), 'posttrain.0.reward.of.values'],
   ['best-of-n with n 0', withStages({ kind: 'best-of-n', n: 0, reward: { kind: 'modes', values } }), 'posttrain.0.n'],
+  ['sweep over a stage that does not exist', { ...withStages(finetune), sweep: { 'posttrain.3.replay': [0, 0.5] } }, 'posttrain.3'],
+  ['sweep to a bad stage value', { ...withStages(finetune), sweep: { 'posttrain.0.replay': [0, 5] } }, 'posttrain.0.replay'],
   ['best-of-n before another stage', withStages({ kind: 'best-of-n', n: 4, reward: { kind: 'modes', values } }, finetune), 'best-of-n'],
 ]
 
