@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCode, Rng, takeSequences, type FitContext, type TokenSamples, type TrainerOptions } from '@ouroboros/core'
 import { model, type CharLmState } from './index.js'
+import { loadTf } from '@ouroboros/tf'
 import { charLmTrainer } from './charlm.js'
 import { VOCABULARY, toySentences } from './toy.testutil.js'
 
@@ -136,6 +137,16 @@ describe('charlm post-training', () => {
       const a = await model.sample(structuredClone(snapshot), 50, sampleCtx)
       expect(a).toEqual(await model.sample(snapshot, 50, { ...sampleCtx, rng: Rng.from(15) }))
       expect(a.n).toBe(50)
+    })
+
+    it('leaves no tensors behind', async () => {
+      const { tf } = await loadTf()
+      const start = await pretrained
+      const before = tf.memory().numTensors
+      const trainer = await model.trainer!(start, params, options(start, { anchor: 1 }))
+      for (let s = 0; s < 2; s++) await trainer.step(takeSequences(task, [s, s + 1]), Float64Array.from([1, -1]))
+      await trainer.state()
+      expect(tf.memory().numTensors).toBe(before)
     })
 
     it('gives bit-identical states for the same items and weights', async () => {

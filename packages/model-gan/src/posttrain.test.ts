@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCode, Rng, type TrainerOptions, type VectorSamples } from '@ouroboros/core'
-import type { NamedWeights } from '@ouroboros/tf'
+import { loadTf, type NamedWeights } from '@ouroboros/tf'
 import { ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
 import { model, type GanState } from './index.js'
 
@@ -73,6 +73,16 @@ describe('gan post-training', () => {
     expect(after.steps).toBe(start.steps + 1)
     expect(flat(after.generator)).not.toEqual(flat(start.generator))
     expect(flat(after.discriminator)).not.toEqual(flat(start.discriminator))
+  })
+
+  it('leaves no tensors behind', async () => {
+    const { tf } = await loadTf()
+    const start = await pretrained
+    const before = tf.memory().numTensors
+    const trainer = await model.trainer!(start, params, options(start, { anchor: 1 }))
+    for (let s = 0; s < 2; s++) await trainer.step(task.sample(trainer.batch as number, Rng.from(s)), new Float64Array(trainer.batch as number).fill(1))
+    await trainer.state()
+    expect(tf.memory().numTensors).toBe(before)
   })
 
   it('gives the same steps for a seed and other steps for another, and snapshots that survive structuredClone', async () => {

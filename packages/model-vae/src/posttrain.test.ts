@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCode, Rng, takeRows, vectors, type FitContext, type TrainerOptions, type VectorSamples } from '@ouroboros/core'
+import { loadTf } from '@ouroboros/tf'
 import { ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
 import { model, type VaeState } from './index.js'
 
@@ -82,6 +83,16 @@ describe('vae post-training', () => {
     expect(a.steps).toBe((await pretrained).steps + 3)
     const sampleCtx = () => ({ rng: Rng.from(7), temperature: 1, dataset })
     expect(await model.sample(structuredClone(a), 100, sampleCtx())).toEqual(await model.sample(a, 100, sampleCtx()))
+  })
+
+  it('leaves no tensors behind', async () => {
+    const { tf } = await loadTf()
+    const start = await pretrained
+    const before = tf.memory().numTensors
+    const trainer = await model.trainer!(start, params, options(start, { anchor: 1 }))
+    for (let s = 0; s < 2; s++) await trainer.step(task.sample(32, Rng.from(s)), new Float64Array(32).fill(1))
+    await trainer.state()
+    expect(tf.memory().numTensors).toBe(before)
   })
 
   it('weights a step: items of weight 0 leave no trace', async () => {
