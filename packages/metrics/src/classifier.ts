@@ -4,10 +4,10 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
 import { z } from 'zod'
-import { asVectors, choleskyInPlace, defineMetric, inputError, meanAndCovariance, Rng, type DatasetInfo, type VectorSamples } from '@ouroboros/core'
+import { asVectors, choleskyInPlace, defineMetric, inputError, meanAndCovariance, Rng, type DatasetInfo, type Samples, type VectorSamples } from '@ouroboros/core'
 import { Adam, Mlp, loadTf, type NamedWeights, type Tensor2D, type Tf } from '@ouroboros/tf'
 import { symmetricEigenvalues } from './eigen.js'
-import { entropyOfCounts } from './vectors.js'
+import { entropyOfCounts, smoothedKl } from './vectors.js'
 
 /**
  * Classifier-based metrics for labelled image data (METRICS.md "Classifier-based (MNIST)"): a small
@@ -15,7 +15,7 @@ import { entropyOfCounts } from './vectors.js'
  * settings and the tfjs backend. Generated samples are scored by the classifier's predicted classes
  * and by its penultimate-layer features, as FID does with Inception.
  */
-const optionsSchema = z.strictObject({
+export const classifierOptions = z.strictObject({
   /** Hidden layer widths; the last one is the feature layer of frechet_feature_distance. */
   hidden: z.array(z.int().min(1).max(65_536)).min(1).max(8).default([256, 128]),
   epochs: z.int().min(1).max(1000).default(25),
@@ -32,7 +32,7 @@ const optionsSchema = z.strictObject({
   /** classes_covered counts the classes with at least this share of the generated samples. */
   coveredShare: z.number().min(0).max(1).default(0.01),
 })
-export type ClassifierOptions = z.output<typeof optionsSchema>
+export type ClassifierOptions = z.output<typeof classifierOptions>
 
 /** What run.json can record about the classifier in use. */
 export interface ClassifierFacts {
@@ -287,17 +287,10 @@ export const classifier = defineMetric<ClassifierOptions, Prepared>({
   outputs: ['class_entropy', 'classes_covered', 'class_kl', 'frechet_feature_distance'],
   needs: ['dataset.labelled'],
   nullWhen: Object.fromEntries(['class_entropy', 'classes_covered', 'class_kl', 'frechet_feature_distance'].map((name) => [name, 'fewer than 2 generated samples'])),
-  options: optionsSchema,
+  options: classifierOptions,
   async prepare({ real, dataset, options }) {
     const labelled = needLabelled(dataset)
-    const trainedClassifier = await classifierFor(labelled, options)
-    const { accuracy, testItems } = trainedClassifier.facts
-    if (accuracy < options.minAccuracy) {
-      throw inputError(
-        `classifier: the MNIST classifier reaches ${(100 * accuracy).toFixed(2)} % on ${testItems} held-out digits, below minAccuracy ${100 * options.minAccuracy} %`,
-        'train it longer (metricOptions.classifier.epochs) or lower minAccuracy',
-      )
-    }
+    const trainedClassifier = await accurateClassifier(labelled, options)
     const { tf } = await loadTf()
     const r = asVectors(real, 'classifier: real samples')
     checkWidth(r, labelled)
@@ -324,9 +317,58 @@ export const classifier = defineMetric<ClassifierOptions, Prepared>({
   },
 })
 
+/** The classifier for these items, refused when its held-out accuracy is below minAccuracy. */
+async function accurateClassifier(labelled: Labelled, options: ClassifierOptions): Promise<TrainedClassifier> {
+  const trainedClassifier = await classifierFor(labelled, options)
+  const { accuracy, testItems } = trainedClassifier.facts
+  if (accuracy < options.minAccuracy) {
+    throw inputError(
+      `classifier: the MNIST classifier reaches ${(100 * accuracy).toFixed(2)} % on ${testItems} held-out digits, below minAccuracy ${100 * options.minAccuracy} %`,
+      'train it longer (metricOptions.classifier.epochs) or lower minAccuracy',
+    )
+  }
+  return trainedClassifier
+}
+
+/** The classifier's predicted class of every row (default options: the classifier group's). */
+export async function predictClasses(dataset: DatasetInfo, s: VectorSamples, options: unknown = {}): Promise<Int32Array> {
+  const labelled = needLabelled(dataset)
+  checkWidth(s, labelled)
+  const { net, params } = await accurateClassifier(labelled, classifierOptions.parse(options))
+  const { tf } = await loadTf()
+  return embed(tf, net, params, s).classes
+}
+
+/**
+ * Per image, the MNIST classifier's log-probability (log-softmax of its outputs) of `digit`: a
+ * reward for post-training towards a digit. Trains or loads the classifier first (default
+ * options: the classifier group's).
+ */
+export async function digitLogProbability(dataset: DatasetInfo, digit: number, options: unknown = {}): Promise<(s: Samples) => Promise<Float64Array>> {
+  const labelled = needLabelled(dataset)
+  if (!Number.isInteger(digit) || digit < 0 || digit >= labelled.classes) throw inputError(`digit ${digit}: the classifier knows the digits 0 to ${labelled.classes - 1}`)
+  const { net, params } = await accurateClassifier(labelled, classifierOptions.parse(options))
+  const { tf } = await loadTf()
+  return async (s) => {
+    const x = asVectors(s, 'digit log-probability: samples')
+    checkWidth(x, labelled)
+    const out = new Float64Array(x.n)
+    for (let start = 0; start < x.n; start += CHUNK) {
+      const B = Math.min(x.n, start + CHUNK) - start
+      const column = tf.tidy(() => {
+        const logits = net.bind(tf, params).apply(tf.tensor2d(Float32Array.from(x.data.subarray(start * x.d, (start + B) * x.d)), [B, x.d]))
+        return tf.slice(tf.logSoftmax(logits), [0, digit], [B, 1])
+      })
+      out.set(column.dataSync(), start)
+      column.dispose()
+    }
+    return out
+  }
+}
+
 /** What run.json can record: the classifier's held-out accuracy and cache entry (training it if needed). */
 export async function classifierFacts(dataset: DatasetInfo, options: unknown = {}): Promise<ClassifierFacts> {
-  return (await classifierFor(needLabelled(dataset), optionsSchema.parse(options))).facts
+  return (await classifierFor(needLabelled(dataset), classifierOptions.parse(options))).facts
 }
 
 function needLabelled(dataset: DatasetInfo): Labelled {
@@ -342,18 +384,4 @@ function histogram(classes: Int32Array, k: number): Float64Array {
   const counts = new Float64Array(k)
   for (const c of classes) counts[c]!++
   return counts
-}
-
-/** KL(generated ‖ real) of two class histograms with ½ added to every count (as cluster_kl). */
-function smoothedKl(generated: Float64Array, real: Float64Array): number {
-  const k = generated.length
-  const totalG = generated.reduce((a, b) => a + b, 0) + k / 2
-  const totalR = real.reduce((a, b) => a + b, 0) + k / 2
-  let kl = 0
-  for (let i = 0; i < k; i++) {
-    const p = (generated[i]! + 0.5) / totalG
-    const q = (real[i]! + 0.5) / totalR
-    kl += p * Math.log(p / q)
-  }
-  return kl
 }

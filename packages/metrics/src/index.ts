@@ -2,6 +2,8 @@ import type { DatasetInfo, MetricNeed, MetricPlugin } from '@ouroboros/core'
 import { classifier } from './classifier.js'
 import { clusters } from './clusters.js'
 import { copyRate } from './copy-rate.js'
+import { genres } from './genres.js'
+import { task, taskText } from './task.js'
 import { likelihood } from './likelihood.js'
 import { mmdRbf } from './mmd.js'
 import { modes } from './modes.js'
@@ -13,9 +15,10 @@ import { slicedWasserstein } from './sliced-wasserstein.js'
 import { text } from './text.js'
 import { vendi } from './vendi.js'
 
-export { classifierFacts, type ClassifierFacts } from './classifier.js'
+export { classifierFacts, digitLogProbability, type ClassifierFacts } from './classifier.js'
+export { genreClassifierFacts, genreLogProbability, type GenreClassifierFacts } from './genres.js'
 export { clusters, copyRate, likelihood, mmdRbf, modes, moments, prdc, regression, slicedWasserstein, vendi }
-export { perplexity, text }
+export { genres, perplexity, task, taskText, text }
 
 /** The built-in metric groups by id (the names a config's `metrics` list uses). */
 export const builtinMetrics: Readonly<Record<string, MetricPlugin<any, any>>> = {
@@ -32,6 +35,9 @@ export const builtinMetrics: Readonly<Record<string, MetricPlugin<any, any>>> = 
   classifier,
   text,
   perplexity,
+  genres,
+  task,
+  task_text: taskText,
 }
 
 /** What a run, or `ouroboros eval`, can give metric groups besides the real and generated samples. */

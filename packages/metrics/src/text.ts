@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { defineMetric, inputError, type Samples, type TokenSamples } from '@ouroboros/core'
-import { entropyOfCounts } from './vectors.js'
+import { defineMetric, type TokenSamples } from '@ouroboros/core'
+import { asTokens, entropyOfCounts } from './vectors.js'
 
 /** The real data's head and tail types (METRICS.md "Text"), found once per chain. */
 interface Head {
@@ -36,11 +36,11 @@ export const text = defineMetric({
   },
   options,
   prepare({ real, options: o }): Head {
-    const counts = typeCounts(asTokens(real))
+    const counts = typeCounts(asTokens(real, 'text metrics'))
     const types = Array.from(counts.keys()).sort((a, b) => counts.get(b)! - counts.get(a)! || a - b)
     let total = 0
     for (const c of counts.values()) total += c
-    const inHead = new Uint8Array(asTokens(real).vocabSize)
+    const inHead = new Uint8Array(asTokens(real, 'text metrics').vocabSize)
     let covered = 0
     let h = 0
     // Compare counts, not shares, so that a share of exactly headShare needs no rounding luck.
@@ -52,7 +52,7 @@ export const text = defineMetric({
     return { inHead, tail: Int32Array.from(types.slice(h)) }
   },
   compute({ generated, prepared, options: o }) {
-    const g = asTokens(generated)
+    const g = asTokens(generated, 'text metrics')
     const counts = typeCounts(g)
     const N = g.tokens.length
     let tailTokens = 0
@@ -73,11 +73,6 @@ export const text = defineMetric({
     }
   },
 })
-
-function asTokens(s: Samples): TokenSamples {
-  if (s.modality !== 'tokens') throw inputError(`text metrics need token sequences, got ${s.modality}`)
-  return s
-}
 
 function typeCounts(s: TokenSamples): Map<number, number> {
   const counts = new Map<number, number>()

@@ -1,4 +1,4 @@
-import { asVectors, inputError, OuroborosError, ErrorCode, takeRows, type Rng, type Samples, type VectorSamples } from '@ouroboros/core'
+import { asVectors, inputError, OuroborosError, ErrorCode, takeRows, type Rng, type Samples, type TokenSamples, type VectorSamples } from '@ouroboros/core'
 
 /** `real` and `generated` as vectors of one dimension, or a usage error naming the metric. */
 export function vectorPair(metric: string, real: Samples, generated: Samples): { real: VectorSamples; generated: VectorSamples } {
@@ -6,6 +6,12 @@ export function vectorPair(metric: string, real: Samples, generated: Samples): {
   const g = asVectors(generated, `${metric}: generated samples`)
   if (r.d !== g.d) throw inputError(`${metric}: generated samples have dimension ${g.d} but real samples have ${r.d}`)
   return { real: r, generated: g }
+}
+
+/** s as token sequences, or a usage error naming what needed them. */
+export function asTokens(s: Samples, what: string): TokenSamples {
+  if (s.modality !== 'tokens') throw inputError(`${what} need token sequences, got ${s.modality}`)
+  return s
 }
 
 /** At most `m` rows of s, drawn without replacement from `rng`; s itself when it is small enough. */
@@ -48,4 +54,24 @@ export function entropyOfCounts(counts: ArrayLike<number>, total: number): numbe
     if (p > 0) h -= p * Math.log(p)
   }
   return h
+}
+
+/** KL(generated ‖ real) of two histograms over the same classes with ½ added to every count. */
+export function smoothedKl(generated: ArrayLike<number>, real: ArrayLike<number>): number {
+  const k = generated.length
+  let totalG = 0
+  let totalR = 0
+  for (let i = 0; i < k; i++) {
+    totalG += generated[i]!
+    totalR += real[i]!
+  }
+  totalG += k / 2
+  totalR += k / 2
+  let kl = 0
+  for (let i = 0; i < k; i++) {
+    const p = (generated[i]! + 0.5) / totalG
+    const q = (real[i]! + 0.5) / totalR
+    kl += p * Math.log(p / q)
+  }
+  return kl
 }
