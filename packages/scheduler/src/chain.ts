@@ -51,6 +51,11 @@ export interface AdvanceTask {
   /** Also score fresh real data against the real data (the generation -1 reference record). */
   reference: boolean
   /**
+   * Score every generation here, however long it took, so that the result holds records only:
+   * a task run on another machine returns no samples or model state by value.
+   */
+  scoreInline?: boolean
+  /**
    * Set to non-zero (Atomics) by the run when it stops: the segment ends after the generation in
    * flight instead of running out its budget. On a SharedArrayBuffer, so every thread sees it.
    */
@@ -279,7 +284,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           // A generation that filled the budget on its own is scored in a task of its own, which
           // overlaps fitting the next; quicker ones are scored here, inside the budget, so that a
           // segment (and a stop) never waits long for scoring.
-          const alone = lastGood === undefined && t2 - started >= task.budgetMs
+          const alone = task.scoreInline !== true && lastGood === undefined && t2 - started >= task.budgetMs
           if (alone) {
             unscored = item
           } else {
