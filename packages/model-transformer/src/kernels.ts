@@ -91,6 +91,26 @@ export function geluBackward(dy: Float32Array, pre: Float32Array, sig: Float32Ar
 }
 
 /**
+ * Σ_d a[ai + d]·b[bi + d] over n terms, in four running sums: a single sum waits on each addition
+ * before the next, and these dot products are most of the attention's time.
+ */
+function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, n: number): number {
+  let s0 = 0
+  let s1 = 0
+  let s2 = 0
+  let s3 = 0
+  let d = 0
+  for (; d + 3 < n; d += 4) {
+    s0 += a[ai + d]! * b[bi + d]!
+    s1 += a[ai + d + 1]! * b[bi + d + 1]!
+    s2 += a[ai + d + 2]! * b[bi + d + 2]!
+    s3 += a[ai + d + 3]! * b[bi + d + 3]!
+  }
+  for (; d < n; d++) s0 += a[ai + d]! * b[bi + d]!
+  return s0 + s1 + (s2 + s3)
+}
+
+/**
  * Causal multi-head self-attention over rows of T positions. qkv: [rows·T, 3C], each position's
  * queries, keys and values side by side, head h at columns h·dh.. of each; y: [rows·T, C], the
  * heads side by side. probs (rows·H·T·T) keeps the attention weights for the backward pass.
@@ -100,6 +120,7 @@ export function attention(qkv: Float32Array, rows: number, T: number, H: number,
   const scale = 1 / Math.sqrt(dh)
   const stride = 3 * C
   const s = new Float64Array(T)
+  const acc = new Float64Array(dh)
   for (let b = 0; b < rows; b++) {
     for (let h = 0; h < H; h++) {
       const q0 = b * T * stride + h * dh
@@ -109,23 +130,21 @@ export function attention(qkv: Float32Array, rows: number, T: number, H: number,
         const qi = q0 + i * stride
         let max = -Infinity
         for (let j = 0; j <= i; j++) {
-          const kj = k0 + j * stride
-          let dot = 0
-          for (let d = 0; d < dh; d++) dot += qkv[qi + d]! * qkv[kj + d]!
-          s[j] = dot * scale
-          if (s[j]! > max) max = s[j]!
+          const v = dot(qkv, qi, qkv, k0 + j * stride, dh) * scale
+          s[j] = v
+          if (v > max) max = v
         }
         let total = 0
         for (let j = 0; j <= i; j++) total += s[j] = Math.exp(s[j]! - max)
-        const yi = (b * T + i) * C + h * dh
-        for (let d = 0; d < dh; d++) y[yi + d] = 0
+        acc.fill(0)
         const p0 = ((b * H + h) * T + i) * T
         for (let j = 0; j <= i; j++) {
           const p = s[j]! / total
           if (probs !== undefined) probs[p0 + j] = p
           const vj = v0 + j * stride
-          for (let d = 0; d < dh; d++) y[yi + d]! += p * qkv[vj + d]!
+          for (let d = 0; d < dh; d++) acc[d]! += p * qkv[vj + d]!
         }
+        for (let d = 0; d < dh; d++) y[(b * T + i) * C + h * dh + d] = acc[d]!
       }
     }
   }
@@ -136,25 +155,26 @@ export function attentionBackward(qkv: Float32Array, dy: Float32Array, probs: Fl
   const dh = C / H
   const scale = 1 / Math.sqrt(dh)
   const stride = 3 * C
-  dqkv.fill(0)
   const dp = new Float64Array(T)
   const dq = new Float64Array(dh)
+  const dk = new Float64Array(T * dh)
+  const dv = new Float64Array(T * dh)
   for (let b = 0; b < rows; b++) {
     for (let h = 0; h < H; h++) {
       const q0 = b * T * stride + h * dh
       const k0 = q0 + C
       const v0 = q0 + 2 * C
+      dk.fill(0)
+      dv.fill(0)
       for (let i = 0; i < T; i++) {
         const yi = (b * T + i) * C + h * dh
         const p0 = ((b * H + h) * T + i) * T
         // dp_j = dy_i·v_j; ds_j = p_j (dp_j − Σ_k p_k dp_k).
         let mean = 0
         for (let j = 0; j <= i; j++) {
-          const vj = v0 + j * stride
-          let dot = 0
-          for (let d = 0; d < dh; d++) dot += dy[yi + d]! * qkv[vj + d]!
-          dp[j] = dot
-          mean += probs[p0 + j]! * dot
+          const v = dot(dy, yi, qkv, v0 + j * stride, dh)
+          dp[j] = v
+          mean += probs[p0 + j]! * v
         }
         const qi = q0 + i * stride
         dq.fill(0)
@@ -162,15 +182,53 @@ export function attentionBackward(qkv: Float32Array, dy: Float32Array, probs: Fl
           const p = probs[p0 + j]!
           const ds = p * (dp[j]! - mean) * scale
           const kj = k0 + j * stride
-          const vj = v0 + j * stride
+          const at = j * dh
           for (let d = 0; d < dh; d++) {
             dq[d]! += ds * qkv[kj + d]!
-            dqkv[kj + d]! += ds * qkv[qi + d]!
-            dqkv[vj + d]! += p * dy[yi + d]!
+            dk[at + d]! += ds * qkv[qi + d]!
+            dv[at + d]! += p * dy[yi + d]!
           }
         }
-        for (let d = 0; d < dh; d++) dqkv[qi + d] = dq[d]!
+        dqkv.set(dq, qi)
       }
+      for (let j = 0; j < T; j++) {
+        dqkv.set(dk.subarray(j * dh, (j + 1) * dh), k0 + j * stride)
+        dqkv.set(dv.subarray(j * dh, (j + 1) * dh), v0 + j * stride)
+      }
+    }
+  }
+}
+
+/**
+ * Attention of one new position per sequence over its cached keys and values (sampling). Row i's
+ * queries are in qkv (rows of 3C, as for attention); its keys and values, positions 0..last[i]
+ * (the new one included), are rows of C in keys and values from base[i]. Output y: [n, C].
+ */
+export function cachedAttention(qkv: Float32Array, n: number, H: number, C: number, keys: Float32Array, values: Float32Array, base: Int32Array, last: Int32Array, y: Float32Array): void {
+  const dh = C / H
+  const scale = 1 / Math.sqrt(dh)
+  const s = new Float64Array(last.reduce((a, b) => Math.max(a, b), 0) + 1)
+  const acc = new Float64Array(dh)
+  for (let i = 0; i < n; i++) {
+    const b = base[i]!
+    const L = last[i]!
+    for (let h = 0; h < H; h++) {
+      const q = i * 3 * C + h * dh
+      let max = -Infinity
+      for (let j = 0; j <= L; j++) {
+        const v = dot(qkv, q, keys, b + j * C + h * dh, dh) * scale
+        s[j] = v
+        if (v > max) max = v
+      }
+      let total = 0
+      for (let j = 0; j <= L; j++) total += s[j] = Math.exp(s[j]! - max)
+      acc.fill(0)
+      for (let j = 0; j <= L; j++) {
+        const p = s[j]! / total
+        const v = b + j * C + h * dh
+        for (let d = 0; d < dh; d++) acc[d]! += p * values[v + d]!
+      }
+      for (let d = 0; d < dh; d++) y[i * C + h * dh + d] = acc[d]!
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Tensor1D, Tensor2D, Tf } from '@ouroboros/tf'
-import { addColumnSums, addInto, attention, attentionBackward, gelu, geluBackward, layerNorm, layerNormBackward, transpose } from './kernels.js'
+import { addColumnSums, addInto, attention, attentionBackward, cachedAttention, gelu, geluBackward, layerNorm, layerNormBackward, transpose } from './kernels.js'
 import type { BlockSlots, Layout, Slot } from './layout.js'
 
 /**
@@ -284,8 +284,6 @@ export class Bound {
     const { layout } = this
     const { dModel: C, heads: H } = layout.dims
     const T = cache.T
-    const dh = C / H
-    const scale = 1 / Math.sqrt(dh)
     const wte = this.view(layout.wte)
     const wpe = this.view(layout.wpe)
     const x = new Float32Array(n * C)
@@ -296,7 +294,7 @@ export class Bound {
     }
     const a = new Float32Array(n * C)
     const y = new Float32Array(n * C)
-    const s = new Float64Array(T)
+    const base = Int32Array.from(slots, (slot) => slot * T * C)
     layout.blocks.forEach((b, l) => {
       layerNorm(x, n, C, this.view(b.ln1Gain), this.view(b.ln1Bias), a)
       const qkv = this.linear(a, n, b.qkvWeight, b.qkvBias)
@@ -307,30 +305,7 @@ export class Bound {
         keys.set(qkv.subarray(i * 3 * C + C, i * 3 * C + 2 * C), at)
         values.set(qkv.subarray(i * 3 * C + 2 * C, i * 3 * C + 3 * C), at)
       }
-      y.fill(0)
-      for (let i = 0; i < n; i++) {
-        const base = slots[i]! * T * C
-        const last = positions[i]!
-        for (let h = 0; h < H; h++) {
-          const q = i * 3 * C + h * dh
-          let max = -Infinity
-          for (let j = 0; j <= last; j++) {
-            const k = base + j * C + h * dh
-            let dot = 0
-            for (let d = 0; d < dh; d++) dot += qkv[q + d]! * keys[k + d]!
-            s[j] = dot * scale
-            if (s[j]! > max) max = s[j]!
-          }
-          let total = 0
-          for (let j = 0; j <= last; j++) total += s[j] = Math.exp(s[j]! - max)
-          const yi = i * C + h * dh
-          for (let j = 0; j <= last; j++) {
-            const p = s[j]! / total
-            const v = base + j * C + h * dh
-            for (let d = 0; d < dh; d++) y[yi + d]! += p * values[v + d]!
-          }
-        }
-      }
+      cachedAttention(qkv, n, H, C, keys, values, base, positions, y)
       addInto(x, this.linear(y, n, b.projWeight, b.projBias))
       layerNorm(x, n, C, this.view(b.ln2Gain), this.view(b.ln2Bias), a)
       const h = this.linear(a, n, b.fcWeight, b.fcBias)
