@@ -86,6 +86,11 @@ export interface FitContext<S> {
    */
   readonly real?: Samples
   /**
+   * The chain's directory in the run directory, for models that keep files of their own (a model
+   * in another process saves each generation there). Absent outside a run.
+   */
+  readonly dir?: string
+  /**
    * Models that train in steps call this every few steps (a model option such as `evalEvery`),
    * with their losses and, where the model can, samples drawn now: the scheduler scores the
    * samples with the run's training-time metrics and stores the line, so collapse inside one

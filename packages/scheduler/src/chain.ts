@@ -21,6 +21,7 @@ import {
 } from '@ouroboros/core'
 import { goldOf, goldReward, runPosttrain, type Posttrained, type Reward, type TaskData } from '@ouroboros/posttrain'
 import {
+  chainDir,
   posttrainCurvePath,
   readSamples,
   readState,
@@ -233,6 +234,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             generation: g,
             dataset: ctx.dataset.info,
             real: ctx.real,
+            dir: chainDir(runDir, chain.id),
             ...(config.warmStart && prevState !== undefined ? { init: prevState } : {}),
             onTrainingStep: async (step, report) => {
               const profiles: Record<string, MetricProfile> = {}

@@ -1,0 +1,34 @@
+"""A Gaussian fit by maximum likelihood, served to Ouroboros: the numpy twin of model.kind
+'gaussian' with estimator 'mle' (diagonal covariance)."""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from ouroboros_model import serve
+
+
+class Gaussian:
+    def __init__(self, params):
+        self.mean = self.var = None
+
+    def fit(self, x, rng, warm):
+        self.mean, self.var = x.mean(axis=0), x.var(axis=0)
+
+    def sample(self, n, rng, temperature):
+        return self.mean + np.sqrt(self.var * temperature) * rng.standard_normal((n, self.mean.size))
+
+    def log_likelihood(self, x):
+        return -0.5 * (np.log(2 * np.pi * self.var) + (x - self.mean) ** 2 / self.var).sum(axis=1)
+
+    def save(self, path):
+        np.save(os.path.join(path, "mean.npy"), self.mean)
+        np.save(os.path.join(path, "var.npy"), self.var)
+
+    def load(self, path):
+        self.mean = np.load(os.path.join(path, "mean.npy"))
+        self.var = np.load(os.path.join(path, "var.npy"))
+
+
+serve(Gaussian)

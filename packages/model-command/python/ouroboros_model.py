@@ -1,0 +1,81 @@
+"""Serve a Python model to Ouroboros (`model.command` in a config).
+
+Ouroboros starts one process per chain and writes one JSON request a line to its stdin; the
+process answers each with one JSON line on stdout, in order. Arrays travel as .npy files whose
+paths are in the messages. `serve(factory)` does all of that; a model is a class with
+
+    __init__(self, params)          params: the config's model.params (a dict)
+    fit(self, x, rng, warm)         x: (n, d) float64; warm: start from the model loaded last
+    sample(self, n, rng, temperature) -> (n, d) array
+    log_likelihood(self, x) -> (n,) array of natural-log densities     (optional)
+    save(self, path)                write the fitted model into the directory `path`
+    load(self, path)                read back what save wrote
+
+`rng` is a numpy Generator seeded by Ouroboros: use it (or seed your framework from
+`rng.integers(2**63)`) so that a chain is reproducible. The protocol is described in
+docs/extending.md ("Models in any language").
+"""
+import json
+import os
+import sys
+import traceback
+
+import numpy as np
+
+PROTOCOL = 1
+
+
+def _read(path):
+    return np.load(path, allow_pickle=False)
+
+
+def _write(path, array):
+    # np.save would append .npy to a path without it; a file object keeps the name Ouroboros chose.
+    with open(path, "wb") as f:
+        np.save(f, np.asarray(array, dtype=np.float64))
+
+
+def _handle(model, factory, req):
+    op = req["op"]
+    if op == "hello":
+        if req.get("protocol") != PROTOCOL:
+            raise ValueError(f"protocol {req.get('protocol')} asked, this side speaks {PROTOCOL}")
+        return factory(req.get("params") or {}), {"protocol": PROTOCOL}
+    if model is None:
+        raise RuntimeError(f"'{op}' before 'hello'")
+    if op == "fit":
+        model.fit(_read(req["data"]), np.random.default_rng(req["seed"]), bool(req["warm"]))
+    elif op == "sample":
+        _write(req["out"], model.sample(int(req["n"]), np.random.default_rng(req["seed"]), float(req["temperature"])))
+    elif op == "log_likelihood":
+        if not hasattr(model, "log_likelihood"):
+            raise NotImplementedError("this model has no log_likelihood method")
+        _write(req["out"], model.log_likelihood(_read(req["data"])))
+    elif op == "save":
+        os.makedirs(req["path"], exist_ok=True)
+        model.save(req["path"])
+    elif op == "load":
+        model.load(req["path"])
+    else:
+        raise ValueError(f"unknown request '{op}'")
+    return model, {}
+
+
+def serve(factory):
+    """Answers requests until stdin closes. `factory(params)` makes the model."""
+    replies = sys.stdout
+    # Anything the model prints goes to stderr (the chain's model log), never into the replies.
+    sys.stdout = sys.stderr
+    model = None
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        try:
+            model, extra = _handle(model, factory, req)
+            reply = {"id": req["id"], "ok": True, **extra}
+        except Exception as e:  # the error goes back to Ouroboros, which fails the chain with it
+            traceback.print_exc()
+            reply = {"id": req["id"], "ok": False, "error": f"{type(e).__name__}: {e}"}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()

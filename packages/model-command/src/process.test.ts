@@ -1,0 +1,86 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { Rng, vectors, type DatasetInfo, type VectorSamples } from '@ouroboros/core'
+import { model, params, type CommandState } from './index.js'
+
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
+const GAUSSIAN = fileURLToPath(new URL('../examples/gaussian/gaussian_model.py', import.meta.url))
+const FAULTY = fileURLToPath(new URL('../test/faulty_model.py', import.meta.url))
+const dataset: DatasetInfo = { kind: 'gaussian', modality: 'vectors', d: 2 }
+const fitCtx = (seed = 1) => ({ rng: Rng.from(seed, 'fit'), generation: 0, dataset })
+const sampleCtx = (seed = 2) => ({ rng: Rng.from(seed, 'sample'), temperature: 1, dataset })
+const data = (n = 50): VectorSamples => vectors(n, 2, Rng.from(3, 'data').fillNormal(new Float64Array(2 * n), 1, 2))
+const faulty = (fault: string | undefined, timeoutMs = 20_000) => params.parse({ command: [PYTHON, FAULTY], params: fault === undefined ? {} : { fault }, timeoutMs })
+
+describe('the numpy Gaussian through the protocol', () => {
+  it('fits the maximum-likelihood mean and variance: its log-likelihood is the closed form at them', async () => {
+    const x = data()
+    const state = await model.fit(x, params.parse({ command: [PYTHON, GAUSSIAN] }), fitCtx())
+    // The MLE per dimension and the Gaussian log density, computed here independently of the child.
+    const points = vectors(3, 2, new Float64Array([0, 0, 1, -1, 2.5, 3]))
+    const expected = new Float64Array(3)
+    for (let j = 0; j < 2; j++) {
+      let mean = 0
+      for (let i = 0; i < x.n; i++) mean += x.data[i * 2 + j]! / x.n
+      let variance = 0
+      for (let i = 0; i < x.n; i++) variance += (x.data[i * 2 + j]! - mean) ** 2 / x.n
+      for (let i = 0; i < 3; i++) expected[i]! += -0.5 * (Math.log(2 * Math.PI * variance) + (points.data[i * 2 + j]! - mean) ** 2 / variance)
+    }
+    const ll = await model.logLikelihood!(state, points)
+    for (let i = 0; i < 3; i++) expect(ll[i]).toBeCloseTo(expected[i]!, 12)
+    // The fitted model is a directory of the child's own files.
+    expect(readdirSync(state.model).sort()).toEqual(['mean.npy', 'var.npy'])
+  })
+
+  it('saves each generation under the chain directory and keeps the model log there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'command-chain-'))
+    const spec = params.parse({ command: [PYTHON, FAULTY] })
+    const state = await model.fit(data(), spec, { ...fitCtx(), generation: 7, dir })
+    expect(state.model).toBe(join(dir, 'gen-000007.model'))
+    expect(existsSync(join(state.model, 'mean.npy'))).toBe(true)
+    // The model's print() went to the log, not into the protocol.
+    await model.sample(state, 5, sampleCtx())
+    expect(readFileSync(join(dir, 'model.log'), 'utf8')).toContain('fitting (50, 2)')
+  })
+})
+
+describe('a child that misbehaves fails with a message naming the command and the request', () => {
+  const name = /model\.command \[".*faulty_model\.py"\]/
+
+  it('a crash', async () => {
+    const err = await model.fit(data(), faulty('crash'), fitCtx()).catch((e: Error) => e)
+    expect(String(err)).toMatch(name)
+    expect(String(err)).toMatch(/'fit' of generation 0: the process exited \(code 3\); its stderr ends: .*about to crash/)
+  })
+
+  it('a hang, stopped at the timeout', async () => {
+    const started = Date.now()
+    const err = await model.fit(data(), faulty('hang', 500), fitCtx()).catch((e: Error) => e)
+    expect(String(err)).toMatch(/'fit' of generation 0: no reply within 500 ms; the process was stopped \(raise model.timeoutMs/)
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
+  it('an exception in the model', async () => {
+    const err = await model.fit(data(), faulty('raise'), fitCtx()).catch((e: Error) => e)
+    expect(String(err)).toMatch(/'fit' of generation 0 failed: ValueError: the data are too small/)
+  })
+
+  it('a reply that is not JSON', async () => {
+    const err = await model.fit(data(), faulty('garbage'), fitCtx()).catch((e: Error) => e)
+    expect(String(err)).toMatch(/its reply to 'fit' of generation 0 is not a protocol reply .*'this is not json'/)
+  })
+
+  it('samples of the wrong shape', async () => {
+    const state: CommandState = await model.fit(data(), faulty('shape'), fitCtx())
+    const err = await Promise.resolve(model.sample(state, 10, sampleCtx())).catch((e: Error) => e)
+    expect(String(err)).toMatch(/'sample' of 10: it wrote an array of 10 x 3 values; expected 10 x 2/)
+  })
+
+  it('a command that does not exist', async () => {
+    const err = await model.fit(data(), params.parse({ command: ['/nonexistent/python3', 'm.py'] }), fitCtx()).catch((e: Error) => e)
+    expect(String(err)).toMatch(/model\.command \["\/nonexistent\/python3","m\.py"\] \(in .*\): 'hello': cannot start it in .*ENOENT/)
+  })
+})

@@ -1,0 +1,191 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs'
+import { join } from 'node:path'
+import { threadId } from 'node:worker_threads'
+import { OuroborosError, ErrorCode } from '@ouroboros/core'
+
+/** The protocol version both sides speak (`hello` checks it). */
+export const PROTOCOL = 1
+
+export interface ProcessOptions {
+  readonly command: readonly string[]
+  readonly cwd: string
+  readonly timeoutMs: number
+  /** Passed to the model's constructor. */
+  readonly params: Record<string, unknown>
+  /** Where the child's stderr is appended and its array files are exchanged. */
+  readonly dir: string
+}
+
+export interface Reply {
+  readonly id: number
+  readonly ok: boolean
+  readonly error?: string
+  readonly [key: string]: unknown
+}
+
+interface Pending {
+  readonly id: number
+  readonly what: string
+  readonly resolve: (reply: Reply) => void
+  readonly reject: (err: Error) => void
+  readonly timer: NodeJS.Timeout
+}
+
+/** Lines of the child's stderr kept for error messages. */
+const STDERR_TAIL_CHARS = 2000
+
+/**
+ * One child process that answers requests in order. Requests are queued, so callers may overlap;
+ * the first failure (exit, timeout, a reply that is not the protocol's) stops the child, and every
+ * later request fails with the same message.
+ */
+export class ModelProcess {
+  /** The saved model (a directory) the child holds in memory, as far as this side knows. */
+  holds: string | undefined
+  /** The directory this process exchanges array files in, one per thread and chain. */
+  readonly ioDir: string
+  private readonly child: ChildProcessWithoutNullStreams
+  private readonly log: WriteStream
+  private readonly name: string
+  private pending: Pending | undefined
+  private queue: Promise<unknown> = Promise.resolve()
+  private nextId = 1
+  private stdout = ''
+  private stderrTail = ''
+  private failure: Error | undefined
+  private exited = false
+
+  constructor(private readonly options: ProcessOptions) {
+    this.name = `model.command ${JSON.stringify(options.command)}`
+    this.ioDir = join(options.dir, `model-io-${process.pid}-${threadId}`)
+    mkdirSync(this.ioDir, { recursive: true })
+    this.log = createWriteStream(join(options.dir, 'model.log'), { flags: 'a' })
+    this.child = spawn(options.command[0]!, options.command.slice(1), { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+    // Neither the child nor its pipes keep a thread alive; a pending request's timer does.
+    this.child.unref()
+    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as unknown as { unref?: () => void }).unref?.()
+    this.child.stdout.setEncoding('utf8')
+    this.child.stdout.on('data', (chunk: string) => this.onStdout(chunk))
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.log.write(chunk)
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS)
+    })
+    this.child.stdin.on('error', () => {
+      // EPIPE after the child died: its exit reports the failure.
+    })
+    this.child.on('error', (err) => this.fail(`cannot start it in ${options.cwd}: ${err.message}`))
+    this.child.on('exit', () => {
+      this.exited = true
+    })
+    // 'close' comes after the last of stdout is read, so a reply written just before exiting is seen.
+    this.child.on('close', (code, signal) => {
+      this.exited = true
+      this.fail(`the process exited (${signal === null ? `code ${code}` : `signal ${signal}`})${this.stderrSummary()}`)
+    })
+  }
+
+  get alive(): boolean {
+    return this.failure === undefined
+  }
+
+  /** Sends one request once the earlier ones are answered; `what` names it in messages ("'fit' of generation 3"). */
+  request(message: Record<string, unknown>, what: string): Promise<Reply> {
+    const run = this.queue.then(() => this.send(message, what))
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  /** Runs `work` with no other request in between (a load followed by a sample). */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work)
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  /** Like request, for use inside `exclusive`. */
+  send(message: Record<string, unknown>, what: string): Promise<Reply> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    const id = this.nextId++
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(`no reply within ${this.options.timeoutMs} ms; the process was stopped (raise model.timeoutMs if it needs longer)`)
+      }, this.options.timeoutMs)
+      this.pending = { id, what, resolve, reject, timer }
+      this.child.stdin.write(JSON.stringify({ id, ...message }) + '\n')
+    }).then((reply) => {
+      if (!reply.ok) throw this.error(`${what} failed: ${reply.error ?? 'no error message'}${this.stderrSummary()}`)
+      return reply
+    })
+  }
+
+  /** Stops the child for a reply that broke the protocol (a missing or misshapen array); the error to throw. */
+  failed(message: string): OuroborosError {
+    const err = this.error(message)
+    this.failure ??= err
+    this.stop()
+    return err
+  }
+
+  /** Stops the child and removes its exchange files. */
+  close(): void {
+    if (this.failure === undefined) this.failure = this.error('the process was closed')
+    this.stop()
+  }
+
+  private onStdout(chunk: string): void {
+    this.stdout += chunk
+    for (let nl = this.stdout.indexOf('\n'); nl >= 0; nl = this.stdout.indexOf('\n')) {
+      const line = this.stdout.slice(0, nl).trim()
+      this.stdout = this.stdout.slice(nl + 1)
+      if (line.length > 0) this.onLine(line)
+    }
+  }
+
+  private onLine(line: string): void {
+    const pending = this.pending
+    let reply: Reply | undefined
+    try {
+      reply = JSON.parse(line) as Reply
+    } catch {
+      // Not JSON: handled below.
+    }
+    const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line
+    if (pending === undefined) return this.fail(`it wrote '${shown}' on stdout with no request waiting; a model must print only protocol replies there (use stderr for messages)`)
+    if (typeof reply !== 'object' || reply === null || typeof reply.ok !== 'boolean') {
+      return this.fail(`its reply to ${pending.what} is not a protocol reply ({"id": ..., "ok": true|false}): '${shown}'`)
+    }
+    if (reply.id !== pending.id) return this.fail(`its reply to ${pending.what} has id ${String(reply.id)}, expected ${pending.id}`)
+    clearTimeout(pending.timer)
+    this.pending = undefined
+    pending.resolve(reply)
+  }
+
+  private fail(message: string): void {
+    if (this.failure !== undefined) return
+    const what = this.pending === undefined ? '' : `${this.pending.what}: `
+    this.failure = this.error(`${what}${message}`)
+    const pending = this.pending
+    this.pending = undefined
+    if (pending !== undefined) {
+      clearTimeout(pending.timer)
+      pending.reject(this.failure)
+    }
+    this.stop()
+  }
+
+  private stop(): void {
+    if (!this.exited) this.child.kill('SIGKILL')
+    this.log.end()
+    rmSync(this.ioDir, { recursive: true, force: true })
+  }
+
+  private error(message: string): OuroborosError {
+    return new OuroborosError(ErrorCode.MODEL, `${this.name} (in ${this.options.cwd}): ${message}`)
+  }
+
+  private stderrSummary(): string {
+    const lines = this.stderrTail.trim().split('\n').filter((l) => l.trim().length > 0)
+    return lines.length === 0 ? '' : `; its stderr ends: ${lines.slice(-3).join(' | ')}`
+  }
+}
