@@ -7,7 +7,7 @@ import { cleanup, cli, records, tempDir, writeConfig, type Rec } from './helpers
 afterAll(cleanup)
 
 function runOn(backend: 'cpu' | 'wasm', config: string, out: string): { recs: Rec[]; stderr: string } {
-  const res = cli(['run', config, '--out', out, '--workers', '1'], { env: { OUROBOROS_BACKEND: backend } })
+  const res = cli(['run', config, '--out', out, '--workers', '1'], { env: { OUROBOROS_BACKEND: backend, OUROBOROS_BACKEND_ANNOUNCED: '' } })
   expect(res.status, res.stderr).toBe(0)
   return { recs: records(out), stderr: res.stderr }
 }

