@@ -78,7 +78,12 @@ export async function evalCommand(opts: EvalOptions): Promise<number> {
   const training = opts.training === undefined ? undefined : readTraining(opts.training, opts.real, real)
   const { builtinMetrics, metricsFor, unmetNeeds } = await metricsModule()
   const sources = { dataset, logLikelihood: false, summary: false, training: training !== undefined, heldout: false, task: false }
-  const ids = opts.metrics === undefined ? metricsFor(dataset, false, { training: training !== undefined, heldout: false }) : opts.metrics.split(',').map((s) => s.trim()).filter(Boolean)
+  // The default set leaves out what eval cannot give (a fitted model's summary: regression data).
+  const ids =
+    opts.metrics === undefined
+      ? metricsFor(dataset, false, { training: training !== undefined, heldout: false }).filter((id) => unmetNeeds(builtinMetrics[id]!, sources).length === 0)
+      : opts.metrics.split(',').map((s) => s.trim()).filter(Boolean)
+  if (ids.length === 0) throw configError(`no metric group that eval can compute applies to ${dataset.kind === 'file' ? 'these files' : `'${dataset.kind}' data`}`, 'name groups with --metrics (ouroboros list)')
   const plugins = ids.map((id) => {
     const plugin = builtinMetrics[id]
     if (plugin === undefined) throw configError(`--metrics: unknown metric group '${id}'; expected one of ${Object.keys(builtinMetrics).join(', ')}`)

@@ -18,7 +18,7 @@ export async function listCommand(): Promise<number> {
   for (const [kind, ds] of Object.entries(await builtinDatasets())) out.push(`  ${kind.padEnd(12)} ${ds.description} [${ds.modality}]`)
   out.push('metric groups (metrics):')
   const { builtinMetrics } = await metricsModule()
-  for (const [id, m] of Object.entries(builtinMetrics)) out.push(`  ${id.padEnd(20)} ${m.outputs.join(', ')} [${m.modality}]`)
+  for (const [id, m] of Object.entries(builtinMetrics)) out.push(`  ${id.padEnd(20)} ${m.outputs.join(', ')} [${[m.modality, ...(m.cost === 'expensive' ? ['expensive: runs only when named'] : [])].join('; ')}]`)
   out.push('policies (policy.kind):')
   for (const kind of POLICY_KINDS) out.push(`  ${kind.padEnd(22)} ${policies[kind].description}`)
   out.push('filters (filter.kind):')

@@ -92,6 +92,10 @@ describe('ouroboros eval', () => {
       expect(res.stderr).toContain(`eval cannot compute '${group}'`)
       expect(res.stderr).toContain('has no model')
     }
+    // Regression data are scored only through a fitted model: nothing is left for eval.
+    const none = cli(['eval', '--real', normal, '--generated', normal, '--data', '{"kind":"regression","d":1}'])
+    expect(none.status).toBe(2)
+    expect(none.stderr).toContain("no metric group that eval can compute applies to 'regression' data")
   })
 
   it('computes copy_rate with --training, and says what it needs without', () => {
@@ -110,14 +114,17 @@ describe('ouroboros eval', () => {
     expect(mismatched.stderr).toContain('--training')
   })
 
-  it('runs the cheap groups that apply by default, copy_rate only with --training', () => {
+  it('runs the cheap groups that apply by default; expensive ones when named', () => {
     const plain = cli(['eval', '--real', normal, '--generated', normal, '--json'])
     expect(plain.status, plain.stderr).toBe(0)
-    expect(Object.keys(json(plain))).toContain('total_variance')
-    expect(Object.keys(json(plain))).not.toContain('copy_rate')
-    expect(Object.keys(json(plain))).not.toContain('nll_real')
-    const withTraining = cli(['eval', '--real', normal, '--generated', normal, '--training', normal, '--json'])
-    expect(json(withTraining).copy_rate).toBe(1)
+    expect(Object.keys(json(plain)).sort()).toEqual(
+      ['total_variance', 'log_det_cov', 'log_variance', 'w2_to_reference', 'cluster_entropy', 'clusters_covered', 'cluster_kl', 'sliced_wasserstein'].sort(),
+    )
+    const named = cli(['eval', '--real', normal, '--generated', normal, '--training', normal, '--metrics', 'prdc,copy_rate', '--json'])
+    expect(named.status, named.stderr).toBe(0)
+    // The same set on both sides: every point lies in its own k-NN ball (coverage 1) and is a copy.
+    expect(json(named)).toMatchObject({ coverage: 1, copy_rate: 1 })
+    expect(cli(['list']).stdout).toMatch(/^ {2}vendi\s.*expensive: runs only when named/m)
   })
 
   it('gives every n/a its reason: inline, or on stderr with --json', () => {

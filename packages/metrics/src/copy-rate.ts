@@ -18,6 +18,7 @@ export const copyRate = defineMetric({
     thresholdDivisor: z.number().positive().default(3),
   }),
   usesTraining: true,
+  cost: 'expensive',
   nullWhen: { copy_rate: 'the real data have fewer than 2 samples, or the training set is empty' },
   async prepare({ real, options }) {
     const x = asVectors(real, 'copy_rate: real samples')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Rng, vectors, type DatasetInfo, type MetricValues } from '@ouroboros/core'
-import { builtinMetrics, metricsFor } from './index.js'
+import { builtinMetrics, metricsFor, unmetNeeds } from './index.js'
 import { evaluate, mixture, ringCenters } from '../fixtures/load.js'
 
 const ring: DatasetInfo = {
@@ -59,24 +59,41 @@ describe('builtinMetrics', () => {
 
 describe('metricsFor', () => {
   const plain: DatasetInfo = { kind: 'file', modality: 'vectors', d: 5 }
+  const expensive = ['prdc', 'mmd_rbf', 'vendi', 'copy_rate']
 
-  it('adds modes for mode data and likelihood for models that have one', () => {
+  it('adds modes for mode data and likelihood for models that have one, and leaves out the expensive groups', () => {
     const modes = { kind: 'ring', modality: 'vectors', d: 2, modes: ring.modes } as const
-    expect(metricsFor(modes, false)).toEqual(['modes', 'moments', 'prdc', 'clusters', 'sliced_wasserstein', 'mmd_rbf', 'vendi', 'copy_rate'])
-    expect(metricsFor(plain, true)).toEqual(['moments', 'likelihood', 'prdc', 'clusters', 'sliced_wasserstein', 'mmd_rbf', 'vendi', 'copy_rate'])
+    expect(metricsFor(modes, false)).toEqual(['modes', 'moments', 'clusters', 'sliced_wasserstein'])
+    expect(metricsFor(plain, true)).toEqual(['moments', 'likelihood', 'clusters', 'sliced_wasserstein'])
+    for (const id of expensive) expect(builtinMetrics[id]!.cost, id).toBe('expensive')
+    expect(Object.keys(builtinMetrics).filter((id) => builtinMetrics[id]!.cost === 'expensive')).toEqual(expensive)
   })
 
-  it('scores regression data by its weights and token data by the text groups', () => {
+  it('scores regression data by its weights and token data by the text groups (and genres for Brown)', () => {
     const regression: DatasetInfo = { kind: 'regression', modality: 'vectors', d: 3, regression: ring.regression! }
     expect(metricsFor(regression, false)).toEqual(['regression'])
     expect(metricsFor(regression, true)).toEqual(['regression', 'likelihood'])
-    expect(metricsFor({ kind: 'brown', modality: 'tokens' }, true)).toEqual(['text', 'perplexity'])
+    expect(metricsFor({ kind: 'zipf', modality: 'tokens' }, true)).toEqual(['text', 'perplexity'])
+    const sentences = { modality: 'tokens', n: 0, vocabSize: 1, tokens: new Int32Array(0), offsets: Uint32Array.of(0) } as const
+    const brown: DatasetInfo = { kind: 'brown', modality: 'tokens', genres: { names: ['news'], sentences, of: new Uint8Array(0), train: new Uint32Array(0) } }
+    expect(metricsFor(brown, true)).toEqual(['text', 'perplexity', 'genres'])
   })
 
-  it('adds the classifier group for labelled data only', () => {
+  it('adds the classifier group for labelled data only, and the task groups only while there is a task', () => {
     const labelled: DatasetInfo = { ...plain, kind: 'mnist', labelled: { classes: 2, d: 5, x: new Float32Array(10), labels: Uint8Array.of(0, 1) } }
-    expect(metricsFor(labelled, false)).toEqual(['moments', 'prdc', 'clusters', 'sliced_wasserstein', 'mmd_rbf', 'vendi', 'copy_rate', 'classifier'])
+    expect(metricsFor(labelled, false)).toEqual(['moments', 'clusters', 'sliced_wasserstein', 'classifier'])
     expect(metricsFor(ring, true)).not.toContain('classifier')
+    expect(metricsFor(labelled, false, { task: true })).toEqual(['moments', 'clusters', 'sliced_wasserstein', 'classifier', 'task'])
+    expect(metricsFor({ kind: 'zipf', modality: 'tokens' }, false, { task: true })).toEqual(['text', 'task_text'])
+  })
+
+  it('leaves out what the caller cannot give: held-out data, a training set', () => {
+    expect(metricsFor(plain, true, { heldout: false })).toEqual(['moments', 'clusters', 'sliced_wasserstein'])
+    const sources = { dataset: plain, logLikelihood: false, summary: false, training: false, heldout: false, task: false }
+    expect(unmetNeeds(builtinMetrics['copy_rate']!, sources)).toEqual(['training'])
+    expect(unmetNeeds(builtinMetrics['likelihood']!, sources)).toEqual(['model.logLikelihood', 'heldout'])
+    expect(unmetNeeds(builtinMetrics['regression']!, sources)).toEqual(['dataset.regression', 'model.summary'])
+    expect(unmetNeeds(builtinMetrics['modes']!, { ...sources, dataset: ring })).toEqual([])
   })
 
   it('names only groups that exist', () => {

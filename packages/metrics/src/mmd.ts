@@ -26,6 +26,7 @@ export const mmdRbf = defineMetric({
   modality: 'vectors',
   description: 'Unbiased MMD² between real and generated samples with a Gaussian kernel (median-distance bandwidth)',
   outputs: ['mmd_rbf'],
+  cost: 'expensive',
   nullWhen: { mmd_rbf: 'either set has fewer than 2 samples, or the real samples are all one point (median distance 0)' },
   options: mmdOptions,
   prepare({ real, options, rng }) {

@@ -28,6 +28,7 @@ export const prdc = defineMetric({
   modality: 'vectors',
   description: 'Precision, recall, density and coverage with k-nearest-neighbour balls (exact)',
   outputs: ['precision', 'recall', 'density', 'coverage'],
+  cost: 'expensive',
   nullWhen: Object.fromEntries(['precision', 'recall', 'density', 'coverage'].map((name) => [name, 'either set has k samples or fewer'])),
   options: prdcOptions,
   async prepare({ real, options }) {

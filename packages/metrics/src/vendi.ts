@@ -34,6 +34,7 @@ export const vendi = defineMetric({
   modality: 'vectors',
   description: 'Vendi score: exp of the entropy of the eigenvalues of the normalised similarity matrix of the generated samples',
   outputs: ['vendi'],
+  cost: 'expensive',
   nullWhen: { vendi: 'the real samples are all one point (RBF bandwidth 0), or a sample is the zero vector (cosine kernel)' },
   options: vendiOptions,
   prepare({ real, options, rng }) {
