@@ -67,12 +67,15 @@ program
 program
   .command('validate')
   .argument('[config]', 'config file; none = the built-in default')
-  .option('--json', 'print the resolved config, every cell with its defaults filled in, as JSON')
-  .description('check a config and summarise what it would run')
-  .action(async (config: string | undefined, opts: { json?: boolean }) => {
+  .option('--json', 'print the resolved config, every cell with its defaults filled in, as JSON (the default when the output is not a terminal)')
+  .option('--summary', 'print a short summary of what it would run (the default on a terminal)')
+  .description('check a config: on a terminal, summarise what it would run; piped, print the resolved form as JSON')
+  .action(async (config: string | undefined, opts: { json?: boolean; summary?: boolean }) => {
     const raw = config === undefined ? defaultConfig : await loadConfigFile(config)
     const where = config ?? '(built-in default config)'
-    process.stdout.write(validateOutput(await resolveRun(raw, where), where, opts.json === true))
+    // Scripts that read the resolved form from a pipe keep getting JSON; a person gets the summary.
+    const json = opts.json === true || (opts.summary !== true && process.stdout.isTTY !== true)
+    process.stdout.write(validateOutput(await resolveRun(raw, where), where, json))
   })
 
 program

@@ -55,7 +55,7 @@ describe('ouroboros validate', () => {
   const file = writeConfig(dir, { ...config, generations: 50 })
 
   it('summarises the run in a few lines: cells, chains, generations in all, resolved model', () => {
-    const res = cli(['validate', file])
+    const res = cli(['validate', file, '--summary'])
     expect(res.status, res.stderr).toBe(0)
     const lines = res.stdout.trim().split('\n')
     expect(lines.length).toBeLessThan(20)
@@ -69,6 +69,12 @@ describe('ouroboros validate', () => {
     expect(line('model')).toContain(`gmm: components 3, tol ${model.tol}, maxIter ${model.maxIter}`)
     expect(line('model')).toContain(`nInit ${model.nInit}`)
     expect(line('metrics')).toBe('  metrics      moments')
+  })
+
+  it('prints the resolved form as JSON when its output is not a terminal, as scripts read it', () => {
+    const res = cli(['validate', file])
+    expect(res.status, res.stderr).toBe(0)
+    expect(JSON.parse(res.stdout).chains).toBe(6)
   })
 
   it('prints the resolved config as JSON with --json', () => {
