@@ -1,6 +1,7 @@
 /**
  * The page's own script (plain ES5-style JavaScript, run after plotly.js): draws every
- * `[data-plot]` div from the embedded figures and wires the generation sliders.
+ * `[data-plot]` div from the embedded figures and wires the generation sliders and the selects
+ * that choose which traces a plot shows.
  */
 export const CLIENT_SCRIPT = `(function () {
   'use strict';
@@ -20,6 +21,30 @@ export const CLIENT_SCRIPT = `(function () {
     var figure = figures[Number(id)];
     Plotly.newPlot(div, figure.data, figure.layout, config);
     if (figure.slider) wireSlider(div, id, figure.slider);
+    if (figure.choices) wireChoices(div, id, figure.choices);
+  }
+
+  function wireChoices(div, id, choices) {
+    // A select may drive several plots: its data-choice-for lists their ids.
+    var selects = document.querySelectorAll('select[data-choice-for~="' + id + '"]');
+    function update() {
+      var chosen = [];
+      for (var s = 0; s < selects.length; s++) chosen[Number(selects[s].getAttribute('data-control'))] = Number(selects[s].value);
+      var visible = [];
+      for (var t = 0; t < choices.keys.length; t++) {
+        var key = choices.keys[t];
+        var shown = true;
+        for (var c = 0; c < key.length; c++) if (key[c] >= 0 && key[c] !== chosen[c]) shown = false;
+        visible.push(shown);
+      }
+      var layout = {};
+      for (var k = 0; k < choices.controls.length; k++) {
+        var changes = choices.controls[k].relayout && choices.controls[k].relayout[chosen[k]];
+        if (changes) for (var name in changes) layout[name] = changes[name];
+      }
+      Plotly.update(div, { visible: visible }, layout);
+    }
+    for (var i = 0; i < selects.length; i++) selects[i].addEventListener('change', update);
   }
 
   function wireSlider(div, id, slider) {

@@ -6,7 +6,7 @@
 import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
-import { axisTitle, metricInfo } from './metric-info.js'
+import { axisTitle, metricHeading, metricInfo } from './metric-info.js'
 import { baseLayout, REAL_COLOR, rgba, round, sensibleRange, wantsLogAxis, type PlotSpec } from './plots.js'
 
 /** A setting as the page names and colours it. */
@@ -96,7 +96,7 @@ export function comparisonTable(metrics: readonly string[], rows: (metric: strin
   for (const metric of metrics) {
     const list = rows(metric)
     list.forEach(({ setting, entry }, i) => {
-      const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${escapeHtml(metricInfo(metric).title)}<br><code>${escapeHtml(metric)}</code></th>` : ''
+      const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${metricHeading(metric)}</th>` : ''
       const n = entry.values.length
       const listed = n <= LISTED_REPLICATES ? entry.values.map((v) => formatNumber(v)).join(', ') : `${formatNumber(Math.min(...entry.values))} to ${formatNumber(Math.max(...entry.values))}`
       body.push(

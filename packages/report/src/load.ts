@@ -15,6 +15,7 @@ import type { VectorSamples } from '@ouroboros/core'
 import { evenSpread } from './even-spread.js'
 import { numberField } from './fields.js'
 import { imageShape, loadGallery, type ChainGallery } from './gallery.js'
+import { loadChainPosttrain, MAX_POSTTRAIN_REPLICATES, type ChainPosttrain } from './posttrain-curves.js'
 import { leastSquares, MAX_FIT_FEATURES, residualPoint } from './residuals.js'
 
 /**
@@ -90,6 +91,8 @@ export interface LoadedRun {
    * MAX_TRAINING_REPLICATES of them, so that the page can show their spread.
    */
   training: ChainTraining[]
+  /** Post-training stage curves: up to MAX_POSTTRAIN_REPLICATES chains per cell, for their spread. */
+  posttrain: ChainPosttrain[]
   /** Files that could not be read: the page names them rather than failing. */
   problems: string[]
 }
@@ -103,6 +106,7 @@ export function loadRun(dir: string, records?: MetricRecord[]): LoadedRun {
   const samples: ChainSamples[] = []
   const galleries: ChainGallery[] = []
   const training: ChainTraining[] = []
+  const posttrain: ChainPosttrain[] = []
   // Images and sentences are looked at, not scattered: their first two coordinates mean nothing.
   const plotted = info.modality === 'vectors' && imageShape(info) === undefined
   for (const cell of info.cells) {
@@ -127,8 +131,13 @@ export function loadRun(dir: string, records?: MetricRecord[]): LoadedRun {
         found++
       }
     }
+    for (const chain of chains) {
+      if (posttrain.filter((p) => p.cell === cell.index).length === MAX_POSTTRAIN_REPLICATES) break
+      const generations = loadChainPosttrain(runDir, chain.id, problems)
+      if (generations.length > 0) posttrain.push({ chain: chain.id, cell: cell.index, replicate: chain.replicate, generations })
+    }
   }
-  return { dir: runDir, info, records, samples, galleries, training, problems }
+  return { dir: runDir, info, records, samples, galleries, training, posttrain, problems }
 }
 
 function loadChainSamples(runDir: string, info: RunInfo, chain: ChainInfo, problems: string[]): ChainSamples | null {

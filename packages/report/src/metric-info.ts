@@ -1,4 +1,5 @@
 import { inputError } from '@ouroboros/core'
+import { escapeHtml } from './html.js'
 
 /**
  * What the report knows about each metric of METRICS.md: a readable title, the unit for the axis,
@@ -29,6 +30,12 @@ export interface MetricInfo {
   readonly threshold?: Threshold
   /** The values the metric can take, where bounded (a share): plots keep their axes inside. */
   readonly bounds?: readonly [number, number]
+  /**
+   * Which way is better where the metric has no threshold to say so (`betterOf`): a reward rises
+   * with what post-training is for, not against collapse. `neither`: a cost paid for something
+   * else (the KL to the model as fit), which no level turns into a failure.
+   */
+  readonly better?: 'higher' | 'lower' | 'neither'
 }
 
 const SHARE = [0, 1] as const
@@ -49,6 +56,8 @@ const KNOWN: Readonly<Record<string, MetricInfo>> = {
   modes_covered_1pct: { title: 'modes covered (≥ 1 % of samples)', unit: 'modes', threshold: HALVES },
   pct_high_quality: { title: 'high-quality samples', unit: '%', bounds: [0, 100] },
   reverse_kl: { title: 'reverse KL over modes', unit: 'nats', threshold: KL_RISES },
+  reverse_kl_uniform: { title: 'reverse KL to uniform mode weights', unit: 'nats', threshold: KL_RISES },
+  off_support_share: { title: 'share of samples at modes of weight 0', unit: 'fraction', bounds: SHARE },
   cluster_entropy: { title: 'cluster entropy', unit: 'nats', threshold: ENTROPY_HALVES },
   clusters_covered: { title: 'clusters covered', unit: 'clusters', threshold: HALVES },
   cluster_kl: { title: 'cluster KL', unit: 'nats', threshold: KL_RISES },
@@ -77,7 +86,52 @@ const KNOWN: Readonly<Record<string, MetricInfo>> = {
   perplexity_real: { title: 'perplexity of held-out real text', unit: 'per token', threshold: DOUBLES },
   excess_test_error: { title: 'excess test error ‖ŵ − w*‖²', unit: 'squared weight error', threshold: DOUBLES },
   filter_kept: { title: 'share of draws the filter kept', unit: 'fraction', bounds: SHARE },
+  // Post-training: rewards and task quality move where post-training pushes them, so no level of them is collapse.
+  reward: { title: 'reward (the one optimised)', better: 'higher' },
+  gold_reward: { title: 'gold reward', better: 'higher' },
+  kl: { title: 'KL to the model as fit', unit: 'nats', better: 'neither' },
+  filter_reward: { title: 'reward of the model’s own draws', better: 'higher' },
+  filter_reward_kept: { title: 'reward of the samples the filter kept', better: 'higher' },
+  task_nll: { title: 'NLL of held-out task data', unit: 'nats per item', better: 'lower' },
+  task_share: { title: 'samples the task verifier accepts', unit: 'fraction', better: 'higher', bounds: SHARE },
+  genre_entropy: { title: 'genre entropy', unit: 'nats', threshold: ENTROPY_HALVES },
+  genres_covered: { title: 'genres covered', unit: 'genres', threshold: HALVES },
+  genre_kl: { title: 'genre KL', unit: 'nats', threshold: KL_RISES },
 }
+
+/**
+ * Global diversity, in the order the post-training views pick their default from: finetuning
+ * trades it for task quality, and a reward optimised too far narrows it.
+ */
+export const DIVERSITY_METRICS: readonly string[] = [
+  'modes_covered',
+  'reverse_kl',
+  'classes_covered',
+  'class_entropy',
+  'class_kl',
+  'genre_entropy',
+  'genres_covered',
+  'genre_kl',
+  'distinct_2',
+  'distinct_1',
+  'distinct_3',
+  'distinct_4',
+  'unigram_entropy',
+  'vocab_size',
+  'tail_coverage',
+  'perplexity_real',
+  'clusters_covered',
+  'cluster_entropy',
+  'cluster_kl',
+  'vendi',
+  'recall',
+  'coverage',
+  'modes_covered_1pct',
+  'reverse_kl_uniform',
+]
+
+/** Task quality while finetuning, preferred first: the verifier's share reads at a glance. */
+export const TASK_QUALITY_METRICS: readonly string[] = ['task_share', 'task_nll']
 
 export function metricInfo(name: string): MetricInfo {
   const known = KNOWN[name]
@@ -85,6 +139,28 @@ export function metricInfo(name: string): MetricInfo {
   const distinct = /^distinct_(\d+)$/.exec(name)
   if (distinct !== null) return { title: `distinct ${distinct[1]}-grams`, unit: 'fraction', threshold: HALVES, bounds: SHARE }
   return { title: name }
+}
+
+/** Which way is better: the metric's own word, else its threshold's direction ('departs': none). */
+export function betterOf(name: string): 'higher' | 'lower' | 'neither' | undefined {
+  const info = metricInfo(name)
+  if (info.better !== undefined) return info.better
+  const direction = info.threshold?.direction
+  return direction === 'falls' ? 'higher' : direction === 'rises' ? 'lower' : undefined
+}
+
+/** The direction in words, for tables: undefined where none is known. */
+export function betterText(name: string): string | undefined {
+  if (metricInfo(name).threshold?.direction === 'departs') return 'the real data’s value is best'
+  const better = betterOf(name)
+  if (better === 'neither') return 'a cost: neither way is better'
+  return better === undefined ? undefined : `${better} is better`
+}
+
+/** A metric's row heading in the tables: its title, its name, and which way is better. */
+export function metricHeading(name: string): string {
+  const better = betterText(name)
+  return `${escapeHtml(metricInfo(name).title)}<br><code>${escapeHtml(name)}</code>${better === undefined ? '' : `<br><span class="gen better">${escapeHtml(better)}</span>`}`
 }
 
 export function axisTitle(name: string): string {

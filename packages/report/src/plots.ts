@@ -10,6 +10,23 @@ export interface PlotSpec {
   layout: Record<string, unknown>
   /** Sample plots: traces first .. first + generations.length − 1 show one generation each. */
   slider?: { first: number; generations: number[]; captions: string[]; initial: number }
+  /** Selects under the plot: trace t shows where, for every control c, keys[t][c] is −1 or the option chosen. */
+  choices?: Choices
+}
+
+export interface ChoiceControl {
+  label: string
+  options: string[]
+  initial: number
+  /** Layout changes per option (an axis title), applied as the option is chosen. */
+  relayout?: Record<string, unknown>[]
+  /** One select above a block of plots drives this control in each of them. */
+  shared?: boolean
+}
+
+export interface Choices {
+  controls: ChoiceControl[]
+  keys: number[][]
 }
 
 /** Okabe & Ito's colour-blind-safe palette; black is kept for theory lines. */
@@ -265,7 +282,10 @@ export function curvesPlot(p: {
   const layout = baseLayout(p.title, 'generation', p.yTitle)
   // Room for the legend below a plot area of a constant height, however many settings it lists.
   layout.height = titleRoom(layout) + 292 + 22 * data.filter((t) => t.showlegend !== false).length
-  if (wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  // A few generations get a tick each, not plotly's halves.
+  if (lastGeneration <= 10) (layout.xaxis as Record<string, unknown>).dtick = 1
+  // A bounded share spans orders of magnitude only on its way to 0, which a log axis would blow up.
+  if (p.bounds === undefined && wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
   else {
     const range = sensibleRange(plotted, p.reach ?? [], p.minSpan ?? 0, p.bounds)
     if (range !== undefined) (layout.yaxis as Record<string, unknown>).range = range

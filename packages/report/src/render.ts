@@ -10,7 +10,7 @@ import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } fro
 import { runNames, seriesLabel } from './labels.js'
 import { comparisonPlot, comparisonTable, settingValues, trainingComparisonPlot, type MetricRow, type Setting } from './comparison.js'
 import { isSingleGeneration, type ChainSamples, type LoadedRun } from './load.js'
-import { axisTitle, metricInfo, thresholdFor, validateThresholds } from './metric-info.js'
+import { axisTitle, metricHeading, metricInfo, thresholdFor, validateThresholds } from './metric-info.js'
 import {
   curvesPlot,
   REAL_COLOR,
@@ -24,6 +24,7 @@ import {
   type Reference,
   type SeriesStyle,
 } from './plots.js'
+import { posttrainSection } from './posttrain-view.js'
 import { collapseLevels, summarize, type SummaryRow } from './summary.js'
 import { theoryCurves, type TheoryCurve } from './theory.js'
 
@@ -113,6 +114,11 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
     sections.push({ id: 'summary', title: 'Summary', html: summarySection(views, thresholds) })
     sections.push({ id: 'curves', title: 'Collapse curves', html: curvesSection(views, thresholds, addPlot) })
   }
+  const posttrain = posttrainSection(
+    pageSettings(views).map(({ view, setting }) => ({ setting, chains: view.run.posttrain.filter((p) => p.cell === setting.cell) })),
+    addPlot,
+  )
+  if (posttrain !== '') sections.push({ id: 'posttrain', title: 'Post-training', html: posttrain })
   const samples = samplesSection(views, several, addPlot) + gallerySection(views, several)
   if (samples !== '') sections.push({ id: 'samples', title: single ? 'Samples' : 'Samples per generation', html: samples })
   const training = single ? trainingComparisonSection(views, addPlot) : trainingSection(views, several, addPlot)
@@ -274,7 +280,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
     list.forEach(({ row, series }, i) => {
       if (row.replicates === 1) single = true
       const additive = row.threshold?.kind === 'offset'
-      const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${escapeHtml(metricInfo(metric).title)}<br><code>${escapeHtml(metric)}</code></th>` : ''
+      const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${metricHeading(metric)}</th>` : ''
       body.push(
         `<tr data-metric="${escapeHtml(metric)}" data-cell="${row.cell}"${views.length > 1 ? ` data-run="${escapeHtml(series?.run ?? '')}"` : ''}>${metricCell}` +
           `<td class="setting">${swatch(series?.style.color)}${escapeHtml(series?.label ?? `cell ${row.cell}`)}</td>` +
@@ -687,6 +693,9 @@ figure.samples figcaption { color: #444; font-size: 0.9em; margin-top: 4px; over
 .slider label { display: flex; align-items: center; gap: 8px; }
 .slider input { width: 260px; }
 .slider output { white-space: nowrap; font-variant-numeric: tabular-nums; }
+figure.choices { margin: 0; }
+div.choices { display: flex; flex-wrap: wrap; gap: 6px 16px; margin-top: 6px; }
+div.choices select { font: inherit; }
 table { border-collapse: collapse; margin: 8px 0; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 thead th { background: #f3f6f9; }

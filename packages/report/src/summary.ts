@@ -1,6 +1,6 @@
 import type { CellCurve, RunAggregate } from './aggregate.js'
 import { formatNumber } from './html.js'
-import { thresholdFor, type Threshold } from './metric-info.js'
+import { metricInfo, thresholdFor, type Threshold } from './metric-info.js'
 
 /** The values a metric must reach to count as collapsed: at or below `below`, at or above `above`. */
 export interface CollapseLevels {
@@ -32,12 +32,13 @@ export interface SummaryRow {
 }
 
 /**
- * Summary rows for the headline metrics (those with a collapse threshold; every metric when none
- * has one), metric by metric, then cell by cell.
+ * Summary rows for the headline metrics (those with a collapse threshold, and those that say which
+ * way is better without one: a post-training reward; every metric when none is either), metric
+ * by metric, then cell by cell.
  */
 export function summarize(agg: RunAggregate, cells: readonly number[], overrides: Readonly<Record<string, number>>): SummaryRow[] {
-  const withThreshold = agg.metrics.filter((m) => thresholdFor(m, overrides) !== undefined)
-  const headline = withThreshold.length > 0 ? withThreshold : agg.metrics
+  const headlined = agg.metrics.filter((m) => thresholdFor(m, overrides) !== undefined || metricInfo(m).better !== undefined)
+  const headline = headlined.length > 0 ? headlined : agg.metrics
   const rows: SummaryRow[] = []
   for (const metric of headline) {
     for (const cell of cells) {

@@ -1,0 +1,512 @@
+/**
+ * The post-training views: what finetuning trades (task quality against diversity, Pareto-style,
+ * step by step) and what a reward buys and costs (gold and proxy reward against √KL, Gao et al.
+ * 2023; diversity against gold reward), then every recorded quantity per step. Plots follow the
+ * data present rather than the stage kind: a stage with task metrics gets the frontier, one with a
+ * reward and a KL the reward views.
+ */
+import type { Setting } from './comparison.js'
+import { escapeHtml, plotlyText } from './html.js'
+import { axisTitle, betterOf, DIVERSITY_METRICS, metricInfo, TASK_QUALITY_METRICS } from './metric-info.js'
+import { baseLayout, rgba, round, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
+import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainPosttrain, type Quantity, type StageCurve } from './posttrain-curves.js'
+
+/** A setting of the page with the post-training curves of its chains. */
+export interface PosttrainSetting {
+  setting: Setting
+  chains: readonly ChainPosttrain[]
+}
+
+/** One replicate's curve of a stage. */
+interface ReplicateCurve {
+  replicate: number
+  curve: StageCurve
+}
+
+/** One stage of one setting, its replicates' curves by generation. */
+export interface StageSeries {
+  label: string
+  color: string
+  byGeneration: Map<number, ReplicateCurve[]>
+}
+
+/** How the page names a stage kind and its steps; a kind it does not know is named as it is. */
+interface KindInfo {
+  title: string
+  step: string
+  logStep?: boolean
+  /** The KL a stage reaches at each step where theory gives it. */
+  klTheory?: { name: string; at(step: number): number }
+}
+
+const KINDS: Readonly<Record<string, KindInfo>> = {
+  finetune: { title: 'Finetuning', step: 'finetuning step' },
+  rl: { title: 'RL', step: 'RL step' },
+  'best-of-n': {
+    title: 'Best-of-n',
+    step: 'n (draws per sample)',
+    logStep: true,
+    // Stiennon et al. 2020: the rank of the best of n continuous rewards; ties make it smaller.
+    klTheory: { name: 'theory: ln n − (n − 1)/n (a reward without ties)', at: (n) => Math.log(n) - (n - 1) / n },
+  },
+}
+
+function kindInfo(kind: string): KindInfo {
+  return KINDS[kind] ?? { title: kind, step: 'step' }
+}
+
+/** The post-training section: a block per stage kind, in config order. Empty without curves. */
+export function posttrainSection(settings: readonly PosttrainSetting[], addPlot: (spec: PlotSpec) => number): string {
+  const kinds = stageSeries(settings)
+  const blocks: string[] = []
+  for (const [kind, series] of kinds) {
+    const info = kindInfo(kind)
+    const plots = kindPlots(info, series)
+    if (plots.length === 0) continue
+    const ids = plots.map((p) => addPlot(p.spec))
+    const shared = plots[0]!.spec.choices?.controls.find((c) => c.shared === true)
+    blocks.push(`<h3>${escapeHtml(info.title)}</h3>
+<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role)))}</p>
+${shared === undefined ? '' : `<div class="choices">${select(shared, ids.join(' '), 0)}</div>`}
+<div class="grid">
+${plots.map((p, i) => plotFigure(ids[i]!, p.spec)).join('\n')}
+</div>`)
+  }
+  return blocks.join('\n')
+}
+
+/** Series by stage kind, kinds in the order the first setting's config lists them. */
+export function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSeries[]> {
+  const kinds = new Map<string, StageSeries[]>()
+  for (const { setting, chains } of settings) {
+    const stages = new Map<number, { kind: string; byGeneration: Map<number, ReplicateCurve[]> }>()
+    for (const chain of chains) {
+      for (const { generation, stages: curves } of chain.generations) {
+        for (const curve of curves) {
+          const entry = stages.get(curve.stage) ?? { kind: curve.kind, byGeneration: new Map() }
+          stages.set(curve.stage, entry)
+          const list = entry.byGeneration.get(generation) ?? []
+          list.push({ replicate: chain.replicate, curve })
+          entry.byGeneration.set(generation, list)
+        }
+      }
+    }
+    const order = [...stages.keys()].sort((a, b) => a - b)
+    for (const stage of order) {
+      const { kind, byGeneration } = stages.get(stage)!
+      const sameKind = order.filter((s) => stages.get(s)!.kind === kind).length
+      const list = kinds.get(kind) ?? []
+      list.push({ label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label, color: setting.color, byGeneration })
+      kinds.set(kind, list)
+    }
+  }
+  return kinds
+}
+
+type Role = 'frontier' | 'reward-kl' | 'diversity-reward' | 'steps'
+
+function kindPlots(info: KindInfo, series: readonly StageSeries[]): { role: Role; spec: PlotSpec }[] {
+  const gens = [...new Set(series.flatMap((s) => [...s.byGeneration.keys()]))].sort((a, b) => a - b)
+  const curves = series.flatMap((s) => [...s.byGeneration.values()].flat().map((r) => r.curve))
+  const present = (q: Quantity): boolean => curves.some((c) => c.steps.some((_, i) => q(c, i) !== null))
+  const names = [...new Set(curves.flatMap((c) => Object.keys(c.values)))].filter((name) => present(named(name)))
+  const quality = TASK_QUALITY_METRICS.filter((m) => names.includes(m))
+  const diversity = diversityMetrics(names)
+  const out: { role: Role; spec: PlotSpec }[] = []
+  if (quality.length > 0 && diversity.length > 0) out.push({ role: 'frontier', spec: frontierPlot(info.title, series, gens, quality, diversity) })
+  const rewarded = names.includes('gold_reward') && names.includes('kl')
+  if (rewarded) out.push({ role: 'reward-kl', spec: rewardKlPlot(info.title, series, gens) })
+  if (names.includes('gold_reward') && diversity.length > 0) out.push({ role: 'diversity-reward', spec: diversityRewardPlot(info.title, series, gens, diversity) })
+  // Per step: the reward, the KL, task quality, diversity, the rest of the metrics, the losses.
+  const stepped = (spec: PlotSpec): void => void out.push({ role: 'steps', spec })
+  if (names.includes('gold_reward') || names.includes('reward')) stepped(rewardStepPlot(info, series, gens))
+  const first = ['kl', ...quality, ...diversity]
+  for (const name of [...first, ...names.filter((n) => !first.includes(n) && n !== 'reward' && n !== 'gold_reward')]) {
+    if (!names.includes(name)) continue
+    const theory = name === 'kl' ? info.klTheory : undefined
+    stepped(stepPlot(info, series, gens, [{ quantity: named(name), dash: 'solid', band: true, suffix: '' }], stepTitle(info.title, name), stepAxisTitle(name), theory, metricInfo(name).bounds !== undefined))
+  }
+  const losses = [...new Set(curves.flatMap((c) => Object.keys(c.losses)))].filter((name) => present(namedLoss(name)))
+  for (const name of losses) {
+    stepped(stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], `${info.title}: training loss ${name}`, `loss ${name}`))
+  }
+  return out
+}
+
+/** The diversity metrics present, in DIVERSITY_METRICS' order (distinct_n beyond its list by n). */
+export function diversityMetrics(names: readonly string[]): string[] {
+  const listed = DIVERSITY_METRICS.filter((m) => names.includes(m))
+  const distinct = names.filter((n) => /^distinct_\d+$/.test(n) && !listed.includes(n)).sort()
+  return [...listed, ...distinct]
+}
+
+function kindNote(roles: readonly Role[]): string {
+  const parts: string[] = []
+  if (roles.includes('frontier')) {
+    parts.push(
+      'The frontier: task quality against global diversity, one line per setting along the stage’s steps, from the star at its start (the model the stage starts from: the pretrained model for a first stage); up is better task quality, and where lower values of a metric are better its axis is reversed, so that right is always more diverse.',
+    )
+  }
+  if (roles.includes('reward-kl')) {
+    parts.push(
+      'Rewards against √KL to the stage’s input, Gao et al.’s axis: the gold reward solid, the reward the stage optimises dashed where it is a proxy (a proxy rising while the gold reward falls is reward hacking); the star is the start (step 0; best-of-n: n = 1), at √KL = 0. KL estimates below 0 (sampling noise about a KL of 0) are drawn at 0.',
+    )
+  }
+  if (roles.includes('diversity-reward')) parts.push('Diversity against gold reward shows what the reward is bought with.')
+  parts.push('Lines are means over the replicates at each evaluated step; thin lines, dots and shaded bands (minimum to maximum) are the replicates.')
+  return parts.join(' ')
+}
+
+/** A dimension of a plot's traces; only those with more than one option get a select. */
+interface Dimension {
+  control: ChoiceControl
+}
+
+/** Traces keyed by their option in each dimension, visible where every key matches the initial options. */
+class Traces {
+  readonly data: Record<string, unknown>[] = []
+  private readonly keys: number[][] = []
+  private readonly shown: Dimension[]
+
+  constructor(private readonly dims: readonly Dimension[]) {
+    this.shown = dims.filter((d) => d.control.options.length > 1)
+  }
+
+  /** `at`: the trace's option in each dimension, −1 for a trace shown under every option. */
+  add(trace: Record<string, unknown>, at: readonly number[]): void {
+    const visible = at.every((option, d) => option < 0 || option === this.dims[d]!.control.initial)
+    this.data.push({ ...trace, visible })
+    this.keys.push(at.filter((_, d) => this.dims[d]!.control.options.length > 1))
+  }
+
+  spec(layout: Record<string, unknown>): PlotSpec {
+    // Room for the legend below a plot area of a constant height: the entries the first choice shows.
+    const entries = this.data.filter((t) => t.visible === true && t.showlegend !== false).length
+    layout.height = (layout.margin as { t: number }).t + 292 + 22 * entries
+    for (const d of this.dims) setPaths(layout, d.control.relayout?.[d.control.initial] ?? {})
+    // In the order drawn: plotly would reverse it for the filled bands.
+    ;(layout.legend as Record<string, unknown>).traceorder = 'normal'
+    return this.shown.length === 0 ? { data: this.data, layout } : { data: this.data, layout, choices: { controls: this.shown.map((d) => d.control), keys: this.keys } }
+  }
+}
+
+/** Plotly's dotted relayout keys ('xaxis.title.text') set on a layout, as Plotly.relayout would. */
+function setPaths(layout: Record<string, unknown>, changes: Record<string, unknown>): void {
+  for (const [path, value] of Object.entries(changes)) {
+    const keys = path.split('.')
+    let node = layout
+    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>
+    node[keys.at(-1)!] = value
+  }
+}
+
+/** Every plot of a block has it first, so that the block's one select drives them all. */
+function generationDimension(gens: readonly number[]): Dimension {
+  return { control: { label: 'generation', options: gens.map((g) => `generation ${g}`), initial: Math.max(0, gens.indexOf(0)), shared: true } }
+}
+
+/** An axis showing a metric, reversed where lower values are better so that better is up or right. */
+function metricAxis(axis: 'xaxis' | 'yaxis', name: string): Record<string, unknown> {
+  const reversed = betterOf(name) === 'lower'
+  const where = axis === 'xaxis' ? 'right' : 'up'
+  return {
+    [`${axis}.title.text`]: `${plotlyText(axisTitle(name))}${reversed ? `<br>reversed: better is ${where}` : ''}`,
+    [`${axis}.autorange`]: reversed ? 'reversed' : true,
+  }
+}
+
+function metricDimension(label: string, axis: 'xaxis' | 'yaxis', names: readonly string[]): Dimension {
+  return { control: { label, options: [...names], initial: 0, relayout: names.map((n) => metricAxis(axis, n)) } }
+}
+
+const STAR = { symbol: 'star', size: 15, line: { width: 1, color: '#000000' } }
+
+/** Mean line, replicate lines and the start star of one series along (x, y). */
+function pathTraces(traces: Traces, at: readonly number[], s: StageSeries, reps: readonly ReplicateCurve[], fx: Quantity, fy: Quantity, hover: string): boolean {
+  const name = plotlyText(s.label)
+  if (reps.length > 1) {
+    for (const { replicate, curve } of reps) {
+      const p = pairs(curve, fx, fy)
+      if (p.x.length === 0) continue
+      traces.add(
+        {
+          type: 'scatter',
+          mode: 'lines',
+          x: p.x.map(round),
+          y: p.y.map(round),
+          customdata: p.steps,
+          line: { color: rgba(s.color, 0.35), width: 1 },
+          legendgroup: name,
+          showlegend: false,
+          name: `${name}: replicate ${replicate}`,
+          hovertemplate: `${name}, replicate ${replicate}<br>step %{customdata}<br>${hover}<extra></extra>`,
+        },
+        at,
+      )
+    }
+  }
+  const m = pairedMeans(
+    reps.map((r) => r.curve),
+    fx,
+    fy,
+  )
+  if (m.steps.length === 0) return false
+  traces.add(
+    {
+      type: 'scatter',
+      mode: m.steps.length <= 60 ? 'lines+markers' : 'lines',
+      x: m.x.map(round),
+      y: m.y.map(round),
+      customdata: m.steps.map((step, i) => [step, m.count[i]!]),
+      line: { color: s.color, width: 2.5 },
+      marker: { size: 5, color: s.color },
+      legendgroup: name,
+      name: reps.length > 1 ? `${name} (mean of ${reps.length})` : name,
+      hovertemplate: `${name}<br>step %{customdata[0]}<br>${hover}<br>mean of %{customdata[1]}<extra></extra>`,
+    },
+    at,
+  )
+  // A stage's curve starts where the stage starts: step 0, or best-of-n's n = 1 (its input's own draws).
+  traces.add(
+    {
+      type: 'scatter',
+      mode: 'markers',
+      x: [round(m.x[0]!)],
+      y: [round(m.y[0]!)],
+      marker: { ...STAR, color: s.color },
+      legendgroup: 'start',
+      showlegend: false,
+      customdata: [m.steps[0]!],
+      name: `${name}: start`,
+      hovertemplate: `${name}: start, step %{customdata}<br>${hover}<extra></extra>`,
+    },
+    at,
+  )
+  return true
+}
+
+/** The stars' one legend entry, in a neutral colour, where any series of a choice has a start. */
+function startLegend(traces: Traces, at: readonly number[]): void {
+  traces.add(
+    {
+      type: 'scatter',
+      mode: 'markers',
+      x: [null],
+      y: [null],
+      marker: { ...STAR, color: '#ffffff' },
+      legendgroup: 'start',
+      name: 'start: the model the stage starts from',
+      hoverinfo: 'skip',
+    },
+    at,
+  )
+}
+
+/** Task quality against diversity along the finetuning steps, a select for each axis with several metrics and for the generation. */
+export function frontierPlot(title: string, series: readonly StageSeries[], gens: readonly number[], quality: readonly string[], diversity: readonly string[]): PlotSpec {
+  const dims = [generationDimension(gens), metricDimension('task quality', 'yaxis', quality), metricDimension('diversity', 'xaxis', diversity)]
+  const traces = new Traces(dims)
+  quality.forEach((q, qi) =>
+    diversity.forEach((d, di) =>
+      gens.forEach((g, gi) => {
+        let started = false
+        for (const s of series) {
+          const reps = s.byGeneration.get(g) ?? []
+          if (pathTraces(traces, [gi, qi, di], s, reps, named(d), named(q), `${plotlyText(d)} %{x:.4g}<br>${plotlyText(q)} %{y:.4g}`)) started = true
+        }
+        if (started) startLegend(traces, [gi, qi, di])
+      }),
+    ),
+  )
+  const layout = baseLayout(`${title}: task quality against diversity`, '', '')
+  return traces.spec(layout)
+}
+
+/** Gold reward (solid) and the optimised reward (dashed, where it is a proxy) against √KL. */
+export function rewardKlPlot(title: string, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
+  const traces = new Traces([generationDimension(gens)])
+  gens.forEach((g, gi) => {
+    let started = false
+    for (const s of series) {
+      const reps = s.byGeneration.get(g) ?? []
+      const proxy = reps.some(({ curve }) => curve.steps.some((_, i) => isProxy(curve, i)))
+      const gold = { ...s, label: proxy ? `${s.label}: gold reward` : s.label }
+      if (pathTraces(traces, [gi], gold, reps, sqrtKl, named('gold_reward'), '√KL %{x:.3g}<br>gold reward %{y:.4g}')) started = true
+      if (!proxy) continue
+      const name = plotlyText(s.label)
+      const m = pairedMeans(
+        reps.map((r) => r.curve),
+        sqrtKl,
+        named('reward'),
+      )
+      traces.add(
+        {
+          type: 'scatter',
+          mode: 'lines+markers',
+          x: m.x.map(round),
+          y: m.y.map(round),
+          customdata: m.steps.map((step, i) => [step, m.count[i]!]),
+          line: { color: s.color, width: 2, dash: 'dash' },
+          marker: { size: 6, color: s.color, symbol: 'circle-open' },
+          legendgroup: plotlyText(gold.label),
+          name: `${name}: proxy reward${reps.length > 1 ? ` (mean of ${reps.length})` : ''}`,
+          hovertemplate: `${name}<br>step %{customdata[0]}<br>√KL %{x:.3g}<br>proxy reward %{y:.4g}<br>mean of %{customdata[1]}<extra></extra>`,
+        },
+        [gi],
+      )
+    }
+    if (started) startLegend(traces, [gi])
+  })
+  const layout = baseLayout(`${title}: gold and proxy reward against √KL`, '√KL to the stage’s input (√nats)', 'mean reward of the samples')
+  return traces.spec(layout)
+}
+
+/** A reward the stage optimised that is not the gold one (a proxy) at point i. */
+function isProxy(curve: StageCurve, i: number): boolean {
+  const r = curve.values.reward?.[i]
+  const g = curve.values.gold_reward?.[i]
+  return r !== null && r !== undefined && g !== null && g !== undefined && Math.abs(r - g) > 1e-9 * Math.max(1, Math.abs(g))
+}
+
+/** Diversity against gold reward along the stage's steps. */
+export function diversityRewardPlot(title: string, series: readonly StageSeries[], gens: readonly number[], diversity: readonly string[]): PlotSpec {
+  const dims = [generationDimension(gens), metricDimension('diversity', 'yaxis', diversity)]
+  const traces = new Traces(dims)
+  diversity.forEach((d, di) =>
+    gens.forEach((g, gi) => {
+      let started = false
+      for (const s of series) {
+        if (pathTraces(traces, [gi, di], s, s.byGeneration.get(g) ?? [], named('gold_reward'), named(d), `gold reward %{x:.4g}<br>${plotlyText(d)} %{y:.4g}`)) started = true
+      }
+      if (started) startLegend(traces, [gi, di])
+    }),
+  )
+  const layout = baseLayout(`${title}: diversity against gold reward`, 'gold reward (mean over samples)', '')
+  return traces.spec(layout)
+}
+
+interface StepLine {
+  quantity: Quantity
+  dash: 'solid' | 'dash'
+  /** A min–max band over the replicates. */
+  band: boolean
+  /** After the series' name in the legend. */
+  suffix: string
+}
+
+function stepTitle(kind: string, name: string): string {
+  const info = metricInfo(name)
+  if (name === 'kl') return `${kind}: KL to the stage’s input · kl`
+  return info.title === name ? `${kind}: ${name}` : `${kind}: ${info.title} · ${name}`
+}
+
+function stepAxisTitle(name: string): string {
+  return name === 'kl' ? 'KL to the stage’s input (nats)' : axisTitle(name)
+}
+
+/** Gold reward with its band and the optimised reward dashed, where it is a proxy. */
+function rewardStepPlot(info: KindInfo, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
+  const all = series.flatMap((s) => [...s.byGeneration.values()].flat())
+  const proxy = all.some(({ curve }) => curve.steps.some((_, i) => isProxy(curve, i)))
+  const lines: StepLine[] = [{ quantity: named('gold_reward'), dash: 'solid', band: true, suffix: proxy ? ': gold' : '' }]
+  if (proxy) lines.push({ quantity: named('reward'), dash: 'dash', band: false, suffix: ': proxy' })
+  return stepPlot(info, series, gens, lines, `${info.title}: ${proxy ? 'gold and proxy reward' : 'reward'}`, 'mean reward of the samples')
+}
+
+/** Quantities per step: the mean over replicates of each series, with a min–max band. */
+export function stepPlot(
+  info: { step: string; logStep?: boolean },
+  series: readonly StageSeries[],
+  gens: readonly number[],
+  lines: readonly StepLine[],
+  title: string,
+  yTitle: string,
+  theory?: { name: string; at(step: number): number },
+  bounded = false,
+): PlotSpec {
+  const traces = new Traces([generationDimension(gens)])
+  const plotted: number[] = []
+  const steps = new Set<number>()
+  gens.forEach((g, gi) => {
+    for (const s of series) {
+      const curves = (s.byGeneration.get(g) ?? []).map((r) => r.curve)
+      const name = plotlyText(s.label)
+      for (const line of lines) {
+        const { steps: x, lists } = valuesByStep(curves, line.quantity)
+        if (x.length === 0) continue
+        for (const step of x) steps.add(step)
+        const replicates = Math.max(...lists.map((l) => l.length))
+        if (line.band && replicates > 1) {
+          traces.add(
+            { type: 'scatter', mode: 'lines', x, y: lists.map((l) => round(Math.max(...l))), line: { width: 0, color: s.color }, legendgroup: name, showlegend: false, name: `${name}${line.suffix}: max`, hovertemplate: 'step %{x}<br>max %{y:.4g}' },
+            [gi],
+          )
+          traces.add(
+            {
+              type: 'scatter',
+              mode: 'lines',
+              x,
+              y: lists.map((l) => round(Math.min(...l))),
+              fill: 'tonexty',
+              fillcolor: rgba(s.color, 0.18),
+              line: { width: 0, color: s.color },
+              legendgroup: name,
+              showlegend: false,
+              name: `${name}${line.suffix}: min`,
+              hovertemplate: 'step %{x}<br>min %{y:.4g}',
+            },
+            [gi],
+          )
+        }
+        const means = lists.map((l) => l.reduce((a, b) => a + b, 0) / l.length)
+        traces.add(
+          {
+            type: 'scatter',
+            mode: x.length <= 60 ? 'lines+markers' : 'lines',
+            x,
+            y: means.map(round),
+            customdata: lists.map((l) => l.length),
+            line: { color: s.color, width: 2, dash: line.dash },
+            marker: { size: 5, color: s.color, ...(line.dash === 'dash' ? { symbol: 'circle-open' } : {}) },
+            legendgroup: name,
+            name: `${name}${line.suffix}${replicates > 1 ? ` (mean of ${replicates})` : ''}`,
+            hovertemplate: 'step %{x}<br>mean %{y:.4g} of %{customdata}<extra></extra>',
+          },
+          [gi],
+        )
+        for (const l of lists) for (const v of l) plotted.push(v)
+      }
+    }
+  })
+  if (theory !== undefined && steps.size > 0) {
+    const x = [...steps].sort((a, b) => a - b)
+    const y = x.map((step) => theory.at(step))
+    for (const v of y) plotted.push(v)
+    traces.add(
+      { type: 'scatter', mode: 'lines', x, y: y.map(round), line: { color: THEORY_COLOR, dash: 'dot', width: 2 }, name: plotlyText(theory.name), hovertemplate: 'step %{x}<br>theory %{y:.4g}<extra></extra>' },
+      [-1],
+    )
+  }
+  const layout = baseLayout(title, info.step, yTitle)
+  if (info.logStep === true && [...steps].every((s) => s > 0)) {
+    const xaxis = layout.xaxis as Record<string, unknown>
+    xaxis.type = 'log'
+    xaxis.tickvals = [...steps].sort((a, b) => a - b)
+  }
+  // A share spans orders of magnitude only on its way to 0, which a log axis would blow up.
+  if (!bounded && wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  return traces.spec(layout)
+}
+
+/** A select for control `index` of the plots `ids` (space-separated). */
+function select(control: ChoiceControl, ids: string, index: number): string {
+  const options = control.options.map((o, j) => `<option value="${j}"${j === control.initial ? ' selected' : ''}>${escapeHtml(o)}</option>`).join('')
+  return `<label>${escapeHtml(control.label)} <select data-choice-for="${ids}" data-control="${index}">${options}</select></label>`
+}
+
+/** A plot div with the selects of its own controls (the block's select drives the shared one). */
+function plotFigure(id: number, spec: PlotSpec): string {
+  const div = `<div class="plot" data-plot="${id}"></div>`
+  const own = (spec.choices?.controls ?? []).map((c, i) => (c.shared === true ? '' : select(c, String(id), i))).filter((html) => html !== '')
+  return own.length === 0 ? div : `<figure class="choices">${div}<div class="choices">${own.join('\n')}</div></figure>`
+}
