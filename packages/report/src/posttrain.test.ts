@@ -1,0 +1,339 @@
+import { rmSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { loadRun, renderReport } from './index.js'
+import { betterText, thresholdFor } from './metric-info.js'
+import type { Choices } from './plots.js'
+import { MAX_STAGE_POINTS, parseStageCurves, sqrtKl } from './posttrain-curves.js'
+import { BON_STEPS, pair, writeBestOfNRun, writeCurve, writeFinetuneRun, writeRlRun, type CurveLine } from './posttrain.testutil.js'
+import { embeddedPlots, plotTitle, tempDir, writeSyntheticRun, ringDataset } from './runs.testutil.js'
+
+const dirs: string[] = []
+function dir(prefix: string): string {
+  const d = tempDir(prefix)
+  dirs.push(d)
+  return d
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+type Plot = ReturnType<typeof embeddedPlots>[number] & { choices?: Choices }
+
+function plot(html: string, title: string): Plot {
+  const found = embeddedPlots(html).find((p) => plotTitle(p) === title)
+  if (found === undefined) throw new Error(`no plot '${title}' among ${embeddedPlots(html).map(plotTitle).join(' | ')}`)
+  return found as Plot
+}
+
+/** The traces shown for one option of each of the plot's controls. */
+function shownAt(p: Plot, key: readonly number[]): Record<string, unknown>[] {
+  if (p.choices === undefined) return p.data
+  return p.data.filter((_, t) => p.choices!.keys[t]!.every((k, c) => k < 0 || k === key[c]))
+}
+
+function trace(traces: readonly Record<string, unknown>[], name: string): Record<string, unknown> {
+  const found = traces.filter((t) => t.name === name)
+  if (found.length !== 1) throw new Error(`${found.length} traces named '${name}' among ${traces.map((t) => String(t.name)).join(' | ')}`)
+  return found[0]!
+}
+
+function expectClose(actual: unknown, expected: readonly number[]): void {
+  const list = actual as number[]
+  expect(list.length).toBe(expected.length)
+  list.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5))
+}
+
+const point = (stage: number, kind: string, step: number, extra: Partial<CurveLine> = {}): CurveLine => ({
+  stage,
+  kind,
+  step,
+  reward: null,
+  gold_reward: null,
+  kl: null,
+  kl_estimator: null,
+  losses: {},
+  metrics: {},
+  ...extra,
+})
+
+describe('post-training curve files', () => {
+  it('groups points by stage in step order, skips torn and malformed lines, keeps the stage’s own reward and KL over a metric of that name', () => {
+    const text = [
+      JSON.stringify(point(1, 'rl', 10, { reward: 0.5, gold_reward: 0.4, kl: 0.2, metrics: { kl: 99, modes_covered: 6 } })),
+      JSON.stringify(point(0, 'finetune', 5, { kl: 0.3, losses: { loss: 1.5 }, metrics: { task_share: 0.7, modes_covered: null } })),
+      JSON.stringify(point(1, 'rl', 0, { reward: 0.1, gold_reward: 0.1, kl: 0, metrics: { modes_covered: 8 } })),
+      JSON.stringify(point(0, 'finetune', 0, { kl: 0, metrics: { task_share: 0.2, modes_covered: 8 } })),
+      '{"stage": 0, "kind": "finetune"}',
+      '{"stage": -1, "kind": "finetune", "step": 3}',
+      '{"stage": 0, "kind": "finetune", "step": 7, "metr',
+    ].join('\n')
+    const [ft, rl] = parseStageCurves(text)
+    expect(ft).toEqual({ stage: 0, kind: 'finetune', steps: [0, 5], values: { task_share: [0.2, 0.7], modes_covered: [8, null], reward: [null, null], gold_reward: [null, null], kl: [0, 0.3] }, losses: { loss: [null, 1.5] } })
+    expect(rl!.steps).toEqual([0, 10])
+    expect(rl!.values.kl).toEqual([0, 0.2])
+    expect(rl!.values.modes_covered).toEqual([8, 6])
+  })
+
+  it('draws a long curve through at most MAX_STAGE_POINTS points, its first and last kept', () => {
+    const lines = Array.from({ length: 5000 }, (_, s) => JSON.stringify(point(0, 'rl', s, { reward: s, gold_reward: s, kl: s })))
+    const [curve] = parseStageCurves(lines.join('\n'))
+    expect(curve!.steps.length).toBe(MAX_STAGE_POINTS)
+    expect([curve!.steps[0], curve!.steps.at(-1)]).toEqual([0, 4999])
+  })
+
+  it('draws a KL estimate below 0 (sampling noise) at √KL = 0', () => {
+    const [curve] = parseStageCurves([point(0, 'rl', 0, { kl: -0.01 }), point(0, 'rl', 1, { kl: 0.25 }), point(0, 'rl', 2)].map((p) => JSON.stringify(p)).join('\n'))
+    expect([0, 1, 2].map((i) => sqrtKl(curve!, i))).toEqual([0, 0.5, null])
+  })
+
+  it('loads up to 10 replicates per setting and an even spread of 5 generations, first and last kept', () => {
+    const d = dir('pt-load')
+    writeSyntheticRun(d, {
+      name: 'many',
+      dataset: ringDataset,
+      base: { generations: 7, samplesPerGeneration: 10, data: { kind: 'ring', n: 10 }, model: { kind: 'gmm' }, policy: { kind: 'replace' } },
+      cells: [{}],
+      replicates: 12,
+      metrics: () => ({ modes_covered: 8 }),
+    })
+    for (let r = 0; r < 12; r++) for (let g = 0; g < 7; g++) writeCurve(d, `c0-r${r}`, g, [point(0, 'rl', 0, { kl: 0 })])
+    const run = loadRun(d)
+    expect(run.posttrain.map((p) => p.replicate)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(run.posttrain[0]!.generations.map((g) => g.generation)).toEqual([0, 2, 3, 5, 6])
+  })
+})
+
+describe('the finetuning frontier', () => {
+  it('draws task quality against diversity per setting: the replicate mean along the steps, each replicate, the start starred', () => {
+    const d = dir('pt-ft')
+    writeFinetuneRun(d, 'ft', 1)
+    const html = renderReport([loadRun(d)])
+    expect(html).toContain('<section id="posttrain"><h2>Post-training</h2>')
+    const frontier = plot(html, 'Finetuning: task quality against diversity')
+    // One generation: selects for the quality and the diversity metric only.
+    expect(frontier.choices!.controls.map((c) => [c.label, c.options])).toEqual([
+      ['task quality', ['task_share', 'task_nll']],
+      ['diversity', ['modes_covered', 'reverse_kl']],
+    ])
+    const shown = shownAt(frontier, [0, 0])
+    expect(shown.every((t) => t.visible === true)).toBe(true)
+    expect(frontier.data.filter((t) => t.visible === true).length).toBe(shown.length)
+    // Means over replicates 0–2 (offsets −1, 0, +1 modes and −0.01, 0, +0.01 share cancel):
+    // replay 0 moves 0.5 modes and 0.07 share a step, replay 0.1 half as far.
+    const fast = trace(shown, 'replay=0 (mean of 3)')
+    expectClose(fast.x, [8, 5.5, 3])
+    expectClose(fast.y, [0.2, 0.55, 0.9])
+    expect(fast.customdata).toEqual([
+      [0, 3],
+      [5, 3],
+      [10, 3],
+    ])
+    const slow = trace(shown, 'replay=0.1 (mean of 3)')
+    expectClose(slow.x, [8, 6.75, 5.5])
+    expectClose(slow.y, [0.2, 0.375, 0.55])
+    const replicate = trace(shown, 'replay=0: replicate 2')
+    expectClose(replicate.x, [9, 6.5, 4])
+    expectClose(replicate.y, [0.21, 0.56, 0.91])
+    const star = trace(shown, 'replay=0: start')
+    expect([star.x, star.y]).toEqual([[8], [0.2]])
+    expect(shown.filter((t) => t.showlegend !== false).map((t) => t.name)).toEqual(['replay=0 (mean of 3)', 'replay=0.1 (mean of 3)', 'start: the model the stage starts from'])
+
+    // The other choices: NLL (lower is better, so its axis is reversed) against reverse KL (reversed too).
+    expectClose(trace(shownAt(frontier, [1, 1]), 'replay=0 (mean of 3)').x, [0, 0.5, 1])
+    expectClose(trace(shownAt(frontier, [1, 1]), 'replay=0 (mean of 3)').y, [2, 1.5, 1])
+    const [quality, diversity] = frontier.choices!.controls
+    expect(quality!.relayout!.map((r) => r['yaxis.autorange'])).toEqual([true, 'reversed'])
+    expect(diversity!.relayout!.map((r) => r['xaxis.autorange'])).toEqual([true, 'reversed'])
+    expect((frontier.layout.xaxis as { title: { text: string } }).title.text).toBe('modes covered (modes)')
+    expect(String(diversity!.relayout![1]!['xaxis.title.text'])).toBe('reverse KL over modes (nats)<br>reversed: better is right')
+    // The page's selects for those two controls.
+    const id = embeddedPlots(html).findIndex((p) => plotTitle(p) === 'Finetuning: task quality against diversity')
+    expect(html).toContain(`<select data-choice-for="${id}" data-control="1"><option value="0" selected>modes_covered</option><option value="1">reverse_kl</option></select>`)
+  })
+
+  it('plots every quantity per step: means with min–max bands over replicates, the losses too', () => {
+    const d = dir('pt-ft-steps')
+    writeFinetuneRun(d, 'ft', 1)
+    const html = renderReport([loadRun(d)])
+    const titles = embeddedPlots(html).map(plotTitle).filter((t) => t.startsWith('Finetuning'))
+    expect(titles).toEqual([
+      'Finetuning: task quality against diversity',
+      'Finetuning: KL to the stage’s input · kl',
+      'Finetuning: samples the task verifier accepts · task_share',
+      'Finetuning: NLL of held-out task data · task_nll',
+      'Finetuning: modes covered · modes_covered',
+      'Finetuning: reverse KL over modes · reverse_kl',
+      'Finetuning: training loss loss',
+    ])
+    const share = plot(html, 'Finetuning: samples the task verifier accepts · task_share')
+    const mean = trace(share.data, 'replay=0 (mean of 3)')
+    expect(mean.x).toEqual([0, 5, 10])
+    expectClose(mean.y, [0.2, 0.55, 0.9])
+    expectClose(trace(share.data, 'replay=0: max').y, [0.21, 0.56, 0.91])
+    expectClose(trace(share.data, 'replay=0: min').y, [0.19, 0.54, 0.89])
+    // Step 0 has no loss: the loss line starts at step 5.
+    expect(trace(plot(html, 'Finetuning: training loss loss').data, 'replay=0 (mean of 3)').x).toEqual([5, 10])
+  })
+
+  it('offers the generations of a chain with a select above the block that drives all its plots, generation 0 first', () => {
+    const d = dir('pt-ft-gens')
+    writeFinetuneRun(d, 'ft', 3)
+    const html = renderReport([loadRun(d)])
+    const plots = embeddedPlots(html)
+    const frontier = plot(html, 'Finetuning: task quality against diversity')
+    expect(frontier.choices!.controls.map((c) => [c.label, c.initial, c.shared ?? false])).toEqual([
+      ['generation', 0, true],
+      ['task quality', 0, false],
+      ['diversity', 0, false],
+    ])
+    expect(frontier.choices!.controls[0]!.options).toEqual(['generation 0', 'generation 1', 'generation 2'])
+    // Generation g adds 0.05 g to the task share.
+    expectClose(trace(shownAt(frontier, [2, 0, 0]), 'replay=0 (mean of 3)').y, [0.3, 0.65, 1])
+    const ids = plots.map((p, i) => [p, i] as const).filter(([p]) => plotTitle(p).startsWith('Finetuning')).map(([, i]) => i)
+    expect(ids.length).toBe(7)
+    expect(html).toContain(`<select data-choice-for="${ids.join(' ')}" data-control="0"><option value="0" selected>generation 0</option>`)
+    // The frontier's own selects are its quality and diversity.
+    expect(html).toContain(`<select data-choice-for="${ids[0]}" data-control="1">`)
+    expect(html).toContain(`<select data-choice-for="${ids[0]}" data-control="2">`)
+  })
+
+  it('draws no frontier without a task metric, and no post-training section without curves', () => {
+    const d = dir('pt-no-task')
+    writeSyntheticRun(d, {
+      name: 'no task',
+      dataset: ringDataset,
+      base: { generations: 1, samplesPerGeneration: 10, data: { kind: 'ring', n: 10 }, model: { kind: 'gmm' }, policy: { kind: 'replace' } },
+      cells: [{}],
+      replicates: 1,
+      metrics: () => ({ modes_covered: 8 }),
+    })
+    expect(renderReport([loadRun(d)])).not.toContain('id="posttrain"')
+    writeCurve(d, 'c0-r0', 0, [point(0, 'finetune', 0, { kl: 0, metrics: { modes_covered: 8 } }), point(0, 'finetune', 5, { kl: 1, metrics: { modes_covered: 2 } })])
+    const titles = embeddedPlots(renderReport([loadRun(d)])).map(plotTitle)
+    expect(titles.filter((t) => t.startsWith('Finetuning'))).toEqual(['Finetuning: KL to the stage’s input · kl', 'Finetuning: modes covered · modes_covered'])
+  })
+
+  it('shows a hostile stage kind as text', () => {
+    const d = dir('pt-hostile')
+    writeSyntheticRun(d, {
+      name: 'hostile',
+      dataset: ringDataset,
+      base: { generations: 1, samplesPerGeneration: 10, data: { kind: 'ring', n: 10 }, model: { kind: 'gmm' }, policy: { kind: 'replace' } },
+      cells: [{}],
+      replicates: 1,
+      metrics: () => ({ modes_covered: 8 }),
+    })
+    writeCurve(d, 'c0-r0', 0, [point(0, '<img src=x onerror=alert(1)>', 0, { kl: 0 })])
+    const html = renderReport([loadRun(d)])
+    expect(html).toContain('<h3>&lt;img src=x onerror=alert(1)&gt;</h3>')
+    expect(html).not.toContain('<img src=x')
+  })
+})
+
+describe('rewards against √KL', () => {
+  it('draws gold reward solid and the proxy dashed against √KL per setting, from the start at √KL = 0, and diversity against gold reward', () => {
+    const d = dir('pt-rl')
+    writeRlRun(d, 'rl')
+    const html = renderReport([loadRun(d)])
+    const rewards = plot(html, 'RL: gold and proxy reward against √KL')
+    // KL = d² at d = 0, 1, 2; gold 0.3 + 0.2d − 0.05d²(1 + c), proxy 0.3 + 0.25d.
+    const gold = trace(rewards.data, 'beta=0.1: gold reward (mean of 3)')
+    expectClose(gold.x, [0, 1, 2])
+    expectClose(gold.y, [0.3, 0.45, 0.5])
+    expect((gold.line as { dash?: string }).dash).toBeUndefined()
+    expectClose(trace(rewards.data, 'beta=1: gold reward (mean of 3)').y, [0.3, 0.4, 0.3])
+    const proxy = trace(rewards.data, 'beta=0.1: proxy reward (mean of 3)')
+    expectClose(proxy.x, [0, 1, 2])
+    expectClose(proxy.y, [0.3, 0.55, 0.8])
+    expect((proxy.line as { dash: string }).dash).toBe('dash')
+    const star = trace(rewards.data, 'beta=0.1: gold reward: start')
+    expect([star.x, star.y]).toEqual([[0], [0.3]])
+    // One generation: nothing to choose.
+    expect(rewards.choices).toBeUndefined()
+
+    const diversity = plot(html, 'RL: diversity against gold reward')
+    const line = trace(diversity.data, 'beta=0.1 (mean of 3)')
+    expectClose(line.x, [0.3, 0.45, 0.5])
+    expectClose(line.y, [8, 6, 4])
+
+    const perStep = plot(html, 'RL: gold and proxy reward')
+    expectClose(trace(perStep.data, 'beta=0.1: gold (mean of 3)').y, [0.3, 0.45, 0.5])
+    expectClose(trace(perStep.data, 'beta=0.1: gold: max').y, [0.31, 0.46, 0.51])
+    expectClose(trace(perStep.data, 'beta=0.1: proxy (mean of 3)').y, [0.3, 0.55, 0.8])
+    expectClose(trace(plot(html, 'RL: KL to the stage’s input · kl').data, 'beta=1 (mean of 3)').y, [0, 1, 4])
+  })
+
+  it('best-of-n: one reward line where the optimised reward is the gold one, n on a log axis, and the KL against ln n − (n − 1)/n', () => {
+    const d = dir('pt-bon')
+    writeBestOfNRun(d, 'bon')
+    const html = renderReport([loadRun(d)])
+    const rewards = plot(html, 'Best-of-n: gold and proxy reward against √KL')
+    expect(rewards.data.some((t) => String(t.name).includes('proxy'))).toBe(false)
+    const gold = trace(rewards.data, 'bon (mean of 2)')
+    // √(ln n − (n − 1)/n) for n = 1, 2, 4, 8: ln 2 − 1/2 = 0.193147, ln 4 − 3/4 = 0.636294, ln 8 − 7/8 = 1.204442.
+    expectClose(gold.x, [0, Math.sqrt(0.193147), Math.sqrt(0.636294), Math.sqrt(1.204442)])
+    expectClose(gold.y, [0, 0.1, 0.2, 0.3])
+    // Best-of-n starts at n = 1, the input's own draws.
+    expect(trace(rewards.data, 'bon: start').customdata).toEqual([1])
+
+    const kl = plot(html, 'Best-of-n: KL to the stage’s input · kl')
+    const theory = trace(kl.data, 'theory: ln n − (n − 1)/n (a reward without ties)')
+    expect(theory.x).toEqual(BON_STEPS)
+    expectClose(theory.y, [0, 0.193147, 0.636294, 1.204442])
+    expect(kl.layout.xaxis).toMatchObject({ type: 'log', tickvals: BON_STEPS, title: { text: 'n (draws per sample)' } })
+    expect(plot(html, 'Best-of-n: reward').data.some((t) => String(t.name).includes('proxy'))).toBe(false)
+  })
+})
+
+describe('post-training metrics', () => {
+  it('says which way rewards, task quality and genres go; no collapse threshold fires on a reward or the KL', () => {
+    for (const name of ['reward', 'gold_reward', 'kl', 'filter_reward', 'filter_reward_kept', 'task_nll', 'task_share']) expect(thresholdFor(name, {})).toBeUndefined()
+    expect(['reward', 'gold_reward', 'filter_reward', 'filter_reward_kept', 'task_share', 'task_nll', 'kl', 'genres_covered', 'genre_kl'].map(betterText)).toEqual([
+      'higher is better',
+      'higher is better',
+      'higher is better',
+      'higher is better',
+      'higher is better',
+      'lower is better',
+      'a cost: neither way is better',
+      'higher is better',
+      'lower is better',
+    ])
+    expect(thresholdFor('genre_entropy', {})).toEqual({ direction: 'falls', kind: 'offset', value: Math.LN2 })
+  })
+
+  it('follows reward, gold reward and KL over generations like any metric, in the summary without a threshold', () => {
+    const d = dir('pt-gens')
+    writeSyntheticRun(d, {
+      name: 'rl chain',
+      dataset: ringDataset,
+      base: { generations: 4, samplesPerGeneration: 10, data: { kind: 'ring', n: 10 }, model: { kind: 'gmm' }, policy: { kind: 'replace' } },
+      cells: [{}],
+      replicates: 2,
+      // The reward rises 0.1 a generation, the KL doubles: neither is collapse.
+      metrics: (_c, r, g) => (g === -1 ? { modes_covered: 8 } : { modes_covered: 8, reward: 0.5 + 0.1 * g + pair(r), gold_reward: 0.4, kl: 2 ** g }),
+    })
+    const html = renderReport([loadRun(d)])
+    const titles = embeddedPlots(html).map(plotTitle)
+    expect(titles).toEqual(expect.arrayContaining(['reward (the one optimised) · reward', 'gold reward · gold_reward', 'KL to the model as fit · kl']))
+    const reward = plot(html, 'reward (the one optimised) · reward')
+    expectClose(trace(reward.data, 'rl chain (mean)').y, [0.5, 0.6, 0.7, 0.8])
+    const row = (metric: string): string => new RegExp(`<tr data-metric="${metric}" data-cell="0">([\\s\\S]*?)</tr>`).exec(html)![1]!
+    expect(row('kl')).toContain('<td data-col="threshold">—</td><td data-col="crossing">—</td>')
+    expect(row('reward')).toContain('<td data-col="change" class="num">+60.0 %</td>')
+    expect(html).toContain('KL to the model as fit<br><code>kl</code><br><span class="gen better">a cost: neither way is better</span>')
+  })
+})
+
+describe('post-training on a page of several runs', () => {
+  it('draws the stages of every run on shared plots, legends named by run', () => {
+    const a = dir('pt-a')
+    const b = dir('pt-b')
+    writeRlRun(a, 'first')
+    writeBestOfNRun(b, 'second')
+    const html = renderReport([loadRun(a), loadRun(b)])
+    const names = plot(html, 'RL: gold and proxy reward against √KL').data.filter((t) => t.showlegend !== false).map((t) => t.name)
+    expect(names).toContain('first: beta=0.1: gold reward (mean of 3)')
+    expect(embeddedPlots(html).map(plotTitle)).toContain('Best-of-n: gold and proxy reward against √KL')
+  })
+})
