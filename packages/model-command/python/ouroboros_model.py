@@ -8,6 +8,7 @@ paths are in the messages. `serve(factory)` does all of that; a model is a class
     fit(self, x, rng, warm)         x: (n, d) float64; warm: start from the model loaded last
     sample(self, n, rng, temperature) -> (n, d) array
     log_likelihood(self, x) -> (n,) array of natural-log densities     (optional)
+    summary(self) -> {name: number or array}  quantities metrics may read  (optional)
     save(self, path)                write the fitted model into the directory `path`
     load(self, path)                read back what save wrote
 
@@ -40,7 +41,8 @@ def _handle(model, factory, req):
     if op == "hello":
         if req.get("protocol") != PROTOCOL:
             raise ValueError(f"protocol {req.get('protocol')} asked, this side speaks {PROTOCOL}")
-        return factory(req.get("params") or {}), {"protocol": PROTOCOL}
+        model = factory(req.get("params") or {})
+        return model, {"protocol": PROTOCOL, "summary": hasattr(model, "summary")}
     if model is None:
         raise RuntimeError(f"'{op}' before 'hello'")
     if op == "fit":
@@ -51,6 +53,8 @@ def _handle(model, factory, req):
         if not hasattr(model, "log_likelihood"):
             raise NotImplementedError("this model has no log_likelihood method")
         _write(req["out"], model.log_likelihood(_read(req["data"])))
+    elif op == "summary":
+        return model, {"summary": {k: np.asarray(v, dtype=np.float64).ravel().tolist() for k, v in model.summary().items()}}
     elif op == "save":
         os.makedirs(req["path"], exist_ok=True)
         model.save(req["path"])

@@ -26,58 +26,60 @@ export interface CommandState {
   readonly model: string
   /** Dimension of the data it was fit on (the shape its samples must have). */
   readonly d: number
-  /** The chain's directory: the child's log and array files live there, and it keys the child. */
+  /** The chain's directory: the child's log and array files go there. */
   readonly dir: string
   readonly spec: CommandParams
+  /** The model's own summary (its `summary` request after the fit), for metrics that read one. */
+  readonly summary?: Record<string, number | Float64Array>
 }
 
-/** Children of one thread, by chain and command; at most this many live at once. */
+/**
+ * Children of one thread for one command, at most this many. A thread runs one task at a time
+ * but the pool hands it segments of every chain in turn: a chain keeps its child while there is
+ * room, and a child taken over by another chain loads that chain's saved generation, which costs
+ * far less than starting a process.
+ */
 const MAX_PROCESSES = 4
-/** A child with no request for this long is stopped (its chain has likely finished). */
+/** A child with no request for this long is stopped (its chains have likely finished). */
 const IDLE_MS = 60_000
 
-interface Entry {
+interface Pooled {
   readonly process: ModelProcess
-  readonly ready: Promise<void>
+  /** Resolves to whether the model answers `summary`. */
+  readonly ready: Promise<boolean>
   idle: NodeJS.Timeout | undefined
 }
-const processes = new Map<string, Entry>()
+/** By command (spec), most recently used last. */
+const pools = new Map<string, Pooled[]>()
 
-async function processFor(spec: CommandParams, dir: string): Promise<ModelProcess> {
-  const key = JSON.stringify([dir, spec])
-  let entry = processes.get(key)
-  if (entry !== undefined && !entry.process.alive) {
-    processes.delete(key)
-    entry = undefined
-  }
-  if (entry === undefined) {
-    const child = new ModelProcess({ command: spec.command, cwd: spec.cwd ?? process.cwd(), timeoutMs: spec.timeoutMs, params: spec.params, dir })
+/** A child for a request of the chain in `dir`; `wants`: the saved model it should hold, if any. */
+async function childFor(spec: CommandParams, dir: string, wants: string | undefined): Promise<{ child: ModelProcess; summarises: boolean }> {
+  const key = JSON.stringify(spec)
+  const pool = (pools.get(key) ?? []).filter((p) => p.process.alive)
+  pools.set(key, pool)
+  let pick =
+    pool.find((p) => wants !== undefined && p.process.holds === wants) ??
+    pool.find((p) => p.process.serving === dir) ??
+    (pool.length < MAX_PROCESSES ? undefined : pool[0])
+  if (pick === undefined) {
+    const child = new ModelProcess({ command: spec.command, cwd: spec.cwd ?? process.cwd(), timeoutMs: spec.timeoutMs, params: spec.params })
     const ready = child.request({ op: 'hello', protocol: PROTOCOL, params: spec.params }, "'hello'").then((reply) => {
-      if (reply['protocol'] !== PROTOCOL) throw new OuroborosError(ErrorCode.MODEL, `model.command ${JSON.stringify(spec.command)}: it speaks protocol ${String(reply['protocol'])}, this side ${PROTOCOL}`)
+      if (reply['protocol'] !== PROTOCOL) throw child.failed(`'hello': it speaks protocol ${String(reply['protocol'])}, this side ${PROTOCOL}`)
+      return reply['summary'] === true
     })
-    entry = { process: child, ready, idle: undefined }
-    if (processes.size >= MAX_PROCESSES) {
-      const [oldest, old] = processes.entries().next().value!
-      old.process.close()
-      processes.delete(oldest)
-    }
+    pick = { process: child, ready, idle: undefined }
   } else {
-    // Most recently used last, so the oldest is evicted first.
-    processes.delete(key)
+    pool.splice(pool.indexOf(pick), 1)
   }
-  processes.set(key, entry)
-  clearTimeout(entry.idle)
-  const current = entry
-  entry.idle = setTimeout(() => {
-    current.process.close()
-    if (processes.get(key) === current) processes.delete(key)
-  }, IDLE_MS).unref()
-  await entry.ready
-  return entry.process
+  pool.push(pick)
+  pick.process.serving = dir
+  clearTimeout(pick.idle)
+  pick.idle = setTimeout(() => pick.process.close(), IDLE_MS).unref()
+  return { child: pick.process, summarises: await pick.ready }
 }
 
 process.on('exit', () => {
-  for (const entry of processes.values()) entry.process.close()
+  for (const pool of pools.values()) for (const p of pool) p.process.close()
   if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true })
 })
 
@@ -101,6 +103,19 @@ function readArray(child: ModelProcess, file: string, what: string, n: number, d
   }
   if (x.n !== n || x.d !== d) throw child.failed(`${what}: it wrote an array of ${x.n} x ${x.d} values; expected ${n} x ${d}${d === 1 ? ` (or ${n} values)` : ''}`)
   return x
+}
+
+/** A `summary` reply's values: a number, or a list of numbers (any array, flattened). */
+function summaryOf(child: ModelProcess, given: unknown): Record<string, number | Float64Array> {
+  const out: Record<string, number | Float64Array> = {}
+  const bad = (why: string) => child.failed(`'summary': ${why}; expected {name: number or list of numbers}`)
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw bad(`it replied ${JSON.stringify(given)}`)
+  for (const [name, value] of Object.entries(given)) {
+    const values = Array.isArray(value) ? value : [value]
+    if (!values.every((v): v is number => typeof v === 'number')) throw bad(`'${name}' is ${JSON.stringify(value).slice(0, 100)}`)
+    out[name] = values.length === 1 && !Array.isArray(value) ? values[0]! : Float64Array.from(values)
+  }
+  return out
 }
 
 async function holding(child: ModelProcess, model: string): Promise<void> {
@@ -129,12 +144,13 @@ export const model = defineModel<CommandParams, CommandState>({
     } else {
       path = join(dir, `gen-${pad(ctx.generation)}.model`)
     }
-    const child = await processFor(spec, dir)
     const init = ctx.init
+    const { child, summarises } = await childFor(spec, dir, init?.model)
     return child.exclusive(async () => {
+      child.serving = dir
       if (init !== undefined) await holding(child, init.model)
       child.holds = undefined
-      const file = join(child.ioDir, 'train.npy')
+      const file = child.ioPath(dir, 'train')
       writeArray(file, x)
       try {
         await child.send({ op: 'fit', data: file, seed: ctx.rng.nextUint32(), warm: init !== undefined, generation: ctx.generation }, `'fit' of generation ${ctx.generation}`)
@@ -149,14 +165,16 @@ export const model = defineModel<CommandParams, CommandState>({
       rmSync(path, { recursive: true, force: true })
       renameSync(partial, path)
       child.holds = path
-      return { model: path, d: x.d, dir, spec }
+      const summary = summarises ? summaryOf(child, (await child.send({ op: 'summary' }, `'summary' of generation ${ctx.generation}`))['summary']) : undefined
+      return { model: path, d: x.d, dir, spec, ...(summary === undefined ? {} : { summary }) }
     })
   },
   async sample(state, n, ctx) {
-    const child = await processFor(state.spec, state.dir)
+    const { child } = await childFor(state.spec, state.dir, state.model)
     return child.exclusive(async () => {
+      child.serving = state.dir
       await holding(child, state.model)
-      const out = join(child.ioDir, 'samples.npy')
+      const out = child.ioPath(state.dir, 'samples')
       const what = `'sample' of ${n}`
       await child.send({ op: 'sample', n, seed: ctx.rng.nextUint32(), temperature: ctx.temperature, out }, what)
       return readArray(child, out, what, n, state.d)
@@ -164,11 +182,12 @@ export const model = defineModel<CommandParams, CommandState>({
   },
   async logLikelihood(state, data: Samples) {
     const x = asVectors(data, 'model.command log-likelihood data')
-    const child = await processFor(state.spec, state.dir)
+    const { child } = await childFor(state.spec, state.dir, state.model)
     return child.exclusive(async () => {
+      child.serving = state.dir
       await holding(child, state.model)
-      const file = join(child.ioDir, 'data.npy')
-      const out = join(child.ioDir, 'log_likelihood.npy')
+      const file = child.ioPath(state.dir, 'data')
+      const out = child.ioPath(state.dir, 'log_likelihood')
       writeArray(file, x)
       const what = `'log_likelihood' of ${x.n}`
       try {
@@ -178,6 +197,12 @@ export const model = defineModel<CommandParams, CommandState>({
       }
       return readArray(child, out, what, x.n, 1).data
     })
+  },
+  summary(state) {
+    // Copies: metrics may move these buffers to another thread.
+    const out: Record<string, number | Float64Array> = {}
+    for (const [name, value] of Object.entries(state.summary ?? {})) out[name] = typeof value === 'number' ? value : value.slice()
+    return out
   },
 })
 

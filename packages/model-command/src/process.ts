@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs'
+import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { OuroborosError, ErrorCode } from '@ouroboros/core'
@@ -13,8 +13,6 @@ export interface ProcessOptions {
   readonly timeoutMs: number
   /** Passed to the model's constructor. */
   readonly params: Record<string, unknown>
-  /** Where the child's stderr is appended and its array files are exchanged. */
-  readonly dir: string
 }
 
 export interface Reply {
@@ -32,6 +30,9 @@ interface Pending {
   readonly timer: NodeJS.Timeout
 }
 
+/** Numbers the children of a thread, so that each has its own exchange files. */
+let started = 0
+
 /** Lines of the child's stderr kept for error messages. */
 const STDERR_TAIL_CHARS = 2000
 
@@ -43,11 +44,11 @@ const STDERR_TAIL_CHARS = 2000
 export class ModelProcess {
   /** The saved model (a directory) the child holds in memory, as far as this side knows. */
   holds: string | undefined
-  /** The directory this process exchanges array files in, one per thread and chain. */
-  readonly ioDir: string
+  /** The chain directory of the latest request: its model.log gets the child's stderr. */
+  serving: string | undefined
   private readonly child: ChildProcessWithoutNullStreams
-  private readonly log: WriteStream
   private readonly name: string
+  private readonly number = started++
   private pending: Pending | undefined
   private queue: Promise<unknown> = Promise.resolve()
   private nextId = 1
@@ -55,12 +56,10 @@ export class ModelProcess {
   private stderrTail = ''
   private failure: Error | undefined
   private exited = false
+  private stopped = false
 
   constructor(private readonly options: ProcessOptions) {
     this.name = `model.command ${JSON.stringify(options.command)}`
-    this.ioDir = join(options.dir, `model-io-${process.pid}-${threadId}`)
-    mkdirSync(this.ioDir, { recursive: true })
-    this.log = createWriteStream(join(options.dir, 'model.log'), { flags: 'a' })
     this.child = spawn(options.command[0]!, options.command.slice(1), { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] })
     // Neither the child nor its pipes keep a thread alive; a pending request's timer does.
     this.child.unref()
@@ -68,7 +67,11 @@ export class ModelProcess {
     this.child.stdout.setEncoding('utf8')
     this.child.stdout.on('data', (chunk: string) => this.onStdout(chunk))
     this.child.stderr.on('data', (chunk: Buffer) => {
-      this.log.write(chunk)
+      try {
+        if (this.serving !== undefined) appendFileSync(join(this.serving, 'model.log'), chunk)
+      } catch {
+        // A log that cannot be written (its run directory removed) must not stop the model.
+      }
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS)
     })
     this.child.stdin.on('error', () => {
@@ -83,6 +86,11 @@ export class ModelProcess {
       this.exited = true
       this.fail(`the process exited (${signal === null ? `code ${code}` : `signal ${signal}`})${this.stderrSummary()}`)
     })
+  }
+
+  /** A file in `dir` for one array of a request, named for this child so that threads never share one. */
+  ioPath(dir: string, name: string): string {
+    return join(dir, `model-io-${process.pid}-${threadId}-${this.number}.${name}.npy`)
   }
 
   get alive(): boolean {
@@ -127,7 +135,7 @@ export class ModelProcess {
     return err
   }
 
-  /** Stops the child and removes its exchange files. */
+  /** Stops the child. */
   close(): void {
     if (this.failure === undefined) this.failure = this.error('the process was closed')
     this.stop()
@@ -175,9 +183,9 @@ export class ModelProcess {
   }
 
   private stop(): void {
+    if (this.stopped) return
+    this.stopped = true
     if (!this.exited) this.child.kill('SIGKILL')
-    this.log.end()
-    rmSync(this.ioDir, { recursive: true, force: true })
   }
 
   private error(message: string): OuroborosError {

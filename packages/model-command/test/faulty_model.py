@@ -1,4 +1,5 @@
-"""A model that misbehaves as params["fault"] says, for the tests of the process protocol."""
+"""A model that misbehaves as params["fault"] says, from its fit number params["after"] on (0: the
+first), for the tests of the process protocol."""
 import os
 import sys
 import time
@@ -12,19 +13,23 @@ from ouroboros_model import serve
 class Faulty:
     def __init__(self, params):
         self.fault = params.get("fault")
+        self.after = params.get("after", 0)
+        self.fits = 0
         self.mean = None
 
     def fit(self, x, rng, warm):
         print("fitting", x.shape)  # must reach stderr, not the replies
-        if self.fault == "crash":
+        self.fits += 1
+        fault = self.fault if self.fits > self.after else None
+        if fault == "crash":
             sys.stderr.write("about to crash\n")
             sys.stderr.flush()
             os._exit(3)
-        if self.fault == "hang":
+        if fault == "hang":
             time.sleep(600)
-        if self.fault == "raise":
+        if fault == "raise":
             raise ValueError("the data are too small")
-        if self.fault == "garbage":
+        if fault == "garbage":
             sys.__stdout__.write("this is not json\n")
             sys.__stdout__.flush()
         self.mean = x.mean(axis=0)

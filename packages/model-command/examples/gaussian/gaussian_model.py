@@ -22,6 +22,10 @@ class Gaussian:
     def log_likelihood(self, x):
         return -0.5 * (np.log(2 * np.pi * self.var) + (x - self.mean) ** 2 / self.var).sum(axis=1)
 
+    def summary(self):
+        # What the moments metrics read (as from model.kind 'gaussian'): the fitted mean and covariance.
+        return {"mean": self.mean, "covariance": np.diag(self.var)}
+
     def save(self, path):
         np.save(os.path.join(path, "mean.npy"), self.mean)
         np.save(os.path.join(path, "var.npy"), self.var)
