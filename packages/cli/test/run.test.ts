@@ -31,7 +31,7 @@ describe('ouroboros run', () => {
     expect(recs).toHaveLength(8 * 7)
     const first = recs.find((r) => r.generation === 0)!
     expect(Object.keys(first.metrics).sort()).toEqual(
-      ['modes_covered', 'modes_covered_1pct', 'pct_high_quality', 'reverse_kl', 'total_variance', 'log_det_cov', 'log_variance', 'w2_to_reference', 'nll_real'].sort(),
+      ['modes_covered', 'modes_covered_1pct', 'pct_high_quality', 'reverse_kl', 'reverse_kl_uniform', 'off_support_share', 'total_variance', 'log_det_cov', 'log_variance', 'w2_to_reference', 'nll_real'].sort(),
     )
     expect(first.params).toEqual({ 'policy.kind': 'replace' })
     const csv = readFileSync(`${dir}/run/metrics.csv`, 'utf8').split('\n')
