@@ -6,6 +6,7 @@
  * reward and a KL the reward views.
  */
 import type { Setting } from './comparison.js'
+import { evenSpread } from './even-spread.js'
 import { escapeHtml, plotlyText } from './html.js'
 import { axisTitle, betterOf, DIVERSITY_METRICS, metricInfo, TASK_QUALITY_METRICS } from './metric-info.js'
 import { baseLayout, rgba, round, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
@@ -59,10 +60,15 @@ function kindInfo(kind: string): KindInfo {
 export function posttrainSection(settings: readonly PosttrainSetting[], addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
   const blocks: string[] = []
+  const blockPlots: { kind: string; info: KindInfo; plots: { role: Role; spec: PlotSpec }[] }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
     const plots = kindPlots(info, series)
     if (plots.length === 0) continue
+    blockPlots.push({ kind, info, plots })
+  }
+  thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
+  for (const { info, plots } of blockPlots) {
     const ids = plots.map((p) => addPlot(p.spec))
     const shared = plots[0]!.spec.choices?.controls.find((c) => c.shared === true)
     blocks.push(`<h3>${escapeHtml(info.title)}</h3>
@@ -73,6 +79,37 @@ ${plots.map((p, i) => plotFigure(ids[i]!, p.spec)).join('\n')}
 </div>`)
   }
   return blocks.join('\n')
+}
+
+/**
+ * Points the section's plots may embed in all: every choice of every select is a set of traces of
+ * its own, so many metrics, generations and replicates multiply. At some 20 characters a point this
+ * keeps the section under about 2.5 MB; beyond it every trace is drawn through an even spread of its
+ * points.
+ */
+export const POINT_BUDGET = 120_000
+
+/** Most diversity metrics a select offers: the first in DIVERSITY_METRICS' order. */
+const MAX_DIVERSITY_CHOICES = 6
+
+/** Thins every trace of `specs` by one factor (first and last points kept) until their points fit `budget`. */
+export function thinToBudget(specs: readonly PlotSpec[], budget: number): void {
+  const points = (t: Record<string, unknown>): number => (Array.isArray(t.x) ? t.x.length : 0)
+  const total = specs.reduce((sum, spec) => sum + spec.data.reduce((n, t) => n + points(t), 0), 0)
+  if (total <= budget) return
+  const keep = budget / total
+  for (const spec of specs) {
+    for (const t of spec.data) {
+      const n = points(t)
+      const m = Math.max(2, Math.floor(n * keep))
+      if (n <= m) continue
+      const picked = evenSpread([...Array(n).keys()], m)
+      for (const key of ['x', 'y', 'customdata'] as const) {
+        const list = t[key]
+        if (Array.isArray(list) && list.length === n) t[key] = picked.map((i) => list[i] as unknown)
+      }
+    }
+  }
 }
 
 /** Series by stage kind, kinds in the order the first setting's config lists them. */
@@ -111,7 +148,7 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[]): { role: Role
   const present = (q: Quantity): boolean => curves.some((c) => c.steps.some((_, i) => q(c, i) !== null))
   const names = [...new Set(curves.flatMap((c) => Object.keys(c.values)))].filter((name) => present(named(name)))
   const quality = TASK_QUALITY_METRICS.filter((m) => names.includes(m))
-  const diversity = diversityMetrics(names)
+  const diversity = diversityMetrics(names).slice(0, MAX_DIVERSITY_CHOICES)
   const out: { role: Role; spec: PlotSpec }[] = []
   if (quality.length > 0 && diversity.length > 0) out.push({ role: 'frontier', spec: frontierPlot(info.title, series, gens, quality, diversity) })
   const rewarded = names.includes('gold_reward') && names.includes('kl')

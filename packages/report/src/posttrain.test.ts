@@ -4,6 +4,7 @@ import { loadRun, renderReport } from './index.js'
 import { betterText, thresholdFor } from './metric-info.js'
 import type { Choices } from './plots.js'
 import { MAX_STAGE_POINTS, parseStageCurves, sqrtKl } from './posttrain-curves.js'
+import { POINT_BUDGET } from './posttrain-view.js'
 import { BON_STEPS, pair, writeBestOfNRun, writeCurve, writeFinetuneRun, writeRlRun, type CurveLine } from './posttrain.testutil.js'
 import { embeddedPlots, plotTitle, tempDir, writeSyntheticRun, ringDataset } from './runs.testutil.js'
 
@@ -282,6 +283,42 @@ describe('rewards against √KL', () => {
     expectClose(theory.y, [0, 0.193147, 0.636294, 1.204442])
     expect(kl.layout.xaxis).toMatchObject({ type: 'log', tickvals: BON_STEPS, title: { text: 'n (draws per sample)' } })
     expect(plot(html, 'Best-of-n: reward').data.some((t) => String(t.name).includes('proxy'))).toBe(false)
+  })
+})
+
+describe('the size of the post-training section', () => {
+  it('stays within its point budget for 2 settings × 10 replicates × 5 generations of 200-point curves with 8 diversity and task metrics', () => {
+    const d = dir('pt-size')
+    writeSyntheticRun(d, {
+      name: 'big',
+      dataset: ringDataset,
+      base: { generations: 5, samplesPerGeneration: 10, data: { kind: 'ring', n: 10 }, model: { kind: 'gmm' }, policy: { kind: 'replace' } },
+      cells: [0, 1].map((v) => ({ 'posttrain.0.replay': v / 10 })),
+      replicates: 10,
+      metrics: () => ({ modes_covered: 8 }),
+    })
+    const names = ['modes_covered', 'reverse_kl', 'classes_covered', 'class_entropy', 'class_kl', 'recall', 'coverage', 'vendi', 'task_share', 'task_nll']
+    for (let c = 0; c < 2; c++) {
+      for (let r = 0; r < 10; r++) {
+        for (let g = 0; g < 5; g++) {
+          const metrics = (s: number): Record<string, number> => Object.fromEntries(names.map((n, i) => [n, i + s / 1000 + r / 100]))
+          writeCurve(d, `c${c}-r${r}`, g, Array.from({ length: 200 }, (_, s) => point(0, 'finetune', s, { kl: s / 100, losses: { loss: 1 / (s + 1) }, metrics: metrics(s) })))
+        }
+      }
+    }
+    const html = renderReport([loadRun(d)])
+    const plots = embeddedPlots(html).filter((p) => plotTitle(p).startsWith('Finetuning'))
+    const traces = plots.flatMap((p) => p.data)
+    const points = traces.reduce((n, t) => n + (t.x as unknown[]).length, 0)
+    // Each trace keeps at least its two ends; beyond that every one is thinned by the same factor.
+    expect(points).toBeLessThanOrEqual(POINT_BUDGET + 2 * traces.length)
+    expect(points).toBeGreaterThan(POINT_BUDGET / 2)
+    // Six diversity metrics offered, in their order of preference.
+    expect(plot(html, 'Finetuning: task quality against diversity').choices!.controls[2]!.options).toEqual(['modes_covered', 'reverse_kl', 'classes_covered', 'class_entropy', 'class_kl', 'vendi'])
+    const mean = trace(plot(html, 'Finetuning: KL to the stage’s input · kl').data.filter((t) => t.visible === true), 'replay=0 (mean of 10)')
+    expect([(mean.x as number[])[0], (mean.x as number[]).at(-1)]).toEqual([0, 199])
+    const plotly = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!.length
+    expect(html.length - plotly).toBeLessThan(3e6)
   })
 })
 
