@@ -27,7 +27,7 @@ for (const workload of chainWorkloads) {
   console.log(`  last:  ours ${JSON.stringify(row.metrics.ours.last)}${row.metrics.peer ? ` peer ${JSON.stringify(row.metrics.peer.last)}` : ''}`)
 }
 
-// Sections beyond the chains: `pnpm bench metrics`, `pnpm bench neural`, `pnpm bench text` run one.
+// Sections beyond the chains: `pnpm bench metrics`, `pnpm bench neural`, `pnpm bench text`, `pnpm bench transformer` run one.
 const wanted = (section) => only.length === 0 || only.includes(section)
 if (wanted('metrics')) {
   const { benchMetrics } = await import('./bench/metrics.js')
@@ -47,6 +47,11 @@ if (wanted('text')) {
   const { benchText } = await import('./bench/text.js')
   results.text = await benchText()
   for (const row of results.text) console.log(`text ${row.name}: ${fmt(row.seconds, 3)} s`)
+}
+if (wanted('transformer')) {
+  const { benchTransformer, printTransformer } = await import('./bench/transformer.js')
+  results.transformer = await benchTransformer()
+  printTransformer(results.transformer)
 }
 
 console.log('\n| workload | ours (s) | peer (s) | ratio |')

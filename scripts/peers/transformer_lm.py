@@ -121,7 +121,7 @@ def train_step(model, opt, inputs, targets, lr, clip):
     for g in opt.param_groups:
         g['lr'] = lr
     logits = model.logits(inputs)
-    loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -244,24 +244,48 @@ def run(args):
     offsets = torch.arange(T + 1)
     t0 = time.perf_counter()
     losses = []
+    profile = None
     for step in range(1, args.steps + 1):
+        if step == 2:
+            t1 = time.perf_counter()
+            c1 = time.process_time()
+        if step == args.steps and args.profile:
+            profile = torch.autograd.profiler.profile()
+            profile.__enter__()
         starts = torch.from_numpy(rng.integers(0, len(stream) - T, B))
         windows = stream[starts.unsqueeze(1) + offsets]
         losses.append(train_step(model, opt, windows[:, :-1], windows[:, 1:], rate(step, args.steps, args.lr, args.warmup), args.clip))
-    train_seconds = time.perf_counter() - t0
-    print(json.dumps({'phase': 'train', 'steps': args.steps, 'seconds': train_seconds, 'seconds_per_step': train_seconds / args.steps, 'loss': float(np.mean(losses[-100:]))}), flush=True)
+    t2 = time.perf_counter()
+    c2 = time.process_time()
+    if profile is not None:
+        profile.__exit__(None, None, None)
+    # The first step (allocations, kernel selection) is left out of the time per step.
+    # CPU seconds are given too: on a shared machine they move far less with the load than wall time.
+    per_step = (t2 - t1) / (args.steps - 1) if args.steps > 1 else t2 - t0
+    cpu_per_step = (c2 - c1) / (args.steps - 1) if args.steps > 1 else None
+    print(json.dumps({'phase': 'train', 'steps': args.steps, 'seconds': t2 - t0, 'seconds_per_step': per_step, 'cpu_seconds_per_step': cpu_per_step,
+                      'loss': float(np.mean(losses[-100:]))}), flush=True)
+    if profile is not None:
+        ops = sorted(profile.key_averages(), key=lambda e: -e.self_cpu_time_total)
+        print(json.dumps({'phase': 'profile', 'step_ms': sum(e.self_cpu_time_total for e in ops) / 1000,
+                          'ops': [{'name': e.key, 'calls': e.count, 'self_ms': e.self_cpu_time_total / 1000} for e in ops[:15]]}), flush=True)
     model.eval()
     gen = torch.Generator().manual_seed(args.seed)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     sampled = sample(model, args.samples, words, d['unk'], T, args.slots, gen)
     sample_seconds = time.perf_counter() - t0
-    print(json.dumps({'phase': 'sample', 'sentences': args.samples, 'tokens': sum(len(s) + 1 for s in sampled), 'seconds': sample_seconds,
-                      'words_per_sentence': float(np.mean([len(s) for s in sampled]))}), flush=True)
+    # Tokens: the words and an end for each sentence that ended before the context did.
+    tokens = sum(len(s) + (1 if len(s) < T else 0) for s in sampled)
+    print(json.dumps({'phase': 'sample', 'sentences': args.samples, 'tokens': tokens, 'seconds': sample_seconds, 'cpu_seconds': time.process_time() - c0,
+                      'words_per_sentence': float(np.mean([len(s) for s in sampled])) if sampled else 0.0}), flush=True)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     ll = score(model, d['heldout'], table, K, d['vocab_size'], T)
     score_seconds = time.perf_counter() - t0
     tokens = sum(len(s) + 1 for s in d['heldout'])
-    print(json.dumps({'phase': 'score', 'sentences': len(d['heldout']), 'seconds': score_seconds, 'perplexity': math.exp(-ll.sum() / tokens)}), flush=True)
+    print(json.dumps({'phase': 'score', 'sentences': len(d['heldout']), 'seconds': score_seconds, 'cpu_seconds': time.process_time() - c0,
+                      'perplexity': math.exp(-ll.sum() / tokens)}), flush=True)
 
 
 def check(path):
@@ -314,6 +338,7 @@ def main():
     p.add_argument('--slots', type=int, default=256)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--profile', action='store_true', help='profile the last training step (torch.autograd.profiler) and print its ops')
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     if args.check:

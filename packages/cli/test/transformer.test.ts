@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
+
+afterAll(cleanup)
+
+// A tiny transformer on Brown sentences on the cpu backend, where tfjs is deterministic: the
+// records must not depend on the worker count or on a kill and resume.
+const env = { OUROBOROS_BACKEND: 'cpu' }
+const config = {
+  name: 'tiny-transformer',
+  data: { kind: 'brown', n: 120 },
+  model: { kind: 'transformer', context: 8, layers: 1, heads: 2, dModel: 8, ffn: 16, maxVocab: 200, steps: 12, batch: 4, warmup: 3, evalEvery: 6 },
+  policy: { kind: 'mix', realFraction: 0.25 },
+  generations: 4,
+  samplesPerGeneration: 120,
+  replicates: 1,
+  seed: 5,
+  heldout: 40,
+  metrics: ['text', 'perplexity'],
+}
+
+describe('transformer runs', () => {
+  let expected: ReturnType<typeof records> | undefined
+  const uninterrupted = (dir: string): ReturnType<typeof records> => {
+    const a = cli(['run', writeConfig(dir, config), '--out', `${dir}/a`, '--workers', '1'], { env })
+    expect(a.status, a.stderr).toBe(0)
+    return records(`${dir}/a`)
+  }
+
+  it('give identical records with 1 and 2 workers, with training curves', { timeout: 120_000 }, () => {
+    const dir = tempDir()
+    expected = uninterrupted(dir)
+    expect(expected.map((r) => r.generation)).toEqual([-1, 0, 1, 2, 3])
+    for (const r of expected.filter((x) => x.generation >= 0)) expect(r.metrics['perplexity_real']).toBeGreaterThan(1)
+    // The loss every evalEvery steps.
+    const curve = readFileSync(`${dir}/a/chains/r0/gen-000000.training.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; losses: { loss: number } })
+    expect(curve.map((l) => l.step)).toEqual([6, 12])
+    const b = cli(['run', writeConfig(dir, config), '--out', `${dir}/b`, '--workers', '2'], { env })
+    expect(b.status, b.stderr).toBe(0)
+    expect(records(`${dir}/b`)).toEqual(expected)
+  })
+
+  it('give the records of an uninterrupted run after kill -9 and resume', { timeout: 120_000 }, async () => {
+    const dir = tempDir()
+    expected ??= uninterrupted(dir)
+    const child = cliAsync(['run', writeConfig(dir, config), '--out', `${dir}/killed`, '--workers', '2'], env)
+    await signalAfterRecords(child, `${dir}/killed`, 2, 'SIGKILL')
+    expect(child.signalCode).toBe('SIGKILL')
+    const resumed = cli(['resume', `${dir}/killed`, '--workers', '1'], { env })
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(records(`${dir}/killed`)).toEqual(expected)
+  })
+})
