@@ -54,6 +54,19 @@ if (wanted('transformer')) {
   printTransformer(results.transformer)
 }
 
+if (wanted('queue')) {
+  const { benchQueue, redisAvailable } = await import('./bench/queue.js')
+  if (!redisAvailable()) {
+    console.log('queue: redis-server is not installed (apt-get install redis-server); skipped')
+  } else {
+    results.queue = await benchQueue()
+    for (const row of results.queue) {
+      if (row.overheadMsPerTask !== undefined) console.log(`queue ${row.name}: local pool ${fmt(row.localMsPerTask)} ms/task, queue ${fmt(row.queueMsPerTask)} ms/task, overhead ${fmt(row.overheadMsPerTask)} ms/task`)
+      else console.log(`queue ${row.name}: local 1 thread ${fmt(row.local1)} s, 2 threads ${fmt(row.local2)} s; queue 1 worker process ${fmt(row.queue1)} s, 2 ${fmt(row.queue2)} s (speed-up ${fmt(row.speedup)})`)
+    }
+  }
+}
+
 console.log('\n| workload | ours (s) | peer (s) | ratio |')
 console.log('|---|---|---|---|')
 for (const r of results.chains) console.log(`| ${r.name} | ${fmt(r.oursSeconds)} | ${fmt(r.peerSeconds)} | ${fmt(r.ratio)} |`)

@@ -10,6 +10,7 @@ import { versionLine } from './provenance.js'
 import { defaultConfig } from './default-config.js'
 import { resolveRun } from './resolve.js'
 import { resumeCommand, runCommand } from './run-command.js'
+import { workerCommand } from './worker-command.js'
 import { validateOutput } from './validate-command.js'
 
 const integer = (name: string, min: number) => (value: string): number => {
@@ -37,6 +38,8 @@ program
   .option('--workers <n>', 'worker threads (default: cores)', integer('--workers', 1))
   .option('--seed <s>', 'override the config seed', integer('--seed', 0))
   .option('--force', 'replace an existing run directory')
+  .option('--queue <url>', 'coordinate workers through Redis (redis://[user:password@]host:port, rediss:// for TLS) instead of running here')
+  .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops, resumable (default 60)', integer('--queue-timeout', 1))
   .description('run an experiment and write its run directory and report')
   .action(async (config: string | undefined, opts) => {
     exitCode = await runCommand(config, opts)
@@ -46,9 +49,23 @@ program
   .command('resume')
   .argument('<dir>', 'run directory of an interrupted run')
   .option('--workers <n>', 'worker threads', integer('--workers', 1))
+  .option('--queue <url>', 'continue on the workers of a Redis queue (as for run)')
+  .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops (default 60)', integer('--queue-timeout', 1))
   .description('finish an interrupted run')
   .action(async (dir: string, opts) => {
     exitCode = await resumeCommand(dir, opts)
+  })
+
+program
+  .command('worker')
+  .requiredOption('--queue <url>', 'Redis URL the coordinators use (redis://[user:password@]host:port, rediss:// for TLS)')
+  .option('--workers <n>', 'worker threads, and tasks taken at once (default: cores)', integer('--workers', 1))
+  .option('--allow-modules <dir>', 'also run plug-in files (model.module and the like) under this directory; repeatable', (dir: string, dirs: string[] = []) => [...dirs, dir])
+  .option('--lock-seconds <s>', 'how soon a task of a worker that died is taken over by another (about twice this; default 30)', integer('--lock-seconds', 1))
+  .option('--queue-timeout <s>', 'seconds to wait for Redis at the start (default 60)', integer('--queue-timeout', 1))
+  .description('run tasks from the queue on this machine until stopped (SIGTERM finishes the tasks in flight)')
+  .action(async (opts) => {
+    exitCode = await workerCommand(opts)
   })
 
 program

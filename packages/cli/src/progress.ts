@@ -21,7 +21,7 @@ export interface ProgressOptions {
  * On a terminal, a live bar; elsewhere (log files, CI consoles) a status line every few seconds
  * and one at the end. Failures are printed once, when they happen.
  */
-export function progressReporter(chains: readonly ProgressChain[], opts: ProgressOptions = {}): { onProgress: (e: ProgressEvent) => void; stop: () => void } {
+export function progressReporter(chains: readonly ProgressChain[], opts: ProgressOptions = {}): { onProgress: (e: ProgressEvent) => void; log: (line: string) => void; stop: () => void } {
   const stream = opts.stream ?? process.stderr
   const now = opts.now ?? Date.now
   const started = now()
@@ -74,6 +74,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
         report(e)
         bar.update(state.generationsDone(), fields())
       },
+      log: (line) => write(line),
       stop() {
         clearInterval(tick)
         bar.update(state.generationsDone(), fields())
@@ -101,6 +102,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
     onProgress(e) {
       report(e)
     },
+    log: (line) => write(line),
     stop() {
       clearInterval(tick)
       if (state.generationsDone() !== printed) status()

@@ -1,14 +1,17 @@
+import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
-import { runChains, defaultWorkers, type RunChainsResult } from '@ouroboros/scheduler'
+import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, mapModules, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
+import type { QueueAddress } from '@ouroboros/scheduler/queue'
 import { readRunInfo, RUN_FILES, writeFileAtomic, writeRunInfo, type RecordedClassifier, type RunInfo } from '@ouroboros/store'
 import { VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
 import { gitState, resolvedCells, type Provenance } from './provenance.js'
+import { localModuleUrl, portableModule } from './portable.js'
 import { metricsModule } from './registry.js'
 import { resolveRun, type ResolvedRun } from './resolve.js'
 
@@ -17,7 +20,22 @@ export interface RunCommandOptions {
   workers?: number
   seed?: number
   force?: boolean
+  /** Redis URL: coordinate workers through the queue instead of running on the local pool. */
+  queue?: string
+  /** Seconds Redis may stay unreachable before the run stops. */
+  queueTimeout?: number
 }
+
+export interface ResumeCommandOptions {
+  workers?: number
+  queue?: string
+  queueTimeout?: number
+}
+
+/** What run.json holds for a run, distributed or not. */
+type RunFile = RunInfo & Provenance & Partial<RunSpecs> & { queue?: string }
+
+const DEFAULT_QUEUE_TIMEOUT_S = 60
 
 /** Versions of the packages that did the run, read from their package.json files. */
 function packageVersions(modules: readonly string[]): Record<string, string> {
@@ -38,20 +56,39 @@ function packageVersions(modules: readonly string[]): Record<string, string> {
 export async function runCommand(configFile: string | undefined, opts: RunCommandOptions): Promise<number> {
   const raw = configFile === undefined ? defaultConfig : await loadConfigFile(configFile)
   const where = configFile ?? '(built-in default config)'
+  if (opts.queue !== undefined && opts.workers !== undefined) {
+    throw configError('--workers: a run on a queue runs on the threads of its workers', 'give --workers to `ouroboros worker` instead')
+  }
+  const address = await queueAddressOf(opts.queue)
   const resolved = await resolveRun(raw, where, opts.seed === undefined ? {} : { seed: opts.seed })
   const workers = opts.workers ?? defaultWorkers()
   const runDir = resolvePath(opts.out ?? join('runs', `${resolved.config.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${timestamp()}`))
-  prepareRunDir(runDir, opts.force === true)
-  const classifier = await prepareClassifier(resolved)
-  if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
+  const runId = randomUUID()
+  // Connected before anything is written: an unreachable Redis leaves no run directory behind.
+  const runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, runId, runDir, opts.queueTimeout, false)
+  let info: RunFile
+  try {
+    prepareRunDir(runDir, opts.force === true)
+    const classifier = await prepareClassifier(resolved)
+    if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
+    info = await runFile(resolved, runId, address, address === undefined ? workers : 0, classifier)
+  } catch (err) {
+    await runner.destroy()
+    throw err
+  }
+  return execute(runDir, resolved.chains, resolved, info, runner, false, address)
+}
+
+async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddress | undefined, workers: number, classifier: RecordedClassifier | undefined): Promise<RunFile> {
   const git = gitState()
-  const info: RunInfo & Provenance = {
+  return {
     name: resolved.config.name,
     status: 'running',
     startedAt: new Date().toISOString(),
     finishedAt: null,
     seed: resolved.config.seed,
     workers,
+    ...(address === undefined ? {} : { queue: address.shown }),
     backend: await backendFor(resolved),
     config: resolved.config as unknown as Record<string, unknown>,
     cells: resolvedCells(resolved),
@@ -70,37 +107,79 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     ]),
     node: process.version,
     ...(git === undefined ? {} : { git }),
+    runId,
+    // Named so that any machine finds them in its own installation (see portableModule).
+    cellSpecs: cellSpecsOf(resolved.chains.map((c) => mapModules(c, portableModule))),
   }
-  return execute(runDir, resolved, info, workers, false)
 }
 
-export async function resumeCommand(runDir: string, opts: { workers?: number }): Promise<number> {
+export async function resumeCommand(runDir: string, opts: ResumeCommandOptions): Promise<number> {
+  if (opts.queue !== undefined && opts.workers !== undefined) {
+    throw configError('--workers: a run on a queue runs on the threads of its workers', 'give --workers to `ouroboros worker` instead')
+  }
+  const address = await queueAddressOf(opts.queue)
   const dir = resolvePath(runDir)
-  const info = readRunInfo(dir)
+  const info = readRunInfo(dir) as RunFile
   const resolved = await resolveRun(info.config, `${join(dir, RUN_FILES.run)} config`)
+  // The chains as the run started them, where run.json has them (a run.json from before it did gets them now).
+  const chains = info.cellSpecs === undefined ? resolved.chains : chainSpecsOf(info.cellSpecs, info.chains).map((c) => mapModules(c, localModuleUrl))
+  info.runId ??= randomUUID()
+  info.cellSpecs ??= cellSpecsOf(chains.map((c) => mapModules(c, portableModule)))
   const classifier = await prepareClassifier(resolved)
   if (classifier !== undefined && info.classifier !== undefined && classifier.hash !== info.classifier.hash) {
     process.stderr.write(`warning: the classifier differs from the one this run started with (backend ${info.classifier.backend}, now ${classifier.backend}); the generations scored from here on use the new one\n`)
   }
   // run.json keeps the classifier the run started with; a run.json from before it was recorded gets this one.
   if (classifier !== undefined) info.classifier ??= classifier
-  const workers = opts.workers ?? info.workers ?? defaultWorkers()
+  const workers = opts.workers ?? (info.workers > 0 ? info.workers : defaultWorkers())
   info.status = 'running'
-  return execute(dir, resolved, info, workers, true)
+  if (address === undefined) {
+    delete info.queue
+    if (info.workers === 0) info.workers = workers
+  } else {
+    info.queue = address.shown
+    info.workers = 0
+  }
+  const runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, info.runId, dir, opts.queueTimeout, true)
+  return execute(dir, chains, resolved, info, runner, true, address)
 }
 
-async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, workers: number, resume: boolean): Promise<number> {
+async function queueAddressOf(url: string | undefined): Promise<QueueAddress | undefined> {
+  if (url === undefined) return undefined
+  // Loaded only for a queue: a local run does not pay for BullMQ's import.
+  const { queueAddress } = await import('@ouroboros/scheduler/queue')
+  return queueAddress(url)
+}
+
+async function openQueue(address: QueueAddress, runId: string, runDir: string, timeoutS: number | undefined, resume: boolean): Promise<Runner> {
+  const { QueueRunner } = await import('@ouroboros/scheduler/queue')
+  return QueueRunner.open({
+    address,
+    runId,
+    runDir,
+    timeoutMs: 1000 * (timeoutS ?? DEFAULT_QUEUE_TIMEOUT_S),
+    resume,
+    notice: (line) => notices.log(line),
+  })
+}
+
+/** Where the queue's notices go: the progress display once it runs, stderr before. */
+const notices = { log: (line: string): void => void process.stderr.write(`${line}\n`) }
+
+async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRun, info: RunFile, runner: Runner, resume: boolean, address: QueueAddress | undefined): Promise<number> {
+  const resumeLine = `ouroboros resume ${runDir}${address === undefined ? '' : ` --queue ${address.shown}`}`
   const doneBefore = new Map(info.chains.map((c) => [c.id, resume ? c.generationsDone : 0]))
-  const progress = progressReporter(resolved.chains.map((c) => ({ id: c.id, generations: c.config.generations, done: doneBefore.get(c.id) ?? 0, group: c.cell })))
+  const progress = progressReporter(chains.map((c) => ({ id: c.id, generations: c.config.generations, done: doneBefore.get(c.id) ?? 0, group: c.cell })))
+  notices.log = progress.log
   const abort = new AbortController()
   let interrupts = 0
   const onSigint = (): void => {
     interrupts++
     if (interrupts === 1) {
-      process.stderr.write(`\ninterrupted: finishing the generations in flight; resume with: ouroboros resume ${runDir}\n(press Ctrl-C again to stop at once)\n`)
+      process.stderr.write(`\ninterrupted: finishing the generations in flight; resume with: ${resumeLine}\n(press Ctrl-C again to stop at once)\n`)
       abort.abort()
     } else {
-      process.stderr.write(`\nstopped; resume with: ouroboros resume ${runDir}\n`)
+      process.stderr.write(`\nstopped; resume with: ${resumeLine}\n`)
       // The generations in flight are dropped; run.json says so instead of "running".
       info.status = 'interrupted'
       try {
@@ -114,14 +193,14 @@ async function execute(runDir: string, resolved: ResolvedRun, info: RunInfo, wor
   process.on('SIGINT', onSigint)
   let result: RunChainsResult
   try {
-    result = await runChains({ runDir, chains: resolved.chains, info, modality: resolved.modality, workers, resume, onProgress: progress.onProgress, signal: abort.signal })
+    result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal })
   } finally {
     progress.stop()
     process.off('SIGINT', onSigint)
   }
   const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, result.records]]))
   if (abort.signal.aborted) {
-    process.stderr.write(`run interrupted; resume with: ouroboros resume ${runDir}\n`)
+    process.stderr.write(`run interrupted; resume with: ${resumeLine}\n`)
     return 130
   }
   process.stdout.write(`report: ${report}\n`)

@@ -1,5 +1,7 @@
 export * from './spec.js'
-export { runChains, defaultWorkers, type RunChainsOptions, type RunChainsResult, type ProgressEvent } from './run.js'
+export { runChains, type RunChainsOptions, type RunChainsResult, type ProgressEvent } from './run.js'
+export { LocalRunner, defaultWorkers } from './local-runner.js'
+export type { Runner, TaskPriority } from './runner.js'
 export { advance, evaluate, resumePoint, type AdvanceTask, type EvaluateTask, type GenerationResult } from './chain.js'
 export { policies, policyFor, type Policy, type PolicyInputs } from './policies/index.js'
 export { filters, filterFor, type Filter, type FilterInputs, type FilterResult } from './filters/index.js'

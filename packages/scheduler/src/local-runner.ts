@@ -1,48 +1,62 @@
-import type { Piscina } from 'piscina'
-
-/** Evaluations go first: they turn finished work into records (and progress); advances make more. */
-export type TaskPriority = 'evaluate' | 'advance'
+import { availableParallelism } from 'node:os'
+import { Piscina } from 'piscina'
+import type { AdvanceTask, EvaluateTask } from './chain.js'
+import type { Runner, TaskPriority } from './runner.js'
 
 interface Waiting {
-  task: unknown
+  task: AdvanceTask | EvaluateTask
   resolve: (value: unknown) => void
   reject: (err: unknown) => void
 }
 
+const workerUrl = new URL('./worker.js', import.meta.url)
+
+export function defaultWorkers(): number {
+  return availableParallelism()
+}
+
 /**
- * The pool's front door. Every chain has a task ready at any time, so submitting them straight to
- * piscina would queue them first-in first-out: an evaluation (and with it the record and the
- * progress line) would wait behind every other chain's next fit, and a stop could not take back
- * what was already queued. Here at most `slots` tasks are in the pool at once, the rest wait,
- * evaluations ahead of advances; `close` drops the advances still waiting.
+ * The local worker pool (piscina) behind a front door. Every chain has a task ready at any time, so
+ * submitting them straight to piscina would queue them first-in first-out: an evaluation (and with
+ * it the record and the progress line) would wait behind every other chain's next fit, and a stop
+ * could not take back what was already queued. Here at most `workers` tasks are in the pool at
+ * once, the rest wait, evaluations ahead of advances; `close` drops the advances still waiting and
+ * tells those in flight, through shared memory, to end after their current generation.
  */
-export class TaskQueue {
+export class LocalRunner implements Runner {
+  readonly segmentMs = 250
+  private readonly pool: Piscina
   private readonly waiting: Record<TaskPriority, Waiting[]> = { evaluate: [], advance: [] }
   private inFlight = 0
   private closed = false
+  /** Seen by segments in flight in the worker threads: they end after their current generation. */
+  private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4))
 
-  constructor(
-    private readonly pool: Piscina,
-    private readonly slots: number,
-  ) {}
+  constructor(private readonly workers: number = defaultWorkers()) {
+    this.pool = new Piscina({ filename: workerUrl.href, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
+  }
 
-  /** Runs a task; an advance submitted after `close` resolves to undefined without running. */
-  run(task: unknown, priority: TaskPriority): Promise<unknown> {
+  run(task: AdvanceTask | EvaluateTask, priority: TaskPriority): Promise<unknown> {
     if (this.closed && priority === 'advance') return Promise.resolve(undefined)
+    const sent = task.kind === 'advance' ? { ...task, stop: this.stopFlag } : task
     return new Promise((resolve, reject) => {
-      this.waiting[priority].push({ task, resolve, reject })
+      this.waiting[priority].push({ task: sent, resolve, reject })
       this.pump()
     })
   }
 
-  /** No more advances: those waiting resolve to undefined; evaluations still run. */
   close(): void {
     this.closed = true
+    Atomics.store(this.stopFlag, 0, 1)
     for (const w of this.waiting.advance.splice(0)) w.resolve(undefined)
   }
 
+  destroy(): Promise<void> {
+    return this.pool.destroy()
+  }
+
   private pump(): void {
-    while (this.inFlight < this.slots) {
+    while (this.inFlight < this.workers) {
       const next = this.waiting.evaluate.shift() ?? this.waiting.advance.shift()
       if (next === undefined) return
       this.inFlight++

@@ -1,10 +1,9 @@
 import { rmSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
-import { Piscina } from 'piscina'
 import { ErrorCode, OuroborosError, toOuroborosError, type Samples } from '@ouroboros/core'
 import { appendRecordBatch, finalizeRecords, statePath, rewriteRecords, writeRunInfo, type ChainInfo, type MetricRecord, type RecordBatch, type RunInfo } from '@ouroboros/store'
 import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask, type GenerationResult } from './chain.js'
-import { TaskQueue } from './task-queue.js'
+import { LocalRunner, defaultWorkers } from './local-runner.js'
+import type { Runner } from './runner.js'
 import type { ChainSpec } from './spec.js'
 import type { TaskFailure } from './worker.js'
 
@@ -31,6 +30,8 @@ export interface RunChainsOptions {
   chains: ChainSpec[]
   info: RunInfo
   modality: Samples['modality']
+  /** Where the tasks run; by default a local pool of `workers` threads (default: cores). */
+  runner?: Runner
   workers?: number
   /** Continue from the checkpoints in runDir. */
   resume?: boolean
@@ -48,50 +49,38 @@ export interface RunChainsResult {
   interrupted: boolean
 }
 
-const workerUrl = new URL('./worker.js', import.meta.url)
-
 function ioError(failure: { message: string; hint?: string }): OuroborosError {
   return new OuroborosError(ErrorCode.IO, `the run stopped: ${failure.message}`, {
     hint: failure.hint ?? 'fix the cause, then finish the run with `ouroboros resume <dir>`',
   })
 }
 
-export function defaultWorkers(): number {
-  return availableParallelism()
-}
-
 /**
- * Runs every chain on a worker pool. Chains are independent and run in parallel; inside a chain,
- * evaluating a segment of generations overlaps fitting the next. Records are appended to
- * metrics.ndjson as soon as they exist; at the end they are rewritten sorted.
+ * Runs every chain on a runner (the local worker pool, or a queue), which it destroys at the end.
+ * Chains are independent and run in parallel; inside a chain, evaluating a segment of generations
+ * overlaps fitting the next. Records are appended to metrics.ndjson as soon as they exist; at the
+ * end they are rewritten sorted.
  */
 export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult> {
   const { runDir, chains, info } = opts
-  const workers = Math.max(1, opts.workers ?? defaultWorkers())
   // Stops every chain: the caller's signal (Ctrl-C) or a failed write (disk full).
   const stop = new AbortController()
   opts.signal?.addEventListener('abort', () => stop.abort(), { once: true })
   let ioFailure: { message: string; code: string; hint?: string } | undefined
-  const pool = new Piscina({ filename: workerUrl.href, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
-  const queue = new TaskQueue(pool, workers)
-  // Seen by segments in flight in the worker threads: they end after their current generation.
-  const stopFlag = new Int32Array(new SharedArrayBuffer(4))
-  stop.signal.addEventListener(
-    'abort',
-    () => {
-      Atomics.store(stopFlag, 0, 1)
-      queue.close()
-    },
-    { once: true },
-  )
-  const segmentMs = opts.segmentMs ?? 250
 
   const recorded = new Map<string, Set<number>>()
   // Every record of the run, kept here so the final sorted files need no second read.
   const all: MetricRecord[] = []
   if (opts.resume) {
     // Rewriting drops a line torn by the crash before anything is appended after it.
-    for (const r of rewriteRecords(runDir)) {
+    let before: MetricRecord[]
+    try {
+      before = rewriteRecords(runDir)
+    } catch (err) {
+      await opts.runner?.destroy()
+      throw err
+    }
+    for (const r of before) {
       all.push(r)
       let set = recorded.get(r.chain)
       if (set === undefined) recorded.set(r.chain, (set = new Set()))
@@ -120,8 +109,14 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       stopForIo(err)
     }
   }
+  const runner = opts.runner ?? new LocalRunner(Math.max(1, opts.workers ?? defaultWorkers()))
+  stop.signal.addEventListener('abort', () => runner.close(), { once: true })
+  const segmentMs = opts.segmentMs ?? runner.segmentMs
   saveInfo(true)
-  if (ioFailure !== undefined) throw ioError(ioFailure)
+  if (ioFailure !== undefined) {
+    await runner.destroy()
+    throw ioError(ioFailure)
+  }
 
   const runOne = async (chain: ChainSpec): Promise<void> => {
     const ci = chainInfo.get(chain.id)!
@@ -196,17 +191,17 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       const evalTask: EvaluateTask = { kind: 'evaluate', runDir, chain, items, reference: withReference }
       // One handler for both ways an evaluation fails: the task rejects, or it returns its failure.
       evaluations.push(
-        queue
+        runner
           .run(evalTask, 'evaluate')
           .then((value: unknown) => accept(unwrap<RecordBatch>(value)))
           .catch((err: unknown) => fail(err, items[0]?.generation ?? g)),
       )
     }
     while (g < chain.config.generations && failure === undefined && !stop.signal.aborted) {
-      const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: oneAtATime ? 0 : segmentMs, reference, stop: stopFlag }
+      const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: oneAtATime ? 0 : segmentMs, reference }
       let result: AdvanceResult | undefined
       try {
-        result = unwrap<AdvanceResult | undefined>(await queue.run(task, 'advance'))
+        result = unwrap<AdvanceResult | undefined>(await runner.run(task, 'advance'))
       } catch (err) {
         const threadDied = (err as { code?: unknown }).code === undefined
         if (threadDied && !oneAtATime && !stop.signal.aborted) {
@@ -216,7 +211,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         fail(err, g)
         break
       }
-      // The run stopped before this chain's task reached a thread.
+      // The run stopped before this chain's task started.
       if (result === undefined) break
       if (result.scored !== undefined) accept(result.scored)
       if (result.generations.length > 0) evaluate(result.generations, reference && result.scored === undefined)
@@ -247,7 +242,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   try {
     await Promise.all(chains.map(runOne))
   } finally {
-    await pool.destroy()
+    await runner.destroy()
   }
   if (ioFailure !== undefined) throw ioError(ioFailure)
   // Appended as they came; rewritten sorted (a resumed run's may hold records computed twice),

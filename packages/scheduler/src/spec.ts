@@ -1,16 +1,19 @@
-import type { Cell } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, type Cell } from '@ouroboros/core'
 
 /** A metric group of a run: where its plug-in lives and the options it runs with. */
 export interface MetricSpec {
   id: string
-  /** Module URL whose `builtinMetrics[id]` (or default export) is the plug-in. */
+  /** Module (see ChainSpec) whose `builtinMetrics[id]` (or default export) is the plug-in. */
   module: string
   options: Record<string, unknown>
 }
 
 /**
- * Everything a worker needs to run one chain, by value or by module URL: plug-ins are imported
- * inside the worker thread, since a registry filled in the main thread does not exist there.
+ * Everything a worker needs to run one chain, by value or by module: plug-ins are imported inside
+ * the worker thread, since a registry filled in the main thread does not exist there. A module is
+ * a file URL of this machine's; run.json saves it by package name (`@ouroboros/model-gmm`) or by
+ * absolute file path instead (see mapModules), so that every machine resolves it in its own
+ * installation.
  */
 export interface ChainSpec {
   id: string
@@ -57,4 +60,47 @@ export interface Timings {
   fitMs: number
   sampleMs: number
   evalMs: number
+}
+
+/** A chain's spec less what differs between the replicates of a sweep cell. */
+export type CellSpec = Omit<ChainSpec, 'id' | 'replicate' | 'seed'>
+
+/**
+ * What run.json holds beyond RunInfo so that a worker on another machine, or a resume, needs
+ * nothing but the run directory: the chain specs, saved once per sweep cell (a chain is its cell's
+ * spec with the id, replicate and seed of its entry in `chains`).
+ */
+export interface RunSpecs {
+  /** Tells this run's tasks apart from other runs' on a shared queue; a resume keeps it. */
+  runId: string
+  /** Indexed by cell. */
+  cellSpecs: CellSpec[]
+}
+
+export function cellSpecsOf(chains: readonly ChainSpec[]): CellSpec[] {
+  const cells: CellSpec[] = []
+  for (const { id: _id, replicate: _replicate, seed: _seed, ...cell } of chains) cells[cell.cell] ??= cell
+  return cells
+}
+
+export function chainSpecsOf(cells: readonly CellSpec[], chains: readonly { id: string; cell: number; replicate: number; seed: number }[]): ChainSpec[] {
+  return chains.map(({ id, cell, replicate, seed }) => {
+    const spec = cells[cell]
+    if (spec === undefined) throw new OuroborosError(ErrorCode.RUN_DIR, `run.json: chain ${id} names sweep cell ${cell}, which cellSpecs does not have`)
+    return { ...spec, id, replicate, seed }
+  })
+}
+
+/**
+ * The chain with every module replaced by `to(module)`: a name turned into this machine's URL
+ * before a task reaches a thread, or a URL into the name run.json saves.
+ */
+export function mapModules(chain: ChainSpec, to: (module: string) => string): ChainSpec {
+  return {
+    ...chain,
+    modelModule: to(chain.modelModule),
+    datasetModule: to(chain.datasetModule),
+    metrics: chain.metrics.map((m) => ({ ...m, module: to(m.module) })),
+    tasks: chain.tasks.map((t) => ({ ...t, datasetModule: to(t.datasetModule) })),
+  }
 }

@@ -1,0 +1,57 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { portableModule, workerModuleResolver } from './portable.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'ouroboros-portable-'))
+const allowed = join(dir, 'allowed')
+const elsewhere = join(dir, 'elsewhere')
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('module names in run.json', () => {
+  it('names a built-in plug-in by its package and a loose file by its absolute path', () => {
+    expect(portableModule(import.meta.resolve('@ouroboros/model-gmm'))).toBe('@ouroboros/model-gmm')
+    expect(portableModule(import.meta.resolve('@ouroboros/metrics'))).toBe('@ouroboros/metrics')
+    const file = join(dir, 'model.mjs')
+    writeFileSync(file, 'export default {}')
+    expect(portableModule(pathToFileURL(file).href)).toBe(file)
+  })
+})
+
+describe("a worker's modules", () => {
+  for (const d of [allowed, elsewhere]) mkdirSync(d)
+  writeFileSync(join(allowed, 'm.mjs'), 'export default {}')
+  writeFileSync(join(elsewhere, 'm.mjs'), 'export default {}')
+  const resolve = workerModuleResolver([allowed])
+
+  it('are packages of its installation and files under the directories it allows', () => {
+    expect(resolve('@ouroboros/model-gmm')).toBe(import.meta.resolve('@ouroboros/model-gmm'))
+    expect(resolve(join(allowed, 'm.mjs'))).toBe(pathToFileURL(join(allowed, 'm.mjs')).href)
+  })
+
+  it('refuse anything else with a plug-in error that says why', () => {
+    const refusals: [string, string][] = [
+      [join(elsewhere, 'm.mjs'), 'outside the directories this worker runs plug-in files from'],
+      [join(allowed, '..', 'elsewhere', 'm.mjs'), 'outside the directories'],
+      [join(allowed, 'missing.mjs'), 'this machine has no file'],
+      ['@ouroboros/no-such-plugin', "this worker's installation has no package '@ouroboros/no-such-plugin'"],
+      ['data:text/javascript,process.exit(9)', 'neither a package name nor an absolute path'],
+      ['file:///etc/passwd', 'neither a package name nor an absolute path'],
+      ['node:child_process', 'neither a package name nor an absolute path'],
+      ['child_process', 'neither a package name nor an absolute path'],
+      ['./relative.mjs', 'neither a package name nor an absolute path'],
+    ]
+    for (const [module, says] of refusals) {
+      let caught: unknown
+      try {
+        resolve(module)
+      } catch (err) {
+        caught = err
+      }
+      expect((caught as Error | undefined)?.message, module).toContain(says)
+      expect((caught as { code?: string }).code).toBe('OUROBOROS_PLUGIN')
+    }
+  })
+})

@@ -1,0 +1,77 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { isBuiltin } from 'node:module'
+import { dirname, isAbsolute, join, resolve as resolvePath, sep } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { ErrorCode, OuroborosError } from '@ouroboros/core'
+
+/**
+ * How run.json names a plug-in module this machine found at `url`, so that another machine (a
+ * worker, a resume elsewhere) finds it in its own installation: by package name when this
+ * installation's lookup of that name gives the same file (the built-in plug-ins, packages
+ * installed with ouroboros), else by absolute path (a file on the shared volume).
+ */
+export function portableModule(url: string): string {
+  const path = fileURLToPath(url)
+  let dir = dirname(path)
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+  try {
+    const name = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name
+    if (typeof name === 'string' && import.meta.resolve(name) === url) return name
+  } catch {
+    // Not the entry of a package this installation has: named by its path.
+  }
+  return path
+}
+
+/** A package name, possibly scoped, with an optional subpath: nothing that could be code or a URL. */
+const PACKAGE_NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w.-]+)*$/i
+
+/** This installation's URL of a module run.json names, for a resume on this machine. */
+export function localModuleUrl(module: string): string {
+  if (isAbsolute(module)) return pathToFileURL(module).href
+  try {
+    return import.meta.resolve(module)
+  } catch (err) {
+    throw new OuroborosError(ErrorCode.PLUGIN, `cannot find module '${module}' that run.json names: ${(err as Error).message}`, { hint: 'install the package the run was started with' })
+  }
+}
+
+/**
+ * What a worker will load, from the names in a run's run.json: packages its own installation has,
+ * and files under the directories it was told to trust. Anything else (a URL, a data: module, a
+ * Node built-in, a file elsewhere) is refused with a PLUGIN error, which fails that chain.
+ */
+export function workerModuleResolver(allowedDirs: readonly string[]): (module: string) => string {
+  const allowed = allowedDirs.map((d) => realpathSync(d))
+  return (module) => {
+    if (isAbsolute(module)) {
+      let real: string
+      try {
+        real = realpathSync(module)
+      } catch {
+        throw new OuroborosError(ErrorCode.PLUGIN, `this machine has no file ${module} (a plug-in module the run names)`, { hint: 'put it on the shared volume, at the same path on every machine' })
+      }
+      if (!allowed.some((dir) => real === dir || real.startsWith(dir.endsWith(sep) ? dir : dir + sep))) {
+        throw new OuroborosError(ErrorCode.PLUGIN, `plug-in module ${module} is outside the directories this worker runs plug-in files from (${allowed.length === 0 ? 'none' : allowed.join(', ')})`, {
+          hint: `start the worker with --allow-modules ${dirname(module)}, or install the plug-in as a package on every machine`,
+        })
+      }
+      return pathToFileURL(real).href
+    }
+    if (!PACKAGE_NAME.test(module) || isBuiltin(module)) {
+      throw new OuroborosError(ErrorCode.PLUGIN, `'${module}' is neither a package name nor an absolute path; a worker loads nothing else`)
+    }
+    try {
+      return import.meta.resolve(module)
+    } catch {
+      throw new OuroborosError(ErrorCode.PLUGIN, `this worker's installation has no package '${module}'`, { hint: 'install the same ouroboros and plug-in packages on every machine' })
+    }
+  }
+}
+
+/** A directory given to --allow-modules, checked at once. */
+export function allowedModuleDir(dir: string): string {
+  const path = resolvePath(dir)
+  if (!existsSync(path)) throw new OuroborosError(ErrorCode.CONFIG, `--allow-modules: ${path} does not exist`)
+  return path
+}

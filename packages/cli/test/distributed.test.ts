@@ -1,0 +1,261 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cleanup, cliAsync, records, tempDir, writeConfig } from './helpers.js'
+import { RedisServer, WorkerProcess, redisInstalled } from './redis.js'
+
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
+const faultyModel = join(fixtures, 'faulty-model.mjs')
+
+/** A small sweep of GMM chains: 4 chains of 10 generations. */
+const GMM = {
+  name: 'dist-gmm',
+  data: { kind: 'ring', n: 300 },
+  model: { kind: 'gmm', components: 8, maxIter: 20 },
+  generations: 10,
+  samplesPerGeneration: 300,
+  replicates: 2,
+  seed: 11,
+  metrics: ['modes', 'moments'],
+  sweep: { 'policy.kind': ['replace', 'accumulate'] },
+}
+
+/**
+ * A plug-in file of the test's: chain c0-r0 fits slowly (150 ms a generation, so its tasks take
+ * about a second each and can be killed mid-way), chain c1-r0 throws at generation 3.
+ */
+const FAULTY = {
+  name: 'dist-faulty',
+  data: { kind: 'gaussian', n: 200 },
+  model: { kind: 'faulty', module: faultyModel },
+  generations: 8,
+  seed: 5,
+  metrics: ['moments'],
+  sweep: { 'model.fault': ['slow', 'throw'] },
+}
+
+interface Finished {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the CLI without blocking the test (workers must run alongside). */
+function start(args: string[], env: Record<string, string> = {}): { child: ReturnType<typeof cliAsync>; done: Promise<Finished> } {
+  const child = cliAsync(args, { FORCE_COLOR: '0', ...env })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  const done = new Promise<Finished>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })))
+  return { child, done }
+}
+
+const runJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))
+const csv = (dir: string) => readFileSync(join(dir, 'metrics.csv'), 'utf8')
+const chainOutcomes = (dir: string) =>
+  runJson(dir).chains.map((c: { id: string; status: string; generationsDone: number; error?: { generation: number; message: string } }) => ({
+    id: c.id,
+    status: c.status,
+    generationsDone: c.generationsDone,
+    error: c.error === undefined ? undefined : { generation: c.error.generation, message: c.error.message },
+  }))
+
+/** The records of a queued run are those of the local run, byte for byte (timings aside). */
+function expectSameRecords(queued: string, local: string): void {
+  expect(records(queued)).toEqual(records(local))
+  expect(csv(queued)).toBe(csv(local))
+  expect(chainOutcomes(queued)).toEqual(chainOutcomes(local))
+}
+
+/** Resolves once metrics.ndjson has more than `lines` lines. */
+async function recordsAtLeast(runDir: string, lines: number): Promise<void> {
+  const path = join(runDir, 'metrics.ndjson')
+  while (!existsSync(path) || readFileSync(path, 'utf8').split('\n').length <= lines) await new Promise((r) => setTimeout(r, 20))
+}
+
+if (!redisInstalled) {
+  describe('distributed runs', () => {
+    it.skip('redis-server is not installed (apt-get install redis-server); the tests of distributed runs need a real one', () => {})
+  })
+}
+
+describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', () => {
+  let dir: string
+  /** Shared by the tests that need no server of their own; its two workers run no plug-in files. */
+  let redis: RedisServer
+  const workers: WorkerProcess[] = []
+  const servers: RedisServer[] = []
+  let gmmConfig: string
+  let faultyConfig: string
+  const localGmm = () => join(dir, 'local-gmm')
+  const localFaulty = () => join(dir, 'local-faulty')
+
+  const server = async (name: string, opts = {}): Promise<RedisServer> => {
+    const data = join(dir, name)
+    mkdirSync(data)
+    const s = await RedisServer.start(data, opts)
+    servers.push(s)
+    return s
+  }
+  const worker = (url: string, args: string[] = [], env: Record<string, string> = {}): WorkerProcess => {
+    const w = new WorkerProcess(url, args, env)
+    workers.push(w)
+    return w
+  }
+
+  beforeAll(async () => {
+    dir = tempDir('ouroboros-dist-')
+    gmmConfig = writeConfig(dir, GMM, 'gmm.json')
+    faultyConfig = writeConfig(dir, FAULTY, 'faulty.json')
+    redis = await server('shared')
+    const shared = [worker(redis.url()), worker(redis.url())]
+    const [gmm, faulty] = await Promise.all([
+      start(['run', gmmConfig, '--out', localGmm(), '--workers', '2']).done,
+      start(['run', faultyConfig, '--out', localFaulty(), '--workers', '2']).done,
+    ])
+    expect(gmm.code, gmm.stderr).toBe(0)
+    expect(faulty.code, faulty.stderr).toBe(1)
+    await Promise.all(shared.map((w) => w.ready()))
+  }, 60_000)
+
+  afterAll(async () => {
+    for (const w of workers) w.kill('SIGKILL')
+    await Promise.all(servers.map((s) => s.stop('SIGKILL')))
+    cleanup()
+  })
+
+  it('two coordinators at once on two worker processes: each run records what a local run does, bit for bit', async () => {
+    const [a, b] = [join(dir, 'queued-a'), join(dir, 'queued-b')]
+    // The same config twice: the same chain ids and generations, told apart by their runs only.
+    const results = await Promise.all([a, b].map((out) => start(['run', gmmConfig, '--out', out, '--queue', redis.url()]).done))
+    for (const [i, out] of [a, b].entries()) {
+      expect(results[i]!.code, results[i]!.stderr).toBe(0)
+      expectSameRecords(out, localGmm())
+    }
+    for (const w of workers.slice(0, 2)) expect(w.log).toMatch(/done in/)
+    const info = runJson(a)
+    expect(info.runId).not.toBe(runJson(b).runId)
+    expect(info.queue).toBe(redis.url())
+    // Plug-ins by package name, for every machine to find in its own installation.
+    expect(info.cellSpecs[0].modelModule).toBe('@ouroboros/model-gmm')
+    expect(info.cellSpecs[0].metrics.map((m: { module: string }) => m.module)).toEqual(['@ouroboros/metrics', '@ouroboros/metrics'])
+    expect(JSON.stringify(info)).not.toContain('file:')
+  })
+
+  it('a worker runs no plug-in file it was not allowed: the chains fail, saying so', async () => {
+    const out = join(dir, 'refused')
+    const res = await start(['run', faultyConfig, '--out', out, '--queue', redis.url()]).done
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain(`plug-in module ${faultyModel} is outside the directories this worker runs plug-in files from`)
+    const chains = runJson(out).chains
+    expect(chains.map((c: { status: string; error: { code: string; generation: number } }) => [c.status, c.error.code, c.error.generation])).toEqual([
+      ['failed', 'OUROBOROS_PLUGIN', 0],
+      ['failed', 'OUROBOROS_PLUGIN', 0],
+    ])
+  })
+
+  it('the coordinator killed (SIGKILL): resume finishes the run with the records of a local run', async () => {
+    const out = join(dir, 'coordinator-killed')
+    const run = start(['run', gmmConfig, '--out', out, '--queue', redis.url()])
+    await recordsAtLeast(out, 5)
+    run.child.kill('SIGKILL')
+    await run.done
+    expect(runJson(out).status).toBe('running')
+    const resumed = await start(['resume', out, '--queue', redis.url()]).done
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expectSameRecords(out, localGmm())
+  })
+
+  it('a worker killed mid-task (SIGKILL): another takes the task over; SIGTERM lets a worker finish its task and exit 0', async () => {
+    const r = await server('kill-worker')
+    const allow = ['--allow-modules', fixtures]
+    const doomed = worker(r.url(), allow)
+    await doomed.ready()
+    const out = join(dir, 'worker-killed')
+    const run = start(['run', faultyConfig, '--out', out, '--queue', r.url()])
+    const started = await doomed.waitFor(/ from generation \d+ /)
+    doomed.kill('SIGKILL')
+    await doomed.exited
+    // Killed inside the task: it never reported the end of anything.
+    expect(doomed.log).not.toMatch(/done in|failed at/)
+    const [, chain, from] = started.match(/ (\S+) from generation (\d+) /)!
+    // BullMQ's stalled-job check hands the task to the next worker once the dead one's lock expires.
+    const heir = worker(r.url(), allow)
+    await heir.waitFor(new RegExp(` ${chain} from generation ${from} `))
+    heir.kill('SIGTERM')
+    const finisher = worker(r.url(), allow)
+    expect(await heir.exited).toBe(0)
+    expect(heir.log).toMatch(new RegExp(`SIGTERM: finishing[^]*${chain} generations ${from}–\\d+ done in`))
+    const res = await run.done
+    // As locally: chain c1-r0 throws at generation 3, and only that chain fails.
+    expect(res.code, res.stderr).toBe(1)
+    expect(res.stderr).toContain('injected failure at generation 3')
+    expectSameRecords(out, localFaulty())
+    finisher.kill('SIGTERM')
+    expect(await finisher.exited).toBe(0)
+  })
+
+  it('Redis restarted mid-run finishes the run; Redis gone stops it with a resumable error, and resume finishes it', async () => {
+    const r = await server('restart')
+    const allow = ['--allow-modules', fixtures]
+    const w = worker(r.url(), allow)
+    await w.ready()
+
+    const restarted = join(dir, 'redis-restarted')
+    const run = start(['run', faultyConfig, '--out', restarted, '--queue', r.url()])
+    await recordsAtLeast(restarted, 2)
+    await r.stop('SIGKILL')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await r.start()
+    const res = await run.done
+    expect(res.code, res.stderr).toBe(1)
+    expectSameRecords(restarted, localFaulty())
+
+    const gone = join(dir, 'redis-gone')
+    const stopped = start(['run', faultyConfig, '--out', gone, '--queue', r.url(), '--queue-timeout', '2'])
+    await recordsAtLeast(gone, 2)
+    await r.stop('SIGKILL')
+    const res2 = await stopped.done
+    expect(res2.code).toBe(1)
+    expect(res2.stderr).toContain(`lost the queue at ${r.url()}`)
+    expect(res2.stderr).toContain(`ouroboros resume ${gone} --queue ${r.url()}`)
+    await r.start()
+    const resumed = await start(['resume', gone, '--queue', r.url()]).done
+    expect(resumed.code, resumed.stderr).toBe(1)
+    expectSameRecords(gone, localFaulty())
+  })
+
+  it('a password and TLS pass through to the client, and the password shows nowhere', async () => {
+    const password = 'pw-Zq81 x/y'
+    const certs = join(dir, 'certs')
+    mkdirSync(certs)
+    const [cert, key] = [join(certs, 'cert.pem'), join(certs, 'key.pem')]
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
+    expect(made.status, made.stderr?.toString()).toBe(0)
+    const r = await server('secured', { password, tls: { cert, key } })
+    // The client trusts the server's self-signed certificate as it would a private CA's.
+    const env = { NODE_EXTRA_CA_CERTS: cert }
+    const w = worker(r.url(), [], env)
+    await w.ready()
+    const out = join(dir, 'secured-run')
+    const res = await start(['run', gmmConfig, '--out', out, '--queue', r.url()], env).done
+    expect(res.code, res.stderr).toBe(0)
+    expectSameRecords(out, localGmm())
+    expect(runJson(out).queue).toBe(`rediss://:***@127.0.0.1:${r.port}`)
+    const written = readdirSync(out).filter((f) => f.endsWith('.json') || f.endsWith('.html') || f.startsWith('metrics'))
+    for (const text of [...written.map((f) => readFileSync(join(out, f), 'utf8')), res.stdout, res.stderr, w.log]) {
+      expect(text).not.toContain(password)
+      expect(text).not.toContain(encodeURIComponent(password))
+    }
+
+    const wrong = join(dir, 'wrong-password')
+    const refused = await start(['run', gmmConfig, '--out', wrong, '--queue', r.url('not-the-password')], env).done
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain(`cannot use Redis at rediss://:***@127.0.0.1:${r.port}: WRONGPASS`)
+    expect(refused.stderr).not.toContain('not-the-password')
+    expect(existsSync(wrong)).toBe(false)
+  })
+})

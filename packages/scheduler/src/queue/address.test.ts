@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { queueAddress, redact } from './address.js'
+
+describe('queueAddress', () => {
+  it('shows the URL with its password replaced, and keeps the URL as given for the client', () => {
+    const a = queueAddress('rediss://worker:p%40ss%2Fw0rd@redis.example:6380/2')
+    expect(a.url).toBe('rediss://worker:p%40ss%2Fw0rd@redis.example:6380/2')
+    expect(a.shown).toBe('rediss://worker:***@redis.example:6380/2')
+    expect(a.password).toBe('p@ss/w0rd')
+    expect(queueAddress('redis://127.0.0.1:6379').shown).toBe('redis://127.0.0.1:6379')
+    expect(queueAddress('redis://:secret@h').shown).toBe('redis://:***@h')
+  })
+
+  it('refuses what is not a Redis URL without repeating it (it may hold a password)', () => {
+    for (const [url, says] of [
+      ['http://u:secret@h:1', "the scheme is 'http:'"],
+      ['redis://u:secret@', 'not a URL'],
+      ['redis://u:secret@h:1/not-a-db', 'the path names a database by number'],
+      ['u:secret@h:6379', "the scheme is 'u:'"],
+    ] as const) {
+      expect(() => queueAddress(url)).toThrow(says)
+      try {
+        queueAddress(url)
+      } catch (err) {
+        expect((err as Error).message).not.toContain('secret')
+        expect((err as { code: string }).code).toBe('OUROBOROS_CONFIG')
+      }
+    }
+  })
+
+  it('redacts the password from any text, as given and as the URL encodes it', () => {
+    const a = queueAddress('redis://:a%20b%2Fc@h')
+    expect(redact('auth a b/c failed for redis://:a%20b%2Fc@h', a)).toBe('auth *** failed for redis://:***@h')
+    expect(redact('no password here', queueAddress('redis://h'))).toBe('no password here')
+  })
+})

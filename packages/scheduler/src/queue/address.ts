@@ -1,0 +1,83 @@
+import { Redis } from 'ioredis'
+import { ErrorCode, OuroborosError, configError } from '@ouroboros/core'
+
+/**
+ * The one BullMQ queue every run on a Redis server shares: workers serve whichever runs are in it,
+ * and each task names its run, so that runs neither collide nor take each other's results.
+ */
+export const QUEUE_NAME = 'ouroboros'
+
+export interface QueueAddress {
+  /** As given; the password in it goes to the Redis client and nowhere else. */
+  readonly url: string
+  /** The same with the password replaced by ***: what run.json, logs and messages show. */
+  readonly shown: string
+  readonly password: string | undefined
+}
+
+const EXPECTED = 'expected redis://[user:password@]host[:port][/db], or rediss://… for TLS'
+
+/** Checks a --queue URL; the error never repeats the URL, which may hold a password. */
+export function queueAddress(url: string, option = '--queue'): QueueAddress {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw configError(`${option}: not a URL; ${EXPECTED}`)
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw configError(`${option}: the scheme is '${parsed.protocol}'; ${EXPECTED}`)
+  if (parsed.hostname === '') throw configError(`${option}: no host; ${EXPECTED}`)
+  if (!/^\/?\d*$/.test(parsed.pathname)) throw configError(`${option}: the path names a database by number; ${EXPECTED}`)
+  const password = parsed.password === '' ? undefined : decodeURIComponent(parsed.password)
+  if (password !== undefined) parsed.password = '***'
+  return { url, shown: parsed.href, password }
+}
+
+/** `text` with the address's password (as given and as encoded in the URL) replaced by ***. */
+export function redact(text: string, address: QueueAddress): string {
+  const { password } = address
+  if (password === undefined) return text
+  return text.split(password).join('***').split(encodeURIComponent(password)).join('***')
+}
+
+/**
+ * Options for the ioredis clients BullMQ makes. Commands wait while the server is away (BullMQ's
+ * workers need `maxRetriesPerRequest: null`) and the client reconnects every second, so a
+ * restarted Redis is found again at once; the coordinator decides how long is too long.
+ */
+export function connectionOptions(address: QueueAddress): { url: string; maxRetriesPerRequest: null; retryStrategy: () => number } {
+  return { url: address.url, maxRetriesPerRequest: null, retryStrategy: () => 1000 }
+}
+
+/** Errors that trying again will not mend: a wrong password, a certificate this machine does not trust. */
+const FATAL = /WRONGPASS|NOAUTH|NOPERM|WRONGTYPE|certificate|SSL|TLS/i
+
+/**
+ * Connects once with a plain client and pings, before BullMQ connects (whose clients, once made,
+ * retry forever). Errors that may pass (a server still starting) are tried again until `waitMs`
+ * has passed; a wrong password or an untrusted certificate fails at once. The error names the
+ * address without its password.
+ */
+export async function probeRedis(address: QueueAddress, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    const client = new Redis(address.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    let last: Error | undefined
+    client.on('error', (err: Error) => (last = err))
+    try {
+      await client.connect()
+      await client.ping()
+      return
+    } catch (err) {
+      const why = last ?? (err as Error)
+      if (FATAL.test(why.message) || Date.now() >= deadline) {
+        throw new OuroborosError(ErrorCode.CONFIG, `--queue: cannot use Redis at ${address.shown}: ${redact(why.message, address)}`, {
+          hint: 'is redis-server running there, does the URL carry its password, and does this machine trust its TLS certificate (NODE_EXTRA_CA_CERTS)?',
+        })
+      }
+    } finally {
+      client.disconnect()
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+  }
+}

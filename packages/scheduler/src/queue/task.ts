@@ -1,0 +1,20 @@
+import { isAbsolute } from 'node:path'
+import { z } from 'zod'
+
+/**
+ * A task on the queue: references only. The worker reads the chain's spec from the run
+ * directory's run.json and its checkpoints from the run directory, which every machine mounts at
+ * the same path; nothing in a task is code or a module to load.
+ */
+export const queueTaskSchema = z.strictObject({
+  /** Bumped when the shape changes, so that a worker of another version refuses clearly. */
+  v: z.literal(1),
+  runId: z.string().regex(/^[\w-]+$/),
+  runDir: z.string().refine(isAbsolute, 'an absolute path'),
+  chain: z.string().min(1),
+  from: z.int().nonnegative(),
+  budgetMs: z.number().nonnegative(),
+  reference: z.boolean(),
+})
+
+export type QueueTask = z.infer<typeof queueTaskSchema>

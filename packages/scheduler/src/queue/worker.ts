@@ -1,0 +1,135 @@
+import { hostname } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { Worker, type Job } from 'bullmq'
+import { ErrorCode, OuroborosError, toOuroborosError } from '@ouroboros/core'
+import { readRunInfo, type RunInfo } from '@ouroboros/store'
+import type { AdvanceResult, AdvanceTask, FailureInfo } from '../chain.js'
+import { LocalRunner } from '../local-runner.js'
+import { chainSpecsOf, mapModules, type ChainSpec, type RunSpecs } from '../spec.js'
+import type { TaskFailure } from '../worker.js'
+import { QUEUE_NAME, connectionOptions, probeRedis, redact, type QueueAddress } from './address.js'
+import { queueTaskSchema, type QueueTask } from './task.js'
+
+export interface QueueWorkerOptions {
+  address: QueueAddress
+  /** Threads of the local pool, and tasks taken at once. */
+  workers: number
+  /**
+   * How long a task stays locked to this worker without word from it (ms): after a kill, another
+   * worker takes the task over within about twice this.
+   */
+  lockMs: number
+  /**
+   * This installation's URL of a module named by a chain spec (a package name or an absolute
+   * path); throws a PLUGIN error for one it does not have or will not load.
+   */
+  resolveModule: (module: string) => string
+  /** Gives up when Redis cannot be reached at the start for this long (ms). */
+  timeoutMs: number
+  log: (line: string) => void
+}
+
+export interface QueueWorker {
+  /** Takes no more tasks, finishes those in flight, then frees the pool and the connections. */
+  close(): Promise<void>
+}
+
+/** Runs at most this many runs' chain specs from memory; older ones are read again when needed. */
+const CACHED_RUNS = 8
+
+/**
+ * A worker process: takes tasks of any run from the shared queue and runs them on the local
+ * worker pool. A task names its run directory and chain; the chain's spec comes from run.json
+ * there, its plug-ins from this installation, its checkpoints from the run directory.
+ */
+export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueWorker> {
+  const { address, log } = opts
+  await probeRedis(address, opts.timeoutMs)
+  const runner = new LocalRunner(opts.workers)
+  const specs = new Map<string, Map<string, ChainSpec>>()
+  const name = `${hostname()}:${process.pid}`
+
+  const process_ = async (job: Job): Promise<AdvanceResult | TaskFailure> => {
+    const parsed = queueTaskSchema.safeParse(job.data)
+    if (!parsed.success) throw new Error(`worker ${name} cannot read task ${job.id}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+    const task = parsed.data
+    let chain: ChainSpec
+    try {
+      chain = chainOf(task, specs, opts.resolveModule)
+    } catch (err) {
+      const failed: FailureInfo = { ...describe(err, name, task, address), generation: task.from }
+      log(`${task.chain} at generation ${task.from} (${task.runDir}): refused: ${failed.message}`)
+      return { failed }
+    }
+    log(`${task.chain} from generation ${task.from} (${task.runDir})`)
+    const t0 = performance.now()
+    const advance: AdvanceTask = { kind: 'advance', runDir: task.runDir, chain, from: task.from, budgetMs: task.budgetMs, reference: task.reference, scoreInline: true }
+    const result = (await runner.run(advance, 'advance')) as AdvanceResult | TaskFailure
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1)
+    if ('failed' in result) log(`${task.chain} failed at generation ${result.failed.generation ?? task.from}: ${result.failed.message}`)
+    else log(`${task.chain} generations ${task.from}–${result.next - 1} done in ${seconds} s${result.failure === undefined ? '' : `; failed at generation ${result.next}: ${result.failure.message}`}`)
+    return result
+  }
+
+  const worker = new Worker(QUEUE_NAME, process_, {
+    connection: connectionOptions(address),
+    concurrency: opts.workers,
+    lockDuration: opts.lockMs,
+    stalledInterval: opts.lockMs,
+    // A task whose worker died twice fails its chain instead of taking down worker after worker.
+    maxStalledCount: 2,
+    name,
+    autorun: false,
+  })
+  let lastError: string | undefined
+  worker.on('error', (err) => {
+    const message = redact(err.message, address)
+    // One line per kind of trouble, not one per reconnection attempt.
+    if (message !== lastError) log(`queue: ${message}`)
+    lastError = message
+  })
+  worker.on('ready', () => {
+    if (lastError !== undefined) log(`queue: connected to ${address.shown} again`)
+    lastError = undefined
+  })
+  const running = worker.run()
+  return {
+    async close() {
+      await worker.close()
+      await running.catch(() => {})
+      await runner.destroy()
+    },
+  }
+}
+
+function chainOf(task: QueueTask, cache: Map<string, Map<string, ChainSpec>>, resolveModule: (module: string) => string): ChainSpec {
+  let chains = cache.get(task.runId)
+  if (chains === undefined) {
+    chains = new Map()
+    cache.set(task.runId, chains)
+    if (cache.size > CACHED_RUNS) cache.delete(cache.keys().next().value!)
+  }
+  let chain = chains.get(task.chain)
+  if (chain === undefined) {
+    const info = readRunInfo(task.runDir) as RunInfo & Partial<RunSpecs>
+    if (info.runId !== task.runId) {
+      throw new OuroborosError(ErrorCode.RUN_DIR, `${task.runDir} holds run ${info.runId ?? '(written by an older ouroboros)'}, not the run ${task.runId} this task belongs to (was the directory replaced?)`)
+    }
+    const entry = info.chains.find((c) => c.id === task.chain)
+    if (info.cellSpecs === undefined || entry === undefined) throw new OuroborosError(ErrorCode.RUN_DIR, `${task.runDir}/run.json has no spec for chain ${task.chain}`)
+    chain = mapModules(chainSpecsOf(info.cellSpecs, [entry])[0]!, resolveModule)
+    chains.set(task.chain, chain)
+  }
+  return chain
+}
+
+/**
+ * Why this worker cannot run a task. A run directory it cannot read stops the run (IO: mount it on
+ * this machine, then resume); a plug-in it does not have fails the chain, as it would locally.
+ */
+function describe(err: unknown, worker: string, task: QueueTask, address: QueueAddress): Omit<FailureInfo, 'generation'> {
+  const e = toOuroborosError(err)
+  const message = redact(`worker ${worker}: ${e.message}`, address)
+  if (e.code === ErrorCode.PLUGIN) return { code: e.code, message, ...(e.hint === undefined ? {} : { hint: e.hint }) }
+  return { code: ErrorCode.IO, message, hint: `every machine that runs workers mounts the run directory at the same path (NFS, a shared volume); fix that, then: ouroboros resume ${task.runDir} --queue ${address.shown}` }
+}
