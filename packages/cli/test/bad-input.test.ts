@@ -1,9 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { OuroborosError } from '@ouroboros/core'
-import { resolveRun } from '@ouroboros/cli'
-import { cleanup, cli, tempDir, writeConfig } from './helpers.js'
+import { cleanup, cli, itRefusesConfigs, tempDir, writeConfig } from './helpers.js'
 
 afterAll(cleanup)
 
@@ -79,19 +77,7 @@ const configs: [string, unknown, string][] = [
 
 describe(`${configs.length} malformed configs`, () => {
   it('has at least 40 cases', () => expect(configs.length).toBeGreaterThanOrEqual(40))
-  for (const [what, config, field] of configs) {
-    it(`${what}: a config error naming ${field}`, async () => {
-      const err = await resolveRun(config, 'bad.json').then(
-        () => undefined,
-        (e: unknown) => e,
-      )
-      expect(err, `${what} was accepted`).toBeInstanceOf(OuroborosError)
-      const e = err as OuroborosError
-      expect(e.isUsageError, e.message).toBe(true)
-      expect(e.message).toContain(field)
-      expect(e.message).toContain('bad.json')
-    })
-  }
+  itRefusesConfigs(configs)
 })
 
 describe('malformed sample files for eval', () => {

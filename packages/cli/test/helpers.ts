@@ -3,6 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { expect, it } from 'vitest'
+import { OuroborosError } from '@ouroboros/core'
+import { resolveRun } from '@ouroboros/cli'
 
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 
@@ -86,4 +89,24 @@ export function mean(xs: number[]): number {
 export function standardError(xs: number[]): number {
   const m = mean(xs)
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) / xs.length)
+}
+
+/**
+ * One test per [what, config, text]: resolving the config fails with a usage error whose message
+ * names the text (the field) and the config file.
+ */
+export function itRefusesConfigs(cases: readonly (readonly [string, unknown, string])[]): void {
+  for (const [what, config, field] of cases) {
+    it(`${what}: a config error naming ${field}`, async () => {
+      const err = await resolveRun(config, 'bad.json').then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(err, `${what} was accepted`).toBeInstanceOf(OuroborosError)
+      const e = err as OuroborosError
+      expect(e.isUsageError, e.message).toBe(true)
+      expect(e.message).toContain(field)
+      expect(e.message).toContain('bad.json')
+    })
+  }
 }

@@ -1,8 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { OuroborosError } from '@ouroboros/core'
-import { resolveRun } from '@ouroboros/cli'
-import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
+import { cleanup, cli, cliAsync, itRefusesConfigs, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
 
 afterAll(cleanup)
 
@@ -52,19 +50,7 @@ const configs: [string, unknown, string][] = [
 ]
 
 describe(`${configs.length} malformed post-training configs`, () => {
-  for (const [what, config, field] of configs) {
-    it(`${what}: a config error naming ${field}`, async () => {
-      const err = await resolveRun(config, 'bad.json').then(
-        () => undefined,
-        (e: unknown) => e,
-      )
-      expect(err, `${what} was accepted`).toBeInstanceOf(OuroborosError)
-      const e = err as OuroborosError
-      expect(e.isUsageError, e.message).toBe(true)
-      expect(e.message).toContain(field)
-      expect(e.message).toContain('bad.json')
-    })
-  }
+  itRefusesConfigs(configs)
 
   it('exits 2 from the command line, naming the field, with nothing written', () => {
     const dir = tempDir()
