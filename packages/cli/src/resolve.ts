@@ -19,6 +19,7 @@ import type { ChainSpec, MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
 import { checkRewardFilter, resolvePosttrain } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
+import { anchorPaths, datasetFromModule, metricGroups } from './extensions.js'
 
 export interface ResolvedRun {
   config: Config
@@ -55,8 +56,8 @@ function streamAboveBytesFromEnv(): number {
 /** Validates a raw config against the core schema and every plug-in's own schema; writes nothing. */
 export async function resolveRun(raw: unknown, where: string, overrides: { seed?: number } = {}): Promise<ResolvedRun> {
   const streamAboveBytes = streamAboveBytesFromEnv()
-  const withSeed = overrides.seed === undefined || typeof raw !== 'object' || raw === null ? raw : { ...raw, seed: overrides.seed }
   const baseDir = where.startsWith('(') ? process.cwd() : dirname(where)
+  const withSeed = anchorPaths(overrides.seed === undefined || typeof raw !== 'object' || raw === null ? raw : { ...raw, seed: overrides.seed }, baseDir)
   const datasets = await builtinDatasets()
   const problems = new ConfigProblems(where)
   const config = parseConfig(withSeed, where, problems)
@@ -81,13 +82,10 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     const cfg = cell.config
     const at = cells.length > 1 ? `${where} (sweep cell ${cellLabel(cell.params)})` : where
     const checked = await checkPlugins(cfg, datasets, baseDir, problems, cell.params)
-    for (const [i, id] of (cfg.metrics ?? []).entries()) {
-      const known = Object.keys(metricsMod.builtinMetrics)
-      if (!known.includes(id)) problems.add({ path: `metrics.${i}`, message: `unknown metric group '${id}'${didYouMean(id, known)}; expected one of ${known.join(', ')}` }, cell.params)
-    }
+    const groups = await metricGroups(cfg.metrics, metricsMod.builtinMetrics, moduleUrl(METRICS_MODULE, '.'), baseDir, problems, cell.params)
     // After a problem, the other cells are only checked for the problems of their parameters.
     if (checked === undefined || problems.any) continue
-    const { datasetPlugin, dataParams, model, modelUrl, modelParams } = checked
+    const { datasetPlugin, datasetUrl, dataParams, model, modelUrl, modelParams } = checked
     const { kind: dataKind, n: dataN } = cfg.data
     const modelKind = cfg.model.kind
     const limits = datasetPlugin.limits?.(dataParams)
@@ -144,12 +142,13 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
 
     await checkRewardFilter(cfg.filter, at, info)
     const tasks = await resolvePosttrain(cfg.posttrain, at, { data: cfg.data, n, heldout: cfg.heldout, info }, model, datasets, moduleUrl(DATASETS_MODULE, '.'))
-    const cellMetrics = cfg.metrics ?? metricsMod.metricsFor(info, model.logLikelihood !== undefined)
+    const cellMetrics = groups.ids ?? metricsMod.metricsFor(info, model.logLikelihood !== undefined)
     const specs: MetricSpec[] = []
     for (const [i, id] of cellMetrics.entries()) {
-      const plugin = metricsMod.builtinMetrics[id]
+      const group = groups.byId.get(id)
       // Unknown groups were reported above.
-      if (plugin === undefined) continue
+      if (group === undefined) continue
+      const { plugin } = group
       if (plugin.modality !== info.modality) throw configError(`${at}: metrics.${i}: '${id}' measures ${plugin.modality}, but the data are ${info.modality}`)
       const given = cfg.metricOptions[id] ?? {}
       const options = plugin.options.safeParse(given)
@@ -158,7 +157,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         continue
       }
       metricOptions[id] = options.data as Record<string, unknown>
-      specs.push({ id, module: moduleUrl(METRICS_MODULE, '.'), options: options.data as Record<string, unknown> })
+      specs.push({ id, module: group.url, options: options.data as Record<string, unknown> })
     }
     for (const id of Object.keys(cfg.metricOptions)) {
       if (!cellMetrics.includes(id)) throw configError(`${at}: metricOptions.${id}: '${id}' is not among the metrics of this run (${cellMetrics.join(', ')})`)
@@ -187,7 +186,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         samplesPerGeneration: perGeneration,
         modelModule: modelUrl,
         modelParams,
-        datasetModule: moduleUrl(DATASETS_MODULE, '.'),
+        datasetModule: datasetUrl,
         datasetKind: dataKind,
         datasetParams: dataParams,
         metrics: specs,
@@ -203,6 +202,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
 
 interface CheckedPlugins {
   datasetPlugin: DatasetPlugin<any>
+  datasetUrl: string
   dataParams: Record<string, unknown>
   model: ModelPlugin<any, any>
   modelUrl: string
@@ -222,12 +222,15 @@ async function checkPlugins(
   params: Record<string, unknown>,
 ): Promise<CheckedPlugins | undefined> {
   let datasetPlugin: DatasetPlugin<any> | undefined
+  let datasetUrl: string | undefined
   let dataParams: Record<string, unknown> | undefined
   if (isRecord(config.data) && typeof config.data['kind'] === 'string') {
-    const { kind, module: _module, n: _n, ...given } = config.data
-    datasetPlugin = datasets[kind as string]
+    const { kind, module, n: _n, ...given } = config.data
+    const fromModule = typeof module === 'string' ? await datasetFromModule(module, kind as string, baseDir, problems, params) : undefined
+    datasetPlugin = typeof module === 'string' ? fromModule?.plugin : datasets[kind as string]
+    datasetUrl = fromModule?.url ?? moduleUrl(DATASETS_MODULE, '.')
     if (datasetPlugin === undefined) {
-      problems.add({ path: 'data.kind', message: `unknown dataset '${kind}'${didYouMean(kind as string, Object.keys(datasets))}; expected one of ${Object.keys(datasets).join(', ')}` }, params)
+      if (typeof module !== 'string') problems.add({ path: 'data.kind', message: `unknown dataset '${kind}'${didYouMean(kind as string, Object.keys(datasets))}; expected one of ${Object.keys(datasets).join(', ')}` }, params)
     } else {
       const parsed = datasetPlugin.params.safeParse(given)
       if (parsed.success) dataParams = parsed.data as Record<string, unknown>
@@ -256,8 +259,8 @@ async function checkPlugins(
       }
     }
   }
-  if (datasetPlugin === undefined || dataParams === undefined || model === undefined || modelUrl === undefined || modelParams === undefined) return undefined
-  return { datasetPlugin, dataParams, model, modelUrl, modelParams }
+  if (datasetPlugin === undefined || datasetUrl === undefined || dataParams === undefined || model === undefined || modelUrl === undefined || modelParams === undefined) return undefined
+  return { datasetPlugin, datasetUrl, dataParams, model, modelUrl, modelParams }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

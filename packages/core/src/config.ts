@@ -70,8 +70,13 @@ export const configSchema = z.strictObject({
   samplesPerGeneration: positiveInt(10_000_000).optional(),
   replicates: positiveInt(100_000).default(1),
   seed: z.int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-  /** Metric groups; default: every group that applies to the data and model. */
-  metrics: z.array(z.string().min(1)).optional(),
+  /**
+   * Metric groups, by name or as {"module": ...} for a group from a package or file; default:
+   * every group that applies to the data and model.
+   */
+  metrics: z
+    .array(z.union([z.string().min(1), z.strictObject({ module: z.string().min(1) })], { error: 'expected a metric group name or {"module": "<package or path>"}' }))
+    .optional(),
   /** Options per metric group, e.g. {"prdc": {"k": 3}}. */
   metricOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   /** Held-out real samples for nll_real and perplexity. */

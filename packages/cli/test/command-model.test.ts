@@ -1,0 +1,127 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { cleanup, cli, cliAsync, mean, records, signalAfterRecords, standardError, tempDir, writeConfig } from './helpers.js'
+
+// Runs of many chains leave a model directory per generation: removing them can take a while.
+afterAll(cleanup, 60_000)
+
+// Debian's python3 is the one .ci/run installs numpy for.
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
+const GAUSSIAN = fileURLToPath(new URL('../../model-command/examples/gaussian/gaussian_model.py', import.meta.url))
+const FAULTY = fileURLToPath(new URL('../../model-command/test/faulty_model.py', import.meta.url))
+
+// ψ(m + ½) for an integer m, from its closed form −γ − 2 ln 2 + Σ_{i=1}^{m} 2/(2i−1).
+function psiHalfInteger(m: number): number {
+  let s = -0.5772156649015329 - 2 * Math.log(2)
+  for (let i = 1; i <= m; i++) s += 2 / (2 * i - 1)
+  return s
+}
+
+describe('model.command: a numpy Gaussian through the protocol', () => {
+  it('follows the 1-D Gaussian chain’s theory, E[log σ²] = k·(ψ((M−1)/2) + ln 2 − ln M), and fits generation 0 as model.kind gaussian does', () => {
+    const dir = tempDir()
+    const M = 6
+    const R = 60
+    const base = { data: { kind: 'gaussian', d: 1, n: M }, generations: 6, samplesPerGeneration: M, replicates: R, seed: 7, metrics: ['moments'] }
+    const config = writeConfig(dir, { ...base, name: 'numpy-gaussian', model: { command: [PYTHON, GAUSSIAN] } })
+    const res = cli(['run', config, '--out', `${dir}/run`, '--workers', '2'])
+    expect(res.status, res.stderr).toBe(0)
+    const recs = records(`${dir}/run`)
+    for (const g of [0, 2, 5]) {
+      const values = recs.filter((r) => r.generation === g).map((r) => r.metrics['log_variance']!)
+      expect(values).toHaveLength(R)
+      // ψ((M−1)/2) for even M is ψ(m + ½) with m = (M−2)/2.
+      const expected = (g + 1) * (psiHalfInteger((M - 2) / 2) + Math.log(2) - Math.log(M))
+      const z = (mean(values) - expected) / standardError(values)
+      expect(Math.abs(z), `generation ${g}: mean ${mean(values)} vs ${expected}`).toBeLessThan(4)
+    }
+    // The same real data fit by the built-in MLE Gaussian: generation 0's variance agrees to rounding.
+    const builtin = writeConfig(dir, { ...base, name: 'builtin-gaussian', generations: 1, model: { kind: 'gaussian', estimator: 'mle' } }, 'builtin.json')
+    expect(cli(['run', builtin, '--out', `${dir}/builtin`]).status).toBe(0)
+    const ours = recs.filter((r) => r.generation === 0)
+    const theirs = records(`${dir}/builtin`).filter((r) => r.generation === 0)
+    for (const [i, r] of ours.entries()) expect(r.metrics['log_variance']).toBeCloseTo(theirs[i]!.metrics['log_variance']!, 10)
+  })
+
+  it('gives identical records for 1 and 2 workers, and after a kill -9 and resume (warm-started: the child loads the checkpoint)', async () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, {
+      name: 'numpy-gaussian',
+      data: { kind: 'gaussian', d: 2, n: 30 },
+      model: { command: [PYTHON, GAUSSIAN] },
+      warmStart: true,
+      generations: 20,
+      replicates: 2,
+      seed: 3,
+      metrics: ['moments', 'likelihood'],
+    })
+    const one = cli(['run', config, '--out', `${dir}/one`, '--workers', '1'])
+    expect(one.status, one.stderr).toBe(0)
+    const expected = records(`${dir}/one`)
+    expect(expected.filter((r) => r.generation >= 0)).toHaveLength(40)
+    expect(expected.every((r) => r.generation < 0 || Number.isFinite(r.metrics['nll_real']))).toBe(true)
+    expect(cli(['run', config, '--out', `${dir}/two`, '--workers', '2']).status).toBe(0)
+    expect(records(`${dir}/two`)).toEqual(expected)
+
+    const child = cliAsync(['run', config, '--out', `${dir}/killed`, '--workers', '2'])
+    await signalAfterRecords(child, `${dir}/killed`, 12, 'SIGKILL')
+    expect(child.signalCode).toBe('SIGKILL')
+    const resumed = cli(['resume', `${dir}/killed`, '--workers', '2'])
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(records(`${dir}/killed`)).toEqual(expected)
+  })
+})
+
+describe('model.command: failures', () => {
+  const run = (model: Record<string, unknown>, replicates = 1) => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { data: { kind: 'gaussian', d: 1, n: 20 }, model, generations: 4, replicates, metrics: ['moments'] })
+    const res = cli(['run', config, '--out', `${dir}/run`, '--workers', '1'])
+    return { res, dir, info: existsSync(`${dir}/run/run.json`) ? JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')) : undefined }
+  }
+
+  it('a child that crashes at generation 2 fails its chain with the command and the request named, keeping generations 0 and 1', () => {
+    const { res, dir, info } = run({ command: [PYTHON, FAULTY], params: { fault: 'crash', after: 2 } })
+    expect(res.status).toBe(1)
+    expect(info.chains[0].status).toBe('failed')
+    expect(info.chains[0].error.generation).toBe(2)
+    expect(info.chains[0].error.message).toMatch(/^model\.command \[".*faulty_model\.py"\] \(in .*\): 'fit' of generation 2: the process exited \(code 3\); its stderr ends: .*about to crash/)
+    expect(records(`${dir}/run`).filter((r) => r.generation >= 0).map((r) => r.generation)).toEqual([0, 1])
+  })
+
+  it('a child that hangs is stopped at model.timeoutMs and the run ends', () => {
+    const started = Date.now()
+    const { res, info } = run({ command: [PYTHON, FAULTY], params: { fault: 'hang', after: 1 }, timeoutMs: 1000 })
+    expect(res.status).toBe(1)
+    expect(info.chains[0].error.message).toMatch(/'fit' of generation 1: no reply within 1000 ms; the process was stopped/)
+    expect(Date.now() - started).toBeLessThan(60_000)
+  })
+
+  it('a command that cannot start fails every chain with the reason', () => {
+    const { res, info } = run({ command: ['./no-such-model'] }, 2)
+    expect(res.status).toBe(1)
+    for (const chain of info.chains) expect(chain.error.message).toMatch(/'hello': cannot start it in .*: spawn \.\/no-such-model ENOENT/)
+  })
+
+  it('a bad model.command is a config error naming the field, with nothing written', () => {
+    for (const command of [[], 'python3 model.py', [1]]) {
+      const { res, dir } = run({ command })
+      expect(res.status).toBe(2)
+      expect(res.stderr).toMatch(/model\.command/)
+      expect(res.stderr).not.toMatch(/\n\s+at /)
+      expect(existsSync(`${dir}/run`)).toBe(false)
+    }
+    const { res } = run({ command: [PYTHON, GAUSSIAN], timeOutMs: 5 })
+    expect(res.status).toBe(2)
+    expect(res.stderr).toMatch(/model\.timeOutMs: unknown key; did you mean "timeoutMs"\?/)
+  })
+
+  it('runs the command in the config file’s directory unless model.cwd says otherwise', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { data: { kind: 'gaussian', d: 1, n: 20 }, model: { command: [PYTHON, GAUSSIAN] }, generations: 1 })
+    const res = cli(['validate', config, '--json'])
+    expect(res.status, res.stderr).toBe(0)
+    expect(JSON.parse(res.stdout).config.model).toMatchObject({ kind: 'command', cwd: dir })
+  })
+})

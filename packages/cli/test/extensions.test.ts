@@ -1,0 +1,193 @@
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readSamples } from '@ouroboros/store'
+import { cleanup, cli, records, tempDir, writeConfig } from './helpers.js'
+
+afterAll(cleanup)
+
+const WORKSPACE = fileURLToPath(new URL('../../../', import.meta.url))
+const TSC = join(WORKSPACE, 'node_modules/typescript/bin/tsc')
+
+/**
+ * Packages a researcher would write outside this workspace, one of each kind, installed in a
+ * project's node_modules: a model (the README's), a dataset and a metric group.
+ */
+const sources: Record<string, { exports: unknown; index: string }> = {
+  'model-mean': {
+    exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
+    index: `import { z } from 'zod'
+import { defineModel, asVectors, vectors } from '@ouroboros/core'
+
+export default defineModel({
+  id: 'mean-only',
+  modality: 'vectors',
+  description: 'a point mass at the training mean',
+  params: z.strictObject({ jitter: z.number().min(0).default(0) }),
+  acceptsTemperature: false,
+  fit(data, params) {
+    const x = asVectors(data)
+    const mean = new Float64Array(x.d)
+    for (let i = 0; i < x.n; i++) for (let j = 0; j < x.d; j++) mean[j]! += x.data[i * x.d + j]! / x.n
+    return { mean, jitter: params.jitter }
+  },
+  sample(state, n, ctx) {
+    const d = state.mean.length
+    const out = new Float64Array(n * d)
+    for (let i = 0; i < n * d; i++) out[i] = state.mean[i % d]! + state.jitter * ctx.rng.normal()
+    return vectors(n, d, out)
+  },
+})
+`,
+  },
+  'dataset-shifted': {
+    exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
+    index: `import { z } from 'zod'
+import { defineDataset, vectors } from '@ouroboros/core'
+
+export default defineDataset({
+  id: 'shifted',
+  modality: 'vectors',
+  description: 'standard normal points shifted by a constant',
+  params: z.strictObject({ d: z.int().min(1).default(2), shift: z.number() }),
+  create(params) {
+    return {
+      info: { kind: 'shifted', modality: 'vectors', d: params.d },
+      sample(n, rng) {
+        const out = rng.fillNormal(new Float64Array(n * params.d), params.shift, 1)
+        return vectors(n, params.d, out)
+      },
+    }
+  },
+})
+`,
+  },
+  // Exported for import only: found by the resolver's own reading of "exports".
+  'metric-first-mean': {
+    exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } },
+    index: `import { z } from 'zod'
+import { asVectors, defineMetric } from '@ouroboros/core'
+
+export default defineMetric({
+  id: 'first-mean',
+  modality: 'vectors',
+  description: 'mean of the first coordinate of the generated samples',
+  outputs: ['first_mean'],
+  options: z.strictObject({ scale: z.number().default(1) }),
+  compute({ generated, options }) {
+    const g = asVectors(generated)
+    let sum = 0
+    for (let i = 0; i < g.n; i++) sum += g.data[i * g.d]!
+    return { first_mean: (options.scale * sum) / g.n }
+  },
+})
+`,
+  },
+}
+
+let project: string
+
+beforeAll(() => {
+  project = tempDir('ouroboros-project-')
+  const modules = join(project, 'node_modules')
+  mkdirSync(join(modules, '@ouroboros'), { recursive: true })
+  // What `npm install` of the Ouroboros packages would give the project.
+  symlinkSync(join(WORKSPACE, 'packages/core'), join(modules, '@ouroboros/core'))
+  symlinkSync(realpathSync(join(WORKSPACE, 'packages/core/node_modules/zod')), join(modules, 'zod'))
+  for (const [name, { exports, index }] of Object.entries(sources)) {
+    const dir = join(modules, '@lab', name)
+    mkdirSync(join(dir, 'src'), { recursive: true })
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `@lab/${name}`, version: '1.2.3', type: 'module', exports }))
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true, skipLibCheck: true, types: [], rootDir: 'src', outDir: 'dist', declaration: true },
+        include: ['src'],
+      }),
+    )
+    writeFileSync(join(dir, 'src/index.ts'), index)
+  }
+  const built = spawnSync(process.execPath, [TSC, '-b', ...Object.keys(sources).map((name) => join(modules, '@lab', name))], { encoding: 'utf8' })
+  expect(built.status, built.stdout + built.stderr).toBe(0)
+}, 120_000)
+
+describe('plug-ins from outside the workspace, by package name', () => {
+  it('runs a config whose model, dataset and metric group are packages of the config’s project, in worker threads', () => {
+    const config = writeConfig(project, {
+      name: 'external',
+      data: { kind: 'shifted', module: '@lab/dataset-shifted', shift: 3, n: 50 },
+      model: { kind: 'mean-only', module: '@lab/model-mean' },
+      metrics: [{ module: '@lab/metric-first-mean' }, 'moments'],
+      metricOptions: { 'first-mean': { scale: 2 } },
+      generations: 3,
+      replicates: 2,
+    })
+    // From another directory: names are looked up from the config file's directory.
+    const res = cli(['run', config, '--out', join(project, 'run'), '--workers', '2'], { cwd: WORKSPACE })
+    expect(res.status, res.stderr).toBe(0)
+    const run = JSON.parse(readFileSync(join(project, 'run/run.json'), 'utf8'))
+    expect(run.packages).toMatchObject({ '@lab/model-mean': '1.2.3', '@lab/dataset-shifted': '1.2.3', '@lab/metric-first-mean': '1.2.3' })
+    expect(run.metricOptions['first-mean']).toEqual({ scale: 2 })
+    const recs = records(join(project, 'run'))
+    for (const r of [0, 1]) {
+      // The point mass sits at the real data's mean: computed here from the chain's real.npy.
+      const real = readSamples(join(project, `run/chains/r${r}/real.npy`))
+      if (real.modality !== 'vectors') throw new Error('vectors expected')
+      expect(real.n).toBe(50)
+      let sum = 0
+      for (let i = 0; i < real.n; i++) sum += real.data[i * real.d]!
+      const chain = recs.filter((x) => x.replicate === r && x.generation >= 0)
+      expect(chain).toHaveLength(3)
+      for (const x of chain) {
+        expect(x.metrics['first_mean']).toBeCloseTo((2 * sum) / real.n, 12)
+        // A point mass has no spread.
+        expect(x.metrics['total_variance']).toBeCloseTo(0, 20)
+      }
+    }
+    // The real data are shifted by 3: generation -1 scores fresh real samples.
+    const reference = recs.filter((x) => x.generation === -1)
+    for (const x of reference) expect(Math.abs(x.metrics['first_mean']! / 2 - 3)).toBeLessThan(0.5)
+  })
+
+  it('loads plug-ins by path relative to the config file, and a resume finds them from the run directory', () => {
+    const sub = join(project, 'configs')
+    mkdirSync(sub, { recursive: true })
+    const config = writeConfig(sub, {
+      data: { kind: 'shifted', module: '../node_modules/@lab/dataset-shifted/dist/index.js', shift: -1, n: 20 },
+      model: { kind: 'mean-only', module: '../node_modules/@lab/model-mean/dist/index.js' },
+      metrics: [{ module: '../node_modules/@lab/metric-first-mean/dist/index.js' }],
+      generations: 2,
+    })
+    const validate = cli(['validate', config, '--json'], { cwd: WORKSPACE })
+    expect(validate.status, validate.stderr).toBe(0)
+    const resolved = JSON.parse(validate.stdout).config
+    expect(resolved.model.module).toBe(join(project, 'node_modules/@lab/model-mean/dist/index.js'))
+    expect(resolved.data.module).toBe(join(project, 'node_modules/@lab/dataset-shifted/dist/index.js'))
+    expect(resolved.metrics[0].module).toBe(join(project, 'node_modules/@lab/metric-first-mean/dist/index.js'))
+    const res = cli(['run', config, '--out', join(project, 'run2')], { cwd: WORKSPACE })
+    expect(res.status, res.stderr).toBe(0)
+    const before = records(join(project, 'run2'))
+    // resume re-reads the config from run.json, whose paths are absolute.
+    const resumed = cli(['resume', join(project, 'run2')], { cwd: dirname(WORKSPACE) })
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(records(join(project, 'run2'))).toEqual(before)
+  })
+
+  it('names the field and the module when a plug-in cannot be found or is not of its kind', () => {
+    const bad = (patch: Record<string, unknown>) => {
+      const config = writeConfig(project, { data: { kind: 'shifted', module: '@lab/dataset-shifted', shift: 0 }, model: { kind: 'mean-only', module: '@lab/model-mean' }, generations: 1, ...patch }, 'bad.json')
+      return cli(['validate', config])
+    }
+    const missing = bad({ data: { kind: 'shifted', module: '@lab/no-such-dataset' } })
+    expect(missing.status).toBe(2)
+    expect(missing.stderr).toMatch(/data\.module: cannot find module '@lab\/no-such-dataset' from /)
+    const wrongKind = bad({ metrics: [{ module: '@lab/model-mean' }] })
+    expect(wrongKind.status).toBe(2)
+    expect(wrongKind.stderr).toMatch(/metrics\.0\.module: .*does not export a metric group made with defineMetric/)
+    const badParam = bad({ data: { kind: 'shifted', module: '@lab/dataset-shifted', shfit: 1 } })
+    expect(badParam.status).toBe(2)
+    expect(badParam.stderr).toMatch(/data\.shfit: unknown key; did you mean "shift"\?/)
+  })
+})
