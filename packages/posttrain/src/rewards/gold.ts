@@ -102,7 +102,7 @@ function lengthReward(target: number, scale: number, dataset: DatasetInfo, where
 }
 
 async function classifierReward(spec: Extract<GoldRewardConfig, { kind: 'genre' | 'digit' }>, dataset: DatasetInfo, where: string): Promise<Reward> {
-  const metrics = (await import('@ouroboros/metrics')) as unknown as ClassifierRewards
+  const metrics = await import('@ouroboros/metrics')
   if (spec.kind === 'genre') {
     if (dataset.kind !== 'brown') throw configError(`${where}.kind: 'genre' uses the Brown genre classifier, but data.kind is '${dataset.kind}'`)
     const scorer = await metrics.genreLogProbability(dataset, spec.genre).catch((err: Error) => {
@@ -113,12 +113,6 @@ async function classifierReward(spec: Extract<GoldRewardConfig, { kind: 'genre' 
   if (dataset.labelled === undefined) throw configError(`${where}.kind: 'digit' uses the MNIST classifier, but data.kind is '${dataset.kind}'`)
   const scorer = await metrics.digitLogProbability(dataset, spec.digit)
   return { description: `log P(digit ${spec.digit}) under the MNIST classifier`, score: scorer }
-}
-
-/** The classifiers' per-item log-probabilities that @ouroboros/metrics provides. */
-interface ClassifierRewards {
-  genreLogProbability(dataset: DatasetInfo, genre: string): Promise<(s: Samples) => Promise<Float64Array>>
-  digitLogProbability(dataset: DatasetInfo, digit: number): Promise<(s: Samples) => Promise<Float64Array>>
 }
 
 function asTokens(s: Samples): TokenSamples {
