@@ -1,5 +1,5 @@
-import { POLICY_KINDS, type ModelPlugin } from '@ouroboros/core'
-import { filters, policies } from '@ouroboros/scheduler'
+import type { ModelPlugin } from '@ouroboros/core'
+import { builtinPolicies, filters } from '@ouroboros/scheduler'
 import { builtinDatasets, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
 
 /** `ouroboros list`: what this installation can run. */
@@ -20,7 +20,7 @@ export async function listCommand(): Promise<number> {
   const { builtinMetrics } = await metricsModule()
   for (const [id, m] of Object.entries(builtinMetrics)) out.push(`  ${id.padEnd(20)} ${m.outputs.join(', ')} [${[m.modality, ...(m.cost === 'expensive' ? ['expensive: runs only when named'] : [])].join('; ')}]`)
   out.push('policies (policy.kind):')
-  for (const kind of POLICY_KINDS) out.push(`  ${kind.padEnd(22)} ${policies[kind].description}`)
+  for (const [kind, policy] of Object.entries(builtinPolicies)) out.push(`  ${kind.padEnd(22)} ${policy.description}`)
   out.push('filters (filter.kind):')
   for (const [kind, filter] of Object.entries(filters)) out.push(`  ${kind.padEnd(22)} ${filter.description}`)
   out.push('backends:')

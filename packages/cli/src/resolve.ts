@@ -6,16 +6,20 @@ import {
   closest,
   configError,
   expandSweep,
+  formatIssues,
   issueProblems,
   parseConfig,
   type Cell,
+  type ChainSizes,
   type Config,
   type DatasetInfo,
   type DatasetPlugin,
   type Modality,
   type ModelPlugin,
+  type PolicyConfig,
+  type PolicyPlugin,
 } from '@ouroboros/core'
-import type { ChainSpec, MetricSpec } from '@ouroboros/scheduler'
+import { builtinPolicies, loadPolicy, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
 import { checkRewardFilter, resolvePosttrain } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
@@ -98,19 +102,15 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       throw configError(`${at}: sampling.temperature: model '${modelKind}' cannot sample with a temperature; remove it or use 1`)
     }
     const perGeneration = cfg.samplesPerGeneration ?? n
-    if (cfg.policy.kind === 'fresh') {
-      if (cfg.policy.nReal + cfg.policy.nSynthetic === 0) throw configError(`${at}: policy: nReal + nSynthetic must be positive`)
-      if (cfg.policy.nSynthetic > perGeneration) {
-        throw configError(`${at}: policy.nSynthetic: ${cfg.policy.nSynthetic} is more than samplesPerGeneration (${perGeneration})`)
-      }
-    }
+    const sizes = { n, samplesPerGeneration: perGeneration, generations: cfg.generations }
+    const policy = await resolvePolicy(cfg.policy, at, baseDir, sizes)
 
     if (limits !== undefined) {
       const pool = `the ${limits.n} real samples one draw of the ${dataKind} data can give`
       if (n > limits.n) throw configError(`${at}: data.n: ${n} is more than ${pool}`)
       // The generation -1 reference record scores samplesPerGeneration fresh real samples.
       if (perGeneration > limits.n) throw configError(`${at}: samplesPerGeneration: ${perGeneration} is more than ${pool} (the reference record draws that many); use at most ${limits.n}`)
-      const nReal = cfg.policy.kind === 'fresh' ? cfg.policy.nReal : cfg.policy.kind === 'mix' ? Math.round(cfg.policy.realFraction * perGeneration) : 0
+      const nReal = policy.plugin.freshPerGeneration?.(policy.params, sizes) ?? 0
       if (nReal > limits.n) throw configError(`${at}: policy: ${nReal} fresh real samples a generation is more than ${pool}`)
       if (limits.heldout !== undefined && cfg.heldout > limits.heldout) {
         throw configError(`${at}: heldout: ${cfg.heldout} is more than the ${limits.heldout} held-out samples the ${dataKind} data set aside; lower it or raise data.heldout`)
@@ -125,15 +125,8 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       throw configError(`${at}: filter.kind: 'likelihood' ranks samples by the model's log-likelihood, which model '${modelKind}' does not give`)
     }
     const d = info.d ?? 1
-    const accumulates = cfg.policy.kind === 'accumulate' || cfg.policy.kind === 'accumulate-subsample'
-    const trainingRows = accumulates ? n + perGeneration * (cfg.generations - 1) : Math.max(n, perGeneration)
-    // Rows held in memory at once: a subsample gathers only its rows; a model with fitRows reads a large history from disk.
-    const heldRows =
-      cfg.policy.kind === 'accumulate-subsample'
-        ? Math.max(n, perGeneration, Math.min(cfg.policy.size ?? perGeneration, trainingRows))
-        : accumulates && model.fitRows !== undefined
-          ? Math.max(n, perGeneration)
-          : trainingRows
+    // Rows held in memory at once: a model with fitRows reads a large history from the sample files.
+    const heldRows = policy.plugin.needsAllGenerations && model.fitRows !== undefined ? Math.max(n, perGeneration) : policy.plugin.largestTrainingSet(policy.params, sizes)
     if (info.modality === 'vectors' && heldRows * d * 8 > MEMORY_LIMIT_BYTES) {
       throw configError(
         `${at}: the training set would reach ${heldRows} x ${d} values (${((heldRows * d * 8) / 1024 ** 3).toFixed(1)} GiB) in memory; reduce data.n, samplesPerGeneration or generations`,
@@ -173,7 +166,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       throw configError(`${at}: data.kind: a sweep cannot mix ${modality} and ${info.modality} data`)
     }
 
-    cellInfos.push({ index: cell.index, label: cellLabel(cell.params), params: cell.params, config: { ...cfg, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration } })
+    cellInfos.push({ index: cell.index, label: cellLabel(cell.params), params: cell.params, config: { ...cfg, policy: policy.config, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration } })
     for (let r = 0; r < cfg.replicates; r++) {
       chains.push({
         id: cells.length > 1 ? `c${cell.index}-r${r}` : `r${r}`,
@@ -181,7 +174,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         replicate: r,
         seed: replicateSeed(cfg.seed, r),
         params: cell.params,
-        config: cfg,
+        config: { ...cfg, policy: policy.config },
         n,
         samplesPerGeneration: perGeneration,
         modelModule: modelUrl,
@@ -303,3 +296,27 @@ function datasetFactsFor(info: DatasetInfo, params: Record<string, unknown>): Re
 }
 
 export type { Cell }
+
+/**
+ * The cell's policy: its plug-in (a built-in by kind, or `policy.module`), its parameters checked
+ * by the plug-in's own schema and against the chain's sizes, and the resolved config the chains
+ * carry (parameters with defaults, the module as a URL).
+ */
+async function resolvePolicy(given: PolicyConfig, at: string, baseDir: string, sizes: ChainSizes): Promise<{ plugin: PolicyPlugin<any>; params: unknown; config: PolicyConfig }> {
+  const { kind, module, ...raw } = given
+  let plugin: PolicyPlugin<any>
+  let moduleHref: string | undefined
+  try {
+    if (module !== undefined) moduleHref = moduleUrl(module, baseDir)
+    plugin = await loadPolicy({ kind, ...(moduleHref === undefined ? {} : { module: moduleHref }) })
+  } catch (err) {
+    const known = Object.keys(builtinPolicies)
+    const message = module === undefined ? `unknown policy '${kind}'${didYouMean(kind, known)}; expected one of ${known.join(', ')}, or give policy.module` : (err as Error).message
+    throw configError(`${at}: policy.${module === undefined ? 'kind' : 'module'}: ${message}`)
+  }
+  const parsed = plugin.params.safeParse(raw)
+  if (!parsed.success) throw configError(formatIssues(parsed.error.issues, at, ['policy']))
+  const problem = plugin.check?.(parsed.data, sizes)
+  if (problem !== undefined) throw configError(`${at}: policy.${problem.param}: ${problem.message}`)
+  return { plugin, params: parsed.data, config: { kind, ...(moduleHref === undefined ? {} : { module: moduleHref }), ...(parsed.data as Record<string, unknown>) } }
+}

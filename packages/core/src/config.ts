@@ -9,18 +9,7 @@ import { ConfigProblems, closest, formatIssues, issueProblems } from './issues.j
  */
 const positiveInt = (max: number) => z.int().min(1).max(max)
 
-export const policySchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('replace') }),
-  z.strictObject({ kind: z.literal('accumulate') }),
-  z.strictObject({
-    kind: z.literal('accumulate-subsample'),
-    /** Size of the subsampled training set; default samplesPerGeneration. */
-    size: positiveInt(10_000_000).optional(),
-  }),
-  z.strictObject({ kind: z.literal('mix'), realFraction: z.number().min(0).max(1).default(0.1) }),
-  z.strictObject({ kind: z.literal('fresh'), nReal: z.int().min(0).max(10_000_000), nSynthetic: z.int().min(0).max(10_000_000) }),
-])
-export type PolicyConfig = z.infer<typeof policySchema>
+
 
 /**
  * Curation of each generation's samples before they enter training sets (DESIGN.md: "keep
@@ -45,13 +34,16 @@ export const filterSchema = z.discriminatedUnion('kind', [
   }),
 ])
 export type FilterConfig = z.infer<typeof filterSchema>
-export const POLICY_KINDS = ['replace', 'accumulate', 'accumulate-subsample', 'mix', 'fresh'] as const
 
 const pluginRef = z.looseObject({
   kind: z.string().min(1),
-  /** Module specifier or path of a model/dataset package outside the built-ins. */
+  /** Module specifier or path of a plug-in package outside the built-ins. */
   module: z.string().min(1).optional(),
 })
+
+/** A policy by kind; its parameters belong to the policy plug-in, whose schema checks them. */
+export const policySchema = pluginRef
+export type PolicyConfig = z.infer<typeof policySchema>
 
 export const configSchema = z.strictObject({
   name: z.string().min(1).max(200).default('ouroboros'),
@@ -88,6 +80,11 @@ export const configSchema = z.strictObject({
   metricErrors: z.enum(['null', 'fail']).default('null'),
   /** Retries of a diverged generation from its checkpoint with a new seed. */
   retries: z.int().min(0).max(100).default(0),
+  /**
+   * The record files: metrics.parquet always; `text` adds metrics.ndjson and metrics.csv, which
+   * runs of millions of records leave out (`ouroboros export` writes them later).
+   */
+  records: z.strictObject({ text: z.boolean().default(true) }).default({ text: true }),
   /** Dotted config path -> values; the run covers the grid. */
   sweep: z.record(z.string().min(1), z.array(z.unknown()).min(1, 'a sweep list needs at least one value')).default({}),
 })

@@ -262,6 +262,72 @@ export interface MetricPlugin<O = unknown, Prep = undefined> {
 /** Named vectors of per-item values, e.g. { hq_share: [share at mode 0, mode 1, …] }. */
 export type MetricProfile = Record<string, number[]>
 
+/** One piece of a training set. */
+export type TrainingPart =
+  /** The real data generation 0 was fit on. */
+  | { readonly from: 'real' }
+  /** The samples generation `generation` emitted, or their first `head`. */
+  | { readonly from: 'generation'; readonly generation: number; readonly head?: number }
+  /** `n` fresh real samples drawn for this generation. */
+  | { readonly from: 'fresh'; readonly n: number }
+
+/**
+ * A training set as a description, not as data: its parts one after another, then, when `pick`
+ * is set, those rows of them in that order. The scheduler either builds it in memory or, when it
+ * is large and the model trains on minibatches, reads its rows from the sample files on demand.
+ */
+export interface TrainingPlan {
+  readonly parts: readonly TrainingPart[]
+  readonly pick?: Uint32Array
+}
+
+/** What a policy may draw on to plan generation g's training set. */
+export interface PolicyInputs {
+  readonly generation: number
+  /** Samples each generation emits. */
+  readonly samplesPerGeneration: number
+  /** Size of the real data. */
+  readonly realN: number
+  readonly rng: Rng
+}
+
+/** A chain's sizes, for a policy's checks and the sizes of its training sets. */
+export interface ChainSizes {
+  /** Real samples generation 0 is fit on. */
+  readonly n: number
+  readonly samplesPerGeneration: number
+  readonly generations: number
+}
+
+/**
+ * A data policy: how generation g ≥ 1's training set is made from the real data and earlier
+ * generations. It owns its parameters, what makes them impossible for a chain's sizes, and the
+ * sizes the run checks against the data and the memory, so nothing else knows any policy by name.
+ */
+export interface PolicyPlugin<P = unknown> {
+  readonly id: string
+  readonly description: string
+  /** Parameters other than `kind` and `module`, validated before anything runs. */
+  readonly params: z.ZodType<P>
+  /**
+   * True when training sets use every earlier generation's samples: their files are all kept, and
+   * models that train on minibatches may read a large history from them instead of memory.
+   */
+  readonly needsAllGenerations: boolean
+  /** Why these parameters cannot run with these sizes, naming the parameter; undefined when they can. */
+  check?(params: P, sizes: ChainSizes): { readonly param: string; readonly message: string } | undefined
+  /** Fresh real samples a generation draws (a dataset with a finite pool must hold them). */
+  freshPerGeneration?(params: P, sizes: ChainSizes): number
+  /** Rows of the largest training set of the chain. */
+  largestTrainingSet(params: P, sizes: ChainSizes): number
+  /** The training set of generation g ≥ 1 (generation 0 is fit on the real data). */
+  trainingSet(params: P, inputs: PolicyInputs): TrainingPlan
+}
+
+export function definePolicy<P>(plugin: PolicyPlugin<P>): PolicyPlugin<P> {
+  return plugin
+}
+
 /** Returns its argument: a typed identity so plug-ins get checked without a runtime. */
 export function defineModel<P, S>(plugin: ModelPlugin<P, S>): ModelPlugin<P, S> {
   return plugin

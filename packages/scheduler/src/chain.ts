@@ -36,9 +36,9 @@ import {
   type RecordBatch,
   type TrainingStepRecord,
 } from '@ouroboros/store'
-import { loadDataset, loadMetric, loadModel } from './plugins.js'
+import { loadDataset, loadMetric, loadModel, loadPolicy } from './plugins.js'
 import { filterFor } from './filters/index.js'
-import { planRows, policyFor, type TrainingPlan } from './policies/index.js'
+import { planRows, type TrainingPlan } from './policies/index.js'
 import type { ChainSpec, Timings } from './spec.js'
 import { buildTraining, remember, trainingRows, type PlanSources } from './training.js'
 
@@ -179,7 +179,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
   const ctx = await chainContext(runDir, chain)
   const model = await loadModel(chain.modelModule)
   const { config } = chain
-  const policy = policyFor(config.policy)
+  const policy = await loadPolicy(config.policy)
   const G = config.generations
   const modality = ctx.real.modality
   const wantsTraining = await usesTraining(chain)
@@ -197,7 +197,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
   let reference = task.reference
   const finish = async (): Promise<AdvanceResult> => {
     const next = lastGood!.generation + 1
-    const batch = scored.length === 0 ? undefined : await withResolvedOptions(batchOf(scored, metricErrors), chain, ctx, task.reference)
+    const batch = scored.length === 0 ? undefined : await withResolvedOptions(batchOf(scored, metricErrors, chain), chain, ctx, task.reference)
     return { generations: unscored === undefined ? [] : [unscored], ...(batch === undefined ? {} : { scored: batch }), next }
   }
   for (let g = from; g < G; g++) {
@@ -428,7 +428,7 @@ export async function evaluate(task: EvaluateTask): Promise<RecordBatch> {
   const model = await loadModel(task.chain.modelModule)
   const errors: MetricError[] = []
   const records = await scoreItems(task.runDir, task.chain, ctx, model, task.items, task.reference, errors)
-  return withResolvedOptions(batchOf(records, errors), task.chain, ctx, task.reference)
+  return withResolvedOptions(batchOf(records, errors, task.chain), task.chain, ctx, task.reference)
 }
 
 /** The records of finished generations (and, with `reference`, the generation -1 record first). */
@@ -471,8 +471,8 @@ async function scoreItems(
   return records
 }
 
-function batchOf(records: MetricRecord[], errors: MetricError[]): RecordBatch {
-  const batch = recordBatch(records)
+function batchOf(records: MetricRecord[], errors: MetricError[], chain: ChainSpec): RecordBatch {
+  const batch = recordBatch(records, { text: chain.config.records.text })
   return errors.length === 0 ? batch : { ...batch, metricErrors: errors }
 }
 
@@ -566,7 +566,7 @@ async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: number,
  * Where a chain continues after an interruption: the generation after the latest checkpoint
  * (state and samples on disk) whose generations all have records; 0 when there is none.
  */
-export function resumePoint(runDir: string, chain: ChainSpec, modality: Samples['modality'], recorded: ReadonlySet<number>): number {
+export function resumePoint(runDir: string, chain: ChainSpec, modality: Samples['modality'], recorded: Pick<ReadonlySet<number>, 'has'>): number {
   for (let g = chain.config.generations - 1; g >= 0; g--) {
     if (!existsSync(statePath(runDir, chain.id, g)) || !existsSync(samplesPath(runDir, chain.id, g, modality))) continue
     let complete = true

@@ -3,5 +3,6 @@ export { runChains, type RunChainsOptions, type RunChainsResult, type ProgressEv
 export { LocalRunner, defaultWorkers } from './local-runner.js'
 export type { Runner, TaskPriority } from './runner.js'
 export { advance, evaluate, resumePoint, type AdvanceTask, type EvaluateTask, type GenerationResult } from './chain.js'
-export { policies, policyFor, type Policy, type PolicyInputs } from './policies/index.js'
+export { builtinPolicies, planRows, type PolicyInputs, type TrainingPlan } from './policies/index.js'
+export { loadPolicy } from './plugins.js'
 export { filters, filterFor, type Filter, type FilterInputs, type FilterResult } from './filters/index.js'

@@ -1,4 +1,5 @@
-import { OuroborosError, ErrorCode, type DatasetPlugin, type MetricPlugin, type ModelPlugin } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, type DatasetPlugin, type MetricPlugin, type ModelPlugin, type PolicyConfig, type PolicyPlugin } from '@ouroboros/core'
+import { builtinPolicies } from './policies/index.js'
 
 /** Plug-in modules imported by URL, once per thread. */
 const modules = new Map<string, Promise<Record<string, unknown>>>()
@@ -40,4 +41,13 @@ export async function loadDataset(url: string, kind: string): Promise<DatasetPlu
 
 export async function loadMetric(url: string, id: string): Promise<MetricPlugin<any, any>> {
   return pick(await importOnce(url), 'builtinMetrics', id, url, 'metric group', (x) => isObject(x) && typeof x['compute'] === 'function')
+}
+
+/** A chain's policy: a built-in by kind, or the one its resolved `module` URL exports. */
+export async function loadPolicy(config: PolicyConfig): Promise<PolicyPlugin<any>> {
+  const isPolicy = (x: unknown): boolean => isObject(x) && typeof x['trainingSet'] === 'function' && typeof x['largestTrainingSet'] === 'function'
+  if (config.module !== undefined) return pick(await importOnce(config.module), 'builtinPolicies', config.kind, config.module, 'policy', isPolicy)
+  const builtin = builtinPolicies[config.kind]
+  if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in policy '${config.kind}'`)
+  return builtin
 }

@@ -1,14 +1,22 @@
-import { everythingSoFar } from './accumulate.js'
-import { planRows, type Policy } from './policy.js'
+import { z } from 'zod'
+import { definePolicy } from '@ouroboros/core'
+import { everythingRows, everythingSoFar } from './accumulate.js'
+import { planRows } from './policy.js'
 
-export const accumulateSubsample: Policy<{ kind: 'accumulate-subsample'; size?: number | undefined }> = {
-  kind: 'accumulate-subsample',
+export const accumulateSubsample = definePolicy({
+  id: 'accumulate-subsample',
   description: 'accumulate, then subsample without replacement to a fixed size (default samplesPerGeneration)',
+  params: z.strictObject({
+    /** Size of the subsampled training set; default samplesPerGeneration. */
+    size: z.int().min(1).max(10_000_000).optional(),
+  }),
   needsAllGenerations: true,
-  trainingSet(config, inputs) {
+  // The subsample is gathered in memory; the history it is drawn from is read from the files.
+  largestTrainingSet: (p, sizes) => Math.max(sizes.n, sizes.samplesPerGeneration, Math.min(p.size ?? sizes.samplesPerGeneration, everythingRows(sizes))),
+  trainingSet(p, inputs) {
     const parts = everythingSoFar(inputs)
     const all = planRows({ parts }, inputs)
-    const size = Math.min(config.size ?? inputs.samplesPerGeneration, all)
+    const size = Math.min(p.size ?? inputs.samplesPerGeneration, all)
     return { parts, pick: inputs.rng.permutation(all).slice(0, size) }
   },
-}
+})

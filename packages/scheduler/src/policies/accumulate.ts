@@ -1,4 +1,5 @@
-import type { Policy, PolicyInputs, TrainingPart } from './policy.js'
+import { z } from 'zod'
+import { definePolicy, type ChainSizes, type PolicyInputs, type TrainingPart } from '@ouroboros/core'
 
 export function everythingSoFar(inputs: PolicyInputs): TrainingPart[] {
   const parts: TrainingPart[] = [{ from: 'real' }]
@@ -6,9 +7,16 @@ export function everythingSoFar(inputs: PolicyInputs): TrainingPart[] {
   return parts
 }
 
-export const accumulate: Policy<{ kind: 'accumulate' }> = {
-  kind: 'accumulate',
-  description: 'the real data plus every generation so far (Gerstgrasser et al.)',
-  needsAllGenerations: true,
-  trainingSet: (_config, inputs) => ({ parts: everythingSoFar(inputs) }),
+/** Rows of the last generation's accumulated set: the real data and every generation before it. */
+export function everythingRows(sizes: ChainSizes): number {
+  return sizes.n + sizes.samplesPerGeneration * (sizes.generations - 1)
 }
+
+export const accumulate = definePolicy({
+  id: 'accumulate',
+  description: 'the real data plus every generation so far (Gerstgrasser et al.)',
+  params: z.strictObject({}),
+  needsAllGenerations: true,
+  largestTrainingSet: (_p, sizes) => everythingRows(sizes),
+  trainingSet: (_p, inputs) => ({ parts: everythingSoFar(inputs) }),
+})

@@ -1,13 +1,22 @@
-import type { Policy, TrainingPart } from './policy.js'
+import { z } from 'zod'
+import { definePolicy, type TrainingPart } from '@ouroboros/core'
 
-export const fresh: Policy<{ kind: 'fresh'; nReal: number; nSynthetic: number }> = {
-  kind: 'fresh',
+export const fresh = definePolicy({
+  id: 'fresh',
   description: 'nReal fresh real samples plus nSynthetic of the last generation (Alemohammad et al.)',
+  params: z.strictObject({ nReal: z.int().min(0).max(10_000_000), nSynthetic: z.int().min(0).max(10_000_000) }),
   needsAllGenerations: false,
-  trainingSet(config, inputs) {
+  check(p, sizes) {
+    if (p.nReal + p.nSynthetic === 0) return { param: 'nReal', message: 'nReal + nSynthetic must be positive' }
+    if (p.nSynthetic > sizes.samplesPerGeneration) return { param: 'nSynthetic', message: `${p.nSynthetic} is more than samplesPerGeneration (${sizes.samplesPerGeneration})` }
+    return undefined
+  },
+  freshPerGeneration: (p) => p.nReal,
+  largestTrainingSet: (p, sizes) => Math.max(sizes.n, p.nReal + p.nSynthetic),
+  trainingSet(p, inputs) {
     const parts: TrainingPart[] = []
-    if (config.nReal > 0) parts.push({ from: 'fresh', n: config.nReal })
-    if (config.nSynthetic > 0) parts.push({ from: 'generation', generation: inputs.generation - 1, head: config.nSynthetic })
+    if (p.nReal > 0) parts.push({ from: 'fresh', n: p.nReal })
+    if (p.nSynthetic > 0) parts.push({ from: 'generation', generation: inputs.generation - 1, head: p.nSynthetic })
     return { parts }
   },
-}
+})

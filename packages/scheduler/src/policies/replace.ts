@@ -1,8 +1,11 @@
-import type { Policy } from './policy.js'
+import { z } from 'zod'
+import { definePolicy } from '@ouroboros/core'
 
-export const replace: Policy<{ kind: 'replace' }> = {
-  kind: 'replace',
+export const replace = definePolicy({
+  id: 'replace',
   description: "only the last generation's samples",
+  params: z.strictObject({}),
   needsAllGenerations: false,
-  trainingSet: (_config, inputs) => ({ parts: [{ from: 'generation', generation: inputs.generation - 1 }] }),
-}
+  largestTrainingSet: (_p, sizes) => Math.max(sizes.n, sizes.samplesPerGeneration),
+  trainingSet: (_p, inputs) => ({ parts: [{ from: 'generation', generation: inputs.generation - 1 }] }),
+})
