@@ -38,7 +38,7 @@ export interface ChainPosttrain {
  * spread of them, a selector offers a few generations, and ten replicates show a spread.
  */
 export const MAX_STAGE_POINTS = 200
-export const MAX_POSTTRAIN_GENERATIONS = 5
+const MAX_POSTTRAIN_GENERATIONS = 5
 export const MAX_POSTTRAIN_REPLICATES = 10
 
 const FILE = /^gen-(\d+)\.posttrain\.ndjson$/

@@ -25,7 +25,7 @@ interface ReplicateCurve {
 }
 
 /** One stage of one setting, its replicates' curves by generation. */
-export interface StageSeries {
+interface StageSeries {
   label: string
   color: string
   byGeneration: Map<number, ReplicateCurve[]>
@@ -60,12 +60,12 @@ function kindInfo(kind: string): KindInfo {
 export function posttrainSection(settings: readonly PosttrainSetting[], addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
   const blocks: string[] = []
-  const blockPlots: { kind: string; info: KindInfo; plots: { role: Role; spec: PlotSpec }[] }[] = []
+  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[] }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
     const plots = kindPlots(info, series)
     if (plots.length === 0) continue
-    blockPlots.push({ kind, info, plots })
+    blockPlots.push({ info, plots })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
   for (const { info, plots } of blockPlots) {
@@ -93,7 +93,7 @@ export const POINT_BUDGET = 120_000
 const MAX_DIVERSITY_CHOICES = 6
 
 /** Thins every trace of `specs` by one factor (first and last points kept) until their points fit `budget`. */
-export function thinToBudget(specs: readonly PlotSpec[], budget: number): void {
+function thinToBudget(specs: readonly PlotSpec[], budget: number): void {
   const points = (t: Record<string, unknown>): number => (Array.isArray(t.x) ? t.x.length : 0)
   const total = specs.reduce((sum, spec) => sum + spec.data.reduce((n, t) => n + points(t), 0), 0)
   if (total <= budget) return
@@ -113,7 +113,7 @@ export function thinToBudget(specs: readonly PlotSpec[], budget: number): void {
 }
 
 /** Series by stage kind, kinds in the order the first setting's config lists them. */
-export function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSeries[]> {
+function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSeries[]> {
   const kinds = new Map<string, StageSeries[]>()
   for (const { setting, chains } of settings) {
     const stages = new Map<number, { kind: string; byGeneration: Map<number, ReplicateCurve[]> }>()
@@ -171,7 +171,7 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[]): { role: Role
 }
 
 /** The diversity metrics present, in DIVERSITY_METRICS' order (distinct_n beyond its list by n). */
-export function diversityMetrics(names: readonly string[]): string[] {
+function diversityMetrics(names: readonly string[]): string[] {
   const listed = DIVERSITY_METRICS.filter((m) => names.includes(m))
   const distinct = names.filter((n) => /^distinct_\d+$/.test(n) && !listed.includes(n)).sort()
   return [...listed, ...distinct]
@@ -340,7 +340,7 @@ function startLegend(traces: Traces, at: readonly number[]): void {
 }
 
 /** Task quality against diversity along the finetuning steps, a select for each axis with several metrics and for the generation. */
-export function frontierPlot(title: string, series: readonly StageSeries[], gens: readonly number[], quality: readonly string[], diversity: readonly string[]): PlotSpec {
+function frontierPlot(title: string, series: readonly StageSeries[], gens: readonly number[], quality: readonly string[], diversity: readonly string[]): PlotSpec {
   const dims = [generationDimension(gens), metricDimension('task quality', 'yaxis', quality), metricDimension('diversity', 'xaxis', diversity)]
   const traces = new Traces(dims)
   quality.forEach((q, qi) =>
@@ -360,7 +360,7 @@ export function frontierPlot(title: string, series: readonly StageSeries[], gens
 }
 
 /** Gold reward (solid) and the optimised reward (dashed, where it is a proxy) against √KL. */
-export function rewardKlPlot(title: string, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
+function rewardKlPlot(title: string, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
   const traces = new Traces([generationDimension(gens)])
   gens.forEach((g, gi) => {
     let started = false
@@ -406,7 +406,7 @@ function isProxy(curve: StageCurve, i: number): boolean {
 }
 
 /** Diversity against gold reward along the stage's steps. */
-export function diversityRewardPlot(title: string, series: readonly StageSeries[], gens: readonly number[], diversity: readonly string[]): PlotSpec {
+function diversityRewardPlot(title: string, series: readonly StageSeries[], gens: readonly number[], diversity: readonly string[]): PlotSpec {
   const dims = [generationDimension(gens), metricDimension('diversity', 'yaxis', diversity)]
   const traces = new Traces(dims)
   diversity.forEach((d, di) =>
@@ -451,7 +451,7 @@ function rewardStepPlot(info: KindInfo, series: readonly StageSeries[], gens: re
 }
 
 /** Quantities per step: the mean over replicates of each series, with a min–max band. */
-export function stepPlot(
+function stepPlot(
   info: { step: string; logStep?: boolean },
   series: readonly StageSeries[],
   gens: readonly number[],
