@@ -245,6 +245,7 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     expect(res.code, res.stderr).toBe(0)
     expectSameRecords(out, localGmm())
     expect(runJson(out).queue).toBe(`rediss://:***@127.0.0.1:${r.port}`)
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(`those of the queue rediss://:***@127.0.0.1:${r.port}`)
     const written = readdirSync(out).filter((f) => f.endsWith('.json') || f.endsWith('.html') || f.startsWith('metrics'))
     for (const text of [...written.map((f) => readFileSync(join(out, f), 'utf8')), res.stdout, res.stderr, w.log]) {
       expect(text).not.toContain(password)

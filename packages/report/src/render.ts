@@ -578,6 +578,8 @@ function factsSection(v: RunView, several: boolean): string {
 
   const started = Date.parse(info.startedAt)
   const finished = info.finishedAt === null ? NaN : Date.parse(info.finishedAt)
+  // A distributed run ran on whichever workers served its queue (run.json shows it without a password).
+  const queue = (info as RunInfo & { queue?: string }).queue
   const facts: [string, string][] = [
     ['status', info.status],
     ['directory', dir],
@@ -585,7 +587,7 @@ function factsSection(v: RunView, several: boolean): string {
     ['finished', info.finishedAt ?? '—'],
     ['wall time', Number.isFinite(finished - started) ? formatDuration(finished - started) : '—'],
     ['run seed', String(info.seed)],
-    ['workers', String(info.workers)],
+    ['workers', queue === undefined ? String(info.workers) : `those of the queue ${queue}`],
     ['backend', info.backend],
     ['node', info.node],
     ['modality', info.modality],
