@@ -76,8 +76,9 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     concurrency: opts.workers,
     lockDuration: opts.lockMs,
     stalledInterval: opts.lockMs,
-    // A task whose worker died twice fails its chain instead of taking down worker after worker.
-    maxStalledCount: 2,
+    // A task whose worker died twice fails, rather than take down worker after worker; the
+    // chain driver then tries it once more a generation at a time, as after a thread's death.
+    maxStalledCount: 1,
     name,
     autorun: false,
   })
