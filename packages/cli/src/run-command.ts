@@ -198,7 +198,7 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
     progress.stop()
     process.off('SIGINT', onSigint)
   }
-  const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, result.records]]))
+  const report = await writeReport([runDir], join(runDir, RUN_FILES.report))
   if (abort.signal.aborted) {
     process.stderr.write(`run interrupted; resume with: ${resumeLine}\n`)
     return 130

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path'
 import {
   chainDir,
   listSampleGenerations,
-  readRecords,
+  recordChains,
   readRunInfo,
   readSamples,
   samplesPath,
@@ -12,6 +12,7 @@ import {
   type RunInfo,
 } from '@ouroboros/store'
 import type { VectorSamples } from '@ouroboros/core'
+import { summarizeRecords, type RecordSummary, type RunAggregate } from './aggregate.js'
 import { evenSpread } from './even-spread.js'
 import { numberField } from './fields.js'
 import { imageShape, loadGallery, type ChainGallery } from './gallery.js'
@@ -80,7 +81,12 @@ export interface ChainTraining {
 export interface LoadedRun {
   dir: string
   info: RunInfo
-  records: MetricRecord[]
+  /** Every record, aggregated per cell, metric and generation. */
+  agg: RunAggregate
+  /** Records of generations −1 and 0 (the comparison of settings shows them one by one). */
+  firstRecords: MetricRecord[]
+  /** cell -> time per stage (ms), summed over chains and generations. */
+  timings: Map<number, { fit: number; sample: number; evaluate: number }>
   /** One chain per cell (the lowest replicate that saved samples); plotted vector data only. */
   samples: ChainSamples[]
   /** One chain per cell: image grids (image data) or sentences (token data). */
@@ -97,11 +103,15 @@ export interface LoadedRun {
   problems: string[]
 }
 
-/** `records`: the run's records when the caller holds them already (saves reading them back). */
-export function loadRun(dir: string, records?: MetricRecord[]): LoadedRun {
+/**
+ * Reads what the page needs of a run directory: the records stream through an aggregation, so
+ * that memory does not grow with their number. `summary`: the records' summary when the caller
+ * made it already (saves reading them back).
+ */
+export function loadRun(dir: string, summary?: RecordSummary): LoadedRun {
   const runDir = resolve(dir)
   const info = readRunInfo(runDir)
-  records ??= readRecords(runDir)
+  const { agg, firstRecords, timings } = summary ?? summarizeRecords(runDir, recordChains(info))
   const problems: string[] = []
   const samples: ChainSamples[] = []
   const galleries: ChainGallery[] = []
@@ -137,7 +147,7 @@ export function loadRun(dir: string, records?: MetricRecord[]): LoadedRun {
       if (generations.length > 0) posttrain.push({ chain: chain.id, cell: cell.index, replicate: chain.replicate, generations })
     }
   }
-  return { dir: runDir, info, records, samples, galleries, training, posttrain, problems }
+  return { dir: runDir, info, agg, firstRecords, timings, samples, galleries, training, posttrain, problems }
 }
 
 function loadChainSamples(runDir: string, info: RunInfo, chain: ChainInfo, problems: string[]): ChainSamples | null {

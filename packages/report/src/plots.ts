@@ -111,6 +111,9 @@ function titleRoom(layout: Record<string, unknown>): number {
   return (layout.margin as { t: number }).t
 }
 
+/** Past this many replicates a curve's band spans the 5th to the 95th percentile instead of the extremes. */
+export const MAX_MIN_MAX_REPLICATES = 20
+
 export interface CurveSeries {
   label: string
   style: SeriesStyle
@@ -126,7 +129,8 @@ export interface Reference {
 }
 
 /**
- * Collapse curve of one metric: replicate mean ± min–max band per series, real data, theory.
+ * Collapse curve of one metric: replicate mean with a band per series (min–max over a few
+ * replicates, 5–95 % over more, where the extremes of thousands say little), real data, theory.
  * Where theory is drawn, each mean also gets ±2 standard errors (over its replicates), the
  * noise to judge a gap between the mean and the theory by.
  */
@@ -153,28 +157,30 @@ export function curvesPlot(p: {
     lastGeneration = Math.max(lastGeneration, x[x.length - 1] ?? 0)
     const name = plotlyText(label)
     if (s.replicates > 1) {
+      const quantiles = s.replicates > MAX_MIN_MAX_REPLICATES
+      const [lo, hi] = quantiles ? ['5th percentile', '95th percentile'] : ['min', 'max']
       data.push({
         type: 'scatter',
         mode: 'lines',
         x,
-        y: curve.max.map(round),
+        y: (quantiles ? curve.upper : curve.max).map(round),
         line: { width: 0, color: style.color },
         legendgroup: name,
         showlegend: false,
-        name: `${name}: max over replicates`,
-        hovertemplate: 'generation %{x}<br>max over replicates %{y:.4g}',
+        name: `${name}: ${hi} over replicates`,
+        hovertemplate: `generation %{x}<br>${hi} over replicates %{y:.4g}`,
       })
       data.push({
         type: 'scatter',
         mode: 'lines',
         x,
-        y: curve.min.map(round),
+        y: (quantiles ? curve.lower : curve.min).map(round),
         fill: 'tonexty',
         fillcolor: rgba(style.color, 0.18),
         line: { width: 0, color: style.color },
         legendgroup: name,
-        name: `${name}: min–max over ${s.replicates} replicates`,
-        hovertemplate: 'generation %{x}<br>min over replicates %{y:.4g}',
+        name: `${name}: ${quantiles ? '5–95 %' : 'min–max'} over ${s.replicates} replicates`,
+        hovertemplate: `generation %{x}<br>${lo} over replicates %{y:.4g}`,
       })
     }
     if (p.theory.length > 0 && s.replicates > 2) {
@@ -215,7 +221,7 @@ export function curvesPlot(p: {
       name: s.replicates > 1 ? `${name} (mean)` : name,
       hovertemplate: s.replicates > 1 ? 'generation %{x}<br>mean %{y:.4g} of %{customdata} replicates' : 'generation %{x}<br>%{y:.4g}',
     })
-    for (const list of [curve.mean, curve.min, curve.max]) for (const v of list) plotted.push(v)
+    for (const list of s.replicates > MAX_MIN_MAX_REPLICATES ? [curve.mean, curve.lower, curve.upper] : [curve.mean, curve.min, curve.max]) for (const v of list) plotted.push(v)
   }
   for (const ref of p.references) {
     data.push({
@@ -336,7 +342,16 @@ function decimate(curve: CellCurve): CellCurve {
   if (curve.generations.length <= MAX_CURVE_POINTS) return curve
   const keep = evenSpread([...curve.generations.keys()], MAX_CURVE_POINTS)
   const pick = <T>(list: readonly T[]): T[] => keep.map((i) => list[i]!)
-  return { generations: pick(curve.generations), mean: pick(curve.mean), min: pick(curve.min), max: pick(curve.max), sd: pick(curve.sd), count: pick(curve.count) }
+  return {
+    generations: pick(curve.generations),
+    mean: pick(curve.mean),
+    min: pick(curve.min),
+    max: pick(curve.max),
+    sd: pick(curve.sd),
+    lower: pick(curve.lower),
+    upper: pick(curve.upper),
+    count: pick(curve.count),
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { inputError } from '@ouroboros/core'
 import type { CellInfo, ChainInfo, RunInfo } from '@ouroboros/store'
-import { aggregate, type RunAggregate } from './aggregate.js'
+import type { RunAggregate } from './aggregate.js'
 import { CLIENT_SCRIPT } from './client.js'
 import { field, numberArrayField, numberField, stringField } from './fields.js'
 import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } from './html.js'
@@ -13,6 +13,7 @@ import { isSingleGeneration, type ChainSamples, type LoadedRun } from './load.js
 import { axisTitle, metricHeading, metricInfo, thresholdFor, validateThresholds } from './metric-info.js'
 import {
   curvesPlot,
+  MAX_MIN_MAX_REPLICATES,
   REAL_COLOR,
   samplesPlot,
   seriesStyle,
@@ -41,6 +42,9 @@ export interface ReportOptions {
  * 4 MB, which with plotly.js (4.8 MB) keeps any page well under 15 MB.
  */
 const SAMPLE_POINT_BUDGET = 400_000
+
+/** Chains listed one by one in the run's facts. */
+const MAX_CHAIN_ROWS = 200
 
 interface Series {
   /** Display name of the run the cell belongs to. */
@@ -85,7 +89,7 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
     run,
     name: names[r]!,
     anchor: `run-${r + 1}`,
-    agg: aggregate(run.records),
+    agg: run.agg,
     series: run.info.cells.map((cell) => ({
       run: names[r]!,
       cell,
@@ -397,7 +401,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     out.push(plotDiv(addPlot(spec)))
   }
   if (out.length === 0) return '<p>No metrics recorded yet.</p>'
-  return `<p class="note">Lines are replicate means; shaded bands span the minimum to the maximum over replicates (and, where theory is drawn, darker bands ±2 standard errors of the mean); dashed lines are the metric on the real data (generation −1); dotted lines are theory. Each y axis reaches the collapse threshold of the summary, so that a curve’s distance from it reads at a glance.</p>
+  return `<p class="note">Lines are replicate means; shaded bands span the minimum to the maximum over replicates, or past ${MAX_MIN_MAX_REPLICATES} replicates the 5th to the 95th percentile (and, where theory is drawn, darker bands ±2 standard errors of the mean); dashed lines are the metric on the real data (generation −1); dotted lines are theory. Each y axis reaches the collapse threshold of the summary, so that a curve’s distance from it reads at a glance.</p>
 <div class="grid">
 ${out.join('\n')}
 </div>`
@@ -490,7 +494,7 @@ function pageSettings(views: readonly RunView[]): { view: RunView; series: Serie
 /** Single-generation runs: one table and one plot per metric over every setting on the page. */
 function comparisonSections(views: readonly RunView[], addPlot: (spec: PlotSpec) => number): { table: string; plots: string } {
   const settings = pageSettings(views)
-  const perRun = new Map(views.map((v) => [v, settingValues(v.run.records)]))
+  const perRun = new Map(views.map((v) => [v, settingValues(v.run.firstRecords)]))
   const metrics = [...new Set(views.flatMap((v) => perRun.get(v)!.metrics))]
   const rows = (metric: string): MetricRow[] =>
     settings.flatMap(({ view, setting }) => {
@@ -557,7 +561,7 @@ function trainingSection(views: readonly RunView[], several: boolean, addPlot: (
 }
 
 function factsSection(v: RunView, several: boolean): string {
-  const { info, records, problems, dir } = v.run
+  const { info, timings, problems, dir } = v.run
   const cellLabel = (cell: number): string => v.series.find((s) => s.cell.index === cell)?.local ?? `cell ${cell}`
   const out: string[] = [`<div id="${v.anchor}-facts">`]
   if (several) out.push(`<h3>${escapeHtml(v.name)}</h3>`)
@@ -597,16 +601,8 @@ function factsSection(v: RunView, several: boolean): string {
   ]
   out.push(`<table class="facts">${facts.map(([k, val]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(val)}</td></tr>`).join('')}</table>`)
 
-  const totals = new Map<number, { fit: number; sample: number; evaluate: number }>()
-  for (const r of records) {
-    const t = totals.get(r.cell) ?? { fit: 0, sample: 0, evaluate: 0 }
-    t.fit += r.timings?.fitMs ?? 0
-    t.sample += r.timings?.sampleMs ?? 0
-    t.evaluate += r.timings?.evalMs ?? 0
-    totals.set(r.cell, t)
-  }
   const all = { fit: 0, sample: 0, evaluate: 0 }
-  const timingRows = [...totals].map(([cell, t]) => {
+  const timingRows = [...timings].map(([cell, t]) => {
     all.fit += t.fit
     all.sample += t.sample
     all.evaluate += t.evaluate
@@ -618,14 +614,16 @@ ${timingRows.join('\n')}
 <tr class="total"><th>total</th><td class="num">${formatDuration(all.fit)}</td><td class="num">${formatDuration(all.sample)}</td><td class="num">${formatDuration(all.evaluate)}</td></tr>
 </tbody></table>`)
 
-  const chainRows = info.chains.map((c) => {
+  // The page stays a few MB whatever the number of chains: the first ones, and every one that did not finish.
+  const listed = info.chains.filter((c, i) => i < MAX_CHAIN_ROWS || c.status !== 'finished')
+  const chainRows = listed.map((c) => {
     const total = cellGenerations(info.cells.find((cell) => cell.index === c.cell))
     return `<tr data-chain="${escapeHtml(c.id)}"><td><code>${escapeHtml(c.id)}</code></td><td>${escapeHtml(cellLabel(c.cell))}</td><td class="num">${c.replicate}</td><td class="num">${c.seed}</td><td>${escapeHtml(c.status)}</td><td class="num">${c.generationsDone}${total === undefined ? '' : ` / ${total}`}</td></tr>`
   })
   out.push(`<details${info.chains.length <= 24 ? ' open' : ''}><summary>Chains and seeds (${info.chains.length})</summary>
 <table class="chains"><thead><tr><th>chain</th><th>setting</th><th>replicate</th><th>seed</th><th>status</th><th>generations done</th></tr></thead><tbody>
 ${chainRows.join('\n')}
-</tbody></table></details>`)
+</tbody></table>${listed.length < info.chains.length ? `<p class="note">and ${info.chains.length - listed.length} more finished chains (run.json lists them all)</p>` : ''}</details>`)
 
   const packages = Object.entries(info.packages)
   out.push(

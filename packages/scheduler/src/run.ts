@@ -1,6 +1,21 @@
 import { rmSync } from 'node:fs'
 import { ErrorCode, OuroborosError, toOuroborosError, type Samples } from '@ouroboros/core'
-import { appendRecordBatch, finalizeRecords, statePath, rewriteRecords, writeRunInfo, type ChainInfo, type MetricRecord, type RecordBatch, type RunInfo } from '@ouroboros/store'
+import {
+  appendRecordBatch,
+  batchRows,
+  finalizeRecords,
+  fromPortable,
+  GenerationSet,
+  recordedGenerations,
+  repairRecordText,
+  statePath,
+  writeRunInfo,
+  type ChainInfo,
+  type MetricRecord,
+  type PortableRecordBatch,
+  type RecordBatch,
+  type RunInfo,
+} from '@ouroboros/store'
 import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask, type GenerationResult } from './chain.js'
 import { LocalRunner, defaultWorkers } from './local-runner.js'
 import type { Runner } from './runner.js'
@@ -19,7 +34,7 @@ export interface ProgressEvent {
   generation: number
   generationsDone: number
   generationsTotal: number
-  record?: MetricRecord
+  record?: Pick<MetricRecord, 'generation' | 'timings'>
   failed?: { chain: string; generation: number; message: string }
   /** A metric group's first failure in this chain (its values are recorded as null). */
   metricError?: { chain: string; group: string; generation: number; message: string }
@@ -44,7 +59,8 @@ export interface RunChainsOptions {
 
 export interface RunChainsResult {
   info: RunInfo
-  records: MetricRecord[]
+  /** Records in the run's sorted files. */
+  records: number
   failed: ChainInfo[]
   interrupted: boolean
 }
@@ -58,8 +74,8 @@ function ioError(failure: { message: string; hint?: string }): OuroborosError {
 /**
  * Runs every chain on a runner (the local worker pool, or a queue), which it destroys at the end.
  * Chains are independent and run in parallel; inside a chain, evaluating a segment of generations
- * overlaps fitting the next. Records are appended to metrics.ndjson as soon as they exist; at the
- * end they are rewritten sorted.
+ * overlaps fitting the next. Records are appended to the record log (and metrics.ndjson) as soon
+ * as they exist; at the end the sorted files are written from the log, streaming.
  */
 export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult> {
   const { runDir, chains, info } = opts
@@ -68,28 +84,21 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   opts.signal?.addEventListener('abort', () => stop.abort(), { once: true })
   let ioFailure: { message: string; code: string; hint?: string } | undefined
 
-  const recorded = new Map<string, Set<number>>()
-  // Every record of the run, kept here so the final sorted files need no second read.
-  const all: MetricRecord[] = []
+  const text = chains[0]?.config.records.text ?? true
+  let recorded = new Map<string, GenerationSet>()
   if (opts.resume) {
-    // Rewriting drops a line torn by the crash before anything is appended after it.
-    let before: MetricRecord[]
+    // Reading cuts off a frame (and a line) torn by the crash before anything is appended after it.
     try {
-      before = rewriteRecords(runDir)
+      recorded = recordedGenerations(runDir)
+      repairRecordText(runDir)
     } catch (err) {
       await opts.runner?.destroy()
       throw err
     }
-    for (const r of before) {
-      all.push(r)
-      let set = recorded.get(r.chain)
-      if (set === undefined) recorded.set(r.chain, (set = new Set()))
-      set.add(r.generation)
-    }
   }
   const total = chains.reduce((a, c) => a + c.config.generations, 0)
   let done = 0
-  for (const set of recorded.values()) for (const g of set) if (g >= 0) done++
+  for (const set of recorded.values()) done += set.size - (set.has(-1) ? 1 : 0)
 
   const chainInfo = new Map(info.chains.map((c) => [c.id, c]))
   let lastInfoWrite = 0
@@ -120,7 +129,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
 
   const runOne = async (chain: ChainSpec): Promise<void> => {
     const ci = chainInfo.get(chain.id)!
-    const have = recorded.get(chain.id) ?? new Set<number>()
+    const have = recorded.get(chain.id) ?? new GenerationSet()
     let g = opts.resume ? resumePoint(runDir, chain, opts.modality, have) : 0
     ci.generationsDone = g
     if (g >= chain.config.generations && have.has(-1)) {
@@ -147,7 +156,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     // Model states are only needed to resume: once every generation up to a newer checkpoint has
     // its record, older states go (an n-gram state on the Brown corpus is 11 MB a generation).
     const checkpoints: number[] = []
-    const seen = new Set(have)
+    const seen = have
     let contiguous = 0
     while (seen.has(contiguous)) contiguous++
     const pruneStates = (): void => {
@@ -158,7 +167,8 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       for (const c of safe.slice(0, -1)) rmSync(statePath(runDir, chain.id, c), { force: true })
       checkpoints.splice(0, checkpoints.indexOf(keep))
     }
-    const accept = (batch: RecordBatch): void => {
+    const accept = (returned: RecordBatch | PortableRecordBatch): void => {
+      const batch = fromPortable(returned)
       try {
         appendRecordBatch(runDir, batch)
       } catch (err) {
@@ -176,8 +186,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         ci.metricErrors.push({ group: e.group, message: e.message, firstGeneration: e.generation, generations: 1 })
         opts.onProgress?.({ chain: chain.id, generation: e.generation, generationsDone: done, generationsTotal: total, metricError: { chain: chain.id, ...e } })
       }
-      for (const record of batch.records) {
-        all.push(record)
+      for (const record of batchRows(batch)) {
         seen.add(record.generation)
         if (record.generation < 0) continue
         done++
@@ -245,9 +254,9 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     await runner.destroy()
   }
   if (ioFailure !== undefined) throw ioError(ioFailure)
-  // Appended as they came; rewritten sorted (a resumed run's may hold records computed twice),
+  // Logged as they came; written sorted (a resumed run's log may hold records computed twice),
   // so that a resumed run's files equal an uninterrupted one's byte for byte.
-  const records = finalizeRecords(runDir, all)
+  const { records } = await finalizeRecords(runDir, chains, { text })
   const failed = info.chains.filter((c) => c.status === 'failed')
   const interrupted = info.chains.some((c) => c.status !== 'finished' && c.status !== 'failed')
   info.status = interrupted ? 'interrupted' : failed.length > 0 ? 'failed' : 'finished'

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs'
+import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { OuroborosError, ErrorCode } from '@ouroboros/core'
 
@@ -48,6 +48,72 @@ export function appendText(path: string, text: string): void {
   try {
     injectedFault()
     appendFileSync(path, text)
+  } catch (err) {
+    throw writeError(path, err)
+  }
+}
+
+/**
+ * A file written a piece at a time and renamed into place by `commit`, so that readers see the old
+ * file or the whole new one (the streaming counterpart of writeFileAtomic).
+ */
+export class AtomicFile {
+  private readonly tmp: string
+  private fd: number
+  private closed = false
+  bytes = 0
+
+  constructor(readonly path: string) {
+    this.tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`
+    try {
+      injectedFault()
+      mkdirSync(dirname(path), { recursive: true })
+      this.fd = openSync(this.tmp, 'w')
+    } catch (err) {
+      throw writeError(path, err)
+    }
+  }
+
+  write(data: string | Uint8Array): void {
+    if (data.length === 0) return
+    const buf = typeof data === 'string' ? Buffer.from(data) : data
+    try {
+      injectedFault()
+      let off = 0
+      while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off)
+      this.bytes += buf.length
+    } catch (err) {
+      this.abort()
+      throw writeError(this.path, err)
+    }
+  }
+
+  commit(): void {
+    try {
+      this.closed = true
+      closeSync(this.fd)
+      renameSync(this.tmp, this.path)
+    } catch (err) {
+      throw writeError(this.path, err)
+    }
+  }
+
+  /** Drops the temporary file; the old file, if any, stays. */
+  abort(): void {
+    if (!this.closed) {
+      this.closed = true
+      closeSync(this.fd)
+    }
+    rmSync(this.tmp, { force: true })
+  }
+}
+
+/** Appends bytes (whole record-log frames); a crash can leave at most one torn last frame, which readers skip. */
+export function appendBytes(path: string, data: Uint8Array): void {
+  if (data.length === 0) return
+  try {
+    injectedFault()
+    appendFileSync(path, data)
   } catch (err) {
     throw writeError(path, err)
   }

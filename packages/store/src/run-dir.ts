@@ -2,8 +2,11 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
 import { OuroborosError, ErrorCode, type Samples, type TokenSamples } from '@ouroboros/core'
-import { appendText, writeFileAtomic } from './atomic.js'
+import { writeFileAtomic } from './atomic.js'
 import { decodeNpy, encodeNpy } from './npy.js'
+import { recordBatch } from './record-batch.js'
+import { appendRecordBatch } from './record-log.js'
+import { blockRecords, recordChains, RecordSource } from './record-reader.js'
 
 /** One line of metrics.ndjson (contract: DESIGN.md "Run directory"). */
 export interface MetricRecord {
@@ -97,6 +100,8 @@ export const RUN_FILES = {
   run: 'run.json',
   records: 'metrics.ndjson',
   csv: 'metrics.csv',
+  parquet: 'metrics.parquet',
+  log: 'records.log',
   report: 'report.html',
   chains: 'chains',
 } as const
@@ -197,120 +202,21 @@ export function readRunInfo(runDir: string): RunInfo {
   }
 }
 
-/** Records with their metrics.ndjson and metrics.csv lines, serialised where they were made. */
-export interface RecordBatch {
-  records: MetricRecord[]
-  ndjson: string
-  csv: string
-  /** With a chain's first batch: see ChainInfo.resolvedOptions. */
-  resolvedOptions?: Record<string, Record<string, number>>
-  /** Metric groups that threw while these records were scored (recorded as null). */
-  metricErrors?: { group: string; generation: number; message: string }[]
-}
-
-export function recordBatch(records: MetricRecord[]): RecordBatch {
-  return { records, ndjson: records.map((r) => JSON.stringify(r) + '\n').join(''), csv: csvRows(records) }
-}
-
+/** Appends records to the record log and metrics.ndjson (tests and tools that make records by hand). */
 export function appendRecords(runDir: string, records: MetricRecord[]): void {
-  appendRecordBatch(runDir, recordBatch(records))
-}
-
-/** Appends a batch to metrics.ndjson and metrics.csv (the CSV header comes with the first batch). */
-export function appendRecordBatch(runDir: string, batch: RecordBatch): void {
-  if (batch.records.length === 0) return
-  const csvPath = join(runDir, RUN_FILES.csv)
-  appendText(join(runDir, RUN_FILES.records), batch.ndjson)
-  appendText(csvPath, existsSync(csvPath) ? batch.csv : csvHeader(paramKeysOf(batch.records)) + batch.csv)
+  appendRecordBatch(runDir, recordBatch(records, { text: true }))
 }
 
 /**
- * Reads metrics.ndjson. A crash can tear the last line; it is skipped. When a generation was
- * recomputed after a resume, the later record wins (the values are identical by construction).
+ * A run's records, sorted by (cell, replicate, generation), one per (chain, generation): for
+ * small runs and tests. Large runs stream them with RecordSource.
  */
 export function readRecords(runDir: string): MetricRecord[] {
-  const path = join(runDir, RUN_FILES.records)
-  if (!existsSync(path)) return []
-  const lines = readFileSync(path, 'utf8').split('\n')
-  const records: MetricRecord[] = []
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!
-    if (line.trim() === '') continue
-    try {
-      records.push(JSON.parse(line) as MetricRecord)
-    } catch {
-      if (i >= lines.length - 2) continue
-      throw corrupt(path, `line ${i + 1} is not JSON`)
-    }
-  }
-  return uniqueSorted(records)
-}
-
-/** One record per (chain, generation), the later one winning, in (cell, replicate, generation) order. */
-export function uniqueSorted(records: readonly MetricRecord[]): MetricRecord[] {
-  const byKey = new Map<string, MetricRecord>()
-  for (const r of records) byKey.set(`${r.chain}\u0000${r.generation}`, r)
-  return [...byKey.values()].sort((a, b) => a.cell - b.cell || a.replicate - b.replicate || a.generation - b.generation)
-}
-
-function writeRecordsFile(runDir: string, records: readonly MetricRecord[]): void {
-  writeFileAtomic(join(runDir, RUN_FILES.records), records.map((r) => JSON.stringify(r) + '\n').join(''))
-}
-
-/** Rewrites metrics.ndjson sorted, deduplicated and without a torn last line. */
-export function rewriteRecords(runDir: string): MetricRecord[] {
-  const records = readRecords(runDir)
-  writeRecordsFile(runDir, records)
-  return records
-}
-
-/** Writes the run's final metrics.ndjson (sorted, deduplicated) and metrics.csv from `records`. */
-export function finalizeRecords(runDir: string, records: readonly MetricRecord[]): MetricRecord[] {
-  const sorted = uniqueSorted(records)
-  writeRecordsFile(runDir, sorted)
-  writeFileAtomic(join(runDir, RUN_FILES.csv), recordsToCsv(sorted))
-  return sorted
-}
-
-/**
- * Long format: chain,replicate,generation,metric,value, then the sweep cell and each swept
- * parameter (by its dotted path), so that a reader groups by setting without joining run.json.
- * The added columns come last: readers of the first five by position keep working.
- */
-function csvHeader(paramKeys: readonly string[]): string {
-  return ['chain', 'replicate', 'generation', 'metric', 'value', 'cell', ...paramKeys].map(csvField).join(',') + '\n'
-}
-
-export function recordsToCsv(records: readonly MetricRecord[]): string {
-  return csvHeader(paramKeysOf(records)) + csvRows(records)
-}
-
-/** The swept parameters' paths: the same for every record of a run. */
-function paramKeysOf(records: readonly MetricRecord[]): string[] {
-  return Object.keys(records[0]?.params ?? {})
-}
-
-function csvRows(records: readonly MetricRecord[]): string {
-  const keys = paramKeysOf(records)
-  let out = ''
-  for (const r of records) {
-    const prefix = `${csvField(r.chain)},${r.replicate},${r.generation},`
-    let suffix = `,${r.cell}`
-    for (const key of keys) {
-      const v = r.params[key]
-      suffix += ',' + csvField(typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v))
-    }
-    for (const name in r.metrics) {
-      const value = r.metrics[name]
-      out += `${prefix}${csvField(name)},${value === null || value === undefined ? '' : value}${suffix}\n`
-    }
-  }
+  const chains = existsSync(join(runDir, RUN_FILES.run)) ? recordChains(readRunInfo(runDir)) : []
+  const source = new RecordSource(runDir, chains)
+  const out: MetricRecord[] = []
+  for (const block of source.blocks()) out.push(...blockRecords(source, block))
   return out
-}
-
-/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
 function readRunFile(path: string): Buffer {

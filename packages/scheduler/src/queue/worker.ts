@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { Worker, type Job } from 'bullmq'
 import { ErrorCode, OuroborosError, toOuroborosError } from '@ouroboros/core'
-import { readRunInfo, type RunInfo } from '@ouroboros/store'
+import { readRunInfo, toPortable, type PortableRecordBatch, type RunInfo } from '@ouroboros/store'
 import type { AdvanceResult, AdvanceTask, FailureInfo } from '../chain.js'
 import { LocalRunner } from '../local-runner.js'
 import { chainSpecsOf, mapModules, type ChainSpec, type RunSpecs } from '../spec.js'
@@ -49,7 +49,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const specs = new Map<string, Map<string, ChainSpec>>()
   const name = `${hostname()}:${process.pid}`
 
-  const process_ = async (job: Job): Promise<AdvanceResult | TaskFailure> => {
+  const process_ = async (job: Job): Promise<AdvanceResult | (Omit<AdvanceResult, 'scored'> & { scored: PortableRecordBatch }) | TaskFailure> => {
     const parsed = queueTaskSchema.safeParse(job.data)
     if (!parsed.success) throw new Error(`worker ${name} cannot read task ${job.id}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
     const task = parsed.data
@@ -68,7 +68,8 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     const seconds = ((performance.now() - t0) / 1000).toFixed(1)
     if ('failed' in result) log(`${task.chain} failed at generation ${result.failed.generation ?? task.from}: ${result.failed.message}`)
     else log(`${task.chain} generations ${task.from}–${result.next - 1} done in ${seconds} s${result.failure === undefined ? '' : `; failed at generation ${result.next}: ${result.failure.message}`}`)
-    return result
+    // The result travels as JSON: the record columns as base64.
+    return 'failed' in result || result.scored === undefined ? result : { ...result, scored: toPortable(result.scored) }
   }
 
   const worker = new Worker(QUEUE_NAME, process_, {

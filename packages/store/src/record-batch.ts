@@ -1,0 +1,102 @@
+import type { MetricRecord } from './run-dir.js'
+
+/**
+ * A record row's leading columns; its metrics follow, in the order of ChainRecords.metrics.
+ * A null metric is NaN: metric values are finite or null (scoring turns non-finite values into null).
+ */
+export const ROW_LEAD = ['generation', 'fitMs', 'sampleMs', 'evalMs'] as const
+
+/** Records of one chain, columnar, as a task returns them and the record log stores them. */
+export interface ChainRecords {
+  chain: string
+  metrics: string[]
+  /** Rows of ROW_LEAD then the metrics, row-major (`rows.length / width` records). */
+  rows: Float64Array
+}
+
+/** What a task hands the run's single record writer. */
+export interface RecordBatch {
+  parts: ChainRecords[]
+  /** The records' metrics.ndjson lines, made where the records were, for runs that write text. */
+  ndjson?: string
+  /** With a chain's first batch: see ChainInfo.resolvedOptions. */
+  resolvedOptions?: Record<string, Record<string, number>>
+  /** Metric groups that threw while these records were scored (recorded as null). */
+  metricErrors?: { group: string; generation: number; message: string }[]
+}
+
+export function rowWidth(part: Pick<ChainRecords, 'metrics'>): number {
+  return ROW_LEAD.length + part.metrics.length
+}
+
+export function recordCount(batch: RecordBatch): number {
+  let n = 0
+  for (const part of batch.parts) n += part.rows.length / rowWidth(part)
+  return n
+}
+
+/** The columnar batch of `records` (any chains, any order); with `text`, their ndjson lines too. */
+export function recordBatch(records: readonly MetricRecord[], opts: { text?: boolean } = {}): RecordBatch {
+  const byChain = new Map<string, MetricRecord[]>()
+  for (const r of records) {
+    let list = byChain.get(r.chain)
+    if (list === undefined) byChain.set(r.chain, (list = []))
+    list.push(r)
+  }
+  const parts: ChainRecords[] = []
+  for (const [chain, list] of byChain) {
+    const metrics = [...new Set(list.flatMap((r) => Object.keys(r.metrics)))]
+    const width = ROW_LEAD.length + metrics.length
+    const rows = new Float64Array(list.length * width)
+    list.forEach((r, i) => {
+      const o = i * width
+      rows[o] = r.generation
+      rows[o + 1] = r.timings.fitMs
+      rows[o + 2] = r.timings.sampleMs
+      rows[o + 3] = r.timings.evalMs
+      metrics.forEach((name, j) => {
+        const v = r.metrics[name]
+        rows[o + ROW_LEAD.length + j] = typeof v === 'number' && Number.isFinite(v) ? v : NaN
+      })
+    })
+    parts.push({ chain, metrics, rows })
+  }
+  return opts.text === true ? { parts, ndjson: records.map((r) => JSON.stringify(r) + '\n').join('') } : { parts }
+}
+
+/** Each record of a batch as (chain, generation, total ms), in the batch's order. */
+export function* batchRows(batch: RecordBatch): Generator<{ chain: string; generation: number; timings: MetricRecord['timings'] }> {
+  for (const part of batch.parts) {
+    const width = rowWidth(part)
+    for (let o = 0; o < part.rows.length; o += width) {
+      yield { chain: part.chain, generation: part.rows[o]!, timings: { fitMs: part.rows[o + 1]!, sampleMs: part.rows[o + 2]!, evalMs: part.rows[o + 3]! } }
+    }
+  }
+}
+
+/** The buffers a batch can move between threads without copying. */
+export function batchBuffers(batch: RecordBatch): ArrayBuffer[] {
+  return batch.parts.map((p) => p.rows.buffer as ArrayBuffer)
+}
+
+/** A batch whose rows are base64 text: what a queue that carries task results as JSON can hold. */
+export interface PortableRecordBatch extends Omit<RecordBatch, 'parts'> {
+  parts: (Omit<ChainRecords, 'rows'> & { rows: string })[]
+}
+
+export function toPortable(batch: RecordBatch): PortableRecordBatch {
+  return { ...batch, parts: batch.parts.map((p) => ({ ...p, rows: Buffer.from(p.rows.buffer, p.rows.byteOffset, p.rows.byteLength).toString('base64') })) }
+}
+
+/** A batch as a task returned it: columnar already, or portable. */
+export function fromPortable(batch: RecordBatch | PortableRecordBatch): RecordBatch {
+  return {
+    ...batch,
+    parts: batch.parts.map((p) => {
+      if (typeof p.rows !== 'string') return p as ChainRecords
+      const bytes = Buffer.from(p.rows, 'base64')
+      // A copy: base64 decoding gives no 8-byte alignment.
+      return { ...p, rows: new Float64Array(new Uint8Array(bytes).buffer) }
+    }),
+  }
+}

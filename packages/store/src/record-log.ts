@@ -1,0 +1,185 @@
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs'
+import { join } from 'node:path'
+import { ErrorCode, OuroborosError } from '@ouroboros/core'
+import { appendBytes, appendText } from './atomic.js'
+import { ROW_LEAD, rowWidth, type ChainRecords, type RecordBatch } from './record-batch.js'
+
+/**
+ * The record log: every record batch as it reached the run's single writer, in arrival order,
+ * binary. It is the run's record store: resume, the sorted files (metrics.parquet, and
+ * metrics.ndjson / metrics.csv for runs that write text), the report and `ouroboros export` all
+ * stream from it, so that no process holds all records.
+ *
+ * A frame per chain of a batch: 16 bytes (magic, header bytes, rows, row width; u32 little
+ * endian), a JSON header {chain, metrics} padded to 8 bytes, then the rows as float64 (see
+ * ROW_LEAD). Appended whole; a crash can tear only the last frame, which readers skip.
+ */
+export const RECORD_LOG = 'records.log'
+
+const MAGIC = 0x314c524f // "ORL1"
+const HEAD = 16
+
+export interface LogFrame {
+  chain: string
+  metrics: string[]
+  /** Byte offset of the rows in the log. */
+  offset: number
+  rows: number
+  width: number
+}
+
+export function recordLogPath(runDir: string): string {
+  return join(runDir, RECORD_LOG)
+}
+
+export function encodeFrames(parts: readonly ChainRecords[]): Buffer {
+  const chunks: Buffer[] = []
+  for (const part of parts) {
+    const width = rowWidth(part)
+    const rows = part.rows.length / width
+    if (rows === 0) continue
+    const json = Buffer.from(JSON.stringify({ chain: part.chain, metrics: part.metrics }))
+    const padded = Math.ceil(json.length / 8) * 8
+    const head = Buffer.alloc(HEAD + padded, 0x20)
+    head.writeUInt32LE(MAGIC, 0)
+    head.writeUInt32LE(json.length, 4)
+    head.writeUInt32LE(rows, 8)
+    head.writeUInt32LE(width, 12)
+    json.copy(head, HEAD)
+    chunks.push(head, Buffer.from(part.rows.buffer, part.rows.byteOffset, part.rows.byteLength))
+  }
+  return Buffer.concat(chunks)
+}
+
+/** Appends a batch to the record log, and its ndjson lines to metrics.ndjson when it has them. */
+export function appendRecordBatch(runDir: string, batch: RecordBatch): void {
+  const frames = encodeFrames(batch.parts)
+  if (frames.length === 0) return
+  appendBytes(recordLogPath(runDir), frames)
+  if (batch.ndjson !== undefined) appendText(join(runDir, 'metrics.ndjson'), batch.ndjson)
+}
+
+/**
+ * Walks the log's frames in order. `rows` reads each frame's rows too (else only the headers).
+ * A torn last frame is skipped, or cut off with `repair` (before anything is appended after it).
+ */
+export function scanRecordLog(path: string, visit: (frame: LogFrame, rows: Float64Array | undefined) => void, opts: { rows?: boolean; repair?: boolean } = {}): void {
+  if (!existsSync(path)) return
+  const fd = openSync(path, opts.repair === true ? 'r+' : 'r')
+  try {
+    const size = fstatSync(fd).size
+    const head = Buffer.alloc(HEAD)
+    let pos = 0
+    while (pos < size) {
+      const torn = (): void => {
+        if (opts.repair === true) ftruncateSync(fd, pos)
+      }
+      if (readSync(fd, head, 0, HEAD, pos) < HEAD) return torn()
+      if (head.readUInt32LE(0) !== MAGIC) throw damaged(path, `no frame at byte ${pos}`)
+      const jsonBytes = head.readUInt32LE(4)
+      const rows = head.readUInt32LE(8)
+      const width = head.readUInt32LE(12)
+      const offset = pos + HEAD + Math.ceil(jsonBytes / 8) * 8
+      const end = offset + rows * width * 8
+      if (end > size) return torn()
+      const json = Buffer.alloc(jsonBytes)
+      readSync(fd, json, 0, jsonBytes, pos + HEAD)
+      let header: { chain?: unknown; metrics?: unknown }
+      try {
+        header = JSON.parse(json.toString('utf8')) as typeof header
+      } catch {
+        throw damaged(path, `the frame at byte ${pos} has no readable header`)
+      }
+      if (typeof header.chain !== 'string' || !Array.isArray(header.metrics) || header.metrics.length + ROW_LEAD.length !== width) {
+        throw damaged(path, `the frame at byte ${pos} has a malformed header`)
+      }
+      const frame: LogFrame = { chain: header.chain, metrics: header.metrics as string[], offset, rows, width }
+      visit(frame, opts.rows === true ? readFrameRows(fd, frame) : undefined)
+      pos = end
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+export function readFrameRows(fd: number, frame: LogFrame): Float64Array {
+  const out = new Float64Array(frame.rows * frame.width)
+  const bytes = new Uint8Array(out.buffer)
+  let done = 0
+  while (done < bytes.length) {
+    const n = readSync(fd, bytes, done, bytes.length - done, frame.offset + done)
+    if (n === 0) throw new OuroborosError(ErrorCode.RUN_DIR, `the record log ended inside a frame at byte ${frame.offset}`)
+    done += n
+  }
+  return out
+}
+
+function damaged(path: string, why: string): OuroborosError {
+  return new OuroborosError(ErrorCode.RUN_DIR, `${path} is damaged: ${why}`, {
+    hint: 'delete the run directory and run it again; the records cannot be recovered from the checkpoints alone',
+  })
+}
+
+/** A set of generations (-1 and up), a bit each: a run of 10,000 chains × 1,000 generations keeps 1.25 MB of them. */
+export class GenerationSet {
+  private bits = new Uint8Array(16)
+  size = 0
+
+  has(generation: number): boolean {
+    const i = generation + 1
+    return i >= 0 && i >> 3 < this.bits.length && (this.bits[i >> 3]! & (1 << (i & 7))) !== 0
+  }
+
+  add(generation: number): void {
+    const i = generation + 1
+    if (i >> 3 >= this.bits.length) {
+      const grown = new Uint8Array(Math.max(this.bits.length * 2, (i >> 3) + 1))
+      grown.set(this.bits)
+      this.bits = grown
+    }
+    const mask = 1 << (i & 7)
+    if ((this.bits[i >> 3]! & mask) === 0) {
+      this.bits[i >> 3]! |= mask
+      this.size++
+    }
+  }
+}
+
+/** The generations each chain has records for, read from the log; cuts off a torn last frame. */
+export function recordedGenerations(runDir: string): Map<string, GenerationSet> {
+  const out = new Map<string, GenerationSet>()
+  scanRecordLog(
+    recordLogPath(runDir),
+    (frame, rows) => {
+      let set = out.get(frame.chain)
+      if (set === undefined) out.set(frame.chain, (set = new GenerationSet()))
+      for (let o = 0; o < rows!.length; o += frame.width) set.add(rows![o]!)
+    },
+    { rows: true, repair: true },
+  )
+  return out
+}
+
+/** Cuts a line torn by a crash off the end of metrics.ndjson, before a resume appends to it. */
+export function repairRecordText(runDir: string): void {
+  const path = join(runDir, 'metrics.ndjson')
+  if (!existsSync(path)) return
+  const fd = openSync(path, 'r+')
+  try {
+    const size = fstatSync(fd).size
+    const chunk = Buffer.alloc(64 * 1024)
+    for (let end = size; end > 0; ) {
+      const start = Math.max(0, end - chunk.length)
+      readSync(fd, chunk, 0, end - start, start)
+      const nl = chunk.subarray(0, end - start).lastIndexOf(0x0a)
+      if (nl >= 0) {
+        if (start + nl + 1 < size) ftruncateSync(fd, start + nl + 1)
+        return
+      }
+      end = start
+    }
+    ftruncateSync(fd, 0)
+  } finally {
+    closeSync(fd)
+  }
+}

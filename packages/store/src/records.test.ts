@@ -1,0 +1,174 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DuckDBInstance } from '@duckdb/node-api'
+import { afterAll, describe, expect, it } from 'vitest'
+import { appendRecordBatch, recordedGenerations, recordLogPath } from './record-log.js'
+import { recordBatch } from './record-batch.js'
+import { exportRecords, finalizeRecords } from './record-files.js'
+import { RecordSource, type RecordChain } from './record-reader.js'
+import { readRecords, writeRunInfo, type MetricRecord, type RunInfo } from './run-dir.js'
+
+const dirs: string[] = []
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'ouroboros-records-'))
+  dirs.push(d)
+  return d
+}
+
+// Two sweep cells (a string and an integer parameter), two replicates each; cell 1 lists its
+// replicates first in run.json, so the files must sort them.
+const cells = [
+  { index: 0, label: 'a', params: { 'policy.kind': 'replace', 'model.components': 4 }, config: {} },
+  { index: 1, label: 'b', params: { 'policy.kind': 'mix, "0.5"', 'model.components': 8 }, config: {} },
+]
+const chains: RecordChain[] = [
+  { id: 'c1-r1', cell: 1, replicate: 1, seed: 2 ** 40 + 1, params: cells[1]!.params },
+  { id: 'c1-r0', cell: 1, replicate: 0, seed: 5, params: cells[1]!.params },
+  { id: 'c0-r0', cell: 0, replicate: 0, seed: 5, params: cells[0]!.params },
+  { id: 'c0-r1', cell: 0, replicate: 1, seed: 2 ** 40 + 1, params: cells[0]!.params },
+]
+const G = 6
+
+function record(c: RecordChain, generation: number, evalMs = 1): MetricRecord {
+  const metrics: Record<string, number | null> = { alpha: c.cell * 100 + c.replicate * 10 + generation + 0.25, beta: generation === 3 ? null : -generation / 3 }
+  // A metric only the generations ≥ 0 have (as a filter's share kept): the reference record lacks it.
+  if (generation >= 0) metrics['gamma'] = 1e-300 * (generation + 1)
+  return { chain: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, params: c.params, generation, metrics, timings: { fitMs: 2.5, sampleMs: 0.125, evalMs } }
+}
+
+/** What the files must hold, made here by hand: sorted, every metric of the run on every record. */
+function expected(): MetricRecord[] {
+  return [...chains]
+    .sort((a, b) => a.cell - b.cell || a.replicate - b.replicate)
+    .flatMap((c) =>
+      Array.from({ length: G + 1 }, (_, k) => {
+        const r = record(c, k - 1)
+        return { ...r, metrics: { alpha: r.metrics['alpha']!, beta: r.metrics['beta']!, gamma: r.metrics['gamma'] ?? null } }
+      }),
+    )
+}
+
+/** A run's records arriving out of order, in batches of several chains, with generation 2 of c0-r0 computed twice. */
+function writeLog(dir: string): void {
+  const info = { name: 't', cells, chains: chains.map((c) => ({ ...c, status: 'finished', generationsDone: G })) } as unknown as RunInfo
+  writeRunInfo(dir, info)
+  const all = chains.flatMap((c) => Array.from({ length: G + 1 }, (_, k) => record(c, k - 1)))
+  const shuffled = [...all].sort((a, b) => ((a.generation * 7 + a.replicate * 3 + a.cell) % 5) - ((b.generation * 7 + b.replicate * 3 + b.cell) % 5))
+  for (let i = 0; i < shuffled.length; i += 5) appendRecordBatch(dir, recordBatch(shuffled.slice(i, i + 5)))
+  // The later record wins; its timings tell which one was kept.
+  appendRecordBatch(dir, recordBatch([record(chains[2]!, 2, 99)]))
+}
+
+function withTimings(list: MetricRecord[]): MetricRecord[] {
+  return list.map((r) => (r.chain === 'c0-r0' && r.generation === 2 ? { ...r, timings: { ...r.timings, evalMs: 99 } } : r))
+}
+
+describe('the record log', () => {
+  it('reads back sorted, one record per (chain, generation), the later one winning, every metric on every record', () => {
+    const dir = tempDir()
+    writeLog(dir)
+    expect(readRecords(dir)).toEqual(withTimings(expected()))
+  })
+
+  it('skips a torn last frame, and cuts it off before a resume appends', () => {
+    const dir = tempDir()
+    writeLog(dir)
+    const size = statSync(recordLogPath(dir)).size
+    appendFileSync(recordLogPath(dir), Buffer.from([0x4f, 0x52, 0x4c, 0x31, 9, 0, 0]))
+    expect(readRecords(dir)).toEqual(withTimings(expected()))
+    const recorded = recordedGenerations(dir)
+    expect(statSync(recordLogPath(dir)).size).toBe(size)
+    expect([...recorded.keys()].sort()).toEqual(['c0-r0', 'c0-r1', 'c1-r0', 'c1-r1'])
+    for (const set of recorded.values()) {
+      expect(set.size).toBe(G + 1)
+      expect(set.has(-1) && set.has(G - 1) && !set.has(G)).toBe(true)
+    }
+  })
+
+  it('streams in blocks of whole chains', () => {
+    const dir = tempDir()
+    writeLog(dir)
+    const source = new RecordSource(dir, chains)
+    const sizes = [...source.blocks(G + 3)].map((b) => b.length)
+    // A block of 9 rows is full only after a second chain of 7 (8 with c0-r0's duplicate): whole chains, never split.
+    expect(sizes).toEqual([2 * (G + 1), 2 * (G + 1)])
+  })
+})
+
+describe('the record files', () => {
+  it('writes metrics.ndjson and metrics.csv sorted, with the cell and swept parameters in the CSV', async () => {
+    const dir = tempDir()
+    writeLog(dir)
+    const written = await finalizeRecords(dir, chains, { text: true })
+    expect(written.records).toBe(4 * (G + 1))
+    const want = withTimings(expected())
+    expect(readFileSync(join(dir, 'metrics.ndjson'), 'utf8')).toBe(want.map((r) => JSON.stringify(r) + '\n').join(''))
+    const csv = readFileSync(join(dir, 'metrics.csv'), 'utf8').split('\n')
+    expect(csv[0]).toBe('chain,replicate,generation,metric,value,cell,policy.kind,model.components')
+    expect(csv).toHaveLength(1 + 3 * want.length + 1)
+    expect(csv[1]).toBe('c0-r0,0,-1,alpha,-0.75,0,replace,4')
+    expect(csv[3]).toBe('c0-r0,0,-1,gamma,,0,replace,4')
+    expect(csv.find((l) => l.startsWith('c1-r1,1,3,beta,'))).toBe('c1-r1,1,3,beta,,1,"mix, ""0.5""",8')
+  })
+
+  it('leaves the text files out when asked, and export writes them later, byte for byte', async () => {
+    const dir = tempDir()
+    writeLog(dir)
+    await finalizeRecords(dir, chains, { text: true })
+    const ndjson = readFileSync(join(dir, 'metrics.ndjson'), 'utf8')
+    const csv = readFileSync(join(dir, 'metrics.csv'), 'utf8')
+    const other = tempDir()
+    writeLog(other)
+    await finalizeRecords(other, chains, { text: false })
+    expect(() => statSync(join(other, 'metrics.ndjson'))).toThrow()
+    expect(() => statSync(join(other, 'metrics.csv'))).toThrow()
+    await exportRecords(other, chains, 'csv')
+    await exportRecords(other, chains, 'ndjson')
+    expect(readFileSync(join(other, 'metrics.csv'), 'utf8')).toBe(csv)
+    expect(readFileSync(join(other, 'metrics.ndjson'), 'utf8')).toBe(ndjson)
+  })
+
+  it('writes metrics.parquet that DuckDB reads as the same records', async () => {
+    const dir = tempDir()
+    writeLog(dir)
+    await finalizeRecords(dir, chains, { text: false })
+    const db = await DuckDBInstance.create(':memory:')
+    const conn = await db.connect()
+    const file = join(dir, 'metrics.parquet').replace(/'/g, "''")
+    const types = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`)).getRowObjects()
+    expect(types.map((t) => `${String(t['column_name'])} ${String(t['column_type'])}`)).toEqual([
+      'chain VARCHAR',
+      'cell INTEGER',
+      'replicate INTEGER',
+      'seed BIGINT',
+      'generation INTEGER',
+      'policy.kind VARCHAR',
+      'model.components BIGINT',
+      'alpha DOUBLE',
+      'beta DOUBLE',
+      'gamma DOUBLE',
+      'fitMs DOUBLE',
+      'sampleMs DOUBLE',
+      'evalMs DOUBLE',
+    ])
+    const rows = (await conn.runAndReadAll(`SELECT * FROM read_parquet('${file}')`)).getRowObjects()
+    conn.closeSync()
+    const want = withTimings(expected())
+    expect(rows).toHaveLength(want.length)
+    rows.forEach((row, i) => {
+      const r = want[i]!
+      expect({
+        chain: row['chain'],
+        cell: row['cell'],
+        replicate: row['replicate'],
+        seed: row['seed'],
+        generation: row['generation'],
+        params: { 'policy.kind': row['policy.kind'], 'model.components': Number(row['model.components']) },
+        metrics: { alpha: row['alpha'], beta: row['beta'], gamma: row['gamma'] },
+        timings: { fitMs: row['fitMs'], sampleMs: row['sampleMs'], evalMs: row['evalMs'] },
+      }).toEqual({ ...r, seed: BigInt(r.seed) })
+    })
+  })
+})
