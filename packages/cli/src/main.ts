@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { configError, toOuroborosError } from '@ouroboros/core'
 import { parseThresholds, writeReport } from '@ouroboros/report'
 import { EVAL_HELP, evalCommand } from './eval-command.js'
+import { EXPORT_FORMATS, exportCommand } from './export-command.js'
 import { listCommand } from './list-command.js'
 import { loadConfigFile } from './load-config.js'
 import { versionLine } from './provenance.js'
@@ -79,6 +80,16 @@ program
     const out = opts.out ?? resolvePath(dirs[0]!, 'report.html')
     const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
     process.stdout.write(`report: ${await writeReport(dirs.map((d) => resolvePath(d)), resolvePath(out), { thresholds })}\n`)
+  })
+
+program
+  .command('export')
+  .argument('<dir>', 'run directory')
+  .requiredOption('--format <format>', `record file to write: ${EXPORT_FORMATS.join(', ')}`)
+  .option('--out <dir>', 'directory to write it in (default: the run directory)')
+  .description('write metrics.csv, metrics.ndjson or metrics.parquet from the run\'s record log (runs with records.text false leave the text files out)')
+  .action(async (dir: string, opts: { format: string; out?: string }) => {
+    process.stdout.write(`${await exportCommand(dir, opts.format, opts.out)}\n`)
   })
 
 program

@@ -1,0 +1,23 @@
+import { resolve } from 'node:path'
+import { configError } from '@ouroboros/core'
+import { exportRecords, readRunInfo, recordChains, RECORD_FILES } from '@ouroboros/store'
+
+export const EXPORT_FORMATS = ['csv', 'ndjson', 'parquet'] as const
+
+/**
+ * `ouroboros export DIR --format csv|ndjson|parquet`: writes a record file from the run's record
+ * log, streaming, for runs that left it out (`records.text: false`) or to rebuild it. Returns the
+ * line to print.
+ */
+export async function exportCommand(dir: string, format: string, out?: string): Promise<string> {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw configError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`)
+  }
+  const runDir = resolve(dir)
+  const info = readRunInfo(runDir)
+  const outDir = resolve(out ?? runDir)
+  const f = format as (typeof EXPORT_FORMATS)[number]
+  const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir)
+  const file = RECORD_FILES[f]
+  return `${resolve(outDir, file)}: ${records} records, ${bytes[file]} bytes`
+}
