@@ -165,7 +165,7 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[]): { role: Role
   }
   const losses = [...new Set(curves.flatMap((c) => Object.keys(c.losses)))].filter((name) => present(namedLoss(name)))
   for (const name of losses) {
-    stepped(stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], `${info.title}: training loss ${name}`, `loss ${name}`))
+    stepped(stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], `${info.title}: training loss · ${name}`, `loss ${name}`))
   }
   return out
 }
@@ -190,40 +190,38 @@ function kindNote(roles: readonly Role[]): string {
     )
   }
   if (roles.includes('diversity-reward')) parts.push('Diversity against gold reward shows what the reward is bought with.')
-  parts.push('Lines are means over the replicates at each evaluated step; thin lines, dots and shaded bands (minimum to maximum) are the replicates.')
+  parts.push('Lines are means over the replicates at each evaluated step; thin lines and shaded bands (minimum to maximum) show the replicates.')
   return parts.join(' ')
 }
 
-/** A dimension of a plot's traces; only those with more than one option get a select. */
-interface Dimension {
-  control: ChoiceControl
-}
-
-/** Traces keyed by their option in each dimension, visible where every key matches the initial options. */
+/**
+ * Traces keyed by their option in each of the plot's dimensions (generation, metric), visible
+ * where every key is the dimension's initial option. Only dimensions of several options get a select.
+ */
 class Traces {
   readonly data: Record<string, unknown>[] = []
   private readonly keys: number[][] = []
-  private readonly shown: Dimension[]
+  private readonly shown: ChoiceControl[]
 
-  constructor(private readonly dims: readonly Dimension[]) {
-    this.shown = dims.filter((d) => d.control.options.length > 1)
+  constructor(private readonly dims: readonly ChoiceControl[]) {
+    this.shown = dims.filter((d) => d.options.length > 1)
   }
 
   /** `at`: the trace's option in each dimension, −1 for a trace shown under every option. */
   add(trace: Record<string, unknown>, at: readonly number[]): void {
-    const visible = at.every((option, d) => option < 0 || option === this.dims[d]!.control.initial)
+    const visible = at.every((option, d) => option < 0 || option === this.dims[d]!.initial)
     this.data.push({ ...trace, visible })
-    this.keys.push(at.filter((_, d) => this.dims[d]!.control.options.length > 1))
+    this.keys.push(at.filter((_, d) => this.dims[d]!.options.length > 1))
   }
 
   spec(layout: Record<string, unknown>): PlotSpec {
     // Room for the legend below a plot area of a constant height: the entries the first choice shows.
     const entries = this.data.filter((t) => t.visible === true && t.showlegend !== false).length
     layout.height = (layout.margin as { t: number }).t + 292 + 22 * entries
-    for (const d of this.dims) setPaths(layout, d.control.relayout?.[d.control.initial] ?? {})
+    for (const d of this.dims) setPaths(layout, d.relayout?.[d.initial] ?? {})
     // In the order drawn: plotly would reverse it for the filled bands.
     ;(layout.legend as Record<string, unknown>).traceorder = 'normal'
-    return this.shown.length === 0 ? { data: this.data, layout } : { data: this.data, layout, choices: { controls: this.shown.map((d) => d.control), keys: this.keys } }
+    return this.shown.length === 0 ? { data: this.data, layout } : { data: this.data, layout, choices: { controls: this.shown, keys: this.keys } }
   }
 }
 
@@ -238,8 +236,8 @@ function setPaths(layout: Record<string, unknown>, changes: Record<string, unkno
 }
 
 /** Every plot of a block has it first, so that the block's one select drives them all. */
-function generationDimension(gens: readonly number[]): Dimension {
-  return { control: { label: 'generation', options: gens.map((g) => `generation ${g}`), initial: Math.max(0, gens.indexOf(0)), shared: true } }
+function generationDimension(gens: readonly number[]): ChoiceControl {
+  return { label: 'generation', options: gens.map((g) => `generation ${g}`), initial: Math.max(0, gens.indexOf(0)), shared: true }
 }
 
 /** An axis showing a metric, reversed where lower values are better so that better is up or right. */
@@ -252,13 +250,13 @@ function metricAxis(axis: 'xaxis' | 'yaxis', name: string): Record<string, unkno
   }
 }
 
-function metricDimension(label: string, axis: 'xaxis' | 'yaxis', names: readonly string[]): Dimension {
-  return { control: { label, options: [...names], initial: 0, relayout: names.map((n) => metricAxis(axis, n)) } }
+function metricDimension(label: string, axis: 'xaxis' | 'yaxis', names: readonly string[]): ChoiceControl {
+  return { label, options: [...names], initial: 0, relayout: names.map((n) => metricAxis(axis, n)) }
 }
 
 const STAR = { symbol: 'star', size: 15, line: { width: 1, color: '#000000' } }
 
-/** Mean line, replicate lines and the start star of one series along (x, y). */
+/** Mean line, replicate lines and the start star of one series along (x, y); whether it drew a start. */
 function pathTraces(traces: Traces, at: readonly number[], s: StageSeries, reps: readonly ReplicateCurve[], fx: Quantity, fy: Quantity, hover: string): boolean {
   const name = plotlyText(s.label)
   if (reps.length > 1) {

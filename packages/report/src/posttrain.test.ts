@@ -164,7 +164,7 @@ describe('the finetuning frontier', () => {
       'Finetuning: NLL of held-out task data · task_nll',
       'Finetuning: modes covered · modes_covered',
       'Finetuning: reverse KL over modes · reverse_kl',
-      'Finetuning: training loss loss',
+      'Finetuning: training loss · loss',
     ])
     const share = plot(html, 'Finetuning: samples the task verifier accepts · task_share')
     const mean = trace(share.data, 'replay=0 (mean of 3)')
@@ -173,7 +173,7 @@ describe('the finetuning frontier', () => {
     expectClose(trace(share.data, 'replay=0: max').y, [0.21, 0.56, 0.91])
     expectClose(trace(share.data, 'replay=0: min').y, [0.19, 0.54, 0.89])
     // Step 0 has no loss: the loss line starts at step 5.
-    expect(trace(plot(html, 'Finetuning: training loss loss').data, 'replay=0 (mean of 3)').x).toEqual([5, 10])
+    expect(trace(plot(html, 'Finetuning: training loss · loss').data, 'replay=0 (mean of 3)').x).toEqual([5, 10])
   })
 
   it('offers the generations of a chain with a select above the block that drives all its plots, generation 0 first', () => {
