@@ -97,8 +97,75 @@ export class Rng {
     }
   }
 
-  fillNormal(out: Float64Array, mean = 0, std = 1): Float64Array {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal()
+  /**
+   * out[i] = mean + std · z for `end − start` standard normal draws z: the same values, in the same
+   * order, as that many normal() calls, about twice as fast (the generator's state and the polar
+   * method inlined: cheap chains spend most of their time here).
+   */
+  fillNormal(out: Float64Array, mean = 0, std = 1, start = 0, end = out.length): Float64Array {
+    let i = start
+    if (i < end && this.hasSpare) {
+      this.hasSpare = false
+      out[i++] = mean + std * this.spare
+    }
+    let s0 = this.s0
+    let s1 = this.s1
+    let s2 = this.s2
+    let s3 = this.s3
+    while (i < end) {
+      // Four nextUint32 draws: two 53-bit uniforms, as uniform() makes them.
+      let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+      let t = s1 << 9
+      s2 ^= s0
+      s3 ^= s1
+      s1 ^= s2
+      s0 ^= s3
+      s2 ^= t
+      s3 = rotl(s3, 11)
+      const a0 = r >>> 5
+      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+      t = s1 << 9
+      s2 ^= s0
+      s3 ^= s1
+      s1 ^= s2
+      s0 ^= s3
+      s2 ^= t
+      s3 = rotl(s3, 11)
+      const u = 2 * ((a0 * 67108864 + (r >>> 6)) / 9007199254740992) - 1
+      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+      t = s1 << 9
+      s2 ^= s0
+      s3 ^= s1
+      s1 ^= s2
+      s0 ^= s3
+      s2 ^= t
+      s3 = rotl(s3, 11)
+      const b0 = r >>> 5
+      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+      t = s1 << 9
+      s2 ^= s0
+      s3 ^= s1
+      s1 ^= s2
+      s0 ^= s3
+      s2 ^= t
+      s3 = rotl(s3, 11)
+      const v = 2 * ((b0 * 67108864 + (r >>> 6)) / 9007199254740992) - 1
+      const q = u * u + v * v
+      if (q > 0 && q < 1) {
+        const m = Math.sqrt((-2 * Math.log(q)) / q)
+        out[i++] = mean + std * (u * m)
+        if (i < end) {
+          out[i++] = mean + std * (v * m)
+        } else {
+          this.spare = v * m
+          this.hasSpare = true
+        }
+      }
+    }
+    this.s0 = s0
+    this.s1 = s1
+    this.s2 = s2
+    this.s3 = s3
     return out
   }
 

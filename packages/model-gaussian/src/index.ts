@@ -67,13 +67,13 @@ export const model = defineModel<GaussianParams, GaussianState>({
     if (d === 1) {
       const m = mean[0]!
       const s = scale * Math.sqrt(cov[0]!)
-      for (let i = 0; i < n; i++) out[i] = m + s * ctx.rng.normal()
+      ctx.rng.fillNormal(out, m, s)
       return vectors(n, 1, out)
     }
     const l = choleskyOf(state)
     const z = new Float64Array(d)
     for (let i = 0; i < n; i++) {
-      for (let a = 0; a < d; a++) z[a] = ctx.rng.normal()
+      ctx.rng.fillNormal(z)
       const off = i * d
       for (let a = 0; a < d; a++) {
         let v = 0
