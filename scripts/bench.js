@@ -27,8 +27,16 @@ for (const workload of chainWorkloads) {
   console.log(`  last:  ours ${JSON.stringify(row.metrics.ours.last)}${row.metrics.peer ? ` peer ${JSON.stringify(row.metrics.peer.last)}` : ''}`)
 }
 
-// Sections beyond the chains: `pnpm bench metrics`, `pnpm bench neural`, `pnpm bench text`, `pnpm bench transformer` run one.
+// Sections beyond the chains: `pnpm bench metrics`, `pnpm bench neural`, `pnpm bench text`, `pnpm bench transformer`, `pnpm bench scale` run one.
 const wanted = (section) => only.length === 0 || only.includes(section)
+if (wanted('scale')) {
+  const { benchScale } = await import('./bench/scale.js')
+  results.scale = benchScale({ root, peersDir, withPeer })
+  for (const row of results.scale.rows) {
+    console.log(`${row.name}\n  ours ${fmt(row.oursSeconds)} s (${fmt(row.oursPeakRssMiB, 0)} MiB)  peer ${fmt(row.peerSeconds)} s (${fmt(row.peerPeakRssMiB, 0)} MiB)  ratio ${fmt(row.ratio)} (target ≤ ${fmt(row.target, 1)})`)
+    console.log(`  mean log σ² at the last generation: ours ${fmt(row.metrics.ours.mean_log_var, 3)}${row.metrics.peer ? `, peer ${fmt(row.metrics.peer.mean_log_var, 3)}, theory ${fmt(row.metrics.peer.theory, 3)} ± ${fmt(row.metrics.peer.theory_se, 3)}` : ''}`)
+  }
+}
 if (wanted('metrics')) {
   const { benchMetrics } = await import('./bench/metrics.js')
   for (const row of await benchMetrics()) {
@@ -70,6 +78,16 @@ if (wanted('queue')) {
 console.log('\n| workload | ours (s) | peer (s) | ratio |')
 console.log('|---|---|---|---|')
 for (const r of results.chains) console.log(`| ${r.name} | ${fmt(r.oursSeconds)} | ${fmt(r.peerSeconds)} | ${fmt(r.ratio)} |`)
+if (results.scale !== undefined) {
+  console.log('\n| records at scale | ours (s) | peer (s) | ratio | target | ours peak RSS (MiB) | records.log + metrics.parquet (MB) | report (MB) |')
+  console.log('|---|---|---|---|---|---|---|---|')
+  for (const r of results.scale.rows) {
+    console.log(`| R = ${r.replicates} (${r.records} records) | ${fmt(r.oursSeconds)} | ${fmt(r.peerSeconds)} | ${fmt(r.ratio)} | ≤ ${fmt(r.target, 1)} | ${fmt(r.oursPeakRssMiB, 0)} | ${fmt((r.files['records.log'] + r.files['metrics.parquet']) / 1e6, 1)} | ${fmt(r.files['report.html'] / 1e6, 1)} |`)
+  }
+  console.log('\n| format | records per second (whole `ouroboros export` process) | bytes per record |')
+  console.log('|---|---|---|')
+  for (const f of results.scale.formats) console.log(`| ${f.format} | ${f.recordsPerSecond === null ? 'written during the run' : fmt(f.recordsPerSecond, 0)} | ${fmt(f.bytesPerRecord, 1)} |`)
+}
 const outDir = join(root, 'bench-results')
 mkdirSync(outDir, { recursive: true })
 const file = join(outDir, `bench-${results.startedAt.replace(/[:.]/g, '-')}.json`)
