@@ -47,7 +47,6 @@ interface Pooled {
   readonly process: ModelProcess
   /** Resolves to whether the model answers `summary`. */
   readonly ready: Promise<boolean>
-  idle: NodeJS.Timeout | undefined
 }
 /** By command (spec), most recently used last. */
 const pools = new Map<string, Pooled[]>()
@@ -62,19 +61,17 @@ async function childFor(spec: CommandParams, dir: string, wants: string | undefi
     pool.find((p) => p.process.serving === dir) ??
     (pool.length < MAX_PROCESSES ? undefined : pool[0])
   if (pick === undefined) {
-    const child = new ModelProcess({ command: spec.command, cwd: spec.cwd ?? process.cwd(), timeoutMs: spec.timeoutMs, params: spec.params })
+    const child = new ModelProcess({ command: spec.command, cwd: spec.cwd ?? process.cwd(), timeoutMs: spec.timeoutMs, idleMs: IDLE_MS, params: spec.params })
     const ready = child.request({ op: 'hello', protocol: PROTOCOL, params: spec.params }, "'hello'").then((reply) => {
       if (reply['protocol'] !== PROTOCOL) throw child.failed(`'hello': it speaks protocol ${String(reply['protocol'])}, this side ${PROTOCOL}`)
       return reply['summary'] === true
     })
-    pick = { process: child, ready, idle: undefined }
+    pick = { process: child, ready }
   } else {
     pool.splice(pool.indexOf(pick), 1)
   }
   pool.push(pick)
   pick.process.serving = dir
-  clearTimeout(pick.idle)
-  pick.idle = setTimeout(() => pick.process.close(), IDLE_MS).unref()
   return { child: pick.process, summarises: await pick.ready }
 }
 

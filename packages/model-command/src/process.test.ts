@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { Rng, vectors, type DatasetInfo, type VectorSamples } from '@ouroboros/core'
+import { writeFileAtomic, encodeNpy } from '@ouroboros/store'
 import { model, params, type CommandState } from './index.js'
+import { ModelProcess, PROTOCOL } from './process.js'
 
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 const GAUSSIAN = fileURLToPath(new URL('../examples/gaussian/gaussian_model.py', import.meta.url))
@@ -82,5 +84,35 @@ describe('a child that misbehaves fails with a message naming the command and th
   it('a command that does not exist', async () => {
     const err = await model.fit(data(), params.parse({ command: ['/nonexistent/python3', 'm.py'] }), fitCtx()).catch((e: Error) => e)
     expect(String(err)).toMatch(/model\.command \["\/nonexistent\/python3","m\.py"\] \(in .*\): 'hello': cannot start it in .*ENOENT/)
+  })
+})
+
+describe('the child process', () => {
+  const start = (idleMs: number) => {
+    const child = new ModelProcess({ command: [PYTHON, FAULTY], cwd: tmpdir(), timeoutMs: 20_000, idleMs, params: { fault: 'slow' } })
+    const file = join(mkdtempSync(join(tmpdir(), 'command-io-')), 'x.npy')
+    writeFileAtomic(file, encodeNpy(data()))
+    const fit = () => child.request({ op: 'fit', data: file, seed: 1, warm: false, generation: 0 }, "'fit'")
+    return { child, fit, hello: () => child.request({ op: 'hello', protocol: PROTOCOL, params: { fault: 'slow' } }, "'hello'") }
+  }
+
+  it('is stopped after idleMs without a request, but never while it answers one', async () => {
+    const { child, fit, hello } = start(300)
+    await hello()
+    // The fit sleeps a second, longer than the idle time.
+    await fit()
+    expect(child.alive).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    expect(child.alive).toBe(false)
+  })
+
+  it('fails a request in flight when it is closed', async () => {
+    const { child, fit, hello } = start(60_000)
+    await hello()
+    const pending = fit()
+    // Sent: the child sleeps in its fit.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    child.close()
+    await expect(pending).rejects.toThrow(/'fit': the process was stopped/)
   })
 })

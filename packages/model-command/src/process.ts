@@ -11,6 +11,8 @@ export interface ProcessOptions {
   readonly command: readonly string[]
   readonly cwd: string
   readonly timeoutMs: number
+  /** The child is stopped after this long without a request (its chains have likely finished). */
+  readonly idleMs: number
   /** Passed to the model's constructor. */
   readonly params: Record<string, unknown>
 }
@@ -57,6 +59,7 @@ export class ModelProcess {
   private failure: Error | undefined
   private exited = false
   private stopped = false
+  private idle: NodeJS.Timeout | undefined
 
   constructor(private readonly options: ProcessOptions) {
     this.name = `model.command ${JSON.stringify(options.command)}`
@@ -115,6 +118,7 @@ export class ModelProcess {
   send(message: Record<string, unknown>, what: string): Promise<Reply> {
     if (this.failure !== undefined) return Promise.reject(this.failure)
     const id = this.nextId++
+    clearTimeout(this.idle)
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(`no reply within ${this.options.timeoutMs} ms; the process was stopped (raise model.timeoutMs if it needs longer)`)
@@ -129,16 +133,13 @@ export class ModelProcess {
 
   /** Stops the child for a reply that broke the protocol (a missing or misshapen array); the error to throw. */
   failed(message: string): OuroborosError {
-    const err = this.error(message)
-    this.failure ??= err
-    this.stop()
-    return err
+    this.fail(message)
+    return this.error(message)
   }
 
-  /** Stops the child. */
+  /** Stops the child; a request in flight fails. */
   close(): void {
-    if (this.failure === undefined) this.failure = this.error('the process was closed')
-    this.stop()
+    this.fail('the process was stopped')
   }
 
   private onStdout(chunk: string): void {
@@ -166,6 +167,7 @@ export class ModelProcess {
     if (reply.id !== pending.id) return this.fail(`its reply to ${pending.what} has id ${String(reply.id)}, expected ${pending.id}`)
     clearTimeout(pending.timer)
     this.pending = undefined
+    this.idle = setTimeout(() => this.close(), this.options.idleMs).unref()
     pending.resolve(reply)
   }
 
@@ -183,6 +185,7 @@ export class ModelProcess {
   }
 
   private stop(): void {
+    clearTimeout(this.idle)
     if (this.stopped) return
     this.stopped = true
     if (!this.exited) this.child.kill('SIGKILL')

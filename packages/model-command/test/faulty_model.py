@@ -25,6 +25,8 @@ class Faulty:
             sys.stderr.write("about to crash\n")
             sys.stderr.flush()
             os._exit(3)
+        if fault == "slow":
+            time.sleep(1)
         if fault == "hang":
             time.sleep(600)
         if fault == "raise":
