@@ -132,7 +132,7 @@ export class ChainError extends OuroborosError {
 }
 
 /** What a worker keeps per chain between tasks: derived purely from the chain's seed. */
-interface ChainContext {
+export interface ChainContext {
   dataset: DatasetInstance
   real: Samples
   heldout: Samples | undefined
@@ -150,7 +150,7 @@ const TRAINING_METRICS: ReadonlySet<string> = new Set(['modes', 'clusters', 'mom
 const contexts = new Map<string, ChainContext>()
 const MAX_CONTEXTS = 32
 
-async function chainContext(runDir: string, chain: ChainSpec): Promise<ChainContext> {
+export async function chainContext(runDir: string, chain: ChainSpec): Promise<ChainContext> {
   const key = `${runDir}\u0000${chain.id}`
   const hit = contexts.get(key)
   if (hit !== undefined) {
@@ -327,7 +327,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
   return finish()
 }
 
-function stopRequested(task: AdvanceTask): boolean {
+export function stopRequested(task: { stop?: Int32Array }): boolean {
   return task.stop !== undefined && Atomics.load(task.stop, 0) !== 0
 }
 
@@ -364,7 +364,7 @@ async function curveMetricGroups(chain: ChainSpec): Promise<ReadonlySet<string>>
   return groups
 }
 
-function modelView(model: ModelPlugin<any, any>, state: unknown): ModelView {
+export function modelView(model: ModelPlugin<any, any>, state: unknown): ModelView {
   return {
     ...(model.logLikelihood === undefined ? {} : { logLikelihood: async (data: Samples) => model.logLikelihood!(state, data) }),
     ...(model.summary === undefined ? {} : { summary: model.summary(state) }),
@@ -418,7 +418,7 @@ function planSources(runDir: string, chain: ChainSpec, ctx: ChainContext, genera
   return { runDir, chainId: chain.id, seed: chain.seed, generation, real: ctx.real, dataset: ctx.dataset }
 }
 
-async function usesTraining(chain: ChainSpec): Promise<boolean> {
+export async function usesTraining(chain: ChainSpec): Promise<boolean> {
   for (const m of chain.metrics) if ((await loadMetric(m.module, m.id)).usesTraining) return true
   return false
 }
@@ -485,7 +485,7 @@ async function withResolvedOptions(batch: RecordBatch, chain: ChainSpec, ctx: Ch
  * Options a config left null for the data to decide (a median bandwidth, a cluster count), with
  * the values prepare() chose from this chain's real data: prepared fields of the same name.
  */
-async function resolvedOptions(chain: ChainSpec, ctx: ChainContext): Promise<Record<string, Record<string, number>>> {
+export async function resolvedOptions(chain: ChainSpec, ctx: ChainContext): Promise<Record<string, Record<string, number>>> {
   const out: Record<string, Record<string, number>> = {}
   for (const spec of chain.metrics) {
     const prepared = (await ctx.prepared.get(spec.id)) as Record<string, unknown> | undefined
@@ -505,7 +505,7 @@ export interface MetricError {
   message: string
 }
 
-interface ScoreOptions {
+export interface ScoreOptions {
   model?: ModelView
   training?: Samples | RowSource
   /** The finetuning task, for task metrics. */
@@ -518,7 +518,7 @@ interface ScoreOptions {
   errors?: MetricError[]
 }
 
-async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: number, generated: Samples, opts: ScoreOptions = {}): Promise<MetricValues> {
+export async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: number, generated: Samples, opts: ScoreOptions = {}): Promise<MetricValues> {
   const values: MetricValues = {}
   for (const spec of chain.metrics) {
     if (opts.only !== undefined && !opts.only.has(spec.id)) continue

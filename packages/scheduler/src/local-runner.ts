@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
+import type { AdvanceBlockTask } from './block.js'
 import type { AdvanceTask, EvaluateTask } from './chain.js'
 import type { Runner, TaskPriority } from './runner.js'
 
 interface Waiting {
-  task: AdvanceTask | EvaluateTask
+  task: AdvanceTask | AdvanceBlockTask | EvaluateTask
   resolve: (value: unknown) => void
   reject: (err: unknown) => void
 }
@@ -32,13 +33,13 @@ export class LocalRunner implements Runner {
   /** Seen by segments in flight in the worker threads: they end after their current generation. */
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4))
 
-  constructor(private readonly workers: number = defaultWorkers()) {
+  constructor(readonly workers: number = defaultWorkers()) {
     this.pool = new Piscina({ filename: workerUrl.href, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
   }
 
-  run(task: AdvanceTask | EvaluateTask, priority: TaskPriority): Promise<unknown> {
+  run(task: AdvanceTask | AdvanceBlockTask | EvaluateTask, priority: TaskPriority): Promise<unknown> {
     if (this.closed && priority === 'advance') return Promise.resolve(undefined)
-    const sent = task.kind === 'advance' ? { ...task, stop: this.stopFlag } : task
+    const sent = task.kind !== 'evaluate' ? { ...task, stop: this.stopFlag } : task
     return new Promise((resolve, reject) => {
       this.waiting[priority].push({ task: sent, resolve, reject })
       this.pump()

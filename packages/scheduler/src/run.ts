@@ -17,6 +17,7 @@ import {
   type RunInfo,
 } from '@ouroboros/store'
 import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask, type GenerationResult } from './chain.js'
+import { runsInBlocks, type AdvanceBlockResult, type AdvanceBlockTask } from './block.js'
 import { LocalRunner, defaultWorkers } from './local-runner.js'
 import type { Runner } from './runner.js'
 import type { ChainSpec } from './spec.js'
@@ -52,6 +53,12 @@ export interface RunChainsOptions {
   resume?: boolean
   /** How long one task may fit consecutive generations of a chain before handing back (ms). */
   segmentMs?: number
+  /**
+   * Chains of a cell advanced together by one task (cheap models under `replace`, see
+   * advanceBlock); 1 runs every chain on its own. Default: enough blocks to keep every worker busy,
+   * up to 64 chains each. The records are the same either way.
+   */
+  blockChains?: number
   onProgress?: (event: ProgressEvent) => void
   /** Aborting lets tasks in flight finish and write their results, then stops. */
   signal?: AbortSignal
@@ -63,6 +70,15 @@ export interface RunChainsResult {
   records: number
   failed: ChainInfo[]
   interrupted: boolean
+}
+
+const BLOCK_BUDGET_MS = 1000
+const MAX_BLOCK_CHAINS = 64
+
+/** Chains per block: at least two blocks per worker, at most MAX_BLOCK_CHAINS chains each. */
+function blockSize(chains: readonly ChainSpec[], workers: number, given: number | undefined): number {
+  if (given !== undefined) return given
+  return Math.max(1, Math.min(MAX_BLOCK_CHAINS, Math.floor(chains.length / (2 * workers))))
 }
 
 function ioError(failure: { message: string; hint?: string }): OuroborosError {
@@ -127,10 +143,11 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     throw ioError(ioFailure)
   }
 
-  const runOne = async (chain: ChainSpec): Promise<void> => {
+  /** `fromCheckpoints`: the chain goes on from its checkpoints (a resume, or what a block left). */
+  const runOne = async (chain: ChainSpec, fromCheckpoints = opts.resume === true): Promise<void> => {
     const ci = chainInfo.get(chain.id)!
     const have = recorded.get(chain.id) ?? new GenerationSet()
-    let g = opts.resume ? resumePoint(runDir, chain, opts.modality, have) : 0
+    let g = fromCheckpoints ? resumePoint(runDir, chain, opts.modality, have) : 0
     ci.generationsDone = g
     if (g >= chain.config.generations && have.has(-1)) {
       ci.status = 'finished'
@@ -248,8 +265,84 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     saveInfo(true)
   }
 
+  /**
+   * Chains of one cell advanced together by one task at a time (see advanceBlock); what a block
+   * leaves (a hand-back, a thread that died, a stop) goes on chain by chain from its checkpoints.
+   */
+  const runBlock = async (block: ChainSpec[], local: LocalRunner): Promise<void> => {
+    const states = block.map((chain) => {
+      const have = recorded.get(chain.id) ?? new GenerationSet()
+      recorded.set(chain.id, have)
+      const g = opts.resume ? resumePoint(runDir, chain, opts.modality, have) : 0
+      const ci = chainInfo.get(chain.id)!
+      ci.generationsDone = g
+      ci.status = 'running'
+      return { chain, ci, have, g, checkpoint: undefined as number | undefined }
+    })
+    let open = states.filter((s) => s.g < s.chain.config.generations || !s.have.has(-1))
+    while (open.length > 0 && !stop.signal.aborted && ioFailure === undefined) {
+      const task: AdvanceBlockTask = {
+        kind: 'advance-block',
+        runDir,
+        chains: open.map((s) => s.chain),
+        from: open.map((s) => s.g),
+        reference: open.map((s) => !s.have.has(-1)),
+        budgetMs: BLOCK_BUDGET_MS,
+      }
+      let result: AdvanceBlockResult | undefined
+      try {
+        result = unwrap<AdvanceBlockResult | undefined>(await local.run(task, 'advance'))
+      } catch {
+        break
+      }
+      if (result === undefined) break
+      try {
+        appendRecordBatch(runDir, result.scored)
+      } catch (err) {
+        stopForIo(err)
+        break
+      }
+      const byId = new Map(open.map((s) => [s.chain.id, s]))
+      for (const record of batchRows(result.scored)) {
+        const s = byId.get(record.chain)!
+        s.have.add(record.generation)
+        if (record.generation < 0) continue
+        done++
+        s.ci.generationsDone = Math.max(s.ci.generationsDone, record.generation + 1)
+        opts.onProgress?.({ chain: record.chain, generation: record.generation, generationsDone: done, generationsTotal: total, record })
+      }
+      for (const [id, options] of Object.entries(result.resolvedOptions)) if (Object.keys(options).length > 0) byId.get(id)!.ci.resolvedOptions = options
+      open.forEach((s, i) => {
+        const next = result.next[i]!
+        if (next > s.g) {
+          // The newest checkpoint has its records now: the one before is not needed to resume.
+          if (s.checkpoint !== undefined) rmSync(statePath(runDir, s.chain.id, s.checkpoint), { force: true })
+          s.checkpoint = next - 1
+        }
+        s.g = next
+      })
+      saveInfo(false)
+      if (result.handBack !== undefined) break
+      open = open.filter((s) => s.g < s.chain.config.generations)
+    }
+    await Promise.all(block.map((chain) => runOne(chain, true)))
+  }
+
   try {
-    await Promise.all(chains.map(runOne))
+    const blockChains = runner instanceof LocalRunner ? blockSize(chains, runner.workers, opts.blockChains) : 1
+    const blocks: ChainSpec[][] = []
+    const single: ChainSpec[] = []
+    if (blockChains > 1) {
+      const byCell = new Map<number, ChainSpec[]>()
+      for (const chain of chains) {
+        if (!(await runsInBlocks(chain))) single.push(chain)
+        else byCell.set(chain.cell, [...(byCell.get(chain.cell) ?? []), chain])
+      }
+      for (const list of byCell.values()) for (let i = 0; i < list.length; i += blockChains) blocks.push(list.slice(i, i + blockChains))
+    } else {
+      single.push(...chains)
+    }
+    await Promise.all([...blocks.map((b) => runBlock(b, runner as LocalRunner)), ...single.map((c) => runOne(c))])
   } finally {
     await runner.destroy()
   }
