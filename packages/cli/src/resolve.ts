@@ -6,7 +6,6 @@ import {
   closest,
   configError,
   expandSweep,
-  formatIssues,
   issueProblems,
   parseConfig,
   type Cell,
@@ -315,7 +314,10 @@ async function resolvePolicy(given: PolicyConfig, at: string, baseDir: string, s
     throw configError(`${at}: policy.${module === undefined ? 'kind' : 'module'}: ${message}`)
   }
   const parsed = plugin.params.safeParse(raw)
-  if (!parsed.success) throw configError(formatIssues(parsed.error.issues, at, ['policy']))
+  if (!parsed.success) {
+    const problems = issueProblems(parsed.error.issues, ['policy'], { input: raw, schema: plugin.params, extraKeys: ['kind', 'module'] })
+    throw configError(problems.map((p) => `${at}: ${p.path}: ${p.message}`).join('\n'))
+  }
   const problem = plugin.check?.(parsed.data, sizes)
   if (problem !== undefined) throw configError(`${at}: policy.${problem.param}: ${problem.message}`)
   return { plugin, params: parsed.data, config: { kind, ...(moduleHref === undefined ? {} : { module: moduleHref }), ...(parsed.data as Record<string, unknown>) } }

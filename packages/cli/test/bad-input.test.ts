@@ -156,7 +156,7 @@ describe('config errors say what is wrong, where, and what was meant', () => {
   })
 
   it('suggests the closest value for a mistyped kind or option', () => {
-    expect(fails('typo-policy-kind', r({ policy: { kind: 'replce' } }))).toContain('policy.kind: "replce" is not one of replace, accumulate, accumulate-subsample, mix, fresh; did you mean "replace"?')
+    expect(fails('typo-policy-kind', r({ policy: { kind: 'replce' } }))).toContain("policy.kind: unknown policy 'replce' (did you mean 'replace'?)")
     expect(fails('typo-model-kind', r({ model: { kind: 'gm' } }))).toContain("model.kind: unknown model 'gm' (did you mean 'gmm'?)")
     expect(fails('typo-estimator', r({ model: { kind: 'gaussian', estimator: 'unbaised' } }))).toContain('model.estimator: "unbaised" is not one of mle, unbiased; did you mean "unbiased"?')
     expect(fails('typo-metric-group', r({ metrics: ['modes', 'moment'] }))).toContain("metrics.1: unknown metric group 'moment' (did you mean 'moments'?)")

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseConfig, expandSweep } from '@ouroboros/core'
 import { readRecords, readState, statePath, type RunInfo } from '@ouroboros/store'
-import { runChains, type ChainSpec } from '@ouroboros/scheduler'
+import { builtinPolicies, runChains, type ChainSpec } from '@ouroboros/scheduler'
 
 const fixtures = new URL('./fixtures/', import.meta.url)
 const datasetsUrl = import.meta.resolve('@ouroboros/datasets')
@@ -26,7 +26,8 @@ function chains(raw: Record<string, unknown>, modelParams: Record<string, unknow
       replicate: r,
       seed: 1000 + r,
       params: cell.params,
-      config: cell.config,
+      // As the CLI resolves it: the policy's parameters with their defaults.
+      config: { ...cell.config, policy: resolvedPolicy(cell.config.policy) },
       n: 50,
       samplesPerGeneration: cell.config.samplesPerGeneration ?? 50,
       modelModule: new URL('test-model.mjs', fixtures).href,
@@ -40,6 +41,10 @@ function chains(raw: Record<string, unknown>, modelParams: Record<string, unknow
       streamAboveBytes,
     })),
   )
+}
+
+function resolvedPolicy({ kind, ...params }: { kind: string }): { kind: string } {
+  return { kind, ...builtinPolicies[kind]!.params.parse(params) }
 }
 
 function info(specs: ChainSpec[]): RunInfo {
