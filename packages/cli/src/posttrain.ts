@@ -35,14 +35,15 @@ export async function resolvePosttrain(
       const n = taskN ?? run.n
       const limits = plugin.limits?.(parsed.data)
       if (limits !== undefined && n > limits.n) throw configError(`${at}: ${where}.data.n: ${n} task items is more than the ${limits.n} this task's data hold`)
-      if (limits?.heldout !== undefined && stage.heldout > limits.heldout) {
-        throw configError(`${at}: ${where}.heldout: ${stage.heldout} held-out task items is more than the ${limits.heldout} this task's data set aside`)
+      const heldout = stage.heldout ?? Math.min(1000, limits?.heldout ?? 1000)
+      if (limits?.heldout !== undefined && heldout > limits.heldout) {
+        throw configError(`${at}: ${where}.heldout: ${heldout} held-out task items is more than the ${limits.heldout} this task's data set aside`)
       }
       const info = (await plugin.create(parsed.data, Rng.from(0, 'probe'))).info
       if (run.info.vocabulary !== undefined && info.vocabulary !== undefined && info.vocabulary.length !== run.info.vocabulary.length) {
         throw configError(`${at}: ${where}.data: the task's vocabulary differs from the run's; restrict the run's own dataset (e.g. by categories) instead`)
       }
-      tasks.push({ stage: i, datasetModule, datasetKind: kind, datasetParams: parsed.data as Record<string, unknown>, n, heldout: stage.heldout })
+      tasks.push({ stage: i, datasetModule, datasetKind: kind, datasetParams: parsed.data as Record<string, unknown>, n, heldout })
       continue
     }
     try {

@@ -68,8 +68,8 @@ export const finetuneStageSchema = z.strictObject({
   evalEvery: steps.default(100),
   /** Samples drawn at each curve point; default min(samplesPerGeneration, 2000). */
   evalSamples: z.int().min(1).max(1_000_000).optional(),
-  /** Held-out task items for task metrics. */
-  heldout: z.int().min(1).max(1_000_000).default(1000),
+  /** Held-out task items for task metrics; default 1000, or as many as the task's data set aside. */
+  heldout: z.int().min(1).max(1_000_000).optional(),
 })
 
 export const rlStageSchema = z.strictObject({
