@@ -7,6 +7,7 @@ import { EVAL_HELP, evalCommand } from './eval-command.js'
 import { EXPORT_FORMATS, exportCommand } from './export-command.js'
 import { listCommand } from './list-command.js'
 import { loadConfigFile } from './load-config.js'
+import { NEW_KINDS, newCommand } from './new-command.js'
 import { versionLine } from './provenance.js'
 import { defaultConfig } from './default-config.js'
 import { resolveRun } from './resolve.js'
@@ -119,6 +120,16 @@ program
   .addHelpText('after', EVAL_HELP)
   .action(async (opts) => {
     exitCode = await evalCommand(opts)
+  })
+
+program
+  .command('new')
+  .argument('<kind>', `what to create: ${NEW_KINDS.join(', ')}`)
+  .argument('<name>', 'its id: lower-case letters, digits and dashes (the package is @ouroboros/KIND-NAME)')
+  .option('--dir <dir>', 'where to write it (default: packages/KIND-NAME of this workspace)')
+  .description('write a package with a working plug-in, its conformance test and a config that uses it')
+  .action((kind: string, name: string, opts: { dir?: string }) => {
+    process.stdout.write(newCommand(kind, name, opts))
   })
 
 program

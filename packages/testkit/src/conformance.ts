@@ -232,7 +232,7 @@ function spread(s: Samples): number {
 }
 
 /** The dotted fields an issue blames; an unknown-key issue blames each key, not the parent object. */
-function issueFields(issue: { code: string; path: readonly PropertyKey[]; keys?: readonly string[] }): string[] {
+export function issueFields(issue: { code: string; path: readonly PropertyKey[]; keys?: readonly string[] }): string[] {
   const path = issue.path.map(String)
   if (issue.code === 'unrecognized_keys' && issue.keys !== undefined) return issue.keys.map((k) => [...path, k].join('.'))
   return [path.join('.')]

@@ -1,4 +1,8 @@
 export { runModelConformance } from './conformance.js'
+export { runDatasetConformance } from './dataset-conformance.js'
+export type { DatasetConformanceOptions } from './dataset-conformance.js'
+export { runMetricConformance } from './metric-conformance.js'
+export type { MetricConformanceOptions } from './metric-conformance.js'
 export type { BadParams, ConformanceOptions } from './conformance.js'
 export { runPosttrainConformance } from './posttrain.js'
 export type { PosttrainConformanceOptions } from './posttrain.js'
