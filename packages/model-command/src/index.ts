@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { z } from 'zod'
-import { OuroborosError, ErrorCode, asVectors, defineModel, type Samples, type VectorSamples } from '@ouroboros/core'
+import { asVectors, defineModel, type Samples, type VectorSamples } from '@ouroboros/core'
 import { decodeNpy, writeFileAtomic, encodeNpy } from '@ouroboros/store'
 import { ModelProcess, PROTOCOL } from './process.js'
 
