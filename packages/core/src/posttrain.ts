@@ -96,6 +96,8 @@ export const bestOfNStageSchema = z.strictObject({
   kind: z.literal('best-of-n'),
   n: z.int().min(1).max(100_000),
   reward: rewardSchema,
+  /** Samples of the curve over n' = 1, 2, 4, …, n (it draws n times as many); default min(samplesPerGeneration, 2000). */
+  evalSamples: z.int().min(1).max(1_000_000).optional(),
 })
 
 export const posttrainStageSchema = z.discriminatedUnion('kind', [finetuneStageSchema, rlStageSchema, bestOfNStageSchema])

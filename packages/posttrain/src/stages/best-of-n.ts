@@ -11,7 +11,7 @@ import { evalSamplesOf } from './curve.js'
  */
 export async function bestOfN<S>(stage: BestOfNStageConfig, index: number, ctx: StageContext<S>, input: S, rewards: RewardPair): Promise<StageResult<S>> {
   const draw = (n: number, rng: Rng): Promise<Samples> => Promise.resolve(ctx.model.sample(input, n, { rng, temperature: ctx.temperature, dataset: ctx.dataset }))
-  const evalSamples = evalSamplesOf(ctx as StageContext<unknown>, undefined)
+  const evalSamples = evalSamplesOf(ctx as StageContext<unknown>, stage.evalSamples)
   const pool = await draw(evalSamples * stage.n, ctx.rng.derive('curve'))
   const scores = await rewards.reward.score(pool)
   for (const n of curveSizes(stage.n)) {
