@@ -72,6 +72,7 @@ export interface RunChainsResult {
   interrupted: boolean
 }
 
+/** The least time a block task runs before it checkpoints and hands back (ms); a stop ends it after the generation in flight. */
 const BLOCK_BUDGET_MS = 1000
 const MAX_BLOCK_CHAINS = 64
 
@@ -287,7 +288,8 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         chains: open.map((s) => s.chain),
         from: open.map((s) => s.g),
         reference: open.map((s) => !s.have.has(-1)),
-        budgetMs: BLOCK_BUDGET_MS,
+        // Each chain's share of a task is a segment's, so that checkpoints stay as rare as chain by chain.
+        budgetMs: Math.max(BLOCK_BUDGET_MS, segmentMs * open.length),
       }
       let result: AdvanceBlockResult | undefined
       try {
