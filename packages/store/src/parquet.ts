@@ -30,7 +30,10 @@ export async function writeParquet(source: RecordSource, blocks: Iterator<Record
       const next = blocks.next()
       if (next.done === true) return controller.close()
       const bytes = arrow.RecordBatchStreamWriter.writeAll([toArrow(source, params, next.value)]).toUint8Array(true)
-      for (const batch of parquet.Table.fromIPCStream(bytes).recordBatches()) controller.enqueue(batch)
+      // The table's handle is freed at once: WebAssembly memory is not the garbage collector's to free.
+      const table = parquet.Table.fromIPCStream(bytes)
+      for (const batch of table.recordBatches()) controller.enqueue(batch)
+      table.free()
     },
   })
   const output = await parquet.transformParquetStream(input, props.build())

@@ -128,18 +128,26 @@ export class RecordSource {
   }
 
   private block(chains: { chain: number; rows: Float64Array[]; widths: number[]; maps: Int32Array[] }[]): RecordBlock {
-    // Per chain: the last row seen for each generation, in generation order.
-    const picked: { chain: number; piece: number; offset: number; generation: number }[][] = []
-    let length = 0
-    for (const { chain, rows, widths } of chains) {
-      const last = new Map<number, { chain: number; piece: number; offset: number; generation: number }>()
+    // Per chain and generation (slot generation + 1): the piece and row of its last record.
+    const picks = chains.map(({ rows, widths }) => {
+      let top = 0
       rows.forEach((r, piece) => {
-        for (let o = 0; o < r.length; o += widths[piece]!) last.set(r[o]!, { chain, piece, offset: o, generation: r[o]! })
+        for (let o = 0; o < r.length; o += widths[piece]!) top = Math.max(top, r[o]! + 2)
       })
-      const list = [...last.values()].sort((a, b) => a.generation - b.generation)
-      picked.push(list)
-      length += list.length
-    }
+      const piece = new Int32Array(top).fill(-1)
+      const offset = new Int32Array(top)
+      let count = 0
+      rows.forEach((r, k) => {
+        for (let o = 0; o < r.length; o += widths[k]!) {
+          const slot = r[o]! + 1
+          if (piece[slot] === -1) count++
+          piece[slot] = k
+          offset[slot] = o
+        }
+      })
+      return { piece, offset, count }
+    })
+    const length = picks.reduce((a, p) => a + p.count, 0)
     const block: RecordBlock = {
       length,
       chain: new Int32Array(length),
@@ -150,17 +158,20 @@ export class RecordSource {
       metrics: this.metrics.map(() => new Float64Array(length).fill(NaN)),
     }
     let i = 0
-    picked.forEach((list, k) => {
-      const { rows, maps } = chains[k]!
-      for (const p of list) {
-        const r = rows[p.piece]!
-        const map = maps[p.piece]!
-        block.chain[i] = p.chain
-        block.generation[i] = p.generation
-        block.fitMs[i] = r[p.offset + 1]!
-        block.sampleMs[i] = r[p.offset + 2]!
-        block.evalMs[i] = r[p.offset + 3]!
-        for (let j = 0; j < map.length; j++) block.metrics[map[j]!]![i] = r[p.offset + ROW_LEAD.length + j]!
+    chains.forEach(({ chain, rows, maps }, k) => {
+      const { piece, offset } = picks[k]!
+      for (let slot = 0; slot < piece.length; slot++) {
+        const p = piece[slot]!
+        if (p === -1) continue
+        const r = rows[p]!
+        const map = maps[p]!
+        const o = offset[slot]!
+        block.chain[i] = chain
+        block.generation[i] = slot - 1
+        block.fitMs[i] = r[o + 1]!
+        block.sampleMs[i] = r[o + 2]!
+        block.evalMs[i] = r[o + 3]!
+        for (let j = 0; j < map.length; j++) block.metrics[map[j]!]![i] = r[o + ROW_LEAD.length + j]!
         i++
       }
     })
