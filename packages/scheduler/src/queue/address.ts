@@ -81,3 +81,15 @@ export async function probeRedis(address: QueueAddress, waitMs: number): Promise
     await new Promise((resolve) => setTimeout(resolve, 1000))
   }
 }
+
+/** The id of the last entry of a Redis stream, '0-0' when it has none: where to start reading it. */
+export async function streamEnd(address: QueueAddress, key: string): Promise<string> {
+  const client = new Redis(address.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  try {
+    await client.connect()
+    const last = await client.xrevrange(key, '+', '-', 'COUNT', 1)
+    return last[0]?.[0] ?? '0-0'
+  } finally {
+    client.disconnect()
+  }
+}

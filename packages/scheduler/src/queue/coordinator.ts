@@ -3,7 +3,7 @@ import { Queue, QueueEvents, type JobsOptions } from 'bullmq'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import type { AdvanceTask, EvaluateTask } from '../chain.js'
 import type { Runner } from '../runner.js'
-import { QUEUE_NAME, connectionOptions, probeRedis, redact, type QueueAddress } from './address.js'
+import { QUEUE_NAME, connectionOptions, probeRedis, redact, streamEnd, type QueueAddress } from './address.js'
 import type { QueueTask } from './task.js'
 
 export interface QueueRunnerOptions {
@@ -27,8 +27,14 @@ interface Pending {
   reject: (err: unknown) => void
 }
 
-/** Milliseconds between checks of the jobs in flight (results whose event was missed, lost jobs, Redis). */
+/** Milliseconds between checks that Redis answers. */
 const CHECK_MS = 2000
+/**
+ * Milliseconds between looks at every job in flight, for a result whose event was missed or a job
+ * Redis lost (and at once after a reconnection): one command per job, too many to send every check
+ * in a sweep of thousands of chains.
+ */
+const SCAN_MS = 30_000
 /** Jobs stay this long if nobody reads their result (a coordinator that died). */
 const KEEP = { age: 24 * 3600 }
 const WORKER_CHECK_MS = 30_000
@@ -37,8 +43,8 @@ const WORKER_CHECK_MS = 30_000
  * The coordinator's side of the queue: every advance goes onto the shared BullMQ queue as a task
  * by reference and is taken by whichever worker is free; its result (records only: the task
  * scores every generation itself) comes back as the job's return value. Events bring results at
- * once; a check every few seconds finds those whose event was missed, puts back jobs that a
- * restarted Redis lost, and stops the run when Redis has been away too long.
+ * once; a check every few seconds stops the run when Redis has been away too long, and a slower
+ * one finds results whose event was missed and puts back jobs that a restarted Redis lost.
  */
 export class QueueRunner implements Runner {
   /** Longer than the local pool's: a task pays a queue round trip and reads its chain back from disk. */
@@ -49,6 +55,7 @@ export class QueueRunner implements Runner {
   private closed = false
   private lost: OuroborosError | undefined
   private lastContact = Date.now()
+  private lastScan = Date.now()
   private checking = false
   private readonly timer: NodeJS.Timeout
   private workersSeen: boolean | undefined
@@ -70,12 +77,15 @@ export class QueueRunner implements Runner {
     await probeRedis(opts.address, 0)
     const connection = connectionOptions(opts.address)
     const queue = new Queue(QUEUE_NAME, { connection })
-    const events = new QueueEvents(QUEUE_NAME, { connection })
+    // Read from the stream's end as it is now, not from whenever the reading starts: a task that
+    // fails at once can finish before then, and its event would be missed.
+    const events = new QueueEvents(QUEUE_NAME, { connection, lastEventId: await streamEnd(opts.address, queue.toKey('events')) })
     const runner = new QueueRunner(opts, queue, events)
     queue.on('error', (err) => runner.connectionLost(err))
     events.on('error', (err) => runner.connectionLost(err))
+    // A restart can pass between two reconnection attempts without any error to show for it.
+    queue.on('ioredis:close', () => runner.connectionLost(new Error('the connection closed')))
     try {
-      // Ready before the first task: events sent before QueueEvents reads would be missed.
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()])
       if (opts.resume) await dropTasksOf(queue, opts.runId)
     } catch (err) {
@@ -170,31 +180,38 @@ export class QueueRunner implements Runner {
     if (this.checking) return
     this.checking = true
     try {
-      const ids = [...this.pending].filter(([, p]) => p.added).map(([id]) => id)
-      const states = await Promise.all(ids.map((id) => this.queue.getJobState(id)))
+      await this.queue.count()
       this.lastContact = Date.now()
-      if (this.connectionDown) {
+      const back = this.connectionDown
+      if (back) {
         this.connectionDown = false
         this.opts.notice?.(`queue: connected to ${this.opts.address.shown} again`)
       }
-      for (const [i, jobId] of ids.entries()) {
-        const p = this.pending.get(jobId)
-        const state = states[i]
-        if (p === undefined) continue
-        if (state === 'completed' || state === 'failed') {
-          const job = await this.queue.getJob(jobId)
-          if (job !== undefined) this.settle(jobId, state === 'completed' ? { value: job.returnvalue } : { failedReason: job.failedReason })
-        } else if (state === 'unknown') {
-          // Lost with Redis (restarted without the data it had not yet saved): queued again.
-          p.added = false
-          this.add(jobId, p)
-        }
-      }
+      if (back || Date.now() - this.lastScan >= SCAN_MS) await this.scan()
       await this.checkWorkers()
     } catch {
       // Redis is away; the next check measures for how long.
     } finally {
       this.checking = false
+    }
+  }
+
+  private async scan(): Promise<void> {
+    this.lastScan = Date.now()
+    const ids = [...this.pending].filter(([, p]) => p.added).map(([id]) => id)
+    const states = await Promise.all(ids.map((id) => this.queue.getJobState(id)))
+    for (const [i, jobId] of ids.entries()) {
+      const p = this.pending.get(jobId)
+      const state = states[i]
+      if (p === undefined) continue
+      if (state === 'completed' || state === 'failed') {
+        const job = await this.queue.getJob(jobId)
+        if (job !== undefined) this.settle(jobId, state === 'completed' ? { value: job.returnvalue } : { failedReason: job.failedReason })
+      } else if (state === 'unknown') {
+        // Lost with Redis (restarted without the data it had not yet saved): queued again.
+        p.added = false
+        this.add(jobId, p)
+      }
     }
   }
 
