@@ -6,7 +6,7 @@ import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, mapModules, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
 import { readRunInfo, RUN_FILES, writeFileAtomic, writeRunInfo, type RecordedClassifier, type RunInfo } from '@ouroboros/store'
-import { VOCABULARY_FILE, writeReport } from '@ouroboros/report'
+import { RunAggregator, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
@@ -192,13 +192,15 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   }
   process.on('SIGINT', onSigint)
   let result: RunChainsResult
+  const aggregator = new RunAggregator()
   try {
-    result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal })
+    result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal, recordSinks: [aggregator] })
   } finally {
     progress.stop()
     process.off('SIGINT', onSigint)
   }
-  const report = await writeReport([runDir], join(runDir, RUN_FILES.report))
+  // The report's aggregation saw every record as the record files were written: no second read.
+  const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, aggregator.summary()]]))
   if (abort.signal.aborted) {
     process.stderr.write(`run interrupted; resume with: ${resumeLine}\n`)
     return 130

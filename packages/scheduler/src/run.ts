@@ -14,6 +14,7 @@ import {
   type MetricRecord,
   type PortableRecordBatch,
   type RecordBatch,
+  type RecordSink,
   type RunInfo,
 } from '@ouroboros/store'
 import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask, type GenerationResult } from './chain.js'
@@ -59,6 +60,8 @@ export interface RunChainsOptions {
    * up to 64 chains each. The records are the same either way.
    */
   blockChains?: number
+  /** See every sorted record block as the record files are written at the end (the report's aggregation). */
+  recordSinks?: RecordSink[]
   onProgress?: (event: ProgressEvent) => void
   /** Aborting lets tasks in flight finish and write their results, then stops. */
   signal?: AbortSignal
@@ -351,7 +354,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   if (ioFailure !== undefined) throw ioError(ioFailure)
   // Logged as they came; written sorted (a resumed run's log may hold records computed twice),
   // so that a resumed run's files equal an uninterrupted one's byte for byte.
-  const { records } = await finalizeRecords(runDir, chains, { text })
+  const { records } = await finalizeRecords(runDir, chains, { text, ...(opts.recordSinks === undefined ? {} : { sinks: opts.recordSinks }) })
   const failed = info.chains.filter((c) => c.status === 'failed')
   const interrupted = info.chains.some((c) => c.status !== 'finished' && c.status !== 'failed')
   info.status = interrupted ? 'interrupted' : failed.length > 0 ? 'failed' : 'finished'
