@@ -88,7 +88,7 @@ export function newCommand(kind: string, name: string, opts: { dir?: string }): 
     `  ${PNPM} install${own ? '' : ` --dir ${shown(dir)}`}    links its dependencies${own ? ' and builds the workspace (commit pnpm-lock.yaml with the package)' : ''}`,
     ...(own ? [] : [`  npx tsc -b ${shown(dir)}    builds it`]),
     `  npx vitest run ${shown(dir)}    its conformance test${own && !relative(workspace, dir).startsWith('packages') ? ' (the workspace test runs packages/* only)' : ''}`,
-    `  node ${rel(where, join(INSTALLATION, 'packages/cli/dist/main.js'))} run ${shown(join(dir, 'config.json'))}    a run that uses it`,
+    `  node ${shown(join(INSTALLATION, 'packages/cli/dist/main.js'))} run ${shown(join(dir, 'config.json'))}    a run that uses it`,
   )
   return lines.join('\n') + '\n'
 }
