@@ -52,7 +52,8 @@ describe('ouroboros new', () => {
     const metric = run('metric')
     expect(metric.every((r) => typeof r.metrics['spread_ratio'] === 'number' && typeof r.metrics['mean_shift'] === 'number')).toBe(true)
     const dataset = run('dataset')
-    expect(dataset.every((r) => r.metrics['total_variance']! > 3)).toBe(true)
+    // Two blobs of std 1, 4 apart on the first axis: a total variance of 1 + 2² + 1 = 6, which a two-component mixture keeps.
+    for (const r of dataset.filter((x) => x.generation === 0)) expect(Math.abs(r.metrics['total_variance']! - 6)).toBeLessThan(0.8)
   }, 240_000)
 
   it('inside a pnpm workspace, writes a workspace package and adds it to the workspace build', () => {
