@@ -8,7 +8,7 @@ export interface CellCurve {
   max: number[]
   /** Sample standard deviation over replicates (n − 1 in the denominator; 0 for one replicate). */
   sd: number[]
-  /** The 5th and 95th percentiles over replicates: exact up to EXACT_QUANTILES values, streaming (P²) past that. */
+  /** The 5th and 95th percentiles over replicates: exact up to EXACT_QUANTILES replicates, from a t-digest past that. */
   lower: number[]
   upper: number[]
   /** Replicates that have a value at each generation (a failed chain stops contributing). */
@@ -44,13 +44,129 @@ export function summarizeRecords(runDir: string, chains: readonly RecordChain[])
 }
 
 export const BAND_QUANTILES = [0.05, 0.95] as const
-/** Up to this many values per generation the quantiles are exact. */
-const EXACT_QUANTILES = 64
+
+/** Values a slot holds before it compresses: its quantiles are exact up to this many replicates. */
+export const EXACT_QUANTILES = 512
+/** The t-digest's compression δ: about δ/2 centroids, smallest in the tails, where the band is. */
+const COMPRESSION = 200
+
+/**
+ * Streaming quantiles of one slot: a merging t-digest (Dunning & Ertl 2019, "Computing extremely
+ * accurate quantiles using t-digests") with the arcsine scale function, whose centroids are
+ * smallest in the tails. Values are buffered and merged in sorted runs; memory stays at about
+ * δ/2 centroids and the buffer whatever the count. Deterministic: the same values in the same
+ * order give the same quantiles.
+ */
+export class TDigest {
+  private means = new Float64Array(0)
+  private weights = new Float64Array(0)
+  private size = 0
+  private merged = 0
+  private buf = new Float64Array(0)
+  private bufN = 0
+  private min = Infinity
+  private max = -Infinity
+
+  add(v: number): void {
+    if (v < this.min) this.min = v
+    if (v > this.max) this.max = v
+    if (this.bufN === this.buf.length) {
+      if (this.buf.length < EXACT_QUANTILES) {
+        const grown = new Float64Array(Math.min(EXACT_QUANTILES, Math.max(8, 2 * this.buf.length)))
+        grown.set(this.buf)
+        this.buf = grown
+      } else {
+        this.merge()
+      }
+    }
+    this.buf[this.bufN++] = v
+  }
+
+  quantile(p: number): number {
+    if (this.merged === 0) return exactQuantile(this.buf.slice(0, this.bufN).sort(), p)
+    this.merge()
+    const total = this.merged
+    const target = p * total
+    // Each centroid's weight is centred on its mean; between centres the quantile is interpolated.
+    let cum = 0
+    let prevCentre = 0
+    let prevMean = this.min
+    for (let i = 0; i < this.size; i++) {
+      const w = this.weights[i]!
+      const centre = cum + w / 2
+      if (target < centre) {
+        if (i === 0) return this.min + ((this.means[0]! - this.min) * target) / Math.max(centre, 1e-300)
+        return prevMean + ((this.means[i]! - prevMean) * (target - prevCentre)) / (centre - prevCentre)
+      }
+      prevCentre = centre
+      prevMean = this.means[i]!
+      cum += w
+    }
+    return prevMean + ((this.max - prevMean) * (target - prevCentre)) / Math.max(total - prevCentre, 1e-300)
+  }
+
+  /** Merges the buffer into the centroids in one sorted pass, joining neighbours while the scale function allows. */
+  private merge(): void {
+    if (this.bufN === 0) return
+    const buf = this.buf.subarray(0, this.bufN).sort()
+    const total = this.merged + this.bufN
+    const means = new Float64Array(this.size + this.bufN)
+    const weights = new Float64Array(this.size + this.bufN)
+    let out = 0
+    let curMean = NaN
+    let curWeight = 0
+    let before = 0
+    let limit = 0
+    let i = 0
+    let j = 0
+    while (i < this.size || j < buf.length) {
+      let m: number
+      let w: number
+      if (j >= buf.length || (i < this.size && this.means[i]! <= buf[j]!)) {
+        m = this.means[i]!
+        w = this.weights[i++]!
+      } else {
+        m = buf[j++]!
+        w = 1
+      }
+      if (curWeight === 0) {
+        curMean = m
+        curWeight = w
+        limit = total * kInverse(scale(before / total) + 1)
+      } else if (before + curWeight + w <= limit) {
+        curWeight += w
+        curMean += ((m - curMean) * w) / curWeight
+      } else {
+        means[out] = curMean
+        weights[out++] = curWeight
+        before += curWeight
+        curMean = m
+        curWeight = w
+        limit = total * kInverse(scale(before / total) + 1)
+      }
+    }
+    means[out] = curMean
+    weights[out++] = curWeight
+    this.means = means.slice(0, out)
+    this.weights = weights.slice(0, out)
+    this.size = out
+    this.merged = total
+    this.bufN = 0
+  }
+}
+
+function scale(q: number): number {
+  return (COMPRESSION / (2 * Math.PI)) * Math.asin(2 * Math.min(1, Math.max(0, q)) - 1)
+}
+
+function kInverse(k: number): number {
+  return k >= COMPRESSION / 4 ? 1 : (Math.sin((2 * Math.PI * k) / COMPRESSION) + 1) / 2
+}
 
 /**
  * Per-generation statistics of one (cell, metric) in memory that does not grow with the number of
- * replicates: count, mean and sum of squares (Welford), min, max, and the band quantiles. A
- * generation's slot is generation + 1 (slot 0: the real data).
+ * replicates: count, mean and sum of squares (Welford), min, max, and a t-digest for the band
+ * quantiles. A generation's slot is generation + 1 (slot 0: the real data).
  */
 class GenerationStats {
   count: Float64Array = new Float64Array(0)
@@ -58,8 +174,7 @@ class GenerationStats {
   m2: Float64Array = new Float64Array(0)
   min: Float64Array = new Float64Array(0)
   max: Float64Array = new Float64Array(0)
-  exact: Float64Array = new Float64Array(0)
-  quantiles: P2Quantiles[] = BAND_QUANTILES.map((p) => new P2Quantiles(p))
+  digests: TDigest[] = []
 
   add(generation: number, v: number): void {
     const s = generation + 1
@@ -70,20 +185,17 @@ class GenerationStats {
     this.m2[s]! += d * (v - this.mean[s]!)
     if (n === 1 || v < this.min[s]!) this.min[s] = v
     if (n === 1 || v > this.max[s]!) this.max[s] = v
-    if (n <= EXACT_QUANTILES) this.exact[s * EXACT_QUANTILES + n - 1] = v
-    for (const q of this.quantiles) q.add(s, n, v)
+    this.digests[s]!.add(v)
   }
 
-  quantile(k: number, s: number): number {
-    const n = this.count[s]!
-    if (n > EXACT_QUANTILES) return this.quantiles[k]!.estimate(s)
-    return exactQuantile([...this.exact.subarray(s * EXACT_QUANTILES, s * EXACT_QUANTILES + n)].sort((a, b) => a - b), BAND_QUANTILES[k]!)
+  quantiles(s: number): number[] {
+    return BAND_QUANTILES.map((p) => this.digests[s]!.quantile(p))
   }
 
   private grow(slots: number): void {
     const size = Math.max(slots, 2 * this.count.length, 8)
-    const grown = (a: Float64Array, per = 1): Float64Array => {
-      const b = new Float64Array(size * per)
+    const grown = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(size)
       b.set(a)
       return b
     }
@@ -92,93 +204,16 @@ class GenerationStats {
     this.m2 = grown(this.m2)
     this.min = grown(this.min)
     this.max = grown(this.max)
-    this.exact = grown(this.exact, EXACT_QUANTILES)
-    for (const q of this.quantiles) q.grow(size)
+    while (this.digests.length < size) this.digests.push(new TDigest())
   }
 }
 
 /** Linear interpolation between order statistics (numpy's default, type 7). */
-export function exactQuantile(sorted: readonly number[], p: number): number {
+export function exactQuantile(sorted: ArrayLike<number>, p: number): number {
   const h = (sorted.length - 1) * p
   const lo = Math.floor(h)
-  return sorted[lo]! + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]!) - sorted[lo]!)
-}
-
-/**
- * The P² estimator of one quantile for many slots at once (Jain & Chlamtac 1985, "The P²
- * algorithm for dynamic calculation of quantiles and histograms without storing observations"):
- * five markers a slot, whose heights follow the quantile as values stream by.
- */
-export class P2Quantiles {
-  private q: Float64Array = new Float64Array(0)
-  private pos: Float64Array = new Float64Array(0)
-  private want: Float64Array = new Float64Array(0)
-  private readonly step: number[]
-
-  constructor(private readonly p: number) {
-    this.step = [0, p / 2, p, (1 + p) / 2, 1]
-  }
-
-  grow(slots: number): void {
-    for (const key of ['q', 'pos', 'want'] as const) {
-      const b = new Float64Array(slots * 5)
-      b.set(this[key])
-      this[key] = b
-    }
-  }
-
-  /** The n-th value (1-based) of slot s. */
-  add(s: number, n: number, v: number): void {
-    const o = s * 5
-    const q = this.q
-    if (n <= 5) {
-      // The first five values, kept sorted, are the markers.
-      let i = n - 1
-      while (i > 0 && q[o + i - 1]! > v) {
-        q[o + i] = q[o + i - 1]!
-        i--
-      }
-      q[o + i] = v
-      if (n === 5) {
-        for (let j = 0; j < 5; j++) this.pos[o + j] = j
-        const p = this.p
-        this.want.set([0, 2 * p, 4 * p, 2 + 2 * p, 4], o)
-      }
-      return
-    }
-    const pos = this.pos
-    let k: number
-    if (v < q[o]!) {
-      q[o] = v
-      k = 0
-    } else if (v >= q[o + 4]!) {
-      q[o + 4] = Math.max(q[o + 4]!, v)
-      k = 3
-    } else {
-      k = 0
-      while (k < 3 && v >= q[o + k + 1]!) k++
-    }
-    for (let j = k + 1; j < 5; j++) pos[o + j]!++
-    for (let j = 0; j < 5; j++) this.want[o + j]! += this.step[j]!
-    for (let i = 1; i <= 3; i++) {
-      const d = this.want[o + i]! - pos[o + i]!
-      if ((d >= 1 && pos[o + i + 1]! - pos[o + i]! > 1) || (d <= -1 && pos[o + i - 1]! - pos[o + i]! < -1)) {
-        const sign = d > 0 ? 1 : -1
-        const qi = q[o + i]!
-        const parabolic =
-          qi +
-          (sign / (pos[o + i + 1]! - pos[o + i - 1]!)) *
-            ((pos[o + i]! - pos[o + i - 1]! + sign) * ((q[o + i + 1]! - qi) / (pos[o + i + 1]! - pos[o + i]!)) +
-              (pos[o + i + 1]! - pos[o + i]! - sign) * ((qi - q[o + i - 1]!) / (pos[o + i]! - pos[o + i - 1]!)))
-        q[o + i] = q[o + i - 1]! < parabolic && parabolic < q[o + i + 1]! ? parabolic : qi + (sign * (q[o + i + sign]! - qi)) / (pos[o + i + sign]! - pos[o + i]!)
-        pos[o + i]! += sign
-      }
-    }
-  }
-
-  estimate(s: number): number {
-    return this.q[s * 5 + 2]!
-  }
+  const hi = Math.min(lo + 1, sorted.length - 1)
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!)
 }
 
 /**
@@ -256,8 +291,9 @@ export class RunAggregator implements RecordSink {
           curve.sd.push(n > 1 ? Math.sqrt(s.m2[slot]! / (n - 1)) : 0)
           curve.min.push(s.min[slot]!)
           curve.max.push(s.max[slot]!)
-          curve.lower.push(s.quantile(0, slot))
-          curve.upper.push(s.quantile(1, slot))
+          const [lower, upper] = s.quantiles(slot)
+          curve.lower.push(lower!)
+          curve.upper.push(upper!)
           curve.count.push(n)
         }
         if (curve.generations.length > 0) cellCurves.set(name, curve)
