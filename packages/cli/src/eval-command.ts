@@ -42,7 +42,7 @@ options, a group eval cannot compute, or a group the input cannot serve).
 `
 
 /** Each need in words, and how eval can meet it (nothing: eval cannot). */
-const NEEDS: Readonly<Record<MetricNeed | 'training', { readonly what: string; readonly how?: string }>> = {
+const NEEDS: Readonly<Record<Exclude<MetricNeed, `facet.${string}`> | 'training', { readonly what: string; readonly how?: string }>> = {
   'model.logLikelihood': { what: 'a model with a log-likelihood' },
   'model.summary': { what: "the fitted model's state" },
   heldout: { what: 'held-out real data' },
@@ -61,7 +61,9 @@ const NEEDS: Readonly<Record<MetricNeed | 'training', { readonly what: string; r
 
 /** Refusal of a group whose needs eval does not meet: what it needs, and how to supply it or why eval cannot. */
 function cannotCompute(id: string, unmet: readonly (MetricNeed | 'training')[]): Error {
-  const needs = unmet.map((need) => NEEDS[need])
+  const needs = unmet.map((need) =>
+    need.startsWith('facet.') ? { what: `the dataset fact '${need.slice('facet.'.length)}'`, how: '--data naming a dataset that gives it' } : NEEDS[need as Exclude<MetricNeed, `facet.${string}`>],
+  )
   const missing = needs.filter((need) => need.how === undefined)
   const hint =
     missing.length > 0

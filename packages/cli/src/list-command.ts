@@ -1,5 +1,5 @@
 import type { ModelPlugin } from '@ouroboros/core'
-import { builtinPolicies, filters } from '@ouroboros/scheduler'
+import { builtinFilters, builtinPolicies } from '@ouroboros/scheduler'
 import { builtinDatasets, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
 
 /** `ouroboros list`: what this installation can run. */
@@ -22,7 +22,7 @@ export async function listCommand(): Promise<number> {
   out.push('policies (policy.kind):')
   for (const [kind, policy] of Object.entries(builtinPolicies)) out.push(`  ${kind.padEnd(22)} ${policy.description}`)
   out.push('filters (filter.kind):')
-  for (const [kind, filter] of Object.entries(filters)) out.push(`  ${kind.padEnd(22)} ${filter.description}`)
+  for (const [kind, filter] of Object.entries(builtinFilters)) out.push(`  ${kind.padEnd(22)} ${filter.description}`)
   out.push('backends:')
   out.push('  classical models: typed arrays in worker threads')
   const { describeBackend, formatBackend } = await import('@ouroboros/tf')

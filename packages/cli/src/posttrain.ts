@@ -1,4 +1,4 @@
-import { Rng, configError, formatIssues, toOuroborosError, type Config, type DatasetInfo, type DatasetPlugin, type ModelPlugin, type PosttrainStageConfig } from '@ouroboros/core'
+import { Rng, configError, formatIssues, toOuroborosError, type DatasetInfo, type DatasetPlugin, type ModelPlugin, type PosttrainStageConfig } from '@ouroboros/core'
 import type { TaskSpec } from '@ouroboros/scheduler'
 
 /**
@@ -58,16 +58,4 @@ export async function resolvePosttrain(
     }
   }
   return tasks
-}
-
-/** A reward filter's reward, checked against the data before a run (errors name filter.reward). */
-export async function checkRewardFilter(filter: Config['filter'], at: string, info: DatasetInfo): Promise<void> {
-  if (filter?.kind !== 'reward') return
-  const { goldReward } = await import('@ouroboros/posttrain')
-  try {
-    await goldReward(filter.reward, info, 'filter.reward')
-  } catch (err) {
-    const e = toOuroborosError(err)
-    throw configError(`${at}: ${e.message}`, e.hint)
-  }
 }

@@ -8,19 +8,22 @@ import {
   expandSweep,
   issueProblems,
   parseConfig,
+  toOuroborosError,
   type Cell,
   type ChainSizes,
   type Config,
   type DatasetInfo,
   type DatasetPlugin,
+  type FilterConfig,
+  type FilterPlugin,
   type Modality,
   type ModelPlugin,
   type PolicyConfig,
   type PolicyPlugin,
 } from '@ouroboros/core'
-import { builtinPolicies, loadPolicy, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
+import { builtinFilters, builtinPolicies, loadFilter, loadPolicy, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
-import { checkRewardFilter, resolvePosttrain } from './posttrain.js'
+import { resolvePosttrain } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
 import { anchorPaths, datasetFromModule, metricGroups } from './extensions.js'
 
@@ -117,12 +120,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     }
 
     const info: DatasetInfo = (await datasetPlugin.create(dataParams, Rng.from(0, 'probe'))).info
-    if (cfg.filter?.kind === 'modes' && info.modes === undefined) {
-      throw configError(`${at}: filter.kind: 'modes' keeps samples near mode centres, which data.kind '${dataKind}' does not have; use ring or grid data`)
-    }
-    if (cfg.filter?.kind === 'likelihood' && model.logLikelihood === undefined) {
-      throw configError(`${at}: filter.kind: 'likelihood' ranks samples by the model's log-likelihood, which model '${modelKind}' does not give`)
-    }
+    const filter = cfg.filter === null ? null : await resolveFilter(cfg.filter, at, baseDir, info, model)
     const d = info.d ?? 1
     // Rows held in memory at once: a model with fitRows reads a large history from the sample files.
     const heldRows = policy.plugin.needsAllGenerations && model.fitRows !== undefined ? Math.max(n, perGeneration) : policy.plugin.largestTrainingSet(policy.params, sizes)
@@ -132,7 +130,6 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       )
     }
 
-    await checkRewardFilter(cfg.filter, at, info)
     const tasks = await resolvePosttrain(cfg.posttrain, at, { data: cfg.data, n, heldout: cfg.heldout, info }, model, datasets, moduleUrl(DATASETS_MODULE, '.'))
     const cellMetrics = groups.ids ?? metricsMod.metricsFor(info, model.logLikelihood !== undefined)
     const specs: MetricSpec[] = []
@@ -165,7 +162,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       throw configError(`${at}: data.kind: a sweep cannot mix ${modality} and ${info.modality} data`)
     }
 
-    cellInfos.push({ index: cell.index, label: cellLabel(cell.params), params: cell.params, config: { ...cfg, policy: policy.config, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration } })
+    cellInfos.push({ index: cell.index, label: cellLabel(cell.params), params: cell.params, config: { ...cfg, policy: policy.config, filter, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration } })
     for (let r = 0; r < cfg.replicates; r++) {
       chains.push({
         id: cells.length > 1 ? `c${cell.index}-r${r}` : `r${r}`,
@@ -173,7 +170,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         replicate: r,
         seed: replicateSeed(cfg.seed, r),
         params: cell.params,
-        config: { ...cfg, policy: policy.config },
+        config: { ...cfg, policy: policy.config, filter },
         n,
         samplesPerGeneration: perGeneration,
         modelModule: modelUrl,
@@ -291,7 +288,13 @@ function datasetFactsFor(info: DatasetInfo, params: Record<string, unknown>): Re
     ...(info.gaussian ? { gaussian: info.gaussian } : {}),
     ...(info.image ? { image: info.image } : {}),
     ...(info.regression ? { regression: { sigma: info.regression.sigma, T: info.regression.T, d: info.regression.weights.length } } : {}),
+    ...(info.facets ? { facets: jsonFacets(info.facets) } : {}),
   }
+}
+
+/** Facets as JSON holds them: typed arrays as lists, what JSON cannot hold (functions) left out. */
+function jsonFacets(facets: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(facets, (_key, value: unknown) => (ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as Float64Array) : value))) as Record<string, unknown>
 }
 
 export type { Cell }
@@ -321,4 +324,35 @@ async function resolvePolicy(given: PolicyConfig, at: string, baseDir: string, s
   const problem = plugin.check?.(parsed.data, sizes)
   if (problem !== undefined) throw configError(`${at}: policy.${problem.param}: ${problem.message}`)
   return { plugin, params: parsed.data, config: { kind, ...(moduleHref === undefined ? {} : { module: moduleHref }), ...(parsed.data as Record<string, unknown>) } }
+}
+
+/**
+ * The cell's filter: its plug-in (a built-in by kind, or `filter.module`), its parameters checked
+ * by the plug-in's own schema and against the cell's data and model, as the resolved config the
+ * chains carry (parameters with defaults, the module as a URL).
+ */
+async function resolveFilter(given: FilterConfig, at: string, baseDir: string, dataset: DatasetInfo, model: ModelPlugin<any, any>): Promise<FilterConfig> {
+  const { kind, module, ...raw } = given
+  let plugin: FilterPlugin<any>
+  let moduleHref: string | undefined
+  try {
+    if (module !== undefined) moduleHref = moduleUrl(module, baseDir)
+    plugin = await loadFilter({ kind, ...(moduleHref === undefined ? {} : { module: moduleHref }) })
+  } catch (err) {
+    const known = Object.keys(builtinFilters)
+    const message = module === undefined ? `unknown filter '${kind}'${didYouMean(kind, known)}; expected one of ${known.join(', ')}, or give filter.module` : (err as Error).message
+    throw configError(`${at}: filter.${module === undefined ? 'kind' : 'module'}: ${message}`)
+  }
+  const parsed = plugin.params.safeParse(raw)
+  if (!parsed.success) {
+    const problems = issueProblems(parsed.error.issues, ['filter'], { input: raw, schema: plugin.params, extraKeys: ['kind', 'module'] })
+    throw configError(problems.map((p) => `${at}: ${p.path}: ${p.message}`).join('\n'))
+  }
+  try {
+    await plugin.check?.(parsed.data, { dataset, model }, 'filter')
+  } catch (err) {
+    const e = toOuroborosError(err)
+    throw configError(`${at}: ${e.message}`, e.hint)
+  }
+  return { kind, ...(moduleHref === undefined ? {} : { module: moduleHref }), ...(parsed.data as Record<string, unknown>) }
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:f
 import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
-import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, mapModules, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
+import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
 import { readRunInfo, RUN_FILES, writeFileAtomic, writeRunInfo, type RecordedClassifier, type RunInfo } from '@ouroboros/store'
 import { RunAggregator, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
@@ -95,6 +95,7 @@ async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddre
     chains: resolved.chains.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, status: 'pending', generationsDone: 0 })),
     metricOptions: resolved.metricOptions,
     metrics: resolved.metrics,
+    metricInfo: await recordOutputInfo(resolved.chains),
     modality: resolved.modality,
     dataset: resolved.dataset,
     ...(classifier === undefined ? {} : { classifier }),
@@ -125,6 +126,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   const chains = info.cellSpecs === undefined ? resolved.chains : chainSpecsOf(info.cellSpecs, info.chains).map((c) => mapModules(c, localModuleUrl))
   info.runId ??= randomUUID()
   info.cellSpecs ??= cellSpecsOf(chains.map((c) => mapModules(c, portableModule)))
+  info.metricInfo ??= await recordOutputInfo(chains)
   const classifier = await prepareClassifier(resolved)
   if (classifier !== undefined && info.classifier !== undefined && classifier.hash !== info.classifier.hash) {
     process.stderr.write(`warning: the classifier differs from the one this run started with (backend ${info.classifier.backend}, now ${classifier.backend}); the generations scored from here on use the new one\n`)

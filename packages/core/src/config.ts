@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { configError } from './errors.js'
-import { goldRewardSchema, posttrainSchema } from './posttrain.js'
+import { posttrainSchema } from './posttrain.js'
 import { ConfigProblems, closest, formatIssues, issueProblems } from './issues.js'
 
 /**
@@ -8,32 +8,6 @@ import { ConfigProblems, closest, formatIssues, issueProblems } from './issues.j
  * dataset and model plug-ins, whose own strict schemas validate them (resolveCells).
  */
 const positiveInt = (max: number) => z.int().min(1).max(max)
-
-
-
-/**
- * Curation of each generation's samples before they enter training sets (DESIGN.md: "keep
- * samples that pass a quality check"). The model draws until samplesPerGeneration samples pass;
- * metrics score the model's own first draw, unfiltered.
- */
-export const filterSchema = z.discriminatedUnion('kind', [
-  /** A verifier that knows the modes (ring, grid): keep samples within qualityStds·std of their nearest mode centre. */
-  z.strictObject({ kind: z.literal('modes'), qualityStds: z.number().positive().default(3) }),
-  /** Self-curation: draw samplesPerGeneration / keep and keep the ones the generating model finds most likely. */
-  z.strictObject({ kind: z.literal('likelihood'), keep: z.number().gt(0).max(1) }),
-  /**
-   * Curation by a reward (Ferbach et al. 2024): each kept sample is one of `choices` draws, chosen
-   * with probability ∝ exp(reward/temperature) (Luce; Bradley–Terry for two) or the best of them.
-   */
-  z.strictObject({
-    kind: z.literal('reward'),
-    reward: goldRewardSchema,
-    choices: z.int().min(2).max(1000).default(2),
-    choice: z.enum(['luce', 'best']).default('luce'),
-    temperature: z.number().positive().default(1),
-  }),
-])
-export type FilterConfig = z.infer<typeof filterSchema>
 
 const pluginRef = z.looseObject({
   kind: z.string().min(1),
@@ -45,13 +19,23 @@ const pluginRef = z.looseObject({
 export const policySchema = pluginRef
 export type PolicyConfig = z.infer<typeof policySchema>
 
+/**
+ * Curation of each generation's samples before they enter training sets (DESIGN.md: "keep
+ * samples that pass a quality check"), by kind; its parameters belong to the filter plug-in.
+ */
+export const filterSchema = pluginRef
+export type FilterConfig = z.infer<typeof filterSchema>
+
 export const configSchema = z.strictObject({
   name: z.string().min(1).max(200).default('ouroboros'),
   data: pluginRef.extend({ n: positiveInt(10_000_000).optional() }),
   model: pluginRef,
   policy: policySchema.default({ kind: 'replace' }),
   sampling: z.strictObject({ temperature: z.number().gt(0).max(100).default(1) }).default({ temperature: 1 }),
-  /** Keep only samples that pass a quality check; none by default or null (so a sweep can compare with and without). */
+  /**
+   * Keep only samples that pass a quality check (the model draws until samplesPerGeneration
+   * pass); none by default or null (so a sweep can compare with and without).
+   */
   filter: filterSchema.nullable().default(null),
   /** Post-training stages run on each generation's fitted model (finetune, rl, best-of-n). */
   posttrain: posttrainSchema.default([]),

@@ -39,6 +39,36 @@ export interface DatasetInfo {
     readonly train: Uint32Array
     readonly selected?: readonly number[]
   }
+  /**
+   * Facts of datasets outside this package, by facet name (see defineFacet): what a metric group
+   * or a reward of the same package reads, without a field here for it. Values that JSON can hold
+   * (typed arrays as lists) reach run.json for the report.
+   */
+  readonly facets?: Readonly<Record<string, unknown>>
+}
+
+/** A typed name for a fact in DatasetInfo.facets, shared by a dataset and the metric groups that read it. */
+export interface Facet<T> {
+  readonly name: string
+  /** The need a metric group lists to run only on data that have the facet. */
+  readonly need: `facet.${string}`
+  /** The facet's value in `info`; undefined when the dataset does not give it. */
+  of(info: DatasetInfo): T | undefined
+  /** `{ [name]: value }`, for a dataset to spread into its info's `facets`. */
+  entry(value: T): Readonly<Record<string, T>>
+}
+
+/**
+ * A facet the same code writes and reads with one type: `const centres = defineFacet<Float64Array>('centres')`;
+ * a dataset gives `facets: { ...centres.entry(c) }`, a metric reads `centres.of(dataset)`.
+ */
+export function defineFacet<T>(name: string): Facet<T> {
+  return {
+    name,
+    need: `facet.${name}`,
+    of: (info) => info.facets?.[name] as T | undefined,
+    entry: (value) => ({ [name]: value }),
+  }
 }
 
 /** A dataset's fixed parts (a design matrix, true weights), set up once per chain. */
@@ -229,7 +259,63 @@ export type MetricValues = Record<string, number | null>
  * `usesTraining`). Without it the group has no values, so the default metric set leaves it out and
  * `ouroboros eval` refuses it by name. `dataset.X` is the optional DatasetInfo field X.
  */
-export type MetricNeed = 'model.logLikelihood' | 'model.summary' | 'heldout' | 'task' | `dataset.${Exclude<keyof DatasetInfo, 'kind' | 'modality'>}`
+export type MetricNeed =
+  | 'model.logLikelihood'
+  | 'model.summary'
+  | 'heldout'
+  | 'task'
+  | `dataset.${Exclude<keyof DatasetInfo, 'kind' | 'modality' | 'facets'>}`
+  /** A facet of DatasetInfo.facets (Facet.need). */
+  | `facet.${string}`
+
+/**
+ * Which way an output moves as a chain degrades:
+ * - `falls`: higher is better (modes covered, recall, entropy); collapse is a fall.
+ * - `rises`: lower is better (KL, distances to the real data, NLL); collapse is a rise.
+ * - `departs`: the real data's value is the right one (total variance), and moving away from it
+ *   either way is a failure: a shrinking distribution collapses, an exploding one diverges.
+ */
+export type Direction = 'falls' | 'rises' | 'departs'
+
+/**
+ * How far past its baseline an output must move to count as collapsed: a `factor` of it (below 1
+ * for `falls`, above 1 for `rises`; for `departs` both ×factor and ÷factor), or an `offset` in
+ * the output's own unit, for outputs on an additive scale (nats) where a factor of a value near
+ * zero means nothing.
+ */
+export interface Threshold {
+  readonly direction: Direction
+  readonly kind: 'factor' | 'offset'
+  readonly value: number
+}
+
+/** How a report shows one output of a metric group (or of a filter, or of post-training). */
+export interface OutputInfo {
+  /** A readable title ('modes covered'). */
+  readonly title: string
+  /** The unit of the axis. */
+  readonly unit?: string
+  /** The collapse threshold; absent where collapse does not move the output one known way (a precision, a copy rate). */
+  readonly threshold?: Threshold
+  /** The values it can take, where bounded (a share): plots keep their axes inside. */
+  readonly bounds?: readonly [number, number]
+  /**
+   * Which way is better where the threshold does not say: a reward rises with what post-training
+   * is for, not against collapse. `neither`: a cost paid for something else (the KL to the model
+   * as fit), which no level turns into a failure.
+   */
+  readonly better?: 'higher' | 'lower' | 'neither'
+  /**
+   * A measure of global diversity, what finetuning trades for task quality and a reward optimised
+   * too far narrows: its rank among them (lower first) where a view picks one by default.
+   */
+  readonly diversity?: number
+  /** A measure of quality on a finetuning task: its rank among them (lower first). */
+  readonly taskQuality?: number
+}
+
+/** Outputs by name, each with how a report shows it. */
+export type OutputInfoTable = Readonly<Record<string, OutputInfo>>
 
 export interface MetricPlugin<O = unknown, Prep = undefined> {
   /** Group name used in a config's `metrics` list. */
@@ -249,6 +335,11 @@ export interface MetricPlugin<O = unknown, Prep = undefined> {
   readonly cost?: 'cheap' | 'expensive'
   /** Outputs that can be null although every need is met, and when, in words: { log_variance: '1-D samples only' }. */
   readonly nullWhen?: Readonly<Record<string, string>>
+  /**
+   * How a report shows each output: title, unit, direction, collapse threshold. A run records it
+   * in run.json, so the report of any group reads it there; an output without it is shown by name.
+   */
+  readonly outputInfo?: OutputInfoTable
   /** Work done once per chain on the real data (k-means centroids, bandwidths). */
   prepare?(args: { real: Samples; dataset: DatasetInfo; options: O; rng: Rng }): Prep | Promise<Prep>
   compute(args: MetricArgs<O, Prep>): MetricValues | Promise<MetricValues>
@@ -325,6 +416,62 @@ export interface PolicyPlugin<P = unknown> {
 }
 
 export function definePolicy<P>(plugin: PolicyPlugin<P>): PolicyPlugin<P> {
+  return plugin
+}
+
+/** What a filter may draw on to curate one generation's samples. */
+export interface FilterInputs {
+  /** Samples the generation must emit. */
+  readonly n: number
+  /** The model's first draw of n samples: what the metrics score. */
+  readonly first: Samples
+  /** n more samples from the same model, from random stream `batch` (1, 2, …). */
+  draw(n: number, batch: number): Promise<Samples>
+  /** Per-item log-likelihood under the generating model, when it has one. */
+  readonly logLikelihood?: (s: Samples) => Promise<Float64Array>
+  readonly dataset: DatasetInfo
+  /** The filter's own random stream (for choices it makes at random). */
+  readonly rng: Rng
+}
+
+export interface FilterResult {
+  /** Exactly n samples that passed, in the order they were drawn. */
+  readonly kept: Samples
+  /** Samples drawn to find them, up to the last one kept. */
+  readonly draws: number
+  /** Further values for the generation's record (a reward filter's mean rewards), described by `outputInfo`. */
+  readonly values?: Record<string, number>
+}
+
+/** What a filter's checks may read about a run before it starts. */
+export interface FilterRun {
+  readonly dataset: DatasetInfo
+  readonly model: ModelPlugin<any, any>
+}
+
+/**
+ * A filter: which of a generation's samples (and of further draws) enter later training sets.
+ * Metrics score the model's own first draw, unfiltered; the record also gets `filter_kept`, the
+ * share of draws kept. It owns its parameters and what makes them impossible for a run's data and
+ * model, so nothing else knows any filter by name.
+ */
+export interface FilterPlugin<P = unknown> {
+  readonly id: string
+  readonly description: string
+  /** Parameters other than `kind` and `module`, validated before anything runs. */
+  readonly params: z.ZodType<P>
+  /**
+   * Throws a config error naming the field (`${where}.kind`, `${where}.reward.values`) when these
+   * parameters cannot curate this run's samples (data without what the filter reads, a model
+   * without a log-likelihood).
+   */
+  check?(params: P, run: FilterRun, where: string): void | Promise<void>
+  /** The values `apply` adds to records besides filter_kept, and how a report shows them. */
+  readonly outputInfo?: OutputInfoTable
+  apply(params: P, inputs: FilterInputs): Promise<FilterResult>
+}
+
+export function defineFilter<P>(plugin: FilterPlugin<P>): FilterPlugin<P> {
   return plugin
 }
 

@@ -8,6 +8,7 @@ import { asVectors, choleskyInPlace, defineMetric, inputError, meanAndCovariance
 import { Adam, Mlp, loadTf, type NamedWeights, type Tensor2D, type Tf } from '@ouroboros/tf'
 import { symmetricEigenvalues } from './eigen.js'
 import { entropyOfCounts, smoothedKl } from './vectors.js'
+import { DOUBLES, ENTROPY_HALVES, HALVES, KL_RISES } from './outputs.js'
 
 /**
  * Classifier-based metrics for labelled image data (METRICS.md "Classifier-based (MNIST)"): a small
@@ -285,6 +286,12 @@ export const classifier = defineMetric<ClassifierOptions, Prepared>({
   modality: 'vectors',
   description: 'MNIST classifier metrics: entropy, coverage and KL of predicted classes; Fréchet distance of penultimate-layer features',
   outputs: ['class_entropy', 'classes_covered', 'class_kl', 'frechet_feature_distance'],
+  outputInfo: {
+    class_entropy: { title: 'class entropy', unit: 'nats', threshold: ENTROPY_HALVES, diversity: 4 },
+    classes_covered: { title: 'classes covered', unit: 'classes', threshold: HALVES, diversity: 3 },
+    class_kl: { title: 'class KL', unit: 'nats', threshold: KL_RISES, diversity: 5 },
+    frechet_feature_distance: { title: 'Fréchet feature distance', unit: 'feature units²', threshold: DOUBLES },
+  },
   needs: ['dataset.labelled'],
   nullWhen: Object.fromEntries(['class_entropy', 'classes_covered', 'class_kl', 'frechet_feature_distance'].map((name) => [name, 'fewer than 2 generated samples'])),
   options: classifierOptions,

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { asVectors, defineMetric, inputError, takeRows, vectors, type DatasetInfo, type Rng, type VectorSamples } from '@ouroboros/core'
 import { nearest } from './distance.js'
 import { checkPrepared, entropyOfCounts, fingerprint, vectorPair } from './vectors.js'
+import { ENTROPY_HALVES, HALVES, KL_RISES } from './outputs.js'
 
 /**
  * Reference-cluster coverage (METRICS.md): k-means is fit once on the real data; its centroids are
@@ -32,6 +33,11 @@ export const clusters = defineMetric({
   modality: 'vectors',
   description: 'Coverage of k-means reference clusters of the real data: entropy, clusters covered, KL to the real histogram',
   outputs: ['cluster_entropy', 'clusters_covered', 'cluster_kl'],
+  outputInfo: {
+    cluster_entropy: { title: 'cluster entropy', unit: 'nats', threshold: ENTROPY_HALVES, diversity: 18 },
+    clusters_covered: { title: 'clusters covered', unit: 'clusters', threshold: HALVES, diversity: 17 },
+    cluster_kl: { title: 'cluster KL', unit: 'nats', threshold: KL_RISES, diversity: 19 },
+  },
   options: clustersOptions,
   async prepare({ real, dataset, options, rng }) {
     const x = asVectors(real, 'clusters: real samples')

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { asVectors, defineMetric, inputError, rowChunks, type RowSource, type VectorSamples } from '@ouroboros/core'
 import { kthNeighbourSq, medianDistance, nearest } from './distance.js'
 import { checkPrepared, fingerprint, vectorPair } from './vectors.js'
+import { SHARE } from './outputs.js'
 
 /**
  * copy_rate (METRICS.md "Memorization vs collapse"): the share of generated samples whose nearest
@@ -14,6 +15,9 @@ export const copyRate = defineMetric({
   modality: 'vectors',
   description: 'Share of generated samples closer to a training sample than a third of the real data’s median nearest-neighbour distance',
   outputs: ['copy_rate'],
+  outputInfo: {
+    copy_rate: { title: 'copy rate', unit: 'fraction', bounds: SHARE },
+  },
   options: z.strictObject({
     thresholdDivisor: z.number().positive().default(3),
   }),

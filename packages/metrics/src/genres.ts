@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { defineMetric, inputError, type DatasetInfo, type Samples, type TokenSamples } from '@ouroboros/core'
 import { cacheDir } from './classifier.js'
 import { asTokens, entropyOfCounts, smoothedKl } from './vectors.js'
+import { ENTROPY_HALVES, HALVES, KL_RISES } from './outputs.js'
 
 type Genres = NonNullable<DatasetInfo['genres']>
 
@@ -208,6 +209,11 @@ export const genres = defineMetric<{ coveredShare: number }, Prepared>({
   modality: 'tokens',
   description: 'Brown genres of generated sentences (naive Bayes classifier): entropy, genres covered, KL to the real genre histogram',
   outputs: ['genre_entropy', 'genres_covered', 'genre_kl'],
+  outputInfo: {
+    genre_entropy: { title: 'genre entropy', unit: 'nats', threshold: ENTROPY_HALVES, diversity: 6 },
+    genres_covered: { title: 'genres covered', unit: 'genres', threshold: HALVES, diversity: 7 },
+    genre_kl: { title: 'genre KL', unit: 'nats', threshold: KL_RISES, diversity: 8 },
+  },
   needs: ['dataset.genres'],
   nullWhen: Object.fromEntries(['genre_entropy', 'genres_covered', 'genre_kl'].map((name) => [name, 'no generated sentences'])),
   options: z.strictObject({

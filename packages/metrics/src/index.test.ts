@@ -57,6 +57,45 @@ describe('builtinMetrics', () => {
   })
 })
 
+describe('output descriptions', () => {
+  it.each(Object.entries(builtinMetrics))('%s describes every output, and only its outputs, with thresholds on the side of 1 their direction needs', (_id, plugin) => {
+    expect(Object.keys(plugin.outputInfo ?? {}).sort()).toEqual([...plugin.outputs].sort())
+    for (const [name, info] of Object.entries(plugin.outputInfo ?? {})) {
+      expect(info.title.length, name).toBeGreaterThan(0)
+      const t = info.threshold
+      if (t === undefined) continue
+      if (t.kind === 'offset') expect(t.value, name).toBeGreaterThan(0)
+      else if (t.direction === 'falls') expect(t.value > 0 && t.value < 1, name).toBe(true)
+      else expect(t.value, name).toBeGreaterThan(1)
+    }
+  })
+
+  // Samples of 2 of the ring's 8 modes against fresh samples of all 8: a collapse every threshold
+  // must see in its direction, and values the bounds must hold.
+  const real = mixture(ringCenters(), 2, 0.02, 400, Rng.from(1)).samples
+  const fresh = mixture(ringCenters(), 2, 0.02, 400, Rng.from(2)).samples
+  const collapsed = mixture(ringCenters().subarray(0, 4), 2, 0.02, 400, Rng.from(3)).samples
+  // Their values do not come from the samples (nll_real, excess_test_error read the model) or compare them with no ring (w2_to_reference).
+  const fromModel = new Set(['nll_real', 'excess_test_error', 'w2_to_reference'])
+  const model = { summary: { mean: Float64Array.of(0, 0), covariance: Float64Array.of(2, 0, 0, 2), weights: Float64Array.of(0.1, 0) } }
+  it.each(vectorGroups)('%s: moves each output with a threshold its way under a collapse, and keeps bounded outputs inside their bounds', async (_id, plugin) => {
+    const args = { real, dataset: ring, heldout: real, training: real, model }
+    const before = await evaluate(plugin, { ...args, generated: fresh })
+    const after = await evaluate(plugin, { ...args, generated: collapsed })
+    for (const [name, info] of Object.entries(plugin.outputInfo ?? {})) {
+      for (const v of [before[name], after[name]]) {
+        if (info.bounds !== undefined && v !== null && v !== undefined) expect(v >= info.bounds[0] && v <= info.bounds[1], `${name} = ${v}`).toBe(true)
+      }
+      const direction = info.threshold?.direction
+      if (direction === undefined || direction === 'departs' || fromModel.has(name)) continue
+      expect(before[name], name).not.toBeNull()
+      expect(after[name], name).not.toBeNull()
+      if (direction === 'falls') expect(after[name]!, name).toBeLessThan(before[name]!)
+      else expect(after[name]!, name).toBeGreaterThan(before[name]!)
+    }
+  })
+})
+
 describe('metricsFor', () => {
   const plain: DatasetInfo = { kind: 'file', modality: 'vectors', d: 5 }
   const expensive = ['prdc', 'mmd_rbf', 'vendi', 'copy_rate']

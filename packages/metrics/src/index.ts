@@ -72,6 +72,7 @@ export function unmetNeeds(plugin: MetricPlugin<any, any>, sources: MetricSource
       case 'task':
         return !sources.task
       default:
+        if (need.startsWith('facet.')) return sources.dataset.facets?.[need.slice('facet.'.length)] === undefined
         return sources.dataset[need.slice('dataset.'.length) as keyof DatasetInfo] === undefined
     }
   })

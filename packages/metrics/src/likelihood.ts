@@ -10,6 +10,10 @@ export const likelihood = defineMetric({
   modality: 'vectors',
   description: 'Mean negative log-likelihood of held-out real data under the model (nll_real)',
   outputs: ['nll_real'],
+  outputInfo: {
+    // One nat per sample: the held-out data became e times less likely each.
+    nll_real: { title: 'NLL of held-out real data', unit: 'nats per sample', threshold: { direction: 'rises', kind: 'offset', value: 1 } },
+  },
   needs: ['model.logLikelihood', 'heldout'],
   options: z.strictObject({}),
   async compute({ heldout, model }) {

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { asVectors, defineMetric, type VectorSamples } from '@ouroboros/core'
 import { forEachCrossTile, forEachSelfTile, medianPairwiseDistance, TILE } from './distance.js'
 import { checkPrepared, fingerprint, subsampleRows, vectorPair } from './vectors.js'
+import { DOUBLES } from './outputs.js'
 
 /**
  * Unbiased MMD² (Gretton et al. 2012) with the Gaussian kernel k(x, y) = exp(−‖x − y‖² / (2h²)):
@@ -26,6 +27,9 @@ export const mmdRbf = defineMetric({
   modality: 'vectors',
   description: 'Unbiased MMD² between real and generated samples with a Gaussian kernel (median-distance bandwidth)',
   outputs: ['mmd_rbf'],
+  outputInfo: {
+    mmd_rbf: { title: 'MMD² (RBF kernel)', unit: 'unitless', threshold: DOUBLES },
+  },
   cost: 'expensive',
   nullWhen: { mmd_rbf: 'either set has fewer than 2 samples, or the real samples are all one point (median distance 0)' },
   options: mmdOptions,

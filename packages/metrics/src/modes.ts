@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { asVectors, assignToModes, defineMetric, inputError, type DatasetInfo, type Samples } from '@ouroboros/core'
+import { HALVES, KL_RISES, SHARE } from './outputs.js'
 
 /**
  * The mode benchmark of the PacGAN / VEEGAN code (METRICS.md "Mode benchmark"), the same rules as
@@ -17,6 +18,14 @@ export const modes = defineMetric({
   modality: 'vectors',
   description: 'Mode benchmark (ring, grid): modes covered by high-quality samples, share of them, reverse KL over modes',
   outputs: ['modes_covered', 'modes_covered_1pct', 'pct_high_quality', 'reverse_kl', 'reverse_kl_uniform', 'off_support_share'],
+  outputInfo: {
+    modes_covered: { title: 'modes covered', unit: 'modes', threshold: HALVES, diversity: 1 },
+    modes_covered_1pct: { title: 'modes covered (≥ 1 % of samples)', unit: 'modes', threshold: HALVES, diversity: 23 },
+    pct_high_quality: { title: 'high-quality samples', unit: '%', bounds: [0, 100] },
+    reverse_kl: { title: 'reverse KL over modes', unit: 'nats', threshold: KL_RISES, diversity: 2 },
+    reverse_kl_uniform: { title: 'reverse KL to uniform mode weights', unit: 'nats', threshold: KL_RISES, diversity: 24 },
+    off_support_share: { title: 'share of samples at modes of weight 0', unit: 'fraction', bounds: SHARE },
+  },
   needs: ['dataset.modes'],
   nullWhen: { reverse_kl: 'samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share)' },
   options: z.strictObject({

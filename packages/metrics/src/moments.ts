@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { asVectors, choleskyInPlace, defineMetric, ErrorCode, meanAndCovariance, OuroborosError, type ModelView, type VectorSamples } from '@ouroboros/core'
 import { vectorPair } from './vectors.js'
+import { DOUBLES } from './outputs.js'
 
 /**
  * Moments of the generated samples (METRICS.md "Moments and distances"). `total_variance` is
@@ -13,6 +14,12 @@ export const moments = defineMetric({
   modality: 'vectors',
   description: 'Total variance, log det covariance; in 1-D log variance and W2² to the true (or real-data) Gaussian',
   outputs: ['total_variance', 'log_det_cov', 'log_variance', 'w2_to_reference'],
+  outputInfo: {
+    total_variance: { title: 'total variance', unit: 'data units²', threshold: { direction: 'departs', kind: 'factor', value: 2 } },
+    log_det_cov: { title: 'log det covariance', unit: 'ln data units^(2d)' },
+    log_variance: { title: 'log variance', unit: 'ln data units²' },
+    w2_to_reference: { title: 'W₂² to the true Gaussian', unit: 'data units²', threshold: DOUBLES },
+  },
   nullWhen: {
     log_det_cov: 'the covariance is singular (fewer samples than dimensions, or samples on a subspace)',
     log_variance: 'defined for 1-D samples only, with a positive variance',

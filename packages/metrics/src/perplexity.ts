@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { ErrorCode, OuroborosError, defineMetric } from '@ouroboros/core'
+import { DOUBLES } from './outputs.js'
 
 /**
  * perplexity_real (METRICS.md "Text"): exp of the mean negative log-likelihood per token of the
@@ -12,6 +13,9 @@ export const perplexity = defineMetric({
   modality: 'tokens',
   description: 'Perplexity of held-out real sentences under the model, per word and end of sentence (perplexity_real)',
   outputs: ['perplexity_real'],
+  outputInfo: {
+    perplexity_real: { title: 'perplexity of held-out real text', unit: 'per token', threshold: DOUBLES, diversity: 16 },
+  },
   needs: ['model.logLikelihood', 'heldout'],
   options: z.strictObject({}),
   async compute({ heldout, model }) {

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { asVectors, defineMetric, type VectorSamples } from '@ouroboros/core'
 import { forEachCrossBlock, kthNeighbourSq, type DistanceEngine } from './distance.js'
 import { checkPrepared, fingerprint, vectorPair } from './vectors.js'
+import { HALVES, SHARE } from './outputs.js'
 
 /**
  * Precision, recall, density and coverage (METRICS.md; Kynkäänniemi et al. 2019, Naeem et al.
@@ -28,6 +29,12 @@ export const prdc = defineMetric({
   modality: 'vectors',
   description: 'Precision, recall, density and coverage with k-nearest-neighbour balls (exact)',
   outputs: ['precision', 'recall', 'density', 'coverage'],
+  outputInfo: {
+    precision: { title: 'precision', unit: 'fraction', bounds: SHARE },
+    recall: { title: 'recall', unit: 'fraction', threshold: HALVES, bounds: SHARE, diversity: 21 },
+    density: { title: 'density', unit: 'ratio' },
+    coverage: { title: 'coverage', unit: 'fraction', threshold: HALVES, bounds: SHARE, diversity: 22 },
+  },
   cost: 'expensive',
   nullWhen: Object.fromEntries(['precision', 'recall', 'density', 'coverage'].map((name) => [name, 'either set has k samples or fewer'])),
   options: prdcOptions,

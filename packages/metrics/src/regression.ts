@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { defineMetric, ErrorCode, OuroborosError } from '@ouroboros/core'
+import { DOUBLES } from './outputs.js'
 
 /**
  * excess_test_error (METRICS.md "Regression") = ‖ŵ − w*‖², the expected excess squared error on a
@@ -11,6 +12,9 @@ export const regression = defineMetric({
   modality: 'vectors',
   description: 'Excess test error ‖ŵ − w*‖² of the fitted regression weights',
   outputs: ['excess_test_error'],
+  outputInfo: {
+    excess_test_error: { title: 'excess test error ‖ŵ − w*‖²', unit: 'squared weight error', threshold: DOUBLES },
+  },
   needs: ['dataset.regression', 'model.summary'],
   nullWhen: { excess_test_error: "the model's summary has no fitted `weights`" },
   options: z.strictObject({}),

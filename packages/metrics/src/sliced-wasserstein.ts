@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { asVectors, defineMetric, ErrorCode, OuroborosError, type VectorSamples } from '@ouroboros/core'
 import { vectorPair } from './vectors.js'
+import { DOUBLES } from './outputs.js'
 
 /**
  * Sliced Wasserstein-1 (METRICS.md): the mean over `directions` random unit directions of the
@@ -13,6 +14,9 @@ export const slicedWasserstein = defineMetric({
   modality: 'vectors',
   description: 'Sliced Wasserstein-1 distance between real and generated samples over seeded random directions',
   outputs: ['sliced_wasserstein'],
+  outputInfo: {
+    sliced_wasserstein: { title: 'sliced Wasserstein-1', unit: 'data units', threshold: DOUBLES },
+  },
   options: z.strictObject({
     directions: z.int().min(1).default(128),
   }),

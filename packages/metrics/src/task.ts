@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, assignToModes, defineMetric, ErrorCode, OuroborosError, type MetricArgs, type MetricValues, type ModelView, type TaskView } from '@ouroboros/core'
+import { asVectors, assignToModes, defineMetric, ErrorCode, OuroborosError, type MetricArgs, type MetricValues, type ModelView, type OutputInfoTable, type TaskView } from '@ouroboros/core'
 import { classifierOptions, predictClasses } from './classifier.js'
 import { genreClassifierFor, predictGenres } from './genres.js'
 import { asTokens } from './vectors.js'
@@ -26,6 +26,11 @@ const taskOptions = z.strictObject({
 })
 type TaskOptions = z.output<typeof taskOptions>
 
+const outputInfo = {
+  task_nll: { title: 'NLL of held-out task data', unit: 'nats per item', better: 'lower', taskQuality: 2 },
+  task_share: { title: 'samples the task verifier accepts', unit: 'fraction', better: 'higher', bounds: [0, 1], taskQuality: 1 },
+} satisfies OutputInfoTable
+
 const nullWhen = {
   task_nll: 'the model has no log-likelihood, or the task has no held-out items',
   task_share: 'the task data have no verifier: mode centres (ring, grid), MNIST labels or Brown genres',
@@ -36,6 +41,7 @@ export const task = defineMetric({
   modality: 'vectors',
   description: 'Finetuning task quality: NLL of held-out task items, share of samples in the task (modes of positive weight, task digits)',
   outputs: ['task_nll', 'task_share'],
+  outputInfo,
   needs: ['task'],
   nullWhen,
   options: taskOptions,
@@ -49,6 +55,7 @@ export const taskText = defineMetric({
   modality: 'tokens',
   description: 'Finetuning task quality for text: NLL of held-out task sentences, share of sentences the genre classifier puts in a task genre',
   outputs: ['task_nll', 'task_share'],
+  outputInfo,
   needs: ['task'],
   nullWhen,
   options: taskOptions,

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { defineMetric, type TokenSamples } from '@ouroboros/core'
 import { asTokens, entropyOfCounts } from './vectors.js'
+import { ENTROPY_HALVES, HALVES, SHARE } from './outputs.js'
 
 /** The real data's head and tail types (METRICS.md "Text"), found once per chain. */
 interface Head {
@@ -27,6 +28,17 @@ export const text = defineMetric({
   modality: 'tokens',
   description: 'Vocabulary, distinct n-grams, unigram entropy, tail mass and coverage, Zipf slope of generated token sequences',
   outputs: ['vocab_size', 'distinct_1', 'distinct_2', 'distinct_3', 'distinct_4', 'unigram_entropy', 'tail_mass', 'tail_coverage', 'zipf_slope'],
+  outputInfo: {
+    vocab_size: { title: 'vocabulary size', unit: 'token types', threshold: HALVES, diversity: 14 },
+    distinct_1: { title: 'distinct 1-grams', unit: 'fraction', threshold: HALVES, bounds: SHARE, diversity: 10 },
+    distinct_2: { title: 'distinct 2-grams', unit: 'fraction', threshold: HALVES, bounds: SHARE, diversity: 9 },
+    distinct_3: { title: 'distinct 3-grams', unit: 'fraction', threshold: HALVES, bounds: SHARE, diversity: 11 },
+    distinct_4: { title: 'distinct 4-grams', unit: 'fraction', threshold: HALVES, bounds: SHARE, diversity: 12 },
+    unigram_entropy: { title: 'unigram entropy', unit: 'nats', threshold: ENTROPY_HALVES, diversity: 13 },
+    tail_mass: { title: 'tail mass', unit: 'fraction of tokens', threshold: HALVES, bounds: SHARE },
+    tail_coverage: { title: 'tail coverage', unit: 'fraction of real tail types', threshold: HALVES, bounds: SHARE, diversity: 15 },
+    zipf_slope: { title: 'Zipf slope', unit: 'log-log slope' },
+  },
   nullWhen: {
     distinct_2: 'no sequence has 2 tokens',
     distinct_3: 'no sequence has 3 tokens',

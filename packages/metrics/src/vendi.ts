@@ -3,6 +3,7 @@ import { asVectors, defineMetric, takeRows, type Rng, type VectorSamples } from 
 import { forEachSelfTile, medianPairwiseDistance, TILE } from './distance.js'
 import { symmetricEigenvalues } from './eigen.js'
 import { subsampleRows, vectorPair } from './vectors.js'
+import { HALVES } from './outputs.js'
 
 /**
  * Vendi score (Friedman & Dieng 2023): exp(−Σ λ_i ln λ_i), λ the eigenvalues of K/n for a
@@ -34,6 +35,9 @@ export const vendi = defineMetric({
   modality: 'vectors',
   description: 'Vendi score: exp of the entropy of the eigenvalues of the normalised similarity matrix of the generated samples',
   outputs: ['vendi'],
+  outputInfo: {
+    vendi: { title: 'Vendi score', unit: 'effective number of samples', threshold: HALVES, diversity: 20 },
+  },
   cost: 'expensive',
   nullWhen: { vendi: 'the real samples are all one point (RBF bandwidth 0), or a sample is the zero vector (cosine kernel)' },
   options: vendiOptions,

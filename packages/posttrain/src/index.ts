@@ -1,4 +1,4 @@
-export { runPosttrain, type PosttrainInputs, type Posttrained } from './run.js'
+export { POSTTRAIN_OUTPUT_INFO, runPosttrain, type PosttrainInputs, type Posttrained } from './run.js'
 export type { CurvePoint, StageContext, TaskData } from './stage.js'
 export { rlMethod, type RlMethod } from './stages/rl.js'
 export { goldOf, goldReward, fitProxy, mean, stageRewards, type Reward, type RewardPair } from './rewards/index.js'

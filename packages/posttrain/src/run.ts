@@ -1,4 +1,4 @@
-import { asVectors, type DatasetInfo, type MetricValues, type ModelPlugin, type PosttrainStageConfig, type Rng, type Samples, type TaskView } from '@ouroboros/core'
+import { asVectors, type DatasetInfo, type MetricValues, type ModelPlugin, type OutputInfoTable, type PosttrainStageConfig, type Rng, type Samples, type TaskView } from '@ouroboros/core'
 import { estimateKl, monteCarloKl, nearestNeighbourKl, type KlEstimate } from './kl.js'
 import { mean, stageRewards, type Reward, type RewardPair } from './rewards/index.js'
 import type { CurvePoint, Sampler, StageContext, TaskData } from './stage.js'
@@ -38,6 +38,16 @@ export interface Posttrained<S> {
   summarize(samples: Samples): Promise<MetricValues>
   /** How `summarize` estimated the KL. */
   klEstimator(): string | null
+}
+
+/**
+ * How a report shows what `summarize` records. Rewards move where post-training pushes them, so
+ * no level of them is collapse.
+ */
+export const POSTTRAIN_OUTPUT_INFO: OutputInfoTable = {
+  reward: { title: 'reward (the one optimised)', better: 'higher' },
+  gold_reward: { title: 'gold reward', better: 'higher' },
+  kl: { title: 'KL to the model as fit', unit: 'nats', better: 'neither' },
 }
 
 /** Runs the stages in order on the fitted state. */

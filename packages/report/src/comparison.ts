@@ -6,7 +6,7 @@
 import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
-import { axisTitle, metricHeading, metricInfo } from './metric-info.js'
+import type { MetricCatalog } from './metric-info.js'
 import { baseLayout, REAL_COLOR, rgba, round, sensibleRange, wantsLogAxis, type PlotSpec } from './plots.js'
 
 /** A setting as the page names and colours it. */
@@ -91,12 +91,12 @@ export interface MetricRow {
 const LISTED_REPLICATES = 10
 
 /** One table: a row per metric and setting. */
-export function comparisonTable(metrics: readonly string[], rows: (metric: string) => MetricRow[], swatch: (color: string) => string): string {
+export function comparisonTable(metrics: readonly string[], rows: (metric: string) => MetricRow[], swatch: (color: string) => string, catalog: MetricCatalog): string {
   const body: string[] = []
   for (const metric of metrics) {
     const list = rows(metric)
     list.forEach(({ setting, entry }, i) => {
-      const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${metricHeading(metric)}</th>` : ''
+      const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${catalog.heading(metric)}</th>` : ''
       const n = entry.values.length
       const listed = n <= LISTED_REPLICATES ? entry.values.map((v) => formatNumber(v)).join(', ') : `${formatNumber(Math.min(...entry.values))} to ${formatNumber(Math.max(...entry.values))}`
       body.push(
@@ -134,8 +134,8 @@ const JITTER = 0.24
  * One metric across settings: replicates as dots, their mean as a wide tick with ±1 standard
  * deviation whiskers, the real data as a grey tick.
  */
-export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[] }): PlotSpec {
-  const info = metricInfo(p.metric)
+export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; catalog: MetricCatalog }): PlotSpec {
+  const info = p.catalog.info(p.metric)
   const data: Record<string, unknown>[] = []
   const plotted = p.rows.flatMap(({ entry }) => [...entry.values, ...(entry.reference === null ? [] : [entry.reference])])
   // On a log axis a mean − 1 SD at or below zero has nowhere to go: the dots show the spread instead.
@@ -185,7 +185,7 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[] }
     })
   }
   const title = info.title === p.metric ? p.metric : `${info.title} · ${p.metric}`
-  const layout = baseLayout(title, '', axisTitle(p.metric))
+  const layout = baseLayout(title, '', p.catalog.axisTitle(p.metric))
   const xaxis = layout.xaxis as Record<string, unknown>
   xaxis.tickvals = p.rows.map((_, i) => i)
   xaxis.ticktext = p.rows.map((r) => tickText(r.setting.label))
@@ -208,7 +208,7 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[] }
  * One training metric, every setting: the mean over replicates at each recorded step, with a
  * min–max band where there are several.
  */
-export function trainingComparisonPlot(p: { metric: string; settings: readonly { setting: Setting; chains: readonly ChainTraining[] }[] }): PlotSpec {
+export function trainingComparisonPlot(p: { metric: string; settings: readonly { setting: Setting; chains: readonly ChainTraining[] }[]; catalog: MetricCatalog }): PlotSpec {
   const data: Record<string, unknown>[] = []
   const plotted: number[] = []
   for (const { setting, chains } of p.settings) {
@@ -269,8 +269,8 @@ export function trainingComparisonPlot(p: { metric: string; settings: readonly {
     })
     for (const l of lists) for (const v of l) plotted.push(v)
   }
-  const info = metricInfo(p.metric)
-  const layout = baseLayout(info.title === p.metric ? `Training: ${p.metric}` : `Training: ${info.title} · ${p.metric}`, 'training step', axisTitle(p.metric))
+  const info = p.catalog.info(p.metric)
+  const layout = baseLayout(info.title === p.metric ? `Training: ${p.metric}` : `Training: ${info.title} · ${p.metric}`, 'training step', p.catalog.axisTitle(p.metric))
   layout.height = (layout.margin as { t: number }).t + 292 + 22 * data.filter((t) => t.showlegend !== false).length
   if (wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
   return { data, layout }

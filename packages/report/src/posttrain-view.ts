@@ -8,7 +8,7 @@
 import type { Setting } from './comparison.js'
 import { evenSpread } from './even-spread.js'
 import { escapeHtml, plotlyText } from './html.js'
-import { axisTitle, betterOf, DIVERSITY_METRICS, metricInfo, TASK_QUALITY_METRICS } from './metric-info.js'
+import type { MetricCatalog } from './metric-info.js'
 import { baseLayout, rgba, round, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
 import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainPosttrain, type Quantity, type StageCurve } from './posttrain-curves.js'
 
@@ -57,13 +57,13 @@ function kindInfo(kind: string): KindInfo {
 }
 
 /** The post-training section: a block per stage kind, in config order. Empty without curves. */
-export function posttrainSection(settings: readonly PosttrainSetting[], addPlot: (spec: PlotSpec) => number): string {
+export function posttrainSection(settings: readonly PosttrainSetting[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
   const blocks: string[] = []
   const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[] }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
-    const plots = kindPlots(info, series)
+    const plots = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
     blockPlots.push({ info, plots })
   }
@@ -89,7 +89,7 @@ ${plots.map((p, i) => plotFigure(ids[i]!, p.spec)).join('\n')}
  */
 export const POINT_BUDGET = 120_000
 
-/** Most diversity metrics a select offers: the first in DIVERSITY_METRICS' order. */
+/** Most diversity metrics a select offers: the first in the order of their descriptions' ranks. */
 const MAX_DIVERSITY_CHOICES = 6
 
 /** Thins every trace of `specs` by one factor (first and last points kept) until their points fit `budget`. */
@@ -142,18 +142,18 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
 
 type Role = 'frontier' | 'reward-kl' | 'diversity-reward' | 'steps'
 
-function kindPlots(info: KindInfo, series: readonly StageSeries[]): { role: Role; spec: PlotSpec }[] {
+function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: MetricCatalog): { role: Role; spec: PlotSpec }[] {
   const gens = [...new Set(series.flatMap((s) => [...s.byGeneration.keys()]))].sort((a, b) => a - b)
   const curves = series.flatMap((s) => [...s.byGeneration.values()].flat().map((r) => r.curve))
   const present = (q: Quantity): boolean => curves.some((c) => c.steps.some((_, i) => q(c, i) !== null))
   const names = [...new Set(curves.flatMap((c) => Object.keys(c.values)))].filter((name) => present(named(name)))
-  const quality = TASK_QUALITY_METRICS.filter((m) => names.includes(m))
-  const diversity = diversityMetrics(names).slice(0, MAX_DIVERSITY_CHOICES)
+  const quality = catalog.taskQuality(names)
+  const diversity = catalog.diversity(names).slice(0, MAX_DIVERSITY_CHOICES)
   const out: { role: Role; spec: PlotSpec }[] = []
-  if (quality.length > 0 && diversity.length > 0) out.push({ role: 'frontier', spec: frontierPlot(info.title, series, gens, quality, diversity) })
+  if (quality.length > 0 && diversity.length > 0) out.push({ role: 'frontier', spec: frontierPlot(info.title, series, gens, quality, diversity, catalog) })
   const rewarded = names.includes('gold_reward') && names.includes('kl')
   if (rewarded) out.push({ role: 'reward-kl', spec: rewardKlPlot(info.title, series, gens) })
-  if (names.includes('gold_reward') && diversity.length > 0) out.push({ role: 'diversity-reward', spec: diversityRewardPlot(info.title, series, gens, diversity) })
+  if (names.includes('gold_reward') && diversity.length > 0) out.push({ role: 'diversity-reward', spec: diversityRewardPlot(info.title, series, gens, diversity, catalog) })
   // Per step: the reward, the KL, task quality, diversity, the rest of the metrics, the losses.
   const stepped = (spec: PlotSpec): void => void out.push({ role: 'steps', spec })
   if (names.includes('gold_reward') || names.includes('reward')) stepped(rewardStepPlot(info, series, gens))
@@ -161,20 +161,13 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[]): { role: Role
   for (const name of [...first, ...names.filter((n) => !first.includes(n) && n !== 'reward' && n !== 'gold_reward')]) {
     if (!names.includes(name)) continue
     const theory = name === 'kl' ? info.klTheory : undefined
-    stepped(stepPlot(info, series, gens, [{ quantity: named(name), dash: 'solid', band: true, suffix: '' }], stepTitle(info.title, name), stepAxisTitle(name), theory, metricInfo(name).bounds !== undefined))
+    stepped(stepPlot(info, series, gens, [{ quantity: named(name), dash: 'solid', band: true, suffix: '' }], stepTitle(info.title, name, catalog), stepAxisTitle(name, catalog), theory, catalog.info(name).bounds !== undefined))
   }
   const losses = [...new Set(curves.flatMap((c) => Object.keys(c.losses)))].filter((name) => present(namedLoss(name)))
   for (const name of losses) {
     stepped(stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], `${info.title}: training loss · ${name}`, `loss ${name}`))
   }
   return out
-}
-
-/** The diversity metrics present, in DIVERSITY_METRICS' order (distinct_n beyond its list by n). */
-function diversityMetrics(names: readonly string[]): string[] {
-  const listed = DIVERSITY_METRICS.filter((m) => names.includes(m))
-  const distinct = names.filter((n) => /^distinct_\d+$/.test(n) && !listed.includes(n)).sort()
-  return [...listed, ...distinct]
 }
 
 function kindNote(roles: readonly Role[]): string {
@@ -241,17 +234,17 @@ function generationDimension(gens: readonly number[]): ChoiceControl {
 }
 
 /** An axis showing a metric, reversed where lower values are better so that better is up or right. */
-function metricAxis(axis: 'xaxis' | 'yaxis', name: string): Record<string, unknown> {
-  const reversed = betterOf(name) === 'lower'
+function metricAxis(axis: 'xaxis' | 'yaxis', name: string, catalog: MetricCatalog): Record<string, unknown> {
+  const reversed = catalog.betterOf(name) === 'lower'
   const where = axis === 'xaxis' ? 'right' : 'up'
   return {
-    [`${axis}.title.text`]: `${plotlyText(axisTitle(name))}${reversed ? `<br>reversed: better is ${where}` : ''}`,
+    [`${axis}.title.text`]: `${plotlyText(catalog.axisTitle(name))}${reversed ? `<br>reversed: better is ${where}` : ''}`,
     [`${axis}.autorange`]: reversed ? 'reversed' : true,
   }
 }
 
-function metricDimension(label: string, axis: 'xaxis' | 'yaxis', names: readonly string[]): ChoiceControl {
-  return { label, options: [...names], initial: 0, relayout: names.map((n) => metricAxis(axis, n)) }
+function metricDimension(label: string, axis: 'xaxis' | 'yaxis', names: readonly string[], catalog: MetricCatalog): ChoiceControl {
+  return { label, options: [...names], initial: 0, relayout: names.map((n) => metricAxis(axis, n, catalog)) }
 }
 
 const STAR = { symbol: 'star', size: 15, line: { width: 1, color: '#000000' } }
@@ -338,8 +331,8 @@ function startLegend(traces: Traces, at: readonly number[]): void {
 }
 
 /** Task quality against diversity along the finetuning steps, a select for each axis with several metrics and for the generation. */
-function frontierPlot(title: string, series: readonly StageSeries[], gens: readonly number[], quality: readonly string[], diversity: readonly string[]): PlotSpec {
-  const dims = [generationDimension(gens), metricDimension('task quality', 'yaxis', quality), metricDimension('diversity', 'xaxis', diversity)]
+function frontierPlot(title: string, series: readonly StageSeries[], gens: readonly number[], quality: readonly string[], diversity: readonly string[], catalog: MetricCatalog): PlotSpec {
+  const dims = [generationDimension(gens), metricDimension('task quality', 'yaxis', quality, catalog), metricDimension('diversity', 'xaxis', diversity, catalog)]
   const traces = new Traces(dims)
   quality.forEach((q, qi) =>
     diversity.forEach((d, di) =>
@@ -404,8 +397,8 @@ function isProxy(curve: StageCurve, i: number): boolean {
 }
 
 /** Diversity against gold reward along the stage's steps. */
-function diversityRewardPlot(title: string, series: readonly StageSeries[], gens: readonly number[], diversity: readonly string[]): PlotSpec {
-  const dims = [generationDimension(gens), metricDimension('diversity', 'yaxis', diversity)]
+function diversityRewardPlot(title: string, series: readonly StageSeries[], gens: readonly number[], diversity: readonly string[], catalog: MetricCatalog): PlotSpec {
+  const dims = [generationDimension(gens), metricDimension('diversity', 'yaxis', diversity, catalog)]
   const traces = new Traces(dims)
   diversity.forEach((d, di) =>
     gens.forEach((g, gi) => {
@@ -429,14 +422,14 @@ interface StepLine {
   suffix: string
 }
 
-function stepTitle(kind: string, name: string): string {
-  const info = metricInfo(name)
+function stepTitle(kind: string, name: string, catalog: MetricCatalog): string {
+  const info = catalog.info(name)
   if (name === 'kl') return `${kind}: KL to the stage’s input · kl`
   return info.title === name ? `${kind}: ${name}` : `${kind}: ${info.title} · ${name}`
 }
 
-function stepAxisTitle(name: string): string {
-  return name === 'kl' ? 'KL to the stage’s input (nats)' : axisTitle(name)
+function stepAxisTitle(name: string, catalog: MetricCatalog): string {
+  return name === 'kl' ? 'KL to the stage’s input (nats)' : catalog.axisTitle(name)
 }
 
 /** Gold reward with its band and the optimised reward dashed, where it is a proxy. */

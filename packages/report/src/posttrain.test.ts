@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadRun, renderReport } from './index.js'
-import { betterText, thresholdFor } from './metric-info.js'
+import { MetricCatalog } from './metric-info.js'
+import { BUILTIN_OUTPUT_INFO } from './outputs.testutil.js'
 import type { Choices } from './plots.js'
 import { MAX_STAGE_POINTS, parseStageCurves, sqrtKl } from './posttrain-curves.js'
 import { POINT_BUDGET } from './posttrain-view.js'
@@ -322,8 +323,14 @@ describe('the size of the post-training section', () => {
   })
 })
 
+/** The catalog's methods as plain functions, for `map`. */
+function catalogFunctions(catalog: MetricCatalog) {
+  return { thresholdFor: (name: string, overrides: Record<string, number>) => catalog.thresholdFor(name, overrides), betterText: (name: string) => catalog.betterText(name) }
+}
+
 describe('post-training metrics', () => {
   it('says which way rewards, task quality and genres go; no collapse threshold fires on a reward or the KL', () => {
+    const { thresholdFor, betterText } = catalogFunctions(new MetricCatalog([BUILTIN_OUTPUT_INFO]))
     for (const name of ['reward', 'gold_reward', 'kl', 'filter_reward', 'filter_reward_kept', 'task_nll', 'task_share']) expect(thresholdFor(name, {})).toBeUndefined()
     expect(['reward', 'gold_reward', 'filter_reward', 'filter_reward_kept', 'task_share', 'task_nll', 'kl', 'genres_covered', 'genre_kl'].map(betterText)).toEqual([
       'higher is better',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { inputError } from '@ouroboros/core'
+import { inputError, type OutputInfoTable } from '@ouroboros/core'
 import type { CellInfo, ChainInfo, RunInfo } from '@ouroboros/store'
 import type { RunAggregate } from './aggregate.js'
 import { CLIENT_SCRIPT } from './client.js'
@@ -10,7 +10,7 @@ import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } fro
 import { runNames, seriesLabel } from './labels.js'
 import { comparisonPlot, comparisonTable, settingValues, trainingComparisonPlot, type MetricRow, type Setting } from './comparison.js'
 import { isSingleGeneration, type ChainSamples, type LoadedRun } from './load.js'
-import { axisTitle, metricHeading, metricInfo, thresholdFor, validateThresholds } from './metric-info.js'
+import { catalogOf, type MetricCatalog } from './metric-info.js'
 import {
   curvesPlot,
   MAX_MIN_MAX_REPLICATES,
@@ -35,6 +35,11 @@ export interface ReportOptions {
    * of its baseline, above 1: rises by it), or for metrics measured in nats an amount (metric-info.ts).
    */
   thresholds?: Record<string, number>
+  /**
+   * How to show the metrics of runs whose run.json does not describe them (runs from before it
+   * did): the built-in plug-ins' descriptions, which `ouroboros report` gives.
+   */
+  fallbackInfo?: OutputInfoTable
 }
 
 /**
@@ -81,7 +86,8 @@ function plotlyScript(): string {
 export function renderReport(runs: readonly LoadedRun[], options: ReportOptions = {}): string {
   if (runs.length === 0) throw inputError('renderReport: no runs given')
   const thresholds = options.thresholds ?? {}
-  validateThresholds(thresholds)
+  const catalog = catalogOf(runs, options.fallbackInfo)
+  catalog.validateThresholds(thresholds)
   const names = runNames(runs.map((r) => r.info.name))
   const several = runs.length > 1
   let seriesIndex = 0
@@ -111,21 +117,22 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
   const single = views.every((v) => isSingleGeneration(v.run.info))
   const sections: { id: string; title: string; html: string }[] = []
   if (single) {
-    const { table, plots: metricPlots } = comparisonSections(views, addPlot)
+    const { table, plots: metricPlots } = comparisonSections(views, catalog, addPlot)
     sections.push({ id: 'summary', title: 'Comparison', html: table })
     sections.push({ id: 'metrics', title: 'Metrics by setting', html: metricPlots })
   } else {
-    sections.push({ id: 'summary', title: 'Summary', html: summarySection(views, thresholds) })
-    sections.push({ id: 'curves', title: 'Collapse curves', html: curvesSection(views, thresholds, addPlot) })
+    sections.push({ id: 'summary', title: 'Summary', html: summarySection(views, thresholds, catalog) })
+    sections.push({ id: 'curves', title: 'Collapse curves', html: curvesSection(views, thresholds, catalog, addPlot) })
   }
   const posttrain = posttrainSection(
     pageSettings(views).map(({ view, setting }) => ({ setting, chains: view.run.posttrain.filter((p) => p.cell === setting.cell) })),
+    catalog,
     addPlot,
   )
   if (posttrain !== '') sections.push({ id: 'posttrain', title: 'Post-training', html: posttrain })
   const samples = samplesSection(views, several, addPlot) + gallerySection(views, several)
   if (samples !== '') sections.push({ id: 'samples', title: single ? 'Samples' : 'Samples per generation', html: samples })
-  const training = single ? trainingComparisonSection(views, addPlot) : trainingSection(views, several, addPlot)
+  const training = single ? trainingComparisonSection(views, catalog, addPlot) : trainingSection(views, several, addPlot)
   if (training !== '') sections.push({ id: 'training', title: 'Training curves', html: training })
   sections.push({ id: 'facts', title: 'Run facts', html: views.map((v) => factsSection(v, several)).join('\n') })
 
@@ -268,10 +275,10 @@ function flags(v: RunView): string {
 }
 
 /** One table for every run on the page: the rows of a metric sit together, run after run. */
-function summarySection(views: readonly RunView[], overrides: Readonly<Record<string, number>>): string {
+function summarySection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog): string {
   const byMetric = new Map<string, { row: SummaryRow; series: Series | undefined }[]>()
   for (const v of views) {
-    for (const row of summarize(v.agg, v.series.map((s) => s.cell.index), overrides)) {
+    for (const row of summarize(v.agg, v.series.map((s) => s.cell.index), overrides, catalog)) {
       const list = byMetric.get(row.metric) ?? []
       list.push({ row, series: v.series.find((s) => s.cell.index === row.cell) })
       byMetric.set(row.metric, list)
@@ -284,7 +291,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
     list.forEach(({ row, series }, i) => {
       if (row.replicates === 1) single = true
       const additive = row.threshold?.kind === 'offset'
-      const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${metricHeading(metric)}</th>` : ''
+      const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${catalog.heading(metric)}</th>` : ''
       body.push(
         `<tr data-metric="${escapeHtml(metric)}" data-cell="${row.cell}"${views.length > 1 ? ` data-run="${escapeHtml(series?.run ?? '')}"` : ''}>${metricCell}` +
           `<td class="setting">${swatch(series?.style.color)}${escapeHtml(series?.label ?? `cell ${row.cell}`)}</td>` +
@@ -342,11 +349,11 @@ function crossingCell(row: SummaryRow): string {
 /** Without a collapse level to reach, the y axis spans at least this share of the metric's size. */
 const MIN_RELATIVE_SPAN = 0.1
 
-function curvesSection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, addPlot: (spec: PlotSpec) => number): string {
+function curvesSection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const metrics = [...new Set(views.flatMap((v) => v.agg.metrics))]
   const out: string[] = []
   for (const metric of metrics) {
-    const threshold = thresholdFor(metric, overrides)
+    const threshold = catalog.thresholdFor(metric, overrides)
     const reach: number[] = []
     let size = 0
     const series: CurveSeries[] = []
@@ -387,10 +394,10 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
       value: g.values.reduce((a, b) => a + b, 0) / g.values.length,
     }))
     const theories = [...theory.values()].map((t) => (theory.size === 1 ? { curve: t.curve, color: THEORY_COLOR } : t))
-    const info = metricInfo(metric)
+    const info = catalog.info(metric)
     const spec = curvesPlot({
       title: info.title === metric ? metric : `${info.title} · ${metric}`,
-      yTitle: axisTitle(metric),
+      yTitle: catalog.axisTitle(metric),
       series,
       references,
       theory: theories,
@@ -492,7 +499,7 @@ function pageSettings(views: readonly RunView[]): { view: RunView; series: Serie
 }
 
 /** Single-generation runs: one table and one plot per metric over every setting on the page. */
-function comparisonSections(views: readonly RunView[], addPlot: (spec: PlotSpec) => number): { table: string; plots: string } {
+function comparisonSections(views: readonly RunView[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): { table: string; plots: string } {
   const settings = pageSettings(views)
   const perRun = new Map(views.map((v) => [v, settingValues(v.run.firstRecords)]))
   const metrics = [...new Set(views.flatMap((v) => perRun.get(v)!.metrics))]
@@ -502,8 +509,8 @@ function comparisonSections(views: readonly RunView[], addPlot: (spec: PlotSpec)
       return entry === undefined || entry.values.length === 0 ? [] : [{ setting, entry }]
     })
   const shown = metrics.filter((m) => rows(m).length > 0)
-  const table = comparisonTable(shown, rows, swatch)
-  const divs = shown.map((metric) => plotDiv(addPlot(comparisonPlot({ metric, rows: rows(metric) }))))
+  const table = comparisonTable(shown, rows, swatch, catalog)
+  const divs = shown.map((metric) => plotDiv(addPlot(comparisonPlot({ metric, rows: rows(metric), catalog }))))
   const plots =
     divs.length === 0
       ? '<p>No metrics recorded yet.</p>'
@@ -515,12 +522,12 @@ ${divs.join('\n')}
 }
 
 /** Single-generation runs: each training metric with every setting on one plot, then the mode heatmaps. */
-function trainingComparisonSection(views: readonly RunView[], addPlot: (spec: PlotSpec) => number): string {
+function trainingComparisonSection(views: readonly RunView[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const settings = pageSettings(views)
     .map(({ view, setting }) => ({ view, setting, chains: view.run.training.filter((t) => t.cell === setting.cell) }))
     .filter((s) => s.chains.length > 0)
   const metrics = [...new Set(settings.flatMap((s) => s.chains.flatMap((t) => t.curves.flatMap((c) => Object.keys(c.values)))))]
-  const blocks = metrics.map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, settings }))))
+  const blocks = metrics.map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, settings, catalog }))))
   for (const { setting, chains } of settings) {
     const t = chains[0]!
     const c = t.curves.find((curve) => curve.profiles[MODE_PROFILE]?.some((share) => share !== null))

@@ -221,7 +221,7 @@ describe('renderReport', () => {
       ['vocab_size', /--thresholds: 'vocab_size' is not metric=number/],
       ['precision=1', /--thresholds: precision=1: expected a positive factor other than 1/],
     ]
-    for (const [text, message] of bad) expect(() => parseThresholds(text)).toThrow(message)
+    for (const [text, message] of bad) expect(() => renderReport([run], { thresholds: parseThresholds(text) })).toThrow(message)
     expect(() => renderReport([run], { thresholds: { vocab_size: 0.5 } })).toThrow(/--thresholds: no metric 'vocab_size' in this run; its metrics are modes_covered/)
   })
 

@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cellLabel, Rng, vectors, type VectorSamples } from '@ouroboros/core'
+import { cellLabel, Rng, vectors, type OutputInfo, type VectorSamples } from '@ouroboros/core'
 import {
   appendRecords,
   chainDir,
@@ -14,6 +14,7 @@ import {
   type RunInfo,
   type RunStatus,
 } from '@ouroboros/store'
+import { BUILTIN_OUTPUT_INFO } from './outputs.testutil.js'
 
 export interface SyntheticRun {
   name: string
@@ -90,6 +91,7 @@ export function writeSyntheticRun(dir: string, spec: SyntheticRun): RunInfo {
     chains,
     metricOptions: { prdc: { k: 5, operator: '<=' } },
     metrics: ['moments'],
+    metricInfo: structuredClone(BUILTIN_OUTPUT_INFO) as Record<string, OutputInfo>,
     modality: spec.modality ?? 'vectors',
     dataset: spec.dataset,
     packages: { '@ouroboros/core': '0.1.0', '@ouroboros/report': '0.1.0' },

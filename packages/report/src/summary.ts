@@ -1,6 +1,6 @@
 import type { CellCurve, RunAggregate } from './aggregate.js'
 import { formatNumber } from './html.js'
-import { metricInfo, thresholdFor, type Threshold } from './metric-info.js'
+import type { MetricCatalog, Threshold } from './metric-info.js'
 
 /** The values a metric must reach to count as collapsed: at or below `below`, at or above `above`. */
 export interface CollapseLevels {
@@ -36,15 +36,15 @@ export interface SummaryRow {
  * way is better without one: a post-training reward; every metric when none is either), metric
  * by metric, then cell by cell.
  */
-export function summarize(agg: RunAggregate, cells: readonly number[], overrides: Readonly<Record<string, number>>): SummaryRow[] {
-  const headlined = agg.metrics.filter((m) => thresholdFor(m, overrides) !== undefined || metricInfo(m).better !== undefined)
+export function summarize(agg: RunAggregate, cells: readonly number[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog): SummaryRow[] {
+  const headlined = agg.metrics.filter((m) => catalog.thresholdFor(m, overrides) !== undefined || catalog.info(m).better !== undefined)
   const headline = headlined.length > 0 ? headlined : agg.metrics
   const rows: SummaryRow[] = []
   for (const metric of headline) {
     for (const cell of cells) {
       const curve = agg.curves.get(cell)?.get(metric)
       if (curve === undefined) continue
-      rows.push(summaryRow(metric, cell, curve, agg.reference.get(cell)?.get(metric) ?? null, thresholdFor(metric, overrides)))
+      rows.push(summaryRow(metric, cell, curve, agg.reference.get(cell)?.get(metric) ?? null, catalog.thresholdFor(metric, overrides)))
     }
   }
   return rows

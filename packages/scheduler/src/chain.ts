@@ -36,8 +36,7 @@ import {
   type RecordBatch,
   type TrainingStepRecord,
 } from '@ouroboros/store'
-import { loadDataset, loadMetric, loadModel, loadPolicy } from './plugins.js'
-import { filterFor } from './filters/index.js'
+import { loadDataset, loadFilter, loadMetric, loadModel, loadPolicy } from './plugins.js'
 import { planRows, type TrainingPlan } from './policies/index.js'
 import type { ChainSpec, Timings } from './spec.js'
 import { buildTraining, remember, trainingRows, type PlanSources } from './training.js'
@@ -144,9 +143,6 @@ export interface ChainContext {
   golds: Map<number, Promise<Reward>>
 }
 
-/** Metric groups cheap enough to score every few training steps. */
-const TRAINING_METRICS: ReadonlySet<string> = new Set(['modes', 'clusters', 'moments'])
-
 const contexts = new Map<string, ChainContext>()
 const MAX_CONTEXTS = 32
 
@@ -180,9 +176,11 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
   const model = await loadModel(chain.modelModule)
   const { config } = chain
   const policy = await loadPolicy(config.policy)
+  const filter = config.filter === null ? undefined : await loadFilter(config.filter)
   const G = config.generations
   const modality = ctx.real.modality
   const wantsTraining = await usesTraining(chain)
+  const stepGroups = await trainingStepGroups(chain)
 
   if (from === 0) writeSamples(samplesPath(runDir, chain.id, 'real', modality), ctx.real)
   let prevState: unknown =
@@ -238,7 +236,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             ...(config.warmStart && prevState !== undefined ? { init: prevState } : {}),
             onTrainingStep: async (step, report) => {
               const profiles: Record<string, MetricProfile> = {}
-              const metrics = report.samples === undefined ? {} : await scoreAll(chain, ctx, g, report.samples, { only: TRAINING_METRICS, profiles, errors: [] })
+              const metrics = report.samples === undefined ? {} : await scoreAll(chain, ctx, g, report.samples, { only: stepGroups, profiles, errors: [] })
               curve.push({ step, losses: report.losses ?? {}, metrics, ...(Object.keys(profiles).length > 0 ? { profiles } : {}) })
             },
           }
@@ -261,9 +259,9 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           const posttrainValues = post === undefined ? undefined : await post.summarize(samples)
           // What later generations train on: the samples, or those of them (and of further draws) that pass the filter.
           const filtered =
-            config.filter === null
+            filter === undefined || config.filter === null
               ? undefined
-              : await filterFor(config.filter).apply(config.filter, {
+              : await filter.apply(config.filter, {
                   n: chain.samplesPerGeneration,
                   first: samples,
                   draw,
@@ -355,6 +353,20 @@ async function posttrain(runDir: string, chain: ChainSpec, ctx: ChainContext, mo
   )
   writeFileAtomic(posttrainCurvePath(runDir, chain.id, g), post.curve.map((p) => JSON.stringify(p) + '\n').join(''))
   return post
+}
+
+/**
+ * The run's groups scored every few training steps: those cheap enough (their plug-in says so) that
+ * need nothing a step lacks: no model, training set or task, only the samples and the real data.
+ */
+async function trainingStepGroups(chain: ChainSpec): Promise<ReadonlySet<string>> {
+  const groups = new Set<string>()
+  for (const m of chain.metrics) {
+    const plugin = await loadMetric(m.module, m.id)
+    const needs = plugin.needs ?? []
+    if ((plugin.cost ?? 'cheap') === 'cheap' && plugin.usesTraining !== true && needs.every((need) => need === 'heldout' || need.startsWith('dataset.') || need.startsWith('facet.'))) groups.add(m.id)
+  }
+  return groups
 }
 
 /** Curves score the run's groups that need nothing but samples, the model and the task. */

@@ -1,4 +1,5 @@
-import { OuroborosError, ErrorCode, type DatasetPlugin, type MetricPlugin, type ModelPlugin, type PolicyConfig, type PolicyPlugin } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, type DatasetPlugin, type FilterConfig, type FilterPlugin, type MetricPlugin, type ModelPlugin, type PolicyConfig, type PolicyPlugin } from '@ouroboros/core'
+import { builtinFilters } from './filters/index.js'
 import { builtinPolicies } from './policies/index.js'
 
 /** Plug-in modules imported by URL, once per thread. */
@@ -49,5 +50,14 @@ export async function loadPolicy(config: PolicyConfig): Promise<PolicyPlugin<any
   if (config.module !== undefined) return pick(await importOnce(config.module), 'builtinPolicies', config.kind, config.module, 'policy', isPolicy)
   const builtin = builtinPolicies[config.kind]
   if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in policy '${config.kind}'`)
+  return builtin
+}
+
+/** A chain's filter: a built-in by kind, or the one its resolved `module` URL exports. */
+export async function loadFilter(config: FilterConfig): Promise<FilterPlugin<any>> {
+  const isFilter = (x: unknown): boolean => isObject(x) && typeof x['apply'] === 'function' && isObject(x['params'])
+  if (config.module !== undefined) return pick(await importOnce(config.module), 'builtinFilters', config.kind, config.module, 'filter', isFilter)
+  const builtin = builtinFilters[config.kind]
+  if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in filter '${config.kind}'`)
   return builtin
 }

@@ -96,8 +96,14 @@ export function chainSpecsOf(cells: readonly CellSpec[], chains: readonly { id: 
  * before a task reaches a thread, or a URL into the name run.json saves.
  */
 export function mapModules(chain: ChainSpec, to: (module: string) => string): ChainSpec {
+  const { policy, filter } = chain.config
   return {
     ...chain,
+    config: {
+      ...chain.config,
+      policy: policy.module === undefined ? policy : { ...policy, module: to(policy.module) },
+      filter: filter?.module === undefined ? filter : { ...filter, module: to(filter.module) },
+    },
     modelModule: to(chain.modelModule),
     datasetModule: to(chain.datasetModule),
     metrics: chain.metrics.map((m) => ({ ...m, module: to(m.module) })),

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
-import { OuroborosError, ErrorCode, type Samples, type TokenSamples } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, type OutputInfo, type Samples, type TokenSamples } from '@ouroboros/core'
 import { writeFileAtomic } from './atomic.js'
 import { decodeNpy, encodeNpy } from './npy.js'
 import { recordBatch } from './record-batch.js'
@@ -79,6 +79,11 @@ export interface RunInfo {
   modality: 'vectors' | 'tokens'
   /** What the report needs about the data: mode centres, reference Gaussian, ... */
   dataset: Record<string, unknown>
+  /**
+   * How the report shows each value the records hold (title, unit, direction, collapse
+   * threshold), as the plug-ins computing them describe it; absent in runs from before it was kept.
+   */
+  metricInfo?: Record<string, OutputInfo>
   /** The classifier behind the `classifier` metric group, when the run has that group. */
   classifier?: RecordedClassifier
   packages: Record<string, string>

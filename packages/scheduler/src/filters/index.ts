@@ -1,17 +1,16 @@
-import type { FilterConfig } from '@ouroboros/core'
-import type { Filter } from './filter.js'
-import { likelihoodFilter } from './likelihood.js'
-import { modesFilter } from './modes.js'
-import { rewardFilter } from './reward.js'
+import type { FilterPlugin, OutputInfoTable } from '@ouroboros/core'
+import { likelihood } from './likelihood.js'
+import { modes } from './modes.js'
+import { reward } from './reward.js'
 
-export type { Filter, FilterInputs, FilterResult } from './filter.js'
-
-export const filters: { readonly [K in FilterConfig['kind']]: Filter<Extract<FilterConfig, { kind: K }>> } = {
-  modes: modesFilter,
-  likelihood: likelihoodFilter,
-  reward: rewardFilter,
+/** The built-in filters by kind. */
+export const builtinFilters: Readonly<Record<string, FilterPlugin<any>>> = {
+  modes,
+  likelihood,
+  reward,
 }
 
-export function filterFor(config: FilterConfig): Filter<FilterConfig> {
-  return filters[config.kind] as Filter<FilterConfig>
+/** What every generation of a filtered chain records, whatever the filter. */
+export const FILTER_OUTPUT_INFO: OutputInfoTable = {
+  filter_kept: { title: 'share of draws the filter kept', unit: 'fraction', bounds: [0, 1] },
 }

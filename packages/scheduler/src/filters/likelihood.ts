@@ -1,16 +1,20 @@
-import { concatSamples, inputError, takeSamples } from '@ouroboros/core'
-import type { Filter } from './filter.js'
+import { z } from 'zod'
+import { concatSamples, configError, defineFilter, inputError, takeSamples } from '@ouroboros/core'
 
 /**
  * Self-curation: the model draws n / keep samples and keeps the n it finds most likely (per token
  * for sequences, whose log-likelihood otherwise favours short ones), in the order they were drawn.
  */
-export const likelihoodFilter: Filter<{ kind: 'likelihood'; keep: number }> = {
-  kind: 'likelihood',
+export const likelihood = defineFilter({
+  id: 'likelihood',
   description: 'draw samplesPerGeneration / keep samples and keep the most likely ones under the generating model',
-  async apply(config, inputs) {
+  params: z.strictObject({ keep: z.number().gt(0).max(1) }),
+  check(_params, { model }, where) {
+    if (model.logLikelihood === undefined) throw configError(`${where}.kind: 'likelihood' ranks samples by the model's log-likelihood, which model '${model.id}' does not give`)
+  },
+  async apply(params, inputs) {
     if (inputs.logLikelihood === undefined) throw inputError("filter 'likelihood' needs a model with a log-likelihood")
-    const total = Math.ceil(inputs.n / config.keep)
+    const total = Math.ceil(inputs.n / params.keep)
     const pool = total > inputs.n ? concatSamples([inputs.first, await inputs.draw(total - inputs.n, 1)]) : inputs.first
     const ll = await inputs.logLikelihood(pool)
     // Per token for sequences; NaN ranks last.
@@ -23,4 +27,4 @@ export const likelihoodFilter: Filter<{ kind: 'likelihood'; keep: number }> = {
     const chosen = order.slice(0, inputs.n).sort((a, b) => a - b)
     return { kept: takeSamples(pool, chosen), draws: pool.n }
   },
-}
+})

@@ -1,5 +1,5 @@
-import { ErrorCode, OuroborosError, asVectors, assignToModes, concatSamples, inputError, takeSamples, type Samples } from '@ouroboros/core'
-import type { Filter } from './filter.js'
+import { z } from 'zod'
+import { ErrorCode, OuroborosError, asVectors, assignToModes, concatSamples, configError, defineFilter, inputError, takeSamples, type Samples } from '@ouroboros/core'
 
 /** Draws of n samples tried before the filter gives up on a generation. */
 const MAX_BATCHES = 100
@@ -9,15 +9,19 @@ const MAX_BATCHES = 100
  * nearest mode centre (the high-quality rule of METRICS.md). The model draws batch after batch
  * until n samples have passed.
  */
-export const modesFilter: Filter<{ kind: 'modes'; qualityStds: number }> = {
-  kind: 'modes',
+export const modes = defineFilter({
+  id: 'modes',
   description: 'keep samples within qualityStds·std of their nearest mode centre (ring, grid)',
-  async apply(config, inputs) {
+  params: z.strictObject({ qualityStds: z.number().positive().default(3) }),
+  check(_params, { dataset }, where) {
+    if (dataset.modes === undefined) throw configError(`${where}.kind: 'modes' keeps samples near mode centres, which data.kind '${dataset.kind}' does not have; use ring or grid data`)
+  },
+  async apply(params, inputs) {
     const modes = inputs.dataset.modes
     if (modes === undefined) throw inputError(`filter 'modes': dataset '${inputs.dataset.kind}' has no mode centres`)
     // Indices of the high-quality samples, in draw order.
     const passing = (s: Samples): number[] => {
-      const { highQuality } = assignToModes(asVectors(s, "filter 'modes': samples"), modes, config.qualityStds, "filter 'modes': samples")
+      const { highQuality } = assignToModes(asVectors(s, "filter 'modes': samples"), modes, params.qualityStds, "filter 'modes': samples")
       const out: number[] = []
       for (let i = 0; i < s.n; i++) if (highQuality[i] === 1) out.push(i)
       return out
@@ -44,4 +48,4 @@ export const modesFilter: Filter<{ kind: 'modes'; qualityStds: number }> = {
     }
     return { kept: parts.length === 1 ? parts[0]! : concatSamples(parts), draws }
   },
-}
+})

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Rng, vectors, type Samples, type VectorSamples } from '@ouroboros/core'
-import { rewardFilter } from './reward.js'
+import { reward } from './reward.js'
 
 /** Ring-like data: n points, each on one of 8 modes (the point k·(1, 0) scaled onto a line). */
 const modes8 = { centers: Float64Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? Math.floor(i / 2) : 0)), k: 8, std: 0.01, weights: new Float64Array(8).fill(1 / 8) }
@@ -26,7 +26,7 @@ describe('reward filter', () => {
   })
 
   it('keeps one of two draws with the Bradley–Terry probability σ(r_a − r_b)', async () => {
-    const { kept, draws } = await rewardFilter.apply({ kind: 'reward', reward: { kind: 'modes', values }, choices: 2, choice: 'luce', temperature: 1 }, inputs(1))
+    const { kept, draws } = await reward.apply({ reward: { kind: 'modes', values }, choices: 2, choice: 'luce', temperature: 1 }, inputs(1))
     expect(draws).toBe(2 * n)
     // A kept sample is at mode k with probability 2·w_k·Σ_j w_j·σ(v_k − v_j), w uniform.
     const expected = values.map((vk) => (2 / 8) * values.reduce((a, vj) => a + (1 / 8) / (1 + Math.exp(vj - vk)), 0))
@@ -35,7 +35,7 @@ describe('reward filter', () => {
   })
 
   it("with choice 'best', keeps the best of `choices` draws", async () => {
-    const { kept, draws } = await rewardFilter.apply({ kind: 'reward', reward: { kind: 'modes', values }, choices: 3, choice: 'best', temperature: 1 }, inputs(2))
+    const { kept, draws } = await reward.apply({ reward: { kind: 'modes', values }, choices: 3, choice: 'best', temperature: 1 }, inputs(2))
     expect(draws).toBe(3 * n)
     // Mode 0 (the best) wins unless all three draws miss it: 1 − (7/8)³.
     const got = shares(kept)

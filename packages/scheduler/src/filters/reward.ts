@@ -1,8 +1,6 @@
-import { concatSamples, takeSamples, type FilterConfig } from '@ouroboros/core'
+import { z } from 'zod'
+import { concatSamples, defineFilter, goldRewardSchema, takeSamples } from '@ouroboros/core'
 import { goldReward } from '@ouroboros/posttrain'
-import type { Filter } from './filter.js'
-
-type RewardFilterConfig = Extract<FilterConfig, { kind: 'reward' }>
 
 /**
  * Curation by a reward, as users curate what a model shows them (Ferbach et al. 2024): each kept
@@ -11,33 +9,46 @@ type RewardFilterConfig = Extract<FilterConfig, { kind: 'reward' }>
  * `choice: 'best'`. Retraining on such data raises the reward generation after generation and
  * narrows the samples onto the reward's maximisers; mixing in real data keeps them diverse.
  */
-export const rewardFilter: Filter<RewardFilterConfig> = {
-  kind: 'reward',
+export const reward = defineFilter({
+  id: 'reward',
   description: 'keep one of every `choices` draws, chosen by a reward (Luce / Bradley–Terry choice, or the best)',
-  async apply(config, inputs) {
-    const reward = await goldReward(config.reward, inputs.dataset, 'filter.reward')
+  params: z.strictObject({
+    reward: goldRewardSchema,
+    choices: z.int().min(2).max(1000).default(2),
+    choice: z.enum(['luce', 'best']).default('luce'),
+    temperature: z.number().positive().default(1),
+  }),
+  async check(params, { dataset }, where) {
+    await goldReward(params.reward, dataset, `${where}.reward`)
+  },
+  outputInfo: {
+    filter_reward: { title: 'reward of the model’s own draws', better: 'higher' },
+    filter_reward_kept: { title: 'reward of the samples the filter kept', better: 'higher' },
+  },
+  async apply(params, inputs) {
+    const gold = await goldReward(params.reward, inputs.dataset, 'filter.reward')
     const { n } = inputs
-    const pool = concatSamples([inputs.first, await inputs.draw(n * (config.choices - 1), 1)])
-    const r = await reward.score(pool)
+    const pool = concatSamples([inputs.first, await inputs.draw(n * (params.choices - 1), 1)])
+    const r = await gold.score(pool)
     const rng = inputs.rng
     // Candidate c of kept sample i is draw i + c·n: the first draw (what metrics score) and the
     // same position of the further batch.
     const chosen = new Uint32Array(n)
-    const logits = new Float64Array(config.choices)
+    const logits = new Float64Array(params.choices)
     for (let i = 0; i < n; i++) {
       let best = 0
-      for (let c = 0; c < config.choices; c++) {
-        logits[c] = r[i + c * n]! / config.temperature
+      for (let c = 0; c < params.choices; c++) {
+        logits[c] = r[i + c * n]! / params.temperature
         if (logits[c]! > logits[best]!) best = c
       }
-      if (config.choice === 'best') {
+      if (params.choice === 'best') {
         chosen[i] = i + best * n
         continue
       }
       let total = 0
       // Shifted by the largest logit, so the exponentials never overflow.
       const top = logits[best]!
-      for (let c = 0; c < config.choices; c++) total += logits[c] = Math.exp(logits[c]! - top)
+      for (let c = 0; c < params.choices; c++) total += logits[c] = Math.exp(logits[c]! - top)
       chosen[i] = i + rng.categorical(logits, total) * n
     }
     let drawn = 0
@@ -49,4 +60,4 @@ export const rewardFilter: Filter<RewardFilterConfig> = {
     // The model's own draw (what the metrics score) and the curated samples the next generation sees.
     return { kept: takeSamples(pool, chosen), draws: pool.n, values: { filter_reward: drawn, filter_reward_kept: curated } }
   },
-}
+})

@@ -1,0 +1,33 @@
+import type { OutputInfo, OutputInfoTable } from '@ouroboros/core'
+import { POSTTRAIN_OUTPUT_INFO } from '@ouroboros/posttrain'
+import { FILTER_OUTPUT_INFO } from './filters/index.js'
+import { loadFilter, loadMetric } from './plugins.js'
+import type { ChainSpec } from './spec.js'
+
+/**
+ * How a report shows each value the chains' records hold, as the plug-ins computing them describe
+ * it: their metric groups' outputs, their filter's (filter_kept and its own) and post-training's.
+ * Values without a description are left out (a report shows them by name).
+ */
+export async function recordOutputInfo(chains: readonly ChainSpec[]): Promise<Record<string, OutputInfo>> {
+  const out: Record<string, OutputInfo> = {}
+  const add = (table: OutputInfoTable | undefined, names?: readonly string[]): void => {
+    for (const [name, info] of Object.entries(table ?? {})) if (names === undefined || names.includes(name)) out[name] ??= info
+  }
+  // The chains of a sweep cell share their groups, filter and stages.
+  const seen = new Set<number>()
+  for (const chain of chains) {
+    if (seen.has(chain.cell)) continue
+    seen.add(chain.cell)
+    for (const m of chain.metrics) {
+      const plugin = await loadMetric(m.module, m.id)
+      add(plugin.outputInfo, plugin.outputs)
+    }
+    if (chain.config.filter !== null) {
+      add(FILTER_OUTPUT_INFO)
+      add((await loadFilter(chain.config.filter)).outputInfo)
+    }
+    if (chain.config.posttrain.length > 0) add(POSTTRAIN_OUTPUT_INFO)
+  }
+  return out
+}
