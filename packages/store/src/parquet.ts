@@ -1,4 +1,5 @@
 import * as arrow from 'apache-arrow'
+import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import * as parquet from 'parquet-wasm/node'
 import type { AtomicFile } from './atomic.js'
 import type { RecordBlock, RecordSource } from './record-reader.js'
@@ -15,7 +16,11 @@ import type { RecordBlock, RecordSource } from './record-reader.js'
 export async function writeParquet(source: RecordSource, blocks: Iterator<RecordBlock>, file: AtomicFile): Promise<void> {
   const params = source.paramKeys.map((key) => paramColumn(source, key))
   for (const name of [...source.paramKeys, ...source.metrics]) {
-    if (FIXED.includes(name)) throw new Error(`metrics.parquet: '${name}' names both a record field and a parameter or metric`)
+    if (FIXED.includes(name)) {
+      throw new OuroborosError(ErrorCode.PLUGIN, `metrics.parquet: '${name}' names both a record column and a swept parameter or metric output`, {
+        hint: 'rename the metric output; `ouroboros export DIR --format parquet` writes the file again',
+      })
+    }
   }
   // Each builder call consumes the builder and returns the next one.
   let props = new parquet.WriterPropertiesBuilder()

@@ -29,12 +29,6 @@ export function rowWidth(part: Pick<ChainRecords, 'metrics'>): number {
   return ROW_LEAD.length + part.metrics.length
 }
 
-export function recordCount(batch: RecordBatch): number {
-  let n = 0
-  for (const part of batch.parts) n += part.rows.length / rowWidth(part)
-  return n
-}
-
 /** The columnar batch of `records` (any chains, any order); with `text`, their ndjson lines too. */
 export function recordBatch(records: readonly MetricRecord[], opts: { text?: boolean } = {}): RecordBatch {
   const byChain = new Map<string, MetricRecord[]>()
@@ -72,11 +66,6 @@ export function* batchRows(batch: RecordBatch): Generator<{ chain: string; gener
       yield { chain: part.chain, generation: part.rows[o]!, timings: { fitMs: part.rows[o + 1]!, sampleMs: part.rows[o + 2]!, evalMs: part.rows[o + 3]! } }
     }
   }
-}
-
-/** The buffers a batch can move between threads without copying. */
-export function batchBuffers(batch: RecordBatch): ArrayBuffer[] {
-  return batch.parts.map((p) => p.rows.buffer as ArrayBuffer)
 }
 
 /** A batch whose rows are base64 text: what a queue that carries task results as JSON can hold. */
