@@ -15,9 +15,9 @@ import type { RecordBlock, RecordSource } from './record-reader.js'
  */
 export async function writeParquet(source: RecordSource, blocks: Iterator<RecordBlock>, file: AtomicFile): Promise<void> {
   const params = source.paramKeys.map((key) => paramColumn(source, key))
-  for (const name of [...source.paramKeys, ...source.metrics]) {
+  for (const name of source.metrics) {
     if (FIXED.includes(name)) {
-      throw new OuroborosError(ErrorCode.PLUGIN, `metrics.parquet: '${name}' names both a record column and a swept parameter or metric output`, {
+      throw new OuroborosError(ErrorCode.PLUGIN, `metrics.parquet: the metric output '${name}' has the name of a record column`, {
         hint: 'rename the metric output; `ouroboros export DIR --format parquet` writes the file again',
       })
     }
@@ -29,7 +29,7 @@ export async function writeParquet(source: RecordSource, blocks: Iterator<Record
     .setColumnDictionaryEnabled('chain', true)
     .setStatisticsEnabled(parquet.EnabledStatistics.Chunk)
     .setCreatedBy('ouroboros')
-  for (const p of params) if (p.kind === 'string') props = props.setColumnDictionaryEnabled(p.key, true)
+  for (const p of params) if (p.kind === 'string') props = props.setColumnDictionaryEnabled(paramColumnName(p.key), true)
   const input = new ReadableStream({
     pull(controller) {
       const next = blocks.next()
@@ -46,6 +46,11 @@ export async function writeParquet(source: RecordSource, blocks: Iterator<Record
 }
 
 const FIXED = ['chain', 'cell', 'replicate', 'seed', 'generation', 'fitMs', 'sampleMs', 'evalMs']
+
+/** A swept parameter's column: its dotted path, prefixed by `params.` where that names a record column (a sweep over `seed`). */
+function paramColumnName(key: string): string {
+  return FIXED.includes(key) ? `params.${key}` : key
+}
 
 /** A swept parameter's column type: numbers, integers, booleans, else strings (JSON for what is not one). */
 interface ParamColumn {
@@ -104,7 +109,7 @@ function toArrow(source: RecordSource, params: readonly ParamColumn[], block: Re
   add('seed', arrow.makeData({ type: new arrow.Int64(), length: n, data: seed }))
   add('generation', arrow.makeData({ type: new arrow.Int32(), length: n, data: block.generation }))
 
-  params.forEach((p, k) => add(p.key, paramData(p, cell, k + 1)))
+  params.forEach((p, k) => add(paramColumnName(p.key), paramData(p, cell, k + 1)))
   source.metrics.forEach((name, j) => {
     const values = block.metrics[j]!
     const { bitmap, nulls } = validity(values)

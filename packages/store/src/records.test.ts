@@ -98,6 +98,21 @@ describe('the record log', () => {
 })
 
 describe('the record files', () => {
+  it('keeps a swept parameter named like a record column apart: a sweep over seed', async () => {
+    const dir = tempDir()
+    const swept: RecordChain[] = [1, 2].map((s, cell) => ({ id: `c${cell}-r0`, cell, replicate: 0, seed: s, params: { seed: s } }))
+    writeRunInfo(dir, { name: 't', cells: [], chains: swept.map((c) => ({ ...c, status: 'finished', generationsDone: 1 })) } as unknown as RunInfo)
+    appendRecordBatch(dir, recordBatch(swept.map((c) => ({ chain: c.id, cell: c.cell, replicate: 0, seed: c.seed, params: c.params, generation: 0, metrics: { m: 1 }, timings: { fitMs: 0, sampleMs: 0, evalMs: 0 } }))))
+    await finalizeRecords(dir, swept, { text: false })
+    const conn = await (await DuckDBInstance.create(':memory:')).connect()
+    const rows = (await conn.runAndReadAll(`SELECT seed, "params.seed" FROM read_parquet('${join(dir, 'metrics.parquet').replace(/'/g, "''")}')`)).getRowObjects()
+    conn.closeSync()
+    expect(rows).toEqual([
+      { seed: 1n, 'params.seed': 1n },
+      { seed: 2n, 'params.seed': 2n },
+    ])
+  })
+
   it('writes metrics.ndjson and metrics.csv sorted, with the cell and swept parameters in the CSV', async () => {
     const dir = tempDir()
     writeLog(dir)
