@@ -2,7 +2,8 @@ import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync } f
 import { join } from 'node:path'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import { appendBytes, appendText } from './atomic.js'
-import { ROW_LEAD, rowWidth, type ChainRecords, type RecordBatch } from './record-batch.js'
+import { recordBatch, ROW_LEAD, rowWidth, type ChainRecords, type RecordBatch } from './record-batch.js'
+import { readNdjson } from './record-reader.js'
 
 /**
  * The record log: every record batch as it reached the run's single writer, in arrival order,
@@ -145,8 +146,15 @@ export class GenerationSet {
   }
 }
 
-/** The generations each chain has records for, read from the log; cuts off a torn last frame. */
+/**
+ * The generations each chain has records for, read from the log; cuts off a torn last frame. A
+ * run directory from before the log existed has its metrics.ndjson taken into a new log first.
+ */
 export function recordedGenerations(runDir: string): Map<string, GenerationSet> {
+  if (!existsSync(recordLogPath(runDir))) {
+    const legacy = readNdjson(runDir)
+    if (legacy.length > 0) appendBytes(recordLogPath(runDir), encodeFrames(recordBatch(legacy).parts))
+  }
   const out = new Map<string, GenerationSet>()
   scanRecordLog(
     recordLogPath(runDir),

@@ -204,7 +204,7 @@ export function blockRecords(source: RecordSource, block: RecordBlock): MetricRe
 }
 
 /** metrics.ndjson of a run written before the record log: small, read whole. A torn last line is skipped. */
-function readNdjson(runDir: string): MetricRecord[] {
+export function readNdjson(runDir: string): MetricRecord[] {
   const path = join(runDir, 'metrics.ndjson')
   if (!existsSync(path)) return []
   const fd = openSync(path, 'r')

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
@@ -32,7 +32,7 @@ const chains: RecordChain[] = [
 const G = 6
 
 function record(c: RecordChain, generation: number, evalMs = 1): MetricRecord {
-  const metrics: Record<string, number | null> = { alpha: c.cell * 100 + c.replicate * 10 + generation + 0.25, beta: generation === 3 ? null : -generation / 3 }
+  const metrics: Record<string, number | null> = { alpha: c.cell * 100 + c.replicate * 10 + generation + 0.25, beta: generation === 3 ? null : (1 - generation) / 3 }
   // A metric only the generations ≥ 0 have (as a filter's share kept): the reference record lacks it.
   if (generation >= 0) metrics['gamma'] = 1e-300 * (generation + 1)
   return { chain: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, params: c.params, generation, metrics, timings: { fitMs: 2.5, sampleMs: 0.125, evalMs } }
@@ -85,6 +85,20 @@ describe('the record log', () => {
       expect(set.size).toBe(G + 1)
       expect(set.has(-1) && set.has(G - 1) && !set.has(G)).toBe(true)
     }
+  })
+
+  it('takes the metrics.ndjson of a run directory from before the log into a new log on resume', () => {
+    const dir = tempDir()
+    writeLog(dir)
+    const want = readRecords(dir)
+    rmSync(recordLogPath(dir))
+    writeFileSync(join(dir, 'metrics.ndjson'), want.map((r) => JSON.stringify(r) + '\n').join(''))
+    // Read as it is, then adopted: the resume appends to the log from there.
+    expect(readRecords(dir)).toEqual(want)
+    expect(recordedGenerations(dir).get('c1-r1')!.size).toBe(G + 1)
+    expect(statSync(recordLogPath(dir)).size).toBeGreaterThan(0)
+    rmSync(join(dir, 'metrics.ndjson'))
+    expect(readRecords(dir)).toEqual(want)
   })
 
   it('streams in blocks of whole chains', () => {
