@@ -8,6 +8,7 @@ import { EXPORT_FORMATS, exportCommand } from './export-command.js'
 import { listCommand } from './list-command.js'
 import { loadConfigFile } from './load-config.js'
 import { NEW_KINDS, newCommand } from './new-command.js'
+import { builtinOutputInfo } from './outputs.js'
 import { versionLine } from './provenance.js'
 import { defaultConfig } from './default-config.js'
 import { resolveRun } from './resolve.js'
@@ -80,7 +81,7 @@ program
     if (dirs.length > 1 && opts.out === undefined) throw configError('--out: required when comparing several runs')
     const out = opts.out ?? resolvePath(dirs[0]!, 'report.html')
     const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
-    process.stdout.write(`report: ${await writeReport(dirs.map((d) => resolvePath(d)), resolvePath(out), { thresholds })}\n`)
+    process.stdout.write(`report: ${await writeReport(dirs.map((d) => resolvePath(d)), resolvePath(out), { thresholds, fallbackInfo: await builtinOutputInfo() })}\n`)
   })
 
 program
