@@ -38,12 +38,27 @@ export function runMetricConformance<O, Prep>(metric: MetricPlugin<O, Prep>, opt
       expect(metric.options.safeParse(options.options).error?.issues ?? []).toEqual([])
     })
 
+    it('describes only its own outputs, each with a title, bounds in order and a threshold on the side of 1 its direction needs', () => {
+      for (const [name, info] of Object.entries(metric.outputInfo ?? {})) {
+        expect(metric.outputs, `${name} is described but not an output`).toContain(name)
+        expect(info.title.length, name).toBeGreaterThan(0)
+        if (info.bounds !== undefined) expect(info.bounds[0], name).toBeLessThan(info.bounds[1])
+        const t = info.threshold
+        if (t === undefined) continue
+        if (t.kind === 'offset') expect(t.value, name).toBeGreaterThan(0)
+        else if (t.direction === 'falls') expect(t.value > 0 && t.value < 1, name).toBe(true)
+        else expect(t.value, name).toBeGreaterThan(1)
+      }
+    })
+
     it('returns exactly its outputs, each a finite number or null where nullWhen allows it', async () => {
       const values = await compute(3, real(), generated())
       expect(Object.keys(values).sort()).toEqual([...metric.outputs].sort())
       for (const [name, value] of Object.entries(values)) {
         if (value === null) expect(metric.nullWhen?.[name], `${name} is null but nullWhen does not say when`).toBeDefined()
         else expect(Number.isFinite(value), `${name} = ${value}`).toBe(true)
+        const bounds = metric.outputInfo?.[name]?.bounds
+        if (bounds !== undefined && value !== null) expect(value >= bounds[0] && value <= bounds[1], `${name} = ${value} outside its bounds`).toBe(true)
       }
     })
 
