@@ -136,7 +136,6 @@ export interface MetricsModule {
   builtinMetrics: Readonly<Record<string, MetricPlugin<any, any>>>
   metricsFor: typeof import('@ouroboros/metrics').metricsFor
   unmetNeeds: typeof import('@ouroboros/metrics').unmetNeeds
-  classifierFacts: typeof import('@ouroboros/metrics').classifierFacts
 }
 
 export async function metricsModule(): Promise<MetricsModule> {

@@ -36,7 +36,7 @@ export interface ResolvedRun {
   metricOptions: Record<string, Record<string, unknown>>
   /** What the report needs to know about the data (of the first cell). */
   dataset: Record<string, unknown>
-  /** The first cell's dataset as its plug-in describes it, labelled items included (for the classifier). */
+  /** The first cell's dataset as its plug-in describes it, labelled items included (for metric groups' setupRun). */
   datasetInfo: DatasetInfo
   /** Some cell's model trains on tfjs. */
   usesTfjs: boolean

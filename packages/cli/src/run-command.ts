@@ -3,16 +3,15 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:f
 import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
-import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
+import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
-import { readRunInfo, RUN_FILES, writeFileAtomic, writeRunInfo, type RecordedClassifier, type RunInfo } from '@ouroboros/store'
+import { readRunInfo, RUN_FILES, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { RunAggregator, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
 import { gitState, resolvedCells, type Provenance } from './provenance.js'
 import { localModuleUrl, portableModule } from './portable.js'
-import { metricsModule } from './registry.js'
 import { resolveRun, type ResolvedRun } from './resolve.js'
 
 export interface RunCommandOptions {
@@ -69,9 +68,9 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   let info: RunFile
   try {
     prepareRunDir(runDir, opts.force === true)
-    const classifier = await prepareClassifier(resolved)
+    const setup = await setUpGroups(resolved)
     if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
-    info = await runFile(resolved, runId, address, address === undefined ? workers : 0, classifier)
+    info = withSetup(await runFile(resolved, runId, address, address === undefined ? workers : 0), setup)
   } catch (err) {
     await runner.destroy()
     throw err
@@ -79,7 +78,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   return execute(runDir, resolved.chains, resolved, info, runner, false, address)
 }
 
-async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddress | undefined, workers: number, classifier: RecordedClassifier | undefined): Promise<RunFile> {
+async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddress | undefined, workers: number): Promise<RunFile> {
   const git = gitState()
   return {
     name: resolved.config.name,
@@ -98,7 +97,6 @@ async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddre
     metricInfo: await recordOutputInfo(resolved.chains),
     modality: resolved.modality,
     dataset: resolved.dataset,
-    ...(classifier === undefined ? {} : { classifier }),
     packages: packageVersions([
       import.meta.url,
       ...new Set(resolved.chains.flatMap((c) => [c.modelModule, c.datasetModule, ...c.metrics.map((m) => m.module)])),
@@ -127,12 +125,12 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   info.runId ??= randomUUID()
   info.cellSpecs ??= cellSpecsOf(chains.map((c) => mapModules(c, portableModule)))
   info.metricInfo ??= await recordOutputInfo(chains)
-  const classifier = await prepareClassifier(resolved)
-  if (classifier !== undefined && info.classifier !== undefined && classifier.hash !== info.classifier.hash) {
-    process.stderr.write(`warning: the classifier differs from the one this run started with (backend ${info.classifier.backend}, now ${classifier.backend}); the generations scored from here on use the new one\n`)
+  // run.json keeps the setup the run started with; a run.json from before it was recorded gets this one.
+  const fields = info as unknown as Record<string, unknown>
+  for (const [key, value] of Object.entries(await setUpGroups(resolved))) {
+    if (fields[key] === undefined) fields[key] = value
+    else if (JSON.stringify(fields[key]) !== JSON.stringify(value)) process.stderr.write(`warning: run.json's ${key} differs from the one this run started with; the generations scored from here on use the new one\n`)
   }
-  // run.json keeps the classifier the run started with; a run.json from before it was recorded gets this one.
-  if (classifier !== undefined) info.classifier ??= classifier
   const workers = opts.workers ?? (info.workers > 0 ? info.workers : defaultWorkers())
   info.status = 'running'
   if (address === undefined) {
@@ -212,18 +210,28 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
 }
 
 /**
- * The classifier of the `classifier` metric group (first cell's options), trained or read from its
- * cache here, before the workers start: each worker then reads it from the cache instead of
- * training its own copy. Its held-out accuracy is printed once.
+ * The setup of each metric group that has one (setupRun, with the first cell's options), done here
+ * before the workers start: each worker then finds it ready (a classifier in its cache) instead of
+ * doing it again. Its line is printed once; its fields are for run.json.
  */
-async function prepareClassifier(resolved: ResolvedRun): Promise<RecordedClassifier | undefined> {
-  const spec = resolved.chains[0]?.metrics.find((m) => m.id === 'classifier')
-  if (spec === undefined) return undefined
-  const { classifierFacts } = await metricsModule()
-  const facts = await classifierFacts(resolved.datasetInfo, spec.options)
-  const source = facts.trained ? 'trained now' : 'read from the cache'
-  process.stdout.write(`classifier: held-out accuracy ${(100 * facts.accuracy).toFixed(2)} % on ${facts.testItems} digits (${source}: ${facts.cacheFile})\n`)
-  return { heldoutAccuracy: facts.accuracy, testItems: facts.testItems, backend: facts.backend, hash: facts.hash, cacheFile: facts.cacheFile }
+async function setUpGroups(resolved: ResolvedRun): Promise<Record<string, unknown>> {
+  const fields: Record<string, unknown> = {}
+  for (const spec of resolved.chains[0]?.metrics ?? []) {
+    const plugin = await loadMetric(spec.module, spec.id)
+    if (plugin.setupRun === undefined) continue
+    const setup = await plugin.setupRun({ dataset: resolved.datasetInfo, options: spec.options })
+    process.stdout.write(`${spec.id}: ${setup.line}\n`)
+    Object.assign(fields, setup.record)
+  }
+  return fields
+}
+
+/** run.json with the groups' setup fields, which may not replace any field of its own. */
+function withSetup(info: RunFile, setup: Record<string, unknown>): RunFile {
+  for (const key of Object.keys(setup)) {
+    if (key in info) throw new OuroborosError(ErrorCode.PLUGIN, `a metric group's setupRun records run.json field '${key}', which the run uses itself`)
+  }
+  return { ...info, ...setup }
 }
 
 /** The tfjs backend when a model trains on tfjs (loading tfjs only then: it takes ~0.5 s). */

@@ -53,12 +53,34 @@ export default defineMetric({
   outputInfo: { blob_balance: { title: 'balance of the two blobs', unit: 'fraction', threshold: { direction: 'falls', kind: 'factor', value: 0.5 }, bounds: [0, 1] } },
   needs: [centres.need],
   options: z.strictObject({}),
+  async setupRun({ dataset }) {
+    const c = centres.of(dataset)!
+    return { line: \`\${c.length / 2} centres\`, record: { balance: { centres: Array.from(c) } } }
+  },
   compute({ generated, dataset }) {
     const c = centres.of(dataset)!
     const g = asVectors(generated)
     let right = 0
     for (let i = 0; i < g.n; i++) if (Math.abs(g.data[2 * i]! - c[2]!) < Math.abs(g.data[2 * i]! - c[0]!)) right++
     return { blob_balance: (2 * Math.min(right, g.n - right)) / g.n }
+  },
+})
+`,
+  'metric-greedy': `import { z } from 'zod'
+import { defineMetric } from '@ouroboros/core'
+
+/** A group whose setup would overwrite the run's own status. */
+export default defineMetric({
+  id: 'greedy',
+  modality: 'vectors',
+  description: 'nothing',
+  outputs: ['nothing'],
+  options: z.strictObject({}),
+  async setupRun() {
+    return { line: 'done', record: { status: 'mine' } }
+  },
+  compute() {
+    return { nothing: 0 }
   },
 })
 `,
@@ -147,6 +169,9 @@ describe('plug-ins from outside that describe themselves', () => {
     })
     // The facet reaches run.json's dataset facts as a list.
     expect(run.dataset.facets).toEqual({ centres: [-3, 0, 3, 0] })
+    // The group's setup ran once, before the workers, and its field is in run.json.
+    expect(res.stdout.split('\n').filter((l) => l.startsWith('balance:'))).toEqual(['balance: 2 centres'])
+    expect(run.balance).toEqual({ centres: [-3, 0, 3, 0] })
     const recs = records(join(project, 'run'))
     for (const r of recs.filter((x) => x.generation >= 0)) {
       // Generation 0 fits both blobs and keeps the right half of its draws; later ones train on the right blob alone.
@@ -196,6 +221,15 @@ describe('plug-ins from outside that describe themselves', () => {
     const lines = readFileSync(join(project, 'gan/chains/r0/gen-000000.training.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; metrics: Record<string, number | null> })
     expect(lines.map((l) => l.step)).toEqual([10, 20])
     for (const { metrics } of lines) expect(Object.keys(metrics).sort()).toEqual(['blob_balance', 'log_det_cov', 'log_variance', 'total_variance', 'w2_to_reference'])
+  })
+})
+
+describe('a metric group’s setup', () => {
+  it('may not replace a field of run.json', () => {
+    const config = writeConfig(project, { data: blobs, model: { kind: 'gmm' }, metrics: [{ module: '@lab/metric-greedy' }], generations: 1 }, 'greedy.json')
+    const res = cli(['run', config, '--out', join(project, 'greedy')], { cwd: WORKSPACE })
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain("a metric group's setupRun records run.json field 'status', which the run uses itself")
   })
 })
 

@@ -295,6 +295,15 @@ export const classifier = defineMetric<ClassifierOptions, Prepared>({
   needs: ['dataset.labelled'],
   nullWhen: Object.fromEntries(['class_entropy', 'classes_covered', 'class_kl', 'frechet_feature_distance'].map((name) => [name, 'fewer than 2 generated samples'])),
   options: classifierOptions,
+  // Trained (or read from the cache) once before the workers start, which then read the cache.
+  async setupRun({ dataset, options }) {
+    const facts = await classifierFacts(dataset, options)
+    const source = facts.trained ? 'trained now' : 'read from the cache'
+    return {
+      line: `held-out accuracy ${(100 * facts.accuracy).toFixed(2)} % on ${facts.testItems} digits (${source}: ${facts.cacheFile})`,
+      record: { classifier: { heldoutAccuracy: facts.accuracy, testItems: facts.testItems, backend: facts.backend, hash: facts.hash, cacheFile: facts.cacheFile } },
+    }
+  },
   async prepare({ real, dataset, options }) {
     const labelled = needLabelled(dataset)
     const trainedClassifier = await accurateClassifier(labelled, options)
