@@ -169,6 +169,9 @@ describe('plug-ins from outside that describe themselves', () => {
     })
     // The facet reaches run.json's dataset facts as a list.
     expect(run.dataset.facets).toEqual({ centres: [-3, 0, 3, 0] })
+    // The chain specs name the filter's module by its path, which a worker on another machine can find.
+    const filterModule: string = run.cellSpecs[0].config.filter.module
+    expect(filterModule.startsWith('/') && filterModule.endsWith('@lab/filter-right/dist/index.js'), filterModule).toBe(true)
     // The group's setup ran once, before the workers, and its field is in run.json.
     expect(res.stdout.split('\n').filter((l) => l.startsWith('balance:'))).toEqual(['balance: 2 centres'])
     expect(run.balance).toEqual({ centres: [-3, 0, 3, 0] })
