@@ -171,5 +171,5 @@ describe('Ctrl-C', () => {
     const full = cli(['run', config, '--out', `${dir}/full`])
     expect(full.status, full.stderr).toBe(0)
     expect(records(`${dir}/run`)).toEqual(records(`${dir}/full`))
-  })
+  }, 180_000)
 })
