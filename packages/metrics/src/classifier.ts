@@ -77,7 +77,8 @@ const trained = new Map<string, Promise<TrainedClassifier>>()
 
 /**
  * The classifier for these labelled items: read from the cache, or trained (a few seconds) and
- * written there. `ouroboros run` sets it up once before its workers start (setupRun), printing and recording its held-out accuracy.
+ * written there. `ouroboros run` sets it up once before its workers start (setupRun), printing
+ * and recording its held-out accuracy.
  */
 export function classifierFor(labelled: Labelled, options: ClassifierOptions): Promise<TrainedClassifier> {
   const key = JSON.stringify(options)
