@@ -2,8 +2,7 @@ import { inputError, type Direction, type OutputInfo, type OutputInfoTable, type
 import type { RunInfo } from '@ouroboros/store'
 import { escapeHtml } from './html.js'
 
-export type { Direction, Threshold }
-export type MetricInfo = OutputInfo
+export type { Threshold }
 
 const DIRECTIONS: readonly Direction[] = ['falls', 'rises', 'departs']
 const BETTER: readonly NonNullable<OutputInfo['better']>[] = ['higher', 'lower', 'neither']
