@@ -53,6 +53,8 @@ export async function runsInBlocks(chain: ChainSpec): Promise<boolean> {
 interface BlockChain {
   chain: ChainSpec
   ctx: ChainContext
+  dir: string
+  keep: ReadonlySet<number>
   g: number
   end: number
   reference: boolean
@@ -77,7 +79,7 @@ export async function advanceBlock(task: AdvanceBlockTask): Promise<AdvanceBlock
     if (g === 0) writeSamples(samplesPath(runDir, chain.id, 'real', modality), ctx.real)
     const samples = g === 0 ? undefined : ctx.last?.generation === g - 1 ? ctx.last.samples : readSamples(samplesPath(runDir, chain.id, g - 1, modality))
     const state = g === 0 || !chain.config.warmStart ? undefined : ctx.last?.generation === g - 1 ? ctx.last.state : readState(statePath(runDir, chain.id, g - 1))
-    chains.push({ chain, ctx, g, end: g, reference: task.reference[i]!, samples, state, rows: [], metrics: undefined })
+    chains.push({ chain, ctx, dir: chainDir(runDir, chain.id), keep: new Set(chain.keepGenerations), g, end: g, reference: task.reference[i]!, samples, state, rows: [], metrics: undefined })
   }
   const errors: MetricError[] = []
   let handBack: FailureInfo | undefined
@@ -105,12 +107,16 @@ export async function advanceBlock(task: AdvanceBlockTask): Promise<AdvanceBlock
         active++
         const t0 = performance.now()
         const training = g === 0 ? ctx.real : c.samples!
+        // The fit's stream is made when the model asks for it: most cheap fits draw nothing.
+        let fitRng: Rng | undefined
         const fitCtx: FitContext<unknown> = {
-          rng: Rng.from(chain.seed, 'fit', g, 0),
+          get rng(): Rng {
+            return (fitRng ??= Rng.from(chain.seed, 'fit', g, 0))
+          },
           generation: g,
           dataset: ctx.dataset.info,
           real: ctx.real,
-          dir: chainDir(runDir, chain.id),
+          dir: c.dir,
           ...(chain.config.warmStart && c.state !== undefined ? { init: c.state } : {}),
           // Training curves are written by `advance`.
           onTrainingStep: () => Promise.reject(new Error('the model reports training steps')),
@@ -128,7 +134,7 @@ export async function advanceBlock(task: AdvanceBlockTask): Promise<AdvanceBlock
         c.samples = samples
         c.state = state
         c.end = g + 1
-        if (chain.keepGenerations.includes(g)) writeSamples(samplesPath(runDir, chain.id, g, samples.modality), samples)
+        if (c.keep.has(g)) writeSamples(samplesPath(runDir, chain.id, g, samples.modality), samples)
       }
       if (active === 0 || performance.now() - started >= task.budgetMs || stopRequested(task)) break
     }
