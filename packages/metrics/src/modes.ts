@@ -9,7 +9,7 @@ import { HALVES, KL_RISES, SHARE } from './outputs.js'
  *
  * `reverse_kl` = Σ p̂_k ln(p̂_k / w_k) is the KL from the share of samples nearest to each mode to
  * the data's own mode weights w; `reverse_kl_uniform` is the KL to uniform weights (the peer code's
- * value, equal to reverse_kl when the data's weights are uniform). Where samples fall nearest to a
+ * value), recorded when the data's weights are not uniform (it would repeat reverse_kl). Where samples fall nearest to a
  * mode of weight 0 the KL is infinite: reverse_kl is then null, and `off_support_share`, the share
  * of such samples, says how far off the data's support the model is (0 otherwise).
  */
@@ -27,7 +27,11 @@ export const modes = defineMetric({
     off_support_share: { title: 'share of samples at modes of weight 0', unit: 'fraction', bounds: SHARE },
   },
   needs: ['dataset.modes'],
-  nullWhen: { reverse_kl: 'samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share)' },
+  nullWhen: {
+    reverse_kl: 'samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share)',
+    reverse_kl_uniform: "the data's mode weights are uniform (it equals reverse_kl then)",
+    off_support_share: "the data's mode weights are uniform (no mode has weight 0)",
+  },
   options: z.strictObject({
     /** HQ radius in mode standard deviations. */
     qualityStds: z.number().positive().default(3),
@@ -43,6 +47,7 @@ export const modes = defineMetric({
     let reverseKl = 0
     let reverseKlUniform = 0
     let offSupport = 0
+    const uniform = weights.every((w) => w === weights[0])
     for (let m = 0; m < K; m++) {
       if (hq[m]! >= 1) covered++
       if (hq[m]! >= options.coveredShare * n) covered1pct++
@@ -57,8 +62,9 @@ export const modes = defineMetric({
       modes_covered_1pct: covered1pct,
       pct_high_quality: 100 * (a.hqTotal / n),
       reverse_kl: offSupport > 0 ? null : reverseKl,
-      reverse_kl_uniform: reverseKlUniform,
-      off_support_share: offSupport,
+      // With uniform mode weights these repeat reverse_kl and 0: they say something only otherwise.
+      reverse_kl_uniform: uniform ? null : reverseKlUniform,
+      off_support_share: uniform ? null : offSupport,
     }
   },
   /** `hq_share[k]`: the share of all samples that are high-quality samples of mode k. */
