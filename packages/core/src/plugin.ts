@@ -180,6 +180,62 @@ export interface ModelPlugin<P = unknown, S = unknown> {
    * which are then estimated by Monte Carlo.
    */
   klDivergence?(state: S, reference: S): number | undefined
+  /**
+   * Fit and sample a whole block of chains in one call each (cheap models run by the thousand,
+   * where per-chain calls and objects cost more than the arithmetic). Used by a block of chains
+   * under `replace` without warm start.
+   */
+  readonly blocks?: ModelBlocks<P, S>
+}
+
+/**
+ * The vectors of a block of chains, one chain's after another: chain c's item i, coordinate j is
+ * data[(c·n + i)·d + j]. Every chain of a block has n items.
+ */
+export interface VectorBlock {
+  readonly chains: number
+  readonly n: number
+  readonly d: number
+  readonly data: Float64Array
+}
+
+export interface BlockFitContext {
+  /** Chain c's fit stream: what `fit` gets as ctx.rng for that chain. */
+  rng(chain: number): Rng
+  /** Chain c's generation. */
+  generation(chain: number): number
+  readonly dataset: DatasetInfo
+}
+
+export interface BlockSampleContext {
+  /** Chain c's sample stream: what `sample` gets as ctx.rng for that chain. */
+  rng(chain: number): Rng
+  readonly temperature: number
+  readonly dataset: DatasetInfo
+}
+
+/**
+ * A model's hooks for blocks of chains, over a state of the whole block (B: arrays with a leading
+ * chain axis) instead of a state object per chain. `exact`: chain c gets exactly the numbers `fit`,
+ * `sample`, `summary` and `logLikelihood` give it alone (the same stream, the same arithmetic in the
+ * same order), so records do not depend on whether chains ran in blocks. Models that batch chains
+ * into one computation whose rounding differs (matrix products over a chain axis in float32) say
+ * `exact: false` and state their tolerance in a test.
+ */
+export interface ModelBlocks<P, S, B = unknown> {
+  readonly exact: boolean
+  /** Fits chain c to chain c's items of `data`; throws as `fit` would for any chain. */
+  fit(data: VectorBlock, params: P, ctx: BlockFitContext): Promise<B> | B
+  /** n samples for every chain, chain c's drawn from ctx.rng(c). */
+  sample(state: B, n: number, ctx: BlockSampleContext): Promise<VectorBlock> | VectorBlock
+  /** Chain c's state as `fit` returns it (checkpoints, a resume, metric groups without computeBlock). */
+  state(state: B, chain: number): S
+  /** summary() of every chain: per name, chain c's values at [c·w, (c + 1)·w), w = length / chains. Present when the model has `summary`. */
+  summary?(state: B): Record<string, Float64Array>
+  /** logLikelihood() of chain c's state on `data`, into out[0 .. data.n). Present when the model has `logLikelihood`. */
+  logLikelihood?(state: B, chain: number, data: Samples, out: Float64Array): void
+  /** Frees what the state holds (tfjs tensors). */
+  dispose?(state: B): void
 }
 
 export interface TrainerOptions<S> {
@@ -355,6 +411,34 @@ export interface MetricPlugin<O = unknown, Prep = undefined> {
    * training curves: a count of covered modes cannot show a generator cycling from mode to mode.
    */
   profile?(args: MetricArgs<O, Prep>): MetricProfile | Promise<MetricProfile>
+  /**
+   * compute() for every chain of a block at once (see ModelBlocks): per output, a value per chain
+   * (NaN for null), each what compute() gives that chain, bit for bit. Groups that read the
+   * training set or a task have none.
+   */
+  computeBlock?(args: MetricBlockArgs<O, Prep>): Record<string, Float64Array> | Promise<Record<string, Float64Array>>
+}
+
+/** What the model of a block of chains shows metrics (see ModelBlocks). */
+export interface ModelBlockView {
+  /** Per name, chain c's values at [c·w, (c + 1)·w), w = length / chains. */
+  readonly summary?: Readonly<Record<string, Float64Array>>
+  /** Chain c's per-item log-likelihood of `data`, into out[0 .. data.n). */
+  logLikelihood?(chain: number, data: Samples, out: Float64Array): void | Promise<void>
+}
+
+/** MetricArgs for a block of chains: per chain where chains differ. */
+export interface MetricBlockArgs<O, Prep> {
+  readonly chains: number
+  readonly real: readonly Samples[]
+  readonly generated: VectorBlock
+  readonly options: O
+  readonly dataset: DatasetInfo
+  readonly heldout?: readonly Samples[]
+  readonly model?: ModelBlockView
+  readonly prepared: readonly Prep[]
+  /** Chain c's stream: what compute() gets as `rng` for that chain. */
+  rng(chain: number): Rng
 }
 
 /** What a metric group's setupRun did, for the console and run.json. */

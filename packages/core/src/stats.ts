@@ -59,12 +59,22 @@ export function choleskyInPlace(a: Float64Array, d: number): boolean {
  */
 export function meanAndCovariance(data: Float64Array, n: number, d: number, divisor = n): { mean: Float64Array; cov: Float64Array } {
   const mean = new Float64Array(d)
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += data[i * d + j]!
-  for (let j = 0; j < d; j++) mean[j]! /= n
   const cov = new Float64Array(d * d)
-  const row = new Float64Array(d)
+  meanAndCovarianceInto(data, 0, n, d, divisor, mean, cov, new Float64Array(d))
+  return { mean, cov }
+}
+
+/**
+ * meanAndCovariance of the n x d rows starting at data[at], into `mean` (d) and `cov` (d x d),
+ * with `row` (d) as scratch: what a block of chains computes without an allocation per chain.
+ */
+export function meanAndCovarianceInto(data: Float64Array, at: number, n: number, d: number, divisor: number, mean: Float64Array, cov: Float64Array, row: Float64Array): void {
+  mean.fill(0, 0, d)
+  cov.fill(0, 0, d * d)
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += data[at + i * d + j]!
+  for (let j = 0; j < d; j++) mean[j]! /= n
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) row[j] = data[i * d + j]! - mean[j]!
+    for (let j = 0; j < d; j++) row[j] = data[at + i * d + j]! - mean[j]!
     for (let a = 0; a < d; a++) {
       const ra = row[a]!
       // Adding zeros changes no sum; rows of ReLU features are mostly zeros.
@@ -79,7 +89,6 @@ export function meanAndCovariance(data: Float64Array, n: number, d: number, divi
       cov[b * d + a] = v
     }
   }
-  return { mean, cov }
 }
 
 /**

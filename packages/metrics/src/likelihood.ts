@@ -22,8 +22,27 @@ export const likelihood = defineMetric({
     if (ll.length !== heldout.n) {
       throw new OuroborosError(ErrorCode.MODEL, `likelihood: logLikelihood returned ${ll.length} values for ${heldout.n} held-out samples`)
     }
-    let sum = 0
-    for (let i = 0; i < ll.length; i++) sum += ll[i]!
-    return { nll_real: -sum / ll.length }
+    return { nll_real: meanNegative(ll, ll.length) }
+  },
+  async computeBlock({ chains, heldout, model }) {
+    const nll = new Float64Array(chains).fill(NaN)
+    if (heldout === undefined || model?.logLikelihood === undefined) return { nll_real: nll }
+    let ll = new Float64Array(0)
+    for (let c = 0; c < chains; c++) {
+      const data = heldout[c]!
+      if (data.n === 0) continue
+      if (ll.length < data.n) ll = new Float64Array(data.n)
+      // Awaited only when it is asynchronous: an await per chain costs more than a cheap model's likelihood.
+      const pending = model.logLikelihood(c, data, ll)
+      if (pending !== undefined) await pending
+      nll[c] = meanNegative(ll, data.n)
+    }
+    return { nll_real: nll }
   },
 })
+
+function meanNegative(ll: Float64Array, n: number): number {
+  let sum = 0
+  for (let i = 0; i < n; i++) sum += ll[i]!
+  return -sum / n
+}

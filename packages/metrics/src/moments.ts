@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, choleskyInPlace, defineMetric, ErrorCode, meanAndCovariance, OuroborosError, type ModelView, type VectorSamples } from '@ouroboros/core'
+import { asVectors, choleskyInPlace, defineMetric, ErrorCode, meanAndCovariance, meanAndCovarianceInto, OuroborosError, type DatasetInfo, type ModelBlockView, type ModelView, type Samples, type VectorSamples } from '@ouroboros/core'
 import { vectorPair } from './vectors.js'
 import { DOUBLES } from './outputs.js'
 
@@ -31,28 +31,79 @@ export const moments = defineMetric({
   }),
   compute({ real, generated, dataset, model, options }) {
     const g = asVectors(generated, 'moments: generated samples')
-    const d = g.d
     if (g.n === 0) return { total_variance: null, log_det_cov: null, log_variance: null, w2_to_reference: null }
-    const sample = meanAndCovariance(g.data, g.n, d)
-    let totalVariance = 0
-    for (let j = 0; j < d; j++) totalVariance += sample.cov[j * d + j]!
-
-    const fit = (options.useModelFit ? modelFit(model, d) : undefined) ?? sample
-    const logDet = logDeterminant(fit.cov, d)
-    if (d !== 1) return { total_variance: totalVariance, log_det_cov: logDet, log_variance: null, w2_to_reference: null }
-
-    const mu = fit.mean[0]!
-    const variance = fit.cov[0]!
-    const reference = dataset.gaussian ?? realMoments(vectorPair('moments', real, g).real)
-    const sigma = Math.sqrt(Math.max(variance, 0))
-    return {
-      total_variance: totalVariance,
-      log_det_cov: logDet,
-      log_variance: variance > 0 ? Math.log(variance) : null,
-      w2_to_reference: (mu - reference.mean) ** 2 + (sigma - reference.std) ** 2,
+    const cols = columns(1)
+    const fit = options.useModelFit ? modelFit(model, g.d) : undefined
+    momentsInto(g.data, 0, g.n, g.d, fit, 0, () => reference(dataset, real, g), scratch(g.d), cols, 0)
+    const values: Record<string, number | null> = {}
+    for (const name of OUTPUTS) values[name] = Number.isNaN(cols[name][0]!) ? null : cols[name][0]!
+    return values
+  },
+  computeBlock({ real, generated, dataset, model, options }) {
+    const { chains, n, d } = generated
+    const cols = columns(chains)
+    if (n === 0) {
+      for (const name of OUTPUTS) cols[name].fill(NaN)
+      return cols
     }
+    const fit = options.useModelFit ? modelFitBlock(model, chains, d) : undefined
+    const work = scratch(d)
+    const referenceOf = (c: number): { mean: number; std: number } => reference(dataset, real[c]!, { modality: 'vectors', n, d, data: generated.data.subarray(c * n * d, (c + 1) * n * d) })
+    for (let c = 0; c < chains; c++) momentsInto(generated.data, c * n * d, n, d, fit, c, referenceOf, work, cols, c)
+    return cols
   },
 })
+
+const OUTPUTS = ['total_variance', 'log_det_cov', 'log_variance', 'w2_to_reference'] as const
+type Columns = Record<(typeof OUTPUTS)[number], Float64Array>
+
+function columns(chains: number): Columns {
+  return { total_variance: new Float64Array(chains), log_det_cov: new Float64Array(chains), log_variance: new Float64Array(chains), w2_to_reference: new Float64Array(chains) }
+}
+
+function scratch(d: number): { mean: Float64Array; cov: Float64Array; row: Float64Array; chol: Float64Array } {
+  return { mean: new Float64Array(d), cov: new Float64Array(d * d), row: new Float64Array(d), chol: new Float64Array(d * d) }
+}
+
+/** The Gaussian the samples are compared with: the data's true one, else the real data's moments. */
+function reference(dataset: DatasetInfo, real: Samples, generated: VectorSamples): { mean: number; std: number } {
+  return dataset.gaussian ?? realMoments(vectorPair('moments', real, generated).real)
+}
+
+/**
+ * The outputs for the n x d samples at data[at] into column slot c (NaN for null), `fit` being the
+ * model's means and covariances (slot k) or undefined for the sample moments: one chain, or chain
+ * c of a block, by the same arithmetic.
+ */
+function momentsInto(
+  data: Float64Array,
+  at: number,
+  n: number,
+  d: number,
+  fit: { mean: Float64Array; cov: Float64Array } | undefined,
+  k: number,
+  referenceOf: (c: number) => { mean: number; std: number },
+  work: ReturnType<typeof scratch>,
+  cols: Columns,
+  c: number,
+): void {
+  cols.log_variance[c] = NaN
+  cols.w2_to_reference[c] = NaN
+  meanAndCovarianceInto(data, at, n, d, n, work.mean, work.cov, work.row)
+  let totalVariance = 0
+  for (let j = 0; j < d; j++) totalVariance += work.cov[j * d + j]!
+  cols.total_variance[c] = totalVariance
+  const [mean, cov, slot] = fit === undefined ? [work.mean, work.cov, 0] : [fit.mean, fit.cov, k]
+  cols.log_det_cov[c] = logDeterminant(cov, slot * d * d, d, work.chol)
+  if (d !== 1) return
+
+  const mu = mean[slot]!
+  const variance = cov[slot]!
+  const ref = referenceOf(c)
+  const sigma = Math.sqrt(Math.max(variance, 0))
+  cols.log_variance[c] = variance > 0 ? Math.log(variance) : NaN
+  cols.w2_to_reference[c] = (mu - ref.mean) ** 2 + (sigma - ref.std) ** 2
+}
 
 /** The model's fitted mean and covariance, when its summary has both. */
 function modelFit(model: ModelView | undefined, d: number): { mean: Float64Array; cov: Float64Array } | undefined {
@@ -70,12 +121,26 @@ function modelFit(model: ModelView | undefined, d: number): { mean: Float64Array
   return { mean: m, cov: c }
 }
 
-/** ln det of a covariance through its Cholesky factor; null when it is not positive definite. */
-function logDeterminant(cov: Float64Array, d: number): number | null {
-  const l = Float64Array.from(cov)
-  if (!choleskyInPlace(l, d)) return null
+/** The fitted means and covariances of a block's model (chain c's at slot c), when its summary has both. */
+function modelFitBlock(model: ModelBlockView | undefined, chains: number, d: number): { mean: Float64Array; cov: Float64Array } | undefined {
+  const mean = model?.summary?.['mean']
+  const cov = model?.summary?.['covariance']
+  if (mean === undefined || cov === undefined) return undefined
+  if (mean.length !== chains * d || cov.length !== chains * d * d) {
+    throw new OuroborosError(
+      ErrorCode.MODEL,
+      `moments: the model's summary has a mean of length ${mean.length / chains} and a covariance of length ${cov.length / chains}, but the samples have dimension ${d}`,
+    )
+  }
+  return { mean, cov }
+}
+
+/** ln det of the covariance at cov[at] through its Cholesky factor (in `chol`); NaN when it is not positive definite. */
+function logDeterminant(cov: Float64Array, at: number, d: number, chol: Float64Array): number {
+  for (let j = 0; j < d * d; j++) chol[j] = cov[at + j]!
+  if (!choleskyInPlace(chol, d)) return NaN
   let s = 0
-  for (let j = 0; j < d; j++) s += Math.log(l[j * d + j]!)
+  for (let j = 0; j < d; j++) s += Math.log(chol[j * d + j]!)
   return 2 * s
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, effectiveSampleSize, inputError, meanAndCovariance, vectors, weightedMeanAndCovariance } from '@ouroboros/core'
-import type { Samples, VectorSamples } from '@ouroboros/core'
+import { asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, effectiveSampleSize, inputError, meanAndCovarianceInto, vectors, weightedMeanAndCovariance } from '@ouroboros/core'
+import type { ModelBlocks, Rng, Samples, VectorSamples } from '@ouroboros/core'
 
 const paramsSchema = z.strictObject({
   /** 'mle' divides the covariance by n (ddof 0), 'unbiased' by n - 1 (ddof 1). */
@@ -26,15 +26,10 @@ export const model = defineModel<GaussianParams, GaussianState>({
 
   fit(data, params) {
     const x = asVectors(data, 'training data')
-    const ddof = params.estimator === 'unbiased' ? 1 : 0
-    if (x.n < ddof + 1) {
-      throw inputError(
-        `the ${params.estimator} Gaussian needs at least ${ddof + 1} training points, got ${x.n}`,
-        'generate more samples per generation',
-      )
-    }
-    const state = x.d === 1 ? fit1d(x, x.n - ddof) : fitFull(x, x.n - ddof)
-    checkFitted(state, x.n)
+    const divisor = divisorOf(params, x.n)
+    const state: GaussianState = { d: x.d, mean: new Float64Array(x.d), cov: new Float64Array(x.d * x.d) }
+    fitInto(x.data, 0, x.n, x.d, divisor, state.mean, state.cov, 0)
+    checkFitted(state.mean, state.cov, 0, x.d, x.n)
     return state
   },
 
@@ -54,67 +49,20 @@ export const model = defineModel<GaussianParams, GaussianState>({
     }
     const { mean, cov } = weightedMeanAndCovariance(x.data, x.n, x.d, weights)
     if (params.estimator === 'unbiased') for (let j = 0; j < cov.length; j++) cov[j]! /= 1 - 1 / nEff
-    const state = { d: x.d, mean, cov }
-    checkFitted(state, positiveCount(weights))
-    return state
+    checkFitted(mean, cov, 0, x.d, positiveCount(weights))
+    return { d: x.d, mean, cov }
   },
 
   sample(state, n, ctx) {
-    const { d, mean, cov } = state
-    const out = new Float64Array(n * d)
-    // Temperature T scales the covariance by T, so the spread scales by sqrt(T).
-    const scale = Math.sqrt(ctx.temperature)
-    if (d === 1) {
-      const m = mean[0]!
-      const s = scale * Math.sqrt(cov[0]!)
-      ctx.rng.fillNormal(out, m, s)
-      return vectors(n, 1, out)
-    }
-    const l = choleskyOf(state)
-    const z = new Float64Array(d)
-    for (let i = 0; i < n; i++) {
-      ctx.rng.fillNormal(z)
-      const off = i * d
-      for (let a = 0; a < d; a++) {
-        let v = 0
-        for (let b = 0; b <= a; b++) v += l[a * d + b]! * z[b]!
-        out[off + a] = mean[a]! + scale * v
-      }
-    }
-    return vectors(n, d, out)
+    const out = new Float64Array(n * state.d)
+    sampleInto(state.mean, state.cov, 0, state.d, n, ctx.rng, ctx.temperature, out, 0)
+    return vectors(n, state.d, out)
   },
 
   logLikelihood(state, data) {
     const x = asDimension(data, state.d)
-    const { d, mean, cov } = state
     const out = new Float64Array(x.n)
-    if (d === 1) {
-      const m = mean[0]!
-      const v = cov[0]!
-      const c = -0.5 * (LOG_2PI + Math.log(v))
-      for (let i = 0; i < x.n; i++) {
-        const r = x.data[i]! - m
-        out[i] = c - (0.5 * r * r) / v
-      }
-      return out
-    }
-    const l = choleskyOf(state)
-    let logDet = 0
-    for (let a = 0; a < d; a++) logDet += 2 * Math.log(l[a * d + a]!)
-    const c = -0.5 * (d * LOG_2PI + logDet)
-    const z = new Float64Array(d)
-    for (let i = 0; i < x.n; i++) {
-      // Forward substitution L z = x - mean gives the Mahalanobis distance as |z|^2.
-      let q = 0
-      for (let a = 0; a < d; a++) {
-        let v = x.data[i * d + a]! - mean[a]!
-        for (let b = 0; b < a; b++) v -= l[a * d + b]! * z[b]!
-        const za = v / l[a * d + a]!
-        z[a] = za
-        q += za * za
-      }
-      out[i] = c - 0.5 * q
-    }
+    logLikelihoodInto(state.mean, state.cov, 0, state.d, x, out)
     return out
   },
 
@@ -122,51 +70,153 @@ export const model = defineModel<GaussianParams, GaussianState>({
     // Copies: metrics may move these buffers to another thread.
     return { mean: state.mean.slice(), covariance: state.cov.slice() }
   },
+
+  blocks: {
+    exact: true,
+    fit(data, params) {
+      const { chains, n, d } = data
+      const divisor = divisorOf(params, n)
+      const block: GaussianBlock = { chains, d, mean: new Float64Array(chains * d), cov: new Float64Array(chains * d * d) }
+      for (let c = 0; c < chains; c++) {
+        fitInto(data.data, c * n * d, n, d, divisor, block.mean, block.cov, c)
+        checkFitted(block.mean, block.cov, c, d, n)
+      }
+      return block
+    },
+    sample(block, n, ctx) {
+      const { chains, d } = block
+      const out = new Float64Array(chains * n * d)
+      for (let c = 0; c < chains; c++) sampleInto(block.mean, block.cov, c, d, n, ctx.rng(c), ctx.temperature, out, c * n * d)
+      return { chains, n, d, data: out }
+    },
+    state(block, c) {
+      const { d } = block
+      return { d, mean: block.mean.slice(c * d, (c + 1) * d), cov: block.cov.slice(c * d * d, (c + 1) * d * d) }
+    },
+    summary(block) {
+      return { mean: block.mean, covariance: block.cov }
+    },
+    logLikelihood(block, c, data, out) {
+      logLikelihoodInto(block.mean, block.cov, c, block.d, asDimension(data, block.d), out)
+    },
+  } satisfies ModelBlocks<GaussianParams, GaussianState, GaussianBlock>,
 })
 
 export default model
 
-/** Two passes (mean, then squared deviations) keep the variance accurate when it is tiny next to the mean. */
-function fit1d(x: VectorSamples, divisor: number): GaussianState {
-  const data = x.data
-  const n = x.n
-  let sum = 0
-  for (let i = 0; i < n; i++) sum += data[i]!
-  const m = sum / n
-  let ss = 0
-  for (let i = 0; i < n; i++) {
-    const r = data[i]! - m
-    ss += r * r
+/** The fitted Gaussians of a block of chains: chain c's mean at [c·d, (c+1)·d), its covariance at [c·d², (c+1)·d²). */
+export interface GaussianBlock {
+  readonly chains: number
+  readonly d: number
+  readonly mean: Float64Array
+  readonly cov: Float64Array
+}
+
+function divisorOf(params: GaussianParams, n: number): number {
+  const ddof = params.estimator === 'unbiased' ? 1 : 0
+  if (n < ddof + 1) {
+    throw inputError(`the ${params.estimator} Gaussian needs at least ${ddof + 1} training points, got ${n}`, 'generate more samples per generation')
   }
-  return { d: 1, mean: Float64Array.of(m), cov: Float64Array.of(ss / divisor) }
+  return n - ddof
 }
 
-function fitFull(x: VectorSamples, divisor: number): GaussianState {
-  const { mean, cov } = meanAndCovariance(x.data, x.n, x.d)
-  // meanAndCovariance divides by n; the unbiased estimator wants n - 1.
-  const scale = x.n / divisor
-  if (scale !== 1) for (let i = 0; i < cov.length; i++) cov[i]! *= scale
-  return { d: x.d, mean, cov }
+/**
+ * The Gaussian of the n x d rows at data[at] into slot k of `mean` (d values a slot) and `cov`
+ * (d² a slot): one chain's state, or chain k's of a block, by the same arithmetic.
+ */
+function fitInto(data: Float64Array, at: number, n: number, d: number, divisor: number, mean: Float64Array, cov: Float64Array, k: number): void {
+  if (d === 1) {
+    // Two passes (mean, then squared deviations) keep the variance accurate when it is tiny next to the mean.
+    let sum = 0
+    for (let i = at; i < at + n; i++) sum += data[i]!
+    const m = sum / n
+    let ss = 0
+    for (let i = at; i < at + n; i++) {
+      const r = data[i]! - m
+      ss += r * r
+    }
+    mean[k] = m
+    cov[k] = ss / divisor
+    return
+  }
+  const m = mean.subarray(k * d, (k + 1) * d)
+  const c = cov.subarray(k * d * d, (k + 1) * d * d)
+  meanAndCovarianceInto(data, at, n, d, n, m, c, new Float64Array(d))
+  // meanAndCovarianceInto divides by n; the unbiased estimator wants n - 1.
+  const scale = n / divisor
+  if (scale !== 1) for (let i = 0; i < c.length; i++) c[i]! *= scale
 }
 
-function checkFitted(state: GaussianState, n: number): void {
-  for (const v of state.mean) if (!Number.isFinite(v)) throw divergedError('the fitted Gaussian mean is not finite: the training data hold NaN or infinite values')
-  for (const v of state.cov) if (!Number.isFinite(v)) throw divergedError('the fitted Gaussian covariance is not finite: the training data hold NaN or infinite values')
-  const positiveDefinite = state.d === 1 ? state.cov[0]! > 0 : choleskyInPlace(state.cov.slice(), state.d)
+function checkFitted(mean: Float64Array, cov: Float64Array, k: number, d: number, n: number): void {
+  for (let j = k * d; j < (k + 1) * d; j++) if (!Number.isFinite(mean[j]!)) throw divergedError('the fitted Gaussian mean is not finite: the training data hold NaN or infinite values')
+  for (let j = k * d * d; j < (k + 1) * d * d; j++) if (!Number.isFinite(cov[j]!)) throw divergedError('the fitted Gaussian covariance is not finite: the training data hold NaN or infinite values')
+  const positiveDefinite = d === 1 ? cov[k]! > 0 : choleskyInPlace(cov.slice(k * d * d, (k + 1) * d * d), d)
   if (!positiveDefinite) {
     throw inputError(
-      `the covariance of the ${n} training points is singular: they are all equal or lie in a subspace of dimension < ${state.d}`,
-      state.d > 1 && n <= state.d
-        ? `a ${state.d}-dimensional Gaussian needs at least ${state.d + 1} points; generate more samples per generation`
+      `the covariance of the ${n} training points is singular: they are all equal or lie in a subspace of dimension < ${d}`,
+      d > 1 && n <= d
+        ? `a ${d}-dimensional Gaussian needs at least ${d + 1} points; generate more samples per generation`
         : 'the chain has collapsed to a point; stop it earlier or generate more samples per generation',
     )
   }
 }
 
-/** Lower Cholesky factor of the covariance; fit guarantees it exists. */
-function choleskyOf(state: GaussianState): Float64Array {
-  const l = state.cov.slice()
-  if (!choleskyInPlace(l, state.d)) throw inputError('the Gaussian state has a covariance that is not positive definite', 'refit the model')
+/** n draws from the Gaussian in slot k (see fitInto) into out[at ..]. */
+function sampleInto(mean: Float64Array, cov: Float64Array, k: number, d: number, n: number, rng: Rng, temperature: number, out: Float64Array, at: number): void {
+  // Temperature T scales the covariance by T, so the spread scales by sqrt(T).
+  const scale = Math.sqrt(temperature)
+  if (d === 1) {
+    rng.fillNormal(out, mean[k]!, scale * Math.sqrt(cov[k]!), at, at + n)
+    return
+  }
+  const l = choleskyOf(cov, k, d)
+  const z = new Float64Array(d)
+  for (let i = 0; i < n; i++) {
+    rng.fillNormal(z)
+    const off = at + i * d
+    for (let a = 0; a < d; a++) {
+      let v = 0
+      for (let b = 0; b <= a; b++) v += l[a * d + b]! * z[b]!
+      out[off + a] = mean[k * d + a]! + scale * v
+    }
+  }
+}
+
+/** Per-row log-density of x under the Gaussian in slot k (see fitInto), into out. */
+function logLikelihoodInto(mean: Float64Array, cov: Float64Array, k: number, d: number, x: VectorSamples, out: Float64Array): void {
+  if (d === 1) {
+    const m = mean[k]!
+    const v = cov[k]!
+    const c = -0.5 * (LOG_2PI + Math.log(v))
+    for (let i = 0; i < x.n; i++) {
+      const r = x.data[i]! - m
+      out[i] = c - (0.5 * r * r) / v
+    }
+    return
+  }
+  const l = choleskyOf(cov, k, d)
+  let logDet = 0
+  for (let a = 0; a < d; a++) logDet += 2 * Math.log(l[a * d + a]!)
+  const c = -0.5 * (d * LOG_2PI + logDet)
+  const z = new Float64Array(d)
+  for (let i = 0; i < x.n; i++) {
+    // Forward substitution L z = x - mean gives the Mahalanobis distance as |z|^2.
+    let q = 0
+    for (let a = 0; a < d; a++) {
+      let v = x.data[i * d + a]! - mean[k * d + a]!
+      for (let b = 0; b < a; b++) v -= l[a * d + b]! * z[b]!
+      const za = v / l[a * d + a]!
+      z[a] = za
+      q += za * za
+    }
+    out[i] = c - 0.5 * q
+  }
+}
+
+/** Lower Cholesky factor of the covariance in slot k; fit guarantees it exists. */
+function choleskyOf(cov: Float64Array, k: number, d: number): Float64Array {
+  const l = cov.slice(k * d * d, (k + 1) * d * d)
+  if (!choleskyInPlace(l, d)) throw inputError('the Gaussian state has a covariance that is not positive definite', 'refit the model')
   return l
 }
 

@@ -11,6 +11,7 @@ import {
   toOuroborosError,
   type DatasetInstance,
   type FitContext,
+  type MetricPlugin,
   type MetricProfile,
   type MetricValues,
   type ModelPlugin,
@@ -38,7 +39,7 @@ import {
 } from '@ouroboros/store'
 import { loadDataset, loadFilter, loadMetric, loadModel, loadPolicy } from './plugins.js'
 import { planRows, type TrainingPlan } from './policies/index.js'
-import type { ChainSpec, Timings } from './spec.js'
+import type { ChainSpec, MetricSpec, Timings } from './spec.js'
 import { buildTraining, remember, trainingRows, type PlanSources } from './training.js'
 
 /** Fit and sample generations `from`, `from+1`, ... of one chain until `budgetMs` has passed. */
@@ -530,19 +531,22 @@ export interface ScoreOptions {
   errors?: MetricError[]
 }
 
+/** What a metric group's prepare() made of the chain's real data: once per chain and thread. */
+export function preparedFor(chain: ChainSpec, ctx: ChainContext, spec: MetricSpec, plugin: MetricPlugin<any, any>): Promise<unknown> {
+  let prepared = ctx.prepared.get(spec.id)
+  if (prepared === undefined) {
+    prepared = Promise.resolve().then(() => plugin.prepare?.({ real: ctx.real, dataset: ctx.dataset.info, options: spec.options, rng: Rng.from(chain.seed, 'prepare', spec.id) }))
+    ctx.prepared.set(spec.id, prepared)
+  }
+  return prepared
+}
+
 export async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: number, generated: Samples, opts: ScoreOptions = {}): Promise<MetricValues> {
   const values: MetricValues = {}
   for (const spec of chain.metrics) {
     if (opts.only !== undefined && !opts.only.has(spec.id)) continue
     const plugin = await loadMetric(spec.module, spec.id)
     try {
-      let prepared = ctx.prepared.get(spec.id)
-      if (prepared === undefined) {
-        prepared = Promise.resolve().then(() =>
-          plugin.prepare?.({ real: ctx.real, dataset: ctx.dataset.info, options: spec.options, rng: Rng.from(chain.seed, 'prepare', spec.id) }),
-        )
-        ctx.prepared.set(spec.id, prepared)
-      }
       const args = {
         real: ctx.real,
         generated,
@@ -552,7 +556,7 @@ export async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: 
         ...(opts.training === undefined ? {} : { training: opts.training }),
         ...(opts.model === undefined ? {} : { model: opts.model }),
         ...(opts.task === undefined ? {} : { task: opts.task }),
-        prepared: await prepared,
+        prepared: await preparedFor(chain, ctx, spec, plugin),
         rng: Rng.from(chain.seed, 'metric', spec.id, generation),
       }
       const result = await plugin.compute(args)

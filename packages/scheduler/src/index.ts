@@ -3,6 +3,7 @@ export { runChains, type RunChainsOptions, type RunChainsResult, type ProgressEv
 export { LocalRunner, defaultWorkers } from './local-runner.js'
 export type { Runner, TaskPriority } from './runner.js'
 export { advance, evaluate, resumePoint, type AdvanceTask, type EvaluateTask, type GenerationResult } from './chain.js'
+export { advanceBlock, type AdvanceBlockTask, type AdvanceBlockResult } from './block.js'
 export { builtinPolicies, planRows, type PolicyInputs, type TrainingPlan } from './policies/index.js'
 export { loadFilter, loadMetric, loadPolicy } from './plugins.js'
 export { builtinFilters, FILTER_OUTPUT_INFO } from './filters/index.js'

@@ -44,6 +44,17 @@ for (const id of ['modes', 'moments', 'prdc', 'clusters', 'sliced_wasserstein', 
   })
 }
 
+// Moments in 1-D with a fitted model's summary and the data's true Gaussian, and with neither:
+// the branches computeBlock shares with compute.
+const line = (mean: number) => (rng: Rng) => vectors(150, 1, rng.fillNormal(new Float64Array(150), mean, 1.5))
+const fitted = { summary: { mean: Float64Array.of(0.25), covariance: Float64Array.of(2.1) } }
+for (const [dataset, extra] of [
+  [{ kind: 'gaussian', modality: 'vectors', d: 1, gaussian: { mean: 0, std: 1 } }, { model: fitted }],
+  [{ kind: 'test', modality: 'vectors', d: 1 }, {}],
+] as const) {
+  runMetricConformance(builtinMetrics['moments']!, { options: {}, real: line(0), generated: line(0.5), dataset, extra, badOptions: [] })
+}
+
 const words = zipf.create(zipf.params.parse({ vocabSize: 300 }), Rng.from(0, 'zipf'))
 if (words instanceof Promise) throw new TypeError('zipf is created synchronously')
 const sentences = (rng: Rng) => words.sample(200, rng) as TokenSamples

@@ -22,6 +22,11 @@ export interface ConformanceOptions {
   readonly badParams: readonly BadParams[]
   /** Rows drawn when comparing sample spreads across temperatures (default 2000). */
   readonly spreadSamples?: number
+  /**
+   * For models whose block hooks are not exact (`blocks.exact` false): the largest absolute
+   * difference allowed between a chain's samples, summary and log-likelihoods in a block and alone.
+   */
+  readonly blockTolerance?: number
 }
 
 const FIT_SEED = 11
@@ -179,6 +184,45 @@ export function runModelConformance<P, S>(model: ModelPlugin<P, S>, options: Con
         const cold = await model.sample(state, n, sampleCtx(SAMPLE_SEED, 0.25))
         const warm = await model.sample(state, n, sampleCtx(SAMPLE_SEED, 1))
         expect(spread(cold)).toBeLessThan(spread(warm))
+      })
+    }
+
+    const blocks = model.blocks
+    if (blocks !== undefined) {
+      it('fits, samples, summarises and scores a block of chains as each chain alone (blocks)', async () => {
+        const params = model.params.parse(options.params)
+        const sets = [0, 1, 2].map((c) => asVectors(options.data(Rng.from(FIT_SEED + c, 'data')), 'conformance training data'))
+        const { n, d } = sets[0]!
+        const data = new Float64Array(sets.length * n * d)
+        sets.forEach((x, c) => data.set(x.data, c * n * d))
+        const block = await blocks.fit({ chains: sets.length, n, d, data }, params, { rng: (c) => Rng.from(FIT_SEED + c, 'fit'), generation: () => 0, dataset })
+        const drawn = await blocks.sample(block, 37, { rng: (c) => Rng.from(SAMPLE_SEED + c, 'sample'), temperature: 1, dataset })
+        expect([drawn.chains, drawn.n, drawn.d]).toEqual([sets.length, 37, d])
+        const summary = blocks.summary?.(block)
+        expect(summary === undefined).toBe(model.summary === undefined)
+        expect(blocks.logLikelihood === undefined).toBe(model.logLikelihood === undefined)
+        const heldout = options.data(Rng.from(FIT_SEED + 9, 'data'))
+        const close = (got: ArrayLike<number>, want: ArrayLike<number>, what: string): void => {
+          expect(got.length, what).toBe(want.length)
+          if (blocks.exact) expect(Array.from(got), what).toEqual(Array.from(want))
+          else for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!), `${what}[${i}]`).toBeLessThanOrEqual(options.blockTolerance ?? 0)
+        }
+        for (const [c, x] of sets.entries()) {
+          const alone = await model.fit(x, params, fitCtx(FIT_SEED + c))
+          if (blocks.exact) expect(blocks.state(block, c), `chain ${c}'s state`).toEqual(alone)
+          const own = asVectors(await model.sample(alone, 37, sampleCtx(SAMPLE_SEED + c)))
+          close(drawn.data.subarray(c * 37 * d, (c + 1) * 37 * d), own.data, `chain ${c}'s samples`)
+          for (const [name, value] of Object.entries(model.summary?.(alone) ?? {})) {
+            const w = typeof value === 'number' ? 1 : value.length
+            close(summary![name]!.subarray(c * w, (c + 1) * w), typeof value === 'number' ? [value] : value, `chain ${c}'s summary ${name}`)
+          }
+          if (blocks.logLikelihood !== undefined) {
+            const out = new Float64Array(heldout.n)
+            blocks.logLikelihood(block, c, heldout, out)
+            close(out, await model.logLikelihood!(alone, heldout), `chain ${c}'s log-likelihood`)
+          }
+        }
+        blocks.dispose?.(block)
       })
     }
 

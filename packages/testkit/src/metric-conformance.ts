@@ -1,6 +1,6 @@
 import { serialize } from 'node:v8'
 import { describe, expect, it } from 'vitest'
-import { Rng, type DatasetInfo, type MetricArgs, type MetricPlugin, type MetricValues, type Samples } from '@ouroboros/core'
+import { asVectors, Rng, type DatasetInfo, type MetricArgs, type MetricPlugin, type MetricValues, type Samples } from '@ouroboros/core'
 import { issueFields, type BadParams } from './conformance.js'
 
 export interface MetricConformanceOptions {
@@ -71,6 +71,47 @@ export function runMetricConformance<O, Prep>(metric: MetricPlugin<O, Prep>, opt
       expect([serialize(r), serialize(g)]).toEqual(before)
     })
 
+    if (metric.computeBlock !== undefined) {
+      it('scores a block of chains as each chain alone, bit for bit (computeBlock)', async () => {
+        const parsed = metric.options.parse(options.options)
+        const chains = [0, 1, 2].map((c) => ({ real: options.real(Rng.from(1 + c, 'real')), generated: asVectors(options.generated(Rng.from(20 + c, 'generated'))) }))
+        const prepared = await Promise.all(chains.map(async (c, i) => (await metric.prepare?.({ real: c.real, dataset: options.dataset, options: parsed, rng: Rng.from(40 + i, 'prepare') })) as Prep))
+        const { n, d } = chains[0]!.generated
+        const data = new Float64Array(chains.length * n * d)
+        chains.forEach((c, i) => data.set(c.generated.data, i * n * d))
+        const model = options.extra?.model
+        // Every chain's model is the same here, so the block's summary repeats it.
+        const summary = model?.summary === undefined ? undefined : Object.fromEntries(Object.entries(model.summary).map(([name, v]) => [name, repeat(v, chains.length)]))
+        const { heldout } = options.extra ?? {}
+        const columns = await metric.computeBlock!({
+          chains: chains.length,
+          real: chains.map((c) => c.real),
+          generated: { chains: chains.length, n, d, data },
+          options: parsed,
+          dataset: options.dataset,
+          ...(heldout === undefined ? {} : { heldout: chains.map(() => heldout) }),
+          ...(model === undefined
+            ? {}
+            : {
+                model: {
+                  ...(summary === undefined ? {} : { summary }),
+                  ...(model.logLikelihood === undefined ? {} : { logLikelihood: async (_c: number, x: Samples, out: Float64Array) => out.set(await model.logLikelihood!(x)) }),
+                },
+              }),
+          prepared,
+          rng: (c) => Rng.from(60 + c, 'compute'),
+        })
+        for (const [i, c] of chains.entries()) {
+          const alone = await metric.compute({ real: c.real, generated: c.generated, options: parsed, dataset: options.dataset, prepared: prepared[i]!, rng: Rng.from(60 + i, 'compute'), ...options.extra })
+          for (const name of metric.outputs) {
+            const value = alone[name]
+            const got = columns[name]![i]!
+            expect(value === null || value === undefined || !Number.isFinite(value) ? NaN : value, `chain ${i}'s ${name}`).toBe(got)
+          }
+        }
+      })
+    }
+
     const bad: BadParams[] = [...options.badOptions]
     if (typeof options.options === 'object' && options.options !== null && !Array.isArray(options.options)) {
       bad.push({ params: { ...options.options, [UNKNOWN_KEY]: 1 }, field: UNKNOWN_KEY })
@@ -81,4 +122,12 @@ export function runMetricConformance<O, Prep>(metric: MetricPlugin<O, Prep>, opt
       expect((parsed.error?.issues ?? []).flatMap(issueFields)).toContain(field)
     })
   })
+}
+
+/** A summary value once per chain, one chain's after another. */
+function repeat(value: number | Float64Array, chains: number): Float64Array {
+  const one = typeof value === 'number' ? Float64Array.of(value) : value
+  const out = new Float64Array(one.length * chains)
+  for (let c = 0; c < chains; c++) out.set(one, c * one.length)
+  return out
 }
