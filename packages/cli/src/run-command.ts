@@ -121,7 +121,10 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   const info = readRunInfo(dir) as RunFile
   const resolved = await resolveRun(info.config, `${join(dir, RUN_FILES.run)} config`)
   // The chains as the run started them, where run.json has them (a run.json from before it did gets them now).
-  const chains = info.cellSpecs === undefined ? resolved.chains : chainSpecsOf(info.cellSpecs, info.chains).map((c) => mapModules(c, localModuleUrl))
+  const started = info.cellSpecs === undefined ? resolved.chains : chainSpecsOf(info.cellSpecs, info.chains).map((c) => mapModules(c, localModuleUrl))
+  // Config keys added since the run started take their defaults, as the resolved config has them.
+  const now = new Map(resolved.chains.map((c) => [c.id, c.config]))
+  const chains = started.map((c) => ({ ...c, config: { ...now.get(c.id), ...c.config } }))
   info.runId ??= randomUUID()
   info.cellSpecs ??= cellSpecsOf(chains.map((c) => mapModules(c, portableModule)))
   info.metricInfo ??= await recordOutputInfo(chains)
