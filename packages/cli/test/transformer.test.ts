@@ -52,3 +52,27 @@ describe('transformer runs', () => {
     expect(records(`${dir}/killed`)).toEqual(expected)
   })
 })
+
+describe('transformer RL', () => {
+  it('is trained by policy gradient: the reward of its samples rises along the curve', { timeout: 120_000 }, () => {
+    const dir = tempDir()
+    const rl = {
+      ...config,
+      name: 'tiny-transformer-rl',
+      generations: 1,
+      policy: { kind: 'replace' },
+      // Reward: how often a sentence says "the"; a small KL weight, so the optimum says it far more.
+      posttrain: [{ kind: 'rl', method: 'policy-gradient', beta: 0.01, lr: 0.03, batch: 32, steps: 30, evalEvery: 15, evalSamples: 200, reward: { kind: 'lexicon', words: ['the'] } }],
+    }
+    const res = cli(['run', writeConfig(dir, rl), '--out', `${dir}/run`], { env })
+    expect(res.status, res.stderr).toBe(0)
+    type Point = { step: number; reward: number; kl: number; metrics: Record<string, number> }
+    const curve = readFileSync(`${dir}/run/chains/r0/gen-000000.posttrain.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point)
+    expect(curve.map((p) => p.step)).toEqual([0, 15, 30])
+    const reward = curve.map((p) => p.reward)
+    expect(reward[2]!, JSON.stringify(reward)).toBeGreaterThan(reward[0]! + 0.5)
+    expect(curve[2]!.kl).toBeGreaterThan(0)
+    // Reward hacking: the samples say "the" over and over, and their variety goes.
+    expect(curve[2]!.metrics['distinct_2']!).toBeLessThan(curve[0]!.metrics['distinct_2']!)
+  })
+})

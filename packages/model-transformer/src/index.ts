@@ -53,6 +53,9 @@ export const model = defineModel<TransformerParams, TransformerState>({
   /** Per sentence, the natural-log probability of its words and its end (see transformer.ts for long sentences and unknown words). */
   logLikelihood: transformerLogLikelihood,
   trainer: transformerTrainer,
+  // The trainer takes signed weights, and logLikelihood scores a sentence as sampling draws it: an
+  // unknown word's share of p(<unk>) is a constant, which neither the gradient nor a KL sees.
+  policyGradient: true,
   summary: (state) => ({ train_loss: state.loss, steps: state.steps }),
 })
 
