@@ -175,6 +175,11 @@ export const metric = defineMetric({
   /** Options: what a config gives under metricOptions.NAME. */
   options: z.strictObject({}),
   nullWhen: { spread_ratio: 'the real data have no spread' },
+  /** How the report shows each output: collapse shrinks the spread, drift moves the mean. */
+  outputInfo: {
+    spread_ratio: { title: 'spread relative to the real data', threshold: { direction: 'falls', kind: 'factor', value: 0.5 } },
+    mean_shift: { title: 'distance of the means', unit: 'data units' },
+  },
   compute({ real, generated }) {
     const r = moments(asVectors(real, 'NAME: real samples'))
     const g = moments(asVectors(generated, 'NAME: generated samples'))
