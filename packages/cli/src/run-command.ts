@@ -134,6 +134,11 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
     if (fields[key] === undefined) fields[key] = value
     else if (JSON.stringify(fields[key]) !== JSON.stringify(value)) process.stderr.write(`warning: run.json's ${key} differs from the one this run started with; the generations scored from here on use the new one\n`)
   }
+  if (address === undefined) {
+    // Chosen here, before the workers start, so that the choice is announced once, not per worker.
+    const backend = await backendFor(resolved)
+    if (backend !== info.backend) process.stderr.write(`warning: this run started on tfjs backend ${info.backend}; the generations from here on run on ${backend}\n`)
+  }
   const workers = opts.workers ?? (info.workers > 0 ? info.workers : defaultWorkers())
   info.status = 'running'
   if (address === undefined) {

@@ -47,8 +47,10 @@ describe('transformer runs', () => {
     const child = cliAsync(['run', writeConfig(dir, config), '--out', `${dir}/killed`, '--workers', '2'], env)
     await signalAfterRecords(child, `${dir}/killed`, 2, 'SIGKILL')
     expect(child.signalCode).toBe('SIGKILL')
-    const resumed = cli(['resume', `${dir}/killed`, '--workers', '1'], { env })
+    const resumed = cli(['resume', `${dir}/killed`, '--workers', '2'], { env })
     expect(resumed.status, resumed.stderr).toBe(0)
+    // The backend is announced once, not once per worker.
+    expect(resumed.stderr.match(/tfjs backend/g), resumed.stderr).toHaveLength(1)
     expect(records(`${dir}/killed`)).toEqual(expected)
   })
 })
