@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { defineModel } from '@ouroboros/core'
+import { vaeBlocks } from './block.js'
 import { fitVae, fitVaeRows, fitVaeWeighted, sampleVae, vaeTrainer, type VaeParams, type VaeState } from './vae.js'
 
 export type { VaeParams, VaeState }
@@ -44,6 +45,8 @@ export const model = defineModel<VaeParams, VaeState>({
   trainer: vaeTrainer,
   /** Weighted ELBO training, rows drawn ∝ weight (see fitVaeWeighted). */
   fitWeighted: fitVaeWeighted,
+  /** Replicates trained as one loop, each chain bit for bit as alone (see fitVaeBlock). */
+  blocks: vaeBlocks,
 })
 
 export default model

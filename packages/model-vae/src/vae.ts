@@ -54,14 +54,14 @@ interface Nets {
 }
 
 /** encoder d → hidden… → (μ, log σ²) ∈ R^2L; decoder L → reversed hidden… → d (mean, or Bernoulli logits). */
-function nets(d: number, hidden: readonly number[], latent: number): Nets {
+export function nets(d: number, hidden: readonly number[], latent: number): Nets {
   const encoder = new Mlp([d, ...hidden, 2 * latent], 'relu', 'linear')
   const decoder = new Mlp([latent, ...[...hidden].reverse(), d], 'relu', 'linear', { base: encoder.size })
   return { encoder, decoder, size: encoder.size + decoder.size }
 }
 
 /** Rows of data whose values a Bernoulli likelihood cannot model. */
-function checkRange(rows: RowSource): void {
+export function checkRange(rows: RowSource): void {
   let at = 0
   for (const chunk of rowChunks(rows)) {
     for (let i = 0; i < chunk.data.length; i++) {
@@ -108,19 +108,17 @@ async function train(rows: RowSource, itemWeights: Float64Array | undefined, par
   const { encoder, decoder, size } = nets(d, params.hidden, params.latent)
   const L = params.latent
   const weights = new Float32Array(size)
+  const streams = fitStreams(ctx.rng)
   if (ctx.init !== undefined) {
     if (ctx.init.d !== d) throw inputError(`vae warm start: the previous state models dimension ${ctx.init.d}, the data have ${d}`)
     encoder.importWeights(weights, ctx.init.weights, 'encoder')
     decoder.importWeights(weights, ctx.init.weights, 'decoder')
   } else {
-    const rng = ctx.rng.derive('init')
-    encoder.init(weights, rng)
-    decoder.init(weights, rng)
+    encoder.init(weights, streams.init)
+    decoder.init(weights, streams.init)
   }
-  const optimizer = new Adam(size, { lr: params.lr, beta1: 0.9, beta2: 0.999 })
-  const batchRng = ctx.rng.derive('batches')
-  const noiseRng = ctx.rng.derive('noise')
-  const evalRng = ctx.rng.derive('eval')
+  const optimizer = new Adam(size, adamOptions(params))
+  const { batches: batchRng, noise: noiseRng, eval: evalRng } = streams
   const what = `vae generation ${ctx.generation}`
   const dataScale = meanSquaredNorm(rows)
   const draws = itemWeights === undefined ? undefined : new WeightedDraws(itemWeights)
@@ -131,12 +129,7 @@ async function train(rows: RowSource, itemWeights: Float64Array | undefined, par
     // not divide n (torch's randperm().split()).
     const order = draws?.next(batchRng, n) ?? permutation(batchRng, n)
     for (let start = 0; start < n; start += params.batch) {
-      const batchRows = order.subarray(start, Math.min(n, start + params.batch))
-      const B = batchRows.length
-      // A fresh array each batch: the cpu backend keeps the array it is given instead of copying it.
-      const batchValues = new Float32Array(B * d)
-      rows.read(batchRows, batchValues)
-      const eps = normals(noiseRng, B * L)
+      const { values: batchValues, eps } = minibatch(rows, order, start, params, noiseRng)
       const { grads } = tf.tidy(() => negElboGradient(tf, encoder, decoder, weights, batchValues, eps, params))
       const g = grads.dataSync()
       optimizer.step(weights, g, what)
@@ -150,9 +143,7 @@ async function train(rows: RowSource, itemWeights: Float64Array | undefined, par
       }
     }
   }
-  const negElbo = evaluate(tf, encoder, decoder, weights, rows, params, evalRng, n, itemWeights)
-  if (!Number.isFinite(negElbo)) throw divergedError(`${what}: the final negative ELBO is ${negElbo} (the training diverged)`)
-  checkExploded(decode(tf, decoder, weights, CHECK_SAMPLES, L, d, params.likelihood, 1, evalRng), dataScale, what)
+  const negElbo = finalCheck(tf, encoder, decoder, weights, rows, params, evalRng, dataScale, what, itemWeights)
   return {
     d,
     latent: L,
@@ -222,7 +213,37 @@ export async function vaeTrainer(state: VaeState, params: VaeParams, options: Tr
   }
 }
 
-function permutation(rng: Rng, n: number): Int32Array {
+/** The streams of a fit, from its rng: a fit alone and a chain's share of a block fit derive them alike. */
+export function fitStreams(rng: Rng): { init: Rng; batches: Rng; noise: Rng; eval: Rng } {
+  return { init: rng.derive('init'), batches: rng.derive('batches'), noise: rng.derive('noise'), eval: rng.derive('eval') }
+}
+
+export function adamOptions(params: VaeParams): { lr: number; beta1: number; beta2: number } {
+  return { lr: params.lr, beta1: 0.9, beta2: 0.999 }
+}
+
+/**
+ * The minibatch of `order` that starts at `start` (smaller at the end when batch does not divide
+ * n, as torch's randperm().split()), with its reparameterisation noise.
+ */
+export function minibatch(rows: RowSource, order: Int32Array, start: number, params: VaeParams, noiseRng: Rng): { values: Float32Array; eps: Float32Array } {
+  const batchRows = order.subarray(start, Math.min(rows.n, start + params.batch))
+  const B = batchRows.length
+  // A fresh array each batch: the cpu backend keeps the array it is given instead of copying it.
+  const values = new Float32Array(B * rows.d)
+  rows.read(batchRows, values)
+  return { values, eps: normals(noiseRng, B * params.latent) }
+}
+
+/** The negative ELBO after training, checked to be finite, and a check that samples did not explode. */
+export function finalCheck(tf: Tf, encoder: Mlp, decoder: Mlp, weights: Float32Array, rows: RowSource, params: VaeParams, evalRng: Rng, dataScale: number, what: string, itemWeights?: Float64Array): number {
+  const negElbo = evaluate(tf, encoder, decoder, weights, rows, params, evalRng, rows.n, itemWeights)
+  if (!Number.isFinite(negElbo)) throw divergedError(`${what}: the final negative ELBO is ${negElbo} (the training diverged)`)
+  checkExploded(decode(tf, decoder, weights, CHECK_SAMPLES, params.latent, rows.d, params.likelihood, 1, evalRng), dataScale, what)
+  return negElbo
+}
+
+export function permutation(rng: Rng, n: number): Int32Array {
   const perm = rng.permutation(n)
   return new Int32Array(perm.buffer, perm.byteOffset, n)
 }
@@ -232,7 +253,7 @@ function permutation(rng: Rng, n: number): Int32Array {
  * z = μ + σ·eps), where c_i = 1/B (the batch mean) or, given rowWeights, w_i/B; with withLoss
  * also that sum. Call it inside tf.tidy.
  */
-function negElboGradient(
+export function negElboGradient(
   tf: Tf,
   encoder: Mlp,
   decoder: Mlp,
@@ -331,7 +352,7 @@ const CHECK_SAMPLES = 1000
 const CHUNK = 4096
 
 /** n decoder means at z ~ N(0, temperature² I). */
-function decode(tf: Tf, decoder: Mlp, weights: Float32Array, n: number, L: number, d: number, likelihood: VaeParams['likelihood'], temperature: number, rng: Rng): VectorSamples {
+export function decode(tf: Tf, decoder: Mlp, weights: Float32Array, n: number, L: number, d: number, likelihood: VaeParams['likelihood'], temperature: number, rng: Rng): VectorSamples {
   const out = new Float64Array(n * d)
   for (let start = 0; start < n; start += CHUNK) {
     const B = Math.min(n, start + CHUNK) - start
