@@ -40,14 +40,17 @@ export interface AdvanceBlockResult {
 
 /**
  * Whether a chain can run in blocks: the `replace` policy (the training set is the last
- * generation's samples), no filter, no post-training, and a model off tfjs (a neural generation
- * costs far more than a task). A model that reports training steps hands the block back.
+ * generation's samples), no filter, no post-training, and a model off tfjs or one on tfjs whose
+ * block hooks train the whole block at once (a neural generation costs far more than a task, so
+ * one chain after another in a block would only hold chains back from the other workers). A model
+ * that reports training steps hands the block back.
  */
 export async function runsInBlocks(chain: ChainSpec): Promise<boolean> {
   const { config } = chain
   if (config.policy.kind !== 'replace' || config.policy.module !== undefined) return false
   if (config.filter !== null || config.posttrain.length > 0) return false
-  return (await loadModel(chain.modelModule)).usesTfjs !== true
+  const model = await loadModel(chain.modelModule)
+  return model.usesTfjs !== true || vectorised(model, chain) !== undefined
 }
 
 interface BlockChain {
@@ -199,13 +202,14 @@ async function advanceOneByOne(task: AdvanceBlockTask, model: ModelPlugin<any, a
 }
 
 /**
- * The model's block hooks, when this cell's chains can use them: vectors, no warm start (a block
- * state has no per-chain initial state), and a block view that shows metrics what a chain's own
- * view shows.
+ * The model's block hooks, when this cell's chains can use them: exact ones (the block size follows
+ * the worker count, so a chain's numbers must not depend on its block), vectors, no warm start (a
+ * block state has no per-chain initial state), and a block view that shows metrics what a chain's
+ * own view shows.
  */
 function vectorised(model: ModelPlugin<any, any>, chain: ChainSpec): ModelBlocks<unknown, unknown> | undefined {
   const blocks = model.blocks
-  if (blocks === undefined || model.modality !== 'vectors' || chain.config.warmStart) return undefined
+  if (blocks === undefined || !blocks.exact || model.modality !== 'vectors' || chain.config.warmStart) return undefined
   if ((blocks.summary === undefined) !== (model.summary === undefined)) return undefined
   if ((blocks.logLikelihood === undefined) !== (model.logLikelihood === undefined)) return undefined
   return blocks
