@@ -45,7 +45,7 @@ export const model = defineModel<VaeParams, VaeState>({
   trainer: vaeTrainer,
   /** Weighted ELBO training, rows drawn ∝ weight (see fitVaeWeighted). */
   fitWeighted: fitVaeWeighted,
-  /** Replicates trained as one loop, each chain bit for bit as alone (see fitVaeBlock). */
+  /** Replicates trained in one loop with one optimiser update, each chain bit for bit as alone (see fitVaeBlock). */
   blocks: vaeBlocks,
 })
 
