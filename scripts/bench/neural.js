@@ -5,7 +5,11 @@
 //   data/configs/gan-*.json, against a PyTorch MLP GAN of the default size (3 hidden layers of
 //   128, batch 256, non-saturating loss, one thread) timed in the same run (TORCH_GAN below; about
 //   3.5 s per 1,000 steps on this machine under load).
-// Run alone with `node scripts/bench/neural.js [vae|gan]`; `benchNeural()` returns the rows.
+// - a block of 8 ring-VAE replicates (N = 10,000, E = 20) trained as one computation (the model's
+//   block hooks, as a run under `replace` uses them) against vae_chain.py --threads 1 run once per
+//   replicate: training seconds per replicate, half of the PyTorch runs before ours and half after
+//   so that a change of load on the shared machine falls on both; one replicate fit alone for scale.
+// Run alone with `node scripts/bench/neural.js [vae|vae-block|gan]`; `benchNeural()` returns the rows.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -59,6 +63,7 @@ const GAN_VARIANTS = ['non-saturating', 'minimax', 'hinge', 'wgan', 'wgan-gp', '
 export async function benchNeural({ peersDir = resolve(process.env.OUROBOROS_PEERS ?? join(root, '..', 'shared', 'peers')), only = [] } = {}) {
   const rows = []
   if (only.length === 0 || only.includes('vae')) rows.push(...benchVaeChain(peersDir))
+  if (only.length === 0 || only.includes('vae-block')) rows.push(...(await benchVaeBlock(peersDir)))
   if (only.length === 0 || only.includes('gan')) rows.push(...(await benchGan()))
   return rows
 }
@@ -100,6 +105,117 @@ function benchVaeChain(peersDir) {
     return rows
   } finally {
     rmSync(out, { recursive: true, force: true })
+  }
+}
+
+const BLOCK_REPLICATES = 8
+
+/**
+ * Per-replicate training seconds of BLOCK_REPLICATES ring VAEs (the vae-ring.json model, N = 10,000,
+ * E = 20) fit as one block, of one fit alone, and of vae_chain.py -G 1 once per replicate.
+ */
+async function benchVaeBlock(peersDir) {
+  const { Rng } = await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href)
+  const { ring } = await import(pathToFileURL(join(root, 'packages/datasets/dist/index.js')).href)
+  const { model } = await import(pathToFileURL(join(root, 'packages/model-vae/dist/index.js')).href)
+  const { kind: _kind, ...config } = JSON.parse(readFileSync(join(root, 'data/configs/vae-ring.json'), 'utf8')).model
+  const params = model.params.parse(config)
+  const n = 10_000
+  const dataset = await ring.create(ring.params.parse({}), Rng.from(0))
+  const sets = Array.from({ length: BLOCK_REPLICATES }, (_, c) => dataset.sample(n, Rng.from(c, 'real')))
+  const data = new Float64Array(BLOCK_REPLICATES * n * 2)
+  sets.forEach((x, c) => data.set(x.data, c * n * 2))
+  const fitCtx = { rng: (c) => Rng.from(c, 'fit'), generation: () => 0, dataset: dataset.info }
+  // Loads tfjs and its kernels before anything is timed.
+  await model.blocks.fit({ chains: 2, n: 512, d: 2, data: data.subarray(0, 2 * 512 * 2) }, { ...params, epochs: 1 }, fitCtx)
+
+  const torch = existsSync(join(peersDir, 'vae_chain.py')) && existsSync(PY)
+  const peerRuns = []
+  const runPeer = (seed) => {
+    const run = timeProcess(PY, [join(peersDir, 'vae_chain.py'), '--dataset', 'ring', '-N', String(n), '-G', '1', '-E', String(params.epochs), '--threads', '1', '--seed', String(seed)], { cwd: peersDir })
+    const line = run.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.gen === 0)
+    peerRuns.push({ trainSeconds: line.train_seconds, processSeconds: run.seconds, negElbo: line.final_neg_elbo })
+  }
+  if (torch) for (let c = 0; c < BLOCK_REPLICATES / 2; c++) runPeer(c)
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  const block = await model.blocks.fit({ chains: BLOCK_REPLICATES, n, d: 2, data }, params, fitCtx)
+  const blockSeconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  if (torch) for (let c = BLOCK_REPLICATES / 2; c < BLOCK_REPLICATES; c++) runPeer(c)
+  const t1 = performance.now()
+  const alone = await model.fit(sets[0], params, { rng: Rng.from(0, 'fit'), generation: 0, dataset: dataset.info })
+  const aloneSeconds = (performance.now() - t1) / 1000
+
+  const profile = await profileVaeBlock(model, params, data.subarray(0, BLOCK_REPLICATES * PROFILE_ROWS * 2), fitCtx)
+
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length
+  const oursSeconds = blockSeconds / BLOCK_REPLICATES
+  const peerSeconds = torch ? mean(peerRuns.map((r) => r.trainSeconds)) : null
+  return [
+    {
+      name: `vae block of ${BLOCK_REPLICATES} replicates ring N=${n} E=${params.epochs}: training seconds per replicate, ours in one block / PyTorch once per replicate`,
+      oursSeconds,
+      oursCpuSeconds: (cpu.user + cpu.system) / 1e6 / BLOCK_REPLICATES,
+      peerSeconds,
+      ratio: peerSeconds === null ? null : oursSeconds / peerSeconds,
+      peerProcessSeconds: torch ? mean(peerRuns.map((r) => r.processSeconds)) : null,
+      oursAloneSeconds: aloneSeconds,
+      stepsPerReplicate: params.epochs * Math.ceil(n / params.batch),
+      profile,
+      // Chain 0 of the block is the fit alone, bit for bit (the block hooks are exact).
+      chain0SameAsAlone: block.negElbo[0] === alone.negElbo,
+      metrics: {
+        ours: { mean_final_neg_elbo: mean(Array.from(block.negElbo)) },
+        peer: torch ? { mean_final_neg_elbo: mean(peerRuns.map((r) => r.negElbo)) } : null,
+      },
+    },
+    {
+      name: `vae one replicate alone ring N=${n} E=${params.epochs}: training seconds, ours / PyTorch`,
+      oursSeconds: aloneSeconds,
+      peerSeconds,
+      ratio: peerSeconds === null ? null : aloneSeconds / peerSeconds,
+    },
+  ]
+}
+
+/** Rows per chain of the profiled block fit (one epoch). */
+const PROFILE_ROWS = 2560
+
+/**
+ * Where a block step's time goes: milliseconds per chain and optimiser step in tfjs's kernels by
+ * kind (tf.profile) and outside them (JavaScript: the engine's bookkeeping per op, uploads, Adam),
+ * from one epoch of a block fit on PROFILE_ROWS rows per chain, timed once plainly and once profiled.
+ */
+async function profileVaeBlock(model, params, data, fitCtx) {
+  const { loadTf } = await import(pathToFileURL(join(root, 'packages/tf/dist/index.js')).href)
+  const { tf } = await loadTf()
+  const block = { chains: BLOCK_REPLICATES, n: PROFILE_ROWS, d: 2, data }
+  const fit = () => model.blocks.fit(block, { ...params, epochs: 1 }, fitCtx)
+  const steps = BLOCK_REPLICATES * Math.ceil(PROFILE_ROWS / params.batch)
+  const t0 = performance.now()
+  await fit()
+  const wallMs = performance.now() - t0
+  const info = await tf.profile(fit)
+  const kinds = { matMul: ['BatchMatMul', '_FusedMatMul'], padAndTranspose: ['PadV2', 'Transpose'] }
+  const ms = { matMul: 0, padAndTranspose: 0, otherKernels: 0 }
+  let kernels = 0
+  for (const k of info.kernels) {
+    // tfjs also lists a fused op's wrapper around its kernel.
+    if (k.name.endsWith('__op')) continue
+    kernels++
+    const kind = Object.keys(kinds).find((key) => kinds[key].includes(k.name)) ?? 'otherKernels'
+    ms[kind] += k.kernelTimeMs
+  }
+  const perStep = (x) => x / steps
+  const inKernels = ms.matMul + ms.padAndTranspose + ms.otherKernels
+  return {
+    msPerReplicateStep: perStep(wallMs),
+    matMulMs: perStep(ms.matMul),
+    padAndTransposeMs: perStep(ms.padAndTranspose),
+    otherKernelsMs: perStep(ms.otherKernels),
+    outsideKernelsMs: perStep(Math.max(0, wallMs - inKernels)),
+    kernelsPerReplicateStep: kernels / steps,
   }
 }
 
@@ -161,4 +277,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log('|---|---|---|---|')
   for (const r of rows) console.log(`| ${r.name} | ${fmt(r.oursSeconds)}${r.oursCpuSeconds === undefined ? '' : ` (CPU ${fmt(r.oursCpuSeconds)})`} | ${fmt(r.peerSeconds)} | ${fmt(r.ratio)} |`)
   for (const r of rows) if (r.metrics) console.log(`${r.name}: ours ${JSON.stringify(r.metrics.ours)} PyTorch ${JSON.stringify(r.metrics.peer)}`)
+  for (const r of rows) if (r.profile) console.log(`${r.name}: profile (ms per replicate step) ${JSON.stringify(r.profile, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(3)) : v))}`)
 }
