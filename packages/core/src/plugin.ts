@@ -170,6 +170,11 @@ export interface ModelPlugin<P = unknown, S = unknown> {
    */
   readonly policyGradient?: boolean
   /**
+   * False when `logLikelihood` does not score a sample as it was drawn (a character model whose
+   * made-up words come back as <unk>): then no KL is estimated from its log-likelihoods.
+   */
+  readonly scoresItsSamples?: boolean
+  /**
    * Fit to items weighted by `weights` (≥ 0, any scale): the maximiser of Σ w_i log p(x_i). Used by
    * reward-weighted refitting, whose weights ∝ exp(r/β) make the fit approach π_ref·exp(r/β).
    */

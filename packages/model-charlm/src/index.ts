@@ -63,6 +63,8 @@ export const model = defineModel<CharLmParams, CharLmState>({
    * rl refits it instead (fitWeighted), which needs only the sentences as the data give them.
    */
   policyGradient: false,
+  /** For the same reason a Monte Carlo KL over its samples would score other strings than it drew. */
+  scoresItsSamples: false,
   /** fit with each character drawn ∝ its sentence's weight. */
   fitWeighted: fitCharLmWeighted,
 })

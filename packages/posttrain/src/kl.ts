@@ -26,7 +26,7 @@ export async function estimateKl<S>(
 ): Promise<KlEstimate> {
   const exact = model.klDivergence?.(state, reference)
   if (exact !== undefined) return { value: exact, estimator: 'exact' }
-  if (model.logLikelihood !== undefined) return { value: await monteCarloKl(model, state, reference, samples), estimator: 'monte-carlo' }
+  if (model.logLikelihood !== undefined && model.scoresItsSamples !== false) return { value: await monteCarloKl(model, state, reference, samples), estimator: 'monte-carlo' }
   if (samples.modality === 'vectors' && samples.n >= 2) {
     return { value: nearestNeighbourKl(asVectors(samples), asVectors(await drawReference(samples.n))), estimator: 'nearest-neighbour' }
   }

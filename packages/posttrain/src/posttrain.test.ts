@@ -5,7 +5,7 @@ import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
 import { klRegularisedOptimum, ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
-import { goldOf, goldReward, runPosttrain, type Posttrained, type TaskData } from './index.js'
+import { estimateKl, goldOf, goldReward, runPosttrain, type Posttrained, type TaskData } from './index.js'
 
 /** The pipeline on a fitted state, with no metrics (and task data when given). */
 async function posttrain<S>(
@@ -284,4 +284,20 @@ describe('rl on a unigram model of Zipf tokens, with a per-word reward', () => {
       expect(Math.abs(summary['reward']! - reward)).toBeLessThan(0.05 + 0.05 * Math.abs(reward))
     })
   }
+})
+
+describe('KL estimates', () => {
+  it('are Monte Carlo over log-likelihoods, and none for a model whose log-likelihood does not score its samples as drawn', async () => {
+    const samples = vectors(4, 1, Float64Array.of(0, 1, 0, 2))
+    const state = { logits: Float64Array.of(0, 0, 0, 0) }
+    const reference = { logits: Float64Array.of(Math.log(2), 0, 0, 0) }
+    const noDraws = (): Promise<Samples> => Promise.reject(new Error('no reference draws expected'))
+    // log p − log p_ref on 0, 1, 0, 2: p = 1/4 everywhere, p_ref = 2/5, 1/5, 2/5, 1/5.
+    const want = (2 * Math.log(0.25 / 0.4) + 2 * Math.log(0.25 / 0.2)) / 4
+    const mc = await estimateKl(softmax, state, reference, samples, noDraws)
+    expect(mc.estimator).toBe('monte-carlo')
+    expect(mc.value).toBeCloseTo(want, 12)
+    const blind = await estimateKl({ ...softmax, scoresItsSamples: false }, state, reference, { modality: 'tokens', n: 0 } as unknown as Samples, noDraws)
+    expect(blind).toEqual({ value: null, estimator: null })
+  })
 })
