@@ -179,23 +179,40 @@ async function benchVaeBlock(peersDir) {
   ]
 }
 
-/** Rows per chain of the profiled block fit (one epoch). */
+/** Rows per chain of the profiled block fit (one epoch), and the rounds of block against one by one. */
 const PROFILE_ROWS = 2560
+const PROFILE_ROUNDS = 3
 
 /**
  * Where a block step's time goes: milliseconds per chain and optimiser step in tfjs's kernels by
  * kind (tf.profile) and outside them (JavaScript: the engine's bookkeeping per op, uploads, Adam),
- * from one epoch of a block fit on PROFILE_ROWS rows per chain, timed once plainly and once profiled.
+ * from one epoch of a block fit on PROFILE_ROWS rows per chain; and the same step with the chains
+ * fit one by one, timed in turn with the block so that both meet the same load (medians).
  */
 async function profileVaeBlock(model, params, data, fitCtx) {
   const { loadTf } = await import(pathToFileURL(join(root, 'packages/tf/dist/index.js')).href)
   const { tf } = await loadTf()
-  const block = { chains: BLOCK_REPLICATES, n: PROFILE_ROWS, d: 2, data }
-  const fit = () => model.blocks.fit(block, { ...params, epochs: 1 }, fitCtx)
+  const epoch = { ...params, epochs: 1 }
+  const fit = () => model.blocks.fit({ chains: BLOCK_REPLICATES, n: PROFILE_ROWS, d: 2, data }, epoch, fitCtx)
+  const fitOneByOne = async () => {
+    for (let c = 0; c < BLOCK_REPLICATES; c++) {
+      const rows = { modality: 'vectors', n: PROFILE_ROWS, d: 2, data: data.subarray(c * PROFILE_ROWS * 2, (c + 1) * PROFILE_ROWS * 2) }
+      await model.fit(rows, epoch, { rng: fitCtx.rng(c), generation: 0, dataset: fitCtx.dataset })
+    }
+  }
   const steps = BLOCK_REPLICATES * Math.ceil(PROFILE_ROWS / params.batch)
-  const t0 = performance.now()
-  await fit()
-  const wallMs = performance.now() - t0
+  const timed = async (f) => {
+    const t0 = performance.now()
+    await f()
+    return (performance.now() - t0) / steps
+  }
+  const blockMs = []
+  const oneByOneMs = []
+  for (let round = 0; round < PROFILE_ROUNDS; round++) {
+    blockMs.push(await timed(fit))
+    oneByOneMs.push(await timed(fitOneByOne))
+  }
+  const wallMs = median(blockMs) * steps
   const info = await tf.profile(fit)
   const kinds = { matMul: ['BatchMatMul', '_FusedMatMul'], padAndTranspose: ['PadV2', 'Transpose'] }
   const ms = { matMul: 0, padAndTranspose: 0, otherKernels: 0 }
@@ -211,6 +228,7 @@ async function profileVaeBlock(model, params, data, fitCtx) {
   const inKernels = ms.matMul + ms.padAndTranspose + ms.otherKernels
   return {
     msPerReplicateStep: perStep(wallMs),
+    oneByOneMsPerReplicateStep: median(oneByOneMs),
     matMulMs: perStep(ms.matMul),
     padAndTransposeMs: perStep(ms.padAndTranspose),
     otherKernelsMs: perStep(ms.otherKernels),
