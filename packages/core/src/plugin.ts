@@ -394,6 +394,12 @@ export interface MetricPlugin<O = unknown, Prep = undefined> {
    * eigenvalues), so it runs only when a config names it. Default 'cheap'.
    */
   readonly cost?: 'cheap' | 'expensive'
+  /**
+   * Whether a run that names no metric groups scores these data with this group once its needs
+   * are met (default: yes). A diversity group of vector samples says no for regression data, whose
+   * rows (x, y) on a design fixed per chain have a spread that is not diversity.
+   */
+  readonly byDefault?: (dataset: DatasetInfo) => boolean
   /** Outputs that can be null although every need is met, and when, in words: { log_variance: '1-D samples only' }. */
   readonly nullWhen?: Readonly<Record<string, string>>
   /**

@@ -3,6 +3,7 @@ import { asVectors, defineMetric, inputError, takeRows, vectors, type DatasetInf
 import { nearest } from './distance.js'
 import { checkPrepared, entropyOfCounts, fingerprint, vectorPair } from './vectors.js'
 import { ENTROPY_HALVES, HALVES, KL_RISES } from './outputs.js'
+import { notRegression } from './defaults.js'
 
 /**
  * Reference-cluster coverage (METRICS.md): k-means is fit once on the real data; its centroids are
@@ -33,6 +34,7 @@ export const clusters = defineMetric({
   modality: 'vectors',
   description: 'Coverage of k-means reference clusters of the real data: entropy, clusters covered, KL to the real histogram',
   outputs: ['cluster_entropy', 'clusters_covered', 'cluster_kl'],
+  byDefault: notRegression,
   outputInfo: {
     cluster_entropy: { title: 'cluster entropy', unit: 'nats', threshold: ENTROPY_HALVES, diversity: 18 },
     clusters_covered: { title: 'clusters covered', unit: 'clusters', threshold: HALVES, diversity: 17 },

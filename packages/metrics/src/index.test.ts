@@ -113,7 +113,7 @@ describe('metricsFor', () => {
   it('scores regression data by its weights and token data by the text groups (and genres for Brown)', () => {
     const regression: DatasetInfo = { kind: 'regression', modality: 'vectors', d: 3, regression: ring.regression! }
     expect(metricsFor(regression, false)).toEqual(['regression'])
-    expect(metricsFor(regression, true)).toEqual(['regression', 'likelihood'])
+    expect(metricsFor(regression, true)).toEqual(['likelihood', 'regression'])
     expect(metricsFor({ kind: 'zipf', modality: 'tokens' }, true)).toEqual(['text', 'perplexity'])
     const sentences = { modality: 'tokens', n: 0, vocabSize: 1, tokens: new Int32Array(0), offsets: Uint32Array.of(0) } as const
     const brown: DatasetInfo = { kind: 'brown', modality: 'tokens', genres: { names: ['news'], sentences, of: new Uint8Array(0), train: new Uint32Array(0) } }

@@ -81,9 +81,8 @@ export function unmetNeeds(plugin: MetricPlugin<any, any>, sources: MetricSource
 /**
  * The metric groups a run uses when its config names none: every cheap group of this package whose
  * needs the data and the model meet (`available` says what else there is; a run has a training
- * set and held-out data, and a task only while finetuning). Expensive groups run only when named.
- * Regression data are scored only by their weight error: their samples are rows (x, y) on a design
- * fixed per chain, whose spread is not diversity.
+ * set and held-out data, and a task only while finetuning) and that do not decline the data
+ * (`byDefault`). Expensive groups run only when named.
  */
 export function metricsFor(dataset: DatasetInfo, hasLogLikelihood: boolean, available: { training?: boolean; heldout?: boolean; task?: boolean } = {}): string[] {
   const sources: MetricSources = {
@@ -94,9 +93,8 @@ export function metricsFor(dataset: DatasetInfo, hasLogLikelihood: boolean, avai
     heldout: available.heldout ?? true,
     task: available.task ?? false,
   }
-  const candidates = dataset.regression === undefined ? Object.keys(builtinMetrics).filter((id) => id !== 'regression') : ['regression', 'likelihood']
-  return candidates.filter((id) => {
+  return Object.keys(builtinMetrics).filter((id) => {
     const plugin = builtinMetrics[id]!
-    return plugin.modality === dataset.modality && (plugin.cost ?? 'cheap') === 'cheap' && unmetNeeds(plugin, sources).length === 0
+    return plugin.modality === dataset.modality && (plugin.cost ?? 'cheap') === 'cheap' && unmetNeeds(plugin, sources).length === 0 && (plugin.byDefault?.(dataset) ?? true)
   })
 }

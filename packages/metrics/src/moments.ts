@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { asVectors, choleskyInPlace, defineMetric, ErrorCode, meanAndCovariance, meanAndCovarianceInto, OuroborosError, type DatasetInfo, type ModelBlockView, type ModelView, type Samples, type VectorSamples } from '@ouroboros/core'
 import { vectorPair } from './vectors.js'
 import { DOUBLES } from './outputs.js'
+import { notRegression } from './defaults.js'
 
 /**
  * Moments of the generated samples (METRICS.md "Moments and distances"). `total_variance` is
@@ -14,6 +15,7 @@ export const moments = defineMetric({
   modality: 'vectors',
   description: 'Total variance, log det covariance; in 1-D log variance and W2² to the true (or real-data) Gaussian',
   outputs: ['total_variance', 'log_det_cov', 'log_variance', 'w2_to_reference'],
+  byDefault: notRegression,
   outputInfo: {
     total_variance: { title: 'total variance', unit: 'data units²', threshold: { direction: 'departs', kind: 'factor', value: 2 } },
     log_det_cov: { title: 'log det covariance', unit: 'ln data units^(2d)' },

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { asVectors, defineMetric, ErrorCode, OuroborosError, type VectorSamples } from '@ouroboros/core'
 import { vectorPair } from './vectors.js'
 import { DOUBLES } from './outputs.js'
+import { notRegression } from './defaults.js'
 
 /**
  * Sliced Wasserstein-1 (METRICS.md): the mean over `directions` random unit directions of the
@@ -14,6 +15,7 @@ export const slicedWasserstein = defineMetric({
   modality: 'vectors',
   description: 'Sliced Wasserstein-1 distance between real and generated samples over seeded random directions',
   outputs: ['sliced_wasserstein'],
+  byDefault: notRegression,
   outputInfo: {
     sliced_wasserstein: { title: 'sliced Wasserstein-1', unit: 'data units', threshold: DOUBLES },
   },
