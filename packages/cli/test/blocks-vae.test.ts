@@ -35,9 +35,9 @@ function info(specs: ChainSpec[]): RunInfo {
   }
 }
 
-async function run(specs: ChainSpec[], workers: number, blockChains: number, opts: { dir?: string; resume?: boolean; signal?: AbortSignal; onProgress?: () => void } = {}) {
+async function run(specs: ChainSpec[], workers: number, blockChains: number, opts: { dir?: string; resume?: boolean; signal?: AbortSignal; onProgress?: () => void; blockBudgetMs?: number } = {}) {
   const dir = opts.dir ?? tempDir('ouroboros-blocks-vae-')
-  await runChains({ runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers, segmentMs: 0, blockChains, resume: opts.resume ?? false, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })
+  await runChains({ runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers, segmentMs: 0, blockChains, resume: opts.resume ?? false, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.blockBudgetMs === undefined ? {} : { blockBudgetMs: opts.blockBudgetMs }) })
   const chainsInfo = readRunInfo(dir).chains.map(({ id, status, generationsDone, error }) => ({ id, status, generationsDone, error }))
   return { dir, records: readRecords(dir).map(({ timings: _t, ...r }) => r), chains: chainsInfo }
 }
@@ -60,12 +60,12 @@ describe('VAE replicates in blocks (cpu backend)', () => {
   })
 
   it('resume after a stop midway gives the records of an uninterrupted run', async () => {
-    // A block task runs for at least a second before it hands its records back: enough generations that it cannot finish them all.
+    // A generation a task, so that the stop lands midway however fast the machine.
     const specs = await chains({ generations: 12, model: { kind: 'vae', epochs: 6, hidden: [8, 8], batch: 50 } })
     const full = await run(specs, 1, 1)
     const controller = new AbortController()
     const dir = tempDir('ouroboros-blocks-vae-')
-    await run(specs, 1, 5, { dir, signal: controller.signal, onProgress: () => controller.abort() })
+    await run(specs, 1, 5, { dir, signal: controller.signal, blockBudgetMs: 0, onProgress: () => controller.abort() })
     expect(readRecords(dir).length).toBeLessThan(full.records.length)
     const resumed = await run(specs, 2, 2, { dir, resume: true })
     expect(resumed.records).toEqual(full.records)

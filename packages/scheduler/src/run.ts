@@ -60,6 +60,8 @@ export interface RunChainsOptions {
    * up to 64 chains each. The records are the same either way.
    */
   blockChains?: number
+  /** The least time a block task runs before it checkpoints and hands back its records (default 1 s; 0: one generation a task). */
+  blockBudgetMs?: number
   /** See every sorted record block as the record files are written at the end (the report's aggregation). */
   recordSinks?: RecordSink[]
   onProgress?: (event: ProgressEvent) => void
@@ -292,7 +294,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         from: open.map((s) => s.g),
         reference: open.map((s) => !s.have.has(-1)),
         // Each chain's share of a task is a segment's, so that checkpoints stay as rare as chain by chain.
-        budgetMs: Math.max(BLOCK_BUDGET_MS, segmentMs * open.length),
+        budgetMs: Math.max(opts.blockBudgetMs ?? BLOCK_BUDGET_MS, segmentMs * open.length),
       }
       let result: AdvanceBlockResult | undefined
       try {
