@@ -50,9 +50,12 @@ function info(specs: ChainSpec[]): RunInfo {
   }
 }
 
-async function run(specs: ChainSpec[], workers: number, blockChains: number, opts: { dir?: string; resume?: boolean; signal?: AbortSignal; onProgress?: () => void } = {}) {
+async function run(specs: ChainSpec[], workers: number, blockChains: number, opts: { dir?: string; resume?: boolean; signal?: AbortSignal; onProgress?: () => void; blockBudgetMs?: number } = {}) {
   const dir = opts.dir ?? tempDir()
-  await runChains({ runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers, segmentMs: 0, blockChains, resume: opts.resume ?? false, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })
+  await runChains({
+    runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers, segmentMs: 0, blockChains, resume: opts.resume ?? false,
+    ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.blockBudgetMs === undefined ? {} : { blockBudgetMs: opts.blockBudgetMs }),
+  })
   const chainsInfo = readRunInfo(dir).chains.map(({ id, status, generationsDone, error, metricErrors }) => ({ id, status, generationsDone, error, metricErrors }))
   return { dir, records: readRecords(dir).map(({ timings: _t, ...r }) => r), chains: chainsInfo }
 }
@@ -94,7 +97,8 @@ describe('blocks of chains', () => {
     const controller = new AbortController()
     let seen = 0
     const dir = tempDir()
-    await run(specs, 2, 4, { dir, signal: controller.signal, onProgress: () => void (++seen === 150 && controller.abort()) })
+    // A generation a task, so that the stop lands midway however fast the machine.
+    await run(specs, 2, 4, { dir, signal: controller.signal, blockBudgetMs: 0, onProgress: () => void (++seen === 150 && controller.abort()) })
     expect(readRecords(dir).length).toBeLessThan(full.records.length)
     const resumed = await run(specs, 1, 3, { dir, resume: true })
     expect(resumed.records).toEqual(full.records)
