@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { readRecords, readRunInfo, type RunInfo } from '@ouroboros/store'
-import { advanceBlock, runChains, type ChainSpec } from '@ouroboros/scheduler'
+import { readRecords } from '@ouroboros/store'
+import { advanceBlock, type ChainSpec } from '@ouroboros/scheduler'
 import { resolveRun } from '@ouroboros/cli'
+import { runInBlocks, type BlockRunOptions } from './block-runs.js'
 import { cleanup, tempDir } from './helpers.js'
 
 // The cpu backend runs the same arithmetic on every thread; worker threads inherit the variable.
@@ -27,20 +28,7 @@ async function chains(extra: Record<string, unknown> = {}): Promise<ChainSpec[]>
   return (await resolveRun(config, '(test)')).chains
 }
 
-function info(specs: ChainSpec[]): RunInfo {
-  return {
-    name: 't', status: 'running', startedAt: '', finishedAt: null, seed: 0, workers: 1, backend: 'cpu', config: {}, cells: [],
-    chains: specs.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, status: 'pending', generationsDone: 0 })),
-    metricOptions: {}, metrics: [], modality: 'vectors', dataset: {}, packages: {}, node: process.version,
-  }
-}
-
-async function run(specs: ChainSpec[], workers: number, blockChains: number, opts: { dir?: string; resume?: boolean; signal?: AbortSignal; onProgress?: () => void; blockBudgetMs?: number } = {}) {
-  const dir = opts.dir ?? tempDir('ouroboros-blocks-vae-')
-  await runChains({ runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers, segmentMs: 0, blockChains, resume: opts.resume ?? false, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.blockBudgetMs === undefined ? {} : { blockBudgetMs: opts.blockBudgetMs }) })
-  const chainsInfo = readRunInfo(dir).chains.map(({ id, status, generationsDone, error }) => ({ id, status, generationsDone, error }))
-  return { dir, records: readRecords(dir).map(({ timings: _t, ...r }) => r), chains: chainsInfo }
-}
+const run = (specs: ChainSpec[], workers: number, blockChains: number, opts: BlockRunOptions = {}) => runInBlocks(specs, workers, blockChains, { backend: 'cpu', ...opts })
 
 describe('VAE replicates in blocks (cpu backend)', () => {
   it('give the records and checkpoints of one chain per task, for several block sizes and worker counts', async () => {

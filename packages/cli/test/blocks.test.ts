@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { readRecords, readRunInfo, type RunInfo } from '@ouroboros/store'
-import { advanceBlock, runChains, type ChainSpec } from '@ouroboros/scheduler'
+import { readRecords } from '@ouroboros/store'
+import { advanceBlock, type ChainSpec } from '@ouroboros/scheduler'
 import { resolveRun } from '@ouroboros/cli'
+import { runInBlocks, type BlockRunOptions } from './block-runs.js'
 import { cleanup, tempDir } from './helpers.js'
 
 afterAll(cleanup)
@@ -26,23 +27,7 @@ async function chains(extra: Record<string, unknown> = {}): Promise<ChainSpec[]>
   return (await resolveRun(config, '(test)')).chains
 }
 
-function info(specs: ChainSpec[]): RunInfo {
-  return {
-    name: 't', status: 'running', startedAt: '', finishedAt: null, seed: 0, workers: 1, backend: 'none', config: {}, cells: [],
-    chains: specs.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, status: 'pending', generationsDone: 0 })),
-    metricOptions: {}, metrics: [], modality: 'vectors', dataset: {}, packages: {}, node: process.version,
-  }
-}
-
-async function run(specs: ChainSpec[], workers: number, blockChains: number, opts: { dir?: string; resume?: boolean; signal?: AbortSignal; onProgress?: () => void; blockBudgetMs?: number } = {}) {
-  const dir = opts.dir ?? tempDir('ouroboros-blocks-')
-  await runChains({
-    runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers, segmentMs: 0, blockChains, resume: opts.resume ?? false,
-    ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.blockBudgetMs === undefined ? {} : { blockBudgetMs: opts.blockBudgetMs }),
-  })
-  const chainsInfo = readRunInfo(dir).chains.map(({ id, status, generationsDone, error }) => ({ id, status, generationsDone, error }))
-  return { dir, records: readRecords(dir).map(({ timings: _t, ...r }) => r), chains: chainsInfo }
-}
+const run = (specs: ChainSpec[], workers: number, blockChains: number, opts: BlockRunOptions = {}) => runInBlocks(specs, workers, blockChains, opts)
 
 describe('blocks through the model and metric block hooks', () => {
   it('give the records and files of one chain per task, for several block sizes, 1 and 2 workers, in 1-D and 3-D', async () => {
