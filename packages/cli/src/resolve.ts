@@ -300,59 +300,53 @@ function jsonFacets(facets: Readonly<Record<string, unknown>>): Record<string, u
 export type { Cell }
 
 /**
- * The cell's policy: its plug-in (a built-in by kind, or `policy.module`), its parameters checked
- * by the plug-in's own schema and against the chain's sizes, and the resolved config the chains
- * carry (parameters with defaults, the module as a URL).
+ * A policy's or filter's plug-in (a built-in by kind, or the `module` given, resolved from the
+ * config's directory) and its parameters checked by the plug-in's own schema; `config` is what the
+ * chains carry (parameters with defaults, the module as a URL).
  */
-async function resolvePolicy(given: PolicyConfig, at: string, baseDir: string, sizes: ChainSizes): Promise<{ plugin: PolicyPlugin<any>; params: unknown; config: PolicyConfig }> {
+async function loadKindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
+  field: 'policy' | 'filter',
+  given: { kind: string; module?: string | undefined },
+  at: string,
+  baseDir: string,
+  load: (spec: { kind: string; module?: string }) => Promise<T>,
+  builtins: Record<string, unknown>,
+): Promise<{ plugin: T; params: unknown; config: { kind: string; module?: string } & Record<string, unknown> }> {
   const { kind, module, ...raw } = given
-  let plugin: PolicyPlugin<any>
+  let plugin: T
   let moduleHref: string | undefined
   try {
     if (module !== undefined) moduleHref = moduleUrl(module, baseDir)
-    plugin = await loadPolicy({ kind, ...(moduleHref === undefined ? {} : { module: moduleHref }) })
+    plugin = await load({ kind, ...(moduleHref === undefined ? {} : { module: moduleHref }) })
   } catch (err) {
-    const known = Object.keys(builtinPolicies)
-    const message = module === undefined ? `unknown policy '${kind}'${didYouMean(kind, known)}; expected one of ${known.join(', ')}, or give policy.module` : (err as Error).message
-    throw configError(`${at}: policy.${module === undefined ? 'kind' : 'module'}: ${message}`)
+    const known = Object.keys(builtins)
+    const message = module === undefined ? `unknown ${field} '${kind}'${didYouMean(kind, known)}; expected one of ${known.join(', ')}, or give ${field}.module` : (err as Error).message
+    throw configError(`${at}: ${field}.${module === undefined ? 'kind' : 'module'}: ${message}`)
   }
   const parsed = plugin.params.safeParse(raw)
   if (!parsed.success) {
-    const problems = issueProblems(parsed.error.issues, ['policy'], { input: raw, schema: plugin.params, extraKeys: ['kind', 'module'] })
+    const problems = issueProblems(parsed.error.issues, [field], { input: raw, schema: plugin.params, extraKeys: ['kind', 'module'] })
     throw configError(problems.map((p) => `${at}: ${p.path}: ${p.message}`).join('\n'))
   }
-  const problem = plugin.check?.(parsed.data, sizes)
-  if (problem !== undefined) throw configError(`${at}: policy.${problem.param}: ${problem.message}`)
   return { plugin, params: parsed.data, config: { kind, ...(moduleHref === undefined ? {} : { module: moduleHref }), ...(parsed.data as Record<string, unknown>) } }
 }
 
-/**
- * The cell's filter: its plug-in (a built-in by kind, or `filter.module`), its parameters checked
- * by the plug-in's own schema and against the cell's data and model, as the resolved config the
- * chains carry (parameters with defaults, the module as a URL).
- */
+/** The cell's policy, its parameters also checked against the chain's sizes. */
+async function resolvePolicy(given: PolicyConfig, at: string, baseDir: string, sizes: ChainSizes): Promise<{ plugin: PolicyPlugin<any>; params: unknown; config: PolicyConfig }> {
+  const { plugin, params, config } = await loadKindPlugin('policy', given, at, baseDir, loadPolicy, builtinPolicies)
+  const problem = plugin.check?.(params, sizes)
+  if (problem !== undefined) throw configError(`${at}: policy.${problem.param}: ${problem.message}`)
+  return { plugin, params, config: config as PolicyConfig }
+}
+
+/** The cell's filter, its parameters also checked against the cell's data and model. */
 async function resolveFilter(given: FilterConfig, at: string, baseDir: string, dataset: DatasetInfo, model: ModelPlugin<any, any>): Promise<FilterConfig> {
-  const { kind, module, ...raw } = given
-  let plugin: FilterPlugin<any>
-  let moduleHref: string | undefined
+  const { plugin, params, config } = await loadKindPlugin('filter', given, at, baseDir, loadFilter, builtinFilters)
   try {
-    if (module !== undefined) moduleHref = moduleUrl(module, baseDir)
-    plugin = await loadFilter({ kind, ...(moduleHref === undefined ? {} : { module: moduleHref }) })
-  } catch (err) {
-    const known = Object.keys(builtinFilters)
-    const message = module === undefined ? `unknown filter '${kind}'${didYouMean(kind, known)}; expected one of ${known.join(', ')}, or give filter.module` : (err as Error).message
-    throw configError(`${at}: filter.${module === undefined ? 'kind' : 'module'}: ${message}`)
-  }
-  const parsed = plugin.params.safeParse(raw)
-  if (!parsed.success) {
-    const problems = issueProblems(parsed.error.issues, ['filter'], { input: raw, schema: plugin.params, extraKeys: ['kind', 'module'] })
-    throw configError(problems.map((p) => `${at}: ${p.path}: ${p.message}`).join('\n'))
-  }
-  try {
-    await plugin.check?.(parsed.data, { dataset, model }, 'filter')
+    await plugin.check?.(params, { dataset, model }, 'filter')
   } catch (err) {
     const e = toOuroborosError(err)
     throw configError(`${at}: ${e.message}`, e.hint)
   }
-  return { kind, ...(moduleHref === undefined ? {} : { module: moduleHref }), ...(parsed.data as Record<string, unknown>) }
+  return config as FilterConfig
 }
