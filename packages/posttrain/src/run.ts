@@ -1,5 +1,5 @@
 import { asVectors, type DatasetInfo, type MetricValues, type ModelPlugin, type OutputInfoTable, type PosttrainStageConfig, type Rng, type Samples, type TaskView } from '@ouroboros/core'
-import { estimateKl, monteCarloKl, nearestNeighbourKl, type KlEstimate } from './kl.js'
+import { estimateKl, hasSampleLikelihood, monteCarloKl, nearestNeighbourKl, type KlEstimate } from './kl.js'
 import { mean, stageRewards, type Reward, type RewardPair } from './rewards/index.js'
 import type { CurvePoint, Sampler, StageContext, TaskData } from './stage.js'
 import { bestOfN } from './stages/best-of-n.js'
@@ -108,7 +108,7 @@ export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Pr
     // KL(bon ‖ fit) = KL(bon ‖ π) + E_bon[log π − log fit], π the model best-of-n selects from.
     const selection = sampler.lastKl()
     if (state === fitted) return { value: selection, estimator: 'best-of-n ranks' }
-    if (model.logLikelihood !== undefined && model.scoresItsSamples !== false) {
+    if (hasSampleLikelihood(model)) {
       const rest = await monteCarloKl(model, state, fitted, samples)
       return { value: selection === null || rest === null ? null : selection + rest, estimator: 'best-of-n ranks + monte-carlo' }
     }
