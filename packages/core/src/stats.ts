@@ -69,6 +69,21 @@ export function meanAndCovariance(data: Float64Array, n: number, d: number, divi
  * with `row` (d) as scratch: what a block of chains computes without an allocation per chain.
  */
 export function meanAndCovarianceInto(data: Float64Array, at: number, n: number, d: number, divisor: number, mean: Float64Array, cov: Float64Array, row: Float64Array): void {
+  if (d === 1) {
+    // The same sums in the same order as below, without the inner loops: cheap 1-D chains run
+    // this once per chain and generation.
+    let m = 0
+    for (let i = 0; i < n; i++) m += data[at + i]!
+    m /= n
+    let v = 0
+    for (let i = 0; i < n; i++) {
+      const r = data[at + i]! - m
+      if (r !== 0) v += r * r
+    }
+    mean[0] = m
+    cov[0] = v / divisor
+    return
+  }
   mean.fill(0, 0, d)
   cov.fill(0, 0, d * d)
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += data[at + i * d + j]!

@@ -50,7 +50,9 @@ export const moments = defineMetric({
     }
     const fit = options.useModelFit ? modelFitBlock(model, chains, d) : undefined
     const work = scratch(d)
-    const referenceOf = (c: number): { mean: number; std: number } => reference(dataset, real[c]!, { modality: 'vectors', n, d, data: generated.data.subarray(c * n * d, (c + 1) * n * d) })
+    const truth = dataset.gaussian
+    const referenceOf = (c: number): { mean: number; std: number } =>
+      truth ?? reference(dataset, real[c]!, { modality: 'vectors', n, d, data: generated.data.subarray(c * n * d, (c + 1) * n * d) })
     for (let c = 0; c < chains; c++) momentsInto(generated.data, c * n * d, n, d, fit, c, referenceOf, work, cols, c)
     return cols
   },
@@ -95,7 +97,9 @@ function momentsInto(
   let totalVariance = 0
   for (let j = 0; j < d; j++) totalVariance += work.cov[j * d + j]!
   cols.total_variance[c] = totalVariance
-  const [mean, cov, slot] = fit === undefined ? [work.mean, work.cov, 0] : [fit.mean, fit.cov, k]
+  const mean = fit === undefined ? work.mean : fit.mean
+  const cov = fit === undefined ? work.cov : fit.cov
+  const slot = fit === undefined ? 0 : k
   cols.log_det_cov[c] = logDeterminant(cov, slot * d * d, d, work.chol)
   if (d !== 1) return
 
