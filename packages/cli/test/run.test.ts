@@ -94,6 +94,31 @@ describe('ouroboros run', () => {
     expect(JSON.parse(readFileSync(`${dir}/killed/run.json`, 'utf8')).status).toBe('finished')
   })
 
+  it('saves sample files for the first keepSamples replicates only, with the same records', () => {
+    const dir = tempDir()
+    const config = {
+      data: { kind: 'gaussian', d: 1, n: 50 },
+      model: { kind: 'gaussian' },
+      generations: 12,
+      replicates: 3,
+      metrics: ['moments'],
+      // replace runs chains in blocks, mix one chain at a time: both paths save files.
+      sweep: { 'policy.kind': ['replace', 'mix'] },
+    }
+    const all = cli(['run', writeConfig(dir, config, 'all.json'), '--out', `${dir}/all`, '--workers', '2'])
+    expect(all.status, all.stderr).toBe(0)
+    const few = cli(['run', writeConfig(dir, { ...config, keepSamples: 1 }, 'few.json'), '--out', `${dir}/few`, '--workers', '2'])
+    expect(few.status, few.stderr).toBe(0)
+    for (const cell of ['c0', 'c1']) {
+      expect(readdirSync(`${dir}/all/chains/${cell}-r2`)).toContain('gen-000000.samples.npy')
+      expect(readdirSync(`${dir}/few/chains/${cell}-r0`)).toEqual(readdirSync(`${dir}/all/chains/${cell}-r0`))
+      // Past keepSamples: the last checkpoint only, which a resume needs.
+      for (const r of [1, 2]) expect(readdirSync(`${dir}/few/chains/${cell}-r${r}`).sort()).toEqual(['gen-000011.samples.npy', 'gen-000011.state'])
+    }
+    const metricsOf = (run: string) => records(run).map((r) => [r.chain, r.generation, r.metrics])
+    expect(metricsOf(`${dir}/few`)).toEqual(metricsOf(`${dir}/all`))
+  })
+
   it('refuses to overwrite an existing run directory without --force', () => {
     const dir = tempDir()
     const config = writeConfig(dir, { ...ring, generations: 2, replicates: 1, sweep: {} })

@@ -69,6 +69,12 @@ export const configSchema = z.strictObject({
    * runs of millions of records leave out (`ouroboros export` writes them later).
    */
   records: z.strictObject({ text: z.boolean().default(true) }).default({ text: true }),
+  /**
+   * Replicates per sweep cell (the first ones) whose real data and samples at the report's
+   * generations are saved; every chain saves its checkpoints. Runs of thousands of chains would
+   * otherwise write a dozen files per chain that no one reads.
+   */
+  keepSamples: z.int().min(0).max(100_000).default(10),
   /** Dotted config path -> values; the run covers the grid. */
   sweep: z.record(z.string().min(1), z.array(z.unknown()).min(1, 'a sweep list needs at least one value')).default({}),
 })

@@ -3,7 +3,7 @@ import { asVectors, Rng, samplesAreFinite, type FitContext, type MetricPlugin, t
 import { chainDir, ROW_LEAD, readSamples, readState, samplesPath, statePath, writeSamples, writeState, type ChainRecords, type RecordBatch } from '@ouroboros/store'
 import { chainContext, describeFailure, modelView, preparedFor, resolvedOptions, scoreAll, stopRequested, usesTraining, type ChainContext, type FailureInfo, type MetricError } from './chain.js'
 import { loadMetric, loadModel } from './plugins.js'
-import type { ChainSpec, MetricSpec } from './spec.js'
+import { keptGenerations, savesSamples, type ChainSpec, type MetricSpec } from './spec.js'
 
 /**
  * Advances a block of chains of one sweep cell together, generation by generation, until the
@@ -91,10 +91,10 @@ export async function advanceBlock(task: AdvanceBlockTask): Promise<AdvanceBlock
     const ctx = await chainContext(runDir, chain)
     const g = task.from[i]!
     const modality = ctx.real.modality
-    if (g === 0) writeSamples(samplesPath(runDir, chain.id, 'real', modality), ctx.real)
+    if (g === 0 && savesSamples(chain)) writeSamples(samplesPath(runDir, chain.id, 'real', modality), ctx.real)
     const samples = g === 0 ? undefined : ctx.last?.generation === g - 1 ? ctx.last.samples : readSamples(samplesPath(runDir, chain.id, g - 1, modality))
     const state = g === 0 || !chain.config.warmStart ? undefined : ctx.last?.generation === g - 1 ? ctx.last.state : readState(statePath(runDir, chain.id, g - 1))
-    chains.push({ chain, ctx, dir: chainDir(runDir, chain.id), keep: new Set(chain.keepGenerations), g, end: g, reference: task.reference[i]!, samples, state, group: undefined, slot: 0, rows: [], metrics: undefined })
+    chains.push({ chain, ctx, dir: chainDir(runDir, chain.id), keep: keptGenerations(chain), g, end: g, reference: task.reference[i]!, samples, state, group: undefined, slot: 0, rows: [], metrics: undefined })
   }
   const errors: MetricError[] = []
   let handBack: FailureInfo | undefined

@@ -39,7 +39,7 @@ import {
 } from '@ouroboros/store'
 import { loadDataset, loadFilter, loadMetric, loadModel, loadPolicy } from './plugins.js'
 import { planRows, type TrainingPlan } from './policies/index.js'
-import type { ChainSpec, MetricSpec, Timings } from './spec.js'
+import { keptGenerations, savesSamples, type ChainSpec, type MetricSpec, type Timings } from './spec.js'
 import { buildTraining, remember, trainingRows, type PlanSources } from './training.js'
 
 /** Fit and sample generations `from`, `from+1`, ... of one chain until `budgetMs` has passed. */
@@ -183,7 +183,8 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
   const wantsTraining = await usesTraining(chain)
   const stepGroups = await trainingStepGroups(chain)
 
-  if (from === 0) writeSamples(samplesPath(runDir, chain.id, 'real', modality), ctx.real)
+  if (from === 0 && savesSamples(chain)) writeSamples(samplesPath(runDir, chain.id, 'real', modality), ctx.real)
+  const keep = keptGenerations(chain)
   let prevState: unknown =
     from === 0 || !config.warmStart ? undefined : ctx.last?.generation === from - 1 ? ctx.last.state : readState(statePath(runDir, chain.id, from - 1))
 
@@ -293,7 +294,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             reference = false
           }
           const last = alone || g === G - 1 || performance.now() - started >= task.budgetMs || stopRequested(task)
-          if (policy.needsAllGenerations || last || chain.keepGenerations.includes(g)) {
+          if (policy.needsAllGenerations || last || keep.has(g)) {
             const path = samplesPath(runDir, chain.id, g, modality)
             writeSamples(path, kept)
             if (policy.needsAllGenerations) remember(path, kept)

@@ -35,7 +35,10 @@ export interface ChainSpec {
   metrics: MetricSpec[]
   /** The task data of each finetuning stage (config.posttrain), resolved and validated. */
   tasks: TaskSpec[]
-  /** Generations whose sample files are kept for the report even when no policy needs them. */
+  /**
+   * Generations whose sample files are kept for the report even when no policy needs them (by the
+   * replicates below config.keepSamples; see keptGenerations).
+   */
   keepGenerations: number[]
   /**
    * Vector training sets larger than this many bytes are read from the sample files on demand by
@@ -109,4 +112,14 @@ export function mapModules(chain: ChainSpec, to: (module: string) => string): Ch
     metrics: chain.metrics.map((m) => ({ ...m, module: to(m.module) })),
     tasks: chain.tasks.map((t) => ({ ...t, datasetModule: to(t.datasetModule) })),
   }
+}
+
+/** The generations whose samples a chain saves beyond what its policy and checkpoints need; empty past config.keepSamples. */
+export function keptGenerations(chain: ChainSpec): ReadonlySet<number> {
+  return new Set(savesSamples(chain) ? chain.keepGenerations : [])
+}
+
+/** Whether a chain saves its real data and the report's generations' samples (config.keepSamples). */
+export function savesSamples(chain: ChainSpec): boolean {
+  return chain.replicate < chain.config.keepSamples
 }
