@@ -6,7 +6,7 @@ import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
 import { readRunInfo, RUN_FILES, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
-import { RunAggregator, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
+import { AggregatorThread, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
@@ -200,7 +200,7 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   }
   process.on('SIGINT', onSigint)
   let result: RunChainsResult
-  const aggregator = new RunAggregator()
+  const aggregator = new AggregatorThread()
   try {
     result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal, recordSinks: [aggregator] })
   } finally {
@@ -208,7 +208,7 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
     process.off('SIGINT', onSigint)
   }
   // The report's aggregation saw every record as the record files were written: no second read.
-  const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, aggregator.summary()]]))
+  const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, await aggregator.summary()]]))
   if (abort.signal.aborted) {
     process.stderr.write(`run interrupted; resume with: ${resumeLine}\n`)
     return 130

@@ -27,6 +27,17 @@ describe('ouroboros report', () => {
     expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('theory: E[vocab_size], a unigram refit on its own 3,000 tokens')
   })
 
+  it("gives the run's own report byte for byte, whose records were aggregated on a thread of their own", () => {
+    const dir = tempDir()
+    // 600 replicates: past the exact quantiles, the band comes from the t-digest.
+    const config = { data: { kind: 'gaussian', d: 1, n: 20 }, model: { kind: 'gaussian' }, generations: 3, replicates: 600, metrics: ['moments'], sweep: { 'model.estimator': ['mle', 'unbiased'] } }
+    const res = cli(['run', writeConfig(dir, config), '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    const again = cli(['report', `${dir}/run`, '--out', `${dir}/again.html`])
+    expect(again.status, again.stderr).toBe(0)
+    expect(readFileSync(`${dir}/again.html`, 'utf8') === readFileSync(`${dir}/run/report.html`, 'utf8')).toBe(true)
+  })
+
   it('takes collapse thresholds with --thresholds, and refuses a bad one with one line, exit 2 and the old report kept', () => {
     const dir = tempDir()
     expect(cli(['run', writeConfig(dir, zipf), '--out', `${dir}/run`]).status).toBe(0)

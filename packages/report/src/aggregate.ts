@@ -230,7 +230,7 @@ export class RunAggregator implements RecordSink {
   /** cell -> time per stage (ms), summed over chains and generations. */
   readonly timings = new Map<number, { fit: number; sample: number; evaluate: number }>()
 
-  write(source: RecordSource, block: RecordBlock): void {
+  write(source: Pick<RecordSource, 'chains' | 'metrics'>, block: RecordBlock): void {
     for (const m of source.metrics) if (!this.metrics.includes(m)) this.metrics.push(m)
     const columns = source.metrics.map((name, j) => ({ name, values: block.metrics[j]! }))
     for (let i = 0; i < block.length; ) {

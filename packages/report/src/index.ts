@@ -4,6 +4,7 @@ import { loadRun } from './load.js'
 import { renderReport, type ReportOptions } from './render.js'
 
 export { RunAggregator, summarizeRecords, type RecordSummary, type RunAggregate, type CellCurve } from './aggregate.js'
+export { AggregatorThread } from './aggregate-thread.js'
 export { loadRun, type LoadedRun, type ChainSamples, type SampleFrame, type ChainTraining, type TrainingCurve } from './load.js'
 export { renderReport, type ReportOptions } from './render.js'
 export type { ChainPosttrain, GenerationStages, StageCurve } from './posttrain-curves.js'

@@ -13,7 +13,7 @@ import type { RecordBlock, RecordSource } from './record-reader.js'
  * batches: on 1M records of 11 columns it encoded 4–5 times faster than the pure-JavaScript
  * hyparquet-writer, which matters for runs of millions of records (README, Performance).
  */
-export async function writeParquet(source: RecordSource, blocks: Iterator<RecordBlock>, file: AtomicFile): Promise<void> {
+export async function writeParquet(source: RecordSource, blocks: AsyncIterator<RecordBlock>, file: AtomicFile): Promise<void> {
   const params = source.paramKeys.map((key) => paramColumn(source, key))
   for (const name of source.metrics) {
     if (FIXED.includes(name)) {
@@ -31,8 +31,8 @@ export async function writeParquet(source: RecordSource, blocks: Iterator<Record
     .setCreatedBy('ouroboros')
   for (const p of params) if (p.kind === 'string') props = props.setColumnDictionaryEnabled(paramColumnName(p.key), true)
   const input = new ReadableStream({
-    pull(controller) {
-      const next = blocks.next()
+    async pull(controller) {
+      const next = await blocks.next()
       if (next.done === true) return controller.close()
       const bytes = arrow.RecordBatchStreamWriter.writeAll([toArrow(source, params, next.value)]).toUint8Array(true)
       // The table's handle is freed at once: WebAssembly memory is not the garbage collector's to free.

@@ -10,9 +10,9 @@ export const RECORD_FILES = {
 
 export type TextFormat = 'ndjson' | 'csv'
 
-/** A sink for sorted record blocks: the text files, a report's aggregation. */
+/** A sink for sorted record blocks: the text files, a report's aggregation. The next block waits for a returned promise. */
 export interface RecordSink {
-  write(source: RecordSource, block: RecordBlock): void
+  write(source: RecordSource, block: RecordBlock): void | Promise<void>
 }
 
 /**
@@ -119,12 +119,12 @@ export async function writeRecordFiles(runDir: string, source: RecordSource, for
   const csv = files.has('csv') ? new CsvFormat(source) : undefined
   files.get('csv')?.write(CsvFormat.header(source))
   let records = 0
-  const blocks = (function* () {
+  const blocks = (async function* () {
     for (const block of source.blocks()) {
       records += block.length
       if (ndjson !== undefined) files.get('ndjson')!.write(ndjson.lines(block))
       if (csv !== undefined) files.get('csv')!.write(csv.lines(block))
-      for (const sink of sinks) sink.write(source, block)
+      for (const sink of sinks) await sink.write(source, block)
       yield block
     }
   })()
@@ -134,7 +134,7 @@ export async function writeRecordFiles(runDir: string, source: RecordSource, for
       const { writeParquet } = await import('./parquet.js')
       await writeParquet(source, blocks, parquet)
     } else {
-      for (const _ of blocks);
+      for await (const _ of blocks);
     }
     for (const file of files.values()) file.commit()
   } catch (err) {
