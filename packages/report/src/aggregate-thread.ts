@@ -15,6 +15,7 @@ const MAX_PENDING = 4
 export class AggregatorThread implements RecordSink {
   private worker: Worker | undefined
   private pending = 0
+  private ending = false
   private failure: Error | undefined
   private wake: (() => void) | undefined
   private answer: ((summary: RecordSummary) => void) | undefined
@@ -26,6 +27,7 @@ export class AggregatorThread implements RecordSink {
     worker.on('message', (message: FromThread) => {
       if (message.kind === 'ack') {
         this.pending--
+        this.holdOpen()
         this.wake?.()
       } else if (message.kind === 'summary') {
         this.answer?.(message.summary)
@@ -35,8 +37,6 @@ export class AggregatorThread implements RecordSink {
     })
     worker.on('error', (err) => this.stop(err))
     worker.on('exit', (code) => this.stop(new Error(`the report's aggregation thread exited with code ${code}`)))
-    // An idle thread does not hold the process open (a run that fails before summary()).
-    worker.unref()
     const message: ToThread = { kind: 'source', chains: source.chains, metrics: source.metrics }
     worker.postMessage(message)
     return worker
@@ -47,6 +47,7 @@ export class AggregatorThread implements RecordSink {
     while (this.pending >= MAX_PENDING && this.failure === undefined) await new Promise<void>((resolve) => (this.wake = resolve))
     if (this.failure !== undefined) throw this.failure
     this.pending++
+    this.holdOpen()
     const { length, chain, generation, fitMs, sampleMs, evalMs, metrics } = block
     this.post({ kind: 'block', block: { length, chain, generation, fitMs, sampleMs, evalMs, metrics } })
   }
@@ -62,13 +63,20 @@ export class AggregatorThread implements RecordSink {
         this.answer = resolve
         this.fail = reject
       })
-      worker.ref()
+      this.ending = true
+      this.holdOpen()
       this.post({ kind: 'end' })
       return await summary
     } finally {
       worker.removeAllListeners('exit')
       await worker.terminate()
     }
+  }
+
+  /** The thread holds the process open only while it owes an answer: a run that fails midway does not wait on it. */
+  private holdOpen(): void {
+    if (this.pending > 0 || this.ending) this.worker!.ref()
+    else this.worker!.unref()
   }
 
   private post(message: ToThread): void {

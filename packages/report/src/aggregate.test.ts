@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Rng } from '@ouroboros/core'
 import type { RecordBlock, RecordSource } from '@ouroboros/store'
@@ -100,5 +104,36 @@ describe('RunAggregator', () => {
     expect(result.replicates.get(0)).toBe(R)
     expect(firstRecords).toHaveLength(2 * R)
     expect(timings.get(0)!.fit).toBe(4 * R)
+  })
+})
+
+describe('the aggregation thread', () => {
+  it("answers what RunAggregator answers, in a process that has nothing else to wait for", () => {
+    // A process of its own: a thread that let the event loop run dry would end it with code 13
+    // before the summary came, which a test runner's own event loop would hide.
+    const script = `
+      import { AggregatorThread, RunAggregator } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}
+      const chains = Array.from({ length: 40 }, (_, r) => ({ id: 'r' + r, cell: r % 2, replicate: r >> 1, seed: r, params: {} }))
+      const source = { chains, metrics: ['a', 'b'], paramKeys: [] }
+      const thread = new AggregatorThread()
+      const local = new RunAggregator()
+      let x = 1
+      for (let b = 0; b < 40; b++) {
+        const n = 2000
+        const block = { length: n, chain: new Int32Array(n).fill(b), generation: Int32Array.from({ length: n }, (_, i) => i - 1),
+          fitMs: new Float64Array(n), sampleMs: new Float64Array(n), evalMs: new Float64Array(n),
+          metrics: [Float64Array.from({ length: n }, () => (x = (x * 48271) % 2147483647) / 2147483647), Float64Array.from({ length: n }, (_, i) => i)] }
+        await thread.write(source, block)
+        local.write(source, block)
+      }
+      const s = await thread.summary()
+      process.stdout.write(JSON.stringify({ same: JSON.stringify([...s.agg.curves.get(1).get('a').upper]) === JSON.stringify([...local.summary().agg.curves.get(1).get('a').upper]), records: s.firstRecords.length }))
+    `
+    const file = join(mkdtempSync(join(tmpdir(), 'ouroboros-aggregate-')), 'thread.mjs')
+    writeFileSync(file, script)
+    const res = spawnSync(process.execPath, [file], { encoding: 'utf8' })
+    rmSync(dirname(file), { recursive: true, force: true })
+    expect(res.status, res.stderr).toBe(0)
+    expect(JSON.parse(res.stdout)).toEqual({ same: true, records: 80 })
   })
 })
