@@ -2,7 +2,7 @@ import * as arrow from 'apache-arrow'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import * as parquet from 'parquet-wasm/node'
 import type { AtomicFile } from './atomic.js'
-import type { RecordBlock, RecordSource } from './record-reader.js'
+import { BLOCK_ROWS, type RecordBlock, type RecordSource } from './record-reader.js'
 
 /**
  * metrics.parquet: one row per (chain, generation) with the columns chain, cell, replicate, seed,
@@ -29,6 +29,9 @@ export async function writeParquet(source: RecordSource, blocks: AsyncIterator<R
     .setColumnDictionaryEnabled('chain', true)
     .setStatisticsEnabled(parquet.EnabledStatistics.Chunk)
     .setCreatedBy('ouroboros')
+    // The writer holds a row group in memory until it is full (a million rows by default): a
+    // block's worth keeps memory flat whatever the number of records.
+    .setMaxRowGroupSize(BLOCK_ROWS)
   for (const p of params) if (p.kind === 'string') props = props.setColumnDictionaryEnabled(paramColumnName(p.key), true)
   const input = new ReadableStream({
     async pull(controller) {

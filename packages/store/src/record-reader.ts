@@ -40,7 +40,7 @@ export function recordChains(info: RunInfo): RecordChain[] {
   return info.chains.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, params: params.get(c.cell) ?? {} }))
 }
 
-const BLOCK_ROWS = 1 << 16
+export const BLOCK_ROWS = 1 << 16
 
 /** Where a chain's records are: frames of the record log, or (runs from before the log) rows in memory. */
 type Piece = { frame: LogFrame } | { metrics: string[]; rows: Float64Array; width: number }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { appendRecordBatch, recordedGenerations, recordLogPath } from './record-log.js'
 import { recordBatch } from './record-batch.js'
 import { exportRecords, finalizeRecords } from './record-files.js'
-import { RecordSource, type RecordChain } from './record-reader.js'
+import { BLOCK_ROWS, RecordSource, type RecordChain } from './record-reader.js'
 import { readRecords, writeRunInfo, type MetricRecord, type RunInfo } from './run-dir.js'
 
 const dirs: string[] = []
@@ -157,6 +157,23 @@ describe('the record files', () => {
     await exportRecords(other, chains, 'ndjson')
     expect(readFileSync(join(other, 'metrics.csv'), 'utf8')).toBe(csv)
     expect(readFileSync(join(other, 'metrics.ndjson'), 'utf8')).toBe(ndjson)
+  })
+
+  it('writes metrics.parquet in row groups of at most a block, so that the writer holds one block at a time', async () => {
+    const dir = tempDir()
+    const long = chains.slice(0, 3)
+    const generations = 30_000
+    writeRunInfo(dir, { name: 't', cells, chains: long.map((c) => ({ ...c, status: 'finished', generationsDone: generations })) } as unknown as RunInfo)
+    for (const c of long) appendRecordBatch(dir, recordBatch(Array.from({ length: generations }, (_, g) => record(c, g))))
+    await finalizeRecords(dir, long, { text: false })
+    const conn = await (await DuckDBInstance.create(':memory:')).connect()
+    const file = join(dir, 'metrics.parquet').replace(/'/g, "''")
+    const groups = (await conn.runAndReadAll(`SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata('${file}')`)).getRowObjects()
+    conn.closeSync()
+    const sizes = groups.map((g) => Number(g['row_group_num_rows']))
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(3 * generations)
+    expect(sizes.length).toBeGreaterThan(1)
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(BLOCK_ROWS)
   })
 
   it('writes metrics.parquet that DuckDB reads as the same records', async () => {
