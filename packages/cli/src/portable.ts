@@ -11,6 +11,15 @@ import { ErrorCode, OuroborosError } from '@ouroboros/core'
  * installed with ouroboros), else by absolute path (a file on the shared volume).
  */
 export function portableModule(url: string): string {
+  // Asked once per chain and module: a run of 10,000 chains would read package.json 50,000 times.
+  let name = portableNames.get(url)
+  if (name === undefined) portableNames.set(url, (name = findPortableName(url)))
+  return name
+}
+
+const portableNames = new Map<string, string>()
+
+function findPortableName(url: string): string {
   const path = fileURLToPath(url)
   let dir = dirname(path)
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
