@@ -25,8 +25,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
   const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`
   try {
     injectedFault()
-    mkdirSync(dirname(path), { recursive: true })
-    const fd = openSync(tmp, 'w')
+    const fd = openCreating(tmp)
     try {
       const parts = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data
       for (const part of parts) {
@@ -39,6 +38,17 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
     renameSync(tmp, path)
   } catch (err) {
     throw writeError(path, err)
+  }
+}
+
+/** Opens a new file for writing, making its directory only when it is missing: a chain's files mostly go where the last one went. */
+function openCreating(path: string): number {
+  try {
+    return openSync(path, 'w')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    mkdirSync(dirname(path), { recursive: true })
+    return openSync(path, 'w')
   }
 }
 
