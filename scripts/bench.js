@@ -75,9 +75,11 @@ if (wanted('queue')) {
   }
 }
 
-console.log('\n| workload | ours (s) | peer (s) | ratio |')
-console.log('|---|---|---|---|')
-for (const r of results.chains) console.log(`| ${r.name} | ${fmt(r.oursSeconds)} | ${fmt(r.peerSeconds)} | ${fmt(r.ratio)} |`)
+if (results.chains.length > 0) {
+  console.log('\n| workload | ours (s) | peer (s) | ratio |')
+  console.log('|---|---|---|---|')
+  for (const r of results.chains) console.log(`| ${r.name} | ${fmt(r.oursSeconds)} | ${fmt(r.peerSeconds)} | ${fmt(r.ratio)} |`)
+}
 if (results.scale !== undefined) {
   console.log('\n| records at scale | ours (s) | peer (s) | ratio | target | ours peak RSS (MiB) | records.log + metrics.parquet (MB) | report (MB) |')
   console.log('|---|---|---|---|---|---|---|---|')
