@@ -6,6 +6,7 @@ import type { Runner, TaskPriority } from './runner.js'
 
 interface Waiting {
   task: AdvanceTask | AdvanceBlockTask | EvaluateTask
+  onStart: (() => void) | undefined
   resolve: (value: unknown) => void
   reject: (err: unknown) => void
 }
@@ -37,11 +38,11 @@ export class LocalRunner implements Runner {
     this.pool = new Piscina({ filename: workerUrl.href, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
   }
 
-  run(task: AdvanceTask | AdvanceBlockTask | EvaluateTask, priority: TaskPriority): Promise<unknown> {
+  run(task: AdvanceTask | AdvanceBlockTask | EvaluateTask, priority: TaskPriority, onStart?: () => void): Promise<unknown> {
     if (this.closed && priority === 'advance') return Promise.resolve(undefined)
     const sent = task.kind !== 'evaluate' ? { ...task, stop: this.stopFlag } : task
     return new Promise((resolve, reject) => {
-      this.waiting[priority].push({ task: sent, resolve, reject })
+      this.waiting[priority].push({ task: sent, onStart, resolve, reject })
       this.pump()
     })
   }
@@ -61,6 +62,7 @@ export class LocalRunner implements Runner {
       const next = this.waiting.evaluate.shift() ?? this.waiting.advance.shift()
       if (next === undefined) return
       this.inFlight++
+      next.onStart?.()
       this.pool.run(next.task).then(next.resolve, next.reject).finally(() => {
         this.inFlight--
         this.pump()

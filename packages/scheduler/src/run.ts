@@ -140,6 +140,11 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       stopForIo(err)
     }
   }
+  /** Chains whose task a worker took: `running` from then on (they stay pending, or interrupted before a resume, until then). */
+  const started = (taken: ChainInfo[]): void => {
+    for (const ci of taken) if (ci.status === 'pending' || ci.status === 'interrupted') ci.status = 'running'
+    saveInfo(false)
+  }
   const runner = opts.runner ?? new LocalRunner(Math.max(1, opts.workers ?? defaultWorkers()))
   stop.signal.addEventListener('abort', () => runner.close(), { once: true })
   const segmentMs = opts.segmentMs ?? runner.segmentMs
@@ -159,7 +164,6 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       ci.status = 'finished'
       return
     }
-    ci.status = 'running'
     const evaluations: Promise<void>[] = []
     let reference = !have.has(-1)
     // After a worker thread died inside a segment, the chain goes on one generation per task,
@@ -233,7 +237,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       const task: AdvanceTask = { kind: 'advance', runDir, chain, from: g, budgetMs: oneAtATime ? 0 : segmentMs, reference }
       let result: AdvanceResult | undefined
       try {
-        result = unwrap<AdvanceResult | undefined>(await runner.run(task, 'advance'))
+        result = unwrap<AdvanceResult | undefined>(await runner.run(task, 'advance', () => started([ci])))
       } catch (err) {
         const threadDied = (err as { code?: unknown }).code === undefined
         if (threadDied && !oneAtATime && !stop.signal.aborted) {
@@ -282,7 +286,6 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       const g = opts.resume ? resumePoint(runDir, chain, opts.modality, have) : 0
       const ci = chainInfo.get(chain.id)!
       ci.generationsDone = g
-      ci.status = 'running'
       return { chain, ci, have, g, checkpoint: undefined as number | undefined }
     })
     let open = states.filter((s) => s.g < s.chain.config.generations || !s.have.has(-1))
@@ -298,7 +301,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       }
       let result: AdvanceBlockResult | undefined
       try {
-        result = unwrap<AdvanceBlockResult | undefined>(await local.run(task, 'advance'))
+        result = unwrap<AdvanceBlockResult | undefined>(await local.run(task, 'advance', () => started(open.map((s) => s.ci))))
       } catch {
         break
       }

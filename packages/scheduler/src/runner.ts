@@ -13,9 +13,9 @@ export interface Runner {
    * Runs a task and resolves to the worker's return value (which may be a task failure). An
    * advance submitted after `close` resolves to undefined without running. A rejection carrying
    * an error code is that error (IO stops the run); one without a code means the thread or process
-   * running the task died.
+   * running the task died. `onStart` is called when a worker takes the task.
    */
-  run(task: AdvanceTask | EvaluateTask, priority: TaskPriority): Promise<unknown>
+  run(task: AdvanceTask | EvaluateTask, priority: TaskPriority, onStart?: () => void): Promise<unknown>
   /** The run stops: advances not started yet resolve to undefined; tasks in flight finish. */
   close(): void
   /** Frees threads and connections once no task is in flight. */

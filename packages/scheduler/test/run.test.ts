@@ -70,6 +70,21 @@ describe('runChains', () => {
     expect(a.result.info.status).toBe('finished')
   })
 
+  it('calls a chain running only once a worker has taken its first task', async () => {
+    // One worker, three chains run one at a time (mix is not run in blocks), a generation a task:
+    // when the first record comes, the third chain has not been taken yet.
+    const specs = chains({ policy: { kind: 'mix' } })
+    const runInfo = info(specs)
+    let seen: string[] | undefined
+    const result = await runChains({
+      runDir: tempDir(), chains: specs, info: runInfo, modality: 'vectors', workers: 1, segmentMs: 0,
+      onProgress: () => (seen ??= runInfo.chains.map((c) => c.status)),
+    })
+    expect(seen![0]).toBe('running')
+    expect(seen![2]).toBe('pending')
+    expect(result.info.chains.map((c) => c.status)).toEqual(['finished', 'finished', 'finished'])
+  })
+
   it('keeps only the model states a resume can need', async () => {
     const { readdirSync } = await import('node:fs')
     const { dir } = await run(chains({ replicates: 2 }), 2, 0)

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import type { AdvanceTask, EvaluateTask } from '../chain.js'
-import type { Runner } from '../runner.js'
+import type { Runner, TaskPriority } from '../runner.js'
 import { QUEUE_NAME, connectionOptions, probeRedis, redact, streamEnd, type QueueAddress } from './address.js'
 import type { QueueTask } from './task.js'
 
@@ -23,6 +23,8 @@ interface Pending {
   name: string
   /** The job is on the queue (its add returned). */
   added: boolean
+  /** Called when a worker takes the job (once). */
+  onStart: (() => void) | undefined
   resolve: (value: unknown) => void
   reject: (err: unknown) => void
 }
@@ -67,6 +69,11 @@ export class QueueRunner implements Runner {
     private readonly queue: Queue,
     private readonly events: QueueEvents,
   ) {
+    events.on('active', ({ jobId }) => {
+      const p = this.pending.get(jobId)
+      p?.onStart?.()
+      if (p !== undefined) p.onStart = undefined
+    })
     events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, { value: returnvalue }))
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { failedReason }))
     this.timer = setInterval(() => void this.check(), CHECK_MS)
@@ -95,7 +102,7 @@ export class QueueRunner implements Runner {
     return runner
   }
 
-  run(task: AdvanceTask | EvaluateTask): Promise<unknown> {
+  run(task: AdvanceTask | EvaluateTask, _priority?: TaskPriority, onStart?: () => void): Promise<unknown> {
     if (task.kind !== 'advance') {
       return Promise.reject(new OuroborosError(ErrorCode.INTERNAL, 'the queue runs advance tasks only: they score their generations themselves'))
     }
@@ -105,7 +112,7 @@ export class QueueRunner implements Runner {
     // Unique per coordinator process: a resumed run's tasks never meet its dead coordinator's.
     const jobId = `${this.opts.runId}.${this.session}.${++this.seq}`
     return new Promise((resolve, reject) => {
-      const pending: Pending = { data, name: `${task.chain.id}@${task.from}`, added: false, resolve, reject }
+      const pending: Pending = { data, name: `${task.chain.id}@${task.from}`, added: false, onStart, resolve, reject }
       this.pending.set(jobId, pending)
       this.add(jobId, pending)
     })
