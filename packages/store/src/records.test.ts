@@ -169,11 +169,22 @@ describe('the record files', () => {
     const conn = await (await DuckDBInstance.create(':memory:')).connect()
     const file = join(dir, 'metrics.parquet').replace(/'/g, "''")
     const groups = (await conn.runAndReadAll(`SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata('${file}')`)).getRowObjects()
+    // Every row as written, across the places where a block is cut between row groups (the chain's
+    // dictionary, the nulls of generation 3 and the reference record's missing gamma included).
+    const rows = (await conn.runAndReadAll(`SELECT chain, generation, alpha, beta, gamma FROM read_parquet('${file}')`)).getRowObjects()
     conn.closeSync()
     const sizes = groups.map((g) => Number(g['row_group_num_rows']))
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(3 * generations)
     expect(sizes.length).toBeGreaterThan(1)
     expect(Math.max(...sizes)).toBeLessThanOrEqual(BLOCK_ROWS)
+    const want = [...long]
+      .sort((a, b) => a.cell - b.cell || a.replicate - b.replicate)
+      .flatMap((c) => Array.from({ length: generations }, (_, g) => record(c, g)))
+    expect(rows.length).toBe(want.length)
+    rows.forEach((row, i) => {
+      const r = want[i]!
+      expect([row['chain'], row['generation'], row['alpha'], row['beta'], row['gamma']]).toEqual([r.chain, r.generation, r.metrics['alpha'], r.metrics['beta'], r.metrics['gamma']])
+    })
   })
 
   it('writes metrics.parquet that DuckDB reads as the same records', async () => {
