@@ -16,4 +16,17 @@ describe('Rng.fillNormal', () => {
       if (k % 11 === 0) expect(bulk.uniform()).toBe(scalar.uniform())
     }
   })
+
+  it('gives the same values over fills longer than its chunk of pairs, odd and even', () => {
+    const scalar = Rng.from(4, 'long')
+    const bulk = Rng.from(4, 'long')
+    for (const n of [511, 512, 513, 1024, 3001]) {
+      const buf = new Float64Array(n + 2)
+      bulk.fillNormal(buf, -1, 0.25, 1, n + 1)
+      expect(buf[0]).toBe(0)
+      expect(buf[n + 1]).toBe(0)
+      for (let i = 1; i <= n; i++) expect(buf[i]).toBe(-1 + 0.25 * scalar.normal())
+      expect(bulk.uniform()).toBe(scalar.uniform())
+    }
+  })
 })

@@ -99,8 +99,11 @@ export class Rng {
 
   /**
    * out[i] = mean + std · z for `end − start` standard normal draws z: the same values, in the same
-   * order, as that many normal() calls, about twice as fast (the generator's state and the polar
-   * method inlined: cheap chains spend most of their time here).
+   * order, as that many normal() calls, about two and a half times as fast: cheap chains spend most
+   * of their time here. The generator's state and the polar method are inlined, and the draws go in
+   * two passes over a chunk of pairs: first the uniforms, each accepted pair kept without a branch
+   * (a rejection is random, so a branch on it is mispredicted one time in five), then the
+   * logarithms, whose independent calls the processor overlaps.
    */
   fillNormal(out: Float64Array, mean = 0, std = 1, start = 0, end = out.length): Float64Array {
     let i = start
@@ -113,53 +116,69 @@ export class Rng {
     let s2 = this.s2
     let s3 = this.s3
     while (i < end) {
-      // Four nextUint32 draws: two 53-bit uniforms, as uniform() makes them.
-      let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
-      let t = s1 << 9
-      s2 ^= s0
-      s3 ^= s1
-      s1 ^= s2
-      s0 ^= s3
-      s2 ^= t
-      s3 = rotl(s3, 11)
-      const a0 = r >>> 5
-      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
-      t = s1 << 9
-      s2 ^= s0
-      s3 ^= s1
-      s1 ^= s2
-      s0 ^= s3
-      s2 ^= t
-      s3 = rotl(s3, 11)
-      const u = 2 * ((a0 * 67108864 + (r >>> 6)) / 9007199254740992) - 1
-      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
-      t = s1 << 9
-      s2 ^= s0
-      s3 ^= s1
-      s1 ^= s2
-      s0 ^= s3
-      s2 ^= t
-      s3 = rotl(s3, 11)
-      const b0 = r >>> 5
-      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
-      t = s1 << 9
-      s2 ^= s0
-      s3 ^= s1
-      s1 ^= s2
-      s0 ^= s3
-      s2 ^= t
-      s3 = rotl(s3, 11)
-      const v = 2 * ((b0 * 67108864 + (r >>> 6)) / 9007199254740992) - 1
-      const q = u * u + v * v
-      if (q > 0 && q < 1) {
+      // Exactly the pairs this chunk needs: the generator stops where normal() calls would leave it.
+      const pairs = Math.min(CHUNK_PAIRS, (end - i + 1) >> 1)
+      let accepted = 0
+      while (accepted < pairs) {
+        // Four nextUint32 draws: two 53-bit uniforms, as uniform() makes them.
+        let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+        let t = s1 << 9
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 11)
+        const a0 = r >>> 5
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+        t = s1 << 9
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 11)
+        const u = 2 * ((a0 * 67108864 + (r >>> 6)) / 9007199254740992) - 1
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+        t = s1 << 9
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 11)
+        const b0 = r >>> 5
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+        t = s1 << 9
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 11)
+        const v = 2 * ((b0 * 67108864 + (r >>> 6)) / 9007199254740992) - 1
+        const q = u * u + v * v
+        // Written always, kept when 0 < q < 1: the next pair overwrites a rejected one.
+        pairU[accepted] = u
+        pairV[accepted] = v
+        pairQ[accepted] = q
+        accepted += ((q > 0) as unknown as number) & ((q < 1) as unknown as number)
+      }
+      let k = 0
+      for (; k < pairs && i + 1 < end; k++) {
+        const q = pairQ[k]!
         const m = Math.sqrt((-2 * Math.log(q)) / q)
-        out[i++] = mean + std * (u * m)
-        if (i < end) {
-          out[i++] = mean + std * (v * m)
-        } else {
-          this.spare = v * m
-          this.hasSpare = true
-        }
+        out[i] = mean + std * (pairU[k]! * m)
+        out[i + 1] = mean + std * (pairV[k]! * m)
+        i += 2
+      }
+      if (k < pairs) {
+        // An odd count: the last pair's second value is the spare, as normal() keeps it.
+        const q = pairQ[k]!
+        const m = Math.sqrt((-2 * Math.log(q)) / q)
+        out[i++] = mean + std * (pairU[k]! * m)
+        this.spare = pairV[k]! * m
+        this.hasSpare = true
       }
     }
     this.s0 = s0
@@ -194,6 +213,12 @@ export class Rng {
     return p
   }
 }
+
+/** fillNormal's accepted pairs (u, v, u² + v²), a chunk at a time; a thread's fills never overlap. */
+const CHUNK_PAIRS = 256
+const pairU = new Float64Array(CHUNK_PAIRS)
+const pairV = new Float64Array(CHUNK_PAIRS)
+const pairQ = new Float64Array(CHUNK_PAIRS)
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k))
