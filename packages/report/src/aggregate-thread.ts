@@ -21,7 +21,12 @@ export class AggregatorThread implements RecordSink {
   private answer: ((summary: RecordSummary) => void) | undefined
   private fail: ((err: Error) => void) | undefined
 
-  /** Started at the first block, when the run's workers are done: its start-up then costs a run nothing. */
+  /** Started when the record files are about to be written: the run's workers are done, and its start-up overlaps the writers' loading. */
+  open(source: RecordSource): void {
+    this.worker ??= this.start(source)
+    this.holdOpen()
+  }
+
   private start(source: RecordSource): Worker {
     const worker = new Worker(new URL('./aggregate-worker.js', import.meta.url))
     worker.on('message', (message: FromThread) => {

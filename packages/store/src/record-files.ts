@@ -12,6 +12,8 @@ export type TextFormat = 'ndjson' | 'csv'
 
 /** A sink for sorted record blocks: the text files, a report's aggregation. The next block waits for a returned promise. */
 export interface RecordSink {
+  /** Called once before the first block, before the files' writers load: a sink may start its work early. */
+  open?(source: RecordSource): void
   write(source: RecordSource, block: RecordBlock): void | Promise<void>
 }
 
@@ -118,6 +120,7 @@ export async function writeRecordFiles(runDir: string, source: RecordSource, for
   const ndjson = files.has('ndjson') ? new NdjsonFormat(source) : undefined
   const csv = files.has('csv') ? new CsvFormat(source) : undefined
   files.get('csv')?.write(CsvFormat.header(source))
+  for (const sink of sinks) sink.open?.(source)
   let records = 0
   const blocks = (async function* () {
     for (const block of source.blocks()) {
