@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { asVectors, Rng, samplesAreFinite, type FitContext, type MetricPlugin, type ModelBlocks, type ModelBlockView, type ModelPlugin, type Samples, type VectorBlock, type VectorSamples } from '@ouroboros/core'
+import { allFinite, asVectors, Rng, samplesAreFinite, type FitContext, type MetricPlugin, type ModelBlocks, type ModelBlockView, type ModelPlugin, type Samples, type VectorBlock, type VectorSamples } from '@ouroboros/core'
 import { chainDir, ROW_LEAD, readSamples, readState, samplesPath, statePath, writeSamples, writeState, type ChainRecords, type RecordBatch } from '@ouroboros/store'
 import { chainContext, describeFailure, modelView, preparedFor, resolvedOptions, scoreAll, stopRequested, usesTraining, type ChainContext, type FailureInfo, type MetricError } from './chain.js'
 import { loadMetric, loadModel } from './plugins.js'
@@ -367,11 +367,6 @@ async function scoreEach(run: VectorisedRun, chains: BlockChain[], training: Vec
 function slotSamples(block: VectorBlock, slot: number): VectorSamples {
   const size = block.n * block.d
   return { modality: 'vectors', n: block.n, d: block.d, data: block.data.subarray(slot * size, (slot + 1) * size) }
-}
-
-function allFinite(data: Float64Array): boolean {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return false
-  return true
 }
 
 /** Rows (generation first) below generation `end`: a chain's rows are in generation order. */
