@@ -70,18 +70,10 @@ export function meanAndCovariance(data: Float64Array, n: number, d: number, divi
  */
 export function meanAndCovarianceInto(data: Float64Array, at: number, n: number, d: number, divisor: number, mean: Float64Array, cov: Float64Array, row: Float64Array): void {
   if (d === 1) {
-    // The same sums in the same order as below, without the inner loops: cheap 1-D chains run
-    // this once per chain and generation.
-    let m = 0
-    for (let i = 0; i < n; i++) m += data[at + i]!
-    m /= n
-    let v = 0
-    for (let i = 0; i < n; i++) {
-      const r = data[at + i]! - m
-      if (r !== 0) v += r * r
-    }
-    mean[0] = m
-    cov[0] = v / divisor
+    // The same sums in the same order as below (skipping a zero adds nothing), without the inner
+    // loops: cheap 1-D chains run this once per chain and generation.
+    meansAndSquaredDeviations(data, at, n, 1, mean, cov)
+    cov[0]! /= divisor
     return
   }
   mean.fill(0, 0, d)
@@ -103,6 +95,72 @@ export function meanAndCovarianceInto(data: Float64Array, at: number, n: number,
       cov[a * d + b] = v
       cov[b * d + a] = v
     }
+  }
+}
+
+/**
+ * For k runs of n values, run c at data[at + c·n ..]: mean[c] = Σ x / n and ss[c] = Σ (x − mean[c])²,
+ * each sum taken in index order as a loop over one run takes it, so to the same bits. Four runs go
+ * at a time: their sums do not depend on each other, so the processor overlaps their additions
+ * instead of waiting for each to finish (a block of 1-D chains sums every sample twice a generation
+ * to fit, and twice more to score).
+ */
+export function meansAndSquaredDeviations(data: Float64Array, at: number, n: number, k: number, mean: Float64Array, ss: Float64Array): void {
+  let c = 0
+  for (; c + 3 < k; c += 4) {
+    const o0 = at + c * n
+    const o1 = o0 + n
+    const o2 = o1 + n
+    const o3 = o2 + n
+    let s0 = 0
+    let s1 = 0
+    let s2 = 0
+    let s3 = 0
+    for (let i = 0; i < n; i++) {
+      s0 += data[o0 + i]!
+      s1 += data[o1 + i]!
+      s2 += data[o2 + i]!
+      s3 += data[o3 + i]!
+    }
+    const m0 = s0 / n
+    const m1 = s1 / n
+    const m2 = s2 / n
+    const m3 = s3 / n
+    let q0 = 0
+    let q1 = 0
+    let q2 = 0
+    let q3 = 0
+    for (let i = 0; i < n; i++) {
+      const r0 = data[o0 + i]! - m0
+      const r1 = data[o1 + i]! - m1
+      const r2 = data[o2 + i]! - m2
+      const r3 = data[o3 + i]! - m3
+      q0 += r0 * r0
+      q1 += r1 * r1
+      q2 += r2 * r2
+      q3 += r3 * r3
+    }
+    mean[c] = m0
+    mean[c + 1] = m1
+    mean[c + 2] = m2
+    mean[c + 3] = m3
+    ss[c] = q0
+    ss[c + 1] = q1
+    ss[c + 2] = q2
+    ss[c + 3] = q3
+  }
+  for (; c < k; c++) {
+    const o = at + c * n
+    let s = 0
+    for (let i = 0; i < n; i++) s += data[o + i]!
+    const m = s / n
+    let q = 0
+    for (let i = 0; i < n; i++) {
+      const r = data[o + i]! - m
+      q += r * r
+    }
+    mean[c] = m
+    ss[c] = q
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, choleskyInPlace, defineMetric, ErrorCode, meanAndCovariance, meanAndCovarianceInto, OuroborosError, type DatasetInfo, type ModelBlockView, type ModelView, type Samples, type VectorSamples } from '@ouroboros/core'
+import { asVectors, choleskyInPlace, defineMetric, ErrorCode, meanAndCovariance, meanAndCovarianceInto, meansAndSquaredDeviations, OuroborosError, type DatasetInfo, type ModelBlockView, type ModelView, type Samples, type VectorSamples } from '@ouroboros/core'
 import { vectorPair } from './vectors.js'
 import { DOUBLES } from './outputs.js'
 import { notRegression } from './defaults.js'
@@ -53,6 +53,18 @@ export const moments = defineMetric({
     const truth = dataset.gaussian
     const referenceOf = (c: number): { mean: number; std: number } =>
       truth ?? reference(dataset, real[c]!, { modality: 'vectors', n, d, data: generated.data.subarray(c * n * d, (c + 1) * n * d) })
+    if (d === 1) {
+      // Every chain's sample moments at once (the same sums, several chains overlapped).
+      const means = new Float64Array(chains)
+      const ss = new Float64Array(chains)
+      meansAndSquaredDeviations(generated.data, 0, n, chains, means, ss)
+      for (let c = 0; c < chains; c++) {
+        work.mean[0] = means[c]!
+        work.cov[0] = ss[c]! / n
+        outputsInto(1, fit, c, referenceOf, work, cols, c)
+      }
+      return cols
+    }
     for (let c = 0; c < chains; c++) momentsInto(generated.data, c * n * d, n, d, fit, c, referenceOf, work, cols, c)
     return cols
   },
@@ -91,9 +103,22 @@ function momentsInto(
   cols: Columns,
   c: number,
 ): void {
+  meanAndCovarianceInto(data, at, n, d, n, work.mean, work.cov, work.row)
+  outputsInto(d, fit, k, referenceOf, work, cols, c)
+}
+
+/** The outputs into column slot c from the sample mean and covariance in `work` (see momentsInto). */
+function outputsInto(
+  d: number,
+  fit: { mean: Float64Array; cov: Float64Array } | undefined,
+  k: number,
+  referenceOf: (c: number) => { mean: number; std: number },
+  work: ReturnType<typeof scratch>,
+  cols: Columns,
+  c: number,
+): void {
   cols.log_variance[c] = NaN
   cols.w2_to_reference[c] = NaN
-  meanAndCovarianceInto(data, at, n, d, n, work.mean, work.cov, work.row)
   let totalVariance = 0
   for (let j = 0; j < d; j++) totalVariance += work.cov[j * d + j]!
   cols.total_variance[c] = totalVariance

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, effectiveSampleSize, inputError, meanAndCovarianceInto, vectors, weightedMeanAndCovariance } from '@ouroboros/core'
+import { asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, effectiveSampleSize, inputError, meanAndCovarianceInto, meansAndSquaredDeviations, vectors, weightedMeanAndCovariance } from '@ouroboros/core'
 import type { ModelBlocks, Rng, Samples, VectorSamples } from '@ouroboros/core'
 
 const paramsSchema = z.strictObject({
@@ -77,8 +77,13 @@ export const model = defineModel<GaussianParams, GaussianState>({
       const { chains, n, d } = data
       const divisor = divisorOf(params, n)
       const block: GaussianBlock = { chains, d, mean: new Float64Array(chains * d), cov: new Float64Array(chains * d * d) }
+      if (d === 1) {
+        // Every chain's sums at once (the same sums, several chains overlapped).
+        meansAndSquaredDeviations(data.data, 0, n, chains, block.mean, block.cov)
+        for (let c = 0; c < chains; c++) block.cov[c]! /= divisor
+      }
       for (let c = 0; c < chains; c++) {
-        fitInto(data.data, c * n * d, n, d, divisor, block.mean, block.cov, c)
+        if (d !== 1) fitInto(data.data, c * n * d, n, d, divisor, block.mean, block.cov, c)
         checkFitted(block.mean, block.cov, c, d, n)
       }
       return block
@@ -127,16 +132,8 @@ function divisorOf(params: GaussianParams, n: number): number {
 function fitInto(data: Float64Array, at: number, n: number, d: number, divisor: number, mean: Float64Array, cov: Float64Array, k: number): void {
   if (d === 1) {
     // Two passes (mean, then squared deviations) keep the variance accurate when it is tiny next to the mean.
-    let sum = 0
-    for (let i = at; i < at + n; i++) sum += data[i]!
-    const m = sum / n
-    let ss = 0
-    for (let i = at; i < at + n; i++) {
-      const r = data[i]! - m
-      ss += r * r
-    }
-    mean[k] = m
-    cov[k] = ss / divisor
+    meansAndSquaredDeviations(data, at, n, 1, mean.subarray(k, k + 1), cov.subarray(k, k + 1))
+    cov[k]! /= divisor
     return
   }
   const m = mean.subarray(k * d, (k + 1) * d)
