@@ -36,7 +36,9 @@ export const moments = defineMetric({
     if (g.n === 0) return { total_variance: null, log_det_cov: null, log_variance: null, w2_to_reference: null }
     const cols = columns(1)
     const fit = options.useModelFit ? modelFit(model, g.d) : undefined
-    momentsInto(g.data, 0, g.n, g.d, fit, 0, () => reference(dataset, real, g), scratch(g.d), cols, 0)
+    const work = scratch(g.d)
+    meanAndCovarianceInto(g.data, 0, g.n, g.d, g.n, work.mean, work.cov, work.row)
+    outputsInto(g.d, fit, 0, () => reference(dataset, real, g), work, cols, 0)
     const values: Record<string, number | null> = {}
     for (const name of OUTPUTS) values[name] = Number.isNaN(cols[name][0]!) ? null : cols[name][0]!
     return values
@@ -65,7 +67,10 @@ export const moments = defineMetric({
       }
       return cols
     }
-    for (let c = 0; c < chains; c++) momentsInto(generated.data, c * n * d, n, d, fit, c, referenceOf, work, cols, c)
+    for (let c = 0; c < chains; c++) {
+      meanAndCovarianceInto(generated.data, c * n * d, n, d, n, work.mean, work.cov, work.row)
+      outputsInto(d, fit, c, referenceOf, work, cols, c)
+    }
     return cols
   },
 })
@@ -87,27 +92,10 @@ function reference(dataset: DatasetInfo, real: Samples, generated: VectorSamples
 }
 
 /**
- * The outputs for the n x d samples at data[at] into column slot c (NaN for null), `fit` being the
- * model's means and covariances (slot k) or undefined for the sample moments: one chain, or chain
- * c of a block, by the same arithmetic.
+ * The outputs into column slot c (NaN for null) from the samples' mean and covariance in `work`,
+ * `fit` being the model's means and covariances (slot k) or undefined for the sample moments: one
+ * chain, or chain c of a block, by the same arithmetic.
  */
-function momentsInto(
-  data: Float64Array,
-  at: number,
-  n: number,
-  d: number,
-  fit: { mean: Float64Array; cov: Float64Array } | undefined,
-  k: number,
-  referenceOf: (c: number) => { mean: number; std: number },
-  work: ReturnType<typeof scratch>,
-  cols: Columns,
-  c: number,
-): void {
-  meanAndCovarianceInto(data, at, n, d, n, work.mean, work.cov, work.row)
-  outputsInto(d, fit, k, referenceOf, work, cols, c)
-}
-
-/** The outputs into column slot c from the sample mean and covariance in `work` (see momentsInto). */
 function outputsInto(
   d: number,
   fit: { mean: Float64Array; cov: Float64Array } | undefined,
