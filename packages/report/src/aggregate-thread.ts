@@ -29,7 +29,7 @@ export class AggregatorThread implements RecordSink {
 
   private start(source: RecordSource): Worker {
     // A small young generation: the thread's garbage is the record blocks it is sent, dead once
-    // aggregated, and frequent scavenges free them before they add up (30–40 MiB off the peak of a
+    // aggregated, and frequent scavenges free them before they add up (20–40 MiB off the peak of a
     // 10-million-record run).
     const worker = new Worker(new URL('./aggregate-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } })
     worker.on('message', (message: FromThread) => {
