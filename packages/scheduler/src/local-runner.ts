@@ -63,7 +63,22 @@ export class LocalRunner implements Runner {
       if (next === undefined) return
       this.inFlight++
       next.onStart?.()
-      this.pool.run(next.task).then(next.resolve, next.reject).finally(() => {
+      const task = this.pool.run(next.task)
+      if (next.task.kind === 'advance-block') {
+        // The next task goes out before this result is handled: a block's records (appended to the
+        // log, counted for the progress line) take the main thread long enough to leave the worker
+        // idle for 6-9 % of a run of cheap chains. A block's result queues no evaluation.
+        const free = (): void => {
+          this.inFlight--
+          this.pump()
+        }
+        task.then(
+          (value) => (free(), next.resolve(value)),
+          (err) => (free(), next.reject(err)),
+        )
+        continue
+      }
+      task.then(next.resolve, next.reject).finally(() => {
         this.inFlight--
         this.pump()
       })
