@@ -88,3 +88,28 @@ describe('progressReporter outside a terminal', () => {
     ])
   })
 })
+
+describe('progressReporter on a terminal', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it('redraws the bar at most every 100 ms, not once per record, and with the last count at the end', () => {
+    let now = 0
+    let text = ''
+    const stream = { isTTY: true, columns: 200, write: (s: string) => ((text += s), true), cursorTo: () => true, clearLine: () => true, moveCursor: () => true, on: () => stream, removeListener: () => stream } as unknown as NodeJS.WriteStream
+    // The bar's fields look at every chain: how often they are made is how much a record costs.
+    const looks = vi.spyOn(RunProgress.prototype, 'chainsFinished')
+    const chains = Array.from({ length: 50 }, (_, i) => ({ id: `r${i}`, generations: 100, done: 0, group: 0 }))
+    const progress = progressReporter(chains, { stream, now: () => now })
+    const atStart = looks.mock.calls.length
+    for (let g = 0; g < 100; g++) {
+      for (const c of chains) progress.onProgress(record(c.id, g, 10))
+      now += 5
+    }
+    // 5,000 records over 500 ms of the clock: a redraw every 100 ms at most.
+    expect(looks.mock.calls.length - atStart).toBeLessThanOrEqual(5)
+    expect(looks.mock.calls.length - atStart).toBeGreaterThanOrEqual(4)
+    progress.stop()
+    expect(text).toContain('5000/5000')
+    expect(text).toContain('chains 50/50 done')
+  })
+})
