@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { chainOf, type RunSpecCache } from './worker.js'
+import type { QueueTask } from './task.js'
+
+const dirs: string[] = []
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+describe('chainOf', () => {
+  it("reads a run's run.json once for all its chains, and builds each chain's spec from its cell", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-queue-specs-'))
+    dirs.push(dir)
+    const cell = (k: number) => ({ cell: k, params: { k }, config: { policy: { kind: 'replace' }, filter: null }, modelModule: 'model-a', datasetModule: 'data-a', metrics: [{ id: 'm', module: 'metric-a', options: {} }], tasks: [] })
+    const chains = [0, 1, 2].map((i) => ({ id: `c${i % 2}-r${i}`, cell: i % 2, replicate: i, seed: 100 + i, status: 'pending', generationsDone: 0 }))
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ name: 't', runId: 'run-1', chains, cellSpecs: [cell(0), cell(1)] }))
+    const task = (chain: string): QueueTask => ({ v: 1, runId: 'run-1', runDir: dir, chain, from: 0, budgetMs: 0, reference: true })
+    const cache = new Map<string, RunSpecCache>()
+    const local = (m: string): string => `file:///here/${m}`
+    const first = chainOf(task('c0-r0'), cache, local)
+    // Gone from the disk: the other chains come from what the first read kept.
+    rmSync(join(dir, 'run.json'))
+    const third = chainOf(task('c0-r2'), cache, local)
+    const second = chainOf(task('c1-r1'), cache, local)
+    expect([first.id, first.cell, first.replicate, first.seed]).toEqual(['c0-r0', 0, 0, 100])
+    expect([second.id, second.cell, second.replicate, second.seed, second.params]).toEqual(['c1-r1', 1, 1, 101, { k: 1 }])
+    expect([third.id, third.replicate, third.seed]).toEqual(['c0-r2', 2, 102])
+    expect([second.modelModule, second.datasetModule, second.metrics[0]!.module]).toEqual(['file:///here/model-a', 'file:///here/data-a', 'file:///here/metric-a'])
+    expect(chainOf(task('c0-r0'), cache, local)).toBe(first)
+    expect(() => chainOf(task('c9-r9'), cache, local)).toThrow(/has no spec for chain c9-r9/)
+    // Another run in the same directory is read afresh, and refused when run.json names another run.
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ name: 't', runId: 'run-2', chains, cellSpecs: [cell(0), cell(1)] }))
+    expect(() => chainOf({ ...task('c0-r0'), runId: 'run-3' }, cache, local)).toThrow(/holds run run-2, not the run run-3/)
+  })
+})
