@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import {
   OuroborosError,
@@ -23,6 +22,7 @@ import {
 import { goldOf, goldReward, runPosttrain, type Posttrained, type Reward, type TaskData } from '@ouroboros/posttrain'
 import {
   chainDir,
+  checkpointGenerations,
   posttrainCurvePath,
   readSamples,
   readState,
@@ -584,8 +584,8 @@ export async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: 
  * (state and samples on disk) whose generations all have records; 0 when there is none.
  */
 export function resumePoint(runDir: string, chain: ChainSpec, modality: Samples['modality'], recorded: Pick<ReadonlySet<number>, 'has'>): number {
-  for (let g = chain.config.generations - 1; g >= 0; g--) {
-    if (!existsSync(statePath(runDir, chain.id, g)) || !existsSync(samplesPath(runDir, chain.id, g, modality))) continue
+  for (const g of checkpointGenerations(runDir, chain.id, modality)) {
+    if (g >= chain.config.generations) continue
     let complete = true
     for (let j = 0; j <= g && complete; j++) complete = recorded.has(j)
     if (complete) return g + 1

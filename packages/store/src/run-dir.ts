@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
 import { OuroborosError, ErrorCode, type OutputInfo, type Samples, type TokenSamples } from '@ouroboros/core'
 import { writeFileAtomic } from './atomic.js'
@@ -124,6 +124,29 @@ export function samplesPath(runDir: string, chain: string, generation: number | 
 
 export function statePath(runDir: string, chain: string, generation: number): string {
   return join(chainDir(runDir, chain), `gen-${pad(generation)}.state`)
+}
+
+/**
+ * The generations whose checkpoint (state and samples) a chain's directory holds, newest first,
+ * from one listing of it: a resume of thousands of chains asks this of each.
+ */
+export function checkpointGenerations(runDir: string, chain: string, modality: Samples['modality']): number[] {
+  let names: string[]
+  try {
+    names = readdirSync(chainDir(runDir, chain))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const files = new Set(names)
+  const out: number[] = []
+  for (const name of names) {
+    const m = /^gen-(\d{6,})\.state$/.exec(name)
+    if (m === null) continue
+    const g = Number(m[1])
+    if (name === basename(statePath(runDir, chain, g)) && files.has(basename(samplesPath(runDir, chain, g, modality)))) out.push(g)
+  }
+  return out.sort((a, b) => b - a)
 }
 
 export function trainingCurvePath(runDir: string, chain: string, generation: number): string {
