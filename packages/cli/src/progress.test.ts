@@ -1,11 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ProgressEvent } from '@ouroboros/scheduler'
-import type { MetricRecord } from '@ouroboros/store'
 import { RunProgress, progressReporter } from './progress.js'
 
 function record(chain: string, generation: number, ms: number): ProgressEvent {
-  const r = { chain, cell: 0, replicate: 0, seed: 0, generation, params: {}, metrics: {}, timings: { fitMs: ms, sampleMs: 0, evalMs: 0 } } satisfies MetricRecord
-  return { chain, generation, generationsDone: 0, generationsTotal: 0, record: r }
+  return { chain, generation, generationsDone: 0, generationsTotal: 0, ms }
 }
 
 /** A stream that is not a terminal and keeps what is written. */

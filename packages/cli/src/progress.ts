@@ -44,7 +44,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
       }
       return true
     }
-    if (e.record !== undefined) state.record(e.chain, e.record.generation, e.record.timings.fitMs + e.record.timings.sampleMs + e.record.timings.evalMs)
+    if (e.ms !== undefined) state.record(e.chain, e.generation, e.ms)
     return false
   }
   let write: (line: string) => void

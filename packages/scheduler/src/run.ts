@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs'
 import { ErrorCode, OuroborosError, toOuroborosError, type Samples } from '@ouroboros/core'
 import {
   appendRecordBatch,
-  batchRows,
+  forEachRecord,
   finalizeRecords,
   fromPortable,
   GenerationSet,
@@ -11,7 +11,6 @@ import {
   statePath,
   writeRunInfo,
   type ChainInfo,
-  type MetricRecord,
   type PortableRecordBatch,
   type RecordBatch,
   type RecordSink,
@@ -36,7 +35,8 @@ export interface ProgressEvent {
   generation: number
   generationsDone: number
   generationsTotal: number
-  record?: Pick<MetricRecord, 'generation' | 'timings'>
+  /** Set when a generation's record arrived: its fit, sample and evaluation times, summed (ms). */
+  ms?: number
   failed?: { chain: string; generation: number; message: string }
   /** A metric group's first failure in this chain (its values are recorded as null). */
   metricError?: { chain: string; group: string; generation: number; message: string }
@@ -213,13 +213,13 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         ci.metricErrors.push({ group: e.group, message: e.message, firstGeneration: e.generation, generations: 1 })
         opts.onProgress?.({ chain: chain.id, generation: e.generation, generationsDone: done, generationsTotal: total, metricError: { chain: chain.id, ...e } })
       }
-      for (const record of batchRows(batch)) {
-        seen.add(record.generation)
-        if (record.generation < 0) continue
+      forEachRecord(batch, (_, generation, ms) => {
+        seen.add(generation)
+        if (generation < 0) return
         done++
-        ci.generationsDone = Math.max(ci.generationsDone, record.generation + 1)
-        opts.onProgress?.({ chain: chain.id, generation: record.generation, generationsDone: done, generationsTotal: total, record })
-      }
+        ci.generationsDone = Math.max(ci.generationsDone, generation + 1)
+        opts.onProgress?.({ chain: chain.id, generation, generationsDone: done, generationsTotal: total, ms })
+      })
       saveInfo(false)
       pruneStates()
     }
@@ -313,14 +313,14 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         break
       }
       const byId = new Map(open.map((s) => [s.chain.id, s]))
-      for (const record of batchRows(result.scored)) {
-        const s = byId.get(record.chain)!
-        s.have.add(record.generation)
-        if (record.generation < 0) continue
+      forEachRecord(result.scored, (chain, generation, ms) => {
+        const s = byId.get(chain)!
+        s.have.add(generation)
+        if (generation < 0) return
         done++
-        s.ci.generationsDone = Math.max(s.ci.generationsDone, record.generation + 1)
-        opts.onProgress?.({ chain: record.chain, generation: record.generation, generationsDone: done, generationsTotal: total, record })
-      }
+        s.ci.generationsDone = Math.max(s.ci.generationsDone, generation + 1)
+        opts.onProgress?.({ chain, generation, generationsDone: done, generationsTotal: total, ms })
+      })
       for (const [id, options] of Object.entries(result.resolvedOptions)) if (Object.keys(options).length > 0) byId.get(id)!.ci.resolvedOptions = options
       open.forEach((s, i) => {
         const next = result.next[i]!

@@ -59,12 +59,16 @@ export function recordBatch(records: readonly MetricRecord[], opts: { text?: boo
 }
 
 /** Each record of a batch as (chain, generation, total ms), in the batch's order. */
-export function* batchRows(batch: RecordBatch): Generator<{ chain: string; generation: number; timings: MetricRecord['timings'] }> {
+/**
+ * Calls `f` for every record of the batch, with the sum of its fit, sample and evaluation times
+ * (ms): what a run counts as each record arrives, without an object per record (10 million of
+ * them made a second of garbage collection).
+ */
+export function forEachRecord(batch: RecordBatch, f: (chain: string, generation: number, ms: number) => void): void {
   for (const part of batch.parts) {
     const width = rowWidth(part)
-    for (let o = 0; o < part.rows.length; o += width) {
-      yield { chain: part.chain, generation: part.rows[o]!, timings: { fitMs: part.rows[o + 1]!, sampleMs: part.rows[o + 2]!, evalMs: part.rows[o + 3]! } }
-    }
+    const rows = part.rows
+    for (let o = 0; o < rows.length; o += width) f(part.chain, rows[o]!, rows[o + 1]! + rows[o + 2]! + rows[o + 3]!)
   }
 }
 

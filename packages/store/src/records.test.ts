@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, describe, expect, it } from 'vitest'
 import { appendRecordBatch, recordedGenerations, recordLogPath } from './record-log.js'
-import { recordBatch } from './record-batch.js'
+import { forEachRecord, recordBatch } from './record-batch.js'
 import { exportRecords, finalizeRecords } from './record-files.js'
 import { BLOCK_ROWS, RecordSource, type RecordChain } from './record-reader.js'
 import { readRecords, writeRunInfo, type MetricRecord, type RunInfo } from './run-dir.js'
@@ -227,5 +227,20 @@ describe('the record files', () => {
         timings: { fitMs: row['fitMs'], sampleMs: row['sampleMs'], evalMs: row['evalMs'] },
       }).toEqual({ ...r, seed: BigInt(r.seed) })
     })
+  })
+})
+
+describe('forEachRecord', () => {
+  it("gives each record's chain, generation and summed timings, part after part, row after row", () => {
+    const batch = recordBatch([record(chains[0]!, -1), record(chains[0]!, 0, 4), record(chains[2]!, 3, 0.5), record(chains[0]!, 1)])
+    const seen: [string, number, number][] = []
+    forEachRecord(batch, (chain, generation, ms) => seen.push([chain, generation, ms]))
+    // Timings: fit 2.5 and sample 0.125, plus the evaluation time given (1 by default).
+    expect(seen).toEqual([
+      ['c1-r1', -1, 3.625],
+      ['c1-r1', 0, 6.625],
+      ['c1-r1', 1, 3.625],
+      ['c0-r0', 3, 3.125],
+    ])
   })
 })
