@@ -81,11 +81,10 @@ export const model = defineModel<GaussianParams, GaussianState>({
         // Every chain's sums at once (the same sums, several chains overlapped).
         meansAndSquaredDeviations(data.data, 0, n, chains, block.mean, block.cov)
         for (let c = 0; c < chains; c++) block.cov[c]! /= divisor
+      } else {
+        for (let c = 0; c < chains; c++) fitInto(data.data, c * n * d, n, d, divisor, block.mean, block.cov, c)
       }
-      for (let c = 0; c < chains; c++) {
-        if (d !== 1) fitInto(data.data, c * n * d, n, d, divisor, block.mean, block.cov, c)
-        checkFitted(block.mean, block.cov, c, d, n)
-      }
+      for (let c = 0; c < chains; c++) checkFitted(block.mean, block.cov, c, d, n)
       return block
     },
     sample(block, n, ctx) {

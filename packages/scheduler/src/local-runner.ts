@@ -64,24 +64,22 @@ export class LocalRunner implements Runner {
       this.inFlight++
       next.onStart?.()
       const task = this.pool.run(next.task)
+      const free = (): void => {
+        this.inFlight--
+        this.pump()
+      }
       if (next.task.kind === 'advance-block') {
         // The next task goes out before this result is handled: a block's records (appended to the
         // log, counted for the progress line) take the main thread long enough to leave the worker
         // idle for 6-9 % of a run of cheap chains. A block's result queues no evaluation.
-        const free = (): void => {
-          this.inFlight--
-          this.pump()
-        }
         task.then(
           (value) => (free(), next.resolve(value)),
           (err) => (free(), next.reject(err)),
         )
-        continue
+      } else {
+        // After the result is handled, so that an evaluation it queues goes out first.
+        task.then(next.resolve, next.reject).finally(free)
       }
-      task.then(next.resolve, next.reject).finally(() => {
-        this.inFlight--
-        this.pump()
-      })
     }
   }
 }

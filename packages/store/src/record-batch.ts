@@ -58,11 +58,9 @@ export function recordBatch(records: readonly MetricRecord[], opts: { text?: boo
   return opts.text === true ? { parts, ndjson: records.map((r) => JSON.stringify(r) + '\n').join('') } : { parts }
 }
 
-/** Each record of a batch as (chain, generation, total ms), in the batch's order. */
 /**
- * Calls `f` for every record of the batch, with the sum of its fit, sample and evaluation times
- * (ms): what a run counts as each record arrives, without an object per record (10 million of
- * them made a second of garbage collection).
+ * Calls `f` for every record of the batch, in the batch's order, with the sum of its fit, sample
+ * and evaluation times (ms): what a run counts as each record arrives, without an object per record.
  */
 export function forEachRecord(batch: RecordBatch, f: (chain: string, generation: number, ms: number) => void): void {
   for (const part of batch.parts) {
