@@ -255,6 +255,8 @@ function prepareRunDir(runDir: string, force: boolean): void {
     if (!existsSync(join(runDir, RUN_FILES.run))) {
       throw new OuroborosError(ErrorCode.RUN_DIR, `--out: ${runDir} is not a run directory; refusing to delete it even with --force`)
     }
+    // Said first: deleting a run of thousands of chains takes seconds, with nothing else on screen.
+    process.stderr.write(`--force: deleting the earlier run in ${runDir}\n`)
     rmSync(runDir, { recursive: true, force: true })
   }
   mkdirSync(runDir, { recursive: true })

@@ -128,7 +128,9 @@ describe('ouroboros run', () => {
     expect(again.status).toBe(2)
     expect(again.stderr).toContain('--force')
     expect(readFileSync(`${dir}/run/metrics.ndjson`, 'utf8')).toBe(before)
-    expect(cli(['run', config, '--out', `${dir}/run`, '--force']).status).toBe(0)
+    const forced = cli(['run', config, '--out', `${dir}/run`, '--force'])
+    expect(forced.status).toBe(0)
+    expect(forced.stderr).toContain(`--force: deleting the earlier run in`)
   })
 
   it('accepts a TypeScript config', () => {
