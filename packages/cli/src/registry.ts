@@ -22,6 +22,14 @@ export const builtinModels: Readonly<Record<string, string>> = {
   command: '@ouroboros/model-command',
 }
 
+/** `command` on text data: the same model, given sentences of token ids instead of an array of vectors. */
+export const COMMAND_TEXT_MODULE = '@ouroboros/model-command/text'
+
+/** The module of built-in model `kind` for data of `modality`. */
+export function builtinModelModule(kind: string, modality: string | undefined): string | undefined {
+  return kind === 'command' && modality === 'tokens' ? COMMAND_TEXT_MODULE : builtinModels[kind]
+}
+
 export const DATASETS_MODULE = '@ouroboros/datasets'
 export const METRICS_MODULE = '@ouroboros/metrics'
 

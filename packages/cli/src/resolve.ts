@@ -24,7 +24,7 @@ import {
 import { builtinFilters, builtinPolicies, loadFilter, loadPolicy, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
 import { resolvePosttrain } from './posttrain.js'
-import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
+import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
 import { anchorPaths, datasetFromModule, metricGroups } from './extensions.js'
 
 export interface ResolvedRun {
@@ -231,7 +231,7 @@ async function checkPlugins(
   let modelParams: Record<string, unknown> | undefined
   if (isRecord(config.model) && typeof config.model['kind'] === 'string') {
     const { kind, module, ...given } = config.model
-    const specifier = typeof module === 'string' ? module : builtinModels[kind as string]
+    const specifier = typeof module === 'string' ? module : builtinModelModule(kind as string, datasetPlugin?.modality)
     if (specifier === undefined) {
       problems.add({ path: 'model.kind', message: `unknown model '${kind}'${didYouMean(kind as string, Object.keys(builtinModels))}; expected one of ${Object.keys(builtinModels).join(', ')}, or give model.module` }, params)
     } else {

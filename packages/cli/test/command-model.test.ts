@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { expectedTypesChain, zipfProbabilities } from '@ouroboros/datasets'
 import { cleanup, cli, cliAsync, mean, records, signalAfterRecords, standardError, tempDir, writeConfig } from './helpers.js'
 
 // Runs of many chains leave a model directory per generation: removing them can take a while.
@@ -9,6 +10,7 @@ afterAll(cleanup, 60_000)
 // Debian's python3 is the one .ci/run installs numpy for.
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 const GAUSSIAN = fileURLToPath(new URL('../../model-command/examples/gaussian/gaussian_model.py', import.meta.url))
+const UNIGRAM = fileURLToPath(new URL('../../model-command/examples/unigram/unigram_model.py', import.meta.url))
 const FAULTY = fileURLToPath(new URL('../../model-command/test/faulty_model.py', import.meta.url))
 
 // ψ(m + ½) for an integer m, from its closed form −γ − 2 ln 2 + Σ_{i=1}^{m} 2/(2i−1).
@@ -70,6 +72,76 @@ describe('model.command: a numpy Gaussian through the protocol', () => {
     const resumed = cli(['resume', `${dir}/killed`, '--workers', '2'])
     expect(resumed.status, resumed.stderr).toBe(0)
     expect(records(`${dir}/killed`)).toEqual(expected)
+  })
+})
+
+describe('model.command on text: a numpy unigram through the protocol', () => {
+  it('loses word types as a chain of maximum-likelihood unigram models must (the expected support after each resampling), the same for 1 and 2 workers', () => {
+    const dir = tempDir()
+    const V = 2000
+    const length = 20
+    const n = 250
+    const G = 6
+    const R = 10
+    const config = writeConfig(dir, {
+      data: { kind: 'zipf', vocabSize: V, exponent: 1.1, length, n },
+      model: { command: [PYTHON, UNIGRAM] },
+      generations: G,
+      replicates: R,
+      seed: 11,
+      heldout: 0,
+      metrics: ['text'],
+    })
+    const two = cli(['run', config, '--out', `${dir}/two`, '--workers', '2'])
+    expect(two.status, two.stderr).toBe(0)
+    const recs = records(`${dir}/two`)
+    // Every sentence has `length` tokens, so each sampling is of exactly M tokens: the prediction is exact.
+    // Index 0: the real data (one sampling); generation g's samples are sampling g + 2.
+    const predicted = expectedTypesChain(zipfProbabilities(V, 1.1), n * length, G + 1)
+    for (let g = -1; g < G; g++) {
+      const types = recs.filter((r) => r.generation === g).map((r) => r.metrics['vocab_size']!)
+      expect(types).toHaveLength(R)
+      const z = (mean(types) - predicted[g + 1]!) / standardError(types)
+      expect(Math.abs(z), `generation ${g}: ${mean(types)} types, predicted ${predicted[g + 1]}`).toBeLessThan(4)
+    }
+    expect(predicted[G]! / predicted[0]!).toBeLessThan(0.8)
+    expect(cli(['run', config, '--out', `${dir}/one`, '--workers', '1']).status).toBe(0)
+    expect(records(`${dir}/one`)).toEqual(recs)
+  })
+
+  it('scores held-out sentences with its log_likelihood: perplexity_real is exp of the cross-entropy per word and end', () => {
+    const dir = tempDir()
+    // 30 Zipf types, all seen in M = 4,000 training tokens: the fit is close to p itself.
+    const V = 30
+    const length = 20
+    const n = 200
+    const heldout = 200
+    const R = 6
+    const config = writeConfig(dir, {
+      data: { kind: 'zipf', vocabSize: V, exponent: 1, length, n },
+      model: { command: [PYTHON, UNIGRAM] },
+      generations: 1,
+      replicates: R,
+      seed: 5,
+      heldout,
+      metrics: ['perplexity'],
+    })
+    const res = cli(['run', config, '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    const logPerplexity = records(`${dir}/run`).filter((r) => r.generation === 0).map((r) => Math.log(r.metrics['perplexity_real']!))
+    expect(logPerplexity).toHaveLength(R)
+    // Per held-out sentence: 20 words of cross-entropy H(p) + (V − 1)/(2M) each (the fit's expected
+    // excess, to first order) and log P(length 20) = 0 for its end, over 21 predictions.
+    const p = zipfProbabilities(V, 1)
+    let H = 0
+    let second = 0
+    for (const q of p) {
+      H -= q * Math.log(q)
+      second += q * Math.log(q) ** 2
+    }
+    const expected = (length / (length + 1)) * (H + (V - 1) / (2 * n * length))
+    const se = (length / (length + 1)) * Math.sqrt((second - H * H) / (heldout * length * R))
+    expect(Math.abs(mean(logPerplexity) - expected) / se, `${mean(logPerplexity)} against ${expected}`).toBeLessThan(4)
   })
 })
 

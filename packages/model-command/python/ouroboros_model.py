@@ -12,6 +12,11 @@ paths are in the messages. `serve(factory)` does all of that; a model is a class
     save(self, path)                write the fitted model into the directory `path`
     load(self, path)                read back what save wrote
 
+On text data the same methods take and give sentences instead of an array: `x` is a `Sentences`
+list of 1-D int64 arrays of token ids, with `x.vocab_size` (ids are below it) and `x.vocabulary`
+(the words, id = index); `sample` returns n sequences of token ids (lists or arrays); and
+`log_likelihood` gives each sentence's natural-log probability, its end included.
+
 `rng` is a numpy Generator seeded by Ouroboros: use it (or seed your framework from
 `rng.integers(2**63)`) so that a chain is reproducible. The protocol is described in
 docs/extending.md ("Models in any language").
@@ -36,6 +41,46 @@ def _write(path, array):
         np.save(f, np.asarray(array, dtype=np.float64))
 
 
+class Sentences(list):
+    """Sentences of token ids (1-D int64 arrays), with the vocabulary they index."""
+
+    def __init__(self, sentences, vocab_size, vocabulary=None):
+        super().__init__(sentences)
+        self.vocab_size = vocab_size
+        self.vocabulary = vocabulary
+
+
+_vocabularies = {}
+
+
+def _vocabulary(path):
+    if path is None:
+        return None
+    if path not in _vocabularies:
+        with open(path, encoding="utf-8") as f:
+            _vocabularies[path] = json.load(f)
+    return _vocabularies[path]
+
+
+def _read_data(req):
+    """The request's data: an (n, d) array, or Sentences when it names offsets (text)."""
+    if "offsets" not in req:
+        return _read(req["data"])
+    tokens = _read(req["data"]).astype(np.int64)
+    offsets = _read(req["offsets"]).astype(np.int64)
+    sentences = [tokens[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
+    return Sentences(sentences, req.get("vocab_size"), _vocabulary(req.get("vocabulary")))
+
+
+def _write_sentences(path, offsets_path, sentences):
+    seqs = [np.asarray(s, dtype=np.int64).ravel() for s in sentences]
+    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    with open(offsets_path, "wb") as f:
+        np.save(f, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+    with open(path, "wb") as f:
+        np.save(f, np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64))
+
+
 def _handle(model, factory, req):
     op = req["op"]
     if op == "hello":
@@ -46,13 +91,17 @@ def _handle(model, factory, req):
     if model is None:
         raise RuntimeError(f"'{op}' before 'hello'")
     if op == "fit":
-        model.fit(_read(req["data"]), np.random.default_rng(req["seed"]), bool(req["warm"]))
+        model.fit(_read_data(req), np.random.default_rng(req["seed"]), bool(req["warm"]))
     elif op == "sample":
-        _write(req["out"], model.sample(int(req["n"]), np.random.default_rng(req["seed"]), float(req["temperature"])))
+        samples = model.sample(int(req["n"]), np.random.default_rng(req["seed"]), float(req["temperature"]))
+        if "out_offsets" in req:
+            _write_sentences(req["out"], req["out_offsets"], samples)
+        else:
+            _write(req["out"], samples)
     elif op == "log_likelihood":
         if not hasattr(model, "log_likelihood"):
             raise NotImplementedError("this model has no log_likelihood method")
-        _write(req["out"], model.log_likelihood(_read(req["data"])))
+        _write(req["out"], model.log_likelihood(_read_data(req)))
     elif op == "summary":
         return model, {"summary": {k: np.asarray(v, dtype=np.float64).ravel().tolist() for k, v in model.summary().items()}}
     elif op == "save":

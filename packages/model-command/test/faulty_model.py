@@ -1,5 +1,6 @@
 """A model that misbehaves as params["fault"] says, from its fit number params["after"] on (0: the
-first), for the tests of the process protocol."""
+first), for the tests of the process protocol. On text it samples the sentence [0, 1] n times, or
+what params["fault"] breaks: "token" (an id past the vocabulary), "offsets" (one sentence too few)."""
 import os
 import sys
 import time
@@ -18,7 +19,8 @@ class Faulty:
         self.mean = None
 
     def fit(self, x, rng, warm):
-        print("fitting", x.shape)  # must reach stderr, not the replies
+        self.vocab_size = getattr(x, "vocab_size", None)
+        print("fitting", x.shape if self.vocab_size is None else f"{len(x)} sentences")  # must reach stderr, not the replies
         self.fits += 1
         fault = self.fault if self.fits > self.after else None
         if fault == "crash":
@@ -34,17 +36,24 @@ class Faulty:
         if fault == "garbage":
             sys.__stdout__.write("this is not json\n")
             sys.__stdout__.flush()
-        self.mean = x.mean(axis=0)
+        self.mean = x.mean(axis=0) if self.vocab_size is None else np.zeros(1)
 
     def sample(self, n, rng, temperature):
+        if self.vocab_size is not None:
+            if self.fault == "token":
+                return [[0, self.vocab_size]] * n
+            return [[0, 1]] * (n - 1 if self.fault == "offsets" else n)
         d = self.mean.size + (1 if self.fault == "shape" else 0)
         return np.zeros((n, d))
 
     def save(self, path):
         np.save(os.path.join(path, "mean.npy"), self.mean)
+        np.save(os.path.join(path, "vocab_size.npy"), -1 if self.vocab_size is None else self.vocab_size)
 
     def load(self, path):
         self.mean = np.load(os.path.join(path, "mean.npy"))
+        vocab_size = int(np.load(os.path.join(path, "vocab_size.npy")))
+        self.vocab_size = None if vocab_size < 0 else vocab_size
 
 
 serve(Faulty)

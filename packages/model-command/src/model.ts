@@ -1,0 +1,164 @@
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { threadId } from 'node:worker_threads'
+import { z } from 'zod'
+import { asVectors, defineModel, inputError, type Modality, type ModelPlugin, type Samples } from '@ouroboros/core'
+import { outputFiles, readSentences, readVectors, removeFiles, vocabularyFile, writeData } from './arrays.js'
+import { childFor, holding, removeAtExit } from './pool.js'
+import type { ModelProcess } from './process.js'
+
+export const params = z.strictObject({
+  /** The program and its arguments, e.g. ["python3", "my_model.py"]. */
+  command: z.array(z.string().min(1)).min(1),
+  /** Where the command runs; the CLI sets it to the config file's directory unless given. */
+  cwd: z.string().min(1).optional(),
+  /** Longest wait for one reply (a whole fit included) before the chain fails. */
+  timeoutMs: z.int().min(1).max(7 * 24 * 3600 * 1000).default(600_000),
+  /** Passed to the model's constructor as they are. */
+  params: z.record(z.string(), z.unknown()).default({}),
+})
+export type CommandParams = z.output<typeof params>
+
+/** What a fitted generation is: the directory the child saved it in, and how to start a child that loads it. */
+export interface CommandState {
+  readonly model: string
+  /** Vector data (absent in states saved before text): the dimension it was fit on, the shape its samples must have. */
+  readonly modality?: Modality
+  readonly d?: number
+  /** Text: the vocabulary size its token ids must stay below. */
+  readonly vocabSize?: number
+  /** The chain's directory: the child's log and array files go there. */
+  readonly dir: string
+  readonly spec: CommandParams
+  /** The model's own summary (its `summary` request after the fit), for metrics that read one. */
+  readonly summary?: Record<string, number | Float64Array>
+}
+
+/** Outside a run (a conformance test) there is no chain directory: fits go to a folder of this thread's. */
+let scratch: string | undefined
+let scratchFits = 0
+
+/** A `summary` reply's values: a number, or a list of numbers (any array, flattened). */
+function summaryOf(child: ModelProcess, given: unknown): Record<string, number | Float64Array> {
+  const out: Record<string, number | Float64Array> = {}
+  const bad = (why: string) => child.failed(`'summary': ${why}; expected {name: number or list of numbers}`)
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw bad(`it replied ${JSON.stringify(given)}`)
+  for (const [name, value] of Object.entries(given)) {
+    const values = Array.isArray(value) ? value : [value]
+    if (!values.every((v): v is number => typeof v === 'number')) throw bad(`'${name}' is ${JSON.stringify(value).slice(0, 100)}`)
+    out[name] = values.length === 1 && !Array.isArray(value) ? values[0]! : Float64Array.from(values)
+  }
+  return out
+}
+
+const pad = (g: number): string => String(g).padStart(6, '0')
+
+/** The data of a request as this modality's model takes them; `what` names them in errors. */
+function checked(modality: Modality, data: Samples, what: string): Samples {
+  if (modality === 'vectors') return asVectors(data, what)
+  if (data.modality !== 'tokens') throw inputError(`${what}: expected sentences (text data), got vectors`)
+  return data
+}
+
+/**
+ * The `command` model for one modality: vectors (an (n, d) array each way) or text (sentences of
+ * token ids each way, and the vocabulary's words with every fit). Everything else, the processes,
+ * their pool and the saved generations, is the same.
+ */
+export function commandModel(modality: Modality): ModelPlugin<CommandParams, CommandState> {
+  const text = modality === 'tokens'
+  return defineModel<CommandParams, CommandState>({
+    id: 'command',
+    modality,
+    description: text
+      ? 'a text model in another process (model.command on text data, e.g. a Python script using ouroboros_model.py), given sentences of token ids and the words, over JSON lines with arrays as .npy files'
+      : 'a model in another process (model.command, e.g. a Python script using ouroboros_model.py), spoken to over JSON lines with arrays as .npy files: (n, d) arrays on vector data, sentences of token ids on text',
+    params,
+    acceptsTemperature: true,
+    async fit(data, spec, ctx) {
+      const x = checked(modality, data, 'model.command training data')
+      let dir = ctx.dir
+      let path: string
+      if (dir === undefined) {
+        if (scratch === undefined) {
+          scratch = mkdtempSync(join(tmpdir(), 'ouroboros-command-'))
+          removeAtExit(scratch)
+        }
+        dir = scratch
+        path = join(dir, `fit-${threadId}-${scratchFits++}.model`)
+      } else {
+        path = join(dir, `gen-${pad(ctx.generation)}.model`)
+      }
+      const init = ctx.init
+      const { child, summarises } = await childFor(spec, dir, init?.model)
+      const vocabulary = text && ctx.dataset.vocabulary !== undefined ? { vocabulary: vocabularyFile(ctx.dataset.vocabulary) } : {}
+      return child.exclusive(async () => {
+        child.serving = dir
+        if (init !== undefined) await holding(child, init.model)
+        child.holds = undefined
+        const sent = writeData(child, dir, 'train', x)
+        try {
+          const sizes = x.modality === 'tokens' ? { vocab_size: x.vocabSize, ...vocabulary } : {}
+          await child.send({ op: 'fit', ...sent.fields, ...sizes, seed: ctx.rng.nextUint32(), warm: init !== undefined, generation: ctx.generation }, `'fit' of generation ${ctx.generation}`)
+        } finally {
+          removeFiles(sent)
+        }
+        // Saved beside its final name and renamed, so that a kill never leaves half a model there.
+        const partial = `${path}.partial-${process.pid}-${threadId}`
+        rmSync(partial, { recursive: true, force: true })
+        mkdirSync(partial, { recursive: true })
+        await child.send({ op: 'save', path: partial }, `'save' of generation ${ctx.generation}`)
+        rmSync(path, { recursive: true, force: true })
+        renameSync(partial, path)
+        child.holds = path
+        const summary = summarises ? summaryOf(child, (await child.send({ op: 'summary' }, `'summary' of generation ${ctx.generation}`))['summary']) : undefined
+        const shape = x.modality === 'tokens' ? { modality, vocabSize: x.vocabSize } : { modality, d: x.d }
+        return { model: path, ...shape, dir, spec, ...(summary === undefined ? {} : { summary }) }
+      })
+    },
+    async sample(state, n, ctx) {
+      const { child } = await childFor(state.spec, state.dir, state.model)
+      return child.exclusive(async () => {
+        child.serving = state.dir
+        await holding(child, state.model)
+        const out = outputFiles(child, state.dir, 'samples', modality)
+        const what = `'sample' of ${n}`
+        try {
+          await child.send({ op: 'sample', n, seed: ctx.rng.nextUint32(), temperature: ctx.temperature, ...out.fields }, what)
+        } catch (err) {
+          removeFiles(out)
+          throw err
+        }
+        return text ? readSentences(child, out, what, n, state.vocabSize!) : readVectors(child, out, what, n, state.d!)
+      })
+    },
+    async logLikelihood(state, data: Samples) {
+      const x = checked(modality, data, 'model.command log-likelihood data')
+      if (x.modality === 'tokens' && x.vocabSize > state.vocabSize!) throw inputError(`model.command log-likelihood data have a vocabulary of ${x.vocabSize} words, the model ${state.vocabSize}`)
+      const { child } = await childFor(state.spec, state.dir, state.model)
+      return child.exclusive(async () => {
+        child.serving = state.dir
+        await holding(child, state.model)
+        const sent = writeData(child, state.dir, 'data', x)
+        const out = outputFiles(child, state.dir, 'log_likelihood', 'vectors')
+        const what = `'log_likelihood' of ${x.n}`
+        try {
+          await child.send({ op: 'log_likelihood', ...sent.fields, ...out.fields }, what)
+        } catch (err) {
+          removeFiles(out)
+          throw err
+        } finally {
+          removeFiles(sent)
+        }
+        return readVectors(child, out, what, x.n, 1).data
+      })
+    },
+    summary(state) {
+      // Copies: metrics may move these buffers to another thread.
+      const out: Record<string, number | Float64Array> = {}
+      for (const [name, value] of Object.entries(state.summary ?? {})) out[name] = typeof value === 'number' ? value : value.slice()
+      return out
+    },
+  })
+}

@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { Rng, type DatasetInfo, type TokenSamples } from '@ouroboros/core'
+import { runModelConformance } from '@ouroboros/testkit'
+import { params } from './model.js'
+import { model } from './text.js'
+
+// Debian's python3 is the one .ci/run installs numpy for.
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
+const UNIGRAM = fileURLToPath(new URL('../examples/unigram/unigram_model.py', import.meta.url))
+const FAULTY = fileURLToPath(new URL('../test/faulty_model.py', import.meta.url))
+
+const VOCABULARY = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'dog', 'ran', 'ünïcode', 'end']
+const dataset: DatasetInfo = { kind: 'toy', modality: 'tokens', vocabulary: VOCABULARY }
+
+/** n sentences of 1 to 6 words, word k drawn with probability ∝ 1/(k + 1). */
+function sentences(n: number, rng: Rng): TokenSamples {
+  const weights = VOCABULARY.map((_, k) => 1 / (k + 1))
+  const offsets = new Uint32Array(n + 1)
+  const tokens: number[] = []
+  for (let i = 0; i < n; i++) {
+    const length = 1 + rng.int(6)
+    for (let j = 0; j < length; j++) tokens.push(rng.categorical(weights))
+    offsets[i + 1] = tokens.length
+  }
+  return { modality: 'tokens', n, vocabSize: VOCABULARY.length, tokens: Int32Array.from(tokens), offsets }
+}
+
+runModelConformance(model, {
+  params: { command: [PYTHON, UNIGRAM] },
+  data: (rng) => sentences(300, rng),
+  dataset,
+  badParams: [
+    { params: { command: [] }, field: 'command' },
+    { params: { command: [PYTHON, UNIGRAM], timeoutMs: -1 }, field: 'timeoutMs' },
+  ],
+})
+
+const fitCtx = (dir?: string) => ({ rng: Rng.from(1, 'fit'), generation: 0, dataset, ...(dir === undefined ? {} : { dir }) })
+const sampleCtx = { rng: Rng.from(2, 'sample'), temperature: 1, dataset }
+
+describe('a text model through the protocol', () => {
+  it('gets the sentences and words as they are: the numpy unigram’s log-likelihoods are the closed form at its training counts', async () => {
+    const data = sentences(200, Rng.from(5, 'data'))
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-text-command-'))
+    const state = await model.fit(data, params.parse({ command: [PYTHON, UNIGRAM] }), fitCtx(dir))
+    const counts = new Float64Array(VOCABULARY.length)
+    for (const t of data.tokens) counts[t]!++
+    const lengths = new Map<number, number>()
+    for (let i = 0; i < data.n; i++) {
+      const length = data.offsets[i + 1]! - data.offsets[i]!
+      lengths.set(length, (lengths.get(length) ?? 0) + 1)
+    }
+    const scored = sentences(40, Rng.from(6, 'scored'))
+    const got = await model.logLikelihood!(state, scored)
+    expect(got).toHaveLength(40)
+    for (let i = 0; i < scored.n; i++) {
+      const words = scored.tokens.subarray(scored.offsets[i]!, scored.offsets[i + 1]!)
+      let expected = Math.log((lengths.get(words.length) ?? 0) / data.n)
+      for (const t of words) expected += Math.log(counts[t]! / data.tokens.length)
+      expect(got[i]).toBeCloseTo(expected, 10)
+    }
+    // The words reached the model: it logs the most frequent one by name.
+    const top = VOCABULARY[counts.indexOf(Math.max(...counts))]
+    expect(readFileSync(join(dir, 'model.log'), 'utf8')).toContain(`most frequent word: '${top}'`)
+  })
+
+  it('samples n sentences of the vocabulary’s ids and the training lengths, the same for the same seed', async () => {
+    const data = sentences(200, Rng.from(5, 'data'))
+    const state = await model.fit(data, params.parse({ command: [PYTHON, UNIGRAM] }), fitCtx())
+    const out = await model.sample(state, 500, sampleCtx)
+    if (out.modality !== 'tokens') throw new Error('expected sentences')
+    expect(out.n).toBe(500)
+    expect(out.vocabSize).toBe(VOCABULARY.length)
+    expect(out.offsets[500]).toBe(out.tokens.length)
+    for (let i = 0; i < 500; i++) expect(out.offsets[i + 1]! - out.offsets[i]!).toBeGreaterThanOrEqual(1)
+    expect(Math.max(...out.tokens)).toBeLessThan(VOCABULARY.length)
+    // The most probable word (id 0, weight 1 of 2.93) is about a third of the tokens.
+    const share = out.tokens.filter((t) => t === 0).length / out.tokens.length
+    expect(share).toBeGreaterThan(0.28)
+    expect(share).toBeLessThan(0.41)
+    const again = await model.sample(state, 500, { ...sampleCtx, rng: Rng.from(2, 'sample') })
+    expect(again).toEqual(out)
+  })
+
+  it('a token id outside the vocabulary, or offsets that do not match the sentences, fail the request with what is wrong', async () => {
+    const data = sentences(20, Rng.from(5, 'data'))
+    const spec = (fault: string) => params.parse({ command: [PYTHON, FAULTY], params: { fault } })
+    const token = await model.fit(data, spec('token'), fitCtx())
+    expect(String(await Promise.resolve(model.sample(token, 3, sampleCtx)).catch((e: Error) => e))).toMatch(
+      /model\.command \[".*faulty_model\.py"\] \(in .*\): 'sample' of 3: token id 10 \(at 1\) is outside the vocabulary's 0 to 9/,
+    )
+    const offsets = await model.fit(data, spec('offsets'), fitCtx())
+    expect(String(await Promise.resolve(model.sample(offsets, 3, sampleCtx)).catch((e: Error) => e))).toMatch(
+      /'sample' of 3: it wrote 3 offsets; expected 4 \(where each of the 3 sentences starts, then the total\)/,
+    )
+  })
+})
