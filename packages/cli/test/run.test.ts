@@ -278,4 +278,12 @@ describe('shipped configs', () => {
       expect(JSON.parse(res.stdout).config.name).toBe(f.replace(/\.json$/, ''))
     })
   }
+  const examples = fileURLToPath(new URL('../../model-command/examples/', import.meta.url))
+  for (const example of readdirSync(examples)) {
+    it(`model-command's ${example} example validates, its command to run in the example's folder`, () => {
+      const res = cli(['validate', join(examples, example, 'config.json'), '--json'])
+      expect(res.status, res.stderr).toBe(0)
+      expect(JSON.parse(res.stdout).config.model).toMatchObject({ kind: 'command', cwd: join(examples, example) })
+    })
+  }
 })
