@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ProgressEvent } from '@ouroboros/scheduler'
-import { RunProgress, progressReporter } from './progress.js'
+import { RunProgress, formatSeconds, progressReporter } from './progress.js'
 
 function record(chain: string, generation: number, ms: number): ProgressEvent {
   return { chain, generation, generationsDone: 0, generationsTotal: 0, ms }
@@ -109,5 +109,14 @@ describe('progressReporter on a terminal', () => {
     progress.stop()
     expect(text).toContain('5000/5000')
     expect(text).toContain('chains 50/50 done')
+  })
+})
+
+describe('formatSeconds', () => {
+  it('shows tenths below a minute and whole seconds above, never 60 of them', () => {
+    expect([0, 9.94, 59.94].map(formatSeconds)).toEqual(['0.0s', '9.9s', '59.9s'])
+    // Each of these rounds up into the next minute.
+    expect([59.95, 59.99, 119.6, 299.6, 3599.5].map(formatSeconds)).toEqual(['1m00s', '1m00s', '2m00s', '5m00s', '60m00s'])
+    expect([60, 61.4, 89.5, 299.4].map(formatSeconds)).toEqual(['1m00s', '1m01s', '1m30s', '4m59s'])
   })
 })

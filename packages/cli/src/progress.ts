@@ -215,7 +215,9 @@ class LineFit {
 }
 
 export function formatSeconds(s: number): string {
-  if (s < 60) return `${s.toFixed(1)}s`
-  const m = Math.floor(s / 60)
-  return `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s`
+  // Below what toFixed(1) would show as 60.0; above it, whole seconds, rounded before the minutes are split off.
+  if (s < 59.95) return `${s.toFixed(1)}s`
+  const whole = Math.round(s)
+  const m = Math.floor(whole / 60)
+  return `${m}m${String(whole - 60 * m).padStart(2, '0')}s`
 }
