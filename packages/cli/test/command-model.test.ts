@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -11,6 +12,8 @@ afterAll(cleanup, 60_000)
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 const GAUSSIAN = fileURLToPath(new URL('../../model-command/examples/gaussian/gaussian_model.py', import.meta.url))
 const UNIGRAM = fileURLToPath(new URL('../../model-command/examples/unigram/unigram_model.py', import.meta.url))
+const LSTM = fileURLToPath(new URL('../../model-command/examples/lstm/lstm_model.py', import.meta.url))
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 const FAULTY = fileURLToPath(new URL('../../model-command/test/faulty_model.py', import.meta.url))
 
 // ψ(m + ½) for an integer m, from its closed form −γ − 2 ln 2 + Σ_{i=1}^{m} 2/(2i−1).
@@ -142,6 +145,30 @@ describe('model.command on text: a numpy unigram through the protocol', () => {
     const expected = (length / (length + 1)) * (H + (V - 1) / (2 * n * length))
     const se = (length / (length + 1)) * Math.sqrt((second - H * H) / (heldout * length * R))
     expect(Math.abs(mean(logPerplexity) - expected) / se, `${mean(logPerplexity)} against ${expected}`).toBeLessThan(4)
+  })
+})
+
+describe.skipIf(!hasTorch)('model.command on text: the PyTorch LSTM example', () => {
+  it('trains on Brown sentences and is scored on held-out ones: its perplexity is far below the vocabulary’s size', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, {
+      data: { kind: 'brown', minCount: 20, n: 500 },
+      model: { command: [PYTHON, LSTM], params: { embed: 32, hidden: 64, epochs: 6, lr: 0.01, maxLength: 40 } },
+      generations: 2,
+      replicates: 1,
+      seed: 1,
+      heldout: 100,
+      metrics: ['text', 'perplexity'],
+    })
+    const res = cli(['run', config, '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    const vocabulary = JSON.parse(readFileSync(`${dir}/run/vocabulary.json`, 'utf8')) as string[]
+    const recs = records(`${dir}/run`).filter((r) => r.generation >= 0)
+    expect(recs).toHaveLength(2)
+    // A uniform guess over the words and the end would score vocabulary.length + 1.
+    for (const r of recs) expect(r.metrics['perplexity_real']).toBeLessThan(vocabulary.length / 4)
+    expect(recs[0]!.metrics['vocab_size']).toBeGreaterThan(50)
+    expect(readFileSync(`${dir}/run/chains/r0/model.log`, 'utf8')).toMatch(/epoch 5: [\d.]+ nats a token/)
   })
 })
 
