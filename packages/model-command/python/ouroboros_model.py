@@ -6,6 +6,8 @@ paths are in the messages. `serve(factory)` does all of that; a model is a class
 
     __init__(self, params)          params: the config's model.params (a dict)
     fit(self, x, rng, warm)         x: (n, d) float64; warm: start from the model loaded last
+                                    (with a `weights=None` parameter, rl stages can refit it: the
+                                    maximiser of Σ w_i log p(x_i), one weight ≥ 0 per item)
     sample(self, n, rng, temperature) -> (n, d) array
     log_likelihood(self, x) -> (n,) array of natural-log densities     (optional)
     summary(self) -> {name: number or array}  quantities metrics may read  (optional)
@@ -21,6 +23,7 @@ list of 1-D int64 arrays of token ids, with `x.vocab_size` (ids are below it) an
 `rng.integers(2**63)`) so that a chain is reproducible. The protocol is described in
 docs/extending.md ("Models in any language").
 """
+import inspect
 import json
 import os
 import sys
@@ -91,7 +94,13 @@ def _handle(model, factory, req):
     if model is None:
         raise RuntimeError(f"'{op}' before 'hello'")
     if op == "fit":
-        model.fit(_read_data(req), np.random.default_rng(req["seed"]), bool(req["warm"]))
+        args = (_read_data(req), np.random.default_rng(req["seed"]), bool(req["warm"]))
+        if "weights" in req:
+            if "weights" not in inspect.signature(model.fit).parameters:
+                raise TypeError("an rl stage refits this model to weighted items, but its fit takes no weights: add a parameter fit(self, x, rng, warm, weights=None)")
+            model.fit(*args, weights=_read(req["weights"]).reshape(-1))
+        else:
+            model.fit(*args)
     elif op == "sample":
         samples = model.sample(int(req["n"]), np.random.default_rng(req["seed"]), float(req["temperature"]))
         if "out_offsets" in req:

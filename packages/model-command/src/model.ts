@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { z } from 'zod'
-import { asVectors, defineModel, inputError, type Modality, type ModelPlugin, type Samples } from '@ouroboros/core'
+import { asVectors, checkWeights, defineModel, inputError, vectors, type FitContext, type Modality, type ModelPlugin, type Samples } from '@ouroboros/core'
 import { outputFiles, readSentences, readVectors, removeFiles, vocabularyFile, writeData } from './arrays.js'
 import { childFor, holding, removeAtExit } from './pool.js'
 import type { ModelProcess } from './process.js'
@@ -61,6 +61,59 @@ function checked(modality: Modality, data: Samples, what: string): Samples {
   return data
 }
 
+/** Refits saved so far by this thread, to name their folders. */
+let refits = 0
+
+/** The `fit` request (with item weights for a refit), then `save` and `summary`: a generation's state. */
+async function fitCommand(modality: Modality, data: Samples, weights: Float64Array | undefined, spec: CommandParams, ctx: FitContext<CommandState>): Promise<CommandState> {
+  const x = checked(modality, data, 'model.command training data')
+  const init = ctx.init
+  // A refit (post-training) gets no chain directory of its own: it saves beside the model it starts from.
+  let dir = ctx.dir ?? init?.dir
+  let path: string
+  if (dir === undefined) {
+    if (scratch === undefined) {
+      scratch = mkdtempSync(join(tmpdir(), 'ouroboros-command-'))
+      removeAtExit(scratch)
+    }
+    dir = scratch
+    path = join(dir, `fit-${threadId}-${scratchFits++}.model`)
+  } else if (ctx.dir === undefined) {
+    path = `${init!.model.replace(/(\.refit-[^/]*)?\.model$/, '')}.refit-${process.pid}-${threadId}-${refits++}.model`
+  } else {
+    path = join(dir, `gen-${pad(ctx.generation)}.model`)
+  }
+  const { child, summarises } = await childFor(spec, dir, init?.model)
+  const vocabulary = x.modality === 'tokens' && ctx.dataset.vocabulary !== undefined ? { vocabulary: vocabularyFile(ctx.dataset.vocabulary) } : {}
+  const saveDir = dir
+  return child.exclusive(async () => {
+    child.serving = saveDir
+    if (init !== undefined) await holding(child, init.model)
+    child.holds = undefined
+    const sent = writeData(child, saveDir, 'train', x)
+    const weighted = weights === undefined ? undefined : writeData(child, saveDir, 'weights', vectors(weights.length, 1, weights))
+    try {
+      const sizes = x.modality === 'tokens' ? { vocab_size: x.vocabSize, ...vocabulary } : {}
+      const itemWeights = weighted === undefined ? {} : { weights: weighted.fields['data']! }
+      await child.send({ op: 'fit', ...sent.fields, ...sizes, ...itemWeights, seed: ctx.rng.nextUint32(), warm: init !== undefined, generation: ctx.generation }, `'fit' of generation ${ctx.generation}${weights === undefined ? '' : ' (weighted)'}`)
+    } finally {
+      removeFiles(sent)
+      if (weighted !== undefined) removeFiles(weighted)
+    }
+    // Saved beside its final name and renamed, so that a kill never leaves half a model there.
+    const partial = `${path}.partial-${process.pid}-${threadId}`
+    rmSync(partial, { recursive: true, force: true })
+    mkdirSync(partial, { recursive: true })
+    await child.send({ op: 'save', path: partial }, `'save' of generation ${ctx.generation}`)
+    rmSync(path, { recursive: true, force: true })
+    renameSync(partial, path)
+    child.holds = path
+    const summary = summarises ? summaryOf(child, (await child.send({ op: 'summary' }, `'summary' of generation ${ctx.generation}`))['summary']) : undefined
+    const shape = x.modality === 'tokens' ? { modality, vocabSize: x.vocabSize } : { modality, d: x.d }
+    return { model: path, ...shape, dir: saveDir, spec, ...(summary === undefined ? {} : { summary }) }
+  })
+}
+
 /**
  * The `command` model for one modality: vectors (an (n, d) array each way) or text (sentences of
  * token ids each way, and the vocabulary's words with every fit). Everything else, the processes,
@@ -76,46 +129,18 @@ export function commandModel(modality: Modality): ModelPlugin<CommandParams, Com
       : 'a model in another process (model.command, e.g. a Python script using ouroboros_model.py), spoken to over JSON lines with arrays as .npy files: (n, d) arrays on vector data, sentences of token ids on text',
     params,
     acceptsTemperature: true,
-    async fit(data, spec, ctx) {
-      const x = checked(modality, data, 'model.command training data')
-      let dir = ctx.dir
-      let path: string
-      if (dir === undefined) {
-        if (scratch === undefined) {
-          scratch = mkdtempSync(join(tmpdir(), 'ouroboros-command-'))
-          removeAtExit(scratch)
-        }
-        dir = scratch
-        path = join(dir, `fit-${threadId}-${scratchFits++}.model`)
-      } else {
-        path = join(dir, `gen-${pad(ctx.generation)}.model`)
-      }
-      const init = ctx.init
-      const { child, summarises } = await childFor(spec, dir, init?.model)
-      const vocabulary = text && ctx.dataset.vocabulary !== undefined ? { vocabulary: vocabularyFile(ctx.dataset.vocabulary) } : {}
-      return child.exclusive(async () => {
-        child.serving = dir
-        if (init !== undefined) await holding(child, init.model)
-        child.holds = undefined
-        const sent = writeData(child, dir, 'train', x)
-        try {
-          const sizes = x.modality === 'tokens' ? { vocab_size: x.vocabSize, ...vocabulary } : {}
-          await child.send({ op: 'fit', ...sent.fields, ...sizes, seed: ctx.rng.nextUint32(), warm: init !== undefined, generation: ctx.generation }, `'fit' of generation ${ctx.generation}`)
-        } finally {
-          removeFiles(sent)
-        }
-        // Saved beside its final name and renamed, so that a kill never leaves half a model there.
-        const partial = `${path}.partial-${process.pid}-${threadId}`
-        rmSync(partial, { recursive: true, force: true })
-        mkdirSync(partial, { recursive: true })
-        await child.send({ op: 'save', path: partial }, `'save' of generation ${ctx.generation}`)
-        rmSync(path, { recursive: true, force: true })
-        renameSync(partial, path)
-        child.holds = path
-        const summary = summarises ? summaryOf(child, (await child.send({ op: 'summary' }, `'summary' of generation ${ctx.generation}`))['summary']) : undefined
-        const shape = x.modality === 'tokens' ? { modality, vocabSize: x.vocabSize } : { modality, d: x.d }
-        return { model: path, ...shape, dir, spec, ...(summary === undefined ? {} : { summary }) }
-      })
+    fit(data, spec, ctx) {
+      return fitCommand(modality, data, undefined, spec, ctx)
+    },
+    /**
+     * Reward-weighted refitting (rl stages): the `fit` request with a `weights` array, one weight ≥ 0
+     * per item. A refit has no generation of its own: its models are saved beside the one it
+     * starts from.
+     */
+    async fitWeighted(data, weights, spec, ctx) {
+      const total = checkWeights(weights, data.n, 'model.command fitWeighted')
+      if (total === 0) throw inputError('model.command fitWeighted: every weight is 0', 'give at least one item a positive weight')
+      return fitCommand(modality, data, weights, spec, ctx)
     },
     async sample(state, n, ctx) {
       const { child } = await childFor(state.spec, state.dir, state.model)

@@ -86,6 +86,42 @@ describe('a text model through the protocol', () => {
     expect(again).toEqual(out)
   })
 
+  it('refits to weighted sentences (rl stages): weighted counts, read back through log_likelihood; a model whose fit takes no weights says so', async () => {
+    const data = sentences(150, Rng.from(8, 'data'))
+    const weightRng = Rng.from(9, 'weights')
+    // Some weights 0: those sentences must leave no trace.
+    const weights = Float64Array.from({ length: data.n }, (_, i) => (i % 5 === 0 ? 0 : 0.1 + weightRng.uniform()))
+    const spec = params.parse({ command: [PYTHON, UNIGRAM] })
+    const plain = await model.fit(data, spec, fitCtx())
+    const state = await model.fitWeighted!(data, weights, spec, { ...fitCtx(), init: plain })
+    const counts = new Float64Array(VOCABULARY.length)
+    const lengths = new Map<number, number>()
+    let tokens = 0
+    let total = 0
+    for (let i = 0; i < data.n; i++) {
+      const w = weights[i]!
+      const length = data.offsets[i + 1]! - data.offsets[i]!
+      for (let t = data.offsets[i]!; t < data.offsets[i + 1]!; t++) counts[data.tokens[t]!]! += w
+      lengths.set(length, (lengths.get(length) ?? 0) + w)
+      tokens += w * length
+      total += w
+    }
+    const scored = sentences(40, Rng.from(10, 'scored'))
+    const got = await model.logLikelihood!(state, scored)
+    for (let i = 0; i < scored.n; i++) {
+      let expected = Math.log((lengths.get(scored.offsets[i + 1]! - scored.offsets[i]!) ?? 0) / total)
+      for (let t = scored.offsets[i]!; t < scored.offsets[i + 1]!; t++) expected += Math.log(counts[scored.tokens[t]!]! / tokens)
+      expect(got[i]).toBeCloseTo(expected, 10)
+    }
+    // Saved beside the model it started from, which stays as it was.
+    expect(state.model).not.toBe(plain.model)
+    expect(await model.logLikelihood!(plain, scored)).not.toEqual(got)
+    await expect(Promise.resolve(model.fitWeighted!(data, new Float64Array(data.n), spec, fitCtx()))).rejects.toThrow('model.command fitWeighted: every weight is 0')
+    await expect(Promise.resolve(model.fitWeighted!(data, new Float64Array(3).fill(1), spec, fitCtx()))).rejects.toThrow('got 3 weights for 150 items')
+    const unweighted = params.parse({ command: [PYTHON, FAULTY] })
+    await expect(Promise.resolve(model.fitWeighted!(data, weights, unweighted, fitCtx()))).rejects.toThrow(/'fit' of generation 0 \(weighted\) failed: TypeError: an rl stage refits this model to weighted items, but its fit takes no weights/)
+  })
+
   it('a token id outside the vocabulary, or offsets that do not match the sentences, fail the request with what is wrong', async () => {
     const data = sentences(20, Rng.from(5, 'data'))
     const spec = (fault: string) => params.parse({ command: [PYTHON, FAULTY], params: { fault } })

@@ -13,8 +13,12 @@ class Gaussian:
     def __init__(self, params):
         self.mean = self.var = None
 
-    def fit(self, x, rng, warm):
-        self.mean, self.var = x.mean(axis=0), x.var(axis=0)
+    def fit(self, x, rng, warm, weights=None):
+        if weights is None:
+            self.mean, self.var = x.mean(axis=0), x.var(axis=0)
+        else:  # an rl stage's refit: the weighted maximum-likelihood fit
+            self.mean = np.average(x, axis=0, weights=weights)
+            self.var = np.average((x - self.mean) ** 2, axis=0, weights=weights)
 
     def sample(self, n, rng, temperature):
         return self.mean + np.sqrt(self.var * temperature) * rng.standard_normal((n, self.mean.size))
