@@ -23,8 +23,9 @@ export type CommandParams = z.output<typeof params>
 /** What a fitted generation is: the directory the child saved it in, and how to start a child that loads it. */
 export interface CommandState {
   readonly model: string
-  /** Vector data (absent in states saved before text): the dimension it was fit on, the shape its samples must have. */
+  /** What it models (absent in states saved before text models: vectors). */
   readonly modality?: Modality
+  /** Vectors: the dimension it was fit on, the shape its samples must have. */
   readonly d?: number
   /** Text: the vocabulary size its token ids must stay below. */
   readonly vocabSize?: number
