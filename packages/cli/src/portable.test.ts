@@ -14,6 +14,9 @@ describe('module names in run.json', () => {
   it('names a built-in plug-in by its package and a loose file by its absolute path', () => {
     expect(portableModule(import.meta.resolve('@ouroboros/model-gmm'))).toBe('@ouroboros/model-gmm')
     expect(portableModule(import.meta.resolve('@ouroboros/metrics'))).toBe('@ouroboros/metrics')
+    // A package's subpath entry (model.command on text data) by its name too, which a worker loads.
+    expect(portableModule(import.meta.resolve('@ouroboros/model-command/text'))).toBe('@ouroboros/model-command/text')
+    expect(workerModuleResolver([])('@ouroboros/model-command/text')).toBe(import.meta.resolve('@ouroboros/model-command/text'))
     const file = join(dir, 'model.mjs')
     writeFileSync(file, 'export default {}')
     expect(portableModule(pathToFileURL(file).href)).toBe(file)

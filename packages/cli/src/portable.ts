@@ -24,10 +24,19 @@ function findPortableName(url: string): string {
   let dir = dirname(path)
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
   try {
-    const name = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name
-    if (typeof name === 'string' && import.meta.resolve(name) === url) return name
+    const { name, exports } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; exports?: unknown }
+    if (typeof name !== 'string') return path
+    // The package's entry, or one of its subpath entries (@ouroboros/model-command/text).
+    const subpaths = typeof exports === 'object' && exports !== null ? Object.keys(exports).filter((k) => k.startsWith('./') && !k.includes('*')) : []
+    for (const candidate of [name, ...subpaths.map((k) => name + k.slice(1))]) {
+      try {
+        if (import.meta.resolve(candidate) === url) return candidate
+      } catch {
+        // A subpath this installation does not resolve: try the next.
+      }
+    }
   } catch {
-    // Not the entry of a package this installation has: named by its path.
+    // No package.json this installation can read: named by its path.
   }
   return path
 }
