@@ -11,7 +11,7 @@ export type { TransformerParams, TransformerState }
  */
 const paramsSchema = z
   .strictObject({
-    /** Positions the model attends over (learned positional embeddings); sampled sentences end after this many tokens. */
+    /** Positions the model attends over (learned positional embeddings); longer sentences are scored and sampled in windows. */
     context: z.int().min(2).max(1024).default(64),
     layers: z.int().min(1).max(64).default(2),
     heads: z.int().min(1).max(64).default(4),
@@ -38,6 +38,8 @@ const paramsSchema = z
     topK: z.int().min(1).optional(),
     /** Sample only from the fewest most probable next tokens holding this share of probability. */
     topP: z.number().gt(0).max(1).optional(),
+    /** Longest sampled sentence, in words: one still going there is cut, with no end (as the n-gram model's). */
+    maxLength: z.int().min(1).max(100_000).default(256),
   })
   .refine((p) => p.dModel % p.heads === 0, { path: ['heads'], message: 'heads must divide dModel' }) satisfies z.ZodType<TransformerParams, unknown>
 

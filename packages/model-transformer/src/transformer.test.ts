@@ -48,6 +48,25 @@ describe('transformer', () => {
     expect(new Set([...a, ...b]).size).toBe(1)
   })
 
+  it('draws sentences longer than the context with the probability logLikelihood gives them (both in windows), and cuts at maxLength', async () => {
+    // Context 4: most grammar sentences (4 to 8 tokens) run past it.
+    const short = model.params.parse({ context: 4, layers: 1, heads: 2, dModel: 16, ffn: 32, steps: 150, batch: 8, lr: 1e-2, warmup: 10, evalEvery: 0 })
+    const state = await model.fit(data, short, { rng: Rng.from(12), generation: 0, dataset })
+    const N = 20_000
+    const counts = new Map<string, number>()
+    for (const s of sentences(await model.sample(state, N, { rng: Rng.from(13), temperature: 1, dataset }))) counts.set(s, (counts.get(s) ?? 0) + 1)
+    const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20)
+    expect(top.filter(([s]) => s.split(' ').length > 5).length).toBeGreaterThan(3)
+    const ll = await model.logLikelihood!(state, tokens(top.map(([s]) => s)))
+    top.forEach(([sentence, count], i) => {
+      const p = Math.exp(ll[i]!)
+      expect(Math.abs(count - N * p) / Math.sqrt(N * p * (1 - p)), `'${sentence}': drawn ${count} times in ${N}, probability ${p}`).toBeLessThan(4.5)
+    })
+    const cut = await model.sample({ ...state, maxLength: 3 }, 300, { rng: Rng.from(14), temperature: 1, dataset })
+    const lengths = Array.from({ length: cut.n }, (_, i) => cut.offsets[i + 1]! - cut.offsets[i]!)
+    expect(Math.max(...lengths)).toBe(3)
+  })
+
   it('scores a sentence the same alone and among others of other lengths', async () => {
     const state = await fitted
     const list = ['the cat sat .', 'a big dog ran on the rug .', 'dog', '', 'the the the the the the the the the the the the the the the the the the the the .']

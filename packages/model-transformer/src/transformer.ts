@@ -21,6 +21,7 @@ export interface TransformerParams {
   evalEvery: number
   topK?: number | undefined
   topP?: number | undefined
+  maxLength: number
 }
 
 export interface TransformerState {
@@ -33,6 +34,8 @@ export interface TransformerState {
   readonly loss: number
   readonly topK: number | undefined
   readonly topP: number | undefined
+  /** Longest sampled sentence in words (absent in states saved before it: 256, its default). */
+  readonly maxLength?: number
 }
 
 /** AdamW's β and ε (tfjs's Adam defaults to ε = 1e-7) and the schedule's final share of lr. */
@@ -86,7 +89,7 @@ export async function fitTransformer(data: Samples, params: TransformerParams, c
       sinceReport = []
     }
   }
-  return { vocabulary, dims, weights: layout.export(theta), steps: params.steps, loss: mean(recent), topK: params.topK, topP: params.topP }
+  return { vocabulary, dims, weights: layout.export(theta), steps: params.steps, loss: mean(recent), topK: params.topK, topP: params.topP, maxLength: params.maxLength }
 }
 
 /**
@@ -301,12 +304,20 @@ export async function transformerLogLikelihood(state: TransformerState, data: Sa
 /** Sentences decoded in parallel, each slot taking the next sentence when its own ends. */
 const SAMPLE_SLOTS = 256
 
+/** maxLength of states saved before it was a parameter. */
+const DEFAULT_MAX_LENGTH = 256
+
 /**
- * n sentences, each started from an end of sentence and ended by the next, or after `context`
- * tokens (context words, then). Draws at temperature T (p^(1/T)), keeping the topK most
- * probable tokens and the fewest most probable holding topP of the tempered probability (ties at
- * the boundary all kept, the smaller set when both are given), as the n-gram model does. Keys and
- * values of earlier positions are cached, so each token costs one position's forward pass.
+ * n sentences, each started from an end of sentence and ended by the next, or cut after
+ * `maxLength` words. Draws at temperature T (p^(1/T)), keeping the topK most probable tokens and
+ * the fewest most probable holding topP of the tempered probability (ties at the boundary all
+ * kept, the smaller set when both are given), as the n-gram model does. Keys and values of earlier
+ * positions are cached, so each token costs one position's forward pass.
+ *
+ * A sentence longer than the context goes on in the windows logLikelihood scores it in (see
+ * sentenceRows): once a window of T positions is full, the next starts S = ⌊T/2⌋ tokens later,
+ * its first T − S tokens are fed again at positions 0.. (nothing is drawn meanwhile), and drawing
+ * resumes. So a sentence is drawn with the probability logLikelihood gives it, however long.
  */
 export async function sampleTransformer(state: TransformerState, n: number, temperature: number, rng: Rng): Promise<TokenSamples> {
   const { tf } = await loadTf()
@@ -314,6 +325,8 @@ export async function sampleTransformer(state: TransformerState, n: number, temp
   const { vocabulary: v, dims } = state
   const V = dims.vocab
   const T = dims.context
+  const S = Math.max(1, Math.floor(T / 2))
+  const maxLength = state.maxLength ?? DEFAULT_MAX_LENGTH
   const end = endId(v)
   const unknown = unknownId(v)
   const slots = Math.min(n, SAMPLE_SLOTS)
@@ -321,14 +334,19 @@ export async function sampleTransformer(state: TransformerState, n: number, temp
   const net = new Bound(tf, layout, theta)
   const sentences: Int32Array[] = new Array(n)
   const owner = new Int32Array(slots).fill(-1)
-  const written = Array.from({ length: slots }, () => new Int32Array(T))
-  const position = new Int32Array(slots)
-  const last = new Int32Array(slots)
-  let next = 0
+  /** Per slot: the model's tokens so far (an end of sentence first), and the dataset's ids of its words. */
+  const seq: number[][] = Array.from({ length: slots }, () => [])
+  const words: number[][] = Array.from({ length: slots }, () => [])
+  /** Per slot: the index in seq of the next token to feed, and where its window starts. */
+  const next = new Int32Array(slots)
+  const from = new Int32Array(slots)
+  let taken = 0
   const take = (s: number): void => {
-    owner[s] = next < n ? next++ : -1
-    position[s] = 0
-    last[s] = end
+    owner[s] = taken < n ? taken++ : -1
+    seq[s] = [end]
+    words[s] = []
+    next[s] = 0
+    from[s] = 0
   }
   for (let s = 0; s < slots; s++) take(s)
   const draw = new Drawer(V, state.topK, state.topP)
@@ -337,19 +355,34 @@ export async function sampleTransformer(state: TransformerState, n: number, temp
       const active = Int32Array.from([...owner.keys()].filter((s) => owner[s]! >= 0))
       if (active.length === 0) break
       const A = active.length
-      const tokensIn = Int32Array.from(active, (s) => last[s]!)
-      const positions = Int32Array.from(active, (s) => position[s]!)
-      const probs = net.probabilities(net.decode(tokensIn, positions, active, A, cache), A, temperature)
+      const tokensIn = Int32Array.from(active, (s) => seq[s]![next[s]!]!)
+      const positions = Int32Array.from(active, (s) => next[s]! - from[s]!)
+      const xf = net.decode(tokensIn, positions, active, A, cache)
+      // Rows that fed a sentence's last token draw its next one; the others are refilling a window.
+      const drawing = Int32Array.from([...active.keys()].filter((i) => next[active[i]!] === seq[active[i]!]!.length - 1))
+      const probs = drawing.length === 0 ? new Float32Array(0) : net.probabilities(drawing.length === A ? xf : pickRows(xf, drawing, dims.dModel), drawing.length, temperature)
+      let row = 0
       for (let i = 0; i < A; i++) {
         const s = active[i]!
-        const token = draw.next(probs, i * V, rng)
+        if (next[s] !== seq[s]!.length - 1) {
+          next[s]!++
+          continue
+        }
+        const token = draw.next(probs, row++ * V, rng)
         const done = token === end
-        if (!done) written[s]![position[s]!] = token === unknown ? v.datasetUnknown : v.words[token]!
-        position[s]!++
-        last[s] = token
-        if (done || position[s] === T) {
-          sentences[owner[s]!] = written[s]!.slice(0, done ? position[s]! - 1 : T)
+        if (!done) {
+          seq[s]!.push(token)
+          words[s]!.push(token === unknown ? v.datasetUnknown : v.words[token]!)
+        }
+        if (done || words[s]!.length === maxLength) {
+          sentences[owner[s]!] = Int32Array.from(words[s]!)
           take(s)
+          continue
+        }
+        next[s]!++
+        if (next[s]! - from[s]! === T) {
+          from[s]! += S
+          next[s] = from[s]!
         }
       }
     }
@@ -357,10 +390,17 @@ export async function sampleTransformer(state: TransformerState, n: number, temp
     net.dispose()
   }
   const offsets = new Uint32Array(n + 1)
-  sentences.forEach((words, i) => (offsets[i + 1] = offsets[i]! + words.length))
+  sentences.forEach((w, i) => (offsets[i + 1] = offsets[i]! + w.length))
   const out = new Int32Array(offsets[n]!)
-  sentences.forEach((words, i) => out.set(words, offsets[i]!))
+  sentences.forEach((w, i) => out.set(w, offsets[i]!))
   return { modality: 'tokens', n, vocabSize: v.datasetSize, tokens: out, offsets }
+}
+
+/** Rows `rows` of x [·, C], in order. */
+function pickRows(x: Float32Array, rows: Int32Array, C: number): Float32Array {
+  const out = new Float32Array(rows.length * C)
+  rows.forEach((r, i) => out.set(x.subarray(r * C, (r + 1) * C), i * C))
+  return out
 }
 
 /** One token from a row of probabilities, truncated by top-k and top-p. */
