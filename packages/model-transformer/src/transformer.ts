@@ -317,7 +317,8 @@ const DEFAULT_MAX_LENGTH = 256
  * A sentence longer than the context goes on in the windows logLikelihood scores it in (see
  * sentenceRows): once a window of T positions is full, the next starts S = ⌊T/2⌋ tokens later,
  * its first T − S tokens are fed again at positions 0.. (nothing is drawn meanwhile), and drawing
- * resumes. So a sentence is drawn with the probability logLikelihood gives it, however long.
+ * resumes. So a sentence shorter than maxLength is drawn with the probability logLikelihood gives
+ * it, however long; the refill costs T − S positions' passes every S tokens past the context.
  */
 export async function sampleTransformer(state: TransformerState, n: number, temperature: number, rng: Rng): Promise<TokenSamples> {
   const { tf } = await loadTf()
