@@ -48,7 +48,7 @@ describe('transformer', () => {
     expect(new Set([...a, ...b]).size).toBe(1)
   })
 
-  it('draws sentences longer than the context with the probability logLikelihood gives them (both in windows), and cuts at maxLength', async () => {
+  it('draws sentences longer than the context with the probability logLikelihood gives them (both in windows), and those cut at maxLength with the probability of their words', async () => {
     // Context 4: most grammar sentences (4 to 8 tokens) run past it.
     const short = model.params.parse({ context: 4, layers: 1, heads: 2, dModel: 16, ffn: 32, steps: 150, batch: 8, lr: 1e-2, warmup: 10, evalEvery: 0 })
     const state = await model.fit(data, short, { rng: Rng.from(12), generation: 0, dataset })
@@ -62,9 +62,21 @@ describe('transformer', () => {
       const p = Math.exp(ll[i]!)
       expect(Math.abs(count - N * p) / Math.sqrt(N * p * (1 - p)), `'${sentence}': drawn ${count} times in ${N}, probability ${p}`).toBeLessThan(4.5)
     })
-    const cut = await model.sample({ ...state, maxLength: 3 }, 300, { rng: Rng.from(14), temperature: 1, dataset })
+    // Cut at maxLength 3 words with no end drawn, and scored so: the cut sentences' frequencies are their probabilities too.
+    const capped = { ...state, maxLength: 3 }
+    const M = 5_000
+    const cut = await model.sample(capped, M, { rng: Rng.from(14), temperature: 1, dataset })
     const lengths = Array.from({ length: cut.n }, (_, i) => cut.offsets[i + 1]! - cut.offsets[i]!)
     expect(Math.max(...lengths)).toBe(3)
+    const cutCounts = new Map<string, number>()
+    for (const s of sentences(cut)) cutCounts.set(s, (cutCounts.get(s) ?? 0) + 1)
+    const cutTop = [...cutCounts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8)
+    expect(cutTop.every(([s]) => s.split(' ').length === 3)).toBe(true)
+    const cutLl = await model.logLikelihood!(capped, tokens(cutTop.map(([s]) => s)))
+    cutTop.forEach(([sentence, count], i) => {
+      const p = Math.exp(cutLl[i]!)
+      expect(Math.abs(count - M * p) / Math.sqrt(M * p * (1 - p)), `'${sentence}': drawn ${count} times in ${M}, probability ${p}`).toBeLessThan(4.5)
+    })
   })
 
   it('scores a sentence the same alone and among others of other lengths', async () => {

@@ -182,7 +182,7 @@ export interface SentenceRows {
   readonly counted: Uint8Array
 }
 
-export function sentenceRows(data: TokenSamples, v: Vocabulary, T: number): SentenceRows {
+export function sentenceRows(data: TokenSamples, v: Vocabulary, T: number, maxLength?: number): SentenceRows {
   const table = modelIds(v)
   const end = endId(v)
   const S = Math.max(1, Math.floor(T / 2))
@@ -199,6 +199,8 @@ export function sentenceRows(data: TokenSamples, v: Vocabulary, T: number): Sent
     for (let t = data.offsets[i]!; t < data.offsets[i + 1]!; t++) seq.push(table[data.tokens[t]!]!)
     seq.push(end)
     const P = seq.length - 1
+    // Sampling cuts a sentence at maxLength words without drawing its end: such a sentence's end is not scored.
+    const cut = maxLength !== undefined && P - 1 === maxLength ? P - 1 : -1
     for (let w = 0; ; w++) {
       const from = w === 0 ? 0 : (w - 1) * S + S
       const first = w === 0 ? 0 : from + T - S
@@ -210,7 +212,7 @@ export function sentenceRows(data: TokenSamples, v: Vocabulary, T: number): Sent
       for (let p = from; p < from + len; p++) {
         inputs.push(seq[p]!)
         targets.push(seq[p + 1]!)
-        counted.push(p >= first ? 1 : 0)
+        counted.push(p >= first && p !== cut ? 1 : 0)
       }
       if (from + T >= P) break
     }
@@ -278,7 +280,7 @@ function runRows(
 
 /**
  * Natural-log probability of each sentence: its words and its end, in the windows of
- * sentenceRows. A word the model does not know is `<unk>` to it; its probability is p(<unk>)
+ * sentenceRows; a sentence of maxLength words has no end scored, as sampling cuts it there. A word the model does not know is `<unk>` to it; its probability is p(<unk>)
  * shared equally among the dataset's words outside the model's vocabulary, so that the
  * probabilities of all dataset words sum to one and perplexities compare with other models'.
  */
@@ -287,7 +289,7 @@ export async function transformerLogLikelihood(state: TransformerState, data: Sa
   checkIds(tokens, state.vocabulary.datasetSize, 'transformer evaluation data')
   const { tf } = await loadTf()
   const { layout, theta } = parametersOf(state)
-  const rows = sentenceRows(tokens, state.vocabulary, state.dims.context)
+  const rows = sentenceRows(tokens, state.vocabulary, state.dims.context, state.maxLength ?? DEFAULT_MAX_LENGTH)
   const unknown = unknownId(state.vocabulary)
   const spread = Math.log(unknownWords(state.vocabulary))
   const out = new Float64Array(tokens.n)
@@ -520,7 +522,7 @@ export class TransformerTrainer implements ModelTrainer<TransformerState> {
     }
     if (tokens.n === 0) throw inputError(`${TRAINER}: a step needs at least one sentence`)
     this.perSentence ??= (tokens.tokens.length + tokens.n) / tokens.n
-    const rows = sentenceRows(tokens, this.start.vocabulary, this.start.dims.context)
+    const rows = sentenceRows(tokens, this.start.vocabulary, this.start.dims.context, this.start.maxLength ?? DEFAULT_MAX_LENGTH)
     const coef = new Float32Array(rows.inputs.length)
     const scale = 1 / (tokens.n * this.perSentence)
     for (let r = 0; r < rows.start.length; r++) {
