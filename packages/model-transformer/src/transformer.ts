@@ -362,12 +362,13 @@ export async function sampleTransformer(state: TransformerState, n: number, temp
       const positions = Int32Array.from(active, (s) => next[s]! - from[s]!)
       const xf = net.decode(tokensIn, positions, active, A, cache)
       // Rows that fed a sentence's last token draw its next one; the others are refilling a window.
-      const drawing = Int32Array.from([...active.keys()].filter((i) => next[active[i]!] === seq[active[i]!]!.length - 1))
+      const draws = Uint8Array.from(active, (s) => (next[s] === seq[s]!.length - 1 ? 1 : 0))
+      const drawing = Int32Array.from([...draws.keys()].filter((i) => draws[i] === 1))
       const probs = drawing.length === 0 ? new Float32Array(0) : net.probabilities(drawing.length === A ? xf : pickRows(xf, drawing, dims.dModel), drawing.length, temperature)
       let row = 0
       for (let i = 0; i < A; i++) {
         const s = active[i]!
-        if (next[s] !== seq[s]!.length - 1) {
+        if (draws[i] === 0) {
           next[s]!++
           continue
         }
