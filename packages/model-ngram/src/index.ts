@@ -121,7 +121,7 @@ export const model = defineModel<NgramParams, NgramModelState>({
         const total = checkWeights(stepWeights, tokens.n, 'ngram trainer step')
         if (total === 0) return {}
         const data = { ...tokens, vocabSize: V }
-        const ll = interpolatedLogProbs(models, Float64Array.from(weights), data)
+        const ll = interpolatedLogProbs(models, Float64Array.from(weights), data, state.maxLength)
         let loss = 0
         for (let i = 0; i < tokens.n; i++) if (stepWeights[i]! > 0) loss -= (stepWeights[i]! * ll[i]!) / total
         const fit = fitWeightedKneserNey(data, stepWeights, order, params.discount, options.rng)
@@ -145,12 +145,15 @@ export const model = defineModel<NgramParams, NgramModelState>({
     })
   },
 
-  /** Per sentence, the natural-log probability of its words and its end (see kneser-ney.ts for unseen words). */
+  /**
+   * Per sentence, the natural-log probability of its words and its end (see kneser-ney.ts for
+   * unseen words); a sentence of maxLength words has no end scored, as sampling cuts it there.
+   */
   logLikelihood(state, data) {
     const tokens = asTokens(data, 'evaluation data')
     const V = state.models[0]!.vocabSize
     if (tokens.vocabSize > V) throw inputError(`evaluation data have a vocabulary of ${tokens.vocabSize} words, the model ${V}`)
-    return interpolatedLogProbs(state.models, state.weights, tokens)
+    return interpolatedLogProbs(state.models, state.weights, tokens, state.maxLength)
   },
 
   /**

@@ -13,9 +13,9 @@ import { Sampler, sampleSentences, type SamplingOptions } from './sampler.js'
  * A single model takes the plain code paths.
  */
 
-/** Natural-log probability of each sequence, its end included, under the interpolation. */
-export function interpolatedLogProbs(models: readonly NgramState[], weights: Float64Array, data: TokenSamples): Float64Array {
-  if (models.length === 1) return sentenceLogProbs(models[0]!, data)
+/** Natural-log probability of each sequence under the interpolation, its end included unless it has maxLength words (sentenceLogProbs). */
+export function interpolatedLogProbs(models: readonly NgramState[], weights: Float64Array, data: TokenSamples, maxLength = Infinity): Float64Array {
+  if (models.length === 1) return sentenceLogProbs(models[0]!, data, maxLength)
   const J = models.length
   const totals = models.map(totalsOf)
   let ctx = models.map((m) => new Int32Array(m.order + 1))
@@ -26,8 +26,9 @@ export function interpolatedLogProbs(models: readonly NgramState[], weights: Flo
     for (let j = 0; j < J; j++) startContext(models[j]!, ctx[j])
     const a = data.offsets[s]!
     const b = data.offsets[s + 1]!
+    const last = b - a === maxLength ? b - 1 : b
     let ll = 0
-    for (let t = a; t <= b; t++) {
+    for (let t = a; t <= last; t++) {
       const w = t < b ? data.tokens[t]! : V
       let p = 0
       for (let j = 0; j < J; j++) p += weights[j]! * scoreNext(models[j]!, totals[j]!, ctx[j]!, w, next[j])

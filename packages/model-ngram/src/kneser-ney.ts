@@ -287,8 +287,11 @@ export function scoreNext(state: NgramState, totals: Totals, ctx: Int32Array, w:
   return interpolate(state, totals, ctx, w, p1, state.order, next)
 }
 
-/** Natural-log probability of each sequence, its end of sentence included. */
-export function sentenceLogProbs(state: NgramState, data: TokenSamples): Float64Array {
+/**
+ * Natural-log probability of each sequence, its end of sentence included, except for a sequence of
+ * maxLength words: sampling cuts a sentence there without drawing an end, so none is scored.
+ */
+export function sentenceLogProbs(state: NgramState, data: TokenSamples, maxLength = Infinity): Float64Array {
   const totals = totalsOf(state)
   const out = new Float64Array(data.n)
   let ctx = new Int32Array(state.order + 1)
@@ -297,8 +300,9 @@ export function sentenceLogProbs(state: NgramState, data: TokenSamples): Float64
     startContext(state, ctx)
     const a = data.offsets[s]!
     const b = data.offsets[s + 1]!
+    const last = b - a === maxLength ? b - 1 : b
     let ll = 0
-    for (let t = a; t <= b; t++) {
+    for (let t = a; t <= last; t++) {
       const w = t < b ? data.tokens[t]! : state.vocabSize
       ll += Math.log(scoreNext(state, totals, ctx, w, next))
       const swap = ctx

@@ -336,3 +336,47 @@ describe('sampling an interpolation', () => {
     })
   }
 })
+
+describe('the probability of a sample is the one logLikelihood gives it (policy-gradient RL relies on it)', () => {
+  const n = 40_000
+  const within = (count: number, p: number): boolean => Math.abs(count / n - p) < 4 * Math.sqrt((p * (1 - p)) / n)
+
+  /** The k most frequent of n sampled sentences, with their counts. */
+  function mostFrequent(state: NgramModelState, k: number): { sentence: number[]; count: number }[] {
+    const counts = new Map<string, { sentence: number[]; count: number }>()
+    for (const s of sentencesOf(model.sample(state, n, sampleCtx(9)) as TokenSamples)) {
+      const entry = counts.get(s.join(' ')) ?? { sentence: s, count: 0 }
+      entry.count++
+      counts.set(s.join(' '), entry)
+    }
+    return [...counts.values()].sort((a, b) => b.count - a.count).slice(0, k)
+  }
+
+  // Discount 0: the uniform floor for unseen words, which scoring adds and sampling leaves out, is 0.
+  for (const { order, maxLength } of [
+    { order: 1, maxLength: 2 },
+    { order: 2, maxLength: 3 },
+  ]) {
+    it(`order ${order}: sentences cut at maxLength ${maxLength}, with no end drawn, are scored without one`, async () => {
+      const p = params({ order, discount: 0, maxLength })
+      const single = fit(CORPUS, p)
+      const top = mostFrequent(single, 16)
+      const ll = logLikelihood(single, top.map((t) => t.sentence))
+      top.forEach(({ count }, i) => expect(within(count, Math.exp(ll[i]!))).toBe(true))
+      const cut = top.filter((t) => t.sentence.length === maxLength)
+      expect(cut.length).toBeGreaterThan(2)
+      // Scored with an end (as a model with a longer cap scores them), some would miss their frequencies.
+      const withEnd = logLikelihood({ ...single, maxLength: maxLength + 1 }, cut.map((t) => t.sentence))
+      expect(cut.some(({ count }, i) => !within(count, Math.exp(withEnd[i]!)))).toBe(true)
+
+      const trainer = await model.trainer!(single, p, { rng: Rng.from(5), dataset, lr: 0.4, anchor: 0, reference: single })
+      await trainer.step(tokenSamples(TASK, V), new Float64Array(TASK.length).fill(1))
+      const mixed = await trainer.state()
+      expect(mixed.models.length).toBe(2)
+      const mixedTop = mostFrequent(mixed, 16)
+      const mixedLl = logLikelihood(mixed, mixedTop.map((t) => t.sentence))
+      mixedTop.forEach(({ count }, i) => expect(within(count, Math.exp(mixedLl[i]!))).toBe(true))
+      expect(mixedTop.some((t) => t.sentence.length === maxLength)).toBe(true)
+    })
+  }
+})
