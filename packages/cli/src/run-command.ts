@@ -202,12 +202,12 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   let result: RunChainsResult
   const aggregator = new AggregatorThread()
   try {
-    result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal, recordSinks: [aggregator] })
+    result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal, onRecordLog: (dir, recordChains) => aggregator.start(dir, recordChains) })
   } finally {
     progress.stop()
     process.off('SIGINT', onSigint)
   }
-  // The report's aggregation saw every record as the record files were written: no second read.
+  // The report's aggregation read the record log on its thread while the record files were written.
   const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, await aggregator.summary()]]))
   if (abort.signal.aborted) {
     process.stderr.write(`run interrupted; resume with: ${resumeLine}\n`)

@@ -108,32 +108,33 @@ describe('RunAggregator', () => {
 })
 
 describe('the aggregation thread', () => {
-  it("answers what RunAggregator answers, in a process that has nothing else to wait for", () => {
+  it('answers what summarizeRecords answers on the main thread, in a process that has nothing else to wait for', () => {
     // A process of its own: a thread that let the event loop run dry would end it with code 13
     // before the summary came, which a test runner's own event loop would hide.
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-aggregate-'))
     const script = `
-      import { AggregatorThread, RunAggregator } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}
+      import { AggregatorThread, summarizeRecords } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}
+      import { appendRecordBatch, recordBatch } from ${JSON.stringify(new URL('../../store/dist/index.js', import.meta.url).href)}
+      const dir = ${JSON.stringify(dir)}
       const chains = Array.from({ length: 40 }, (_, r) => ({ id: 'r' + r, cell: r % 2, replicate: r >> 1, seed: r, params: {} }))
-      const source = { chains, metrics: ['a', 'b'], paramKeys: [] }
-      const thread = new AggregatorThread()
-      const local = new RunAggregator()
       let x = 1
-      for (let b = 0; b < 40; b++) {
-        const n = 2000
-        const block = { length: n, chain: new Int32Array(n).fill(b), generation: Int32Array.from({ length: n }, (_, i) => i - 1),
-          fitMs: new Float64Array(n), sampleMs: new Float64Array(n), evalMs: new Float64Array(n),
-          metrics: [Float64Array.from({ length: n }, () => (x = (x * 48271) % 2147483647) / 2147483647), Float64Array.from({ length: n }, (_, i) => i)] }
-        await thread.write(source, block)
-        local.write(source, block)
+      for (const c of chains) {
+        const records = Array.from({ length: 2000 }, (_, i) => ({ chain: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, params: {}, generation: i - 1,
+          metrics: { a: (x = (x * 48271) % 2147483647) / 2147483647, b: i }, timings: { fitMs: 1, sampleMs: 0, evalMs: 0 } }))
+        appendRecordBatch(dir, recordBatch(records))
       }
+      const thread = new AggregatorThread()
+      thread.start(dir, chains)
       const s = await thread.summary()
-      process.stdout.write(JSON.stringify({ same: JSON.stringify([...s.agg.curves.get(1).get('a').upper]) === JSON.stringify([...local.summary().agg.curves.get(1).get('a').upper]), records: s.firstRecords.length }))
+      const local = summarizeRecords(dir, chains)
+      const upper = (summary) => JSON.stringify([...summary.agg.curves.get(1).get('a').upper])
+      process.stdout.write(JSON.stringify({ same: upper(s) === upper(local), records: s.firstRecords.length, fit: s.timings.get(0).fit }))
     `
-    const file = join(mkdtempSync(join(tmpdir(), 'ouroboros-aggregate-')), 'thread.mjs')
+    const file = join(dir, 'thread.mjs')
     writeFileSync(file, script)
     const res = spawnSync(process.execPath, [file], { encoding: 'utf8' })
-    rmSync(dirname(file), { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
     expect(res.status, res.stderr).toBe(0)
-    expect(JSON.parse(res.stdout)).toEqual({ same: true, records: 80 })
+    expect(JSON.parse(res.stdout)).toEqual({ same: true, records: 80, fit: 20 * 2000 })
   })
 })

@@ -1,4 +1,4 @@
-import { RecordSource, type MetricRecord, type RecordBlock, type RecordChain, type RecordSink } from '@ouroboros/store'
+import { RecordSource, type MetricRecord, type RecordBlock, type RecordChain } from '@ouroboros/store'
 
 /** One metric of one sweep cell, over the replicates, per generation (generation ≥ 0). */
 export interface CellCurve {
@@ -217,11 +217,11 @@ export function exactQuantile(sorted: ArrayLike<number>, p: number): number {
 }
 
 /**
- * Aggregates a run's sorted records a block at a time (a RecordSink): what the report needs of
+ * Aggregates a run's sorted records a block at a time: what the report needs of
  * every record, in memory independent of their number. Null and non-finite values are left out of
  * every statistic.
  */
-export class RunAggregator implements RecordSink {
+export class RunAggregator {
   private metrics: string[] = []
   private readonly stats = new Map<number, Map<string, GenerationStats>>()
   private readonly replicateSets = new Map<number, Set<number>>()

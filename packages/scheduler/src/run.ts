@@ -13,7 +13,7 @@ import {
   type ChainInfo,
   type PortableRecordBatch,
   type RecordBatch,
-  type RecordSink,
+  type RecordChain,
   type RunInfo,
 } from '@ouroboros/store'
 import { resumePoint, type AdvanceResult, type AdvanceTask, type EvaluateTask, type GenerationResult } from './chain.js'
@@ -62,8 +62,11 @@ export interface RunChainsOptions {
   blockChains?: number
   /** The least time a block task runs before it checkpoints and hands back its records (default 1 s; 0: one generation a task). */
   blockBudgetMs?: number
-  /** See every sorted record block as the record files are written at the end (the report's aggregation). */
-  recordSinks?: RecordSink[]
+  /**
+   * Called once every record is in the record log, just before the record files are written from
+   * it: a reader started here (the report's aggregation, on a thread) works beside the writing.
+   */
+  onRecordLog?: (runDir: string, chains: RecordChain[]) => void
   onProgress?: (event: ProgressEvent) => void
   /** Aborting lets tasks in flight finish and write their results, then stops. */
   signal?: AbortSignal
@@ -359,7 +362,9 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   if (ioFailure !== undefined) throw ioError(ioFailure)
   // Logged as they came; written sorted (a resumed run's log may hold records computed twice),
   // so that a resumed run's files equal an uninterrupted one's byte for byte.
-  const { records } = await finalizeRecords(runDir, chains, { text, ...(opts.recordSinks === undefined ? {} : { sinks: opts.recordSinks }) })
+  const recordChains = chains.map(({ id, cell, replicate, seed, params }) => ({ id, cell, replicate, seed, params }))
+  opts.onRecordLog?.(runDir, recordChains)
+  const { records } = await finalizeRecords(runDir, recordChains, { text })
   const failed = info.chains.filter((c) => c.status === 'failed')
   const interrupted = info.chains.some((c) => c.status !== 'finished' && c.status !== 'failed')
   info.status = interrupted ? 'interrupted' : failed.length > 0 ? 'failed' : 'finished'

@@ -10,13 +10,6 @@ export const RECORD_FILES = {
 
 export type TextFormat = 'ndjson' | 'csv'
 
-/** A sink for sorted record blocks: the text files, a report's aggregation. The next block waits for a returned promise. */
-export interface RecordSink {
-  /** Called once before the first block, before the files' writers load: a sink may start its work early. */
-  open?(source: RecordSource): void
-  write(source: RecordSource, block: RecordBlock): void | Promise<void>
-}
-
 /**
  * metrics.ndjson lines, in the key order records are made in: chain, cell, replicate, seed,
  * params, generation, metrics (every metric of the run; null where a record has none), timings.
@@ -100,34 +93,29 @@ export interface WrittenRecords {
   bytes: Record<string, number>
 }
 
-/**
- * Writes the run's sorted record files from the record log, streaming: metrics.parquet always,
- * metrics.ndjson and metrics.csv when `text`; each `sink` sees every block on the way.
- */
-export async function finalizeRecords(runDir: string, chains: readonly RecordChain[], opts: { text: boolean; sinks?: RecordSink[] }): Promise<WrittenRecords> {
-  return writeRecordFiles(runDir, new RecordSource(runDir, chains), ['parquet', ...(opts.text ? (['ndjson', 'csv'] as const) : [])], opts.sinks ?? [])
+/** Writes the run's sorted record files from the record log, streaming: metrics.parquet always, metrics.ndjson and metrics.csv when `text`. */
+export async function finalizeRecords(runDir: string, chains: readonly RecordChain[], opts: { text: boolean }): Promise<WrittenRecords> {
+  return writeRecordFiles(runDir, new RecordSource(runDir, chains), ['parquet', ...(opts.text ? (['ndjson', 'csv'] as const) : [])])
 }
 
 /** `ouroboros export`: one sorted record file, written from the record log (or the run's metrics.ndjson). */
 export async function exportRecords(runDir: string, chains: readonly RecordChain[], format: TextFormat | 'parquet', outDir = runDir): Promise<WrittenRecords> {
-  return writeRecordFiles(runDir, new RecordSource(runDir, chains), [format], [], outDir)
+  return writeRecordFiles(runDir, new RecordSource(runDir, chains), [format], outDir)
 }
 
-/** Streams the sorted records once to every given file and sink. */
-export async function writeRecordFiles(runDir: string, source: RecordSource, formats: readonly (TextFormat | 'parquet')[], sinks: readonly RecordSink[], outDir = runDir): Promise<WrittenRecords> {
+/** Streams the sorted records once to every given file. */
+export async function writeRecordFiles(runDir: string, source: RecordSource, formats: readonly (TextFormat | 'parquet')[], outDir = runDir): Promise<WrittenRecords> {
   const files = new Map<TextFormat | 'parquet', AtomicFile>()
   for (const format of formats) files.set(format, new AtomicFile(join(outDir, RECORD_FILES[format])))
   const ndjson = files.has('ndjson') ? new NdjsonFormat(source) : undefined
   const csv = files.has('csv') ? new CsvFormat(source) : undefined
   files.get('csv')?.write(CsvFormat.header(source))
-  for (const sink of sinks) sink.open?.(source)
   let records = 0
   const blocks = (async function* () {
     for (const block of source.blocks()) {
       records += block.length
       if (ndjson !== undefined) files.get('ndjson')!.write(ndjson.lines(block))
       if (csv !== undefined) files.get('csv')!.write(csv.lines(block))
-      for (const sink of sinks) await sink.write(source, block)
       yield block
     }
   })()

@@ -103,9 +103,9 @@ export function scanRecordLog(path: string, visit: (frame: LogFrame, rows: Float
   }
 }
 
-export function readFrameRows(fd: number, frame: LogFrame): Float64Array {
-  const out = new Float64Array(frame.rows * frame.width)
-  const bytes = new Uint8Array(out.buffer)
+/** A frame's rows, read into `out` (frame.rows × frame.width values) or a new array. */
+export function readFrameRows(fd: number, frame: LogFrame, out = new Float64Array(frame.rows * frame.width)): Float64Array {
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
   let done = 0
   while (done < bytes.length) {
     const n = readSync(fd, bytes, done, bytes.length - done, frame.offset + done)
