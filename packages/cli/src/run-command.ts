@@ -63,6 +63,8 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   const workers = opts.workers ?? defaultWorkers()
   const runDir = resolvePath(opts.out ?? join('runs', `${resolved.config.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${timestamp()}`))
   const runId = randomUUID()
+  // Chosen (and announced) before the pool starts: its threads inherit the note that the line was printed.
+  const backend = await backendFor(resolved)
   // Connected before anything is written: an unreachable Redis leaves no run directory behind.
   const runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, runId, runDir, opts.queueTimeout, false)
   let info: RunFile
@@ -70,7 +72,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     prepareRunDir(runDir, opts.force === true)
     const setup = await setUpGroups(resolved)
     if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
-    info = withSetup(await runFile(resolved, runId, address, address === undefined ? workers : 0), setup)
+    info = withSetup(await runFile(resolved, runId, address, address === undefined ? workers : 0, backend), setup)
   } catch (err) {
     await runner.destroy()
     throw err
@@ -78,7 +80,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   return execute(runDir, resolved.chains, resolved, info, runner, false, address)
 }
 
-async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddress | undefined, workers: number): Promise<RunFile> {
+async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddress | undefined, workers: number, backend: string): Promise<RunFile> {
   const git = gitState()
   return {
     name: resolved.config.name,
@@ -88,7 +90,7 @@ async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddre
     seed: resolved.config.seed,
     workers,
     ...(address === undefined ? {} : { queue: address.shown }),
-    backend: await backendFor(resolved),
+    backend,
     config: resolved.config as unknown as Record<string, unknown>,
     cells: resolvedCells(resolved),
     chains: resolved.chains.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, status: 'pending', generationsDone: 0 })),

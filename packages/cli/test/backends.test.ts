@@ -29,6 +29,22 @@ const U32 = 2 ** -24
 const ROUNDING = 200 * U32
 
 describe('the tfjs backend', () => {
+  it('is announced in one line by a run of two workers, not once more by each', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, {
+      name: 'backend-line',
+      data: { kind: 'ring', n: 200 },
+      model: { kind: 'vae', epochs: 1, hidden: [8] },
+      generations: 1,
+      replicates: 2,
+      seed: 1,
+      metrics: ['moments'],
+    })
+    const res = cli(['run', config, '--out', `${dir}/run`, '--workers', '2'], { env: { OUROBOROS_BACKEND: 'cpu', OUROBOROS_BACKEND_ANNOUNCED: '' } })
+    expect(res.status, res.stderr).toBe(0)
+    expect(res.stderr.match(/ouroboros: tfjs backend/g)).toHaveLength(1)
+  })
+
   it('leaves a classical model bit-identical, even where a metric takes float32 bounds from tfjs', () => {
     const dir = tempDir()
     // PRDC's cross pass here is 3000 x 3000 pairs in 32-D, past FLOAT32_MIN_WORK: on wasm its
