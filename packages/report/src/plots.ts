@@ -299,6 +299,9 @@ export function curvesPlot(p: {
   return { data, layout }
 }
 
+/** Without a collapse level to reach, the y axis spans at least this share of the metric's size. */
+export const MIN_RELATIVE_SPAN = 0.1
+
 /**
  * A y range over the values and `reach`, at least `minSpan` wide (widened about the middle, then
  * moved inside `bounds`, and kept off negative numbers where every value is ≥ 0), padded by 5 %

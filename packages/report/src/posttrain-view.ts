@@ -9,7 +9,7 @@ import type { Setting } from './comparison.js'
 import { evenSpread } from './even-spread.js'
 import { escapeHtml, plotlyText } from './html.js'
 import type { MetricCatalog } from './metric-info.js'
-import { baseLayout, rgba, round, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
+import { baseLayout, MIN_RELATIVE_SPAN, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
 import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainPosttrain, type Quantity, type StageCurve } from './posttrain-curves.js'
 
 /** A setting of the page with the post-training curves of its chains. */
@@ -161,7 +161,7 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
   for (const name of [...first, ...names.filter((n) => !first.includes(n) && n !== 'reward' && n !== 'gold_reward')]) {
     if (!names.includes(name)) continue
     const theory = name === 'kl' ? info.klTheory : undefined
-    stepped(stepPlot(info, series, gens, [{ quantity: named(name), dash: 'solid', band: true, suffix: '' }], stepTitle(info.title, name, catalog), stepAxisTitle(name, catalog), theory, catalog.info(name).bounds !== undefined))
+    stepped(stepPlot(info, series, gens, [{ quantity: named(name), dash: 'solid', band: true, suffix: '' }], stepTitle(info.title, name, catalog), stepAxisTitle(name, catalog), theory, catalog.info(name).bounds))
   }
   const losses = [...new Set(curves.flatMap((c) => Object.keys(c.losses)))].filter((name) => present(namedLoss(name)))
   for (const name of losses) {
@@ -450,7 +450,7 @@ function stepPlot(
   title: string,
   yTitle: string,
   theory?: { name: string; at(step: number): number },
-  bounded = false,
+  bounds?: readonly [number, number],
 ): PlotSpec {
   const traces = new Traces([generationDimension(gens)])
   const plotted: number[] = []
@@ -522,7 +522,14 @@ function stepPlot(
     xaxis.tickvals = [...steps].sort((a, b) => a - b)
   }
   // A share spans orders of magnitude only on its way to 0, which a log axis would blow up.
-  if (!bounded && wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  if (bounds === undefined && wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  else {
+    // As the generation curves: at least a tenth of the values' size (a constant is not drawn as
+    // noise, or with plotly's ±1 about it), and no room for values the metric cannot take.
+    const size = plotted.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0)
+    const range = sensibleRange(plotted, [], MIN_RELATIVE_SPAN * size, bounds)
+    if (range !== undefined) (layout.yaxis as Record<string, unknown>).range = range
+  }
   return traces.spec(layout)
 }
 

@@ -177,6 +177,31 @@ describe('the finetuning frontier', () => {
     expect(trace(plot(html, 'Finetuning: training loss · loss').data, 'replay=0 (mean of 3)').x).toEqual([5, 10])
   })
 
+  it('gives a step plot a y range inside the metric\'s bounds, at least a tenth of its size wide: a constant share is not drawn with plotly\'s ±1 about it', () => {
+    const d = dir('pt-ft-range')
+    writeSyntheticRun(d, {
+      name: 'flat',
+      dataset: ringDataset,
+      base: { generations: 1, samplesPerGeneration: 500, data: { kind: 'ring', n: 500 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' }, posttrain: [{ kind: 'finetune', steps: 10, evalEvery: 5 }] },
+      cells: [{}],
+      replicates: 1,
+      metrics: (_cell, _r, g) => (g === -1 ? { modes_covered: 8 } : { task_share: 1, modes_covered: 8, kl: 1 }),
+    })
+    writeCurve(d, 'c0-r0', 0, [0, 5, 10].map((s) => point(0, 'finetune', s, { kl: 0.1 * s, metrics: { task_share: 1, modes_covered: 8, reverse_kl: 0.5 - 0.05 * s } })))
+    const html = renderReport([loadRun(d)])
+    const range = (title: string): [number, number] | undefined => (plot(html, title).layout.yaxis as { range?: [number, number] }).range
+    // Bounds [0, 1]: a span of 0.1 below the bound, padded by 5 % and by at most 2 % of the bounds past it.
+    const [lo, hi] = range('Finetuning: samples the task verifier accepts · task_share')!
+    expect(lo).toBeCloseTo(0.895, 10)
+    expect(hi).toBeCloseTo(1.005, 10)
+    // No bounds: a span of 0.8 about the constant 8, padded by 5 % either side.
+    const [mlo, mhi] = range('Finetuning: modes covered · modes_covered')!
+    expect(mlo).toBeCloseTo(7.56, 10)
+    expect(mhi).toBeCloseTo(8.44, 10)
+    // Values that span more than a tenth of their size keep plotly's own range.
+    expect(range('Finetuning: reverse KL over modes · reverse_kl')).toBeUndefined()
+  })
+
   it('offers the generations of a chain with a select above the block that drives all its plots, generation 0 first', () => {
     const d = dir('pt-ft-gens')
     writeFinetuneRun(d, 'ft', 3)

@@ -14,6 +14,7 @@ import { catalogOf, type MetricCatalog } from './metric-info.js'
 import {
   curvesPlot,
   MAX_MIN_MAX_REPLICATES,
+  MIN_RELATIVE_SPAN,
   REAL_COLOR,
   samplesPlot,
   seriesStyle,
@@ -346,8 +347,6 @@ function crossingCell(row: SummaryRow): string {
   return `<td data-col="crossing">${escapeHtml(c.reason)}</td>`
 }
 
-/** Without a collapse level to reach, the y axis spans at least this share of the metric's size. */
-const MIN_RELATIVE_SPAN = 0.1
 
 function curvesSection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const metrics = [...new Set(views.flatMap((v) => v.agg.metrics))]
