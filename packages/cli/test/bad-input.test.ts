@@ -160,6 +160,9 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     expect(fails('typo-model-kind', r({ model: { kind: 'gm' } }))).toContain("model.kind: unknown model 'gm' (did you mean 'gmm'?)")
     expect(fails('typo-estimator', r({ model: { kind: 'gaussian', estimator: 'unbaised' } }))).toContain('model.estimator: "unbaised" is not one of mle, unbiased; did you mean "unbiased"?')
     expect(fails('typo-metric-group', r({ metrics: ['modes', 'moment'] }))).toContain("metrics.1: unknown metric group 'moment' (did you mean 'moments'?)")
+    const rl = (reward: unknown): Record<string, unknown> => r({ posttrain: [{ kind: 'rl', reward, steps: 2 }] })
+    expect(fails('typo-reward-kind', rl({ kind: 'proxi', of: { kind: 'modes', values: [1] } }))).toContain('posttrain.0.reward.kind: "proxi" is not one of modes, point, lexicon, length, genre, digit, proxy; did you mean "proxy"?')
+    expect(fails('typo-proxy-of', rl({ kind: 'proxy', of: { kind: 'mode', values: [1] } }))).toContain('posttrain.0.reward.of.kind: "mode" is not one of modes, point, lexicon, length, genre, digit; did you mean "modes"?')
   })
 
   it('gives line and column of malformed JSON', () => {

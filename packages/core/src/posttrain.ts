@@ -48,7 +48,8 @@ export const proxyRewardSchema = z.strictObject({
   ridge: z.number().positive().default(1e-3),
 })
 
-export const rewardSchema = z.union([goldRewardSchema, proxyRewardSchema])
+// One discriminated union, so that a mistyped kind is named as such (a union of the two said only "Invalid input").
+export const rewardSchema = z.discriminatedUnion('kind', [...goldRewardSchema.options, proxyRewardSchema])
 export type RewardConfig = z.infer<typeof rewardSchema>
 
 const steps = z.int().min(0).max(10_000_000)
