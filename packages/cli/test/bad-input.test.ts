@@ -165,6 +165,14 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     expect(fails('typo-proxy-of', rl({ kind: 'proxy', of: { kind: 'mode', values: [1] } }))).toContain('posttrain.0.reward.of.kind: "mode" is not one of modes, point, lexicon, length, genre, digit; did you mean "modes"?')
   })
 
+  it('says what a field that takes a name or a number expects, and what it got', () => {
+    expect(fails('kde-bandwidth', r({ model: { kind: 'kde', bandwidth: 'scot' } }))).toContain(`model.bandwidth: expected 'scott', 'silverman' or a factor > 0, got "scot"`)
+    const text = { data: { kind: 'zipf', n: 50, types: 20, length: 5 }, generations: 1 }
+    expect(fails('ngram-discount', { ...text, model: { kind: 'ngram', discount: 'aut' } })).toContain(`model.discount: expected 'auto' or a number from 0 to 1, got "aut"`)
+    const lexicon = { ...text, model: { kind: 'ngram' }, posttrain: [{ kind: 'rl', reward: { kind: 'lexicon', words: 'the' }, steps: 2 }] }
+    expect(fails('lexicon-words', lexicon)).toContain('posttrain.0.reward.words: expected a list of words (each worth 1) or an object of words and their values, got "the"')
+  })
+
   it('gives line and column of malformed JSON', () => {
     // Line 3 is `  "model": {"kind": gmm},`: the g of gmm is its 21st character.
     const text = '{\n  "data": {"kind": "ring", "n": 100},\n  "model": {"kind": gmm},\n  "generations": 2\n}\n'

@@ -35,6 +35,12 @@ describe('formatIssues', () => {
     expect(format({ size: 1, kind: 'B' })).toBe('f.json: x.kind: "B" is not one of a, b; did you mean "b"?')
   })
 
+  it("gives a plain union's own message with the value that matched none of its members", () => {
+    const union = z.strictObject({ d: z.union([z.literal('auto'), z.number()], { error: "expected 'auto' or a number" }) })
+    const input = { d: 'aut' }
+    expect(formatIssues(union.safeParse(input).error!.issues, 'f.json', [], { input, schema: union })).toBe("f.json: d: expected 'auto' or a number, got \"aut\"")
+  })
+
   it('falls back to the issue alone without the input', () => {
     expect(formatIssues(schema.safeParse({ kind: 'a' }).error!.issues, 'f.json')).toBe('f.json: size: Invalid input: expected number, received undefined')
   })

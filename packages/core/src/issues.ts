@@ -60,6 +60,8 @@ function describeIssue(issue: z.core.$ZodIssue, context: IssueContext): string {
     if (at.missing) return `missing; expected one of ${options.join(', ')}`
     return valueChoice(at.known ? at.value : undefined, options)
   }
+  // A plain union (a name or a number, say): its schema says what it expects; the value says what came.
+  if (issue.code === 'invalid_union' && at.known && !at.missing) return `${issue.message}, got ${shown(at.value)}`
   if (issue.code === 'invalid_value') return valueChoice(at.known ? at.value : undefined, issue.values.map(String))
   // Zod's own wording ("Too small: expected number to be >=1"), not a message the schema chose.
   if ((issue.code === 'too_small' || issue.code === 'too_big') && /^Too (small|big)/.test(issue.message)) {

@@ -17,7 +17,9 @@ export const goldRewardSchema = z.discriminatedUnion('kind', [
    */
   z.strictObject({
     kind: z.literal('lexicon'),
-    words: z.union([z.array(z.string().min(1)).min(1), z.record(z.string().min(1), z.number())]),
+    words: z.union([z.array(z.string().min(1)).min(1), z.record(z.string().min(1), z.number())], {
+      error: 'expected a list of words (each worth 1) or an object of words and their values',
+    }),
     per: z.enum(['sentence', 'token']).default('sentence'),
   }),
   /** Tokens: −|length − target| / scale (a preference for sentences of a length). */

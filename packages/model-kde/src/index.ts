@@ -12,7 +12,7 @@ import type { VectorSamples } from '@ouroboros/core'
  * Scott's and Silverman's rules.
  */
 const paramsSchema = z.strictObject({
-  bandwidth: z.union([z.enum(['scott', 'silverman']), z.number().gt(0)]).default('scott'),
+  bandwidth: z.union([z.enum(['scott', 'silverman']), z.number().gt(0)], { error: "expected 'scott', 'silverman' or a factor > 0" }).default('scott'),
 })
 export type KdeParams = z.output<typeof paramsSchema>
 

@@ -15,7 +15,7 @@ const paramsSchema = z.strictObject({
    * move as a chain collapses (synthetic corpora lose their singletons), and a fixed D (0.75 is
    * the textbook value) would be right for generation 0 only. A number applies to every order.
    */
-  discount: z.union([z.literal('auto'), z.number().min(0).max(1)]).default('auto'),
+  discount: z.union([z.literal('auto'), z.number().min(0).max(1)], { error: "expected 'auto' or a number from 0 to 1" }).default('auto'),
   /** Sample only from the k most probable next words. */
   topK: z.int().min(1).optional(),
   /** Sample only from the fewest most probable next words holding this share of probability (nucleus sampling). */
