@@ -87,6 +87,44 @@ describe('progressReporter outside a terminal', () => {
   })
 })
 
+describe('progressReporter during post-training', () => {
+  afterEach(() => vi.useRealTimers())
+  const step = (chain: string, generation: number, s: number): ProgressEvent => ({ chain, generation, generationsDone: 0, generationsTotal: 0, stage: { index: 0, kind: 'rl', step: s, steps: 100 } })
+
+  it('shows the stage of the chain longest in one, and how many others are in one, until their records come', () => {
+    const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 2, done: 0, group: 0 })))
+    expect(p.stagesText()).toBe('')
+    p.stage('a', 0, { kind: 'rl', step: 3, steps: 100 })
+    p.stage('b', 0, { kind: 'finetune', step: 1, steps: 10 })
+    p.stage('a', 0, { kind: 'rl', step: 40, steps: 100 })
+    expect(p.stagesText()).toBe('rl step 40/100 (+1 chain)')
+    p.record('a', 0, 10)
+    expect(p.stagesText()).toBe('finetune step 1/10')
+    // A step that arrives after its generation's record is over, and not shown again.
+    p.stage('a', 0, { kind: 'rl', step: 100, steps: 100 })
+    expect(p.stagesText()).toBe('finetune step 1/10')
+    p.fail('b')
+    expect(p.stagesText()).toBe('')
+  })
+
+  it('outside a terminal, writes the steps of a stage with no generation done at most every 30 s', () => {
+    vi.useFakeTimers()
+    let now = 0
+    const stream = sink()
+    const progress = progressReporter([{ id: 'r0', generations: 1, done: 0, group: 0 }], { stream, intervalSeconds: 5, now: () => now })
+    for (let t = 1; t <= 12; t++) {
+      progress.onProgress(step('r0', 0, 5 * t))
+      now = 5000 * t
+      vi.advanceTimersByTime(5000)
+    }
+    // 60 s of steps: the first status line (5 s), then one 30 s later.
+    expect(stream.lines()).toEqual(['[5.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 5/100', '[35.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 35/100'])
+    progress.onProgress(record('r0', 0, 60_000))
+    progress.stop()
+    expect(stream.lines().at(-1)).toBe('[1m00s] generations 1/1 (100 %), chains 1/1 finished')
+  })
+})
+
 describe('progressReporter on a terminal', () => {
   afterEach(() => vi.restoreAllMocks())
 

@@ -14,7 +14,7 @@ async function posttrain<S>(
   state: S,
   stages: unknown[],
   dataset: DatasetInfo,
-  options: { seed?: number; pretraining?: Samples; samplesPerGeneration?: number; task?: TaskData } = {},
+  options: { seed?: number; pretraining?: Samples; samplesPerGeneration?: number; task?: TaskData; onStep?: (stage: { index: number; kind: string }, step: number, steps: number) => void } = {},
 ): Promise<Posttrained<S>> {
   const parsed: PosttrainStageConfig[] = posttrainSchema.parse(stages)
   return runPosttrain(
@@ -34,6 +34,7 @@ async function posttrain<S>(
         return goldReward(goldOf(stage.reward), dataset, `posttrain.${i}.reward`)
       },
       score: async () => ({}),
+      ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
     },
     state,
   )
@@ -187,6 +188,16 @@ describe('finetuning a GMM by EM', () => {
     // for moving 1/4 of the mass onto all of it.
     expect(post.curve[0]!.kl).toBe(0)
     expect(Math.abs(post.curve[post.curve.length - 1]!.kl! - Math.log(4))).toBeLessThan(0.1)
+  })
+
+  it('says after each step of each training stage how far it is', async () => {
+    const seen: string[] = []
+    const stages = [
+      { kind: 'finetune', data: {}, steps: 3, evalEvery: 0 },
+      { kind: 'rl', reward: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, beta: 1, steps: 2, evalEvery: 0, samples: 200 },
+    ]
+    await posttrain(gmm, params, await pretrained, stages, ringDataset, { task: taskData, onStep: (stage, step, steps) => seen.push(`${stage.index} ${stage.kind} ${step}/${steps}`) })
+    expect(seen).toEqual(['0 finetune 1/3', '0 finetune 2/3', '0 finetune 3/3', '1 rl 1/2', '1 rl 2/2'])
   })
 
   it('with replay 1 keeps the pretrained mode weights within noise', async () => {

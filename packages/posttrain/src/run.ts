@@ -22,6 +22,8 @@ export interface PosttrainInputs<S> {
   /** The gold reward of rl / best-of-n stage `index` (built once per chain). */
   gold(index: number): Promise<Reward>
   score(samples: Samples, state: S, task: TaskView | undefined): Promise<MetricValues>
+  /** After each step of a training stage (finetune, rl): which stage, and how far it is. */
+  onStep?(stage: { index: number; kind: string }, step: number, steps: number): void
 }
 
 export interface Posttrained<S> {
@@ -70,6 +72,7 @@ export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Pr
       temperature: inputs.temperature,
       score: inputs.score,
       onPoint: (p) => curve.push(p),
+      onStep: (step, steps) => inputs.onStep?.({ index, kind: stage.kind }, step, steps),
     }
     if (stage.kind === 'finetune') {
       state = (await finetune(stage, index, ctx, state, await inputs.task(index))).state

@@ -23,6 +23,8 @@ export interface StageContext<S> {
   /** Scores a curve point's samples with the run's metrics. */
   score(samples: Samples, state: S, task: TaskView | undefined): Promise<MetricValues>
   onPoint(point: CurvePoint): void
+  /** After each of a training stage's `steps` steps: how far it is, for the run's progress display. */
+  onStep(step: number, steps: number): void
 }
 
 /** One point of a stage's training curve (a line of gen-NNNNNN.posttrain.ndjson). */

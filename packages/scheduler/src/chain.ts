@@ -19,7 +19,8 @@ import {
   type Samples,
   type TaskView,
 } from '@ouroboros/core'
-import { goldOf, goldReward, runPosttrain, type Posttrained, type Reward, type TaskData } from '@ouroboros/posttrain'
+import { goldOf, goldReward, runPosttrain, type Posttrained, type PosttrainInputs, type Reward, type TaskData } from '@ouroboros/posttrain'
+import { stageProgressSender } from './stage-progress.js'
 import {
   chainDir,
   checkpointGenerations,
@@ -61,6 +62,8 @@ export interface AdvanceTask {
    * flight instead of running out its budget. On a SharedArrayBuffer, so every thread sees it.
    */
   stop?: Int32Array
+  /** The run's channel for post-training progress (stage-progress.ts); a local run's only. */
+  progressChannel?: string
 }
 
 export interface GenerationResult {
@@ -247,7 +250,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           const post =
             config.posttrain.length === 0
               ? undefined
-              : await posttrain(runDir, chain, ctx, model, g, attempt, fitted, training ?? (rows === undefined ? ctx.real : replayPool(rows, chain.samplesPerGeneration, Rng.from(chain.seed, 'replay', g))))
+              : await posttrain(runDir, chain, ctx, model, g, attempt, fitted, training ?? (rows === undefined ? ctx.real : replayPool(rows, chain.samplesPerGeneration, Rng.from(chain.seed, 'replay', g))), stageProgressSender(task.progressChannel, chain.id, g))
           const state = post?.state ?? fitted
           const t1 = performance.now()
           // Batch 0 is the generation's sample; a filter may ask for further batches.
@@ -335,7 +338,17 @@ export function stopRequested(task: { stop?: Int32Array }): boolean {
  * Runs the config's post-training stages on a generation's fitted state and writes their curves.
  * Every stream is keyed by (seed, 'posttrain', generation, attempt), so a resume repeats them.
  */
-async function posttrain(runDir: string, chain: ChainSpec, ctx: ChainContext, model: ModelPlugin<any, any>, g: number, attempt: number, fitted: unknown, pretraining: Samples): Promise<Posttrained<unknown>> {
+async function posttrain(
+  runDir: string,
+  chain: ChainSpec,
+  ctx: ChainContext,
+  model: ModelPlugin<any, any>,
+  g: number,
+  attempt: number,
+  fitted: unknown,
+  pretraining: Samples,
+  onStep: PosttrainInputs<unknown>['onStep'],
+): Promise<Posttrained<unknown>> {
   const curveGroups = await curveMetricGroups(chain)
   const post = await runPosttrain(
     {
@@ -350,6 +363,7 @@ async function posttrain(runDir: string, chain: ChainSpec, ctx: ChainContext, mo
       task: (index) => taskData(chain, ctx, index),
       gold: (index) => goldRewardOf(chain, ctx, index),
       score: (samples, state, task) => scoreAll(chain, ctx, g, samples, { model: modelView(model, state), only: curveGroups, ...(task === undefined ? {} : { task }), errors: [] }),
+      ...(onStep === undefined ? {} : { onStep }),
     },
     fitted,
   )

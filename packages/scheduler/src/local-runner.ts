@@ -3,6 +3,7 @@ import { Piscina } from 'piscina'
 import type { AdvanceBlockTask } from './block.js'
 import type { AdvanceTask, EvaluateTask } from './chain.js'
 import type { Runner, TaskPriority } from './runner.js'
+import { listenStageProgress, type StageProgress } from './stage-progress.js'
 
 interface Waiting {
   task: AdvanceTask | AdvanceBlockTask | EvaluateTask
@@ -33,6 +34,8 @@ export class LocalRunner implements Runner {
   private closed = false
   /** Seen by segments in flight in the worker threads: they end after their current generation. */
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4))
+  /** Where the threads say how far post-training stages are, once someone listens. */
+  private stages: { channel: string; close(): void } | undefined
 
   constructor(readonly workers: number = defaultWorkers()) {
     this.pool = new Piscina({ filename: workerUrl.href, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
@@ -40,7 +43,7 @@ export class LocalRunner implements Runner {
 
   run(task: AdvanceTask | AdvanceBlockTask | EvaluateTask, priority: TaskPriority, onStart?: () => void): Promise<unknown> {
     if (this.closed && priority === 'advance') return Promise.resolve(undefined)
-    const sent = task.kind !== 'evaluate' ? { ...task, stop: this.stopFlag } : task
+    const sent = task.kind === 'evaluate' ? task : { ...task, stop: this.stopFlag, ...(task.kind === 'advance' && this.stages !== undefined ? { progressChannel: this.stages.channel } : {}) }
     return new Promise((resolve, reject) => {
       this.waiting[priority].push({ task: sent, onStart, resolve, reject })
       this.pump()
@@ -53,8 +56,16 @@ export class LocalRunner implements Runner {
     for (const w of this.waiting.advance.splice(0)) w.resolve(undefined)
   }
 
-  destroy(): Promise<void> {
-    return this.pool.destroy()
+  /** Post-training stages of the tasks run from now on say after their steps how far they are. */
+  onStageProgress(listener: (p: StageProgress) => void): void {
+    this.stages?.close()
+    this.stages = listenStageProgress(listener)
+  }
+
+  async destroy(): Promise<void> {
+    await this.pool.destroy()
+    // After the threads: what they posted last still arrives.
+    this.stages?.close()
   }
 
   private pump(): void {

@@ -70,6 +70,29 @@ describe('runChains', () => {
     expect(a.result.info.status).toBe('finished')
   })
 
+  it('tells its progress listener how far post-training stages are, from the worker threads, and gives the same records without one', async () => {
+    const specs = chains({ generations: 2, replicates: 2, posttrain: [{ kind: 'rl', reward: { kind: 'point', at: [1] }, beta: 1, steps: 40, evalEvery: 0 }] })
+    const steps = new Map<string, number[]>()
+    const dir = tempDir()
+    await runChains({
+      runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers: 2,
+      onProgress: (e) => {
+        if (e.stage === undefined) return
+        expect(e.stage).toMatchObject({ index: 0, kind: 'rl', steps: 40 })
+        const key = `${e.chain} ${e.generation}`
+        steps.set(key, [...(steps.get(key) ?? []), e.stage.step])
+      },
+    })
+    // Every chain's every generation said so, in order, ending at its last step.
+    expect([...steps.keys()].sort()).toEqual(['c0-r0 0', 'c0-r0 1', 'c0-r1 0', 'c0-r1 1'])
+    for (const [key, seen] of steps) {
+      expect(seen.at(-1), key).toBe(40)
+      expect([...seen].sort((a, b) => a - b), key).toEqual(seen)
+    }
+    const without = await run(specs, 1)
+    expect(readRecords(dir).map(({ timings: _t, ...r }) => r)).toEqual(without.records)
+  })
+
   it('calls a chain running only once a worker has taken its first task', async () => {
     // One worker, three chains run one at a time (mix is not run in blocks), a generation a task:
     // when the first record comes, the third chain has not been taken yet.

@@ -30,6 +30,7 @@ export async function finetune<S>(stage: FinetuneStageConfig, index: number, ctx
       const { items, weights } = fullBatch ?? miniBatch(task.train, ctx.pretraining, stage.replay, trainer.batch as number, batches)
       const report = await trainer.step(items, weights)
       if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, await trainer.state(), report.losses)
+      ctx.onStep(step, stage.steps)
     }
     return { state: await trainer.state() }
   } finally {

@@ -62,6 +62,7 @@ async function policyGradient<S>(stage: RlStageConfig, ctx: StageContext<S>, inp
       const report = await trainer.step(x, advantages)
       state = await trainer.state()
       if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, state, { ...report.losses, penalised_reward: total / n })
+      ctx.onStep(step, stage.steps)
     }
     return { state }
   } finally {
@@ -84,6 +85,7 @@ async function refit<S>(stage: RlStageConfig, ctx: StageContext<S>, input: S, re
     const weights = Float64Array.from(r, (v) => (stage.beta === 0 ? (v === best ? 1 : 0) : Math.exp((v - best) / (stage.beta * steps))))
     state = await model.fitWeighted!(x, weights, ctx.params as never, { rng: rng.derive('fit'), generation: 0, dataset: ctx.dataset, init: state })
     if (isCurveStep(step, steps, stage.evalEvery)) await point(step, state)
+    ctx.onStep(step, steps)
   }
   return { state }
 }
