@@ -28,6 +28,9 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   if (config.sampling.temperature !== 1 || swept.some((p) => p.startsWith('sampling'))) lines.push(['sampling', plugin(first['sampling'], 'sampling', swept)])
   if (config.filter !== null || swept.includes('filter')) lines.push(['filter', first['filter'] === null && !swept.includes('filter') ? 'none' : plugin(first['filter'], 'filter', swept)])
   if (config.warmStart || swept.includes('warmStart')) lines.push(['warm start', swept.includes('warmStart') ? 'swept' : 'yes'])
+  const stages = first['posttrain']
+  if (swept.includes('posttrain')) lines.push(['posttrain', 'swept'])
+  else if (Array.isArray(stages)) stages.forEach((stage, i) => lines.push([i === 0 ? 'posttrain' : '', `${i}  ${plugin(stage, `posttrain.${i}`, swept)}`]))
   lines.push(['cells', cells.length === 1 ? '1 (no sweep)' : `${cells.length}: ${swept.map((p) => `${p} (${config.sweep[p]!.map(brief).join(', ')})`).join(' × ')}`])
   for (const cell of cells.length > 1 ? cells.slice(0, 20) : []) lines.push(['', `c${cell.index}  ${cell.label}`])
   if (cells.length > 20) lines.push(['', `… and ${cells.length - 20} more`])

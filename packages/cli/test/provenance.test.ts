@@ -71,6 +71,19 @@ describe('ouroboros validate', () => {
     expect(line('metrics')).toBe('  metrics      moments')
   })
 
+  it('lists post-training stages, one a line, with their defaults and what is swept', () => {
+    const stages = [
+      { kind: 'finetune', data: { weights: [1, 1, 0, 0, 0, 0, 0, 0] }, steps: 10 },
+      { kind: 'rl', reward: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, beta: 1, steps: 5 },
+    ]
+    const res = cli(['validate', writeConfig(dir, { ...config, posttrain: stages, sweep: { 'posttrain.1.beta': [1, 0.1] } }, 'stages.json'), '--summary'])
+    expect(res.status, res.stderr).toBe(0)
+    const lines = res.stdout.split('\n')
+    const at = lines.findIndex((l) => l.trimStart().startsWith('posttrain '))
+    expect(lines[at]).toMatch(/^  posttrain +0  finetune: data \{"weights":\[1,1,0,0,0,0,0,0\]\}, steps 10, replay 0, anchor 0,/)
+    expect(lines[at + 1]).toMatch(/^ +1  rl: reward \{"kind":"modes","values":\[1,0,0,0,0,0,0,0\]\}, beta swept, steps 5, method auto,/)
+  })
+
   it('prints the resolved form as JSON when its output is not a terminal, as scripts read it', () => {
     const res = cli(['validate', file])
     expect(res.status, res.stderr).toBe(0)
