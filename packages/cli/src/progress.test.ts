@@ -87,27 +87,27 @@ describe('progressReporter outside a terminal', () => {
   })
 })
 
-describe('progressReporter during post-training', () => {
+describe('progressReporter while a generation trains', () => {
   afterEach(() => vi.useRealTimers())
-  const step = (chain: string, generation: number, s: number): ProgressEvent => ({ chain, generation, generationsDone: 0, generationsTotal: 0, stage: { index: 0, kind: 'rl', step: s, steps: 100 } })
+  const step = (chain: string, generation: number, s: number): ProgressEvent => ({ chain, generation, generationsDone: 0, generationsTotal: 0, training: { what: 'rl', step: s, steps: 100 } })
 
-  it('shows the stage of the chain longest in one, and how many others are in one, until their records come', () => {
+  it('shows the training of the chain longest at it, and how many others are training, until their records come', () => {
     const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 2, done: 0, group: 0 })))
-    expect(p.stagesText()).toBe('')
-    p.stage('a', 0, { kind: 'rl', step: 3, steps: 100 })
-    p.stage('b', 0, { kind: 'finetune', step: 1, steps: 10 })
-    p.stage('a', 0, { kind: 'rl', step: 40, steps: 100 })
-    expect(p.stagesText()).toBe('rl step 40/100 (+1 chain)')
+    expect(p.trainingText()).toBe('')
+    p.training('a', 0, { what: 'fit', step: 300, steps: 300 })
+    p.training('b', 0, { what: 'fit', step: 1, steps: 300 })
+    p.training('a', 0, { what: 'rl', step: 40, steps: 100 })
+    expect(p.trainingText()).toBe('rl step 40/100 (+1 chain)')
     p.record('a', 0, 10)
-    expect(p.stagesText()).toBe('finetune step 1/10')
+    expect(p.trainingText()).toBe('fit step 1/300')
     // A step that arrives after its generation's record is over, and not shown again.
-    p.stage('a', 0, { kind: 'rl', step: 100, steps: 100 })
-    expect(p.stagesText()).toBe('finetune step 1/10')
+    p.training('a', 0, { what: 'rl', step: 100, steps: 100 })
+    expect(p.trainingText()).toBe('fit step 1/300')
     p.fail('b')
-    expect(p.stagesText()).toBe('')
+    expect(p.trainingText()).toBe('')
   })
 
-  it('outside a terminal, writes the steps of a stage with no generation done at most every 30 s', () => {
+  it('outside a terminal, writes the steps of a generation that trains long, with none done, at most every 30 s', () => {
     vi.useFakeTimers()
     let now = 0
     const stream = sink()

@@ -19,8 +19,8 @@ export interface ProgressOptions {
 
 /** The least time between two redraws of the bar on a terminal (ms); a failure's line redraws it at once. */
 const REDRAW_MS = 100
-/** Off a terminal, a status line for post-training steps alone (no generation done since the last) waits this long (s). */
-const STAGE_LINE_SECONDS = 30
+/** Off a terminal, a status line for training steps alone (no generation done since the last) waits this long (s). */
+const TRAINING_LINE_SECONDS = 30
 
 /**
  * On a terminal, a live bar; elsewhere (log files, CI consoles) a status line every few seconds
@@ -46,7 +46,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
       }
       return true
     }
-    if (e.stage !== undefined) state.stage(e.chain, e.generation, e.stage)
+    if (e.training !== undefined) state.training(e.chain, e.generation, e.training)
     if (e.ms !== undefined) state.record(e.chain, e.generation, e.ms)
     return false
   }
@@ -55,7 +55,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: 'generations {bar} {value}/{total}{stages} | chains {chainsDone}/{chains} done, {failed} failed | elapsed {elapsed} | left {left}',
+        format: 'generations {bar} {value}/{total}{training} | chains {chainsDone}/{chains} done, {failed} failed | elapsed {elapsed} | left {left}',
         stream,
         hideCursor: true,
       },
@@ -64,8 +64,8 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
     const fields = () => {
       const elapsed = (now() - started) / 1000
       const left = state.secondsLeft(elapsed)
-      const stages = state.stagesText()
-      return { chains: chains.length, chainsDone: state.chainsFinished(), failed: state.failed.size, elapsed: formatSeconds(elapsed), left: left === undefined ? '…' : formatSeconds(left), stages: stages === '' ? '' : ` | ${stages}` }
+      const training = state.trainingText()
+      return { chains: chains.length, chainsDone: state.chainsFinished(), failed: state.failed.size, elapsed: formatSeconds(elapsed), left: left === undefined ? '…' : formatSeconds(left), training: training === '' ? '' : ` | ${training}` }
     }
     let drawn = now()
     const draw = (): void => {
@@ -98,24 +98,24 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
 
   write = (line) => stream.write(`${line}\n`)
   let printed = -1
-  let printedStages = ''
+  let printedTraining = ''
   let printedAt = now()
   const status = (): void => {
     const elapsed = (now() - started) / 1000
     const done = state.generationsDone()
     printed = done
-    printedStages = state.stagesText()
+    printedTraining = state.trainingText()
     printedAt = now()
     const left = state.secondsLeft(elapsed)
     const failed = state.failed.size > 0 ? `, ${state.failed.size} failed` : ''
     const eta = left === undefined || left <= 0 ? '' : `; about ${formatSeconds(left)} left`
-    const stages = printedStages === '' ? '' : `; ${printedStages}`
-    write(`[${formatSeconds(elapsed)}] generations ${done}/${state.generationsTotal} (${Math.floor((100 * done) / Math.max(1, state.generationsTotal))} %), chains ${state.chainsFinished()}/${chains.length} finished${failed}${eta}${stages}`)
+    const training = printedTraining === '' ? '' : `; ${printedTraining}`
+    write(`[${formatSeconds(elapsed)}] generations ${done}/${state.generationsTotal} (${Math.floor((100 * done) / Math.max(1, state.generationsTotal))} %), chains ${state.chainsFinished()}/${chains.length} finished${failed}${eta}${training}`)
   }
   const tick = setInterval(() => {
-    // A long post-training stage (minutes per generation) shows its steps now and then, not every few seconds.
-    const stagesMoved = state.stagesText() !== printedStages && now() - printedAt >= 1000 * STAGE_LINE_SECONDS
-    if (state.generationsDone() !== printed || stagesMoved) status()
+    // A generation that trains for minutes shows its steps now and then, not every few seconds.
+    const trainingMoved = state.trainingText() !== printedTraining && now() - printedAt >= 1000 * TRAINING_LINE_SECONDS
+    if (state.generationsDone() !== printed || trainingMoved) status()
   }, 1000 * (opts.intervalSeconds ?? 5))
   tick.unref()
   return {
@@ -157,27 +157,27 @@ export class RunProgress {
     this.resumedDone = done
   }
 
-  /** Post-training stages in flight, per chain: shown until the generation's record arrives. */
-  private readonly stages = new Map<string, { generation: number; kind: string; step: number; steps: number }>()
+  /** Generations training now (a fit or a post-training stage), per chain: shown until the generation's record arrives. */
+  private readonly inTraining = new Map<string, { generation: number; what: string; step: number; steps: number }>()
 
-  stage(chain: string, generation: number, stage: { kind: string; step: number; steps: number }): void {
+  training(chain: string, generation: number, at: { what: string; step: number; steps: number }): void {
     // A step that comes after its generation's record (they travel apart) is over.
     if (generation < (this.chains.get(chain)?.next ?? 0)) return
-    this.stages.set(chain, { generation, kind: stage.kind, step: stage.step, steps: stage.steps })
+    this.inTraining.set(chain, { generation, ...at })
   }
 
-  /** "rl step 40/100 (+2 chains)": the stage of the chain longest in one, and how many others are in one. */
-  stagesText(): string {
-    const first = this.stages.values().next()
+  /** "rl step 40/100 (+2 chains)": the training of the chain longest at it, and how many others are training. */
+  trainingText(): string {
+    const first = this.inTraining.values().next()
     if (first.done === true) return ''
-    const s = first.value
-    const others = this.stages.size - 1
-    return `${s.kind} step ${s.step}/${s.steps}${others > 0 ? ` (+${others} chain${others === 1 ? '' : 's'})` : ''}`
+    const t = first.value
+    const others = this.inTraining.size - 1
+    return `${t.what} step ${t.step}/${t.steps}${others > 0 ? ` (+${others} chain${others === 1 ? '' : 's'})` : ''}`
   }
 
   record(chain: string, generation: number, ms: number): void {
-    const inStage = this.stages.get(chain)
-    if (inStage !== undefined && generation >= inStage.generation) this.stages.delete(chain)
+    const training = this.inTraining.get(chain)
+    if (training !== undefined && generation >= training.generation) this.inTraining.delete(chain)
     const c = this.chains.get(chain)
     if (generation < 0 || c === undefined) return
     this.recorded++
@@ -189,7 +189,7 @@ export class RunProgress {
   }
 
   fail(chain: string): void {
-    this.stages.delete(chain)
+    this.inTraining.delete(chain)
     this.failed.add(chain)
   }
 

@@ -127,6 +127,8 @@ export interface FitContext<S> {
    * generation (a GAN cycling between modes) shows as a training curve.
    */
   readonly onTrainingStep?: (step: number, report: TrainingStepReport) => Promise<void>
+  /** Models that train in steps call this after each: how far the fit is, for the run's progress display. */
+  readonly onStep?: (step: number, steps: number) => void
 }
 
 export interface SampleContext {

@@ -139,6 +139,7 @@ async function train(data: Samples, sentenceWeights: Float64Array | undefined, p
     optimizer.step(weights, grads, what)
     const decay = 1 - (step - 1) / params.steps
     for (let i = 0; i < weights.length; i++) weights[i] = before[i]! + decay * (weights[i]! - before[i]!)
+    ctx.onStep?.(step, params.steps)
     recent.push(loss)
     if (recent.length > LOSS_WINDOW) recent.shift()
     if (params.evalEvery > 0 && step % params.evalEvery === 0) await ctx.onTrainingStep?.(step, { losses: { loss: mean(recent) } })

@@ -117,6 +117,7 @@ export async function fitGanRows(data: RowSource, params: GanParams, ctx: FitCon
 
   for (let step = 1; step <= params.steps; step++) {
     gan.iteration(realBatch)
+    ctx.onStep?.(step, params.steps)
     if (params.evalEvery > 0 && step % params.evalEvery === 0 && ctx.onTrainingStep !== undefined) {
       const losses = gan.losses(() => realBatch(evalBatches), normals(evalRng, rows * latent))
       const samples = generate(tf, gan.gNet, gan.gParams, params.evalSamples, latent, d, 1, evalRng)

@@ -81,6 +81,7 @@ export async function fitTransformer(data: Samples, params: TransformerParams, c
       targets.set(stream.subarray(start + 1, start + T + 1), b * T)
     }
     const loss = trainer.step(inputs, targets, `${what} step ${step}`)
+    ctx.onStep?.(step, params.steps)
     recent.push(loss)
     if (recent.length > LOSS_WINDOW) recent.shift()
     sinceReport.push(loss)

@@ -124,6 +124,7 @@ async function train(rows: RowSource, itemWeights: Float64Array | undefined, par
   const draws = itemWeights === undefined ? undefined : new WeightedDraws(itemWeights)
 
   let step = 0
+  const steps = params.epochs * Math.ceil(n / params.batch)
   for (let epoch = 0; epoch < params.epochs; epoch++) {
     // Reshuffled every epoch (or n rows drawn by weight); the last batch is smaller when batch does
     // not divide n (torch's randperm().split()).
@@ -135,6 +136,7 @@ async function train(rows: RowSource, itemWeights: Float64Array | undefined, par
       optimizer.step(weights, g, what)
       grads.dispose()
       step++
+      ctx.onStep?.(step, steps)
       if (params.evalEvery > 0 && step % params.evalEvery === 0 && ctx.onTrainingStep !== undefined) {
         const negElbo = evaluate(tf, encoder, decoder, weights, rows, params, evalRng, Math.min(n, 4096), itemWeights)
         const samples = decode(tf, decoder, weights, params.evalSamples, L, d, params.likelihood, 1, evalRng)

@@ -19,8 +19,8 @@ import {
   type Samples,
   type TaskView,
 } from '@ouroboros/core'
-import { goldOf, goldReward, runPosttrain, type Posttrained, type PosttrainInputs, type Reward, type TaskData } from '@ouroboros/posttrain'
-import { stageProgressSender } from './stage-progress.js'
+import { goldOf, goldReward, runPosttrain, type Posttrained, type Reward, type TaskData } from '@ouroboros/posttrain'
+import { trainingProgressSender } from './training-progress.js'
 import {
   chainDir,
   checkpointGenerations,
@@ -62,7 +62,7 @@ export interface AdvanceTask {
    * flight instead of running out its budget. On a SharedArrayBuffer, so every thread sees it.
    */
   stop?: Int32Array
-  /** The run's channel for post-training progress (stage-progress.ts); a local run's only. */
+  /** The run's channel for training progress (training-progress.ts); a local run's only. */
   progressChannel?: string
 }
 
@@ -232,6 +232,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
         try {
           const t0 = performance.now()
           const curve: TrainingStepRecord[] = []
+          const progress = trainingProgressSender(task.progressChannel, chain.id, g)
           const fitCtx: FitContext<unknown> = {
             rng: Rng.from(chain.seed, 'fit', g, attempt),
             generation: g,
@@ -239,6 +240,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             real: ctx.real,
             dir: chainDir(runDir, chain.id),
             ...(config.warmStart && prevState !== undefined ? { init: prevState } : {}),
+            ...(progress === undefined ? {} : { onStep: (step: number, steps: number) => progress('fit', step, steps) }),
             onTrainingStep: async (step, report) => {
               const profiles: Record<string, MetricProfile> = {}
               const metrics = report.samples === undefined ? {} : await scoreAll(chain, ctx, g, report.samples, { only: stepGroups, profiles, errors: [] })
@@ -250,7 +252,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           const post =
             config.posttrain.length === 0
               ? undefined
-              : await posttrain(runDir, chain, ctx, model, g, attempt, fitted, training ?? (rows === undefined ? ctx.real : replayPool(rows, chain.samplesPerGeneration, Rng.from(chain.seed, 'replay', g))), stageProgressSender(task.progressChannel, chain.id, g))
+              : await posttrain(runDir, chain, ctx, model, g, attempt, fitted, training ?? (rows === undefined ? ctx.real : replayPool(rows, chain.samplesPerGeneration, Rng.from(chain.seed, 'replay', g))), progress)
           const state = post?.state ?? fitted
           const t1 = performance.now()
           // Batch 0 is the generation's sample; a filter may ask for further batches.
@@ -347,7 +349,7 @@ async function posttrain(
   attempt: number,
   fitted: unknown,
   pretraining: Samples,
-  onStep: PosttrainInputs<unknown>['onStep'],
+  progress: ((what: string, step: number, steps: number) => void) | undefined,
 ): Promise<Posttrained<unknown>> {
   const curveGroups = await curveMetricGroups(chain)
   const post = await runPosttrain(
@@ -363,7 +365,7 @@ async function posttrain(
       task: (index) => taskData(chain, ctx, index),
       gold: (index) => goldRewardOf(chain, ctx, index),
       score: (samples, state, task) => scoreAll(chain, ctx, g, samples, { model: modelView(model, state), only: curveGroups, ...(task === undefined ? {} : { task }), errors: [] }),
-      ...(onStep === undefined ? {} : { onStep }),
+      ...(progress === undefined ? {} : { onStep: (stage: { kind: string }, step: number, steps: number) => progress(stage.kind, step, steps) }),
     },
     fitted,
   )

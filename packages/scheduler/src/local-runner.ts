@@ -3,7 +3,7 @@ import { Piscina } from 'piscina'
 import type { AdvanceBlockTask } from './block.js'
 import type { AdvanceTask, EvaluateTask } from './chain.js'
 import type { Runner, TaskPriority } from './runner.js'
-import { listenStageProgress, type StageProgress } from './stage-progress.js'
+import { listenTrainingProgress, type TrainingProgress } from './training-progress.js'
 
 interface Waiting {
   task: AdvanceTask | AdvanceBlockTask | EvaluateTask
@@ -34,8 +34,8 @@ export class LocalRunner implements Runner {
   private closed = false
   /** Seen by segments in flight in the worker threads: they end after their current generation. */
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4))
-  /** Where the threads say how far post-training stages are, once someone listens. */
-  private stages: { channel: string; close(): void } | undefined
+  /** Where the threads say how far a generation's training is, once someone listens. */
+  private training: { channel: string; close(): void } | undefined
 
   constructor(readonly workers: number = defaultWorkers()) {
     this.pool = new Piscina({ filename: workerUrl.href, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
@@ -43,7 +43,7 @@ export class LocalRunner implements Runner {
 
   run(task: AdvanceTask | AdvanceBlockTask | EvaluateTask, priority: TaskPriority, onStart?: () => void): Promise<unknown> {
     if (this.closed && priority === 'advance') return Promise.resolve(undefined)
-    const sent = task.kind === 'evaluate' ? task : { ...task, stop: this.stopFlag, ...(task.kind === 'advance' && this.stages !== undefined ? { progressChannel: this.stages.channel } : {}) }
+    const sent = task.kind === 'evaluate' ? task : { ...task, stop: this.stopFlag, ...(task.kind === 'advance' && this.training !== undefined ? { progressChannel: this.training.channel } : {}) }
     return new Promise((resolve, reject) => {
       this.waiting[priority].push({ task: sent, onStart, resolve, reject })
       this.pump()
@@ -56,16 +56,16 @@ export class LocalRunner implements Runner {
     for (const w of this.waiting.advance.splice(0)) w.resolve(undefined)
   }
 
-  /** Post-training stages of the tasks run from now on say after their steps how far they are. */
-  onStageProgress(listener: (p: StageProgress) => void): void {
-    this.stages?.close()
-    this.stages = listenStageProgress(listener)
+  /** The fits and post-training stages of the tasks run from now on say after their steps how far they are. */
+  onTrainingProgress(listener: (p: TrainingProgress) => void): void {
+    this.training?.close()
+    this.training = listenTrainingProgress(listener)
   }
 
   async destroy(): Promise<void> {
     await this.pool.destroy()
     // After the threads: what they posted last still arrives.
-    this.stages?.close()
+    this.training?.close()
   }
 
   private pump(): void {

@@ -40,8 +40,8 @@ export interface ProgressEvent {
   failed?: { chain: string; generation: number; message: string }
   /** A metric group's first failure in this chain (its values are recorded as null). */
   metricError?: { chain: string; group: string; generation: number; message: string }
-  /** How far a post-training stage of the generation is (local runs: a queue's workers are elsewhere). */
-  stage?: { index: number; kind: string; step: number; steps: number }
+  /** How far the generation's training is: its fit, or a post-training stage (local runs: a queue's workers are elsewhere). */
+  training?: { what: string; step: number; steps: number }
 }
 
 export interface RunChainsOptions {
@@ -154,7 +154,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   stop.signal.addEventListener('abort', () => runner.close(), { once: true })
   const onProgress = opts.onProgress
   if (runner instanceof LocalRunner && onProgress !== undefined) {
-    runner.onStageProgress((p) => onProgress({ chain: p.chain, generation: p.generation, generationsDone: done, generationsTotal: total, stage: { index: p.stage, kind: p.kind, step: p.step, steps: p.steps } }))
+    runner.onTrainingProgress((p) => onProgress({ chain: p.chain, generation: p.generation, generationsDone: done, generationsTotal: total, training: { what: p.what, step: p.step, steps: p.steps } }))
   }
   const segmentMs = opts.segmentMs ?? runner.segmentMs
   saveInfo(true)

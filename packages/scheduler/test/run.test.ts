@@ -70,23 +70,24 @@ describe('runChains', () => {
     expect(a.result.info.status).toBe('finished')
   })
 
-  it('tells its progress listener how far post-training stages are, from the worker threads, and gives the same records without one', async () => {
+  it('tells its progress listener how far fits and post-training stages are, from the worker threads, and gives the same records without one', async () => {
     const specs = chains({ generations: 2, replicates: 2, posttrain: [{ kind: 'rl', reward: { kind: 'point', at: [1] }, beta: 1, steps: 40, evalEvery: 0 }] })
     const steps = new Map<string, number[]>()
     const dir = tempDir()
     await runChains({
       runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers: 2,
       onProgress: (e) => {
-        if (e.stage === undefined) return
-        expect(e.stage).toMatchObject({ index: 0, kind: 'rl', steps: 40 })
-        const key = `${e.chain} ${e.generation}`
-        steps.set(key, [...(steps.get(key) ?? []), e.stage.step])
+        if (e.training === undefined) return
+        const key = `${e.chain} ${e.generation} ${e.training.what}`
+        expect(e.training.steps, key).toBe(e.training.what === 'fit' ? 1 : 40)
+        steps.set(key, [...(steps.get(key) ?? []), e.training.step])
       },
     })
-    // Every chain's every generation said so, in order, ending at its last step.
-    expect([...steps.keys()].sort()).toEqual(['c0-r0 0', 'c0-r0 1', 'c0-r1 0', 'c0-r1 1'])
+    // Every chain's every generation said so, in order, ending at its last step (the test model's fit is one step).
+    const keys = ['c0-r0 0', 'c0-r0 1', 'c0-r1 0', 'c0-r1 1'].flatMap((k) => [`${k} fit`, `${k} rl`])
+    expect([...steps.keys()].sort()).toEqual(keys.sort())
     for (const [key, seen] of steps) {
-      expect(seen.at(-1), key).toBe(40)
+      expect(seen.at(-1), key).toBe(key.endsWith('fit') ? 1 : 40)
       expect([...seen].sort((a, b) => a - b), key).toEqual(seen)
     }
     const without = await run(specs, 1)
