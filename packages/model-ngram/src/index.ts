@@ -162,9 +162,10 @@ export const model = defineModel<NgramParams, NgramModelState>({
    * discount 0 the ones sampling draws from; a discount adds the uniform floor, which sampling
    * leaves out). It is the per-outcome KL over the V words and END divided by p_state(END), and
    * splits into the KL of the sentence-length distributions plus the expected words per sentence
-   * times the KL of the vocabulary distributions (interpolation.ts, unigramSentenceKl). Infinite
-   * where the reference gives probability 0 to an outcome the state does not (discount 0). Higher
-   * orders have no exact KL here: estimate it by Monte Carlo from logLikelihood.
+   * times the KL of the vocabulary distributions (interpolation.ts, unigramSentenceKl), times the
+   * chance 1 − (1 − e)^maxLength that a sentence ends before the cut. Infinite where the reference
+   * gives probability 0 to an outcome the state does not (discount 0). Higher orders, and models
+   * cut at different lengths, have no exact KL here: estimate it by Monte Carlo from logLikelihood.
    */
   klDivergence(state, reference) {
     const models = [...state.models, ...reference.models]
@@ -172,7 +173,9 @@ export const model = defineModel<NgramParams, NgramModelState>({
     if (models.some((m) => m.order !== 1)) return undefined
     const V = state.models[0]!.vocabSize
     if (models.some((m) => m.vocabSize !== V)) throw inputError('the n-gram KL needs two models over one vocabulary')
-    return unigramSentenceKl(unigramOutcomes(state.models, state.weights), unigramOutcomes(reference.models, reference.weights))
+    // Cut at different lengths, the two score a sentence of the shorter cap differently: Monte Carlo.
+    if (state.maxLength !== reference.maxLength) return undefined
+    return unigramSentenceKl(unigramOutcomes(state.models, state.weights), unigramOutcomes(reference.models, reference.weights), state.maxLength)
   },
 })
 

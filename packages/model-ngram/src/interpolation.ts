@@ -208,9 +208,18 @@ export function unigramOutcomes(models: readonly NgramState[], weights: Float64A
  * p(END) = e (and q alike), it is KL(e‖e_q)/e, the KL between the geometric length distributions,
  * plus ((1 − e)/e)·KL(p_V‖q_V), the expected words per sentence times the KL between the
  * vocabulary distributions.
+ *
+ * Both models cut sentences at `maxLength` L words, with no END (logLikelihood scores them so): a
+ * sentence then holds min(G, L) words, G the geometric count, and ends with END only when G < L.
+ * The expected words, Σ_{l=1..L} (1 − e)^l, and the chance of an END, 1 − (1 − e)^L, are both the
+ * uncut ones times 1 − (1 − e)^L, and so is the KL.
  */
-export function unigramSentenceKl(p: Float64Array, q: Float64Array): number {
+export function unigramSentenceKl(p: Float64Array, q: Float64Array, maxLength = Infinity): number {
   let kl = 0
   for (let o = 0; o < p.length; o++) if (p[o]! > 0) kl += p[o]! * Math.log(p[o]! / q[o]!)
-  return kl / p[p.length - 1]!
+  const e = p[p.length - 1]!
+  if (maxLength === Infinity) return kl / e
+  // No sentence ends: every one is L words.
+  if (e === 0) return maxLength * kl
+  return (-Math.expm1(maxLength * Math.log1p(-e)) * kl) / e
 }

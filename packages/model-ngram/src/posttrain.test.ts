@@ -182,6 +182,28 @@ describe('ngram klDivergence', () => {
     expect(kl / mean).toBeGreaterThan(0.95)
   })
 
+  it('is the per-sentence KL of sentences cut at maxLength, checked by Monte Carlo where most are cut', () => {
+    // Cut at 4 words: over half of the sentences of these models run that long, and end with no END.
+    const p = params({ order: 1, discount: 0, maxLength: 4 })
+    const a = fit(CORPUS, p)
+    const b = fit(TASK, p)
+    const kl = model.klDivergence!(b, a)
+    const n = 100_000
+    const x = model.sample(b, n, sampleCtx(2)) as TokenSamples
+    const cut = sentencesOf(x).filter((s) => s.length === 4).length / n
+    expect(cut).toBeGreaterThan(0.3)
+    const la = model.logLikelihood!(a, x) as Float64Array
+    const d = (model.logLikelihood!(b, x) as Float64Array).map((v, i) => v - la[i]!)
+    const mean = d.reduce((s, v) => s + v, 0) / n
+    const se = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / n / n)
+    expect(Math.abs(kl - mean)).toBeLessThan(4 * se)
+    // The uncut formula would be off by the share of sentences cut, far beyond the noise.
+    const uncut = model.klDivergence!({ ...b, maxLength: 100_000 }, { ...a, maxLength: 100_000 })
+    expect(Math.abs(uncut - mean)).toBeGreaterThan(20 * se)
+    // Models cut at different lengths: no exact KL.
+    expect(model.klDivergence!(b, { ...a, maxLength: 5 })).toBeUndefined()
+  })
+
   it('is not exact for models of order 2 and above: undefined, so the KL is estimated by Monte Carlo', () => {
     const s = fit(CORPUS, params({ order: 2 }))
     expect(model.klDivergence!(s, s)).toBeUndefined()
