@@ -47,7 +47,13 @@ function plugin(value: unknown, top: string, swept: readonly string[]): string {
   if (swept.includes(top)) return 'swept'
   if (typeof value !== 'object' || value === null) return String(value)
   const { kind, ...rest } = value as Record<string, unknown>
-  const shown = (key: string, v: unknown): string => (swept.includes(`${top}.${key}`) ? 'swept' : brief(v))
+  const shown = (key: string, v: unknown): string => {
+    const path = `${top}.${key}`
+    if (swept.includes(path)) return 'swept'
+    // An object with a swept key inside (posttrain.0.reward.labels): its keys, that one marked.
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && swept.some((p) => p.startsWith(`${path}.`))) return `(${plugin(v, path, swept)})`
+    return brief(v)
+  }
   const params = Object.entries(rest).map(([k, v]) => `${k} ${shown(k, v)}`)
   if (kind === undefined || swept.includes(`${top}.kind`)) return [...(kind === undefined ? [] : ['kind swept']), ...params].join(', ')
   return params.length === 0 ? String(kind) : `${String(kind)}: ${params.join(', ')}`
