@@ -15,7 +15,7 @@ export class AggregatorThread {
   /** Starts once the record log is complete; a second call does nothing. */
   start(runDir: string, chains: readonly RecordChain[]): void {
     if (this.worker !== undefined) return
-    const job: AggregateJob = { runDir, chains: [...chains] }
+    const job: AggregateJob = { runDir, chains }
     // A small young generation: frequent scavenges keep the thread's short-lived garbage (each
     // chain's row maps, the blocks' views) from growing its heap.
     const worker = new Worker(new URL('./aggregate-worker.js', import.meta.url), { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 4 } })

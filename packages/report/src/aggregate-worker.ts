@@ -5,7 +5,7 @@ import { summarizeRecords, type RecordSummary } from './aggregate.js'
 /** The thread behind AggregatorThread: summarizes a run's records from its record log, answers once. */
 export interface AggregateJob {
   runDir: string
-  chains: RecordChain[]
+  chains: readonly RecordChain[]
 }
 
 export type FromThread = { kind: 'summary'; summary: RecordSummary } | { kind: 'error'; message: string }
