@@ -40,7 +40,7 @@ function posttrainAbilities(model: ModelPlugin<any, any>, rlMethod: (m: ModelPlu
   const rl = rlMethod(model, 'auto')
   return [
     `finetune: ${model.trainer === undefined ? 'no' : 'yes'}`,
-    `rl: ${rl === 'policy-gradient' ? 'policy gradient' : rl === 'refit' ? 'reward-weighted refitting' : 'no'}`,
+    `rl: ${rl === 'policy-gradient' ? 'policy gradient' : rl === 'refit' ? 'reward-weighted refitting' : 'no'}${model.policyGradient === 'when-asked' && rl === 'refit' ? ", or policy gradient with method 'policy-gradient'" : ''}`,
     'best-of-n: yes',
   ]
 }

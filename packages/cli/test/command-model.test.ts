@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { expectedTypesChain, zipfProbabilities } from '@ouroboros/datasets'
+import { decodeNpy } from '@ouroboros/store'
 import { cleanup, cli, cliAsync, mean, records, signalAfterRecords, standardError, tempDir, writeConfig } from './helpers.js'
 
 // Runs of many chains leave a model directory per generation: removing them can take a while.
@@ -186,6 +187,55 @@ describe('model.command on text: reward-weighted refitting (an rl stage) of the 
   })
 })
 
+describe('model.command: finetuning and policy-gradient rl through train_step (the numpy Gaussian)', () => {
+  /** A chain's saved Gaussian: its mean and variance (1-D). */
+  const gaussianAt = (model: string): { mean: number; variance: number } => ({
+    mean: decodeNpy(readFileSync(`${model}/mean.npy`), 'mean.npy').data[0]!,
+    variance: decodeNpy(readFileSync(`${model}/var.npy`), 'var.npy').data[0]!,
+  })
+  const stages = [
+    { kind: 'finetune', data: { mean: 3, std: 0.5, n: 1000 }, steps: 100, lr: 0.2, evalEvery: 50 },
+    { kind: 'rl', method: 'policy-gradient', reward: { kind: 'point', at: [2], scale: 1 }, beta: 1, steps: 200, batch: 256, lr: 0.05, evalEvery: 100 },
+  ]
+  const base = { data: { kind: 'gaussian', d: 1, n: 2000 }, model: { command: [PYTHON, GAUSSIAN] }, posttrain: stages, generations: 1, samplesPerGeneration: 1000, replicates: 2, seed: 3, metrics: ['moments'] }
+
+  it('finetunes to the task data and reaches the KL-regularised optimum π* ∝ π_ref·exp(r/β), the same for 1 and 2 workers', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, base)
+    for (const workers of ['1', '2']) {
+      const res = cli(['run', config, '--out', `${dir}/run-${workers}`, '--workers', workers])
+      expect(res.status, res.stderr).toBe(0)
+    }
+    expect(records(`${dir}/run-2`)).toEqual(records(`${dir}/run-1`))
+    for (const chain of ['r0', 'r1']) {
+      const folder = `${dir}/run-2/chains/${chain}`
+      // Each stage leaves its last snapshot only, numbered in the order taken: finetune's, then rl's.
+      const trained = readdirSync(folder).filter((f) => /^gen-000000\.train-.*\.model$/.test(f))
+      expect(trained).toHaveLength(2)
+      const [finetuned, optimised] = trained.sort((a, b) => Number(/(\d+)\.model$/.exec(a)![1]) - Number(/(\d+)\.model$/.exec(b)![1])).map((f) => gaussianAt(`${folder}/${f}`))
+      // Natural-gradient steps of 0.2 on all 1,000 task items reach their maximum-likelihood fit, whose
+      // mean and variance estimate N(3, 0.5²)'s within 0.016 and 0.011 (one standard error).
+      expect(Math.abs(finetuned!.mean - 3)).toBeLessThan(0.07)
+      expect(Math.abs(finetuned!.variance - 0.25)).toBeLessThan(0.05)
+      // exp(r/β) = exp(−(x − 2)²/β) is a Gaussian factor of variance β/2, so π* is the Gaussian of precision
+      // 1/σ²_ref + 2/β and mean (μ_ref/σ²_ref + 2·2/β)/precision. In the family, π* makes every sample's
+      // KL-penalised reward the same, so the policy gradient's noise vanishes there.
+      const precision = 1 / finetuned!.variance + 2
+      expect(Math.abs(optimised!.mean - (finetuned!.mean / finetuned!.variance + 4) / precision)).toBeLessThan(1e-3)
+      expect(Math.abs(optimised!.variance - 1 / precision)).toBeLessThan(1e-3)
+    }
+  })
+
+  it('a model without train_step fails its chain saying what to add', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...base, model: { command: [PYTHON, FAULTY] }, replicates: 1 })
+    const res = cli(['run', config, '--out', `${dir}/run`, '--workers', '1'])
+    expect(res.status).toBe(1)
+    const info = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
+    expect(info.chains[0].error.message).toMatch(/'train_begin' from .*gen-000000\.model failed: TypeError: finetune and policy-gradient rl stages train this model step by step, but it has no start_training or train_step: add start_training\(self, rng, lr, anchor\) and train_step\(self, x, weights\)/)
+  })
+})
+
 describe.skipIf(!hasTorch)('model.command on text: the PyTorch LSTM example', () => {
   it('trains on Brown sentences and is scored on held-out ones: its perplexity is far below the vocabulary’s size', () => {
     const dir = tempDir()
@@ -207,6 +257,32 @@ describe.skipIf(!hasTorch)('model.command on text: the PyTorch LSTM example', ()
     for (const r of recs) expect(r.metrics['perplexity_real']).toBeLessThan(vocabulary.length / 4)
     expect(recs[0]!.metrics['vocab_size']).toBeGreaterThan(50)
     expect(readFileSync(`${dir}/run/chains/r0/model.log`, 'utf8')).toMatch(/epoch 5: [\d.]+ nats a token/)
+  })
+
+  it('is finetuned on news and trained by policy gradient toward a length: task NLL falls, the reward rises', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, {
+      data: { kind: 'brown', minCount: 20, n: 500 },
+      model: { command: [PYTHON, LSTM], params: { embed: 32, hidden: 64, epochs: 4, lr: 0.01, maxLength: 30 } },
+      posttrain: [
+        { kind: 'finetune', data: { categories: ['news'] }, steps: 20, evalEvery: 20, evalSamples: 100, heldout: 100 },
+        { kind: 'rl', method: 'policy-gradient', reward: { kind: 'length', target: 5, scale: 5 }, beta: 0.1, steps: 20, batch: 32, lr: 0.01, evalEvery: 20, evalSamples: 100 },
+      ],
+      generations: 1,
+      samplesPerGeneration: 100,
+      replicates: 1,
+      seed: 1,
+      heldout: 100,
+      metrics: ['text', 'task_text'],
+    })
+    const res = cli(['run', config, '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    const curve = readFileSync(`${dir}/run/chains/r0/gen-000000.posttrain.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const at = (stage: number, step: number) => curve.find((p) => p.stage === stage && p.step === step)
+    expect(at(0, 20).metrics.task_nll).toBeLessThan(at(0, 0).metrics.task_nll)
+    // The reward is −|words − 5|/5: about −3 for the finetuned model's 20-word sentences, 0 at the target.
+    expect(at(1, 20).gold_reward).toBeGreaterThan(at(1, 0).gold_reward + 1)
+    expect(at(1, 20).kl).toBeGreaterThan(0)
   })
 })
 

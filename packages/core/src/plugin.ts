@@ -168,9 +168,11 @@ export interface ModelPlugin<P = unknown, S = unknown> {
   trainer?(state: S, params: P, options: TrainerOptions<S>): ModelTrainer<S> | Promise<ModelTrainer<S>>
   /**
    * Set when RL can train the model by policy gradient: its trainer takes signed weights and its
-   * `logLikelihood` is the density its samples (at temperature 1) are drawn from.
+   * `logLikelihood` is the density its samples (at temperature 1) are drawn from. 'when-asked': only
+   * some instances can (a model in another process, whose trainer says so when it starts), so `rl`
+   * uses policy gradient only when a stage's `method` asks for it.
    */
-  readonly policyGradient?: boolean
+  readonly policyGradient?: boolean | 'when-asked'
   /**
    * False when `logLikelihood` does not score a sample as it was drawn (a character model whose
    * made-up words come back as <unk>): then no KL is estimated from its log-likelihoods.

@@ -14,6 +14,19 @@ paths are in the messages. `serve(factory)` does all of that; a model is a class
     save(self, path)                write the fitted model into the directory `path`
     load(self, path)                read back what save wrote
 
+Finetuning and policy-gradient RL (`posttrain` stages) train a copy of a saved model step by step
+when the class also has (both optional):
+
+    start_training(self, rng, lr, anchor)    make the optimiser; lr: None for the model's own;
+                                    anchor: the L2-SP strength, a pull (anchor/2)·‖θ − θ₀‖² toward
+                                    the parameters the model has now (0: none)
+    train_step(self, x, weights) -> {name: loss} or None
+                                    one update ascending (1/n)·Σ w_i log p(x_i) over the n items;
+                                    weights may be negative when signed_weights is True
+    train_batch = 32                items per train_step (the default), or "all" for full batches
+    signed_weights = False          True when train_step takes weights of either sign (policy
+                                    gradient's advantages); False (the default) leaves rl to refits
+
 On text data the same methods take and give sentences instead of an array: `x` is a `Sentences`
 list of 1-D int64 arrays of token ids, with `x.vocab_size` (ids are below it) and `x.vocabulary`
 (the words, id = index); `sample` returns n sequences of token ids (lists or arrays); and
@@ -84,43 +97,84 @@ def _write_sentences(path, offsets_path, sentences):
         np.save(f, np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64))
 
 
-def _handle(model, factory, req):
-    op = req["op"]
-    if op == "hello":
-        if req.get("protocol") != PROTOCOL:
-            raise ValueError(f"protocol {req.get('protocol')} asked, this side speaks {PROTOCOL}")
-        model = factory(req.get("params") or {})
-        return model, {"protocol": PROTOCOL, "summary": hasattr(model, "summary")}
-    if model is None:
-        raise RuntimeError(f"'{op}' before 'hello'")
-    if op == "fit":
-        args = (_read_data(req), np.random.default_rng(req["seed"]), bool(req["warm"]))
-        if "weights" in req:
-            if "weights" not in inspect.signature(model.fit).parameters:
-                raise TypeError("an rl stage refits this model to weighted items, but its fit takes no weights: add a parameter fit(self, x, rng, warm, weights=None)")
-            model.fit(*args, weights=_read(req["weights"]).reshape(-1))
+class _Session:
+    """The model of the latest fit or load, and the copy being trained (if a stage trains one)."""
+
+    def __init__(self, factory):
+        self.factory = factory
+        self.model = None
+        self.trainee = None
+
+    def handle(self, req):
+        op = req["op"]
+        if op == "hello":
+            if req.get("protocol") != PROTOCOL:
+                raise ValueError(f"protocol {req.get('protocol')} asked, this side speaks {PROTOCOL}")
+            self.params = req.get("params") or {}
+            self.model = self.factory(self.params)
+            return {"protocol": PROTOCOL, "summary": hasattr(self.model, "summary")}
+        model = self.model
+        if model is None:
+            raise RuntimeError(f"'{op}' before 'hello'")
+        if op == "fit":
+            args = (_read_data(req), np.random.default_rng(req["seed"]), bool(req["warm"]))
+            if "weights" in req:
+                if "weights" not in inspect.signature(model.fit).parameters:
+                    raise TypeError("an rl stage refits this model to weighted items, but its fit takes no weights: add a parameter fit(self, x, rng, warm, weights=None)")
+                model.fit(*args, weights=_read(req["weights"]).reshape(-1))
+            else:
+                model.fit(*args)
+        elif op == "sample":
+            samples = model.sample(int(req["n"]), np.random.default_rng(req["seed"]), float(req["temperature"]))
+            if "out_offsets" in req:
+                _write_sentences(req["out"], req["out_offsets"], samples)
+            else:
+                _write(req["out"], samples)
+        elif op == "log_likelihood":
+            if not hasattr(model, "log_likelihood"):
+                raise NotImplementedError("this model has no log_likelihood method")
+            _write(req["out"], model.log_likelihood(_read_data(req)))
+        elif op == "summary":
+            return {"summary": {k: np.asarray(v, dtype=np.float64).ravel().tolist() for k, v in model.summary().items()}}
+        elif op == "save":
+            os.makedirs(req["path"], exist_ok=True)
+            model.save(req["path"])
+        elif op == "load":
+            model.load(req["path"])
+        elif op == "train_begin":
+            return self.train_begin(req)
+        elif op == "train_step":
+            if self.trainee is None:
+                raise RuntimeError("'train_step' before 'train_begin'")
+            losses = self.trainee.train_step(_read_data(req), _read(req["weights"]).reshape(-1))
+            return {"losses": {k: float(v) for k, v in (losses or {}).items()}}
+        elif op == "train_save":
+            if self.trainee is None:
+                raise RuntimeError("'train_save' before 'train_begin'")
+            os.makedirs(req["path"], exist_ok=True)
+            self.trainee.save(req["path"])
+        elif op == "train_end":
+            self.trainee = None
         else:
-            model.fit(*args)
-    elif op == "sample":
-        samples = model.sample(int(req["n"]), np.random.default_rng(req["seed"]), float(req["temperature"]))
-        if "out_offsets" in req:
-            _write_sentences(req["out"], req["out_offsets"], samples)
-        else:
-            _write(req["out"], samples)
-    elif op == "log_likelihood":
-        if not hasattr(model, "log_likelihood"):
-            raise NotImplementedError("this model has no log_likelihood method")
-        _write(req["out"], model.log_likelihood(_read_data(req)))
-    elif op == "summary":
-        return model, {"summary": {k: np.asarray(v, dtype=np.float64).ravel().tolist() for k, v in model.summary().items()}}
-    elif op == "save":
-        os.makedirs(req["path"], exist_ok=True)
-        model.save(req["path"])
-    elif op == "load":
-        model.load(req["path"])
-    else:
-        raise ValueError(f"unknown request '{op}'")
-    return model, {}
+            raise ValueError(f"unknown request '{op}'")
+        return {}
+
+    def train_begin(self, req):
+        self.trainee = None
+        trainee = self.factory(self.params)
+        missing = [m for m in ("start_training", "train_step") if not hasattr(trainee, m)]
+        if missing:
+            raise TypeError(
+                f"finetune and policy-gradient rl stages train this model step by step, but it has no {' or '.join(missing)}: "
+                "add start_training(self, rng, lr, anchor) and train_step(self, x, weights) (see ouroboros_model.py)"
+            )
+        batch = getattr(trainee, "train_batch", 32)
+        if batch != "all" and not (isinstance(batch, int) and not isinstance(batch, bool) and batch >= 1):
+            raise ValueError(f"train_batch is {batch!r}; expected a whole number ≥ 1 or 'all'")
+        trainee.load(req["path"])
+        trainee.start_training(np.random.default_rng(req["seed"]), req.get("lr"), float(req["anchor"]))
+        self.trainee = trainee
+        return {"batch": batch, "signed_weights": bool(getattr(trainee, "signed_weights", False))}
 
 
 def serve(factory):
@@ -128,14 +182,13 @@ def serve(factory):
     replies = sys.stdout
     # Anything the model prints goes to stderr (the chain's model log), never into the replies.
     sys.stdout = sys.stderr
-    model = None
+    session = _Session(factory)
     for line in sys.stdin:
         if not line.strip():
             continue
         req = json.loads(line)
         try:
-            model, extra = _handle(model, factory, req)
-            reply = {"id": req["id"], "ok": True, **extra}
+            reply = {"id": req["id"], "ok": True, **session.handle(req)}
         except Exception as e:  # the error goes back to Ouroboros, which fails the chain with it
             traceback.print_exc()
             reply = {"id": req["id"], "ok": False, "error": f"{type(e).__name__}: {e}"}

@@ -7,6 +7,7 @@ import { asVectors, checkWeights, defineModel, inputError, vectors, type FitCont
 import { outputFiles, readSentences, readVectors, removeFiles, vocabularyFile, writeData } from './arrays.js'
 import { childFor, holding, removeAtExit } from './pool.js'
 import type { ModelProcess } from './process.js'
+import { commandTrainer } from './trainer.js'
 
 export const params = z.strictObject({
   /** The program and its arguments, e.g. ["python3", "my_model.py"]. */
@@ -41,7 +42,7 @@ let scratch: string | undefined
 let scratchFits = 0
 
 /** A `summary` reply's values: a number, or a list of numbers (any array, flattened). */
-function summaryOf(child: ModelProcess, given: unknown): Record<string, number | Float64Array> {
+export function summaryOf(child: ModelProcess, given: unknown): Record<string, number | Float64Array> {
   const out: Record<string, number | Float64Array> = {}
   const bad = (why: string) => child.failed(`'summary': ${why}; expected {name: number or list of numbers}`)
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw bad(`it replied ${JSON.stringify(given)}`)
@@ -56,7 +57,7 @@ function summaryOf(child: ModelProcess, given: unknown): Record<string, number |
 const pad = (g: number): string => String(g).padStart(6, '0')
 
 /** The data of a request as this modality's model takes them; `what` names them in errors. */
-function checked(modality: Modality, data: Samples, what: string): Samples {
+export function checked(modality: Modality, data: Samples, what: string): Samples {
   if (modality === 'vectors') return asVectors(data, what)
   if (data.modality !== 'tokens') throw inputError(`${what}: expected sentences (text data), got vectors`)
   return data
@@ -143,6 +144,14 @@ export function commandModel(modality: Modality): ModelPlugin<CommandParams, Com
       if (total === 0) throw inputError('model.command fitWeighted: every weight is 0', 'give at least one item a positive weight')
       return fitCommand(modality, data, weights, spec, ctx)
     },
+    /**
+     * Finetuning and policy gradient: `train_step` requests to a copy of the model in the child,
+     * for models that define start_training and train_step (the child says so when training starts).
+     */
+    trainer(state, spec, options) {
+      return commandTrainer(modality, state, spec, options)
+    },
+    policyGradient: 'when-asked',
     async sample(state, n, ctx) {
       const { child } = await childFor(state.spec, state.dir, state.model)
       return child.exclusive(async () => {

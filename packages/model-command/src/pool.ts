@@ -37,7 +37,7 @@ export async function childFor(spec: CommandParams, dir: string, wants: string |
   let pick =
     pool.find((p) => wants !== undefined && p.process.holds === wants) ??
     pool.find((p) => p.process.serving === dir) ??
-    (pool.length < MAX_PROCESSES ? undefined : pool[0])
+    (pool.length < MAX_PROCESSES ? undefined : (pool.find((p) => p.process.trainee === undefined) ?? pool[0]))
   if (pick === undefined) {
     const child = new ModelProcess({ command: spec.command, cwd: spec.cwd ?? process.cwd(), timeoutMs: spec.timeoutMs, idleMs: IDLE_MS, params: spec.params })
     const ready = child.request({ op: 'hello', protocol: PROTOCOL, params: spec.params }, "'hello'").then((reply) => {

@@ -48,6 +48,8 @@ export class ModelProcess {
   holds: string | undefined
   /** The chain directory of the latest request: its model.log gets the child's stderr. */
   serving: string | undefined
+  /** The trainer whose copy of a model the child is training (a post-training stage), if any: such a child is not stopped when idle. */
+  trainee: object | undefined
   private readonly child: ChildProcessWithoutNullStreams
   private readonly name: string
   private readonly number = started++
@@ -167,7 +169,7 @@ export class ModelProcess {
     if (reply.id !== pending.id) return this.fail(`its reply to ${pending.what} has id ${String(reply.id)}, expected ${pending.id}`)
     clearTimeout(pending.timer)
     this.pending = undefined
-    this.idle = setTimeout(() => this.close(), this.options.idleMs).unref()
+    if (this.trainee === undefined) this.idle = setTimeout(() => this.close(), this.options.idleMs).unref()
     pending.resolve(reply)
   }
 

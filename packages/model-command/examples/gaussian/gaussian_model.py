@@ -20,6 +20,27 @@ class Gaussian:
             self.mean = np.average(x, axis=0, weights=weights)
             self.var = np.average((x - self.mean) ** 2, axis=0, weights=weights)
 
+    # Finetuning and policy-gradient RL: natural-gradient ascent on θ = (mean, log variance), whose
+    # Fisher information is diag(1/var, 1/2), over the whole batch each step.
+    train_batch = "all"
+    signed_weights = True
+
+    def start_training(self, rng, lr, anchor):
+        self.lr = 0.1 if lr is None else lr
+        self.anchor = anchor
+        self.start = (self.mean.copy(), np.log(self.var))
+
+    def train_step(self, x, weights):
+        w = weights[:, None] / len(weights)
+        log_var = np.log(self.var)
+        z2 = (x - self.mean) ** 2 / self.var
+        # The gradient of (1/n)·Σ w_i log p(x_i) − (anchor/2)·‖θ − θ_start‖².
+        grad_mean = (w * (x - self.mean)).sum(axis=0) / self.var - self.anchor * (self.mean - self.start[0])
+        grad_log_var = 0.5 * (w * (z2 - 1)).sum(axis=0) - self.anchor * (log_var - self.start[1])
+        self.mean = self.mean + self.lr * self.var * grad_mean
+        self.var = np.exp(log_var + self.lr * 2 * grad_log_var)
+        return {"loss": -float((w * -0.5 * (np.log(2 * np.pi) + log_var + z2)).sum())}
+
     def sample(self, n, rng, temperature):
         return self.mean + np.sqrt(self.var * temperature) * rng.standard_normal((n, self.mean.size))
 

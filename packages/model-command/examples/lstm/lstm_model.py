@@ -2,7 +2,8 @@
 LSTM -> a softmax over the data's words and an end of sentence. Each sentence is read from an end
 of sentence (its start) to its own end, never seeing the one before, as Ouroboros scores text.
 Trained with Adam on reshuffled minibatches of whole sentences; sampled at a temperature, at most
-max_length words (a sentence cut there has no end)."""
+max_length words (a sentence cut there has no end, and is scored without one). Finetuning and
+policy-gradient RL stages train it with Adam on minibatches of weighted sentences."""
 import json
 import os
 import sys
@@ -43,8 +44,9 @@ class WordLSTM:
         self.vocab_size = vocab_size
         self.net = Net(vocab_size, self.embed, self.hidden)
 
-    def _batch(self, sentences):
-        """Inputs (the end, then the words) and targets (the words, then the end), padded with -1."""
+    def _batch(self, sentences, as_sampled=False):
+        """Inputs (the end, then the words) and targets (the words, then the end), padded with -1.
+        as_sampled: a sentence of max_length words gets no end, as the sampler cuts it there."""
         end = self.vocab_size
         width = max(len(s) for s in sentences) + 1
         inputs = torch.full((len(sentences), width), end, dtype=torch.long)
@@ -53,8 +55,16 @@ class WordLSTM:
             s = torch.as_tensor(s, dtype=torch.long)
             inputs[i, 1 : len(s) + 1] = s
             targets[i, : len(s)] = s
-            targets[i, len(s)] = end
+            if not (as_sampled and len(s) == self.max_length):
+                targets[i, len(s)] = end
         return inputs, targets
+
+    def _log_p(self, sentences):
+        """log p of each sentence as the sampler draws it (a tensor with gradients)."""
+        inputs, targets = self._batch(sentences, as_sampled=True)
+        logits, _ = self.net(inputs)
+        logp = torch.log_softmax(logits, dim=-1).gather(2, targets.clamp(min=0).unsqueeze(2)).squeeze(2)
+        return (logp * (targets >= 0)).sum(1)
 
     def fit(self, sentences, rng, warm):
         torch.manual_seed(int(rng.integers(2 ** 63)))
@@ -97,15 +107,35 @@ class WordLSTM:
         return out
 
     def log_likelihood(self, sentences):
-        """log p of each sentence's words and of its end."""
+        """log p of each sentence's words and of its end (none after max_length words)."""
         result = []
         with torch.no_grad():
             for start in range(0, len(sentences), 256):
-                inputs, targets = self._batch(sentences[start : start + 256])
-                logits, _ = self.net(inputs)
-                logp = torch.log_softmax(logits, dim=-1).gather(2, targets.clamp(min=0).unsqueeze(2)).squeeze(2)
-                result.extend((logp * (targets >= 0)).sum(1).double().tolist())
+                result.extend(self._log_p(sentences[start : start + 256]).double().tolist())
         return np.array(result)
+
+    # Post-training: Adam steps on (1/n)·Σ w_i log p(x_i), weights of either sign (policy gradient).
+    signed_weights = True
+
+    @property
+    def train_batch(self):
+        return self.batch
+
+    def start_training(self, rng, lr, anchor):
+        torch.manual_seed(int(rng.integers(2 ** 63)))
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=self.lr if lr is None else lr)
+        self.anchor = anchor
+        self.start = [p.detach().clone() for p in self.net.parameters()]
+
+    def train_step(self, sentences, weights):
+        objective = (torch.as_tensor(weights, dtype=torch.float32) * self._log_p(sentences)).mean()
+        loss = -objective
+        if self.anchor > 0:  # L2-SP: a pull toward the parameters training started from
+            loss = loss + self.anchor / 2 * sum(((p - p0) ** 2).sum() for p, p0 in zip(self.net.parameters(), self.start))
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return {"loss": float(loss)}
 
     def save(self, path):
         torch.save(self.net.state_dict(), os.path.join(path, "lstm.pt"))

@@ -7,11 +7,11 @@ export type RlMethod = 'policy-gradient' | 'refit'
 
 /** Which way `rl` trains this model, or why it cannot (the CLI checks before a run). */
 export function rlMethod(model: ModelPlugin<any, any>, asked: RlStageConfig['method']): RlMethod | string {
-  const canPolicyGradient = model.trainer !== undefined && model.logLikelihood !== undefined && model.policyGradient === true
+  const canPolicyGradient = model.trainer !== undefined && model.logLikelihood !== undefined && (model.policyGradient === true || model.policyGradient === 'when-asked')
   const canRefit = model.fitWeighted !== undefined
   if (asked === 'policy-gradient') return canPolicyGradient ? 'policy-gradient' : `model '${model.id}' has no trainer that takes signed weights with a log-likelihood; use method 'refit' or 'auto'`
   if (asked === 'refit') return canRefit ? 'refit' : `model '${model.id}' does not fit weighted data; use method 'policy-gradient' or 'auto'`
-  if (canPolicyGradient) return 'policy-gradient'
+  if (canPolicyGradient && (model.policyGradient === true || !canRefit)) return 'policy-gradient'
   if (canRefit) return 'refit'
   return `model '${model.id}' can be neither trained by policy gradient nor refit to weighted data; use a best-of-n stage`
 }
@@ -46,6 +46,7 @@ async function policyGradient<S>(stage: RlStageConfig, ctx: StageContext<S>, inp
   const { model } = ctx
   const trainer = await model.trainer!(input, ctx.params, { rng: ctx.rng.derive('trainer'), dataset: ctx.dataset, ...(stage.lr === undefined ? {} : { lr: stage.lr }), anchor: 0, reference: input })
   try {
+    if (!trainer.signedWeights) throw inputError(`model '${model.id}': its trainer takes only weights ≥ 0, so policy gradient cannot train it; use method 'refit'`)
     const batch = stage.batch ?? (typeof trainer.batch === 'number' ? trainer.batch : 64)
     const draws = ctx.rng.derive('draws')
     let state = input
