@@ -147,6 +147,8 @@ class _Session:
             if self.trainee is None:
                 raise RuntimeError("'train_step' before 'train_begin'")
             losses = self.trainee.train_step(_read_data(req), _read(req["weights"]).reshape(-1))
+            if losses is not None and not isinstance(losses, dict):
+                raise TypeError(f"train_step returned {losses!r}; expected {{name: loss}} or None")
             return {"losses": {k: float(v) for k, v in (losses or {}).items()}}
         elif op == "train_save":
             if self.trainee is None:
