@@ -5,7 +5,7 @@ import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
 import { klRegularisedOptimum, ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
-import { estimateKl, goldOf, goldReward, runPosttrain, type Posttrained, type TaskData } from './index.js'
+import { estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
 
 /** The pipeline on a fitted state, with no metrics (and task data when given). */
 async function posttrain<S>(
@@ -157,6 +157,24 @@ describe('rl by policy gradient', () => {
       // SGD at a constant step size hovers around the optimum; its noise at lr 0.5, batch 512 is about 0.01.
       for (let k = 0; k < 4; k++) expect(Math.abs(p[k]! - optimum.p[k]!), `β ${beta}, outcome ${k}`).toBeLessThan(0.03)
     }
+  })
+})
+
+describe('which way rl trains a model', () => {
+  const base = { ...normal, logLikelihood: () => new Float64Array(0), trainer: () => ({ batch: 1, signedWeights: true, step: () => ({}), state: () => ({ mean: 0 }) }) }
+  const refits = { fitWeighted: () => ({ mean: 0 }) }
+
+  it('is policy gradient when the model says so, refitting when it can only refit, and either when asked', () => {
+    expect(rlMethod({ ...base, policyGradient: true, ...refits }, 'auto')).toBe('policy-gradient')
+    expect(rlMethod({ ...base, policyGradient: true, ...refits }, 'refit')).toBe('refit')
+    expect(rlMethod({ ...base, ...refits }, 'auto')).toBe('refit')
+    expect(rlMethod({ ...base, ...refits }, 'policy-gradient')).toMatch(/no trainer that takes signed weights/)
+  })
+
+  it("keeps refitting for a model that trains by policy gradient only 'when-asked' (one in another process), unless asked", () => {
+    expect(rlMethod({ ...base, policyGradient: 'when-asked', ...refits }, 'auto')).toBe('refit')
+    expect(rlMethod({ ...base, policyGradient: 'when-asked', ...refits }, 'policy-gradient')).toBe('policy-gradient')
+    expect(rlMethod({ ...base, policyGradient: 'when-asked' }, 'auto')).toBe('policy-gradient')
   })
 })
 
