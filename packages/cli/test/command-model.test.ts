@@ -236,8 +236,9 @@ describe('model.command: finetuning and policy-gradient rl through train_step (t
   })
 })
 
+// PyTorch's start-up and training take tens of seconds, more on a loaded machine.
 describe.skipIf(!hasTorch)('model.command on text: the PyTorch LSTM example', () => {
-  it('trains on Brown sentences and is scored on held-out ones: its perplexity is far below the vocabulary’s size', () => {
+  it('trains on Brown sentences and is scored on held-out ones: its perplexity is far below the vocabulary’s size', { timeout: 180_000 }, () => {
     const dir = tempDir()
     const config = writeConfig(dir, {
       data: { kind: 'brown', minCount: 20, n: 500 },
@@ -259,7 +260,7 @@ describe.skipIf(!hasTorch)('model.command on text: the PyTorch LSTM example', ()
     expect(readFileSync(`${dir}/run/chains/r0/model.log`, 'utf8')).toMatch(/epoch 5: [\d.]+ nats a token/)
   })
 
-  it('is finetuned on news and trained by policy gradient toward a length: task NLL falls, the reward rises', () => {
+  it('is finetuned on news and trained by policy gradient toward a length: task NLL falls, the reward rises', { timeout: 180_000 }, () => {
     const dir = tempDir()
     const config = writeConfig(dir, {
       data: { kind: 'brown', minCount: 20, n: 500 },

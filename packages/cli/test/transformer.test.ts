@@ -61,6 +61,8 @@ describe('transformer RL', () => {
     const rl = {
       ...config,
       name: 'tiny-transformer-rl',
+      // Sentences of "the" over and over grow to maxLength, each word a pass of the model: kept short.
+      model: { ...config.model, maxLength: 24 },
       generations: 1,
       policy: { kind: 'replace' },
       // Reward: how often a sentence says "the"; a small KL weight, so the optimum says it far more.
