@@ -213,9 +213,11 @@ describe('finetuning a GMM by EM', () => {
     const stages = [
       { kind: 'finetune', data: {}, steps: 3, evalEvery: 0 },
       { kind: 'rl', reward: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, beta: 1, steps: 2, evalEvery: 0, samples: 200 },
+      { kind: 'best-of-n', n: 4, reward: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, evalSamples: 50 },
     ]
     await posttrain(gmm, params, await pretrained, stages, ringDataset, { task: taskData, onStep: (stage, step, steps) => seen.push(`${stage.index} ${stage.kind} ${step}/${steps}`) })
-    expect(seen).toEqual(['0 finetune 1/3', '0 finetune 2/3', '0 finetune 3/3', '1 rl 1/2', '1 rl 2/2'])
+    // best-of-n's steps are its curve's points, n' = 1, 2, 4.
+    expect(seen).toEqual(['0 finetune 1/3', '0 finetune 2/3', '0 finetune 3/3', '1 rl 1/2', '1 rl 2/2', '2 best-of-n 1/3', '2 best-of-n 2/3', '2 best-of-n 3/3'])
   })
 
   it('with replay 1 keeps the pretrained mode weights within noise', async () => {

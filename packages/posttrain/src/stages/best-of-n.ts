@@ -14,7 +14,8 @@ export async function bestOfN<S>(stage: BestOfNStageConfig, index: number, ctx: 
   const evalSamples = evalSamplesOf(ctx as StageContext<unknown>, stage.evalSamples)
   const pool = await draw(evalSamples * stage.n, ctx.rng.derive('curve'))
   const scores = await rewards.reward.score(pool)
-  for (const n of curveSizes(stage.n)) {
+  const sizes = curveSizes(stage.n)
+  for (const [point, n] of sizes.entries()) {
     const used = evalSamples * n
     const all = scores.subarray(0, used)
     const kept = select(all, n)
@@ -30,6 +31,8 @@ export async function bestOfN<S>(stage: BestOfNStageConfig, index: number, ctx: 
       losses: {},
       metrics: await ctx.score(samples, input, undefined),
     })
+    // Its steps are the curve's points: each scores the pool's best of n' with every metric group.
+    ctx.onStep(point + 1, sizes.length)
   }
   let lastKl: number | null = null
   const sampler: Sampler = {
