@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -133,5 +134,25 @@ describe('a text model through the protocol', () => {
     expect(String(await Promise.resolve(model.sample(offsets, 3, sampleCtx)).catch((e: Error) => e))).toMatch(
       /'sample' of 3: it wrote 3 offsets; expected 4 \(where each of the 3 sentences starts, then the total\)/,
     )
+  })
+})
+
+const LSTM = fileURLToPath(new URL('../examples/lstm/lstm_model.py', import.meta.url))
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
+
+describe.skipIf(!hasTorch)('the PyTorch LSTM example', () => {
+  it('scores sentences as it samples them: over every sentence of at most maxLength words (those of maxLength without an end), the probabilities sum to 1', { timeout: 120_000 }, async () => {
+    const words = ['a', 'b', 'c']
+    const small: DatasetInfo = { kind: 'toy', modality: 'tokens', vocabulary: words }
+    const data: TokenSamples = { modality: 'tokens', n: 3, vocabSize: 3, tokens: Int32Array.from([0, 1, 2, 0, 2]), offsets: Uint32Array.from([0, 2, 3, 5]) }
+    const spec = params.parse({ command: [PYTHON, LSTM], params: { embed: 4, hidden: 8, epochs: 2, maxLength: 2 } })
+    const state = await model.fit(data, spec, { rng: Rng.from(3, 'fit'), generation: 0, dataset: small })
+    // The empty sentence, the 3 of one word and the 9 of two, which the sampler cuts there.
+    const all: number[][] = [[], ...[0, 1, 2].map((w) => [w]), ...[0, 1, 2].flatMap((w) => [0, 1, 2].map((v) => [w, v]))]
+    const offsets = new Uint32Array(all.length + 1)
+    all.forEach((s, i) => (offsets[i + 1] = offsets[i]! + s.length))
+    const ll = await model.logLikelihood!(state, { modality: 'tokens', n: all.length, vocabSize: 3, tokens: Int32Array.from(all.flat()), offsets })
+    // float32 log-probabilities: their exponentials sum to 1 within a few units of 1e-7 each.
+    expect(Math.abs(ll.reduce((s, v) => s + Math.exp(v), 0) - 1)).toBeLessThan(1e-5)
   })
 })
