@@ -312,10 +312,13 @@ describe('model.command: failures', () => {
     expect(Date.now() - started).toBeLessThan(60_000)
   })
 
-  it('a command that cannot start fails every chain with the reason', () => {
-    const { res, info } = run({ command: ['./no-such-model'] }, 2)
+  it('a command that cannot start fails every chain with the reason, and the run still writes its files and report', () => {
+    const { res, info, dir } = run({ command: ['./no-such-model'] }, 2)
     expect(res.status).toBe(1)
     for (const chain of info.chains) expect(chain.error.message).toMatch(/'hello': cannot start it in .*: spawn \.\/no-such-model ENOENT/)
+    // No chain wrote a record: the record files have none, and the report says why.
+    for (const file of ['metrics.parquet', 'metrics.csv', 'metrics.ndjson', 'report.html']) expect(existsSync(`${dir}/run/${file}`), file).toBe(true)
+    expect(res.stderr).not.toMatch(/^error:/m)
   })
 
   it('a bad model.command is a config error naming the field, with nothing written', () => {

@@ -39,10 +39,16 @@ export async function writeParquet(source: RecordSource, blocks: AsyncIterator<R
     .setMaxRowGroupSize(BLOCK_ROWS)
   for (const p of params) if (p.kind === 'string') props = props.setColumnDictionaryEnabled(paramColumnName(p.key), true)
   let rows = 0
+  let blocksRead = 0
   const input = new ReadableStream({
     async pull(controller) {
       const next = await blocks.next()
-      if (next.done === true) return controller.close()
+      if (next.done === true) {
+        // A run whose chains all failed before a record: a file of no rows, with the columns.
+        if (blocksRead === 0) enqueueBatches(controller, [toArrow(source, params, emptyBlock(source.metrics.length))])
+        return controller.close()
+      }
+      blocksRead++
       const whole = toArrow(source, params, next.value)
       // Pieces that end where a row group does: a batch the writer splits itself leaves its wasm
       // memory fragmented, and it grew by half a megabyte a block over a run of 10 million records.
@@ -53,15 +59,24 @@ export async function writeParquet(source: RecordSource, blocks: AsyncIterator<R
         rows += b - a
         a = b
       }
-      const bytes = arrow.RecordBatchStreamWriter.writeAll(pieces).toUint8Array(true)
-      // The table's handle is freed at once: WebAssembly memory is not the garbage collector's to free.
-      const table = parquet.Table.fromIPCStream(bytes)
-      for (const batch of table.recordBatches()) controller.enqueue(batch)
-      table.free()
+      enqueueBatches(controller, pieces)
     },
   })
   const output = await parquet.transformParquetStream(input, props.build())
   for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) file.write(chunk)
+}
+
+/** Hands Arrow batches to parquet-wasm's writer, through its own Table. */
+function enqueueBatches(controller: ReadableStreamDefaultController, batches: Arrow.RecordBatch[]): void {
+  const bytes = arrow.RecordBatchStreamWriter.writeAll(batches).toUint8Array(true)
+  // The table's handle is freed at once: WebAssembly memory is not the garbage collector's to free.
+  const table = parquet.Table.fromIPCStream(bytes)
+  for (const batch of table.recordBatches()) controller.enqueue(batch)
+  table.free()
+}
+
+function emptyBlock(metrics: number): RecordBlock {
+  return { length: 0, chain: new Int32Array(0), generation: new Int32Array(0), fitMs: new Float64Array(0), sampleMs: new Float64Array(0), evalMs: new Float64Array(0), metrics: Array.from({ length: metrics }, () => new Float64Array(0)) }
 }
 
 const FIXED = ['chain', 'cell', 'replicate', 'seed', 'generation', 'fitMs', 'sampleMs', 'evalMs']

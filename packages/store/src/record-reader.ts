@@ -87,7 +87,8 @@ export class RecordSource {
     const metrics = new Set<string>()
     for (const list of this.pieces) for (const p of list) for (const m of 'frame' in p ? p.frame.metrics : p.metrics) metrics.add(m)
     this.metrics = [...metrics]
-    this.paramKeys = Object.keys(this.chains[0]?.params ?? {})
+    // Every chain has the same swept keys: a run with no record still names them as columns.
+    this.paramKeys = Object.keys((this.chains[0] ?? chains[0])?.params ?? {})
   }
 
   /**

@@ -127,6 +127,20 @@ describe('the record files', () => {
     ])
   })
 
+  it('writes the files of a run with no record (every chain failed before one): no rows, the record columns', async () => {
+    const dir = tempDir()
+    writeRunInfo(dir, { name: 't', cells, chains: chains.map((c) => ({ ...c, status: 'failed', generationsDone: 0 })) } as unknown as RunInfo)
+    await finalizeRecords(dir, chains, { text: true })
+    const conn = await (await DuckDBInstance.create(':memory:')).connect()
+    const file = join(dir, 'metrics.parquet').replace(/'/g, "''")
+    const columns = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`)).getRows().map((r) => r[0])
+    const count = (await conn.runAndReadAll(`SELECT count(*) FROM read_parquet('${file}')`)).getRows()[0]![0]
+    conn.closeSync()
+    expect(columns).toEqual(['chain', 'cell', 'replicate', 'seed', 'generation', 'policy.kind', 'model.components', 'fitMs', 'sampleMs', 'evalMs'])
+    expect(count).toBe(0n)
+    expect(readFileSync(join(dir, 'metrics.ndjson'), 'utf8')).toBe('')
+  })
+
   it('writes metrics.ndjson and metrics.csv sorted, with the cell and swept parameters in the CSV', async () => {
     const dir = tempDir()
     writeLog(dir)

@@ -1,7 +1,8 @@
 """The PyTorch VAE of the shared peers' vae_chain.py, served to Ouroboros: an MLP VAE
 (encoder d -> H -> H -> (mu, logvar) in R^L, decoder L -> H -> H -> mean in R^d, ReLU) trained on
 the negative ELBO with a fixed Gaussian likelihood of std obs_std, Adam, reshuffled minibatches.
-Samples are decoder means of z ~ N(0, temperature * I)."""
+Samples are decoder means of z ~ N(0, temperature * I). Finetuning stages train it with Adam on
+minibatches of the weighted ELBO (weights ≥ 0: it has no log-likelihood, so no policy gradient)."""
 import math
 import os
 import sys
@@ -33,24 +34,48 @@ class VAE:
         self.enc, self.dec = mlp(d, self.hidden, 2 * self.latent), mlp(self.latent, self.hidden, d)
 
     def _neg_elbo(self, x):
+        """The negative ELBO of each row, from one draw of z."""
         mu, lv = self.enc(x).chunk(2, dim=1)
         z = mu + torch.randn_like(mu) * (0.5 * lv).exp()
         nll = 0.5 * ((x - self.dec(z)) ** 2).sum(1) / self.obs_std ** 2 + 0.5 * self.d * math.log(2 * math.pi * self.obs_std ** 2)
         kl = 0.5 * (mu ** 2 + lv.exp() - 1 - lv).sum(1)
-        return (nll + kl).mean()
+        return nll + kl
+
+    def _parameters(self):
+        return [*self.enc.parameters(), *self.dec.parameters()]
 
     def fit(self, x, rng, warm):
         torch.manual_seed(int(rng.integers(2 ** 63)))
         if not warm or self.enc is None:
             self._build(x.shape[1])
         x = torch.tensor(x, dtype=torch.float32)
-        opt = torch.optim.Adam([*self.enc.parameters(), *self.dec.parameters()], lr=self.lr)
+        opt = torch.optim.Adam(self._parameters(), lr=self.lr)
         for _ in range(self.epochs):
             for idx in torch.randperm(len(x)).split(self.batch):
-                loss = self._neg_elbo(x[idx])
+                loss = self._neg_elbo(x[idx]).mean()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+
+    # Finetuning: Adam steps on the weighted ELBO, (1/n)·Σ w_i ELBO(x_i), a bound on Σ w_i log p(x_i).
+    @property
+    def train_batch(self):
+        return self.batch
+
+    def start_training(self, rng, lr, anchor):
+        torch.manual_seed(int(rng.integers(2 ** 63)))
+        self.opt = torch.optim.Adam(self._parameters(), lr=self.lr if lr is None else lr)
+        self.anchor = anchor
+        self.start = [p.detach().clone() for p in self._parameters()]
+
+    def train_step(self, x, weights):
+        loss = (torch.as_tensor(weights, dtype=torch.float32) * self._neg_elbo(torch.tensor(x, dtype=torch.float32))).mean()
+        if self.anchor > 0:  # L2-SP: a pull toward the parameters training started from
+            loss = loss + self.anchor / 2 * sum(((p - p0) ** 2).sum() for p, p0 in zip(self._parameters(), self.start))
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return {"loss": float(loss)}
 
     def sample(self, n, rng, temperature):
         torch.manual_seed(int(rng.integers(2 ** 63)))
