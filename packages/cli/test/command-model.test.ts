@@ -14,6 +14,7 @@ const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 const GAUSSIAN = fileURLToPath(new URL('../../model-command/examples/gaussian/gaussian_model.py', import.meta.url))
 const UNIGRAM = fileURLToPath(new URL('../../model-command/examples/unigram/unigram_model.py', import.meta.url))
 const LSTM = fileURLToPath(new URL('../../model-command/examples/lstm/lstm_model.py', import.meta.url))
+const VAE = fileURLToPath(new URL('../../model-command/examples/vae/vae_model.py', import.meta.url))
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 const FAULTY = fileURLToPath(new URL('../../model-command/test/faulty_model.py', import.meta.url))
 
@@ -284,6 +285,32 @@ describe.skipIf(!hasTorch)('model.command on text: the PyTorch LSTM example', ()
     // The reward is −|words − 5|/5: about −3 for the finetuned model's 20-word sentences, 0 at the target.
     expect(at(1, 20).gold_reward).toBeGreaterThan(at(1, 0).gold_reward + 1)
     expect(at(1, 20).kl).toBeGreaterThan(0)
+  })
+})
+
+describe.skipIf(!hasTorch)('model.command on vectors: the PyTorch VAE example, which has no log_likelihood', () => {
+  it('is finetuned on 2 of the 8 ring modes through train_step, its KLs estimated from samples alone', { timeout: 180_000 }, () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, {
+      data: { kind: 'ring', n: 2000 },
+      model: { command: [PYTHON, VAE], params: { hidden: 64, epochs: 15, lr: 0.003 } },
+      posttrain: [{ kind: 'finetune', data: { weights: [1, 1, 0, 0, 0, 0, 0, 0], n: 1000 }, steps: 150, evalEvery: 150, evalSamples: 1000 }],
+      generations: 1,
+      samplesPerGeneration: 1000,
+      replicates: 1,
+      seed: 0,
+      metrics: ['modes'],
+    })
+    const res = cli(['run', config, '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    const curve = readFileSync(`${dir}/run/chains/r0/gen-000000.posttrain.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const last = curve[curve.length - 1]!
+    expect(last.step).toBe(150)
+    // Its samples are on the task's two modes only.
+    expect(last.metrics.modes_covered).toBeLessThanOrEqual(2)
+    // No log-likelihood to average: the nearest-neighbour estimator of the KL to the pretrained model.
+    expect(last.kl_estimator).toBe('nearest-neighbour')
+    expect(last.kl).toBeGreaterThan(0.5)
   })
 })
 

@@ -175,9 +175,10 @@ export interface ModelPlugin<P = unknown, S = unknown> {
   readonly policyGradient?: boolean | 'when-asked'
   /**
    * False when `logLikelihood` does not score a sample as it was drawn (a character model whose
-   * made-up words come back as <unk>): then no KL is estimated from its log-likelihoods.
+   * made-up words come back as <unk>): then no KL is estimated from its log-likelihoods. A function
+   * says it per state (a model in another process that has no log_likelihood method).
    */
-  readonly scoresItsSamples?: boolean
+  readonly scoresItsSamples?: boolean | ((state: S) => boolean)
   /**
    * Fit to items weighted by `weights` (≥ 0, any scale): the maximiser of Σ w_i log p(x_i). Used by
    * reward-weighted refitting, whose weights ∝ exp(r/β) make the fit approach π_ref·exp(r/β).

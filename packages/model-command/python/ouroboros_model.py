@@ -112,7 +112,7 @@ class _Session:
                 raise ValueError(f"protocol {req.get('protocol')} asked, this side speaks {PROTOCOL}")
             self.params = req.get("params") or {}
             self.model = self.factory(self.params)
-            return {"protocol": PROTOCOL, "summary": hasattr(self.model, "summary")}
+            return {"protocol": PROTOCOL, "summary": hasattr(self.model, "summary"), "log_likelihood": hasattr(self.model, "log_likelihood")}
         model = self.model
         if model is None:
             raise RuntimeError(f"'{op}' before 'hello'")

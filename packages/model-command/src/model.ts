@@ -35,6 +35,8 @@ export interface CommandState {
   readonly spec: CommandParams
   /** The model's own summary (its `summary` request after the fit), for metrics that read one. */
   readonly summary?: Record<string, number | Float64Array>
+  /** False when the model has no `log_likelihood` (absent in states saved before this was recorded: assumed). */
+  readonly scores?: boolean
 }
 
 /** Outside a run (a conformance test) there is no chain directory: fits go to a folder of this thread's. */
@@ -85,7 +87,7 @@ async function fitCommand(modality: Modality, data: Samples, weights: Float64Arr
   } else {
     path = join(dir, `gen-${pad(ctx.generation)}.model`)
   }
-  const { child, summarises } = await childFor(spec, dir, init?.model)
+  const { child, summarises, scores } = await childFor(spec, dir, init?.model)
   const vocabulary = x.modality === 'tokens' && ctx.dataset.vocabulary !== undefined ? { vocabulary: vocabularyFile(ctx.dataset.vocabulary) } : {}
   const saveDir = dir
   return child.exclusive(async () => {
@@ -112,7 +114,7 @@ async function fitCommand(modality: Modality, data: Samples, weights: Float64Arr
     child.holds = path
     const summary = summarises ? summaryOf(child, (await child.send({ op: 'summary' }, `'summary' of generation ${ctx.generation}`))['summary']) : undefined
     const shape = x.modality === 'tokens' ? { modality, vocabSize: x.vocabSize } : { modality, d: x.d }
-    return { model: path, ...shape, dir: saveDir, spec, ...(summary === undefined ? {} : { summary }) }
+    return { model: path, ...shape, dir: saveDir, spec, scores, ...(summary === undefined ? {} : { summary }) }
   })
 }
 
@@ -152,6 +154,8 @@ export function commandModel(modality: Modality): ModelPlugin<CommandParams, Com
       return commandTrainer(modality, state, spec, options)
     },
     policyGradient: 'when-asked',
+    // A class without log_likelihood: its KLs come from samples alone (nearest neighbours on vectors).
+    scoresItsSamples: (state) => state.scores !== false,
     async sample(state, n, ctx) {
       const { child } = await childFor(state.spec, state.dir, state.model)
       return child.exclusive(async () => {

@@ -12,10 +12,17 @@ const MAX_PROCESSES = 4
 /** A child with no request for this long is stopped (its chains have likely finished). */
 const IDLE_MS = 60_000
 
+/** What the model says of itself in its `hello` reply. */
+export interface Abilities {
+  /** It answers `summary`. */
+  readonly summarises: boolean
+  /** It has a `log_likelihood` (a child of an older ouroboros_model.py does not say: assumed). */
+  readonly scores: boolean
+}
+
 interface Pooled {
   readonly process: ModelProcess
-  /** Resolves to whether the model answers `summary`. */
-  readonly ready: Promise<boolean>
+  readonly ready: Promise<Abilities>
 }
 /** By command (spec), most recently used last. */
 const pools = new Map<string, Pooled[]>()
@@ -30,7 +37,7 @@ process.on('exit', () => {
 })
 
 /** A child for a request of the chain in `dir`; `wants`: the saved model it should hold, if any. */
-export async function childFor(spec: CommandParams, dir: string, wants: string | undefined): Promise<{ child: ModelProcess; summarises: boolean }> {
+export async function childFor(spec: CommandParams, dir: string, wants: string | undefined): Promise<{ child: ModelProcess } & Abilities> {
   const key = JSON.stringify(spec)
   const pool = (pools.get(key) ?? []).filter((p) => p.process.alive)
   pools.set(key, pool)
@@ -42,7 +49,7 @@ export async function childFor(spec: CommandParams, dir: string, wants: string |
     const child = new ModelProcess({ command: spec.command, cwd: spec.cwd ?? process.cwd(), timeoutMs: spec.timeoutMs, idleMs: IDLE_MS, params: spec.params })
     const ready = child.request({ op: 'hello', protocol: PROTOCOL, params: spec.params }, "'hello'").then((reply) => {
       if (reply['protocol'] !== PROTOCOL) throw child.failed(`'hello': it speaks protocol ${String(reply['protocol'])}, this side ${PROTOCOL}`)
-      return reply['summary'] === true
+      return { summarises: reply['summary'] === true, scores: reply['log_likelihood'] !== false }
     })
     pick = { process: child, ready }
   } else {
@@ -50,7 +57,7 @@ export async function childFor(spec: CommandParams, dir: string, wants: string |
   }
   pool.push(pick)
   pick.process.serving = dir
-  return { child: pick.process, summarises: await pick.ready }
+  return { child: pick.process, ...(await pick.ready) }
 }
 
 /** Makes the child hold the saved model `model` (a `load` unless it holds it already). */

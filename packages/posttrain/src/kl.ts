@@ -26,16 +26,18 @@ export async function estimateKl<S>(
 ): Promise<KlEstimate> {
   const exact = model.klDivergence?.(state, reference)
   if (exact !== undefined) return { value: exact, estimator: 'exact' }
-  if (hasSampleLikelihood(model)) return { value: await monteCarloKl(model, state, reference, samples), estimator: 'monte-carlo' }
+  if (hasSampleLikelihood(model, state) && hasSampleLikelihood(model, reference)) return { value: await monteCarloKl(model, state, reference, samples), estimator: 'monte-carlo' }
   if (samples.modality === 'vectors' && samples.n >= 2) {
     return { value: nearestNeighbourKl(asVectors(samples), asVectors(await drawReference(samples.n))), estimator: 'nearest-neighbour' }
   }
   return NO_KL
 }
 
-/** Whether Monte Carlo over the model's log-likelihoods estimates a KL: it scores its samples as it drew them. */
-export function hasSampleLikelihood(model: ModelPlugin<any, any>): boolean {
-  return model.logLikelihood !== undefined && model.scoresItsSamples !== false
+/** Whether Monte Carlo over the model's log-likelihoods estimates a KL: this state scores its samples as it drew them. */
+export function hasSampleLikelihood<S>(model: ModelPlugin<any, S>, state: S): boolean {
+  if (model.logLikelihood === undefined) return false
+  const scores = model.scoresItsSamples
+  return typeof scores === 'function' ? scores(state) : scores !== false
 }
 
 export async function monteCarloKl<S>(model: ModelPlugin<any, S>, state: S, reference: S, samples: Samples): Promise<number | null> {

@@ -111,7 +111,7 @@ export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Pr
     // KL(bon ‖ fit) = KL(bon ‖ π) + E_bon[log π − log fit], π the model best-of-n selects from.
     const selection = sampler.lastKl()
     if (state === fitted) return { value: selection, estimator: 'best-of-n ranks' }
-    if (hasSampleLikelihood(model)) {
+    if (hasSampleLikelihood(model, state) && hasSampleLikelihood(model, fitted)) {
       const rest = await monteCarloKl(model, state, fitted, samples)
       return { value: selection === null || rest === null ? null : selection + rest, estimator: 'best-of-n ranks + monte-carlo' }
     }
