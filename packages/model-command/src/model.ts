@@ -44,7 +44,7 @@ let scratch: string | undefined
 let scratchFits = 0
 
 /** A `summary` reply's values: a number, or a list of numbers (any array, flattened). */
-export function summaryOf(child: ModelProcess, given: unknown): Record<string, number | Float64Array> {
+function summaryOf(child: ModelProcess, given: unknown): Record<string, number | Float64Array> {
   const out: Record<string, number | Float64Array> = {}
   const bad = (why: string) => child.failed(`'summary': ${why}; expected {name: number or list of numbers}`)
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw bad(`it replied ${JSON.stringify(given)}`)
@@ -57,6 +57,32 @@ export function summaryOf(child: ModelProcess, given: unknown): Record<string, n
 }
 
 const pad = (g: number): string => String(g).padStart(6, '0')
+
+/** The model the child holds, summarised when it answers `summary`; `after` names the moment in errors. */
+export async function summaryAfter(child: ModelProcess, summarises: boolean, after: string): Promise<Record<string, number | Float64Array> | undefined> {
+  return summarises ? summaryOf(child, (await child.send({ op: 'summary' }, `'summary' ${after}`))['summary']) : undefined
+}
+
+/**
+ * Where a model made from `model` (a refit, or a trainer's snapshot) is saved: beside it, under its
+ * generation's name, numbered by process, thread and `count`.
+ */
+export function besideModel(model: string, kind: 'refit' | 'train', count: number): string {
+  return `${model.replace(/(\.(refit|train)-[^/]*)?\.model$/, '')}.${kind}-${process.pid}-${threadId}-${count}.model`
+}
+
+/**
+ * Has the child write a model into `path` (`op`: `save`, or `train_save` for its copy in training)
+ * under a temporary name first, renamed once whole, so that a kill never leaves half a model there.
+ */
+export async function saveModel(child: ModelProcess, op: 'save' | 'train_save', path: string, after: string): Promise<void> {
+  const partial = `${path}.partial-${process.pid}-${threadId}`
+  rmSync(partial, { recursive: true, force: true })
+  mkdirSync(partial, { recursive: true })
+  await child.send({ op, path: partial }, `'${op}' ${after}`)
+  rmSync(path, { recursive: true, force: true })
+  renameSync(partial, path)
+}
 
 /** The data of a request as this modality's model takes them; `what` names them in errors. */
 export function checked(modality: Modality, data: Samples, what: string): Samples {
@@ -83,7 +109,7 @@ async function fitCommand(modality: Modality, data: Samples, weights: Float64Arr
     dir = scratch
     path = join(dir, `fit-${threadId}-${scratchFits++}.model`)
   } else if (ctx.dir === undefined) {
-    path = `${init!.model.replace(/(\.refit-[^/]*)?\.model$/, '')}.refit-${process.pid}-${threadId}-${refits++}.model`
+    path = besideModel(init!.model, 'refit', refits++)
   } else {
     path = join(dir, `gen-${pad(ctx.generation)}.model`)
   }
@@ -104,15 +130,9 @@ async function fitCommand(modality: Modality, data: Samples, weights: Float64Arr
       removeFiles(sent)
       if (weighted !== undefined) removeFiles(weighted)
     }
-    // Saved beside its final name and renamed, so that a kill never leaves half a model there.
-    const partial = `${path}.partial-${process.pid}-${threadId}`
-    rmSync(partial, { recursive: true, force: true })
-    mkdirSync(partial, { recursive: true })
-    await child.send({ op: 'save', path: partial }, `'save' of generation ${ctx.generation}`)
-    rmSync(path, { recursive: true, force: true })
-    renameSync(partial, path)
+    await saveModel(child, 'save', path, `of generation ${ctx.generation}`)
     child.holds = path
-    const summary = summarises ? summaryOf(child, (await child.send({ op: 'summary' }, `'summary' of generation ${ctx.generation}`))['summary']) : undefined
+    const summary = await summaryAfter(child, summarises, `of generation ${ctx.generation}`)
     const shape = x.modality === 'tokens' ? { modality, vocabSize: x.vocabSize } : { modality, d: x.d }
     return { model: path, ...shape, dir: saveDir, spec, scores, ...(summary === undefined ? {} : { summary }) }
   })

@@ -1,8 +1,7 @@
-import { mkdirSync, renameSync, rmSync } from 'node:fs'
-import { threadId } from 'node:worker_threads'
+import { rmSync } from 'node:fs'
 import { checkWeights, inputError, vectors, type Modality, type ModelTrainer, type Samples, type TrainerOptions } from '@ouroboros/core'
 import { removeFiles, vocabularyFile, writeData } from './arrays.js'
-import { checked, summaryOf, type CommandParams, type CommandState } from './model.js'
+import { besideModel, checked, saveModel, summaryAfter, type CommandParams, type CommandState } from './model.js'
 import { childFor, holding } from './pool.js'
 import type { ModelProcess } from './process.js'
 
@@ -32,6 +31,7 @@ export async function commandTrainer(modality: Modality, start: CommandState, sp
     child.trainee = undefined
     throw child.failed(`'train_begin': its train_batch is ${JSON.stringify(batch)}; expected a whole number ≥ 1 or "all"`)
   }
+  const signedWeights = reply['signed_weights'] === true
   const vocabulary = modality === 'tokens' && options.dataset.vocabulary !== undefined ? { vocabulary: vocabularyFile(options.dataset.vocabulary) } : {}
   let latest = start
   let stepped = false
@@ -45,11 +45,11 @@ export async function commandTrainer(modality: Modality, start: CommandState, sp
 
   return {
     batch,
-    signedWeights: reply['signed_weights'] === true,
+    signedWeights,
     async step(items: Samples, weights: Float64Array) {
       const x = checked(modality, items, 'model.command training step data')
       if (weights.length !== x.n) throw inputError(`model.command training step: got ${weights.length} weights for ${x.n} items`)
-      if (reply['signed_weights'] !== true) checkWeights(weights, x.n, 'model.command training step')
+      if (!signedWeights) checkWeights(weights, x.n, 'model.command training step')
       if (x.modality === 'tokens' && x.vocabSize > start.vocabSize!) throw inputError(`model.command training step data have a vocabulary of ${x.vocabSize} words, the model ${start.vocabSize}`)
       const what = `'train_step' ${++steps}`
       const answer = await child.exclusive(async () => {
@@ -73,18 +73,13 @@ export async function commandTrainer(modality: Modality, start: CommandState, sp
     },
     async state() {
       if (!stepped) return latest
-      const path = `${start.model.replace(/(\.(refit|train)-[^/]*)?\.model$/, '')}.train-${process.pid}-${threadId}-${snapshots++}.model`
+      const path = besideModel(start.model, 'train', snapshots++)
       const snapshot = await child.exclusive(async () => {
         own(`'train_save' after step ${steps}`).serving = start.dir
-        // Saved beside its final name and renamed, so that a kill never leaves half a model there.
-        const partial = `${path}.partial`
-        rmSync(partial, { recursive: true, force: true })
-        mkdirSync(partial, { recursive: true })
-        await child.send({ op: 'train_save', path: partial }, `'train_save' after step ${steps}`)
-        renameSync(partial, path)
+        await saveModel(child, 'train_save', path, `after step ${steps}`)
         // What comes next is sampling or scoring this snapshot: the child holds it already.
         await holding(child, path)
-        const summary = summarises ? summaryOf(child, (await child.send({ op: 'summary' }, `'summary' after step ${steps}`))['summary']) : undefined
+        const summary = await summaryAfter(child, summarises, `after step ${steps}`)
         const { summary: _, ...rest } = start
         return { ...rest, model: path, ...(summary === undefined ? {} : { summary }) }
       })

@@ -39,16 +39,14 @@ export async function writeParquet(source: RecordSource, blocks: AsyncIterator<R
     .setMaxRowGroupSize(BLOCK_ROWS)
   for (const p of params) if (p.kind === 'string') props = props.setColumnDictionaryEnabled(paramColumnName(p.key), true)
   let rows = 0
-  let blocksRead = 0
   const input = new ReadableStream({
     async pull(controller) {
       const next = await blocks.next()
       if (next.done === true) {
         // A run whose chains all failed before a record: a file of no rows, with the columns.
-        if (blocksRead === 0) enqueueBatches(controller, [toArrow(source, params, emptyBlock(source.metrics.length))])
+        if (rows === 0) enqueueBatches(controller, [toArrow(source, params, emptyBlock(source.metrics.length))])
         return controller.close()
       }
-      blocksRead++
       const whole = toArrow(source, params, next.value)
       // Pieces that end where a row group does: a batch the writer splits itself leaves its wasm
       // memory fragmented, and it grew by half a megabyte a block over a run of 10 million records.
