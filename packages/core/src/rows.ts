@@ -66,8 +66,9 @@ export function concatRows(parts: readonly RowSource[]): RowSource {
     n,
     d,
     read(rows, out) {
-      // Rows are grouped by part so that each part reads all of its rows in one call.
-      const counts = new Uint32Array(parts.length)
+      // Rows are grouped by part (a counting sort, keeping their order within a part) so that each
+      // part reads all of its rows in one call.
+      const first = new Uint32Array(parts.length + 1)
       const partOf = new Uint32Array(rows.length)
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!
@@ -80,22 +81,26 @@ export function concatRows(parts: readonly RowSource[]): RowSource {
           else hi = mid - 1
         }
         partOf[i] = lo
-        counts[lo]!++
+        first[lo + 1]!++
       }
+      for (let p = 0; p < parts.length; p++) first[p + 1]! += first[p]!
+      const local = new Uint32Array(rows.length)
+      const where = new Uint32Array(rows.length)
+      const next = first.slice(0, parts.length)
+      for (let i = 0; i < rows.length; i++) {
+        const p = partOf[i]!
+        const k = next[p]!++
+        local[k] = rows[i]! - starts[p]!
+        where[k] = i
+      }
+      const buf = new Float64Array(rows.length * d)
       for (let p = 0; p < parts.length; p++) {
-        if (counts[p] === 0) continue
-        const local = new Uint32Array(counts[p]!)
-        const where = new Uint32Array(counts[p]!)
-        let k = 0
-        for (let i = 0; i < rows.length; i++) {
-          if (partOf[i] !== p) continue
-          local[k] = rows[i]! - starts[p]!
-          where[k++] = i
-        }
-        const buf = new Float64Array(local.length * d)
-        parts[p]!.read(local, buf)
-        for (let k2 = 0; k2 < local.length; k2++) for (let j = 0; j < d; j++) out[where[k2]! * d + j] = buf[k2 * d + j]!
+        const from = first[p]!
+        const to = first[p + 1]!
+        if (from === to) continue
+        parts[p]!.read(local.subarray(from, to), buf.subarray(from * d, to * d))
       }
+      for (let k = 0; k < rows.length; k++) for (let j = 0; j < d; j++) out[where[k]! * d + j] = buf[k * d + j]!
     },
     close() {
       for (const p of parts) p.close?.()

@@ -302,7 +302,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           if (policy.needsAllGenerations || last || keep.has(g)) {
             const path = samplesPath(runDir, chain.id, g, modality)
             writeSamples(path, kept)
-            if (policy.needsAllGenerations) remember(path, kept)
+            if (policy.needsAllGenerations) remember(runDir, chain.id, g, kept)
           }
           if (last) writeState(statePath(runDir, chain.id, g), state)
           ctx.last = { generation: g, samples: kept, state }
