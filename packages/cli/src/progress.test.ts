@@ -93,18 +93,37 @@ describe('progressReporter while a generation trains', () => {
 
   it('shows the training of the chain longest at it, and how many others are training, until their records come', () => {
     const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 2, done: 0, group: 0 })))
-    expect(p.trainingText()).toBe('')
-    p.training('a', 0, { what: 'fit', step: 300, steps: 300 })
-    p.training('b', 0, { what: 'fit', step: 1, steps: 300 })
-    p.training('a', 0, { what: 'rl', step: 40, steps: 100 })
-    expect(p.trainingText()).toBe('rl step 40/100 (+1 chain)')
+    expect(p.trainingText(0)).toBe('')
+    p.training('a', 0, { what: 'fit', step: 300, steps: 300 }, 0)
+    p.training('b', 0, { what: 'fit', step: 1, steps: 300 }, 0)
+    p.training('a', 0, { what: 'rl', step: 40, steps: 100 }, 0)
+    expect(p.trainingText(0)).toBe('rl step 40/100 (+1 chain)')
     p.record('a', 0, 10)
-    expect(p.trainingText()).toBe('fit step 1/300')
+    expect(p.trainingText(0)).toBe('fit step 1/300')
     // A step that arrives after its generation's record is over, and not shown again.
-    p.training('a', 0, { what: 'rl', step: 100, steps: 100 })
-    expect(p.trainingText()).toBe('fit step 1/300')
+    p.training('a', 0, { what: 'rl', step: 100, steps: 100 }, 0)
+    expect(p.trainingText(0)).toBe('fit step 1/300')
     p.fail('b')
-    expect(p.trainingText()).toBe('')
+    expect(p.trainingText(0)).toBe('')
+  })
+
+  it("says how long the shown stage needs at its pace since the first of its steps seen, less the time since its last", () => {
+    const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 1, done: 0, group: 0 })))
+    // The fit's first step came 9 s after the start (loading, building): its pace starts there.
+    p.training('a', 0, { what: 'fit', step: 1, steps: 300 }, 9000)
+    expect(p.trainingText(9500)).toBe('fit step 1/300')
+    p.training('a', 0, { what: 'fit', step: 11, steps: 300 }, 11_000)
+    // 10 steps in 2 s: 289 steps left are 57.8 s, 0.5 s of which have passed since step 11.
+    expect(p.trainingText(11_500)).toBe('fit step 11/300 (57.3s left)')
+    p.training('b', 0, { what: 'fit', step: 1, steps: 300 }, 11_600)
+    expect(p.trainingText(11_600)).toBe('fit step 11/300 (57.2s left; +1 chain)')
+    // A new stage is paced afresh: the rl stage's first step alone says nothing yet.
+    p.training('a', 0, { what: 'rl', step: 1, steps: 100 }, 70_000)
+    expect(p.trainingText(70_000)).toBe('rl step 1/100 (+1 chain)')
+    p.training('a', 0, { what: 'rl', step: 5, steps: 100 }, 78_000)
+    // 2 s a step: 95 steps are 3m10s; a stage overdue at its pace shows none left, not a negative time.
+    expect(p.trainingText(78_000)).toBe('rl step 5/100 (3m10s left; +1 chain)')
+    expect(p.trainingText(500_000)).toBe('rl step 5/100 (0.0s left; +1 chain)')
   })
 
   it('outside a terminal, writes the steps of a generation that trains long, with none done, at most every 30 s', () => {
@@ -118,7 +137,8 @@ describe('progressReporter while a generation trains', () => {
       vi.advanceTimersByTime(5000)
     }
     // 60 s of steps: the first status line (5 s), then one 30 s later.
-    expect(stream.lines()).toEqual(['[5.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 5/100', '[35.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 35/100'])
+    // The second line has the stage's pace: 30 steps in 30 s since step 5, 65 steps left, 5 s after step 35.
+    expect(stream.lines()).toEqual(['[5.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 5/100', '[35.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 35/100 (1m00s left)'])
     progress.onProgress(record('r0', 0, 60_000))
     progress.stop()
     expect(stream.lines().at(-1)).toBe('[1m00s] generations 1/1 (100 %), chains 1/1 finished')

@@ -46,7 +46,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
       }
       return true
     }
-    if (e.training !== undefined) state.training(e.chain, e.generation, e.training)
+    if (e.training !== undefined) state.training(e.chain, e.generation, e.training, now())
     if (e.ms !== undefined) state.record(e.chain, e.generation, e.ms)
     return false
   }
@@ -64,7 +64,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
     const fields = () => {
       const elapsed = (now() - started) / 1000
       const left = state.secondsLeft(elapsed)
-      const training = state.trainingText()
+      const training = state.trainingText(now())
       return { chains: chains.length, chainsDone: state.chainsFinished(), failed: state.failed.size, elapsed: formatSeconds(elapsed), left: left === undefined ? '…' : formatSeconds(left), training: training === '' ? '' : ` | ${training}` }
     }
     let drawn = now()
@@ -104,7 +104,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
     const elapsed = (now() - started) / 1000
     const done = state.generationsDone()
     printed = done
-    printedTraining = state.trainingText()
+    printedTraining = state.trainingText(now())
     printedAt = now()
     const left = state.secondsLeft(elapsed)
     const failed = state.failed.size > 0 ? `, ${state.failed.size} failed` : ''
@@ -114,7 +114,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
   }
   const tick = setInterval(() => {
     // A generation that trains for minutes shows its steps now and then, not every few seconds.
-    const trainingMoved = state.trainingText() !== printedTraining && now() - printedAt >= 1000 * TRAINING_LINE_SECONDS
+    const trainingMoved = state.trainingText(now()) !== printedTraining && now() - printedAt >= 1000 * TRAINING_LINE_SECONDS
     if (state.generationsDone() !== printed || trainingMoved) status()
   }, 1000 * (opts.intervalSeconds ?? 5))
   tick.unref()
@@ -157,22 +157,40 @@ export class RunProgress {
     this.resumedDone = done
   }
 
-  /** Generations training now (a fit or a post-training stage), per chain: shown until the generation's record arrives. */
-  private readonly inTraining = new Map<string, { generation: number; what: string; step: number; steps: number }>()
+  /**
+   * Generations training now (a fit or a post-training stage), per chain: shown until the
+   * generation's record arrives. `firstStep` and `firstAt` are the first step seen of this stage
+   * and when it came: the stage's pace is measured from there, leaving out what came before its
+   * first step (loading the data, building the model).
+   */
+  private readonly inTraining = new Map<string, { generation: number; what: string; step: number; steps: number; firstStep: number; firstAt: number; lastAt: number }>()
 
-  training(chain: string, generation: number, at: { what: string; step: number; steps: number }): void {
+  training(chain: string, generation: number, at: { what: string; step: number; steps: number }, now: number): void {
     // A step that comes after its generation's record (they travel apart) is over.
     if (generation < (this.chains.get(chain)?.next ?? 0)) return
-    this.inTraining.set(chain, { generation, ...at })
+    const old = this.inTraining.get(chain)
+    const sameStage = old !== undefined && old.generation === generation && old.what === at.what && old.steps === at.steps && at.step >= old.step
+    this.inTraining.set(chain, { generation, ...at, firstStep: sameStage ? old.firstStep : at.step, firstAt: sameStage ? old.firstAt : now, lastAt: now })
   }
 
-  /** "rl step 40/100 (+2 chains)": the training of the chain longest at it, and how many others are training. */
-  trainingText(): string {
+  /**
+   * "rl step 40/100 (1m20s left; +2 chains)": the training of the chain longest at it, the time
+   * its stage needs at its pace so far (once two of its steps have been seen), and how many other
+   * chains are training. A run of a few long generations shows no time left for the whole run
+   * until two have ended; this one shows from the stage's second step.
+   */
+  trainingText(now: number): string {
     const first = this.inTraining.values().next()
     if (first.done === true) return ''
     const t = first.value
+    const notes: string[] = []
+    if (t.step > t.firstStep && t.lastAt > t.firstAt) {
+      const msPerStep = (t.lastAt - t.firstAt) / (t.step - t.firstStep)
+      notes.push(`${formatSeconds(Math.max(0, (t.steps - t.step) * msPerStep - (now - t.lastAt)) / 1000)} left`)
+    }
     const others = this.inTraining.size - 1
-    return `${t.what} step ${t.step}/${t.steps}${others > 0 ? ` (+${others} chain${others === 1 ? '' : 's'})` : ''}`
+    if (others > 0) notes.push(`+${others} chain${others === 1 ? '' : 's'}`)
+    return `${t.what} step ${t.step}/${t.steps}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`
   }
 
   record(chain: string, generation: number, ms: number): void {
