@@ -33,7 +33,13 @@ describe('RunProgress', () => {
     // Work seen: 40 + (40 + 5·6) = 110 ms in 1.1 s of wall time: a factor of 10.
     // Left: flat 6 · 10 = 60 ms; growing Σ_{g=4..9} (10 + 5g) = 60 + 5·39 = 255 ms.
     expect(p.secondsLeft(1.1)).toBeCloseTo(((60 + 255) * 1.1) / 110, 10)
-    expect(p.generationsDone()).toBe(8)
+    // No record since: the estimate counts down instead of growing with the elapsed time.
+    expect(p.secondsLeft(2.1)).toBeCloseTo(((60 + 255) * 1.1) / 110 - 1, 10)
+    expect(p.secondsLeft(100)).toBe(0)
+    // A record: estimated afresh, from all the work and time seen (flat's generation 4 took 10 ms).
+    p.record('flat', 4, 10)
+    expect(p.secondsLeft(1.2)).toBeCloseTo(((50 + 255) * 1.2) / 120, 10)
+    expect(p.generationsDone()).toBe(9)
     expect(p.chainsFinished()).toBe(0)
   })
 

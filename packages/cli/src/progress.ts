@@ -221,8 +221,24 @@ export class RunProgress {
     return finished
   }
 
-  /** Seconds left, or undefined until enough has been seen to say. */
+  /**
+   * Seconds left, or undefined until enough has been seen to say. Estimated afresh when records or
+   * failures have come since the last estimate; in between, the last estimate counts down (a long
+   * generation's minutes without a record would otherwise raise the elapsed time, and with it the
+   * estimate, while the work left falls).
+   */
   secondsLeft(elapsedSeconds: number): number | undefined {
+    if (this.estimate === undefined || this.estimate.seen !== this.recorded + this.failed.size) {
+      const seconds = this.estimateLeft(elapsedSeconds)
+      this.estimate = seconds === undefined ? undefined : { seconds, at: elapsedSeconds, seen: this.recorded + this.failed.size }
+      return seconds
+    }
+    return Math.max(0, this.estimate.seconds - (elapsedSeconds - this.estimate.at))
+  }
+
+  private estimate: { seconds: number; at: number; seen: number } | undefined
+
+  private estimateLeft(elapsedSeconds: number): number | undefined {
     if (this.all.n < 2 || this.all.st <= 0) return undefined
     let work = 0
     for (const [id, c] of this.chains) {
