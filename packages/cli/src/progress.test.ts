@@ -130,6 +130,9 @@ describe('progressReporter while a generation trains', () => {
     // 2 s a step: 95 steps are 3m10s; a stage overdue at its pace shows none left, not a negative time.
     expect(p.trainingText(78_000)).toBe('rl step 5/100 (3m10s left; +1 chain)')
     expect(p.trainingText(500_000)).toBe('rl step 5/100 (0.0s left; +1 chain)')
+    // After its last stage, a generation draws and scores its samples: a phase without steps.
+    p.training('a', 0, { what: 'sampling and scoring', step: 0, steps: 0 }, 500_000)
+    expect(p.trainingText(501_000)).toBe('sampling and scoring (+1 chain)')
   })
 
   it('outside a terminal, writes the steps of a generation that trains long, with none done, at most every 30 s', () => {

@@ -190,7 +190,8 @@ export class RunProgress {
     }
     const others = this.inTraining.size - 1
     if (others > 0) notes.push(`+${others} chain${others === 1 ? '' : 's'}`)
-    return `${t.what} step ${t.step}/${t.steps}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`
+    const what = t.steps === 0 ? t.what : `${t.what} step ${t.step}/${t.steps}`
+    return `${what}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`
   }
 
   record(chain: string, generation: number, ms: number): void {

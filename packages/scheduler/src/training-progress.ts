@@ -9,7 +9,7 @@ import { BroadcastChannel } from 'node:worker_threads'
 export interface TrainingProgress {
   chain: string
   generation: number
-  /** 'fit', or the post-training stage's kind ('finetune', 'rl'). */
+  /** 'fit', or the post-training stage's kind ('finetune', 'rl'); a phase without steps (steps 0) after them. */
   what: string
   step: number
   steps: number

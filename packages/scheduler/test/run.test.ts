@@ -73,23 +73,27 @@ describe('runChains', () => {
   it('tells its progress listener how far fits and post-training stages are, from the worker threads, and gives the same records without one', async () => {
     const specs = chains({ generations: 2, replicates: 2, posttrain: [{ kind: 'rl', reward: { kind: 'point', at: [1] }, beta: 1, steps: 40, evalEvery: 0 }] })
     const steps = new Map<string, number[]>()
+    const order = new Map<string, string[]>()
     const dir = tempDir()
     await runChains({
       runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers: 2,
       onProgress: (e) => {
         if (e.training === undefined) return
         const key = `${e.chain} ${e.generation} ${e.training.what}`
-        expect(e.training.steps, key).toBe(e.training.what === 'fit' ? 1 : 40)
+        expect(e.training.steps, key).toBe(e.training.what === 'fit' ? 1 : e.training.what === 'rl' ? 40 : 0)
         steps.set(key, [...(steps.get(key) ?? []), e.training.step])
+        order.set(`${e.chain} ${e.generation}`, [...(order.get(`${e.chain} ${e.generation}`) ?? []), e.training.what])
       },
     })
-    // Every chain's every generation said so, in order, ending at its last step (the test model's fit is one step).
-    const keys = ['c0-r0 0', 'c0-r0 1', 'c0-r1 0', 'c0-r1 1'].flatMap((k) => [`${k} fit`, `${k} rl`])
+    // Every chain's every generation said so, in order, ending at its last step (the test model's
+    // fit is one step), then that it draws and scores its samples.
+    const keys = ['c0-r0 0', 'c0-r0 1', 'c0-r1 0', 'c0-r1 1'].flatMap((k) => [`${k} fit`, `${k} rl`, `${k} sampling and scoring`])
     expect([...steps.keys()].sort()).toEqual(keys.sort())
     for (const [key, seen] of steps) {
-      expect(seen.at(-1), key).toBe(key.endsWith('fit') ? 1 : 40)
+      expect(seen.at(-1), key).toBe(key.endsWith('fit') ? 1 : key.endsWith('rl') ? 40 : 0)
       expect([...seen].sort((a, b) => a - b), key).toEqual(seen)
     }
+    for (const [generation, whats] of order) expect(whats.at(-1), generation).toBe('sampling and scoring')
     const without = await run(specs, 1)
     expect(readRecords(dir).map(({ timings: _t, ...r }) => r)).toEqual(without.records)
   })
