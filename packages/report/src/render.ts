@@ -7,7 +7,7 @@ import type { RunAggregate } from './aggregate.js'
 import { CLIENT_SCRIPT } from './client.js'
 import { field, numberArrayField, numberField, stringField } from './fields.js'
 import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } from './html.js'
-import { runNames, seriesLabel } from './labels.js'
+import { runNames, seriesLabel, valueWords } from './labels.js'
 import { comparisonPlot, comparisonTable, settingValues, trainingComparisonPlot, type MetricRow, type Setting } from './comparison.js'
 import { isSingleGeneration, type ChainSamples, type LoadedRun } from './load.js'
 import { catalogOf, type MetricCatalog } from './metric-info.js'
@@ -237,7 +237,7 @@ function sweptValues(info: RunInfo): [string, string[]][] {
     .map(([path, values]) => [
       path,
       values.map((value) => {
-        const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+        const text = valueWords(value)
         return text.length > 48 ? `${text.slice(0, 47)}…` : text
       }),
     ])
