@@ -38,6 +38,21 @@ describe('text metrics', () => {
     expect(m['tail_coverage']).toBeCloseTo(1 / 2, 15)
   })
 
+  it('counts distinct n-grams as a set of their word sequences does, past thousands of them', async () => {
+    // Sentences of 1..40 words from a vocabulary of 3,000 with a heavy head: tens of thousands of
+    // n-grams, many repeated, so the id table grows several times.
+    const rng = Rng.from(7, 'distinct')
+    const sentences = Array.from({ length: 2000 }, () => Array.from({ length: 1 + Math.floor(rng.uniform() * 40) }, () => Math.floor(3000 * rng.uniform() ** 3)))
+    const m = await textMetrics(real, tokens(sentences, 3000))
+    for (let n = 1; n <= 4; n++) {
+      const seen = new Set<string>()
+      let total = 0
+      for (const s of sentences) for (let t = n - 1; t < s.length; t++, total++) seen.add(s.slice(t - n + 1, t + 1).join(' '))
+      expect(seen.size, `n = ${n}`).toBeGreaterThan(1024)
+      expect(m[`distinct_${n}`], `n = ${n}`).toBe(seen.size / total)
+    }
+  })
+
   it('gives null where there is nothing to count', async () => {
     const m = await textMetrics(real, tokens([[2], []], 6))
     expect(m['vocab_size']).toBe(1)
