@@ -113,7 +113,7 @@ describe('progressReporter while a generation trains', () => {
     expect(p.trainingText(0)).toBe('')
   })
 
-  it("says how long the shown stage needs at its pace since the first of its steps seen, less the time since its last", () => {
+  it("says how long the shown stage needs at the pace of its last steps seen, less the time since the last", () => {
     const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 1, done: 0, group: 0 })))
     // The fit's first step came 9 s after the start (loading, building): its pace starts there.
     p.training('a', 0, { what: 'fit', step: 1, steps: 300 }, 9000)
@@ -130,9 +130,21 @@ describe('progressReporter while a generation trains', () => {
     // 2 s a step: 95 steps are 3m10s; a stage overdue at its pace shows none left, not a negative time.
     expect(p.trainingText(78_000)).toBe('rl step 5/100 (3m10s left; +1 chain)')
     expect(p.trainingText(500_000)).toBe('rl step 5/100 (0.0s left; +1 chain)')
+    // A pace that changes: 10 steps of 1 s, then 3 s a step (an RL policy writing longer
+    // sentences). The estimate follows the last 10 reports, steps 11..20: 3 s a step, 80 steps left.
+    let at = 600_000
+    for (let step = 1; step <= 20; step++) {
+      at += step <= 10 ? 1000 : 3000
+      p.training('b', 0, { what: 'rl', step, steps: 100 }, at)
+    }
+    p.fail('a')
+    expect(p.trainingText(at)).toBe('rl step 20/100 (4m00s left)')
+    // A step of a failed chain that arrives after its failure is not shown.
+    p.training('a', 0, { what: 'rl', step: 6, steps: 100 }, at)
+    expect(p.trainingText(at)).toBe('rl step 20/100 (4m00s left)')
     // After its last stage, a generation draws and scores its samples: a phase without steps.
-    p.training('a', 0, { what: 'sampling and scoring', step: 0, steps: 0 }, 500_000)
-    expect(p.trainingText(501_000)).toBe('sampling and scoring (+1 chain)')
+    p.training('b', 0, { what: 'sampling and scoring', step: 0, steps: 0 }, 700_000)
+    expect(p.trainingText(701_000)).toBe('sampling and scoring')
   })
 
   it('outside a terminal, writes the steps of a generation that trains long, with none done, at most every 30 s', () => {

@@ -19,6 +19,8 @@ export interface ProgressOptions {
 
 /** The least time between two redraws of the bar on a terminal (ms); a failure's line redraws it at once. */
 const REDRAW_MS = 100
+/** A training stage's time left is paced by its last this many progress reports (at most one per 200 ms, or one per step). */
+const PACE_STEPS = 10
 /** Off a terminal, a status line for training steps alone (no generation done since the last) waits this long (s). */
 const TRAINING_LINE_SECONDS = 30
 
@@ -159,23 +161,27 @@ export class RunProgress {
 
   /**
    * Generations training now (a fit or a post-training stage), per chain: shown until the
-   * generation's record arrives. `firstStep` and `firstAt` are the first step seen of this stage
-   * and when it came: the stage's pace is measured from there, leaving out what came before its
-   * first step (loading the data, building the model).
+   * generation's record arrives. `seen` holds the last steps seen of this stage and when they
+   * came: the stage's pace is measured over them, leaving out what came before its first step
+   * (loading the data, building the model) and following a pace that changes (an RL policy that
+   * learns to write longer sentences takes longer a step).
    */
-  private readonly inTraining = new Map<string, { generation: number; what: string; step: number; steps: number; firstStep: number; firstAt: number; lastAt: number }>()
+  private readonly inTraining = new Map<string, { generation: number; what: string; step: number; steps: number; seen: { step: number; at: number }[] }>()
 
   training(chain: string, generation: number, at: { what: string; step: number; steps: number }, now: number): void {
-    // A step that comes after its generation's record (they travel apart) is over.
-    if (generation < (this.chains.get(chain)?.next ?? 0)) return
+    // A step that comes after its generation's record or its chain's failure (they travel apart) is over.
+    if (generation < (this.chains.get(chain)?.next ?? 0) || this.failed.has(chain)) return
     const old = this.inTraining.get(chain)
     const sameStage = old !== undefined && old.generation === generation && old.what === at.what && old.steps === at.steps && at.step >= old.step
-    this.inTraining.set(chain, { generation, ...at, firstStep: sameStage ? old.firstStep : at.step, firstAt: sameStage ? old.firstAt : now, lastAt: now })
+    const seen = sameStage ? old.seen : []
+    seen.push({ step: at.step, at: now })
+    if (seen.length > PACE_STEPS) seen.shift()
+    this.inTraining.set(chain, { generation, ...at, seen })
   }
 
   /**
    * "rl step 40/100 (1m20s left; +2 chains)": the training of the chain longest at it, the time
-   * its stage needs at its pace so far (once two of its steps have been seen), and how many other
+   * its stage needs at its recent pace (once two of its steps have been seen), and how many other
    * chains are training. A run of a few long generations shows no time left for the whole run
    * until two have ended; this one shows from the stage's second step.
    */
@@ -184,9 +190,11 @@ export class RunProgress {
     if (first.done === true) return ''
     const t = first.value
     const notes: string[] = []
-    if (t.step > t.firstStep && t.lastAt > t.firstAt) {
-      const msPerStep = (t.lastAt - t.firstAt) / (t.step - t.firstStep)
-      notes.push(`${formatSeconds(Math.max(0, (t.steps - t.step) * msPerStep - (now - t.lastAt)) / 1000)} left`)
+    const from = t.seen[0]!
+    const last = t.seen[t.seen.length - 1]!
+    if (last.step > from.step && last.at > from.at) {
+      const msPerStep = (last.at - from.at) / (last.step - from.step)
+      notes.push(`${formatSeconds(Math.max(0, (t.steps - t.step) * msPerStep - (now - last.at)) / 1000)} left`)
     }
     const others = this.inTraining.size - 1
     if (others > 0) notes.push(`+${others} chain${others === 1 ? '' : 's'}`)
