@@ -1,3 +1,4 @@
+import { valueWords } from '@ouroboros/core'
 import type { CellInfo } from '@ouroboros/store'
 import { resolvedCells } from './provenance.js'
 import type { ResolvedRun } from './resolve.js'
@@ -32,7 +33,7 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   if (swept.includes('posttrain')) lines.push(['posttrain', 'swept'])
   else if (Array.isArray(stages)) stages.forEach((stage, i) => lines.push([i === 0 ? 'posttrain' : '', `${i}  ${plugin(stage, `posttrain.${i}`, swept)}`]))
   lines.push(['cells', cells.length === 1 ? '1 (no sweep)' : `${cells.length}: ${swept.map((p) => `${p} (${config.sweep[p]!.map(brief).join(', ')})`).join(' × ')}`])
-  for (const cell of cells.length > 1 ? cells.slice(0, 20) : []) lines.push(['', `c${cell.index}  ${cell.label}`])
+  for (const cell of cells.length > 1 ? cells.slice(0, 20) : []) lines.push(['', `c${cell.index}  ${Object.entries(cell.params).map(([path, v]) => `${path}=${valueWords(v)}`).join(', ')}`])
   if (cells.length > 20) lines.push(['', `… and ${cells.length - 20} more`])
   lines.push(['chains', `${chains} (${config.replicates} replicate${config.replicates === 1 ? '' : 's'} per cell, run seed ${config.seed})`])
   lines.push(['generations', `${generations} per chain, ${count(generations * chains)} in all (generation 0 fit on real data)`])
@@ -60,8 +61,7 @@ function plugin(value: unknown, top: string, swept: readonly string[]): string {
 }
 
 function brief(value: unknown): string {
-  if (typeof value === 'string') return value
-  const text = JSON.stringify(value) ?? String(value)
+  const text = valueWords(value)
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
 

@@ -239,8 +239,29 @@ export class ConfigProblems {
   }
 }
 
-/** Human-readable label of a cell's swept values: "policy.kind=accumulate, model.components=8". */
+/** A cell's swept values as in the config, for errors and run.json: "policy.kind=accumulate, model.components=8". */
 export function cellLabel(params: Record<string, unknown>): string {
   const parts = Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
   return parts.length === 0 ? 'all' : parts.join(', ')
+}
+
+/**
+ * A swept value in words: a spec with a kind reads as the kind and its options,
+ * `{"kind": "mix", "realFraction": 0.2}` as `mix(realFraction=0.2)`, `{"kind": "replace"}` as
+ * `replace`; other objects and arrays keep their brackets without JSON's quotes.
+ */
+export function valueWords(v: unknown): string {
+  if (typeof v === 'string') return v
+  if (Array.isArray(v)) return `[${v.map(valueWords).join(', ')}]`
+  if (typeof v === 'object' && v !== null) {
+    const kind = (v as { kind?: unknown }).kind
+    const named = typeof kind === 'string'
+    const options = Object.entries(v)
+      .filter(([key]) => !(named && key === 'kind'))
+      .map(([key, x]) => `${key}=${valueWords(x)}`)
+      .join(', ')
+    if (named) return options === '' ? kind : `${kind}(${options})`
+    return `{${options}}`
+  }
+  return JSON.stringify(v) ?? String(v)
 }

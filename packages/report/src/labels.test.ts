@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { seriesLabel, valueWords } from './labels.js'
+import { valueWords } from '@ouroboros/core'
+import { seriesLabel } from './labels.js'
 
 describe('setting labels', () => {
   it('write a swept spec as its kind and options, without JSON quotes', () => {

@@ -1,3 +1,4 @@
+import { valueWords } from '@ouroboros/core'
 import type { CellInfo } from '@ouroboros/store'
 
 /**
@@ -19,27 +20,6 @@ function cellWords(cell: CellInfo): string {
       return `${name}=${valueWords(cell.params[path])}`
     })
     .join(', ')
-}
-
-/**
- * A swept value in words: a spec with a kind reads as the kind and its options,
- * `{"kind": "mix", "realFraction": 0.2}` as `mix(realFraction=0.2)`, `{"kind": "replace"}` as
- * `replace`; other objects and arrays keep their brackets without JSON's quotes.
- */
-export function valueWords(v: unknown): string {
-  if (typeof v === 'string') return v
-  if (Array.isArray(v)) return `[${v.map(valueWords).join(', ')}]`
-  if (typeof v === 'object' && v !== null) {
-    const kind = (v as { kind?: unknown }).kind
-    const named = typeof kind === 'string'
-    const options = Object.entries(v)
-      .filter(([key]) => !(named && key === 'kind'))
-      .map(([key, x]) => `${key}=${valueWords(x)}`)
-      .join(', ')
-    if (named) return options === '' ? kind : `${kind}(${options})`
-    return `{${options}}`
-  }
-  return JSON.stringify(v) ?? String(v)
 }
 
 /** Display names for runs, made unique where two runs share a name. */
