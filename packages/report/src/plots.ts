@@ -113,6 +113,8 @@ function titleRoom(layout: Record<string, unknown>): number {
 
 /** Past this many replicates a curve's band spans the 5th to the 95th percentile instead of the extremes. */
 export const MAX_MIN_MAX_REPLICATES = 20
+/** More settings than this on one plot: their bands get no legend entries of their own. */
+const MAX_SERIES_WITH_BAND_ENTRIES = 4
 
 export interface CurveSeries {
   label: string
@@ -150,6 +152,9 @@ export function curvesPlot(p: {
   const data: Record<string, unknown>[] = []
   const plotted: number[] = []
   let lastGeneration = 0
+  // With many settings the bands' own legend entries would double a long legend: the caption
+  // says what a band is, and clicking a mean's entry still hides its band (one legend group).
+  const bandsInLegend = p.series.length <= MAX_SERIES_WITH_BAND_ENTRIES
   for (const s of p.series) {
     const { label, style } = s
     const curve = decimate(s.curve)
@@ -179,6 +184,7 @@ export function curvesPlot(p: {
         fillcolor: rgba(style.color, 0.18),
         line: { width: 0, color: style.color },
         legendgroup: name,
+        ...(bandsInLegend ? {} : { showlegend: false }),
         name: `${name}: ${quantiles ? '5–95 %' : 'min–max'} over ${s.replicates} replicates`,
         hovertemplate: `generation %{x}<br>${lo} over replicates %{y:.4g}`,
       })
@@ -191,7 +197,7 @@ export function curvesPlot(p: {
         x,
         y: curve.mean.map((m, i) => round(m + se[i]!)),
         line: { width: 0.5, color: style.color },
-        legendgroup: `${name} se`,
+        legendgroup: bandsInLegend ? `${name} se` : name,
         showlegend: false,
         name: `${name}: mean + 2 standard errors`,
         hovertemplate: 'generation %{x}<br>mean + 2 SE %{y:.4g}',
@@ -204,7 +210,8 @@ export function curvesPlot(p: {
         fill: 'tonexty',
         fillcolor: rgba(style.color, 0.35),
         line: { width: 0.5, color: style.color },
-        legendgroup: `${name} se`,
+        legendgroup: bandsInLegend ? `${name} se` : name,
+        ...(bandsInLegend ? {} : { showlegend: false }),
         name: `${name}: mean ± 2 standard errors`,
         hovertemplate: 'generation %{x}<br>mean − 2 SE %{y:.4g}',
       })

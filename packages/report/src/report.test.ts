@@ -353,6 +353,18 @@ describe('renderReport', () => {
     expect((plot.layout.yaxis as { type?: string }).type).toBeUndefined()
   })
 
+  it("leaves the bands out of the legend past 4 settings, each band in its mean's legend group", () => {
+    const d = dir('many-settings')
+    const cells = [1, 2, 3, 4, 5].map((k) => ({ 'model.components': k }))
+    writeSyntheticRun(d, { ...handRun('many-settings'), cells, metrics: (c, r, g) => ({ total_variance: 4 - g * (c + 1) * 0.1 + r * 0.01 }) })
+    const plot = metricPlot(renderReport([loadRun(d)]), 'total_variance')
+    const listed = plot.data.filter((t) => t.showlegend !== false).map((t) => t.name)
+    expect(listed).toEqual([...cells.map((_, i) => `components=${i + 1} (mean)`), 'real data (generation −1)'])
+    const band = plot.data.find((t) => t.name === 'components=3: min–max over 2 replicates')!
+    expect(band.showlegend).toBe(false)
+    expect(band.legendgroup).toBe(plot.data.find((t) => t.name === 'components=3 (mean)')!.legendgroup)
+  })
+
   it('uses a log y axis where positive values span more than two orders of magnitude', () => {
     const d = dir('log')
     writeSyntheticRun(d, { ...handRun('log'), replicates: 1, metrics: (_c, _r, g) => ({ mmd_rbf: g < 0 ? 1e-4 : 10 ** (g - 3), vendi: 5 + g }) })
