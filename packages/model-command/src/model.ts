@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
@@ -91,6 +91,26 @@ export function checked(modality: Modality, data: Samples, what: string): Sample
   return data
 }
 
+/**
+ * What an earlier attempt at this generation left in the chain directory: its refits' and trainer's
+ * snapshots (named after the process that made them) and half-saved models. A run killed during a
+ * post-training stage leaves them, and the generation is fitted again when the run resumes; a
+ * retried fit leaves them too. Nothing else works on this generation meanwhile: a chain runs one
+ * task at a time, and scoring a generation apart overlaps only the next one's fit.
+ */
+function removeLeftovers(dir: string, generation: number): void {
+  const stem = `gen-${pad(generation)}.`
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    if (name.startsWith(`${stem}refit-`) || name.startsWith(`${stem}train-`) || name.startsWith(`${stem}model.partial-`)) rmSync(join(dir, name), { recursive: true, force: true })
+  }
+}
+
 /** Refits saved so far by this thread, to name their folders. */
 let refits = 0
 
@@ -112,6 +132,7 @@ async function fitCommand(modality: Modality, data: Samples, weights: Float64Arr
     path = besideModel(init!.model, 'refit', refits++)
   } else {
     path = join(dir, `gen-${pad(ctx.generation)}.model`)
+    removeLeftovers(dir, ctx.generation)
   }
   const { child, summarises, scores } = await childFor(spec, dir, init?.model)
   const vocabulary = x.modality === 'tokens' && ctx.dataset.vocabulary !== undefined ? { vocabulary: vocabularyFile(ctx.dataset.vocabulary) } : {}
