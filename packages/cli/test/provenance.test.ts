@@ -80,13 +80,14 @@ describe('ouroboros validate', () => {
     expect(res.status, res.stderr).toBe(0)
     const lines = res.stdout.split('\n')
     const at = lines.findIndex((l) => l.trimStart().startsWith('posttrain '))
-    expect(lines[at]).toMatch(/^  posttrain +0  finetune: data \{"weights":\[1,1,0,0,0,0,0,0\]\}, steps 10, replay 0, anchor 0,/)
-    expect(lines[at + 1]).toMatch(/^ +1  rl: reward \{"kind":"modes","values":\[1,0,0,0,0,0,0,0\]\}, beta swept, steps 5, method auto,/)
+    // Values in words: a spec as its kind and options, objects and lists without JSON's quotes.
+    expect(lines[at]).toMatch(/^  posttrain +0  finetune: data \{weights=\[1, 1, 0, 0, 0, 0, 0, 0\]\}, steps 10, replay 0, anchor 0,/)
+    expect(lines[at + 1]).toMatch(/^ +1  rl: reward modes\(values=\[1, 0, 0, 0, 0, 0, 0, 0\]\), beta swept, steps 5, method auto,/)
     // A swept key inside an object shows as swept there.
     const proxy = { kind: 'proxy', of: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] } }
     const nested = cli(['validate', writeConfig(dir, { ...config, posttrain: [{ ...stages[1], reward: proxy }], sweep: { 'posttrain.0.reward.labels': [50, 200] } }, 'nested.json'), '--summary'])
     expect(nested.status, nested.stderr).toBe(0)
-    expect(nested.stdout).toContain('0  rl: reward (proxy: of {"kind":"modes","values":[1,0,0,0,0,0,0,0]}, labels swept, noise 0,')
+    expect(nested.stdout).toContain('0  rl: reward (proxy: of modes(values=[1, 0, 0, 0, 0, 0, 0, 0]), labels swept, noise 0,')
   })
 
   it('prints the resolved form as JSON when its output is not a terminal, as scripts read it', () => {
