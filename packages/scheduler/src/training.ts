@@ -30,8 +30,8 @@ export interface PlanSources {
 }
 
 /**
- * The training set as one array. Vector sets go through their rows, so that a subsample of a
- * long `accumulate` history reads only the rows it picks.
+ * The training set as one array: its parts concatenated, or, for a subsample of vectors, just the
+ * rows it picks, read through their row sources (a long `accumulate` history stays on disk).
  */
 export function buildTraining(plan: TrainingPlan, src: PlanSources): Samples {
   const only = plan.parts.length === 1 && plan.pick === undefined ? plan.parts[0]! : undefined
