@@ -165,9 +165,14 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
   }
   const losses = [...new Set(curves.flatMap((c) => Object.keys(c.losses)))].filter((name) => present(namedLoss(name)))
   for (const name of losses) {
-    stepped(stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], `${info.title}: training loss · ${name}`, `loss ${name}`))
+    stepped(stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], `${info.title}: training loss · ${name}`, lossAxisTitle(name)))
   }
   return out
+}
+
+/** A stage's loss named `loss` (every built-in trainer's) is the training loss; another name says which. */
+function lossAxisTitle(name: string): string {
+  return name === 'loss' ? 'training loss' : `training loss: ${name}`
 }
 
 function kindNote(roles: readonly Role[]): string {

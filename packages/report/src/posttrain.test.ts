@@ -175,6 +175,7 @@ describe('the finetuning frontier', () => {
     expectClose(trace(share.data, 'replay=0: min').y, [0.19, 0.54, 0.89])
     // Step 0 has no loss: the loss line starts at step 5.
     expect(trace(plot(html, 'Finetuning: training loss · loss').data, 'replay=0 (mean of 3)').x).toEqual([5, 10])
+    expect((plot(html, 'Finetuning: training loss · loss').layout.yaxis as { title: { text: string } }).title.text).toBe('training loss')
   })
 
   it('gives a step plot a y range inside the metric\'s bounds, at least a tenth of its size wide: a constant share is not drawn with plotly\'s ±1 about it', () => {
