@@ -242,7 +242,7 @@ describe.skipIf(!hasTorch)('model.command on text: the PyTorch LSTM example', ()
   it('trains on Brown sentences and is scored on held-out ones: its perplexity is far below the vocabulary’s size', { timeout: 180_000 }, () => {
     const dir = tempDir()
     const config = writeConfig(dir, {
-      data: { kind: 'brown', minCount: 20, n: 500 },
+      data: { kind: 'brown', minCount: 100, n: 500 },
       model: { command: [PYTHON, LSTM], params: { embed: 32, hidden: 64, epochs: 6, lr: 0.01, maxLength: 40 } },
       generations: 2,
       replicates: 1,
@@ -264,7 +264,7 @@ describe.skipIf(!hasTorch)('model.command on text: the PyTorch LSTM example', ()
   it('is finetuned on news and trained by policy gradient toward a length: task NLL falls, the reward rises', { timeout: 180_000 }, () => {
     const dir = tempDir()
     const config = writeConfig(dir, {
-      data: { kind: 'brown', minCount: 20, n: 500 },
+      data: { kind: 'brown', minCount: 100, n: 500 },
       model: { command: [PYTHON, LSTM], params: { embed: 32, hidden: 64, epochs: 4, lr: 0.01, maxLength: 30 } },
       posttrain: [
         { kind: 'finetune', data: { categories: ['news'] }, steps: 20, evalEvery: 20, evalSamples: 100, heldout: 100 },
