@@ -15,7 +15,10 @@ export interface Setting {
   run: number
   cell: number
   label: string
+  /** Past the palette's seven colours a setting repeats a colour with another dash and marker shape. */
   color: string
+  dash: string
+  symbol: string
 }
 
 export interface SettingValues {
@@ -262,7 +265,7 @@ export function trainingComparisonPlot(p: { metric: string; settings: readonly {
       x: steps,
       y: lists.map((l) => round(mean(l))),
       customdata: lists.map((l) => l.length),
-      line: { color: setting.color, width: 2 },
+      line: { color: setting.color, width: 2, dash: setting.dash },
       legendgroup: name,
       name: replicates > 1 ? `${name} (mean of ${replicates})` : name,
       hovertemplate: 'step %{x}<br>mean %{y:.4g} of %{customdata}',

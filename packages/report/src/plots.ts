@@ -32,17 +32,22 @@ export interface Choices {
 /** Okabe & Ito's colour-blind-safe palette; black is kept for theory lines. */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442'] as const
 const DASHES = ['solid', 'dashdot', 'longdash', 'longdashdot'] as const
+/** Marker shapes, for plots where a line's dash already says something (a proxy reward is dashed). */
+const SYMBOLS = ['circle', 'square', 'diamond', 'triangle-up'] as const
 export const THEORY_COLOR = '#000000'
 export const REAL_COLOR = '#777777'
 
 export interface SeriesStyle {
   color: string
   dash: string
+  /** A plotly marker symbol with a filled and an open form (`${symbol}-open`). */
+  symbol: string
 }
 
-/** Past seven series the colours repeat with another dash pattern. */
+/** Past seven series the colours repeat with another dash pattern and another marker shape. */
 export function seriesStyle(index: number): SeriesStyle {
-  return { color: PALETTE[index % PALETTE.length]!, dash: DASHES[Math.floor(index / PALETTE.length) % DASHES.length]! }
+  const cycle = Math.floor(index / PALETTE.length)
+  return { color: PALETTE[index % PALETTE.length]!, dash: DASHES[cycle % DASHES.length]!, symbol: SYMBOLS[cycle % SYMBOLS.length]! }
 }
 
 export function rgba(hex: string, alpha: number): string {

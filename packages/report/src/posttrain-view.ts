@@ -28,6 +28,8 @@ interface ReplicateCurve {
 interface StageSeries {
   label: string
   color: string
+  /** The mean's marker; a proxy reward's is its open form. Dashes are taken: a proxy reward is dashed. */
+  symbol: string
   byGeneration: Map<number, ReplicateCurve[]>
 }
 
@@ -133,7 +135,7 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
       const { kind, byGeneration } = stages.get(stage)!
       const sameKind = order.filter((s) => stages.get(s)!.kind === kind).length
       const list = kinds.get(kind) ?? []
-      list.push({ label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label, color: setting.color, byGeneration })
+      list.push({ label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label, color: setting.color, symbol: setting.symbol, byGeneration })
       kinds.set(kind, list)
     }
   }
@@ -254,6 +256,18 @@ function metricDimension(label: string, axis: 'xaxis' | 'yaxis', names: readonly
 
 const STAR = { symbol: 'star', size: 15, line: { width: 1, color: '#000000' } }
 
+/** A mean of more steps than this draws this many of its markers (plotly's maxdisplayed). */
+const MAX_MARKERS = 60
+
+/**
+ * A mean's markers show its evaluated steps; on a long curve they would cover the line, so only
+ * series whose colour repeats an earlier one's (past the palette's seven) keep them there: their
+ * shape is what tells them apart.
+ */
+function meanMode(points: number, s: StageSeries): 'lines' | 'lines+markers' {
+  return points <= MAX_MARKERS || s.symbol !== 'circle' ? 'lines+markers' : 'lines'
+}
+
 /** Mean line, replicate lines and the start star of one series along (x, y); whether it drew a start. */
 function pathTraces(traces: Traces, at: readonly number[], s: StageSeries, reps: readonly ReplicateCurve[], fx: Quantity, fy: Quantity, hover: string): boolean {
   const name = plotlyText(s.label)
@@ -287,12 +301,12 @@ function pathTraces(traces: Traces, at: readonly number[], s: StageSeries, reps:
   traces.add(
     {
       type: 'scatter',
-      mode: m.steps.length <= 60 ? 'lines+markers' : 'lines',
+      mode: meanMode(m.steps.length, s),
       x: m.x.map(round),
       y: m.y.map(round),
       customdata: m.steps.map((step, i) => [step, m.count[i]!]),
       line: { color: s.color, width: 2.5 },
-      marker: { size: 5, color: s.color },
+      marker: { size: 6, color: s.color, symbol: s.symbol, maxdisplayed: MAX_MARKERS },
       legendgroup: name,
       name: reps.length > 1 ? `${name} (mean of ${reps.length})` : name,
       hovertemplate: `${name}<br>step %{customdata[0]}<br>${hover}<br>mean of %{customdata[1]}<extra></extra>`,
@@ -380,7 +394,7 @@ function rewardKlPlot(title: string, series: readonly StageSeries[], gens: reado
           y: m.y.map(round),
           customdata: m.steps.map((step, i) => [step, m.count[i]!]),
           line: { color: s.color, width: 2, dash: 'dash' },
-          marker: { size: 6, color: s.color, symbol: 'circle-open' },
+          marker: { size: 6, color: s.color, symbol: `${s.symbol}-open` },
           legendgroup: plotlyText(gold.label),
           name: `${name}: proxy reward${reps.length > 1 ? ` (mean of ${reps.length})` : ''}`,
           hovertemplate: `${name}<br>step %{customdata[0]}<br>√KL %{x:.3g}<br>proxy reward %{y:.4g}<br>mean of %{customdata[1]}<extra></extra>`,
@@ -495,12 +509,12 @@ function stepPlot(
         traces.add(
           {
             type: 'scatter',
-            mode: x.length <= 60 ? 'lines+markers' : 'lines',
+            mode: meanMode(x.length, s),
             x,
             y: means.map(round),
             customdata: lists.map((l) => l.length),
             line: { color: s.color, width: 2, dash: line.dash },
-            marker: { size: 5, color: s.color, ...(line.dash === 'dash' ? { symbol: 'circle-open' } : {}) },
+            marker: { size: 6, color: s.color, symbol: line.dash === 'dash' ? `${s.symbol}-open` : s.symbol, maxdisplayed: MAX_MARKERS },
             legendgroup: name,
             name: `${name}${line.suffix}${replicates > 1 ? ` (mean of ${replicates})` : ''}`,
             hovertemplate: 'step %{x}<br>mean %{y:.4g} of %{customdata}<extra></extra>',

@@ -291,6 +291,25 @@ describe('rewards against √KL', () => {
     expectClose(trace(plot(html, 'RL: KL to the stage’s input · kl').data, 'beta=1 (mean of 3)').y, [0, 1, 4])
   })
 
+  it('past seven settings a colour repeats with another marker shape, filled for the gold reward and open for the proxy', () => {
+    const d = dir('pt-rl-many')
+    const betas = [1, 0.5, 0.3, 0.2, 0.1, 0.05, 0.03, 0.01, 0.003]
+    writeRlRun(d, 'rl', betas)
+    const html = renderReport([loadRun(d)])
+    const rewards = plot(html, 'RL: gold and proxy reward against √KL')
+    const marker = (t: Record<string, unknown>) => t.marker as { color: string; symbol: string }
+    const first = trace(rewards.data, 'beta=1: gold reward (mean of 3)')
+    const eighth = trace(rewards.data, 'beta=0.01: gold reward (mean of 3)')
+    // The palette has seven colours: the eighth setting has the first one's.
+    expect(marker(eighth).color).toBe(marker(first).color)
+    expect([marker(first).symbol, marker(eighth).symbol]).toEqual(['circle', 'square'])
+    expect([marker(trace(rewards.data, 'beta=1: proxy reward (mean of 3)')).symbol, marker(trace(rewards.data, 'beta=0.01: proxy reward (mean of 3)')).symbol]).toEqual(['circle-open', 'square-open'])
+    const perStep = plot(html, 'RL: gold and proxy reward')
+    expect(marker(trace(perStep.data, 'beta=0.01: gold (mean of 3)')).symbol).toBe('square')
+    expect(marker(trace(perStep.data, 'beta=0.01: proxy (mean of 3)')).symbol).toBe('square-open')
+    expect(marker(trace(plot(html, 'RL: diversity against gold reward').data, 'beta=0.01 (mean of 3)')).symbol).toBe('square')
+  })
+
   it('best-of-n: one reward line where the optimised reward is the gold one, n on a log axis, and the KL against ln n − (n − 1)/n', () => {
     const d = dir('pt-bon')
     writeBestOfNRun(d, 'bon')

@@ -78,12 +78,12 @@ export const rlValues = (cell: number, r: number, s: number): { kl: number; gold
   return { kl: d * d, gold: 0.3 + 0.2 * d - 0.05 * d * d * (1 + cell) + offset(r), proxy: 0.3 + 0.25 * d + offset(r), modes: 8 - 2 * d }
 }
 
-export function writeRlRun(dir: string, name: string): void {
+export function writeRlRun(dir: string, name: string, betas: readonly number[] = [0.1, 1]): void {
   writeSyntheticRun(dir, {
     name,
     dataset: ringDataset,
     base: { generations: 1, samplesPerGeneration: 500, data: { kind: 'ring', n: 500 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' } },
-    cells: [{ 'posttrain.0.beta': 0.1 }, { 'posttrain.0.beta': 1 }],
+    cells: betas.map((beta) => ({ 'posttrain.0.beta': beta })),
     replicates: 3,
     metrics: (cell, r, g) => {
       if (g === -1) return { modes_covered: 8 }
@@ -91,7 +91,7 @@ export function writeRlRun(dir: string, name: string): void {
       return { modes_covered: v.modes, reward: v.proxy, gold_reward: v.gold, kl: v.kl }
     },
   })
-  for (let cell = 0; cell < 2; cell++) {
+  for (let cell = 0; cell < betas.length; cell++) {
     for (let r = 0; r < 3; r++) {
       writeCurve(
         dir,
