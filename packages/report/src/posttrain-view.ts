@@ -62,19 +62,19 @@ function kindInfo(kind: string): KindInfo {
 export function posttrainSection(settings: readonly PosttrainSetting[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
   const blocks: string[] = []
-  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[] }[] = []
+  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
     const plots = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
-    blockPlots.push({ info, plots })
+    blockPlots.push({ info, plots, shapes: series.some((s) => s.symbol !== 'circle') })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
-  for (const { info, plots } of blockPlots) {
+  for (const { info, plots, shapes } of blockPlots) {
     const ids = plots.map((p) => addPlot(p.spec))
     const shared = plots[0]!.spec.choices?.controls.find((c) => c.shared === true)
     blocks.push(`<h3>${escapeHtml(info.title)}</h3>
-<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role)))}</p>
+<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes))}</p>
 ${shared === undefined ? '' : `<div class="choices">${select(shared, ids.join(' '), 0)}</div>`}
 <div class="grid">
 ${plots.map((p, i) => plotFigure(ids[i]!, p.spec)).join('\n')}
@@ -177,7 +177,7 @@ function lossAxisTitle(name: string): string {
   return name === 'loss' ? 'training loss' : `training loss: ${name}`
 }
 
-function kindNote(roles: readonly Role[]): string {
+function kindNote(roles: readonly Role[], shapes: boolean): string {
   const parts: string[] = []
   if (roles.includes('frontier')) {
     parts.push(
@@ -191,6 +191,7 @@ function kindNote(roles: readonly Role[]): string {
   }
   if (roles.includes('diversity-reward')) parts.push('Diversity against gold reward shows what the reward is bought with.')
   parts.push('Lines are means over the replicates at each evaluated step; thin lines and shaded bands (minimum to maximum) show the replicates.')
+  if (shapes) parts.push('Past seven settings the colours repeat, with another marker shape.')
   return parts.join(' ')
 }
 

@@ -278,6 +278,8 @@ describe('rewards against √KL', () => {
     expect([star.x, star.y]).toEqual([[0], [0.3]])
     // One generation: nothing to choose.
     expect(rewards.choices).toBeUndefined()
+    // Two settings, two colours: no shapes to explain.
+    expect(html).not.toContain('Past seven settings')
 
     const diversity = plot(html, 'RL: diversity against gold reward')
     const line = trace(diversity.data, 'beta=0.1 (mean of 3)')
@@ -308,6 +310,7 @@ describe('rewards against √KL', () => {
     expect(marker(trace(perStep.data, 'beta=0.01: gold (mean of 3)')).symbol).toBe('square')
     expect(marker(trace(perStep.data, 'beta=0.01: proxy (mean of 3)')).symbol).toBe('square-open')
     expect(marker(trace(plot(html, 'RL: diversity against gold reward').data, 'beta=0.01 (mean of 3)')).symbol).toBe('square')
+    expect(html).toContain('Past seven settings the colours repeat, with another marker shape.')
   })
 
   it('best-of-n: one reward line where the optimised reward is the gold one, n on a log axis, and the KL against ln n − (n − 1)/n', () => {
