@@ -64,6 +64,8 @@ export class TDigest {
   private merged = 0
   private buf = new Float64Array(0)
   private bufN = 0
+  /** Whether buf[0, bufN) is in order: a slot's two band quantiles sort it once. */
+  private sorted = true
   private min = Infinity
   private max = -Infinity
 
@@ -80,10 +82,16 @@ export class TDigest {
       }
     }
     this.buf[this.bufN++] = v
+    this.sorted = false
   }
 
   quantile(p: number): number {
-    if (this.merged === 0) return exactQuantile(this.buf.slice(0, this.bufN).sort(), p)
+    if (this.merged === 0) {
+      // The buffer's order does not matter to a merge, which sorts it anyway.
+      if (!this.sorted) this.buf.subarray(0, this.bufN).sort()
+      this.sorted = true
+      return exactQuantile(this.buf.subarray(0, this.bufN), p)
+    }
     this.merge()
     const total = this.merged
     const target = p * total
