@@ -6,7 +6,7 @@ import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
 import { readRunInfo, RUN_FILES, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
-import { AggregatorThread, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
+import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
@@ -209,7 +209,9 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
     progress.stop()
     process.off('SIGINT', onSigint)
   }
-  // The report's aggregation read the record log on its thread while the record files were written.
+  // The report's aggregation read the record log on its thread while the record files were
+  // written; what every page inlines is read while it finishes.
+  prepareReport()
   const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, await aggregator.summary()]]))
   if (abort.signal.aborted) {
     process.stderr.write(`run interrupted; resume with: ${resumeLine}\n`)
