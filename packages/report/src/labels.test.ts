@@ -16,7 +16,27 @@ describe('setting labels', () => {
 
   it('name each swept path by its last part unless two would read the same', () => {
     const cell = { index: 0, label: 'unused', params: { policy: { kind: 'mix', realFraction: 0.2 }, samplesPerGeneration: 50, 'model.components': 8, 'data.components': 3 }, config: {} }
-    expect(seriesLabel(cell as never, 4, 'run', false)).toBe('policy=mix(realFraction=0.2), samplesPerGeneration=50, model.components=8, data.components=3')
-    expect(seriesLabel(cell as never, 1, 'run', false)).toBe('run')
+    const other = { ...cell, index: 1, params: { ...cell.params, policy: { kind: 'replace' }, samplesPerGeneration: 100 } }
+    expect(seriesLabel(cell as never, [cell, other] as never, 'run', false)).toBe('policy=mix(realFraction=0.2), samplesPerGeneration=50, model.components=8, data.components=3')
+    expect(seriesLabel(cell as never, [cell] as never, 'run', false)).toBe('run')
+  })
+
+  it('write of a swept spec its kind and the options that tell it from the sweep\'s other values', () => {
+    const words = Array.from({ length: 10 }, (_, i) => `w${i + 11}`)
+    const filter = (per: string) => ({ kind: 'reward', reward: { kind: 'lexicon', words, per }, choices: 2 })
+    const policies = [{ kind: 'replace' }, { kind: 'mix', realFraction: 0.1 }, { kind: 'mix', realFraction: 0.5 }]
+    const filters = [filter('sentence'), filter('token'), null]
+    const cells = filters.flatMap((f) => policies.map((p) => ({ filter: f, policy: p }))).map((params, index) => ({ index, label: 'unused', params, config: {} }))
+    const labels = cells.map((c) => seriesLabel(c as never, cells as never, 'run', false))
+    expect(labels.slice(0, 4)).toEqual([
+      'filter=reward(reward=lexicon(per=sentence)), policy=replace',
+      'filter=reward(reward=lexicon(per=sentence)), policy=mix(realFraction=0.1)',
+      'filter=reward(reward=lexicon(per=sentence)), policy=mix(realFraction=0.5)',
+      'filter=reward(reward=lexicon(per=token)), policy=replace',
+    ])
+    expect(labels[8]).toBe('filter=null, policy=mix(realFraction=0.5)')
+    // Specs of different kinds keep every option: the kind alone does not say what they are.
+    const models = [{ kind: 'gmm', components: 8 }, { kind: 'kde', bandwidth: 0.1 }].map((model, index) => ({ index, label: 'unused', params: { model }, config: {} }))
+    expect(models.map((c) => seriesLabel(c as never, models as never, 'run', false))).toEqual(['model=gmm(components=8)', 'model=kde(bandwidth=0.1)'])
   })
 })

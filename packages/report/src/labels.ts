@@ -4,8 +4,9 @@ import type { CellInfo } from '@ouroboros/store'
 /**
  * A sweep cell in words for legends: `policy.kind=accumulate, model.components=8` reads
  * `policy=accumulate, components=8`. A path keeps more of itself where the short forms would clash.
+ * A swept spec keeps its kind and the options that differ between the sweep's values.
  */
-function cellWords(cell: CellInfo): string {
+function cellWords(cell: CellInfo, cells: readonly CellInfo[]): string {
   const paths = Object.keys(cell.params)
   if (paths.length === 0) return cell.label
   const short = (path: string): string => {
@@ -17,9 +18,30 @@ function cellWords(cell: CellInfo): string {
   return paths
     .map((path, i) => {
       const name = shorts.filter((s) => s === shorts[i]).length > 1 ? path : shorts[i]!
-      return `${name}=${valueWords(cell.params[path])}`
+      return `${name}=${valueWords(distinguishing(cell.params[path], cells.map((c) => c.params[path])))}`
     })
     .join(', ')
+}
+
+/**
+ * A swept spec without the options every other value of the sweep shares: a sweep over
+ * `filter` of two lexicon rewards differing in `per` reads `reward(reward=lexicon(per=token))`,
+ * not the ten words and the number of choices both have. Options of specs are compared among the
+ * values that are specs; the kind is always kept.
+ */
+function distinguishing(value: unknown, values: readonly unknown[]): unknown {
+  if (!isSpec(value)) return value
+  const specs = values.filter(isSpec)
+  const out: Record<string, unknown> = {}
+  for (const [key, x] of Object.entries(value)) {
+    const others = specs.map((s) => s[key])
+    if (key === 'kind' || others.some((o) => JSON.stringify(o) !== JSON.stringify(x))) out[key] = distinguishing(x, others)
+  }
+  return out
+}
+
+function isSpec(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 /** Display names for runs, made unique where two runs share a name. */
@@ -31,8 +53,8 @@ export function runNames(names: readonly string[]): string[] {
  * The legend of one cell: its swept values; a run with a single cell is named by the run; with
  * several runs on the page every legend starts with its run's name.
  */
-export function seriesLabel(cell: CellInfo, cellsInRun: number, runName: string, severalRuns: boolean): string {
-  if (cellsInRun === 1) return runName
-  const words = cellWords(cell)
+export function seriesLabel(cell: CellInfo, cells: readonly CellInfo[], runName: string, severalRuns: boolean): string {
+  if (cells.length === 1) return runName
+  const words = cellWords(cell, cells)
   return severalRuns ? `${runName}: ${words}` : words
 }

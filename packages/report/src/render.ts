@@ -109,8 +109,8 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
     series: run.info.cells.map((cell) => ({
       run: names[r]!,
       cell,
-      label: seriesLabel(cell, run.info.cells.length, names[r]!, several),
-      local: seriesLabel(cell, run.info.cells.length, names[r]!, false),
+      label: seriesLabel(cell, run.info.cells, names[r]!, several),
+      local: seriesLabel(cell, run.info.cells, names[r]!, false),
       style: seriesStyle(seriesIndex++),
     })),
   }))
