@@ -7,7 +7,7 @@ import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
 import type { MetricCatalog } from './metric-info.js'
-import { baseLayout, REAL_COLOR, rgba, round, sensibleRange, wantsLogAxis, type PlotSpec } from './plots.js'
+import { bandAlpha, baseLayout, REAL_COLOR, rgba, round, sensibleRange, wantsLogAxis, type PlotSpec } from './plots.js'
 
 /** A setting as the page names and colours it. */
 export interface Setting {
@@ -251,7 +251,7 @@ export function trainingComparisonPlot(p: { metric: string; settings: readonly {
         x: steps,
         y: lists.map((l) => round(Math.min(...l))),
         fill: 'tonexty',
-        fillcolor: rgba(setting.color, 0.18),
+        fillcolor: rgba(setting.color, bandAlpha(p.settings.length)),
         line: { width: 0, color: setting.color },
         legendgroup: name,
         showlegend: false,

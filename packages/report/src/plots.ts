@@ -121,6 +121,14 @@ export const MAX_MIN_MAX_REPLICATES = 20
 /** More settings than this on one plot: their bands get no legend entries of their own. */
 const MAX_SERIES_WITH_BAND_ENTRIES = 4
 
+/**
+ * The opacity of a band among `series` on one plot: past four, lighter in proportion, so that
+ * where many bands overlap the means stay readable and the overlap does not turn one colour.
+ */
+export function bandAlpha(series: number): number {
+  return series <= MAX_SERIES_WITH_BAND_ENTRIES ? 0.18 : Math.max(0.05, (0.18 * MAX_SERIES_WITH_BAND_ENTRIES) / series)
+}
+
 export interface CurveSeries {
   label: string
   style: SeriesStyle
@@ -186,7 +194,7 @@ export function curvesPlot(p: {
         x,
         y: (quantiles ? curve.lower : curve.min).map(round),
         fill: 'tonexty',
-        fillcolor: rgba(style.color, 0.18),
+        fillcolor: rgba(style.color, bandAlpha(p.series.length)),
         line: { width: 0, color: style.color },
         legendgroup: name,
         ...(bandsInLegend ? {} : { showlegend: false }),

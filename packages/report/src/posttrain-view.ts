@@ -9,7 +9,7 @@ import type { Setting } from './comparison.js'
 import { evenSpread } from './even-spread.js'
 import { escapeHtml, plotlyText } from './html.js'
 import type { MetricCatalog } from './metric-info.js'
-import { baseLayout, MIN_RELATIVE_SPAN, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
+import { bandAlpha, baseLayout, MIN_RELATIVE_SPAN, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
 import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainPosttrain, type Quantity, type StageCurve } from './posttrain-curves.js'
 
 /** A setting of the page with the post-training curves of its chains. */
@@ -496,7 +496,7 @@ function stepPlot(
               x,
               y: lists.map((l) => round(Math.min(...l))),
               fill: 'tonexty',
-              fillcolor: rgba(s.color, 0.18),
+              fillcolor: rgba(s.color, bandAlpha(series.length)),
               line: { width: 0, color: s.color },
               legendgroup: name,
               showlegend: false,

@@ -289,6 +289,7 @@ describe('rewards against √KL', () => {
     const perStep = plot(html, 'RL: gold and proxy reward')
     expectClose(trace(perStep.data, 'beta=0.1: gold (mean of 3)').y, [0.3, 0.45, 0.5])
     expectClose(trace(perStep.data, 'beta=0.1: gold: max').y, [0.31, 0.46, 0.51])
+    expect(trace(perStep.data, 'beta=0.1: gold: min').fillcolor).toBe('rgba(0, 114, 178, 0.18)')
     expectClose(trace(perStep.data, 'beta=0.1: proxy (mean of 3)').y, [0.3, 0.55, 0.8])
     expectClose(trace(plot(html, 'RL: KL to the stage’s input · kl').data, 'beta=1 (mean of 3)').y, [0, 1, 4])
   })
@@ -309,6 +310,8 @@ describe('rewards against √KL', () => {
     const perStep = plot(html, 'RL: gold and proxy reward')
     expect(marker(trace(perStep.data, 'beta=0.01: gold (mean of 3)')).symbol).toBe('square')
     expect(marker(trace(perStep.data, 'beta=0.01: proxy (mean of 3)')).symbol).toBe('square-open')
+    // Nine bands on one plot, each lighter (0.18 · 4/9), so that their overlap stays see-through.
+    expect(trace(perStep.data, 'beta=0.01: gold: min').fillcolor).toBe('rgba(0, 114, 178, 0.08)')
     expect(marker(trace(plot(html, 'RL: diversity against gold reward').data, 'beta=0.01 (mean of 3)')).symbol).toBe('square')
     expect(html).toContain('Past seven settings the colours repeat, with another marker shape.')
   })
