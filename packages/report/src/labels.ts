@@ -29,7 +29,7 @@ function cellWords(cell: CellInfo, cells: readonly CellInfo[]): string {
  * not the ten words and the number of choices both have. Options of specs are compared among the
  * values that are specs; the kind is always kept.
  */
-function distinguishing(value: unknown, values: readonly unknown[]): unknown {
+export function distinguishing(value: unknown, values: readonly unknown[]): unknown {
   if (!isSpec(value)) return value
   const specs = values.filter(isSpec)
   const out: Record<string, unknown> = {}

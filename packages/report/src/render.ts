@@ -7,7 +7,7 @@ import type { RunAggregate } from './aggregate.js'
 import { CLIENT_SCRIPT } from './client.js'
 import { field, numberArrayField, numberField, stringField } from './fields.js'
 import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } from './html.js'
-import { runNames, seriesLabel } from './labels.js'
+import { distinguishing, runNames, seriesLabel } from './labels.js'
 import { comparisonPlot, comparisonTable, settingValues, trainingComparisonPlot, type MetricRow, type Setting } from './comparison.js'
 import { isSingleGeneration, type ChainSamples, type LoadedRun } from './load.js'
 import { catalogOf, type MetricCatalog } from './metric-info.js'
@@ -237,7 +237,7 @@ function dataKinds(info: RunInfo): string[] {
   return kinds.length === 0 ? [String(info.dataset.kind ?? 'unknown')] : [...new Set(kinds)]
 }
 
-/** Each swept path with its values in words (long values cut short). */
+/** Each swept path with its values in words, a spec by what tells it from the others (long values cut short). */
 function sweptValues(info: RunInfo): [string, string[]][] {
   const sweep = field(info.config, 'sweep')
   if (typeof sweep !== 'object' || sweep === null || Array.isArray(sweep)) return []
@@ -246,7 +246,7 @@ function sweptValues(info: RunInfo): [string, string[]][] {
     .map(([path, values]) => [
       path,
       values.map((value) => {
-        const text = valueWords(value)
+        const text = valueWords(distinguishing(value, values))
         return text.length > 48 ? `${text.slice(0, 47)}…` : text
       }),
     ])

@@ -333,6 +333,10 @@ describe('renderReport', () => {
     const run = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))
     writeFileSync(join(d, 'run.json'), JSON.stringify({ ...run, config: { ...run.config, sweep: { 'policy.kind': ['replace', 'accumulate'], 'model.components': [8] } } }))
     expect(renderReport([loadRun(d)])).toMatch(/4 generations · data ring · policy\.kind replace \| accumulate · model\.components 8 · started/)
+    // Whole specs: each by its kind and the options the others do not share.
+    const lexicon = (per: string) => ({ kind: 'reward', reward: { kind: 'lexicon', words: ['w11', 'w12', 'w13', 'w14', 'w15', 'w16'], per }, choices: 2 })
+    writeFileSync(join(d, 'run.json'), JSON.stringify({ ...run, config: { ...run.config, sweep: { filter: [lexicon('sentence'), lexicon('token'), null] } } }))
+    expect(renderReport([loadRun(d)])).toContain('data ring · filter reward(reward=lexicon(per=sentence)) | reward(reward=lexicon(per=token)) | null · started')
   })
 
   it('draws one curve per cell with a min–max band, the real-data line dashed, and words for the swept values', () => {
