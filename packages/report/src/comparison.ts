@@ -7,18 +7,14 @@ import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, REAL_COLOR, rgba, round, sensibleRange, wantsLogAxis, type PlotSpec } from './plots.js'
+import { bandAlpha, baseLayout, REAL_COLOR, rgba, round, sensibleRange, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
 
-/** A setting as the page names and colours it. */
-export interface Setting {
+/** A setting as the page names and draws it (its series' style). */
+export interface Setting extends SeriesStyle {
   /** Index of the run on the page. */
   run: number
   cell: number
   label: string
-  /** Past the palette's seven colours a setting repeats a colour with another dash and marker shape. */
-  color: string
-  dash: string
-  symbol: string
 }
 
 export interface SettingValues {

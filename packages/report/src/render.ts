@@ -503,7 +503,7 @@ const MODE_PROFILE = 'modes.hq_share'
 
 /** The settings of every run on the page, in page order. */
 function pageSettings(views: readonly RunView[]): { view: RunView; series: Series; setting: Setting }[] {
-  return views.flatMap((view, run) => view.series.map((series) => ({ view, series, setting: { run, cell: series.cell.index, label: series.label, color: series.style.color, dash: series.style.dash, symbol: series.style.symbol } })))
+  return views.flatMap((view, run) => view.series.map((series) => ({ view, series, setting: { run, cell: series.cell.index, label: series.label, ...series.style } })))
 }
 
 /** Single-generation runs: one table and one plot per metric over every setting on the page. */
