@@ -67,7 +67,7 @@ export function posttrainSection(settings: readonly PosttrainSetting[], catalog:
     const info = kindInfo(kind)
     const plots = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
-    blockPlots.push({ info, plots, shapes: series.some((s) => s.symbol !== 'circle') })
+    blockPlots.push({ info, plots, shapes: series.some(repeatsColour) })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
   for (const { info, plots, shapes } of blockPlots) {
@@ -260,13 +260,17 @@ const STAR = { symbol: 'star', size: 15, line: { width: 1, color: '#000000' } }
 /** A mean of more steps than this draws this many of its markers (plotly's maxdisplayed). */
 const MAX_MARKERS = 60
 
+/** A series past the palette's seven colours: its marker shape, not its colour, tells it from an earlier one. */
+function repeatsColour(s: StageSeries): boolean {
+  return s.symbol !== 'circle'
+}
+
 /**
  * A mean's markers show its evaluated steps; on a long curve they would cover the line, so only
- * series whose colour repeats an earlier one's (past the palette's seven) keep them there: their
- * shape is what tells them apart.
+ * series whose colour repeats an earlier one's keep them there.
  */
 function meanMode(points: number, s: StageSeries): 'lines' | 'lines+markers' {
-  return points <= MAX_MARKERS || s.symbol !== 'circle' ? 'lines+markers' : 'lines'
+  return points <= MAX_MARKERS || repeatsColour(s) ? 'lines+markers' : 'lines'
 }
 
 /** Mean line, replicate lines and the start star of one series along (x, y); whether it drew a start. */
