@@ -6,5 +6,6 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**', '**/*.faults.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['./vitest.tmpdir.ts'],
   },
 })

@@ -7,5 +7,6 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 600_000,
     pool: 'forks',
+    globalSetup: ['./vitest.tmpdir.ts'],
   },
 })

@@ -15,12 +15,15 @@ import { resolveRun } from './resolve.js'
 import { resumeCommand, runCommand } from './run-command.js'
 import { workerCommand } from './worker-command.js'
 import { validateOutput } from './validate-command.js'
+import { useOwnTmpdir } from './scratch.js'
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value)
   if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${value}'`)
   return n
 }
+
+useOwnTmpdir()
 
 let exitCode = 0
 const program = new Command('ouroboros')

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { expectedTypesChain, zipfProbabilities } from '@ouroboros/datasets'
@@ -97,8 +97,11 @@ describe('model.command on text: a numpy unigram through the protocol', () => {
       heldout: 0,
       metrics: ['text'],
     })
-    const two = cli(['run', config, '--out', `${dir}/two`, '--workers', '2'])
+    // Each worker thread writes the vocabulary for its children into a temporary folder: none may outlive the run.
+    const tmp = mkdirSync(`${dir}/tmp`, { recursive: true })!
+    const two = cli(['run', config, '--out', `${dir}/two`, '--workers', '2'], { env: { TMPDIR: tmp } })
     expect(two.status, two.stderr).toBe(0)
+    expect(readdirSync(tmp)).toEqual([])
     const recs = records(`${dir}/two`)
     // Every sentence has `length` tokens, so each sampling is of exactly M tokens: the prediction is exact.
     // Index 0: the real data (one sampling); generation g's samples are sampling g + 2.
