@@ -7,7 +7,7 @@ import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, REAL_COLOR, rgba, round, sensibleRange, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
+import { bandAlpha, baseLayout, REAL_COLOR, rgba, round, sensibleRange, swatch, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
 
 /** A setting as the page names and draws it (its series' style). */
 export interface Setting extends SeriesStyle {
@@ -90,7 +90,7 @@ export interface MetricRow {
 const LISTED_REPLICATES = 10
 
 /** One table: a row per metric and setting. */
-export function comparisonTable(metrics: readonly string[], rows: (metric: string) => MetricRow[], swatch: (color: string) => string, catalog: MetricCatalog): string {
+export function comparisonTable(metrics: readonly string[], rows: (metric: string) => MetricRow[], catalog: MetricCatalog): string {
   const body: string[] = []
   for (const metric of metrics) {
     const list = rows(metric)
@@ -100,7 +100,7 @@ export function comparisonTable(metrics: readonly string[], rows: (metric: strin
       const listed = n <= LISTED_REPLICATES ? entry.values.map((v) => formatNumber(v)).join(', ') : `${formatNumber(Math.min(...entry.values))} to ${formatNumber(Math.max(...entry.values))}`
       body.push(
         `<tr data-metric="${escapeHtml(metric)}" data-cell="${setting.cell}" data-run="${setting.run}">${metricCell}` +
-          `<td class="setting">${swatch(setting.color)}${escapeHtml(setting.label)}</td>` +
+          `<td class="setting">${swatch(setting)}${escapeHtml(setting.label)}</td>` +
           `<td data-col="reference" class="num">${formatNumber(entry.reference)}</td>` +
           `<td data-col="mean" class="num">${n === 0 ? '—' : formatNumber(mean(entry.values))}</td>` +
           `<td data-col="sd" class="num">${n < 2 ? '—' : formatNumber(sd(entry.values))}</td>` +

@@ -50,6 +50,32 @@ export function seriesStyle(index: number): SeriesStyle {
   return { color: PALETTE[index % PALETTE.length]!, dash: DASHES[cycle % DASHES.length]!, symbol: SYMBOLS[cycle % SYMBOLS.length]! }
 }
 
+/** Plotly's dash patterns for a line 2 px wide (plotly scales them by the width, taken as at least 3). */
+const SWATCH_DASHES: Readonly<Record<string, string>> = { solid: '', dashdot: '6 2 2 2', longdash: '10 10', longdashdot: '10 4 2 4' }
+/** The marker shapes in a 26 × 12 box, centred at (13, 6). */
+const SWATCH_SYMBOLS: Readonly<Record<string, string>> = {
+  circle: '<circle cx="13" cy="6" r="3.5"/>',
+  square: '<rect x="9.5" y="2.5" width="7" height="7"/>',
+  diamond: '<polygon points="13,1.5 17.5,6 13,10.5 8.5,6"/>',
+  'triangle-up': '<polygon points="13,1.5 17.5,10 8.5,10"/>',
+}
+
+/**
+ * A table row's key to its series on the plots: a square of the colour while colours are unique,
+ * past seven a line in the series' dash with its marker shape, which tell it from the earlier
+ * series of that colour.
+ */
+export function swatch(style: SeriesStyle | undefined): string {
+  if (style === undefined) return ''
+  if (style.dash === 'solid' && style.symbol === 'circle') return `<span class="swatch" style="background:${style.color}"></span>`
+  const dash = SWATCH_DASHES[style.dash] ?? ''
+  return (
+    `<svg class="swatch-line" width="26" height="12" viewBox="0 0 26 12" aria-hidden="true">` +
+    `<line x1="0" y1="6" x2="26" y2="6" stroke="${style.color}" stroke-width="2"${dash === '' ? '' : ` stroke-dasharray="${dash}"`}/>` +
+    `<g fill="${style.color}">${SWATCH_SYMBOLS[style.symbol] ?? ''}</g></svg>`
+  )
+}
+
 export function rgba(hex: string, alpha: number): string {
   const n = Number.parseInt(hex.slice(1), 16)
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`
@@ -324,9 +350,9 @@ export const MIN_RELATIVE_SPAN = 0.1
 
 /**
  * A y range over the values and `reach`, at least `minSpan` wide (widened about the middle, then
- * moved inside `bounds`, and kept off negative numbers where every value is ≥ 0), padded by 5 %
- * (by at most 2 % of the bounds beyond them); undefined where plotly's own range over the values
- * already does.
+ * moved inside `bounds`, and kept off negative numbers where every value is ≥ 0; a constant gets
+ * some span even with `minSpan` 0), padded by 5 % (by at most 2 % of the bounds beyond them);
+ * undefined where plotly's own range over the values already does.
  */
 export function sensibleRange(values: readonly number[], reach: readonly number[], minSpan: number, bounds?: readonly [number, number]): [number, number] | undefined {
   let lo = Infinity
@@ -345,8 +371,11 @@ export function sensibleRange(values: readonly number[], reach: readonly number[
     lo = Math.max(floor, Math.min(lo, v))
     hi = Math.min(ceiling, Math.max(hi, v))
   }
-  if (hi - lo < minSpan) {
-    const span = Math.min(minSpan, ceiling - floor)
+  // A constant 0 has no size to take a span from, and plotly draws a range of no width as ±1
+  // about it: a tenth of the bounds, else 1.
+  const need = hi > lo || minSpan > 0 ? minSpan : bounds === undefined ? 1 : (bounds[1] - bounds[0]) / 10
+  if (hi - lo < need) {
+    const span = Math.min(need, ceiling - floor)
     const mid = (lo + hi) / 2
     lo = Math.max(floor, Math.min(mid - span / 2, ceiling - span))
     hi = lo + span

@@ -18,6 +18,7 @@ import {
   REAL_COLOR,
   samplesPlot,
   seriesStyle,
+  swatch,
   THEORY_COLOR,
   trainingPlot,
   modeProfilePlot,
@@ -304,7 +305,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
       const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${catalog.heading(metric)}</th>` : ''
       body.push(
         `<tr data-metric="${escapeHtml(metric)}" data-cell="${row.cell}"${views.length > 1 ? ` data-run="${escapeHtml(series?.run ?? '')}"` : ''}>${metricCell}` +
-          `<td class="setting">${swatch(series?.style.color)}${escapeHtml(series?.label ?? `cell ${row.cell}`)}</td>` +
+          `<td class="setting">${swatch(series?.style)}${escapeHtml(series?.label ?? `cell ${row.cell}`)}</td>` +
           `<td data-col="reference" class="num">${formatNumber(row.reference)}</td>` +
           `<td data-col="first" class="num">${formatNumber(row.first)}</td>` +
           `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration})</span>`}</td>` +
@@ -321,10 +322,6 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
 ${body.join('\n')}
 </tbody></table>
 <p class="note">Replicate means; “real data” is the metric on fresh real data (generation −1). A setting has collapsed at the first generation where its mean is past the threshold, measured from whichever of the real data and generation 0 is already worse, and its whole replicate band (minimum to maximum) lies beyond generation 0’s: a change within the spread of generation 0 is noise. Counts, coverage and diversity scores halve, distances and errors double, entropies fall by ln 2, KLs over modes, clusters or classes rise by 0.1 nats, the held-out NLL by 1 nat, and total variance halves or doubles. Set other thresholds per metric with <code>ouroboros report DIR --thresholds name=value,…</code> (a factor, or an amount in nats for those measured in nats).${single ? ' With one replicate there is no spread: noise cannot be told from collapse.' : ''}</p>`
-}
-
-function swatch(color: string | undefined): string {
-  return color === undefined ? '' : `<span class="swatch" style="background:${color}"></span>`
 }
 
 /** The levels, and what they were measured from. */
@@ -517,7 +514,7 @@ function comparisonSections(views: readonly RunView[], catalog: MetricCatalog, a
       return entry === undefined || entry.values.length === 0 ? [] : [{ setting, entry }]
     })
   const shown = metrics.filter((m) => rows(m).length > 0)
-  const table = comparisonTable(shown, rows, swatch, catalog)
+  const table = comparisonTable(shown, rows, catalog)
   const divs = shown.map((metric) => plotDiv(addPlot(comparisonPlot({ metric, rows: rows(metric), catalog }))))
   const plots =
     divs.length === 0
@@ -720,6 +717,7 @@ table.summary td.crossed { background: #fde3cf; font-weight: 600; }
 table.summary td.held { color: #245; }
 .gen { color: #666; font-size: 0.85em; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
+.swatch-line { margin-right: 6px; vertical-align: -1px; }
 .note { color: #555; font-size: 0.9em; }
 pre { background: #f7f7f7; padding: 10px; overflow: auto; max-height: 420px; font-size: 0.85em; }
 details { margin: 8px 0; }

@@ -262,6 +262,9 @@ describe('renderReport', () => {
     expect(sensibleRange([1, 98], [], 0, [0, 100])).toEqual([-2, 102])
     expect(sensibleRange([1, 5], [], 1)).toBeUndefined()
     expect(sensibleRange([4, 4.01], [2, 8], 0)).toEqual([1.7, 8.3])
+    // A share that stays 0 (no size to widen by): a tenth of its bounds above 0, not plotly's −1 to 1.
+    expect(sensibleRange([0, 0, 0], [], 0, [0, 1])).toEqual([-0.005, 0.105])
+    expect(sensibleRange([0, 0], [], 0)).toEqual([-0.05, 1.05])
   })
 
   it('draws ±2 standard errors of the mean where theory is drawn, to judge the gap between them', () => {
@@ -367,6 +370,26 @@ describe('renderReport', () => {
     const band = plot.data.find((t) => t.name === 'components=3: min–max over 2 replicates')!
     expect(band.showlegend).toBe(false)
     expect(band.legendgroup).toBe(plot.data.find((t) => t.name === 'components=3 (mean)')!.legendgroup)
+  })
+
+  it('keys a summary row past the seventh setting by its dash and marker shape, its colour being an earlier row’s', () => {
+    const d = dir('nine-settings')
+    const cells = Array.from({ length: 9 }, (_, k) => ({ 'model.components': k + 1 }))
+    writeSyntheticRun(d, { ...handRun('nine-settings'), cells, metrics: (c, r, g) => ({ total_variance: 4 - g * (c + 1) * 0.1 + r * 0.01 }) })
+    const html = renderReport([loadRun(d)])
+    const key = (cell: number): string => new RegExp(`<tr data-metric="total_variance" data-cell="${cell}">[\\s\\S]*?<td class="setting">([\\s\\S]*?)components=`).exec(html)![1]!
+    const plot = metricPlot(html, 'total_variance')
+    const line = (name: string) => plot.data.find((t) => t.name === name)!.line as { color: string; dash: string }
+    // The eighth curve has the first one's colour and a dash of its own; its row says so, the first row is a plain square.
+    expect(line('components=8 (mean)').color).toBe(line('components=1 (mean)').color)
+    expect(line('components=8 (mean)').dash).toBe('dashdot')
+    expect(key(0)).toBe(`<span class="swatch" style="background:${line('components=1 (mean)').color}"></span>`)
+    expect(key(6)).toMatch(/^<span class="swatch"/)
+    expect(key(7)).toContain(`stroke="${line('components=1 (mean)').color}"`)
+    expect(key(7)).toContain('stroke-dasharray="6 2 2 2"')
+    expect(key(7)).toContain('<rect ')
+    expect(key(8)).toContain('stroke-dasharray="6 2 2 2"')
+    expect(key(8)).not.toBe(key(7))
   })
 
   it('uses a log y axis where positive values span more than two orders of magnitude', () => {
