@@ -7,7 +7,8 @@ import type { Choices } from './plots.js'
 import { MAX_STAGE_POINTS, parseStageCurves, sqrtKl } from './posttrain-curves.js'
 import { POINT_BUDGET } from './posttrain-view.js'
 import { BON_STEPS, pair, writeBestOfNRun, writeCurve, writeFinetuneRun, writeRlRun, type CurveLine } from './posttrain.testutil.js'
-import { embeddedPlots, plotTitle, tempDir, writeSyntheticRun, ringDataset } from './runs.testutil.js'
+import { Rng } from '@ouroboros/core'
+import { embeddedPlots, plotTitle, ringSamples, tempDir, writeSyntheticRun, ringDataset } from './runs.testutil.js'
 
 const dirs: string[] = []
 function dir(prefix: string): string {
@@ -102,6 +103,23 @@ describe('post-training curve files', () => {
     const run = loadRun(d)
     expect(run.posttrain.map((p) => p.replicate)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     expect(run.posttrain[0]!.generations.map((g) => g.generation)).toEqual([0, 2, 3, 5, 6])
+  })
+})
+
+describe('samples of a post-trained run', () => {
+  it('says that a generation’s samples come from its model after the stages, and says nothing of stages without them', () => {
+    const base = { generations: 2, samplesPerGeneration: 40, data: { kind: 'ring', n: 40 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' } }
+    const run = (name: string, posttrain: unknown[]): string => {
+      const d = dir(name)
+      const rng = Rng.from(5, name)
+      writeSyntheticRun(d, { name, dataset: ringDataset, base: { ...base, posttrain }, cells: [{}], replicates: 1, metrics: () => ({ modes_covered: 8 }), samples: () => ringSamples(40, 8, rng) })
+      return renderReport([loadRun(d)])
+    }
+    const staged = run('pt-samples', [{ kind: 'finetune', steps: 10 }, { kind: 'rl', steps: 5 }])
+    expect(staged).toContain('<section id="samples"><h2>Samples per generation</h2>\n<p class="note">A generation’s samples are drawn from its model after its post-training stages (finetune, rl), as its metrics are.</p>')
+    const plain = run('plain-samples', [])
+    expect(plain).toContain('<section id="samples">')
+    expect(plain).not.toContain('post-training stages')
   })
 })
 

@@ -142,7 +142,7 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
   )
   if (posttrain !== '') sections.push({ id: 'posttrain', title: 'Post-training', html: posttrain })
   const samples = samplesSection(views, several, addPlot) + gallerySection(views, several)
-  if (samples !== '') sections.push({ id: 'samples', title: single ? 'Samples' : 'Samples per generation', html: samples })
+  if (samples !== '') sections.push({ id: 'samples', title: single ? 'Samples' : 'Samples per generation', html: posttrainedNote(views) + samples })
   const training = single ? trainingComparisonSection(views, catalog, addPlot) : trainingSection(views, several, addPlot)
   if (training !== '') sections.push({ id: 'training', title: 'Training curves', html: training })
   sections.push({ id: 'facts', title: 'Run facts', html: views.map((v) => factsSection(v, several)).join('\n') })
@@ -452,6 +452,21 @@ ${plotDiv(id)}
     }
   }
   return blocks.length === 0 ? '' : `<div class="grid">\n${blocks.join('\n')}\n</div>`
+}
+
+/** Which model a post-trained run's samples are drawn from: a generation's model as fit is not its model. */
+function posttrainedNote(views: readonly RunView[]): string {
+  const kinds = new Set<string>()
+  for (const v of views) {
+    const stages = field(v.run.info.config, 'posttrain')
+    if (!Array.isArray(stages)) continue
+    for (const stage of stages) {
+      const kind = field(stage, 'kind')
+      if (typeof kind === 'string') kinds.add(kind)
+    }
+  }
+  if (kinds.size === 0) return ''
+  return `<p class="note">A generation’s samples are drawn from its model after its post-training stages (${escapeHtml([...kinds].join(', '))}), as its metrics are.</p>\n`
 }
 
 function sampleView(s: ChainSamples): string {
