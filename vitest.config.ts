@@ -1,11 +1,11 @@
 import { defineConfig } from 'vitest/config'
+import { E2E, SUITE } from './vitest.suites.js'
 
+// The fast suite (`pnpm test`): every package's own tests, a few minutes on two cores.
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**', '**/*.faults.test.ts'],
+    ...SUITE,
+    exclude: [...SUITE.exclude, ...E2E, '**/*.faults.test.ts'],
     testTimeout: 60_000,
-    pool: 'forks',
-    globalSetup: ['./vitest.tmpdir.ts'],
   },
 })

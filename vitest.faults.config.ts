@@ -1,12 +1,10 @@
 import { defineConfig } from 'vitest/config'
+import { SUITE } from './vitest.suites.js'
 
-// The whole fault suite: the fast tests plus the long fault-injection ones (*.faults.test.ts).
+// Everything (`pnpm test:faults`): both suites plus the long fault-injection tests (*.faults.test.ts).
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    ...SUITE,
     testTimeout: 600_000,
-    pool: 'forks',
-    globalSetup: ['./vitest.tmpdir.ts'],
   },
 })
