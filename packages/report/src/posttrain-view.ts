@@ -167,9 +167,16 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
   }
   const losses = [...new Set(curves.flatMap((c) => Object.keys(c.losses)))].filter((name) => present(namedLoss(name)))
   for (const name of losses) {
-    stepped(stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], `${info.title}: training loss · ${name}`, lossAxisTitle(name)))
+    const own = STAGE_QUANTITIES[name]
+    const title = `${info.title}: ${own?.title ?? 'training loss'} · ${name}`
+    stepped(stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], title, own?.axis ?? lossAxisTitle(name)))
   }
   return out
+}
+
+/** What a stage records beside its trainer's losses: not a loss, so named for what it is. */
+const STAGE_QUANTITIES: Readonly<Record<string, { title: string; axis: string }>> = {
+  penalised_reward: { title: 'KL-penalised reward of the training batch', axis: 'r − β·(log π − log π_ref), batch mean' },
 }
 
 /** A stage's loss named `loss` (every built-in trainer's) is the training loss; another name says which. */

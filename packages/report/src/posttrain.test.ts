@@ -310,6 +310,12 @@ describe('rewards against √KL', () => {
     expect(trace(perStep.data, 'beta=0.1: gold: min').fillcolor).toBe('rgba(0, 114, 178, 0.18)')
     expectClose(trace(perStep.data, 'beta=0.1: proxy (mean of 3)').y, [0.3, 0.55, 0.8])
     expectClose(trace(plot(html, 'RL: KL to the stage’s input · kl').data, 'beta=1 (mean of 3)').y, [0, 1, 4])
+    // The penalised reward a policy-gradient stage records beside its loss is not called a loss.
+    expect((plot(html, 'RL: training loss · loss').layout.yaxis as { title: { text: string } }).title.text).toBe('training loss')
+    const penalised = plot(html, 'RL: KL-penalised reward of the training batch · penalised_reward')
+    expect((penalised.layout.yaxis as { title: { text: string } }).title.text).toBe('r − β·(log π − log π_ref), batch mean')
+    // β = 1: 0.3 + 0.25·d − d² at d = 1, 2 (offsets cancel in the mean).
+    expectClose(trace(penalised.data, 'beta=1 (mean of 3)').y, [-0.45, -3.2])
   })
 
   it('past seven settings a colour repeats with another marker shape, filled for the gold reward and open for the proxy', () => {

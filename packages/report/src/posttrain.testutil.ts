@@ -99,7 +99,9 @@ export function writeRlRun(dir: string, name: string, betas: readonly number[] =
         0,
         RL_STEPS.map((s) => {
           const v = rlValues(cell, r, s)
-          return { stage: 0, kind: 'rl', step: s, reward: v.proxy, gold_reward: v.gold, kl: v.kl, kl_estimator: 'monte-carlo', losses: {}, metrics: { modes_covered: v.modes } }
+          // A policy-gradient stage records its trainer's loss and the batch's KL-penalised reward.
+          const losses = s === 0 ? {} : { loss: 1 / s, penalised_reward: v.proxy - betas[cell]! * v.kl }
+          return { stage: 0, kind: 'rl', step: s, reward: v.proxy, gold_reward: v.gold, kl: v.kl, kl_estimator: 'monte-carlo', losses, metrics: { modes_covered: v.modes } }
         }),
       )
     }
