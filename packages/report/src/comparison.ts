@@ -7,7 +7,7 @@ import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, REAL_COLOR, rgba, round, sensibleRange, swatch, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
+import { bandAlpha, baseLayout, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
 
 /** A setting as the page names and draws it (its series' style). */
 export interface Setting extends SeriesStyle {
@@ -100,7 +100,7 @@ export function comparisonTable(metrics: readonly string[], rows: (metric: strin
       const listed = n <= LISTED_REPLICATES ? entry.values.map((v) => formatNumber(v)).join(', ') : `${formatNumber(Math.min(...entry.values))} to ${formatNumber(Math.max(...entry.values))}`
       body.push(
         `<tr data-metric="${escapeHtml(metric)}" data-cell="${setting.cell}" data-run="${setting.run}">${metricCell}` +
-          `<td class="setting">${swatch(setting)}${escapeHtml(setting.label)}</td>` +
+          settingCell(setting, setting.label) +
           `<td data-col="reference" class="num">${formatNumber(entry.reference)}</td>` +
           `<td data-col="mean" class="num">${n === 0 ? '—' : formatNumber(mean(entry.values))}</td>` +
           `<td data-col="sd" class="num">${n < 2 ? '—' : formatNumber(sd(entry.values))}</td>` +

@@ -1,6 +1,6 @@
 import type { CellCurve } from './aggregate.js'
 import { evenSpread } from './even-spread.js'
-import { plotlyText } from './html.js'
+import { escapeHtml, plotlyText } from './html.js'
 import type { ChainSamples, SampleFrame, TrainingCurve } from './load.js'
 import type { TheoryCurve } from './theory.js'
 
@@ -74,6 +74,11 @@ export function swatch(style: SeriesStyle | undefined): string {
     `<line x1="0" y1="6" x2="26" y2="6" stroke="${style.color}" stroke-width="2"${dash === '' ? '' : ` stroke-dasharray="${dash}"`}/>` +
     `<g fill="${style.color}">${SWATCH_SYMBOLS[style.symbol] ?? ''}</g></svg>`
   )
+}
+
+/** A table's setting cell: the series' key beside its label, which wraps beside the key, not under it. */
+export function settingCell(style: SeriesStyle | undefined, label: string): string {
+  return `<td class="setting"><span class="keyed">${swatch(style)}<span>${escapeHtml(label)}</span></span></td>`
 }
 
 export function rgba(hex: string, alpha: number): string {

@@ -18,7 +18,7 @@ import {
   REAL_COLOR,
   samplesPlot,
   seriesStyle,
-  swatch,
+  settingCell,
   THEORY_COLOR,
   trainingPlot,
   modeProfilePlot,
@@ -305,7 +305,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
       const metricCell = i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${catalog.heading(metric)}</th>` : ''
       body.push(
         `<tr data-metric="${escapeHtml(metric)}" data-cell="${row.cell}"${views.length > 1 ? ` data-run="${escapeHtml(series?.run ?? '')}"` : ''}>${metricCell}` +
-          `<td class="setting">${swatch(series?.style)}${escapeHtml(series?.label ?? `cell ${row.cell}`)}</td>` +
+          settingCell(series?.style, series?.label ?? `cell ${row.cell}`) +
           `<td data-col="reference" class="num">${formatNumber(row.reference)}</td>` +
           `<td data-col="first" class="num">${formatNumber(row.first)}</td>` +
           `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration})</span>`}</td>` +
@@ -733,6 +733,8 @@ table.summary td.held { color: #245; }
 .gen { color: #666; font-size: 0.85em; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
 .swatch-line { margin-right: 6px; vertical-align: -1px; }
+.keyed { display: flex; align-items: flex-start; }
+.keyed > .swatch, .keyed > .swatch-line { flex: none; margin-top: 0.2em; }
 .note { color: #555; font-size: 0.9em; }
 pre { background: #f7f7f7; padding: 10px; overflow: auto; max-height: 420px; font-size: 0.85em; }
 details { margin: 8px 0; }

@@ -232,7 +232,7 @@ describe('renderReport', () => {
     writeSyntheticRun(b, { ...handRun('second'), cells: [{}] })
     const html = renderReport([loadRun(a), loadRun(b)])
     expect(html.match(/<table class="summary">/g)).toHaveLength(1)
-    const rows = [...html.matchAll(/<tr data-metric="total_variance" data-cell="(\d)" data-run="([^"]+)">[\s\S]*?<td class="setting">(?:<span[^>]*><\/span>)?([^<]*)<\/td>/g)].map((m) => m[3])
+    const rows = [...html.matchAll(/<tr data-metric="total_variance" data-cell="(\d)" data-run="([^"]+)">[\s\S]*?<td class="setting"><span class="keyed"><span class="swatch"[^>]*><\/span><span>([^<]*)<\/span><\/span><\/td>/g)].map((m) => m[3])
     expect(rows).toEqual(['first: policy=replace, components=8', 'first: policy=accumulate, components=8', 'second'])
   })
 
@@ -377,7 +377,7 @@ describe('renderReport', () => {
     const cells = Array.from({ length: 9 }, (_, k) => ({ 'model.components': k + 1 }))
     writeSyntheticRun(d, { ...handRun('nine-settings'), cells, metrics: (c, r, g) => ({ total_variance: 4 - g * (c + 1) * 0.1 + r * 0.01 }) })
     const html = renderReport([loadRun(d)])
-    const key = (cell: number): string => new RegExp(`<tr data-metric="total_variance" data-cell="${cell}">[\\s\\S]*?<td class="setting">([\\s\\S]*?)components=`).exec(html)![1]!
+    const key = (cell: number): string => new RegExp(`<tr data-metric="total_variance" data-cell="${cell}">[\\s\\S]*?<td class="setting"><span class="keyed">([\\s\\S]*?)<span>components=`).exec(html)![1]!
     const plot = metricPlot(html, 'total_variance')
     const line = (name: string) => plot.data.find((t) => t.name === name)!.line as { color: string; dash: string }
     // The eighth curve has the first one's colour and a dash of its own; its row says so, the first row is a plain square.
