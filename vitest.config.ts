@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config'
 import { E2E, SUITE } from './vitest.suites.js'
 
-// The fast suite (`pnpm test`): every package's own tests, a few minutes on two cores.
+// The fast suite (`pnpm test`): every package's tests but the end-to-end ones, a few minutes on two cores.
 export default defineConfig({
   test: {
     ...SUITE,
