@@ -735,6 +735,7 @@ table.summary td.held { color: #245; }
 .swatch-line { margin-right: 6px; vertical-align: -1px; }
 .keyed { display: flex; align-items: flex-start; }
 .keyed > .swatch, .keyed > .swatch-line { flex: none; margin-top: 0.2em; }
+table:has(.swatch-line) .keyed > .swatch { margin-left: 7px; margin-right: 13px; }
 .note { color: #555; font-size: 0.9em; }
 pre { background: #f7f7f7; padding: 10px; overflow: auto; max-height: 420px; font-size: 0.85em; }
 details { margin: 8px 0; }
