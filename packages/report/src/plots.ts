@@ -50,6 +50,11 @@ export function seriesStyle(index: number): SeriesStyle {
   return { color: PALETTE[index % PALETTE.length]!, dash: DASHES[cycle % DASHES.length]!, symbol: SYMBOLS[cycle % SYMBOLS.length]! }
 }
 
+/** Whether a series is past the palette's seven colours: its colour is an earlier one's, its dash and marker shape are not. */
+export function repeatsColour(style: Pick<SeriesStyle, 'symbol'>): boolean {
+  return style.symbol !== SYMBOLS[0]
+}
+
 /** Plotly's dash patterns for a line 2 px wide (plotly scales them by the width, taken as at least 3). */
 const SWATCH_DASHES: Readonly<Record<string, string>> = { solid: '', dashdot: '6 2 2 2', longdash: '10 10', longdashdot: '10 4 2 4' }
 /** The marker shapes in a 26 × 12 box, centred at (13, 6). */
@@ -67,7 +72,7 @@ const SWATCH_SYMBOLS: Readonly<Record<string, string>> = {
  */
 export function swatch(style: SeriesStyle | undefined): string {
   if (style === undefined) return ''
-  if (style.dash === 'solid' && style.symbol === 'circle') return `<span class="swatch" style="background:${style.color}"></span>`
+  if (!repeatsColour(style)) return `<span class="swatch" style="background:${style.color}"></span>`
   const dash = SWATCH_DASHES[style.dash] ?? ''
   return (
     `<svg class="swatch-line" width="26" height="12" viewBox="0 0 26 12" aria-hidden="true">` +

@@ -9,7 +9,7 @@ import type { Setting } from './comparison.js'
 import { evenSpread } from './even-spread.js'
 import { escapeHtml, plotlyText } from './html.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, MIN_RELATIVE_SPAN, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
+import { bandAlpha, baseLayout, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
 import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainPosttrain, type Quantity, type StageCurve } from './posttrain-curves.js'
 
 /** A setting of the page with the post-training curves of its chains. */
@@ -266,11 +266,6 @@ const STAR = { symbol: 'star', size: 15, line: { width: 1, color: '#000000' } }
 
 /** A mean of more steps than this draws this many of its markers (plotly's maxdisplayed). */
 const MAX_MARKERS = 60
-
-/** A series past the palette's seven colours: its marker shape, not its colour, tells it from an earlier one. */
-function repeatsColour(s: StageSeries): boolean {
-  return s.symbol !== 'circle'
-}
 
 /**
  * A mean's markers show its evaluated steps; on a long curve they would cover the line, so only
