@@ -8,9 +8,8 @@ import { join } from 'node:path'
  * there: a pool's thread is terminated without running its exit handlers, so a folder it made
  * under the system's temporary directory would outlive the run.
  */
-export function useOwnTmpdir(): string {
+export function useOwnTmpdir(): void {
   const dir = mkdtempSync(join(tmpdir(), 'ouroboros-'))
   process.env['TMPDIR'] = dir
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
-  return dir
 }

@@ -731,10 +731,9 @@ table.summary td.setting { min-width: 14em; }
 table.summary td.crossed { background: #fde3cf; font-weight: 600; }
 table.summary td.held { color: #245; }
 .gen { color: #666; font-size: 0.85em; }
-.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
-.swatch-line { margin-right: 6px; vertical-align: -1px; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; }
 .keyed { display: flex; align-items: flex-start; }
-.keyed > .swatch, .keyed > .swatch-line { flex: none; margin-top: 0.2em; }
+.keyed > .swatch, .keyed > .swatch-line { flex: none; margin: 0.2em 6px 0 0; }
 table:has(.swatch-line) .keyed > .swatch { margin-left: 7px; margin-right: 13px; }
 .note { color: #555; font-size: 0.9em; }
 pre { background: #f7f7f7; padding: 10px; overflow: auto; max-height: 420px; font-size: 0.85em; }
