@@ -7,7 +7,7 @@ import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
+import { bandAlpha, baseLayout, logAxis, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
 
 /** A setting as the page names and draws it (its series' style). */
 export interface Setting extends SeriesStyle {
@@ -194,7 +194,7 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   xaxis.tickangle = 0
   xaxis.tickfont = { size: 11 }
   const yaxis = layout.yaxis as Record<string, unknown>
-  if (log) yaxis.type = 'log'
+  if (log) Object.assign(yaxis, logAxis(plotted))
   else {
     const size = Math.max(0, ...plotted.map(Math.abs))
     const range = sensibleRange(plotted, [], 0.1 * size, info.bounds)
@@ -271,6 +271,6 @@ export function trainingComparisonPlot(p: { metric: string; settings: readonly {
   const info = p.catalog.info(p.metric)
   const layout = baseLayout(info.title === p.metric ? `Training: ${p.metric}` : `Training: ${info.title} · ${p.metric}`, 'training step', p.catalog.axisTitle(p.metric))
   layout.height = (layout.margin as { t: number }).t + 292 + 22 * data.filter((t) => t.showlegend !== false).length
-  if (wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  if (wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   return { data, layout }
 }

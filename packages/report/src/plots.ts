@@ -347,7 +347,7 @@ export function curvesPlot(p: {
   // A few generations get a tick each, not plotly's halves.
   if (lastGeneration <= 10) (layout.xaxis as Record<string, unknown>).dtick = 1
   // A bounded share spans orders of magnitude only on its way to 0, which a log axis would blow up.
-  if (p.bounds === undefined && wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  if (p.bounds === undefined && wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   else {
     const range = sensibleRange(plotted, p.reach ?? [], p.minSpan ?? 0, p.bounds)
     if (range !== undefined) (layout.yaxis as Record<string, unknown>).range = range
@@ -429,6 +429,48 @@ export function wantsLogAxis(values: readonly number[]): boolean {
     hi = Math.max(hi, v)
   }
   return lo > 0 && hi / lo > 100
+}
+
+const SUPERSCRIPT: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' }
+
+/** m·10^k as it reads on an axis: plain digits near 1, a power of ten beyond. */
+function logTickText(m: number, k: number): string {
+  if (k >= -3 && k <= 4) return String(Number(`${m}e${k}`))
+  const power = `10${[...String(k)].map((c) => SUPERSCRIPT[c]).join('')}`
+  return m === 1 ? power : `${m}×${power}`
+}
+
+/**
+ * A log y axis over `values` (positive where finite). Plotly labels its ticks between decades with
+ * their first digit alone (`5`, `2`, and over about two decades every digit, `1 9 8 7 … 2 0.1`),
+ * which read as the values 5 and 2; these ticks carry their whole value: 1, 2 and 5 in each decade
+ * over up to three decades, each decade over up to nine, every few decades beyond.
+ */
+export function logAxis(values: readonly number[]): Record<string, unknown> {
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of values) {
+    if (!Number.isFinite(v) || v <= 0) continue
+    lo = Math.min(lo, v)
+    hi = Math.max(hi, v)
+  }
+  if (lo > hi) return { type: 'log' }
+  const first = Math.floor(Math.log10(lo))
+  const last = Math.ceil(Math.log10(hi))
+  const span = Math.log10(hi / lo)
+  const mantissas = span <= 3 ? [1, 2, 5] : [1]
+  const every = span <= 9 ? 1 : Math.ceil(span / 8)
+  const tickvals: number[] = []
+  const ticktext: string[] = []
+  // Plotly's range pads the values a little: one tick either side, which it hides when outside.
+  for (let k = first - 1; k <= last + 1; k++) {
+    if (k % every !== 0) continue
+    for (const m of mantissas) {
+      tickvals.push(Number(`${m}e${k}`))
+      ticktext.push(logTickText(m, k))
+    }
+  }
+  return { type: 'log', tickvals, ticktext }
 }
 
 /**
@@ -616,7 +658,7 @@ export function trainingPlot(p: { title: string; metric: string; curves: readonl
     })
   })
   const layout = baseLayout(p.title, 'training step', p.metric)
-  if (wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  if (wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   return { data, layout }
 }
 

@@ -9,7 +9,7 @@ import type { Setting } from './comparison.js'
 import { evenSpread } from './even-spread.js'
 import { escapeHtml, plotlyText } from './html.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
+import { bandAlpha, baseLayout, logAxis, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
 import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainPosttrain, type Quantity, type StageCurve } from './posttrain-curves.js'
 
 /** A setting of the page with the post-training curves of its chains. */
@@ -548,7 +548,7 @@ function stepPlot(
     xaxis.tickvals = [...steps].sort((a, b) => a - b)
   }
   // A share spans orders of magnitude only on its way to 0, which a log axis would blow up.
-  if (bounds === undefined && wantsLogAxis(plotted)) (layout.yaxis as Record<string, unknown>).type = 'log'
+  if (bounds === undefined && wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   else {
     // As the generation curves: at least a tenth of the values' size (a constant is not drawn as
     // noise, or with plotly's ±1 about it), and no room for values the metric cannot take.

@@ -6,7 +6,7 @@ import { chainDir, samplesPath, writeSamples } from '@ouroboros/store'
 import { gaussianLogVariance, loadRun, parseThresholds, regressionExcessError, renderReport, theoryCurves, writeReport } from './index.js'
 import { formatChange } from './html.js'
 import { collapseLevels } from './summary.js'
-import { sensibleRange } from './plots.js'
+import { logAxis, sensibleRange } from './plots.js'
 import { embeddedPlots, metricPlot, ringDataset, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
 
 const dirs: string[] = []
@@ -265,6 +265,24 @@ describe('renderReport', () => {
     // A share that stays 0 (no size to widen by): a tenth of its bounds above 0, not plotly's −1 to 1.
     expect(sensibleRange([0, 0, 0], [], 0, [0, 1])).toEqual([-0.005, 0.105])
     expect(sensibleRange([0, 0], [], 0)).toEqual([-0.05, 1.05])
+  })
+
+  it('labels every tick of a log axis with its whole value, never a lone first digit', () => {
+    const ticks = (values: number[]): { tickvals: number[]; ticktext: string[] } => logAxis(values) as { tickvals: number[]; ticktext: string[] }
+    // Two decades (regression-replace-vs-accumulate's excess error): 1, 2 and 5 in each decade.
+    const narrow = ticks([0.031, 0.2, 6.1])
+    const shown = (t: { tickvals: number[]; ticktext: string[] }, lo: number, hi: number): string[] => t.ticktext.filter((_, i) => t.tickvals[i]! >= lo && t.tickvals[i]! <= hi)
+    expect(shown(narrow, 0.031, 6.1)).toEqual(['0.05', '0.1', '0.2', '0.5', '1', '2', '5'])
+    // Where a tick is written in plain digits, they are its value.
+    narrow.ticktext.forEach((text, i) => {
+      if (!text.includes('10')) expect(Number(text)).toBe(narrow.tickvals[i])
+    })
+    // Four decades: each decade alone.
+    expect(shown(ticks([0.0004, 6]), 0.0004, 6)).toEqual(['0.001', '0.01', '0.1', '1'])
+    // Twelve decades (gaussian-chain-mle's total variance): every second one, powers of ten past 10⁻³.
+    const wide = ticks([1e-12, 1.2])
+    expect(shown(wide, 1e-12, 1.2)).toEqual(['10⁻¹²', '10⁻¹⁰', '10⁻⁸', '10⁻⁶', '10⁻⁴', '0.01', '1'])
+    expect(wide.tickvals).toContain(1e-12)
   })
 
   it('draws ±2 standard errors of the mean where theory is drawn, to judge the gap between them', () => {
