@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { listSampleGenerations, readSamples, samplesPath, type ChainInfo, type RunInfo } from '@ouroboros/store'
+import { readSamples, samplesPath, type ChainInfo, type RunInfo } from '@ouroboros/store'
 import type { Samples } from '@ouroboros/core'
-import { evenSpread } from './even-spread.js'
 import { greyscalePng } from './png.js'
 
 /**
@@ -24,11 +23,11 @@ export interface ChainGallery {
   kind: 'images' | 'text'
   real: GalleryFrame | null
   frames: GalleryFrame[]
-  /** How many generations have a sample file; `frames` is an even spread of them. */
+  /** How many generations have a sample file; `frames` are those `shownGenerations` picks. */
   saved: number
 }
 
-const MAX_GALLERY_GENERATIONS = 8
+export const MAX_GALLERY_GENERATIONS = 8
 const GRID_COLUMNS = 8
 const GRID_ROWS = 4
 const SENTENCES = 6
@@ -42,7 +41,7 @@ export function imageShape(info: RunInfo): { width: number; height: number } | u
   return typeof image?.width === 'number' && typeof image.height === 'number' ? { width: image.width, height: image.height } : undefined
 }
 
-export function loadGallery(runDir: string, info: RunInfo, chain: ChainInfo, problems: string[]): ChainGallery | null {
+export function loadGallery(runDir: string, info: RunInfo, chain: ChainInfo, generations: readonly number[], shown: readonly number[], problems: string[]): ChainGallery | null {
   const image = imageShape(info)
   const kind = info.modality === 'tokens' ? 'text' : image !== undefined ? 'images' : undefined
   if (kind === undefined) return null
@@ -60,8 +59,7 @@ export function loadGallery(runDir: string, info: RunInfo, chain: ChainInfo, pro
     if (image === undefined || s.d !== image.width * image.height) return null
     return { generation, png: imageGrid(s.data, s.n, image.width, image.height).toString('base64') }
   }
-  const generations = listSampleGenerations(runDir, chain.id)
-  const frames = evenSpread(generations, MAX_GALLERY_GENERATIONS)
+  const frames = shown
     .map((g) => frame(samplesPath(runDir, chain.id, g, info.modality), g))
     .filter((f): f is GalleryFrame => f !== null)
   if (frames.length === 0) return null

@@ -15,7 +15,7 @@ import type { VectorSamples } from '@ouroboros/core'
 import { summarizeRecords, type RecordSummary, type RunAggregate } from './aggregate.js'
 import { evenSpread } from './even-spread.js'
 import { numberField } from './fields.js'
-import { imageShape, loadGallery, type ChainGallery } from './gallery.js'
+import { imageShape, loadGallery, MAX_GALLERY_GENERATIONS, type ChainGallery } from './gallery.js'
 import { loadChainPosttrain, MAX_POSTTRAIN_REPLICATES, type ChainPosttrain } from './posttrain-curves.js'
 import { leastSquares, MAX_FIT_FEATURES, residualPoint } from './residuals.js'
 
@@ -52,7 +52,7 @@ export interface ChainSamples {
   dims: 1 | 2
   real: SampleFrame | null
   frames: SampleFrame[]
-  /** How many generations have a sample file; `frames` is an even spread of them. */
+  /** How many generations have a sample file; `frames` are those `shownGenerations` picks. */
   saved: number
   /**
    * `coordinates`: the points are the data's first coordinates (the value of 1-D data).
@@ -119,15 +119,26 @@ export function loadRun(dir: string, summary?: RecordSummary): LoadedRun {
   const posttrain: ChainPosttrain[] = []
   // Images and sentences are looked at, not scattered: their first two coordinates mean nothing.
   const plotted = info.modality === 'vectors' && imageShape(info) === undefined
+  const shown = new Map<number, { chain: ChainInfo; saved: number[] }>()
+  for (const cell of info.cells) {
+    for (const chain of info.chains.filter((c) => c.cell === cell.index).sort((a, b) => a.replicate - b.replicate)) {
+      const saved = listSampleGenerations(runDir, chain.id)
+      if (saved.length === 0) continue
+      shown.set(cell.index, { chain, saved })
+      break
+    }
+  }
+  const common = commonGenerations([...shown.values()].map((s) => s.saved))
   for (const cell of info.cells) {
     const chains = info.chains.filter((c) => c.cell === cell.index).sort((a, b) => a.replicate - b.replicate)
-    const chain = chains.find((c) => listSampleGenerations(runDir, c.id).length > 0)
-    if (chain !== undefined) {
+    const sampled = shown.get(cell.index)
+    if (sampled !== undefined) {
+      const { chain, saved } = sampled
       if (plotted) {
-        const loaded = loadChainSamples(runDir, info, chain, problems)
+        const loaded = loadChainSamples(runDir, info, chain, saved, shownGenerations(saved, common, MAX_SAMPLE_GENERATIONS), problems)
         if (loaded !== null) samples.push(loaded)
       } else {
-        const gallery = loadGallery(runDir, info, chain, problems)
+        const gallery = loadGallery(runDir, info, chain, saved, shownGenerations(saved, common, MAX_GALLERY_GENERATIONS), problems)
         if (gallery !== null) galleries.push(gallery)
       }
     }
@@ -150,15 +161,34 @@ export function loadRun(dir: string, summary?: RecordSummary): LoadedRun {
   return { dir: runDir, info, agg, firstRecords, timings, samples, galleries, training, posttrain, problems }
 }
 
-function loadChainSamples(runDir: string, info: RunInfo, chain: ChainInfo, problems: string[]): ChainSamples | null {
-  const generations = listSampleGenerations(runDir, chain.id)
+/** The generations whose samples every one of `lists` saved. */
+function commonGenerations(lists: readonly (readonly number[])[]): ReadonlySet<number> {
+  const [first, ...rest] = lists
+  const sets = rest.map((l) => new Set(l))
+  return new Set((first ?? []).filter((g) => sets.every((s) => s.has(g))))
+}
+
+/**
+ * Which of a chain's saved generations the page shows, at most about `max`: those that every shown
+ * chain saved (a policy that trains on earlier generations keeps each of them, `replace` only the
+ * report's), so that settings side by side step through the same generations, and its last.
+ */
+export function shownGenerations(saved: readonly number[], common: ReadonlySet<number>, max: number): number[] {
+  const shared = saved.filter((g) => common.has(g))
+  if (shared.length < 2) return evenSpread(saved, max)
+  const last = saved[saved.length - 1]!
+  if (common.has(last)) return evenSpread(shared, max)
+  return [...evenSpread(shared, max - 1), last]
+}
+
+function loadChainSamples(runDir: string, info: RunInfo, chain: ChainInfo, generations: readonly number[], shown: readonly number[], problems: string[]): ChainSamples | null {
   const realPath = samplesPath(runDir, chain.id, 'real', 'vectors')
   const real = existsSync(realPath) ? readVectors(runDir, realPath, problems) : null
   const fit = regressionFit(info, real)
   const frame = (s: VectorSamples, generation: number): SampleFrame => (fit === undefined || s.d !== fit.length + 1 ? coordinateFrame(s, generation) : residualFrame(s, fit, generation))
   const frames: SampleFrame[] = []
   let d = 0
-  for (const generation of evenSpread(generations, MAX_SAMPLE_GENERATIONS)) {
+  for (const generation of shown) {
     const s = readVectors(runDir, samplesPath(runDir, chain.id, generation, 'vectors'), problems)
     if (s === null) continue
     frames.push(frame(s, generation))

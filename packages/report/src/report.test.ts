@@ -680,6 +680,26 @@ describe('renderReport', () => {
       expect(readFileSync(out, 'utf8')).toContain('25 of 100 saved generations')
     })
   })
+
+  it('shows the same generations for settings side by side when one saved every generation and one only the report’s', () => {
+    const d = dir('aligned')
+    const base = ringSamples(50, 8, Rng.from(3, 'aligned'))
+    const reported = new Set([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 99])
+    writeSyntheticRun(d, {
+      name: 'aligned',
+      dataset: ringDataset,
+      base: { generations: 100, samplesPerGeneration: 50, data: { kind: 'ring', n: 50 }, model: { kind: 'gmm' }, policy: { kind: 'replace' } },
+      cells: [{ 'policy.kind': 'replace' }, { 'policy.kind': 'accumulate' }],
+      replicates: 1,
+      metrics: () => ({ modes_covered: 8 }),
+      // As a run saves them: `replace` keeps the report's generations, `accumulate` every one it trains on.
+      samples: (c, _rep, g) => (g === 'real' || c === 1 || reported.has(g) ? base : undefined),
+    })
+    const run = loadRun(d)
+    const shown = run.samples.map((s) => s.frames.map((f) => f.generation))
+    expect(shown).toEqual([[...reported], [...reported]])
+    expect(run.samples.map((s) => s.saved)).toEqual([11, 100])
+  })
 })
 
 describe('writeReport', () => {
