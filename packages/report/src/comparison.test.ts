@@ -48,7 +48,7 @@ describe('a run of one generation', () => {
     expect((plot.layout.xaxis as { ticktext: string[] }).ticktext).toEqual(['data=ring', 'data=grid'])
   })
 
-  it('shows the training curves of every setting on one plot: the mean over replicates and their range', () => {
+  it('shows the training curves of every setting on one plot (the mean over replicates and their range), not those of metrics without a value', () => {
     const d = tempDir('single-training')
     dirs.push(d)
     writeSyntheticRun(d, ganRun('gan'))

@@ -9,7 +9,7 @@ import { field, numberArrayField, numberField, stringField } from './fields.js'
 import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } from './html.js'
 import { distinguishing, runNames, seriesLabel } from './labels.js'
 import { comparisonPlot, comparisonTable, settingValues, trainingComparisonPlot, type MetricRow, type Setting } from './comparison.js'
-import { isSingleGeneration, type ChainSamples, type LoadedRun } from './load.js'
+import { isSingleGeneration, type ChainSamples, type LoadedRun, type TrainingCurve } from './load.js'
 import { catalogOf, type MetricCatalog } from './metric-info.js'
 import {
   curvesPlot,
@@ -546,7 +546,7 @@ function trainingComparisonSection(views: readonly RunView[], catalog: MetricCat
   const settings = pageSettings(views)
     .map(({ view, setting }) => ({ view, setting, chains: view.run.training.filter((t) => t.cell === setting.cell) }))
     .filter((s) => s.chains.length > 0)
-  const metrics = [...new Set(settings.flatMap((s) => s.chains.flatMap((t) => t.curves.flatMap((c) => Object.keys(c.values)))))]
+  const metrics = recordedMetrics(settings.flatMap((s) => s.chains.flatMap((t) => t.curves)))
   const blocks = metrics.map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, settings, catalog }))))
   for (const { setting, chains } of settings) {
     const t = chains[0]!
@@ -562,6 +562,16 @@ ${blocks.join('\n')}
 </div>`
 }
 
+/**
+ * The training metrics with a value at some step: a metric that does not apply to the data
+ * (`reverse_kl_uniform` with modes of equal weight) is recorded as null at every step.
+ */
+function recordedMetrics(curves: readonly TrainingCurve[]): string[] {
+  const names = new Set<string>()
+  for (const c of curves) for (const [metric, values] of Object.entries(c.values)) if (values.some((v) => v !== null)) names.add(metric)
+  return [...names]
+}
+
 function trainingSection(views: readonly RunView[], several: boolean, addPlot: (spec: PlotSpec) => number): string {
   const out: string[] = []
   for (const v of views) {
@@ -570,8 +580,7 @@ function trainingSection(views: readonly RunView[], several: boolean, addPlot: (
     const shown = v.run.training.filter((t, i, all) => all.findIndex((u) => u.cell === t.cell) === i)
     for (const t of shown) {
       const label = v.series.find((x) => x.cell.index === t.cell)?.local ?? `cell ${t.cell}`
-      const metrics = [...new Set(t.curves.flatMap((c) => Object.keys(c.values)))]
-      for (const metric of metrics) {
+      for (const metric of recordedMetrics(t.curves)) {
         blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training ${metric}: ${label} (chain ${t.chain})`, metric, curves: t.curves }))))
       }
       // Which modes, step by step: the first and the last generation shown.
