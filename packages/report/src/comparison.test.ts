@@ -48,19 +48,23 @@ describe('a run of one generation', () => {
     expect((plot.layout.xaxis as { ticktext: string[] }).ticktext).toEqual(['data=ring', 'data=grid'])
   })
 
-  it('shows the training curves of every setting on one plot (the mean over replicates and their range), not those of metrics without a value', () => {
+  it('shows the training curves of every setting on one plot (the mean over replicates and their range), not those of metrics without a value, and the trainer’s losses', () => {
     const d = tempDir('single-training')
     dirs.push(d)
     writeSyntheticRun(d, ganRun('gan'))
     writeReplicateTraining(d)
     const plots = embeddedPlots(renderReport([loadRun(d)]))
     const training = plots.filter((p) => plotTitle(p).startsWith('Training'))
-    expect(training.map(plotTitle)).toEqual(['Training: loss'])
+    expect(training.map(plotTitle)).toEqual(['Training: loss', 'Training: loss · d'])
     const mean = training[0]!.data.find((t) => t.name === 'data=grid (mean of 3)')!
     expect(mean.x).toEqual(Array.from({ length: 20 }, (_, s) => s * 10))
     ;(mean.y as number[]).forEach((y, s) => expect(y).toBeCloseTo(2 / (s * 10 + 1), 5))
     const max = training[0]!.data.find((t) => t.name === 'data=grid: max')!
     expect((max.y as number[])[3]).toBeCloseTo(3 / 31, 5)
+    // The trainer's own losses (a GAN's d and g), replicate r's d at step 10 s being r + s: mean s + 1.
+    const lossD = training[1]!
+    expect(lossD.data.find((t) => t.name === 'data=grid (mean of 3)')!.y).toEqual(Array.from({ length: 20 }, (_, s) => s + 1))
+    expect((lossD.layout.yaxis as { title: { text: string } }).title.text).toBe('training loss: d')
   })
 
   it('marks the first cell’s mode centres only on samples of the same data kind, and draws no slider over one generation', () => {

@@ -7,7 +7,7 @@ import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, logAxis, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
+import { bandAlpha, baseLayout, logAxis, lossAxisTitle, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
 
 /** A setting as the page names and draws it (its series' style). */
 export interface Setting extends SeriesStyle {
@@ -204,17 +204,17 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
 }
 
 /**
- * One training metric, every setting: the mean over replicates at each recorded step, with a
- * min–max band where there are several.
+ * One training metric, or with `loss` one of the trainer's losses, every setting: the mean over
+ * replicates at each recorded step, with a min–max band where there are several.
  */
-export function trainingComparisonPlot(p: { metric: string; settings: readonly { setting: Setting; chains: readonly ChainTraining[] }[]; catalog: MetricCatalog }): PlotSpec {
+export function trainingComparisonPlot(p: { metric: string; loss?: boolean; settings: readonly { setting: Setting; chains: readonly ChainTraining[] }[]; catalog: MetricCatalog }): PlotSpec {
   const data: Record<string, unknown>[] = []
   const plotted: number[] = []
   for (const { setting, chains } of p.settings) {
     const byStep = new Map<number, number[]>()
     for (const chain of chains) {
       const curve = chain.curves.find((c) => c.generation === 0) ?? chain.curves[0]
-      const values = curve?.values[p.metric]
+      const values = curve === undefined ? undefined : (p.loss === true ? curve.losses : curve.values)[p.metric]
       if (curve === undefined || values === undefined) continue
       curve.steps.forEach((step, i) => {
         const v = values[i]
@@ -268,8 +268,9 @@ export function trainingComparisonPlot(p: { metric: string; settings: readonly {
     })
     for (const l of lists) for (const v of l) plotted.push(v)
   }
-  const info = p.catalog.info(p.metric)
-  const layout = baseLayout(info.title === p.metric ? `Training: ${p.metric}` : `Training: ${info.title} · ${p.metric}`, 'training step', p.catalog.axisTitle(p.metric))
+  const info = p.loss === true ? { title: 'loss' } : p.catalog.info(p.metric)
+  const title = info.title === p.metric ? `Training: ${p.metric}` : `Training: ${info.title} · ${p.metric}`
+  const layout = baseLayout(title, 'training step', p.loss === true ? lossAxisTitle(p.metric) : p.catalog.axisTitle(p.metric))
   layout.height = (layout.margin as { t: number }).t + 292 + 22 * data.filter((t) => t.showlegend !== false).length
   if (wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   return { data, layout }

@@ -67,6 +67,8 @@ export interface TrainingCurve {
   generation: number
   steps: number[]
   values: Record<string, (number | null)[]>
+  /** The trainer's losses at each step, by name (a GAN's `d` and `g`); null where a step has none. */
+  losses: Record<string, (number | null)[]>
   /** Per-item values at each step by "group.name" (modes.hq_share: the share of samples at each mode). */
   profiles: Record<string, (number[] | null)[]>
 }
@@ -272,9 +274,9 @@ function loadTraining(runDir: string, chain: string, problems: string[]): Traini
   return curves
 }
 
-/** Lines `{ step, metrics }`; a line torn by a crash, or any other unreadable line, is skipped. */
+/** Lines `{ step, metrics, losses? }`; a line torn by a crash, or any other unreadable line, is skipped. */
 function parseTraining(text: string, generation: number): TrainingCurve {
-  const rows: { step: number; metrics: Record<string, unknown>; profiles: Record<string, unknown> }[] = []
+  const rows: { step: number; metrics: Record<string, unknown>; losses: Record<string, unknown>; profiles: Record<string, unknown> }[] = []
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue
     let row: unknown
@@ -286,18 +288,22 @@ function parseTraining(text: string, generation: number): TrainingCurve {
     const step = (row as { step?: unknown }).step
     const metrics = (row as { metrics?: unknown }).metrics
     if (typeof step !== 'number' || typeof metrics !== 'object' || metrics === null) continue
-    const profiles = (row as { profiles?: unknown }).profiles
-    rows.push({ step, metrics: metrics as Record<string, unknown>, profiles: typeof profiles === 'object' && profiles !== null ? (profiles as Record<string, unknown>) : {} })
+    const { profiles, losses } = row as { profiles?: unknown; losses?: unknown }
+    const object = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {})
+    rows.push({ step, metrics: metrics as Record<string, unknown>, losses: object(losses), profiles: object(profiles) })
   }
   const kept = evenSpread(rows, MAX_TRAINING_STEPS)
-  const names = [...new Set(kept.flatMap((r) => Object.keys(r.metrics)))]
-  const values: Record<string, (number | null)[]> = {}
-  for (const name of names) {
-    values[name] = kept.map((r) => {
-      const v = r.metrics[name]
-      return typeof v === 'number' && Number.isFinite(v) ? v : null
-    })
+  const columns = (of: (r: (typeof kept)[number]) => Record<string, unknown>): Record<string, (number | null)[]> => {
+    const out: Record<string, (number | null)[]> = {}
+    for (const name of new Set(kept.flatMap((r) => Object.keys(of(r))))) {
+      out[name] = kept.map((r) => {
+        const v = of(r)[name]
+        return typeof v === 'number' && Number.isFinite(v) ? v : null
+      })
+    }
+    return out
   }
+  const values = columns((r) => r.metrics)
   const profiles: Record<string, (number[] | null)[]> = {}
   for (const key of new Set(kept.flatMap((r) => Object.entries(r.profiles).flatMap(([group, named]) => Object.keys(typeof named === 'object' && named !== null ? named : {}).map((name) => `${group}.${name}`))))) {
     const [group, name] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)]
@@ -306,5 +312,5 @@ function parseTraining(text: string, generation: number): TrainingCurve {
       return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (v as number[]) : null
     })
   }
-  return { generation, steps: kept.map((r) => r.step), values, profiles }
+  return { generation, steps: kept.map((r) => r.step), values, losses: columns((r) => r.losses), profiles }
 }

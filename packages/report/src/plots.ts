@@ -639,13 +639,22 @@ function cividis(t: number): string {
   return `rgb(${mix(0)}, ${mix(1)}, ${mix(2)})`
 }
 
-/** One training metric of one chain: a line per shown generation, dark (early) to light (late). */
-export function trainingPlot(p: { title: string; metric: string; curves: readonly TrainingCurve[] }): PlotSpec {
+/** A trainer's loss named `loss` is the training loss; another name says which. */
+export function lossAxisTitle(name: string): string {
+  return name === 'loss' ? 'training loss' : `training loss: ${name}`
+}
+
+/**
+ * One training metric of one chain, or with `loss` one of its trainer's losses: a line per shown
+ * generation, dark (early) to light (late).
+ */
+export function trainingPlot(p: { title: string; metric: string; loss?: boolean; curves: readonly TrainingCurve[] }): PlotSpec {
   const data: Record<string, unknown>[] = []
   const plotted: number[] = []
-  const shown = p.curves.filter((c) => c.values[p.metric] !== undefined)
+  const pick = (c: TrainingCurve): (number | null)[] | undefined => (p.loss === true ? c.losses : c.values)[p.metric]
+  const shown = p.curves.filter((c) => pick(c) !== undefined)
   shown.forEach((c, i) => {
-    const y = c.values[p.metric]!
+    const y = pick(c)!
     for (const v of y) if (v !== null) plotted.push(v)
     data.push({
       type: 'scatter',
@@ -657,7 +666,7 @@ export function trainingPlot(p: { title: string; metric: string; curves: readonl
       hovertemplate: 'step %{x}<br>%{y:.4g}',
     })
   })
-  const layout = baseLayout(p.title, 'training step', p.metric)
+  const layout = baseLayout(p.title, 'training step', p.loss === true ? lossAxisTitle(p.metric) : p.metric)
   if (wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   return { data, layout }
 }

@@ -9,7 +9,7 @@ import type { Setting } from './comparison.js'
 import { evenSpread } from './even-spread.js'
 import { escapeHtml, plotlyText } from './html.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, logAxis, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
+import { bandAlpha, baseLayout, logAxis, lossAxisTitle, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
 import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainPosttrain, type Quantity, type StageCurve } from './posttrain-curves.js'
 
 /** A setting of the page with the post-training curves of its chains. */
@@ -177,11 +177,6 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
 /** What a stage records beside its trainer's losses: not a loss, so named for what it is. */
 const STAGE_QUANTITIES: Readonly<Record<string, { title: string; axis: string }>> = {
   penalised_reward: { title: 'KL-penalised reward of the training batch', axis: 'r − β·(log π − log π_ref), batch mean' },
-}
-
-/** A stage's loss named `loss` (every built-in trainer's) is the training loss; another name says which. */
-function lossAxisTitle(name: string): string {
-  return name === 'loss' ? 'training loss' : `training loss: ${name}`
 }
 
 function kindNote(roles: readonly Role[], shapes: boolean): string {

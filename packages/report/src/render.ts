@@ -546,8 +546,11 @@ function trainingComparisonSection(views: readonly RunView[], catalog: MetricCat
   const settings = pageSettings(views)
     .map(({ view, setting }) => ({ view, setting, chains: view.run.training.filter((t) => t.cell === setting.cell) }))
     .filter((s) => s.chains.length > 0)
-  const metrics = recordedMetrics(settings.flatMap((s) => s.chains.flatMap((t) => t.curves)))
-  const blocks = metrics.map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, settings, catalog }))))
+  const curves = settings.flatMap((s) => s.chains.flatMap((t) => t.curves))
+  const blocks = [
+    ...recorded(curves, 'values').map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, settings, catalog })))),
+    ...recorded(curves, 'losses').map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, loss: true, settings, catalog })))),
+  ]
   for (const { setting, chains } of settings) {
     const t = chains[0]!
     const c = t.curves.find((curve) => curve.profiles[MODE_PROFILE]?.some((share) => share !== null))
@@ -563,12 +566,12 @@ ${blocks.join('\n')}
 }
 
 /**
- * The training metrics with a value at some step: a metric that does not apply to the data
- * (`reverse_kl_uniform` with modes of equal weight) is recorded as null at every step.
+ * The training metrics, or losses, with a value at some step: a metric that does not apply to the
+ * data (`reverse_kl_uniform` with modes of equal weight) is recorded as null at every step.
  */
-function recordedMetrics(curves: readonly TrainingCurve[]): string[] {
+function recorded(curves: readonly TrainingCurve[], kind: 'values' | 'losses'): string[] {
   const names = new Set<string>()
-  for (const c of curves) for (const [metric, values] of Object.entries(c.values)) if (values.some((v) => v !== null)) names.add(metric)
+  for (const c of curves) for (const [name, values] of Object.entries(c[kind])) if (values.some((v) => v !== null)) names.add(name)
   return [...names]
 }
 
@@ -580,8 +583,11 @@ function trainingSection(views: readonly RunView[], several: boolean, addPlot: (
     const shown = v.run.training.filter((t, i, all) => all.findIndex((u) => u.cell === t.cell) === i)
     for (const t of shown) {
       const label = v.series.find((x) => x.cell.index === t.cell)?.local ?? `cell ${t.cell}`
-      for (const metric of recordedMetrics(t.curves)) {
+      for (const metric of recorded(t.curves, 'values')) {
         blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training ${metric}: ${label} (chain ${t.chain})`, metric, curves: t.curves }))))
+      }
+      for (const metric of recorded(t.curves, 'losses')) {
+        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training loss ${metric}: ${label} (chain ${t.chain})`, metric, loss: true, curves: t.curves }))))
       }
       // Which modes, step by step: the first and the last generation shown.
       const profiled = t.curves.filter((c) => c.profiles[MODE_PROFILE]?.some((s) => s !== null))

@@ -245,7 +245,7 @@ export function writeReplicateTraining(d: string): void {
   for (const chain of ['c0-r0', 'c0-r1', 'c0-r2', 'c1-r0', 'c1-r1', 'c1-r2']) {
     const r = Number(chain.at(-1))
     // reverse_kl_uniform as a GAN records it on modes of equal weight, where it does not apply.
-    const lines = Array.from({ length: 20 }, (_, s) => JSON.stringify({ step: s * 10, metrics: { loss: (r + 1) / (s * 10 + 1), reverse_kl_uniform: null } }))
+    const lines = Array.from({ length: 20 }, (_, s) => JSON.stringify({ step: s * 10, metrics: { loss: (r + 1) / (s * 10 + 1), reverse_kl_uniform: null }, losses: { d: r + s } }))
     mkdirSync(chainDir(d, chain), { recursive: true })
     writeFileSync(join(chainDir(d, chain), 'gen-000000.training.ndjson'), lines.join('\n') + '\n')
   }
