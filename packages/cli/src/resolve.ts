@@ -152,17 +152,27 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       if (!cellMetrics.includes(id)) throw configError(`${at}: metricOptions.${id}: '${id}' is not among the metrics of this run (${cellMetrics.join(', ')})`)
     }
     if (problems.any) continue
+    // A cell whose data differ from the first cell's (a sweep over data.kind) keeps its own facts:
+    // the report marks its samples with its own mode centres.
+    const facts = datasetFactsFor(info, dataParams)
+    const ownData = cell.index > 0 && JSON.stringify(facts) !== JSON.stringify(datasetFacts)
     if (cell.index === 0) {
       modality = info.modality
       metrics = cellMetrics
-      datasetFacts = datasetFactsFor(info, dataParams)
+      datasetFacts = facts
       firstInfo = info
       vocabulary = info.vocabulary
     } else if (info.modality !== modality) {
       throw configError(`${at}: data.kind: a sweep cannot mix ${modality} and ${info.modality} data`)
     }
 
-    cellInfos.push({ index: cell.index, label: cellLabel(cell.params), params: cell.params, config: { ...cfg, policy: policy.config, filter, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration } })
+    cellInfos.push({
+      index: cell.index,
+      label: cellLabel(cell.params),
+      params: cell.params,
+      config: { ...cfg, policy: policy.config, filter, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration },
+      ...(ownData ? { dataset: facts } : {}),
+    })
     for (let r = 0; r < cfg.replicates; r++) {
       chains.push({
         id: cells.length > 1 ? `c${cell.index}-r${r}` : `r${r}`,

@@ -77,4 +77,17 @@ describe('a run of one generation', () => {
     expect(html).not.toContain('type="range"')
     expect(html).toContain('generation 0: 500 of 500 points')
   })
+
+  it('marks a cell’s own mode centres where run.json keeps its data’s facts (a sweep over data.kind)', () => {
+    const d = tempDir('own-centres')
+    dirs.push(d)
+    // The 25 modes of the grid, at {−4, −2, 0, 2, 4}².
+    const grid = [-4, -2, 0, 2, 4].flatMap((x) => [-4, -2, 0, 2, 4].flatMap((y) => [x, y]))
+    writeSyntheticRun(d, { ...ganRun('gan'), cellDataset: (cell) => (cell === 1 ? { kind: 'grid', modality: 'vectors', d: 2, modes: { centers: grid, k: 25, std: 0.05 } } : undefined) })
+    const samples = embeddedPlots(renderReport([loadRun(d)])).filter((p) => p.slider !== undefined)
+    const centres = samples.map((p) => p.data.find((t) => t.name === 'mode centres'))
+    expect(centres.map((t) => (t?.x as number[] | undefined)?.length)).toEqual([8, 25])
+    expect(centres[1]!.x).toContain(-4)
+    expect(centres[1]!.y).toContain(4)
+  })
 })

@@ -254,11 +254,15 @@ function sweptValues(info: RunInfo): [string, string[]][] {
 }
 
 /**
- * The mode centres run.json records are those of the first cell's data: they hold for every cell
- * of the same data kind (a ring's centres do not depend on n or the mode weights), and no other.
+ * A cell's mode centres: those of its own data where run.json keeps them (a cell whose data differ
+ * from the first cell's), else the first cell's, which hold for every cell of the same data kind
+ * (a ring's centres do not depend on n or the mode weights).
  */
 function cellCenters(info: RunInfo, cell: number): [number, number][] {
-  const kind = stringField(info.cells.find((c) => c.index === cell)?.config, 'data', 'kind')
+  const own = info.cells.find((c) => c.index === cell)
+  if (own?.dataset !== undefined) return modeCenters(own.dataset)
+  // Runs from before cells kept their own data's facts: the first cell's centres where the kind is its.
+  const kind = stringField(own?.config, 'data', 'kind')
   return kind === undefined || kind === info.dataset.kind ? modeCenters(info.dataset) : []
 }
 

@@ -32,6 +32,8 @@ export interface SyntheticRun {
   failure?(cell: number, replicate: number): { generation: number; message: string; code: string } | undefined
   /** Samples to save; undefined saves none for that generation. */
   samples?(cell: number, replicate: number, generation: number | 'real'): VectorSamples | undefined
+  /** A cell's own data facts, as run.json keeps them for a cell whose data differ from the first's. */
+  cellDataset?(cell: number): Record<string, unknown> | undefined
 }
 
 export function tempDir(prefix: string): string {
@@ -42,7 +44,8 @@ export function writeSyntheticRun(dir: string, spec: SyntheticRun): RunInfo {
   const cells = spec.cells.map((params, index) => {
     const config: Record<string, unknown> = structuredClone(spec.base)
     for (const [path, value] of Object.entries(params)) setPath(config, path, value)
-    return { index, label: cellLabel(params), params, config }
+    const dataset = spec.cellDataset?.(index)
+    return { index, label: cellLabel(params), params, config, ...(dataset === undefined ? {} : { dataset }) }
   })
   const generations = spec.base.generations as number
   const chains: ChainInfo[] = []

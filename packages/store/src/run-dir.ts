@@ -58,6 +58,8 @@ export interface CellInfo {
   params: Record<string, unknown>
   /** The cell's resolved config (every default filled in). */
   config: Record<string, unknown>
+  /** What the report needs about the cell's data, where they differ from the first cell's (RunInfo.dataset). */
+  dataset?: Record<string, unknown>
 }
 
 /** run.json (contract: DESIGN.md "Run directory"). */
