@@ -171,11 +171,11 @@ function commonGenerations(lists: readonly (readonly number[])[]): ReadonlySet<n
 }
 
 /**
- * Which of a chain's saved generations the page shows, at most about `max`: those that every shown
+ * Which of a chain’s saved generations the page shows, at most `max`: those that every shown
  * chain saved (a policy that trains on earlier generations keeps each of them, `replace` only the
  * report's), so that settings side by side step through the same generations, and its last.
  */
-export function shownGenerations(saved: readonly number[], common: ReadonlySet<number>, max: number): number[] {
+function shownGenerations(saved: readonly number[], common: ReadonlySet<number>, max: number): number[] {
   const shared = saved.filter((g) => common.has(g))
   if (shared.length < 2) return evenSpread(saved, max)
   const last = saved[saved.length - 1]!
