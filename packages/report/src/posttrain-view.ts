@@ -147,8 +147,10 @@ type Role = 'frontier' | 'reward-kl' | 'diversity-reward' | 'steps'
 function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: MetricCatalog): { role: Role; spec: PlotSpec }[] {
   const gens = [...new Set(series.flatMap((s) => [...s.byGeneration.keys()]))].sort((a, b) => a - b)
   const curves = series.flatMap((s) => [...s.byGeneration.values()].flat().map((r) => r.curve))
-  const present = (q: Quantity): boolean => curves.some((c) => c.steps.some((_, i) => q(c, i) !== null))
-  const names = [...new Set(curves.flatMap((c) => Object.keys(c.values)))].filter((name) => present(named(name)))
+  const present = (q: Quantity, from = 0): boolean => curves.some((c) => c.steps.some((_, i) => i >= from && q(c, i) !== null))
+  // The KL is 0 at a stage's start by definition: a model that cannot estimate it (one that does
+  // not score its own samples, as the charlm) records nothing after, and gets no KL plot.
+  const names = [...new Set(curves.flatMap((c) => Object.keys(c.values)))].filter((name) => present(named(name), name === 'kl' ? 1 : 0))
   const quality = catalog.taskQuality(names)
   const diversity = catalog.diversity(names).slice(0, MAX_DIVERSITY_CHOICES)
   const out: { role: Role; spec: PlotSpec }[] = []

@@ -257,6 +257,10 @@ describe('the finetuning frontier', () => {
     writeCurve(d, 'c0-r0', 0, [point(0, 'finetune', 0, { kl: 0, metrics: { modes_covered: 8 } }), point(0, 'finetune', 5, { kl: 1, metrics: { modes_covered: 2 } })])
     const titles = embeddedPlots(renderReport([loadRun(d)])).map(plotTitle)
     expect(titles.filter((t) => t.startsWith('Finetuning'))).toEqual(['Finetuning: KL to the stage’s input · kl', 'Finetuning: modes covered · modes_covered'])
+    // A model that cannot estimate the KL records only the start's 0 (brown-charlm-finetune): no KL plot of one point.
+    writeCurve(d, 'c0-r0', 0, [point(0, 'finetune', 0, { kl: 0, metrics: { modes_covered: 8 } }), point(0, 'finetune', 5, { kl: null, metrics: { modes_covered: 2 } })])
+    const unscored = embeddedPlots(renderReport([loadRun(d)])).map(plotTitle)
+    expect(unscored.filter((t) => t.startsWith('Finetuning'))).toEqual(['Finetuning: modes covered · modes_covered'])
   })
 
   it('shows a hostile stage kind as text', () => {
@@ -269,7 +273,7 @@ describe('the finetuning frontier', () => {
       replicates: 1,
       metrics: () => ({ modes_covered: 8 }),
     })
-    writeCurve(d, 'c0-r0', 0, [point(0, '<img src=x onerror=alert(1)>', 0, { kl: 0 })])
+    writeCurve(d, 'c0-r0', 0, [point(0, '<img src=x onerror=alert(1)>', 0, { kl: 0 }), point(0, '<img src=x onerror=alert(1)>', 5, { kl: 1 })])
     const html = renderReport([loadRun(d)])
     expect(html).toContain('<h3>&lt;img src=x onerror=alert(1)&gt;</h3>')
     expect(html).not.toContain('<img src=x')
