@@ -273,6 +273,10 @@ describe('shipped configs', () => {
   const dir = fileURLToPath(new URL('../../../data/configs/', import.meta.url))
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'))
   it('are there', () => expect(files.length).toBeGreaterThan(20))
+  it('are each listed in data/configs/README.md', () => {
+    const listed = readFileSync(join(dir, 'README.md'), 'utf8')
+    expect(files.map((f) => f.replace(/\.json$/, '')).filter((name) => !listed.includes(`\`${name}\``))).toEqual([])
+  })
   // What `ouroboros validate FILE --json` prints, computed in this process: a process per config
   // spent most of its time starting Node and loading the corpora again.
   const validated = async (file: string) => JSON.parse(validateOutput(await resolveRun(await loadConfigFile(file), file), file, true))
