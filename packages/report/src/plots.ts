@@ -433,9 +433,9 @@ export function wantsLogAxis(values: readonly number[]): boolean {
 
 const SUPERSCRIPT: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' }
 
-/** m·10^k as it reads on an axis: plain digits near 1, a power of ten beyond. */
-function logTickText(m: number, k: number): string {
-  if (k >= -3 && k <= 4) return String(Number(`${m}e${k}`))
+/** m·10^k in plain digits, or as a power of ten. */
+function logTickText(m: number, k: number, plain: boolean): string {
+  if (plain) return String(Number(`${m}e${k}`))
   const power = `10${[...String(k)].map((c) => SUPERSCRIPT[c]).join('')}`
   return m === 1 ? power : `${m}×${power}`
 }
@@ -444,7 +444,8 @@ function logTickText(m: number, k: number): string {
  * A log y axis over `values` (positive where finite). Plotly labels its ticks between decades with
  * their first digit alone (`5`, `2`, and over about two decades every digit, `1 9 8 7 … 2 0.1`),
  * which read as the values 5 and 2; these ticks carry their whole value: 1, 2 and 5 in each decade
- * over up to three decades, each decade over up to nine, every few decades beyond.
+ * over up to three decades, each decade over up to nine, every few decades beyond. They are plain
+ * digits where every value lies between 0.001 and 10,000, else all powers of ten.
  */
 export function logAxis(values: readonly number[]): Record<string, unknown> {
   let lo = Infinity
@@ -460,6 +461,7 @@ export function logAxis(values: readonly number[]): Record<string, unknown> {
   const span = Math.log10(hi / lo)
   const mantissas = span <= 3 ? [1, 2, 5] : [1]
   const every = span <= 9 ? 1 : Math.ceil(span / 8)
+  const plain = lo >= 1e-3 && hi <= 1e4
   const tickvals: number[] = []
   const ticktext: string[] = []
   // Plotly's range pads the values a little: one tick either side, which it hides when outside.
@@ -467,7 +469,7 @@ export function logAxis(values: readonly number[]): Record<string, unknown> {
     if (k % every !== 0) continue
     for (const m of mantissas) {
       tickvals.push(Number(`${m}e${k}`))
-      ticktext.push(logTickText(m, k))
+      ticktext.push(logTickText(m, k, plain))
     }
   }
   return { type: 'log', tickvals, ticktext }

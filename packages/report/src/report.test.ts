@@ -278,10 +278,13 @@ describe('renderReport', () => {
       if (!text.includes('10')) expect(Number(text)).toBe(narrow.tickvals[i])
     })
     // Four decades: each decade alone.
-    expect(shown(ticks([0.0004, 6]), 0.0004, 6)).toEqual(['0.001', '0.01', '0.1', '1'])
-    // Twelve decades (gaussian-chain-mle's total variance): every second one, powers of ten past 10⁻³.
+    expect(shown(ticks([0.0013, 6]), 0.0013, 6)).toEqual(['0.01', '0.1', '1'])
+    // Twelve decades (gaussian-chain-mle's total variance): every second one, all powers of ten
+    // since some values lie past 0.001.
     const wide = ticks([1e-12, 1.2])
-    expect(shown(wide, 1e-12, 1.2)).toEqual(['10⁻¹²', '10⁻¹⁰', '10⁻⁸', '10⁻⁶', '10⁻⁴', '0.01', '1'])
+    expect(shown(wide, 1e-12, 1.2)).toEqual(['10⁻¹²', '10⁻¹⁰', '10⁻⁸', '10⁻⁶', '10⁻⁴', '10⁻²', '10⁰'])
+    // A perplexity from 7,900 to billions (brown-charlm-rl): powers of ten, 10⁴ as well as 10⁹.
+    expect(shown(ticks([7931, 6e9]), 7931, 6e9)).toEqual(['10⁴', '10⁵', '10⁶', '10⁷', '10⁸', '10⁹'])
     expect(wide.tickvals).toContain(1e-12)
   })
 
