@@ -257,6 +257,8 @@ describe('the finetuning frontier', () => {
     writeCurve(d, 'c0-r0', 0, [point(0, 'finetune', 0, { kl: 0, metrics: { modes_covered: 8 } }), point(0, 'finetune', 5, { kl: 1, metrics: { modes_covered: 2 } })])
     const titles = embeddedPlots(renderReport([loadRun(d)])).map(plotTitle)
     expect(titles.filter((t) => t.startsWith('Finetuning'))).toEqual(['Finetuning: KL to the stage’s input · kl', 'Finetuning: modes covered · modes_covered'])
+    // Steps 0 and 5: a tick each, not plotly's fractions of a step.
+    expect(plot(renderReport([loadRun(d)]), 'Finetuning: modes covered · modes_covered').layout.xaxis).toMatchObject({ dtick: 1 })
     // A model that cannot estimate the KL records only the start's 0 (brown-charlm-finetune): no KL plot of one point.
     writeCurve(d, 'c0-r0', 0, [point(0, 'finetune', 0, { kl: 0, metrics: { modes_covered: 8 } }), point(0, 'finetune', 5, { kl: null, metrics: { modes_covered: 2 } })])
     const unscored = embeddedPlots(renderReport([loadRun(d)])).map(plotTitle)
@@ -313,6 +315,8 @@ describe('rewards against √KL', () => {
     expectClose(trace(perStep.data, 'beta=0.1: gold: max').y, [0.31, 0.46, 0.51])
     expect(trace(perStep.data, 'beta=0.1: gold: min').fillcolor).toBe('rgba(0, 114, 178, 0.18)')
     expectClose(trace(perStep.data, 'beta=0.1: proxy (mean of 3)').y, [0.3, 0.55, 0.8])
+    // Steps 0 to 20: plotly's own ticks.
+    expect(perStep.layout.xaxis).not.toHaveProperty('dtick')
     expectClose(trace(plot(html, 'RL: KL to the stage’s input · kl').data, 'beta=1 (mean of 3)').y, [0, 1, 4])
     // The penalised reward a policy-gradient stage records beside its loss is not called a loss.
     expect((plot(html, 'RL: training loss · loss').layout.yaxis as { title: { text: string } }).title.text).toBe('training loss')
