@@ -163,8 +163,8 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     expect(await renderedPlots(page)).toBe(declared)
     expect(await page.locator('#curves').count()).toBe(0)
     expect(await page.locator('#summary h2').textContent()).toBe('Comparison')
-    // One metric, one training metric, one sample plot per setting.
-    expect(declared).toBe(4)
+    // One metric, a training metric and a trainer's loss, one sample plot per setting.
+    expect(declared).toBe(5)
     // The ring's three replicates and the grid's three, drawn as points.
     const dots = await page.locator('#metrics .scatterlayer .trace').evaluateAll((traces) => traces.map((t) => t.querySelectorAll('.point').length))
     expect(dots.slice(0, 4)).toEqual([3, 1, 3, 1])
