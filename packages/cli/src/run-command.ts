@@ -183,10 +183,12 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   notices.log = progress.log
   const abort = new AbortController()
   let interrupts = 0
-  const onSigint = (): void => {
+  // Ctrl-C, or SIGTERM from a batch system (a job cancelled or out of time) or `kill`: the same.
+  const onSignal = (signal: NodeJS.Signals): void => {
     interrupts++
     if (interrupts === 1) {
-      process.stderr.write(`\ninterrupted: finishing the generations in flight; resume with: ${resumeLine}\n(press Ctrl-C again to stop at once)\n`)
+      const again = signal === 'SIGINT' ? 'press Ctrl-C again' : `send ${signal} again`
+      process.stderr.write(`\ninterrupted (${signal}): finishing the generations in flight; resume with: ${resumeLine}\n(${again} to stop at once)\n`)
       abort.abort()
     } else {
       process.stderr.write(`\nstopped; resume with: ${resumeLine}\n`)
@@ -200,20 +202,23 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
       process.exit(130)
     }
   }
-  process.on('SIGINT', onSigint)
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   let result: RunChainsResult
   const aggregator = new AggregatorThread()
   try {
     result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal, onRecordLog: (dir, recordChains) => aggregator.start(dir, recordChains) })
   } finally {
     progress.stop()
-    process.off('SIGINT', onSigint)
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
   }
   // The report's aggregation read the record log on its thread while the record files were
   // written; what every page inlines is read while it finishes.
   prepareReport()
   const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, await aggregator.summary()]]))
-  if (abort.signal.aborted) {
+  // Interrupted while every chain was in its last generation, the run still finished.
+  if (abort.signal.aborted && info.status !== 'finished') {
     process.stderr.write(`run interrupted; resume with: ${resumeLine}\n`)
     return 130
   }

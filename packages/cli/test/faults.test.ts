@@ -119,6 +119,42 @@ describe('Ctrl-C', () => {
     expect(records(`${dir}/run`)).toEqual(records(`${dir}/full`))
   })
 
+  it('takes SIGTERM (a batch job cancelled) as Ctrl-C: the generation in flight finishes, exit 130, and resume completes the run', async () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...base, model: { ...base.model, fault: 'slow' }, generations: 12, replicates: 2 })
+    const child = cliAsync(['run', config, '--out', `${dir}/run`, '--workers', '2'])
+    const { code, stderr } = await signalAfterRecords(child, `${dir}/run`, 4, 'SIGTERM')
+    expect(code, stderr).toBe(130)
+    expect(stderr).toContain('interrupted (SIGTERM): finishing the generations in flight')
+    expect(stderr).toContain(`ouroboros resume ${dir}/run`)
+    expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).status).toBe('interrupted')
+    expect(cli(['resume', `${dir}/run`]).status).toBe(0)
+    expect(cli(['run', config, '--out', `${dir}/full`]).status).toBe(0)
+    expect(records(`${dir}/run`)).toEqual(records(`${dir}/full`))
+  })
+
+  it('a signal during the last generations lets them finish: a finished run, its report, exit 0', async () => {
+    const dir = tempDir()
+    // One generation of a GMM whose EM runs all its iterations (about 2 s): the signal comes while it fits.
+    const config = writeConfig(dir, { name: 'last-generation', data: { kind: 'grid', n: 16000 }, model: { kind: 'gmm', components: 25, tol: 0, maxIter: 300 }, generations: 1, seed: 9, metrics: ['moments'] })
+    const child = cliAsync(['run', config, '--out', `${dir}/run`, '--workers', '1'])
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    let sent = false
+    // The chain writes its real data as its first generation starts.
+    const poll = setInterval(() => {
+      if (sent || !existsSync(`${dir}/run/chains/r0/real.npy`)) return
+      sent = true
+      child.kill('SIGTERM')
+    }, 20)
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+    clearInterval(poll)
+    expect(sent).toBe(true)
+    expect(code).toBe(0)
+    expect(stdout).toContain(`report: ${dir}/run/report.html`)
+    expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).status).toBe('finished')
+  })
+
   it('a second Ctrl-C stops at once, mid-generation, and still leaves a resumable run', async () => {
     const dir = tempDir()
     // A GMM whose EM runs all its iterations (tol 0): about 2 s a generation on one core, so the
