@@ -476,6 +476,14 @@ export function logAxis(values: readonly number[]): Record<string, unknown> {
 }
 
 /**
+ * A scatter's marker size for `n` points: small where thousands overlap, larger where a few would
+ * vanish (a collapsed chain's 50 samples on one spot read as an empty plot at 3 px).
+ */
+export function markerSize(n: number): number {
+  return n <= 100 ? 6 : n <= 1000 ? 4 : 3
+}
+
+/**
  * Samples of one chain with a generation slider: a scatter of the first two coordinates (a
  * histogram for 1-D data) per shown generation over the real data, mode centres marked. Axes stay
  * fixed across generations so that the slider shows the distribution change, not the zoom.
@@ -531,7 +539,7 @@ export function samplesPlot(p: {
       mode: 'markers',
       x: f32(x),
       y: f32(y),
-      marker: { color: colour, size: 3, opacity },
+      marker: { color: colour, size: markerSize(f.points.length / 2), opacity },
       name,
       visible,
       hovertemplate: '(%{x:.3g}, %{y:.3g})',

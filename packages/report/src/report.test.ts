@@ -702,6 +702,11 @@ describe('renderReport', () => {
     const shown = run.samples.map((s) => s.frames.map((f) => f.generation))
     expect(shown).toEqual([[...reported], [...reported]])
     expect(run.samples.map((s) => s.saved)).toEqual([11, 100])
+    // 50 points a generation: markers large enough to see where they all land on one spot.
+    const sizes = embeddedPlots(renderReport([run]))
+      .filter((p) => p.slider !== undefined)
+      .flatMap((p) => p.data.filter((t) => String(t.name).startsWith('generation')).map((t) => (t.marker as { size: number }).size))
+    expect(new Set(sizes)).toEqual(new Set([6]))
   })
 })
 
