@@ -316,6 +316,16 @@ describe.skipIf(!hasTorch)('model.command on vectors: the PyTorch VAE example, w
     expect(last.kl_estimator).toBe('nearest-neighbour')
     expect(last.kl).toBeGreaterThan(0.5)
   })
+
+  it('with the default metrics, says in one line that the likelihood group cannot score it and what to do', { timeout: 120_000 }, () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { data: { kind: 'ring', n: 500 }, model: { command: [PYTHON, VAE], params: { hidden: 16, epochs: 1 } }, generations: 1, replicates: 1, seed: 0 })
+    const res = cli(['run', config, '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    expect(res.stderr).toContain(`has no log_likelihood method: name the run's metrics without 'likelihood' (it is among the defaults), or give the model one`)
+    // Not the child's traceback.
+    expect(res.stderr).not.toContain('NotImplementedError')
+  })
 })
 
 describe('model.command: failures', () => {

@@ -214,6 +214,8 @@ export function commandModel(modality: Modality): ModelPlugin<CommandParams, Com
       })
     },
     async logLikelihood(state, data: Samples) {
+      // Said here rather than as the child's traceback: the `likelihood` group is among the defaults.
+      if (state.scores === false) throw inputError(`model.command ${JSON.stringify(state.spec.command)} has no log_likelihood method: name the run's metrics without 'likelihood' (it is among the defaults), or give the model one`)
       const x = checked(modality, data, 'model.command log-likelihood data')
       if (x.modality === 'tokens' && x.vocabSize > state.vocabSize!) throw inputError(`model.command log-likelihood data have a vocabulary of ${x.vocabSize} words, the model ${state.vocabSize}`)
       const { child } = await childFor(state.spec, state.dir, state.model)
