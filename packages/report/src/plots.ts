@@ -479,7 +479,7 @@ export function logAxis(values: readonly number[]): Record<string, unknown> {
  * A scatter's marker size for `n` points: small where thousands overlap, larger where a few would
  * vanish (a collapsed chain's 50 samples on one spot read as an empty plot at 3 px).
  */
-export function markerSize(n: number): number {
+function markerSize(n: number): number {
   return n <= 100 ? 6 : n <= 1000 ? 4 : 3
 }
 
