@@ -543,8 +543,10 @@ function stepPlot(
   if (info.logStep === true && [...steps].every((s) => s > 0)) {
     xaxis.type = 'log'
     xaxis.tickvals = [...steps].sort((a, b) => a - b)
-  } else if (Math.max(...steps) <= 10) xaxis.dtick = 1 // A few steps get a tick each, not plotly's fifths (a refit's steps 0 and 1).
-
+  } else if (Math.max(...steps) <= 10) {
+    // A few steps get a tick each, not plotly's fifths of a step (a refit's steps 0 and 1).
+    xaxis.dtick = 1
+  }
   // A share spans orders of magnitude only on its way to 0, which a log axis would blow up.
   if (bounds === undefined && wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   else {
