@@ -40,6 +40,8 @@ describe('galleries', () => {
     writeTokenRun(dir)
     const html = readFileSync(await writeReport([dir], join(dir, 'report.html')), 'utf8')
     expect(html).toContain('figure class="gallery text"')
+    // Each gallery's caption heads its frames, so that stacked galleries are not read as captioned by the one above.
+    expect(html).toMatch(/<figure class="gallery text">\n<figcaption>[^\n]*chain <code>[^\n]*<\/figcaption>\n<div class="frames">/)
     // Generation 2's sentences start with word 2 ("sat"); the real data with the hostile word.
     expect(html).toContain('<li>sat the cat sat on the mat .</li>')
     expect(html).toContain(`<li>&lt;script&gt;alert(1)&lt;/script&gt; the cat sat on the mat .</li>`)

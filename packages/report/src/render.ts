@@ -495,9 +495,11 @@ function gallerySection(views: readonly RunView[], several: boolean): string {
       })
       const replicate = v.run.info.chains.find((c) => c.id === g.chain)?.replicate
       const spread = g.saved > g.frames.length ? `; ${g.frames.length} of ${g.saved} saved generations` : ''
+      // The caption heads its frames: galleries stack down the page, and a caption below one would
+      // read as the heading of the next.
       return `<figure class="gallery ${g.kind}">
-<div class="frames">${frames.join('\n')}</div>
 <figcaption>${escapeHtml(label)}: chain <code>${escapeHtml(g.chain)}</code>${replicate === undefined ? '' : ` (replicate ${replicate})`}${escapeHtml(spread)}.</figcaption>
+<div class="frames">${frames.join('\n')}</div>
 </figure>`
     })
     out.push(`${several ? `<h3>${escapeHtml(v.name)}</h3>` : ''}${blocks.join('\n')}`)
@@ -728,6 +730,7 @@ h3 { margin-top: 24px; overflow-wrap: anywhere; }
 .plot { min-height: 460px; border: 1px solid #e4e4e4; border-radius: 4px; }
 figure.samples { margin: 0; }
 figure.gallery { margin: 0 0 16px; }
+figure.gallery figcaption { font-weight: 600; margin-bottom: 6px; overflow-wrap: anywhere; }
 figure.gallery .frames { display: flex; flex-wrap: wrap; gap: 12px; }
 figure.gallery .frame-title { font-size: 0.85em; color: #444; margin-bottom: 2px; }
 figure.gallery.images img { image-rendering: pixelated; width: 287px; border: 1px solid #ccc; }
