@@ -14,8 +14,10 @@ import { PairTable } from './pair-table.js'
  *   p_l(w | h) = max(c_l(h w) − D_l, 0) / C(h) + D_l N(h) / C(h) · p_{l−1}(w | h')
  *
  * where h' drops the first word of h, a context never seen skips its level, and p_0 is uniform
- * over the V + 1 outcomes: every outcome, a word never seen included, has a positive probability,
- * so held-out text always has a finite perplexity.
+ * over the V + 1 outcomes: every outcome, a word never seen included, has a positive probability
+ * while every D_l is positive. A level whose counts hold no 1 or 2 (a collapsed chain's) gets the
+ * discount 0 under 'auto', passes nothing down, and gives an unseen continuation of a seen context
+ * probability 0: held-out text then has an infinite perplexity, recorded as null.
  */
 export interface NgramState {
   readonly order: number
