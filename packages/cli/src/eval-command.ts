@@ -170,18 +170,18 @@ async function datasetOption(text: string, seed: number): Promise<DatasetInfo> {
 }
 
 /**
- * .txt files hold token sequences, one a line, numbered in one vocabulary: the dataset's (--data)
- * first, then the real file's other words, then the generated file's. Any other extension holds
- * vectors.
+ * .txt files (and a run's .tokens files) hold token sequences, numbered in one vocabulary: the
+ * dataset's (--data) first, then the real file's other words, then the generated file's. Any other
+ * extension holds vectors.
  */
 function readPair(realFile: string, generatedFile: string, source: DatasetInfo | undefined): { real: Samples; generated: Samples; dataset: DatasetInfo } {
-  const isText = (file: string): boolean => extname(file).toLowerCase() === '.txt'
+  const isText = (file: string): boolean => ['.txt', '.tokens'].includes(extname(file).toLowerCase())
   if (isText(realFile) !== isText(generatedFile)) {
-    throw inputError(`--real ${realFile} and --generated ${generatedFile}: both must be .txt (token sequences) or both vector files (.csv, .json, .npy)`)
+    throw inputError(`--real ${realFile} and --generated ${generatedFile}: both must be token sequences (.txt, or a run's .tokens) or both vector files (.csv, .json, .npy)`)
   }
   const modality = isText(realFile) ? 'tokens' : 'vectors'
   if (source !== undefined && source.modality !== modality) {
-    throw inputError(`--data: '${source.kind}' data are ${source.modality}, but ${realFile} holds ${modality} (${modality === 'tokens' ? '.txt' : '.csv, .json or .npy'})`)
+    throw inputError(`--data: '${source.kind}' data are ${source.modality}, but ${realFile} holds ${modality} (${modality === 'tokens' ? ".txt or a run's .tokens" : '.csv, .json or .npy'})`)
   }
   if (modality === 'tokens') {
     const real = readTokenFile(realFile, source?.vocabulary)

@@ -113,7 +113,7 @@ program
 
 program
   .command('eval')
-  .requiredOption('--real <file>', 'real samples (.csv, .json or .npy; .txt for text, one sequence a line)')
+  .requiredOption('--real <file>', 'real samples (.csv, .json or .npy; for text .txt, one sequence a line, or a run\'s .tokens file)')
   .requiredOption('--generated <file>', 'generated samples (the same kind of file as --real)')
   .option('--metrics <list>', 'comma-separated metric groups (default: the cheap ones that apply)')
   .option('--data <kind|json>', "the dataset the files come from, e.g. ring, grid, mnist, brown or '{\"kind\":\"grid\",\"std\":0.1}'")

@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { samplesPath, writeSamples } from '@ouroboros/store'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, tempDir } from './helpers.js'
 
@@ -140,6 +141,34 @@ describe('ouroboros eval', () => {
     const oneD = json(cli(['eval', '--real', one, '--generated', one, '--metrics', 'moments', '--json']))
     expect(oneD.log_variance).toBeCloseTo(Math.log(2.96), 12)
     expect(oneD.w2_to_reference).toBe(0)
+  })
+
+  it("scores a text run's own .tokens files as it scores the same sentences as .txt", () => {
+    const run = join(dir, 'text-run')
+    mkdirSync(join(run, 'chains', 'c0-r0'), { recursive: true })
+    const vocabulary = ['the', 'cat', 'sat', 'dog', 'on', 'mat', '.']
+    writeFileSync(join(run, 'vocabulary.json'), JSON.stringify(vocabulary))
+    const real = [['the', 'cat', 'sat', 'on', 'the', 'mat', '.'], ['the', 'dog', 'sat', '.'], ['cat', '.']]
+    const generated = [['the', 'cat', 'sat', '.'], ['the', 'cat', 'sat', '.'], ['the', 'the', 'the']]
+    const write = (name: 'real' | number, sentences: string[][]): string => {
+      const path = samplesPath(run, 'c0-r0', name, 'tokens')
+      const offsets = Uint32Array.from([0, ...sentences.map((_, i) => sentences.slice(0, i + 1).flat().length)])
+      writeSamples(path, { modality: 'tokens', n: sentences.length, vocabSize: vocabulary.length, tokens: Int32Array.from(sentences.flat(), (w) => vocabulary.indexOf(w)), offsets })
+      writeFileSync(`${path}.txt`, sentences.map((t) => t.join(' ')).join('\n') + '\n')
+      return path
+    }
+    const realFile = write('real', real)
+    const generatedFile = write(4, generated)
+    const fromRun = cli(['eval', '--real', realFile, '--generated', generatedFile, '--json'])
+    expect(fromRun.status, fromRun.stderr).toBe(0)
+    const fromText = cli(['eval', '--real', `${realFile}.txt`, '--generated', `${generatedFile}.txt`, '--json'])
+    expect(fromText.status, fromText.stderr).toBe(0)
+    expect(json(fromRun)).toEqual(json(fromText))
+    // the, cat, sat and . among 11 generated words; 4 distinct bigrams of 8 (the cat, cat sat, sat ., the the).
+    expect(json(fromRun)).toMatchObject({ vocab_size: 4, distinct_1: 4 / 11, distinct_2: 4 / 8 })
+    const mixed = cli(['eval', '--real', realFile, '--generated', normal])
+    expect(mixed.status).toBe(2)
+    expect(mixed.stderr).toContain("both must be token sequences (.txt, or a run's .tokens) or both vector files")
   })
 
   it('prints the other groups when one fails, that one as n/a with the error on stderr', () => {

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { samplesPath, writeSamples } from './run-dir.js'
 import { readTokenFile } from './sample-files.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ouroboros-tokens-'))
@@ -33,6 +34,27 @@ describe('readTokenFile', () => {
     expect(generated.vocabulary).toEqual(['b', 'a', 'c', 'd'])
     expect(Array.from(generated.samples.tokens)).toEqual([0, 2, 2, 3, 0])
     expect(generated.samples.vocabSize).toBe(4)
+  })
+
+  it("reads a run's token sample file through the run's vocabulary.json, empty sequences kept", () => {
+    const run = join(dir, 'run')
+    mkdirSync(join(run, 'chains', 'c0-r0'), { recursive: true })
+    writeFileSync(join(run, 'vocabulary.json'), JSON.stringify(['the', 'cat', 'sat', 'dog']))
+    const path = samplesPath(run, 'c0-r0', 3, 'tokens')
+    // "dog sat", "", "the cat the"
+    writeSamples(path, { modality: 'tokens', n: 3, vocabSize: 4, tokens: Int32Array.of(3, 2, 0, 1, 0), offsets: Uint32Array.of(0, 2, 2, 5) })
+    const read = readTokenFile(path, ['cat'])
+    expect(read.samples.n).toBe(3)
+    expect([0, 1, 2].map((i) => words(read, i))).toEqual([['dog', 'sat'], [], ['the', 'cat', 'the']])
+    // The given vocabulary first, then the file's words by descending count.
+    expect(read.vocabulary).toEqual(['cat', 'the', 'dog', 'sat'])
+
+    writeSamples(path, { modality: 'tokens', n: 1, vocabSize: 9, tokens: Int32Array.of(8), offsets: Uint32Array.of(0, 1) })
+    expect(() => readTokenFile(path)).toThrow(/word id 8 is outside .*vocabulary\.json's 4 words/)
+    const elsewhere = file('lone.tokens', 'x')
+    expect(() => readTokenFile(elsewhere)).toThrow(/lone\.tokens: a run's token file needs the run's vocabulary, .*vocabulary\.json: not found/)
+    writeFileSync(join(run, 'chains', 'c0-r0', 'bad.tokens'), 'not serialised')
+    expect(() => readTokenFile(join(run, 'chains', 'c0-r0', 'bad.tokens'))).toThrow(/bad\.tokens: not a run's token sample file/)
   })
 
   it('names the file when it is missing or holds no sequence', () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { extname } from 'node:path'
+import { dirname, extname, join } from 'node:path'
+import { deserialize } from 'node:v8'
 import { inputError, vectors, type TokenSamples, type VectorSamples } from '@ouroboros/core'
 import { decodeNpy } from './npy.js'
 
@@ -29,18 +30,16 @@ export interface TokenFile {
 }
 
 /**
- * Reads plain text for `ouroboros eval`: one sequence a line (blank lines skipped), words
- * lower-cased and split on whitespace, as the Brown corpus is tokenised. Words of `vocabulary`
- * keep their ids; the file's other words are numbered after them by descending count (ties by
- * first appearance), so that a real and a generated file read one after the other share one
- * vocabulary. The samples' vocabSize is the returned vocabulary's size.
+ * Reads token sequences for `ouroboros eval`: plain text, one sequence a line (blank lines
+ * skipped), words lower-cased and split on whitespace, as the Brown corpus is tokenised; or a run's
+ * own token sample file (`.tokens`: real, held-out or a generation's), whose ids are words of the
+ * run's `vocabulary.json`. Words of `vocabulary` keep their ids; the file's other words are
+ * numbered after them by descending count (ties by first appearance), so that a real and a
+ * generated file read one after the other share one vocabulary. The samples' vocabSize is the
+ * returned vocabulary's size.
  */
 export function readTokenFile(file: string, vocabulary: readonly string[] = []): TokenFile {
-  const lines = readInput(file)
-    .toString('utf8')
-    .split(/\r?\n/)
-    .map((line) => line.toLowerCase().split(/\s+/).filter((w) => w !== ''))
-    .filter((words) => words.length > 0)
+  const lines = extname(file).toLowerCase() === '.tokens' ? runTokenLines(file) : textLines(file)
   if (lines.length === 0) throw inputError(`${file}: no sequences (expected one sequence of words a line)`)
   const ids = new Map(vocabulary.map((w, i) => [w, i]))
   const fresh = new Map<string, number>()
@@ -53,6 +52,50 @@ export function readTokenFile(file: string, vocabulary: readonly string[] = []):
   const tokens = Int32Array.from(lines.flat(), (w) => ids.get(w)!)
   const all = [...vocabulary, ...added]
   return { samples: { modality: 'tokens', n: lines.length, vocabSize: all.length, tokens, offsets }, vocabulary: all }
+}
+
+function textLines(file: string): string[][] {
+  return readInput(file)
+    .toString('utf8')
+    .split(/\r?\n/)
+    .map((line) => line.toLowerCase().split(/\s+/).filter((w) => w !== ''))
+    .filter((words) => words.length > 0)
+}
+
+/**
+ * The words of a run's token sample file, a run directory's `chains/<chain>/<name>.tokens`, looked
+ * up in the run's `vocabulary.json`. Empty sequences (a model may end one at once) are kept: they
+ * are samples, and they count in the metrics as they do in the run.
+ */
+function runTokenLines(file: string): string[][] {
+  const vocabularyFile = join(dirname(file), '..', '..', 'vocabulary.json')
+  let words: unknown
+  try {
+    words = JSON.parse(readFileSync(vocabularyFile, 'utf8'))
+  } catch (err) {
+    const why = (err as { code?: string }).code === 'ENOENT' ? 'not found' : (err as Error).message
+    throw inputError(`${file}: a run's token file needs the run's vocabulary, ${vocabularyFile}: ${why} (give the file inside its run directory, chains/<chain>/, or a .txt file of words)`)
+  }
+  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) throw inputError(`${vocabularyFile}: expected a JSON array of words`)
+  let s: TokenSamples
+  try {
+    s = deserialize(readInput(file)) as TokenSamples
+  } catch (err) {
+    throw inputError(`${file}: not a run's token sample file (${(err as Error).message})`)
+  }
+  if (s?.modality !== 'tokens' || !(s.tokens instanceof Int32Array) || !(s.offsets instanceof Uint32Array) || s.offsets.length !== s.n + 1) {
+    throw inputError(`${file}: not a run's token sample file`)
+  }
+  const lines: string[][] = []
+  for (let i = 0; i < s.n; i++) {
+    const ids = s.tokens.subarray(s.offsets[i]!, s.offsets[i + 1]!)
+    lines.push(Array.from(ids, (id) => {
+      const w = words[id]
+      if (w === undefined) throw inputError(`${file}: word id ${id} is outside ${vocabularyFile}'s ${words.length} words (a file from another run?)`)
+      return w
+    }))
+  }
+  return lines
 }
 
 function readInput(file: string): Buffer {
