@@ -1,5 +1,5 @@
 import type { OutputInfoTable } from '@ouroboros/core'
-import { builtinFilters, FILTER_OUTPUT_INFO } from '@ouroboros/scheduler'
+import { builtinFilters, FILTER_OUTPUT_INFO, metricOutputInfo } from '@ouroboros/scheduler'
 import { metricsModule } from './registry.js'
 
 /**
@@ -12,7 +12,7 @@ export async function builtinOutputInfo(): Promise<OutputInfoTable> {
   const { POSTTRAIN_OUTPUT_INFO } = await import('@ouroboros/posttrain')
   return Object.assign(
     {},
-    ...Object.values(builtinMetrics).map((m) => m.outputInfo),
+    ...Object.values(builtinMetrics).map((m) => metricOutputInfo(m)),
     FILTER_OUTPUT_INFO,
     ...Object.values(builtinFilters).map((f) => f.outputInfo),
     POSTTRAIN_OUTPUT_INFO,

@@ -378,6 +378,11 @@ export interface OutputInfo {
   readonly diversity?: number
   /** A measure of quality on a finetuning task: its rank among them (lower first). */
   readonly taskQuality?: number
+  /**
+   * When it can be null although its group ran, in words (a metric group's `nullWhen`): a report
+   * says so where some replicates have a value and others none.
+   */
+  readonly nullWhen?: string
 }
 
 /** Outputs by name, each with how a report shows it. */

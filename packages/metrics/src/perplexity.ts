@@ -17,6 +17,7 @@ export const perplexity = defineMetric({
     perplexity_real: { title: 'perplexity of held-out real text', unit: 'per token', threshold: DOUBLES, diversity: 16 },
   },
   needs: ['model.logLikelihood', 'heldout'],
+  nullWhen: { perplexity_real: 'the model gives some held-out sentence probability 0, an infinite perplexity (an n-gram model whose discount is 0 does)' },
   options: z.strictObject({}),
   async compute({ heldout, model }) {
     if (heldout?.modality !== 'tokens' || heldout.n === 0 || model?.logLikelihood === undefined) return { perplexity_real: null }

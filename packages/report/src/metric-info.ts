@@ -128,6 +128,7 @@ function readOutputInfo(value: unknown): OutputInfo | undefined {
     ...(better === undefined ? {} : { better }),
     ...(finite(v['diversity']) ? { diversity: v['diversity'] } : {}),
     ...(finite(v['taskQuality']) ? { taskQuality: v['taskQuality'] } : {}),
+    ...(typeof v['nullWhen'] === 'string' ? { nullWhen: v['nullWhen'] } : {}),
   }
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { inputError, valueWords, type OutputInfoTable } from '@ouroboros/core'
 import type { CellInfo, ChainInfo, RunInfo } from '@ouroboros/store'
-import type { RunAggregate } from './aggregate.js'
+import type { CellCurve, RunAggregate } from './aggregate.js'
 import { CLIENT_SCRIPT } from './client.js'
 import { field, numberArrayField, numberField, stringField } from './fields.js'
 import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } from './html.js'
@@ -361,6 +361,7 @@ function crossingCell(row: SummaryRow): string {
 function curvesSection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const metrics = [...new Set(views.flatMap((v) => v.agg.metrics))]
   const out: string[] = []
+  const gaps: Gap[] = []
   for (const metric of metrics) {
     const threshold = catalog.thresholdFor(metric, overrides)
     const reach: number[] = []
@@ -373,6 +374,8 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
         const curve = v.agg.curves.get(s.cell.index)?.get(metric)
         if (curve === undefined) continue
         series.push({ label: s.label, style: s.style, curve, replicates: v.agg.replicates.get(s.cell.index) ?? 1 })
+        const missing = missingGenerations(v.agg.curves.get(s.cell.index)!, metric)
+        if (missing.length > 0) gaps.push({ metric, label: s.label, missing })
         const ref = v.agg.reference.get(s.cell.index)?.get(metric)
         const i0 = curve.generations.indexOf(0)
         if (i0 !== -1) {
@@ -418,9 +421,56 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
   }
   if (out.length === 0) return '<p>No metrics recorded yet.</p>'
   return `<p class="note">Lines are replicate means; shaded bands span the minimum to the maximum over replicates, or past ${MAX_MIN_MAX_REPLICATES} replicates the 5th to the 95th percentile (and, where theory is drawn, darker bands ±2 standard errors of the mean); dashed lines are the metric on the real data (generation −1); dotted lines are theory. Each y axis reaches the collapse threshold of the summary, so that a curve’s distance from it reads at a glance.</p>
-<div class="grid">
+${gapsNote(gaps, catalog)}<div class="grid">
 ${out.join('\n')}
 </div>`
+}
+
+/**
+ * Generations where some of a cell's replicates recorded `metric` as null while recording the
+ * cell's other metrics: its mean there is over fewer replicates, or missing. How many replicates
+ * recorded a generation is the most that recorded any one metric of it, so that the generations an
+ * interrupted chain never reached do not count.
+ */
+export function missingGenerations(curves: ReadonlyMap<string, CellCurve>, metric: string): number[] {
+  const recorded = new Map<number, number>()
+  for (const c of curves.values()) c.generations.forEach((g, i) => recorded.set(g, Math.max(recorded.get(g) ?? 0, c.count[i]!)))
+  const curve = curves.get(metric)
+  if (curve === undefined) return []
+  const has = new Map(curve.generations.map((g, i) => [g, curve.count[i]!]))
+  return [...recorded.entries()].filter(([g, n]) => (has.get(g) ?? 0) < n).map(([g]) => g).sort((a, b) => a - b)
+}
+
+/** Generations as runs of consecutive ones: 'generations 3, 11–14 and 20'. */
+function generationList(generations: readonly number[]): string {
+  const runs: string[] = []
+  for (let i = 0; i < generations.length; ) {
+    let j = i
+    while (j + 1 < generations.length && generations[j + 1] === generations[j]! + 1) j++
+    runs.push(j === i ? `${generations[i]}` : `${generations[i]}–${generations[j]}`)
+    i = j + 1
+  }
+  const list = runs.length === 1 ? runs[0]! : `${runs.slice(0, -1).join(', ')} and ${runs[runs.length - 1]}`
+  return `generation${generations.length === 1 ? '' : 's'} ${list}`
+}
+
+/** A curve whose mean stands on fewer replicates than its setting has at some generations. */
+interface Gap {
+  metric: string
+  label: string
+  missing: number[]
+}
+
+/** Where curves' means stand on fewer replicates than their settings have, and why a value can be missing. */
+function gapsNote(gaps: readonly Gap[], catalog: MetricCatalog): string {
+  if (gaps.length === 0) return ''
+  const reasons = [...new Set(gaps.map((g) => g.metric))].flatMap((m) => {
+    const why = catalog.info(m).nullWhen
+    return why === undefined ? [] : [`<code>${escapeHtml(m)}</code> is null when ${escapeHtml(why)}`]
+  })
+  const items = gaps.map((g) => `<li><code>${escapeHtml(g.metric)}</code>, ${escapeHtml(g.label)}: ${generationList(g.missing)}</li>`)
+  return `<div class="note">Some replicates have no value where the others have one (null in the records)${reasons.length === 0 ? '' : `: ${reasons.join('; ')}`}. A mean there is over the replicates that have one (its tooltip says how many), and a generation where none has one is left out of the line:<ul>${items.join('')}</ul></div>
+`
 }
 
 function samplesSection(views: readonly RunView[], several: boolean, addPlot: (spec: PlotSpec) => number): string {

@@ -108,6 +108,29 @@ describe('renderReport', () => {
     expect(html).toContain('failed at generation 2: [OUROBOROS_DIVERGED] diverged &lt;/script&gt;&lt;img')
   })
 
+  it('lists the generations where some replicates have no value of a metric, and says when the metric has none', () => {
+    const d = dir('gaps')
+    const run = handRun('gaps')
+    writeSyntheticRun(d, {
+      ...run,
+      // Replicate 1 of cell 0 has no log_variance at generations 1 and 3; replicate 1 of cell 1 stops after generation 1.
+      metrics: (cell, rep, g) => ({ ...run.metrics(cell, rep, g), ...(cell === 0 && rep === 1 && (g === 1 || g === 3) ? { log_variance: null } : {}) }),
+      failure: (cell, rep) => (cell === 1 && rep === 1 ? { generation: 2, message: 'diverged', code: 'OUROBOROS_DIVERGED' } : undefined),
+    })
+    const html = renderReport([loadRun(d)])
+    const note = /<div class="note">Some replicates have no value[\s\S]*?<\/div>/.exec(html)?.[0]
+    expect(note).toBeDefined()
+    expect(note).toContain('<code>log_variance</code> is null when defined for 1-D samples only, with a positive variance')
+    expect(note!.match(/<li>/g)).toHaveLength(1)
+    expect(note).toContain('<li><code>log_variance</code>, policy=replace, components=8: generations 1 and 3</li>')
+    // The mean at generation 1 stands on replicate 0 alone.
+    const mean = metricPlot(html, 'log_variance').data.find((t) => t.name === 'policy=replace, components=8 (mean)')!
+    expect((mean.customdata as number[]).slice(0, 4)).toEqual([2, 1, 2, 1])
+    const plain = dir('no-gaps')
+    writeSyntheticRun(plain, handRun('no-gaps'))
+    expect(renderReport([loadRun(plain)])).not.toContain('Some replicates have no value')
+  })
+
   it('summarises the real data, generation 0, the last generation and the change, one table for the run', () => {
     const d = dir('summary')
     writeSyntheticRun(d, handRun('summary'))

@@ -1,4 +1,4 @@
-import type { OutputInfo, OutputInfoTable } from '@ouroboros/core'
+import type { MetricPlugin, OutputInfo, OutputInfoTable } from '@ouroboros/core'
 import { POSTTRAIN_OUTPUT_INFO } from '@ouroboros/posttrain'
 import { FILTER_OUTPUT_INFO } from './filters/index.js'
 import { loadFilter, loadMetric } from './plugins.js'
@@ -21,7 +21,7 @@ export async function recordOutputInfo(chains: readonly ChainSpec[]): Promise<Re
     seen.add(chain.cell)
     for (const m of chain.metrics) {
       const plugin = await loadMetric(m.module, m.id)
-      add(plugin.outputInfo, plugin.outputs)
+      add(metricOutputInfo(plugin), plugin.outputs)
     }
     if (chain.config.filter !== null) {
       add(FILTER_OUTPUT_INFO)
@@ -30,4 +30,11 @@ export async function recordOutputInfo(chains: readonly ChainSpec[]): Promise<Re
     if (chain.config.posttrain.length > 0) add(POSTTRAIN_OUTPUT_INFO)
   }
   return out
+}
+
+/** A metric group's output descriptions as run.json records them: with its `nullWhen` reasons folded in. */
+export function metricOutputInfo(plugin: Pick<MetricPlugin<unknown, unknown>, 'outputInfo' | 'nullWhen'>): OutputInfoTable | undefined {
+  const { outputInfo, nullWhen } = plugin
+  if (outputInfo === undefined || nullWhen === undefined) return outputInfo
+  return Object.fromEntries(Object.entries(outputInfo).map(([name, info]) => [name, nullWhen[name] === undefined ? info : { ...info, nullWhen: nullWhen[name] }]))
 }
