@@ -432,7 +432,7 @@ ${out.join('\n')}
  * recorded a generation is the most that recorded any one metric of it, so that the generations an
  * interrupted chain never reached do not count.
  */
-export function missingGenerations(curves: ReadonlyMap<string, CellCurve>, metric: string): number[] {
+function missingGenerations(curves: ReadonlyMap<string, CellCurve>, metric: string): number[] {
   const recorded = new Map<number, number>()
   for (const c of curves.values()) c.generations.forEach((g, i) => recorded.set(g, Math.max(recorded.get(g) ?? 0, c.count[i]!)))
   const curve = curves.get(metric)
