@@ -643,7 +643,9 @@ function trainingSection(views: readonly RunView[], several: boolean, addPlot: (
         blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training ${metric}: ${label} (chain ${t.chain})`, metric, curves: t.curves }))))
       }
       for (const metric of recorded(t.curves, 'losses')) {
-        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training loss ${metric}: ${label} (chain ${t.chain})`, metric, loss: true, curves: t.curves }))))
+        // A trainer with one loss names it `loss`; a GAN's are `d` and `g`.
+        const name = metric === 'loss' ? 'loss' : `loss ${metric}`
+        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training ${name}: ${label} (chain ${t.chain})`, metric, loss: true, curves: t.curves }))))
       }
       // Which modes, step by step: the first and the last generation shown.
       const profiled = t.curves.filter((c) => c.profiles[MODE_PROFILE]?.some((s) => s !== null))

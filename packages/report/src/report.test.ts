@@ -610,6 +610,22 @@ describe('renderReport', () => {
     expect((plot.layout.yaxis as { type?: string }).type).toBeUndefined()
   })
 
+  it("titles a trainer's single loss 'Training loss', and names each of several", () => {
+    const d = dir('training-losses')
+    writeSyntheticRun(d, handRun('training-losses'))
+    const curve = (losses: (step: number) => Record<string, number>): string => Array.from({ length: 5 }, (_, step) => JSON.stringify({ step, losses: losses(step), metrics: {} })).join('\n') + '\n'
+    mkdirSync(chainDir(d, 'c0-r0'), { recursive: true })
+    writeFileSync(join(chainDir(d, 'c0-r0'), 'gen-000001.training.ndjson'), curve((s) => ({ loss: 2 / (s + 1) })))
+    mkdirSync(chainDir(d, 'c1-r0'), { recursive: true })
+    writeFileSync(join(chainDir(d, 'c1-r0'), 'gen-000001.training.ndjson'), curve((s) => ({ d: 1 + s, g: 2 + s })))
+    const titles = embeddedPlots(renderReport([loadRun(d)])).map((p) => (p.layout.title as { text: string }).text).filter((t) => t.startsWith('Training'))
+    expect(titles).toEqual([
+      'Training loss: policy=replace, components=8 (chain c0-r0)',
+      'Training loss d: policy=accumulate, components=8 (chain c1-r0)',
+      'Training loss g: policy=accumulate, components=8 (chain c1-r0)',
+    ])
+  })
+
   it('shows which modes a generator covers at each training step as a heatmap', () => {
     const d = dir('training-modes')
     writeSyntheticRun(d, handRun('training-modes'))
