@@ -59,6 +59,7 @@ describe('readTokenFile', () => {
 
   it('names the file when it is missing or holds no sequence', () => {
     expect(() => readTokenFile(join(dir, 'missing.txt'))).toThrow(/missing\.txt: no such file/)
+    expect(() => readTokenFile(join(dir, 'missing.tokens'))).toThrow(/missing\.tokens: no such file/)
     expect(() => readTokenFile(file('blank.txt', '\n  \n'))).toThrow(/blank\.txt: no sequences/)
   })
 })

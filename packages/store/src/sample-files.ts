@@ -68,6 +68,7 @@ function textLines(file: string): string[][] {
  * are samples, and they count in the metrics as they do in the run.
  */
 function runTokenLines(file: string): string[][] {
+  const buf = readInput(file)
   const vocabularyFile = join(dirname(file), '..', '..', 'vocabulary.json')
   let words: unknown
   try {
@@ -79,7 +80,7 @@ function runTokenLines(file: string): string[][] {
   if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) throw inputError(`${vocabularyFile}: expected a JSON array of words`)
   let s: TokenSamples
   try {
-    s = deserialize(readInput(file)) as TokenSamples
+    s = deserialize(buf) as TokenSamples
   } catch (err) {
     throw inputError(`${file}: not a run's token sample file (${(err as Error).message})`)
   }
