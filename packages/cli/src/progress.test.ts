@@ -166,6 +166,27 @@ describe('progressReporter while a generation trains', () => {
   })
 })
 
+describe('progressReporter of a model that reports no training steps', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('outside a terminal, writes a status line every minute while nothing changes, so that the log shows the run is alive', () => {
+    vi.useFakeTimers()
+    let now = 0
+    const stream = sink()
+    const progress = progressReporter([{ id: 'r0', generations: 2, done: 0, group: 0 }], { stream, intervalSeconds: 5, now: () => now })
+    for (let t = 1; t <= 26; t++) {
+      now = 5000 * t
+      vi.advanceTimersByTime(5000)
+    }
+    expect(stream.lines()).toEqual([
+      '[5.0s] generations 0/2 (0 %), chains 0/1 finished',
+      '[1m05s] generations 0/2 (0 %), chains 0/1 finished',
+      '[2m05s] generations 0/2 (0 %), chains 0/1 finished',
+    ])
+    progress.stop()
+  })
+})
+
 describe('progressReporter on a terminal', () => {
   afterEach(() => vi.restoreAllMocks())
 

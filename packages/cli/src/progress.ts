@@ -23,6 +23,12 @@ const REDRAW_MS = 100
 const PACE_STEPS = 10
 /** Off a terminal, a status line for training steps alone (no generation done since the last) waits this long (s). */
 const TRAINING_LINE_SECONDS = 30
+/**
+ * Off a terminal, a run with nothing new to report still gets a status line this often (s): a model
+ * that reports no training steps (a command model) can take minutes per generation, and a log
+ * silent that long reads as a hung job.
+ */
+const QUIET_LINE_SECONDS = 60
 
 /**
  * On a terminal, a live bar; elsewhere (log files, CI consoles) a status line every few seconds
@@ -117,7 +123,8 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
   const tick = setInterval(() => {
     // A generation that trains for minutes shows its steps now and then, not every few seconds.
     const trainingMoved = state.trainingText(now()) !== printedTraining && now() - printedAt >= 1000 * TRAINING_LINE_SECONDS
-    if (state.generationsDone() !== printed || trainingMoved) status()
+    const quiet = now() - printedAt >= 1000 * QUIET_LINE_SECONDS
+    if (state.generationsDone() !== printed || trainingMoved || quiet) status()
   }, 1000 * (opts.intervalSeconds ?? 5))
   tick.unref()
   return {
