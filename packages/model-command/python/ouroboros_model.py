@@ -40,6 +40,8 @@ import inspect
 import json
 import os
 import sys
+import threading
+import time
 import traceback
 
 import numpy as np
@@ -179,8 +181,23 @@ class _Session:
         return {"batch": batch, "signed_weights": bool(getattr(trainee, "signed_weights", False))}
 
 
+def _exit_with_parent():
+    """Ends this process when Ouroboros ends. A closed stdin ends it between requests, but a run
+    stopped at once (a second Ctrl-C or SIGTERM, or a kill) cannot close a child busy with a fit,
+    which would run on for minutes as an orphan: a parent gone, the process is adopted."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def serve(factory):
     """Answers requests until stdin closes. `factory(params)` makes the model."""
+    _exit_with_parent()
     replies = sys.stdout
     # Anything the model prints goes to stderr (the chain's model log), never into the replies.
     sys.stdout = sys.stderr

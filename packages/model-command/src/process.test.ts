@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +12,7 @@ import { ModelProcess, PROTOCOL } from './process.js'
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 const GAUSSIAN = fileURLToPath(new URL('../examples/gaussian/gaussian_model.py', import.meta.url))
 const FAULTY = fileURLToPath(new URL('../test/faulty_model.py', import.meta.url))
+const HELPER_DIR = fileURLToPath(new URL('../python/', import.meta.url))
 const dataset: DatasetInfo = { kind: 'gaussian', modality: 'vectors', d: 2 }
 const fitCtx = (seed = 1) => ({ rng: Rng.from(seed, 'fit'), generation: 0, dataset })
 const sampleCtx = (seed = 2) => ({ rng: Rng.from(seed, 'sample'), temperature: 1, dataset })
@@ -114,5 +116,26 @@ describe('the child process', () => {
     await new Promise((resolve) => setTimeout(resolve, 200))
     child.close()
     await expect(pending).rejects.toThrow(/'fit': the process was stopped/)
+  })
+})
+
+describe('a child whose parent is gone', () => {
+  /** Running, not ended: /proc lists a process that has exited until its new parent reaps it, as Z. */
+  const running = (pid: number): boolean => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+    } catch {
+      return false
+    }
+  }
+
+  it.skipIf(process.platform !== 'linux')('ends within seconds although its stdin stays open (a run stopped at once cannot close it)', async () => {
+    // The shell starts the helper's serve loop on a pipe that stays open for 20 s, prints its pid and exits.
+    const script = `sleep 20 2>/dev/null | PYTHONPATH='${HELPER_DIR}' '${PYTHON}' -c 'import ouroboros_model as m; m.serve(lambda params: None)' >/dev/null 2>&1 & echo $!; sleep 0.5`
+    const pid = Number(spawnSync('sh', ['-c', script], { encoding: 'utf8' }).stdout.trim())
+    expect(pid).toBeGreaterThan(0)
+    const until = Date.now() + 8000
+    while (running(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+    expect(running(pid)).toBe(false)
   })
 })
