@@ -362,6 +362,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
   const metrics = [...new Set(views.flatMap((v) => v.agg.metrics))]
   const out: string[] = []
   const gaps: Gap[] = []
+  const recordedByCell = new Map<ReadonlyMap<string, CellCurve>, Map<number, number>>()
   for (const metric of metrics) {
     const threshold = catalog.thresholdFor(metric, overrides)
     const reach: number[] = []
@@ -374,7 +375,9 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
         const curve = v.agg.curves.get(s.cell.index)?.get(metric)
         if (curve === undefined) continue
         series.push({ label: s.label, style: s.style, curve, replicates: v.agg.replicates.get(s.cell.index) ?? 1 })
-        const missing = missingGenerations(v.agg.curves.get(s.cell.index)!, metric)
+        const cellCurves = v.agg.curves.get(s.cell.index)!
+        if (!recordedByCell.has(cellCurves)) recordedByCell.set(cellCurves, recordedReplicates(cellCurves))
+        const missing = missingGenerations(curve, recordedByCell.get(cellCurves)!)
         if (missing.length > 0) gaps.push({ metric, label: s.label, missing })
         const ref = v.agg.reference.get(s.cell.index)?.get(metric)
         const i0 = curve.generations.indexOf(0)
@@ -427,16 +430,20 @@ ${out.join('\n')}
 }
 
 /**
- * Generations where some of a cell's replicates recorded `metric` as null while recording the
- * cell's other metrics: its mean there is over fewer replicates, or missing. How many replicates
- * recorded a generation is the most that recorded any one metric of it, so that the generations an
- * interrupted chain never reached do not count.
+ * How many of a cell's replicates recorded each generation: the most that have a value of any one
+ * of its metrics there, so that the generations an interrupted chain never reached do not count.
  */
-function missingGenerations(curves: ReadonlyMap<string, CellCurve>, metric: string): number[] {
+function recordedReplicates(curves: ReadonlyMap<string, CellCurve>): Map<number, number> {
   const recorded = new Map<number, number>()
   for (const c of curves.values()) c.generations.forEach((g, i) => recorded.set(g, Math.max(recorded.get(g) ?? 0, c.count[i]!)))
-  const curve = curves.get(metric)
-  if (curve === undefined) return []
+  return recorded
+}
+
+/**
+ * Generations where some replicates that recorded the generation have no value of the metric of
+ * `curve` (null in the records): its mean there is over fewer replicates, or missing.
+ */
+function missingGenerations(curve: CellCurve, recorded: ReadonlyMap<number, number>): number[] {
   const has = new Map(curve.generations.map((g, i) => [g, curve.count[i]!]))
   return [...recorded.entries()].filter(([g, n]) => (has.get(g) ?? 0) < n).map(([g]) => g).sort((a, b) => a - b)
 }
