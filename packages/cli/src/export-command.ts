@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { exportRecords, readRunInfo, recordChains, RECORD_FILES } from '@ouroboros/store'
+import { checkOutDir } from './out-paths.js'
 
 export const EXPORT_FORMATS = ['csv', 'ndjson', 'parquet'] as const
 
@@ -16,6 +17,7 @@ export async function exportCommand(dir: string, format: string, out?: string): 
   const runDir = resolve(dir)
   const info = readRunInfo(runDir)
   const outDir = resolve(out ?? runDir)
+  if (out !== undefined) checkOutDir('--out', outDir)
   const f = format as (typeof EXPORT_FORMATS)[number]
   const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir)
   const file = RECORD_FILES[f]

@@ -8,6 +8,7 @@ import { EXPORT_FORMATS, exportCommand } from './export-command.js'
 import { listCommand } from './list-command.js'
 import { loadConfigFile } from './load-config.js'
 import { NEW_KINDS, newCommand } from './new-command.js'
+import { checkOutFile } from './out-paths.js'
 import { builtinOutputInfo } from './outputs.js'
 import { versionLine } from './provenance.js'
 import { defaultConfig } from './default-config.js'
@@ -83,6 +84,7 @@ program
   .action(async (dirs: string[], opts: { out?: string; thresholds?: string }) => {
     if (dirs.length > 1 && opts.out === undefined) throw configError('--out: required when comparing several runs')
     const out = opts.out ?? resolvePath(dirs[0]!, 'report.html')
+    if (opts.out !== undefined) checkOutFile('--out', resolvePath(out), 'report.html')
     const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
     process.stdout.write(`report: ${await writeReport(dirs.map((d) => resolvePath(d)), resolvePath(out), { thresholds, fallbackInfo: await builtinOutputInfo() })}\n`)
   })

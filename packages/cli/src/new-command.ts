@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError } from '@ouroboros/core'
+import { checkOutDir } from './out-paths.js'
 
 export const NEW_KINDS = ['model', 'metric', 'dataset'] as const
 type NewKind = (typeof NEW_KINDS)[number]
@@ -35,6 +36,7 @@ export function newCommand(kind: string, name: string, opts: { dir?: string }): 
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw configError(`NAME: '${name}' must be lower-case letters, digits and dashes, starting with a letter (it becomes the ${kind}'s id)`)
   const k = kind as NewKind
   const dir = resolvePath(opts.dir ?? (existsSync(join(INSTALLATION, 'pnpm-workspace.yaml')) ? join(INSTALLATION, 'packages', `${k}-${name}`) : `${k}-${name}`))
+  checkOutDir('--dir', dir)
   if (existsSync(dir) && readdirSync(dir).length > 0) throw configError(`--dir: ${dir} already exists and is not empty; choose another NAME or --dir`)
   const workspace = workspaceAbove(dir)
   const packageName = `@ouroboros/${k}-${name}`

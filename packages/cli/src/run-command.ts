@@ -8,6 +8,7 @@ import type { QueueAddress } from '@ouroboros/scheduler/queue'
 import { readRunInfo, RUN_FILES, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
+import { checkOutDir } from './out-paths.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
 import { gitState, resolvedCells, type Provenance } from './provenance.js'
@@ -62,6 +63,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   const resolved = await resolveRun(raw, where, opts.seed === undefined ? {} : { seed: opts.seed })
   const workers = opts.workers ?? defaultWorkers()
   const runDir = resolvePath(opts.out ?? join('runs', `${resolved.config.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${timestamp()}`))
+  checkOutDir('--out', runDir)
   const runId = randomUUID()
   // Chosen (and announced) before the pool starts: its threads inherit the note that the line was printed.
   const backend = await backendFor(resolved)
@@ -268,7 +270,11 @@ function prepareRunDir(runDir: string, force: boolean): void {
     process.stderr.write(`--force: deleting the earlier run in ${runDir}\n`)
     rmSync(runDir, { recursive: true, force: true })
   }
-  mkdirSync(runDir, { recursive: true })
+  try {
+    mkdirSync(runDir, { recursive: true })
+  } catch (err) {
+    throw new OuroborosError(ErrorCode.RUN_DIR, `--out: cannot make ${runDir}: ${(err as Error).message}`, { cause: err, hint: 'give --out a directory this user can write' })
+  }
 }
 
 function timestamp(): string {

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, itRefusesConfigs, tempDir, writeConfig } from './helpers.js'
@@ -212,4 +212,34 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     expect(view.cells[0]!.config.model.hidden).toEqual([400])
     expect(fails('vae-0', r({ model: { kind: 'vae', hidden: 0 } }))).toContain('model.hidden')
   })
+})
+
+describe('output paths that cannot be written', () => {
+  const dir = tempDir()
+  const run = join(dir, 'run')
+  const blocking = join(dir, 'notes.txt')
+  writeFileSync(blocking, 'a file of the user\'s own\n')
+  const made = cli(['run', writeConfig(dir, { ...ok, name: 'small' }), '--out', run])
+  const cases: [string, string[], string][] = [
+    ['run --out a file', ['run', writeConfig(dir, ok, 'a.json'), '--out', blocking], `--out: ${blocking} is a file, not a directory`],
+    ['run --out under a file', ['run', writeConfig(dir, ok, 'b.json'), '--out', join(blocking, 'run')], `--out: cannot make ${join(blocking, 'run')}: ${blocking} is a file`],
+    ['report --out a directory', ['report', run, '--out', dir], `--out: ${dir} is a directory`],
+    ['report --out under a file', ['report', run, '--out', join(blocking, 'report.html')], `${blocking} is a file`],
+    ['export --out a file', ['export', run, '--format', 'csv', '--out', blocking], `--out: ${blocking} is a file, not a directory`],
+    ['new --dir a file', ['new', 'model', 'mine', '--dir', blocking], `--dir: ${blocking} is a file, not a directory`],
+    ['new --dir under a file', ['new', 'model', 'mine', '--dir', join(blocking, 'mine')], `${blocking} is a file`],
+  ]
+  for (const [what, args, message] of cases) {
+    it(`${what}: exit 2 naming the option and the file in the way, the file and the run untouched`, () => {
+      expect(made.status, made.stderr).toBe(0)
+      const before = readdirSync(run).sort()
+      const res = cli(args)
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toContain(message)
+      expect(res.stderr).not.toMatch(/\n\s+at /)
+      expect(readFileSync(blocking, 'utf8')).toBe('a file of the user\'s own\n')
+      expect(readdirSync(run).sort()).toEqual(before)
+      expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([])
+    })
+  }
 })

@@ -37,6 +37,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
     }
     renameSync(tmp, path)
   } catch (err) {
+    removeLeftover(tmp)
     throw writeError(path, err)
   }
 }
@@ -104,6 +105,7 @@ export class AtomicFile {
       closeSync(this.fd)
       renameSync(this.tmp, this.path)
     } catch (err) {
+      removeLeftover(this.tmp)
       throw writeError(this.path, err)
     }
   }
@@ -129,12 +131,21 @@ export function appendBytes(path: string, data: Uint8Array): void {
   }
 }
 
+/** A failed write's temporary file, removed so that the failure leaves nothing behind; one that cannot be removed is left. */
+function removeLeftover(tmp: string): void {
+  try {
+    rmSync(tmp, { force: true })
+  } catch {
+    // Its directory is missing or is a file: there is no temporary file.
+  }
+}
+
 export function writeError(path: string, err: unknown): OuroborosError {
   const code = (err as { code?: string }).code
   const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : (err as Error).message
   return new OuroborosError(ErrorCode.IO, `cannot write ${path}: ${reason}`, {
     cause: err,
-    hint: 'free space or fix the directory, then finish the run with `ouroboros resume <dir>`',
+    hint: 'free space or fix the directory, then run the command again (a run: finish it with `ouroboros resume <dir>`)',
   })
 }
 
