@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { extname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { configError } from '@ouroboros/core'
+import { configError, unreadable } from '@ouroboros/core'
 import { jsonSyntaxError } from './json-syntax.js'
 
 /**
@@ -14,8 +14,7 @@ export async function loadConfigFile(file: string): Promise<unknown> {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    const code = (err as { code?: string }).code
-    throw configError(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+    throw configError(`${file}: ${unreadable(err)}`)
   }
   const ext = extname(file).toLowerCase()
   if (ext === '.json') {

@@ -112,6 +112,7 @@ describe('malformed sample files for eval', () => {
     ['not an npy', file('fake.npy', 'hello'), 'not a NumPy'],
     ['unsupported extension', file('data.parquet', 'x'), 'unsupported'],
     ['missing file', join(dir, 'nope.csv'), 'no such file'],
+    ['a directory', dir, 'a directory, not a file'],
     ['mismatched dimensions', file('three.csv', '1,2,3\n4,5,6\n'), 'same dimension'],
   ]
   for (const [what, path, message] of cases) {
@@ -136,6 +137,13 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     expect(existsSync(out), 'the run directory was created').toBe(false)
     return res.stderr.replaceAll(`${dir}/`, '')
   }
+
+  it('says a config path that is a directory is one', () => {
+    const res = cli(['run', dir, '--out', join(dir, 'dir-run')])
+    expect(res.status, res.stderr).toBe(2)
+    expect(res.stderr).toContain(`${dir}: a directory, not a file`)
+    expect(existsSync(join(dir, 'dir-run'))).toBe(false)
+  })
 
   it('calls a required key that is absent missing', () => {
     const stderr = fails('missing', { data: { kind: 'ring', n: 100 }, model: { kind: 'gmm' } })
@@ -229,6 +237,20 @@ describe('output paths that cannot be written', () => {
     ['new --dir a file', ['new', 'model', 'mine', '--dir', blocking], `--dir: ${blocking} is a file, not a directory`],
     ['new --dir under a file', ['new', 'model', 'mine', '--dir', join(blocking, 'mine')], `${blocking} is a file`],
   ]
+  it('a damaged run.json: resume says that running the config again is the way, and that way works', () => {
+    const config = writeConfig(dir, { ...ok, name: 'damaged' }, 'damaged.json')
+    const damaged = join(dir, 'damaged')
+    expect(cli(['run', config, '--out', damaged]).status).toBe(0)
+    writeFileSync(join(damaged, 'run.json'), '{"name": "damaged", "chains": [')
+    const res = cli(['resume', damaged])
+    expect(res.status, res.stderr).toBe(2)
+    expect(res.stderr).toContain(`${join(damaged, 'run.json')} is damaged`)
+    expect(res.stderr).toContain('run the config again with --force')
+    expect(res.stderr).not.toContain('resume')
+    expect(cli(['run', config, '--out', damaged, '--force']).status).toBe(0)
+    expect(cli(['resume', damaged]).status).toBe(0)
+  })
+
   for (const [what, args, message] of cases) {
     it(`${what}: exit 2 naming the option and the file in the way, the file and the run untouched`, () => {
       expect(made.status, made.stderr).toBe(0)

@@ -41,6 +41,15 @@ export function inputError(message: string, hint?: string): OuroborosError {
   return new OuroborosError(ErrorCode.INPUT, message, hint === undefined ? {} : { hint })
 }
 
+/** Why a file named by the user could not be read, in words: the system's message for the rare cases. */
+export function unreadable(err: unknown): string {
+  const code = (err as { code?: string }).code
+  if (code === 'ENOENT') return 'no such file'
+  if (code === 'EISDIR') return 'a directory, not a file'
+  if (code === 'EACCES') return 'permission denied'
+  return (err as Error).message
+}
+
 /** A model whose training produced NaN or infinite values. */
 export function divergedError(message: string): OuroborosError {
   return new OuroborosError(ErrorCode.DIVERGED, message)

@@ -228,7 +228,10 @@ export function readRunInfo(runDir: string): RunInfo {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as RunInfo
   } catch (err) {
-    throw corrupt(path, (err as Error).message)
+    // Unlike a checkpoint, run.json cannot be recomputed by a resume: it is what a resume starts from.
+    throw new OuroborosError(ErrorCode.RUN_DIR, `${path} is damaged: ${(err as Error).message}`, {
+      hint: 'it holds the run\'s resolved config, which nothing else in the directory does: restore it from a copy, or run the config again with --force',
+    })
   }
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, extname, join } from 'node:path'
 import { deserialize } from 'node:v8'
-import { inputError, vectors, type TokenSamples, type VectorSamples } from '@ouroboros/core'
+import { inputError, unreadable, vectors, type TokenSamples, type VectorSamples } from '@ouroboros/core'
 import { decodeNpy } from './npy.js'
 
 /**
@@ -103,8 +103,7 @@ function readInput(file: string): Buffer {
   try {
     return readFileSync(file)
   } catch (err) {
-    const code = (err as { code?: string }).code
-    throw inputError(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+    throw inputError(`${file}: ${unreadable(err)}`)
   }
 }
 
