@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path'
+import { basename, dirname, join, relative, resolve as resolvePath, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError } from '@ouroboros/core'
 import { checkOutDir } from './out-paths.js'
@@ -39,6 +39,7 @@ export function newCommand(kind: string, name: string, opts: { dir?: string }): 
   checkOutDir('--dir', dir)
   if (existsSync(dir) && readdirSync(dir).length > 0) throw configError(`--dir: ${dir} already exists and is not empty; choose another NAME or --dir`)
   const workspace = workspaceAbove(dir)
+  if (workspace !== undefined) checkWorkspacePackage(workspace, dir)
   const packageName = `@ouroboros/${k}-${name}`
   // A workspace package of this installation, of another workspace, or a package on its own.
   const own = workspace !== undefined
@@ -73,7 +74,8 @@ export function newCommand(kind: string, name: string, opts: { dir?: string }): 
     writeFileSync(join(dir, file), text)
   }
   const lines = [`created ${dir}: ${Object.keys(files).join(', ')}`]
-  const where = workspace ?? process.cwd()
+  // Outside a workspace the commands run from this installation, which has pnpm's lockfile, tsc and vitest.
+  const where = resolvePath(workspace ?? INSTALLATION)
   const shown = (p: string) => rel(where, p).replace(/^\.\//, '')
   if (workspace !== undefined) {
     const rootConfig = join(workspace, 'tsconfig.json')
@@ -85,14 +87,48 @@ export function newCommand(kind: string, name: string, opts: { dir?: string }): 
       lines.push(`added ${path} to ${rootConfig} (the workspace build)`)
     }
   }
+  const inPackages = own && dirname(relative(workspace, dir)) === 'packages'
   lines.push(
     'next, from ' + where + ':',
     `  ${PNPM} install${own ? '' : ` --dir ${shown(dir)}`}    links its dependencies${own ? ' and builds the workspace (commit pnpm-lock.yaml with the package)' : ''}`,
     ...(own ? [] : [`  npx tsc -b ${shown(dir)}    builds it`]),
-    `  npx vitest run ${shown(dir)}    its conformance test${own && !relative(workspace, dir).startsWith('packages') ? ' (the workspace test runs packages/* only)' : ''}`,
+    // The workspace's own vitest config takes tests from packages/* only; elsewhere the package is the root.
+    own && inPackages ? `  npx vitest run ${shown(dir)}    its conformance test` : `  npx vitest run --root ${shown(dir)}    its conformance test${own ? ' (the workspace test runs packages/* only)' : ''}`,
     `  node ${shown(join(INSTALLATION, 'packages/cli/dist/main.js'))} run ${shown(join(dir, 'config.json'))}    a run that uses it`,
   )
   return lines.join('\n') + '\n'
+}
+
+/**
+ * A package inside a pnpm workspace is one of its packages only where the workspace's `packages`
+ * globs say so: anywhere else pnpm would not install its dependencies, and the workspace build,
+ * which gets a reference to it, would fail on its imports.
+ */
+function checkWorkspacePackage(workspace: string, dir: string): void {
+  const path = relative(workspace, dir).split(sep).join('/')
+  const globs = workspaceGlobs(readFileSync(join(workspace, 'pnpm-workspace.yaml'), 'utf8'))
+  const matches = (glob: string) => globPattern(glob).test(path)
+  if (globs.some((g) => !g.startsWith('!') && matches(g)) && !globs.some((g) => g.startsWith('!') && matches(g.slice(1)))) return
+  throw configError(
+    `--dir: ${dir} is inside the pnpm workspace ${workspace} but is not one of its packages (${globs.join(', ') || 'none'}), so pnpm would not install it`,
+    `give --dir a folder the workspace's packages cover (such as ${join(workspace, 'packages', basename(dir))}), or one outside the workspace, or add its folder to the packages of ${join(workspace, 'pnpm-workspace.yaml')}`,
+  )
+}
+
+/** The `packages:` list of a pnpm-workspace.yaml. */
+function workspaceGlobs(yaml: string): string[] {
+  const block = /^packages:\s*\n((?:[ \t]+-.*\n?|[ \t]*#.*\n?|[ \t]*\n)*)/m.exec(yaml)?.[1] ?? ''
+  return [...block.matchAll(/^[ \t]+-[ \t]*(['"]?)([^'"#\n]*?)\1[ \t]*(?:#.*)?$/gm)].map((m) => m[2]!.replace(/\/+$/, ''))
+}
+
+/** A pnpm glob as a pattern over a relative path: `**` any folders, `*` any name. */
+function globPattern(glob: string): RegExp {
+  const body = glob
+    .replace(/^\.\//, '')
+    .split('/')
+    .map((part) => (part === '**' ? '(?:.*)' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]')))
+    .join('/')
+  return new RegExp(`^${body.replaceAll('/(?:.*)', '(?:/.*)?')}$`)
 }
 
 function json(value: unknown): string {

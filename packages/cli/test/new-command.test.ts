@@ -17,7 +17,11 @@ describe('ouroboros new', () => {
       const res = cli(['new', kind, name, '--dir', join(dir, `${kind}-${name}`)])
       expect(res.status, res.stderr).toBe(0)
       expect(res.stdout).toContain(`created ${join(dir, `${kind}-${name}`)}: package.json, tsconfig.json, src/index.ts, src/conformance.test.ts, config.json`)
-      expect(res.stdout).toContain('npx vitest run')
+      // Run from this installation, whose vitest takes the package as its root.
+      expect(res.stdout).toContain(`next, from ${WORKSPACE.replace(/\/$/, '')}:\n`)
+      const vitestLine = /npx vitest run --root (\S+)/.exec(res.stdout)
+      expect(vitestLine, res.stdout).not.toBeNull()
+      expect(join(WORKSPACE, vitestLine![1]!)).toBe(join(dir, `${kind}-${name}`))
       // What `pnpm install` of its link: dependencies gives it.
       const modules = join(dir, `${kind}-${name}`, 'node_modules')
       mkdirSync(join(modules, '@ouroboros'), { recursive: true })
@@ -70,8 +74,32 @@ describe('ouroboros new', () => {
     const tsconfig = JSON.parse(readFileSync(join(ws, 'packages/dataset-blobs/tsconfig.json'), 'utf8'))
     expect(tsconfig.extends).toBe('../../tsconfig.base.json')
     expect(tsconfig.references).toEqual([{ path: '../core' }])
+    expect(res.stdout).toContain('npx vitest run packages/dataset-blobs    its conformance test\n')
     expect(cli(['new', 'model', 'other', '--dir', join(ws, 'packages/model-other')]).status).toBe(0)
     expect(JSON.parse(readFileSync(join(ws, 'tsconfig.json'), 'utf8')).references).toEqual([{ path: 'packages/core' }, { path: 'packages/dataset-blobs' }, { path: 'packages/model-other' }])
+  })
+
+  it('inside a pnpm workspace, writes only where its packages globs reach, which pnpm installs', () => {
+    const ws = tempDir('ouroboros-ws-')
+    writeFileSync(join(ws, 'pnpm-workspace.yaml'), "packages:\n  - packages/*\n  # models of our own\n  - 'models/**'\n  - \"!models/old/**\"\ncatalog:\n  zod: ^4\n")
+    writeFileSync(join(ws, 'tsconfig.json'), JSON.stringify({ files: [], references: [] }))
+    const refused = (dir: string) => {
+      const res = cli(['new', 'model', 'mine', '--dir', join(ws, dir)])
+      expect(res.status, res.stdout).toBe(2)
+      expect(res.stderr).toContain(`--dir: ${join(ws, dir)} is inside the pnpm workspace ${ws} but is not one of its packages (packages/*, models/**, !models/old/**)`)
+      expect(existsSync(join(ws, dir))).toBe(false)
+    }
+    refused('model-mine')
+    refused('packages/group/model-mine')
+    refused('models/old/model-mine')
+    refused('modelsx/model-mine')
+    expect(JSON.parse(readFileSync(join(ws, 'tsconfig.json'), 'utf8')).references).toEqual([])
+    for (const dir of ['models/model-mine', 'models/text/model-mine']) {
+      const res = cli(['new', 'model', 'mine', '--dir', join(ws, dir)])
+      expect(res.status, res.stderr).toBe(0)
+      // The workspace's tests cover packages/* only: the package is vitest's root.
+      expect(res.stdout).toContain(`npx vitest run --root ${dir}    its conformance test`)
+    }
   })
 
   it('refuses a bad kind or name, or a folder that is not empty, and writes nothing', () => {
