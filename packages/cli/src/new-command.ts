@@ -87,13 +87,12 @@ export function newCommand(kind: string, name: string, opts: { dir?: string }): 
       lines.push(`added ${path} to ${rootConfig} (the workspace build)`)
     }
   }
-  const inPackages = own && dirname(relative(workspace, dir)) === 'packages'
   lines.push(
     'next, from ' + where + ':',
     `  ${PNPM} install${own ? '' : ` --dir ${shown(dir)}`}    links its dependencies${own ? ' and builds the workspace (commit pnpm-lock.yaml with the package)' : ''}`,
     ...(own ? [] : [`  npx tsc -b ${shown(dir)}    builds it`]),
-    // The workspace's own vitest config takes tests from packages/* only; elsewhere the package is the root.
-    own && inPackages ? `  npx vitest run ${shown(dir)}    its conformance test` : `  npx vitest run --root ${shown(dir)}    its conformance test${own ? ' (the workspace test runs packages/* only)' : ''}`,
+    // A workspace's tests cover its packages; a package on its own is vitest's root.
+    `  npx vitest run ${own ? '' : '--root '}${shown(dir)}    its conformance test`,
     `  node ${shown(join(INSTALLATION, 'packages/cli/dist/main.js'))} run ${shown(join(dir, 'config.json'))}    a run that uses it`,
   )
   return lines.join('\n') + '\n'
