@@ -72,6 +72,9 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   let info: RunFile
   try {
     prepareRunDir(runDir, opts.force === true)
+    // Said at the start: a run stopped by something that leaves no last word (kill -9, the machine
+    // going down) is resumed from this directory, and a report of it can be made while it runs.
+    process.stderr.write(`ouroboros: run directory ${runDir}\n`)
     const setup = await setUpGroups(resolved)
     if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
     info = withSetup(await runFile(resolved, runId, address, address === undefined ? workers : 0, backend), setup)

@@ -44,6 +44,17 @@ describe('ouroboros run', () => {
     expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('ring-kde')
   })
 
+  it('says its run directory before it starts, where it picked one itself too', () => {
+    const dir = tempDir()
+    const res = cli(['run', writeConfig(dir, { ...ring, sweep: undefined, replicates: 1, generations: 2 })], { cwd: dir })
+    expect(res.status, res.stderr).toBe(0)
+    const first = res.stderr.split('\n')[0]!
+    expect(first).toMatch(/^ouroboros: run directory \S+$/)
+    const runDir = first.slice('ouroboros: run directory '.length)
+    expect(runDir.startsWith(join(dir, 'runs', 'ring-kde-'))).toBe(true)
+    expect(res.stdout).toContain(`report: ${join(runDir, 'report.html')}`)
+  })
+
   it('leaves metrics.ndjson sorted by cell, replicate and generation, as a resumed run does', () => {
     const dir = tempDir()
     const res = cli(['run', writeConfig(dir, { ...ring, generations: 8, replicates: 3 }), '--out', `${dir}/run`, '--workers', '2'])
