@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
@@ -55,5 +56,22 @@ describe('a write that cannot be put in place', () => {
     const err = thrown(() => writeFileAtomic(join(dir, 'plain', 'run.json'), '{}'))
     expect(err.code).toBe(ErrorCode.IO)
     expect(readdirSync(dir)).toEqual(['plain'])
+  })
+})
+
+describe('temporary files of a record file', () => {
+  it('are removed when their process of this machine has ended, and kept while it runs or when another machine wrote them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-atomic-'))
+    dirs.push(dir)
+    const host = hostname().replace(/[^A-Za-z0-9_.-]/g, '_')
+    // The id of a process that has ended (a Ctrl-C'd export).
+    const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout
+    const left = [`metrics.csv.tmp-${host}-${ended}-0`, `metrics.csv.tmp-${host}-${ended}-3`, `metrics.csv.tmp-${host}-${process.pid}-99`, `metrics.csv.tmp-another-machine-${ended}-0`, `metrics.parquet.tmp-${host}-${ended}-0`, 'metrics.csv.tmp-notes']
+    for (const name of left) writeFileSync(join(dir, name), 'partial')
+    const file = new AtomicFile(join(dir, 'metrics.csv'))
+    file.write('chain,replicate\n')
+    file.commit()
+    expect(readdirSync(dir).sort()).toEqual(['metrics.csv', `metrics.csv.tmp-${host}-${process.pid}-99`, `metrics.csv.tmp-another-machine-${ended}-0`, 'metrics.csv.tmp-notes', `metrics.parquet.tmp-${host}-${ended}-0`].sort())
+    expect(readFileSync(join(dir, 'metrics.csv'), 'utf8')).toBe('chain,replicate\n')
   })
 })

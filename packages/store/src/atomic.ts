@@ -1,5 +1,6 @@
-import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { basename, dirname, join } from 'node:path'
 import { OuroborosError, ErrorCode } from '@ouroboros/core'
 
 let tmpCounter = 0
@@ -75,10 +76,11 @@ export class AtomicFile {
   bytes = 0
 
   constructor(readonly path: string) {
-    this.tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`
+    this.tmp = `${path}.tmp-${HOST}-${process.pid}-${tmpCounter++}`
     try {
       injectedFault()
       mkdirSync(dirname(path), { recursive: true })
+      removeAbandoned(path)
       this.fd = openSync(this.tmp, 'w')
     } catch (err) {
       throw writeError(path, err)
@@ -116,7 +118,7 @@ export class AtomicFile {
       this.closed = true
       closeSync(this.fd)
     }
-    rmSync(this.tmp, { force: true })
+    removeLeftover(this.tmp)
   }
 }
 
@@ -128,6 +130,33 @@ export function appendBytes(path: string, data: Uint8Array): void {
     appendFileSync(path, data)
   } catch (err) {
     throw writeError(path, err)
+  }
+}
+
+/** This machine's name, in the names of AtomicFile's temporary files: a run directory may be shared by several. */
+const HOST = hostname().replace(/[^A-Za-z0-9_.-]/g, '_')
+
+/**
+ * The temporary files of `path` that processes of this machine no longer running left behind (a
+ * Ctrl-C or kill during `ouroboros export` of millions of records left hundreds of megabytes beside
+ * the record files). A process of another machine may be alive: its files are left alone.
+ */
+function removeAbandoned(path: string): void {
+  const prefix = `${basename(path)}.tmp-${HOST}-`
+  for (const name of readdirSync(dirname(path))) {
+    if (!name.startsWith(prefix)) continue
+    const pid = Number(/^(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1])
+    if (Number.isInteger(pid) && !alive(pid)) removeLeftover(join(dirname(path), name))
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
