@@ -23,7 +23,7 @@ function injectedFault(): void {
  * holds every completed write; an fsync per checkpoint made short chains several times slower.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
-  const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`
+  const tmp = `${path}.tmp-${HOST}-${process.pid}-${tmpCounter++}`
   try {
     injectedFault()
     const fd = openCreating(tmp)
@@ -80,7 +80,7 @@ export class AtomicFile {
     try {
       injectedFault()
       mkdirSync(dirname(path), { recursive: true })
-      removeAbandoned(path)
+      removeAbandoned(dirname(path), readdirSync(dirname(path)), basename(path))
       this.fd = openSync(this.tmp, 'w')
     } catch (err) {
       throw writeError(path, err)
@@ -133,20 +133,22 @@ export function appendBytes(path: string, data: Uint8Array): void {
   }
 }
 
-/** This machine's name, in the names of AtomicFile's temporary files: a run directory may be shared by several. */
+/** This machine's name, in the names of temporary files: a run directory may be shared by several. */
 const HOST = hostname().replace(/[^A-Za-z0-9_.-]/g, '_')
 
 /**
- * The temporary files of `path` that processes of this machine no longer running left behind (a
- * Ctrl-C or kill during `ouroboros export` of millions of records left hundreds of megabytes beside
- * the record files). A process of another machine may be alive: its files are left alone.
+ * The temporary files among `names`, the listing of `dir` (of `file` only, when given), that processes of this machine no
+ * longer running left behind: a Ctrl-C or kill during `ouroboros export` of millions of records
+ * left hundreds of megabytes beside the record files, and a killed run a checkpoint's partial copy
+ * in a chain's folder. A process of another machine may be alive: its files are left alone.
  */
-function removeAbandoned(path: string): void {
-  const prefix = `${basename(path)}.tmp-${HOST}-`
-  for (const name of readdirSync(dirname(path))) {
-    if (!name.startsWith(prefix)) continue
-    const pid = Number(/^(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1])
-    if (Number.isInteger(pid) && !alive(pid)) removeLeftover(join(dirname(path), name))
+export function removeAbandoned(dir: string, names: readonly string[], file?: string): void {
+  const tag = `.tmp-${HOST}-`
+  for (const name of names) {
+    const at = name.lastIndexOf(tag)
+    if (at <= 0 || (file !== undefined && name.slice(0, at) !== file)) continue
+    const pid = Number(/^(\d+)-\d+$/.exec(name.slice(at + tag.length))?.[1])
+    if (Number.isInteger(pid) && !alive(pid)) removeLeftover(join(dir, name))
   }
 }
 

@@ -1,5 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { chainDir, checkpointGenerations, samplesPath, statePath } from './run-dir.js'
@@ -33,5 +34,22 @@ describe('checkpointGenerations', () => {
     expect(checkpointGenerations(run, 'c0-r1', 'vectors')).toEqual([1_000_001, 12, 7, 3])
     expect(checkpointGenerations(run, 'c0-r1', 'tokens')).toEqual([9])
     expect(checkpointGenerations(run, 'c0-r2', 'vectors')).toEqual([])
+  })
+
+  it('removes the partial checkpoint files a stopped process of this machine left, and no others', () => {
+    const run = mkdtempSync(join(tmpdir(), 'ouroboros-run-dir-'))
+    dirs.push(run)
+    const dir = chainDir(run, 'r0')
+    mkdirSync(dir, { recursive: true })
+    const host = hostname().replace(/[^A-Za-z0-9_.-]/g, '_')
+    const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout
+    const names = {
+      complete: ['gen-000004.state', 'gen-000004.samples.npy'],
+      abandoned: [`gen-000005.samples.npy.tmp-${host}-${ended}-17`, `gen-000005.state.tmp-${host}-${ended}-18`],
+      kept: [`gen-000005.state.tmp-${host}-${process.pid}-2`, `gen-000005.state.tmp-other-host-${ended}-18`],
+    }
+    for (const name of Object.values(names).flat()) writeFileSync(join(dir, name), '')
+    expect(checkpointGenerations(run, 'r0', 'vectors')).toEqual([4])
+    expect(readdirSync(dir).sort()).toEqual([...names.complete, ...names.kept].sort())
   })
 })

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
 import { OuroborosError, ErrorCode, type OutputInfo, type Samples, type TokenSamples } from '@ouroboros/core'
-import { writeFileAtomic } from './atomic.js'
+import { removeAbandoned, writeFileAtomic } from './atomic.js'
 import { decodeNpy, encodeNpy } from './npy.js'
 import { recordBatch } from './record-batch.js'
 import { appendRecordBatch } from './record-log.js'
@@ -140,6 +140,8 @@ export function checkpointGenerations(runDir: string, chain: string, modality: S
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw err
   }
+  // Where a chain goes on after a stop, the partial files its stopped process left go.
+  removeAbandoned(chainDir(runDir, chain), names)
   const files = new Set(names)
   const out: number[] = []
   for (const name of names) {
