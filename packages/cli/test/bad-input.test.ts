@@ -23,6 +23,7 @@ const configs: [string, unknown, string][] = [
   ['absurd generations', r({ generations: 1e12 }), 'generations'],
   ['unknown top-level key', r({ generatons: 3 }), 'generatons'],
   ['unknown key in sampling', r({ sampling: { temperature: 1, topk: 3 } }), 'topk'],
+  ['top-p in sampling, where it is a model option', r({ sampling: { top_p: 0.9 } }), 'sampling.top_p: unknown key; expected one of temperature (top-k and top-p are model options, for the text models that have them: model.topP)'],
   ['zero temperature', r({ sampling: { temperature: 0 } }), 'sampling.temperature'],
   ['negative replicates', r({ replicates: -2 }), 'replicates'],
   ['zero replicates', r({ replicates: 0 }), 'replicates'],

@@ -29,7 +29,10 @@ export function issueProblems(issues: readonly z.core.$ZodIssue[], prefix: reado
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(context, issue.path)
-      for (const key of issue.keys) problems.push({ path: dotted([...prefix, ...issue.path, key]), message: unknownKey(key, known) })
+      for (const key of issue.keys) {
+        const path = dotted([...prefix, ...issue.path, key])
+        problems.push({ path, message: unknownKey(key, known) + (misplaced(path) ?? '') })
+      }
     } else {
       problems.push({ path: dotted([...prefix, ...issue.path]), message: describeIssue(issue, context) })
     }
@@ -39,6 +42,17 @@ export function issueProblems(issues: readonly z.core.$ZodIssue[], prefix: reado
 
 function dotted(path: readonly PropertyKey[]): string {
   return path.map(String).join('.') || '(top level)'
+}
+
+/**
+ * Where a key that is unknown here belongs: `sampling` holds only what every model honours (the
+ * temperature); top-k and top-p are options of the models that have them.
+ */
+function misplaced(path: string): string | undefined {
+  const top = /^sampling\.top[-_]?([kp])$/i.exec(path)
+  if (top === null) return undefined
+  const key = `model.top${top[1]!.toUpperCase()}`
+  return ` (top-k and top-p are model options, for the text models that have them: ${key})`
 }
 
 function unknownKey(key: string, known: readonly string[] | undefined): string {
