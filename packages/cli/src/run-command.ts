@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
-import { readRunInfo, RUN_FILES, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
+import { readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { checkOutDir } from './out-paths.js'
@@ -70,8 +70,10 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   // Connected before anything is written: an unreachable Redis leaves no run directory behind.
   const runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, runId, runDir, opts.queueTimeout, false)
   let info: RunFile
+  let lock: RunLock
   try {
     prepareRunDir(runDir, opts.force === true)
+    lock = RunLock.acquire(runDir)
     // Said at the start: a run stopped by something that leaves no last word (kill -9, the machine
     // going down) is resumed from this directory, and a report of it can be made while it runs.
     process.stderr.write(`ouroboros: run directory ${runDir}\n`)
@@ -82,7 +84,11 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     await runner.destroy()
     throw err
   }
-  return execute(runDir, resolved.chains, resolved, info, runner, false, address)
+  try {
+    return await execute(runDir, resolved.chains, resolved, info, runner, false, address)
+  } finally {
+    lock.release()
+  }
 }
 
 async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddress | undefined, workers: number, backend: string): Promise<RunFile> {
@@ -126,6 +132,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   const address = await queueAddressOf(opts.queue)
   const dir = resolvePath(runDir)
   const info = readRunInfo(dir) as RunFile
+  const lock = RunLock.acquire(dir)
   const resolved = await resolveRun(info.config, `${join(dir, RUN_FILES.run)} config`)
   // The chains as the run started them, where run.json has them (a run.json from before it did gets them now).
   const started = info.cellSpecs === undefined ? resolved.chains : chainSpecsOf(info.cellSpecs, info.chains).map((c) => mapModules(c, localModuleUrl))
@@ -156,7 +163,11 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
     info.workers = 0
   }
   const runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, info.runId, dir, opts.queueTimeout, true)
-  return execute(dir, chains, resolved, info, runner, true, address)
+  try {
+    return await execute(dir, chains, resolved, info, runner, true, address)
+  } finally {
+    lock.release()
+  }
 }
 
 async function queueAddressOf(url: string | undefined): Promise<QueueAddress | undefined> {
@@ -266,6 +277,7 @@ async function backendFor(resolved: ResolvedRun): Promise<string> {
 function prepareRunDir(runDir: string, force: boolean): void {
   if (existsSync(runDir) && readdirSync(runDir).length > 0) {
     if (!force) throw configError(`--out: ${runDir} already exists and is not empty`, 'choose another --out, or pass --force to replace it')
+    RunLock.check(runDir)
     if (!existsSync(join(runDir, RUN_FILES.run))) {
       throw new OuroborosError(ErrorCode.RUN_DIR, `--out: ${runDir} is not a run directory; refusing to delete it even with --force`)
     }

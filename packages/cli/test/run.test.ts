@@ -80,6 +80,30 @@ describe('ouroboros run', () => {
     expect(records(`${dir}/b`)).toEqual(records(`${dir}/a`))
   })
 
+  it('refuses a resume or a --force run of a directory another process runs, which then finishes as alone', async () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...ring, data: { kind: 'ring', n: 1500 }, generations: 12, replicates: 1 })
+    const alone = cli(['run', config, '--out', `${dir}/alone`, '--workers', '1'])
+    expect(alone.status, alone.stderr).toBe(0)
+    const child = cliAsync(['run', config, '--out', `${dir}/run`, '--workers', '1'])
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    while (!existsSync(`${dir}/run/run.lock`) || !existsSync(`${dir}/run/run.json`)) await new Promise((r) => setTimeout(r, 10))
+    // Held still, so that it cannot finish while the others try.
+    child.kill('SIGSTOP')
+    try {
+      for (const args of [['resume', `${dir}/run`], ['run', config, '--out', `${dir}/run`, '--force']]) {
+        const res = cli(args)
+        expect(res.status, res.stderr).toBe(2)
+        expect(res.stderr).toContain(`error: ${dir}/run is being run by process ${child.pid} (since `)
+      }
+    } finally {
+      child.kill('SIGCONT')
+    }
+    expect(await exited).toBe(0)
+    expect(existsSync(`${dir}/run/run.lock`)).toBe(false)
+    expect(records(`${dir}/run`)).toEqual(records(`${dir}/alone`))
+  })
+
   it('after kill -9 midway, resume gives the records of an uninterrupted run', async () => {
     const dir = tempDir()
     const config = writeConfig(dir, { ...ring, data: { kind: 'ring', n: 1500 }, generations: 12, replicates: 1 })

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import { AtomicFile, writeFileAtomic } from './atomic.js'
+import { endedPid, HOST_NAME, thrown } from './process.testutil.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -17,15 +17,6 @@ function blocked(): { dir: string; target: string } {
   mkdirSync(target)
   writeFileSync(join(target, 'keep.txt'), 'kept')
   return { dir, target }
-}
-
-function thrown(f: () => void): OuroborosError {
-  try {
-    f()
-  } catch (err) {
-    return err as OuroborosError
-  }
-  throw new Error('expected a throw')
 }
 
 describe('a write that cannot be put in place', () => {
@@ -63,9 +54,8 @@ describe('temporary files of a record file', () => {
   it('are removed when their process of this machine has ended, and kept while it runs or when another machine wrote them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ouroboros-atomic-'))
     dirs.push(dir)
-    const host = hostname().replace(/[^A-Za-z0-9_.-]/g, '_')
-    // The id of a process that has ended (a Ctrl-C'd export).
-    const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout
+    const host = HOST_NAME
+    const ended = endedPid()
     const left = [`metrics.csv.tmp-${host}-${ended}-0`, `metrics.csv.tmp-${host}-${ended}-3`, `metrics.csv.tmp-${host}-${process.pid}-99`, `metrics.csv.tmp-another-machine-${ended}-0`, `metrics.parquet.tmp-${host}-${ended}-0`, 'metrics.csv.tmp-notes']
     for (const name of left) writeFileSync(join(dir, name), 'partial')
     const file = new AtomicFile(join(dir, 'metrics.csv'))

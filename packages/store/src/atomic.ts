@@ -1,7 +1,7 @@
 import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'
-import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { OuroborosError, ErrorCode } from '@ouroboros/core'
+import { HOST, processAlive } from './host.js'
 
 let tmpCounter = 0
 
@@ -133,9 +133,6 @@ export function appendBytes(path: string, data: Uint8Array): void {
   }
 }
 
-/** This machine's name, in the names of temporary files: a run directory may be shared by several. */
-const HOST = hostname().replace(/[^A-Za-z0-9_.-]/g, '_')
-
 /**
  * The temporary files among `names`, the listing of `dir` (of `file` only, when given), that processes of this machine no
  * longer running left behind: a Ctrl-C or kill during `ouroboros export` of millions of records
@@ -148,17 +145,7 @@ export function removeAbandoned(dir: string, names: readonly string[], file?: st
     const at = name.lastIndexOf(tag)
     if (at <= 0 || (file !== undefined && name.slice(0, at) !== file)) continue
     const pid = Number(/^(\d+)-\d+$/.exec(name.slice(at + tag.length))?.[1])
-    if (Number.isInteger(pid) && !alive(pid)) removeLeftover(join(dir, name))
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    // EPERM: it runs, as another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
+    if (Number.isInteger(pid) && !processAlive(pid)) removeLeftover(join(dir, name))
   }
 }
 

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { endedPid, HOST_NAME } from './process.testutil.js'
 import { chainDir, checkpointGenerations, samplesPath, statePath } from './run-dir.js'
 
 const dirs: string[] = []
@@ -41,8 +41,8 @@ describe('checkpointGenerations', () => {
     dirs.push(run)
     const dir = chainDir(run, 'r0')
     mkdirSync(dir, { recursive: true })
-    const host = hostname().replace(/[^A-Za-z0-9_.-]/g, '_')
-    const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout
+    const host = HOST_NAME
+    const ended = endedPid()
     const names = {
       complete: ['gen-000004.state', 'gen-000004.samples.npy'],
       abandoned: [`gen-000005.samples.npy.tmp-${host}-${ended}-17`, `gen-000005.state.tmp-${host}-${ended}-18`],
