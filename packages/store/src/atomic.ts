@@ -134,10 +134,11 @@ export function appendBytes(path: string, data: Uint8Array): void {
 }
 
 /**
- * The temporary files among `names`, the listing of `dir` (of `file` only, when given), that processes of this machine no
- * longer running left behind: a Ctrl-C or kill during `ouroboros export` of millions of records
- * left hundreds of megabytes beside the record files, and a killed run a checkpoint's partial copy
- * in a chain's folder. A process of another machine may be alive: its files are left alone.
+ * Removes the temporary files among `names`, the listing of `dir` (of `file` only, when given), that
+ * processes of this machine no longer running left behind: a Ctrl-C or kill during `ouroboros
+ * export` of millions of records left hundreds of megabytes beside the record files, and a killed
+ * run a checkpoint's partial copy in a chain's folder. A process of another machine may be alive:
+ * its files are left alone.
  */
 export function removeAbandoned(dir: string, names: readonly string[], file?: string): void {
   const tag = `.tmp-${HOST}-`
