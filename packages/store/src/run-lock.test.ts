@@ -28,7 +28,7 @@ describe('RunLock', () => {
       const err = thrown(again)
       expect(err.code).toBe(ErrorCode.RUN_DIR)
       expect(err.message).toMatch(new RegExp(`^${dir} is being run by process ${process.pid} \\(since \\d{4}-`))
-      expect(err.hint).toContain('wait for it to finish')
+      expect(err.hint).toBe(`wait for it to finish, or stop it (Ctrl-C or kill) and try again; if process ${process.pid} is not an Ouroboros run (its number taken again after a restart), delete ${join(dir, RUN_LOCK)}`)
     }
     lock.release()
     expect(existsSync(join(dir, RUN_LOCK))).toBe(false)

@@ -89,7 +89,7 @@ function heldError(runDir: string, path: string, holder: LockHolder): OuroborosE
   return new OuroborosError(ErrorCode.RUN_DIR, `${runDir} is being run by ${where} (since ${holder.since})`, {
     hint:
       holder.host === HOST
-        ? 'wait for it to finish, or stop it (Ctrl-C or kill) and resume then'
+        ? `wait for it to finish, or stop it (Ctrl-C or kill) and try again; if process ${holder.pid} is not an Ouroboros run (its number taken again after a restart), delete ${path}`
         : `if no process on ${holder.host} runs it any more, delete ${path} and try again`,
   })
 }
