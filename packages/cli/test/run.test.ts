@@ -90,16 +90,13 @@ describe('ouroboros run', () => {
     while (!existsSync(`${dir}/run/run.lock`) || !existsSync(`${dir}/run/run.json`)) await new Promise((r) => setTimeout(r, 10))
     // Held still, so that it cannot finish while the others try.
     child.kill('SIGSTOP')
-    try {
-      for (const args of [['resume', `${dir}/run`], ['run', config, '--out', `${dir}/run`, '--force']]) {
-        const res = cli(args)
-        expect(res.status, res.stderr).toBe(2)
-        expect(res.stderr).toContain(`error: ${dir}/run is being run by process ${child.pid} (since `)
-      }
-    } finally {
-      child.kill('SIGCONT')
-    }
+    const tries = [['resume', `${dir}/run`], ['run', config, '--out', `${dir}/run`, '--force']].map((args) => cli(args))
+    child.kill('SIGCONT')
     expect(await exited).toBe(0)
+    for (const res of tries) {
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toContain(`error: ${dir}/run is being run by process ${child.pid} (since `)
+    }
     expect(existsSync(`${dir}/run/run.lock`)).toBe(false)
     expect(records(`${dir}/run`)).toEqual(records(`${dir}/alone`))
   })
