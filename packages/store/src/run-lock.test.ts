@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { ErrorCode } from '@ouroboros/core'
 import { endedPid, HOST_NAME, thrown } from './process.testutil.js'
-import { RUN_LOCK, RunLock } from './run-lock.js'
+import { LOCK_RENEW_MS, LOCK_STALE_MS, RUN_LOCK, RunLock } from './run-lock.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -62,13 +62,37 @@ describe('RunLock', () => {
     }
   })
 
-  it("refuses another machine's lock, which it cannot check, and says how to clear it", () => {
+  it("refuses another machine's lock while it is renewed, says how to clear it, and takes it over once it is not", () => {
     const dir = runDir()
-    writeFileSync(join(dir, RUN_LOCK), JSON.stringify({ pid: ended, host: `${host}-other`, since: '2026-01-01T00:00:00.000Z' }))
+    const path = join(dir, RUN_LOCK)
+    writeFileSync(path, JSON.stringify({ pid: ended, host: `${host}-other`, since: '2026-01-01T00:00:00.000Z' }))
     const err = thrown(() => RunLock.acquire(dir))
-    expect(err.message).toBe(`${dir} is being run by process ${ended} on ${host}-other (since 2026-01-01T00:00:00.000Z)`)
-    expect(err.hint).toBe(`if no process on ${host}-other runs it any more, delete ${join(dir, RUN_LOCK)} and try again`)
-    expect(readFileSync(join(dir, RUN_LOCK), 'utf8')).toContain(`${host}-other`)
+    expect(err.message).toMatch(new RegExp(`^${dir} is being run by process ${ended} on ${host}-other \\(since 2026-01-01T00:00:00.000Z; lock renewed [01] s ago\\)$`))
+    expect(err.hint).toBe(`a lock not renewed for ${LOCK_STALE_MS / 1000} s is taken over (its process gone); if no process on ${host}-other runs it any more, delete ${path} and try again now`)
+    expect(readFileSync(path, 'utf8')).toContain(`${host}-other`)
+    // Last renewed just longer ago than that.
+    const then = new Date(Date.now() - LOCK_STALE_MS - 5000)
+    utimesSync(path, then, then)
+    RunLock.check(dir)
+    const lock = RunLock.acquire(dir)
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid, host })
+    lock.release()
+  })
+
+  it('renews its lock while it holds it', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const dir = runDir()
+      const path = join(dir, RUN_LOCK)
+      const lock = RunLock.acquire(dir)
+      const then = new Date(Date.now() - 3600_000)
+      utimesSync(path, then, then)
+      vi.advanceTimersByTime(LOCK_RENEW_MS)
+      expect(Date.now() - statSync(path).mtimeMs).toBeLessThan(60_000)
+      lock.release()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('leaves a lock another process took over since', () => {
