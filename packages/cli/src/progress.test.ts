@@ -19,6 +19,23 @@ function sink(): NodeJS.WriteStream & { lines: () => string[] } {
   } as unknown as NodeJS.WriteStream & { lines: () => string[] }
 }
 
+/**
+ * A reporter off a terminal (a status line every 5 s at most) on fake timers: `at(ms)` moves its
+ * clock to ms and runs the timers due by then.
+ */
+function offTerminal(chains: { id: string; generations: number; done: number; group: number }[]) {
+  vi.useFakeTimers()
+  let now = 0
+  const stream = sink()
+  const progress = progressReporter(chains, { stream, intervalSeconds: 5, now: () => now })
+  const at = (ms: number): void => {
+    const by = ms - now
+    now = ms
+    vi.advanceTimersByTime(by)
+  }
+  return { stream, progress, at }
+}
+
 describe('RunProgress', () => {
   it('predicts the time left of each group from its own pace, growing or flat', () => {
     // Cell 0: generations of 10 ms; cell 1 (accumulate-like): generation g takes 10 + 5g ms.
@@ -63,19 +80,14 @@ describe('progressReporter outside a terminal', () => {
   afterEach(() => vi.useRealTimers())
 
   it('writes a status line every few seconds, not one per generation, and failures once', () => {
-    vi.useFakeTimers()
-    let now = 0
-    const stream = sink()
     const chains = [0, 1, 2].map((i) => ({ id: `r${i}`, generations: 100, done: 0, group: 0 }))
-    const progress = progressReporter(chains, { stream, intervalSeconds: 5, now: () => now })
+    const { stream, progress, at } = offTerminal(chains)
     for (let g = 0; g < 60; g++) for (const c of chains) progress.onProgress(record(c.id, g, 10))
     expect(stream.lines()).toEqual([])
-    now = 5000
-    vi.advanceTimersByTime(5000)
+    at(5000)
     expect(stream.lines()).toEqual(['[5.0s] generations 180/300 (60 %), chains 0/3 finished; about 3.3s left'])
     // Nothing new: no new line.
-    now = 10_000
-    vi.advanceTimersByTime(5000)
+    at(10_000)
     expect(stream.lines()).toHaveLength(1)
     const failure = { chain: 'r1', generation: 60, message: 'boom' }
     progress.onProgress({ chain: 'r1', generation: 60, generationsDone: 0, generationsTotal: 0, failed: failure })
@@ -83,7 +95,7 @@ describe('progressReporter outside a terminal', () => {
     progress.onProgress({ chain: 'r0', generation: 3, generationsDone: 0, generationsTotal: 0, metricError })
     progress.onProgress({ chain: 'r2', generation: 3, generationsDone: 0, generationsTotal: 0, metricError: { ...metricError, chain: 'r2' } })
     for (let g = 60; g < 100; g++) for (const id of ['r0', 'r2']) progress.onProgress(record(id, g, 10))
-    now = 12_000
+    at(12_000)
     progress.stop()
     expect(stream.lines().slice(1)).toEqual([
       'chain r1 failed at generation 60: boom',
@@ -148,14 +160,10 @@ describe('progressReporter while a generation trains', () => {
   })
 
   it('outside a terminal, writes the steps of a generation that trains long, with none done, at most every 30 s', () => {
-    vi.useFakeTimers()
-    let now = 0
-    const stream = sink()
-    const progress = progressReporter([{ id: 'r0', generations: 1, done: 0, group: 0 }], { stream, intervalSeconds: 5, now: () => now })
+    const { stream, progress, at } = offTerminal([{ id: 'r0', generations: 1, done: 0, group: 0 }])
     for (let t = 1; t <= 12; t++) {
       progress.onProgress(step('r0', 0, 5 * t))
-      now = 5000 * t
-      vi.advanceTimersByTime(5000)
+      at(5000 * t)
     }
     // 60 s of steps: the first status line (5 s), then one 30 s later.
     // The second line has the stage's pace: 30 steps in 30 s since step 5, 65 steps left, 5 s after step 35.
@@ -170,14 +178,8 @@ describe('progressReporter of a model that reports no training steps', () => {
   afterEach(() => vi.useRealTimers())
 
   it('outside a terminal, writes a status line every minute while nothing changes, so that the log shows the run is alive', () => {
-    vi.useFakeTimers()
-    let now = 0
-    const stream = sink()
-    const progress = progressReporter([{ id: 'r0', generations: 2, done: 0, group: 0 }], { stream, intervalSeconds: 5, now: () => now })
-    for (let t = 1; t <= 26; t++) {
-      now = 5000 * t
-      vi.advanceTimersByTime(5000)
-    }
+    const { stream, progress, at } = offTerminal([{ id: 'r0', generations: 2, done: 0, group: 0 }])
+    for (let t = 1; t <= 26; t++) at(5000 * t)
     expect(stream.lines()).toEqual([
       '[5.0s] generations 0/2 (0 %), chains 0/1 finished',
       '[1m05s] generations 0/2 (0 %), chains 0/1 finished',
