@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { Rng, vectors, type DatasetInfo, type VectorSamples } from '@ouroboros/core'
-import { writeFileAtomic, encodeNpy } from '@ouroboros/store'
+import { encodeNpy, processAlive, writeFileAtomic } from '@ouroboros/store'
 import { model, params, type CommandState } from './index.js'
 import { ModelProcess, PROTOCOL } from './process.js'
 
@@ -120,22 +120,13 @@ describe('the child process', () => {
 })
 
 describe('a child whose parent is gone', () => {
-  /** Running, not ended: /proc lists a process that has exited until its new parent reaps it, as Z. */
-  const running = (pid: number): boolean => {
-    try {
-      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-    } catch {
-      return false
-    }
-  }
-
   it.skipIf(process.platform !== 'linux')('ends within seconds although its stdin stays open (a run stopped at once cannot close it)', async () => {
     // The shell starts the helper's serve loop on a pipe that stays open for 20 s, prints its pid and exits.
     const script = `sleep 20 2>/dev/null | PYTHONPATH='${HELPER_DIR}' '${PYTHON}' -c 'import ouroboros_model as m; m.serve(lambda params: None)' >/dev/null 2>&1 & echo $!; sleep 0.5`
     const pid = Number(spawnSync('sh', ['-c', script], { encoding: 'utf8' }).stdout.trim())
     expect(pid).toBeGreaterThan(0)
     const until = Date.now() + 8000
-    while (running(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
-    expect(running(pid)).toBe(false)
+    while (processAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+    expect(processAlive(pid)).toBe(false)
   })
 })

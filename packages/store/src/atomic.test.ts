@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import { AtomicFile, writeFileAtomic } from './atomic.js'
-import { endedPid, HOST_NAME, thrown } from './process.testutil.js'
+import { HOST } from './host.js'
+import { endedPid, thrown } from './process.testutil.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -54,7 +55,7 @@ describe('temporary files of a record file', () => {
   it('are removed when their process of this machine has ended, and kept while it runs or when another machine wrote them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ouroboros-atomic-'))
     dirs.push(dir)
-    const host = HOST_NAME
+    const host = HOST
     const ended = endedPid()
     const left = [`metrics.csv.tmp-${host}-${ended}-0`, `metrics.csv.tmp-${host}-${ended}-3`, `metrics.csv.tmp-${host}-${process.pid}-99`, `metrics.csv.tmp-another-machine-${ended}-0`, `metrics.parquet.tmp-${host}-${ended}-0`, 'metrics.csv.tmp-notes']
     for (const name of left) writeFileSync(join(dir, name), 'partial')

@@ -1,9 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { hostname } from 'node:os'
 import type { OuroborosError } from '@ouroboros/core'
-
-/** This machine's name as temporary files and run locks carry it. */
-export const HOST_NAME = hostname().replace(/[^A-Za-z0-9_.-]/g, '_')
 
 /** The id of a process that has ended (a stopped export, a killed run). */
 export function endedPid(): number {

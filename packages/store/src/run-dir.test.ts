@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { endedPid, HOST_NAME } from './process.testutil.js'
+import { HOST } from './host.js'
+import { endedPid } from './process.testutil.js'
 import { chainDir, checkpointGenerations, samplesPath, statePath } from './run-dir.js'
 
 const dirs: string[] = []
@@ -41,7 +42,7 @@ describe('checkpointGenerations', () => {
     dirs.push(run)
     const dir = chainDir(run, 'r0')
     mkdirSync(dir, { recursive: true })
-    const host = HOST_NAME
+    const host = HOST
     const ended = endedPid()
     const names = {
       complete: ['gen-000004.state', 'gen-000004.samples.npy'],

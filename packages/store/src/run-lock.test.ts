@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { ErrorCode } from '@ouroboros/core'
-import { endedPid, HOST_NAME, thrown } from './process.testutil.js'
+import { HOST } from './host.js'
+import { endedPid, thrown } from './process.testutil.js'
 import { LOCK_RENEW_MS, LOCK_STALE_MS, RUN_LOCK, RunLock } from './run-lock.js'
 
 const dirs: string[] = []
@@ -16,7 +17,7 @@ function runDir(): string {
   return dir
 }
 
-const host = HOST_NAME
+const host = HOST
 const ended = endedPid()
 
 describe('RunLock', () => {
