@@ -372,12 +372,13 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     const theory = new Map<string, { curve: TheoryCurve; color: string }>()
     for (const v of views) {
       for (const s of v.series) {
-        const curve = v.agg.curves.get(s.cell.index)?.get(metric)
-        if (curve === undefined) continue
+        const cellCurves = v.agg.curves.get(s.cell.index)
+        const curve = cellCurves?.get(metric)
+        if (cellCurves === undefined || curve === undefined) continue
         series.push({ label: s.label, style: s.style, curve, replicates: v.agg.replicates.get(s.cell.index) ?? 1 })
-        const cellCurves = v.agg.curves.get(s.cell.index)!
-        if (!recordedByCell.has(cellCurves)) recordedByCell.set(cellCurves, recordedReplicates(cellCurves))
-        const missing = missingGenerations(curve, recordedByCell.get(cellCurves)!)
+        let recorded = recordedByCell.get(cellCurves)
+        if (recorded === undefined) recordedByCell.set(cellCurves, (recorded = recordedReplicates(cellCurves)))
+        const missing = missingGenerations(curve, recorded)
         if (missing.length > 0) gaps.push({ metric, label: s.label, missing })
         const ref = v.agg.reference.get(s.cell.index)?.get(metric)
         const i0 = curve.generations.indexOf(0)
