@@ -189,7 +189,7 @@ describe('plug-ins from outside that describe themselves', () => {
       expect(Math.abs(r.metrics['kept_x']! - 3)).toBeLessThan(0.1)
     }
     const html = readFileSync(join(project, 'run/report.html'), 'utf8')
-    expect(html).toContain('balance of the two blobs<br><code>blob_balance</code><br><span class="gen better">higher is better</span>')
+    expect(html).toContain('balance of the two blobs<br><code>blob_<wbr>balance</code><br><span class="gen better">higher is better</span>')
     expect(html).toMatch(/<tr data-metric="blob_balance" data-cell="0">[\s\S]*?<td data-col="crossing" data-generation="1" class="crossed">generation 1<\/td>/)
     // Without a threshold, the filter's values have plots of their own, titled as their filter says.
     expect(html).toContain('share of draws the filter kept (fraction)')
@@ -249,7 +249,7 @@ describe('ouroboros report of a run whose run.json describes no metric', () => {
     const again = cli(['report', join(dir, 'run')])
     expect(again.status, again.stderr).toBe(0)
     const html = readFileSync(join(dir, 'run/report.html'), 'utf8')
-    expect(html).toContain('modes covered<br><code>modes_covered</code><br><span class="gen better">higher is better</span>')
+    expect(html).toContain('modes covered<br><code>modes_<wbr>covered</code><br><span class="gen better">higher is better</span>')
     const table = (page: string): string => /<table class="summary">[\s\S]*?<\/table>/.exec(page)![0]
     expect(table(html)).toBe(table(fresh))
   })

@@ -45,10 +45,10 @@ export class MetricCatalog {
     return better === undefined ? undefined : `${better} is better`
   }
 
-  /** A metric's row heading in the tables: its title, its name, and which way is better. */
+  /** A metric's row heading in the tables: its title, its name (which may break after an underscore), and which way is better. */
   heading(name: string): string {
     const better = this.betterText(name)
-    return `${escapeHtml(this.info(name).title)}<br><code>${escapeHtml(name)}</code>${better === undefined ? '' : `<br><span class="gen better">${escapeHtml(better)}</span>`}`
+    return `${escapeHtml(this.info(name).title)}<br><code>${escapeHtml(name).replaceAll('_', '_<wbr>')}</code>${better === undefined ? '' : `<br><span class="gen better">${escapeHtml(better)}</span>`}`
   }
 
   axisTitle(name: string): string {

@@ -83,7 +83,9 @@ export function swatch(style: SeriesStyle | undefined): string {
 
 /** A table's setting cell: the series' key beside its label, which wraps beside the key, not under it. */
 export function settingCell(style: SeriesStyle | undefined, label: string): string {
-  return `<td class="setting"><span class="keyed">${swatch(style)}<span>${escapeHtml(label)}</span></span></td>`
+  // A label such as policy=mix(realFraction=0.1) may break after its parentheses open, so that a
+  // narrow window does not scroll sideways to show it.
+  return `<td class="setting"><span class="keyed">${swatch(style)}<span>${escapeHtml(label).replaceAll('(', '(<wbr>')}</span></span></td>`
 }
 
 export function rgba(hex: string, alpha: number): string {

@@ -810,6 +810,7 @@ th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-al
 thead th { background: #f3f6f9; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.summary td.setting { min-width: 14em; }
+@media (max-width: 1100px) { table.summary td.setting { min-width: 9em; } table.summary td.num .gen { display: block; } }
 table.summary td.crossed { background: #fde3cf; font-weight: 600; }
 table.summary td.held { color: #245; }
 .gen { color: #666; font-size: 0.85em; }

@@ -23,7 +23,7 @@ interface Opened {
 describe.skipIf(!haveChromium)('report.html in Chromium', () => {
   let browser: Browser
   let work: string
-  const pages: Record<'ring' | 'gauss' | 'both' | 'single', string> = { ring: '', gauss: '', both: '', single: '' }
+  const pages: Record<'ring' | 'gauss' | 'both' | 'single' | 'swept', string> = { ring: '', gauss: '', both: '', single: '', swept: '' }
 
   beforeAll(async () => {
     work = tempDir('browser')
@@ -43,6 +43,11 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     writeSyntheticRun(single, ganRun('gan: one generation on the ring and the grid, with a title long enough to need two lines'))
     writeReplicateTraining(single)
     pages.single = await writeReport([single], join(work, 'single.html'))
+    // Settings labelled as a sweep of policies and temperatures labels them (data/configs/brown-ngram.json).
+    const swept = join(work, 'swept')
+    const settings = [1, 0.7].flatMap((temperature) => [{ kind: 'replace' }, { kind: 'mix', realFraction: 0.1 }].map((policy) => ({ 'sampling.temperature': temperature, policy })))
+    writeSyntheticRun(swept, { ...ringRun('swept'), cells: settings, metrics: (cell, rep, g) => ({ modes_covered: g === -1 ? 8 : Math.max(1, 8 - cell * g), recall: 0.123456 / (1 + cell * Math.max(g, 0) + rep) }) })
+    pages.swept = await writeReport([swept], join(work, 'swept.html'))
     browser = await launchChromium()
     mkdirSync(SCREENSHOTS, { recursive: true })
   }, 30_000)
@@ -52,8 +57,8 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     rmSync(work, { recursive: true, force: true })
   })
 
-  async function open(file: string): Promise<Opened> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+  async function open(file: string, width = 1280): Promise<Opened> {
+    const page = await browser.newPage({ viewport: { width, height: 900 } })
     const opened: Opened = { page, errors: [], requests: [], dialogs: [], declared: 0 }
     page.on('console', (m) => {
       if (m.type() === 'error') opened.errors.push(m.text())
@@ -186,6 +191,17 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'report-two-runs.png'), fullPage: true })
     expect(dialogs).toEqual([])
     expect(requests).toEqual([])
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('fits a summary of long setting labels in a window half a 1920-pixel screen wide', async () => {
+    const { page, errors } = await open(pages.swept, 960)
+    expect(await page.locator('table.summary td.setting').first().textContent()).toBe('temperature=1, policy=replace')
+    expect(await page.locator('table.summary td.setting').nth(1).textContent()).toBe('temperature=1, policy=mix(realFraction=0.1)')
+    // The page does not scroll sideways.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0)
+    await page.screenshot({ path: join(SCREENSHOTS, 'report-960px.png'), fullPage: true })
     expect(errors).toEqual([])
     await page.close()
   })
