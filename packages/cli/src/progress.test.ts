@@ -49,15 +49,39 @@ describe('RunProgress', () => {
     }
     // Work seen: 40 + (40 + 5·6) = 110 ms in 1.1 s of wall time: a factor of 10.
     // Left: flat 6 · 10 = 60 ms; growing Σ_{g=4..9} (10 + 5g) = 60 + 5·39 = 255 ms.
-    expect(p.secondsLeft(1.1)).toBeCloseTo(((60 + 255) * 1.1) / 110, 10)
+    expect(p.secondsLeft(1.1, 0)).toBeCloseTo(((60 + 255) * 1.1) / 110, 10)
     // No record since: the estimate counts down instead of growing with the elapsed time.
-    expect(p.secondsLeft(2.1)).toBeCloseTo(((60 + 255) * 1.1) / 110 - 1, 10)
-    expect(p.secondsLeft(100)).toBe(0)
+    expect(p.secondsLeft(2.1, 0)).toBeCloseTo(((60 + 255) * 1.1) / 110 - 1, 10)
+    expect(p.secondsLeft(100, 0)).toBe(0)
     // A record: estimated afresh, from all the work and time seen (flat's generation 4 took 10 ms).
     p.record('flat', 4, 10)
-    expect(p.secondsLeft(1.2)).toBeCloseTo(((50 + 255) * 1.2) / 120, 10)
+    expect(p.secondsLeft(1.2, 0)).toBeCloseTo(((50 + 255) * 1.2) / 120, 10)
     expect(p.generationsDone()).toBe(9)
     expect(p.chainsFinished()).toBe(0)
+  })
+
+  it('before any generation has ended, takes each to cost what the first will have cost when its stage ends, run in as many slots as chains training', () => {
+    // Six one-generation chains on two workers: two rounds more after the first.
+    const p = new RunProgress(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, generations: 1, done: 0, group: 0 })))
+    expect(p.secondsLeft(5, 5000)).toBeUndefined()
+    p.training('a', 0, { what: 'fit', step: 1, steps: 1001 }, 10_000)
+    p.training('b', 0, { what: 'fit', step: 1, steps: 1001 }, 10_000)
+    // One step seen: no pace yet.
+    expect(p.secondsLeft(10, 10_000)).toBeUndefined()
+    p.training('a', 0, { what: 'fit', step: 101, steps: 1001 }, 20_000)
+    // 0.1 s a step: 900 steps are 90 s, 2 s of which have passed; the generation ends at 22 + 88 = 110 s.
+    expect(p.secondsLeft(22, 22_000)).toBeCloseTo(88 + 2 * 110, 10)
+    // Once a chain fails, its generation is left out: five generations on two slots, three rounds.
+    p.fail('f')
+    expect(p.secondsLeft(22, 22_000)).toBeCloseTo(88 + 2 * 110, 10)
+    p.fail('e')
+    expect(p.secondsLeft(22, 22_000)).toBeCloseTo(88 + 110, 10)
+    // A generation's record brings the estimate from the generations' own timings.
+    p.record('a', 0, 110_000)
+    expect(p.secondsLeft(110, 110_000)).toBeUndefined()
+    p.record('b', 0, 110_000)
+    // Work seen 220 s in 110 s of wall time; two generations of 110 s each left.
+    expect(p.secondsLeft(110, 110_000)).toBeCloseTo(110, 10)
   })
 
   it('counts a resumed run from where it stood, and leaves failed chains out of the time left', () => {
@@ -67,12 +91,12 @@ describe('RunProgress', () => {
     ])
     expect(p.generationsDone()).toBe(92)
     expect(p.chainsFinished()).toBe(1)
-    expect(p.secondsLeft(1)).toBeUndefined()
+    expect(p.secondsLeft(1, 0)).toBeUndefined()
     p.record('a', 32, 100)
     p.record('a', 33, 100)
-    expect(p.secondsLeft(0.2)).toBeCloseTo((26 * 100 * 0.2) / 200, 10)
+    expect(p.secondsLeft(0.2, 0)).toBeCloseTo((26 * 100 * 0.2) / 200, 10)
     p.fail('a')
-    expect(p.secondsLeft(0.2)).toBe(0)
+    expect(p.secondsLeft(0.2, 0)).toBe(0)
   })
 })
 
@@ -167,7 +191,8 @@ describe('progressReporter while a generation trains', () => {
     }
     // 60 s of steps: the first status line (5 s), then one 30 s later.
     // The second line has the stage's pace: 30 steps in 30 s since step 5, 65 steps left, 5 s after step 35.
-    expect(stream.lines()).toEqual(['[5.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 5/100', '[35.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 35/100 (1m00s left)'])
+    // Its one generation will have taken 95 s: the run's time left is the stage's.
+    expect(stream.lines()).toEqual(['[5.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 5/100', '[35.0s] generations 0/1 (0 %), chains 0/1 finished; about 1m00s left; rl step 35/100 (1m00s left)'])
     progress.onProgress(record('r0', 0, 60_000))
     progress.stop()
     expect(stream.lines().at(-1)).toBe('[1m00s] generations 1/1 (100 %), chains 1/1 finished')

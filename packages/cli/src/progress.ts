@@ -71,7 +71,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
     )
     const fields = () => {
       const elapsed = (now() - started) / 1000
-      const left = state.secondsLeft(elapsed)
+      const left = state.secondsLeft(elapsed, now())
       const training = state.trainingText(now())
       return { chains: chains.length, chainsDone: state.chainsFinished(), failed: state.failed.size, elapsed: formatSeconds(elapsed), left: left === undefined ? '…' : formatSeconds(left), training: training === '' ? '' : ` | ${training}` }
     }
@@ -114,7 +114,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
     printed = done
     printedTraining = state.trainingText(now())
     printedAt = now()
-    const left = state.secondsLeft(elapsed)
+    const left = state.secondsLeft(elapsed, now())
     const failed = state.failed.size > 0 ? `, ${state.failed.size} failed` : ''
     const eta = left === undefined || left <= 0 ? '' : `; about ${formatSeconds(left)} left`
     const training = printedTraining === '' ? '' : `; ${printedTraining}`
@@ -197,12 +197,8 @@ export class RunProgress {
     if (first.done === true) return ''
     const t = first.value
     const notes: string[] = []
-    const from = t.seen[0]!
-    const last = t.seen[t.seen.length - 1]!
-    if (last.step > from.step && last.at > from.at) {
-      const msPerStep = (last.at - from.at) / (last.step - from.step)
-      notes.push(`${formatSeconds(Math.max(0, (t.steps - t.step) * msPerStep - (now - last.at)) / 1000)} left`)
-    }
+    const left = stageSecondsLeft(t, now)
+    if (left !== undefined) notes.push(`${formatSeconds(left)} left`)
     const others = this.inTraining.size - 1
     if (others > 0) notes.push(`+${others} chain${others === 1 ? '' : 's'}`)
     const what = t.steps === 0 ? t.what : `${t.what} step ${t.step}/${t.steps}`
@@ -243,13 +239,32 @@ export class RunProgress {
    * generation's minutes without a record would otherwise raise the elapsed time, and with it the
    * estimate, while the work left falls).
    */
-  secondsLeft(elapsedSeconds: number): number | undefined {
+  secondsLeft(elapsedSeconds: number, now: number): number | undefined {
     if (this.estimate === undefined || this.estimate.seen !== this.recorded + this.failed.size) {
       const seconds = this.estimateLeft(elapsedSeconds)
       this.estimate = seconds === undefined ? undefined : { seconds, at: elapsedSeconds, seen: this.recorded + this.failed.size }
-      return seconds
+      return seconds ?? this.firstGenerationsLeft(elapsedSeconds, now)
     }
     return Math.max(0, this.estimate.seconds - (elapsedSeconds - this.estimate.at))
+  }
+
+  /**
+   * Before any generation has ended there is no pace of generations, and a run of long
+   * one-generation chains (the GAN configs: six of 15 minutes on two cores) would show only its
+   * first fits' time left. Until then, every generation is taken to cost what the one of the chain
+   * longest at its training will have cost when its stage ends (it began with this process), and
+   * the chains training now are the run's parallel slots.
+   */
+  private firstGenerationsLeft(elapsedSeconds: number, now: number): number | undefined {
+    if (this.recorded > 0) return undefined
+    const first = this.inTraining.values().next()
+    if (first.done === true) return undefined
+    const stageLeft = stageSecondsLeft(first.value, now)
+    if (stageLeft === undefined) return undefined
+    let generations = 0
+    for (const [id, c] of this.chains) if (!this.failed.has(id)) generations += Math.max(0, c.generations - c.next)
+    const rounds = Math.ceil(generations / this.inTraining.size)
+    return stageLeft + Math.max(0, rounds - 1) * (elapsedSeconds + stageLeft)
   }
 
   private estimate: { seconds: number; at: number; seen: number } | undefined
@@ -266,6 +281,15 @@ export class RunProgress {
     }
     return (work * elapsedSeconds) / this.all.st
   }
+}
+
+/** Seconds a training stage needs at the pace of its last steps seen, less the time since the last; undefined before its second step. */
+function stageSecondsLeft(t: { step: number; steps: number; seen: readonly { step: number; at: number }[] }, now: number): number | undefined {
+  const from = t.seen[0]!
+  const last = t.seen[t.seen.length - 1]!
+  if (last.step <= from.step || last.at <= from.at) return undefined
+  const msPerStep = (last.at - from.at) / (last.step - from.step)
+  return Math.max(0, (t.steps - t.step) * msPerStep - (now - last.at)) / 1000
 }
 
 /** Least-squares line t = a + b·g (b ≥ 0: a falling pace, warm caches, is not extrapolated). */
