@@ -149,6 +149,19 @@ describe('progressReporter while a generation trains', () => {
     expect(p.trainingText(0)).toBe('')
   })
 
+  it('forgets the training of a chain whose generation is over before its record comes (a block of chains sends its records together)', () => {
+    const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 2, done: 0, group: 0 })))
+    p.training('a', 0, { what: 'fit', step: 40, steps: 100 }, 0)
+    p.training('a', 0, { what: 'sampling and scoring', step: 0, steps: 0 }, 0)
+    p.training('b', 0, { what: 'fit', step: 7, steps: 100 }, 0)
+    expect(p.trainingText(0)).toBe('sampling and scoring (+1 chain)')
+    // An end of an older generation than the one training now changes nothing.
+    p.training('b', 1, { what: 'fit', step: 1, steps: 100 }, 0)
+    p.training('b', 0, { what: '', step: 0, steps: 0, over: true }, 0)
+    p.training('a', 0, { what: '', step: 0, steps: 0, over: true }, 0)
+    expect(p.trainingText(0)).toBe('fit step 1/100')
+  })
+
   it("says how long the shown stage needs at the pace of its last steps seen, less the time since the last", () => {
     const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 1, done: 0, group: 0 })))
     // The fit's first step came 9 s after the start (loading, building): its pace starts there.
@@ -240,10 +253,12 @@ describe('progressReporter on a terminal', () => {
 })
 
 describe('formatSeconds', () => {
-  it('shows tenths below a minute and whole seconds above, never 60 of them', () => {
+  it('shows tenths below a minute, whole seconds above and hours from the sixtieth minute, never 60 of them', () => {
     expect([0, 9.94, 59.94].map(formatSeconds)).toEqual(['0.0s', '9.9s', '59.9s'])
     // Each of these rounds up into the next minute.
-    expect([59.95, 59.99, 119.6, 299.6, 3599.5].map(formatSeconds)).toEqual(['1m00s', '1m00s', '2m00s', '5m00s', '60m00s'])
-    expect([60, 61.4, 89.5, 299.4].map(formatSeconds)).toEqual(['1m00s', '1m01s', '1m30s', '4m59s'])
+    expect([59.95, 59.99, 119.6, 299.6, 3599.5].map(formatSeconds)).toEqual(['1m00s', '1m00s', '2m00s', '5m00s', '1h00m00s'])
+    expect([60, 61.4, 89.5, 299.4, 3599.4].map(formatSeconds)).toEqual(['1m00s', '1m01s', '1m30s', '4m59s', '59m59s'])
+    // Hours past the first.
+    expect([3661, 11_584, 90_000].map(formatSeconds)).toEqual(['1h01m01s', '3h13m04s', '25h00m00s'])
   })
 })

@@ -175,10 +175,15 @@ export class RunProgress {
    */
   private readonly inTraining = new Map<string, { generation: number; what: string; step: number; steps: number; seen: { step: number; at: number }[] }>()
 
-  training(chain: string, generation: number, at: { what: string; step: number; steps: number }, now: number): void {
+  training(chain: string, generation: number, at: { what: string; step: number; steps: number; over?: true }, now: number): void {
     // A step that comes after its generation's record or its chain's failure (they travel apart) is over.
     if (generation < (this.chains.get(chain)?.next ?? 0) || this.failed.has(chain)) return
     const old = this.inTraining.get(chain)
+    // A chain of a block has ended its generation; the record comes with the block's.
+    if (at.over === true) {
+      if (old?.generation === generation) this.inTraining.delete(chain)
+      return
+    }
     const sameStage = old !== undefined && old.generation === generation && old.what === at.what && old.steps === at.steps && at.step >= old.step
     const seen = sameStage ? old.seen : []
     seen.push({ step: at.step, at: now })
@@ -325,5 +330,9 @@ export function formatSeconds(s: number): string {
   if (s < 59.95) return `${s.toFixed(1)}s`
   const whole = Math.round(s)
   const m = Math.floor(whole / 60)
-  return `${m}m${String(whole - 60 * m).padStart(2, '0')}s`
+  const seconds = String(whole - 60 * m).padStart(2, '0')
+  if (m < 60) return `${m}m${seconds}s`
+  // A GMM on MNIST's 784 dimensions fits for hours: 3h13m04s, not 193m04s.
+  const h = Math.floor(m / 60)
+  return `${h}h${String(m - 60 * h).padStart(2, '0')}m${seconds}s`
 }

@@ -101,6 +101,21 @@ describe('gmm on the ring', () => {
     }
   })
 
+  it("tells the run's progress display its EM iterations, out of the most that nInit fits may take", async () => {
+    const data = ring(2000, Rng.from(9, 'data'), 0.3)
+    for (const nInit of [1, 3]) {
+      const steps: [number, number][] = []
+      const p = params({ init: 'random', nInit })
+      const state = await model.fit(data, p, { rng: Rng.from(0, 'fit'), generation: 0, dataset, onStep: (step, total) => steps.push([step, total]) })
+      expect(steps.every(([, total]) => total === nInit * 100)).toBe(true)
+      // Every iteration of every initialisation once, in order; the last fit's count is the state's.
+      const byInit = Array.from({ length: nInit }, (_, i) => steps.filter(([step]) => step > i * 100 && step <= (i + 1) * 100).map(([step]) => step - i * 100))
+      for (const iterations of byInit) expect(iterations).toEqual(Array.from({ length: iterations.length }, (_, j) => j + 1))
+      if (nInit === 1) expect(byInit[0]!.length).toBe(state.iterations)
+      expect(steps.length).toBe(byInit.reduce((a, b) => a + b.length, 0))
+    }
+  })
+
   it('continues EM from the previous state on a warm start', async () => {
     const first = await fit(ring(10_000, Rng.from(6, 'data')), params())
     const next = await fit(ring(10_000, Rng.from(7, 'data')), params(), 1, first)

@@ -3,6 +3,7 @@ import { allFinite, asVectors, Rng, samplesAreFinite, type FitContext, type Metr
 import { chainDir, ROW_LEAD, readSamples, readState, samplesPath, statePath, writeSamples, writeState, type ChainRecords, type RecordBatch } from '@ouroboros/store'
 import { chainContext, describeFailure, modelView, preparedFor, resolvedOptions, scoreAll, stopRequested, usesTraining, type ChainContext, type FailureInfo, type MetricError } from './chain.js'
 import { loadMetric, loadModel } from './plugins.js'
+import { trainingProgressSender } from './training-progress.js'
 import { keptGenerations, savesSamples, type ChainSpec, type MetricSpec } from './spec.js'
 
 /**
@@ -23,6 +24,8 @@ export interface AdvanceBlockTask {
   reference: boolean[]
   budgetMs: number
   stop?: Int32Array
+  /** The run's channel for training progress (training-progress.ts); a local run's only. */
+  progressChannel?: string
 }
 
 export interface AdvanceBlockResult {
@@ -170,6 +173,9 @@ async function advanceOneByOne(task: AdvanceBlockTask, model: ModelPlugin<any, a
       const training = g === 0 ? ctx.real : c.samples!
       // The fit's stream is made when the model asks for it: most cheap fits draw nothing.
       let fitRng: Rng | undefined
+      // A fit of seconds or more (a GMM in hundreds of dimensions) says how far it is; the
+      // generation says when it is over, since its record comes with the block's.
+      const progress = trainingProgressSender(task.progressChannel, chain.id, g)
       const fitCtx: FitContext<unknown> = {
         get rng(): Rng {
           return (fitRng ??= Rng.from(chain.seed, 'fit', g, 0))
@@ -179,10 +185,12 @@ async function advanceOneByOne(task: AdvanceBlockTask, model: ModelPlugin<any, a
         real: ctx.real,
         dir: c.dir,
         ...(chain.config.warmStart && c.state !== undefined ? { init: c.state } : {}),
+        ...(progress === undefined ? {} : { onStep: (step: number, steps: number) => progress.step('fit', step, steps) }),
         // Training curves are written by `advance`.
         onTrainingStep: () => Promise.reject(new Error('the model reports training steps')),
       }
       const state = await model.fit(training, chain.modelParams, fitCtx)
+      progress?.trained()
       const t1 = performance.now()
       const samples = await model.sample(state, chain.samplesPerGeneration, { rng: Rng.from(chain.seed, 'sample', g, 0), temperature: chain.config.sampling.temperature, dataset: ctx.dataset.info })
       if (!samplesAreFinite(samples)) throw new Error(`generation ${g} produced non-finite samples`)
@@ -192,6 +200,7 @@ async function advanceOneByOne(task: AdvanceBlockTask, model: ModelPlugin<any, a
       // A failing metric group is recorded as null and reported: `advance` does that per chain.
       if (errors.length > before) throw new Error(`metric group '${errors[before]!.group}' failed`)
       record(c, g, values, t1 - t0, t2 - t1, performance.now() - t2)
+      progress?.over()
       c.samples = samples
       c.state = state
       c.end = g + 1

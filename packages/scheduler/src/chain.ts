@@ -233,15 +233,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           const t0 = performance.now()
           const curve: TrainingStepRecord[] = []
           const sender = trainingProgressSender(task.progressChannel, chain.id, g)
-          // A generation that trained long says when its training is over: drawing and scoring
-          // its samples after the last stage may take a while too.
-          let trained = false
-          const progress =
-            sender &&
-            ((what: string, step: number, steps: number): void => {
-              trained = true
-              sender(what, step, steps)
-            })
+          const progress = sender && ((what: string, step: number, steps: number): void => sender.step(what, step, steps))
           const fitCtx: FitContext<unknown> = {
             rng: Rng.from(chain.seed, 'fit', g, attempt),
             generation: g,
@@ -263,7 +255,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
               ? undefined
               : await posttrain(runDir, chain, ctx, model, g, attempt, fitted, training ?? (rows === undefined ? ctx.real : replayPool(rows, chain.samplesPerGeneration, Rng.from(chain.seed, 'replay', g))), progress)
           const state = post?.state ?? fitted
-          if (trained) sender!('sampling and scoring', 0, 0)
+          sender?.trained()
           const t1 = performance.now()
           // Batch 0 is the generation's sample; a filter may ask for further batches.
           const draw = async (n: number, batch: number): Promise<Samples> => {

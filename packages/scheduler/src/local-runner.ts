@@ -76,7 +76,7 @@ export class LocalRunner implements Runner {
 
   run(task: AdvanceTask | AdvanceBlockTask | EvaluateTask, priority: TaskPriority, onStart?: () => void): Promise<unknown> {
     if (this.closed && priority === 'advance') return Promise.resolve(undefined)
-    const sent = task.kind === 'evaluate' ? task : { ...task, stop: this.stopFlag, ...(task.kind === 'advance' && this.training !== undefined ? { progressChannel: this.training.channel } : {}) }
+    const sent = task.kind === 'evaluate' ? task : { ...task, stop: this.stopFlag, ...(this.training === undefined ? {} : { progressChannel: this.training.channel }) }
     return new Promise((resolve, reject) => {
       this.waiting[priority].push({ task: sent, onStart, resolve, reject })
       this.pump()

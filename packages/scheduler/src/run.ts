@@ -41,7 +41,7 @@ export interface ProgressEvent {
   /** A metric group's first failure in this chain (its values are recorded as null). */
   metricError?: { chain: string; group: string; generation: number; message: string }
   /** How far the generation's training is: its fit, or a post-training stage (local runs: a queue's workers are elsewhere). */
-  training?: { what: string; step: number; steps: number }
+  training?: { what: string; step: number; steps: number; over?: true }
 }
 
 export interface RunChainsOptions {
@@ -154,7 +154,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   stop.signal.addEventListener('abort', () => runner.close(), { once: true })
   const onProgress = opts.onProgress
   if (runner instanceof LocalRunner && onProgress !== undefined) {
-    runner.onTrainingProgress((p) => onProgress({ chain: p.chain, generation: p.generation, generationsDone: done, generationsTotal: total, training: { what: p.what, step: p.step, steps: p.steps } }))
+    runner.onTrainingProgress((p) => onProgress({ chain: p.chain, generation: p.generation, generationsDone: done, generationsTotal: total, training: { what: p.what, step: p.step, steps: p.steps, ...(p.over === true ? { over: true as const } : {}) } }))
   }
   const segmentMs = opts.segmentMs ?? runner.segmentMs
   saveInfo(true)

@@ -13,6 +13,8 @@ export interface TrainingProgress {
   what: string
   step: number
   steps: number
+  /** Set when the generation is over but its record comes later (with the rest of its block's). */
+  over?: true
 }
 
 /** At most this often per chain a worker says how far it is: a step may take microseconds. */
@@ -23,9 +25,11 @@ const open = new Map<string, BroadcastChannel>()
 
 /**
  * The worker's side: a chain's training steps posted on the run's channel, at most every 200 ms
- * and at each last step. Undefined without a channel (a task from a queue: its run is elsewhere).
+ * and at each last step, from 200 ms after the generation began (a cheap model's fit of a few
+ * milliseconds says nothing: its record follows at once). Undefined without a channel (a task
+ * from a queue: its run is elsewhere).
  */
-export function trainingProgressSender(channel: string | undefined, chain: string, generation: number): ((what: string, step: number, steps: number) => void) | undefined {
+export function trainingProgressSender(channel: string | undefined, chain: string, generation: number): GenerationProgress | undefined {
   if (channel === undefined) return undefined
   let port = open.get(channel)
   if (port === undefined) {
@@ -34,14 +38,38 @@ export function trainingProgressSender(channel: string | undefined, chain: strin
     open.set(channel, port)
   }
   const out = port
-  let last = -Infinity
-  return (what, step, steps) => {
-    const now = performance.now()
-    if (step < steps && now - last < MIN_INTERVAL_MS) return
-    last = now
-    const message: TrainingProgress = { chain, generation, what, step, steps }
+  let last = performance.now()
+  let said = false
+  const post = (message: TrainingProgress): void => {
+    said = true
     out.postMessage(message)
   }
+  return {
+    step(what, step, steps) {
+      const now = performance.now()
+      if (step < steps && now - last < MIN_INTERVAL_MS) return
+      last = now
+      post({ chain, generation, what, step, steps })
+    },
+    trained() {
+      // A generation that trained long says when its training is over: drawing and scoring its
+      // samples after the last stage may take a while too.
+      if (said) post({ chain, generation, what: 'sampling and scoring', step: 0, steps: 0 })
+    },
+    over() {
+      if (said) post({ chain, generation, what: '', step: 0, steps: 0, over: true })
+    },
+  }
+}
+
+/** A generation's progress reports (see trainingProgressSender). */
+export interface GenerationProgress {
+  /** How far its fit or post-training stage `what` is. */
+  step(what: string, step: number, steps: number): void
+  /** Its training is over: its samples are being drawn and scored (said only if it said anything before). */
+  trained(): void
+  /** The generation is over, its record still to come (said only if it said anything before). */
+  over(): void
 }
 
 /** The run's side: a channel of its own that its worker threads post training progress on, until closed. */

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseConfig, expandSweep } from '@ouroboros/core'
 import { readRecords, readRunInfo, type RunInfo } from '@ouroboros/store'
-import { runChains, type ChainSpec } from '@ouroboros/scheduler'
+import { runChains, type ChainSpec, type ProgressEvent } from '@ouroboros/scheduler'
 
 const fixtures = new URL('./fixtures/', import.meta.url)
 const dirs: string[] = []
@@ -50,7 +50,7 @@ function info(specs: ChainSpec[]): RunInfo {
   }
 }
 
-async function run(specs: ChainSpec[], workers: number, blockChains: number, opts: { dir?: string; resume?: boolean; signal?: AbortSignal; onProgress?: () => void; blockBudgetMs?: number } = {}) {
+async function run(specs: ChainSpec[], workers: number, blockChains: number, opts: { dir?: string; resume?: boolean; signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void; blockBudgetMs?: number } = {}) {
   const dir = opts.dir ?? tempDir()
   await runChains({
     runDir: dir, chains: specs, info: info(specs), modality: 'vectors', workers, segmentMs: 0, blockChains, resume: opts.resume ?? false,
@@ -102,5 +102,20 @@ describe('blocks of chains', () => {
     expect(readRecords(dir).length).toBeLessThan(full.records.length)
     const resumed = await run(specs, 1, 3, { dir, resume: true })
     expect(resumed.records).toEqual(full.records)
+  })
+
+  it("say how far each chain's fit is, then that it draws and scores its samples, then that its generation is over (its record comes with the block's)", async () => {
+    const specs = chains({ generations: 3, replicates: 3 })
+    const said = new Map<string, string[]>()
+    await run(specs, 2, 3, {
+      onProgress: (e) => {
+        if (e.training === undefined) return
+        const key = `${e.chain} ${e.generation}`
+        said.set(key, [...(said.get(key) ?? []), `${e.training.what} ${e.training.step}/${e.training.steps}${e.training.over === true ? ' over' : ''}`])
+      },
+    })
+    // The test model's fit is one step: a last step is said however soon it comes.
+    expect([...said.keys()].sort()).toEqual(specs.flatMap((c) => [0, 1, 2].map((g) => `${c.id} ${g}`)).sort())
+    for (const [key, seen] of said) expect(seen, key).toEqual(['fit 1/1', 'sampling and scoring 0/0', ' 0/0 over'])
   })
 })
