@@ -60,7 +60,7 @@ describe('RunProgress', () => {
     expect(p.chainsFinished()).toBe(0)
   })
 
-  it('before any generation has ended, takes each to cost what the first will have cost when its stage ends, run in as many slots as chains training', () => {
+  it('until two generations have ended, takes each to cost what the first did (or will have when its stage ends), run in as many slots as chains training', () => {
     // Six one-generation chains on two workers: two rounds more after the first.
     const p = new RunProgress(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, generations: 1, done: 0, group: 0 })))
     expect(p.secondsLeft(5, 5000)).toBeUndefined()
@@ -76,9 +76,13 @@ describe('RunProgress', () => {
     expect(p.secondsLeft(22, 22_000)).toBeCloseTo(88 + 2 * 110, 10)
     p.fail('e')
     expect(p.secondsLeft(22, 22_000)).toBeCloseTo(88 + 110, 10)
-    // A generation's record brings the estimate from the generations' own timings.
+    // After the first generation, its own time is a generation's: b's fit ends now (100 ms a
+    // step, 100 steps left at 100 s), and c and d follow one after the other on b's slot.
     p.record('a', 0, 110_000)
     expect(p.secondsLeft(110, 110_000)).toBeUndefined()
+    p.training('b', 0, { what: 'fit', step: 901, steps: 1001 }, 100_000)
+    expect(p.secondsLeft(110, 110_000)).toBeCloseTo(0 + 2 * 110, 10)
+    // The second generation's record brings the estimate from the generations' own timings.
     p.record('b', 0, 110_000)
     // Work seen 220 s in 110 s of wall time; two generations of 110 s each left.
     expect(p.secondsLeft(110, 110_000)).toBeCloseTo(110, 10)

@@ -248,28 +248,30 @@ export class RunProgress {
     if (this.estimate === undefined || this.estimate.seen !== this.recorded + this.failed.size) {
       const seconds = this.estimateLeft(elapsedSeconds)
       this.estimate = seconds === undefined ? undefined : { seconds, at: elapsedSeconds, seen: this.recorded + this.failed.size }
-      return seconds ?? this.firstGenerationsLeft(elapsedSeconds, now)
+      return seconds ?? this.earlyLeft(elapsedSeconds, now)
     }
     return Math.max(0, this.estimate.seconds - (elapsedSeconds - this.estimate.at))
   }
 
   /**
-   * Before any generation has ended there is no pace of generations, and a run of long
+   * Until two generations have ended there is no pace of generations, and a run of long
    * one-generation chains (the GAN configs: six of 15 minutes on two cores) would show only its
-   * first fits' time left. Until then, every generation is taken to cost what the one of the chain
-   * longest at its training will have cost when its stage ends (it began with this process), and
-   * the chains training now are the run's parallel slots.
+   * first fits' time left. Until then, every generation is taken to cost what the first one did:
+   * before it has ended, what the one of the chain longest at its training will have cost when its
+   * stage ends (it began with this process); and the chains training now are the run's parallel
+   * slots.
    */
-  private firstGenerationsLeft(elapsedSeconds: number, now: number): number | undefined {
-    if (this.recorded > 0) return undefined
+  private earlyLeft(elapsedSeconds: number, now: number): number | undefined {
+    if (this.recorded > 1) return undefined
     const first = this.inTraining.values().next()
     if (first.done === true) return undefined
     const stageLeft = stageSecondsLeft(first.value, now)
     if (stageLeft === undefined) return undefined
+    const generation = this.recorded === 0 ? elapsedSeconds + stageLeft : this.all.st / 1000
     let generations = 0
     for (const [id, c] of this.chains) if (!this.failed.has(id)) generations += Math.max(0, c.generations - c.next)
     const rounds = Math.ceil(generations / this.inTraining.size)
-    return stageLeft + Math.max(0, rounds - 1) * (elapsedSeconds + stageLeft)
+    return stageLeft + Math.max(0, rounds - 1) * generation
   }
 
   private estimate: { seconds: number; at: number; seen: number } | undefined
