@@ -3,7 +3,7 @@ import { closest, type ConfigProblems, type DatasetPlugin, type MetricPlugin } f
 import { loadDatasetModule, loadMetricModule, moduleUrl } from './registry.js'
 
 /** Config keys whose values are paths relative to the config file. */
-const PATH_KEYS = ['model.module', 'data.module', 'model.cwd'] as const
+const PATH_KEYS = ['model.module', 'data.module', 'model.cwd', 'data.path'] as const
 
 /**
  * The config with its relative paths made absolute (run.json keeps them so, and a resume reads
@@ -14,7 +14,13 @@ export function anchorPaths(raw: unknown, baseDir: string): unknown {
   if (!isRecord(raw)) return raw
   const out: Record<string, unknown> = { ...raw }
   const anchor = (value: unknown): unknown => (typeof value === 'string' && value.startsWith('.') ? resolvePath(baseDir, value) : value)
-  if (isRecord(out['data'])) out['data'] = { ...out['data'], ...('module' in out['data'] ? { module: anchor(out['data']['module']) } : {}) }
+  if (isRecord(out['data'])) {
+    const data: Record<string, unknown> = { ...out['data'] }
+    if ('module' in data) data['module'] = anchor(data['module'])
+    // A data file (data.kind text-file or vector-file) is a path, never a package name.
+    if (typeof data['path'] === 'string') data['path'] = resolvePath(baseDir, data['path'])
+    out['data'] = data
+  }
   if (isRecord(out['model'])) {
     const model: Record<string, unknown> = { ...out['model'] }
     if ('module' in model) model['module'] = anchor(model['module'])
@@ -27,7 +33,8 @@ export function anchorPaths(raw: unknown, baseDir: string): unknown {
     const sweep: Record<string, unknown> = { ...out['sweep'] }
     for (const key of PATH_KEYS) {
       const values = sweep[key]
-      if (Array.isArray(values)) sweep[key] = values.map((v) => (key === 'model.cwd' && typeof v === 'string' && !isAbsolute(v) ? resolvePath(baseDir, v) : anchor(v)))
+      const always = key === 'model.cwd' || key === 'data.path'
+      if (Array.isArray(values)) sweep[key] = values.map((v) => (always && typeof v === 'string' && !isAbsolute(v) ? resolvePath(baseDir, v) : anchor(v)))
     }
     out['sweep'] = sweep
   }

@@ -1,4 +1,4 @@
-import { Rng, configError, formatIssues, toOuroborosError, type DatasetInfo, type DatasetPlugin, type ModelPlugin, type PosttrainStageConfig } from '@ouroboros/core'
+import { Rng, configError, formatIssues, heldoutSize, toOuroborosError, type DatasetInfo, type DatasetPlugin, type ModelPlugin, type PosttrainStageConfig } from '@ouroboros/core'
 import type { TaskSpec } from '@ouroboros/scheduler'
 
 /**
@@ -35,7 +35,7 @@ export async function resolvePosttrain(
       const n = taskN ?? run.n
       const limits = plugin.limits?.(parsed.data)
       if (limits !== undefined && n > limits.n) throw configError(`${at}: ${where}.data.n: ${n} task items is more than the ${limits.n} this task's data hold`)
-      const heldout = stage.heldout ?? Math.min(1000, limits?.heldout ?? 1000)
+      const heldout = heldoutSize(stage.heldout, limits?.heldout)
       if (limits?.heldout !== undefined && heldout > limits.heldout) {
         throw configError(`${at}: ${where}.heldout: ${heldout} held-out task items is more than the ${limits.heldout} this task's data set aside`)
       }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { resolveRun } from './resolve.js'
 
@@ -15,5 +18,24 @@ describe('the data facts a run keeps', () => {
     for (const x of [-4, -2, 0, 2, 4]) for (const y of [-4, -2, 0, 2, 4]) expect(centres.has(`${x},${y}`)).toBe(true)
     const policies = await resolveRun({ ...base, sweep: { 'policy.kind': ['replace', 'accumulate'] } }, 'policies.json')
     expect(policies.cells.map((c) => c.dataset)).toEqual([undefined, undefined])
+  })
+})
+
+describe('data from a file', () => {
+  it("takes a relative data.path from the config's folder, and holds out all of a small file's held-out lines by default", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-resolve-'))
+    try {
+      writeFileSync(join(dir, 'corpus.txt'), Array.from({ length: 40 }, (_, i) => `sentence ${i} of the corpus`).join('\n'))
+      const raw = { data: { kind: 'text-file', path: 'corpus.txt' }, model: { kind: 'ngram' }, generations: 1 }
+      const run = await resolveRun(raw, join(dir, 'own.json'))
+      const chain = run.chains[0]!
+      expect(chain.datasetParams).toEqual({ path: join(dir, 'corpus.txt'), heldoutFraction: 0.1, splitSeed: 0 })
+      // 40 lines: 36 to train on (data.n's default), 4 held out; not the 1,000 of a larger pool.
+      expect(chain.n).toBe(36)
+      expect(chain.config.heldout).toBe(4)
+      await expect(resolveRun({ ...raw, heldout: 5 }, join(dir, 'own.json'))).rejects.toThrow(/heldout: 5 is more than the 4 held-out samples the text-file data set aside/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -3,6 +3,7 @@ import {
   ConfigProblems,
   Rng,
   cellLabel,
+  heldoutSize,
   closest,
   configError,
   expandSweep,
@@ -104,6 +105,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       throw configError(`${at}: sampling.temperature: model '${modelKind}' cannot sample with a temperature; remove it or use 1`)
     }
     const perGeneration = cfg.samplesPerGeneration ?? n
+    const heldout = heldoutSize(cfg.heldout, limits?.heldout)
     const sizes = { n, samplesPerGeneration: perGeneration, generations: cfg.generations }
     const policy = await resolvePolicy(cfg.policy, at, baseDir, sizes)
 
@@ -114,8 +116,8 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       if (perGeneration > limits.n) throw configError(`${at}: samplesPerGeneration: ${perGeneration} is more than ${pool} (the reference record draws that many); use at most ${limits.n}`)
       const nReal = policy.plugin.freshPerGeneration?.(policy.params, sizes) ?? 0
       if (nReal > limits.n) throw configError(`${at}: policy: ${nReal} fresh real samples a generation is more than ${pool}`)
-      if (limits.heldout !== undefined && cfg.heldout > limits.heldout) {
-        throw configError(`${at}: heldout: ${cfg.heldout} is more than the ${limits.heldout} held-out samples the ${dataKind} data set aside; lower it or raise data.heldout`)
+      if (limits.heldout !== undefined && heldout > limits.heldout) {
+        throw configError(`${at}: heldout: ${heldout} is more than the ${limits.heldout} held-out samples the ${dataKind} data set aside; lower it, or hold out more of the data (data.heldout for mnist, data.heldoutFraction for brown and data files)`)
       }
     }
 
@@ -130,7 +132,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       )
     }
 
-    const tasks = await resolvePosttrain(cfg.posttrain, at, { data: cfg.data, n, heldout: cfg.heldout, info }, model, datasets, moduleUrl(DATASETS_MODULE, '.'))
+    const tasks = await resolvePosttrain(cfg.posttrain, at, { data: cfg.data, n, heldout, info }, model, datasets, moduleUrl(DATASETS_MODULE, '.'))
     const cellMetrics = groups.ids ?? metricsMod.metricsFor(info, model.logLikelihood !== undefined)
     const specs: MetricSpec[] = []
     for (const [i, id] of cellMetrics.entries()) {
@@ -170,7 +172,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       index: cell.index,
       label: cellLabel(cell.params),
       params: cell.params,
-      config: { ...cfg, policy: policy.config, filter, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration },
+      config: { ...cfg, policy: policy.config, filter, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration, heldout },
       ...(ownData ? { dataset: facts } : {}),
     })
     for (let r = 0; r < cfg.replicates; r++) {
@@ -180,7 +182,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         replicate: r,
         seed: replicateSeed(cfg.seed, r),
         params: cell.params,
-        config: { ...cfg, policy: policy.config, filter },
+        config: { ...cfg, policy: policy.config, filter, heldout },
         n,
         samplesPerGeneration: perGeneration,
         modelModule: modelUrl,

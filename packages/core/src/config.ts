@@ -55,8 +55,8 @@ export const configSchema = z.strictObject({
     .optional(),
   /** Options per metric group, e.g. {"prdc": {"k": 3}}. */
   metricOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
-  /** Held-out real samples for nll_real and perplexity. */
-  heldout: z.int().min(0).max(1_000_000).default(1000),
+  /** Held-out real samples for nll_real and perplexity; absent: 1,000, or all a smaller pool sets aside (a data file's). */
+  heldout: z.int().min(0).max(1_000_000).optional(),
   /**
    * A metric group that throws: 'null' records its values as null, with the reason in run.json,
    * and the chain goes on; 'fail' fails the chain.
@@ -172,6 +172,11 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown, 
 }
 
 /** Typed identity for `.ts` config files: `export default defineConfig({...})`. */
+/** Held-out items to draw: those given, else 1,000, or all that a smaller pool sets aside (`pool`: the data's limits.heldout). */
+export function heldoutSize(given: number | undefined, pool: number | undefined): number {
+  return given ?? Math.min(1000, pool ?? 1000)
+}
+
 export function defineConfig(config: RawConfig): RawConfig {
   return config
 }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import {
   OuroborosError,
   ErrorCode,
+  heldoutSize,
   Rng,
   allRows,
   divergedError,
@@ -162,12 +163,9 @@ export async function chainContext(runDir: string, chain: ChainSpec): Promise<Ch
   const dataset = await plugin.create(chain.datasetParams, Rng.from(chain.seed, 'dataset'))
   const real = dataset.sample(chain.n, Rng.from(chain.seed, 'real'))
   const heldoutRng = Rng.from(chain.seed, 'heldout')
-  const heldout =
-    chain.config.heldout === 0
-      ? undefined
-      : dataset.heldout !== undefined
-        ? dataset.heldout(chain.config.heldout, heldoutRng)
-        : dataset.sample(chain.config.heldout, heldoutRng)
+  // A resolved config gives `heldout`; a chain built otherwise (a test's) gets the default.
+  const heldoutN = heldoutSize(chain.config.heldout, plugin.limits?.(chain.datasetParams).heldout)
+  const heldout = heldoutN === 0 ? undefined : dataset.heldout !== undefined ? dataset.heldout(heldoutN, heldoutRng) : dataset.sample(heldoutN, heldoutRng)
   const ctx: ChainContext = { dataset, real, heldout, prepared: new Map(), last: undefined, tasks: new Map(), golds: new Map() }
   contexts.set(key, ctx)
   if (contexts.size > MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!)

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { Rng, type TokenSamples, type VectorSamples } from '@ouroboros/core'
+import { textFile, vectorFile } from './files.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'ouroboros-files-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+function file(name: string, text: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+
+/** Line i of the 20-line text: its number, then `the` (every line), then `odd` on odd lines. */
+const TEXT = Array.from({ length: 20 }, (_, i) => `Line${i} the${i % 2 === 1 ? ' odd' : ''}`).join('\n') + '\n\n'
+const words = (s: TokenSamples, vocabulary: readonly string[]): string[] =>
+  Array.from({ length: s.n }, (_, i) => Array.from(s.tokens.subarray(s.offsets[i]!, s.offsets[i + 1]!), (id) => vocabulary[id]).join(' '))
+const rows = (s: VectorSamples): string[] => Array.from({ length: s.n }, (_, i) => s.data.subarray(i * s.d, (i + 1) * s.d).join(','))
+
+describe('text-file', () => {
+  it('numbers the words after <unk> by count, and splits the lines once into training and held-out lines', async () => {
+    const path = file('text.txt', TEXT)
+    const p = textFile.params.parse({ path, heldoutFraction: 0.25 })
+    // 20 lines (the blank ones skipped): 5 held out.
+    expect(textFile.limits!(p)).toEqual({ n: 15, heldout: 5 })
+    const ds = await textFile.create(p, Rng.from(0))
+    const vocabulary = ds.info.vocabulary!
+    // `the` on 20 lines, `odd` on 10, then each line's number once, in order of appearance.
+    expect(vocabulary.slice(0, 4)).toEqual(['<unk>', 'the', 'odd', 'line0'])
+    expect(vocabulary).toHaveLength(3 + 20)
+    const train = words(ds.sample(15, Rng.from(1)), vocabulary)
+    const heldout = words(ds.heldout!(5, Rng.from(2)), vocabulary)
+    const all = Array.from({ length: 20 }, (_, i) => `line${i} the${i % 2 === 1 ? ' odd' : ''}`)
+    expect([...train, ...heldout].sort()).toEqual([...all].sort())
+    // Another chain's stream draws the same split in another order; another splitSeed splits otherwise.
+    const again = await textFile.create(p, Rng.from(7))
+    expect(words(again.heldout!(5, Rng.from(3)), vocabulary).sort()).toEqual([...heldout].sort())
+    const other = await textFile.create(textFile.params.parse({ path, heldoutFraction: 0.25, splitSeed: 1 }), Rng.from(0))
+    expect(words(other.heldout!(5, Rng.from(2)), vocabulary).sort()).not.toEqual([...heldout].sort())
+    expect(() => ds.sample(16, Rng.from(1))).toThrow(/its training split has 15 lines, 16 were asked for/)
+  })
+
+  it('refuses a relative path, a missing file and a file of one line, naming them', () => {
+    expect(() => textFile.limits!(textFile.params.parse({ path: 'text.txt' }))).toThrow(/data.path: 'text.txt' is not an absolute path/)
+    expect(() => textFile.limits!(textFile.params.parse({ path: join(dir, 'none.txt') }))).toThrow(/^data.path: .*none.txt: no such file$/)
+    expect(() => textFile.limits!(textFile.params.parse({ path: file('one.txt', 'just one line\n') }))).toThrow(/one.txt: 1 row; a training row and a held-out one are the least/)
+  })
+})
+
+describe('vector-file', () => {
+  it('draws distinct rows of a CSV with a header, the held-out rows apart', async () => {
+    const lines = Array.from({ length: 30 }, (_, i) => `${i},${-i / 2}`)
+    const path = file('points.csv', ['x,y', ...lines].join('\n'))
+    const p = vectorFile.params.parse({ path })
+    expect(vectorFile.limits!(p)).toEqual({ n: 27, heldout: 3 })
+    const ds = await vectorFile.create(p, Rng.from(0))
+    expect(ds.info).toEqual({ kind: 'vector-file', modality: 'vectors', d: 2 })
+    const train = rows(ds.sample(27, Rng.from(1)) as VectorSamples)
+    const heldout = rows(ds.heldout!(3, Rng.from(2)) as VectorSamples)
+    expect([...train, ...heldout].sort()).toEqual([...lines].sort())
+    expect(new Set(train).size).toBe(27)
+  })
+})

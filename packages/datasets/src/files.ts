@@ -1,0 +1,134 @@
+import { isAbsolute } from 'node:path'
+import { z } from 'zod'
+import { defineDataset, inputError, OuroborosError, Rng, vectors, type DatasetInstance, type Samples, type TokenSamples, type VectorSamples } from '@ouroboros/core'
+import { readTokenFile, readVectorFile } from '@ouroboros/store'
+import { UNKNOWN_WORD } from './brown.js'
+
+/**
+ * Data of one's own, from a file, read as `ouroboros eval` reads its files: `text-file` holds one
+ * sequence a line (words lower-cased and split on whitespace, as the Brown corpus is tokenised),
+ * `vector-file` one sample a row (.npy, .csv with an optional header row, or .json). As with the
+ * Brown corpus and MNIST, the rows are split once, by `splitSeed`, into training rows (what
+ * `sample` draws from, without replacement) and held-out rows (`heldout`), the same split for every
+ * chain; a config's data.n defaults to every training row.
+ */
+const params = z.strictObject({
+  /** The file; a config's relative path is taken from the config file's folder. */
+  path: z.string().min(1),
+  /** Share of the rows held out from training. */
+  heldoutFraction: z.number().gt(0).lt(1).default(0.1),
+  splitSeed: z.int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+})
+type FileParams = z.output<typeof params>
+
+export const textFile = defineDataset({
+  id: 'text-file',
+  modality: 'tokens',
+  description: 'Your own text: one sequence a line of a .txt file (lower-cased words), split into training and held-out lines',
+  params,
+  limits: (p) => sizes(text(p.path).samples.n, p),
+  create(p): DatasetInstance {
+    const file = text(p.path)
+    return {
+      // The vocabulary starts with <unk>, as Brown's: the text models write the words they do not keep as it.
+      info: { kind: 'text-file', modality: 'tokens', vocabulary: file.vocabulary },
+      ...drawers(file.samples, p, 'lines', (which) => lines(file.samples, which)),
+    }
+  },
+})
+
+export const vectorFile = defineDataset({
+  id: 'vector-file',
+  modality: 'vectors',
+  description: 'Your own vectors: one sample a row of a .npy, .csv or .json file, split into training and held-out rows',
+  params,
+  limits: (p) => sizes(vectorRows(p.path).n, p),
+  create(p): DatasetInstance {
+    const file = vectorRows(p.path)
+    return {
+      info: { kind: 'vector-file', modality: 'vectors', d: file.d },
+      ...drawers(file, p, 'rows', (which) => rows(file, which)),
+    }
+  },
+})
+
+/** One parsed copy of each file per thread. */
+const texts = new Map<string, ReturnType<typeof readTokenFile>>()
+const tables = new Map<string, VectorSamples>()
+
+function text(path: string): ReturnType<typeof readTokenFile> {
+  let file = texts.get(path)
+  if (file === undefined) texts.set(path, (file = read(() => readTokenFile(checked(path), [UNKNOWN_WORD]))))
+  return file
+}
+
+function vectorRows(path: string): VectorSamples {
+  let file = tables.get(path)
+  if (file === undefined) tables.set(path, (file = read(() => readVectorFile(checked(path)))))
+  return file
+}
+
+/** The reader's error (the file, and the row or what is wrong) under the config field that named the file. */
+function read<T>(reader: () => T): T {
+  try {
+    return reader()
+  } catch (err) {
+    if (err instanceof OuroborosError) throw new OuroborosError(err.code, `data.path: ${err.message}`, { cause: err, ...(err.hint === undefined ? {} : { hint: err.hint }) })
+    throw err
+  }
+}
+
+/** A relative path here would depend on the folder each worker was started in: configs anchor theirs to the config file. */
+function checked(path: string): string {
+  if (!isAbsolute(path)) throw inputError(`data.path: '${path}' is not an absolute path`, 'give it in a config file (a relative path is taken from the config\'s folder) or as an absolute path')
+  return path
+}
+
+function sizes(rowsInFile: number, p: FileParams): { n: number; heldout: number } {
+  const { train, heldout } = split(rowsInFile, p)
+  return { n: train.length, heldout: heldout.length }
+}
+
+function drawers(all: Samples, p: FileParams, unit: string, pick: (which: Uint32Array) => Samples): Pick<DatasetInstance, 'sample' | 'heldout'> {
+  const { train, heldout } = split(all.n, p)
+  const draw = (pool: Uint32Array, what: string, n: number, rng: Rng): Samples => {
+    if (n > pool.length) {
+      throw inputError(`${p.path}: its ${what} split has ${pool.length} ${unit}, ${n} were asked for`, `ask for at most ${pool.length} (data.n, heldout, policy sizes) or change data.heldoutFraction`)
+    }
+    const order = rng.permutation(pool.length)
+    return pick(Uint32Array.from(order.subarray(0, n), (i) => pool[i]!))
+  }
+  return {
+    sample: (n, rng) => draw(train, 'training', n, rng),
+    // Distinct held-out rows in random order; `sample` never returns them.
+    heldout: (n, rng) => draw(heldout, 'held-out', n, rng),
+  }
+}
+
+/** The rows held out (at least one) and the training rows, each in file order. */
+function split(rowsInFile: number, p: FileParams): { train: Uint32Array; heldout: Uint32Array } {
+  if (rowsInFile < 2) throw inputError(`data.path: ${p.path}: ${rowsInFile} row${rowsInFile === 1 ? '' : 's'}; a training row and a held-out one are the least`)
+  const order = Rng.from(p.splitSeed, 'file-split').permutation(rowsInFile)
+  const h = Math.min(rowsInFile - 1, Math.max(1, Math.round(rowsInFile * p.heldoutFraction)))
+  return { heldout: order.slice(0, h).sort(), train: order.slice(h).sort() }
+}
+
+function lines(s: TokenSamples, which: Uint32Array): TokenSamples {
+  let len = 0
+  for (const i of which) len += s.offsets[i + 1]! - s.offsets[i]!
+  const tokens = new Int32Array(len)
+  const offsets = new Uint32Array(which.length + 1)
+  let at = 0
+  which.forEach((i, k) => {
+    tokens.set(s.tokens.subarray(s.offsets[i]!, s.offsets[i + 1]!), at)
+    at += s.offsets[i + 1]! - s.offsets[i]!
+    offsets[k + 1] = at
+  })
+  return { modality: 'tokens', n: which.length, vocabSize: s.vocabSize, tokens, offsets }
+}
+
+function rows(s: VectorSamples, which: Uint32Array): VectorSamples {
+  const data = new Float64Array(which.length * s.d)
+  which.forEach((i, k) => data.set(s.data.subarray(i * s.d, (i + 1) * s.d), k * s.d))
+  return vectors(which.length, s.d, data)
+}
