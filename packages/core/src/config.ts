@@ -171,12 +171,12 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown, 
   else node[last] = value
 }
 
-/** Typed identity for `.ts` config files: `export default defineConfig({...})`. */
 /** Held-out items to draw: those given, else 1,000, or all that a smaller pool sets aside (`pool`: the data's limits.heldout). */
 export function heldoutSize(given: number | undefined, pool: number | undefined): number {
   return given ?? Math.min(1000, pool ?? 1000)
 }
 
+/** Typed identity for `.ts` config files: `export default defineConfig({...})`. */
 export function defineConfig(config: RawConfig): RawConfig {
   return config
 }

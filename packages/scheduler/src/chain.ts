@@ -164,7 +164,7 @@ export async function chainContext(runDir: string, chain: ChainSpec): Promise<Ch
   const real = dataset.sample(chain.n, Rng.from(chain.seed, 'real'))
   const heldoutRng = Rng.from(chain.seed, 'heldout')
   // A resolved config gives `heldout`; a chain built otherwise (a test's) gets the default.
-  const heldoutN = heldoutSize(chain.config.heldout, plugin.limits?.(chain.datasetParams).heldout)
+  const heldoutN = chain.config.heldout ?? heldoutSize(undefined, plugin.limits?.(chain.datasetParams).heldout)
   const heldout = heldoutN === 0 ? undefined : dataset.heldout !== undefined ? dataset.heldout(heldoutN, heldoutRng) : dataset.sample(heldoutN, heldoutRng)
   const ctx: ChainContext = { dataset, real, heldout, prepared: new Map(), last: undefined, tasks: new Map(), golds: new Map() }
   contexts.set(key, ctx)

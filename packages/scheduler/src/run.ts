@@ -40,7 +40,11 @@ export interface ProgressEvent {
   failed?: { chain: string; generation: number; message: string }
   /** A metric group's first failure in this chain (its values are recorded as null). */
   metricError?: { chain: string; group: string; generation: number; message: string }
-  /** How far the generation's training is: its fit, or a post-training stage (local runs: a queue's workers are elsewhere). */
+  /**
+   * How far the generation's training is: its fit, or a post-training stage (local runs: a queue's
+   * workers are elsewhere); `over` once a generation of a block of chains has ended, its record
+   * still to come with the block's.
+   */
   training?: { what: string; step: number; steps: number; over?: true }
 }
 
