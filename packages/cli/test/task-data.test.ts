@@ -13,7 +13,9 @@ describe('restricted task data', () => {
     const digits = validate({ kind: 'mnist', digits: [3], n: 2000 }, { heldout: 50 })
     expect(digits.status).toBe(2)
     expect(digits.stderr).toMatch(/data\.n: 2000 is more than the \d+ real samples/)
-    const heldout = validate({ kind: 'mnist', digits: [3], n: 500 })
+    // Without `heldout`, a run holds out all that the restricted pool does; 1,000 is more.
+    expect(validate({ kind: 'mnist', digits: [3], n: 500 }).status).toBe(0)
+    const heldout = validate({ kind: 'mnist', digits: [3], n: 500 }, { heldout: 1000 })
     expect(heldout.status).toBe(2)
     expect(heldout.stderr).toMatch(/heldout: 1000 is more than the \d+ held-out samples/)
     const humor = cli(['validate', writeConfig(dir, { data: { kind: 'brown', categories: ['humor'], n: 1053 }, model: { kind: 'ngram' }, generations: 1, heldout: 10 })])
