@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { ErrorCode, type OuroborosError } from '@ouroboros/core'
 import { resolveRun } from './resolve.js'
 
 describe('the data facts a run keeps', () => {
@@ -36,6 +37,18 @@ describe('data from a file', () => {
       await expect(resolveRun({ ...raw, heldout: 5 }, join(dir, 'own.json'))).rejects.toThrow(/heldout: 5 is more than the 4 held-out samples the text-file data set aside/)
     } finally {
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('data a model cannot take', () => {
+  it('refuses the text models on data whose vocabulary has no <unk>, before a run, with a hint', async () => {
+    for (const kind of ['transformer', 'charlm']) {
+      const raw = { data: { kind: 'zipf' }, model: { kind }, generations: 1 }
+      const err = await resolveRun(raw, 'zipf.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+      expect(err?.code, kind).toBe(ErrorCode.CONFIG)
+      expect(err?.message, kind).toMatch(/^zipf\.json: model\.kind: .* needs a dataset vocabulary with a '<unk>' word.*; data\.kind 'zipf' has none$/)
+      expect(err?.hint, kind).toBe("use data.kind 'brown', or 'text-file' for text of your own")
     }
   })
 })

@@ -122,6 +122,12 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     }
 
     const info: DatasetInfo = (await datasetPlugin.create(dataParams, Rng.from(0, 'probe'))).info
+    try {
+      model.checkData?.(modelParams, info)
+    } catch (err) {
+      const e = toOuroborosError(err)
+      throw configError(`${at}: model.kind: ${e.message}`, e.hint)
+    }
     const filter = cfg.filter === null ? null : await resolveFilter(cfg.filter, at, baseDir, info, model)
     const d = info.d ?? 1
     // Rows held in memory at once: a model with fitRows reads a large history from the sample files.

@@ -148,6 +148,11 @@ export interface ModelPlugin<P = unknown, S = unknown> {
   readonly acceptsTemperature: boolean
   /** Set by models that train on tfjs: the run records which tfjs backend did the work. */
   readonly usesTfjs?: boolean
+  /**
+   * Checked before a run, with the data's info: throws an input error naming what the data lack for
+   * this model (the text models need a vocabulary with '<unk>'), which the config check reports.
+   */
+  checkData?(params: P, dataset: DatasetInfo): void
   /** Learned state; must survive structuredClone. `ctx.init` holds the warm-start state. */
   fit(data: Samples, params: P, ctx: FitContext<S>): Promise<S> | S
   /**

@@ -1,4 +1,4 @@
-import { inputError, type TokenSamples } from '@ouroboros/core'
+import { inputError, type DatasetInfo, type OuroborosError, type TokenSamples } from '@ouroboros/core'
 
 /** The dataset's word for words a model does not know (Brown's id 0). */
 export const UNKNOWN_WORD = '<unk>'
@@ -44,12 +44,21 @@ export function unknownWords(v: Vocabulary): number {
   return v.datasetSize - v.words.length
 }
 
+/** Checked before a run: the data's vocabulary must hold '<unk>', the word the transformer writes for those it does not keep. */
+export function checkVocabulary(dataset: DatasetInfo): void {
+  if (dataset.vocabulary === undefined || !dataset.vocabulary.includes(UNKNOWN_WORD)) {
+    throw noUnknownWord(`data.kind '${dataset.kind}' has ${dataset.vocabulary === undefined ? 'no vocabulary' : 'none'}`)
+  }
+}
+
+function noUnknownWord(why: string): OuroborosError {
+  return inputError(`the transformer needs a dataset vocabulary with a '${UNKNOWN_WORD}' word, to write the words it does not know; ${why}`, "use data.kind 'brown', or 'text-file' for text of your own")
+}
+
 /** The vocabulary of `data`: its `maxVocab` most frequent words, the dataset's `<unk>` left out. */
 export function makeVocabulary(data: TokenSamples, maxVocab: number, datasetVocabulary: readonly string[] | undefined): Vocabulary {
   const datasetUnknown = datasetVocabulary?.indexOf(UNKNOWN_WORD) ?? -1
-  if (datasetVocabulary === undefined || datasetUnknown < 0) {
-    throw inputError(`the transformer needs a dataset vocabulary with a '${UNKNOWN_WORD}' word, to write the words it does not know`, "use data.kind 'brown'")
-  }
+  if (datasetVocabulary === undefined || datasetUnknown < 0) throw noUnknownWord(datasetVocabulary === undefined ? 'no vocabulary' : 'none')
   const datasetSize = datasetVocabulary.length
   checkIds(data, datasetSize, 'training data')
   const counts = new Float64Array(datasetSize)
