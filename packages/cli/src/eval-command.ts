@@ -14,6 +14,7 @@ import {
 } from '@ouroboros/core'
 import { readTokenFile, readVectorFile } from '@ouroboros/store'
 import { builtinDatasets, metricsModule } from './registry.js'
+import { needInWords } from './metric-needs.js'
 
 export interface EvalOptions {
   real: string
@@ -41,29 +42,9 @@ Exit status: 0 when every group was computed; 1 when a group failed; 2 for bad i
 options, a group eval cannot compute, or a group the input cannot serve).
 `
 
-/** Each need in words, and how eval can meet it (nothing: eval cannot). */
-const NEEDS: Readonly<Record<Exclude<MetricNeed, `facet.${string}`> | 'training', { readonly what: string; readonly how?: string }>> = {
-  'model.logLikelihood': { what: 'a model with a log-likelihood' },
-  'model.summary': { what: "the fitted model's state" },
-  heldout: { what: 'held-out real data' },
-  task: { what: 'a finetuning task' },
-  training: { what: "the model's training set", how: '--training FILE' },
-  'dataset.d': { what: 'vector data' },
-  'dataset.modes': { what: 'mode centres', how: '--data ring or --data grid' },
-  'dataset.gaussian': { what: 'the true Gaussian', how: '--data gaussian' },
-  'dataset.regression': { what: 'the true weights of regression data' },
-  'dataset.vocabulary': { what: 'token data', how: '.txt files' },
-  'dataset.image': { what: 'images', how: '--data mnist' },
-  'dataset.labelled': { what: 'labelled images', how: '--data mnist' },
-  'dataset.digits': { what: 'MNIST restricted to some digits', how: `--data '{"kind":"mnist","digits":[...]}'` },
-  'dataset.genres': { what: 'text in genres', how: '--data brown' },
-}
-
 /** Refusal of a group whose needs eval does not meet: what it needs, and how to supply it or why eval cannot. */
 function cannotCompute(id: string, unmet: readonly (MetricNeed | 'training')[]): Error {
-  const needs = unmet.map((need) =>
-    need.startsWith('facet.') ? { what: `the dataset fact '${need.slice('facet.'.length)}'`, how: '--data naming a dataset that gives it' } : NEEDS[need as Exclude<MetricNeed, `facet.${string}`>],
-  )
+  const needs = unmet.map(needInWords)
   const missing = needs.filter((need) => need.how === undefined)
   const hint =
     missing.length > 0

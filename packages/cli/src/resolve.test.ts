@@ -52,3 +52,18 @@ describe('data a model cannot take', () => {
     }
   })
 })
+
+describe('metric groups the data cannot serve', () => {
+  it('refuses a named group whose needs the data do not give, before a run, naming the group and the data', async () => {
+    const cases = [
+      { raw: { data: { kind: 'zipf', n: 200 }, model: { kind: 'ngram' }, metrics: ['genres'] }, message: "metrics.0: 'genres' needs text in genres, which data.kind 'zipf' does not give" },
+      { raw: { data: { kind: 'ring', n: 200 }, model: { kind: 'gmm' }, metrics: ['moments', 'classifier'] }, message: "metrics.1: 'classifier' needs labelled images, which data.kind 'ring' does not give" },
+      { raw: { data: { kind: 'gaussian', n: 200 }, model: { kind: 'gmm' }, metrics: ['modes'] }, message: "metrics.0: 'modes' needs mode centres, which data.kind 'gaussian' does not give" },
+    ]
+    for (const { raw, message } of cases) {
+      const err = await resolveRun({ ...raw, generations: 1 }, 'own.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+      expect(err?.code, message).toBe(ErrorCode.CONFIG)
+      expect(err?.message).toBe(`own.json: ${message}`)
+    }
+  })
+})

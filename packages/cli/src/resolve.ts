@@ -27,6 +27,7 @@ import type { CellInfo } from '@ouroboros/store'
 import { resolvePosttrain } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
 import { anchorPaths, datasetFromModule, metricGroups } from './extensions.js'
+import { needInWords } from './metric-needs.js'
 
 export interface ResolvedRun {
   config: Config
@@ -147,6 +148,11 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       if (group === undefined) continue
       const { plugin } = group
       if (plugin.modality !== info.modality) throw configError(`${at}: metrics.${i}: '${id}' measures ${plugin.modality}, but the data are ${info.modality}`)
+      // What the data lack is known now; a group that needs it would fail every chain at its first generation.
+      const lacking = metricsMod.unmetNeeds(plugin, { dataset: info, logLikelihood: true, summary: true, training: true, heldout: true, task: true })
+      if (lacking.length > 0) {
+        throw configError(`${at}: metrics.${i}: '${id}' needs ${lacking.map((need) => needInWords(need).what).join(' and ')}, which data.kind '${info.kind}' does not give`, `leave '${id}' out of metrics, or use data that give it`)
+      }
       const given = cfg.metricOptions[id] ?? {}
       const options = plugin.options.safeParse(given)
       if (!options.success) {
