@@ -31,7 +31,7 @@ export async function resolvePosttrain(
       // The run's parameters carry over only to the same dataset.
       const merged = kind === runKind ? { ...runParams, ...own } : own
       const parsed = plugin.params.safeParse(merged)
-      if (!parsed.success) throw configError(formatIssues(parsed.error.issues, at, [where, 'data']))
+      if (!parsed.success) throw configError(formatIssues(parsed.error.issues, at, [where, 'data'], { input: merged, schema: plugin.params, extraKeys: ['kind', 'module', 'n'] }))
       const n = taskN ?? run.n
       const limits = plugin.limits?.(parsed.data)
       if (limits !== undefined && n > limits.n) throw configError(`${at}: ${where}.data.n: ${n} task items is more than the ${limits.n} this task's data hold`)

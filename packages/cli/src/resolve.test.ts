@@ -67,3 +67,10 @@ describe('metric groups the data cannot serve', () => {
     }
   })
 })
+
+describe('a finetuning task of other data', () => {
+  it("names the keys the task's data take when one is unknown", async () => {
+    const raw = { data: { kind: 'gaussian', n: 200 }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'finetune', data: { weights: [1, 0] }, steps: 5 }] }
+    await expect(resolveRun(raw, 'own.json')).rejects.toThrow('own.json: posttrain.0.data.weights: unknown key; expected one of kind, module, n, d, mean, std')
+  })
+})
