@@ -23,6 +23,7 @@ const NEEDS: Readonly<Record<Exclude<MetricNeed, `facet.${string}`> | 'training'
   'dataset.genres': { what: 'text in genres', how: '--data brown' },
 }
 
+/** A need in words, and how eval can meet it. */
 export function needInWords(need: MetricNeed | 'training'): NeedWords {
   if (need.startsWith('facet.')) return { what: `the dataset fact '${need.slice('facet.'.length)}'`, how: '--data naming a dataset that gives it' }
   return NEEDS[need as Exclude<MetricNeed, `facet.${string}`>]
