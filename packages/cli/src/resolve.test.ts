@@ -47,7 +47,7 @@ describe('data a model cannot take', () => {
       const raw = { data: { kind: 'zipf' }, model: { kind }, generations: 1 }
       const err = await resolveRun(raw, 'zipf.json').then(() => undefined, (e: unknown) => e as OuroborosError)
       expect(err?.code, kind).toBe(ErrorCode.CONFIG)
-      expect(err?.message, kind).toMatch(/^zipf\.json: model\.kind: .* needs a dataset vocabulary with a '<unk>' word.*; data\.kind 'zipf' has none$/)
+      expect(err?.message, kind).toMatch(/^zipf\.json: model\.kind: .* needs a dataset vocabulary with a '<unk>' word.*; data\.kind 'zipf' has no '<unk>'$/)
       expect(err?.hint, kind).toBe("use data.kind 'brown', or 'text-file' for text of your own")
     }
   })

@@ -77,7 +77,7 @@ export function fitCharLmWeighted(data: Samples, weights: Float64Array, params: 
 export function vocabularyWithUnknown(dataset: DatasetInfo): readonly string[] {
   const vocabulary = dataset.vocabulary
   if (vocabulary === undefined || !vocabulary.includes(UNKNOWN_WORD)) {
-    throw inputError(`charlm needs a dataset vocabulary with a '${UNKNOWN_WORD}' word, to read back words it makes up; data.kind '${dataset.kind}' has ${vocabulary === undefined ? 'no vocabulary' : 'none'}`, "use data.kind 'brown', or 'text-file' for text of your own")
+    throw inputError(`charlm needs a dataset vocabulary with a '${UNKNOWN_WORD}' word, to read back words it makes up; data.kind '${dataset.kind}' has ${vocabulary === undefined ? 'no vocabulary' : `no '${UNKNOWN_WORD}'`}`, "use data.kind 'brown', or 'text-file' for text of your own")
   }
   return vocabulary
 }

@@ -47,7 +47,7 @@ export function unknownWords(v: Vocabulary): number {
 /** Checked before a run: the data's vocabulary must hold '<unk>', the word the transformer writes for those it does not keep. */
 export function checkVocabulary(dataset: DatasetInfo): void {
   if (dataset.vocabulary === undefined || !dataset.vocabulary.includes(UNKNOWN_WORD)) {
-    throw noUnknownWord(`data.kind '${dataset.kind}' has ${dataset.vocabulary === undefined ? 'no vocabulary' : 'none'}`)
+    throw noUnknownWord(`data.kind '${dataset.kind}' has ${dataset.vocabulary === undefined ? 'no vocabulary' : `no '${UNKNOWN_WORD}'`}`)
   }
 }
 
@@ -58,7 +58,7 @@ function noUnknownWord(why: string): OuroborosError {
 /** The vocabulary of `data`: its `maxVocab` most frequent words, the dataset's `<unk>` left out. */
 export function makeVocabulary(data: TokenSamples, maxVocab: number, datasetVocabulary: readonly string[] | undefined): Vocabulary {
   const datasetUnknown = datasetVocabulary?.indexOf(UNKNOWN_WORD) ?? -1
-  if (datasetVocabulary === undefined || datasetUnknown < 0) throw noUnknownWord(datasetVocabulary === undefined ? 'no vocabulary' : 'none')
+  if (datasetVocabulary === undefined || datasetUnknown < 0) throw noUnknownWord(datasetVocabulary === undefined ? 'the data have no vocabulary' : `the data's vocabulary has no '${UNKNOWN_WORD}'`)
   const datasetSize = datasetVocabulary.length
   checkIds(data, datasetSize, 'training data')
   const counts = new Float64Array(datasetSize)

@@ -43,7 +43,7 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     writeSyntheticRun(single, ganRun('gan: one generation on the ring and the grid, with a title long enough to need two lines'))
     writeReplicateTraining(single)
     pages.single = await writeReport([single], join(work, 'single.html'))
-    // Settings labelled as a sweep of policies and temperatures labels them (data/configs/brown-ngram.json).
+    // A sweep of policies and temperatures, its settings labelled as data/configs/brown-ngram.json's are.
     const swept = join(work, 'swept')
     const settings = [1, 0.7].flatMap((temperature) => [{ kind: 'replace' }, { kind: 'mix', realFraction: 0.1 }].map((policy) => ({ 'sampling.temperature': temperature, policy })))
     writeSyntheticRun(swept, { ...ringRun('swept'), cells: settings, metrics: (cell, rep, g) => ({ modes_covered: g === -1 ? 8 : Math.max(1, 8 - cell * g), recall: 0.123456 / (1 + cell * Math.max(g, 0) + rep) }) })
