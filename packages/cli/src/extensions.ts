@@ -28,6 +28,12 @@ export function anchorPaths(raw: unknown, baseDir: string): unknown {
     if (model['kind'] === 'command') model['cwd'] = typeof model['cwd'] === 'string' ? resolvePath(baseDir, model['cwd']) : resolvePath(baseDir)
     out['model'] = model
   }
+  // A finetuning task's data file, as the run's.
+  if (Array.isArray(out['posttrain'])) {
+    out['posttrain'] = out['posttrain'].map((stage) =>
+      isRecord(stage) && isRecord(stage['data']) && typeof stage['data']['path'] === 'string' ? { ...stage, data: { ...stage['data'], path: resolvePath(baseDir, stage['data']['path']) } } : stage,
+    )
+  }
   if (Array.isArray(out['metrics'])) out['metrics'] = out['metrics'].map((m) => (isRecord(m) && 'module' in m ? { ...m, module: anchor(m['module']) } : m))
   if (isRecord(out['sweep'])) {
     const sweep: Record<string, unknown> = { ...out['sweep'] }

@@ -35,6 +35,10 @@ describe('data from a file', () => {
       expect(chain.n).toBe(36)
       expect(chain.config.heldout).toBe(4)
       await expect(resolveRun({ ...raw, heldout: 5 }, join(dir, 'own.json'))).rejects.toThrow(/heldout: 5 is more than the 4 held-out samples the text-file data set aside/)
+      // A finetuning task's file is found from the config's folder too: read, its words are not the run's.
+      writeFileSync(join(dir, 'task.txt'), Array.from({ length: 20 }, (_, i) => `task line ${i}`).join('\n'))
+      const task = { ...raw, posttrain: [{ kind: 'finetune', data: { kind: 'text-file', path: 'task.txt', n: 10 }, steps: 2 }] }
+      await expect(resolveRun(task, join(dir, 'own.json'))).rejects.toThrow("posttrain.0.data: the task's vocabulary differs from the run's")
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -44,7 +44,7 @@ describe('text-file', () => {
   })
 
   it('refuses a relative path, a missing file and a file of one line, naming them', () => {
-    expect(() => textFile.limits!(textFile.params.parse({ path: 'text.txt' }))).toThrow(/data.path: 'text.txt' is not an absolute path/)
+    expect(() => textFile.limits!(textFile.params.parse({ path: 'text.txt' }))).toThrow(/^data.path: 'text.txt' is not an absolute path$/)
     expect(() => textFile.limits!(textFile.params.parse({ path: join(dir, 'none.txt') }))).toThrow(/^data.path: .*none.txt: no such file$/)
     expect(() => textFile.limits!(textFile.params.parse({ path: file('one.txt', 'just one line\n') }))).toThrow(/one.txt: 1 row; a training row and a held-out one are the least/)
   })

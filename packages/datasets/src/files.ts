@@ -80,7 +80,7 @@ function read<T>(reader: () => T): T {
 
 /** A relative path here would depend on the folder each worker was started in: configs anchor theirs to the config file. */
 function checked(path: string): string {
-  if (!isAbsolute(path)) throw inputError(`data.path: '${path}' is not an absolute path`, 'give it in a config file (a relative path is taken from the config\'s folder) or as an absolute path')
+  if (!isAbsolute(path)) throw inputError(`'${path}' is not an absolute path`, 'give it in a config file (a relative path is taken from the config\'s folder) or as an absolute path')
   return path
 }
 
