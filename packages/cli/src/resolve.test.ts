@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,11 +27,13 @@ describe('data from a file', () => {
   it("takes a relative data.path from the config's folder, and holds out all of a small file's held-out lines by default", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ouroboros-resolve-'))
     try {
-      writeFileSync(join(dir, 'corpus.txt'), Array.from({ length: 40 }, (_, i) => `sentence ${i} of the corpus`).join('\n'))
+      const corpus = Array.from({ length: 40 }, (_, i) => `sentence ${i} of the corpus`).join('\n')
+      writeFileSync(join(dir, 'corpus.txt'), corpus)
       const raw = { data: { kind: 'text-file', path: 'corpus.txt' }, model: { kind: 'ngram' }, generations: 1 }
       const run = await resolveRun(raw, join(dir, 'own.json'))
       const chain = run.chains[0]!
-      expect(chain.datasetParams).toEqual({ path: join(dir, 'corpus.txt'), heldoutFraction: 0.1, splitSeed: 0 })
+      // The run records the file's SHA-256: a resume refuses a file that has changed.
+      expect(chain.datasetParams).toEqual({ path: join(dir, 'corpus.txt'), heldoutFraction: 0.1, splitSeed: 0, sha256: createHash('sha256').update(corpus).digest('hex') })
       // 40 lines: 36 to train on (data.n's default), 4 held out; not the 1,000 of a larger pool.
       expect(chain.n).toBe(36)
       expect(chain.config.heldout).toBe(4)

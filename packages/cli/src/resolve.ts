@@ -93,7 +93,8 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     const groups = await metricGroups(cfg.metrics, metricsMod.builtinMetrics, moduleUrl(METRICS_MODULE, '.'), baseDir, problems, cell.params)
     // After a problem, the other cells are only checked for the problems of their parameters.
     if (checked === undefined || problems.any) continue
-    const { datasetPlugin, datasetUrl, dataParams, model, modelUrl, modelParams } = checked
+    const { datasetPlugin, datasetUrl, model, modelUrl, modelParams } = checked
+    const dataParams = datasetPlugin.pin?.(checked.dataParams) ?? checked.dataParams
     const { kind: dataKind, n: dataN } = cfg.data
     const modelKind = cfg.model.kind
     const limits = datasetPlugin.limits?.(dataParams)

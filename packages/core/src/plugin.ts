@@ -96,6 +96,11 @@ export interface DatasetPlugin<P = unknown> {
    * real data, `heldout` for held-out data. Configs asking for more are refused before a run.
    */
   limits?(params: P): { readonly n: number; readonly heldout?: number }
+  /**
+   * The parameters a run records, where they must say more than the config did: a data file's
+   * SHA-256, so that a resume reads the same data or says that they changed.
+   */
+  pin?(params: P): P
   create(params: P, rng: Rng): DatasetInstance | Promise<DatasetInstance>
 }
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { createHash } from 'node:crypto'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { Rng, type TokenSamples, type VectorSamples } from '@ouroboros/core'
 import { textFile, vectorFile } from './files.js'
 
@@ -47,6 +48,21 @@ describe('text-file', () => {
     expect(() => textFile.limits!(textFile.params.parse({ path: 'text.txt' }))).toThrow(/^data.path: 'text.txt' is not an absolute path$/)
     expect(() => textFile.limits!(textFile.params.parse({ path: join(dir, 'none.txt') }))).toThrow(/^data.path: .*none.txt: no such file$/)
     expect(() => textFile.limits!(textFile.params.parse({ path: file('one.txt', 'just one line\n') }))).toThrow(/one.txt: 1 row; a training row and a held-out one are the least/)
+  })
+})
+
+describe('a data file pinned by its run', () => {
+  it('records the SHA-256 of the file, and refuses it once it has changed', async () => {
+    const path = file('pinned.txt', TEXT)
+    const pinned = textFile.pin!(textFile.params.parse({ path }))
+    expect(pinned.sha256).toBe(createHash('sha256').update(TEXT).digest('hex'))
+    expect(textFile.limits!(pinned).n).toBe(18)
+    writeFileSync(path, TEXT + 'one line more\n')
+    // Another process (a resume) reads the changed file under the run's parameters.
+    vi.resetModules()
+    const fresh = await import('./files.js')
+    expect(() => fresh.textFile.limits!(pinned)).toThrow(/^data\.path: .*pinned\.txt is not the file this run began with \(SHA-256 [0-9a-f]{12}… then, [0-9a-f]{12}… now\)$/)
+    expect(() => textFile.params.parse({ path, sha256: 'abc' })).toThrow(/expected 64 lower-case hex digits/)
   })
 })
 

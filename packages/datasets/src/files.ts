@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { isAbsolute } from 'node:path'
 import { z } from 'zod'
-import { defineDataset, inputError, OuroborosError, Rng, vectors, type DatasetInstance, type Samples, type TokenSamples, type VectorSamples } from '@ouroboros/core'
+import { defineDataset, inputError, OuroborosError, Rng, unreadable, vectors, type DatasetInstance, type Samples, type TokenSamples, type VectorSamples } from '@ouroboros/core'
 import { readTokenFile, readVectorFile } from '@ouroboros/store'
 import { UNKNOWN_WORD } from './brown.js'
 
@@ -18,6 +20,8 @@ const params = z.strictObject({
   /** Share of the rows held out from training. */
   heldoutFraction: z.number().gt(0).lt(1).default(0.1),
   splitSeed: z.int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  /** The file's SHA-256 (hex); a run records it, and a resume of the run refuses a file that has changed. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits').optional(),
 })
 type FileParams = z.output<typeof params>
 
@@ -26,9 +30,10 @@ export const textFile = defineDataset({
   modality: 'tokens',
   description: 'Your own text: one sequence a line of a .txt file (lower-cased words), split into training and held-out lines',
   params,
-  limits: (p) => sizes(text(p.path).samples.n, p),
+  limits: (p) => sizes(text(p).samples.n, p),
+  pin: (p) => ({ ...p, sha256: p.sha256 ?? sha256Of(p.path) }),
   create(p): DatasetInstance {
-    const file = text(p.path)
+    const file = text(p)
     return {
       // The vocabulary starts with <unk>, as Brown's: the text models write the words they do not keep as it.
       info: { kind: 'text-file', modality: 'tokens', vocabulary: file.vocabulary },
@@ -42,9 +47,10 @@ export const vectorFile = defineDataset({
   modality: 'vectors',
   description: 'Your own vectors: one sample a row of a .npy, .csv or .json file, split into training and held-out rows',
   params,
-  limits: (p) => sizes(vectorRows(p.path).n, p),
+  limits: (p) => sizes(vectorRows(p).n, p),
+  pin: (p) => ({ ...p, sha256: p.sha256 ?? sha256Of(p.path) }),
   create(p): DatasetInstance {
-    const file = vectorRows(p.path)
+    const file = vectorRows(p)
     return {
       info: { kind: 'vector-file', modality: 'vectors', d: file.d },
       ...drawers(file, p, 'rows', (which) => rows(file, which)),
@@ -56,16 +62,47 @@ export const vectorFile = defineDataset({
 const texts = new Map<string, ReturnType<typeof readTokenFile>>()
 const tables = new Map<string, VectorSamples>()
 
-function text(path: string): ReturnType<typeof readTokenFile> {
-  let file = texts.get(path)
-  if (file === undefined) texts.set(path, (file = read(() => readTokenFile(checked(path), [UNKNOWN_WORD]))))
+function text(p: FileParams): ReturnType<typeof readTokenFile> {
+  unchanged(p)
+  let file = texts.get(p.path)
+  if (file === undefined) texts.set(p.path, (file = read(() => readTokenFile(checked(p.path), [UNKNOWN_WORD]))))
   return file
 }
 
-function vectorRows(path: string): VectorSamples {
-  let file = tables.get(path)
-  if (file === undefined) tables.set(path, (file = read(() => readVectorFile(checked(path)))))
+function vectorRows(p: FileParams): VectorSamples {
+  unchanged(p)
+  let file = tables.get(p.path)
+  if (file === undefined) tables.set(p.path, (file = read(() => readVectorFile(checked(p.path)))))
   return file
+}
+
+/** SHA-256 of each file, once per thread. */
+const hashes = new Map<string, string>()
+
+function sha256Of(path: string): string {
+  let hash = hashes.get(path)
+  if (hash === undefined) hashes.set(path, (hash = read(() => createHash('sha256').update(readInput(checked(path))).digest('hex'))))
+  return hash
+}
+
+/** A file pinned by its run (`sha256`) must still be the file the run began with. */
+function unchanged(p: FileParams): void {
+  if (p.sha256 === undefined) return
+  const now = sha256Of(p.path)
+  if (now !== p.sha256) {
+    throw inputError(
+      `data.path: ${p.path} is not the file this run began with (SHA-256 ${p.sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now)`,
+      'restore the file, or run the config again with --force to use the new one',
+    )
+  }
+}
+
+function readInput(path: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (err) {
+    throw inputError(`${path}: ${unreadable(err)}`)
+  }
 }
 
 /** The reader's error (the file, and the row or what is wrong) under the config field that named the file. */
