@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { isAbsolute } from 'node:path'
 import { z } from 'zod'
-import { defineDataset, inputError, OuroborosError, Rng, unreadable, vectors, type DatasetInstance, type Samples, type TokenSamples, type VectorSamples } from '@ouroboros/core'
-import { readTokenFile, readVectorFile } from '@ouroboros/store'
+import { defineDataset, inputError, OuroborosError, Rng, takeSamples, type DatasetInstance, type Samples, type VectorSamples } from '@ouroboros/core'
+import { readInput, readTokenFile, readVectorFile } from '@ouroboros/store'
 import { UNKNOWN_WORD } from './brown.js'
 
 /**
@@ -37,7 +36,7 @@ export const textFile = defineDataset({
     return {
       // The vocabulary starts with <unk>, as Brown's: the text models write the words they do not keep as it.
       info: { kind: 'text-file', modality: 'tokens', vocabulary: file.vocabulary },
-      ...drawers(file.samples, p, 'lines', (which) => lines(file.samples, which)),
+      ...drawers(file.samples, p, 'lines'),
     }
   },
 })
@@ -53,7 +52,7 @@ export const vectorFile = defineDataset({
     const file = vectorRows(p)
     return {
       info: { kind: 'vector-file', modality: 'vectors', d: file.d },
-      ...drawers(file, p, 'rows', (which) => rows(file, which)),
+      ...drawers(file, p, 'rows'),
     }
   },
 })
@@ -97,14 +96,6 @@ function unchanged(p: FileParams): void {
   }
 }
 
-function readInput(path: string): Buffer {
-  try {
-    return readFileSync(path)
-  } catch (err) {
-    throw inputError(`${path}: ${unreadable(err)}`)
-  }
-}
-
 /** The reader's error (the file, and the row or what is wrong) under the config field that named the file. */
 function read<T>(reader: () => T): T {
   try {
@@ -126,14 +117,14 @@ function sizes(rowsInFile: number, p: FileParams): { n: number; heldout: number 
   return { n: train.length, heldout: heldout.length }
 }
 
-function drawers(all: Samples, p: FileParams, unit: string, pick: (which: Uint32Array) => Samples): Pick<DatasetInstance, 'sample' | 'heldout'> {
+function drawers(all: Samples, p: FileParams, unit: string): Pick<DatasetInstance, 'sample' | 'heldout'> {
   const { train, heldout } = split(all.n, p)
   const draw = (pool: Uint32Array, what: string, n: number, rng: Rng): Samples => {
     if (n > pool.length) {
       throw inputError(`${p.path}: its ${what} split has ${pool.length} ${unit}, ${n} were asked for`, `ask for at most ${pool.length} (data.n, heldout, policy sizes) or change data.heldoutFraction`)
     }
     const order = rng.permutation(pool.length)
-    return pick(Uint32Array.from(order.subarray(0, n), (i) => pool[i]!))
+    return takeSamples(all, Array.from(order.subarray(0, n), (i) => pool[i]!))
   }
   return {
     sample: (n, rng) => draw(train, 'training', n, rng),
@@ -148,24 +139,4 @@ function split(rowsInFile: number, p: FileParams): { train: Uint32Array; heldout
   const order = Rng.from(p.splitSeed, 'file-split').permutation(rowsInFile)
   const h = Math.min(rowsInFile - 1, Math.max(1, Math.round(rowsInFile * p.heldoutFraction)))
   return { heldout: order.slice(0, h).sort(), train: order.slice(h).sort() }
-}
-
-function lines(s: TokenSamples, which: Uint32Array): TokenSamples {
-  let len = 0
-  for (const i of which) len += s.offsets[i + 1]! - s.offsets[i]!
-  const tokens = new Int32Array(len)
-  const offsets = new Uint32Array(which.length + 1)
-  let at = 0
-  which.forEach((i, k) => {
-    tokens.set(s.tokens.subarray(s.offsets[i]!, s.offsets[i + 1]!), at)
-    at += s.offsets[i + 1]! - s.offsets[i]!
-    offsets[k + 1] = at
-  })
-  return { modality: 'tokens', n: which.length, vocabSize: s.vocabSize, tokens, offsets }
-}
-
-function rows(s: VectorSamples, which: Uint32Array): VectorSamples {
-  const data = new Float64Array(which.length * s.d)
-  which.forEach((i, k) => data.set(s.data.subarray(i * s.d, (i + 1) * s.d), k * s.d))
-  return vectors(which.length, s.d, data)
 }

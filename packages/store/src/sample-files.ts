@@ -99,7 +99,8 @@ function runTokenLines(file: string): string[][] {
   return lines
 }
 
-function readInput(file: string): Buffer {
+/** A file's bytes; a file that cannot be read is an input error naming it and why (no such file, a directory). */
+export function readInput(file: string): Buffer {
   try {
     return readFileSync(file)
   } catch (err) {
