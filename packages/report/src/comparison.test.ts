@@ -48,6 +48,27 @@ describe('a run of one generation', () => {
     expect((plot.layout.xaxis as { ticktext: string[] }).ticktext).toEqual(['data=ring', 'data=grid'])
   })
 
+  it('reaches the ends of the ±1 SD whiskers on the y axis, where they lie beyond every dot', () => {
+    const d = tempDir('whiskers')
+    dirs.push(d)
+    // Setting 0: 90.5, 90.5, 100 have mean 93.667 and SD √((3.167² + 3.167² + 6.333²)/2) = 5.485, so
+    // its lower whisker ends at 88.18, below every value; the values alone span 9.5, which the
+    // axis widens to a tenth of their size (10) about their middle.
+    const values = [
+      [90.5, 90.5, 100],
+      [95, 95, 95],
+    ]
+    writeSyntheticRun(d, { ...ganRun('whiskers'), metrics: (cell, rep, g) => ({ score: g === -1 ? null : values[cell]![rep]! }) })
+    const plot = metricPlot(renderReport([loadRun(d)]), 'score')
+    const range = (plot.layout.yaxis as { range?: [number, number] }).range
+    const mean = 281 / 3
+    const sd = Math.sqrt((2 * (90.5 - mean) ** 2 + (100 - mean) ** 2) / 2)
+    expect(sd).toBeCloseTo(5.485, 3)
+    expect(range).toBeDefined()
+    expect(range![0]).toBeLessThan(mean - sd)
+    expect(range![1]).toBeGreaterThan(100)
+  })
+
   it('shows the training curves of every setting on one plot (the mean over replicates and their range), not those of metrics without a value, and the trainer’s losses', () => {
     const d = tempDir('single-training')
     dirs.push(d)

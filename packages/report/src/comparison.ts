@@ -140,6 +140,8 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   // On a log axis a mean − 1 SD at or below zero has nowhere to go: the dots show the spread instead.
   const log = wantsLogAxis(plotted)
   const ref = { x: [] as number[], y: [] as number[] }
+  // The whiskers' ends, so that the axis shows them whole.
+  const whiskers: number[] = []
   p.rows.forEach(({ setting, entry }, i) => {
     const n = entry.values.length
     const step = n > 1 ? Math.min(0.08, JITTER / (n - 1)) : 0
@@ -154,6 +156,7 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
       showlegend: false,
       hovertemplate: `${plotlyText(setting.label)}<br>replicate %{customdata}: %{y:.4g}<extra></extra>`,
     })
+    if (n > 1) whiskers.push(mean(entry.values) - sd(entry.values), mean(entry.values) + sd(entry.values))
     if (n > 0) {
       data.push({
         type: 'scatter',
@@ -197,7 +200,7 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   if (log) Object.assign(yaxis, logAxis(plotted))
   else {
     const size = Math.max(0, ...plotted.map(Math.abs))
-    const range = sensibleRange(plotted, [], 0.1 * size, info.bounds)
+    const range = sensibleRange(plotted, whiskers, 0.1 * size, info.bounds)
     if (range !== undefined) yaxis.range = range
   }
   return { data, layout }
