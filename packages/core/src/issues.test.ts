@@ -11,6 +11,15 @@ describe('closest', () => {
     expect(closest('tmeperature', ['temperature'])).toBe('temperature')
   })
 
+  it('takes a plural for its singular and the other way round', () => {
+    expect(closest('policies', ['policy', 'posttrain', 'sweep'])).toBe('policy')
+    expect(closest('metric', ['metrics', 'metricOptions'])).toBe('metrics')
+    expect(closest('replicate', ['replicates', 'retries'])).toBe('replicates')
+    expect(closest('batches', ['batch', 'beta'])).toBe('batch')
+    expect(closest('key', ['keys'])).toBe('keys')
+    expect(closest('classes', ['class'])).toBe('class')
+  })
+
   it('suggests nothing for words that only share a letter or two', () => {
     expect(closest('k', ['n', 'd'])).toBeUndefined()
     expect(closest('beam', ['temperature'])).toBeUndefined()

@@ -126,19 +126,25 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): ValueAt {
 
 /**
  * The candidate nearest to `word` by edit distance (case ignored), if it is near enough to be
- * a typo: at most 2 edits, and at most half the word's letters.
+ * a typo: at most 2 edits, and at most half the word's letters. The singular or plural of a
+ * candidate is nearest of all (`policies` for `policy` is three edits away).
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined
   let bestDistance = Infinity
   for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase())
+    const d = stem(word) === stem(candidate) ? 0.5 : editDistance(word.toLowerCase(), candidate.toLowerCase())
     if (d < bestDistance) {
       best = candidate
       bestDistance = d
     }
   }
   return bestDistance <= 2 && bestDistance <= word.length / 2 ? best : undefined
+}
+
+/** An English word in the singular, lower-cased: `policies` gives `policy`, `batches` `batch`. */
+function stem(word: string): string {
+  return word.toLowerCase().replace(/ies$/, 'y').replace(/(?<=[sxz]|[cs]h)es$|(?<!s)s$/, '')
 }
 
 /** Levenshtein distance (insertions, deletions, substitutions), with adjacent swaps counted as one edit. */
