@@ -1,4 +1,4 @@
-import { Rng, configError, formatIssues, heldoutSize, toOuroborosError, type DatasetInfo, type DatasetPlugin, type ModelPlugin, type PosttrainStageConfig } from '@ouroboros/core'
+import { Rng, UNKNOWN_WORD, configError, formatIssues, heldoutSize, toOuroborosError, type DatasetInfo, type DatasetPlugin, type ModelPlugin, type PosttrainStageConfig } from '@ouroboros/core'
 import type { TaskSpec } from '@ouroboros/scheduler'
 
 /**
@@ -39,11 +39,15 @@ export async function resolvePosttrain(
       if (limits?.heldout !== undefined && heldout > limits.heldout) {
         throw configError(`${at}: ${where}.heldout: ${heldout} held-out task items is more than the ${limits.heldout} this task's data set aside`)
       }
-      const info = (await plugin.create(parsed.data, Rng.from(0, 'probe'))).info
-      if (run.info.vocabulary !== undefined && info.vocabulary !== undefined && info.vocabulary.length !== run.info.vocabulary.length) {
-        throw configError(`${at}: ${where}.data: the task's vocabulary differs from the run's; restrict the run's own dataset (e.g. by categories) instead`)
+      const params = plugin.pin?.(parsed.data) ?? parsed.data
+      const info = (await plugin.create(params, Rng.from(0, 'probe'))).info
+      // The chains read the task's text in the run's words, those the run's vocabulary lacks as '<unk>'.
+      const known = run.info.vocabulary === undefined || run.info.vocabulary.includes(UNKNOWN_WORD) ? undefined : new Set(run.info.vocabulary)
+      const lacking = known === undefined ? undefined : info.vocabulary?.find((w) => !known.has(w))
+      if (lacking !== undefined) {
+        throw configError(`${at}: ${where}.data: the task has words the run's data do not ('${lacking}'), and no '${UNKNOWN_WORD}' to read them as`, "finetune on the run's own data restricted (e.g. by categories), or use data with '<unk>' (brown, text-file)")
       }
-      tasks.push({ stage: i, datasetModule, datasetKind: kind, datasetParams: parsed.data as Record<string, unknown>, n, heldout })
+      tasks.push({ stage: i, datasetModule, datasetKind: kind, datasetParams: params as Record<string, unknown>, n, heldout })
       continue
     }
     try {

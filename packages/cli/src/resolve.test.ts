@@ -38,10 +38,12 @@ describe('data from a file', () => {
       expect(chain.n).toBe(36)
       expect(chain.config.heldout).toBe(4)
       await expect(resolveRun({ ...raw, heldout: 5 }, join(dir, 'own.json'))).rejects.toThrow(/heldout: 5 is more than the 4 held-out samples the text-file data set aside/)
-      // A finetuning task's file is found from the config's folder too: read, its words are not the run's.
-      writeFileSync(join(dir, 'task.txt'), Array.from({ length: 20 }, (_, i) => `task line ${i}`).join('\n'))
+      // A finetuning task's file is found from the config's folder too, and pinned as the run's is.
+      const taskText = Array.from({ length: 20 }, (_, i) => `task line ${i}`).join('\n')
+      writeFileSync(join(dir, 'task.txt'), taskText)
       const task = { ...raw, posttrain: [{ kind: 'finetune', data: { kind: 'text-file', path: 'task.txt', n: 10 }, steps: 2 }] }
-      await expect(resolveRun(task, join(dir, 'own.json'))).rejects.toThrow("posttrain.0.data: the task's vocabulary differs from the run's")
+      const withTask = await resolveRun(task, join(dir, 'own.json'))
+      expect(withTask.chains[0]!.tasks[0]!.datasetParams).toEqual({ path: join(dir, 'task.txt'), heldoutFraction: 0.1, splitSeed: 0, sha256: createHash('sha256').update(taskText).digest('hex') })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -75,7 +77,27 @@ describe('metric groups the data cannot serve', () => {
   })
 })
 
+describe('the metric groups a run gets by default', () => {
+  it("scores a finetuning stage's task, which the report sets against diversity, and only where there is one", async () => {
+    const ring = { data: { kind: 'ring', n: 200 }, model: { kind: 'gmm' }, generations: 1 }
+    const finetune = [{ kind: 'finetune', data: { weights: [1, 1, 0, 0, 0, 0, 0, 0] }, steps: 2 }]
+    expect((await resolveRun({ ...ring, posttrain: finetune }, 'own.json')).metrics).toContain('task')
+    expect((await resolveRun(ring, 'own.json')).metrics).not.toContain('task')
+    const zipf = { data: { kind: 'zipf', n: 200 }, model: { kind: 'ngram' }, generations: 1, posttrain: [{ kind: 'finetune', data: {}, steps: 2 }] }
+    expect((await resolveRun(zipf, 'own.json')).metrics).toContain('task_text')
+  })
+})
+
 describe('a finetuning task of other data', () => {
+  it("refuses a task with words the run's vocabulary lacks when it has no '<unk>' to read them as", async () => {
+    const raw = { data: { kind: 'zipf', vocabSize: 50 }, model: { kind: 'ngram' }, generations: 1, posttrain: [{ kind: 'finetune', data: { vocabSize: 60 }, steps: 2 }] }
+    const err = await resolveRun(raw, 'own.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(err?.code).toBe(ErrorCode.CONFIG)
+    expect(err?.message).toMatch(/^own\.json: posttrain\.0\.data: the task has words the run's data do not \('.+'\), and no '<unk>' to read them as$/)
+    // The same words in a smaller vocabulary are all the run's.
+    await expect(resolveRun({ ...raw, posttrain: [{ kind: 'finetune', data: { vocabSize: 40 }, steps: 2 }] }, 'own.json')).resolves.toBeDefined()
+  })
+
   it("names the keys the task's data take when one is unknown", async () => {
     const raw = { data: { kind: 'gaussian', n: 200 }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'finetune', data: { weights: [1, 0] }, steps: 5 }] }
     await expect(resolveRun(raw, 'own.json')).rejects.toThrow('own.json: posttrain.0.data.weights: unknown key; expected one of kind, module, n, d, mean, std')

@@ -141,7 +141,8 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     }
 
     const tasks = await resolvePosttrain(cfg.posttrain, at, { data: cfg.data, n, heldout, info }, model, datasets, moduleUrl(DATASETS_MODULE, '.'))
-    const cellMetrics = groups.ids ?? metricsMod.metricsFor(info, model.logLikelihood !== undefined)
+    // With a finetuning stage, the task's quality is what the report's frontier sets against diversity.
+    const cellMetrics = groups.ids ?? metricsMod.metricsFor(info, model.logLikelihood !== undefined, { task: tasks.length > 0 })
     const specs: MetricSpec[] = []
     for (const [i, id] of cellMetrics.entries()) {
       const group = groups.byId.get(id)

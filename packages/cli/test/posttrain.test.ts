@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { readTokenFile } from '@ouroboros/store'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, cliAsync, itRefusesConfigs, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
 
@@ -119,6 +120,40 @@ describe('post-training in a run', () => {
     const resumed = cli(['resume', `${dir}/killed`])
     expect(resumed.status, resumed.stderr).toBe(0)
     expect(records(`${dir}/killed`)).toEqual(records(`${dir}/one`))
+  })
+})
+
+describe('finetuning on text of another file', () => {
+  it("reads the task's text in the run's words, those the run's data lack as '<unk>'", () => {
+    const dir = tempDir()
+    // The run's text uses eight words; the task's half of its words are new (zz, yy).
+    const words = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
+    writeFileSync(`${dir}/corpus.txt`, Array.from({ length: 200 }, (_, i) => [0, 3, 5, 7].map((k) => words[(i + k) % 8]).join(' ')).join('\n'))
+    writeFileSync(`${dir}/task.txt`, Array.from({ length: 200 }, () => 'a zz b yy').join('\n'))
+    const config = {
+      data: { kind: 'text-file', path: 'corpus.txt' },
+      model: { kind: 'ngram', order: 1 },
+      generations: 1,
+      samplesPerGeneration: 100,
+      metrics: ['text', 'task_text'],
+      posttrain: [{ kind: 'finetune', data: { path: 'task.txt', n: 150 }, steps: 1, lr: 1, evalEvery: 1 }],
+    }
+    const res = cli(['run', writeConfig(dir, config), '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    // One step of share 1 makes the model the task's unigram counts (Kneser-Ney's discount leaves
+    // the run's other words 6 × 0.75 / 750 of the mass): 'a', 'b' and '<unk>' a quarter, a quarter
+    // and a half of the samples' words, up to the noise of 400 draws (SD 0.025).
+    const { samples, vocabulary } = readTokenFile(`${dir}/run/chains/r0/gen-000000.samples.tokens`)
+    const count = (w: string): number => samples.tokens.filter((t) => vocabulary[t] === w).length / samples.tokens.length
+    expect(count('<unk>')).toBeGreaterThan(0.4)
+    expect(count('<unk>')).toBeLessThan(0.6)
+    expect(count('a')).toBeGreaterThan(0.15)
+    expect(count('b')).toBeGreaterThan(0.15)
+    expect(count('<unk>') + count('a') + count('b')).toBeGreaterThan(0.97)
+    // Its held-out task sentences, a <unk> b <unk> and their end, then have the probability
+    // 0.2 · 0.4 · 0.2 · 0.4 · 0.2 (the end is one of five tokens a sentence).
+    const curve = readFileSync(`${dir}/run/chains/r0/gen-000000.posttrain.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(curve.at(-1).metrics.task_nll).toBeCloseTo(-Math.log(0.2 * 0.4 * 0.2 * 0.4 * 0.2), 2)
   })
 })
 

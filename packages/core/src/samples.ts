@@ -159,3 +159,22 @@ export function allFinite(data: Float64Array): boolean {
   for (; i < n; i++) a += data[i]! * 0
   return a + b + c + d === 0
 }
+
+/** The word a text dataset's vocabulary has for the words it does not keep (Brown's and the data files' first word). */
+export const UNKNOWN_WORD = '<unk>'
+
+/**
+ * Token sequences renumbered from vocabulary `from` to `to` by word, the words `to` lacks as its
+ * `<unk>`, as a pretrained model's tokenizer reads new text: a finetuning task of other text in the
+ * words of the run's data.
+ */
+export function inVocabulary(s: TokenSamples, from: readonly string[], to: readonly string[]): TokenSamples {
+  const ids = new Map(to.map((w, i) => [w, i]))
+  const unknown = ids.get(UNKNOWN_WORD)
+  const map = Int32Array.from(from, (w) => {
+    const id = ids.get(w) ?? unknown
+    if (id === undefined) throw new RangeError(`inVocabulary: '${w}' is not in the vocabulary, which has no '${UNKNOWN_WORD}' to read it as`)
+    return id
+  })
+  return { modality: 'tokens', n: s.n, vocabSize: to.length, tokens: s.tokens.map((t) => map[t]!), offsets: s.offsets }
+}

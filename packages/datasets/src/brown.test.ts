@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Rng, type DatasetInstance, type TokenSamples } from '@ouroboros/core'
-import { UNKNOWN_WORD, brown } from './brown.js'
+import { UNKNOWN_WORD } from '@ouroboros/core'
+import { brown } from './brown.js'
 
 const create = (params: Record<string, unknown> = {}): Required<DatasetInstance> => brown.create(brown.params.parse(params), Rng.from(0)) as Required<DatasetInstance>
 

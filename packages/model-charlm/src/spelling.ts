@@ -1,4 +1,4 @@
-import { inputError, type TokenSamples } from '@ouroboros/core'
+import { inputError, UNKNOWN_WORD, type TokenSamples } from '@ouroboros/core'
 
 /**
  * How sentences of word ids become character streams and back. Symbols: END = 0 (end of
@@ -8,9 +8,6 @@ import { inputError, type TokenSamples } from '@ouroboros/core'
 export const END = 0
 export const SPACE = 1
 const FIRST_CHAR = 2
-
-/** The dataset vocabulary's word for ids the model spells but the vocabulary lacks (brown's id 0). */
-export const UNKNOWN_WORD = '<unk>'
 
 export interface Alphabet {
   /** The characters of the vocabulary, sorted; character i is symbol i + 2. */

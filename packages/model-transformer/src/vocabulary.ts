@@ -1,7 +1,4 @@
-import { inputError, type DatasetInfo, type OuroborosError, type TokenSamples } from '@ouroboros/core'
-
-/** The dataset's word for words a model does not know (Brown's id 0). */
-export const UNKNOWN_WORD = '<unk>'
+import { inputError, UNKNOWN_WORD, type DatasetInfo, type OuroborosError, type TokenSamples } from '@ouroboros/core'
 
 /**
  * The model's token ids and how they map onto the dataset's. Model ids 0..K−1 are the K kept

@@ -3,6 +3,7 @@ import {
   OuroborosError,
   ErrorCode,
   heldoutSize,
+  inVocabulary,
   Rng,
   allRows,
   divergedError,
@@ -420,11 +421,23 @@ function taskData(chain: ChainSpec, ctx: ChainContext, index: number): Promise<T
       const train = dataset.sample(spec.n, Rng.from(chain.seed, 'task', index))
       const heldoutRng = Rng.from(chain.seed, 'task-heldout', index)
       const heldout = dataset.heldout !== undefined ? dataset.heldout(spec.heldout, heldoutRng) : dataset.sample(spec.heldout, heldoutRng)
-      return { train, view: { dataset: dataset.info, heldout } }
+      const from = dataset.info.vocabulary
+      const to = ctx.dataset.info.vocabulary
+      if (from === undefined || to === undefined || sameWords(from, to)) return { train, view: { dataset: dataset.info, heldout } }
+      // Text of other words (another file, Brown for a run on one's own text) is read in the run's
+      // words, which the model knows, with its genres, so that the task verifier reads the samples.
+      const words = (x: Samples): Samples => (x.modality === 'tokens' ? inVocabulary(x, from, to) : x)
+      const genres = dataset.info.genres
+      const info = { ...dataset.info, vocabulary: to, ...(genres === undefined ? {} : { genres: { ...genres, sentences: inVocabulary(genres.sentences, from, to) } }) }
+      return { train: words(train), view: { dataset: info, heldout: words(heldout) } }
     })()
     ctx.tasks.set(index, task)
   }
   return task
+}
+
+function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((w, i) => w === b[i]))
 }
 
 function goldRewardOf(chain: ChainSpec, ctx: ChainContext, index: number): Promise<Reward> {
