@@ -139,6 +139,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   // Config keys added since the run started take their defaults, as the resolved config has them.
   const now = new Map(resolved.chains.map((c) => [c.id, c.config]))
   const chains = started.map((c) => ({ ...c, config: { ...now.get(c.id), ...c.config } }))
+  unchangedDataFiles(started, resolved.chains)
   info.runId ??= randomUUID()
   info.cellSpecs ??= cellSpecsOf(chains.map((c) => mapModules(c, portableModule)))
   info.metricInfo ??= await recordOutputInfo(chains)
@@ -167,6 +168,27 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
     return await execute(dir, chains, resolved, info, runner, true, address)
   } finally {
     lock.release()
+  }
+}
+
+/**
+ * The data files a run pinned (their SHA-256 in the chains' data and task parameters) against the
+ * files as they are now, which resolving the config again has pinned: a file changed since the run
+ * began is refused before any chain goes on with other data, each chain would otherwise stop on it.
+ */
+function unchangedDataFiles(started: readonly ChainSpec[], now: readonly ChainSpec[]): void {
+  const current = new Map(now.map((c) => [c.id, c]))
+  for (const chain of started) {
+    const later = current.get(chain.id)
+    const pairs: [string, Record<string, unknown>, Record<string, unknown> | undefined][] = [
+      ['data', chain.datasetParams, later?.datasetParams],
+      ...chain.tasks.map((t): [string, Record<string, unknown>, Record<string, unknown> | undefined] => [`posttrain.${t.stage}.data`, t.datasetParams, later?.tasks.find((u) => u.stage === t.stage)?.datasetParams]),
+    ]
+    for (const [field, then, today] of pairs) {
+      const [was, is] = [then['sha256'], today?.['sha256']]
+      if (typeof was !== 'string' || typeof is !== 'string' || was === is || then['path'] !== today?.['path']) continue
+      throw configError(`${field}.path: ${String(then['path'])} is not the file this run began with (SHA-256 ${was.slice(0, 12)}… then, ${is.slice(0, 12)}… now)`, 'restore the file, or run the config again with --force to use the new one')
+    }
   }
 }
 

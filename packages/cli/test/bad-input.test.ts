@@ -266,3 +266,27 @@ describe('output paths that cannot be written', () => {
     })
   }
 })
+
+describe('a data file changed since its run began', () => {
+  it('resume refuses it before any chain goes on, naming the file, exit 2, the run untouched; restored, it resumes', () => {
+    const dir = tempDir()
+    const corpus = Array.from({ length: 40 }, (_, i) => `line ${i} of the corpus`).join('\n')
+    const task = Array.from({ length: 40 }, (_, i) => `task ${i} line`).join('\n')
+    writeFileSync(join(dir, 'corpus.txt'), corpus)
+    writeFileSync(join(dir, 'task.txt'), task)
+    const config = { data: { kind: 'text-file', path: 'corpus.txt' }, model: { kind: 'ngram', order: 1 }, generations: 2, posttrain: [{ kind: 'finetune', data: { path: 'task.txt', n: 20 }, steps: 1 }] }
+    const run = join(dir, 'run')
+    expect(cli(['run', writeConfig(dir, config), '--out', run]).status).toBe(0)
+    const before = ['run.json', 'metrics.ndjson'].map((f) => readFileSync(join(run, f), 'utf8'))
+    for (const [file, field, text] of [['corpus.txt', 'data', corpus], ['task.txt', 'posttrain.0.data', task]] as const) {
+      writeFileSync(join(dir, file), `${text}\none more line`)
+      const res = cli(['resume', run])
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toMatch(new RegExp(`^error: ${field.replace(/\./g, '\\.')}\\.path: ${join(dir, file)} is not the file this run began with \\(SHA-256 [0-9a-f]{12}… then, [0-9a-f]{12}… now\\)\\n`))
+      expect(res.stderr).toContain('restore the file')
+      expect(['run.json', 'metrics.ndjson'].map((f) => readFileSync(join(run, f), 'utf8'))).toEqual(before)
+      writeFileSync(join(dir, file), text)
+    }
+    expect(cli(['resume', run]).status).toBe(0)
+  })
+})
