@@ -290,3 +290,26 @@ describe('a data file changed since its run began', () => {
     expect(cli(['resume', run]).status).toBe(0)
   })
 })
+
+describe('a metric group that cannot prepare on the data', () => {
+  it("records its values as null with a warning and the run goes on, as when it fails in a generation (metricErrors 'null')", () => {
+    const dir = tempDir()
+    // 80 rows of 3-D points, 72 to train on: fewer than the 100 reference clusters `clusters` fits by default in 3-D.
+    const rows = Array.from({ length: 80 }, (_, i) => [Math.sin(i), Math.cos(3 * i), (i % 7) / 7].join(','))
+    writeFileSync(join(dir, 'points.csv'), rows.join('\n'))
+    const config = { data: { kind: 'vector-file', path: 'points.csv' }, model: { kind: 'gmm', components: 2 }, generations: 2 }
+    const res = cli(['run', writeConfig(dir, config), '--out', join(dir, 'run')])
+    expect(res.status, res.stderr).toBe(0)
+    expect(res.stderr).toContain("metric group 'clusters' failed in chain r0 at generation -1; its values are null")
+    expect(res.stderr).toContain('k = 100 clusters needs at least 100 real samples, got 72')
+    const lines = readFileSync(join(dir, 'run', 'metrics.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { generation: number; metrics: Record<string, number | null> })
+    expect(lines.map((r) => r.generation)).toEqual([-1, 0, 1])
+    for (const r of lines) {
+      expect(r.metrics['clusters_covered']).toBeNull()
+      expect(r.metrics['total_variance']).toEqual(expect.any(Number))
+    }
+    const failing = cli(['run', writeConfig(dir, { ...config, metricErrors: 'fail' }, 'fail.json'), '--out', join(dir, 'fail')])
+    expect(failing.status).toBe(1)
+    expect(failing.stderr).toContain("metric group 'clusters': clusters: k = 100 clusters needs at least 100 real samples")
+  })
+})

@@ -44,7 +44,7 @@ export const clusters = defineMetric({
   async prepare({ real, dataset, options, rng }) {
     const x = asVectors(real, 'clusters: real samples')
     const k = clusterCount(options, dataset, x.d)
-    if (k > x.n) throw inputError(`clusters: k = ${k} clusters needs at least ${k} real samples, got ${x.n}`, 'lower metricOptions.clusters.k')
+    if (k > x.n) throw inputError(`clusters: k = ${k} clusters needs at least ${k} real samples, got ${x.n}`, `set metricOptions.clusters.k to at most ${x.n}, or name the run's metrics without 'clusters'`)
     const rows: number[][] = []
     for (let i = 0; i < x.n; i++) rows.push(Array.from(x.data.subarray(i * x.d, (i + 1) * x.d)))
     const initialization = (await kmeansPlusPlus(x, k, rng)).map((i) => rows[i]!.slice())

@@ -531,7 +531,8 @@ async function withResolvedOptions(batch: RecordBatch, chain: ChainSpec, ctx: Ch
 export async function resolvedOptions(chain: ChainSpec, ctx: ChainContext): Promise<Record<string, Record<string, number>>> {
   const out: Record<string, Record<string, number>> = {}
   for (const spec of chain.metrics) {
-    const prepared = (await ctx.prepared.get(spec.id)) as Record<string, unknown> | undefined
+    // A prepare() that threw has its values recorded as null (scoreAll), and chose nothing.
+    const prepared = (await ctx.prepared.get(spec.id)?.catch(() => undefined)) as Record<string, unknown> | undefined
     if (typeof prepared !== 'object' || prepared === null) continue
     for (const [name, value] of Object.entries(spec.options)) {
       const chosen = prepared[name]
