@@ -43,6 +43,11 @@ export function gitState(): GitState | undefined {
   }
 }
 
+/** An installation's commit for the queue's tasks and workers, where it is a checkout. */
+export function withCommit(git: GitState | undefined): { commit?: string } {
+  return git === undefined ? {} : { commit: git.commit }
+}
+
 /** `ouroboros --version`: "ouroboros 0.1.0 (git 1a2b3c4d5e6f, uncommitted changes)". */
 export function versionLine(): string {
   const git = gitState()

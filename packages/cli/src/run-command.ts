@@ -11,7 +11,7 @@ import { loadConfigFile } from './load-config.js'
 import { checkOutDir } from './out-paths.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
-import { gitState, resolvedCells, type Provenance } from './provenance.js'
+import { gitState, resolvedCells, withCommit, type Provenance } from './provenance.js'
 import { localModuleUrl, portableModule } from './portable.js'
 import { resolveRun, type ResolvedRun } from './resolve.js'
 
@@ -208,6 +208,7 @@ async function openQueue(address: QueueAddress, runId: string, runDir: string, t
     timeoutMs: 1000 * (timeoutS ?? DEFAULT_QUEUE_TIMEOUT_S),
     resume,
     notice: (line) => notices.log(line),
+    ...withCommit(gitState()),
   })
 }
 

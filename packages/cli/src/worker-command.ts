@@ -1,5 +1,6 @@
 import { defaultWorkers } from '@ouroboros/scheduler'
 import { allowedModuleDir, workerModuleResolver } from './portable.js'
+import { gitState, withCommit } from './provenance.js'
 
 export interface WorkerCommandOptions {
   queue: string
@@ -20,11 +21,14 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   const workers = opts.workers ?? defaultWorkers()
   const allowed = (opts.allowModules ?? []).map(allowedModuleDir)
   const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`)
+  const git = gitState()
   const worker = await startQueueWorker({
     address,
     workers,
     lockMs: 1000 * (opts.lockSeconds ?? 30),
     resolveModule: workerModuleResolver(allowed),
+    ...withCommit(gitState()),
+    ...(git === undefined ? {} : { commit: git.commit }),
     timeoutMs: 1000 * (opts.queueTimeout ?? 60),
     log,
   })

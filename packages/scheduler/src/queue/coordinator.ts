@@ -16,6 +16,8 @@ export interface QueueRunnerOptions {
   resume?: boolean
   /** One line for the user: no worker is connected, the connection is lost or back. */
   notice?: (line: string) => void
+  /** This installation's git commit, where it is a checkout: workers on another commit refuse its tasks. */
+  commit?: string
 }
 
 interface Pending {
@@ -108,7 +110,16 @@ export class QueueRunner implements Runner {
     }
     if (this.lost !== undefined) return Promise.reject(this.lost)
     if (this.closed) return Promise.resolve(undefined)
-    const data: QueueTask = { v: 1, runId: this.opts.runId, runDir: task.runDir, chain: task.chain.id, from: task.from, budgetMs: task.budgetMs, reference: task.reference }
+    const data: QueueTask = {
+      v: 2,
+      runId: this.opts.runId,
+      runDir: task.runDir,
+      chain: task.chain.id,
+      from: task.from,
+      budgetMs: task.budgetMs,
+      reference: task.reference,
+      ...(this.opts.commit === undefined ? {} : { commit: this.opts.commit }),
+    }
     // Unique per coordinator process: a resumed run's tasks never meet its dead coordinator's.
     const jobId = `${this.opts.runId}.${this.session}.${++this.seq}`
     return new Promise((resolve, reject) => {

@@ -8,13 +8,15 @@ import { z } from 'zod'
  */
 export const queueTaskSchema = z.strictObject({
   /** Bumped when the shape changes, so that a worker of another version refuses clearly. */
-  v: z.literal(1),
+  v: z.literal(2),
   runId: z.string().regex(/^[\w-]+$/),
   runDir: z.string().refine(isAbsolute, 'an absolute path'),
   chain: z.string().min(1),
   from: z.int().nonnegative(),
   budgetMs: z.number().nonnegative(),
   reference: z.boolean(),
+  /** The coordinator's git commit, where it runs from a checkout: a worker on another refuses the task. */
+  commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
 })
 
 export type QueueTask = z.infer<typeof queueTaskSchema>

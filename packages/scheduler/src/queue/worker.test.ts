@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { chainOf, type RunSpecCache } from './worker.js'
+import { chainOf, sameCommit, type RunSpecCache } from './worker.js'
 import type { QueueTask } from './task.js'
 
 const dirs: string[] = []
@@ -15,7 +15,7 @@ describe('chainOf', () => {
     const cell = (k: number) => ({ cell: k, params: { k }, config: { policy: { kind: 'replace' }, filter: null }, modelModule: 'model-a', datasetModule: 'data-a', metrics: [{ id: 'm', module: 'metric-a', options: {} }], tasks: [] })
     const chains = [0, 1, 2].map((i) => ({ id: `c${i % 2}-r${i}`, cell: i % 2, replicate: i, seed: 100 + i, status: 'pending', generationsDone: 0 }))
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ name: 't', runId: 'run-1', chains, cellSpecs: [cell(0), cell(1)] }))
-    const task = (chain: string): QueueTask => ({ v: 1, runId: 'run-1', runDir: dir, chain, from: 0, budgetMs: 0, reference: true })
+    const task = (chain: string): QueueTask => ({ v: 2, runId: 'run-1', runDir: dir, chain, from: 0, budgetMs: 0, reference: true })
     const cache = new Map<string, RunSpecCache>()
     const local = (m: string): string => `file:///here/${m}`
     const first = chainOf(task('c0-r0'), cache, local)
@@ -32,5 +32,17 @@ describe('chainOf', () => {
     // Another run in the same directory is read afresh, and refused when run.json names another run.
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ name: 't', runId: 'run-2', chains, cellSpecs: [cell(0), cell(1)] }))
     expect(() => chainOf({ ...task('c0-r0'), runId: 'run-3' }, cache, local)).toThrow(/holds run run-2, not the run run-3/)
+  })
+})
+
+describe('sameCommit', () => {
+  it("refuses a task from a coordinator on another git commit than this worker's installation", () => {
+    const task: QueueTask = { v: 2, runId: 'run-1', runDir: '/runs/a', chain: 'r0', from: 0, budgetMs: 0, reference: true, commit: 'a'.repeat(40) }
+    expect(() => sameCommit(task, 'b'.repeat(40))).toThrow(`this worker runs ouroboros at git ${'b'.repeat(12)}, the run's coordinator at ${'a'.repeat(12)}`)
+    // The same commit, an installation that is no checkout, or a coordinator that is none: taken.
+    expect(() => sameCommit(task, 'a'.repeat(40))).not.toThrow()
+    expect(() => sameCommit(task, undefined)).not.toThrow()
+    const { commit: _commit, ...noCommit } = task
+    expect(() => sameCommit(noCommit, 'b'.repeat(40))).not.toThrow()
   })
 })

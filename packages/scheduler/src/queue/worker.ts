@@ -24,6 +24,11 @@ export interface QueueWorkerOptions {
    * path); throws a PLUGIN error for one it does not have or will not load.
    */
   resolveModule: (module: string) => string
+  /**
+   * This installation's git commit, where it is a checkout: tasks from a coordinator on another
+   * commit are refused, since their records could differ from those of one installation.
+   */
+  commit?: string
   /** Gives up when Redis cannot be reached at the start for this long (ms). */
   timeoutMs: number
   log: (line: string) => void
@@ -55,6 +60,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     const task = parsed.data
     let chain: ChainSpec
     try {
+      sameCommit(task, opts.commit)
       chain = chainOf(task, specs, opts.resolveModule)
     } catch (err) {
       const failed: FailureInfo = { ...describe(err, name, task, address), generation: task.from }
@@ -102,6 +108,14 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       await runner.destroy()
     },
   }
+}
+
+/** A task from a coordinator on another git commit than this worker's installation is refused. */
+export function sameCommit(task: QueueTask, commit: string | undefined): void {
+  if (commit === undefined || task.commit === undefined || task.commit === commit) return
+  throw new OuroborosError(ErrorCode.PLUGIN, `this worker runs ouroboros at git ${commit.slice(0, 12)}, the run's coordinator at ${task.commit.slice(0, 12)}: its records could differ from one installation's`, {
+    hint: 'check out and build the same commit on every machine (docs/distributed.md), restart the workers, then resume the run',
+  })
 }
 
 /** A run's chain specs as far as this worker has needed them, and where run.json puts each chain. */
