@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
+import { settingTicks } from './comparison.js'
 import { loadRun, renderReport } from './index.js'
 import { MODES, embeddedPlots, ganRun, metricPlot, plotTitle, tempDir, writeReplicateTraining, writeSyntheticRun } from './runs.testutil.js'
 
@@ -110,5 +111,28 @@ describe('a run of one generation', () => {
     expect(centres.map((t) => (t?.x as number[] | undefined)?.length)).toEqual([8, 25])
     expect(centres[1]!.x).toContain(-4)
     expect(centres[1]!.y).toContain(4)
+  })
+})
+
+describe('the settings under a comparison plot', () => {
+  it('names each setting in full while the names fit side by side', () => {
+    expect(settingTicks(['data=ring', 'data=grid'])).toEqual({ text: ['data=ring', 'data=grid'] })
+    expect(settingTicks(['beta=1, labels=50', 'beta=0.3, labels=50'])).toEqual({ text: ['beta=1<br>labels=50', 'beta=0.3<br>labels=50'] })
+  })
+
+  it("gives the values alone, and names the parameters under the axis, where fifteen settings' names would run into each other", () => {
+    const labels = [50, 200, 1000].flatMap((n) => [1, 0.3, 0.1, 0.03, 0.01].map((b) => `beta=${b}, labels=${n}`))
+    // 480 px for 15 settings is 32 px each: 'labels=1000' takes 72, '1000' 26.
+    const ticks = settingTicks(labels)
+    expect(ticks.title).toBe('beta, labels')
+    expect(ticks.text.slice(0, 6)).toEqual(['1<br>50', '0.3<br>50', '0.1<br>50', '0.03<br>50', '0.01<br>50', '1<br>200'])
+    expect(ticks.upright).toBeUndefined()
+  })
+
+  it('stands the ticks upright where even the values do not fit, or the settings name different parameters', () => {
+    const long = Array.from({ length: 12 }, (_, i) => `policy=accumulate-subsample(size=${1000 + i})`)
+    expect(settingTicks(long)).toMatchObject({ title: 'policy', upright: true })
+    const mixed = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? `run a: beta=${i}` : `run b: anchor=${i}`))
+    expect(settingTicks(mixed)).toEqual({ text: mixed.map((l) => l.replace(': ', ':<br>')), upright: true })
   })
 })

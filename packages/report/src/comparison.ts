@@ -118,12 +118,29 @@ ${body.join('\n')}
 <p class="note">Every setting fits one generation, so settings are compared rather than followed over generations: the mean and standard deviation over replicates of the model’s metrics, and the metric on fresh real data (generation −1), the value a perfect model would reach up to sampling noise.</p>`
 }
 
-/** A setting label broken into lines after its run's name and at its commas, for a tick under a plot. */
-function tickText(label: string): string {
-  return label
-    .split(/(?<=:) |, /)
-    .map((part) => plotlyText(part))
-    .join('<br>')
+/** The width a comparison plot's x axis has at least (the report's grid gives a plot 560 px or more), and a tick character's. */
+const AXIS_PX = 480
+const CHAR_PX = 6.5
+
+/**
+ * The settings' ticks under a comparison plot: each label broken into lines after its run's name
+ * and at its commas (`beta=0.1<br>labels=200`). Where these do not fit side by side and every
+ * label names the same parameters in the same order (one run's sweep), the ticks are the values
+ * alone, one parameter a line, and the axis title names the parameters: fifteen settings of
+ * `beta=0.03, labels=1000` ran into each other. Ticks that still do not fit stand upright.
+ */
+export function settingTicks(labels: readonly string[]): { text: string[]; title?: string; upright?: boolean } {
+  const lines = labels.map((label) => label.split(/(?<=:) |, /))
+  const slot = AXIS_PX / Math.max(1, labels.length)
+  const fits = (rows: readonly (readonly string[])[]): boolean => Math.max(...rows.flat().map((line) => line.length)) * CHAR_PX <= slot
+  const show = (rows: readonly (readonly string[])[]): string[] => rows.map((row) => row.map(plotlyText).join('<br>'))
+  if (fits(lines)) return { text: show(lines) }
+  const pairs = lines.map((row) => row.map((part) => /^([^=:]+)=(.+)$/.exec(part)))
+  const names = pairs[0]!.map((m) => m?.[1])
+  const shared = names.every((name) => name !== undefined) && pairs.every((row) => row.length === names.length && row.every((m, i) => m?.[1] === names[i]))
+  if (!shared) return { text: show(lines), upright: true }
+  const values = pairs.map((row) => row.map((m) => m![2]!))
+  return { text: show(values), title: names.join(', '), ...(fits(values) ? {} : { upright: true }) }
 }
 
 /** Replicates of one setting spread sideways by this much at most, so that equal values stay visible. */
@@ -190,11 +207,13 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   const layout = baseLayout(title, '', p.catalog.axisTitle(p.metric))
   const xaxis = layout.xaxis as Record<string, unknown>
   xaxis.tickvals = p.rows.map((_, i) => i)
-  xaxis.ticktext = p.rows.map((r) => tickText(r.setting.label))
+  const ticks = settingTicks(p.rows.map((r) => r.setting.label))
+  xaxis.ticktext = ticks.text
+  if (ticks.title !== undefined) xaxis.title = { text: plotlyText(ticks.title) }
   xaxis.range = [-0.6, p.rows.length - 0.4]
   xaxis.showgrid = false
   // Level labels broken into lines read better than rotated ones, which plotly may also thin out.
-  xaxis.tickangle = 0
+  xaxis.tickangle = ticks.upright === true ? -90 : 0
   xaxis.tickfont = { size: 11 }
   const yaxis = layout.yaxis as Record<string, unknown>
   if (log) Object.assign(yaxis, logAxis(plotted))
