@@ -294,10 +294,10 @@ describe('a data file changed since its run began', () => {
 describe('a metric group that cannot prepare on the data', () => {
   it("records its values as null with a warning and the run goes on, as when it fails in a generation (metricErrors 'null')", () => {
     const dir = tempDir()
-    // 80 rows of 3-D points, 72 to train on: fewer than the 100 reference clusters `clusters` fits by default in 3-D.
+    // 80 rows of 3-D points, 72 to train on: fewer than the 100 reference clusters asked for.
     const rows = Array.from({ length: 80 }, (_, i) => [Math.sin(i), Math.cos(3 * i), (i % 7) / 7].join(','))
     writeFileSync(join(dir, 'points.csv'), rows.join('\n'))
-    const config = { data: { kind: 'vector-file', path: 'points.csv' }, model: { kind: 'gmm', components: 2 }, generations: 2 }
+    const config = { data: { kind: 'vector-file', path: 'points.csv' }, model: { kind: 'gmm', components: 2 }, generations: 2, metricOptions: { clusters: { k: 100 } } }
     const res = cli(['run', writeConfig(dir, config), '--out', join(dir, 'run')])
     expect(res.status, res.stderr).toBe(0)
     expect(res.stderr).toContain("metric group 'clusters' failed in chain r0 at generation -1; its values are null")
@@ -308,6 +308,11 @@ describe('a metric group that cannot prepare on the data', () => {
       expect(r.metrics['clusters_covered']).toBeNull()
       expect(r.metrics['total_variance']).toEqual(expect.any(Number))
     }
+    // By default the group fits a tenth as many clusters as there are real samples: 7.
+    const byDefault = cli(['run', writeConfig(dir, { ...config, metricOptions: {} }, 'default.json'), '--out', join(dir, 'default')])
+    expect(byDefault.status, byDefault.stderr).toBe(0)
+    expect(byDefault.stderr).not.toContain('warning')
+    expect(JSON.parse(readFileSync(join(dir, 'default', 'run.json'), 'utf8')).chains[0].resolvedOptions.clusters.k).toBe(7)
     const failing = cli(['run', writeConfig(dir, { ...config, metricErrors: 'fail' }, 'fail.json'), '--out', join(dir, 'fail')])
     expect(failing.status).toBe(1)
     expect(failing.stderr).toContain("metric group 'clusters': clusters: k = 100 clusters needs at least 100 real samples")

@@ -61,12 +61,16 @@ describe('clusters', () => {
     expect(collapsed.cluster_kl).toBeGreaterThan(1)
   })
 
-  it('defaults k to 25 in 2-D, 10 per mode with modes, else 100', async () => {
+  it('defaults k to 25 in 2-D, 10 per mode with modes, else 100, and to at most a tenth of the real samples', async () => {
     expect((await prepare(null)).realCounts.length).toBe(25)
-    const real3 = gaussianSamples(300, 3, Rng.from(1))
+    const real3 = gaussianSamples(1000, 3, Rng.from(1))
     const withModes: DatasetInfo = { kind: 'test', modality: 'vectors', modes: { centers: new Float64Array(9), k: 3, std: 1, weights: new Float64Array(3) } }
     expect((await prepare(null, real3, withModes)).realCounts.length).toBe(30)
     expect((await prepare(null, real3)).realCounts.length).toBe(100)
+    // 72 points in 3-D: 7 clusters, not 100 that 72 points cannot fill; 5 points: one cluster.
+    expect((await prepare(null, gaussianSamples(72, 3, Rng.from(2)))).realCounts.length).toBe(7)
+    expect((await prepare(null, gaussianSamples(5, 3, Rng.from(3)))).realCounts.length).toBe(1)
+    expect((await prepare(null, gaussianSamples(120, 2, Rng.from(4)))).realCounts.length).toBe(12)
   })
 
   it('is reproducible from the prepare seed and needs k real samples', async () => {

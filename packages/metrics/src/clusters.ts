@@ -19,7 +19,10 @@ import { notRegression } from './defaults.js'
  * cover, so clusters_covered counts only centroids with real samples.
  */
 const clustersOptions = z.strictObject({
-  /** Number of clusters; null: 25 in 2-D, else 10 · the dataset's modes when it has them, else 100. */
+  /**
+   * Number of clusters; null: 25 in 2-D, else 10 · the dataset's modes when it has them, else 100,
+   * and at most a tenth of the real samples (a few dozen points of one's own make clusters of one).
+   */
   k: z.int().min(1).nullable().default(null),
   /** A cluster is covered when its generated share is at least this fraction of its real share. */
   coveredFraction: z.number().min(0).default(0.01),
@@ -43,7 +46,7 @@ export const clusters = defineMetric({
   options: clustersOptions,
   async prepare({ real, dataset, options, rng }) {
     const x = asVectors(real, 'clusters: real samples')
-    const k = clusterCount(options, dataset, x.d)
+    const k = clusterCount(options, dataset, x.d, x.n)
     if (k > x.n) throw inputError(`clusters: k = ${k} clusters needs at least ${k} real samples, got ${x.n}`, `set metricOptions.clusters.k to at most ${x.n}, or name the run's metrics without 'clusters'`)
     const rows: number[][] = []
     for (let i = 0; i < x.n; i++) rows.push(Array.from(x.data.subarray(i * x.d, (i + 1) * x.d)))
@@ -79,10 +82,13 @@ export const clusters = defineMetric({
   },
 })
 
-function clusterCount(options: ClustersOptions, dataset: DatasetInfo, d: number): number {
+/** Real samples per cluster that the default k leaves at least, on average. */
+const SAMPLES_PER_CLUSTER = 10
+
+function clusterCount(options: ClustersOptions, dataset: DatasetInfo, d: number, n: number): number {
   if (options.k !== null) return options.k
-  if (d === 2) return 25
-  return dataset.modes === undefined ? 100 : 10 * dataset.modes.k
+  const k = d === 2 ? 25 : dataset.modes === undefined ? 100 : 10 * dataset.modes.k
+  return Math.max(1, Math.min(k, Math.floor(n / SAMPLES_PER_CLUSTER)))
 }
 
 /**
