@@ -41,6 +41,9 @@ export async function resolvePosttrain(
       }
       const params = plugin.pin?.(parsed.data) ?? parsed.data
       const info = (await plugin.create(params, Rng.from(0, 'probe'))).info
+      if (info.d !== undefined && run.info.d !== undefined && info.d !== run.info.d) {
+        throw configError(`${at}: ${where}.data: the task's data have ${info.d} dimensions, the run's ${run.info.d}`, "finetune on data of the run's dimension")
+      }
       // The chains read the task's text in the run's words, those the run's vocabulary lacks as '<unk>'.
       const known = run.info.vocabulary === undefined || run.info.vocabulary.includes(UNKNOWN_WORD) ? undefined : new Set(run.info.vocabulary)
       const lacking = known === undefined ? undefined : info.vocabulary?.find((w) => !known.has(w))

@@ -89,6 +89,19 @@ describe('the metric groups a run gets by default', () => {
 })
 
 describe('a finetuning task of other data', () => {
+  it("refuses a task whose vectors have another dimension than the run's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-resolve-'))
+    try {
+      writeFileSync(join(dir, 'points.csv'), Array.from({ length: 20 }, (_, i) => `${i},${i % 3},${i % 5}`).join('\n'))
+      const raw = { data: { kind: 'ring', n: 200 }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'finetune', data: { kind: 'vector-file', path: 'points.csv', n: 10 }, steps: 2 }] }
+      const err = await resolveRun(raw, join(dir, 'own.json')).then(() => undefined, (e: unknown) => e as OuroborosError)
+      expect(err?.code).toBe(ErrorCode.CONFIG)
+      expect(err?.message).toBe(`${join(dir, 'own.json')}: posttrain.0.data: the task's data have 3 dimensions, the run's 2`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it("refuses a task with words the run's vocabulary lacks when it has no '<unk>' to read them as", async () => {
     const raw = { data: { kind: 'zipf', vocabSize: 50 }, model: { kind: 'ngram' }, generations: 1, posttrain: [{ kind: 'finetune', data: { vocabSize: 60 }, steps: 2 }] }
     const err = await resolveRun(raw, 'own.json').then(() => undefined, (e: unknown) => e as OuroborosError)
