@@ -117,7 +117,7 @@ describe('progressReporter outside a terminal', () => {
     // Nothing new: no new line.
     at(10_000)
     expect(stream.lines()).toHaveLength(1)
-    const failure = { chain: 'r1', generation: 60, message: 'boom' }
+    const failure = { chain: 'r1', generation: 60, message: 'boom', hint: 'use fewer booms' }
     progress.onProgress({ chain: 'r1', generation: 60, generationsDone: 0, generationsTotal: 0, failed: failure })
     const metricError = { chain: 'r0', group: 'vendi', generation: 3, message: 'no' }
     progress.onProgress({ chain: 'r0', generation: 3, generationsDone: 0, generationsTotal: 0, metricError })
@@ -127,9 +127,25 @@ describe('progressReporter outside a terminal', () => {
     progress.stop()
     expect(stream.lines().slice(1)).toEqual([
       'chain r1 failed at generation 60: boom',
+      '  hint: use fewer booms',
       "warning: metric group 'vendi' failed in chain r0 at generation 3; its values are null (run.json lists every chain it failed in): no",
       '[12.0s] generations 260/300 (86 %), chains 2/3 finished, 1 failed',
     ])
+  })
+})
+
+describe('progressReporter when chains fail', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('says what to do about a failure once, however many chains it stops', () => {
+    const chains = [0, 1, 2].map((i) => ({ id: `r${i}`, generations: 10, done: 0, group: 0 }))
+    const { stream, progress } = offTerminal(chains)
+    const fail = (chain: string, hint?: string): void =>
+      progress.onProgress({ chain, generation: 0, generationsDone: 0, generationsTotal: 0, failed: { chain, generation: 0, message: 'singular', ...(hint === undefined ? {} : { hint }) } })
+    fail('r0', 'generate more samples')
+    fail('r1', 'generate more samples')
+    fail('r2')
+    expect(stream.lines()).toEqual(['chain r0 failed at generation 0: singular', '  hint: generate more samples', 'chain r1 failed at generation 0: singular', 'chain r2 failed at generation 0: singular'])
   })
 })
 

@@ -40,10 +40,17 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
   const started = now()
   const state = new RunProgress(chains)
   const failedGroups = new Set<string>()
+  // What to do about a failure is said once, however many chains it stops.
+  const hints = new Set<string>()
   const report = (e: ProgressEvent): boolean => {
     if (e.failed !== undefined) {
       state.fail(e.failed.chain)
       write(`chain ${e.failed.chain} failed at generation ${e.failed.generation}: ${e.failed.message}`)
+      const hint = e.failed.hint
+      if (hint !== undefined && !hints.has(hint)) {
+        hints.add(hint)
+        write(`  hint: ${hint}`)
+      }
       return true
     }
     if (e.metricError !== undefined) {

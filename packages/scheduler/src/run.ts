@@ -37,7 +37,7 @@ export interface ProgressEvent {
   generationsTotal: number
   /** Set when a generation's record arrived: its fit, sample and evaluation times, summed (ms). */
   ms?: number
-  failed?: { chain: string; generation: number; message: string }
+  failed?: { chain: string; generation: number; message: string; hint?: string }
   /** A metric group's first failure in this chain (its values are recorded as null). */
   metricError?: { chain: string; group: string; generation: number; message: string }
   /**
@@ -182,7 +182,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     // After a worker thread died inside a segment, the chain goes on one generation per task,
     // so that a second death names its generation exactly.
     let oneAtATime = false
-    let failure: { generation: number; message: string; code: string } | undefined
+    let failure: { generation: number; message: string; code: string; hint?: string } | undefined
     const fail = (err: unknown, fallback: number): void => {
       const e = err as { message?: string; code?: string; generation?: number; hint?: string }
       if (e.code === ErrorCode.IO) {
@@ -191,7 +191,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         return
       }
       if (failure !== undefined) return
-      failure = { generation: e.generation ?? fallback, message: e.message ?? String(err), code: e.code ?? ErrorCode.INTERNAL }
+      failure = { generation: e.generation ?? fallback, message: e.message ?? String(err), code: e.code ?? ErrorCode.INTERNAL, ...(typeof e.hint === 'string' ? { hint: e.hint } : {}) }
     }
     // Model states are only needed to resume: once every generation up to a newer checkpoint has
     // its record, older states go (an n-gram state on the Brown corpus is 11 MB a generation).

@@ -34,7 +34,8 @@ export interface ChainInfo {
   status: ChainStatus
   /** Generations whose checkpoint and record exist. */
   generationsDone: number
-  error?: { message: string; generation: number; code: string }
+  /** Why the chain failed; `hint` says what to do, where the error said. */
+  error?: { message: string; generation: number; code: string; hint?: string }
   /**
    * Metric options the config left to the data (null, such as a median bandwidth), as computed
    * from this chain's real data: metric group -> option -> value used.
