@@ -680,7 +680,8 @@ function factsSection(v: RunView, several: boolean): string {
       const e = c.error
       const where = e === undefined ? `after ${c.generationsDone} generations` : `at generation ${e.generation}`
       const what = e === undefined ? 'no error recorded' : `[${e.code}] ${e.message}`
-      return `<li data-chain="${escapeHtml(c.id)}"><code>${escapeHtml(c.id)}</code> (${escapeHtml(cellLabel(c.cell))}, replicate ${c.replicate}, seed ${c.seed}) failed ${escapeHtml(where)}: ${escapeHtml(what)}</li>`
+      const hint = e?.hint === undefined ? '' : ` <span class="hint">(${escapeHtml(e.hint)})</span>`
+      return `<li data-chain="${escapeHtml(c.id)}"><code>${escapeHtml(c.id)}</code> (${escapeHtml(cellLabel(c.cell))}, replicate ${c.replicate}, seed ${c.seed}) failed ${escapeHtml(where)}: ${escapeHtml(what)}${hint}</li>`
     })
     out.push(`<div class="warning failed-chains" role="alert"><strong>Failed chains</strong><ul>${items.join('')}</ul></div>`)
   }

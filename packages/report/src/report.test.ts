@@ -7,7 +7,7 @@ import { gaussianLogVariance, loadRun, parseThresholds, regressionExcessError, r
 import { formatChange } from './html.js'
 import { collapseLevels } from './summary.js'
 import { logAxis, sensibleRange } from './plots.js'
-import { embeddedPlots, metricPlot, ringDataset, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
+import { embeddedPlots, metricPlot, ringDataset, ringRun, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
 
 const dirs: string[] = []
 function dir(prefix: string): string {
@@ -767,5 +767,20 @@ describe('writeReport', () => {
     const html = renderReport([loadRun(d)])
     expect(html).toContain('Files that could not be read')
     expect(html).toMatch(/chains\/c0-r0\/gen-000001\.samples\.npy: .*not a NumPy \.npy file/)
+  })
+})
+
+describe('failed chains', () => {
+  it('lists each failed chain with its error and, where the error said what to do, its hint', () => {
+    const d = tempDir('hint')
+    try {
+      const hint = 'a 2-dimensional Gaussian needs at least 3 points; raise data.n (generation 0) or samplesPerGeneration (the generations after it)'
+      writeSyntheticRun(d, { ...ringRun('hint', 10), failure: (cell, rep) => (cell === 1 && rep === 1 ? { generation: 7, message: 'singular', code: 'OUROBOROS_INPUT', hint } : undefined) })
+      const html = renderReport([loadRun(d)])
+      const item = /<li data-chain="c1-r1">([\s\S]*?)<\/li>/.exec(html)![1]!
+      expect(item).toContain('failed at generation 7: [OUROBOROS_INPUT] singular <span class="hint">(a 2-dimensional Gaussian needs at least 3 points; raise data.n')
+    } finally {
+      rmSync(d, { recursive: true, force: true })
+    }
   })
 })

@@ -29,7 +29,7 @@ export interface SyntheticRun {
   /** Metrics of one (cell, replicate, generation); generation −1 is the real data. */
   metrics(cell: number, replicate: number, generation: number): Record<string, number | null>
   /** A chain that fails at `generation` (its records stop before it). */
-  failure?(cell: number, replicate: number): { generation: number; message: string; code: string } | undefined
+  failure?(cell: number, replicate: number): { generation: number; message: string; code: string; hint?: string } | undefined
   /** Samples to save; undefined saves none for that generation. */
   samples?(cell: number, replicate: number, generation: number | 'real'): VectorSamples | undefined
   /** A cell's own data facts, as run.json keeps them for a cell whose data differ from the first's. */
