@@ -37,6 +37,13 @@ export function configError(message: string, hint?: string): OuroborosError {
   return new OuroborosError(ErrorCode.CONFIG, message, hint === undefined ? {} : { hint })
 }
 
+/** The hint of a model given too few training points: generation 0 trains on data.n, the others on samplesPerGeneration. */
+export const MORE_POINTS_HINT = 'raise data.n (generation 0) or samplesPerGeneration (the generations after it)'
+
+/** The hint of a model whose training points have a singular covariance. */
+export const SUBSPACE_HINT =
+  "the points lie in a subspace: a chain collapsed to a point, or data with a coordinate that never varies (MNIST's border pixels); stop the chain earlier, or use a model that regularises its covariance (gmm's regCovar)"
+
 export function inputError(message: string, hint?: string): OuroborosError {
   return new OuroborosError(ErrorCode.INPUT, message, hint === undefined ? {} : { hint })
 }

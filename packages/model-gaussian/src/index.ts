@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, effectiveSampleSize, inputError, meanAndCovarianceInto, meansAndSquaredDeviations, vectors, weightedMeanAndCovariance } from '@ouroboros/core'
+import { SUBSPACE_HINT, MORE_POINTS_HINT, asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, effectiveSampleSize, inputError, meanAndCovarianceInto, meansAndSquaredDeviations, vectors, weightedMeanAndCovariance } from '@ouroboros/core'
 import type { ModelBlocks, Rng, Samples, VectorSamples } from '@ouroboros/core'
 
 const paramsSchema = z.strictObject({
@@ -119,7 +119,7 @@ export interface GaussianBlock {
 function divisorOf(params: GaussianParams, n: number): number {
   const ddof = params.estimator === 'unbiased' ? 1 : 0
   if (n < ddof + 1) {
-    throw inputError(`the ${params.estimator} Gaussian needs at least ${ddof + 1} training points, got ${n}`, 'raise data.n (generation 0) or samplesPerGeneration (the generations after it)')
+    throw inputError(`the ${params.estimator} Gaussian needs at least ${ddof + 1} training points, got ${n}`, MORE_POINTS_HINT)
   }
   return n - ddof
 }
@@ -151,8 +151,8 @@ function checkFitted(mean: Float64Array, cov: Float64Array, k: number, d: number
     throw inputError(
       `the covariance of the ${n} training points is singular: they are all equal or lie in a subspace of dimension < ${d}`,
       d > 1 && n <= d
-        ? `a ${d}-dimensional Gaussian needs at least ${d + 1} points; raise data.n (generation 0) or samplesPerGeneration (the generations after it)`
-        : "the points lie in a subspace: a chain collapsed to a point, or data with a coordinate that never varies (MNIST's border pixels); stop the chain earlier, or use a model that regularises its covariance (gmm's regCovar)",
+        ? `a ${d}-dimensional Gaussian needs at least ${d + 1} points; ${MORE_POINTS_HINT}`
+        : SUBSPACE_HINT,
     )
   }
 }

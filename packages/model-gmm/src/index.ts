@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, inputError, samplesAreFinite, vectors } from '@ouroboros/core'
+import { MORE_POINTS_HINT, asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, inputError, samplesAreFinite, vectors } from '@ouroboros/core'
 import type { FitContext, Rng, VectorSamples } from '@ouroboros/core'
 import { componentLogProbs, emStep, expOrZero, factorise, initialiseFromLabels, initialiseRandom, newFactors, newMixture, newWork, runEm } from './em.js'
 import type { EmResult, Mixture, Work } from './em.js'
@@ -169,7 +169,7 @@ function fitMixture(x: VectorSamples, weights: Float64Array | undefined, params:
   }
   if (points < k) {
     const what = weights === undefined ? 'training points' : 'training points of positive weight'
-    throw inputError(`a ${k}-component GMM needs at least ${k} ${what}, got ${points}`, 'lower model.components, or raise data.n (generation 0) or samplesPerGeneration (the generations after it)')
+    throw inputError(`a ${k}-component GMM needs at least ${k} ${what}, got ${points}`, `lower model.components, or ${MORE_POINTS_HINT}`)
   }
   if (!samplesAreFinite(x)) throw divergedError('the GMM training data hold NaN or infinite values')
   const options = { tol: params.tol, maxIter: params.maxIter, regCovar: params.regCovar }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, effectiveSampleSize, inputError, meanAndCovariance, samplesAreFinite, searchCumulative, takeRows, vectors, weightedMeanAndCovariance } from '@ouroboros/core'
+import { SUBSPACE_HINT, MORE_POINTS_HINT, asVectors, checkWeights, choleskyInPlace, defineModel, divergedError, effectiveSampleSize, inputError, meanAndCovariance, samplesAreFinite, searchCumulative, takeRows, vectors, weightedMeanAndCovariance } from '@ouroboros/core'
 import type { VectorSamples } from '@ouroboros/core'
 
 /**
@@ -153,7 +153,7 @@ export default model
 function checkPoints(x: VectorSamples): void {
   const { n, d } = x
   if (n < d + 1) {
-    throw inputError(`a ${d}-dimensional KDE needs at least ${d + 1} training points to estimate a covariance, got ${n}`, 'raise data.n (generation 0) or samplesPerGeneration (the generations after it)')
+    throw inputError(`a ${d}-dimensional KDE needs at least ${d + 1} training points to estimate a covariance, got ${n}`, MORE_POINTS_HINT)
   }
   if (!samplesAreFinite(x)) throw divergedError('the KDE training data hold NaN or infinite values')
 }
@@ -162,7 +162,7 @@ function checkKernel(kernelCov: Float64Array, n: number, d: number): void {
   if (!choleskyInPlace(kernelCov.slice(), d)) {
     throw inputError(
       `the covariance of the ${n} KDE training points is singular: they are all equal or lie in a subspace of dimension < ${d}`,
-      "the points lie in a subspace: a chain collapsed to a point, or data with a coordinate that never varies (MNIST's border pixels); stop the chain earlier, or use a model that regularises its covariance (gmm's regCovar)",
+      SUBSPACE_HINT,
     )
   }
 }

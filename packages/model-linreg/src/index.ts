@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asVectors, choleskyInPlace, defineModel, divergedError, inputError, samplesAreFinite, vectors } from '@ouroboros/core'
+import { MORE_POINTS_HINT, asVectors, choleskyInPlace, defineModel, divergedError, inputError, samplesAreFinite, vectors } from '@ouroboros/core'
 import type { VectorSamples } from '@ouroboros/core'
 
 /**
@@ -42,7 +42,7 @@ export const model = defineModel<LinregParams, LinregState>({
     // The residual std needs n - d > 0 degrees of freedom; OLS alone needs n ≥ d.
     const needed = sigmaKnown ? d : d + 1
     if (x.n < needed) {
-      throw inputError(`OLS with ${d} features needs at least ${needed} rows, got ${x.n}`, 'raise data.n (generation 0) or samplesPerGeneration (the generations after it)')
+      throw inputError(`OLS with ${d} features needs at least ${needed} rows, got ${x.n}`, MORE_POINTS_HINT)
     }
     const weights = ols(x, d)
     // In accumulate the training set stacks label sets over one design: its first T rows are X.
