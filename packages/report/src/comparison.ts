@@ -155,7 +155,7 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   const data: Record<string, unknown>[] = []
   const plotted = p.rows.flatMap(({ entry }) => [...entry.values, ...(entry.reference === null ? [] : [entry.reference])])
   // On a log axis a mean − 1 SD at or below zero has nowhere to go: the dots show the spread instead.
-  const log = wantsLogAxis(plotted)
+  const log = wantsLogAxis(plotted, info.unit)
   const ref = { x: [] as number[], y: [] as number[] }
   // The whiskers' ends, so that the axis shows them whole.
   const whiskers: number[] = []
@@ -290,10 +290,10 @@ export function trainingComparisonPlot(p: { metric: string; loss?: boolean; sett
     })
     for (const l of lists) for (const v of l) plotted.push(v)
   }
-  const info = p.loss === true ? { title: 'loss' } : p.catalog.info(p.metric)
+  const info: { title: string; unit?: string } = p.loss === true ? { title: 'loss' } : p.catalog.info(p.metric)
   const title = info.title === p.metric ? `Training: ${p.metric}` : `Training: ${info.title} · ${p.metric}`
   const layout = baseLayout(title, 'training step', p.loss === true ? lossAxisTitle(p.metric) : p.catalog.axisTitle(p.metric))
   layout.height = (layout.margin as { t: number }).t + 292 + 22 * data.filter((t) => t.showlegend !== false).length
-  if (wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
+  if (wantsLogAxis(plotted, info.unit)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   return { data, layout }
 }

@@ -197,6 +197,8 @@ export function curvesPlot(p: {
   reach?: readonly number[]
   /** The least span of the y axis, centred on the values: a wiggle of 0.3 % must not fill the plot. */
   minSpan?: number
+  /** The metric's unit: a logarithm (ln data units, nats per sample) takes no log axis. */
+  unit?: string
   /** The values the metric can take (a share in [0, 1]): the axis stays inside them. */
   bounds?: readonly [number, number]
 }): PlotSpec {
@@ -349,7 +351,7 @@ export function curvesPlot(p: {
   // A few generations get a tick each, not plotly's halves.
   if (lastGeneration <= 10) (layout.xaxis as Record<string, unknown>).dtick = 1
   // A bounded share spans orders of magnitude only on its way to 0, which a log axis would blow up.
-  if (p.bounds === undefined && wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
+  if (p.bounds === undefined && wantsLogAxis(plotted, p.unit)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   else {
     const range = sensibleRange(plotted, p.reach ?? [], p.minSpan ?? 0, p.bounds)
     if (range !== undefined) (layout.yaxis as Record<string, unknown>).range = range
@@ -420,10 +422,12 @@ function decimate(curve: CellCurve): CellCurve {
 
 /**
  * A log axis where every value is positive (a log axis would hide the rest) and they span more
- * than two orders of magnitude.
+ * than two orders of magnitude, unless the values are logarithms themselves (`unit` 'ln …', an NLL
+ * in 'nats per …'): their zero means nothing, and positive ones are so by chance. KLs and
+ * entropies, in nats, are never negative and may take one.
  */
-export function wantsLogAxis(values: readonly number[]): boolean {
-  if (values.length === 0) return false
+export function wantsLogAxis(values: readonly number[], unit?: string): boolean {
+  if (values.length === 0 || unit?.startsWith('ln ') === true || unit?.startsWith('nats per ') === true) return false
   let lo = Infinity
   let hi = -Infinity
   for (const v of values) {

@@ -165,7 +165,7 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
   for (const name of [...first, ...names.filter((n) => !first.includes(n) && n !== 'reward' && n !== 'gold_reward')]) {
     if (!names.includes(name)) continue
     const theory = name === 'kl' ? info.klTheory : undefined
-    stepped(stepPlot(info, series, gens, [{ quantity: named(name), dash: 'solid', band: true, suffix: '' }], stepTitle(info.title, name, catalog), stepAxisTitle(name, catalog), theory, catalog.info(name).bounds))
+    stepped(stepPlot(info, series, gens, [{ quantity: named(name), dash: 'solid', band: true, suffix: '' }], stepTitle(info.title, name, catalog), stepAxisTitle(name, catalog), theory, catalog.info(name).bounds, catalog.info(name).unit))
   }
   const losses = [...new Set(curves.flatMap((c) => Object.keys(c.losses)))].filter((name) => present(namedLoss(name)))
   for (const name of losses) {
@@ -474,6 +474,7 @@ function stepPlot(
   yTitle: string,
   theory?: { name: string; at(step: number): number },
   bounds?: readonly [number, number],
+  unit?: string,
 ): PlotSpec {
   const traces = new Traces([generationDimension(gens)])
   const plotted: number[] = []
@@ -548,7 +549,7 @@ function stepPlot(
     xaxis.dtick = 1
   }
   // A share spans orders of magnitude only on its way to 0, which a log axis would blow up.
-  if (bounds === undefined && wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
+  if (bounds === undefined && wantsLogAxis(plotted, unit)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   else {
     // As the generation curves: at least a tenth of the values' size (a constant is not drawn as
     // noise, or with plotly's ±1 about it), and no room for values the metric cannot take.

@@ -419,6 +419,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
       theory: theories,
       reach,
       minSpan: MIN_RELATIVE_SPAN * size,
+      ...(info.unit === undefined ? {} : { unit: info.unit }),
       ...(info.bounds === undefined ? {} : { bounds: info.bounds }),
     })
     out.push(plotDiv(addPlot(spec)))
