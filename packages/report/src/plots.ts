@@ -197,7 +197,7 @@ export function curvesPlot(p: {
   reach?: readonly number[]
   /** The least span of the y axis, centred on the values: a wiggle of 0.3 % must not fill the plot. */
   minSpan?: number
-  /** The metric's unit: a logarithm (ln data units, nats per sample) takes no log axis. */
+  /** The metric's unit: the logarithm of a quantity in data units (ln …) takes no log axis. */
   unit?: string
   /** The values the metric can take (a share in [0, 1]): the axis stays inside them. */
   bounds?: readonly [number, number]
@@ -422,12 +422,12 @@ function decimate(curve: CellCurve): CellCurve {
 
 /**
  * A log axis where every value is positive (a log axis would hide the rest) and they span more
- * than two orders of magnitude, unless the values are logarithms themselves (`unit` 'ln …', an NLL
- * in 'nats per …'): their zero means nothing, and positive ones are so by chance. KLs and
- * entropies, in nats, are never negative and may take one.
+ * than two orders of magnitude, unless the values are the logarithm of a quantity in data units
+ * (`unit` 'ln …', log det covariance): their zero is a choice of units, and positive ones are so by
+ * chance. An NLL that explodes over generations (nats per sample) keeps it.
  */
 export function wantsLogAxis(values: readonly number[], unit?: string): boolean {
-  if (values.length === 0 || unit?.startsWith('ln ') === true || unit?.startsWith('nats per ') === true) return false
+  if (values.length === 0 || unit?.startsWith('ln ') === true) return false
   let lo = Infinity
   let hi = -Infinity
   for (const v of values) {

@@ -438,11 +438,13 @@ describe('renderReport', () => {
 
   it('uses a log y axis where positive values span more than two orders of magnitude', () => {
     const d = dir('log')
-    writeSyntheticRun(d, { ...handRun('log'), replicates: 1, metrics: (_c, _r, g) => ({ mmd_rbf: g < 0 ? 1e-4 : 10 ** (g - 3), vendi: 5 + g, log_det_cov: g < 0 ? 1e-4 : 10 ** (g - 3) }) })
+    writeSyntheticRun(d, { ...handRun('log'), replicates: 1, metrics: (_c, _r, g) => ({ mmd_rbf: g < 0 ? 1e-4 : 10 ** (g - 3), vendi: 5 + g, log_det_cov: g < 0 ? 1e-4 : 10 ** (g - 3), nll_real: g < 0 ? 1 : 10 ** g }) })
     const html = renderReport([loadRun(d)])
     expect((metricPlot(html, 'mmd_rbf').layout.yaxis as { type?: string }).type).toBe('log')
     // A logarithm (ln data units) spanning decades above 0 by chance keeps a linear axis: its 0 means nothing.
     expect((metricPlot(html, 'log_det_cov').layout.yaxis as { type?: string }).type).toBeUndefined()
+    // An NLL exploding over generations (nats per sample) keeps its log axis.
+    expect((metricPlot(html, 'nll_real').layout.yaxis as { type?: string }).type).toBe('log')
     expect((metricPlot(html, 'vendi').layout.yaxis as { type?: string }).type).toBeUndefined()
     // A single replicate draws no band, and its legend is the cell alone.
     expect(metricPlot(html, 'vendi').data.map((t) => t.name)).toEqual(['policy=replace, components=8', 'policy=accumulate, components=8', 'real data (generation −1)'])
