@@ -1,4 +1,5 @@
 import { inputError } from './errors.js'
+import type { DatasetInfo } from './plugin.js'
 
 export type Modality = 'vectors' | 'tokens'
 
@@ -162,6 +163,22 @@ export function allFinite(data: Float64Array): boolean {
 
 /** The word a text dataset's vocabulary has for the words it does not keep (Brown's and the data files' first word). */
 export const UNKNOWN_WORD = '<unk>'
+
+/**
+ * The vocabulary of `dataset` for a text model that writes `<unk>` for the words it does not keep
+ * (`model` needs it `purpose`); otherwise an input error naming the data, which the config check
+ * reports before a run (ModelPlugin.checkData).
+ */
+export function vocabularyWithUnknown(dataset: DatasetInfo, model: string, purpose: string): readonly string[] {
+  const vocabulary = dataset.vocabulary
+  if (vocabulary === undefined || !vocabulary.includes(UNKNOWN_WORD)) {
+    throw inputError(
+      `${model} needs a dataset vocabulary with a '${UNKNOWN_WORD}' word, ${purpose}; data.kind '${dataset.kind}' has ${vocabulary === undefined ? 'no vocabulary' : `no '${UNKNOWN_WORD}'`}`,
+      "use data.kind 'brown', or 'text-file' for text of your own",
+    )
+  }
+  return vocabulary
+}
 
 /**
  * Token sequences renumbered from vocabulary `from` to `to` by word, the words `to` lacks as its

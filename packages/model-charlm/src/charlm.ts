@@ -1,4 +1,4 @@
-import { checkWeights, divergedError, inputError, logSumExp, takeSequences, UNKNOWN_WORD, type DatasetInfo, type FitContext, type ModelTrainer, type Rng, type Samples, type TokenSamples, type TrainerOptions } from '@ouroboros/core'
+import { checkWeights, divergedError, inputError, logSumExp, takeSequences, UNKNOWN_WORD, vocabularyWithUnknown, type DatasetInfo, type FitContext, type ModelTrainer, type Rng, type Samples, type TokenSamples, type TrainerOptions } from '@ouroboros/core'
 import { Adam, Mlp, WeightedDraws, loadTf, positiveItems, type NamedWeights, type Tf } from '@ouroboros/tf'
 import { END, alphabetOf, readWords, spell, type Alphabet, type Spelled } from './spelling.js'
 
@@ -74,17 +74,13 @@ export function fitCharLmWeighted(data: Samples, weights: Float64Array, params: 
 }
 
 /** The data's vocabulary, which must hold '<unk>': the word a made-up spelling is read back as. */
-export function vocabularyWithUnknown(dataset: DatasetInfo): readonly string[] {
-  const vocabulary = dataset.vocabulary
-  if (vocabulary === undefined || !vocabulary.includes(UNKNOWN_WORD)) {
-    throw inputError(`charlm needs a dataset vocabulary with a '${UNKNOWN_WORD}' word, to read back words it makes up; data.kind '${dataset.kind}' has ${vocabulary === undefined ? 'no vocabulary' : `no '${UNKNOWN_WORD}'`}`, "use data.kind 'brown', or 'text-file' for text of your own")
-  }
-  return vocabulary
+export function spelledVocabulary(dataset: DatasetInfo): readonly string[] {
+  return vocabularyWithUnknown(dataset, 'charlm', 'to read back words it makes up')
 }
 
 async function train(data: Samples, sentenceWeights: Float64Array | undefined, params: CharLmParams, ctx: FitContext<CharLmState>): Promise<CharLmState> {
   const tokens = asTokens(data, 'charlm training data')
-  const vocabulary = vocabularyWithUnknown(ctx.dataset)
+  const vocabulary = spelledVocabulary(ctx.dataset)
   if (tokens.n === 0) throw inputError('charlm: the training set is empty')
   const alphabet = alphabetOf(vocabulary)
   // A <unk> in the training data stands for a word whose spelling is lost (one a model made up,

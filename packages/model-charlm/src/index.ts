@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineModel } from '@ouroboros/core'
-import { charLmLogLikelihood, charLmTrainer, fitCharLm, fitCharLmWeighted, sampleCharLm, vocabularyWithUnknown, type CharLmParams, type CharLmState } from './charlm.js'
+import { charLmLogLikelihood, charLmTrainer, fitCharLm, fitCharLmWeighted, sampleCharLm, spelledVocabulary, type CharLmParams, type CharLmState } from './charlm.js'
 
 export type { CharLmParams, CharLmState }
 
@@ -49,7 +49,7 @@ export const model = defineModel<CharLmParams, CharLmState>({
   params: paramsSchema,
   acceptsTemperature: true,
   usesTfjs: true,
-  checkData: (_params, dataset) => void vocabularyWithUnknown(dataset),
+  checkData: (_params, dataset) => void spelledVocabulary(dataset),
   fit: fitCharLm,
   sample: (state, n, ctx) => sampleCharLm(state, n, ctx.temperature, ctx.rng),
   /** Per sentence, the natural-log probability of its spelling (characters, spaces, end). */

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { defineModel } from '@ouroboros/core'
 import { fitTransformer, sampleTransformer, transformerLogLikelihood, transformerTrainer, type TransformerParams, type TransformerState } from './transformer.js'
-import { checkVocabulary } from './vocabulary.js'
+import { datasetVocabulary } from './vocabulary.js'
 
 export type { TransformerParams, TransformerState }
 
@@ -51,7 +51,7 @@ export const model = defineModel<TransformerParams, TransformerState>({
   params: paramsSchema,
   acceptsTemperature: true,
   usesTfjs: true,
-  checkData: (_params, dataset) => checkVocabulary(dataset),
+  checkData: (_params, dataset) => void datasetVocabulary(dataset),
   fit: fitTransformer,
   sample: (state, n, ctx) => sampleTransformer(state, n, ctx.temperature, ctx.rng),
   /** Per sentence, the natural-log probability of its words and its end (see transformer.ts for long sentences and unknown words). */

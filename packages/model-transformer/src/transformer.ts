@@ -3,7 +3,7 @@ import { loadTf, type NamedWeights, type Tf } from '@ouroboros/tf'
 import { AdamW, clipGradients, scheduledRate } from './adamw.js'
 import { Layout, type Dimensions } from './layout.js'
 import { Bound, KvCache } from './network.js'
-import { checkIds, endId, makeVocabulary, modelIds, outcomes, trainingStream, unknownId, unknownWords, type Vocabulary } from './vocabulary.js'
+import { checkIds, datasetVocabulary, endId, makeVocabulary, modelIds, outcomes, trainingStream, unknownId, unknownWords, type Vocabulary } from './vocabulary.js'
 
 export interface TransformerParams {
   context: number
@@ -50,7 +50,7 @@ const LOSS_WINDOW = 100
 export async function fitTransformer(data: Samples, params: TransformerParams, ctx: FitContext<TransformerState>): Promise<TransformerState> {
   const tokens = asTokens(data, 'transformer training data')
   if (tokens.n === 0) throw inputError('the transformer needs at least one training sentence')
-  const vocabulary = ctx.init?.vocabulary ?? makeVocabulary(ctx.real?.modality === 'tokens' ? ctx.real : tokens, params.maxVocab, ctx.dataset.vocabulary)
+  const vocabulary = ctx.init?.vocabulary ?? makeVocabulary(ctx.real?.modality === 'tokens' ? ctx.real : tokens, params.maxVocab, datasetVocabulary(ctx.dataset))
   checkIds(tokens, vocabulary.datasetSize, 'transformer training data')
   const dims = dimensionsOf(params, vocabulary)
   const layout = new Layout(dims)

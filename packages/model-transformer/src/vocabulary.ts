@@ -1,4 +1,4 @@
-import { inputError, UNKNOWN_WORD, type DatasetInfo, type OuroborosError, type TokenSamples } from '@ouroboros/core'
+import { inputError, UNKNOWN_WORD, vocabularyWithUnknown, type DatasetInfo, type TokenSamples } from '@ouroboros/core'
 
 /**
  * The model's token ids and how they map onto the dataset's. Model ids 0..K−1 are the K kept
@@ -41,21 +41,15 @@ export function unknownWords(v: Vocabulary): number {
   return v.datasetSize - v.words.length
 }
 
-/** Checked before a run: the data's vocabulary must hold '<unk>', the word the transformer writes for those it does not keep. */
-export function checkVocabulary(dataset: DatasetInfo): void {
-  if (dataset.vocabulary === undefined || !dataset.vocabulary.includes(UNKNOWN_WORD)) {
-    throw noUnknownWord(`data.kind '${dataset.kind}' has ${dataset.vocabulary === undefined ? 'no vocabulary' : `no '${UNKNOWN_WORD}'`}`)
-  }
+/** The data's vocabulary, which must hold '<unk>': the word the transformer writes for those it does not keep. */
+export function datasetVocabulary(dataset: DatasetInfo): readonly string[] {
+  return vocabularyWithUnknown(dataset, 'the transformer', 'to write the words it does not know')
 }
 
-function noUnknownWord(why: string): OuroborosError {
-  return inputError(`the transformer needs a dataset vocabulary with a '${UNKNOWN_WORD}' word, to write the words it does not know; ${why}`, "use data.kind 'brown', or 'text-file' for text of your own")
-}
-
-/** The vocabulary of `data`: its `maxVocab` most frequent words, the dataset's `<unk>` left out. */
-export function makeVocabulary(data: TokenSamples, maxVocab: number, datasetVocabulary: readonly string[] | undefined): Vocabulary {
-  const datasetUnknown = datasetVocabulary?.indexOf(UNKNOWN_WORD) ?? -1
-  if (datasetVocabulary === undefined || datasetUnknown < 0) throw noUnknownWord(datasetVocabulary === undefined ? 'the data have no vocabulary' : `the data's vocabulary has no '${UNKNOWN_WORD}'`)
+/** The vocabulary of `data`: its `maxVocab` most frequent words, the dataset's `<unk>` (which it must have) left out. */
+export function makeVocabulary(data: TokenSamples, maxVocab: number, datasetVocabulary: readonly string[]): Vocabulary {
+  const datasetUnknown = datasetVocabulary.indexOf(UNKNOWN_WORD)
+  if (datasetUnknown < 0) throw new RangeError(`makeVocabulary: the dataset vocabulary has no '${UNKNOWN_WORD}'`)
   const datasetSize = datasetVocabulary.length
   checkIds(data, datasetSize, 'training data')
   const counts = new Float64Array(datasetSize)
