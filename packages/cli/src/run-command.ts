@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { configError, OuroborosError, ErrorCode } from '@ouroboros/core'
+import { changedFileError, configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
 import { readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
@@ -187,7 +187,7 @@ function unchangedDataFiles(started: readonly ChainSpec[], now: readonly ChainSp
     for (const [field, then, today] of pairs) {
       const [was, is] = [then['sha256'], today?.['sha256']]
       if (typeof was !== 'string' || typeof is !== 'string' || was === is || then['path'] !== today?.['path']) continue
-      throw configError(`${field}.path: ${String(then['path'])} is not the file this run began with (SHA-256 ${was.slice(0, 12)}… then, ${is.slice(0, 12)}… now)`, 'restore the file, or run the config again with --force to use the new one')
+      throw changedFileError(field, String(then['path']), was, is)
     }
   }
 }

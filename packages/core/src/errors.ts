@@ -48,6 +48,14 @@ export function inputError(message: string, hint?: string): OuroborosError {
   return new OuroborosError(ErrorCode.INPUT, message, hint === undefined ? {} : { hint })
 }
 
+/** The data file that `field` (data, or a finetuning task's posttrain.i.data) names has changed since its run pinned its SHA-256. */
+export function changedFileError(field: string, path: string, then: string, now: string): OuroborosError {
+  return inputError(
+    `${field}.path: ${path} is not the file this run began with (SHA-256 ${then.slice(0, 12)}… then, ${now.slice(0, 12)}… now)`,
+    'restore the file, or run the config again with --force to use the new one',
+  )
+}
+
 /** Why a file named by the user could not be read, in words: the system's message for the rare cases. */
 export function unreadable(err: unknown): string {
   const code = (err as { code?: string }).code

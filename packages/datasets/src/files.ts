@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { isAbsolute } from 'node:path'
 import { z } from 'zod'
-import { defineDataset, inputError, OuroborosError, Rng, takeSamples, UNKNOWN_WORD, type DatasetInstance, type Samples, type VectorSamples } from '@ouroboros/core'
+import { changedFileError, defineDataset, inputError, OuroborosError, Rng, takeSamples, UNKNOWN_WORD, type DatasetInstance, type Samples, type VectorSamples } from '@ouroboros/core'
 import { readInput, readTokenFile, readVectorFile } from '@ouroboros/store'
 
 /**
@@ -87,13 +87,9 @@ function sha256Of(path: string): string {
 function unchanged(p: FileParams): void {
   if (p.sha256 === undefined) return
   const now = sha256Of(p.path)
-  if (now !== p.sha256) {
-    throw inputError(
-      `data.path: ${p.path} is not the file this run began with (SHA-256 ${p.sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now)`,
-      'restore the file, or run the config again with --force to use the new one',
-    )
-  }
+  if (now !== p.sha256) throw changedFileError('data', p.path, p.sha256, now)
 }
+
 
 /** The reader's error (the file, and the row or what is wrong) under the config field that named the file. */
 function read<T>(reader: () => T): T {
