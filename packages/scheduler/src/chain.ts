@@ -232,7 +232,8 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           const t0 = performance.now()
           const curve: TrainingStepRecord[] = []
           const sender = trainingProgressSender(task.progressChannel, chain.id, g)
-          const progress = sender && ((what: string, step: number, steps: number): void => sender.step(what, step, steps))
+          // `step` reads no `this`: it is passed on as it is.
+          const progress = sender?.step
           const fitCtx: FitContext<unknown> = {
             rng: Rng.from(chain.seed, 'fit', g, attempt),
             generation: g,
