@@ -124,4 +124,13 @@ describe('reverse_kl against the data\'s own mode weights', () => {
     expect(got.reverse_kl_uniform).toBeCloseTo(1.5 * Math.LN2, 15)
     expect(modes.nullWhen?.['reverse_kl']).toContain('weight 0')
   })
+
+  it('records no share off the support for unequal weights that are all positive, where it could only be 0', async () => {
+    // The ring of gan-ring-data-balance: weights 8, 4, 2, 1, …, 1; every sample is on the support.
+    const got = await evaluate(modes, { real: at(0), generated: at(0, 0, 1, 3), dataset: weighted([8, 4, 2, 1, 1, 1, 1, 1]) })
+    expect(got.off_support_share).toBeNull()
+    expect(modes.nullWhen?.['off_support_share']).toContain('weight 0')
+    // p = (1/2, 1/4, 0, 1/4, 0, …) against w = (8, 4, 2, 1, …)/19: ½ ln(9.5/8) + ¼ ln(4.75/4) + ¼ ln(4.75).
+    expect(got.reverse_kl).toBeCloseTo(0.5 * Math.log(9.5 / 8) + 0.25 * Math.log(4.75 / 4) + 0.25 * Math.log(4.75), 14)
+  })
 })

@@ -11,7 +11,8 @@ import { HALVES, KL_RISES, SHARE } from './outputs.js'
  * the data's own mode weights w; `reverse_kl_uniform` is the KL to uniform weights (the peer code's
  * value), recorded when the data's weights are not uniform (it would repeat reverse_kl). Where samples fall nearest to a
  * mode of weight 0 the KL is infinite: reverse_kl is then null, and `off_support_share`, the share
- * of such samples, says how far off the data's support the model is (0 otherwise).
+ * of such samples, says how far off the data's support the model is (recorded only for data with a
+ * mode of weight 0: elsewhere it is 0 by definition).
  */
 export const modes = defineMetric({
   id: 'modes',
@@ -30,7 +31,7 @@ export const modes = defineMetric({
   nullWhen: {
     reverse_kl: 'samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share)',
     reverse_kl_uniform: "the data's mode weights are uniform (it equals reverse_kl then)",
-    off_support_share: "the data's mode weights are uniform (no mode has weight 0)",
+    off_support_share: 'no mode of the data has weight 0 (data.weights), so no sample can be off its support',
   },
   options: z.strictObject({
     /** HQ radius in mode standard deviations. */
@@ -48,6 +49,7 @@ export const modes = defineMetric({
     let reverseKlUniform = 0
     let offSupport = 0
     const uniform = weights.every((w) => w === weights[0])
+    const hasEmptyMode = weights.some((w) => w === 0)
     for (let m = 0; m < K; m++) {
       if (hq[m]! >= 1) covered++
       if (hq[m]! >= options.coveredShare * n) covered1pct++
@@ -62,9 +64,9 @@ export const modes = defineMetric({
       modes_covered_1pct: covered1pct,
       pct_high_quality: 100 * (a.hqTotal / n),
       reverse_kl: offSupport > 0 ? null : reverseKl,
-      // With uniform mode weights these repeat reverse_kl and 0: they say something only otherwise.
+      // With uniform mode weights this repeats reverse_kl; without a mode of weight 0 the share is 0.
       reverse_kl_uniform: uniform ? null : reverseKlUniform,
-      off_support_share: uniform ? null : offSupport,
+      off_support_share: hasEmptyMode ? offSupport : null,
     }
   },
   /** `hq_share[k]`: the share of all samples that are high-quality samples of mode k. */
