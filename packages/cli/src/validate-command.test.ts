@@ -19,4 +19,13 @@ describe('validate on a terminal', () => {
     // A long value is cut at 60 characters.
     expect(stage).toContain('0  rl: reward proxy(of=modes(values=[1, 0, 0, 0, 0, 0, 0, 0]), labels=5..., beta 0.5, steps 3')
   })
+
+  it('counts the samples a filter keeps, and says that it draws more', async () => {
+    const raw = { data: { kind: 'ring', n: 100 }, model: { kind: 'kde' }, generations: 3, replicates: 2 }
+    const samples = async (config: object) => validateOutput(await resolveRun(config, 'f.json'), 'f.json', false).split('\n').find((l) => l.startsWith('  samples'))
+    // 2 chains × 3 generations × 100 samples.
+    expect(await samples(raw)).toBe('  samples      100 per generation, 600 in all')
+    // The likelihood filter draws 100 / 0.5 = 200 a generation to keep 100.
+    expect(await samples({ ...raw, filter: { kind: 'likelihood', keep: 0.5 } })).toBe('  samples      100 per generation, 600 in all (kept by the filter from more draws)')
+  })
 })

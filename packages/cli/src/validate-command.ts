@@ -37,7 +37,9 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   if (cells.length > 20) lines.push(['', `… and ${cells.length - 20} more`])
   lines.push(['chains', `${chains} (${config.replicates} replicate${config.replicates === 1 ? '' : 's'} per cell, run seed ${config.seed})`])
   lines.push(['generations', `${generations} per chain, ${count(generations * chains)} in all (generation 0 fit on real data)`])
-  lines.push(['samples', `${[...perGeneration].map(count).join(' or ')} per generation, ${count(samples)} drawn in all`])
+  // A filter draws more than it keeps (how many more, the modes filter knows only as it goes).
+  const filtered = cells.some((c) => c.config['filter'] !== null)
+  lines.push(['samples', `${[...perGeneration].map(count).join(' or ')} per generation, ${count(samples)} in all${filtered ? ' (kept by the filter from more draws)' : ''}`])
   lines.push(['metrics', resolved.metrics.join(', ')])
   const width = Math.max(...lines.map(([k]) => k.length))
   return [`${config.name}: ${where} is valid (--json prints the resolved config)`, ...lines.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)]

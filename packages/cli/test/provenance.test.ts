@@ -64,7 +64,7 @@ describe('ouroboros validate', () => {
     // 2 cells × 3 replicates; 6 chains × 50 generations; 6 × 50 × 200 samples.
     expect(line('chains')).toContain('6 (3 replicates per cell')
     expect(line('generations')).toContain('50 per chain, 300 in all')
-    expect(line('samples')).toContain('200 per generation, 60,000 drawn in all')
+    expect(line('samples')).toContain('200 per generation, 60,000 in all')
     const model = gmm.params.parse({ components: 3 })
     expect(line('model')).toContain(`gmm: components 3, tol ${model.tol}, maxIter ${model.maxIter}`)
     expect(line('model')).toContain(`nInit ${model.nInit}`)
