@@ -482,6 +482,25 @@ export function logAxis(values: readonly number[]): Record<string, unknown> {
 }
 
 /**
+ * A log axis's range (log10 units) over the positive finite values, padded by a twentieth of their
+ * span either side: for an axis that shows one of several views (a generation) at a time, where
+ * plotly's autorange of one view's values alone could fall between `logAxis`'s ticks (12 to 18
+ * shows none of 1, 10, 100).
+ */
+export function logRange(values: readonly number[]): [number, number] | undefined {
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of values) {
+    if (!Number.isFinite(v) || v <= 0) continue
+    lo = Math.min(lo, v)
+    hi = Math.max(hi, v)
+  }
+  if (lo > hi) return undefined
+  const pad = Math.max(0.05 * Math.log10(hi / lo), 0.05)
+  return [round(Math.log10(lo) - pad), round(Math.log10(hi) + pad)]
+}
+
+/**
  * A scatter's marker size for `n` points: small where thousands overlap, larger where a few would
  * vanish (a collapsed chain's 50 samples on one spot read as an empty plot at 3 px).
  */

@@ -9,7 +9,7 @@ import type { Setting } from './comparison.js'
 import { evenSpread } from './even-spread.js'
 import { escapeHtml, plotlyText } from './html.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, logAxis, lossAxisTitle, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
+import { bandAlpha, baseLayout, logAxis, logRange, lossAxisTitle, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
 import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainPosttrain, type Quantity, type StageCurve } from './posttrain-curves.js'
 
 /** A setting of the page with the post-training curves of its chains. */
@@ -230,13 +230,14 @@ class Traces {
   }
 }
 
-/** Plotly's dotted relayout keys ('xaxis.title.text') set on a layout, as Plotly.relayout would. */
+/** Plotly's dotted relayout keys ('xaxis.title.text') set on a layout, as Plotly.relayout would (null unsets). */
 function setPaths(layout: Record<string, unknown>, changes: Record<string, unknown>): void {
   for (const [path, value] of Object.entries(changes)) {
     const keys = path.split('.')
     let node = layout
     for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>
-    node[keys.at(-1)!] = value
+    if (value === null) delete node[keys.at(-1)!]
+    else node[keys.at(-1)!] = value
   }
 }
 
@@ -476,8 +477,10 @@ function stepPlot(
   bounds?: readonly [number, number],
   unit?: string,
 ): PlotSpec {
-  const traces = new Traces([generationDimension(gens)])
-  const plotted: number[] = []
+  const generation = generationDimension(gens)
+  const traces = new Traces([generation])
+  // Per generation: each is drawn on an axis of its own values (a collapsed chain's are far below the first's).
+  const plotted: number[][] = gens.map(() => [])
   const steps = new Set<number>()
   gens.forEach((g, gi) => {
     for (const s of series) {
@@ -526,14 +529,14 @@ function stepPlot(
           },
           [gi],
         )
-        for (const l of lists) for (const v of l) plotted.push(v)
+        for (const l of lists) for (const v of l) plotted[gi]!.push(v)
       }
     }
   })
   if (theory !== undefined && steps.size > 0) {
     const x = [...steps].sort((a, b) => a - b)
     const y = x.map((step) => theory.at(step))
-    for (const v of y) plotted.push(v)
+    for (const values of plotted) values.push(...y)
     traces.add(
       { type: 'scatter', mode: 'lines', x, y: y.map(round), line: { color: THEORY_COLOR, dash: 'dot', width: 2 }, name: plotlyText(theory.name), hovertemplate: 'step %{x}<br>theory %{y:.4g}<extra></extra>' },
       [-1],
@@ -548,16 +551,26 @@ function stepPlot(
     // A few steps get a tick each, not plotly's fifths of a step (a refit's steps 0 and 1).
     xaxis.dtick = 1
   }
-  // A share spans orders of magnitude only on its way to 0, which a log axis would blow up.
-  if (bounds === undefined && wantsLogAxis(plotted, unit)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
-  else {
-    // As the generation curves: at least a tenth of the values' size (a constant is not drawn as
-    // noise, or with plotly's ±1 about it), and no room for values the metric cannot take.
-    const size = plotted.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0)
-    const range = sensibleRange(plotted, [], MIN_RELATIVE_SPAN * size, bounds)
-    if (range !== undefined) (layout.yaxis as Record<string, unknown>).range = range
-  }
+  generation.relayout = plotted.map((values) => stepYAxis(values, bounds, unit))
   return traces.spec(layout)
+}
+
+/**
+ * A step plot's y axis for one generation's values, as relayout keys that also undo another
+ * generation's axis: log where they span orders of magnitude (a share only does on its way to 0,
+ * which a log axis would blow up), else linear and, as the generation curves, at least a tenth of
+ * the values' size (a constant is not drawn as noise, or with plotly's ±1 about it), with no room
+ * for values the metric cannot take.
+ */
+function stepYAxis(values: readonly number[], bounds: readonly [number, number] | undefined, unit: string | undefined): Record<string, unknown> {
+  if (bounds === undefined && wantsLogAxis(values, unit)) {
+    const { tickvals, ticktext } = logAxis(values) as { tickvals?: number[]; ticktext?: string[] }
+    const range = logRange(values)
+    return { 'yaxis.type': 'log', 'yaxis.tickvals': tickvals ?? null, 'yaxis.ticktext': ticktext ?? null, 'yaxis.range': range ?? null, 'yaxis.autorange': range === undefined }
+  }
+  const size = values.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0)
+  const range = sensibleRange(values, [], MIN_RELATIVE_SPAN * size, bounds)
+  return { 'yaxis.type': 'linear', 'yaxis.tickvals': null, 'yaxis.ticktext': null, 'yaxis.range': range ?? null, 'yaxis.autorange': range === undefined }
 }
 
 /** A select for control `index` of the plots `ids` (space-separated). */

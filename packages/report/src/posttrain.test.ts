@@ -221,6 +221,33 @@ describe('the finetuning frontier', () => {
     expect(range('Finetuning: reverse KL over modes · reverse_kl')).toBeUndefined()
   })
 
+  it('draws each generation of a step plot on an axis of its own values: linear within a decade, log across decades', () => {
+    const d = dir('pt-ft-log')
+    writeSyntheticRun(d, {
+      name: 'log',
+      dataset: ringDataset,
+      base: { generations: 2, samplesPerGeneration: 500, data: { kind: 'ring', n: 500 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' }, posttrain: [{ kind: 'finetune', steps: 10, evalEvery: 5 }] },
+      cells: [{}],
+      replicates: 1,
+      metrics: (_cell, _r, g) => (g === -1 ? { total_variance: 16 } : { task_share: 0.5, total_variance: 1, kl: 1 }),
+    })
+    // Total variance 12, 15, 18 in generation 0; 0.001, 0.1, 10 in generation 1. Drawn on one log
+    // axis, generation 0 fell between its ticks (1, 10, 100) and showed none.
+    for (const g of [0, 1]) writeCurve(d, 'c0-r0', g, [0, 5, 10].map((s) => point(0, 'finetune', s, { kl: 0.1 * s, metrics: { task_share: 0.5, total_variance: g === 0 ? 12 + 0.6 * s : 10 ** (s / 2.5 - 3) } })))
+    const p = plot(renderReport([loadRun(d)]), 'Finetuning: total variance · total_variance')
+    // Generation 0, shown first: a linear axis, plotly's own range about 12 to 18.
+    expect(p.layout.yaxis).toMatchObject({ type: 'linear', autorange: true })
+    expect(p.layout.yaxis).not.toHaveProperty('tickvals')
+    expect(p.layout.yaxis).not.toHaveProperty('range')
+    const [first, second] = p.choices!.controls[0]!.relayout!
+    expect(first).toEqual({ 'yaxis.type': 'linear', 'yaxis.tickvals': null, 'yaxis.ticktext': null, 'yaxis.range': null, 'yaxis.autorange': true })
+    // Generation 1: log10 of 0.001 and 10, padded by a twentieth of their span of 4 decades.
+    expect(second!['yaxis.type']).toBe('log')
+    expectClose(second!['yaxis.range'] as number[], [-3.2, 1.2])
+    const ticks = second!['yaxis.tickvals'] as number[]
+    expect(ticks.filter((v) => Math.log10(v) >= -3.2 && Math.log10(v) <= 1.2)).toEqual([0.001, 0.01, 0.1, 1, 10])
+  })
+
   it('offers the generations of a chain with a select above the block that drives all its plots, generation 0 first', () => {
     const d = dir('pt-ft-gens')
     writeFinetuneRun(d, 'ft', 3)
