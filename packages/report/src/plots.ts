@@ -454,19 +454,14 @@ function logTickText(m: number, k: number, plain: boolean): string {
  * digits where every value lies between 0.001 and 10,000, else all powers of ten.
  */
 export function logAxis(values: readonly number[]): Record<string, unknown> {
-  let lo = Infinity
-  let hi = -Infinity
-  for (const v of values) {
-    if (!Number.isFinite(v) || v <= 0) continue
-    lo = Math.min(lo, v)
-    hi = Math.max(hi, v)
-  }
-  if (lo > hi) return { type: 'log' }
+  const span = positiveSpan(values)
+  if (span === undefined) return { type: 'log' }
+  const { lo, hi } = span
   const first = Math.floor(Math.log10(lo))
   const last = Math.ceil(Math.log10(hi))
-  const span = Math.log10(hi / lo)
-  const mantissas = span <= 3 ? [1, 2, 5] : [1]
-  const every = span <= 9 ? 1 : Math.ceil(span / 8)
+  const decades = Math.log10(hi / lo)
+  const mantissas = decades <= 3 ? [1, 2, 5] : [1]
+  const every = decades <= 9 ? 1 : Math.ceil(decades / 8)
   const plain = lo >= 1e-3 && hi <= 1e4
   const tickvals: number[] = []
   const ticktext: string[] = []
@@ -483,11 +478,18 @@ export function logAxis(values: readonly number[]): Record<string, unknown> {
 
 /**
  * A log axis's range (log10 units) over the positive finite values, padded by a twentieth of their
- * span either side: for an axis that shows one of several views (a generation) at a time, where
- * plotly's autorange of one view's values alone could fall between `logAxis`'s ticks (12 to 18
- * shows none of 1, 10, 100).
+ * span either side: set where a select changes the axis, which plotly would not autorange again.
  */
 export function logRange(values: readonly number[]): [number, number] | undefined {
+  const span = positiveSpan(values)
+  if (span === undefined) return undefined
+  const { lo, hi } = span
+  const pad = Math.max(0.05 * Math.log10(hi / lo), 0.05)
+  return [round(Math.log10(lo) - pad), round(Math.log10(hi) + pad)]
+}
+
+/** The least and the greatest of the positive finite values, which a log axis can show. */
+function positiveSpan(values: readonly number[]): { lo: number; hi: number } | undefined {
   let lo = Infinity
   let hi = -Infinity
   for (const v of values) {
@@ -495,9 +497,7 @@ export function logRange(values: readonly number[]): [number, number] | undefine
     lo = Math.min(lo, v)
     hi = Math.max(hi, v)
   }
-  if (lo > hi) return undefined
-  const pad = Math.max(0.05 * Math.log10(hi / lo), 0.05)
-  return [round(Math.log10(lo) - pad), round(Math.log10(hi) + pad)]
+  return lo > hi ? undefined : { lo, hi }
 }
 
 /**
