@@ -478,7 +478,7 @@ export function logAxis(values: readonly number[]): Record<string, unknown> {
 
 /**
  * A log axis's range (log10 units) over the positive finite values, padded by a twentieth of their
- * span either side: set where a select changes the axis, which plotly would not autorange again.
+ * span either side (a step plot gives each generation its own log axis, ticks and range).
  */
 export function logRange(values: readonly number[]): [number, number] | undefined {
   const span = positiveSpan(values)
