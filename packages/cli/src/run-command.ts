@@ -140,6 +140,12 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   const now = new Map(resolved.chains.map((c) => [c.id, c.config]))
   const chains = started.map((c) => ({ ...c, config: { ...now.get(c.id), ...c.config } }))
   unchangedDataFiles(started, resolved.chains)
+  if (info.status === 'finished') {
+    // Going through the motions again would move its finishing time, and the report's wall time, to now.
+    lock.release()
+    process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}: nothing to resume (ouroboros report ${dir} makes its report again)\n`)
+    return 0
+  }
   info.runId ??= randomUUID()
   info.cellSpecs ??= cellSpecsOf(chains.map((c) => mapModules(c, portableModule)))
   info.metricInfo ??= await recordOutputInfo(chains)

@@ -222,6 +222,20 @@ describe('bad configs', () => {
     expect(cli(['frobnicate']).status).toBe(2)
     expect(cli(['resume', '/nonexistent/run']).status).toBe(2)
   })
+
+  it('resume of a finished run says there is nothing to resume and leaves it as it was: its finishing time, files and report', () => {
+    const dir = tempDir()
+    const run = `${dir}/run`
+    expect(cli(['run', writeConfig(dir, { ...ring, generations: 2, sweep: {} }), '--out', run]).status).toBe(0)
+    const files = readdirSync(run).filter((f) => !f.startsWith('chains')).sort()
+    const before = files.map((f) => readFileSync(join(run, f)))
+    const finishedAt = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).finishedAt as string
+    const res = cli(['resume', run])
+    expect(res.status, res.stderr).toBe(0)
+    expect(res.stderr).toBe(`ouroboros: ${run} finished at ${finishedAt}: nothing to resume (ouroboros report ${run} makes its report again)\n`)
+    expect(readdirSync(run).filter((f) => !f.startsWith('chains')).sort()).toEqual(files)
+    files.forEach((f, i) => expect(readFileSync(join(run, f)).equals(before[i]!), f).toBe(true))
+  })
 })
 
 describe('metric options left to the data', () => {
