@@ -281,6 +281,8 @@ describe('the MNIST classifier', () => {
     expect(Object.keys(first.metrics).sort()).toEqual(['class_entropy', 'class_kl', 'classes_covered', 'frechet_feature_distance'])
     expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain(`<tr><th>classifier</th><td>held-out accuracy ${(100 * run.classifier.heldoutAccuracy).toFixed(2)} % on 1000 digits</td></tr>`)
 
+    // As a run stopped after its last record (a finished one is left as it is): the resume sets up its groups again.
+    writeFileSync(`${dir}/run/run.json`, JSON.stringify({ ...run, status: 'interrupted', finishedAt: null }))
     const resumed = cli(['resume', `${dir}/run`], { env })
     expect(resumed.status, resumed.stderr).toBe(0)
     expect(resumed.stdout).toContain('read from the cache')
