@@ -90,7 +90,6 @@ function unchanged(p: FileParams): void {
   if (now !== p.sha256) throw changedFileError('data', p.path, p.sha256, now)
 }
 
-
 /** The reader's error (the file, and the row or what is wrong) under the config field that named the file. */
 function read<T>(reader: () => T): T {
   try {
