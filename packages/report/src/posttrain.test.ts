@@ -6,9 +6,9 @@ import { BUILTIN_OUTPUT_INFO } from './outputs.testutil.js'
 import type { Choices } from './plots.js'
 import { MAX_STAGE_POINTS, parseStageCurves, sqrtKl } from './posttrain-curves.js'
 import { POINT_BUDGET } from './posttrain-view.js'
-import { BON_STEPS, pair, writeBestOfNRun, writeCurve, writeFinetuneRun, writeRlRun, type CurveLine } from './posttrain.testutil.js'
+import { BON_STEPS, FT_STEPS, pair, writeBestOfNRun, writeCurve, writeFinetuneRun, writeRlRun, type CurveLine } from './posttrain.testutil.js'
 import { Rng } from '@ouroboros/core'
-import { embeddedPlots, plotTitle, ringSamples, tempDir, writeSyntheticRun, ringDataset } from './runs.testutil.js'
+import { embeddedPlots, plotTitle, ringSamples, tempDir, writeSyntheticRun, ringDataset, type SyntheticRun } from './runs.testutil.js'
 
 const dirs: string[] = []
 function dir(prefix: string): string {
@@ -58,6 +58,19 @@ const point = (stage: number, kind: string, step: number, extra: Partial<CurveLi
   metrics: {},
   ...extra,
 })
+
+/** One chain finetuned over FT_STEPS each generation, KL 0.1 · step: `records` its generations' metrics, `curve` a step's. */
+function writeOneChainFinetune(d: string, name: string, generations: number, records: SyntheticRun['metrics'], curve: (generation: number, step: number) => Record<string, number>): void {
+  writeSyntheticRun(d, {
+    name,
+    dataset: ringDataset,
+    base: { generations, samplesPerGeneration: 500, data: { kind: 'ring', n: 500 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' }, posttrain: [{ kind: 'finetune', steps: 10, evalEvery: 5 }] },
+    cells: [{}],
+    replicates: 1,
+    metrics: records,
+  })
+  for (let g = 0; g < generations; g++) writeCurve(d, 'c0-r0', g, FT_STEPS.map((s) => point(0, 'finetune', s, { kl: 0.1 * s, metrics: curve(g, s) })))
+}
 
 describe('post-training curve files', () => {
   it('groups points by stage in step order, skips torn and malformed lines, keeps the stage’s own reward and KL over a metric of that name', () => {
@@ -198,15 +211,7 @@ describe('the finetuning frontier', () => {
 
   it('gives a step plot a y range inside the metric\'s bounds, at least a tenth of its size wide: a constant share is not drawn with plotly\'s ±1 about it', () => {
     const d = dir('pt-ft-range')
-    writeSyntheticRun(d, {
-      name: 'flat',
-      dataset: ringDataset,
-      base: { generations: 1, samplesPerGeneration: 500, data: { kind: 'ring', n: 500 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' }, posttrain: [{ kind: 'finetune', steps: 10, evalEvery: 5 }] },
-      cells: [{}],
-      replicates: 1,
-      metrics: (_cell, _r, g) => (g === -1 ? { modes_covered: 8 } : { task_share: 1, modes_covered: 8, kl: 1 }),
-    })
-    writeCurve(d, 'c0-r0', 0, [0, 5, 10].map((s) => point(0, 'finetune', s, { kl: 0.1 * s, metrics: { task_share: 1, modes_covered: 8, reverse_kl: 0.5 - 0.05 * s } })))
+    writeOneChainFinetune(d, 'flat', 1, (_cell, _r, g) => (g === -1 ? { modes_covered: 8 } : { task_share: 1, modes_covered: 8, kl: 1 }), (_g, s) => ({ task_share: 1, modes_covered: 8, reverse_kl: 0.5 - 0.05 * s }))
     const html = renderReport([loadRun(d)])
     const range = (title: string): [number, number] | undefined => (plot(html, title).layout.yaxis as { range?: [number, number] }).range
     // Bounds [0, 1]: a span of 0.1 below the bound, padded by 5 % and by at most 2 % of the bounds past it.
@@ -223,17 +228,9 @@ describe('the finetuning frontier', () => {
 
   it('draws each generation of a step plot on an axis of its own values: linear within a decade, log across decades', () => {
     const d = dir('pt-ft-log')
-    writeSyntheticRun(d, {
-      name: 'log',
-      dataset: ringDataset,
-      base: { generations: 2, samplesPerGeneration: 500, data: { kind: 'ring', n: 500 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' }, posttrain: [{ kind: 'finetune', steps: 10, evalEvery: 5 }] },
-      cells: [{}],
-      replicates: 1,
-      metrics: (_cell, _r, g) => (g === -1 ? { total_variance: 16 } : { task_share: 0.5, total_variance: 1, kl: 1 }),
-    })
     // Total variance 12, 15, 18 in generation 0; 0.001, 0.1, 10 in generation 1. Drawn on one log
     // axis, generation 0 fell between its ticks (1, 10, 100) and showed none.
-    for (const g of [0, 1]) writeCurve(d, 'c0-r0', g, [0, 5, 10].map((s) => point(0, 'finetune', s, { kl: 0.1 * s, metrics: { task_share: 0.5, total_variance: g === 0 ? 12 + 0.6 * s : 10 ** (s / 2.5 - 3) } })))
+    writeOneChainFinetune(d, 'log', 2, (_cell, _r, g) => (g === -1 ? { total_variance: 16 } : { task_share: 0.5, total_variance: 1, kl: 1 }), (g, s) => ({ task_share: 0.5, total_variance: g === 0 ? 12 + 0.6 * s : 10 ** (s / 2.5 - 3) }))
     const p = plot(renderReport([loadRun(d)]), 'Finetuning: total variance · total_variance')
     // Generation 0, shown first: a linear axis, plotly's own range about 12 to 18.
     expect(p.layout.yaxis).toMatchObject({ type: 'linear', autorange: true })
