@@ -105,6 +105,35 @@ describe('RunAggregator', () => {
     expect(firstRecords).toHaveLength(2 * R)
     expect(timings.get(0)!.fit).toBe(4 * R)
   })
+
+  it('leaves gold_reward out of the metrics shown where it is reward in every record (a reward that is no proxy)', () => {
+    const chains = [0, 1].map((r) => ({ id: `c0-r${r}`, cell: 0, replicate: r, seed: r, params: {} }))
+    const source = { chains, metrics: ['modes_covered', 'reward', 'gold_reward', 'kl'], paramKeys: [] } as unknown as RecordSource
+    // Two blocks of one chain each, generations -1 (no reward: null) to 1.
+    const block = (chain: number, reward: number[], gold: number[]): RecordBlock => ({
+      length: 3,
+      chain: new Int32Array(3).fill(chain),
+      generation: Int32Array.from([-1, 0, 1]),
+      fitMs: new Float64Array(3),
+      sampleMs: new Float64Array(3),
+      evalMs: new Float64Array(3),
+      metrics: [Float64Array.from([8, 8, 7]), Float64Array.from(reward), Float64Array.from(gold), Float64Array.from([NaN, 0.2, 0.3])],
+    })
+    const shown = (secondGold: number[]): string[] => {
+      const agg = new RunAggregator()
+      agg.write(source, block(0, [NaN, 0.5, 0.75], [NaN, 0.5, 0.75]))
+      agg.write(source, block(1, [NaN, 0.25, 1], secondGold))
+      return agg.result().metrics
+    }
+    expect(shown([NaN, 0.25, 1])).toEqual(['modes_covered', 'reward', 'kl'])
+    // A proxy: the gold reward of one record differs, or is missing where the reward is not.
+    expect(shown([NaN, 0.25, 0.9])).toEqual(['modes_covered', 'reward', 'gold_reward', 'kl'])
+    expect(shown([NaN, NaN, 1])).toEqual(['modes_covered', 'reward', 'gold_reward', 'kl'])
+    // Its curve stays for whoever asks for it by name.
+    const agg = new RunAggregator()
+    agg.write(source, block(0, [NaN, 0.5, 0.75], [NaN, 0.5, 0.75]))
+    expect(agg.result().curves.get(0)!.get('gold_reward')!.mean).toEqual([0.5, 0.75])
+  })
 })
 
 describe('the aggregation thread', () => {

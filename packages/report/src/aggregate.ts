@@ -16,7 +16,10 @@ export interface CellCurve {
 }
 
 export interface RunAggregate {
-  /** Metric names in the order the sorted records first show them. */
+  /**
+   * Metric names in the order the sorted records first show them, less `gold_reward` where it is
+   * `reward` in every record (a reward that is not a proxy is its own gold reward).
+   */
   metrics: string[]
   /** cell -> metric -> curve. */
   curves: Map<number, Map<string, CellCurve>>
@@ -231,6 +234,8 @@ export function exactQuantile(sorted: ArrayLike<number>, p: number): number {
  */
 export class RunAggregator {
   private metrics: string[] = []
+  /** Whether some record's `gold_reward` is not its `reward`. */
+  private goldDiffers = false
   private readonly stats = new Map<number, Map<string, GenerationStats>>()
   private readonly replicateSets = new Map<number, Set<number>>()
   /** Records of generations −1 and 0: the comparison of settings (single-generation runs) shows them one by one. */
@@ -241,6 +246,7 @@ export class RunAggregator {
   write(source: Pick<RecordSource, 'chains' | 'metrics'>, block: RecordBlock): void {
     for (const m of source.metrics) if (!this.metrics.includes(m)) this.metrics.push(m)
     const columns = source.metrics.map((name, j) => ({ name, values: block.metrics[j]! }))
+    this.goldDiffers ||= goldDiffers(columns, block.length)
     for (let i = 0; i < block.length; ) {
       // A run of rows of one chain: per-chain lookups once per run.
       const c = block.chain[i]!
@@ -311,6 +317,20 @@ export class RunAggregator {
       reference.set(cell, cellRef)
     }
     const replicates = new Map([...this.replicateSets].map(([cell, set]) => [cell, set.size] as const))
-    return { metrics: [...this.metrics], curves, reference, replicates }
+    const shown = this.goldDiffers || !this.metrics.includes('reward') ? this.metrics : this.metrics.filter((m) => m !== 'gold_reward')
+    return { metrics: [...shown], curves, reference, replicates }
   }
+}
+
+function goldDiffers(columns: readonly { name: string; values: ArrayLike<number> }[], rows: number): boolean {
+  const reward = columns.find((c) => c.name === 'reward')?.values
+  const gold = columns.find((c) => c.name === 'gold_reward')?.values
+  if (gold === undefined) return false
+  if (reward === undefined) return true
+  for (let r = 0; r < rows; r++) {
+    const a = reward[r]!
+    const b = gold[r]!
+    if (a !== b && (Number.isFinite(a) || Number.isFinite(b))) return true
+  }
+  return false
 }

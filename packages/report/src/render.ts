@@ -587,7 +587,7 @@ function pageSettings(views: readonly RunView[]): { view: RunView; series: Serie
 function comparisonSections(views: readonly RunView[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): { table: string; plots: string } {
   const settings = pageSettings(views)
   const perRun = new Map(views.map((v) => [v, settingValues(v.run.firstRecords)]))
-  const metrics = [...new Set(views.flatMap((v) => perRun.get(v)!.metrics))]
+  const metrics = [...new Set(views.flatMap((v) => perRun.get(v)!.metrics.filter((m) => v.agg.metrics.includes(m))))]
   const rows = (metric: string): MetricRow[] =>
     settings.flatMap(({ view, setting }) => {
       const entry = perRun.get(view)!.values.get(metric)?.get(setting.cell)
