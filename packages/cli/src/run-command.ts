@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { changedFileError, configError, OuroborosError, ErrorCode } from '@ouroboros/core'
@@ -146,6 +146,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
     process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}: nothing to resume (ouroboros report ${dir} makes its report again)\n`)
     return 0
   }
+  info.stops = [...(info.stops ?? []), { stoppedAt: lastWrite(dir), resumedAt: new Date().toISOString() }]
   info.runId ??= randomUUID()
   info.cellSpecs ??= cellSpecsOf(chains.map((c) => mapModules(c, portableModule)))
   info.metricInfo ??= await recordOutputInfo(chains)
@@ -175,6 +176,12 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   } finally {
     lock.release()
   }
+}
+
+/** When the run last wrote its records or run.json: as near as a killed run comes to saying when it stopped. */
+function lastWrite(dir: string): string {
+  const times = [RUN_FILES.run, RUN_FILES.log].map((f) => join(dir, f)).filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs)
+  return new Date(Math.round(Math.max(...times))).toISOString()
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -121,11 +121,20 @@ describe('ouroboros run', () => {
     const older = JSON.parse(readFileSync(file, 'utf8'))
     for (const spec of older.cellSpecs) delete spec.config.records
     writeFileSync(file, JSON.stringify(older))
+    // The run's last writes, as the killed run left them: one second after it started.
+    const lastWrite = new Date(Date.parse(older.startedAt) + 1000)
+    for (const f of [file, `${dir}/killed/records.log`]) utimesSync(f, lastWrite, lastWrite)
 
     const resumed = cli(['resume', `${dir}/killed`, '--workers', '1'])
     expect(resumed.status, resumed.stderr).toBe(0)
     expect(records(`${dir}/killed`)).toEqual(expected)
-    expect(JSON.parse(readFileSync(`${dir}/killed/run.json`, 'utf8')).status).toBe('finished')
+    const info = JSON.parse(readFileSync(`${dir}/killed/run.json`, 'utf8'))
+    expect(info.status).toBe('finished')
+    // The time it stood stopped is the report's to leave out of the wall time.
+    expect(info.stops).toHaveLength(1)
+    expect(info.stops[0].stoppedAt).toBe(lastWrite.toISOString())
+    expect(Date.parse(info.stops[0].resumedAt)).toBeGreaterThan(lastWrite.getTime())
+    expect(Date.parse(info.stops[0].resumedAt)).toBeLessThanOrEqual(Date.parse(info.finishedAt))
   })
 
   it('saves sample files for the first keepSamples replicates only, with the same records', () => {

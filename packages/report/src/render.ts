@@ -692,6 +692,8 @@ function factsSection(v: RunView, several: boolean): string {
 
   const started = Date.parse(info.startedAt)
   const finished = info.finishedAt === null ? NaN : Date.parse(info.finishedAt)
+  const stops = info.stops ?? []
+  const stopped = stops.reduce((sum, s) => sum + Math.max(0, Date.parse(s.resumedAt) - Date.parse(s.stoppedAt)), 0)
   // A distributed run ran on whichever workers served its queue (run.json shows it without a password).
   const queue = (info as RunInfo & { queue?: string }).queue
   const facts: [string, string][] = [
@@ -699,7 +701,8 @@ function factsSection(v: RunView, several: boolean): string {
     ['directory', dir],
     ['started', info.startedAt],
     ['finished', info.finishedAt ?? '—'],
-    ['wall time', Number.isFinite(finished - started) ? formatDuration(finished - started) : '—'],
+    ['wall time', Number.isFinite(finished - started) ? formatDuration(finished - started - stopped) : '—'],
+    ...(stops.length === 0 ? [] : [['resumed', `${stops.map((s) => s.resumedAt).join(', ')}; the ${formatDuration(stopped)} it stood stopped is left out of the wall time`] as [string, string]]),
     ['run seed', String(info.seed)],
     ['workers', queue === undefined ? String(info.workers) : `those of the queue ${queue}`],
     ['backend', info.backend],

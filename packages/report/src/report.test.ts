@@ -569,6 +569,21 @@ describe('renderReport', () => {
     expect(html).toContain('&quot;policy&quot;: {')
   })
 
+  it('leaves the time a resumed run stood stopped out of its wall time, and says when it was resumed', () => {
+    const d = dir('resumed')
+    writeSyntheticRun(d, handRun('resumed'))
+    const info = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8')) as Record<string, unknown>
+    // Started 00:00:00, finished 00:02:05; stopped 00:00:30 to 00:01:10 and 00:01:40 to 00:01:45: 80 s running.
+    info['stops'] = [
+      { stoppedAt: '2025-01-01T00:00:30.000Z', resumedAt: '2025-01-01T00:01:10.000Z' },
+      { stoppedAt: '2025-01-01T00:01:40.000Z', resumedAt: '2025-01-01T00:01:45.000Z' },
+    ]
+    writeFileSync(join(d, 'run.json'), JSON.stringify(info))
+    const html = renderReport([loadRun(d)])
+    expect(html).toContain('<tr><th>wall time</th><td>80.0 s</td></tr>')
+    expect(html).toContain('<tr><th>resumed</th><td>2025-01-01T00:01:10.000Z, 2025-01-01T00:01:45.000Z; the 45.0 s it stood stopped is left out of the wall time</td></tr>')
+  })
+
   it('shows the classifier accuracy that run.json records, and no classifier row without it', () => {
     const d = dir('classifier')
     writeSyntheticRun(d, handRun('classifier'))

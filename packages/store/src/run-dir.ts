@@ -69,6 +69,8 @@ export interface RunInfo {
   status: RunStatus
   startedAt: string
   finishedAt: string | null
+  /** One per resume: the time between is left out of the run's wall time. */
+  stops?: RunStop[]
   seed: number
   workers: number
   backend: string
@@ -91,6 +93,13 @@ export interface RunInfo {
   classifier?: RecordedClassifier
   packages: Record<string, string>
   node: string
+}
+
+/** A stop of a run and its resume. */
+export interface RunStop {
+  /** The run directory's last write before the stop (a killed run says nothing as it stops). */
+  stoppedAt: string
+  resumedAt: string
 }
 
 /** What run.json records about the classifier of the `classifier` metric group. */
