@@ -118,6 +118,7 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
 
   const present = new Set(views.flatMap((v) => v.agg.metrics))
   for (const name of Object.keys(thresholds)) {
+    if (name === 'gold_reward' && !present.has(name) && present.has('reward')) throw inputError(`--thresholds: gold_reward is reward in ${several ? 'these runs' : 'this run'} (a reward that is no proxy is its own gold reward)`, 'give the threshold to reward')
     if (!present.has(name)) throw inputError(`--thresholds: no metric '${name}' in ${several ? 'these runs' : 'this run'}; its metrics are ${[...present].join(', ')}`)
   }
 

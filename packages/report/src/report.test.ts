@@ -248,6 +248,24 @@ describe('renderReport', () => {
     expect(() => renderReport([run], { thresholds: { vocab_size: 0.5 } })).toThrow(/--thresholds: no metric 'vocab_size' in this run; its metrics are modes_covered/)
   })
 
+  it('shows gold_reward only where it is not reward, and points a threshold on it to reward', () => {
+    // Records of generation g: reward g / 10; gold reward the same (no proxy), or half of it (a proxy's).
+    const rewarded = (name: string, gold: (reward: number) => number): SyntheticRun => ({
+      ...handRun(name),
+      metrics: (_cell, _rep, g) => (g === -1 ? { total_variance: 4 } : { total_variance: 4 - g / 2, reward: g / 10, gold_reward: gold(g / 10), kl: g }),
+    })
+    const same = dir('reward-same')
+    writeSyntheticRun(same, rewarded('same', (r) => r))
+    const proxy = dir('reward-proxy')
+    writeSyntheticRun(proxy, rewarded('proxy', (r) => r / 2))
+    const html = renderReport([loadRun(same)])
+    expect(summaryCell(html, 'reward', 0, 'last')).toBe('0.3 (gen 3)')
+    // Neither a row of the summary nor a collapse curve.
+    expect(html).not.toContain('gold_reward')
+    expect(summaryCell(renderReport([loadRun(proxy)]), 'gold_reward', 0, 'last')).toBe('0.15 (gen 3)')
+    expect(() => renderReport([loadRun(same)], { thresholds: { gold_reward: 0.5 } })).toThrow(/--thresholds: gold_reward is reward in this run \(a reward that is no proxy is its own gold reward\)/)
+  })
+
   it('puts every run of a comparison in one summary table, the rows of a metric together', () => {
     const a = dir('one-table-a')
     const b = dir('one-table-b')
