@@ -102,6 +102,31 @@ describe('RunProgress', () => {
     p.fail('a')
     expect(p.secondsLeft(0.2, 0)).toBe(0)
   })
+
+  it('counts the generations a resumed chain had done past what run.json said (killed before it caught up)', () => {
+    // run.json said 20 and 30; the chains go on from their checkpoints at 25 and 40 (all done).
+    const stream = sink()
+    const p = progressReporter(
+      [
+        { id: 'a', generations: 40, done: 20, group: 0 },
+        { id: 'b', generations: 40, done: 30, group: 0 },
+      ],
+      { stream, intervalSeconds: 3600 },
+    )
+    const resumed = (chain: string, at: number): ProgressEvent => ({ chain, generation: at - 1, generationsDone: 0, generationsTotal: 80, resumedAt: at })
+    p.onProgress(resumed('a', 25))
+    p.onProgress(resumed('b', 40))
+    for (let g = 25; g < 40; g++) p.onProgress(record('a', g, 10))
+    p.stop()
+    expect(stream.lines().at(-1)).toMatch(/ generations 80\/80 \(100 %\), chains 2\/2 finished$/)
+    const state = new RunProgress([{ id: 'a', generations: 40, done: 20, group: 0 }])
+    state.resumed('a', 25)
+    expect(state.generationsDone()).toBe(25)
+    state.record('a', 25, 10)
+    // A resume event behind what is done changes nothing.
+    state.resumed('a', 3)
+    expect([state.generationsDone(), state.chainsFinished()]).toEqual([26, 0])
+  })
 })
 
 describe('progressReporter outside a terminal', () => {

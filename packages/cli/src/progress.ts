@@ -61,6 +61,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
       }
       return true
     }
+    if (e.resumedAt !== undefined) state.resumed(e.chain, e.resumedAt)
     if (e.training !== undefined) state.training(e.chain, e.generation, e.training, now())
     if (e.ms !== undefined) state.record(e.chain, e.generation, e.ms)
     return false
@@ -160,17 +161,28 @@ export class RunProgress {
   private readonly chains = new Map<string, { next: number; generations: number; group: number }>()
   private readonly fits = new Map<number, LineFit>()
   private readonly all = new LineFit()
-  private readonly resumedDone: number
+  /** Generations done, chain by chain (each chain's `next`, up to its generations). */
+  private done = 0
   private recorded = 0
 
   constructor(chains: readonly ProgressChain[]) {
     this.generationsTotal = chains.reduce((a, c) => a + c.generations, 0)
-    let done = 0
     for (const c of chains) {
-      this.chains.set(c.id, { next: c.done, generations: c.generations, group: c.group })
-      done += c.done
+      this.chains.set(c.id, { next: 0, generations: c.generations, group: c.group })
+      this.advance(c.id, c.done)
     }
-    this.resumedDone = done
+  }
+
+  /** A resumed chain goes on after its `done` generations. */
+  resumed(chain: string, done: number): void {
+    this.advance(chain, done)
+  }
+
+  private advance(chain: string, next: number): void {
+    const c = this.chains.get(chain)
+    if (c === undefined || next <= c.next) return
+    this.done += Math.min(next, c.generations) - Math.min(c.next, c.generations)
+    c.next = next
   }
 
   /**
@@ -223,7 +235,7 @@ export class RunProgress {
     const c = this.chains.get(chain)
     if (generation < 0 || c === undefined) return
     this.recorded++
-    c.next = Math.max(c.next, generation + 1)
+    this.advance(chain, generation + 1)
     this.all.add(generation, ms)
     let fit = this.fits.get(c.group)
     if (fit === undefined) this.fits.set(c.group, (fit = new LineFit()))
@@ -236,7 +248,7 @@ export class RunProgress {
   }
 
   generationsDone(): number {
-    return Math.min(this.generationsTotal, this.resumedDone + this.recorded)
+    return this.done
   }
 
   chainsFinished(): number {

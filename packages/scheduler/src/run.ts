@@ -46,6 +46,11 @@ export interface ProgressEvent {
    * still to come with the block's.
    */
   training?: { what: string; step: number; steps: number; over?: true }
+  /**
+   * Set when a chain goes on from its checkpoints (a resume): the generations it has done, which
+   * run.json, written at most once a second, may not have caught up with before the run stopped.
+   */
+  resumedAt?: number
 }
 
 export interface RunChainsOptions {
@@ -173,6 +178,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     const have = recorded.get(chain.id) ?? new GenerationSet()
     let g = fromCheckpoints ? resumePoint(runDir, chain, opts.modality, have) : 0
     ci.generationsDone = g
+    if (fromCheckpoints) opts.onProgress?.({ chain: chain.id, generation: g - 1, generationsDone: done, generationsTotal: total, resumedAt: g })
     if (g >= chain.config.generations && have.has(-1)) {
       ci.status = 'finished'
       return
