@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve as resolvePath, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError } from '@ouroboros/core'
+import { makeDirectory } from '@ouroboros/store'
 import { checkOutDir } from './out-paths.js'
 
 export const NEW_KINDS = ['model', 'metric', 'dataset'] as const
@@ -69,9 +70,13 @@ export function newCommand(kind: string, name: string, opts: { dir?: string }): 
     'src/conformance.test.ts': TESTS[k].replaceAll('NAME', name),
     'config.json': json(CONFIGS[k](name, packageName)),
   }
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true })
-    writeFileSync(join(dir, file), text)
+  try {
+    for (const [file, text] of Object.entries(files)) {
+      makeDirectory(dirname(join(dir, file)))
+      writeFileSync(join(dir, file), text)
+    }
+  } catch (err) {
+    throw configError(`--dir: cannot write ${dir}: ${(err as Error).message}`, 'give --dir a directory this user can write')
   }
   const lines = [`created ${dir}: ${Object.keys(files).join(', ')}`]
   // Outside a workspace the commands run from this installation, which has pnpm's lockfile, tsc and vitest.

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { changedFileError, configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
-import { readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
+import { makeDirectory, readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { checkOutDir } from './out-paths.js'
@@ -322,7 +322,7 @@ function prepareRunDir(runDir: string, force: boolean): void {
     rmSync(runDir, { recursive: true, force: true })
   }
   try {
-    mkdirSync(runDir, { recursive: true })
+    makeDirectory(runDir)
   } catch (err) {
     throw new OuroborosError(ErrorCode.RUN_DIR, `--out: cannot make ${runDir}: ${(err as Error).message}`, { cause: err, hint: 'give --out a directory this user can write' })
   }

@@ -265,6 +265,20 @@ describe('output paths that cannot be written', () => {
       expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([])
     })
   }
+
+  // procfs answers "no such file" to a mkdir under /proc, where Node's recursive mkdirSync loops forever.
+  it.runIf(existsSync('/proc/self'))('a directory the filesystem will not make (/proc/x): exit 2 naming the option, in seconds', () => {
+    const target = join('/proc', `ouroboros-${process.pid}`, 'out')
+    for (const [args, message] of [
+      [['run', writeConfig(dir, ok, 'c.json'), '--out', target], `--out: cannot make ${target}: `],
+      [['new', 'model', 'mine', '--dir', target], `--dir: cannot write ${target}: `],
+    ] as const) {
+      const res = cli([...args], { timeoutMs: 60_000 })
+      expect(res.signal, 'still running after 60 s').toBeNull()
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toContain(message)
+    }
+  })
 })
 
 describe('a data file changed since its run began', () => {

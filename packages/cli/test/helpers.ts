@@ -21,8 +21,8 @@ export function cleanup(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 }
 
-export function cli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, cwd: options.cwd, env: { ...process.env, FORCE_COLOR: '0', ...options.env } })
+export function cli(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, cwd: options.cwd, env: { ...process.env, FORCE_COLOR: '0', ...options.env }, timeout: options.timeoutMs })
 }
 
 /** Starts the CLI without waiting; for kill tests. */

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
-import { AtomicFile, writeFileAtomic } from './atomic.js'
+import { AtomicFile, makeDirectory, writeFileAtomic } from './atomic.js'
 import { HOST } from './host.js'
 import { endedPid, thrown } from './process.testutil.js'
 
@@ -48,6 +48,19 @@ describe('a write that cannot be put in place', () => {
     const err = thrown(() => writeFileAtomic(join(dir, 'plain', 'run.json'), '{}'))
     expect(err.code).toBe(ErrorCode.IO)
     expect(readdirSync(dir)).toEqual(['plain'])
+  })
+})
+
+describe('makeDirectory', () => {
+  it('makes the missing levels, leaves an existing directory be, and fails on a file in the way', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-atomic-'))
+    dirs.push(dir)
+    makeDirectory(join(dir, 'a', 'b', 'c'))
+    expect(statSync(join(dir, 'a', 'b', 'c')).isDirectory()).toBe(true)
+    writeFileSync(join(dir, 'a', 'b', 'c', 'kept.txt'), 'kept')
+    makeDirectory(join(dir, 'a', 'b', 'c'))
+    expect(readFileSync(join(dir, 'a', 'b', 'c', 'kept.txt'), 'utf8')).toBe('kept')
+    expect(() => makeDirectory(join(dir, 'a', 'b', 'c', 'kept.txt', 'd'))).toThrow(/ENOTDIR/)
   })
 })
 

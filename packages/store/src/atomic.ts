@@ -1,9 +1,30 @@
-import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 import { OuroborosError, ErrorCode } from '@ouroboros/core'
 import { HOST, processAlive } from './host.js'
 
 let tmpCounter = 0
+
+/**
+ * Makes `dir` and the directories above it that are missing, one level at a time: Node 20's
+ * recursive mkdirSync never returns where a filesystem answers "no such file" under a directory
+ * that exists (procfs: `run --out /proc/x` spun at full CPU), where this fails with that error.
+ */
+export function makeDirectory(dir: string): void {
+  const missing: string[] = []
+  for (let p = resolve(dir); !existsSync(p); p = dirname(p)) {
+    missing.push(p)
+    if (dirname(p) === p) break
+  }
+  for (const p of missing.reverse()) {
+    try {
+      mkdirSync(p)
+    } catch (err) {
+      // Made meanwhile by another process or thread (two chains' first files): as good.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+  }
+}
 
 /**
  * Fault injection for the reliability tests: OUROBOROS_FAULT_ENOSPC_AFTER=N makes every write
@@ -49,7 +70,7 @@ function openCreating(path: string): number {
     return openSync(path, 'w')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    mkdirSync(dirname(path), { recursive: true })
+    makeDirectory(dirname(path))
     return openSync(path, 'w')
   }
 }
@@ -79,7 +100,7 @@ export class AtomicFile {
     this.tmp = `${path}.tmp-${HOST}-${process.pid}-${tmpCounter++}`
     try {
       injectedFault()
-      mkdirSync(dirname(path), { recursive: true })
+      makeDirectory(dirname(path))
       removeAbandoned(dirname(path), readdirSync(dirname(path)), basename(path))
       this.fd = openSync(this.tmp, 'w')
     } catch (err) {
