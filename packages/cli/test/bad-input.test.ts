@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, itRefusesConfigs, tempDir, writeConfig } from './helpers.js'
@@ -266,17 +266,40 @@ describe('output paths that cannot be written', () => {
     })
   }
 
+  // Root writes in any directory of a writable filesystem: only another user meets a refusal.
+  it.skipIf(process.getuid?.() === 0)('a directory this user cannot write in: exit 2 naming the option and the directory, nothing written', () => {
+    const locked = join(dir, 'locked')
+    mkdirSync(locked)
+    chmodSync(locked, 0o555)
+    try {
+      for (const [args, message] of [
+        [['run', writeConfig(dir, ok, 'd.json'), '--out', join(locked, 'run')], `--out: cannot write in ${locked} (permission denied)`],
+        [['report', run, '--out', join(locked, 'report.html')], `--out: cannot write ${join(locked, 'report.html')}: cannot write in ${locked} (permission denied)`],
+        [['export', run, '--format', 'csv', '--out', join(locked, 'csv')], `--out: cannot write in ${locked} (permission denied)`],
+        [['new', 'model', 'mine', '--dir', join(locked, 'mine')], `--dir: cannot write in ${locked} (permission denied)`],
+      ] as const) {
+        const res = cli([...args])
+        expect(res.status, res.stderr).toBe(2)
+        expect(res.stderr).toContain(message)
+      }
+      expect(readdirSync(locked)).toEqual([])
+    } finally {
+      chmodSync(locked, 0o755)
+    }
+  })
+
   // procfs answers "no such file" to a mkdir under /proc, where Node's recursive mkdirSync loops forever.
   it.runIf(existsSync('/proc/self'))('a directory the filesystem will not make (/proc/x): exit 2 naming the option, in seconds', () => {
     const target = join('/proc', `ouroboros-${process.pid}`, 'out')
     for (const [args, message] of [
-      [['run', writeConfig(dir, ok, 'c.json'), '--out', target], `--out: cannot make ${target}: `],
-      [['new', 'model', 'mine', '--dir', target], `--dir: cannot write ${target}: `],
+      // Root is refused by the filesystem itself; another user already by /proc's permissions.
+      [['run', writeConfig(dir, ok, 'c.json'), '--out', target], /^error: --out: cannot (make \/proc\/ouroboros-\d+\/out: |write in \/proc )/],
+      [['new', 'model', 'mine', '--dir', target], /^error: --dir: cannot (write \/proc\/ouroboros-\d+\/out: |write in \/proc )/],
     ] as const) {
       const res = cli([...args], { timeoutMs: 60_000 })
       expect(res.signal, 'still running after 60 s').toBeNull()
       expect(res.status, res.stderr).toBe(2)
-      expect(res.stderr).toContain(message)
+      expect(res.stderr).toMatch(message)
     }
   })
 })
