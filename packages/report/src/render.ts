@@ -811,12 +811,14 @@ figure.samples figcaption { color: #444; font-size: 0.9em; margin-top: 4px; over
 figure.choices { margin: 0; }
 div.choices { display: flex; flex-wrap: wrap; gap: 6px 16px; margin-top: 6px; }
 div.choices select { font: inherit; }
-table { border-collapse: collapse; margin: 8px 0; }
+/* A table wider than the window scrolls on its own, not the page (a window half a laptop screen wide). */
+table { border-collapse: collapse; margin: 8px 0; display: block; overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 thead th { background: #f3f6f9; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.summary td.setting { min-width: 14em; }
 @media (max-width: 1100px) { table.summary td.setting { min-width: 9em; } table.summary td.num .gen { display: block; } }
+@media (max-width: 900px) { table.summary td.setting { min-width: 0; } table.summary th, table.summary td { padding: 4px; } }
 table.summary td.crossed { background: #fde3cf; font-weight: 600; }
 table.summary td.held { color: #245; }
 .gen { color: #666; font-size: 0.85em; }

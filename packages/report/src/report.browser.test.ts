@@ -205,4 +205,19 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     expect(errors).toEqual([])
     await page.close()
   })
+
+  it('in a narrower window, scrolls a table too wide for it on its own, never the page', async () => {
+    const { page, errors } = await open(pages.swept, 600)
+    const overflow = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      summary: ((t) => t.scrollWidth - t.clientWidth)(document.querySelector('table.summary')!),
+      overflowX: getComputedStyle(document.querySelector('table.summary')!).overflowX,
+    }))
+    expect(overflow.page).toBe(0)
+    expect(overflow.summary).toBeGreaterThan(0)
+    expect(overflow.overflowX).toBe('auto')
+    await page.screenshot({ path: join(SCREENSHOTS, 'report-600px.png'), fullPage: true })
+    expect(errors).toEqual([])
+    await page.close()
+  })
 })
