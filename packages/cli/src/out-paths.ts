@@ -4,9 +4,10 @@ import { inputError } from '@ouroboros/core'
 
 /**
  * The paths that options name for writing (`run --out`, `report --out`, `export --out`, `new
- * --dir`), checked before anything is written: a file where a directory has to be (or a directory
- * where the file is to go) is the user's to fix, and is said as such with exit 2, where the write
- * itself would fail later with the system's ENOTDIR or EISDIR, after other files were written.
+ * --dir`), checked before anything is written: a file where a directory has to be, a directory
+ * where the file is to go, or a directory this user cannot write in is the user's to fix, and is
+ * said as such with exit 2, where the write itself would fail later with the system's ENOTDIR,
+ * EISDIR or EACCES, after other files were written.
  */
 
 /** `dir` exists as a directory or can be made: no file stands at it or above it, and the nearest directory takes writes. */
