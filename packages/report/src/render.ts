@@ -818,7 +818,7 @@ thead th { background: #f3f6f9; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.summary td.setting { min-width: 14em; }
 @media (max-width: 1100px) { table.summary td.setting { min-width: 9em; } table.summary td.num .gen { display: block; } }
-@media (max-width: 900px) { table.summary td.setting { min-width: 0; } table.summary th, table.summary td { padding: 4px; } }
+@media (max-width: 900px) { table.summary { font-size: 0.9em; } table.summary td.setting { min-width: 0; } table.summary th, table.summary td { padding: 4px; } }
 table.summary td.crossed { background: #fde3cf; font-weight: 600; }
 table.summary td.held { color: #245; }
 .gen { color: #666; font-size: 0.85em; }
