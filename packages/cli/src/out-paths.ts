@@ -12,19 +12,22 @@ import { inputError } from '@ouroboros/core'
 
 /** `dir` exists as a directory or can be made: no file stands at it or above it, and the nearest directory takes writes. */
 export function checkOutDir(option: string, dir: string): void {
-  const file = fileAtOrAbove(dir)
-  if (file === dir) throw inputError(`${option}: ${dir} is a file, not a directory`, `give ${option} a directory`)
-  if (file !== undefined) throw inputError(`${option}: cannot make ${dir}: ${file} is a file, not a directory`, `give ${option} a directory`)
-  const refused = unwritable(dir)
+  const found = nearestExisting(dir)
+  if (found === undefined) return
+  if (!found.stat.isDirectory()) {
+    throw inputError(found.path === dir ? `${option}: ${dir} is a file, not a directory` : `${option}: cannot make ${dir}: ${found.path} is a file, not a directory`, `give ${option} a directory`)
+  }
+  const refused = unwritable(found.path)
   if (refused !== undefined) throw inputError(`${option}: cannot write in ${refused}`, `give ${option} a directory this user can write`)
 }
 
 /** `file` can be written: it is not a directory, and its directory exists or can be made. */
 export function checkOutFile(option: string, file: string, example: string): void {
   if (isDirectory(file)) throw inputError(`${option}: ${file} is a directory; give the file to write`, `for example ${option} ${join(file, example)}`)
-  const blocking = fileAtOrAbove(dirname(file))
-  if (blocking !== undefined) throw inputError(`${option}: cannot write ${file}: ${blocking} is a file, not a directory`, `give ${option} a path in a directory`)
-  const refused = unwritable(dirname(file))
+  const found = nearestExisting(dirname(file))
+  if (found === undefined) return
+  if (!found.stat.isDirectory()) throw inputError(`${option}: cannot write ${file}: ${found.path} is a file, not a directory`, `give ${option} a path in a directory`)
+  const refused = unwritable(found.path)
   if (refused !== undefined) throw inputError(`${option}: cannot write ${file}: cannot write in ${refused}`, `give ${option} a path in a directory this user can write`)
 }
 
@@ -37,22 +40,14 @@ function nearestExisting(path: string): { path: string; stat: Stats } | undefine
   }
 }
 
-/** The nearest existing path at or above `path`, when it is not a directory. */
-function fileAtOrAbove(path: string): string | undefined {
-  const found = nearestExisting(path)
-  return found === undefined || found.stat.isDirectory() ? undefined : found.path
-}
-
-/** The nearest existing directory at or above `dir` and why, when this user cannot write in it (permissions, a read-only filesystem). */
+/** `dir` and why, when this user cannot write in it (permissions, a read-only filesystem). */
 function unwritable(dir: string): string | undefined {
-  const found = nearestExisting(dir)
-  if (found === undefined) return undefined
   try {
-    accessSync(found.path, constants.W_OK)
+    accessSync(dir, constants.W_OK)
     return undefined
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    return `${found.path} (${code === 'EROFS' ? 'a read-only filesystem' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code})`
+    return `${dir} (${code === 'EROFS' ? 'a read-only filesystem' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code})`
   }
 }
 
