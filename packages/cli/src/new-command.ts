@@ -95,10 +95,11 @@ export function newCommand(kind: string, name: string, opts: { dir?: string }): 
   lines.push(
     'next, from ' + where + ':',
     `  ${PNPM} install${own ? '' : ` --dir ${shown(dir)}`}    links its dependencies${own ? ' and builds the workspace (commit pnpm-lock.yaml with the package)' : ''}`,
-    ...(own ? [] : [`  npx tsc -b ${shown(dir)}    builds it`]),
+    ...(own ? [] : [`  npx tsc -b ${shown(dir)}    builds it, and again after each change (a run uses the build)`]),
     // A workspace's tests cover its packages; a package on its own is vitest's root.
     `  npx vitest run ${own ? '' : '--root '}${shown(dir)}    its conformance test`,
     `  node ${shown(join(INSTALLATION, 'packages/cli/dist/main.js'))} run ${shown(join(dir, 'config.json'))}    a run that uses it`,
+    ...(own ? ['  npx tsc -b    rebuilds it after each change (a run uses the build)'] : []),
   )
   return lines.join('\n') + '\n'
 }

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { OuroborosError, ErrorCode, configError, type DatasetPlugin, type MetricPlugin, type ModelPlugin } from '@ouroboros/core'
+import { staleBuildWarning } from './stale-build.js'
 
 /**
  * Built-in plug-ins by kind, as module specifiers: workers import them by URL, so the main
@@ -39,21 +40,27 @@ export const METRICS_MODULE = '@ouroboros/metrics'
  * installation (the built-in packages).
  */
 export function moduleUrl(specifier: string, baseDir: string): string {
-  if (specifier.startsWith('.') || isAbsolute(specifier)) return pathToFileURL(resolvePath(baseDir, specifier)).href
+  if (specifier.startsWith('.') || isAbsolute(specifier)) return warnIfStale(pathToFileURL(resolvePath(baseDir, specifier)).href)
   const reasons: string[] = []
   for (const dir of [...new Set([resolvePath(baseDir), process.cwd()])]) {
     const found = resolveFrom(specifier, dir)
-    if (found !== undefined) return found
+    if (found !== undefined) return warnIfStale(found)
     reasons.push(dir)
   }
   try {
-    return import.meta.resolve(specifier)
+    return warnIfStale(import.meta.resolve(specifier))
   } catch {
     throw configError(
       `cannot find module '${specifier}' from ${reasons.join(' or ')}`,
       'install the package there (npm install, or a pnpm workspace dependency), or give a path relative to the config file',
     )
   }
+}
+
+function warnIfStale(url: string): string {
+  const warning = staleBuildWarning(url)
+  if (warning !== undefined) process.stderr.write(`warning: ${warning}\n`)
+  return url
 }
 
 /**
