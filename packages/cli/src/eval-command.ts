@@ -2,6 +2,7 @@ import { extname } from 'node:path'
 import {
   Rng,
   configError,
+  didYouMean,
   formatIssues,
   inputError,
   toOuroborosError,
@@ -69,7 +70,7 @@ export async function evalCommand(opts: EvalOptions): Promise<number> {
   if (ids.length === 0) throw configError(`no metric group that eval can compute applies to ${dataset.kind === 'file' ? 'these files' : `'${dataset.kind}' data`}`, 'name groups with --metrics (ouroboros list)')
   const plugins = ids.map((id) => {
     const plugin = builtinMetrics[id]
-    if (plugin === undefined) throw configError(`--metrics: unknown metric group '${id}'; expected one of ${Object.keys(builtinMetrics).join(', ')}`)
+    if (plugin === undefined) throw configError(`--metrics: unknown metric group '${id}'${didYouMean(id, Object.keys(builtinMetrics))}; expected one of ${Object.keys(builtinMetrics).join(', ')}`)
     if (plugin.modality !== dataset.modality) throw configError(`--metrics: '${id}' measures ${plugin.modality}, but the files hold ${dataset.modality}`)
     const unmet = unmetNeeds(plugin, sources)
     if (unmet.length > 0) throw cannotCompute(id, unmet)
@@ -144,7 +145,7 @@ async function datasetOption(text: string, seed: number): Promise<DatasetInfo> {
   const { kind, n: _n, ...rest } = spec as { kind: string; n?: unknown }
   const datasets = await builtinDatasets()
   const plugin = datasets[kind]
-  if (plugin === undefined) throw configError(`--data: unknown dataset '${kind}'; expected one of ${Object.keys(datasets).join(', ')}`)
+  if (plugin === undefined) throw configError(`--data: unknown dataset '${kind}'${didYouMean(kind, Object.keys(datasets))}; expected one of ${Object.keys(datasets).join(', ')}`)
   const params = plugin.params.safeParse(rest)
   if (!params.success) throw configError(formatIssues(params.error.issues, '--data'))
   return (await plugin.create(params.data, Rng.from(seed, 'data'))).info

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path'
-import { closest, type ConfigProblems, type DatasetPlugin, type MetricPlugin } from '@ouroboros/core'
+import { didYouMean, type ConfigProblems, type DatasetPlugin, type MetricPlugin } from '@ouroboros/core'
 import { loadDatasetModule, loadMetricModule, moduleUrl } from './registry.js'
 
 /** Config keys whose values are paths relative to the config file. */
@@ -91,8 +91,7 @@ export async function metricGroups(
   for (const [i, entry] of entries.entries()) {
     if (typeof entry === 'string') {
       if (!known.includes(entry)) {
-        const guess = closest(entry, known)
-        problems.add({ path: `metrics.${i}`, message: `unknown metric group '${entry}'${guess === undefined ? '' : ` (did you mean '${guess}'?)`}; expected one of ${known.join(', ')}, or {"module": ...}` }, params)
+        problems.add({ path: `metrics.${i}`, message: `unknown metric group '${entry}'${didYouMean(entry, known)}; expected one of ${known.join(', ')}, or {"module": ...}` }, params)
       }
       ids.push(entry)
       continue

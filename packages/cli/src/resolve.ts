@@ -4,7 +4,7 @@ import {
   Rng,
   cellLabel,
   heldoutSize,
-  closest,
+  didYouMean,
   configError,
   expandSweep,
   issueProblems,
@@ -280,11 +280,6 @@ async function checkPlugins(
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function didYouMean(word: string, candidates: readonly string[]): string {
-  const guess = closest(word, candidates)
-  return guess === undefined ? '' : ` (did you mean '${guess}'?)`
 }
 
 /**

@@ -72,7 +72,8 @@ describe('ouroboros eval', () => {
     expect(wide.status, wide.stderr).toBe(0)
     expect(json(wide).pct_high_quality).toBe(100)
     const bad: [string[], string][] = [
-      [['--data', 'nosuch'], "unknown dataset 'nosuch'"],
+      [['--data', 'nosuch'], "unknown dataset 'nosuch'; expected one of"],
+      [['--data', 'rnig'], "unknown dataset 'rnig' (did you mean 'ring'?)"],
       [['--data', '{"kind":"grid","std":-1}'], '--data: std'],
       [['--data', '{"kind":"grid",'], '--data: not valid JSON'],
       [['--data', 'mnist'], "'mnist' data have 784 dimensions"],
@@ -86,7 +87,7 @@ describe('ouroboros eval', () => {
     }
   })
 
-  it('refuses, naming it, a group that needs a model: eval has none', () => {
+  it('refuses, naming it, a group that needs a model (eval has none) or that does not exist', () => {
     for (const group of ['likelihood', 'regression']) {
       const res = cli(['eval', '--real', normal, '--generated', normal, '--metrics', group])
       expect(res.status).toBe(2)
@@ -97,6 +98,9 @@ describe('ouroboros eval', () => {
     const none = cli(['eval', '--real', normal, '--generated', normal, '--data', '{"kind":"regression","d":1}'])
     expect(none.status).toBe(2)
     expect(none.stderr).toContain("no metric group that eval can compute applies to 'regression' data")
+    const typo = cli(['eval', '--real', normal, '--generated', normal, '--metrics', 'moments,prcd'])
+    expect(typo.status).toBe(2)
+    expect(typo.stderr).toContain("--metrics: unknown metric group 'prcd' (did you mean 'prdc'?)")
   })
 
   it('computes copy_rate with --training, and says what it needs without', () => {

@@ -142,6 +142,12 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return bestDistance <= 2 && bestDistance <= word.length / 2 ? best : undefined
 }
 
+/** ` (did you mean 'x'?)` after an unknown name, where a candidate is near enough; else nothing. */
+export function didYouMean(word: string, candidates: Iterable<string>): string {
+  const guess = closest(word, candidates)
+  return guess === undefined ? '' : ` (did you mean '${guess}'?)`
+}
+
 /** An English word in the singular, lower-cased: `policies` gives `policy`, `batches` `batch`. */
 function stem(word: string): string {
   return word.toLowerCase().replace(/ies$/, 'y').replace(/(?<=[sxz]|[cs]h)es$|(?<!s)s$/, '')
