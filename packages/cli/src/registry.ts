@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { isAbsolute, join, resolve as resolvePath } from 'node:path'
-import { OuroborosError, ErrorCode, configError, type DatasetPlugin, type MetricPlugin, type ModelPlugin } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, configError, pluginImportError, type DatasetPlugin, type MetricPlugin, type ModelPlugin } from '@ouroboros/core'
 import { staleBuildWarning } from './stale-build.js'
 
 /**
@@ -110,7 +110,7 @@ async function importModule(url: string): Promise<Record<string, unknown>> {
   try {
     return (await import(url)) as Record<string, unknown>
   } catch (err) {
-    throw new OuroborosError(ErrorCode.PLUGIN, `cannot load ${url}: ${(err as Error).message}`, { cause: err })
+    throw pluginImportError(url, err)
   }
 }
 

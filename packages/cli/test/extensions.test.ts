@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -189,5 +189,56 @@ describe('plug-ins from outside the workspace, by package name', () => {
     const badParam = bad({ data: { kind: 'shifted', module: '@lab/dataset-shifted', shfit: 1 } })
     expect(badParam.status).toBe(2)
     expect(badParam.stderr).toMatch(/data\.shfit: unknown key; did you mean "shift"\?/)
+  })
+
+  it('loads a single-file policy anywhere in the workspace, importing @ouroboros/core and zod as the root does', () => {
+    // Inside the workspace (its test-output folder is ignored by git), with no package around it.
+    mkdirSync(join(WORKSPACE, 'test-output'), { recursive: true })
+    const dir = mkdtempSync(join(WORKSPACE, 'test-output/single-file-'))
+    try {
+      writeFileSync(
+        join(dir, 'window.mjs'),
+        `import { z } from 'zod'
+import { definePolicy } from '@ouroboros/core'
+
+export default definePolicy({
+  id: 'window',
+  description: 'the real data plus the last k generations',
+  params: z.strictObject({ k: z.int().min(1) }),
+  needsAllGenerations: true,
+  largestTrainingSet: (p, sizes) => sizes.n + sizes.samplesPerGeneration * Math.min(p.k, sizes.generations - 1),
+  trainingSet(p, inputs) {
+    const parts = [{ from: 'real' }]
+    for (let j = Math.max(0, inputs.generation - p.k); j < inputs.generation; j++) parts.push({ from: 'generation', generation: j })
+    return { parts }
+  },
+})
+`,
+      )
+      const config = writeConfig(dir, {
+        data: { kind: 'gaussian', d: 1, n: 40 },
+        model: { kind: 'gaussian' },
+        metrics: ['moments'],
+        generations: 6,
+        sweep: { policy: [{ kind: 'accumulate' }, { kind: 'window', module: './window.mjs', k: 2 }] },
+      })
+      const res = cli(['run', config, '--out', join(dir, 'run')], { cwd: dir })
+      expect(res.status, res.stderr).toBe(0)
+      const recs = records(join(dir, 'run'))
+      const variance = (cell: number, g: number) => recs.find((x) => x.cell === cell && x.generation === g)!.metrics['total_variance']
+      // Both settings share their chains' random numbers, and a window of 2 is accumulate up to
+      // generation 2; from generation 3 it leaves generation 0 out.
+      for (const g of [0, 1, 2]) expect(variance(1, g)).toBe(variance(0, g))
+      for (const g of [3, 4, 5]) expect(variance(1, g)).not.toBe(variance(0, g))
+      // The same file where no node_modules has its imports: the message says where Node looks.
+      const elsewhere = tempDir()
+      writeFileSync(join(elsewhere, 'window.mjs'), readFileSync(join(dir, 'window.mjs')))
+      const lone = cli(['validate', writeConfig(elsewhere, JSON.parse(readFileSync(config, 'utf8')))])
+      expect(lone.status).toBe(2)
+      expect(lone.stderr).toContain(`policy.module: cannot load plug-in module file://${join(elsewhere, 'window.mjs')}: Cannot find package 'zod'`)
+      expect(lone.stderr).toContain('in a node_modules folder beside it or above it: put it inside the Ouroboros workspace')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -37,6 +37,20 @@ export function configError(message: string, hint?: string): OuroborosError {
   return new OuroborosError(ErrorCode.CONFIG, message, hint === undefined ? {} : { hint })
 }
 
+/**
+ * A plug-in module that failed to import. Where a package it imports is missing, the message says
+ * where Node looks, since a lone file outside any package finds nothing.
+ */
+export function pluginImportError(url: string, err: unknown): OuroborosError {
+  const e = err as { code?: unknown; message?: unknown }
+  const message = String(e.message ?? err)
+  const missingPackage = e.code === 'ERR_MODULE_NOT_FOUND' && message.startsWith('Cannot find package')
+  const where = missingPackage
+    ? ' (a plug-in file finds the packages it imports in a node_modules folder beside it or above it: put it inside the Ouroboros workspace, whose root has @ouroboros/core and zod, or in a package that depends on what it imports)'
+    : ''
+  return new OuroborosError(ErrorCode.PLUGIN, `cannot load plug-in module ${url}: ${message}${where}`, { cause: err })
+}
+
 /** The hint of a model given too few training points: generation 0 trains on data.n, the others on samplesPerGeneration. */
 export const MORE_POINTS_HINT = 'raise data.n (generation 0) or samplesPerGeneration (the generations after it)'
 

@@ -1,4 +1,4 @@
-import { OuroborosError, ErrorCode, type DatasetPlugin, type FilterConfig, type FilterPlugin, type MetricPlugin, type ModelPlugin, type PolicyConfig, type PolicyPlugin } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, pluginImportError, type DatasetPlugin, type FilterConfig, type FilterPlugin, type MetricPlugin, type ModelPlugin, type PolicyConfig, type PolicyPlugin } from '@ouroboros/core'
 import { builtinFilters } from './filters/index.js'
 import { builtinPolicies } from './policies/index.js'
 
@@ -9,7 +9,7 @@ function importOnce(url: string): Promise<Record<string, unknown>> {
   let mod = modules.get(url)
   if (mod === undefined) {
     mod = import(url).catch((err: unknown) => {
-      throw new OuroborosError(ErrorCode.PLUGIN, `cannot load plug-in module ${url}: ${(err as Error).message}`, { cause: err })
+      throw pluginImportError(url, err)
     })
     modules.set(url, mod)
   }
