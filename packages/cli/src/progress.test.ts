@@ -225,7 +225,7 @@ describe('progressReporter while a generation trains', () => {
     expect(p.trainingText(78_000)).toBe('rl step 5/100 (3m10s left; +1 chain)')
     expect(p.trainingText(500_000)).toBe('rl step 5/100 (0.0s left; +1 chain)')
     // A pace that changes: 10 steps of 1 s, then 3 s a step (an RL policy writing longer
-    // sentences). The estimate follows the last 10 reports, steps 11..20: 3 s a step, 80 steps left.
+    // sentences). The estimate follows the reports of the last 30 s, steps 10..20: 3 s a step, 80 steps left.
     let at = 600_000
     for (let step = 1; step <= 20; step++) {
       at += step <= 10 ? 1000 : 3000
@@ -239,6 +239,17 @@ describe('progressReporter while a generation trains', () => {
     // After its last stage, a generation draws and scores its samples: a phase without steps.
     p.training('b', 0, { what: 'sampling and scoring', step: 0, steps: 0 }, 700_000)
     expect(p.trainingText(701_000)).toBe('sampling and scoring')
+  })
+
+  it('paces a stage of fast steps over its last 30 s, so that a pause of the machine barely moves the estimate', () => {
+    const p = new RunProgress([{ id: 'a', generations: 1, done: 0, group: 0 }])
+    // A GAN fit of 20,000 steps at 40 ms a step, reported every 200 ms for a minute...
+    for (let k = 1; k <= 300; k++) p.training('a', 0, { what: 'fit', step: 5 * k, steps: 20_000 }, 200 * k)
+    // ...then the machine stalls for 2 s. Over the last 30 s (from step 800 at 32 s), 705 steps
+    // took 30 s: 18,495 steps left are 787 s. Over the last 10 reports (1.8 s of stall in 3.6 s)
+    // it would read twice that.
+    p.training('a', 0, { what: 'fit', step: 1505, steps: 20_000 }, 62_000)
+    expect(p.trainingText(62_000)).toBe('fit step 1505/20000 (13m07s left)')
   })
 
   it('outside a terminal, writes the steps of a generation that trains long, with none done, at most every 30 s', () => {

@@ -19,8 +19,14 @@ export interface ProgressOptions {
 
 /** The least time between two redraws of the bar on a terminal (ms); a failure's line redraws it at once. */
 const REDRAW_MS = 100
-/** A training stage's time left is paced by its last this many progress reports (at most one per 200 ms, or one per step). */
+/**
+ * A training stage's time left is paced by its last progress reports (at most one per 200 ms, or
+ * one per step): at least this many, and as many as the last 30 s hold, since over the 2 s of ten
+ * fast steps a pause of the machine (another process, a garbage collection) read as a pace five
+ * times slower.
+ */
 const PACE_STEPS = 10
+const PACE_WINDOW_MS = 30_000
 /** Off a terminal, a status line for training steps alone (no generation done since the last) waits this long (s). */
 const TRAINING_LINE_SECONDS = 30
 /**
@@ -206,7 +212,7 @@ export class RunProgress {
     const sameStage = old !== undefined && old.generation === generation && old.what === at.what && old.steps === at.steps && at.step >= old.step
     const seen = sameStage ? old.seen : []
     seen.push({ step: at.step, at: now })
-    if (seen.length > PACE_STEPS) seen.shift()
+    while (seen.length > PACE_STEPS && now - seen[1]!.at >= PACE_WINDOW_MS) seen.shift()
     this.inTraining.set(chain, { generation, ...at, seen })
   }
 
