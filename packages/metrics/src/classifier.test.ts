@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
@@ -82,6 +82,30 @@ describe('classifier metrics', () => {
     vi.resetModules()
     const fresh = (await import('./classifier.js')) as typeof import('./classifier.js')
     expect(await fresh.classifierFacts(info, options)).toEqual({ ...first, trained: false })
+  })
+
+  it('where the cache cannot be written, trains the same weights and says why it kept none', async () => {
+    const info = blobs()
+    const cached = await classifierFacts(info, options)
+    // The cache folder would be under a file: no user, root included, can make it.
+    writeFileSync(join(cache, 'a-file'), '')
+    process.env['OUROBOROS_CACHE_DIR'] = join(cache, 'a-file', 'cache')
+    try {
+      vi.resetModules()
+      const fresh = (await import('./classifier.js')) as typeof import('./classifier.js')
+      const uncached = await fresh.classifierFacts(info, options)
+      expect(uncached).toMatchObject({ accuracy: cached.accuracy, hash: cached.hash, trained: true })
+      expect(uncached.notCached).toMatch(/^cannot (make|write) .*; set OUROBOROS_CACHE_DIR to a folder this user can write$/)
+      const setup = await fresh.classifier.setupRun!({ dataset: info, options })
+      expect(setup.line).toContain('trained now, not cached, so each worker trains it again: cannot')
+      // The weights are those of the cached entry: the same scores.
+      const real = rowsOf(info)
+      const rng = Rng.from(3)
+      const score = async (m: typeof classifier) => m.compute({ real, generated: rowsOf(info, 1), dataset: info, options, prepared: await m.prepare!({ real, dataset: info, options, rng }), rng })
+      expect(await score(fresh.classifier)).toEqual(await score(classifier))
+    } finally {
+      process.env['OUROBOROS_CACHE_DIR'] = cache
+    }
   })
 
   it('scores a sample with both classes as covered and one class as collapsed', async () => {

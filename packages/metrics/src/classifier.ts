@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { deserialize, serialize } from 'node:v8'
 import { z } from 'zod'
 import { asVectors, choleskyInPlace, defineMetric, inputError, meanAndCovariance, Rng, type DatasetInfo, type Samples, type VectorSamples } from '@ouroboros/core'
 import { Adam, Mlp, loadTf, type NamedWeights, type Tensor2D, type Tf } from '@ouroboros/tf'
+import { cacheDir, readCache, writeCache } from './cache.js'
 import { symmetricEigenvalues } from './eigen.js'
 import { entropyOfCounts, smoothedKl } from './vectors.js'
 import { DOUBLES, ENTROPY_HALVES, HALVES, KL_RISES } from './outputs.js'
@@ -46,6 +44,8 @@ export interface ClassifierFacts {
   readonly cacheFile: string
   /** Whether this call trained it (false: read from the cache). */
   readonly trained: boolean
+  /** Why it could not be written to the cache, when it could not. */
+  readonly notCached?: string
 }
 
 interface Cached {
@@ -63,14 +63,6 @@ export interface TrainedClassifier {
   readonly net: Mlp
   readonly params: Float32Array
   readonly facts: ClassifierFacts
-}
-
-/** OUROBOROS_CACHE_DIR, else $XDG_CACHE_HOME/ouroboros, else ~/.cache/ouroboros. */
-export function cacheDir(): string {
-  const explicit = process.env['OUROBOROS_CACHE_DIR']
-  if (explicit !== undefined && explicit !== '') return explicit
-  const xdg = process.env['XDG_CACHE_HOME']
-  return join(xdg !== undefined && xdg !== '' ? xdg : join(homedir(), '.cache'), 'ouroboros')
 }
 
 const trained = new Map<string, Promise<TrainedClassifier>>()
@@ -101,27 +93,14 @@ async function loadOrTrain(labelled: Labelled, options: ClassifierOptions): Prom
     .digest('hex')
   const cacheFile = join(cacheDir(), `mnist-classifier-${hash.slice(0, 32)}.v8`)
   const params = new Float32Array(net.size)
-  const cached = readCache(cacheFile)
+  const cached = readCache<Cached>(cacheFile, CACHE_VERSION)
   if (cached !== undefined) {
     net.importWeights(params, cached.weights, 'classifier')
     return { net, params, facts: { accuracy: cached.accuracy, testItems, backend, hash, cacheFile, trained: false } }
   }
   const accuracy = train(tf, net, params, labelled, options)
-  mkdirSync(cacheDir(), { recursive: true })
-  const tmp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-  writeFileSync(tmp, serialize({ version: CACHE_VERSION, accuracy, weights: net.exportWeights(params, 'classifier') } satisfies Cached))
-  renameSync(tmp, cacheFile)
-  return { net, params, facts: { accuracy, testItems, backend, hash, cacheFile, trained: true } }
-}
-
-function readCache(file: string): Cached | undefined {
-  try {
-    const c = deserialize(readFileSync(file)) as Cached
-    return c.version === CACHE_VERSION ? c : undefined
-  } catch {
-    // Absent or unreadable (a partial write cannot happen: files are renamed into place): train anew.
-    return undefined
-  }
+  const notCached = writeCache(cacheFile, { version: CACHE_VERSION, accuracy, weights: net.exportWeights(params, 'classifier') } satisfies Cached)
+  return { net, params, facts: { accuracy, testItems, backend, hash, cacheFile, trained: true, ...(notCached === undefined ? {} : { notCached }) } }
 }
 
 /** Softmax cross-entropy with Adam; returns the accuracy on the testItems held out. */
@@ -299,9 +278,9 @@ export const classifier = defineMetric<ClassifierOptions, Prepared>({
   // Trained (or read from the cache) once before the workers start, which then read the cache.
   async setupRun({ dataset, options }) {
     const facts = await classifierFacts(dataset, options)
-    const source = facts.trained ? 'trained now' : 'read from the cache'
+    const source = !facts.trained ? `read from the cache: ${facts.cacheFile}` : facts.notCached === undefined ? `trained now: ${facts.cacheFile}` : `trained now, not cached, so each worker trains it again: ${facts.notCached}`
     return {
-      line: `held-out accuracy ${(100 * facts.accuracy).toFixed(2)} % on ${facts.testItems} digits (${source}: ${facts.cacheFile})`,
+      line: `held-out accuracy ${(100 * facts.accuracy).toFixed(2)} % on ${facts.testItems} digits (${source})`,
       record: { classifier: { heldoutAccuracy: facts.accuracy, testItems: facts.testItems, backend: facts.backend, hash: facts.hash, cacheFile: facts.cacheFile } },
     }
   },

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -63,6 +63,23 @@ describe('the naive Bayes genre classifier', () => {
     const other = genreClassifierFor(relabelled).facts
     expect(other.hash).not.toBe(first.hash)
     expect(other.accuracy).toBeCloseTo(1 / 3, 15)
+  })
+
+  it('goes on with the model it trained where the cache cannot be written, saying why', () => {
+    // The cache folder would be under a file: no user, root included, can make it.
+    const file = join(cache, 'a-file')
+    writeFileSync(file, '')
+    process.env['OUROBOROS_CACHE_DIR'] = join(file, 'cache')
+    try {
+      const info: DatasetInfo = { ...dataset(), genres: { ...dataset().genres!, sentences: tokens([[0, 0, 1], [2, 2, 1], [0], [2], [2, 1]], 3), of: Uint8Array.of(0, 1, 0, 1, 1) } }
+      const facts = genreClassifierFacts(info)
+      expect(facts).toMatchObject({ accuracy: 1, testItems: 3, trained: true })
+      expect(facts.notCached).toMatch(/^cannot (make|write) .*; set OUROBOROS_CACHE_DIR to a folder this user can write$/)
+      // A second process would train it again: nothing was written.
+      expect(existsSync(join(file, 'cache'))).toBe(false)
+    } finally {
+      process.env['OUROBOROS_CACHE_DIR'] = cache
+    }
   })
 })
 

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { deserialize, serialize } from 'node:v8'
 import { z } from 'zod'
 import { defineMetric, inputError, type DatasetInfo, type Samples, type TokenSamples } from '@ouroboros/core'
-import { cacheDir } from './classifier.js'
+import { cacheDir, readCache, writeCache } from './cache.js'
 import { asTokens, entropyOfCounts, smoothedKl } from './vectors.js'
 import { ENTROPY_HALVES, HALVES, KL_RISES } from './outputs.js'
 
@@ -20,6 +18,8 @@ export interface GenreClassifierFacts {
   readonly cacheFile: string
   /** Whether this call trained it (false: read from the cache). */
   readonly trained: boolean
+  /** Why it could not be written to the cache, when it could not. */
+  readonly notCached?: string
 }
 
 /**
@@ -71,28 +71,15 @@ function loadOrTrain(genres: Genres): GenreClassifier {
     .digest('hex')
   const cacheFile = join(cacheDir(), `brown-genre-classifier-${hash.slice(0, 32)}.v8`)
   const testItems = sentences.n - train.length
-  const cached = readCache(cacheFile)
+  const cached = readCache<Cached>(cacheFile, CACHE_VERSION)
   if (cached !== undefined) {
     return { names, vocabSize: sentences.vocabSize, logPrior: cached.logPrior, logWordGivenGenre: cached.logWordGivenGenre, facts: { accuracy: cached.accuracy, testItems, hash, cacheFile, trained: false } }
   }
   const { logPrior, logWordGivenGenre } = fitNaiveBayes(genres)
   const partial = { names, vocabSize: sentences.vocabSize, logPrior, logWordGivenGenre }
   const accuracy = heldoutAccuracy(partial, genres)
-  mkdirSync(cacheDir(), { recursive: true })
-  const tmp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-  writeFileSync(tmp, serialize({ version: CACHE_VERSION, accuracy, logPrior, logWordGivenGenre } satisfies Cached))
-  renameSync(tmp, cacheFile)
-  return { ...partial, facts: { accuracy, testItems, hash, cacheFile, trained: true } }
-}
-
-function readCache(file: string): Cached | undefined {
-  try {
-    const c = deserialize(readFileSync(file)) as Cached
-    return c.version === CACHE_VERSION ? c : undefined
-  } catch {
-    // Absent or unreadable (files are renamed into place, never half-written): train anew.
-    return undefined
-  }
+  const notCached = writeCache(cacheFile, { version: CACHE_VERSION, accuracy, logPrior, logWordGivenGenre } satisfies Cached)
+  return { ...partial, facts: { accuracy, testItems, hash, cacheFile, trained: true, ...(notCached === undefined ? {} : { notCached }) } }
 }
 
 function fitNaiveBayes(genres: Genres): { logPrior: Float64Array; logWordGivenGenre: Float64Array } {
