@@ -13,7 +13,17 @@ import { HOST, processAlive } from '@ouroboros/store'
 export function useOwnTmpdir(): void {
   const base = tmpdir()
   removeAbandonedScratch(base)
-  const dir = mkdtempSync(join(base, `ouroboros-${HOST}-${process.pid}-`))
+  let dir: string
+  try {
+    dir = mkdtempSync(join(base, `ouroboros-${HOST}-${process.pid}-`))
+  } catch (err) {
+    // Before any command runs (the error handler of main is not in place yet): a TMPDIR that does
+    // not exist or cannot be written, as a cluster's login node may have for its compute nodes' one.
+    const code = (err as { code?: string }).code
+    const reason = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message
+    process.stderr.write(`error: cannot make a scratch folder in ${base} (the temporary directory${process.env['TMPDIR'] ? ', TMPDIR' : ''}): ${reason}\nhint: set TMPDIR to a directory this user can write\n`)
+    process.exit(2)
+  }
   process.env['TMPDIR'] = dir
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
 }

@@ -328,6 +328,16 @@ describe('a data file changed since its run began', () => {
   })
 })
 
+describe('a temporary directory that cannot be used', () => {
+  it('is named, with TMPDIR, before any command runs: exit 2, no stack trace', () => {
+    const dir = tempDir()
+    const missing = join(dir, 'no-such-dir')
+    const res = cli(['validate', writeConfig(dir, ok)], { env: { TMPDIR: missing } })
+    expect(res.status).toBe(2)
+    expect(res.stderr).toBe(`error: cannot make a scratch folder in ${missing} (the temporary directory, TMPDIR): no such directory\nhint: set TMPDIR to a directory this user can write\n`)
+  })
+})
+
 describe('a metric group that cannot prepare on the data', () => {
   it("records its values as null with a warning and the run goes on, as when it fails in a generation (metricErrors 'null')", () => {
     const dir = tempDir()
