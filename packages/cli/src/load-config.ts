@@ -1,13 +1,15 @@
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { extname, join } from 'node:path'
+import { dirname, extname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { configError, unreadable } from '@ouroboros/core'
 import { jsonSyntaxError } from './json-syntax.js'
+import { moduleUrl } from './registry.js'
 
 /**
  * Reads a .json config, or a .ts/.js/.mjs config whose default export is the config object
- * (TypeScript is transpiled on the fly; `@ouroboros/*` imports resolve to this installation).
+ * (TypeScript is transpiled on the fly; `@ouroboros/*` imports resolve to this installation, others
+ * from the config's folder).
  */
 export async function loadConfigFile(file: string): Promise<unknown> {
   let text: string
@@ -34,13 +36,9 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     const ts = await import('typescript')
     js = ts.default.transpileModule(text, { compilerOptions: { module: ts.default.ModuleKind.ESNext, target: ts.default.ScriptTarget.ES2022 } }).outputText
   }
-  js = js.replace(/(['"])(@ouroboros\/[a-z-]+)\1/g, (_m, q: string, spec: string) => {
-    try {
-      return q + import.meta.resolve(spec) + q
-    } catch {
-      return q + spec + q
-    }
-  })
+  // The module runs from a temporary folder: its imports are resolved here, from the config's folder.
+  const baseDir = dirname(resolvePath(file))
+  js = js.replace(/(\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"\n]+)\2/g, (_m, lead: string, q: string, spec: string) => lead + q + importUrl(spec, baseDir) + q)
   const dir = mkdtempSync(join(tmpdir(), 'ouroboros-config-'))
   const tmp = join(dir, 'config.mjs')
   writeFileSync(tmp, js)
@@ -53,5 +51,20 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     throw configError(`${file}: the config threw while loading: ${(err as Error).message}`)
   } finally {
     rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Where an import of a config module points: a relative path from the config's folder; an
+ * `@ouroboros/*` package in this installation, so that the config's `defineConfig` is the run's;
+ * another package as a plug-in module is looked up. What cannot be found is left for Node to name.
+ */
+function importUrl(spec: string, baseDir: string): string {
+  if (spec.startsWith('./') || spec.startsWith('../') || isAbsolute(spec)) return pathToFileURL(resolvePath(baseDir, spec)).href
+  if (/^[a-z][a-z0-9+.-]*:/i.test(spec)) return spec
+  try {
+    return spec.startsWith('@ouroboros/') ? import.meta.resolve(spec) : moduleUrl(spec, baseDir)
+  } catch {
+    return spec
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -186,6 +186,18 @@ describe('ouroboros run', () => {
     const res = cli(['validate', file, '--json'])
     expect(res.status, res.stderr).toBe(0)
     expect(JSON.parse(res.stdout).config.data.n).toBe(200)
+    // Settings shared by several configs, imported from a module beside them and one in a folder above.
+    mkdirSync(join(dir, 'configs'))
+    writeFileSync(join(dir, 'shared.mjs'), `export const data = { kind: 'gaussian', n: 120 }\n`)
+    writeFileSync(join(dir, 'configs', 'model.mjs'), `export default { kind: 'gaussian' }\n`)
+    const shared = writeConfig(
+      join(dir, 'configs'),
+      `import { defineConfig } from '@ouroboros/core'\nimport { data } from '../shared.mjs'\nimport model from "./model.mjs"\nexport default defineConfig({ data, model, generations: 2 })\n`,
+      'shared.ts',
+    )
+    const sharedRes = cli(['validate', shared, '--json'], { cwd: tempDir() })
+    expect(sharedRes.status, sharedRes.stderr).toBe(0)
+    expect(JSON.parse(sharedRes.stdout).config.data.n).toBe(120)
   })
 })
 
