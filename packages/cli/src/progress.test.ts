@@ -241,6 +241,27 @@ describe('progressReporter while a generation trains', () => {
     expect(p.trainingText(701_000)).toBe('sampling and scoring')
   })
 
+  it('near the end of a run, counts what the generations in flight have spent, and no less than the last chain needs alone', () => {
+    // Six one-generation chains (a GAN config) on two workers.
+    const p = new RunProgress(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, generations: 1, done: 0, group: 0 })))
+    const fit = (chain: string, atS: number) => p.training(chain, 0, { what: 'fit', step: 1, steps: 20_000 }, atS * 1000)
+    fit('a', 1)
+    fit('b', 1)
+    p.record('a', 0, 840_000)
+    p.record('b', 0, 840_000)
+    fit('c', 841)
+    fit('d', 841)
+    p.record('c', 0, 840_000)
+    p.record('d', 0, 840_000)
+    fit('e', 1682)
+    fit('f', 1682)
+    p.record('e', 0, 700_000)
+    // At 2,382 s chain f has trained 700 s of the 812 s a generation takes on average: 112 s are
+    // left, which it needs alone (the work left over the run's parallel pace would say 66 s, and
+    // the whole generation 476 s).
+    expect(p.secondsLeft(2382, 2_382_000)).toBeCloseTo(112, 9)
+  })
+
   it('paces a stage of fast steps over its last 30 s, so that a pause of the machine barely moves the estimate', () => {
     const p = new RunProgress([{ id: 'a', generations: 1, done: 0, group: 0 }])
     // A GAN fit of 20,000 steps at 40 ms a step, reported every 200 ms for a minute...

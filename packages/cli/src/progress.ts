@@ -198,7 +198,7 @@ export class RunProgress {
    * (loading the data, building the model) and following a pace that changes (an RL policy that
    * learns to write longer sentences takes longer a step).
    */
-  private readonly inTraining = new Map<string, { generation: number; what: string; step: number; steps: number; seen: { step: number; at: number }[] }>()
+  private readonly inTraining = new Map<string, { generation: number; began: number; what: string; step: number; steps: number; seen: { step: number; at: number }[] }>()
 
   training(chain: string, generation: number, at: { what: string; step: number; steps: number; over?: true }, now: number): void {
     // A step that comes after its generation's record or its chain's failure (they travel apart) is over.
@@ -213,7 +213,9 @@ export class RunProgress {
     const seen = sameStage ? old.seen : []
     seen.push({ step: at.step, at: now })
     while (seen.length > PACE_STEPS && now - seen[1]!.at >= PACE_WINDOW_MS) seen.shift()
-    this.inTraining.set(chain, { generation, ...at, seen })
+    // When the generation's first report came, whatever its stages: the time it has spent, at least.
+    const began = old !== undefined && old.generation === generation ? old.began : now
+    this.inTraining.set(chain, { generation, began, ...at, seen })
   }
 
   /**
@@ -271,7 +273,7 @@ export class RunProgress {
    */
   secondsLeft(elapsedSeconds: number, now: number): number | undefined {
     if (this.estimate === undefined || this.estimate.seen !== this.recorded + this.failed.size) {
-      const seconds = this.estimateLeft(elapsedSeconds)
+      const seconds = this.estimateLeft(elapsedSeconds, now)
       this.estimate = seconds === undefined ? undefined : { seconds, at: elapsedSeconds, seen: this.recorded + this.failed.size }
       return seconds ?? this.earlyLeft(elapsedSeconds, now)
     }
@@ -301,17 +303,29 @@ export class RunProgress {
 
   private estimate: { seconds: number; at: number; seen: number } | undefined
 
-  private estimateLeft(elapsedSeconds: number): number | undefined {
+  /**
+   * The predicted work left, less what the generations in flight have already spent of theirs, in
+   * wall-clock time; and never less than the longest chain's own work left, since a chain's
+   * generations run one after another (near the end of a run its last chains run alone, with no
+   * parallel workers to share the work).
+   */
+  private estimateLeft(elapsedSeconds: number, now: number): number | undefined {
     if (this.all.n < 2 || this.all.st <= 0) return undefined
     let work = 0
+    let longest = 0
     for (const [id, c] of this.chains) {
       if (this.failed.has(id)) continue
       const count = c.generations - c.next
       if (count <= 0) continue
       const own = this.fits.get(c.group)
-      work += (own !== undefined && own.n >= 2 ? own : this.all).sum(c.next, c.generations - 1)
+      const fit = own !== undefined && own.n >= 2 ? own : this.all
+      let left = fit.sum(c.next, c.generations - 1)
+      const training = this.inTraining.get(id)
+      if (training !== undefined && training.generation === c.next) left -= Math.min(fit.sum(c.next, c.next), now - training.began)
+      work += left
+      longest = Math.max(longest, left)
     }
-    return (work * elapsedSeconds) / this.all.st
+    return Math.max((work * elapsedSeconds) / this.all.st, longest / 1000)
   }
 }
 
