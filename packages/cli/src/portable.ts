@@ -3,6 +3,7 @@ import { isBuiltin } from 'node:module'
 import { dirname, isAbsolute, join, resolve as resolvePath, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
+import { packageDir } from './package-dir.js'
 
 /**
  * How run.json names a plug-in module this machine found at `url`, so that another machine (a
@@ -21,8 +22,8 @@ const portableNames = new Map<string, string>()
 
 function findPortableName(url: string): string {
   const path = fileURLToPath(url)
-  let dir = dirname(path)
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+  const dir = packageDir(path)
+  if (dir === undefined) return path
   try {
     const { name, exports } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; exports?: unknown }
     if (typeof name !== 'string') return path

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { dirname, join, resolve as resolvePath } from 'node:path'
+import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { changedFileError, configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
@@ -9,6 +9,7 @@ import { makeDirectory, readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeR
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { checkOutDir } from './out-paths.js'
+import { packageDir } from './package-dir.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
 import { gitState, resolvedCells, withCommit, type Provenance } from './provenance.js'
@@ -42,8 +43,8 @@ function packageVersions(modules: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const url of modules) {
     try {
-      let dir = dirname(fileURLToPath(url))
-      while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+      const dir = packageDir(fileURLToPath(url))
+      if (dir === undefined) continue
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
       if (pkg.name !== undefined && pkg.version !== undefined) out[pkg.name] = pkg.version
     } catch {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { dirname, join, relative, sep } from 'node:path'
+import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { packageDir } from './package-dir.js'
 
 /** Source files tsc builds; tests are left out of a package's build (its tsconfig's exclude). */
 const BUILT_SOURCE = /\.[cm]?tsx?$/
@@ -28,13 +29,6 @@ export function staleBuildWarning(entryUrl: string): string | undefined {
   const newer = newestSource(src)
   if (newer === undefined || newer.mtimeMs <= builtAt) return undefined
   return `${relative(process.cwd(), newer.path)} is newer than its package's build, which is what runs (${relative(process.cwd(), entry)}); rebuild with: npx tsc -b`
-}
-
-function packageDir(file: string): string | undefined {
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir
-    if (dirname(dir) === dir) return undefined
-  }
 }
 
 function newestSource(src: string): { path: string; mtimeMs: number } | undefined {
