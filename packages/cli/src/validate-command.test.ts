@@ -28,4 +28,16 @@ describe('validate on a terminal', () => {
     // The likelihood filter draws 100 / 0.5 = 200 a generation to keep 100.
     expect(await samples({ ...raw, filter: { kind: 'likelihood', keep: 0.5 } })).toBe('  samples      100 per generation, 600 in all (kept by the filter from more draws)')
   })
+
+  it('counts the generations, chains and samples of each cell where a sweep sets them', async () => {
+    // No model outside the sweep: each cell has its own.
+    const raw = { data: { kind: 'ring', n: 100 }, sweep: { model: [{ kind: 'gmm' }, { kind: 'kde' }], generations: [2, 3], replicates: [1, 2] } }
+    const lines = validateOutput(await resolveRun(raw, 's.json'), 's.json', false).split('\n')
+    const line = (key: string) => lines.find((l) => l.startsWith(`  ${key} `))
+    // Each model has cells of 2 and 3 generations, with 1 and 2 replicates: 2 × (1 + 2) chains of each length.
+    expect(line('chains')).toBe('  chains       12 (1 or 2 replicates per cell, run seed 0)')
+    expect(line('generations')).toBe('  generations  2 or 3 per chain, 30 in all (generation 0 fit on real data)')
+    expect(line('samples')).toBe('  samples      100 per generation, 3,000 in all')
+    expect(line('model')).toBe('  model        swept')
+  })
 })

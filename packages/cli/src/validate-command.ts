@@ -18,8 +18,11 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   const swept = Object.keys(config.sweep)
   const first = cells[0]!.config
   const chains = resolved.chains.length
-  const generations = config.generations
-  const samples = resolved.chains.reduce((sum, c) => sum + c.samplesPerGeneration * generations, 0)
+  // Per chain, since a sweep may set them.
+  const generations = new Set(resolved.chains.map((c) => c.config.generations))
+  const totalGenerations = resolved.chains.reduce((sum, c) => sum + c.config.generations, 0)
+  const samples = resolved.chains.reduce((sum, c) => sum + c.samplesPerGeneration * c.config.generations, 0)
+  const replicates = new Set(cells.map((c) => c.config['replicates']))
   const perGeneration = new Set(resolved.chains.map((c) => c.samplesPerGeneration))
   const lines: [string, string][] = [
     ['data', plugin(first['data'], 'data', swept)],
@@ -35,8 +38,9 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   lines.push(['cells', cells.length === 1 ? '1 (no sweep)' : `${cells.length}: ${swept.map((p) => `${p} (${config.sweep[p]!.map(brief).join(', ')})`).join(' × ')}`])
   for (const cell of cells.length > 1 ? cells.slice(0, 20) : []) lines.push(['', `c${cell.index}  ${Object.entries(cell.params).map(([path, v]) => `${path}=${valueWords(v)}`).join(', ')}`])
   if (cells.length > 20) lines.push(['', `… and ${cells.length - 20} more`])
-  lines.push(['chains', `${chains} (${config.replicates} replicate${config.replicates === 1 ? '' : 's'} per cell, run seed ${config.seed})`])
-  lines.push(['generations', `${generations} per chain, ${count(generations * chains)} in all (generation 0 fit on real data)`])
+  const oneEach = replicates.size === 1 && replicates.has(1)
+  lines.push(['chains', `${chains} (${[...replicates].join(' or ')} replicate${oneEach ? '' : 's'} per cell, run seed ${config.seed})`])
+  lines.push(['generations', `${[...generations].map(count).join(' or ')} per chain, ${count(totalGenerations)} in all (generation 0 fit on real data)`])
   // A filter draws more than it keeps (how many more, the modes filter knows only as it goes).
   const filtered = cells.some((c) => c.config['filter'] !== null)
   lines.push(['samples', `${[...perGeneration].map(count).join(' or ')} per generation, ${count(samples)} in all${filtered ? ' (kept by the filter from more draws)' : ''}`])

@@ -182,6 +182,15 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     expect(fails('lexicon-words', lexicon)).toContain('posttrain.0.reward.words: expected a list of words (each worth 1) or an object of words and their values, got "the"')
   })
 
+  it('says how to write a plug-in given by its name alone, or as a list to compare', () => {
+    expect(fails('policy-name', r({ policy: 'accumulate' }))).toContain('policy-name.json: policy: expected an object, got "accumulate"; write {"kind": "accumulate"}')
+    expect(fails('model-name', r({ model: 'gmm' }))).toContain('model: expected an object, got "gmm"; write {"kind": "gmm"}')
+    const filters = r({ filter: [null, { kind: 'modes' }] })
+    expect(fails('filter-list', filters)).toContain('filter: expected an object, got [null,{"kind":"modes"}]; to compare several, give them as "sweep": {"filter": [...]}')
+    // In a sweep, the cell's value is what is wrong.
+    expect(fails('swept-names', r({ sweep: { policy: ['replace', { kind: 'accumulate' }] } }))).toContain('(sweep cell policy=replace): policy: expected an object, got "replace"; write {"kind": "replace"}')
+  })
+
   it('gives line and column of malformed JSON', () => {
     // Line 3 is `  "model": {"kind": gmm},`: the g of gmm is its 21st character.
     const text = '{\n  "data": {"kind": "ring", "n": 100},\n  "model": {"kind": gmm},\n  "generations": 2\n}\n'

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { configError } from './errors.js'
 import { posttrainSchema } from './posttrain.js'
-import { ConfigProblems, closest, formatIssues, issueProblems } from './issues.js'
+import { ConfigProblems, closest, issueProblems, type Problem } from './issues.js'
 
 /**
  * The run configuration. `data` and `model` are open here: their parameters belong to the
@@ -98,11 +98,47 @@ export interface Cell {
 export function parseConfig(raw: unknown, where: string): Config
 export function parseConfig(raw: unknown, where: string, problems: ConfigProblems): Config | undefined
 export function parseConfig(raw: unknown, where: string, problems?: ConfigProblems): Config | undefined {
-  const result = configSchema.safeParse(raw)
+  const input = withSweptKeys(raw)
+  const result = configSchema.safeParse(input)
   if (result.success) return result.data
-  if (problems === undefined) throw configError(formatIssues(result.error.issues, where, [], { input: raw, schema: configSchema }))
-  problems.add(issueProblems(result.error.issues, [], { input: raw, schema: configSchema }))
+  const found = withPluginHints(issueProblems(result.error.issues, [], { input, schema: configSchema }), input)
+  if (problems === undefined) throw configError(found.map((p) => `${where}: ${p.path}: ${p.message}`).join('\n'))
+  problems.add(found)
   return undefined
+}
+
+/**
+ * A required top-level key the config leaves out and the sweep gives whole (`"sweep": {"model":
+ * [...]}` with no `model`) takes its first swept value, as the first cell does: every cell sets it.
+ */
+function withSweptKeys(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw
+  const { sweep } = raw as { sweep?: unknown }
+  if (typeof sweep !== 'object' || sweep === null || Array.isArray(sweep)) return raw
+  const filled: Record<string, unknown> = { ...raw }
+  for (const [path, values] of Object.entries(sweep)) {
+    const field = (configSchema.shape as Record<string, z.ZodType | undefined>)[path]
+    // Keys with defaults parse without it; each cell's own value is checked with the cell named.
+    const required = field !== undefined && !field.safeParse(undefined).success
+    if (required && filled[path] === undefined && Array.isArray(values) && values.length > 0) filled[path] = values[0]
+  }
+  return filled
+}
+
+const pluginFields = new Set(['data', 'model', 'policy', 'filter'])
+
+/**
+ * What to write instead, where a plug-in field holds a name or a list: `"policy": "replace"` reads
+ * naturally beside `"metrics": ["modes"]`, and a list is how one would ask to compare several.
+ */
+function withPluginHints(problems: readonly Problem[], raw: unknown): Problem[] {
+  return problems.map((p) => {
+    if (!pluginFields.has(p.path) || !p.message.startsWith('expected an object')) return p
+    const value = (raw as Record<string, unknown>)[p.path]
+    if (typeof value === 'string') return { ...p, message: `${p.message}; write {"kind": ${JSON.stringify(value)}}` }
+    if (Array.isArray(value)) return { ...p, message: `${p.message}; to compare several, give them as "sweep": {"${p.path}": [...]}` }
+    return p
+  })
 }
 
 /**
@@ -137,7 +173,7 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
     for (const [path, value] of Object.entries(params)) setPath(raw, path, value, where)
     const parsed = configSchema.safeParse(raw)
     if (!parsed.success) {
-      found.add(issueProblems(parsed.error.issues, [], { input: raw, schema: configSchema }), params)
+      found.add(withPluginHints(issueProblems(parsed.error.issues, [], { input: raw, schema: configSchema }), raw), params)
       continue
     }
     const { sweep: _unused, ...cellConfig } = parsed.data
