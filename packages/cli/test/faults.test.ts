@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
@@ -37,6 +37,31 @@ describe('a failing chain', () => {
     expect(recs.filter((r) => r.cell === 1 && r.generation >= 0).map((r) => r.generation)).toEqual([0, 1, 2])
     const html = readFileSync(`${dir}/run/report.html`, 'utf8')
     expect(html).toContain('injected failure at generation 3')
+  })
+
+  it('resumed once its fault is fixed, a failed chain finishes without its old error, and the report lists no failure', () => {
+    const dir = tempDir()
+    const bug = `${dir}/bug`
+    writeFileSync(bug, '')
+    const config = writeConfig(dir, { ...base, model: { kind: 'faulty', module: faulty, fault: 'while-file', file: bug } })
+    const failed = cli(['run', config, '--out', `${dir}/run`])
+    expect(failed.status, failed.stderr).toBe(1)
+    const chain = () => JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).chains[0]
+    expect(chain().status).toBe('failed')
+    expect(chain().error.message).toContain(`while ${bug} exists`)
+    rmSync(bug)
+    const resumed = cli(['resume', `${dir}/run`])
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(chain().status).toBe('finished')
+    expect(chain().error).toBeUndefined()
+    const html = readFileSync(`${dir}/run/report.html`, 'utf8')
+    expect(html).not.toContain('Failed chains')
+    expect(html).not.toContain(`while ${bug} exists`)
+    // The records of a run that never failed.
+    const clean = writeConfig(dir, { ...base, model: { kind: 'faulty', module: faulty } }, 'clean.json')
+    expect(cli(['run', clean, '--out', `${dir}/clean`]).status).toBe(0)
+    const values = (run: string) => records(run).map((r) => ({ ...r, params: undefined }))
+    expect(values(`${dir}/run`)).toEqual(values(`${dir}/clean`))
   })
 
   it('a diverged generation is retried with a new seed only when the config asks', () => {

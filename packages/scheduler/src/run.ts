@@ -154,9 +154,17 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       stopForIo(err)
     }
   }
-  /** Chains whose task a worker took: `running` from then on (they stay pending, or interrupted before a resume, until then). */
+  /**
+   * Chains whose task a worker took: `running` from then on (they stay pending, or interrupted or
+   * failed before a resume, until then). A failed chain that a resume runs again loses its error,
+   * which its own end replaces.
+   */
   const started = (taken: ChainInfo[]): void => {
-    for (const ci of taken) if (ci.status === 'pending' || ci.status === 'interrupted') ci.status = 'running'
+    for (const ci of taken) {
+      if (ci.status !== 'pending' && ci.status !== 'interrupted' && ci.status !== 'failed') continue
+      ci.status = 'running'
+      delete ci.error
+    }
     saveInfo(false)
   }
   const runner = opts.runner ?? new LocalRunner(Math.max(1, opts.workers ?? defaultWorkers()))
@@ -181,6 +189,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     if (fromCheckpoints) opts.onProgress?.({ chain: chain.id, generation: g - 1, generationsDone: done, generationsTotal: total, resumedAt: g })
     if (g >= chain.config.generations && have.has(-1)) {
       ci.status = 'finished'
+      delete ci.error
       return
     }
     const evaluations: Promise<void>[] = []
@@ -288,6 +297,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       })
     } else if (g >= chain.config.generations) {
       ci.status = 'finished'
+      delete ci.error
     } else if (stop.signal.aborted) {
       ci.status = 'interrupted'
     }
