@@ -68,6 +68,7 @@ program
   .requiredOption('--queue <url>', 'Redis URL the coordinators use (redis://[user:password@]host:port, rediss:// for TLS)')
   .option('--workers <n>', 'worker threads, and tasks taken at once (default: cores)', integer('--workers', 1))
   .option('--allow-modules <dir>', 'also run plug-in files (model.module and the like) under this directory; repeatable', (dir: string, dirs: string[] = []) => [...dirs, dir])
+  .option('--allow-commands', 'also start the model programs that runs name (model.command), as this worker\'s user')
   .option('--lock-seconds <s>', 'how soon a task of a worker that died is taken over by another (about twice this; default 30)', integer('--lock-seconds', 1))
   .option('--queue-timeout <s>', 'seconds to wait for Redis at the start (default 60)', integer('--queue-timeout', 1))
   .description('run tasks from the queue on this machine until stopped (SIGTERM finishes the tasks in flight)')

@@ -1,11 +1,14 @@
-import { defaultWorkers } from '@ouroboros/scheduler'
+import { ErrorCode, OuroborosError } from '@ouroboros/core'
+import { defaultWorkers, type ChainSpec } from '@ouroboros/scheduler'
 import { allowedModuleDir, workerModuleResolver } from './portable.js'
 import { gitState, withCommit } from './provenance.js'
+import { COMMAND_TEXT_MODULE, builtinModelModule } from './registry.js'
 
 export interface WorkerCommandOptions {
   queue: string
   workers?: number
   allowModules?: string[]
+  allowCommands?: boolean
   lockSeconds?: number
   queueTimeout?: number
 }
@@ -27,12 +30,14 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     workers,
     lockMs: 1000 * (opts.lockSeconds ?? 30),
     resolveModule: workerModuleResolver(allowed),
+    ...(opts.allowCommands === true ? {} : { checkChain: refuseCommands }),
     ...withCommit(gitState()),
     ...(git === undefined ? {} : { commit: git.commit }),
     timeoutMs: 1000 * (opts.queueTimeout ?? 60),
     log,
   })
-  log(`worker ${process.pid}: ${workers} thread${workers === 1 ? '' : 's'} taking tasks from ${address.shown}${allowed.length === 0 ? '' : `; plug-in files from ${allowed.join(', ')}`}`)
+  const trusts = [...(allowed.length === 0 ? [] : [`plug-in files from ${allowed.join(', ')}`]), ...(opts.allowCommands === true ? ['model programs (model.command)'] : [])]
+  log(`worker ${process.pid}: ${workers} thread${workers === 1 ? '' : 's'} taking tasks from ${address.shown}${trusts.length === 0 ? '' : `; runs ${trusts.join(' and ')}`}`)
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'))
     process.once('SIGINT', () => resolve('SIGINT'))
@@ -44,4 +49,21 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   await worker.close()
   log('stopped')
   return 0
+}
+
+/** This installation's URLs of the command model, on vectors and on text. */
+let commandModules: Set<string> | undefined
+
+/**
+ * A model that is a program (`model.command`) runs whatever run.json names, as this worker's user:
+ * a worker starts none unless told it may, as it loads no plug-in file from outside the directories
+ * it was given.
+ */
+function refuseCommands(chain: ChainSpec): void {
+  commandModules ??= new Set([builtinModelModule('command', 'vectors')!, COMMAND_TEXT_MODULE].map((m) => import.meta.resolve(m)))
+  if (!commandModules.has(chain.modelModule)) return
+  const { command, cwd } = chain.modelParams as { command?: unknown; cwd?: unknown }
+  throw new OuroborosError(ErrorCode.PLUGIN, `model.command ${JSON.stringify(command)}${typeof cwd === 'string' ? ` (in ${cwd})` : ''} is a program the run names, and this worker starts none`, {
+    hint: 'start the worker with --allow-commands to run the model programs that runs name, as its own user',
+  })
 }

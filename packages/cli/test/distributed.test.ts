@@ -8,6 +8,9 @@ import { RedisServer, WorkerProcess, redisInstalled } from './redis.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const faultyModel = join(fixtures, 'faulty-model.mjs')
+// Debian's python3 is the one .ci/run installs numpy for.
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
+const GAUSSIAN = fileURLToPath(new URL('../../model-command/examples/gaussian/gaussian_model.py', import.meta.url))
 
 /** A small sweep of GMM chains: 4 chains of 10 generations. */
 const GMM = {
@@ -155,6 +158,34 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
       ['failed', 'OUROBOROS_PLUGIN', 0],
       ['failed', 'OUROBOROS_PLUGIN', 0],
     ])
+  })
+
+  it('a worker starts no model program unless allowed: the chains fail, saying so; resumed on one that may, the run records what a local run does', async () => {
+    const config = writeConfig(dir, { name: 'dist-command', data: { kind: 'gaussian', d: 1, n: 20 }, model: { command: [PYTHON, GAUSSIAN] }, generations: 4, replicates: 2, seed: 3, metrics: ['moments'] }, 'command.json')
+    const local = join(dir, 'local-command')
+    const ran = await start(['run', config, '--out', local]).done
+    expect(ran.code, ran.stderr).toBe(0)
+    const r = await server('commands')
+    const plain = worker(r.url())
+    await plain.ready()
+    const out = join(dir, 'command-refused')
+    const res = await start(['run', config, '--out', out, '--queue', r.url()]).done
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain(`model.command ${JSON.stringify([PYTHON, GAUSSIAN])} (in ${dir}) is a program the run names, and this worker starts none`)
+    expect(res.stderr).toContain('start the worker with --allow-commands')
+    expect(runJson(out).chains.map((c: { status: string; error: { code: string } }) => [c.status, c.error.code])).toEqual([
+      ['failed', 'OUROBOROS_PLUGIN'],
+      ['failed', 'OUROBOROS_PLUGIN'],
+    ])
+    plain.kill('SIGTERM')
+    expect(await plain.exited).toBe(0)
+    const trusting = worker(r.url(), ['--allow-commands'])
+    await trusting.ready()
+    const resumed = await start(['resume', out, '--queue', r.url()]).done
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expectSameRecords(out, local)
+    trusting.kill('SIGTERM')
+    expect(await trusting.exited).toBe(0)
   })
 
   it('the coordinator killed (SIGKILL): resume finishes the run with the records of a local run', async () => {

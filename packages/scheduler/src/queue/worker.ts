@@ -25,6 +25,11 @@ export interface QueueWorkerOptions {
    */
   resolveModule: (module: string) => string
   /**
+   * Throws a PLUGIN error for a chain this worker will not run once its modules are found (a
+   * model program, `model.command`, where the worker was not allowed to start programs).
+   */
+  checkChain?: (chain: ChainSpec) => void
+  /**
    * This installation's git commit, where it is a checkout: tasks from a coordinator on another
    * commit are refused, since their records could differ from those of one installation.
    */
@@ -62,6 +67,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     try {
       sameCommit(task, opts.commit)
       chain = chainOf(task, specs, opts.resolveModule)
+      opts.checkChain?.(chain)
     } catch (err) {
       const failed: FailureInfo = { ...describe(err, name, task, address), generation: task.from }
       log(`${task.chain} at generation ${task.from} (${task.runDir}): refused: ${failed.message}`)
