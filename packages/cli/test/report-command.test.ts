@@ -38,6 +38,14 @@ describe('ouroboros report', () => {
     expect(readFileSync(`${dir}/again.html`, 'utf8') === readFileSync(`${dir}/run/report.html`, 'utf8')).toBe(true)
   })
 
+  it('says in its header the replicates and generations of each setting where a sweep sets them', () => {
+    const dir = tempDir()
+    const config = { data: { kind: 'gaussian', d: 1, n: 20 }, model: { kind: 'gaussian' }, generations: 2, metrics: ['moments'], sweep: { replicates: [1, 3], generations: [2, 4] } }
+    const res = cli(['run', writeConfig(dir, config), '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('status finished · 4 settings · 1, 3 replicates each · 2, 4 generations · ')
+  })
+
   it('takes collapse thresholds with --thresholds, and refuses a bad one with one line, exit 2 and the old report kept', () => {
     const dir = tempDir()
     expect(cli(['run', writeConfig(dir, zipf), '--out', `${dir}/run`]).status).toBe(0)

@@ -217,11 +217,13 @@ function failedChains(info: RunInfo): ChainInfo[] {
 function headline(v: RunView): string {
   const { info } = v.run
   const gens = [...new Set(info.cells.map(cellGenerations).filter((g): g is number => g !== undefined))]
-  const replicates = numberField(info.config, 'replicates')
+  // Per cell, since a sweep may set them.
+  const replicates = [...new Set(info.cells.map((cell) => numberField(cell.config, 'replicates') ?? numberField(info.config, 'replicates')))]
+  const known = replicates.every((r) => r !== undefined)
   const parts = [
     `status ${info.status}`,
     `${info.cells.length} ${info.cells.length === 1 ? 'setting' : 'settings'}`,
-    replicates === undefined ? `${info.chains.length} chains` : `${replicates} ${replicates === 1 ? 'replicate' : 'replicates'} each`,
+    !known || replicates.length === 0 ? `${info.chains.length} chains` : `${replicates.join(', ')} ${replicates.length === 1 && replicates[0] === 1 ? 'replicate' : 'replicates'} each`,
     gens.length === 0 ? '' : `${gens.join(', ')} ${gens.length === 1 && gens[0] === 1 ? 'generation' : 'generations'}`,
     `data ${dataKinds(info).join(', ')}`,
     // The data kinds are listed just before.
