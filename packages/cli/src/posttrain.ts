@@ -32,8 +32,9 @@ export async function resolvePosttrain(
       const merged = kind === runKind ? { ...runParams, ...own } : own
       const parsed = plugin.params.safeParse(merged)
       if (!parsed.success) throw configError(formatIssues(parsed.error.issues, at, [where, 'data'], { input: merged, schema: plugin.params, extraKeys: ['kind', 'module', 'n'] }))
-      const n = taskN ?? run.n
       const limits = plugin.limits?.(parsed.data)
+      // By default as many as the run trains on, or all that a smaller task pool (a file) holds.
+      const n = taskN ?? Math.min(run.n, limits?.n ?? Infinity)
       if (limits !== undefined && n > limits.n) throw configError(`${at}: ${where}.data.n: ${n} task items is more than the ${limits.n} this task's data hold`)
       const heldout = heldoutSize(stage.heldout, limits?.heldout)
       if (limits?.heldout !== undefined && heldout > limits.heldout) {

@@ -111,6 +111,22 @@ describe('a finetuning task of other data', () => {
     await expect(resolveRun({ ...raw, posttrain: [{ kind: 'finetune', data: { vocabSize: 40 }, steps: 2 }] }, 'own.json')).resolves.toBeDefined()
   })
 
+  it("takes all of a task file smaller than the run's data by default, and as many as the run's data.n from a larger pool", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-resolve-'))
+    try {
+      writeFileSync(join(dir, 'task.csv'), Array.from({ length: 50 }, (_, i) => `${i % 7},${i % 3}`).join('\n'))
+      const stage = (data: Record<string, unknown>) => ({ data: { kind: 'ring', n: 200 }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'finetune', data, steps: 2 }] })
+      // 50 rows, 10 % held out: 45 to train on.
+      const file = await resolveRun(stage({ kind: 'vector-file', path: 'task.csv' }), join(dir, 'own.json'))
+      expect(file.chains[0]!.tasks.map((t) => [t.n, t.heldout])).toEqual([[45, 5]])
+      await expect(resolveRun(stage({ kind: 'vector-file', path: 'task.csv', n: 46 }), join(dir, 'own.json'))).rejects.toThrow('posttrain.0.data.n: 46 task items is more than the 45 this task\'s data hold')
+      const ring = await resolveRun(stage({ weights: [1, 1, 0, 0, 0, 0, 0, 0] }), join(dir, 'own.json'))
+      expect(ring.chains[0]!.tasks[0]!.n).toBe(200)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it("names the keys the task's data take when one is unknown", async () => {
     const raw = { data: { kind: 'gaussian', n: 200 }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'finetune', data: { weights: [1, 0] }, steps: 5 }] }
     await expect(resolveRun(raw, 'own.json')).rejects.toThrow('own.json: posttrain.0.data.weights: unknown key; expected one of kind, module, n, d, mean, std')
