@@ -1,5 +1,5 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path'
-import { didYouMean, type ConfigProblems, type DatasetPlugin, type MetricPlugin } from '@ouroboros/core'
+import { didYouMean, outputInfoProblems, type ConfigProblems, type DatasetPlugin, type MetricPlugin } from '@ouroboros/core'
 import { loadDatasetModule, loadMetricModule, moduleUrl } from './registry.js'
 
 /** Config keys whose values are paths relative to the config file. */
@@ -102,6 +102,11 @@ export async function metricGroups(
       const other = byId.get(plugin.id)
       if (other !== undefined && other.url !== url) {
         problems.add({ path: `metrics.${i}.module`, message: `its group is called '${plugin.id}', as is ${other.url === builtinUrl ? 'a built-in group' : `the group of ${other.url}`}; give it another id` }, params)
+        continue
+      }
+      const described = outputInfoProblems(plugin.outputInfo, plugin.outputs)
+      if (described.length > 0) {
+        for (const problem of described) problems.add({ path: `metrics.${i}.module`, message: problem }, params)
         continue
       }
       byId.set(plugin.id, { plugin, url })

@@ -8,6 +8,7 @@ import {
   configError,
   expandSweep,
   issueProblems,
+  outputInfoProblems,
   parseConfig,
   toOuroborosError,
   type Cell,
@@ -363,6 +364,8 @@ async function resolvePolicy(given: PolicyConfig, at: string, baseDir: string, s
 /** The cell's filter, its parameters also checked against the cell's data and model. */
 async function resolveFilter(given: FilterConfig, at: string, baseDir: string, dataset: DatasetInfo, model: ModelPlugin<any, any>): Promise<FilterConfig> {
   const { plugin, params, config } = await loadKindPlugin('filter', given, at, baseDir, loadFilter, builtinFilters)
+  const described = outputInfoProblems(plugin.outputInfo)
+  if (described.length > 0) throw configError(described.map((problem) => `${at}: filter.module: ${problem}`).join('\n'))
   try {
     await plugin.check?.(params, { dataset, model }, 'filter')
   } catch (err) {

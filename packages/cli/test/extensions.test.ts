@@ -191,6 +191,39 @@ describe('plug-ins from outside the workspace, by package name', () => {
     expect(badParam.stderr).toMatch(/data\.shfit: unknown key; did you mean "shift"\?/)
   })
 
+  it("refuses a metric group or a filter whose outputs' descriptions a report would misread, naming the output and what to write", () => {
+    writeFileSync(
+      join(project, 'length.mjs'),
+      `import { z } from 'zod'
+export default {
+  id: 'length', modality: 'vectors', description: 'norms', outputs: ['mean_norm'], options: z.strictObject({}),
+  // 0.5 for a halving or a doubling: 'departs' takes the factor above 1.
+  outputInfo: { mean_norm: { title: 'mean norm', threshold: { direction: 'departs', kind: 'factor', value: 0.5 } }, men_norm: { title: 'typo' } },
+  compute: () => ({ mean_norm: 1 }),
+}
+`,
+    )
+    writeFileSync(
+      join(project, 'keep-all.mjs'),
+      `import { z } from 'zod'
+export default {
+  id: 'keep-all', description: 'keeps every draw', params: z.strictObject({}),
+  outputInfo: { kept_share: { title: 'kept', threshold: { direction: 'falls', kind: 'factor', value: 2 } } },
+  apply: async (_p, inputs) => ({ kept: inputs.first, draws: inputs.n, values: { kept_share: 1 } }),
+}
+`,
+    )
+    const base = { data: { kind: 'ring', n: 50 }, model: { kind: 'kde' }, generations: 1 }
+    const metric = cli(['validate', writeConfig(project, { ...base, metrics: [{ module: './length.mjs' }] }, 'length.json')])
+    expect(metric.status).toBe(2)
+    expect(metric.stderr).toContain("length.json: metrics.0.module: outputInfo.mean_norm.threshold.value: a factor for 'departs' is above 1, a move by that factor either way (2: a halving or a doubling), got 0.5")
+    expect(metric.stderr).toContain("metrics.0.module: outputInfo.men_norm: describes 'men_norm', which is not among its outputs (mean_norm)")
+    expect(metric.stderr).not.toMatch(/\n\s+at /)
+    const filter = cli(['validate', writeConfig(project, { ...base, filter: { kind: 'keep-all', module: './keep-all.mjs' } }, 'keep.json')])
+    expect(filter.status).toBe(2)
+    expect(filter.stderr).toContain("keep.json: filter.module: outputInfo.kept_share.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got 2")
+  })
+
   it('loads a single-file policy anywhere in the workspace, importing @ouroboros/core and zod as the root does', () => {
     // Inside the workspace (its test-output folder is ignored by git), with no package around it.
     mkdirSync(join(WORKSPACE, 'test-output'), { recursive: true })

@@ -398,6 +398,34 @@ export interface OutputInfo {
 /** Outputs by name, each with how a report shows it. */
 export type OutputInfoTable = Readonly<Record<string, OutputInfo>>
 
+/**
+ * What is wrong with a plug-in's `outputInfo`, one message each: an output it does not have (of
+ * `outputs`, where given), an empty title, bounds out of order, or a threshold on the wrong side
+ * of its direction (a report would then flag every value, or none).
+ */
+export function outputInfoProblems(table: OutputInfoTable | undefined, outputs?: readonly string[]): string[] {
+  const problems: string[] = []
+  for (const [name, info] of Object.entries(table ?? {})) {
+    const at = `outputInfo.${name}`
+    if (outputs !== undefined && !outputs.includes(name)) problems.push(`${at}: describes '${name}', which is not among its outputs (${outputs.join(', ')})`)
+    if (typeof info.title !== 'string' || info.title.length === 0) problems.push(`${at}.title: a title is needed`)
+    if (info.bounds !== undefined && !(info.bounds[0] < info.bounds[1])) problems.push(`${at}.bounds: [${info.bounds.join(', ')}] is not [low, high]`)
+    const t = info.threshold
+    if (t === undefined) continue
+    if (!['falls', 'rises', 'departs'].includes(t.direction)) problems.push(`${at}.threshold.direction: '${String(t.direction)}' is not one of falls, rises, departs`)
+    else if (t.kind !== 'factor' && t.kind !== 'offset') problems.push(`${at}.threshold.kind: '${String(t.kind)}' is not one of factor, offset`)
+    else if (!Number.isFinite(t.value)) problems.push(`${at}.threshold.value: expected a number, got ${String(t.value)}`)
+    else if (t.kind === 'offset' && !(t.value > 0)) problems.push(`${at}.threshold.value: an offset is a positive amount, got ${t.value}`)
+    else if (t.kind === 'factor' && t.direction === 'falls' && !(t.value > 0 && t.value < 1)) {
+      problems.push(`${at}.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got ${t.value}`)
+    } else if (t.kind === 'factor' && t.direction !== 'falls' && !(t.value > 1)) {
+      const what = t.direction === 'rises' ? 'a rise by that factor (2: a doubling)' : 'a move by that factor either way (2: a halving or a doubling)'
+      problems.push(`${at}.threshold.value: a factor for '${t.direction}' is above 1, ${what}, got ${t.value}`)
+    }
+  }
+  return problems
+}
+
 export interface MetricPlugin<O = unknown, Prep = undefined> {
   /** Group name used in a config's `metrics` list. */
   readonly id: string

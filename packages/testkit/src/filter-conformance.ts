@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Rng, type FilterInputs, type FilterPlugin, type FilterResult, type FilterRun, type Samples } from '@ouroboros/core'
+import { outputInfoProblems, Rng, type FilterInputs, type FilterPlugin, type FilterResult, type FilterRun, type Samples } from '@ouroboros/core'
 import { issueFields, type BadParams } from './conformance.js'
 import { samplesEqual } from './samples.js'
 
@@ -65,7 +65,7 @@ export function runFilterConformance<P>(filter: FilterPlugin<P>, options: Filter
       expect(filter.params.safeParse(options.params).error?.issues ?? []).toEqual([])
       const p = params()
       expect(JSON.parse(JSON.stringify(p))).toEqual(p)
-      for (const [name, info] of Object.entries(filter.outputInfo ?? {})) expect(info.title.length, name).toBeGreaterThan(0)
+      expect(outputInfoProblems(filter.outputInfo)).toEqual([])
     })
 
     it('keeps exactly n of the samples it drew, counts at least n draws, and records only the values it describes', async () => {

@@ -1,6 +1,6 @@
 import { serialize } from 'node:v8'
 import { describe, expect, it } from 'vitest'
-import { asVectors, Rng, type DatasetInfo, type MetricArgs, type MetricPlugin, type MetricValues, type Samples } from '@ouroboros/core'
+import { asVectors, outputInfoProblems, Rng, type DatasetInfo, type MetricArgs, type MetricPlugin, type MetricValues, type Samples } from '@ouroboros/core'
 import { issueFields, type BadParams } from './conformance.js'
 
 export interface MetricConformanceOptions {
@@ -39,16 +39,7 @@ export function runMetricConformance<O, Prep>(metric: MetricPlugin<O, Prep>, opt
     })
 
     it('describes only its own outputs, each with a title, bounds in order and a threshold on the side of 1 its direction needs', () => {
-      for (const [name, info] of Object.entries(metric.outputInfo ?? {})) {
-        expect(metric.outputs, `${name} is described but not an output`).toContain(name)
-        expect(info.title.length, name).toBeGreaterThan(0)
-        if (info.bounds !== undefined) expect(info.bounds[0], name).toBeLessThan(info.bounds[1])
-        const t = info.threshold
-        if (t === undefined) continue
-        if (t.kind === 'offset') expect(t.value, name).toBeGreaterThan(0)
-        else if (t.direction === 'falls') expect(t.value > 0 && t.value < 1, name).toBe(true)
-        else expect(t.value, name).toBeGreaterThan(1)
-      }
+      expect(outputInfoProblems(metric.outputInfo, metric.outputs)).toEqual([])
     })
 
     it('returns exactly its outputs, each a finite number or null where nullWhen allows it', async () => {

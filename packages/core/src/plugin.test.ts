@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { outputInfoProblems } from './plugin.js'
+
+describe("a plug-in's output descriptions", () => {
+  it('pass with thresholds on the side of 1 their direction needs', () => {
+    expect(
+      outputInfoProblems(
+        {
+          covered: { title: 'covered', threshold: { direction: 'falls', kind: 'factor', value: 0.5 }, bounds: [0, 1] },
+          kl: { title: 'KL', threshold: { direction: 'rises', kind: 'offset', value: 0.1 } },
+          spread: { title: 'spread', threshold: { direction: 'departs', kind: 'factor', value: 2 } },
+        },
+        ['covered', 'kl', 'spread', 'undescribed'],
+      ),
+    ).toEqual([])
+    expect(outputInfoProblems(undefined)).toEqual([])
+  })
+
+  it('name each description a report would misread: a factor on the wrong side of 1, an offset ≤ 0, bounds out of order, an output that does not exist', () => {
+    const problems = outputInfoProblems(
+      {
+        length: { title: 'length', threshold: { direction: 'departs', kind: 'factor', value: 0.5 } },
+        dups: { title: 'dups', threshold: { direction: 'rises', kind: 'factor', value: 0.9 } },
+        covered: { title: 'covered', threshold: { direction: 'falls', kind: 'factor', value: 2 }, bounds: [1, 0] },
+        nll: { title: 'NLL', threshold: { direction: 'rises', kind: 'offset', value: 0 } },
+        typo: { title: '' },
+      },
+      ['length', 'dups', 'covered', 'nll'],
+    )
+    expect(problems).toEqual([
+      "outputInfo.length.threshold.value: a factor for 'departs' is above 1, a move by that factor either way (2: a halving or a doubling), got 0.5",
+      "outputInfo.dups.threshold.value: a factor for 'rises' is above 1, a rise by that factor (2: a doubling), got 0.9",
+      'outputInfo.covered.bounds: [1, 0] is not [low, high]',
+      "outputInfo.covered.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got 2",
+      'outputInfo.nll.threshold.value: an offset is a positive amount, got 0',
+      "outputInfo.typo: describes 'typo', which is not among its outputs (length, dups, covered, nll)",
+      'outputInfo.typo.title: a title is needed',
+    ])
+  })
+})
