@@ -23,7 +23,7 @@ function sink(): NodeJS.WriteStream & { lines: () => string[] } {
  * A reporter off a terminal (a status line every 5 s at most) on fake timers: `at(ms)` moves its
  * clock to ms and runs the timers due by then.
  */
-function offTerminal(chains: { id: string; generations: number; done: number; group: number }[]) {
+function offTerminal(chains: { id: string; generations: number; done: number; group: number; stages?: string[] }[]) {
   vi.useFakeTimers()
   let now = 0
   const stream = sink()
@@ -86,6 +86,27 @@ describe('RunProgress', () => {
     p.record('b', 0, 110_000)
     // Work seen 220 s in 110 s of wall time; two generations of 110 s each left.
     expect(p.secondsLeft(110, 110_000)).toBeCloseTo(110, 10)
+  })
+
+  it("before a generation has ended, gives no time left while stages of it are still to come, where only the stage in training could be timed", () => {
+    const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 1, done: 0, group: 0, stages: ['finetune', 'rl'] })))
+    p.training('a', 0, { what: 'fit', step: 1, steps: 101 }, 0)
+    p.training('a', 0, { what: 'fit', step: 51, steps: 101 }, 5_000)
+    // The fit alone would end in 5 s; the finetuning and RL after it are not timed yet.
+    expect(p.secondsLeft(5, 5_000)).toBeUndefined()
+    p.training('a', 0, { what: 'finetune', step: 1, steps: 11 }, 10_000)
+    p.training('a', 0, { what: 'finetune', step: 6, steps: 11 }, 15_000)
+    expect(p.secondsLeft(15, 15_000)).toBeUndefined()
+    // In the last stage, the generation's end is known: 5 steps of 1 s left at 25 s, so a
+    // generation takes 30 s, and b's follows on the one slot training.
+    p.training('a', 0, { what: 'rl', step: 1, steps: 11 }, 20_000)
+    p.training('a', 0, { what: 'rl', step: 6, steps: 11 }, 25_000)
+    expect(p.secondsLeft(25, 25_000)).toBeCloseTo(5 + 30, 10)
+    // Two stages of one kind: the first cannot be told from the last.
+    const twice = new RunProgress([{ id: 'c', generations: 1, done: 0, group: 0, stages: ['rl', 'rl'] }])
+    twice.training('c', 0, { what: 'rl', step: 1, steps: 11 }, 0)
+    twice.training('c', 0, { what: 'rl', step: 6, steps: 11 }, 5_000)
+    expect(twice.secondsLeft(5, 5_000)).toBeUndefined()
   })
 
   it('counts a resumed run from where it stood, and leaves failed chains out of the time left', () => {
@@ -274,7 +295,7 @@ describe('progressReporter while a generation trains', () => {
   })
 
   it('outside a terminal, writes the steps of a generation that trains long, with none done, at most every 30 s', () => {
-    const { stream, progress, at } = offTerminal([{ id: 'r0', generations: 1, done: 0, group: 0 }])
+    const { stream, progress, at } = offTerminal([{ id: 'r0', generations: 1, done: 0, group: 0, stages: ['rl'] }])
     for (let t = 1; t <= 12; t++) {
       progress.onProgress(step('r0', 0, 5 * t))
       at(5000 * t)

@@ -8,6 +8,8 @@ export interface ProgressChain {
   readonly done: number
   /** Chains of one group (a sweep cell) are alike in cost: the time left is predicted per group. */
   readonly group: number
+  /** The kinds of the post-training stages each of its generations runs after its fit (none by default). */
+  readonly stages?: readonly string[]
 }
 
 export interface ProgressOptions {
@@ -164,7 +166,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
 export class RunProgress {
   readonly generationsTotal: number
   readonly failed = new Set<string>()
-  private readonly chains = new Map<string, { next: number; generations: number; group: number }>()
+  private readonly chains = new Map<string, { next: number; generations: number; group: number; stages: readonly string[] }>()
   private readonly fits = new Map<number, LineFit>()
   private readonly all = new LineFit()
   /** Generations done, chain by chain (each chain's `next`, up to its generations). */
@@ -174,7 +176,7 @@ export class RunProgress {
   constructor(chains: readonly ProgressChain[]) {
     this.generationsTotal = chains.reduce((a, c) => a + c.generations, 0)
     for (const c of chains) {
-      this.chains.set(c.id, { next: 0, generations: c.generations, group: c.group })
+      this.chains.set(c.id, { next: 0, generations: c.generations, group: c.group, stages: c.stages ?? [] })
       this.advance(c.id, c.done)
     }
   }
@@ -285,14 +287,17 @@ export class RunProgress {
    * one-generation chains (the GAN configs: six of 15 minutes on two cores) would show only its
    * first fits' time left. Until then, every generation is taken to cost what the first one did:
    * before it has ended, what the one of the chain longest at its training will have cost when its
-   * stage ends (it began with this process); and the chains training now are the run's parallel
-   * slots.
+   * stage ends (it began with this process), if that stage is its generation's last (the stages
+   * after it are not timed yet: a fit followed by RL would read as the fit alone); and the chains
+   * training now are the run's parallel slots.
    */
   private earlyLeft(elapsedSeconds: number, now: number): number | undefined {
     if (this.recorded > 1) return undefined
-    const first = this.inTraining.values().next()
+    const first = this.inTraining.entries().next()
     if (first.done === true) return undefined
-    const stageLeft = stageSecondsLeft(first.value, now)
+    const [chain, t] = first.value
+    if (!this.lastStage(chain, t.what)) return undefined
+    const stageLeft = stageSecondsLeft(t, now)
     if (stageLeft === undefined) return undefined
     const generation = this.recorded === 0 ? elapsedSeconds + stageLeft : this.all.st / 1000
     let generations = 0
@@ -302,6 +307,13 @@ export class RunProgress {
   }
 
   private estimate: { seconds: number; at: number; seen: number } | undefined
+
+  /** Whether `what` (the fit, or a stage's kind) is the last stage of the chain's generations; a kind the stages repeat is not known to be. */
+  private lastStage(chain: string, what: string): boolean {
+    const stages = this.chains.get(chain)?.stages ?? []
+    if (stages.length === 0) return what === 'fit'
+    return what === stages[stages.length - 1] && stages.indexOf(what) === stages.length - 1
+  }
 
   /**
    * The predicted work left, less what the generations in flight have already spent of theirs, in

@@ -232,7 +232,7 @@ const notices = { log: (line: string): void => void process.stderr.write(`${line
 async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRun, info: RunFile, runner: Runner, resume: boolean, address: QueueAddress | undefined): Promise<number> {
   const resumeLine = `ouroboros resume ${runDir}${address === undefined ? '' : ` --queue ${address.shown}`}`
   const doneBefore = new Map(info.chains.map((c) => [c.id, resume ? c.generationsDone : 0]))
-  const progress = progressReporter(chains.map((c) => ({ id: c.id, generations: c.config.generations, done: doneBefore.get(c.id) ?? 0, group: c.cell })))
+  const progress = progressReporter(chains.map((c) => ({ id: c.id, generations: c.config.generations, done: doneBefore.get(c.id) ?? 0, group: c.cell, stages: c.config.posttrain.map((s) => s.kind) })))
   notices.log = progress.log
   const abort = new AbortController()
   let interrupts = 0
