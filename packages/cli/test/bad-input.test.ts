@@ -347,6 +347,24 @@ describe('a temporary directory that cannot be used', () => {
   })
 })
 
+describe('a Node.js older than package.json asks for', () => {
+  it('is named with the version wanted, before any module loads: exit 2, no stack trace, nothing written', () => {
+    const dir = tempDir()
+    for (const version of ['18.20.8', '20.18.3']) {
+      // As that Node would say of itself (an older Node fails to link the command line's modules).
+      const older = join(dir, `node-${version}.cjs`)
+      writeFileSync(older, `Object.defineProperty(process.versions, 'node', { value: '${version}' })\n`)
+      const out = join(dir, `run-${version}`)
+      const res = cli(['run', writeConfig(dir, ok), '--out', out], { env: { NODE_OPTIONS: `--require ${older}` } })
+      expect(res.status).toBe(2)
+      expect(res.stderr).toBe(`error: ouroboros needs Node.js 20.19 or newer (package.json's "engines"); this is Node.js ${version}, ${process.execPath}\nhint: install Node.js 20 or 22 and run the command with it\n`)
+      expect(existsSync(out)).toBe(false)
+    }
+    // The version this test runs on (20.19 at least) passes the check.
+    expect(cli(['--version']).status).toBe(0)
+  })
+})
+
 describe('a metric group that cannot prepare on the data', () => {
   it("records its values as null with a warning and the run goes on, as when it fails in a generation (metricErrors 'null')", () => {
     const dir = tempDir()

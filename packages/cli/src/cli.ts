@@ -1,0 +1,164 @@
+import { resolve as resolvePath } from 'node:path'
+import { Command, CommanderError, InvalidArgumentError } from 'commander'
+import { configError, toOuroborosError } from '@ouroboros/core'
+import { parseThresholds, writeReport } from '@ouroboros/report'
+import { EVAL_HELP, evalCommand } from './eval-command.js'
+import { EXPORT_FORMATS, exportCommand } from './export-command.js'
+import { listCommand } from './list-command.js'
+import { loadConfigFile } from './load-config.js'
+import { NEW_KINDS, newCommand } from './new-command.js'
+import { checkOutFile } from './out-paths.js'
+import { builtinOutputInfo } from './outputs.js'
+import { versionLine } from './provenance.js'
+import { defaultConfig } from './default-config.js'
+import { resolveRun } from './resolve.js'
+import { resumeCommand, runCommand } from './run-command.js'
+import { workerCommand } from './worker-command.js'
+import { validateOutput } from './validate-command.js'
+import { useOwnTmpdir } from './scratch.js'
+
+const integer = (name: string, min: number) => (value: string): number => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${value}'`)
+  return n
+}
+
+useOwnTmpdir()
+
+let exitCode = 0
+const program = new Command('ouroboros')
+  .description('Generational model-collapse simulator')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  // Not commander's .version(): the git commit is looked up only when asked for.
+  .option('-V, --version', 'print the version (and the git commit of a checkout)')
+  .on('option:version', () => {
+    process.stdout.write(versionLine() + '\n')
+    throw new CommanderError(0, 'ouroboros.version', 'version printed')
+  })
+
+program
+  .command('run')
+  .argument('[config]', 'config file (.json or .ts); none = the built-in default experiment')
+  .option('--out <dir>', 'run directory (default runs/<name>-<time>)')
+  .option('--workers <n>', 'worker threads (default: cores)', integer('--workers', 1))
+  .option('--seed <s>', 'override the config seed', integer('--seed', 0))
+  .option('--force', 'replace an existing run directory')
+  .option('--queue <url>', 'coordinate workers through Redis (redis://[user:password@]host:port, rediss:// for TLS) instead of running here')
+  .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops, resumable (default 60)', integer('--queue-timeout', 1))
+  .description('run an experiment and write its run directory and report')
+  .action(async (config: string | undefined, opts) => {
+    exitCode = await runCommand(config, opts)
+  })
+
+program
+  .command('resume')
+  .argument('<dir>', 'run directory of an interrupted run')
+  .option('--workers <n>', 'worker threads', integer('--workers', 1))
+  .option('--queue <url>', 'continue on the workers of a Redis queue (as for run)')
+  .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops (default 60)', integer('--queue-timeout', 1))
+  .description('finish an interrupted run')
+  .action(async (dir: string, opts) => {
+    exitCode = await resumeCommand(dir, opts)
+  })
+
+program
+  .command('worker')
+  .requiredOption('--queue <url>', 'Redis URL the coordinators use (redis://[user:password@]host:port, rediss:// for TLS)')
+  .option('--workers <n>', 'worker threads, and tasks taken at once (default: cores)', integer('--workers', 1))
+  .option('--allow-modules <dir>', 'also run plug-in files (model.module and the like) under this directory; repeatable', (dir: string, dirs: string[] = []) => [...dirs, dir])
+  .option('--allow-commands', 'also start the model programs that runs name (model.command), as this worker\'s user')
+  .option('--lock-seconds <s>', 'how soon a task of a worker that died is taken over by another (about twice this; default 30)', integer('--lock-seconds', 1))
+  .option('--queue-timeout <s>', 'seconds to wait for Redis at the start (default 60)', integer('--queue-timeout', 1))
+  .description('run tasks from the queue on this machine until stopped (SIGTERM finishes the tasks in flight)')
+  .action(async (opts) => {
+    exitCode = await workerCommand(opts)
+  })
+
+program
+  .command('report')
+  .argument('<dirs...>', 'run directories')
+  .option('--out <file>', 'output file (default DIR/report.html; required for several runs)')
+  .option('--thresholds <list>', 'collapse thresholds per metric, e.g. vocab_size=0.25,reverse_kl=0.2 (a factor; an amount for metrics in nats)')
+  .description('(re)build report.html')
+  .action(async (dirs: string[], opts: { out?: string; thresholds?: string }) => {
+    if (dirs.length > 1 && opts.out === undefined) throw configError('--out: required when comparing several runs')
+    const out = opts.out ?? resolvePath(dirs[0]!, 'report.html')
+    if (opts.out !== undefined) checkOutFile('--out', resolvePath(out), 'report.html')
+    const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
+    process.stdout.write(`report: ${await writeReport(dirs.map((d) => resolvePath(d)), resolvePath(out), { thresholds, fallbackInfo: await builtinOutputInfo() })}\n`)
+  })
+
+program
+  .command('export')
+  .argument('<dir>', 'run directory')
+  .requiredOption('--format <format>', `record file to write: ${EXPORT_FORMATS.join(', ')}`)
+  .option('--out <dir>', 'directory to write it in (default: the run directory)')
+  .description('write metrics.csv, metrics.ndjson or metrics.parquet from the run\'s record log (runs with records.text false leave the text files out)')
+  .action(async (dir: string, opts: { format: string; out?: string }) => {
+    process.stdout.write(`${await exportCommand(dir, opts.format, opts.out)}\n`)
+  })
+
+program
+  .command('validate')
+  .argument('[config]', 'config file; none = the built-in default')
+  .option('--json', 'print the resolved config, every cell with its defaults filled in, as JSON (the default when the output is not a terminal)')
+  .option('--summary', 'print a short summary of what it would run (the default on a terminal)')
+  .description('check a config: on a terminal, summarise what it would run; piped, print the resolved form as JSON')
+  .action(async (config: string | undefined, opts: { json?: boolean; summary?: boolean }) => {
+    const raw = config === undefined ? defaultConfig : await loadConfigFile(config)
+    const where = config ?? '(built-in default config)'
+    // Scripts that read the resolved form from a pipe keep getting JSON; a person gets the summary.
+    const json = opts.json === true || (opts.summary !== true && process.stdout.isTTY !== true)
+    process.stdout.write(validateOutput(await resolveRun(raw, where), where, json))
+  })
+
+program
+  .command('eval')
+  .requiredOption('--real <file>', 'real samples (.csv, .json or .npy; for text .txt, one sequence a line, or a run\'s .tokens file)')
+  .requiredOption('--generated <file>', 'generated samples (the same kind of file as --real)')
+  .option('--metrics <list>', 'comma-separated metric groups (default: the cheap ones that apply)')
+  .option('--data <kind|json>', "the dataset the files come from, e.g. ring, grid, mnist, brown or '{\"kind\":\"grid\",\"std\":0.1}'")
+  .option('--training <file>', 'the training set of the model that generated the samples (for copy_rate)')
+  .option('--seed <s>', 'seed of randomised metrics', integer('--seed', 0))
+  .option('--json', 'print one JSON object {metric: value}')
+  .description('metrics of any two sample files')
+  .addHelpText('after', EVAL_HELP)
+  .action(async (opts) => {
+    exitCode = await evalCommand(opts)
+  })
+
+program
+  .command('new')
+  .argument('<kind>', `what to create: ${NEW_KINDS.join(', ')}`)
+  .argument('<name>', 'its id: lower-case letters, digits and dashes (the package is @ouroboros/KIND-NAME)')
+  .option('--dir <dir>', 'where to write it (default: packages/KIND-NAME of this workspace)')
+  .description('write a package with a working plug-in, its conformance test and a config that uses it')
+  .action((kind: string, name: string, opts: { dir?: string }) => {
+    process.stdout.write(newCommand(kind, name, opts))
+  })
+
+program
+  .command('list')
+  .description('models, datasets, metrics, policies and backends')
+  .action(async () => {
+    exitCode = await listCommand()
+  })
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  exitCode = handleError(err)
+}
+process.exitCode = exitCode
+
+/** Usage errors: one clear message and exit 2, never a stack trace. */
+function handleError(err: unknown): number {
+  // Commander has already printed its own parse errors.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2
+  const e = toOuroborosError(err)
+  process.stderr.write(`error: ${e.message}\n`)
+  if (e.hint) process.stderr.write(`hint: ${e.hint}\n`)
+  if (!e.isUsageError && process.env['OUROBOROS_DEBUG']) process.stderr.write(`${(err as Error).stack}\n`)
+  return e.isUsageError ? 2 : 1
+}
