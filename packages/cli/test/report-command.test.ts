@@ -43,7 +43,8 @@ describe('ouroboros report', () => {
     const config = { data: { kind: 'gaussian', d: 1, n: 20 }, model: { kind: 'gaussian' }, generations: 2, metrics: ['moments'], sweep: { replicates: [1, 3], generations: [2, 4] } }
     const res = cli(['run', writeConfig(dir, config), '--out', `${dir}/run`])
     expect(res.status, res.stderr).toBe(0)
-    expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('status finished · 4 settings · 1, 3 replicates each · 2, 4 generations · ')
+    // Said once: not again as swept values.
+    expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('status finished · 4 settings · 1, 3 replicates each · 2, 4 generations · data gaussian · started ')
   })
 
   it('takes collapse thresholds with --thresholds, and refuses a bad one with one line, exit 2 and the old report kept', () => {

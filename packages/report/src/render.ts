@@ -226,9 +226,9 @@ function headline(v: RunView): string {
     !known || replicates.length === 0 ? `${info.chains.length} chains` : `${replicates.join(', ')} ${replicates.length === 1 && replicates[0] === 1 ? 'replicate' : 'replicates'} each`,
     gens.length === 0 ? '' : `${gens.join(', ')} ${gens.length === 1 && gens[0] === 1 ? 'generation' : 'generations'}`,
     `data ${dataKinds(info).join(', ')}`,
-    // The data kinds are listed just before.
+    // The data kinds, replicates and generations are listed just before.
     ...sweptValues(info)
-      .filter(([path]) => path !== 'data.kind')
+      .filter(([path]) => !['data.kind', 'replicates', 'generations'].includes(path))
       .map(([path, values]) => `${path} ${values.join(' | ')}`),
     `started ${info.startedAt}`,
   ].filter((p) => p !== '')
