@@ -683,7 +683,7 @@ export function lossAxisTitle(name: string): string {
  * One training metric of one chain, or with `loss` one of its trainer's losses: a line per shown
  * generation, dark (early) to light (late).
  */
-export function trainingPlot(p: { title: string; metric: string; loss?: boolean; curves: readonly TrainingCurve[] }): PlotSpec {
+export function trainingPlot(p: { title: string; metric: string; yTitle?: string; loss?: boolean; curves: readonly TrainingCurve[] }): PlotSpec {
   const data: Record<string, unknown>[] = []
   const plotted: number[] = []
   const pick = (c: TrainingCurve): (number | null)[] | undefined => (p.loss === true ? c.losses : c.values)[p.metric]
@@ -701,7 +701,7 @@ export function trainingPlot(p: { title: string; metric: string; loss?: boolean;
       hovertemplate: 'step %{x}<br>%{y:.4g}',
     })
   })
-  const layout = baseLayout(p.title, 'training step', p.loss === true ? lossAxisTitle(p.metric) : p.metric)
+  const layout = baseLayout(p.title, 'training step', p.loss === true ? lossAxisTitle(p.metric) : (p.yTitle ?? p.metric))
   if (wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   return { data, layout }
 }

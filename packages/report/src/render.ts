@@ -144,7 +144,7 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
   if (posttrain !== '') sections.push({ id: 'posttrain', title: 'Post-training', html: posttrain })
   const samples = samplesSection(views, several, addPlot) + gallerySection(views, several)
   if (samples !== '') sections.push({ id: 'samples', title: single ? 'Samples' : 'Samples per generation', html: posttrainedNote(views) + samples })
-  const training = single ? trainingComparisonSection(views, catalog, addPlot) : trainingSection(views, several, addPlot)
+  const training = single ? trainingComparisonSection(views, catalog, addPlot) : trainingSection(views, several, catalog, addPlot)
   if (training !== '') sections.push({ id: 'training', title: 'Training curves', html: training })
   sections.push({ id: 'facts', title: 'Run facts', html: views.map((v) => factsSection(v, several)).join('\n') })
 
@@ -643,7 +643,7 @@ function recorded(curves: readonly TrainingCurve[], kind: 'values' | 'losses'): 
   return [...names]
 }
 
-function trainingSection(views: readonly RunView[], several: boolean, addPlot: (spec: PlotSpec) => number): string {
+function trainingSection(views: readonly RunView[], several: boolean, catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const out: string[] = []
   for (const v of views) {
     const blocks: string[] = []
@@ -652,7 +652,10 @@ function trainingSection(views: readonly RunView[], several: boolean, addPlot: (
     for (const t of shown) {
       const label = v.series.find((x) => x.cell.index === t.cell)?.local ?? `cell ${t.cell}`
       for (const metric of recorded(t.curves, 'values')) {
-        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training ${metric}: ${label} (chain ${t.chain})`, metric, curves: t.curves }))))
+        // Titled as the collapse curves are: the metric's title, its name, and its unit on the axis.
+        const { title } = catalog.info(metric)
+        const named = title === metric ? metric : `${title} · ${metric}`
+        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training: ${named}: ${label} (chain ${t.chain})`, metric, yTitle: catalog.axisTitle(metric), curves: t.curves }))))
       }
       for (const metric of recorded(t.curves, 'losses')) {
         // A trainer with one loss names it `loss`; a GAN's are `d` and `g`.

@@ -641,10 +641,22 @@ describe('renderReport', () => {
     mkdirSync(chainDir(d, 'c0-r0'), { recursive: true })
     writeFileSync(join(chainDir(d, 'c0-r0'), 'gen-000001.training.ndjson'), lines.join('\n') + '\n{"step": 50, "metr')
     const html = renderReport([loadRun(d)])
-    const plot = embeddedPlots(html).find((p) => (p.layout.title as { text: string }).text.startsWith('Training loss'))!
+    const plot = embeddedPlots(html).find((p) => (p.layout.title as { text: string }).text.startsWith('Training: loss'))!
     expect(plot.data).toHaveLength(1)
     expect(plot.data[0]!.x).toHaveLength(50)
     expect((plot.layout.yaxis as { type?: string }).type).toBeUndefined()
+  })
+
+  it('titles a metric recorded in training as the collapse curves do, with its unit on the axis', () => {
+    const d = dir('training-titles')
+    writeSyntheticRun(d, handRun('training-titles'))
+    const lines = Array.from({ length: 5 }, (_, step) => JSON.stringify({ step, metrics: { modes_covered: 8 - step } }))
+    mkdirSync(chainDir(d, 'c0-r0'), { recursive: true })
+    writeFileSync(join(chainDir(d, 'c0-r0'), 'gen-000001.training.ndjson'), lines.join('\n') + '\n')
+    const plot = embeddedPlots(renderReport([loadRun(d)])).find((p) => (p.layout.title as { text: string }).text.startsWith('Training: '))!
+    // Long titles wrap at a <br>.
+    expect((plot.layout.title as { text: string }).text.replace('<br>', ' ')).toBe('Training: modes covered · modes_covered: policy=replace, components=8 (chain c0-r0)')
+    expect(((plot.layout.yaxis as { title: { text: string } }).title.text)).toBe('modes covered (modes)')
   })
 
   it("titles a trainer's single loss 'Training loss', and names each of several", () => {
