@@ -6,7 +6,7 @@
 import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
-import type { MetricCatalog } from './metric-info.js'
+import { titled, type MetricCatalog } from './metric-info.js'
 import { bandAlpha, baseLayout, logAxis, lossAxisTitle, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
 
 /** A setting as the page names and draws it (its series' style). */
@@ -203,8 +203,7 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
       hovertemplate: 'real data %{y:.4g}<extra></extra>',
     })
   }
-  const title = info.title === p.metric ? p.metric : `${info.title} · ${p.metric}`
-  const layout = baseLayout(title, '', p.catalog.axisTitle(p.metric))
+  const layout = baseLayout(p.catalog.titled(p.metric), '', p.catalog.axisTitle(p.metric))
   const xaxis = layout.xaxis as Record<string, unknown>
   xaxis.tickvals = p.rows.map((_, i) => i)
   const ticks = settingTicks(p.rows.map((r) => r.setting.label))
@@ -291,8 +290,7 @@ export function trainingComparisonPlot(p: { metric: string; loss?: boolean; sett
     for (const l of lists) for (const v of l) plotted.push(v)
   }
   const info: { title: string; unit?: string } = p.loss === true ? { title: 'loss' } : p.catalog.info(p.metric)
-  const title = info.title === p.metric ? `Training: ${p.metric}` : `Training: ${info.title} · ${p.metric}`
-  const layout = baseLayout(title, 'training step', p.loss === true ? lossAxisTitle(p.metric) : p.catalog.axisTitle(p.metric))
+  const layout = baseLayout(`Training: ${titled(info.title, p.metric)}`, 'training step', p.loss === true ? lossAxisTitle(p.metric) : p.catalog.axisTitle(p.metric))
   layout.height = (layout.margin as { t: number }).t + 292 + 22 * data.filter((t) => t.showlegend !== false).length
   if (wantsLogAxis(plotted, info.unit)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   return { data, layout }

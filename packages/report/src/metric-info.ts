@@ -51,6 +51,11 @@ export class MetricCatalog {
     return `${escapeHtml(this.info(name).title)}<br><code>${escapeHtml(name).replaceAll('_', '_<wbr>')}</code>${better === undefined ? '' : `<br><span class="gen better">${escapeHtml(better)}</span>`}`
   }
 
+  /** A plot's name for the metric: its title and its name, or its name where it has no title. */
+  titled(name: string): string {
+    return titled(this.info(name).title, name)
+  }
+
   axisTitle(name: string): string {
     const info = this.info(name)
     return info.unit === undefined ? info.title : `${info.title} (${info.unit})`
@@ -145,4 +150,9 @@ export function parseThresholds(text: string): Record<string, number> {
     out[m[1]!] = value
   }
   return out
+}
+
+/** "title · name", or the name alone where the title is the name. */
+export function titled(title: string, name: string): string {
+  return title === name ? name : `${title} · ${name}`
 }

@@ -447,9 +447,8 @@ interface StepLine {
 }
 
 function stepTitle(kind: string, name: string, catalog: MetricCatalog): string {
-  const info = catalog.info(name)
   if (name === 'kl') return `${kind}: KL to the stage’s input · kl`
-  return info.title === name ? `${kind}: ${name}` : `${kind}: ${info.title} · ${name}`
+  return `${kind}: ${catalog.titled(name)}`
 }
 
 function stepAxisTitle(name: string, catalog: MetricCatalog): string {

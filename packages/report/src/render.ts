@@ -415,7 +415,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     const theories = [...theory.values()].map((t) => (theory.size === 1 ? { curve: t.curve, color: THEORY_COLOR } : t))
     const info = catalog.info(metric)
     const spec = curvesPlot({
-      title: info.title === metric ? metric : `${info.title} · ${metric}`,
+      title: catalog.titled(metric),
       yTitle: catalog.axisTitle(metric),
       series,
       references,
@@ -653,9 +653,7 @@ function trainingSection(views: readonly RunView[], several: boolean, catalog: M
       const label = v.series.find((x) => x.cell.index === t.cell)?.local ?? `cell ${t.cell}`
       for (const metric of recorded(t.curves, 'values')) {
         // Titled as the collapse curves are: the metric's title, its name, and its unit on the axis.
-        const { title } = catalog.info(metric)
-        const named = title === metric ? metric : `${title} · ${metric}`
-        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training: ${named}: ${label} (chain ${t.chain})`, metric, yTitle: catalog.axisTitle(metric), curves: t.curves }))))
+        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training: ${catalog.titled(metric)}: ${label} (chain ${t.chain})`, metric, yTitle: catalog.axisTitle(metric), curves: t.curves }))))
       }
       for (const metric of recorded(t.curves, 'losses')) {
         // A trainer with one loss names it `loss`; a GAN's are `d` and `g`.
