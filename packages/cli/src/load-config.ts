@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, extname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -8,8 +8,8 @@ import { moduleUrl } from './registry.js'
 
 /**
  * Reads a .json config, or a .ts/.js/.mjs config whose default export is the config object
- * (TypeScript is transpiled on the fly; `@ouroboros/*` imports resolve to this installation, others
- * from the config's folder).
+ * (TypeScript is transpiled on the fly, with the TypeScript files it imports by relative path;
+ * `@ouroboros/*` imports resolve to this installation, others from the config's folder).
  */
 export async function loadConfigFile(file: string): Promise<unknown> {
   let text: string
@@ -31,18 +31,11 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     }
   }
   if (!['.ts', '.mts', '.js', '.mjs'].includes(ext)) throw configError(`${file}: unsupported config type '${ext}'; use .json or .ts`)
-  let js = text
-  if (ext === '.ts' || ext === '.mts') {
-    const ts = await import('typescript')
-    js = ts.default.transpileModule(text, { compilerOptions: { module: ts.default.ModuleKind.ESNext, target: ts.default.ScriptTarget.ES2022 } }).outputText
-  }
-  // The module runs from a temporary folder: its imports are resolved here, from the config's folder.
-  const baseDir = dirname(resolvePath(file))
-  js = js.replace(/(\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"\n]+)\2/g, (_m, lead: string, q: string, spec: string) => lead + q + importUrl(spec, baseDir) + q)
+  // The module runs from a temporary folder: its imports are resolved here, from the config's folder,
+  // and the TypeScript files it imports from beside it are transpiled there too.
   const dir = mkdtempSync(join(tmpdir(), 'ouroboros-config-'))
-  const tmp = join(dir, 'config.mjs')
-  writeFileSync(tmp, js)
   try {
+    const tmp = await transpiled(resolvePath(file), text, dir, new Map())
     const mod = (await import(pathToFileURL(tmp).href)) as { default?: unknown }
     if (mod.default === undefined) throw configError(`${file}: a TypeScript or JavaScript config needs a default export (export default defineConfig({...}))`)
     return mod.default
@@ -52,6 +45,65 @@ export async function loadConfigFile(file: string): Promise<unknown> {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+const TYPESCRIPT = ['.ts', '.mts']
+
+/**
+ * Writes the config module (or a TypeScript module it imports) into `dir` as JavaScript whose imports
+ * point where `importUrl` says, and returns its path. `done` maps the files written so far to their
+ * output, so that a module imported twice, or in a cycle, is written once.
+ */
+async function transpiled(file: string, text: string, dir: string, done: Map<string, string>): Promise<string> {
+  const out = join(dir, done.size === 0 ? 'config.mjs' : `module-${done.size}.mjs`)
+  done.set(file, out)
+  let js = text
+  if (TYPESCRIPT.includes(extname(file).toLowerCase())) {
+    const ts = await import('typescript')
+    js = ts.default.transpileModule(text, { compilerOptions: { module: ts.default.ModuleKind.ESNext, target: ts.default.ScriptTarget.ES2022 } }).outputText
+  }
+  const baseDir = dirname(file)
+  const specifiers = new Map<string, string>()
+  for (const m of js.matchAll(IMPORT)) {
+    const spec = m[3]!
+    if (specifiers.has(spec)) continue
+    const source = typeScriptSource(spec, baseDir)
+    if (source === undefined) {
+      specifiers.set(spec, importUrl(spec, baseDir))
+      continue
+    }
+    let target = done.get(source)
+    if (target === undefined) {
+      let sourceText: string
+      try {
+        sourceText = readFileSync(source, 'utf8')
+      } catch (err) {
+        throw configError(`${file}: imports ${source}: ${unreadable(err)}`)
+      }
+      target = await transpiled(source, sourceText, dir, done)
+    }
+    specifiers.set(spec, pathToFileURL(target).href)
+  }
+  writeFileSync(out, js.replace(IMPORT, (_m, lead: string, q: string, spec: string) => lead + q + specifiers.get(spec)! + q))
+  return out
+}
+
+const IMPORT = /(\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"\n]+)\2/g
+
+/**
+ * The TypeScript file a relative import names: `./helpers.ts`, or `./helpers.js` where only
+ * `./helpers.ts` exists (TypeScript's own way of naming it); undefined for anything else.
+ */
+function typeScriptSource(spec: string, baseDir: string): string | undefined {
+  if (!(spec.startsWith('./') || spec.startsWith('../') || isAbsolute(spec))) return undefined
+  const path = resolvePath(baseDir, spec)
+  const ext = extname(path).toLowerCase()
+  if (TYPESCRIPT.includes(ext)) return path
+  if (ext === '.js' || ext === '.mjs') {
+    const ts = path.slice(0, -ext.length) + (ext === '.js' ? '.ts' : '.mts')
+    if (!existsSync(path) && existsSync(ts)) return ts
+  }
+  return undefined
 }
 
 /**

@@ -270,6 +270,15 @@ export default definePolicy({
       expect(lone.status).toBe(2)
       expect(lone.stderr).toContain(`policy.module: cannot load plug-in module file://${join(elsewhere, 'window.mjs')}: Cannot find package 'zod'`)
       expect(lone.stderr).toContain('in a node_modules folder beside it or above it: put it inside the Ouroboros workspace')
+      // The same plug-in written as TypeScript: Node imports JavaScript only, and the message says what to do.
+      writeFileSync(join(dir, 'window.ts'), readFileSync(join(dir, 'window.mjs')))
+      const typed = JSON.parse(readFileSync(config, 'utf8'))
+      typed.sweep.policy[1].module = './window.ts'
+      const ts = cli(['validate', writeConfig(dir, typed, 'typed.json')], { cwd: dir })
+      expect(ts.status).toBe(2)
+      expect(ts.stderr).toContain(`policy.module: cannot load plug-in module file://${join(dir, 'window.ts')}: Unknown file extension ".ts"`)
+      expect(ts.stderr).toContain('a plug-in is loaded as JavaScript: write a single file as .mjs, or compile TypeScript with npx tsc')
+      expect(ts.stderr).not.toMatch(/\n\s+at /)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -198,6 +198,21 @@ describe('ouroboros run', () => {
     const sharedRes = cli(['validate', shared, '--json'], { cwd: tempDir() })
     expect(sharedRes.status, sharedRes.stderr).toBe(0)
     expect(JSON.parse(sharedRes.stdout).config.data.n).toBe(120)
+
+    // TypeScript helpers, named by their .ts path or, as TypeScript writes it, by .js: transpiled
+    // too, each once (the counter module, imported by the config and by a helper, counts one load).
+    writeFileSync(join(dir, 'count.ts'), `export const loads: { n: number } = (globalThis as any).__loads ??= { n: 0 }\nloads.n++\n`)
+    writeFileSync(join(dir, 'settings.ts'), `import { loads } from './count.ts'\nexport const n: number = 150 + loads.n\n`)
+    writeFileSync(join(dir, 'configs', 'helpers.ts'), `import type { RawConfig } from '@ouroboros/core'\nimport { n } from '../settings.ts'\nexport const data: RawConfig['data'] = { kind: 'gaussian', n }\n`)
+    const typed = writeConfig(
+      join(dir, 'configs'),
+      `import { defineConfig } from '@ouroboros/core'\nimport { data } from './helpers.js'\nimport { loads } from '../count.ts'\nexport default defineConfig({ data, model: { kind: 'gaussian' }, generations: 1 + loads.n })\n`,
+      'typed.ts',
+    )
+    const typedRes = cli(['validate', typed, '--json'], { cwd: tempDir() })
+    expect(typedRes.status, typedRes.stderr).toBe(0)
+    expect(JSON.parse(typedRes.stdout).config.data.n).toBe(151)
+    expect(JSON.parse(typedRes.stdout).config.generations).toBe(2)
   })
 })
 

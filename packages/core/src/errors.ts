@@ -45,9 +45,13 @@ export function pluginImportError(url: string, err: unknown): OuroborosError {
   const e = err as { code?: unknown; message?: unknown }
   const message = String(e.message ?? err)
   const missingPackage = e.code === 'ERR_MODULE_NOT_FOUND' && message.startsWith('Cannot find package')
+  // Node 20 imports JavaScript only, and workers import a plug-in by its URL, as the run names it.
+  const typeScript = e.code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[mc]?tsx?\b/.test(message)
   const where = missingPackage
     ? ' (a plug-in file finds the packages it imports in a node_modules folder beside it or above it: put it inside the Ouroboros workspace, whose root has @ouroboros/core and zod, or in a package that depends on what it imports)'
-    : ''
+    : typeScript
+      ? ' (a plug-in is loaded as JavaScript: write a single file as .mjs, or compile TypeScript with npx tsc, as the packages of `ouroboros new` are, and name the .js it writes)'
+      : ''
   return new OuroborosError(ErrorCode.PLUGIN, `cannot load plug-in module ${url}: ${message}${where}`, { cause: err })
 }
 
