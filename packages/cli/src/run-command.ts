@@ -8,6 +8,7 @@ import type { QueueAddress } from '@ouroboros/scheduler/queue'
 import { makeDirectory, readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
+import { builtinOutputInfo } from './outputs.js'
 import { checkOutDir } from './out-paths.js'
 import { packageDir } from './package-dir.js'
 import { defaultConfig } from './default-config.js'
@@ -144,7 +145,13 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   if (info.status === 'finished') {
     // Going through the motions again would move its finishing time, and the report's wall time, to now.
     lock.release()
-    process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}: nothing to resume (ouroboros report ${dir} makes its report again)\n`)
+    if (existsSync(join(dir, RUN_FILES.report))) {
+      process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}: nothing to resume (ouroboros report ${dir} makes its report again)\n`)
+      return 0
+    }
+    // Its chains and record files are done; the report was not written (the disk filled, say).
+    process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}; writing its report\n`)
+    process.stdout.write(`report: ${await writeReport([dir], join(dir, RUN_FILES.report), { fallbackInfo: await builtinOutputInfo() })}\n`)
     return 0
   }
   info.stops = [...(info.stops ?? []), { stoppedAt: lastWrite(dir), resumedAt: new Date().toISOString() }]

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -259,7 +259,7 @@ describe('bad configs', () => {
     expect(cli(['resume', '/nonexistent/run']).status).toBe(2)
   })
 
-  it('resume of a finished run says there is nothing to resume and leaves it as it was: its finishing time, files and report', () => {
+  it('resume of a finished run says there is nothing to resume and leaves it as it was: its finishing time, files and report; it writes a missing report', () => {
     const dir = tempDir()
     const run = `${dir}/run`
     expect(cli(['run', writeConfig(dir, { ...ring, generations: 2, sweep: {} }), '--out', run]).status).toBe(0)
@@ -270,6 +270,14 @@ describe('bad configs', () => {
     expect(res.status, res.stderr).toBe(0)
     expect(res.stderr).toBe(`ouroboros: ${run} finished at ${finishedAt}: nothing to resume (ouroboros report ${run} makes its report again)\n`)
     expect(readdirSync(run).filter((f) => !f.startsWith('chains')).sort()).toEqual(files)
+    files.forEach((f, i) => expect(readFileSync(join(run, f)).equals(before[i]!), f).toBe(true))
+    // A run that stopped while writing its report (a full disk: the message says to resume) is
+    // finished but for the report, which resume writes: the one the run would have written.
+    rmSync(join(run, 'report.html'))
+    const again = cli(['resume', run])
+    expect(again.status, again.stderr).toBe(0)
+    expect(again.stderr).toBe(`ouroboros: ${run} finished at ${finishedAt}; writing its report\n`)
+    expect(again.stdout).toBe(`report: ${join(run, 'report.html')}\n`)
     files.forEach((f, i) => expect(readFileSync(join(run, f)).equals(before[i]!), f).toBe(true))
   })
 })
