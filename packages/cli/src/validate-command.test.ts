@@ -40,4 +40,13 @@ describe('validate on a terminal', () => {
     expect(line('samples')).toBe('  samples      100 per generation, 3,000 in all')
     expect(line('model')).toBe('  model        swept')
   })
+
+  it("takes a stage's required key from the sweep that gives it whole, and names it missing otherwise", async () => {
+    const reward = (members: number) => ({ kind: 'proxy', of: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, labels: 20, members })
+    const raw = { data: { kind: 'ring', n: 100 }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'rl', beta: 0.5, steps: 2 }] }
+    const swept = await resolveRun({ ...raw, sweep: { 'posttrain.0.reward': [reward(1), reward(3)] } }, 'r.json')
+    expect(swept.chains.map((c) => (c.config.posttrain[0] as { reward: { members: number } }).reward.members)).toEqual([1, 3])
+    expect(validateOutput(swept, 'r.json', false)).toContain('0  rl: reward swept, beta 0.5, steps 2')
+    await expect(resolveRun({ ...raw, sweep: { 'posttrain.0.beta': [0.1, 1] } }, 'r.json')).rejects.toThrow('r.json: posttrain.0.reward: missing (expected an object)')
+  })
 })

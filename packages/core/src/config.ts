@@ -108,21 +108,36 @@ export function parseConfig(raw: unknown, where: string, problems?: ConfigProble
 }
 
 /**
- * A required top-level key the config leaves out and the sweep gives whole (`"sweep": {"model":
- * [...]}` with no `model`) takes its first swept value, as the first cell does: every cell sets it.
+ * A required key the config leaves out and the sweep gives whole (`"sweep": {"model": [...]}` with
+ * no `model`, or `"posttrain.0.reward": [...]` with a stage that has no `reward`) takes its first
+ * swept value, as the first cell does: every cell sets it.
  */
 function withSweptKeys(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw
   const { sweep } = raw as { sweep?: unknown }
   if (typeof sweep !== 'object' || sweep === null || Array.isArray(sweep)) return raw
-  const filled: Record<string, unknown> = { ...raw }
+  const parsed = configSchema.safeParse(raw)
+  if (parsed.success) return raw
+  // Keys with defaults parse without it; each cell's own value is checked with the cell named.
+  const missing = new Set(parsed.error.issues.filter((i) => i.code === 'invalid_type' && valueAt(raw, i.path) === undefined).map((i) => i.path.join('.')))
+  let filled: Record<string, unknown> | undefined
   for (const [path, values] of Object.entries(sweep)) {
-    const field = (configSchema.shape as Record<string, z.ZodType | undefined>)[path]
-    // Keys with defaults parse without it; each cell's own value is checked with the cell named.
-    const required = field !== undefined && !field.safeParse(undefined).success
-    if (required && filled[path] === undefined && Array.isArray(values) && values.length > 0) filled[path] = values[0]
+    if (!missing.has(path) || !Array.isArray(values) || values.length === 0) continue
+    filled ??= structuredClone(raw) as Record<string, unknown>
+    const keys = path.split('.')
+    const parent = valueAt(filled, keys.slice(0, -1)) as Record<string, unknown>
+    parent[keys[keys.length - 1]!] = values[0]
   }
-  return filled
+  return filled ?? raw
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let at = value
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined
+    at = (at as Record<PropertyKey, unknown>)[key as string]
+  }
+  return at
 }
 
 const pluginFields = new Set(['data', 'model', 'policy', 'filter'])
