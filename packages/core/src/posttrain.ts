@@ -48,6 +48,18 @@ export const proxyRewardSchema = z.strictObject({
   preferences: z.boolean().default(false),
   /** Ridge penalty of the reward model's fit. */
   ridge: z.number().positive().default(1e-3),
+  /**
+   * An ensemble of this many reward models (Coste et al. 2023), each fit to a bootstrap resample of
+   * the same labels (of the labelled pairs, under preferences): the label budget of one model.
+   */
+  members: z.int().min(1).max(64).default(1),
+  /**
+   * How the members' rewards make the one optimised: their mean; their minimum (worst-case
+   * optimisation); or 'uwo', the mean less `variancePenalty` times their variance
+   * (uncertainty-weighted optimisation).
+   */
+  combine: z.enum(['mean', 'min', 'uwo']).default('mean'),
+  variancePenalty: z.number().min(0).default(1),
 })
 
 // One discriminated union, so that a mistyped kind is named as such (a union of the two said only "Invalid input").

@@ -3,7 +3,7 @@ import { fitProxy } from './proxy.js'
 import type { Reward, RewardPair } from './reward.js'
 
 export { goldReward } from './gold.js'
-export { fitProxy, type ProxyOptions } from './proxy.js'
+export { fitProxy, type ProxyOptions, type ProxyReward } from './proxy.js'
 export { mean, type Reward, type RewardPair } from './reward.js'
 
 /**
@@ -22,7 +22,8 @@ export async function stageRewards<S>(
   if (spec.kind !== 'proxy') return { reward: gold, gold, proxy: false }
   const labelled = await draw(input, spec.labels, rng.derive('labels'))
   const scores = await gold.score(labelled)
-  const reward = fitProxy(labelled, scores, { noise: spec.noise, preferences: spec.preferences, ridge: spec.ridge }, rng.derive('proxy'))
+  const { noise, preferences, ridge, members, combine, variancePenalty } = spec
+  const reward = fitProxy(labelled, scores, { noise, preferences, ridge, members, combine, variancePenalty }, rng.derive('proxy'))
   return { reward, gold, proxy: true }
 }
 

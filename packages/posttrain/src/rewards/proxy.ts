@@ -7,6 +7,20 @@ export interface ProxyOptions {
   /** Bradley–Terry preferences between pairs instead of noisy scores. */
   preferences: boolean
   ridge: number
+  /** Reward models in the ensemble (1, the default: one model on every label). */
+  members?: number
+  /** How the members' rewards are combined (default 'mean'). */
+  combine?: 'mean' | 'min' | 'uwo'
+  /** λ of 'uwo': the mean less λ times the members' variance (default 1). */
+  variancePenalty?: number
+}
+
+export interface ProxyReward extends Reward {
+  /**
+   * The labels each member was fit to, as indices into the labelled samples, one per draw (under
+   * preferences, pair after pair: 2p and 2p + 1). One member: every label once, in order.
+   */
+  readonly rows: readonly Int32Array[]
 }
 
 /**
@@ -16,8 +30,14 @@ export interface ProxyOptions {
  * distance) and the linear kernel on word counts for token sequences (a linear model over word
  * counts, in its dual form, so that every word seen in a label counts). Small and exact: its
  * errors away from the labelled samples are what optimisation against it exploits.
+ *
+ * An ensemble (Coste et al. 2023, "Reward model ensembles help mitigate overoptimization") fits
+ * each member to a bootstrap resample of the same annotations (bagging: the noisy score of a
+ * sample, or the preference of a pair, is made once and shared), so that it costs the labels of
+ * one model; the members share the kernel, as fine-tuned copies of one pretrained network share
+ * their features, and differ by the labels they saw.
  */
-export function fitProxy(labelled: Samples, gold: Float64Array, opts: ProxyOptions, rng: Rng): Reward {
+export function fitProxy(labelled: Samples, gold: Float64Array, opts: ProxyOptions, rng: Rng): ProxyReward {
   const n = labelled.n
   if (n < 2) throw inputError('a reward model needs at least 2 labelled samples')
   const kernel = labelled.modality === 'vectors' ? rbfKernel(labelled) : wordCountKernel(labelled)
@@ -27,20 +47,86 @@ export function fitProxy(labelled: Samples, gold: Float64Array, opts: ProxyOptio
     gram.set(row, i * n)
   }
   const noisy = Float64Array.from(gold, (g) => g + opts.noise * rng.normal())
-  const alpha = opts.preferences ? fitPreferences(gram, n, noisy, opts.ridge, rng) : fitScores(gram, n, noisy, opts.ridge)
+  const prefers = opts.preferences ? preferencesOf(noisy, rng) : undefined
+  const members = opts.members ?? 1
+  const rows =
+    members === 1
+      ? [Int32Array.from({ length: n }, (_, i) => i)]
+      : Array.from({ length: members }, (_, m) => bootstrap(n, prefers !== undefined, rng.derive('member', m)))
+  const duals = rows.map((r) => fitMember(gram, n, r, noisy, prefers, opts.ridge))
+  const combine = opts.combine ?? 'mean'
+  const penalty = opts.variancePenalty ?? 1
+  const model = `${opts.preferences ? 'preference' : 'regression'} reward model`
+  const values = new Float64Array(members)
   return {
-    description: `${opts.preferences ? 'preference' : 'regression'} reward model on ${n} labels (${kernel.name})`,
+    description:
+      members === 1
+        ? `${model} on ${n} labels (${kernel.name})`
+        : `${members} ${model}s on bootstrap resamples of ${n} labels, combined by ${combine === 'uwo' ? `mean − ${penalty} · variance` : combine} (${kernel.name})`,
+    rows,
     score(s) {
       const out = new Float64Array(s.n)
       for (let i = 0; i < s.n; i++) {
         const k = kernel.against(s, i)
-        let v = alpha.bias
-        for (let j = 0; j < n; j++) v += alpha.weights[j]! * k[j]!
-        out[i] = v
+        for (let m = 0; m < members; m++) {
+          const alpha = duals[m]!
+          let v = alpha.bias
+          for (let j = 0; j < n; j++) v += alpha.weights[j]! * k[j]!
+          values[m] = v
+        }
+        out[i] = combined(values, combine, penalty)
       }
       return out
     },
   }
+}
+
+/** The members' rewards of one sample made one: with one member, its reward exactly. */
+function combined(values: Float64Array, combine: 'mean' | 'min' | 'uwo', penalty: number): number {
+  if (values.length === 1) return values[0]!
+  if (combine === 'min') return Math.min(...values)
+  let mean = 0
+  for (const v of values) mean += v
+  mean /= values.length
+  if (combine === 'mean') return mean
+  let variance = 0
+  for (const v of values) variance += (v - mean) ** 2
+  return mean - (penalty * variance) / values.length
+}
+
+/** One preference per pair (sample 2p against 2p + 1), a preferred with probability σ(r(a) − r(b)). */
+function preferencesOf(scores: Float64Array, rng: Rng): Uint8Array {
+  const pairs = Math.floor(scores.length / 2)
+  const prefers = new Uint8Array(pairs)
+  for (let p = 0; p < pairs; p++) prefers[p] = rng.uniform() < sigmoid(scores[2 * p]! - scores[2 * p + 1]!) ? 1 : 0
+  return prefers
+}
+
+/** A bootstrap resample of the labels: n draws with replacement, or as many pairs as there are. */
+function bootstrap(n: number, pairs: boolean, rng: Rng): Int32Array {
+  if (!pairs) return Int32Array.from({ length: n }, () => rng.int(n))
+  const count = Math.floor(n / 2)
+  const rows = new Int32Array(2 * count)
+  for (let q = 0; q < count; q++) {
+    const p = rng.int(count)
+    rows[2 * q] = 2 * p
+    rows[2 * q + 1] = 2 * p + 1
+  }
+  return rows
+}
+
+/** One model fit to the labels at `rows`; its dual weights over all the labels (a label drawn twice adds up). */
+function fitMember(gram: Float64Array, n: number, rows: Int32Array, noisy: Float64Array, prefers: Uint8Array | undefined, ridge: number): DualWeights {
+  const m = rows.length
+  const sub = new Float64Array(m * m)
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) sub[i * m + j] = gram[rows[i]! * n + rows[j]!]!
+  const fit =
+    prefers === undefined
+      ? fitScores(sub, m, Float64Array.from(rows, (i) => noisy[i]!), ridge)
+      : fitPreferences(sub, m, Uint8Array.from({ length: Math.floor(m / 2) }, (_, q) => prefers[rows[2 * q]! >> 1]!), ridge)
+  const weights = new Float64Array(n)
+  for (let i = 0; i < m; i++) weights[rows[i]!]! += fit.weights[i]!
+  return { weights, bias: fit.bias }
 }
 
 interface Kernel {
@@ -117,10 +203,8 @@ function fitScores(gram: Float64Array, n: number, y: Float64Array, ridge: number
  * P(a ≻ b) = σ(f(a) − f(b)); minimises the pairs' negative log-likelihood + (λ·n/2)·αᵀKα by
  * Newton's method in f = Kα (whose Hessian Dᵀ W D + λ·n·K⁻¹ is solved as K-weighted system).
  */
-function fitPreferences(gram: Float64Array, n: number, scores: Float64Array, ridge: number, rng: Rng): DualWeights {
+function fitPreferences(gram: Float64Array, n: number, prefers: Uint8Array, ridge: number): DualWeights {
   const pairs = Math.floor(n / 2)
-  const prefers = new Uint8Array(pairs)
-  for (let p = 0; p < pairs; p++) prefers[p] = rng.uniform() < sigmoid(scores[2 * p]! - scores[2 * p + 1]!) ? 1 : 0
   // Newton on α: gradient Kᵀ(Dᵀ(σ − y)) + λn·Kα; Hessian K(DᵀWD)K + λn·K. Dividing by K (on the
   // left, K ≻ 0 with the ridge) gives the system (DᵀWD·K + λn·I)Δα = −(Dᵀ(σ − y) + λn·α).
   const alpha = new Float64Array(n)
