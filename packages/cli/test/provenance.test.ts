@@ -66,7 +66,7 @@ describe('ouroboros validate', () => {
     expect(line('generations')).toContain('50 per chain, 300 in all')
     expect(line('samples')).toContain('200 per generation, 60,000 in all')
     const model = gmm.params.parse({ components: 3 })
-    expect(line('model')).toContain(`gmm: components 3, tol ${model.tol}, maxIter ${model.maxIter}`)
+    expect(line('model')).toContain(`gmm: components 3, covarianceType ${model.covarianceType}, tol ${model.tol}, maxIter ${model.maxIter}`)
     expect(line('model')).toContain(`nInit ${model.nInit}`)
     expect(line('metrics')).toBe('  metrics      moments')
   })
