@@ -76,8 +76,12 @@ export function changedFileError(field: string, path: string, then: string, now:
 
 /** Why a file named by the user could not be read, in words: the system's message for the rare cases. */
 export function unreadable(err: unknown): string {
-  const code = (err as { code?: string }).code
-  if (code === 'ENOENT') return 'no such file'
+  const { code, path } = err as { code?: string; path?: unknown }
+  if (code === 'ENOENT') {
+    // A path written on Windows: here the backslash is a character of the name.
+    const windows = process.platform !== 'win32' && typeof path === 'string' && path.includes('\\')
+    return windows ? 'no such file (a backslash is part of a file name here, not a folder separator: write / between folders)' : 'no such file'
+  }
   if (code === 'EISDIR') return 'a directory, not a file'
   if (code === 'EACCES') return 'permission denied'
   return (err as Error).message

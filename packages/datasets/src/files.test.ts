@@ -47,6 +47,10 @@ describe('text-file', () => {
   it('refuses a relative path, a missing file and a file of one line, naming them', () => {
     expect(() => textFile.limits!(textFile.params.parse({ path: 'text.txt' }))).toThrow(/^data.path: 'text.txt' is not an absolute path$/)
     expect(() => textFile.limits!(textFile.params.parse({ path: join(dir, 'none.txt') }))).toThrow(/^data.path: .*none.txt: no such file$/)
+    // A path written on Windows names a file whose name holds the backslashes.
+    expect(() => textFile.limits!(textFile.params.parse({ path: `${dir}/data\\text.txt` }))).toThrow(
+      /data\\text.txt: no such file \(a backslash is part of a file name here, not a folder separator: write \/ between folders\)$/,
+    )
     expect(() => textFile.limits!(textFile.params.parse({ path: file('one.txt', 'just one line\n') }))).toThrow(/one.txt: 1 row; a training row and a held-out one are the least/)
   })
 })
