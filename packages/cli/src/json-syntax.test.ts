@@ -17,6 +17,8 @@ const cases: [string, string, number, number, string][] = [
   ['an unterminated string', '{"a": "abc', 1, 7, 'unterminated string'],
   ['a leading zero', '{"a": 01}', 1, 8, 'bad number'],
   ['NaN', '{"a": NaN}', 1, 7, "unexpected 'NaN'"],
+  ['a line comment', '{\n  // the ring\n  "a": 1\n}', 2, 3, "unexpected '//' (JSON has no comments: a .ts config may have them)"],
+  ['a block comment after a value', '{"a": 1 /* one */}', 1, 9, "unexpected '/*' (JSON has no comments"],
 ]
 
 describe('jsonSyntaxError', () => {

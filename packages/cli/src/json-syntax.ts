@@ -46,6 +46,7 @@ class Scanner {
     if (c === undefined) return 'unexpected end of file'
     if (c === '\n' || c === '\r') return 'unexpected line break'
     if (c === "'") return `unexpected "'" (JSON strings take double quotes)`
+    if (c === '/' && (this.text[this.i + 1] === '/' || this.text[this.i + 1] === '*')) return `unexpected '${this.text.slice(this.i, this.i + 2)}' (JSON has no comments: a .ts config may have them)`
     const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.text.slice(this.i))?.[0]
     return `unexpected ${word === undefined ? `'${c}'` : `'${word}'`}`
   }
