@@ -118,8 +118,10 @@ function bootstrap(n: number, pairs: boolean, rng: Rng): Int32Array {
 /** One model fit to the labels at `rows`; its dual weights over all the labels (a label drawn twice adds up). */
 function fitMember(gram: Float64Array, n: number, rows: Int32Array, noisy: Float64Array, prefers: Uint8Array | undefined, ridge: number): DualWeights {
   const m = rows.length
-  const sub = new Float64Array(m * m)
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) sub[i * m + j] = gram[rows[i]! * n + rows[j]!]!
+  // One model on every label fits the Gram matrix itself, without a copy of its labels² numbers.
+  const whole = m === n && rows.every((r, i) => r === i)
+  const sub = whole ? gram : new Float64Array(m * m)
+  if (!whole) for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) sub[i * m + j] = gram[rows[i]! * n + rows[j]!]!
   const fit =
     prefers === undefined
       ? fitScores(sub, m, Float64Array.from(rows, (i) => noisy[i]!), ridge)
@@ -137,9 +139,11 @@ interface Kernel {
 
 function rbfKernel(x: VectorSamples): Kernel {
   const { n, d, data } = x
-  const dists: number[] = []
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) dists.push(Math.sqrt(squaredDistance(data, i, data, j, d)))
-  dists.sort((a, b) => a - b)
+  // A typed array: a plain one of 10,000 labels' 5·10⁷ distances would outgrow V8's array limit.
+  const dists = new Float64Array((n * (n - 1)) / 2)
+  let at = 0
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) dists[at++] = Math.sqrt(squaredDistance(data, i, data, j, d))
+  dists.sort()
   const h = Math.max(dists[dists.length >> 1] ?? 1, 1e-12)
   const gamma = 1 / (2 * h * h)
   const row = new Float64Array(n)
