@@ -14,7 +14,7 @@ async function posttrain<S>(
   state: S,
   stages: unknown[],
   dataset: DatasetInfo,
-  options: { seed?: number; pretraining?: Samples; samplesPerGeneration?: number; task?: TaskData; onStep?: (stage: { index: number; kind: string }, step: number, steps: number) => void } = {},
+  options: { seed?: number; pretraining?: Samples; samplesPerGeneration?: number; task?: TaskData; onStep?: (stage: { index: number; kind: string; phase?: string }, step: number, steps: number) => void } = {},
 ): Promise<Posttrained<S>> {
   const parsed: PosttrainStageConfig[] = posttrainSchema.parse(stages)
   return runPosttrain(
@@ -218,6 +218,14 @@ describe('finetuning a GMM by EM', () => {
     await posttrain(gmm, params, await pretrained, stages, ringDataset, { task: taskData, onStep: (stage, step, steps) => seen.push(`${stage.index} ${stage.kind} ${step}/${steps}`) })
     // best-of-n's steps are its curve's points, n' = 1, 2, 4.
     expect(seen).toEqual(['0 finetune 1/3', '0 finetune 2/3', '0 finetune 3/3', '1 rl 1/2', '1 rl 2/2', '2 best-of-n 1/3', '2 best-of-n 2/3', '2 best-of-n 3/3'])
+  })
+
+  it('says, before a stage fits its proxy reward model, that it does', async () => {
+    const seen: string[] = []
+    const reward = { kind: 'proxy', of: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, labels: 40 }
+    const stages = [{ kind: 'rl', reward, beta: 1, steps: 2, evalEvery: 0, samples: 200 }]
+    await posttrain(gmm, params, await pretrained, stages, ringDataset, { onStep: (stage, step, steps) => seen.push(`${stage.kind}${stage.phase === undefined ? '' : `: ${stage.phase}`} ${step}/${steps}`) })
+    expect(seen).toEqual(['rl: fitting its reward model on 40 labels 0/0', 'rl 1/2', 'rl 2/2'])
   })
 
   it('with replay 1 keeps the pretrained mode weights within noise', async () => {

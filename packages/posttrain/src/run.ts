@@ -22,8 +22,12 @@ export interface PosttrainInputs<S> {
   /** The gold reward of rl / best-of-n stage `index` (built once per chain). */
   gold(index: number): Promise<Reward>
   score(samples: Samples, state: S, task: TaskView | undefined): Promise<MetricValues>
-  /** After each step of a training stage (finetune, rl): which stage, and how far it is. */
-  onStep?(stage: { index: number; kind: string }, step: number, steps: number): void
+  /**
+   * After each step of a training stage (finetune, rl): which stage, and how far it is. Before a
+   * stage's steps, work that has none of its own (fitting a proxy reward model: minutes for
+   * thousands of labels) is said once by its `phase`, with step and steps 0.
+   */
+  onStep?(stage: { index: number; kind: string; phase?: string }, step: number, steps: number): void
 }
 
 export interface Posttrained<S> {
@@ -78,6 +82,7 @@ export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Pr
       state = (await finetune(stage, index, ctx, state, await inputs.task(index))).state
       continue
     }
+    if (stage.reward.kind === 'proxy') inputs.onStep?.({ index, kind: stage.kind, phase: `fitting its reward model on ${stage.reward.labels} labels` }, 0, 0)
     rewards = await stageRewards(stage.reward, await inputs.gold(index), model, state, (s, n, rng) => draw(s, n, rng, 1), ctx.rng.derive('reward'))
     const result = stage.kind === 'rl' ? await rl(stage, index, ctx, state, rewards) : await bestOfN(stage, index, ctx, state, rewards)
     state = result.state

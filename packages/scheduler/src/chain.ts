@@ -367,7 +367,7 @@ async function posttrain(
       task: (index) => taskData(chain, ctx, index),
       gold: (index) => goldRewardOf(chain, ctx, index),
       score: (samples, state, task) => scoreAll(chain, ctx, g, samples, { model: modelView(model, state), only: curveGroups, ...(task === undefined ? {} : { task }), errors: [] }),
-      ...(progress === undefined ? {} : { onStep: (stage: { kind: string }, step: number, steps: number) => progress(stage.kind, step, steps) }),
+      ...(progress === undefined ? {} : { onStep: (stage: { kind: string; phase?: string }, step: number, steps: number) => progress(stage.phase === undefined ? stage.kind : `${stage.kind}: ${stage.phase}`, step, steps) }),
     },
     fitted,
   )
