@@ -148,6 +148,19 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     expect(JSON.stringify(info)).not.toContain('file:')
   })
 
+  it("the coordinator's progress line shows what the workers' training is at, as a local run's does", { timeout: 120_000 }, async () => {
+    // A reward model of 4,000 labels takes several seconds to fit: longer than the line's 5 s.
+    const values = [1, 0, 0, 0, 0, 0, 0, 0]
+    const config = writeConfig(
+      dir,
+      { name: 'dist-proxy', data: { kind: 'ring', n: 300 }, model: { kind: 'gmm' }, generations: 1, metrics: ['modes'], posttrain: [{ kind: 'rl', beta: 1, steps: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, labels: 4000 } }] },
+      'proxy.json',
+    )
+    const res = await start(['run', config, '--out', join(dir, 'queued-proxy'), '--queue', redis.url()]).done
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.stdout + res.stderr).toContain('rl: fitting its reward model on 4000 labels')
+  })
+
   it('a worker runs no plug-in file it was not allowed: the chains fail, saying so', async () => {
     const out = join(dir, 'refused')
     const res = await start(['run', faultyConfig, '--out', out, '--queue', redis.url()]).done

@@ -170,8 +170,8 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
   const runner = opts.runner ?? new LocalRunner(Math.max(1, opts.workers ?? defaultWorkers()))
   stop.signal.addEventListener('abort', () => runner.close(), { once: true })
   const onProgress = opts.onProgress
-  if (runner instanceof LocalRunner && onProgress !== undefined) {
-    runner.onTrainingProgress((p) => onProgress({ chain: p.chain, generation: p.generation, generationsDone: done, generationsTotal: total, training: { what: p.what, step: p.step, steps: p.steps, ...(p.over === true ? { over: true as const } : {}) } }))
+  if (onProgress !== undefined) {
+    runner.onTrainingProgress?.((p) => onProgress({ chain: p.chain, generation: p.generation, generationsDone: done, generationsTotal: total, training: { what: p.what, step: p.step, steps: p.steps, ...(p.over === true ? { over: true as const } : {}) } }))
   }
   const segmentMs = opts.segmentMs ?? runner.segmentMs
   saveInfo(true)

@@ -1,4 +1,5 @@
 import type { AdvanceTask, EvaluateTask } from './chain.js'
+import type { TrainingProgress } from './training-progress.js'
 
 /** Evaluations go first: they turn finished work into records (and progress); advances make more. */
 export type TaskPriority = 'evaluate' | 'advance'
@@ -22,4 +23,6 @@ export interface Runner {
   destroy(): Promise<void>
   /** How long one task may fit consecutive generations of a chain (ms) unless the run says. */
   readonly segmentMs: number
+  /** The fits and post-training stages of the tasks run from now on say after their steps how far they are. */
+  onTrainingProgress?(listener: (p: TrainingProgress) => void): void
 }

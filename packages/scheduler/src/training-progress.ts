@@ -26,8 +26,8 @@ const open = new Map<string, BroadcastChannel>()
 /**
  * The worker's side: a chain's training steps posted on the run's channel, at most every 200 ms
  * and at each last step, from 200 ms after the generation began (a cheap model's fit of a few
- * milliseconds says nothing: its record follows at once). Undefined without a channel (a task
- * from a queue: its run is elsewhere).
+ * milliseconds says nothing: its record follows at once). Undefined without a channel (no one
+ * listens: a queue worker listens and passes the steps to the task's coordinator).
  */
 export function trainingProgressSender(channel: string | undefined, chain: string, generation: number): GenerationProgress | undefined {
   if (channel === undefined) return undefined

@@ -3,6 +3,7 @@ import { Queue, QueueEvents, type JobsOptions } from 'bullmq'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import type { AdvanceTask, EvaluateTask } from '../chain.js'
 import type { Runner, TaskPriority } from '../runner.js'
+import type { TrainingProgress } from '../training-progress.js'
 import { QUEUE_NAME, connectionOptions, probeRedis, redact, streamEnd, type QueueAddress } from './address.js'
 import type { QueueTask } from './task.js'
 
@@ -76,6 +77,10 @@ export class QueueRunner implements Runner {
       p?.onStart?.()
       if (p !== undefined) p.onStart = undefined
     })
+    // A worker's word on a task's training (throttled there): shown as a local run's is.
+    events.on('progress', ({ jobId, data }) => {
+      if (this.pending.has(jobId) && isTrainingProgress(data)) this.trainingListener?.(data)
+    })
     events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, { value: returnvalue }))
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { failedReason }))
     this.timer = setInterval(() => void this.check(), CHECK_MS)
@@ -102,6 +107,12 @@ export class QueueRunner implements Runner {
       throw err
     }
     return runner
+  }
+
+  private trainingListener: ((p: TrainingProgress) => void) | undefined
+
+  onTrainingProgress(listener: (p: TrainingProgress) => void): void {
+    this.trainingListener = listener
   }
 
   run(task: AdvanceTask | EvaluateTask, _priority?: TaskPriority, onStart?: () => void): Promise<unknown> {
@@ -270,4 +281,10 @@ async function shutDown(queue: Queue, events: QueueEvents): Promise<void> {
   const clean = await Promise.race([closed, late])
   clearTimeout(timer)
   if (!clean) await Promise.allSettled([queue.disconnect(), events.disconnect()])
+}
+
+function isTrainingProgress(data: unknown): data is TrainingProgress {
+  if (typeof data !== 'object' || data === null) return false
+  const p = data as Record<string, unknown>
+  return typeof p['chain'] === 'string' && typeof p['generation'] === 'number' && typeof p['what'] === 'string' && typeof p['step'] === 'number' && typeof p['steps'] === 'number'
 }

@@ -58,6 +58,13 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const runner = new LocalRunner(opts.workers)
   const specs = new Map<string, RunSpecCache>()
   const name = `${hostname()}:${process.pid}`
+  // The tasks in flight by chain, so that their training steps reach their coordinators as the
+  // tasks' progress. Chains of two runs may share an id: their steps are then not sent.
+  const inFlight = new Map<string, Set<Job>>()
+  runner.onTrainingProgress((p) => {
+    const jobs = inFlight.get(p.chain)
+    if (jobs?.size === 1) for (const job of jobs) void job.updateProgress({ ...p }).catch(() => undefined)
+  })
 
   const process_ = async (job: Job): Promise<AdvanceResult | (Omit<AdvanceResult, 'scored'> & { scored: PortableRecordBatch }) | TaskFailure> => {
     const parsed = queueTaskSchema.safeParse(job.data)
@@ -76,7 +83,15 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     log(`${task.chain} from generation ${task.from} (${task.runDir})`)
     const t0 = performance.now()
     const advance: AdvanceTask = { kind: 'advance', runDir: task.runDir, chain, from: task.from, budgetMs: task.budgetMs, reference: task.reference, scoreInline: true }
-    const result = (await runner.run(advance, 'advance')) as AdvanceResult | TaskFailure
+    const jobs = inFlight.get(task.chain) ?? new Set<Job>()
+    inFlight.set(task.chain, jobs.add(job))
+    let result: AdvanceResult | TaskFailure
+    try {
+      result = (await runner.run(advance, 'advance')) as AdvanceResult | TaskFailure
+    } finally {
+      jobs.delete(job)
+      if (jobs.size === 0) inFlight.delete(task.chain)
+    }
     const seconds = ((performance.now() - t0) / 1000).toFixed(1)
     if ('failed' in result) log(`${task.chain} failed at generation ${result.failed.generation ?? task.from}: ${result.failed.message}`)
     else log(`${task.chain} generations ${task.from}–${result.next - 1} done in ${seconds} s${result.failure === undefined ? '' : `; failed at generation ${result.next}: ${result.failure.message}`}`)
