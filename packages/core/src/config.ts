@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { configError } from './errors.js'
 import { posttrainSchema } from './posttrain.js'
-import { ConfigProblems, closest, issueProblems, type Problem } from './issues.js'
+import { ConfigProblems, closest, issueProblems, valueAt, type Problem } from './issues.js'
 
 /**
  * The run configuration. `data` and `model` are open here: their parameters belong to the
@@ -98,8 +98,13 @@ export interface Cell {
 export function parseConfig(raw: unknown, where: string): Config
 export function parseConfig(raw: unknown, where: string, problems: ConfigProblems): Config | undefined
 export function parseConfig(raw: unknown, where: string, problems?: ConfigProblems): Config | undefined {
-  const input = withSweptKeys(raw)
-  const result = configSchema.safeParse(input)
+  let input = raw
+  let result = configSchema.safeParse(raw)
+  const filled = result.success ? undefined : withSweptKeys(raw, result.error.issues, where)
+  if (filled !== undefined) {
+    input = filled
+    result = configSchema.safeParse(filled)
+  }
   if (result.success) return result.data
   const found = withPluginHints(issueProblems(result.error.issues, [], { input, schema: configSchema }), input)
   if (problems === undefined) throw configError(found.map((p) => `${where}: ${p.path}: ${p.message}`).join('\n'))
@@ -110,34 +115,22 @@ export function parseConfig(raw: unknown, where: string, problems?: ConfigProble
 /**
  * A required key the config leaves out and the sweep gives whole (`"sweep": {"model": [...]}` with
  * no `model`, or `"posttrain.0.reward": [...]` with a stage that has no `reward`) takes its first
- * swept value, as the first cell does: every cell sets it.
+ * swept value, as the first cell does: every cell sets it. Undefined where the parse's `issues`
+ * name no such key.
  */
-function withSweptKeys(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw
+function withSweptKeys(raw: unknown, issues: readonly z.core.$ZodIssue[], where: string): Record<string, unknown> | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined
   const { sweep } = raw as { sweep?: unknown }
-  if (typeof sweep !== 'object' || sweep === null || Array.isArray(sweep)) return raw
-  const parsed = configSchema.safeParse(raw)
-  if (parsed.success) return raw
+  if (typeof sweep !== 'object' || sweep === null || Array.isArray(sweep)) return undefined
   // Keys with defaults parse without it; each cell's own value is checked with the cell named.
-  const missing = new Set(parsed.error.issues.filter((i) => i.code === 'invalid_type' && valueAt(raw, i.path) === undefined).map((i) => i.path.join('.')))
+  const missing = new Set(issues.filter((i) => i.code === 'invalid_type' && valueAt(raw, i.path).missing).map((i) => i.path.join('.')))
   let filled: Record<string, unknown> | undefined
   for (const [path, values] of Object.entries(sweep)) {
     if (!missing.has(path) || !Array.isArray(values) || values.length === 0) continue
     filled ??= structuredClone(raw) as Record<string, unknown>
-    const keys = path.split('.')
-    const parent = valueAt(filled, keys.slice(0, -1)) as Record<string, unknown>
-    parent[keys[keys.length - 1]!] = values[0]
+    setPath(filled, path, values[0], where)
   }
-  return filled ?? raw
-}
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let at = value
-  for (const key of path) {
-    if (typeof at !== 'object' || at === null) return undefined
-    at = (at as Record<PropertyKey, unknown>)[key as string]
-  }
-  return at
+  return filled
 }
 
 const pluginFields = new Set(['data', 'model', 'policy', 'filter'])

@@ -113,7 +113,7 @@ interface ValueAt {
 }
 
 /** The value at `path` of `input`; `missing` when the last key is absent from an object that exists. */
-function valueAt(input: unknown, path: readonly PropertyKey[]): ValueAt {
+export function valueAt(input: unknown, path: readonly PropertyKey[]): ValueAt {
   let node = input
   for (const [i, key] of path.entries()) {
     if (typeof node !== 'object' || node === null) return { known: false, missing: false }

@@ -169,19 +169,21 @@ describe('gmm degenerate data', () => {
   })
 })
 
+/** Two components in 2-D with hand-picked parameters. */
+const handPicked: GmmState = {
+  d: 2,
+  k: 2,
+  covarianceType: 'full',
+  weights: Float64Array.of(0.3, 0.7),
+  means: Float64Array.of(-1, 0, 2, 1),
+  covariances: Float64Array.of(0.5, 0.1, 0.1, 0.4, 1, -0.3, -0.3, 2),
+  converged: true,
+  iterations: 1,
+  lowerBound: 0,
+}
+
 describe('gmm density and sampling', () => {
-  // Two components in 2-D with hand-picked parameters.
-  const state: GmmState = {
-    d: 2,
-    k: 2,
-    covarianceType: 'full',
-    weights: Float64Array.of(0.3, 0.7),
-    means: Float64Array.of(-1, 0, 2, 1),
-    covariances: Float64Array.of(0.5, 0.1, 0.1, 0.4, 1, -0.3, -0.3, 2),
-    converged: true,
-    iterations: 1,
-    lowerBound: 0,
-  }
+  const state = handPicked
 
   it('gives the log of the weighted sum of normal densities', async () => {
     const normal2 = (x: number, y: number, mx: number, my: number, a: number, b: number, c: number): number => {
@@ -286,18 +288,9 @@ describe('gmm with diagonal covariances', () => {
   })
 
   it('scores and samples as the full mixture whose covariances are those diagonals', async () => {
-    const diag: GmmState = {
-      d: 2,
-      k: 2,
-      covarianceType: 'diag',
-      weights: Float64Array.of(0.3, 0.7),
-      means: Float64Array.of(-1, 0, 2, 1),
-      covariances: Float64Array.of(0.5, 0.4, 1, 2),
-      converged: true,
-      iterations: 1,
-      lowerBound: 0,
-    }
-    const full: GmmState = { ...diag, covarianceType: 'full', covariances: Float64Array.of(0.5, 0, 0, 0.4, 1, 0, 0, 2) }
+    // The hand-picked mixture with its covariances' off-diagonal entries left out.
+    const diag: GmmState = { ...handPicked, covarianceType: 'diag', covariances: Float64Array.of(0.5, 0.4, 1, 2) }
+    const full: GmmState = { ...handPicked, covariances: Float64Array.of(0.5, 0, 0, 0.4, 1, 0, 0, 2) }
     const pts = vectors(4, 2, Float64Array.of(-1, 0, 0.5, 0.5, 3, -2, 40, 40))
     const a = (await model.logLikelihood!(diag, pts)) as Float64Array
     const b = (await model.logLikelihood!(full, pts)) as Float64Array
