@@ -59,6 +59,12 @@ describe('charlm', () => {
     for (const v of good) expect(v).toBeLessThan(0)
   })
 
+  it('reports the training loss every evalEvery steps and at the last step', async () => {
+    const steps: number[] = []
+    await model.fit(data, { ...params, steps: 25, evalEvery: 10 }, { rng: Rng.from(2), generation: 0, dataset, onTrainingStep: async (step) => void steps.push(step) })
+    expect(steps).toEqual([10, 20, 25])
+  })
+
   it('stops with a diverged error when the loss becomes NaN', async () => {
     // Adam's steps are bounded by lr, so a large lr alone does not overflow; start from NaN weights.
     const state = await fitted

@@ -144,7 +144,8 @@ async function train(data: Samples, sentenceWeights: Float64Array | undefined, p
     ctx.onStep?.(step, params.steps)
     recent.push(loss)
     if (recent.length > LOSS_WINDOW) recent.shift()
-    if (params.evalEvery > 0 && step % params.evalEvery === 0) await ctx.onTrainingStep?.(step, { losses: { loss: mean(recent) } })
+    // The last step is reported too: a curve then reaches the end of training whatever the steps.
+    if (params.evalEvery > 0 && (step % params.evalEvery === 0 || step === params.steps)) await ctx.onTrainingStep?.(step, { losses: { loss: mean(recent) } })
   }
   return {
     vocabulary,

@@ -122,6 +122,19 @@ describe('transformer', () => {
     expect(lines[2]!.loss).toBeLessThan(lines[0]!.loss)
   })
 
+  it('reports the last step too when it is not a multiple of evalEvery, with the mean loss of the steps since the last report', async () => {
+    const lines: { step: number; loss: number }[] = []
+    const every: number[] = []
+    const fit = (evalEvery: number, onTrainingStep: (step: number, r: { losses?: Record<string, number> }) => Promise<void>) =>
+      model.fit(data, { ...params, steps: 25, evalEvery }, { rng: Rng.from(2), generation: 0, dataset, onTrainingStep })
+    await fit(20, async (step, r) => void lines.push({ step, loss: r.losses!['loss']! }))
+    // evalEvery 1 gives every step's loss on the same training (its reports do not change the steps).
+    await fit(1, async (_, r) => void every.push(r.losses!['loss']!))
+    expect(lines.map((l) => l.step)).toEqual([20, 25])
+    const tail = every.slice(20, 25)
+    expect(lines[1]!.loss).toBeCloseTo(tail.reduce((a, b) => a + b, 0) / tail.length, 12)
+  })
+
   it('stops with a diverged error when the loss becomes NaN', async () => {
     const state = await fitted
     const broken = { ...state, weights: state.weights.map((w) => ({ ...w, data: w.data.map(() => NaN) })) }

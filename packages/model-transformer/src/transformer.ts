@@ -85,7 +85,8 @@ export async function fitTransformer(data: Samples, params: TransformerParams, c
     recent.push(loss)
     if (recent.length > LOSS_WINDOW) recent.shift()
     sinceReport.push(loss)
-    if (params.evalEvery > 0 && step % params.evalEvery === 0) {
+    // The last step is reported too: a curve then reaches the end of training whatever the steps.
+    if (params.evalEvery > 0 && (step % params.evalEvery === 0 || step === params.steps)) {
       await ctx.onTrainingStep?.(step, { losses: { loss: mean(sinceReport) } })
       sinceReport = []
     }

@@ -52,6 +52,17 @@ const normal = defineModel<Record<string, never>, { readonly mean: number }>({
 })
 const line: DatasetInfo = { kind: 'gaussian', modality: 'vectors', d: 1 }
 
+describe('gold rewards', () => {
+  it('describe a lexicon by its words, with their values where a word has its own, the first 8 of a long one', async () => {
+    const words = Array.from({ length: 10 }, (_, i) => `w${i}`)
+    const dataset: DatasetInfo = { kind: 'toy', modality: 'tokens', vocabulary: ['<unk>', ...words] }
+    const describe = async (reward: unknown): Promise<string> => (await goldReward(goldOf(posttrainSchema.parse([{ kind: 'best-of-n', n: 2, reward }])[0]!.reward as never), dataset, 'reward')).description
+    expect(await describe({ kind: 'lexicon', words: ['w1', 'w2'] })).toBe('lexicon of 2 words (w1, w2), their values summed over a sentence')
+    expect(await describe({ kind: 'lexicon', words: { w1: 1, w2: -0.5 }, per: 'token' })).toBe('lexicon of 2 words (w1 1, w2 -0.5), their values averaged over a sentence’s tokens')
+    expect(await describe({ kind: 'lexicon', words })).toBe('lexicon of 10 words (w0, w1, w2, w3, w4, w5, w6, w7 and 2 more), their values summed over a sentence')
+  })
+})
+
 describe('best-of-n', () => {
   for (const n of [2, 4, 16, 64]) {
     it(`with a continuous reward, KL(best-of-${n} ‖ π) = ln n − (n − 1)/n (Stiennon et al. 2020)`, async () => {
@@ -226,6 +237,32 @@ describe('finetuning a GMM by EM', () => {
     const stages = [{ kind: 'rl', reward, beta: 1, steps: 2, evalEvery: 0, samples: 200 }]
     await posttrain(gmm, params, await pretrained, stages, ringDataset, { onStep: (stage, step, steps) => seen.push(`${stage.kind}${stage.phase === undefined ? '' : `: ${stage.phase}`} ${step}/${steps}`) })
     expect(seen).toEqual(['rl: fitting its reward model on 40 labels 0/0', 'rl 1/2', 'rl 2/2'])
+  })
+
+  it("puts what each reward stage optimises on its first curve point: the gold reward, or the proxy and how it was labelled", async () => {
+    const gold = { kind: 'modes', values: [1, 0.5, 0, 0, 0, 0, 0, 0] }
+    const stages = [
+      { kind: 'finetune', data: {}, steps: 2, evalEvery: 1 },
+      { kind: 'rl', reward: { kind: 'proxy', of: gold, labels: 30, noise: 0.2 }, beta: 1, steps: 2, evalEvery: 1, samples: 100 },
+      { kind: 'rl', reward: { kind: 'proxy', of: gold, labels: 30, noise: 0, preferences: true, members: 3, combine: 'min' }, beta: 1, steps: 1, evalEvery: 1, samples: 100 },
+      { kind: 'best-of-n', n: 2, reward: gold, evalSamples: 50 },
+    ]
+    const post = await posttrain(gmm, params, await pretrained, stages, ringDataset, { task: taskData })
+    const described = post.curve.map((p) => [p.stage, p.step, p.reward_description])
+    const modes = 'value of the nearest mode (1, 0.5, 0, 0, 0, 0, 0, 0)'
+    const rbf = 'RBF kernel, bandwidth the median distance between the labelled samples'
+    expect(described).toEqual([
+      [0, 0, undefined],
+      [0, 1, undefined],
+      [0, 2, undefined],
+      [1, 0, `regression reward model on 30 labels (${rbf}), labelled by ${modes}; the labels have noise of sd 0.2`],
+      [1, 1, undefined],
+      [1, 2, undefined],
+      [2, 0, `3 preference reward models on bootstrap resamples of 30 labels, combined by min (${rbf}), labelled by Bradley–Terry preferences between pairs scored by ${modes}`],
+      [2, 1, undefined],
+      [3, 1, modes],
+      [3, 2, undefined],
+    ])
   })
 
   it('with replay 1 keeps the pretrained mode weights within noise', async () => {

@@ -66,6 +66,8 @@ export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Pr
   let sampler: Sampler | undefined
   let rewards: RewardPair | undefined
   for (const [index, stage] of inputs.stages.entries()) {
+    // A reward stage's first point says what it optimises, for the report.
+    let described = stage.kind === 'finetune'
     const ctx: StageContext<S> = {
       model,
       params: inputs.params,
@@ -75,7 +77,10 @@ export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Pr
       samplesPerGeneration: inputs.samplesPerGeneration,
       temperature: inputs.temperature,
       score: inputs.score,
-      onPoint: (p) => curve.push(p),
+      onPoint: (p) => {
+        curve.push(described || rewards === undefined ? p : { ...p, reward_description: rewards.description })
+        described = true
+      },
       onStep: (step, steps) => inputs.onStep?.({ index, kind: stage.kind }, step, steps),
     }
     if (stage.kind === 'finetune') {

@@ -42,6 +42,8 @@ export interface CurvePoint {
   kl_estimator: KlEstimate['estimator']
   losses: Record<string, number>
   metrics: MetricValues
+  /** On a reward stage's first point: what it optimises, in words (the reward's description). */
+  reward_description?: string
 }
 
 /** The result of a stage: the state it leaves, and for best-of-n how samples are drawn. */

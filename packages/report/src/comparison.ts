@@ -7,7 +7,7 @@ import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
 import { titled, type MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, logAxis, lossAxisTitle, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
+import { bandAlpha, baseLayout, lineMode, logAxis, lossAxisTitle, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
 
 /** A setting as the page names and draws it (its series' style). */
 export interface Setting extends SeriesStyle {
@@ -278,7 +278,7 @@ export function trainingComparisonPlot(p: { metric: string; loss?: boolean; sett
     }
     data.push({
       type: 'scatter',
-      mode: 'lines',
+      mode: lineMode(steps.length),
       x: steps,
       y: lists.map((l) => round(mean(l))),
       customdata: lists.map((l) => l.length),

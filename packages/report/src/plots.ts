@@ -271,7 +271,7 @@ export function curvesPlot(p: {
     }
     data.push({
       type: 'scatter',
-      mode: x.length <= 40 ? 'lines+markers' : 'lines',
+      mode: lineMode(x.length),
       x,
       y: curve.mean.map(round),
       customdata: curve.count,
@@ -674,6 +674,11 @@ function cividis(t: number): string {
   return `rgb(${mix(0)}, ${mix(1)}, ${mix(2)})`
 }
 
+/** A line of a few points shows them as markers too: a single point of a line alone draws nothing. */
+export function lineMode(points: number): 'lines' | 'lines+markers' {
+  return points <= 40 ? 'lines+markers' : 'lines'
+}
+
 /** A trainer's loss named `loss` is the training loss; another name says which. */
 export function lossAxisTitle(name: string): string {
   return name === 'loss' ? 'training loss' : `training loss: ${name}`
@@ -693,7 +698,7 @@ export function trainingPlot(p: { title: string; metric: string; yTitle?: string
     for (const v of y) if (v !== null) plotted.push(v)
     data.push({
       type: 'scatter',
-      mode: 'lines',
+      mode: lineMode(c.steps.length),
       x: c.steps,
       y: y.map((v) => (v === null ? null : round(v))),
       line: { color: cividis(shown.length === 1 ? 0 : i / (shown.length - 1)), width: 1.5 },

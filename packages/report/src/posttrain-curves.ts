@@ -19,6 +19,8 @@ export interface StageCurve {
   values: Record<string, (number | null)[]>
   /** The stage's training losses, by name. */
   losses: Record<string, (number | null)[]>
+  /** What a reward stage optimised, in words (its first point's `reward_description`). */
+  rewardDescription?: string
 }
 
 export interface GenerationStages {
@@ -88,6 +90,7 @@ function numbers(value: unknown): Record<string, number | null> {
  */
 export function parseStageCurves(text: string): StageCurve[] {
   const byStage = new Map<number, Point[]>()
+  const described = new Map<number, string>()
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue
     let row: Record<string, unknown>
@@ -101,6 +104,7 @@ export function parseStageCurves(text: string): StageCurve[] {
     if (typeof stage !== 'number' || !Number.isInteger(stage) || stage < 0 || typeof kind !== 'string' || finite(step) === null) continue
     // The stage's own quantities win over a metric of the same name.
     const values = { ...numbers(row.metrics), reward: finite(row.reward), gold_reward: finite(row.gold_reward), kl: finite(row.kl) }
+    if (typeof row.reward_description === 'string' && !described.has(stage)) described.set(stage, row.reward_description)
     const list = byStage.get(stage) ?? []
     list.push({ stage, kind, step: step as number, values, losses: numbers(row.losses) })
     byStage.set(stage, list)
@@ -112,12 +116,14 @@ export function parseStageCurves(text: string): StageCurve[] {
         [...byStage.get(stage)!].sort((a, b) => a.step - b.step),
         MAX_STAGE_POINTS,
       )
+      const description = described.get(stage)
       return {
         stage,
         kind: points[0]!.kind,
         steps: points.map((p) => p.step),
         values: columns(points.map((p) => p.values)),
         losses: columns(points.map((p) => p.losses)),
+        ...(description === undefined ? {} : { rewardDescription: description }),
       }
     })
 }

@@ -31,6 +31,8 @@ interface StageSeries {
   /** The mean's marker; a proxy reward's is its open form. Dashes are taken: a proxy reward is dashed. */
   symbol: string
   byGeneration: Map<number, ReplicateCurve[]>
+  /** What the stage optimised, in words, where its curves say. */
+  reward?: string
 }
 
 /** How the page names a stage kind and its steps; a kind it does not know is named as it is. */
@@ -62,19 +64,19 @@ function kindInfo(kind: string): KindInfo {
 export function posttrainSection(settings: readonly PosttrainSetting[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
   const blocks: string[] = []
-  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean }[] = []
+  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; rewards: string }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
     const plots = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
-    blockPlots.push({ info, plots, shapes: series.some(repeatsColour) })
+    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), rewards: rewardsNote(series) })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
-  for (const { info, plots, shapes } of blockPlots) {
+  for (const { info, plots, shapes, rewards } of blockPlots) {
     const ids = plots.map((p) => addPlot(p.spec))
     const shared = plots[0]!.spec.choices?.controls.find((c) => c.shared === true)
     blocks.push(`<h3>${escapeHtml(info.title)}</h3>
-<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes))}</p>
+${rewards}<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes))}</p>
 ${shared === undefined ? '' : `<div class="choices">${select(shared, ids.join(' '), 0)}</div>`}
 <div class="grid">
 ${plots.map((p, i) => plotFigure(ids[i]!, p.spec)).join('\n')}
@@ -114,16 +116,45 @@ function thinToBudget(specs: readonly PlotSpec[], budget: number): void {
   }
 }
 
+/**
+ * What the block's stages optimised, from their curves: one sentence where every setting's stage
+ * optimised the same reward, else a line per reward naming its settings (a swept reward, or runs
+ * of different rewards side by side, where `reward` means a different thing in each).
+ */
+function rewardsNote(series: readonly StageSeries[]): string {
+  const bySetting = new Map<string, string[]>()
+  for (const s of series) {
+    if (s.reward === undefined) continue
+    bySetting.set(s.reward, [...(bySetting.get(s.reward) ?? []), s.label])
+  }
+  if (bySetting.size === 0) return ''
+  const all = [...bySetting.values()].flat().length === series.length
+  if (bySetting.size === 1 && all) return `<p class="rewards">The reward optimised: ${escapeHtml([...bySetting.keys()][0]!)}.</p>\n`
+  const named = (labels: readonly string[]): string =>
+    labels.length > MAX_NAMED_SETTINGS ? `${labels.slice(0, MAX_NAMED_SETTINGS).join('; ')} and ${labels.length - MAX_NAMED_SETTINGS} more` : labels.join('; ')
+  const items = [...bySetting].map(([reward, labels]) => `<li>${escapeHtml(reward)} <span class="settings">(${escapeHtml(named(labels))})</span></li>`)
+  return `<p class="rewards">The rewards optimised, by setting:</p>\n<ul class="rewards">${items.join('')}</ul>\n`
+}
+
+const MAX_NAMED_SETTINGS = 6
+
+interface StageEntry {
+  kind: string
+  byGeneration: Map<number, ReplicateCurve[]>
+  reward?: string | undefined
+}
+
 /** Series by stage kind, kinds in the order the first setting's config lists them. */
 function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSeries[]> {
   const kinds = new Map<string, StageSeries[]>()
   for (const { setting, chains } of settings) {
-    const stages = new Map<number, { kind: string; byGeneration: Map<number, ReplicateCurve[]> }>()
+    const stages = new Map<number, StageEntry>()
     for (const chain of chains) {
       for (const { generation, stages: curves } of chain.generations) {
         for (const curve of curves) {
-          const entry = stages.get(curve.stage) ?? { kind: curve.kind, byGeneration: new Map() }
+          const entry: StageEntry = stages.get(curve.stage) ?? { kind: curve.kind, byGeneration: new Map() }
           stages.set(curve.stage, entry)
+          entry.reward ??= curve.rewardDescription
           const list = entry.byGeneration.get(generation) ?? []
           list.push({ replicate: chain.replicate, curve })
           entry.byGeneration.set(generation, list)
@@ -132,10 +163,10 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
     }
     const order = [...stages.keys()].sort((a, b) => a - b)
     for (const stage of order) {
-      const { kind, byGeneration } = stages.get(stage)!
+      const { kind, byGeneration, reward } = stages.get(stage)!
       const sameKind = order.filter((s) => stages.get(s)!.kind === kind).length
       const list = kinds.get(kind) ?? []
-      list.push({ label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label, color: setting.color, symbol: setting.symbol, byGeneration })
+      list.push({ label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label, color: setting.color, symbol: setting.symbol, byGeneration, ...(reward === undefined ? {} : { reward }) })
       kinds.set(kind, list)
     }
   }

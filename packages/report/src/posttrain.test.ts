@@ -133,6 +133,9 @@ describe('samples of a post-trained run', () => {
     const plain = run('plain-samples', [])
     expect(plain).toContain('<section id="samples">')
     expect(plain).not.toContain('post-training stages')
+    // The stages are timed with the fit they follow.
+    expect(staged).toContain('<th>setting</th><th>fit and post-training</th><th>sample</th>')
+    expect(plain).toContain('<th>setting</th><th>fit</th><th>sample</th>')
   })
 })
 
@@ -473,6 +476,27 @@ describe('post-training metrics', () => {
     expect(row('kl')).toContain('<td data-col="threshold">—</td><td data-col="crossing">—</td>')
     expect(row('reward')).toContain('<td data-col="change" class="num">+60.0 %</td>')
     expect(html).toContain('KL to the model as fit<br><code>kl</code><br><span class="gen better">a cost: neither way is better</span>')
+  })
+})
+
+describe('what a stage optimised', () => {
+  const rewardsOf = (html: string): string => html.match(/<h3>RL<\/h3>\n([\s\S]*?)<p class="note">/)![1]!
+
+  it('says it once where every setting optimised the same reward, from the curves’ first points, escaped', () => {
+    const d = dir('pt-reward-same')
+    writeRlRun(d, 'rl', [0.1, 1], () => 'regression reward model on 50 labels, labelled by <b>value</b> of the nearest mode')
+    expect(rewardsOf(renderReport([loadRun(d)]))).toBe('<p class="rewards">The reward optimised: regression reward model on 50 labels, labelled by &lt;b&gt;value&lt;/b&gt; of the nearest mode.</p>\n')
+  })
+
+  it('names the settings of each reward where they differ, and says nothing for curves without a description', () => {
+    const d = dir('pt-reward-swept')
+    writeRlRun(d, 'rl', [0.1, 1, 3], (cell) => (cell === 1 ? 'reward B' : 'reward A'))
+    expect(rewardsOf(renderReport([loadRun(d)]))).toBe(
+      '<p class="rewards">The rewards optimised, by setting:</p>\n<ul class="rewards"><li>reward A <span class="settings">(beta=0.1; beta=3)</span></li><li>reward B <span class="settings">(beta=1)</span></li></ul>\n',
+    )
+    const plain = dir('pt-reward-none')
+    writeRlRun(plain, 'rl')
+    expect(rewardsOf(renderReport([loadRun(plain)]))).toBe('')
   })
 })
 

@@ -725,8 +725,11 @@ function factsSection(v: RunView, several: boolean): string {
     all.evaluate += t.evaluate
     return `<tr><td>${escapeHtml(cellLabel(cell))}</td><td class="num">${formatDuration(t.fit)}</td><td class="num">${formatDuration(t.sample)}</td><td class="num">${formatDuration(t.evaluate)}</td></tr>`
   })
+  // A generation's post-training stages run between its fit and its sample, and are timed with its fit.
+  const stages = field(info.config, 'posttrain')
+  const fitHead = Array.isArray(stages) && stages.length > 0 ? 'fit and post-training' : 'fit'
   out.push(`<h4>Time per stage (summed over chains and generations)</h4>
-<table class="timings"><thead><tr><th>setting</th><th>fit</th><th>sample</th><th>evaluate</th></tr></thead><tbody>
+<table class="timings"><thead><tr><th>setting</th><th>${fitHead}</th><th>sample</th><th>evaluate</th></tr></thead><tbody>
 ${timingRows.join('\n')}
 <tr class="total"><th>total</th><td class="num">${formatDuration(all.fit)}</td><td class="num">${formatDuration(all.sample)}</td><td class="num">${formatDuration(all.evaluate)}</td></tr>
 </tbody></table>`)
@@ -830,6 +833,9 @@ table.summary td.held { color: #245; }
 .keyed > .swatch, .keyed > .swatch-line { flex: none; margin: 0.2em 6px 0 0; }
 table:has(.swatch-line) .keyed > .swatch { margin-left: 7px; margin-right: 13px; }
 .note { color: #555; font-size: 0.9em; }
+.rewards { margin: 6px 0; }
+ul.rewards { padding-left: 1.4em; }
+ul.rewards .settings { color: #555; font-size: 0.9em; }
 pre { background: #f7f7f7; padding: 10px; overflow: auto; max-height: 420px; font-size: 0.85em; }
 details { margin: 8px 0; }
 summary { cursor: pointer; font-weight: 600; }

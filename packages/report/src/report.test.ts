@@ -647,6 +647,19 @@ describe('renderReport', () => {
     expect((plot.layout.yaxis as { type?: string }).type).toBeUndefined()
   })
 
+  it('marks the points of a training curve of a few steps: a curve of one step has no line to draw', () => {
+    const d = dir('training-one-step')
+    writeSyntheticRun(d, handRun('training-one-step'))
+    mkdirSync(chainDir(d, 'c0-r0'), { recursive: true })
+    writeFileSync(join(chainDir(d, 'c0-r0'), 'gen-000000.training.ndjson'), JSON.stringify({ step: 100, losses: { loss: 6.9 }, metrics: {} }) + '\n')
+    writeFileSync(join(chainDir(d, 'c0-r0'), 'gen-000001.training.ndjson'), Array.from({ length: 50 }, (_, s) => JSON.stringify({ step: s, losses: { loss: 2 / (s + 1) }, metrics: {} })).join('\n') + '\n')
+    const plot = embeddedPlots(renderReport([loadRun(d)])).find((p) => (p.layout.title as { text: string }).text.startsWith('Training loss'))!
+    expect(plot.data.map((t) => [t.name, t.mode])).toEqual([
+      ['generation 0', 'lines+markers'],
+      ['generation 1', 'lines'],
+    ])
+  })
+
   it('titles a metric recorded in training as the collapse curves do, with its unit on the axis', () => {
     const d = dir('training-titles')
     writeSyntheticRun(d, handRun('training-titles'))

@@ -73,7 +73,7 @@ function lexiconReward(words: readonly string[] | Record<string, number>, per: '
     value[id] = v
   }
   return {
-    description: `${entries.length} lexicon word${entries.length === 1 ? '' : 's'}, summed per ${per}`,
+    description: `lexicon of ${entries.length} word${entries.length === 1 ? '' : 's'} (${listed(entries, Array.isArray(words))}), ${per === 'token' ? 'their values averaged over a sentence’s tokens' : 'their values summed over a sentence'}`,
     score(s) {
       const t = asTokens(s)
       const out = new Float64Array(t.n)
@@ -89,6 +89,14 @@ function lexiconReward(words: readonly string[] | Record<string, number>, per: '
     perToken: per === 'sentence' ? value : undefined,
   }
 }
+
+/** A lexicon's words, with their values where they have their own, the first few of a long one. */
+function listed(entries: readonly (readonly [string, number])[], plain: boolean): string {
+  const shown = entries.slice(0, LISTED_WORDS).map(([w, v]) => (plain ? w : `${w} ${v}`))
+  return entries.length > LISTED_WORDS ? `${shown.join(', ')} and ${entries.length - LISTED_WORDS} more` : shown.join(', ')
+}
+
+const LISTED_WORDS = 8
 
 function lengthReward(target: number, scale: number, dataset: DatasetInfo, where: string): Reward {
   tokenData(dataset, 'length', where)

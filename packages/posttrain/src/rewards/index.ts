@@ -19,12 +19,15 @@ export async function stageRewards<S>(
   draw: (state: S, n: number, rng: Rng) => Promise<Samples>,
   rng: Rng,
 ): Promise<RewardPair> {
-  if (spec.kind !== 'proxy') return { reward: gold, gold, proxy: false }
+  if (spec.kind !== 'proxy') return { reward: gold, gold, proxy: false, description: gold.description }
   const labelled = await draw(input, spec.labels, rng.derive('labels'))
   const scores = await gold.score(labelled)
   const { noise, preferences, ridge, members, combine, variancePenalty } = spec
   const reward = fitProxy(labelled, scores, { noise, preferences, ridge, members, combine, variancePenalty }, rng.derive('proxy'))
-  return { reward, gold, proxy: true }
+  const labels = preferences
+    ? `Bradley–Terry preferences between pairs scored by ${gold.description}${noise > 0 ? `; the scores have noise of sd ${noise}` : ''}`
+    : `${gold.description}${noise > 0 ? `; the labels have noise of sd ${noise}` : ''}`
+  return { reward, gold, proxy: true, description: `${reward.description}, labelled by ${labels}` }
 }
 
 /** The gold reward of a reward config: itself, or the function a proxy is fit to. */

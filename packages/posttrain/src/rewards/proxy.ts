@@ -148,7 +148,7 @@ function rbfKernel(x: VectorSamples): Kernel {
   const gamma = 1 / (2 * h * h)
   const row = new Float64Array(n)
   return {
-    name: `RBF kernel, bandwidth ${h.toPrecision(3)}`,
+    name: 'RBF kernel, bandwidth the median distance between the labelled samples',
     against(s, i) {
       const y = s as VectorSamples
       for (let j = 0; j < n; j++) row[j] = Math.exp(-gamma * squaredDistance(y.data, i, data, j, d))

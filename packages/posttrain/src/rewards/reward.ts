@@ -16,6 +16,8 @@ export interface RewardPair {
   readonly reward: Reward
   readonly gold: Reward
   readonly proxy: boolean
+  /** What the stage optimises in words: the gold reward, or the proxy and how it was labelled. */
+  readonly description: string
 }
 
 export async function mean(reward: Reward, s: Samples): Promise<number | null> {
