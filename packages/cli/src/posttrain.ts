@@ -32,7 +32,7 @@ export async function resolvePosttrain(
       const merged = kind === runKind ? { ...runParams, ...own } : own
       const parsed = plugin.params.safeParse(merged)
       if (!parsed.success) throw configError(formatIssues(parsed.error.issues, at, [where, 'data'], { input: merged, schema: plugin.params, extraKeys: ['kind', 'module', 'n'] }))
-      const limits = plugin.limits?.(parsed.data)
+      const limits = await taskData(async () => plugin.limits?.(parsed.data), `${at}: ${where}`)
       // By default as many as the run trains on, or all that a smaller task pool (a file) holds.
       const n = taskN ?? Math.min(run.n, limits?.n ?? Infinity)
       if (limits !== undefined && n > limits.n) throw configError(`${at}: ${where}.data.n: ${n} task items is more than the ${limits.n} this task's data hold`)
@@ -40,8 +40,10 @@ export async function resolvePosttrain(
       if (limits?.heldout !== undefined && heldout > limits.heldout) {
         throw configError(`${at}: ${where}.heldout: ${heldout} held-out task items is more than the ${limits.heldout} this task's data set aside`)
       }
-      const params = plugin.pin?.(parsed.data) ?? parsed.data
-      const info = (await plugin.create(params, Rng.from(0, 'probe'))).info
+      const { params, info } = await taskData(async () => {
+        const params = plugin.pin?.(parsed.data) ?? parsed.data
+        return { params, info: (await plugin.create(params, Rng.from(0, 'probe'))).info }
+      }, `${at}: ${where}`)
       if (info.d !== undefined && run.info.d !== undefined && info.d !== run.info.d) {
         throw configError(`${at}: ${where}.data: the task's data have ${info.d} dimensions, the run's ${run.info.d}`, "finetune on data of the run's dimension")
       }
@@ -66,4 +68,14 @@ export async function resolvePosttrain(
     }
   }
   return tasks
+}
+
+/** Reading a task's data: an error the dataset names as the run's (`data.path: ...`) named as the stage's. */
+async function taskData<T>(read: () => Promise<T>, where: string): Promise<T> {
+  try {
+    return await read()
+  } catch (err) {
+    const e = toOuroborosError(err)
+    throw configError(`${where}.${e.message.startsWith('data.') ? e.message : `data: ${e.message}`}`, e.hint)
+  }
 }

@@ -69,7 +69,12 @@ function lexiconReward(words: readonly string[] | Record<string, number>, per: '
   const entries = Array.isArray(words) ? words.map((w) => [w, 1] as const) : Object.entries(words)
   for (const [word, v] of entries) {
     const id = ids.get(word)
-    if (id === undefined) throw configError(`${where}.words: '${word}' is not in the vocabulary of data.kind '${dataset.kind}'`)
+    if (id === undefined) {
+      // Brown and text files are read lower-cased: 'Free' is the word 'free'.
+      const lower = word.toLowerCase()
+      const hint = lower !== word && ids.has(lower) ? `the data's words are lower-cased: write '${lower}'` : undefined
+      throw configError(`${where}.words: '${word}' is not in the vocabulary of data.kind '${dataset.kind}'`, hint)
+    }
     value[id] = v
   }
   return {
