@@ -5,6 +5,7 @@
  * data present rather than the stage kind: a stage with task metrics gets the frontier, one with a
  * reward and a KL the reward views.
  */
+import { basename } from 'node:path'
 import type { Setting } from './comparison.js'
 import { evenSpread } from './even-spread.js'
 import { escapeHtml, plotlyText } from './html.js'
@@ -16,6 +17,8 @@ import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainP
 export interface PosttrainSetting {
   setting: Setting
   chains: readonly ChainPosttrain[]
+  /** The setting's resolved config, where the run says it: a finetuning stage's task is its `data`. */
+  config?: unknown
 }
 
 /** One replicate's curve of a stage. */
@@ -31,8 +34,8 @@ interface StageSeries {
   /** The mean's marker; a proxy reward's is its open form. Dashes are taken: a proxy reward is dashed. */
   symbol: string
   byGeneration: Map<number, ReplicateCurve[]>
-  /** What the stage optimised, in words, where its curves say. */
-  reward?: string
+  /** What the stage trained toward, in words: a reward stage's reward (from its curves), a finetuning stage's task data (from the config). */
+  aim?: string
 }
 
 /** How the page names a stage kind and its steps; a kind it does not know is named as it is. */
@@ -69,7 +72,7 @@ export function posttrainSection(settings: readonly PosttrainSetting[], catalog:
     const info = kindInfo(kind)
     const plots = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
-    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), rewards: rewardsNote(series) })
+    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), rewards: aimsNote(series, kind === 'finetune' ? TASK_WORDS : REWARD_WORDS) })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
   for (const { info, plots, shapes, rewards } of blockPlots) {
@@ -116,24 +119,49 @@ function thinToBudget(specs: readonly PlotSpec[], budget: number): void {
   }
 }
 
+/** How a block names what its stages trained toward, one and several. */
+interface AimWords {
+  one: string
+  several: string
+}
+
+const REWARD_WORDS: AimWords = { one: 'The reward optimised', several: 'The rewards optimised, by setting' }
+const TASK_WORDS: AimWords = { one: 'The task data', several: 'The task data, by setting' }
+
 /**
- * What the block's stages optimised, from their curves: one sentence where every setting's stage
- * optimised the same reward, else a line per reward naming its settings (a swept reward, or runs
- * of different rewards side by side, where `reward` means a different thing in each).
+ * What the block's stages trained toward: one sentence where every setting's stage had the same
+ * aim, else a line per aim naming its settings (a swept reward or task, or runs side by side,
+ * where `reward` means a different thing in each).
  */
-function rewardsNote(series: readonly StageSeries[]): string {
+function aimsNote(series: readonly StageSeries[], words: AimWords): string {
   const bySetting = new Map<string, string[]>()
   for (const s of series) {
-    if (s.reward === undefined) continue
-    bySetting.set(s.reward, [...(bySetting.get(s.reward) ?? []), s.label])
+    if (s.aim === undefined) continue
+    bySetting.set(s.aim, [...(bySetting.get(s.aim) ?? []), s.label])
   }
   if (bySetting.size === 0) return ''
   const all = [...bySetting.values()].flat().length === series.length
-  if (bySetting.size === 1 && all) return `<p class="rewards">The reward optimised: ${escapeHtml([...bySetting.keys()][0]!)}.</p>\n`
+  if (bySetting.size === 1 && all) return `<p class="aims">${words.one}: ${escapeHtml([...bySetting.keys()][0]!)}.</p>\n`
   const named = (labels: readonly string[]): string =>
     labels.length > MAX_NAMED_SETTINGS ? `${labels.slice(0, MAX_NAMED_SETTINGS).join('; ')} and ${labels.length - MAX_NAMED_SETTINGS} more` : labels.join('; ')
-  const items = [...bySetting].map(([reward, labels]) => `<li>${escapeHtml(reward)} <span class="settings">(${escapeHtml(named(labels))})</span></li>`)
-  return `<p class="rewards">The rewards optimised, by setting:</p>\n<ul class="rewards">${items.join('')}</ul>\n`
+  const items = [...bySetting].map(([aim, labels]) => `<li>${escapeHtml(aim)} <span class="settings">(${escapeHtml(named(labels))})</span></li>`)
+  return `<p class="aims">${words.several}:</p>\n<ul class="aims">${items.join('')}</ul>\n`
+}
+
+/**
+ * A finetuning stage's task data in words, from its config: its `data` laid over the run's
+ * (`ring: weights [1, 1, 0, …]`, `text-file: path task.txt`), and its sizes where given.
+ */
+function taskOf(config: unknown, stage: number): string | undefined {
+  const record = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined)
+  const run = record(config)
+  const spec = record(record((Array.isArray(run?.posttrain) ? run.posttrain : [])[stage])?.data)
+  if (spec === undefined) return undefined
+  const { kind = record(run?.data)?.kind, module: _module, sha256: _sha256, ...rest } = spec
+  const value = (k: string, v: unknown): string => (k === 'path' && typeof v === 'string' ? basename(v) : Array.isArray(v) ? `[${v.join(', ')}]` : typeof v === 'object' ? JSON.stringify(v) : String(v))
+  const settings = Object.entries(rest).map(([k, v]) => `${k} ${value(k, v)}`)
+  const named = typeof kind === 'string' ? kind : 'the run’s data'
+  return settings.length === 0 ? `${named}, as the run’s` : `${named}: ${settings.join(', ')}`
 }
 
 const MAX_NAMED_SETTINGS = 6
@@ -141,20 +169,20 @@ const MAX_NAMED_SETTINGS = 6
 interface StageEntry {
   kind: string
   byGeneration: Map<number, ReplicateCurve[]>
-  reward?: string | undefined
+  aim?: string | undefined
 }
 
 /** Series by stage kind, kinds in the order the first setting's config lists them. */
 function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSeries[]> {
   const kinds = new Map<string, StageSeries[]>()
-  for (const { setting, chains } of settings) {
+  for (const { setting, chains, config } of settings) {
     const stages = new Map<number, StageEntry>()
     for (const chain of chains) {
       for (const { generation, stages: curves } of chain.generations) {
         for (const curve of curves) {
           const entry: StageEntry = stages.get(curve.stage) ?? { kind: curve.kind, byGeneration: new Map() }
           stages.set(curve.stage, entry)
-          entry.reward ??= curve.rewardDescription
+          entry.aim ??= curve.kind === 'finetune' ? taskOf(config, curve.stage) : curve.rewardDescription
           const list = entry.byGeneration.get(generation) ?? []
           list.push({ replicate: chain.replicate, curve })
           entry.byGeneration.set(generation, list)
@@ -163,10 +191,10 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
     }
     const order = [...stages.keys()].sort((a, b) => a - b)
     for (const stage of order) {
-      const { kind, byGeneration, reward } = stages.get(stage)!
+      const { kind, byGeneration, aim } = stages.get(stage)!
       const sameKind = order.filter((s) => stages.get(s)!.kind === kind).length
       const list = kinds.get(kind) ?? []
-      list.push({ label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label, color: setting.color, symbol: setting.symbol, byGeneration, ...(reward === undefined ? {} : { reward }) })
+      list.push({ label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label, color: setting.color, symbol: setting.symbol, byGeneration, ...(aim === undefined ? {} : { aim }) })
       kinds.set(kind, list)
     }
   }

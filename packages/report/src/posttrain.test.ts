@@ -485,14 +485,29 @@ describe('what a stage optimised', () => {
   it('says it once where every setting optimised the same reward, from the curves’ first points, escaped', () => {
     const d = dir('pt-reward-same')
     writeRlRun(d, 'rl', [0.1, 1], () => 'regression reward model on 50 labels, labelled by <b>value</b> of the nearest mode')
-    expect(rewardsOf(renderReport([loadRun(d)]))).toBe('<p class="rewards">The reward optimised: regression reward model on 50 labels, labelled by &lt;b&gt;value&lt;/b&gt; of the nearest mode.</p>\n')
+    expect(rewardsOf(renderReport([loadRun(d)]))).toBe('<p class="aims">The reward optimised: regression reward model on 50 labels, labelled by &lt;b&gt;value&lt;/b&gt; of the nearest mode.</p>\n')
+  })
+
+  it('says what a finetuning stage was trained on, from the config: its data laid over the run’s, a file by its name', () => {
+    const finetuneNote = (html: string): string => html.match(/<h3>Finetuning<\/h3>\n([\s\S]*?)<p class="note">/)![1]!
+    const same = dir('pt-task-same')
+    writeFinetuneRun(same, 'ft', 1, () => ({ weights: [1, 1, 0, 0, 0, 0, 0, 0], n: 2000 }))
+    expect(finetuneNote(renderReport([loadRun(same)]))).toBe('<p class="aims">The task data: ring: weights [1, 1, 0, 0, 0, 0, 0, 0], n 2000.</p>\n')
+    const files = dir('pt-task-files')
+    writeFinetuneRun(files, 'ft', 1, (cell) => ({ kind: 'text-file', path: `/data/tasks/task-${cell}.txt`, sha256: 'ab12' }))
+    expect(finetuneNote(renderReport([loadRun(files)]))).toBe(
+      '<p class="aims">The task data, by setting:</p>\n<ul class="aims"><li>text-file: path task-0.txt <span class="settings">(replay=0, data=text-file(path=/data/tasks/task-0.txt))</span></li><li>text-file: path task-1.txt <span class="settings">(replay=0.1, data=text-file(path=/data/tasks/task-1.txt))</span></li></ul>\n',
+    )
+    const own = dir('pt-task-own')
+    writeFinetuneRun(own, 'ft', 1, () => ({}))
+    expect(finetuneNote(renderReport([loadRun(own)]))).toBe('<p class="aims">The task data: ring, as the run’s.</p>\n')
   })
 
   it('names the settings of each reward where they differ, and says nothing for curves without a description', () => {
     const d = dir('pt-reward-swept')
     writeRlRun(d, 'rl', [0.1, 1, 3], (cell) => (cell === 1 ? 'reward B' : 'reward A'))
     expect(rewardsOf(renderReport([loadRun(d)]))).toBe(
-      '<p class="rewards">The rewards optimised, by setting:</p>\n<ul class="rewards"><li>reward A <span class="settings">(beta=0.1; beta=3)</span></li><li>reward B <span class="settings">(beta=1)</span></li></ul>\n',
+      '<p class="aims">The rewards optimised, by setting:</p>\n<ul class="aims"><li>reward A <span class="settings">(beta=0.1; beta=3)</span></li><li>reward B <span class="settings">(beta=1)</span></li></ul>\n',
     )
     const plain = dir('pt-reward-none')
     writeRlRun(plain, 'rl')

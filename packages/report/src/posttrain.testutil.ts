@@ -42,12 +42,12 @@ export const finetuneValues = (cell: number, r: number, g: number, s: number): R
   task_nll: 2 - 0.1 * s,
 })
 
-export function writeFinetuneRun(dir: string, name: string, generations: number): void {
+export function writeFinetuneRun(dir: string, name: string, generations: number, taskOf?: (cell: number) => Record<string, unknown>): void {
   const spec: SyntheticRun = {
     name,
     dataset: ringDataset,
     base: { generations, samplesPerGeneration: 500, data: { kind: 'ring', n: 500 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' }, posttrain: [{ kind: 'finetune', steps: 10, evalEvery: 5 }] },
-    cells: [{ 'posttrain.0.replay': 0 }, { 'posttrain.0.replay': 0.1 }],
+    cells: [0, 0.1].map((replay, cell) => ({ 'posttrain.0.replay': replay, ...(taskOf === undefined ? {} : { 'posttrain.0.data': taskOf(cell) }) })),
     replicates: 3,
     metrics: (cell, r, g) => (g === -1 ? { modes_covered: 8, reverse_kl: 0.002 } : { ...finetuneValues(cell, r, g, 10), reward: null, gold_reward: null, kl: 1 }),
   }

@@ -137,7 +137,7 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
     sections.push({ id: 'curves', title: 'Collapse curves', html: curvesSection(views, thresholds, catalog, addPlot) })
   }
   const posttrain = posttrainSection(
-    pageSettings(views).map(({ view, setting }) => ({ setting, chains: view.run.posttrain.filter((p) => p.cell === setting.cell) })),
+    pageSettings(views).map(({ view, setting }) => ({ setting, chains: view.run.posttrain.filter((p) => p.cell === setting.cell), config: view.run.info.cells.find((c) => c.index === setting.cell)?.config })),
     catalog,
     addPlot,
   )
@@ -833,9 +833,9 @@ table.summary td.held { color: #245; }
 .keyed > .swatch, .keyed > .swatch-line { flex: none; margin: 0.2em 6px 0 0; }
 table:has(.swatch-line) .keyed > .swatch { margin-left: 7px; margin-right: 13px; }
 .note { color: #555; font-size: 0.9em; }
-.rewards { margin: 6px 0; }
-ul.rewards { padding-left: 1.4em; }
-ul.rewards .settings { color: #555; font-size: 0.9em; }
+.aims { margin: 6px 0; }
+ul.aims { padding-left: 1.4em; }
+ul.aims .settings { color: #555; font-size: 0.9em; }
 pre { background: #f7f7f7; padding: 10px; overflow: auto; max-height: 420px; font-size: 0.85em; }
 details { margin: 8px 0; }
 summary { cursor: pointer; font-weight: 600; }
