@@ -75,7 +75,10 @@ describe('a run of one generation', () => {
     dirs.push(d)
     writeSyntheticRun(d, ganRun('gan'))
     writeReplicateTraining(d)
-    const plots = embeddedPlots(renderReport([loadRun(d)]))
+    const html = renderReport([loadRun(d)])
+    // These curves have no mode shares: no heatmap, and the note speaks of none.
+    expect(html).toContain('<p class="note">Lines are means over the replicates that recorded each step, shaded bands their minimum to maximum.</p>')
+    const plots = embeddedPlots(html)
     const training = plots.filter((p) => plotTitle(p).startsWith('Training'))
     expect(training.map(plotTitle)).toEqual(['Training: loss', 'Training: loss · d'])
     const mean = training[0]!.data.find((t) => t.name === 'data=grid (mean of 3)')!

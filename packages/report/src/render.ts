@@ -619,15 +619,17 @@ function trainingComparisonSection(views: readonly RunView[], catalog: MetricCat
     ...recorded(curves, 'values').map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, settings, catalog })))),
     ...recorded(curves, 'losses').map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, loss: true, settings, catalog })))),
   ]
+  let heatmaps = 0
   for (const { setting, chains } of settings) {
     const t = chains[0]!
     const c = t.curves.find((curve) => curve.profiles[MODE_PROFILE]?.some((share) => share !== null))
     if (c === undefined) continue
     const title = `Modes during training: ${setting.label} (chain ${t.chain})`
     blocks.push(plotDiv(addPlot(modeProfilePlot({ title, steps: c.steps, shares: c.profiles[MODE_PROFILE]! }))))
+    heatmaps++
   }
   if (blocks.length === 0) return ''
-  return `<p class="note">Lines are means over the replicates that recorded each step, shaded bands their minimum to maximum; the heatmaps show the first replicate of each setting.</p>
+  return `<p class="note">Lines are means over the replicates that recorded each step, shaded bands their minimum to maximum${heatmaps > 0 ? '; the heatmaps show the first replicate of each setting' : ''}.</p>
 <div class="grid">
 ${blocks.join('\n')}
 </div>`
