@@ -6,7 +6,7 @@ import { builtinDatasets, builtinModelModule, builtinModels, loadModelModule, me
 export async function listCommand(): Promise<number> {
   const out: string[] = ['models (model.kind):']
   const stages: string[] = []
-  const { rlMethod } = await import('@ouroboros/posttrain')
+  const { dpoSupport, rlMethod } = await import('@ouroboros/posttrain')
   for (const [kind, spec] of Object.entries(builtinModels)) {
     const model = await loadModelModule(moduleUrl(spec, '.'))
     // `command` has a second entry for text data, the same model given sentences.
@@ -14,9 +14,9 @@ export async function listCommand(): Promise<number> {
     const modalities = onText !== spec ? `${model.modality} or ${(await loadModelModule(moduleUrl(onText!, '.'))).modality}` : model.modality
     const extras = [modalities, ...(model.usesTfjs ? ['tfjs'] : []), model.acceptsTemperature ? 'sampling.temperature: yes' : 'sampling.temperature: no', `${model.modality === 'tokens' ? 'perplexity_real' : onText !== spec ? 'nll_real and perplexity_real' : 'nll_real'}: ${model.logLikelihood ? 'yes' : 'no'}`, ...(model.fitRows ? ['large training sets read from disk'] : [])]
     out.push(`  ${kind.padEnd(12)} ${model.description} [${extras.join('; ')}]`)
-    stages.push(`  ${kind.padEnd(12)} ${posttrainAbilities(model, rlMethod).join('; ')}`)
+    stages.push(`  ${kind.padEnd(12)} ${posttrainAbilities(model, rlMethod, dpoSupport).join('; ')}`)
   }
-  out.push('post-training stages (posttrain: finetune, rl, best-of-n) by model:', ...stages)
+  out.push('post-training stages (posttrain: finetune, rl, dpo, best-of-n) by model:', ...stages)
   out.push('datasets (data.kind):')
   for (const [kind, ds] of Object.entries(await builtinDatasets())) out.push(`  ${kind.padEnd(12)} ${ds.description} [${ds.modality}]`)
   out.push('metric groups (metrics):')
@@ -36,11 +36,13 @@ export async function listCommand(): Promise<number> {
 }
 
 /** Which post-training stages a model can run, and how. */
-function posttrainAbilities(model: ModelPlugin<any, any>, rlMethod: (m: ModelPlugin<any, any>, asked: 'auto') => string): string[] {
+function posttrainAbilities(model: ModelPlugin<any, any>, rlMethod: (m: ModelPlugin<any, any>, asked: 'auto') => string, dpoSupport: (m: ModelPlugin<any, any>) => true | string): string[] {
   const rl = rlMethod(model, 'auto')
   return [
     `finetune: ${model.trainer === undefined ? 'no' : 'yes'}`,
     `rl: ${rl === 'policy-gradient' ? 'policy gradient' : rl === 'refit' ? 'reward-weighted refitting' : 'no'}${model.policyGradient === 'when-asked' && rl === 'refit' ? ", or policy gradient with method 'policy-gradient'" : ''}`,
+    // A model in another process says whether its trainer takes signed weights only when it runs.
+    `dpo: ${dpoSupport(model) !== true ? 'no' : model.policyGradient === 'when-asked' ? 'where its train_step takes signed weights' : 'yes'}`,
     'best-of-n: yes',
   ]
 }

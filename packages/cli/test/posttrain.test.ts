@@ -16,7 +16,7 @@ const finetune = { kind: 'finetune', data: { weights: twoModes, n: 200 }, steps:
 /** [what, config, text the message must contain] */
 const configs: [string, unknown, string][] = [
   ['posttrain not a list', { ...ring, posttrain: { kind: 'finetune' } }, 'posttrain'],
-  ['unknown stage kind', withStages({ kind: 'dpo' }), 'posttrain.0.kind'],
+  ['unknown stage kind', withStages({ kind: 'ppo' }), 'posttrain.0.kind'],
   ['finetune without data', withStages({ kind: 'finetune' }), 'posttrain.0.data'],
   ['negative finetune steps', withStages({ ...finetune, steps: -1 }), 'posttrain.0.steps'],
   ['replay above 1', withStages({ ...finetune, replay: 1.5 }), 'posttrain.0.replay'],
@@ -51,6 +51,10 @@ const configs: [string, unknown, string][] = [
   ['proxy combined by an unknown rule', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, members: 3, combine: 'max' } }), 'posttrain.0.reward.combine'],
   ['proxy with negative noise', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, noise: -1 } }), 'posttrain.0.reward'],
   ['proxy of a bad gold reward', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values: [1] } } }), 'posttrain.0.reward.of.values'],
+  ['dpo for a model without a trainer of signed weights', withStages({ kind: 'dpo', beta: 0.1, reward: { kind: 'modes', values } }), "posttrain.0.kind: model 'gmm' has no trainer that takes signed weights"],
+  ['dpo without beta', { data: { kind: 'zipf', n: 100 }, model: { kind: 'transformer' }, generations: 1, posttrain: [{ kind: 'dpo', reward: { kind: 'length', target: 5 } }] }, 'posttrain.0.beta'],
+  ['dpo with beta 0', { data: { kind: 'zipf', n: 100 }, model: { kind: 'transformer' }, generations: 1, posttrain: [{ kind: 'dpo', beta: 0, reward: { kind: 'length', target: 5 } }] }, 'posttrain.0.beta'],
+  ['dpo toward a proxy', { data: { kind: 'zipf', n: 100 }, model: { kind: 'transformer' }, generations: 1, posttrain: [{ kind: 'dpo', beta: 1, reward: { kind: 'proxy', of: { kind: 'length', target: 5 } } }] }, 'posttrain.0.reward.kind'],
   ['best-of-n with n 0', withStages({ kind: 'best-of-n', n: 0, reward: { kind: 'modes', values } }), 'posttrain.0.n'],
   ['sweep over a stage that does not exist', { ...withStages(finetune), sweep: { 'posttrain.3.replay': [0, 0.5] } }, 'posttrain.3'],
   ['sweep to a bad stage value', { ...withStages(finetune), sweep: { 'posttrain.0.replay': [0, 5] } }, 'posttrain.0.replay'],
@@ -65,6 +69,16 @@ describe(`${configs.length} malformed post-training configs`, () => {
     const hint = (words: string[]) => resolveRun(lexicon(words), 'bad.json').then(() => 'accepted', (e: OuroborosError) => e.hint)
     expect(await hint(['love', 'Money'])).toBe("the data's words are lower-cased: write 'money'")
     expect(await hint(['love', 'Qzxv'])).toBeUndefined()
+  })
+
+  it('`ouroboros list` says which models DPO trains: those whose trainer takes signed weights with a log-likelihood', () => {
+    const res = cli(['list'])
+    expect(res.status, res.stderr).toBe(0)
+    const stages = res.stdout.slice(res.stdout.indexOf('post-training stages'))
+    const line = (kind: string) => stages.split('\n').find((l) => l.trimStart().startsWith(`${kind} `)) ?? ''
+    expect(line('transformer')).toContain('dpo: yes')
+    for (const kind of ['gmm', 'ngram', 'charlm', 'vae']) expect(line(kind)).toContain('dpo: no')
+    expect(line('command')).toContain('dpo: where its train_step takes signed weights')
   })
 
   it('exits 2 from the command line, naming the field, with nothing written', () => {

@@ -37,7 +37,7 @@ export const configSchema = z.strictObject({
    * pass); none by default or null (so a sweep can compare with and without).
    */
   filter: filterSchema.nullable().default(null),
-  /** Post-training stages run on each generation's fitted model (finetune, rl, best-of-n). */
+  /** Post-training stages run on each generation's fitted model (finetune, rl, dpo, best-of-n). */
   posttrain: posttrainSchema.default([]),
   /** Start generation N+1 from generation N's state instead of from scratch. */
   warmStart: z.boolean().default(false),

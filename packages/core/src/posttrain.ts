@@ -108,6 +108,26 @@ export const rlStageSchema = z.strictObject({
   evalSamples: z.int().min(1).max(1_000_000).optional(),
 })
 
+/**
+ * Direct preference optimisation (Rafailov et al. 2023): `pairs` pairs of samples of the stage's
+ * input model, each labelled once by a Bradley–Terry comparison of their gold rewards (plus noise
+ * of sd `noise`), then `steps` steps on the DPO loss −log σ(β·(log π/π_ref(y_w) − log π/π_ref(y_l)))
+ * over `batch` pairs a step. No reward model: the preferences train the policy directly.
+ */
+export const dpoStageSchema = z.strictObject({
+  kind: z.literal('dpo'),
+  reward: goldRewardSchema,
+  pairs: z.int().min(1).max(1_000_000).default(1000),
+  noise: z.number().min(0).default(0),
+  beta: z.number().positive(),
+  steps: steps.default(500),
+  lr: z.number().positive().optional(),
+  /** Pairs a step; half the model trainer's batch when absent (a pair is two items). */
+  batch: z.int().min(1).max(1_000_000).optional(),
+  evalEvery: steps.default(25),
+  evalSamples: z.int().min(1).max(1_000_000).optional(),
+})
+
 export const bestOfNStageSchema = z.strictObject({
   kind: z.literal('best-of-n'),
   n: z.int().min(1).max(100_000),
@@ -116,10 +136,11 @@ export const bestOfNStageSchema = z.strictObject({
   evalSamples: z.int().min(1).max(1_000_000).optional(),
 })
 
-export const posttrainStageSchema = z.discriminatedUnion('kind', [finetuneStageSchema, rlStageSchema, bestOfNStageSchema])
+export const posttrainStageSchema = z.discriminatedUnion('kind', [finetuneStageSchema, rlStageSchema, dpoStageSchema, bestOfNStageSchema])
 export type PosttrainStageConfig = z.infer<typeof posttrainStageSchema>
 export type FinetuneStageConfig = z.infer<typeof finetuneStageSchema>
 export type RlStageConfig = z.infer<typeof rlStageSchema>
+export type DpoStageConfig = z.infer<typeof dpoStageSchema>
 export type BestOfNStageConfig = z.infer<typeof bestOfNStageSchema>
 
 export const posttrainSchema = z

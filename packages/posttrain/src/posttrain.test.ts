@@ -5,7 +5,7 @@ import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
 import { klRegularisedOptimum, ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
-import { estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
+import { dpoSupport, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
 
 /** The pipeline on a fitted state, with no metrics (and task data when given). */
 async function posttrain<S>(
@@ -168,6 +168,30 @@ describe('rl by policy gradient', () => {
       // SGD at a constant step size hovers around the optimum; its noise at lr 0.5, batch 512 is about 0.01.
       for (let k = 0; k < 4; k++) expect(Math.abs(p[k]! - optimum.p[k]!), `β ${beta}, outcome ${k}`).toBeLessThan(0.03)
     }
+  })
+})
+
+describe('dpo', () => {
+  it('reaches the KL-regularised optimum π* ∝ π_ref·exp(r/β) of a categorical model from Bradley–Terry preferences', async () => {
+    const reference = [0.4, 0.3, 0.2, 0.1]
+    const rewards = [0, 1, 2, 3].map((k) => -((k - 3) ** 2) / 4)
+    for (const beta of [0.5, 2]) {
+      const fitted = softmax.fit(vectors(0, 1), { lr: 0.5 }, {} as never) as Softmax
+      const stage = { kind: 'dpo', beta, pairs: 20_000, batch: 20_000, steps: 150, lr: 4, evalEvery: 0, evalSamples: 10, reward: { kind: 'point', at: [3], scale: 2 } }
+      const post = await posttrain(softmax, { lr: 0.5 }, fitted, [stage], line, { seed: 6 })
+      const optimum = klRegularisedOptimum(reference, rewards, beta)
+      const p = probabilities(post.state.logits)
+      // 150 full-batch steps reach the loss's minimum; the preferences of 20,000 pairs place it about 0.01 from the optimum.
+      for (let k = 0; k < 4; k++) expect(Math.abs(p[k]! - optimum.p[k]!), `β ${beta}, outcome ${k}: ${Array.from(p).map((v) => v.toFixed(3))} against ${optimum.p.map((v: number) => v.toFixed(3))}`).toBeLessThan(0.02)
+      // What it optimised, on its first point; the loss and the batch's preference accuracy on the others.
+      expect(post.curve[0]!.reward_description).toBe("20000 pairs of the stage's input, each labelled by a Bradley–Terry preference scored by −‖x − (3)‖² / 2²")
+      expect(Object.keys(post.curve[1]!.losses).sort()).toEqual(['dpo_loss', 'preference_accuracy'])
+    }
+  })
+
+  it('refuses a model without a trainer of signed weights and a log-likelihood, naming what to use instead', async () => {
+    expect(dpoSupport(softmax)).toBe(true)
+    expect(dpoSupport(gmm)).toBe("model 'gmm' has no trainer that takes signed weights with a log-likelihood of its samples, which DPO needs; use an rl stage (method 'refit') or best-of-n")
   })
 })
 

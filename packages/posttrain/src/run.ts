@@ -3,6 +3,7 @@ import { estimateKl, hasSampleLikelihood, monteCarloKl, nearestNeighbourKl, type
 import { mean, stageRewards, type Reward, type RewardPair } from './rewards/index.js'
 import type { CurvePoint, Sampler, StageContext, TaskData } from './stage.js'
 import { bestOfN } from './stages/best-of-n.js'
+import { dpo, dpoRewards } from './stages/dpo.js'
 import { finetune } from './stages/finetune.js'
 import { rl } from './stages/rl.js'
 
@@ -85,6 +86,11 @@ export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Pr
     }
     if (stage.kind === 'finetune') {
       state = (await finetune(stage, index, ctx, state, await inputs.task(index))).state
+      continue
+    }
+    if (stage.kind === 'dpo') {
+      rewards = dpoRewards(stage, await inputs.gold(index))
+      state = (await dpo(stage, index, ctx, state, rewards)).state
       continue
     }
     if (stage.reward.kind === 'proxy') inputs.onStep?.({ index, kind: stage.kind, phase: `fitting its reward model on ${stage.reward.labels} labels` }, 0, 0)

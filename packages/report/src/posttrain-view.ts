@@ -50,6 +50,7 @@ interface KindInfo {
 const KINDS: Readonly<Record<string, KindInfo>> = {
   finetune: { title: 'Finetuning', step: 'finetuning step' },
   rl: { title: 'RL', step: 'RL step' },
+  dpo: { title: 'DPO', step: 'DPO step' },
   'best-of-n': {
     title: 'Best-of-n',
     step: 'n (draws per sample)',
@@ -72,7 +73,7 @@ export function posttrainSection(settings: readonly PosttrainSetting[], catalog:
     const info = kindInfo(kind)
     const plots = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
-    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), rewards: aimsNote(series, kind === 'finetune' ? TASK_WORDS : REWARD_WORDS) })
+    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), rewards: aimsNote(series, kind === 'finetune' ? TASK_WORDS : kind === 'dpo' ? PREFERENCE_WORDS : REWARD_WORDS) })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
   for (const { info, plots, shapes, rewards } of blockPlots) {
@@ -127,6 +128,7 @@ interface AimWords {
 
 const REWARD_WORDS: AimWords = { one: 'The reward optimised', several: 'The rewards optimised, by setting' }
 const TASK_WORDS: AimWords = { one: 'The task data', several: 'The task data, by setting' }
+const PREFERENCE_WORDS: AimWords = { one: 'The preferences optimised', several: 'The preferences optimised, by setting' }
 
 /**
  * What the block's stages trained toward: one sentence where every setting's stage had the same

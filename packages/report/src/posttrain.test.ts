@@ -503,6 +503,14 @@ describe('what a stage optimised', () => {
     expect(finetuneNote(renderReport([loadRun(own)]))).toBe('<p class="aims">The task data: ring, as the run’s.</p>\n')
   })
 
+  it('titles a DPO block and says which preferences it optimised', () => {
+    const d = dir('pt-dpo')
+    writeRlRun(d, 'dpo', [0.1, 1], () => '200 pairs labelled by a Bradley–Terry preference', 'dpo')
+    const html = renderReport([loadRun(d)])
+    expect(html).toContain('<h3>DPO</h3>\n<p class="aims">The preferences optimised: 200 pairs labelled by a Bradley–Terry preference.</p>')
+    expect(embeddedPlots(html).map(plotTitle)).toContain('DPO: gold and proxy reward against √KL')
+  })
+
   it('names the settings of each reward where they differ, and says nothing for curves without a description', () => {
     const d = dir('pt-reward-swept')
     writeRlRun(d, 'rl', [0.1, 1, 3], (cell) => (cell === 1 ? 'reward B' : 'reward A'))

@@ -78,7 +78,7 @@ export const rlValues = (cell: number, r: number, s: number): { kl: number; gold
   return { kl: d * d, gold: 0.3 + 0.2 * d - 0.05 * d * d * (1 + cell) + offset(r), proxy: 0.3 + 0.25 * d + offset(r), modes: 8 - 2 * d }
 }
 
-export function writeRlRun(dir: string, name: string, betas: readonly number[] = [0.1, 1], rewardOf?: (cell: number) => string): void {
+export function writeRlRun(dir: string, name: string, betas: readonly number[] = [0.1, 1], rewardOf?: (cell: number) => string, kind = 'rl'): void {
   writeSyntheticRun(dir, {
     name,
     dataset: ringDataset,
@@ -102,7 +102,7 @@ export function writeRlRun(dir: string, name: string, betas: readonly number[] =
           // A policy-gradient stage records its trainer's loss and the batch's KL-penalised reward.
           const losses = s === 0 ? {} : { loss: 1 / s, penalised_reward: v.proxy - betas[cell]! * v.kl }
           const described = s === 0 && rewardOf !== undefined ? { reward_description: rewardOf(cell) } : {}
-          return { stage: 0, kind: 'rl', step: s, reward: v.proxy, gold_reward: v.gold, kl: v.kl, kl_estimator: 'monte-carlo', losses, metrics: { modes_covered: v.modes }, ...described }
+          return { stage: 0, kind, step: s, reward: v.proxy, gold_reward: v.gold, kl: v.kl, kl_estimator: 'monte-carlo', losses, metrics: { modes_covered: v.modes }, ...described }
         }),
       )
     }

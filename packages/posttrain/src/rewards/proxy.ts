@@ -95,7 +95,7 @@ function combined(values: Float64Array, combine: 'mean' | 'min' | 'uwo', penalty
 }
 
 /** One preference per pair (sample 2p against 2p + 1), a preferred with probability σ(r(a) − r(b)). */
-function preferencesOf(scores: Float64Array, rng: Rng): Uint8Array {
+export function preferencesOf(scores: Float64Array, rng: Rng): Uint8Array {
   const pairs = Math.floor(scores.length / 2)
   const prefers = new Uint8Array(pairs)
   for (let p = 0; p < pairs; p++) prefers[p] = rng.uniform() < sigmoid(scores[2 * p]! - scores[2 * p + 1]!) ? 1 : 0
@@ -252,7 +252,7 @@ function fitPreferences(gram: Float64Array, n: number, prefers: Uint8Array, ridg
   return { weights: alpha, bias: 0 }
 }
 
-function sigmoid(x: number): number {
+export function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))
 }
 
