@@ -38,22 +38,35 @@ interface StageSeries {
   aim?: string
 }
 
+/** How a block names what its stages trained toward, one and several. */
+interface AimWords {
+  one: string
+  several: string
+}
+
+const REWARD_WORDS: AimWords = { one: 'The reward optimised', several: 'The rewards optimised, by setting' }
+const TASK_WORDS: AimWords = { one: 'The task data', several: 'The task data, by setting' }
+const PREFERENCE_WORDS: AimWords = { one: 'The preferences optimised', several: 'The preferences optimised, by setting' }
+
 /** How the page names a stage kind and its steps; a kind it does not know is named as it is. */
 interface KindInfo {
   title: string
   step: string
+  /** How its block names what its stages trained toward. */
+  aims: AimWords
   logStep?: boolean
   /** The KL a stage reaches at each step where theory gives it. */
   klTheory?: { name: string; at(step: number): number }
 }
 
 const KINDS: Readonly<Record<string, KindInfo>> = {
-  finetune: { title: 'Finetuning', step: 'finetuning step' },
-  rl: { title: 'RL', step: 'RL step' },
-  dpo: { title: 'DPO', step: 'DPO step' },
+  finetune: { title: 'Finetuning', step: 'finetuning step', aims: TASK_WORDS },
+  rl: { title: 'RL', step: 'RL step', aims: REWARD_WORDS },
+  dpo: { title: 'DPO', step: 'DPO step', aims: PREFERENCE_WORDS },
   'best-of-n': {
     title: 'Best-of-n',
     step: 'n (draws per sample)',
+    aims: REWARD_WORDS,
     logStep: true,
     // Stiennon et al. 2020: the rank of the best of n continuous rewards; ties make it smaller.
     klTheory: { name: 'theory: ln n − (n − 1)/n (a reward without ties)', at: (n) => Math.log(n) - (n - 1) / n },
@@ -61,26 +74,26 @@ const KINDS: Readonly<Record<string, KindInfo>> = {
 }
 
 function kindInfo(kind: string): KindInfo {
-  return KINDS[kind] ?? { title: kind, step: 'step' }
+  return KINDS[kind] ?? { title: kind, step: 'step', aims: REWARD_WORDS }
 }
 
 /** The post-training section: a block per stage kind, in config order. Empty without curves. */
 export function posttrainSection(settings: readonly PosttrainSetting[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
   const blocks: string[] = []
-  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; rewards: string }[] = []
+  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; aims: string }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
     const plots = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
-    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), rewards: aimsNote(series, kind === 'finetune' ? TASK_WORDS : kind === 'dpo' ? PREFERENCE_WORDS : REWARD_WORDS) })
+    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), aims: aimsNote(series, info.aims) })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
-  for (const { info, plots, shapes, rewards } of blockPlots) {
+  for (const { info, plots, shapes, aims } of blockPlots) {
     const ids = plots.map((p) => addPlot(p.spec))
     const shared = plots[0]!.spec.choices?.controls.find((c) => c.shared === true)
     blocks.push(`<h3>${escapeHtml(info.title)}</h3>
-${rewards}<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes))}</p>
+${aims}<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes))}</p>
 ${shared === undefined ? '' : `<div class="choices">${select(shared, ids.join(' '), 0)}</div>`}
 <div class="grid">
 ${plots.map((p, i) => plotFigure(ids[i]!, p.spec)).join('\n')}
@@ -119,16 +132,6 @@ function thinToBudget(specs: readonly PlotSpec[], budget: number): void {
     }
   }
 }
-
-/** How a block names what its stages trained toward, one and several. */
-interface AimWords {
-  one: string
-  several: string
-}
-
-const REWARD_WORDS: AimWords = { one: 'The reward optimised', several: 'The rewards optimised, by setting' }
-const TASK_WORDS: AimWords = { one: 'The task data', several: 'The task data, by setting' }
-const PREFERENCE_WORDS: AimWords = { one: 'The preferences optimised', several: 'The preferences optimised, by setting' }
 
 /**
  * What the block's stages trained toward: one sentence where every setting's stage had the same
