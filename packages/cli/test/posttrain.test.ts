@@ -54,7 +54,7 @@ const configs: [string, unknown, string][] = [
   ['dpo for a model without a trainer of signed weights', withStages({ kind: 'dpo', beta: 0.1, reward: { kind: 'modes', values } }), "posttrain.0.kind: model 'gmm' has no trainer that takes signed weights"],
   ['dpo without beta', { data: { kind: 'zipf', n: 100 }, model: { kind: 'transformer' }, generations: 1, posttrain: [{ kind: 'dpo', reward: { kind: 'length', target: 5 } }] }, 'posttrain.0.beta'],
   ['dpo with beta 0', { data: { kind: 'zipf', n: 100 }, model: { kind: 'transformer' }, generations: 1, posttrain: [{ kind: 'dpo', beta: 0, reward: { kind: 'length', target: 5 } }] }, 'posttrain.0.beta'],
-  ['dpo toward a proxy', { data: { kind: 'zipf', n: 100 }, model: { kind: 'transformer' }, generations: 1, posttrain: [{ kind: 'dpo', beta: 1, reward: { kind: 'proxy', of: { kind: 'length', target: 5 } } }] }, 'posttrain.0.reward.kind'],
+  ['dpo toward a proxy', { data: { kind: 'zipf', n: 100 }, model: { kind: 'transformer' }, generations: 1, posttrain: [{ kind: 'dpo', beta: 1, reward: { kind: 'proxy', of: { kind: 'length', target: 5 } } }] }, 'posttrain.0.reward.kind: "proxy" is not one of modes, point, lexicon, length, genre, digit (a dpo stage learns from preferences of a gold reward itself, with no reward model: give that reward)'],
   ['best-of-n with n 0', withStages({ kind: 'best-of-n', n: 0, reward: { kind: 'modes', values } }), 'posttrain.0.n'],
   ['sweep over a stage that does not exist', { ...withStages(finetune), sweep: { 'posttrain.3.replay': [0, 0.5] } }, 'posttrain.3'],
   ['sweep to a bad stage value', { ...withStages(finetune), sweep: { 'posttrain.0.replay': [0, 5] } }, 'posttrain.0.replay'],
