@@ -105,8 +105,8 @@ describe('transformer DPO', () => {
     expect(reward[2]!, JSON.stringify(reward)).toBeGreaterThan(reward[0]! + 0.2)
     expect(curve[2]!.kl).toBeGreaterThan(0)
     // The loss starts at ln 2 (π = π_ref: every margin 0) and falls as the margins grow.
-    expect(curve[1]!.losses['dpo_loss']!).toBeLessThan(Math.log(2))
-    expect(curve[2]!.losses['dpo_loss']!).toBeLessThan(curve[1]!.losses['dpo_loss']!)
+    expect(curve[1]!.losses['preference_loss']!).toBeLessThan(Math.log(2))
+    expect(curve[2]!.losses['preference_loss']!).toBeLessThan(curve[1]!.losses['preference_loss']!)
     const b = cli(['run', file, '--out', `${dir}/b`, '--workers', '2'], { env })
     expect(b.status, b.stderr).toBe(0)
     expect(records(`${dir}/b`)).toEqual(records(`${dir}/a`))

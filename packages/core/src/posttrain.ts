@@ -111,12 +111,15 @@ export const rlStageSchema = z.strictObject({
 /**
  * Direct preference optimisation (Rafailov et al. 2023): `pairs` pairs of samples of the stage's
  * input model, each labelled once by a Bradley–Terry comparison of their gold rewards (plus noise
- * of sd `noise`), then `steps` steps on the DPO loss −log σ(β·(log π/π_ref(y_w) − log π/π_ref(y_l)))
- * over `batch` pairs a step. No reward model: the preferences train the policy directly.
+ * of sd `noise`), then `steps` steps on the DPO loss −log σ(β·Δ), Δ = log π/π_ref(y_w) −
+ * log π/π_ref(y_l), over `batch` pairs a step. No reward model: the preferences train the policy
+ * directly. `loss` names the loss of Δ as TRL's `loss_type` does: 'sigmoid' (DPO), 'ipo'
+ * ((Δ − 1/(2β))², Azar et al. 2023) or 'hinge' (max(0, 1 − β·Δ), SLiC, Zhao et al. 2023).
  */
 export const dpoStageSchema = z.strictObject({
   kind: z.literal('dpo'),
   reward: goldRewardSchema,
+  loss: z.enum(['sigmoid', 'ipo', 'hinge']).default('sigmoid'),
   pairs: z.int().min(1).max(1_000_000).default(1000),
   noise: z.number().min(0).default(0),
   beta: z.number().positive(),

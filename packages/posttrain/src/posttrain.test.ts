@@ -185,8 +185,31 @@ describe('dpo', () => {
       for (let k = 0; k < 4; k++) expect(Math.abs(p[k]! - optimum.p[k]!), `β ${beta}, outcome ${k}: ${Array.from(p).map((v) => v.toFixed(3))} against ${optimum.p.map((v: number) => v.toFixed(3))}`).toBeLessThan(0.02)
       // What it optimised, on its first point; the loss and the batch's preference accuracy on the others.
       expect(post.curve[0]!.reward_description).toBe("20000 pairs of the stage's input, each labelled by a Bradley–Terry preference scored by −‖x − (3)‖² / 2²")
-      expect(Object.keys(post.curve[1]!.losses).sort()).toEqual(['dpo_loss', 'preference_accuracy'])
+      expect(Object.keys(post.curve[1]!.losses).sort()).toEqual(['preference_accuracy', 'preference_loss'])
     }
+  })
+
+  it("with the IPO loss reaches IPO's optimum π ∝ π_ref·exp(P(y ≻ π_ref)/β) (Azar et al. 2023), and with the hinge loss raises the reward", async () => {
+    const reference = [0.4, 0.3, 0.2, 0.1]
+    const rewards = [0, 1, 2, 3].map((k) => -((k - 3) ** 2) / 4)
+    const sigma = (x: number): number => 1 / (1 + Math.exp(-x))
+    // P(k ≻ π_ref): the chance that k is preferred to a draw of π_ref under Bradley–Terry.
+    const wins = rewards.map((r) => reference.reduce((sum, p, j) => sum + p * sigma(r - rewards[j]!), 0))
+    // IPO's weights, 2·(1/(2β) − Δ), are large at small β: a smaller step.
+    const stage = (loss: string, beta: number, lr: number) => ({ kind: 'dpo', loss, beta, pairs: 20_000, batch: 20_000, steps: 300, lr, evalEvery: 0, evalSamples: 10, reward: { kind: 'point', at: [3], scale: 2 } })
+    for (const beta of [0.1, 0.5]) {
+      const fitted = softmax.fit(vectors(0, 1), { lr: 0.5 }, {} as never) as Softmax
+      const post = await posttrain(softmax, { lr: 0.5 }, fitted, [stage('ipo', beta, 0.2)], line, { seed: 6 })
+      const tilted = reference.map((p, k) => p * Math.exp(wins[k]! / beta))
+      const z = tilted.reduce((a, b) => a + b, 0)
+      const p = probabilities(post.state.logits)
+      for (let k = 0; k < 4; k++) expect(Math.abs(p[k]! - tilted[k]! / z), `β ${beta}, outcome ${k}: ${Array.from(p).map((v) => v.toFixed(3))} against ${tilted.map((v) => (v / z).toFixed(3))}`).toBeLessThan(0.02)
+      expect(post.curve[0]!.reward_description).toMatch(/; the IPO loss$/)
+    }
+    const fitted = softmax.fit(vectors(0, 1), { lr: 0.5 }, {} as never) as Softmax
+    const hinge = await posttrain(softmax, { lr: 0.5 }, fitted, [stage('hinge', 1, 1)], line, { seed: 6 })
+    const expected = (q: ArrayLike<number>): number => Array.from(q).reduce((sum, p, k) => sum + p * rewards[k]!, 0)
+    expect(expected(probabilities(hinge.state.logits))).toBeGreaterThan(expected(reference) + 0.3)
   })
 
   it('refuses a model without a trainer of signed weights and a log-likelihood, naming what to use instead', async () => {

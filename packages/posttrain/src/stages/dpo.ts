@@ -13,17 +13,35 @@ export function dpoSupport(model: ModelPlugin<any, any>): true | string {
 /** What a DPO stage optimises, in words: its preferences, and the gold reward that labels them. */
 export function dpoRewards(stage: DpoStageConfig, gold: Reward): RewardPair {
   const noise = stage.noise > 0 ? `; the scores have noise of sd ${stage.noise}` : ''
-  return { reward: gold, gold, proxy: false, description: `${stage.pairs} pairs of the stage's input, each labelled by a Bradley–Terry preference scored by ${gold.description}${noise}` }
+  const loss = stage.loss === 'sigmoid' ? '' : `; the ${stage.loss === 'ipo' ? 'IPO' : 'hinge (SLiC)'} loss`
+  return { reward: gold, gold, proxy: false, description: `${stage.pairs} pairs of the stage's input, each labelled by a Bradley–Terry preference scored by ${gold.description}${noise}${loss}` }
+}
+
+/**
+ * A preference loss ℓ(Δ) of the margin Δ = (log π − log π_ref)(y_w) − (log π − log π_ref)(y_l),
+ * and its derivative. DPO's −log σ(β·Δ) has the population optimum π* ∝ π_ref·exp(r/β), RL's with
+ * the same β; IPO's (Δ − 1/(2β))² has π ∝ π_ref·exp(P(y ≻ π_ref)/β) (Azar et al. 2023).
+ */
+const LOSSES: Readonly<Record<DpoStageConfig['loss'], (delta: number, beta: number) => { loss: number; slope: number }>> = {
+  sigmoid: (delta, beta) => {
+    const h = beta * delta
+    // −log σ(h), stably.
+    return { loss: h >= 0 ? Math.log1p(Math.exp(-h)) : -h + Math.log1p(Math.exp(h)), slope: -beta * sigmoid(-h) }
+  },
+  ipo: (delta, beta) => {
+    const off = delta - 1 / (2 * beta)
+    return { loss: off * off, slope: 2 * off }
+  },
+  hinge: (delta, beta) => (beta * delta < 1 ? { loss: 1 - beta * delta, slope: -beta } : { loss: 0, slope: 0 }),
 }
 
 /**
  * Direct preference optimisation (Rafailov et al. 2023). The stage draws `pairs` pairs from its
  * input model π_ref and labels each once, a preferred to b with probability σ(r(a) − r(b)) (r the
- * gold reward plus noise). Each step takes `batch` pairs and one trainer step on the DPO loss
- * −log σ(h), h = β·((log π − log π_ref)(y_w) − (log π − log π_ref)(y_l)): its gradient is
- * −β·σ(−h)·(∇log π(y_w) − ∇log π(y_l)), so the trainer ascends its weighted log-likelihood with
- * weight +2β·σ(−h) on each winner and −2β·σ(−h) on each loser (a mean over 2·batch items).
- * Its population optimum is π* ∝ π_ref·exp(r/β), the optimum of RL with the same β.
+ * gold reward plus noise). Each step takes `batch` pairs and one trainer step on the mean of the
+ * loss ℓ(Δ): its gradient is ℓ'(Δ)·(∇log π(y_w) − ∇log π(y_l)), so the trainer ascends its
+ * weighted log-likelihood with weight −2ℓ'(Δ) on each winner and 2ℓ'(Δ) on each loser (a mean
+ * over 2·batch items).
  */
 export async function dpo<S>(stage: DpoStageConfig, index: number, ctx: StageContext<S>, input: S, rewards: RewardPair): Promise<StageResult<S>> {
   const { model } = ctx
@@ -44,6 +62,7 @@ export async function dpo<S>(stage: DpoStageConfig, index: number, ctx: StageCon
   const trainer = await model.trainer!(input, ctx.params, { rng: ctx.rng.derive('trainer'), dataset: ctx.dataset, ...(stage.lr === undefined ? {} : { lr: stage.lr }), anchor: 0, reference: input })
   try {
     if (!trainer.signedWeights) throw inputError(`posttrain.${index}.kind: model '${model.id}': its trainer takes only weights ≥ 0, so DPO cannot train it`)
+    const lossOf = LOSSES[stage.loss]
     const batch = Math.min(stage.pairs, stage.batch ?? (typeof trainer.batch === 'number' ? Math.max(1, Math.floor(trainer.batch / 2)) : stage.pairs))
     // Pairs in a fresh random order each pass over them.
     let order: Uint32Array = new Uint32Array(0)
@@ -68,17 +87,16 @@ export async function dpo<S>(stage: DpoStageConfig, index: number, ctx: StageCon
       for (let i = 0; i < batch; i++) {
         const w = rows[i]!
         const l = rows[batch + i]!
-        const h = stage.beta * (own[i]! - reference[w]! - (own[batch + i]! - reference[l]!))
-        const c = 2 * stage.beta * sigmoid(-h)
-        weights[i] = c
-        weights[batch + i] = -c
-        // −log σ(h), stably.
-        loss += h >= 0 ? Math.log1p(Math.exp(-h)) : -h + Math.log1p(Math.exp(h))
-        if (h > 0) right++
+        const delta = own[i]! - reference[w]! - (own[batch + i]! - reference[l]!)
+        const at = lossOf(delta, stage.beta)
+        weights[i] = -2 * at.slope
+        weights[batch + i] = 2 * at.slope
+        loss += at.loss
+        if (delta > 0) right++
       }
       const report = await trainer.step(x, weights)
       state = await trainer.state()
-      if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, state, { ...report.losses, dpo_loss: loss / batch, preference_accuracy: right / batch })
+      if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, state, { ...report.losses, preference_loss: loss / batch, preference_accuracy: right / batch })
       ctx.onStep(step, stage.steps)
     }
     return { state }
