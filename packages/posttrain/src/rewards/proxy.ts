@@ -1,4 +1,5 @@
 import { choleskyInPlace, inputError, type Rng, type Samples, type TokenSamples, type VectorSamples } from '@ouroboros/core'
+import { preferencesOf, sigmoid } from './preferences.js'
 import type { Reward } from './reward.js'
 
 export interface ProxyOptions {
@@ -92,14 +93,6 @@ function combined(values: Float64Array, combine: 'mean' | 'min' | 'uwo', penalty
   let variance = 0
   for (const v of values) variance += (v - mean) ** 2
   return mean - (penalty * variance) / values.length
-}
-
-/** One preference per pair (sample 2p against 2p + 1), a preferred with probability σ(r(a) − r(b)). */
-export function preferencesOf(scores: Float64Array, rng: Rng): Uint8Array {
-  const pairs = Math.floor(scores.length / 2)
-  const prefers = new Uint8Array(pairs)
-  for (let p = 0; p < pairs; p++) prefers[p] = rng.uniform() < sigmoid(scores[2 * p]! - scores[2 * p + 1]!) ? 1 : 0
-  return prefers
 }
 
 /** A bootstrap resample of the labels: n draws with replacement, or as many pairs as there are. */
@@ -250,10 +243,6 @@ function fitPreferences(gram: Float64Array, n: number, prefers: Uint8Array, ridg
     if (change < 1e-10) break
   }
   return { weights: alpha, bias: 0 }
-}
-
-export function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))
 }
 
 /** Solves A x = b in place (b becomes x) for symmetric positive-definite A (overwritten). */

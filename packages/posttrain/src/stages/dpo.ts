@@ -1,5 +1,5 @@
 import { inputError, takeSamples, type DpoStageConfig, type ModelPlugin } from '@ouroboros/core'
-import { preferencesOf, sigmoid } from '../rewards/proxy.js'
+import { preferencesOf, sigmoid } from '../rewards/preferences.js'
 import type { Reward, RewardPair } from '../rewards/reward.js'
 import type { StageContext, StageResult } from '../stage.js'
 import { evalSamplesOf, isCurveStep, recordPoint } from './curve.js'
