@@ -6,7 +6,7 @@ import { BUILTIN_OUTPUT_INFO } from './outputs.testutil.js'
 import type { Choices } from './plots.js'
 import { MAX_STAGE_POINTS, parseStageCurves, sqrtKl } from './posttrain-curves.js'
 import { POINT_BUDGET } from './posttrain-view.js'
-import { BON_STEPS, FT_STEPS, pair, writeBestOfNRun, writeCurve, writeFinetuneRun, writeRlRun, type CurveLine } from './posttrain.testutil.js'
+import { BON_STEPS, FT_STEPS, pair, RL_STEPS, writeBestOfNRun, writeCurve, writeFinetuneRun, writeRlRun, type CurveLine } from './posttrain.testutil.js'
 import { Rng } from '@ouroboros/core'
 import { embeddedPlots, plotTitle, ringSamples, tempDir, writeSyntheticRun, ringDataset, type SyntheticRun } from './runs.testutil.js'
 
@@ -509,6 +509,15 @@ describe('what a stage optimised', () => {
     const html = renderReport([loadRun(d)])
     expect(html).toContain('<h3>DPO</h3>\n<p class="aims">The preferences optimised: 200 pairs labelled by a Bradley–Terry preference.</p>')
     expect(embeddedPlots(html).map(plotTitle)).toContain('DPO: gold and proxy reward against √KL')
+    // The batch's preference loss and accuracy are named for what they are, not as training losses.
+    const d2 = dir('pt-dpo-losses')
+    writeRlRun(d2, 'dpo', [0.1], undefined, 'dpo')
+    for (let r = 0; r < 3; r++) {
+      writeCurve(d2, `c0-r${r}`, 0, RL_STEPS.map((s) => ({ stage: 0, kind: 'dpo', step: s, reward: 0.1 * s, gold_reward: 0.1 * s, kl: s, kl_estimator: 'monte-carlo', losses: s === 0 ? {} : { preference_loss: 0.6, preference_accuracy: 0.75 }, metrics: {} })))
+    }
+    const titles = embeddedPlots(renderReport([loadRun(d2)])).map(plotTitle)
+    expect(titles).toContain('DPO: preference loss of the training batch · preference_loss')
+    expect(titles).toContain('DPO: preference accuracy of the training batch · preference_accuracy')
   })
 
   it('names the settings of each reward where they differ, and says nothing for curves without a description', () => {
