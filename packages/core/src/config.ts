@@ -106,7 +106,7 @@ export function parseConfig(raw: unknown, where: string, problems?: ConfigProble
     result = configSchema.safeParse(filled)
   }
   if (result.success) return result.data
-  const found = withPluginHints(issueProblems(result.error.issues, [], { input, schema: configSchema }), input)
+  const found = withHints(issueProblems(result.error.issues, [], { input, schema: configSchema }), input)
   if (problems === undefined) throw configError(found.map((p) => `${where}: ${p.path}: ${p.message}`).join('\n'))
   problems.add(found)
   return undefined
@@ -135,18 +135,31 @@ function withSweptKeys(raw: unknown, issues: readonly z.core.$ZodIssue[], where:
 
 const pluginFields = new Set(['data', 'model', 'policy', 'filter'])
 
+/** The problems of a config, each with what to write instead where a likely mistake explains it. */
+function withHints(problems: readonly Problem[], raw: unknown): Problem[] {
+  return problems.map((p) => pluginHint(p, raw) ?? dpoProxyHint(p, raw) ?? p)
+}
+
 /**
  * What to write instead, where a plug-in field holds a name or a list: `"policy": "replace"` reads
  * naturally beside `"metrics": ["modes"]`, and a list is how one would ask to compare several.
  */
-function withPluginHints(problems: readonly Problem[], raw: unknown): Problem[] {
-  return problems.map((p) => {
-    if (!pluginFields.has(p.path) || !p.message.startsWith('expected an object')) return p
-    const value = (raw as Record<string, unknown>)[p.path]
-    if (typeof value === 'string') return { ...p, message: `${p.message}; write {"kind": ${JSON.stringify(value)}}` }
-    if (Array.isArray(value)) return { ...p, message: `${p.message}; to compare several, give them as "sweep": {"${p.path}": [...]}` }
-    return p
-  })
+function pluginHint(p: Problem, raw: unknown): Problem | undefined {
+  if (!pluginFields.has(p.path) || !p.message.startsWith('expected an object')) return undefined
+  const value = (raw as Record<string, unknown>)[p.path]
+  if (typeof value === 'string') return { ...p, message: `${p.message}; write {"kind": ${JSON.stringify(value)}}` }
+  if (Array.isArray(value)) return { ...p, message: `${p.message}; to compare several, give them as "sweep": {"${p.path}": [...]}` }
+  return undefined
+}
+
+/** A dpo stage given a learned reward: its preferences come from a gold reward itself. */
+function dpoProxyHint(p: Problem, raw: unknown): Problem | undefined {
+  const stage = /^posttrain\.(\d+)\.reward\.kind$/.exec(p.path)?.[1]
+  if (stage === undefined) return undefined
+  const kind = valueAt(raw, ['posttrain', Number(stage), 'kind'])
+  const reward = valueAt(raw, ['posttrain', Number(stage), 'reward', 'kind'])
+  if (!kind.known || kind.value !== 'dpo' || !reward.known || reward.value !== 'proxy') return undefined
+  return { ...p, message: `${p.message} (a dpo stage learns from preferences of a gold reward itself, with no reward model: give that reward)` }
 }
 
 /**
@@ -181,7 +194,7 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
     for (const [path, value] of Object.entries(params)) setPath(raw, path, value, where)
     const parsed = configSchema.safeParse(raw)
     if (!parsed.success) {
-      found.add(withPluginHints(issueProblems(parsed.error.issues, [], { input: raw, schema: configSchema }), raw), params)
+      found.add(withHints(issueProblems(parsed.error.issues, [], { input: raw, schema: configSchema }), raw), params)
       continue
     }
     const { sweep: _unused, ...cellConfig } = parsed.data

@@ -72,9 +72,7 @@ function describeIssue(issue: z.core.$ZodIssue, context: IssueContext): string {
     // A discriminated union whose `kind` matched none of its options.
     const options = (issue.options as unknown[]).map(String)
     if (at.missing) return `missing; expected one of ${options.join(', ')}`
-    // Only a dpo stage's reward lacks the proxy: its preferences come from the gold reward itself.
-    const proxy = at.known && at.value === 'proxy' && !options.includes('proxy') && options.includes('modes')
-    return valueChoice(at.known ? at.value : undefined, options) + (proxy ? ' (a dpo stage learns from preferences of a gold reward itself, with no reward model: give that reward)' : '')
+    return valueChoice(at.known ? at.value : undefined, options)
   }
   // A plain union (a name or a number, say): its schema says what it expects; the value says what came.
   if (issue.code === 'invalid_union' && at.known && !at.missing) return `${issue.message}, got ${shown(at.value)}`

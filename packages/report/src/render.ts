@@ -520,17 +520,15 @@ ${plotDiv(id)}
   return blocks.length === 0 ? '' : `<div class="grid">\n${blocks.join('\n')}\n</div>`
 }
 
+/** The kinds of a run's post-training stages, in config order, as its config lists them. */
+function stageKinds(config: unknown): string[] {
+  const stages = field(config, 'posttrain')
+  return Array.isArray(stages) ? stages.map((stage) => field(stage, 'kind')).filter((kind): kind is string => typeof kind === 'string') : []
+}
+
 /** Which model a post-trained run's samples are drawn from: a generation's model as fit is not its model. */
 function posttrainedNote(views: readonly RunView[]): string {
-  const kinds = new Set<string>()
-  for (const v of views) {
-    const stages = field(v.run.info.config, 'posttrain')
-    if (!Array.isArray(stages)) continue
-    for (const stage of stages) {
-      const kind = field(stage, 'kind')
-      if (typeof kind === 'string') kinds.add(kind)
-    }
-  }
+  const kinds = new Set(views.flatMap((v) => stageKinds(v.run.info.config)))
   if (kinds.size === 0) return ''
   return `<p class="note">A generation’s samples are drawn from its model after its post-training stages (${escapeHtml([...kinds].join(', '))}), as its metrics are.</p>\n`
 }
@@ -615,23 +613,22 @@ function trainingComparisonSection(views: readonly RunView[], catalog: MetricCat
     .map(({ view, setting }) => ({ view, setting, chains: view.run.training.filter((t) => t.cell === setting.cell) }))
     .filter((s) => s.chains.length > 0)
   const curves = settings.flatMap((s) => s.chains.flatMap((t) => t.curves))
-  const blocks = [
+  const lines = [
     ...recorded(curves, 'values').map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, settings, catalog })))),
     ...recorded(curves, 'losses').map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, loss: true, settings, catalog })))),
   ]
-  let heatmaps = 0
+  const heatmaps: string[] = []
   for (const { setting, chains } of settings) {
     const t = chains[0]!
     const c = t.curves.find((curve) => curve.profiles[MODE_PROFILE]?.some((share) => share !== null))
     if (c === undefined) continue
     const title = `Modes during training: ${setting.label} (chain ${t.chain})`
-    blocks.push(plotDiv(addPlot(modeProfilePlot({ title, steps: c.steps, shares: c.profiles[MODE_PROFILE]! }))))
-    heatmaps++
+    heatmaps.push(plotDiv(addPlot(modeProfilePlot({ title, steps: c.steps, shares: c.profiles[MODE_PROFILE]! }))))
   }
-  if (blocks.length === 0) return ''
-  return `<p class="note">Lines are means over the replicates that recorded each step, shaded bands their minimum to maximum${heatmaps > 0 ? '; the heatmaps show the first replicate of each setting' : ''}.</p>
+  if (lines.length + heatmaps.length === 0) return ''
+  return `<p class="note">Lines are means over the replicates that recorded each step, shaded bands their minimum to maximum${heatmaps.length > 0 ? '; the heatmaps show the first replicate of each setting' : ''}.</p>
 <div class="grid">
-${blocks.join('\n')}
+${[...lines, ...heatmaps].join('\n')}
 </div>`
 }
 
@@ -728,8 +725,7 @@ function factsSection(v: RunView, several: boolean): string {
     return `<tr><td>${escapeHtml(cellLabel(cell))}</td><td class="num">${formatDuration(t.fit)}</td><td class="num">${formatDuration(t.sample)}</td><td class="num">${formatDuration(t.evaluate)}</td></tr>`
   })
   // A generation's post-training stages run between its fit and its sample, and are timed with its fit.
-  const stages = field(info.config, 'posttrain')
-  const fitHead = Array.isArray(stages) && stages.length > 0 ? 'fit and post-training' : 'fit'
+  const fitHead = stageKinds(info.config).length > 0 ? 'fit and post-training' : 'fit'
   out.push(`<h4>Time per stage (summed over chains and generations)</h4>
 <table class="timings"><thead><tr><th>setting</th><th>${fitHead}</th><th>sample</th><th>evaluate</th></tr></thead><tbody>
 ${timingRows.join('\n')}

@@ -3,10 +3,11 @@ import { preferencesOf, sigmoid } from '../rewards/preferences.js'
 import type { Reward, RewardPair } from '../rewards/reward.js'
 import type { StageContext, StageResult } from '../stage.js'
 import { evalSamplesOf, isCurveStep, recordPoint } from './curve.js'
+import { trainsOnSignedWeights } from './rl.js'
 
 /** Whether DPO can train this model, or why not (the CLI checks before a run). */
 export function dpoSupport(model: ModelPlugin<any, any>): true | string {
-  if (model.trainer !== undefined && model.logLikelihood !== undefined && (model.policyGradient === true || model.policyGradient === 'when-asked')) return true
+  if (trainsOnSignedWeights(model)) return true
   return `model '${model.id}' has no trainer that takes signed weights with a log-likelihood of its samples, which DPO needs; use an rl stage (method 'refit') or best-of-n`
 }
 
@@ -88,10 +89,10 @@ export async function dpo<S>(stage: DpoStageConfig, index: number, ctx: StageCon
         const w = rows[i]!
         const l = rows[batch + i]!
         const delta = own[i]! - reference[w]! - (own[batch + i]! - reference[l]!)
-        const at = lossOf(delta, stage.beta)
-        weights[i] = -2 * at.slope
-        weights[batch + i] = 2 * at.slope
-        loss += at.loss
+        const ell = lossOf(delta, stage.beta)
+        weights[i] = -2 * ell.slope
+        weights[batch + i] = 2 * ell.slope
+        loss += ell.loss
         if (delta > 0) right++
       }
       const report = await trainer.step(x, weights)

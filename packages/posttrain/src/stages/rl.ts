@@ -5,9 +5,18 @@ import { evalSamplesOf, isCurveStep, recordPoint } from './curve.js'
 
 export type RlMethod = 'policy-gradient' | 'refit'
 
+/**
+ * Whether the model's trainer may take signed weights on items scored by its log-likelihood (for a
+ * model in another process, 'when-asked': its class says so only once it runs). Policy gradient and
+ * DPO both train through it.
+ */
+export function trainsOnSignedWeights(model: ModelPlugin<any, any>): boolean {
+  return model.trainer !== undefined && model.logLikelihood !== undefined && (model.policyGradient === true || model.policyGradient === 'when-asked')
+}
+
 /** Which way `rl` trains this model, or why it cannot (the CLI checks before a run). */
 export function rlMethod(model: ModelPlugin<any, any>, asked: RlStageConfig['method']): RlMethod | string {
-  const canPolicyGradient = model.trainer !== undefined && model.logLikelihood !== undefined && (model.policyGradient === true || model.policyGradient === 'when-asked')
+  const canPolicyGradient = trainsOnSignedWeights(model)
   const canRefit = model.fitWeighted !== undefined
   if (asked === 'policy-gradient') return canPolicyGradient ? 'policy-gradient' : `model '${model.id}' has no trainer that takes signed weights with a log-likelihood; use method 'refit' or 'auto'`
   if (asked === 'refit') return canRefit ? 'refit' : `model '${model.id}' does not fit weighted data; use method 'policy-gradient' or 'auto'`
