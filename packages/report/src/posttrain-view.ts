@@ -440,9 +440,10 @@ function frontierPlot(title: string, series: readonly StageSeries[], gens: reado
   return traces.spec(layout)
 }
 
-/** Gold reward (solid) and the optimised reward (dashed, where it is a proxy) against √KL. */
+/** Gold reward (solid) and the optimised reward (dashed, where it is a proxy) against √KL; titled for a proxy only where there is one. */
 function rewardKlPlot(title: string, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
   const traces = new Traces([generationDimension(gens)])
+  let anyProxy = false
   gens.forEach((g, gi) => {
     let started = false
     for (const s of series) {
@@ -451,6 +452,7 @@ function rewardKlPlot(title: string, series: readonly StageSeries[], gens: reado
       const gold = { ...s, label: proxy ? `${s.label}: gold reward` : s.label }
       if (pathTraces(traces, [gi], gold, reps, sqrtKl, named('gold_reward'), '√KL %{x:.3g}<br>gold reward %{y:.4g}')) started = true
       if (!proxy) continue
+      anyProxy = true
       const name = plotlyText(s.label)
       const m = pairedMeans(
         reps.map((r) => r.curve),
@@ -475,7 +477,7 @@ function rewardKlPlot(title: string, series: readonly StageSeries[], gens: reado
     }
     if (started) startLegend(traces, [gi])
   })
-  const layout = baseLayout(`${title}: gold and proxy reward against √KL`, '√KL to the stage’s input (√nats)', 'mean reward of the samples')
+  const layout = baseLayout(`${title}: ${anyProxy ? 'gold and proxy reward' : 'reward'} against √KL`, '√KL to the stage’s input (√nats)', 'mean reward of the samples')
   return traces.spec(layout)
 }
 

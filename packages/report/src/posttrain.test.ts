@@ -379,7 +379,7 @@ describe('rewards against √KL', () => {
     const d = dir('pt-bon')
     writeBestOfNRun(d, 'bon')
     const html = renderReport([loadRun(d)])
-    const rewards = plot(html, 'Best-of-n: gold and proxy reward against √KL')
+    const rewards = plot(html, 'Best-of-n: reward against √KL')
     expect(rewards.data.some((t) => String(t.name).includes('proxy'))).toBe(false)
     const gold = trace(rewards.data, 'bon (mean of 2)')
     // √(ln n − (n − 1)/n) for n = 1, 2, 4, 8: ln 2 − 1/2 = 0.193147, ln 4 − 3/4 = 0.636294, ln 8 − 7/8 = 1.204442.
@@ -541,6 +541,6 @@ describe('post-training on a page of several runs', () => {
     const html = renderReport([loadRun(a), loadRun(b)])
     const names = plot(html, 'RL: gold and proxy reward against √KL').data.filter((t) => t.showlegend !== false).map((t) => t.name)
     expect(names).toContain('first: beta=0.1: gold reward (mean of 3)')
-    expect(embeddedPlots(html).map(plotTitle)).toContain('Best-of-n: gold and proxy reward against √KL')
+    expect(embeddedPlots(html).map(plotTitle)).toContain('Best-of-n: reward against √KL')
   })
 })
