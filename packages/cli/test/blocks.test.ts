@@ -78,6 +78,8 @@ describe('blocks through the model and metric block hooks', () => {
     expect(readRecords(dir).length).toBeLessThan(full.records.length)
     const resumed = await run(specs, 1, 4, { dir, resume: true })
     expect(resumed.records).toEqual(full.records)
+    // The checkpoint it resumed from goes once a newer one has its records: only the last state stays.
+    for (const chain of specs) expect(readdirSync(join(dir, 'chains', chain.id)).filter((f) => f.endsWith('.state'))).toEqual(['gen-000039.state'])
   })
 
   it('fit, sample and score a generation of every chain in one call each, and never chain by chain', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
@@ -142,6 +142,10 @@ describe('Ctrl-C', () => {
     expect(resumed.status, resumed.stderr).toBe(0)
     const full = cli(['run', config, '--out', `${dir}/full`])
     expect(records(`${dir}/run`)).toEqual(records(`${dir}/full`))
+    // The checkpoint each chain resumed from goes once a newer one has its records: only the last state stays, as in a run never stopped.
+    for (const run of ['run', 'full']) {
+      for (const chain of ['r0', 'r1']) expect(readdirSync(`${dir}/${run}/chains/${chain}`).filter((f) => f.endsWith('.state'))).toEqual(['gen-000011.state'])
+    }
   })
 
   it('takes SIGTERM (a batch job cancelled) as Ctrl-C: the generation in flight finishes, exit 130, and resume completes the run', async () => {

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { rmSync } from 'node:fs'
 import {
   OuroborosError,
   ErrorCode,
@@ -612,14 +613,19 @@ export async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: 
 
 /**
  * Where a chain continues after an interruption: the generation after the latest checkpoint
- * (state and samples on disk) whose generations all have records; 0 when there is none.
+ * (state and samples on disk) whose generations all have records; 0 when there is none. The
+ * states older than that checkpoint go: no resume needs them again (a stop can leave several,
+ * where it came before the newest one's records).
  */
 export function resumePoint(runDir: string, chain: ChainSpec, modality: Samples['modality'], recorded: Pick<ReadonlySet<number>, 'has'>): number {
-  for (const g of checkpointGenerations(runDir, chain.id, modality)) {
+  const checkpoints = checkpointGenerations(runDir, chain.id, modality)
+  for (const [i, g] of checkpoints.entries()) {
     if (g >= chain.config.generations) continue
     let complete = true
     for (let j = 0; j <= g && complete; j++) complete = recorded.has(j)
-    if (complete) return g + 1
+    if (!complete) continue
+    for (const older of checkpoints.slice(i + 1)) rmSync(statePath(runDir, chain.id, older), { force: true })
+    return g + 1
   }
   return 0
 }

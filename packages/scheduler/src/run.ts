@@ -210,7 +210,8 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     }
     // Model states are only needed to resume: once every generation up to a newer checkpoint has
     // its record, older states go (an n-gram state on the Brown corpus is 11 MB a generation).
-    const checkpoints: number[] = []
+    // A resumed chain's checkpoint is the oldest: it goes once a newer one has its records.
+    const checkpoints: number[] = g > 0 ? [g - 1] : []
     const seen = have
     let contiguous = 0
     while (seen.has(contiguous)) contiguous++
@@ -282,6 +283,8 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       reference = false
       g = result.next
       checkpoints.push(g - 1)
+      // Where the task scored its own generations, their records came before this checkpoint.
+      pruneStates()
       if (result.failure !== undefined) fail(result.failure, g)
     }
     await Promise.all(evaluations)
@@ -315,7 +318,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       const g = opts.resume ? resumePoint(runDir, chain, opts.modality, have) : 0
       const ci = chainInfo.get(chain.id)!
       ci.generationsDone = g
-      return { chain, ci, have, g, checkpoint: undefined as number | undefined }
+      return { chain, ci, have, g, checkpoint: g > 0 ? g - 1 : undefined }
     })
     let open = states.filter((s) => s.g < s.chain.config.generations || !s.have.has(-1))
     while (open.length > 0 && !stop.signal.aborted && ioFailure === undefined) {
