@@ -8,9 +8,10 @@
 import { basename } from 'node:path'
 import type { Setting } from './comparison.js'
 import { evenSpread } from './even-spread.js'
-import { escapeHtml, plotlyText } from './html.js'
+import { fitGao, gaoCurve, type GaoFit, type GaoForm } from './gao-fit.js'
+import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, logAxis, logRange, lossAxisTitle, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
+import { bandAlpha, baseLayout, logAxis, logRange, lossAxisTitle, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, settingCell, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
 import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainPosttrain, type Quantity, type StageCurve } from './posttrain-curves.js'
 
 /** A setting of the page with the post-training curves of its chains. */
@@ -33,6 +34,8 @@ interface StageSeries {
   color: string
   /** The mean's marker; a proxy reward's is its open form. Dashes are taken: a proxy reward is dashed. */
   symbol: string
+  /** The setting's dash elsewhere on the page, for its swatch in a table. */
+  dash: string
   byGeneration: Map<number, ReplicateCurve[]>
   /** What the stage trained toward, in words: a reward stage's reward (from its curves), a finetuning stage's task data (from the config). */
   aim?: string
@@ -57,17 +60,21 @@ interface KindInfo {
   logStep?: boolean
   /** The KL a stage reaches at each step where theory gives it. */
   klTheory?: { name: string; at(step: number): number }
+  /** Gao et al.'s form of the gold reward gained against √KL, fitted to each setting's points. */
+  gao?: GaoForm
 }
 
 const KINDS: Readonly<Record<string, KindInfo>> = {
   finetune: { title: 'Finetuning', step: 'finetuning step', aims: TASK_WORDS },
-  rl: { title: 'RL', step: 'RL step', aims: REWARD_WORDS },
-  dpo: { title: 'DPO', step: 'DPO step', aims: PREFERENCE_WORDS },
+  rl: { title: 'RL', step: 'RL step', aims: REWARD_WORDS, gao: 'rl' },
+  // Rafailov et al. 2024 find direct alignment's over-optimisation follows the RL form too.
+  dpo: { title: 'DPO', step: 'DPO step', aims: PREFERENCE_WORDS, gao: 'rl' },
   'best-of-n': {
     title: 'Best-of-n',
     step: 'n (draws per sample)',
     aims: REWARD_WORDS,
     logStep: true,
+    gao: 'best-of-n',
     // Stiennon et al. 2020: the rank of the best of n continuous rewards; ties make it smaller.
     klTheory: { name: 'theory: ln n − (n − 1)/n (a reward without ties)', at: (n) => Math.log(n) - (n - 1) / n },
   },
@@ -81,15 +88,16 @@ function kindInfo(kind: string): KindInfo {
 export function posttrainSection(settings: readonly PosttrainSetting[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
   const blocks: string[] = []
-  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; aims: string }[] = []
+  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; aims: string; fits: string }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
     const plots = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
-    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), aims: aimsNote(series, info.aims) })
+    const fits = plots.some((p) => p.role === 'reward-kl') ? gaoTable(info, series) : ''
+    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), aims: aimsNote(series, info.aims), fits })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
-  for (const { info, plots, shapes, aims } of blockPlots) {
+  for (const { info, plots, shapes, aims, fits } of blockPlots) {
     const ids = plots.map((p) => addPlot(p.spec))
     const shared = plots[0]!.spec.choices?.controls.find((c) => c.shared === true)
     blocks.push(`<h3>${escapeHtml(info.title)}</h3>
@@ -97,7 +105,8 @@ ${aims}<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes))}
 ${shared === undefined ? '' : `<div class="choices">${select(shared, ids.join(' '), 0)}</div>`}
 <div class="grid">
 ${plots.map((p, i) => plotFigure(ids[i]!, p.spec)).join('\n')}
-</div>`)
+</div>
+${fits}`)
   }
   return blocks.join('\n')
 }
@@ -199,7 +208,7 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
       const { kind, byGeneration, aim } = stages.get(stage)!
       const sameKind = order.filter((s) => stages.get(s)!.kind === kind).length
       const list = kinds.get(kind) ?? []
-      list.push({ label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label, color: setting.color, symbol: setting.symbol, byGeneration, ...(aim === undefined ? {} : { aim }) })
+      list.push({ label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label, color: setting.color, symbol: setting.symbol, dash: setting.dash, byGeneration, ...(aim === undefined ? {} : { aim }) })
       kinds.set(kind, list)
     }
   }
@@ -220,7 +229,7 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
   const out: { role: Role; spec: PlotSpec }[] = []
   if (quality.length > 0 && diversity.length > 0) out.push({ role: 'frontier', spec: frontierPlot(info.title, series, gens, quality, diversity, catalog) })
   const rewarded = names.includes('gold_reward') && names.includes('kl')
-  if (rewarded) out.push({ role: 'reward-kl', spec: rewardKlPlot(info.title, series, gens) })
+  if (rewarded) out.push({ role: 'reward-kl', spec: rewardKlPlot(info, series, gens) })
   if (names.includes('gold_reward') && diversity.length > 0) out.push({ role: 'diversity-reward', spec: diversityRewardPlot(info.title, series, gens, diversity, catalog) })
   // Per step: the reward, the KL, task quality, diversity, the rest of the metrics, the losses.
   const stepped = (spec: PlotSpec): void => void out.push({ role: 'steps', spec })
@@ -440,17 +449,23 @@ function frontierPlot(title: string, series: readonly StageSeries[], gens: reado
   return traces.spec(layout)
 }
 
-/** Gold reward (solid) and the optimised reward (dashed, where it is a proxy) against √KL; titled for a proxy only where there is one. */
-function rewardKlPlot(title: string, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
+/**
+ * Gold reward (solid) and the optimised reward (dashed, where it is a proxy) against √KL, with Gao
+ * et al.'s form fitted to each setting's gold reward (dotted) where the kind has one; titled for a
+ * proxy only where there is one.
+ */
+function rewardKlPlot(info: KindInfo, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
   const traces = new Traces([generationDimension(gens)])
   let anyProxy = false
   gens.forEach((g, gi) => {
     let started = false
+    let fitted = false
     for (const s of series) {
       const reps = s.byGeneration.get(g) ?? []
       const proxy = reps.some(({ curve }) => curve.steps.some((_, i) => isProxy(curve, i)))
       const gold = { ...s, label: proxy ? `${s.label}: gold reward` : s.label }
       if (pathTraces(traces, [gi], gold, reps, sqrtKl, named('gold_reward'), '√KL %{x:.3g}<br>gold reward %{y:.4g}')) started = true
+      if (info.gao !== undefined && gaoTrace(traces, [gi], gold, reps, info.gao)) fitted = true
       if (!proxy) continue
       anyProxy = true
       const name = plotlyText(s.label)
@@ -476,9 +491,122 @@ function rewardKlPlot(title: string, series: readonly StageSeries[], gens: reado
       )
     }
     if (started) startLegend(traces, [gi])
+    if (fitted) gaoLegend(traces, [gi], info.gao!)
   })
-  const layout = baseLayout(`${title}: ${anyProxy ? 'gold and proxy reward' : 'reward'} against √KL`, '√KL to the stage’s input (√nats)', 'mean reward of the samples')
+  const layout = baseLayout(`${info.title}: ${anyProxy ? 'gold and proxy reward' : 'reward'} against √KL`, '√KL to the stage’s input (√nats)', 'mean reward of the samples')
   return traces.spec(layout)
+}
+
+/** The forms as the page writes them. */
+const GAO_FORMULA: Readonly<Record<GaoForm, string>> = { 'best-of-n': 'd(α − βd)', rl: 'd(α − β ln d)' }
+
+/**
+ * A setting's points for the fit, every replicate's pooled: (√KL, gold reward − the replicate's
+ * gold reward at the stage's start), the start itself included, as Gao et al. fit each run's.
+ */
+function gaoPoints(reps: readonly ReplicateCurve[]): { d: number[]; gain: number[]; start: number } | undefined {
+  const d: number[] = []
+  const gain: number[] = []
+  let starts = 0
+  let sum = 0
+  for (const { curve } of reps) {
+    const gold = named('gold_reward')
+    const start = curve.steps.length > 0 ? gold(curve, 0) : null
+    if (start === null) continue
+    starts++
+    sum += start
+    curve.steps.forEach((_, i) => {
+      const x = sqrtKl(curve, i)
+      const y = gold(curve, i)
+      if (x === null || y === null) return
+      d.push(x)
+      gain.push(y - start)
+    })
+  }
+  return starts === 0 ? undefined : { d, gain, start: sum / starts }
+}
+
+/** The fit of a setting at one generation and the mean gold reward at its start. */
+function gaoFitOf(reps: readonly ReplicateCurve[], form: GaoForm): { fit: GaoFit; start: number; reach: number } | undefined {
+  const points = gaoPoints(reps)
+  if (points === undefined) return undefined
+  const fit = fitGao(form, points.d, points.gain)
+  return fit === undefined ? undefined : { fit, start: points.start, reach: Math.max(...points.d) }
+}
+
+/** Points of a fitted curve, from the start to the largest √KL the setting reached. */
+const FIT_POINTS = 40
+
+/** A setting's fitted form, dotted in its colour, over the range of its points; whether it drew one. */
+function gaoTrace(traces: Traces, at: readonly number[], s: StageSeries, reps: readonly ReplicateCurve[], form: GaoForm): boolean {
+  const fitted = gaoFitOf(reps, form)
+  if (fitted === undefined) return false
+  const { fit, start, reach } = fitted
+  const x = Array.from({ length: FIT_POINTS + 1 }, (_, i) => (reach * i) / FIT_POINTS)
+  const name = plotlyText(s.label)
+  traces.add(
+    {
+      type: 'scatter',
+      mode: 'lines',
+      x: x.map(round),
+      y: x.map((d) => round(start + gaoCurve(fit, d))),
+      line: { color: s.color, width: 1.5, dash: 'dot' },
+      legendgroup: name,
+      showlegend: false,
+      name: `${name}: ${GAO_FORMULA[form]} fitted`,
+      hovertemplate: `${name}: fitted ${GAO_FORMULA[form]}, α ${formatNumber(fit.alpha)}, β ${formatNumber(fit.beta)}<br>√KL %{x:.3g}<br>gold reward %{y:.4g}<extra></extra>`,
+    },
+    at,
+  )
+  return true
+}
+
+/** The fitted curves' one legend entry, in a neutral colour. */
+function gaoLegend(traces: Traces, at: readonly number[], form: GaoForm): void {
+  traces.add(
+    {
+      type: 'scatter',
+      mode: 'lines',
+      x: [null],
+      y: [null],
+      line: { color: '#555555', width: 1.5, dash: 'dot' },
+      legendgroup: 'gao',
+      name: `dotted: Gao et al.’s ${GAO_FORMULA[form]} fitted to the gold reward`,
+      hoverinfo: 'skip',
+    },
+    at,
+  )
+}
+
+/** Most rows of a block's table of fits: settings by generation. */
+const MAX_FIT_ROWS = 60
+
+/** The coefficients of each setting's fit, by generation where there are several. */
+function gaoTable(info: KindInfo, series: readonly StageSeries[]): string {
+  if (info.gao === undefined) return ''
+  const form = info.gao
+  const gens = [...new Set(series.flatMap((s) => [...s.byGeneration.keys()]))].sort((a, b) => a - b)
+  const rows: string[] = []
+  for (const s of series) {
+    for (const g of gens) {
+      const fitted = gaoFitOf(s.byGeneration.get(g) ?? [], form)
+      if (fitted === undefined) continue
+      const { fit, reach } = fitted
+      const peak = fit.peak === undefined ? '<td colspan="2">none: β ≤ 0, the fit keeps rising</td>' : `<td class="num">${formatNumber(fit.peak.d)}${fit.peak.d > reach ? ' <span class="gen">(beyond the points)</span>' : ''}</td><td class="num">${formatNumber(fit.peak.gain)}</td>`
+      rows.push(
+        `<tr>${settingCell(s, s.label)}${gens.length > 1 ? `<td class="num">${g}</td>` : ''}<td class="num">${fit.points}</td><td class="num">${formatNumber(fit.alpha)}</td><td class="num">${formatNumber(fit.beta)}</td><td class="num">${formatNumber(fit.r2)}</td>${peak}<td class="num">${formatNumber(reach)}</td></tr>`,
+      )
+    }
+  }
+  if (rows.length === 0) return ''
+  const shown = rows.slice(0, MAX_FIT_ROWS)
+  const more = rows.length > shown.length ? ` The first ${shown.length} of ${rows.length} are listed.` : ''
+  return `<p class="note">Gao et al.’s form of the gold reward gained against d = √KL, ${escapeHtml(GAO_FORMULA[form])} (${form === 'best-of-n' ? 'best-of-n' : 'RL, as Rafailov et al. 2024 fit it to DPO too'}), fitted by least squares to every replicate’s points of a setting together (each replicate’s gain measured from its own start). A positive β gives the fitted curve a peak: the √KL past which, by the fit, more optimisation loses gold reward.${more}</p>
+<table class="summary fits">
+<thead><tr><th>setting</th>${gens.length > 1 ? '<th>generation</th>' : ''}<th>points</th><th>α</th><th>β</th><th>R²</th><th>peak √KL</th><th>gain at the peak</th><th>largest √KL reached</th></tr></thead>
+<tbody>
+${shown.join('\n')}
+</tbody></table>`
 }
 
 /** A reward the stage optimised that is not the gold one (a proxy) at point i. */

@@ -532,6 +532,69 @@ describe('what a stage optimised', () => {
   })
 })
 
+describe("Gao et al.'s forms fitted to the gold reward", () => {
+  /** The rows of the block's table of fits, as their cells' text. */
+  const fitRows = (html: string): string[][] => {
+    const table = /<table class="summary fits">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)
+    if (table === null) return []
+    return [...table[1]!.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => c[1]!.replace(/<[^>]+>/g, '').trim()))
+  }
+
+  it('recovers α and β of curves on the RL form, draws the fit dotted through them, and places its peak', () => {
+    const d = dir('pt-gao-rl')
+    writeRlRun(d, 'rl', [0.1, 1])
+    // Gold gained d(0.5 − β ln d) with β = 0.2 and 0.4 by cell, from starts 0.29, 0.3, 0.31 by replicate.
+    const steps = [0, 5, 10, 15, 20]
+    for (let cell = 0; cell < 2; cell++) {
+      for (let r = 0; r < 3; r++) {
+        writeCurve(d, `c${cell}-r${r}`, 0, steps.map((step) => {
+          const x = step / 10
+          const gold = 0.3 + 0.01 * (r - 1) + (x === 0 ? 0 : x * (0.5 - 0.2 * (1 + cell) * Math.log(x)))
+          return { stage: 0, kind: 'rl', step, reward: gold + 0.1 * x, gold_reward: gold, kl: x * x, kl_estimator: 'monte-carlo', losses: {}, metrics: { modes_covered: 8 } }
+        }))
+      }
+    }
+    const html = renderReport([loadRun(d)])
+    // setting, points, α, β, R², peak √KL, gain at the peak, largest √KL reached
+    expect(fitRows(html)).toEqual([
+      ['beta=0.1', '15', '0.5', '0.2', '1', '4.482 (beyond the points)', '0.8963', '2'],
+      ['beta=1', '15', '0.5', '0.4', '1', '1.284', '0.5136', '2'],
+    ])
+    expect(html).toContain('d(α − β ln d) (RL, as Rafailov et al. 2024 fit it to DPO too)')
+    const rewards = plot(html, 'RL: gold and proxy reward against √KL')
+    const fitted = trace(rewards.data, 'beta=1: gold reward: d(α − β ln d) fitted')
+    const x = fitted.x as number[]
+    const y = fitted.y as number[]
+    expect(x[0]).toBe(0)
+    expect(x.at(-1)).toBeCloseTo(2, 9)
+    expect(y[0]).toBeCloseTo(0.3, 9)
+    expect(y.at(-1)).toBeCloseTo(0.3 + 2 * (0.5 - 0.4 * Math.log(2)), 5)
+    expect(trace(rewards.data, 'dotted: Gao et al.’s d(α − β ln d) fitted to the gold reward').showlegend).not.toBe(false)
+  })
+
+  it('fits the best-of-n form to best-of-n, the RL form to DPO, and says where a fit keeps rising', () => {
+    const bon = dir('pt-gao-bon')
+    writeBestOfNRun(bon, 'bon')
+    const html = renderReport([loadRun(bon)])
+    expect(html).toContain('d(α − βd) (best-of-n)')
+    const rows = fitRows(html)
+    expect(rows).toHaveLength(1)
+    // gold = log2(n)/10 rises with d = √(ln n − (n − 1)/n) faster than linearly over n = 1 to 8: β < 0.
+    expect(Number(rows[0]![3]!.replace('−', '-'))).toBeLessThan(0)
+    expect(rows[0]![5]).toBe('none: β ≤ 0, the fit keeps rising')
+    expect(plot(html, 'Best-of-n: reward against √KL').data.some((t) => t.name === 'bon: d(α − βd) fitted')).toBe(true)
+    const dpo = dir('pt-gao-dpo')
+    writeRlRun(dpo, 'dpo', [0.1], undefined, 'dpo')
+    expect(renderReport([loadRun(dpo)])).toContain('d(α − β ln d) (RL, as Rafailov et al. 2024 fit it to DPO too)')
+  })
+
+  it('has no table of fits for finetuning, which has no reward', () => {
+    const d = dir('pt-gao-ft')
+    writeFinetuneRun(d, 'ft', 1)
+    expect(fitRows(renderReport([loadRun(d)]))).toEqual([])
+  })
+})
+
 describe('post-training on a page of several runs', () => {
   it('draws the stages of every run on shared plots, legends named by run', () => {
     const a = dir('pt-a')
