@@ -504,11 +504,13 @@ const GAO_FORMULA: Readonly<Record<GaoForm, string>> = { 'best-of-n': 'd(α − 
  * A setting's points for the fit, every replicate's pooled: (√KL, gold reward − the replicate's
  * gold reward at the stage's start), the start itself included, as Gao et al. fit each run's.
  */
-function gaoPoints(reps: readonly ReplicateCurve[]): { d: number[]; gain: number[]; start: number } | undefined {
+function gaoPoints(reps: readonly ReplicateCurve[]): { d: number[]; gain: number[]; start: number; low: number; high: number } | undefined {
   const d: number[] = []
   const gain: number[] = []
   let starts = 0
   let sum = 0
+  let low = Infinity
+  let high = -Infinity
   for (const { curve } of reps) {
     const gold = named('gold_reward')
     const start = curve.steps.length > 0 ? gold(curve, 0) : null
@@ -521,27 +523,35 @@ function gaoPoints(reps: readonly ReplicateCurve[]): { d: number[]; gain: number
       if (x === null || y === null) return
       d.push(x)
       gain.push(y - start)
+      low = Math.min(low, y)
+      high = Math.max(high, y)
     })
   }
-  return starts === 0 ? undefined : { d, gain, start: sum / starts }
+  return starts === 0 ? undefined : { d, gain, start: sum / starts, low, high }
 }
 
 /** The fit of a setting at one generation and the mean gold reward at its start. */
-function gaoFitOf(reps: readonly ReplicateCurve[], form: GaoForm): { fit: GaoFit; start: number; reach: number } | undefined {
+function gaoFitOf(reps: readonly ReplicateCurve[], form: GaoForm): { fit: GaoFit; start: number; reach: number; low: number; high: number } | undefined {
   const points = gaoPoints(reps)
   if (points === undefined) return undefined
   const fit = fitGao(form, points.d, points.gain)
-  return fit === undefined ? undefined : { fit, start: points.start, reach: Math.max(...points.d) }
+  return fit === undefined ? undefined : { fit, start: points.start, reach: Math.max(...points.d), low: points.low, high: points.high }
 }
 
 /** Points of a fitted curve, from the start to the largest √KL the setting reached. */
 const FIT_POINTS = 40
 
-/** A setting's fitted form, dotted in its colour, over the range of its points; whether it drew one. */
+/**
+ * A setting's fitted form, dotted in its colour, over the √KL its points reach; whether it drew one.
+ * Where a poor fit leaves the range of the setting's gold rewards (by more than a tenth of it) the
+ * line breaks off, so that it does not stretch the axis the data are read on.
+ */
 function gaoTrace(traces: Traces, at: readonly number[], s: StageSeries, reps: readonly ReplicateCurve[], form: GaoForm): boolean {
   const fitted = gaoFitOf(reps, form)
   if (fitted === undefined) return false
-  const { fit, start, reach } = fitted
+  const { fit, start, reach, low, high } = fitted
+  const margin = 0.1 * (high - low)
+  const within = (y: number): number | null => (y >= low - margin && y <= high + margin ? round(y) : null)
   const x = Array.from({ length: FIT_POINTS + 1 }, (_, i) => (reach * i) / FIT_POINTS)
   const name = plotlyText(s.label)
   traces.add(
@@ -549,7 +559,7 @@ function gaoTrace(traces: Traces, at: readonly number[], s: StageSeries, reps: r
       type: 'scatter',
       mode: 'lines',
       x: x.map(round),
-      y: x.map((d) => round(start + gaoCurve(fit, d))),
+      y: x.map((d) => within(start + gaoCurve(fit, d))),
       line: { color: s.color, width: 1.5, dash: 'dot' },
       legendgroup: name,
       showlegend: false,
@@ -592,7 +602,13 @@ function gaoTable(info: KindInfo, series: readonly StageSeries[]): string {
       const fitted = gaoFitOf(s.byGeneration.get(g) ?? [], form)
       if (fitted === undefined) continue
       const { fit, reach } = fitted
-      const peak = fit.peak === undefined ? '<td colspan="2">none: β ≤ 0, the fit keeps rising</td>' : `<td class="num">${formatNumber(fit.peak.d)}${fit.peak.d > reach ? ' <span class="gen">(beyond the points)</span>' : ''}</td><td class="num">${formatNumber(fit.peak.gain)}</td>`
+      // A peak beyond the points is an extrapolation: its place says the fit still rises there, its height little.
+      const peak =
+        fit.peak === undefined
+          ? '<td colspan="2">none: β ≤ 0, the fit keeps rising</td>'
+          : fit.peak.d > reach
+            ? `<td class="num">${formatNumber(fit.peak.d)} <span class="gen">(beyond the points)</span></td><td class="num">—</td>`
+            : `<td class="num">${formatNumber(fit.peak.d)}</td><td class="num">${formatNumber(fit.peak.gain)}</td>`
       rows.push(
         `<tr>${settingCell(s, s.label)}${gens.length > 1 ? `<td class="num">${g}</td>` : ''}<td class="num">${fit.points}</td><td class="num">${formatNumber(fit.alpha)}</td><td class="num">${formatNumber(fit.beta)}</td><td class="num">${formatNumber(fit.r2)}</td>${peak}<td class="num">${formatNumber(reach)}</td></tr>`,
       )

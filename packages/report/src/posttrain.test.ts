@@ -557,7 +557,7 @@ describe("Gao et al.'s forms fitted to the gold reward", () => {
     const html = renderReport([loadRun(d)])
     // setting, points, α, β, R², peak √KL, gain at the peak, largest √KL reached
     expect(fitRows(html)).toEqual([
-      ['beta=0.1', '15', '0.5', '0.2', '1', '4.482 (beyond the points)', '0.8963', '2'],
+      ['beta=0.1', '15', '0.5', '0.2', '1', '4.482 (beyond the points)', '—', '2'],
       ['beta=1', '15', '0.5', '0.4', '1', '1.284', '0.5136', '2'],
     ])
     expect(html).toContain('d(α − β ln d) (RL, as Rafailov et al. 2024 fit it to DPO too)')
@@ -586,6 +586,22 @@ describe("Gao et al.'s forms fitted to the gold reward", () => {
     const dpo = dir('pt-gao-dpo')
     writeRlRun(dpo, 'dpo', [0.1], undefined, 'dpo')
     expect(renderReport([loadRun(dpo)])).toContain('d(α − β ln d) (RL, as Rafailov et al. 2024 fit it to DPO too)')
+  })
+
+  it('breaks a poor fit off where it leaves the range of the gold rewards, so that it does not stretch the axis', () => {
+    const d = dir('pt-gao-cliff')
+    writeRlRun(d, 'rl', [0.1])
+    // A cliff: gold rises to 0.9, then falls to −1 and stays; the RL form bends through it and below −1.
+    const gains = [0, 0.6, 0.9, 0.2, -1, -1, -1]
+    for (let r = 0; r < 3; r++) {
+      writeCurve(d, `c0-r${r}`, 0, gains.map((gain, i) => ({ stage: 0, kind: 'rl', step: 10 * i, reward: gain, gold_reward: gain, kl: (i / 2) ** 2, kl_estimator: 'monte-carlo', losses: {}, metrics: {} })))
+    }
+    const fitted = trace(plot(renderReport([loadRun(d)]), 'RL: reward against √KL').data, 'rl: d(α − β ln d) fitted')
+    const y = fitted.y as (number | null)[]
+    // Gold spans −1 to 0.9: the line is drawn within −1.19 to 1.09 and breaks off beyond.
+    expect(y.every((v) => v === null || (v >= -1.19 && v <= 1.09))).toBe(true)
+    expect(y.filter((v) => v === null).length).toBeGreaterThan(0)
+    expect(y[0]).toBe(0)
   })
 
   it('has no table of fits for finetuning, which has no reward', () => {
