@@ -15,7 +15,7 @@ export async function resolvePosttrain(
   datasets: Readonly<Record<string, DatasetPlugin<any>>>,
   datasetModule: string,
 ): Promise<TaskSpec[]> {
-  const { dpoSupport, goldOf, goldReward, rlMethod } = await import('@ouroboros/posttrain')
+  const { adaptiveKlProblem, dpoSupport, goldOf, goldReward, rlMethod } = await import('@ouroboros/posttrain')
   const tasks: TaskSpec[] = []
   for (const [i, stage] of stages.entries()) {
     const where = `posttrain.${i}`
@@ -65,6 +65,8 @@ export async function resolvePosttrain(
     if (stage.kind === 'rl') {
       const method = rlMethod(model, stage.method)
       if (method !== 'policy-gradient' && method !== 'refit') throw configError(`${at}: ${where}.method: ${method}`)
+      const adaptive = adaptiveKlProblem(stage, method)
+      if (adaptive !== undefined) throw configError(`${at}: ${where}.${adaptive}`)
     }
     if (stage.kind === 'dpo') {
       const support = dpoSupport(model)

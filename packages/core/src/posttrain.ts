@@ -102,6 +102,14 @@ export const rlStageSchema = z.strictObject({
   method: z.enum(['auto', 'policy-gradient', 'refit']).default('auto'),
   /** Samples per policy-gradient step; the model trainer's batch when absent. */
   batch: z.int().min(2).max(1_000_000).optional(),
+  /**
+   * Adapts β toward this KL (nats) instead of holding it, as Ziegler et al. (2019) and TRL's
+   * adaptive KL controller do: after each policy-gradient step, β ← β·(1 + e·batch/klHorizon), e the
+   * step's KL estimate over the target less 1, clipped to ±0.2. `beta` is where it starts.
+   */
+  klTarget: z.number().positive().optional(),
+  /** How many samples the controller takes to move β by its error (default 10,000, TRL's). */
+  klHorizon: z.int().min(1).max(1_000_000_000).optional(),
   /** Draws from the current model per refit step; default samplesPerGeneration. */
   samples: z.int().min(2).max(10_000_000).optional(),
   evalEvery: steps.default(25),

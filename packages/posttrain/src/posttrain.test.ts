@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { Rng, defineModel, posttrainSchema, vectors, type DatasetInfo, type ModelPlugin, type PosttrainStageConfig, type Samples, type VectorSamples } from '@ouroboros/core'
+import { Rng, defineModel, posttrainSchema, vectors, type DatasetInfo, type ModelPlugin, type PosttrainStageConfig, type RlStageConfig, type Samples, type VectorSamples } from '@ouroboros/core'
 import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
 import { klRegularisedOptimum, ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
-import { dpoSupport, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
+import { adaptiveKlProblem, dpoSupport, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
 
 /** The pipeline on a fitted state, with no metrics (and task data when given). */
 async function posttrain<S>(
@@ -168,6 +168,52 @@ describe('rl by policy gradient', () => {
       // SGD at a constant step size hovers around the optimum; its noise at lr 0.5, batch 512 is about 0.01.
       for (let k = 0; k < 4; k++) expect(Math.abs(p[k]! - optimum.p[k]!), `β ${beta}, outcome ${k}`).toBeLessThan(0.03)
     }
+  })
+})
+
+describe('rl by policy gradient with a KL target', () => {
+  const reference = [0.4, 0.3, 0.2, 0.1]
+  const rewards = [0, 1, 2, 3].map((k) => -((k - 3) ** 2) / 4)
+  /** β* whose optimum π* ∝ π_ref·exp(r/β*) is `target` nats from π_ref, by bisection on the closed form (the KL falls as β grows). */
+  const betaAt = (target: number): number => {
+    let lo = 1e-3
+    let hi = 1e3
+    for (let i = 0; i < 200; i++) {
+      const mid = Math.sqrt(lo * hi)
+      if (klRegularisedOptimum(reference, rewards, mid).kl > target) lo = mid
+      else hi = mid
+    }
+    return Math.sqrt(lo * hi)
+  }
+
+  it('adapts β from far on either side until the KL reaches the target, ending at the optimum of the β that gives it', async () => {
+    const target = 0.3
+    const star = betaAt(target)
+    for (const start of [star / 8, star * 8]) {
+      const fitted = softmax.fit(vectors(0, 1), { lr: 0.5 }, {} as never) as Softmax
+      // 512 samples a step, horizon 5,120: β moves by up to 2 % a step, e^±12 over the first 600.
+      const stages = [{ kind: 'rl', beta: start, klTarget: target, klHorizon: 5120, steps: 1500, evalEvery: 100, reward: { kind: 'point', at: [3], scale: 2 } }]
+      const post = await posttrain(softmax, { lr: 0.5 }, fitted, stages, line, { seed: 7 })
+      const betas = post.curve.filter((c) => c.step > 0).map((c) => c.losses?.['kl_coefficient'])
+      expect(betas.every((b) => typeof b === 'number')).toBe(true)
+      const last = betas.at(-1)!
+      expect(Math.abs(Math.log(last / star)), `from β ${start}: ended at ${last}, β* ${star}`).toBeLessThan(0.15)
+      const p = probabilities(post.state.logits)
+      const optimum = klRegularisedOptimum(reference, rewards, star)
+      for (let k = 0; k < 4; k++) expect(Math.abs(p[k]! - optimum.p[k]!), `from β ${start}, outcome ${k}`).toBeLessThan(0.03)
+      let kl = 0
+      for (let k = 0; k < 4; k++) kl += p[k]! * Math.log(p[k]! / reference[k]!)
+      expect(Math.abs(kl - target), `from β ${start}: KL ${kl}`).toBeLessThan(0.02)
+    }
+  })
+
+  it('is refused with refitting, from β 0, and as a horizon alone, naming the field', () => {
+    const stage = (extra: Record<string, unknown>) => posttrainSchema.parse([{ kind: 'rl', beta: 0.1, reward: { kind: 'point', at: [3] }, ...extra }])[0] as RlStageConfig
+    expect(adaptiveKlProblem(stage({ klTarget: 1 }), 'policy-gradient')).toBeUndefined()
+    expect(adaptiveKlProblem(stage({}), 'refit')).toBeUndefined()
+    expect(adaptiveKlProblem(stage({ klTarget: 1 }), 'refit')).toMatch(/^klTarget: β adapts between policy-gradient steps/)
+    expect(adaptiveKlProblem(stage({ klTarget: 1, beta: 0 }), 'policy-gradient')).toMatch(/^beta: 0 cannot adapt/)
+    expect(adaptiveKlProblem(stage({ klHorizon: 100 }), 'policy-gradient')).toMatch(/^klHorizon: .* give klTarget too/)
   })
 })
 

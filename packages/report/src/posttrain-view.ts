@@ -252,6 +252,7 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
 /** What a stage records beside its trainer's losses: not a loss, so named for what it is. */
 const STAGE_QUANTITIES: Readonly<Record<string, { title: string; axis: string }>> = {
   penalised_reward: { title: 'KL-penalised reward of the training batch', axis: 'r − β·(log π − log π_ref), batch mean' },
+  kl_coefficient: { title: 'KL coefficient β, adapted toward the KL target', axis: 'β' },
   preference_loss: { title: 'preference loss of the training batch', axis: 'loss of the margin Δ, batch mean' },
   preference_accuracy: { title: 'preference accuracy of the training batch', axis: 'share of pairs with Δ > 0' },
 }

@@ -25,6 +25,20 @@ export function rlMethod(model: ModelPlugin<any, any>, asked: RlStageConfig['met
   return `model '${model.id}' can be neither trained by policy gradient nor refit to weighted data; use a best-of-n stage`
 }
 
+/** TRL's default horizon of the adaptive KL controller, in samples. */
+export const KL_HORIZON = 10_000
+
+/**
+ * What is wrong with a stage's adaptive-KL settings for the way it trains (a field and why), or
+ * undefined: β adapts between policy-gradient steps only, multiplicatively, so from a β above 0.
+ */
+export function adaptiveKlProblem(stage: RlStageConfig, method: RlMethod): string | undefined {
+  if (stage.klTarget === undefined) return stage.klHorizon === undefined ? undefined : 'klHorizon: sets the pace of the adaptive KL controller, which klTarget turns on; give klTarget too, or leave klHorizon out'
+  if (method !== 'policy-gradient') return "klTarget: β adapts between policy-gradient steps; reward-weighted refitting tilts by a fixed β (π ∝ π_ref·exp(r/β)), so sweep beta instead, or use method 'policy-gradient' where the model has a trainer"
+  if (stage.beta === 0) return 'beta: 0 cannot adapt (the controller multiplies it): give the β to start from, e.g. 0.1'
+  return undefined
+}
+
 /**
  * Maximises E[r] − β·KL(π‖π_ref), π_ref the stage's input model.
  *
@@ -42,6 +56,8 @@ export function rlMethod(model: ModelPlugin<any, any>, asked: RlStageConfig['met
 export async function rl<S>(stage: RlStageConfig, index: number, ctx: StageContext<S>, input: S, rewards: RewardPair): Promise<StageResult<S>> {
   const method = rlMethod(ctx.model, stage.method)
   if (method !== 'policy-gradient' && method !== 'refit') throw inputError(`posttrain.${index}.method: ${method}`)
+  const adaptive = adaptiveKlProblem(stage, method)
+  if (adaptive !== undefined) throw inputError(`posttrain.${index}.${adaptive}`)
   const evalSamples = evalSamplesOf(ctx as StageContext<unknown>, stage.evalSamples)
   const point = async (step: number, state: S, losses?: Record<string, number>): Promise<void> =>
     recordPoint(ctx, { stage: index, kind: 'rl', step, ...(losses === undefined ? {} : { losses }) }, state, input, evalSamples, ctx.rng.derive('curve', step), rewards, undefined)
@@ -59,19 +75,33 @@ async function policyGradient<S>(stage: RlStageConfig, ctx: StageContext<S>, inp
     const batch = stage.batch ?? (typeof trainer.batch === 'number' ? trainer.batch : 64)
     const draws = ctx.rng.derive('draws')
     let state = input
+    let beta = stage.beta
     for (let step = 1; step <= stage.steps; step++) {
       const x = await model.sample(state, batch, { rng: draws.derive(step), temperature: 1, dataset: ctx.dataset })
       const r = await rewards.reward.score(x)
       const own = await model.logLikelihood!(state, x)
       const ref = await model.logLikelihood!(input, x)
-      const penalised = Float64Array.from(r, (v, i) => v - stage.beta * (own[i]! - ref[i]!))
       let total = 0
-      for (const v of penalised) total += v
+      let kl = 0
+      const penalised = Float64Array.from(r, (v, i) => {
+        const logRatio = own[i]! - ref[i]!
+        kl += logRatio
+        const p = v - beta * logRatio
+        total += p
+        return p
+      })
       const n = penalised.length
       const advantages = Float64Array.from(penalised, (v) => v - (total - v) / (n - 1))
       const report = await trainer.step(x, advantages)
       state = await trainer.state()
-      if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, state, { ...report.losses, penalised_reward: total / n })
+      const losses: Record<string, number> = { ...report.losses, penalised_reward: total / n }
+      if (stage.klTarget !== undefined) losses.kl_coefficient = beta
+      if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, state, losses)
+      if (stage.klTarget !== undefined) {
+        // The batch's KL estimate (the policy's samples, before this step's update) against the target.
+        const error = Math.min(0.2, Math.max(-0.2, kl / n / stage.klTarget - 1))
+        beta *= 1 + (error * n) / (stage.klHorizon ?? KL_HORIZON)
+      }
       ctx.onStep(step, stage.steps)
     }
     return { state }
