@@ -520,6 +520,17 @@ describe('what a stage optimised', () => {
     expect(titles).toContain('DPO: preference accuracy of the training batch · preference_accuracy')
   })
 
+  it("titles an adaptive KL coefficient as the β the controller set, not as a training loss", () => {
+    const d = dir('pt-kl-coefficient')
+    writeRlRun(d, 'rl', [0.1])
+    for (let r = 0; r < 3; r++) {
+      writeCurve(d, `c0-r${r}`, 0, RL_STEPS.map((s) => ({ stage: 0, kind: 'rl', step: s, reward: 0.1 * s, gold_reward: 0.1 * s, kl: s, kl_estimator: 'monte-carlo', losses: s === 0 ? {} : { kl_coefficient: 0.1 * (1 + s / 100) }, metrics: {} })))
+    }
+    const coefficient = plot(renderReport([loadRun(d)]), 'RL: KL coefficient β, adapted toward the KL target · kl_coefficient')
+    expect((coefficient.layout.yaxis as { title: { text: string } }).title.text).toBe('β')
+    expectClose(trace(coefficient.data, 'rl (mean of 3)').y, [0.11, 0.12])
+  })
+
   it('names the settings of each reward where they differ, and says nothing for curves without a description', () => {
     const d = dir('pt-reward-swept')
     writeRlRun(d, 'rl', [0.1, 1, 3], (cell) => (cell === 1 ? 'reward B' : 'reward A'))
