@@ -35,7 +35,7 @@ describe("Gao et al.'s forms fitted by least squares", () => {
     }
   })
 
-  it('gives no peak where β ≤ 0 (the fit keeps rising), and no fit where the points cannot fix two coefficients', () => {
+  it('gives no peak where β ≤ 0 (the fitted curve has no maximum), and no fit where the points cannot fix two coefficients', () => {
     const rising = fitGao('best-of-n', ds, ds.map((d) => d * (0.5 + 0.1 * d)))!
     expect(rising.beta).toBeCloseTo(-0.1, 12)
     expect(rising.peak).toBeUndefined()

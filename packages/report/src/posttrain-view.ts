@@ -606,7 +606,7 @@ function gaoTable(info: KindInfo, series: readonly StageSeries[]): string {
       // A peak beyond the points is an extrapolation: its place says the fit still rises there, its height little.
       const peak =
         fit.peak === undefined
-          ? '<td colspan="2">none: β ≤ 0, the fit keeps rising</td>'
+          ? '<td colspan="2">none: β ≤ 0, the fitted curve has no maximum</td>'
           : fit.peak.d > reach
             ? `<td class="num">${formatNumber(fit.peak.d)} <span class="gen">(beyond the points)</span></td><td class="num">—</td>`
             : `<td class="num">${formatNumber(fit.peak.d)}</td><td class="num">${formatNumber(fit.peak.gain)}</td>`
