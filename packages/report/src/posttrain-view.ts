@@ -62,13 +62,15 @@ interface KindInfo {
   klTheory?: { name: string; at(step: number): number }
   /** Gao et al.'s form of the gold reward gained against √KL, fitted to each setting's points. */
   gao?: GaoForm
+  /** The stage trains on weighted batches (signed weights, or a loss's gradient as weights): its trainer's losses are surrogates. */
+  surrogate?: boolean
 }
 
 const KINDS: Readonly<Record<string, KindInfo>> = {
   finetune: { title: 'Finetuning', step: 'finetuning step', aims: TASK_WORDS },
-  rl: { title: 'RL', step: 'RL step', aims: REWARD_WORDS, gao: 'rl' },
+  rl: { title: 'RL', step: 'RL step', aims: REWARD_WORDS, gao: 'rl', surrogate: true },
   // Rafailov et al. 2024 find direct alignment's over-optimisation follows the RL form too.
-  dpo: { title: 'DPO', step: 'DPO step', aims: PREFERENCE_WORDS, gao: 'rl' },
+  dpo: { title: 'DPO', step: 'DPO step', aims: PREFERENCE_WORDS, gao: 'rl', surrogate: true },
   'best-of-n': {
     title: 'Best-of-n',
     step: 'n (draws per sample)',
@@ -215,7 +217,7 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
   return kinds
 }
 
-type Role = 'frontier' | 'reward-kl' | 'diversity-reward' | 'steps'
+type Role = 'frontier' | 'reward-kl' | 'diversity-reward' | 'steps' | 'surrogate'
 
 function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: MetricCatalog): { role: Role; spec: PlotSpec }[] {
   const gens = [...new Set(series.flatMap((s) => [...s.byGeneration.keys()]))].sort((a, b) => a - b)
@@ -243,8 +245,10 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
   const losses = [...new Set(curves.flatMap((c) => Object.keys(c.losses)))].filter((name) => present(namedLoss(name)))
   for (const name of losses) {
     const own = STAGE_QUANTITIES[name]
-    const title = `${info.title}: ${own?.title ?? 'training loss'} · ${name}`
-    stepped(stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], title, own?.axis ?? lossAxisTitle(name)))
+    const surrogate = own === undefined && info.surrogate === true
+    const title = `${info.title}: ${own?.title ?? (surrogate ? 'the trainer’s surrogate loss' : 'training loss')} · ${name}`
+    const spec = stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], title, own?.axis ?? (surrogate ? 'loss of the weighted batch' : lossAxisTitle(name)))
+    out.push({ role: surrogate ? 'surrogate' : 'steps', spec })
   }
   return out
 }
@@ -270,6 +274,9 @@ function kindNote(roles: readonly Role[], shapes: boolean): string {
     )
   }
   if (roles.includes('diversity-reward')) parts.push('Diversity against gold reward shows what the reward is bought with.')
+  if (roles.includes('surrogate')) {
+    parts.push('The trainer’s own loss is that of a batch weighted by advantages or by the preference loss’s gradient: a surrogate whose gradient is the stage’s, so its size and sign say little; the stage’s own quantities (reward, KL, the preference loss) are the ones to read.')
+  }
   parts.push('Lines are means over the replicates at each evaluated step; thin lines and shaded bands (minimum to maximum) show the replicates.')
   if (shapes) parts.push('Past seven settings the colours repeat, with another marker shape.')
   return parts.join(' ')

@@ -345,8 +345,9 @@ describe('rewards against √KL', () => {
     // Steps 0 to 20: plotly's own ticks.
     expect(perStep.layout.xaxis).not.toHaveProperty('dtick')
     expectClose(trace(plot(html, 'RL: KL to the stage’s input · kl').data, 'beta=1 (mean of 3)').y, [0, 1, 4])
-    // The penalised reward a policy-gradient stage records beside its loss is not called a loss.
-    expect((plot(html, 'RL: training loss · loss').layout.yaxis as { title: { text: string } }).title.text).toBe('training loss')
+    // The trainer's loss on a batch weighted by advantages is named a surrogate, and the note says why; the penalised reward beside it is not called a loss.
+    expect((plot(html, 'RL: the trainer’s surrogate loss · loss').layout.yaxis as { title: { text: string } }).title.text).toBe('loss of the weighted batch')
+    expect(html).toContain('a surrogate whose gradient is the stage’s, so its size and sign say little')
     const penalised = plot(html, 'RL: KL-penalised reward of the training batch · penalised_reward')
     expect((penalised.layout.yaxis as { title: { text: string } }).title.text).toBe('r − β·(log π − log π_ref), batch mean')
     // β = 1: 0.3 + 0.25·d − d² at d = 1, 2 (offsets cancel in the mean).
