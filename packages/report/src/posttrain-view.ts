@@ -64,10 +64,12 @@ interface KindInfo {
   gao?: GaoForm
   /** The stage trains on weighted batches (signed weights, or a loss's gradient as weights): its trainer's losses are surrogates. */
   surrogate?: boolean
+  /** The stage has a task whose quality the frontier plots, where the run scored it. */
+  task?: boolean
 }
 
 const KINDS: Readonly<Record<string, KindInfo>> = {
-  finetune: { title: 'Finetuning', step: 'finetuning step', aims: TASK_WORDS },
+  finetune: { title: 'Finetuning', step: 'finetuning step', aims: TASK_WORDS, task: true },
   rl: { title: 'RL', step: 'RL step', aims: REWARD_WORDS, gao: 'rl', surrogate: true },
   // Rafailov et al. 2024 find direct alignment's over-optimisation follows the RL form too.
   dpo: { title: 'DPO', step: 'DPO step', aims: PREFERENCE_WORDS, gao: 'rl', surrogate: true },
@@ -90,20 +92,21 @@ function kindInfo(kind: string): KindInfo {
 export function posttrainSection(settings: readonly PosttrainSetting[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
   const blocks: string[] = []
-  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; aims: string; fits: string }[] = []
+  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; aims: string; fits: string; untasked: boolean }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
     const plots = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
     const fits = plots.some((p) => p.role === 'reward-kl') ? gaoTable(info, series) : ''
-    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), aims: aimsNote(series, info.aims), fits })
+    const untasked = info.task === true && !scoresTask(series, catalog)
+    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), aims: aimsNote(series, info.aims), fits, untasked })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
-  for (const { info, plots, shapes, aims, fits } of blockPlots) {
+  for (const { info, plots, shapes, aims, fits, untasked } of blockPlots) {
     const ids = plots.map((p) => addPlot(p.spec))
     const shared = plots[0]!.spec.choices?.controls.find((c) => c.shared === true)
     blocks.push(`<h3>${escapeHtml(info.title)}</h3>
-${aims}<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes))}</p>
+${aims}<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes, untasked))}</p>
 ${shared === undefined ? '' : `<div class="choices">${select(shared, ids.join(' '), 0)}</div>`}
 <div class="grid">
 ${plots.map((p, i) => plotFigure(ids[i]!, p.spec)).join('\n')}
@@ -261,11 +264,24 @@ const STAGE_QUANTITIES: Readonly<Record<string, { title: string; axis: string }>
   preference_accuracy: { title: 'preference accuracy of the training batch', axis: 'share of pairs with Δ > 0' },
 }
 
-function kindNote(roles: readonly Role[], shapes: boolean): string {
+/** Whether any curve of the series has a task-quality metric (`task_share`, `task_nll`, …). */
+function scoresTask(series: readonly StageSeries[], catalog: MetricCatalog): boolean {
+  const names = new Set<string>()
+  for (const s of series) for (const reps of s.byGeneration.values()) for (const { curve } of reps) for (const [name, values] of Object.entries(curve.values)) if (values.some((v) => v !== null)) names.add(name)
+  return catalog.taskQuality([...names]).length > 0
+}
+
+/** `untasked`: a finetuning block whose run did not score its task. */
+function kindNote(roles: readonly Role[], shapes: boolean, untasked: boolean): string {
   const parts: string[] = []
   if (roles.includes('frontier')) {
     parts.push(
       'The frontier: task quality against global diversity, one line per setting along the stage’s steps, from the star at its start (the model the stage starts from: the pretrained model for a first stage); up is better task quality, and where lower values of a metric are better its axis is reversed, so that right is always more diverse.',
+    )
+  }
+  if (untasked) {
+    parts.push(
+      'No frontier of task quality against diversity: the run did not score the task. A run with a finetuning stage scores it by default, with the metric group ‘task’ (‘task_text’ on text); a config whose ‘metrics’ list leaves it out gets no task quality.',
     )
   }
   if (roles.includes('reward-kl')) {

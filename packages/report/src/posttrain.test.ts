@@ -521,6 +521,22 @@ describe('what a stage optimised', () => {
     expect(titles).toContain('DPO: preference accuracy of the training batch · preference_accuracy')
   })
 
+  it('says why a finetuning block has no frontier where the run did not score the task, and only there', () => {
+    const scored = dir('pt-task-scored')
+    writeFinetuneRun(scored, 'ft', 1)
+    expect(renderReport([loadRun(scored)])).not.toContain('No frontier of task quality')
+    const unscored = dir('pt-task-unscored')
+    writeFinetuneRun(unscored, 'ft', 1)
+    for (let cell = 0; cell < 2; cell++) {
+      for (let r = 0; r < 3; r++) {
+        writeCurve(unscored, `c${cell}-r${r}`, 0, FT_STEPS.map((s) => point(0, 'finetune', s, { kl: 0.1 * s, metrics: { modes_covered: 8 - 0.5 * s } })))
+      }
+    }
+    const html = renderReport([loadRun(unscored)])
+    expect(embeddedPlots(html).map(plotTitle)).not.toContain('Finetuning: task quality against diversity')
+    expect(html).toContain('No frontier of task quality against diversity: the run did not score the task.')
+  })
+
   it("titles an adaptive KL coefficient as the β the controller set, not as a training loss", () => {
     const d = dir('pt-kl-coefficient')
     writeRlRun(d, 'rl', [0.1])
