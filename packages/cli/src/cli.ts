@@ -121,7 +121,7 @@ program
   .option('--data <kind|json>', "the dataset the files come from, e.g. ring, grid, mnist, brown or '{\"kind\":\"grid\",\"std\":0.1}'")
   .option('--training <file>', 'the training set of the model that generated the samples (for copy_rate)')
   .option('--seed <s>', 'seed of randomised metrics', integer('--seed', 0))
-  .option('--json', 'print one JSON object {metric: value}')
+  .option('--json', 'print one JSON object {metric: value}, every bit (the table shows 12 significant digits)')
   .description('metrics of any two sample files')
   .addHelpText('after', EVAL_HELP)
   .action(async (opts) => {

@@ -105,7 +105,7 @@ export async function evalCommand(opts: EvalOptions): Promise<number> {
     for (const [name, reason] of reasons) process.stderr.write(`note: ${name} is null: ${reason}\n`)
   } else {
     const width = Math.max(...Object.keys(values).map((k) => k.length))
-    for (const [k, v] of Object.entries(values)) process.stdout.write(`${k.padEnd(width)}  ${v === null ? `n/a  (${reasons.get(k)})` : v}\n`)
+    for (const [k, v] of Object.entries(values)) process.stdout.write(`${k.padEnd(width)}  ${v === null ? `n/a  (${reasons.get(k)})` : readable(v)}\n`)
   }
   return status
 }
@@ -191,4 +191,12 @@ function readTraining(file: string, realFile: string, real: Samples): VectorSamp
   const training = readVectorFile(file)
   if (training.d !== real.d) throw inputError(`--training: ${file} has ${training.d} columns but ${realFile} has ${real.d}; both need the same dimension`)
   return training
+}
+
+/**
+ * A value for the terminal: 12 significant digits, so that a sum's last-bit noise (59.150000000000006
+ * for a share of 59.15 %) does not show; --json keeps every bit.
+ */
+export function readable(v: number): string {
+  return String(Number(v.toPrecision(12)))
 }
