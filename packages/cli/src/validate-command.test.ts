@@ -20,6 +20,14 @@ describe('validate on a terminal', () => {
     expect(stage).toContain('0  rl: reward proxy(of=modes(values=[1, 0, 0, 0, 0, 0, 0, 0]), labels=5..., beta 0.5, steps 3')
   })
 
+  it('counts the values of a swept key where cutting them short would make two read alike', async () => {
+    const proxy = (members: number) => ({ kind: 'proxy', of: { kind: 'modes', values: [1, 0.5, 0, 0, 0, 0, 0, 0] }, labels: 50, members })
+    const raw = { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'rl', reward: proxy(1), beta: 0.5, steps: 3 }], sweep: { 'posttrain.0.reward': [proxy(1), proxy(5)], 'posttrain.0.beta': [0.5, 0.1] } }
+    const lines = validateOutput(await resolveRun(raw, 'r.json'), 'r.json', false).split('\n')
+    expect(lines).toContain("  cells        4: posttrain.0.reward (2 values, each in full on its cells' lines) × posttrain.0.beta (0.5, 0.1)")
+    expect(lines.some((l) => l.includes('c3  ') && l.includes('members=5'))).toBe(true)
+  })
+
   it('counts the samples a filter keeps, and says that it draws more', async () => {
     const raw = { data: { kind: 'ring', n: 100 }, model: { kind: 'kde' }, generations: 3, replicates: 2 }
     const samples = async (config: object) => validateOutput(await resolveRun(config, 'f.json'), 'f.json', false).split('\n').find((l) => l.startsWith('  samples'))

@@ -35,7 +35,7 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   const stages = first['posttrain']
   if (swept.includes('posttrain')) lines.push(['posttrain', 'swept'])
   else if (Array.isArray(stages)) stages.forEach((stage, i) => lines.push([i === 0 ? 'posttrain' : '', `${i}  ${plugin(stage, `posttrain.${i}`, swept)}`]))
-  lines.push(['cells', cells.length === 1 ? '1 (no sweep)' : `${cells.length}: ${swept.map((p) => `${p} (${config.sweep[p]!.map(brief).join(', ')})`).join(' × ')}`])
+  lines.push(['cells', cells.length === 1 ? '1 (no sweep)' : `${cells.length}: ${swept.map((p) => `${p} (${sweptValues(config.sweep[p]!)})`).join(' × ')}`])
   for (const cell of cells.length > 1 ? cells.slice(0, 20) : []) lines.push(['', `c${cell.index}  ${Object.entries(cell.params).map(([path, v]) => `${path}=${valueWords(v)}`).join(', ')}`])
   if (cells.length > 20) lines.push(['', `… and ${cells.length - 20} more`])
   const oneEach = replicates.size === 1 && replicates.has(1)
@@ -69,6 +69,12 @@ function plugin(value: unknown, top: string, swept: readonly string[]): string {
 function brief(value: unknown): string {
   const text = valueWords(value)
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+/** A swept key's values, each cut short; where cutting makes two alike, their count (the cells' lines show each whole). */
+function sweptValues(values: readonly unknown[]): string {
+  const shown = values.map(brief)
+  return new Set(shown).size === shown.length ? shown.join(', ') : `${shown.length} values, each in full on its cells' lines`
 }
 
 function count(n: number): string {
