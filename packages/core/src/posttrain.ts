@@ -108,7 +108,7 @@ export const rlStageSchema = z.strictObject({
    * step's KL estimate over the target less 1, clipped to ±0.2. `beta` is where it starts.
    */
   klTarget: z.number().positive().optional(),
-  /** How many samples the controller takes to move β by its error (default 10,000, TRL's). */
+  /** How many samples the controller takes to move β by its error; default a tenth of the stage's (steps × batch). */
   klHorizon: z.int().min(1).max(1_000_000_000).optional(),
   /** Draws from the current model per refit step; default samplesPerGeneration. */
   samples: z.int().min(2).max(10_000_000).optional(),

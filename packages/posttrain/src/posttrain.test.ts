@@ -5,7 +5,7 @@ import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
 import { klRegularisedOptimum, ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
-import { adaptiveKlProblem, dpoSupport, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
+import { adaptiveKlProblem, dpoSupport, klHorizonOf, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
 
 /** The pipeline on a fitted state, with no metrics (and task data when given). */
 async function posttrain<S>(
@@ -205,6 +205,14 @@ describe('rl by policy gradient with a KL target', () => {
       for (let k = 0; k < 4; k++) kl += p[k]! * Math.log(p[k]! / reference[k]!)
       expect(Math.abs(kl - target), `from β ${start}: KL ${kl}`).toBeLessThan(0.02)
     }
+  })
+
+  it('takes a horizon of a tenth of the stage’s samples unless given one, so that β may move by e^±2 over any stage', () => {
+    const stage = (extra: Record<string, unknown>) => posttrainSchema.parse([{ kind: 'rl', beta: 0.1, klTarget: 1, steps: 100, reward: { kind: 'point', at: [3] }, ...extra }])[0] as RlStageConfig
+    expect(klHorizonOf(stage({}), 16)).toBe(160)
+    // At the clip every step, β moves by (1 ± 0.2·16/160)^100 = (1 ± 0.02)^100, about e^±2.
+    expect(Math.log((1 + (0.2 * 16) / klHorizonOf(stage({}), 16)) ** 100)).toBeCloseTo(1.98, 2)
+    expect(klHorizonOf(stage({ klHorizon: 10_000 }), 16)).toBe(10_000)
   })
 
   it('is refused with refitting, from β 0, and as a horizon alone, naming the field', () => {

@@ -25,8 +25,14 @@ export function rlMethod(model: ModelPlugin<any, any>, asked: RlStageConfig['met
   return `model '${model.id}' can be neither trained by policy gradient nor refit to weighted data; use a best-of-n stage`
 }
 
-/** TRL's default horizon of the adaptive KL controller, in samples. */
-export const KL_HORIZON = 10_000
+/**
+ * The adaptive KL controller's horizon, in samples: as given, else a tenth of the samples the stage
+ * draws, so that over the stage β can move by a factor of up to e^±2 whatever its length (TRL's
+ * fixed 10,000 would barely move it in a stage of a few thousand samples).
+ */
+export function klHorizonOf(stage: RlStageConfig, batch: number): number {
+  return stage.klHorizon ?? Math.max(1, (stage.steps * batch) / 10)
+}
 
 /**
  * What is wrong with a stage's adaptive-KL settings for the way it trains (a field and why), or
@@ -76,6 +82,7 @@ async function policyGradient<S>(stage: RlStageConfig, ctx: StageContext<S>, inp
     const draws = ctx.rng.derive('draws')
     let state = input
     let beta = stage.beta
+    const horizon = klHorizonOf(stage, batch)
     for (let step = 1; step <= stage.steps; step++) {
       const x = await model.sample(state, batch, { rng: draws.derive(step), temperature: 1, dataset: ctx.dataset })
       const r = await rewards.reward.score(x)
@@ -100,7 +107,7 @@ async function policyGradient<S>(stage: RlStageConfig, ctx: StageContext<S>, inp
       if (stage.klTarget !== undefined) {
         // The batch's KL estimate (the policy's samples, before this step's update) against the target.
         const error = Math.min(0.2, Math.max(-0.2, kl / n / stage.klTarget - 1))
-        beta *= 1 + (error * n) / (stage.klHorizon ?? KL_HORIZON)
+        beta *= 1 + (error * n) / horizon
       }
       ctx.onStep(step, stage.steps)
     }
