@@ -643,7 +643,7 @@ function gaoTable(info: KindInfo, series: readonly StageSeries[]): string {
   const more = rows.length > shown.length ? ` The first ${shown.length} of ${rows.length} are listed.` : ''
   return `<p class="note">Gao et al.’s form of the gold reward gained against d = √KL, ${escapeHtml(GAO_FORMULA[form])} (${form === 'best-of-n' ? 'best-of-n' : 'RL, as Rafailov et al. 2024 fit it to DPO too'}), fitted by least squares to every replicate’s points of a setting together (each replicate’s gain measured from its own start). A positive β gives the fitted curve a peak: the √KL past which, by the fit, more optimisation loses gold reward.${more}</p>
 <table class="summary fits">
-<thead><tr><th>setting</th>${gens.length > 1 ? '<th>generation</th>' : ''}<th>points</th><th>α</th><th>β</th><th>R²</th><th>peak √KL</th><th>gain at the peak</th><th>largest √KL reached</th></tr></thead>
+<thead><tr><th>setting</th>${gens.length > 1 ? '<th>generation</th>' : ''}<th>points</th><th>fit α</th><th>fit β</th><th>R²</th><th>peak √KL</th><th>gain at the peak</th><th>largest √KL reached</th></tr></thead>
 <tbody>
 ${shown.join('\n')}
 </tbody></table>`
