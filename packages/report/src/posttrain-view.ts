@@ -535,8 +535,8 @@ function gaoPoints(reps: readonly ReplicateCurve[]): { d: number[]; gain: number
   let sum = 0
   let low = Infinity
   let high = -Infinity
+  const gold = named('gold_reward')
   for (const { curve } of reps) {
-    const gold = named('gold_reward')
     const start = curve.steps.length > 0 ? gold(curve, 0) : null
     if (start === null) continue
     starts++
@@ -629,7 +629,7 @@ function gaoTable(info: KindInfo, series: readonly StageSeries[]): string {
       // A peak beyond the points is an extrapolation: its place says the fit still rises there, its height little.
       const peak =
         fit.peak === undefined
-          ? '<td colspan="2">none: β ≤ 0, the fitted curve has no maximum</td>'
+          ? '<td colspan="2">none: fit β ≤ 0, the fitted curve has no maximum</td>'
           : fit.peak.d > reach
             ? `<td class="num">${formatNumber(fit.peak.d)} <span class="gen">(beyond the points)</span></td><td class="num">—</td>`
             : `<td class="num">${formatNumber(fit.peak.d)}</td><td class="num">${formatNumber(fit.peak.gain)}</td>`
@@ -641,7 +641,7 @@ function gaoTable(info: KindInfo, series: readonly StageSeries[]): string {
   if (rows.length === 0) return ''
   const shown = rows.slice(0, MAX_FIT_ROWS)
   const more = rows.length > shown.length ? ` The first ${shown.length} of ${rows.length} are listed.` : ''
-  return `<p class="note">Gao et al.’s form of the gold reward gained against d = √KL, ${escapeHtml(GAO_FORMULA[form])} (${form === 'best-of-n' ? 'best-of-n' : 'RL, as Rafailov et al. 2024 fit it to DPO too'}), fitted by least squares to every replicate’s points of a setting together (each replicate’s gain measured from its own start). A positive β gives the fitted curve a peak: the √KL past which, by the fit, more optimisation loses gold reward.${more}</p>
+  return `<p class="note">Gao et al.’s form of the gold reward gained against d = √KL, ${escapeHtml(GAO_FORMULA[form])} (${form === 'best-of-n' ? 'best-of-n' : 'RL, as Rafailov et al. 2024 fit it to DPO too'}), fitted by least squares to every replicate’s points of a setting together (each replicate’s gain measured from its own start). A positive fit β gives the fitted curve a peak: the √KL past which, by the fit, more optimisation loses gold reward.${more}</p>
 <table class="summary fits">
 <thead><tr><th>setting</th>${gens.length > 1 ? '<th>generation</th>' : ''}<th>points</th><th>fit α</th><th>fit β</th><th>R²</th><th>peak √KL</th><th>gain at the peak</th><th>largest √KL reached</th></tr></thead>
 <tbody>

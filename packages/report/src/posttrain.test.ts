@@ -609,7 +609,7 @@ describe("Gao et al.'s forms fitted to the gold reward", () => {
     expect(rows).toHaveLength(1)
     // gold = log2(n)/10 rises with d = √(ln n − (n − 1)/n) faster than linearly over n = 1 to 8: β < 0.
     expect(Number(rows[0]![3]!.replace('−', '-'))).toBeLessThan(0)
-    expect(rows[0]![5]).toBe('none: β ≤ 0, the fitted curve has no maximum')
+    expect(rows[0]![5]).toBe('none: fit β ≤ 0, the fitted curve has no maximum')
     expect(plot(html, 'Best-of-n: reward against √KL').data.some((t) => t.name === 'bon: d(α − βd) fitted')).toBe(true)
     const dpo = dir('pt-gao-dpo')
     writeRlRun(dpo, 'dpo', [0.1], undefined, 'dpo')
