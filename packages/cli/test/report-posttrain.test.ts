@@ -65,7 +65,7 @@ describe('the report of a post-training run', () => {
     expect(x[0]).toBe(8)
     expect(x[2]).toBeLessThan(8)
 
-    const rewards = byTitle('Best-of-n: gold and proxy reward against √KL').data.find((t) => t.name === 'finetune then best-of-n (mean of 2)')!
+    const rewards = byTitle('Best-of-n: reward against √KL').data.find((t) => t.name === 'finetune then best-of-n (mean of 2)')!
     expect(rewards.customdata).toEqual([
       [1, 2],
       [2, 2],
