@@ -95,10 +95,10 @@ export function posttrainSection(settings: readonly PosttrainSetting[], catalog:
   const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; aims: string; fits: string; untasked: boolean }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
-    const plots = kindPlots(info, series, catalog)
+    const { plots, tasked } = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
     const fits = plots.some((p) => p.role === 'reward-kl') ? gaoTable(info, series) : ''
-    const untasked = info.task === true && !scoresTask(series, catalog)
+    const untasked = info.task === true && !tasked
     blockPlots.push({ info, plots, shapes: series.some(repeatsColour), aims: aimsNote(series, info.aims), fits, untasked })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
@@ -222,7 +222,8 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
 
 type Role = 'frontier' | 'reward-kl' | 'diversity-reward' | 'steps' | 'surrogate'
 
-function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: MetricCatalog): { role: Role; spec: PlotSpec }[] {
+/** The block's plots, and whether its curves score a task's quality. */
+function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: MetricCatalog): { plots: { role: Role; spec: PlotSpec }[]; tasked: boolean } {
   const gens = [...new Set(series.flatMap((s) => [...s.byGeneration.keys()]))].sort((a, b) => a - b)
   const curves = series.flatMap((s) => [...s.byGeneration.values()].flat().map((r) => r.curve))
   const present = (q: Quantity, from = 0): boolean => curves.some((c) => c.steps.some((_, i) => i >= from && q(c, i) !== null))
@@ -253,7 +254,7 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
     const spec = stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], title, own?.axis ?? (surrogate ? 'loss of the weighted batch' : lossAxisTitle(name)))
     out.push({ role: surrogate ? 'surrogate' : 'steps', spec })
   }
-  return out
+  return { plots: out, tasked: quality.length > 0 }
 }
 
 /** What a stage records beside its trainer's losses: not a loss, so named for what it is. */
@@ -262,13 +263,6 @@ const STAGE_QUANTITIES: Readonly<Record<string, { title: string; axis: string }>
   kl_coefficient: { title: 'KL coefficient β, adapted toward the KL target', axis: 'β' },
   preference_loss: { title: 'preference loss of the training batch', axis: 'loss of the margin Δ, batch mean' },
   preference_accuracy: { title: 'preference accuracy of the training batch', axis: 'share of pairs with Δ > 0' },
-}
-
-/** Whether any curve of the series has a task-quality metric (`task_share`, `task_nll`, …). */
-function scoresTask(series: readonly StageSeries[], catalog: MetricCatalog): boolean {
-  const names = new Set<string>()
-  for (const s of series) for (const reps of s.byGeneration.values()) for (const { curve } of reps) for (const [name, values] of Object.entries(curve.values)) if (values.some((v) => v !== null)) names.add(name)
-  return catalog.taskQuality([...names]).length > 0
 }
 
 /** `untasked`: a finetuning block whose run did not score its task. */

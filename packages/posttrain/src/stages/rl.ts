@@ -101,9 +101,11 @@ async function policyGradient<S>(stage: RlStageConfig, ctx: StageContext<S>, inp
       const advantages = Float64Array.from(penalised, (v) => v - (total - v) / (n - 1))
       const report = await trainer.step(x, advantages)
       state = await trainer.state()
-      const losses: Record<string, number> = { ...report.losses, penalised_reward: total / n }
-      if (stage.klTarget !== undefined) losses.kl_coefficient = beta
-      if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, state, losses)
+      if (isCurveStep(step, stage.steps, stage.evalEvery)) {
+        const losses: Record<string, number> = { ...report.losses, penalised_reward: total / n }
+        if (stage.klTarget !== undefined) losses.kl_coefficient = beta
+        await point(step, state, losses)
+      }
       if (stage.klTarget !== undefined) {
         // The batch's KL estimate (the policy's samples, before this step's update) against the target.
         const error = Math.min(0.2, Math.max(-0.2, kl / n / stage.klTarget - 1))
