@@ -131,6 +131,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       const e = toOuroborosError(err)
       throw configError(`${at}: model.kind: ${e.message}`, e.hint)
     }
+    checkMinimumRows(model.minimumRows?.(modelParams, info), policy, sizes, at)
     const filter = cfg.filter === null ? null : await resolveFilter(cfg.filter, at, baseDir, info, model)
     const d = info.d ?? 1
     // Rows held in memory at once: a model with fitRows reads a large history from the sample files.
@@ -359,6 +360,31 @@ async function resolvePolicy(given: PolicyConfig, at: string, baseDir: string, s
   const problem = plugin.check?.(params, sizes)
   if (problem !== undefined) throw configError(`${at}: policy.${problem.param}: ${problem.message}`)
   return { plugin, params, config: config as PolicyConfig }
+}
+
+/**
+ * Refuses a chain whose smallest training set is below the model's minimum, which would otherwise
+ * fail every chain at its first fit that small (generation 0, or 1 under a smaller policy set).
+ */
+function checkMinimumRows(
+  minimum: { rows: number; what: string; param?: string } | undefined,
+  policy: { plugin: PolicyPlugin<any>; params: unknown; config: PolicyConfig },
+  sizes: ChainSizes,
+  at: string,
+): void {
+  if (minimum === undefined) return
+  const field = `model.${minimum.param ?? 'kind'}`
+  const needs = `${minimum.what} needs at least ${minimum.rows} training rows`
+  const lower = minimum.param === undefined ? '' : `lower ${field}, or `
+  if (sizes.n < minimum.rows) throw configError(`${at}: ${field}: ${needs}, but generation 0 is fit on data.n = ${sizes.n}`, `${lower}raise data.n`)
+  if (sizes.generations < 2) return
+  const later = policy.plugin.smallestTrainingSet?.(policy.params, sizes)
+  if (later !== undefined && later < minimum.rows) {
+    throw configError(
+      `${at}: ${field}: ${needs}, but under policy '${policy.config.kind}' a generation after 0 is fit on ${later} (samplesPerGeneration ${sizes.samplesPerGeneration})`,
+      `${lower}raise samplesPerGeneration or the policy's sizes`,
+    )
+  }
 }
 
 /** The cell's filter, its parameters also checked against the cell's data and model. */

@@ -72,6 +72,10 @@ const configs: [string, unknown, string][] = [
   ['filter keeping nothing', r({ filter: { kind: 'likelihood', keep: 0 } }), 'filter.keep'],
   ['mode filter without modes', { data: { kind: 'gaussian', n: 100 }, model: { kind: 'gaussian' }, generations: 1, filter: { kind: 'modes' } }, 'filter.kind'],
   ['likelihood filter for a model without one', { data: { kind: 'ring', n: 100 }, model: { kind: 'vae' }, generations: 1, filter: { kind: 'likelihood', keep: 0.5 } }, 'filter.kind'],
+  ['a GMM of more components than data.n', r({ data: { kind: 'ring', n: 5 }, model: { kind: 'gmm', components: 8 } }), 'model.components: a GMM of 8 components needs at least 8 training rows, but generation 0 is fit on data.n = 5'],
+  ['a GMM of more components than a generation emits', r({ model: { kind: 'gmm', components: 8 }, samplesPerGeneration: 5 }), "model.components: a GMM of 8 components needs at least 8 training rows, but under policy 'replace' a generation after 0 is fit on 5"],
+  ['fresh sets too small for a KDE', { data: { kind: 'gaussian', d: 3, n: 100 }, model: { kind: 'kde' }, policy: { kind: 'fresh', nReal: 1, nSynthetic: 2 }, generations: 2 }, "a 3-dimensional KDE needs at least 4 training rows, but under policy 'fresh' a generation after 0 is fit on 3"],
+  ['a regression design of fewer rows than features', { data: { kind: 'regression', d: 20, T: 10, n: 100 }, model: { kind: 'linreg' }, generations: 2 }, 'OLS with 20 features needs a design of at least 20 rows, but data.T is 10'],
   ['negative retries', r({ retries: -1 }), 'retries'],
   ['warmStart as text', r({ warmStart: 'yes' }), 'warmStart'],
 ]
@@ -144,6 +148,18 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     expect(res.status, res.stderr).toBe(2)
     expect(res.stderr).toContain(`${dir}: a directory, not a file`)
     expect(existsSync(join(dir, 'dir-run'))).toBe(false)
+  })
+
+  it("checks a model's minimum of training rows against the sets a policy plans, not only data.n", () => {
+    const gmm8 = { data: { kind: 'ring', n: 100 }, model: { kind: 'gmm', components: 8 }, samplesPerGeneration: 5 }
+    // accumulate's sets grow from data.n + 5; a single generation has no set after generation 0.
+    for (const config of [{ ...gmm8, policy: { kind: 'accumulate' }, generations: 3 }, { ...gmm8, generations: 1 }]) {
+      const res = cli(['validate', writeConfig(dir, config, 'minimum-ok.json')])
+      expect(res.status, res.stderr).toBe(0)
+    }
+    const stderr = fails('minimum-subsample', { ...gmm8, policy: { kind: 'accumulate-subsample', size: 6 }, generations: 3 })
+    expect(stderr).toContain("minimum-subsample.json: model.components: a GMM of 8 components needs at least 8 training rows, but under policy 'accumulate-subsample' a generation after 0 is fit on 6")
+    expect(stderr).toContain('hint: lower model.components, or raise samplesPerGeneration')
   })
 
   it('calls a required key that is absent missing', () => {

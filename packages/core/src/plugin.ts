@@ -158,6 +158,13 @@ export interface ModelPlugin<P = unknown, S = unknown> {
    * this model (the text models need a vocabulary with '<unk>'), which the config check reports.
    */
   checkData?(params: P, dataset: DatasetInfo): void
+  /**
+   * The fewest training rows a fit can take with these hyperparameters on these data (a
+   * 20-component GMM needs 20), which the run checks against every training set's size before
+   * anything runs. `what` names the model in the message ('a 20-component GMM'), `param` the
+   * hyperparameter that sets the minimum, when one does.
+   */
+  minimumRows?(params: P, dataset: DatasetInfo): { readonly rows: number; readonly what: string; readonly param?: string }
   /** Learned state; must survive structuredClone. `ctx.init` holds the warm-start state. */
   fit(data: Samples, params: P, ctx: FitContext<S>): Promise<S> | S
   /**
@@ -569,6 +576,11 @@ export interface PolicyPlugin<P = unknown> {
   freshPerGeneration?(params: P, sizes: ChainSizes): number
   /** Rows of the largest training set of the chain. */
   largestTrainingSet(params: P, sizes: ChainSizes): number
+  /**
+   * Rows of the smallest training set of generations 1 and after, which the run checks against the
+   * model's minimum before anything runs; without it only generation 0's real data are checked.
+   */
+  smallestTrainingSet?(params: P, sizes: ChainSizes): number
   /** The training set of generation g ≥ 1 (generation 0 is fit on the real data). */
   trainingSet(params: P, inputs: PolicyInputs): TrainingPlan
 }

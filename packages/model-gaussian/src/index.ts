@@ -23,6 +23,8 @@ export const model = defineModel<GaussianParams, GaussianState>({
   description: 'Gaussian with full covariance fit by maximum likelihood (ddof 0) or the unbiased estimator (ddof 1)',
   params: paramsSchema,
   acceptsTemperature: true,
+  // d + 1 points span d dimensions; fewer leave the covariance singular, whichever the estimator.
+  minimumRows: (_params, dataset) => ({ rows: (dataset.d ?? 1) + 1, what: `a ${dataset.d ?? 1}-dimensional Gaussian` }),
 
   fit(data, params) {
     const x = asVectors(data, 'training data')

@@ -55,6 +55,7 @@ export const model = defineModel<GmmParams, GmmState>({
   description: 'Gaussian mixture with full or diagonal covariances fit by EM (options as scikit-learn GaussianMixture)',
   params: paramsSchema,
   acceptsTemperature: true,
+  minimumRows: (params) => ({ rows: params.components, what: `a GMM of ${params.components} components`, param: 'components' }),
 
   fit(data, params, ctx) {
     return fitMixture(asVectors(data, 'training data'), undefined, params, ctx)

@@ -41,6 +41,8 @@ export const model = defineModel<KdeParams, KdeState>({
   description: 'Gaussian kernel density estimate (bandwidth as scipy gaussian_kde: Scott, Silverman or a factor)',
   params: paramsSchema,
   acceptsTemperature: true,
+  // The bandwidth scales the data's covariance, which d + 1 points make nonsingular.
+  minimumRows: (_params, dataset) => ({ rows: (dataset.d ?? 1) + 1, what: `a ${dataset.d ?? 1}-dimensional KDE` }),
 
   fit(data, params) {
     const x = asVectors(data, 'training data')

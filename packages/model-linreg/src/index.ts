@@ -31,6 +31,17 @@ export const model = defineModel<LinregParams, LinregState>({
   description: 'Linear regression (OLS, no intercept) on a fixed design; samples relabel the design with Gaussian noise',
   params: paramsSchema,
   acceptsTemperature: true,
+  // A draw of more rows than the design has repeats its rows, which adds no rank.
+  checkData(_params, dataset) {
+    const d = (dataset.d ?? 2) - 1
+    if (dataset.regression !== undefined && dataset.regression.T < d) {
+      throw inputError(`OLS with ${d} features needs a design of at least ${d} rows, but data.T is ${dataset.regression.T}`, 'raise data.T or lower data.d')
+    }
+  },
+  minimumRows: (_params, dataset) => {
+    const d = (dataset.d ?? 2) - 1
+    return { rows: dataset.regression !== undefined ? d : d + 1, what: `OLS with ${d} feature${d === 1 ? '' : 's'}` }
+  },
 
   fit(data, _params, ctx) {
     const x = asVectors(data, 'training data')

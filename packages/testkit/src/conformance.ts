@@ -1,6 +1,6 @@
 import { serialize } from 'node:v8'
 import { describe, expect, it } from 'vitest'
-import { Rng, asVectors, memoryRows, samplesAreFinite } from '@ouroboros/core'
+import { ErrorCode, Rng, asVectors, memoryRows, samplesAreFinite, takeSamples } from '@ouroboros/core'
 import type { DatasetInfo, FitContext, ModelPlugin, RowSource, SampleContext, Samples } from '@ouroboros/core'
 import { deserializeState, serializeState } from '@ouroboros/store'
 import { samplesEqual } from './samples.js'
@@ -223,6 +223,19 @@ export function runModelConformance<P, S>(model: ModelPlugin<P, S>, options: Con
           }
         }
         blocks.dispose?.(block)
+      })
+    }
+
+    if (model.minimumRows !== undefined) {
+      it('fits its declared minimum of rows, and refuses one row fewer with an input error (minimumRows)', async () => {
+        const params = model.params.parse(options.params)
+        const { rows } = model.minimumRows!(params, dataset)
+        const data = training()
+        expect(rows).toBeLessThanOrEqual(data.n)
+        const first = (k: number): Samples => takeSamples(data, Array.from({ length: k }, (_, i) => i))
+        const state = await model.fit(first(rows), params, fitCtx(FIT_SEED))
+        expectShape(await model.sample(state, 5, sampleCtx(SAMPLE_SEED)), 5, data)
+        if (rows > 1) await expect(Promise.resolve().then(() => model.fit(first(rows - 1), params, fitCtx(FIT_SEED)))).rejects.toMatchObject({ code: ErrorCode.INPUT })
       })
     }
 

@@ -54,6 +54,7 @@ export function runPolicyConformance<P>(policy: PolicyPlugin<P>, options: Policy
           // Generation 0 is fit on the real data, so the largest training set holds it.
           expect(largest).toBeGreaterThanOrEqual(s.n)
           const fresh = policy.freshPerGeneration?.(p, s) ?? 0
+          let fewest = Infinity
           for (let g = 1; g < s.generations; g++) {
             const { parts, pick } = plan(p, s, g, seed)
             expect(parts.length).toBeGreaterThan(0)
@@ -78,7 +79,10 @@ export function runPolicyConformance<P>(policy: PolicyPlugin<P>, options: Policy
             const planned = pick?.length ?? rows
             expect(planned).toBeGreaterThan(0)
             expect(planned, `generation ${g}: rows beyond largestTrainingSet`).toBeLessThanOrEqual(largest)
+            fewest = Math.min(fewest, planned)
           }
+          // The run checks a model's minimum against it, so it must be the smallest set planned, not a bound.
+          if (policy.smallestTrainingSet !== undefined && s.generations > 1) expect(fewest, 'the smallest set planned against smallestTrainingSet').toBe(policy.smallestTrainingSet(p, s))
         }),
         { seed: SEED, numRuns: 60 },
       )

@@ -13,6 +13,7 @@ export const accumulateSubsample = definePolicy({
   needsAllGenerations: true,
   // The subsample is gathered in memory; the history it is drawn from is read from the files.
   largestTrainingSet: (p, sizes) => Math.max(sizes.n, sizes.samplesPerGeneration, Math.min(p.size ?? sizes.samplesPerGeneration, everythingRows(sizes))),
+  smallestTrainingSet: (p, sizes) => Math.min(p.size ?? sizes.samplesPerGeneration, sizes.n + sizes.samplesPerGeneration),
   trainingSet(p, inputs) {
     const parts = everythingSoFar(inputs)
     const all = planRows({ parts }, inputs)

@@ -18,5 +18,7 @@ export const accumulate = definePolicy({
   params: z.strictObject({}),
   needsAllGenerations: true,
   largestTrainingSet: (_p, sizes) => everythingRows(sizes),
+  // Generation 1's: the real data and generation 0's samples.
+  smallestTrainingSet: (_p, sizes) => sizes.n + sizes.samplesPerGeneration,
   trainingSet: (_p, inputs) => ({ parts: everythingSoFar(inputs) }),
 })

@@ -13,6 +13,7 @@ export const fresh = definePolicy({
   },
   freshPerGeneration: (p) => p.nReal,
   largestTrainingSet: (p, sizes) => Math.max(sizes.n, p.nReal + p.nSynthetic),
+  smallestTrainingSet: (p) => p.nReal + p.nSynthetic,
   trainingSet(p, inputs) {
     const parts: TrainingPart[] = []
     if (p.nReal > 0) parts.push({ from: 'fresh', n: p.nReal })

@@ -8,6 +8,7 @@ export const mix = definePolicy({
   needsAllGenerations: false,
   freshPerGeneration: (p, sizes) => Math.round(p.realFraction * sizes.samplesPerGeneration),
   largestTrainingSet: (_p, sizes) => Math.max(sizes.n, sizes.samplesPerGeneration),
+  smallestTrainingSet: (_p, sizes) => sizes.samplesPerGeneration,
   trainingSet(p, inputs) {
     const total = inputs.samplesPerGeneration
     const nReal = Math.round(p.realFraction * total)

@@ -7,5 +7,6 @@ export const replace = definePolicy({
   params: z.strictObject({}),
   needsAllGenerations: false,
   largestTrainingSet: (_p, sizes) => Math.max(sizes.n, sizes.samplesPerGeneration),
+  smallestTrainingSet: (_p, sizes) => sizes.samplesPerGeneration,
   trainingSet: (_p, inputs) => ({ parts: [{ from: 'generation', generation: inputs.generation - 1 }] }),
 })
