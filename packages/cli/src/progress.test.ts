@@ -88,6 +88,21 @@ describe('RunProgress', () => {
     expect(p.secondsLeft(110, 110_000)).toBeCloseTo(110, 10)
   })
 
+  it('counts the whole generation of a chain that has just begun beside one about to end', () => {
+    // Three one-generation chains on two workers: a ends at 60 s and c begins on its worker while
+    // b's fit has 2 s left; c's whole generation, 60 s, is what is left (not b's 2 s).
+    const p = new RunProgress(['a', 'b', 'c'].map((id) => ({ id, generations: 1, done: 0, group: 0 })))
+    p.training('a', 0, { what: 'fit', step: 1, steps: 3001 }, 0)
+    p.training('b', 0, { what: 'fit', step: 1, steps: 3001 }, 0)
+    p.record('a', 0, 60_000)
+    p.training('b', 0, { what: 'fit', step: 2901, steps: 3001 }, 58_000)
+    p.training('c', 0, { what: 'fit', step: 1, steps: 3001 }, 60_000)
+    expect(p.secondsLeft(60, 60_000)).toBeCloseTo(60, 10)
+    // Halfway through c's generation (b's record in), 30 s are left.
+    p.record('b', 0, 62_000)
+    expect(p.secondsLeft(90, 90_000)).toBeLessThan(40)
+  })
+
   it("before a generation has ended, gives no time left while stages of it are still to come, where only the stage in training could be timed", () => {
     const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 1, done: 0, group: 0, stages: ['finetune', 'rl'] })))
     p.training('a', 0, { what: 'fit', step: 1, steps: 101 }, 0)

@@ -289,7 +289,7 @@ export class RunProgress {
    * before it has ended, what the one of the chain longest at its training will have cost when its
    * stage ends (it began with this process), if that stage is its generation's last (the stages
    * after it are not timed yet: a fit followed by RL would read as the fit alone); and the chains
-   * training now are the run's parallel slots.
+   * training now are the run's parallel slots, each chain's generation counted from when it began.
    */
   private earlyLeft(elapsedSeconds: number, now: number): number | undefined {
     if (this.recorded > 1) return undefined
@@ -300,10 +300,27 @@ export class RunProgress {
     const stageLeft = stageSecondsLeft(t, now)
     if (stageLeft === undefined) return undefined
     const generation = this.recorded === 0 ? elapsedSeconds + stageLeft : this.all.st / 1000
-    let generations = 0
-    for (const [id, c] of this.chains) if (!this.failed.has(id)) generations += Math.max(0, c.generations - c.next)
-    const rounds = Math.ceil(generations / this.inTraining.size)
-    return stageLeft + Math.max(0, rounds - 1) * generation
+    // Each chain training is a slot, free once the rest of its generation is done: ending as much
+    // later than the first's as it began later (within a generation). The generations still to
+    // start go round after round to the slots in the order they are free (what taking the first
+    // free slot each time does while no two are free a generation or more apart).
+    const free: number[] = []
+    let queued = 0
+    for (const [id, c] of this.chains) {
+      const count = c.generations - c.next
+      if (this.failed.has(id) || count <= 0) continue
+      const training = this.inTraining.get(id)
+      if (training === undefined) {
+        queued += count
+        continue
+      }
+      free.push(Math.min(generation, stageLeft + Math.max(0, training.began - t.began) / 1000))
+      queued += count - 1
+    }
+    if (free.length === 0) return undefined
+    free.sort((x, y) => x - y)
+    const rounds = Math.floor(queued / free.length)
+    return Math.max(...free.map((at, i) => at + (rounds + (i < queued % free.length ? 1 : 0)) * generation))
   }
 
   private estimate: { seconds: number; at: number; seen: number } | undefined
