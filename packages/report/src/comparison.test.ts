@@ -70,6 +70,26 @@ describe('a run of one generation', () => {
     expect(range![1]).toBeGreaterThan(100)
   })
 
+  it('draws the whiskers on a log axis where the mean less 1 SD is above 0, and only there', () => {
+    const d = tempDir('log-whiskers')
+    dirs.push(d)
+    // Values spanning more than two decades take a log axis. Setting 0: 0.4, 0.5, 0.6 (mean 0.5, SD
+    // 0.1) keeps its whisker; setting 1: 0.001, 0.001, 1 (mean 0.334, SD 0.577) has none.
+    const values = [
+      [0.4, 0.5, 0.6],
+      [0.001, 0.001, 1],
+    ]
+    writeSyntheticRun(d, { ...ganRun('log-whiskers'), metrics: (cell, rep, g) => ({ score: g === -1 ? null : values[cell]![rep]! }) })
+    const plot = metricPlot(renderReport([loadRun(d)]), 'score')
+    expect((plot.layout.yaxis as { type?: string }).type).toBe('log')
+    const ticks = plot.data.filter((t) => String(t.name).includes(': mean'))
+    expect(ticks.map((t) => [t.name, (t.error_y as { visible: boolean }).visible])).toEqual([
+      ['data=ring: mean ± 1 SD', true],
+      ['data=grid: mean', false],
+    ])
+    expect((ticks[0]!.error_y as { array: number[] }).array[0]).toBeCloseTo(0.1, 10)
+  })
+
   it('shows the training curves of every setting on one plot (the mean over replicates and their range), not those of metrics without a value, and the trainer’s losses', () => {
     const d = tempDir('single-training')
     dirs.push(d)

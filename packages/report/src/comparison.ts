@@ -154,7 +154,6 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   const info = p.catalog.info(p.metric)
   const data: Record<string, unknown>[] = []
   const plotted = p.rows.flatMap(({ entry }) => [...entry.values, ...(entry.reference === null ? [] : [entry.reference])])
-  // On a log axis a mean − 1 SD at or below zero has nowhere to go: the dots show the spread instead.
   const log = wantsLogAxis(plotted, info.unit)
   const ref = { x: [] as number[], y: [] as number[] }
   // The whiskers' ends, so that the axis shows them whole.
@@ -173,16 +172,18 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
       showlegend: false,
       hovertemplate: `${plotlyText(setting.label)}<br>replicate %{customdata}: %{y:.4g}<extra></extra>`,
     })
-    if (n > 1) whiskers.push(mean(entry.values) - sd(entry.values), mean(entry.values) + sd(entry.values))
+    // On a log axis a mean − 1 SD at or below zero has nowhere to go: the dots show the spread instead.
+    const whisker = n > 1 && (!log || mean(entry.values) - sd(entry.values) > 0)
+    if (whisker) whiskers.push(mean(entry.values) - sd(entry.values), mean(entry.values) + sd(entry.values))
     if (n > 0) {
       data.push({
         type: 'scatter',
         mode: 'markers',
         x: [i],
         y: [round(mean(entry.values))],
-        error_y: { type: 'data', array: [round(sd(entry.values))], visible: n > 1 && !log, color: setting.color, thickness: 2, width: 10 },
+        error_y: { type: 'data', array: [round(sd(entry.values))], visible: whisker, color: setting.color, thickness: 2, width: 10 },
         marker: { symbol: 'line-ew-open', size: 34, color: setting.color, line: { width: 3, color: setting.color } },
-        name: `${plotlyText(setting.label)}: mean${log ? '' : ' ± 1 SD'}`,
+        name: `${plotlyText(setting.label)}: mean${whisker ? ' ± 1 SD' : ''}`,
         showlegend: false,
         hovertemplate: `${plotlyText(setting.label)}<br>mean %{y:.4g} of ${n}${n > 1 ? `, SD ${formatNumber(sd(entry.values))}` : ''}<extra></extra>`,
       })
@@ -215,7 +216,7 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   xaxis.tickangle = ticks.upright === true ? -90 : 0
   xaxis.tickfont = { size: 11 }
   const yaxis = layout.yaxis as Record<string, unknown>
-  if (log) Object.assign(yaxis, logAxis(plotted))
+  if (log) Object.assign(yaxis, logAxis([...plotted, ...whiskers]))
   else {
     const size = Math.max(0, ...plotted.map(Math.abs))
     const range = sensibleRange(plotted, whiskers, 0.1 * size, info.bounds)
