@@ -34,7 +34,7 @@ export const modes = defineFilter({
         throw new OuroborosError(
           ErrorCode.MODEL,
           `filter 'modes' kept ${kept} of ${draws} samples, fewer than the ${inputs.n} a generation needs`,
-          { hint: 'the model has left the modes; loosen filter.qualityStds or stop the chain earlier' },
+          { hint: `fewer than 1 in ${MAX_BATCHES} of the model's samples lie within ${params.qualityStds} std of a mode; loosen filter.qualityStds, or use a model that fits the modes more tightly (or stop the chain before it leaves them)` },
         )
       }
       const s = batch === 0 ? inputs.first : await inputs.draw(inputs.n, batch)
