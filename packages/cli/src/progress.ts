@@ -314,7 +314,7 @@ export class RunProgress {
         queued += count
         continue
       }
-      free.push(Math.min(generation, stageLeft + Math.max(0, training.began - t.began) / 1000))
+      free.push(id === chain ? stageLeft : Math.min(generation, stageLeft + Math.max(0, training.began - t.began) / 1000))
       queued += count - 1
     }
     if (free.length === 0) return undefined

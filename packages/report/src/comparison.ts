@@ -193,8 +193,9 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
       ref.y.push(round(entry.reference))
     }
   })
+  // Drawn first, so that a setting whose marks sit at the real data's value stays visible over it.
   if (ref.x.length > 0) {
-    data.push({
+    data.unshift({
       type: 'scatter',
       mode: 'markers',
       x: ref.x,
