@@ -22,7 +22,7 @@ export const modes = defineMetric({
   outputInfo: {
     modes_covered: { title: 'modes covered', unit: 'modes', threshold: HALVES, diversity: 1 },
     modes_covered_1pct: { title: 'modes covered (≥ 1 % of samples)', unit: 'modes', threshold: HALVES, diversity: 23 },
-    pct_high_quality: { title: 'high-quality samples', unit: '%', bounds: [0, 100] },
+    pct_high_quality: { title: 'high-quality samples', unit: '%', bounds: [0, 100], better: 'higher' },
     reverse_kl: { title: 'reverse KL over modes', unit: 'nats', threshold: KL_RISES, diversity: 2 },
     reverse_kl_uniform: { title: 'reverse KL to uniform mode weights', unit: 'nats', threshold: KL_RISES, diversity: 24 },
     off_support_share: { title: 'share of samples at modes of weight 0', unit: 'fraction', bounds: SHARE },

@@ -30,7 +30,7 @@ export const prdc = defineMetric({
   description: 'Precision, recall, density and coverage with k-nearest-neighbour balls (exact)',
   outputs: ['precision', 'recall', 'density', 'coverage'],
   outputInfo: {
-    precision: { title: 'precision', unit: 'fraction', bounds: SHARE },
+    precision: { title: 'precision', unit: 'fraction', bounds: SHARE, better: 'higher' },
     recall: { title: 'recall', unit: 'fraction', threshold: HALVES, bounds: SHARE, diversity: 21 },
     density: { title: 'density', unit: 'ratio' },
     coverage: { title: 'coverage', unit: 'fraction', threshold: HALVES, bounds: SHARE, diversity: 22 },
