@@ -170,9 +170,9 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     expect(await page.locator('#summary h2').textContent()).toBe('Comparison')
     // One metric, a training metric and a trainer's loss, one sample plot per setting.
     expect(declared).toBe(5)
-    // The ring's three replicates and the grid's three, drawn as points.
+    // The real data's two ticks (under the rest), then the ring's three replicates and their mean, and the grid's, drawn as points.
     const dots = await page.locator('#metrics .scatterlayer .trace').evaluateAll((traces) => traces.map((t) => t.querySelectorAll('.point').length))
-    expect(dots.slice(0, 4)).toEqual([3, 1, 3, 1])
+    expect(dots.slice(0, 5)).toEqual([2, 3, 1, 3, 1])
     expect(await titleOverlaps(page)).toEqual([])
     await page.screenshot({ path: join(SCREENSHOTS, 'report-single-generation.png'), fullPage: true })
     expect(requests).toEqual([])
