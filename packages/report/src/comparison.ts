@@ -109,7 +109,6 @@ export function comparisonTable(metrics: readonly string[], rows: (metric: strin
       )
     })
   }
-  if (body.length === 0) return '<p>No metrics recorded yet.</p>'
   return `<table class="summary comparison">
 <thead><tr><th>metric</th><th>setting</th><th>real data</th><th>mean</th><th>standard deviation</th><th>replicates</th></tr></thead>
 <tbody>

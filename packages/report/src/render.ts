@@ -292,6 +292,12 @@ function flags(v: RunView): string {
   return out.join('\n')
 }
 
+/** What a section without metrics says: a run still going may record some; one that ended did not. */
+function noMetrics(views: readonly RunView[]): string {
+  if (views.some((v) => v.run.info.status === 'running' || v.run.info.status === 'interrupted')) return '<p>No metrics recorded yet.</p>'
+  return `<p>No metrics were recorded: every chain stopped before its first generation’s records (their errors are under ${views.map((v) => `<a href="#${v.anchor}-facts">Run facts</a>`).join(', ')}).</p>`
+}
+
 /** One table for every run on the page: the rows of a metric sit together, run after run. */
 function summarySection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog): string {
   const byMetric = new Map<string, { row: SummaryRow; series: Series | undefined }[]>()
@@ -302,7 +308,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
       byMetric.set(row.metric, list)
     }
   }
-  if (byMetric.size === 0) return '<p>No metrics recorded yet.</p>'
+  if (byMetric.size === 0) return noMetrics(views)
   const body: string[] = []
   let single = false
   for (const [metric, list] of byMetric) {
@@ -427,7 +433,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     })
     out.push(plotDiv(addPlot(spec)))
   }
-  if (out.length === 0) return '<p>No metrics recorded yet.</p>'
+  if (out.length === 0) return noMetrics(views)
   return `<p class="note">Lines are replicate means; shaded bands span the minimum to the maximum over replicates, or past ${MAX_MIN_MAX_REPLICATES} replicates the 5th to the 95th percentile (and, where theory is drawn, darker bands ±2 standard errors of the mean); dashed lines are the metric on the real data (generation −1); dotted lines are theory. Each y axis reaches the collapse threshold of the summary, so that a curve’s distance from it reads at a glance.</p>
 ${gapsNote(gaps, catalog)}<div class="grid">
 ${out.join('\n')}
@@ -595,11 +601,11 @@ function comparisonSections(views: readonly RunView[], catalog: MetricCatalog, a
       return entry === undefined || entry.values.length === 0 ? [] : [{ setting, entry }]
     })
   const shown = metrics.filter((m) => rows(m).length > 0)
-  const table = comparisonTable(shown, rows, catalog)
+  const table = shown.length === 0 ? noMetrics(views) : comparisonTable(shown, rows, catalog)
   const divs = shown.map((metric) => plotDiv(addPlot(comparisonPlot({ metric, rows: rows(metric), catalog }))))
   const plots =
     divs.length === 0
-      ? '<p>No metrics recorded yet.</p>'
+      ? noMetrics(views)
       : `<p class="note">Dots are replicates, the wide tick with whiskers their mean ± 1 standard deviation (on a log axis, no whiskers where the mean less 1 standard deviation is not above 0), the grey tick the metric on fresh real data (generation −1).</p>
 <div class="grid">
 ${divs.join('\n')}

@@ -131,6 +131,18 @@ describe('renderReport', () => {
     expect(renderReport([loadRun(plain)])).not.toContain('Some replicates have no value')
   })
 
+  it('says a run that ended without a record recorded none, and that one still going has none yet', () => {
+    const failing = (name: string, status?: 'running') => ({ ...ringRun(name, 5), ...(status === undefined ? {} : { status }), metrics: () => ({}), failure: () => ({ generation: 0, message: 'singular', code: 'OUROBOROS_MODEL' }) })
+    const failed = dir('none-failed')
+    writeSyntheticRun(failed, failing('none-failed'))
+    const html = renderReport([loadRun(failed)])
+    expect(html).toContain('<p>No metrics were recorded: every chain stopped before its first generation’s records (their errors are under <a href="#')
+    expect(html).not.toContain('No metrics recorded yet')
+    const running = dir('none-running')
+    writeSyntheticRun(running, failing('none-running', 'running'))
+    expect(renderReport([loadRun(running)])).toContain('<p>No metrics recorded yet.</p>')
+  })
+
   it('summarises the real data, generation 0, the last generation and the change, one table for the run', () => {
     const d = dir('summary')
     writeSyntheticRun(d, handRun('summary'))
