@@ -10,7 +10,7 @@ import type { TaskSpec } from '@ouroboros/scheduler'
 export async function resolvePosttrain(
   stages: readonly PosttrainStageConfig[],
   at: string,
-  run: { data: Record<string, unknown>; n: number; heldout: number; info: DatasetInfo },
+  run: { data: Record<string, unknown>; n: number; heldout: number; samplesPerGeneration: number; info: DatasetInfo; minimumRows?: { rows: number; what: string; param?: string } | undefined },
   model: ModelPlugin<any, any>,
   datasets: Readonly<Record<string, DatasetPlugin<any>>>,
   datasetModule: string,
@@ -67,6 +67,15 @@ export async function resolvePosttrain(
       if (method !== 'policy-gradient' && method !== 'refit') throw configError(`${at}: ${where}.method: ${method}`)
       const adaptive = adaptiveKlProblem(stage, method)
       if (adaptive !== undefined) throw configError(`${at}: ${where}.${adaptive}`)
+      // Each refit fits the model to the step's draws, which must hold the model's minimum.
+      const draws = stage.samples ?? run.samplesPerGeneration
+      const minimum = run.minimumRows
+      if (method === 'refit' && minimum !== undefined && draws < minimum.rows) {
+        throw configError(
+          `${at}: ${where}.samples: ${minimum.what} needs at least ${minimum.rows} training rows, but each refit of this stage fits ${draws} draws${stage.samples === undefined ? ' (samplesPerGeneration)' : ''}`,
+          `raise ${where}.samples${minimum.param === undefined ? '' : `, or lower model.${minimum.param}`}`,
+        )
+      }
     }
     if (stage.kind === 'dpo') {
       const support = dpoSupport(model)

@@ -131,7 +131,8 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       const e = toOuroborosError(err)
       throw configError(`${at}: model.kind: ${e.message}`, e.hint)
     }
-    checkMinimumRows(model.minimumRows?.(modelParams, info), policy, sizes, at)
+    const minimumRows = model.minimumRows?.(modelParams, info)
+    checkMinimumRows(minimumRows, policy, sizes, at)
     const filter = cfg.filter === null ? null : await resolveFilter(cfg.filter, at, baseDir, info, model)
     const d = info.d ?? 1
     // Rows held in memory at once: a model with fitRows reads a large history from the sample files.
@@ -142,7 +143,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       )
     }
 
-    const tasks = await resolvePosttrain(cfg.posttrain, at, { data: cfg.data, n, heldout, info }, model, datasets, moduleUrl(DATASETS_MODULE, '.'))
+    const tasks = await resolvePosttrain(cfg.posttrain, at, { data: cfg.data, n, heldout, samplesPerGeneration: perGeneration, info, minimumRows }, model, datasets, moduleUrl(DATASETS_MODULE, '.'))
     // With a finetuning stage, the task's quality is what the report's frontier sets against diversity.
     const cellMetrics = groups.ids ?? metricsMod.metricsFor(info, model.logLikelihood !== undefined, { task: tasks.length > 0 })
     const specs: MetricSpec[] = []

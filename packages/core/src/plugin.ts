@@ -160,8 +160,8 @@ export interface ModelPlugin<P = unknown, S = unknown> {
   checkData?(params: P, dataset: DatasetInfo): void
   /**
    * The fewest training rows a fit can take with these hyperparameters on these data (a
-   * 20-component GMM needs 20), which the run checks against every training set's size before
-   * anything runs. `what` names the model in the message ('a 20-component GMM'), `param` the
+   * GMM of 20 components needs 20), which the run checks against every training set's size before
+   * anything runs. `what` names the model in the message ('a GMM of 20 components'), `param` the
    * hyperparameter that sets the minimum, when one does.
    */
   minimumRows?(params: P, dataset: DatasetInfo): { readonly rows: number; readonly what: string; readonly param?: string }

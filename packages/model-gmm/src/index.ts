@@ -190,7 +190,7 @@ function fitMixture(x: VectorSamples, weights: Float64Array | undefined, params:
   }
   if (points < k) {
     const what = weights === undefined ? 'training points' : 'training points of positive weight'
-    throw inputError(`a ${k}-component GMM needs at least ${k} ${what}, got ${points}`, `lower model.components, or ${MORE_POINTS_HINT}`)
+    throw inputError(`a GMM of ${k} components needs at least ${k} ${what}, got ${points}`, `lower model.components, or ${MORE_POINTS_HINT}`)
   }
   if (!samplesAreFinite(x)) throw divergedError('the GMM training data hold NaN or infinite values')
   const options = { tol: params.tol, maxIter: params.maxIter, regCovar: params.regCovar }
