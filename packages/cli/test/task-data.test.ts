@@ -6,7 +6,7 @@ afterAll(cleanup)
 describe('restricted task data', () => {
   const dir = tempDir()
   const validate = (data: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-    cli(['validate', writeConfig(dir, { data, model: { kind: 'gaussian' }, generations: 1, metrics: ['moments'], ...extra })])
+    cli(['validate', writeConfig(dir, { data, model: { kind: 'gmm', components: 2, covarianceType: 'diag' }, generations: 1, metrics: ['moments'], ...extra })])
 
   it('refuses more digits or sentences than the restricted pools hold, naming the field', () => {
     // 1,032 threes in MNIST, about 10 % of them held out; 1,053 humor sentences in Brown.
