@@ -382,7 +382,7 @@ function checkMinimumRows(
   const later = policy.plugin.smallestTrainingSet?.(policy.params, sizes)
   if (later !== undefined && later < minimum.rows) {
     throw configError(
-      `${at}: ${field}: ${needs}, but under policy '${policy.config.kind}' a generation after 0 is fit on ${later} (samplesPerGeneration ${sizes.samplesPerGeneration})`,
+      `${at}: ${field}: ${needs}, but under policy '${policy.config.kind}' a generation after 0 is fit on ${later}${later === sizes.samplesPerGeneration ? ' (samplesPerGeneration)' : ''}`,
       `${lower}raise samplesPerGeneration or the policy's sizes`,
     )
   }
