@@ -1,4 +1,4 @@
-import { Rng, UNKNOWN_WORD, configError, formatIssues, heldoutSize, toOuroborosError, type DatasetInfo, type DatasetPlugin, type ModelPlugin, type PosttrainStageConfig } from '@ouroboros/core'
+import { Rng, UNKNOWN_WORD, configError, formatIssues, heldoutSize, toOuroborosError, type DatasetInfo, type DatasetPlugin, type MinimumRows, type ModelPlugin, type PosttrainStageConfig } from '@ouroboros/core'
 import type { TaskSpec } from '@ouroboros/scheduler'
 
 /**
@@ -10,7 +10,7 @@ import type { TaskSpec } from '@ouroboros/scheduler'
 export async function resolvePosttrain(
   stages: readonly PosttrainStageConfig[],
   at: string,
-  run: { data: Record<string, unknown>; n: number; heldout: number; samplesPerGeneration: number; info: DatasetInfo; minimumRows?: { rows: number; what: string; param?: string } | undefined },
+  run: { data: Record<string, unknown>; n: number; heldout: number; samplesPerGeneration: number; info: DatasetInfo; minimumRows?: MinimumRows | undefined },
   model: ModelPlugin<any, any>,
   datasets: Readonly<Record<string, DatasetPlugin<any>>>,
   datasetModule: string,

@@ -18,6 +18,7 @@ import {
   type DatasetPlugin,
   type FilterConfig,
   type FilterPlugin,
+  type MinimumRows,
   type Modality,
   type ModelPlugin,
   type PolicyConfig,
@@ -368,7 +369,7 @@ async function resolvePolicy(given: PolicyConfig, at: string, baseDir: string, s
  * fail every chain at its first fit that small (generation 0, or 1 under a smaller policy set).
  */
 function checkMinimumRows(
-  minimum: { rows: number; what: string; param?: string } | undefined,
+  minimum: MinimumRows | undefined,
   policy: { plugin: PolicyPlugin<any>; params: unknown; config: PolicyConfig },
   sizes: ChainSizes,
   at: string,

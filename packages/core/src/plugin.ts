@@ -143,6 +143,15 @@ export interface SampleContext {
   readonly dataset: DatasetInfo
 }
 
+/** A model's fewest training rows (`ModelPlugin.minimumRows`). */
+export interface MinimumRows {
+  readonly rows: number
+  /** Names the model in messages: 'a GMM of 20 components'. */
+  readonly what: string
+  /** The hyperparameter that sets the minimum, when one does. */
+  readonly param?: string
+}
+
 export interface ModelPlugin<P = unknown, S = unknown> {
   readonly id: string
   readonly modality: Modality
@@ -161,10 +170,9 @@ export interface ModelPlugin<P = unknown, S = unknown> {
   /**
    * The fewest training rows a fit can take with these hyperparameters on these data (a
    * GMM of 20 components needs 20), which the run checks against every training set's size before
-   * anything runs. `what` names the model in the message ('a GMM of 20 components'), `param` the
-   * hyperparameter that sets the minimum, when one does.
+   * anything runs.
    */
-  minimumRows?(params: P, dataset: DatasetInfo): { readonly rows: number; readonly what: string; readonly param?: string }
+  minimumRows?(params: P, dataset: DatasetInfo): MinimumRows
   /** Learned state; must survive structuredClone. `ctx.init` holds the warm-start state. */
   fit(data: Samples, params: P, ctx: FitContext<S>): Promise<S> | S
   /**

@@ -51,9 +51,15 @@ describe('a run of one generation', () => {
     expect((plot.layout.xaxis as { ticktext: string[] }).ticktext).toEqual(['data=ring', 'data=grid'])
   })
 
-  it('reaches the ends of the ±1 SD whiskers on the y axis, where they lie beyond every dot', () => {
-    const d = tempDir('whiskers')
+  /** The comparison plot of a metric `score` whose replicates of setting c (ring, grid) are values[c], with no real-data value. */
+  const scorePlot = (name: string, values: readonly (readonly number[])[]) => {
+    const d = tempDir(name)
     dirs.push(d)
+    writeSyntheticRun(d, { ...ganRun(name), metrics: (cell, rep, g) => ({ score: g === -1 ? null : values[cell]![rep]! }) })
+    return metricPlot(renderReport([loadRun(d)]), 'score')
+  }
+
+  it('reaches the ends of the ±1 SD whiskers on the y axis, where they lie beyond every dot', () => {
     // Setting 0: 90.5, 90.5, 100 have mean 93.667 and SD √((3.167² + 3.167² + 6.333²)/2) = 5.485, so
     // its lower whisker ends at 88.18, below every value; the values alone span 9.5, which the
     // axis widens to a tenth of their size (10) about their middle.
@@ -61,8 +67,7 @@ describe('a run of one generation', () => {
       [90.5, 90.5, 100],
       [95, 95, 95],
     ]
-    writeSyntheticRun(d, { ...ganRun('whiskers'), metrics: (cell, rep, g) => ({ score: g === -1 ? null : values[cell]![rep]! }) })
-    const plot = metricPlot(renderReport([loadRun(d)]), 'score')
+    const plot = scorePlot('whiskers', values)
     const range = (plot.layout.yaxis as { range?: [number, number] }).range
     const mean = 281 / 3
     const sd = Math.sqrt((2 * (90.5 - mean) ** 2 + (100 - mean) ** 2) / 2)
@@ -73,16 +78,13 @@ describe('a run of one generation', () => {
   })
 
   it('draws the whiskers on a log axis where the mean less 1 SD is above 0, and only there', () => {
-    const d = tempDir('log-whiskers')
-    dirs.push(d)
     // Values spanning more than two decades take a log axis. Setting 0: 0.4, 0.5, 0.6 (mean 0.5, SD
     // 0.1) keeps its whisker; setting 1: 0.001, 0.001, 1 (mean 0.334, SD 0.577) has none.
     const values = [
       [0.4, 0.5, 0.6],
       [0.001, 0.001, 1],
     ]
-    writeSyntheticRun(d, { ...ganRun('log-whiskers'), metrics: (cell, rep, g) => ({ score: g === -1 ? null : values[cell]![rep]! }) })
-    const plot = metricPlot(renderReport([loadRun(d)]), 'score')
+    const plot = scorePlot('log-whiskers', values)
     expect((plot.layout.yaxis as { type?: string }).type).toBe('log')
     const ticks = plot.data.filter((t) => String(t.name).includes(': mean'))
     expect(ticks.map((t) => [t.name, (t.error_y as { visible: boolean }).visible])).toEqual([

@@ -171,20 +171,22 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
       showlegend: false,
       hovertemplate: `${plotlyText(setting.label)}<br>replicate %{customdata}: %{y:.4g}<extra></extra>`,
     })
+    const m = mean(entry.values)
+    const spread = sd(entry.values)
     // On a log axis a mean − 1 SD at or below zero has nowhere to go: the dots show the spread instead.
-    const whisker = n > 1 && (!log || mean(entry.values) - sd(entry.values) > 0)
-    if (whisker) whiskers.push(mean(entry.values) - sd(entry.values), mean(entry.values) + sd(entry.values))
+    const whisker = n > 1 && (!log || m - spread > 0)
+    if (whisker) whiskers.push(m - spread, m + spread)
     if (n > 0) {
       data.push({
         type: 'scatter',
         mode: 'markers',
         x: [i],
-        y: [round(mean(entry.values))],
-        error_y: { type: 'data', array: [round(sd(entry.values))], visible: whisker, color: setting.color, thickness: 2, width: 10 },
+        y: [round(m)],
+        error_y: { type: 'data', array: [round(spread)], visible: whisker, color: setting.color, thickness: 2, width: 10 },
         marker: { symbol: 'line-ew-open', size: 34, color: setting.color, line: { width: 3, color: setting.color } },
         name: `${plotlyText(setting.label)}: mean${whisker ? ' ± 1 SD' : ''}`,
         showlegend: false,
-        hovertemplate: `${plotlyText(setting.label)}<br>mean %{y:.4g} of ${n}${n > 1 ? `, SD ${formatNumber(sd(entry.values))}` : ''}<extra></extra>`,
+        hovertemplate: `${plotlyText(setting.label)}<br>mean %{y:.4g} of ${n}${n > 1 ? `, SD ${formatNumber(spread)}` : ''}<extra></extra>`,
       })
     }
     if (entry.reference !== null) {
