@@ -519,7 +519,7 @@ function samplesSection(views: readonly RunView[], several: boolean, addPlot: (s
       blocks.push(`<figure class="samples">
 ${plotDiv(id)}
 <div class="slider">${slider.generations.length > 1 ? `<label>generation <input type="range" min="0" max="${slider.generations.length - 1}" step="1" value="${slider.initial}" data-slider-for="${id}"></label>\n` : ''}<output data-slider-for="${id}">${escapeHtml(slider.captions[slider.initial]!)}</output></div>
-<figcaption>Chain <code>${escapeHtml(s.chain)}</code>${replicate === undefined ? '' : ` (replicate ${replicate})`}${escapeHtml(spread)}${sampleView(s)}.</figcaption>
+<figcaption>Chain <code>${escapeHtml(s.chain)}</code>${replicate === undefined ? '' : ` (replicate ${replicate})`}${escapeHtml(spread)}${sampleView(s)}${filteredView(v.run.info, s.cell)}.</figcaption>
 </figure>`)
     }
   }
@@ -537,6 +537,16 @@ function posttrainedNote(views: readonly RunView[]): string {
   const kinds = new Set(views.flatMap((v) => stageKinds(v.run.info.config)))
   if (kinds.size === 0) return ''
   return `<p class="note">A generation’s samples are drawn from its model after its post-training stages (${escapeHtml([...kinds].join(', '))}), as its metrics are.</p>\n`
+}
+
+/**
+ * A filtered setting's sample files hold the draws its filter kept, while its metrics score the
+ * model's draw before the filter: a verifier's samples all sit on the modes whatever its metrics say.
+ */
+function filteredView(info: RunInfo, cell: number): string {
+  const kind = field(info.cells.find((c) => c.index === cell)?.config, 'filter', 'kind')
+  if (typeof kind !== 'string') return ''
+  return `; these are the draws the filter (<code>${escapeHtml(kind)}</code>) kept, which the next generation trains on, where the metrics score the model’s draws before it`
 }
 
 function sampleView(s: ChainSamples): string {
@@ -564,7 +574,7 @@ function gallerySection(views: readonly RunView[], several: boolean): string {
       // The caption heads its frames: galleries stack down the page, and a caption below one would
       // read as the heading of the next.
       return `<figure class="gallery ${g.kind}">
-<figcaption>${escapeHtml(label)}: chain <code>${escapeHtml(g.chain)}</code>${replicate === undefined ? '' : ` (replicate ${replicate})`}${escapeHtml(spread)}.</figcaption>
+<figcaption>${escapeHtml(label)}: chain <code>${escapeHtml(g.chain)}</code>${replicate === undefined ? '' : ` (replicate ${replicate})`}${escapeHtml(spread)}${filteredView(v.run.info, g.cell)}.</figcaption>
 <div class="frames">${frames.join('\n')}</div>
 </figure>`
     })

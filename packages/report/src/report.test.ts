@@ -646,6 +646,22 @@ describe('renderReport', () => {
     expect(html).toContain('generation 3: 2000 of 3000 points')
   })
 
+  it('says under a filtered setting’s samples that they are the draws its filter kept, not those the metrics score', () => {
+    const d = dir('filtered-samples')
+    const rng = Rng.from(1, 'filtered')
+    writeSyntheticRun(d, {
+      ...ringRun('filtered-samples', 2),
+      cells: [{ filter: null }, { filter: { kind: 'modes', qualityStds: 3 } }],
+      failure: () => undefined,
+      samples: (cell, rep, g) => (rep === 0 && g !== 'real' ? ringSamples(100, 8, rng) : undefined),
+    })
+    const captions = [...renderReport([loadRun(d)]).matchAll(/<figcaption>Chain <code>(c\d)-r0<\/code> \(replicate 0\)(.*?)<\/figcaption>/g)].map((m) => [m[1], m[2]])
+    expect(captions).toEqual([
+      ['c0', '.'],
+      ['c1', '; these are the draws the filter (<code>modes</code>) kept, which the next generation trains on, where the metrics score the model’s draws before it.'],
+    ])
+  })
+
   it('shows training curves when a model wrote them, skipping a torn last line', () => {
     const d = dir('training')
     writeSyntheticRun(d, handRun('training'))
