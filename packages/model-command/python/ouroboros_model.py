@@ -33,7 +33,9 @@ list of 1-D int64 arrays of token ids, with `x.vocab_size` (ids are below it) an
 `log_likelihood` gives each sentence's natural-log probability, its end included.
 
 `rng` is a numpy Generator seeded by Ouroboros: use it (or seed your framework from
-`rng.integers(2**63)`) so that a chain is reproducible. The protocol is described in
+`rng.integers(2**63)`) so that a chain is reproducible. A fit that trains in steps may call
+`progress(step, steps)` after each (or each epoch): the run's progress line then shows
+`fit step 120/300` while it trains. The protocol is described in
 docs/extending.md ("Models in any language").
 """
 import inspect
@@ -47,6 +49,9 @@ import traceback
 import numpy as np
 
 PROTOCOL = 1
+
+# Where progress lines go while a request is handled: (its id, the replies stream); None between requests.
+_progress_to = None
 
 
 def _read(path):
@@ -195,8 +200,19 @@ def _exit_with_parent():
     threading.Thread(target=watch, daemon=True).start()
 
 
+def progress(step, steps):
+    """Tells Ouroboros how far the request being handled is (a fit at `step` of `steps`).
+    Outside a request (a model tried on its own) it does nothing."""
+    if _progress_to is None:
+        return
+    request_id, replies = _progress_to
+    replies.write(json.dumps({"id": request_id, "progress": {"step": float(step), "steps": float(steps)}}) + "\n")
+    replies.flush()
+
+
 def serve(factory):
     """Answers requests until stdin closes. `factory(params)` makes the model."""
+    global _progress_to
     _exit_with_parent()
     replies = sys.stdout
     # Anything the model prints goes to stderr (the chain's model log), never into the replies.
@@ -206,10 +222,12 @@ def serve(factory):
         if not line.strip():
             continue
         req = json.loads(line)
+        _progress_to = (req["id"], replies)
         try:
             reply = {"id": req["id"], "ok": True, **session.handle(req)}
         except Exception as e:  # the error goes back to Ouroboros, which fails the chain with it
             traceback.print_exc()
             reply = {"id": req["id"], "ok": False, "error": f"{type(e).__name__}: {e}"}
+        _progress_to = None
         replies.write(json.dumps(reply) + "\n")
         replies.flush()

@@ -146,7 +146,7 @@ async function fitCommand(modality: Modality, data: Samples, weights: Float64Arr
     try {
       const sizes = x.modality === 'tokens' ? { vocab_size: x.vocabSize, ...vocabulary } : {}
       const itemWeights = weighted === undefined ? {} : { weights: weighted.fields['data']! }
-      await child.send({ op: 'fit', ...sent.fields, ...sizes, ...itemWeights, seed: ctx.rng.nextUint32(), warm: init !== undefined, generation: ctx.generation }, `'fit' of generation ${ctx.generation}${weights === undefined ? '' : ' (weighted)'}`)
+      await child.send({ op: 'fit', ...sent.fields, ...sizes, ...itemWeights, seed: ctx.rng.nextUint32(), warm: init !== undefined, generation: ctx.generation }, `'fit' of generation ${ctx.generation}${weights === undefined ? '' : ' (weighted)'}`, ctx.onStep)
     } finally {
       removeFiles(sent)
       if (weighted !== undefined) removeFiles(weighted)

@@ -51,6 +51,24 @@ describe('the numpy Gaussian through the protocol', () => {
   })
 })
 
+describe('progress', () => {
+  it('a fit’s progress lines reach the run’s progress display, and the fit ends with its reply', async () => {
+    const steps: [number, number][] = []
+    const state = await model.fit(data(), faulty('progress'), { ...fitCtx(), onStep: (step, of) => steps.push([step, of]) })
+    expect(steps).toEqual([
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ])
+    expect(existsSync(join(state.model, 'mean.npy'))).toBe(true)
+  })
+
+  it('a fit with nobody listening ignores them', async () => {
+    const state = await model.fit(data(), faulty('progress'), fitCtx())
+    expect(existsSync(join(state.model, 'mean.npy'))).toBe(true)
+  })
+})
+
 describe('a child that misbehaves fails with a message naming the command and the request', () => {
   const name = /model\.command \[".*faulty_model\.py"\]/
 
@@ -70,6 +88,11 @@ describe('a child that misbehaves fails with a message naming the command and th
   it('an exception in the model', async () => {
     const err = await model.fit(data(), faulty('raise'), fitCtx()).catch((e: Error) => e)
     expect(String(err)).toMatch(/'fit' of generation 0 failed: ValueError: the data are too small/)
+  })
+
+  it('a progress line that is not {"step", "steps"} numbers', async () => {
+    const err = await model.fit(data(), faulty('bad-progress'), fitCtx()).catch((e: Error) => e)
+    expect(String(err)).toMatch(/its progress line during 'fit' of generation 0 is not \{"id": \.\.\., "progress": \{"step": <number>, "steps": <number>\}\}: '\{"id": \d+, "progress": \{"step": "one"\}\}'/)
   })
 
   it('a reply that is not JSON', async () => {

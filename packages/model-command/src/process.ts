@@ -30,6 +30,8 @@ interface Pending {
   readonly resolve: (reply: Reply) => void
   readonly reject: (err: Error) => void
   readonly timer: NodeJS.Timeout
+  /** Called for each progress line of the request (a fit's steps), before its reply. */
+  readonly onProgress?: (step: number, steps: number) => void
 }
 
 /** Numbers the children of a thread, so that each has its own exchange files. */
@@ -116,8 +118,8 @@ export class ModelProcess {
     return run
   }
 
-  /** Like request, for use inside `exclusive`. */
-  send(message: Record<string, unknown>, what: string): Promise<Reply> {
+  /** Like request, for use inside `exclusive`; `onProgress` hears the child's progress lines for this request. */
+  send(message: Record<string, unknown>, what: string, onProgress?: (step: number, steps: number) => void): Promise<Reply> {
     if (this.failure !== undefined) return Promise.reject(this.failure)
     const id = this.nextId++
     clearTimeout(this.idle)
@@ -125,7 +127,7 @@ export class ModelProcess {
       const timer = setTimeout(() => {
         this.fail(`no reply within ${this.options.timeoutMs} ms; the process was stopped (raise model.timeoutMs if it needs longer)`)
       }, this.options.timeoutMs)
-      this.pending = { id, what, resolve, reject, timer }
+      this.pending = { id, what, resolve, reject, timer, ...(onProgress === undefined ? {} : { onProgress }) }
       this.child.stdin.write(JSON.stringify({ id, ...message }) + '\n')
     }).then((reply) => {
       if (!reply.ok) throw this.error(`${what} failed: ${reply.error ?? 'no error message'}${this.stderrSummary()}`)
@@ -163,6 +165,7 @@ export class ModelProcess {
     }
     const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line
     if (pending === undefined) return this.fail(`it wrote '${shown}' on stdout with no request waiting; a model must print only protocol replies there (use stderr for messages)`)
+    if (typeof reply === 'object' && reply !== null && reply.ok === undefined && 'progress' in reply) return this.onProgress(pending, reply, shown)
     if (typeof reply !== 'object' || reply === null || typeof reply.ok !== 'boolean') {
       return this.fail(`its reply to ${pending.what} is not a protocol reply ({"id": ..., "ok": true|false}): '${shown}'`)
     }
@@ -171,6 +174,17 @@ export class ModelProcess {
     this.pending = undefined
     if (this.trainee === undefined) this.idle = setTimeout(() => this.close(), this.options.idleMs).unref()
     pending.resolve(reply)
+  }
+
+  /** `{"id": ..., "progress": {"step": s, "steps": n}}`: how far the request is, for the run's progress line. */
+  private onProgress(pending: Pending, line: Reply, shown: string): void {
+    const progress = line['progress'] as { step?: unknown; steps?: unknown } | null
+    const { step, steps } = typeof progress === 'object' && progress !== null ? progress : {}
+    if (line.id !== pending.id) return this.fail(`its progress line during ${pending.what} has id ${String(line.id)}, expected ${pending.id}`)
+    if (typeof step !== 'number' || typeof steps !== 'number' || !Number.isFinite(step) || !Number.isFinite(steps)) {
+      return this.fail(`its progress line during ${pending.what} is not {"id": ..., "progress": {"step": <number>, "steps": <number>}}: '${shown}'`)
+    }
+    pending.onProgress?.(step, steps)
   }
 
   private fail(message: string): void {

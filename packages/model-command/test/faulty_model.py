@@ -8,7 +8,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-from ouroboros_model import serve
+import ouroboros_model
+from ouroboros_model import progress, serve
 
 
 class Faulty:
@@ -35,6 +36,13 @@ class Faulty:
             raise ValueError("the data are too small")
         if fault == "garbage":
             sys.__stdout__.write("this is not json\n")
+            sys.__stdout__.flush()
+        if fault == "progress":
+            for step in range(1, 4):
+                progress(step, 3)
+        if fault == "bad-progress":
+            request_id = ouroboros_model._progress_to[0]
+            sys.__stdout__.write(f'{{"id": {request_id}, "progress": {{"step": "one"}}}}\n')
             sys.__stdout__.flush()
         self.mean = x.mean(axis=0) if self.vocab_size is None else np.zeros(1)
 

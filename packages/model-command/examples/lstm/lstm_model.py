@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-from ouroboros_model import serve
+from ouroboros_model import progress, serve
 
 
 class Net(nn.Module):
@@ -72,9 +72,10 @@ class WordLSTM:
             self._build(sentences.vocab_size)
         opt = torch.optim.Adam(self.net.parameters(), lr=self.lr)
         loss_fn = nn.CrossEntropyLoss(ignore_index=-1)
+        batches = -(-len(sentences) // self.batch)
         for epoch in range(self.epochs):
             total = 0.0
-            for idx in torch.randperm(len(sentences)).split(self.batch):
+            for b, idx in enumerate(torch.randperm(len(sentences)).split(self.batch)):
                 inputs, targets = self._batch([sentences[i] for i in idx.tolist()])
                 logits, _ = self.net(inputs)
                 loss = loss_fn(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
@@ -82,6 +83,7 @@ class WordLSTM:
                 loss.backward()
                 opt.step()
                 total += loss.item() * len(idx)
+                progress(epoch * batches + b + 1, self.epochs * batches)
             print(f"epoch {epoch}: {total / len(sentences):.3f} nats a token")
 
     def sample(self, n, rng, temperature):

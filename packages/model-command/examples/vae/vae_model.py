@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-from ouroboros_model import serve
+from ouroboros_model import progress, serve
 
 
 def mlp(i, h, o):
@@ -50,12 +50,14 @@ class VAE:
             self._build(x.shape[1])
         x = torch.tensor(x, dtype=torch.float32)
         opt = torch.optim.Adam(self._parameters(), lr=self.lr)
-        for _ in range(self.epochs):
-            for idx in torch.randperm(len(x)).split(self.batch):
+        batches = -(-len(x) // self.batch)
+        for epoch in range(self.epochs):
+            for b, idx in enumerate(torch.randperm(len(x)).split(self.batch)):
                 loss = self._neg_elbo(x[idx]).mean()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                progress(epoch * batches + b + 1, self.epochs * batches)
 
     # Finetuning: Adam steps on the weighted ELBO, (1/n)·Σ w_i ELBO(x_i), a bound on Σ w_i log p(x_i).
     @property
