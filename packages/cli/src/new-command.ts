@@ -148,7 +148,7 @@ const DESCRIPTIONS: Record<NewKind, string> = {
 
 const SOURCES: Record<NewKind, string> = {
   model: `import { z } from 'zod'
-import { asVectors, defineModel, vectors } from '@ouroboros/core'
+import { asVectors, defineModel, inputError, vectors } from '@ouroboros/core'
 
 /** Hyperparameters: what a config gives under "model" besides kind and module. */
 const params = z.strictObject({
@@ -168,8 +168,11 @@ export const model = defineModel<z.output<typeof params>, State>({
   description: 'a Gaussian with a diagonal covariance, fit by maximum likelihood',
   params,
   acceptsTemperature: true,
+  // A variance needs two rows: a run whose training sets can be smaller is refused before it starts.
+  minimumRows: () => ({ rows: 2, what: 'a NAME model' }),
   fit(data, p) {
     const x = asVectors(data, 'NAME training data')
+    if (x.n < 2) throw inputError(\`NAME: a variance needs at least 2 training rows, got \${x.n}\`)
     const mean = new Float64Array(x.d)
     const variance = new Float64Array(x.d).fill(p.varianceFloor)
     for (let i = 0; i < x.n; i++) for (let j = 0; j < x.d; j++) mean[j]! += x.data[i * x.d + j]! / x.n
