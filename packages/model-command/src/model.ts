@@ -4,9 +4,10 @@ import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { z } from 'zod'
 import { asVectors, checkWeights, defineModel, inputError, vectors, type FitContext, type Modality, type ModelPlugin, type Samples } from '@ouroboros/core'
+import { processAlive } from '@ouroboros/store'
 import { outputFiles, readSentences, readVectors, removeFiles, vocabularyFile, writeData } from './arrays.js'
 import { childFor, holding, removeAtExit } from './pool.js'
-import type { ModelProcess } from './process.js'
+import { IO_PREFIX, type ModelProcess } from './process.js'
 import { commandTrainer } from './trainer.js'
 
 export const params = z.strictObject({
@@ -96,7 +97,8 @@ export function checked(modality: Modality, data: Samples, what: string): Sample
  * snapshots (named after the process that made them) and half-saved models. A run killed during a
  * post-training stage leaves them, and the generation is fitted again when the run resumes; a
  * retried fit leaves them too. Nothing else works on this generation meanwhile: a chain runs one
- * task at a time, and scoring a generation apart overlaps only the next one's fit.
+ * task at a time, and scoring a generation apart overlaps only the next one's fit. Also the array
+ * files of requests that a killed process of this machine left in the directory.
  */
 function removeLeftovers(dir: string, generation: number): void {
   const stem = `gen-${pad(generation)}.`
@@ -107,8 +109,15 @@ function removeLeftovers(dir: string, generation: number): void {
     return
   }
   for (const name of names) {
-    if (name.startsWith(`${stem}refit-`) || name.startsWith(`${stem}train-`) || name.startsWith(`${stem}model.partial-`)) rmSync(join(dir, name), { recursive: true, force: true })
+    if (name.startsWith(`${stem}refit-`) || name.startsWith(`${stem}train-`) || name.startsWith(`${stem}model.partial-`) || abandonedIo(name)) rmSync(join(dir, name), { recursive: true, force: true })
   }
+}
+
+/** A request's array file that a process of this machine no longer running left (a killed run's, of any generation). */
+function abandonedIo(name: string): boolean {
+  if (!name.startsWith(IO_PREFIX)) return false
+  const pid = Number(/^(\d+)-/.exec(name.slice(IO_PREFIX.length))?.[1])
+  return Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)
 }
 
 /** Refits saved so far by this thread, to name their folders. */

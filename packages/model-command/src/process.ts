@@ -3,6 +3,10 @@ import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { OuroborosError, ErrorCode } from '@ouroboros/core'
+import { HOST } from '@ouroboros/store'
+
+/** The start of the names of a request's array files on this machine; the process's pid follows. */
+export const IO_PREFIX = `model-io-${HOST}-`
 
 /** The protocol version both sides speak (`hello` checks it). */
 export const PROTOCOL = 1
@@ -95,9 +99,12 @@ export class ModelProcess {
     })
   }
 
-  /** A file in `dir` for one array of a request, named for this child so that threads never share one. */
+  /**
+   * A file in `dir` for one array of a request, named for this child so that threads never share
+   * one, and for its machine and process, so that a later run can tell what a killed one left.
+   */
   ioPath(dir: string, name: string): string {
-    return join(dir, `model-io-${process.pid}-${threadId}-${this.number}.${name}.npy`)
+    return join(dir, `${IO_PREFIX}${process.pid}-${threadId}-${this.number}.${name}.npy`)
   }
 
   get alive(): boolean {
