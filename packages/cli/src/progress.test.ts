@@ -124,6 +124,23 @@ describe('RunProgress', () => {
     expect(twice.secondsLeft(5, 5_000)).toBeUndefined()
   })
 
+  it('paces the work left by the work done so far, what the generations in flight have spent included', () => {
+    // Four chains of two 100 s generations on two workers, one of which began 50 s late (its
+    // data took longer to load): a then b on the first, c then d on the second. At 150 s, a's
+    // and c's first generations have ended and a has spent 50 s of its second: 250 s of work in
+    // 150 s, 1.67 a second.
+    const p = new RunProgress(['a', 'b', 'c', 'd'].map((id) => ({ id, generations: 2, done: 0, group: 0 })))
+    p.training('a', 0, { what: 'fit', step: 1, steps: 100 }, 0)
+    p.training('c', 0, { what: 'fit', step: 1, steps: 100 }, 50_000)
+    p.record('a', 0, 100_000)
+    p.training('a', 1, { what: 'fit', step: 1, steps: 100 }, 100_000)
+    p.record('c', 0, 100_000)
+    p.training('c', 1, { what: 'fit', step: 1, steps: 100 }, 150_000)
+    // Left: a 50 s, c 100 s, b and d 200 s each: 550 s of work, 330 s at that pace (the run ends
+    // at 450 s: 300 s are left), where the ended generations' 200 s alone would say 412 s.
+    expect(p.secondsLeft(150, 150_000)).toBeCloseTo((550 * 150) / 250, 9)
+  })
+
   it('counts a resumed run from where it stood, and leaves failed chains out of the time left', () => {
     const p = new RunProgress([
       { id: 'a', generations: 60, done: 32, group: 0 },

@@ -334,13 +334,15 @@ export class RunProgress {
 
   /**
    * The predicted work left, less what the generations in flight have already spent of theirs, in
-   * wall-clock time; and never less than the longest chain's own work left, since a chain's
+   * wall-clock time (at the pace of the work done so far, theirs included); and never less than
+   * the longest chain's own work left, since a chain's
    * generations run one after another (near the end of a run its last chains run alone, with no
    * parallel workers to share the work).
    */
   private estimateLeft(elapsedSeconds: number, now: number): number | undefined {
     if (this.all.n < 2 || this.all.st <= 0) return undefined
     let work = 0
+    let spent = 0
     let longest = 0
     for (const [id, c] of this.chains) {
       if (this.failed.has(id)) continue
@@ -350,11 +352,17 @@ export class RunProgress {
       const fit = own !== undefined && own.n >= 2 ? own : this.all
       let left = fit.sum(c.next, c.generations - 1)
       const training = this.inTraining.get(id)
-      if (training !== undefined && training.generation === c.next) left -= Math.min(fit.sum(c.next, c.next), now - training.began)
+      if (training !== undefined && training.generation === c.next) {
+        const s = Math.min(fit.sum(c.next, c.next), now - training.began)
+        left -= s
+        spent += s
+      }
       work += left
       longest = Math.max(longest, left)
     }
-    return Math.max((work * elapsedSeconds) / this.all.st, longest / 1000)
+    // The elapsed time holds the work done so far: the generations ended and what those in flight
+    // have spent (early in a run of long generations, as much as the ended ones on another worker).
+    return Math.max((work * elapsedSeconds) / (this.all.st + spent), longest / 1000)
   }
 }
 
