@@ -186,14 +186,34 @@ class _Session:
         return {"batch": batch, "signed_weights": bool(getattr(trainee, "signed_weights", False))}
 
 
+def _alive(pid):
+    """Whether process `pid` runs: it exists and is not a zombie (ended, its parent has not reaped it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+        return stat[stat.rindex(")") + 2] != "Z"
+    except (OSError, ValueError, IndexError):
+        return True
+
+
 def _exit_with_parent():
     """Ends this process when Ouroboros ends. A closed stdin ends it between requests, but a run
     stopped at once (a second Ctrl-C or SIGTERM, or a kill) cannot close a child busy with a fit,
-    which would run on for minutes as an orphan: a parent gone, the process is adopted."""
+    which would run on for minutes as an orphan: a parent gone, the process is adopted. Ouroboros
+    names its pid in OUROBOROS_PID, which also covers a parent gone before this runs (numpy can
+    take seconds to import) and a wrapper between the two."""
     parent = os.getppid()
+    named = os.environ.get("OUROBOROS_PID", "")
+    ouroboros = int(named) if named.isdigit() else None
 
     def watch():
-        while os.getppid() == parent:
+        while os.getppid() == parent and (ouroboros is None or _alive(ouroboros)):
             time.sleep(1)
         os._exit(1)
 

@@ -71,7 +71,8 @@ export class ModelProcess {
 
   constructor(private readonly options: ProcessOptions) {
     this.name = `model.command ${JSON.stringify(options.command)}`
-    this.child = spawn(options.command[0]!, options.command.slice(1), { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+    // OUROBOROS_PID: the process whose end ends the child, whatever starts it (a wrapper script, `uv run`) and however late it looks.
+    this.child = spawn(options.command[0]!, options.command.slice(1), { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, OUROBOROS_PID: String(process.pid) } })
     // Neither the child nor its pipes keep a thread alive; a pending request's timer does.
     this.child.unref()
     for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as unknown as { unref?: () => void }).unref?.()
