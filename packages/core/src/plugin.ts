@@ -210,6 +210,12 @@ export interface ModelPlugin<P = unknown, S = unknown> {
    */
   fitWeighted?(data: Samples, weights: Float64Array, params: P, ctx: FitContext<S>): Promise<S> | S
   /**
+   * A state of `fitWeighted` that its caller no longer holds: an rl stage's refit once the next one
+   * is fitted from it (never the stage's input or its result). A model whose states live outside
+   * memory (a command model's saved folders) frees them here.
+   */
+  release?(state: S): void
+  /**
    * Exact KL(p_state ‖ p_reference) in nats per item, for models whose distribution is small and
    * categorical (a unigram model over a vocabulary); undefined for states where it is not exact,
    * which are then estimated by Monte Carlo.

@@ -68,6 +68,9 @@ export async function summaryAfter(child: ModelProcess, summarises: boolean, aft
  * Where a model made from `model` (a refit, or a trainer's snapshot) is saved: beside it, under its
  * generation's name, numbered by process, thread and `count`.
  */
+/** The folder of a refit's model (`besideModel(..., 'refit', n)`): never a generation's own. */
+const REFIT_FOLDER = /\.refit-\d+-\d+-\d+\.model$/
+
 export function besideModel(model: string, kind: 'refit' | 'train', count: number): string {
   return `${model.replace(/(\.(refit|train)-[^/]*)?\.model$/, '')}.${kind}-${process.pid}-${threadId}-${count}.model`
 }
@@ -244,6 +247,10 @@ export function commandModel(modality: Modality): ModelPlugin<CommandParams, Com
         }
         return readVectors(child, out, what, x.n, 1).data
       })
+    },
+    /** A refit's saved folder goes once the stage has fitted the next refit from it. */
+    release(state) {
+      if (REFIT_FOLDER.test(state.model)) rmSync(state.model, { recursive: true, force: true })
     },
     summary(state) {
       // Copies: metrics may move these buffers to another thread.

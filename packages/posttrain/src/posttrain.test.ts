@@ -416,6 +416,30 @@ describe('rl by reward-weighted refitting', () => {
     })
   }
 
+  it('releases each refit once the next is fitted from it, and never a stage’s input or its result', async () => {
+    const made: unknown[] = []
+    const released: unknown[] = []
+    const spy = {
+      ...gmm,
+      fitWeighted: async (...args: Parameters<NonNullable<typeof gmm.fitWeighted>>) => {
+        const state = await gmm.fitWeighted!(...args)
+        made.push(state)
+        return state
+      },
+      release: (state: unknown) => released.push(state),
+    }
+    const reward = { kind: 'modes', values }
+    const stages = [
+      { kind: 'rl', beta: 1, steps: 3, samples: 500, evalEvery: 0, reward },
+      { kind: 'rl', beta: 1, steps: 2, samples: 500, evalEvery: 0, reward },
+    ]
+    const post = await posttrain(spy as typeof gmm, params, await fitted, stages, ringDataset)
+    // Stage 0 makes refits 0, 1, 2 and stage 1, from refit 2 (its input), refits 3 and 4.
+    expect(made).toHaveLength(5)
+    expect(post.state).toBe(made[4])
+    expect(released).toEqual([made[0], made[1], made[3]])
+  })
+
   it('collapses onto the best mode as β → 0 and stays at the reference as β → ∞', async () => {
     const state = await fitted
     const greedy = await posttrain(gmm, params, state, [{ kind: 'rl', beta: 1e-3, steps: 1, reward: { kind: 'modes', values } }], ringDataset)

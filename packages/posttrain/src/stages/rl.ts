@@ -132,7 +132,10 @@ async function refit<S>(stage: RlStageConfig, ctx: StageContext<S>, input: S, re
     for (const v of r) best = Math.max(best, v)
     // Shifted by the best reward: the largest weight is 1, whatever the scale of r/β.
     const weights = Float64Array.from(r, (v) => (stage.beta === 0 ? (v === best ? 1 : 0) : Math.exp((v - best) / (stage.beta * steps))))
-    state = await model.fitWeighted!(x, weights, ctx.params as never, { rng: rng.derive('fit'), generation: 0, dataset: ctx.dataset, init: state })
+    const next = await model.fitWeighted!(x, weights, ctx.params as never, { rng: rng.derive('fit'), generation: 0, dataset: ctx.dataset, init: state })
+    // The refit before is held no longer; the input stays, the reference of the stage's KL.
+    if (state !== input) model.release?.(state)
+    state = next
     if (isCurveStep(step, steps, stage.evalEvery)) await point(step, state)
     ctx.onStep(step, steps)
   }
