@@ -53,6 +53,16 @@ describe('readTokenFile', () => {
     expect(() => readTokenFile(path)).toThrow(/word id 8 is outside .*vocabulary\.json's 4 words/)
     const elsewhere = file('lone.tokens', 'x')
     expect(() => readTokenFile(elsewhere)).toThrow(/lone\.tokens: a run's token file needs the run's vocabulary, .*vocabulary\.json: not found/)
+    // Offsets that do not run from 0 to the tokens' end.
+    writeSamples(path, { modality: 'tokens', n: 2, vocabSize: 4, tokens: Int32Array.of(0, 1, 2), offsets: Uint32Array.of(0, 2, 5) })
+    expect(() => readTokenFile(path)).toThrow(/c0-r0.*: not a run's token sample file/)
+    // The same sequences as plain text and as a run's file read alike.
+    writeSamples(path, { modality: 'tokens', n: 3, vocabSize: 4, tokens: Int32Array.of(3, 2, 0, 1, 0, 2), offsets: Uint32Array.of(0, 2, 3, 6) })
+    const text = readTokenFile(file('same.txt', 'dog sat\nthe\ncat the sat\n'), ['sat'])
+    const tokens = readTokenFile(path, ['sat'])
+    expect(tokens.vocabulary).toEqual(text.vocabulary)
+    expect(Array.from(tokens.samples.tokens)).toEqual(Array.from(text.samples.tokens))
+    expect(Array.from(tokens.samples.offsets)).toEqual(Array.from(text.samples.offsets))
     writeFileSync(join(run, 'chains', 'c0-r0', 'bad.tokens'), 'not serialised')
     expect(() => readTokenFile(join(run, 'chains', 'c0-r0', 'bad.tokens'))).toThrow(/bad\.tokens: not a run's token sample file/)
   })

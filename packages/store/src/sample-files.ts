@@ -39,35 +39,72 @@ export interface TokenFile {
  * returned vocabulary's size.
  */
 export function readTokenFile(file: string, vocabulary: readonly string[] = []): TokenFile {
-  const lines = extname(file).toLowerCase() === '.tokens' ? runTokenLines(file) : textLines(file)
-  if (lines.length === 0) throw inputError(`${file}: no sequences (expected one sequence of words a line)`)
-  const ids = new Map(vocabulary.map((w, i) => [w, i]))
-  const fresh = new Map<string, number>()
-  for (const words of lines) for (const w of words) if (!ids.has(w)) fresh.set(w, (fresh.get(w) ?? 0) + 1)
-  // Map iteration follows first appearance, and sort is stable.
-  const added = [...fresh.keys()].sort((a, b) => fresh.get(b)! - fresh.get(a)!)
-  added.forEach((w, i) => ids.set(w, vocabulary.length + i))
-  const offsets = new Uint32Array(lines.length + 1)
-  lines.forEach((words, i) => (offsets[i + 1] = offsets[i]! + words.length))
-  const tokens = Int32Array.from(lines.flat(), (w) => ids.get(w)!)
-  const all = [...vocabulary, ...added]
-  return { samples: { modality: 'tokens', n: lines.length, vocabSize: all.length, tokens, offsets }, vocabulary: all }
+  const read = extname(file).toLowerCase() === '.tokens' ? runTokens(file) : textTokens(file)
+  if (read.samples.n === 0) throw inputError(`${file}: no sequences (expected one sequence of words a line)`)
+  return renumbered(read.samples, read.words, vocabulary)
 }
 
-function textLines(file: string): string[][] {
-  return readInput(file)
+/** Sequences of ids into `words`, whatever vocabulary they come with. */
+interface LocalTokens {
+  readonly samples: TokenSamples
+  readonly words: readonly string[]
+}
+
+/**
+ * The samples with `vocabulary`'s words at its ids and their other words numbered after them, by
+ * descending count, ties by first appearance. Counted per id, not per token: a generation's file
+ * holds millions of tokens of a few thousand words.
+ */
+function renumbered(s: TokenSamples, words: readonly string[], vocabulary: readonly string[]): TokenFile {
+  const count = new Float64Array(words.length)
+  const first = new Float64Array(words.length)
+  for (let t = 0; t < s.tokens.length; t++) if (count[s.tokens[t]!]!++ === 0) first[s.tokens[t]!] = t
+  const ids = new Map(vocabulary.map((w, i) => [w, i]))
+  // A word under two ids (a vocabulary file that repeats it) counts as one.
+  const fresh = new Map<string, { count: number; first: number }>()
+  for (let id = 0; id < words.length; id++) {
+    if (count[id] === 0 || ids.has(words[id]!)) continue
+    const seen = fresh.get(words[id]!)
+    if (seen === undefined) fresh.set(words[id]!, { count: count[id]!, first: first[id]! })
+    else fresh.set(words[id]!, { count: seen.count + count[id]!, first: Math.min(seen.first, first[id]!) })
+  }
+  const added = [...fresh].sort((a, b) => b[1].count - a[1].count || a[1].first - b[1].first).map(([w]) => w)
+  added.forEach((w, i) => ids.set(w, vocabulary.length + i))
+  const to = Int32Array.from(words, (w) => ids.get(w) ?? -1)
+  const tokens = new Int32Array(s.tokens.length)
+  for (let t = 0; t < tokens.length; t++) tokens[t] = to[s.tokens[t]!]!
+  const all = [...vocabulary, ...added]
+  return { samples: { modality: 'tokens', n: s.n, vocabSize: all.length, tokens, offsets: Uint32Array.from(s.offsets) }, vocabulary: all }
+}
+
+/** Plain text: one sequence a line (blank lines skipped), words lower-cased and split on whitespace, numbered as they first appear. */
+function textTokens(file: string): LocalTokens {
+  const lines = readInput(file)
     .toString('utf8')
     .split(/\r?\n/)
     .map((line) => line.toLowerCase().split(/\s+/).filter((w) => w !== ''))
     .filter((words) => words.length > 0)
+  const local = new Map<string, number>()
+  const offsets = new Uint32Array(lines.length + 1)
+  lines.forEach((words, i) => (offsets[i + 1] = offsets[i]! + words.length))
+  const tokens = new Int32Array(offsets[lines.length]!)
+  let t = 0
+  for (const words of lines) {
+    for (const w of words) {
+      let id = local.get(w)
+      if (id === undefined) local.set(w, (id = local.size))
+      tokens[t++] = id
+    }
+  }
+  return { samples: { modality: 'tokens', n: lines.length, vocabSize: local.size, tokens, offsets }, words: [...local.keys()] }
 }
 
 /**
- * The words of a run's token sample file, a run directory's `chains/<chain>/<name>.tokens`, looked
- * up in the run's `vocabulary.json`. Empty sequences (a model may end one at once) are kept: they
- * are samples, and they count in the metrics as they do in the run.
+ * A run's token sample file, a run directory's `chains/<chain>/<name>.tokens`, with the words of the
+ * run's `vocabulary.json`. Empty sequences (a model may end one at once) are kept: they are
+ * samples, and they count in the metrics as they do in the run.
  */
-function runTokenLines(file: string): string[][] {
+function runTokens(file: string): LocalTokens {
   const buf = readInput(file)
   const vocabularyFile = join(dirname(file), '..', '..', 'vocabulary.json')
   let words: unknown
@@ -84,19 +121,20 @@ function runTokenLines(file: string): string[][] {
   } catch (err) {
     throw inputError(`${file}: not a run's token sample file (${(err as Error).message})`)
   }
-  if (s?.modality !== 'tokens' || !(s.tokens instanceof Int32Array) || !(s.offsets instanceof Uint32Array) || s.offsets.length !== s.n + 1) {
+  if (s?.modality !== 'tokens' || !(s.tokens instanceof Int32Array) || !(s.offsets instanceof Uint32Array) || s.offsets.length !== s.n + 1 || !offsetsFit(s)) {
     throw inputError(`${file}: not a run's token sample file`)
   }
-  const lines: string[][] = []
-  for (let i = 0; i < s.n; i++) {
-    const ids = s.tokens.subarray(s.offsets[i]!, s.offsets[i + 1]!)
-    lines.push(Array.from(ids, (id) => {
-      const w = words[id]
-      if (w === undefined) throw inputError(`${file}: word id ${id} is outside ${vocabularyFile}'s ${words.length} words (a file from another run?)`)
-      return w
-    }))
+  for (const id of s.tokens) {
+    if (!(id >= 0 && id < words.length)) throw inputError(`${file}: word id ${id} is outside ${vocabularyFile}'s ${words.length} words (a file from another run?)`)
   }
-  return lines
+  return { samples: s, words: words as string[] }
+}
+
+/** Offsets that run from 0 to the number of tokens, never back. */
+function offsetsFit(s: TokenSamples): boolean {
+  if (s.offsets[0] !== 0 || s.offsets[s.n] !== s.tokens.length) return false
+  for (let i = 0; i < s.n; i++) if (s.offsets[i + 1]! < s.offsets[i]!) return false
+  return true
 }
 
 /** A file's bytes; a file that cannot be read is an input error naming it and why (no such file, a directory). */
