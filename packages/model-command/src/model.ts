@@ -64,13 +64,13 @@ export async function summaryAfter(child: ModelProcess, summarises: boolean, aft
   return summarises ? summaryOf(child, (await child.send({ op: 'summary' }, `'summary' ${after}`))['summary']) : undefined
 }
 
+/** The folder of a refit's model (`besideModel(..., 'refit', n)`): never a generation's own. */
+const REFIT_FOLDER = /\.refit-\d+-\d+-\d+\.model$/
+
 /**
  * Where a model made from `model` (a refit, or a trainer's snapshot) is saved: beside it, under its
  * generation's name, numbered by process, thread and `count`.
  */
-/** The folder of a refit's model (`besideModel(..., 'refit', n)`): never a generation's own. */
-const REFIT_FOLDER = /\.refit-\d+-\d+-\d+\.model$/
-
 export function besideModel(model: string, kind: 'refit' | 'train', count: number): string {
   return `${model.replace(/(\.(refit|train)-[^/]*)?\.model$/, '')}.${kind}-${process.pid}-${threadId}-${count}.model`
 }
