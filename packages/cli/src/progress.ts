@@ -335,9 +335,8 @@ export class RunProgress {
   /**
    * The predicted work left, less what the generations in flight have already spent of theirs, in
    * wall-clock time (at the pace of the work done so far, theirs included); and never less than
-   * the longest chain's own work left, since a chain's
-   * generations run one after another (near the end of a run its last chains run alone, with no
-   * parallel workers to share the work).
+   * the longest chain's own work left, since a chain's generations run one after another (near the
+   * end of a run its last chains run alone, with no parallel workers to share the work).
    */
   private estimateLeft(elapsedSeconds: number, now: number): number | undefined {
     if (this.all.n < 2 || this.all.st <= 0) return undefined

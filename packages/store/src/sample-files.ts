@@ -74,7 +74,7 @@ function renumbered(s: TokenSamples, words: readonly string[], vocabulary: reado
   const tokens = new Int32Array(s.tokens.length)
   for (let t = 0; t < tokens.length; t++) tokens[t] = to[s.tokens[t]!]!
   const all = [...vocabulary, ...added]
-  return { samples: { modality: 'tokens', n: s.n, vocabSize: all.length, tokens, offsets: Uint32Array.from(s.offsets) }, vocabulary: all }
+  return { samples: { modality: 'tokens', n: s.n, vocabSize: all.length, tokens, offsets: s.offsets }, vocabulary: all }
 }
 
 /** Plain text: one sequence a line (blank lines skipped), words lower-cased and split on whitespace, numbered as they first appear. */
