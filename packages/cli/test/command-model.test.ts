@@ -364,6 +364,25 @@ describe('model.command: failures', () => {
     expect(records(`${dir}/run`).filter((r) => r.generation >= 0).map((r) => r.generation)).toEqual([0, 1])
   })
 
+  it('a terminal’s Ctrl-C, which signals the whole process group, lets the fits in flight finish; resume completes the run', async () => {
+    const dir = tempDir()
+    // Each fit after the first sleeps 1 s: the signal comes while fits are in flight.
+    const config = writeConfig(dir, { data: { kind: 'gaussian', d: 1, n: 20 }, model: { command: [PYTHON, FAULTY], params: { fault: 'slow', after: 1 } }, generations: 8, replicates: 2, seed: 4, metrics: ['moments'] })
+    const child = cliAsync(['run', config, '--out', `${dir}/run`, '--workers', '2'], {}, true)
+    // The reference records and generation 0 of both chains.
+    const { code, stderr } = await signalAfterRecords(child, `${dir}/run`, 3, 'SIGINT', true)
+    expect(code, stderr).toBe(130)
+    expect(stderr).toContain('interrupted (SIGINT): finishing the generations in flight')
+    const info = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
+    expect(info.status).toBe('interrupted')
+    for (const chain of info.chains) expect(chain.status, JSON.stringify(chain.error)).not.toBe('failed')
+    for (const chain of ['r0', 'r1']) expect(readFileSync(`${dir}/run/chains/${chain}/model.log`, 'utf8')).not.toContain('KeyboardInterrupt')
+    const resumed = cli(['resume', `${dir}/run`])
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(cli(['run', config, '--out', `${dir}/full`]).status).toBe(0)
+    expect(records(`${dir}/run`)).toEqual(records(`${dir}/full`))
+  }, 120_000)
+
   it('a child that hangs is stopped at model.timeoutMs and the run ends', () => {
     const started = Date.now()
     const { res, info } = run({ command: [PYTHON, FAULTY], params: { fault: 'hang', after: 1 }, timeoutMs: 1000 })
@@ -375,7 +394,7 @@ describe('model.command: failures', () => {
   it('a command that cannot start fails every chain with the reason, and the run still writes its files and report', () => {
     const { res, info, dir } = run({ command: ['./no-such-model'] }, 2)
     expect(res.status).toBe(1)
-    for (const chain of info.chains) expect(chain.error.message).toMatch(/'hello': cannot start it in .*: spawn \.\/no-such-model ENOENT/)
+    for (const chain of info.chains) expect(chain.error.message).toMatch(/'hello': cannot start it: no program '\.\/no-such-model' in \//)
     // No chain wrote a record: the record files have none, and the report says why.
     for (const file of ['metrics.parquet', 'metrics.csv', 'metrics.ndjson', 'report.html']) expect(existsSync(`${dir}/run/${file}`), file).toBe(true)
     expect(res.stderr).not.toMatch(/^error:/m)
@@ -392,6 +411,11 @@ describe('model.command: failures', () => {
     const { res } = run({ command: [PYTHON, GAUSSIAN], timeOutMs: 5 })
     expect(res.status).toBe(2)
     expect(res.stderr).toMatch(/model\.timeOutMs: unknown key; did you mean "timeoutMs"\?/)
+    // A missing directory, which spawn would report as the program's ENOENT.
+    const missing = run({ command: [PYTHON, GAUSSIAN], cwd: './no-such-dir' })
+    expect(missing.res.status).toBe(2)
+    expect(missing.res.stderr).toMatch(/model\.cwd: \/.*\/no-such-dir is not a directory/)
+    expect(existsSync(`${missing.dir}/run`)).toBe(false)
   })
 
   it('runs the command in the config file’s directory unless model.cwd says otherwise', () => {

@@ -25,17 +25,18 @@ export function cli(args: string[], options: { cwd?: string; env?: Record<string
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, cwd: options.cwd, env: { ...process.env, FORCE_COLOR: '0', ...options.env }, timeout: options.timeoutMs })
 }
 
-/** Starts the CLI without waiting; for kill tests. */
-export function cliAsync(args: string[], env: Record<string, string> = {}) {
-  return spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+/** Starts the CLI without waiting; for kill tests. `group`: in a process group of its own, which signalAfterRecords then signals whole, as a terminal's Ctrl-C does. */
+export function cliAsync(args: string[], env: Record<string, string> = {}, group = false) {
+  return spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: group })
 }
 
 /**
  * Sends `signal` once the run has written more than `count` lines of metrics.ndjson (the records
- * are the run's own clock: progress lines come every few seconds); resolves when the child exits,
+ * are the run's own clock: progress lines come every few seconds), to the child's whole process
+ * group when `group` (a child started by cliAsync with `group`); resolves when the child exits,
  * with the ms from the signal to the exit (-1 when the run ended before it was sent).
  */
-export async function signalAfterRecords(child: ReturnType<typeof cliAsync>, runDir: string, count: number, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; exitMs: number }> {
+export async function signalAfterRecords(child: ReturnType<typeof cliAsync>, runDir: string, count: number, signal: NodeJS.Signals, group = false): Promise<{ code: number | null; stderr: string; exitMs: number }> {
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   let sentAt = 0
@@ -44,7 +45,8 @@ export async function signalAfterRecords(child: ReturnType<typeof cliAsync>, run
     if (sentAt > 0 || !existsSync(path)) return
     if (readFileSync(path, 'utf8').split('\n').length > count) {
       sentAt = Date.now()
-      child.kill(signal)
+      if (group) process.kill(-child.pid!, signal)
+      else child.kill(signal)
     }
   }, 20)
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))

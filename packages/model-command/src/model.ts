@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
@@ -14,13 +14,21 @@ export const params = z.strictObject({
   /** The program and its arguments, e.g. ["python3", "my_model.py"]. */
   command: z.array(z.string().min(1)).min(1),
   /** Where the command runs; the CLI sets it to the config file's directory unless given. */
-  cwd: z.string().min(1).optional(),
+  cwd: z
+    .string()
+    .min(1)
+    .refine((dir) => isDirectory(dir), { error: (issue) => `${String(issue.input)} is not a directory; the command runs in model.cwd (a path relative to the config file, whose folder is the default)` })
+    .optional(),
   /** Longest wait for one reply (a whole fit included) before the chain fails. */
   timeoutMs: z.int().min(1).max(7 * 24 * 3600 * 1000).default(600_000),
   /** Passed to the model's constructor as they are. */
   params: z.record(z.string(), z.unknown()).default({}),
 })
 export type CommandParams = z.output<typeof params>
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true
+}
 
 /** What a fitted generation is: the directory the child saved it in, and how to start a child that loads it. */
 export interface CommandState {
@@ -226,8 +234,11 @@ export function commandModel(modality: Modality): ModelPlugin<CommandParams, Com
       })
     },
     async logLikelihood(state, data: Samples) {
-      // Said here rather than as the child's traceback: the `likelihood` group is among the defaults.
-      if (state.scores === false) throw inputError(`model.command ${JSON.stringify(state.spec.command)} has no log_likelihood method: name the run's metrics without 'likelihood' (it is among the defaults), or give the model one`)
+      // Said here rather than as the child's traceback: the group that scores held-out data (`likelihood` on vectors, `perplexity` on text) is among the defaults.
+      if (state.scores === false) {
+        const group = modality === 'tokens' ? 'perplexity' : 'likelihood'
+        throw inputError(`model.command ${JSON.stringify(state.spec.command)} has no log_likelihood method: name the run's metrics without '${group}' (it is among the defaults), or give the model one`)
+      }
       const x = checked(modality, data, 'model.command log-likelihood data')
       if (x.modality === 'tokens' && x.vocabSize > state.vocabSize!) throw inputError(`model.command log-likelihood data have a vocabulary of ${x.vocabSize} words, the model ${state.vocabSize}`)
       const { child } = await childFor(state.spec, state.dir, state.model)

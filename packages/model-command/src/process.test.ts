@@ -109,7 +109,16 @@ describe('a child that misbehaves fails with a message naming the command and th
 
   it('a command that does not exist', async () => {
     const err = await model.fit(data(), params.parse({ command: ['/nonexistent/python3', 'm.py'] }), fitCtx()).catch((e: Error) => e)
-    expect(String(err)).toMatch(/model\.command \["\/nonexistent\/python3","m\.py"\] \(in .*\): 'hello': cannot start it in .*ENOENT/)
+    expect(String(err)).toMatch(/model\.command \["\/nonexistent\/python3","m\.py"\] \(in .*\): 'hello': cannot start it: no program '\/nonexistent\/python3'$/)
+    const onPath = await model.fit(data(), params.parse({ command: ['no-such-python3', 'm.py'] }), fitCtx()).catch((e: Error) => e)
+    expect(String(onPath)).toMatch(/'hello': cannot start it: no program 'no-such-python3' on PATH$/)
+  })
+
+  it('a working directory that does not exist, which spawn reports as the program missing', async () => {
+    // Parsed without the schema's check, as params saved before it (a run resumed) are.
+    const err = await model.fit(data(), { ...params.parse({ command: ['python3', 'm.py'] }), cwd: '/nonexistent-dir' }, fitCtx()).catch((e: Error) => e)
+    expect(String(err)).toMatch(/'hello': cannot start it: its directory \/nonexistent-dir does not exist \(model\.cwd\)$/)
+    expect(params.safeParse({ command: ['python3', 'm.py'], cwd: '/nonexistent-dir' }).success).toBe(false)
   })
 })
 

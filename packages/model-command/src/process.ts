@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { appendFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { appendFileSync, existsSync } from 'node:fs'
+import { isAbsolute, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { OuroborosError, ErrorCode } from '@ouroboros/core'
 import { HOST } from '@ouroboros/store'
@@ -72,7 +72,10 @@ export class ModelProcess {
   constructor(private readonly options: ProcessOptions) {
     this.name = `model.command ${JSON.stringify(options.command)}`
     // OUROBOROS_PID: the process whose end ends the child, whatever starts it (a wrapper script, `uv run`) and however late it looks.
-    this.child = spawn(options.command[0]!, options.command.slice(1), { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, OUROBOROS_PID: String(process.pid) } })
+    // detached: a process group of its own, which a terminal's Ctrl-C does not reach. The run's first
+    // Ctrl-C lets the generations in flight finish, their fits in this child included; the second
+    // exits, which stops the child (the pool's exit handler, or the helper's watch on OUROBOROS_PID).
+    this.child = spawn(options.command[0]!, options.command.slice(1), { cwd: options.cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, OUROBOROS_PID: String(process.pid) } })
     // Neither the child nor its pipes keep a thread alive; a pending request's timer does.
     this.child.unref()
     for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as unknown as { unref?: () => void }).unref?.()
@@ -89,7 +92,7 @@ export class ModelProcess {
     this.child.stdin.on('error', () => {
       // EPIPE after the child died: its exit reports the failure.
     })
-    this.child.on('error', (err) => this.fail(`cannot start it in ${options.cwd}: ${err.message}`))
+    this.child.on('error', (err) => this.fail(startFailure(err, options)))
     this.child.on('exit', () => {
       this.exited = true
     })
@@ -223,4 +226,13 @@ export class ModelProcess {
     const lines = this.stderrTail.trim().split('\n').filter((l) => l.trim().length > 0)
     return lines.length === 0 ? '' : `; its stderr ends: ${lines.slice(-3).join(' | ')}`
   }
+}
+
+/** Why a child did not start: spawn says ENOENT both for a program it cannot find and for a missing working directory. */
+function startFailure(err: NodeJS.ErrnoException, options: ProcessOptions): string {
+  if (err.code !== 'ENOENT') return `cannot start it in ${options.cwd}: ${err.message}`
+  if (!existsSync(options.cwd)) return `cannot start it: its directory ${options.cwd} does not exist (model.cwd)`
+  const program = options.command[0]!
+  const where = isAbsolute(program) ? '' : program.includes('/') ? ` in ${options.cwd}` : ' on PATH'
+  return `cannot start it: no program '${program}'${where}`
 }

@@ -135,6 +135,12 @@ describe('a text model through the protocol', () => {
       /'sample' of 3: it wrote 3 offsets; expected 4 \(where each of the 3 sentences starts, then the total\)/,
     )
   })
+
+  it('a model without log_likelihood names the text group that scores held-out sentences, perplexity', async () => {
+    const data = sentences(20, Rng.from(5, 'data'))
+    const state = await model.fit(data, params.parse({ command: [PYTHON, FAULTY] }), fitCtx())
+    expect(String(await Promise.resolve(model.logLikelihood!(state, data)).catch((e: Error) => e))).toMatch(/has no log_likelihood method: name the run's metrics without 'perplexity'/)
+  })
 })
 
 const LSTM = fileURLToPath(new URL('../examples/lstm/lstm_model.py', import.meta.url))
