@@ -37,17 +37,31 @@ export async function loadConfigFile(file: string): Promise<unknown> {
   try {
     const tmp = await transpiled(resolvePath(file), text, dir, new Map())
     const mod = (await import(pathToFileURL(tmp).href)) as { default?: unknown }
-    if (mod.default === undefined) throw configError(`${file}: a TypeScript or JavaScript config needs a default export (export default defineConfig({...}))`)
-    return mod.default
+    // A promise of a config is awaited here, so that its rejection is reported as the file's.
+    const config = await mod.default
+    if (config === undefined) throw configError(`${file}: a TypeScript or JavaScript config needs a default export (export default defineConfig({...}))`)
+    if (typeof config === 'function') throw configError(`${file}: the default export is a function; export the config object itself (export default defineConfig({...}))`)
+    return config
   } catch (err) {
     if ((err as { code?: string }).code === 'OUROBOROS_CONFIG') throw err
-    throw configError(`${file}: the config threw while loading: ${(err as Error).message}`)
+    throw configError(`${file}: the config threw while loading: ${thrown(err)}`)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
 const TYPESCRIPT = ['.ts', '.mts']
+
+/** What a config threw, said whatever it is: `throw "text"` and `throw {code: 42}` are JavaScript too. */
+function thrown(err: unknown): string {
+  if (err instanceof Error) return err.message
+  if (typeof err === 'string') return err
+  try {
+    return JSON.stringify(err) ?? String(err)
+  } catch {
+    return String(err)
+  }
+}
 
 /**
  * Writes the config module (or a TypeScript module it imports) into `dir` as JavaScript whose imports
@@ -59,8 +73,17 @@ async function transpiled(file: string, text: string, dir: string, done: Map<str
   done.set(file, out)
   let js = text
   if (TYPESCRIPT.includes(extname(file).toLowerCase())) {
-    const ts = await import('typescript')
-    js = ts.default.transpileModule(text, { compilerOptions: { module: ts.default.ModuleKind.ESNext, target: ts.default.ScriptTarget.ES2022 } }).outputText
+    const ts = (await import('typescript')).default
+    // Transpiling alone checks no types but does parse: its syntax errors are reported, where
+    // transpileModule would otherwise emit its best guess at what a broken file meant.
+    const output = ts.transpileModule(text, { fileName: file, reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+    const first = output.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error)
+    if (first !== undefined) {
+      const at = first.file !== undefined && first.start !== undefined ? first.file.getLineAndCharacterOfPosition(first.start) : undefined
+      const where = at === undefined ? '' : `line ${at.line + 1}, column ${at.character + 1}: `
+      throw configError(`${file}: ${where}not valid TypeScript: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}`)
+    }
+    js = output.outputText
   }
   const baseDir = dirname(file)
   const specifiers = new Map<string, string>()

@@ -253,6 +253,25 @@ describe('bad configs', () => {
     expect(res.stderr).not.toMatch(/\n\s+at /)
   })
 
+  it('a TypeScript config with a syntax error, a function or a rejected promise for its default export, or that throws a string', () => {
+    const dir = tempDir()
+    const cases = [
+      // A missing comma, which transpiling alone would have turned into two statements.
+      ['syntax.ts', `export default {\n  data: { kind: 'gaussian', n: 50 }\n  model: { kind: 'gaussian' },\n  generations: 3,\n}\n`, /syntax\.ts: line 3, column 3: not valid TypeScript: ',' expected/],
+      ['function.ts', `export default function () {\n  return { data: { kind: 'gaussian', n: 50 }, model: { kind: 'gaussian' }, generations: 3 }\n}\n`, /function\.ts: the default export is a function; export the config object itself/],
+      ['rejected.ts', `export default Promise.reject(new Error('async boom'))\n`, /rejected\.ts: the config threw while loading: async boom/],
+      ['string.ts', `throw 'plain string'\n`, /string\.ts: the config threw while loading: plain string/],
+    ] as const
+    for (const [name, text, message] of cases) {
+      const res = cli(['validate', writeConfig(dir, text, name)])
+      expect(res.status, name).toBe(2)
+      expect(res.stderr, name).toMatch(message)
+    }
+    // A promise of a valid config is one.
+    const promised = cli(['validate', writeConfig(dir, `export default Promise.resolve({ data: { kind: 'gaussian', n: 50 }, model: { kind: 'gaussian' }, generations: 3 })\n`, 'promised.ts')])
+    expect(promised.status, promised.stderr).toBe(0)
+  })
+
   it('bad command-line values', () => {
     expect(cli(['run', '--workers', 'zero']).status).toBe(2)
     expect(cli(['frobnicate']).status).toBe(2)
