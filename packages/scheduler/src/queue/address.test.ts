@@ -1,5 +1,6 @@
+import { createServer, type Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { queueAddress, redact } from './address.js'
+import { probeRedis, queueAddress, redact } from './address.js'
 
 describe('queueAddress', () => {
   it('shows the URL with its password replaced, and keeps the URL as given for the client', () => {
@@ -32,5 +33,24 @@ describe('queueAddress', () => {
     const a = queueAddress('redis://:a%20b%2Fc@h')
     expect(redact('auth a b/c failed for redis://:a%20b%2Fc@h', a)).toBe('auth *** failed for redis://:***@h')
     expect(redact('no password here', queueAddress('redis://h'))).toBe('no password here')
+  })
+})
+
+describe('probeRedis', () => {
+  it('gives up when the time given is up on a server that accepts connections and never answers', { timeout: 20_000 }, async () => {
+    const sockets: Socket[] = []
+    const server = createServer((socket) => void sockets.push(socket))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    const started = Date.now()
+    try {
+      const err = await probeRedis(queueAddress(`redis://127.0.0.1:${port}`), 6000).catch((e: Error) => e)
+      expect(String(err)).toMatch(/--queue: cannot use Redis at redis:\/\/127\.0\.0\.1:\d+: no answer within 6 s/)
+      expect(Date.now() - started).toBeLessThan(9000)
+      expect(sockets.length).toBeGreaterThan(0)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      server.close()
+    }
   })
 })

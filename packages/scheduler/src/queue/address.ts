@@ -49,6 +49,9 @@ export function connectionOptions(address: QueueAddress): { url: string; maxRetr
   return { url: address.url, maxRetriesPerRequest: null, retryStrategy: () => 1000 }
 }
 
+/** The longest a single connection attempt waits for the server's answer, unless more of the time given is left. */
+const ATTEMPT_MS = 5000
+
 /** Errors that trying again will not mend: a wrong password, a certificate this machine does not trust. */
 const FATAL = /WRONGPASS|NOAUTH|NOPERM|WRONGTYPE|certificate|SSL|TLS/i
 
@@ -64,9 +67,16 @@ export async function probeRedis(address: QueueAddress, waitMs: number): Promise
     const client = new Redis(address.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     let last: Error | undefined
     client.on('error', (err: Error) => (last = err))
+    // A server that accepts the connection and never answers (not Redis, or a stalled one) would
+    // keep connect() waiting for its ready check: an attempt ends when the time given is up, or
+    // after ATTEMPT_MS when less is left (a single try, waitMs 0, gets that long).
+    const attemptMs = Math.max(ATTEMPT_MS, deadline - Date.now())
+    let timer: NodeJS.Timeout | undefined
+    const timeUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(attemptMs / 1000)} s`)), attemptMs)
+    })
     try {
-      await client.connect()
-      await client.ping()
+      await Promise.race([client.connect().then(() => client.ping()), timeUp])
       return
     } catch (err) {
       const why = last ?? (err as Error)
@@ -76,9 +86,10 @@ export async function probeRedis(address: QueueAddress, waitMs: number): Promise
         })
       }
     } finally {
+      clearTimeout(timer)
       client.disconnect()
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000))
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(0, deadline - Date.now()))))
   }
 }
 
