@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { samplesPath, writeSamples } from './run-dir.js'
-import { readTokenFile } from './sample-files.js'
+import { readTokenFile, readVectorFile } from './sample-files.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ouroboros-tokens-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -71,5 +71,17 @@ describe('readTokenFile', () => {
     expect(() => readTokenFile(join(dir, 'missing.txt'))).toThrow(/missing\.txt: no such file/)
     expect(() => readTokenFile(join(dir, 'missing.tokens'))).toThrow(/missing\.tokens: no such file/)
     expect(() => readTokenFile(file('blank.txt', '\n  \n'))).toThrow(/blank\.txt: no sequences/)
+  })
+})
+
+describe('readVectorFile, .csv', () => {
+  it('skips a header row, whose cells are names, and refuses a first row with a bad value instead of dropping it', () => {
+    expect(Array.from(readVectorFile(file('header.csv', 'x1,x2\n1,2\n3,4\n')).data)).toEqual([1, 2, 3, 4])
+    expect(Array.from(readVectorFile(file('plain.csv', '1,2\n3,4\n')).data)).toEqual([1, 2, 3, 4])
+    expect(() => readVectorFile(file('bad.csv', '1,2x\n3,4\n'))).toThrow(/bad\.csv: line 1, column 2: '2x' is not a finite number$/)
+  })
+
+  it('says a file separated by semicolons or tabs is not a .csv', () => {
+    expect(() => readVectorFile(file('semi.csv', 'a;b\n1;2\n3;4\n'))).toThrow(/semi\.csv: line 2, column 1: '1;2' is not a finite number \(columns of a \.csv are separated by commas\)/)
   })
 })

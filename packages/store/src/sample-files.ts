@@ -151,7 +151,9 @@ function parseCsv(text: string, file: string): VectorSamples {
   const values: number[] = []
   let d = -1
   let first = 0
-  if (lines.length > 0 && lines[0]!.split(',').some((c) => c.trim() !== '' && Number.isNaN(Number(c)))) first = 1
+  // A header names its columns: no cell of it is a number. A first row with some numbers and a bad
+  // cell (`1,2x`) is data with an error, reported below, not a header to skip.
+  if (lines.length > 0 && lines[0]!.split(',').every((c) => c.trim() === '' || Number.isNaN(Number(c)))) first = 1
   for (let i = first; i < lines.length; i++) {
     const cells = lines[i]!.split(',')
     if (d === -1) d = cells.length
@@ -159,7 +161,10 @@ function parseCsv(text: string, file: string): VectorSamples {
     for (let j = 0; j < cells.length; j++) {
       const t = cells[j]!.trim()
       const v = t === '' ? NaN : Number(t)
-      if (!Number.isFinite(v)) throw inputError(`${file}: line ${i + 1}, column ${j + 1}: '${t}' is not a finite number`)
+      if (!Number.isFinite(v)) {
+        const separated = /[;\t]/.test(t) ? ' (columns of a .csv are separated by commas)' : ''
+        throw inputError(`${file}: line ${i + 1}, column ${j + 1}: '${t}' is not a finite number${separated}`)
+      }
       values.push(v)
     }
   }
