@@ -21,7 +21,7 @@ const sources: Record<string, { exports: unknown; index: string }> = {
     index: `import { z } from 'zod'
 import { defineModel, asVectors, vectors } from '@ouroboros/core'
 
-export default defineModel({
+export const model = defineModel({
   id: 'mean-only',
   modality: 'vectors',
   description: 'a point mass at the training mean',
@@ -40,6 +40,8 @@ export default defineModel({
     return vectors(n, d, out)
   },
 })
+
+export default model
 `,
   },
   'dataset-shifted': {
