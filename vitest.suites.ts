@@ -12,7 +12,9 @@ const PACKAGES = [
 
 /** What every suite shares: where tests are, one fork per file, and a temporary folder of the suite's own. */
 export const SUITE = {
-  include: PACKAGES.flatMap((p) => [`${p}/src/**/*.test.ts`, `${p}/test/**/*.test.ts`]),
+  // And the tests of single-file plug-ins anywhere in the workspace (experiments/window.test.mjs),
+  // JavaScript as the plug-ins are: the root depends on @ouroboros/testkit for them.
+  include: [...PACKAGES.flatMap((p) => [`${p}/src/**/*.test.ts`, `${p}/test/**/*.test.ts`]), '**/*.test.{js,mjs}'],
   exclude: ['**/node_modules/**', '**/dist/**'],
   pool: 'forks',
   globalSetup: ['./vitest.tmpdir.ts'],
