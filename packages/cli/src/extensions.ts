@@ -1,6 +1,6 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path'
 import { didYouMean, outputInfoProblems, type ConfigProblems, type DatasetPlugin, type MetricPlugin } from '@ouroboros/core'
-import { loadDatasetModule, loadMetricModule, moduleUrl } from './registry.js'
+import { kindMismatch, loadDatasetModule, loadMetricModule, moduleUrl, problemMessage } from './registry.js'
 
 /** Config keys whose values are paths relative to the config file. */
 const PATH_KEYS = ['model.module', 'data.module', 'model.cwd', 'data.path'] as const
@@ -57,11 +57,14 @@ export async function datasetFromModule(
 ): Promise<{ plugin: DatasetPlugin<any>; url: string } | undefined> {
   try {
     const url = moduleUrl(module, baseDir)
-    return { plugin: await loadDatasetModule(url, kind), url }
+    const plugin = await loadDatasetModule(url, kind)
+    const mismatch = kindMismatch('data', kind, plugin.id, module)
+    if (mismatch === undefined) return { plugin, url }
+    problems.add({ path: 'data.kind', message: mismatch }, params)
   } catch (err) {
-    problems.add({ path: 'data.module', message: (err as Error).message }, params)
-    return undefined
+    problems.add({ path: 'data.module', message: problemMessage(err) }, params)
   }
+  return undefined
 }
 
 export interface MetricGroups {
@@ -112,7 +115,7 @@ export async function metricGroups(
       byId.set(plugin.id, { plugin, url })
       ids.push(plugin.id)
     } catch (err) {
-      problems.add({ path: `metrics.${i}.module`, message: (err as Error).message }, params)
+      problems.add({ path: `metrics.${i}.module`, message: problemMessage(err) }, params)
     }
   }
   return { ids, byId }

@@ -4,19 +4,12 @@ import { fileURLToPath } from 'node:url'
 import { configError } from '@ouroboros/core'
 import { makeDirectory } from '@ouroboros/store'
 import { checkOutDir } from './out-paths.js'
+import { globPattern, workspaceAbove, workspaceGlobs } from './workspace.js'
 
 export const NEW_KINDS = ['model', 'metric', 'dataset'] as const
 type NewKind = (typeof NEW_KINDS)[number]
 
 const PNPM = 'npx -y pnpm@12.4.2'
-
-/** The nearest folder at or above `dir` that holds a pnpm workspace. */
-function workspaceAbove(dir: string): string | undefined {
-  for (let d = resolvePath(dir); ; d = dirname(d)) {
-    if (existsSync(join(d, 'pnpm-workspace.yaml'))) return d
-    if (dirname(d) === d) return undefined
-  }
-}
 
 /** This installation's workspace: the packages a new package builds against. */
 const INSTALLATION = fileURLToPath(new URL('../../../', import.meta.url))
@@ -111,29 +104,13 @@ export function newCommand(kind: string, name: string, opts: { dir?: string }): 
  */
 function checkWorkspacePackage(workspace: string, dir: string): void {
   const path = relative(workspace, dir).split(sep).join('/')
-  const globs = workspaceGlobs(readFileSync(join(workspace, 'pnpm-workspace.yaml'), 'utf8'))
+  const globs = workspaceGlobs(workspace)
   const matches = (glob: string) => globPattern(glob).test(path)
   if (globs.some((g) => !g.startsWith('!') && matches(g)) && !globs.some((g) => g.startsWith('!') && matches(g.slice(1)))) return
   throw configError(
     `--dir: ${dir} is inside the pnpm workspace ${workspace} but is not one of its packages (${globs.join(', ') || 'none'}), so pnpm would not install it`,
     `give --dir a folder the workspace's packages cover (such as ${join(workspace, 'packages', basename(dir))}), or one outside the workspace, or add its folder to the packages of ${join(workspace, 'pnpm-workspace.yaml')}`,
   )
-}
-
-/** The `packages:` list of a pnpm-workspace.yaml. */
-function workspaceGlobs(yaml: string): string[] {
-  const block = /^packages:\s*\n((?:[ \t]+-.*\n?|[ \t]*#.*\n?|[ \t]*\n)*)/m.exec(yaml)?.[1] ?? ''
-  return [...block.matchAll(/^[ \t]+-[ \t]*(['"]?)([^'"#\n]*?)\1[ \t]*(?:#.*)?$/gm)].map((m) => m[2]!.replace(/\/+$/, ''))
-}
-
-/** A pnpm glob as a pattern over a relative path: `**` any folders, `*` any name. */
-function globPattern(glob: string): RegExp {
-  const body = glob
-    .replace(/^\.\//, '')
-    .split('/')
-    .map((part) => (part === '**' ? '(?:.*)' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]')))
-    .join('/')
-  return new RegExp(`^${body.replaceAll('/(?:.*)', '(?:/.*)?')}$`)
 }
 
 function json(value: unknown): string {

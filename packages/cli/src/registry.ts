@@ -1,9 +1,22 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
-import { isAbsolute, join, resolve as resolvePath } from 'node:path'
-import { OuroborosError, ErrorCode, configError, pluginImportError, type DatasetPlugin, type MetricPlugin, type ModelPlugin } from '@ouroboros/core'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path'
+import {
+  OuroborosError,
+  ErrorCode,
+  configError,
+  pluginImportError,
+  toOuroborosError,
+  type DatasetPlugin,
+  type FilterPlugin,
+  type MetricPlugin,
+  type ModelPlugin,
+  type PolicyPlugin,
+} from '@ouroboros/core'
 import { staleBuildWarning } from './stale-build.js'
+import { workspaceAbove, workspaceFolders } from './workspace.js'
 
 /**
  * Built-in plug-ins by kind, as module specifiers: workers import them by URL, so the main
@@ -37,10 +50,10 @@ export const METRICS_MODULE = '@ouroboros/metrics'
 /**
  * The URL of a plug-in module: a path (relative to `baseDir`, the config file's directory), or a
  * package name looked up from `baseDir`, then from the working directory, then from this
- * installation (the built-in packages).
+ * installation (the built-in packages). `from` says in a message what a relative path is relative to.
  */
-export function moduleUrl(specifier: string, baseDir: string): string {
-  if (specifier.startsWith('.') || isAbsolute(specifier)) return warnIfStale(pathToFileURL(resolvePath(baseDir, specifier)).href)
+export function moduleUrl(specifier: string, baseDir: string, from = "the config file's folder"): string {
+  if (specifier.startsWith('.') || isAbsolute(specifier)) return warnIfStale(pathToFileURL(existingFile(specifier, baseDir, from)).href)
   const reasons: string[] = []
   for (const dir of [...new Set([resolvePath(baseDir), process.cwd()])]) {
     const found = resolveFrom(specifier, dir)
@@ -50,10 +63,62 @@ export function moduleUrl(specifier: string, baseDir: string): string {
   try {
     return warnIfStale(import.meta.resolve(specifier))
   } catch {
+    // A package of a pnpm workspace is linked only into the packages that depend on it: a config
+    // in another folder of the workspace cannot name it, but can name its built file.
+    const pkg = workspacePackage(specifier, baseDir)
     throw configError(
       `cannot find module '${specifier}' from ${reasons.join(' or ')}`,
-      'install the package there (npm install, or a pnpm workspace dependency), or give a path relative to the config file',
+      pkg === undefined
+        ? `install the package there (npm install, or a pnpm workspace dependency), or give a path relative to ${from}`
+        : `${specifier} is a package of the workspace, which Node finds only from its folder (${pkg.dir}) and from the packages that depend on it: name its built file by path, "${pathFrom(baseDir, pkg.entry)}", or put the config in its folder`,
     )
+  }
+}
+
+/** The absolute path of a module given by path, which must name a file (Node's own message would name our loader as the importer). */
+function existingFile(specifier: string, baseDir: string, from: string): string {
+  const path = resolvePath(baseDir, specifier)
+  const relativeTo = isAbsolute(specifier) ? '' : ` (${specifier} relative to ${from}, ${resolvePath(baseDir)})`
+  if (!existsSync(path)) throw configError(`no such file: ${path}${relativeTo}`, `a relative path is taken from ${from}; a package is named by its package name, or by the path of its built file (such as ./my-model/dist/index.js)`)
+  if (statSync(path).isDirectory()) {
+    const entry = packageEntry(path)
+    throw configError(`${path}${relativeTo} is a folder, not a module file`, entry === undefined ? 'name a .js or .mjs file' : `name its package's built file, ${pathFrom(baseDir, entry)}`)
+  }
+  return path
+}
+
+/** A path for a config: relative to `baseDir`, starting with '.'. */
+function pathFrom(baseDir: string, path: string): string {
+  const r = relative(resolvePath(baseDir), path).split(sep).join('/')
+  return r.startsWith('.') ? r : `./${r}`
+}
+
+/** The package called `name` among the packages of the pnpm workspace above `baseDir` or the working directory: its folder and entry file. */
+function workspacePackage(name: string, baseDir: string): { dir: string; entry: string } | undefined {
+  for (const start of [baseDir, process.cwd()]) {
+    const root = workspaceAbove(start)
+    if (root === undefined) continue
+    for (const dir of workspaceFolders(root)) {
+      const entry = (readJson(join(dir, 'package.json')) as { name?: unknown } | undefined)?.name === name ? packageEntry(dir) : undefined
+      if (entry !== undefined) return { dir, entry }
+    }
+  }
+  return undefined
+}
+
+/** The file a package folder's `exports` (or `main`) gives for an import of the package; undefined for a folder with no package.json. */
+function packageEntry(dir: string): string | undefined {
+  const pkg = readJson(join(dir, 'package.json')) as { exports?: unknown; main?: unknown } | undefined
+  if (pkg === undefined) return undefined
+  const exports = typeof pkg.exports === 'string' || !isSubpathMap(pkg.exports) ? { '.': pkg.exports } : pkg.exports
+  return join(dir, conditionTarget(exports['.']) ?? (typeof pkg.main === 'string' ? pkg.main : 'index.js'))
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'))
+  } catch {
+    return undefined
   }
 }
 
@@ -110,16 +175,74 @@ async function importModule(url: string): Promise<Record<string, unknown>> {
   try {
     return (await import(url)) as Record<string, unknown>
   } catch (err) {
-    throw pluginImportError(url, err)
+    const at = syntaxErrorAt(url, err)
+    const e = pluginImportError(url, err)
+    throw at === undefined ? e : new OuroborosError(ErrorCode.PLUGIN, `cannot load plug-in module ${url}: a syntax error at ${at}: ${(err as Error).message}`, { cause: err })
   }
+}
+
+/**
+ * Where a syntax error is, as file:line:column. Node 20's import gives no location for one, but
+ * `node --check` prints the line and a caret under the column; an error in a module the plug-in
+ * imports leaves the plug-in file itself passing the check, and no location.
+ */
+export function syntaxErrorAt(url: string, err: unknown): string | undefined {
+  if (!(err instanceof SyntaxError) || !url.startsWith('file:')) return undefined
+  const file = fileURLToPath(url)
+  const fromStack = new RegExp(`(?:file://)?${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+(?::\\d+)?`).exec(err.stack ?? '')?.[0]
+  if (fromStack !== undefined) return fromStack.replace(/^file:\/\//, '')
+  const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 })
+  const lines = (check.stderr ?? '').split('\n')
+  const line = lines[0]?.startsWith(`${file}:`) ? lines[0].slice(file.length + 1) : undefined
+  if (line === undefined || !/^\d+$/.test(line)) return undefined
+  const caret = lines[2]?.indexOf('^') ?? -1
+  return `${file}:${line}${caret >= 0 ? `:${caret + 1}` : ''}`
+}
+
+/** What a module's default export is, in words, for a message saying it is not what a field wants. */
+function describeExport(value: unknown): string {
+  if (value === undefined) return 'it has no default export'
+  if (typeof value !== 'object' || value === null) return `its default export is ${value === null ? 'null' : `a ${typeof value}`}`
+  const has = (key: string) => typeof (value as Record<string, unknown>)[key] === 'function'
+  const id = (value as { id?: unknown }).id
+  const what = has('trainingSet')
+    ? 'a policy'
+    : has('apply')
+      ? 'a filter'
+      : has('fit') && has('sample')
+        ? 'a model'
+        : has('create')
+          ? 'a dataset'
+          : has('compute')
+            ? 'a metric group'
+            : 'an object that is none of the plug-in kinds'
+  return `its default export is ${what}${typeof id === 'string' ? ` with the id '${id}'` : ''}`
+}
+
+/** The refusal of a module that exports no plug-in of the kind its field wants. */
+function notA(url: string, what: string, made: string, found: unknown): OuroborosError {
+  return new OuroborosError(ErrorCode.PLUGIN, `${url} does not export ${what} made with ${made}: ${describeExport(found)}`)
+}
+
+/**
+ * The message of a plug-in whose id is not the `kind` its config gives: a config that said one
+ * plug-in and ran another would record the wrong name. Undefined when they agree.
+ */
+export function kindMismatch(field: string, kind: unknown, id: unknown, specifier: string): string | undefined {
+  if (typeof kind !== 'string' || typeof id !== 'string' || kind === id) return undefined
+  return `'${kind}', but the plug-in of ${field}.module (${specifier}) is '${id}'; write "kind": "${id}"`
+}
+
+/** An error's message with its hint, for a list of config problems, which has no line for hints. */
+export function problemMessage(err: unknown): string {
+  const e = toOuroborosError(err)
+  return e.hint === undefined ? e.message : `${e.message}; ${e.hint}`
 }
 
 export async function loadModelModule(url: string): Promise<ModelPlugin<any, any>> {
   const mod = await importModule(url)
   const model = (mod['default'] ?? mod['model']) as ModelPlugin<any, any> | undefined
-  if (typeof model?.fit !== 'function' || typeof model.sample !== 'function' || model.params === undefined) {
-    throw new OuroborosError(ErrorCode.PLUGIN, `${url} does not export a model made with defineModel (default export with params, fit and sample)`)
-  }
+  if (typeof model?.fit !== 'function' || typeof model.sample !== 'function' || model.params === undefined) throw notA(url, 'a model', 'defineModel', model)
   return model
 }
 
@@ -127,9 +250,7 @@ export async function loadModelModule(url: string): Promise<ModelPlugin<any, any
 export async function loadDatasetModule(url: string, kind: string): Promise<DatasetPlugin<any>> {
   const mod = await importModule(url)
   const dataset = ((mod['builtinDatasets'] as Record<string, unknown> | undefined)?.[kind] ?? mod['default']) as DatasetPlugin<any> | undefined
-  if (typeof dataset?.create !== 'function' || dataset.params === undefined || typeof dataset.modality !== 'string') {
-    throw new OuroborosError(ErrorCode.PLUGIN, `${url} does not export a dataset made with defineDataset (default export with params, modality and create)`)
-  }
+  if (typeof dataset?.create !== 'function' || dataset.params === undefined || typeof dataset.modality !== 'string') throw notA(url, 'a dataset', 'defineDataset', dataset)
   return dataset
 }
 
@@ -138,9 +259,22 @@ export async function loadMetricModule(url: string): Promise<MetricPlugin<any, a
   const mod = await importModule(url)
   const metric = mod['default'] as MetricPlugin<any, any> | undefined
   if (typeof metric?.compute !== 'function' || metric.options === undefined || typeof metric.id !== 'string' || !Array.isArray(metric.outputs)) {
-    throw new OuroborosError(ErrorCode.PLUGIN, `${url} does not export a metric group made with defineMetric (default export with id, outputs, options and compute)`)
+    throw notA(url, 'a metric group', 'defineMetric', metric)
   }
   return metric
+}
+
+/**
+ * A policy or a filter from `policy.module` or `filter.module`: its `builtinPolicies[kind]` (or
+ * `builtinFilters[kind]`), else its default export. The workers load it again by the same URL.
+ */
+export async function loadKindModule(field: 'policy' | 'filter', url: string, kind: string): Promise<PolicyPlugin<any> | FilterPlugin<any>> {
+  const mod = await importModule(url)
+  const table = mod[field === 'policy' ? 'builtinPolicies' : 'builtinFilters'] as Record<string, unknown> | undefined
+  const plugin = (table?.[kind] ?? mod['default']) as Record<string, unknown> | undefined
+  const fits = field === 'policy' ? typeof plugin?.['trainingSet'] === 'function' && typeof plugin['largestTrainingSet'] === 'function' : typeof plugin?.['apply'] === 'function'
+  if (!fits || typeof plugin?.['params'] !== 'object') throw notA(url, `a ${field}`, field === 'policy' ? 'definePolicy' : 'defineFilter', plugin)
+  return plugin as unknown as PolicyPlugin<any> | FilterPlugin<any>
 }
 
 export async function builtinDatasets(): Promise<Readonly<Record<string, DatasetPlugin<any>>>> {

@@ -24,10 +24,10 @@ import {
   type PolicyConfig,
   type PolicyPlugin,
 } from '@ouroboros/core'
-import { builtinFilters, builtinPolicies, loadFilter, loadPolicy, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
+import { builtinFilters, builtinPolicies, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
 import { resolvePosttrain } from './posttrain.js'
-import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
+import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, kindMismatch, loadKindModule, loadModelModule, metricsModule, moduleUrl, problemMessage } from './registry.js'
 import { anchorPaths, datasetFromModule, metricGroups } from './extensions.js'
 import { needInWords } from './metric-needs.js'
 
@@ -269,9 +269,13 @@ async function checkPlugins(
         modelUrl = moduleUrl(specifier, baseDir)
         model = await loadModelModule(modelUrl)
       } catch (err) {
-        problems.add({ path: module === undefined ? 'model.kind' : 'model.module', message: (err as Error).message }, params)
+        problems.add({ path: module === undefined ? 'model.kind' : 'model.module', message: problemMessage(err) }, params)
       }
-      if (model !== undefined) {
+      const mismatch = model === undefined || typeof module !== 'string' ? undefined : kindMismatch('model', kind, model.id, module)
+      if (mismatch !== undefined) {
+        problems.add({ path: 'model.kind', message: mismatch }, params)
+        model = undefined
+      } else if (model !== undefined) {
         const parsed = model.params.safeParse(given)
         if (parsed.success) modelParams = parsed.data as Record<string, unknown>
         else problems.add(issueProblems(parsed.error.issues, ['model'], { input: given, schema: model.params, extraKeys: ['kind', 'module'] }), params)
@@ -334,19 +338,25 @@ async function loadKindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
   given: { kind: string; module?: string | undefined },
   at: string,
   baseDir: string,
-  load: (spec: { kind: string; module?: string }) => Promise<T>,
-  builtins: Record<string, unknown>,
+  builtins: Readonly<Record<string, T>>,
 ): Promise<{ plugin: T; params: unknown; config: { kind: string; module?: string } & Record<string, unknown> }> {
   const { kind, module, ...raw } = given
-  let plugin: T
+  let plugin: T | undefined
   let moduleHref: string | undefined
-  try {
-    if (module !== undefined) moduleHref = moduleUrl(module, baseDir)
-    plugin = await load({ kind, ...(moduleHref === undefined ? {} : { module: moduleHref }) })
-  } catch (err) {
+  if (module === undefined) {
+    plugin = builtins[kind]
     const known = Object.keys(builtins)
-    const message = module === undefined ? `unknown ${field} '${kind}'${didYouMean(kind, known)}; expected one of ${known.join(', ')}, or give ${field}.module` : (err as Error).message
-    throw configError(`${at}: ${field}.${module === undefined ? 'kind' : 'module'}: ${message}`)
+    if (plugin === undefined) throw configError(`${at}: ${field}.kind: unknown ${field} '${kind}'${didYouMean(kind, known)}; expected one of ${known.join(', ')}, or give ${field}.module`)
+  } else {
+    try {
+      moduleHref = moduleUrl(module, baseDir)
+      plugin = (await loadKindModule(field, moduleHref, kind)) as T
+    } catch (err) {
+      const e = toOuroborosError(err)
+      throw configError(`${at}: ${field}.module: ${e.message}`, e.hint)
+    }
+    const mismatch = kindMismatch(field, kind, plugin.id, module)
+    if (mismatch !== undefined) throw configError(`${at}: ${field}.kind: ${mismatch}`)
   }
   const parsed = plugin.params.safeParse(raw)
   if (!parsed.success) {
@@ -358,7 +368,7 @@ async function loadKindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
 
 /** The cell's policy, its parameters also checked against the chain's sizes. */
 async function resolvePolicy(given: PolicyConfig, at: string, baseDir: string, sizes: ChainSizes): Promise<{ plugin: PolicyPlugin<any>; params: unknown; config: PolicyConfig }> {
-  const { plugin, params, config } = await loadKindPlugin('policy', given, at, baseDir, loadPolicy, builtinPolicies)
+  const { plugin, params, config } = await loadKindPlugin('policy', given, at, baseDir, builtinPolicies)
   const problem = plugin.check?.(params, sizes)
   if (problem !== undefined) throw configError(`${at}: policy.${problem.param}: ${problem.message}`)
   return { plugin, params, config: config as PolicyConfig }
@@ -391,7 +401,7 @@ function checkMinimumRows(
 
 /** The cell's filter, its parameters also checked against the cell's data and model. */
 async function resolveFilter(given: FilterConfig, at: string, baseDir: string, dataset: DatasetInfo, model: ModelPlugin<any, any>): Promise<FilterConfig> {
-  const { plugin, params, config } = await loadKindPlugin('filter', given, at, baseDir, loadFilter, builtinFilters)
+  const { plugin, params, config } = await loadKindPlugin('filter', given, at, baseDir, builtinFilters)
   const described = outputInfoProblems(plugin.outputInfo)
   if (described.length > 0) throw configError(described.map((problem) => `${at}: filter.module: ${problem}`).join('\n'))
   try {

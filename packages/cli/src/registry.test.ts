@@ -1,0 +1,97 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ErrorCode, type OuroborosError } from '@ouroboros/core'
+import { loadKindModule, loadModelModule, moduleUrl, syntaxErrorAt } from './registry.js'
+import { resolveRun } from './resolve.js'
+
+const dirs: string[] = []
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+/** A folder of plug-in files; they import the built-in packages by URL, since no node_modules is around them. */
+function pluginFolder(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ouroboros-registry-'))
+  dirs.push(dir)
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true })
+    writeFileSync(join(dir, name), text)
+  }
+  return dir
+}
+
+const url = (pkg: string) => import.meta.resolve(pkg)
+/** The built-in Gaussian model under another id, a policy and a metric group, as modules of their own. */
+const PLUGINS = {
+  'mean-only.mjs': `import gaussian from '${url('@ouroboros/model-gaussian')}'\nexport default { ...gaussian, id: 'mean-only' }\n`,
+  'window.mjs': `import { builtinPolicies } from '${url('@ouroboros/scheduler')}'\nexport default { ...builtinPolicies.replace, id: 'window' }\n`,
+  'spread.mjs': `import { moments } from '${url('@ouroboros/metrics')}'\nexport default { ...moments, id: 'spread' }\n`,
+}
+
+const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as OuroborosError)
+
+describe('plug-in modules by path', () => {
+  it('names the missing file as resolved from the config file’s folder, not the loader that imports it', async () => {
+    const dir = pluginFolder({})
+    const err = await failure(resolveRun({ data: { kind: 'gaussian', n: 20 }, model: { kind: 'gaussian' }, policy: { kind: 'window', module: './missing.mjs' }, generations: 2 }, join(dir, 'c.json')))
+    expect(err?.code).toBe(ErrorCode.CONFIG)
+    expect(err?.message).toBe(`${join(dir, 'c.json')}: policy.module: no such file: ${join(dir, 'missing.mjs')} (./missing.mjs relative to the config file's folder, ${dir})`)
+    expect(() => moduleUrl('./sub', pluginFolder({ 'sub/package.json': JSON.stringify({ exports: { '.': { default: './dist/index.js' } } }) }))).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/sub \(\.\/sub relative to the config file's folder, .*\) is a folder, not a module file$/), hint: "name its package's built file, ./sub/dist/index.js" }),
+    )
+  })
+
+  it('finds the line and column of a syntax error in a plug-in file, which Node 20’s import does not give', () => {
+    const dir = pluginFolder({ 'syntax.mjs': "export default {\n  id: 'x',\n  foo(;\n}\n", 'fine.mjs': 'export default {}\n' })
+    // The error as Node's import throws it: a message and no location (vitest's own import differs).
+    const thrown = new SyntaxError("Unexpected token ';'")
+    // Line 3, under the ';' of "  foo(;".
+    expect(syntaxErrorAt(pathToFileURL(join(dir, 'syntax.mjs')).href, thrown)).toBe(`${join(dir, 'syntax.mjs')}:3:7`)
+    // A syntax error in a module the plug-in imports: its own file passes the check.
+    expect(syntaxErrorAt(pathToFileURL(join(dir, 'fine.mjs')).href, thrown)).toBeUndefined()
+  })
+
+  it('says what a module of another kind exports, in the words of the config', async () => {
+    const dir = pluginFolder(PLUGINS)
+    const err = await failure(loadKindModule('policy', pathToFileURL(join(dir, 'spread.mjs')).href, 'spread'))
+    expect(err?.message).toMatch(/spread\.mjs does not export a policy made with definePolicy: its default export is a metric group with the id 'spread'$/)
+    const none = pluginFolder({ 'none.mjs': 'export const x = 1\n' })
+    expect((await failure(loadModelModule(pathToFileURL(join(none, 'none.mjs')).href)))?.message).toMatch(/none\.mjs does not export a model made with defineModel: it has no default export$/)
+  })
+})
+
+describe('a plug-in’s kind', () => {
+  it('refuses a kind other than the id of the module’s plug-in, naming the field and both', async () => {
+    const dir = pluginFolder(PLUGINS)
+    const at = join(dir, 'c.json')
+    const base = { data: { kind: 'gaussian', n: 20 }, model: { kind: 'gaussian' }, generations: 2 }
+    const model = await failure(resolveRun({ ...base, model: { kind: 'other', module: './mean-only.mjs' } }, at))
+    expect(model?.code).toBe(ErrorCode.CONFIG)
+    expect(model?.message).toBe(`${at}: model.kind: 'other', but the plug-in of model.module (${join(dir, 'mean-only.mjs')}) is 'mean-only'; write "kind": "mean-only"`)
+    const policy = await failure(resolveRun({ ...base, policy: { kind: 'windoww', module: './window.mjs' } }, at))
+    expect(policy?.message).toBe(`${at}: policy.kind: 'windoww', but the plug-in of policy.module (./window.mjs) is 'window'; write "kind": "window"`)
+    // The ids that agree run, and a module of several datasets has kind pick one.
+    await expect(resolveRun({ ...base, model: { kind: 'mean-only', module: './mean-only.mjs' }, policy: { kind: 'window', module: './window.mjs' } }, at)).resolves.toBeDefined()
+    await expect(resolveRun({ ...base, data: { kind: 'ring', module: '@ouroboros/datasets', n: 20 } }, at)).resolves.toBeDefined()
+  })
+})
+
+describe('a package of a pnpm workspace named from another folder', () => {
+  it('hints at the path of its built file from the config’s folder', () => {
+    const root = pluginFolder({
+      'pnpm-workspace.yaml': 'packages:\n  - packages/*\n',
+      'packages/model-mine/package.json': JSON.stringify({ name: '@lab/model-mine', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }),
+      'experiments/x.json': '{}',
+    })
+    let err: OuroborosError | undefined
+    try {
+      moduleUrl('@lab/model-mine', join(root, 'experiments'))
+    } catch (e) {
+      err = e as OuroborosError
+    }
+    expect(err?.message).toMatch(/^cannot find module '@lab\/model-mine' from /)
+    expect(err?.hint).toContain('name its built file by path, "../packages/model-mine/dist/index.js"')
+    expect(err?.hint).toContain(`its folder (${join(root, 'packages/model-mine')})`)
+  })
+})
