@@ -134,8 +134,8 @@ program
   .argument('<name>', 'its id: lower-case letters, digits and dashes (the package is @ouroboros/KIND-NAME)')
   .option('--dir <dir>', 'where to write it (default: packages/KIND-NAME of this workspace)')
   .description('write a package with a working plug-in, its conformance test and a config that uses it')
-  .action((kind: string, name: string, opts: { dir?: string }) => {
-    process.stdout.write(newCommand(kind, name, opts))
+  .action(async (kind: string, name: string, opts: { dir?: string }) => {
+    process.stdout.write(await newCommand(kind, name, opts))
   })
 
 program

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { configError } from '@ouroboros/core'
 import { makeDirectory } from '@ouroboros/store'
 import { checkOutDir } from './out-paths.js'
+import { builtinDatasets, builtinModels, metricsModule } from './registry.js'
 import { globPattern, workspaceAbove, workspaceGlobs } from './workspace.js'
 
 export const NEW_KINDS = ['model', 'metric', 'dataset'] as const
@@ -25,10 +26,14 @@ function rel(from: string, to: string): string {
  * and a config that uses it. Inside a pnpm workspace it is a workspace package (and the
  * workspace's tsconfig.json builds it); elsewhere it links this installation's packages.
  */
-export function newCommand(kind: string, name: string, opts: { dir?: string }): string {
+export async function newCommand(kind: string, name: string, opts: { dir?: string }): Promise<string> {
   if (!(NEW_KINDS as readonly string[]).includes(kind)) throw configError(`KIND: '${kind}' is not one of ${NEW_KINDS.join(', ')}`)
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw configError(`NAME: '${name}' must be lower-case letters, digits and dashes, starting with a letter (it becomes the ${kind}'s id)`)
   const k = kind as NewKind
+  // A config names a plug-in by its id: one with a built-in's id would be refused by a run (a
+  // metric group) or be mistaken for the built-in wherever its module is left out.
+  const taken = await builtinIds(k)
+  if (taken.includes(name)) throw configError(`NAME: '${name}' is the id of a built-in ${KIND_WORDS[k]}`, `choose another NAME (the built-in ${KIND_WORDS[k]}s are ${taken.join(', ')})`)
   const dir = resolvePath(opts.dir ?? (existsSync(join(INSTALLATION, 'pnpm-workspace.yaml')) ? join(INSTALLATION, 'packages', `${k}-${name}`) : `${k}-${name}`))
   checkOutDir('--dir', dir)
   if (existsSync(dir) && readdirSync(dir).length > 0) throw configError(`--dir: ${dir} already exists and is not empty; choose another NAME or --dir`)
@@ -115,6 +120,14 @@ function checkWorkspacePackage(workspace: string, dir: string): void {
 
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n'
+}
+
+const KIND_WORDS: Record<NewKind, string> = { model: 'model', metric: 'metric group', dataset: 'dataset' }
+
+async function builtinIds(kind: NewKind): Promise<string[]> {
+  if (kind === 'model') return Object.keys(builtinModels)
+  if (kind === 'dataset') return Object.keys(await builtinDatasets())
+  return Object.keys((await metricsModule()).builtinMetrics)
 }
 
 const DESCRIPTIONS: Record<NewKind, string> = {
