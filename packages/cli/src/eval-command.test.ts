@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest'
-import { readable } from './eval-command.js'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import type { OuroborosError } from '@ouroboros/core'
+import { evalCommand, readable } from './eval-command.js'
 
 describe('eval on a terminal', () => {
   it('prints 12 significant digits, hiding the last-bit noise of a sum and keeping what precision there is', () => {
@@ -12,5 +16,43 @@ describe('eval on a terminal', () => {
     expect(readable(-2.5e-9)).toBe('-2.5e-9')
     expect(readable(0)).toBe('0')
     expect(readable(123456789012345)).toBe('123456789012000')
+  })
+})
+
+describe('eval --metrics', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ouroboros-eval-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const metrics = import.meta.resolve('@ouroboros/metrics')
+  // A group of its own: the mean of the first column, with the options schema of a built-in group.
+  writeFileSync(
+    join(dir, 'first-mean.mjs'),
+    `import { moments } from '${metrics}'\nexport default { id: 'first-mean', modality: 'vectors', description: 'first column mean', outputs: ['first_mean'], options: moments.options,\n  compute: ({ generated }) => ({ first_mean: generated.data.filter((_, i) => i % generated.d === 0).reduce((a, b) => a + b, 0) / generated.n }) }\n`,
+  )
+  writeFileSync(join(dir, 'moments.mjs'), `import { moments } from '${metrics}'\nexport default moments\n`)
+  writeFileSync(join(dir, 'real.csv'), '0,0\n2,2\n4,4\n')
+  writeFileSync(join(dir, 'gen.csv'), '1,2\n3,4\n5,6\n')
+  const run = async (list: string) => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
+    try {
+      const status = await evalCommand({ real: join(dir, 'real.csv'), generated: join(dir, 'gen.csv'), metrics: list, json: true })
+      return { status, values: JSON.parse(String(out.mock.calls.at(-1)?.[0])) as Record<string, number | null> }
+    } finally {
+      out.mockRestore()
+    }
+  }
+
+  it("takes a metric group's module by path beside the built-in groups' names", async () => {
+    const { status, values } = await run(`${join(dir, 'first-mean.mjs')},moments`)
+    expect(status).toBe(0)
+    // The generated file's first column: 1, 3, 5.
+    expect(values['first_mean']).toBe(3)
+    expect(values['total_variance']).toBeTypeOf('number')
+  })
+
+  it("refuses a module whose group has a built-in group's id, and still suggests a name for a misspelt group", async () => {
+    const taken = await run(join(dir, 'moments.mjs')).then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(taken?.message).toBe(`--metrics: ${join(dir, 'moments.mjs')}: its group is called 'moments', as is a built-in group`)
+    const typo = await run('mdoes').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(typo?.message).toMatch(/^--metrics: unknown metric group 'mdoes' \(did you mean 'modes'\?\); expected one of .*, or a metric group's module \(a path or a package name\)$/)
   })
 })

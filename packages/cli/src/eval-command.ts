@@ -14,7 +14,7 @@ import {
   type VectorSamples,
 } from '@ouroboros/core'
 import { readTokenFile, readVectorFile } from '@ouroboros/store'
-import { builtinDatasets, metricsModule } from './registry.js'
+import { builtinDatasets, loadMetricModule, metricsModule, moduleUrl } from './registry.js'
 import { needInWords } from './metric-needs.js'
 
 export interface EvalOptions {
@@ -29,7 +29,10 @@ export interface EvalOptions {
 
 export const EVAL_HELP = `
 Without --metrics, eval runs every cheap metric group that applies to the files; expensive ones
-(ouroboros list marks them) run when named. --data names the dataset the files come from (a
+(ouroboros list marks them) run when named. Besides the built-in groups' names, --metrics takes a
+metric group's module, as a config's {"module": ...} does: a path relative to the working
+directory (./packages/metric-spread/dist/index.js) or a package name found from there; its
+options are its defaults. --data names the dataset the files come from (a
 data.kind, or a JSON object as in a config's "data") so that groups needing its facts apply: mode
 centres (ring, grid), labels (mnist), genres (brown). A group asked for by name that needs what
 eval does not have (a model, a training set without --training, a dataset's facts) is refused
@@ -54,6 +57,31 @@ function cannotCompute(id: string, unmet: readonly (MetricNeed | 'training')[]):
   return configError(`--metrics: eval cannot compute '${id}': it needs ${needs.map((need) => need.what).join(' and ')}`, hint)
 }
 
+/**
+ * A `--metrics` entry that is no built-in group: a metric group's module, a path (relative to the
+ * working directory) or a package name, loaded as a config's `{"module": ...}` is.
+ */
+async function metricFromModule(entry: string, builtin: Readonly<Record<string, MetricPlugin<any, any>>>): Promise<MetricPlugin<any, any>> {
+  const known = Object.keys(builtin)
+  let url: string
+  try {
+    url = moduleUrl(entry, process.cwd(), 'the working directory')
+  } catch (err) {
+    // A bare word that is no package is most likely a misspelt group.
+    if (!/[./]/.test(entry)) throw configError(`--metrics: unknown metric group '${entry}'${didYouMean(entry, known)}; expected one of ${known.join(', ')}, or a metric group's module (a path or a package name)`)
+    const e = toOuroborosError(err)
+    throw configError(`--metrics: ${e.message}`, e.hint)
+  }
+  let plugin: MetricPlugin<any, any>
+  try {
+    plugin = await loadMetricModule(url)
+  } catch (err) {
+    throw configError(`--metrics: ${toOuroborosError(err).message}`)
+  }
+  if (builtin[plugin.id] !== undefined) throw configError(`--metrics: ${entry}: its group is called '${plugin.id}', as is a built-in group`, 'give it another id')
+  return plugin
+}
+
 /** Scores any two sample files: `ouroboros eval --real FILE --generated FILE`. */
 export async function evalCommand(opts: EvalOptions): Promise<number> {
   const seed = opts.seed ?? 0
@@ -68,14 +96,14 @@ export async function evalCommand(opts: EvalOptions): Promise<number> {
       ? metricsFor(dataset, false, { training: training !== undefined, heldout: false }).filter((id) => unmetNeeds(builtinMetrics[id]!, sources).length === 0)
       : opts.metrics.split(',').map((s) => s.trim()).filter(Boolean)
   if (ids.length === 0) throw configError(`no metric group that eval can compute applies to ${dataset.kind === 'file' ? 'these files' : `'${dataset.kind}' data`}`, 'name groups with --metrics (ouroboros list)')
-  const plugins = ids.map((id) => {
-    const plugin = builtinMetrics[id]
-    if (plugin === undefined) throw configError(`--metrics: unknown metric group '${id}'${didYouMean(id, Object.keys(builtinMetrics))}; expected one of ${Object.keys(builtinMetrics).join(', ')}`)
+  const plugins: MetricPlugin<any, any>[] = []
+  for (const id of ids) {
+    const plugin = builtinMetrics[id] ?? (await metricFromModule(id, builtinMetrics))
     if (plugin.modality !== dataset.modality) throw configError(`--metrics: '${id}' measures ${plugin.modality}, but the files hold ${dataset.modality}`)
     const unmet = unmetNeeds(plugin, sources)
     if (unmet.length > 0) throw cannotCompute(id, unmet)
-    return plugin
-  })
+    plugins.push(plugin)
+  }
 
   const values: MetricValues = {}
   const reasons = new Map<string, string>()
