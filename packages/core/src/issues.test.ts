@@ -50,6 +50,12 @@ describe('formatIssues', () => {
     expect(formatIssues(union.safeParse(input).error!.issues, 'f.json', [], { input, schema: union })).toBe("f.json: d: expected 'auto' or a number, got \"aut\"")
   })
 
+  it('says the tightest of the bounds a number breaks: an integer past its maximum and past the safe range', () => {
+    const bounded = z.strictObject({ n: z.int().min(1).max(1000) })
+    const input = { n: 1e308 }
+    expect(formatIssues(bounded.safeParse(input).error!.issues, 'f.json', [], { input, schema: bounded })).toBe('f.json: n: must be ≤ 1000, got 1e+308')
+  })
+
   it('falls back to the issue alone without the input', () => {
     expect(formatIssues(schema.safeParse({ kind: 'a' }).error!.issues, 'f.json')).toBe('f.json: size: Invalid input: expected number, received undefined')
   })

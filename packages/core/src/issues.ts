@@ -26,7 +26,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], where: string,
 
 export function issueProblems(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = [], context: IssueContext = {}): Problem[] {
   const problems: Problem[] = []
-  for (const issue of issues) {
+  for (const issue of tightestBounds(issues)) {
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(context, issue.path)
       for (const key of issue.keys) {
@@ -38,6 +38,24 @@ export function issueProblems(issues: readonly z.core.$ZodIssue[], prefix: reado
     }
   }
   return problems
+}
+
+/**
+ * The issues less the looser of two bounds broken on one field: `z.int().max(1e6)` given 1e308
+ * breaks both the integer's safe range and the maximum, and only the maximum is worth saying.
+ */
+function tightestBounds(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const bound = (i: z.core.$ZodIssue) => (i.code === 'too_big' || i.code === 'too_small') && typeof i.origin === 'string' && ['number', 'int'].includes(i.origin)
+  const key = (i: z.core.$ZodIssue) => `${i.code}:${i.path.map(String).join('.')}`
+  const best = new Map<string, z.core.$ZodIssue>()
+  for (const issue of issues) {
+    if (!bound(issue)) continue
+    const seen = best.get(key(issue))
+    const limit = (i: z.core.$ZodIssue) => Number(i.code === 'too_big' ? i.maximum : i.code === 'too_small' ? i.minimum : NaN)
+    const tighter = seen === undefined || (issue.code === 'too_big' ? limit(issue) < limit(seen) : limit(issue) > limit(seen))
+    if (tighter) best.set(key(issue), issue)
+  }
+  return issues.filter((i) => !bound(i) || best.get(key(i)) === i)
 }
 
 function dotted(path: readonly PropertyKey[]): string {

@@ -44,7 +44,8 @@ export const ring = defineDataset({
   }).superRefine((p, ctx) => {
     if (p.weights !== undefined) {
       const r = weightsSchema(p.modes).safeParse(p.weights)
-      if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: ['weights'], message: issue.message })
+      // A weight's own issue (below 0) is the field's, reported already at its index.
+      if (!r.success) for (const issue of r.error.issues) if (issue.path.length === 0) ctx.addIssue({ code: 'custom', path: ['weights'], message: issue.message })
     }
   }),
   create(p) {
