@@ -140,6 +140,34 @@ export function samplesAreFinite(s: Samples): boolean {
 }
 
 /**
+ * How `s`, what a model gave when asked for n items, breaks the samples contract against the data
+ * `like` it is fit to; undefined when it keeps it. Vectors: n rows of the data's dimension.
+ * Sentences: n of them, offsets that run from 0 to the number of ids without falling, and a
+ * vocabulary no larger than the data's (samplesAreFinite checks the ids against it). For vectors
+ * this is O(1), since cheap chains check every generation's samples.
+ */
+export function samplesBreach(s: Samples, n: number, like: Samples): string | undefined {
+  if (typeof s !== 'object' || s === null || s.modality !== like.modality) {
+    const got = typeof s === 'object' && s !== null ? `an object whose modality is ${JSON.stringify(s.modality)}` : String(s)
+    return `${got}; expected ${like.modality} (the data's modality)`
+  }
+  if (s.modality === 'vectors') {
+    const { d } = like as VectorSamples
+    if (s.n !== n || s.d !== d) return `${s.n} x ${s.d} values; expected ${n} x ${d} (the ${n} items asked for, in the data's dimension ${d})`
+    if (s.data.length !== n * d) return `${n} x ${d} values whose data hold ${s.data.length}; expected ${n * d}`
+    return undefined
+  }
+  const { offsets, tokens } = s
+  if (s.n !== n) return `${s.n} ${s.n === 1 ? 'sentence' : 'sentences'}; expected ${n} (the items asked for)`
+  if (offsets.length !== n + 1) return `${offsets.length} offsets; expected ${n + 1} (where each of the ${n} sentences starts, then the total)`
+  if (offsets[0] !== 0 || offsets[n] !== tokens.length) return `offsets that run from ${offsets[0]} to ${offsets[n]}; expected 0 to ${tokens.length} (the number of token ids)`
+  for (let i = 0; i < n; i++) if (offsets[i + 1]! < offsets[i]!) return `offset ${i + 1} (${offsets[i + 1]}) below offset ${i} (${offsets[i]})`
+  const { vocabSize } = like as TokenSamples
+  if (s.vocabSize > vocabSize) return `a vocabulary of ${s.vocabSize} words; expected at most the data's ${vocabSize}`
+  return undefined
+}
+
+/**
  * Whether every value is finite: x · 0 is 0 for a finite x and NaN for ±Infinity or NaN, and NaN
  * stays in a sum. Four independent sums and no branch per value: twice as fast as testing each
  * value, which cheap chains do for every sample of every generation.

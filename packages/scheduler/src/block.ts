@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { allFinite, asVectors, Rng, samplesAreFinite, type FitContext, type MetricPlugin, type ModelBlocks, type ModelBlockView, type ModelPlugin, type Samples, type VectorBlock, type VectorSamples } from '@ouroboros/core'
 import { chainDir, ROW_LEAD, readSamples, readState, samplesPath, statePath, writeSamples, writeState, type ChainRecords, type RecordBatch } from '@ouroboros/store'
-import { chainContext, describeFailure, modelView, preparedFor, resolvedOptions, scoreAll, stopRequested, usesTraining, type ChainContext, type FailureInfo, type MetricError } from './chain.js'
+import { chainContext, checkModelSamples, describeFailure, modelSamplesError, modelView, preparedFor, resolvedOptions, scoreAll, stopRequested, usesTraining, type ChainContext, type FailureInfo, type MetricError } from './chain.js'
 import { loadMetric, loadModel } from './plugins.js'
 import { trainingProgressSender } from './training-progress.js'
 import { keptGenerations, savesSamples, type ChainSpec, type MetricSpec } from './spec.js'
@@ -193,6 +193,7 @@ async function advanceOneByOne(task: AdvanceBlockTask, model: ModelPlugin<any, a
       progress?.trained()
       const t1 = performance.now()
       const samples = await model.sample(state, chain.samplesPerGeneration, { rng: Rng.from(chain.seed, 'sample', g, 0), temperature: chain.config.sampling.temperature, dataset: ctx.dataset.info })
+      checkModelSamples(chain, samples, chain.samplesPerGeneration, ctx.real)
       if (!samplesAreFinite(samples)) throw new Error(`generation ${g} produced non-finite samples`)
       const t2 = performance.now()
       const before = errors.length
@@ -277,6 +278,11 @@ async function advanceGroup(run: VectorisedRun, chains: BlockChain[]): Promise<v
       temperature: first.config.sampling.temperature,
       dataset: info,
     })
+    const n = first.samplesPerGeneration
+    const d = asVectors(chains[0]!.ctx.real).d
+    if (samples.chains !== k || samples.n !== n || samples.d !== d || samples.data.length !== k * n * d) {
+      throw modelSamplesError(first, `blocks.sample(state, ${n})`, `${samples.chains} chains of ${samples.n} x ${samples.d} values (${samples.data.length} in all); expected ${k} chains of ${n} x ${d}`)
+    }
     if (!allFinite(samples.data)) throw new Error(`generation ${chains[0]!.end} produced non-finite samples`)
     t2 = performance.now()
     ;({ names, values } = run.prepared !== undefined ? await scoreBlock(run, run.prepared, chains, samples, state) : await scoreEach(run, chains, training, samples, state))

@@ -10,6 +10,7 @@ import {
   divergedError,
   pickRows,
   samplesAreFinite,
+  samplesBreach,
   toOuroborosError,
   type DatasetInstance,
   type FitContext,
@@ -262,6 +263,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
           const draw = async (n: number, batch: number): Promise<Samples> => {
             const rng = batch === 0 ? Rng.from(chain.seed, 'sample', g, attempt) : Rng.from(chain.seed, 'sample', g, attempt, 'filter', batch)
             const drawn = post !== undefined ? await post.sample(n, rng) : await model.sample(state, n, { rng, temperature: config.sampling.temperature, dataset: ctx.dataset.info })
+            checkModelSamples(chain, drawn, n, ctx.real)
             if (!samplesAreFinite(drawn)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
             return drawn
           }
@@ -333,6 +335,24 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
     }
   }
   return finish()
+}
+
+/**
+ * Fails the chain when a model's samples are not what sample(state, n) must give for the chain's
+ * data (samplesBreach): the next generation would train on them, and metric groups would score them.
+ */
+export function checkModelSamples(chain: ChainSpec, drawn: Samples, n: number, real: Samples): void {
+  const breach = samplesBreach(drawn, n, real)
+  if (breach !== undefined) throw modelSamplesError(chain, `sample(state, ${n})`, breach)
+}
+
+/** A model's samples that break the contract, naming the model as the config does. */
+export function modelSamplesError(chain: ChainSpec, call: string, breach: string): OuroborosError {
+  const { kind, module } = chain.config.model
+  const model = `model '${kind}'${typeof module === 'string' ? ` (${module})` : ''}`
+  return new OuroborosError(ErrorCode.MODEL, `${model}: ${call} returned ${breach}`, {
+    hint: "a model's sample(state, n, ctx) returns n items shaped as its training data: vectors of the data's dimension, or sentences over the data's vocabulary (docs/extending.md)",
+  })
 }
 
 export function stopRequested(task: { stop?: Int32Array }): boolean {

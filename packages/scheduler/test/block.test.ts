@@ -91,6 +91,31 @@ describe('blocks of chains', () => {
     }
   })
 
+  it("fail a chain whose model's samples are not n items of the data's dimension, naming the model, in blocks and chain by chain", async () => {
+    for (const [params, got] of [[{ wideAt: 3 }, '40 x 2'], [{ shortAt: 3 }, '39 x 1']] as const) {
+      const specs = chains({ replicates: 2 }, params)
+      for (const block of [1, 4]) {
+        const { chains: done, records } = await run(specs, 2, block)
+        expect(done.map((c) => c.status), `${got}, blocks of ${block}`).toEqual(['failed', 'failed', 'failed', 'failed'])
+        for (const c of done) {
+          expect(c.error).toMatchObject({ generation: 3, code: 'OUROBOROS_MODEL' })
+          expect(c.error!.message).toBe(`model 'test': sample(state, 40) returned ${got} values; expected 40 x 1 (the 40 items asked for, in the data's dimension 1)`)
+        }
+        expect(records.filter((r) => r.chain === 'c0-r0' && r.generation >= 0).map((r) => r.generation)).toEqual([0, 1, 2])
+      }
+    }
+  })
+
+  it('hand a block whose block hook draws the wrong number of rows back to chain-by-chain runs, with the records of those', async () => {
+    for (const shortBlocks of [false, true]) {
+      const specs = chains({}, { shortBlocks }).map((c) => ({ ...c, modelModule: new URL('block-model.mjs', fixtures).href }))
+      const one = await run(specs, 2, 1)
+      const blocked = await run(specs, 2, 5)
+      expect(blocked.records, `shortBlocks ${shortBlocks}`).toEqual(one.records)
+      expect(blocked.chains).toEqual(one.chains)
+    }
+  })
+
   it('resume after a stop midway gives the records of an uninterrupted run', async () => {
     const specs = chains({ generations: 40 })
     const full = await run(specs, 2, 4)
