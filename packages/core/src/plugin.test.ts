@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { outputInfoProblems } from './plugin.js'
+import { outputInfoProblems, outputsBreach } from './plugin.js'
 
 describe("a plug-in's output descriptions", () => {
   it('pass with thresholds on the side of 1 their direction needs', () => {
@@ -36,5 +36,28 @@ describe("a plug-in's output descriptions", () => {
       "outputInfo.typo: describes 'typo', which is not among its outputs (length, dups, covered, nll)",
       'outputInfo.typo.title: a title is needed',
     ])
+  })
+})
+
+describe("a metric group's values against its outputs", () => {
+  const outputs = ['spread_ratio', 'mean_shift']
+
+  it('pass with a value for every output, null included, and nothing else', () => {
+    expect(outputsBreach(outputs, { spread_ratio: 1, mean_shift: null })).toBeUndefined()
+    expect(outputsBreach(outputs, { mean_shift: 0, spread_ratio: Number.NaN })).toBeUndefined()
+  })
+
+  it('name the outputs left out and the keys not declared', () => {
+    expect(outputsBreach(outputs, { spread_ratio: 1 })).toBe("no value for 'mean_shift', which its outputs declare (null stands for no value); its outputs are 'spread_ratio', 'mean_shift'")
+    expect(outputsBreach(outputs, { spread_ratio: 1, mean_shift: undefined })).toBe("no value for 'mean_shift', which its outputs declare (null stands for no value); its outputs are 'spread_ratio', 'mean_shift'")
+    expect(outputsBreach(outputs, { spread_ratio: 1, mean_shift: 2, spread: 3 })).toBe("'spread', which its outputs do not declare; its outputs are 'spread_ratio', 'mean_shift'")
+    expect(outputsBreach(outputs, { spread_ratio: 1, mean_shif: 2, extra: 3 })).toBe(
+      "no value for 'mean_shift', which its outputs declare (null stands for no value), and 'mean_shif', 'extra', which its outputs do not declare; its outputs are 'spread_ratio', 'mean_shift'",
+    )
+  })
+
+  it('name what is not an object of values', () => {
+    expect(outputsBreach(outputs, undefined)).toBe('undefined, not an object with a value for each of its outputs (spread_ratio, mean_shift)')
+    expect(outputsBreach(outputs, 0.5)).toBe('0.5, not an object with a value for each of its outputs (spread_ratio, mean_shift)')
   })
 })

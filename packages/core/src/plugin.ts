@@ -447,6 +447,25 @@ export function outputInfoProblems(table: OutputInfoTable | undefined, outputs?:
   return problems
 }
 
+/**
+ * How what a metric group's `compute` (or `computeBlock`) returned breaks its declared `outputs`,
+ * in words naming the keys; undefined when it returned an object with a value for each output and
+ * nothing else. A missing output would be recorded as null and an undeclared key dropped, with no
+ * sign of either.
+ */
+export function outputsBreach(outputs: readonly string[], values: unknown): string | undefined {
+  if (typeof values !== 'object' || values === null) return `${String(values)}, not an object with a value for each of its outputs (${outputs.join(', ')})`
+  const quoted = (names: readonly string[]): string => names.map((name) => `'${name}'`).join(', ')
+  const missing = outputs.filter((name) => (values as Record<string, unknown>)[name] === undefined)
+  const extra = Object.keys(values).filter((name) => !outputs.includes(name))
+  if (missing.length === 0 && extra.length === 0) return undefined
+  const parts = [
+    ...(missing.length === 0 ? [] : [`no value for ${quoted(missing)}, which its outputs declare (null stands for no value)`]),
+    ...(extra.length === 0 ? [] : [`${quoted(extra)}, which its outputs do not declare`]),
+  ]
+  return `${parts.join(', and ')}; its outputs are ${quoted(outputs)}`
+}
+
 export interface MetricPlugin<O = unknown, Prep = undefined> {
   /** Group name used in a config's `metrics` list. */
   readonly id: string

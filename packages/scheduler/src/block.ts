@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { allFinite, asVectors, Rng, samplesAreFinite, type FitContext, type MetricPlugin, type ModelBlocks, type ModelBlockView, type ModelPlugin, type Samples, type VectorBlock, type VectorSamples } from '@ouroboros/core'
+import { allFinite, asVectors, ErrorCode, OuroborosError, outputsBreach, Rng, samplesAreFinite, type FitContext, type MetricPlugin, type ModelBlocks, type ModelBlockView, type ModelPlugin, type Samples, type VectorBlock, type VectorSamples } from '@ouroboros/core'
 import { chainDir, ROW_LEAD, readSamples, readState, samplesPath, statePath, writeSamples, writeState, type ChainRecords, type RecordBatch } from '@ouroboros/store'
 import { chainContext, checkModelSamples, describeFailure, modelSamplesError, modelView, preparedFor, resolvedOptions, scoreAll, stopRequested, usesTraining, type ChainContext, type FailureInfo, type MetricError } from './chain.js'
 import { loadMetric, loadModel } from './plugins.js'
@@ -115,7 +115,11 @@ export async function advanceBlock(task: AdvanceBlockTask): Promise<AdvanceBlock
       if (!c.reference) continue
       const t0 = performance.now()
       const generated = c.ctx.dataset.sample(c.chain.samplesPerGeneration, Rng.from(c.chain.seed, 'reference'))
-      record(c, -1, await scoreAll(c.chain, c.ctx, -1, generated, { training: c.ctx.real, errors }), 0, 0, performance.now() - t0)
+      const before = errors.length
+      const values = await scoreAll(c.chain, c.ctx, -1, generated, { training: c.ctx.real, errors })
+      // As for a generation: a block's result carries no metric errors, so `advance` reports it.
+      if (errors.length > before) throw new Error(`metric group '${errors[before]!.group}' failed`)
+      record(c, -1, values, 0, 0, performance.now() - t0)
     }
     if (blocks !== undefined) {
       let prepared: VectorisedRun['prepared']
@@ -349,6 +353,9 @@ async function scoreBlock(run: VectorisedRun, prepared: Map<BlockChain, unknown[
       prepared: chains.map((c) => prepared.get(c)![j]),
       rng: (i) => Rng.from(chains[i]!.chain.seed, 'metric', spec.id, chains[i]!.end),
     })
+    const breach = outputsBreach(plugin.outputs, result)
+    // As scoreAll's for compute; the chains go on one by one, where compute is checked again.
+    if (breach !== undefined) throw new OuroborosError(ErrorCode.PLUGIN, `metric group '${spec.id}': computeBlock returned ${breach}`)
     // As scoreAll: a later group's output of the same name wins, in the first one's place.
     for (const name of plugin.outputs) columns[name] = result[name] ?? new Float64Array(chains.length).fill(NaN)
   }

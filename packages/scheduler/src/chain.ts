@@ -8,6 +8,7 @@ import {
   Rng,
   allRows,
   divergedError,
+  outputsBreach,
   pickRows,
   samplesAreFinite,
   samplesBreach,
@@ -613,6 +614,8 @@ export async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: 
         rng: Rng.from(chain.seed, 'metric', spec.id, generation),
       }
       const result = await plugin.compute(args)
+      const breach = outputsBreach(plugin.outputs, result)
+      if (breach !== undefined) throw new OuroborosError(ErrorCode.PLUGIN, `compute returned ${breach}`)
       if (opts.profiles !== undefined && plugin.profile !== undefined) opts.profiles[spec.id] = await plugin.profile(args)
       for (const name of plugin.outputs) {
         const v = result[name]

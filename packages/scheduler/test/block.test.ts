@@ -116,6 +116,25 @@ describe('blocks of chains', () => {
     }
   })
 
+  it("hand a block whose metric group returns values its outputs do not declare back to chain-by-chain runs, with their records and warnings", async () => {
+    const specs = (options: Record<string, unknown>) =>
+      chains().map((c) => ({ ...c, modelModule: new URL('block-model.mjs', fixtures).href, metrics: [{ id: 'size', module: c.metrics[0]!.module, options }] }))
+    // compute and computeBlock both: every record has the group as failed, the reference record's included.
+    const bad = specs({ misreport: 'extra' })
+    const one = await run(bad, 2, 1)
+    const blocked = await run(bad, 2, 5)
+    expect(blocked.records).toEqual(one.records)
+    expect(blocked.chains).toEqual(one.chains)
+    expect(one.chains[0]!.metricErrors).toMatchObject([{ group: 'size', firstGeneration: -1, generations: 16, message: expect.stringContaining("'generated_d', which its outputs do not declare") }])
+    // computeBlock alone: compute, chain by chain, gives the values.
+    const badBlock = specs({ misreportBlock: 'missing' })
+    const good = await run(badBlock, 2, 1)
+    const handedBack = await run(badBlock, 2, 5)
+    expect(handedBack.records).toEqual(good.records)
+    expect(good.records.every((r) => r.metrics['generated_n'] === 40)).toBe(true)
+    expect(handedBack.chains.map((c) => c.metricErrors)).toEqual(good.chains.map(() => undefined))
+  })
+
   it('resume after a stop midway gives the records of an uninterrupted run', async () => {
     const specs = chains({ generations: 40 })
     const full = await run(specs, 2, 4)

@@ -185,6 +185,23 @@ describe('runChains', () => {
     }
   })
 
+  it("records a metric group whose values are not its declared outputs as null, naming the group and the keys, and fails the chain when the config says so", async () => {
+    const cases = [
+      ['missing', "compute returned no value for 'generated_n', which its outputs declare (null stands for no value); its outputs are 'generated_n'"],
+      ['extra', "compute returned 'generated_d', which its outputs do not declare; its outputs are 'generated_n'"],
+    ] as const
+    for (const [misreport, message] of cases) {
+      const withSize = (specs: ChainSpec[]) => specs.map((c) => ({ ...c, metrics: [...c.metrics, { id: 'size', module: c.metrics[0]!.module, options: { misreport } }] }))
+      const { result, records } = await run(withSize(chains({ replicates: 1, generations: 3 })), 1)
+      expect(result.failed).toEqual([])
+      expect(records.filter((r) => r.generation >= 0).map((r) => [r.metrics['generated_n'], typeof r.metrics['sample_mean']])).toEqual([[null, 'number'], [null, 'number'], [null, 'number']])
+      expect(records.some((r) => 'generated_d' in r.metrics)).toBe(false)
+      expect(result.info.chains[0]!.metricErrors).toEqual([{ group: 'size', message, firstGeneration: -1, generations: 4 }])
+      const failing = await run(withSize(chains({ replicates: 1, generations: 3, metricErrors: 'fail' })), 1)
+      expect(failing.result.failed[0]!.error).toMatchObject({ generation: 0, message: `metric group 'size': ${message}` })
+    }
+  })
+
   it('fails only the chain whose metric throws when the config says so, also when its evaluation runs as a task of its own', async () => {
     const good = chains({ replicates: 1, policy: { kind: 'accumulate' }, generations: 6, metricErrors: 'fail' })
     // Training sets grow by 50 a generation: 200 rows is generation 3's.
