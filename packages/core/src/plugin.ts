@@ -600,7 +600,9 @@ export interface PolicyPlugin<P = unknown> {
   readonly params: z.ZodType<P>
   /**
    * True when training sets use every earlier generation's samples: their files are all kept, and
-   * models that train on minibatches may read a large history from them instead of memory.
+   * models that train on minibatches may read a large history from them instead of memory. False:
+   * a plan may read the last generation only, and the scheduler fails a chain whose plan reads
+   * an older one.
    */
   readonly needsAllGenerations: boolean
   /** Why these parameters cannot run with these sizes, naming the parameter; undefined when they can. */

@@ -44,7 +44,7 @@ import {
   type TrainingStepRecord,
 } from '@ouroboros/store'
 import { loadDataset, loadFilter, loadMetric, loadModel, loadPolicy } from './plugins.js'
-import { planRows, type TrainingPlan } from './policies/index.js'
+import { checkPlan, planRows, type TrainingPlan } from './policies/index.js'
 import { keptGenerations, savesSamples, type ChainSpec, type MetricSpec, type Timings } from './spec.js'
 import { buildTraining, remember, trainingRows, type PlanSources } from './training.js'
 
@@ -217,6 +217,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
               realN: ctx.real.n,
               rng: Rng.from(chain.seed, 'policy', g),
             })
+      if (g > 0) checkPlan(policy, config.policy, plan, g)
       const sources: PlanSources = {
         ...planSources(runDir, chain, ctx, g),
         inMemory: (j) => (ctx.last?.generation === j ? ctx.last.samples : undefined),

@@ -146,6 +146,22 @@ describe('runChains', () => {
     expect(via(inMemory.dir, 'c0-r1')).toBe('array')
   })
 
+  it("fails every replicate's chain alike where its policy reads an older generation without needsAllGenerations, saying to set it", async () => {
+    const windowed = (kind: string) =>
+      chains({ replicates: 3, generations: 4 }).map((c) => ({ ...c, config: { ...c.config, keepSamples: 1, policy: { kind, module: new URL('window-policy.mjs', fixtures).href, k: 2 } } }))
+    for (const segmentMs of [0, 1000]) {
+      const { result } = await run(windowed('window-undeclared'), 2, segmentMs)
+      expect(result.failed.map((c) => c.id).sort()).toEqual(['c0-r0', 'c0-r1', 'c0-r2'])
+      for (const c of result.failed) {
+        expect(c.error).toMatchObject({ generation: 2, code: 'OUROBOROS_PLUGIN', hint: "set needsAllGenerations: true in its definePolicy, so that every generation's samples are kept for it" })
+        expect(c.error!.message).toMatch(/^policy 'window-undeclared' \(.*window-policy\.mjs\): generation 2's training set reads generation 0's samples, but the policy does not declare needsAllGenerations: true/)
+      }
+      const declared = await run(windowed('window'), 2, segmentMs)
+      expect(declared.result.failed).toEqual([])
+      expect(declared.records.filter((r) => r.chain === 'c0-r2' && r.generation >= 0).map((r) => r.metrics['training_size'])).toEqual([50, 50, 100, 100])
+    }
+  })
+
   it('warm start passes the previous state to fit', async () => {
     const specs = chains({ warmStart: true, replicates: 1, generations: 3 })
     const { records } = await run(specs, 1)

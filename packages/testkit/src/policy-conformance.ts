@@ -63,7 +63,10 @@ export function runPolicyConformance<P>(policy: PolicyPlugin<P>, options: Policy
               if (part.from === 'generation') {
                 expect(Number.isInteger(part.generation) && part.generation >= 0 && part.generation < g, `generation ${part.generation} in the plan of ${g}`).toBe(true)
                 // Without needsAllGenerations only the last generation is at hand.
-                if (!policy.needsAllGenerations) expect(part.generation).toBe(g - 1)
+                if (!policy.needsAllGenerations) {
+                  const why = `generation ${g}'s plan reads generation ${part.generation}, but the policy does not declare needsAllGenerations: true, without which a chain keeps only the last generation's samples (${g - 1}): set it`
+                  expect(part.generation, why).toBe(g - 1)
+                }
                 if (part.head !== undefined) expect(Number.isInteger(part.head) && part.head >= 0).toBe(true)
               }
               if (part.from === 'fresh') {

@@ -1,4 +1,5 @@
-import type { PolicyInputs, TrainingPart, TrainingPlan } from '@ouroboros/core'
+import { fileURLToPath } from 'node:url'
+import { ErrorCode, OuroborosError, type PolicyConfig, type PolicyInputs, type PolicyPlugin, type TrainingPart, type TrainingPlan } from '@ouroboros/core'
 
 export type { PolicyInputs, TrainingPart, TrainingPlan } from '@ouroboros/core'
 
@@ -15,4 +16,32 @@ export function planRows(plan: TrainingPlan, inputs: Pick<PolicyInputs, 'realN' 
   let n = 0
   for (const part of plan.parts) n += partRows(part, inputs)
   return n
+}
+
+/**
+ * Fails a plan of generation g's training set that reads samples the chain does not keep for it:
+ * a generation that is not an earlier one, or, for a policy without `needsAllGenerations`, any
+ * but the last. Those files exist only by chance (the replicates below keepSamples keep a few for
+ * the report), so such a read would fail hours into a large run and pass in a small one.
+ */
+export function checkPlan(policy: Pick<PolicyPlugin<unknown>, 'needsAllGenerations'>, config: PolicyConfig, plan: TrainingPlan, generation: number): void {
+  for (const part of plan.parts) {
+    if (part.from !== 'generation') continue
+    const j = part.generation
+    if (!Number.isInteger(j) || j < 0 || j >= generation) {
+      throw planError(config, `generation ${generation}'s training set reads generation ${String(j)}, which is not an earlier generation (0 to ${generation - 1})`)
+    }
+    if (!policy.needsAllGenerations && j !== generation - 1) {
+      throw planError(
+        config,
+        `generation ${generation}'s training set reads generation ${j}'s samples, but the policy does not declare needsAllGenerations: true, without which a chain keeps only the last generation's (${generation - 1})`,
+        'set needsAllGenerations: true in its definePolicy, so that every generation\'s samples are kept for it',
+      )
+    }
+  }
+}
+
+function planError(config: PolicyConfig, message: string, hint?: string): OuroborosError {
+  const module = config.module === undefined ? '' : ` (${config.module.startsWith('file:') ? fileURLToPath(config.module) : config.module})`
+  return new OuroborosError(ErrorCode.PLUGIN, `policy '${config.kind}'${module}: ${message}`, hint === undefined ? {} : { hint })
 }
