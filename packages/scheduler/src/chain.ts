@@ -112,12 +112,27 @@ export interface FailureInfo {
 
 export function describeFailure(err: unknown): FailureInfo {
   const e = toOuroborosError(err)
+  // An error none of ours (a plug-in's bug, or the simulator's) says where it was thrown: its
+  // stack stays in this thread, and the message is all the author of the plug-in gets.
+  const at = e.code === ErrorCode.INTERNAL ? thrownAt(err) : undefined
   return {
-    message: e.message,
+    message: at === undefined ? e.message : `${e.message} (at ${at})`,
     code: e.code,
     ...(e.hint === undefined ? {} : { hint: e.hint }),
     ...(err instanceof ChainError ? { generation: err.generation } : {}),
   }
+}
+
+/** The first place in a script (not in Node itself) where the error under `err`'s causes was thrown, as file:line:column. */
+export function thrownAt(err: unknown): string | undefined {
+  let cause: unknown = err
+  while (cause instanceof OuroborosError && cause.cause !== undefined) cause = cause.cause
+  if (!(cause instanceof Error) || typeof cause.stack !== 'string') return undefined
+  for (const line of cause.stack.split('\n').slice(1)) {
+    const frame = /^\s*at (?:.*\()?(.+?:\d+:\d+)\)?$/.exec(line)?.[1]
+    if (frame !== undefined && !frame.startsWith('node:')) return frame
+  }
+  return undefined
 }
 
 export interface EvaluateTask {
