@@ -15,7 +15,7 @@ export async function exportCommand(dir: string, format: string, out?: string): 
     throw configError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`)
   }
   const runDir = resolve(dir)
-  const info = readRunInfo(runDir)
+  const info = readRunInfo(runDir, ['cells'])
   const outDir = resolve(out ?? runDir)
   if (out !== undefined) checkOutDir('--out', outDir)
   const f = format as (typeof EXPORT_FORMATS)[number]

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, itRefusesConfigs, tempDir, writeConfig } from './helpers.js'
@@ -327,6 +327,41 @@ describe('output paths that cannot be written', () => {
       expect(res.signal, 'still running after 60 s').toBeNull()
       expect(res.status, res.stderr).toBe(2)
       expect(res.stderr).toMatch(message)
+    }
+  })
+})
+
+describe("a run directory's files of the wrong structure", () => {
+  const dir = tempDir()
+  const run = join(dir, 'run')
+  const made = cli(['run', writeConfig(dir, { ...ok, name: 'small' }), '--out', run])
+  const commands = (d: string) => [['report', d], ['export', d, '--format', 'csv'], ['resume', d]]
+  /** A copy of the run, to damage. */
+  const copy = (name: string): string => {
+    const to = join(dir, name)
+    cpSync(run, to, { recursive: true })
+    return to
+  }
+
+  it("a run.json of the wrong structure: 'damaged' or 'not a run's run.json' naming what is wrong, exit 2, for report, export and resume", () => {
+    expect(made.status, made.stderr).toBe(0)
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as Record<string, unknown>
+    const cases: [string, string, string][] = [
+      ['null', 'null', 'is damaged: it holds null, not an object'],
+      ['chains as text', JSON.stringify({ ...info, chains: 'x' }), 'is damaged: chains is "x", not a list'],
+      ['no chains', JSON.stringify({ ...info, chains: undefined }), 'is damaged: it has no chains'],
+      ['a package.json', JSON.stringify({ name: 'pkg', version: '1.0.0', dependencies: {} }), "is not a run's run.json"],
+    ]
+    for (const [what, text, message] of cases) {
+      const d = copy(`shape-${what.replace(/\W/g, '-')}`)
+      writeFileSync(join(d, 'run.json'), text)
+      for (const args of commands(d)) {
+        const res = cli(args)
+        expect(res.status, `${what}, ${args[0]}: ${res.stderr}`).toBe(2)
+        expect(res.stderr).toContain(`error: ${join(d, 'run.json')} ${message}`)
+        expect(res.stderr).not.toContain('Cannot read properties')
+      }
+      expect(readFileSync(join(d, 'run.json'), 'utf8')).toBe(text)
     }
   })
 })

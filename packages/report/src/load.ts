@@ -112,7 +112,7 @@ export interface LoadedRun {
  */
 export function loadRun(dir: string, summary?: RecordSummary): LoadedRun {
   const runDir = resolve(dir)
-  const info = readRunInfo(runDir)
+  const info = readRunInfo(runDir, ['cells'])
   const { agg, firstRecords, timings } = summary ?? summarizeRecords(runDir, recordChains(info))
   const problems: string[] = []
   const samples: ChainSamples[] = []

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { HOST } from './host.js'
-import { endedPid } from './process.testutil.js'
-import { chainDir, checkpointGenerations, samplesPath, statePath } from './run-dir.js'
+import { OuroborosError } from '@ouroboros/core'
+import { endedPid, thrown } from './process.testutil.js'
+import { chainDir, checkpointGenerations, readRunInfo, samplesPath, statePath } from './run-dir.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -52,5 +53,54 @@ describe('checkpointGenerations', () => {
     for (const name of Object.values(names).flat()) writeFileSync(join(dir, name), '')
     expect(checkpointGenerations(run, 'r0', 'vectors')).toEqual([4])
     expect(readdirSync(dir).sort()).toEqual([...names.complete, ...names.kept].sort())
+  })
+})
+
+describe('readRunInfo', () => {
+  const chain = { id: 'r0', cell: 0, replicate: 0, seed: 7, status: 'finished', generationsDone: 2 }
+  const cell = { index: 0, label: '', params: {}, config: { generations: 2 } }
+  const run = { name: 'a', status: 'finished', config: { generations: 2 }, cells: [cell], chains: [chain] }
+
+  function written(value: unknown): string {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-run-info-'))
+    dirs.push(dir)
+    writeFileSync(join(dir, 'run.json'), typeof value === 'string' ? value : JSON.stringify(value))
+    return dir
+  }
+
+  it('returns a well-formed run.json as it is', () => {
+    expect(readRunInfo(written(run), ['cells', 'config'])).toEqual(run)
+  })
+
+  it('says what is wrong with a run.json of the wrong structure, naming the field, with exit 2', () => {
+    const cases: [string, unknown, string][] = [
+      ['null', null, 'is damaged: it holds null, not an object'],
+      ['a list', [run], 'is damaged: it holds a list, not an object'],
+      ['chains as text', { ...run, chains: 'x' }, 'is damaged: chains is "x", not a list'],
+      ['no chains', { ...run, chains: undefined }, 'is damaged: it has no chains'],
+      ['a chain that is null', { ...run, chains: [chain, null] }, 'is damaged: chains[1] is null, not an object'],
+      ['a chain without an id', { ...run, chains: [{ ...chain, id: 3 }] }, 'is damaged: chains[0].id is 3, not a string'],
+      ['a fractional generationsDone', { ...run, chains: [{ ...chain, generationsDone: 1.5 }] }, 'is damaged: chains[0].generationsDone is 1.5, not a whole number ≥ 0'],
+      ['an unknown chain status', { ...run, chains: [{ ...chain, status: 'done' }] }, 'is damaged: chains[0].status is "done", not one of pending, running, finished, failed, interrupted'],
+      ['cells as an object', { ...run, cells: {} }, 'is damaged: cells is an object, not a list'],
+      ['a cell without params', { ...run, cells: [{ ...cell, params: null }] }, 'is damaged: cells[0].params is null, not an object'],
+      ['no cells where they are needed', { ...run, cells: undefined }, 'is damaged: it has no cells'],
+      ['config as text', { ...run, config: 'x' }, 'is damaged: config is "x", not an object'],
+      ['an unknown run status', { ...run, status: 7 }, 'is damaged: status is 7, not one of running, finished, failed, interrupted'],
+      ['a package.json', { name: 'some-package', version: '1.0.0', dependencies: {} }, "is not a run's run.json (it has none of chains, cells, config, runId, startedAt, metricOptions)"],
+    ]
+    for (const [what, value, message] of cases) {
+      const dir = written(value)
+      const err = thrown(() => readRunInfo(dir, ['cells']))
+      expect(err, what).toBeInstanceOf(OuroborosError)
+      expect(err.isUsageError, what).toBe(true)
+      expect(err.message, what).toBe(`${join(dir, 'run.json')} ${message}`)
+    }
+  })
+
+  it('needs only the chains of a reader that reads nothing else (a queue worker)', () => {
+    const dir = written({ name: 'a', runId: 'x', chains: [chain] })
+    expect(readRunInfo(dir).chains).toEqual([chain])
+    expect(thrown(() => readRunInfo(dir, ['config'])).message).toContain('is damaged: it has no config')
   })
 })

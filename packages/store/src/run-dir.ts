@@ -230,21 +230,113 @@ export function writeRunInfo(runDir: string, info: RunInfo): void {
   writeFileAtomic(join(runDir, RUN_FILES.run), JSON.stringify(info, null, 2) + '\n')
 }
 
-export function readRunInfo(runDir: string): RunInfo {
+/** Fields of run.json that some of its readers need and others do not (a queue worker reads only the chains). */
+export type RunInfoField = 'cells' | 'config'
+
+/**
+ * run.json, its structure checked: what its readers index into (chains, cells, config) is there
+ * and of the right kind, so that a damaged or foreign file is said to be one rather than failing
+ * later inside whatever reads it first. `chains` is always required; `need` adds the others.
+ */
+export function readRunInfo(runDir: string, need: readonly RunInfoField[] = []): RunInfo {
   const path = join(runDir, RUN_FILES.run)
-  if (!existsSync(path)) {
-    throw new OuroborosError(ErrorCode.RUN_DIR, `${runDir} is not a run directory (no ${RUN_FILES.run})`, {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new OuroborosError(ErrorCode.RUN_DIR, `${runDir} is not a run directory (no ${RUN_FILES.run})`, {
+        hint: 'pass the --out directory of an `ouroboros run`',
+      })
+    }
+    throw damagedRunInfo(path, (err as Error).message)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw damagedRunInfo(path, (err as Error).message)
+  }
+  return checkRunInfo(value, path, need)
+}
+
+/** Keys that only a run's run.json has together: a JSON file with none of them is some other file. */
+const RUN_KEYS = ['chains', 'cells', 'config', 'runId', 'startedAt', 'metricOptions']
+const CHAIN_STATUSES: readonly string[] = ['pending', 'running', 'finished', 'failed', 'interrupted'] satisfies ChainStatus[]
+const RUN_STATUSES: readonly string[] = ['running', 'finished', 'failed', 'interrupted'] satisfies RunStatus[]
+
+/** `value` as run.json, or why it is not one; exported for its tests. */
+export function checkRunInfo(value: unknown, path: string, need: readonly RunInfoField[] = []): RunInfo {
+  if (!isObject(value)) throw damagedRunInfo(path, `it holds ${shown(value)}, not an object`)
+  if (!RUN_KEYS.some((k) => k in value)) {
+    throw new OuroborosError(ErrorCode.RUN_DIR, `${path} is not a run's run.json (it has none of ${RUN_KEYS.join(', ')})`, {
       hint: 'pass the --out directory of an `ouroboros run`',
     })
   }
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunInfo
-  } catch (err) {
-    // Unlike a checkpoint, run.json cannot be recomputed by a resume: it is what a resume starts from.
-    throw new OuroborosError(ErrorCode.RUN_DIR, `${path} is damaged: ${(err as Error).message}`, {
-      hint: 'it holds the run\'s resolved config, which nothing else in the directory does: restore it from a copy, or run the config again with --force',
-    })
+  const problem = runInfoProblem(value, need)
+  if (problem !== undefined) throw damagedRunInfo(path, problem)
+  return value as unknown as RunInfo
+}
+
+/** The first thing wrong with run.json's structure, in words naming the field. */
+function runInfoProblem(info: Record<string, unknown>, need: readonly RunInfoField[]): string | undefined {
+  const { chains, cells, config, status } = info
+  if (chains === undefined) return 'it has no chains'
+  if (!Array.isArray(chains)) return `chains is ${shown(chains)}, not a list`
+  for (const [i, chain] of chains.entries()) {
+    const where = `chains[${i}]`
+    if (!isObject(chain)) return `${where} is ${shown(chain)}, not an object`
+    if (typeof chain['id'] !== 'string') return `${where}.id is ${shown(chain['id'])}, not a string`
+    for (const key of ['cell', 'replicate', 'generationsDone']) {
+      if (!isCount(chain[key])) return `${where}.${key} is ${shown(chain[key])}, not a whole number ≥ 0`
+    }
+    if (typeof chain['seed'] !== 'number') return `${where}.seed is ${shown(chain['seed'])}, not a number`
+    if (!CHAIN_STATUSES.includes(chain['status'] as string)) return `${where}.status is ${shown(chain['status'])}, not one of ${CHAIN_STATUSES.join(', ')}`
   }
+  if (cells === undefined) {
+    if (need.includes('cells')) return 'it has no cells'
+  } else {
+    if (!Array.isArray(cells)) return `cells is ${shown(cells)}, not a list`
+    for (const [i, cell] of cells.entries()) {
+      const where = `cells[${i}]`
+      if (!isObject(cell)) return `${where} is ${shown(cell)}, not an object`
+      if (!isCount(cell['index'])) return `${where}.index is ${shown(cell['index'])}, not a whole number ≥ 0`
+      for (const key of ['params', 'config']) if (!isObject(cell[key])) return `${where}.${key} is ${shown(cell[key])}, not an object`
+    }
+  }
+  if (config === undefined) {
+    if (need.includes('config')) return 'it has no config'
+  } else if (!isObject(config)) {
+    return `config is ${shown(config)}, not an object`
+  }
+  if (status !== undefined && !RUN_STATUSES.includes(status as string)) return `status is ${shown(status)}, not one of ${RUN_STATUSES.join(', ')}`
+  return undefined
+}
+
+function damagedRunInfo(path: string, why: string): OuroborosError {
+  // Unlike a checkpoint, run.json cannot be recomputed by a resume: it is what a resume starts from.
+  return new OuroborosError(ErrorCode.RUN_DIR, `${path} is damaged: ${why}`, {
+    hint: 'it holds the run\'s resolved config, which nothing else in the directory does: restore it from a copy, or run the config again with --force',
+  })
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isCount(value: unknown): boolean {
+  return Number.isInteger(value) && (value as number) >= 0
+}
+
+/** A value as a message shows it: short, whatever its size. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'missing'
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'an object'
+  const text = JSON.stringify(value)
+  return text.length > 40 ? `${text.slice(0, 37)}…` : text
 }
 
 /** Appends records to the record log and metrics.ndjson (tests and tools that make records by hand). */
@@ -257,7 +349,7 @@ export function appendRecords(runDir: string, records: MetricRecord[]): void {
  * small runs and tests. Large runs stream them with RecordSource.
  */
 export function readRecords(runDir: string): MetricRecord[] {
-  const chains = existsSync(join(runDir, RUN_FILES.run)) ? recordChains(readRunInfo(runDir)) : []
+  const chains = existsSync(join(runDir, RUN_FILES.run)) ? recordChains(readRunInfo(runDir, ['cells'])) : []
   const source = new RecordSource(runDir, chains)
   const out: MetricRecord[] = []
   for (const block of source.blocks()) out.push(...blockRecords(source, block))
