@@ -1,7 +1,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cleanup, cli, itRefusesConfigs, tempDir, writeConfig } from './helpers.js'
+import { cleanup, cli, cliUnprivileged, itRefusesConfigs, tempDir, unprivilegedPrefix, writeConfig } from './helpers.js'
 
 afterAll(cleanup)
 
@@ -294,7 +294,7 @@ describe('output paths that cannot be written', () => {
   }
 
   // Root writes in any directory of a writable filesystem: only another user meets a refusal.
-  it.skipIf(process.getuid?.() === 0)('a directory this user cannot write in: exit 2 naming the option and the directory, nothing written', () => {
+  it.runIf(unprivilegedPrefix() !== undefined)('a directory this user cannot write in: exit 2 naming the option and the directory, nothing written', () => {
     const locked = join(dir, 'locked')
     mkdirSync(locked)
     chmodSync(locked, 0o555)
@@ -305,7 +305,7 @@ describe('output paths that cannot be written', () => {
         [['export', run, '--format', 'csv', '--out', join(locked, 'csv')], `--out: cannot write in ${locked} (permission denied)`],
         [['new', 'model', 'mine', '--dir', join(locked, 'mine')], `--dir: cannot write in ${locked} (permission denied)`],
       ] as const) {
-        const res = cli([...args])
+        const res = cliUnprivileged([...args], dir)
         expect(res.status, res.stderr).toBe(2)
         expect(res.stderr).toContain(message)
       }
@@ -331,7 +331,7 @@ describe('output paths that cannot be written', () => {
   })
 })
 
-describe("a run directory's files of the wrong structure", () => {
+describe("a run directory's files of the wrong structure or that this user cannot use", () => {
   const dir = tempDir()
   const run = join(dir, 'run')
   const made = cli(['run', writeConfig(dir, { ...ok, name: 'small' }), '--out', run])
@@ -362,6 +362,24 @@ describe("a run directory's files of the wrong structure", () => {
         expect(res.stderr).not.toContain('Cannot read properties')
       }
       expect(readFileSync(join(d, 'run.json'), 'utf8')).toBe(text)
+    }
+  })
+
+  const unprivileged = unprivilegedPrefix() !== undefined
+  it.runIf(unprivileged)('a run.json or records.log this user cannot read: said to be unreadable, not damaged, with the permissions to fix, exit 2', () => {
+    expect(made.status, made.stderr).toBe(0)
+    for (const file of ['run.json', 'records.log']) {
+      const d = copy(`unreadable-${file}`)
+      chmodSync(d, 0o777)
+      chmodSync(join(d, file), 0o000)
+      for (const args of commands(d)) {
+        if (file === 'records.log' && args[0] === 'resume') continue
+        const res = cliUnprivileged(args, dir)
+        expect(res.status, `${file}, ${args[0]}: ${res.stderr}`).toBe(2)
+        expect(res.stderr).toContain(`error: cannot read ${join(d, file)}: permission denied\nhint: fix its permissions`)
+        expect(res.stderr).not.toContain('damaged')
+        expect(res.stderr).not.toContain('--force')
+      }
     }
   })
 })

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
 import { OuroborosError } from '@ouroboros/core'
@@ -23,6 +23,40 @@ export function cleanup(): void {
 
 export function cli(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, cwd: options.cwd, env: { ...process.env, FORCE_COLOR: '0', ...options.env }, timeout: options.timeoutMs })
+}
+
+/**
+ * How the CLI is run as a user without root's rights, for what only such a user meets (a file it
+ * cannot read, a directory it cannot write in): as it is where the suite is not root, else as
+ * nobody (65534) through setpriv. Undefined where neither can run it.
+ */
+let unprivileged: string[] | null | undefined
+export function unprivilegedPrefix(): string[] | undefined {
+  if (unprivileged === undefined) {
+    if (process.getuid?.() !== 0) {
+      unprivileged = []
+    } else {
+      const prefix = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
+      const probe = spawnSync(prefix[0]!, [...prefix.slice(1), process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(MAIN)}, 4)`])
+      unprivileged = probe.status === 0 ? prefix : null
+    }
+  }
+  return unprivileged ?? undefined
+}
+
+/**
+ * The CLI run as that user on files under `dir` (a tempDir): the suite's folders above it are
+ * opened for it to pass through, and it gets a scratch folder of its own.
+ */
+export function cliUnprivileged(args: string[], dir: string): SpawnSyncReturns<string> {
+  const prefix = unprivilegedPrefix()
+  if (prefix === undefined) throw new Error('no way to run the CLI without root rights here')
+  for (let p = dir; p.startsWith(tmpdir()) && p !== dirname(p); p = dirname(p)) chmodSync(p, statSync(p).mode | 0o011)
+  const scratch = join(dir, 'scratch')
+  mkdirSync(scratch, { recursive: true })
+  chmodSync(scratch, 0o1777)
+  const [command, ...rest] = [...prefix, process.execPath, MAIN, ...args]
+  return spawnSync(command!, rest, { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', TMPDIR: scratch } })
 }
 
 /** Starts the CLI without waiting; for kill tests. `group`: in a process group of its own, which signalAfterRecords then signals whole, as a terminal's Ctrl-C does. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
-import { AtomicFile, makeDirectory, writeFileAtomic } from './atomic.js'
+import { AtomicFile, fileFailure, makeDirectory, readError, writeError, writeFileAtomic } from './atomic.js'
 import { HOST } from './host.js'
 import { endedPid, thrown } from './process.testutil.js'
 
@@ -77,5 +77,48 @@ describe('temporary files of a record file', () => {
     file.commit()
     expect(readdirSync(dir).sort()).toEqual(['metrics.csv', `metrics.csv.tmp-${host}-${process.pid}-99`, `metrics.csv.tmp-another-machine-${ended}-0`, 'metrics.csv.tmp-notes', `metrics.parquet.tmp-${host}-${ended}-0`].sort())
     expect(readFileSync(join(dir, 'metrics.csv'), 'utf8')).toBe('chain,replicate\n')
+  })
+})
+
+describe('why a file could not be written or read', () => {
+  const err = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: the system's words, open '/runs/a/metrics.csv'`), { code })
+
+  it('is said in words, with a remedy chosen by errno', () => {
+    expect(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EISDIR', 'ERR_FS_EISDIR', 'ENOTDIR', 'EIO'].map((code) => [code, fileFailure(err(code))])).toEqual([
+      ['EACCES', { reason: 'permission denied', remedy: 'permissions' }],
+      ['EPERM', { reason: 'permission denied', remedy: 'permissions' }],
+      ['EROFS', { reason: 'a read-only filesystem', remedy: 'read-only' }],
+      ['ENOSPC', { reason: 'the disk is full', remedy: 'space' }],
+      ['EDQUOT', { reason: "the user's disk quota is used up", remedy: 'space' }],
+      ['EISDIR', { reason: 'a directory is in the way', remedy: 'other' }],
+      ['ERR_FS_EISDIR', { reason: 'a directory is in the way', remedy: 'other' }],
+      ['ENOTDIR', { reason: 'a file is in the way of a directory', remedy: 'other' }],
+      // A rare error keeps the system's message, which names it.
+      ['EIO', { reason: "EIO: the system's words, open '/runs/a/metrics.csv'", remedy: 'other' }],
+    ])
+  })
+
+  it('a failed write asks for space only where the disk is full, and names the directory to fix otherwise', () => {
+    const path = '/runs/a/metrics.csv'
+    const denied = writeError(path, err('EACCES'))
+    expect(denied.code).toBe(ErrorCode.IO)
+    expect(denied.message).toBe(`cannot write ${path}: permission denied`)
+    expect(denied.hint).toMatch(/^fix the permissions of \/runs\/a \(this user must be able to write in it\), then run the command again/)
+    expect(denied.hint).not.toContain('free space')
+    expect(writeError(path, err('EROFS')).hint).toMatch(/^\/runs\/a is on a filesystem mounted read-only: mount it read-write, then/)
+    for (const code of ['ENOSPC', 'EDQUOT']) {
+      expect(writeError(path, err(code)).hint).toBe('free space, then run the command again (a run: finish it with `ouroboros resume <dir>`)')
+    }
+  })
+
+  it('a failed read is a run-directory error that never calls the file damaged, and says how to fix permissions', () => {
+    const path = '/runs/a/run.json'
+    const denied = readError(path, err('EACCES'))
+    expect(denied.code).toBe(ErrorCode.RUN_DIR)
+    expect(denied.message).toBe(`cannot read ${path}: permission denied`)
+    expect(denied.hint).toBe(`fix its permissions (this user must be able to read ${path} and open the directories above it), or run the command as the user who wrote it`)
+    const other = readError(path, err('EISDIR'))
+    expect(other.message).toBe(`cannot read ${path}: a directory is in the way`)
+    expect(other.hint).toBeUndefined()
   })
 })

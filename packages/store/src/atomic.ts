@@ -180,12 +180,61 @@ function removeLeftover(tmp: string): void {
   }
 }
 
-export function writeError(path: string, err: unknown): OuroborosError {
-  const code = (err as { code?: string }).code
-  const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : (err as Error).message
-  return new OuroborosError(ErrorCode.IO, `cannot write ${path}: ${reason}`, {
-    cause: err,
-    hint: 'free space or fix the directory, then run the command again (a run: finish it with `ouroboros resume <dir>`)',
-  })
+/**
+ * Why a file could not be read or written, in words, and what kind of remedy it asks for: chosen by
+ * errno, since the remedies differ (freeing space does nothing for a permission, and a directory
+ * that cannot be read is not damaged).
+ */
+export function fileFailure(err: unknown): FileFailure {
+  const code = (err as { code?: unknown } | null)?.code
+  return (typeof code === 'string' ? FILE_FAILURES[code] : undefined) ?? { reason: err instanceof Error ? err.message : String(err), remedy: 'other' }
 }
 
+export interface FileFailure {
+  reason: string
+  remedy: 'permissions' | 'read-only' | 'space' | 'other'
+}
+
+const denied: FileFailure = { reason: 'permission denied', remedy: 'permissions' }
+const directory: FileFailure = { reason: 'a directory is in the way', remedy: 'other' }
+/** By errno; a rare one keeps the system's message, which names it. */
+const FILE_FAILURES: Record<string, FileFailure> = {
+  EACCES: denied,
+  EPERM: denied,
+  EROFS: { reason: 'a read-only filesystem', remedy: 'read-only' },
+  ENOSPC: { reason: 'the disk is full', remedy: 'space' },
+  EDQUOT: { reason: "the user's disk quota is used up", remedy: 'space' },
+  EISDIR: directory,
+  // Node's own code for rmSync of a directory.
+  ERR_FS_EISDIR: directory,
+  ENOTDIR: { reason: 'a file is in the way of a directory', remedy: 'other' },
+  ENOENT: { reason: 'no such file or directory', remedy: 'other' },
+}
+
+/** A failed write: stops a run, resumable, and says what would let it go on. */
+export function writeError(path: string, err: unknown): OuroborosError {
+  const { reason, remedy } = fileFailure(err)
+  const again = 'then run the command again (a run: finish it with `ouroboros resume <dir>`)'
+  const fix =
+    remedy === 'space'
+      ? 'free space'
+      : remedy === 'permissions'
+        ? `fix the permissions of ${dirname(path)} (this user must be able to write in it)`
+        : remedy === 'read-only'
+          ? `${dirname(path)} is on a filesystem mounted read-only: mount it read-write`
+          : 'clear what is in the way'
+  return new OuroborosError(ErrorCode.IO, `cannot write ${path}: ${reason}`, { cause: err, hint: `${fix}, ${again}` })
+}
+
+/**
+ * A file of a run directory that could not be read (as opposed to one that was read and is
+ * damaged): nothing is wrong with its content, so the way out is never to replace it.
+ */
+export function readError(path: string, err: unknown): OuroborosError {
+  const { reason, remedy } = fileFailure(err)
+  const hint =
+    remedy === 'permissions'
+      ? `fix its permissions (this user must be able to read ${path} and open the directories above it), or run the command as the user who wrote it`
+      : undefined
+  return new OuroborosError(ErrorCode.RUN_DIR, `cannot read ${path}: ${reason}`, hint === undefined ? { cause: err } : { cause: err, hint })
+}

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
-import { appendBytes, appendText } from './atomic.js'
+import { appendBytes, appendText, readError, writeError } from './atomic.js'
 import { recordBatch, ROW_LEAD, rowWidth, type ChainRecords, type RecordBatch } from './record-batch.js'
 import { readNdjson } from './record-reader.js'
 
@@ -66,7 +66,7 @@ export function appendRecordBatch(runDir: string, batch: RecordBatch): void {
  */
 export function scanRecordLog(path: string, visit: (frame: LogFrame, rows: Float64Array | undefined) => void, opts: { rows?: boolean; repair?: boolean } = {}): void {
   if (!existsSync(path)) return
-  const fd = openSync(path, opts.repair === true ? 'r+' : 'r')
+  const fd = openLog(path, opts.repair === true ? 'r+' : 'r')
   try {
     const size = fstatSync(fd).size
     const head = Buffer.alloc(HEAD)
@@ -113,6 +113,15 @@ export function readFrameRows(fd: number, frame: LogFrame, out = new Float64Arra
     done += n
   }
   return out
+}
+
+/** Opens the log (or another record file), saying why it cannot be in words rather than with the system's message. */
+export function openLog(path: string, flags: 'r' | 'r+'): number {
+  try {
+    return openSync(path, flags)
+  } catch (err) {
+    throw flags === 'r' ? readError(path, err) : writeError(path, err)
+  }
 }
 
 function damaged(path: string, why: string): OuroborosError {
@@ -172,7 +181,7 @@ export function recordedGenerations(runDir: string): Map<string, GenerationSet> 
 export function repairRecordText(runDir: string): void {
   const path = join(runDir, 'metrics.ndjson')
   if (!existsSync(path)) return
-  const fd = openSync(path, 'r+')
+  const fd = openLog(path, 'r+')
   try {
     const size = fstatSync(fd).size
     const chunk = Buffer.alloc(64 * 1024)

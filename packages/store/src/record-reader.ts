@@ -1,9 +1,9 @@
-import { closeSync, existsSync, openSync, readSync } from 'node:fs'
+import { closeSync, existsSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import { ROW_LEAD } from './record-batch.js'
-import { readFrameRows, recordLogPath, scanRecordLog, type LogFrame } from './record-log.js'
+import { openLog, readFrameRows, recordLogPath, scanRecordLog, type LogFrame } from './record-log.js'
 import type { MetricRecord, RunInfo } from './run-dir.js'
 
 /** A chain as the record files name it. */
@@ -99,7 +99,7 @@ export class RecordSource {
    */
   *blocks(blockRows = BLOCK_ROWS): Generator<RecordBlock> {
     const column = new Map(this.metrics.map((m, j) => [m, j]))
-    const fd = existsSync(this.logPath) ? openSync(this.logPath, 'r') : undefined
+    const fd = existsSync(this.logPath) ? openLog(this.logPath, 'r') : undefined
     const out = new BlockBuilder(this.metrics.length, blockRows)
     // One chain's rows, every piece of it, read into one buffer that the next chain reuses.
     let scratch = new Float64Array(0)
@@ -269,7 +269,7 @@ export function blockRecords(source: RecordSource, block: RecordBlock): MetricRe
 export function readNdjson(runDir: string): MetricRecord[] {
   const path = join(runDir, 'metrics.ndjson')
   if (!existsSync(path)) return []
-  const fd = openSync(path, 'r')
+  const fd = openLog(path, 'r')
   const records: MetricRecord[] = []
   try {
     const chunk = Buffer.alloc(1 << 20)

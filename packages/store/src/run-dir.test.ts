@@ -103,4 +103,15 @@ describe('readRunInfo', () => {
     expect(readRunInfo(dir).chains).toEqual([chain])
     expect(thrown(() => readRunInfo(dir, ['config'])).message).toContain('is damaged: it has no config')
   })
+
+  it('tells a run.json it cannot read from a damaged one: the remedy is not to replace it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-run-info-'))
+    dirs.push(dir)
+    mkdirSync(join(dir, 'run.json'))
+    const err = thrown(() => readRunInfo(dir))
+    expect(err.message).toBe(`cannot read ${join(dir, 'run.json')}: a directory is in the way`)
+    expect(err.hint ?? '').not.toContain('--force')
+    const none = thrown(() => readRunInfo(join(dir, 'missing')))
+    expect(none.message).toBe(`${join(dir, 'missing')} is not a run directory (no run.json)`)
+  })
 })

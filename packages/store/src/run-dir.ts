@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
 import { OuroborosError, ErrorCode, type OutputInfo, type Samples, type TokenSamples } from '@ouroboros/core'
-import { removeAbandoned, writeFileAtomic } from './atomic.js'
+import { readError, removeAbandoned, writeFileAtomic } from './atomic.js'
 import { decodeNpy, encodeNpy } from './npy.js'
 import { recordBatch } from './record-batch.js'
 import { appendRecordBatch } from './record-log.js'
@@ -250,7 +250,7 @@ export function readRunInfo(runDir: string, need: readonly RunInfoField[] = []):
         hint: 'pass the --out directory of an `ouroboros run`',
       })
     }
-    throw damagedRunInfo(path, (err as Error).message)
+    throw readError(path, err)
   }
   let value: unknown
   try {
@@ -360,7 +360,7 @@ function readRunFile(path: string): Buffer {
   try {
     return readFileSync(path)
   } catch (err) {
-    throw new OuroborosError(ErrorCode.RUN_DIR, `cannot read ${path}: ${(err as Error).message}`, { cause: err })
+    throw readError(path, err)
   }
 }
 

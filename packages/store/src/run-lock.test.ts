@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
@@ -103,5 +103,14 @@ describe('RunLock', () => {
     writeFileSync(join(dir, RUN_LOCK), other)
     lock.release()
     expect(readFileSync(join(dir, RUN_LOCK), 'utf8')).toBe(other)
+  })
+
+  it('says in words why it cannot take a lock it has to replace, as a run-directory error, where the system threw its own message', () => {
+    const dir = runDir()
+    // No process's lock, and one that cannot be removed: a directory in its place.
+    mkdirSync(join(dir, RUN_LOCK, 'inside'), { recursive: true })
+    const err = thrown(() => RunLock.acquire(dir))
+    expect(err.code).toBe(ErrorCode.RUN_DIR)
+    expect(err.message).toBe(`cannot write ${join(dir, RUN_LOCK)}: a directory is in the way`)
   })
 })

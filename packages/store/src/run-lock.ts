@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
+import { fileFailure } from './atomic.js'
 import { HOST, processAlive } from './host.js'
 
 /** The file that says which process runs a run directory, while one does. */
@@ -65,7 +66,11 @@ export class RunLock {
       if (other !== undefined && holds(other)) throw heldError(runDir, path, other)
       if (attempt > 0) throw lockError(path, new Error('another process is taking it over at the same time'))
       if (other !== undefined && other.host !== HOST) process.stderr.write(`ouroboros: taking over ${path} of process ${other.pid} on ${other.host}, not renewed for ${Math.round(other.age / 1000)} s\n`)
-      rmSync(path, { force: true })
+      try {
+        rmSync(path, { force: true })
+      } catch (err) {
+        throw lockError(path, err)
+      }
     }
   }
 
@@ -121,6 +126,17 @@ function heldError(runDir: string, path: string, holder: LockHolder): OuroborosE
   })
 }
 
+/** The lock is a run's or resume's first write in its directory: a directory it cannot write in is found here, before anything else. */
 function lockError(path: string, err: unknown): OuroborosError {
-  return new OuroborosError(ErrorCode.RUN_DIR, `cannot write ${path}: ${(err as Error).message}`, { cause: err })
+  const { reason, remedy } = fileFailure(err)
+  const dir = dirname(path)
+  const hint =
+    remedy === 'permissions'
+      ? `a run writes in its directory: fix the permissions of ${dir} (this user must be able to write in it), or run the command as the user who owns it`
+      : remedy === 'read-only'
+        ? `a run writes in its directory: ${dir} is on a filesystem mounted read-only; mount it read-write, or copy the run directory elsewhere and resume the copy`
+        : remedy === 'space'
+          ? 'free space, then run the command again'
+          : undefined
+  return new OuroborosError(ErrorCode.RUN_DIR, `cannot write ${path}: ${reason}`, hint === undefined ? { cause: err } : { cause: err, hint })
 }
