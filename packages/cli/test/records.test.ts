@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, records, tempDir, writeConfig } from './helpers.js'
 
@@ -45,5 +47,34 @@ describe('record files', () => {
     expect(notRun.status).toBe(2)
     expect(notRun.stderr).toContain('is not a run directory')
     expect(readdirSync(dir)).toEqual([])
+  })
+})
+
+/** Each file of a run directory (its chains aside) by its SHA-256: what must be left as it was. */
+function snapshot(run: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(run).filter((f) => f !== 'chains').map((f) => [f, createHash('sha256').update(readFileSync(join(run, f))).digest('hex')]))
+}
+
+describe('a record log with fewer records than run.json says were made', () => {
+  it('export and report refuse it, naming records.log and what is missing, and leave the record files and the report as they were', () => {
+    const dir = tempDir()
+    const run = join(dir, 'run')
+    expect(cli(['run', writeConfig(dir, gaussian), '--out', run]).status).toBe(0)
+    const log = join(run, 'records.log')
+    const whole = readFileSync(log)
+    for (const damaged of [whole.subarray(0, whole.length >> 1), Buffer.from('hello\n')]) {
+      writeFileSync(log, damaged)
+      const before = snapshot(run)
+      for (const args of [['export', run, '--format', 'ndjson'], ['export', run, '--format', 'parquet'], ['report', run]]) {
+        const res = cli(args)
+        expect(res.status, `${args.join(' ')}: ${res.stderr}`).toBe(2)
+        expect(res.stderr).toMatch(new RegExp(`^error: ${log.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} lacks records that run\\.json says were made( \\(bytes \\d+ to ${damaged.length}, its end, are no whole record: it was cut short or written over\\))?: chain c\\d-r\\d \\(finished after 5 generations\\) has no record of generation`))
+        expect(res.stderr).toContain('hint: the records cannot be recomputed from the checkpoints: restore records.log from a copy')
+      }
+      expect(snapshot(run)).toEqual(before)
+    }
+    writeFileSync(log, whole)
+    expect(cli(['export', run, '--format', 'ndjson']).status).toBe(0)
+    expect(statSync(join(run, 'metrics.ndjson')).size).toBeGreaterThan(0)
   })
 })

@@ -63,17 +63,19 @@ export function appendRecordBatch(runDir: string, batch: RecordBatch): void {
 /**
  * Walks the log's frames in order. `rows` reads each frame's rows too (else only the headers).
  * A torn last frame is skipped, or cut off with `repair` (before anything is appended after it).
+ * Returns the byte at which a torn last frame starts, if the log ends in one.
  */
-export function scanRecordLog(path: string, visit: (frame: LogFrame, rows: Float64Array | undefined) => void, opts: { rows?: boolean; repair?: boolean } = {}): void {
-  if (!existsSync(path)) return
+export function scanRecordLog(path: string, visit: (frame: LogFrame, rows: Float64Array | undefined) => void, opts: { rows?: boolean; repair?: boolean } = {}): number | undefined {
+  if (!existsSync(path)) return undefined
   const fd = openLog(path, opts.repair === true ? 'r+' : 'r')
   try {
     const size = fstatSync(fd).size
     const head = Buffer.alloc(HEAD)
     let pos = 0
     while (pos < size) {
-      const torn = (): void => {
+      const torn = (): number => {
         if (opts.repair === true) ftruncateSync(fd, pos)
+        return pos
       }
       if (readSync(fd, head, 0, HEAD, pos) < HEAD) return torn()
       if (head.readUInt32LE(0) !== MAGIC) throw damaged(path, `no frame at byte ${pos}`)
@@ -98,6 +100,7 @@ export function scanRecordLog(path: string, visit: (frame: LogFrame, rows: Float
       visit(frame, opts.rows === true ? readFrameRows(fd, frame) : undefined)
       pos = end
     }
+    return undefined
   } finally {
     closeSync(fd)
   }

@@ -1,5 +1,5 @@
-import { closeSync, existsSync, readSync } from 'node:fs'
-import { join } from 'node:path'
+import { closeSync, existsSync, readSync, statSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import { ROW_LEAD } from './record-batch.js'
@@ -14,6 +14,11 @@ export interface RecordChain {
   seed: number
   /** The swept parameters of its cell (dotted path -> value). */
   params: Record<string, unknown>
+  /**
+   * What run.json says of it, where the reader has run.json: records it says were made must be
+   * there (see recordsClaimed). A chain the run itself is writing has none of this.
+   */
+  claimed?: { generationsDone: number; finished: boolean }
 }
 
 /**
@@ -37,7 +42,67 @@ export interface RecordBlock {
 /** The chains of a run as run.json describes them. */
 export function recordChains(info: RunInfo): RecordChain[] {
   const params = new Map(info.cells.map((c) => [c.index, c.params]))
-  return info.chains.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, params: params.get(c.cell) ?? {} }))
+  return info.chains.map((c) => ({
+    id: c.id,
+    cell: c.cell,
+    replicate: c.replicate,
+    seed: c.seed,
+    params: params.get(c.cell) ?? {},
+    claimed: { generationsDone: c.generationsDone, finished: c.status === 'finished' },
+  }))
+}
+
+/**
+ * The generations whose records run.json vouches for, which `has` lacks. run.json is written
+ * after the records it counts are appended, so the log is never behind it, while a killed run
+ * leaves a log ahead of it, and a torn last frame, legitimately. A finished chain has every
+ * generation from −1 (the real data) on. Of a chain that stopped, only the last one counted is
+ * certain: its segments are scored in parallel, and a later one's records may have come first.
+ */
+export function missingClaimed(chain: RecordChain, has: (generation: number) => boolean): number[] {
+  const claimed = chain.claimed
+  if (claimed === undefined || (claimed.generationsDone === 0 && !claimed.finished)) return []
+  if (!claimed.finished) return has(claimed.generationsDone - 1) ? [] : [claimed.generationsDone - 1]
+  const missing: number[] = []
+  for (let g = -1; g < claimed.generationsDone; g++) if (!has(g)) missing.push(g)
+  return missing
+}
+
+/** How many records `missingClaimed` asks of a chain at least: fewer rows than this, and some are missing. */
+function claimedCount(chain: RecordChain): number {
+  const claimed = chain.claimed
+  if (claimed === undefined) return 0
+  return claimed.finished ? claimed.generationsDone + 1 : Math.min(1, claimed.generationsDone)
+}
+
+/** Generations as runs of consecutive numbers: "-1, 10 to 19". */
+function generationList(generations: readonly number[]): string {
+  const parts: string[] = []
+  for (let i = 0; i < generations.length; ) {
+    let j = i
+    while (j + 1 < generations.length && generations[j + 1] === generations[j]! + 1) j++
+    parts.push(j === i ? String(generations[i]) : `${generations[i]} to ${generations[j]}`)
+    i = j + 1
+  }
+  return parts.join(', ')
+}
+
+/**
+ * Records that run.json says were made and the record store lacks: the store was cut short or
+ * replaced. Nothing is written from it, as a file written from what is left would pass for the
+ * run's records.
+ */
+function missingRecordsError(store: string, gaps: readonly { chain: RecordChain; missing: number[] }[], tornAt: number | undefined, size: number): OuroborosError {
+  const sorted = [...gaps].sort((a, b) => a.chain.cell - b.chain.cell || a.chain.replicate - b.chain.replicate)
+  const named = sorted.slice(0, 3).map(({ chain, missing }) => {
+    const { generationsDone, finished } = chain.claimed!
+    return `chain ${chain.id} (${finished ? 'finished' : 'stopped'} after ${generationsDone} generations) has no record of generation${missing.length === 1 ? '' : 's'} ${generationList(missing)}`
+  })
+  const more = gaps.length > 3 ? `; and ${gaps.length - 3} more chain${gaps.length === 4 ? '' : 's'}` : ''
+  const torn = tornAt === undefined ? '' : ` (bytes ${tornAt} to ${size}, its end, are no whole record: it was cut short or written over)`
+  return new OuroborosError(ErrorCode.RUN_DIR, `${store} lacks records that run.json says were made${torn}: ${named.join('; ')}${more}`, {
+    hint: `the records cannot be recomputed from the checkpoints: restore ${basename(store)} from a copy, or run the config again with --force; nothing was written, and the record files the run wrote (metrics.parquet, metrics.ndjson) are as they were`,
+  })
 }
 
 export const BLOCK_ROWS = 1 << 16
@@ -59,6 +124,8 @@ export class RecordSource {
   readonly paramKeys: string[]
   private readonly pieces: Piece[][]
   private readonly logPath: string
+  /** The file the records come from: the log, or metrics.ndjson of a run from before it. */
+  private readonly store: string
 
   constructor(runDir: string, chains: readonly RecordChain[]) {
     this.logPath = recordLogPath(runDir)
@@ -69,8 +136,10 @@ export class RecordSource {
       if (list === undefined) pieces.set(chain, (list = []))
       list.push(piece)
     }
-    if (existsSync(this.logPath)) {
-      scanRecordLog(this.logPath, (frame) => {
+    let tornAt: number | undefined
+    const fromLog = existsSync(this.logPath)
+    if (fromLog) {
+      tornAt = scanRecordLog(this.logPath, (frame) => {
         if (!byId.has(frame.chain)) throw new OuroborosError(ErrorCode.RUN_DIR, `${this.logPath} has records of chain '${frame.chain}', which run.json does not list`)
         add(frame.chain, { frame })
       })
@@ -81,6 +150,17 @@ export class RecordSource {
         const rows = Float64Array.of(r.generation, r.timings?.fitMs ?? 0, r.timings?.sampleMs ?? 0, r.timings?.evalMs ?? 0, ...metrics.map((m) => r.metrics[m] ?? NaN))
         add(r.chain, { metrics, rows, width: rows.length })
       }
+    }
+    this.store = fromLog ? this.logPath : join(runDir, 'metrics.ndjson')
+    // Counted from the frames' headers before anything is read or written: a log cut short or
+    // replaced (the usual damage) is refused here; a gap that duplicates hide, as blocks() reads.
+    const short = chains.filter((c) => rowCount(pieces.get(c.id) ?? []) < claimedCount(c))
+    if (short.length > 0) {
+      const gaps = short.map((chain) => {
+        const have = generationsOf(pieces.get(chain.id) ?? [], this.logPath)
+        return { chain, missing: missingClaimed(chain, (g) => have.has(g)) }
+      })
+      throw missingRecordsError(this.store, gaps, tornAt, fromLog ? statSync(this.logPath).size : 0)
     }
     this.chains = [...pieces.keys()].map((id) => byId.get(id)!).sort((a, b) => a.cell - b.cell || a.replicate - b.replicate)
     this.pieces = this.chains.map((c) => pieces.get(c.id)!)
@@ -127,6 +207,8 @@ export class RecordSource {
           }
         }
         out.addChain(c, rows, widths, maps)
+        const missing = missingClaimed(this.chains[c]!, (g) => out.hasGeneration(g))
+        if (missing.length > 0) throw missingRecordsError(this.store, [{ chain: this.chains[c]!, missing }], undefined, 0)
         if (out.length >= blockRows) {
           yield out.block()
           out.clear()
@@ -152,6 +234,8 @@ class BlockBuilder {
   /** Per generation slot (generation + 1) of the chain being added: the piece and row offset of its last record. */
   private piece = new Int32Array(0)
   private offset = new Int32Array(0)
+  /** Generation slots of the chain added last. */
+  private top = 0
 
   constructor(metricCount: number, capacity: number) {
     this.capacity = capacity
@@ -174,6 +258,7 @@ class BlockBuilder {
       this.offset = new Int32Array(this.piece.length)
     }
     const { piece, offset } = this
+    this.top = top
     piece.fill(-1, 0, top)
     let count = 0
     rows.forEach((r, k) => {
@@ -202,6 +287,12 @@ class BlockBuilder {
       i++
     }
     this.length = i
+  }
+
+  /** Whether the chain added last has a record of `generation`. */
+  hasGeneration(generation: number): boolean {
+    const slot = generation + 1
+    return slot >= 0 && slot < this.top && this.piece[slot] !== -1
   }
 
   /** The rows added since the last clear(), as views of the columns. */
@@ -261,6 +352,28 @@ export function blockRecords(source: RecordSource, block: RecordBlock): MetricRe
       metrics,
       timings: { fitMs: block.fitMs[i]!, sampleMs: block.sampleMs[i]!, evalMs: block.evalMs[i]! },
     })
+  }
+  return out
+}
+
+function rowCount(pieces: readonly Piece[]): number {
+  let rows = 0
+  for (const p of pieces) rows += 'frame' in p ? p.frame.rows : p.rows.length / p.width
+  return rows
+}
+
+/** The generations a chain's pieces hold (read for the message of a chain whose records are missing). */
+function generationsOf(pieces: readonly Piece[], logPath: string): Set<number> {
+  const out = new Set<number>()
+  const frames = pieces.filter((p): p is { frame: LogFrame } => 'frame' in p)
+  const fd = frames.length > 0 ? openLog(logPath, 'r') : undefined
+  try {
+    for (const p of pieces) {
+      const [rows, width] = 'frame' in p ? [readFrameRows(fd!, p.frame), p.frame.width] : [p.rows, p.width]
+      for (let o = 0; o < rows.length; o += width) out.add(rows[o]!)
+    }
+  } finally {
+    if (fd !== undefined) closeSync(fd)
   }
   return out
 }

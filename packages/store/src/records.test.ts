@@ -1,12 +1,13 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, describe, expect, it } from 'vitest'
+import { ErrorCode, type OuroborosError } from '@ouroboros/core'
 import { appendRecordBatch, recordedGenerations, recordLogPath } from './record-log.js'
 import { forEachRecord, recordBatch } from './record-batch.js'
 import { exportRecords, finalizeRecords } from './record-files.js'
-import { BLOCK_ROWS, RecordSource, type RecordChain } from './record-reader.js'
+import { BLOCK_ROWS, recordChains, RecordSource, type RecordChain } from './record-reader.js'
 import { readRecords, writeRunInfo, type MetricRecord, type RunInfo } from './run-dir.js'
 
 const dirs: string[] = []
@@ -108,6 +109,71 @@ describe('the record log', () => {
     const sizes = [...source.blocks(G + 3)].map((b) => b.length)
     // A block of 9 rows is full only after a second chain of 7 (8 with c0-r0's duplicate): whole chains, never split.
     expect(sizes).toEqual([2 * (G + 1), 2 * (G + 1)])
+  })
+})
+
+describe('records that run.json says were made', () => {
+  /** run.json with each chain's status and generations done as given, over the log as it is. */
+  function claim(dir: string, claims: Record<string, [status: string, generationsDone: number]>): void {
+    const info = { name: 't', cells, chains: chains.map((c) => ({ ...c, status: claims[c.id]![0], generationsDone: claims[c.id]![1] })) } as unknown as RunInfo
+    writeRunInfo(dir, info)
+  }
+  const finished = Object.fromEntries(chains.map((c) => [c.id, ['finished', G] as [string, number]]))
+  const failure = (f: () => unknown): OuroborosError => {
+    try {
+      f()
+    } catch (err) {
+      return err as OuroborosError
+    }
+    throw new Error('expected a throw')
+  }
+
+  it('a log cut short or replaced under a finished run: an error naming the log and what is missing, the record files kept', async () => {
+    const dir = tempDir()
+    writeLog(dir)
+    await finalizeRecords(dir, chains, { text: true })
+    const ndjson = readFileSync(join(dir, 'metrics.ndjson'))
+    const log = readFileSync(recordLogPath(dir))
+    writeFileSync(recordLogPath(dir), log.subarray(0, log.length >> 1))
+    const cut = failure(() => readRecords(dir))
+    expect(cut.code).toBe(ErrorCode.RUN_DIR)
+    expect(cut.message).toMatch(/^\S+ lacks records that run\.json says were made \(bytes \d+ to \d+, its end, are no whole record: it was cut short or written over\): chain c0-r0 \(finished after 6 generations\) has no record of generations? /)
+    expect(cut.message.startsWith(`${recordLogPath(dir)} `)).toBe(true)
+    expect(cut.message).toContain(` to ${log.length >> 1}, its end`)
+    const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunInfo
+    await expect(exportRecords(dir, recordChains(info), 'ndjson')).rejects.toThrow(cut.message)
+    expect(readFileSync(join(dir, 'metrics.ndjson')).equals(ndjson)).toBe(true)
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([])
+
+    writeFileSync(recordLogPath(dir), 'hello\n')
+    expect(failure(() => readRecords(dir)).message).toContain(': chain c0-r0 (finished after 6 generations) has no record of generations -1 to 5; chain c0-r1 (finished after 6 generations) has no record of generations -1 to 5; chain c1-r0 (finished after 6 generations) has no record of generations -1 to 5; and 1 more chain')
+  })
+
+  it("a killed run's log, ahead of run.json and ending in a torn frame, reads as it is", () => {
+    const dir = tempDir()
+    writeLog(dir)
+    appendFileSync(recordLogPath(dir), Buffer.from([0x4f, 0x52, 0x4c, 0x31, 9, 0, 0]))
+    claim(dir, { ...finished, 'c0-r0': ['running', 4], 'c1-r1': ['pending', 0] })
+    expect(readRecords(dir)).toHaveLength(4 * (G + 1))
+  })
+
+  it('a finished chain missing one generation is refused though duplicates make up its count', () => {
+    const dir = tempDir()
+    const c = chains[3]!
+    writeRunInfo(dir, { name: 't', cells, chains: [{ ...c, status: 'finished', generationsDone: G }] } as unknown as RunInfo)
+    const kept = Array.from({ length: G + 1 }, (_, k) => record(c, k - 1)).filter((r) => r.generation !== 4)
+    appendRecordBatch(dir, recordBatch([...kept, record(c, 2)]))
+    expect(failure(() => readRecords(dir)).message).toBe(`${recordLogPath(dir)} lacks records that run.json says were made: chain c0-r1 (finished after 6 generations) has no record of generation 4`)
+  })
+
+  it("of a chain that stopped, the last generation run.json counts must be there; an earlier gap is a segment's scoring still in flight", () => {
+    const dir = tempDir()
+    const c = chains[3]!
+    writeRunInfo(dir, { name: 't', cells, chains: [{ ...c, status: 'interrupted', generationsDone: 5 }] } as unknown as RunInfo)
+    appendRecordBatch(dir, recordBatch([-1, 0, 1, 3, 4].map((g) => record(c, g))))
+    expect(readRecords(dir).map((r) => r.generation)).toEqual([-1, 0, 1, 3, 4])
+    writeRunInfo(dir, { name: 't', cells, chains: [{ ...c, status: 'interrupted', generationsDone: 6 }] } as unknown as RunInfo)
+    expect(failure(() => readRecords(dir)).message).toBe(`${recordLogPath(dir)} lacks records that run.json says were made: chain c0-r1 (stopped after 6 generations) has no record of generation 5`)
   })
 })
 
