@@ -1,16 +1,13 @@
-import { resolve as resolvePath } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
-import { configError, toOuroborosError } from '@ouroboros/core'
-import { parseThresholds, writeReport } from '@ouroboros/report'
+import { toOuroborosError } from '@ouroboros/core'
 import { EVAL_HELP, evalCommand } from './eval-command.js'
 import { EXPORT_FORMATS, exportCommand } from './export-command.js'
 import { listCommand } from './list-command.js'
 import { loadConfigFile } from './load-config.js'
 import { NEW_KINDS, newCommand } from './new-command.js'
-import { checkOutFile } from './out-paths.js'
-import { builtinOutputInfo } from './outputs.js'
 import { versionLine } from './provenance.js'
 import { defaultConfig } from './default-config.js'
+import { reportCommand, type ReportCommandOptions } from './report-command.js'
 import { resolveRun } from './resolve.js'
 import { resumeCommand, runCommand } from './run-command.js'
 import { workerCommand } from './worker-command.js'
@@ -80,13 +77,10 @@ program
   .argument('<dirs...>', 'run directories')
   .option('--out <file>', 'output file (default DIR/report.html; required for several runs)')
   .option('--thresholds <list>', 'collapse thresholds per metric, e.g. vocab_size=0.25,reverse_kl=0.2 (a factor; an amount for metrics in nats)')
+  .option('--force', 'replace an existing file at --out that is not an Ouroboros report (never a file of a run directory)')
   .description('(re)build report.html')
-  .action(async (dirs: string[], opts: { out?: string; thresholds?: string }) => {
-    if (dirs.length > 1 && opts.out === undefined) throw configError('--out: required when comparing several runs')
-    const out = opts.out ?? resolvePath(dirs[0]!, 'report.html')
-    if (opts.out !== undefined) checkOutFile('--out', resolvePath(out), 'report.html')
-    const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
-    process.stdout.write(`report: ${await writeReport(dirs.map((d) => resolvePath(d)), resolvePath(out), { thresholds, fallbackInfo: await builtinOutputInfo() })}\n`)
+  .action(async (dirs: string[], opts: ReportCommandOptions) => {
+    process.stdout.write(`${await reportCommand(dirs, opts)}\n`)
   })
 
 program

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { exportRecords, readRunInfo, recordChains, RECORD_FILES } from '@ouroboros/store'
-import { checkOutDir } from './out-paths.js'
+import { checkExportOut, checkNotEmpty } from './out-paths.js'
 
 export const EXPORT_FORMATS = ['csv', 'ndjson', 'parquet'] as const
 
@@ -14,12 +14,13 @@ export async function exportCommand(dir: string, format: string, out?: string): 
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
     throw configError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`)
   }
+  checkNotEmpty('--out', out, 'write in the run directory')
   const runDir = resolve(dir)
   const info = readRunInfo(runDir, ['cells'])
   const outDir = resolve(out ?? runDir)
-  if (out !== undefined) checkOutDir('--out', outDir)
   const f = format as (typeof EXPORT_FORMATS)[number]
-  const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir)
   const file = RECORD_FILES[f]
+  checkExportOut(outDir, runDir, file, out !== undefined)
+  const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir)
   return `${resolve(outDir, file)}: ${records} records, ${bytes[file]} bytes`
 }

@@ -1,34 +1,138 @@
-import { accessSync, constants, statSync, type Stats } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs'
+import { basename, dirname, join, relative, sep } from 'node:path'
 import { inputError } from '@ouroboros/core'
+import { VOCABULARY_FILE } from '@ouroboros/report'
+import { fileFailure, RUN_FILES, RUN_LOCK } from '@ouroboros/store'
 
 /**
  * The paths that options name for writing (`run --out`, `report --out`, `export --out`, `new
- * --dir`), checked before anything is written: a file where a directory has to be, a directory
- * where the file is to go, or a directory this user cannot write in is the user's to fix, and is
- * said as such with exit 2, where the write itself would fail later with the system's ENOTDIR,
- * EISDIR or EACCES, after other files were written.
+ * --dir`), and the run directory that `report` and `export` write in by default, checked before
+ * anything is written: a file where a directory has to be, a directory where the file is to go, or
+ * a directory this user cannot write in is the user's to fix, and is said as such with exit 2,
+ * where the write itself would fail later with the system's ENOTDIR, EISDIR or EACCES, after other
+ * files were written. `given`: the option was given; else the path is the command's default, and
+ * the message names the path without the option.
  */
 
 /** `dir` exists as a directory or can be made: no file stands at it or above it, and the nearest directory takes writes. */
-export function checkOutDir(option: string, dir: string): void {
+export function checkOutDir(option: string, dir: string, given = true): void {
+  const said = given ? `${option}: ` : ''
   const found = nearestExisting(dir)
   if (found === undefined) return
   if (!found.stat.isDirectory()) {
-    throw inputError(found.path === dir ? `${option}: ${dir} is a file, not a directory` : `${option}: cannot make ${dir}: ${found.path} is a file, not a directory`, `give ${option} a directory`)
+    throw inputError(found.path === dir ? `${said}${dir} is a file, not a directory` : `${said}cannot make ${dir}: ${found.path} is a file, not a directory`, `give ${option} a directory`)
   }
   const refused = unwritable(found.path)
-  if (refused !== undefined) throw inputError(`${option}: cannot write in ${refused}`, `give ${option} a directory this user can write`)
+  if (refused !== undefined) throw inputError(`${said}cannot write in ${refused.why}`, elsewhere(option, refused, given, 'a directory'))
 }
 
 /** `file` can be written: it is not a directory, and its directory exists or can be made. */
-export function checkOutFile(option: string, file: string, example: string): void {
-  if (isDirectory(file)) throw inputError(`${option}: ${file} is a directory; give the file to write`, `for example ${option} ${join(file, example)}`)
+export function checkOutFile(option: string, file: string, example: string, given = true): void {
+  const said = given ? `${option}: ` : ''
+  if (isDirectory(file)) {
+    if (!given) throw inputError(`cannot write ${file}: a directory is in the way`, `move it away, or write the file elsewhere with ${option} FILE`)
+    throw inputError(`${option}: ${file} is a directory; give the file to write`, `for example ${option} ${join(file, example)}`)
+  }
   const found = nearestExisting(dirname(file))
   if (found === undefined) return
-  if (!found.stat.isDirectory()) throw inputError(`${option}: cannot write ${file}: ${found.path} is a file, not a directory`, `give ${option} a path in a directory`)
+  if (!found.stat.isDirectory()) throw inputError(`${said}cannot write ${file}: ${found.path} is a file, not a directory`, `give ${option} a path in a directory`)
   const refused = unwritable(found.path)
-  if (refused !== undefined) throw inputError(`${option}: cannot write ${file}: cannot write in ${refused}`, `give ${option} a path in a directory this user can write`)
+  if (refused !== undefined) throw inputError(`${said}cannot write ${file}: cannot write in ${refused.why}`, elsewhere(option, refused, given, 'a path in a directory'))
+}
+
+/** An option given as "": resolved, it would be the current directory, which nobody means. */
+export function checkNotEmpty(option: string, value: string | undefined, leftOut: string): void {
+  if (value !== undefined && value.trim() === '') throw inputError(`${option}: empty`, `give ${option} a path, or leave ${option} out to ${leftOut}`)
+}
+
+/**
+ * The entries of a run directory that are the run's own: what a report written over one of them
+ * destroys (run.json is the only copy of the run's resolved config, records.log of its records).
+ */
+const RUN_OWN = new Set<string>([...Object.values(RUN_FILES), RUN_LOCK, VOCABULARY_FILE])
+
+/**
+ * `report --out FILE`: not a file of a run directory other than the report of a run it reports,
+ * and, unless `force`, not an existing file that is not an Ouroboros report (a text file of the
+ * user's, a record file of an export). Replacing a report loses nothing: it is rebuilt from its run.
+ */
+export function checkReportOut(file: string, runs: readonly string[], force: boolean): void {
+  const real = realPath(file)
+  const holder = runHolding(real)
+  if (holder !== undefined && RUN_OWN.has(holder.inside.split(sep)[0]!)) {
+    const reported = runs.some((run) => realPath(run) === holder.run)
+    if (holder.inside !== RUN_FILES.report) {
+      const what = holder.inside.includes(sep) ? `inside the run's own ${holder.inside.split(sep)[0]} folder` : `the run's own ${holder.inside}`
+      const replaced = statOf(real) === undefined ? '' : '; the report would replace it'
+      throw inputError(`--out: ${file} is ${what} in ${holder.run}${replaced}`, `give --out a file of its own, such as ${join(holder.run, 'compare.html')}`)
+    }
+    if (!reported) {
+      throw inputError(`--out: ${file} is the report of the run in ${holder.run}, which this command does not report`, `give --out a file of its own (\`ouroboros report ${holder.run}\` rebuilds that run's report)`)
+    }
+  }
+  if (force || statOf(real)?.isFile() !== true || isReport(real)) return
+  throw inputError(`--out: ${file} exists and is not a report Ouroboros wrote; the report would replace it`, 'give --out another file, or add --force to replace it')
+}
+
+/**
+ * `export` into `outDir`: not another run's directory, whose record file of the same name the
+ * export would replace with this run's, and no directory where the file is to go.
+ */
+export function checkExportOut(outDir: string, runDir: string, file: string, given: boolean): void {
+  checkOutDir('--out', outDir, given)
+  if (given && realPath(outDir) !== realPath(runDir) && statOf(join(outDir, RUN_FILES.run))?.isFile() === true) {
+    throw inputError(`--out: ${outDir} is the directory of another run; the export would replace its ${file}`, `give --out a directory of its own, or leave --out out to write in ${runDir}`)
+  }
+  const target = join(outDir, file)
+  if (isDirectory(target)) {
+    throw inputError(`${given ? '--out: ' : ''}cannot write ${target}: a directory is in the way`, given ? 'move it away, or give --out another directory' : 'move it away, or write the file elsewhere with --out DIR')
+  }
+}
+
+/** The hint for a directory this user cannot write in: what to fix depends on why (permissions, or a filesystem mounted read-only). */
+function elsewhere(option: string, refused: { dir: string; readOnly: boolean }, given: boolean, what: string): string {
+  if (given) return `give ${option} ${what} this user can write`
+  const fix = refused.readOnly ? `${refused.dir} is on a filesystem mounted read-only` : `fix the permissions of ${refused.dir} (this user must be able to write in it)`
+  return `${fix}, or write elsewhere with ${option}`
+}
+
+/**
+ * Whether `path` holds a report this project wrote: an HTML page whose head carries the
+ * `ouroboros-plots` meta tag that packages/report/src/render.ts writes, within its first 4 KB
+ * (after the charset and the content security policy).
+ */
+function isReport(path: string): boolean {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch {
+    return false
+  }
+  try {
+    const head = Buffer.alloc(4096)
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8')
+    return text.startsWith('<!doctype html>') && text.includes('<meta name="ouroboros-plots" content="')
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The run directory (holding run.json) that `path` lies in, and `path` relative to it. */
+function runHolding(path: string): { run: string; inside: string } | undefined {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if (statOf(join(dir, RUN_FILES.run))?.isFile() === true) return { run: dir, inside: relative(dir, path) }
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+/** `path` with its links followed, as far as it exists: a link to run.json is run.json. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    const parent = dirname(path)
+    return parent === path ? path : join(realPath(parent), basename(path))
+  }
 }
 
 /** The nearest existing path at or above `path`. */
@@ -41,13 +145,13 @@ function nearestExisting(path: string): { path: string; stat: Stats } | undefine
 }
 
 /** `dir` and why, when this user cannot write in it (permissions, a read-only filesystem). */
-function unwritable(dir: string): string | undefined {
+function unwritable(dir: string): { dir: string; why: string; readOnly: boolean } | undefined {
   try {
     accessSync(dir, constants.W_OK)
     return undefined
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    return `${dir} (${code === 'EROFS' ? 'a read-only filesystem' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code})`
+    const { reason, remedy } = fileFailure(err)
+    return { dir, why: `${dir} (${reason})`, readOnly: remedy === 'read-only' }
   }
 }
 
@@ -60,8 +164,9 @@ function statOf(path: string): Stats | undefined {
     return statSync(path)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    // ENOTDIR: a file stands somewhere above; the walk up finds it.
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    // ENOTDIR: a file stands somewhere above; the walk up finds it. EACCES: a directory above
+    // cannot be searched; the check of the nearest writable directory says so.
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return undefined
     throw err
   }
 }

@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, cliUnprivileged, itRefusesConfigs, tempDir, unprivilegedPrefix, writeConfig } from './helpers.js'
@@ -381,6 +381,27 @@ describe("a run directory's files of the wrong structure or that this user canno
         expect(res.stderr).not.toContain('--force')
       }
     }
+  })
+
+  it.runIf(unprivileged)('a run directory this user cannot write in: export, report and resume say so with exit 2 before writing, with the permissions to fix', () => {
+    expect(made.status, made.stderr).toBe(0)
+    const d = copy('read-only')
+    // A killed run's lock, which a resume has to remove first.
+    writeFileSync(join(d, 'run.lock'), JSON.stringify({ pid: 2 ** 22 + 1, host: 'elsewhere', since: '2020-01-01T00:00:00.000Z' }) + '\n')
+    utimesSync(join(d, 'run.lock'), new Date(0), new Date(0))
+    chmodSync(d, 0o755)
+    const before = readdirSync(d).sort()
+    for (const [args, message] of [
+      [['export', d, '--format', 'csv'], `error: cannot write in ${d} (permission denied)\nhint: fix the permissions of ${d} (this user must be able to write in it), or write elsewhere with --out\n`],
+      [['report', d], `error: cannot write ${join(d, 'report.html')}: cannot write in ${d} (permission denied)\nhint: fix the permissions of ${d}`],
+      [['resume', d], `error: cannot write ${join(d, 'run.lock')}: permission denied\nhint: a run writes in its directory: fix the permissions of ${d}`],
+    ] as const) {
+      const res = cliUnprivileged([...args], dir)
+      expect(res.status, `${args[0]}: ${res.stderr}`).toBe(2)
+      expect(res.stderr).toContain(message)
+      expect(res.stderr).not.toContain('free space')
+    }
+    expect(readdirSync(d).sort()).toEqual(before)
   })
 })
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, records, tempDir, writeConfig } from './helpers.js'
@@ -54,6 +54,35 @@ describe('record files', () => {
 function snapshot(run: string): Record<string, string> {
   return Object.fromEntries(readdirSync(run).filter((f) => f !== 'chains').map((f) => [f, createHash('sha256').update(readFileSync(join(run, f))).digest('hex')]))
 }
+
+describe('export --out', () => {
+  it("refuses another run's directory, an empty --out and a directory where the file goes: exit 2, before anything is written", () => {
+    const dir = tempDir()
+    const [a, b] = [join(dir, 'a'), join(dir, 'b')]
+    for (const out of [a, b]) expect(cli(['run', writeConfig(dir, gaussian), '--out', out]).status).toBe(0)
+    const before = snapshot(b)
+    const other = cli(['export', a, '--format', 'ndjson', '--out', b])
+    expect(other.status, other.stderr).toBe(2)
+    expect(other.stderr).toBe(`error: --out: ${b} is the directory of another run; the export would replace its metrics.ndjson\nhint: give --out a directory of its own, or leave --out out to write in ${a}\n`)
+    expect(snapshot(b)).toEqual(before)
+
+    const cwd = join(dir, 'cwd')
+    mkdirSync(cwd)
+    const empty = cli(['export', a, '--format', 'csv', '--out', ''], { cwd })
+    expect(empty.status, empty.stderr).toBe(2)
+    expect(empty.stderr).toContain('error: --out: empty\n')
+    expect(readdirSync(cwd)).toEqual([])
+
+    const blocked = join(dir, 'ed')
+    mkdirSync(join(blocked, 'metrics.csv'), { recursive: true })
+    const res = cli(['export', a, '--format', 'csv', '--out', blocked])
+    expect(res.status, res.stderr).toBe(2)
+    expect(res.stderr).toContain(`error: --out: cannot write ${join(blocked, 'metrics.csv')}: a directory is in the way\n`)
+    expect(readdirSync(blocked)).toEqual(['metrics.csv'])
+    // Its own directory, named, is as good as the default.
+    expect(cli(['export', a, '--format', 'csv', '--out', a]).status).toBe(0)
+  })
+})
 
 describe('a record log with fewer records than run.json says were made', () => {
   it('export and report refuse it, naming records.log and what is missing, and leave the record files and the report as they were', () => {

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, tempDir, writeConfig } from './helpers.js'
 
@@ -63,5 +65,51 @@ describe('ouroboros report', () => {
     const html = readFileSync(`${dir}/run/report.html`, 'utf8')
     expect(html).toMatch(/<td data-col="threshold">≤ [0-9.]+ <span class="gen">\(0\.9 × gen 0\)<\/span><\/td>/)
     expect(html).toMatch(/<td data-col="threshold">≤ [0-9.]+ <span class="gen">\(gen 0 − 0\.05\)<\/span><\/td>/)
+  })
+})
+
+describe('ouroboros report --out', () => {
+  const small = { data: { kind: 'gaussian', d: 1, n: 20 }, model: { kind: 'gaussian' }, generations: 2, metrics: ['moments'] }
+  const dir = tempDir()
+  const [a, b] = [join(dir, 'a'), join(dir, 'b')]
+  const made = [a, b].map((out) => cli(['run', writeConfig(dir, { ...small, name: 'small' }), '--out', out]))
+  const snapshot = (run: string) => Object.fromEntries(readdirSync(run).filter((f) => f !== 'chains').map((f) => [f, createHash('sha256').update(readFileSync(join(run, f))).digest('hex')]))
+
+  it("refuses a file of a run directory, the run's own or another's, even with --force: exit 2 naming it, the runs untouched", () => {
+    for (const res of made) expect(res.status, res.stderr).toBe(0)
+    const before = [a, b].map(snapshot)
+    const cases: [string[], string][] = [
+      [['report', a, '--out', join(a, 'run.json')], `--out: ${join(a, 'run.json')} is the run's own run.json in ${a}; the report would replace it`],
+      [['report', a, '--out', join(b, 'records.log'), '--force'], `--out: ${join(b, 'records.log')} is the run's own records.log in ${b}; the report would replace it`],
+      [['report', a, '--out', join(a, 'metrics.ndjson')], `--out: ${join(a, 'metrics.ndjson')} is the run's own metrics.ndjson in ${a}`],
+      [['report', a, '--out', join(a, 'chains', 'r0', 'a.html')], `--out: ${join(a, 'chains', 'r0', 'a.html')} is inside the run's own chains folder in ${a}`],
+      [['report', a, '--out', join(b, 'report.html')], `--out: ${join(b, 'report.html')} is the report of the run in ${b}, which this command does not report`],
+      [['report', a, '--out', ''], '--out: empty'],
+    ]
+    for (const [args, message] of cases) {
+      const res = cli(args)
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toContain(`error: ${message}`)
+      expect(res.stderr).not.toMatch(/\n\s+at /)
+    }
+    expect([a, b].map(snapshot)).toEqual(before)
+    // Its own report, the default, is rebuilt; a report of both may go in either's directory beside its files.
+    expect(cli(['report', a, '--out', join(a, 'report.html')]).status).toBe(0)
+    expect(cli(['report', a, b, '--out', join(a, 'compare.html')]).status).toBe(0)
+  })
+
+  it('refuses an existing file that is not a report unless --force, and replaces a report', () => {
+    const notes = join(dir, 'notes.txt')
+    writeFileSync(notes, 'notes of my own\n')
+    const refused = cli(['report', a, '--out', notes])
+    expect(refused.status, refused.stderr).toBe(2)
+    expect(refused.stderr).toBe(`error: --out: ${notes} exists and is not a report Ouroboros wrote; the report would replace it\nhint: give --out another file, or add --force to replace it\n`)
+    expect(readFileSync(notes, 'utf8')).toBe('notes of my own\n')
+    const forced = cli(['report', a, '--out', notes, '--force'])
+    expect(forced.status, forced.stderr).toBe(0)
+    expect(readFileSync(notes, 'utf8')).toMatch(/^<!doctype html>/)
+    // Now a report: replaced without --force.
+    const again = cli(['report', b, '--out', notes])
+    expect(again.status, again.stderr).toBe(0)
   })
 })

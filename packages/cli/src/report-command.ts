@@ -1,0 +1,28 @@
+import { resolve } from 'node:path'
+import { configError } from '@ouroboros/core'
+import { parseThresholds, writeReport } from '@ouroboros/report'
+import { RUN_FILES } from '@ouroboros/store'
+import { checkNotEmpty, checkOutFile, checkReportOut } from './out-paths.js'
+import { builtinOutputInfo } from './outputs.js'
+
+export interface ReportCommandOptions {
+  out?: string
+  thresholds?: string
+  force?: boolean
+}
+
+/**
+ * `ouroboros report DIR... [--out FILE]`: (re)builds a report. Returns the line to print. The
+ * output is checked before any run is read: a report written over a run's own file, or over a file
+ * of the user's, destroys what no command gives back.
+ */
+export async function reportCommand(dirs: readonly string[], opts: ReportCommandOptions): Promise<string> {
+  if (dirs.length > 1 && opts.out === undefined) throw configError('--out: required when comparing several runs')
+  checkNotEmpty('--out', opts.out, `write DIR/${RUN_FILES.report}`)
+  const runs = dirs.map((d) => resolve(d))
+  const out = resolve(opts.out ?? resolve(runs[0]!, RUN_FILES.report))
+  checkOutFile('--out', out, RUN_FILES.report, opts.out !== undefined)
+  checkReportOut(out, runs, opts.force === true)
+  const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
+  return `report: ${await writeReport(runs, out, { thresholds, fallbackInfo: await builtinOutputInfo() })}`
+}
