@@ -1,5 +1,6 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander'
+import { Command, CommanderError } from 'commander'
 import { toOuroborosError } from '@ouroboros/core'
+import { integerOption } from './integer-option.js'
 import { EVAL_HELP, evalCommand } from './eval-command.js'
 import { EXPORT_FORMATS, exportCommand } from './export-command.js'
 import { listCommand } from './list-command.js'
@@ -13,12 +14,6 @@ import { resumeCommand, runCommand } from './run-command.js'
 import { workerCommand } from './worker-command.js'
 import { validateOutput } from './validate-command.js'
 import { useOwnTmpdir } from './scratch.js'
-
-const integer = (name: string, min: number) => (value: string): number => {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${value}'`)
-  return n
-}
 
 useOwnTmpdir()
 
@@ -38,11 +33,11 @@ program
   .command('run')
   .argument('[config]', 'config file (.json or .ts); none = the built-in default experiment')
   .option('--out <dir>', 'run directory (default runs/<name>-<time>)')
-  .option('--workers <n>', 'worker threads (default: cores)', integer('--workers', 1))
-  .option('--seed <s>', 'override the config seed', integer('--seed', 0))
+  .option('--workers <n>', 'worker threads (default: cores)', integerOption('--workers', 1))
+  .option('--seed <s>', 'override the config seed', integerOption('--seed', 0))
   .option('--force', 'replace an existing run directory')
   .option('--queue <url>', 'coordinate workers through Redis (redis://[user:password@]host:port, rediss:// for TLS) instead of running here')
-  .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops, resumable (default 60)', integer('--queue-timeout', 1))
+  .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops, resumable (default 60)', integerOption('--queue-timeout', 1))
   .description('run an experiment and write its run directory and report')
   .action(async (config: string | undefined, opts) => {
     exitCode = await runCommand(config, opts)
@@ -51,9 +46,9 @@ program
 program
   .command('resume')
   .argument('<dir>', 'run directory of an interrupted run')
-  .option('--workers <n>', 'worker threads', integer('--workers', 1))
+  .option('--workers <n>', 'worker threads', integerOption('--workers', 1))
   .option('--queue <url>', 'continue on the workers of a Redis queue (as for run)')
-  .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops (default 60)', integer('--queue-timeout', 1))
+  .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops (default 60)', integerOption('--queue-timeout', 1))
   .description('finish an interrupted run')
   .action(async (dir: string, opts) => {
     exitCode = await resumeCommand(dir, opts)
@@ -62,11 +57,11 @@ program
 program
   .command('worker')
   .requiredOption('--queue <url>', 'Redis URL the coordinators use (redis://[user:password@]host:port, rediss:// for TLS)')
-  .option('--workers <n>', 'worker threads, and tasks taken at once (default: cores)', integer('--workers', 1))
+  .option('--workers <n>', 'worker threads, and tasks taken at once (default: cores)', integerOption('--workers', 1))
   .option('--allow-modules <dir>', 'also run plug-in files (model.module and the like) under this directory; repeatable', (dir: string, dirs: string[] = []) => [...dirs, dir])
   .option('--allow-commands', 'also start the model programs that runs name (model.command), as this worker\'s user')
-  .option('--lock-seconds <s>', 'how soon a task of a worker that died is taken over by another (about twice this; default 30)', integer('--lock-seconds', 1))
-  .option('--queue-timeout <s>', 'seconds to wait for Redis at the start (default 60)', integer('--queue-timeout', 1))
+  .option('--lock-seconds <s>', 'how soon a task of a worker that died is taken over by another (about twice this; default 30)', integerOption('--lock-seconds', 1))
+  .option('--queue-timeout <s>', 'seconds to wait for Redis at the start (default 60)', integerOption('--queue-timeout', 1))
   .description('run tasks from the queue on this machine until stopped (SIGTERM finishes the tasks in flight)')
   .action(async (opts) => {
     exitCode = await workerCommand(opts)
@@ -114,7 +109,7 @@ program
   .option('--metrics <list>', 'comma-separated metric groups (default: the cheap ones that apply)')
   .option('--data <kind|json>', "the dataset the files come from, e.g. ring, grid, mnist, brown or '{\"kind\":\"grid\",\"std\":0.1}'")
   .option('--training <file>', 'the training set of the model that generated the samples (for copy_rate)')
-  .option('--seed <s>', 'seed of randomised metrics', integer('--seed', 0))
+  .option('--seed <s>', 'seed of randomised metrics', integerOption('--seed', 0))
   .option('--json', 'print one JSON object {metric: value}, every bit (the table shows 12 significant digits)')
   .description('metrics of any two sample files')
   .addHelpText('after', EVAL_HELP)

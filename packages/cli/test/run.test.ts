@@ -278,6 +278,20 @@ describe('bad configs', () => {
     expect(cli(['resume', '/nonexistent/run']).status).toBe(2)
   })
 
+  // '' is what an unset $SLURM_ARRAY_TASK_ID gives; Number() reads it, ' ', '0x10' and '1e3' as numbers.
+  it('an empty, blank or non-decimal whole-number option: exit 2 naming the option, nothing run', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...ring, generations: 1, replicates: 1, sweep: {} })
+    const cases: [string, string][] = [['--seed', ''], ['--seed', ' '], ['--seed', '0x10'], ['--seed', '1e30'], ['--workers', '1e3'], ['--queue-timeout', '']]
+    for (const [option, value] of cases) {
+      const res = cli(['run', config, '--out', join(dir, 'out'), option, value])
+      expect(res.status, `${option} '${value}': ${res.stderr}`).toBe(2)
+      expect(res.stderr).toContain(`${option} `)
+      expect(res.stderr).not.toContain('seed:')
+      expect(existsSync(join(dir, 'out')), `${option} '${value}' wrote a run`).toBe(false)
+    }
+  })
+
   it('resume of a finished run says there is nothing to resume and leaves it as it was: its finishing time, files and report; it writes a missing report', () => {
     const dir = tempDir()
     const run = `${dir}/run`
