@@ -176,6 +176,22 @@ describe('ouroboros run', () => {
     expect(forced.stderr).toContain(`--force: deleting the earlier run in`)
   })
 
+  const small = { name: 'g', data: { kind: 'gaussian', d: 1, n: 50 }, model: { kind: 'gaussian', estimator: 'mle' }, generations: 3, seed: 0, metrics: ['moments'] }
+
+  it('starts no more worker threads than the chains can keep busy, and says so', () => {
+    const dir = tempDir()
+    const res = cli(['run', writeConfig(dir, small), '--out', join(dir, 'run'), '--workers', '64'])
+    expect(res.status, res.stderr).toBe(0)
+    expect(res.stderr).toContain('--workers 64: 1 chain runs at most 2 tasks at once; starting 2 threads\n')
+    expect(JSON.parse(readFileSync(join(dir, 'run', 'run.json'), 'utf8')).workers).toBe(2)
+    // A resume caps what it is given alike (a finished run would not get as far).
+    const info = JSON.parse(readFileSync(join(dir, 'run', 'run.json'), 'utf8'))
+    writeFileSync(join(dir, 'run', 'run.json'), JSON.stringify({ ...info, status: 'interrupted' }))
+    const resumed = cli(['resume', join(dir, 'run'), '--workers', '8'])
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(resumed.stderr).toContain('--workers 8: 1 chain runs at most 2 tasks at once; starting 2 threads\n')
+  })
+
   it('accepts a TypeScript config', () => {
     const dir = tempDir()
     const file = writeConfig(
