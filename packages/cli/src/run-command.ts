@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { changedFileError, configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
-import { makeDirectory, readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
+import { readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { builtinOutputInfo } from './outputs.js'
@@ -16,6 +16,7 @@ import { progressReporter } from './progress.js'
 import { gitState, resolvedCells, withCommit, type Provenance } from './provenance.js'
 import { localModuleUrl, portableModule } from './portable.js'
 import { resolveRun, type ResolvedRun } from './resolve.js'
+import { pathsRead, prepareRunDir } from './run-dir.js'
 
 export interface RunCommandOptions {
   out?: string
@@ -74,7 +75,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   let info: RunFile
   let lock: RunLock
   try {
-    prepareRunDir(runDir, opts.force === true)
+    prepareRunDir(runDir, opts.force === true, pathsRead(configFile, resolved.chains))
     lock = RunLock.acquire(runDir)
     // Said at the start: a run stopped by something that leaves no last word (kill -9, the machine
     // going down) is resumed from this directory, and a report of it can be made while it runs.
@@ -332,24 +333,6 @@ async function backendFor(resolved: ResolvedRun): Promise<string> {
   if (!resolved.usesTfjs) return 'none (no model on tfjs)'
   const { describeBackend, formatBackend } = await import('@ouroboros/tf')
   return formatBackend(await describeBackend())
-}
-
-function prepareRunDir(runDir: string, force: boolean): void {
-  if (existsSync(runDir) && readdirSync(runDir).length > 0) {
-    if (!force) throw configError(`--out: ${runDir} already exists and is not empty`, 'choose another --out, or pass --force to replace it')
-    RunLock.check(runDir)
-    if (!existsSync(join(runDir, RUN_FILES.run))) {
-      throw new OuroborosError(ErrorCode.RUN_DIR, `--out: ${runDir} is not a run directory; refusing to delete it even with --force`)
-    }
-    // Said first: deleting a run of thousands of chains takes seconds, with nothing else on screen.
-    process.stderr.write(`--force: deleting the earlier run in ${runDir}\n`)
-    rmSync(runDir, { recursive: true, force: true })
-  }
-  try {
-    makeDirectory(runDir)
-  } catch (err) {
-    throw new OuroborosError(ErrorCode.RUN_DIR, `--out: cannot make ${runDir}: ${(err as Error).message}`, { cause: err, hint: 'give --out a directory this user can write' })
-  }
 }
 
 function timestamp(): string {

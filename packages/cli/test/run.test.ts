@@ -178,6 +178,47 @@ describe('ouroboros run', () => {
 
   const small = { name: 'g', data: { kind: 'gaussian', d: 1, n: 50 }, model: { kind: 'gaussian', estimator: 'mle' }, generations: 3, seed: 0, metrics: ['moments'] }
 
+  it("--force replaces the earlier run only: the config run, its data and the user's other files stay, and are named", () => {
+    const dir = tempDir()
+    const run = join(dir, 'k7')
+    expect(cli(['run', writeConfig(dir, small), '--out', run]).status).toBe(0)
+    const data = 'x\n' + Array.from({ length: 20 }, (_, i) => `${i / 4}\n`).join('')
+    writeFileSync(join(run, 'mydata.csv'), data)
+    writeFileSync(join(run, 'analysis.ipynb'), '{"cells": []}')
+    const config = writeConfig(run, { ...small, data: { kind: 'vector-file', path: 'mydata.csv' } }, 'my-config.json')
+    const res = cli(['run', config, '--out', run, '--force'])
+    expect(res.status, res.stderr).toBe(0)
+    expect(res.stderr).toContain(`--force: deleting the earlier run in ${run}; keeping analysis.ipynb, my-config.json, mydata.csv, which no run writes\n`)
+    expect(readFileSync(join(run, 'mydata.csv'), 'utf8')).toBe(data)
+    expect(readFileSync(join(run, 'analysis.ipynb'), 'utf8')).toBe('{"cells": []}')
+    expect(JSON.parse(readFileSync(config, 'utf8')).data.path).toBe('mydata.csv')
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
+    expect(info.status).toBe('finished')
+    expect(info.config.data).toEqual({ kind: 'vector-file', path: join(run, 'mydata.csv') })
+  })
+
+  it('--force refuses, deleting nothing, where the config or a path it reads lies in what it would delete', () => {
+    const dir = tempDir()
+    const run = join(dir, 'k8')
+    expect(cli(['run', writeConfig(dir, small), '--out', run]).status).toBe(0)
+    const real = join(run, 'chains', 'r0', 'real.npy')
+    const inChains = join(run, 'chains', 'mine')
+    mkdirSync(inChains)
+    const cases: [string, string, string][] = [
+      ['data.path', writeConfig(dir, { ...small, data: { kind: 'vector-file', path: real } }, 'from-samples.json'), real],
+      ['the config file', writeConfig(inChains, small, 'cfg.json'), join(inChains, 'cfg.json')],
+      ['model.cwd', writeConfig(dir, { ...small, model: { command: ['python3', 'model.py'], cwd: inChains } }, 'command.json'), inChains],
+    ]
+    const before = readdirSync(run, { recursive: true }).sort()
+    for (const [what, config, path] of cases) {
+      const res = cli(['run', config, '--out', run, '--force'])
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toContain(`error: --force: ${what} ${path} is in ${join(run, 'chains')}, which --force deletes with the earlier run`)
+      expect(res.stderr).not.toMatch(/\n\s+at /)
+      expect(readdirSync(run, { recursive: true }).sort()).toEqual(before)
+    }
+  })
+
   it('starts no more worker threads than the chains can keep busy, and says so', () => {
     const dir = tempDir()
     const res = cli(['run', writeConfig(dir, small), '--out', join(dir, 'run'), '--workers', '64'])
