@@ -16,7 +16,7 @@ import { progressReporter } from './progress.js'
 import { gitState, resolvedCells, withCommit, type Provenance } from './provenance.js'
 import { localModuleUrl, portableModule } from './portable.js'
 import { resolveRun, type ResolvedRun } from './resolve.js'
-import { pathsRead, prepareRunDir } from './run-dir.js'
+import { pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
 
 export interface RunCommandOptions {
   out?: string
@@ -70,26 +70,54 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   const runId = randomUUID()
   // Chosen (and announced) before the pool starts: its threads inherit the note that the line was printed.
   const backend = await backendFor(resolved)
-  // Connected before anything is written: an unreachable Redis leaves no run directory behind.
-  const runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, runId, runDir, opts.queueTimeout, false)
+  // Until run.json is written, a stop (Ctrl-C, SIGTERM, a setup that fails) takes back what the
+  // start wrote: a directory with only run.lock in it could be neither resumed nor used again.
+  let started: { runDir: string; made: boolean } | undefined
+  const onStartSignal = (signal: NodeJS.Signals): void => {
+    if (started !== undefined) removeStartedRun(started.runDir, started.made)
+    const undone = started === undefined ? 'nothing was written' : started.made ? `removed ${started.runDir}` : `removed what it had written in ${started.runDir}`
+    process.stderr.write(`\ninterrupted (${signal}) before the run started; ${undone}\n`)
+    process.exit(130)
+  }
+  process.on('SIGINT', onStartSignal)
+  process.on('SIGTERM', onStartSignal)
   let info: RunFile
   let lock: RunLock
+  let runner: Runner
   try {
-    prepareRunDir(runDir, opts.force === true, pathsRead(configFile, resolved.chains))
-    lock = RunLock.acquire(runDir)
-    // Said at the start: a run stopped by something that leaves no last word (kill -9, the machine
-    // going down) is resumed from this directory, and a report of it can be made while it runs.
-    process.stderr.write(`ouroboros: run directory ${runDir}\n`)
-    const setup = await setUpGroups(resolved)
-    if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
-    info = withSetup(await runFile(resolved, runId, address, address === undefined ? workers : 0, backend), setup)
+    // Connected before anything is written: an unreachable Redis leaves no run directory behind.
+    runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, runId, runDir, opts.queueTimeout, false)
+    try {
+      const made = prepareRunDir(runDir, opts.force === true, pathsRead(configFile, resolved.chains))
+      lock = RunLock.acquire(runDir)
+      // Only once it holds the lock: a process that lost the directory to another leaves the other's files alone.
+      started = { runDir, made }
+      // Said at the start: a run stopped by something that leaves no last word (kill -9, the machine
+      // going down) is resumed from this directory, and a report of it can be made while it runs.
+      process.stderr.write(`ouroboros: run directory ${runDir}\n`)
+      const setup = await setUpGroups(resolved)
+      if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
+      info = withSetup(await runFile(resolved, runId, address, address === undefined ? workers : 0, backend), setup)
+    } catch (err) {
+      await runner.destroy()
+      throw err
+    }
   } catch (err) {
-    await runner.destroy()
+    process.off('SIGINT', onStartSignal)
+    process.off('SIGTERM', onStartSignal)
+    if (started !== undefined) removeStartedRun(started.runDir, started.made)
     throw err
   }
+  // Taken off once execute's handlers are on, in the same turn as its run writes run.json: a
+  // signal that came in meanwhile reaches theirs (with none on for a moment, Node drops it).
+  const handOver = (): void => {
+    process.off('SIGINT', onStartSignal)
+    process.off('SIGTERM', onStartSignal)
+  }
   try {
-    return await execute(runDir, resolved.chains, resolved, info, runner, false, address)
+    return await execute(runDir, resolved.chains, resolved, info, runner, false, address, handOver)
   } finally {
+    handOver()
     lock.release()
   }
 }
@@ -253,7 +281,7 @@ async function openQueue(address: QueueAddress, runId: string, runDir: string, t
 /** Where the queue's notices go: the progress display once it runs, stderr before. */
 const notices = { log: (line: string): void => void process.stderr.write(`${line}\n`) }
 
-async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRun, info: RunFile, runner: Runner, resume: boolean, address: QueueAddress | undefined): Promise<number> {
+async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRun, info: RunFile, runner: Runner, resume: boolean, address: QueueAddress | undefined, handOver?: () => void): Promise<number> {
   const resumeLine = `ouroboros resume ${runDir}${address === undefined ? '' : ` --queue ${address.shown}`}`
   const doneBefore = new Map(info.chains.map((c) => [c.id, resume ? c.generationsDone : 0]))
   const progress = progressReporter(chains.map((c) => ({ id: c.id, generations: c.config.generations, done: doneBefore.get(c.id) ?? 0, group: c.cell, stages: c.config.posttrain.map((s) => s.kind) })))
@@ -281,6 +309,7 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  handOver?.()
   let result: RunChainsResult
   const aggregator = new AggregatorThread()
   try {

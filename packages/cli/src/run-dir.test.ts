@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import type { ChainSpec } from '@ouroboros/scheduler'
 import { HOST } from '@ouroboros/store'
-import { isRunEntry, pathsRead, prepareRunDir } from './run-dir.js'
+import { isRunEntry, pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -126,6 +126,26 @@ describe('prepareRunDir', () => {
     const dir = join(tempDir(), 'a', 'b')
     expect(prepare(dir, false).made).toBe(true)
     expect(readdirSync(dir)).toEqual([])
+  })
+})
+
+describe('removeStartedRun', () => {
+  it("removes a start's lock and vocabulary, and the directory where the start made it, but not what others put there", () => {
+    const made = join(tempDir(), 'run')
+    mkdirSync(made)
+    writeFileSync(join(made, 'run.lock'), '{}')
+    writeFileSync(join(made, 'vocabulary.json'), '[]')
+    removeStartedRun(made, true)
+    expect(existsSync(made)).toBe(false)
+
+    const given = tempDir()
+    writeFileSync(join(given, 'run.lock'), '{}')
+    writeFileSync(join(given, 'my-config.json'), '{}')
+    removeStartedRun(given, false)
+    expect(readdirSync(given)).toEqual(['my-config.json'])
+    writeFileSync(join(given, 'run.lock'), '{}')
+    removeStartedRun(given, true)
+    expect(readdirSync(given)).toEqual(['my-config.json'])
   })
 })
 

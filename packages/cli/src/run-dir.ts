@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, realpathSync, rmSync, rmdirSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError, ErrorCode, OuroborosError } from '@ouroboros/core'
@@ -120,5 +120,19 @@ function real(path: string): string {
     return realpathSync(path)
   } catch {
     return path
+  }
+}
+
+/**
+ * Takes back what a start wrote before run.json (its lock, the vocabulary), and the directory
+ * where the start made it: a directory holding only run.lock is neither a run to resume nor one
+ * that `run --out` may use. What others put there meanwhile stays, and with it the directory.
+ */
+export function removeStartedRun(runDir: string, made: boolean): void {
+  try {
+    for (const name of readdirSync(runDir)) if (isRunEntry(name)) rmSync(join(runDir, name), { recursive: true, force: true })
+    if (made) rmdirSync(runDir)
+  } catch {
+    // Not empty, or gone: nothing more to take back.
   }
 }

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
@@ -6,6 +7,7 @@ import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConf
 afterAll(cleanup)
 
 const faulty = fileURLToPath(new URL('./fixtures/faulty-model.mjs', import.meta.url))
+const slowSetup = fileURLToPath(new URL('./fixtures/slow-setup-metric.mjs', import.meta.url))
 const base = {
   name: 'faults',
   data: { kind: 'gaussian', n: 200 },
@@ -241,4 +243,67 @@ describe('Ctrl-C', () => {
     expect(full.status, full.stderr).toBe(0)
     expect(records(`${dir}/run`)).toEqual(records(`${dir}/full`))
   }, 180_000)
+})
+
+describe('Ctrl-C before run.json', () => {
+  /** Runs `args` with a metric group whose setup waits (or fails), signals it once the setup began, and says how it ended. */
+  async function interruptedStart(dir: string, args: string[], signal: NodeJS.Signals | undefined, cwd?: string, fail = false) {
+    const ready = join(dir, 'ready')
+    const config = writeConfig(dir, { name: 'slow', data: { kind: 'gaussian', n: 50 }, model: { kind: 'gaussian' }, generations: 2, metrics: [{ module: slowSetup }], metricOptions: { slow_setup: { ready, fail } } })
+    const child = cliAsync(['run', config, ...args], {}, false, cwd)
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const poll = setInterval(() => signal !== undefined && existsSync(ready) && (clearInterval(poll), child.kill(signal)), 20)
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+    clearInterval(poll)
+    return { code, stderr, config }
+  }
+
+  it('takes back what the start wrote: a directory it made is gone, an empty one given is left empty', async () => {
+    const dir = tempDir()
+    const made = await interruptedStart(dir, ['--out', join(dir, 'run')], 'SIGINT')
+    expect(made.code, made.stderr).toBe(130)
+    expect(made.stderr).toContain(`interrupted (SIGINT) before the run started; removed ${join(dir, 'run')}`)
+    expect(existsSync(join(dir, 'run'))).toBe(false)
+
+    rmSync(join(dir, 'ready'))
+    mkdirSync(join(dir, 'given'))
+    const empty = await interruptedStart(dir, ['--out', join(dir, 'given')], 'SIGTERM')
+    expect(empty.code, empty.stderr).toBe(130)
+    expect(empty.stderr).toContain(`interrupted (SIGTERM) before the run started; removed what it had written in ${join(dir, 'given')}`)
+    expect(readdirSync(join(dir, 'given'))).toEqual([])
+
+    // Without --out: no half directory among the runs.
+    rmSync(join(dir, 'ready'))
+    const named = await interruptedStart(dir, [], 'SIGINT', dir)
+    expect(named.code, named.stderr).toBe(130)
+    expect(readdirSync(join(dir, 'runs'))).toEqual([])
+  })
+
+  it('a setup that fails takes back what the start wrote too', async () => {
+    const dir = tempDir()
+    const failed = await interruptedStart(dir, ['--out', join(dir, 'run')], undefined, undefined, true)
+    expect(failed.code, failed.stderr).toBe(1)
+    expect(failed.stderr).toContain('injected setup failure')
+    expect(existsSync(join(dir, 'run'))).toBe(false)
+  })
+
+  it('a start killed with no chance to take it back (kill -9) leaves a lock that --force replaces, keeping the rest', async () => {
+    const dir = tempDir()
+    const run = join(dir, 'run')
+    const killed = await interruptedStart(dir, ['--out', run], 'SIGKILL')
+    expect(killed.code).toBeNull()
+    expect(readdirSync(run)).toEqual(['run.lock'])
+    writeFileSync(join(run, 'notes.txt'), 'mine')
+    const plain = cli(['run', killed.config, '--out', run])
+    expect(plain.status).toBe(2)
+    expect(plain.stderr).toContain('pass --force to replace it')
+    // The setup of the slow group waits a minute: this run goes without it.
+    const config = writeConfig(dir, { name: 'quick', data: { kind: 'gaussian', n: 50 }, model: { kind: 'gaussian' }, generations: 2, metrics: ['moments'] }, 'quick.json')
+    const forced = cli(['run', config, '--out', run, '--force'])
+    expect(forced.status, forced.stderr).toBe(0)
+    expect(forced.stderr).toContain('keeping notes.txt')
+    expect(readFileSync(join(run, 'notes.txt'), 'utf8')).toBe('mine')
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).status).toBe('finished')
+  })
 })

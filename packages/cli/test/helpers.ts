@@ -60,8 +60,8 @@ export function cliUnprivileged(args: string[], dir: string): SpawnSyncReturns<s
 }
 
 /** Starts the CLI without waiting; for kill tests. `group`: in a process group of its own, which signalAfterRecords then signals whole, as a terminal's Ctrl-C does. */
-export function cliAsync(args: string[], env: Record<string, string> = {}, group = false) {
-  return spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: group })
+export function cliAsync(args: string[], env: Record<string, string> = {}, group = false, cwd?: string) {
+  return spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: group, cwd })
 }
 
 /**
