@@ -16,7 +16,7 @@ import { progressReporter } from './progress.js'
 import { gitState, resolvedCells, withCommit, type Provenance } from './provenance.js'
 import { localModuleUrl, portableModule } from './portable.js'
 import { resolveRun, type ResolvedRun } from './resolve.js'
-import { pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
+import { claimDefaultDir, pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
 
 export interface RunCommandOptions {
   out?: string
@@ -65,8 +65,9 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   const address = await queueAddressOf(opts.queue)
   const resolved = await resolveRun(raw, where, opts.seed === undefined ? {} : { seed: opts.seed })
   const workers = localThreads(opts.workers, resolved.chains.length)
-  const runDir = resolvePath(opts.out ?? join('runs', `${resolved.config.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${timestamp()}`))
-  checkOutDir('--out', runDir)
+  const given = opts.out === undefined ? undefined : resolvePath(opts.out)
+  const defaultParent = resolvePath('runs')
+  checkOutDir('--out', given ?? defaultParent)
   const runId = randomUUID()
   // Chosen (and announced) before the pool starts: its threads inherit the note that the line was printed.
   const backend = await backendFor(resolved)
@@ -81,14 +82,24 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   }
   process.on('SIGINT', onStartSignal)
   process.on('SIGTERM', onStartSignal)
+  let runDir: string
   let info: RunFile
   let lock: RunLock
   let runner: Runner
   try {
-    // Connected before anything is written: an unreachable Redis leaves no run directory behind.
+    // A default name is claimed at once (the queue's tasks name the directory), and given back
+    // where Redis cannot be reached.
+    if (given === undefined) {
+      runDir = claimDefaultDir(defaultParent, `${resolved.config.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${timestamp()}`)
+      started = { runDir, made: true }
+    } else {
+      runDir = given
+    }
+    // Connected before an --out directory is prepared: an unreachable Redis leaves no run directory
+    // behind, and an earlier run that --force would replace as it was.
     runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, runId, runDir, opts.queueTimeout, false)
     try {
-      const made = prepareRunDir(runDir, opts.force === true, pathsRead(configFile, resolved.chains))
+      const made = given === undefined || prepareRunDir(runDir, opts.force === true, pathsRead(configFile, resolved.chains))
       lock = RunLock.acquire(runDir)
       // Only once it holds the lock: a process that lost the directory to another leaves the other's files alone.
       started = { runDir, made }

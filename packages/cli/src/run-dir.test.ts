@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import type { ChainSpec } from '@ouroboros/scheduler'
 import { HOST } from '@ouroboros/store'
-import { isRunEntry, pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
+import { claimDefaultDir, isRunEntry, pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -126,6 +126,18 @@ describe('prepareRunDir', () => {
     const dir = join(tempDir(), 'a', 'b')
     expect(prepare(dir, false).made).toBe(true)
     expect(readdirSync(dir)).toEqual([])
+  })
+})
+
+describe('claimDefaultDir', () => {
+  it('takes the next free name where the name is taken, empty or not', () => {
+    const parent = join(tempDir(), 'runs')
+    expect(claimDefaultDir(parent, 'g-20261206-174950')).toBe(join(parent, 'g-20261206-174950'))
+    expect(claimDefaultDir(parent, 'g-20261206-174950')).toBe(join(parent, 'g-20261206-174950-2'))
+    writeFileSync(join(parent, 'g-20261206-174950-2', 'run.json'), '{}')
+    mkdirSync(join(parent, 'g-20261206-174950-3'))
+    expect(claimDefaultDir(parent, 'g-20261206-174950')).toBe(join(parent, 'g-20261206-174950-4'))
+    expect(readFileSync(join(parent, 'g-20261206-174950-2', 'run.json'), 'utf8')).toBe('{}')
   })
 })
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync, rmSync, rmdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, rmdirSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError, ErrorCode, OuroborosError } from '@ouroboros/core'
@@ -120,6 +120,29 @@ function real(path: string): string {
     return realpathSync(path)
   } catch {
     return path
+  }
+}
+
+/**
+ * Makes `parent/stem`, or where another run took that name (runs of one config started in the
+ * same second, an array job's tasks), `stem-2`, `stem-3`, ...: each mkdir is not recursive, so that
+ * of two processes only one gets a name, and the other goes on to the next.
+ */
+export function claimDefaultDir(parent: string, stem: string): string {
+  try {
+    makeDirectory(parent)
+  } catch (err) {
+    throw new OuroborosError(ErrorCode.RUN_DIR, `cannot make ${parent}: ${(err as Error).message}`, { cause: err, hint: 'give --out a directory this user can write' })
+  }
+  for (let i = 1; ; i++) {
+    const dir = join(parent, i === 1 ? stem : `${stem}-${i}`)
+    try {
+      mkdirSync(dir)
+      return dir
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && i < 10_000) continue
+      throw new OuroborosError(ErrorCode.RUN_DIR, `cannot make ${dir}: ${(err as Error).message}`, { cause: err, hint: 'give --out a directory this user can write' })
+    }
   }
 }
 

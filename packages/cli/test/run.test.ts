@@ -219,6 +219,25 @@ describe('ouroboros run', () => {
     }
   })
 
+  it('runs of one config started in the same second without --out each get a directory of their own', async () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, small)
+    const children = [1, 2, 3].map((seed) => cliAsync(['run', config, '--seed', String(seed)], {}, false, dir))
+    const ends = await Promise.all(
+      children.map((child) => {
+        let stderr = ''
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+        child.stdout.resume()
+        return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })))
+      }),
+    )
+    for (const { code, stderr } of ends) expect(code, stderr).toBe(0)
+    const names = readdirSync(join(dir, 'runs')).sort()
+    expect(names).toHaveLength(3)
+    for (const name of names) expect(name).toMatch(/^g-\d{8}-\d{6}(-[23])?$/)
+    expect(names.map((n) => JSON.parse(readFileSync(join(dir, 'runs', n, 'run.json'), 'utf8')).seed).sort()).toEqual([1, 2, 3])
+  })
+
   it('starts no more worker threads than the chains can keep busy, and says so', () => {
     const dir = tempDir()
     const res = cli(['run', writeConfig(dir, small), '--out', join(dir, 'run'), '--workers', '64'])
