@@ -16,7 +16,7 @@ import { progressReporter } from './progress.js'
 import { gitState, resolvedCells, withCommit, type Provenance } from './provenance.js'
 import { localModuleUrl, portableModule } from './portable.js'
 import { resolveRun, type ResolvedRun } from './resolve.js'
-import { claimDefaultDir, pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
+import { claimDefaultDir, folderName, pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
 
 export interface RunCommandOptions {
   out?: string
@@ -90,7 +90,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     // A default name is claimed at once (the queue's tasks name the directory), and given back
     // where Redis cannot be reached.
     if (given === undefined) {
-      runDir = claimDefaultDir(defaultParent, `${resolved.config.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${timestamp()}`)
+      runDir = claimDefaultDir(defaultParent, `${folderName(resolved.config.name)}-${timestamp()}`)
       started = { runDir, made: true }
     } else {
       runDir = given

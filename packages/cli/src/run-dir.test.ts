@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import type { ChainSpec } from '@ouroboros/scheduler'
 import { HOST } from '@ouroboros/store'
-import { claimDefaultDir, isRunEntry, pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
+import { claimDefaultDir, folderName, isRunEntry, pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -183,5 +183,15 @@ describe('pathsRead', () => {
       { what: 'metrics (balance) module', path: '/work/lab/metric.mjs' },
       { what: 'data.path', path: '/work/b.csv' },
     ])
+  })
+})
+
+describe('folderName', () => {
+  it('keeps a plain name, and makes a folder that is neither hidden nor a step up of the others', () => {
+    expect(folderName('ring-gmm_collapse.v2')).toBe('ring-gmm_collapse.v2')
+    expect(folderName('a b/c')).toBe('a_b_c')
+    expect(folderName('.')).toBe('_')
+    expect(folderName('..')).toBe('_.')
+    expect(folderName('.hidden')).toBe('_hidden')
   })
 })

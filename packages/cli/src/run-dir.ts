@@ -159,3 +159,8 @@ export function removeStartedRun(runDir: string, made: boolean): void {
     // Not empty, or gone: nothing more to take back.
   }
 }
+
+/** A config's name as a folder name: characters a path would misread become '_', and so does a leading dot (a hidden folder, '.' or '..'). */
+export function folderName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\./, '_')
+}
