@@ -1,8 +1,8 @@
 import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs'
 import { basename, dirname, join, relative, sep } from 'node:path'
 import { inputError } from '@ouroboros/core'
-import { VOCABULARY_FILE } from '@ouroboros/report'
-import { fileFailure, RUN_FILES, RUN_LOCK } from '@ouroboros/store'
+import { fileFailure, RUN_FILES } from '@ouroboros/store'
+import { RUN_ENTRIES } from './run-dir.js'
 
 /**
  * The paths that options name for writing (`run --out`, `report --out`, `export --out`, `new
@@ -46,12 +46,6 @@ export function checkNotEmpty(option: string, value: string | undefined, leftOut
 }
 
 /**
- * The entries of a run directory that are the run's own: what a report written over one of them
- * destroys (run.json is the only copy of the run's resolved config, records.log of its records).
- */
-const RUN_OWN = new Set<string>([...Object.values(RUN_FILES), RUN_LOCK, VOCABULARY_FILE])
-
-/**
  * `report --out FILE`: not a file of a run directory other than the report of a run it reports,
  * and, unless `force`, not an existing file that is not an Ouroboros report (a text file of the
  * user's, a record file of an export). Replacing a report loses nothing: it is rebuilt from its run.
@@ -59,7 +53,9 @@ const RUN_OWN = new Set<string>([...Object.values(RUN_FILES), RUN_LOCK, VOCABULA
 export function checkReportOut(file: string, runs: readonly string[], force: boolean): void {
   const real = realPath(file)
   const holder = runHolding(real)
-  if (holder !== undefined && RUN_OWN.has(holder.inside.split(sep)[0]!)) {
+  // A run's own entries: a report written over one destroys it (run.json is the only copy of the
+  // run's resolved config, records.log of its records).
+  if (holder !== undefined && RUN_ENTRIES.includes(holder.inside.split(sep)[0]!)) {
     const reported = runs.some((run) => realPath(run) === holder.run)
     if (holder.inside !== RUN_FILES.report) {
       const what = holder.inside.includes(sep) ? `inside the run's own ${holder.inside.split(sep)[0]} folder` : `the run's own ${holder.inside}`
