@@ -190,6 +190,11 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   const address = await queueAddressOf(opts.queue)
   const dir = resolvePath(runDir)
   const info = readRunInfo(dir) as RunFile
+  // Before the lock: a finished run in a folder this user may only read has nothing to lock.
+  if (info.status === 'finished' && existsSync(join(dir, RUN_FILES.report))) {
+    process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}: nothing to resume (ouroboros report ${dir} makes its report again)\n`)
+    return 0
+  }
   const lock = RunLock.acquire(dir)
   const resolved = await resolveRun(info.config, `${join(dir, RUN_FILES.run)} config`)
   // The chains as the run started them, where run.json has them (a run.json from before it did gets them now).
@@ -201,10 +206,6 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   if (info.status === 'finished') {
     // Going through the motions again would move its finishing time, and the report's wall time, to now.
     lock.release()
-    if (existsSync(join(dir, RUN_FILES.report))) {
-      process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}: nothing to resume (ouroboros report ${dir} makes its report again)\n`)
-      return 0
-    }
     // Its chains and record files are done; the report was not written (the disk filled, say).
     process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}; writing its report\n`)
     process.stdout.write(`report: ${await writeReport([dir], join(dir, RUN_FILES.report), { fallbackInfo: await builtinOutputInfo() })}\n`)

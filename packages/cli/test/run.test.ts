@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { hostname } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfigFile, resolveRun } from '@ouroboros/cli'
@@ -380,6 +381,15 @@ describe('bad configs', () => {
     expect(res.stderr).toBe(`ouroboros: ${run} finished at ${finishedAt}: nothing to resume (ouroboros report ${run} makes its report again)\n`)
     expect(readdirSync(run).filter((f) => !f.startsWith('chains')).sort()).toEqual(files)
     files.forEach((f, i) => expect(readFileSync(join(run, f)).equals(before[i]!), f).toBe(true))
+    // A finished run needs no lock to say so: one held by a live process (here this test's), or a
+    // folder the user may only read, does not stand in the way.
+    const lock = JSON.stringify({ pid: process.pid, host: hostname().replace(/[^A-Za-z0-9_.-]/g, '_'), since: new Date().toISOString() }) + '\n'
+    writeFileSync(join(run, 'run.lock'), lock)
+    const locked = cli(['resume', run])
+    expect(locked.status, locked.stderr).toBe(0)
+    expect(locked.stderr).toBe(res.stderr)
+    expect(readFileSync(join(run, 'run.lock'), 'utf8')).toBe(lock)
+    rmSync(join(run, 'run.lock'))
     // A run that stopped while writing its report (a full disk: the message says to resume) is
     // finished but for the report, which resume writes: the one the run would have written.
     rmSync(join(run, 'report.html'))
