@@ -46,8 +46,8 @@ export function checkNotEmpty(option: string, value: string | undefined, leftOut
 }
 
 /**
- * `report --out FILE`: not a file of a run directory other than the report of a run it reports,
- * and, unless `force`, not an existing file that is not an Ouroboros report (a text file of the
+ * `report --out FILE`: not a file of a run directory other than the report of the one run it
+ * reports (a comparison of runs would replace a run's own report with itself), and, unless `force`, not an existing file that is not an Ouroboros report (a text file of the
  * user's, a record file of an export). Replacing a report loses nothing: it is rebuilt from its run.
  */
 export function checkReportOut(file: string, runs: readonly string[], force: boolean): void {
@@ -64,6 +64,9 @@ export function checkReportOut(file: string, runs: readonly string[], force: boo
     }
     if (!reported) {
       throw inputError(`--out: ${file} is the report of the run in ${holder.run}, which this command does not report`, `give --out a file of its own (\`ouroboros report ${holder.run}\` rebuilds that run's report)`)
+    }
+    if (runs.length > 1) {
+      throw inputError(`--out: ${file} is the report of the run in ${holder.run}; the comparison of ${runs.length} runs would replace it`, `give --out a file of its own, such as ${join(holder.run, 'compare.html')}`)
     }
   }
   if (force || statOf(real)?.isFile() !== true || isReport(real)) return

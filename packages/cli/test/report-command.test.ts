@@ -84,6 +84,7 @@ describe('ouroboros report --out', () => {
       [['report', a, '--out', join(a, 'metrics.ndjson')], `--out: ${join(a, 'metrics.ndjson')} is the run's own metrics.ndjson in ${a}`],
       [['report', a, '--out', join(a, 'chains', 'r0', 'a.html')], `--out: ${join(a, 'chains', 'r0', 'a.html')} is inside the run's own chains folder in ${a}`],
       [['report', a, '--out', join(b, 'report.html')], `--out: ${join(b, 'report.html')} is the report of the run in ${b}, which this command does not report`],
+      [['report', a, b, '--out', join(a, 'report.html'), '--force'], `--out: ${join(a, 'report.html')} is the report of the run in ${a}; the comparison of 2 runs would replace it`],
       [['report', a, '--out', ''], '--out: empty'],
     ]
     for (const [args, message] of cases) {

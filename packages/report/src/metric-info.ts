@@ -147,6 +147,8 @@ export function parseThresholds(text: string): Record<string, number> {
     const m = /^\s*([A-Za-z0-9_.:-]+)\s*=\s*([^=\s]+)\s*$/.exec(entry)
     const value = m === null ? NaN : Number(m[2])
     if (m === null || !Number.isFinite(value)) throw inputError(`--thresholds: '${entry.trim()}' is not metric=number (for example vocab_size=0.25,reverse_kl=0.2)`)
+    const earlier = out[m[1]!]
+    if (earlier !== undefined) throw inputError(`--thresholds: ${m[1]} is given twice (${earlier} and ${value})`, 'give each metric one threshold')
     out[m[1]!] = value
   }
   return out

@@ -255,6 +255,7 @@ describe('renderReport', () => {
       ['total_variance=0.5', /--thresholds: total_variance=0\.5: expected a factor above 1/],
       ['vocab_size', /--thresholds: 'vocab_size' is not metric=number/],
       ['precision=1', /--thresholds: precision=1: expected a positive factor other than 1/],
+      ['modes_covered=0.5,reverse_kl=0.1,modes_covered=0.75', /--thresholds: modes_covered is given twice \(0\.5 and 0\.75\)/],
     ]
     for (const [text, message] of bad) expect(() => renderReport([run], { thresholds: parseThresholds(text) })).toThrow(message)
     expect(() => renderReport([run], { thresholds: { vocab_size: 0.5 } })).toThrow(/--thresholds: no metric 'vocab_size' in this run; its metrics are modes_covered/)
