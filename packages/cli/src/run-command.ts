@@ -73,9 +73,9 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   const backend = await backendFor(resolved)
   // Until run.json is written, a stop (Ctrl-C, SIGTERM, a setup that fails) takes back what the
   // start wrote: a directory with only run.lock in it could be neither resumed nor used again.
-  let started: { runDir: string; made: boolean } | undefined
+  let started: { runDir: string; made: boolean; madeParent?: boolean } | undefined
   const onStartSignal = (signal: NodeJS.Signals): void => {
-    if (started !== undefined) removeStartedRun(started.runDir, started.made)
+    if (started !== undefined) removeStartedRun(started.runDir, started.made, started.madeParent)
     const undone = started === undefined ? 'nothing was written' : started.made ? `removed ${started.runDir}` : `removed what it had written in ${started.runDir}`
     process.stderr.write(`\ninterrupted (${signal}) before the run started; ${undone}\n`)
     process.exit(130)
@@ -90,8 +90,9 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     // A default name is claimed at once (the queue's tasks name the directory), and given back
     // where Redis cannot be reached.
     if (given === undefined) {
+      const madeParent = !existsSync(defaultParent)
       runDir = claimDefaultDir(defaultParent, `${folderName(resolved.config.name)}-${timestamp()}`)
-      started = { runDir, made: true }
+      started = { runDir, made: true, madeParent }
     } else {
       runDir = given
     }
@@ -102,7 +103,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
       const made = given === undefined || prepareRunDir(runDir, opts.force === true, pathsRead(configFile, resolved.chains))
       lock = RunLock.acquire(runDir)
       // Only once it holds the lock: a process that lost the directory to another leaves the other's files alone.
-      started = { runDir, made }
+      started = { ...started, runDir, made }
       // Said at the start: a run stopped by something that leaves no last word (kill -9, the machine
       // going down) is resumed from this directory, and a report of it can be made while it runs.
       process.stderr.write(`ouroboros: run directory ${runDir}\n`)
@@ -116,7 +117,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   } catch (err) {
     process.off('SIGINT', onStartSignal)
     process.off('SIGTERM', onStartSignal)
-    if (started !== undefined) removeStartedRun(started.runDir, started.made)
+    if (started !== undefined) removeStartedRun(started.runDir, started.made, started.madeParent)
     throw err
   }
   // Taken off once execute's handlers are on, in the same turn as its run writes run.json: a

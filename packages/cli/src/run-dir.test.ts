@@ -159,6 +159,18 @@ describe('removeStartedRun', () => {
     removeStartedRun(given, true)
     expect(readdirSync(given)).toEqual(['my-config.json'])
   })
+
+  it('removes the default runs folder where the start made it, unless another run is in it', () => {
+    const runs = join(tempDir(), 'runs')
+    const [first, second] = [join(runs, 'a-1'), join(runs, 'a-2')]
+    mkdirSync(first, { recursive: true })
+    mkdirSync(second)
+    writeFileSync(join(first, 'run.lock'), '{}')
+    removeStartedRun(first, true, true)
+    expect(readdirSync(runs)).toEqual(['a-2'])
+    removeStartedRun(second, true, true)
+    expect(existsSync(runs)).toBe(false)
+  })
 })
 
 describe('pathsRead', () => {

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, rmdirSync } from 'node:fs'
-import { isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path'
+import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { configError, ErrorCode, OuroborosError } from '@ouroboros/core'
 import { VOCABULARY_FILE } from '@ouroboros/report'
@@ -150,11 +150,14 @@ export function claimDefaultDir(parent: string, stem: string): string {
  * Takes back what a start wrote before run.json (its lock, the vocabulary), and the directory
  * where the start made it: a directory holding only run.lock is neither a run to resume nor one
  * that `run --out` may use. What others put there meanwhile stays, and with it the directory.
+ * `madeParent`: the start also made the directory's parent (the default `runs`).
  */
-export function removeStartedRun(runDir: string, made: boolean): void {
+export function removeStartedRun(runDir: string, made: boolean, madeParent = false): void {
   try {
     for (const name of readdirSync(runDir)) if (isRunEntry(name)) rmSync(join(runDir, name), { recursive: true, force: true })
     if (made) rmdirSync(runDir)
+    // The default `runs` folder, where this start made it, unless another run is in it by now.
+    if (made && madeParent) rmdirSync(dirname(runDir))
   } catch {
     // Not empty, or gone: nothing more to take back.
   }

@@ -273,11 +273,16 @@ describe('Ctrl-C before run.json', () => {
     expect(empty.stderr).toContain(`interrupted (SIGTERM) before the run started; removed what it had written in ${join(dir, 'given')}`)
     expect(readdirSync(join(dir, 'given'))).toEqual([])
 
-    // Without --out: no half directory among the runs.
+    // Without --out: no half directory among the runs, nor the runs folder the start made.
     rmSync(join(dir, 'ready'))
     const named = await interruptedStart(dir, [], 'SIGINT', dir)
     expect(named.code, named.stderr).toBe(130)
-    expect(readdirSync(join(dir, 'runs'))).toEqual([])
+    expect(existsSync(join(dir, 'runs'))).toBe(false)
+    mkdirSync(join(dir, 'runs', 'earlier'), { recursive: true })
+    rmSync(join(dir, 'ready'))
+    const kept = await interruptedStart(dir, [], 'SIGINT', dir)
+    expect(kept.code, kept.stderr).toBe(130)
+    expect(readdirSync(join(dir, 'runs'))).toEqual(['earlier'])
   })
 
   it('a setup that fails takes back what the start wrote too', async () => {

@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http'
 import { createServer, type Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { probeRedis, queueAddress, redact } from './address.js'
@@ -50,6 +51,20 @@ describe('probeRedis', () => {
       expect(sockets.length).toBeGreaterThan(0)
     } finally {
       for (const socket of sockets) socket.destroy()
+      server.close()
+    }
+  })
+
+  it('says at once that a server answering in another protocol (HTTP) is not Redis', async () => {
+    const server = createHttpServer((_, res) => res.end('hello'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    const started = Date.now()
+    try {
+      const err = await probeRedis(queueAddress(`redis://127.0.0.1:${port}`), 10_000).catch((e: Error) => e)
+      expect(String(err)).toContain(`--queue: cannot use Redis at redis://127.0.0.1:${port}: the server there does not answer in Redis's protocol (an HTTP server: its replies begin with "H")`)
+      expect(Date.now() - started).toBeLessThan(5000)
+    } finally {
       server.close()
     }
   })

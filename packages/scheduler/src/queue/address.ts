@@ -52,8 +52,16 @@ export function connectionOptions(address: QueueAddress): { url: string; maxRetr
 /** The longest a single connection attempt waits for the server's answer, unless more of the time given is left. */
 const ATTEMPT_MS = 5000
 
-/** Errors that trying again will not mend: a wrong password, a certificate this machine does not trust. */
-const FATAL = /WRONGPASS|NOAUTH|NOPERM|WRONGTYPE|certificate|SSL|TLS/i
+/** Errors that trying again will not mend: a wrong password, a certificate this machine does not trust, a server that is not Redis. */
+const FATAL = /WRONGPASS|NOAUTH|NOPERM|WRONGTYPE|certificate|SSL|TLS|Unknown RESP type|Protocol error/i
+
+/** ioredis's words for a reply that is not Redis's protocol ("Unknown RESP type 72 "H". Please report this.") as what they mean: another service at that port. */
+function described(message: string): string {
+  const reply = /Unknown RESP type \d+ "(.*?)"|Protocol error/.exec(message)
+  if (reply === null) return message
+  const http = reply[1] === 'H' ? ' (an HTTP server: its replies begin with "H")' : ''
+  return `the server there does not answer in Redis's protocol${http}; is the port that of another service?`
+}
 
 /**
  * Connects once with a plain client and pings, before BullMQ connects (whose clients, once made,
@@ -81,7 +89,7 @@ export async function probeRedis(address: QueueAddress, waitMs: number): Promise
     } catch (err) {
       const why = last ?? (err as Error)
       if (FATAL.test(why.message) || Date.now() >= deadline) {
-        throw new OuroborosError(ErrorCode.CONFIG, `--queue: cannot use Redis at ${address.shown}: ${redact(why.message, address)}`, {
+        throw new OuroborosError(ErrorCode.CONFIG, `--queue: cannot use Redis at ${address.shown}: ${redact(described(why.message), address)}`, {
           hint: 'is redis-server running there, does the URL carry its password, and does this machine trust its TLS certificate (NODE_EXTRA_CA_CERTS)?',
         })
       }
