@@ -22,6 +22,11 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   const { queueAddress, startQueueWorker } = await import('@ouroboros/scheduler/queue')
   const address = queueAddress(opts.queue)
   const workers = opts.workers ?? defaultWorkers()
+  // Each thread takes a task of its own from the queue: threads beyond the cores hold tasks that
+  // workers elsewhere could run, and each costs its own memory (tfjs, the data), so they are said.
+  if (workers > defaultWorkers()) {
+    process.stderr.write(`--workers ${workers}: this machine has ${defaultWorkers()} cores; the threads beyond them share cores, each holding a task from the queue and its own memory\n`)
+  }
   const allowed = (opts.allowModules ?? []).map(allowedModuleDir)
   const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`)
   const git = gitState()

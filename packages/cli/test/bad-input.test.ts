@@ -1,5 +1,6 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { availableParallelism } from 'node:os'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, cliUnprivileged, itRefusesConfigs, tempDir, unprivilegedPrefix, writeConfig } from './helpers.js'
 
@@ -482,5 +483,15 @@ describe('a metric group that cannot prepare on the data', () => {
     const failing = cli(['run', writeConfig(dir, { ...config, metricErrors: 'fail' }, 'fail.json'), '--out', join(dir, 'fail')])
     expect(failing.status).toBe(1)
     expect(failing.stderr).toContain("metric group 'clusters': clusters: k = 100 clusters needs at least 100 real samples")
+  })
+})
+
+describe('ouroboros worker --workers beyond the cores', () => {
+  it('says that the threads beyond the cores share them, each holding a task', () => {
+    const cores = availableParallelism()
+    const res = cli(['worker', '--queue', 'redis://127.0.0.1:1', '--workers', String(cores + 1), '--queue-timeout', '1'])
+    expect(res.status, res.stderr).toBe(2)
+    expect(res.stderr).toContain(`--workers ${cores + 1}: this machine has ${cores} cores; the threads beyond them share cores`)
+    expect(cli(['worker', '--queue', 'redis://127.0.0.1:1', '--workers', String(cores), '--queue-timeout', '1']).stderr).not.toContain('--workers')
   })
 })
