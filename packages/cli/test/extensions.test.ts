@@ -226,6 +226,30 @@ export default {
     expect(filter.stderr).toContain("keep.json: filter.module: outputInfo.kept_share.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got 2")
   })
 
+  it("fails a chain whose text model samples a token id outside its vocabulary, naming the model, and does not retry it as a divergence", () => {
+    writeFileSync(
+      join(project, 'outside.mjs'),
+      `import { z } from 'zod'
+export default {
+  id: 'outside', modality: 'tokens', description: 'one sentence a word, the word past the vocabulary from generation 1 on',
+  params: z.strictObject({}), acceptsTemperature: false,
+  fit: (data, _p, ctx) => ({ vocabSize: data.vocabSize, generation: ctx.generation }),
+  sample(state, n) {
+    const tokens = new Int32Array(n).fill(state.generation >= 1 ? state.vocabSize : 1)
+    return { modality: 'tokens', n, vocabSize: state.vocabSize, tokens, offsets: Uint32Array.from({ length: n + 1 }, (_, i) => i) }
+  },
+}
+`,
+    )
+    const config = { data: { kind: 'zipf', vocabSize: 30, n: 200 }, model: { kind: 'outside', module: './outside.mjs' }, metrics: ['text'], generations: 3, retries: 2 }
+    const res = cli(['run', writeConfig(project, config, 'outside.json'), '--out', join(project, 'outside-run')], { cwd: project })
+    expect(res.status, res.stderr).toBe(1)
+    const chain = JSON.parse(readFileSync(join(project, 'outside-run', 'run.json'), 'utf8')).chains[0]
+    expect(chain).toMatchObject({ status: 'failed', generationsDone: 1, error: { generation: 1, code: 'OUROBOROS_MODEL' } })
+    // Not OUROBOROS_DIVERGED, which `retries` would have tried again with new seeds.
+    expect(chain.error.message).toContain(`model 'outside' (${join(project, 'outside.mjs')}): sample(state, 200) returned token id 30 at position 0; expected ids 0 to 29 (its vocabulary of 30 words)`)
+  })
+
   it('loads a single-file policy anywhere in the workspace, importing @ouroboros/core and zod as the root does', () => {
     // Inside the workspace (its test-output folder is ignored by git), with no package around it.
     mkdirSync(join(WORKSPACE, 'test-output'), { recursive: true })

@@ -79,5 +79,10 @@ describe('samplesBreach', () => {
     expect(samplesBreach(sentences(2, [1, 1, 3]), 2, text)).toBe('offsets that run from 1 to 3; expected 0 to 3 (the number of token ids)')
     expect(samplesBreach(sentences(3, [0, 2, 1, 3]), 3, text)).toBe('offset 2 (1) below offset 1 (2)')
     expect(samplesBreach(sentences(2, [0, 1, 3], 11), 2, text)).toBe("a vocabulary of 11 words; expected at most the data's 10")
+    const outside = sentences(2, [0, 1, 3])
+    outside.tokens[2] = 10
+    expect(samplesBreach(outside, 2, text)).toBe('token id 10 at position 2; expected ids 0 to 9 (its vocabulary of 10 words)')
+    outside.tokens[2] = -1
+    expect(samplesBreach(outside, 2, text)).toBe('token id -1 at position 2; expected ids 0 to 9 (its vocabulary of 10 words)')
   })
 })

@@ -142,9 +142,9 @@ export function samplesAreFinite(s: Samples): boolean {
 /**
  * How `s`, what a model gave when asked for n items, breaks the samples contract against the data
  * `like` it is fit to; undefined when it keeps it. Vectors: n rows of the data's dimension.
- * Sentences: n of them, offsets that run from 0 to the number of ids without falling, and a
- * vocabulary no larger than the data's (samplesAreFinite checks the ids against it). For vectors
- * this is O(1), since cheap chains check every generation's samples.
+ * Sentences: n of them, offsets that run from 0 to the number of ids without falling, a
+ * vocabulary no larger than the data's and every id in it. For vectors this is O(1), since cheap
+ * chains check every generation's samples.
  */
 export function samplesBreach(s: Samples, n: number, like: Samples): string | undefined {
   if (typeof s !== 'object' || s === null || s.modality !== like.modality) {
@@ -164,6 +164,10 @@ export function samplesBreach(s: Samples, n: number, like: Samples): string | un
   for (let i = 0; i < n; i++) if (offsets[i + 1]! < offsets[i]!) return `offset ${i + 1} (${offsets[i + 1]}) below offset ${i} (${offsets[i]})`
   const { vocabSize } = like as TokenSamples
   if (s.vocabSize > vocabSize) return `a vocabulary of ${s.vocabSize} words; expected at most the data's ${vocabSize}`
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!
+    if (!(t >= 0 && t < s.vocabSize)) return `token id ${t} at position ${i}; expected ids 0 to ${s.vocabSize - 1} (its vocabulary of ${s.vocabSize} words)`
+  }
   return undefined
 }
 
