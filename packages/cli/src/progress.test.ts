@@ -200,6 +200,7 @@ describe('progressReporter outside a terminal', () => {
     const metricError = { chain: 'r0', group: 'vendi', generation: 3, message: 'no' }
     progress.onProgress({ chain: 'r0', generation: 3, generationsDone: 0, generationsTotal: 0, metricError })
     progress.onProgress({ chain: 'r2', generation: 3, generationsDone: 0, generationsTotal: 0, metricError: { ...metricError, chain: 'r2' } })
+    for (const chain of ['r0', 'r2']) progress.onProgress({ chain, generation: 4, generationsDone: 0, generationsTotal: 0, notice: 'slower from here' })
     for (let g = 60; g < 100; g++) for (const id of ['r0', 'r2']) progress.onProgress(record(id, g, 10))
     at(12_000)
     progress.stop()
@@ -207,6 +208,7 @@ describe('progressReporter outside a terminal', () => {
       'chain r1 failed at generation 60: boom',
       '  hint: use fewer booms',
       "warning: metric group 'vendi' failed in chain r0 at generation 3; its values are null (run.json lists every chain it failed in): no",
+      'warning: slower from here',
       '[12.0s] generations 260/300 (86 %), chains 2/3 finished, 1 failed',
     ])
   })

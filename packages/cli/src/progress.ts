@@ -50,6 +50,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
   const failedGroups = new Set<string>()
   // What to do about a failure is said once, however many chains it stops.
   const hints = new Set<string>()
+  const notices = new Set<string>()
   const report = (e: ProgressEvent): boolean => {
     if (e.failed !== undefined) {
       state.fail(e.failed.chain)
@@ -66,6 +67,13 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
       if (!failedGroups.has(m.group)) {
         failedGroups.add(m.group)
         write(`warning: metric group '${m.group}' failed in chain ${m.chain} at generation ${m.generation}; its values are null (run.json lists every chain it failed in): ${m.message}`)
+      }
+      return true
+    }
+    if (e.notice !== undefined) {
+      if (!notices.has(e.notice)) {
+        notices.add(e.notice)
+        write(`warning: ${e.notice}`)
       }
       return true
     }

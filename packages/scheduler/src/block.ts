@@ -39,7 +39,12 @@ export interface AdvanceBlockResult {
    * every chain is checkpointed at `next`, and the driver goes on chain by chain from there.
    */
   handBack?: FailureInfo
+  /** Set when the hand-back is the model's block hook breaking its contract, which `sample` keeps: why the chains go on more slowly. */
+  hookBreach?: string
 }
+
+/** Block hook samples of the wrong shape: the chains go on through `sample`, which is checked on its own. */
+class HookBreach extends Error {}
 
 /**
  * Whether a chain can run in blocks: the `replace` policy (the training set is the last
@@ -101,6 +106,7 @@ export async function advanceBlock(task: AdvanceBlockTask): Promise<AdvanceBlock
   }
   const errors: MetricError[] = []
   let handBack: FailureInfo | undefined
+  let hookBreach: string | undefined
   const record = (c: BlockChain, generation: number, values: Record<string, number | null>, fitMs: number, sampleMs: number, evalMs: number): void => {
     c.metrics ??= Object.keys(values)
     c.rows.push(generation, fitMs, sampleMs, evalMs)
@@ -134,6 +140,7 @@ export async function advanceBlock(task: AdvanceBlockTask): Promise<AdvanceBlock
   } catch (err) {
     // Whatever went wrong is met again, and reported with its generation, by `advance`.
     handBack = describeFailure(err)
+    if (err instanceof HookBreach) hookBreach = err.message
     errors.length = 0
   }
   const parts: ChainRecords[] = []
@@ -158,7 +165,7 @@ export async function advanceBlock(task: AdvanceBlockTask): Promise<AdvanceBlock
     if (kept.length > 0) parts.push({ chain: c.chain.id, metrics: c.metrics, rows: kept.slice() })
   }
   for (const group of new Set(chains.map((c) => c.group))) if (group !== undefined) blocks!.dispose?.(group.state)
-  return { scored: { parts }, next: chains.map((c) => c.end), resolvedOptions: resolved, ...(handBack === undefined ? {} : { handBack }) }
+  return { scored: { parts }, next: chains.map((c) => c.end), resolvedOptions: resolved, ...(handBack === undefined ? {} : { handBack }), ...(hookBreach === undefined ? {} : { hookBreach }) }
 }
 
 type RecordRow = (c: BlockChain, generation: number, values: Record<string, number | null>, fitMs: number, sampleMs: number, evalMs: number) => void
@@ -285,7 +292,8 @@ async function advanceGroup(run: VectorisedRun, chains: BlockChain[]): Promise<v
     const n = first.samplesPerGeneration
     const d = asVectors(chains[0]!.ctx.real).d
     if (samples.chains !== k || samples.n !== n || samples.d !== d || samples.data.length !== k * n * d) {
-      throw modelSamplesError(first, `blocks.sample(state, ${n})`, `${samples.chains} chains of ${samples.n} x ${samples.d} values (${samples.data.length} in all); expected ${k} chains of ${n} x ${d}`)
+      const breach = modelSamplesError(first, `blocks.sample(state, ${n})`, `${samples.chains} chains of ${samples.n} x ${samples.d} values (${samples.data.length} in all); expected ${k} chains of ${n} x ${d}`)
+      throw new HookBreach(breach.message)
     }
     if (!allFinite(samples.data)) throw new Error(`generation ${chains[0]!.end} produced non-finite samples`)
     t2 = performance.now()

@@ -51,6 +51,8 @@ export interface ProgressEvent {
    * run.json, written at most once a second, may not have caught up with before the run stopped.
    */
   resumedAt?: number
+  /** Something the run goes on from, more slowly: a model's block hook that broke its contract, its chains going on one at a time. */
+  notice?: string
 }
 
 export interface RunChainsOptions {
@@ -364,6 +366,10 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         s.g = next
       })
       saveInfo(false)
+      if (result.hookBreach !== undefined) {
+        const first = open[0]!
+        opts.onProgress?.({ chain: first.chain.id, generation: first.g, generationsDone: done, generationsTotal: total, notice: `${result.hookBreach}; its chains go on one at a time through sample(), more slowly` })
+      }
       if (result.handBack !== undefined) break
       open = open.filter((s) => s.g < s.chain.config.generations)
     }

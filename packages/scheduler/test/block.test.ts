@@ -106,13 +106,17 @@ describe('blocks of chains', () => {
     }
   })
 
-  it('hand a block whose block hook draws the wrong number of rows back to chain-by-chain runs, with the records of those', async () => {
+  it('hand a block whose block hook draws the wrong number of rows back to chain-by-chain runs, with the records of those, and say why', async () => {
     for (const shortBlocks of [false, true]) {
       const specs = chains({}, { shortBlocks }).map((c) => ({ ...c, modelModule: new URL('block-model.mjs', fixtures).href }))
       const one = await run(specs, 2, 1)
-      const blocked = await run(specs, 2, 5)
+      const notices = new Set<string>()
+      const blocked = await run(specs, 2, 5, { onProgress: (e) => void (e.notice !== undefined && notices.add(e.notice)) })
       expect(blocked.records, `shortBlocks ${shortBlocks}`).toEqual(one.records)
       expect(blocked.chains).toEqual(one.chains)
+      // Blocks of 5 and of 2 (7 replicates a cell).
+      const said = (k: number) => `model 'test': blocks.sample(state, 40) returned ${k} chains of 39 x 1 values (${39 * k} in all); expected ${k} chains of 40 x 1; its chains go on one at a time through sample(), more slowly`
+      expect([...notices].sort()).toEqual(shortBlocks ? [said(2), said(5)] : [])
     }
   })
 
