@@ -14,7 +14,8 @@ import {
   type VectorSamples,
 } from '@ouroboros/core'
 import { readTokenFile, readVectorFile } from '@ouroboros/store'
-import { builtinDatasets, loadMetricModule, metricsModule, moduleUrl } from './registry.js'
+import { loadMetric } from '@ouroboros/scheduler'
+import { builtinDatasets, metricsModule, moduleUrl } from './registry.js'
 import { needInWords } from './metric-needs.js'
 
 export interface EvalOptions {
@@ -74,7 +75,7 @@ async function metricFromModule(entry: string, builtin: Readonly<Record<string, 
   }
   let plugin: MetricPlugin<any, any>
   try {
-    plugin = await loadMetricModule(url)
+    plugin = await loadMetric(url)
   } catch (err) {
     throw configError(`--metrics: ${toOuroborosError(err).message}`)
   }

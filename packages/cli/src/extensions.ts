@@ -1,6 +1,7 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path'
 import { didYouMean, outputInfoProblems, type ConfigProblems, type DatasetPlugin, type MetricPlugin } from '@ouroboros/core'
-import { kindMismatch, loadDatasetModule, loadMetricModule, moduleUrl, problemMessage } from './registry.js'
+import { loadDataset, loadMetric } from '@ouroboros/scheduler'
+import { kindMismatch, moduleUrl, problemMessage } from './registry.js'
 
 /** Config keys whose values are paths relative to the config file. */
 const PATH_KEYS = ['model.module', 'data.module', 'model.cwd', 'data.path'] as const
@@ -57,7 +58,7 @@ export async function datasetFromModule(
 ): Promise<{ plugin: DatasetPlugin<any>; url: string } | undefined> {
   try {
     const url = moduleUrl(module, baseDir)
-    const plugin = await loadDatasetModule(url, kind)
+    const plugin = await loadDataset(url, kind)
     const mismatch = kindMismatch('data', kind, plugin.id, module)
     if (mismatch === undefined) return { plugin, url }
     problems.add({ path: 'data.kind', message: mismatch }, params)
@@ -101,7 +102,7 @@ export async function metricGroups(
     }
     try {
       const url = moduleUrl(entry.module, baseDir)
-      const plugin = await loadMetricModule(url)
+      const plugin = await loadMetric(url)
       const other = byId.get(plugin.id)
       if (other !== undefined && other.url !== url) {
         problems.add({ path: `metrics.${i}.module`, message: `its group is called '${plugin.id}', as is ${other.url === builtinUrl ? 'a built-in group' : `the group of ${other.url}`}; give it another id` }, params)

@@ -1,6 +1,6 @@
 import type { ModelPlugin } from '@ouroboros/core'
-import { builtinFilters, builtinPolicies } from '@ouroboros/scheduler'
-import { builtinDatasets, builtinModelModule, builtinModels, loadModelModule, metricsModule, moduleUrl } from './registry.js'
+import { builtinFilters, builtinPolicies, loadModel } from '@ouroboros/scheduler'
+import { builtinDatasets, builtinModelModule, builtinModels, metricsModule, moduleUrl } from './registry.js'
 
 /** `ouroboros list`: what this installation can run. */
 export async function listCommand(): Promise<number> {
@@ -8,10 +8,10 @@ export async function listCommand(): Promise<number> {
   const stages: string[] = []
   const { dpoSupport, rlMethod } = await import('@ouroboros/posttrain')
   for (const [kind, spec] of Object.entries(builtinModels)) {
-    const model = await loadModelModule(moduleUrl(spec, '.'))
+    const model = await loadModel(moduleUrl(spec, '.'))
     // `command` has a second entry for text data, the same model given sentences.
     const onText = builtinModelModule(kind, 'tokens')
-    const modalities = onText !== spec ? `${model.modality} or ${(await loadModelModule(moduleUrl(onText!, '.'))).modality}` : model.modality
+    const modalities = onText !== spec ? `${model.modality} or ${(await loadModel(moduleUrl(onText!, '.'))).modality}` : model.modality
     const extras = [modalities, ...(model.usesTfjs ? ['tfjs'] : []), model.acceptsTemperature ? 'sampling.temperature: yes' : 'sampling.temperature: no', `${model.modality === 'tokens' ? 'perplexity_real' : onText !== spec ? 'nll_real and perplexity_real' : 'nll_real'}: ${model.logLikelihood ? 'yes' : 'no'}`, ...(model.fitRows ? ['large training sets read from disk'] : [])]
     out.push(`  ${kind.padEnd(12)} ${model.description} [${extras.join('; ')}]`)
     stages.push(`  ${kind.padEnd(12)} ${posttrainAbilities(model, rlMethod, dpoSupport).join('; ')}`)

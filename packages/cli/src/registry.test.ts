@@ -1,10 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ErrorCode, type OuroborosError } from '@ouroboros/core'
-import { loadKindModule, loadModelModule, moduleUrl, syntaxErrorAt } from './registry.js'
+import { moduleUrl } from './registry.js'
 import { resolveRun } from './resolve.js'
 
 const dirs: string[] = []
@@ -40,24 +39,6 @@ describe('plug-in modules by path', () => {
     expect(() => moduleUrl('./sub', pluginFolder({ 'sub/package.json': JSON.stringify({ exports: { '.': { default: './dist/index.js' } } }) }))).toThrow(
       expect.objectContaining({ message: expect.stringMatching(/sub \(\.\/sub relative to the config file's folder, .*\) is a folder, not a module file$/), hint: "name its package's built file, ./sub/dist/index.js" }),
     )
-  })
-
-  it('finds the line and column of a syntax error in a plug-in file, which Node 20’s import does not give', () => {
-    const dir = pluginFolder({ 'syntax.mjs': "export default {\n  id: 'x',\n  foo(;\n}\n", 'fine.mjs': 'export default {}\n' })
-    // The error as Node's import throws it: a message and no location (vitest's own import differs).
-    const thrown = new SyntaxError("Unexpected token ';'")
-    // Line 3, under the ';' of "  foo(;".
-    expect(syntaxErrorAt(pathToFileURL(join(dir, 'syntax.mjs')).href, thrown)).toBe(`${join(dir, 'syntax.mjs')}:3:7`)
-    // A syntax error in a module the plug-in imports: its own file passes the check.
-    expect(syntaxErrorAt(pathToFileURL(join(dir, 'fine.mjs')).href, thrown)).toBeUndefined()
-  })
-
-  it('says what a module of another kind exports, in the words of the config', async () => {
-    const dir = pluginFolder(PLUGINS)
-    const err = await failure(loadKindModule('policy', pathToFileURL(join(dir, 'spread.mjs')).href, 'spread'))
-    expect(err?.message).toMatch(/spread\.mjs does not export a policy made with definePolicy: its default export is a metric group with the id 'spread'$/)
-    const none = pluginFolder({ 'none.mjs': 'export const x = 1\n' })
-    expect((await failure(loadModelModule(pathToFileURL(join(none, 'none.mjs')).href)))?.message).toMatch(/none\.mjs does not export a model made with defineModel: it has no default export$/)
   })
 })
 

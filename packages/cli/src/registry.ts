@@ -1,20 +1,16 @@
-import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path'
 import {
   OuroborosError,
   ErrorCode,
   configError,
-  pluginImportError,
   toOuroborosError,
   type DatasetPlugin,
-  type FilterPlugin,
   type MetricPlugin,
-  type ModelPlugin,
-  type PolicyPlugin,
 } from '@ouroboros/core'
+import { importPluginModule } from '@ouroboros/scheduler'
 import { staleBuildWarning } from './stale-build.js'
 import { workspaceAbove, workspaceFolders } from './workspace.js'
 
@@ -171,59 +167,6 @@ function conditionTarget(entry: unknown): string | undefined {
   return undefined
 }
 
-async function importModule(url: string): Promise<Record<string, unknown>> {
-  try {
-    return (await import(url)) as Record<string, unknown>
-  } catch (err) {
-    const at = syntaxErrorAt(url, err)
-    const e = pluginImportError(url, err)
-    throw at === undefined ? e : new OuroborosError(ErrorCode.PLUGIN, `cannot load plug-in module ${url}: a syntax error at ${at}: ${(err as Error).message}`, { cause: err })
-  }
-}
-
-/**
- * Where a syntax error is, as file:line:column. Node 20's import gives no location for one, but
- * `node --check` prints the line and a caret under the column; an error in a module the plug-in
- * imports leaves the plug-in file itself passing the check, and no location.
- */
-export function syntaxErrorAt(url: string, err: unknown): string | undefined {
-  if (!(err instanceof SyntaxError) || !url.startsWith('file:')) return undefined
-  const file = fileURLToPath(url)
-  const fromStack = new RegExp(`(?:file://)?${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+(?::\\d+)?`).exec(err.stack ?? '')?.[0]
-  if (fromStack !== undefined) return fromStack.replace(/^file:\/\//, '')
-  const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 })
-  const lines = (check.stderr ?? '').split('\n')
-  const line = lines[0]?.startsWith(`${file}:`) ? lines[0].slice(file.length + 1) : undefined
-  if (line === undefined || !/^\d+$/.test(line)) return undefined
-  const caret = lines[2]?.indexOf('^') ?? -1
-  return `${file}:${line}${caret >= 0 ? `:${caret + 1}` : ''}`
-}
-
-/** What a module's default export is, in words, for a message saying it is not what a field wants. */
-function describeExport(value: unknown): string {
-  if (value === undefined) return 'it has no default export'
-  if (typeof value !== 'object' || value === null) return `its default export is ${value === null ? 'null' : `a ${typeof value}`}`
-  const has = (key: string) => typeof (value as Record<string, unknown>)[key] === 'function'
-  const id = (value as { id?: unknown }).id
-  const what = has('trainingSet')
-    ? 'a policy'
-    : has('apply')
-      ? 'a filter'
-      : has('fit') && has('sample')
-        ? 'a model'
-        : has('create')
-          ? 'a dataset'
-          : has('compute')
-            ? 'a metric group'
-            : 'an object that is none of the plug-in kinds'
-  return `its default export is ${what}${typeof id === 'string' ? ` with the id '${id}'` : ''}`
-}
-
-/** The refusal of a module that exports no plug-in of the kind its field wants. */
-function notA(url: string, what: string, made: string, found: unknown): OuroborosError {
-  return new OuroborosError(ErrorCode.PLUGIN, `${url} does not export ${what} made with ${made}: ${describeExport(found)}`)
-}
-
 /**
  * The message of a plug-in whose id is not the `kind` its config gives: a config that said one
  * plug-in and ran another would record the wrong name. Undefined when they agree.
@@ -239,46 +182,8 @@ export function problemMessage(err: unknown): string {
   return e.hint === undefined ? e.message : `${e.message}; ${e.hint}`
 }
 
-export async function loadModelModule(url: string): Promise<ModelPlugin<any, any>> {
-  const mod = await importModule(url)
-  const model = (mod['default'] ?? mod['model']) as ModelPlugin<any, any> | undefined
-  if (typeof model?.fit !== 'function' || typeof model.sample !== 'function' || model.params === undefined) throw notA(url, 'a model', 'defineModel', model)
-  return model
-}
-
-/** A dataset from `data.module`: its `builtinDatasets[kind]`, else its default export. */
-export async function loadDatasetModule(url: string, kind: string): Promise<DatasetPlugin<any>> {
-  const mod = await importModule(url)
-  const dataset = ((mod['builtinDatasets'] as Record<string, unknown> | undefined)?.[kind] ?? mod['default']) as DatasetPlugin<any> | undefined
-  if (typeof dataset?.create !== 'function' || dataset.params === undefined || typeof dataset.modality !== 'string') throw notA(url, 'a dataset', 'defineDataset', dataset)
-  return dataset
-}
-
-/** A metric group from a `metrics` entry's `module`: the module's default export. */
-export async function loadMetricModule(url: string): Promise<MetricPlugin<any, any>> {
-  const mod = await importModule(url)
-  const metric = mod['default'] as MetricPlugin<any, any> | undefined
-  if (typeof metric?.compute !== 'function' || metric.options === undefined || typeof metric.id !== 'string' || !Array.isArray(metric.outputs)) {
-    throw notA(url, 'a metric group', 'defineMetric', metric)
-  }
-  return metric
-}
-
-/**
- * A policy or a filter from `policy.module` or `filter.module`: its `builtinPolicies[kind]` (or
- * `builtinFilters[kind]`), else its default export. The workers load it again by the same URL.
- */
-export async function loadKindModule(field: 'policy' | 'filter', url: string, kind: string): Promise<PolicyPlugin<any> | FilterPlugin<any>> {
-  const mod = await importModule(url)
-  const table = mod[field === 'policy' ? 'builtinPolicies' : 'builtinFilters'] as Record<string, unknown> | undefined
-  const plugin = (table?.[kind] ?? mod['default']) as Record<string, unknown> | undefined
-  const fits = field === 'policy' ? typeof plugin?.['trainingSet'] === 'function' && typeof plugin['largestTrainingSet'] === 'function' : typeof plugin?.['apply'] === 'function'
-  if (!fits || typeof plugin?.['params'] !== 'object') throw notA(url, `a ${field}`, field === 'policy' ? 'definePolicy' : 'defineFilter', plugin)
-  return plugin as unknown as PolicyPlugin<any> | FilterPlugin<any>
-}
-
 export async function builtinDatasets(): Promise<Readonly<Record<string, DatasetPlugin<any>>>> {
-  return (await importModule(moduleUrl(DATASETS_MODULE, '.')))['builtinDatasets'] as Record<string, DatasetPlugin<any>>
+  return (await importPluginModule(moduleUrl(DATASETS_MODULE, '.')))['builtinDatasets'] as Record<string, DatasetPlugin<any>>
 }
 
 export interface MetricsModule {
@@ -288,5 +193,5 @@ export interface MetricsModule {
 }
 
 export async function metricsModule(): Promise<MetricsModule> {
-  return (await importModule(moduleUrl(METRICS_MODULE, '.'))) as unknown as MetricsModule
+  return (await importPluginModule(moduleUrl(METRICS_MODULE, '.'))) as unknown as MetricsModule
 }

@@ -24,10 +24,10 @@ import {
   type PolicyConfig,
   type PolicyPlugin,
 } from '@ouroboros/core'
-import { builtinFilters, builtinPolicies, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
+import { builtinFilters, builtinPolicies, loadFilter, loadModel, loadPolicy, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
 import { resolvePosttrain } from './posttrain.js'
-import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, kindMismatch, loadKindModule, loadModelModule, metricsModule, moduleUrl, problemMessage } from './registry.js'
+import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, kindMismatch, metricsModule, moduleUrl, problemMessage } from './registry.js'
 import { anchorPaths, datasetFromModule, metricGroups } from './extensions.js'
 import { needInWords } from './metric-needs.js'
 
@@ -267,7 +267,7 @@ async function checkPlugins(
     } else {
       try {
         modelUrl = moduleUrl(specifier, baseDir)
-        model = await loadModelModule(modelUrl)
+        model = await loadModel(modelUrl)
       } catch (err) {
         problems.add({ path: module === undefined ? 'model.kind' : 'model.module', message: problemMessage(err) }, params)
       }
@@ -350,7 +350,7 @@ async function loadKindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
   } else {
     try {
       moduleHref = moduleUrl(module, baseDir)
-      plugin = (await loadKindModule(field, moduleHref, kind)) as T
+      plugin = (await (field === 'policy' ? loadPolicy : loadFilter)({ kind, module: moduleHref })) as unknown as T
     } catch (err) {
       const e = toOuroborosError(err)
       throw configError(`${at}: ${field}.module: ${e.message}`, e.hint)

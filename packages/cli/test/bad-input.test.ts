@@ -146,6 +146,16 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     return res.stderr.replaceAll(`${dir}/`, '')
   }
 
+  it('says where a syntax error is in a module a plug-in imports, not only in its own file', () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'plug.mjs'), "import { x } from './lib/dep.mjs'\nexport default { x }\n")
+    mkdirSync(join(dir, 'lib'))
+    writeFileSync(join(dir, 'lib', 'dep.mjs'), 'export const x = {\n  a: 1\n  b: 2\n}\n')
+    const res = cli(['validate', writeConfig(dir, { data: { kind: 'ring', n: 50 }, model: { kind: 'kde' }, policy: { kind: 'x', module: './plug.mjs' }, generations: 1 })])
+    expect(res.status, res.stderr).toBe(2)
+    expect(res.stderr).toContain(`policy.module: cannot load plug-in module file://${join(dir, 'plug.mjs')}: a syntax error at ${join(dir, 'lib', 'dep.mjs')}:3:3: Unexpected identifier 'b'`)
+  })
+
   it('says a config path that is a directory is one', () => {
     const res = cli(['run', dir, '--out', join(dir, 'dir-run')])
     expect(res.status, res.stderr).toBe(2)
@@ -387,7 +397,10 @@ describe("a run directory's files of the wrong structure or that this user canno
   it.runIf(unprivileged)('a run directory this user cannot write in: export, report and resume say so with exit 2 before writing, with the permissions to fix', () => {
     expect(made.status, made.stderr).toBe(0)
     const d = copy('read-only')
-    // A killed run's lock, which a resume has to remove first.
+    // A killed run (kill -9 leaves run.json 'running') and its lock, which a resume has to remove
+    // first. A finished run needs no writing to say it has nothing to resume.
+    const info = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8')) as Record<string, unknown>
+    writeFileSync(join(d, 'run.json'), JSON.stringify({ ...info, status: 'running', finishedAt: null }))
     writeFileSync(join(d, 'run.lock'), JSON.stringify({ pid: 2 ** 22 + 1, host: 'elsewhere', since: '2020-01-01T00:00:00.000Z' }) + '\n')
     utimesSync(join(d, 'run.lock'), new Date(0), new Date(0))
     chmodSync(d, 0o755)
@@ -416,6 +429,9 @@ describe('a data file changed since its run began', () => {
     const config = { data: { kind: 'text-file', path: 'corpus.txt' }, model: { kind: 'ngram', order: 1 }, generations: 2, posttrain: [{ kind: 'finetune', data: { path: 'task.txt', n: 20 }, steps: 1 }] }
     const run = join(dir, 'run')
     expect(cli(['run', writeConfig(dir, config), '--out', run]).status).toBe(0)
+    // As a run killed (kill -9) before it wrote that it had finished: one to resume.
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as Record<string, unknown>
+    writeFileSync(join(run, 'run.json'), JSON.stringify({ ...info, status: 'running', finishedAt: null }))
     const before = ['run.json', 'metrics.ndjson'].map((f) => readFileSync(join(run, f), 'utf8'))
     for (const [file, field, text] of [['corpus.txt', 'data', corpus], ['task.txt', 'posttrain.0.data', task]] as const) {
       writeFileSync(join(dir, file), `${text}\none more line`)

@@ -1,63 +1,162 @@
-import { OuroborosError, ErrorCode, pluginImportError, type DatasetPlugin, type FilterConfig, type FilterPlugin, type MetricPlugin, type ModelPlugin, type PolicyConfig, type PolicyPlugin } from '@ouroboros/core'
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { dirname, resolve as resolvePath } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { OuroborosError, ErrorCode, pluginImportError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type ModelPlugin, type PolicyPlugin } from '@ouroboros/core'
 import { builtinFilters } from './filters/index.js'
 import { builtinPolicies } from './policies/index.js'
+
+/**
+ * Plug-ins by module URL: the one loader of the command line (which checks a config before its
+ * run) and of the workers (which load each chain's plug-ins again by the same URL), so that a
+ * module that is not the plug-in its field wants is refused in the same words wherever it is met.
+ */
 
 /** Plug-in modules imported by URL, once per thread. */
 const modules = new Map<string, Promise<Record<string, unknown>>>()
 
-function importOnce(url: string): Promise<Record<string, unknown>> {
+/** The module at `url`; one that cannot be imported is named, with where its syntax error is. */
+export function importPluginModule(url: string): Promise<Record<string, unknown>> {
   let mod = modules.get(url)
   if (mod === undefined) {
     mod = import(url).catch((err: unknown) => {
-      throw pluginImportError(url, err)
+      const at = syntaxErrorAt(url, err)
+      throw at === undefined ? pluginImportError(url, err) : new OuroborosError(ErrorCode.PLUGIN, `cannot load plug-in module ${url}: a syntax error at ${at}: ${(err as Error).message}`, { cause: err })
     })
     modules.set(url, mod)
   }
   return mod
 }
 
-function pick<T>(mod: Record<string, unknown>, table: string, id: string, url: string, what: string, check: (x: unknown) => boolean): T {
-  const fromTable = (mod[table] as Record<string, unknown> | undefined)?.[id]
-  const candidate = fromTable ?? mod['default']
-  if (!check(candidate)) {
-    throw new OuroborosError(ErrorCode.PLUGIN, `${url} has no ${what} '${id}' (expected ${table}['${id}'] or a default export)`)
+/** The most files a syntax error is looked for in: the plug-in's and those it imports by relative path. */
+const MOST_CHECKED = 50
+
+/**
+ * Where a syntax error is, as file:line:column. Node 20's import gives no location for one, but
+ * `node --check` prints the line and a caret under the column. The plug-in file is checked first,
+ * then the files it imports by relative path, and theirs: the error may be in any of them.
+ */
+export function syntaxErrorAt(url: string, err: unknown): string | undefined {
+  if (!(err instanceof SyntaxError) || !url.startsWith('file:')) return undefined
+  const first = fileURLToPath(url)
+  const fromStack = new RegExp(`(?:file://)?${first.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+(?::\\d+)?`).exec(err.stack ?? '')?.[0]
+  if (fromStack !== undefined) return fromStack.replace(/^file:\/\//, '')
+  const queue = [first]
+  const seen = new Set(queue)
+  for (let i = 0; i < queue.length && i < MOST_CHECKED; i++) {
+    const file = queue[i]!
+    const at = checkSyntax(file)
+    if (at !== undefined) return at
+    for (const imported of relativeImports(file)) {
+      if (!seen.has(imported)) {
+        seen.add(imported)
+        queue.push(imported)
+      }
+    }
   }
-  return candidate as T
+  return undefined
+}
+
+/** `file:line:column` of the syntax error `node --check` finds in `file`, if any. */
+function checkSyntax(file: string): string | undefined {
+  const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 })
+  const lines = (check.stderr ?? '').split('\n')
+  const line = lines[0]?.startsWith(`${file}:`) ? lines[0].slice(file.length + 1) : undefined
+  if (line === undefined || !/^\d+$/.test(line)) return undefined
+  const caret = lines[2]?.indexOf('^') ?? -1
+  return `${file}:${line}${caret >= 0 ? `:${caret + 1}` : ''}`
+}
+
+/** The files `file` imports by a relative path (`from './x.mjs'`, `import './x.mjs'`, `import('./x.mjs')`), as absolute paths. */
+function relativeImports(file: string): string[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return []
+  }
+  const found: string[] = []
+  for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) found.push(resolvePath(dirname(file), m[1]!))
+  return found
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null
+const has = (x: unknown, key: string): boolean => isObject(x) && typeof x[key] === 'function'
 
+/** What a module's default export is, in words, for a message saying it is not what a field wants. */
+function describeExport(value: unknown): string {
+  if (value === undefined) return 'it has no default export'
+  if (!isObject(value)) return `its default export is ${value === null ? 'null' : `a ${typeof value}`}`
+  const what = has(value, 'trainingSet')
+    ? 'a policy'
+    : has(value, 'apply')
+      ? 'a filter'
+      : has(value, 'fit') && has(value, 'sample')
+        ? 'a model'
+        : has(value, 'create')
+          ? 'a dataset'
+          : has(value, 'compute')
+            ? 'a metric group'
+            : 'an object that is none of the plug-in kinds'
+  return `its default export is ${what}${typeof value['id'] === 'string' ? ` with the id '${value['id']}'` : ''}`
+}
+
+/** The refusal of a module that exports no plug-in of the kind its field wants. */
+function notA(url: string, what: string, made: string, found: unknown): OuroborosError {
+  return new OuroborosError(ErrorCode.PLUGIN, `${url} does not export ${what} made with ${made}: ${describeExport(found)}`)
+}
+
+/** A module's plug-in: `table[id]` where the module has that table and id (a package of several built-ins), else its default export. */
+function pick(mod: Record<string, unknown>, table: string, id: string | undefined): unknown {
+  const fromTable = id === undefined ? undefined : (mod[table] as Record<string, unknown> | undefined)?.[id]
+  return fromTable ?? mod['default']
+}
+
+/** A model: the module's default export (or its `model`), with fit, sample and params. */
 export async function loadModel(url: string): Promise<ModelPlugin<any, any>> {
-  const mod = await importOnce(url)
-  const candidate = mod['default'] ?? mod['model']
-  if (!isObject(candidate) || typeof candidate['fit'] !== 'function' || typeof candidate['sample'] !== 'function') {
-    throw new OuroborosError(ErrorCode.PLUGIN, `${url} does not export a model (a default export made with defineModel, with fit and sample)`)
-  }
-  return candidate as unknown as ModelPlugin<any, any>
+  const mod = await importPluginModule(url)
+  const model = mod['default'] ?? mod['model']
+  if (!has(model, 'fit') || !has(model, 'sample') || (model as Record<string, unknown>)['params'] === undefined) throw notA(url, 'a model', 'defineModel', model)
+  return model as ModelPlugin<any, any>
 }
 
+/** A dataset: the module's `builtinDatasets[kind]`, else its default export. */
 export async function loadDataset(url: string, kind: string): Promise<DatasetPlugin<any>> {
-  return pick(await importOnce(url), 'builtinDatasets', kind, url, 'dataset', (x) => isObject(x) && typeof x['create'] === 'function')
+  const dataset = pick(await importPluginModule(url), 'builtinDatasets', kind)
+  if (!has(dataset, 'create') || (dataset as Record<string, unknown>)['params'] === undefined || typeof (dataset as Record<string, unknown>)['modality'] !== 'string') {
+    throw notA(url, 'a dataset', 'defineDataset', dataset)
+  }
+  return dataset as DatasetPlugin<any>
 }
 
-export async function loadMetric(url: string, id: string): Promise<MetricPlugin<any, any>> {
-  return pick(await importOnce(url), 'builtinMetrics', id, url, 'metric group', (x) => isObject(x) && typeof x['compute'] === 'function')
+/** A metric group: the module's `builtinMetrics[id]`, else (and for a module named in a config, whose id is not known yet) its default export. */
+export async function loadMetric(url: string, id?: string): Promise<MetricPlugin<any, any>> {
+  const metric = pick(await importPluginModule(url), 'builtinMetrics', id)
+  const m = metric as Record<string, unknown>
+  if (!has(metric, 'compute') || m['options'] === undefined || typeof m['id'] !== 'string' || !Array.isArray(m['outputs'])) throw notA(url, 'a metric group', 'defineMetric', metric)
+  return metric as MetricPlugin<any, any>
 }
 
-/** A chain's policy: a built-in by kind, or the one its resolved `module` URL exports. */
-export async function loadPolicy(config: PolicyConfig): Promise<PolicyPlugin<any>> {
-  const isPolicy = (x: unknown): boolean => isObject(x) && typeof x['trainingSet'] === 'function' && typeof x['largestTrainingSet'] === 'function'
-  if (config.module !== undefined) return pick(await importOnce(config.module), 'builtinPolicies', config.kind, config.module, 'policy', isPolicy)
-  const builtin = builtinPolicies[config.kind]
-  if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in policy '${config.kind}'`)
-  return builtin
+/** A policy: a built-in by kind, or from its `module` URL (its `builtinPolicies[kind]`, else its default export). */
+export async function loadPolicy(config: { kind: string; module?: string | undefined }): Promise<PolicyPlugin<any>> {
+  if (config.module === undefined) {
+    const builtin = builtinPolicies[config.kind]
+    if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in policy '${config.kind}'`)
+    return builtin
+  }
+  const policy = pick(await importPluginModule(config.module), 'builtinPolicies', config.kind)
+  if (!has(policy, 'trainingSet') || !has(policy, 'largestTrainingSet') || !isObject((policy as Record<string, unknown>)['params'])) throw notA(config.module, 'a policy', 'definePolicy', policy)
+  return policy as PolicyPlugin<any>
 }
 
-/** A chain's filter: a built-in by kind, or the one its resolved `module` URL exports. */
-export async function loadFilter(config: FilterConfig): Promise<FilterPlugin<any>> {
-  const isFilter = (x: unknown): boolean => isObject(x) && typeof x['apply'] === 'function' && isObject(x['params'])
-  if (config.module !== undefined) return pick(await importOnce(config.module), 'builtinFilters', config.kind, config.module, 'filter', isFilter)
-  const builtin = builtinFilters[config.kind]
-  if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in filter '${config.kind}'`)
-  return builtin
+/** A filter: a built-in by kind, or from its `module` URL (its `builtinFilters[kind]`, else its default export). */
+export async function loadFilter(config: { kind: string; module?: string | undefined }): Promise<FilterPlugin<any>> {
+  if (config.module === undefined) {
+    const builtin = builtinFilters[config.kind]
+    if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in filter '${config.kind}'`)
+    return builtin
+  }
+  const filter = pick(await importPluginModule(config.module), 'builtinFilters', config.kind)
+  if (!has(filter, 'apply') || !isObject((filter as Record<string, unknown>)['params'])) throw notA(config.module, 'a filter', 'defineFilter', filter)
+  return filter as FilterPlugin<any>
 }
