@@ -137,26 +137,22 @@ export async function loadMetric(url: string, id?: string): Promise<MetricPlugin
   return metric as MetricPlugin<any, any>
 }
 
-/** A policy: a built-in by kind, or from its `module` URL (its `builtinPolicies[kind]`, else its default export). */
-export async function loadPolicy(config: { kind: string; module?: string | undefined }): Promise<PolicyPlugin<any>> {
+/** A policy or a filter: a built-in by kind, or from its `module` URL (its `table[kind]`, else its default export). */
+async function kindPlugin<T>(config: { kind: string; module?: string | undefined }, builtins: Readonly<Record<string, T>>, table: string, what: string, made: string, fits: (x: unknown) => boolean): Promise<T> {
   if (config.module === undefined) {
-    const builtin = builtinPolicies[config.kind]
-    if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in policy '${config.kind}'`)
+    const builtin = builtins[config.kind]
+    if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in ${what} '${config.kind}'`)
     return builtin
   }
-  const policy = pick(await importPluginModule(config.module), 'builtinPolicies', config.kind)
-  if (!has(policy, 'trainingSet') || !has(policy, 'largestTrainingSet') || !isObject((policy as Record<string, unknown>)['params'])) throw notA(config.module, 'a policy', 'definePolicy', policy)
-  return policy as PolicyPlugin<any>
+  const plugin = pick(await importPluginModule(config.module), table, config.kind)
+  if (!fits(plugin) || !isObject((plugin as Record<string, unknown>)['params'])) throw notA(config.module, `a ${what}`, made, plugin)
+  return plugin as T
 }
 
-/** A filter: a built-in by kind, or from its `module` URL (its `builtinFilters[kind]`, else its default export). */
-export async function loadFilter(config: { kind: string; module?: string | undefined }): Promise<FilterPlugin<any>> {
-  if (config.module === undefined) {
-    const builtin = builtinFilters[config.kind]
-    if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in filter '${config.kind}'`)
-    return builtin
-  }
-  const filter = pick(await importPluginModule(config.module), 'builtinFilters', config.kind)
-  if (!has(filter, 'apply') || !isObject((filter as Record<string, unknown>)['params'])) throw notA(config.module, 'a filter', 'defineFilter', filter)
-  return filter as FilterPlugin<any>
+export function loadPolicy(config: { kind: string; module?: string | undefined }): Promise<PolicyPlugin<any>> {
+  return kindPlugin(config, builtinPolicies, 'builtinPolicies', 'policy', 'definePolicy', (x) => has(x, 'trainingSet') && has(x, 'largestTrainingSet'))
+}
+
+export function loadFilter(config: { kind: string; module?: string | undefined }): Promise<FilterPlugin<any>> {
+  return kindPlugin(config, builtinFilters, 'builtinFilters', 'filter', 'defineFilter', (x) => has(x, 'apply'))
 }
