@@ -66,23 +66,36 @@ export class MetricCatalog {
     const known = this.info(name).threshold
     const given = overrides[name]
     if (given === undefined) return known
-    if (known !== undefined) return { ...known, value: given }
-    return { direction: given < 1 ? 'falls' : 'rises', kind: 'factor', value: given }
+    return { ...(known ?? this.givenThreshold(name, given)), value: given }
+  }
+
+  /**
+   * The form of a threshold given for a metric that has none of its own: an amount for a metric in
+   * nats (a KL), else a factor; a fall where higher is better, a rise where lower is better, and
+   * for a metric neither way is better a move away (an amount) or the side the factor says.
+   */
+  private givenThreshold(name: string, value: number): Threshold {
+    const info = this.info(name)
+    const better = info.better
+    if (info.unit === 'nats') return { direction: better === 'higher' ? 'falls' : better === 'lower' ? 'rises' : 'departs', kind: 'offset', value }
+    return { direction: better === 'higher' ? 'falls' : better === 'lower' ? 'rises' : value < 1 ? 'falls' : 'rises', kind: 'factor', value }
   }
 
   /** The numbers `thresholdFor` would accept; the message names the metric and what it expects. */
   validateThresholds(overrides: Readonly<Record<string, number>>): void {
     for (const [name, value] of Object.entries(overrides)) {
-      const known = this.info(name).threshold
+      const own = this.info(name).threshold
       const fail = (expected: string): never => {
         throw inputError(`--thresholds: ${name}=${String(value)}: expected ${expected}`)
       }
       if (typeof value !== 'number' || !Number.isFinite(value)) fail('a number')
-      if (known === undefined) {
+      const known = own ?? this.givenThreshold(name, value)
+      if (own === undefined && known.kind === 'factor' && this.info(name).better === undefined) {
         if (!(value > 0) || value === 1) fail('a positive factor other than 1 (below 1: collapse is a fall to that share of the baseline; above 1: a rise)')
       } else if (known.kind === 'offset') {
         const unit = this.info(name).unit
-        if (!(value > 0)) fail(`a positive amount${unit === undefined ? '' : ` in ${unit}`} by which it ${known.direction === 'falls' ? 'falls' : 'rises'} from its baseline`)
+        const moves = known.direction === 'falls' ? 'falls' : known.direction === 'rises' ? 'rises' : 'moves either way'
+        if (!(value > 0)) fail(`a positive amount${unit === undefined ? '' : ` in ${unit}`} by which it ${moves} from its baseline`)
       } else if (known.direction === 'falls') {
         if (!(value > 0 && value < 1)) fail('a factor between 0 and 1 (it falls to that share of its baseline)')
       } else if (!(value > 1)) {

@@ -239,6 +239,31 @@ describe('renderReport', () => {
     expect(collapseLevels({ direction: 'departs', kind: 'factor', value: 2 }, 4, 4.4)).toEqual({ below: 2, above: 8.8 })
   })
 
+  it("takes a threshold for a metric without one by its unit and which way is better, and refuses a factor of a baseline at or below 0", () => {
+    const d = dir('given')
+    writeSyntheticRun(d, {
+      name: 'given',
+      dataset: ringDataset,
+      base: { generations: 5, samplesPerGeneration: 100, data: { kind: 'ring', n: 100 }, model: { kind: 'kde' }, policy: { kind: 'replace' } },
+      cells: [{}],
+      replicates: 2,
+      // A post-training KL (nats, neither way better) that grows 0.5 nats a generation, a gold
+      // reward (higher is better) below 0, and a Zipf slope (no better way), always below 0.
+      metrics: (_c, _r, g) => (g === -1 ? { kl: 0, gold_reward: -1, zipf_slope: -1.1 } : { kl: 0.5 * g, gold_reward: -1 - 0.1 * g, zipf_slope: -1.1 - 0.05 * g }),
+    })
+    const run = loadRun(d)
+    // An amount either way for the KL: 1 nat above generation 0's 0, first reached at generation 2.
+    expect(summaryCell(renderReport([run], { thresholds: { kl: 1 } }), 'kl', 0, 'crossing')).toBe('generation 2 (rose)')
+    expect(summaryCell(renderReport([run], { thresholds: { kl: 0.5 } }), 'kl', 0, 'crossing')).toBe('generation 1 (rose)')
+    const bad: [Record<string, number>, RegExp][] = [
+      [{ kl: -1 }, /--thresholds: kl=-1: expected a positive amount in nats by which it moves either way from its baseline/],
+      [{ gold_reward: 2 }, /--thresholds: gold_reward=2: expected a factor between 0 and 1/],
+      [{ gold_reward: 0.5 }, /--thresholds: gold_reward=0\.5: a factor of its baseline, which is −1 here \(the worse of the real data and generation 0\), where a factor needs one above 0/],
+      [{ zipf_slope: 2 }, /--thresholds: zipf_slope=2: a factor of its baseline, which is −1\.1 here/],
+    ]
+    for (const [thresholds, message] of bad) expect(() => renderReport([run], { thresholds })).toThrow(message)
+  })
+
   it('takes collapse thresholds per metric from the options and rejects meaningless ones', () => {
     const d = dir('thresholds')
     writeSyntheticRun(d, judgedRun('thresholds'))
@@ -254,7 +279,8 @@ describe('renderReport', () => {
       ['reverse_kl=-1', /--thresholds: reverse_kl=-1: expected a positive amount in nats/],
       ['total_variance=0.5', /--thresholds: total_variance=0\.5: expected a factor above 1/],
       ['vocab_size', /--thresholds: 'vocab_size' is not metric=number/],
-      ['precision=1', /--thresholds: precision=1: expected a positive factor other than 1/],
+      // Higher is better: collapse is a fall.
+      ['precision=1', /--thresholds: precision=1: expected a factor between 0 and 1/],
       ['modes_covered=0.5,reverse_kl=0.1,modes_covered=0.75', /--thresholds: modes_covered is given twice \(0\.5 and 0\.75\)/],
     ]
     for (const [text, message] of bad) expect(() => renderReport([run], { thresholds: parseThresholds(text) })).toThrow(message)

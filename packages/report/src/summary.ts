@@ -1,3 +1,4 @@
+import { inputError } from '@ouroboros/core'
 import type { CellCurve, RunAggregate } from './aggregate.js'
 import { formatNumber } from './html.js'
 import type { MetricCatalog, Threshold } from './metric-info.js'
@@ -29,6 +30,8 @@ export interface SummaryRow {
   crossing: Crossing
   /** Replicates with a value at generation 0. */
   replicates: number
+  /** The baseline, where a factor threshold cannot scale it (≤ 0). */
+  baseline?: number
 }
 
 /**
@@ -44,7 +47,13 @@ export function summarize(agg: RunAggregate, cells: readonly number[], overrides
     for (const cell of cells) {
       const curve = agg.curves.get(cell)?.get(metric)
       if (curve === undefined) continue
-      rows.push(summaryRow(metric, cell, curve, agg.reference.get(cell)?.get(metric) ?? null, catalog.thresholdFor(metric, overrides)))
+      const row = summaryRow(metric, cell, curve, agg.reference.get(cell)?.get(metric) ?? null, catalog.thresholdFor(metric, overrides))
+      // A factor the user gave that no baseline of this run can take (a Zipf slope, a negative
+      // reward) is no threshold: said, as a value out of range is, rather than shown as n/a.
+      if (overrides[metric] !== undefined && row.baseline !== undefined) {
+        throw inputError(`--thresholds: ${metric}=${String(overrides[metric])}: a factor of its baseline, which is ${formatNumber(row.baseline)} here (the worse of the real data and generation 0), where a factor needs one above 0`, 'give thresholds as factors to metrics whose values are positive')
+      }
+      rows.push(row)
     }
   }
   return rows
@@ -63,7 +72,7 @@ function summaryRow(metric: string, cell: number, curve: CellCurve, reference: n
   const levels = collapseLevels(threshold, reference, first)
   if (levels === null) {
     const baseline = threshold.direction === 'rises' ? Math.max(reference ?? first, first) : Math.min(reference ?? first, first)
-    return { ...base, levels, crossing: { kind: 'none', reason: `n/a: no factor of its baseline ${formatNumber(baseline)}` } }
+    return { ...base, levels, baseline, crossing: { kind: 'none', reason: `n/a: no factor of its baseline ${formatNumber(baseline)}` } }
   }
   return { ...base, levels, crossing: findCrossing(curve, i0, levels) }
 }
