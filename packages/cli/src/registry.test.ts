@@ -35,7 +35,10 @@ describe('plug-in modules by path', () => {
     const dir = pluginFolder({})
     const err = await failure(resolveRun({ data: { kind: 'gaussian', n: 20 }, model: { kind: 'gaussian' }, policy: { kind: 'window', module: './missing.mjs' }, generations: 2 }, join(dir, 'c.json')))
     expect(err?.code).toBe(ErrorCode.CONFIG)
-    expect(err?.message).toBe(`${join(dir, 'c.json')}: policy.module: no such file: ${join(dir, 'missing.mjs')} (./missing.mjs relative to the config file's folder, ${dir})`)
+    // Said with the config's other problems, one line each: its hint on the same line.
+    expect(err?.message).toBe(
+      `${join(dir, 'c.json')}: policy.module: no such file: ${join(dir, 'missing.mjs')} (./missing.mjs relative to the config file's folder, ${dir}); a relative path is taken from the config file's folder; a package is named by its package name, or by the path of its built file (such as ./my-model/dist/index.js)`,
+    )
     expect(() => moduleUrl('./sub', pluginFolder({ 'sub/package.json': JSON.stringify({ exports: { '.': { default: './dist/index.js' } } }) }))).toThrow(
       expect.objectContaining({ message: expect.stringMatching(/sub \(\.\/sub relative to the config file's folder, .*\) is a folder, not a module file$/), hint: "name its package's built file, ./sub/dist/index.js" }),
     )

@@ -8,6 +8,7 @@ import {
   configError,
   expandSweep,
   issueProblems,
+  type Problem,
   outputInfoProblems,
   parseConfig,
   toOuroborosError,
@@ -78,6 +79,18 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   }
   const cells = expandSweep(config, where, problems)
   const metricsMod = await metricsModule()
+  /** The problems of a cell's plug-ins and their parameters, each said with the others. */
+  const checkCell = async (cfg: Cell['config'], params: Record<string, unknown>) => {
+    const checked = await checkPlugins(cfg, datasets, baseDir, problems, params)
+    const groups = await metricGroups(cfg.metrics, metricsMod.builtinMetrics, moduleUrl(METRICS_MODULE, '.'), baseDir, problems, params)
+    const kinds = [await kindPlugin('policy', cfg.policy, baseDir, builtinPolicies), ...(cfg.filter === null ? [] : [await kindPlugin('filter', cfg.filter, baseDir, builtinFilters)])]
+    for (const found of kinds) {
+      if ('problems' in found) problems.add(found.problems.map((p) => (found.hint === undefined ? p : { ...p, message: `${p.message}; ${found.hint}` })), params)
+    }
+    return { checked, groups }
+  }
+  // No cell to check (each named a sweep path that is none): the config's own plug-ins, with that.
+  if (cells.length === 0) await checkCell(config, {})
   const chains: ChainSpec[] = []
   const cellInfos: CellInfo[] = []
   let modality: Modality | undefined
@@ -91,8 +104,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   for (const cell of cells) {
     const cfg = cell.config
     const at = cells.length > 1 ? `${where} (sweep cell ${cellLabel(cell.params)})` : where
-    const checked = await checkPlugins(cfg, datasets, baseDir, problems, cell.params)
-    const groups = await metricGroups(cfg.metrics, metricsMod.builtinMetrics, moduleUrl(METRICS_MODULE, '.'), baseDir, problems, cell.params)
+    const { checked, groups } = await checkCell(cfg, cell.params)
     // After a problem, the other cells are only checked for the problems of their parameters.
     if (checked === undefined || problems.any) continue
     const { datasetPlugin, datasetUrl, model, modelUrl, modelParams } = checked
@@ -328,42 +340,53 @@ function jsonFacets(facets: Readonly<Record<string, unknown>>): Record<string, u
 
 export type { Cell }
 
+type KindPlugin<T> = { plugin: T; params: unknown; config: { kind: string; module?: string } & Record<string, unknown> }
+
 /**
  * A policy's or filter's plug-in (a built-in by kind, or the `module` given, resolved from the
  * config's directory) and its parameters checked by the plug-in's own schema; `config` is what the
- * chains carry (parameters with defaults, the module as a URL).
+ * chains carry (parameters with defaults, the module as a URL). Else the problems found.
  */
-async function loadKindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
+async function kindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
   field: 'policy' | 'filter',
   given: { kind: string; module?: string | undefined },
-  at: string,
   baseDir: string,
   builtins: Readonly<Record<string, T>>,
-): Promise<{ plugin: T; params: unknown; config: { kind: string; module?: string } & Record<string, unknown> }> {
+): Promise<KindPlugin<T> | { problems: Problem[]; hint?: string | undefined }> {
   const { kind, module, ...raw } = given
   let plugin: T | undefined
   let moduleHref: string | undefined
   if (module === undefined) {
     plugin = builtins[kind]
     const known = Object.keys(builtins)
-    if (plugin === undefined) throw configError(`${at}: ${field}.kind: unknown ${field} '${kind}'${didYouMean(kind, known)}; expected one of ${known.join(', ')}, or give ${field}.module`)
+    if (plugin === undefined) return { problems: [{ path: `${field}.kind`, message: `unknown ${field} '${kind}'${didYouMean(kind, known)}; expected one of ${known.join(', ')}, or give ${field}.module` }] }
   } else {
     try {
       moduleHref = moduleUrl(module, baseDir)
       plugin = (await (field === 'policy' ? loadPolicy : loadFilter)({ kind, module: moduleHref })) as unknown as T
     } catch (err) {
       const e = toOuroborosError(err)
-      throw configError(`${at}: ${field}.module: ${e.message}`, e.hint)
+      return { problems: [{ path: `${field}.module`, message: e.message }], hint: e.hint }
     }
     const mismatch = kindMismatch(field, kind, plugin.id, module)
-    if (mismatch !== undefined) throw configError(`${at}: ${field}.kind: ${mismatch}`)
+    if (mismatch !== undefined) return { problems: [{ path: `${field}.kind`, message: mismatch }] }
   }
   const parsed = plugin.params.safeParse(raw)
-  if (!parsed.success) {
-    const problems = issueProblems(parsed.error.issues, [field], { input: raw, schema: plugin.params, extraKeys: ['kind', 'module'] })
-    throw configError(problems.map((p) => `${at}: ${p.path}: ${p.message}`).join('\n'))
-  }
+  if (!parsed.success) return { problems: issueProblems(parsed.error.issues, [field], { input: raw, schema: plugin.params, extraKeys: ['kind', 'module'] }) }
   return { plugin, params: parsed.data, config: { kind, ...(moduleHref === undefined ? {} : { module: moduleHref }), ...(parsed.data as Record<string, unknown>) } }
+}
+
+/** kindPlugin's plug-in, or a config error naming every problem found. */
+async function loadKindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
+  field: 'policy' | 'filter',
+  given: { kind: string; module?: string | undefined },
+  at: string,
+  baseDir: string,
+  builtins: Readonly<Record<string, T>>,
+): Promise<KindPlugin<T>> {
+  const found = await kindPlugin(field, given, baseDir, builtins)
+  if ('problems' in found) throw configError(found.problems.map((p) => `${at}: ${p.path}: ${p.message}`).join('\n'), found.hint)
+  return found
 }
 
 /** The cell's policy, its parameters also checked against the chain's sizes. */

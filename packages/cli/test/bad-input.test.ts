@@ -238,6 +238,32 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     }
   })
 
+  it('reports a sweep path that is none of the config with the config\'s other problems, not alone', () => {
+    const stderr = fails('paths', {
+      data: { kind: 'ring', n: 100 },
+      model: { kind: 'gmm', componets: 3 },
+      policy: { kind: 'replac' },
+      metrics: ['mode'],
+      generations: 2,
+      sweep: { 'posttrain.0.beta': [1], 'modle.kind': ['kde'] },
+    })
+    const lines = stderr.trim().split('\n')
+    for (const expected of [
+      'sweep.posttrain.0.beta: no such config path ("0" is not an index of a list of 0)',
+      'sweep.modle.kind: no such config path (top-level key "modle" does not exist; did you mean "model"?)',
+      'model.componets: unknown key',
+      "policy.kind: unknown policy 'replac'",
+      "metrics.0: unknown metric group 'mode'",
+    ]) {
+      expect(lines.filter((l) => l.includes(expected)), `${expected} in ${stderr}`).toHaveLength(1)
+    }
+    expect(lines).toHaveLength(5)
+    // A policy's own parameters beside a model's: both at once.
+    const both = fails('both', { data: { kind: 'ring', n: 100 }, model: { kind: 'gmm', componets: 3 }, policy: { kind: 'mix', realFractoin: 0.2 }, generations: 2 })
+    expect(both).toContain('model.componets: unknown key')
+    expect(both).toContain('policy.realFractoin: unknown key')
+  })
+
   it('reports every bad sweep cell, naming the swept values behind each problem', () => {
     const stderr = fails('cells', r({ sweep: { 'model.components': [2, -1, 'x'], generations: [2, 0] } }))
     const lines = stderr.trim().split('\n')

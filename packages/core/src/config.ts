@@ -100,7 +100,7 @@ export function parseConfig(raw: unknown, where: string, problems: ConfigProblem
 export function parseConfig(raw: unknown, where: string, problems?: ConfigProblems): Config | undefined {
   let input = raw
   let result = configSchema.safeParse(raw)
-  const filled = result.success ? undefined : withSweptKeys(raw, result.error.issues, where)
+  const filled = result.success ? undefined : withSweptKeys(raw, result.error.issues)
   if (filled !== undefined) {
     input = filled
     result = configSchema.safeParse(filled)
@@ -118,7 +118,7 @@ export function parseConfig(raw: unknown, where: string, problems?: ConfigProble
  * swept value, as the first cell does: every cell sets it. Undefined where the parse's `issues`
  * name no such key.
  */
-function withSweptKeys(raw: unknown, issues: readonly z.core.$ZodIssue[], where: string): Record<string, unknown> | undefined {
+function withSweptKeys(raw: unknown, issues: readonly z.core.$ZodIssue[]): Record<string, unknown> | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined
   const { sweep } = raw as { sweep?: unknown }
   if (typeof sweep !== 'object' || sweep === null || Array.isArray(sweep)) return undefined
@@ -128,7 +128,7 @@ function withSweptKeys(raw: unknown, issues: readonly z.core.$ZodIssue[], where:
   for (const [path, values] of Object.entries(sweep)) {
     if (!missing.has(path) || !Array.isArray(values) || values.length === 0) continue
     filled ??= structuredClone(raw) as Record<string, unknown>
-    setPath(filled, path, values[0], where)
+    setPath(filled, path, values[0])
   }
   return filled
 }
@@ -169,19 +169,20 @@ function dpoProxyHint(p: Problem, raw: unknown): Problem | undefined {
  */
 export function expandSweep(config: Config, where: string, problems?: ConfigProblems): Cell[] {
   const { sweep, ...base } = config
-  const paths = Object.keys(sweep)
-  for (const path of paths) {
+  const found = problems ?? new ConfigProblems(where)
+  // A path that is no config key is said, and the sweep goes on without it, so that the problems
+  // of the other paths and of the config itself are said with it.
+  const paths = Object.keys(sweep).filter((path) => {
     const top = path.split('.')[0]!
-    if (!(top in configSchema.shape) || top === 'sweep') {
-      const guess = closest(top, Object.keys(configSchema.shape))
-      throw configError(`${where}: sweep.${path}: no such config path (top-level key "${top}" does not exist${guess === undefined ? '' : `; did you mean "${guess}"?`})`)
-    }
-  }
+    if (top in configSchema.shape && top !== 'sweep') return true
+    const guess = closest(top, Object.keys(configSchema.shape))
+    found.add({ path: `sweep.${path}`, message: `no such config path (top-level key "${top}" does not exist${guess === undefined ? '' : `; did you mean "${guess}"?`})` })
+    return false
+  })
   const cells: Cell[] = []
   const lists = paths.map((p) => sweep[p]!)
   const total = lists.reduce((a, l) => a * l.length, 1)
   if (total > 100_000) throw configError(`${where}: sweep: ${total} cells is more than the 100000 allowed`)
-  const found = problems ?? new ConfigProblems(where)
   for (let index = 0; index < total; index++) {
     const params: Record<string, unknown> = {}
     let rest = index
@@ -191,12 +192,16 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
       rest = Math.floor(rest / list.length)
     }
     const raw: Record<string, unknown> = structuredClone(base)
-    for (const [path, value] of Object.entries(params)) setPath(raw, path, value, where)
-    const parsed = configSchema.safeParse(raw)
-    if (!parsed.success) {
-      found.add(withHints(issueProblems(parsed.error.issues, [], { input: raw, schema: configSchema }), raw), params)
-      continue
+    let unset = false
+    for (const [path, value] of Object.entries(params)) {
+      const why = setPath(raw, path, value)
+      if (why !== undefined) found.add({ path: `sweep.${path}`, message: `no such config path (${why})` })
+      unset ||= why !== undefined
     }
+    // A cell with a path that is none is still parsed with the others set: their problems too.
+    const parsed = configSchema.safeParse(raw)
+    if (!parsed.success) found.add(withHints(issueProblems(parsed.error.issues, [], { input: raw, schema: configSchema }), raw), params)
+    if (unset || !parsed.success) continue
     const { sweep: _unused, ...cellConfig } = parsed.data
     cells.push({ index, params, config: cellConfig })
   }
@@ -204,28 +209,40 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
   return cells
 }
 
-/** Sets a dotted path; a numeric key indexes a list that has that element (posttrain.0.beta). */
-function setPath(target: Record<string, unknown>, path: string, value: unknown, where: string): void {
+/**
+ * Sets a dotted path; a numeric key indexes a list that has that element (posttrain.0.beta).
+ * Returns why the path is none of the config's, where it is not.
+ */
+function setPath(target: Record<string, unknown>, path: string, value: unknown): string | undefined {
   const keys = path.split('.')
   let node: Record<string, unknown> | unknown[] = target
-  const at = (key: string): unknown => (Array.isArray(node) ? node[listIndex(node, key)] : node[key])
-  const listIndex = (list: unknown[], key: string): number => {
+  const listIndex = (list: unknown[], key: string): number | string => {
     const i = /^\d+$/.test(key) ? Number(key) : -1
-    if (i < 0 || i >= list.length) throw configError(`${where}: sweep.${path}: no such config path ("${key}" is not an index of a list of ${list.length})`)
-    return i
+    return i < 0 || i >= list.length ? `"${key}" is not an index of a list of ${list.length}` : i
   }
   for (let i = 0; i < keys.length - 1; i++) {
     const key = keys[i]!
-    let child = at(key)
-    if (child === undefined && i === 0 && !Array.isArray(node)) child = node[key] = {}
-    if (typeof child !== 'object' || child === null) {
-      throw configError(`${where}: sweep.${path}: no such config path ("${keys.slice(0, i + 1).join('.')}" is not an object)`)
+    let child: unknown
+    if (Array.isArray(node)) {
+      const at = listIndex(node, key)
+      if (typeof at === 'string') return at
+      child = node[at]
+    } else {
+      child = node[key]
+      if (child === undefined && i === 0) child = node[key] = {}
     }
+    if (typeof child !== 'object' || child === null) return `"${keys.slice(0, i + 1).join('.')}" is not an object`
     node = child as Record<string, unknown> | unknown[]
   }
   const last = keys[keys.length - 1]!
-  if (Array.isArray(node)) node[listIndex(node, last)] = value
-  else node[last] = value
+  if (!Array.isArray(node)) {
+    node[last] = value
+    return undefined
+  }
+  const at = listIndex(node, last)
+  if (typeof at === 'string') return at
+  node[at] = value
+  return undefined
 }
 
 /** Held-out items to draw: those given, else 1,000, or all that a smaller pool sets aside (`pool`: the data's limits.heldout). */
