@@ -147,6 +147,18 @@ describe('ouroboros eval', () => {
     expect(oneD.w2_to_reference).toBe(0)
   })
 
+  it("gives a text run's metrics to the bit from its own .tokens files, ties of the frequent types' head included", () => {
+    // Zipf tokens: many types of equal count where the head of 90 % of the real tokens ends.
+    const config = join(dir, 'zipf.json')
+    writeFileSync(config, JSON.stringify({ data: { kind: 'zipf', vocabSize: 2000, exponent: 1.1, length: 20, n: 500 }, model: { kind: 'ngram', order: 1, discount: 0 }, generations: 5, heldout: 0, metrics: ['text'] }))
+    const run = join(dir, 'zipf-run')
+    expect(cli(['run', config, '--out', run]).status).toBe(0)
+    const recorded = readFileSync(join(run, 'metrics.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.chain === 'r0' && r.generation === 4).metrics
+    const scored = cli(['eval', '--real', join(run, 'chains/r0/real.tokens'), '--generated', join(run, 'chains/r0/gen-000004.samples.tokens'), '--json'])
+    expect(scored.status, scored.stderr).toBe(0)
+    expect(json(scored)).toEqual(recorded)
+  })
+
   it("scores a text run's own .tokens files as it scores the same sentences as .txt", () => {
     const run = join(dir, 'text-run')
     mkdirSync(join(run, 'chains', 'c0-r0'), { recursive: true })

@@ -39,9 +39,12 @@ export interface TokenFile {
  * returned vocabulary's size.
  */
 export function readTokenFile(file: string, vocabulary: readonly string[] = []): TokenFile {
-  const read = extname(file).toLowerCase() === '.tokens' ? runTokens(file) : textTokens(file)
+  const ofRun = extname(file).toLowerCase() === '.tokens'
+  const read = ofRun ? runTokens(file) : textTokens(file)
   if (read.samples.n === 0) throw inputError(`${file}: no sequences (expected one sequence of words a line)`)
-  return renumbered(read.samples, read.words, vocabulary)
+  // A run's file, with no other vocabulary to number it in, keeps the run's ids: its metrics are
+  // then the run's to the bit (the text group's head of frequent types breaks ties by id).
+  return renumbered(read.samples, read.words, ofRun && vocabulary.length === 0 ? read.words : vocabulary)
 }
 
 /** Sequences of ids into `words`, whatever vocabulary they come with. */
