@@ -3,11 +3,14 @@ import type * as Arrow from 'apache-arrow'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import * as parquet from 'parquet-wasm/node'
 import type { AtomicFile } from './atomic.js'
-import { BLOCK_ROWS, type RecordBlock, type RecordSource } from './record-reader.js'
+import { BLOCK_ROWS, paramColumnName, type RecordBlock, type RecordSource } from './record-reader.js'
 
 // Apache Arrow's single-file build, the same library: its package entry is 158 modules, which
 // took 70 ms of every run's last step to load, against 11 ms for this file.
 const arrow = createRequire(import.meta.url)('apache-arrow/Arrow.esnext.min') as typeof Arrow
+
+/** The file's own columns, before the swept parameters and the metrics. */
+const FIXED = ['chain', 'cell', 'replicate', 'seed', 'generation', 'fitMs', 'sampleMs', 'evalMs']
 
 /**
  * metrics.parquet: one row per (chain, generation) with the columns chain, cell, replicate, seed,
@@ -75,13 +78,6 @@ function enqueueBatches(controller: ReadableStreamDefaultController, batches: Ar
 
 function emptyBlock(metrics: number): RecordBlock {
   return { length: 0, chain: new Int32Array(0), generation: new Int32Array(0), fitMs: new Float64Array(0), sampleMs: new Float64Array(0), evalMs: new Float64Array(0), metrics: Array.from({ length: metrics }, () => new Float64Array(0)) }
-}
-
-const FIXED = ['chain', 'cell', 'replicate', 'seed', 'generation', 'fitMs', 'sampleMs', 'evalMs']
-
-/** A swept parameter's column: its dotted path, prefixed by `params.` where that names a record column (a sweep over `seed`). */
-function paramColumnName(key: string): string {
-  return FIXED.includes(key) ? `params.${key}` : key
 }
 
 /** A swept parameter's column type: numbers, integers, booleans, else strings (JSON for what is not one). */

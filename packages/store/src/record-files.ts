@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { AtomicFile } from './atomic.js'
-import { RecordSource, type RecordBlock, type RecordChain } from './record-reader.js'
+import { paramColumnName, RecordSource, type RecordBlock, type RecordChain } from './record-reader.js'
 
 export const RECORD_FILES = {
   parquet: 'metrics.parquet',
@@ -41,7 +41,8 @@ export class NdjsonFormat {
 
 /**
  * Long format: chain,replicate,generation,metric,value, then the sweep cell and each swept
- * parameter (by its dotted path), so that a reader groups by setting without joining run.json.
+ * parameter (by its dotted path, `params.seed` for a sweep over `seed`, as in metrics.parquet),
+ * so that a reader groups by setting without joining run.json.
  * The added columns come last: readers of the first five by position keep working. A null value
  * is an empty field.
  */
@@ -64,7 +65,7 @@ export class CsvFormat {
   }
 
   static header(source: RecordSource): string {
-    return ['chain', 'replicate', 'generation', 'metric', 'value', 'cell', ...source.paramKeys].map(csvField).join(',') + '\n'
+    return ['chain', 'replicate', 'generation', 'metric', 'value', 'cell', ...source.paramKeys.map(paramColumnName)].map(csvField).join(',') + '\n'
   }
 
   lines(block: RecordBlock): string {

@@ -1,10 +1,10 @@
 import { closeSync, existsSync, readSync, statSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import { ROW_LEAD } from './record-batch.js'
 import { openLog, readFrameRows, recordLogPath, scanRecordLog, type LogFrame } from './record-log.js'
-import type { MetricRecord, RunInfo } from './run-dir.js'
+import { RUN_FILES, type MetricRecord, type RunInfo } from './run-dir.js'
 
 /** A chain as the record files name it. */
 export interface RecordChain {
@@ -100,12 +100,27 @@ function missingRecordsError(store: string, gaps: readonly { chain: RecordChain;
   })
   const more = gaps.length > 3 ? `; and ${gaps.length - 3} more chain${gaps.length === 4 ? '' : 's'}` : ''
   const torn = tornAt === undefined ? '' : ` (bytes ${tornAt} to ${size}, its end, are no whole record: it was cut short or written over)`
+  // The record files beside the damaged store, which this command leaves as they are.
+  const kept = [RUN_FILES.parquet, RUN_FILES.records, RUN_FILES.csv].filter((f) => f !== basename(store) && existsSync(join(dirname(store), f)))
+  const untouched = kept.length === 0 ? '' : `, and the record files the run wrote (${kept.join(', ')}) are as they were`
   return new OuroborosError(ErrorCode.RUN_DIR, `${store} lacks records that run.json says were made${torn}: ${named.join('; ')}${more}`, {
-    hint: `the records cannot be recomputed from the checkpoints: restore ${basename(store)} from a copy, or run the config again with --force; nothing was written, and the record files the run wrote (metrics.parquet, metrics.ndjson) are as they were`,
+    hint: `the records cannot be recomputed from the checkpoints: restore ${basename(store)} from a copy, or run the config again with --force; nothing was written${untouched}`,
   })
 }
 
 export const BLOCK_ROWS = 1 << 16
+
+/** What a record file names for itself, in one format or another (the chain's seed, not a swept one). */
+const RECORD_FIELDS = ['chain', 'cell', 'replicate', 'seed', 'generation', 'metric', 'value', 'fitMs', 'sampleMs', 'evalMs']
+
+/**
+ * A swept parameter's column in metrics.parquet and metrics.csv: its dotted path, prefixed by
+ * `params.` where that names a record field (a sweep over `seed`), so that `seed` is the chain's
+ * seed in every record file.
+ */
+export function paramColumnName(key: string): string {
+  return RECORD_FIELDS.includes(key) ? `params.${key}` : key
+}
 
 /** Where a chain's records are: frames of the record log, or (runs from before the log) rows in memory. */
 type Piece = { frame: LogFrame } | { metrics: string[]; rows: Float64Array; width: number }

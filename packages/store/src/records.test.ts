@@ -164,6 +164,10 @@ describe('records that run.json says were made', () => {
     const kept = Array.from({ length: G + 1 }, (_, k) => record(c, k - 1)).filter((r) => r.generation !== 4)
     appendRecordBatch(dir, recordBatch([...kept, record(c, 2)]))
     expect(failure(() => readRecords(dir)).message).toBe(`${recordLogPath(dir)} lacks records that run.json says were made: chain c0-r1 (finished after 6 generations) has no record of generation 4`)
+    // The hint names the record files there are, which the command leaves as they were.
+    expect(failure(() => readRecords(dir)).hint).toMatch(/ --force; nothing was written$/)
+    writeFileSync(join(dir, 'metrics.csv'), '')
+    expect(failure(() => readRecords(dir)).hint).toMatch(/ --force; nothing was written, and the record files the run wrote \(metrics\.csv\) are as they were$/)
   })
 
   it("of a chain that stopped, the last generation run.json counts must be there; an earlier gap is a segment's scoring still in flight", () => {
@@ -178,18 +182,21 @@ describe('records that run.json says were made', () => {
 })
 
 describe('the record files', () => {
-  it('keeps a swept parameter named like a record column apart: a sweep over seed', async () => {
+  it('keeps a swept parameter named like a record field apart, in metrics.parquet and metrics.csv alike: a sweep over seed', async () => {
     const dir = tempDir()
-    const swept: RecordChain[] = [1, 2].map((s, cell) => ({ id: `c${cell}-r0`, cell, replicate: 0, seed: s, params: { seed: s } }))
+    // The chain's seed (derived from the swept run seed) is not the swept value.
+    const swept: RecordChain[] = [1, 2].map((s, cell) => ({ id: `c${cell}-r0`, cell, replicate: 0, seed: 10 * s, params: { seed: s } }))
     writeRunInfo(dir, { name: 't', cells: [], chains: swept.map((c) => ({ ...c, status: 'finished', generationsDone: 1 })) } as unknown as RunInfo)
     appendRecordBatch(dir, recordBatch(swept.map((c) => ({ chain: c.id, cell: c.cell, replicate: 0, seed: c.seed, params: c.params, generation: 0, metrics: { m: 1 }, timings: { fitMs: 0, sampleMs: 0, evalMs: 0 } }))))
-    await finalizeRecords(dir, swept, { text: false })
+    await finalizeRecords(dir, swept, { text: true })
+    expect(readFileSync(join(dir, 'metrics.csv'), 'utf8')).toBe('chain,replicate,generation,metric,value,cell,params.seed\nc0-r0,0,0,m,1,0,1\nc1-r0,0,0,m,1,1,2\n')
+    expect(readFileSync(join(dir, 'metrics.ndjson'), 'utf8').split('\n')[0]).toContain('"seed":10,')
     const conn = await (await DuckDBInstance.create(':memory:')).connect()
     const rows = (await conn.runAndReadAll(`SELECT seed, "params.seed" FROM read_parquet('${join(dir, 'metrics.parquet').replace(/'/g, "''")}')`)).getRowObjects()
     conn.closeSync()
     expect(rows).toEqual([
-      { seed: 1n, 'params.seed': 1n },
-      { seed: 2n, 'params.seed': 2n },
+      { seed: 10n, 'params.seed': 1n },
+      { seed: 20n, 'params.seed': 2n },
     ])
   })
 
