@@ -1,3 +1,4 @@
+import { existsSync, realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { parseThresholds, writeReport } from '@ouroboros/report'
@@ -20,6 +21,9 @@ export async function reportCommand(dirs: readonly string[], opts: ReportCommand
   if (dirs.length > 1 && opts.out === undefined) throw configError('--out: required when comparing several runs')
   checkNotEmpty('--out', opts.out, `write DIR/${RUN_FILES.report}`)
   const runs = dirs.map((d) => resolve(d))
+  const real = runs.map((r) => (existsSync(r) ? realpathSync(r) : r))
+  const twice = real.findIndex((r, i) => real.indexOf(r) !== i)
+  if (twice >= 0) throw configError(`${dirs[twice]}: the same run as ${dirs[real.indexOf(real[twice]!)]}, given twice`, 'name each run once')
   const out = resolve(opts.out ?? resolve(runs[0]!, RUN_FILES.report))
   checkOutFile('--out', out, RUN_FILES.report, opts.out !== undefined)
   checkReportOut(out, runs, opts.force === true)

@@ -86,6 +86,7 @@ describe('ouroboros report --out', () => {
       [['report', a, '--out', join(b, 'report.html')], `--out: ${join(b, 'report.html')} is the report of the run in ${b}, which this command does not report`],
       [['report', a, b, '--out', join(a, 'report.html'), '--force'], `--out: ${join(a, 'report.html')} is the report of the run in ${a}; the comparison of 2 runs would replace it`],
       [['report', a, '--out', ''], '--out: empty'],
+      [['report', a, `${a}/`, '--out', join(dir, 'twice.html')], `${a}/: the same run as ${a}, given twice`],
     ]
     for (const [args, message] of cases) {
       const res = cli(args)

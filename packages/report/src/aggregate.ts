@@ -36,6 +36,8 @@ export interface RecordSummary {
   firstRecords: MetricRecord[]
   /** cell -> time per stage (ms), summed over chains and generations. */
   timings: Map<number, { fit: number; sample: number; evaluate: number }>
+  /** chain -> generations it has records of (its last generation + 1). */
+  recorded: Map<string, number>
 }
 
 /** A run's records, streamed from its record log (or its metrics.ndjson) through a RunAggregator. */
@@ -242,6 +244,8 @@ export class RunAggregator {
   readonly firstRecords: MetricRecord[] = []
   /** cell -> time per stage (ms), summed over chains and generations. */
   readonly timings = new Map<number, { fit: number; sample: number; evaluate: number }>()
+  /** chain -> generations it has records of. */
+  readonly recorded = new Map<string, number>()
 
   write(source: Pick<RecordSource, 'chains' | 'metrics'>, block: RecordBlock): void {
     for (const m of source.metrics) if (!this.metrics.includes(m)) this.metrics.push(m)
@@ -259,12 +263,15 @@ export class RunAggregator {
       if (reps === undefined) this.replicateSets.set(chain.cell, (reps = new Set()))
       const t = this.timings.get(chain.cell) ?? { fit: 0, sample: 0, evaluate: 0 }
       this.timings.set(chain.cell, t)
+      let recorded = this.recorded.get(chain.id) ?? 0
       for (let r = i; r < end; r++) {
         if (block.generation[r]! >= 0) reps.add(chain.replicate)
+        recorded = Math.max(recorded, block.generation[r]! + 1)
         t.fit += block.fitMs[r]!
         t.sample += block.sampleMs[r]!
         t.evaluate += block.evalMs[r]!
       }
+      this.recorded.set(chain.id, recorded)
       for (const { name, values } of columns) {
         let s = cell.get(name)
         if (s === undefined) cell.set(name, (s = new GenerationStats()))
@@ -286,7 +293,7 @@ export class RunAggregator {
   }
 
   summary(): RecordSummary {
-    return { agg: this.result(), firstRecords: this.firstRecords, timings: this.timings }
+    return { agg: this.result(), firstRecords: this.firstRecords, timings: this.timings, recorded: this.recorded }
   }
 
   result(): RunAggregate {

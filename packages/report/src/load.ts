@@ -113,7 +113,10 @@ export interface LoadedRun {
 export function loadRun(dir: string, summary?: RecordSummary): LoadedRun {
   const runDir = resolve(dir)
   const info = readRunInfo(runDir, ['cells'])
-  const { agg, firstRecords, timings } = summary ?? summarizeRecords(runDir, recordChains(info))
+  const { agg, firstRecords, timings, recorded } = summary ?? summarizeRecords(runDir, recordChains(info))
+  // A killed run's records run ahead of run.json, which is written at most once a second: the
+  // page counts a chain's generations as far as the records it shows.
+  for (const c of info.chains) c.generationsDone = Math.max(c.generationsDone, recorded.get(c.id) ?? 0)
   const problems: string[] = []
   const samples: ChainSamples[] = []
   const galleries: ChainGallery[] = []

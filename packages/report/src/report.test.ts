@@ -126,9 +126,23 @@ describe('renderReport', () => {
     // The mean at generation 1 stands on replicate 0 alone.
     const mean = metricPlot(html, 'log_variance').data.find((t) => t.name === 'policy=replace, components=8 (mean)')!
     expect((mean.customdata as number[]).slice(0, 4)).toEqual([2, 1, 2, 1])
+    // Replicate means at the last generation stand on the replicates that reached it, and say so.
+    expect(summaryCell(html, 'total_variance', 0, 'last')).toMatch(/\(gen 3\)$/)
+    expect(summaryCell(html, 'total_variance', 1, 'last')).toMatch(/\(gen 3; 1 of 2 replicates\)$/)
     const plain = dir('no-gaps')
     writeSyntheticRun(plain, handRun('no-gaps'))
     expect(renderReport([loadRun(plain)])).not.toContain('Some replicates have no value')
+  })
+
+  it("counts a killed run's generations as far as its records go, which run.json (written at most once a second) lags", () => {
+    const d = dir('killed')
+    writeSyntheticRun(d, { ...handRun('killed'), status: 'running' })
+    const info = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))
+    info.chains[0] = { ...info.chains[0], status: 'running', generationsDone: 1 }
+    writeFileSync(join(d, 'run.json'), JSON.stringify(info))
+    const html = renderReport([loadRun(d)])
+    const row = new RegExp(`<tr data-chain="${info.chains[0].id}">([\\s\\S]*?)</tr>`).exec(html)![1]!
+    expect(row.replace(/<[^>]+>/g, '|')).toContain('|running||4 / 4|')
   })
 
   it('says a run that ended without a record recorded none, and that one still going has none yet', () => {

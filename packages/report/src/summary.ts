@@ -23,6 +23,8 @@ export interface SummaryRow {
   /** Replicate mean at generation 0. */
   first: number | null
   lastGeneration: number | null
+  /** Replicates with a value at the last generation: fewer than at generation 0 where chains stopped early (failed, or a run killed). */
+  lastReplicates: number
   /** Replicate mean at the last generation with a value. */
   last: number | null
   threshold: Threshold | undefined
@@ -66,7 +68,8 @@ function summaryRow(metric: string, cell: number, curve: CellCurve, reference: n
   const last = lastIndex >= 0 ? curve.mean[lastIndex]! : null
   const lastGeneration = lastIndex >= 0 ? curve.generations[lastIndex]! : null
   const replicates = i0 === -1 ? 0 : curve.count[i0]!
-  const base = { metric, cell, reference, first, last, lastGeneration, threshold, replicates }
+  const lastReplicates = lastIndex >= 0 ? curve.count[lastIndex]! : 0
+  const base = { metric, cell, reference, first, last, lastGeneration, lastReplicates, threshold, replicates }
   if (threshold === undefined) return { ...base, levels: null, crossing: { kind: 'none', reason: '—' } }
   if (first === null) return { ...base, levels: null, crossing: { kind: 'none', reason: 'no generation 0' } }
   const levels = collapseLevels(threshold, reference, first)
