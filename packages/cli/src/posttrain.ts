@@ -56,6 +56,12 @@ export async function resolvePosttrain(
       tasks.push({ stage: i, datasetModule, datasetKind: kind, datasetParams: params as Record<string, unknown>, n, heldout })
       continue
     }
+    if (stage.reward.kind === 'proxy') {
+      // Ensemble settings that a single reward model, or another combination, would drop unsaid.
+      const { members, combine, variancePenalty } = stage.reward
+      if (members === 1 && combine !== 'mean') throw configError(`${at}: ${where}.reward.combine: '${combine}' combines an ensemble's members, and members is 1`, 'give members (2 or more), or leave combine out')
+      if (combine !== 'uwo' && variancePenalty !== 1) throw configError(`${at}: ${where}.reward.variancePenalty: weighs the members' variance under combine 'uwo' only, and combine is '${combine}'`, "give combine 'uwo', or leave variancePenalty out")
+    }
     try {
       await goldReward(goldOf(stage.reward), run.info, `${where}.reward${stage.reward.kind === 'proxy' ? '.of' : ''}`)
     } catch (err) {

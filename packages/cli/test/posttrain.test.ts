@@ -49,6 +49,8 @@ const configs: [string, unknown, string][] = [
   ['proxy with more labels than an exact kernel fit holds', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, labels: 30_000 } }), 'posttrain.0.reward.labels: must be ≤ 10000, got 30000'],
   ['proxy of no members', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, members: 0 } }), 'posttrain.0.reward.members'],
   ['proxy combined by an unknown rule', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, members: 3, combine: 'max' } }), 'posttrain.0.reward.combine'],
+  ['proxy of one member combined by its minimum', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, combine: 'min' } }), "posttrain.0.reward.combine: 'min' combines an ensemble's members, and members is 1"],
+  ['proxy with a variance penalty it does not use', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, members: 5, variancePenalty: 2 } }), "posttrain.0.reward.variancePenalty: weighs the members' variance under combine 'uwo' only, and combine is 'mean'"],
   ['proxy with negative noise', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values }, noise: -1 } }), 'posttrain.0.reward'],
   ['proxy of a bad gold reward', withStages({ kind: 'rl', beta: 1, reward: { kind: 'proxy', of: { kind: 'modes', values: [1] } } }), 'posttrain.0.reward.of.values'],
   ['a KL target for a model RL refits', withStages({ kind: 'rl', beta: 1, klTarget: 2, reward: { kind: 'modes', values } }), 'posttrain.0.klTarget: β adapts between policy-gradient steps; reward-weighted refitting tilts by a fixed β'],

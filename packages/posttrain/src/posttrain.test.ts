@@ -332,6 +332,17 @@ describe('finetuning a GMM by EM', () => {
     expect(seen).toEqual(['0 finetune 1/3', '0 finetune 2/3', '0 finetune 3/3', '1 rl 1/2', '1 rl 2/2', '2 best-of-n 1/3', '2 best-of-n 2/3', '2 best-of-n 3/3'])
   })
 
+  it('says that rl at beta 0 refit on the draws of the highest reward alone, where they are too few for the model', async () => {
+    // A point reward is continuous: one draw has the highest reward, and 8 components need 8.
+    const stages = [{ kind: 'rl', reward: { kind: 'point', at: [2, 0] }, beta: 0, steps: 1, evalEvery: 0, samples: 200 }]
+    const err = await posttrain(gmm, params, await pretrained, stages, ringDataset).then(() => undefined, (e: unknown) => e as { message: string; hint?: string })
+    expect(err?.message).toMatch(/^rl at beta 0 refits on the draws of the highest reward alone, here 1 of 200: .*8 components needs at least 8/)
+    expect(err?.hint).toMatch(/^give beta above 0/)
+    // With ties at the top (the modes reward), beta 0 keeps them all and refits.
+    const ties = [{ kind: 'rl', reward: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, beta: 0, steps: 1, evalEvery: 0, samples: 400 }]
+    await expect(posttrain(gmm, gmm.params.parse({ components: 1 }), await gmm.fit(real, gmm.params.parse({ components: 1 }), { rng: Rng.from(11, 'fit'), generation: 0, dataset: ringDataset }), ties, ringDataset)).resolves.toBeDefined()
+  })
+
   it('says, before a stage fits its proxy reward model, that it does', async () => {
     const seen: string[] = []
     const reward = { kind: 'proxy', of: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, labels: 40 }

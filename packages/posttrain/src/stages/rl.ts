@@ -1,4 +1,4 @@
-import { inputError, type ModelPlugin, type RlStageConfig } from '@ouroboros/core'
+import { inputError, OuroborosError, toOuroborosError, type ModelPlugin, type RlStageConfig } from '@ouroboros/core'
 import type { RewardPair } from '../rewards/reward.js'
 import type { StageContext, StageResult } from '../stage.js'
 import { evalSamplesOf, isCurveStep, recordPoint } from './curve.js'
@@ -132,7 +132,20 @@ async function refit<S>(stage: RlStageConfig, ctx: StageContext<S>, input: S, re
     for (const v of r) best = Math.max(best, v)
     // Shifted by the best reward: the largest weight is 1, whatever the scale of r/β.
     const weights = Float64Array.from(r, (v) => (stage.beta === 0 ? (v === best ? 1 : 0) : Math.exp((v - best) / (stage.beta * steps))))
-    const next = await model.fitWeighted!(x, weights, ctx.params as never, { rng: rng.derive('fit'), generation: 0, dataset: ctx.dataset, init: state })
+    let next: S
+    try {
+      next = await model.fitWeighted!(x, weights, ctx.params as never, { rng: rng.derive('fit'), generation: 0, dataset: ctx.dataset, init: state })
+    } catch (err) {
+      if (stage.beta !== 0) throw err
+      // At β = 0 the refit sees only the draws of the highest reward, which may be too few for the
+      // model (one, for a reward with no ties): said as such, not as the model's data being small.
+      const e = toOuroborosError(err)
+      const kept = weights.reduce((a, w) => a + w, 0)
+      throw new OuroborosError(e.code, `rl at beta 0 refits on the draws of the highest reward alone, here ${kept} of ${m}: ${e.message}`, {
+        cause: err,
+        hint: 'give beta above 0: a small one (0.001) still weights the best draws far above the rest',
+      })
+    }
     // The refit before is held no longer; the input stays, the reference of the stage's KL.
     if (state !== input) model.release?.(state)
     state = next
