@@ -635,7 +635,7 @@ function gaoTable(info: KindInfo, series: readonly StageSeries[]): string {
   if (rows.length === 0) return ''
   const shown = rows.slice(0, MAX_FIT_ROWS)
   const more = rows.length > shown.length ? ` The first ${shown.length} of ${rows.length} are listed.` : ''
-  return `<p class="note">Gao et al.’s form of the gold reward gained against d = √KL, ${escapeHtml(GAO_FORMULA[form])} (${form === 'best-of-n' ? 'best-of-n' : 'RL, as Rafailov et al. 2024 fit it to DPO too'}), fitted by least squares to every replicate’s points of a setting together (each replicate’s gain measured from its own start). A positive fit β gives the fitted curve a peak: the √KL past which, by the fit, more optimisation loses gold reward.${more}</p>
+  return `<p class="note">Gao et al.’s form of the gold reward gained against d = √KL, ${escapeHtml(GAO_FORMULA[form])} (${form === 'best-of-n' ? 'best-of-n' : 'RL, as Rafailov et al. 2024 fit it to DPO too'}), fitted by least squares to every replicate’s points of a setting together (each replicate’s gain measured from its own start). The form has no intercept, so R² (about the points’ mean) falls below 0 where it fits worse than a constant, and is 1 where the points hold only two √KL, which any two coefficients pass through. A positive fit β gives the fitted curve a peak: the √KL past which, by the fit, more optimisation loses gold reward.${more}</p>
 <table class="summary fits">
 <thead><tr><th>setting</th>${gens.length > 1 ? '<th>generation</th>' : ''}<th>points</th><th>fit α</th><th>fit β</th><th>R²</th><th>peak √KL</th><th>gain at the peak</th><th>largest √KL reached</th></tr></thead>
 <tbody>
@@ -674,6 +674,8 @@ interface StepLine {
   band: boolean
   /** After the series' name in the legend. */
   suffix: string
+  /** Drawn only for the series whose curves this holds of (a proxy's line where the reward is one). */
+  when?: (curves: readonly StageCurve[]) => boolean
 }
 
 function stepTitle(kind: string, name: string, catalog: MetricCatalog): string {
@@ -688,9 +690,11 @@ function stepAxisTitle(name: string, catalog: MetricCatalog): string {
 /** Gold reward with its band and the optimised reward dashed, where it is a proxy. */
 function rewardStepPlot(info: KindInfo, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
   const all = series.flatMap((s) => [...s.byGeneration.values()].flat())
-  const proxy = all.some(({ curve }) => curve.steps.some((_, i) => isProxy(curve, i)))
+  const proxied = (curves: readonly StageCurve[]): boolean => curves.some((curve) => curve.steps.some((_, i) => isProxy(curve, i)))
+  const proxy = proxied(all.map(({ curve }) => curve))
   const lines: StepLine[] = [{ quantity: named('gold_reward'), dash: 'solid', band: true, suffix: proxy ? ': gold' : '' }]
-  if (proxy) lines.push({ quantity: named('reward'), dash: 'dash', band: false, suffix: ': proxy' })
+  // A setting whose reward is gold itself (beside proxies in a sweep) has no proxy line: it would lie on its gold one.
+  if (proxy) lines.push({ quantity: named('reward'), dash: 'dash', band: false, suffix: ': proxy', when: proxied })
   return stepPlot(info, series, gens, lines, `${info.title}: ${proxy ? 'gold and proxy reward' : 'reward'}`, 'mean reward of the samples')
 }
 
@@ -716,6 +720,7 @@ function stepPlot(
       const curves = (s.byGeneration.get(g) ?? []).map((r) => r.curve)
       const name = plotlyText(s.label)
       for (const line of lines) {
+        if (line.when !== undefined && !line.when(curves)) continue
         const { steps: x, lists } = valuesByStep(curves, line.quantity)
         if (x.length === 0) continue
         for (const step of x) steps.add(step)

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadRun, renderReport } from './index.js'
 import { MetricCatalog } from './metric-info.js'
@@ -352,6 +353,22 @@ describe('rewards against √KL', () => {
     expect((penalised.layout.yaxis as { title: { text: string } }).title.text).toBe('r − β·(log π − log π_ref), batch mean')
     // β = 1: 0.3 + 0.25·d − d² at d = 1, 2 (offsets cancel in the mean).
     expectClose(trace(penalised.data, 'beta=1 (mean of 3)').y, [-0.45, -3.2])
+  })
+
+  it('draws no proxy line per step for a setting whose reward is gold itself, beside settings of a proxy', () => {
+    const d = dir('pt-rl-gold-cell')
+    writeRlRun(d, 'rl', [0.1, 1])
+    // Cell 1 optimises its gold reward: its curves' reward is the gold one.
+    for (let r = 0; r < 3; r++) {
+      const file = join(d, 'chains', `c1-r${r}`, 'gen-000000.posttrain.ndjson')
+      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+      writeFileSync(file, lines.map((l) => JSON.stringify({ ...l, reward: l['gold_reward'] }) + '\n').join(''))
+    }
+    const perStep = plot(renderReport([loadRun(d)]), 'RL: gold and proxy reward')
+    const names = perStep.data.map((t) => t.name)
+    expect(names).toContain('beta=0.1: proxy (mean of 3)')
+    expect(names).toContain('beta=1: gold (mean of 3)')
+    expect(names).not.toContain('beta=1: proxy (mean of 3)')
   })
 
   it('past seven settings a colour repeats with another marker shape, filled for the gold reward and open for the proxy', () => {
