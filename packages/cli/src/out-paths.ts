@@ -125,7 +125,7 @@ function runHolding(path: string): { run: string; inside: string } | undefined {
 }
 
 /** `path` with its links followed, as far as it exists: a link to run.json is run.json. */
-function realPath(path: string): string {
+export function realPath(path: string): string {
   try {
     return realpathSync(path)
   } catch {

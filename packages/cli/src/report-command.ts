@@ -1,9 +1,8 @@
-import { existsSync, realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { parseThresholds, writeReport } from '@ouroboros/report'
 import { RUN_FILES } from '@ouroboros/store'
-import { checkNotEmpty, checkOutFile, checkReportOut } from './out-paths.js'
+import { checkNotEmpty, checkOutFile, checkReportOut, realPath } from './out-paths.js'
 import { builtinOutputInfo } from './outputs.js'
 
 export interface ReportCommandOptions {
@@ -21,7 +20,7 @@ export async function reportCommand(dirs: readonly string[], opts: ReportCommand
   if (dirs.length > 1 && opts.out === undefined) throw configError('--out: required when comparing several runs')
   checkNotEmpty('--out', opts.out, `write DIR/${RUN_FILES.report}`)
   const runs = dirs.map((d) => resolve(d))
-  const real = runs.map((r) => (existsSync(r) ? realpathSync(r) : r))
+  const real = runs.map(realPath)
   const twice = real.findIndex((r, i) => real.indexOf(r) !== i)
   if (twice >= 0) throw configError(`${dirs[twice]}: the same run as ${dirs[real.indexOf(real[twice]!)]}, given twice`, 'name each run once')
   const out = resolve(opts.out ?? resolve(runs[0]!, RUN_FILES.report))

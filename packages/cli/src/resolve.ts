@@ -83,11 +83,14 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   const checkCell = async (cfg: Cell['config'], params: Record<string, unknown>) => {
     const checked = await checkPlugins(cfg, datasets, baseDir, problems, params)
     const groups = await metricGroups(cfg.metrics, metricsMod.builtinMetrics, moduleUrl(METRICS_MODULE, '.'), baseDir, problems, params)
-    const kinds = [await kindPlugin('policy', cfg.policy, baseDir, builtinPolicies), ...(cfg.filter === null ? [] : [await kindPlugin('filter', cfg.filter, baseDir, builtinFilters)])]
-    for (const found of kinds) {
-      if ('problems' in found) problems.add(found.problems.map((p) => (found.hint === undefined ? p : { ...p, message: `${p.message}; ${found.hint}` })), params)
+    const loaded = <T>(found: KindPlugin<T> | { problems: Problem[] }): KindPlugin<T> | undefined => {
+      if (!('problems' in found)) return found
+      problems.add(found.problems, params)
+      return undefined
     }
-    return { checked, groups }
+    const policy = loaded(await kindPlugin('policy', cfg.policy, baseDir, builtinPolicies))
+    const filter = cfg.filter === null ? null : loaded(await kindPlugin('filter', cfg.filter, baseDir, builtinFilters))
+    return { checked, groups, policy, filter }
   }
   // No cell to check (each named a sweep path that is none): the config's own plug-ins, with that.
   if (cells.length === 0) await checkCell(config, {})
@@ -104,9 +107,9 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   for (const cell of cells) {
     const cfg = cell.config
     const at = cells.length > 1 ? `${where} (sweep cell ${cellLabel(cell.params)})` : where
-    const { checked, groups } = await checkCell(cfg, cell.params)
+    const { checked, groups, policy: given, filter: givenFilter } = await checkCell(cfg, cell.params)
     // After a problem, the other cells are only checked for the problems of their parameters.
-    if (checked === undefined || problems.any) continue
+    if (checked === undefined || given === undefined || givenFilter === undefined || problems.any) continue
     const { datasetPlugin, datasetUrl, model, modelUrl, modelParams } = checked
     const dataParams = datasetPlugin.pin?.(checked.dataParams) ?? checked.dataParams
     const { kind: dataKind, n: dataN } = cfg.data
@@ -123,7 +126,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     const perGeneration = cfg.samplesPerGeneration ?? n
     const heldout = heldoutSize(cfg.heldout, limits?.heldout)
     const sizes = { n, samplesPerGeneration: perGeneration, generations: cfg.generations }
-    const policy = await resolvePolicy(cfg.policy, at, baseDir, sizes)
+    const policy = resolvePolicy(given, at, sizes)
 
     if (limits !== undefined) {
       const pool = `the ${limits.n} real samples one draw of the ${dataKind} data can give`
@@ -146,7 +149,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     }
     const minimumRows = model.minimumRows?.(modelParams, info)
     checkMinimumRows(minimumRows, policy, sizes, at)
-    const filter = cfg.filter === null ? null : await resolveFilter(cfg.filter, at, baseDir, info, model)
+    const filter = givenFilter === null ? null : await resolveFilter(givenFilter, at, info, model)
     const d = info.d ?? 1
     // Rows held in memory at once: a model with fitRows reads a large history from the sample files.
     const heldRows = policy.plugin.needsAllGenerations && model.fitRows !== undefined ? Math.max(n, perGeneration) : policy.plugin.largestTrainingSet(policy.params, sizes)
@@ -352,7 +355,7 @@ async function kindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
   given: { kind: string; module?: string | undefined },
   baseDir: string,
   builtins: Readonly<Record<string, T>>,
-): Promise<KindPlugin<T> | { problems: Problem[]; hint?: string | undefined }> {
+): Promise<KindPlugin<T> | { problems: Problem[] }> {
   const { kind, module, ...raw } = given
   let plugin: T | undefined
   let moduleHref: string | undefined
@@ -365,8 +368,7 @@ async function kindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
       moduleHref = moduleUrl(module, baseDir)
       plugin = (await (field === 'policy' ? loadPolicy : loadFilter)({ kind, module: moduleHref })) as unknown as T
     } catch (err) {
-      const e = toOuroborosError(err)
-      return { problems: [{ path: `${field}.module`, message: e.message }], hint: e.hint }
+      return { problems: [{ path: `${field}.module`, message: problemMessage(err) }] }
     }
     const mismatch = kindMismatch(field, kind, plugin.id, module)
     if (mismatch !== undefined) return { problems: [{ path: `${field}.kind`, message: mismatch }] }
@@ -376,22 +378,9 @@ async function kindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
   return { plugin, params: parsed.data, config: { kind, ...(moduleHref === undefined ? {} : { module: moduleHref }), ...(parsed.data as Record<string, unknown>) } }
 }
 
-/** kindPlugin's plug-in, or a config error naming every problem found. */
-async function loadKindPlugin<T extends PolicyPlugin<any> | FilterPlugin<any>>(
-  field: 'policy' | 'filter',
-  given: { kind: string; module?: string | undefined },
-  at: string,
-  baseDir: string,
-  builtins: Readonly<Record<string, T>>,
-): Promise<KindPlugin<T>> {
-  const found = await kindPlugin(field, given, baseDir, builtins)
-  if ('problems' in found) throw configError(found.problems.map((p) => `${at}: ${p.path}: ${p.message}`).join('\n'), found.hint)
-  return found
-}
-
 /** The cell's policy, its parameters also checked against the chain's sizes. */
-async function resolvePolicy(given: PolicyConfig, at: string, baseDir: string, sizes: ChainSizes): Promise<{ plugin: PolicyPlugin<any>; params: unknown; config: PolicyConfig }> {
-  const { plugin, params, config } = await loadKindPlugin('policy', given, at, baseDir, builtinPolicies)
+function resolvePolicy(given: KindPlugin<PolicyPlugin<any>>, at: string, sizes: ChainSizes): { plugin: PolicyPlugin<any>; params: unknown; config: PolicyConfig } {
+  const { plugin, params, config } = given
   const problem = plugin.check?.(params, sizes)
   if (problem !== undefined) throw configError(`${at}: policy.${problem.param}: ${problem.message}`)
   return { plugin, params, config: config as PolicyConfig }
@@ -423,8 +412,8 @@ function checkMinimumRows(
 }
 
 /** The cell's filter, its parameters also checked against the cell's data and model. */
-async function resolveFilter(given: FilterConfig, at: string, baseDir: string, dataset: DatasetInfo, model: ModelPlugin<any, any>): Promise<FilterConfig> {
-  const { plugin, params, config } = await loadKindPlugin('filter', given, at, baseDir, builtinFilters)
+async function resolveFilter(given: KindPlugin<FilterPlugin<any>>, at: string, dataset: DatasetInfo, model: ModelPlugin<any, any>): Promise<FilterConfig> {
+  const { plugin, params, config } = given
   const described = outputInfoProblems(plugin.outputInfo)
   if (described.length > 0) throw configError(described.map((problem) => `${at}: filter.module: ${problem}`).join('\n'))
   try {
