@@ -272,6 +272,9 @@ describe('progressReporter while a generation trains', () => {
     expect(p.trainingText(11_500)).toBe('fit step 11/300 (57.3s left)')
     p.training('b', 0, { what: 'fit', step: 1, steps: 300 }, 11_600)
     expect(p.trainingText(11_600)).toBe('fit step 11/300 (57.2s left; +1 chain)')
+    // Beside a run's time left that reads the same, the stage's is not said again; beside another, it is.
+    expect(p.trainingText(11_600, 57.2)).toBe('fit step 11/300 (+1 chain)')
+    expect(p.trainingText(11_600, 90)).toBe('fit step 11/300 (57.2s left; +1 chain)')
     // A new stage is paced afresh: the rl stage's first step alone says nothing yet.
     p.training('a', 0, { what: 'rl', step: 1, steps: 100 }, 70_000)
     expect(p.trainingText(70_000)).toBe('rl step 1/100 (+1 chain)')
@@ -336,8 +339,8 @@ describe('progressReporter while a generation trains', () => {
     }
     // 60 s of steps: the first status line (5 s), then one 30 s later.
     // The second line has the stage's pace: 30 steps in 30 s since step 5, 65 steps left, 5 s after step 35.
-    // Its one generation will have taken 95 s: the run's time left is the stage's.
-    expect(stream.lines()).toEqual(['[5.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 5/100', '[35.0s] generations 0/1 (0 %), chains 0/1 finished; about 1m00s left; rl step 35/100 (1m00s left)'])
+    // Its one generation will have taken 95 s: the run's time left is the stage's, said once.
+    expect(stream.lines()).toEqual(['[5.0s] generations 0/1 (0 %), chains 0/1 finished; rl step 5/100', '[35.0s] generations 0/1 (0 %), chains 0/1 finished; about 1m00s left; rl step 35/100'])
     progress.onProgress(record('r0', 0, 60_000))
     progress.stop()
     expect(stream.lines().at(-1)).toBe('[1m00s] generations 1/1 (100 %), chains 1/1 finished')

@@ -96,7 +96,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
     const fields = () => {
       const elapsed = (now() - started) / 1000
       const left = state.secondsLeft(elapsed, now())
-      const training = state.trainingText(now())
+      const training = state.trainingText(now(), left)
       return { chains: chains.length, chainsDone: state.chainsFinished(), failed: state.failed.size, elapsed: formatSeconds(elapsed), left: left === undefined ? '…' : formatSeconds(left), training: training === '' ? '' : ` | ${training}` }
     }
     let drawn = now()
@@ -136,9 +136,9 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
     const elapsed = (now() - started) / 1000
     const done = state.generationsDone()
     printed = done
-    printedTraining = state.trainingText(now())
-    printedAt = now()
     const left = state.secondsLeft(elapsed, now())
+    printedTraining = state.trainingText(now(), left)
+    printedAt = now()
     const failed = state.failed.size > 0 ? `, ${state.failed.size} failed` : ''
     const eta = left === undefined || left <= 0 ? '' : `; about ${formatSeconds(left)} left`
     const training = printedTraining === '' ? '' : `; ${printedTraining}`
@@ -146,7 +146,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
   }
   const tick = setInterval(() => {
     // A generation that trains for minutes shows its steps now and then, not every few seconds.
-    const trainingMoved = state.trainingText(now()) !== printedTraining && now() - printedAt >= 1000 * TRAINING_LINE_SECONDS
+    const trainingMoved = state.trainingText(now(), state.secondsLeft((now() - started) / 1000, now())) !== printedTraining && now() - printedAt >= 1000 * TRAINING_LINE_SECONDS
     const quiet = now() - printedAt >= 1000 * QUIET_LINE_SECONDS
     if (state.generationsDone() !== printed || trainingMoved || quiet) status()
   }, 1000 * (opts.intervalSeconds ?? 5))
@@ -232,15 +232,16 @@ export class RunProgress {
    * "rl step 40/100 (1m20s left; +2 chains)": the training of the chain longest at it, the time
    * its stage needs at its recent pace (once two of its steps have been seen), and how many other
    * chains are training. A run of a few long generations shows no time left for the whole run
-   * until two have ended; this one shows from the stage's second step.
+   * until two have ended; this one shows from the stage's second step. The stage's time left is
+   * left out where it reads the same as the run's (`runLeft`), as when one chain is left.
    */
-  trainingText(now: number): string {
+  trainingText(now: number, runLeft?: number): string {
     const first = this.inTraining.values().next()
     if (first.done === true) return ''
     const t = first.value
     const notes: string[] = []
     const left = stageSecondsLeft(t, now)
-    if (left !== undefined) notes.push(`${formatSeconds(left)} left`)
+    if (left !== undefined && (runLeft === undefined || formatSeconds(left) !== formatSeconds(runLeft))) notes.push(`${formatSeconds(left)} left`)
     const others = this.inTraining.size - 1
     if (others > 0) notes.push(`+${others} chain${others === 1 ? '' : 's'}`)
     const what = t.steps === 0 ? t.what : `${t.what} step ${t.step}/${t.steps}`
