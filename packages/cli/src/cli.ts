@@ -1,19 +1,9 @@
 import { Command, CommanderError } from 'commander'
-import { toOuroborosError } from '@ouroboros/core'
 import { integerOption } from './integer-option.js'
-import { EVAL_HELP, evalCommand } from './eval-command.js'
-import { EXPORT_FORMATS, exportCommand } from './export-command.js'
-import { listCommand } from './list-command.js'
-import { loadConfigFile } from './load-config.js'
-import { NEW_KINDS, newCommand } from './new-command.js'
 import { versionLine } from './provenance.js'
-import { defaultConfig } from './default-config.js'
-import { reportCommand, type ReportCommandOptions } from './report-command.js'
-import { resolveRun } from './resolve.js'
-import { resumeCommand, runCommand } from './run-command.js'
-import { workerCommand } from './worker-command.js'
-import { validateOutput } from './validate-command.js'
+import type { ReportCommandOptions } from './report-command.js'
 import { useOwnTmpdir } from './scratch.js'
+import { EVAL_HELP, EXPORT_FORMATS, NEW_KINDS } from './usage.js'
 
 useOwnTmpdir()
 
@@ -40,6 +30,7 @@ program
   .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops, resumable (default 60)', integerOption('--queue-timeout', 1))
   .description('run an experiment and write its run directory and report')
   .action(async (config: string | undefined, opts) => {
+    const { runCommand } = await import('./run-command.js')
     exitCode = await runCommand(config, opts)
   })
 
@@ -51,6 +42,7 @@ program
   .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops (default 60)', integerOption('--queue-timeout', 1))
   .description('finish an interrupted run')
   .action(async (dir: string, opts) => {
+    const { resumeCommand } = await import('./run-command.js')
     exitCode = await resumeCommand(dir, opts)
   })
 
@@ -64,6 +56,7 @@ program
   .option('--queue-timeout <s>', 'seconds to wait for Redis at the start (default 60)', integerOption('--queue-timeout', 1))
   .description('run tasks from the queue on this machine until stopped (SIGTERM finishes the tasks in flight)')
   .action(async (opts) => {
+    const { workerCommand } = await import('./worker-command.js')
     exitCode = await workerCommand(opts)
   })
 
@@ -75,6 +68,7 @@ program
   .option('--force', 'replace an existing file at --out that is not an Ouroboros report (never a file of a run directory)')
   .description('(re)build report.html')
   .action(async (dirs: string[], opts: ReportCommandOptions) => {
+    const { reportCommand } = await import('./report-command.js')
     process.stdout.write(`${await reportCommand(dirs, opts)}\n`)
   })
 
@@ -85,6 +79,7 @@ program
   .option('--out <dir>', 'directory to write it in (default: the run directory)')
   .description('write metrics.csv, metrics.ndjson or metrics.parquet from the run\'s record log (runs with records.text false leave the text files out)')
   .action(async (dir: string, opts: { format: string; out?: string }) => {
+    const { exportCommand } = await import('./export-command.js')
     process.stdout.write(`${await exportCommand(dir, opts.format, opts.out)}\n`)
   })
 
@@ -95,6 +90,7 @@ program
   .option('--summary', 'print a short summary of what it would run (the default on a terminal)')
   .description('check a config: on a terminal, summarise what it would run; piped, print the resolved form as JSON')
   .action(async (config: string | undefined, opts: { json?: boolean; summary?: boolean }) => {
+    const [{ defaultConfig }, { loadConfigFile }, { resolveRun }, { validateOutput }] = await Promise.all([import('./default-config.js'), import('./load-config.js'), import('./resolve.js'), import('./validate-command.js')])
     const raw = config === undefined ? defaultConfig : await loadConfigFile(config)
     const where = config ?? '(built-in default config)'
     // Scripts that read the resolved form from a pipe keep getting JSON; a person gets the summary.
@@ -114,6 +110,7 @@ program
   .description('metrics of any two sample files')
   .addHelpText('after', EVAL_HELP)
   .action(async (opts) => {
+    const { evalCommand } = await import('./eval-command.js')
     exitCode = await evalCommand(opts)
   })
 
@@ -124,6 +121,7 @@ program
   .option('--dir <dir>', 'where to write it (default: packages/KIND-NAME of this workspace)')
   .description('write a package with a working plug-in, its conformance test and a config that uses it')
   .action(async (kind: string, name: string, opts: { dir?: string }) => {
+    const { newCommand } = await import('./new-command.js')
     process.stdout.write(await newCommand(kind, name, opts))
   })
 
@@ -131,20 +129,22 @@ program
   .command('list')
   .description('models, datasets, metrics, policies and backends')
   .action(async () => {
+    const { listCommand } = await import('./list-command.js')
     exitCode = await listCommand()
   })
 
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
-  exitCode = handleError(err)
+  exitCode = await handleError(err)
 }
 process.exitCode = exitCode
 
 /** Usage errors: one clear message and exit 2, never a stack trace. */
-function handleError(err: unknown): number {
+async function handleError(err: unknown): Promise<number> {
   // Commander has already printed its own parse errors.
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2
+  const { toOuroborosError } = await import('@ouroboros/core')
   const e = toOuroborosError(err)
   process.stderr.write(`error: ${e.message}\n`)
   if (e.hint) process.stderr.write(`hint: ${e.hint}\n`)

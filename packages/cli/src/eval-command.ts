@@ -28,25 +28,6 @@ export interface EvalOptions {
   training?: string
 }
 
-export const EVAL_HELP = `
-Without --metrics, eval runs every cheap metric group that applies to the files; expensive ones
-(ouroboros list marks them) run when named. Besides the built-in groups' names, --metrics takes a
-metric group's module, as a config's {"module": ...} does: a path relative to the working
-directory (./packages/metric-spread/dist/index.js) or a package name found from there; its
-options are its defaults. --data names the dataset the files come from (a
-data.kind, or a JSON object as in a config's "data") so that groups needing its facts apply: mode
-centres (ring, grid), labels (mnist), genres (brown). A group asked for by name that needs what
-eval does not have (a model, a training set without --training, a dataset's facts) is refused
-with what it needs.
-
-A value that cannot be computed prints as n/a with the reason (with --json: null, the reasons on
-stderr). A group that fails does not hide the others: its values are n/a and the error is on
-stderr.
-
-Exit status: 0 when every group was computed; 1 when a group failed; 2 for bad input (files,
-options, a group eval cannot compute, or a group the input cannot serve).
-`
-
 /** Refusal of a group whose needs eval does not meet: what it needs, and how to supply it or why eval cannot. */
 function cannotCompute(id: string, unmet: readonly (MetricNeed | 'training')[]): Error {
   const needs = unmet.map(needInWords)

@@ -2,8 +2,7 @@ import { resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { exportRecords, readRunInfo, recordChains, RECORD_FILES } from '@ouroboros/store'
 import { checkExportOut, checkNotEmpty } from './out-paths.js'
-
-export const EXPORT_FORMATS = ['csv', 'ndjson', 'parquet'] as const
+import { EXPORT_FORMATS } from './usage.js'
 
 /**
  * `ouroboros export DIR --format csv|ndjson|parquet`: writes a record file from the run's record

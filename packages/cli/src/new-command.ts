@@ -5,9 +5,9 @@ import { configError } from '@ouroboros/core'
 import { makeDirectory } from '@ouroboros/store'
 import { checkOutDir } from './out-paths.js'
 import { builtinDatasets, builtinModels, metricsModule } from './registry.js'
+import { NEW_KINDS } from './usage.js'
 import { globPattern, workspaceAbove, workspaceGlobs } from './workspace.js'
 
-export const NEW_KINDS = ['model', 'metric', 'dataset'] as const
 type NewKind = (typeof NEW_KINDS)[number]
 
 const PNPM = 'npx -y pnpm@12.4.2'

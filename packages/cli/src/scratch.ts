@@ -1,7 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { HOST, processAlive } from '@ouroboros/store'
+// The host module alone: every command, `--version` included, makes its scratch folder first.
+import { HOST, processAlive } from '@ouroboros/store/host'
 
 /**
  * Gives this process a temporary folder of its own, removed when it exits, and points TMPDIR into
