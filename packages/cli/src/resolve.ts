@@ -208,6 +208,9 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       config: { ...cfg, policy: policy.config, filter, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration, heldout },
       ...(ownData ? { dataset: facts } : {}),
     })
+    // One object of each for all the cell's replicates: a run of 10,000 chains kept 10,000 copies.
+    const chainConfig = { ...cfg, policy: policy.config, filter, heldout }
+    const keepGenerations = keptForReport(cfg.generations)
     for (let r = 0; r < cfg.replicates; r++) {
       chains.push({
         id: cells.length > 1 ? `c${cell.index}-r${r}` : `r${r}`,
@@ -215,7 +218,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         replicate: r,
         seed: replicateSeed(cfg.seed, r),
         params: cell.params,
-        config: { ...cfg, policy: policy.config, filter, heldout },
+        config: chainConfig,
         n,
         samplesPerGeneration: perGeneration,
         modelModule: modelUrl,
@@ -225,7 +228,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         datasetParams: dataParams,
         metrics: specs,
         tasks,
-        keepGenerations: keptForReport(cfg.generations),
+        keepGenerations,
         streamAboveBytes,
       })
     }
