@@ -3,49 +3,66 @@ import { didYouMean, outputInfoProblems, type ConfigProblems, type DatasetPlugin
 import { loadDataset, loadMetric } from '@ouroboros/scheduler'
 import { kindMismatch, moduleUrl, problemMessage } from './registry.js'
 
-/** Config keys whose values are paths relative to the config file. */
-const PATH_KEYS = ['model.module', 'data.module', 'model.cwd', 'data.path'] as const
+/** The config sections that may name a plug-in module, and hold other paths relative to the config file. */
+const SECTIONS = ['data', 'model', 'policy', 'filter'] as const
+type Section = (typeof SECTIONS)[number]
 
 /**
  * The config with its relative paths made absolute (run.json keeps them so, and a resume reads
  * run.json from the run directory) and `model.command` without a kind given the kind 'command'.
- * A command runs in the config file's directory unless `model.cwd` says otherwise.
+ * A command runs in the config file's directory unless `model.cwd` says otherwise. Paths are
+ * anchored wherever a config may give them: the sections, a finetuning stage's data, metric groups,
+ * and a sweep's values, of a path key or of a whole section.
  */
 export function anchorPaths(raw: unknown, baseDir: string): unknown {
   if (!isRecord(raw)) return raw
   const out: Record<string, unknown> = { ...raw }
-  const anchor = (value: unknown): unknown => (typeof value === 'string' && value.startsWith('.') ? resolvePath(baseDir, value) : value)
-  if (isRecord(out['data'])) {
-    const data: Record<string, unknown> = { ...out['data'] }
-    if ('module' in data) data['module'] = anchor(data['module'])
-    // A data file (data.kind text-file or vector-file) is a path, never a package name.
-    if (typeof data['path'] === 'string') data['path'] = resolvePath(baseDir, data['path'])
-    out['data'] = data
-  }
-  if (isRecord(out['model'])) {
-    const model: Record<string, unknown> = { ...out['model'] }
-    if ('module' in model) model['module'] = anchor(model['module'])
-    if ('command' in model && model['kind'] === undefined && model['module'] === undefined) model['kind'] = 'command'
-    if (model['kind'] === 'command') model['cwd'] = typeof model['cwd'] === 'string' ? resolvePath(baseDir, model['cwd']) : resolvePath(baseDir)
-    out['model'] = model
-  }
-  // A finetuning task's data file, as the run's.
-  if (Array.isArray(out['posttrain'])) {
-    out['posttrain'] = out['posttrain'].map((stage) =>
-      isRecord(stage) && isRecord(stage['data']) && typeof stage['data']['path'] === 'string' ? { ...stage, data: { ...stage['data'], path: resolvePath(baseDir, stage['data']['path']) } } : stage,
-    )
-  }
-  if (Array.isArray(out['metrics'])) out['metrics'] = out['metrics'].map((m) => (isRecord(m) && 'module' in m ? { ...m, module: anchor(m['module']) } : m))
+  for (const section of SECTIONS) if (section in out) out[section] = anchorSection(section, out[section], baseDir)
+  if (Array.isArray(out['posttrain'])) out['posttrain'] = out['posttrain'].map((stage) => anchorStage(stage, baseDir))
+  if (Array.isArray(out['metrics'])) out['metrics'] = out['metrics'].map((m) => (isRecord(m) && 'module' in m ? { ...m, module: anchorModule(m['module'], baseDir) } : m))
   if (isRecord(out['sweep'])) {
-    const sweep: Record<string, unknown> = { ...out['sweep'] }
-    for (const key of PATH_KEYS) {
-      const values = sweep[key]
-      const always = key === 'model.cwd' || key === 'data.path'
-      if (Array.isArray(values)) sweep[key] = values.map((v) => (always && typeof v === 'string' && !isAbsolute(v) ? resolvePath(baseDir, v) : anchor(v)))
-    }
+    const sweep: Record<string, unknown> = {}
+    for (const [key, values] of Object.entries(out['sweep'])) sweep[key] = Array.isArray(values) ? values.map((v) => anchorSwept(key, v, baseDir)) : values
     out['sweep'] = sweep
   }
   return out
+}
+
+/** A module named by a relative path, made absolute; a package name stays as it is. */
+function anchorModule(value: unknown, baseDir: string): unknown {
+  return typeof value === 'string' && value.startsWith('.') ? resolvePath(baseDir, value) : value
+}
+
+/** A path that is never a package name (a data file, a command's folder), made absolute. */
+function anchorPath(value: unknown, baseDir: string): unknown {
+  return typeof value === 'string' && !isAbsolute(value) ? resolvePath(baseDir, value) : value
+}
+
+function anchorSection(section: Section, value: unknown, baseDir: string): unknown {
+  if (!isRecord(value)) return value
+  const out: Record<string, unknown> = { ...value }
+  if ('module' in out) out['module'] = anchorModule(out['module'], baseDir)
+  // A data file (data.kind text-file or vector-file) is a path, never a package name.
+  if (section === 'data' && 'path' in out) out['path'] = anchorPath(out['path'], baseDir)
+  if (section === 'model') {
+    if ('command' in out && out['kind'] === undefined && out['module'] === undefined) out['kind'] = 'command'
+    if (out['kind'] === 'command') out['cwd'] = typeof out['cwd'] === 'string' ? resolvePath(baseDir, out['cwd']) : resolvePath(baseDir)
+  }
+  return out
+}
+
+/** A finetuning stage's task data, as the run's. */
+function anchorStage(stage: unknown, baseDir: string): unknown {
+  return isRecord(stage) && isRecord(stage['data']) ? { ...stage, data: anchorSection('data', stage['data'], baseDir) } : stage
+}
+
+/** One value of a sweep: a whole section, a stage list, or one path key of them (`policy.module`, `data.path`, `posttrain.0.data.path`). */
+function anchorSwept(key: string, value: unknown, baseDir: string): unknown {
+  if ((SECTIONS as readonly string[]).includes(key)) return anchorSection(key as Section, value, baseDir)
+  if (key === 'posttrain') return Array.isArray(value) ? value.map((stage) => anchorStage(stage, baseDir)) : value
+  if (key.endsWith('.module')) return anchorModule(value, baseDir)
+  if (key.endsWith('data.path') || key === 'model.cwd') return anchorPath(value, baseDir)
+  return value
 }
 
 /** The dataset plug-in of `data.module` and the URL workers import it from; undefined after adding the problem. */

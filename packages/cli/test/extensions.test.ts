@@ -171,7 +171,10 @@ describe('plug-ins from outside the workspace, by package name', () => {
     const res = cli(['run', config, '--out', join(project, 'run2')], { cwd: WORKSPACE })
     expect(res.status, res.stderr).toBe(0)
     const before = records(join(project, 'run2'))
-    // resume re-reads the config from run.json, whose paths are absolute.
+    // resume re-reads the config from run.json, whose paths are absolute (as a run stopped after its
+    // last record: a finished one is left as it is).
+    const info = JSON.parse(readFileSync(join(project, 'run2', 'run.json'), 'utf8'))
+    writeFileSync(join(project, 'run2', 'run.json'), JSON.stringify({ ...info, status: 'interrupted' }))
     const resumed = cli(['resume', join(project, 'run2')], { cwd: dirname(WORKSPACE) })
     expect(resumed.status, resumed.stderr).toBe(0)
     expect(records(join(project, 'run2'))).toEqual(before)
@@ -289,6 +292,13 @@ export default definePolicy({
       // generation 2; from generation 3 it leaves generation 0 out.
       for (const g of [0, 1, 2]) expect(variance(1, g)).toBe(variance(0, g))
       for (const g of [3, 4, 5]) expect(variance(1, g)).not.toBe(variance(0, g))
+      // run.json keeps the swept module's path absolute, and a resume from another folder finds it.
+      const info = JSON.parse(readFileSync(join(dir, 'run', 'run.json'), 'utf8'))
+      expect(info.config.sweep.policy[1].module).toBe(join(dir, 'window.mjs'))
+      writeFileSync(join(dir, 'run', 'run.json'), JSON.stringify({ ...info, status: 'interrupted' }))
+      const resumed = cli(['resume', join(dir, 'run')], { cwd: tempDir() })
+      expect(resumed.status, resumed.stderr).toBe(0)
+      expect(records(join(dir, 'run'))).toEqual(recs)
       // The same file where no node_modules has its imports: the message says where Node looks.
       const elsewhere = tempDir()
       writeFileSync(join(elsewhere, 'window.mjs'), readFileSync(join(dir, 'window.mjs')))
