@@ -253,6 +253,58 @@ export default {
     expect(chain.error.message).toContain(`model 'outside' (${join(project, 'outside.mjs')}): sample(state, 200) returned token id 30 at position 0; expected ids 0 to 29 (its vocabulary of 30 words)`)
   })
 
+  it('fails a chain whose filter or metric group returns what its contract rules out, naming the plug-in and what was wrong', () => {
+    writeFileSync(
+      join(project, 'faulty-filter.mjs'),
+      `import { z } from 'zod'
+export default {
+  id: 'faulty', description: 'keeps the first draw, with a fault', params: z.strictObject({ fault: z.enum(['short', 'values', 'draws']) }),
+  outputInfo: { faulty_share: { title: 'share' } },
+  apply: async (p, { first, n }) => ({
+    kept: p.fault === 'short' ? { modality: 'vectors', n: n - 1, d: first.d, data: first.data.slice(0, (n - 1) * first.d) } : first,
+    draws: p.fault === 'draws' ? n - 1 : n,
+    values: p.fault === 'values' ? { faulty_share: 1, other: 2 } : { faulty_share: 1 },
+  }),
+}
+`,
+    )
+    writeFileSync(
+      join(project, 'text-metric.mjs'),
+      `import { z } from 'zod'
+export default { id: 'text-valued', modality: 'vectors', description: 'a string for a value', outputs: ['v'], options: z.strictObject({}), compute: () => ({ v: '1' }) }
+`,
+    )
+    const base = { data: { kind: 'ring', n: 50 }, model: { kind: 'kde' }, samplesPerGeneration: 40, metrics: ['moments'], generations: 2 }
+    const failure = (name: string, config: Record<string, unknown>): { status: number | null; message: string } => {
+      const res = cli(['run', writeConfig(project, { ...base, ...config }, `${name}.json`), '--out', join(project, `${name}-run`)], { cwd: project })
+      return { status: res.status, message: JSON.parse(readFileSync(join(project, `${name}-run`, 'run.json'), 'utf8')).chains[0].error?.message }
+    }
+    const filter = (fault: string) => failure(`filter-${fault}`, { filter: { kind: 'faulty', module: './faulty-filter.mjs', fault } })
+    expect(filter('short')).toEqual({ status: 1, message: "filter 'faulty': apply returned kept samples of 39 x 2 values; expected 40 x 2 (the 40 items asked for, in the data's dimension 2)" })
+    expect(filter('draws')).toEqual({ status: 1, message: "filter 'faulty': apply returned draws 39; expected the number of samples drawn, at least the 40 kept" })
+    expect(filter('values')).toEqual({ status: 1, message: "filter 'faulty': apply returned values with 'other', which its outputs do not declare; its outputs are 'faulty_share'" })
+    // The built-in likelihood filter ranks what the model's logLikelihood gives, one value per sample.
+    writeFileSync(
+      join(project, 'few-ll.mjs'),
+      `import { z } from 'zod'
+export default {
+  id: 'few-ll', modality: 'vectors', description: 'resamples its data; three log-likelihoods whatever it is asked', params: z.strictObject({}),
+  fit: (data) => data,
+  sample: (state, n) => ({ modality: 'vectors', n, d: state.d, data: state.data.slice(0, n * state.d) }),
+  logLikelihood: () => new Float64Array(3),
+}
+`,
+    )
+    expect(failure('few-ll', { model: { kind: 'few-ll', module: './few-ll.mjs' }, filter: { kind: 'likelihood', keep: 0.8 } })).toEqual({
+      status: 1,
+      message: `model 'few-ll' (${join(project, 'few-ll.mjs')}): logLikelihood(state, samples) returned 3 values for 50 samples`,
+    })
+    expect(failure('text-metric', { metrics: [{ module: './text-metric.mjs' }], metricErrors: 'fail' })).toEqual({
+      status: 1,
+      message: `metric group 'text-valued': compute returned 'v': string "1"; expected a number, or null for no value`,
+    })
+  })
+
   it('loads a single-file policy anywhere in the workspace, importing @ouroboros/core and zod as the root does', () => {
     // Inside the workspace (its test-output folder is ignored by git), with no package around it.
     mkdirSync(join(WORKSPACE, 'test-output'), { recursive: true })

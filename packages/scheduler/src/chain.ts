@@ -14,6 +14,8 @@ import {
   samplesBreach,
   toOuroborosError,
   type DatasetInstance,
+  type FilterPlugin,
+  type FilterResult,
   type FitContext,
   type MetricPlugin,
   type MetricProfile,
@@ -295,10 +297,11 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
                   n: chain.samplesPerGeneration,
                   first: samples,
                   draw,
-                  ...(model.logLikelihood === undefined ? {} : { logLikelihood: async (s: Samples) => model.logLikelihood!(state, s) }),
+                  ...(model.logLikelihood === undefined ? {} : { logLikelihood: async (s: Samples) => checkedLogLikelihood(chain, await model.logLikelihood!(state, s), s) }),
                   dataset: ctx.dataset.info,
                   rng: Rng.from(chain.seed, 'filter', g, attempt),
                 })
+          if (filtered !== undefined) checkFilterResult(filter!, filtered, chain.samplesPerGeneration, ctx.real)
           const kept = filtered?.kept ?? samples
           const t2 = performance.now()
           const item: GenerationResult = {
@@ -364,11 +367,37 @@ export function checkModelSamples(chain: ChainSpec, drawn: Samples, n: number, r
   if (breach !== undefined) throw modelSamplesError(chain, `sample(state, ${n})`, breach)
 }
 
+/** The model as the config names it: `model 'kind'`, with its module where it has one. */
+function modelName(chain: ChainSpec): string {
+  const { kind, module } = chain.config.model
+  return `model '${kind}'${typeof module === 'string' ? ` (${module})` : ''}`
+}
+
+/** A filter's log-likelihoods of the samples it ranks: one per item, or the model breaks its contract (a filter would rank the wrong items). */
+function checkedLogLikelihood(chain: ChainSpec, ll: Float64Array, s: Samples): Float64Array {
+  if (ll?.length !== s.n) throw new OuroborosError(ErrorCode.MODEL, `${modelName(chain)}: logLikelihood(state, samples) returned ${ll?.length ?? String(ll)} values for ${s.n} samples`, { hint: "a model's logLikelihood(state, samples) returns one log-likelihood per item (docs/extending.md)" })
+  return ll
+}
+
+/**
+ * Fails the chain when a filter's result breaks its contract: exactly n kept samples shaped as the
+ * data, the number drawn (at least n), and the values its outputInfo declares; later generations
+ * would train on the wrong number of samples, and records would hold undeclared values.
+ */
+function checkFilterResult(filter: FilterPlugin<any>, result: FilterResult, n: number, real: Samples): void {
+  const breach = (what: string): OuroborosError =>
+    new OuroborosError(ErrorCode.PLUGIN, `filter '${filter.id}': apply returned ${what}`, { hint: "a filter's apply returns { kept, draws, values }: exactly samplesPerGeneration kept samples shaped as the data, the number of samples drawn to find them, and the values its outputInfo declares (docs/extending.md)" })
+  if (typeof result !== 'object' || result === null) throw breach(String(result))
+  const kept = samplesBreach(result.kept, n, real)
+  if (kept !== undefined) throw breach(`kept samples of ${kept}`)
+  if (!(Number.isInteger(result.draws) && result.draws >= n)) throw breach(`draws ${JSON.stringify(result.draws)}; expected the number of samples drawn, at least the ${n} kept`)
+  const values = outputsBreach(Object.keys(filter.outputInfo ?? {}), result.values ?? {})
+  if (values !== undefined) throw breach(`values with ${values}`)
+}
+
 /** A model's samples that break the contract, naming the model as the config does. */
 export function modelSamplesError(chain: ChainSpec, call: string, breach: string): OuroborosError {
-  const { kind, module } = chain.config.model
-  const model = `model '${kind}'${typeof module === 'string' ? ` (${module})` : ''}`
-  return new OuroborosError(ErrorCode.MODEL, `${model}: ${call} returned ${breach}`, {
+  return new OuroborosError(ErrorCode.MODEL, `${modelName(chain)}: ${call} returned ${breach}`, {
     hint: "a model's sample(state, n, ctx) returns n items shaped as its training data: vectors of the data's dimension, or sentences over the data's vocabulary (docs/extending.md)",
   })
 }
