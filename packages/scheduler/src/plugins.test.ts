@@ -53,6 +53,7 @@ describe('a module that is not the plug-in its field wants', () => {
     'number.mjs': 'export default 3\n',
     'window.mjs': "export default { id: 'window', params: {}, trainingSet: () => ({ parts: [] }), largestTrainingSet: () => 1 }\n",
     'unshaped.mjs': "export default { id: 'odd', describe: () => 'odd' }\n",
+    'several.mjs': "const policy = (id) => ({ id, params: {}, trainingSet: () => ({ parts: [] }), largestTrainingSet: () => 1 })\nexport const builtinPolicies = { window: policy('window'), 'last-only': policy('last-only') }\n",
   })
 
   it('is refused in the same words by every loader, saying what the module exports', async () => {
@@ -74,5 +75,10 @@ describe('a module that is not the plug-in its field wants', () => {
     expect((await loadPolicy({ kind: 'window', module: href(dir, 'window.mjs') })).id).toBe('window')
     expect((await loadPolicy({ kind: 'replace' })).id).toBe('replace')
     expect((await failure(loadPolicy({ kind: 'nope' })))?.message).toBe("no built-in policy 'nope'")
+    // A module of several plug-ins: the kind picks one, and a misspelt kind is told the ones it has.
+    expect((await loadPolicy({ kind: 'last-only', module: href(dir, 'several.mjs') })).id).toBe('last-only')
+    expect((await failure(loadPolicy({ kind: 'lastonly', module: href(dir, 'several.mjs') })))?.message).toBe(
+      `${href(dir, 'several.mjs')} has no 'lastonly' among its builtinPolicies (window, last-only) (did you mean 'last-only'?)`,
+    )
   })
 })

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { OuroborosError, ErrorCode, pluginImportError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type ModelPlugin, type PolicyPlugin } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, didYouMean, pluginImportError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type ModelPlugin, type PolicyPlugin } from '@ouroboros/core'
 import { builtinFilters } from './filters/index.js'
 import { builtinPolicies } from './policies/index.js'
 
@@ -106,10 +106,20 @@ function notA(url: string, what: string, made: string, found: unknown): Ouroboro
   return new OuroborosError(ErrorCode.PLUGIN, `${url} does not export ${what} made with ${made}: ${describeExport(found)}`)
 }
 
-/** A module's plug-in: `table[id]` where the module has that table and id (a package of several built-ins), else its default export. */
-function pick(mod: Record<string, unknown>, table: string, id: string | undefined): unknown {
-  const fromTable = id === undefined ? undefined : (mod[table] as Record<string, unknown> | undefined)?.[id]
-  return fromTable ?? mod['default']
+/**
+ * A module's plug-in: `table[id]` where the module has that table and id (a package of several
+ * built-ins), else its default export. A module of several without the id, and with no default
+ * export, is told which ids it has: a misspelt kind, not a module of the wrong kind.
+ */
+function pick(mod: Record<string, unknown>, table: string, id: string | undefined, url: string): unknown {
+  const several = mod[table] as Record<string, unknown> | undefined
+  const fromTable = id === undefined ? undefined : several?.[id]
+  if (fromTable !== undefined) return fromTable
+  if (id !== undefined && mod['default'] === undefined && typeof several === 'object' && several !== null) {
+    const ids = Object.keys(several)
+    throw new OuroborosError(ErrorCode.PLUGIN, `${url} has no '${id}' among its ${table} (${ids.join(', ')})${didYouMean(id, ids)}`)
+  }
+  return mod['default']
 }
 
 /** A model: the module's default export (or its `model`), with fit, sample and params. */
@@ -122,7 +132,7 @@ export async function loadModel(url: string): Promise<ModelPlugin<any, any>> {
 
 /** A dataset: the module's `builtinDatasets[kind]`, else its default export. */
 export async function loadDataset(url: string, kind: string): Promise<DatasetPlugin<any>> {
-  const dataset = pick(await importPluginModule(url), 'builtinDatasets', kind)
+  const dataset = pick(await importPluginModule(url), 'builtinDatasets', kind, url)
   if (!has(dataset, 'create') || (dataset as Record<string, unknown>)['params'] === undefined || typeof (dataset as Record<string, unknown>)['modality'] !== 'string') {
     throw notA(url, 'a dataset', 'defineDataset', dataset)
   }
@@ -131,7 +141,7 @@ export async function loadDataset(url: string, kind: string): Promise<DatasetPlu
 
 /** A metric group: the module's `builtinMetrics[id]`, else (and for a module named in a config, whose id is not known yet) its default export. */
 export async function loadMetric(url: string, id?: string): Promise<MetricPlugin<any, any>> {
-  const metric = pick(await importPluginModule(url), 'builtinMetrics', id)
+  const metric = pick(await importPluginModule(url), 'builtinMetrics', id, url)
   const m = metric as Record<string, unknown>
   if (!has(metric, 'compute') || m['options'] === undefined || typeof m['id'] !== 'string' || !Array.isArray(m['outputs'])) throw notA(url, 'a metric group', 'defineMetric', metric)
   return metric as MetricPlugin<any, any>
@@ -144,7 +154,7 @@ async function kindPlugin<T>(config: { kind: string; module?: string | undefined
     if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in ${what} '${config.kind}'`)
     return builtin
   }
-  const plugin = pick(await importPluginModule(config.module), table, config.kind)
+  const plugin = pick(await importPluginModule(config.module), table, config.kind, config.module)
   if (!fits(plugin) || !isObject((plugin as Record<string, unknown>)['params'])) throw notA(config.module, `a ${what}`, made, plugin)
   return plugin as T
 }
