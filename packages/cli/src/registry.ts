@@ -62,11 +62,15 @@ export function moduleUrl(specifier: string, baseDir: string, from = "the config
     // A package of a pnpm workspace is linked only into the packages that depend on it: a config
     // in another folder of the workspace cannot name it, but can name its built file.
     const pkg = workspacePackage(specifier, baseDir)
+    // A package just written (`ouroboros new`) has no build yet, so Node finds nothing to import.
+    if (pkg !== undefined && !existsSync(pkg.entry)) {
+      throw configError(`'${specifier}' is a package of the workspace (${pkg.dir}) that is not built: it has no ${pathFrom(pkg.dir, pkg.entry)}`, 'build it: npx -y pnpm@12.4.2 install (links and builds the workspace), or npx tsc -b after a change')
+    }
     throw configError(
       `cannot find module '${specifier}' from ${reasons.join(' or ')}`,
       pkg === undefined
         ? `install the package there (npm install, or a pnpm workspace dependency), or give a path relative to ${from}`
-        : `${specifier} is a package of the workspace, which Node finds only from its folder (${pkg.dir}) and from the packages that depend on it: name its built file by path, "${pathFrom(baseDir, pkg.entry)}", or put the config in its folder`,
+        : `${specifier} is a package of the workspace, which Node finds only from its folder (${pkg.dir}) and from the packages that depend on it: name its built file by path, "${pathFrom(baseDir, pkg.entry)}", or ${from === 'the working directory' ? 'work from its folder' : 'put the config in its folder'}`,
     )
   }
 }

@@ -77,6 +77,11 @@ describe('ouroboros new', () => {
     expect(res.stdout).toContain('npx vitest run packages/dataset-blobs    its conformance test\n')
     expect(cli(['new', 'model', 'other', '--dir', join(ws, 'packages/model-other')]).status).toBe(0)
     expect(JSON.parse(readFileSync(join(ws, 'tsconfig.json'), 'utf8')).references).toEqual([{ path: 'packages/core' }, { path: 'packages/dataset-blobs' }, { path: 'packages/model-other' }])
+    // Its config before it is built: the package is found, and the message says to build it.
+    const unbuilt = cli(['validate', join(ws, 'packages/model-other/config.json')])
+    expect(unbuilt.status).toBe(2)
+    expect(unbuilt.stderr).toContain(`model.module: '@ouroboros/model-other' is a package of the workspace (${join(ws, 'packages/model-other')}) that is not built: it has no ./dist/index.js`)
+    expect(unbuilt.stderr).toContain('not built: it has no ./dist/index.js; build it: npx -y pnpm@12.4.2 install')
   })
 
   it('inside a pnpm workspace, writes only where its packages globs reach, which pnpm installs', () => {
