@@ -299,6 +299,20 @@ export default {
       status: 1,
       message: `model 'few-ll' (${join(project, 'few-ll.mjs')}): logLikelihood(state, samples) returned 3 values for 50 samples`,
     })
+    // A dataset whose rows have more values than its info's dimension.
+    writeFileSync(
+      join(project, 'wide-data.mjs'),
+      `import { z } from 'zod'
+export default {
+  id: 'wide', modality: 'vectors', description: 'says 2-D, gives 3-D', params: z.strictObject({}),
+  create: () => ({ info: { modality: 'vectors', d: 2 }, sample: (n) => ({ modality: 'vectors', n, d: 3, data: new Float64Array(3 * n) }) }),
+}
+`,
+    )
+    expect(failure('wide-data', { data: { kind: 'wide', module: './wide-data.mjs', n: 50 } })).toEqual({
+      status: 1,
+      message: `dataset 'wide' (${join(project, 'wide-data.mjs')}): sample(50) returned 50 x 3 values; expected 50 x 2 (the 50 items asked for, in the data's dimension 2)`,
+    })
     expect(failure('text-metric', { metrics: [{ module: './text-metric.mjs' }], metricErrors: 'fail' })).toEqual({
       status: 1,
       message: `metric group 'text-valued': compute returned 'v': string "1"; expected a number, or null for no value`,

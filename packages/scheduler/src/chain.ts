@@ -181,7 +181,7 @@ export async function chainContext(runDir: string, chain: ChainSpec): Promise<Ch
     return hit
   }
   const plugin = await loadDataset(chain.datasetModule, chain.datasetKind)
-  const dataset = await plugin.create(chain.datasetParams, Rng.from(chain.seed, 'dataset'))
+  const dataset = checkedDataset(await plugin.create(chain.datasetParams, Rng.from(chain.seed, 'dataset')), plugin.id, chain.config.data.module)
   const real = dataset.sample(chain.n, Rng.from(chain.seed, 'real'))
   const heldoutRng = Rng.from(chain.seed, 'heldout')
   // A resolved config gives `heldout`; a chain built otherwise (a test's) gets the default.
@@ -367,6 +367,32 @@ export function checkModelSamples(chain: ChainSpec, drawn: Samples, n: number, r
   if (breach !== undefined) throw modelSamplesError(chain, `sample(state, ${n})`, breach)
 }
 
+/**
+ * A dataset's instance whose draws are checked against its contract: n items of its info's modality,
+ * dimension and vocabulary. Models train on these and metric groups read the info beside them, so
+ * a dataset that misdescribes its data would have them computed on the wrong shape unsaid.
+ */
+function checkedDataset(instance: DatasetInstance, id: string, module: string | undefined): DatasetInstance {
+  const { info } = instance
+  const name = `dataset '${id}'${module === undefined ? '' : ` (${module})`}`
+  const check = (s: Samples, n: number, call: string): Samples => {
+    const got = s as unknown as { d?: number; vocabSize?: number } | undefined
+    const like = (info.modality === 'vectors' ? { modality: 'vectors', d: info.d ?? got?.d } : { modality: 'tokens', vocabSize: info.vocabulary?.length ?? got?.vocabSize }) as Samples
+    const breach = samplesBreach(s, n, like)
+    if (breach !== undefined) {
+      throw new OuroborosError(ErrorCode.PLUGIN, `${name}: ${call}(${n}) returned ${breach}`, {
+        hint: "a dataset's sample(n, rng) and heldout(n, rng) return n items as its info describes them: vectors of dimension info.d, or sentences over info.vocabulary (docs/extending.md)",
+      })
+    }
+    return s
+  }
+  return {
+    info,
+    sample: (n, rng) => check(instance.sample(n, rng), n, 'sample'),
+    ...(instance.heldout === undefined ? {} : { heldout: (n: number, rng: Rng) => check(instance.heldout!(n, rng), n, 'heldout') }),
+  }
+}
+
 /** The model as the config names it: `model 'kind'`, with its module where it has one. */
 function modelName(chain: ChainSpec): string {
   const { kind, module } = chain.config.model
@@ -486,7 +512,7 @@ function taskData(chain: ChainSpec, ctx: ChainContext, index: number): Promise<T
       const spec = chain.tasks.find((t) => t.stage === index)
       if (spec === undefined) throw new OuroborosError(ErrorCode.INTERNAL, `posttrain.${index}: no task data was resolved for this stage`)
       const plugin = await loadDataset(spec.datasetModule, spec.datasetKind)
-      const dataset = await plugin.create(spec.datasetParams, Rng.from(chain.seed, 'task-dataset', index))
+      const dataset = checkedDataset(await plugin.create(spec.datasetParams, Rng.from(chain.seed, 'task-dataset', index)), plugin.id, undefined)
       const train = dataset.sample(spec.n, Rng.from(chain.seed, 'task', index))
       const heldoutRng = Rng.from(chain.seed, 'task-heldout', index)
       const heldout = dataset.heldout !== undefined ? dataset.heldout(spec.heldout, heldoutRng) : dataset.sample(spec.heldout, heldoutRng)
