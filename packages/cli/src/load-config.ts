@@ -34,8 +34,9 @@ export async function loadConfigFile(file: string): Promise<unknown> {
   // The module runs from a temporary folder: its imports are resolved here, from the config's folder,
   // and the TypeScript files it imports from beside it are transpiled there too.
   const dir = mkdtempSync(join(tmpdir(), 'ouroboros-config-'))
+  const written = new Map<string, string>()
   try {
-    const tmp = await transpiled(resolvePath(file), text, dir, new Map())
+    const tmp = await transpiled(resolvePath(file), text, dir, written)
     const mod = (await import(pathToFileURL(tmp).href)) as { default?: unknown }
     // A promise of a config is awaited here, so that its rejection is reported as the file's.
     const config = await mod.default
@@ -44,7 +45,7 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     return config
   } catch (err) {
     if ((err as { code?: string }).code === 'OUROBOROS_CONFIG') throw err
-    throw configError(`${file}: the config threw while loading: ${thrown(err)}`)
+    throw configError(`${file}: the config threw while loading: ${inSources(thrown(err), written)}`)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -127,6 +128,18 @@ function typeScriptSource(spec: string, baseDir: string): string | undefined {
     if (!existsSync(path) && existsSync(ts)) return ts
   }
   return undefined
+}
+/**
+ * A message that names the JavaScript copies the config and its TypeScript modules run as (Node's
+ * "imported from …/config.mjs", "module …/module-1.mjs does not provide an export"), with each
+ * copy named by the file it was made from.
+ */
+function inSources(message: string, written: ReadonlyMap<string, string>): string {
+  // Longest first: module-1.mjs is the start of module-10.mjs.
+  const copies = [...written].sort(([, a], [, b]) => b.length - a.length)
+  let out = message
+  for (const [source, copy] of copies) out = out.replaceAll(pathToFileURL(copy).href, source).replaceAll(copy, source)
+  return out
 }
 
 /**

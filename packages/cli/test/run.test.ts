@@ -290,6 +290,16 @@ describe('ouroboros run', () => {
     expect(typedRes.status, typedRes.stderr).toBe(0)
     expect(JSON.parse(typedRes.stdout).config.data.n).toBe(151)
     expect(JSON.parse(typedRes.stdout).config.generations).toBe(2)
+
+    // An import that fails names the user's files, not the JavaScript copies they run as.
+    const wrongName = writeConfig(join(dir, 'configs'), `import { m } from './helpers.js'\nexport default { data: { kind: 'gaussian', n: m }, model: { kind: 'gaussian' }, generations: 2 }\n`, 'wrong-name.ts')
+    const wrongRes = cli(['validate', wrongName])
+    expect(wrongRes.status).toBe(2)
+    expect(wrongRes.stderr).toContain(`the config threw while loading: The requested module '${join(dir, 'configs', 'helpers.ts')}' does not provide an export named 'm'`)
+    const absent = writeConfig(join(dir, 'configs'), `import { n } from './absent.js'\nexport default { data: { kind: 'gaussian', n }, model: { kind: 'gaussian' }, generations: 2 }\n`, 'missing-import.ts')
+    const absentRes = cli(['validate', absent])
+    expect(absentRes.status).toBe(2)
+    expect(absentRes.stderr).toContain(`Cannot find module '${join(dir, 'configs', 'absent.js')}' imported from ${absent}`)
   })
 })
 
