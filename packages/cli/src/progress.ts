@@ -66,7 +66,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
       const m = e.metricError
       if (!failedGroups.has(m.group)) {
         failedGroups.add(m.group)
-        write(`warning: metric group '${m.group}' failed in chain ${m.chain} at generation ${m.generation}; its values are null (run.json lists every chain it failed in): ${m.message}`)
+        write(`warning: metric group '${m.group}' failed in chain ${m.chain} at ${m.generation === -1 ? "generation -1 (the real data's reference record)" : `generation ${m.generation}`}; its values are null (run.json lists every chain it failed in): ${m.message}`)
       }
       return true
     }

@@ -509,7 +509,7 @@ describe('a metric group that cannot prepare on the data', () => {
     const config = { data: { kind: 'vector-file', path: 'points.csv' }, model: { kind: 'gmm', components: 2 }, generations: 2, metricOptions: { clusters: { k: 100 } } }
     const res = cli(['run', writeConfig(dir, config), '--out', join(dir, 'run')])
     expect(res.status, res.stderr).toBe(0)
-    expect(res.stderr).toContain("metric group 'clusters' failed in chain r0 at generation -1; its values are null")
+    expect(res.stderr).toContain("metric group 'clusters' failed in chain r0 at generation -1 (the real data's reference record); its values are null")
     expect(res.stderr).toContain('k = 100 clusters needs at least 100 real samples, got 72')
     const lines = readFileSync(join(dir, 'run', 'metrics.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { generation: number; metrics: Record<string, number | null> })
     expect(lines.map((r) => r.generation)).toEqual([-1, 0, 1])

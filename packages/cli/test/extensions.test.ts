@@ -253,7 +253,7 @@ export default {
     expect(chain.error.message).toContain(`model 'outside' (${join(project, 'outside.mjs')}): sample(state, 200) returned token id 30 at position 0; expected ids 0 to 29 (its vocabulary of 30 words)`)
   })
 
-  it('fails a chain whose filter or metric group returns what its contract rules out, naming the plug-in and what was wrong', () => {
+  it('fails a chain whose plug-in (model, dataset, filter, metric group) returns what its contract rules out, naming it and what was wrong', () => {
     writeFileSync(
       join(project, 'faulty-filter.mjs'),
       `import { z } from 'zod'
@@ -313,6 +313,14 @@ export default {
       status: 1,
       message: `dataset 'wide' (${join(project, 'wide-data.mjs')}): sample(50) returned 50 x 3 values; expected 50 x 2 (the 50 items asked for, in the data's dimension 2)`,
     })
+    // A model whose fit returns nothing: named, before sample() reads a property of undefined.
+    writeFileSync(
+      join(project, 'no-state.mjs'),
+      `import { z } from 'zod'
+export default { id: 'no-state', modality: 'vectors', description: 'forgets to return its state', params: z.strictObject({}), fit: () => {}, sample: (state, n) => ({ modality: 'vectors', n, d: state.d, data: new Float64Array(n * state.d) }) }
+`,
+    )
+    expect(failure('no-state', { model: { kind: 'no-state', module: './no-state.mjs' } })).toEqual({ status: 1, message: `model 'no-state' (${join(project, 'no-state.mjs')}): fit returned undefined` })
     expect(failure('text-metric', { metrics: [{ module: './text-metric.mjs' }], metricErrors: 'fail' })).toEqual({
       status: 1,
       message: `metric group 'text-valued': compute returned 'v': string "1"; expected a number, or null for no value`,

@@ -33,6 +33,7 @@ describe('a failing chain', () => {
     }
     expect(byId['c1-r0'].error.message).toContain('injected failure at generation 3')
     expect(byId['c2-r0'].error.code).toBe('OUROBOROS_DIVERGED')
+    expect(byId['c2-r0'].error.message).toMatch(/^model 'faulty' \(.*faulty-model\.mjs\): generation 3's samples hold non-finite values \(NaN or ±Infinity\)/)
     expect(res.stderr).toContain('failed at generation 3')
     const recs = records(`${dir}/run`)
     expect(recs.filter((r) => r.cell === 0 && r.generation >= 0)).toHaveLength(8)

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { allFinite, asVectors, ErrorCode, OuroborosError, outputsBreach, Rng, samplesAreFinite, type FitContext, type MetricPlugin, type ModelBlocks, type ModelBlockView, type ModelPlugin, type Samples, type VectorBlock, type VectorSamples } from '@ouroboros/core'
 import { chainDir, ROW_LEAD, readSamples, readState, samplesPath, statePath, writeSamples, writeState, type ChainRecords, type RecordBatch } from '@ouroboros/store'
-import { chainContext, checkModelSamples, describeFailure, modelSamplesError, modelView, preparedFor, resolvedOptions, scoreAll, stopRequested, usesTraining, type ChainContext, type FailureInfo, type MetricError } from './chain.js'
+import { chainContext, checkFitted, checkModelSamples, describeFailure, modelSamplesError, modelView, preparedFor, resolvedOptions, scoreAll, stopRequested, usesTraining, type ChainContext, type FailureInfo, type MetricError } from './chain.js'
 import { loadMetric, loadModel } from './plugins.js'
 import { trainingProgressSender } from './training-progress.js'
 import { keptGenerations, savesSamples, type ChainSpec, type MetricSpec } from './spec.js'
@@ -200,7 +200,7 @@ async function advanceOneByOne(task: AdvanceBlockTask, model: ModelPlugin<any, a
         // Training curves are written by `advance`.
         onTrainingStep: () => Promise.reject(new Error('the model reports training steps')),
       }
-      const state = await model.fit(training, chain.modelParams, fitCtx)
+      const state = checkFitted(chain, await model.fit(training, chain.modelParams, fitCtx))
       progress?.trained()
       const t1 = performance.now()
       const samples = await model.sample(state, chain.samplesPerGeneration, { rng: Rng.from(chain.seed, 'sample', g, 0), temperature: chain.config.sampling.temperature, dataset: ctx.dataset.info })

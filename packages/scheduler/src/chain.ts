@@ -269,7 +269,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
               curve.push({ step, losses: report.losses ?? {}, metrics, ...(Object.keys(profiles).length > 0 ? { profiles } : {}) })
             },
           }
-          const fitted = rows !== undefined ? await model.fitRows!(rows, chain.modelParams, fitCtx) : await model.fit(training!, chain.modelParams, fitCtx)
+          const fitted = checkFitted(chain, rows !== undefined ? await model.fitRows!(rows, chain.modelParams, fitCtx) : await model.fit(training!, chain.modelParams, fitCtx))
           if (curve.length > 0) writeFileAtomic(trainingCurvePath(runDir, chain.id, g), curve.map((l) => JSON.stringify(l) + '\n').join(''))
           const post =
             config.posttrain.length === 0
@@ -284,7 +284,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             const drawn = post !== undefined ? await post.sample(n, rng) : await model.sample(state, n, { rng, temperature: config.sampling.temperature, dataset: ctx.dataset.info })
             checkModelSamples(chain, drawn, n, ctx.real)
             // Text has no non-finite values: its ids were checked against the vocabulary above.
-            if (drawn.modality === 'vectors' && !allFinite(drawn.data)) throw divergedError(`generation ${g} produced non-finite samples (the fit diverged)`)
+            if (drawn.modality === 'vectors' && !allFinite(drawn.data)) throw divergedError(`${modelName(chain)}: generation ${g}'s samples hold non-finite values (NaN or ±Infinity): its fit diverged, or its sample() made them`)
             return drawn
           }
           const samples = await draw(chain.samplesPerGeneration, 0)
@@ -419,6 +419,14 @@ function checkFilterResult(filter: FilterPlugin<any>, result: FilterResult, n: n
   if (!(Number.isInteger(result.draws) && result.draws >= n)) throw breach(`draws ${JSON.stringify(result.draws)}; expected the number of samples drawn, at least the ${n} kept`)
   const values = outputsBreach(Object.keys(filter.outputInfo ?? {}), result.values ?? {})
   if (values !== undefined) throw breach(`values with ${values}`)
+}
+
+/** A fitted state, or a model error where fit gave none: sample(undefined, n) would fail with a message about a property of undefined. */
+export function checkFitted<S>(chain: ChainSpec, state: S): S {
+  if (state === undefined || state === null) {
+    throw new OuroborosError(ErrorCode.MODEL, `${modelName(chain)}: fit returned ${String(state)}`, { hint: "a model's fit(data, params, ctx) returns its fitted state, which sample(state, n, ctx) draws from (docs/extending.md)" })
+  }
+  return state
 }
 
 /** A model's samples that break the contract, naming the model as the config does. */
