@@ -52,7 +52,7 @@ export function runPolicyConformance<P>(policy: PolicyPlugin<P>, options: Policy
           fc.pre(runnable(p, s))
           const largest = policy.largestTrainingSet(p, s)
           // Generation 0 is fit on the real data, so the largest training set holds it.
-          expect(largest).toBeGreaterThanOrEqual(s.n)
+          expect(largest, `largestTrainingSet gave ${largest} for sizes ${JSON.stringify(s)}; generation 0 trains on the n = ${s.n} real rows, so it is at least n (Math.max(sizes.n, …))`).toBeGreaterThanOrEqual(s.n)
           const fresh = policy.freshPerGeneration?.(p, s) ?? 0
           let fewest = Infinity
           for (let g = 1; g < s.generations; g++) {
