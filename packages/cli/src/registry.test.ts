@@ -35,9 +35,10 @@ describe('plug-in modules by path', () => {
     const dir = pluginFolder({})
     const err = await failure(resolveRun({ data: { kind: 'gaussian', n: 20 }, model: { kind: 'gaussian' }, policy: { kind: 'window', module: './missing.mjs' }, generations: 2 }, join(dir, 'c.json')))
     expect(err?.code).toBe(ErrorCode.CONFIG)
-    // Said with the config's other problems, one line each: its hint on the same line.
+    // Said with the config's other problems, one line each: its hint on the same line. The path is
+    // made absolute from the config's folder before it is looked up (run.json keeps it so).
     expect(err?.message).toBe(
-      `${join(dir, 'c.json')}: policy.module: no such file: ${join(dir, 'missing.mjs')} (./missing.mjs relative to the config file's folder, ${dir}); a relative path is taken from the config file's folder; a package is named by its package name, or by the path of its built file (such as ./my-model/dist/index.js)`,
+      `${join(dir, 'c.json')}: policy.module: no such file: ${join(dir, 'missing.mjs')}; a relative path is taken from the config file's folder; a package is named by its package name, or by the path of its built file (such as ./my-model/dist/index.js)`,
     )
     expect(() => moduleUrl('./sub', pluginFolder({ 'sub/package.json': JSON.stringify({ exports: { '.': { default: './dist/index.js' } } }) }))).toThrow(
       expect.objectContaining({ message: expect.stringMatching(/sub \(\.\/sub relative to the config file's folder, .*\) is a folder, not a module file$/), hint: "name its package's built file, ./sub/dist/index.js" }),
@@ -54,7 +55,7 @@ describe('a plug-in’s kind', () => {
     expect(model?.code).toBe(ErrorCode.CONFIG)
     expect(model?.message).toBe(`${at}: model.kind: 'other', but the plug-in of model.module (${join(dir, 'mean-only.mjs')}) is 'mean-only'; write "kind": "mean-only"`)
     const policy = await failure(resolveRun({ ...base, policy: { kind: 'windoww', module: './window.mjs' } }, at))
-    expect(policy?.message).toBe(`${at}: policy.kind: 'windoww', but the plug-in of policy.module (./window.mjs) is 'window'; write "kind": "window"`)
+    expect(policy?.message).toBe(`${at}: policy.kind: 'windoww', but the plug-in of policy.module (${join(dir, 'window.mjs')}) is 'window'; write "kind": "window"`)
     // The ids that agree run, and a module of several datasets has kind pick one.
     await expect(resolveRun({ ...base, model: { kind: 'mean-only', module: './mean-only.mjs' }, policy: { kind: 'window', module: './window.mjs' } }, at)).resolves.toBeDefined()
     await expect(resolveRun({ ...base, data: { kind: 'ring', module: '@ouroboros/datasets', n: 20 } }, at)).resolves.toBeDefined()
@@ -66,6 +67,7 @@ describe('a package of a pnpm workspace named from another folder', () => {
     const root = pluginFolder({
       'pnpm-workspace.yaml': 'packages:\n  - packages/*\n',
       'packages/model-mine/package.json': JSON.stringify({ name: '@lab/model-mine', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }),
+      'packages/model-mine/dist/index.js': 'export default {}\n',
       'experiments/x.json': '{}',
     })
     let err: OuroborosError | undefined
