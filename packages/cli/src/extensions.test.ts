@@ -15,6 +15,7 @@ describe('anchorPaths', () => {
         'filter.module': ['./a.mjs', '@lab/filters'],
         model: [{ kind: 'gaussian' }, { command: ['python3', 'other.py'], cwd: 'py' }],
         'posttrain.0.data.path': ['t1.csv', '/abs/t2.csv'],
+        metrics: [['moments'], [{ module: './spread.mjs' }]],
         generations: [2, 3],
       },
     }
@@ -31,6 +32,7 @@ describe('anchorPaths', () => {
         'filter.module': ['/lab/configs/a.mjs', '@lab/filters'],
         model: [{ kind: 'gaussian' }, { kind: 'command', command: ['python3', 'other.py'], cwd: '/lab/configs/py' }],
         'posttrain.0.data.path': ['/lab/configs/t1.csv', '/abs/t2.csv'],
+        metrics: [['moments'], [{ module: '/lab/configs/spread.mjs' }]],
         generations: [2, 3],
       },
     })

@@ -19,7 +19,7 @@ export function anchorPaths(raw: unknown, baseDir: string): unknown {
   const out: Record<string, unknown> = { ...raw }
   for (const section of SECTIONS) if (section in out) out[section] = anchorSection(section, out[section], baseDir)
   if (Array.isArray(out['posttrain'])) out['posttrain'] = out['posttrain'].map((stage) => anchorStage(stage, baseDir))
-  if (Array.isArray(out['metrics'])) out['metrics'] = out['metrics'].map((m) => (isRecord(m) && 'module' in m ? { ...m, module: anchorModule(m['module'], baseDir) } : m))
+  if ('metrics' in out) out['metrics'] = anchorMetrics(out['metrics'], baseDir)
   if (isRecord(out['sweep'])) {
     const sweep: Record<string, unknown> = {}
     for (const [key, values] of Object.entries(out['sweep'])) sweep[key] = Array.isArray(values) ? values.map((v) => anchorSwept(key, v, baseDir)) : values
@@ -51,15 +51,21 @@ function anchorSection(section: Section, value: unknown, baseDir: string): unkno
   return out
 }
 
+/** A metrics list: the groups given as {"module": ...}. */
+function anchorMetrics(metrics: unknown, baseDir: string): unknown {
+  return Array.isArray(metrics) ? metrics.map((m) => (isRecord(m) && 'module' in m ? { ...m, module: anchorModule(m['module'], baseDir) } : m)) : metrics
+}
+
 /** A finetuning stage's task data, as the run's. */
 function anchorStage(stage: unknown, baseDir: string): unknown {
   return isRecord(stage) && isRecord(stage['data']) ? { ...stage, data: anchorSection('data', stage['data'], baseDir) } : stage
 }
 
-/** One value of a sweep: a whole section, a stage list, or one path key of them (`policy.module`, `data.path`, `posttrain.0.data.path`). */
+/** One value of a sweep: a whole section, a stage or metrics list, or one path key of them (`policy.module`, `data.path`, `posttrain.0.data.path`). */
 function anchorSwept(key: string, value: unknown, baseDir: string): unknown {
   if ((SECTIONS as readonly string[]).includes(key)) return anchorSection(key as Section, value, baseDir)
   if (key === 'posttrain') return Array.isArray(value) ? value.map((stage) => anchorStage(stage, baseDir)) : value
+  if (key === 'metrics') return anchorMetrics(value, baseDir)
   if (key.endsWith('.module')) return anchorModule(value, baseDir)
   if (key.endsWith('data.path') || key === 'model.cwd') return anchorPath(value, baseDir)
   return value
