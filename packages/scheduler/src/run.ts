@@ -51,7 +51,10 @@ export interface ProgressEvent {
    * run.json, written at most once a second, may not have caught up with before the run stopped.
    */
   resumedAt?: number
-  /** Something the run goes on from, more slowly: a model's block hook that broke its contract, its chains going on one at a time. */
+  /**
+   * Something the run goes on from, more slowly: a model's block hook that broke its contract, its
+   * chains going on one at a time; a chain's task that died, its generation tried again alone.
+   */
   notice?: string
 }
 
@@ -196,8 +199,9 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
     }
     const evaluations: Promise<void>[] = []
     let reference = !have.has(-1)
-    // After a worker thread died inside a segment, the chain goes on one generation per task,
-    // so that a second death names its generation exactly.
+    // After a worker thread (or a queue's worker, twice) died inside a segment, its first
+    // generation is tried again alone, so that a second death names its generation exactly; once
+    // it succeeds, the chain goes on in segments again.
     let oneAtATime = false
     let failure: { generation: number; message: string; code: string; hint?: string } | undefined
     const fail = (err: unknown, fallback: number): void => {
@@ -273,6 +277,8 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
         const threadDied = (err as { code?: unknown }).code === undefined
         if (threadDied && !oneAtATime && !stop.signal.aborted) {
           oneAtATime = true
+          const why = (err as { message?: unknown }).message
+          opts.onProgress?.({ chain: chain.id, generation: g, generationsDone: done, generationsTotal: total, notice: `chain ${chain.id}: the task from generation ${g} died${typeof why === 'string' ? ` (${why})` : ''}; generation ${g} is tried again alone` })
           continue
         }
         fail(err, g)
@@ -280,6 +286,7 @@ export async function runChains(opts: RunChainsOptions): Promise<RunChainsResult
       }
       // The run stopped before this chain's task started.
       if (result === undefined) break
+      oneAtATime = false
       if (result.scored !== undefined) accept(result.scored)
       if (result.generations.length > 0) evaluate(result.generations, reference && result.scored === undefined)
       reference = false

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseConfig, expandSweep } from '@ouroboros/core'
 import { readRecords, readState, statePath, type RunInfo } from '@ouroboros/store'
-import { builtinPolicies, runChains, type ChainSpec } from '@ouroboros/scheduler'
+import { LocalRunner, builtinPolicies, runChains, type AdvanceTask, type ChainSpec, type EvaluateTask, type Runner, type TaskPriority } from '@ouroboros/scheduler'
 
 const fixtures = new URL('./fixtures/', import.meta.url)
 const datasetsUrl = import.meta.resolve('@ouroboros/datasets')
@@ -166,6 +166,36 @@ describe('runChains', () => {
     const specs = chains({ warmStart: true, replicates: 1, generations: 3 })
     const { records } = await run(specs, 1)
     expect(records.filter((r) => r.generation >= 0)).toHaveLength(3)
+  })
+
+  it('tries the generation of a task whose thread died alone, then goes on in segments, with the same records', async () => {
+    const specs = chains({ replicates: 1 })
+    // The first tasks from generations 0 and 1 die, as a thread killed by the system would.
+    const local = new LocalRunner(1)
+    const advances: AdvanceTask[] = []
+    const dying = new Set([0, 1])
+    const runner: Runner = {
+      segmentMs: 1000,
+      run(task: AdvanceTask | EvaluateTask, priority: TaskPriority, onStart?: () => void) {
+        if (task.kind !== 'advance') return local.run(task, priority, onStart)
+        advances.push(task)
+        if (task.budgetMs > 0 && dying.delete(task.from)) return Promise.reject(new Error('the worker thread exited'))
+        return local.run(task, priority, onStart)
+      },
+      close: () => local.close(),
+      destroy: () => local.destroy(),
+    }
+    const notices: string[] = []
+    const dir = tempDir()
+    const result = await runChains({ runDir: dir, chains: specs, info: info(specs), modality: 'vectors', runner, onProgress: (e) => e.notice !== undefined && notices.push(e.notice) })
+    expect(result.info.status).toBe('finished')
+    // Each death costs one task of one generation; the rest of the chain is one segment again.
+    expect(advances.map((t) => [t.from, t.budgetMs])).toEqual([[0, 1000], [0, 0], [1, 1000], [1, 0], [2, 1000]])
+    expect(notices).toEqual([
+      'chain c0-r0: the task from generation 0 died (the worker thread exited); generation 0 is tried again alone',
+      'chain c0-r0: the task from generation 1 died (the worker thread exited); generation 1 is tried again alone',
+    ])
+    expect(readRecords(dir).map(({ timings: _t, ...r }) => r)).toEqual((await run(specs, 1, 1000)).records)
   })
 
   it('fails only the chain whose model throws, with its generation', async () => {
