@@ -528,6 +528,20 @@ describe('a metric group that cannot prepare on the data', () => {
   })
 })
 
+describe('ouroboros worker: a queue it cannot use', () => {
+  it('says which part of its queue URL is wrong, with exit 2, before looking for Redis', () => {
+    for (const [args, env, says] of [
+      [['--queue', 'redis://:secret@127.0.0.1:notaport'], {}, '--queue: the port (after the host and its colon) is not a number from 0 to 65535'],
+    ] as const) {
+      const res = cli(['worker', ...args, '--queue-timeout', '1'], { env })
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr.startsWith(`error: ${says}`), res.stderr).toBe(true)
+      expect(res.stderr).not.toContain('secret')
+      expect(res.stderr).not.toMatch(/\n\s+at /)
+    }
+  })
+})
+
 describe('ouroboros worker --workers beyond the cores', () => {
   it('says that the threads beyond the cores share them, each holding a task', () => {
     const cores = availableParallelism()

@@ -272,6 +272,20 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     expectSameRecords(gone, localFaulty())
   })
 
+  it('a URL naming a database the server lacks: run and worker exit 2 saying so in one line, and nothing runs', async () => {
+    const url = `${redis.url()}/99`
+    const says = `--queue: database 99 does not exist on 127.0.0.1:${redis.port}, which has databases 0 to 15 (ERR DB index is out of range)`
+    const out = join(dir, 'no-database')
+    const run = await start(['run', gmmConfig, '--out', out, '--queue', url]).done
+    expect(run.code).toBe(2)
+    expect(run.stderr).toBe(`error: ${says}\n`)
+    expect(existsSync(out)).toBe(false)
+    const res = await start(['worker', '--queue', url]).done
+    expect(res.code).toBe(2)
+    expect(res.stderr).toBe(`error: ${says}\n`)
+    expect(res.stdout).toBe('')
+  })
+
   it('a password and TLS pass through to the client, and the password shows nowhere', async () => {
     const password = 'pw-Zq81 x/y'
     const certs = join(dir, 'certs')

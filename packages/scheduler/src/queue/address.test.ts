@@ -17,6 +17,9 @@ describe('queueAddress', () => {
     for (const [url, says] of [
       ['http://u:secret@h:1', "the scheme is 'http:'"],
       ['redis://u:secret@', 'not a URL'],
+      ['redis://u:secret@127.0.0.1:notaport', 'the port (after the host and its colon) is not a number from 0 to 65535'],
+      ['redis://:secret@h:65536/1', 'the port (after the host and its colon) is not a number from 0 to 65535'],
+      ['redis://u:secret', 'the port (after the host and its colon) is not a number from 0 to 65535'],
       ['redis://u:secret@h:1/not-a-db', 'the path names a database by number'],
       ['u:secret@h:6379', "the scheme is 'u:'"],
     ] as const) {

@@ -13,6 +13,10 @@ export interface QueueAddress {
   /** The same with the password replaced by ***: what run.json, logs and messages show. */
   readonly shown: string
   readonly password: string | undefined
+  /** host:port, as messages name the server. */
+  readonly server: string
+  /** The database number the URL's path names (0 where it names none). */
+  readonly db: number
 }
 
 const EXPECTED = 'expected redis://[user:password@]host[:port][/db], or rediss://… for TLS'
@@ -23,14 +27,26 @@ export function queueAddress(url: string, option = '--queue'): QueueAddress {
   try {
     parsed = new URL(url)
   } catch {
-    throw configError(`${option}: not a URL; ${EXPECTED}`)
+    throw configError(`${option}: ${unparsable(url)}; ${EXPECTED}`)
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw configError(`${option}: the scheme is '${parsed.protocol}'; ${EXPECTED}`)
   if (parsed.hostname === '') throw configError(`${option}: no host; ${EXPECTED}`)
   if (!/^\/?\d*$/.test(parsed.pathname)) throw configError(`${option}: the path names a database by number; ${EXPECTED}`)
   const password = parsed.password === '' ? undefined : decodeURIComponent(parsed.password)
   if (password !== undefined) parsed.password = '***'
-  return { url, shown: parsed.href, password }
+  const server = `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`
+  const db = Number(parsed.pathname.slice(1) || '0')
+  return { url, shown: parsed.href, password, server, db }
+}
+
+/**
+ * Which part of a URL that does not parse is wrong, as far as it can be told: a port that is not
+ * a number is the usual slip. The part itself is not repeated, since it may be a password.
+ */
+function unparsable(url: string): string {
+  const port = /^[a-z]+:\/\/(?:[^/]*@)?(?:\[[^\]]*\]|[^:/@]*):([^/@]*)(?:\/|$)/i.exec(url)?.[1]
+  if (port !== undefined && !(/^\d*$/.test(port) && Number(port) <= 65535)) return 'the port (after the host and its colon) is not a number from 0 to 65535'
+  return 'not a URL'
 }
 
 /** `text` with the address's password (as given and as encoded in the URL) replaced by ***. */
@@ -54,6 +70,9 @@ const ATTEMPT_MS = 5000
 
 /** Errors that trying again will not mend: a wrong password, a certificate this machine does not trust, a server that is not Redis. */
 const FATAL = /WRONGPASS|NOAUTH|NOPERM|WRONGTYPE|certificate|SSL|TLS|Unknown RESP type|Protocol error/i
+
+/** The server's refusal of a SELECT of a database it does not have. */
+const NO_DATABASE = /DB index is out of range/i
 
 /** ioredis's words for a reply that is not Redis's protocol ("Unknown RESP type 72 "H". Please report this.") as what they mean: another service at that port. */
 function described(message: string): string {
@@ -85,9 +104,14 @@ export async function probeRedis(address: QueueAddress, waitMs: number): Promise
     })
     try {
       await Promise.race([client.connect().then(() => client.ping()), timeUp])
-      return
+      // ioredis selects the URL's database as it connects, and a server without that database
+      // refuses it with no more than an error event: the client stays on database 0, where a run
+      // would go on unseen among another queue's tasks.
+      if (last === undefined) return
+      throw last
     } catch (err) {
       const why = last ?? (err as Error)
+      if (NO_DATABASE.test(why.message)) throw await missingDatabase(client, address, why.message)
       if (FATAL.test(why.message) || Date.now() >= deadline) {
         throw new OuroborosError(ErrorCode.CONFIG, `--queue: cannot use Redis at ${address.shown}: ${redact(described(why.message), address)}`, {
           hint: 'is redis-server running there, does the URL carry its password, and does this machine trust its TLS certificate (NODE_EXTRA_CA_CERTS)?',
@@ -99,6 +123,18 @@ export async function probeRedis(address: QueueAddress, waitMs: number): Promise
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(0, deadline - Date.now()))))
   }
+}
+
+/** The error for a URL naming a database the server lacks, with the databases it has where it says (CONFIG may be refused to this user). */
+async function missingDatabase(client: Redis, address: QueueAddress, reply: string): Promise<OuroborosError> {
+  let has = ''
+  try {
+    const [, count] = (await client.config('GET', 'databases')) as string[]
+    if (count !== undefined && Number(count) > 0) has = `, which has databases 0 to ${Number(count) - 1}`
+  } catch {
+    // Not allowed to ask: the message goes without the count.
+  }
+  return configError(`--queue: database ${address.db} does not exist on ${address.server}${has} (${redact(reply, address)})`)
 }
 
 /** The id of the last entry of a Redis stream, '0-0' when it has none: where to start reading it. */
