@@ -295,7 +295,8 @@ async function openQueue(address: QueueAddress, runId: string, runDir: string, t
 const notices = { log: (line: string): void => void process.stderr.write(`${line}\n`) }
 
 async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRun, info: RunFile, runner: Runner, resume: boolean, address: QueueAddress | undefined, handOver?: () => void): Promise<number> {
-  const resumeLine = `ouroboros resume ${runDir}${address === undefined ? '' : ` --queue ${address.shown}`}`
+  // The queue's module is loaded already where there is a queue: openQueue loaded it.
+  const resumeLine = address === undefined ? `ouroboros resume ${runDir}` : (await import('@ouroboros/scheduler/queue')).queueCommand(`ouroboros resume ${runDir}`, address)
   const doneBefore = new Map(info.chains.map((c) => [c.id, resume ? c.generationsDone : 0]))
   const progress = progressReporter(chains.map((c) => ({ id: c.id, generations: c.config.generations, done: doneBefore.get(c.id) ?? 0, group: c.cell, stages: c.config.posttrain.map((s) => s.kind) })))
   notices.log = progress.log

@@ -73,6 +73,18 @@ function expectSameRecords(queued: string, local: string): void {
   expect(chainOutcomes(queued)).toEqual(chainOutcomes(local))
 }
 
+/** Resolves once `text()` matches `re`, with the match. */
+async function matching(text: () => string, re: RegExp): Promise<RegExpExecArray> {
+  for (;;) {
+    const m = re.exec(text())
+    if (m !== null) return m
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** What Ouroboros prints after a command to copy that names a queue with a password. */
+const FILL_IN = '(with the Redis password in place of PASSWORD; nothing else changes)'
+
 /** Resolves once metrics.ndjson has more than `lines` lines. */
 async function recordsAtLeast(runDir: string, lines: number): Promise<void> {
   const path = join(runDir, 'metrics.ndjson')
@@ -284,6 +296,23 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     expect(res.code).toBe(2)
     expect(res.stderr).toBe(`error: ${says}\n`)
     expect(res.stdout).toBe('')
+  })
+
+  it('the worker command the coordinator prints, its password filled in, starts a worker that finishes the run', async () => {
+    const password = 'pw-Qm3 a/b'
+    const r = await server('printed-command', { password })
+    const out = join(dir, 'printed-command-run')
+    const run = start(['run', gmmConfig, '--out', out, '--queue', r.url()])
+    let stderr = ''
+    run.child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    const printed = await matching(() => stderr, /start one on any machine that mounts \S+: ouroboros worker --queue (\S+) (.*)/)
+    expect(printed[1]).toBe(`redis://:PASSWORD@127.0.0.1:${r.port}`)
+    expect(printed[2]).toBe(FILL_IN)
+    worker(printed[1]!.replace('PASSWORD', encodeURIComponent(password)))
+    const res = await run.done
+    expect(res.code, res.stderr).toBe(0)
+    expectSameRecords(out, localGmm())
+    expect(res.stderr).not.toContain(password)
   })
 
   it('a password and TLS pass through to the client, and the password shows nowhere', async () => {

@@ -13,6 +13,13 @@ describe('queueAddress', () => {
     expect(queueAddress('redis://:secret@h').shown).toBe('redis://:***@h')
   })
 
+  it('gives commands to copy a placeholder that reads as one, the server as host:port, and the database', () => {
+    const a = queueAddress('rediss://worker:p%40ss@redis.example:6380/2')
+    expect([a.inCommand, a.server, a.db]).toEqual(['rediss://worker:PASSWORD@redis.example:6380/2', 'redis.example:6380', 2])
+    const plain = queueAddress('redis://[::1]')
+    expect([plain.inCommand, plain.server, plain.db]).toEqual(['redis://[::1]', '[::1]:6379', 0])
+  })
+
   it('refuses what is not a Redis URL without repeating it (it may hold a password)', () => {
     for (const [url, says] of [
       ['http://u:secret@h:1', "the scheme is 'http:'"],

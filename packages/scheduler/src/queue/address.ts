@@ -12,6 +12,11 @@ export interface QueueAddress {
   readonly url: string
   /** The same with the password replaced by ***: what run.json, logs and messages show. */
   readonly shown: string
+  /**
+   * The same with the password replaced by PASSWORD, for commands printed for the user to copy:
+   * `***` pasted as it stands fails with WRONGPASS, where PASSWORD reads as a blank to fill in.
+   */
+  readonly inCommand: string
   readonly password: string | undefined
   /** host:port, as messages name the server. */
   readonly server: string
@@ -33,10 +38,13 @@ export function queueAddress(url: string, option = '--queue'): QueueAddress {
   if (parsed.hostname === '') throw configError(`${option}: no host; ${EXPECTED}`)
   if (!/^\/?\d*$/.test(parsed.pathname)) throw configError(`${option}: the path names a database by number; ${EXPECTED}`)
   const password = parsed.password === '' ? undefined : decodeURIComponent(parsed.password)
-  if (password !== undefined) parsed.password = '***'
   const server = `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`
   const db = Number(parsed.pathname.slice(1) || '0')
-  return { url, shown: parsed.href, password, server, db }
+  if (password === undefined) return { url, shown: parsed.href, inCommand: parsed.href, password, server, db }
+  parsed.password = '***'
+  const shown = parsed.href
+  parsed.password = 'PASSWORD'
+  return { url, shown, inCommand: parsed.href, password, server, db }
 }
 
 /**
@@ -47,6 +55,15 @@ function unparsable(url: string): string {
   const port = /^[a-z]+:\/\/(?:[^/]*@)?(?:\[[^\]]*\]|[^:/@]*):([^/@]*)(?:\/|$)/i.exec(url)?.[1]
   if (port !== undefined && !(/^\d*$/.test(port) && Number(port) <= 65535)) return 'the port (after the host and its colon) is not a number from 0 to 65535'
   return 'not a URL'
+}
+
+/**
+ * A command for the user to copy, given the queue: its URL carries PASSWORD for the password,
+ * and a word says so, since the password itself is never printed.
+ */
+export function queueCommand(command: string, address: QueueAddress): string {
+  const note = address.password === undefined ? '' : ' (with the Redis password in place of PASSWORD; nothing else changes)'
+  return `${command} --queue ${address.inCommand}${note}`
 }
 
 /** `text` with the address's password (as given and as encoded in the URL) replaced by ***. */

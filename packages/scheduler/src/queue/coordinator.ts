@@ -4,7 +4,7 @@ import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import type { AdvanceTask, EvaluateTask } from '../chain.js'
 import type { Runner, TaskPriority } from '../runner.js'
 import type { TrainingProgress } from '../training-progress.js'
-import { QUEUE_NAME, connectionOptions, probeRedis, redact, streamEnd, type QueueAddress } from './address.js'
+import { QUEUE_NAME, connectionOptions, probeRedis, queueCommand, redact, streamEnd, type QueueAddress } from './address.js'
 import type { QueueTask } from './task.js'
 
 export interface QueueRunnerOptions {
@@ -249,7 +249,7 @@ export class QueueRunner implements Runner {
     this.lastWorkerCheck = Date.now()
     const any = (await this.queue.getWorkersCount()) > 0
     if (!any && this.workersSeen !== false) {
-      this.opts.notice?.(`queue: no worker is connected to ${this.opts.address.shown}; start one on any machine that mounts ${this.opts.runDir}: ouroboros worker --queue ${this.opts.address.shown}`)
+      this.opts.notice?.(`queue: no worker is connected to ${this.opts.address.shown}; start one on any machine that mounts ${this.opts.runDir}: ${queueCommand('ouroboros worker', this.opts.address)}`)
     }
     this.workersSeen = any
   }
@@ -260,7 +260,7 @@ export class QueueRunner implements Runner {
     const { address, runDir } = this.opts
     const why = redact(cause instanceof Error ? cause.message : String(cause), address)
     this.lost = new OuroborosError(ErrorCode.IO, `lost the queue at ${address.shown}: ${why}`, {
-      hint: `start Redis again with its data (appendonly yes keeps the tasks), then finish the run with: ouroboros resume ${runDir} --queue ${address.shown}`,
+      hint: `start Redis again with its data (appendonly yes keeps the tasks), then finish the run with: ${queueCommand(`ouroboros resume ${runDir}`, address)}`,
     })
     for (const p of this.pending.values()) p.reject(this.lost)
     this.pending.clear()

@@ -7,7 +7,7 @@ import type { AdvanceResult, AdvanceTask, FailureInfo } from '../chain.js'
 import { LocalRunner } from '../local-runner.js'
 import { chainSpecsOf, mapModules, type ChainSpec, type RunSpecs } from '../spec.js'
 import type { TaskFailure } from '../worker.js'
-import { QUEUE_NAME, connectionOptions, probeRedis, redact, type QueueAddress } from './address.js'
+import { QUEUE_NAME, connectionOptions, probeRedis, queueCommand, redact, type QueueAddress } from './address.js'
 import { queueTaskSchema, type QueueTask } from './task.js'
 
 export interface QueueWorkerOptions {
@@ -177,5 +177,5 @@ function describe(err: unknown, worker: string, task: QueueTask, address: QueueA
   const e = toOuroborosError(err)
   const message = redact(`worker ${worker}: ${e.message}`, address)
   if (e.code === ErrorCode.PLUGIN) return { code: e.code, message, ...(e.hint === undefined ? {} : { hint: e.hint }) }
-  return { code: ErrorCode.IO, message, hint: `every machine that runs workers mounts the run directory at the same path (NFS, a shared volume); fix that, then: ouroboros resume ${task.runDir} --queue ${address.shown}` }
+  return { code: ErrorCode.IO, message, hint: `every machine that runs workers mounts the run directory at the same path (NFS, a shared volume); fix that, then: ${queueCommand(`ouroboros resume ${task.runDir}`, address)}` }
 }
