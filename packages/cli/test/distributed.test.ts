@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cleanup, cliAsync, records, tempDir, writeConfig } from './helpers.js'
+import { cleanup, cliAsync, openForUnprivileged, records, tempDir, unprivilegedPrefix, writeConfig } from './helpers.js'
 import { RedisServer, WorkerProcess, redisInstalled } from './redis.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -115,8 +115,8 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     servers.push(s)
     return s
   }
-  const worker = (url: string, args: string[] = [], env: Record<string, string> = {}): WorkerProcess => {
-    const w = new WorkerProcess(url, args, env)
+  const worker = (url: string, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []): WorkerProcess => {
+    const w = new WorkerProcess(url, args, env, prefix)
     workers.push(w)
     return w
   }
@@ -314,6 +314,34 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     expectSameRecords(out, localGmm())
     expect(res.stderr).not.toContain(password)
   })
+
+  it.runIf(process.getuid?.() === 0 && unprivilegedPrefix() !== undefined)(
+    'a worker that cannot write in the run directory stops the run naming the worker, its user, the path and the resume command; resumed as printed, the run finishes',
+    { timeout: 120_000 },
+    async () => {
+      const password = 'pw-Vx7'
+      const r = await server('unwritable', { password })
+      const scratch = openForUnprivileged(dir)
+      // The worker runs as nobody; the coordinator (root) makes the run directory, which nobody may only read.
+      const w = worker(r.url(), [], { TMPDIR: scratch, HOME: scratch }, unprivilegedPrefix())
+      await w.ready()
+      const out = join(dir, 'unwritable-run')
+      const res = await start(['run', gmmConfig, '--out', out, '--queue', r.url()]).done
+      expect(res.code, res.stderr).toBe(1)
+      const stopped = /error: the run stopped: worker (\S+:\d+): cannot write (\S+)\/[^/\s]+: permission denied\nhint: (.*)/.exec(res.stderr)
+      expect(stopped, res.stderr).not.toBeNull()
+      const [, name, folder, hint] = stopped!
+      expect(folder!.startsWith(`${out}/chains/`)).toBe(true)
+      expect(hint).toBe(`fix the permissions of ${folder} (the user worker ${name} runs as, nobody, must be able to write in it), then finish the run with: ouroboros resume ${out} --queue redis://:PASSWORD@127.0.0.1:${r.port} ${FILL_IN}`)
+      // The workers make the chains' folders: the run directory is all there is to open.
+      expect(existsSync(join(out, 'chains'))).toBe(false)
+      chmodSync(out, 0o777)
+      const resumeArgs = /ouroboros (resume \S+ --queue \S+)/.exec(hint!)![1]!.replace('PASSWORD', encodeURIComponent(password)).split(' ')
+      const resumed = await start(resumeArgs).done
+      expect(resumed.code, resumed.stderr).toBe(0)
+      expectSameRecords(out, localGmm())
+    },
+  )
 
   it('a password and TLS pass through to the client, and the password shows nowhere', async () => {
     const password = 'pw-Zq81 x/y'

@@ -51,12 +51,17 @@ export function unprivilegedPrefix(): string[] | undefined {
 export function cliUnprivileged(args: string[], dir: string): SpawnSyncReturns<string> {
   const prefix = unprivilegedPrefix()
   if (prefix === undefined) throw new Error('no way to run the CLI without root rights here')
+  const [command, ...rest] = [...prefix, process.execPath, MAIN, ...args]
+  return spawnSync(command!, rest, { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', TMPDIR: openForUnprivileged(dir) } })
+}
+
+/** Opens the suite's folders above `dir` (a tempDir) for the unprivileged user to pass through; returns a scratch folder (its TMPDIR) it may write in. */
+export function openForUnprivileged(dir: string): string {
   for (let p = dir; p.startsWith(tmpdir()) && p !== dirname(p); p = dirname(p)) chmodSync(p, statSync(p).mode | 0o011)
   const scratch = join(dir, 'scratch')
   mkdirSync(scratch, { recursive: true })
   chmodSync(scratch, 0o1777)
-  const [command, ...rest] = [...prefix, process.execPath, MAIN, ...args]
-  return spawnSync(command!, rest, { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', TMPDIR: scratch } })
+  return scratch
 }
 
 /** Starts the CLI without waiting; for kill tests. `group`: in a process group of its own, which signalAfterRecords then signals whole, as a terminal's Ctrl-C does. */

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { cliAsync } from './helpers.js'
+import { MAIN, cliAsync } from './helpers.js'
 
 /** Debian's redis-server (CI installs it); the distributed tests skip without it. */
 export const redisInstalled = spawnSync('redis-server', ['--version']).status === 0
@@ -73,15 +73,19 @@ export class RedisServer {
   }
 }
 
-/** An `ouroboros worker` process whose log lines the test can wait for. */
+/** An `ouroboros worker` process whose log lines the test can wait for; `prefix` runs it as another user. */
 export class WorkerProcess {
   readonly lines: string[] = []
   readonly exited: Promise<number | null>
   private readonly waiters: { re: RegExp; resolve: (line: string) => void }[] = []
   private readonly child: ReturnType<typeof cliAsync>
 
-  constructor(url: string, args: string[] = [], env: Record<string, string> = {}) {
-    this.child = cliAsync(['worker', '--queue', url, '--workers', '1', '--lock-seconds', '2', ...args], env)
+  constructor(url: string, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []) {
+    const workerArgs = ['worker', '--queue', url, '--workers', '1', '--lock-seconds', '2', ...args]
+    this.child =
+      prefix.length === 0
+        ? cliAsync(workerArgs, env)
+        : spawn(prefix[0]!, [...prefix.slice(1), process.execPath, MAIN, ...workerArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     let partial = ''
     const onData = (chunk: Buffer): void => {
       partial += chunk.toString()

@@ -211,10 +211,15 @@ const FILE_FAILURES: Record<string, FileFailure> = {
   ENOENT: { reason: 'no such file or directory', remedy: 'other' },
 }
 
+/**
+ * How a failed write's hint ends: what to run once it is fixed. A queue's worker puts the resume
+ * command through its queue in its place.
+ */
+export const RUN_AGAIN = 'then run the command again (a run: finish it with `ouroboros resume <dir>`)'
+
 /** A failed write: stops a run, resumable, and says what would let it go on. */
 export function writeError(path: string, err: unknown): OuroborosError {
   const { reason, remedy } = fileFailure(err)
-  const again = 'then run the command again (a run: finish it with `ouroboros resume <dir>`)'
   const fix =
     remedy === 'space'
       ? 'free space'
@@ -223,7 +228,7 @@ export function writeError(path: string, err: unknown): OuroborosError {
         : remedy === 'read-only'
           ? `${dirname(path)} is on a filesystem mounted read-only: mount it read-write`
           : 'clear what is in the way'
-  return new OuroborosError(ErrorCode.IO, `cannot write ${path}: ${reason}`, { cause: err, hint: `${fix}, ${again}` })
+  return new OuroborosError(ErrorCode.IO, `cannot write ${path}: ${reason}`, { cause: err, hint: `${fix}, ${RUN_AGAIN}` })
 }
 
 /**

@@ -1,8 +1,8 @@
-import { hostname } from 'node:os'
+import { hostname, userInfo } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { Worker, type Job } from 'bullmq'
 import { ErrorCode, OuroborosError, toOuroborosError } from '@ouroboros/core'
-import { readRunInfo, toPortable, type PortableRecordBatch, type RunInfo } from '@ouroboros/store'
+import { RUN_AGAIN, readRunInfo, toPortable, type PortableRecordBatch, type RunInfo } from '@ouroboros/store'
 import type { AdvanceResult, AdvanceTask, FailureInfo } from '../chain.js'
 import { LocalRunner } from '../local-runner.js'
 import { chainSpecsOf, mapModules, type ChainSpec, type RunSpecs } from '../spec.js'
@@ -92,6 +92,8 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       jobs.delete(job)
       if (jobs.size === 0) inFlight.delete(task.chain)
     }
+    if ('failed' in result) result = { failed: asWorkers(result.failed, name, task, address) }
+    else if (result.failure !== undefined) result = { ...result, failure: asWorkers(result.failure, name, task, address) }
     const seconds = ((performance.now() - t0) / 1000).toFixed(1)
     if ('failed' in result) log(`${task.chain} failed at generation ${result.failed.generation ?? task.from}: ${result.failed.message}`)
     else log(`${task.chain} generations ${task.from}–${result.next - 1} done in ${seconds} s${result.failure === undefined ? '' : `; failed at generation ${result.next}: ${result.failure.message}`}`)
@@ -167,6 +169,27 @@ export function chainOf(task: QueueTask, cache: Map<string, RunSpecCache>, resol
     run.chains.set(task.chain, chain)
   }
   return chain
+}
+
+/**
+ * A task's failure to write in the run directory (IO) stops the run as it would locally, but the
+ * coordinator shows it far from this machine: it names this worker and the user it runs as, and
+ * ends with the resume command through the queue. Other failures are the chain's, as locally.
+ */
+export function asWorkers(failure: FailureInfo, worker: string, task: QueueTask, address: QueueAddress): FailureInfo {
+  if (failure.code !== ErrorCode.IO) return failure
+  const resume = `then finish the run with: ${queueCommand(`ouroboros resume ${task.runDir}`, address)}`
+  const fix = (failure.hint ?? `fix that on the machine of worker ${worker}`).replace(`, ${RUN_AGAIN}`, '').replace('this user', `the user worker ${worker} runs as, ${userName()},`)
+  return { ...failure, message: redact(`worker ${worker}: ${failure.message}`, address), hint: `${redact(fix, address)}, ${resume}` }
+}
+
+/** This process's user by name where the system has one for it, else by uid. */
+function userName(): string {
+  try {
+    return userInfo().username
+  } catch {
+    return `uid ${process.getuid?.()}`
+  }
 }
 
 /**
