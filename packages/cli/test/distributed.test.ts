@@ -343,6 +343,22 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     },
   )
 
+  it('a worker says each time it loses its connection to Redis, and each time it is back', { timeout: 60_000 }, async () => {
+    const r = await server('outages')
+    const w = worker(r.url())
+    await w.ready()
+    const until = async (re: RegExp, times: number): Promise<void> => {
+      while (w.lines.filter((l) => re.test(l)).length < times) await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    for (const outage of [1, 2]) {
+      await r.stop('SIGKILL')
+      await until(new RegExp(`queue: lost the connection to redis://127\\.0\\.0\\.1:${r.port}; trying again every second`), outage)
+      await until(/queue: connect ECONNREFUSED/, outage)
+      await r.start()
+      await until(new RegExp(`queue: connected to redis://127\\.0\\.0\\.1:${r.port} again`), outage)
+    }
+  })
+
   it('a password and TLS pass through to the client, and the password shows nowhere', async () => {
     const password = 'pw-Zq81 x/y'
     const certs = join(dir, 'certs')

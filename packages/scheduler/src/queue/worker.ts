@@ -112,20 +112,32 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     name,
     autorun: false,
   })
+  // Each outage is said once: that the connection is lost, each kind of error once rather than
+  // once per reconnection attempt, and that it is back. The worker's own 'ready' comes once only;
+  // its backend passes on ioredis's 'ready' after every reconnection, and its 'close'.
   let lastError: string | undefined
+  let down = false
+  let closing = false
   worker.on('error', (err) => {
     const message = redact(err.message, address)
-    // One line per kind of trouble, not one per reconnection attempt.
     if (message !== lastError) log(`queue: ${message}`)
     lastError = message
   })
-  worker.on('ready', () => {
-    if (lastError !== undefined) log(`queue: connected to ${address.shown} again`)
+  const backend = worker.getBackend()
+  backend.on('close', () => {
+    if (closing || down) return
+    down = true
+    log(`queue: lost the connection to ${address.shown}; trying again every second`)
+  })
+  backend.on('ready', () => {
+    if (down) log(`queue: connected to ${address.shown} again`)
+    down = false
     lastError = undefined
   })
   const running = worker.run()
   return {
     async close() {
+      closing = true
       await worker.close()
       await running.catch(() => {})
       await runner.destroy()
