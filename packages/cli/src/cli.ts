@@ -48,7 +48,7 @@ program
 
 program
   .command('worker')
-  .requiredOption('--queue <url>', 'Redis URL the coordinators use (redis://[user:password@]host:port, rediss:// for TLS)')
+  .option('--queue <url>', 'Redis URL the coordinators use (redis://[user:password@]host:port, rediss:// for TLS); default: the environment variable OUROBOROS_QUEUE')
   .option('--workers <n>', 'worker threads, and tasks taken at once (default: cores)', integerOption('--workers', 1))
   .option('--allow-modules <dir>', 'also run plug-in files (model.module and the like) under this directory; repeatable', (dir: string, dirs: string[] = []) => [...dirs, dir])
   .option('--allow-commands', 'also start the model programs that runs name (model.command), as this worker\'s user')

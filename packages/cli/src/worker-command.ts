@@ -1,11 +1,11 @@
-import { ErrorCode, OuroborosError } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, configError } from '@ouroboros/core'
 import { defaultWorkers, type ChainSpec } from '@ouroboros/scheduler'
 import { allowedModuleDir, workerModuleResolver } from './portable.js'
 import { gitState, withCommit } from './provenance.js'
 import { COMMAND_TEXT_MODULE, builtinModelModule } from './registry.js'
 
 export interface WorkerCommandOptions {
-  queue: string
+  queue?: string
   workers?: number
   allowModules?: string[]
   allowCommands?: boolean
@@ -20,7 +20,7 @@ export interface WorkerCommandOptions {
  */
 export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
   const { queueAddress, startQueueWorker } = await import('@ouroboros/scheduler/queue')
-  const address = queueAddress(opts.queue)
+  const address = opts.queue === undefined ? queueAddress(queueFromEnvironment(), 'OUROBOROS_QUEUE') : queueAddress(opts.queue)
   const workers = opts.workers ?? defaultWorkers()
   // Each thread takes a task of its own from the queue: threads beyond the cores hold tasks that
   // workers elsewhere could run, and each costs its own memory (tfjs, the data), so they are said.
@@ -54,6 +54,19 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   await worker.close()
   log('stopped')
   return 0
+}
+
+/**
+ * The queue's URL where --queue is not given. A supervisor (systemd's EnvironmentFile, a batch
+ * script) can keep the URL and its password there, off the command line, which `ps` shows every
+ * user of the machine.
+ */
+function queueFromEnvironment(): string {
+  const url = process.env['OUROBOROS_QUEUE']
+  if (url === undefined || url === '') {
+    throw configError('--queue: not given, and OUROBOROS_QUEUE is not set', 'give the Redis URL the coordinators use, as --queue redis://[user:password@]host[:port] or in the environment variable OUROBOROS_QUEUE')
+  }
+  return url
 }
 
 /** This installation's URLs of the command model, on vectors and on text. */

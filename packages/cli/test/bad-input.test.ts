@@ -532,6 +532,8 @@ describe('ouroboros worker: a queue it cannot use', () => {
   it('says which part of its queue URL is wrong, with exit 2, before looking for Redis', () => {
     for (const [args, env, says] of [
       [['--queue', 'redis://:secret@127.0.0.1:notaport'], {}, '--queue: the port (after the host and its colon) is not a number from 0 to 65535'],
+      [[], { OUROBOROS_QUEUE: 'redis://:secret@127.0.0.1:notaport' }, 'OUROBOROS_QUEUE: the port (after the host and its colon) is not a number from 0 to 65535'],
+      [[], { OUROBOROS_QUEUE: '' }, '--queue: not given, and OUROBOROS_QUEUE is not set'],
     ] as const) {
       const res = cli(['worker', ...args, '--queue-timeout', '1'], { env })
       expect(res.status, res.stderr).toBe(2)

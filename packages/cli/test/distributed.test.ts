@@ -115,7 +115,7 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     servers.push(s)
     return s
   }
-  const worker = (url: string, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []): WorkerProcess => {
+  const worker = (url: string | undefined, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []): WorkerProcess => {
     const w = new WorkerProcess(url, args, env, prefix)
     workers.push(w)
     return w
@@ -284,18 +284,30 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     expectSameRecords(gone, localFaulty())
   })
 
+  it('a worker takes its queue from OUROBOROS_QUEUE where --queue is not given', async () => {
+    const w = worker(undefined, [], { OUROBOROS_QUEUE: redis.url() })
+    expect(await w.ready()).toContain(`taking tasks from ${redis.url()}`)
+    w.kill('SIGTERM')
+    expect(await w.exited).toBe(0)
+  })
+
   it('a URL naming a database the server lacks: run and worker exit 2 saying so in one line, and nothing runs', async () => {
     const url = `${redis.url()}/99`
-    const says = `--queue: database 99 does not exist on 127.0.0.1:${redis.port}, which has databases 0 to 15 (ERR DB index is out of range)`
+    const says = `database 99 does not exist on 127.0.0.1:${redis.port}, which has databases 0 to 15 (ERR DB index is out of range)`
     const out = join(dir, 'no-database')
     const run = await start(['run', gmmConfig, '--out', out, '--queue', url]).done
     expect(run.code).toBe(2)
-    expect(run.stderr).toBe(`error: ${says}\n`)
+    expect(run.stderr).toBe(`error: --queue: ${says}\n`)
     expect(existsSync(out)).toBe(false)
-    const res = await start(['worker', '--queue', url]).done
-    expect(res.code).toBe(2)
-    expect(res.stderr).toBe(`error: ${says}\n`)
-    expect(res.stdout).toBe('')
+    for (const [args, env, option] of [
+      [['--queue', url], {}, '--queue'],
+      [[], { OUROBOROS_QUEUE: url }, 'OUROBOROS_QUEUE'],
+    ] as const) {
+      const res = await start(['worker', ...args], env).done
+      expect(res.code).toBe(2)
+      expect(res.stderr).toBe(`error: ${option}: ${says}\n`)
+      expect(res.stdout).toBe('')
+    }
   })
 
   it('the worker command the coordinator prints, its password filled in, starts a worker that finishes the run', async () => {

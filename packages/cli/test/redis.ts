@@ -73,15 +73,18 @@ export class RedisServer {
   }
 }
 
-/** An `ouroboros worker` process whose log lines the test can wait for; `prefix` runs it as another user. */
+/**
+ * An `ouroboros worker` process whose log lines the test can wait for. Without a URL it finds its
+ * queue as it would in the environment (OUROBOROS_QUEUE); `prefix` runs it as another user.
+ */
 export class WorkerProcess {
   readonly lines: string[] = []
   readonly exited: Promise<number | null>
   private readonly waiters: { re: RegExp; resolve: (line: string) => void }[] = []
   private readonly child: ReturnType<typeof cliAsync>
 
-  constructor(url: string, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []) {
-    const workerArgs = ['worker', '--queue', url, '--workers', '1', '--lock-seconds', '2', ...args]
+  constructor(url: string | undefined, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []) {
+    const workerArgs = ['worker', ...(url === undefined ? [] : ['--queue', url]), '--workers', '1', '--lock-seconds', '2', ...args]
     this.child =
       prefix.length === 0
         ? cliAsync(workerArgs, env)

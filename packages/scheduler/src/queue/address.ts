@@ -22,6 +22,8 @@ export interface QueueAddress {
   readonly server: string
   /** The database number the URL's path names (0 where it names none). */
   readonly db: number
+  /** Where the URL was given (--queue, or an environment variable), as messages name it. */
+  readonly option: string
 }
 
 const EXPECTED = 'expected redis://[user:password@]host[:port][/db], or rediss://… for TLS'
@@ -40,11 +42,11 @@ export function queueAddress(url: string, option = '--queue'): QueueAddress {
   const password = parsed.password === '' ? undefined : decodeURIComponent(parsed.password)
   const server = `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`
   const db = Number(parsed.pathname.slice(1) || '0')
-  if (password === undefined) return { url, shown: parsed.href, inCommand: parsed.href, password, server, db }
+  if (password === undefined) return { url, shown: parsed.href, inCommand: parsed.href, password, server, db, option }
   parsed.password = '***'
   const shown = parsed.href
   parsed.password = 'PASSWORD'
-  return { url, shown, inCommand: parsed.href, password, server, db }
+  return { url, shown, inCommand: parsed.href, password, server, db, option }
 }
 
 /**
@@ -130,7 +132,7 @@ export async function probeRedis(address: QueueAddress, waitMs: number): Promise
       const why = last ?? (err as Error)
       if (NO_DATABASE.test(why.message)) throw await missingDatabase(client, address, why.message)
       if (FATAL.test(why.message) || Date.now() >= deadline) {
-        throw new OuroborosError(ErrorCode.CONFIG, `--queue: cannot use Redis at ${address.shown}: ${redact(described(why.message), address)}`, {
+        throw new OuroborosError(ErrorCode.CONFIG, `${address.option}: cannot use Redis at ${address.shown}: ${redact(described(why.message), address)}`, {
           hint: 'is redis-server running there, does the URL carry its password, and does this machine trust its TLS certificate (NODE_EXTRA_CA_CERTS)?',
         })
       }
@@ -151,7 +153,7 @@ async function missingDatabase(client: Redis, address: QueueAddress, reply: stri
   } catch {
     // Not allowed to ask: the message goes without the count.
   }
-  return configError(`--queue: database ${address.db} does not exist on ${address.server}${has} (${redact(reply, address)})`)
+  return configError(`${address.option}: database ${address.db} does not exist on ${address.server}${has} (${redact(reply, address)})`)
 }
 
 /** The id of the last entry of a Redis stream, '0-0' when it has none: where to start reading it. */
