@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { isBuiltin } from 'node:module'
 import { dirname, isAbsolute, join, resolve as resolvePath, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -92,5 +92,7 @@ export function workerModuleResolver(allowedDirs: readonly string[]): (module: s
 export function allowedModuleDir(dir: string): string {
   const path = resolvePath(dir)
   if (!existsSync(path)) throw new OuroborosError(ErrorCode.CONFIG, `--allow-modules: ${path} does not exist`)
+  // A file given here would allow nothing, since plug-in files are looked for under the directory.
+  if (!statSync(path).isDirectory()) throw new OuroborosError(ErrorCode.CONFIG, `--allow-modules: ${path} is a file, not a directory`, { hint: `give the directory that holds it: --allow-modules ${dirname(path)}` })
   return path
 }

@@ -528,12 +528,15 @@ describe('a metric group that cannot prepare on the data', () => {
   })
 })
 
-describe('ouroboros worker: a queue it cannot use', () => {
-  it('says which part of its queue URL is wrong, with exit 2, before looking for Redis', () => {
+describe('ouroboros worker: a queue or a directory it cannot use', () => {
+  it('says which part of its queue URL or --allow-modules is wrong, with exit 2, before looking for Redis', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { data: { kind: 'gaussian' }, model: { kind: 'gaussian' } })
     for (const [args, env, says] of [
       [['--queue', 'redis://:secret@127.0.0.1:notaport'], {}, '--queue: the port (after the host and its colon) is not a number from 0 to 65535'],
       [[], { OUROBOROS_QUEUE: 'redis://:secret@127.0.0.1:notaport' }, 'OUROBOROS_QUEUE: the port (after the host and its colon) is not a number from 0 to 65535'],
       [[], { OUROBOROS_QUEUE: '' }, '--queue: not given, and OUROBOROS_QUEUE is not set'],
+      [['--queue', 'redis://127.0.0.1:1', '--allow-modules', config], {}, `--allow-modules: ${config} is a file, not a directory`],
     ] as const) {
       const res = cli(['worker', ...args, '--queue-timeout', '1'], { env })
       expect(res.status, res.stderr).toBe(2)
