@@ -42,11 +42,13 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     log,
   })
   const trusts = [...(allowed.length === 0 ? [] : [`plug-in files from ${allowed.join(', ')}`]), ...(opts.allowCommands === true ? ['model programs (model.command)'] : [])]
-  log(`worker ${process.pid}: ${workers} thread${workers === 1 ? '' : 's'} taking tasks from ${address.shown}${trusts.length === 0 ? '' : `; runs ${trusts.join(' and ')}`}`)
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listening before the line below: whoever waits for it (a supervisor, a script) may stop the worker at once.
+  const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'))
     process.once('SIGINT', () => resolve('SIGINT'))
   })
+  log(`worker ${process.pid}: ${workers} thread${workers === 1 ? '' : 's'} taking tasks from ${address.shown}${trusts.length === 0 ? '' : `; runs ${trusts.join(' and ')}`}`)
+  const signal = await stop
   log(`${signal}: finishing the tasks in flight (send it again to stop at once)`)
   const again = (): never => process.exit(130)
   process.once('SIGTERM', again)

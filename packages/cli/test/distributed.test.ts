@@ -287,6 +287,7 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
   it('a worker takes its queue from OUROBOROS_QUEUE where --queue is not given', async () => {
     const w = worker(undefined, [], { OUROBOROS_QUEUE: redis.url() })
     expect(await w.ready()).toContain(`taking tasks from ${redis.url()}`)
+    // At once: a worker that says it takes tasks already finishes them on SIGTERM.
     w.kill('SIGTERM')
     expect(await w.exited).toBe(0)
   })
