@@ -5,7 +5,7 @@ import { Rng, vectors, type VectorSamples } from '@ouroboros/core'
 import { chainDir, samplesPath, writeSamples } from '@ouroboros/store'
 import { gaussianLogVariance, loadRun, parseThresholds, regressionExcessError, renderReport, theoryCurves, writeReport } from './index.js'
 import { formatChange } from './html.js'
-import { collapseLevels } from './summary.js'
+import { collapseLevels, findCrossing } from './summary.js'
 import { logAxis, sensibleRange } from './plots.js'
 import { embeddedPlots, metricPlot, ringDataset, ringRun, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
 
@@ -251,6 +251,24 @@ describe('renderReport', () => {
     expect(collapseLevels({ direction: 'rises', kind: 'factor', value: 2 }, -1e-4, -2e-4)).toBeNull()
     expect(collapseLevels({ direction: 'rises', kind: 'offset', value: 0.1 }, 0.004, 0.0097)).toEqual({ above: 0.1097 })
     expect(collapseLevels({ direction: 'departs', kind: 'factor', value: 2 }, 4, 4.4)).toEqual({ below: 2, above: 8.8 })
+  })
+
+  it('tells collapse from noise by the band the plots draw: the extremes up to 20 replicates, the 5th to 95th percentile past that', () => {
+    // A variance that falls tenfold in most replicates while two wild ones stay above generation 0's lowest.
+    const curve = (count: number) => ({
+      generations: [0, 1, 2],
+      mean: [1, 0.6, 0.1],
+      min: [0.8, 0.3, 0.01],
+      max: [1.3, 0.9, 0.85],
+      sd: [0.1, 0.1, 0.1],
+      lower: [0.9, 0.4, 0.05],
+      upper: [1.1, 0.6, 0.2],
+      count: [count, count, count],
+    })
+    // Past 20 replicates the plotted band (0.05–0.2) is below generation 0's (0.9–1.1) by generation 2.
+    expect(findCrossing(curve(100), 0, { below: 0.5 })).toEqual({ kind: 'crossed', generation: 2, side: 'below' })
+    // Up to 20 the plot draws the extremes, and 0.85 is not below 0.8.
+    expect(findCrossing(curve(20), 0, { below: 0.5 })).toEqual({ kind: 'not-crossed', through: 2 })
   })
 
   it("takes a threshold for a metric without one by its unit and which way is better, and refuses a factor of a baseline at or below 0", () => {

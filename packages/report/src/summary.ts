@@ -2,6 +2,7 @@ import { inputError } from '@ouroboros/core'
 import type { CellCurve, RunAggregate } from './aggregate.js'
 import { formatNumber } from './html.js'
 import type { MetricCatalog, Threshold } from './metric-info.js'
+import { MAX_MIN_MAX_REPLICATES } from './plots.js'
 
 /** The values a metric must reach to count as collapsed: at or below `below`, at or above `above`. */
 export interface CollapseLevels {
@@ -102,20 +103,23 @@ export function collapseLevels(threshold: Threshold, reference: number | null, f
 }
 
 /**
- * The first generation after 0 whose replicate mean is past a level AND whose whole replicate
- * band (min to max) lies beyond generation 0's band on that side: a mean pushed past the level by
- * one wild replicate, while the others stay where generation 0 was, is noise, not collapse. With
+ * The first generation after 0 whose replicate mean is past a level AND whose replicate band lies
+ * beyond generation 0's band on that side: a mean pushed past the level by one wild replicate,
+ * while the others stay where generation 0 was, is noise, not collapse. The band is the one the
+ * plots draw: min to max, or the 5th to the 95th percentile past MAX_MIN_MAX_REPLICATES replicates,
+ * where the extremes of many replicates would hold a collapse back by its two wildest chains. With
  * one replicate the bands are single values and only the level guards against noise.
  */
 export function findCrossing(curve: CellCurve, i0: number, levels: CollapseLevels): Crossing {
-  const min0 = curve.min[i0]!
-  const max0 = curve.max[i0]!
+  const [low, high] = curve.count[i0]! > MAX_MIN_MAX_REPLICATES ? [curve.lower, curve.upper] : [curve.min, curve.max]
+  const low0 = low[i0]!
+  const high0 = high[i0]!
   for (let i = 0; i < curve.generations.length; i++) {
     const g = curve.generations[i]!
     if (g <= 0) continue
     const mean = curve.mean[i]!
-    if (levels.below !== undefined && mean <= levels.below && curve.max[i]! < min0) return { kind: 'crossed', generation: g, side: 'below' }
-    if (levels.above !== undefined && mean >= levels.above && curve.min[i]! > max0) return { kind: 'crossed', generation: g, side: 'above' }
+    if (levels.below !== undefined && mean <= levels.below && high[i]! < low0) return { kind: 'crossed', generation: g, side: 'below' }
+    if (levels.above !== undefined && mean >= levels.above && low[i]! > high0) return { kind: 'crossed', generation: g, side: 'above' }
   }
   return { kind: 'not-crossed', through: curve.generations[curve.generations.length - 1]! }
 }
