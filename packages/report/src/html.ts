@@ -43,16 +43,18 @@ export function formatNumber(v: number | null | undefined): string {
 
 /**
  * The change from `first` to `last`. Between two positive values: a percentage within a factor of
- * 10, beyond it the factor itself (×14.5, ÷1.0e15), which a percentage would bury in digits.
- * Where a ratio means nothing (a value ≤ 0, or a metric on an additive scale such as nats): the
- * signed difference.
+ * 10, beyond it the factor itself (×14.5, ÷1.0e15), which a percentage would bury in digits; a
+ * fall to 0, −100 %. Where a ratio means nothing (a start ≤ 0, a value below 0, or a metric on an
+ * additive scale such as nats): the signed difference.
  */
 export function formatChange(first: number | null, last: number | null, additive: boolean): string {
   if (first === null || last === null || !Number.isFinite(first) || !Number.isFinite(last)) return '—'
-  if (additive || !(first > 0) || !(last > 0)) {
+  if (additive || !(first > 0) || !(last >= 0)) {
     const d = last - first
     return d === 0 ? '0' : `${d > 0 ? '+' : ''}${formatNumber(d)}`
   }
+  // A fall to 0 (8 modes to none) is all of it, as the percentages beside it say.
+  if (last === 0) return '−100 %'
   const ratio = last / first
   if (ratio >= 10) return `×${formatFactor(ratio)}`
   if (ratio <= 0.1) return `÷${formatFactor(1 / ratio)}`

@@ -240,6 +240,8 @@ describe('renderReport', () => {
     expect(formatChange(-1, 0.5, false)).toBe('+1.5')
     expect(formatChange(5.75, 5.25, true)).toBe('−0.5')
     expect(formatChange(null, 1, false)).toBe('—')
+    expect(formatChange(8, 0, false)).toBe('−100 %')
+    expect(formatChange(0, 0, false)).toBe('0')
   })
 
   it('measures the collapse levels from whichever of the real data and generation 0 is worse', () => {
