@@ -140,7 +140,8 @@ export const baseLayout = (title: string, xTitle: string, yTitle: string): Recor
     xaxis: { title: { text: plotlyText(xTitle) }, zeroline: false, automargin: true },
     yaxis: { title: { text: plotlyText(yTitle) }, zeroline: false, automargin: true },
     // Anchored to the figure's bottom edge, a legend of any length pushes the plot up instead of covering the axis title.
-    legend: { orientation: 'h', x: 0, xanchor: 'left', y: 0, yref: 'container', yanchor: 'bottom' },
+    // Shown whole: the figure's height has room for it, where plotly would scroll one past half of it.
+    legend: { orientation: 'h', x: 0, xanchor: 'left', y: 0, yref: 'container', yanchor: 'bottom', maxheight: 1 },
     margin: { t: top, r: 16, b: 16, l: 16 },
     height: 412 + top,
     hovermode: 'closest',
