@@ -527,12 +527,16 @@ export function samplesPlot(p: {
   const frames = samples.frames.map((f) => thin(f, samples.dims, p.keep))
   const real = samples.real === null ? null : thin(samples.real, samples.dims, p.keep)
   const initial = frames.length - 1
+  const ranges = axisRanges([...frames, ...(real === null ? [] : [real])], samples.dims, p.centers)
+  // The axes hold the bulk of every generation, so a few points of one may fall beyond them: said.
+  // Equal scales widen one axis to the plot's shape, which may show some of them after all.
+  const equalScales = samples.d === 2 && samples.view === 'coordinates'
   const captions = frames.map((f, i) => {
     const source = samples.frames[i]!
-    return `generation ${f.generation}: ${f.points.length / samples.dims} of ${source.n} points`
+    const beyond = pointsBeyond(f, samples.dims, ranges)
+    return `generation ${f.generation}: ${f.points.length / samples.dims} of ${source.n} points${beyond > 0 ? `, ${equalScales ? 'up to ' : ''}${beyond} beyond the axes` : ''}`
   })
   const data: Record<string, unknown>[] = []
-  const ranges = axisRanges([...frames, ...(real === null ? [] : [real])], samples.dims, p.centers)
   if (samples.dims === 1) {
     const [lo, hi] = ranges[0]!
     // Shared bins so generations compare; about 2√n of them (10 to 60), enough to show a shape without gaps.
@@ -608,7 +612,7 @@ export function samplesPlot(p: {
   ;(layout.xaxis as Record<string, unknown>).range = ranges[0]
   ;(layout.yaxis as Record<string, unknown>).range = ranges[1]
   // Equal scales show a ring as a ring; beyond 2-D the first two coordinates need not share one.
-  if (samples.d === 2 && samples.view === 'coordinates') (layout.yaxis as Record<string, unknown>).scaleanchor = 'x'
+  if (equalScales) (layout.yaxis as Record<string, unknown>).scaleanchor = 'x'
   return { data, layout, slider: { first, generations: frames.map((f) => f.generation), captions, initial } }
 }
 
@@ -633,6 +637,22 @@ function columns(points: Float32Array): [Float32Array, Float32Array] {
     y[i] = points[2 * i + 1]!
   }
   return [x, y]
+}
+
+/** A frame's points outside the axes' ranges (in the first two coordinates, which the plot shows). */
+function pointsBeyond(f: SampleFrame, dims: number, ranges: readonly [number, number][]): number {
+  const shown = Math.min(dims, 2)
+  let beyond = 0
+  for (let i = 0; i < f.points.length; i += dims) {
+    for (let j = 0; j < shown; j++) {
+      const v = f.points[i + j]!
+      if (!(v >= ranges[j]![0] && v <= ranges[j]![1])) {
+        beyond++
+        break
+      }
+    }
+  }
+  return beyond
 }
 
 /**

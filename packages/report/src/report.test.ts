@@ -6,7 +6,7 @@ import { chainDir, samplesPath, writeSamples } from '@ouroboros/store'
 import { gaussianLogVariance, loadRun, parseThresholds, regressionExcessError, renderReport, theoryCurves, writeReport } from './index.js'
 import { formatChange } from './html.js'
 import { collapseLevels, findCrossing } from './summary.js'
-import { logAxis, sensibleRange } from './plots.js'
+import { logAxis, samplesPlot, sensibleRange } from './plots.js'
 import { embeddedPlots, metricPlot, ringDataset, ringRun, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
 
 const dirs: string[] = []
@@ -253,6 +253,19 @@ describe('renderReport', () => {
     expect(collapseLevels({ direction: 'rises', kind: 'factor', value: 2 }, -1e-4, -2e-4)).toBeNull()
     expect(collapseLevels({ direction: 'rises', kind: 'offset', value: 0.1 }, 0.004, 0.0097)).toEqual({ above: 0.1097 })
     expect(collapseLevels({ direction: 'departs', kind: 'factor', value: 2 }, 4, 4.4)).toEqual({ below: 2, above: 8.8 })
+  })
+
+  it("says how many of a generation's points fall beyond the axes, which span the bulk of every generation shown", () => {
+    // 400 points on a unit square's grid, and in the second generation one far off.
+    const frame = (generation: number, far: boolean) => {
+      const points = Float32Array.from({ length: 800 }, (_, i) => ((i >> 1) % 20) / 20 + (i & 1) * 0.01 * Math.floor(i / 40))
+      if (far) points.set([30, 30], 798)
+      return { generation, n: 400, points }
+    }
+    const plot = (d: number) => samplesPlot({ title: 's', color: '#000', centers: [], keep: 1, samples: { chain: 'r0', cell: 0, d, dims: 2, real: null, frames: [frame(0, false), frame(1, true)], saved: 2, view: 'coordinates' } })
+    // Equal scales (2-D data) may widen an axis enough to show it after all; the first two of 3 coordinates do not share one.
+    expect(plot(2).slider!.captions).toEqual(['generation 0: 400 of 400 points', 'generation 1: 400 of 400 points, up to 1 beyond the axes'])
+    expect(plot(3).slider!.captions).toEqual(['generation 0: 400 of 400 points', 'generation 1: 400 of 400 points, 1 beyond the axes'])
   })
 
   it('tells collapse from noise by the band the plots draw: the extremes up to 20 replicates, the 5th to 95th percentile past that', () => {
