@@ -334,7 +334,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
 <tbody>
 ${body.join('\n')}
 </tbody></table>
-<p class="note">Replicate means; “real data” is the metric on fresh real data (generation −1). A setting has collapsed at the first generation where its mean is past the threshold, measured from whichever of the real data and generation 0 is already worse, and its replicate band, as the plots draw it (minimum to maximum; the 5th to the 95th percentile past ${MAX_MIN_MAX_REPLICATES} replicates), lies beyond generation 0’s: a change within the spread of generation 0 is noise. Counts, coverage and diversity scores halve, distances and errors double, entropies fall by ln 2, KLs over modes, clusters or classes rise by 0.1 nats, the held-out NLL by 1 nat, and total variance halves or doubles. Set other thresholds per metric with <code>ouroboros report DIR --thresholds name=value,…</code> (a factor, or an amount in nats for those measured in nats).${single ? ' With one replicate there is no spread: noise cannot be told from collapse.' : ''}</p>`
+<p class="note">Replicate means; “real data” is the metric on fresh real data (generation −1). A setting has collapsed at the first generation where its mean is past the threshold, measured from whichever of the real data and generation 0 is already worse, and its replicate band, as the plots draw it (minimum to maximum; the 5th to the 95th percentile past ${MAX_MIN_MAX_REPLICATES} replicates), lies beyond generation 0’s: a change within the spread of generation 0 is noise. Where generation 0 is itself past the level the real data alone would give (a model that misfits, a post-training stage that narrowed it), the last column says so. Counts, coverage and diversity scores halve, distances and errors double, entropies fall by ln 2, KLs over modes, clusters or classes rise by 0.1 nats, the held-out NLL by 1 nat, and total variance halves or doubles. Set other thresholds per metric with <code>ouroboros report DIR --thresholds name=value,…</code> (a factor, or an amount in nats for those measured in nats).${single ? ' With one replicate there is no spread: noise cannot be told from collapse.' : ''}</p>`
 }
 
 /** The levels, and what they were measured from. */
@@ -358,11 +358,12 @@ function thresholdText(row: SummaryRow): string {
 
 function crossingCell(row: SummaryRow): string {
   const c = row.crossing
+  const past = row.startsPast === undefined ? '' : ` <span class="gen">(generation 0 already ${row.startsPast.side === 'below' ? '≤' : '≥'} ${formatNumber(row.startsPast.level)}, the real data’s level)</span>`
   if (c.kind === 'crossed') {
     const how = row.threshold?.direction === 'departs' ? (c.side === 'below' ? ' (fell)' : ' (rose)') : ''
-    return `<td data-col="crossing" data-generation="${c.generation}" class="crossed">generation ${c.generation}${how}</td>`
+    return `<td data-col="crossing" data-generation="${c.generation}" class="crossed">generation ${c.generation}${how}${past}</td>`
   }
-  if (c.kind === 'not-crossed') return `<td data-col="crossing" class="held">not by generation ${c.through}</td>`
+  if (c.kind === 'not-crossed') return `<td data-col="crossing" class="held">not by generation ${c.through}${past}</td>`
   return `<td data-col="crossing">${escapeHtml(c.reason)}</td>`
 }
 

@@ -268,6 +268,17 @@ describe('renderReport', () => {
     expect(plot(3).slider!.captions).toEqual(['generation 0: 400 of 400 points', 'generation 1: 400 of 400 points, 1 beyond the axes'])
   })
 
+  it('says where generation 0 is already past the level the real data alone would give, which the levels from the worse of the two leave out', () => {
+    const d = dir('starts-past')
+    // A stage that narrowed generation 0 itself: 8 modes in the real data, 2 at generation 0, then 1.
+    writeSyntheticRun(d, { ...ringRun('starts-past', 3), metrics: (cell, rep, g) => ({ modes_covered: g === -1 ? 8 : cell === 0 ? (g === 0 ? 2 : 1) : 8 }) })
+    const html = renderReport([loadRun(d)])
+    expect(summaryCell(html, 'modes_covered', 0, 'threshold')).toBe('≤ 1 (0.5 × gen 0)')
+    // 1 ≤ 1 at generation 1; generation 0's 2 was already at or below the real data's half, 4.
+    expect(summaryCell(html, 'modes_covered', 0, 'crossing')).toBe('generation 1 (generation 0 already ≤ 4, the real data’s level)')
+    expect(summaryCell(html, 'modes_covered', 1, 'crossing')).toMatch(/^not by generation \d+$/)
+  })
+
   it('tells collapse from noise by the band the plots draw: the extremes up to 20 replicates, the 5th to 95th percentile past that', () => {
     // A variance that falls tenfold in most replicates while two wild ones stay above generation 0's lowest.
     const curve = (count: number) => ({

@@ -35,6 +35,12 @@ export interface SummaryRow {
   replicates: number
   /** The baseline, where a factor threshold cannot scale it (≤ 0). */
   baseline?: number
+  /**
+   * Where generation 0 is already past the level measured from the real data alone (a model that
+   * misfits, or a post-training stage that narrowed generation 0 itself), that level: the
+   * collapse levels, measured from the worse of the two, do not count it.
+   */
+  startsPast?: { side: 'below' | 'above'; level: number }
 }
 
 /**
@@ -78,7 +84,14 @@ function summaryRow(metric: string, cell: number, curve: CellCurve, reference: n
     const baseline = threshold.direction === 'rises' ? Math.max(reference ?? first, first) : Math.min(reference ?? first, first)
     return { ...base, levels, baseline, crossing: { kind: 'none', reason: `n/a: no factor of its baseline ${formatNumber(baseline)}` } }
   }
-  return { ...base, levels, crossing: findCrossing(curve, i0, levels) }
+  return { ...base, levels, crossing: findCrossing(curve, i0, levels), ...startsPast(threshold, reference, first) }
+}
+
+function startsPast(threshold: Threshold, reference: number | null, first: number): { startsPast?: { side: 'below' | 'above'; level: number } } {
+  const real = reference === null ? null : collapseLevels(threshold, reference, reference)
+  if (real?.below !== undefined && first <= real.below) return { startsPast: { side: 'below', level: real.below } }
+  if (real?.above !== undefined && first >= real.above) return { startsPast: { side: 'above', level: real.above } }
+  return {}
 }
 
 /**
