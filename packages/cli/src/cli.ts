@@ -6,6 +6,11 @@ import { useOwnTmpdir } from './scratch.js'
 import { EVAL_HELP, EXPORT_FORMATS, NEW_KINDS } from './usage.js'
 
 useOwnTmpdir()
+// Output piped into a reader that stops early (`| head`) has given the reader what it wanted.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err
+  process.exit(0)
+})
 
 let exitCode = 0
 const program = new Command('ouroboros')

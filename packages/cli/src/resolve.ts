@@ -47,6 +47,8 @@ export interface ResolvedRun {
   usesTfjs: boolean
   /** Token data: the id -> word table, saved with the run for the report. */
   vocabulary?: readonly string[]
+  /** The tables of cells whose words differ from the first cell's (a sweep over data.path or a vocabulary size), by cell. */
+  cellVocabularies?: ReadonlyMap<number, readonly string[]>
 }
 
 /** Above this many bytes of training data at once, a config is refused as unrunnable here. */
@@ -103,6 +105,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   let firstInfo: DatasetInfo | undefined
   let usesTfjs = false
   let vocabulary: readonly string[] | undefined
+  const cellVocabularies = new Map<number, readonly string[]>()
 
   for (const cell of cells) {
     const cfg = cell.config
@@ -200,6 +203,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     } else if (info.modality !== modality) {
       throw configError(`${at}: data.kind: a sweep cannot mix ${modality} and ${info.modality} data`)
     }
+    if (cell.index > 0 && info.vocabulary !== undefined && !sameWords(info.vocabulary, vocabulary)) cellVocabularies.set(cell.index, info.vocabulary)
 
     cellInfos.push({
       index: cell.index,
@@ -234,7 +238,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     }
   }
   problems.throwIfAny()
-  return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts, datasetInfo: firstInfo!, usesTfjs, ...(vocabulary === undefined ? {} : { vocabulary }) }
+  return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts, datasetInfo: firstInfo!, usesTfjs, ...(vocabulary === undefined ? {} : { vocabulary }), ...(cellVocabularies.size === 0 ? {} : { cellVocabularies }) }
 }
 
 interface CheckedPlugins {
@@ -426,4 +430,8 @@ async function resolveFilter(given: KindPlugin<FilterPlugin<any>>, at: string, d
     throw configError(`${at}: ${e.message}`, e.hint)
   }
   return config as FilterConfig
+}
+
+function sameWords(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((w, i) => w === b[i])
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { changedFileError, configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
-import { readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
+import { cellVocabularyFile, readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { builtinOutputInfo } from './outputs.js'
@@ -109,6 +109,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
       process.stderr.write(`ouroboros: run directory ${runDir}\n`)
       const setup = await setUpGroups(resolved)
       if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
+      for (const [cell, words] of resolved.cellVocabularies ?? []) writeFileAtomic(join(runDir, cellVocabularyFile(cell)), JSON.stringify(words))
       info = withSetup(await runFile(resolved, runId, address, address === undefined ? workers : 0, backend), setup)
     } catch (err) {
       await runner.destroy()

@@ -159,6 +159,25 @@ describe('ouroboros eval', () => {
     expect(json(scored)).toEqual(recorded)
   })
 
+  it("reads each cell's .tokens files with its own words where a sweep gives the cells other vocabularies, in eval and in the report", () => {
+    const config = join(dir, 'zipf-sweep.json')
+    writeFileSync(config, JSON.stringify({ data: { kind: 'zipf', vocabSize: 30, length: 8, n: 300 }, model: { kind: 'ngram', order: 1, discount: 0 }, generations: 2, heldout: 0, metrics: ['text'], sweep: { 'data.vocabSize': [30, 3000] } }))
+    const run = join(dir, 'zipf-sweep-run')
+    expect(cli(['run', config, '--out', run]).status).toBe(0)
+    const words = (file: string) => JSON.parse(readFileSync(join(run, file), 'utf8')) as string[]
+    expect(words('vocabulary.json')).toHaveLength(30)
+    expect(words('vocabulary-c1.json')).toHaveLength(3000)
+    // The second cell's ids reach far past the first cell's 30 words; its records are eval's numbers.
+    const recorded = readFileSync(join(run, 'metrics.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.chain === 'c1-r0' && r.generation === 1).metrics
+    const scored = cli(['eval', '--real', join(run, 'chains/c1-r0/real.tokens'), '--generated', join(run, 'chains/c1-r0/gen-000001.samples.tokens'), '--json'])
+    expect(scored.status, scored.stderr).toBe(0)
+    expect(json(scored)).toEqual(recorded)
+    // The report's sentences are words of each cell's own table, never bare ids.
+    const html = readFileSync(join(run, 'report.html'), 'utf8')
+    expect(html).toMatch(/\bw(?:[3-9]\d|\d{3,4})\b/)
+    expect(html).not.toMatch(/#\d+ /)
+  })
+
   it("scores a text run's own .tokens files as it scores the same sentences as .txt", () => {
     const run = join(dir, 'text-run')
     mkdirSync(join(run, 'chains', 'c0-r0'), { recursive: true })

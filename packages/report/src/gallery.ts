@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { readSamples, samplesPath, type ChainInfo, type RunInfo } from '@ouroboros/store'
+import { readSamples, samplesPath, vocabularyPath, type ChainInfo, type RunInfo } from '@ouroboros/store'
 import type { Samples } from '@ouroboros/core'
 import { greyscalePng } from './png.js'
 
@@ -33,7 +33,7 @@ const GRID_ROWS = 4
 const SENTENCES = 6
 const MAX_SENTENCE_TOKENS = 40
 
-export const VOCABULARY_FILE = 'vocabulary.json'
+export { VOCABULARY_FILE } from '@ouroboros/store'
 
 /** The image shape of vector data, from run.json's dataset facts. */
 export function imageShape(info: RunInfo): { width: number; height: number } | undefined {
@@ -45,7 +45,7 @@ export function loadGallery(runDir: string, info: RunInfo, chain: ChainInfo, gen
   const image = imageShape(info)
   const kind = info.modality === 'tokens' ? 'text' : image !== undefined ? 'images' : undefined
   if (kind === undefined) return null
-  const vocabulary = kind === 'text' ? readVocabulary(runDir, problems) : undefined
+  const vocabulary = kind === 'text' ? readVocabulary(runDir, chain.id, problems) : undefined
   const frame = (path: string, generation: number): GalleryFrame | null => {
     let s: Samples
     try {
@@ -67,14 +67,15 @@ export function loadGallery(runDir: string, info: RunInfo, chain: ChainInfo, gen
   return { chain: chain.id, cell: chain.cell, kind, real: existsSync(realPath) ? frame(realPath, -1) : null, frames, saved: generations.length }
 }
 
-function readVocabulary(runDir: string, problems: string[]): readonly string[] | undefined {
-  const path = join(runDir, VOCABULARY_FILE)
+/** The words of a chain's cell. */
+function readVocabulary(runDir: string, chain: string, problems: string[]): readonly string[] | undefined {
+  const path = vocabularyPath(runDir, chain)
   if (!existsSync(path)) return undefined
   try {
     const words = JSON.parse(readFileSync(path, 'utf8')) as unknown
     return Array.isArray(words) ? words.map(String) : undefined
   } catch (err) {
-    problems.push(`${VOCABULARY_FILE}: ${(err as Error).message}`)
+    problems.push(`${relative(runDir, path)}: ${(err as Error).message}`)
     return undefined
   }
 }

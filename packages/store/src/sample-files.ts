@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { dirname, extname, join } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { basename, dirname, extname, join } from 'node:path'
 import { deserialize } from 'node:v8'
 import { inputError, unreadable, vectors, type TokenSamples, type VectorSamples } from '@ouroboros/core'
 import { decodeNpy } from './npy.js'
@@ -102,14 +102,33 @@ function textTokens(file: string): LocalTokens {
   return { samples: { modality: 'tokens', n: lines.length, vocabSize: local.size, tokens, offsets }, words: [...local.keys()] }
 }
 
+/** A token run's id -> word table, at the top of its run directory. */
+export const VOCABULARY_FILE = 'vocabulary.json'
+
+/** The table of a cell whose words differ from the first cell's (a sweep over data.path or a vocabulary size). */
+export function cellVocabularyFile(cell: number): string {
+  return `vocabulary-c${cell}.json`
+}
+
+/**
+ * The table a chain's token files are read with: its cell's own where a sweep gave the cell other
+ * words (chains of a sweep are `c<cell>-r<replicate>`), else the run's.
+ */
+export function vocabularyPath(runDir: string, chain: string): string {
+  const cell = /^c(\d+)-r\d+$/.exec(chain)?.[1]
+  const own = cell === undefined ? undefined : join(runDir, cellVocabularyFile(Number(cell)))
+  return own !== undefined && existsSync(own) ? own : join(runDir, VOCABULARY_FILE)
+}
+
 /**
  * A run's token sample file, a run directory's `chains/<chain>/<name>.tokens`, with the words of the
- * run's `vocabulary.json`. Empty sequences (a model may end one at once) are kept: they are
+ * run's `vocabulary.json` (or of its cell's own). Empty sequences (a model may end one at once) are kept: they are
  * samples, and they count in the metrics as they do in the run.
  */
 function runTokens(file: string): LocalTokens {
   const buf = readInput(file)
-  const vocabularyFile = join(dirname(file), '..', '..', 'vocabulary.json')
+  const chainDir = dirname(file)
+  const vocabularyFile = vocabularyPath(join(chainDir, '..', '..'), basename(chainDir))
   let words: unknown
   try {
     words = JSON.parse(readFileSync(vocabularyFile, 'utf8'))
