@@ -114,10 +114,10 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     // After a problem, the other cells are only checked for the problems of their parameters.
     if (checked === undefined || given === undefined || givenFilter === undefined || problems.any) continue
     const { datasetPlugin, datasetUrl, model, modelUrl, modelParams } = checked
-    const dataParams = datasetPlugin.pin?.(checked.dataParams) ?? checked.dataParams
+    const dataParams = ofConfig(at, () => datasetPlugin.pin?.(checked.dataParams) ?? checked.dataParams)
     const { kind: dataKind, n: dataN } = cfg.data
     const modelKind = cfg.model.kind
-    const limits = datasetPlugin.limits?.(dataParams)
+    const limits = ofConfig(at, () => datasetPlugin.limits?.(dataParams))
     const n = dataN ?? datasetPlugin.defaultN?.(dataParams) ?? limits?.n ?? 10_000
     usesTfjs ||= model.usesTfjs === true
     if (model.modality !== datasetPlugin.modality) {
@@ -143,7 +143,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       }
     }
 
-    const info: DatasetInfo = (await datasetPlugin.create(dataParams, Rng.from(0, 'probe'))).info
+    const info: DatasetInfo = (await ofConfig(at, () => datasetPlugin.create(dataParams, Rng.from(0, 'probe')))).info
     try {
       model.checkData?.(modelParams, info)
     } catch (err) {
@@ -434,4 +434,19 @@ async function resolveFilter(given: KindPlugin<FilterPlugin<any>>, at: string, d
 
 function sameWords(a: readonly string[], b: readonly string[] | undefined): boolean {
   return b !== undefined && a.length === b.length && a.every((w, i) => w === b[i])
+}
+
+/** What a dataset says of its data (a file that cannot be read, one that is not UTF-8), named as the config's, as its other problems are. */
+function ofConfig<T>(at: string, read: () => T): T {
+  const named = (err: unknown): never => {
+    const e = toOuroborosError(err)
+    if (!e.isUsageError || e.message.startsWith(`${at}: `)) throw err
+    throw configError(`${at}: ${e.message}`, e.hint)
+  }
+  try {
+    const value = read()
+    return (value instanceof Promise ? value.catch(named) : value) as T
+  } catch (err) {
+    return named(err)
+  }
 }

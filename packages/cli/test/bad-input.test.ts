@@ -156,6 +156,14 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     expect(res.stderr).toContain(`policy.module: cannot load plug-in module file://${join(dir, 'plug.mjs')}: a syntax error at ${join(dir, 'lib', 'dep.mjs')}:3:3: Unexpected identifier 'b'`)
   })
 
+  it("names the config, the field and the data file where the file cannot be read or is not UTF-8", () => {
+    expect(fails('missing-data', { data: { kind: 'text-file', path: 'nope.txt' }, model: { kind: 'ngram', order: 1 }, generations: 1 })).toContain('missing-data.json: data.path: nope.txt: no such file')
+    writeFileSync(join(dir, 'latin1.txt'), Buffer.from([...Buffer.from('une caf'), 0xe9, ...Buffer.from('\nla gare\nle train\n')]))
+    expect(fails('latin1-data', { data: { kind: 'text-file', path: 'latin1.txt' }, model: { kind: 'ngram', order: 1 }, generations: 1 })).toContain(
+      'latin1-data.json: data.path: latin1.txt: line 1: byte 7 (0xe9) is not UTF-8\nhint: save the file as UTF-8',
+    )
+  })
+
   it('says a config path that is a directory is one', () => {
     const res = cli(['run', dir, '--out', join(dir, 'dir-run')])
     expect(res.status, res.stderr).toBe(2)

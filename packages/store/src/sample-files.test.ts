@@ -67,6 +67,20 @@ describe('readTokenFile', () => {
     expect(() => readTokenFile(join(run, 'chains', 'c0-r0', 'bad.tokens'))).toThrow(/bad\.tokens: not a run's token sample file/)
   })
 
+  it('ends lines at \\r alone too, as old Mac files do', () => {
+    const cr = readTokenFile(file('cr.txt', 'a b\rc\r\rd e f\r'))
+    expect(Array.from(cr.samples.offsets)).toEqual([0, 2, 3, 6])
+  })
+
+  it('refuses a file that is not UTF-8, naming its line and byte, and keeps a replacement character the file holds', () => {
+    const path = join(dir, 'latin1.txt')
+    // "café cafè" in Latin-1 on line 2: é is the byte 0xe9 at byte 6 (after "ok\n" and "caf").
+    writeFileSync(path, Buffer.from([...Buffer.from('ok\ncaf'), 0xe9, 0x20, ...Buffer.from('caf'), 0xe8, 0x0a]))
+    expect(() => readTokenFile(path)).toThrow(/latin1\.txt: line 2: byte 6 \(0xe9\) is not UTF-8/)
+    const replacement = readTokenFile(file('fffd.txt', 'x \uFFFD y\n'))
+    expect(replacement.vocabulary).toEqual(['x', '\uFFFD', 'y'])
+  })
+
   it('names the file when it is missing or holds no sequence', () => {
     expect(() => readTokenFile(join(dir, 'missing.txt'))).toThrow(/missing\.txt: no such file/)
     expect(() => readTokenFile(join(dir, 'missing.tokens'))).toThrow(/missing\.tokens: no such file/)

@@ -80,11 +80,13 @@ function renumbered(s: TokenSamples, words: readonly string[], vocabulary: reado
   return { samples: { modality: 'tokens', n: s.n, vocabSize: all.length, tokens, offsets: s.offsets }, vocabulary: all }
 }
 
-/** Plain text: one sequence a line (blank lines skipped), words lower-cased and split on whitespace, numbered as they first appear. */
+/**
+ * Plain text: one sequence a line (blank lines skipped; lines end in \n, \r\n or \r), words
+ * lower-cased and split on whitespace, numbered as they first appear.
+ */
 function textTokens(file: string): LocalTokens {
-  const lines = readInput(file)
-    .toString('utf8')
-    .split(/\r?\n/)
+  const lines = utf8Text(readInput(file), file)
+    .split(/\r\n|\r|\n/)
     .map((line) => line.toLowerCase().split(/\s+/).filter((w) => w !== ''))
     .filter((words) => words.length > 0)
   const local = new Map<string, number>()
@@ -100,6 +102,27 @@ function textTokens(file: string): LocalTokens {
     }
   }
   return { samples: { modality: 'tokens', n: lines.length, vocabSize: local.size, tokens, offsets }, words: [...local.keys()] }
+}
+
+/**
+ * A text file's text, refused where it is not UTF-8: decoding a Latin-1 file would turn café and
+ * cafè into one word with a replacement character, and the word counts are what is measured.
+ */
+function utf8Text(buf: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf)
+  } catch {
+    // The first replacement character that does not stand for one in the file (EF BF BD) marks
+    // the first byte that is not UTF-8; every character before it decoded as it is in the file.
+    const text = buf.toString('utf8')
+    for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
+      const byte = Buffer.byteLength(text.slice(0, at))
+      if (buf[byte] === 0xef && buf[byte + 1] === 0xbf && buf[byte + 2] === 0xbd) continue
+      const line = text.slice(0, at).split(/\r\n|\r|\n/).length
+      throw inputError(`${file}: line ${line}: byte ${byte} (0x${buf[byte]!.toString(16).padStart(2, '0')}) is not UTF-8`, 'save the file as UTF-8 (a Latin-1 file: iconv -f latin1 -t utf-8 FILE)')
+    }
+    throw inputError(`${file}: not UTF-8`, 'save the file as UTF-8')
+  }
 }
 
 /** A token run's id -> word table, at the top of its run directory. */
