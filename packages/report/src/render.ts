@@ -363,7 +363,12 @@ function crossingCell(row: SummaryRow): string {
     const how = row.threshold?.direction === 'departs' ? (c.side === 'below' ? ' (fell)' : ' (rose)') : ''
     return `<td data-col="crossing" data-generation="${c.generation}" class="crossed">generation ${c.generation}${how}${past}</td>`
   }
-  if (c.kind === 'not-crossed') return `<td data-col="crossing" class="held">not by generation ${c.through}${past}</td>`
+  if (c.kind === 'not-crossed') {
+    // A value that ends before the setting does (an infinite perplexity is null) is not a setting that held.
+    const after = row.noneAfter
+    if (after !== undefined) return `<td data-col="crossing">not by generation ${c.through}; no value after it${after.why === undefined ? '' : ` <span class="gen">(null when ${escapeHtml(after.why)})</span>`}${past}</td>`
+    return `<td data-col="crossing" class="held">not by generation ${c.through}${past}</td>`
+  }
   return `<td data-col="crossing">${escapeHtml(c.reason)}</td>`
 }
 

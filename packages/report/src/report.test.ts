@@ -279,6 +279,17 @@ describe('renderReport', () => {
     expect(summaryCell(html, 'modes_covered', 1, 'crossing')).toMatch(/^not by generation \d+$/)
   })
 
+  it("says where a metric has no value after a generation while its setting goes on, instead of calling the setting held", () => {
+    const d = dir('none-after')
+    // reverse_kl null from generation 1 on (as an infinite value is recorded), modes_covered every generation.
+    writeSyntheticRun(d, { ...ringRun('none-after', 3), metrics: (cell, rep, g) => ({ modes_covered: 8, reverse_kl: g >= 1 ? null : 0.01 + 0.001 * rep }) })
+    const html = renderReport([loadRun(d)])
+    // With the reason the group gives for a null.
+    expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toBe('not by generation 0; no value after it (null when samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share))')
+    expect(/<tr data-metric="reverse_kl" data-cell="0">([\s\S]*?)<\/tr>/.exec(html)![1]).not.toContain('class="held"')
+    expect(summaryCell(html, 'modes_covered', 0, 'crossing')).toMatch(/^not by generation \d+$/)
+  })
+
   it('tells collapse from noise by the band the plots draw: the extremes up to 20 replicates, the 5th to 95th percentile past that', () => {
     // A variance that falls tenfold in most replicates while two wild ones stay above generation 0's lowest.
     const curve = (count: number) => ({

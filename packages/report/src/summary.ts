@@ -41,6 +41,11 @@ export interface SummaryRow {
    * collapse levels, measured from the worse of the two, do not count it.
    */
   startsPast?: { side: 'below' | 'above'; level: number }
+  /**
+   * Where the metric has no value after its last generation while the setting's other metrics go
+   * on (an infinite perplexity is recorded as null): that generation, and why a value can be null.
+   */
+  noneAfter?: { generation: number; why?: string }
 }
 
 /**
@@ -57,6 +62,11 @@ export function summarize(agg: RunAggregate, cells: readonly number[], overrides
       const curve = agg.curves.get(cell)?.get(metric)
       if (curve === undefined) continue
       const row = summaryRow(metric, cell, curve, agg.reference.get(cell)?.get(metric) ?? null, catalog.thresholdFor(metric, overrides))
+      const settingLast = Math.max(...[...(agg.curves.get(cell)?.values() ?? [])].map((c) => c.generations.at(-1) ?? -1))
+      if (row.lastGeneration !== null && row.lastGeneration < settingLast) {
+        const why = catalog.info(metric).nullWhen
+        row.noneAfter = { generation: row.lastGeneration, ...(why === undefined ? {} : { why }) }
+      }
       // A factor the user gave that no baseline of this run can take (a Zipf slope, a negative
       // reward) is no threshold: said, as a value out of range is, rather than shown as n/a.
       if (overrides[metric] !== undefined && row.baseline !== undefined) {
