@@ -32,11 +32,13 @@ export function scriptText(source: string): string {
   return source.replace(/<(!--|\/?script)/gi, '\\x3C$1')
 }
 
-/** Four significant digits, exponent form for very large or small magnitudes. */
+/** Four significant digits, exponent form for very large or small magnitudes; an integer below 10⁷ whole. */
 export function formatNumber(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—'
   if (v === 0) return '0'
   const a = Math.abs(v)
+  // A count (47,558 word types) is shown whole, not as 47560.
+  if (Number.isInteger(v) && a < 1e7) return String(v).replace('-', '−')
   if (a >= 1e5 || a < 1e-3) return v.toExponential(3).replace('-', '−')
   return String(Number(v.toPrecision(4))).replace('-', '−')
 }

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { Rng, vectors, type VectorSamples } from '@ouroboros/core'
 import { chainDir, samplesPath, writeSamples } from '@ouroboros/store'
 import { gaussianLogVariance, loadRun, parseThresholds, regressionExcessError, renderReport, theoryCurves, writeReport } from './index.js'
-import { formatChange } from './html.js'
+import { formatChange, formatNumber } from './html.js'
 import { collapseLevels, findCrossing } from './summary.js'
 import { logAxis, samplesPlot, sensibleRange } from './plots.js'
 import { embeddedPlots, metricPlot, ringDataset, ringRun, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
@@ -241,6 +241,8 @@ describe('renderReport', () => {
     expect(formatChange(5.75, 5.25, true)).toBe('−0.5')
     expect(formatChange(null, 1, false)).toBe('—')
     expect(formatChange(8, 0, false)).toBe('−100 %')
+    // Counts whole (a vocabulary of 47,558 types), other values to four significant digits.
+    expect([formatNumber(47558), formatNumber(-1234567), formatNumber(47558.5), formatNumber(2.5e7)]).toEqual(['47558', '−1234567', '47560', '2.500e+7'])
     expect(formatChange(0, 0, false)).toBe('0')
   })
 
