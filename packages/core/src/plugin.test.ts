@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { outputInfoProblems, outputsBreach } from './plugin.js'
+import { outputInfoProblems, outputsBreach, valuesBreach } from './plugin.js'
 
 describe("a plug-in's output descriptions", () => {
   it('pass with thresholds on the side of 1 their direction needs', () => {
@@ -57,8 +57,9 @@ describe("a metric group's values against its outputs", () => {
   })
 
   it('name what is not an object of values', () => {
-    expect(outputsBreach(outputs, { spread_ratio: '1', mean_shift: 0 })).toBe(`'spread_ratio': string "1"; expected a number, or null for no value`)
-    expect(outputsBreach(outputs, { spread_ratio: 1, mean_shift: true })).toBe("'mean_shift': boolean true; expected a number, or null for no value")
+    expect(valuesBreach(outputs, { spread_ratio: '1', mean_shift: 0 })).toBe(`'spread_ratio': string "1"; expected a number, or null for no value`)
+    expect(valuesBreach(outputs, { spread_ratio: 1, mean_shift: true })).toBe("'mean_shift': boolean true; expected a number, or null for no value")
+    expect(valuesBreach(outputs, { spread_ratio: Number.NaN, mean_shift: null })).toBeUndefined()
     expect(outputsBreach(outputs, undefined)).toBe('undefined, not an object with a value for each of its outputs (spread_ratio, mean_shift)')
     expect(outputsBreach(outputs, 0.5)).toBe('0.5, not an object with a value for each of its outputs (spread_ratio, mean_shift)')
   })

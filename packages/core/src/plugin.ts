@@ -449,30 +449,33 @@ export function outputInfoProblems(table: OutputInfoTable | undefined, outputs?:
 
 /**
  * How what a metric group's `compute` (or `computeBlock`) returned breaks its declared `outputs`,
- * in words naming the keys; undefined when it returned an object with a number or null for each
- * output and nothing else. A missing output, or one that is not a number, would be recorded as null
- * and an undeclared key dropped, with no sign of either.
+ * in words naming the keys; undefined when it returned an object with a value for each output and
+ * nothing else. A missing output would be recorded as null and an undeclared key dropped, with no
+ * sign of either.
  */
 export function outputsBreach(outputs: readonly string[], values: unknown): string | undefined {
   if (typeof values !== 'object' || values === null) return `${String(values)}, not an object with a value for each of its outputs (${outputs.join(', ')})`
   const quoted = (names: readonly string[]): string => names.map((name) => `'${name}'`).join(', ')
   const missing = outputs.filter((name) => (values as Record<string, unknown>)[name] === undefined)
   const extra = Object.keys(values).filter((name) => !outputs.includes(name))
-  if (missing.length === 0 && extra.length === 0) {
-    // A number that is not finite (log 0, 0/0) is recorded as null; a string or a boolean is a mistake.
-    const wrong = outputs.find((name) => {
-      const v = (values as Record<string, unknown>)[name]
-      return v !== null && typeof v !== 'number'
-    })
-    if (wrong === undefined) return undefined
-    const v = (values as Record<string, unknown>)[wrong]
-    return `'${wrong}': ${typeof v} ${JSON.stringify(v)?.slice(0, 40) ?? String(v)}; expected a number, or null for no value`
-  }
+  if (missing.length === 0 && extra.length === 0) return undefined
   const parts = [
     ...(missing.length === 0 ? [] : [`no value for ${quoted(missing)}, which its outputs declare (null stands for no value)`]),
     ...(extra.length === 0 ? [] : [`${quoted(extra)}, which its outputs do not declare`]),
   ]
   return `${parts.join(', and ')}; its outputs are ${quoted(outputs)}`
+}
+
+/**
+ * How one chain's values (what `compute` returned, its keys checked by outputsBreach) break the
+ * rule that each is a number or null; undefined when none does. A number that is not finite (log 0,
+ * 0/0) is recorded as null; a string or a boolean would be too, with no sign of the mistake.
+ */
+export function valuesBreach(outputs: readonly string[], values: Readonly<Record<string, unknown>>): string | undefined {
+  const wrong = outputs.find((name) => values[name] !== null && typeof values[name] !== 'number')
+  if (wrong === undefined) return undefined
+  const v = values[wrong]
+  return `'${wrong}': ${typeof v} ${JSON.stringify(v)?.slice(0, 40) ?? String(v)}; expected a number, or null for no value`
 }
 
 export interface MetricPlugin<O = unknown, Prep = undefined> {

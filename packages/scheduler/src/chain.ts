@@ -9,6 +9,7 @@ import {
   allRows,
   divergedError,
   outputsBreach,
+  valuesBreach,
   pickRows,
   allFinite,
   samplesBreach,
@@ -417,7 +418,8 @@ function checkFilterResult(filter: FilterPlugin<any>, result: FilterResult, n: n
   const kept = samplesBreach(result.kept, n, real)
   if (kept !== undefined) throw breach(`kept samples of ${kept}`)
   if (!(Number.isInteger(result.draws) && result.draws >= n)) throw breach(`draws ${JSON.stringify(result.draws)}; expected the number of samples drawn, at least the ${n} kept`)
-  const values = outputsBreach(Object.keys(filter.outputInfo ?? {}), result.values ?? {})
+  const declared = Object.keys(filter.outputInfo ?? {})
+  const values = outputsBreach(declared, result.values ?? {}) ?? valuesBreach(declared, result.values ?? {})
   if (values !== undefined) throw breach(`values with ${values}`)
 }
 
@@ -694,7 +696,7 @@ export async function scoreAll(chain: ChainSpec, ctx: ChainContext, generation: 
         rng: Rng.from(chain.seed, 'metric', spec.id, generation),
       }
       const result = await plugin.compute(args)
-      const breach = outputsBreach(plugin.outputs, result)
+      const breach = outputsBreach(plugin.outputs, result) ?? valuesBreach(plugin.outputs, result)
       if (breach !== undefined) throw new OuroborosError(ErrorCode.PLUGIN, `compute returned ${breach}`)
       if (opts.profiles !== undefined && plugin.profile !== undefined) opts.profiles[spec.id] = await plugin.profile(args)
       for (const name of plugin.outputs) {
