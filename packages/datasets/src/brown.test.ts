@@ -48,6 +48,11 @@ describe('brown', () => {
     expect(unknown).toBe(22_010)
   })
 
+  it('refuses a minCount that keeps no word, naming the most frequent word and its count', () => {
+    expect(() => create({ minCount: 100_000_000 })).toThrow(/^data\.minCount: 100000000 keeps no word of the corpus, whose most frequent, 'the', occurs \d+ times$/)
+    expect(() => brown.limits!(brown.params.parse({ minCount: 100_000_000 }))).toThrow(/^data\.minCount: 100000000 keeps no word/)
+  })
+
   it('refuses more sentences than a split has, naming the size', () => {
     expect(() => ds.heldout(6000, Rng.from(0))).toThrow(/5734 sentences/)
   })

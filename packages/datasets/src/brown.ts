@@ -49,11 +49,13 @@ export const brown = defineDataset({
       .optional(),
   }),
   limits(p) {
+    keepsAWord(corpus(), p.minCount)
     const { train, heldout } = pools(corpus(), p)
     return { n: train.length, heldout: heldout.length }
   },
   create(p): DatasetInstance {
     const c = corpus()
+    keepsAWord(c, p.minCount)
     const s = split(c, p.heldoutFraction, p.splitSeed, p.minCount)
     const { train, heldout } = pools(c, p)
     const draw = (pool: Uint32Array, what: string, n: number, rng: Rng): TokenSamples => {
@@ -192,6 +194,13 @@ interface Split {
   ids: Int32Array
   /** Every sentence of the corpus in this vocabulary, made when first asked for. */
   all?: TokenSamples
+}
+
+/** A minCount above every word's count would make every word `<unk>`: a corpus of one word. */
+function keepsAWord(c: Corpus, minCount: number): void {
+  if (c.counts[0]! < minCount) {
+    throw inputError(`data.minCount: ${minCount} keeps no word of the corpus, whose most frequent, '${c.types[0]}', occurs ${c.counts[0]} times`, `give a minCount of at most ${c.counts[0]}`)
+  }
 }
 
 const splits = new Map<string, Split>()
