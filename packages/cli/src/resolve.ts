@@ -4,6 +4,7 @@ import {
   Rng,
   cellLabel,
   heldoutSize,
+  sameWords,
   didYouMean,
   configError,
   expandSweep,
@@ -203,7 +204,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     } else if (info.modality !== modality) {
       throw configError(`${at}: data.kind: a sweep cannot mix ${modality} and ${info.modality} data`)
     }
-    if (cell.index > 0 && info.vocabulary !== undefined && !sameWords(info.vocabulary, vocabulary)) cellVocabularies.set(cell.index, info.vocabulary)
+    if (cell.index > 0 && info.vocabulary !== undefined && (vocabulary === undefined || !sameWords(info.vocabulary, vocabulary))) cellVocabularies.set(cell.index, info.vocabulary)
 
     cellInfos.push({
       index: cell.index,
@@ -430,10 +431,6 @@ async function resolveFilter(given: KindPlugin<FilterPlugin<any>>, at: string, d
     throw configError(`${at}: ${e.message}`, e.hint)
   }
   return config as FilterConfig
-}
-
-function sameWords(a: readonly string[], b: readonly string[] | undefined): boolean {
-  return b !== undefined && a.length === b.length && a.every((w, i) => w === b[i])
 }
 
 /** What a dataset says of its data (a file that cannot be read, one that is not UTF-8), named as the config's, as its other problems are. */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { configError, ErrorCode, OuroborosError } from '@ouroboros/core'
 import { VOCABULARY_FILE } from '@ouroboros/report'
 import type { ChainSpec } from '@ouroboros/scheduler'
-import { makeDirectory, RUN_FILES, RUN_LOCK, RunLock } from '@ouroboros/store'
+import { isCellVocabularyFile, makeDirectory, RUN_FILES, RUN_LOCK, RunLock } from '@ouroboros/store'
 
 /**
  * The entries a run writes at the top of its directory, and all that `run --force` deletes of an
@@ -22,12 +22,9 @@ function entryOf(name: string): string {
   return at > 0 ? name.slice(0, at) : name
 }
 
-/** The vocabulary of a cell whose words differ from the first cell's (cellVocabularyFile). */
-const CELL_VOCABULARY = /^vocabulary-c\d+\.json$/
-
 export function isRunEntry(name: string): boolean {
   const entry = entryOf(name)
-  return RUN_ENTRIES.includes(entry) || CELL_VOCABULARY.test(entry)
+  return RUN_ENTRIES.includes(entry) || isCellVocabularyFile(entry)
 }
 
 /** A file or folder a run reads, and what names it (for the message that refuses to delete it). */
@@ -92,7 +89,7 @@ function replaceEarlierRun(runDir: string, names: readonly string[], reads: read
   const kept = names.filter((n) => !isRunEntry(n))
   // Without run.json, a run's lock whose process is gone (RunLock.check passed) is a start killed
   // before it wrote one; anything else is not a run to replace.
-  const abandonedStart = run.includes(RUN_LOCK) && run.every((n) => START_ENTRIES.includes(entryOf(n)) || CELL_VOCABULARY.test(entryOf(n)))
+  const abandonedStart = run.includes(RUN_LOCK) && run.every((n) => START_ENTRIES.includes(entryOf(n)) || isCellVocabularyFile(entryOf(n)))
   if (!run.includes(RUN_FILES.run) && !abandonedStart) {
     throw new OuroborosError(ErrorCode.RUN_DIR, `--out: ${runDir} is not a run directory (no ${RUN_FILES.run}); refusing to write a run into it even with --force`, {
       hint: 'choose another --out, or an empty or new directory',

@@ -212,6 +212,11 @@ export function vocabularyWithUnknown(dataset: DatasetInfo, model: string, purpo
   return vocabulary
 }
 
+/** Whether two vocabularies are the same words under the same ids. */
+export function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((w, i) => w === b[i]))
+}
+
 /**
  * Token sequences renumbered from vocabulary `from` to `to` by word, the words `to` lacks as its
  * `<unk>`, as a pretrained model's tokenizer reads new text: a finetuning task of other text in the

@@ -57,13 +57,14 @@ export function summarize(agg: RunAggregate, cells: readonly number[], overrides
   const headlined = agg.metrics.filter((m) => catalog.thresholdFor(m, overrides) !== undefined || catalog.info(m).better !== undefined)
   const headline = headlined.length > 0 ? headlined : agg.metrics
   const rows: SummaryRow[] = []
+  // The last generation of each setting with a value of any metric.
+  const settingLast = new Map(cells.map((cell) => [cell, Math.max(-1, ...[...(agg.curves.get(cell)?.values() ?? [])].map((c) => c.generations.at(-1) ?? -1))]))
   for (const metric of headline) {
     for (const cell of cells) {
       const curve = agg.curves.get(cell)?.get(metric)
       if (curve === undefined) continue
       const row = summaryRow(metric, cell, curve, agg.reference.get(cell)?.get(metric) ?? null, catalog.thresholdFor(metric, overrides))
-      const settingLast = Math.max(...[...(agg.curves.get(cell)?.values() ?? [])].map((c) => c.generations.at(-1) ?? -1))
-      if (row.lastGeneration !== null && row.lastGeneration < settingLast) {
+      if (row.lastGeneration !== null && row.lastGeneration < settingLast.get(cell)!) {
         const why = catalog.info(metric).nullWhen
         row.noneAfter = { generation: row.lastGeneration, ...(why === undefined ? {} : { why }) }
       }

@@ -13,6 +13,7 @@ import {
   pickRows,
   allFinite,
   samplesBreach,
+  sameWords,
   toOuroborosError,
   type DatasetInstance,
   type FilterPlugin,
@@ -539,10 +540,6 @@ function taskData(chain: ChainSpec, ctx: ChainContext, index: number): Promise<T
     ctx.tasks.set(index, task)
   }
   return task
-}
-
-function sameWords(a: readonly string[], b: readonly string[]): boolean {
-  return a === b || (a.length === b.length && a.every((w, i) => w === b[i]))
 }
 
 function goldRewardOf(chain: ChainSpec, ctx: ChainContext, index: number): Promise<Reward> {

@@ -133,6 +133,11 @@ export function cellVocabularyFile(cell: number): string {
   return `vocabulary-c${cell}.json`
 }
 
+/** Whether a run directory's entry is a cell's table (cellVocabularyFile). */
+export function isCellVocabularyFile(name: string): boolean {
+  return /^vocabulary-c\d+\.json$/.test(name)
+}
+
 /**
  * The table a chain's token files are read with: its cell's own where a sweep gave the cell other
  * words (chains of a sweep are `c<cell>-r<replicate>`), else the run's.
