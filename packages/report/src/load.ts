@@ -189,7 +189,9 @@ function shownGenerations(saved: readonly number[], common: ReadonlySet<number>,
 function loadChainSamples(runDir: string, info: RunInfo, chain: ChainInfo, generations: readonly number[], shown: readonly number[], problems: string[]): ChainSamples | null {
   const realPath = samplesPath(runDir, chain.id, 'real', 'vectors')
   const real = existsSync(realPath) ? readVectors(runDir, realPath, problems) : null
-  const fit = regressionFit(info, real)
+  // The chain's setting's data, where they differ from the first setting's (a swept noise level).
+  const dataset = info.cells.find((c) => c.index === chain.cell)?.dataset ?? info.dataset
+  const fit = regressionFit(dataset, real)
   const frame = (s: VectorSamples, generation: number): SampleFrame => (fit === undefined || s.d !== fit.length + 1 ? coordinateFrame(s, generation) : residualFrame(s, fit, generation))
   const frames: SampleFrame[] = []
   let d = 0
@@ -200,7 +202,7 @@ function loadChainSamples(runDir: string, info: RunInfo, chain: ChainInfo, gener
     d = s.d
   }
   if (frames.length === 0) return null
-  const noise = numberField(info.dataset, 'regression', 'sigma')
+  const noise = numberField(dataset, 'regression', 'sigma')
   return {
     chain: chain.id,
     cell: chain.cell,
@@ -214,8 +216,8 @@ function loadChainSamples(runDir: string, info: RunInfo, chain: ChainInfo, gener
 }
 
 /** ŵ₀ for regression data whose real rows (x, y) are at hand; undefined for any other data. */
-function regressionFit(info: RunInfo, real: VectorSamples | null): Float64Array | undefined {
-  const p = numberField(info.dataset, 'regression', 'd')
+function regressionFit(dataset: Record<string, unknown>, real: VectorSamples | null): Float64Array | undefined {
+  const p = numberField(dataset, 'regression', 'd')
   if (p === undefined || real === null || real.d !== p + 1 || p > MAX_FIT_FEATURES) return undefined
   return leastSquares(real.data, real.n, p)
 }

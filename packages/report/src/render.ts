@@ -369,7 +369,12 @@ function crossingCell(row: SummaryRow): string {
     if (after !== undefined) return `<td data-col="crossing">not by generation ${c.through}; no value after it${after.why === undefined ? '' : ` <span class="gen">(null when ${escapeHtml(after.why)})</span>`}${past}</td>`
     return `<td data-col="crossing" class="held">not by generation ${c.through}${past}</td>`
   }
-  return `<td data-col="crossing">${escapeHtml(c.reason)}</td>`
+  const after = row.noneAfter
+  if (after === undefined) return `<td data-col="crossing">${escapeHtml(c.reason)}</td>`
+  const why = after.why === undefined ? '' : ` <span class="gen">(null when ${escapeHtml(after.why)})</span>`
+  // Why no crossing is found (no threshold: '—'), and where the values end where they ever began.
+  const parts = after.generation < 0 ? [c.reason] : [...(c.reason === '—' ? [] : [c.reason]), `no value after generation ${after.generation}`]
+  return `<td data-col="crossing">${escapeHtml(parts.join('; '))}${why}</td>`
 }
 
 
@@ -377,6 +382,8 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
   const metrics = [...new Set(views.flatMap((v) => v.agg.metrics))]
   const out: string[] = []
   const gaps: Gap[] = []
+  /** Metrics with no value at any generation of any setting: no plot. */
+  const never: string[] = []
   const recordedByCell = new Map<ReadonlyMap<string, CellCurve>, Map<number, number>>()
   for (const metric of metrics) {
     const threshold = catalog.thresholdFor(metric, overrides)
@@ -384,12 +391,17 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     let size = 0
     const series: CurveSeries[] = []
     const refGroups = new Map<string, { label: string; color: string; values: number[] }>()
-    const theory = new Map<string, { curve: TheoryCurve; color: string }>()
+    const theory = new Map<string, { curve: TheoryCurve; color: string; label: string }>()
     for (const v of views) {
       for (const s of v.series) {
         const cellCurves = v.agg.curves.get(s.cell.index)
         const curve = cellCurves?.get(metric)
-        if (cellCurves === undefined || curve === undefined) continue
+        if (cellCurves === undefined || cellCurves.size === 0) continue
+        if (curve === undefined) {
+          // A setting whose other metrics have values and this one none: no line, said in the note.
+          gaps.push({ metric, label: s.label, missing: [] })
+          continue
+        }
         series.push({ label: s.label, style: s.style, curve, replicates: v.agg.replicates.get(s.cell.index) ?? 1 })
         let recorded = recordedByCell.get(cellCurves)
         if (recorded === undefined) recordedByCell.set(cellCurves, (recorded = recordedReplicates(cellCurves)))
@@ -413,18 +425,27 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
         }
         for (const t of theoryCurves(v.run.info, s.cell, metric)) {
           const key = JSON.stringify([t.name, t.values])
-          if (!theory.has(key)) theory.set(key, { curve: t, color: s.style.color })
+          if (!theory.has(key)) theory.set(key, { curve: t, color: s.style.color, label: s.label })
         }
       }
     }
-    if (series.length === 0) continue
+    if (series.length === 0) {
+      if (gaps.some((g) => g.metric === metric)) never.push(metric)
+      continue
+    }
     const groups = [...refGroups.values()]
     const references: Reference[] = groups.map((g) => ({
       label: groups.length === 1 ? 'real data (generation −1)' : `real data: ${g.label}`,
       color: groups.length === 1 ? REAL_COLOR : g.color,
       value: g.values.reduce((a, b) => a + b, 0) / g.values.length,
     }))
-    const theories = [...theory.values()].map((t) => (theory.size === 1 ? { curve: t.curve, color: THEORY_COLOR } : t))
+    // One theory curve is black; several take their settings' colours, and where their names
+    // alone do not tell them apart (the same M for two initial variances), their settings' labels.
+    const names = [...theory.values()].map((t) => t.curve.name)
+    const named = new Set(names).size === names.length
+    const theories = [...theory.values()].map((t) =>
+      theory.size === 1 ? { curve: t.curve, color: THEORY_COLOR } : { curve: named ? t.curve : labelledTheory(t.curve, t.label), color: t.color },
+    )
     const info = catalog.info(metric)
     const spec = curvesPlot({
       title: catalog.titled(metric),
@@ -441,9 +462,20 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
   }
   if (out.length === 0) return noMetrics(views)
   return `<p class="note">Lines are replicate means; shaded bands span the minimum to the maximum over replicates, or past ${MAX_MIN_MAX_REPLICATES} replicates the 5th to the 95th percentile (and, where theory is drawn, darker bands ±2 standard errors of the mean); dashed lines are the metric on the real data (generation −1); dotted lines are theory. Each y axis reaches the collapse threshold of the summary, so that a curve’s distance from it reads at a glance.</p>
-${gapsNote(gaps, catalog)}<div class="grid">
+${gapsNote(gaps, never, catalog)}<div class="grid">
 ${out.join('\n')}
 </div>`
+}
+
+/** A theory curve whose legend entries (curve, band, bound) name the setting it is drawn for. */
+function labelledTheory(curve: TheoryCurve, label: string): TheoryCurve {
+  const named = (name: string): string => `${name} (${label})`
+  return {
+    ...curve,
+    name: named(curve.name),
+    ...(curve.band === undefined ? {} : { band: { ...curve.band, name: named(curve.band.name) } }),
+    ...(curve.bound === undefined ? {} : { bound: { ...curve.bound, name: named(curve.bound.name) } }),
+  }
 }
 
 /**
@@ -478,7 +510,10 @@ function generationList(generations: readonly number[]): string {
   return `generation${generations.length === 1 ? '' : 's'} ${list}`
 }
 
-/** A curve whose mean stands on fewer replicates than its setting has at some generations. */
+/**
+ * A curve whose mean stands on fewer replicates than its setting has at some generations, or a
+ * setting with no value of the metric at any generation (`missing` empty).
+ */
 interface Gap {
   metric: string
   label: string
@@ -486,14 +521,17 @@ interface Gap {
 }
 
 /** Where curves' means stand on fewer replicates than their settings have, and why a value can be missing. */
-function gapsNote(gaps: readonly Gap[], catalog: MetricCatalog): string {
+function gapsNote(gaps: readonly Gap[], never: readonly string[], catalog: MetricCatalog): string {
   if (gaps.length === 0) return ''
   const reasons = [...new Set(gaps.map((g) => g.metric))].flatMap((m) => {
     const why = catalog.info(m).nullWhen
     return why === undefined ? [] : [`<code>${escapeHtml(m)}</code> is null when ${escapeHtml(why)}`]
   })
-  const items = gaps.map((g) => `<li><code>${escapeHtml(g.metric)}</code>, ${escapeHtml(g.label)}: ${generationList(g.missing)}</li>`)
-  return `<div class="note">Some replicates have no value where the others have one (null in the records)${reasons.length === 0 ? '' : `: ${reasons.join('; ')}`}. A mean there is over the replicates that have one (its tooltip says how many), and a generation where none has one is left out of the line:<ul>${items.join('')}</ul></div>
+  const items = [
+    ...never.map((m) => `<li><code>${escapeHtml(m)}</code>: no value at any generation of any setting, so no plot</li>`),
+    ...gaps.filter((g) => !never.includes(g.metric)).map((g) => `<li><code>${escapeHtml(g.metric)}</code>, ${escapeHtml(g.label)}: ${g.missing.length === 0 ? 'no value at any generation, so no line' : generationList(g.missing)}</li>`),
+  ]
+  return `<div class="note">Some values are missing (null in the records)${reasons.length === 0 ? '' : `: ${reasons.join('; ')}`}. A mean is over the replicates that have a value (its tooltip says how many), and a generation where none has one is left out of the line:<ul>${items.join('')}</ul></div>
 `
 }
 

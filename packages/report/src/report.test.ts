@@ -118,7 +118,7 @@ describe('renderReport', () => {
       failure: (cell, rep) => (cell === 1 && rep === 1 ? { generation: 2, message: 'diverged', code: 'OUROBOROS_DIVERGED' } : undefined),
     })
     const html = renderReport([loadRun(d)])
-    const note = /<div class="note">Some replicates have no value[\s\S]*?<\/div>/.exec(html)?.[0]
+    const note = /<div class="note">Some values are missing[\s\S]*?<\/div>/.exec(html)?.[0]
     expect(note).toBeDefined()
     expect(note).toContain('<code>log_variance</code> is null when defined for 1-D samples only, with a positive variance')
     expect(note!.match(/<li>/g)).toHaveLength(1)
@@ -131,7 +131,7 @@ describe('renderReport', () => {
     expect(summaryCell(html, 'total_variance', 1, 'last')).toMatch(/\(gen 3; 1 of 2 replicates\)$/)
     const plain = dir('no-gaps')
     writeSyntheticRun(plain, handRun('no-gaps'))
-    expect(renderReport([loadRun(plain)])).not.toContain('Some replicates have no value')
+    expect(renderReport([loadRun(plain)])).not.toContain('Some values are missing')
   })
 
   it("counts a killed run's generations as far as its records go, which run.json (written at most once a second) lags", () => {
@@ -290,6 +290,25 @@ describe('renderReport', () => {
     expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toBe('not by generation 0; no value after it (null when samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share))')
     expect(/<tr data-metric="reverse_kl" data-cell="0">([\s\S]*?)<\/tr>/.exec(html)![1]).not.toContain('class="held"')
     expect(summaryCell(html, 'modes_covered', 0, 'crossing')).toMatch(/^not by generation \d+$/)
+  })
+
+  it('says where a metric has no value at any generation, in one setting or in all, rather than leaving it out unsaid', () => {
+    const d = dir('none-ever')
+    // reverse_kl null at every generation of cell 1, as an infinite value is recorded; nll_real null in every cell.
+    writeSyntheticRun(d, { ...ringRun('none-ever', 3), metrics: (cell, rep, g) => ({ modes_covered: 8, reverse_kl: cell === 1 && g >= 0 ? null : 0.01 + 0.001 * rep, nll_real: g >= 0 ? null : 3 }) })
+    const html = renderReport([loadRun(d)])
+    const why = ' (null when samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share))'
+    expect(summaryCell(html, 'reverse_kl', 1, 'crossing')).toBe(`no value at any generation${why}`)
+    expect(summaryCell(html, 'reverse_kl', 1, 'last')).toBe('—')
+    expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toMatch(/^not by generation \d+$/)
+    expect(summaryCell(html, 'nll_real', 0, 'crossing')).toMatch(/^no value at any generation/)
+    const note = /<div class="note">Some values are missing[\s\S]*?<\/div>/.exec(html)?.[0] ?? ''
+    expect(note.match(/<li>/g)).toHaveLength(2)
+    expect(note).toContain('<li><code>nll_real</code>: no value at any generation of any setting, so no plot</li>')
+    expect(note).toMatch(/<li><code>reverse_kl<\/code>, [^<]*: no value at any generation, so no line<\/li>/)
+    // reverse_kl is plotted for the setting that has values, nll_real not at all.
+    expect(metricPlot(html, 'reverse_kl').data.some((t) => String(t.name).endsWith('(mean)'))).toBe(true)
+    expect(() => metricPlot(html, 'nll_real')).toThrow()
   })
 
   it('tells collapse from noise by the band the plots draw: the extremes up to 20 replicates, the 5th to 95th percentile past that', () => {
@@ -593,6 +612,24 @@ describe('renderReport', () => {
       expect((upper.y as number[])[g]).toBeCloseTo(expected + Math.sqrt(k * trigammaHalf(49)), 4)
     }
     expect(theory.x).toEqual(Array.from({ length: 20 }, (_, g) => g))
+  })
+
+  it("draws each setting's Gaussian theory from its own σ₀, and names the curves apart where their names alone do not", () => {
+    const d = dir('gauss-std')
+    const std = [1.5, 10]
+    writeSyntheticRun(d, gaussianRun('gauss-std', { kind: 'gaussian' }, {
+      base: { generations: 20, samplesPerGeneration: 100, data: { kind: 'gaussian', n: 100, std: 1.5 }, model: { kind: 'gaussian' }, policy: { kind: 'replace' }, sampling: { temperature: 1 } },
+      cells: [{ 'data.std': 1.5 }, { 'data.std': 10 }],
+      // run.json keeps the second setting's data facts, which differ from the first's.
+      cellDataset: (cell) => (cell === 1 ? { kind: 'gaussian', modality: 'vectors', d: 1, gaussian: { mean: 0, std: 10 } } : undefined),
+      metrics: (cell, _r, g) => ({ log_variance: 2 * Math.log(std[cell]!) - 0.01 * (g + 1) }),
+    }))
+    const plot = metricPlot(renderReport([loadRun(d)]), 'log_variance')
+    const theories = plot.data.filter((t) => String(t.name).startsWith('theory: E[log σ²]'))
+    expect(theories.map((t) => t.name)).toEqual(['theory: E[log σ²], MLE fits of M=100 (std=1.5)', 'theory: E[log σ²], MLE fits of M=100 (std=10)'])
+    expect(plot.data.filter((t) => t.name === 'theory: ±1 SD of log σ² (std=10)' && t.fill === 'tonexty')).toHaveLength(1)
+    // The same drift from each setting's log σ₀²: generation 0 is one fit of 100 draws, ψ(49.5) + ln 2 − ln 100.
+    std.forEach((s, i) => expect((theories[i]!.y as number[])[0]).toBeCloseTo(2 * Math.log(s) + digammaHalf(49) + Math.LN2 - Math.log(100), 4))
   })
 
   it('computes the Gaussian theory for the unbiased estimator, odd M, and a first fit on a different n', () => {

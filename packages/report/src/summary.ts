@@ -43,7 +43,8 @@ export interface SummaryRow {
   startsPast?: { side: 'below' | 'above'; level: number }
   /**
    * Where the metric has no value after its last generation while the setting's other metrics go
-   * on (an infinite perplexity is recorded as null): that generation, and why a value can be null.
+   * on (an infinite perplexity is recorded as null): that generation, −1 where it has none at any
+   * generation, and why a value can be null.
    */
   noneAfter?: { generation: number; why?: string }
 }
@@ -62,12 +63,17 @@ export function summarize(agg: RunAggregate, cells: readonly number[], overrides
   for (const metric of headline) {
     for (const cell of cells) {
       const curve = agg.curves.get(cell)?.get(metric)
-      if (curve === undefined) continue
-      const row = summaryRow(metric, cell, curve, agg.reference.get(cell)?.get(metric) ?? null, catalog.thresholdFor(metric, overrides))
-      if (row.lastGeneration !== null && row.lastGeneration < settingLast.get(cell)!) {
-        const why = catalog.info(metric).nullWhen
-        row.noneAfter = { generation: row.lastGeneration, ...(why === undefined ? {} : { why }) }
+      const reference = agg.reference.get(cell)?.get(metric) ?? null
+      const why = catalog.info(metric).nullWhen
+      const because = why === undefined ? {} : { why }
+      if (curve === undefined) {
+        // Null at every generation of a setting whose other metrics have values (every perplexity
+        // infinite): a row says so, where leaving it out would hide the metric without a word.
+        if (settingLast.get(cell)! >= 0) rows.push(noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), because))
+        continue
       }
+      const row = summaryRow(metric, cell, curve, reference, catalog.thresholdFor(metric, overrides))
+      if (row.lastGeneration !== null && row.lastGeneration < settingLast.get(cell)!) row.noneAfter = { generation: row.lastGeneration, ...because }
       // A factor the user gave that no baseline of this run can take (a Zipf slope, a negative
       // reward) is no threshold: said, as a value out of range is, rather than shown as n/a.
       if (overrides[metric] !== undefined && row.baseline !== undefined) {
@@ -77,6 +83,13 @@ export function summarize(agg: RunAggregate, cells: readonly number[], overrides
     }
   }
   return rows
+}
+
+function noValueRow(metric: string, cell: number, reference: number | null, threshold: Threshold | undefined, because: { why?: string }): SummaryRow {
+  return {
+    metric, cell, reference, first: null, last: null, lastGeneration: null, lastReplicates: 0, threshold, replicates: 0,
+    levels: null, crossing: { kind: 'none', reason: 'no value at any generation' }, noneAfter: { generation: -1, ...because },
+  }
 }
 
 function summaryRow(metric: string, cell: number, curve: CellCurve, reference: number | null, threshold: Threshold | undefined): SummaryRow {

@@ -76,7 +76,8 @@ export function theoryCurves(info: RunInfo, cell: CellInfo, metric: string): The
   const generations = evenSpread([...Array(total).keys()], MAX_THEORY_POINTS)
   const policy = stringField(config, 'policy', 'kind') ?? 'replace'
   const modelKind = stringField(config, 'model', 'kind')
-  const dataset = info.dataset
+  // The setting's own data where they differ from the first setting's (a swept σ₀ or noise level).
+  const dataset = cell.dataset ?? info.dataset
 
   if (metric === 'log_variance' && dataset.kind === 'gaussian' && numberField(dataset, 'd') === 1 && modelKind === 'gaussian' && policy === 'replace') {
     const sigma0 = numberField(dataset, 'gaussian', 'std')
