@@ -28,6 +28,16 @@ describe('validate on a terminal', () => {
     expect(lines.some((l) => l.includes('c3  ') && l.includes('members=5'))).toBe(true)
   })
 
+  it('lists, where the data kind is swept, only the parameters every kind shares', async () => {
+    // A ring has 8 modes of std 0.02 and a grid 25 of std 0.05 (their defaults): neither is the run's.
+    const raw = { data: { kind: 'ring', n: 500 }, model: { kind: 'gmm' }, generations: 1, sweep: { 'data.kind': ['ring', 'grid'] } }
+    const resolved = await resolveRun(raw, 'k.json')
+    const cells = JSON.parse(validateOutput(resolved, 'k.json', true)).cells as { config: { data: { std: number; modes?: number } } }[]
+    expect(cells.map((c) => c.config.data.std)).toEqual([0.02, 0.05])
+    const line = validateOutput(resolved, 'k.json', false).split('\n').find((l) => l.startsWith('  data '))
+    expect(line).toBe('  data         kind swept, n 500, others by kind (see the cells, or --json)')
+  })
+
   it('counts the samples a filter keeps, and says that it draws more', async () => {
     const raw = { data: { kind: 'ring', n: 100 }, model: { kind: 'kde' }, generations: 3, replicates: 2 }
     const samples = async (config: object) => validateOutput(await resolveRun(config, 'f.json'), 'f.json', false).split('\n').find((l) => l.startsWith('  samples'))

@@ -24,10 +24,11 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   const samples = resolved.chains.reduce((sum, c) => sum + c.samplesPerGeneration * c.config.generations, 0)
   const replicates = new Set(cells.map((c) => c.config['replicates']))
   const perGeneration = new Set(resolved.chains.map((c) => c.samplesPerGeneration))
+  const section = (top: string): string => plugin(first[top], top, swept, cells.map((c) => c.config[top]))
   const lines: [string, string][] = [
-    ['data', plugin(first['data'], 'data', swept)],
-    ['model', plugin(first['model'], 'model', swept)],
-    ['policy', plugin(first['policy'], 'policy', swept)],
+    ['data', section('data')],
+    ['model', section('model')],
+    ['policy', section('policy')],
   ]
   if (config.sampling.temperature !== 1 || swept.some((p) => p.startsWith('sampling'))) lines.push(['sampling', plugin(first['sampling'], 'sampling', swept)])
   if (config.filter !== null || swept.includes('filter')) lines.push(['filter', first['filter'] === null && !swept.includes('filter') ? 'none' : plugin(first['filter'], 'filter', swept)])
@@ -49,8 +50,11 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   return [`${config.name}: ${where} is valid (--json prints the resolved config)`, ...lines.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)]
 }
 
-/** "gmm: components 8, tol 0.001, ..." with swept keys marked. */
-function plugin(value: unknown, top: string, swept: readonly string[]): string {
+/**
+ * "gmm: components 8, tol 0.001, ..." with swept keys marked. Where the kind is swept, only the
+ * parameters every cell shares (`all`: each cell's section): the others belong to one kind each.
+ */
+function plugin(value: unknown, top: string, swept: readonly string[], all: readonly unknown[] = [value]): string {
   if (swept.includes(top)) return 'swept'
   if (typeof value !== 'object' || value === null) return String(value)
   const { kind, ...rest } = value as Record<string, unknown>
@@ -61,8 +65,14 @@ function plugin(value: unknown, top: string, swept: readonly string[]): string {
     if (typeof v === 'object' && v !== null && !Array.isArray(v) && swept.some((p) => p.startsWith(`${path}.`))) return `(${plugin(v, path, swept)})`
     return brief(v)
   }
+  if (kind !== undefined && swept.includes(`${top}.kind`)) {
+    const same = (k: string, v: unknown): boolean => all.every((other) => JSON.stringify((other as Record<string, unknown> | null)?.[k]) === JSON.stringify(v))
+    const shared = Object.entries(rest).filter(([k, v]) => swept.includes(`${top}.${k}`) || same(k, v))
+    const differ = shared.length < Object.keys(rest).length ? ['others by kind (see the cells, or --json)'] : []
+    return ['kind swept', ...shared.map(([k, v]) => `${k} ${shown(k, v)}`), ...differ].join(', ')
+  }
   const params = Object.entries(rest).map(([k, v]) => `${k} ${shown(k, v)}`)
-  if (kind === undefined || swept.includes(`${top}.kind`)) return [...(kind === undefined ? [] : ['kind swept']), ...params].join(', ')
+  if (kind === undefined) return params.join(', ')
   return params.length === 0 ? String(kind) : `${String(kind)}: ${params.join(', ')}`
 }
 

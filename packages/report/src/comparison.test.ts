@@ -94,6 +94,22 @@ describe('a run of one generation', () => {
     expect((ticks[0]!.error_y as { array: number[] }).array[0]).toBeCloseTo(0.1, 10)
   })
 
+  it('keeps a bounded share on a linear axis inside its bounds, where its values span decades', () => {
+    const d = tempDir('share')
+    dirs.push(d)
+    const values = [
+      [0.1, 0.5, 1],
+      [50, 90, 99],
+    ]
+    writeSyntheticRun(d, { ...ganRun('share'), metrics: (cell, rep, g) => ({ pct_high_quality: g === -1 ? 99.5 : values[cell]![rep]! }) })
+    const plot = metricPlot(renderReport([loadRun(d)]), 'pct_high_quality')
+    const yaxis = plot.layout.yaxis as { type?: string; range?: [number, number] }
+    expect(yaxis.type).not.toBe('log')
+    // At most a sliver (2 % of the bounds) past them, so that marks at a bound stay whole.
+    expect(yaxis.range![0]).toBeGreaterThanOrEqual(-2)
+    expect(yaxis.range![1]).toBeLessThanOrEqual(102)
+  })
+
   it('shows the training curves of every setting on one plot (the mean over replicates and their range), not those of metrics without a value, and the trainer’s losses', () => {
     const d = tempDir('single-training')
     dirs.push(d)

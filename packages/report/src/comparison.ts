@@ -153,7 +153,9 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   const info = p.catalog.info(p.metric)
   const data: Record<string, unknown>[] = []
   const plotted = p.rows.flatMap(({ entry }) => [...entry.values, ...(entry.reference === null ? [] : [entry.reference])])
-  const log = wantsLogAxis(plotted, info.unit)
+  // A bounded share spans orders of magnitude only on its way to 0, which a log axis would blow up
+  // (and run past its bound: a percentage to 200 %), as in the collapse curves.
+  const log = info.bounds === undefined && wantsLogAxis(plotted, info.unit)
   const ref = { x: [] as number[], y: [] as number[] }
   // The whiskers' ends, so that the axis shows them whole.
   const whiskers: number[] = []

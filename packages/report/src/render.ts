@@ -467,6 +467,13 @@ ${out.join('\n')}
 </div>`
 }
 
+/** The data's kind and dimension; regression rows are d features and their label, d as the config gives it. */
+function datasetFact(dataset: Record<string, unknown>): string {
+  const features = numberField(dataset, 'regression', 'd')
+  const d = features === undefined ? (dataset.d === undefined ? '' : `, d = ${String(dataset.d)}`) : `, d = ${features} (rows of ${features} features and a label)`
+  return `${String(dataset.kind ?? 'unknown')}${d}`
+}
+
 /** A theory curve whose legend entries (curve, band, bound) name the setting it is drawn for. */
 function labelledTheory(curve: TheoryCurve, label: string): TheoryCurve {
   const named = (name: string): string => `${name} (${label})`
@@ -771,7 +778,7 @@ function factsSection(v: RunView, several: boolean): string {
     ['backend', info.backend],
     ['node', info.node],
     ['modality', info.modality],
-    ['dataset', dataKinds(info).length > 1 ? dataKinds(info).join(', ') : `${String(info.dataset.kind ?? 'unknown')}${info.dataset.d === undefined ? '' : `, d = ${String(info.dataset.d)}`}`],
+    ['dataset', dataKinds(info).length > 1 ? dataKinds(info).join(', ') : datasetFact(info.dataset)],
     ['metric groups', info.metrics.join(', ')],
     ...classifierFacts(info),
   ]

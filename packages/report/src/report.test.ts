@@ -469,7 +469,10 @@ describe('renderReport', () => {
       replicates: 4,
       metrics: (_c, r, g) => ({ excess_test_error: g < 0 ? 0 : (g + 1) * (0.05 + 0.02 * r) }),
     })
-    const plot = metricPlot(renderReport([loadRun(d)]), 'excess_test_error')
+    const html = renderReport([loadRun(d)])
+    // The run's facts give the config's d, the features, beside the label each row also holds.
+    expect(html).toContain('<tr><th>dataset</th><td>regression, d = 10 (rows of 10 features and a label)</td></tr>')
+    const plot = metricPlot(html, 'excess_test_error')
     const lower = plot.data.find((t) => t.name === 'se: mean ± 2 standard errors')!
     const upper = plot.data.find((t) => t.name === 'se: mean + 2 standard errors')!
     for (const g of [0, 4]) {
