@@ -80,7 +80,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
     if (typeof withSeed === 'object' && withSeed !== null) await checkPlugins(withSeed, datasets, baseDir, problems, {})
     throw problems.error()
   }
-  const cells = expandSweep(config, where, problems)
+  const cells = expandSweep(config, where, problems, withSeed)
   const metricsMod = await metricsModule()
   /** The problems of a cell's plug-ins and their parameters, each said with the others. */
   const checkCell = async (cfg: Cell['config'], params: Record<string, unknown>) => {

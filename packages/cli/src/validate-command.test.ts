@@ -16,8 +16,8 @@ describe('validate on a terminal', () => {
     expect(lines).toContain('  cells        2: policy (replace, mix(realFraction=0.2))')
     expect(lines).toContain('               c1  policy=mix(realFraction=0.2)')
     const stage = lines.find((l) => l.startsWith('  posttrain'))
-    // A long value is cut at 60 characters.
-    expect(stage).toContain('0  rl: reward proxy(of=modes(values=[1, 0, 0, 0, 0, 0, 0, 0]), labels=5..., beta 0.5, steps 3')
+    // A long value is cut within 60 characters, after a whole item: never inside labels=50.
+    expect(stage).toContain('0  rl: reward proxy(of=modes(values=[1, 0, 0, 0, 0, 0, 0, 0]), ..., beta 0.5, steps 3')
   })
 
   it('counts the values of a swept key where cutting them short would make two read alike', async () => {
@@ -36,6 +36,20 @@ describe('validate on a terminal', () => {
     expect(cells.map((c) => c.config.data.std)).toEqual([0.02, 0.05])
     const line = validateOutput(resolved, 'k.json', false).split('\n').find((l) => l.startsWith('  data '))
     expect(line).toBe('  data         kind swept, n 500, others by kind (see the cells, or --json)')
+  })
+
+  it("sweeps a stage's kind over keys both kinds take, without the defaults the first kind filled in", async () => {
+    const stage = { kind: 'rl', reward: { kind: 'genre', genre: 'romance' }, beta: 0.1, steps: 2 }
+    const raw = { data: { kind: 'brown', n: 200 }, model: { kind: 'transformer', steps: 2 }, generations: 1, posttrain: [stage], sweep: { 'posttrain.0.kind': ['rl', 'dpo'] } }
+    const resolved = await resolveRun(raw, 'k.json')
+    const stages = resolved.chains.map((c) => c.config.posttrain[0] as Record<string, unknown>)
+    // rl's default method, and dpo's default loss, each in its own cell only.
+    expect(stages.map((s) => [s['kind'], s['method'], s['loss']])).toEqual([
+      ['rl', 'auto', undefined],
+      ['dpo', undefined, 'sigmoid'],
+    ])
+    const line = validateOutput(resolved, 'k.json', false).split('\n').find((l) => l.startsWith('  posttrain'))
+    expect(line).toBe('  posttrain    0  kind swept, reward genre(genre=romance), beta 0.1, steps 2, evalEvery 25, others by kind (see the cells, or --json)')
   })
 
   it('counts the samples a filter keeps, and says that it draws more', async () => {

@@ -35,7 +35,10 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   if (config.warmStart || swept.includes('warmStart')) lines.push(['warm start', swept.includes('warmStart') ? 'swept' : 'yes'])
   const stages = first['posttrain']
   if (swept.includes('posttrain')) lines.push(['posttrain', 'swept'])
-  else if (Array.isArray(stages)) stages.forEach((stage, i) => lines.push([i === 0 ? 'posttrain' : '', `${i}  ${plugin(stage, `posttrain.${i}`, swept)}`]))
+  else if (Array.isArray(stages)) {
+    const stageOf = (c: CellInfo, i: number): unknown => (c.config['posttrain'] as unknown[] | undefined)?.[i]
+    stages.forEach((stage, i) => lines.push([i === 0 ? 'posttrain' : '', `${i}  ${plugin(stage, `posttrain.${i}`, swept, cells.map((c) => stageOf(c, i)))}`]))
+  }
   lines.push(['cells', cells.length === 1 ? '1 (no sweep)' : `${cells.length}: ${swept.map((p) => `${p} (${sweptValues(config.sweep[p]!)})`).join(' × ')}`])
   for (const cell of cells.length > 1 ? cells.slice(0, 20) : []) lines.push(['', `c${cell.index}  ${Object.entries(cell.params).map(([path, v]) => `${path}=${valueWords(v)}`).join(', ')}`])
   if (cells.length > 20) lines.push(['', `… and ${cells.length - 20} more`])
@@ -78,7 +81,10 @@ function plugin(value: unknown, top: string, swept: readonly string[], all: read
 
 function brief(value: unknown): string {
   const text = valueWords(value)
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+  if (text.length <= 60) return text
+  // Cut after a whole item, never inside a number ("labels=2..." for 200) or a name.
+  const cut = text.lastIndexOf(', ', 55)
+  return `${text.slice(0, cut > 0 ? cut : 55)}, ...`
 }
 
 /** A swept key's values, each cut short; where cutting makes two alike, their count (the cells' lines show each whole). */

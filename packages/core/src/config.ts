@@ -165,10 +165,14 @@ function dpoProxyHint(p: Problem, raw: unknown): Problem | undefined {
 /**
  * Expands `sweep` into cells; the values of each cell go through the schema again. A config
  * error lists every cell that fails; with `problems`, they are added there instead and only the
- * cells that pass are returned.
+ * cells that pass are returned. Each cell is the config as written (`written`, where given) with
+ * its values set, so that a swept kind does not inherit the defaults another kind filled in (an
+ * `rl` stage's `method` in a cell of `dpo`).
  */
-export function expandSweep(config: Config, where: string, problems?: ConfigProblems): Cell[] {
-  const { sweep, ...base } = config
+export function expandSweep(config: Config, where: string, problems?: ConfigProblems, written?: unknown): Cell[] {
+  const { sweep } = config
+  const { sweep: _sweep, ...parsedBase } = config
+  const base = typeof written === 'object' && written !== null && !Array.isArray(written) ? withoutSweep(written as Record<string, unknown>) : parsedBase
   const found = problems ?? new ConfigProblems(where)
   // A path that is no config key is said, and the sweep goes on without it, so that the problems
   // of the other paths and of the config itself are said with it.
@@ -207,6 +211,11 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
   }
   if (problems === undefined) found.throwIfAny()
   return cells
+}
+
+function withoutSweep(config: Record<string, unknown>): Record<string, unknown> {
+  const { sweep: _sweep, ...rest } = config
+  return rest
 }
 
 /**
