@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { exportRecords, readRunInfo, recordChains, RECORD_FILES } from '@ouroboros/store'
-import { checkExportOut, checkNotEmpty } from './out-paths.js'
+import { checkExportOut, checkNotEmpty, notARunWrite } from './out-paths.js'
 import { EXPORT_FORMATS } from './usage.js'
 
 /**
@@ -20,6 +20,8 @@ export async function exportCommand(dir: string, format: string, out?: string): 
   const f = format as (typeof EXPORT_FORMATS)[number]
   const file = RECORD_FILES[f]
   checkExportOut(outDir, runDir, file, out !== undefined)
-  const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir)
+  const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir).catch((err: unknown) => {
+    throw notARunWrite(err)
+  })
   return `${resolve(outDir, file)}: ${records} records, ${bytes[file]} bytes`
 }

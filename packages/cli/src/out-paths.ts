@@ -1,7 +1,7 @@
-import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readSync, realpathSync, rmdirSync, statSync, type Stats } from 'node:fs'
 import { basename, dirname, join, relative, sep } from 'node:path'
-import { inputError } from '@ouroboros/core'
-import { fileFailure, RUN_FILES } from '@ouroboros/store'
+import { ErrorCode, inputError, OuroborosError } from '@ouroboros/core'
+import { fileFailure, RUN_AGAIN, RUN_FILES } from '@ouroboros/store'
 import { RUN_ENTRIES } from './run-dir.js'
 
 /**
@@ -23,7 +23,9 @@ export function checkOutDir(option: string, dir: string, given = true): void {
     throw inputError(found.path === dir ? `${said}${dir} is a file, not a directory` : `${said}cannot make ${dir}: ${found.path} is a file, not a directory`, `give ${option} a directory`)
   }
   const refused = unwritable(found.path)
-  if (refused !== undefined) throw inputError(`${said}cannot write in ${refused.why}`, elsewhere(option, refused, given, 'a directory'))
+  if (refused === undefined) return
+  const where = found.path === dir ? '' : `cannot make ${dir}: `
+  throw inputError(`${said}${where}cannot write in ${refused.why}`, elsewhere(option, refused, given, 'a directory'))
 }
 
 /** `file` can be written: it is not a directory, and its directory exists or can be made. */
@@ -88,6 +90,16 @@ export function checkExportOut(outDir: string, runDir: string, file: string, giv
   }
 }
 
+/**
+ * A write of `export` or `report` that failed after these checks passed (a disk that filled up):
+ * the store's hint ends with how to finish a run, which does not apply to a record file or a
+ * report, which the same command writes again.
+ */
+export function notARunWrite(err: unknown): unknown {
+  if (!(err instanceof OuroborosError) || err.code !== ErrorCode.IO || err.hint?.endsWith(RUN_AGAIN) !== true) return err
+  return new OuroborosError(ErrorCode.IO, err.message, { cause: err.cause, hint: `${err.hint.slice(0, -RUN_AGAIN.length)}then run the command again` })
+}
+
 /** The hint for a directory this user cannot write in: what to fix depends on why (permissions, or a filesystem mounted read-only). */
 function elsewhere(option: string, refused: { dir: string; readOnly: boolean }, given: boolean, what: string): string {
   if (given) return `give ${option} ${what} this user can write`
@@ -143,15 +155,27 @@ function nearestExisting(path: string): { path: string; stat: Stats } | undefine
   }
 }
 
-/** `dir` and why, when this user cannot write in it (permissions, a read-only filesystem). */
+/**
+ * `dir` and why, when this user cannot make anything in it (permissions, a read-only filesystem,
+ * a virtual one). Found by making a folder there and removing it: access(W_OK) passes for root in
+ * /sys and /proc, where every write then fails, and the export or report failed only after it had
+ * read the run.
+ */
 function unwritable(dir: string): { dir: string; why: string; readOnly: boolean } | undefined {
+  let probe: string
   try {
-    accessSync(dir, constants.W_OK)
-    return undefined
+    probe = mkdtempSync(join(dir, '.ouroboros-probe-'))
   } catch (err) {
-    const { reason, remedy } = fileFailure(err)
+    // procfs answers ENOENT for a new entry in a directory that exists: "no such file" would mislead.
+    const { reason, remedy } = (err as NodeJS.ErrnoException).code === 'ENOENT' ? { reason: 'it takes no new files', remedy: 'other' } : fileFailure(err)
     return { dir, why: `${dir} (${reason})`, readOnly: remedy === 'read-only' }
   }
+  try {
+    rmdirSync(probe)
+  } catch {
+    // Made but not removable: the directory takes writes, which is all that is asked here.
+  }
+  return undefined
 }
 
 function isDirectory(path: string): boolean {

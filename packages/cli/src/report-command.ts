@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { parseThresholds, writeReport } from '@ouroboros/report'
 import { RUN_FILES } from '@ouroboros/store'
-import { checkNotEmpty, checkOutFile, checkReportOut, realPath } from './out-paths.js'
+import { checkNotEmpty, checkOutFile, checkReportOut, notARunWrite, realPath } from './out-paths.js'
 import { builtinOutputInfo } from './outputs.js'
 
 export interface ReportCommandOptions {
@@ -27,5 +27,8 @@ export async function reportCommand(dirs: readonly string[], opts: ReportCommand
   checkOutFile('--out', out, RUN_FILES.report, opts.out !== undefined)
   checkReportOut(out, runs, opts.force === true)
   const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
-  return `report: ${await writeReport(runs, out, { thresholds, fallbackInfo: await builtinOutputInfo() })}`
+  const written = await writeReport(runs, out, { thresholds, fallbackInfo: await builtinOutputInfo() }).catch((err: unknown) => {
+    throw notARunWrite(err)
+  })
+  return `report: ${written}`
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { configError, ErrorCode, OuroborosError } from '@ouroboros/core'
 import { VOCABULARY_FILE } from '@ouroboros/report'
 import type { ChainSpec } from '@ouroboros/scheduler'
-import { isCellVocabularyFile, makeDirectory, RUN_FILES, RUN_LOCK, RunLock } from '@ouroboros/store'
+import { fileFailure, isCellVocabularyFile, makeDirectory, RUN_FILES, RUN_LOCK, RunLock } from '@ouroboros/store'
 
 /**
  * The entries a run writes at the top of its directory, and all that `run --force` deletes of an
@@ -78,7 +78,7 @@ export function prepareRunDir(runDir: string, force: boolean, reads: readonly Pa
   try {
     makeDirectory(runDir)
   } catch (err) {
-    throw new OuroborosError(ErrorCode.RUN_DIR, `--out: cannot make ${runDir}: ${(err as Error).message}`, { cause: err, hint: 'give --out a directory this user can write' })
+    throw new OuroborosError(ErrorCode.RUN_DIR, `--out: cannot make ${runDir}: ${fileFailure(err).reason}`, { cause: err, hint: 'give --out a directory this user can write' })
   }
   return made
 }
@@ -133,7 +133,7 @@ export function claimDefaultDir(parent: string, stem: string): string {
   try {
     makeDirectory(parent)
   } catch (err) {
-    throw new OuroborosError(ErrorCode.RUN_DIR, `cannot make ${parent}: ${(err as Error).message}`, { cause: err, hint: 'give --out a directory this user can write' })
+    throw new OuroborosError(ErrorCode.RUN_DIR, `cannot make ${parent}: ${fileFailure(err).reason}`, { cause: err, hint: 'give --out a directory this user can write' })
   }
   for (let i = 1; ; i++) {
     const dir = join(parent, i === 1 ? stem : `${stem}-${i}`)
@@ -142,7 +142,7 @@ export function claimDefaultDir(parent: string, stem: string): string {
       return dir
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && i < 10_000) continue
-      throw new OuroborosError(ErrorCode.RUN_DIR, `cannot make ${dir}: ${(err as Error).message}`, { cause: err, hint: 'give --out a directory this user can write' })
+      throw new OuroborosError(ErrorCode.RUN_DIR, `cannot make ${dir}: ${fileFailure(err).reason}`, { cause: err, hint: 'give --out a directory this user can write' })
     }
   }
 }

@@ -345,10 +345,11 @@ describe('output paths that cannot be written', () => {
     chmodSync(locked, 0o555)
     try {
       for (const [args, message] of [
-        [['run', writeConfig(dir, ok, 'd.json'), '--out', join(locked, 'run')], `--out: cannot write in ${locked} (permission denied)`],
+        [['run', writeConfig(dir, ok, 'd.json'), '--out', join(locked, 'run')], `--out: cannot make ${join(locked, 'run')}: cannot write in ${locked} (permission denied)`],
         [['report', run, '--out', join(locked, 'report.html')], `--out: cannot write ${join(locked, 'report.html')}: cannot write in ${locked} (permission denied)`],
-        [['export', run, '--format', 'csv', '--out', join(locked, 'csv')], `--out: cannot write in ${locked} (permission denied)`],
-        [['new', 'model', 'mine', '--dir', join(locked, 'mine')], `--dir: cannot write in ${locked} (permission denied)`],
+        [['export', run, '--format', 'csv', '--out', join(locked, 'csv')], `--out: cannot make ${join(locked, 'csv')}: cannot write in ${locked} (permission denied)`],
+        [['export', run, '--format', 'csv', '--out', locked], `--out: cannot write in ${locked} (permission denied)`],
+        [['new', 'model', 'mine', '--dir', join(locked, 'mine')], `--dir: cannot make ${join(locked, 'mine')}: cannot write in ${locked} (permission denied)`],
       ] as const) {
         const res = cliUnprivileged([...args], dir)
         expect(res.status, res.stderr).toBe(2)
@@ -365,14 +366,37 @@ describe('output paths that cannot be written', () => {
     const target = join('/proc', `ouroboros-${process.pid}`, 'out')
     for (const [args, message] of [
       // Root is refused by the filesystem itself; another user already by /proc's permissions.
-      [['run', writeConfig(dir, ok, 'c.json'), '--out', target], /^error: --out: cannot (make \/proc\/ouroboros-\d+\/out: |write in \/proc )/],
-      [['new', 'model', 'mine', '--dir', target], /^error: --dir: cannot (write \/proc\/ouroboros-\d+\/out: |write in \/proc )/],
+      [['run', writeConfig(dir, ok, 'c.json'), '--out', target], /^error: --out: cannot make \/proc\/ouroboros-\d+\/out: cannot write in \/proc \(/],
+      [['new', 'model', 'mine', '--dir', target], /^error: --dir: cannot make \/proc\/ouroboros-\d+\/out: cannot write in \/proc \(/],
     ] as const) {
       const res = cli([...args], { timeoutMs: 60_000 })
       expect(res.signal, 'still running after 60 s').toBeNull()
       expect(res.status, res.stderr).toBe(2)
       expect(res.stderr).toMatch(message)
     }
+  })
+
+  // access(W_OK) passes for root in /proc and /sys, where every new file is refused; another user
+  // is refused by their permissions. Either way: exit 2 before writing, naming the path given, and
+  // no word of resuming, which is for a run's own directory.
+  it.runIf(existsSync('/proc/self') && existsSync('/sys/kernel'))('export and report into /proc or /sys: exit 2 naming --out and why, without the resume hint', () => {
+    expect(made.status, made.stderr).toBe(0)
+    const before = readdirSync(run).sort()
+    const nowhere = `ouroboros-${process.pid}`
+    for (const [args, message] of [
+      [['export', run, '--format', 'csv', '--out', `/proc/${nowhere}`], `error: --out: cannot make /proc/${nowhere}: cannot write in /proc (`],
+      [['export', run, '--format', 'csv', '--out', `/sys/${nowhere}`], `error: --out: cannot make /sys/${nowhere}: cannot write in /sys (`],
+      [['report', run, '--out', `/proc/${nowhere}.html`], `error: --out: cannot write /proc/${nowhere}.html: cannot write in /proc (`],
+      [['report', run, '--out', `/sys/${nowhere}.html`], `error: --out: cannot write /sys/${nowhere}.html: cannot write in /sys (`],
+    ] as const) {
+      const res = cli([...args])
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toContain(message)
+      expect(res.stderr.trim().split('\n')).toHaveLength(2)
+      expect(res.stderr).not.toContain('resume')
+      expect(res.stderr).not.toContain('no such file')
+    }
+    expect(readdirSync(run).sort()).toEqual(before)
   })
 })
 
