@@ -108,6 +108,15 @@ function missingRecordsError(store: string, gaps: readonly { chain: RecordChain;
   })
 }
 
+/** A run whose records run.json vouches for, with neither its record log nor metrics.ndjson, which could stand in for it. */
+function missingLogError(log: string, ndjson: string): OuroborosError {
+  const kept = [RUN_FILES.parquet, RUN_FILES.csv].filter((f) => existsSync(join(dirname(log), f)))
+  const untouched = kept.length === 0 ? '' : `, and the record files the run wrote (${kept.join(', ')}) are as they were`
+  return new OuroborosError(ErrorCode.RUN_DIR, `${log} is missing, and so is ${basename(ndjson)}, which could stand in for it: run.json says records were made`, {
+    hint: `the records cannot be recomputed from the checkpoints: restore ${basename(log)} from a copy, or run the config again with --force; nothing was written${untouched}`,
+  })
+}
+
 export const BLOCK_ROWS = 1 << 16
 
 /** What a record file names for itself, in one format or another (the chain's seed, not a swept one). */
@@ -170,6 +179,9 @@ export class RecordSource {
     // Counted from the frames' headers before anything is read or written: a log cut short or
     // replaced (the usual damage) is refused here; a gap that duplicates hide, as blocks() reads.
     const short = chains.filter((c) => rowCount(pieces.get(c.id) ?? []) < claimedCount(c))
+    // Neither file there: the log is what a run writes, and what is missing; metrics.ndjson only
+    // stands in for it (runs from before the log, a log deleted beside a kept metrics.ndjson).
+    if (short.length > 0 && !fromLog && !existsSync(this.store)) throw missingLogError(this.logPath, this.store)
     if (short.length > 0) {
       const gaps = short.map((chain) => {
         const have = generationsOf(pieces.get(chain.id) ?? [], this.logPath)

@@ -170,6 +170,16 @@ describe('records that run.json says were made', () => {
     expect(failure(() => readRecords(dir)).hint).toMatch(/ --force; nothing was written, and the record files the run wrote \(metrics\.csv\) are as they were$/)
   })
 
+  it('a run with neither records.log nor metrics.ndjson is refused naming the log as missing, not metrics.ndjson as short', () => {
+    const dir = tempDir()
+    const c = chains[3]!
+    writeRunInfo(dir, { name: 't', cells, chains: [{ ...c, status: 'finished', generationsDone: G }] } as unknown as RunInfo)
+    writeFileSync(join(dir, 'metrics.csv'), '')
+    const err = failure(() => readRecords(dir))
+    expect(err.message).toBe(`${recordLogPath(dir)} is missing, and so is metrics.ndjson, which could stand in for it: run.json says records were made`)
+    expect(err.hint).toBe('the records cannot be recomputed from the checkpoints: restore records.log from a copy, or run the config again with --force; nothing was written, and the record files the run wrote (metrics.csv) are as they were')
+  })
+
   it("of a chain that stopped, the last generation run.json counts must be there; an earlier gap is a segment's scoring still in flight", () => {
     const dir = tempDir()
     const c = chains[3]!
