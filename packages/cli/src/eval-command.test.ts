@@ -55,4 +55,12 @@ describe('eval --metrics', () => {
     const typo = await run('mdoes').then(() => undefined, (e: unknown) => e as OuroborosError)
     expect(typo?.message).toMatch(/^--metrics: unknown metric group 'mdoes' \(did you mean 'modes'\?\); expected one of .*, or a metric group's module \(a path or a package name\)$/)
   })
+
+  it('refuses an empty --metrics (or commas alone) naming the option, not as groups that do not apply', async () => {
+    for (const list of ['', ' , ,']) {
+      const err = await run(list).then(() => undefined, (e: unknown) => e as OuroborosError)
+      expect(err?.message).toMatch(/^--metrics: empty; expected metric groups separated by commas: .*\bmoments\b.*, or a metric group's module \(a path or a package name\)$/)
+      expect(err?.hint).toBe('leave --metrics out for the cheap groups that apply')
+    }
+  })
 })

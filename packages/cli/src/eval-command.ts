@@ -67,16 +67,22 @@ async function metricFromModule(entry: string, builtin: Readonly<Record<string, 
 /** Scores any two sample files: `ouroboros eval --real FILE --generated FILE`. */
 export async function evalCommand(opts: EvalOptions): Promise<number> {
   const seed = opts.seed ?? 0
+  const { builtinMetrics, metricsFor, unmetNeeds } = await metricsModule()
+  const named = opts.metrics?.split(',').map((s) => s.trim()).filter(Boolean)
+  // Said before the files are read: `--metrics ""` (a shell variable left empty) names no group,
+  // which is not the same as leaving the option out.
+  if (named?.length === 0) {
+    throw configError(`--metrics: empty; expected metric groups separated by commas: ${Object.keys(builtinMetrics).join(', ')}, or a metric group's module (a path or a package name)`, 'leave --metrics out for the cheap groups that apply')
+  }
   const source = opts.data === undefined ? undefined : await datasetOption(opts.data, seed)
   const { real, generated, dataset } = readPair(opts.real, opts.generated, source)
   const training = opts.training === undefined ? undefined : readTraining(opts.training, opts.real, real)
-  const { builtinMetrics, metricsFor, unmetNeeds } = await metricsModule()
   const sources = { dataset, logLikelihood: false, summary: false, training: training !== undefined, heldout: false, task: false }
   // The default set leaves out what eval cannot give (a fitted model's summary: regression data).
   const ids =
-    opts.metrics === undefined
+    named === undefined
       ? metricsFor(dataset, false, { training: training !== undefined, heldout: false }).filter((id) => unmetNeeds(builtinMetrics[id]!, sources).length === 0)
-      : opts.metrics.split(',').map((s) => s.trim()).filter(Boolean)
+      : named!
   if (ids.length === 0) throw configError(`no metric group that eval can compute applies to ${dataset.kind === 'file' ? 'these files' : `'${dataset.kind}' data`}`, 'name groups with --metrics (ouroboros list)')
   const plugins: MetricPlugin<any, any>[] = []
   for (const id of ids) {
