@@ -110,6 +110,8 @@ describe('malformed sample files for eval', () => {
     ['NaN in csv', file('nan.csv', '1,2\nNaN,4\n'), 'line 2'],
     ['text in csv', file('text.csv', '1,2\n3,abc\n'), "'abc'"],
     ['empty csv', file('empty.csv', ''), 'no data rows'],
+    ["pandas' index column in csv", file('index.csv', ',0,1\n0,0.5,0.25\n1,1.5,2\n'), "line 1, column 1: '' is not a finite number (an empty first field of line 1 is how pandas writes its index column"],
+    ['semicolon-separated csv', file('semi.csv', 'x;y\n1;2\n'), "line 1 holds ';' and no ',': the file looks semicolon-separated"],
     ['ragged json rows', file('ragged.json', '[[1,2],[3]]'), 'ragged'],
     ['json not an array', file('obj.json', '{"x": 1}'), 'array'],
     ['json null value', file('null.json', '[[1,2],[null,4]]'), 'row 2'],

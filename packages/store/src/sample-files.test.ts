@@ -95,7 +95,34 @@ describe('readVectorFile, .csv', () => {
     expect(() => readVectorFile(file('bad.csv', '1,2x\n3,4\n'))).toThrow(/bad\.csv: line 1, column 2: '2x' is not a finite number$/)
   })
 
-  it('says a file separated by semicolons or tabs is not a .csv', () => {
-    expect(() => readVectorFile(file('semi.csv', 'a;b\n1;2\n3;4\n'))).toThrow(/semi\.csv: line 2, column 1: '1;2' is not a finite number \(columns of a \.csv are separated by commas\)/)
+  it('says a file separated by semicolons or tabs is not a .csv, at its first line, header or not', () => {
+    const semicolons = /semi\.csv: line 1 holds ';' and no ',': the file looks semicolon-separated, and columns of a \.csv are separated by commas$/
+    expect(() => readVectorFile(file('semi.csv', 'a;b\n1;2\n3;4\n'))).toThrow(semicolons)
+    expect(() => readVectorFile(file('semi.csv', '1;2\n3;4\n'))).toThrow(semicolons)
+    expect(() => readVectorFile(file('tabs.csv', 'a\tb\n1\t2\n'))).toThrow(/tabs\.csv: line 1 holds tabs and no ',': the file looks tab-separated/)
+    // Good rows first: the first bad line is named.
+    expect(() => readVectorFile(file('semi.csv', 'a,b\n1,2\n3;4\n'))).toThrow(/semi\.csv: line 3 holds ';' and no ','/)
+    // Decimal commas with semicolons split on the commas: the cell with the semicolon is named.
+    expect(() => readVectorFile(file('decimal.csv', '1,5;2,5\n'))).toThrow(/decimal\.csv: line 1, column 2: '5;2' is not a finite number \(columns of a \.csv are separated by commas\)$/)
+    // A tab after a lone number is blank space: one column of 1 and 2.
+    expect(Array.from(readVectorFile(file('one.csv', '1\t\n2\n')).data)).toEqual([1, 2])
+  })
+
+  it("refuses pandas' index column, whose header cell is empty, rather than read it as a dimension", () => {
+    // to_csv() of a frame with integer column names: the header is ',0,1'.
+    expect(() => readVectorFile(file('index.csv', ',0,1\n0,0.5,0.25\n1,1.5,2\n'))).toThrow(
+      /index\.csv: line 1, column 1: '' is not a finite number \(an empty first field of line 1 is how pandas writes its index column: write the file with to_csv\(index=False, header=False\), as a header of numbers would read as data\)$/,
+    )
+    // With named columns the header ',x,y' has no number, and would have been skipped, the index
+    // read as a first column.
+    expect(() => readVectorFile(file('named.csv', ',x,y\n0,0.5,0.25\n1,1.5,2\n'))).toThrow(/named\.csv: line 1, column 1: an empty name before named columns is how pandas writes its index column .*to_csv\(index=False\)$/)
+    // A blank cell in a data row is not an index column.
+    expect(() => readVectorFile(file('blank.csv', '1,2\n,4\n'))).toThrow(/blank\.csv: line 2, column 1: '' is not a finite number$/)
+  })
+
+  it('reads a header of numbers (to_csv(index=False) of integer column names) as a data row: no rule tells it from one', () => {
+    const s = readVectorFile(file('numbers.csv', '0,1\n0.5,0.25\n1.5,2\n'))
+    expect(s.n).toBe(3)
+    expect(Array.from(s.data)).toEqual([0, 1, 0.5, 0.25, 1.5, 2])
   })
 })

@@ -196,30 +196,61 @@ export function readInput(file: string): Buffer {
   }
 }
 
+
+/**
+ * A .csv of numbers, with an optional header row. A header is a first line none of whose cells is
+ * a number: a header of numbers (`0,1`, pandas' integer column names) cannot be told from a data
+ * row and is read as one (the README and `eval --help` say so).
+ */
 function parseCsv(text: string, file: string): VectorSamples {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '')
   const values: number[] = []
   let d = -1
   let first = 0
-  // A header names its columns: no cell of it is a number. A first row with some numbers and a bad
-  // cell (`1,2x`) is data with an error, reported below, not a header to skip.
-  if (lines.length > 0 && lines[0]!.split(',').every((c) => c.trim() === '' || Number.isNaN(Number(c)))) first = 1
+  if (lines.length > 0) {
+    // Said before the header is looked at: `x;y` has no number in it, and would be skipped as one.
+    otherSeparator(lines[0]!, 0, file)
+    const header = lines[0]!.split(',')
+    // A first row with some numbers and a bad cell (`1,2x`) is data with an error, reported below,
+    // not a header to skip.
+    if (header.every((c) => c.trim() === '' || Number.isNaN(Number(c)))) {
+      // pandas' index column (R's row names): its header cell is empty, and its numbers would be
+      // read as one more dimension.
+      if (header.length > 1 && header[0]!.trim() === '' && header.some((c) => c.trim() !== '')) {
+        throw inputError(`${file}: line 1, column 1: an empty name before named columns is how pandas writes its index column (R its row names), which would be read as a dimension; write the file with pandas' to_csv(index=False)`)
+      }
+      first = 1
+    }
+  }
   for (let i = first; i < lines.length; i++) {
+    otherSeparator(lines[i]!, i, file)
     const cells = lines[i]!.split(',')
     if (d === -1) d = cells.length
-    if (cells.length !== d) throw inputError(`${file}: line ${i + 1} has ${cells.length} columns, expected ${d} (ragged rows)`)
+    if (cells.length !== d) throw inputError(`${file}: line ${i + 1} has ${cells.length} column${cells.length === 1 ? '' : 's'}, expected ${d} (ragged rows)`)
     for (let j = 0; j < cells.length; j++) {
       const t = cells[j]!.trim()
       const v = t === '' ? NaN : Number(t)
       if (!Number.isFinite(v)) {
         const separated = /[;\t]/.test(t) ? ' (columns of a .csv are separated by commas)' : ''
-        throw inputError(`${file}: line ${i + 1}, column ${j + 1}: '${t}' is not a finite number${separated}`)
+        // `,0,1`: pandas' index column beside integer column names, a header that reads as data.
+        const index = i === 0 && j === 0 && t === '' && cells.length > 1 ? ` (an empty first field of line 1 is how pandas writes its index column: write the file with to_csv(index=False, header=False), as a header of numbers would read as data)` : ''
+        throw inputError(`${file}: line ${i + 1}, column ${j + 1}: '${t}' is not a finite number${separated}${index}`)
       }
       values.push(v)
     }
   }
   if (d === -1) throw inputError(`${file}: no data rows`)
   return vectors(values.length / d, d, Float64Array.from(values))
+}
+
+/** A line with semicolons or tabs and no comma: the file is separated by them, which a .csv is not. */
+function otherSeparator(line: string, i: number, file: string): void {
+  // Trimmed: a tab after a lone number is blank space, not a separator.
+  const text = line.trim()
+  if (text.includes(',')) return
+  const separator = text.includes(';') ? 'semicolon' : text.includes('\t') ? 'tab' : undefined
+  if (separator === undefined) return
+  throw inputError(`${file}: line ${i + 1} holds ${separator === 'semicolon' ? "';'" : 'tabs'} and no ',': the file looks ${separator}-separated, and columns of a .csv are separated by commas`)
 }
 
 function parseJsonRows(text: string, file: string): VectorSamples {
