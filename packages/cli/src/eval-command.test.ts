@@ -64,3 +64,20 @@ describe('eval --metrics', () => {
     }
   })
 })
+
+describe('eval of files of different widths', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ouroboros-eval-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'two.csv'), '0,0\n2,2\n4,4\n')
+  writeFileSync(join(dir, 'one.csv'), '1\n3\n5\n')
+  const refusal = (opts: Parameters<typeof evalCommand>[0]) => evalCommand(opts).then(() => undefined, (e: unknown) => (e as OuroborosError).message)
+
+  it('says 1 column, not 1 columns, and 2 dimensions', async () => {
+    const [one, two] = [join(dir, 'one.csv'), join(dir, 'two.csv')]
+    expect(await refusal({ real: two, generated: one, metrics: 'moments' })).toBe(`--generated: ${one} has 1 column but ${two} has 2; both need the same dimension`)
+    expect(await refusal({ real: one, generated: two, metrics: 'moments' })).toBe(`--generated: ${two} has 2 columns but ${one} has 1; both need the same dimension`)
+    expect(await refusal({ real: two, generated: two, training: one, metrics: 'copy_rate' })).toBe(`--training: ${one} has 1 column but ${two} has 2; both need the same dimension`)
+    // The ring lies in the plane.
+    expect(await refusal({ real: one, generated: one, data: 'ring', metrics: 'moments' })).toBe(`--data: 'ring' data have 2 dimensions, but ${one} has 1 column`)
+  })
+})

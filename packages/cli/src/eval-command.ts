@@ -194,10 +194,10 @@ function readPair(realFile: string, generatedFile: string, source: DatasetInfo |
   const real = readVectorFile(realFile)
   const generated = readVectorFile(generatedFile)
   if (real.d !== generated.d) {
-    throw inputError(`--generated: ${generatedFile} has ${generated.d} columns but ${realFile} has ${real.d}; both need the same dimension`)
+    throw inputError(`--generated: ${generatedFile} has ${count(generated.d, 'column')} but ${realFile} has ${real.d}; both need the same dimension`)
   }
   if (source?.d !== undefined && source.d !== real.d) {
-    throw inputError(`--data: '${source.kind}' data have ${source.d} dimensions, but ${realFile} has ${real.d} columns`)
+    throw inputError(`--data: '${source.kind}' data have ${count(source.d, 'dimension')}, but ${realFile} has ${count(real.d, 'column')}`)
   }
   return { real, generated, dataset: source ?? { kind: 'file', modality, d: real.d } }
 }
@@ -205,8 +205,13 @@ function readPair(realFile: string, generatedFile: string, source: DatasetInfo |
 function readTraining(file: string, realFile: string, real: Samples): VectorSamples {
   if (real.modality !== 'vectors') throw inputError(`--training ${file}: only vector metrics (copy_rate) read a training set, and ${realFile} holds text`)
   const training = readVectorFile(file)
-  if (training.d !== real.d) throw inputError(`--training: ${file} has ${training.d} columns but ${realFile} has ${real.d}; both need the same dimension`)
+  if (training.d !== real.d) throw inputError(`--training: ${file} has ${count(training.d, 'column')} but ${realFile} has ${real.d}; both need the same dimension`)
   return training
+}
+
+/** `n` and a noun, singular for 1: "1 column", "3 columns". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
 }
 
 /**

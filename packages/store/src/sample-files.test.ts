@@ -120,6 +120,11 @@ describe('readVectorFile, .csv', () => {
     expect(() => readVectorFile(file('blank.csv', '1,2\n,4\n'))).toThrow(/blank\.csv: line 2, column 1: '' is not a finite number$/)
   })
 
+  it('says 1 column, not 1 columns, of a ragged row', () => {
+    expect(() => readVectorFile(file('ragged.csv', '1,2\n3\n'))).toThrow(/ragged\.csv: line 2 has 1 column, expected 2 \(ragged rows\)$/)
+    expect(() => readVectorFile(file('ragged.csv', '1\n3,4\n'))).toThrow(/ragged\.csv: line 2 has 2 columns, expected 1 \(ragged rows\)$/)
+  })
+
   it('reads a header of numbers (to_csv(index=False) of integer column names) as a data row: no rule tells it from one', () => {
     const s = readVectorFile(file('numbers.csv', '0,1\n0.5,0.25\n1.5,2\n'))
     expect(s.n).toBe(3)
