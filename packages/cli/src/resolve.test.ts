@@ -86,6 +86,15 @@ describe('the metric groups a run gets by default', () => {
     const zipf = { data: { kind: 'zipf', n: 200 }, model: { kind: 'ngram' }, generations: 1, posttrain: [{ kind: 'finetune', data: {}, steps: 2 }] }
     expect((await resolveRun(zipf, 'own.json')).metrics).toContain('task_text')
   })
+
+  it('refuses a task group named without a finetuning stage, whose values would be null in every record', async () => {
+    const ring = { data: { kind: 'ring', n: 200 }, model: { kind: 'gmm' }, generations: 1, metrics: ['modes', 'task'] }
+    await expect(resolveRun(ring, 'own.json')).rejects.toThrow("own.json: metrics.1: 'task' needs a finetuning task, which no stage of posttrain gives")
+    const rl = [{ kind: 'rl', reward: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, beta: 1, steps: 2 }]
+    await expect(resolveRun({ ...ring, posttrain: rl }, 'own.json')).rejects.toThrow("'task' needs a finetuning task")
+    const finetune = [{ kind: 'finetune', data: { weights: [1, 1, 0, 0, 0, 0, 0, 0] }, steps: 2 }]
+    expect((await resolveRun({ ...ring, posttrain: finetune }, 'own.json')).metrics).toEqual(['modes', 'task'])
+  })
 })
 
 describe('a finetuning task of other data', () => {

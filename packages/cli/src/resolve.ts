@@ -174,7 +174,11 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       const { plugin } = group
       if (plugin.modality !== info.modality) throw configError(`${at}: metrics.${i}: '${id}' measures ${plugin.modality}, but the data are ${info.modality}`)
       // What the data lack is known now; a group that needs it would fail every chain at its first generation.
-      const lacking = metricsMod.unmetNeeds(plugin, { dataset: info, logLikelihood: true, summary: true, training: true, heldout: true, task: true })
+      const lacking = metricsMod.unmetNeeds(plugin, { dataset: info, logLikelihood: true, summary: true, training: true, heldout: true, task: tasks.length > 0 })
+      // A task comes from a finetuning stage, not from the data: its values would be null in every record.
+      if (lacking.includes('task')) {
+        throw configError(`${at}: metrics.${i}: '${id}' needs a finetuning task, which no stage of posttrain gives`, `add a finetune stage with a task, or leave '${id}' out of metrics`)
+      }
       if (lacking.length > 0) {
         throw configError(`${at}: metrics.${i}: '${id}' needs ${lacking.map((need) => needInWords(need).what).join(' and ')}, which data.kind '${info.kind}' does not give`, `leave '${id}' out of metrics, or use data that give it`)
       }

@@ -172,7 +172,9 @@ function dpoProxyHint(p: Problem, raw: unknown): Problem | undefined {
 export function expandSweep(config: Config, where: string, problems?: ConfigProblems, written?: unknown): Cell[] {
   const { sweep } = config
   const { sweep: _sweep, ...parsedBase } = config
-  const base = typeof written === 'object' && written !== null && !Array.isArray(written) ? withoutSweep(written as Record<string, unknown>) : parsedBase
+  // A top-level key the config leaves out takes its default (posttrain: a list of none, which a
+  // swept posttrain.0.beta is then said to index past).
+  const base = typeof written === 'object' && written !== null && !Array.isArray(written) ? { ...parsedBase, ...withoutSweep(written as Record<string, unknown>) } : parsedBase
   const found = problems ?? new ConfigProblems(where)
   // A path that is no config key is said, and the sweep goes on without it, so that the problems
   // of the other paths and of the config itself are said with it.

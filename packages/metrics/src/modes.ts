@@ -21,7 +21,7 @@ export const modes = defineMetric({
   outputs: ['modes_covered', 'modes_covered_1pct', 'pct_high_quality', 'reverse_kl', 'reverse_kl_uniform', 'off_support_share'],
   outputInfo: {
     modes_covered: { title: 'modes covered', unit: 'modes', threshold: HALVES, diversity: 1 },
-    modes_covered_1pct: { title: 'modes covered (≥ 1 % of samples)', unit: 'modes', threshold: HALVES, diversity: 23 },
+    modes_covered_1pct: { title: 'modes covered (≥ 1 % of samples)', unit: 'modes', threshold: HALVES, diversity: 0 },
     pct_high_quality: { title: 'high-quality samples', unit: '%', bounds: [0, 100], better: 'higher' },
     reverse_kl: { title: 'reverse KL over modes', unit: 'nats', threshold: KL_RISES, diversity: 2 },
     reverse_kl_uniform: { title: 'reverse KL to uniform mode weights', unit: 'nats', threshold: KL_RISES, diversity: 24 },

@@ -194,6 +194,8 @@ describe('rl by policy gradient with a KL target', () => {
       // 512 samples a step, horizon 5,120: β moves by up to 2 % a step, e^±12 over the first 600.
       const stages = [{ kind: 'rl', beta: start, klTarget: target, klHorizon: 5120, steps: 1500, evalEvery: 100, reward: { kind: 'point', at: [3], scale: 2 } }]
       const post = await posttrain(softmax, { lr: 0.5 }, fitted, stages, line, { seed: 7 })
+      // The curve starts at the configured β, before the first step adapts it.
+      expect(post.curve.find((c) => c.step === 0)?.losses?.['kl_coefficient']).toBe(start)
       const betas = post.curve.filter((c) => c.step > 0).map((c) => c.losses?.['kl_coefficient'])
       expect(betas.every((b) => typeof b === 'number')).toBe(true)
       const last = betas.at(-1)!

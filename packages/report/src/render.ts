@@ -98,7 +98,6 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
   if (runs.length === 0) throw inputError('renderReport: no runs given')
   const thresholds = options.thresholds ?? {}
   const catalog = catalogOf(runs, options.fallbackInfo)
-  catalog.validateThresholds(thresholds)
   const names = runNames(runs.map((r) => r.info.name))
   const several = runs.length > 1
   let seriesIndex = 0
@@ -121,6 +120,8 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
     if (name === 'gold_reward' && !present.has(name) && present.has('reward')) throw inputError(`--thresholds: gold_reward is reward in ${several ? 'these runs' : 'this run'} (a reward that is no proxy is its own gold reward)`, 'give the threshold to reward')
     if (!present.has(name)) throw inputError(`--thresholds: no metric '${name}' in ${several ? 'these runs' : 'this run'}; its metrics are ${[...present].join(', ')}`)
   }
+  // Values after names: a value suits a metric only where the metric is one of the run's.
+  catalog.validateThresholds(thresholds)
 
   const plots: PlotSpec[] = []
   const addPlot = (spec: PlotSpec): number => plots.push(spec) - 1

@@ -369,12 +369,16 @@ describe('renderReport', () => {
       ['reverse_kl=-1', /--thresholds: reverse_kl=-1: expected a positive amount in nats/],
       ['total_variance=0.5', /--thresholds: total_variance=0\.5: expected a factor above 1/],
       ['vocab_size', /--thresholds: 'vocab_size' is not metric=number/],
-      // Higher is better: collapse is a fall.
-      ['precision=1', /--thresholds: precision=1: expected a factor between 0 and 1/],
       ['modes_covered=0.5,reverse_kl=0.1,modes_covered=0.75', /--thresholds: modes_covered is given twice \(0\.5 and 0\.75\)/],
     ]
     for (const [text, message] of bad) expect(() => renderReport([run], { thresholds: parseThresholds(text) })).toThrow(message)
     expect(() => renderReport([run], { thresholds: { vocab_size: 0.5 } })).toThrow(/--thresholds: no metric 'vocab_size' in this run; its metrics are modes_covered/)
+    // Higher is better, with no threshold of its own: collapse is a fall.
+    const precise = dir('thresholds-precision')
+    writeSyntheticRun(precise, { ...judgedRun('precision'), metrics: (_c, _r, g) => ({ precision: 0.9 - 0.01 * Math.max(g, 0) }) })
+    expect(() => renderReport([loadRun(precise)], { thresholds: parseThresholds('precision=1') })).toThrow(/--thresholds: precision=1: expected a factor between 0 and 1/)
+    // A name that is none of the run's is said as such, whatever its value.
+    expect(() => renderReport([run], { thresholds: { kll: 1 } })).toThrow(/--thresholds: no metric 'kll' in this run/)
   })
 
   it('shows gold_reward only where it is not reward, and points a threshold on it to reward', () => {

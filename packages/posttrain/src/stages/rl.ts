@@ -67,7 +67,8 @@ export async function rl<S>(stage: RlStageConfig, index: number, ctx: StageConte
   const evalSamples = evalSamplesOf(ctx as StageContext<unknown>, stage.evalSamples)
   const point = async (step: number, state: S, losses?: Record<string, number>): Promise<void> =>
     recordPoint(ctx, { stage: index, kind: 'rl', step, ...(losses === undefined ? {} : { losses }) }, state, input, evalSamples, ctx.rng.derive('curve', step), rewards, undefined)
-  await point(0, input)
+  // Under a KL target the curve's β starts where the config sets it, before any step adapts it.
+  await point(0, input, stage.klTarget === undefined ? undefined : { kl_coefficient: stage.beta })
   return method === 'policy-gradient' ? policyGradient(stage, ctx, input, rewards, point) : refit(stage, ctx, input, rewards, point)
 }
 
