@@ -199,8 +199,26 @@ function readPair(realFile: string, generatedFile: string, source: DatasetInfo |
   if (source?.d !== undefined && source.d !== real.d) {
     throw inputError(`--data: '${source.kind}' data have ${count(source.d, 'dimension')}, but ${realFile} has ${count(real.d, 'column')}`)
   }
+  if (source?.image !== undefined) {
+    checkPixels('--real', realFile, real)
+    checkPixels('--generated', generatedFile, generated)
+  }
   return { real, generated, dataset: source ?? { kind: 'file', modality, d: real.d } }
 }
+
+/**
+ * Images' pixels are in [0, 1], and the classifier and features that score them were trained so:
+ * digits saved as 0–255 would be scored as nothing like digits, without a word. A model's samples
+ * may stray past 1 (a Gaussian's tails), so only values no such stray reaches are refused.
+ */
+function checkPixels(option: string, file: string, samples: VectorSamples): void {
+  let max = -Infinity
+  for (const v of samples.data) if (v > max) max = v
+  if (max > MAX_PIXEL) throw inputError(`${option}: ${file} has values up to ${max}, but the data's pixels are in [0, 1]`, 'divide pixels of 0–255 by 255')
+}
+
+/** Past this, values are not pixels in [0, 1] strayed a little: 0–255 digits reach 255. */
+const MAX_PIXEL = 10
 
 function readTraining(file: string, realFile: string, real: Samples): VectorSamples {
   if (real.modality !== 'vectors') throw inputError(`--training ${file}: only vector metrics (copy_rate) read a training set, and ${realFile} holds text`)

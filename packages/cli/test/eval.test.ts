@@ -87,6 +87,23 @@ describe('ouroboros eval', () => {
     }
   })
 
+  it('refuses images whose pixels are 0–255 where the data hold them in [0, 1], and takes a model\'s stray values past 1', () => {
+    // Three 28 × 28 "digits": a ramp of pixels in [0, 1], the same × 255, and one straying to 1.8.
+    const ramp = Array.from({ length: 3 * 784 }, (_, i) => (i % 784) / 783)
+    const digits = csv('digits.csv', { n: 3, d: 784, data: ramp })
+    const bytes = csv('digits-255.csv', { n: 3, d: 784, data: ramp.map((v) => Math.round(v * 255)) })
+    const stray = csv('digits-stray.csv', { n: 3, d: 784, data: ramp.map((v) => v * 1.8) })
+    const refused = cli(['eval', '--real', digits, '--generated', bytes, '--data', 'mnist', '--metrics', 'moments'])
+    expect(refused.status).toBe(2)
+    expect(refused.stderr).toContain(`--generated: ${bytes} has values up to 255, but the data's pixels are in [0, 1]`)
+    expect(refused.stderr).toContain('divide pixels of 0–255 by 255')
+    expect(refused.stdout).toBe('')
+    const taken = cli(['eval', '--real', digits, '--generated', stray, '--data', 'mnist', '--metrics', 'moments', '--json'])
+    expect(taken.status, taken.stderr).toBe(0)
+    // Without --data the files are plain vectors, whatever their scale.
+    expect(cli(['eval', '--real', digits, '--generated', bytes, '--metrics', 'moments', '--json']).status).toBe(0)
+  })
+
   it('refuses, naming it, a group that needs a model (eval has none) or that does not exist', () => {
     for (const group of ['likelihood', 'regression']) {
       const res = cli(['eval', '--real', normal, '--generated', normal, '--metrics', group])
