@@ -141,3 +141,16 @@ describe('a finetuning task of other data', () => {
     await expect(resolveRun(raw, 'own.json')).rejects.toThrow('own.json: posttrain.0.data.weights: unknown key; expected one of kind, module, n, d, mean, std')
   })
 })
+
+describe('a problem of the config in a sweep', () => {
+  const mnist = { data: { kind: 'mnist', n: 20000 }, model: { kind: 'gmm' }, generations: 1 }
+  it('is said once, of the config, where every cell has it', async () => {
+    await expect(resolveRun({ ...mnist, sweep: { 'model.components': [2, 3] } }, 'all.json')).rejects.toThrow(/^all\.json: data\.n: 20000 is more than the 9000 real samples/)
+  })
+
+  it("is said of its cell where another cell passes, first or later", async () => {
+    const cells = (sizes: number[]) => ({ ...mnist, data: { kind: 'mnist', n: 500 }, sweep: { samplesPerGeneration: sizes } })
+    await expect(resolveRun(cells([20000, 100]), 'some.json')).rejects.toThrow(/^some\.json \(sweep cell samplesPerGeneration=20000\): samplesPerGeneration: 20000 is more than/)
+    await expect(resolveRun(cells([100, 20000]), 'some.json')).rejects.toThrow(/^some\.json \(sweep cell samplesPerGeneration=20000\): samplesPerGeneration/)
+  })
+})

@@ -1,6 +1,8 @@
 import { dirname } from 'node:path'
 import {
   ConfigProblems,
+  ErrorCode,
+  OuroborosError,
   Rng,
   cellLabel,
   heldoutSize,
@@ -108,140 +110,158 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   let vocabulary: readonly string[] | undefined
   const cellVocabularies = new Map<number, readonly string[]>()
 
+  /** The first cell's config error, while every later cell fails with the same message. */
+  let alike: { error: OuroborosError; message: string } | undefined
   for (const cell of cells) {
-    const cfg = cell.config
     const at = cells.length > 1 ? `${where} (sweep cell ${cellLabel(cell.params)})` : where
-    const { checked, groups, policy: given, filter: givenFilter } = await checkCell(cfg, cell.params)
-    // After a problem, the other cells are only checked for the problems of their parameters.
-    if (checked === undefined || given === undefined || givenFilter === undefined || problems.any) continue
-    const { datasetPlugin, datasetUrl, model, modelUrl, modelParams } = checked
-    const dataParams = ofConfig(at, () => datasetPlugin.pin?.(checked.dataParams) ?? checked.dataParams)
-    const { kind: dataKind, n: dataN } = cfg.data
-    const modelKind = cfg.model.kind
-    const limits = ofConfig(at, () => datasetPlugin.limits?.(dataParams))
-    const n = dataN ?? datasetPlugin.defaultN?.(dataParams) ?? limits?.n ?? 10_000
-    usesTfjs ||= model.usesTfjs === true
-    if (model.modality !== datasetPlugin.modality) {
-      throw configError(`${at}: model.kind: '${modelKind}' models ${model.modality}, but data.kind '${dataKind}' gives ${datasetPlugin.modality}`)
-    }
-    if (cfg.sampling.temperature !== 1 && !model.acceptsTemperature) {
-      throw configError(`${at}: sampling.temperature: model '${modelKind}' cannot sample with a temperature; remove it or use 1`)
-    }
-    const perGeneration = cfg.samplesPerGeneration ?? n
-    const heldout = heldoutSize(cfg.heldout, limits?.heldout)
-    const sizes = { n, samplesPerGeneration: perGeneration, generations: cfg.generations }
-    const policy = resolvePolicy(given, at, sizes)
-
-    if (limits !== undefined) {
-      const pool = `the ${limits.n} real samples one draw of the ${dataKind} data can give`
-      if (n > limits.n) throw configError(`${at}: data.n: ${n} is more than ${pool}`)
-      // The generation -1 reference record scores samplesPerGeneration fresh real samples.
-      if (perGeneration > limits.n) throw configError(`${at}: samplesPerGeneration: ${perGeneration} is more than ${pool} (the reference record draws that many); use at most ${limits.n}`)
-      const nReal = policy.plugin.freshPerGeneration?.(policy.params, sizes) ?? 0
-      if (nReal > limits.n) throw configError(`${at}: policy: ${nReal} fresh real samples a generation is more than ${pool}`)
-      if (limits.heldout !== undefined && heldout > limits.heldout) {
-        throw configError(`${at}: heldout: ${heldout} is more than the ${limits.heldout} held-out samples the ${dataKind} data set aside; lower it, or hold out more of the data (data.heldout for mnist, data.heldoutFraction for brown and data files)`)
-      }
-    }
-
-    const info: DatasetInfo = (await ofConfig(at, () => datasetPlugin.create(dataParams, Rng.from(0, 'probe')))).info
     try {
-      model.checkData?.(modelParams, info)
-    } catch (err) {
-      const e = toOuroborosError(err)
-      throw configError(`${at}: model.kind: ${e.message}`, e.hint)
-    }
-    const minimumRows = model.minimumRows?.(modelParams, info)
-    checkMinimumRows(minimumRows, policy, sizes, at)
-    const filter = givenFilter === null ? null : await resolveFilter(givenFilter, at, info, model)
-    const d = info.d ?? 1
-    // Rows held in memory at once: a model with fitRows reads a large history from the sample files.
-    const heldRows = policy.plugin.needsAllGenerations && model.fitRows !== undefined ? Math.max(n, perGeneration) : policy.plugin.largestTrainingSet(policy.params, sizes)
-    if (info.modality === 'vectors' && heldRows * d * 8 > MEMORY_LIMIT_BYTES) {
-      throw configError(
-        `${at}: the training set would reach ${heldRows} x ${d} values (${((heldRows * d * 8) / 1024 ** 3).toFixed(1)} GiB) in memory; reduce data.n, samplesPerGeneration or generations`,
-      )
-    }
+      const cfg = cell.config
+      const { checked, groups, policy: given, filter: givenFilter } = await checkCell(cfg, cell.params)
+      // After a problem, the other cells are only checked for the problems of their parameters.
+      if (checked === undefined || given === undefined || givenFilter === undefined || problems.any) continue
+      const { datasetPlugin, datasetUrl, model, modelUrl, modelParams } = checked
+      const dataParams = ofConfig(at, () => datasetPlugin.pin?.(checked.dataParams) ?? checked.dataParams)
+      const { kind: dataKind, n: dataN } = cfg.data
+      const modelKind = cfg.model.kind
+      const limits = ofConfig(at, () => datasetPlugin.limits?.(dataParams))
+      const n = dataN ?? datasetPlugin.defaultN?.(dataParams) ?? limits?.n ?? 10_000
+      usesTfjs ||= model.usesTfjs === true
+      if (model.modality !== datasetPlugin.modality) {
+        throw configError(`${at}: model.kind: '${modelKind}' models ${model.modality}, but data.kind '${dataKind}' gives ${datasetPlugin.modality}`)
+      }
+      if (cfg.sampling.temperature !== 1 && !model.acceptsTemperature) {
+        throw configError(`${at}: sampling.temperature: model '${modelKind}' cannot sample with a temperature; remove it or use 1`)
+      }
+      const perGeneration = cfg.samplesPerGeneration ?? n
+      const heldout = heldoutSize(cfg.heldout, limits?.heldout)
+      const sizes = { n, samplesPerGeneration: perGeneration, generations: cfg.generations }
+      const policy = resolvePolicy(given, at, sizes)
 
-    const tasks = await resolvePosttrain(cfg.posttrain, at, { data: cfg.data, n, heldout, samplesPerGeneration: perGeneration, info, minimumRows }, model, datasets, moduleUrl(DATASETS_MODULE, '.'))
-    // With a finetuning stage, the task's quality is what the report's frontier sets against diversity.
-    const cellMetrics = groups.ids ?? metricsMod.metricsFor(info, model.logLikelihood !== undefined, { task: tasks.length > 0 })
-    const specs: MetricSpec[] = []
-    for (const [i, id] of cellMetrics.entries()) {
-      const group = groups.byId.get(id)
-      // Unknown groups were reported above.
-      if (group === undefined) continue
-      const { plugin } = group
-      if (plugin.modality !== info.modality) throw configError(`${at}: metrics.${i}: '${id}' measures ${plugin.modality}, but the data are ${info.modality}`)
-      // What the data lack is known now; a group that needs it would fail every chain at its first generation.
-      const lacking = metricsMod.unmetNeeds(plugin, { dataset: info, logLikelihood: true, summary: true, training: true, heldout: true, task: tasks.length > 0 })
-      // A task comes from a finetuning stage, not from the data: its values would be null in every record.
-      if (lacking.includes('task')) {
-        throw configError(`${at}: metrics.${i}: '${id}' needs a finetuning task, which no stage of posttrain gives`, `add a finetune stage with a task, or leave '${id}' out of metrics`)
+      if (limits !== undefined) {
+        const pool = `the ${limits.n} real samples one draw of the ${dataKind} data can give`
+        if (n > limits.n) throw configError(`${at}: data.n: ${n} is more than ${pool}`)
+        // The generation -1 reference record scores samplesPerGeneration fresh real samples.
+        if (perGeneration > limits.n) throw configError(`${at}: samplesPerGeneration: ${perGeneration} is more than ${pool} (the reference record draws that many); use at most ${limits.n}`)
+        const nReal = policy.plugin.freshPerGeneration?.(policy.params, sizes) ?? 0
+        if (nReal > limits.n) throw configError(`${at}: policy: ${nReal} fresh real samples a generation is more than ${pool}`)
+        if (limits.heldout !== undefined && heldout > limits.heldout) {
+          throw configError(`${at}: heldout: ${heldout} is more than the ${limits.heldout} held-out samples the ${dataKind} data set aside; lower it, or hold out more of the data (data.heldout for mnist, data.heldoutFraction for brown and data files)`)
+        }
       }
-      if (lacking.length > 0) {
-        throw configError(`${at}: metrics.${i}: '${id}' needs ${lacking.map((need) => needInWords(need).what).join(' and ')}, which data.kind '${info.kind}' does not give`, `leave '${id}' out of metrics, or use data that give it`)
-      }
-      const given = cfg.metricOptions[id] ?? {}
-      const options = plugin.options.safeParse(given)
-      if (!options.success) {
-        problems.add(issueProblems(options.error.issues, ['metricOptions', id], { input: given, schema: plugin.options }), cell.params)
-        continue
-      }
-      metricOptions[id] = options.data as Record<string, unknown>
-      specs.push({ id, module: group.url, options: options.data as Record<string, unknown> })
-    }
-    for (const id of Object.keys(cfg.metricOptions)) {
-      if (!cellMetrics.includes(id)) throw configError(`${at}: metricOptions.${id}: '${id}' is not among the metrics of this run (${cellMetrics.join(', ')})`)
-    }
-    if (problems.any) continue
-    // A cell whose data differ from the first cell's (a sweep over data.kind) keeps its own facts:
-    // the report marks its samples with its own mode centres.
-    const facts = datasetFactsFor(info, dataParams)
-    const ownData = cell.index > 0 && JSON.stringify(facts) !== JSON.stringify(datasetFacts)
-    if (cell.index === 0) {
-      modality = info.modality
-      metrics = cellMetrics
-      datasetFacts = facts
-      firstInfo = info
-      vocabulary = info.vocabulary
-    } else if (info.modality !== modality) {
-      throw configError(`${at}: data.kind: a sweep cannot mix ${modality} and ${info.modality} data`)
-    }
-    if (cell.index > 0 && info.vocabulary !== undefined && (vocabulary === undefined || !sameWords(info.vocabulary, vocabulary))) cellVocabularies.set(cell.index, info.vocabulary)
 
-    cellInfos.push({
-      index: cell.index,
-      label: cellLabel(cell.params),
-      params: cell.params,
-      config: { ...cfg, policy: policy.config, filter, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration, heldout },
-      ...(ownData ? { dataset: facts } : {}),
-    })
-    // One object of each for all the cell's replicates: a run of 10,000 chains kept 10,000 copies.
-    const chainConfig = { ...cfg, policy: policy.config, filter, heldout }
-    const keepGenerations = keptForReport(cfg.generations)
-    for (let r = 0; r < cfg.replicates; r++) {
-      chains.push({
-        id: cells.length > 1 ? `c${cell.index}-r${r}` : `r${r}`,
-        cell: cell.index,
-        replicate: r,
-        seed: replicateSeed(cfg.seed, r),
+      const info: DatasetInfo = (await ofConfig(at, () => datasetPlugin.create(dataParams, Rng.from(0, 'probe')))).info
+      try {
+        model.checkData?.(modelParams, info)
+      } catch (err) {
+        const e = toOuroborosError(err)
+        throw configError(`${at}: model.kind: ${e.message}`, e.hint)
+      }
+      const minimumRows = model.minimumRows?.(modelParams, info)
+      checkMinimumRows(minimumRows, policy, sizes, at)
+      const filter = givenFilter === null ? null : await resolveFilter(givenFilter, at, info, model)
+      const d = info.d ?? 1
+      // Rows held in memory at once: a model with fitRows reads a large history from the sample files.
+      const heldRows = policy.plugin.needsAllGenerations && model.fitRows !== undefined ? Math.max(n, perGeneration) : policy.plugin.largestTrainingSet(policy.params, sizes)
+      if (info.modality === 'vectors' && heldRows * d * 8 > MEMORY_LIMIT_BYTES) {
+        throw configError(
+          `${at}: the training set would reach ${heldRows} x ${d} values (${((heldRows * d * 8) / 1024 ** 3).toFixed(1)} GiB) in memory; reduce data.n, samplesPerGeneration or generations`,
+        )
+      }
+
+      const tasks = await resolvePosttrain(cfg.posttrain, at, { data: cfg.data, n, heldout, samplesPerGeneration: perGeneration, info, minimumRows }, model, datasets, moduleUrl(DATASETS_MODULE, '.'))
+      // With a finetuning stage, the task's quality is what the report's frontier sets against diversity.
+      const cellMetrics = groups.ids ?? metricsMod.metricsFor(info, model.logLikelihood !== undefined, { task: tasks.length > 0 })
+      const specs: MetricSpec[] = []
+      for (const [i, id] of cellMetrics.entries()) {
+        const group = groups.byId.get(id)
+        // Unknown groups were reported above.
+        if (group === undefined) continue
+        const { plugin } = group
+        if (plugin.modality !== info.modality) throw configError(`${at}: metrics.${i}: '${id}' measures ${plugin.modality}, but the data are ${info.modality}`)
+        // What the data lack is known now; a group that needs it would fail every chain at its first generation.
+        const lacking = metricsMod.unmetNeeds(plugin, { dataset: info, logLikelihood: true, summary: true, training: true, heldout: true, task: tasks.length > 0 })
+        // A task comes from a finetuning stage, not from the data: its values would be null in every record.
+        if (lacking.includes('task')) {
+          throw configError(`${at}: metrics.${i}: '${id}' needs a finetuning task, which no stage of posttrain gives`, `add a finetune stage with a task, or leave '${id}' out of metrics`)
+        }
+        if (lacking.length > 0) {
+          throw configError(`${at}: metrics.${i}: '${id}' needs ${lacking.map((need) => needInWords(need).what).join(' and ')}, which data.kind '${info.kind}' does not give`, `leave '${id}' out of metrics, or use data that give it`)
+        }
+        const given = cfg.metricOptions[id] ?? {}
+        const options = plugin.options.safeParse(given)
+        if (!options.success) {
+          problems.add(issueProblems(options.error.issues, ['metricOptions', id], { input: given, schema: plugin.options }), cell.params)
+          continue
+        }
+        metricOptions[id] = options.data as Record<string, unknown>
+        specs.push({ id, module: group.url, options: options.data as Record<string, unknown> })
+      }
+      for (const id of Object.keys(cfg.metricOptions)) {
+        if (!cellMetrics.includes(id)) throw configError(`${at}: metricOptions.${id}: '${id}' is not among the metrics of this run (${cellMetrics.join(', ')})`)
+      }
+      if (problems.any) continue
+      // A cell whose data differ from the first cell's (a sweep over data.kind) keeps its own facts:
+      // the report marks its samples with its own mode centres.
+      const facts = datasetFactsFor(info, dataParams)
+      const ownData = cell.index > 0 && JSON.stringify(facts) !== JSON.stringify(datasetFacts)
+      if (cell.index === 0) {
+        modality = info.modality
+        metrics = cellMetrics
+        datasetFacts = facts
+        firstInfo = info
+        vocabulary = info.vocabulary
+      } else if (info.modality !== modality) {
+        throw configError(`${at}: data.kind: a sweep cannot mix ${modality} and ${info.modality} data`)
+      }
+      if (cell.index > 0 && info.vocabulary !== undefined && (vocabulary === undefined || !sameWords(info.vocabulary, vocabulary))) cellVocabularies.set(cell.index, info.vocabulary)
+
+      cellInfos.push({
+        index: cell.index,
+        label: cellLabel(cell.params),
         params: cell.params,
-        config: chainConfig,
-        n,
-        samplesPerGeneration: perGeneration,
-        modelModule: modelUrl,
-        modelParams,
-        datasetModule: datasetUrl,
-        datasetKind: dataKind,
-        datasetParams: dataParams,
-        metrics: specs,
-        tasks,
-        keepGenerations,
-        streamAboveBytes,
+        config: { ...cfg, policy: policy.config, filter, data: { ...cfg.data, n }, samplesPerGeneration: perGeneration, heldout },
+        ...(ownData ? { dataset: facts } : {}),
       })
+      // One object of each for all the cell's replicates: a run of 10,000 chains kept 10,000 copies.
+      const chainConfig = { ...cfg, policy: policy.config, filter, heldout }
+      const keepGenerations = keptForReport(cfg.generations)
+      for (let r = 0; r < cfg.replicates; r++) {
+        chains.push({
+          id: cells.length > 1 ? `c${cell.index}-r${r}` : `r${r}`,
+          cell: cell.index,
+          replicate: r,
+          seed: replicateSeed(cfg.seed, r),
+          params: cell.params,
+          config: chainConfig,
+          n,
+          samplesPerGeneration: perGeneration,
+          modelModule: modelUrl,
+          modelParams,
+          datasetModule: datasetUrl,
+          datasetKind: dataKind,
+          datasetParams: dataParams,
+          metrics: specs,
+          tasks,
+          keepGenerations,
+          streamAboveBytes,
+        })
+      }
+    } catch (err) {
+      // A problem of the config itself fails every cell alike: said once, of the config, where the
+      // first cell's label would make it read as that cell's (vae-mnist-policies' data.n).
+      const message = err instanceof OuroborosError && err.code === ErrorCode.CONFIG && err.message.startsWith(`${at}: `) ? err.message.slice(at.length + 2) : undefined
+      if (cells.length === 1 || message === undefined) throw err
+      if (alike === undefined) {
+        if (cell !== cells[0]) throw err
+        alike = { error: err as OuroborosError, message }
+      } else if (message !== alike.message) throw alike.error
+      continue
     }
+    // A cell that passes after the first failed: the problem was the first cell's own.
+    if (alike !== undefined) throw alike.error
   }
+  // Unless a cell went unchecked for problems of its own parameters.
+  if (alike !== undefined) throw problems.any ? alike.error : new OuroborosError(ErrorCode.CONFIG, `${where}: ${alike.message}`, alike.error.hint === undefined ? {} : { hint: alike.error.hint })
   problems.throwIfAny()
   return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts, datasetInfo: firstInfo!, usesTfjs, ...(vocabulary === undefined ? {} : { vocabulary }), ...(cellVocabularies.size === 0 ? {} : { cellVocabularies }) }
 }
