@@ -56,6 +56,23 @@ describe('eval --metrics', () => {
     expect(typo?.message).toMatch(/^--metrics: unknown metric group 'mdoes' \(did you mean 'modes'\?\); expected one of .*, or a metric group's module \(a path or a package name\)$/)
   })
 
+  it('says on a terminal which group it is scoring, and clears the line before the values', async () => {
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY')
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true })
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    try {
+      await run(`${join(dir, 'first-mean.mjs')},moments`)
+      const written = err.mock.calls.map((c) => String(c[0]))
+      // Then the notes of null values (--json), on lines of their own.
+      expect(written.slice(0, 4)).toEqual(['\r\x1b[Keval: scoring first-mean (group 1 of 2)...', '\r\x1b[K', '\r\x1b[Keval: scoring moments (group 2 of 2)...', '\r\x1b[K'])
+      expect(written.slice(4).every((line) => line.startsWith('note: '))).toBe(true)
+    } finally {
+      err.mockRestore()
+      if (tty === undefined) delete (process.stderr as { isTTY?: boolean }).isTTY
+      else Object.defineProperty(process.stderr, 'isTTY', tty)
+    }
+  })
+
   it('refuses an empty --metrics (or commas alone) naming the option, not as groups that do not apply', async () => {
     for (const list of ['', ' , ,']) {
       const err = await run(list).then(() => undefined, (e: unknown) => e as OuroborosError)

@@ -96,15 +96,20 @@ export async function evalCommand(opts: EvalOptions): Promise<number> {
   const values: MetricValues = {}
   const reasons = new Map<string, string>()
   let status = 0
-  for (const plugin of plugins) {
+  // A group can take minutes (the clusters of 9,000 digits): on a terminal a line says which runs.
+  const working = process.stderr.isTTY === true ? (text: string) => process.stderr.write(`\r\x1b[K${text}`) : () => {}
+  for (const [i, plugin] of plugins.entries()) {
+    working(`eval: scoring ${plugin.id} (group ${i + 1} of ${plugins.length})...`)
     try {
       const out = await computeGroup(plugin, { real, generated, dataset, training, seed })
+      working('')
       for (const name of plugin.outputs) {
         const v = out[name]
         values[name] = v === undefined || v === null || !Number.isFinite(v) ? null : v
         if (values[name] === null) reasons.set(name, plugin.nullWhen?.[name] ?? 'not defined for these samples')
       }
     } catch (err) {
+      working('')
       const e = toOuroborosError(err)
       process.stderr.write(`error: metric group '${plugin.id}' failed: ${e.message}\n`)
       if (e.hint) process.stderr.write(`hint: ${e.hint}\n`)
