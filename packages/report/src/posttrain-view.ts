@@ -39,6 +39,8 @@ interface StageSeries {
   byGeneration: Map<number, ReplicateCurve[]>
   /** What the stage trained toward, in words: a reward stage's reward (from its curves), a finetuning stage's task data (from the config). */
   aim?: string
+  /** The KL an RL stage's adaptive β aims at (its config's `klTarget`). */
+  klTarget?: number
 }
 
 /** How a block names what its stages trained toward, one and several. */
@@ -183,6 +185,13 @@ function taskOf(config: unknown, stage: number): string | undefined {
   return settings.length === 0 ? `${named}, as the run’s` : `${named}: ${settings.join(', ')}`
 }
 
+/** A stage's `klTarget`, where its config sets one. */
+function klTargetOf(config: unknown, stage: number): number | undefined {
+  const stages = typeof config === 'object' && config !== null ? (config as { posttrain?: unknown }).posttrain : undefined
+  const target = Array.isArray(stages) ? (stages[stage] as { klTarget?: unknown } | undefined)?.klTarget : undefined
+  return typeof target === 'number' && Number.isFinite(target) ? target : undefined
+}
+
 const MAX_NAMED_SETTINGS = 6
 
 interface StageEntry {
@@ -213,7 +222,16 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
       const { kind, byGeneration, aim } = stages.get(stage)!
       const sameKind = order.filter((s) => stages.get(s)!.kind === kind).length
       const list = kinds.get(kind) ?? []
-      list.push({ label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label, color: setting.color, symbol: setting.symbol, dash: setting.dash, byGeneration, ...(aim === undefined ? {} : { aim }) })
+      const klTarget = klTargetOf(config, stage)
+      list.push({
+        label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label,
+        color: setting.color,
+        symbol: setting.symbol,
+        dash: setting.dash,
+        byGeneration,
+        ...(aim === undefined ? {} : { aim }),
+        ...(klTarget === undefined ? {} : { klTarget }),
+      })
       kinds.set(kind, list)
     }
   }
@@ -244,7 +262,8 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
   for (const name of [...first, ...names.filter((n) => !first.includes(n) && n !== 'reward' && n !== 'gold_reward')]) {
     if (!names.includes(name)) continue
     const theory = name === 'kl' ? info.klTheory : undefined
-    stepped(stepPlot(info, series, gens, [{ quantity: named(name), dash: 'solid', band: true, suffix: '' }], stepTitle(info.title, name, catalog), stepAxisTitle(name, catalog), theory, catalog.info(name).bounds, catalog.info(name).unit))
+    const line: StepLine = { quantity: named(name), dash: 'solid', band: true, suffix: '', ...(name === 'kl' ? { target: 'klTarget' as const } : {}) }
+    stepped(stepPlot(info, series, gens, [line], stepTitle(info.title, name, catalog), stepAxisTitle(name, catalog), theory, catalog.info(name).bounds, catalog.info(name).unit))
   }
   const losses = [...new Set(curves.flatMap((c) => Object.keys(c.losses)))].filter((name) => present(namedLoss(name)))
   for (const name of losses) {
@@ -676,6 +695,8 @@ interface StepLine {
   suffix: string
   /** Drawn only for the series whose curves this holds of (a proxy's line where the reward is one). */
   when?: (curves: readonly StageCurve[]) => boolean
+  /** A level the series' stage config sets for this quantity, drawn beside it (the KL target). */
+  target?: 'klTarget'
 }
 
 function stepTitle(kind: string, name: string, catalog: MetricCatalog): string {
@@ -767,6 +788,18 @@ function stepPlot(
       }
     }
   })
+  // The KL an adaptive β aims at, in its setting's colour: the curve should settle on it.
+  const targets = lines.some((l) => l.target === 'klTarget') ? series.filter((s) => s.klTarget !== undefined) : []
+  if (targets.length > 0 && steps.size > 0) {
+    const ends = [Math.min(...steps), Math.max(...steps)]
+    for (const s of targets) {
+      for (const values of plotted) values.push(s.klTarget!)
+      traces.add(
+        { type: 'scatter', mode: 'lines', x: ends, y: [s.klTarget!, s.klTarget!], line: { color: s.color, dash: 'longdash', width: 1 }, name: `${plotlyText(s.label)}: KL target`, hovertemplate: 'KL target %{y:.4g}<extra></extra>' },
+        [-1],
+      )
+    }
+  }
   if (theory !== undefined && steps.size > 0) {
     const x = [...steps].sort((a, b) => a - b)
     const y = x.map((step) => theory.at(step))

@@ -565,6 +565,19 @@ describe('what a stage optimised', () => {
     expectClose(trace(coefficient.data, 'rl (mean of 3)').y, [0.11, 0.12])
   })
 
+  it('draws the KL target of an adaptive β beside the KL curve, and none without one', () => {
+    const d = dir('pt-kl-target')
+    writeRlRun(d, 'rl', [0.1])
+    const klPlot = () => plot(renderReport([loadRun(d)]), 'RL: KL to the stage’s input · kl')
+    expect(klPlot().data.some((t) => String(t.name).endsWith('KL target'))).toBe(false)
+    const info = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))
+    info.cells[0].config.posttrain = [{ kind: 'rl', reward: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, beta: 0.1, klTarget: 0.5, steps: 20 }]
+    writeFileSync(join(d, 'run.json'), JSON.stringify(info))
+    const target = klPlot().data.find((t) => t.name === 'rl: KL target')!
+    expect(target.y).toEqual([0.5, 0.5])
+    expect(target.x).toEqual([Math.min(...RL_STEPS), Math.max(...RL_STEPS)])
+  })
+
   it('names the settings of each reward where they differ, and says nothing for curves without a description', () => {
     const d = dir('pt-reward-swept')
     writeRlRun(d, 'rl', [0.1, 1, 3], (cell) => (cell === 1 ? 'reward B' : 'reward A'))
