@@ -80,7 +80,7 @@ program
 program
   .command('export')
   .argument('<dir>', 'run directory')
-  .requiredOption('--format <format>', `record file to write: ${EXPORT_FORMATS.join(', ')}`)
+  .requiredOption('--format <format>', `record file to write (required): ${EXPORT_FORMATS.join(', ')}`)
   .option('--out <dir>', 'directory to write it in (default: the run directory)')
   .description('write metrics.csv, metrics.ndjson or metrics.parquet from the run\'s record log (runs with records.text false leave the text files out)')
   .action(async (dir: string, opts: { format: string; out?: string }) => {
@@ -95,6 +95,10 @@ program
   .option('--summary', 'print a short summary of what it would run (the default on a terminal)')
   .description('check a config: on a terminal, summarise what it would run; piped, print the resolved form as JSON')
   .action(async (config: string | undefined, opts: { json?: boolean; summary?: boolean }) => {
+    if (opts.json === true && opts.summary === true) {
+      const { inputError } = await import('@ouroboros/core')
+      throw inputError('--json and --summary: give one of them', 'on a terminal validate summarises; piped, it prints JSON')
+    }
     const [{ defaultConfig }, { loadConfigFile }, { resolveRun }, { validateOutput }] = await Promise.all([import('./default-config.js'), import('./load-config.js'), import('./resolve.js'), import('./validate-command.js')])
     const raw = config === undefined ? defaultConfig : await loadConfigFile(config)
     const where = config ?? '(built-in default config)'
@@ -105,8 +109,8 @@ program
 
 program
   .command('eval')
-  .requiredOption('--real <file>', 'real samples (.csv, .json or .npy; for text .txt, one sequence a line, or a run\'s .tokens file)')
-  .requiredOption('--generated <file>', 'generated samples (the same kind of file as --real)')
+  .requiredOption('--real <file>', '(required) real samples (.csv, .json or .npy; for text .txt, one sequence a line, or a run\'s .tokens file)')
+  .requiredOption('--generated <file>', '(required) generated samples (the same kind of file as --real)')
   .option('--metrics <list>', 'comma-separated metric groups (default: the cheap ones that apply)')
   .option('--data <kind|json>', "the dataset the files come from, e.g. ring, grid, mnist, brown or '{\"kind\":\"grid\",\"std\":0.1}'")
   .option('--training <file>', 'the training set of the model that generated the samples (for copy_rate)')

@@ -103,6 +103,13 @@ describe('ouroboros validate', () => {
     expect(view.chains).toBe(6)
     expect(view.cells[1]!.config.model).toEqual({ kind: 'gmm', ...gmm.params.parse({ components: 3 }) })
   })
+
+  it('refuses --json with --summary, which ask for two outputs', () => {
+    const res = cli(['validate', file, '--json', '--summary'])
+    expect(res.status).toBe(2)
+    expect(res.stderr).toMatch(/^error: --json and --summary: give one of them\n/)
+    expect(res.stdout).toBe('')
+  })
 })
 
 describe('ouroboros --version', () => {

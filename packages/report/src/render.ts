@@ -231,9 +231,9 @@ function headline(v: RunView): string {
     ...sweptValues(info)
       .filter(([path]) => !['data.kind', 'replicates', 'generations'].includes(path))
       .map(([path, values]) => `${path} ${values.join(' | ')}`),
-    `started ${info.startedAt}`,
   ].filter((p) => p !== '')
-  return `<p class="sub"><strong>${escapeHtml(v.name)}</strong>: ${escapeHtml(parts.join(' · '))}</p>`
+  // The time in one piece: the header may wrap, but not inside 2026-12-07T03:22:39Z at a hyphen.
+  return `<p class="sub"><strong>${escapeHtml(v.name)}</strong>: ${escapeHtml(parts.join(' · '))} · started <span class="when">${escapeHtml(info.startedAt)}</span></p>`
 }
 
 /** The data kinds of the run's cells, in cell order: a sweep may cover several. */
@@ -817,7 +817,7 @@ ${chainRows.join('\n')}
       ? '<p>Package versions: none recorded.</p>'
       : `<details open><summary>Package versions</summary><table class="packages">${packages.map(([name, version]) => `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(version)}</td></tr>`).join('')}</table></details>`,
   )
-  out.push(jsonBlock('Config as given', info.config))
+  out.push(jsonBlock('Config, resolved (every default filled in)', info.config))
   out.push(
     `<details><summary>Resolved config per setting</summary>${info.cells
       .map((cell) => `<h4>${escapeHtml(cellLabel(cell.index))}</h4><pre>${escapeHtml(JSON.stringify(cell.config, null, 2))}</pre>`)
@@ -857,6 +857,7 @@ const CSS = `
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1a1a1a; margin: 0 auto; max-width: 1320px; padding: 0 20px 48px; }
 header h1 { font-size: 1.6em; margin: 20px 0 4px; overflow-wrap: anywhere; }
 .sub { margin: 2px 0; color: #444; overflow-wrap: anywhere; }
+.sub .when { white-space: nowrap; }
 nav { margin: 12px 0 4px; padding: 8px 0; border-bottom: 1px solid #ddd; }
 nav a { color: #0060a0; }
 h2 { margin-top: 32px; border-bottom: 2px solid #0072B2; padding-bottom: 4px; }
