@@ -62,6 +62,18 @@ describe('ouroboros eval', () => {
     expect(refused.stdout).toBe('')
   })
 
+  it('warns where the real file does not look like the mode data --data names, and not where it does', () => {
+    const cases = metricsFixture<{ dataset: string; name: string; generated: Points }>('modes.json')
+    const real = (dataset: string) => csv(`${dataset}-real-points.csv`, cases.find((c) => c.dataset === dataset && c.name === 'real')!.generated)
+    const mislabelled = cli(['eval', '--real', real('grid'), '--generated', real('grid'), '--metrics', 'modes', '--data', 'ring', '--json'])
+    expect(mislabelled.status, mislabelled.stderr).toBe(0)
+    expect(mislabelled.stderr).toMatch(new RegExp(`^warning: --real ${real('grid').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: [\\d.]+ % of its points lie within 3 std of a mode of the 'ring' data \\(--data\\); are they of that data\\?\\n`))
+    // 99.1 % of the ring's own draw: no word.
+    const own = cli(['eval', '--real', real('ring'), '--generated', real('ring'), '--metrics', 'modes', '--data', 'ring', '--json'])
+    expect(own.status, own.stderr).toBe(0)
+    expect(own.stderr).not.toContain('warning')
+  })
+
   it('takes --data as a JSON object with the dataset params, and checks it against the files', () => {
     const grid = metricsFixture<{ dataset: string; name: string; generated: Points; expected: Record<string, number> }>('modes.json').find(
       (c) => c.dataset === 'grid' && c.name === 'real',
