@@ -394,6 +394,8 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     const refGroups = new Map<string, { label: string; color: string; values: number[] }>()
     const theory = new Map<string, { curve: TheoryCurve; color: string; label: string }>()
     for (const v of views) {
+      // A run on the page that never measured the metric (another model, other groups) has no gap.
+      if (!v.agg.metrics.includes(metric)) continue
       for (const s of v.series) {
         const cellCurves = v.agg.curves.get(s.cell.index)
         const curve = cellCurves?.get(metric)

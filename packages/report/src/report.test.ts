@@ -907,6 +907,12 @@ describe('renderReport', () => {
     const declared = Number(/<meta name="ouroboros-plots" content="(\d+)">/.exec(html)![1])
     expect(declared).toBe(embeddedPlots(html).length)
     expect(html.match(/<div class="plot" data-plot="\d+"><\/div>/g)).toHaveLength(declared)
+    // A run that never measured a metric the other did has no gap in it: nothing is missing.
+    const c = dir('multi-c')
+    writeSyntheticRun(c, { ...handRun('fewer'), cells: [{}], metrics: (cell, rep, g) => ({ total_variance: handRun('fewer').metrics(cell, rep, g)['total_variance']! }) })
+    const mixed = renderReport([loadRun(a), loadRun(c)])
+    expect(mixed).not.toContain('Some values are missing')
+    expect(metricPlot(mixed, 'nll_real').data.some((t) => String(t.name).startsWith('fewer'))).toBe(false)
   })
 
   it('loads nothing from the network: no src, href, import or fetch to another host', () => {
