@@ -82,7 +82,7 @@ export async function evalCommand(opts: EvalOptions): Promise<number> {
   const ids =
     named === undefined
       ? metricsFor(dataset, false, { training: training !== undefined, heldout: false }).filter((id) => unmetNeeds(builtinMetrics[id]!, sources).length === 0)
-      : named!
+      : named
   if (ids.length === 0) throw configError(`no metric group that eval can compute applies to ${dataset.kind === 'file' ? 'these files' : `'${dataset.kind}' data`}`, 'name groups with --metrics (ouroboros list)')
   const plugins: MetricPlugin<any, any>[] = []
   for (const id of ids) {

@@ -45,7 +45,7 @@ export async function resolvePosttrain(
         return { params, info: (await plugin.create(params, Rng.from(0, 'probe'))).info }
       }, `${at}: ${where}`)
       if (info.d !== undefined && run.info.d !== undefined && info.d !== run.info.d) {
-        throw configError(`${at}: ${where}.data: the task's data have ${info.d} dimensions, the run's ${run.info.d}`, "finetune on data of the run's dimension")
+        throw configError(`${at}: ${where}.data: the task's data have ${info.d} dimension${info.d === 1 ? '' : 's'}, the run's ${run.info.d}`, "finetune on data of the run's dimension")
       }
       // The chains read the task's text in the run's words, those the run's vocabulary lacks as '<unk>'.
       const known = run.info.vocabulary === undefined || run.info.vocabulary.includes(UNKNOWN_WORD) ? undefined : new Set(run.info.vocabulary)

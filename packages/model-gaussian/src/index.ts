@@ -226,6 +226,6 @@ function positiveCount(weights: Float64Array): number {
 
 function asDimension(data: Samples, d: number): VectorSamples {
   const x = asVectors(data, 'evaluation data')
-  if (x.d !== d) throw inputError(`evaluation data have ${x.d} dimensions, the Gaussian has ${d}`)
+  if (x.d !== d) throw inputError(`evaluation data have ${x.d} dimension${x.d === 1 ? '' : 's'}, the Gaussian has ${d}`)
   return x
 }

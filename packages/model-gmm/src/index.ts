@@ -100,7 +100,7 @@ export const model = defineModel<GmmParams, GmmState>({
       signedWeights: false,
       step(items, weights) {
         const x = asVectors(items, 'trainer items')
-        if (x.d !== d) throw inputError(`trainer items have ${x.d} dimensions, the GMM has ${d}`)
+        if (x.d !== d) throw inputError(`trainer items have ${x.d} dimension${x.d === 1 ? '' : 's'}, the GMM has ${d}`)
         const total = checkWeights(weights, x.n, 'gmm trainer step')
         if (total === 0) return {}
         if (!samplesAreFinite(x)) throw divergedError('the GMM trainer items hold NaN or infinite values')
@@ -160,7 +160,7 @@ export const model = defineModel<GmmParams, GmmState>({
 
   logLikelihood(state, data) {
     const x = asVectors(data, 'evaluation data')
-    if (x.d !== state.d) throw inputError(`evaluation data have ${x.d} dimensions, the GMM has ${state.d}`)
+    if (x.d !== state.d) throw inputError(`evaluation data have ${x.d} dimension${x.d === 1 ? '' : 's'}, the GMM has ${state.d}`)
     const { k, d } = state
     const f = newFactors(k, d, typeOf(state))
     factorise(state, f)
@@ -243,7 +243,7 @@ function typeOf(s: { readonly covarianceType?: CovarianceType }): CovarianceType
 }
 
 function describe(s: Mixture): string {
-  return `${s.k} components in ${s.d} dimensions (${typeOf(s)} covariances)`
+  return `${s.k} component${s.k === 1 ? '' : 's'} in ${s.d} dimension${s.d === 1 ? '' : 's'} (${typeOf(s)} covariances)`
 }
 
 function copyMixture(s: Mixture): Mixture {

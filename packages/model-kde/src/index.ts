@@ -99,7 +99,7 @@ export const model = defineModel<KdeParams, KdeState>({
   logLikelihood(state, data) {
     const x = asVectors(data, 'evaluation data')
     const { d, n } = state
-    if (x.d !== d) throw inputError(`evaluation data have ${x.d} dimensions, the KDE has ${d}`)
+    if (x.d !== d) throw inputError(`evaluation data have ${x.d} dimension${x.d === 1 ? '' : 's'}, the KDE has ${d}`)
     const l = choleskyOf(state)
     let logDet = 0
     for (let a = 0; a < d; a++) logDet += Math.log(l[a * d + a]!)

@@ -13,6 +13,7 @@ import {
 } from '@ouroboros/store'
 import type { VectorSamples } from '@ouroboros/core'
 import { summarizeRecords, type RecordSummary, type RunAggregate } from './aggregate.js'
+import { cellDataset } from './cell-data.js'
 import { evenSpread } from './even-spread.js'
 import { numberField } from './fields.js'
 import { imageShape, loadGallery, MAX_GALLERY_GENERATIONS, type ChainGallery } from './gallery.js'
@@ -189,9 +190,8 @@ function shownGenerations(saved: readonly number[], common: ReadonlySet<number>,
 function loadChainSamples(runDir: string, info: RunInfo, chain: ChainInfo, generations: readonly number[], shown: readonly number[], problems: string[]): ChainSamples | null {
   const realPath = samplesPath(runDir, chain.id, 'real', 'vectors')
   const real = existsSync(realPath) ? readVectors(runDir, realPath, problems) : null
-  // The chain's setting's data, where they differ from the first setting's (a swept noise level).
-  const dataset = info.cells.find((c) => c.index === chain.cell)?.dataset ?? info.dataset
-  const fit = regressionFit(dataset, real)
+  const dataset = cellDataset(info, info.cells.find((c) => c.index === chain.cell))
+  const fit = dataset === undefined ? undefined : regressionFit(dataset, real)
   const frame = (s: VectorSamples, generation: number): SampleFrame => (fit === undefined || s.d !== fit.length + 1 ? coordinateFrame(s, generation) : residualFrame(s, fit, generation))
   const frames: SampleFrame[] = []
   let d = 0

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module'
 import { inputError, valueWords, type OutputInfoTable } from '@ouroboros/core'
 import type { CellInfo, ChainInfo, RunInfo } from '@ouroboros/store'
 import type { CellCurve, RunAggregate } from './aggregate.js'
+import { cellDataset } from './cell-data.js'
 import { CLIENT_SCRIPT } from './client.js'
 import { field, numberArrayField, numberField, stringField } from './fields.js'
 import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } from './html.js'
@@ -257,17 +258,10 @@ function sweptValues(info: RunInfo): [string, string[]][] {
     ])
 }
 
-/**
- * A cell's mode centres: those of its own data where run.json keeps them (a cell whose data differ
- * from the first cell's), else the first cell's, which hold for every cell of the same data kind
- * (a ring's centres do not depend on n or the mode weights).
- */
+/** A cell's mode centres, from its own data's facts (none where a run before them swept the data kind). */
 function cellCenters(info: RunInfo, cell: number): [number, number][] {
-  const own = info.cells.find((c) => c.index === cell)
-  if (own?.dataset !== undefined) return modeCenters(own.dataset)
-  // Runs from before cells kept their own data's facts: the first cell's centres where the kind is its.
-  const kind = stringField(own?.config, 'data', 'kind')
-  return kind === undefined || kind === info.dataset.kind ? modeCenters(info.dataset) : []
+  const dataset = cellDataset(info, info.cells.find((c) => c.index === cell))
+  return dataset === undefined ? [] : modeCenters(dataset)
 }
 
 function flags(v: RunView): string {

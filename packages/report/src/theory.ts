@@ -1,5 +1,6 @@
 import { digamma, trigamma } from '@ouroboros/core'
 import type { CellInfo, RunInfo } from '@ouroboros/store'
+import { cellDataset } from './cell-data.js'
 import { evenSpread } from './even-spread.js'
 import { field, numberField, stringField } from './fields.js'
 
@@ -76,8 +77,8 @@ export function theoryCurves(info: RunInfo, cell: CellInfo, metric: string): The
   const generations = evenSpread([...Array(total).keys()], MAX_THEORY_POINTS)
   const policy = stringField(config, 'policy', 'kind') ?? 'replace'
   const modelKind = stringField(config, 'model', 'kind')
-  // The setting's own data where they differ from the first setting's (a swept σ₀ or noise level).
-  const dataset = cell.dataset ?? info.dataset
+  const dataset = cellDataset(info, cell)
+  if (dataset === undefined) return []
 
   if (metric === 'log_variance' && dataset.kind === 'gaussian' && numberField(dataset, 'd') === 1 && modelKind === 'gaussian' && policy === 'replace') {
     const sigma0 = numberField(dataset, 'gaussian', 'std')
