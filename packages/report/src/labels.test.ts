@@ -21,6 +21,15 @@ describe('setting labels', () => {
     expect(seriesLabel(cell as never, [cell] as never, 'run', false)).toBe('run')
   })
 
+  it('name a swept stage kind by its list, not by its index', () => {
+    const rl = { index: 0, label: 'unused', params: { 'posttrain.0.kind': 'rl', 'posttrain.0.beta': 1 }, config: {} }
+    const dpo = { ...rl, index: 1, params: { 'posttrain.0.kind': 'dpo', 'posttrain.0.beta': 1 } }
+    expect(seriesLabel(dpo as never, [rl, dpo] as never, 'run', false)).toBe('posttrain=dpo, beta=1')
+    // Two stages' kinds swept read the same when short, so each keeps its path.
+    const both = { index: 0, label: 'unused', params: { 'posttrain.0.kind': 'finetune', 'posttrain.1.kind': 'rl' }, config: {} }
+    expect(seriesLabel(both as never, [both, { ...both, index: 1 }] as never, 'run', false)).toBe('posttrain.0.kind=finetune, posttrain.1.kind=rl')
+  })
+
   it('write of a swept spec its kind and the options that tell it from the sweep\'s other values', () => {
     const words = Array.from({ length: 10 }, (_, i) => `w${i + 11}`)
     const filter = (per: string) => ({ kind: 'reward', reward: { kind: 'lexicon', words, per }, choices: 2 })

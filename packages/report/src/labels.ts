@@ -3,8 +3,9 @@ import type { CellInfo } from '@ouroboros/store'
 
 /**
  * A sweep cell in words for legends: `policy.kind=accumulate, model.components=8` reads
- * `policy=accumulate, components=8`. A path keeps more of itself where the short forms would clash.
- * A swept spec keeps its kind and the options that differ between the sweep's values.
+ * `policy=accumulate, components=8`, and `posttrain.0.kind=dpo` reads `posttrain=dpo`. A path
+ * keeps more of itself where the short forms would clash. A swept spec keeps its kind and the
+ * options that differ between the sweep's values.
  */
 function cellWords(cell: CellInfo, cells: readonly CellInfo[]): string {
   const paths = Object.keys(cell.params)
@@ -12,6 +13,8 @@ function cellWords(cell: CellInfo, cells: readonly CellInfo[]): string {
   const short = (path: string): string => {
     const parts = path.split('.')
     if (parts.length > 1 && parts[parts.length - 1] === 'kind') parts.pop()
+    // A list's index says nothing alone: `posttrain.0.kind` reads `posttrain=dpo`, not `0=dpo`.
+    while (parts.length > 1 && /^\d+$/.test(parts[parts.length - 1]!)) parts.pop()
     return parts[parts.length - 1]!
   }
   const shorts = paths.map(short)

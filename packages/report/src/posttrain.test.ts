@@ -123,14 +123,17 @@ describe('post-training curve files', () => {
 describe('samples of a post-trained run', () => {
   it('says that a generation’s samples come from its model after the stages, and says nothing of stages without them', () => {
     const base = { generations: 2, samplesPerGeneration: 40, data: { kind: 'ring', n: 40 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' } }
-    const run = (name: string, posttrain: unknown[]): string => {
+    const run = (name: string, posttrain: unknown[], cells: Record<string, unknown>[] = [{}]): string => {
       const d = dir(name)
       const rng = Rng.from(5, name)
-      writeSyntheticRun(d, { name, dataset: ringDataset, base: { ...base, posttrain }, cells: [{}], replicates: 1, metrics: () => ({ modes_covered: 8 }), samples: () => ringSamples(40, 8, rng) })
+      writeSyntheticRun(d, { name, dataset: ringDataset, base: { ...base, posttrain }, cells, replicates: 1, metrics: () => ({ modes_covered: 8 }), samples: () => ringSamples(40, 8, rng) })
       return renderReport([loadRun(d)])
     }
     const staged = run('pt-samples', [{ kind: 'finetune', steps: 10 }, { kind: 'rl', steps: 5 }])
     expect(staged).toContain('<section id="samples"><h2>Samples per generation</h2>\n<p class="note">A generation’s samples are drawn from its model after its post-training stages (finetune, rl), as its metrics are.</p>')
+    // A swept stage kind: each setting's samples come after its own stages, not after both kinds.
+    const swept = run('pt-samples-swept', [{ kind: 'finetune', steps: 10 }, { kind: 'rl', steps: 5 }], [{ 'posttrain.1.kind': 'rl' }, { 'posttrain.1.kind': 'dpo' }])
+    expect(swept).toContain('after its post-training stages (finetune then rl or finetune then dpo, by setting), as its metrics are.')
     const plain = run('plain-samples', [])
     expect(plain).toContain('<section id="samples">')
     expect(plain).not.toContain('post-training stages')

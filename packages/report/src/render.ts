@@ -580,11 +580,15 @@ function stageKinds(config: unknown): string[] {
   return Array.isArray(stages) ? stages.map((stage) => field(stage, 'kind')).filter((kind): kind is string => typeof kind === 'string') : []
 }
 
-/** Which model a post-trained run's samples are drawn from: a generation's model as fit is not its model. */
+/**
+ * Which model a post-trained run's samples are drawn from: a generation's model as fit is not its
+ * model. Each setting's stages are its own (a swept stage kind), so several lists are named apart.
+ */
 function posttrainedNote(views: readonly RunView[]): string {
-  const kinds = new Set(views.flatMap((v) => stageKinds(v.run.info.config)))
-  if (kinds.size === 0) return ''
-  return `<p class="note">A generation’s samples are drawn from its model after its post-training stages (${escapeHtml([...kinds].join(', '))}), as its metrics are.</p>\n`
+  const lists = [...new Set(views.flatMap((v) => v.run.info.cells.map((cell) => stageKinds(cell.config).join(', '))).filter((list) => list !== ''))]
+  if (lists.length === 0) return ''
+  const stages = lists.length === 1 ? lists[0]! : `${lists.map((list) => list.replaceAll(', ', ' then ')).join(' or ')}, by setting`
+  return `<p class="note">A generation’s samples are drawn from its model after its post-training stages (${escapeHtml(stages)}), as its metrics are.</p>\n`
 }
 
 /**
@@ -789,7 +793,7 @@ function factsSection(v: RunView, several: boolean): string {
     return `<tr><td>${escapeHtml(cellLabel(cell))}</td><td class="num">${formatDuration(t.fit)}</td><td class="num">${formatDuration(t.sample)}</td><td class="num">${formatDuration(t.evaluate)}</td></tr>`
   })
   // A generation's post-training stages run between its fit and its sample, and are timed with its fit.
-  const fitHead = stageKinds(info.config).length > 0 ? 'fit and post-training' : 'fit'
+  const fitHead = info.cells.some((cell) => stageKinds(cell.config).length > 0) ? 'fit and post-training' : 'fit'
   out.push(`<h4>Time per stage (summed over chains and generations)</h4>
 <table class="timings"><thead><tr><th>setting</th><th>${fitHead}</th><th>sample</th><th>evaluate</th></tr></thead><tbody>
 ${timingRows.join('\n')}
