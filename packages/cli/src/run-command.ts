@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { changedFileError, configError, OuroborosError, ErrorCode } from '@ouroboros/core'
-import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
+import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordLossInfo, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
 import { cellVocabularyFile, readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
@@ -168,6 +168,7 @@ async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddre
     metricOptions: resolved.metricOptions,
     metrics: resolved.metrics,
     metricInfo: await recordOutputInfo(resolved.chains),
+    lossInfo: await recordLossInfo(resolved.chains),
     modality: resolved.modality,
     dataset: resolved.dataset,
     packages: packageVersions([
@@ -217,6 +218,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   info.runId ??= randomUUID()
   info.cellSpecs ??= cellSpecsOf(chains.map((c) => mapModules(c, portableModule)))
   info.metricInfo ??= await recordOutputInfo(chains)
+  info.lossInfo ??= await recordLossInfo(chains)
   // run.json keeps the setup the run started with; a run.json from before it was recorded gets this one.
   const fields = info as unknown as Record<string, unknown>
   for (const [key, value] of Object.entries(await setUpGroups(resolved))) {

@@ -486,7 +486,11 @@ describe('training curves', () => {
       expect(shares.filter((s) => s * 400 >= 4)).toHaveLength(metrics.modes_covered_1pct)
       expect(100 * shares.reduce((a, b) => a + b, 0)).toBeCloseTo(metrics.pct_high_quality, 9)
     }
-    expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('Modes during training')
+    const report = readFileSync(`${dir}/run/report.html`, 'utf8')
+    expect(report).toContain('Modes during training')
+    // The GAN describes its losses, and the report titles their curves so.
+    expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).lossInfo).toEqual({ d: { title: 'discriminator loss' }, g: { title: 'generator loss' } })
+    expect(report).toContain('Training: discriminator loss · d')
   })
 })
 

@@ -163,6 +163,12 @@ export interface ModelPlugin<P = unknown, S = unknown> {
   /** Set by models that train on tfjs: the run records which tfjs backend did the work. */
   readonly usesTfjs?: boolean
   /**
+   * How a report shows the losses its fit reports by name (`onTrainingStep`'s `losses`): a GAN's
+   * `d` and `g` read as the discriminator's and the generator's loss. Losses without one are shown
+   * by their names.
+   */
+  readonly lossInfo?: OutputInfoTable
+  /**
    * Checked before a run, with the data's info: throws an input error naming what the data lack for
    * this model (the text models need a vocabulary with '<unk>'), which the config check reports.
    */

@@ -49,6 +49,7 @@ export const model = defineModel<CharLmParams, CharLmState>({
   params: paramsSchema,
   acceptsTemperature: true,
   usesTfjs: true,
+  lossInfo: { loss: { title: 'cross-entropy of the last training batches', unit: 'nats per character', better: 'lower' } },
   checkData: (_params, dataset) => void spelledVocabulary(dataset),
   fit: fitCharLm,
   sample: (state, n, ctx) => sampleCharLm(state, n, ctx.temperature, ctx.rng),

@@ -63,6 +63,8 @@ export const model = defineModel<GanParams, GanState>({
   params: paramsSchema,
   // z ~ N(0, T² I): T < 1 is the truncation trick's milder cousin.
   acceptsTemperature: true,
+  // On a fresh batch: for the minimax and non-saturating losses in nats, for WGAN and hinge in the critic's units.
+  lossInfo: { d: { title: 'discriminator loss' }, g: { title: 'generator loss' } },
   usesTfjs: true,
   fit: fitGan,
   fitRows: fitGanRows,

@@ -51,6 +51,7 @@ export const model = defineModel<TransformerParams, TransformerState>({
   params: paramsSchema,
   acceptsTemperature: true,
   usesTfjs: true,
+  lossInfo: { loss: { title: 'cross-entropy of the training batches since the last point', unit: 'nats per token', better: 'lower' } },
   checkData: (_params, dataset) => void datasetVocabulary(dataset),
   fit: fitTransformer,
   sample: (state, n, ctx) => sampleTransformer(state, n, ctx.temperature, ctx.rng),

@@ -37,6 +37,7 @@ export const model = defineModel<VaeParams, VaeState>({
   // z ~ N(0, T² I): T < 1 draws from the centre of the latent prior.
   acceptsTemperature: true,
   usesTfjs: true,
+  lossInfo: { neg_elbo: { title: 'negative ELBO of the training data', unit: 'nats per item', better: 'lower' } },
   fit: fitVae,
   fitRows: fitVaeRows,
   sample: (state, n, ctx) => sampleVae(state, n, ctx.temperature, ctx.rng),

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { settingTicks } from './comparison.js'
 import { loadRun, renderReport } from './index.js'
@@ -130,6 +131,11 @@ describe('a run of one generation', () => {
     const lossD = training[1]!
     expect(lossD.data.find((t) => t.name === 'data=grid (mean of 3)')!.y).toEqual(Array.from({ length: 20 }, (_, s) => s + 1))
     expect((lossD.layout.yaxis as { title: { text: string } }).title.text).toBe('training loss: d')
+    // As the model describes it, where run.json records that (`lossInfo`).
+    const info = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))
+    writeFileSync(join(d, 'run.json'), JSON.stringify({ ...info, lossInfo: { d: { title: 'discriminator loss', unit: 'nats' } } }))
+    const described = embeddedPlots(renderReport([loadRun(d)])).find((p) => plotTitle(p).startsWith('Training: discriminator loss · d'))!
+    expect((described.layout.yaxis as { title: { text: string } }).title.text).toBe('discriminator loss (nats)')
   })
 
   it('marks the first cell’s mode centres only on samples of the same data kind, and draws no slider over one generation', () => {

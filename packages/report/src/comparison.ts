@@ -6,8 +6,8 @@
 import type { MetricRecord } from '@ouroboros/store'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
-import { titled, type MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, lineMode, logAxis, lossAxisTitle, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
+import type { MetricCatalog } from './metric-info.js'
+import { bandAlpha, baseLayout, constantAxis, lineMode, logAxis, lossLabels, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
 
 /** A setting as the page names and draws it (its series' style). */
 export interface Setting extends SeriesStyle {
@@ -231,7 +231,8 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
 
 /**
  * One training metric, or with `loss` one of the trainer's losses, every setting: the mean over
- * replicates at each recorded step, with a min–max band where there are several.
+ * replicates at each recorded step, with a min–max band where there are several. `catalog`
+ * describes the metrics, or with `loss` the models' losses.
  */
 export function trainingComparisonPlot(p: { metric: string; loss?: boolean; settings: readonly { setting: Setting; chains: readonly ChainTraining[] }[]; catalog: MetricCatalog }): PlotSpec {
   const data: Record<string, unknown>[] = []
@@ -294,9 +295,11 @@ export function trainingComparisonPlot(p: { metric: string; loss?: boolean; sett
     })
     for (const l of lists) for (const v of l) plotted.push(v)
   }
-  const info: { title: string; unit?: string } = p.loss === true ? { title: 'loss' } : p.catalog.info(p.metric)
-  const layout = baseLayout(`Training: ${titled(info.title, p.metric)}`, 'training step', p.loss === true ? lossAxisTitle(p.metric) : p.catalog.axisTitle(p.metric))
+  const info = p.catalog.info(p.metric)
+  const { title, axis } = p.loss === true ? lossLabels(p.catalog, p.metric) : { title: p.catalog.titled(p.metric), axis: p.catalog.axisTitle(p.metric) }
+  const layout = baseLayout(`Training: ${title}`, 'training step', axis)
   layout.height = (layout.margin as { t: number }).t + 292 + 22 * data.filter((t) => t.showlegend !== false).length
   if (wantsLogAxis(plotted, info.unit)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
+  else constantAxis(layout, plotted, info.bounds)
   return { data, layout }
 }

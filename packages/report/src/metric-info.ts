@@ -29,6 +29,11 @@ export class MetricCatalog {
     return this.known.get(name) ?? { title: name }
   }
 
+  /** Whether some run describes `name`. */
+  knows(name: string): boolean {
+    return this.known.has(name)
+  }
+
   /** Which way is better: the metric's own word, else its threshold's direction ('departs': none). */
   betterOf(name: string): 'higher' | 'lower' | 'neither' | undefined {
     const info = this.info(name)
@@ -118,6 +123,11 @@ export class MetricCatalog {
 /** The catalog of the metrics of these runs; `fallback` describes those of runs whose run.json has no descriptions. */
 export function catalogOf(runs: readonly { readonly info: RunInfo }[], fallback?: OutputInfoTable): MetricCatalog {
   return new MetricCatalog([...runs.map((run) => run.info.metricInfo), fallback])
+}
+
+/** The catalog of the losses of these runs' models' training curves. */
+export function lossCatalogOf(runs: readonly { readonly info: RunInfo }[]): MetricCatalog {
+  return new MetricCatalog(runs.map((run) => run.info.lossInfo))
 }
 
 function ranked(names: readonly string[], rank: (name: string) => number | undefined): string[] {

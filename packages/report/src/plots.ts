@@ -2,6 +2,7 @@ import type { CellCurve } from './aggregate.js'
 import { evenSpread } from './even-spread.js'
 import { escapeHtml, plotlyText } from './html.js'
 import type { ChainSamples, SampleFrame, TrainingCurve } from './load.js'
+import { titled, type MetricCatalog } from './metric-info.js'
 import type { TheoryCurve } from './theory.js'
 
 /** Plotly's figure for one plot div, as the page script passes it to Plotly.newPlot. */
@@ -705,11 +706,17 @@ export function lossAxisTitle(name: string): string {
   return name === 'loss' ? 'training loss' : `training loss: ${name}`
 }
 
+/** A model's training loss on a plot: as its model describes it, else by its name. */
+export function lossLabels(losses: MetricCatalog, name: string): { title: string; axis: string } {
+  if (losses.knows(name)) return { title: losses.titled(name), axis: losses.axisTitle(name) }
+  return { title: titled('loss', name), axis: lossAxisTitle(name) }
+}
+
 /**
  * One training metric of one chain, or with `loss` one of its trainer's losses: a line per shown
  * generation, dark (early) to light (late).
  */
-export function trainingPlot(p: { title: string; metric: string; yTitle?: string; loss?: boolean; curves: readonly TrainingCurve[] }): PlotSpec {
+export function trainingPlot(p: { title: string; metric: string; yTitle?: string; loss?: boolean; bounds?: readonly [number, number] | undefined; curves: readonly TrainingCurve[] }): PlotSpec {
   const data: Record<string, unknown>[] = []
   const plotted: number[] = []
   const pick = (c: TrainingCurve): (number | null)[] | undefined => (p.loss === true ? c.losses : c.values)[p.metric]
@@ -727,9 +734,19 @@ export function trainingPlot(p: { title: string; metric: string; yTitle?: string
       hovertemplate: 'step %{x}<br>%{y:.4g}',
     })
   })
-  const layout = baseLayout(p.title, 'training step', p.loss === true ? lossAxisTitle(p.metric) : (p.yTitle ?? p.metric))
+  const layout = baseLayout(p.title, 'training step', p.yTitle ?? (p.loss === true ? lossAxisTitle(p.metric) : p.metric))
   if (wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
+  else constantAxis(layout, plotted, p.bounds)
   return { data, layout }
+}
+
+/**
+ * Plotly draws a constant as ±1 about it, where no mode covered yet would read as −1 to 1 modes:
+ * the y axis of values that are all one number keeps to their side of 0 and to their bounds.
+ */
+export function constantAxis(layout: Record<string, unknown>, plotted: readonly number[], bounds?: readonly [number, number]): void {
+  if (plotted.length === 0 || plotted.some((v) => v !== plotted[0])) return
+  Object.assign(layout.yaxis as Record<string, unknown>, { range: sensibleRange(plotted, [], 0, bounds) })
 }
 
 /**
@@ -750,6 +767,8 @@ export function modeProfilePlot(p: { title: string; steps: readonly number[]; sh
         y: Array.from({ length: k }, (_, mode) => mode),
         z,
         zmin: 0,
+        // Plotly centres the scale of an all-zero heatmap on 0, with negative shares.
+        ...(z.some((row) => row.some((v) => v !== null && v > 0)) ? {} : { zmax: 1 }),
         colorscale: 'Cividis',
         colorbar: { title: { text: 'share of samples' } },
         hovertemplate: 'step %{x}<br>mode %{y}<br>%{z:.1%} of samples<extra></extra>',

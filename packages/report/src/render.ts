@@ -11,9 +11,10 @@ import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } fro
 import { distinguishing, runNames, seriesLabel } from './labels.js'
 import { comparisonPlot, comparisonTable, settingValues, trainingComparisonPlot, type MetricRow, type Setting } from './comparison.js'
 import { isSingleGeneration, type ChainSamples, type LoadedRun, type TrainingCurve } from './load.js'
-import { catalogOf, type MetricCatalog } from './metric-info.js'
+import { catalogOf, lossCatalogOf, type MetricCatalog } from './metric-info.js'
 import {
   curvesPlot,
+  lossLabels,
   MAX_MIN_MAX_REPLICATES,
   MIN_RELATIVE_SPAN,
   REAL_COLOR,
@@ -146,7 +147,8 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
   if (posttrain !== '') sections.push({ id: 'posttrain', title: 'Post-training', html: posttrain })
   const samples = samplesSection(views, several, addPlot) + gallerySection(views, several)
   if (samples !== '') sections.push({ id: 'samples', title: single ? 'Samples' : 'Samples per generation', html: posttrainedNote(views) + samples })
-  const training = single ? trainingComparisonSection(views, catalog, addPlot) : trainingSection(views, several, catalog, addPlot)
+  const losses = lossCatalogOf(runs)
+  const training = single ? trainingComparisonSection(views, catalog, losses, addPlot) : trainingSection(views, several, catalog, losses, addPlot)
   if (training !== '') sections.push({ id: 'training', title: 'Training curves', html: training })
   sections.push({ id: 'facts', title: 'Run facts', html: views.map((v) => factsSection(v, several)).join('\n') })
 
@@ -676,14 +678,14 @@ ${divs.join('\n')}
 }
 
 /** Single-generation runs: each training metric with every setting on one plot, then the mode heatmaps. */
-function trainingComparisonSection(views: readonly RunView[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
+function trainingComparisonSection(views: readonly RunView[], catalog: MetricCatalog, losses: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const settings = pageSettings(views)
     .map(({ view, setting }) => ({ view, setting, chains: view.run.training.filter((t) => t.cell === setting.cell) }))
     .filter((s) => s.chains.length > 0)
   const curves = settings.flatMap((s) => s.chains.flatMap((t) => t.curves))
   const lines = [
     ...recorded(curves, 'values').map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, settings, catalog })))),
-    ...recorded(curves, 'losses').map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, loss: true, settings, catalog })))),
+    ...recorded(curves, 'losses').map((metric) => plotDiv(addPlot(trainingComparisonPlot({ metric, loss: true, settings, catalog: losses })))),
   ]
   const heatmaps: string[] = []
   for (const { setting, chains } of settings) {
@@ -710,7 +712,7 @@ function recorded(curves: readonly TrainingCurve[], kind: 'values' | 'losses'): 
   return [...names]
 }
 
-function trainingSection(views: readonly RunView[], several: boolean, catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
+function trainingSection(views: readonly RunView[], several: boolean, catalog: MetricCatalog, losses: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const out: string[] = []
   for (const v of views) {
     const blocks: string[] = []
@@ -720,12 +722,11 @@ function trainingSection(views: readonly RunView[], several: boolean, catalog: M
       const label = v.series.find((x) => x.cell.index === t.cell)?.local ?? `cell ${t.cell}`
       for (const metric of recorded(t.curves, 'values')) {
         // Titled as the collapse curves are: the metric's title, its name, and its unit on the axis.
-        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training: ${catalog.titled(metric)}: ${label} (chain ${t.chain})`, metric, yTitle: catalog.axisTitle(metric), curves: t.curves }))))
+        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training: ${catalog.titled(metric)}: ${label} (chain ${t.chain})`, metric, yTitle: catalog.axisTitle(metric), bounds: catalog.info(metric).bounds, curves: t.curves }))))
       }
       for (const metric of recorded(t.curves, 'losses')) {
-        // A trainer with one loss names it `loss`; a GAN's are `d` and `g`.
-        const name = metric === 'loss' ? 'loss' : `loss ${metric}`
-        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training ${name}: ${label} (chain ${t.chain})`, metric, loss: true, curves: t.curves }))))
+        const { title, axis } = lossLabels(losses, metric)
+        blocks.push(plotDiv(addPlot(trainingPlot({ title: `Training: ${title}: ${label} (chain ${t.chain})`, metric, yTitle: axis, loss: true, curves: t.curves }))))
       }
       // Which modes, step by step: the first and the last generation shown.
       const profiled = t.curves.filter((c) => c.profiles[MODE_PROFILE]?.some((s) => s !== null))

@@ -823,7 +823,7 @@ describe('renderReport', () => {
     mkdirSync(chainDir(d, 'c0-r0'), { recursive: true })
     writeFileSync(join(chainDir(d, 'c0-r0'), 'gen-000000.training.ndjson'), JSON.stringify({ step: 100, losses: { loss: 6.9 }, metrics: {} }) + '\n')
     writeFileSync(join(chainDir(d, 'c0-r0'), 'gen-000001.training.ndjson'), Array.from({ length: 50 }, (_, s) => JSON.stringify({ step: s, losses: { loss: 2 / (s + 1) }, metrics: {} })).join('\n') + '\n')
-    const plot = embeddedPlots(renderReport([loadRun(d)])).find((p) => (p.layout.title as { text: string }).text.startsWith('Training loss'))!
+    const plot = embeddedPlots(renderReport([loadRun(d)])).find((p) => (p.layout.title as { text: string }).text.startsWith('Training: loss'))!
     expect(plot.data.map((t) => [t.name, t.mode])).toEqual([
       ['generation 0', 'lines+markers'],
       ['generation 1', 'lines'],
@@ -842,7 +842,7 @@ describe('renderReport', () => {
     expect(((plot.layout.yaxis as { title: { text: string } }).title.text)).toBe('modes covered (modes)')
   })
 
-  it("titles a trainer's single loss 'Training loss', and names each of several", () => {
+  it("titles a model's losses as the model describes them, and by their names where it does not", () => {
     const d = dir('training-losses')
     writeSyntheticRun(d, handRun('training-losses'))
     const curve = (losses: (step: number) => Record<string, number>): string => Array.from({ length: 5 }, (_, step) => JSON.stringify({ step, losses: losses(step), metrics: {} })).join('\n') + '\n'
@@ -850,11 +850,23 @@ describe('renderReport', () => {
     writeFileSync(join(chainDir(d, 'c0-r0'), 'gen-000001.training.ndjson'), curve((s) => ({ loss: 2 / (s + 1) })))
     mkdirSync(chainDir(d, 'c1-r0'), { recursive: true })
     writeFileSync(join(chainDir(d, 'c1-r0'), 'gen-000001.training.ndjson'), curve((s) => ({ d: 1 + s, g: 2 + s })))
-    const titles = embeddedPlots(renderReport([loadRun(d)])).map((p) => (p.layout.title as { text: string }).text).filter((t) => t.startsWith('Training'))
-    expect(titles).toEqual([
-      'Training loss: policy=replace, components=8 (chain c0-r0)',
-      'Training loss d: policy=accumulate, components=8 (chain c1-r0)',
-      'Training loss g: policy=accumulate, components=8 (chain c1-r0)',
+    const shown = (): [string, string][] =>
+      embeddedPlots(renderReport([loadRun(d)]))
+        .filter((p) => (p.layout.title as { text: string }).text.startsWith('Training'))
+        .map((p) => [(p.layout.title as { text: string }).text.replace('<br>', ' '), (p.layout.yaxis as { title: { text: string } }).title.text])
+    expect(shown()).toEqual([
+      ['Training: loss: policy=replace, components=8 (chain c0-r0)', 'training loss'],
+      ['Training: loss · d: policy=accumulate, components=8 (chain c1-r0)', 'training loss: d'],
+      ['Training: loss · g: policy=accumulate, components=8 (chain c1-r0)', 'training loss: g'],
+    ])
+    // Described in run.json by the models (`lossInfo`): their titles, and units on the axes.
+    const info = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))
+    info.lossInfo = { loss: { title: 'cross-entropy', unit: 'nats per token' }, d: { title: 'discriminator loss' } }
+    writeFileSync(join(d, 'run.json'), JSON.stringify(info))
+    expect(shown()).toEqual([
+      ['Training: cross-entropy · loss: policy=replace, components=8 (chain c0-r0)', 'cross-entropy (nats per token)'],
+      ['Training: discriminator loss · d: policy=accumulate, components=8 (chain c1-r0)', 'discriminator loss'],
+      ['Training: loss · g: policy=accumulate, components=8 (chain c1-r0)', 'training loss: g'],
     ])
   })
 
@@ -877,6 +889,22 @@ describe('renderReport', () => {
     expect(trace.z).toHaveLength(4)
     expect(trace.z[1]![15]).toBe(0.9)
     expect(trace.z[0]![15]).toBe(0)
+    expect((trace as { zmax?: number }).zmax).toBeUndefined()
+  })
+
+  it('keeps the axes of a generator that covers no mode yet to shares and counts of 0 and above', () => {
+    const d = dir('training-no-modes')
+    writeSyntheticRun(d, handRun('training-no-modes'))
+    mkdirSync(chainDir(d, 'c0-r0'), { recursive: true })
+    const line = (step: number): string => JSON.stringify({ step, metrics: { modes_covered: 0, pct_high_quality: 0 }, profiles: { modes: { hq_share: [0, 0, 0, 0] } } })
+    writeFileSync(join(chainDir(d, 'c0-r0'), 'gen-000001.training.ndjson'), Array.from({ length: 10 }, (_, s) => line(s)).join('\n') + '\n')
+    const plots = embeddedPlots(renderReport([loadRun(d)]))
+    const titled = (start: string) => plots.find((p) => (p.layout.title as { text: string }).text.startsWith(start))!
+    // Plotly would draw each from −1 to 1, and the heatmap's scale from −0.5 to 0.5. A span of 1,
+    // for a share in per cent a tenth of its bounds, padded by 5 % so that the markers at 0 show whole.
+    expect((titled('Training: modes covered').layout.yaxis as { range?: number[] }).range).toEqual([-0.05, 1.05])
+    expect((titled('Training: high-quality samples').layout.yaxis as { range?: number[] }).range).toEqual([-0.5, 10.5])
+    expect((titled('Modes during training').data[0] as { zmin?: number; zmax?: number })).toMatchObject({ zmin: 0, zmax: 1 })
   })
 
   it('renders a token run, showing token ids where no vocabulary was saved', () => {

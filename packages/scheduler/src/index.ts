@@ -7,4 +7,4 @@ export { advanceBlock, type AdvanceBlockTask, type AdvanceBlockResult } from './
 export { builtinPolicies, planRows, type PolicyInputs, type TrainingPlan } from './policies/index.js'
 export { importPluginModule, loadDataset, loadFilter, loadMetric, loadModel, loadPolicy, syntaxErrorAt } from './plugins.js'
 export { builtinFilters, FILTER_OUTPUT_INFO } from './filters/index.js'
-export { metricOutputInfo, recordOutputInfo } from './outputs.js'
+export { metricOutputInfo, recordLossInfo, recordOutputInfo } from './outputs.js'

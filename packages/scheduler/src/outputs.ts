@@ -1,7 +1,7 @@
 import type { MetricPlugin, OutputInfo, OutputInfoTable } from '@ouroboros/core'
 import { POSTTRAIN_OUTPUT_INFO } from '@ouroboros/posttrain'
 import { FILTER_OUTPUT_INFO } from './filters/index.js'
-import { loadFilter, loadMetric } from './plugins.js'
+import { loadFilter, loadMetric, loadModel } from './plugins.js'
 import type { ChainSpec } from './spec.js'
 
 /**
@@ -28,6 +28,15 @@ export async function recordOutputInfo(chains: readonly ChainSpec[]): Promise<Re
       add((await loadFilter(chain.config.filter)).outputInfo)
     }
     if (chain.config.posttrain.length > 0) add(POSTTRAIN_OUTPUT_INFO)
+  }
+  return out
+}
+
+/** How a report shows the losses of the chains' models' training curves, as the models describe them. */
+export async function recordLossInfo(chains: readonly ChainSpec[]): Promise<Record<string, OutputInfo>> {
+  const out: Record<string, OutputInfo> = {}
+  for (const module of new Set(chains.map((chain) => chain.modelModule))) {
+    for (const [name, info] of Object.entries((await loadModel(module)).lossInfo ?? {})) out[name] ??= info
   }
   return out
 }

@@ -89,6 +89,8 @@ export interface RunInfo {
    * threshold), as the plug-ins computing them describe it; absent in runs from before it was kept.
    */
   metricInfo?: Record<string, OutputInfo>
+  /** How the report shows the losses of the models' training curves, as the models describe them. */
+  lossInfo?: Record<string, OutputInfo>
   /** The classifier behind the `classifier` metric group, when the run has that group. */
   classifier?: RecordedClassifier
   packages: Record<string, string>
