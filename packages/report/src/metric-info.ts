@@ -61,9 +61,11 @@ export class MetricCatalog {
     return titled(this.info(name).title, name)
   }
 
+  /** A plot's axis for the metric: its title and unit, `modes covered (≥ 1 % of samples; modes)` where the title ends in brackets of its own. */
   axisTitle(name: string): string {
-    const info = this.info(name)
-    return info.unit === undefined ? info.title : `${info.title} (${info.unit})`
+    const { title, unit } = this.info(name)
+    if (unit === undefined) return title
+    return title.endsWith(')') ? `${title.slice(0, -1)}; ${unit})` : `${title} (${unit})`
   }
 
   /** The metric's collapse threshold, with `overrides` (one number per metric) in place of the default value. */
