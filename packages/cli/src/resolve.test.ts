@@ -136,6 +136,16 @@ describe('a finetuning task of other data', () => {
     }
   })
 
+  it('says how to give each swept kind its own keys, where a key of one is unknown to another', async () => {
+    const ring = { data: { kind: 'ring', n: 200 }, generations: 1 }
+    // A GMM's `components` in a sweep of the model's kind: unknown to the KDE.
+    await expect(resolveRun({ ...ring, model: { kind: 'gmm', components: 8 }, sweep: { 'model.kind': ['gmm', 'kde'] } }, 'kinds.json')).rejects.toThrow(
+      'kinds.json (sweep cell model.kind=kde): model.components: unknown key; expected one of kind, module, bandwidth; if another swept kind takes it, sweep the whole "model" instead',
+    )
+    // Without a swept kind, an unknown key is only that.
+    await expect(resolveRun({ ...ring, model: { kind: 'kde', components: 8 } }, 'kde.json')).rejects.toThrow(/^kde\.json: model\.components: unknown key; expected one of kind, module, bandwidth$/)
+  })
+
   it("names the keys the task's data take when one is unknown", async () => {
     const raw = { data: { kind: 'gaussian', n: 200 }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'finetune', data: { weights: [1, 0] }, steps: 5 }] }
     await expect(resolveRun(raw, 'own.json')).rejects.toThrow('own.json: posttrain.0.data.weights: unknown key; expected one of kind, module, n, d, mean, std')

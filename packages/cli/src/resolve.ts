@@ -75,7 +75,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   const baseDir = where.startsWith('(') ? process.cwd() : dirname(where)
   const withSeed = anchorPaths(overrides.seed === undefined || typeof raw !== 'object' || raw === null ? raw : { ...raw, seed: overrides.seed }, baseDir)
   const datasets = await builtinDatasets()
-  const problems = new ConfigProblems(where)
+  const problems = new ConfigProblems(where, sweptPaths(withSeed))
   const config = parseConfig(withSeed, where, problems)
   if (config === undefined) {
     // The plug-in parameters as given too, so that every problem shows at once.
@@ -335,6 +335,12 @@ async function checkPlugins(
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** The paths a raw config sweeps, before its parse says whether they are any. */
+function sweptPaths(raw: unknown): string[] {
+  const sweep = isRecord(raw) ? raw['sweep'] : undefined
+  return isRecord(sweep) ? Object.keys(sweep) : []
 }
 
 /**

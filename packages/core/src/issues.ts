@@ -254,15 +254,31 @@ export class ConfigProblems {
   /** "label\0path: message", in the order found. */
   private readonly found = new Set<string>()
 
-  constructor(private readonly where: string) {}
+  /** `swept`: the config's sweep paths, for what to write instead of a key that only some swept kinds take. */
+  constructor(
+    private readonly where: string,
+    private readonly swept: readonly string[] = [],
+  ) {}
 
   /** Adds problems found in the sweep cell with the swept values `params` ({} for the config as a whole). */
   add(problems: Problem | readonly Problem[], params: Record<string, unknown> = {}): void {
     for (const p of 'path' in problems ? [problems as Problem] : (problems as readonly Problem[])) {
       const top = p.path.split('.')[0]
       const relevant = Object.fromEntries(Object.entries(params).filter(([key]) => key.split('.')[0] === top))
-      this.found.add(`${Object.keys(relevant).length === 0 ? '' : cellLabel(relevant)}\0${p.path}: ${p.message}`)
+      this.found.add(`${Object.keys(relevant).length === 0 ? '' : cellLabel(relevant)}\0${p.path}: ${p.message}${this.sweptKindHint(p)}`)
     }
+  }
+
+  /**
+   * A key that one swept kind takes and another does not (`pairs` of a dpo stage, in a sweep of
+   * `posttrain.0.kind` over rl and dpo) is unknown to the other in every cell: sweeping the whole
+   * object gives each kind its own keys.
+   */
+  private sweptKindHint(p: Problem): string {
+    if (!p.message.startsWith('unknown key')) return ''
+    const parent = p.path.split('.').slice(0, -1).join('.')
+    if (parent === '' || !this.swept.includes(`${parent}.kind`)) return ''
+    return `; if another swept kind takes it, sweep the whole "${parent}" instead, each value with its own keys: "sweep": {"${parent}": [{"kind": ..., ...}, ...]}`
   }
 
   get any(): boolean {
