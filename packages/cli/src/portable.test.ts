@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { portableModule, workerModuleResolver } from './portable.js'
+import { localModuleUrl, portableModule, workerModuleResolver, workspacePackageEntry } from './portable.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ouroboros-portable-'))
 const allowed = join(dir, 'allowed')
@@ -20,6 +20,22 @@ describe('module names in run.json', () => {
     const file = join(dir, 'model.mjs')
     writeFileSync(file, 'export default {}')
     expect(portableModule(pathToFileURL(file).href)).toBe(file)
+  })
+
+  it("finds a package of a workspace by its name, as a worker and a resume find one of their installation's workspace", () => {
+    // A model package made with `ouroboros new`, which only the packages that depend on it can import by name.
+    const ws = join(dir, 'ws')
+    mkdirSync(join(ws, 'packages/model-x/dist'), { recursive: true })
+    mkdirSync(join(ws, 'tools/other'), { recursive: true })
+    writeFileSync(join(ws, 'pnpm-workspace.yaml'), 'packages:\n  - "packages/*"\n')
+    writeFileSync(join(ws, 'packages/model-x/package.json'), JSON.stringify({ name: '@lab/model-x', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }))
+    writeFileSync(join(ws, 'tools/other/package.json'), JSON.stringify({ name: '@lab/other', main: 'index.js' }))
+    expect(workspacePackageEntry(ws, '@lab/model-x')).toBe(join(ws, 'packages/model-x/dist/index.js'))
+    // Outside the workspace's globs, or of another name: none.
+    expect(workspacePackageEntry(ws, '@lab/other')).toBeUndefined()
+    expect(workspacePackageEntry(ws, '@lab/model-y')).toBeUndefined()
+    // This installation's own packages are found by Node's lookup first.
+    expect(localModuleUrl('@ouroboros/model-gmm')).toBe(import.meta.resolve('@ouroboros/model-gmm'))
   })
 })
 

@@ -4,12 +4,15 @@ import { dirname, isAbsolute, join, resolve as resolvePath, sep } from 'node:pat
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import { packageDir } from './package-dir.js'
+import { packageEntry } from './registry.js'
+import { workspaceAbove, workspaceFolders } from './workspace.js'
 
 /**
  * How run.json names a plug-in module this machine found at `url`, so that another machine (a
  * worker, a resume elsewhere) finds it in its own installation: by package name when this
  * installation's lookup of that name gives the same file (the built-in plug-ins, packages
- * installed with ouroboros), else by absolute path (a file on the shared volume).
+ * installed with ouroboros, packages of the workspace it belongs to), else by absolute path (a
+ * file on the shared volume).
  */
 export function portableModule(url: string): string {
   // Asked once per chain and module: a run of 10,000 chains would read package.json 50,000 times.
@@ -36,10 +39,56 @@ function findPortableName(url: string): string {
         // A subpath this installation does not resolve: try the next.
       }
     }
+    if (sameFile(ownWorkspaceEntry(name), path)) return name
   } catch {
     // No package.json this installation can read: named by its path.
   }
   return path
+}
+
+/**
+ * The entry file of the package called `name` in the pnpm workspace this installation belongs to
+ * (a model package made with `ouroboros new`): Node finds such a package only from the packages
+ * that depend on it, but every machine with this installation has it.
+ */
+function ownWorkspaceEntry(name: string): string | undefined {
+  if (!workspaceEntries.has(name)) {
+    const root = workspaceAbove(dirname(fileURLToPath(import.meta.url)))
+    workspaceEntries.set(name, root === undefined ? undefined : workspacePackageEntry(root, name))
+  }
+  return workspaceEntries.get(name)
+}
+
+const workspaceEntries = new Map<string, string | undefined>()
+
+/** The entry file of the package called `name` among the packages of the workspace at `root`. */
+export function workspacePackageEntry(root: string, name: string): string | undefined {
+  const dir = workspaceFolders(root).find((d) => packageName(d) === name)
+  return dir === undefined ? undefined : packageEntry(dir)
+}
+
+function packageName(dir: string): unknown {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name
+  } catch {
+    return undefined
+  }
+}
+
+function sameFile(a: string | undefined, b: string): boolean {
+  if (a === undefined || !existsSync(a) || !existsSync(b)) return false
+  return realpathSync(a) === realpathSync(b)
+}
+
+/** This installation's URL of a package by name: Node's lookup, else its own workspace's package of that name. */
+function ownPackageUrl(name: string): string {
+  try {
+    return import.meta.resolve(name)
+  } catch (err) {
+    const entry = ownWorkspaceEntry(name)
+    if (entry !== undefined && existsSync(entry)) return pathToFileURL(entry).href
+    throw err
+  }
 }
 
 /** A package name, possibly scoped, with an optional subpath: nothing that could be code or a URL. */
@@ -49,7 +98,7 @@ const PACKAGE_NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w.-]+)*$/i
 export function localModuleUrl(module: string): string {
   if (isAbsolute(module)) return pathToFileURL(module).href
   try {
-    return import.meta.resolve(module)
+    return ownPackageUrl(module)
   } catch (err) {
     throw new OuroborosError(ErrorCode.PLUGIN, `cannot find module '${module}' that run.json names: ${(err as Error).message}`, { hint: 'install the package the run was started with' })
   }
@@ -81,7 +130,7 @@ export function workerModuleResolver(allowedDirs: readonly string[]): (module: s
       throw new OuroborosError(ErrorCode.PLUGIN, `'${module}' is neither a package name nor an absolute path; a worker loads nothing else`)
     }
     try {
-      return import.meta.resolve(module)
+      return ownPackageUrl(module)
     } catch {
       throw new OuroborosError(ErrorCode.PLUGIN, `this worker's installation has no package '${module}'`, { hint: 'install the same ouroboros and plug-in packages on every machine' })
     }

@@ -107,7 +107,7 @@ function workspacePackage(name: string, baseDir: string): { dir: string; entry: 
 }
 
 /** The file a package folder's `exports` (or `main`) gives for an import of the package; undefined for a folder with no package.json. */
-function packageEntry(dir: string): string | undefined {
+export function packageEntry(dir: string): string | undefined {
   const pkg = readJson(join(dir, 'package.json')) as { exports?: unknown; main?: unknown } | undefined
   if (pkg === undefined) return undefined
   const exports = typeof pkg.exports === 'string' || !isSubpathMap(pkg.exports) ? { '.': pkg.exports } : pkg.exports

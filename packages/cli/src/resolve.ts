@@ -69,10 +69,14 @@ function streamAboveBytesFromEnv(): number {
   return mib * 1024 ** 2
 }
 
-/** Validates a raw config against the core schema and every plug-in's own schema; writes nothing. */
-export async function resolveRun(raw: unknown, where: string, overrides: { seed?: number } = {}): Promise<ResolvedRun> {
+/**
+ * Validates a raw config against the core schema and every plug-in's own schema; writes nothing.
+ * `overrides.baseDir`: where package names are looked up, in place of `where`'s folder (a resume
+ * reads the config from run.json, but looks its packages up where the config file was).
+ */
+export async function resolveRun(raw: unknown, where: string, overrides: { seed?: number; baseDir?: string } = {}): Promise<ResolvedRun> {
   const streamAboveBytes = streamAboveBytesFromEnv()
-  const baseDir = where.startsWith('(') ? process.cwd() : dirname(where)
+  const baseDir = overrides.baseDir ?? (where.startsWith('(') ? process.cwd() : dirname(where))
   const withSeed = anchorPaths(overrides.seed === undefined || typeof raw !== 'object' || raw === null ? raw : { ...raw, seed: overrides.seed }, baseDir)
   const datasets = await builtinDatasets()
   const problems = new ConfigProblems(where, sweptPaths(withSeed))

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { join, resolve as resolvePath } from 'node:path'
+import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { changedFileError, configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordLossInfo, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
@@ -36,7 +36,12 @@ export interface ResumeCommandOptions {
 }
 
 /** What run.json holds for a run, distributed or not. */
-type RunFile = RunInfo & Provenance & Partial<RunSpecs> & { queue?: string }
+/**
+ * `configDir`: the folder of the config file the run started with, from which a resume looks up
+ * the packages the config names by name, as the run did (a run directory elsewhere has no
+ * node_modules to find them in).
+ */
+type RunFile = RunInfo & Provenance & Partial<RunSpecs> & { queue?: string; configDir?: string }
 
 const DEFAULT_QUEUE_TIMEOUT_S = 60
 
@@ -64,6 +69,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   }
   const address = await queueAddressOf(opts.queue)
   const resolved = await resolveRun(raw, where, opts.seed === undefined ? {} : { seed: opts.seed })
+  const configDir = configFile === undefined ? process.cwd() : dirname(resolvePath(configFile))
   const workers = localThreads(opts.workers, resolved.chains.length)
   const given = opts.out === undefined ? undefined : resolvePath(opts.out)
   const defaultParent = resolvePath('runs')
@@ -110,7 +116,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
       const setup = await setUpGroups(resolved)
       if (resolved.vocabulary !== undefined) writeFileAtomic(join(runDir, VOCABULARY_FILE), JSON.stringify(resolved.vocabulary))
       for (const [cell, words] of resolved.cellVocabularies ?? []) writeFileAtomic(join(runDir, cellVocabularyFile(cell)), JSON.stringify(words))
-      info = withSetup(await runFile(resolved, runId, address, address === undefined ? workers : 0, backend), setup)
+      info = withSetup(await runFile(resolved, runId, configDir, address, address === undefined ? workers : 0, backend), setup)
     } catch (err) {
       await runner.destroy()
       throw err
@@ -151,7 +157,7 @@ function localThreads(given: number | undefined, chains: number, otherwise = def
   return Math.min(given ?? otherwise, most)
 }
 
-async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddress | undefined, workers: number, backend: string): Promise<RunFile> {
+async function runFile(resolved: ResolvedRun, runId: string, configDir: string, address: QueueAddress | undefined, workers: number, backend: string): Promise<RunFile> {
   const git = gitState()
   return {
     name: resolved.config.name,
@@ -163,6 +169,7 @@ async function runFile(resolved: ResolvedRun, runId: string, address: QueueAddre
     ...(address === undefined ? {} : { queue: address.shown }),
     backend,
     config: resolved.config as unknown as Record<string, unknown>,
+    configDir,
     cells: resolvedCells(resolved),
     chains: resolved.chains.map((c) => ({ id: c.id, cell: c.cell, replicate: c.replicate, seed: c.seed, status: 'pending', generationsDone: 0 })),
     metricOptions: resolved.metricOptions,
@@ -199,7 +206,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
     return 0
   }
   const lock = RunLock.acquire(dir)
-  const resolved = await resolveRun(info.config, `${join(dir, RUN_FILES.run)} config`)
+  const resolved = await resolveRun(info.config, `${join(dir, RUN_FILES.run)} config`, info.configDir === undefined ? {} : { baseDir: info.configDir })
   // The chains as the run started them, where run.json has them (a run.json from before it did gets them now).
   const started = info.cellSpecs === undefined ? resolved.chains : chainSpecsOf(info.cellSpecs, info.chains).map((c) => mapModules(c, localModuleUrl))
   // Config keys added since the run started take their defaults, as the resolved config has them.

@@ -180,6 +180,21 @@ describe('plug-ins from outside the workspace, by package name', () => {
     expect(records(join(project, 'run2'))).toEqual(before)
   })
 
+  it('resumes a run of packages named by name, into a run directory elsewhere, from any folder: the packages are looked up where the config was', () => {
+    const config = writeConfig(project, { data: { kind: 'shifted', module: '@lab/dataset-shifted', shift: 1, n: 20 }, model: { kind: 'mean-only', module: '@lab/model-mean' }, generations: 2 }, 'named.json')
+    // No node_modules above this run directory: Node cannot find @lab/... from it.
+    const out = join(tempDir('ouroboros-elsewhere-'), 'run')
+    const res = cli(['run', config, '--out', out], { cwd: WORKSPACE })
+    expect(res.status, res.stderr).toBe(0)
+    const info = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))
+    expect(info.configDir).toBe(realpathSync(project))
+    const before = records(out)
+    writeFileSync(join(out, 'run.json'), JSON.stringify({ ...info, status: 'interrupted' }))
+    const resumed = cli(['resume', out], { cwd: dirname(WORKSPACE) })
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(records(out)).toEqual(before)
+  })
+
   it('names the field and the module when a plug-in cannot be found or is not of its kind', () => {
     const bad = (patch: Record<string, unknown>) => {
       const config = writeConfig(project, { data: { kind: 'shifted', module: '@lab/dataset-shifted', shift: 0 }, model: { kind: 'mean-only', module: '@lab/model-mean' }, generations: 1, ...patch }, 'bad.json')
