@@ -35,8 +35,10 @@ export async function newCommand(kind: string, name: string, opts: { dir?: strin
   const taken = await builtinIds(k)
   if (taken.includes(name)) throw configError(`NAME: '${name}' is the id of a built-in ${KIND_WORDS[k]}`, `choose another NAME (the built-in ${KIND_WORDS[k]}s are ${taken.join(', ')})`)
   const dir = resolvePath(opts.dir ?? (existsSync(join(INSTALLATION, 'pnpm-workspace.yaml')) ? join(INSTALLATION, 'packages', `${k}-${name}`) : `${k}-${name}`))
-  checkOutDir('--dir', dir)
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw configError(`--dir: ${dir} already exists and is not empty; choose another NAME or --dir`)
+  // Without --dir the folder comes from NAME, which the message then blames.
+  const field = opts.dir === undefined ? 'NAME' : '--dir'
+  checkOutDir(field, dir)
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw configError(`${field}: ${dir} already exists and is not empty; choose another NAME or --dir`)
   const workspace = workspaceAbove(dir)
   if (workspace !== undefined) checkWorkspacePackage(workspace, dir)
   const packageName = `@ouroboros/${k}-${name}`
@@ -211,9 +213,12 @@ export const metric = defineMetric({
   /** Options: what a config gives under metricOptions.NAME. */
   options: z.strictObject({}),
   nullWhen: { spread_ratio: 'the real data have no spread' },
-  /** How the report shows each output: collapse shrinks the spread, drift moves the mean. */
+  /**
+   * How the report shows each output. The real data's spread is best: collapse shrinks a mixture's
+   * samples onto fewer modes and spreads a KDE's, so the threshold is a move by a factor of 2 either way.
+   */
   outputInfo: {
-    spread_ratio: { title: 'spread relative to the real data', threshold: { direction: 'falls', kind: 'factor', value: 0.5 } },
+    spread_ratio: { title: 'spread relative to the real data', threshold: { direction: 'departs', kind: 'factor', value: 2 } },
     mean_shift: { title: 'distance of the means', unit: 'data units' },
   },
   compute({ real, generated }) {

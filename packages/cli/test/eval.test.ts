@@ -164,11 +164,11 @@ describe('ouroboros eval', () => {
   it('gives every n/a its reason: inline, or on stderr with --json', () => {
     const text = cli(['eval', '--real', normal, '--generated', normal, '--metrics', 'moments'])
     expect(text.status, text.stderr).toBe(0)
-    expect(text.stdout).toMatch(/^log_variance\s+n\/a {2}\(defined for 1-D samples only, with a positive variance\)$/m)
-    expect(text.stdout).toMatch(/^w2_to_reference\s+n\/a {2}\(defined for 1-D samples only\)$/m)
+    expect(text.stdout).toMatch(/^log_variance\s+n\/a {2}\(the samples have more than one dimension, or no variance\)$/m)
+    expect(text.stdout).toMatch(/^w2_to_reference\s+n\/a {2}\(the samples have more than one dimension\)$/m)
     const asJson = cli(['eval', '--real', normal, '--generated', normal, '--metrics', 'moments', '--json'])
     expect(json(asJson).log_variance).toBeNull()
-    expect(asJson.stderr).toContain('note: log_variance is null: defined for 1-D samples only')
+    expect(asJson.stderr).toContain('note: log_variance is null: the samples have more than one dimension')
     // In 1-D both are defined: W2² between N(m, s²) fits of the same file is 0.
     const one = csv('one.csv', { n: 5, d: 1, data: [1, 2, 3, 4, 6] })
     const oneD = json(cli(['eval', '--real', one, '--generated', one, '--metrics', 'moments', '--json']))

@@ -336,6 +336,14 @@ export default { id: 'no-state', modality: 'vectors', description: 'forgets to r
 `,
     )
     expect(failure('no-state', { model: { kind: 'no-state', module: './no-state.mjs' } })).toEqual({ status: 1, message: `model 'no-state' (${join(project, 'no-state.mjs')}): fit returned undefined` })
+    // A state holding a function: V8 cannot save it as the checkpoint, and the model is named with the rule.
+    writeFileSync(
+      join(project, 'fn-state.mjs'),
+      `import { z } from 'zod'
+export default { id: 'fn-state', modality: 'vectors', description: 'keeps a function in its state', params: z.strictObject({}), fit: (data) => ({ d: data.d, f: () => 1 }), sample: (state, n) => ({ modality: 'vectors', n, d: state.d, data: new Float64Array(n * state.d) }) }
+`,
+    )
+    expect(failure('fn-state', { model: { kind: 'fn-state', module: './fn-state.mjs' } })).toEqual({ status: 1, message: `model 'fn-state' (${join(project, 'fn-state.mjs')}): its state cannot be saved (() => 1 could not be cloned)` })
     expect(failure('text-metric', { metrics: [{ module: './text-metric.mjs' }], metricErrors: 'fail' })).toEqual({
       status: 1,
       message: `metric group 'text-valued': compute returned 'v': string "1"; expected a number, or null for no value`,

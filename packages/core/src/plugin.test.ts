@@ -54,6 +54,8 @@ describe("a metric group's values against its outputs", () => {
     expect(outputsBreach(outputs, { spread_ratio: 1, mean_shif: 2, extra: 3 })).toBe(
       "no value for 'mean_shift', which its outputs declare (null stands for no value), and 'mean_shif', 'extra', which its outputs do not declare; its outputs are 'spread_ratio', 'mean_shift'",
     )
+    // A filter that declares no values of its own.
+    expect(outputsBreach([], { other: 1 })).toBe("'other', which its outputs do not declare; it declares no outputs")
   })
 
   it('name what is not an object of values', () => {

@@ -469,7 +469,7 @@ export function outputsBreach(outputs: readonly string[], values: unknown): stri
     ...(missing.length === 0 ? [] : [`no value for ${quoted(missing)}, which its outputs declare (null stands for no value)`]),
     ...(extra.length === 0 ? [] : [`${quoted(extra)}, which its outputs do not declare`]),
   ]
-  return `${parts.join(', and ')}; its outputs are ${quoted(outputs)}`
+  return `${parts.join(', and ')}; ${outputs.length === 0 ? 'it declares no outputs' : `its outputs are ${quoted(outputs)}`}`
 }
 
 /**

@@ -24,8 +24,8 @@ export const moments = defineMetric({
   },
   nullWhen: {
     log_det_cov: 'the covariance is singular (fewer samples than dimensions, or samples on a subspace)',
-    log_variance: 'defined for 1-D samples only, with a positive variance',
-    w2_to_reference: 'defined for 1-D samples only',
+    log_variance: 'the samples have more than one dimension, or no variance',
+    w2_to_reference: 'the samples have more than one dimension',
   },
   options: z.strictObject({
     /** Use the model's fitted mean and covariance when its summary has them. */

@@ -120,7 +120,7 @@ describe('renderReport', () => {
     const html = renderReport([loadRun(d)])
     const note = /<div class="note">Some values are missing[\s\S]*?<\/div>/.exec(html)?.[0]
     expect(note).toBeDefined()
-    expect(note).toContain('<code>log_variance</code> is null when defined for 1-D samples only, with a positive variance')
+    expect(note).toContain('<code>log_variance</code> is null when the samples have more than one dimension, or no variance')
     expect(note!.match(/<li>/g)).toHaveLength(1)
     expect(note).toContain('<li><code>log_variance</code>, policy=replace, components=8: generations 1 and 3</li>')
     // The mean at generation 1 stands on replicate 0 alone.

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { allFinite, asVectors, ErrorCode, OuroborosError, outputsBreach, Rng, samplesAreFinite, type FitContext, type MetricPlugin, type ModelBlocks, type ModelBlockView, type ModelPlugin, type Samples, type VectorBlock, type VectorSamples } from '@ouroboros/core'
-import { chainDir, ROW_LEAD, readSamples, readState, samplesPath, statePath, writeSamples, writeState, type ChainRecords, type RecordBatch } from '@ouroboros/store'
-import { chainContext, checkFitted, checkModelSamples, describeFailure, modelSamplesError, modelView, preparedFor, resolvedOptions, scoreAll, stopRequested, usesTraining, type ChainContext, type FailureInfo, type MetricError } from './chain.js'
+import { chainDir, ROW_LEAD, readSamples, readState, samplesPath, statePath, writeSamples, type ChainRecords, type RecordBatch } from '@ouroboros/store'
+import { chainContext, checkFitted, checkModelSamples, describeFailure, modelSamplesError, modelView, preparedFor, resolvedOptions, scoreAll, stopRequested, usesTraining, writeModelState, type ChainContext, type FailureInfo, type MetricError } from './chain.js'
 import { loadMetric, loadModel } from './plugins.js'
 import { trainingProgressSender } from './training-progress.js'
 import { keptGenerations, savesSamples, type ChainSpec, type MetricSpec } from './spec.js'
@@ -155,7 +155,7 @@ export async function advanceBlock(task: AdvanceBlockTask): Promise<AdvanceBlock
     if (c.end > c.g) {
       const last = c.end - 1
       writeSamples(samplesPath(runDir, c.chain.id, last, c.samples!.modality), c.samples!)
-      writeState(statePath(runDir, c.chain.id, last), c.state)
+      writeModelState(c.chain, statePath(runDir, c.chain.id, last), c.state)
       c.ctx.last = { generation: last, samples: c.samples!, state: c.state }
     }
     if (c.metrics === undefined) continue

@@ -332,7 +332,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
             writeSamples(path, kept)
             if (policy.needsAllGenerations) remember(runDir, chain.id, g, kept)
           }
-          if (last) writeState(statePath(runDir, chain.id, g), state)
+          if (last) writeModelState(chain, statePath(runDir, chain.id, g), state)
           ctx.last = { generation: g, samples: kept, state }
           prevState = state
           lastGood = item
@@ -353,7 +353,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
       if (lastGood === undefined) throw failure
       // Keep what this segment finished: checkpoint it (it is scored already), then report the failure.
       writeSamples(samplesPath(runDir, chain.id, lastGood.generation, modality), ctx.last!.samples)
-      writeState(statePath(runDir, chain.id, lastGood.generation), lastGood.state)
+      writeModelState(chain, statePath(runDir, chain.id, lastGood.generation), lastGood.state)
       return { ...(await finish()), failure: describeFailure(failure) }
     }
   }
@@ -430,6 +430,21 @@ export function checkFitted<S>(chain: ChainSpec, state: S): S {
     throw new OuroborosError(ErrorCode.MODEL, `${modelName(chain)}: fit returned ${String(state)}`, { hint: "a model's fit(data, params, ctx) returns its fitted state, which sample(state, n, ctx) draws from (docs/extending.md)" })
   }
   return state
+}
+
+/**
+ * A model's state written as the chain's checkpoint. V8 cannot serialise a function, a tensor or
+ * a class's methods, and says only "() => 1 could not be cloned": the model is named, with the rule.
+ */
+export function writeModelState(chain: ChainSpec, path: string, state: unknown): void {
+  try {
+    writeState(path, state)
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.endsWith('could not be cloned.')) throw err
+    throw new OuroborosError(ErrorCode.MODEL, `${modelName(chain)}: its state cannot be saved (${err.message.slice(0, -1)})`, {
+      hint: "a model's state is plain data and typed arrays, with no functions, tensors or class instances: it is checkpointed and crosses worker threads (docs/extending.md)",
+    })
+  }
 }
 
 /** A model's samples that break the contract, naming the model as the config does. */
