@@ -61,10 +61,13 @@ function anchorStage(stage: unknown, baseDir: string): unknown {
   return isRecord(stage) && isRecord(stage['data']) ? { ...stage, data: anchorSection('data', stage['data'], baseDir) } : stage
 }
 
-/** One value of a sweep: a whole section, a stage or metrics list, or one path key of them (`policy.module`, `data.path`, `posttrain.0.data.path`). */
+/** One value of a sweep: a whole section, a stage or metrics list, one stage or its data, or one path key of them (`policy.module`, `data.path`, `posttrain.0.data.path`). */
 function anchorSwept(key: string, value: unknown, baseDir: string): unknown {
   if ((SECTIONS as readonly string[]).includes(key)) return anchorSection(key as Section, value, baseDir)
   if (key === 'posttrain') return Array.isArray(value) ? value.map((stage) => anchorStage(stage, baseDir)) : value
+  // One stage, or one stage's task data, swept whole.
+  if (/^posttrain\.\d+$/.test(key)) return anchorStage(value, baseDir)
+  if (/^posttrain\.\d+\.data$/.test(key)) return anchorSection('data', value, baseDir)
   if (key === 'metrics') return anchorMetrics(value, baseDir)
   if (key.endsWith('.module')) return anchorModule(value, baseDir)
   if (key.endsWith('data.path') || key === 'model.cwd') return anchorPath(value, baseDir)

@@ -44,6 +44,12 @@ describe('data from a file', () => {
       const task = { ...raw, posttrain: [{ kind: 'finetune', data: { kind: 'text-file', path: 'task.txt', n: 10 }, steps: 2 }] }
       const withTask = await resolveRun(task, join(dir, 'own.json'))
       expect(withTask.chains[0]!.tasks[0]!.datasetParams).toEqual({ path: join(dir, 'task.txt'), heldoutFraction: 0.1, splitSeed: 0, sha256: createHash('sha256').update(taskText).digest('hex') })
+      // So is one in a sweep of the stage's whole data, and every cell's missing file is said at once.
+      const taskData = (path: string) => ({ kind: 'text-file', path, n: 10 })
+      const swept = await resolveRun({ ...task, sweep: { 'posttrain.0.data': [taskData('task.txt')] } }, join(dir, 'own.json'))
+      expect(swept.chains[0]!.tasks[0]!.datasetParams['path']).toBe(join(dir, 'task.txt'))
+      const missing = resolveRun({ ...task, sweep: { 'posttrain.0.data': [taskData('task.txt'), taskData('gone1.txt'), taskData('gone2.txt')] } }, join(dir, 'own.json'))
+      await expect(missing).rejects.toThrow(new RegExp(`${join(dir, 'gone1.txt')}: no such file\n.*${join(dir, 'gone2.txt')}: no such file$`))
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

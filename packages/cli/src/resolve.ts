@@ -114,8 +114,8 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   let vocabulary: readonly string[] | undefined
   const cellVocabularies = new Map<number, readonly string[]>()
 
-  /** The first cell's config error, while every later cell fails with the same message. */
-  let alike: { error: OuroborosError; message: string } | undefined
+  /** The cells' config errors, each with its message less the cell's label: said together at the end (two swept data files missing). */
+  const failures: { error: OuroborosError; message: string }[] = []
   for (const cell of cells) {
     const at = cells.length > 1 ? `${where} (sweep cell ${cellLabel(cell.params)})` : where
     try {
@@ -255,19 +255,26 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       // first cell's label would make it read as that cell's (vae-mnist-policies' data.n).
       const message = err instanceof OuroborosError && err.code === ErrorCode.CONFIG && err.message.startsWith(`${at}: `) ? err.message.slice(at.length + 2) : undefined
       if (cells.length === 1 || message === undefined) throw err
-      if (alike === undefined) {
-        if (cell !== cells[0]) throw err
-        alike = { error: err as OuroborosError, message }
-      } else if (message !== alike.message) throw alike.error
-      continue
+      failures.push({ error: err as OuroborosError, message })
     }
-    // A cell that passes after the first failed: the problem was the first cell's own.
-    if (alike !== undefined) throw alike.error
   }
-  // Unless a cell went unchecked for problems of its own parameters.
-  if (alike !== undefined) throw problems.any ? alike.error : new OuroborosError(ErrorCode.CONFIG, `${where}: ${alike.message}`, alike.error.hint === undefined ? {} : { hint: alike.error.hint })
+  if (failures.length > 0) {
+    const first = failures[0]!
+    // Every cell checked and failed alike (unless a cell went unchecked for problems of its own parameters).
+    const alike = !problems.any && failures.length === cells.length && failures.every((f) => f.message === first.message)
+    if (alike) throw new OuroborosError(ErrorCode.CONFIG, `${where}: ${first.message}`, first.error.hint === undefined ? {} : { hint: first.error.hint })
+    throw togetherError(failures.map((f) => f.error), problems)
+  }
   problems.throwIfAny()
   return { config, cells: cellInfos, chains, modality: modality!, metrics, metricOptions, dataset: datasetFacts, datasetInfo: firstInfo!, usesTfjs, ...(vocabulary === undefined ? {} : { vocabulary }), ...(cellVocabularies.size === 0 ? {} : { cellVocabularies }) }
+}
+
+/** The config errors of several cells, one a line, with the problems found after them; one error stays as it is. */
+function togetherError(errors: readonly OuroborosError[], problems: ConfigProblems): OuroborosError {
+  if (errors.length === 1 && !problems.any) return errors[0]!
+  const lines = [...errors.map((e) => e.message), ...(problems.any ? [problems.error().message] : [])]
+  const hints = [...new Set(errors.flatMap((e) => (e.hint === undefined ? [] : [e.hint])))]
+  return configError(lines.join('\n'), hints.length === 0 ? undefined : hints.join('; '))
 }
 
 interface CheckedPlugins {
