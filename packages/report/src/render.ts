@@ -752,7 +752,8 @@ function factsSection(v: RunView, several: boolean): string {
     const items = failed.map((c) => {
       const e = c.error
       const where = e === undefined ? `after ${c.generationsDone} generations` : `at generation ${e.generation}`
-      const what = e === undefined ? 'no error recorded' : `[${e.code}] ${e.message}`
+      // The message as the terminal said it; its code stays in run.json for scripts, not for a reader.
+      const what = e === undefined ? 'no error recorded' : e.message
       const hint = e?.hint === undefined ? '' : ` <span class="hint">(${escapeHtml(e.hint)})</span>`
       return `<li data-chain="${escapeHtml(c.id)}"><code>${escapeHtml(c.id)}</code> (${escapeHtml(cellLabel(c.cell))}, replicate ${c.replicate}, seed ${c.seed}) failed ${escapeHtml(where)}: ${escapeHtml(what)}${hint}</li>`
     })

@@ -105,7 +105,7 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     const buttons = await page.locator('[data-plot]').first().locator('.modebar-btn').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-title')))
     expect(buttons).toContain('Download plot as a PNG')
     expect(buttons.filter((t) => /share|cloud/i.test(t ?? ''))).toEqual([])
-    expect(await page.locator('.failed-chains').textContent()).toContain('failed at generation 7: [OUROBOROS_MODEL] covariance is not positive definite')
+    expect(await page.locator('.failed-chains').textContent()).toContain('failed at generation 7: covariance is not positive definite')
 
     const figure = page.locator('figure.samples').first()
     const slider = figure.locator('input[type=range]')
