@@ -1,11 +1,20 @@
 """Fit Gao et al.'s forms to gold-reward curves: best-of-n  dG = d(a - b d); RL  dG = d(a - b ln d); d = sqrt(KL).
-usage: gao_fit.py RUNDIR bon|rl [--group KEY]   (cells grouped by the swept KEY value; rl pools every beta and step)"""
+usage: gao_fit.py RUNDIR bon|rl [--group KEY]   (cells grouped by the swept KEY value, by default posttrain.0.reward.labels,
+or the run's one swept parameter where it sweeps no labels; rl pools every beta and step)"""
 import json, os, sys, math, argparse
 import numpy as np
-ap = argparse.ArgumentParser(); ap.add_argument('run'); ap.add_argument('form'); ap.add_argument('--group', default='posttrain.0.reward.labels'); ap.add_argument('--only')
+DEFAULT_GROUP = 'posttrain.0.reward.labels'
+ap = argparse.ArgumentParser(); ap.add_argument('run'); ap.add_argument('form'); ap.add_argument('--group'); ap.add_argument('--only')
 a = ap.parse_args()
 run = json.load(open(os.path.join(a.run, 'run.json')))
 cells = {c['index']: c for c in run['cells']}
+swept = sorted({k for c in run['cells'] for k in c['params']})
+# A run swept over one thing only (a beta) is grouped by it; a KeyError would say nothing of what the run sweeps.
+if a.group is None: a.group = DEFAULT_GROUP if DEFAULT_GROUP in swept or len(swept) != 1 else swept[0]
+if a.group not in swept:
+    sweeps = f"it sweeps {', '.join(swept)} (give one to --group)" if swept else 'it sweeps nothing, and the fits are of cells grouped by a swept parameter'
+    print(f'error: {a.run}: the run does not sweep {a.group}; {sweeps}', file=sys.stderr)
+    sys.exit(2)
 pts = {}  # group -> seed -> list of (d, dG)
 for ch in run['chains']:
     p = cells[ch['cell']]['params']

@@ -1,0 +1,62 @@
+// gao_fit.py on small runs written here: which swept parameter groups the fits, and what it says
+// of a run that does not sweep the one asked for.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+
+// Debian's python3 has numpy (the README's analysis scripts ask for python3-numpy).
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
+const SCRIPT = fileURLToPath(new URL('./gao_fit.py', import.meta.url))
+const dir = mkdtempSync(join(tmpdir(), 'ouroboros-gao-fit-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** Gold gains on Gao et al.'s RL form dG = d(α − β ln d) with α = 1, β = 0.5: the fit recovers them exactly. */
+const steps = [0, 0.25, 1, 2.25, 4].map((kl) => {
+  const d = Math.sqrt(kl)
+  return { kl, gold_reward: d === 0 ? 0 : d * (1 - 0.5 * Math.log(d)) }
+})
+
+/** A run directory with one chain per cell, each with the same post-training curve. */
+function run(name, cellParams) {
+  const root = join(dir, name)
+  const cells = cellParams.map((params, index) => ({ index, params }))
+  const chains = cells.map((c) => ({ id: `c${c.index}-r0`, cell: c.index, replicate: 0 }))
+  for (const ch of chains) {
+    mkdirSync(join(root, 'chains', ch.id), { recursive: true })
+    writeFileSync(join(root, 'chains', ch.id, 'gen-000000.posttrain.ndjson'), steps.map((s) => JSON.stringify(s)).join('\n') + '\n')
+  }
+  writeFileSync(join(root, 'run.json'), JSON.stringify({ cells, chains }))
+  return root
+}
+
+const gaoFit = (...args) => spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8' })
+
+describe('gao_fit.py', () => {
+  it('groups by the labels where the run sweeps them, as docs/rlhf-collapse.md runs it', () => {
+    const r = gaoFit(run('labels', [{ 'posttrain.0.reward.labels': 50, 'posttrain.0.beta': 0.1 }, { 'posttrain.0.reward.labels': 200, 'posttrain.0.beta': 0.1 }]), 'rl')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain('posttrain.0.reward.labels=50: pooled  alpha=1.000 beta=0.500 R2=1.00')
+    expect(r.stdout).toContain('posttrain.0.reward.labels=200: pooled')
+  })
+
+  it("groups by the run's one swept parameter where it sweeps no labels (a beta)", () => {
+    const r = gaoFit(run('beta', [{ 'posttrain.0.beta': 1 }, { 'posttrain.0.beta': 0.1 }]), 'rl')
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain('posttrain.0.beta=0.1: pooled  alpha=1.000 beta=0.500 R2=1.00')
+    expect(r.stdout).toContain('posttrain.0.beta=1: pooled')
+  })
+
+  it('says in one line which parameters the run sweeps where it does not sweep the one to group by, and exits 2', () => {
+    const two = run('two', [{ 'posttrain.0.beta': 1, 'posttrain.0.steps': 5 }, { 'posttrain.0.beta': 0.1, 'posttrain.0.steps': 10 }])
+    const r = gaoFit(two, 'rl')
+    expect(r.status).toBe(2)
+    expect(r.stderr).toBe(`error: ${two}: the run does not sweep posttrain.0.reward.labels; it sweeps posttrain.0.beta, posttrain.0.steps (give one to --group)\n`)
+    const asked = gaoFit(two, 'rl', '--group', 'posttrain.0.ridge')
+    expect(asked.status).toBe(2)
+    expect(asked.stderr).toContain('the run does not sweep posttrain.0.ridge; it sweeps posttrain.0.beta, posttrain.0.steps')
+  })
+})
