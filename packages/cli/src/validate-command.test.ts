@@ -16,8 +16,8 @@ describe('validate on a terminal', () => {
     expect(lines).toContain('  cells        2: policy (replace, mix(realFraction=0.2))')
     expect(lines).toContain('               c1  policy=mix(realFraction=0.2)')
     const stage = lines.find((l) => l.startsWith('  posttrain'))
-    // A long value is cut within 60 characters, after a whole item: never inside labels=50.
-    expect(stage).toContain('0  rl: reward proxy(of=modes(values=[1, 0, 0, 0, 0, 0, 0, 0]), ..., beta 0.5, steps 3')
+    // A long value is cut within 60 characters, after a whole item (never inside labels=50), its open bracket closed.
+    expect(stage).toContain('0  rl: reward proxy(of=modes(values=[1, 0, 0, 0, 0, 0, 0, 0]), ...), beta 0.5, steps 3')
   })
 
   it('counts the values of a swept key where cutting them short would make two read alike', async () => {

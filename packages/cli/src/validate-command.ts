@@ -84,7 +84,20 @@ function brief(value: unknown): string {
   if (text.length <= 60) return text
   // Cut after a whole item, never inside a number ("labels=2..." for 200) or a name.
   const cut = text.lastIndexOf(', ', 55)
-  return `${text.slice(0, cut > 0 ? cut : 55)}, ...`
+  const kept = text.slice(0, cut > 0 ? cut : 55)
+  // The brackets open where it is cut are closed after the dots, or the eye looks for their end in what follows.
+  return `${kept}, ...${closers(kept)}`
+}
+
+/** What closes the brackets left open in `text`, innermost first: "proxy(of=[1" gives "])". */
+function closers(text: string): string {
+  const pairs: Record<string, string> = { '(': ')', '[': ']', '{': '}' }
+  const open: string[] = []
+  for (const ch of text) {
+    if (ch in pairs) open.push(pairs[ch]!)
+    else if (ch === open[open.length - 1]) open.pop()
+  }
+  return open.reverse().join('')
 }
 
 /** A swept key's values, each cut short; where cutting makes two alike, their count (the cells' lines show each whole). */
