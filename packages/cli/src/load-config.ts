@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { dirname, extname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { configError, unreadable } from '@ouroboros/core'
+import { unreadableFile } from '@ouroboros/store'
 import { jsonSyntaxError } from './json-syntax.js'
 import { moduleUrl } from './registry.js'
 
@@ -16,7 +17,7 @@ export async function loadConfigFile(file: string): Promise<unknown> {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw configError(`${file}: ${unreadable(err)}`)
+    throw configError(unreadableFile(file, err))
   }
   const ext = extname(file).toLowerCase()
   if (ext === '.json') {

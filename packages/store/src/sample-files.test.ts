@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { samplesPath, writeSamples } from './run-dir.js'
 import { readTokenFile, readVectorFile } from './sample-files.js'
@@ -82,7 +82,9 @@ describe('readTokenFile', () => {
   })
 
   it('names the file when it is missing or holds no sequence', () => {
-    expect(() => readTokenFile(join(dir, 'missing.txt'))).toThrow(/missing\.txt: no such file/)
+    expect(() => readTokenFile(join(dir, 'missing.txt'))).toThrow(/missing\.txt: no such file$/)
+    // A relative name says which folder it was taken from: a tool may have run the command from another.
+    expect(() => readVectorFile('missing-here.csv')).toThrow(`missing-here.csv: no such file (looked for ${resolve('missing-here.csv')})`)
     expect(() => readTokenFile(join(dir, 'missing.tokens'))).toThrow(/missing\.tokens: no such file/)
     expect(() => readTokenFile(file('blank.txt', '\n  \n'))).toThrow(/blank\.txt: no sequences/)
   })

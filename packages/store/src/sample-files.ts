@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { basename, dirname, extname, join } from 'node:path'
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path'
 import { deserialize } from 'node:v8'
 import { inputError, unreadable, vectors, type TokenSamples, type VectorSamples } from '@ouroboros/core'
 import { decodeNpy } from './npy.js'
@@ -192,8 +192,18 @@ export function readInput(file: string): Buffer {
   try {
     return readFileSync(file)
   } catch (err) {
-    throw inputError(`${file}: ${unreadable(err)}`)
+    throw inputError(unreadableFile(file, err))
   }
+}
+
+/**
+ * "FILE: why it could not be read"; a missing file given by a relative path also names the folder it
+ * was looked for in, which is not the user's where a tool ran the command elsewhere (pnpm runs a
+ * script from the workspace root).
+ */
+export function unreadableFile(file: string, err: unknown): string {
+  const missing = (err as { code?: string }).code === 'ENOENT' && !isAbsolute(file)
+  return `${file}: ${unreadable(err)}${missing ? ` (looked for ${resolve(file)})` : ''}`
 }
 
 
