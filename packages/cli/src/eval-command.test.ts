@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
@@ -96,5 +96,19 @@ describe('eval of files of different widths', () => {
     expect(await refusal({ real: two, generated: two, training: one, metrics: 'copy_rate' })).toBe(`--training: ${one} has 1 column but ${two} has 2; both need the same dimension`)
     // The ring lies in the plane.
     expect(await refusal({ real: one, generated: one, data: 'ring', metrics: 'moments' })).toBe(`--data: 'ring' data have 2 dimensions, but ${one} has 1 column`)
+  })
+})
+
+describe('eval of a directory', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ouroboros-eval-dir-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'gen.txt'), 'a b c\nd e f\n')
+  mkdirSync(join(dir, 'samples'))
+  const refusal = (opts: Parameters<typeof evalCommand>[0]) => evalCommand(opts).then(() => undefined, (e: unknown) => (e as OuroborosError).message)
+
+  it('says it is a directory, whether or not its name has the other file\'s extension', async () => {
+    const [samples, gen] = [join(dir, 'samples'), join(dir, 'gen.txt')]
+    expect(await refusal({ real: samples, generated: gen, metrics: 'text' })).toBe(`${samples}: a directory, not a file`)
+    expect(await refusal({ real: gen, generated: samples, metrics: 'text' })).toBe(`${samples}: a directory, not a file`)
   })
 })

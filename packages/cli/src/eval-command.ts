@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { extname } from 'node:path'
 import {
   Rng,
@@ -200,6 +201,10 @@ async function datasetOption(text: string, seed: number): Promise<DatasetInfo> {
  */
 function readPair(realFile: string, generatedFile: string, source: DatasetInfo | undefined): { real: Samples; generated: Samples; dataset: DatasetInfo } {
   const isText = (file: string): boolean => ['.txt', '.tokens'].includes(extname(file).toLowerCase())
+  // Said before the kinds are compared: a directory's name (runs/gen) says nothing of what it holds.
+  for (const file of [realFile, generatedFile]) {
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory() === true) throw inputError(`${file}: a directory, not a file`)
+  }
   if (isText(realFile) !== isText(generatedFile)) {
     throw inputError(`--real ${realFile} and --generated ${generatedFile}: both must be token sequences (.txt, or a run's .tokens) or both vector files (.csv, .json, .npy)`)
   }
