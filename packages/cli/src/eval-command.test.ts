@@ -112,3 +112,11 @@ describe('eval of a directory', () => {
     expect(await refusal({ real: gen, generated: samples, metrics: 'text' })).toBe(`${samples}: a directory, not a file`)
   })
 })
+
+describe('eval --data as JSON', () => {
+  it("checks the dataset's fields as a config's data are checked, n among them, naming --data and the field", async () => {
+    const refusal = (data: string) => evalCommand({ real: 'r.txt', generated: 'g.txt', data, metrics: 'text' }).then(() => undefined, (e: unknown) => (e as OuroborosError).message)
+    expect(await refusal('{"kind": "brown", "n": "x"}')).toBe('--data: n: expected a number, got "x"')
+    expect(await refusal('{"kind": "brown", "n": 0, "minCount": "y"}')).toBe('--data: n: must be ≥ 1, got 0\n--data: minCount: expected a number, got "y"')
+  })
+})

@@ -3,6 +3,7 @@ import { extname } from 'node:path'
 import {
   Rng,
   configError,
+  configSchema,
   didYouMean,
   formatIssues,
   inputError,
@@ -185,12 +186,19 @@ async function datasetOption(text: string, seed: number): Promise<DatasetInfo> {
   if (typeof spec !== 'object' || spec === null || typeof (spec as { kind?: unknown }).kind !== 'string') {
     throw configError(`--data: expected a dataset kind or a JSON object with "kind"`)
   }
-  const { kind, n: _n, ...rest } = spec as { kind: string; n?: unknown }
+  const { kind, n, ...rest } = spec as { kind: string; n?: unknown }
   const datasets = await builtinDatasets()
   const plugin = datasets[kind]
   if (plugin === undefined) throw configError(`--data: unknown dataset '${kind}'${didYouMean(kind, Object.keys(datasets))}; expected one of ${Object.keys(datasets).join(', ')}`)
+  // Checked as a config's data are, though eval reads no samples of it: a value a run would refuse is refused here too.
+  const nSchema = configSchema.shape.data.shape.n
+  const sized = nSchema.safeParse(n)
   const params = plugin.params.safeParse(rest)
-  if (!params.success) throw configError(formatIssues(params.error.issues, '--data'))
+  const problems = [
+    ...(sized.success ? [] : [formatIssues(sized.error.issues, '--data', ['n'], { input: n, schema: nSchema })]),
+    ...(params.success ? [] : [formatIssues(params.error.issues, '--data', [], { input: rest, schema: plugin.params, extraKeys: ['kind', 'n'] })]),
+  ]
+  if (!sized.success || !params.success) throw configError(problems.join('\n'))
   return (await plugin.create(params.data, Rng.from(seed, 'data'))).info
 }
 
