@@ -20,6 +20,18 @@ describe('closest', () => {
     expect(closest('classes', ['class'])).toBe('class')
   })
 
+  it('takes the start of a name, at least 3 letters and half of it, for the name', () => {
+    const charlm = ['kind', 'module', 'context', 'embedding', 'hidden', 'steps', 'batch', 'lr', 'evalEvery', 'topK', 'topP', 'maxChars', 'sentencesPerStep']
+    // 'embed' is 4 edits from 'embedding', more than the 2 a typo may have.
+    expect(closest('embed', charlm)).toBe('embedding')
+    expect(closest('hid', charlm)).toBe('hidden')
+    expect(closest('Context', charlm)).toBe('context')
+    // Too short a start to name one option: 'max' is a third of 'maxChars' and starts others too.
+    expect(closest('max', ['maxChars', 'maxLength', 'maxVocab'])).toBeUndefined()
+    expect(closest('em', charlm)).toBeUndefined()
+    expect(closest('sent', charlm)).toBeUndefined()
+  })
+
   it('suggests nothing for words that only share a letter or two', () => {
     expect(closest('k', ['n', 'd'])).toBeUndefined()
     expect(closest('beam', ['temperature'])).toBeUndefined()

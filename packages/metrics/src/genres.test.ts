@@ -31,6 +31,12 @@ function dataset(): DatasetInfo {
 }
 
 describe('the naive Bayes genre classifier', () => {
+  it('names the genre a misspelt one is one letter from, and none for a word far from every genre', async () => {
+    const named: DatasetInfo = { ...dataset(), genres: { ...dataset().genres!, names: ['news', 'romance', 'humor'] } }
+    await expect(genreLogProbability(named, 'romanse')).rejects.toThrow("unknown Brown genre 'romanse' (did you mean 'romance'?); expected one of news, romance, humor")
+    await expect(genreLogProbability(named, 'western')).rejects.toThrow("unknown Brown genre 'western'; expected one of news, romance, humor")
+  })
+
   it('gives the log-posterior of a genre in closed form', async () => {
     const logA = await genreLogProbability(dataset(), 'a')
     // "x": ½·3/6 against ½·1/6, so P(a) = 3/4. "x z": 3·1 against 1·3, so ½. "y": equal, ½.

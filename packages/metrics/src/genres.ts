@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { defineMetric, inputError, type DatasetInfo, type Samples, type TokenSamples } from '@ouroboros/core'
+import { defineMetric, didYouMean, inputError, type DatasetInfo, type Samples, type TokenSamples } from '@ouroboros/core'
 import { cacheDir, readCache, writeCache } from './cache.js'
 import { asTokens, entropyOfCounts, smoothedKl } from './vectors.js'
 import { ENTROPY_HALVES, HALVES, KL_RISES } from './outputs.js'
@@ -160,7 +160,7 @@ function logPosterior(model: GenreClassifier, s: TokenSamples, genre: number): F
 export async function genreLogProbability(dataset: DatasetInfo, genre: string): Promise<(s: Samples) => Float64Array> {
   const genres = needGenres(dataset, 'the genre log-probability')
   const index = genres.names.indexOf(genre)
-  if (index < 0) throw inputError(`unknown Brown genre '${genre}'; expected one of ${genres.names.join(', ')}`)
+  if (index < 0) throw inputError(`unknown Brown genre '${genre}'${didYouMean(genre, genres.names)}; expected one of ${genres.names.join(', ')}`)
   const model = genreClassifierFor(genres)
   return (s) => logPosterior(model, asTokens(s, 'the genre classifier'), index)
 }
