@@ -38,6 +38,17 @@ describe('text metrics', () => {
     expect(m['tail_coverage']).toBeCloseTo(1 / 2, 15)
   })
 
+  it('claims no direction for tail_mass: made-up words raise it above the real value, a lost tail lowers it', async () => {
+    // Real tail mass: tokens 3 and 4 of 22, 1/11. Words the real data lack (5) are all tail: 1.
+    // Only head words (0, 1, 2): 0. Both are as far from real text, on opposite sides.
+    expect((await textMetrics(real, real))['tail_mass']).toBeCloseTo(2 / 22, 15)
+    expect((await textMetrics(real, tokens([[5, 5], [5]], 6)))['tail_mass']).toBe(1)
+    expect((await textMetrics(real, tokens([[0, 1], [2]], 6)))['tail_mass']).toBe(0)
+    const info = text.outputInfo!['tail_mass']!
+    expect(info.threshold).toBeUndefined()
+    expect(info.better).toBeUndefined()
+  })
+
   it('counts distinct n-grams as a set of their word sequences does, past thousands of them', async () => {
     // Sentences of 1..40 words from a vocabulary of 3,000 with a heavy head: tens of thousands of
     // n-grams, many repeated, so the id table grows several times.
