@@ -13,7 +13,9 @@ const paramsSchema = z.strictObject({
    * Absolute discount D. 'auto': Chen & Goodman's D_l = n1 / (n1 + 2 n2) per order l, from the
    * counts of count 1 and 2 of the data being fit. It is the default because the count statistics
    * move as a chain collapses (synthetic corpora lose their singletons), and a fixed D (0.75 is
-   * the textbook value) would be right for generation 0 only. A number applies to every order.
+   * the textbook value) would be right for generation 0 only. A level with no count of 1 has the
+   * estimate 0, which would give held-out text probability 0; it gets 0.75 instead
+   * (kneser-ney.ts, FALLBACK_DISCOUNT). A number applies to every order.
    */
   discount: z.union([z.literal('auto'), z.number().min(0).max(1)], { error: "expected 'auto' or a number from 0 to 1" }).default('auto'),
   /** Sample only from the k most probable next words. */

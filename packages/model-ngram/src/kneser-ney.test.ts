@@ -68,6 +68,20 @@ describe('interpolated Kneser-Ney', () => {
     expect(state.discounts[1]).toBeCloseTo(n1 / (n1 + 2 * n2), 15)
   })
 
+  it("keeps 'auto' from giving a held-out word probability 0 where no n-gram is seen once: the textbook D = 0.75", () => {
+    // Every bigram and every continuation count is 2, so n1 = 0 at both levels and Chen & Goodman's
+    // estimate would be 0, giving the bigram "0 0" (context 0 seen, continuation not) probability 0.
+    const twice = tokenSamples([[0, 1], [0, 1], [1, 0], [1, 0]], 2)
+    const state = fitKneserNey(twice, 2, 'auto')
+    expect(Array.from(state.discounts)).toEqual([0.75, 0.75])
+    // By hand, D = 0.75, outcomes 0, 1, END (V + 1 = 3). Level 1: continuation counts 2, 2, 2 (C = 6,
+    // 3 types), p1 = (2 − 0.75)/6 + (0.75·3/6)·(1/3) = 1/3 each. Context START: children 0 and 1 of
+    // count 2 (C = 4, N = 2), p(0 | START) = 1.25/4 + (0.75·2/4)·(1/3) = 0.4375. Context 0: children 1
+    // and END of count 2, p(0 | 0) = 0 + 0.375·(1/3) = 0.125 and p(END | 0) = 0.4375.
+    const ll = sentenceLogProbs(state, tokenSamples([[0, 0]], 2))
+    expect(ll[0]).toBeCloseTo(Math.log(0.4375 * 0.125 * 0.4375), 12)
+  })
+
   it('gives a unigram model, on its own training text, the perplexity exp(entropy) of the word-and-end frequencies', () => {
     const state = fitKneserNey(data, 1, 0)
     const ll = sentenceLogProbs(state, data)

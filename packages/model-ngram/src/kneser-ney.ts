@@ -15,8 +15,8 @@ import { PairTable } from './pair-table.js'
  *
  * where h' drops the first word of h, a context never seen skips its level, and p_0 is uniform
  * over the V + 1 outcomes: every outcome, a word never seen included, has a positive probability
- * while every D_l is positive. A level whose counts hold no 1 or 2 (a collapsed chain's) gets the
- * discount 0 under 'auto', passes nothing down, and gives an unseen continuation of a seen context
+ * while every D_l is positive. 'auto' keeps every D_l positive (chenGoodman); only a discount of 0
+ * given in the config passes nothing down and gives an unseen continuation of a seen context
  * probability 0: held-out text then has an infinite perplexity, recorded as null.
  */
 export interface NgramState {
@@ -159,7 +159,18 @@ export function fitKneserNey(data: TokenSamples, order: number, discount: Discou
   return { order, vocabSize: V, discounts, unigram, levels }
 }
 
-/** Chen & Goodman's estimate D = n1 / (n1 + 2 n2) from the counts of count 1 and 2 (0 when both are 0). */
+/**
+ * The discount 'auto' gives a level that holds no count of 1. Chen & Goodman's estimate is 0 there:
+ * with no n-gram seen once, leaving one occurrence out never leaves an unseen event, so the
+ * estimate sees no mass to reserve. D = 0 then passes nothing down, and held-out text that
+ * continues a seen context differently gets probability 0 (an infinite perplexity). Small corpora
+ * over a few words (every bigram seen twice or more) and collapsed chains hold such levels. KenLM
+ * refuses the estimate there too and offers fixed fallback discounts (lmplz --discount_fallback);
+ * ours is the textbook D = 0.75, the value `discount: 0.75` applies to every level.
+ */
+export const FALLBACK_DISCOUNT = 0.75
+
+/** Chen & Goodman's estimate D = n1 / (n1 + 2 n2) from the counts of count 1 and 2; FALLBACK_DISCOUNT where n1 = 0. */
 export function chenGoodman(counts: Int32Array): number {
   let n1 = 0
   let n2 = 0
@@ -167,7 +178,7 @@ export function chenGoodman(counts: Int32Array): number {
     if (counts[i] === 1) n1++
     else if (counts[i] === 2) n2++
   }
-  return n1 + 2 * n2 === 0 ? 0 : n1 / (n1 + 2 * n2)
+  return n1 === 0 ? FALLBACK_DISCOUNT : n1 / (n1 + 2 * n2)
 }
 
 function identity(n: number): Int32Array {

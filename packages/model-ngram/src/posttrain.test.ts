@@ -59,6 +59,19 @@ describe('ngram fitWeighted, order 1: exact weighted counts', () => {
     expect(state.models[0]!.discounts[0]).toBeCloseTo(n1 / (n1 + 2 * n2), 15)
   })
 
+  it("keeps 'auto' positive when no outcome is seen once, so a held-out word the weighted data lack has a probability", () => {
+    // Raw counts: 'the' 4, 'cat' 2, END 4; no 1, so Chen & Goodman's estimate would be 0.
+    const the = VOCABULARY.indexOf('the')
+    const cat = VOCABULARY.indexOf('cat')
+    const dog = VOCABULARY.indexOf('dog')
+    const state = fitWeighted([[the, cat], [the, cat], [the], [the]], [1, 1, 1, 1], params({ order: 1 }))
+    expect(state.models[0]!.discounts[0]).toBe(0.75)
+    // By hand: counts 4, 2, 4 (C = 10, 3 types), 'dog' has only the floor (0.75·3/10)·1/(V + 1);
+    // END gets (4 − 0.75)/10 plus the same floor.
+    const floor = (0.75 * 3) / 10 / (V + 1)
+    expect(logLikelihood(state, [[dog]])[0]).toBeCloseTo(Math.log(floor) + Math.log(0.325 + floor), 12)
+  })
+
   it('gives, at discount 0, the MLE of the sentences repeated as often as their integer weights say', () => {
     const counts = [2, 0, 1, 3, 1, 0, 2, 1, 1, 4]
     const repeated = CORPUS.flatMap((s, i) => Array.from({ length: counts[i]! }, () => s))

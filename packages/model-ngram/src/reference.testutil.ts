@@ -49,7 +49,8 @@ export function referenceModel(
       if (c === 1) n1++
       if (c === 2) n2++
     }
-    D[l] = n1 + 2 * n2 === 0 ? 0 : n1 / (n1 + 2 * n2)
+    // No count of 1: the estimate would be 0; 'auto' falls back to the textbook 0.75.
+    D[l] = n1 === 0 ? 0.75 : n1 / (n1 + 2 * n2)
   }
   // Children of a context: the words w with an adjusted count for "context w".
   const children = (context: readonly number[], l: number): Map<number, number> => {

@@ -10,9 +10,10 @@ import { chenGoodman, fitKneserNey, type Discount, type NgramState } from './kne
  *
  * Order 1: exact weighted counts, c(w) = Σ_i w_i · count_i(w) and c(END) = Σ_i w_i, the maximiser
  * of Σ_i w_i log p(x_i) before smoothing. A fixed discount applies as it is; 'auto' takes Chen &
- * Goodman's n1 / (n1 + 2 n2) from the raw counts of the sentences of positive weight: it estimates,
- * from how many outcomes the sample holds once or twice, the mass of the outcomes it missed, a
- * property of the sample that weights tilt but do not enlarge.
+ * Goodman's n1 / (n1 + 2 n2) from the raw counts of the sentences of positive weight (0.75 where
+ * none is 1, as in fitKneserNey): it estimates, from how many outcomes the sample holds once or
+ * twice, the mass of the outcomes it missed, a property of the sample that weights tilt but do
+ * not enlarge.
  *
  * Order ≥ 2: Kneser-Ney's continuation counts (how many distinct words precede a gram) and its
  * count-of-counts discounts have no weighted form, so the sentences are resampled by weight and
