@@ -68,7 +68,9 @@ describe('samplesBreach', () => {
 
   it('names sentences where vectors are expected, and what is not samples at all', () => {
     expect(samplesBreach(text, 2, data)).toBe("an object whose modality is \"tokens\"; expected vectors (the data's modality)")
-    expect(samplesBreach(Float64Array.of(1, 2) as unknown as Samples, 1, data)).toBe("an object whose modality is undefined; expected vectors (the data's modality)")
+    expect(samplesBreach(Float64Array.of(1, 2) as unknown as Samples, 1, data)).toBe("a bare array of 2 values; expected samples, { modality: 'vectors', n, d, data: a Float64Array of n × d values }")
+    expect(samplesBreach([[1, 2]] as unknown as Samples, 1, data)).toBe("a bare array of 1 value; expected samples, { modality: 'vectors', n, d, data: a Float64Array of n × d values }")
+    expect(samplesBreach({ n: 1 } as unknown as Samples, 1, data)).toBe("an object whose modality is undefined; expected vectors (the data's modality)")
     expect(samplesBreach(undefined as unknown as Samples, 1, data)).toBe("undefined; expected vectors (the data's modality)")
   })
 

@@ -148,6 +148,12 @@ export function samplesAreFinite(s: Samples): boolean {
  */
 export function samplesBreach(s: Samples, n: number, like: Samples): string | undefined {
   if (typeof s !== 'object' || s === null || s.modality !== like.modality) {
+    // A bare list of numbers is the likeliest slip: say what a samples object holds.
+    if (Array.isArray(s) || ArrayBuffer.isView(s)) {
+      const shape = like.modality === 'vectors' ? "{ modality: 'vectors', n, d, data: a Float64Array of n × d values }" : "{ modality: 'tokens', offsets, tokens, vocabSize }"
+      const length = (s as ArrayLike<unknown>).length
+      return `a bare array of ${length} value${length === 1 ? '' : 's'}; expected samples, ${shape}`
+    }
     const got = typeof s === 'object' && s !== null ? `an object whose modality is ${JSON.stringify(s.modality)}` : String(s)
     return `${got}; expected ${like.modality} (the data's modality)`
   }
