@@ -1,4 +1,5 @@
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, extname, resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { exportRecords, readRunInfo, recordChains, RECORD_FILES } from '@ouroboros/store'
 import { checkExportOut, checkNotEmpty, notARunWrite } from './out-paths.js'
@@ -14,6 +15,10 @@ export async function exportCommand(dir: string, format: string, out?: string): 
     throw configError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`)
   }
   checkNotEmpty('--out', out, 'write in the run directory')
+  // `--out runs/x/metrics.csv` would make a folder of that name with the file inside it.
+  if (out !== undefined && !existsSync(out) && Object.values(RECORD_FILES).some((name) => out.endsWith(extname(name)))) {
+    throw configError(`--out: ${resolve(out)} names a file, but --out is the directory the ${RECORD_FILES[format as (typeof EXPORT_FORMATS)[number]]} is written in`, `give its folder: --out ${dirname(resolve(out))}`)
+  }
   const runDir = resolve(dir)
   const info = readRunInfo(runDir, ['cells'])
   const outDir = resolve(out ?? runDir)

@@ -50,7 +50,10 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   log(`worker ${process.pid}: ${workers} thread${workers === 1 ? '' : 's'} taking tasks from ${address.shown}${trusts.length === 0 ? '' : `; runs ${trusts.join(' and ')}`}`)
   const signal = await stop
   log(`${signal}: finishing the tasks in flight (send it again to stop at once)`)
-  const again = (): never => process.exit(130)
+  const again = (second: NodeJS.Signals): never => {
+    log(`${second} again: stopped at once; the queue hands the tasks in flight to another worker once their locks expire`)
+    return process.exit(130)
+  }
   process.once('SIGTERM', again)
   process.once('SIGINT', again)
   await worker.close()
