@@ -206,7 +206,6 @@ export function unreadableFile(file: string, err: unknown): string {
   return `${file}: ${unreadable(err)}${missing ? ` (looked for ${resolve(file)})` : ''}`
 }
 
-
 /**
  * A .csv of numbers, with an optional header row. A header is a first line none of whose cells is
  * a number: a header of numbers (`0,1`, pandas' integer column names) cannot be told from a data
