@@ -152,6 +152,12 @@ describe('a finetuning task of other data', () => {
     await expect(resolveRun({ ...ring, model: { kind: 'kde', components: 8 } }, 'kde.json')).rejects.toThrow(/^kde\.json: model\.components: unknown key; expected one of kind, module, bandwidth$/)
   })
 
+  it("says that a command model's own parameters go in model.params, where a key beside command is unknown", async () => {
+    const raw = { data: { kind: 'ring', n: 200 }, model: { command: ['python3', 'm.py'], mode: 'ok' }, generations: 1 }
+    // Not "did you mean module": a package's module is no key of a model in another process.
+    await expect(resolveRun(raw, 'cm.json')).rejects.toThrow("cm.json: model.mode: unknown key; expected one of kind, command, cwd, timeoutMs, params (the program's own parameters go in model.params)")
+  })
+
   it("names the keys the task's data take when one is unknown", async () => {
     const raw = { data: { kind: 'gaussian', n: 200 }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'finetune', data: { weights: [1, 0] }, steps: 5 }] }
     await expect(resolveRun(raw, 'own.json')).rejects.toThrow('own.json: posttrain.0.data.weights: unknown key; expected one of kind, module, n, d, mean, std')
