@@ -819,9 +819,10 @@ ${chainRows.join('\n')}
       ? '<p>Package versions: none recorded.</p>'
       : `<details open><summary>Package versions</summary><table class="packages">${packages.map(([name, version]) => `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(version)}</td></tr>`).join('')}</table></details>`,
   )
-  out.push(jsonBlock('Config, resolved (every default filled in)', info.config))
+  // The run's own defaults are in the config; a model's and a dataset's are each setting's, below.
+  out.push(jsonBlock('Config, with the run’s defaults filled in', info.config))
   out.push(
-    `<details><summary>Resolved config per setting</summary>${info.cells
+    `<details><summary>Config per setting, every default filled in (the model’s and the data’s too)</summary>${info.cells
       .map((cell) => `<h4>${escapeHtml(cellLabel(cell.index))}</h4><pre>${escapeHtml(JSON.stringify(cell.config, null, 2))}</pre>`)
       .join('')}</details>`,
   )
