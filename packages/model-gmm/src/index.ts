@@ -55,7 +55,7 @@ export const model = defineModel<GmmParams, GmmState>({
   description: 'Gaussian mixture with full or diagonal covariances fit by EM (options as scikit-learn GaussianMixture)',
   params: paramsSchema,
   acceptsTemperature: true,
-  minimumRows: (params) => ({ rows: params.components, what: `a GMM of ${params.components} components`, param: 'components' }),
+  minimumRows: (params) => ({ rows: params.components, what: `a GMM of ${params.components} component${params.components === 1 ? '' : 's'}`, param: 'components' }),
 
   fit(data, params, ctx) {
     return fitMixture(asVectors(data, 'training data'), undefined, params, ctx)
@@ -189,8 +189,8 @@ function fitMixture(x: VectorSamples, weights: Float64Array | undefined, params:
     for (const w of weights) if (w > 0) points++
   }
   if (points < k) {
-    const what = weights === undefined ? 'training points' : 'training points of positive weight'
-    throw inputError(`a GMM of ${k} components needs at least ${k} ${what}, got ${points}`, `lower model.components, or ${MORE_POINTS_HINT}`)
+    const what = `training point${k === 1 ? '' : 's'}${weights === undefined ? '' : ' of positive weight'}`
+    throw inputError(`a GMM of ${k} component${k === 1 ? '' : 's'} needs at least ${k} ${what}, got ${points}`, `lower model.components, or ${MORE_POINTS_HINT}`)
   }
   if (!samplesAreFinite(x)) throw divergedError('the GMM training data hold NaN or infinite values')
   const options = { tol: params.tol, maxIter: params.maxIter, regCovar: params.regCovar }

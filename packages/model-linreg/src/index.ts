@@ -35,7 +35,7 @@ export const model = defineModel<LinregParams, LinregState>({
   checkData(_params, dataset) {
     const d = (dataset.d ?? 2) - 1
     if (dataset.regression !== undefined && dataset.regression.T < d) {
-      throw inputError(`OLS with ${d} features needs a design of at least ${d} rows, but data.T is ${dataset.regression.T}`, 'raise data.T or lower data.d')
+      throw inputError(`OLS with ${d} feature${d === 1 ? '' : 's'} needs a design of at least ${d} row${d === 1 ? '' : 's'}, but data.T is ${dataset.regression.T}`, 'raise data.T or lower data.d')
     }
   },
   minimumRows: (_params, dataset) => {
@@ -53,7 +53,7 @@ export const model = defineModel<LinregParams, LinregState>({
     // The residual std needs n - d > 0 degrees of freedom; OLS alone needs n ≥ d.
     const needed = sigmaKnown ? d : d + 1
     if (x.n < needed) {
-      throw inputError(`OLS with ${d} features needs at least ${needed} rows, got ${x.n}`, MORE_POINTS_HINT)
+      throw inputError(`OLS with ${d} feature${d === 1 ? '' : 's'} needs at least ${needed} row${needed === 1 ? '' : 's'}, got ${x.n}`, MORE_POINTS_HINT)
     }
     const weights = ols(x, d)
     // In accumulate the training set stacks label sets over one design: its first T rows are X.
@@ -86,7 +86,7 @@ export const model = defineModel<LinregParams, LinregState>({
   logLikelihood(state, data) {
     const x = asVectors(data, 'evaluation data')
     const { d, weights, sigma } = state
-    if (x.d !== d + 1) throw inputError(`evaluation data have ${x.d} columns, the regression expects ${d} features and a label`)
+    if (x.d !== d + 1) throw inputError(`evaluation data have ${x.d} column${x.d === 1 ? '' : 's'}, the regression expects ${d} feature${d === 1 ? '' : 's'} and a label`)
     const variance = sigma * sigma
     const c = -0.5 * (LOG_2PI + Math.log(variance))
     const out = new Float64Array(x.n)
