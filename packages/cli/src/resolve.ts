@@ -452,7 +452,7 @@ function checkMinimumRows(
 ): void {
   if (minimum === undefined) return
   const field = `model.${minimum.param ?? 'kind'}`
-  const needs = `${minimum.what} needs at least ${minimum.rows} training rows`
+  const needs = `${minimum.what} needs at least ${minimum.rows} training row${minimum.rows === 1 ? '' : 's'}`
   const lower = minimum.param === undefined ? '' : `lower ${field}, or `
   if (sizes.n < minimum.rows) throw configError(`${at}: ${field}: ${needs}, but generation 0 is fit on data.n = ${sizes.n}`, `${lower}raise data.n`)
   if (sizes.generations < 2) return
