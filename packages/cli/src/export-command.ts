@@ -15,15 +15,15 @@ export async function exportCommand(dir: string, format: string, out?: string): 
     throw configError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`)
   }
   checkNotEmpty('--out', out, 'write in the run directory')
+  const f = format as (typeof EXPORT_FORMATS)[number]
+  const file = RECORD_FILES[f]
   // `--out runs/x/metrics.csv` would make a folder of that name with the file inside it.
   if (out !== undefined && !existsSync(out) && Object.values(RECORD_FILES).some((name) => out.endsWith(extname(name)))) {
-    throw configError(`--out: ${resolve(out)} names a file, but --out is the directory the ${RECORD_FILES[format as (typeof EXPORT_FORMATS)[number]]} is written in`, `give its folder: --out ${dirname(resolve(out))}`)
+    throw configError(`--out: ${resolve(out)} names a file, but --out is the directory the ${file} is written in`, `give its folder: --out ${dirname(resolve(out))}`)
   }
   const runDir = resolve(dir)
   const info = readRunInfo(runDir, ['cells'])
   const outDir = resolve(out ?? runDir)
-  const f = format as (typeof EXPORT_FORMATS)[number]
-  const file = RECORD_FILES[f]
   checkExportOut(outDir, runDir, file, out !== undefined)
   const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir).catch((err: unknown) => {
     throw notARunWrite(err)

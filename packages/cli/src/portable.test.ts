@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { localModuleUrl, portableModule, workerModuleResolver, workspacePackageEntry } from './portable.js'
+import { localModuleUrl, portableModule, workerModuleResolver } from './portable.js'
+import { packageOfWorkspace } from './registry.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ouroboros-portable-'))
 const allowed = join(dir, 'allowed')
@@ -30,10 +31,10 @@ describe('module names in run.json', () => {
     writeFileSync(join(ws, 'pnpm-workspace.yaml'), 'packages:\n  - "packages/*"\n')
     writeFileSync(join(ws, 'packages/model-x/package.json'), JSON.stringify({ name: '@lab/model-x', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }))
     writeFileSync(join(ws, 'tools/other/package.json'), JSON.stringify({ name: '@lab/other', main: 'index.js' }))
-    expect(workspacePackageEntry(ws, '@lab/model-x')).toBe(join(ws, 'packages/model-x/dist/index.js'))
+    expect(packageOfWorkspace(ws, '@lab/model-x')?.entry).toBe(join(ws, 'packages/model-x/dist/index.js'))
     // Outside the workspace's globs, or of another name: none.
-    expect(workspacePackageEntry(ws, '@lab/other')).toBeUndefined()
-    expect(workspacePackageEntry(ws, '@lab/model-y')).toBeUndefined()
+    expect(packageOfWorkspace(ws, '@lab/other')).toBeUndefined()
+    expect(packageOfWorkspace(ws, '@lab/model-y')).toBeUndefined()
     // This installation's own packages are found by Node's lookup first.
     expect(localModuleUrl('@ouroboros/model-gmm')).toBe(import.meta.resolve('@ouroboros/model-gmm'))
   })

@@ -4,8 +4,8 @@ import { dirname, isAbsolute, join, resolve as resolvePath, sep } from 'node:pat
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import { packageDir } from './package-dir.js'
-import { packageEntry } from './registry.js'
-import { workspaceAbove, workspaceFolders } from './workspace.js'
+import { packageOfWorkspace } from './registry.js'
+import { workspaceAbove } from './workspace.js'
 
 /**
  * How run.json names a plug-in module this machine found at `url`, so that another machine (a
@@ -54,26 +54,12 @@ function findPortableName(url: string): string {
 function ownWorkspaceEntry(name: string): string | undefined {
   if (!workspaceEntries.has(name)) {
     const root = workspaceAbove(dirname(fileURLToPath(import.meta.url)))
-    workspaceEntries.set(name, root === undefined ? undefined : workspacePackageEntry(root, name))
+    workspaceEntries.set(name, root === undefined ? undefined : packageOfWorkspace(root, name)?.entry)
   }
   return workspaceEntries.get(name)
 }
 
 const workspaceEntries = new Map<string, string | undefined>()
-
-/** The entry file of the package called `name` among the packages of the workspace at `root`. */
-export function workspacePackageEntry(root: string, name: string): string | undefined {
-  const dir = workspaceFolders(root).find((d) => packageName(d) === name)
-  return dir === undefined ? undefined : packageEntry(dir)
-}
-
-function packageName(dir: string): unknown {
-  try {
-    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name
-  } catch {
-    return undefined
-  }
-}
 
 function sameFile(a: string | undefined, b: string): boolean {
   if (a === undefined || !existsSync(a) || !existsSync(b)) return false

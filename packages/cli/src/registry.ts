@@ -97,17 +97,23 @@ function pathFrom(baseDir: string, path: string): string {
 function workspacePackage(name: string, baseDir: string): { dir: string; entry: string } | undefined {
   for (const start of [baseDir, process.cwd()]) {
     const root = workspaceAbove(start)
-    if (root === undefined) continue
-    for (const dir of workspaceFolders(root)) {
-      const entry = (readJson(join(dir, 'package.json')) as { name?: unknown } | undefined)?.name === name ? packageEntry(dir) : undefined
-      if (entry !== undefined) return { dir, entry }
-    }
+    const found = root === undefined ? undefined : packageOfWorkspace(root, name)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/** The package called `name` among the packages of the workspace at `root`: its folder and entry file. */
+export function packageOfWorkspace(root: string, name: string): { dir: string; entry: string } | undefined {
+  for (const dir of workspaceFolders(root)) {
+    const entry = (readJson(join(dir, 'package.json')) as { name?: unknown } | undefined)?.name === name ? packageEntry(dir) : undefined
+    if (entry !== undefined) return { dir, entry }
   }
   return undefined
 }
 
 /** The file a package folder's `exports` (or `main`) gives for an import of the package; undefined for a folder with no package.json. */
-export function packageEntry(dir: string): string | undefined {
+function packageEntry(dir: string): string | undefined {
   const pkg = readJson(join(dir, 'package.json')) as { exports?: unknown; main?: unknown } | undefined
   if (pkg === undefined) return undefined
   const exports = typeof pkg.exports === 'string' || !isSubpathMap(pkg.exports) ? { '.': pkg.exports } : pkg.exports

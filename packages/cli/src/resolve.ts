@@ -336,11 +336,11 @@ async function checkPlugins(
       } else if (model !== undefined) {
         const parsed = model.params.safeParse(given)
         if (parsed.success) modelParams = parsed.data as Record<string, unknown>
-        else if (kind !== 'command') problems.add(issueProblems(parsed.error.issues, ['model'], { input: given, schema: model.params, extraKeys: ['kind', 'module'] }), params)
         else {
           // A key beside `command` is most likely one of the program's own parameters ("mode" is not a misspelt "module").
-          const found = issueProblems(parsed.error.issues, ['model'], { input: given, schema: model.params, extraKeys: ['kind'] })
-          problems.add(found.map((p) => (p.message.startsWith('unknown key') ? { ...p, message: `${p.message} (the program's own parameters go in model.params)` } : p)), params)
+          const command = kind === 'command'
+          const found = issueProblems(parsed.error.issues, ['model'], { input: given, schema: model.params, extraKeys: command ? ['kind'] : ['kind', 'module'] })
+          problems.add(command ? found.map((p) => (p.message.startsWith('unknown key') ? { ...p, message: `${p.message} (the program's own parameters go in model.params)` } : p)) : found, params)
         }
       }
     }

@@ -35,11 +35,10 @@ export interface ResumeCommandOptions {
   queueTimeout?: number
 }
 
-/** What run.json holds for a run, distributed or not. */
 /**
- * `configDir`: the folder of the config file the run started with, from which a resume looks up
- * the packages the config names by name, as the run did (a run directory elsewhere has no
- * node_modules to find them in).
+ * What run.json holds for a run, distributed or not. `configDir`: the folder of the config file the
+ * run started with, from which a resume looks up the packages the config names by name, as the
+ * run did (a run directory elsewhere has no node_modules to find them in).
  */
 type RunFile = RunInfo & Provenance & Partial<RunSpecs> & { queue?: string; configDir?: string }
 

@@ -15,10 +15,9 @@ Without --metrics, eval runs every cheap metric group that applies to the files;
 (ouroboros list marks them) run when named. Besides the built-in groups' names, --metrics takes a
 metric group's module, as a config's {"module": ...} does: a path relative to the working
 directory (the walkthrough of docs/extending.md builds ./packages/metric-spread/dist/index.js)
-or a package name found from there; its
-options are its defaults. --data names the dataset the files come from (a
-data.kind, or a JSON object as in a config's "data") so that groups needing its facts apply: mode
-centres (ring, grid), labels (mnist), genres (brown). A group asked for by name that needs what
+or a package name found from there; its options are its defaults. --data names the dataset the
+files come from (a data.kind, or a JSON object as in a config's "data") so that groups needing
+its facts apply: mode centres (ring, grid), labels (mnist), genres (brown). A group asked for by name that needs what
 eval does not have (a model, a training set without --training, a dataset's facts) is refused
 with what it needs.
 

@@ -734,7 +734,7 @@ export function trainingPlot(p: { title: string; metric: string; yTitle?: string
       hovertemplate: 'step %{x}<br>%{y:.4g}',
     })
   })
-  const layout = baseLayout(p.title, 'training step', p.yTitle ?? (p.loss === true ? lossAxisTitle(p.metric) : p.metric))
+  const layout = baseLayout(p.title, 'training step', p.yTitle ?? p.metric)
   if (wantsLogAxis(plotted)) Object.assign(layout.yaxis as Record<string, unknown>, logAxis(plotted))
   else constantAxis(layout, plotted, p.bounds)
   return { data, layout }
