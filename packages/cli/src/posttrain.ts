@@ -15,10 +15,14 @@ export async function resolvePosttrain(
   datasets: Readonly<Record<string, DatasetPlugin<any>>>,
   datasetModule: string,
 ): Promise<TaskSpec[]> {
-  const { adaptiveKlProblem, dpoSupport, goldOf, goldReward, rlMethod } = await import('@ouroboros/posttrain')
+  const { dpoSupport, goldOf, goldReward, rlMethod, rlSettingsProblem } = await import('@ouroboros/posttrain')
   const tasks: TaskSpec[] = []
   for (const [i, stage] of stages.entries()) {
     const where = `posttrain.${i}`
+    // An rl stage's lr is its method's: refitting has none either way.
+    if ((stage.kind === 'finetune' || stage.kind === 'dpo') && stage.lr !== undefined && model.trainerStep !== undefined) {
+      throw configError(`${at}: ${where}.lr: model '${model.id}' has no step size to set: its trainer's step is ${model.trainerStep}; leave lr out`)
+    }
     if (stage.kind === 'finetune') {
       if (model.trainer === undefined) {
         throw configError(`${at}: ${where}.kind: model '${model.id}' cannot be finetuned (it has no trainer); \`ouroboros list\` says which models can`)
@@ -71,8 +75,8 @@ export async function resolvePosttrain(
     if (stage.kind === 'rl') {
       const method = rlMethod(model, stage.method)
       if (method !== 'policy-gradient' && method !== 'refit') throw configError(`${at}: ${where}.method: ${method}`)
-      const adaptive = adaptiveKlProblem(stage, method)
-      if (adaptive !== undefined) throw configError(`${at}: ${where}.${adaptive}`)
+      const problem = rlSettingsProblem(stage, method)
+      if (problem !== undefined) throw configError(`${at}: ${where}.${problem}`)
       // Each refit fits the model to the step's draws, which must hold the model's minimum.
       const draws = stage.samples ?? run.samplesPerGeneration
       const minimum = run.minimumRows

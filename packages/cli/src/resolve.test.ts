@@ -150,6 +150,11 @@ describe('a finetuning task of other data', () => {
     )
     // Without a swept kind, an unknown key is only that.
     await expect(resolveRun({ ...ring, model: { kind: 'kde', components: 8 } }, 'kde.json')).rejects.toThrow(/^kde\.json: model\.components: unknown key; expected one of kind, module, bandwidth$/)
+    // A stage's kinds are one schema's: the message names the kind that takes the key.
+    const stages = { data: { kind: 'zipf', n: 200 }, model: { kind: 'transformer' }, generations: 1, posttrain: [{ kind: 'rl', reward: { kind: 'length', target: 5 }, beta: 0.1, pairs: 10 }], sweep: { 'posttrain.0.kind': ['rl', 'dpo'] } }
+    await expect(resolveRun(stages, 'stages.json')).rejects.toThrow(
+      /^stages\.json: posttrain\.0\.pairs: unknown key for kind 'rl' \(kind 'dpo' takes it\); expected one of kind, reward, .*; sweep the whole "posttrain\.0" instead, each value/,
+    )
   })
 
   it("says that a command model's own parameters go in model.params, where a key beside command is unknown", async () => {

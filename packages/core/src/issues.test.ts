@@ -56,6 +56,22 @@ describe('formatIssues', () => {
     expect(format({ size: 1, kind: 'B' })).toBe('f.json: x.kind: "B" is not one of a, b; did you mean "b"?')
   })
 
+  it('says which other kinds of a discriminated union take a key, rather than guess a near one', () => {
+    const kinds = z.array(
+      z.discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('finetune'), data: z.number(), steps: z.number().optional() }),
+        z.strictObject({ kind: z.literal('rl'), beta: z.number(), steps: z.number().optional() }),
+        z.strictObject({ kind: z.literal('dpo'), beta: z.number(), pairs: z.number().optional() }),
+      ]),
+    )
+    const of = (input: unknown) => formatIssues(kinds.safeParse(input).error!.issues, 'f.json', ['stages'], { input, schema: kinds })
+    // 'beta' is two edits from 'data', which a plain unknown key would suggest.
+    expect(of([{ kind: 'finetune', data: 1, beta: 0.1 }])).toBe("f.json: stages.0.beta: unknown key for kind 'finetune' (kinds 'rl' and 'dpo' take it); expected one of kind, data, steps")
+    expect(of([{ kind: 'rl', beta: 1, pairs: 10 }])).toBe("f.json: stages.0.pairs: unknown key for kind 'rl' (kind 'dpo' takes it); expected one of kind, beta, steps")
+    // A key no kind takes is an unknown key as anywhere else.
+    expect(of([{ kind: 'rl', beta: 1, step: 10 }])).toBe('f.json: stages.0.step: unknown key; did you mean "steps"?')
+  })
+
   it("gives a plain union's own message with the value that matched none of its members", () => {
     const union = z.strictObject({ d: z.union([z.literal('auto'), z.number()], { error: "expected 'auto' or a number" }) })
     const input = { d: 'aut' }

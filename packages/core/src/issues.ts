@@ -31,7 +31,8 @@ export function issueProblems(issues: readonly z.core.$ZodIssue[], prefix: reado
       const known = knownKeys(context, issue.path)
       for (const key of issue.keys) {
         const path = dotted([...prefix, ...issue.path, key])
-        problems.push({ path, message: unknownKey(key, known) + (misplaced(path) ?? '') })
+        const kinds = kindsTaking(context, issue.path, key)
+        problems.push({ path, message: (kinds === undefined ? unknownKey(key, known) : otherKindsKey(kinds, known)) + (misplaced(path) ?? '') })
       }
     } else {
       problems.push({ path: dotted([...prefix, ...issue.path]), message: describeIssue(issue, context) })
@@ -78,6 +79,14 @@ function unknownKey(key: string, known: readonly string[] | undefined): string {
   const guess = closest(key, known)
   if (guess !== undefined) return `unknown key; did you mean "${guess}"?`
   return known.length <= 16 ? `unknown key; expected one of ${known.join(', ')}` : 'unknown key'
+}
+
+/** A key that other kinds of the object take (`beta`, an rl stage's, on a finetune stage): no near key is a better guess. */
+function otherKindsKey(kinds: { kind: string; others: string[] }, known: readonly string[] | undefined): string {
+  const others = kinds.others.map((k) => `'${k}'`)
+  const list = others.length === 1 ? others[0]! : `${others.slice(0, -1).join(', ')} and ${others.at(-1)!}`
+  const expected = known === undefined || known.length === 0 ? '' : `; expected one of ${known.join(', ')}`
+  return `unknown key for kind '${kinds.kind}' (${others.length === 1 ? 'kind' : 'kinds'} ${list} take${others.length === 1 ? 's' : ''} it)${expected}`
 }
 
 function describeIssue(issue: z.core.$ZodIssue, context: IssueContext): string {
@@ -235,7 +244,8 @@ function unwrap(schema: z.ZodType, value: unknown): z.ZodType | undefined {
   return undefined
 }
 
-function knownKeys(context: IssueContext, path: readonly PropertyKey[]): string[] | undefined {
+/** The schema at `path` of the input, still wrapped (optional, default, a union), with the value there. */
+function schemaAt(context: IssueContext, path: readonly PropertyKey[]): { schema: z.ZodType; value: unknown } | undefined {
   if (context.schema === undefined) return undefined
   let schema: z.ZodType | undefined = context.schema
   let value = context.input
@@ -246,10 +256,36 @@ function knownKeys(context: IssueContext, path: readonly PropertyKey[]): string[
     schema = d.type === 'object' ? d.shape?.[String(key)] : d.type === 'array' ? d.element : d.type === 'record' ? d.valueType : undefined
     value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined
   }
-  schema = schema === undefined ? undefined : unwrap(schema, value)
+  return schema === undefined ? undefined : { schema, value }
+}
+
+function knownKeys(context: IssueContext, path: readonly PropertyKey[]): string[] | undefined {
+  const at = schemaAt(context, path)
+  const schema = at === undefined ? undefined : unwrap(at.schema, at.value)
   const shape = schema === undefined ? undefined : def(schema).shape
   if (shape === undefined) return undefined
   return [...(path.length === 0 ? (context.extraKeys ?? []) : []), ...Object.keys(shape)]
+}
+
+/**
+ * Where the object at `path` is one kind of a discriminated union (a finetune stage among the
+ * stage kinds): its kind, and the other kinds whose objects take `key`, when some do.
+ */
+function kindsTaking(context: IssueContext, path: readonly PropertyKey[], key: string): { kind: string; others: string[] } | undefined {
+  const at = schemaAt(context, path)
+  let schema = at?.schema
+  for (let depth = 0; schema !== undefined && depth < 32 && def(schema).innerType !== undefined; depth++) schema = def(schema).innerType
+  const union = schema === undefined ? undefined : def(schema)
+  const tag = union?.discriminator
+  if (union?.type !== 'union' || tag === undefined || union.options === undefined) return undefined
+  const kind = typeof at?.value === 'object' && at.value !== null ? (at.value as Record<string, unknown>)[tag] : undefined
+  if (typeof kind !== 'string') return undefined
+  const others = union.options.flatMap((o) => {
+    const shape = def(o).shape
+    const values = shape?.[tag] === undefined ? [] : (def(shape[tag]).values ?? []).map(String)
+    return shape !== undefined && key in shape && !values.includes(kind) ? values : []
+  })
+  return others.length === 0 ? undefined : { kind, others }
 }
 
 /**
@@ -285,7 +321,8 @@ export class ConfigProblems {
     if (!p.message.startsWith('unknown key')) return ''
     const parent = p.path.split('.').slice(0, -1).join('.')
     if (parent === '' || !this.swept.includes(`${parent}.kind`)) return ''
-    return `; if another swept kind takes it, sweep the whole "${parent}" instead, each value with its own keys: "sweep": {"${parent}": [{"kind": ..., ...}, ...]}`
+    const named = p.message.startsWith('unknown key for kind')
+    return `; ${named ? '' : 'if another swept kind takes it, '}sweep the whole "${parent}" instead, each value with its own keys: "sweep": {"${parent}": [{"kind": ..., ...}, ...]}`
   }
 
   get any(): boolean {

@@ -198,6 +198,11 @@ export interface ModelPlugin<P = unknown, S = unknown> {
    */
   trainer?(state: S, params: P, options: TrainerOptions<S>): ModelTrainer<S> | Promise<ModelTrainer<S>>
   /**
+   * Set by a model whose trainer's steps have no size (a GMM's step is a whole EM iteration),
+   * saying what a step is: a stage's `lr`, which it would ignore, is refused with these words.
+   */
+  readonly trainerStep?: string
+  /**
    * Set when RL can train the model by policy gradient: its trainer takes signed weights and its
    * `logLikelihood` is the density its samples (at temperature 1) are drawn from. 'when-asked': only
    * some instances can (a model in another process, whose trainer says so when it starts), so `rl`

@@ -75,13 +75,14 @@ export const model = defineModel<GmmParams, GmmState>({
     return fitMixture(x, meanOne(weights, total), params, ctx)
   },
 
+  trainerStep: 'a whole EM iteration',
   /**
    * Post-training by EM: a step is one weighted EM iteration from the current state, on all the
    * items (batch 'all'); finetuning runs EM from the pretrained state. With an anchor a > 0 the
    * step is MAP-EM with the reference as a prior of mass a · Σ weights (see em.ts, addPrior): a
    * component the items do not reach stays at the reference with weight a/(1 + a) · π_ref. A
-   * component that neither the items nor the prior reach is re-seeded as in fit. `lr` has no
-   * meaning for EM and is ignored; a step whose weights are all 0 changes nothing.
+   * component that neither the items nor the prior reach is re-seeded as in fit. A step whose
+   * weights are all 0 changes nothing.
    */
   trainer(state, params, options) {
     const { k, d } = state

@@ -5,7 +5,7 @@ import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
 import { klRegularisedOptimum, ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
-import { adaptiveKlProblem, dpoSupport, klHorizonOf, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
+import { rlSettingsProblem, dpoSupport, klHorizonOf, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
 
 /** The pipeline on a fitted state, with no metrics (and task data when given). */
 async function posttrain<S>(
@@ -219,11 +219,20 @@ describe('rl by policy gradient with a KL target', () => {
 
   it('is refused with refitting, from β 0, and as a horizon alone, naming the field', () => {
     const stage = (extra: Record<string, unknown>) => posttrainSchema.parse([{ kind: 'rl', beta: 0.1, reward: { kind: 'point', at: [3] }, ...extra }])[0] as RlStageConfig
-    expect(adaptiveKlProblem(stage({ klTarget: 1 }), 'policy-gradient')).toBeUndefined()
-    expect(adaptiveKlProblem(stage({}), 'refit')).toBeUndefined()
-    expect(adaptiveKlProblem(stage({ klTarget: 1 }), 'refit')).toMatch(/^klTarget: β adapts between policy-gradient steps/)
-    expect(adaptiveKlProblem(stage({ klTarget: 1, beta: 0 }), 'policy-gradient')).toMatch(/^beta: 0 cannot adapt/)
-    expect(adaptiveKlProblem(stage({ klHorizon: 100 }), 'policy-gradient')).toMatch(/^klHorizon: .* give klTarget too/)
+    expect(rlSettingsProblem(stage({ klTarget: 1 }), 'policy-gradient')).toBeUndefined()
+    expect(rlSettingsProblem(stage({}), 'refit')).toBeUndefined()
+    expect(rlSettingsProblem(stage({ klTarget: 1 }), 'refit')).toMatch(/^klTarget: β adapts between policy-gradient steps/)
+    expect(rlSettingsProblem(stage({ klTarget: 1, beta: 0 }), 'policy-gradient')).toMatch(/^beta: 0 cannot adapt/)
+    expect(rlSettingsProblem(stage({ klHorizon: 100 }), 'policy-gradient')).toMatch(/^klHorizon: .* give klTarget too/)
+  })
+
+  it('refuses the sizes of the other way of training: a step size or batch for refitting, draws per refit for policy gradient', () => {
+    const stage = (extra: Record<string, unknown>) => posttrainSchema.parse([{ kind: 'rl', beta: 0.1, reward: { kind: 'point', at: [3] }, ...extra }])[0] as RlStageConfig
+    expect(rlSettingsProblem(stage({ samples: 500 }), 'refit')).toBeUndefined()
+    expect(rlSettingsProblem(stage({ lr: 0.01, batch: 16 }), 'policy-gradient')).toBeUndefined()
+    expect(rlSettingsProblem(stage({ lr: 0.01 }), 'refit')).toMatch(/^lr: the step size of policy gradient; .* leave lr out/)
+    expect(rlSettingsProblem(stage({ batch: 16 }), 'refit')).toMatch(/^batch: .* give samples instead$/)
+    expect(rlSettingsProblem(stage({ samples: 500 }), 'policy-gradient')).toMatch(/^samples: .* give batch instead$/)
   })
 })
 

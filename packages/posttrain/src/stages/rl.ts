@@ -35,10 +35,18 @@ export function klHorizonOf(stage: RlStageConfig, batch: number): number {
 }
 
 /**
- * What is wrong with a stage's adaptive-KL settings for the way it trains (a field and why), or
- * undefined: β adapts between policy-gradient steps only, multiplicatively, so from a β above 0.
+ * What is wrong with a stage's settings for the way it trains (a field and why), or undefined.
+ * Each way reads its own sizes: policy gradient a step size and a batch, refitting its draws. β
+ * adapts between policy-gradient steps only, multiplicatively, so from a β above 0.
  */
-export function adaptiveKlProblem(stage: RlStageConfig, method: RlMethod): string | undefined {
+export function rlSettingsProblem(stage: RlStageConfig, method: RlMethod): string | undefined {
+  if (method === 'refit') {
+    const refits = "reward-weighted refitting (method 'refit') fits each step's draws in full"
+    if (stage.lr !== undefined) return `lr: the step size of policy gradient; ${refits}; leave lr out, or use method 'policy-gradient' where the model has a trainer`
+    if (stage.batch !== undefined) return `batch: the draws of a policy-gradient step; ${refits}, \`samples\` of them (samplesPerGeneration by default): give samples instead`
+  } else if (stage.samples !== undefined) {
+    return "samples: the draws of a refit step; a policy-gradient step draws `batch` samples (the trainer's batch by default): give batch instead"
+  }
   if (stage.klTarget === undefined) return stage.klHorizon === undefined ? undefined : 'klHorizon: sets the pace of the adaptive KL controller, which klTarget turns on; give klTarget too, or leave klHorizon out'
   if (method !== 'policy-gradient') return "klTarget: β adapts between policy-gradient steps; reward-weighted refitting tilts by a fixed β (π ∝ π_ref·exp(r/β)), so sweep beta instead, or use method 'policy-gradient' where the model has a trainer"
   if (stage.beta === 0) return 'beta: 0 cannot adapt (the controller multiplies it): give the β to start from, e.g. 0.1'
@@ -62,8 +70,8 @@ export function adaptiveKlProblem(stage: RlStageConfig, method: RlMethod): strin
 export async function rl<S>(stage: RlStageConfig, index: number, ctx: StageContext<S>, input: S, rewards: RewardPair): Promise<StageResult<S>> {
   const method = rlMethod(ctx.model, stage.method)
   if (method !== 'policy-gradient' && method !== 'refit') throw inputError(`posttrain.${index}.method: ${method}`)
-  const adaptive = adaptiveKlProblem(stage, method)
-  if (adaptive !== undefined) throw inputError(`posttrain.${index}.${adaptive}`)
+  const problem = rlSettingsProblem(stage, method)
+  if (problem !== undefined) throw inputError(`posttrain.${index}.${problem}`)
   const evalSamples = evalSamplesOf(ctx as StageContext<unknown>, stage.evalSamples)
   const point = async (step: number, state: S, losses?: Record<string, number>): Promise<void> =>
     recordPoint(ctx, { stage: index, kind: 'rl', step, ...(losses === undefined ? {} : { losses }) }, state, input, evalSamples, ctx.rng.derive('curve', step), rewards, undefined)
