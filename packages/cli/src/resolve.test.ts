@@ -66,6 +66,20 @@ describe('data a model cannot take', () => {
       expect(err?.hint, kind).toBe("use data.kind 'brown', or 'text-file' for text of your own")
     }
   })
+
+  it("refuses a Bernoulli VAE on the ring's unbounded draws at model.likelihood, and takes it on MNIST's pixels", async () => {
+    const vae = { kind: 'vae', likelihood: 'bernoulli', epochs: 1 }
+    const err = await resolveRun({ data: { kind: 'ring', n: 200 }, model: vae, generations: 1 }, 'ring.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(err?.code).toBe(ErrorCode.CONFIG)
+    expect(err?.message).toBe("ring.json: model.likelihood: 'bernoulli' needs data in [0, 1], and ring data are Gaussian draws, unbounded")
+    expect(err?.hint).toMatch(/^use likelihood 'gaussian'/)
+    await expect(resolveRun({ data: { kind: 'mnist', n: 200 }, model: vae, generations: 1 }, 'mnist.json')).resolves.toBeDefined()
+  })
+
+  it("names the policy whose fresh real samples a generation are more than the data's pool", async () => {
+    const raw = { data: { kind: 'mnist', n: 200 }, model: { kind: 'gmm', components: 2 }, generations: 2, policy: { kind: 'fresh', nReal: 50_000, nSynthetic: 10 } }
+    await expect(resolveRun(raw, 'fresh.json')).rejects.toThrow(/^fresh\.json: policy: 50000 fresh real samples a generation \(fresh\(nReal=50000, nSynthetic=10\)\) is more than the \d+ real samples/)
+  })
 })
 
 describe('metric groups the data cannot serve', () => {

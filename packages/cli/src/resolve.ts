@@ -15,6 +15,7 @@ import {
   outputInfoProblems,
   parseConfig,
   toOuroborosError,
+  valueWords,
   type Cell,
   type ChainSizes,
   type Config,
@@ -147,7 +148,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         // The generation -1 reference record scores samplesPerGeneration fresh real samples.
         if (perGeneration > limits.n) throw configError(`${at}: samplesPerGeneration: ${perGeneration} is more than ${pool} (the reference record draws that many); use at most ${limits.n}`)
         const nReal = policy.plugin.freshPerGeneration?.(policy.params, sizes) ?? 0
-        if (nReal > limits.n) throw configError(`${at}: policy: ${nReal} fresh real samples a generation is more than ${pool}`)
+        if (nReal > limits.n) throw configError(`${at}: policy: ${nReal} fresh real samples a generation (${valueWords(policy.config)}) is more than ${pool}`)
         if (limits.heldout !== undefined && heldout > limits.heldout) {
           throw configError(`${at}: heldout: ${heldout} is more than the ${limits.heldout} held-out samples the ${dataKind} data set aside; lower it, or hold out more of the data (data.heldout for mnist, data.heldoutFraction for brown and data files)`)
         }
@@ -158,7 +159,10 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         model.checkData?.(modelParams, info)
       } catch (err) {
         const e = toOuroborosError(err)
-        throw configError(`${at}: model.kind: ${e.message}`, e.hint)
+        // A message that starts with one of the model's parameters ('likelihood: …') is that field's; others the kind's.
+        const param = /^(\w+): /.exec(e.message)?.[1]
+        const field = param !== undefined && param !== 'kind' && Object.hasOwn(modelParams as object, param) ? 'model.' : 'model.kind: '
+        throw configError(`${at}: ${field}${e.message}`, e.hint)
       }
       const minimumRows = model.minimumRows?.(modelParams, info)
       checkMinimumRows(minimumRows, policy, sizes, at)

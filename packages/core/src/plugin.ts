@@ -170,7 +170,8 @@ export interface ModelPlugin<P = unknown, S = unknown> {
   readonly lossInfo?: OutputInfoTable
   /**
    * Checked before a run, with the data's info: throws an input error naming what the data lack for
-   * this model (the text models need a vocabulary with '<unk>'), which the config check reports.
+   * this model (the text models need a vocabulary with '<unk>'), which the config check reports at
+   * `model.kind`, or at the parameter a message begins with (`likelihood: 'bernoulli' needs …`).
    */
   checkData?(params: P, dataset: DatasetInfo): void
   /**
@@ -522,7 +523,8 @@ export interface MetricPlugin<O = unknown, Prep = undefined> {
    * Work done once per run in the main thread before any worker starts, which the workers then
    * find ready instead of each doing it (a classifier trained and written to its cache). A run
    * prints its line and adds its fields to run.json; a resume prints it again and warns when the
-   * fields differ from those the run started with, which it keeps.
+   * fields differ from those the run started with, which it keeps (a field with a `hash` naming
+   * its content differs only where the hash does: where it is cached may change).
    */
   setupRun?(args: { dataset: DatasetInfo; options: O }): Promise<RunSetup>
   /** Work done once per chain on the real data (k-means centroids, bandwidths). */

@@ -15,5 +15,10 @@ runModelConformance(model, {
     { params: { pack: 0 }, field: 'pack' },
     { params: { unrolledSteps: -1 }, field: 'unrolledSteps' },
     { params: { loss: 'wgan-gp', minibatchStddev: true }, field: 'minibatchStddev' },
+    // Settings the loss or the optimizer would ignore.
+    { params: { loss: 'minimax', gpWeight: 5 }, field: 'gpWeight' },
+    { params: { loss: 'hinge', clip: 0.5 }, field: 'clip' },
+    { params: { loss: 'wgan', beta1: 0.9 }, field: 'beta1' },
+    { params: { optimizer: 'rmsprop', beta2: 0.99 }, field: 'beta2' },
   ],
 })

@@ -9,6 +9,16 @@ const dataset = ringDataset
 
 const small = { steps: 10, batch: 32, generator: [16, 16], discriminator: [16, 16], lr: 1e-3 }
 
+describe('gan params', () => {
+  it("fills in the settings each loss is trained with (Arjovsky et al.'s RMSprop and 5 critic steps for WGAN), where the config leaves them out", () => {
+    expect(model.params.parse({ loss: 'wgan' })).toMatchObject({ optimizer: 'rmsprop', dSteps: 5, lrG: 1e-4, lrD: 1e-4 })
+    expect(model.params.parse({ loss: 'wgan-gp', lr: 3e-4 })).toMatchObject({ optimizer: 'adam', dSteps: 5, lrG: 3e-4, lrD: 3e-4 })
+    expect(model.params.parse({ loss: 'hinge', lrD: 4e-4 })).toMatchObject({ optimizer: 'adam', dSteps: 1, lrG: 1e-4, lrD: 4e-4 })
+    // Given, they stand; Adam's betas are then WGAN's too.
+    expect(model.params.parse({ loss: 'wgan', optimizer: 'adam', beta1: 0, dSteps: 2 })).toMatchObject({ optimizer: 'adam', beta1: 0, dSteps: 2 })
+  })
+})
+
 describe('gan variants', () => {
   const variants: Record<string, Partial<GanParams>> = {
     minimax: { loss: 'minimax' },

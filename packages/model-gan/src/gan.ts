@@ -48,7 +48,7 @@ export interface GanState {
 }
 
 /** The settings each loss is usually trained with, where the config leaves them out. */
-function trainingSettings(p: GanParams): { lrG: number; lrD: number; dSteps: number; optimizer: 'adam' | 'rmsprop' } {
+export function trainingSettings(p: GanParams): { lrG: number; lrD: number; dSteps: number; optimizer: 'adam' | 'rmsprop' } {
   const critic = p.loss === 'wgan' || p.loss === 'wgan-gp'
   return {
     lrG: p.lrG ?? p.lr,

@@ -1,10 +1,14 @@
 import { z } from 'zod'
 import { defineModel } from '@ouroboros/core'
-import { fitGan, fitGanRows, ganTrainer, sampleGan, type GanLoss, type GanParams, type GanState } from './gan.js'
+import { fitGan, fitGanRows, ganTrainer, sampleGan, trainingSettings, type GanLoss, type GanParams, type GanState } from './gan.js'
 
 export type { GanLoss, GanParams, GanState }
 
 const width = z.int().min(1).max(65_536)
+const CLIP = 0.01
+const GP_WEIGHT = 10
+const BETA1 = 0.5
+const BETA2 = 0.999
 
 /**
  * An MLP GAN with the losses and the mode-collapse mitigations of the literature, each switchable:
@@ -27,16 +31,16 @@ const paramsSchema = z
     /** Generator learning rate (default lr); a different lrD makes the two time-scale update rule. */
     lrG: z.number().positive().max(1e9).optional(),
     lrD: z.number().positive().max(1e9).optional(),
-    beta1: z.number().min(0).lt(1).default(0.5),
-    beta2: z.number().min(0).lt(1).default(0.999),
+    beta1: z.number().min(0).lt(1).default(BETA1),
+    beta2: z.number().min(0).lt(1).default(BETA2),
     /** Default: rmsprop for 'wgan' (as Arjovsky et al.), adam otherwise. */
     optimizer: z.enum(['adam', 'rmsprop']).optional(),
     /** Critic updates per generator update; default 5 for wgan and wgan-gp, else 1. */
     dSteps: z.int().min(1).max(1000).optional(),
     /** Weight clipping bound of 'wgan'. */
-    clip: z.number().positive().default(0.01),
+    clip: z.number().positive().default(CLIP),
     /** λ of the 'wgan-gp' gradient penalty. */
-    gpWeight: z.number().min(0).default(10),
+    gpWeight: z.number().min(0).default(GP_WEIGHT),
     minibatchStddev: z.boolean().default(false),
     /** Critic updates unrolled before each generator update (first-order); 0 = off. */
     unrolledSteps: z.int().min(0).max(100).default(0),
@@ -54,7 +58,22 @@ const paramsSchema = z
     if (p.minibatchStddev && p.loss === 'wgan-gp') {
       ctx.addIssue({ code: 'custom', path: ['minibatchStddev'], message: "the minibatch-stddev feature is not supported with loss 'wgan-gp' (its penalty is per sample)" })
     }
-  }) satisfies z.ZodType<GanParams, unknown>
+    // A setting the loss or optimizer would ignore is refused; its default is every recorded config's.
+    if (p.gpWeight !== GP_WEIGHT && p.loss !== 'wgan-gp') {
+      ctx.addIssue({ code: 'custom', path: ['gpWeight'], message: `weighs the gradient penalty of loss 'wgan-gp', and loss is '${p.loss}'; leave gpWeight out, or use loss 'wgan-gp'` })
+    }
+    if (p.clip !== CLIP && p.loss !== 'wgan') {
+      ctx.addIssue({ code: 'custom', path: ['clip'], message: `bounds the critic's weights under loss 'wgan', and loss is '${p.loss}'; leave clip out, or use loss 'wgan'` })
+    }
+    const { optimizer } = trainingSettings(p)
+    for (const [key, value, fallback] of [['beta1', p.beta1, BETA1], ['beta2', p.beta2, BETA2]] as const) {
+      if (value !== fallback && optimizer !== 'adam') {
+        ctx.addIssue({ code: 'custom', path: [key], message: `is Adam's, and the optimizer is ${optimizer}${p.optimizer === undefined ? ` (the default for loss '${p.loss}')` : ''}; leave ${key} out, or give optimizer 'adam'` })
+      }
+    }
+  })
+  // The settings each loss is trained with by default, filled in: the resolved config shows them.
+  .transform((p) => ({ ...p, ...trainingSettings(p) })) satisfies z.ZodType<GanParams, unknown>
 
 export const model = defineModel<GanParams, GanState>({
   id: 'gan',

@@ -14,6 +14,8 @@ runModelConformance(model, {
     { params: { lr: 0 }, field: 'lr' },
     { params: { obsStd: -0.1 }, field: 'obsStd' },
     { params: { likelihood: 'poisson' }, field: 'likelihood' },
+    // The Gaussian likelihood's, which a Bernoulli one would ignore.
+    { params: { likelihood: 'bernoulli', obsStd: 0.5 }, field: 'obsStd' },
     { params: { evalEvery: -1 }, field: 'evalEvery' },
   ],
 })

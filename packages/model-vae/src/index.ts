@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { defineModel } from '@ouroboros/core'
+import { defineModel, inputError } from '@ouroboros/core'
 import { vaeBlocks } from './block.js'
 import { fitVae, fitVaeRows, fitVaeWeighted, sampleVae, vaeTrainer, type VaeParams, type VaeState } from './vae.js'
 
@@ -11,6 +11,8 @@ export type { VaeParams, VaeState }
  * 1e-3, batch 128; samples are decoder means. For MNIST use likelihood 'bernoulli', hidden [400],
  * latent 20 (Kingma & Welling's setting).
  */
+const OBS_STD = 0.1
+
 const paramsSchema = z.strictObject({
   epochs: z.int().min(1).max(1_000_000).default(20),
   /** Hidden layer widths of the encoder; the decoder mirrors them. One number is one layer. */
@@ -20,14 +22,19 @@ const paramsSchema = z.strictObject({
   latent: z.int().min(1).max(4096).default(2),
   batch: z.int().min(1).max(1_000_000).default(128),
   lr: z.number().positive().max(1e9).default(1e-3),
-  /** Fixed standard deviation of the Gaussian likelihood (ignored by 'bernoulli'). */
-  obsStd: z.number().positive().default(0.1),
+  /** Fixed standard deviation of the Gaussian likelihood. */
+  obsStd: z.number().positive().default(OBS_STD),
   likelihood: z.enum(['gaussian', 'bernoulli']).default('gaussian'),
   /** Report losses and samples to the run every this many optimiser steps; 0 = never. */
   evalEvery: z.int().min(0).default(0),
   /** Samples drawn at each of those reports. */
   evalSamples: z.int().min(1).max(1_000_000).default(2000),
-}) satisfies z.ZodType<VaeParams, unknown>
+})
+  // Refused rather than ignored; the default is every recorded config's.
+  .refine((p) => p.obsStd === OBS_STD || p.likelihood === 'gaussian', {
+    path: ['obsStd'],
+    message: "is the Gaussian likelihood's standard deviation, and likelihood is 'bernoulli'; leave obsStd out, or use likelihood 'gaussian'",
+  }) satisfies z.ZodType<VaeParams, unknown>
 
 export const model = defineModel<VaeParams, VaeState>({
   id: 'vae',
@@ -38,6 +45,14 @@ export const model = defineModel<VaeParams, VaeState>({
   acceptsTemperature: true,
   usesTfjs: true,
   lossInfo: { neg_elbo: { title: 'negative ELBO of the training data', unit: 'nats per item', better: 'lower' } },
+  // Ring, grid, Gaussian and regression data are Gaussian draws, unbounded: a Bernoulli likelihood
+  // would fail every chain at its first fit. Data from a file are checked as they are read.
+  checkData(params, dataset) {
+    const unbounded = dataset.modes !== undefined || dataset.gaussian !== undefined || dataset.regression !== undefined
+    if (params.likelihood === 'bernoulli' && unbounded) {
+      throw inputError(`likelihood: 'bernoulli' needs data in [0, 1], and ${dataset.kind} data are Gaussian draws, unbounded`, "use likelihood 'gaussian' (the default), or 'bernoulli' on data in [0, 1] such as MNIST")
+    }
+  },
   fit: fitVae,
   fitRows: fitVaeRows,
   sample: (state, n, ctx) => sampleVae(state, n, ctx.temperature, ctx.rng),
