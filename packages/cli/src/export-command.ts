@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
-import { dirname, extname, resolve } from 'node:path'
-import { configError } from '@ouroboros/core'
-import { exportRecords, readRunInfo, recordChains, RECORD_FILES } from '@ouroboros/store'
+import { basename, dirname, extname, join, resolve } from 'node:path'
+import { configError, ErrorCode, OuroborosError } from '@ouroboros/core'
+import { exportRecords, readRunInfo, recordChains, RECORD_FILES, RunLock } from '@ouroboros/store'
 import { checkExportOut, checkNotEmpty, notARunWrite } from './out-paths.js'
 import { EXPORT_FORMATS } from './usage.js'
 
@@ -25,8 +25,24 @@ export async function exportCommand(dir: string, format: string, out?: string): 
   const info = readRunInfo(runDir, ['cells'])
   const outDir = resolve(out ?? runDir)
   checkExportOut(outDir, runDir, file, out !== undefined)
+  const going = runGoingOn(runDir)
+  // The run writes its own record files as it ends: one exported now would stand, short, until then.
+  if (going !== undefined && outDir === runDir) {
+    throw configError(`${going}: its record files are written when it ends`, `wait for it, or export the records so far elsewhere: --out ${join(dirname(runDir), `${basename(runDir)}-so-far`)}`)
+  }
   const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir).catch((err: unknown) => {
     throw notARunWrite(err)
   })
-  return `${resolve(outDir, file)}: ${records} records, ${bytes[file]} bytes`
+  return `${resolve(outDir, file)}: ${records} records, ${bytes[file]} bytes${going === undefined ? '' : ' (the run is still going: the records written so far)'}`
+}
+
+/** What holds the run directory while its run or resume goes on ("DIR is being run by process …"), or undefined. */
+function runGoingOn(runDir: string): string | undefined {
+  try {
+    RunLock.check(runDir)
+    return undefined
+  } catch (err) {
+    if (err instanceof OuroborosError && err.code === ErrorCode.RUN_DIR) return err.message
+    throw err
+  }
 }

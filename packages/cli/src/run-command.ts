@@ -229,7 +229,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   const fields = info as unknown as Record<string, unknown>
   for (const [key, value] of Object.entries(await setUpGroups(resolved))) {
     if (fields[key] === undefined) fields[key] = value
-    else if (JSON.stringify(fields[key]) !== JSON.stringify(value)) process.stderr.write(`warning: run.json's ${key} differs from the one this run started with; the generations scored from here on use the new one\n`)
+    else if (!sameSetup(fields[key], value)) process.stderr.write(`warning: run.json's ${key} differs from the one this run started with; the generations scored from here on use the new one\n`)
   }
   if (address === undefined) {
     // Chosen here, before the workers start, so that the choice is announced once, not per worker.
@@ -370,6 +370,17 @@ async function setUpGroups(resolved: ResolvedRun): Promise<Record<string, unknow
     Object.assign(fields, setup.record)
   }
   return fields
+}
+
+/**
+ * Whether a group's setup field is the one the run started with. One that names its content by a
+ * `hash` (a classifier's weights) is compared by it: the file it is cached in differs between
+ * machines and cache folders, for the same weights.
+ */
+function sameSetup(recorded: unknown, now: unknown): boolean {
+  const hashOf = (field: unknown) => (typeof field === 'object' && field !== null && typeof (field as { hash?: unknown }).hash === 'string' ? (field as { hash: string }).hash : undefined)
+  const [was, is] = [hashOf(recorded), hashOf(now)]
+  return was !== undefined && is !== undefined ? was === is : JSON.stringify(recorded) === JSON.stringify(now)
 }
 
 /** run.json with the groups' setup fields, which may not replace any field of its own. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, records, tempDir, writeConfig } from './helpers.js'
@@ -54,6 +55,25 @@ describe('record files', () => {
 function snapshot(run: string): Record<string, string> {
   return Object.fromEntries(readdirSync(run).filter((f) => f !== 'chains').map((f) => [f, createHash('sha256').update(readFileSync(join(run, f))).digest('hex')]))
 }
+
+describe('export of a run still going', () => {
+  it('refuses to write into its directory, whose record files the run writes as it ends, and writes the records so far elsewhere', () => {
+    const dir = tempDir()
+    const run = join(dir, 'run')
+    expect(cli(['run', writeConfig(dir, gaussian), '--out', run]).status).toBe(0)
+    // As while a run goes on: its lock, held by a live process of this machine (this test's).
+    writeFileSync(join(run, 'run.lock'), JSON.stringify({ pid: process.pid, host: hostname().replace(/[^A-Za-z0-9_.-]/g, '_'), since: new Date().toISOString() }) + '\n')
+    const before = snapshot(run)
+    const inside = cli(['export', run, '--format', 'csv'])
+    expect(inside.status, inside.stderr).toBe(2)
+    expect(inside.stderr).toContain(`error: ${run} is being run by process ${process.pid} (since `)
+    expect(inside.stderr).toContain(`: its record files are written when it ends\nhint: wait for it, or export the records so far elsewhere: --out ${run}-so-far\n`)
+    expect(snapshot(run)).toEqual(before)
+    const elsewhere = cli(['export', run, '--format', 'csv', '--out', `${run}-so-far`])
+    expect(elsewhere.status, elsewhere.stderr).toBe(0)
+    expect(elsewhere.stdout).toMatch(/metrics\.csv: 36 records, \d+ bytes \(the run is still going: the records written so far\)\n$/)
+  })
+})
 
 describe('export --out', () => {
   it("refuses another run's directory, an empty --out and a directory where the file goes: exit 2, before anything is written", () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { hostname } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -456,9 +456,12 @@ describe('the MNIST classifier', () => {
 
     // As a run stopped after its last record (a finished one is left as it is): the resume sets up its groups again.
     writeFileSync(`${dir}/run/run.json`, JSON.stringify({ ...run, status: 'interrupted', finishedAt: null }))
-    const resumed = cli(['resume', `${dir}/run`], { env })
+    // Resumed with another cache folder (another machine, another $HOME): the same weights, cached elsewhere, are no change.
+    cpSync(join(dir, 'cache'), join(dir, 'elsewhere'), { recursive: true })
+    const resumed = cli(['resume', `${dir}/run`], { env: { OUROBOROS_CACHE_DIR: join(dir, 'elsewhere') } })
     expect(resumed.status, resumed.stderr).toBe(0)
-    expect(resumed.stdout).toContain('read from the cache')
+    expect(resumed.stdout).toContain(`read from the cache: ${join(dir, 'elsewhere')}`)
+    expect(resumed.stderr).not.toContain('differs')
     expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).classifier).toEqual(run.classifier)
     // Training the classifier is about 10 s on a quiet machine; a loaded one can take several times as long.
   }, 180_000)
