@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { valueWords } from '@ouroboros/core'
-import { seriesLabel } from './labels.js'
+import { runNames, seriesLabel } from './labels.js'
 
 describe('setting labels', () => {
   it('write a swept spec as its kind and options, without JSON quotes', () => {
@@ -47,5 +47,15 @@ describe('setting labels', () => {
     // Specs of different kinds keep every option: the kind alone does not say what they are.
     const models = [{ kind: 'gmm', components: 8 }, { kind: 'kde', bandwidth: 0.1 }].map((model, index) => ({ index, label: 'unused', params: { model }, config: {} }))
     expect(models.map((c) => seriesLabel(c as never, models as never, 'run', false))).toEqual(['model=gmm(components=8)', 'model=kde(bandwidth=0.1)'])
+  })
+})
+
+describe('run names', () => {
+  it('tell runs of one name apart by seed, else by directory, else by order', () => {
+    const run = (name: string, seed: number, dir: string) => ({ name, seed, dir })
+    // The three-seed recipe of docs/vae-mnist-collapse.md, beside another run.
+    expect(runNames([run('vae', 0, '/r/s0'), run('vae', 1, '/r/s1'), run('gmm', 0, '/r/g')])).toEqual(['vae (seed 0)', 'vae (seed 1)', 'gmm'])
+    expect(runNames([run('vae', 0, '/r/a'), run('vae', 0, '/r/b')])).toEqual(['vae (a)', 'vae (b)'])
+    expect(runNames([run('vae', 0, '/x/a'), run('vae', 0, '/y/a')])).toEqual(['vae (1)', 'vae (2)'])
   })
 })

@@ -1,3 +1,4 @@
+import { basename } from 'node:path'
 import { valueWords } from '@ouroboros/core'
 import type { CellInfo } from '@ouroboros/store'
 
@@ -47,9 +48,19 @@ function isSpec(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-/** Display names for runs, made unique where two runs share a name. */
-export function runNames(names: readonly string[]): string[] {
-  return names.map((name, i) => (names.filter((n) => n === name).length > 1 ? `${name} (${i + 1})` : name))
+/**
+ * Display names for runs, made unique where two runs share a name (one config run with several
+ * seeds): by their seeds where those differ, else by their directories' names, else by order.
+ */
+export function runNames(runs: readonly { name: string; seed: unknown; dir: string }[]): string[] {
+  return runs.map((run, i) => {
+    const same = runs.filter((r) => r.name === run.name)
+    if (same.length === 1) return run.name
+    const apart = (key: (r: (typeof runs)[number]) => string): boolean => new Set(same.map(key)).size === same.length
+    if (apart((r) => String(r.seed))) return `${run.name} (seed ${String(run.seed)})`
+    if (apart((r) => basename(r.dir))) return `${run.name} (${basename(run.dir)})`
+    return `${run.name} (${i + 1})`
+  })
 }
 
 /**

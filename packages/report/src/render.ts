@@ -100,7 +100,7 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
   if (runs.length === 0) throw inputError('renderReport: no runs given')
   const thresholds = options.thresholds ?? {}
   const catalog = catalogOf(runs, options.fallbackInfo)
-  const names = runNames(runs.map((r) => r.info.name))
+  const names = runNames(runs.map((r) => ({ name: r.info.name, seed: r.info.config['seed'], dir: r.dir })))
   const several = runs.length > 1
   let seriesIndex = 0
   const views: RunView[] = runs.map((run, r) => ({
