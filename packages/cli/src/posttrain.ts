@@ -1,4 +1,5 @@
-import { Rng, UNKNOWN_WORD, configError, formatIssues, heldoutSize, toOuroborosError, type DatasetInfo, type DatasetPlugin, type MinimumRows, type ModelPlugin, type PosttrainStageConfig } from '@ouroboros/core'
+import { Rng, UNKNOWN_WORD, configError, formatIssues, heldoutSize, toOuroborosError, type DatasetInfo, type DatasetPlugin, type MinimumRows, type ModelPlugin, type PosttrainStageConfig, type Problem } from '@ouroboros/core'
+import type { RlMethod } from '@ouroboros/posttrain'
 import type { TaskSpec } from '@ouroboros/scheduler'
 
 /**
@@ -15,7 +16,7 @@ export async function resolvePosttrain(
   datasets: Readonly<Record<string, DatasetPlugin<any>>>,
   datasetModule: string,
 ): Promise<TaskSpec[]> {
-  const { dpoSupport, goldOf, goldReward, rlMethod, rlSettingsProblem } = await import('@ouroboros/posttrain')
+  const { goldOf, goldReward, rlMethod, rlSettingsProblem } = await import('@ouroboros/posttrain')
   const tasks: TaskSpec[] = []
   for (const [i, stage] of stages.entries()) {
     const where = `posttrain.${i}`
@@ -24,9 +25,6 @@ export async function resolvePosttrain(
       throw configError(`${at}: ${where}.lr: model '${model.id}' has no step size to set: its trainer's step is ${model.trainerStep}; leave lr out`)
     }
     if (stage.kind === 'finetune') {
-      if (model.trainer === undefined) {
-        throw configError(`${at}: ${where}.kind: model '${model.id}' cannot be finetuned (it has no trainer); \`ouroboros list\` says which models can`)
-      }
       const { kind: runKind, module: _module, n: _n, ...runParams } = run.data
       const { kind = runKind as string, n: taskN, heldout: _heldout, ...own } = stage.data as Record<string, unknown> & { kind?: string; n?: number }
       const plugin = datasets[kind]
@@ -73,8 +71,8 @@ export async function resolvePosttrain(
       throw configError(`${at}: ${e.message}`, e.hint)
     }
     if (stage.kind === 'rl') {
-      const method = rlMethod(model, stage.method)
-      if (method !== 'policy-gradient' && method !== 'refit') throw configError(`${at}: ${where}.method: ${method}`)
+      // A model that neither way trains is among the config's problems (stageModelProblems).
+      const method = rlMethod(model, stage.method) as RlMethod
       const problem = rlSettingsProblem(stage, method)
       if (problem !== undefined) throw configError(`${at}: ${where}.${problem}`)
       // Each refit fits the model to the step's draws, which must hold the model's minimum.
@@ -86,10 +84,6 @@ export async function resolvePosttrain(
           `raise ${where}.samples${minimum.param === undefined ? '' : `, or lower model.${minimum.param}`}`,
         )
       }
-    }
-    if (stage.kind === 'dpo') {
-      const support = dpoSupport(model)
-      if (support !== true) throw configError(`${at}: ${where}.kind: ${support}`)
     }
   }
   return tasks
@@ -103,4 +97,30 @@ async function taskData<T>(read: () => Promise<T>, where: string): Promise<T> {
     const e = toOuroborosError(err)
     throw configError(`${where}.${e.message.startsWith('data.') ? e.message : `data: ${e.message}`}`, e.hint)
   }
+}
+
+/**
+ * What keeps each stage of `stages` (as given: the rest of a stage may not parse yet) from training
+ * this model: a finetuning stage needs a trainer, DPO a trainer of signed weights, RL one of its
+ * two ways. Said with the config's other problems, so that the one that decides the stage's kind
+ * does not wait for its keys to be mended.
+ */
+export async function stageModelProblems(stages: unknown, model: ModelPlugin<any, any>): Promise<Problem[]> {
+  if (!Array.isArray(stages)) return []
+  const { dpoSupport, rlMethod } = await import('@ouroboros/posttrain')
+  const problems: Problem[] = []
+  for (const [i, stage] of stages.entries()) {
+    const kind: unknown = typeof stage === 'object' && stage !== null ? (stage as Record<string, unknown>)['kind'] : undefined
+    if (kind === 'finetune' && model.trainer === undefined) {
+      problems.push({ path: `posttrain.${i}.kind`, message: `model '${model.id}' cannot be finetuned (it has no trainer); \`ouroboros list\` says which models can` })
+    } else if (kind === 'dpo') {
+      const support = dpoSupport(model)
+      if (support !== true) problems.push({ path: `posttrain.${i}.kind`, message: support })
+    } else if (kind === 'rl') {
+      const asked = (stage as Record<string, unknown>)['method']
+      const method = rlMethod(model, asked === 'policy-gradient' || asked === 'refit' ? asked : 'auto')
+      if (method !== 'policy-gradient' && method !== 'refit') problems.push({ path: `posttrain.${i}.method`, message: method })
+    }
+  }
+  return problems
 }

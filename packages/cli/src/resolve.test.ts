@@ -76,6 +76,22 @@ describe('data a model cannot take', () => {
     await expect(resolveRun({ data: { kind: 'mnist', n: 200 }, model: vae, generations: 1 }, 'mnist.json')).resolves.toBeDefined()
   })
 
+  it("says what keeps a stage's kind from training the model with the stage's other problems, not once they are mended", async () => {
+    const values = [1, 0, 0, 0, 0, 0, 0, 0]
+    // An rl stage made a dpo stage by its kind alone: its keys are wrong, and DPO cannot train a GMM.
+    const raw = { data: { kind: 'ring', n: 200 }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'dpo', reward: { kind: 'modes', values }, beta: 0.1, samples: 100 }] }
+    const err = await resolveRun(raw, 'dpo.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(err?.message.split('\n')).toEqual([
+      "dpo.json: posttrain.0.samples: unknown key for kind 'dpo' (kind 'rl' takes it); expected one of kind, reward, loss, pairs, noise, beta, steps, lr, batch, evalEvery, evalSamples",
+      "dpo.json: posttrain.0.kind: model 'gmm' has no trainer that takes signed weights with a log-likelihood of its samples, which DPO needs; use an rl stage (method 'refit') or best-of-n",
+    ])
+    // The same where the config parses and a data parameter is what is wrong; and a KDE refinetuned.
+    const kde = { data: { kind: 'ring', n: 200, radius: -1 }, model: { kind: 'kde' }, generations: 1, posttrain: [{ kind: 'finetune', data: { weights: values } }] }
+    const both = await resolveRun(kde, 'kde.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(both?.message).toContain('kde.json: data.radius: ')
+    expect(both?.message).toContain("kde.json: posttrain.0.kind: model 'kde' cannot be finetuned (it has no trainer)")
+  })
+
   it("names the policy whose fresh real samples a generation are more than the data's pool", async () => {
     const raw = { data: { kind: 'mnist', n: 200 }, model: { kind: 'gmm', components: 2 }, generations: 2, policy: { kind: 'fresh', nReal: 50_000, nSynthetic: 10 } }
     await expect(resolveRun(raw, 'fresh.json')).rejects.toThrow(/^fresh\.json: policy: 50000 fresh real samples a generation \(fresh\(nReal=50000, nSynthetic=10\)\) is more than the \d+ real samples/)

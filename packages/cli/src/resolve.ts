@@ -31,7 +31,7 @@ import {
 } from '@ouroboros/core'
 import { builtinFilters, builtinPolicies, loadFilter, loadModel, loadPolicy, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
-import { resolvePosttrain } from './posttrain.js'
+import { resolvePosttrain, stageModelProblems } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, kindMismatch, metricsModule, moduleUrl, problemMessage } from './registry.js'
 import { anchorPaths, datasetFromModule, metricGroups } from './extensions.js'
 import { needInWords } from './metric-needs.js'
@@ -84,14 +84,18 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   const config = parseConfig(withSeed, where, problems)
   if (config === undefined) {
     // The plug-in parameters as given too, so that every problem shows at once.
-    if (typeof withSeed === 'object' && withSeed !== null) await checkPlugins(withSeed, datasets, baseDir, problems, {})
+    if (isRecord(withSeed)) {
+      const { model } = await checkPlugins(withSeed, datasets, baseDir, problems, {})
+      if (model !== undefined) problems.add(await stageModelProblems(withSeed['posttrain'], model))
+    }
     throw problems.error()
   }
   const cells = expandSweep(config, where, problems, withSeed)
   const metricsMod = await metricsModule()
   /** The problems of a cell's plug-ins and their parameters, each said with the others. */
   const checkCell = async (cfg: Cell['config'], params: Record<string, unknown>) => {
-    const checked = await checkPlugins(cfg, datasets, baseDir, problems, params)
+    const { checked, model } = await checkPlugins(cfg, datasets, baseDir, problems, params)
+    if (model !== undefined) problems.add(await stageModelProblems(cfg.posttrain, model), params)
     const groups = await metricGroups(cfg.metrics, metricsMod.builtinMetrics, moduleUrl(METRICS_MODULE, '.'), baseDir, problems, params)
     const loaded = <T>(found: KindPlugin<T> | { problems: Problem[] }): KindPlugin<T> | undefined => {
       if (!('problems' in found)) return found
@@ -292,7 +296,8 @@ interface CheckedPlugins {
 
 /**
  * The dataset and model plug-ins of `config` with their parameters parsed by the plug-ins' own
- * schemas; undefined after adding to `problems` whatever is wrong with either.
+ * schemas (`checked`), undefined after adding to `problems` whatever is wrong with either; and the
+ * model plug-in wherever it loaded, against which the stages are checked whatever else is wrong.
  */
 async function checkPlugins(
   config: { data?: unknown; model?: unknown },
@@ -301,7 +306,7 @@ async function checkPlugins(
   problems: ConfigProblems,
   /** The swept values of the cell, for the messages. */
   params: Record<string, unknown>,
-): Promise<CheckedPlugins | undefined> {
+): Promise<{ checked: CheckedPlugins | undefined; model: ModelPlugin<any, any> | undefined }> {
   let datasetPlugin: DatasetPlugin<any> | undefined
   let datasetUrl: string | undefined
   let dataParams: Record<string, unknown> | undefined
@@ -349,8 +354,8 @@ async function checkPlugins(
       }
     }
   }
-  if (datasetPlugin === undefined || datasetUrl === undefined || dataParams === undefined || model === undefined || modelUrl === undefined || modelParams === undefined) return undefined
-  return { datasetPlugin, datasetUrl, dataParams, model, modelUrl, modelParams }
+  if (datasetPlugin === undefined || datasetUrl === undefined || dataParams === undefined || model === undefined || modelUrl === undefined || modelParams === undefined) return { checked: undefined, model }
+  return { checked: { datasetPlugin, datasetUrl, dataParams, model, modelUrl, modelParams }, model }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
