@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { changedFileError, configError, OuroborosError, ErrorCode } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordLossInfo, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
-import { cellVocabularyFile, readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
+import { cellVocabularyFile, HOST, readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { builtinOutputInfo } from './outputs.js'
@@ -297,6 +297,8 @@ async function openQueue(address: QueueAddress, runId: string, runDir: string, t
     resume,
     notice: (line) => notices.log(line),
     ...withCommit(gitState()),
+    // The run's lock is this process's (taken before the queue opens).
+    coordinator: { pid: process.pid, host: HOST },
   })
 }
 

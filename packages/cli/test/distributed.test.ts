@@ -254,6 +254,37 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     expect(await finisher.exited).toBe(0)
   })
 
+  it("a coordinator stopped at once while its task's worker died: the worker that finds the task drops it; resume finishes the run", async () => {
+    const r = await server('stopped-coordinator')
+    const allow = ['--allow-modules', fixtures]
+    const doomed = worker(r.url(), allow)
+    await doomed.ready()
+    const out = join(dir, 'coordinator-stopped')
+    const run = start(['run', faultyConfig, '--out', out, '--queue', r.url()])
+    // The slow chain's task, held by a worker that dies in it.
+    const started = await doomed.waitFor(/ c0-r0 from generation \d+ /)
+    doomed.kill('SIGKILL')
+    await doomed.exited
+    // Two interrupts stop the coordinator at once, its task left on the queue and its lock released.
+    run.child.kill('SIGINT')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    run.child.kill('SIGINT')
+    await run.done
+    expect(existsSync(join(out, 'run.lock'))).toBe(false)
+    const [, from] = started.match(/ c0-r0 from generation (\d+) /)!
+    // Once the dead worker's lock expires, the task goes to the next worker, which drops it.
+    const heir = worker(r.url(), allow)
+    const dropped = await heir.waitFor(new RegExp(` c0-r0 at generation ${from} \\(${out}\\): dropped: `))
+    expect(dropped).toContain(`: dropped: the coordinator that queued this task (process ${run.child.pid} on `)
+    expect(dropped).toMatch(new RegExp(`no longer runs ${out}: no process runs it now$`))
+    const resumed = await start(['resume', out, '--queue', r.url()]).done
+    // As locally: chain c1-r0 throws at generation 3, and only that chain fails.
+    expect(resumed.code, resumed.stderr).toBe(1)
+    expectSameRecords(out, localFaulty())
+    heir.kill('SIGTERM')
+    expect(await heir.exited).toBe(0)
+  })
+
   it('Redis restarted mid-run finishes the run; Redis gone stops it with a resumable error, and resume finishes it', async () => {
     const r = await server('restart')
     const allow = ['--allow-modules', fixtures]

@@ -81,6 +81,17 @@ export class RunLock {
     if (other !== undefined && holds(other)) throw heldError(runDir, path, other)
   }
 
+  /**
+   * The process the lock of `runDir` names while it runs: undefined without a lock, or with the
+   * lock of a process of this machine that has ended. A process of another machine is taken at
+   * the lock's word, whatever its age (which two machines' clocks measure).
+   */
+  static heldBy(runDir: string): { pid: number; host: string } | undefined {
+    const holder = lockHolder(join(runDir, RUN_LOCK))
+    if (holder === undefined || (holder.host === HOST && !processAlive(holder.pid))) return undefined
+    return { pid: holder.pid, host: holder.host }
+  }
+
   release(): void {
     if (!this.held) return
     this.held = false

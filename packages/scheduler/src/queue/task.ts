@@ -17,6 +17,11 @@ export const queueTaskSchema = z.strictObject({
   reference: z.boolean(),
   /** The coordinator's git commit, where it runs from a checkout: a worker on another refuses the task. */
   commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+  /**
+   * The coordinator's process, which holds the run directory's lock while the run goes on: a
+   * worker drops a task whose coordinator holds it no more (stopped, or the run resumed by another).
+   */
+  coordinator: z.strictObject({ pid: z.int().positive(), host: z.string().min(1) }).optional(),
 })
 
 export type QueueTask = z.infer<typeof queueTaskSchema>

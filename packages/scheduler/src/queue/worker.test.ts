@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { chainOf, sameCommit, type RunSpecCache } from './worker.js'
+import { HOST } from '@ouroboros/store'
+import { chainOf, coordinatorGone, sameCommit, type RunSpecCache } from './worker.js'
 import type { QueueTask } from './task.js'
 
 const dirs: string[] = []
@@ -44,5 +45,31 @@ describe('sameCommit', () => {
     expect(() => sameCommit(task, undefined)).not.toThrow()
     const { commit: _commit, ...noCommit } = task
     expect(() => sameCommit(noCommit, 'b'.repeat(40))).not.toThrow()
+  })
+})
+
+describe('coordinatorGone', () => {
+  it("drops a task whose coordinator no longer holds the run directory's lock: stopped, or the run resumed by another", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-queue-lock-'))
+    dirs.push(dir)
+    const lock = (pid: number, host: string): void => writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid, host, since: '2026-01-01T00:00:00.000Z' }) + '\n')
+    const task = (coordinator?: { pid: number; host: string }): QueueTask => ({ v: 2, runId: 'run-1', runDir: dir, chain: 'r0', from: 3, budgetMs: 0, reference: false, ...(coordinator === undefined ? {} : { coordinator }) })
+    const me = { pid: process.pid, host: HOST }
+    // No lock at all: the run stopped. A coordinator that does not say who it is: taken as before.
+    expect(coordinatorGone(task(me))).toBe(`the coordinator that queued this task (process ${process.pid} on ${HOST}) no longer runs ${dir}: no process runs it now`)
+    expect(coordinatorGone(task())).toBeUndefined()
+    lock(process.pid, HOST)
+    expect(coordinatorGone(task(me))).toBeUndefined()
+    // Resumed by another process of this machine (this one's parent stands in for it).
+    lock(process.ppid, HOST)
+    expect(coordinatorGone(task(me))).toMatch(new RegExp(`: process ${process.ppid} on ${HOST} runs it now$`))
+    // The lock of a process of this machine that has ended is no one's.
+    lock(4_194_301, HOST)
+    expect(coordinatorGone(task({ pid: 4_194_301, host: HOST }))).toMatch(/: no process runs it now$/)
+    // Another machine's coordinator is taken at its lock's word, however old (two clocks measure the age).
+    lock(7, 'node-b')
+    utimesSync(join(dir, 'run.lock'), new Date(0), new Date(0))
+    expect(coordinatorGone(task({ pid: 7, host: 'node-b' }))).toBeUndefined()
+    expect(coordinatorGone(task({ pid: 8, host: 'node-b' }))).toMatch(/: process 7 on node-b runs it now$/)
   })
 })

@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { Worker, type Job } from 'bullmq'
 import { ErrorCode, OuroborosError, toOuroborosError } from '@ouroboros/core'
-import { RUN_AGAIN, readRunInfo, toPortable, type PortableRecordBatch, type RunInfo } from '@ouroboros/store'
+import { RUN_AGAIN, RunLock, readRunInfo, toPortable, type PortableRecordBatch, type RunInfo } from '@ouroboros/store'
 import type { AdvanceResult, AdvanceTask, FailureInfo } from '../chain.js'
 import { LocalRunner } from '../local-runner.js'
 import { chainSpecsOf, mapModules, type ChainSpec, type RunSpecs } from '../spec.js'
@@ -80,6 +80,11 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       log(`${task.chain} at generation ${task.from} (${task.runDir}): refused: ${failed.message}`)
       return { failed }
     }
+    const gone = coordinatorGone(task)
+    if (gone !== undefined) {
+      log(`${task.chain} at generation ${task.from} (${task.runDir}): dropped: ${gone}`)
+      return { failed: { code: ErrorCode.RUN_DIR, message: `worker ${name}: ${gone}`, generation: task.from } }
+    }
     log(`${task.chain} from generation ${task.from} (${task.runDir})`)
     const t0 = performance.now()
     const advance: AdvanceTask = { kind: 'advance', runDir: task.runDir, chain, from: task.from, budgetMs: task.budgetMs, reference: task.reference, scoreInline: true }
@@ -143,6 +148,21 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       await runner.destroy()
     },
   }
+}
+
+/**
+ * Why a task's coordinator no longer runs its run, or undefined: the run directory's lock is gone
+ * (the run stopped) or names another process (the run resumed). A task left on the queue by a
+ * stopped coordinator (a worker that held it died after the coordinator stopped) would otherwise
+ * run into a run directory nobody reads, or beside its resumed run's own task for the chain.
+ */
+export function coordinatorGone(task: QueueTask): string | undefined {
+  const { coordinator } = task
+  if (coordinator === undefined) return undefined
+  const holder = RunLock.heldBy(task.runDir)
+  if (holder?.pid === coordinator.pid && holder.host === coordinator.host) return undefined
+  const now = holder === undefined ? 'no process runs it now' : `process ${holder.pid} on ${holder.host} runs it now`
+  return `the coordinator that queued this task (process ${coordinator.pid} on ${coordinator.host}) no longer runs ${task.runDir}: ${now}`
 }
 
 /** A task from a coordinator on another git commit than this worker's installation is refused. */
