@@ -124,6 +124,21 @@ describe('RunProgress', () => {
     expect(twice.secondsLeft(5, 5_000)).toBeUndefined()
   })
 
+  it("gives a generation's sampling and scoring, after its training, the time its group's last one took", () => {
+    const p = new RunProgress([{ id: 'a', generations: 3, done: 0, group: 0 }])
+    p.training('a', 0, { what: 'fit', step: 1, steps: 10 }, 0)
+    p.training('a', 0, { what: 'sampling and scoring', step: 0, steps: 0 }, 10_000)
+    // None has been timed yet.
+    expect(p.trainingText(12_000)).toBe('sampling and scoring')
+    // Generation 0's took 30 s, from the word that its training was over to its record.
+    p.record('a', 0, 40_000, 40_000)
+    p.training('a', 1, { what: 'fit', step: 1, steps: 10 }, 40_000)
+    p.training('a', 1, { what: 'sampling and scoring', step: 0, steps: 0 }, 50_000)
+    expect(p.trainingText(60_000)).toBe('sampling and scoring (20.0s left)')
+    // Past it, no guess.
+    expect(p.trainingText(95_000)).toBe('sampling and scoring')
+  })
+
   it('paces the work left by the work done so far, what the generations in flight have spent included', () => {
     // Four chains of two 100 s generations on two workers, one of which began 50 s late (its
     // data took longer to load): a then b on the first, c then d on the second. At 150 s, a's

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress'
-import type { ProgressEvent } from '@ouroboros/scheduler'
+import { SAMPLING_AND_SCORING, type ProgressEvent } from '@ouroboros/scheduler'
 
 export interface ProgressChain {
   readonly id: string
@@ -79,7 +79,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
     }
     if (e.resumedAt !== undefined) state.resumed(e.chain, e.resumedAt)
     if (e.training !== undefined) state.training(e.chain, e.generation, e.training, now())
-    if (e.ms !== undefined) state.record(e.chain, e.generation, e.ms)
+    if (e.ms !== undefined) state.record(e.chain, e.generation, e.ms, now())
     return false
   }
   let write: (line: string) => void
@@ -236,11 +236,11 @@ export class RunProgress {
    * left out where it reads the same as the run's (`runLeft`), as when one chain is left.
    */
   trainingText(now: number, runLeft?: number): string {
-    const first = this.inTraining.values().next()
+    const first = this.inTraining.entries().next()
     if (first.done === true) return ''
-    const t = first.value
+    const [chain, t] = first.value
     const notes: string[] = []
-    const left = stageSecondsLeft(t, now)
+    const left = t.what === SAMPLING_AND_SCORING ? this.samplingSecondsLeft(chain, t, now) : stageSecondsLeft(t, now)
     if (left !== undefined && (runLeft === undefined || formatSeconds(left) !== formatSeconds(runLeft))) notes.push(`${formatSeconds(left)} left`)
     const others = this.inTraining.size - 1
     if (others > 0) notes.push(`+${others} chain${others === 1 ? '' : 's'}`)
@@ -248,10 +248,25 @@ export class RunProgress {
     return `${what}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`
   }
 
-  record(chain: string, generation: number, ms: number): void {
+  /**
+   * How long the sampling and scoring of a generation took, per group of alike chains: from its
+   * word that its training was over to its record. The next one's time left is taken to be the same.
+   */
+  private readonly sampling = new Map<number, number>()
+
+  private samplingSecondsLeft(chain: string, t: { seen: readonly { at: number }[] }, now: number): number | undefined {
+    const group = this.chains.get(chain)?.group
+    const took = group === undefined ? undefined : this.sampling.get(group)
+    // Past the last one's time, no guess.
+    const left = took === undefined ? 0 : took - (now - t.seen[0]!.at)
+    return left > 0 ? left / 1000 : undefined
+  }
+
+  record(chain: string, generation: number, ms: number, now?: number): void {
     const training = this.inTraining.get(chain)
-    if (training !== undefined && generation >= training.generation) this.inTraining.delete(chain)
     const c = this.chains.get(chain)
+    if (training?.what === SAMPLING_AND_SCORING && training.generation === generation && c !== undefined && now !== undefined) this.sampling.set(c.group, now - training.seen[0]!.at)
+    if (training !== undefined && generation >= training.generation) this.inTraining.delete(chain)
     if (generation < 0 || c === undefined) return
     this.recorded++
     this.advance(chain, generation + 1)

@@ -8,3 +8,4 @@ export { builtinPolicies, planRows, type PolicyInputs, type TrainingPlan } from 
 export { importPluginModule, loadDataset, loadFilter, loadMetric, loadModel, loadPolicy, syntaxErrorAt } from './plugins.js'
 export { builtinFilters, FILTER_OUTPUT_INFO } from './filters/index.js'
 export { metricOutputInfo, recordLossInfo, recordOutputInfo } from './outputs.js'
+export { SAMPLING_AND_SCORING } from './training-progress.js'

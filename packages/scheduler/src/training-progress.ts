@@ -17,6 +17,9 @@ export interface TrainingProgress {
   over?: true
 }
 
+/** The phase a generation that trained long says it is in once its training is over. */
+export const SAMPLING_AND_SCORING = 'sampling and scoring'
+
 /** At most this often per chain a worker says how far it is: a step may take microseconds. */
 const MIN_INTERVAL_MS = 200
 
@@ -54,7 +57,7 @@ export function trainingProgressSender(channel: string | undefined, chain: strin
     trained() {
       // A generation that trained long says when its training is over: drawing and scoring its
       // samples after the last stage may take a while too.
-      if (said) post({ chain, generation, what: 'sampling and scoring', step: 0, steps: 0 })
+      if (said) post({ chain, generation, what: SAMPLING_AND_SCORING, step: 0, steps: 0 })
     },
     over() {
       if (said) post({ chain, generation, what: '', step: 0, steps: 0, over: true })
