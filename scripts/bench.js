@@ -1,7 +1,7 @@
 // `pnpm bench`: our whole-process time against the Python peers in ../shared/peers, measured in
 // the same run as a ratio (the machines are shared and noisy), plus the metrics section.
 // Prints a table and writes bench-results/bench-<time>.json.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { benchChain, chainWorkloads, peerAvailable } from './bench/chains.js'
@@ -10,8 +10,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const peersDir = resolve(process.env.OUROBOROS_PEERS ?? join(root, '..', 'shared', 'peers'))
 const only = process.argv.slice(2)
 const withPeer = peerAvailable(peersDir)
-if (!withPeer) {
-  console.log(`peer unavailable (${peersDir} with /usr/bin/python3 + numpy, scipy, sklearn): ratios are not computed.`)
+if (!withPeer && !existsSync(join(peersDir, 'gaussian_chain.py'))) {
+  console.log(`peers not found: no ${join(peersDir, 'gaussian_chain.py')}; ratios are not computed.`)
+  console.log('the Python peers live beside the repository (../shared/peers); OUROBOROS_PEERS names another folder')
+} else if (!withPeer) {
+  console.log(`peers unavailable (${peersDir} needs /usr/bin/python3 with numpy, scipy, sklearn): ratios are not computed.`)
   console.log('install with: apt-get install python3-numpy python3-scipy python3-sklearn python3-torch time')
 }
 
@@ -29,40 +32,51 @@ for (const workload of chainWorkloads) {
 
 // Sections beyond the chains: `pnpm bench metrics`, `pnpm bench neural`, `pnpm bench text`, `pnpm bench transformer`, `pnpm bench scale` run one.
 const wanted = (section) => only.length === 0 || only.includes(section)
-if (wanted('scale')) {
+// A section that fails is said and recorded; the others' results are still written.
+results.failed = {}
+const section = async (name, run) => {
+  if (!wanted(name)) return
+  try {
+    await run()
+  } catch (err) {
+    results.failed[name] = err instanceof Error ? err.message : String(err)
+    console.log(`${name}: failed: ${results.failed[name]}`)
+  }
+}
+await section('scale', async () => {
   const { benchScale } = await import('./bench/scale.js')
   results.scale = benchScale({ root, peersDir, withPeer })
   for (const row of results.scale.rows) {
     console.log(`${row.name}\n  ours ${fmt(row.oursSeconds)} s (${fmt(row.oursPeakRssMiB, 0)} MiB)  peer ${fmt(row.peerSeconds)} s (${fmt(row.peerPeakRssMiB, 0)} MiB)  ratio ${fmt(row.ratio)} (target ≤ ${fmt(row.target, 1)})`)
     console.log(`  mean log σ² at the last generation: ours ${fmt(row.metrics.ours.mean_log_var, 3)}${row.metrics.peer ? `, peer ${fmt(row.metrics.peer.mean_log_var, 3)}, theory ${fmt(row.metrics.peer.theory, 3)} ± ${fmt(row.metrics.peer.theory_se, 3)}` : ''}`)
   }
-}
-if (wanted('metrics')) {
+})
+await section('metrics', async () => {
   const { benchMetrics } = await import('./bench/metrics.js')
   for (const row of await benchMetrics()) {
     results.metrics.push(row)
     console.log(`metric ${row.name}: ${fmt(row.seconds, 3)} s, peak RSS ${fmt(row.peakRssMiB, 0)} MiB`)
   }
-}
-if (wanted('neural')) {
+})
+await section('neural', async () => {
   const { benchNeural } = await import('./bench/neural.js')
   results.neural = await benchNeural({ peersDir })
   for (const row of results.neural) {
     console.log(`neural ${row.name}: ours ${fmt(row.oursSeconds)} s, peer ${fmt(row.peerSeconds)} s, ratio ${fmt(row.ratio)}`)
   }
-}
-if (wanted('text')) {
+})
+await section('text', async () => {
   const { benchText } = await import('./bench/text.js')
   results.text = await benchText()
   for (const row of results.text) console.log(`text ${row.name}: ${fmt(row.seconds, 3)} s`)
-}
-if (wanted('transformer')) {
+})
+await section('transformer', async () => {
   const { benchTransformer, printTransformer } = await import('./bench/transformer.js')
   results.transformer = await benchTransformer()
   printTransformer(results.transformer)
-}
+})
 
-if (wanted('queue')) {
+await section('queue', async () => {
   const { benchQueue, redisAvailable } = await import('./bench/queue.js')
   if (!redisAvailable()) {
     console.log('queue: redis-server is not installed (apt-get install redis-server); skipped')
@@ -73,7 +87,7 @@ if (wanted('queue')) {
       else console.log(`queue ${row.name}: local 1 thread ${fmt(row.local1)} s, 2 threads ${fmt(row.local2)} s; queue 1 worker process ${fmt(row.queue1)} s, 2 ${fmt(row.queue2)} s (speed-up ${fmt(row.speedup)})`)
     }
   }
-}
+})
 
 if (results.chains.length > 0) {
   console.log('\n| workload | ours (s) | peer (s) | ratio |')
@@ -95,3 +109,8 @@ mkdirSync(outDir, { recursive: true })
 const file = join(outDir, `bench-${results.startedAt.replace(/[:.]/g, '-')}.json`)
 writeFileSync(file, JSON.stringify(results, null, 2) + '\n')
 console.log(`\nwritten: ${file}`)
+const failed = Object.keys(results.failed)
+if (failed.length > 0) {
+  console.log(`failed sections: ${failed.join(', ')}`)
+  process.exitCode = 1
+}

@@ -12,7 +12,8 @@ export async function benchText() {
   const { model } = await import(dist('model-ngram'))
   const dataParams = brown.params.parse({})
   const corpus = brown.create(dataParams, Rng.from(0))
-  const train = corpus.sample(brown.defaultN(dataParams), Rng.from(0, 'bench'))
+  // The whole training split, as many sentences as one draw of the data can give.
+  const train = corpus.sample(brown.limits(dataParams).n, Rng.from(0, 'bench'))
   const words = train.tokens.length
   const params = model.params.parse({ order: 3 })
   const dataset = corpus.info

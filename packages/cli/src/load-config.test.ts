@@ -1,4 +1,7 @@
-import { resolve } from 'node:path'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { OuroborosError } from '@ouroboros/core'
 import { describe, expect, it } from 'vitest'
 import { loadConfigFile } from './load-config.js'
 
@@ -6,5 +9,23 @@ describe('a config file that is missing', () => {
   it('is named with the path it was looked for at, where it was given relative to a folder the user may not be in (pnpm runs scripts from the workspace root)', async () => {
     await expect(loadConfigFile('no-such-config.json')).rejects.toThrow(`no-such-config.json: no such file (looked for ${resolve('no-such-config.json')})`)
     await expect(loadConfigFile('/no/such/config.json')).rejects.toThrow(/^\/no\/such\/config\.json: no such file$/)
+  })
+})
+
+describe("a run's run.json given as a config", () => {
+  it('is said to be one, with how to finish the run or run its config again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-runjson-'))
+    try {
+      const file = join(dir, 'run.json')
+      writeFileSync(file, JSON.stringify({ name: 'r', runId: 'abc', status: 'finished', config: { data: { kind: 'ring' } }, chains: [] }))
+      const err = await loadConfigFile(file).then(() => undefined, (e: unknown) => e as OuroborosError)
+      expect(err?.message).toBe(`${file}: a run's run.json, not a config (the run's config is its "config")`)
+      expect(err?.hint).toBe(`ouroboros resume ${dir} finishes that run; to run its config again, save its "config" as a file of its own`)
+      // A config with a key named config is still a config.
+      writeFileSync(file, JSON.stringify({ data: { kind: 'ring' }, config: 1 }))
+      await expect(loadConfigFile(file)).resolves.toEqual({ data: { kind: 'ring' }, config: 1 })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

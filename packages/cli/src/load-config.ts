@@ -23,13 +23,19 @@ export async function loadConfigFile(file: string): Promise<unknown> {
   if (ext === '.json') {
     // Editors on Windows may start the file with a byte-order mark, which JSON.parse refuses.
     const json = text.startsWith('\uFEFF') ? text.slice(1) : text
+    let value: unknown
     try {
-      return JSON.parse(json)
+      value = JSON.parse(json)
     } catch (err) {
       const at = jsonSyntaxError(json)
       if (at === undefined) throw configError(`${file}: not valid JSON: ${(err as Error).message}`)
       throw configError(`${file}: line ${at.line}, column ${at.column}: not valid JSON: ${at.message}`)
     }
+    // A run's own record of itself, given back as a config: its config is one key of it.
+    if (typeof value === 'object' && value !== null && 'config' in value && 'chains' in value && 'runId' in value) {
+      throw configError(`${file}: a run's run.json, not a config (the run's config is its "config")`, `ouroboros resume ${dirname(resolvePath(file))} finishes that run; to run its config again, save its "config" as a file of its own`)
+    }
+    return value
   }
   if (!['.ts', '.mts', '.js', '.mjs'].includes(ext)) throw configError(`${file}: unsupported config type '${ext}'; use .json or .ts`)
   // The module runs from a temporary folder: its imports are resolved here, from the config's folder,

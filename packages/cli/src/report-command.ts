@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { parseThresholds, writeReport } from '@ouroboros/report'
-import { RUN_FILES } from '@ouroboros/store'
+import { readRunInfo, RUN_FILES, RunLock } from '@ouroboros/store'
 import { checkNotEmpty, checkOutFile, checkReportOut, notARunWrite, realPath } from './out-paths.js'
 import { builtinOutputInfo } from './outputs.js'
 
@@ -23,6 +23,8 @@ export async function reportCommand(dirs: readonly string[], opts: ReportCommand
   const real = runs.map(realPath)
   const twice = real.findIndex((r, i) => real.indexOf(r) !== i)
   if (twice >= 0) throw configError(`${dirs[twice]}: the same run as ${dirs[real.indexOf(real[twice]!)]}, given twice`, 'name each run once')
+  // Without --out the report goes into the run: a path that is no run (a config file) is said as such, not as a place to write.
+  if (opts.out === undefined) readRunInfo(runs[0]!)
   const out = resolve(opts.out ?? resolve(runs[0]!, RUN_FILES.report))
   checkOutFile('--out', out, RUN_FILES.report, opts.out !== undefined)
   checkReportOut(out, runs, opts.force === true)
@@ -30,5 +32,7 @@ export async function reportCommand(dirs: readonly string[], opts: ReportCommand
   const written = await writeReport(runs, out, { thresholds, fallbackInfo: await builtinOutputInfo() }).catch((err: unknown) => {
     throw notARunWrite(err)
   })
-  return `report: ${written}`
+  // A run still going writes its own report as it ends, over this one.
+  const going = runs.some((dir) => RunLock.heldBy(dir) !== undefined)
+  return `report: ${written}${going ? ' (a run is still going: the generations recorded so far)' : ''}`
 }
