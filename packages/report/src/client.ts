@@ -19,6 +19,9 @@ export const CLIENT_SCRIPT = `(function () {
   function draw(div) {
     var id = div.getAttribute('data-plot');
     var figure = figures[Number(id)];
+    // The figure's height, held by its box: on a resize (and the redraw of a legend click after
+    // one) plotly sizes a responsive plot to its box, which would otherwise shrink to its minimum.
+    if (figure.layout.height) div.style.height = figure.layout.height + 'px';
     Plotly.newPlot(div, figure.data, figure.layout, config);
     if (figure.slider) wireSlider(div, id, figure.slider);
     if (figure.choices) wireChoices(div, id, figure.choices);

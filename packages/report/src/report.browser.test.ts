@@ -195,6 +195,37 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     await page.close()
   })
 
+  it('keeps a plot with a long legend at its height when a legend item is clicked, so that a second click on the same spot shows the trace again', async () => {
+    const { page, errors } = await open(pages.swept)
+    // The plot whose legend lists the most entries is the tallest (room for its legend).
+    const tallest = await page.evaluate(() => {
+      const divs = [...document.querySelectorAll<HTMLElement & { layout: { height?: number } }>('[data-plot]')]
+      const div = divs.reduce((a, b) => ((b.layout.height ?? 0) > (a.layout.height ?? 0) ? b : a))
+      return div.getAttribute('data-plot')!
+    })
+    const plot = page.locator(`[data-plot="${tallest}"]`)
+    const state = () => plot.evaluate((div: HTMLElement & { data: { visible?: unknown }[] }) => ({ height: Math.round(div.getBoundingClientRect().height), visible: div.data.map((t) => t.visible ?? true) }))
+    const before = await state()
+    expect(before.height).toBeGreaterThan(470)
+    // A resize of the window (plotly then sizes a responsive plot to its box), then two clicks on one spot.
+    await page.setViewportSize({ width: 1000, height: 900 })
+    await page.waitForTimeout(300)
+    const item = plot.locator('.legend .traces').first()
+    await item.scrollIntoViewIfNeeded()
+    const box = (await item.boundingBox())!
+    // Plotly waits out its double-click delay (300 ms) before a single click takes effect.
+    await page.mouse.click(box.x + 10, box.y + box.height / 2)
+    await page.waitForTimeout(800)
+    const once = await state()
+    expect(once.height).toBe(before.height)
+    expect(once.visible).toContain('legendonly')
+    await page.mouse.click(box.x + 10, box.y + box.height / 2)
+    await page.waitForTimeout(800)
+    expect(await state()).toEqual(before)
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
   it('fits a summary of long setting labels in a window half a 1920-pixel screen wide', async () => {
     const { page, errors } = await open(pages.swept, 960)
     expect(await page.locator('table.summary td.setting').first().textContent()).toBe('temperature=1, policy=replace')
