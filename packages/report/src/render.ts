@@ -318,7 +318,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
           settingCell(series?.style, series?.label ?? `cell ${row.cell}`) +
           `<td data-col="reference" class="num">${formatNumber(row.reference)}</td>` +
           `<td data-col="first" class="num">${formatNumber(row.first)}</td>` +
-          `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration}${row.lastReplicates < row.replicates ? `; ${row.lastReplicates} of ${row.replicates} replicates` : ''})</span>`}</td>` +
+          `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration}${row.lastReplicates < row.replicates ? `; mean of ${row.lastReplicates} replicate${row.lastReplicates === 1 ? '' : 's'}, generation 0’s of ${row.replicates}` : ''})</span>`}</td>` +
           `<td data-col="change" class="num">${formatChange(row.first, row.last, additive)}</td>` +
           `<td data-col="threshold">${thresholdText(row)}</td>` +
           crossingCell(row) +
@@ -355,7 +355,7 @@ function thresholdText(row: SummaryRow): string {
 
 function crossingCell(row: SummaryRow): string {
   const c = row.crossing
-  const past = row.startsPast === undefined ? '' : ` <span class="gen">(generation 0 already ${row.startsPast.side === 'below' ? '≤' : '≥'} ${formatNumber(row.startsPast.level)}, the real data’s level)</span>`
+  const past = row.startsPast === undefined ? '' : ` <span class="gen">(generation 0 already ${row.startsPast.side === 'below' ? '≤' : '≥'} ${formatNumber(row.startsPast.level)}, the threshold the real data give)</span>`
   if (c.kind === 'crossed') {
     const how = row.threshold?.direction === 'departs' ? (c.side === 'below' ? ' (fell)' : ' (rose)') : ''
     return `<td data-col="crossing" data-generation="${c.generation}" class="crossed">generation ${c.generation}${how}${past}</td>`

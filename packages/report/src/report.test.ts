@@ -128,7 +128,7 @@ describe('renderReport', () => {
     expect((mean.customdata as number[]).slice(0, 4)).toEqual([2, 1, 2, 1])
     // Replicate means at the last generation stand on the replicates that reached it, and say so.
     expect(summaryCell(html, 'total_variance', 0, 'last')).toMatch(/\(gen 3\)$/)
-    expect(summaryCell(html, 'total_variance', 1, 'last')).toMatch(/\(gen 3; 1 of 2 replicates\)$/)
+    expect(summaryCell(html, 'total_variance', 1, 'last')).toMatch(/\(gen 3; mean of 1 replicate, generation 0’s of 2\)$/)
     const plain = dir('no-gaps')
     writeSyntheticRun(plain, handRun('no-gaps'))
     expect(renderReport([loadRun(plain)])).not.toContain('Some values are missing')
@@ -277,7 +277,7 @@ describe('renderReport', () => {
     const html = renderReport([loadRun(d)])
     expect(summaryCell(html, 'modes_covered', 0, 'threshold')).toBe('≤ 1 (0.5 × gen 0)')
     // 1 ≤ 1 at generation 1; generation 0's 2 was already at or below the real data's half, 4.
-    expect(summaryCell(html, 'modes_covered', 0, 'crossing')).toBe('generation 1 (generation 0 already ≤ 4, the real data’s level)')
+    expect(summaryCell(html, 'modes_covered', 0, 'crossing')).toBe('generation 1 (generation 0 already ≤ 4, the threshold the real data give)')
     expect(summaryCell(html, 'modes_covered', 1, 'crossing')).toMatch(/^not by generation \d+$/)
   })
 
@@ -290,6 +290,16 @@ describe('renderReport', () => {
     expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toBe('not by generation 0; no value after it (null when samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share))')
     expect(/<tr data-metric="reverse_kl" data-cell="0">([\s\S]*?)<\/tr>/.exec(html)![1]).not.toContain('class="held"')
     expect(summaryCell(html, 'modes_covered', 0, 'crossing')).toMatch(/^not by generation \d+$/)
+  })
+
+  it('gives a setting whose chains recorded no generation a row that says so, rather than leaving it out of the summary', () => {
+    const d = dir('unrecorded')
+    // Cell 1's chains fail at generation 0: the real data's record only.
+    writeSyntheticRun(d, { ...ringRun('unrecorded', 2), failure: (cell) => (cell === 1 ? { generation: 0, message: 'diverged', code: 'OUROBOROS_DIVERGED' } : undefined) })
+    const html = renderReport([loadRun(d)])
+    expect(summaryCell(html, 'modes_covered', 1, 'crossing')).toBe('no generation recorded')
+    expect(summaryCell(html, 'modes_covered', 1, 'first')).toBe('—')
+    expect(summaryCell(html, 'modes_covered', 0, 'crossing')).toMatch(/^(generation \d+|not by generation \d+)/)
   })
 
   it('says where a metric has no value at any generation, in one setting or in all, rather than leaving it out unsaid', () => {

@@ -70,6 +70,8 @@ export function summarize(agg: RunAggregate, cells: readonly number[], overrides
         // Null at every generation of a setting whose other metrics have values (every perplexity
         // infinite): a row says so, where leaving it out would hide the metric without a word.
         if (settingLast.get(cell)! >= 0) rows.push(noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), because))
+        // A setting whose chains recorded no generation (a run stopped before they began) is a row too.
+        else rows.push({ ...noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), {}), crossing: { kind: 'none', reason: 'no generation recorded' }, noneAfter: undefined })
         continue
       }
       const row = summaryRow(metric, cell, curve, reference, catalog.thresholdFor(metric, overrides))
