@@ -1,23 +1,48 @@
 """One markdown row per GAN run and cell of generation 0: modes covered per replicate, HQ % as
 mean ± standard deviation, modes holding >= 1 % as HQ samples, and fit minutes per replicate.
-usage: gan_table.py RUNDIR [RUNDIR ...]   (reads each run's metrics.ndjson)"""
-import json, os, statistics as st, sys
+usage: gan_table.py RUNDIR [RUNDIR ...]   (reads each run's metrics.ndjson: the `modes` metrics of a ring or grid run)"""
+import os, statistics as st, sys
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+import runlib
 
-for run in sys.argv[1:]:
+USAGE = 'usage: gan_table.py RUNDIR [RUNDIR ...]  (a markdown row per run and cell of generation 0, from the modes metrics of metrics.ndjson)'
+if len(sys.argv) < 2 or sys.argv[1] in ('-h', '--help'):
+    if len(sys.argv) >= 2:
+        print(USAGE); sys.exit(0)
+    runlib.die(f'give one or more run directories; {USAGE}')
+NEED = ['modes_covered', 'pct_high_quality', 'modes_covered_1pct']
+
+rows = []
+for run_dir in sys.argv[1:]:
+    run = runlib.load_run(run_dir)
+    records = runlib.metric_records(run_dir, run)
+    have = {k for r in records for k in r.get('metrics', {})}
+    lacking = [k for k in NEED if k not in have]
+    if lacking:
+        runlib.die(f"{run_dir}: its records have no {', '.join(lacking)}; gan_table.py reads the `modes` metric group of a ring or grid run (\"metrics\": [\"modes\"])")
     cells = {}
-    for line in open(os.path.join(run, 'metrics.ndjson')):
-        r = json.loads(line)
+    for r in records:
         if r['generation'] != 0:
             continue
         label = ', '.join(f'{k}={v}' for k, v in sorted(r['params'].items()))
         cells.setdefault(label, []).append(r)
+    if not cells:
+        runlib.die(f'{run_dir}: metrics.ndjson has no record of generation 0 yet')
+    name = os.path.basename(os.path.normpath(run_dir))
     for label, rs in sorted(cells.items()):
         rs.sort(key=lambda r: r['replicate'])
         m = [r['metrics'] for r in rs]
+        show = lambda v: 'null' if v is None else str(v)
+        mean = lambda v: f'{st.mean(runlib.numbers(v)):.1f}' if runlib.numbers(v) else 'null'
         covered = [x['modes_covered'] for x in m]
-        hq = [x['pct_high_quality'] for x in m]
+        hq = runlib.numbers([x['pct_high_quality'] for x in m])
         one = [x['modes_covered_1pct'] for x in m]
         sd = lambda v: st.stdev(v) if len(v) > 1 else 0.0
-        minutes = ', '.join(f"{r['timings']['fitMs'] / 60000:.1f}" for r in rs)
-        print(f"| {os.path.basename(run.rstrip('/'))} | {label} | {st.mean(covered):.1f} ({', '.join(map(str, covered))}) "
-              f"| {st.mean(hq):.1f} ± {sd(hq):.1f} | {st.mean(one):.1f} ({', '.join(map(str, one))}) | {minutes} |")
+        hq_text = f'{st.mean(hq):.1f} ± {sd(hq):.1f}' if hq else 'null'
+        fit = lambda r: r.get('timings', {}).get('fitMs')
+        minutes = ', '.join(f'{fit(r) / 60000:.1f}' if runlib.is_number(fit(r)) else 'null' for r in rs)
+        rows.append(f"| {name} | {label} | {mean(covered)} ({', '.join(map(show, covered))}) "
+                    f"| {hq_text} | {mean(one)} ({', '.join(map(show, one))}) | {minutes} |")
+print('| run | cell | modes covered: mean (per replicate) | HQ %: mean ± sd | modes with ≥ 1 % as HQ: mean (per replicate) | fit minutes per replicate |')
+print('|---|---|---|---|---|---|')
+print('\n'.join(rows))

@@ -1,27 +1,47 @@
 """Per cell and generation: mean (min-max) over replicates of metrics from metrics.ndjson.
-usage: records.py RUNDIR key[,key] [--gens 0,5,9] [--per-seed]"""
-import json, sys, os, argparse
-ap = argparse.ArgumentParser(); ap.add_argument('run'); ap.add_argument('keys'); ap.add_argument('--gens'); ap.add_argument('--per-seed', action='store_true'); ap.add_argument('--fmt', default='.3g')
+usage: records.py RUNDIR key[,key] [--gens 0,5,9] [--per-seed] [--fmt .3g]
+keys: the records' metrics (modes_covered, ...) and timings (fitMs, sampleMs, evalMs); an unknown key is refused
+with the known ones. A run without metrics.ndjson (records.text false) needs `ouroboros export RUN --format ndjson`."""
+import sys
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+import runlib
+
+ap = runlib.Parser(prog='records.py', description='Per cell and generation: mean (min-max) over replicates of metrics from metrics.ndjson.')
+ap.add_argument('run', metavar='RUNDIR'); ap.add_argument('keys', metavar='KEY[,KEY...]'); ap.add_argument('--gens', metavar='G[,G...]'); ap.add_argument('--per-seed', action='store_true'); ap.add_argument('--fmt', default='.3g')
 a = ap.parse_args()
-run = json.load(open(os.path.join(a.run, 'run.json'))); cells = {c['index']: c for c in run['cells']}
-keys = a.keys.split(','); data = {}
-for l in open(os.path.join(a.run, 'metrics.ndjson')):
-    r = json.loads(l)
+runlib.check_fmt(a.fmt)
+run = runlib.load_run(a.run); cells = {c['index']: c for c in run['cells']}
+records = runlib.metric_records(a.run, run)
+keys = a.keys.split(',')
+metric_keys = sorted({k for r in records for k in r.get('metrics', {})})
+timing_keys = sorted({k for r in records for k in r.get('timings', {})})
+for k in keys:
+    if k not in metric_keys and k not in timing_keys:
+        runlib.die(f'{a.run}: ' + runlib.unknown('no record has the key', k, metric_keys + timing_keys))
+data = {}
+for r in records:
     if r['generation'] < 0: continue
     d = data.setdefault(r['cell'], {}).setdefault(r['generation'], {})
     for k in keys:
         v = r['metrics'].get(k) if k in r['metrics'] else r.get('timings', {}).get(k)
         d.setdefault(k, []).append(v)
-gens = None if a.gens is None else [int(g) for g in a.gens.split(',')]
+if not data:
+    runlib.die(f'{a.run}: metrics.ndjson holds no generation yet (only the reference line, generation -1)')
+gens = None if a.gens is None else runlib.int_list(a.gens, '--gens')
+if gens is not None:
+    have = sorted({g for c in data.values() for g in c})
+    for g in gens:
+        if g not in have:
+            runlib.die(f'--gens: no record of generation {g}; the records have generations {runlib.listing(have)}')
 f = lambda x: format(x, a.fmt)
 def fmt(vs):
-    v2 = [v for v in vs if v is not None]
+    v2 = runlib.numbers(vs)
     if not v2: return 'null'
-    if a.per_seed: return '/'.join(f(v) if v is not None else 'null' for v in vs)
+    if a.per_seed: return '/'.join(f(v) if runlib.is_number(v) else 'null' for v in vs)
     m = sum(v2)/len(v2)
     return f(m) if min(v2) == max(v2) else f'{f(m)} ({f(min(v2))}–{f(max(v2))})'
 for c in sorted(data):
-    print(f"## cell {c}: {cells[c]['label']}")
+    print(f"## cell {c}: {cells[c]['label'] if c in cells else '?'}")
     print('| gen | ' + ' | '.join(keys) + ' |')
     for g in sorted(data[c]):
         if gens is not None and g not in gens: continue
