@@ -50,13 +50,33 @@ describe('gao_fit.py', () => {
     expect(r.stdout).toContain('posttrain.0.beta=1: pooled')
   })
 
-  it('says in one line which parameters the run sweeps where it does not sweep the one to group by, and exits 2', () => {
+  it('fits each cell apart where the run sweeps several parameters, and says in one line what it sweeps where --group names another', () => {
     const two = run('two', [{ 'posttrain.0.beta': 1, 'posttrain.0.steps': 5 }, { 'posttrain.0.beta': 0.1, 'posttrain.0.steps': 10 }])
     const r = gaoFit(two, 'rl')
-    expect(r.status).toBe(2)
-    expect(r.stderr).toBe(`error: ${two}: the run does not sweep posttrain.0.reward.labels; it sweeps posttrain.0.beta, posttrain.0.steps (give one to --group)\n`)
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain('posttrain.0.beta=0.1, posttrain.0.steps=10: pooled  alpha=1.000 beta=0.500 R2=1.00')
+    expect(r.stdout).toContain('posttrain.0.beta=1, posttrain.0.steps=5: pooled')
     const asked = gaoFit(two, 'rl', '--group', 'posttrain.0.ridge')
     expect(asked.status).toBe(2)
     expect(asked.stderr).toContain('the run does not sweep posttrain.0.ridge; it sweeps posttrain.0.beta, posttrain.0.steps')
+  })
+
+  it('keeps the cells of a second swept parameter apart (the best-of-n config sweeps labels and ridge), and --only compares numbers as numbers', () => {
+    const grid = run('grid', [50, 1000].flatMap((labels) => [1e-5, 1e-3].map((ridge) => ({ 'posttrain.0.reward.labels': labels, 'posttrain.0.reward.ridge': ridge }))))
+    const r = gaoFit(grid, 'rl')
+    expect(r.status).toBe(0)
+    // One fit of 5 points per cell, none pooling two ridges.
+    expect(r.stdout.match(/: pooled .*\(n=5\)/g)).toHaveLength(4)
+    const only = gaoFit(grid, 'rl', '--only', 'posttrain.0.reward.ridge=1e-5')
+    expect(only.status).toBe(0)
+    expect(only.stdout.match(/: pooled /g)).toHaveLength(2)
+    expect(only.stdout).not.toContain('0.001')
+    const none = gaoFit(grid, 'rl', '--only', 'posttrain.0.reward.ridge=0.5')
+    expect(none.status).toBe(2)
+    expect(none.stderr).toMatch(/^error: .*\n$/)
+    const form = gaoFit(grid, 'xyz')
+    expect(form.status).toBe(2)
+    expect(form.stderr).toContain('bon')
   })
 })
