@@ -6,7 +6,6 @@ step, stage or cell is refused with the known ones. Reads chains/<chain>/gen-G.p
 """
 import math
 import sys
-sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 import runlib
 
 ap = runlib.Parser(prog='curves.py', description='Post-training curves per cell and step: mean (min-max) over replicates.')

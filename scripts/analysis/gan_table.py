@@ -2,7 +2,6 @@
 mean ± standard deviation, modes holding >= 1 % as HQ samples, and fit minutes per replicate.
 usage: gan_table.py RUNDIR [RUNDIR ...]   (reads each run's metrics.ndjson: the `modes` metrics of a ring or grid run)"""
 import os, statistics as st, sys
-sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 import runlib
 
 USAGE = 'usage: gan_table.py RUNDIR [RUNDIR ...]  (a markdown row per run and cell of generation 0, from the modes metrics of metrics.ndjson)'

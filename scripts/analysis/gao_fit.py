@@ -7,7 +7,6 @@ numbers: 1e-5 = 0.00001), repeatable. Reads chains/<chain>/gen-G.posttrain.ndjso
 import math
 import numpy as np
 import sys
-sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 import runlib
 
 FORMS = {'bon': 'best-of-n, dG = d(a - b d)', 'rl': 'RL, dG = d(a - b ln d)'}

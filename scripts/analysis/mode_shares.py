@@ -6,7 +6,6 @@ gets the modes holding >= 1 % instead. Ring and grid runs only (2-D samples).
 usage: mode_shares.py RUNDIR [--generation G]   (G: the generation whose samples to read; the last by default)"""
 import os, sys
 import numpy as np
-sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 import runlib
 
 ap = runlib.Parser(prog='mode_shares.py', description="Where each replicate's final samples lie among the ring's or grid's modes.")

@@ -3,7 +3,6 @@ usage: records.py RUNDIR key[,key] [--gens 0,5,9] [--per-seed] [--fmt .3g]
 keys: the records' metrics (modes_covered, ...) and timings (fitMs, sampleMs, evalMs); an unknown key is refused
 with the known ones. A run without metrics.ndjson (records.text false) needs `ouroboros export RUN --format ndjson`."""
 import sys
-sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 import runlib
 
 ap = runlib.Parser(prog='records.py', description='Per cell and generation: mean (min-max) over replicates of metrics from metrics.ndjson.')
