@@ -10,10 +10,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const peersDir = resolve(process.env.OUROBOROS_PEERS ?? join(root, '..', 'shared', 'peers'))
 const only = process.argv.slice(2)
 const withPeer = peerAvailable(peersDir)
-if (!withPeer && !existsSync(join(peersDir, 'gaussian_chain.py'))) {
+// Sections without peers say nothing of them.
+const peerless = ['metrics', 'text', 'queue']
+const usesPeers = only.length === 0 || only.some((o) => !peerless.includes(o))
+if (usesPeers && !withPeer && !existsSync(join(peersDir, 'gaussian_chain.py'))) {
   console.log(`peers not found: no ${join(peersDir, 'gaussian_chain.py')}; ratios are not computed.`)
   console.log('the Python peers live beside the repository (../shared/peers); OUROBOROS_PEERS names another folder')
-} else if (!withPeer) {
+} else if (usesPeers && !withPeer) {
   console.log(`peers unavailable (${peersDir} needs /usr/bin/python3 with numpy, scipy, sklearn): ratios are not computed.`)
   console.log('install with: apt-get install python3-numpy python3-scipy python3-sklearn python3-torch time')
 }

@@ -26,9 +26,9 @@ export async function exportCommand(dir: string, format: string, out?: string): 
   const outDir = resolve(out ?? runDir)
   checkExportOut(outDir, runDir, file, out !== undefined)
   const going = runGoingOn(runDir)
-  // The run writes its own record files as it ends: one exported now would stand, short, until then.
+  // The run writes its own record files in full as it ends: one exported now would stand, short, until then.
   if (going !== undefined && outDir === runDir) {
-    throw configError(`${going}: its record files are written when it ends`, `wait for it, or export the records so far elsewhere: --out ${join(dirname(runDir), `${basename(runDir)}-so-far`)}`)
+    throw configError(`${going}: its record files are written in full when it ends`, `wait for it, or export the records so far elsewhere: --out ${join(dirname(runDir), `${basename(runDir)}-so-far`)}`)
   }
   const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir).catch((err: unknown) => {
     throw notARunWrite(err)

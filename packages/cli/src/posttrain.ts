@@ -16,7 +16,7 @@ export async function resolvePosttrain(
   datasets: Readonly<Record<string, DatasetPlugin<any>>>,
   datasetModule: string,
 ): Promise<TaskSpec[]> {
-  const { goldOf, goldReward, rlMethod, rlSettingsProblem } = await import('@ouroboros/posttrain')
+  const { goldOf, goldReward, otherRlWay, rlMethod, rlSettingsProblems } = await import('@ouroboros/posttrain')
   const tasks: TaskSpec[] = []
   for (const [i, stage] of stages.entries()) {
     const where = `posttrain.${i}`
@@ -73,8 +73,8 @@ export async function resolvePosttrain(
     if (stage.kind === 'rl') {
       // A model that neither way trains is among the config's problems (stageModelProblems).
       const method = rlMethod(model, stage.method) as RlMethod
-      const problem = rlSettingsProblem(stage, method)
-      if (problem !== undefined) throw configError(`${at}: ${where}.${problem}`)
+      const problems = rlSettingsProblems(stage, method, otherRlWay(model, method))
+      if (problems.length > 0) throw configError(problems.map((p) => `${at}: ${where}.${p}`).join('\n'))
       // Each refit fits the model to the step's draws, which must hold the model's minimum.
       const draws = stage.samples ?? run.samplesPerGeneration
       const minimum = run.minimumRows

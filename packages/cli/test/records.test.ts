@@ -67,7 +67,7 @@ describe('export of a run still going', () => {
     const inside = cli(['export', run, '--format', 'csv'])
     expect(inside.status, inside.stderr).toBe(2)
     expect(inside.stderr).toContain(`error: ${run} is being run by process ${process.pid} (since `)
-    expect(inside.stderr).toContain(`: its record files are written when it ends\nhint: wait for it, or export the records so far elsewhere: --out ${run}-so-far\n`)
+    expect(inside.stderr).toContain(`: its record files are written in full when it ends\nhint: wait for it, or export the records so far elsewhere: --out ${run}-so-far\n`)
     expect(snapshot(run)).toEqual(before)
     const elsewhere = cli(['export', run, '--format', 'csv', '--out', `${run}-so-far`])
     expect(elsewhere.status, elsewhere.stderr).toBe(0)

@@ -29,8 +29,8 @@ export const modes = defineMetric({
   },
   needs: ['dataset.modes'],
   nullWhen: {
-    reverse_kl: 'samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share)',
-    reverse_kl_uniform: "the data's mode weights are uniform (it equals reverse_kl then)",
+    reverse_kl: 'samples fall nearest to a mode of weight 0, where the KL is infinite; off_support_share is their share',
+    reverse_kl_uniform: "the data's mode weights are uniform, where it would equal reverse_kl",
     off_support_share: 'no mode of the data has weight 0 (data.weights), so no sample can be off its support',
   },
   options: z.strictObject({

@@ -5,7 +5,7 @@ import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
 import { klRegularisedOptimum, ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
-import { rlSettingsProblem, dpoSupport, klHorizonOf, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
+import { rlSettingsProblems, dpoSupport, klHorizonOf, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
 
 /** The pipeline on a fitted state, with no metrics (and task data when given). */
 async function posttrain<S>(
@@ -219,20 +219,23 @@ describe('rl by policy gradient with a KL target', () => {
 
   it('is refused with refitting, from β 0, and as a horizon alone, naming the field', () => {
     const stage = (extra: Record<string, unknown>) => posttrainSchema.parse([{ kind: 'rl', beta: 0.1, reward: { kind: 'point', at: [3] }, ...extra }])[0] as RlStageConfig
-    expect(rlSettingsProblem(stage({ klTarget: 1 }), 'policy-gradient')).toBeUndefined()
-    expect(rlSettingsProblem(stage({}), 'refit')).toBeUndefined()
-    expect(rlSettingsProblem(stage({ klTarget: 1 }), 'refit')).toMatch(/^klTarget: β adapts between policy-gradient steps/)
-    expect(rlSettingsProblem(stage({ klTarget: 1, beta: 0 }), 'policy-gradient')).toMatch(/^beta: 0 cannot adapt/)
-    expect(rlSettingsProblem(stage({ klHorizon: 100 }), 'policy-gradient')).toMatch(/^klHorizon: .* give klTarget too/)
+    expect(rlSettingsProblems(stage({ klTarget: 1 }), 'policy-gradient', false)).toEqual([])
+    expect(rlSettingsProblems(stage({}), 'refit', false)).toEqual([])
+    expect(rlSettingsProblems(stage({ klTarget: 1 }), 'refit', false)).toEqual([expect.stringMatching(/^klTarget: β adapts between policy-gradient steps/)])
+    expect(rlSettingsProblems(stage({ klTarget: 1, beta: 0 }), 'policy-gradient', false)).toEqual([expect.stringMatching(/^beta: 0 cannot adapt/)])
+    expect(rlSettingsProblems(stage({ klHorizon: 100 }), 'policy-gradient', false)).toEqual([expect.stringMatching(/^klHorizon: .* give klTarget too/)])
   })
 
-  it('refuses the sizes of the other way of training: a step size or batch for refitting, draws per refit for policy gradient', () => {
+  it('refuses the sizes of the other way of training, all at once, offering that way only where the model has it', () => {
     const stage = (extra: Record<string, unknown>) => posttrainSchema.parse([{ kind: 'rl', beta: 0.1, reward: { kind: 'point', at: [3] }, ...extra }])[0] as RlStageConfig
-    expect(rlSettingsProblem(stage({ samples: 500 }), 'refit')).toBeUndefined()
-    expect(rlSettingsProblem(stage({ lr: 0.01, batch: 16 }), 'policy-gradient')).toBeUndefined()
-    expect(rlSettingsProblem(stage({ lr: 0.01 }), 'refit')).toMatch(/^lr: the step size of policy gradient; .* leave lr out/)
-    expect(rlSettingsProblem(stage({ batch: 16 }), 'refit')).toMatch(/^batch: .* give samples instead$/)
-    expect(rlSettingsProblem(stage({ samples: 500 }), 'policy-gradient')).toMatch(/^samples: .* give batch instead$/)
+    expect(rlSettingsProblems(stage({ samples: 500 }), 'refit', true)).toEqual([])
+    expect(rlSettingsProblems(stage({ lr: 0.01, batch: 16 }), 'policy-gradient', true)).toEqual([])
+    // A GMM, which only refits: both sizes said, and no policy gradient offered.
+    const gmm = rlSettingsProblems(stage({ lr: 0.01, batch: 16 }), 'refit', false)
+    expect(gmm).toEqual([expect.stringMatching(/^lr: the step size of policy gradient; .* leave lr out$/), expect.stringMatching(/^batch: .* give samples instead$/)])
+    expect(rlSettingsProblems(stage({ lr: 0.01 }), 'refit', true)).toEqual([expect.stringMatching(/leave lr out, or use method 'policy-gradient'$/)])
+    expect(rlSettingsProblems(stage({ samples: 500 }), 'policy-gradient', false)).toEqual([expect.stringMatching(/^samples: .* give batch instead$/)])
+    expect(rlSettingsProblems(stage({ samples: 500 }), 'policy-gradient', true)).toEqual([expect.stringMatching(/give batch instead, or use method 'refit'$/)])
   })
 })
 

@@ -318,7 +318,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
           settingCell(series?.style, series?.label ?? `cell ${row.cell}`) +
           `<td data-col="reference" class="num">${formatNumber(row.reference)}</td>` +
           `<td data-col="first" class="num">${formatNumber(row.first)}</td>` +
-          `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration}${row.lastReplicates < row.replicates ? `; mean of ${row.lastReplicates} replicate${row.lastReplicates === 1 ? '' : 's'}, generation 0’s of ${row.replicates}` : ''})</span>`}</td>` +
+          `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration}${row.lastReplicates < row.replicates ? `: mean of ${row.lastReplicates}; gen 0: mean of ${row.replicates}` : ''})</span>`}</td>` +
           `<td data-col="change" class="num">${formatChange(row.first, row.last, additive)}</td>` +
           `<td data-col="threshold">${thresholdText(row)}</td>` +
           crossingCell(row) +

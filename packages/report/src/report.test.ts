@@ -128,7 +128,7 @@ describe('renderReport', () => {
     expect((mean.customdata as number[]).slice(0, 4)).toEqual([2, 1, 2, 1])
     // Replicate means at the last generation stand on the replicates that reached it, and say so.
     expect(summaryCell(html, 'total_variance', 0, 'last')).toMatch(/\(gen 3\)$/)
-    expect(summaryCell(html, 'total_variance', 1, 'last')).toMatch(/\(gen 3; mean of 1 replicate, generation 0’s of 2\)$/)
+    expect(summaryCell(html, 'total_variance', 1, 'last')).toMatch(/\(gen 3: mean of 1; gen 0: mean of 2\)$/)
     const plain = dir('no-gaps')
     writeSyntheticRun(plain, handRun('no-gaps'))
     expect(renderReport([loadRun(plain)])).not.toContain('Some values are missing')
@@ -287,7 +287,7 @@ describe('renderReport', () => {
     writeSyntheticRun(d, { ...ringRun('none-after', 3), metrics: (cell, rep, g) => ({ modes_covered: 8, reverse_kl: g >= 1 ? null : 0.01 + 0.001 * rep }) })
     const html = renderReport([loadRun(d)])
     // With the reason the group gives for a null.
-    expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toBe('not by generation 0; no value after it (null when samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share))')
+    expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toBe('not by generation 0; no value after it (null when samples fall nearest to a mode of weight 0, where the KL is infinite; off_support_share is their share)')
     expect(/<tr data-metric="reverse_kl" data-cell="0">([\s\S]*?)<\/tr>/.exec(html)![1]).not.toContain('class="held"')
     expect(summaryCell(html, 'modes_covered', 0, 'crossing')).toMatch(/^not by generation \d+$/)
   })
@@ -307,7 +307,7 @@ describe('renderReport', () => {
     // reverse_kl null at every generation of cell 1, as an infinite value is recorded; nll_real null in every cell.
     writeSyntheticRun(d, { ...ringRun('none-ever', 3), metrics: (cell, rep, g) => ({ modes_covered: 8, reverse_kl: cell === 1 && g >= 0 ? null : 0.01 + 0.001 * rep, nll_real: g >= 0 ? null : 3 }) })
     const html = renderReport([loadRun(d)])
-    const why = ' (null when samples fall nearest to a mode of weight 0, where the KL is infinite (off_support_share is their share))'
+    const why = ' (null when samples fall nearest to a mode of weight 0, where the KL is infinite; off_support_share is their share)'
     expect(summaryCell(html, 'reverse_kl', 1, 'crossing')).toBe(`no value at any generation${why}`)
     expect(summaryCell(html, 'reverse_kl', 1, 'last')).toBe('—')
     expect(summaryCell(html, 'reverse_kl', 0, 'crossing')).toMatch(/^not by generation \d+$/)

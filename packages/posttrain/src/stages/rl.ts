@@ -35,22 +35,30 @@ export function klHorizonOf(stage: RlStageConfig, batch: number): number {
 }
 
 /**
- * What is wrong with a stage's settings for the way it trains (a field and why), or undefined.
- * Each way reads its own sizes: policy gradient a step size and a batch, refitting its draws. β
- * adapts between policy-gradient steps only, multiplicatively, so from a β above 0.
+ * What is wrong with a stage's settings for the way it trains (a field and why, each): none when
+ * empty. Each way reads its own sizes: policy gradient a step size and a batch, refitting its
+ * draws. β adapts between policy-gradient steps only, multiplicatively, so from a β above 0.
+ * `otherWay`: whether the model can also be trained the other way, which the advice then offers.
  */
-export function rlSettingsProblem(stage: RlStageConfig, method: RlMethod): string | undefined {
+export function rlSettingsProblems(stage: RlStageConfig, method: RlMethod, otherWay: boolean): string[] {
+  const problems: string[] = []
   if (method === 'refit') {
     const refits = "reward-weighted refitting (method 'refit') fits each step's draws in full"
-    if (stage.lr !== undefined) return `lr: the step size of policy gradient; ${refits}; leave lr out, or use method 'policy-gradient' where the model has a trainer`
-    if (stage.batch !== undefined) return `batch: the draws of a policy-gradient step; ${refits}, \`samples\` of them (samplesPerGeneration by default): give samples instead`
-  } else if (stage.samples !== undefined) {
-    return "samples: the draws of a refit step; a policy-gradient step draws `batch` samples (the trainer's batch by default): give batch instead"
+    const orPolicyGradient = otherWay ? ", or use method 'policy-gradient'" : ''
+    if (stage.lr !== undefined) problems.push(`lr: the step size of policy gradient; ${refits}; leave lr out${orPolicyGradient}`)
+    if (stage.batch !== undefined) problems.push(`batch: the draws of a policy-gradient step; ${refits}, \`samples\` of them (samplesPerGeneration by default): give samples instead${orPolicyGradient}`)
+    if (stage.klTarget !== undefined) problems.push(`klTarget: β adapts between policy-gradient steps; reward-weighted refitting tilts by a fixed β (π ∝ π_ref·exp(r/β)), so sweep beta instead${orPolicyGradient}`)
+  } else {
+    if (stage.samples !== undefined) problems.push(`samples: the draws of a refit step; a policy-gradient step draws \`batch\` samples (the trainer's batch by default): give batch instead${otherWay ? ", or use method 'refit'" : ''}`)
+    if (stage.klTarget !== undefined && stage.beta === 0) problems.push('beta: 0 cannot adapt (the controller multiplies it): give the β to start from, e.g. 0.1')
   }
-  if (stage.klTarget === undefined) return stage.klHorizon === undefined ? undefined : 'klHorizon: sets the pace of the adaptive KL controller, which klTarget turns on; give klTarget too, or leave klHorizon out'
-  if (method !== 'policy-gradient') return "klTarget: β adapts between policy-gradient steps; reward-weighted refitting tilts by a fixed β (π ∝ π_ref·exp(r/β)), so sweep beta instead, or use method 'policy-gradient' where the model has a trainer"
-  if (stage.beta === 0) return 'beta: 0 cannot adapt (the controller multiplies it): give the β to start from, e.g. 0.1'
-  return undefined
+  if (stage.klTarget === undefined && stage.klHorizon !== undefined) problems.push('klHorizon: sets the pace of the adaptive KL controller, which klTarget turns on; give klTarget too, or leave klHorizon out')
+  return problems
+}
+
+/** Whether the model can be trained by RL the other way than `method`. */
+export function otherRlWay(model: ModelPlugin<any, any>, method: RlMethod): boolean {
+  return method === 'refit' ? trainsOnSignedWeights(model) : model.fitWeighted !== undefined
 }
 
 /**
@@ -70,8 +78,8 @@ export function rlSettingsProblem(stage: RlStageConfig, method: RlMethod): strin
 export async function rl<S>(stage: RlStageConfig, index: number, ctx: StageContext<S>, input: S, rewards: RewardPair): Promise<StageResult<S>> {
   const method = rlMethod(ctx.model, stage.method)
   if (method !== 'policy-gradient' && method !== 'refit') throw inputError(`posttrain.${index}.method: ${method}`)
-  const problem = rlSettingsProblem(stage, method)
-  if (problem !== undefined) throw inputError(`posttrain.${index}.${problem}`)
+  const problems = rlSettingsProblems(stage, method, otherRlWay(ctx.model, method))
+  if (problems.length > 0) throw inputError(problems.map((p) => `posttrain.${index}.${p}`).join('\n'))
   const evalSamples = evalSamplesOf(ctx as StageContext<unknown>, stage.evalSamples)
   const point = async (step: number, state: S, losses?: Record<string, number>): Promise<void> =>
     recordPoint(ctx, { stage: index, kind: 'rl', step, ...(losses === undefined ? {} : { losses }) }, state, input, evalSamples, ctx.rng.derive('curve', step), rewards, undefined)
