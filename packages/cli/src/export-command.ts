@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { basename, dirname, extname, join, resolve } from 'node:path'
-import { configError, ErrorCode, OuroborosError } from '@ouroboros/core'
+import { configError } from '@ouroboros/core'
 import { exportRecords, readRunInfo, recordChains, RECORD_FILES, RunLock } from '@ouroboros/store'
 import { checkExportOut, checkNotEmpty, notARunWrite } from './out-paths.js'
 import { EXPORT_FORMATS } from './usage.js'
@@ -25,24 +25,13 @@ export async function exportCommand(dir: string, format: string, out?: string): 
   const info = readRunInfo(runDir, ['cells'])
   const outDir = resolve(out ?? runDir)
   checkExportOut(outDir, runDir, file, out !== undefined)
-  const going = runGoingOn(runDir)
+  const going = RunLock.held(runDir)
   // The run writes its own record files in full as it ends: one exported now would stand, short, until then.
   if (going !== undefined && outDir === runDir) {
-    throw configError(`${going}: its record files are written in full when it ends`, `wait for it, or export the records so far elsewhere: --out ${join(dirname(runDir), `${basename(runDir)}-so-far`)}`)
+    throw configError(`${going.message}: its record files are written in full when it ends`, `wait for it, or export the records so far elsewhere: --out ${join(dirname(runDir), `${basename(runDir)}-so-far`)}`)
   }
   const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir).catch((err: unknown) => {
     throw notARunWrite(err)
   })
   return `${resolve(outDir, file)}: ${records} records, ${bytes[file]} bytes${going === undefined ? '' : ' (the run is still going: the records written so far)'}`
-}
-
-/** What holds the run directory while its run or resume goes on ("DIR is being run by process …"), or undefined. */
-function runGoingOn(runDir: string): string | undefined {
-  try {
-    RunLock.check(runDir)
-    return undefined
-  } catch (err) {
-    if (err instanceof OuroborosError && err.code === ErrorCode.RUN_DIR) return err.message
-    throw err
-  }
 }

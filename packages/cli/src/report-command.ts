@@ -33,6 +33,6 @@ export async function reportCommand(dirs: readonly string[], opts: ReportCommand
     throw notARunWrite(err)
   })
   // A run still going writes its own report as it ends, over this one.
-  const going = runs.some((dir) => RunLock.heldBy(dir) !== undefined)
+  const going = runs.some((dir) => RunLock.held(dir) !== undefined)
   return `report: ${written}${going ? ' (a run is still going: the generations recorded so far)' : ''}`
 }

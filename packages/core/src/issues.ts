@@ -227,21 +227,35 @@ function def(schema: z.ZodType): Def {
 /** The object schema a value meets once wrappers (optional, default, pipes, the matching union option) are taken off. */
 function unwrap(schema: z.ZodType, value: unknown): z.ZodType | undefined {
   for (let depth = 0; depth < 32; depth++) {
+    const bared = bare(schema)
+    if (bared === undefined) return undefined
+    const d = def(bared)
+    if (d.type !== 'union' || d.options === undefined) return bared
+    const tag = d.discriminator
+    const kind = tag !== undefined && typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[tag] : undefined
+    const match = tag === undefined ? undefined : d.options.find((o) => kindValues(o, tag).includes(kind))
+    if (match === undefined) return undefined
+    schema = match
+  }
+  return undefined
+}
+
+/** The schema with its wrappers (optional, default, pipes, lazy) taken off; a union stays one. */
+function bare(schema: z.ZodType): z.ZodType | undefined {
+  for (let depth = 0; depth < 32; depth++) {
     const d = def(schema)
     if (d.innerType !== undefined) schema = d.innerType
     else if (d.type === 'pipe' && d.in !== undefined && d.out !== undefined) schema = def(d.in).type === 'transform' ? d.out : d.in
     else if (d.type === 'lazy' && d.getter !== undefined) schema = d.getter()
-    else if (d.type === 'union' && d.options !== undefined) {
-      const kind = d.discriminator !== undefined && typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[d.discriminator] : undefined
-      const match = d.options.find((o) => {
-        const tag = d.discriminator === undefined ? undefined : def(o).shape?.[d.discriminator]
-        return tag !== undefined && (def(tag).values ?? []).includes(kind)
-      })
-      if (match === undefined) return undefined
-      schema = match
-    } else return schema
+    else return schema
   }
   return undefined
+}
+
+/** The values of a discriminated union's tag that pick `option` (its literal kinds). */
+function kindValues(option: z.ZodType, tag: string): unknown[] {
+  const literal = def(option).shape?.[tag]
+  return literal === undefined ? [] : (def(literal).values ?? [])
 }
 
 /** The schema at `path` of the input, still wrapped (optional, default, a union), with the value there. */
@@ -273,17 +287,15 @@ function knownKeys(context: IssueContext, path: readonly PropertyKey[]): string[
  */
 function kindsTaking(context: IssueContext, path: readonly PropertyKey[], key: string): { kind: string; others: string[] } | undefined {
   const at = schemaAt(context, path)
-  let schema = at?.schema
-  for (let depth = 0; schema !== undefined && depth < 32 && def(schema).innerType !== undefined; depth++) schema = def(schema).innerType
-  const union = schema === undefined ? undefined : def(schema)
-  const tag = union?.discriminator
-  if (union?.type !== 'union' || tag === undefined || union.options === undefined) return undefined
+  const union = at === undefined ? undefined : bare(at.schema)
+  const d = union === undefined ? undefined : def(union)
+  const tag = d?.discriminator
+  if (d?.type !== 'union' || tag === undefined || d.options === undefined) return undefined
   const kind = typeof at?.value === 'object' && at.value !== null ? (at.value as Record<string, unknown>)[tag] : undefined
   if (typeof kind !== 'string') return undefined
-  const others = union.options.flatMap((o) => {
-    const shape = def(o).shape
-    const values = shape?.[tag] === undefined ? [] : (def(shape[tag]).values ?? []).map(String)
-    return shape !== undefined && key in shape && !values.includes(kind) ? values : []
+  const others = d.options.flatMap((o) => {
+    const values = kindValues(o, tag)
+    return def(o).shape?.[key] !== undefined && !values.includes(kind) ? values.map(String) : []
   })
   return others.length === 0 ? undefined : { kind, others }
 }

@@ -5,14 +5,14 @@ import { fitVae, fitVaeRows, fitVaeWeighted, sampleVae, vaeTrainer, type VaePara
 
 export type { VaeParams, VaeState }
 
+const OBS_STD = 0.1
+
 /**
  * The defaults are those of ../shared/peers/vae_chain.py for the ring: encoder 2→128→128→(μ, log σ²),
  * decoder 2→128→128→2, latent 2, Gaussian likelihood with a fixed observation std of 0.1, Adam
  * 1e-3, batch 128; samples are decoder means. For MNIST use likelihood 'bernoulli', hidden [400],
  * latent 20 (Kingma & Welling's setting).
  */
-const OBS_STD = 0.1
-
 const paramsSchema = z.strictObject({
   epochs: z.int().min(1).max(1_000_000).default(20),
   /** Hidden layer widths of the encoder; the decoder mirrors them. One number is one layer. */

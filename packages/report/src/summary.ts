@@ -69,9 +69,9 @@ export function summarize(agg: RunAggregate, cells: readonly number[], overrides
       if (curve === undefined) {
         // Null at every generation of a setting whose other metrics have values (every perplexity
         // infinite): a row says so, where leaving it out would hide the metric without a word.
-        if (settingLast.get(cell)! >= 0) rows.push(noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), because))
         // A setting whose chains recorded no generation (a run stopped before they began) is a row too.
-        else rows.push({ ...noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), {}), crossing: { kind: 'none', reason: 'no generation recorded' }, noneAfter: undefined })
+        const recorded = settingLast.get(cell)! >= 0
+        rows.push(noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), recorded ? { reason: 'no value at any generation', noneAfter: { generation: -1, ...because } } : { reason: 'no generation recorded' }))
         continue
       }
       const row = summaryRow(metric, cell, curve, reference, catalog.thresholdFor(metric, overrides))
@@ -87,10 +87,10 @@ export function summarize(agg: RunAggregate, cells: readonly number[], overrides
   return rows
 }
 
-function noValueRow(metric: string, cell: number, reference: number | null, threshold: Threshold | undefined, because: { why?: string }): SummaryRow {
+function noValueRow(metric: string, cell: number, reference: number | null, threshold: Threshold | undefined, why: { reason: string; noneAfter?: SummaryRow['noneAfter'] }): SummaryRow {
   return {
     metric, cell, reference, first: null, last: null, lastGeneration: null, lastReplicates: 0, threshold, replicates: 0,
-    levels: null, crossing: { kind: 'none', reason: 'no value at any generation' }, noneAfter: { generation: -1, ...because },
+    levels: null, crossing: { kind: 'none', reason: why.reason }, ...(why.noneAfter === undefined ? {} : { noneAfter: why.noneAfter }),
   }
 }
 

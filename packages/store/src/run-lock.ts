@@ -74,11 +74,17 @@ export class RunLock {
     }
   }
 
-  /** Refuses, as acquire would, when a live process holds `runDir`; takes nothing. */
-  static check(runDir: string): void {
+  /** The error acquire would throw while a live process holds `runDir` (it runs there), or undefined; takes nothing. */
+  static held(runDir: string): OuroborosError | undefined {
     const path = join(runDir, RUN_LOCK)
     const other = lockHolder(path)
-    if (other !== undefined && holds(other)) throw heldError(runDir, path, other)
+    return other !== undefined && holds(other) ? heldError(runDir, path, other) : undefined
+  }
+
+  /** Refuses, as acquire would, when a live process holds `runDir`; takes nothing. */
+  static check(runDir: string): void {
+    const held = RunLock.held(runDir)
+    if (held !== undefined) throw held
   }
 
   /**
