@@ -29,6 +29,7 @@ describe('eval --metrics', () => {
     `import { moments } from '${metrics}'\nexport default { id: 'first-mean', modality: 'vectors', description: 'first column mean', outputs: ['first_mean'], options: moments.options,\n  compute: ({ generated }) => ({ first_mean: generated.data.filter((_, i) => i % generated.d === 0).reduce((a, b) => a + b, 0) / generated.n }) }\n`,
   )
   writeFileSync(join(dir, 'moments.mjs'), `import { moments } from '${metrics}'\nexport default moments\n`)
+  writeFileSync(join(dir, 'trace.mjs'), `import { moments } from '${metrics}'\nexport default { ...moments, id: 'trace', outputs: ['total_variance'] }\n`)
   writeFileSync(join(dir, 'real.csv'), '0,0\n2,2\n4,4\n')
   writeFileSync(join(dir, 'gen.csv'), '1,2\n3,4\n5,6\n')
   const run = async (list: string) => {
@@ -52,6 +53,9 @@ describe('eval --metrics', () => {
   it("refuses a module whose group has a built-in group's id, and still suggests a name for a misspelt group", async () => {
     const taken = await run(join(dir, 'moments.mjs')).then(() => undefined, (e: unknown) => e as OuroborosError)
     expect(taken?.message).toBe(`--metrics: ${join(dir, 'moments.mjs')}: its group is called 'moments', as is a built-in group`)
+    // Values are printed by name: another group's output name would print one of the two.
+    const clash = await run(`moments,${join(dir, 'trace.mjs')}`).then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(clash?.message).toBe("--metrics: group 'trace' has the output 'total_variance' of group 'moments'")
     const typo = await run('mdoes').then(() => undefined, (e: unknown) => e as OuroborosError)
     expect(typo?.message).toMatch(/^--metrics: unknown metric group 'mdoes' \(did you mean 'modes'\?\); expected one of .*, or a metric group's module \(a path or a package name\)$/)
   })

@@ -94,6 +94,15 @@ export async function evalCommand(opts: EvalOptions): Promise<number> {
     if (unmet.length > 0) throw cannotCompute(id, unmet)
     plugins.push(plugin)
   }
+  // Values are printed by name: a module's group may not have another group's output.
+  for (const plugin of plugins) {
+    if (builtinMetrics[plugin.id] === plugin) continue
+    const other = plugins.find((o) => o !== plugin && o.outputs.some((name) => plugin.outputs.includes(name)))
+    if (other !== undefined) {
+      const shared = plugin.outputs.filter((name) => other.outputs.includes(name))
+      throw configError(`--metrics: group '${plugin.id}' has the output${shared.length === 1 ? '' : 's'} ${shared.map((name) => `'${name}'`).join(', ')} of group '${other.id}'`, 'give its outputs other names, or leave one of the groups out')
+    }
+  }
 
   await warnIfNotOfData(plugins, { real, dataset, seed }, opts.real)
 

@@ -118,6 +118,7 @@ export async function metricGroups(
   if (entries === undefined) return { ids: undefined, byId }
   const known = Object.keys(builtin)
   const ids: string[] = []
+  const fromModules: [number, MetricPlugin<any, any>][] = []
   for (const [i, entry] of entries.entries()) {
     if (typeof entry === 'string') {
       if (!known.includes(entry)) {
@@ -141,11 +142,38 @@ export async function metricGroups(
       }
       byId.set(plugin.id, { plugin, url })
       ids.push(plugin.id)
+      fromModules.push([i, plugin])
     } catch (err) {
       problems.add({ path: `metrics.${i}.module`, message: problemMessage(err) }, params)
     }
   }
+  outputClashes(fromModules, ids, byId, problems, params)
   return { ids, byId }
+}
+
+/**
+ * A group from a module whose outputs share a name with another group's of the config: records
+ * hold one value per name, so one of the two would be lost without a word.
+ */
+function outputClashes(
+  fromModules: readonly (readonly [number, MetricPlugin<any, any>])[],
+  ids: readonly string[],
+  byId: MetricGroups['byId'],
+  problems: ConfigProblems,
+  params: Record<string, unknown>,
+): void {
+  // Built-in groups keep their names; a module's group meets them and the modules' before it.
+  const owner = new Map<string, string>()
+  const modules = new Set(fromModules.map(([, plugin]) => plugin.id))
+  const order = [...ids.filter((id) => !modules.has(id)), ...ids.filter((id) => modules.has(id))]
+  for (const id of order) for (const output of byId.get(id)?.plugin.outputs ?? []) if (!owner.has(output)) owner.set(output, id)
+  for (const [i, plugin] of fromModules) {
+    const shared = plugin.outputs.filter((output) => owner.get(output) !== plugin.id)
+    if (shared.length === 0) continue
+    const others = [...new Set(shared.map((output) => `'${owner.get(output)!}'`))]
+    const names = shared.map((output) => `'${output}'`).join(', ')
+    problems.add({ path: `metrics.${i}.module`, message: `group '${plugin.id}' has the output${shared.length === 1 ? '' : 's'} ${names} of group${others.length === 1 ? '' : 's'} ${others.join(', ')}, and a record holds one value per name; give ${shared.length === 1 ? 'it another name' : 'them other names'}` }, params)
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

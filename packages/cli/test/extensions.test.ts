@@ -244,6 +244,27 @@ export default {
     expect(filter.stderr).toContain("keep.json: filter.module: outputInfo.kept_share.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got 2")
   })
 
+  it("refuses a metric group from a module whose output has the name of another group's output, which the records would hold once", () => {
+    writeFileSync(
+      join(project, 'spread.mjs'),
+      `import { z } from 'zod'
+export default {
+  id: 'spread', modality: 'vectors', description: 'trace', outputs: ['total_variance', 'spread_ratio'], options: z.strictObject({}),
+  compute: () => ({ total_variance: 1, spread_ratio: 1 }),
+}
+`,
+    )
+    const base = { data: { kind: 'ring', n: 50 }, model: { kind: 'kde' }, generations: 1 }
+    // After the built-in group in the list, and before it: the module's group is the one named.
+    for (const metrics of [['moments', { module: './spread.mjs' }], [{ module: './spread.mjs' }, 'moments']]) {
+      const res = cli(['validate', writeConfig(project, { ...base, metrics }, 'spread.json')])
+      expect(res.status).toBe(2)
+      expect(res.stderr).toContain(`spread.json: metrics.${metrics.indexOf('moments') === 0 ? 1 : 0}.module: group 'spread' has the output 'total_variance' of group 'moments', and a record holds one value per name; give it another name`)
+    }
+    // Without the built-in group beside it, the name is the module's own.
+    expect(cli(['validate', writeConfig(project, { ...base, metrics: [{ module: './spread.mjs' }, 'modes'] }, 'spread-alone.json')]).status).toBe(0)
+  })
+
   it("fails a chain whose text model samples a token id outside its vocabulary, naming the model, and does not retry it as a divergence", () => {
     writeFileSync(
       join(project, 'outside.mjs'),
