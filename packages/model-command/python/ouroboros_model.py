@@ -29,13 +29,17 @@ when the class also has (both optional):
 
 On text data the same methods take and give sentences instead of an array: `x` is a `Sentences`
 list of 1-D int64 arrays of token ids, with `x.vocab_size` (ids are below it) and `x.vocabulary`
-(the words, id = index); `sample` returns n sequences of token ids (lists or arrays); and
+(the words, id = index); `sample` returns n sequences of token ids (lists or arrays of whole numbers); and
 `log_likelihood` gives each sentence's natural-log probability, its end included.
 
 `rng` is a numpy Generator seeded by Ouroboros: use it (or seed your framework from
 `rng.integers(2**63)`) so that a chain is reproducible. A fit that trains in steps may call
 `progress(step, steps)` after each (or each epoch): the run's progress line then shows
-`fit step 120/300` while it trains. The protocol is described in
+`fit step 120/300` while it trains.
+
+Stdout carries the replies. Once this module is imported by a process Ouroboros started,
+everything else written there (print, a library's or a subprocess's output) goes to stderr, the
+chain's model.log: print nothing before the import. The protocol is described in
 docs/extending.md ("Models in any language").
 """
 import inspect
@@ -52,6 +56,38 @@ PROTOCOL = 1
 
 # Where progress lines go while a request is handled: (its id, the replies stream); None between requests.
 _progress_to = None
+
+# The stream the replies go to, once stdout is kept for them (`_keep_replies`).
+_replies = None
+
+
+def _keep_replies():
+    """Keeps the real stdout for the replies alone and sends everything else written there to stderr
+    (the chain's model.log): the model's print, and its libraries' and subprocesses' output too,
+    which write to file descriptor 1. Text printed before this and still in Python's buffer goes to
+    stderr as well; text already written on stdout reaches Ouroboros, which reads it as a reply."""
+    global _replies
+    if _replies is not None:
+        return _replies
+    try:
+        replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+        os.dup2(2, 1)
+    except (OSError, ValueError):  # no file descriptor 1 to move (stdout closed): print can still go elsewhere
+        replies = sys.stdout
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    sys.stdout = sys.stderr
+    _replies = replies
+    return replies
+
+
+# Started by Ouroboros (which names itself in OUROBOROS_PID): from this import on, a print at the
+# top of the script, before serve(), goes to the model log rather than into the replies. Imported
+# elsewhere (a notebook, the model's own tests), stdout stays as it is until serve().
+if os.environ.get("OUROBOROS_PID", "").isdigit():
+    _keep_replies()
 
 
 def _read(path):
@@ -95,8 +131,22 @@ def _read_data(req):
     return Sentences(sentences, req.get("vocab_size"), _vocabulary(req.get("vocabulary")))
 
 
+def _token_ids(sentence, row):
+    """A sampled sentence as int64 ids: whole numbers of any numeric type (3.0 is 3); anything else
+    is refused rather than cast, which would turn 0.5 into 0."""
+    ids = np.asarray(sentence).ravel()
+    if ids.dtype.kind in "iu":
+        return ids.astype(np.int64)
+    if ids.dtype.kind != "f":
+        raise TypeError(f"sample returned token ids of type {ids.dtype} (row {row}); expected whole numbers")
+    bad = np.flatnonzero(~np.isfinite(ids) | (ids != np.round(ids)))
+    if bad.size > 0:
+        raise ValueError(f"sample returned non-integer token ids ({ids[bad[0]]} at row {row})")
+    return ids.astype(np.int64)
+
+
 def _write_sentences(path, offsets_path, sentences):
-    seqs = [np.asarray(s, dtype=np.int64).ravel() for s in sentences]
+    seqs = [_token_ids(s, row) for row, s in enumerate(sentences)]
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     with open(offsets_path, "wb") as f:
         np.save(f, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
@@ -234,9 +284,8 @@ def serve(factory):
     """Answers requests until stdin closes. `factory(params)` makes the model."""
     global _progress_to
     _exit_with_parent()
-    replies = sys.stdout
     # Anything the model prints goes to stderr (the chain's model log), never into the replies.
-    sys.stdout = sys.stderr
+    replies = _keep_replies()
     session = _Session(factory)
     for line in sys.stdin:
         if not line.strip():

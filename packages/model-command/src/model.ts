@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { z } from 'zod'
-import { asVectors, checkWeights, defineModel, inputError, vectors, type FitContext, type Modality, type ModelPlugin, type Samples } from '@ouroboros/core'
+import { allFinite, asVectors, checkWeights, defineModel, inputError, vectors, type FitContext, type Modality, type ModelPlugin, type Samples } from '@ouroboros/core'
 import { processAlive } from '@ouroboros/store'
 import { outputFiles, readSentences, readVectors, removeFiles, vocabularyFile, writeData } from './arrays.js'
 import { childFor, holding, removeAtExit } from './pool.js'
 import { IO_PREFIX, type ModelProcess } from './process.js'
+import { checkProgram } from './program.js'
 import { commandTrainer } from './trainer.js'
 
 export const params = z.strictObject({
@@ -194,6 +195,9 @@ export function commandModel(modality: Modality): ModelPlugin<CommandParams, Com
       : 'a model in another process (model.command, e.g. a Python script using ouroboros_model.py), spoken to over JSON lines with arrays as .npy files: (n, d) arrays on vector data, sentences of token ids on text',
     params,
     acceptsTemperature: true,
+    checkData(spec) {
+      checkProgram(spec.command, spec.cwd ?? process.cwd())
+    },
     fit(data, spec, ctx) {
       return fitCommand(modality, data, undefined, spec, ctx)
     },
@@ -230,7 +234,14 @@ export function commandModel(modality: Modality): ModelPlugin<CommandParams, Com
           removeFiles(out)
           throw err
         }
-        return text ? readSentences(child, out, what, n, state.vocabSize!) : readVectors(child, out, what, n, state.d!)
+        if (text) return readSentences(child, out, what, n, state.vocabSize!)
+        const samples = readVectors(child, out, what, n, state.d!)
+        // Said here, where the command is known; a diverged error, so that the run's retries still apply.
+        if (!allFinite(samples.data)) {
+          const at = samples.data.findIndex((v) => !Number.isFinite(v))
+          throw child.diverged(`${what}: its samples hold non-finite values (${samples.data[at]} at row ${Math.floor(at / samples.d)}): its fit diverged, or its sample() made them`)
+        }
+        return samples
       })
     },
     async logLikelihood(state, data: Samples) {

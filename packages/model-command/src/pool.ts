@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs'
-import { ModelProcess, PROTOCOL } from './process.js'
+import { HELLO, ModelProcess, PROTOCOL } from './process.js'
 import type { CommandParams } from './model.js'
 
 /**
@@ -47,8 +47,8 @@ export async function childFor(spec: CommandParams, dir: string, wants: string |
     (pool.length < MAX_PROCESSES ? undefined : (pool.find((p) => p.process.trainee === undefined) ?? pool[0]))
   if (pick === undefined) {
     const child = new ModelProcess({ command: spec.command, cwd: spec.cwd ?? process.cwd(), timeoutMs: spec.timeoutMs, idleMs: IDLE_MS, params: spec.params })
-    const ready = child.request({ op: 'hello', protocol: PROTOCOL, params: spec.params }, "'hello'").then((reply) => {
-      if (reply['protocol'] !== PROTOCOL) throw child.failed(`'hello': it speaks protocol ${String(reply['protocol'])}, this side ${PROTOCOL}`)
+    const ready = child.request({ op: 'hello', protocol: PROTOCOL, params: spec.params }, HELLO).then((reply) => {
+      if (reply['protocol'] !== PROTOCOL) throw child.failed(`${HELLO}: it speaks protocol ${String(reply['protocol'])}, this side ${PROTOCOL}`)
       return { summarises: reply['summary'] === true, scores: reply['log_likelihood'] !== false }
     })
     pick = { process: child, ready }

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { Rng, vectors, type DatasetInfo, type VectorSamples } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, Rng, vectors, type DatasetInfo, type VectorSamples } from '@ouroboros/core'
 import { encodeNpy, processAlive, writeFileAtomic } from '@ouroboros/store'
 import { model, params, type CommandState } from './index.js'
 import { ModelProcess, PROTOCOL } from './process.js'
@@ -48,6 +48,27 @@ describe('the numpy Gaussian through the protocol', () => {
     // The model's print() went to the log, not into the protocol.
     await model.sample(state, 5, sampleCtx())
     expect(readFileSync(join(dir, 'model.log'), 'utf8')).toContain('fitting (50, 2)')
+  })
+})
+
+describe('what a model prints on stdout', () => {
+  it('once ouroboros_model is imported, a print at the top of the script goes to model.log, and so does a subprocess’s output during a fit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'command-print-'))
+    const state = await model.fit(data(), params.parse({ command: [PYTHON, FAULTY, 'banner-after'], params: { fault: 'subprocess' } }), { ...fitCtx(), dir })
+    await model.sample(state, 5, sampleCtx())
+    const log = readFileSync(join(dir, 'model.log'), 'utf8')
+    expect(log).toContain('Loading my model v1.0')
+    expect(log).toContain('from a subprocess')
+  })
+
+  it('a line written before, by the script or by a wrapper script, fails the first request saying where the model’s output goes', async () => {
+    const hint = / — a model writes its own output to stderr: anything printed on stdout before ouroboros_model is imported \(or echoed by a wrapper script\) is read as a reply$/
+    const early = await model.fit(data(), params.parse({ command: [PYTHON, FAULTY, 'banner-before'] }), fitCtx()).catch((e: Error) => e)
+    expect(String(early)).toMatch(/'hello': its reply to 'hello' is not a protocol reply \(\{"id": \.\.\., "ok": true\|false\}\): 'Loading my model v1\.0'/)
+    expect(String(early)).toMatch(hint)
+    const wrapped = await model.fit(data(), params.parse({ command: ['sh', '-c', `echo starting; exec '${PYTHON}' '${FAULTY}'`] }), fitCtx()).catch((e: Error) => e)
+    expect(String(wrapped)).toMatch(/its reply to 'hello' is not a protocol reply .*: 'starting'/)
+    expect(String(wrapped)).toMatch(hint)
   })
 })
 
@@ -107,6 +128,14 @@ describe('a child that misbehaves fails with a message naming the command and th
     expect(String(err)).toMatch(/'sample' of 10: it wrote an array of 10 x 3 values; expected 10 x 2/)
   })
 
+  it('samples holding NaN: a diverged error (which a run may retry) naming the command and the first row', async () => {
+    const state: CommandState = await model.fit(data(), faulty('nan'), fitCtx())
+    const err = await Promise.resolve(model.sample(state, 10, sampleCtx())).catch((e: Error) => e)
+    expect(String(err)).toMatch(name)
+    expect(String(err)).toMatch(/'sample' of 10: its samples hold non-finite values \(NaN at row 9\): its fit diverged, or its sample\(\) made them$/)
+    expect((err as OuroborosError).code).toBe(ErrorCode.DIVERGED)
+  })
+
   it('a command that does not exist', async () => {
     const err = await model.fit(data(), params.parse({ command: ['/nonexistent/python3', 'm.py'] }), fitCtx()).catch((e: Error) => e)
     expect(String(err)).toMatch(/model\.command \["\/nonexistent\/python3","m\.py"\] \(in .*\): 'hello': cannot start it: no program '\/nonexistent\/python3'$/)
@@ -119,6 +148,41 @@ describe('a child that misbehaves fails with a message naming the command and th
     const err = await model.fit(data(), { ...params.parse({ command: ['python3', 'm.py'] }), cwd: '/nonexistent-dir' }, fitCtx()).catch((e: Error) => e)
     expect(String(err)).toMatch(/'hello': cannot start it: its directory \/nonexistent-dir does not exist \(model\.cwd\)$/)
     expect(params.safeParse({ command: ['python3', 'm.py'], cwd: '/nonexistent-dir' }).success).toBe(false)
+  })
+})
+
+describe('a command that cannot start is refused before the run (checkData)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'command-check-'))
+  const check = (command: string[]) => () => model.checkData!(params.parse({ command, cwd: dir }), dataset)
+
+  it('a program that is not on PATH, or not at its path, or not executable', () => {
+    expect(check(['no-such-binary-xyz'])).toThrow(/^command: \["no-such-binary-xyz"\]: no program 'no-such-binary-xyz' on PATH$/)
+    expect(check(['./no-such-model', 'm.py'])).toThrow(`command: ["./no-such-model","m.py"]: no program './no-such-model' in ${dir}`)
+    expect(check(['/nonexistent/python3'])).toThrow(/: no program '\/nonexistent\/python3'$/)
+    writeFileSync(join(dir, 'model.sh'), 'echo hi\n')
+    expect(check(['./model.sh'])).toThrow(`command: ["./model.sh"]: './model.sh' in ${dir} is not executable`)
+    // spawn looks a bare name up on PATH only, never in the working directory.
+    const bare = (() => {
+      try {
+        check(['model.sh'])()
+      } catch (err) {
+        return err as OuroborosError
+      }
+    })()
+    expect(bare?.code).toBe(ErrorCode.INPUT)
+    expect(bare?.hint).toBe('a program in model.cwd is named by its path: "./model.sh"')
+  })
+
+  it('a script, the first argument, that is not in model.cwd', () => {
+    expect(check(['python3', 'nope.py'])).toThrow(`command: ["python3","nope.py"]: no file 'nope.py' in ${dir} for python3 to run`)
+    expect(check([PYTHON, '/nonexistent/model.py'])).toThrow(/: no file '\/nonexistent\/model\.py' for .*python3 to run$/)
+  })
+
+  it('accepts programs and scripts that are there, and arguments that are not scripts', () => {
+    expect(check([PYTHON, GAUSSIAN])).not.toThrow()
+    expect(check(['python3', '-u', 'nope.py'])).not.toThrow()
+    expect(check(['sh', '-c', 'exec python3 model.py'])).not.toThrow()
+    expect(() => model.checkData!(params.parse({ command: ['python3', 'gaussian_model.py'], cwd: dirname(GAUSSIAN) }), dataset)).not.toThrow()
   })
 })
 

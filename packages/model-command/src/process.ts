@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { appendFileSync, existsSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
-import { OuroborosError, ErrorCode } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, divergedError } from '@ouroboros/core'
 import { HOST } from '@ouroboros/store'
 
 /** The start of the names of a request's array files on this machine; the process's pid follows. */
@@ -10,6 +10,9 @@ export const IO_PREFIX = `model-io-${HOST}-`
 
 /** The protocol version both sides speak (`hello` checks it). */
 export const PROTOCOL = 1
+
+/** How the first request, `hello`, is named in messages. */
+export const HELLO = "'hello'"
 
 export interface ProcessOptions {
   readonly command: readonly string[]
@@ -152,6 +155,11 @@ export class ModelProcess {
     return this.error(message)
   }
 
+  /** An error for samples that hold NaN or infinite values: the child keeps serving (a retried generation may use it). */
+  diverged(message: string): OuroborosError {
+    return divergedError(`${this.label()}: ${message}`)
+  }
+
   /** Stops the child; a request in flight fails. */
   close(): void {
     this.fail('the process was stopped')
@@ -178,7 +186,9 @@ export class ModelProcess {
     if (pending === undefined) return this.fail(`it wrote '${shown}' on stdout with no request waiting; a model must print only protocol replies there (use stderr for messages)`)
     if (typeof reply === 'object' && reply !== null && reply.ok === undefined && 'progress' in reply) return this.onProgress(pending, reply, shown)
     if (typeof reply !== 'object' || reply === null || typeof reply.ok !== 'boolean') {
-      return this.fail(`its reply to ${pending.what} is not a protocol reply ({"id": ..., "ok": true|false}): '${shown}'`)
+      // Most often a model's own message: a banner printed before serving, or a wrapper script's echo.
+      const when = pending.what === HELLO ? ' before ouroboros_model is imported (or echoed by a wrapper script)' : ''
+      return this.fail(`its reply to ${pending.what} is not a protocol reply ({"id": ..., "ok": true|false}): '${shown}' — a model writes its own output to stderr: anything printed on stdout${when} is read as a reply`)
     }
     if (reply.id !== pending.id) return this.fail(`its reply to ${pending.what} has id ${String(reply.id)}, expected ${pending.id}`)
     clearTimeout(pending.timer)
@@ -219,7 +229,11 @@ export class ModelProcess {
   }
 
   private error(message: string): OuroborosError {
-    return new OuroborosError(ErrorCode.MODEL, `${this.name} (in ${this.options.cwd}): ${message}`)
+    return new OuroborosError(ErrorCode.MODEL, `${this.label()}: ${message}`)
+  }
+
+  private label(): string {
+    return `${this.name} (in ${this.options.cwd})`
   }
 
   private stderrSummary(): string {

@@ -136,6 +136,18 @@ describe('a text model through the protocol', () => {
     )
   })
 
+  it('token ids that are not whole numbers fail the request rather than being cut to whole ones; whole numbers of a float type are ids', async () => {
+    const data = sentences(20, Rng.from(5, 'data'))
+    const spec = (fault: string) => params.parse({ command: [PYTHON, FAULTY], params: { fault } })
+    const fractional = await model.fit(data, spec('float-token'), fitCtx())
+    expect(String(await Promise.resolve(model.sample(fractional, 3, sampleCtx)).catch((e: Error) => e))).toMatch(
+      /model\.command \[".*faulty_model\.py"\] \(in .*\): 'sample' of 3 failed: ValueError: sample returned non-integer token ids \(0\.5 at row 0\)/,
+    )
+    const whole = await model.fit(data, spec('whole-float-token'), fitCtx())
+    const out = await model.sample(whole, 3, sampleCtx)
+    expect(out).toMatchObject({ modality: 'tokens', n: 3, tokens: Int32Array.from([0, 1, 0, 1, 0, 1]), offsets: Uint32Array.from([0, 2, 4, 6]) })
+  })
+
   it('a model without log_likelihood names the text group that scores held-out sentences, perplexity', async () => {
     const data = sentences(20, Rng.from(5, 'data'))
     const state = await model.fit(data, params.parse({ command: [PYTHON, FAULTY] }), fitCtx())

@@ -1,15 +1,24 @@
 """A model that misbehaves as params["fault"] says, from its fit number params["after"] on (0: the
 first), for the tests of the process protocol. On text it samples the sentence [0, 1] n times, or
-what params["fault"] breaks: "token" (an id past the vocabulary), "offsets" (one sentence too few)."""
+what params["fault"] breaks: "token" (an id past the vocabulary), "offsets" (one sentence too few),
+"float-token" (ids 0.5 and 1.5), "whole-float-token" (ids 0.0 and 1.0). An argument "banner-before"
+or "banner-after" prints a line on stdout before or after importing ouroboros_model, at the top of
+the script, as a model announcing itself would."""
 import os
 import sys
 import time
 
 import numpy as np
 
+if "banner-before" in sys.argv[1:]:
+    print("Loading my model v1.0", flush=True)
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import ouroboros_model
 from ouroboros_model import progress, serve
+
+if "banner-after" in sys.argv[1:]:
+    print("Loading my model v1.0", flush=True)
 
 
 class Faulty:
@@ -35,23 +44,31 @@ class Faulty:
         if fault == "raise":
             raise ValueError("the data are too small")
         if fault == "garbage":
-            sys.__stdout__.write("this is not json\n")
-            sys.__stdout__.flush()
+            ouroboros_model._replies.write("this is not json\n")
+            ouroboros_model._replies.flush()
+        if fault == "subprocess":
+            os.system("echo from a subprocess")
         if fault == "progress":
             for step in range(1, 4):
                 progress(step, 3)
         if fault == "bad-progress":
             request_id = ouroboros_model._progress_to[0]
-            sys.__stdout__.write(f'{{"id": {request_id}, "progress": {{"step": "one"}}}}\n')
-            sys.__stdout__.flush()
+            ouroboros_model._replies.write(f'{{"id": {request_id}, "progress": {{"step": "one"}}}}\n')
+            ouroboros_model._replies.flush()
         self.mean = x.mean(axis=0) if self.vocab_size is None else np.zeros(1)
 
     def sample(self, n, rng, temperature):
         if self.vocab_size is not None:
             if self.fault == "token":
                 return [[0, self.vocab_size]] * n
+            if self.fault == "float-token":
+                return [[0.5, 1.5]] * n
+            if self.fault == "whole-float-token":
+                return np.array([[0.0, 1.0]] * n)
             return [[0, 1]] * (n - 1 if self.fault == "offsets" else n)
         d = self.mean.size + (1 if self.fault == "shape" else 0)
+        if self.fault == "nan":
+            return np.where(np.arange(n)[:, None] == n - 1, np.nan, np.zeros((n, d)))
         return np.zeros((n, d))
 
     def save(self, path):
