@@ -158,6 +158,21 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     expect(res.stderr).toContain(`policy.module: cannot load plug-in module file://${join(dir, 'plug.mjs')}: a syntax error at ${join(dir, 'lib', 'dep.mjs')}:3:3: Unexpected identifier 'b'`)
   })
 
+  it('refuses a plug-in whose params are not a zod schema, or whose fit is misspelt, naming the field and what the plug-in lacks', () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'p1.mjs'), "export default { id: 'p1', modality: 'vectors', description: 'd', params: { s: 1 }, fit: () => ({}), sample: () => ({}) }\n")
+    writeFileSync(join(dir, 's1.mjs'), "export default { id: 's1', modality: 'vectors', description: 'd', params: {}, fitt: () => ({}), sample: () => ({}) }\n")
+    for (const [id, problem] of [
+      ['p1', "its default export (id 'p1') has params that are not a zod schema; write them as z.strictObject({...})"],
+      ['s1', "its default export (id 's1') has no function 'fit' (it has 'fitt')"],
+    ]) {
+      const res = cli(['validate', writeConfig(dir, { data: { kind: 'ring', n: 50 }, model: { kind: id, module: `./${id}.mjs` }, generations: 1 }, `${id}.json`)])
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toContain(`${id}.json: model.module: file://${join(dir, `${id}.mjs`)} does not export a model made with defineModel: ${problem}`)
+      expect(res.stderr).not.toMatch(/\n\s+at /)
+    }
+  })
+
   it("names the config, the field and the data file where the file cannot be read or is not UTF-8", () => {
     expect(fails('missing-data', { data: { kind: 'text-file', path: 'nope.txt' }, model: { kind: 'ngram', order: 1 }, generations: 1 })).toContain('missing-data.json: data.path: nope.txt: no such file')
     writeFileSync(join(dir, 'latin1.txt'), Buffer.from([...Buffer.from('une caf'), 0xe9, ...Buffer.from('\nla gare\nle train\n')]))

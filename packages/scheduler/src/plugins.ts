@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { OuroborosError, ErrorCode, didYouMean, pluginImportError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type ModelPlugin, type PolicyPlugin } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, closest, didYouMean, pluginImportError, toOuroborosError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type Modality, type ModelPlugin, type PolicyPlugin } from '@ouroboros/core'
 import { builtinFilters } from './filters/index.js'
 import { builtinPolicies } from './policies/index.js'
 
@@ -87,23 +87,152 @@ const has = (x: unknown, key: string): boolean => isObject(x) && typeof x[key] =
 function describeExport(value: unknown): string {
   if (value === undefined) return 'it has no default export'
   if (!isObject(value)) return `its default export is ${value === null ? 'null' : `a ${typeof value}`}`
-  const what = has(value, 'trainingSet')
-    ? 'a policy'
-    : has(value, 'apply')
-      ? 'a filter'
-      : has(value, 'fit') && has(value, 'sample')
-        ? 'a model'
-        : has(value, 'create')
-          ? 'a dataset'
-          : has(value, 'compute')
-            ? 'a metric group'
-            : 'an object that is none of the plug-in kinds'
-  return `its default export is ${what}${typeof value['id'] === 'string' ? ` with the id '${value['id']}'` : ''}`
+  return `its default export is ${kindOf(value) ?? 'an object that is none of the plug-in kinds'}${typeof value['id'] === 'string' ? ` with the id '${value['id']}'` : ''}`
+}
+
+/** The plug-in kind an object's functions make it, in words. */
+function kindOf(value: Record<string, unknown>): string | undefined {
+  if (has(value, 'trainingSet')) return 'a policy'
+  if (has(value, 'apply')) return 'a filter'
+  if (has(value, 'fit') && has(value, 'sample')) return 'a model'
+  if (has(value, 'create')) return 'a dataset'
+  if (has(value, 'compute')) return 'a metric group'
+  return undefined
+}
+
+/** What a loader checks of one kind of plug-in, beyond its id. */
+interface PluginKind {
+  /** In words, with its article: 'a model'. */
+  readonly what: string
+  /** The function that types it: 'defineModel'. */
+  readonly made: string
+  readonly functions: readonly string[]
+  /** Its zod schema of what a config gives it. */
+  readonly schema: 'params' | 'options'
+  /** Whether it declares the modality of its data. */
+  readonly modality: boolean
+}
+
+const MODEL: PluginKind = { what: 'a model', made: 'defineModel', functions: ['fit', 'sample'], schema: 'params', modality: true }
+const DATASET: PluginKind = { what: 'a dataset', made: 'defineDataset', functions: ['create'], schema: 'params', modality: true }
+const METRIC: PluginKind = { what: 'a metric group', made: 'defineMetric', functions: ['compute'], schema: 'options', modality: true }
+const POLICY: PluginKind = { what: 'a policy', made: 'definePolicy', functions: ['trainingSet', 'largestTrainingSet'], schema: 'params', modality: false }
+const FILTER: PluginKind = { what: 'a filter', made: 'defineFilter', functions: ['apply'], schema: 'params', modality: false }
+
+const MODALITIES: readonly string[] = ['vectors', 'tokens'] satisfies Modality[]
+const STRICT = 'write them as z.strictObject({...})'
+
+/**
+ * `found` as a plug-in of `kind`, or the refusal that says what it lacks. An object that is
+ * another kind of plug-in (a dataset where a model is wanted) is named as that kind; one that has
+ * some of the kind's functions, or keys near them, is told which it lacks.
+ */
+function checked<T>(url: string, kind: PluginKind, found: unknown): T {
+  if (!isObject(found)) throw notA(url, kind, found)
+  const missing = kind.functions.filter((f) => !has(found, f))
+  if (missing.length > 0) {
+    const keys = Object.keys(found)
+    const near = missing.map((f) => closest(f, keys)).filter((k) => k !== undefined)
+    const other = kindOf(found)
+    const partly = missing.length < kind.functions.length || near.length > 0
+    if ((other !== undefined && other !== kind.what) || !partly) throw notA(url, kind, found)
+    throw malformed(url, kind, found, `has no function ${missing.map((f) => `'${f}'`).join(' or ')}${near.length === 0 ? '' : ` (it has ${near.map((k) => `'${k}'`).join(' and ')})`}`)
+  }
+  if (typeof found['id'] !== 'string' || found['id'] === '') throw malformed(url, kind, found, "has no id", "give it an id, the string a config's kind names it by")
+  if (kind.modality && !MODALITIES.includes(found['modality'] as string)) {
+    const given = found['modality']
+    throw malformed(url, kind, found, `${given === undefined ? 'has no modality' : `has modality ${typeof given === 'string' ? `'${given}'` : String(given)}`}; expected 'vectors' or 'tokens'`)
+  }
+  const schema = found[kind.schema]
+  if (schema === undefined) throw malformed(url, kind, found, `has no ${kind.schema}`, `${STRICT} (z.strictObject({}) for none)`)
+  if (!isObject(schema) || typeof schema['safeParse'] !== 'function' || !isObject(schema['_zod'])) throw malformed(url, kind, found, `has ${kind.schema} that are not a zod schema`, STRICT)
+  const loose = looseObjectAt(schema as unknown as ZodLike)
+  if (loose !== undefined) {
+    throw malformed(url, kind, found, `has ${kind.schema} ${loose === '' ? 'made' : `whose field '${loose}' is made`} with z.object, which drops a misspelt key unsaid`, STRICT)
+  }
+  return found as T
+}
+
+/** A zod 4 schema as far as looseObjectAt reads it: its structure is in `_zod.def`. */
+interface ZodLike {
+  _zod: {
+    def: {
+      type: string
+      shape?: Record<string, ZodLike>
+      catchall?: ZodLike
+      innerType?: ZodLike
+      in?: ZodLike
+      out?: ZodLike
+      element?: ZodLike
+      valueType?: ZodLike
+      options?: ZodLike[]
+    }
+  }
+}
+
+/**
+ * The dotted path ('' for the top) of an object in `schema` made with z.object, which strips
+ * unknown keys, so that a misspelt key in a config would be dropped unsaid; z.strictObject refuses
+ * one and z.looseObject keeps it. Lazy schemas are not followed: they may be recursive.
+ */
+function looseObjectAt(schema: ZodLike, path = '', depth = 0): string | undefined {
+  const d = schema._zod?.def
+  if (d === undefined || depth > 32) return undefined
+  const within = (inner: ZodLike | undefined, at = path) => (inner === undefined ? undefined : looseObjectAt(inner, at, depth + 1))
+  if (d.type === 'object') {
+    if (d.catchall === undefined) return path
+    for (const [key, field] of Object.entries(d.shape ?? {})) {
+      const found = within(field, path === '' ? key : `${path}.${key}`)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  for (const inner of [d.innerType, d.in, d.out, d.element, d.valueType, ...(d.options ?? [])]) {
+    const found = within(inner)
+    if (found !== undefined) return found
+  }
+  return undefined
 }
 
 /** The refusal of a module that exports no plug-in of the kind its field wants. */
-function notA(url: string, what: string, made: string, found: unknown): OuroborosError {
-  return new OuroborosError(ErrorCode.PLUGIN, `${url} does not export ${what} made with ${made}: ${describeExport(found)}`)
+function notA(url: string, kind: PluginKind, found: unknown): OuroborosError {
+  return new OuroborosError(ErrorCode.PLUGIN, `${url} does not export ${kind.what} made with ${kind.made}: ${describeExport(found)}`)
+}
+
+/** The refusal of a plug-in of its kind that lacks what its kind needs, saying what. */
+function malformed(url: string, kind: PluginKind, found: Record<string, unknown>, problem: string, hint?: string): OuroborosError {
+  const id = typeof found['id'] === 'string' ? ` (id '${found['id']}')` : ''
+  return new OuroborosError(ErrorCode.PLUGIN, `${url} does not export ${kind.what} made with ${kind.made}: its default export${id} ${problem}`, hint === undefined ? {} : { hint })
+}
+
+/**
+ * The plug-in with its hooks naming it and themselves in what they throw: a plug-in's own error
+ * (a bug, not an OuroborosError) would otherwise reach a chain's failure as its bare message
+ * ("boom", or a thrown string), with nothing saying which plug-in and which hook threw it. The
+ * project's errors pass as they are: they name the plug-in already, or say what a config must change.
+ */
+function hooksNamed<T extends object>(plugin: T, kind: string, url: string): T {
+  const name = `${kind} '${String((plugin as Record<string, unknown>)['id'])}' (${url.startsWith('file:') ? fileURLToPath(url) : url})`
+  const named = (hook: string, err: unknown): unknown => {
+    if (err instanceof OuroborosError || toOuroborosError(err).code !== ErrorCode.INTERNAL) return err
+    const what = err instanceof Error ? `: ${err.message}` : ` ${err === null ? 'null' : `a ${typeof err}`}, not an Error: ${String(err)}`
+    return new OuroborosError(ErrorCode.INTERNAL, `${name}: ${hook} threw${what}`, { cause: err })
+  }
+  return new Proxy(plugin, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key)
+      if (typeof value !== 'function' || typeof key !== 'string') return value
+      return (...args: unknown[]): unknown => {
+        let result: unknown
+        try {
+          result = value.apply(target, args)
+        } catch (err) {
+          throw named(key, err)
+        }
+        return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(named(key, err))) : result
+      }
+    },
+  })
 }
 
 /**
@@ -125,44 +254,38 @@ function pick(mod: Record<string, unknown>, table: string, id: string | undefine
 /** A model: the module's default export (or its `model`), with fit, sample and params. */
 export async function loadModel(url: string): Promise<ModelPlugin<any, any>> {
   const mod = await importPluginModule(url)
-  const model = mod['default'] ?? mod['model']
-  if (!has(model, 'fit') || !has(model, 'sample') || (model as Record<string, unknown>)['params'] === undefined) throw notA(url, 'a model', 'defineModel', model)
-  return model as ModelPlugin<any, any>
+  return hooksNamed(checked<ModelPlugin<any, any>>(url, MODEL, mod['default'] ?? mod['model']), 'model', url)
 }
 
 /** A dataset: the module's `builtinDatasets[kind]`, else its default export. */
 export async function loadDataset(url: string, kind: string): Promise<DatasetPlugin<any>> {
-  const dataset = pick(await importPluginModule(url), 'builtinDatasets', kind, url)
-  if (!has(dataset, 'create') || (dataset as Record<string, unknown>)['params'] === undefined || typeof (dataset as Record<string, unknown>)['modality'] !== 'string') {
-    throw notA(url, 'a dataset', 'defineDataset', dataset)
-  }
-  return dataset as DatasetPlugin<any>
+  return hooksNamed(checked<DatasetPlugin<any>>(url, DATASET, pick(await importPluginModule(url), 'builtinDatasets', kind, url)), 'dataset', url)
 }
 
-/** A metric group: the module's `builtinMetrics[id]`, else (and for a module named in a config, whose id is not known yet) its default export. */
+/**
+ * A metric group: the module's `builtinMetrics[id]`, else (and for a module named in a config, whose
+ * id is not known yet) its default export. Its hooks are not wrapped: scoring names the group.
+ */
 export async function loadMetric(url: string, id?: string): Promise<MetricPlugin<any, any>> {
-  const metric = pick(await importPluginModule(url), 'builtinMetrics', id, url)
-  const m = metric as Record<string, unknown>
-  if (!has(metric, 'compute') || m['options'] === undefined || typeof m['id'] !== 'string' || !Array.isArray(m['outputs'])) throw notA(url, 'a metric group', 'defineMetric', metric)
-  return metric as MetricPlugin<any, any>
+  const metric = checked<MetricPlugin<any, any>>(url, METRIC, pick(await importPluginModule(url), 'builtinMetrics', id, url))
+  if (!Array.isArray(metric.outputs)) throw malformed(url, METRIC, metric as unknown as Record<string, unknown>, 'has no outputs', 'list the names of the values compute returns as outputs')
+  return metric
 }
 
 /** A policy or a filter: a built-in by kind, or from its `module` URL (its `table[kind]`, else its default export). */
-async function kindPlugin<T>(config: { kind: string; module?: string | undefined }, builtins: Readonly<Record<string, T>>, table: string, what: string, made: string, fits: (x: unknown) => boolean): Promise<T> {
+async function kindPlugin<T extends object>(config: { kind: string; module?: string | undefined }, builtins: Readonly<Record<string, T>>, table: string, kind: PluginKind, name: string): Promise<T> {
   if (config.module === undefined) {
     const builtin = builtins[config.kind]
-    if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in ${what} '${config.kind}'`)
+    if (builtin === undefined) throw new OuroborosError(ErrorCode.PLUGIN, `no built-in ${name} '${config.kind}'`)
     return builtin
   }
-  const plugin = pick(await importPluginModule(config.module), table, config.kind, config.module)
-  if (!fits(plugin) || !isObject((plugin as Record<string, unknown>)['params'])) throw notA(config.module, `a ${what}`, made, plugin)
-  return plugin as T
+  return hooksNamed(checked<T>(config.module, kind, pick(await importPluginModule(config.module), table, config.kind, config.module)), name, config.module)
 }
 
 export function loadPolicy(config: { kind: string; module?: string | undefined }): Promise<PolicyPlugin<any>> {
-  return kindPlugin(config, builtinPolicies, 'builtinPolicies', 'policy', 'definePolicy', (x) => has(x, 'trainingSet') && has(x, 'largestTrainingSet'))
+  return kindPlugin(config, builtinPolicies, 'builtinPolicies', POLICY, 'policy')
 }
 
 export function loadFilter(config: { kind: string; module?: string | undefined }): Promise<FilterPlugin<any>> {
-  return kindPlugin(config, builtinFilters, 'builtinFilters', 'filter', 'defineFilter', (x) => has(x, 'apply'))
+  return kindPlugin(config, builtinFilters, 'builtinFilters', FILTER, 'filter')
 }

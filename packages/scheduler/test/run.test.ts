@@ -204,8 +204,8 @@ describe('runChains', () => {
     const { result, records } = await run([...good, ...bad], 2)
     expect(result.failed.map((c) => c.id)).toEqual(['bad'])
     expect(result.failed[0]!.error).toMatchObject({ generation: 5 })
-    // Where the model threw, since its stack stays in the worker thread.
-    expect(result.failed[0]!.error!.message).toMatch(/^boom at 5 \(at file:\/\/\/.*\/fixtures\/test-model\.mjs:\d+:\d+\)$/)
+    // Which model and hook threw, and where, since its stack stays in the worker thread.
+    expect(result.failed[0]!.error!.message).toMatch(/^model 'test-gaussian' \(\/.*\/fixtures\/test-model\.mjs\): fit threw: boom at 5 \(at file:\/\/\/.*\/fixtures\/test-model\.mjs:\d+:\d+\)$/)
     expect(records.filter((r) => r.chain === good[0]!.id && r.generation >= 0)).toHaveLength(12)
     expect(records.filter((r) => r.chain === 'bad' && r.generation >= 0).map((r) => r.generation)).toEqual([0, 1, 2, 3, 4])
     expect(result.info.status).toBe('failed')

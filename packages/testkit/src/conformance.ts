@@ -59,6 +59,7 @@ export function runModelConformance<P, S>(model: ModelPlugin<P, S>, options: Con
     it('declares an id, a description and a params schema that accepts the given params', () => {
       expect(model.id).toMatch(/^[a-z][a-z0-9-]*$/)
       expect(model.description.length).toBeGreaterThan(0)
+      expectModality('model', model)
       const parsed = model.params.safeParse(options.params)
       expect(parsed.error?.issues ?? []).toEqual([])
     })
@@ -286,6 +287,15 @@ function spread(s: Samples): number {
     entropy -= p * Math.log(p)
   }
   return entropy
+}
+
+/**
+ * Fails a plug-in whose modality is neither 'vectors' nor 'tokens': a typo ('vector') passes every
+ * other check, and a run would only say that the model's and the data's modalities differ.
+ */
+export function expectModality(kind: string, plugin: { readonly id: string; readonly modality: unknown }): void {
+  const { modality } = plugin
+  expect(modality === 'vectors' || modality === 'tokens', `${kind} '${plugin.id}' has modality ${typeof modality === 'string' ? `'${modality}'` : String(modality)}; expected 'vectors' or 'tokens'`).toBe(true)
 }
 
 /** The dotted fields an issue blames; an unknown-key issue blames each key, not the parent object. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Rng, samplesAreFinite, type DatasetInstance, type DatasetPlugin, type Samples } from '@ouroboros/core'
 import { samplesEqual } from './samples.js'
-import { issueFields, type BadParams } from './conformance.js'
+import { expectModality, issueFields, type BadParams } from './conformance.js'
 
 export interface DatasetConformanceOptions {
   /** Valid parameters as a config would give them under `data` (without kind, module and n). */
@@ -23,6 +23,7 @@ export function runDatasetConformance<P>(dataset: DatasetPlugin<P>, options: Dat
     it('declares an id, a description and a params schema that accepts the given params', () => {
       expect(dataset.id).toMatch(/^[a-z][a-z0-9-]*$/)
       expect(dataset.description.length).toBeGreaterThan(0)
+      expectModality('dataset', dataset)
       expect(dataset.params.safeParse(options.params).error?.issues ?? []).toEqual([])
     })
 

@@ -1,7 +1,7 @@
 import { serialize } from 'node:v8'
 import { describe, expect, it } from 'vitest'
 import { asVectors, outputInfoProblems, Rng, type DatasetInfo, type MetricArgs, type MetricPlugin, type MetricValues, type Samples } from '@ouroboros/core'
-import { issueFields, type BadParams } from './conformance.js'
+import { expectModality, issueFields, type BadParams } from './conformance.js'
 
 export interface MetricConformanceOptions {
   /** Valid options as a config would give them under `metricOptions` (defaults not yet applied). */
@@ -32,6 +32,7 @@ export function runMetricConformance<O, Prep>(metric: MetricPlugin<O, Prep>, opt
     it('declares an id, a description, its outputs and an options schema that accepts the given options', () => {
       expect(metric.id).toMatch(/^[a-z][a-z0-9_-]*$/)
       expect(metric.description.length).toBeGreaterThan(0)
+      expectModality('metric group', metric)
       expect(metric.outputs.length).toBeGreaterThan(0)
       expect(new Set(metric.outputs).size).toBe(metric.outputs.length)
       for (const name of Object.keys(metric.nullWhen ?? {})) expect(metric.outputs).toContain(name)
