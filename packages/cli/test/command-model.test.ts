@@ -391,10 +391,23 @@ describe('model.command: failures', () => {
     expect(Date.now() - started).toBeLessThan(60_000)
   })
 
-  it('a command that cannot start fails every chain with the reason, and the run still writes its files and report', () => {
-    const { res, info, dir } = run({ command: ['./no-such-model'] }, 2)
+  it('a command that cannot start, a missing program or script, is a config error naming model.command and the file, with nothing written', () => {
+    for (const [command, said] of [
+      [['./no-such-model'], /model\.command: \["\.\/no-such-model"\]: no program '\.\/no-such-model' in \//],
+      [['no-such-binary-xyz'], /model\.command: \["no-such-binary-xyz"\]: no program 'no-such-binary-xyz' on PATH/],
+      [[PYTHON, 'nope.py'], /model\.command: \[".*python3","nope\.py"\]: no file 'nope\.py' in \/.* for .*python3 to run/],
+    ] as const) {
+      const { res, dir } = run({ command })
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toMatch(said)
+      expect(existsSync(`${dir}/run`)).toBe(false)
+    }
+  })
+
+  it('a command that exits before its first reply fails every chain with the reason, and the run still writes its files and report', () => {
+    const { res, info, dir } = run({ command: ['sh', '-c', 'echo gone >&2; exit 3'] }, 2)
     expect(res.status).toBe(1)
-    for (const chain of info.chains) expect(chain.error.message).toMatch(/'hello': cannot start it: no program '\.\/no-such-model' in \//)
+    for (const chain of info.chains) expect(chain.error.message).toMatch(/'hello': the process exited \(code 3\); its stderr ends: gone/)
     // No chain wrote a record: the record files have none, and the report says why.
     for (const file of ['metrics.parquet', 'metrics.csv', 'metrics.ndjson', 'report.html']) expect(existsSync(`${dir}/run/${file}`), file).toBe(true)
     expect(res.stderr).not.toMatch(/^error:/m)

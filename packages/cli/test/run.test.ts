@@ -205,6 +205,8 @@ describe('ouroboros run', () => {
     const real = join(run, 'chains', 'r0', 'real.npy')
     const inChains = join(run, 'chains', 'mine')
     mkdirSync(inChains)
+    // The command's script is there: the config check refuses a missing one before --force's check.
+    writeFileSync(join(inChains, 'model.py'), '')
     const cases: [string, string, string][] = [
       ['data.path', writeConfig(dir, { ...small, data: { kind: 'vector-file', path: real } }, 'from-samples.json'), real],
       ['the config file', writeConfig(inChains, small, 'cfg.json'), join(inChains, 'cfg.json')],
