@@ -313,13 +313,20 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   notices.log = progress.log
   const abort = new AbortController()
   let interrupts = 0
+  // Once the chains are done, a signal stops only the report's writing: the run stays finished.
+  let writingReport = false
+  const reportLine = `ouroboros report ${runDir}`
   // Ctrl-C, or SIGTERM from a batch system (a job cancelled or out of time) or `kill`: the same.
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupts++
     if (interrupts === 1) {
       const again = signal === 'SIGINT' ? 'press Ctrl-C again' : `send ${signal} again`
-      process.stderr.write(`\ninterrupted (${signal}): finishing the generations in flight; resume with: ${resumeLine}\n(${again} to stop at once)\n`)
+      const doing = writingReport ? `the run has finished; writing its report (or later: ${reportLine})` : `finishing the generations in flight; resume with: ${resumeLine}`
+      process.stderr.write(`\ninterrupted (${signal}): ${doing}\n(${again} to stop at once)\n`)
       abort.abort()
+    } else if (writingReport) {
+      process.stderr.write(`\nstopped; the run has finished, its report is not written: ${reportLine}\n`)
+      process.exit(130)
     } else {
       process.stderr.write(`\nstopped; resume with: ${resumeLine}\n`)
       // The generations in flight are dropped; run.json says so instead of "running".
@@ -336,18 +343,23 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   process.on('SIGTERM', onSignal)
   handOver?.()
   let result: RunChainsResult
+  let report: string
   const aggregator = new AggregatorThread()
   try {
-    result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal, onRecordLog: (dir, recordChains) => aggregator.start(dir, recordChains) })
+    try {
+      result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal, onRecordLog: (dir, recordChains) => aggregator.start(dir, recordChains) })
+    } finally {
+      progress.stop()
+    }
+    writingReport = info.status === 'finished'
+    // The report's aggregation read the record log on its thread while the record files were
+    // written; what every page inlines is read while it finishes.
+    prepareReport()
+    report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, await aggregator.summary()]]))
   } finally {
-    progress.stop()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
-  // The report's aggregation read the record log on its thread while the record files were
-  // written; what every page inlines is read while it finishes.
-  prepareReport()
-  const report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, await aggregator.summary()]]))
   // Interrupted while every chain was in its last generation, the run still finished.
   if (abort.signal.aborted && info.status !== 'finished') {
     process.stderr.write(`run interrupted; resume with: ${resumeLine}\n`)
