@@ -42,7 +42,9 @@ const paramsSchema = z
     /** Longest sampled sentence, in words: one still going there is cut, with no end (as the n-gram model's). */
     maxLength: z.int().min(1).max(100_000).default(256),
   })
-  .refine((p) => p.dModel % p.heads === 0, { path: ['heads'], message: 'heads must divide dModel' }) satisfies z.ZodType<TransformerParams, unknown>
+  .superRefine((p, ctx) => {
+    if (p.dModel % p.heads !== 0) ctx.addIssue({ code: 'custom', path: ['heads'], message: `heads must divide dModel: got heads ${p.heads}, dModel ${p.dModel}` })
+  }) satisfies z.ZodType<TransformerParams, unknown>
 
 export const model = defineModel<TransformerParams, TransformerState>({
   id: 'transformer',

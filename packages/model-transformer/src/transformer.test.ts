@@ -18,6 +18,14 @@ const tokens = (list: string[]): TokenSamples => {
   return { modality: 'tokens', n: ids.length, vocabSize: VOCABULARY.length, tokens: Int32Array.from(ids.flat()), offsets }
 }
 
+describe('transformer parameters', () => {
+  it('refuses heads that do not divide dModel, with both values', () => {
+    const parsed = model.params.safeParse({ dModel: 64, heads: 5 })
+    expect(parsed.success).toBe(false)
+    expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['heads', 'heads must divide dModel: got heads 5, dModel 64']])
+  })
+})
+
 describe('transformer', () => {
   const data = toySentences(300, Rng.from(1))
   const fitted = model.fit(data, params, { rng: Rng.from(2), generation: 0, dataset })
