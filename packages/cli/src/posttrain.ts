@@ -1,4 +1,4 @@
-import { Rng, UNKNOWN_WORD, configError, formatIssues, heldoutSize, toOuroborosError, type DatasetInfo, type DatasetPlugin, type MinimumRows, type ModelPlugin, type PosttrainStageConfig, type Problem } from '@ouroboros/core'
+import { Rng, UNKNOWN_WORD, configError, formatIssues, heldoutSize, toOuroborosError, type DatasetInfo, type DatasetPlugin, type MinimumRows, type Modality, type ModelPlugin, type PosttrainStageConfig, type Problem } from '@ouroboros/core'
 import type { RlMethod } from '@ouroboros/posttrain'
 import type { TaskSpec } from '@ouroboros/scheduler'
 
@@ -121,6 +121,32 @@ export async function stageModelProblems(stages: unknown, model: ModelPlugin<any
       const method = rlMethod(model, asked === 'policy-gradient' || asked === 'refit' ? asked : 'auto')
       if (method !== 'policy-gradient' && method !== 'refit') problems.push({ path: `posttrain.${i}.method`, message: method })
     }
+    const reward = rewardModalityProblem((stage as Record<string, unknown> | undefined)?.['reward'], `posttrain.${i}.reward`, model)
+    if (reward !== undefined) problems.push(reward)
   }
   return problems
+}
+
+/** What each gold reward scores, and the samples it takes. */
+const REWARD_TAKES: Readonly<Record<string, { modality: Modality; what: string }>> = {
+  modes: { modality: 'vectors', what: 'vectors (by the nearest mode of ring or grid data)' },
+  point: { modality: 'vectors', what: 'vectors' },
+  digit: { modality: 'vectors', what: 'vectors (MNIST images)' },
+  lexicon: { modality: 'tokens', what: 'sentences' },
+  length: { modality: 'tokens', what: 'sentences' },
+  genre: { modality: 'tokens', what: 'sentences (of the Brown corpus)' },
+}
+
+/**
+ * A reward (or a reward model's gold reward) of samples the model does not make, said with the
+ * stage's key problems: mending a reward's keys first (a 'modes' reward's values on text) would
+ * be wasted.
+ */
+function rewardModalityProblem(reward: unknown, at: string, model: ModelPlugin<any, any>): Problem | undefined {
+  if (typeof reward !== 'object' || reward === null) return undefined
+  const { kind, of } = reward as Record<string, unknown>
+  if (kind === 'proxy') return rewardModalityProblem(of, `${at}.of`, model)
+  const takes = typeof kind === 'string' ? REWARD_TAKES[kind] : undefined
+  if (takes === undefined || takes.modality === model.modality) return undefined
+  return { path: `${at}.kind`, message: `'${kind}' rewards ${takes.what}, but model '${model.id}' makes ${model.modality === 'tokens' ? 'sentences' : 'vectors'}` }
 }

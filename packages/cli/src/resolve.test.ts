@@ -92,6 +92,17 @@ describe('data a model cannot take', () => {
     expect(both?.message).toContain("kde.json: posttrain.0.kind: model 'kde' cannot be finetuned (it has no trainer)")
   })
 
+  it("says a reward of samples the model does not make with the reward's missing keys, for a gold reward and a reward model's", async () => {
+    const text = { data: { kind: 'zipf', n: 200 }, model: { kind: 'ngram', order: 1 }, generations: 1 }
+    const rl = await resolveRun({ ...text, posttrain: [{ kind: 'rl', reward: { kind: 'modes' } }] }, 'rl.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(rl?.message).toContain('rl.json: posttrain.0.reward.values: ')
+    expect(rl?.message).toContain("rl.json: posttrain.0.reward.kind: 'modes' rewards vectors (by the nearest mode of ring or grid data), but model 'ngram' makes sentences")
+    const ring = { data: { kind: 'ring', n: 200 }, model: { kind: 'gmm' }, generations: 1 }
+    const proxy = await resolveRun({ ...ring, posttrain: [{ kind: 'best-of-n', n: 4, reward: { kind: 'proxy', of: { kind: 'length' } } }] }, 'bon.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(proxy?.message).toContain('bon.json: posttrain.0.reward.of.target: ')
+    expect(proxy?.message).toContain("bon.json: posttrain.0.reward.of.kind: 'length' rewards sentences, but model 'gmm' makes vectors")
+  })
+
   it("names the policy whose fresh real samples a generation are more than the data's pool", async () => {
     const raw = { data: { kind: 'mnist', n: 200 }, model: { kind: 'gmm', components: 2 }, generations: 2, policy: { kind: 'fresh', nReal: 50_000, nSynthetic: 10 } }
     await expect(resolveRun(raw, 'fresh.json')).rejects.toThrow(/^fresh\.json: policy: 50000 fresh real samples a generation \(fresh\(nReal=50000, nSynthetic=10\)\) is more than the \d+ real samples/)
