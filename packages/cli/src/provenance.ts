@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync, realpathSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { CellInfo } from '@ouroboros/store'
@@ -18,6 +19,8 @@ export interface GitState {
 export interface Provenance {
   /** The workspace's commit, when it is a git checkout. */
   git?: GitState
+  /** The hash of the JavaScript that ran (see buildHash), where the installation is a workspace. */
+  build?: string
 }
 
 /** The version in the CLI's package.json. */
@@ -43,9 +46,48 @@ export function gitState(): GitState | undefined {
   }
 }
 
-/** An installation's commit for the queue's tasks and workers, where it is a checkout. */
-export function withCommit(git: GitState | undefined): { commit?: string } {
-  return git === undefined ? {} : { commit: git.commit }
+/** An installation's commit, where it is a checkout, and its build's hash, for the queue's tasks and workers. */
+export function withCommit(git: GitState | undefined): { commit?: string; build?: string } {
+  const build = buildHash()
+  return { ...(git === undefined ? {} : { commit: git.commit }), ...(build === undefined ? {} : { build }) }
+}
+
+const builds = new Map<string, string | undefined>()
+
+/**
+ * SHA-256 of the JavaScript a workspace runs: every package's build (`packages/NAME/dist/**.js`),
+ * by path, each path and its content. A commit does not say what runs: uncommitted changes, or a
+ * build older than its sources (dist built from an edit since reverted), run other code at the
+ * same commit; changes not yet built run nothing new, and leave it as it was. Read once per
+ * process (about 200 files, 1.8 MB: 30 to 60 ms on the 2-core development machine at load 7). Undefined where `root` has
+ * no workspace packages with a build (an install from npm).
+ */
+export function buildHash(root = join(CLI_DIR, '..', '..')): string | undefined {
+  if (builds.has(root)) return builds.get(root)
+  const packages = join(root, 'packages')
+  const files: string[] = []
+  // By hand: Node 20's recursive readdir takes ten times as long.
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(join(packages, dir), { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(`${dir}/${entry.name}`)
+      else if (entry.name.endsWith('.js')) files.push(`${dir}/${entry.name}`)
+    }
+  }
+  for (const pkg of existsSync(packages) ? readdirSync(packages) : []) {
+    if (existsSync(join(packages, pkg, 'dist'))) walk(`${pkg}/dist`)
+  }
+  files.sort()
+  let hash: string | undefined
+  if (files.length > 0) {
+    const sha = createHash('sha256')
+    for (const file of files) {
+      const text = readFileSync(join(packages, file))
+      sha.update(`${file}\0${text.length}\0`).update(text)
+    }
+    hash = sha.digest('hex')
+  }
+  builds.set(root, hash)
+  return hash
 }
 
 /** `ouroboros --version`: "ouroboros 0.1.0 (git 1a2b3c4d5e6f, uncommitted changes)". */

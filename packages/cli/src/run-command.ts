@@ -13,7 +13,7 @@ import { checkOutDir } from './out-paths.js'
 import { packageDir } from './package-dir.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
-import { gitState, resolvedCells, withCommit, type Provenance } from './provenance.js'
+import { buildHash, gitState, resolvedCells, withCommit, type Provenance } from './provenance.js'
 import { localModuleUrl, portableModule } from './portable.js'
 import { resolveRun, type ResolvedRun } from './resolve.js'
 import { claimDefaultDir, folderName, pathsRead, prepareRunDir, removeStartedRun } from './run-dir.js'
@@ -158,6 +158,7 @@ function localThreads(given: number | undefined, chains: number, otherwise = def
 
 async function runFile(resolved: ResolvedRun, runId: string, configDir: string, address: QueueAddress | undefined, workers: number, backend: string): Promise<RunFile> {
   const git = gitState()
+  const build = buildHash()
   return {
     name: resolved.config.name,
     status: 'running',
@@ -186,6 +187,7 @@ async function runFile(resolved: ResolvedRun, runId: string, configDir: string, 
     ]),
     node: process.version,
     ...(git === undefined ? {} : { git }),
+    ...(build === undefined ? {} : { build }),
     runId,
     // Named so that any machine finds them in its own installation (see portableModule).
     cellSpecs: cellSpecsOf(resolved.chains.map((c) => mapModules(c, portableModule))),

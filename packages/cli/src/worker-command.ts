@@ -29,7 +29,6 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   }
   const allowed = (opts.allowModules ?? []).map(allowedModuleDir)
   const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`)
-  const git = gitState()
   const worker = await startQueueWorker({
     address,
     workers,
@@ -37,7 +36,6 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     resolveModule: workerModuleResolver(allowed),
     ...(opts.allowCommands === true ? {} : { checkChain: refuseCommands }),
     ...withCommit(gitState()),
-    ...(git === undefined ? {} : { commit: git.commit }),
     timeoutMs: 1000 * (opts.queueTimeout ?? 60),
     log,
   })

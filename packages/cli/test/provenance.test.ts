@@ -24,6 +24,7 @@ const config = {
 interface Run {
   cells: { config: { model: Record<string, unknown>; data: Record<string, unknown> } }[]
   git?: { commit: string; dirty: boolean }
+  build?: string
 }
 
 describe('what a run records about itself', () => {
@@ -47,6 +48,10 @@ describe('what a run records about itself', () => {
     expect(run.git?.commit).toBe(git('rev-parse', 'HEAD'))
     // Others may commit or edit while this runs; the commit above was read right after the run.
     expect(typeof run.git?.dirty).toBe('boolean')
+  })
+
+  it("records the hash of the workspace's built JavaScript, which workers on the queue compare", () => {
+    expect(run.build).toMatch(/^[0-9a-f]{64}$/)
   })
 })
 

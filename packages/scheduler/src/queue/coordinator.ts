@@ -19,6 +19,8 @@ export interface QueueRunnerOptions {
   notice?: (line: string) => void
   /** This installation's git commit, where it is a checkout: workers on another commit refuse its tasks. */
   commit?: string
+  /** The hash of this installation's built JavaScript: workers whose build differs refuse its tasks. */
+  build?: string
   /** This process, as the run directory's lock names it: workers drop its tasks once the lock names it no more. */
   coordinator?: { pid: number; host: string }
 }
@@ -132,6 +134,7 @@ export class QueueRunner implements Runner {
       budgetMs: task.budgetMs,
       reference: task.reference,
       ...(this.opts.commit === undefined ? {} : { commit: this.opts.commit }),
+      ...(this.opts.build === undefined ? {} : { build: this.opts.build }),
       ...(this.opts.coordinator === undefined ? {} : { coordinator: this.opts.coordinator }),
     }
     // Unique per coordinator process: a resumed run's tasks never meet its dead coordinator's.

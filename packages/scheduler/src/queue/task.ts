@@ -18,6 +18,11 @@ export const queueTaskSchema = z.strictObject({
   /** The coordinator's git commit, where it runs from a checkout: a worker on another refuses the task. */
   commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
   /**
+   * The SHA-256 of the coordinator's built JavaScript, where it runs from a workspace: a worker
+   * whose build differs (uncommitted changes, a stale build) refuses the task, at one commit too.
+   */
+  build: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /**
    * The coordinator's process, which holds the run directory's lock while the run goes on: a
    * worker drops a task whose coordinator holds it no more (stopped, or the run resumed by another).
    */

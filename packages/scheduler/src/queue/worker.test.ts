@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { HOST } from '@ouroboros/store'
-import { chainOf, coordinatorGone, sameCommit, type RunSpecCache } from './worker.js'
+import { chainOf, coordinatorGone, sameCode, type RunSpecCache } from './worker.js'
 import type { QueueTask } from './task.js'
 
 const dirs: string[] = []
@@ -36,15 +36,29 @@ describe('chainOf', () => {
   })
 })
 
-describe('sameCommit', () => {
+describe('sameCode', () => {
   it("refuses a task from a coordinator on another git commit than this worker's installation", () => {
     const task: QueueTask = { v: 2, runId: 'run-1', runDir: '/runs/a', chain: 'r0', from: 0, budgetMs: 0, reference: true, commit: 'a'.repeat(40) }
-    expect(() => sameCommit(task, 'b'.repeat(40))).toThrow(`this worker runs ouroboros at git ${'b'.repeat(12)}, the run's coordinator at ${'a'.repeat(12)}`)
+    expect(() => sameCode(task, 'b'.repeat(40))).toThrow(`this worker runs ouroboros at git ${'b'.repeat(12)}, the run's coordinator at ${'a'.repeat(12)}`)
     // The same commit, an installation that is no checkout, or a coordinator that is none: taken.
-    expect(() => sameCommit(task, 'a'.repeat(40))).not.toThrow()
-    expect(() => sameCommit(task, undefined)).not.toThrow()
+    expect(() => sameCode(task, 'a'.repeat(40))).not.toThrow()
+    expect(() => sameCode(task, undefined)).not.toThrow()
     const { commit: _commit, ...noCommit } = task
-    expect(() => sameCommit(noCommit, 'b'.repeat(40))).not.toThrow()
+    expect(() => sameCode(noCommit, 'b'.repeat(40))).not.toThrow()
+  })
+
+  it("refuses a task from a coordinator whose built JavaScript differs from this worker's, at the same commit too", () => {
+    const task: QueueTask = { v: 2, runId: 'run-1', runDir: '/runs/a', chain: 'r0', from: 0, budgetMs: 0, reference: true, commit: 'a'.repeat(40), build: 'c'.repeat(64) }
+    expect(() => sameCode(task, 'a'.repeat(40), 'd'.repeat(64))).toThrow(`this worker runs ouroboros build ${'d'.repeat(12)}, the run's coordinator build ${'c'.repeat(12)} at the same git commit ${'a'.repeat(12)} (hashes of the built JavaScript`)
+    // Not a checkout: the builds alone are compared.
+    expect(() => sameCode(task, undefined, 'd'.repeat(64))).toThrow(`this worker runs ouroboros build ${'d'.repeat(12)}, the run's coordinator build ${'c'.repeat(12)} (hashes`)
+    // Another commit is said as such, whatever the builds.
+    expect(() => sameCode(task, 'b'.repeat(40), 'd'.repeat(64))).toThrow(`this worker runs ouroboros at git ${'b'.repeat(12)}, the run's coordinator at`)
+    // The same build (uncommitted changes alone, built the same), or a build either side does not know: taken.
+    expect(() => sameCode(task, 'a'.repeat(40), 'c'.repeat(64))).not.toThrow()
+    expect(() => sameCode(task, 'a'.repeat(40))).not.toThrow()
+    const { build: _build, ...noBuild } = task
+    expect(() => sameCode(noBuild, 'a'.repeat(40), 'd'.repeat(64))).not.toThrow()
   })
 })
 

@@ -34,6 +34,11 @@ export interface QueueWorkerOptions {
    * commit are refused, since their records could differ from those of one installation.
    */
   commit?: string
+  /**
+   * The hash of this installation's built JavaScript: tasks from a coordinator whose build differs
+   * are refused, at the same commit too (uncommitted changes, a build older than its sources).
+   */
+  build?: string
   /** Gives up when Redis cannot be reached at the start for this long (ms). */
   timeoutMs: number
   log: (line: string) => void
@@ -72,7 +77,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     const task = parsed.data
     let chain: ChainSpec
     try {
-      sameCommit(task, opts.commit)
+      sameCode(task, opts.commit, opts.build)
       chain = chainOf(task, specs, opts.resolveModule)
       opts.checkChain?.(chain)
     } catch (err) {
@@ -165,11 +170,20 @@ export function coordinatorGone(task: QueueTask): string | undefined {
   return `the coordinator that queued this task (process ${coordinator.pid} on ${coordinator.host}) no longer runs ${task.runDir}: ${now}`
 }
 
-/** A task from a coordinator on another git commit than this worker's installation is refused. */
-export function sameCommit(task: QueueTask, commit: string | undefined): void {
-  if (commit === undefined || task.commit === undefined || task.commit === commit) return
-  throw new OuroborosError(ErrorCode.PLUGIN, `this worker runs ouroboros at git ${commit.slice(0, 12)}, the run's coordinator at ${task.commit.slice(0, 12)}: its records could differ from one installation's`, {
-    hint: 'check out and build the same commit on every machine (docs/distributed.md), restart the workers, then resume the run',
+/**
+ * A task from a coordinator on another git commit than this worker's installation is refused, and
+ * one from a coordinator whose built JavaScript differs: the code that runs, which a commit alone
+ * does not pin (uncommitted changes, a build older than its sources).
+ */
+export function sameCode(task: QueueTask, commit: string | undefined, build?: string): void {
+  const hint = 'check out and build the same commit on every machine (docs/distributed.md), restart the workers, then resume the run'
+  if (commit !== undefined && task.commit !== undefined && task.commit !== commit) {
+    throw new OuroborosError(ErrorCode.PLUGIN, `this worker runs ouroboros at git ${commit.slice(0, 12)}, the run's coordinator at ${task.commit.slice(0, 12)}: its records could differ from one installation's`, { hint })
+  }
+  if (build === undefined || task.build === undefined || task.build === build) return
+  const at = commit !== undefined && task.commit === commit ? ` at the same git commit ${commit.slice(0, 12)}` : ''
+  throw new OuroborosError(ErrorCode.PLUGIN, `this worker runs ouroboros build ${build.slice(0, 12)}, the run's coordinator build ${task.build.slice(0, 12)}${at} (hashes of the built JavaScript: uncommitted changes or a build older than its sources differ): its records could differ from one installation's`, {
+    hint: 'build the same code on every machine: the same commit, without local changes, then npx tsc -b (docs/distributed.md); restart the workers, then resume the run',
   })
 }
 
