@@ -301,6 +301,8 @@ async function openQueue(address: QueueAddress, runId: string, runDir: string, t
     ...withCommit(gitState()),
     // The run's lock is this process's (taken before the queue opens).
     coordinator: { pid: process.pid, host: HOST },
+    // Interrupted, with nobody left to finish the tasks in flight: the second interrupt's stop.
+    onStranded: () => process.kill(process.pid, 'SIGINT'),
   })
 }
 

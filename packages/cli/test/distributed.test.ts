@@ -285,6 +285,40 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     expect(await heir.exited).toBe(0)
   })
 
+  it('one interrupt while the task in flight is held by a worker that died, and no worker is connected: the coordinator stops as a second would, saying why', async () => {
+    const r = await server('stranded')
+    const allow = ['--allow-modules', fixtures]
+    const doomed = worker(r.url(), allow)
+    await doomed.ready()
+    const out = join(dir, 'stranded-run')
+    const run = start(['run', faultyConfig, '--out', out, '--queue', r.url()])
+    await doomed.waitFor(/ c0-r0 from generation \d+ /)
+    doomed.kill('SIGKILL')
+    await doomed.exited
+    run.child.kill('SIGINT')
+    const res = await run.done
+    expect(res.code, res.stderr).toBe(130)
+    expect(res.stderr).toMatch(new RegExp(`queue: interrupted, and no worker is connected to redis://127\\.0\\.0\\.1:${r.port} to finish the tasks? in flight of chains? [^(]*c0-r0[^(]* \\(held by a worker that stopped answering\\): stopping now, as a second Ctrl-C would`))
+    expect(res.stderr).toContain(`stopped; resume with: ouroboros resume ${out} --queue ${r.url()}`)
+    expect(runJson(out).status).toBe('interrupted')
+  })
+
+  it("a worker on another database of the coordinator's server is none of its workers: the coordinator says no worker is connected", async () => {
+    const r = await server('other-database')
+    const elsewhere = worker(`${r.url()}/1`)
+    await elsewhere.ready()
+    const out = join(dir, 'other-database-run')
+    const run = start(['run', gmmConfig, '--out', out, '--queue', r.url()])
+    let stderr = ''
+    run.child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    await matching(() => stderr, new RegExp(`queue: no worker is connected to redis://127\\.0\\.0\\.1:${r.port}; start one`))
+    worker(r.url())
+    const res = await run.done
+    expect(res.code, res.stderr).toBe(0)
+    expectSameRecords(out, localGmm())
+    expect(elsewhere.log).not.toMatch(/ from generation /)
+  })
+
   it('Redis restarted mid-run finishes the run; Redis gone stops it with a resumable error, and resume finishes it', async () => {
     const r = await server('restart')
     const allow = ['--allow-modules', fixtures]

@@ -23,6 +23,11 @@ export interface QueueRunnerOptions {
   build?: string
   /** This process, as the run directory's lock names it: workers drop its tasks once the lock names it no more. */
   coordinator?: { pid: number; host: string }
+  /**
+   * Called once when the run was interrupted (close) and tasks are still in flight with no worker
+   * connected to finish them or take them over from a worker that died: nothing will end the wait.
+   */
+  onStranded?: () => void
 }
 
 interface Pending {
@@ -70,6 +75,7 @@ export class QueueRunner implements Runner {
   private workersSeen: boolean | undefined
   private lastWorkerCheck = 0
   private connectionDown = false
+  private stranded = false
 
   private constructor(
     private readonly opts: QueueRunnerOptions,
@@ -251,13 +257,38 @@ export class QueueRunner implements Runner {
   }
 
   private async checkWorkers(): Promise<void> {
-    if (Date.now() - this.lastWorkerCheck < WORKER_CHECK_MS && this.workersSeen !== undefined) return
+    // Once interrupted, at every check: the wait for the tasks in flight may have no end.
+    if (!this.closed && Date.now() - this.lastWorkerCheck < WORKER_CHECK_MS && this.workersSeen !== undefined) return
     this.lastWorkerCheck = Date.now()
-    const any = (await this.queue.getWorkersCount()) > 0
+    const any = (await this.workersConnected()) > 0
+    if (!any && this.closed) return this.strand()
     if (!any && this.workersSeen !== false) {
       this.opts.notice?.(`queue: no worker is connected to ${this.opts.address.shown}; start one on any machine that mounts ${this.opts.runDir}: ${queueCommand('ouroboros worker', this.opts.address)}`)
     }
     this.workersSeen = any
+  }
+
+  /**
+   * Workers of this queue on the coordinator's database: Redis's CLIENT LIST, which BullMQ reads,
+   * lists the clients of every database of the server, and a worker on another serves another
+   * queue. A server that does not list clients (BullMQ then returns one entry without a db) counts
+   * as having a worker, as BullMQ counts it.
+   */
+  private async workersConnected(): Promise<number> {
+    const db = String(this.opts.address.db)
+    return (await this.queue.getWorkers()).filter((client) => client['db'] === undefined || client['db'] === db).length
+  }
+
+  /** Interrupted, with tasks in flight and no worker to finish them: said once, and the caller stops the run. */
+  private strand(): void {
+    if (this.stranded || this.pending.size === 0 || this.opts.onStranded === undefined) return
+    this.stranded = true
+    const chains = [...new Set([...this.pending.values()].map((p) => p.data.chain))]
+    const named = chains.length <= 3 ? chains.join(', ') : `${chains.slice(0, 3).join(', ')} and ${chains.length - 3} more`
+    this.opts.notice?.(
+      `queue: interrupted, and no worker is connected to ${this.opts.address.shown} to finish the task${chains.length === 1 ? '' : 's'} in flight of chain${chains.length === 1 ? '' : 's'} ${named} (held by a worker that stopped answering): stopping now, as a second Ctrl-C would`,
+    )
+    this.opts.onStranded()
   }
 
   /** Redis is gone: every task in flight fails with the same resumable error, and the run stops. */
