@@ -32,7 +32,7 @@ program
   .option('--seed <s>', 'override the config seed', integerOption('--seed', 0))
   .option('--force', 'replace an existing run directory')
   .option('--queue <url>', 'coordinate workers through Redis (redis://[user:password@]host:port, rediss:// for TLS) instead of running here')
-  .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops, resumable (default 60)', integerOption('--queue-timeout', 1))
+  .option('--queue-timeout <s>', 'with --queue: seconds Redis may stay unreachable once the run has begun before the run stops, resumable (default 60); unreachable at the start, the run stops at once', integerOption('--queue-timeout', 1))
   .description('run an experiment and write its run directory and report')
   .action(async (config: string | undefined, opts) => {
     const { runCommand } = await import('./run-command.js')
@@ -44,7 +44,7 @@ program
   .argument('<dir>', 'run directory of an interrupted run')
   .option('--workers <n>', 'worker threads', integerOption('--workers', 1))
   .option('--queue <url>', 'continue on the workers of a Redis queue (as for run)')
-  .option('--queue-timeout <s>', 'seconds Redis may stay unreachable before the run stops (default 60)', integerOption('--queue-timeout', 1))
+  .option('--queue-timeout <s>', 'with --queue: seconds Redis may stay unreachable once the run has resumed before it stops (default 60); unreachable at the start, it stops at once', integerOption('--queue-timeout', 1))
   .description('finish an interrupted run')
   .action(async (dir: string, opts) => {
     const { resumeCommand } = await import('./run-command.js')

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cleanup, cliAsync, openForUnprivileged, records, tempDir, unprivilegedPrefix, writeConfig } from './helpers.js'
-import { RedisServer, WorkerProcess, redisInstalled } from './redis.js'
+import { RedisServer, WorkerProcess, freePort, redisInstalled } from './redis.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const faultyModel = join(fixtures, 'faulty-model.mjs')
@@ -355,6 +355,15 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     // At once: a worker that says it takes tasks already finishes them on SIGTERM.
     w.kill('SIGTERM')
     expect(await w.exited).toBe(0)
+  })
+
+  it('a worker started with no Redis there says at once that it waits for it, and for how long, its password hidden', async () => {
+    const url = `redis://:pw-Kd2@127.0.0.1:${await freePort()}`
+    const w = worker(url, ['--queue-timeout', '2'])
+    const waiting = await w.waitFor(/queue: waiting for Redis/)
+    expect(waiting).toMatch(/ queue: waiting for Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]*\); trying again every second for up to 2 s \(--queue-timeout\)$/)
+    expect(await w.exited).toBe(2)
+    expect(w.log).not.toContain('pw-Kd2')
   })
 
   it('a URL naming a database the server lacks: run and worker exit 2 saying so in one line, and nothing runs', async () => {

@@ -105,10 +105,12 @@ function described(message: string): string {
  * Connects once with a plain client and pings, before BullMQ connects (whose clients, once made,
  * retry forever). Errors that may pass (a server still starting) are tried again until `waitMs`
  * has passed; a wrong password or an untrusted certificate fails at once. The error names the
- * address without its password.
+ * address without its password; `onRetry` hears the first error that is tried again, with the
+ * password hidden, so that a long wait is said at once.
  */
-export async function probeRedis(address: QueueAddress, waitMs: number): Promise<void> {
+export async function probeRedis(address: QueueAddress, waitMs: number, onRetry?: (why: string) => void): Promise<void> {
   const deadline = Date.now() + waitMs
+  let retried = false
   for (;;) {
     const client = new Redis(address.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     let last: Error | undefined
@@ -136,6 +138,8 @@ export async function probeRedis(address: QueueAddress, waitMs: number): Promise
           hint: 'is redis-server running there, does the URL carry its password, and does this machine trust its TLS certificate (NODE_EXTRA_CA_CERTS)?',
         })
       }
+      if (!retried) onRetry?.(redact(described(why.message), address))
+      retried = true
     } finally {
       clearTimeout(timer)
       client.disconnect()

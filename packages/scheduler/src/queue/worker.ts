@@ -59,7 +59,7 @@ const CACHED_RUNS = 8
  */
 export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueWorker> {
   const { address, log } = opts
-  await probeRedis(address, opts.timeoutMs)
+  await probeRedis(address, opts.timeoutMs, (why) => log(`queue: waiting for Redis at ${address.shown} (${why}); trying again every second for up to ${Math.round(opts.timeoutMs / 1000)} s (--queue-timeout)`))
   const runner = new LocalRunner(opts.workers)
   const specs = new Map<string, RunSpecCache>()
   const name = `${hostname()}:${process.pid}`
