@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { HOST } from '@ouroboros/store'
-import { chainOf, coordinatorGone, sameCode, type RunSpecCache } from './worker.js'
+import { HOST, readError } from '@ouroboros/store'
+import { queueAddress } from './address.js'
+import { chainOf, coordinatorGone, refusalOf, sameCode, type RunSpecCache } from './worker.js'
 import type { QueueTask } from './task.js'
 
 const dirs: string[] = []
@@ -85,5 +86,24 @@ describe('coordinatorGone', () => {
     utimesSync(join(dir, 'run.lock'), new Date(0), new Date(0))
     expect(coordinatorGone(task({ pid: 7, host: 'node-b' }))).toBeUndefined()
     expect(coordinatorGone(task({ pid: 8, host: 'node-b' }))).toMatch(/: process 7 on node-b runs it now$/)
+  })
+})
+
+describe('refusalOf', () => {
+  const task: QueueTask = { v: 2, runId: 'run-1', runDir: '/runs/a', chain: 'r0', from: 0, budgetMs: 0, reference: true }
+  const address = queueAddress('redis://:pw-x@redis-host:6379')
+  const resume = 'ouroboros resume /runs/a --queue redis://:PASSWORD@redis-host:6379 (with the Redis password in place of PASSWORD; nothing else changes)'
+
+  it("names the worker's user and the permission where it may not read the run directory", () => {
+    const denied = readError('/runs/a/run.json', Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }))
+    const refusal = refusalOf(denied, 'node-b:42', task, address)
+    expect(refusal.code).toBe('OUROBOROS_IO')
+    expect(refusal.message).toBe('worker node-b:42: cannot read /runs/a/run.json: permission denied')
+    expect(refusal.hint).toMatch(new RegExp(`^fix its permissions \\(the user worker node-b:42 runs as, \\S+, must be able to read /runs/a/run\\.json and open the directories above it\\), then finish the run with: ${resume.replace(/[()]/g, '\\$&')}$`))
+  })
+
+  it('asks for the run directory mounted at the same path where it is not there', () => {
+    const missing = readError('/runs/a/run.json', Object.assign(new Error('ENOENT'), { code: 'ENOENT' }))
+    expect(refusalOf(missing, 'node-b:42', task, address).hint).toBe(`every machine that runs workers mounts the run directory at the same path (NFS, a shared volume); fix that, then: ${resume}`)
   })
 })

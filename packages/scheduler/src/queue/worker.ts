@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { Worker, type Job } from 'bullmq'
 import { ErrorCode, OuroborosError, toOuroborosError } from '@ouroboros/core'
-import { RUN_AGAIN, RunLock, readRunInfo, toPortable, type PortableRecordBatch, type RunInfo } from '@ouroboros/store'
+import { RUN_AGAIN, RunLock, fileFailure, readRunInfo, toPortable, type PortableRecordBatch, type RunInfo } from '@ouroboros/store'
 import type { AdvanceResult, AdvanceTask, FailureInfo } from '../chain.js'
 import { LocalRunner } from '../local-runner.js'
 import { chainSpecsOf, mapModules, type ChainSpec, type RunSpecs } from '../spec.js'
@@ -81,7 +81,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       chain = chainOf(task, specs, opts.resolveModule)
       opts.checkChain?.(chain)
     } catch (err) {
-      const failed: FailureInfo = { ...describe(err, name, task, address), generation: task.from }
+      const failed: FailureInfo = { ...refusalOf(err, name, task, address), generation: task.from }
       log(`${task.chain} at generation ${task.from} (${task.runDir}): refused: ${failed.message}`)
       return { failed }
     }
@@ -240,11 +240,18 @@ function userName(): string {
 
 /**
  * Why this worker cannot run a task. A run directory it cannot read stops the run (IO: mount it on
- * this machine, then resume); a plug-in it does not have fails the chain, as it would locally.
+ * this machine, or let its user read it where permission was denied, then resume); a plug-in it
+ * does not have fails the chain, as it would locally.
  */
-function describe(err: unknown, worker: string, task: QueueTask, address: QueueAddress): Omit<FailureInfo, 'generation'> {
+export function refusalOf(err: unknown, worker: string, task: QueueTask, address: QueueAddress): Omit<FailureInfo, 'generation'> {
   const e = toOuroborosError(err)
   const message = redact(`worker ${worker}: ${e.message}`, address)
   if (e.code === ErrorCode.PLUGIN) return { code: e.code, message, ...(e.hint === undefined ? {} : { hint: e.hint }) }
-  return { code: ErrorCode.IO, message, hint: `every machine that runs workers mounts the run directory at the same path (NFS, a shared volume); fix that, then: ${queueCommand(`ouroboros resume ${task.runDir}`, address)}` }
+  const resume = queueCommand(`ouroboros resume ${task.runDir}`, address)
+  if (fileFailure(e.cause).remedy === 'permissions' && e.hint !== undefined) {
+    // The directory is there, but this worker's user may not read it: naming that user, as asWorkers does for a write.
+    const fix = e.hint.replace(/, or run the command as the user who \w+ it$/, '').replace('this user', `the user worker ${worker} runs as, ${userName()},`)
+    return { code: ErrorCode.IO, message, hint: `${redact(fix, address)}, then finish the run with: ${resume}` }
+  }
+  return { code: ErrorCode.IO, message, hint: `every machine that runs workers mounts the run directory at the same path (NFS, a shared volume); fix that, then: ${resume}` }
 }
