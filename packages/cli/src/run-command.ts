@@ -63,9 +63,8 @@ function packageVersions(modules: readonly string[]): Record<string, string> {
 export async function runCommand(configFile: string | undefined, opts: RunCommandOptions): Promise<number> {
   const raw = configFile === undefined ? defaultConfig : await loadConfigFile(configFile)
   const where = configFile ?? '(built-in default config)'
-  if (opts.queue !== undefined && opts.workers !== undefined) {
-    throw configError('--workers: a run on a queue runs on the threads of its workers', 'give --workers to `ouroboros worker` instead')
-  }
+  checkQueueOptions(opts)
+  if (opts.queue === undefined) localNote()
   const address = await queueAddressOf(opts.queue)
   const resolved = await resolveRun(raw, where, opts.seed === undefined ? {} : { seed: opts.seed })
   const configDir = configFile === undefined ? process.cwd() : dirname(resolvePath(configFile))
@@ -195,9 +194,7 @@ async function runFile(resolved: ResolvedRun, runId: string, configDir: string, 
 }
 
 export async function resumeCommand(runDir: string, opts: ResumeCommandOptions): Promise<number> {
-  if (opts.queue !== undefined && opts.workers !== undefined) {
-    throw configError('--workers: a run on a queue runs on the threads of its workers', 'give --workers to `ouroboros worker` instead')
-  }
+  checkQueueOptions(opts)
   const address = await queueAddressOf(opts.queue)
   const dir = resolvePath(runDir)
   const info = readRunInfo(dir) as RunFile
@@ -237,6 +234,14 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
     // Chosen here, before the workers start, so that the choice is announced once, not per worker.
     const backend = await backendFor(resolved)
     if (backend !== info.backend) process.stderr.write(`warning: this run started on tfjs backend ${info.backend}; the generations from here on run on ${backend}\n`)
+  }
+  if (address === undefined && info.queue !== undefined) {
+    const { queueAddress, queueCommand } = await import('@ouroboros/scheduler/queue')
+    // run.json keeps the URL with *** for the password; PASSWORD is what the commands to copy show.
+    const command = queueCommand(`ouroboros resume ${dir}`, queueAddress(info.queue.replace(/:\*\*\*@/, ':PASSWORD@')))
+    process.stderr.write(`ouroboros: this run started on the queue ${info.queue}; without --queue it goes on here, on this machine's threads (${command} sends it to the queue)\n`)
+  } else if (address === undefined) {
+    localNote()
   }
   const workers = localThreads(opts.workers, chains.length, info.workers > 0 ? info.workers : defaultWorkers())
   info.status = 'running'
@@ -280,6 +285,25 @@ function unchangedDataFiles(started: readonly ChainSpec[], now: readonly ChainSp
       throw changedFileError(field, String(then['path']), was, is)
     }
   }
+}
+
+/** Options of a run on a queue that a local run would take without a word, or that do not go with one. */
+function checkQueueOptions(opts: ResumeCommandOptions): void {
+  if (opts.queue !== undefined && opts.workers !== undefined) {
+    throw configError('--workers: a run on a queue runs on the threads of its workers', 'give --workers to `ouroboros worker` instead')
+  }
+  if (opts.queue === undefined && opts.queueTimeout !== undefined) {
+    throw configError('--queue-timeout: given without --queue; a local run has no queue to wait for', 'give --queue redis://… with it to run on the queue, or leave it out')
+  }
+}
+
+/**
+ * OUROBOROS_QUEUE is the workers' (see worker-command.ts): a run or resume without --queue runs
+ * here even where it is set, and says so, with the option that sends it to the queue instead.
+ */
+function localNote(): void {
+  if ((process.env['OUROBOROS_QUEUE'] ?? '') === '') return
+  process.stderr.write('ouroboros: this run is local (OUROBOROS_QUEUE is read by workers only); add --queue "$OUROBOROS_QUEUE" to send it to the queue\n')
 }
 
 async function queueAddressOf(url: string | undefined): Promise<QueueAddress | undefined> {

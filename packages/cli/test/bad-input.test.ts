@@ -596,6 +596,27 @@ describe('ouroboros worker: a queue or a directory it cannot use', () => {
   })
 })
 
+describe('ouroboros run and resume without --queue', () => {
+  const dir = tempDir()
+  const config = writeConfig(dir, { data: { kind: 'gaussian', n: 50 }, model: { kind: 'gaussian' }, generations: 2 })
+
+  it('refuses --queue-timeout with exit 2, naming the option, and writes nothing', () => {
+    for (const args of [['run', config, '--out', join(dir, 'timeout')], ['resume', join(dir, 'timeout')]]) {
+      const res = cli([...args, '--queue-timeout', '5'])
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toBe('error: --queue-timeout: given without --queue; a local run has no queue to wait for\nhint: give --queue redis://… with it to run on the queue, or leave it out\n')
+    }
+    expect(existsSync(join(dir, 'timeout'))).toBe(false)
+  })
+
+  it('says in one line that a run is local where OUROBOROS_QUEUE is set, and how to send it to the queue', () => {
+    const res = cli(['run', config, '--out', join(dir, 'local')], { env: { OUROBOROS_QUEUE: 'redis://127.0.0.1:1' } })
+    expect(res.status, res.stderr).toBe(0)
+    expect(res.stderr.split('\n')).toContain('ouroboros: this run is local (OUROBOROS_QUEUE is read by workers only); add --queue "$OUROBOROS_QUEUE" to send it to the queue')
+    expect(cli(['run', config, '--out', join(dir, 'plain')], { env: { OUROBOROS_QUEUE: '' } }).stderr).not.toContain('OUROBOROS_QUEUE')
+  })
+})
+
 describe('ouroboros worker --workers beyond the cores', () => {
   it('says that the threads beyond the cores share them, each holding a task', () => {
     const cores = availableParallelism()

@@ -121,6 +121,14 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     return w
   }
 
+  /** A GMM run on the shared queue whose coordinator is killed (SIGKILL) once it has written 5 records. */
+  const killedCoordinator = async (out: string): Promise<void> => {
+    const run = start(['run', gmmConfig, '--out', out, '--queue', redis.url()])
+    await recordsAtLeast(out, 5)
+    run.child.kill('SIGKILL')
+    await run.done
+  }
+
   beforeAll(async () => {
     dir = tempDir('ouroboros-dist-')
     gmmConfig = writeConfig(dir, GMM, 'gmm.json')
@@ -215,13 +223,19 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
 
   it('the coordinator killed (SIGKILL): resume finishes the run with the records of a local run', async () => {
     const out = join(dir, 'coordinator-killed')
-    const run = start(['run', gmmConfig, '--out', out, '--queue', redis.url()])
-    await recordsAtLeast(out, 5)
-    run.child.kill('SIGKILL')
-    await run.done
+    await killedCoordinator(out)
     expect(runJson(out).status).toBe('running')
     const resumed = await start(['resume', out, '--queue', redis.url()]).done
     expect(resumed.code, resumed.stderr).toBe(0)
+    expectSameRecords(out, localGmm())
+  })
+
+  it('a queue run resumed without --queue goes on here, saying so in one line with the --queue form', async () => {
+    const out = join(dir, 'resumed-locally')
+    await killedCoordinator(out)
+    const resumed = await start(['resume', out, '--workers', '2']).done
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.stderr.split('\n')).toContain(`ouroboros: this run started on the queue ${redis.url()}; without --queue it goes on here, on this machine's threads (ouroboros resume ${out} --queue ${redis.url()} sends it to the queue)`)
     expectSameRecords(out, localGmm())
   })
 
