@@ -103,6 +103,22 @@ describe('data a model cannot take', () => {
     expect(proxy?.message).toContain("bon.json: posttrain.0.reward.of.kind: 'length' rewards sentences, but model 'gmm' makes vectors")
   })
 
+  it('says of a model with no kind that a program is model.command, where its key is misspelt or beside a module', async () => {
+    const data = { kind: 'ring', n: 200 }
+    const misspelt = await resolveRun({ data, model: { comand: ['python3', 'm.py'] }, generations: 1 }, 'm.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(misspelt?.message).toContain('m.json: model.kind: missing (expected a string), or a program as model.command (did you mean "command" for "comand"?)')
+    const both = await resolveRun({ data, model: { command: ['python3', 'm.py'], module: './m.mjs' }, generations: 1 }, 'b.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(both?.message).toContain("b.json: model.kind: missing (expected a string); model.command and model.module are two ways to give a model: a program, or a module's plug-in (with its kind); give one")
+  })
+
+  it("says where a metric group's option goes, and says a model.module that is no string once", async () => {
+    const data = { kind: 'ring', n: 200 }
+    const option = await resolveRun({ data, model: { kind: 'kde' }, generations: 1, metrics: [{ module: './x.mjs', power: 3 }] }, 'o.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(option?.message).toContain('o.json: metrics.0.power: unknown key; a metric group\'s options go in metricOptions, under its id: "metricOptions": {"ID": {"power": ...}}')
+    const module = await resolveRun({ data, model: { kind: 'f32', module: 42 }, generations: 1 }, 'n.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(module?.message).toBe('n.json: model.module: expected a string, got 42')
+  })
+
   it("names the policy whose fresh real samples a generation are more than the data's pool", async () => {
     const raw = { data: { kind: 'mnist', n: 200 }, model: { kind: 'gmm', components: 2 }, generations: 2, policy: { kind: 'fresh', nReal: 50_000, nSynthetic: 10 } }
     await expect(resolveRun(raw, 'fresh.json')).rejects.toThrow(/^fresh\.json: policy: 50000 fresh real samples a generation \(fresh\(nReal=50000, nSynthetic=10\)\) is more than the \d+ real samples/)

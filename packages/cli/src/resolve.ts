@@ -329,9 +329,10 @@ async function checkPlugins(
   if (isRecord(config.model) && typeof config.model['kind'] === 'string') {
     const { kind, module, ...given } = config.model
     const specifier = typeof module === 'string' ? module : builtinModelModule(kind as string, datasetPlugin?.modality)
-    if (specifier === undefined) {
+    // A module that is no string is said at model.module; its kind is then no built-in's to check.
+    if (specifier === undefined && module === undefined) {
       problems.add({ path: 'model.kind', message: `unknown model '${kind}'${didYouMean(kind as string, Object.keys(builtinModels))}; expected one of ${Object.keys(builtinModels).join(', ')}, or give model.module` }, params)
-    } else {
+    } else if (specifier !== undefined) {
       try {
         modelUrl = moduleUrl(specifier, baseDir)
         model = await loadModel(modelUrl)

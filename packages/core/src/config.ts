@@ -137,7 +137,28 @@ const pluginFields = new Set(['data', 'model', 'policy', 'filter'])
 
 /** The problems of a config, each with what to write instead where a likely mistake explains it. */
 function withHints(problems: readonly Problem[], raw: unknown): Problem[] {
-  return problems.map((p) => pluginHint(p, raw) ?? dpoProxyHint(p, raw) ?? p)
+  return problems.map((p) => pluginHint(p, raw) ?? dpoProxyHint(p, raw) ?? modelKindHint(p, raw) ?? metricOptionsHint(p) ?? p)
+}
+
+/** A metric group's option given in its `metrics` entry, which takes only the group's module. */
+function metricOptionsHint(p: Problem): Problem | undefined {
+  const key = /^metrics\.\d+\.([^.]+)$/.exec(p.path)?.[1]
+  if (key === undefined || key === 'module' || !p.message.startsWith('unknown key')) return undefined
+  return { ...p, message: `${p.message}; a metric group's options go in metricOptions, under its id: "metricOptions": {"ID": {"${key}": ...}}` }
+}
+
+/**
+ * A model without a kind where the config meant a program (`model.command`, which needs no kind):
+ * its key misspelt, or given beside a module's.
+ */
+function modelKindHint(p: Problem, raw: unknown): Problem | undefined {
+  if (p.path !== 'model.kind' || !p.message.startsWith('missing')) return undefined
+  const model = valueAt(raw, ['model'])
+  if (!model.known || typeof model.value !== 'object' || model.value === null) return undefined
+  const keys = Object.keys(model.value)
+  if (keys.includes('command')) return { ...p, message: `${p.message}; model.command and model.module are two ways to give a model: a program, or a module's plug-in (with its kind); give one` }
+  const near = keys.find((key) => closest(key, ['command']) === 'command')
+  return near === undefined ? undefined : { ...p, message: `${p.message}, or a program as model.command (did you mean "command" for "${near}"?)` }
 }
 
 /**
