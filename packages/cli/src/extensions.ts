@@ -1,6 +1,6 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path'
 import { didYouMean, outputInfoProblems, type ConfigProblems, type DatasetPlugin, type MetricPlugin } from '@ouroboros/core'
-import { loadDataset, loadMetric } from '@ouroboros/scheduler'
+import { FILTER_OUTPUT_INFO, loadDataset, loadMetric } from '@ouroboros/scheduler'
 import { kindMismatch, moduleUrl, problemMessage } from './registry.js'
 
 /** The config sections that may name a plug-in module, and hold other paths relative to the config file. */
@@ -147,7 +147,7 @@ export async function metricGroups(
       problems.add({ path: `metrics.${i}.module`, message: problemMessage(err) }, params)
     }
   }
-  outputClashes(fromModules, ids, byId, problems, params)
+  await outputClashes(fromModules, ids, byId, problems, params)
   return { ids, byId }
 }
 
@@ -155,13 +155,21 @@ export async function metricGroups(
  * A group from a module whose outputs share a name with another group's of the config: records
  * hold one value per name, so one of the two would be lost without a word.
  */
-function outputClashes(
+async function outputClashes(
   fromModules: readonly (readonly [number, MetricPlugin<any, any>])[],
   ids: readonly string[],
   byId: MetricGroups['byId'],
   problems: ConfigProblems,
   params: Record<string, unknown>,
-): void {
+): Promise<void> {
+  if (fromModules.length === 0) return
+  // What the run records beside the groups' values: a filter's share kept, post-training's rewards and KL.
+  const { POSTTRAIN_OUTPUT_INFO } = await import('@ouroboros/posttrain')
+  const ownNames = { ...FILTER_OUTPUT_INFO, ...POSTTRAIN_OUTPUT_INFO }
+  for (const [i, plugin] of fromModules) {
+    const own = plugin.outputs.filter((output) => output in ownNames)
+    if (own.length > 0) problems.add({ path: `metrics.${i}.module`, message: `group '${plugin.id}' has the output${own.length === 1 ? '' : 's'} ${own.map((o) => `'${o}' (${ownNames[o]!.title})`).join(', ')}, which the run records itself; give ${own.length === 1 ? 'it another name' : 'them other names'}` }, params)
+  }
   // Built-in groups keep their names; a module's group meets them and the modules' before it.
   const owner = new Map<string, string>()
   const modules = new Set(fromModules.map(([, plugin]) => plugin.id))

@@ -114,7 +114,10 @@ describe('data a model cannot take', () => {
   it("says where a metric group's option goes, and says a model.module that is no string once", async () => {
     const data = { kind: 'ring', n: 200 }
     const option = await resolveRun({ data, model: { kind: 'kde' }, generations: 1, metrics: [{ module: './x.mjs', power: 3 }] }, 'o.json').then(() => undefined, (e: unknown) => e as OuroborosError)
-    expect(option?.message).toContain('o.json: metrics.0.power: unknown key; a metric group\'s options go in metricOptions, under its id: "metricOptions": {"ID": {"power": ...}}')
+    expect(option?.message).toContain('o.json: metrics.0.power: unknown key; a metric group\'s options go in metricOptions, under the group\'s id (ID): "metricOptions": {"ID": {"power": ...}}')
+    // Its options as an object: they are what goes under the id, not one level deeper.
+    const nested = await resolveRun({ data, model: { kind: 'kde' }, generations: 1, metrics: [{ module: './x.mjs', options: { power: 2 } }] }, 'p.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(nested?.message).toContain('p.json: metrics.0.options: unknown key; a metric group\'s options go in metricOptions, under the group\'s id (ID): "metricOptions": {"ID": {"power":2}}')
     const module = await resolveRun({ data, model: { kind: 'f32', module: 42 }, generations: 1 }, 'n.json').then(() => undefined, (e: unknown) => e as OuroborosError)
     expect(module?.message).toBe('n.json: model.module: expected a string, got 42')
   })

@@ -343,6 +343,8 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   let interrupts = 0
   // Once the chains are done, a signal stops only the report's writing: the run stays finished.
   let writingReport = false
+  // Whether an interrupt asked the chains to stop (as against the report's writing).
+  let chainsInterrupted = false
   const reportLine = `ouroboros report ${runDir}`
   // Ctrl-C, or SIGTERM from a batch system (a job cancelled or out of time) or `kill`: the same.
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -351,6 +353,7 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
       const again = signal === 'SIGINT' ? 'press Ctrl-C again' : `send ${signal} again`
       const doing = writingReport ? `the run has finished; writing its report (or later: ${reportLine})` : `finishing the generations in flight; resume with: ${resumeLine}`
       process.stderr.write(`\ninterrupted (${signal}): ${doing}\n(${again} to stop at once)\n`)
+      chainsInterrupted = !writingReport
       abort.abort()
     } else if (writingReport) {
       process.stderr.write(`\nstopped; the run has finished, its report is not written: ${reportLine}\n`)
@@ -388,11 +391,12 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
-  // Interrupted while every chain was in its last generation, the run still finished.
   if (abort.signal.aborted && info.status !== 'finished') {
     process.stderr.write(`run interrupted; resume with: ${resumeLine}\n`)
     return 130
   }
+  // Interrupted while every chain was in its last generation, the run still finished.
+  if (chainsInterrupted) process.stderr.write('the generations in flight were the last: the run is finished, with nothing to resume\n')
   process.stdout.write(`report: ${report}\n`)
   return result.failed.length > 0 ? 1 : 0
 }

@@ -263,6 +263,11 @@ export default {
     }
     // Without the built-in group beside it, the name is the module's own.
     expect(cli(['validate', writeConfig(project, { ...base, metrics: [{ module: './spread.mjs' }, 'modes'] }, 'spread-alone.json')]).status).toBe(0)
+    // The names the run records itself beside the groups' values are no group's.
+    writeFileSync(join(project, 'kept.mjs'), `import { z } from 'zod'\nexport default { id: 'kept', modality: 'vectors', description: 'd', outputs: ['filter_kept', 'kl'], options: z.strictObject({}), compute: () => ({ filter_kept: 1, kl: 0 }) }\n`)
+    const own = cli(['validate', writeConfig(project, { ...base, metrics: [{ module: './kept.mjs' }] }, 'kept.json')])
+    expect(own.status).toBe(2)
+    expect(own.stderr).toContain("kept.json: metrics.0.module: group 'kept' has the outputs 'filter_kept' (share of draws the filter kept), 'kl' (KL to the model as fit), which the run records itself; give them other names")
   })
 
   it("fails a chain whose text model samples a token id outside its vocabulary, naming the model, and does not retry it as a divergence", () => {

@@ -137,14 +137,17 @@ const pluginFields = new Set(['data', 'model', 'policy', 'filter'])
 
 /** The problems of a config, each with what to write instead where a likely mistake explains it. */
 function withHints(problems: readonly Problem[], raw: unknown): Problem[] {
-  return problems.map((p) => pluginHint(p, raw) ?? dpoProxyHint(p, raw) ?? modelKindHint(p, raw) ?? metricOptionsHint(p) ?? p)
+  return problems.map((p) => pluginHint(p, raw) ?? dpoProxyHint(p, raw) ?? modelKindHint(p, raw) ?? metricOptionsHint(p, raw) ?? p)
 }
 
-/** A metric group's option given in its `metrics` entry, which takes only the group's module. */
-function metricOptionsHint(p: Problem): Problem | undefined {
-  const key = /^metrics\.\d+\.([^.]+)$/.exec(p.path)?.[1]
-  if (key === undefined || key === 'module' || !p.message.startsWith('unknown key')) return undefined
-  return { ...p, message: `${p.message}; a metric group's options go in metricOptions, under its id: "metricOptions": {"ID": {"${key}": ...}}` }
+/** A metric group's options given in its `metrics` entry, which takes only the group's module. */
+function metricOptionsHint(p: Problem, raw: unknown): Problem | undefined {
+  const found = /^metrics\.(\d+)\.([^.]+)$/.exec(p.path)
+  if (found === null || found[2] === 'module' || !p.message.startsWith('unknown key')) return undefined
+  const [, entry, key] = found
+  const given = valueAt(raw, ['metrics', Number(entry), key!])
+  const options = key === 'options' && given.known && typeof given.value === 'object' && given.value !== null ? JSON.stringify(given.value) : `{"${key}": ...}`
+  return { ...p, message: `${p.message}; a metric group's options go in metricOptions, under the group's id (ID): "metricOptions": {"ID": ${options}}` }
 }
 
 /**

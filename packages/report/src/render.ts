@@ -273,7 +273,10 @@ function flags(v: RunView): string {
   if (info.status !== 'finished' || short.length > 0) {
     const reasons: string[] = []
     if (info.status === 'running') reasons.push('its status is still “running”: it is in progress, or it was killed')
-    if (info.status === 'interrupted') reasons.push('it was interrupted (ouroboros resume DIR finishes it)')
+    if (info.status === 'interrupted') {
+      const queue = (info as RunInfo & { queue?: string }).queue
+      reasons.push(`it was interrupted (ouroboros resume DIR finishes it${queue === undefined ? '' : `, on the queue's workers with --queue ${queue}`})`)
+    }
     if (info.status === 'failed') reasons.push('it ended with failed chains')
     if (short.length > 0) reasons.push(`${short.length} of ${info.chains.length} chains stopped before their last generation`)
     out.push(

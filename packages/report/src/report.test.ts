@@ -740,6 +740,15 @@ describe('renderReport', () => {
     expect(html).not.toContain('OUROBOROS_MODEL')
   })
 
+  it("says how an interrupted run is finished, on its queue's workers where it ran on a queue", () => {
+    const d = dir('interrupted')
+    writeSyntheticRun(d, { ...handRun('interrupted'), status: 'interrupted' })
+    expect(renderReport([loadRun(d)])).toContain('it was interrupted (ouroboros resume DIR finishes it)')
+    const file = join(d, 'run.json')
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), queue: 'redis://127.0.0.1:6390' }))
+    expect(renderReport([loadRun(d)])).toContain("it was interrupted (ouroboros resume DIR finishes it, on the queue&#39;s workers with --queue redis://127.0.0.1:6390)")
+  })
+
   it('shows run facts: seeds, package versions, backend, node, stage timings and the escaped config', () => {
     const d = dir('facts')
     writeSyntheticRun(d, handRun('facts'))

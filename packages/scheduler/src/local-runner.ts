@@ -14,6 +14,14 @@ interface Waiting {
 
 const workerUrl = new URL('./worker.js', import.meta.url)
 
+/**
+ * The threads' Node options. Piscina loads its file with require() before import(), and Node 20's
+ * require() of an ES module (on by default since 20.19) can abort the thread with a V8 fatal error
+ * ("IsGraphAsync must be used on an instantiated module") when the module's loading is already
+ * under way: turned off, require() refuses the file and Piscina imports it.
+ */
+const threadExecArgv = (process.features as { require_module?: boolean }).require_module === true ? [...process.execArgv, '--no-experimental-require-module'] : process.execArgv
+
 export function defaultWorkers(): number {
   return availableParallelism()
 }
@@ -71,7 +79,7 @@ export class LocalRunner implements Runner {
   private training: { channel: string; close(): void } | undefined
 
   constructor(readonly workers: number = defaultWorkers()) {
-    this.threads = Array.from({ length: workers }, () => ({ pool: new Piscina({ filename: workerUrl.href, minThreads: 1, maxThreads: 1, idleTimeout: 60_000 }), busy: false }))
+    this.threads = Array.from({ length: workers }, () => ({ pool: new Piscina({ filename: workerUrl.href, minThreads: 1, maxThreads: 1, idleTimeout: 60_000, execArgv: threadExecArgv }), busy: false }))
   }
 
   run(task: AdvanceTask | AdvanceBlockTask | EvaluateTask, priority: TaskPriority, onStart?: () => void): Promise<unknown> {

@@ -188,6 +188,11 @@ describe("what a plug-in's hook throws", () => {
 }
 `,
     'policy.mjs': `${zod}export default { id: 'window', params: z.strictObject({}), trainingSet: () => null.parts, largestTrainingSet: () => 1 }\n`,
+    'dataset.mjs': `${zod}export default {
+  id: 'line', modality: 'vectors', description: 'd', params: z.strictObject({}),
+  create: async () => ({ info: { kind: 'line', modality: 'vectors', d: 1 }, sample: () => { throw new Error('dataset boom') } }),
+}
+`,
   })
 
   it('names the plug-in, its file and the hook, and keeps where an Error was thrown', async () => {
@@ -203,5 +208,9 @@ describe("what a plug-in's hook throws", () => {
     expect(model.summary!(undefined)).toEqual({ mean: 1 })
     const policy = await loadPolicy({ kind: 'window', module: href(dir, 'policy.mjs') })
     expect(() => policy.trainingSet({}, undefined as never)).toThrow(`policy 'window' (${join(dir, 'policy.mjs')}): trainingSet threw: Cannot read properties of null (reading 'parts')`)
+    // A dataset's instance is of the same plug-in: its sample names it too.
+    const instance = await (await loadDataset(href(dir, 'dataset.mjs'), 'line')).create({}, undefined as never)
+    expect(instance.info.kind).toBe('line')
+    expect(() => instance.sample(1, undefined as never)).toThrow(`dataset 'line' (${join(dir, 'dataset.mjs')}): sample threw: dataset boom`)
   })
 })

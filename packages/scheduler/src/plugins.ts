@@ -212,7 +212,11 @@ function malformed(url: string, kind: PluginKind, found: Record<string, unknown>
  * project's errors pass as they are: they name the plug-in already, or say what a config must change.
  */
 function hooksNamed<T extends object>(plugin: T, kind: string, url: string): T {
-  const name = `${kind} '${String((plugin as Record<string, unknown>)['id'])}' (${url.startsWith('file:') ? fileURLToPath(url) : url})`
+  return withNamedHooks(plugin, `${kind} '${String((plugin as Record<string, unknown>)['id'])}' (${url.startsWith('file:') ? fileURLToPath(url) : url})`)
+}
+
+/** `hooksNamed` with the plug-in's name given: a dataset's instance (what `create` returns) throws in its name too. */
+function withNamedHooks<T extends object>(plugin: T, name: string): T {
   const named = (hook: string, err: unknown): unknown => {
     if (err instanceof OuroborosError || toOuroborosError(err).code !== ErrorCode.INTERNAL) return err
     const what = err instanceof Error ? `: ${err.message}` : ` ${err === null ? 'null' : `a ${typeof err}`}, not an Error: ${String(err)}`
@@ -229,7 +233,9 @@ function hooksNamed<T extends object>(plugin: T, kind: string, url: string): T {
         } catch (err) {
           throw named(key, err)
         }
-        return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(named(key, err))) : result
+        // A dataset's instance: its `sample` is a hook of the same plug-in.
+        const made = (instance: unknown): unknown => (key === 'create' && isObject(instance) && typeof instance['sample'] === 'function' ? withNamedHooks(instance, name) : instance)
+        return result instanceof Promise ? result.then(made, (err: unknown) => Promise.reject(named(key, err))) : made(result)
       }
     },
   })
