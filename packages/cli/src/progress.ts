@@ -54,7 +54,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
   const report = (e: ProgressEvent): boolean => {
     if (e.failed !== undefined) {
       state.fail(e.failed.chain)
-      write(`chain ${e.failed.chain} failed at generation ${e.failed.generation}: ${e.failed.message}`)
+      write(`chain ${e.failed.chain} failed at ${generationWords(e.failed.generation)}: ${e.failed.message}`)
       const hint = e.failed.hint
       if (hint !== undefined && !hints.has(hint)) {
         hints.add(hint)
@@ -66,7 +66,7 @@ export function progressReporter(chains: readonly ProgressChain[], opts: Progres
       const m = e.metricError
       if (!failedGroups.has(m.group)) {
         failedGroups.add(m.group)
-        write(`warning: metric group '${m.group}' failed in chain ${m.chain} at ${m.generation === -1 ? "generation -1 (the real data's reference record)" : `generation ${m.generation}`}; its values are null (run.json lists every chain it failed in): ${m.message}`)
+        write(`warning: metric group '${m.group}' failed in chain ${m.chain} at ${generationWords(m.generation)}; its values are null (run.json lists every chain it failed in): ${m.message}`)
       }
       return true
     }
@@ -436,4 +436,9 @@ export function formatSeconds(s: number): string {
   // A GMM on MNIST's 784 dimensions fits for hours: 3h13m04s, not 193m04s.
   const h = Math.floor(m / 60)
   return `${h}h${String(m - 60 * h).padStart(2, '0')}m${seconds}s`
+}
+
+/** A generation as the progress lines name it: generation −1 is the real data's reference record. */
+function generationWords(generation: number): string {
+  return generation === -1 ? "generation -1 (the real data's reference record)" : `generation ${generation}`
 }

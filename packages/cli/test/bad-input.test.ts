@@ -573,7 +573,7 @@ describe('a metric group that cannot prepare on the data', () => {
     expect(JSON.parse(readFileSync(join(dir, 'default', 'run.json'), 'utf8')).chains[0].resolvedOptions.clusters.k).toBe(7)
     const failing = cli(['run', writeConfig(dir, { ...config, metricErrors: 'fail' }, 'fail.json'), '--out', join(dir, 'fail')])
     expect(failing.status).toBe(1)
-    expect(failing.stderr).toContain("metric group 'clusters': clusters: k = 100 clusters needs at least 100 real samples")
+    expect(failing.stderr).toContain("chain r0 failed at generation -1 (the real data's reference record): metric group 'clusters': clusters: k = 100 clusters needs at least 100 real samples")
   })
 })
 

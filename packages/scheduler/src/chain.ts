@@ -349,7 +349,7 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
       }
     } catch (err) {
       rows?.close?.()
-      const failure = new ChainError(err, g)
+      const failure = err instanceof ChainError ? err : new ChainError(err, g)
       if (lastGood === undefined) throw failure
       // Keep what this segment finished: checkpoint it (it is scored already), then report the failure.
       writeSamples(samplesPath(runDir, chain.id, lastGood.generation, modality), ctx.last!.samples)
@@ -606,7 +606,13 @@ async function scoreItems(
   if (reference) {
     const t0 = performance.now()
     const generated = ctx.dataset.sample(chain.samplesPerGeneration, Rng.from(chain.seed, 'reference'))
-    const metrics = await scoreAll(chain, ctx, -1, generated, { training: ctx.real, errors })
+    let metrics: MetricValues
+    try {
+      metrics = await scoreAll(chain, ctx, -1, generated, { training: ctx.real, errors })
+    } catch (err) {
+      // A group that fails the chain on the real data (metricErrors 'fail') fails it at their record.
+      throw new ChainError(err, -1)
+    }
     records.push({ ...base, generation: -1, metrics, timings: { fitMs: 0, sampleMs: 0, evalMs: performance.now() - t0 } })
   }
   for (const item of items) {

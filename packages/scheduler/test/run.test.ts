@@ -245,7 +245,8 @@ describe('runChains', () => {
       expect(records.some((r) => 'generated_d' in r.metrics)).toBe(false)
       expect(result.info.chains[0]!.metricErrors).toEqual([{ group: 'size', message, firstGeneration: -1, generations: 4 }])
       const failing = await run(withSize(chains({ replicates: 1, generations: 3, metricErrors: 'fail' })), 1)
-      expect(failing.result.failed[0]!.error).toMatchObject({ generation: 0, message: `metric group 'size': ${message}` })
+      // It fails first on the real data's reference record, generation -1.
+      expect(failing.result.failed[0]!.error).toMatchObject({ generation: -1, message: `metric group 'size': ${message}` })
     }
   })
 
