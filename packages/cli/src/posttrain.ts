@@ -107,7 +107,7 @@ async function taskData<T>(read: () => Promise<T>, where: string): Promise<T> {
  */
 export async function stageModelProblems(stages: unknown, model: ModelPlugin<any, any>): Promise<Problem[]> {
   if (!Array.isArray(stages)) return []
-  const { dpoSupport, rlMethod } = await import('@ouroboros/posttrain')
+  const { dpoSupport, rlMethod, GOLD_REWARD_TAKES, SAMPLES_NAMED } = await import('@ouroboros/posttrain')
   const problems: Problem[] = []
   for (const [i, stage] of stages.entries()) {
     const kind: unknown = typeof stage === 'object' && stage !== null ? (stage as Record<string, unknown>)['kind'] : undefined
@@ -121,20 +121,10 @@ export async function stageModelProblems(stages: unknown, model: ModelPlugin<any
       const method = rlMethod(model, asked === 'policy-gradient' || asked === 'refit' ? asked : 'auto')
       if (method !== 'policy-gradient' && method !== 'refit') problems.push({ path: `posttrain.${i}.method`, message: method })
     }
-    const reward = rewardModalityProblem((stage as Record<string, unknown> | undefined)?.['reward'], `posttrain.${i}.reward`, model)
+    const reward = rewardModalityProblem((stage as Record<string, unknown> | undefined)?.['reward'], `posttrain.${i}.reward`, model, GOLD_REWARD_TAKES, SAMPLES_NAMED)
     if (reward !== undefined) problems.push(reward)
   }
   return problems
-}
-
-/** What each gold reward scores, and the samples it takes. */
-const REWARD_TAKES: Readonly<Record<string, { modality: Modality; what: string }>> = {
-  modes: { modality: 'vectors', what: 'vectors (by the nearest mode of ring or grid data)' },
-  point: { modality: 'vectors', what: 'vectors' },
-  digit: { modality: 'vectors', what: 'vectors (MNIST images)' },
-  lexicon: { modality: 'tokens', what: 'sentences' },
-  length: { modality: 'tokens', what: 'sentences' },
-  genre: { modality: 'tokens', what: 'sentences (of the Brown corpus)' },
 }
 
 /**
@@ -142,11 +132,17 @@ const REWARD_TAKES: Readonly<Record<string, { modality: Modality; what: string }
  * stage's key problems: mending a reward's keys first (a 'modes' reward's values on text) would
  * be wasted.
  */
-function rewardModalityProblem(reward: unknown, at: string, model: ModelPlugin<any, any>): Problem | undefined {
+function rewardModalityProblem(
+  reward: unknown,
+  at: string,
+  model: ModelPlugin<any, any>,
+  rewards: Readonly<Record<string, { modality: Modality; what: string }>>,
+  named: Readonly<Record<Modality, string>>,
+): Problem | undefined {
   if (typeof reward !== 'object' || reward === null) return undefined
   const { kind, of } = reward as Record<string, unknown>
-  if (kind === 'proxy') return rewardModalityProblem(of, `${at}.of`, model)
-  const takes = typeof kind === 'string' ? REWARD_TAKES[kind] : undefined
+  if (kind === 'proxy') return rewardModalityProblem(of, `${at}.of`, model, rewards, named)
+  const takes = typeof kind === 'string' && Object.hasOwn(rewards, kind) ? rewards[kind] : undefined
   if (takes === undefined || takes.modality === model.modality) return undefined
-  return { path: `${at}.kind`, message: `'${kind}' rewards ${takes.what}, but model '${model.id}' makes ${model.modality === 'tokens' ? 'sentences' : 'vectors'}` }
+  return { path: `${at}.kind`, message: `'${kind}' rewards ${takes.what}, but model '${model.id}' makes ${named[model.modality]}` }
 }

@@ -5,7 +5,7 @@ import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
 import { klRegularisedOptimum, ringDataset, ringSamples, ringTask } from '@ouroboros/testkit'
-import { rlSettingsProblems, dpoSupport, klHorizonOf, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
+import { GOLD_REWARD_TAKES, rlSettingsProblems, dpoSupport, klHorizonOf, estimateKl, goldOf, goldReward, rlMethod, runPosttrain, type Posttrained, type TaskData } from './index.js'
 
 /** The pipeline on a fitted state, with no metrics (and task data when given). */
 async function posttrain<S>(
@@ -60,6 +60,32 @@ describe('gold rewards', () => {
     expect(await describe({ kind: 'lexicon', words: ['w1', 'w2'] })).toBe('lexicon of 2 words (w1, w2), their values summed over a sentence')
     expect(await describe({ kind: 'lexicon', words: { w1: 1, w2: -0.5 }, per: 'token' })).toBe('lexicon of 2 words (w1 1, w2 -0.5), their values averaged over a sentence’s tokens')
     expect(await describe({ kind: 'lexicon', words })).toBe('lexicon of 10 words (w0, w1, w2, w3, w4, w5, w6, w7 and 2 more), their values summed over a sentence')
+  })
+
+  it('refuse data of the other modality, at the reward\'s kind, before anything of the data is read', async () => {
+    const text: DatasetInfo = { kind: 'toy', modality: 'tokens', vocabulary: ['<unk>', 'a'] }
+    const specs = [
+      { kind: 'modes', values: [1] },
+      { kind: 'point', at: [0] },
+      { kind: 'digit', digit: 3 },
+      { kind: 'lexicon', words: ['a'] },
+      { kind: 'length', target: 5 },
+      { kind: 'genre', genre: 'news' },
+    ]
+    expect(specs.map((s) => s.kind).sort()).toEqual(Object.keys(GOLD_REWARD_TAKES).sort())
+    const expected: Record<string, string> = {
+      modes: "reward.kind: 'modes' rewards vectors (by the nearest mode of ring or grid data), but data.kind 'toy' gives sentences",
+      point: "reward.kind: 'point' rewards vectors, but data.kind 'toy' gives sentences",
+      digit: "reward.kind: 'digit' rewards vectors (MNIST images), but data.kind 'toy' gives sentences",
+      lexicon: "reward.kind: 'lexicon' rewards sentences, but data.kind 'gaussian' gives vectors",
+      length: "reward.kind: 'length' rewards sentences, but data.kind 'gaussian' gives vectors",
+      genre: "reward.kind: 'genre' rewards sentences (of the Brown corpus), but data.kind 'gaussian' gives vectors",
+    }
+    for (const spec of specs) {
+      const gold = goldOf(posttrainSchema.parse([{ kind: 'best-of-n', n: 2, reward: spec }])[0]!.reward as never)
+      const other = ['lexicon', 'length', 'genre'].includes(spec.kind) ? line : text
+      await expect(goldReward(gold, other, 'reward'), spec.kind).rejects.toThrow(expected[spec.kind]!)
+    }
   })
 })
 

@@ -1,4 +1,4 @@
-import { assignToModes, asVectors, configError, type DatasetInfo, type GoldRewardConfig, type Samples, type TokenSamples } from '@ouroboros/core'
+import { assignToModes, asVectors, configError, type DatasetInfo, type GoldRewardConfig, type Modality, type Samples, type TokenSamples } from '@ouroboros/core'
 import type { Reward } from './reward.js'
 
 /**
@@ -6,6 +6,10 @@ import type { Reward } from './reward.js'
  * come before anything runs (the CLI builds every stage's reward against the dataset once).
  */
 export async function goldReward(spec: GoldRewardConfig, dataset: DatasetInfo, where: string): Promise<Reward> {
+  const takes = GOLD_REWARD_TAKES[spec.kind]
+  if (takes.modality !== dataset.modality) {
+    throw configError(`${where}.kind: '${spec.kind}' rewards ${takes.what}, but data.kind '${dataset.kind}' gives ${SAMPLES_NAMED[dataset.modality]}`)
+  }
   switch (spec.kind) {
     case 'modes':
       return modesReward(spec.values, dataset, where)
@@ -20,6 +24,23 @@ export async function goldReward(spec: GoldRewardConfig, dataset: DatasetInfo, w
       return classifierReward(spec, dataset, where)
   }
 }
+
+/**
+ * What each gold reward scores, and the samples it takes: read here against the data and by the
+ * config's checks against the model, so that a reward on the wrong samples is said with a stage's
+ * key problems.
+ */
+export const GOLD_REWARD_TAKES: Readonly<Record<GoldRewardConfig['kind'], { readonly modality: Modality; readonly what: string }>> = {
+  modes: { modality: 'vectors', what: 'vectors (by the nearest mode of ring or grid data)' },
+  point: { modality: 'vectors', what: 'vectors' },
+  digit: { modality: 'vectors', what: 'vectors (MNIST images)' },
+  lexicon: { modality: 'tokens', what: 'sentences' },
+  length: { modality: 'tokens', what: 'sentences' },
+  genre: { modality: 'tokens', what: 'sentences (of the Brown corpus)' },
+}
+
+/** Samples of each modality, as the errors above say them. */
+export const SAMPLES_NAMED: Readonly<Record<Modality, string>> = { vectors: 'vectors', tokens: 'sentences' }
 
 function modesReward(values: readonly number[], dataset: DatasetInfo, where: string): Reward {
   const modes = dataset.modes
@@ -37,7 +58,6 @@ function modesReward(values: readonly number[], dataset: DatasetInfo, where: str
 }
 
 function pointReward(at: readonly number[], scale: number, dataset: DatasetInfo, where: string): Reward {
-  if (dataset.modality !== 'vectors') throw configError(`${where}.kind: 'point' rewards vectors, but the data are ${dataset.modality}`)
   if (dataset.d !== undefined && at.length !== dataset.d) throw configError(`${where}.at: ${at.length} coordinates for ${dataset.d}-dimensional data`)
   const inv = 1 / (scale * scale)
   return {
@@ -56,9 +76,7 @@ function pointReward(at: readonly number[], scale: number, dataset: DatasetInfo,
 }
 
 function tokenData(dataset: DatasetInfo, kind: string, where: string): readonly string[] {
-  if (dataset.modality !== 'tokens' || dataset.vocabulary === undefined) {
-    throw configError(`${where}.kind: '${kind}' rewards token sequences, but data.kind '${dataset.kind}' gives ${dataset.modality}`)
-  }
+  if (dataset.vocabulary === undefined) throw configError(`${where}.kind: '${kind}' needs the words of the data's vocabulary, which data.kind '${dataset.kind}' does not give`)
   return dataset.vocabulary
 }
 
