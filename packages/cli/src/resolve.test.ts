@@ -21,6 +21,20 @@ describe('the data facts a run keeps', () => {
     const policies = await resolveRun({ ...base, sweep: { 'policy.kind': ['replace', 'accumulate'] } }, 'policies.json')
     expect(policies.cells.map((c) => c.dataset)).toEqual([undefined, undefined])
   })
+
+  it('keeps the training rows of data with a limit (the pool the real-data record is drawn from again), and none for data without one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-resolve-'))
+    try {
+      // 50 rows, 10 % held out: 45 training rows.
+      writeFileSync(join(dir, 'points.csv'), Array.from({ length: 50 }, (_, i) => `${i % 7},${i % 3}`).join('\n'))
+      const file = await resolveRun({ data: { kind: 'vector-file', path: 'points.csv' }, model: { kind: 'kde' }, generations: 1 }, join(dir, 'own.json'))
+      expect(file.dataset['pool']).toBe(45)
+      const ring = await resolveRun({ data: { kind: 'ring', n: 200 }, model: { kind: 'kde' }, generations: 1 }, join(dir, 'own.json'))
+      expect(ring.dataset['pool']).toBeUndefined()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
 
 describe('data from a file', () => {

@@ -214,7 +214,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       if (problems.any) continue
       // A cell whose data differ from the first cell's (a sweep over data.kind) keeps its own facts:
       // the report marks its samples with its own mode centres.
-      const facts = datasetFactsFor(info, dataParams)
+      const facts = datasetFactsFor(info, dataParams, limits)
       const ownData = cell.index > 0 && JSON.stringify(facts) !== JSON.stringify(datasetFacts)
       if (cell.index === 0) {
         modality = info.modality
@@ -385,13 +385,19 @@ function keptForReport(generations: number): number[] {
   return [...kept].sort((a, b) => a - b)
 }
 
-/** `params`: the dataset's parameters with defaults filled in, which theory curves read (a Zipf exponent). */
-function datasetFactsFor(info: DatasetInfo, params: Record<string, unknown>): Record<string, unknown> {
+/**
+ * `params`: the dataset's parameters with defaults filled in, which theory curves read (a Zipf
+ * exponent). `pool`: the training rows of data that have a limit (a file, MNIST, Brown), from which
+ * both the real data and the generation −1 record are drawn: the report says where the second is
+ * no fresh draw.
+ */
+function datasetFactsFor(info: DatasetInfo, params: Record<string, unknown>, limits: { n: number } | undefined): Record<string, unknown> {
   return {
     kind: info.kind,
     modality: info.modality,
     d: info.d,
     params,
+    ...(limits === undefined ? {} : { pool: limits.n }),
     ...(info.modes ? { modes: { centers: Array.from(info.modes.centers), k: info.modes.k, std: info.modes.std } } : {}),
     ...(info.gaussian ? { gaussian: info.gaussian } : {}),
     ...(info.image ? { image: info.image } : {}),

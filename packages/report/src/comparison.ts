@@ -4,6 +4,7 @@
  * replicates as dots with their mean and spread, and the training curves per setting.
  */
 import type { MetricRecord } from '@ouroboros/store'
+import { POOL_REFERENCE } from './cell-data.js'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
 import type { MetricCatalog } from './metric-info.js'
@@ -90,7 +91,7 @@ export interface MetricRow {
 const LISTED_REPLICATES = 10
 
 /** One table: a row per metric and setting. */
-export function comparisonTable(metrics: readonly string[], rows: (metric: string) => MetricRow[], catalog: MetricCatalog): string {
+export function comparisonTable(metrics: readonly string[], rows: (metric: string) => MetricRow[], catalog: MetricCatalog, pooled = false): string {
   const body: string[] = []
   for (const metric of metrics) {
     const list = rows(metric)
@@ -114,7 +115,7 @@ export function comparisonTable(metrics: readonly string[], rows: (metric: strin
 <tbody>
 ${body.join('\n')}
 </tbody></table>
-<p class="note">Every setting fits one generation, so settings are compared rather than followed over generations: the mean and standard deviation over replicates of the model’s metrics, and the metric on fresh real data (generation −1), the value a perfect model would reach up to sampling noise.</p>`
+<p class="note">Every setting fits one generation, so settings are compared rather than followed over generations: the mean and standard deviation over replicates of the model’s metrics, and the metric on fresh real data (generation −1), the value a perfect model would reach up to sampling noise${pooled ? `, where the data have no limit; ${POOL_REFERENCE}` : ''}.</p>`
 }
 
 /** The width a comparison plot's x axis has at least (the report's grid gives a plot 560 px or more), and a tick character's. */

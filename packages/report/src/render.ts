@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { inputError, valueWords, type OutputInfoTable } from '@ouroboros/core'
 import type { CellInfo, ChainInfo, RunInfo } from '@ouroboros/store'
 import type { CellCurve, RunAggregate } from './aggregate.js'
-import { cellDataset } from './cell-data.js'
+import { cellDataset, POOL_REFERENCE, referenceDraw } from './cell-data.js'
 import { CLIENT_SCRIPT } from './client.js'
 import { field, numberArrayField, numberField, stringField } from './fields.js'
 import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } from './html.js'
@@ -50,6 +50,9 @@ export interface ReportOptions {
  * Scatter points embedded over the whole page. At 2 float32 coordinates in base64 this is about
  * 4 MB, which with plotly.js (4.8 MB) keeps any page well under 15 MB.
  */
+/** The reference line's legend, after its name, by how the record was drawn. */
+const REFERENCE_DRAWN = { fresh: '', redraw: ', redrawn from the training rows', training: ': the training rows themselves' } as const
+
 const SAMPLE_POINT_BUDGET = 400_000
 
 /** Chains listed one by one in the run's facts. */
@@ -301,8 +304,10 @@ function noMetrics(views: readonly RunView[]): string {
 /** One table for every run on the page: the rows of a metric sit together, run after run. */
 function summarySection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog): string {
   const byMetric = new Map<string, { row: SummaryRow; series: Series | undefined }[]>()
+  const draws = views.flatMap((v) => v.series.map((s) => referenceDraw(v.run.info, s.cell).kind))
   for (const v of views) {
-    for (const row of summarize(v.agg, v.series.map((s) => s.cell.index), overrides, catalog)) {
+    const trainingReference = new Set(v.series.filter((s) => referenceDraw(v.run.info, s.cell).kind === 'training').map((s) => s.cell.index))
+    for (const row of summarize(v.agg, v.series.map((s) => s.cell.index), overrides, catalog, trainingReference)) {
       const list = byMetric.get(row.metric) ?? []
       list.push({ row, series: v.series.find((s) => s.cell.index === row.cell) })
       byMetric.set(row.metric, list)
@@ -319,7 +324,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
       body.push(
         `<tr data-metric="${escapeHtml(metric)}" data-cell="${row.cell}"${views.length > 1 ? ` data-run="${escapeHtml(series?.run ?? '')}"` : ''}>${metricCell}` +
           settingCell(series?.style, series?.label ?? `cell ${row.cell}`) +
-          `<td data-col="reference" class="num">${formatNumber(row.reference)}</td>` +
+          `<td data-col="reference" class="num">${formatNumber(row.reference)}${row.referenceIsTraining === true ? ' <span class="gen">(the training rows)</span>' : ''}</td>` +
           `<td data-col="first" class="num">${formatNumber(row.first)}</td>` +
           `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration}${row.lastReplicates < row.replicates ? `: mean of ${row.lastReplicates}; gen 0: mean of ${row.replicates}` : ''})</span>`}</td>` +
           `<td data-col="change" class="num">${formatChange(row.first, row.last, additive)}</td>` +
@@ -334,7 +339,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
 <tbody>
 ${body.join('\n')}
 </tbody></table>
-<p class="note">Replicate means; “real data” is the metric on fresh real data (generation −1). A setting has collapsed at the first generation where its mean is past the threshold, measured from whichever of the real data and generation 0 is already worse, and its replicate band, as the plots draw it (minimum to maximum; the 5th to the 95th percentile past ${MAX_MIN_MAX_REPLICATES} replicates), lies beyond generation 0’s: a change within the spread of generation 0 is noise. Where generation 0 is itself past the level the real data alone would give (a model that misfits, a post-training stage that narrowed it), the last column says so. Counts, coverage and diversity scores halve, distances and errors double, entropies fall by ln 2, KLs over modes, clusters or classes rise by 0.1 nats, the held-out NLL by 1 nat, and total variance halves or doubles. Set other thresholds per metric with <code>ouroboros report DIR --thresholds name=value,…</code> (a factor, or an amount in nats for those measured in nats).${single ? ' With one replicate there is no spread: noise cannot be told from collapse.' : ''}</p>`
+<p class="note">Replicate means; “real data” is the metric on fresh real data (generation −1)${draws.some((d) => d !== 'fresh') ? `, where the data have no limit; ${POOL_REFERENCE} (marked “the training rows”: the thresholds are then measured from generation 0 alone)` : ''}. A setting has collapsed at the first generation where its mean is past the threshold, measured from whichever of the real data and generation 0 is already worse, and its replicate band, as the plots draw it (minimum to maximum; the 5th to the 95th percentile past ${MAX_MIN_MAX_REPLICATES} replicates), lies beyond generation 0’s: a change within the spread of generation 0 is noise. Where generation 0 is itself past the level the real data alone would give (a model that misfits, a post-training stage that narrowed it), the last column says so. Counts, coverage and diversity scores halve, distances and errors double, entropies fall by ln 2, KLs over modes, clusters or classes rise by 0.1 nats, the held-out NLL by 1 nat, and total variance halves or doubles. Set other thresholds per metric with <code>ouroboros report DIR --thresholds name=value,…</code> (a factor, or an amount in nats for those measured in nats).${single ? ' With one replicate there is no spread: noise cannot be told from collapse.' : ''}</p>`
 }
 
 /** The levels, and what they were measured from. */
@@ -390,7 +395,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     const reach: number[] = []
     let size = 0
     const series: CurveSeries[] = []
-    const refGroups = new Map<string, { label: string; color: string; values: number[] }>()
+    const refGroups = new Map<string, { label: string; color: string; values: number[]; drawn: keyof typeof REFERENCE_DRAWN }>()
     const theory = new Map<string, { curve: TheoryCurve; color: string; label: string }>()
     for (const v of views) {
       // A run on the page that never measured the metric (another model, other groups) has no gap.
@@ -414,14 +419,16 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
         if (i0 !== -1) {
           const first = curve.mean[i0]!
           size = Math.max(size, Math.abs(first), Math.abs(ref ?? 0))
-          const levels = threshold === undefined ? null : collapseLevels(threshold, ref ?? null, first)
+          // The training rows themselves are no level (see referenceDraw): the thresholds drawn are the summary's.
+          const level = referenceDraw(v.run.info, s.cell).kind === 'training' ? null : (ref ?? null)
+          const levels = threshold === undefined ? null : collapseLevels(threshold, level, first)
           if (levels?.below !== undefined) reach.push(levels.below)
           if (levels?.above !== undefined) reach.push(levels.above)
         }
         if (ref !== undefined) {
           // Cells that draw the same real data share one reference line.
           const key = JSON.stringify(field(s.cell.config, 'data') ?? null)
-          const group = refGroups.get(key) ?? { label: s.label, color: s.style.color, values: [] }
+          const group = refGroups.get(key) ?? { label: s.label, color: s.style.color, values: [], drawn: referenceDraw(v.run.info, s.cell).kind }
           group.values.push(ref)
           refGroups.set(key, group)
         }
@@ -437,7 +444,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     }
     const groups = [...refGroups.values()]
     const references: Reference[] = groups.map((g) => ({
-      label: groups.length === 1 ? 'real data (generation −1)' : `real data: ${g.label}`,
+      label: `${groups.length === 1 ? 'real data (generation −1)' : `real data: ${g.label}`}${REFERENCE_DRAWN[g.drawn]}`,
       color: groups.length === 1 ? REAL_COLOR : g.color,
       value: g.values.reduce((a, b) => a + b, 0) / g.values.length,
     }))
@@ -668,7 +675,8 @@ function comparisonSections(views: readonly RunView[], catalog: MetricCatalog, a
       return entry === undefined || entry.values.length === 0 ? [] : [{ setting, entry }]
     })
   const shown = metrics.filter((m) => rows(m).length > 0)
-  const table = shown.length === 0 ? noMetrics(views) : comparisonTable(shown, rows, catalog)
+  const pooled = views.some((v) => v.series.some((s) => referenceDraw(v.run.info, s.cell).kind !== 'fresh'))
+  const table = shown.length === 0 ? noMetrics(views) : comparisonTable(shown, rows, catalog, pooled)
   const divs = shown.map((metric) => plotDiv(addPlot(comparisonPlot({ metric, rows: rows(metric), catalog }))))
   const plots =
     divs.length === 0

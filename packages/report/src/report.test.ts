@@ -281,6 +281,36 @@ describe('renderReport', () => {
     expect(summaryCell(html, 'modes_covered', 1, 'crossing')).toMatch(/^not by generation \d+$/)
   })
 
+  it('does not measure collapse from a real-data record that is the training rows themselves (data of a limited pool, every row drawn), and says so', () => {
+    const d = dir('pool')
+    // A file of 2,000 training rows, all of them the real data: the record redrawn from them scores
+    // 0 (sliced_wasserstein) and 1 (recall) against itself.
+    const ring = ringRun('pool', 3)
+    const file = { ...ring, base: { ...ring.base, data: { kind: 'vector-file', n: 2000 } }, dataset: { kind: 'vector-file', modality: 'vectors', d: 2, params: {}, pool: 2000 } }
+    writeSyntheticRun(d, { ...file, metrics: (cell, rep, g) => ({ sliced_wasserstein: g === -1 ? 0 : 0.1 * (g + 1), recall: g === -1 ? 1 : 0.9 - 0.1 * g }) })
+    const html = renderReport([loadRun(d)])
+    expect(summaryCell(html, 'sliced_wasserstein', 0, 'reference')).toBe('0 (the training rows)')
+    // From generation 0 alone: 2 × 0.1, crossed at generation 1 (0.2); from the 0 of the record it would be 0, crossed by generation 0 itself.
+    expect(summaryCell(html, 'sliced_wasserstein', 0, 'threshold')).toBe('≥ 0.2 (2 × gen 0)')
+    expect(summaryCell(html, 'sliced_wasserstein', 0, 'crossing')).toBe('generation 1')
+    expect(summaryCell(html, 'recall', 0, 'threshold')).toBe('≤ 0.45 (0.5 × gen 0)')
+    expect(html).toContain('data of a limited pool of rows (a file, MNIST, Brown) have no fresh draw')
+    expect(metricPlot(html, 'sliced_wasserstein').data.map((t) => t.name)).toContain('real data (generation −1): the training rows themselves')
+    // Half the pool drawn each time: a redraw that shares rows, still a level.
+    const half = dir('pool-half')
+    writeSyntheticRun(half, { ...file, name: 'pool-half', dataset: { ...file.dataset, pool: 4000 }, metrics: (cell, rep, g) => ({ sliced_wasserstein: g === -1 ? 0.15 : 0.1 * (g + 1) }) })
+    const redrawn = renderReport([loadRun(half)])
+    expect(summaryCell(redrawn, 'sliced_wasserstein', 0, 'reference')).toBe('0.15')
+    expect(summaryCell(redrawn, 'sliced_wasserstein', 0, 'threshold')).toBe('≥ 0.3 (2 × real data)')
+    expect(metricPlot(redrawn, 'sliced_wasserstein').data.map((t) => t.name)).toContain('real data (generation −1), redrawn from the training rows')
+    // Data without a limit: as before.
+    const unlimited = dir('pool-none')
+    writeSyntheticRun(unlimited, { ...ringRun('pool-none', 3), metrics: (cell, rep, g) => ({ sliced_wasserstein: g === -1 ? 0 : 0.1 * (g + 1) }) })
+    const fresh = renderReport([loadRun(unlimited)])
+    expect(fresh).not.toContain('limited pool')
+    expect(summaryCell(fresh, 'sliced_wasserstein', 0, 'reference')).toBe('0')
+  })
+
   it("says where a metric has no value after a generation while its setting goes on, instead of calling the setting held", () => {
     const d = dir('none-after')
     // reverse_kl null from generation 1 on (as an infinite value is recorded), modes_covered every generation.

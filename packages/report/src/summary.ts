@@ -21,6 +21,11 @@ export interface SummaryRow {
   cell: number
   /** Mean over the cell's chains of the real-data record (generation −1). */
   reference: number | null
+  /**
+   * The real-data record is the training rows themselves (data of a limited pool, all of it
+   * drawn): shown, but no level the thresholds are measured from.
+   */
+  referenceIsTraining?: true
   /** Replicate mean at generation 0. */
   first: number | null
   lastGeneration: number | null
@@ -54,7 +59,13 @@ export interface SummaryRow {
  * way is better without one: a post-training reward; every metric when none is either), metric
  * by metric, then cell by cell.
  */
-export function summarize(agg: RunAggregate, cells: readonly number[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog): SummaryRow[] {
+export function summarize(
+  agg: RunAggregate,
+  cells: readonly number[],
+  overrides: Readonly<Record<string, number>>,
+  catalog: MetricCatalog,
+  trainingReference: ReadonlySet<number> = new Set(),
+): SummaryRow[] {
   const headlined = agg.metrics.filter((m) => catalog.thresholdFor(m, overrides) !== undefined || catalog.info(m).better !== undefined)
   const headline = headlined.length > 0 ? headlined : agg.metrics
   const rows: SummaryRow[] = []
@@ -63,7 +74,9 @@ export function summarize(agg: RunAggregate, cells: readonly number[], overrides
   for (const metric of headline) {
     for (const cell of cells) {
       const curve = agg.curves.get(cell)?.get(metric)
-      const reference = agg.reference.get(cell)?.get(metric) ?? null
+      const shown = agg.reference.get(cell)?.get(metric) ?? null
+      const reference = trainingReference.has(cell) ? null : shown
+      const flagged = trainingReference.has(cell) && shown !== null ? { reference: shown, referenceIsTraining: true as const } : {}
       const why = catalog.info(metric).nullWhen
       const because = why === undefined ? {} : { why }
       if (curve === undefined) {
@@ -71,10 +84,10 @@ export function summarize(agg: RunAggregate, cells: readonly number[], overrides
         // infinite): a row says so, where leaving it out would hide the metric without a word.
         // A setting whose chains recorded no generation (a run stopped before they began) is a row too.
         const recorded = settingLast.get(cell)! >= 0
-        rows.push(noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), recorded ? { reason: 'no value at any generation', noneAfter: { generation: -1, ...because } } : { reason: 'no generation recorded' }))
+        rows.push({ ...noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), recorded ? { reason: 'no value at any generation', noneAfter: { generation: -1, ...because } } : { reason: 'no generation recorded' }), ...flagged })
         continue
       }
-      const row = summaryRow(metric, cell, curve, reference, catalog.thresholdFor(metric, overrides))
+      const row = { ...summaryRow(metric, cell, curve, reference, catalog.thresholdFor(metric, overrides)), ...flagged }
       if (row.lastGeneration !== null && row.lastGeneration < settingLast.get(cell)!) row.noneAfter = { generation: row.lastGeneration, ...because }
       // A factor the user gave that no baseline of this run can take (a Zipf slope, a negative
       // reward) is no threshold: said, as a value out of range is, rather than shown as n/a.
