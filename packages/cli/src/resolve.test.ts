@@ -29,6 +29,10 @@ describe('the data facts a run keeps', () => {
       writeFileSync(join(dir, 'points.csv'), Array.from({ length: 50 }, (_, i) => `${i % 7},${i % 3}`).join('\n'))
       const file = await resolveRun({ data: { kind: 'vector-file', path: 'points.csv' }, model: { kind: 'kde' }, generations: 1 }, join(dir, 'own.json'))
       expect(file.dataset['pool']).toBe(45)
+      // A generation larger than the pool: the real-data record takes the whole pool.
+      expect(file.chains[0]!.referenceN).toBeUndefined()
+      const more = await resolveRun({ data: { kind: 'vector-file', path: 'points.csv' }, model: { kind: 'kde' }, generations: 1, samplesPerGeneration: 100 }, join(dir, 'own.json'))
+      expect([more.chains[0]!.samplesPerGeneration, more.chains[0]!.referenceN]).toEqual([100, 45])
       const ring = await resolveRun({ data: { kind: 'ring', n: 200 }, model: { kind: 'kde' }, generations: 1 }, join(dir, 'own.json'))
       expect(ring.dataset['pool']).toBeUndefined()
     } finally {
@@ -250,8 +254,8 @@ describe('a problem of the config in a sweep', () => {
   })
 
   it("is said of its cell where another cell passes, first or later", async () => {
-    const cells = (sizes: number[]) => ({ ...mnist, data: { kind: 'mnist', n: 500 }, sweep: { samplesPerGeneration: sizes } })
-    await expect(resolveRun(cells([20000, 100]), 'some.json')).rejects.toThrow(/^some\.json \(sweep cell samplesPerGeneration=20000\): samplesPerGeneration: 20000 is more than/)
-    await expect(resolveRun(cells([100, 20000]), 'some.json')).rejects.toThrow(/^some\.json \(sweep cell samplesPerGeneration=20000\): samplesPerGeneration/)
+    const cells = (sizes: number[]) => ({ ...mnist, sweep: { 'data.n': sizes } })
+    await expect(resolveRun(cells([20000, 100]), 'some.json')).rejects.toThrow(/^some\.json \(sweep cell data\.n=20000\): data\.n: 20000 is more than/)
+    await expect(resolveRun(cells([100, 20000]), 'some.json')).rejects.toThrow(/^some\.json \(sweep cell data\.n=20000\): data\.n/)
   })
 })

@@ -149,8 +149,6 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       if (limits !== undefined) {
         const pool = `the ${limits.n} real samples one draw of the ${dataKind} data can give`
         if (n > limits.n) throw configError(`${at}: data.n: ${n} is more than ${pool}`)
-        // The generation -1 reference record scores samplesPerGeneration fresh real samples.
-        if (perGeneration > limits.n) throw configError(`${at}: samplesPerGeneration: ${perGeneration} is more than ${pool} (the reference record draws that many); use at most ${limits.n}`)
         const nReal = policy.plugin.freshPerGeneration?.(policy.params, sizes) ?? 0
         if (nReal > limits.n) throw configError(`${at}: policy: ${nReal} fresh real samples a generation (${valueWords(policy.config)}) is more than ${pool}`)
         if (limits.heldout !== undefined && heldout > limits.heldout) {
@@ -247,6 +245,8 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
           config: chainConfig,
           n,
           samplesPerGeneration: perGeneration,
+          // The real-data record draws a generation's size of real samples, all the pool holds at most.
+          ...(limits !== undefined && perGeneration > limits.n ? { referenceN: limits.n } : {}),
           modelModule: modelUrl,
           modelParams,
           datasetModule: datasetUrl,

@@ -120,7 +120,7 @@ export async function advanceBlock(task: AdvanceBlockTask): Promise<AdvanceBlock
     for (const c of chains) {
       if (!c.reference) continue
       const t0 = performance.now()
-      const generated = c.ctx.dataset.sample(c.chain.samplesPerGeneration, Rng.from(c.chain.seed, 'reference'))
+      const generated = c.ctx.dataset.sample(c.chain.referenceN ?? c.chain.samplesPerGeneration, Rng.from(c.chain.seed, 'reference'))
       const before = errors.length
       const values = await scoreAll(c.chain, c.ctx, -1, generated, { training: c.ctx.real, errors })
       // As for a generation: a block's result carries no metric errors, so `advance` reports it.

@@ -605,7 +605,7 @@ async function scoreItems(
   const base = { chain: chain.id, cell: chain.cell, replicate: chain.replicate, seed: chain.seed, params: chain.params }
   if (reference) {
     const t0 = performance.now()
-    const generated = ctx.dataset.sample(chain.samplesPerGeneration, Rng.from(chain.seed, 'reference'))
+    const generated = ctx.dataset.sample(chain.referenceN ?? chain.samplesPerGeneration, Rng.from(chain.seed, 'reference'))
     let metrics: MetricValues
     try {
       metrics = await scoreAll(chain, ctx, -1, generated, { training: ctx.real, errors })

@@ -26,6 +26,11 @@ export interface ChainSpec {
   /** Resolved sample counts. */
   n: number
   samplesPerGeneration: number
+  /**
+   * Real samples of the generation −1 record where the data's pool holds fewer than
+   * samplesPerGeneration (a small file): the whole pool. Absent: samplesPerGeneration.
+   */
+  referenceN?: number
   modelModule: string
   /** Model hyperparameters, validated (defaults filled) in the main thread. */
   modelParams: Record<string, unknown>
