@@ -62,6 +62,19 @@ describe('gao_fit.py', () => {
     expect(asked.stderr).toContain('the run does not sweep posttrain.0.ridge; it sweeps posttrain.0.beta, posttrain.0.steps')
   })
 
+  it('with --per-replicate fits each replicate over all the cells of its group, as the RL table of docs/rlhf-collapse.md does', () => {
+    const betas = run('per-replicate', [1, 0.1].flatMap((beta) => [50, 200].map((labels) => ({ 'posttrain.0.reward.labels': labels, 'posttrain.0.beta': beta }))))
+    const perCell = gaoFit(betas, 'rl', '--group', 'posttrain.0.reward.labels')
+    expect(perCell.status).toBe(0)
+    expect(perCell.stdout.match(/ {3}seed 0 \(posttrain\.0\.beta=.*\(n=5\)/g)).toHaveLength(4)
+    const r = gaoFit(betas, 'rl', '--group', 'posttrain.0.reward.labels', '--per-replicate')
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    // One line per labels value and replicate, over both betas: 2 cells × 5 points.
+    expect(r.stdout.match(/ {3}seed 0: alpha=1\.000 beta=0\.500 R2=1\.00 .*\(n=10\)/g)).toHaveLength(2)
+    expect(r.stdout).not.toContain('posttrain.0.beta=')
+  })
+
   it('keeps the cells of a second swept parameter apart (the best-of-n config sweeps labels and ridge), and --only compares numbers as numbers', () => {
     const grid = run('grid', [50, 1000].flatMap((labels) => [1e-5, 1e-3].map((ridge) => ({ 'posttrain.0.reward.labels': labels, 'posttrain.0.reward.ridge': ridge }))))
     const r = gaoFit(grid, 'rl')
