@@ -1,15 +1,16 @@
 """Tabulate post-training curves: per cell and step, mean (min-max) over replicates.
-usage: curves.py RUNDIR key[,key...] [--steps 0,1,2] [--stage N] [--cells 0,1] [--generation G] [--fmt .3g] [--per-seed]
-keys: reward, gold_reward, kl, sqrt_kl, loss.X (a training loss) or a metric name (metrics.X); an unknown key,
-step, stage or cell is refused with the known ones. Reads chains/<chain>/gen-G.posttrain.ndjson, G = --generation
-(0 by default; a run of several generations says which it read).
+usage: curves.py RUNDIR KEY [KEY ...] [--steps 0,1,2] [--stage N] [--cells 0,1] [--generation G] [--fmt .3g] [--per-seed]
+keys, separated by spaces or commas: reward, gold_reward, kl, sqrt_kl, loss.X (a training loss) or a metric name
+(metrics.X); an unknown key, step, stage or cell is refused with the known ones. Reads
+chains/<chain>/gen-G.posttrain.ndjson, G = --generation (0 by default; a run of several generations says which it
+read).
 """
 import math
 import sys
 import runlib
 
 ap = runlib.Parser(prog='curves.py', description='Post-training curves per cell and step: mean (min-max) over replicates.')
-ap.add_argument('run', metavar='RUNDIR'); ap.add_argument('keys', metavar='KEY[,KEY...]')
+ap.add_argument('run', metavar='RUNDIR'); ap.add_argument('keys', nargs='+', metavar='KEY', help='keys to tabulate, separated by spaces or commas')
 ap.add_argument('--steps', metavar='S[,S...]'); ap.add_argument('--stage', type=int, metavar='N'); ap.add_argument('--fmt', default='.3g')
 ap.add_argument('--per-seed', action='store_true'); ap.add_argument('--cells', metavar='C[,C...]')
 ap.add_argument('--generation', type=int, default=0, metavar='G', help="the generation whose post-training curves to read (0)")
@@ -35,7 +36,9 @@ for _, lines in curves:
         known |= {'loss.' + k for k, v in (p.get('losses') or {}).items() if v is None or runlib.is_number(v)}
 if 'kl' in known: known.add('sqrt_kl')
 known = sorted(known)
-keys = a.keys.split(',')
+keys = [k for arg in a.keys for k in arg.split(',') if k]
+if not keys:
+    runlib.die(f'{a.run}: no key given; the post-training curves have {", ".join(known)}')
 for k in keys:
     if k not in known and not (k.startswith('metrics.') and k[8:] in known):
         runlib.die(f'{a.run}: ' + runlib.unknown('the post-training curves have no numeric key', k, known))

@@ -1,19 +1,21 @@
 """Per cell and generation: mean (min-max) over replicates of metrics from metrics.ndjson.
-usage: records.py RUNDIR key[,key] [--gens 0,5,9] [--per-seed] [--fmt .3g]
-keys: the records' metrics (modes_covered, ...) and timings (fitMs, sampleMs, evalMs); an unknown key is refused
-with the known ones. A run without metrics.ndjson (records.text false) needs `ouroboros export RUN --format ndjson`."""
+usage: records.py RUNDIR KEY [KEY ...] [--gens 0,5,9] [--per-seed] [--fmt .3g]
+keys, separated by spaces or commas: the records' metrics (modes_covered, ...) and timings (fitMs, sampleMs,
+evalMs); an unknown key is refused with the known ones. A run without metrics.ndjson (records.text false) needs `ouroboros export RUN --format ndjson`."""
 import sys
 import runlib
 
 ap = runlib.Parser(prog='records.py', description='Per cell and generation: mean (min-max) over replicates of metrics from metrics.ndjson.')
-ap.add_argument('run', metavar='RUNDIR'); ap.add_argument('keys', metavar='KEY[,KEY...]'); ap.add_argument('--gens', metavar='G[,G...]'); ap.add_argument('--per-seed', action='store_true'); ap.add_argument('--fmt', default='.3g')
+ap.add_argument('run', metavar='RUNDIR'); ap.add_argument('keys', nargs='+', metavar='KEY', help='keys to tabulate, separated by spaces or commas'); ap.add_argument('--gens', metavar='G[,G...]'); ap.add_argument('--per-seed', action='store_true'); ap.add_argument('--fmt', default='.3g')
 a = ap.parse_args()
 runlib.check_fmt(a.fmt)
 run = runlib.load_run(a.run); cells = {c['index']: c for c in run['cells']}
 records = runlib.metric_records(a.run, run)
-keys = a.keys.split(',')
+keys = [k for arg in a.keys for k in arg.split(',') if k]
 metric_keys = sorted({k for r in records for k in r.get('metrics', {})})
 timing_keys = sorted({k for r in records for k in r.get('timings', {})})
+if not keys:
+    runlib.die(f'{a.run}: no key given; the records have {", ".join(metric_keys + timing_keys)}')
 for k in keys:
     if k not in metric_keys and k not in timing_keys:
         runlib.die(f'{a.run}: ' + runlib.unknown('no record has the key', k, metric_keys + timing_keys))
