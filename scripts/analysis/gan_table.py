@@ -1,7 +1,10 @@
 """One markdown row per GAN run and cell of generation 0: modes covered per replicate, HQ % as
 mean ± standard deviation, modes holding >= 1 % as HQ samples, and fit minutes per replicate.
+Runs in the order given; a run's cells in the order of its sweep's values, data.kind changing fastest (ring then
+grid, as the docs' tables read). The cell column is left out where no run given sweeps anything (where some do, a
+run without a sweep has – there).
 usage: gan_table.py RUNDIR [RUNDIR ...]   (reads each run's metrics.ndjson: the `modes` metrics of a ring or grid run)"""
-import os, statistics as st, sys
+import json, os, statistics as st, sys
 import runlib
 
 USAGE = 'usage: gan_table.py RUNDIR [RUNDIR ...]  (a markdown row per run and cell of generation 0, from the modes metrics of metrics.ndjson)'
@@ -23,12 +26,21 @@ for run_dir in sys.argv[1:]:
     for r in records:
         if r['generation'] != 0:
             continue
-        label = ', '.join(f'{k}={v}' for k, v in sorted(r['params'].items()))
-        cells.setdefault(label, []).append(r)
+        cells.setdefault(r['cell'], []).append(r)
     if not cells:
         runlib.die(f'{run_dir}: metrics.ndjson has no record of generation 0 yet')
     name = os.path.basename(os.path.normpath(run_dir))
-    for label, rs in sorted(cells.items()):
+    # The sweep's own order of values, data.kind last so that it changes fastest (ring, then grid).
+    sweep = (run.get('config') or {}).get('sweep') or {}
+    keys = [k for k in sweep if k != 'data.kind'] + [k for k in sweep if k == 'data.kind']
+    def position(cell):
+        params = cells[cell][0]['params']
+        listed = lambda k: [json.dumps(v, sort_keys=True) for v in sweep[k]]
+        at = lambda k, v: listed(k).index(v) if v in listed(k) else len(sweep[k])
+        return tuple(at(k, json.dumps(params.get(k), sort_keys=True)) for k in keys) + (cell,)
+    for cell in sorted(cells, key=position):
+        rs = cells[cell]
+        label = ', '.join(f'{k}={v}' for k, v in sorted(rs[0]['params'].items()))
         rs.sort(key=lambda r: r['replicate'])
         m = [r['metrics'] for r in rs]
         show = lambda v: 'null' if v is None else str(v)
@@ -40,8 +52,13 @@ for run_dir in sys.argv[1:]:
         hq_text = f'{st.mean(hq):.1f} ± {sd(hq):.1f}' if hq else 'null'
         fit = lambda r: r.get('timings', {}).get('fitMs')
         minutes = ', '.join(f'{fit(r) / 60000:.1f}' if runlib.is_number(fit(r)) else 'null' for r in rs)
-        rows.append(f"| {name} | {label} | {mean(covered)} ({', '.join(map(show, covered))}) "
-                    f"| {hq_text} | {mean(one)} ({', '.join(map(show, one))}) | {minutes} |")
-print('| run | cell | modes covered: mean (per replicate) | HQ %: mean ± sd | modes with ≥ 1 % as HQ: mean (per replicate) | fit minutes per replicate |')
-print('|---|---|---|---|---|---|')
-print('\n'.join(rows))
+        rows.append((name, label, f"{mean(covered)} ({', '.join(map(show, covered))})", hq_text,
+                     f"{mean(one)} ({', '.join(map(show, one))})", minutes))
+# A cell column only where some run sweeps something: a run without a sweep has one cell, with no label.
+with_cell = any(label for _, label, *_ in rows)
+header = ['run'] + (['cell'] if with_cell else []) + ['modes covered: mean (per replicate)', 'HQ %: mean ± sd',
+                                                      'modes with ≥ 1 % as HQ: mean (per replicate)', 'fit minutes per replicate']
+print('| ' + ' | '.join(header) + ' |')
+print('|' + '---|' * len(header))
+for name, label, *rest in rows:
+    print('| ' + ' | '.join([name] + ([label or '–'] if with_cell else []) + rest) + ' |')
