@@ -100,6 +100,20 @@ export function notARunWrite(err: unknown): unknown {
   return new OuroborosError(ErrorCode.IO, err.message, { cause: err.cause, hint: `${err.hint.slice(0, -RUN_AGAIN.length)}then run the command again` })
 }
 
+/**
+ * A failure of a run once its run.json is written: the way on is to resume its directory, since
+ * `run` with the same --out is refused (the directory is not empty). The hint names the command in
+ * full (`resumeLine`, with the run's directory) where the store's and scheduler's say `<dir>`.
+ */
+export function resumableFailure(err: unknown, resumeLine: string): unknown {
+  if (!(err instanceof OuroborosError) || err.hint === undefined) return err
+  const hint = err.hint.endsWith(RUN_AGAIN)
+    ? `${err.hint.slice(0, -RUN_AGAIN.length)}then finish the run with \`${resumeLine}\``
+    : err.hint.replaceAll('`ouroboros resume <dir>`', `\`${resumeLine}\``)
+  if (hint === err.hint) return err
+  return new OuroborosError(err.code, err.message, { cause: err.cause, hint })
+}
+
 /** The hint for a directory this user cannot write in: what to fix depends on why (permissions, or a filesystem mounted read-only). */
 function elsewhere(option: string, refused: { dir: string; readOnly: boolean }, given: boolean, what: string): string {
   if (given) return `give ${option} ${what} this user can write`

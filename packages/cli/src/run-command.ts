@@ -9,7 +9,7 @@ import { cellVocabularyFile, HOST, readRunInfo, RUN_FILES, RunLock, writeFileAto
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { builtinOutputInfo } from './outputs.js'
-import { checkOutDir } from './out-paths.js'
+import { checkOutDir, notARunWrite, resumableFailure } from './out-paths.js'
 import { packageDir } from './package-dir.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
@@ -123,7 +123,8 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     process.off('SIGINT', onStartSignal)
     process.off('SIGTERM', onStartSignal)
     if (started !== undefined) removeStartedRun(started.runDir, started.made, started.madeParent)
-    throw err
+    // What it wrote is taken back: the same command starts the run again, there is nothing to resume.
+    throw notARunWrite(err)
   }
   // Taken off once execute's handlers are on, in the same turn as its run writes run.json: a
   // signal that came in meanwhile reaches theirs (with none on for a moment, Node drops it).
@@ -216,7 +217,11 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
     lock.release()
     // Its chains and record files are done; the report was not written (the disk filled, say).
     process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}; writing its report\n`)
-    process.stdout.write(`report: ${await writeReport([dir], join(dir, RUN_FILES.report), { fallbackInfo: await builtinOutputInfo() })}\n`)
+    try {
+      process.stdout.write(`report: ${await writeReport([dir], join(dir, RUN_FILES.report), { fallbackInfo: await builtinOutputInfo() })}\n`)
+    } catch (err) {
+      throw resumableFailure(err, `ouroboros resume ${dir}`)
+    }
     return 0
   }
   info.stops = [...(info.stops ?? []), { stoppedAt: lastWrite(dir), resumedAt: new Date().toISOString() }]
@@ -387,6 +392,10 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
     // written; what every page inlines is read while it finishes.
     prepareReport()
     report = await writeReport([runDir], join(runDir, RUN_FILES.report), {}, new Map([[runDir, await aggregator.summary()]]))
+  } catch (err) {
+    // With run.json written, the run is finished by resuming it; without (its first write failed),
+    // the directory holds nothing and the same command starts the run again.
+    throw resume || existsSync(join(runDir, RUN_FILES.run)) ? resumableFailure(err, resumeLine) : notARunWrite(err)
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

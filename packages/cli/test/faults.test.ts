@@ -86,11 +86,24 @@ describe('a full disk', () => {
     const res = cli(['run', config, '--out', `${dir}/full`, '--workers', '1'], { env: { OUROBOROS_FAULT_ENOSPC_AFTER: '4' } })
     expect(res.status).toBe(1)
     expect(res.stderr).toContain('the disk is full')
-    expect(res.stderr).toContain('ouroboros resume')
+    // The same `run` would be refused (the directory is not empty): the hint names the resume in full.
+    expect(res.stderr).toContain(`hint: free space, then finish the run with \`ouroboros resume ${dir}/full\``)
+    expect(res.stderr).not.toContain('<dir>')
+    expect(res.stderr).not.toContain('run the command again')
     expect(res.stderr).not.toMatch(/\n\s+at /)
     const resumed = cli(['resume', `${dir}/full`])
     expect(resumed.status, resumed.stderr).toBe(0)
     expect(records(`${dir}/full`)).toEqual(records(`${dir}/clean`))
+  })
+
+  it('that fails the first write of run.json says to run the command again, which then runs', () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, { ...base, model: { kind: 'gaussian' } })
+    const res = cli(['run', config, '--out', `${dir}/run`], { env: { OUROBOROS_FAULT_ENOSPC_AFTER: '0' } })
+    expect(res.status).toBe(1)
+    expect(res.stderr).toContain('hint: free space, then run the command again\n')
+    const again = cli(['run', config, '--out', `${dir}/run`])
+    expect(again.status, again.stderr).toBe(0)
   })
 })
 
