@@ -54,15 +54,14 @@ export function checkNotEmpty(option: string, value: string | undefined, leftOut
  */
 export function checkReportOut(file: string, runs: readonly string[], force: boolean): void {
   const real = realPath(file)
-  const holder = runHolding(real)
   // A run's own entries: a report written over one destroys it (run.json is the only copy of the
   // run's resolved config, records.log of its records).
-  if (holder !== undefined && RUN_ENTRIES.includes(holder.inside.split(sep)[0]!)) {
+  const holder = runEntryAt(real)
+  if (holder !== undefined) {
     const reported = runs.some((run) => realPath(run) === holder.run)
     if (holder.inside !== RUN_FILES.report) {
-      const what = holder.inside.includes(sep) ? `inside the run's own ${holder.inside.split(sep)[0]} folder` : `the run's own ${holder.inside}`
       const replaced = statOf(real) === undefined ? '' : '; the report would replace it'
-      throw inputError(`--out: ${file} is ${what} in ${holder.run}${replaced}`, `give --out a file of its own, such as ${join(holder.run, 'compare.html')}`)
+      throw inputError(`--out: ${file} is ${holder.what} in ${holder.run}${replaced}`, `give --out a file of its own, such as ${join(holder.run, 'compare.html')}`)
     }
     if (!reported) {
       throw inputError(`--out: ${file} is the report of the run in ${holder.run}, which this command does not report`, `give --out a file of its own (\`ouroboros report ${holder.run}\` rebuilds that run's report)`)
@@ -83,6 +82,12 @@ export function checkExportOut(outDir: string, runDir: string, file: string, giv
   checkOutDir('--out', outDir, given)
   if (given && realPath(outDir) !== realPath(runDir) && statOf(join(outDir, RUN_FILES.run))?.isFile() === true) {
     throw inputError(`--out: ${outDir} is the directory of another run; the export would replace its ${file}`, `give --out a directory of its own, or leave --out out to write in ${runDir}`)
+  }
+  // As for report --out: a file in a run's own folder (chains) is deleted by the run's next
+  // `run --force`, and may be taken for one of the run's own.
+  const holder = runEntryAt(realPath(outDir))
+  if (holder !== undefined) {
+    throw inputError(`--out: ${outDir} is ${holder.what} in ${holder.run}`, `give --out a directory of its own, or leave --out out to write in ${runDir}`)
   }
   const target = join(outDir, file)
   if (isDirectory(target)) {
@@ -140,6 +145,20 @@ function isReport(path: string): boolean {
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * Where `path` (links followed) is one of a run's own entries (RUN_ENTRIES: run.json, records.log,
+ * the chains folder, …) or lies inside one: the run directory, `path` relative to it, and what it
+ * is in words. The run owns these: it writes them, and `run --force` deletes them.
+ */
+function runEntryAt(path: string): { run: string; inside: string; what: string } | undefined {
+  const holder = runHolding(path)
+  if (holder === undefined) return undefined
+  const entry = holder.inside.split(sep)[0]!
+  if (!RUN_ENTRIES.includes(entry)) return undefined
+  const what = holder.inside !== entry ? `inside the run's own ${entry} folder` : entry === RUN_FILES.chains ? `the run's own ${entry} folder` : `the run's own ${entry}`
+  return { ...holder, what }
 }
 
 /** The run directory (holding run.json) that `path` lies in, and `path` relative to it. */

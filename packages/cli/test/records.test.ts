@@ -101,6 +101,15 @@ describe('export --out', () => {
     expect(readdirSync(blocked)).toEqual(['metrics.csv'])
     // Its own directory, named, is as good as the default.
     expect(cli(['export', a, '--format', 'csv', '--out', a]).status).toBe(0)
+
+    // The run's chains folder, which its next `run --force` deletes, is refused as report --out refuses it.
+    for (const [out, what] of [[join(a, 'chains'), "the run's own chains folder"], [join(a, 'chains', 'r0'), "inside the run's own chains folder"], [join(a, 'chains', 'new'), "inside the run's own chains folder"]]) {
+      const inside = cli(['export', a, '--format', 'csv', '--out', out!])
+      expect(inside.status, inside.stderr).toBe(2)
+      expect(inside.stderr).toBe(`error: --out: ${out} is ${what} in ${a}\nhint: give --out a directory of its own, or leave --out out to write in ${a}\n`)
+    }
+    expect(existsSync(join(a, 'chains', 'new'))).toBe(false)
+    expect(existsSync(join(a, 'chains', 'metrics.csv'))).toBe(false)
   })
 })
 
