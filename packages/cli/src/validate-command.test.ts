@@ -24,8 +24,15 @@ describe('validate on a terminal', () => {
     const proxy = (members: number) => ({ kind: 'proxy', of: { kind: 'modes', values: [1, 0.5, 0, 0, 0, 0, 0, 0] }, labels: 50, members })
     const raw = { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'rl', reward: proxy(1), beta: 0.5, steps: 3 }], sweep: { 'posttrain.0.reward': [proxy(1), proxy(5)], 'posttrain.0.beta': [0.5, 0.1] } }
     const lines = validateOutput(await resolveRun(raw, 'r.json'), 'r.json', false).split('\n')
-    expect(lines).toContain("  cells        4: posttrain.0.reward (2 values, each in full on its cells' lines) × posttrain.0.beta (0.5, 0.1)")
+    expect(lines).toContain("  cells        4: posttrain.0.beta (0.5, 0.1) × posttrain.0.reward (2 values, each in full on its cells' lines)")
     expect(lines.some((l) => l.includes('c3  ') && l.includes('members=5'))).toBe(true)
+  })
+
+  it("names the swept paths in the order of the cells' labels and the record files' columns", async () => {
+    const raw = { data: { kind: 'gaussian' }, model: { kind: 'gmm' }, generations: 1, sweep: { 'policy.kind': ['replace', 'accumulate'], 'model.components': [2, 3] } }
+    const lines = validateOutput(await resolveRun(raw, 's.json'), 's.json', false).split('\n')
+    expect(lines).toContain('  cells        4: model.components (2, 3) × policy.kind (replace, accumulate)')
+    expect(lines).toContain('               c0  model.components=2, policy.kind=replace')
   })
 
   it('lists, where the data kind is swept, only the parameters every kind shares', async () => {

@@ -39,7 +39,10 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
     const stageOf = (c: CellInfo, i: number): unknown => (c.config['posttrain'] as unknown[] | undefined)?.[i]
     stages.forEach((stage, i) => lines.push([i === 0 ? 'posttrain' : '', `${i}  ${plugin(stage, `posttrain.${i}`, swept, cells.map((c) => stageOf(c, i)))}`]))
   }
-  lines.push(['cells', cells.length === 1 ? '1 (no sweep)' : `${cells.length}: ${swept.map((p) => `${p} (${sweptValues(config.sweep[p]!)})`).join(' × ')}`])
+  // The swept paths in the order of the cells' labels, which the record files' columns and the
+  // report follow too (expandSweep sets the last-written path first), not the config's.
+  const axes = Object.keys(cells[0]!.params)
+  lines.push(['cells', cells.length === 1 ? '1 (no sweep)' : `${cells.length}: ${axes.map((p) => `${p} (${sweptValues(config.sweep[p]!)})`).join(' × ')}`])
   for (const cell of cells.length > 1 ? cells.slice(0, 20) : []) lines.push(['', `c${cell.index}  ${Object.entries(cell.params).map(([path, v]) => `${path}=${valueWords(v)}`).join(', ')}`])
   if (cells.length > 20) lines.push(['', `… and ${cells.length - 20} more`])
   const oneEach = replicates.size === 1 && replicates.has(1)
