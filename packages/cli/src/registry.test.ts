@@ -60,6 +60,21 @@ describe('a plug-in’s kind', () => {
     await expect(resolveRun({ ...base, model: { kind: 'mean-only', module: './mean-only.mjs' }, policy: { kind: 'window', module: './window.mjs' } }, at)).resolves.toBeDefined()
     await expect(resolveRun({ ...base, data: { kind: 'ring', module: '@ouroboros/datasets', n: 20 } }, at)).resolves.toBeDefined()
   })
+
+  it("says, of a model.module given without a kind, the id of its plug-in to write, with the config's other problems", async () => {
+    const dir = pluginFolder(PLUGINS)
+    const at = join(dir, 'c.json')
+    const model = await failure(resolveRun({ data: { kind: 'gaussian', n: 20 }, model: { module: './mean-only.mjs', hiden: 3 }, generations: 2 }, at))
+    expect(model?.code).toBe(ErrorCode.CONFIG)
+    expect(model?.message).toBe(
+      `${at}: model.kind: missing; the plug-in of model.module (${join(dir, 'mean-only.mjs')}) has id 'mean-only': write "kind": "mean-only"\n` +
+        `${at}: model.hiden: unknown key; expected one of kind, module, estimator`,
+    )
+    // A module that does not load: its problem beside the kind's.
+    const missing = await failure(resolveRun({ data: { kind: 'gaussian', n: 20 }, model: { module: './none.mjs' }, generations: 2 }, at))
+    expect(missing?.message).toContain(`${at}: model.module: no such file: ${join(dir, 'none.mjs')}`)
+    expect(missing?.message).toContain(`${at}: model.kind: missing (expected a string)`)
+  })
 })
 
 describe('a package of a pnpm workspace named from another folder', () => {

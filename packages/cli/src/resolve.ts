@@ -78,9 +78,10 @@ function streamAboveBytesFromEnv(): number {
 export async function resolveRun(raw: unknown, where: string, overrides: { seed?: number; baseDir?: string } = {}): Promise<ResolvedRun> {
   const streamAboveBytes = streamAboveBytesFromEnv()
   const baseDir = overrides.baseDir ?? (where.startsWith('(') ? process.cwd() : dirname(where))
-  const withSeed = anchorPaths(overrides.seed === undefined || typeof raw !== 'object' || raw === null ? raw : { ...raw, seed: overrides.seed }, baseDir)
+  const anchored = anchorPaths(overrides.seed === undefined || typeof raw !== 'object' || raw === null ? raw : { ...raw, seed: overrides.seed }, baseDir)
   const datasets = await builtinDatasets()
-  const problems = new ConfigProblems(where, sweptPaths(withSeed))
+  const problems = new ConfigProblems(where, sweptPaths(anchored))
+  const withSeed = await withModuleKind(anchored, baseDir, problems)
   const config = parseConfig(withSeed, where, problems)
   if (config === undefined) {
     // The plug-in parameters as given too, so that every problem shows at once.
@@ -357,6 +358,30 @@ async function checkPlugins(
   }
   if (datasetPlugin === undefined || datasetUrl === undefined || dataParams === undefined || model === undefined || modelUrl === undefined || modelParams === undefined) return { checked: undefined, model }
   return { checked: { datasetPlugin, datasetUrl, dataParams, model, modelUrl, modelParams }, model }
+}
+
+/**
+ * A model.module given without model.kind: the kind is the id of the module's plug-in, which the
+ * config names so that it says (and run.json records) which plug-in ran. Where the module loads,
+ * the problem gives that id to write, and the config is checked on as with it, so that its other
+ * problems show too; where it does not, the schema's "missing" stays and the module's problem is
+ * said beside it.
+ */
+async function withModuleKind(raw: unknown, baseDir: string, problems: ConfigProblems): Promise<unknown> {
+  if (!isRecord(raw) || !isRecord(raw['model'])) return raw
+  const model = raw['model']
+  const { module } = model
+  // A swept kind is the sweep's to give; beside a command, the core's hint says to give one of the two.
+  if (model['kind'] !== undefined || typeof module !== 'string' || 'command' in model || sweptPaths(raw).some((p) => p === 'model' || p === 'model.kind')) return raw
+  let id: string
+  try {
+    id = (await loadModel(moduleUrl(module, baseDir))).id
+  } catch (err) {
+    problems.add({ path: 'model.module', message: problemMessage(err) })
+    return raw
+  }
+  problems.add({ path: 'model.kind', message: `missing; the plug-in of model.module (${module}) has id '${id}': write "kind": "${id}"` })
+  return { ...raw, model: { ...model, kind: id } }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
