@@ -93,8 +93,10 @@ program
   .argument('[config]', 'config file; none = the built-in default')
   .option('--json', 'print the resolved config, every cell with its defaults filled in, as JSON (the default when the output is not a terminal)')
   .option('--summary', 'print a short summary of what it would run (the default on a terminal)')
+  // As `run` takes it: what validate shows (the run seed, the chains' seeds in --json) is then what that run would use.
+  .option('--seed <s>', 'override the config seed, as for run', integerOption('--seed', 0))
   .description('check a config: on a terminal, summarise what it would run; piped, print the resolved form as JSON')
-  .action(async (config: string | undefined, opts: { json?: boolean; summary?: boolean }) => {
+  .action(async (config: string | undefined, opts: { json?: boolean; summary?: boolean; seed?: number }) => {
     if (opts.json === true && opts.summary === true) {
       const { inputError } = await import('@ouroboros/core')
       throw inputError('--json and --summary: give one of them', 'on a terminal validate summarises; piped, it prints JSON')
@@ -104,7 +106,7 @@ program
     const where = config ?? '(built-in default config)'
     // Scripts that read the resolved form from a pipe keep getting JSON; a person gets the summary.
     const json = opts.json === true || (opts.summary !== true && process.stdout.isTTY !== true)
-    process.stdout.write(validateOutput(await resolveRun(raw, where), where, json))
+    process.stdout.write(validateOutput(await resolveRun(raw, where, opts.seed === undefined ? {} : { seed: opts.seed }), where, json))
   })
 
 program

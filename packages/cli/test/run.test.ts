@@ -305,6 +305,20 @@ describe('ouroboros run', () => {
   })
 })
 
+describe('validate --seed', () => {
+  it('checks the config with the seed that run --seed would give it', () => {
+    const dir = tempDir()
+    const file = writeConfig(dir, { data: { kind: 'gaussian', n: 50 }, model: { kind: 'gaussian' }, generations: 1, seed: 7 })
+    const res = cli(['validate', file, '--json', '--seed', '3'])
+    expect(res.status, res.stderr).toBe(0)
+    expect(JSON.parse(res.stdout).config.seed).toBe(3)
+    expect(cli(['validate', file, '--summary', '--seed', '3']).stdout).toContain('run seed 3)')
+    const bad = cli(['validate', file, '--seed', '-1'])
+    expect(bad.status).toBe(2)
+    expect(bad.stderr).toContain("--seed must be a whole number ≥ 0")
+  })
+})
+
 describe('bad configs', () => {
   // The full corpus is checked in-process in bad-input.test.ts; these go through the process.
   const cases: [string, unknown, string][] = [
