@@ -235,6 +235,11 @@ describe('a finetuning task of other data', () => {
     )
   })
 
+  it("lists a GAN's keys for an unknown one, as a VAE's or a GMM's", async () => {
+    const raw = { data: { kind: 'ring', n: 200 }, model: { kind: 'gan', hidden: [64] }, generations: 1 }
+    await expect(resolveRun(raw, 'gan.json')).rejects.toThrow(/^gan\.json: model\.hidden: unknown key; expected one of kind, module, loss, steps, .*generator, discriminator, .*evalSamples$/)
+  })
+
   it("says that a command model's own parameters go in model.params, where a key beside command is unknown", async () => {
     const raw = { data: { kind: 'ring', n: 200 }, model: { command: ['python3', 'm.py'], mode: 'ok' }, generations: 1 }
     // Not "did you mean module": a package's module is no key of a model in another process.

@@ -56,6 +56,13 @@ describe('formatIssues', () => {
     expect(format({ size: 1, kind: 'B' })).toBe('f.json: x.kind: "B" is not one of a, b; did you mean "b"?')
   })
 
+  it('lists the keys of an object with many of them', () => {
+    const keys = Array.from({ length: 24 }, (_, i) => `key${i}`)
+    const wide = z.strictObject(Object.fromEntries(keys.map((k) => [k, z.number().optional()])))
+    const input = { hidden: [64] }
+    expect(formatIssues(wide.safeParse(input).error!.issues, 'f.json', ['model'], { input, schema: wide })).toBe(`f.json: model.hidden: unknown key; expected one of ${keys.join(', ')}`)
+  })
+
   it('says which other kinds of a discriminated union take a key, rather than guess a near one', () => {
     const kinds = z.array(
       z.discriminatedUnion('kind', [

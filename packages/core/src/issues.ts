@@ -78,7 +78,9 @@ function unknownKey(key: string, known: readonly string[] | undefined): string {
   if (known === undefined || known.length === 0) return 'unknown key'
   const guess = closest(key, known)
   if (guess !== undefined) return `unknown key; did you mean "${guess}"?`
-  return known.length <= 16 ? `unknown key; expected one of ${known.join(', ')}` : 'unknown key'
+  // Every key, however many: a schema with many (a GAN's 24 parameters, the config's 20 top-level
+  // keys) is where a user most needs the list, and the word they tried is often another model's.
+  return `unknown key; expected one of ${known.join(', ')}`
 }
 
 /** A key that other kinds of the object take (`beta`, an rl stage's, on a finetune stage): no near key is a better guess. */
