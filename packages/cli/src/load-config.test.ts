@@ -29,3 +29,22 @@ describe("a run's run.json given as a config", () => {
     }
   })
 })
+
+describe('a number beyond the range of a double', () => {
+  it('is named by its field, not said to be null', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-overflow-'))
+    try {
+      const file = join(dir, 'c.json')
+      writeFileSync(file, '{"generations": 2, "posttrain": [{"kind": "finetune", "anchor": 1e309}], "seed": -2e400}')
+      const err = await loadConfigFile(file).then(() => undefined, (e: unknown) => e as OuroborosError)
+      expect(err?.code).toBe('OUROBOROS_CONFIG')
+      expect(err?.message).toBe(
+        `${file}: posttrain.0.anchor: the number is too large for a double (beyond ±1.8e308; JSON reads it as Infinity)\n` +
+          `${file}: seed: the number is too large for a double (beyond ±1.8e308; JSON reads it as Infinity)`,
+      )
+      expect(err?.hint).toBe('write a number within ±1.8e308')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

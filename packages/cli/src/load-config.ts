@@ -31,6 +31,10 @@ export async function loadConfigFile(file: string): Promise<unknown> {
       if (at === undefined) throw configError(`${file}: not valid JSON: ${(err as Error).message}`)
       throw configError(`${file}: line ${at.line}, column ${at.column}: not valid JSON: ${at.message}`)
     }
+    const overflow = nonFinitePaths(value)
+    if (overflow.length > 0) {
+      throw configError(overflow.map((path) => `${file}: ${path}: the number is too large for a double (beyond ±1.8e308; JSON reads it as Infinity)`).join('\n'), 'write a number within ±1.8e308')
+    }
     // A run's own record of itself, given back as a config: its config is one key of it.
     if (typeof value === 'object' && value !== null && 'config' in value && 'chains' in value && 'runId' in value) {
       throw configError(`${file}: a run's run.json, not a config (the run's config is its "config")`, `ouroboros resume ${dirname(resolvePath(file))} finishes that run; to run its config again, save its "config" as a file of its own`)
@@ -56,6 +60,17 @@ export async function loadConfigFile(file: string): Promise<unknown> {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * The dotted paths of the numbers JSON.parse read as ±Infinity: a literal beyond a double's range
+ * (1e309). Said here, where the file is read: the schema would see Infinity, which JSON cannot
+ * write back, and say "got null".
+ */
+function nonFinitePaths(value: unknown, path = ''): string[] {
+  if (typeof value === 'number') return Number.isFinite(value) ? [] : [path === '' ? '(top level)' : path]
+  if (typeof value !== 'object' || value === null) return []
+  return Object.entries(value).flatMap(([key, v]) => nonFinitePaths(v, path === '' ? key : `${path}.${key}`))
 }
 
 const TYPESCRIPT = ['.ts', '.mts']

@@ -48,6 +48,8 @@ describe('formatIssues', () => {
     expect(format({ size: 'big', kind: 'a' })).toBe('f.json: x.size: expected a number, got "big"')
     expect(format({ size: 0, kind: 'a' })).toBe('f.json: x.size: must be ≥ 1, got 0')
     expect(format({ size: 1, kind: 'a', opts: 3 })).toBe('f.json: x.opts: expected an object, got 3')
+    // Not "got null", as JSON would write it.
+    expect(format({ size: Infinity, kind: 'a' })).toBe('f.json: x.size: expected a number, got Infinity')
   })
 
   it('names the closest key and value', () => {

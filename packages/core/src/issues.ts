@@ -131,7 +131,8 @@ function article(expected: string): string {
 }
 
 function shown(value: unknown): string {
-  const text = value === undefined ? 'undefined' : JSON.stringify(value)
+  // JSON writes Infinity and NaN (a .ts config's) as null, which is not what the config has.
+  const text = value === undefined ? 'undefined' : typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value)
   return text.length > 40 ? `${text.slice(0, 37)}...` : text
 }
 
