@@ -263,4 +263,15 @@ describe('a problem of the config in a sweep', () => {
     await expect(resolveRun(cells([20000, 100]), 'some.json')).rejects.toThrow(/^some\.json \(sweep cell data\.n=20000\): data\.n: 20000 is more than/)
     await expect(resolveRun(cells([100, 20000]), 'some.json')).rejects.toThrow(/^some\.json \(sweep cell data\.n=20000\): data\.n/)
   })
+
+  it('says of a swept path into a list which elements the list has', async () => {
+    const ring = { data: { kind: 'ring', n: 200 }, model: { kind: 'gmm' }, generations: 1 }
+    await expect(resolveRun({ ...ring, sweep: { 'posttrain.0.beta': [0.1, 0.2] } }, 'none.json')).rejects.toThrow(
+      'none.json: sweep.posttrain.0.beta: no such config path (posttrain is an empty list, with no element 0; a sweep sets values in its elements but adds none: give the element in posttrain)',
+    )
+    const stage = { ...ring, posttrain: [{ kind: 'finetune', steps: 2, data: { kind: 'ring' } }] }
+    await expect(resolveRun({ ...stage, sweep: { 'posttrain.3.steps': [1, 2] } }, 'past.json')).rejects.toThrow('past.json: sweep.posttrain.3.steps: no such config path (posttrain has 1 element, at index 0: there is no posttrain.3)')
+    const two = { ...stage, posttrain: [stage.posttrain[0], stage.posttrain[0]] }
+    await expect(resolveRun({ ...two, sweep: { 'posttrain.first.steps': [1] } }, 'name.json')).rejects.toThrow('(posttrain has 2 elements, at indices 0 to 1: there is no posttrain.first)')
+  })
 })

@@ -274,7 +274,7 @@ describe('config errors say what is wrong, where, and what was meant', () => {
     })
     const lines = stderr.trim().split('\n')
     for (const expected of [
-      'sweep.posttrain.0.beta: no such config path ("0" is not an index of a list of 0)',
+      'sweep.posttrain.0.beta: no such config path (posttrain is an empty list, with no element 0; a sweep sets values in its elements but adds none: give the element in posttrain)',
       'sweep.modle.kind: no such config path (top-level key "modle" does not exist; did you mean "model"?)',
       'model.componets: unknown key',
       "policy.kind: unknown policy 'replac'",

@@ -251,15 +251,21 @@ function withoutSweep(config: Record<string, unknown>): Record<string, unknown> 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): string | undefined {
   const keys = path.split('.')
   let node: Record<string, unknown> | unknown[] = target
-  const listIndex = (list: unknown[], key: string): number | string => {
+  // `depth`: how many keys lead to the list, for its name in the message.
+  const listIndex = (list: unknown[], key: string, depth: number): number | string => {
     const i = /^\d+$/.test(key) ? Number(key) : -1
-    return i < 0 || i >= list.length ? `"${key}" is not an index of a list of ${list.length}` : i
+    if (i >= 0 && i < list.length) return i
+    const name = keys.slice(0, depth).join('.')
+    // A sweep sets values in the config's own elements: it adds none, so the element must be there.
+    if (list.length === 0) return `${name} is an empty list, with no element ${key}; a sweep sets values in its elements but adds none: give the element in ${name}`
+    const has = list.length === 1 ? '1 element, at index 0' : `${list.length} elements, at indices 0 to ${list.length - 1}`
+    return `${name} has ${has}: there is no ${name}.${key}`
   }
   for (let i = 0; i < keys.length - 1; i++) {
     const key = keys[i]!
     let child: unknown
     if (Array.isArray(node)) {
-      const at = listIndex(node, key)
+      const at = listIndex(node, key, i)
       if (typeof at === 'string') return at
       child = node[at]
     } else {
@@ -274,7 +280,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
     node[last] = value
     return undefined
   }
-  const at = listIndex(node, last)
+  const at = listIndex(node, last, keys.length - 1)
   if (typeof at === 'string') return at
   node[at] = value
   return undefined
