@@ -1,5 +1,5 @@
-import type { ModelPlugin } from '@ouroboros/core'
-import { builtinFilters, builtinPolicies, loadModel } from '@ouroboros/scheduler'
+import type { ModelPlugin, OutputInfoTable } from '@ouroboros/core'
+import { builtinFilters, builtinPolicies, FILTER_OUTPUT_INFO, loadModel } from '@ouroboros/scheduler'
 import { builtinDatasets, builtinModelModule, builtinModels, metricsModule, moduleUrl } from './registry.js'
 
 /** `ouroboros list`: what this installation can run. */
@@ -26,6 +26,16 @@ export async function listCommand(): Promise<number> {
   for (const [kind, policy] of Object.entries(builtinPolicies)) out.push(`  ${kind.padEnd(22)} ${policy.description}`)
   out.push('filters (filter.kind):')
   for (const [kind, filter] of Object.entries(builtinFilters)) out.push(`  ${kind.padEnd(22)} ${filter.description}`)
+  // What a run records besides the groups' outputs, in the same record files and report: the
+  // post-training stages' and the filters' own values, from the tables the run records them by.
+  const { POSTTRAIN_OUTPUT_INFO } = await import('@ouroboros/posttrain')
+  out.push("other values a run records, beside the metric groups' outputs:")
+  const values = (table: OutputInfoTable | undefined, where: string) => {
+    for (const [name, info] of Object.entries(table ?? {})) out.push(`  ${name.padEnd(20)} ${info.title}${info.unit === undefined ? '' : ` (${info.unit})`} [${where}]`)
+  }
+  values(POSTTRAIN_OUTPUT_INFO, 'with posttrain stages')
+  values(FILTER_OUTPUT_INFO, 'with any filter')
+  for (const [kind, filter] of Object.entries(builtinFilters)) values(filter.outputInfo, `with filter ${kind}`)
   out.push('backends:')
   out.push('  classical models: typed arrays in worker threads')
   const { describeBackend, formatBackend } = await import('@ouroboros/tf')

@@ -91,6 +91,19 @@ describe(`${configs.length} malformed post-training configs`, () => {
     expect(line('command')).toContain('dpo: where its train_step takes signed weights')
   })
 
+  it('`ouroboros list` names what a run records besides the metric groups, with their titles', () => {
+    const res = cli(['list'])
+    expect(res.status, res.stderr).toBe(0)
+    const section = res.stdout.slice(res.stdout.indexOf("other values a run records, beside the metric groups' outputs:"), res.stdout.indexOf('backends:'))
+    const line = (name: string) => section.split('\n').find((l) => l.trimStart().startsWith(`${name} `)) ?? ''
+    expect(line('reward')).toMatch(/reward \(the one optimised\) \[with posttrain stages\]$/)
+    expect(line('gold_reward')).toContain('gold reward [with posttrain stages]')
+    expect(line('kl')).toContain('KL to the model as fit (nats) [with posttrain stages]')
+    expect(line('filter_kept')).toContain('share of draws the filter kept')
+    expect(line('filter_reward')).toContain('[with filter reward]')
+    expect(line('filter_reward_kept')).toContain('reward of the samples the filter kept [with filter reward]')
+  })
+
   it('exits 2 from the command line, naming the field, with nothing written', () => {
     const dir = tempDir()
     const res = cli(['run', writeConfig(dir, withStages({ ...finetune, replay: 2 })), '--out', `${dir}/run`])
