@@ -41,6 +41,8 @@ interface StageSeries {
   aim?: string
   /** The KL an RL stage's adaptive β aims at (its config's `klTarget`). */
   klTarget?: number
+  /** The kind of the stage's reward in its config ('proxy' for a learned one), where the config says it. */
+  rewardKind?: string
 }
 
 /** How a block names what its stages trained toward, one and several. */
@@ -60,8 +62,8 @@ interface KindInfo {
   /** How its block names what its stages trained toward. */
   aims: AimWords
   logStep?: boolean
-  /** The KL a stage reaches at each step where theory gives it. */
-  klTheory?: { name: string; at(step: number): number }
+  /** The KL a stage reaches at each step where theory gives it; `tieFree`: only for rewards without ties. */
+  klTheory?: { name: string; at(step: number): number; tieFree?: boolean }
   /** Gao et al.'s form of the gold reward gained against √KL, fitted to each setting's points. */
   gao?: GaoForm
   /** The stage trains on weighted batches (signed weights, or a loss's gradient as weights): its trainer's losses are surrogates. */
@@ -82,9 +84,16 @@ const KINDS: Readonly<Record<string, KindInfo>> = {
     logStep: true,
     gao: 'best-of-n',
     // Stiennon et al. 2020: the rank of the best of n continuous rewards; ties make it smaller.
-    klTheory: { name: 'theory: ln n − (n − 1)/n (a reward without ties)', at: (n) => Math.log(n) - (n - 1) / n },
+    klTheory: { name: 'theory: ln n − (n − 1)/n (a reward without ties)', at: (n) => Math.log(n) - (n - 1) / n, tieFree: true },
   },
 }
+
+/**
+ * Gold rewards of a few discrete values: many of n draws tie for the best, so best-of-n moves the
+ * distribution far less than ln n − (n − 1)/n. The others (a distance, a classifier's
+ * log-probability, a proxy's fitted regression) are continuous.
+ */
+const TIED_REWARDS: ReadonlySet<string> = new Set(['modes', 'lexicon', 'length'])
 
 function kindInfo(kind: string): KindInfo {
   return KINDS[kind] ?? { title: kind, step: 'step', aims: REWARD_WORDS }
@@ -94,21 +103,21 @@ function kindInfo(kind: string): KindInfo {
 export function posttrainSection(settings: readonly PosttrainSetting[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
   const blocks: string[] = []
-  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; aims: string; fits: string; untasked: boolean }[] = []
+  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; aims: string; fits: string; untasked: boolean; tied: string[] }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
-    const { plots, tasked } = kindPlots(info, series, catalog)
+    const { plots, tasked, tied } = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
     const fits = plots.some((p) => p.role === 'reward-kl') ? gaoTable(info, series) : ''
     const untasked = info.task === true && !tasked
-    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), aims: aimsNote(series, info.aims), fits, untasked })
+    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), aims: aimsNote(series, info.aims), fits, untasked, tied })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
-  for (const { info, plots, shapes, aims, fits, untasked } of blockPlots) {
+  for (const { info, plots, shapes, aims, fits, untasked, tied } of blockPlots) {
     const ids = plots.map((p) => addPlot(p.spec))
     const shared = plots[0]!.spec.choices?.controls.find((c) => c.shared === true)
     blocks.push(`<h3>${escapeHtml(info.title)}</h3>
-${aims}<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes, untasked))}</p>
+${aims}<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes, untasked, tied))}</p>
 ${shared === undefined ? '' : `<div class="choices">${select(shared, ids.join(' '), 0)}</div>`}
 <div class="grid">
 ${plots.map((p, i) => plotFigure(ids[i]!, p.spec)).join('\n')}
@@ -185,6 +194,14 @@ function taskOf(config: unknown, stage: number): string | undefined {
   return settings.length === 0 ? `${named}, as the run’s` : `${named}: ${settings.join(', ')}`
 }
 
+/** The kind of a stage's reward ('proxy' for a learned one), where its config sets one. */
+function rewardKindOf(config: unknown, stage: number): string | undefined {
+  const stages = typeof config === 'object' && config !== null ? (config as { posttrain?: unknown }).posttrain : undefined
+  const reward = Array.isArray(stages) ? (stages[stage] as { reward?: unknown } | undefined)?.reward : undefined
+  const kind = typeof reward === 'object' && reward !== null ? (reward as { kind?: unknown }).kind : undefined
+  return typeof kind === 'string' ? kind : undefined
+}
+
 /** A stage's `klTarget`, where its config sets one. */
 function klTargetOf(config: unknown, stage: number): number | undefined {
   const stages = typeof config === 'object' && config !== null ? (config as { posttrain?: unknown }).posttrain : undefined
@@ -223,6 +240,7 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
       const sameKind = order.filter((s) => stages.get(s)!.kind === kind).length
       const list = kinds.get(kind) ?? []
       const klTarget = klTargetOf(config, stage)
+      const rewardKind = rewardKindOf(config, stage)
       list.push({
         label: sameKind > 1 ? `${setting.label} · stage ${stage}` : setting.label,
         color: setting.color,
@@ -231,6 +249,7 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
         byGeneration,
         ...(aim === undefined ? {} : { aim }),
         ...(klTarget === undefined ? {} : { klTarget }),
+        ...(rewardKind === undefined ? {} : { rewardKind }),
       })
       kinds.set(kind, list)
     }
@@ -240,8 +259,11 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
 
 type Role = 'frontier' | 'reward-kl' | 'diversity-reward' | 'steps' | 'surrogate'
 
-/** The block's plots, and whether its curves score a task's quality. */
-function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: MetricCatalog): { plots: { role: Role; spec: PlotSpec }[]; tasked: boolean } {
+/**
+ * The block's plots, whether its curves score a task's quality, and the reward kinds with ties
+ * for which a theory of rewards without ties was left out of the KL plot.
+ */
+function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: MetricCatalog): { plots: { role: Role; spec: PlotSpec }[]; tasked: boolean; tied: string[] } {
   const gens = [...new Set(series.flatMap((s) => [...s.byGeneration.keys()]))].sort((a, b) => a - b)
   const curves = series.flatMap((s) => [...s.byGeneration.values()].flat().map((r) => r.curve))
   const present = (q: Quantity, from = 0): boolean => curves.some((c) => c.steps.some((_, i) => i >= from && q(c, i) !== null))
@@ -258,10 +280,11 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
   // Per step: the reward, the KL, task quality, diversity, the rest of the metrics, the losses.
   const stepped = (spec: PlotSpec): void => void out.push({ role: 'steps', spec })
   if (names.includes('gold_reward') || names.includes('reward')) stepped(rewardStepPlot(info, series, gens))
+  const { theory: klTheory, tied } = theoryFor(info, series, names.includes('kl'))
   const first = ['kl', ...quality, ...diversity]
   for (const name of [...first, ...names.filter((n) => !first.includes(n) && n !== 'reward' && n !== 'gold_reward')]) {
     if (!names.includes(name)) continue
-    const theory = name === 'kl' ? info.klTheory : undefined
+    const theory = name === 'kl' ? klTheory : undefined
     const line: StepLine = { quantity: named(name), dash: 'solid', band: true, suffix: '', ...(name === 'kl' ? { target: 'klTarget' as const } : {}) }
     stepped(stepPlot(info, series, gens, [line], stepTitle(info.title, name, catalog), stepAxisTitle(name, catalog), theory, catalog.info(name).bounds, catalog.info(name).unit))
   }
@@ -273,7 +296,25 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
     const spec = stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], title, own?.axis ?? (surrogate ? 'loss of the weighted batch' : lossAxisTitle(name)))
     out.push({ role: surrogate ? 'surrogate' : 'steps', spec })
   }
-  return { plots: out, tasked: quality.length > 0 }
+  return { plots: out, tasked: quality.length > 0, tied }
+}
+
+/**
+ * The KL theory of the block, for the settings it holds for: a theory of rewards without ties is
+ * left out for settings whose reward has ties (a stage whose config does not say is given it), and
+ * named with its settings where only some get it. `tied`: the reward kinds it was left out for.
+ */
+function theoryFor(info: KindInfo, series: readonly StageSeries[], hasKl: boolean): { theory?: { name: string; at(step: number): number }; tied: string[] } {
+  const theory = info.klTheory
+  if (theory === undefined || !hasKl) return { tied: [] }
+  if (theory.tieFree !== true) return { theory, tied: [] }
+  const isTied = (s: StageSeries): boolean => s.rewardKind !== undefined && TIED_REWARDS.has(s.rewardKind)
+  const tied = [...new Set(series.filter(isTied).map((s) => s.rewardKind!))]
+  const held = series.filter((s) => !isTied(s))
+  if (held.length === 0) return { tied }
+  if (tied.length === 0) return { theory, tied }
+  const labels = held.length > MAX_NAMED_SETTINGS ? [...held.slice(0, MAX_NAMED_SETTINGS).map((s) => s.label), `${held.length - MAX_NAMED_SETTINGS} more`] : held.map((s) => s.label)
+  return { theory: { name: `${theory.name}: ${labels.join('; ')}`, at: theory.at }, tied }
 }
 
 /** What a stage records beside its trainer's losses: not a loss, so named for what it is. */
@@ -284,8 +325,8 @@ const STAGE_QUANTITIES: Readonly<Record<string, { title: string; axis: string }>
   preference_accuracy: { title: 'preference accuracy of the training batch', axis: 'share of pairs with Δ > 0' },
 }
 
-/** `untasked`: a finetuning block whose run did not score its task. */
-function kindNote(roles: readonly Role[], shapes: boolean, untasked: boolean): string {
+/** `untasked`: a finetuning block whose run did not score its task; `tied`: reward kinds with ties, left without the KL's theory. */
+function kindNote(roles: readonly Role[], shapes: boolean, untasked: boolean, tied: readonly string[]): string {
   const parts: string[] = []
   if (roles.includes('frontier')) {
     parts.push(
@@ -303,6 +344,10 @@ function kindNote(roles: readonly Role[], shapes: boolean, untasked: boolean): s
     )
   }
   if (roles.includes('diversity-reward')) parts.push('Diversity against gold reward shows what the reward is bought with.')
+  if (tied.length > 0) {
+    const kinds = tied.map((k) => `‘${k}’`).join(' and ')
+    parts.push(`The KL has no theory curve for ${kinds} rewards: ln n − (n − 1)/n holds for a reward without ties, and one of a few values ties often among n draws, which keeps the KL far lower.`)
+  }
   if (roles.includes('surrogate')) {
     parts.push('The trainer’s own loss is that of a batch weighted by advantages or by the preference loss’s gradient: a surrogate whose gradient is the stage’s, so its size and sign say little; the stage’s own quantities (reward, KL, the preference loss) are the ones to read.')
   }

@@ -416,6 +416,35 @@ describe('rewards against √KL', () => {
     expect(kl.layout.xaxis).toMatchObject({ type: 'log', tickvals: BON_STEPS, title: { text: 'n (draws per sample)' } })
     expect(plot(html, 'Best-of-n: reward').data.some((t) => String(t.name).includes('proxy'))).toBe(false)
   })
+
+  it('best-of-n: the KL theory of rewards without ties only for settings whose reward has none, the caption saying why', () => {
+    const tied = { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }
+    const point = { kind: 'point', at: [1, 0] }
+    const proxy = { kind: 'proxy', of: tied }
+    const theoryNames = (html: string): string[] => plot(html, 'Best-of-n: KL to the stage’s input · kl').data.map((t) => String(t.name)).filter((n) => n.startsWith('theory'))
+    const why = 'The KL has no theory curve for ‘modes’ rewards: ln n − (n − 1)/n holds for a reward without ties'
+
+    // A reward of a few values: no theory, and the caption says why.
+    const modes = dir('pt-bon-modes')
+    writeBestOfNRun(modes, 'modes', [tied])
+    const modesHtml = renderReport([loadRun(modes)])
+    expect(theoryNames(modesHtml)).toEqual([])
+    expect(modesHtml).toContain(why)
+
+    // A continuous gold reward and a proxy (a fitted regression, continuous even of a tied gold reward): theory for both, no caveat.
+    const smooth = dir('pt-bon-smooth')
+    writeBestOfNRun(smooth, 'smooth', [point, proxy])
+    const smoothHtml = renderReport([loadRun(smooth)])
+    expect(theoryNames(smoothHtml)).toEqual(['theory: ln n − (n − 1)/n (a reward without ties)'])
+    expect(smoothHtml).not.toContain('has no theory curve')
+
+    // Both kinds swept: theory drawn, its legend naming the setting it is for; the caption names the reward it is not.
+    const mixed = dir('pt-bon-mixed')
+    writeBestOfNRun(mixed, 'mixed', [tied, point])
+    const mixedHtml = renderReport([loadRun(mixed)])
+    expect(theoryNames(mixedHtml)).toEqual(['theory: ln n − (n − 1)/n (a reward without ties): reward=point(at=[1, 0])'])
+    expect(mixedHtml).toContain(why)
+  })
 })
 
 describe('the size of the post-training section', () => {

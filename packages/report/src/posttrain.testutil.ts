@@ -114,25 +114,40 @@ export const BON_STEPS = [1, 2, 4, 8]
 /** Offsets of two replicates that cancel in their mean. */
 export const pair = (replicate: number): number => (replicate === 0 ? -0.01 : 0.01)
 
-/** Best-of-n with a gold reward (no proxy), one cell, 2 replicates: gold = log2(n)/10 ∓ 0.01, kl = ln n − (n − 1)/n. */
-export function writeBestOfNRun(dir: string, name: string): void {
+/**
+ * Best-of-n with a gold reward (no proxy), 2 replicates: gold = log2(n)/10 ∓ 0.01, kl = ln n − (n − 1)/n.
+ * One cell without a reward in its config, or a cell per reward of `rewards` (`posttrain.0.reward` swept).
+ */
+export function writeBestOfNRun(dir: string, name: string, rewards?: readonly Record<string, unknown>[]): void {
+  const cells = rewards === undefined ? [{}] : rewards.map((reward) => ({ 'posttrain.0.reward': reward }))
   writeSyntheticRun(dir, {
     name,
     dataset: ringDataset,
-    base: { generations: 1, samplesPerGeneration: 500, data: { kind: 'ring', n: 500 }, model: { kind: 'gmm', components: 8 }, policy: { kind: 'replace' } },
-    cells: [{}],
+    base: {
+      generations: 1,
+      samplesPerGeneration: 500,
+      data: { kind: 'ring', n: 500 },
+      model: { kind: 'gmm', components: 8 },
+      policy: { kind: 'replace' },
+      ...(rewards === undefined ? {} : { posttrain: [{ kind: 'best-of-n', n: 8 }] }),
+    },
+    cells,
     replicates: 2,
     metrics: (_c, r, g) => (g === -1 ? { modes_covered: 8 } : { modes_covered: 5, reward: 0.3 + pair(r), gold_reward: 0.3 + pair(r), kl: Math.log(8) - 7 / 8 }),
   })
-  for (let r = 0; r < 2; r++) {
-    writeCurve(
-      dir,
-      `c0-r${r}`,
-      0,
-      BON_STEPS.map((n) => {
-        const gold = Math.log2(n) / 10 + pair(r)
-        return { stage: 0, kind: 'best-of-n', step: n, reward: gold, gold_reward: gold, kl: Math.log(n) - (n - 1) / n, kl_estimator: 'best-of-n ranks', losses: {}, metrics: { modes_covered: 8 - n / 2 } }
-      }),
-    )
+  for (let cell = 0; cell < cells.length; cell++) {
+    for (let r = 0; r < 2; r++) writeBestOfNCurve(dir, `c${cell}-r${r}`, r)
   }
+}
+
+function writeBestOfNCurve(dir: string, chain: string, r: number): void {
+  writeCurve(
+    dir,
+    chain,
+    0,
+    BON_STEPS.map((n) => {
+      const gold = Math.log2(n) / 10 + pair(r)
+      return { stage: 0, kind: 'best-of-n', step: n, reward: gold, gold_reward: gold, kl: Math.log(n) - (n - 1) / n, kl_estimator: 'best-of-n ranks', losses: {}, metrics: { modes_covered: 8 - n / 2 } }
+    }),
+  )
 }
