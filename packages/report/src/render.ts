@@ -30,7 +30,7 @@ import {
   type SeriesStyle,
 } from './plots.js'
 import { posttrainSection } from './posttrain-view.js'
-import { collapseLevels, summarize, type SummaryRow } from './summary.js'
+import { collapseLevels, NO_VALUE, summarize, type SummaryRow } from './summary.js'
 import { theoryCurves, type TheoryCurve } from './theory.js'
 
 export interface ReportOptions {
@@ -317,6 +317,18 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
   const body: string[] = []
   let single = false
   for (const [metric, list] of byMetric) {
+    const heading = `<th scope="rowgroup">${catalog.heading(metric)}</th>`
+    // A metric null at every generation of every setting (one that does not apply to the data) is
+    // one row: a row per setting would repeat the same nothing once per setting.
+    const noValue = (row: SummaryRow): boolean => row.crossing.kind === 'none' && row.crossing.reason === NO_VALUE && row.reference === null
+    if (list.length > 1 && list.every(({ row }) => noValue(row))) {
+      const why = list[0]!.row.noneAfter?.why
+      body.push(
+        `<tr data-metric="${escapeHtml(metric)}" data-cell="all">${heading}<td class="setting">every setting (${list.length})</td>` +
+          `<td data-col="crossing" colspan="6">${NO_VALUE}${why === undefined ? '' : ` <span class="gen">(null when ${escapeHtml(why)})</span>`}</td></tr>`,
+      )
+      continue
+    }
     list.forEach(({ row, series }, i) => {
       if (row.replicates === 1) single = true
       const additive = row.threshold?.kind === 'offset'

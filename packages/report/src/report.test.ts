@@ -48,7 +48,7 @@ function handRun(name: string): SyntheticRun {
   }
 }
 
-function summaryCell(html: string, metric: string, cell: number, col: string): string {
+function summaryCell(html: string, metric: string, cell: number | 'all', col: string): string {
   const row = new RegExp(`<tr data-metric="${metric}" data-cell="${cell}">([\\s\\S]*?)</tr>`).exec(html)
   if (row === null) throw new Error(`no summary row for ${metric} cell ${cell}`)
   const td = new RegExp(`<td data-col="${col}"[^>]*>([\\s\\S]*?)</td>`).exec(row[1]!)
@@ -349,6 +349,23 @@ describe('renderReport', () => {
     // reverse_kl is plotted for the setting that has values, nll_real not at all.
     expect(metricPlot(html, 'reverse_kl').data.some((t) => String(t.name).endsWith('(mean)'))).toBe(true)
     expect(() => metricPlot(html, 'nll_real')).toThrow()
+  })
+
+  it('gives a metric with no value at any generation of any setting, in runs side by side, one row rather than one per setting', () => {
+    const a = dir('none-all-a')
+    const b = dir('none-all-b')
+    // w2_to_reference is null for 2-D data, the real data's record too.
+    for (const [d, name] of [[a, 'first'], [b, 'second']] as const) {
+      const run = ringRun(name, 3)
+      writeSyntheticRun(d, { ...run, metrics: (cell, rep, g) => ({ ...run.metrics(cell, rep, g), w2_to_reference: null }) })
+    }
+    const html = renderReport([loadRun(a), loadRun(b)])
+    const rows = html.match(/<tr data-metric="w2_to_reference"[^>]*>[\s\S]*?<\/tr>/g) ?? []
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toContain('<td class="setting">every setting (4)</td>')
+    expect(summaryCell(html, 'w2_to_reference', 'all', 'crossing')).toBe('no value at any generation (null when the samples have more than one dimension)')
+    // A metric with values keeps its row per setting.
+    expect(html.match(/<tr data-metric="modes_covered"/g)).toHaveLength(4)
   })
 
   it('tells collapse from noise by the band the plots draw: the extremes up to 20 replicates, the 5th to 95th percentile past that', () => {

@@ -16,6 +16,9 @@ export type Crossing =
   /** No threshold for the metric, or none that can be applied; `reason` says which. */
   | { kind: 'none'; reason: string }
 
+/** The reason of a row whose metric is null at every generation of its setting. */
+export const NO_VALUE = 'no value at any generation'
+
 export interface SummaryRow {
   metric: string
   cell: number
@@ -84,7 +87,7 @@ export function summarize(
         // infinite): a row says so, where leaving it out would hide the metric without a word.
         // A setting whose chains recorded no generation (a run stopped before they began) is a row too.
         const recorded = settingLast.get(cell)! >= 0
-        rows.push({ ...noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), recorded ? { reason: 'no value at any generation', noneAfter: { generation: -1, ...because } } : { reason: 'no generation recorded' }), ...flagged })
+        rows.push({ ...noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), recorded ? { reason: NO_VALUE, noneAfter: { generation: -1, ...because } } : { reason: 'no generation recorded' }), ...flagged })
         continue
       }
       const row = { ...summaryRow(metric, cell, curve, reference, catalog.thresholdFor(metric, overrides)), ...flagged }
