@@ -175,6 +175,8 @@ export interface CurveSeries {
   curve: CellCurve
   /** Replicates the cell has: a band only makes sense for more than one. */
   replicates: number
+  /** A theory curve on the plot is this setting's: its mean gets ±2 standard errors to judge the gap by. */
+  theory?: boolean
 }
 
 export interface Reference {
@@ -186,8 +188,8 @@ export interface Reference {
 /**
  * Collapse curve of one metric: replicate mean with a band per series (min–max over a few
  * replicates, 5–95 % over more, where the extremes of thousands say little), real data, theory.
- * Where theory is drawn, each mean also gets ±2 standard errors (over its replicates), the
- * noise to judge a gap between the mean and the theory by.
+ * Where theory is drawn for a setting, its mean also gets ±2 standard errors (over its
+ * replicates), the noise to judge a gap between the mean and the theory by.
  */
 export function curvesPlot(p: {
   title: string
@@ -244,7 +246,7 @@ export function curvesPlot(p: {
         hovertemplate: `generation %{x}<br>${lo} over replicates %{y:.4g}`,
       })
     }
-    if (p.theory.length > 0 && s.replicates > 2) {
+    if (s.theory === true && s.replicates > 2) {
       const se = curve.sd.map((sd, i) => (2 * sd) / Math.sqrt(curve.count[i]!))
       data.push({
         type: 'scatter',
@@ -285,6 +287,7 @@ export function curvesPlot(p: {
     })
     for (const list of s.replicates > MAX_MIN_MAX_REPLICATES ? [curve.mean, curve.lower, curve.upper] : [curve.mean, curve.min, curve.max]) for (const v of list) plotted.push(v)
   }
+  if (!bandsInLegend) data.push(...bandKeys(p.series))
   for (const ref of p.references) {
     data.push({
       type: 'scatter',
@@ -359,6 +362,32 @@ export function curvesPlot(p: {
     if (range !== undefined) (layout.yaxis as Record<string, unknown>).range = range
   }
   return { data, layout }
+}
+
+/**
+ * Legend entries that say what the shaded bands are, once for all settings, where the settings
+ * are too many for a band entry each: entries of no points, grey, that only name the bands.
+ */
+function bandKeys(series: readonly CurveSeries[]): Record<string, unknown>[] {
+  const key = (name: string, alpha: number): Record<string, unknown> => ({
+    type: 'scatter',
+    mode: 'lines',
+    x: [null],
+    y: [null],
+    fill: 'toself',
+    fillcolor: rgba(THEORY_COLOR, alpha),
+    line: { width: 0, color: THEORY_COLOR },
+    name,
+    hoverinfo: 'skip',
+  })
+  const banded = series.filter((s) => s.replicates > 1)
+  if (banded.length === 0) return []
+  const counts = [...new Set(banded.map((s) => s.replicates))]
+  const kinds = [...new Set(banded.map((s) => (s.replicates > MAX_MIN_MAX_REPLICATES ? '5–95 %' : 'min–max')))]
+  const over = counts.length === 1 ? `${counts[0]} replicates` : 'each setting’s replicates'
+  const keys = [key(`shaded, in each setting’s colour: ${kinds.length === 1 ? kinds[0] : `min–max (5–95 % past ${MAX_MIN_MAX_REPLICATES})`} over ${over}`, 0.18)]
+  if (banded.some((s) => s.theory === true && s.replicates > 2)) keys.push(key('darker: mean ± 2 standard errors', 0.35))
+  return keys
 }
 
 /** Without a collapse level to reach, the y axis spans at least this share of the metric's size. */

@@ -408,7 +408,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     let size = 0
     const series: CurveSeries[] = []
     const refGroups = new Map<string, { label: string; color: string; values: number[]; drawn: keyof typeof REFERENCE_DRAWN }>()
-    const theory = new Map<string, { curve: TheoryCurve; color: string; label: string }>()
+    const theory = new Map<string, { curve: TheoryCurve; color: string; labels: string[] }>()
     for (const v of views) {
       // A run on the page that never measured the metric (another model, other groups) has no gap.
       if (!v.agg.metrics.includes(metric)) continue
@@ -421,7 +421,8 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
           gaps.push({ metric, label: s.label, missing: [] })
           continue
         }
-        series.push({ label: s.label, style: s.style, curve, replicates: v.agg.replicates.get(s.cell.index) ?? 1 })
+        const curves = theoryCurves(v.run.info, s.cell, metric)
+        series.push({ label: s.label, style: s.style, curve, replicates: v.agg.replicates.get(s.cell.index) ?? 1, theory: curves.length > 0 })
         let recorded = recordedByCell.get(cellCurves)
         if (recorded === undefined) recordedByCell.set(cellCurves, (recorded = recordedReplicates(cellCurves)))
         const missing = missingGenerations(curve, recorded)
@@ -444,9 +445,11 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
           group.values.push(ref)
           refGroups.set(key, group)
         }
-        for (const t of theoryCurves(v.run.info, s.cell, metric)) {
+        for (const t of curves) {
           const key = JSON.stringify([t.name, t.values])
-          if (!theory.has(key)) theory.set(key, { curve: t, color: s.style.color, label: s.label })
+          const entry = theory.get(key) ?? { curve: t, color: s.style.color, labels: [] }
+          entry.labels.push(s.label)
+          theory.set(key, entry)
         }
       }
     }
@@ -460,13 +463,15 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
       color: groups.length === 1 ? REAL_COLOR : g.color,
       value: g.values.reduce((a, b) => a + b, 0) / g.values.length,
     }))
-    // One theory curve is black; several take their settings' colours, and where their names
-    // alone do not tell them apart (the same M for two initial variances), their settings' labels.
+    // One theory curve is black; several take their settings' colours. Where their names alone do
+    // not tell them apart (the same M for two initial variances), or theory holds for only some of
+    // the settings (a temperature of 1, not 0.5), each names the settings it is drawn for.
     const names = [...theory.values()].map((t) => t.curve.name)
-    const named = new Set(names).size === names.length
-    const theories = [...theory.values()].map((t) =>
-      theory.size === 1 ? { curve: t.curve, color: THEORY_COLOR } : { curve: named ? t.curve : labelledTheory(t.curve, t.label), color: t.color },
-    )
+    const named = new Set(names).size === names.length && series.every((s) => s.theory === true)
+    const theories = [...theory.values()].map((t) => ({
+      curve: named ? t.curve : labelledTheory(t.curve, t.labels.join('; ')),
+      color: theory.size === 1 ? THEORY_COLOR : t.color,
+    }))
     const info = catalog.info(metric)
     const spec = curvesPlot({
       title: catalog.titled(metric),
@@ -482,7 +487,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     out.push(plotDiv(addPlot(spec)))
   }
   if (out.length === 0) return noMetrics(views)
-  return `<p class="note">Lines are replicate means; shaded bands span the minimum to the maximum over replicates, or past ${MAX_MIN_MAX_REPLICATES} replicates the 5th to the 95th percentile (and, where theory is drawn, darker bands ±2 standard errors of the mean); dashed lines are the metric on the real data (generation −1); dotted lines are theory. Each y axis reaches the collapse threshold of the summary, so that a curve’s distance from it reads at a glance.</p>
+  return `<p class="note">Lines are replicate means; shaded bands span the minimum to the maximum over replicates, or past ${MAX_MIN_MAX_REPLICATES} replicates the 5th to the 95th percentile (and, for the settings theory is drawn for, darker bands ±2 standard errors of the mean); dashed lines are the metric on the real data (generation −1); dotted lines are theory. Each y axis reaches the collapse threshold of the summary, so that a curve’s distance from it reads at a glance.</p>
 ${gapsNote(gaps, never, catalog)}<div class="grid">
 ${out.join('\n')}
 </div>`

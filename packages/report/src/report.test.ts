@@ -547,6 +547,16 @@ describe('renderReport', () => {
     expect(metricPlot(renderReport([loadRun(plain)]), 'total_variance').data.some((t) => String(t.name).includes('standard errors'))).toBe(false)
   })
 
+  it('draws theory and its ±2 standard errors only for the settings theory is for, naming them in the legend', () => {
+    const d = dir('se-some')
+    writeSyntheticRun(d, gaussianRun('temps', { kind: 'gaussian' }, { cells: [{ 'sampling.temperature': 1 }, { 'sampling.temperature': 0.5 }], replicates: 3 }))
+    const plot = metricPlot(renderReport([loadRun(d)]), 'log_variance')
+    const names = plot.data.map((t) => String(t.name))
+    // The Gaussian chain's theory holds at temperature 1 only.
+    expect(names.filter((n) => n.startsWith('theory'))).toEqual(['theory: ±1 SD of log σ² (temperature=1)', 'theory: ±1 SD of log σ² (temperature=1)', 'theory: E[log σ²], MLE fits of M=100 (temperature=1)'])
+    expect(names.filter((n) => n.includes('standard errors'))).toEqual(['temperature=1: mean + 2 standard errors', 'temperature=1: mean ± 2 standard errors'])
+  })
+
   it('shows regression samples as labels minus the least-squares fit to the real data, not the design every generation shares', () => {
     const d = dir('residuals')
     // Design rows x = (1, i), w* = (0.5, −1); the real labels add e_i = 0.1·(−1)^i; generation g's labels
@@ -615,13 +625,13 @@ describe('renderReport', () => {
     expect((plot.layout.yaxis as { type?: string }).type).toBeUndefined()
   })
 
-  it("leaves the bands out of the legend past 4 settings, each band in its mean's legend group", () => {
+  it("gives the bands past 4 settings one legend entry for all, each band in its mean's legend group", () => {
     const d = dir('many-settings')
     const cells = [1, 2, 3, 4, 5].map((k) => ({ 'model.components': k }))
     writeSyntheticRun(d, { ...handRun('many-settings'), cells, metrics: (c, r, g) => ({ total_variance: 4 - g * (c + 1) * 0.1 + r * 0.01 }) })
     const plot = metricPlot(renderReport([loadRun(d)]), 'total_variance')
     const listed = plot.data.filter((t) => t.showlegend !== false).map((t) => t.name)
-    expect(listed).toEqual([...cells.map((_, i) => `components=${i + 1} (mean)`), 'real data (generation −1)'])
+    expect(listed).toEqual([...cells.map((_, i) => `components=${i + 1} (mean)`), 'shaded, in each setting’s colour: min–max over 2 replicates', 'real data (generation −1)'])
     const band = plot.data.find((t) => t.name === 'components=3: min–max over 2 replicates')!
     expect(band.showlegend).toBe(false)
     expect(band.legendgroup).toBe(plot.data.find((t) => t.name === 'components=3 (mean)')!.legendgroup)
