@@ -799,8 +799,9 @@ export function modeProfilePlot(p: { title: string; steps: readonly number[]; sh
         // Plotly centres the scale of an all-zero heatmap on 0, with negative shares.
         ...(z.some((row) => row.some((v) => v !== null && v > 0)) ? {} : { zmax: 1 }),
         colorscale: 'Cividis',
-        colorbar: { title: { text: 'share of samples' } },
-        hovertemplate: 'step %{x}<br>mode %{y}<br>%{z:.1%} of samples<extra></extra>',
+        // Not the share of samples nearest the mode: only its high-quality ones count, over all samples.
+        colorbar: { title: { text: 'high-quality samples<br>at the mode,<br>share of all samples' } },
+        hovertemplate: 'step %{x}<br>mode %{y}<br>high-quality samples at the mode: %{z:.1%} of all samples<extra></extra>',
       },
     ],
     layout,

@@ -676,6 +676,10 @@ function modeCenters(dataset: Record<string, unknown>): [number, number][] {
 /** The profile the mode heatmaps show: the share of samples that are high-quality samples of each mode. */
 const MODE_PROFILE = 'modes.hq_share'
 
+/** What a mode heatmap's colour is: not every sample nearest the mode, only its high-quality ones. */
+const MODE_HEATMAP_NOTE =
+  'The heatmaps “Modes during training” colour each mode at each step by its high-quality samples (those near its centre, as pct_high_quality counts them) as a share of all samples: a mode whose samples are many but poor stays dark.'
+
 /** The settings of every run on the page, in page order. */
 function pageSettings(views: readonly RunView[]): { view: RunView; series: Series; setting: Setting }[] {
   return views.flatMap((view, run) => view.series.map((series) => ({ view, series, setting: { run, cell: series.cell.index, label: series.label, ...series.style } })))
@@ -724,7 +728,7 @@ function trainingComparisonSection(views: readonly RunView[], catalog: MetricCat
     heatmaps.push(plotDiv(addPlot(modeProfilePlot({ title, steps: c.steps, shares: c.profiles[MODE_PROFILE]! }))))
   }
   if (lines.length + heatmaps.length === 0) return ''
-  return `<p class="note">Lines are means over the replicates that recorded each step, shaded bands their minimum to maximum${heatmaps.length > 0 ? '; the heatmaps show the first replicate of each setting' : ''}.</p>
+  return `<p class="note">Lines are means over the replicates that recorded each step, shaded bands their minimum to maximum${heatmaps.length > 0 ? `; the heatmaps show the first replicate of each setting. ${MODE_HEATMAP_NOTE}` : '.'}</p>
 <div class="grid">
 ${[...lines, ...heatmaps].join('\n')}
 </div>`
@@ -742,6 +746,7 @@ function recorded(curves: readonly TrainingCurve[], kind: 'values' | 'losses'): 
 
 function trainingSection(views: readonly RunView[], several: boolean, catalog: MetricCatalog, losses: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const out: string[] = []
+  let heatmaps = false
   for (const v of views) {
     const blocks: string[] = []
     // The lowest replicate of each cell: a chain's generations are what these plots follow.
@@ -762,10 +767,12 @@ function trainingSection(views: readonly RunView[], several: boolean, catalog: M
         if (c === undefined) continue
         const title = `Modes during training: ${label}, generation ${c.generation} (chain ${t.chain})`
         blocks.push(plotDiv(addPlot(modeProfilePlot({ title, steps: c.steps, shares: c.profiles[MODE_PROFILE]! }))))
+        heatmaps = true
       }
     }
     if (blocks.length > 0) out.push(`${several ? `<h3>${escapeHtml(v.name)}</h3>` : ''}<div class="grid">\n${blocks.join('\n')}\n</div>`)
   }
+  if (heatmaps) out.unshift(`<p class="note">${MODE_HEATMAP_NOTE}</p>`)
   return out.join('\n')
 }
 

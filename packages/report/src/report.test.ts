@@ -958,7 +958,11 @@ describe('renderReport', () => {
       return JSON.stringify({ step, metrics: { modes_covered: 1 }, profiles: { modes: { hq_share } } })
     }
     for (const g of [0, 1, 2]) writeFileSync(join(chainDir(d, 'c0-r0'), `gen-00000${g}.training.ndjson`), Array.from({ length: 40 }, (_, s) => line(s)).join('\n') + '\n')
-    const plots = embeddedPlots(renderReport([loadRun(d)])).filter((p) => (p.layout.title as { text: string }).text.startsWith('Modes during training'))
+    const html = renderReport([loadRun(d)])
+    const plots = embeddedPlots(html).filter((p) => (p.layout.title as { text: string }).text.startsWith('Modes during training'))
+    // The colour is the mode's high-quality samples over all samples, not all samples nearest the mode: the bar and the caption say so.
+    expect((plots[0]!.data[0] as { colorbar: { title: { text: string } } }).colorbar.title.text).toBe('high-quality samples<br>at the mode,<br>share of all samples')
+    expect(html).toContain('<p class="note">The heatmaps “Modes during training” colour each mode at each step by its high-quality samples')
     // The first and the last generation.
     expect(plots.map((p) => (p.layout.title as { text: string }).text.match(/generation (\d+)/)![1])).toEqual(['0', '2'])
     const trace = plots[0]!.data[0] as { type: string; x: number[]; z: (number | null)[][] }
