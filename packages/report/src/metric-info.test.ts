@@ -17,3 +17,19 @@ describe('MetricCatalog.axisTitle', () => {
     expect(catalog.axisTitle('unknown')).toBe('unknown')
   })
 })
+
+describe('MetricCatalog.range', () => {
+  const catalog = new MetricCatalog([
+    {
+      class_entropy: { title: 'class entropy', unit: 'nats', threshold: { direction: 'falls', kind: 'offset', value: Math.LN2 } },
+      class_kl: { title: 'class KL', unit: 'nats', threshold: { direction: 'rises', kind: 'offset', value: 0.1 } },
+      recall: { title: 'recall', unit: 'fraction', threshold: { direction: 'falls', kind: 'factor', value: 0.5 }, bounds: [0, 1] },
+    },
+  ])
+
+  it('gives a share its bounds and an entropy 0 and above, and claims none for a KL', () => {
+    expect(catalog.range('recall')).toEqual([0, 1])
+    expect(catalog.range('class_entropy')).toEqual([0, Infinity])
+    expect(catalog.range('class_kl')).toBeUndefined()
+  })
+})

@@ -29,6 +29,18 @@ export class MetricCatalog {
     return this.known.get(name) ?? { title: name }
   }
 
+  /**
+   * The values the metric can take, where known: its bounds (a share), else for an entropy (an
+   * output in nats whose own collapse threshold is a fall by an amount; a KL rises) 0 and above.
+   * A collapse level outside it cannot be crossed.
+   */
+  range(name: string): readonly [number, number] | undefined {
+    const { bounds, unit, threshold } = this.info(name)
+    if (bounds !== undefined) return bounds
+    if (unit === 'nats' && threshold?.kind === 'offset' && threshold.direction === 'falls') return [0, Infinity]
+    return undefined
+  }
+
   /** Whether some run describes `name`. */
   knows(name: string): boolean {
     return this.known.has(name)

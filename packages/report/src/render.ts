@@ -30,7 +30,7 @@ import {
   type SeriesStyle,
 } from './plots.js'
 import { posttrainSection } from './posttrain-view.js'
-import { collapseLevels, NO_VALUE, summarize, type SummaryRow } from './summary.js'
+import { collapseLevels, NO_VALUE, summarize, withinRange, type SummaryRow } from './summary.js'
 import { theoryCurves, type TheoryCurve } from './theory.js'
 
 export interface ReportOptions {
@@ -351,7 +351,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
 <tbody>
 ${body.join('\n')}
 </tbody></table>
-<p class="note">Replicate means; “real data” is the metric on fresh real data (generation −1)${draws.some((d) => d !== 'fresh') ? `, where the data have no limit; ${POOL_REFERENCE} (marked “the training rows”: the thresholds are then measured from generation 0 alone)` : ''}. A setting has collapsed at the first generation where its mean is past the threshold, measured from whichever of the real data and generation 0 is already worse, and its replicate band, as the plots draw it (minimum to maximum; the 5th to the 95th percentile past ${MAX_MIN_MAX_REPLICATES} replicates), lies beyond generation 0’s: a change within the spread of generation 0 is noise. Where generation 0 is itself past the level the real data alone would give (a model that misfits, a post-training stage that narrowed it), the last column says so. Counts, coverage and diversity scores halve, distances and errors double, entropies fall by ln 2, KLs over modes, clusters or classes rise by 0.1 nats, the held-out NLL by 1 nat, and total variance halves or doubles. Set other thresholds per metric with <code>ouroboros report DIR --thresholds name=value,…</code> (a factor, or an amount in nats for those measured in nats).${single ? ' With one replicate there is no spread: noise cannot be told from collapse.' : ''}</p>`
+<p class="note">Replicate means; “real data” is the metric on fresh real data (generation −1)${draws.some((d) => d !== 'fresh') ? `, where the data have no limit; ${POOL_REFERENCE} (marked “the training rows”: the thresholds are then measured from generation 0 alone)` : ''}. A setting has collapsed at the first generation where its mean is past the threshold, measured from whichever of the real data and generation 0 is already worse, and its replicate band, as the plots draw it (minimum to maximum; the 5th to the 95th percentile past ${MAX_MIN_MAX_REPLICATES} replicates), lies beyond generation 0’s: a change within the spread of generation 0 is noise. Where generation 0 is itself past the level the real data alone would give (a model that misfits, a post-training stage that narrowed it), the last column says so. Counts, coverage and diversity scores halve, distances and errors double, entropies fall by ln 2, KLs over modes, clusters or classes rise by 0.1 nats, the held-out NLL by 1 nat, and total variance halves or doubles; a level past the values a metric can take (an entropy below 0) cannot be crossed, and is not given as a threshold. Set other thresholds per metric with <code>ouroboros report DIR --thresholds name=value,…</code> (a factor, or an amount in nats for those measured in nats).${single ? ' With one replicate there is no spread: noise cannot be told from collapse.' : ''}</p>`
 }
 
 /** The levels, and what they were measured from. */
@@ -370,6 +370,11 @@ function thresholdText(row: SummaryRow): string {
   const parts: string[] = []
   if (levels.below !== undefined) parts.push(`≤ ${formatNumber(levels.below)} <span class="gen">(${escapeHtml(rule('below'))})</span>`)
   if (levels.above !== undefined) parts.push(`≥ ${formatNumber(levels.above)} <span class="gen">(${escapeHtml(rule('above'))})</span>`)
+  // A level the metric cannot reach is no threshold: said with why, rather than shown as one.
+  for (const { side, level, limit } of row.outOfRange ?? []) {
+    const beyond = side === 'below' ? `below ${formatNumber(limit)}, the least it can be` : `above ${formatNumber(limit)}, the most it can be`
+    parts.push(`${parts.length === 0 ? 'none it can reach' : `none ${side === 'below' ? 'below' : 'above'}`} <span class="gen">(${escapeHtml(rule(side))} = ${formatNumber(level)} is ${beyond})</span>`)
+  }
   return parts.join(' or ')
 }
 
@@ -432,9 +437,10 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
         if (i0 !== -1) {
           const first = curve.mean[i0]!
           size = Math.max(size, Math.abs(first), Math.abs(ref ?? 0))
-          // The training rows themselves are no level (see referenceDraw): the thresholds drawn are the summary's.
+          // The training rows themselves are no level (see referenceDraw), and a level the metric cannot reach is not one for the axis to reach.
           const level = referenceDraw(v.run.info, s.cell).kind === 'training' ? null : (ref ?? null)
-          const levels = threshold === undefined ? null : collapseLevels(threshold, level, first)
+          const found = threshold === undefined ? null : collapseLevels(threshold, level, first)
+          const levels = found === null ? null : withinRange(found, catalog.range(metric)).reachable
           if (levels?.below !== undefined) reach.push(levels.below)
           if (levels?.above !== undefined) reach.push(levels.above)
         }

@@ -368,6 +368,19 @@ describe('renderReport', () => {
     expect(html.match(/<tr data-metric="modes_covered"/g)).toHaveLength(4)
   })
 
+  it('shows no collapse threshold an entropy cannot reach: gen 0 − ln 2 below 0 cannot be crossed', () => {
+    const d = dir('entropy-floor')
+    // Class entropy from generation 0's mean 0.5005 (cell 0: 0.5005 − ln 2 = −0.1926 < 0) and 2.0005 (cell 1: 2.0005 − ln 2 = 1.307), falling to 0.
+    const first = [0.5, 2]
+    writeSyntheticRun(d, { ...ringRun('entropy-floor', 4), metrics: (cell, rep, g) => ({ class_entropy: g < 0 ? 2.3 : Math.max(0, first[cell]! - 0.5 * g) + 0.001 * rep }) })
+    const html = renderReport([loadRun(d)])
+    expect(summaryCell(html, 'class_entropy', 0, 'threshold')).toBe('none it can reach (gen 0 − 0.6931 = −0.1926 is below 0, the least it can be)')
+    expect(summaryCell(html, 'class_entropy', 0, 'crossing')).toBe('cannot be crossed')
+    // A level within reach is the threshold as before, crossed at generation 2 (mean 1.0005 ≤ 1.307; generation 1's 1.5005 is not).
+    expect(summaryCell(html, 'class_entropy', 1, 'threshold')).toBe('≤ 1.307 (gen 0 − 0.6931)')
+    expect(summaryCell(html, 'class_entropy', 1, 'crossing')).toBe('generation 2')
+  })
+
   it('tells collapse from noise by the band the plots draw: the extremes up to 20 replicates, the 5th to 95th percentile past that', () => {
     // A variance that falls tenfold in most replicates while two wild ones stay above generation 0's lowest.
     const curve = (count: number) => ({

@@ -55,6 +55,11 @@ export interface SummaryRow {
    * generation, and why a value can be null.
    */
   noneAfter?: { generation: number; why?: string }
+  /**
+   * Levels the metric cannot reach (an entropy of gen 0 − ln 2 below 0, the least an entropy can
+   * be): left out of `levels`, each with the limit of the metric's values it lies beyond.
+   */
+  outOfRange?: { side: 'below' | 'above'; level: number; limit: number }[]
 }
 
 /**
@@ -90,7 +95,7 @@ export function summarize(
         rows.push({ ...noValueRow(metric, cell, reference, catalog.thresholdFor(metric, overrides), recorded ? { reason: NO_VALUE, noneAfter: { generation: -1, ...because } } : { reason: 'no generation recorded' }), ...flagged })
         continue
       }
-      const row = { ...summaryRow(metric, cell, curve, reference, catalog.thresholdFor(metric, overrides)), ...flagged }
+      const row = { ...summaryRow(metric, cell, curve, reference, catalog.thresholdFor(metric, overrides), catalog.range(metric)), ...flagged }
       if (row.lastGeneration !== null && row.lastGeneration < settingLast.get(cell)!) row.noneAfter = { generation: row.lastGeneration, ...because }
       // A factor the user gave that no baseline of this run can take (a Zipf slope, a negative
       // reward) is no threshold: said, as a value out of range is, rather than shown as n/a.
@@ -110,7 +115,7 @@ function noValueRow(metric: string, cell: number, reference: number | null, thre
   }
 }
 
-function summaryRow(metric: string, cell: number, curve: CellCurve, reference: number | null, threshold: Threshold | undefined): SummaryRow {
+function summaryRow(metric: string, cell: number, curve: CellCurve, reference: number | null, threshold: Threshold | undefined, range: readonly [number, number] | undefined): SummaryRow {
   const i0 = curve.generations.indexOf(0)
   const first = i0 === -1 ? null : curve.mean[i0]!
   const lastIndex = curve.generations.length - 1
@@ -126,7 +131,29 @@ function summaryRow(metric: string, cell: number, curve: CellCurve, reference: n
     const baseline = threshold.direction === 'rises' ? Math.max(reference ?? first, first) : Math.min(reference ?? first, first)
     return { ...base, levels, baseline, crossing: { kind: 'none', reason: `n/a: no factor of its baseline ${formatNumber(baseline)}` } }
   }
-  return { ...base, levels, crossing: findCrossing(curve, i0, levels), ...startsPast(threshold, reference, first) }
+  const { reachable, outOfRange } = withinRange(levels, range)
+  if (outOfRange.length > 0 && reachable.below === undefined && reachable.above === undefined) {
+    return { ...base, levels: reachable, outOfRange, crossing: { kind: 'none', reason: 'cannot be crossed' } }
+  }
+  return { ...base, levels: reachable, ...(outOfRange.length === 0 ? {} : { outOfRange }), crossing: findCrossing(curve, i0, reachable), ...startsPast(threshold, reference, first) }
+}
+
+/**
+ * The levels a metric of values within `range` can reach, and those it cannot: a level at the
+ * limit itself (an entropy of 0) can be reached, one beyond it cannot.
+ */
+export function withinRange(levels: CollapseLevels, range: readonly [number, number] | undefined): { reachable: CollapseLevels; outOfRange: NonNullable<SummaryRow['outOfRange']> } {
+  const reachable: CollapseLevels = {}
+  const outOfRange: NonNullable<SummaryRow['outOfRange']> = []
+  if (levels.below !== undefined) {
+    if (range !== undefined && levels.below < range[0]) outOfRange.push({ side: 'below', level: levels.below, limit: range[0] })
+    else reachable.below = levels.below
+  }
+  if (levels.above !== undefined) {
+    if (range !== undefined && levels.above > range[1]) outOfRange.push({ side: 'above', level: levels.above, limit: range[1] })
+    else reachable.above = levels.above
+  }
+  return { reachable, outOfRange }
 }
 
 function startsPast(threshold: Threshold, reference: number | null, first: number): { startsPast?: { side: 'below' | 'above'; level: number } } {
