@@ -278,7 +278,7 @@ function flags(v: RunView): string {
     if (info.status === 'running') reasons.push('its status is still “running”: it is in progress, or it was killed')
     if (info.status === 'interrupted') {
       const queue = (info as RunInfo & { queue?: string }).queue
-      reasons.push(`it was interrupted (ouroboros resume DIR finishes it${queue === undefined ? '' : `, on the queue's workers with --queue ${queue}`})`)
+      reasons.push(`it was interrupted (ouroboros resume ${shellWord(v.run.dir)} finishes it${queue === undefined ? '' : `, on the queue's workers with --queue ${queue}`})`)
     }
     if (info.status === 'failed') reasons.push('it ended with failed chains')
     if (short.length > 0) reasons.push(`${short.length} of ${info.chains.length} chains stopped before their last generation`)
@@ -293,6 +293,11 @@ function flags(v: RunView): string {
     )
   }
   return out.join('\n')
+}
+
+/** A path as a shell reads it back whole, for a command to copy: quoted where it holds a space or another special character. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`
 }
 
 /** What a section without metrics says: a run still going may record some; one that ended did not. */

@@ -813,10 +813,15 @@ describe('renderReport', () => {
   it("says how an interrupted run is finished, on its queue's workers where it ran on a queue", () => {
     const d = dir('interrupted')
     writeSyntheticRun(d, { ...handRun('interrupted'), status: 'interrupted' })
-    expect(renderReport([loadRun(d)])).toContain('it was interrupted (ouroboros resume DIR finishes it)')
+    // The run's own directory, as loaded (an absolute path), ready to copy.
+    expect(renderReport([loadRun(d)])).toContain(`it was interrupted (ouroboros resume ${d} finishes it)`)
     const file = join(d, 'run.json')
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), queue: 'redis://127.0.0.1:6390' }))
-    expect(renderReport([loadRun(d)])).toContain("it was interrupted (ouroboros resume DIR finishes it, on the queue&#39;s workers with --queue redis://127.0.0.1:6390)")
+    expect(renderReport([loadRun(d)])).toContain(`it was interrupted (ouroboros resume ${d} finishes it, on the queue&#39;s workers with --queue redis://127.0.0.1:6390)`)
+    // A path with a space and a quote is quoted for the shell: 'DIR/it'\''s a run', its quotes escaped in the page.
+    const spaced = join(d, "it's a run")
+    writeSyntheticRun(spaced, { ...handRun('interrupted'), status: 'interrupted' })
+    expect(renderReport([loadRun(spaced)])).toContain(`ouroboros resume &#39;${d}/it&#39;\\&#39;&#39;s a run&#39; finishes it`)
   })
 
   it('shows run facts: seeds, package versions, backend, node, stage timings and the escaped config', () => {
