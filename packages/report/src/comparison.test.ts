@@ -24,7 +24,7 @@ describe('a run of one generation', () => {
     const html = renderReport([loadRun(d)])
     // No collapse curves of one point, no summary of 0 % changes.
     expect(html).not.toContain('id="curves"')
-    expect(html).not.toContain('first generation past it')
+    expect(html).not.toContain('data-col="crossing"')
     expect(html).toContain('<section id="summary"><h2>Comparison</h2>')
     expect(html).toContain('<section id="metrics"><h2>Metrics by setting</h2>')
     // The header names both data kinds, not the first cell's.

@@ -306,6 +306,12 @@ function noMetrics(views: readonly RunView[]): string {
   return `<p>No metrics were recorded: every chain stopped before its first generation’s records (their errors are under ${views.map((v) => `<a href="#${v.anchor}-facts">Run facts</a>`).join(', ')}).</p>`
 }
 
+/**
+ * The word as a heading of the summary table, with the places it may break: "generation", the
+ * longest word of three headings, would set their columns' least width in a narrow window.
+ */
+const GENERATION = 'gen&shy;er&shy;a&shy;tion'
+
 /** One table for every run on the page: the rows of a metric sit together, run after run. */
 function summarySection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog): string {
   const byMetric = new Map<string, { row: SummaryRow; series: Series | undefined }[]>()
@@ -352,7 +358,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
     })
   }
   return `<table class="summary">
-<thead><tr><th>metric</th><th>setting</th><th>real data</th><th>generation 0</th><th>last generation</th><th>change</th><th>collapse threshold</th><th>first generation past it</th></tr></thead>
+<thead><tr><th>metric</th><th>setting</th><th>real data</th><th>${GENERATION} 0</th><th>last ${GENERATION}</th><th>change</th><th>col&shy;lapse thresh&shy;old</th><th>first ${GENERATION} past it</th></tr></thead>
 <tbody>
 ${body.join('\n')}
 </tbody></table>
@@ -939,8 +945,9 @@ th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-al
 thead th { background: #f3f6f9; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.summary td.setting { min-width: 14em; }
-@media (max-width: 1100px) { table.summary td.setting { min-width: 9em; } table.summary td.num .gen { display: block; } }
+@media (max-width: 1100px) { table.summary td.setting { min-width: 9em; } table.summary td.num .gen { display: block; white-space: normal; } }
 @media (max-width: 900px) { table.summary { font-size: 0.9em; } table.summary td.setting { min-width: 0; } table.summary th, table.summary td { padding: 4px; } }
+@media (max-width: 760px) { table.summary { font-size: 0.85em; } table.summary th, table.summary td { padding: 3px; } }
 table.summary td.crossed { background: #fde3cf; font-weight: 600; }
 table.summary td.held { color: #245; }
 .gen { color: #666; font-size: 0.85em; }

@@ -237,6 +237,15 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     await page.close()
   })
 
+  it('fits the summary in a 700-pixel window, its last column in view without scrolling', async () => {
+    const { page, errors } = await open(pages.swept, 700)
+    const table = await page.evaluate(() => ((t) => ({ overflow: t.scrollWidth - t.clientWidth, right: t.getBoundingClientRect().right, last: t.querySelector('thead th:last-child')!.getBoundingClientRect().right }))(document.querySelector('table.summary')!))
+    expect(table.overflow).toBe(0)
+    expect(table.last).toBeLessThanOrEqual(table.right)
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
   it('in a narrower window, scrolls a table too wide for it on its own, never the page', async () => {
     const { page, errors } = await open(pages.swept, 600)
     const overflow = await page.evaluate(() => ({
