@@ -6,6 +6,7 @@ import {
   recordChains,
   readRunInfo,
   readSamples,
+  RunLock,
   samplesPath,
   type ChainInfo,
   type MetricRecord,
@@ -84,6 +85,8 @@ export interface ChainTraining {
 export interface LoadedRun {
   dir: string
   info: RunInfo
+  /** The process run.lock names, where it still runs the run (on this machine; another's at the lock's word). */
+  holder?: { pid: number; host: string }
   /** Every record, aggregated per cell, metric and generation. */
   agg: RunAggregate
   /** Records of generations −1 and 0 (the comparison of settings shows them one by one). */
@@ -164,7 +167,8 @@ export function loadRun(dir: string, summary?: RecordSummary): LoadedRun {
       if (generations.length > 0) posttrain.push({ chain: chain.id, cell: cell.index, replicate: chain.replicate, generations })
     }
   }
-  return { dir: runDir, info, agg, firstRecords, timings, samples, galleries, training, posttrain, problems }
+  const holder = info.status === 'running' ? RunLock.heldBy(runDir) : undefined
+  return { dir: runDir, info, agg, firstRecords, timings, samples, galleries, training, posttrain, problems, ...(holder === undefined ? {} : { holder }) }
 }
 
 /** The generations whose samples every one of `lists` saved. */

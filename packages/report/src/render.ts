@@ -275,11 +275,14 @@ function flags(v: RunView): string {
   const short = shortChains(info)
   if (info.status !== 'finished' || short.length > 0) {
     const reasons: string[] = []
-    if (info.status === 'running') reasons.push('its status is still “running”: it is in progress, or it was killed')
-    if (info.status === 'interrupted') {
-      const queue = (info as RunInfo & { queue?: string }).queue
-      reasons.push(`it was interrupted (ouroboros resume ${shellWord(v.run.dir)} finishes it${queue === undefined ? '' : `, on the queue's workers with --queue ${queue}`})`)
+    const queue = (info as RunInfo & { queue?: string }).queue
+    const resume = `ouroboros resume ${shellWord(v.run.dir)} finishes it${queue === undefined ? '' : `, on the queue's workers with --queue ${queue}`}`
+    if (info.status === 'running') {
+      const { holder } = v.run
+      // run.lock says whether a process still runs it: a run killed (kill -9, out of memory, a node lost) leaves "running" behind.
+      reasons.push(holder === undefined ? `its status is still “running”, but no process runs it: it was killed (${resume})` : `it is in progress (process ${holder.pid} on ${holder.host})`)
     }
+    if (info.status === 'interrupted') reasons.push(`it was interrupted (${resume})`)
     if (info.status === 'failed') reasons.push('it ended with failed chains')
     if (short.length > 0) reasons.push(`${short.length} of ${info.chains.length} chains stopped before their last generation`)
     out.push(

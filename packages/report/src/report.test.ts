@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Rng, vectors, type VectorSamples } from '@ouroboros/core'
-import { chainDir, samplesPath, writeSamples } from '@ouroboros/store'
+import { chainDir, HOST, samplesPath, writeSamples } from '@ouroboros/store'
 import { gaussianLogVariance, loadRun, parseThresholds, regressionExcessError, renderReport, theoryCurves, writeReport } from './index.js'
 import { formatChange, formatNumber } from './html.js'
 import { collapseLevels, findCrossing } from './summary.js'
@@ -808,6 +808,20 @@ describe('renderReport', () => {
     expect(html).toMatch(/<li data-chain="c0-r1"><code>c0-r1<\/code> \(policy=replace, components=8, replicate 1, seed 1001\) failed at generation 2: covariance not positive definite<\/li>/)
     // The error's code is run.json's, for scripts; the reader gets the message as the terminal said it.
     expect(html).not.toContain('OUROBOROS_MODEL')
+  })
+
+  it('tells a run in progress from one that was killed by the process its run.lock names', () => {
+    const d = dir('still-running')
+    writeSyntheticRun(d, { ...handRun('still-running'), status: 'running' })
+    // No lock (or the lock of a process that has ended): killed, and resumable.
+    expect(renderReport([loadRun(d)])).toContain(`its status is still “running”, but no process runs it: it was killed (ouroboros resume ${d} finishes it)`)
+    writeFileSync(join(d, 'run.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: HOST, since: new Date().toISOString() }))
+    expect(renderReport([loadRun(d)])).toContain('it was killed')
+    // This process holds it.
+    writeFileSync(join(d, 'run.lock'), JSON.stringify({ pid: process.pid, host: HOST, since: new Date().toISOString() }))
+    const html = renderReport([loadRun(d)])
+    expect(html).toContain(`it is in progress (process ${process.pid} on ${HOST})`)
+    expect(html).not.toContain('killed')
   })
 
   it("says how an interrupted run is finished, on its queue's workers where it ran on a queue", () => {
