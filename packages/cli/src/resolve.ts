@@ -33,7 +33,7 @@ import { builtinFilters, builtinPolicies, loadFilter, loadModel, loadPolicy, typ
 import type { CellInfo } from '@ouroboros/store'
 import { resolvePosttrain, stageModelProblems } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, kindMismatch, metricsModule, moduleUrl, problemMessage } from './registry.js'
-import { anchorPaths, datasetFromModule, metricGroups } from './extensions.js'
+import { anchorPaths, datasetFromModule, metricGroups, type MetricGroups } from './extensions.js'
 import { needInWords } from './metric-needs.js'
 
 export interface ResolvedRun {
@@ -210,6 +210,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       for (const id of Object.keys(cfg.metricOptions)) {
         if (!cellMetrics.includes(id)) throw configError(`${at}: metricOptions.${id}: '${id}' is not among the metrics of this run (${cellMetrics.join(', ')})`)
       }
+      if (givenFilter !== null) checkFilterOutputs(givenFilter, cellMetrics, groups.byId, at)
       if (problems.any) continue
       // A cell whose data differ from the first cell's (a sweep over data.kind) keeps its own facts:
       // the report marks its samples with its own mode centres.
@@ -507,6 +508,24 @@ function checkMinimumRows(
 }
 
 /** The cell's filter, its parameters also checked against the cell's data and model. */
+/**
+ * A filter's own values (a reward filter's `filter_reward`, a plug-in filter's) go into the same
+ * record as the metric groups' outputs: a name both record would keep one of the two values.
+ */
+function checkFilterOutputs(given: KindPlugin<FilterPlugin<any>>, metrics: readonly string[], byId: MetricGroups['byId'], at: string): void {
+  const own = Object.keys(given.plugin.outputInfo ?? {})
+  for (const [i, id] of metrics.entries()) {
+    const group = byId.get(id)
+    const shared = group === undefined ? [] : group.plugin.outputs.filter((output) => own.includes(output))
+    if (shared.length === 0) continue
+    const names = shared.map((name) => `'${name}'`).join(', ')
+    // Said at whichever of the two is the user's own: a built-in's names are not theirs to change.
+    const path = given.config.module !== undefined ? 'filter.module' : `metrics.${i}.module`
+    const rename = shared.length === 1 ? 'another name' : 'other names'
+    throw configError(`${at}: ${path}: filter '${given.plugin.id}' and metric group '${id}' both record ${names}; records keep one value per name`, given.config.module !== undefined ? `give the filter's value ${rename}` : `give the group's output ${rename}`)
+  }
+}
+
 async function resolveFilter(given: KindPlugin<FilterPlugin<any>>, at: string, dataset: DatasetInfo, model: ModelPlugin<any, any>): Promise<FilterConfig> {
   const { plugin, params, config } = given
   const described = outputInfoProblems(plugin.outputInfo)

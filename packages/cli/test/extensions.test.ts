@@ -268,6 +268,19 @@ export default {
     const own = cli(['validate', writeConfig(project, { ...base, metrics: [{ module: './kept.mjs' }] }, 'kept.json')])
     expect(own.status).toBe(2)
     expect(own.stderr).toContain("kept.json: metrics.0.module: group 'kept' has the outputs 'filter_kept' (share of draws the filter kept), 'kl' (KL to the model as fit), which the run records itself; give them other names")
+    // A filter's own values go into the same record: the reward filter's beside a module's group, a module filter's beside a built-in group.
+    writeFileSync(join(project, 'rewarded.mjs'), `import { z } from 'zod'\nexport default { id: 'rewarded', modality: 'vectors', description: 'd', outputs: ['filter_reward'], options: z.strictObject({}), compute: () => ({ filter_reward: 1 }) }\n`)
+    const reward = { kind: 'reward', reward: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] } }
+    const beside = cli(['validate', writeConfig(project, { ...base, metrics: ['modes', { module: './rewarded.mjs' }], filter: reward }, 'rewarded.json')])
+    expect(beside.status).toBe(2)
+    expect(beside.stderr).toContain("rewarded.json: metrics.1.module: filter 'reward' and metric group 'rewarded' both record 'filter_reward'; records keep one value per name")
+    writeFileSync(
+      join(project, 'covers.mjs'),
+      `import { z } from 'zod'\nexport default { id: 'covers', description: 'keeps the first draws', params: z.strictObject({}), outputInfo: { modes_covered: { title: 'modes' } }, apply: (p, inputs) => ({ kept: inputs.first, draws: inputs.n, values: { modes_covered: 1 } }) }\n`,
+    )
+    const filter = cli(['validate', writeConfig(project, { ...base, metrics: ['modes'], filter: { kind: 'covers', module: './covers.mjs' } }, 'covers.json')])
+    expect(filter.status).toBe(2)
+    expect(filter.stderr).toContain("covers.json: filter.module: filter 'covers' and metric group 'modes' both record 'modes_covered'; records keep one value per name")
   })
 
   it("fails a chain whose text model samples a token id outside its vocabulary, naming the model, and does not retry it as a divergence", () => {
