@@ -66,8 +66,6 @@ const configs: [string, unknown, string][] = [
   ['sweep to a bad value', r({ sweep: { 'model.components': [4, 'eight'] } }), 'model.components'],
   ['absurd size', { data: { kind: 'gaussian', d: 1000, n: 1000000 }, model: { kind: 'gaussian' }, policy: { kind: 'accumulate' }, generations: 100 }, 'GiB'],
   ['more MNIST digits than the training split', { data: { kind: 'mnist', n: 9500 }, model: { kind: 'gaussian' }, generations: 1 }, 'data.n'],
-  ['a reference draw larger than MNIST', { data: { kind: 'mnist', n: 100 }, model: { kind: 'gaussian' }, generations: 1, samplesPerGeneration: 9500 }, 'samplesPerGeneration'],
-  ['a reference draw larger than the Brown training split', { data: { kind: 'brown', n: 100 }, model: { kind: 'ngram' }, generations: 1, samplesPerGeneration: 60000 }, 'samplesPerGeneration'],
   ['more held-out digits than MNIST sets aside', { data: { kind: 'mnist', n: 100, heldout: 500 }, model: { kind: 'gaussian' }, generations: 1, heldout: 800 }, 'heldout'],
   ['unknown filter', r({ filter: { kind: 'oracle' } }), 'filter.kind'],
   ['filter keeping nothing', r({ filter: { kind: 'likelihood', keep: 0 } }), 'filter.keep'],

@@ -427,6 +427,28 @@ describe('bad configs', () => {
   })
 })
 
+describe('data of a limited pool', () => {
+  it('runs generations larger than a data file, the real-data record taking its whole pool of training rows', async () => {
+    const { readSamples } = await import('@ouroboros/store')
+    const dir = tempDir()
+    // 20 rows, 2 held out: a pool of 18, all of it the real data (data.n's default).
+    writeFileSync(join(dir, 'small.csv'), Array.from({ length: 20 }, (_, i) => `${(i * 7) % 11}\n`).join(''))
+    const config = writeConfig(dir, { data: { kind: 'vector-file', path: 'small.csv' }, model: { kind: 'gaussian' }, generations: 2, samplesPerGeneration: 40, metrics: ['moments'] })
+    const res = cli(['run', config, '--out', `${dir}/run`])
+    expect(res.status, res.stderr).toBe(0)
+    expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).dataset.pool).toBe(18)
+    const real = readSamples(`${dir}/run/chains/r0/real.npy`)
+    if (real.modality !== 'vectors') throw new Error('vectors expected')
+    expect(real.n).toBe(18)
+    // The record draws the same 18 rows, in another order: their variance (ddof 0), computed here.
+    const mean = real.data.reduce((a, b) => a + b, 0) / real.n
+    const variance = real.data.reduce((a, b) => a + (b - mean) ** 2, 0) / real.n
+    const reference = records(`${dir}/run`).find((r) => r.generation === -1)!
+    expect(reference.metrics['total_variance']).toBeCloseTo(variance, 12)
+    expect(records(`${dir}/run`).filter((r) => r.generation >= 0)).toHaveLength(2)
+  })
+})
+
 describe('metric options left to the data', () => {
   it('records the median bandwidth each chain used in run.json', async () => {
     const { readSamples } = await import('@ouroboros/store')
