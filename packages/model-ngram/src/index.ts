@@ -159,10 +159,18 @@ export const model = defineModel<NgramParams, NgramModelState>({
   },
 
   /**
+   * Its log-likelihood scores a sentence as sampling drew it at discount 0 only: a discount gives
+   * the uniform floor a share of the mass, which sampling leaves out, so a Monte Carlo KL from it
+   * is biased, by tens of nats for a model refit on a few sentences (its own words get a small part
+   * of the probability they are drawn with). With a discount, post-training records no KL.
+   */
+  scoresItsSamples: (state) => undiscounted(state),
+
+  /**
    * Exact KL(p_state‖p_reference) per sentence (per item, as logLikelihood scores), for unigram
-   * models (order 1, interpolated or not), between the distributions logLikelihood scores (at
-   * discount 0 the ones sampling draws from; a discount adds the uniform floor, which sampling
-   * leaves out). It is the per-outcome KL over the V words and END divided by p_state(END), and
+   * models (order 1, interpolated or not) at discount 0, where the distributions logLikelihood
+   * scores are the ones sampling draws from (a discount adds the uniform floor, which sampling
+   * leaves out: no KL then, as for the Monte Carlo estimate). It is the per-outcome KL over the V words and END divided by p_state(END), and
    * splits into the KL of the sentence-length distributions plus the expected words per sentence
    * times the KL of the vocabulary distributions (interpolation.ts, unigramSentenceKl), times the
    * chance 1 − (1 − e)^maxLength that a sentence ends before the cut. Infinite where the reference
@@ -173,6 +181,7 @@ export const model = defineModel<NgramParams, NgramModelState>({
     const models = [...state.models, ...reference.models]
     // Exact for unigram models only; higher orders are estimated by Monte Carlo from logLikelihood.
     if (models.some((m) => m.order !== 1)) return undefined
+    if (!undiscounted(state) || !undiscounted(reference)) return undefined
     const V = state.models[0]!.vocabSize
     if (models.some((m) => m.vocabSize !== V)) throw inputError('the n-gram KL needs two models over one vocabulary')
     // Cut at different lengths, the two score a sentence of the shorter cap differently: Monte Carlo.
@@ -180,6 +189,11 @@ export const model = defineModel<NgramParams, NgramModelState>({
     return unigramSentenceKl(unigramOutcomes(state.models, state.weights), unigramOutcomes(reference.models, reference.weights), state.maxLength)
   },
 })
+
+/** Every level of every interpolated model at discount 0: no uniform floor, so logLikelihood scores the distribution sampling draws from. */
+function undiscounted(state: NgramModelState): boolean {
+  return state.models.every((m) => m.discounts.every((d) => d === 0))
+}
 
 function withOptions(models: NgramState[], weights: Float64Array, params: NgramParams): NgramModelState {
   return { models, weights, topK: params.topK, topP: params.topP, maxLength: params.maxLength }

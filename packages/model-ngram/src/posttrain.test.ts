@@ -114,6 +114,28 @@ describe('ngram fitWeighted, order ≥ 2: Kneser-Ney on a systematic resample', 
   })
 })
 
+describe('the KL of post-training', () => {
+  it('is not estimated with a discount, whose uniform floor scoring gives and sampling leaves out, and is at discount 0', () => {
+    const zebra = VOCABULARY.indexOf('zebra')
+    for (const order of [1, 3]) {
+      const discounted = fit(TASK, params({ order }))
+      // The task's sentences lack 'zebra': scored above 0 (the floor), never drawn.
+      expect(Math.exp(logLikelihood(discounted, [[zebra]])[0]!)).toBeGreaterThan(0)
+      const drawn = model.sample(discounted, 2000, sampleCtx(3)) as TokenSamples
+      expect(drawn.tokens.includes(zebra)).toBe(false)
+      expect(model.scoresItsSamples).toBeTypeOf('function')
+      const scores = model.scoresItsSamples as (state: NgramModelState) => boolean
+      expect(scores(discounted)).toBe(false)
+      expect(model.klDivergence!(discounted, fit(CORPUS, params({ order })))).toBeUndefined()
+      const plain = fit(TASK, params({ order, discount: 0 }))
+      expect(scores(plain)).toBe(true)
+      expect(Math.exp(logLikelihood(plain, [[zebra]])[0]!)).toBe(0)
+    }
+    // Exact between two unigram models at discount 0.
+    expect(model.klDivergence!(fit(TASK, params({ order: 1, discount: 0 })), fit(CORPUS, params({ order: 1, discount: 0 })))).toBeTypeOf('number')
+  })
+})
+
 describe('reward-weighted refitting of a unigram model: the KL-regularised optimum', () => {
   // The reference: a unigram model (discount 0, so sampling and scoring agree) fit to one-word
   // sentences where word k = 1..10 appears 2520/k times: its vocabulary distribution is Zipf's

@@ -103,21 +103,21 @@ function kindInfo(kind: string): KindInfo {
 export function posttrainSection(settings: readonly PosttrainSetting[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
   const blocks: string[] = []
-  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; aims: string; fits: string; untasked: boolean; tied: string[] }[] = []
+  const blockPlots: { info: KindInfo; plots: { role: Role; spec: PlotSpec }[]; shapes: boolean; aims: string; fits: string; untasked: boolean; tied: string[]; noKl: boolean }[] = []
   for (const [kind, series] of kinds) {
     const info = kindInfo(kind)
-    const { plots, tasked, tied } = kindPlots(info, series, catalog)
+    const { plots, tasked, tied, noKl } = kindPlots(info, series, catalog)
     if (plots.length === 0) continue
     const fits = plots.some((p) => p.role === 'reward-kl') ? gaoTable(info, series) : ''
     const untasked = info.task === true && !tasked
-    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), aims: aimsNote(series, info.aims), fits, untasked, tied })
+    blockPlots.push({ info, plots, shapes: series.some(repeatsColour), aims: aimsNote(series, info.aims), fits, untasked, tied, noKl })
   }
   thinToBudget(blockPlots.flatMap((b) => b.plots.map((p) => p.spec)), POINT_BUDGET)
-  for (const { info, plots, shapes, aims, fits, untasked, tied } of blockPlots) {
+  for (const { info, plots, shapes, aims, fits, untasked, tied, noKl } of blockPlots) {
     const ids = plots.map((p) => addPlot(p.spec))
     const shared = plots[0]!.spec.choices?.controls.find((c) => c.shared === true)
     blocks.push(`<h3>${escapeHtml(info.title)}</h3>
-${aims}<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes, untasked, tied))}</p>
+${aims}<p class="note">${escapeHtml(kindNote(plots.map((p) => p.role), shapes, untasked, tied, noKl))}</p>
 ${shared === undefined ? '' : `<div class="choices">${select(shared, ids.join(' '), 0)}</div>`}
 <div class="grid">
 ${plots.map((p, i) => plotFigure(ids[i]!, p.spec)).join('\n')}
@@ -260,10 +260,10 @@ function stageSeries(settings: readonly PosttrainSetting[]): Map<string, StageSe
 type Role = 'frontier' | 'reward-kl' | 'diversity-reward' | 'steps' | 'surrogate'
 
 /**
- * The block's plots, whether its curves score a task's quality, and the reward kinds with ties
- * for which a theory of rewards without ties was left out of the KL plot.
+ * The block's plots, whether its curves score a task's quality, the reward kinds with ties for
+ * which a theory of rewards without ties was left out of the KL plot, and whether no KL was recorded.
  */
-function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: MetricCatalog): { plots: { role: Role; spec: PlotSpec }[]; tasked: boolean; tied: string[] } {
+function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: MetricCatalog): { plots: { role: Role; spec: PlotSpec }[]; tasked: boolean; tied: string[]; noKl: boolean } {
   const gens = [...new Set(series.flatMap((s) => [...s.byGeneration.keys()]))].sort((a, b) => a - b)
   const curves = series.flatMap((s) => [...s.byGeneration.values()].flat().map((r) => r.curve))
   const present = (q: Quantity, from = 0): boolean => curves.some((c) => c.steps.some((_, i) => i >= from && q(c, i) !== null))
@@ -296,7 +296,7 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
     const spec = stepPlot(info, series, gens, [{ quantity: namedLoss(name), dash: 'solid', band: true, suffix: '' }], title, own?.axis ?? (surrogate ? 'loss of the weighted batch' : lossAxisTitle(name)))
     out.push({ role: surrogate ? 'surrogate' : 'steps', spec })
   }
-  return { plots: out, tasked: quality.length > 0, tied }
+  return { plots: out, tasked: quality.length > 0, tied, noKl: !names.includes('kl') }
 }
 
 /**
@@ -325,8 +325,11 @@ const STAGE_QUANTITIES: Readonly<Record<string, { title: string; axis: string }>
   preference_accuracy: { title: 'preference accuracy of the training batch', axis: 'share of pairs with Δ > 0' },
 }
 
-/** `untasked`: a finetuning block whose run did not score its task; `tied`: reward kinds with ties, left without the KL's theory. */
-function kindNote(roles: readonly Role[], shapes: boolean, untasked: boolean, tied: readonly string[]): string {
+/**
+ * `untasked`: a finetuning block whose run did not score its task; `tied`: reward kinds with ties,
+ * left without the KL's theory; `noKl`: no KL to the stage's input was recorded.
+ */
+function kindNote(roles: readonly Role[], shapes: boolean, untasked: boolean, tied: readonly string[], noKl: boolean): string {
   const parts: string[] = []
   if (roles.includes('frontier')) {
     parts.push(
@@ -344,6 +347,11 @@ function kindNote(roles: readonly Role[], shapes: boolean, untasked: boolean, ti
     )
   }
   if (roles.includes('diversity-reward')) parts.push('Diversity against gold reward shows what the reward is bought with.')
+  if (noKl) {
+    parts.push(
+      'No KL to the stage’s input was recorded, so there is no √KL axis and no fit of Gao et al.’s forms: the model’s log-likelihood does not score its samples as it draws them (a character model’s made-up words come back as <unk>; an n-gram with a discount gives a uniform floor that its sampling leaves out).',
+    )
+  }
   if (tied.length > 0) {
     const kinds = tied.map((k) => `‘${k}’`).join(' and ')
     parts.push(`The KL has no theory curve for ${kinds} rewards: ln n − (n − 1)/n holds for a reward without ties, and one of a few values ties often among n draws, which keeps the KL far lower.`)

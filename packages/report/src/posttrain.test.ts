@@ -292,8 +292,13 @@ describe('the finetuning frontier', () => {
     expect(plot(renderReport([loadRun(d)]), 'Finetuning: modes covered · modes_covered').layout.xaxis).toMatchObject({ dtick: 1 })
     // A model that cannot estimate the KL records only the start's 0 (brown-charlm-finetune): no KL plot of one point.
     writeCurve(d, 'c0-r0', 0, [point(0, 'finetune', 0, { kl: 0, metrics: { modes_covered: 8 } }), point(0, 'finetune', 5, { kl: null, metrics: { modes_covered: 2 } })])
-    const unscored = embeddedPlots(renderReport([loadRun(d)])).map(plotTitle)
+    const unscoredHtml = renderReport([loadRun(d)])
+    const unscored = embeddedPlots(unscoredHtml).map(plotTitle)
     expect(unscored.filter((t) => t.startsWith('Finetuning'))).toEqual(['Finetuning: modes covered · modes_covered'])
+    // And the note says why, where the plot with a KL had no word of it.
+    expect(unscoredHtml).toContain('No KL to the stage’s input was recorded')
+    writeCurve(d, 'c0-r0', 0, [point(0, 'finetune', 0, { kl: 0, metrics: { modes_covered: 8 } }), point(0, 'finetune', 5, { kl: 1, metrics: { modes_covered: 2 } })])
+    expect(renderReport([loadRun(d)])).not.toContain('No KL to the stage’s input was recorded')
   })
 
   it('shows a hostile stage kind as text', () => {
