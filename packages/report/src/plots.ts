@@ -109,6 +109,9 @@ const MODEBAR_ROOM = 30
 /** Characters of a 15 px title that fit a plot of the page's narrowest column (560 px). */
 const TITLE_LINE = 62
 
+/** Characters of a y axis title along a plot's height (about 300 px between the legend and the title). */
+const AXIS_LINE = 44
+
 /** A title broken at spaces into lines of at most `width` characters (one long word stays whole). */
 export function wrapTitle(text: string, width = TITLE_LINE): string[] {
   const lines: string[] = []
@@ -139,7 +142,8 @@ export const baseLayout = (title: string, xTitle: string, yTitle: string): Recor
       font: { size: 15 },
     },
     xaxis: { title: { text: plotlyText(xTitle) }, zeroline: false, automargin: true },
-    yaxis: { title: { text: plotlyText(yTitle) }, zeroline: false, automargin: true },
+    // A long title runs past the plot's ends, where plotly cuts it: in lines instead.
+    yaxis: { title: { text: wrapTitle(yTitle, AXIS_LINE).map(plotlyText).join('<br>') }, zeroline: false, automargin: true },
     // Anchored to the figure's bottom edge, a legend of any length pushes the plot up instead of covering the axis title.
     // Shown whole: the figure's height has room for it, where plotly would scroll one past half of it.
     legend: { orientation: 'h', x: 0, xanchor: 'left', y: 0, yref: 'container', yanchor: 'bottom', maxheight: 1 },

@@ -6,7 +6,7 @@ import { chainDir, HOST, samplesPath, writeSamples } from '@ouroboros/store'
 import { gaussianLogVariance, loadRun, parseThresholds, regressionExcessError, renderReport, theoryCurves, writeReport } from './index.js'
 import { formatChange, formatNumber } from './html.js'
 import { collapseLevels, findCrossing } from './summary.js'
-import { logAxis, samplesPlot, sensibleRange } from './plots.js'
+import { baseLayout, logAxis, samplesPlot, sensibleRange } from './plots.js'
 import { embeddedPlots, metricPlot, ringDataset, ringRun, ringSamples, tempDir, writeSyntheticRun, type SyntheticRun } from './runs.testutil.js'
 
 const dirs: string[] = []
@@ -1126,6 +1126,18 @@ describe('renderReport', () => {
       .filter((p) => p.slider !== undefined)
       .flatMap((p) => p.data.filter((t) => String(t.name).startsWith('generation')).map((t) => (t.marker as { size: number }).size))
     expect(new Set(sizes)).toEqual(new Set([6]))
+  })
+})
+
+describe('plot axes', () => {
+  it('break a y axis title longer than a plot is high into lines, where plotly cut it at both ends', () => {
+    const long = 'cross-entropy of the training batches since the last point (nats per token)'
+    const text = (baseLayout('t', 'x', long).yaxis as { title: { text: string } }).title.text
+    const lines = text.split('<br>')
+    expect(lines.length).toBe(2)
+    expect(lines.join(' ')).toBe(long)
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(44)
+    expect((baseLayout('t', 'x', 'modes covered').yaxis as { title: { text: string } }).title.text).toBe('modes covered')
   })
 })
 
