@@ -546,6 +546,7 @@ function frontierPlot(title: string, series: readonly StageSeries[], gens: reado
  */
 function rewardKlPlot(info: KindInfo, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
   const traces = new Traces([generationDimension(gens)])
+  const own = proxyDwarfsGold(series.flatMap((s) => [...s.byGeneration.values()].flat().map((r) => r.curve)))
   let anyProxy = false
   gens.forEach((g, gi) => {
     let started = false
@@ -576,6 +577,7 @@ function rewardKlPlot(info: KindInfo, series: readonly StageSeries[], gens: read
           legendgroup: plotlyText(gold.label),
           name: `${name}: proxy reward${reps.length > 1 ? ` (mean of ${reps.length})` : ''}`,
           hovertemplate: `${name}<br>step %{customdata[0]}<br>√KL %{x:.3g}<br>proxy reward %{y:.4g}<br>mean of %{customdata[1]}<extra></extra>`,
+          ...(own ? { yaxis: 'y2' } : {}),
         },
         [gi],
       )
@@ -583,7 +585,8 @@ function rewardKlPlot(info: KindInfo, series: readonly StageSeries[], gens: read
     if (started) startLegend(traces, [gi])
     if (fitted) gaoLegend(traces, [gi], info.gao!)
   })
-  const layout = baseLayout(`${info.title}: ${anyProxy ? 'gold and proxy reward' : 'reward'} against √KL`, '√KL to the stage’s input (√nats)', 'mean reward of the samples')
+  const layout = baseLayout(`${info.title}: ${anyProxy ? 'gold and proxy reward' : 'reward'} against √KL`, '√KL to the stage’s input (√nats)', own ? GOLD_AXIS : 'mean reward of the samples')
+  if (own) layout.yaxis2 = rightAxis(PROXY_AXIS)
   return traces.spec(layout)
 }
 
@@ -750,6 +753,8 @@ interface StepLine {
   when?: (curves: readonly StageCurve[]) => boolean
   /** A level the series' stage config sets for this quantity, drawn beside it (the KL target). */
   target?: 'klTarget'
+  /** On a second y axis, at the right, titled so (a proxy reward, whose scale can dwarf the gold reward's). */
+  rightAxis?: string
 }
 
 function stepTitle(kind: string, name: string, catalog: MetricCatalog): string {
@@ -768,8 +773,39 @@ function rewardStepPlot(info: KindInfo, series: readonly StageSeries[], gens: re
   const proxy = proxied(all.map(({ curve }) => curve))
   const lines: StepLine[] = [{ quantity: named('gold_reward'), dash: 'solid', band: true, suffix: proxy ? ': gold' : '' }]
   // A setting whose reward is gold itself (beside proxies in a sweep) has no proxy line: it would lie on its gold one.
-  if (proxy) lines.push({ quantity: named('reward'), dash: 'dash', band: false, suffix: ': proxy', when: proxied })
-  return stepPlot(info, series, gens, lines, `${info.title}: ${proxy ? 'gold and proxy reward' : 'reward'}`, 'mean reward of the samples')
+  const own = proxy && proxyDwarfsGold(all.map(({ curve }) => curve))
+  if (proxy) lines.push({ quantity: named('reward'), dash: 'dash', band: false, suffix: ': proxy', when: proxied, ...(own ? { rightAxis: PROXY_AXIS } : {}) })
+  return stepPlot(info, series, gens, lines, `${info.title}: ${proxy ? 'gold and proxy reward' : 'reward'}`, own ? GOLD_AXIS : 'mean reward of the samples')
+}
+
+/**
+ * A proxy reward whose values span far more than the gold reward's (hacked, it climbs to hundreds
+ * while the gold reward moves by a few units) goes on an axis of its own, which on one axis would
+ * draw the gold reward flat. Where the two are alike in scale they share one, so that their gap
+ * reads as it is.
+ */
+const OWN_AXIS_SPAN = 5
+
+function proxyDwarfsGold(curves: readonly StageCurve[]): boolean {
+  const span = (values: number[]): number => (values.length === 0 ? 0 : Math.max(...values) - Math.min(...values))
+  const gold: number[] = []
+  const proxy: number[] = []
+  for (const curve of curves) {
+    curve.steps.forEach((_, i) => {
+      const g = curve.values.gold_reward?.[i]
+      if (g !== null && g !== undefined && Number.isFinite(g)) gold.push(g)
+      const r = curve.values.reward?.[i]
+      if (isProxy(curve, i) && Number.isFinite(r)) proxy.push(r!)
+    })
+  }
+  return proxy.length > 0 && span(proxy) > OWN_AXIS_SPAN * span(gold)
+}
+
+const GOLD_AXIS = 'gold reward, mean of the samples (solid)'
+const PROXY_AXIS = 'proxy reward, mean of the samples (dashed)'
+
+function rightAxis(title: string): Record<string, unknown> {
+  return { title: { text: plotlyText(title) }, overlaying: 'y', side: 'right', zeroline: false, showgrid: false, automargin: true }
 }
 
 /** Quantities per step: the mean over replicates of each series, with a min–max band. */
@@ -788,6 +824,8 @@ function stepPlot(
   const traces = new Traces([generation])
   // Per generation: each is drawn on an axis of its own values (a collapsed chain's are far below the first's).
   const plotted: number[][] = gens.map(() => [])
+  const plottedRight: number[][] = gens.map(() => [])
+  let right: string | undefined
   const steps = new Set<number>()
   gens.forEach((g, gi) => {
     for (const s of series) {
@@ -834,10 +872,12 @@ function stepPlot(
             legendgroup: name,
             name: `${name}${line.suffix}${replicates > 1 ? ` (mean of ${replicates})` : ''}`,
             hovertemplate: 'step %{x}<br>mean %{y:.4g} of %{customdata}<extra></extra>',
+            ...(line.rightAxis === undefined ? {} : { yaxis: 'y2' }),
           },
           [gi],
         )
-        for (const l of lists) for (const v of l) plotted[gi]!.push(v)
+        if (line.rightAxis !== undefined) right = line.rightAxis
+        for (const l of lists) for (const v of l) (line.rightAxis === undefined ? plotted : plottedRight)[gi]!.push(v)
       }
     }
   })
@@ -871,7 +911,8 @@ function stepPlot(
     // A few steps get a tick each, not plotly's fifths of a step (a refit's steps 0 and 1).
     xaxis.dtick = 1
   }
-  generation.relayout = plotted.map((values) => stepYAxis(values, bounds, unit))
+  if (right !== undefined) layout.yaxis2 = rightAxis(right)
+  generation.relayout = plotted.map((values, gi) => ({ ...stepYAxis(values, bounds, unit), ...(right === undefined ? {} : stepYAxis(plottedRight[gi]!, undefined, undefined, 'yaxis2')) }))
   return traces.spec(layout)
 }
 
@@ -882,15 +923,15 @@ function stepPlot(
  * the values' size (a constant is not drawn as noise, or with plotly's ±1 about it), with no room
  * for values the metric cannot take.
  */
-function stepYAxis(values: readonly number[], bounds: readonly [number, number] | undefined, unit: string | undefined): Record<string, unknown> {
+function stepYAxis(values: readonly number[], bounds: readonly [number, number] | undefined, unit: string | undefined, axis = 'yaxis'): Record<string, unknown> {
   if (bounds === undefined && wantsLogAxis(values, unit)) {
     const { tickvals, ticktext } = logAxis(values) as { tickvals?: number[]; ticktext?: string[] }
     const range = logRange(values)
-    return { 'yaxis.type': 'log', 'yaxis.tickvals': tickvals ?? null, 'yaxis.ticktext': ticktext ?? null, 'yaxis.range': range ?? null, 'yaxis.autorange': range === undefined }
+    return { [`${axis}.type`]: 'log', [`${axis}.tickvals`]: tickvals ?? null, [`${axis}.ticktext`]: ticktext ?? null, [`${axis}.range`]: range ?? null, [`${axis}.autorange`]: range === undefined }
   }
   const size = values.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0)
   const range = sensibleRange(values, [], MIN_RELATIVE_SPAN * size, bounds)
-  return { 'yaxis.type': 'linear', 'yaxis.tickvals': null, 'yaxis.ticktext': null, 'yaxis.range': range ?? null, 'yaxis.autorange': range === undefined }
+  return { [`${axis}.type`]: 'linear', [`${axis}.tickvals`]: null, [`${axis}.ticktext`]: null, [`${axis}.range`]: range ?? null, [`${axis}.autorange`]: range === undefined }
 }
 
 /** A select for control `index` of the plots `ids` (space-separated). */

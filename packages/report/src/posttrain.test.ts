@@ -334,6 +334,9 @@ describe('rewards against √KL', () => {
     expectClose(proxy.x, [0, 1, 2])
     expectClose(proxy.y, [0.3, 0.55, 0.8])
     expect((proxy.line as { dash: string }).dash).toBe('dash')
+    // Alike in scale, the two share one axis, so that their gap reads as it is.
+    expect(proxy.yaxis).toBeUndefined()
+    expect(rewards.layout.yaxis2).toBeUndefined()
     const star = trace(rewards.data, 'beta=0.1: gold reward: start')
     expect([star.x, star.y]).toEqual([[0], [0.3]])
     // One generation: nothing to choose.
@@ -361,6 +364,29 @@ describe('rewards against √KL', () => {
     expect((penalised.layout.yaxis as { title: { text: string } }).title.text).toBe('r − β·(log π − log π_ref), batch mean')
     // β = 1: 0.3 + 0.25·d − d² at d = 1, 2 (offsets cancel in the mean).
     expectClose(trace(penalised.data, 'beta=1 (mean of 3)').y, [-0.45, -3.2])
+  })
+
+  it('puts a hacked proxy, whose values span far more than the gold reward’s, on an axis of its own at the right', () => {
+    const d = dir('pt-rl-hacked')
+    writeRlRun(d, 'rl', [0.1, 1])
+    // The proxy climbs 100 times as far as before (0.3 to 50 where the gold reward moves by 0.2).
+    for (const cell of [0, 1]) {
+      for (let r = 0; r < 3; r++) {
+        const file = join(d, 'chains', `c${cell}-r${r}`, 'gen-000000.posttrain.ndjson')
+        const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>)
+        writeFileSync(file, lines.map((l) => JSON.stringify({ ...l, reward: 100 * l['reward']! - 29.7 }) + '\n').join(''))
+      }
+    }
+    const html = renderReport([loadRun(d)])
+    for (const [title, proxyName, goldName] of [
+      ['RL: gold and proxy reward against √KL', 'beta=0.1: proxy reward (mean of 3)', 'beta=0.1: gold reward (mean of 3)'],
+      ['RL: gold and proxy reward', 'beta=0.1: proxy (mean of 3)', 'beta=0.1: gold (mean of 3)'],
+    ] as const) {
+      const p = plot(html, title)
+      expect([trace(p.data, proxyName).yaxis, trace(p.data, goldName).yaxis]).toEqual(['y2', undefined])
+      expect(p.layout.yaxis2).toMatchObject({ overlaying: 'y', side: 'right', title: { text: 'proxy reward, mean of the samples (dashed)' } })
+      expect((p.layout.yaxis as { title: { text: string } }).title.text).toBe('gold reward, mean of the samples (solid)')
+    }
   })
 
   it('draws no proxy line per step for a setting whose reward is gold itself, beside settings of a proxy', () => {
