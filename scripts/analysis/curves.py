@@ -14,7 +14,8 @@ ap.add_argument('run', metavar='RUNDIR'); ap.add_argument('keys', nargs='+', met
 ap.add_argument('--steps', metavar='S[,S...]'); ap.add_argument('--stage', type=int, metavar='N'); ap.add_argument('--fmt', default='.3g')
 ap.add_argument('--per-seed', action='store_true'); ap.add_argument('--cells', metavar='C[,C...]')
 ap.add_argument('--generation', type=int, default=0, metavar='G', help="the generation whose post-training curves to read (0)")
-a = ap.parse_args()
+# Keys may come before, between or after the options.
+a = ap.parse_intermixed_args()
 runlib.check_fmt(a.fmt)
 run = runlib.load_run(a.run)
 cells = {c['index']: c for c in run['cells']}

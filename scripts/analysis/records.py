@@ -7,7 +7,8 @@ import runlib
 
 ap = runlib.Parser(prog='records.py', description='Per cell and generation: mean (min-max) over replicates of metrics from metrics.ndjson.')
 ap.add_argument('run', metavar='RUNDIR'); ap.add_argument('keys', nargs='+', metavar='KEY', help='keys to tabulate, separated by spaces or commas'); ap.add_argument('--gens', metavar='G[,G...]'); ap.add_argument('--per-seed', action='store_true'); ap.add_argument('--fmt', default='.3g')
-a = ap.parse_args()
+# Keys may come before, between or after the options.
+a = ap.parse_intermixed_args()
 runlib.check_fmt(a.fmt)
 run = runlib.load_run(a.run); cells = {c['index']: c for c in run['cells']}
 records = runlib.metric_records(a.run, run)

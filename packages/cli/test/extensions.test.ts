@@ -281,6 +281,15 @@ export default {
     const filter = cli(['validate', writeConfig(project, { ...base, metrics: ['modes'], filter: { kind: 'covers', module: './covers.mjs' } }, 'covers.json')])
     expect(filter.status).toBe(2)
     expect(filter.stderr).toContain("covers.json: filter.module: filter 'covers' and metric group 'modes' both record 'modes_covered'; records keep one value per name")
+    // Nor a name the run records itself: the filter's share kept, post-training's reward.
+    writeFileSync(
+      join(project, 'kept-filter.mjs'),
+      `import { z } from 'zod'\nexport default { id: 'kept-filter', description: 'keeps the first draws', params: z.strictObject({}), outputInfo: { filter_kept: { title: 'kept' }, reward: { title: 'r' } }, apply: (p, inputs) => ({ kept: inputs.first, draws: inputs.n, values: { filter_kept: 0.5, reward: 1 } }) }\n`,
+    )
+    const keptFilter = cli(['validate', writeConfig(project, { ...base, filter: { kind: 'kept-filter', module: './kept-filter.mjs' } }, 'kept-filter.json')])
+    expect(keptFilter.status).toBe(2)
+    expect(keptFilter.stderr).toContain("kept-filter.json: filter.module: filter 'kept-filter' has the values 'filter_kept' (share of draws the filter kept), 'reward' (")
+    expect(keptFilter.stderr).toContain('which the run records itself; give them other names')
   })
 
   it("fails a chain whose text model samples a token id outside its vocabulary, naming the model, and does not retry it as a divergence", () => {

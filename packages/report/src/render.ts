@@ -284,7 +284,9 @@ function flags(v: RunView): string {
     }
     if (info.status === 'interrupted') reasons.push(`it was interrupted (${resume})`)
     if (info.status === 'failed') reasons.push('it ended with failed chains')
-    if (short.length > 0) reasons.push(`${short.length} of ${info.chains.length} chains stopped before their last generation`)
+    // In a run in progress, a chain short of its last generation that is pending or running is still going.
+    const stopped = v.run.holder === undefined ? short : short.filter((c) => c.status !== 'running' && c.status !== 'pending')
+    if (stopped.length > 0) reasons.push(`${stopped.length} of ${info.chains.length} chains stopped before their last generation`)
     out.push(
       `<div class="warning incomplete" role="alert"><strong>Incomplete run ${escapeHtml(v.name)}:</strong> ${escapeHtml(reasons.join('; '))}. Curves show what was recorded.</div>`,
     )
@@ -373,8 +375,10 @@ function thresholdText(row: SummaryRow): string {
   const t = row.threshold
   const levels = row.levels
   if (t === undefined || levels === null || row.first === null) return '—'
-  const lowerFrom = row.reference !== null && row.reference < row.first ? 'real data' : 'gen 0'
-  const upperFrom = row.reference !== null && row.reference > row.first ? 'real data' : 'gen 0'
+  // The training rows themselves are no level: the thresholds come from generation 0 (see referenceDraw).
+  const reference = row.referenceIsTraining === true ? null : row.reference
+  const lowerFrom = reference !== null && reference < row.first ? 'real data' : 'gen 0'
+  const upperFrom = reference !== null && reference > row.first ? 'real data' : 'gen 0'
   const rule = (side: 'below' | 'above'): string => {
     const from = side === 'below' ? lowerFrom : upperFrom
     if (t.kind === 'offset') return `${from} ${side === 'below' ? '−' : '+'} ${formatNumber(t.value)}`

@@ -287,13 +287,15 @@ describe('renderReport', () => {
     // 0 (sliced_wasserstein) and 1 (recall) against itself.
     const ring = ringRun('pool', 3)
     const file = { ...ring, base: { ...ring.base, data: { kind: 'vector-file', n: 2000 } }, dataset: { kind: 'vector-file', modality: 'vectors', d: 2, params: {}, pool: 2000 } }
-    writeSyntheticRun(d, { ...file, metrics: (cell, rep, g) => ({ sliced_wasserstein: g === -1 ? 0 : 0.1 * (g + 1), recall: g === -1 ? 1 : 0.9 - 0.1 * g }) })
+    writeSyntheticRun(d, { ...file, metrics: (cell, rep, g) => ({ sliced_wasserstein: g === -1 ? 0 : 0.1 * (g + 1), recall: g === -1 ? 1 : 0.9 - 0.1 * g, coverage: g === -1 ? 0.8 : 0.9 - 0.1 * g }) })
     const html = renderReport([loadRun(d)])
     expect(summaryCell(html, 'sliced_wasserstein', 0, 'reference')).toBe('0 (the training rows)')
     // From generation 0 alone: 2 × 0.1, crossed at generation 1 (0.2); from the 0 of the record it would be 0, crossed by generation 0 itself.
     expect(summaryCell(html, 'sliced_wasserstein', 0, 'threshold')).toBe('≥ 0.2 (2 × gen 0)')
     expect(summaryCell(html, 'sliced_wasserstein', 0, 'crossing')).toBe('generation 1')
     expect(summaryCell(html, 'recall', 0, 'threshold')).toBe('≤ 0.45 (0.5 × gen 0)')
+    // Below generation 0, the record still gives no level, and the label says where the level comes from.
+    expect(summaryCell(html, 'coverage', 0, 'threshold')).toBe('≤ 0.45 (0.5 × gen 0)')
     expect(html).toContain('data of a limited pool of rows (a file, MNIST, Brown) have no fresh draw')
     expect(metricPlot(html, 'sliced_wasserstein').data.map((t) => t.name)).toContain('real data (generation −1): the training rows themselves')
     // Half the pool drawn each time: a redraw that shares rows, still a level.
@@ -822,6 +824,18 @@ describe('renderReport', () => {
     const html = renderReport([loadRun(d)])
     expect(html).toContain(`it is in progress (process ${process.pid} on ${HOST})`)
     expect(html).not.toContain('killed')
+    // A chain short of its last generation that is running is still going; a failed one has stopped.
+    const going = dir('going')
+    writeSyntheticRun(going, { ...handRun('going'), status: 'running', failure: (cell, rep) => (rep === 1 ? { generation: 2, message: 'singular', code: 'OUROBOROS_MODEL' } : undefined) })
+    const file = join(going, 'run.json')
+    const info = JSON.parse(readFileSync(file, 'utf8'))
+    const running = info.chains.findIndex((c: { replicate: number; cell: number }) => c.replicate === 1 && c.cell === 0)
+    const { error: _error, ...chain } = info.chains[running]
+    info.chains[running] = { ...chain, status: 'running' }
+    writeFileSync(file, JSON.stringify(info))
+    writeFileSync(join(going, 'run.lock'), JSON.stringify({ pid: process.pid, host: HOST, since: new Date().toISOString() }))
+    const failed = info.chains.filter((c: { status: string }) => c.status === 'failed').length
+    expect(renderReport([loadRun(going)])).toContain(`it is in progress (process ${process.pid} on ${HOST}); ${failed} of ${info.chains.length} chains stopped before their last generation`)
   })
 
   it("says how an interrupted run is finished, on its queue's workers where it ran on a queue", () => {
