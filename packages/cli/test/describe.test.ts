@@ -193,7 +193,8 @@ describe('plug-ins from outside that describe themselves', () => {
     expect(html).toMatch(/<tr data-metric="blob_balance" data-cell="0">[\s\S]*?<td data-col="crossing" data-generation="1" class="crossed">generation 1<\/td>/)
     // Without a threshold, the filter's values have plots of their own, titled as their filter says.
     expect(html).toContain('share of draws the filter kept (fraction)')
-    expect(html).toContain('mean first coordinate of the kept samples (data units)')
+    // Its y axis title, longer than the plot is high, in two lines (the page's JSON writes '<' and '>' as \u003c and \u003e).
+    expect(html).toContain('mean first coordinate of the kept samples\\u003cbr\\u003e(data units)')
   })
 
   it('refuses a filter that cannot curate the data, and a bad filter parameter, naming the field', () => {
