@@ -152,6 +152,20 @@ export async function metricGroups(
 }
 
 /**
+ * Where a plug-in's outputs (a metric group's, a filter's values) take names the run records
+ * itself beside them (a filter's share kept, post-training's rewards and KL), so that a record
+ * would keep one of the two values: the problem in words, `owner` naming the plug-in; else undefined.
+ */
+export async function recordedByTheRun(names: readonly string[], owner: string, noun: 'output' | 'value'): Promise<string | undefined> {
+  const { POSTTRAIN_OUTPUT_INFO } = await import('@ouroboros/posttrain')
+  const runs = { ...FILTER_OUTPUT_INFO, ...POSTTRAIN_OUTPUT_INFO }
+  const own = names.filter((name) => Object.hasOwn(runs, name))
+  if (own.length === 0) return undefined
+  const one = own.length === 1
+  return `${owner} has the ${noun}${one ? '' : 's'} ${own.map((o) => `'${o}' (${runs[o]!.title})`).join(', ')}, which the run records itself; give ${one ? 'it another name' : 'them other names'}`
+}
+
+/**
  * A group from a module whose outputs share a name with another group's of the config: records
  * hold one value per name, so one of the two would be lost without a word.
  */
@@ -163,12 +177,9 @@ async function outputClashes(
   params: Record<string, unknown>,
 ): Promise<void> {
   if (fromModules.length === 0) return
-  // What the run records beside the groups' values: a filter's share kept, post-training's rewards and KL.
-  const { POSTTRAIN_OUTPUT_INFO } = await import('@ouroboros/posttrain')
-  const ownNames = { ...FILTER_OUTPUT_INFO, ...POSTTRAIN_OUTPUT_INFO }
   for (const [i, plugin] of fromModules) {
-    const own = plugin.outputs.filter((output) => output in ownNames)
-    if (own.length > 0) problems.add({ path: `metrics.${i}.module`, message: `group '${plugin.id}' has the output${own.length === 1 ? '' : 's'} ${own.map((o) => `'${o}' (${ownNames[o]!.title})`).join(', ')}, which the run records itself; give ${own.length === 1 ? 'it another name' : 'them other names'}` }, params)
+    const own = await recordedByTheRun(plugin.outputs, `group '${plugin.id}'`, 'output')
+    if (own !== undefined) problems.add({ path: `metrics.${i}.module`, message: own }, params)
   }
   // Built-in groups keep their names; a module's group meets them and the modules' before it.
   const owner = new Map<string, string>()

@@ -29,11 +29,11 @@ import {
   type PolicyConfig,
   type PolicyPlugin,
 } from '@ouroboros/core'
-import { builtinFilters, builtinPolicies, FILTER_OUTPUT_INFO, loadFilter, loadModel, loadPolicy, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
+import { builtinFilters, builtinPolicies, loadFilter, loadModel, loadPolicy, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
 import { resolvePosttrain, stageModelProblems } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, kindMismatch, metricsModule, moduleUrl, problemMessage } from './registry.js'
-import { anchorPaths, datasetFromModule, metricGroups, type MetricGroups } from './extensions.js'
+import { anchorPaths, datasetFromModule, metricGroups, recordedByTheRun, type MetricGroups } from './extensions.js'
 import { needInWords } from './metric-needs.js'
 
 export interface ResolvedRun {
@@ -530,14 +530,8 @@ async function resolveFilter(given: KindPlugin<FilterPlugin<any>>, at: string, d
   const { plugin, params, config } = given
   const described = outputInfoProblems(plugin.outputInfo)
   if (described.length > 0) throw configError(described.map((problem) => `${at}: filter.module: ${problem}`).join('\n'))
-  // Its values go into the record beside what the run records itself: its share kept, post-training's rewards and KL.
-  const { POSTTRAIN_OUTPUT_INFO } = await import('@ouroboros/posttrain')
-  const runs = { ...FILTER_OUTPUT_INFO, ...POSTTRAIN_OUTPUT_INFO }
-  const own = Object.keys(plugin.outputInfo ?? {}).filter((name) => Object.hasOwn(runs, name))
-  if (own.length > 0) {
-    const names = own.map((o) => `'${o}' (${runs[o]!.title})`).join(', ')
-    throw configError(`${at}: filter.module: filter '${plugin.id}' has the value${own.length === 1 ? '' : 's'} ${names}, which the run records itself; give ${own.length === 1 ? 'it another name' : 'them other names'}`)
-  }
+  const own = await recordedByTheRun(Object.keys(plugin.outputInfo ?? {}), `filter '${plugin.id}'`, 'value')
+  if (own !== undefined) throw configError(`${at}: filter.module: ${own}`)
   try {
     await plugin.check?.(params, { dataset, model }, 'filter')
   } catch (err) {
