@@ -22,12 +22,12 @@ export function cellDataset(info: RunInfo, cell: CellInfo | undefined): Record<s
  * n × samplesPerGeneration / pool rows with the real data. Runs that did not record their pool read
  * as fresh.
  */
-export function referenceDraw(info: RunInfo, cell: CellInfo | undefined): { kind: 'fresh' } | { kind: 'redraw' | 'training'; pool: number } {
+export function referenceDraw(info: RunInfo, cell: CellInfo | undefined): 'fresh' | 'redraw' | 'training' {
   const pool = numberField(cellDataset(info, cell), 'pool')
   const n = numberField(cell?.config, 'data', 'n')
   const perGeneration = numberField(cell?.config, 'samplesPerGeneration')
-  if (pool === undefined || n === undefined || perGeneration === undefined) return { kind: 'fresh' }
-  return { kind: n >= pool || perGeneration >= pool ? 'training' : 'redraw', pool }
+  if (pool === undefined || n === undefined || perGeneration === undefined) return 'fresh'
+  return n >= pool || perGeneration >= pool ? 'training' : 'redraw'
 }
 
 /** What the summary's note says of a real-data record drawn from the training rows (see referenceDraw). */

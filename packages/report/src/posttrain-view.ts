@@ -275,11 +275,12 @@ function kindPlots(info: KindInfo, series: readonly StageSeries[], catalog: Metr
   const out: { role: Role; spec: PlotSpec }[] = []
   if (quality.length > 0 && diversity.length > 0) out.push({ role: 'frontier', spec: frontierPlot(info.title, series, gens, quality, diversity, catalog) })
   const rewarded = names.includes('gold_reward') && names.includes('kl')
-  if (rewarded) out.push({ role: 'reward-kl', spec: rewardKlPlot(info, series, gens) })
+  const ownProxyAxis = proxyDwarfsGold(curves)
+  if (rewarded) out.push({ role: 'reward-kl', spec: rewardKlPlot(info, series, gens, ownProxyAxis) })
   if (names.includes('gold_reward') && diversity.length > 0) out.push({ role: 'diversity-reward', spec: diversityRewardPlot(info.title, series, gens, diversity, catalog) })
   // Per step: the reward, the KL, task quality, diversity, the rest of the metrics, the losses.
   const stepped = (spec: PlotSpec): void => void out.push({ role: 'steps', spec })
-  if (names.includes('gold_reward') || names.includes('reward')) stepped(rewardStepPlot(info, series, gens))
+  if (names.includes('gold_reward') || names.includes('reward')) stepped(rewardStepPlot(info, series, gens, ownProxyAxis))
   const { theory: klTheory, tied } = theoryFor(info, series, names.includes('kl'))
   const first = ['kl', ...quality, ...diversity]
   for (const name of [...first, ...names.filter((n) => !first.includes(n) && n !== 'reward' && n !== 'gold_reward')]) {
@@ -544,9 +545,9 @@ function frontierPlot(title: string, series: readonly StageSeries[], gens: reado
  * et al.'s form fitted to each setting's gold reward (dotted) where the kind has one; titled for a
  * proxy only where there is one.
  */
-function rewardKlPlot(info: KindInfo, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
+/** `own`: the proxy on an axis of its own (proxyDwarfsGold). */
+function rewardKlPlot(info: KindInfo, series: readonly StageSeries[], gens: readonly number[], own: boolean): PlotSpec {
   const traces = new Traces([generationDimension(gens)])
-  const own = proxyDwarfsGold(series.flatMap((s) => [...s.byGeneration.values()].flat().map((r) => r.curve)))
   let anyProxy = false
   gens.forEach((g, gi) => {
     let started = false
@@ -767,15 +768,15 @@ function stepAxisTitle(name: string, catalog: MetricCatalog): string {
 }
 
 /** Gold reward with its band and the optimised reward dashed, where it is a proxy. */
-function rewardStepPlot(info: KindInfo, series: readonly StageSeries[], gens: readonly number[]): PlotSpec {
+/** `ownAxis`: the proxy on an axis of its own (proxyDwarfsGold, which holds only where there is a proxy). */
+function rewardStepPlot(info: KindInfo, series: readonly StageSeries[], gens: readonly number[], ownAxis: boolean): PlotSpec {
   const all = series.flatMap((s) => [...s.byGeneration.values()].flat())
   const proxied = (curves: readonly StageCurve[]): boolean => curves.some((curve) => curve.steps.some((_, i) => isProxy(curve, i)))
   const proxy = proxied(all.map(({ curve }) => curve))
   const lines: StepLine[] = [{ quantity: named('gold_reward'), dash: 'solid', band: true, suffix: proxy ? ': gold' : '' }]
   // A setting whose reward is gold itself (beside proxies in a sweep) has no proxy line: it would lie on its gold one.
-  const own = proxy && proxyDwarfsGold(all.map(({ curve }) => curve))
-  if (proxy) lines.push({ quantity: named('reward'), dash: 'dash', band: false, suffix: ': proxy', when: proxied, ...(own ? { rightAxis: PROXY_AXIS } : {}) })
-  return stepPlot(info, series, gens, lines, `${info.title}: ${proxy ? 'gold and proxy reward' : 'reward'}`, own ? GOLD_AXIS : 'mean reward of the samples')
+  if (proxy) lines.push({ quantity: named('reward'), dash: 'dash', band: false, suffix: ': proxy', when: proxied, ...(ownAxis ? { rightAxis: PROXY_AXIS } : {}) })
+  return stepPlot(info, series, gens, lines, `${info.title}: ${proxy ? 'gold and proxy reward' : 'reward'}`, ownAxis ? GOLD_AXIS : 'mean reward of the samples')
 }
 
 /**

@@ -320,9 +320,9 @@ const GENERATION = 'gen&shy;er&shy;a&shy;tion'
 /** One table for every run on the page: the rows of a metric sit together, run after run. */
 function summarySection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog): string {
   const byMetric = new Map<string, { row: SummaryRow; series: Series | undefined }[]>()
-  const draws = views.flatMap((v) => v.series.map((s) => referenceDraw(v.run.info, s.cell).kind))
-  for (const v of views) {
-    const trainingReference = new Set(v.series.filter((s) => referenceDraw(v.run.info, s.cell).kind === 'training').map((s) => s.cell.index))
+  const draws = views.map((v) => v.series.map((s) => referenceDraw(v.run.info, s.cell)))
+  for (const [vi, v] of views.entries()) {
+    const trainingReference = new Set(v.series.filter((_, si) => draws[vi]![si] === 'training').map((s) => s.cell.index))
     for (const row of summarize(v.agg, v.series.map((s) => s.cell.index), overrides, catalog, trainingReference)) {
       const list = byMetric.get(row.metric) ?? []
       list.push({ row, series: v.series.find((s) => s.cell.index === row.cell) })
@@ -367,7 +367,7 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
 <tbody>
 ${body.join('\n')}
 </tbody></table>
-<p class="note">Replicate means; “real data” is the metric on fresh real data (generation −1)${draws.some((d) => d !== 'fresh') ? `, where the data have no limit; ${POOL_REFERENCE} (marked “the training rows”: the thresholds are then measured from generation 0 alone)` : ''}. A setting has collapsed at the first generation where its mean is past the threshold, measured from whichever of the real data and generation 0 is already worse, and its replicate band, as the plots draw it (minimum to maximum; the 5th to the 95th percentile past ${MAX_MIN_MAX_REPLICATES} replicates), lies beyond generation 0’s: a change within the spread of generation 0 is noise. Where generation 0 is itself past the level the real data alone would give (a model that misfits, a post-training stage that narrowed it), the last column says so. Counts, coverage and diversity scores halve, distances and errors double, entropies fall by ln 2, KLs over modes, clusters or classes rise by 0.1 nats, the held-out NLL by 1 nat, and total variance halves or doubles; a level past the values a metric can take (an entropy below 0) cannot be crossed, and is not given as a threshold. Set other thresholds per metric with <code>ouroboros report DIR --thresholds name=value,…</code> (a factor, or an amount in nats for those measured in nats).${single ? ' With one replicate there is no spread: noise cannot be told from collapse.' : ''}</p>`
+<p class="note">Replicate means; “real data” is the metric on fresh real data (generation −1)${draws.flat().some((d) => d !== 'fresh') ? `, where the data have no limit; ${POOL_REFERENCE} (marked “the training rows”: the thresholds are then measured from generation 0 alone)` : ''}. A setting has collapsed at the first generation where its mean is past the threshold, measured from whichever of the real data and generation 0 is already worse, and its replicate band, as the plots draw it (minimum to maximum; the 5th to the 95th percentile past ${MAX_MIN_MAX_REPLICATES} replicates), lies beyond generation 0’s: a change within the spread of generation 0 is noise. Where generation 0 is itself past the level the real data alone would give (a model that misfits, a post-training stage that narrowed it), the last column says so. Counts, coverage and diversity scores halve, distances and errors double, entropies fall by ln 2, KLs over modes, clusters or classes rise by 0.1 nats, the held-out NLL by 1 nat, and total variance halves or doubles; a level past the values a metric can take (an entropy below 0) cannot be crossed, and is not given as a threshold. Set other thresholds per metric with <code>ouroboros report DIR --thresholds name=value,…</code> (a factor, or an amount in nats for those measured in nats).${single ? ' With one replicate there is no spread: noise cannot be told from collapse.' : ''}</p>`
 }
 
 /** The levels, and what they were measured from. */
@@ -451,12 +451,13 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
         const missing = missingGenerations(curve, recorded)
         if (missing.length > 0) gaps.push({ metric, label: s.label, missing })
         const ref = v.agg.reference.get(s.cell.index)?.get(metric)
+        const drawn = referenceDraw(v.run.info, s.cell)
         const i0 = curve.generations.indexOf(0)
         if (i0 !== -1) {
           const first = curve.mean[i0]!
           size = Math.max(size, Math.abs(first), Math.abs(ref ?? 0))
           // The training rows themselves are no level (see referenceDraw), and a level the metric cannot reach is not one for the axis to reach.
-          const level = referenceDraw(v.run.info, s.cell).kind === 'training' ? null : (ref ?? null)
+          const level = drawn === 'training' ? null : (ref ?? null)
           const found = threshold === undefined ? null : collapseLevels(threshold, level, first)
           const levels = found === null ? null : withinRange(found, catalog.range(metric)).reachable
           if (levels?.below !== undefined) reach.push(levels.below)
@@ -465,7 +466,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
         if (ref !== undefined) {
           // Cells that draw the same real data share one reference line.
           const key = JSON.stringify(field(s.cell.config, 'data') ?? null)
-          const group = refGroups.get(key) ?? { label: s.label, color: s.style.color, values: [], drawn: referenceDraw(v.run.info, s.cell).kind }
+          const group = refGroups.get(key) ?? { label: s.label, color: s.style.color, values: [], drawn }
           group.values.push(ref)
           refGroups.set(key, group)
         }
@@ -720,7 +721,7 @@ function comparisonSections(views: readonly RunView[], catalog: MetricCatalog, a
       return entry === undefined || entry.values.length === 0 ? [] : [{ setting, entry }]
     })
   const shown = metrics.filter((m) => rows(m).length > 0)
-  const pooled = views.some((v) => v.series.some((s) => referenceDraw(v.run.info, s.cell).kind !== 'fresh'))
+  const pooled = views.some((v) => v.series.some((s) => referenceDraw(v.run.info, s.cell) !== 'fresh'))
   const table = shown.length === 0 ? noMetrics(views) : comparisonTable(shown, rows, catalog, pooled)
   const divs = shown.map((metric) => plotDiv(addPlot(comparisonPlot({ metric, rows: rows(metric), catalog }))))
   const plots =
