@@ -107,7 +107,7 @@ async function taskData<T>(read: () => Promise<T>, where: string): Promise<T> {
  */
 export async function stageModelProblems(stages: unknown, model: ModelPlugin<any, any>): Promise<Problem[]> {
   if (!Array.isArray(stages)) return []
-  const { dpoSupport, rlMethod, GOLD_REWARD_TAKES, SAMPLES_NAMED } = await import('@ouroboros/posttrain')
+  const { dpoSupport, rlMethod, rewardSamplesProblem } = await import('@ouroboros/posttrain')
   const problems: Problem[] = []
   for (const [i, stage] of stages.entries()) {
     const kind: unknown = typeof stage === 'object' && stage !== null ? (stage as Record<string, unknown>)['kind'] : undefined
@@ -121,7 +121,7 @@ export async function stageModelProblems(stages: unknown, model: ModelPlugin<any
       const method = rlMethod(model, asked === 'policy-gradient' || asked === 'refit' ? asked : 'auto')
       if (method !== 'policy-gradient' && method !== 'refit') problems.push({ path: `posttrain.${i}.method`, message: method })
     }
-    const reward = rewardModalityProblem((stage as Record<string, unknown> | undefined)?.['reward'], `posttrain.${i}.reward`, model, GOLD_REWARD_TAKES, SAMPLES_NAMED)
+    const reward = rewardModalityProblem((stage as Record<string, unknown> | undefined)?.['reward'], `posttrain.${i}.reward`, model, rewardSamplesProblem)
     if (reward !== undefined) problems.push(reward)
   }
   return problems
@@ -132,17 +132,10 @@ export async function stageModelProblems(stages: unknown, model: ModelPlugin<any
  * stage's key problems: mending a reward's keys first (a 'modes' reward's values on text) would
  * be wasted.
  */
-function rewardModalityProblem(
-  reward: unknown,
-  at: string,
-  model: ModelPlugin<any, any>,
-  rewards: Readonly<Record<string, { modality: Modality; what: string }>>,
-  named: Readonly<Record<Modality, string>>,
-): Problem | undefined {
+function rewardModalityProblem(reward: unknown, at: string, model: ModelPlugin<any, any>, problemOf: (kind: string, modality: Modality, source: string) => string | undefined): Problem | undefined {
   if (typeof reward !== 'object' || reward === null) return undefined
   const { kind, of } = reward as Record<string, unknown>
-  if (kind === 'proxy') return rewardModalityProblem(of, `${at}.of`, model, rewards, named)
-  const takes = typeof kind === 'string' && Object.hasOwn(rewards, kind) ? rewards[kind] : undefined
-  if (takes === undefined || takes.modality === model.modality) return undefined
-  return { path: `${at}.kind`, message: `'${kind}' rewards ${takes.what}, but model '${model.id}' makes ${named[model.modality]}` }
+  if (kind === 'proxy') return rewardModalityProblem(of, `${at}.of`, model, problemOf)
+  const message = typeof kind === 'string' ? problemOf(kind, model.modality, `model '${model.id}' makes`) : undefined
+  return message === undefined ? undefined : { path: `${at}.kind`, message }
 }

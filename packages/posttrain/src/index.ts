@@ -2,5 +2,5 @@ export { POSTTRAIN_OUTPUT_INFO, runPosttrain, type PosttrainInputs, type Posttra
 export type { CurvePoint, StageContext, TaskData } from './stage.js'
 export { klHorizonOf, otherRlWay, rlMethod, rlSettingsProblems, type RlMethod } from './stages/rl.js'
 export { dpoSupport } from './stages/dpo.js'
-export { GOLD_REWARD_TAKES, goldOf, goldReward, fitProxy, SAMPLES_NAMED, mean, stageRewards, type Reward, type RewardPair } from './rewards/index.js'
+export { GOLD_REWARD_TAKES, goldOf, goldReward, fitProxy, rewardSamplesProblem, mean, stageRewards, type Reward, type RewardPair } from './rewards/index.js'
 export { bestOfNKl, estimateKl, monteCarloKl, nearestNeighbourKl, type KlEstimate, type KlEstimator } from './kl.js'

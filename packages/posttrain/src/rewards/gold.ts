@@ -6,10 +6,8 @@ import type { Reward } from './reward.js'
  * come before anything runs (the CLI builds every stage's reward against the dataset once).
  */
 export async function goldReward(spec: GoldRewardConfig, dataset: DatasetInfo, where: string): Promise<Reward> {
-  const takes = GOLD_REWARD_TAKES[spec.kind]
-  if (takes.modality !== dataset.modality) {
-    throw configError(`${where}.kind: '${spec.kind}' rewards ${takes.what}, but data.kind '${dataset.kind}' gives ${SAMPLES_NAMED[dataset.modality]}`)
-  }
+  const problem = rewardSamplesProblem(spec.kind, dataset.modality, `data.kind '${dataset.kind}' gives`)
+  if (problem !== undefined) throw configError(`${where}.kind: ${problem}`)
   switch (spec.kind) {
     case 'modes':
       return modesReward(spec.values, dataset, where)
@@ -39,8 +37,15 @@ export const GOLD_REWARD_TAKES: Readonly<Record<GoldRewardConfig['kind'], { read
   genre: { modality: 'tokens', what: 'sentences (of the Brown corpus)' },
 }
 
-/** Samples of each modality, as the errors above say them. */
-export const SAMPLES_NAMED: Readonly<Record<Modality, string>> = { vectors: 'vectors', tokens: 'sentences' }
+/**
+ * Why a gold reward of `kind` cannot score the samples `source` gives ("model 'gmm' makes"), in
+ * words; undefined where it can, or where `kind` is no gold reward's.
+ */
+export function rewardSamplesProblem(kind: string, modality: Modality, source: string): string | undefined {
+  const takes = Object.hasOwn(GOLD_REWARD_TAKES, kind) ? GOLD_REWARD_TAKES[kind as GoldRewardConfig['kind']] : undefined
+  if (takes === undefined || takes.modality === modality) return undefined
+  return `'${kind}' rewards ${takes.what}, but ${source} ${modality === 'tokens' ? 'sentences' : 'vectors'}`
+}
 
 function modesReward(values: readonly number[], dataset: DatasetInfo, where: string): Reward {
   const modes = dataset.modes

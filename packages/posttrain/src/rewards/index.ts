@@ -2,7 +2,7 @@ import type { ModelPlugin, RewardConfig, Rng, Samples } from '@ouroboros/core'
 import { fitProxy } from './proxy.js'
 import type { Reward, RewardPair } from './reward.js'
 
-export { GOLD_REWARD_TAKES, goldReward, SAMPLES_NAMED } from './gold.js'
+export { GOLD_REWARD_TAKES, goldReward, rewardSamplesProblem } from './gold.js'
 export { fitProxy, type ProxyOptions, type ProxyReward } from './proxy.js'
 export { mean, type Reward, type RewardPair } from './reward.js'
 
