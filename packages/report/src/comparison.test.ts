@@ -41,7 +41,10 @@ describe('a run of one generation', () => {
     expect((dots[0]!.x as number[]).map((x) => Math.round(x * 100) / 100)).toEqual([-0.08, 0, 0.08])
     const ringMean = plot.data.find((t) => t.name === 'data=ring: mean ± 1 SD')!
     expect((ringMean.y as number[])[0]).toBeCloseTo(14 / 3, 4)
-    expect((ringMean.error_y as { array: number[] }).array[0]).toBeCloseTo(Math.sqrt(19 / 3), 4)
+    // Down 1 SD (to 2.15, above the replicate 2); up to the replicate 7, 1 SD (to 7.18) being past it.
+    const ringBar = ringMean.error_y as { array: number[]; arrayminus: number[] }
+    expect(ringBar.arrayminus[0]).toBeCloseTo(Math.sqrt(19 / 3), 4)
+    expect(ringBar.array[0]).toBeCloseTo(7 - 14 / 3, 4)
     // Under the settings' marks, which it would hide where they meet.
     const real = plot.data[0]!
     expect(real.name).toBe('real data (generation −1)')
@@ -60,27 +63,26 @@ describe('a run of one generation', () => {
     return metricPlot(renderReport([loadRun(d)]), 'score')
   }
 
-  it('reaches the ends of the ±1 SD whiskers on the y axis, where they lie beyond every dot', () => {
-    // Setting 0: 90.5, 90.5, 100 have mean 93.667 and SD √((3.167² + 3.167² + 6.333²)/2) = 5.485, so
-    // its lower whisker ends at 88.18, below every value; the values alone span 9.5, which the
-    // axis widens to a tenth of their size (10) about their middle.
+  it('stops the ±1 SD whiskers at the farthest replicate, so that they stay inside what the metric can take', () => {
+    // Setting 0: 0, 0, 3 modes have mean 1 and SD √((1 + 1 + 4)/2) = √3 = 1.732: 1 SD down is −0.73
+    // modes, which no replicate (and no run) can have, so the whisker stops at 0; 1 SD up (2.73)
+    // is short of the replicate 3 and kept. Setting 1: 4, 5, 6 (mean 5, SD 1) keeps both ends.
     const values = [
-      [90.5, 90.5, 100],
-      [95, 95, 95],
+      [0, 0, 3],
+      [4, 5, 6],
     ]
     const plot = scorePlot('whiskers', values)
-    const range = (plot.layout.yaxis as { range?: [number, number] }).range
-    const mean = 281 / 3
-    const sd = Math.sqrt((2 * (90.5 - mean) ** 2 + (100 - mean) ** 2) / 2)
-    expect(sd).toBeCloseTo(5.485, 3)
-    expect(range).toBeDefined()
-    expect(range![0]).toBeLessThan(mean - sd)
-    expect(range![1]).toBeGreaterThan(100)
+    const bars = plot.data.filter((t) => String(t.name).includes(': mean')).map((t) => t.error_y as { visible: boolean; array: number[]; arrayminus: number[] })
+    expect(bars.map((b) => b.visible)).toEqual([true, true])
+    expect(bars[0]!.arrayminus[0]).toBeCloseTo(1, 10)
+    expect(bars[0]!.array[0]).toBeCloseTo(Math.sqrt(3), 4)
+    expect([bars[1]!.arrayminus[0], bars[1]!.array[0]]).toEqual([1, 1])
   })
 
-  it('draws the whiskers on a log axis where the mean less 1 SD is above 0, and only there', () => {
+  it('draws the whiskers on a log axis, down to the least replicate at most', () => {
     // Values spanning more than two decades take a log axis. Setting 0: 0.4, 0.5, 0.6 (mean 0.5, SD
-    // 0.1) keeps its whisker; setting 1: 0.001, 0.001, 1 (mean 0.334, SD 0.577) has none.
+    // 0.1) keeps its whisker; setting 1: 0.001, 0.001, 1 (mean 0.334, SD 0.577) has 1 SD down
+    // below 0, where a log axis has nothing: its whisker stops at 0.001.
     const values = [
       [0.4, 0.5, 0.6],
       [0.001, 0.001, 1],
@@ -90,9 +92,10 @@ describe('a run of one generation', () => {
     const ticks = plot.data.filter((t) => String(t.name).includes(': mean'))
     expect(ticks.map((t) => [t.name, (t.error_y as { visible: boolean }).visible])).toEqual([
       ['data=ring: mean ± 1 SD', true],
-      ['data=grid: mean', false],
+      ['data=grid: mean ± 1 SD', true],
     ])
     expect((ticks[0]!.error_y as { array: number[] }).array[0]).toBeCloseTo(0.1, 10)
+    expect((ticks[1]!.error_y as { arrayminus: number[] }).arrayminus[0]).toBeCloseTo(1.002 / 3 - 0.001, 10)
   })
 
   it('keeps a bounded share on a linear axis inside its bounds, where its values span decades', () => {

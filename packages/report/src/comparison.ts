@@ -148,7 +148,7 @@ const JITTER = 0.24
 
 /**
  * One metric across settings: replicates as dots, their mean as a wide tick with ±1 standard
- * deviation whiskers, the real data as a grey tick.
+ * deviation whiskers (stopped at the farthest replicate), the real data as a grey tick.
  */
 export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; catalog: MetricCatalog }): PlotSpec {
   const info = p.catalog.info(p.metric)
@@ -158,8 +158,6 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   // (and run past its bound: a percentage to 200 %), as in the collapse curves.
   const log = info.bounds === undefined && wantsLogAxis(plotted, info.unit)
   const ref = { x: [] as number[], y: [] as number[] }
-  // The whiskers' ends, so that the axis shows them whole.
-  const whiskers: number[] = []
   p.rows.forEach(({ setting, entry }, i) => {
     const n = entry.values.length
     const step = n > 1 ? Math.min(0.08, JITTER / (n - 1)) : 0
@@ -176,16 +174,18 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
     })
     const m = mean(entry.values)
     const spread = sd(entry.values)
-    // On a log axis a mean − 1 SD at or below zero has nowhere to go: the dots show the spread instead.
-    const whisker = n > 1 && (!log || m - spread > 0)
-    if (whisker) whiskers.push(m - spread, m + spread)
+    // A few replicates' SD can reach past every one of them, and past what the metric can take
+    // (modes covered below 0, or on a log axis below 0): the whiskers stop at the farthest replicate.
+    const low = Math.max(m - spread, Math.min(...entry.values))
+    const high = Math.min(m + spread, Math.max(...entry.values))
+    const whisker = n > 1
     if (n > 0) {
       data.push({
         type: 'scatter',
         mode: 'markers',
         x: [i],
         y: [round(m)],
-        error_y: { type: 'data', array: [round(spread)], visible: whisker, color: setting.color, thickness: 2, width: 10 },
+        error_y: { type: 'data', symmetric: false, array: [round(high - m)], arrayminus: [round(m - low)], visible: whisker, color: setting.color, thickness: 2, width: 10 },
         marker: { symbol: 'line-ew-open', size: 34, color: setting.color, line: { width: 3, color: setting.color } },
         name: `${plotlyText(setting.label)}: mean${whisker ? ' ± 1 SD' : ''}`,
         showlegend: false,
@@ -221,10 +221,10 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   xaxis.tickangle = ticks.upright === true ? -90 : 0
   xaxis.tickfont = { size: 11 }
   const yaxis = layout.yaxis as Record<string, unknown>
-  if (log) Object.assign(yaxis, logAxis([...plotted, ...whiskers]))
+  if (log) Object.assign(yaxis, logAxis(plotted))
   else {
     const size = Math.max(0, ...plotted.map(Math.abs))
-    const range = sensibleRange(plotted, whiskers, 0.1 * size, info.bounds)
+    const range = sensibleRange(plotted, [], 0.1 * size, info.bounds)
     if (range !== undefined) yaxis.range = range
   }
   return { data, layout }

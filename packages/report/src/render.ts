@@ -727,7 +727,7 @@ function comparisonSections(views: readonly RunView[], catalog: MetricCatalog, a
   const plots =
     divs.length === 0
       ? noMetrics(views)
-      : `<p class="note">Dots are replicates, the wide tick with whiskers their mean ± 1 standard deviation (on a log axis, no whiskers where the mean less 1 standard deviation is not above 0), the grey tick the metric on fresh real data (generation −1).</p>
+      : `<p class="note">Dots are replicates, the wide tick with whiskers their mean ± 1 standard deviation, stopped at the farthest replicate, the grey tick the metric on fresh real data (generation −1).</p>
 <div class="grid">
 ${divs.join('\n')}
 </div>`
