@@ -632,6 +632,16 @@ function gaoFitOf(reps: readonly ReplicateCurve[], form: GaoForm): { fit: GaoFit
   return fit === undefined ? undefined : { fit, start: points.start, reach: Math.max(...points.d), low: points.low, high: points.high }
 }
 
+/**
+ * Whether a gold reward `y` of a setting's fitted curve lies within the gold rewards its points
+ * measured, give or take a tenth of their range: past that a poor fit (of few points) is no
+ * longer read off the data.
+ */
+function nearMeasured(fitted: { low: number; high: number }, y: number): boolean {
+  const margin = 0.1 * (fitted.high - fitted.low)
+  return y >= fitted.low - margin && y <= fitted.high + margin
+}
+
 /** Points of a fitted curve, from the start to the largest √KL the setting reached. */
 const FIT_POINTS = 40
 
@@ -643,9 +653,8 @@ const FIT_POINTS = 40
 function gaoTrace(traces: Traces, at: readonly number[], s: StageSeries, reps: readonly ReplicateCurve[], form: GaoForm): boolean {
   const fitted = gaoFitOf(reps, form)
   if (fitted === undefined) return false
-  const { fit, start, reach, low, high } = fitted
-  const margin = 0.1 * (high - low)
-  const within = (y: number): number | null => (y >= low - margin && y <= high + margin ? round(y) : null)
+  const { fit, start, reach } = fitted
+  const within = (y: number): number | null => (nearMeasured(fitted, y) ? round(y) : null)
   const x = Array.from({ length: FIT_POINTS + 1 }, (_, i) => (reach * i) / FIT_POINTS)
   const name = plotlyText(s.label)
   traces.add(
@@ -695,14 +704,15 @@ function gaoTable(info: KindInfo, series: readonly StageSeries[]): string {
     for (const g of gens) {
       const fitted = gaoFitOf(s.byGeneration.get(g) ?? [], form)
       if (fitted === undefined) continue
-      const { fit, reach } = fitted
-      // A peak beyond the points is an extrapolation: its place says the fit still rises there, its height little.
+      const { fit, start, reach } = fitted
+      // A peak beyond the points is an extrapolation: its place says the fit still rises there, its
+      // height little. A height past every gold reward measured is the fit's, not the data's.
       const peak =
         fit.peak === undefined
           ? '<td colspan="2">none: fit β ≤ 0, the fitted curve has no maximum</td>'
           : fit.peak.d > reach
             ? `<td class="num">${formatNumber(fit.peak.d)} <span class="gen">(beyond the points)</span></td><td class="num">—</td>`
-            : `<td class="num">${formatNumber(fit.peak.d)}</td><td class="num">${formatNumber(fit.peak.gain)}</td>`
+            : `<td class="num">${formatNumber(fit.peak.d)}</td><td class="num">${formatNumber(fit.peak.gain)}${nearMeasured(fitted, start + fit.peak.gain) ? '' : ' <span class="gen">(past the gold rewards measured)</span>'}</td>`
       rows.push(
         `<tr>${settingCell(s, s.label)}${gens.length > 1 ? `<td class="num">${g}</td>` : ''}<td class="num">${fit.points}</td><td class="num">${formatNumber(fit.alpha)}</td><td class="num">${formatNumber(fit.beta)}</td><td class="num">${formatNumber(fit.r2)}</td>${peak}<td class="num">${formatNumber(reach)}</td></tr>`,
       )
@@ -711,7 +721,7 @@ function gaoTable(info: KindInfo, series: readonly StageSeries[]): string {
   if (rows.length === 0) return ''
   const shown = rows.slice(0, MAX_FIT_ROWS)
   const more = rows.length > shown.length ? ` The first ${shown.length} of ${rows.length} are listed.` : ''
-  return `<p class="note">Gao et al.’s form of the gold reward gained against d = √KL, ${escapeHtml(GAO_FORMULA[form])} (${form === 'best-of-n' ? 'best-of-n' : 'RL, as Rafailov et al. 2024 fit it to DPO too'}), fitted by least squares to every replicate’s points of a setting together (each replicate’s gain measured from its own start). The form has no intercept, so R² (about the points’ mean) falls below 0 where it fits worse than a constant, and is 1 where the points hold only two √KL above 0, since a curve of the form passes through any two. A positive fit β gives the fitted curve a peak: the √KL past which, by the fit, more optimisation loses gold reward.${more}</p>
+  return `<p class="note">Gao et al.’s form of the gold reward gained against d = √KL, ${escapeHtml(GAO_FORMULA[form])} (${form === 'best-of-n' ? 'best-of-n' : 'RL, as Rafailov et al. 2024 fit it to DPO too'}), fitted by least squares to every replicate’s points of a setting together (each replicate’s gain measured from its own start). The form has no intercept, so R² (about the points’ mean) falls below 0 where it fits worse than a constant, and is 1 where the points hold only two √KL above 0, since a curve of the form passes through any two. A positive fit β gives the fitted curve a peak: the √KL past which, by the fit, more optimisation loses gold reward. A gain at the peak that takes the gold reward past the values measured (by more than a tenth of their range) is the fit’s extrapolation, likeliest with few points; the dotted curve breaks off there.${more}</p>
 <table class="summary fits">
 <thead><tr><th>setting</th>${gens.length > 1 ? '<th>generation</th>' : ''}<th>points</th><th>fit α</th><th>fit β</th><th>R²</th><th>peak √KL</th><th>gain at the peak</th><th>largest √KL reached</th></tr></thead>
 <tbody>

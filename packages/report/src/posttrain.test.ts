@@ -725,6 +725,21 @@ describe("Gao et al.'s forms fitted to the gold reward", () => {
     expect(y[0]).toBe(0)
   })
 
+  it('says where the gain at a fit’s peak takes the gold reward past every value measured', () => {
+    const d = dir('pt-gao-few')
+    writeRlRun(d, 'rl', [0.1])
+    // Gains 0, 1, 1, −3 at √KL 0 to 3 (each replicate): least squares (numpy's lstsq) gives α 1.6532, β 2.3021, a
+    // peak at e^(α/β − 1) = 0.7544 of gain β·0.7544 = 1.737, past the most measured (1) by more
+    // than a tenth of the range measured (0.4).
+    const gains = [0, 1, 1, -3]
+    for (let r = 0; r < 3; r++) {
+      writeCurve(d, `c0-r${r}`, 0, gains.map((gain, i) => ({ stage: 0, kind: 'rl', step: 10 * i, reward: gain, gold_reward: gain, kl: i * i, kl_estimator: 'monte-carlo', losses: {}, metrics: {} })))
+    }
+    const [row] = fitRows(renderReport([loadRun(d)]))
+    expect(row!.slice(1, 4)).toEqual(['12', '1.653', '2.302'])
+    expect(row!.slice(5)).toEqual(['0.7544', '1.737 (past the gold rewards measured)', '3'])
+  })
+
   it('has no table of fits for finetuning, which has no reward', () => {
     const d = dir('pt-gao-ft')
     writeFinetuneRun(d, 'ft', 1)
