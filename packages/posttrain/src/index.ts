@@ -1,4 +1,4 @@
-export { POSTTRAIN_OUTPUT_INFO, runPosttrain, type PosttrainInputs, type Posttrained } from './run.js'
+export { optimisesProxy, POSTTRAIN_OUTPUT_INFO, PROXY_REWARD_INFO, runPosttrain, type PosttrainInputs, type Posttrained } from './run.js'
 export type { CurvePoint, StageContext, TaskData } from './stage.js'
 export { klHorizonOf, otherRlWay, rlMethod, rlSettingsProblems, type RlMethod } from './stages/rl.js'
 export { dpoSupport } from './stages/dpo.js'

@@ -1,4 +1,4 @@
-import { asVectors, type DatasetInfo, type MetricValues, type ModelPlugin, type OutputInfoTable, type PosttrainStageConfig, type Rng, type Samples, type TaskView } from '@ouroboros/core'
+import { asVectors, type DatasetInfo, type MetricValues, type ModelPlugin, type OutputInfo, type OutputInfoTable, type PosttrainStageConfig, type Rng, type Samples, type TaskView } from '@ouroboros/core'
 import { estimateKl, hasSampleLikelihood, monteCarloKl, nearestNeighbourKl, type KlEstimate } from './kl.js'
 import { mean, stageRewards, type Reward, type RewardPair } from './rewards/index.js'
 import type { CurvePoint, Sampler, StageContext, TaskData } from './stage.js'
@@ -56,6 +56,18 @@ export const POSTTRAIN_OUTPUT_INFO: OutputInfoTable = {
   gold_reward: { title: 'gold reward', better: 'higher' },
   kl: { title: 'KL to the model as fit', unit: 'nats', better: 'neither' },
 }
+
+/**
+ * Whether a generation's `reward`, the last reward-bearing stage's, is a proxy (a reward model fit
+ * on labels): the stage raises it, and only the gold reward says whether that is better.
+ */
+export function optimisesProxy(stages: readonly PosttrainStageConfig[]): boolean {
+  const last = stages.findLast((stage) => stage.kind !== 'finetune')
+  return last !== undefined && last.kind !== 'dpo' && last.reward.kind === 'proxy'
+}
+
+/** How a report shows `reward` where it is a proxy. */
+export const PROXY_REWARD_INFO: OutputInfo = { title: 'reward optimised (a proxy: the gold reward says what is better)' }
 
 /** Runs the stages in order on the fitted state. */
 export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Promise<Posttrained<S>> {

@@ -1,5 +1,5 @@
 import type { MetricPlugin, OutputInfo, OutputInfoTable } from '@ouroboros/core'
-import { POSTTRAIN_OUTPUT_INFO } from '@ouroboros/posttrain'
+import { optimisesProxy, POSTTRAIN_OUTPUT_INFO, PROXY_REWARD_INFO } from '@ouroboros/posttrain'
 import { FILTER_OUTPUT_INFO } from './filters/index.js'
 import { loadFilter, loadMetric, loadModel } from './plugins.js'
 import type { ChainSpec } from './spec.js'
@@ -14,8 +14,10 @@ export async function recordOutputInfo(chains: readonly ChainSpec[]): Promise<Re
   const add = (table: OutputInfoTable | undefined, names?: readonly string[]): void => {
     for (const [name, info] of Object.entries(table ?? {})) if (names === undefined || names.includes(name)) out[name] ??= info
   }
-  // The chains of a sweep cell share their groups, filter and stages.
+  // The chains of a sweep cell share their groups, filter and stages. A reward that is a proxy in
+  // any cell is described as one: its rise is not better there.
   const seen = new Set<number>()
+  if (chains.some((chain) => optimisesProxy(chain.config.posttrain))) out['reward'] = PROXY_REWARD_INFO
   for (const chain of chains) {
     if (seen.has(chain.cell)) continue
     seen.add(chain.cell)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseConfig, expandSweep } from '@ouroboros/core'
 import { readRecords, readState, statePath, type RunInfo } from '@ouroboros/store'
-import { LocalRunner, builtinPolicies, runChains, type AdvanceTask, type ChainSpec, type EvaluateTask, type Runner, type TaskPriority } from '@ouroboros/scheduler'
+import { LocalRunner, builtinPolicies, recordOutputInfo, runChains, type AdvanceTask, type ChainSpec, type EvaluateTask, type Runner, type TaskPriority } from '@ouroboros/scheduler'
 
 const fixtures = new URL('./fixtures/', import.meta.url)
 const datasetsUrl = import.meta.resolve('@ouroboros/datasets')
@@ -96,6 +96,20 @@ describe('runChains', () => {
     for (const [generation, whats] of order) expect(whats.at(-1), generation).toBe('sampling and scoring')
     const without = await run(specs, 1)
     expect(readRecords(dir).map(({ timings: _t, ...r }) => r)).toEqual(without.records)
+  })
+
+  it('describes the reward of a stage whose reward is a proxy without saying that higher is better, in any cell of a sweep', async () => {
+    const proxy = { kind: 'proxy', of: { kind: 'point', at: [1] }, labels: 50 }
+    const stages = (reward: unknown) => [{ kind: 'rl', reward, beta: 1, steps: 4 }]
+    const gold = await recordOutputInfo(chains({ replicates: 1, posttrain: stages({ kind: 'point', at: [1] }) }))
+    expect(gold['reward']?.better).toBe('higher')
+    const swept = await recordOutputInfo(chains({ replicates: 1, posttrain: stages({ kind: 'point', at: [1] }), sweep: { 'posttrain.0.reward': [{ kind: 'point', at: [1] }, proxy] } }))
+    expect(swept['reward']?.better).toBeUndefined()
+    expect(swept['reward']?.title).toContain('proxy')
+    expect(swept['gold_reward']?.better).toBe('higher')
+    // A finetuning stage after a proxy's leaves the generation's reward the proxy's; a gold stage after it, the gold's.
+    expect((await recordOutputInfo(chains({ replicates: 1, posttrain: [...stages(proxy), { kind: 'finetune', data: {}, steps: 2 }] })))['reward']?.better).toBeUndefined()
+    expect((await recordOutputInfo(chains({ replicates: 1, posttrain: [...stages(proxy), ...stages({ kind: 'point', at: [1] })] })))['reward']?.better).toBe('higher')
   })
 
   it('calls a chain running only once a worker has taken its first task', async () => {
