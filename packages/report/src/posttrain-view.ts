@@ -552,14 +552,14 @@ function rewardKlPlot(info: KindInfo, series: readonly StageSeries[], gens: read
   gens.forEach((g, gi) => {
     let started = false
     let fitted = false
+    let proxied = false
     for (const s of series) {
       const reps = s.byGeneration.get(g) ?? []
       const proxy = reps.some(({ curve }) => curve.steps.some((_, i) => isProxy(curve, i)))
-      const gold = { ...s, label: proxy ? `${s.label}: gold reward` : s.label }
-      if (pathTraces(traces, [gi], gold, reps, sqrtKl, named('gold_reward'), '√KL %{x:.3g}<br>gold reward %{y:.4g}')) started = true
-      if (info.gao !== undefined && gaoTrace(traces, [gi], gold, reps, info.gao)) fitted = true
+      if (pathTraces(traces, [gi], s, reps, sqrtKl, named('gold_reward'), '√KL %{x:.3g}<br>gold reward %{y:.4g}')) started = true
+      if (info.gao !== undefined && gaoTrace(traces, [gi], s, reps, info.gao)) fitted = true
       if (!proxy) continue
-      anyProxy = true
+      proxied = true
       const name = plotlyText(s.label)
       const m = pairedMeans(
         reps.map((r) => r.curve),
@@ -575,13 +575,19 @@ function rewardKlPlot(info: KindInfo, series: readonly StageSeries[], gens: read
           customdata: m.steps.map((step, i) => [step, m.count[i]!]),
           line: { color: s.color, width: 2, dash: 'dash' },
           marker: { size: 6, color: s.color, symbol: `${s.symbol}-open` },
-          legendgroup: plotlyText(gold.label),
+          legendgroup: name,
+          showlegend: false,
           name: `${name}: proxy reward${reps.length > 1 ? ` (mean of ${reps.length})` : ''}`,
           hovertemplate: `${name}<br>step %{customdata[0]}<br>√KL %{x:.3g}<br>proxy reward %{y:.4g}<br>mean of %{customdata[1]}<extra></extra>`,
           ...(own ? { yaxis: 'y2' } : {}),
         },
         [gi],
       )
+    }
+    if (proxied) {
+      anyProxy = true
+      styleKey(traces, [gi], GOLD_KEY, 'solid')
+      styleKey(traces, [gi], PROXY_KEY, 'dash')
     }
     if (started) startLegend(traces, [gi])
     if (fitted) gaoLegend(traces, [gi], info.gao!)
@@ -674,6 +680,28 @@ function gaoTrace(traces: Traces, at: readonly number[], s: StageSeries, reps: r
   return true
 }
 
+/** The legend's word for the style of each of two rewards drawn by setting. */
+const GOLD_KEY = 'solid, filled markers: gold reward'
+const PROXY_KEY = 'dashed, open markers: proxy reward'
+
+/** A legend entry, in a neutral colour, for a line style every setting draws one quantity in. */
+function styleKey(traces: Traces, at: readonly number[], name: string, dash: 'solid' | 'dash'): void {
+  traces.add(
+    {
+      type: 'scatter',
+      mode: 'lines+markers',
+      x: [null],
+      y: [null],
+      line: { color: '#555555', width: 2, dash },
+      marker: { size: 6, color: '#555555', symbol: dash === 'dash' ? 'circle-open' : 'circle' },
+      legendgroup: name,
+      name,
+      hoverinfo: 'skip',
+    },
+    at,
+  )
+}
+
 /** The fitted curves' one legend entry, in a neutral colour. */
 function gaoLegend(traces: Traces, at: readonly number[], form: GaoForm): void {
   traces.add(
@@ -684,7 +712,7 @@ function gaoLegend(traces: Traces, at: readonly number[], form: GaoForm): void {
       y: [null],
       line: { color: '#555555', width: 1.5, dash: 'dot' },
       legendgroup: 'gao',
-      name: `dotted: Gao et al.’s ${GAO_FORMULA[form]} fitted to the gold reward`,
+      name: `dotted: Gao et al.’s ${GAO_FORMULA[form]}, fitted`,
       hoverinfo: 'skip',
     },
     at,
@@ -758,8 +786,13 @@ interface StepLine {
   dash: 'solid' | 'dash'
   /** A min–max band over the replicates. */
   band: boolean
-  /** After the series' name in the legend. */
+  /** After the series' name, in its hover and (without a `key`) its legend entry. */
   suffix: string
+  /**
+   * Where several quantities share a plot: the legend names each setting once, by its first line,
+   * and this entry, in a neutral colour, says which quantity this line's style draws.
+   */
+  key?: string
   /** Drawn only for the series whose curves this holds of (a proxy's line where the reward is one). */
   when?: (curves: readonly StageCurve[]) => boolean
   /** A level the series' stage config sets for this quantity, drawn beside it (the KL target). */
@@ -783,9 +816,9 @@ function rewardStepPlot(info: KindInfo, series: readonly StageSeries[], gens: re
   const all = series.flatMap((s) => [...s.byGeneration.values()].flat())
   const proxied = (curves: readonly StageCurve[]): boolean => curves.some((curve) => curve.steps.some((_, i) => isProxy(curve, i)))
   const proxy = proxied(all.map(({ curve }) => curve))
-  const lines: StepLine[] = [{ quantity: named('gold_reward'), dash: 'solid', band: true, suffix: proxy ? ': gold' : '' }]
+  const lines: StepLine[] = [{ quantity: named('gold_reward'), dash: 'solid', band: true, suffix: proxy ? ': gold' : '', ...(proxy ? { key: GOLD_KEY } : {}) }]
   // A setting whose reward is gold itself (beside proxies in a sweep) has no proxy line: it would lie on its gold one.
-  if (proxy) lines.push({ quantity: named('reward'), dash: 'dash', band: false, suffix: ': proxy', when: proxied, ...(ownAxis ? { rightAxis: PROXY_AXIS } : {}) })
+  if (proxy) lines.push({ quantity: named('reward'), dash: 'dash', band: false, suffix: ': proxy', key: PROXY_KEY, when: proxied, ...(ownAxis ? { rightAxis: PROXY_AXIS } : {}) })
   return stepPlot(info, series, gens, lines, `${info.title}: ${proxy ? 'gold and proxy reward' : 'reward'}`, ownAxis ? GOLD_AXIS : 'mean reward of the samples')
 }
 
@@ -838,10 +871,13 @@ function stepPlot(
   const plottedRight: number[][] = gens.map(() => [])
   let right: string | undefined
   const steps = new Set<number>()
+  // The keyed lines drawn at each generation.
+  const keyed = gens.map(() => new Set<StepLine>())
   gens.forEach((g, gi) => {
     for (const s of series) {
       const curves = (s.byGeneration.get(g) ?? []).map((r) => r.curve)
       const name = plotlyText(s.label)
+      let listed = false
       for (const line of lines) {
         if (line.when !== undefined && !line.when(curves)) continue
         const { steps: x, lists } = valuesByStep(curves, line.quantity)
@@ -881,16 +917,21 @@ function stepPlot(
             line: { color: s.color, width: 2, dash: line.dash },
             marker: { size: 6, color: s.color, symbol: line.dash === 'dash' ? `${s.symbol}-open` : s.symbol, maxdisplayed: MAX_MARKERS },
             legendgroup: name,
-            name: `${name}${line.suffix}${replicates > 1 ? ` (mean of ${replicates})` : ''}`,
-            hovertemplate: 'step %{x}<br>mean %{y:.4g} of %{customdata}<extra></extra>',
+            ...(listed ? { showlegend: false } : {}),
+            // A setting's legend entry, where keys say which line is which, is the setting alone.
+            name: `${name}${listed || line.key === undefined ? line.suffix : ''}${replicates > 1 ? ` (mean of ${replicates})` : ''}`,
+            hovertemplate: `${name}${line.suffix}<br>step %{x}<br>mean %{y:.4g} of %{customdata}<extra></extra>`,
             ...(line.rightAxis === undefined ? {} : { yaxis: 'y2' }),
           },
           [gi],
         )
+        listed = true
+        if (line.key !== undefined) keyed[gi]!.add(line)
         if (line.rightAxis !== undefined) right = line.rightAxis
         for (const l of lists) for (const v of l) (line.rightAxis === undefined ? plotted : plottedRight)[gi]!.push(v)
       }
     }
+    for (const line of lines) if (keyed[gi]!.has(line)) styleKey(traces, [gi], line.key!, line.dash)
   })
   // The KL an adaptive β aims at, in its setting's colour: the curve should settle on it.
   const targets = lines.some((l) => l.target === 'klTarget') ? series.filter((s) => s.klTarget !== undefined) : []

@@ -325,11 +325,11 @@ describe('rewards against √KL', () => {
     const html = renderReport([loadRun(d)])
     const rewards = plot(html, 'RL: gold and proxy reward against √KL')
     // KL = d² at d = 0, 1, 2; gold 0.3 + 0.2d − 0.05d²(1 + c), proxy 0.3 + 0.25d.
-    const gold = trace(rewards.data, 'beta=0.1: gold reward (mean of 3)')
+    const gold = trace(rewards.data, 'beta=0.1 (mean of 3)')
     expectClose(gold.x, [0, 1, 2])
     expectClose(gold.y, [0.3, 0.45, 0.5])
     expect((gold.line as { dash?: string }).dash).toBeUndefined()
-    expectClose(trace(rewards.data, 'beta=1: gold reward (mean of 3)').y, [0.3, 0.4, 0.3])
+    expectClose(trace(rewards.data, 'beta=1 (mean of 3)').y, [0.3, 0.4, 0.3])
     const proxy = trace(rewards.data, 'beta=0.1: proxy reward (mean of 3)')
     expectClose(proxy.x, [0, 1, 2])
     expectClose(proxy.y, [0.3, 0.55, 0.8])
@@ -337,7 +337,16 @@ describe('rewards against √KL', () => {
     // Alike in scale, the two share one axis, so that their gap reads as it is.
     expect(proxy.yaxis).toBeUndefined()
     expect(rewards.layout.yaxis2).toBeUndefined()
-    const star = trace(rewards.data, 'beta=0.1: gold reward: start')
+    // One legend entry a setting, and one a line style, where each setting draws two rewards.
+    expect(rewards.data.filter((t) => t.showlegend !== false).map((t) => t.name)).toEqual([
+      'beta=0.1 (mean of 3)',
+      'beta=1 (mean of 3)',
+      'solid, filled markers: gold reward',
+      'dashed, open markers: proxy reward',
+      'start: the model the stage starts from',
+      'dotted: Gao et al.’s d(α − β ln d), fitted',
+    ])
+    const star = trace(rewards.data, 'beta=0.1: start')
     expect([star.x, star.y]).toEqual([[0], [0.3]])
     // One generation: nothing to choose.
     expect(rewards.choices).toBeUndefined()
@@ -350,10 +359,11 @@ describe('rewards against √KL', () => {
     expectClose(line.y, [8, 6, 4])
 
     const perStep = plot(html, 'RL: gold and proxy reward')
-    expectClose(trace(perStep.data, 'beta=0.1: gold (mean of 3)').y, [0.3, 0.45, 0.5])
+    expectClose(trace(perStep.data, 'beta=0.1 (mean of 3)').y, [0.3, 0.45, 0.5])
     expectClose(trace(perStep.data, 'beta=0.1: gold: max').y, [0.31, 0.46, 0.51])
     expect(trace(perStep.data, 'beta=0.1: gold: min').fillcolor).toBe('rgba(0, 114, 178, 0.18)')
     expectClose(trace(perStep.data, 'beta=0.1: proxy (mean of 3)').y, [0.3, 0.55, 0.8])
+    expect(perStep.data.filter((t) => t.showlegend !== false).map((t) => t.name)).toEqual(['beta=0.1 (mean of 3)', 'beta=1 (mean of 3)', 'solid, filled markers: gold reward', 'dashed, open markers: proxy reward'])
     // Steps 0 to 20: plotly's own ticks.
     expect(perStep.layout.xaxis).not.toHaveProperty('dtick')
     expectClose(trace(plot(html, 'RL: KL to the stage’s input · kl').data, 'beta=1 (mean of 3)').y, [0, 1, 4])
@@ -379,8 +389,8 @@ describe('rewards against √KL', () => {
     }
     const html = renderReport([loadRun(d)])
     for (const [title, proxyName, goldName] of [
-      ['RL: gold and proxy reward against √KL', 'beta=0.1: proxy reward (mean of 3)', 'beta=0.1: gold reward (mean of 3)'],
-      ['RL: gold and proxy reward', 'beta=0.1: proxy (mean of 3)', 'beta=0.1: gold (mean of 3)'],
+      ['RL: gold and proxy reward against √KL', 'beta=0.1: proxy reward (mean of 3)', 'beta=0.1 (mean of 3)'],
+      ['RL: gold and proxy reward', 'beta=0.1: proxy (mean of 3)', 'beta=0.1 (mean of 3)'],
     ] as const) {
       const p = plot(html, title)
       expect([trace(p.data, proxyName).yaxis, trace(p.data, goldName).yaxis]).toEqual(['y2', undefined])
@@ -401,7 +411,7 @@ describe('rewards against √KL', () => {
     const perStep = plot(renderReport([loadRun(d)]), 'RL: gold and proxy reward')
     const names = perStep.data.map((t) => t.name)
     expect(names).toContain('beta=0.1: proxy (mean of 3)')
-    expect(names).toContain('beta=1: gold (mean of 3)')
+    expect(names).toContain('beta=1 (mean of 3)')
     expect(names).not.toContain('beta=1: proxy (mean of 3)')
   })
 
@@ -412,14 +422,14 @@ describe('rewards against √KL', () => {
     const html = renderReport([loadRun(d)])
     const rewards = plot(html, 'RL: gold and proxy reward against √KL')
     const marker = (t: Record<string, unknown>) => t.marker as { color: string; symbol: string }
-    const first = trace(rewards.data, 'beta=1: gold reward (mean of 3)')
-    const eighth = trace(rewards.data, 'beta=0.01: gold reward (mean of 3)')
+    const first = trace(rewards.data, 'beta=1 (mean of 3)')
+    const eighth = trace(rewards.data, 'beta=0.01 (mean of 3)')
     // The palette has seven colours: the eighth setting has the first one's.
     expect(marker(eighth).color).toBe(marker(first).color)
     expect([marker(first).symbol, marker(eighth).symbol]).toEqual(['circle', 'square'])
     expect([marker(trace(rewards.data, 'beta=1: proxy reward (mean of 3)')).symbol, marker(trace(rewards.data, 'beta=0.01: proxy reward (mean of 3)')).symbol]).toEqual(['circle-open', 'square-open'])
     const perStep = plot(html, 'RL: gold and proxy reward')
-    expect(marker(trace(perStep.data, 'beta=0.01: gold (mean of 3)')).symbol).toBe('square')
+    expect(marker(trace(perStep.data, 'beta=0.01 (mean of 3)')).symbol).toBe('square')
     expect(marker(trace(perStep.data, 'beta=0.01: proxy (mean of 3)')).symbol).toBe('square-open')
     // Nine bands on one plot, each lighter (0.18 · 4/9), so that their overlap stays see-through.
     expect(trace(perStep.data, 'beta=0.01: gold: min').fillcolor).toBe('rgba(0, 114, 178, 0.08)')
@@ -683,14 +693,14 @@ describe("Gao et al.'s forms fitted to the gold reward", () => {
     ])
     expect(html).toContain('d(α − β ln d) (RL, as Rafailov et al. 2024 fit it to DPO too)')
     const rewards = plot(html, 'RL: gold and proxy reward against √KL')
-    const fitted = trace(rewards.data, 'beta=1: gold reward: d(α − β ln d) fitted')
+    const fitted = trace(rewards.data, 'beta=1: d(α − β ln d) fitted')
     const x = fitted.x as number[]
     const y = fitted.y as number[]
     expect(x[0]).toBe(0)
     expect(x.at(-1)).toBeCloseTo(2, 9)
     expect(y[0]).toBeCloseTo(0.3, 9)
     expect(y.at(-1)).toBeCloseTo(0.3 + 2 * (0.5 - 0.4 * Math.log(2)), 5)
-    expect(trace(rewards.data, 'dotted: Gao et al.’s d(α − β ln d) fitted to the gold reward').showlegend).not.toBe(false)
+    expect(trace(rewards.data, 'dotted: Gao et al.’s d(α − β ln d), fitted').showlegend).not.toBe(false)
   })
 
   it('fits the best-of-n form to best-of-n, the RL form to DPO, and says where a fit keeps rising', () => {
@@ -755,7 +765,7 @@ describe('post-training on a page of several runs', () => {
     writeBestOfNRun(b, 'second')
     const html = renderReport([loadRun(a), loadRun(b)])
     const names = plot(html, 'RL: gold and proxy reward against √KL').data.filter((t) => t.showlegend !== false).map((t) => t.name)
-    expect(names).toContain('first: beta=0.1: gold reward (mean of 3)')
+    expect(names).toContain('first: beta=0.1 (mean of 3)')
     expect(embeddedPlots(html).map(plotTitle)).toContain('Best-of-n: reward against √KL')
   })
 })
