@@ -82,10 +82,11 @@ program
   .argument('<dir>', 'run directory')
   .requiredOption('--format <format>', `record file to write (required): ${EXPORT_FORMATS.join(', ')}`)
   .option('--out <dir>', 'directory to write it in (default: the run directory)')
+  .option('--force', 'replace a file of that name at --out that is not a record file Ouroboros wrote (never another run\'s)')
   .description('write metrics.csv, metrics.ndjson or metrics.parquet from the run\'s record log (runs with records.text false leave the text files out)')
-  .action(async (dir: string, opts: { format: string; out?: string }) => {
+  .action(async (dir: string, opts: { format: string; out?: string; force?: boolean }) => {
     const { exportCommand } = await import('./export-command.js')
-    process.stdout.write(`${await exportCommand(dir, opts.format, opts.out)}\n`)
+    process.stdout.write(`${await exportCommand(dir, opts.format, opts.out, opts.force === true)}\n`)
   })
 
 program

@@ -10,7 +10,7 @@ import { EXPORT_FORMATS } from './usage.js'
  * log, streaming, for runs that left it out (`records.text: false`) or to rebuild it. Returns the
  * line to print.
  */
-export async function exportCommand(dir: string, format: string, out?: string): Promise<string> {
+export async function exportCommand(dir: string, format: string, out?: string, force = false): Promise<string> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
     throw configError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`)
   }
@@ -24,7 +24,7 @@ export async function exportCommand(dir: string, format: string, out?: string): 
   const runDir = resolve(dir)
   const info = readRunInfo(runDir, ['cells'])
   const outDir = resolve(out ?? runDir)
-  checkExportOut(outDir, runDir, file, out !== undefined)
+  checkExportOut(outDir, runDir, f, out !== undefined, force)
   const going = RunLock.held(runDir)
   // The run writes its own record files in full as it ends: one exported now would stand, short, until then.
   if (going !== undefined && outDir === runDir) {

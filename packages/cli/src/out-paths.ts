@@ -1,7 +1,7 @@
-import { closeSync, mkdtempSync, openSync, readSync, realpathSync, rmdirSync, statSync, type Stats } from 'node:fs'
+import { mkdtempSync, realpathSync, rmdirSync, statSync, type Stats } from 'node:fs'
 import { basename, dirname, join, relative, sep } from 'node:path'
 import { ErrorCode, inputError, OuroborosError } from '@ouroboros/core'
-import { fileFailure, RUN_AGAIN, RUN_FILES } from '@ouroboros/store'
+import { fileEnd, fileFailure, isOwnRecordFile, RECORD_FILES, RUN_AGAIN, RUN_FILES } from '@ouroboros/store'
 import { RUN_ENTRIES } from './run-dir.js'
 
 /**
@@ -76,9 +76,11 @@ export function checkReportOut(file: string, runs: readonly string[], force: boo
 
 /**
  * `export` into `outDir`: not another run's directory, whose record file of the same name the
- * export would replace with this run's, and no directory where the file is to go.
+ * export would replace with this run's, no directory where the file is to go, and, unless
+ * `force`, no file of that name that is not a record file Ouroboros wrote (a user's own table).
  */
-export function checkExportOut(outDir: string, runDir: string, file: string, given: boolean): void {
+export function checkExportOut(outDir: string, runDir: string, format: keyof typeof RECORD_FILES, given: boolean, force: boolean): void {
+  const file = RECORD_FILES[format]
   checkOutDir('--out', outDir, given)
   if (given && realPath(outDir) !== realPath(runDir) && statOf(join(outDir, RUN_FILES.run))?.isFile() === true) {
     throw inputError(`--out: ${outDir} is the directory of another run; the export would replace its ${file}`, `give --out a directory of its own, or leave --out out to write in ${runDir}`)
@@ -93,6 +95,8 @@ export function checkExportOut(outDir: string, runDir: string, file: string, giv
   if (isDirectory(target)) {
     throw inputError(`${given ? '--out: ' : ''}cannot write ${target}: a directory is in the way`, given ? 'move it away, or give --out another directory' : 'move it away, or write the file elsewhere with --out DIR')
   }
+  if (force || !given || statOf(target)?.isFile() !== true || isOwnRecordFile(target, format)) return
+  throw inputError(`--out: ${target} exists and is not a record file Ouroboros wrote; the export would replace it`, 'give --out another directory, or add --force to replace it')
 }
 
 /**
@@ -132,19 +136,8 @@ function elsewhere(option: string, refused: { dir: string; readOnly: boolean }, 
  * (after the charset and the content security policy).
  */
 function isReport(path: string): boolean {
-  let fd: number
-  try {
-    fd = openSync(path, 'r')
-  } catch {
-    return false
-  }
-  try {
-    const head = Buffer.alloc(4096)
-    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8')
-    return text.startsWith('<!doctype html>') && text.includes('<meta name="ouroboros-plots" content="')
-  } finally {
-    closeSync(fd)
-  }
+  const text = fileEnd(path, 4096, 'start')?.text
+  return text !== undefined && text.startsWith('<!doctype html>') && text.includes('<meta name="ouroboros-plots" content="')
 }
 
 /**

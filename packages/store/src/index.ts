@@ -1,4 +1,5 @@
 export * from './atomic.js'
+export * from './file-ends.js'
 export * from './file-rows.js'
 export * from './npy.js'
 export * from './run-dir.js'
