@@ -1,14 +1,26 @@
 // `pnpm bench`: our whole-process time against the Python peers in ../shared/peers, measured in
 // the same run as a ratio (the machines are shared and noisy), plus the metrics section.
-// Prints a table and writes bench-results/bench-<time>.json.
+// Prints a table and writes bench-results/bench-<time>.json. `pnpm bench --help` lists the arguments.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseBenchArgs, USAGE } from './bench/args.js'
 import { benchChain, chainWorkloads, peerAvailable } from './bench/chains.js'
+
+// Before anything runs or is written: --help, or an argument that selects nothing (a typo), ends here.
+const args = parseBenchArgs(process.argv.slice(2))
+if (args.help) {
+  process.stdout.write(USAGE)
+  process.exit(0)
+}
+if (args.error !== undefined) {
+  console.error(args.error)
+  process.exit(2)
+}
+const only = args.only
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const peersDir = resolve(process.env.OUROBOROS_PEERS ?? join(root, '..', 'shared', 'peers'))
-const only = process.argv.slice(2)
 const withPeer = peerAvailable(peersDir)
 // Sections without peers say nothing of them.
 const peerless = ['metrics', 'text', 'queue']
@@ -33,7 +45,7 @@ for (const workload of chainWorkloads) {
   console.log(`  last:  ours ${JSON.stringify(row.metrics.ours.last)}${row.metrics.peer ? ` peer ${JSON.stringify(row.metrics.peer.last)}` : ''}`)
 }
 
-// Sections beyond the chains: `pnpm bench metrics`, `pnpm bench neural`, `pnpm bench text`, `pnpm bench transformer`, `pnpm bench scale` run one.
+// Sections beyond the chains (SECTIONS in ./bench/args.js): `pnpm bench scale`, `pnpm bench metrics`, … run one.
 const wanted = (section) => only.length === 0 || only.includes(section)
 // A section that fails is said and recorded; the others' results are still written.
 results.failed = {}
