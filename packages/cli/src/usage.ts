@@ -21,9 +21,9 @@ its facts apply: mode centres (ring, grid), labels (mnist), genres (brown). A gr
 eval does not have (a model, a training set without --training, a dataset's facts) is refused
 with what it needs.
 
-A .csv holds numbers separated by commas; its first row may name the columns, but a header of
-numbers cannot be told from data and is read as a sample: pandas' to_csv(index=False) writes one
-(0,1,...) for integer column names, so write such a frame with header=False.
+A .csv holds decimal numbers separated by commas; its first row may name the columns, but a
+header of numbers cannot be told from data and is read as a sample: pandas' to_csv(index=False)
+writes one (0,1,...) for integer column names, so write such a frame with header=False.
 
 A value that cannot be computed prints as n/a with the reason (with --json: null, the reasons on
 stderr). A group that fails does not hide the others: its values are n/a and the error is on

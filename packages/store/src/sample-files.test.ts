@@ -52,7 +52,11 @@ describe('readTokenFile', () => {
     writeSamples(path, { modality: 'tokens', n: 1, vocabSize: 9, tokens: Int32Array.of(8), offsets: Uint32Array.of(0, 1) })
     expect(() => readTokenFile(path)).toThrow(/word id 8 is outside .*vocabulary\.json's 4 words/)
     const elsewhere = file('lone.tokens', 'x')
-    expect(() => readTokenFile(elsewhere)).toThrow(/lone\.tokens: a run's token file needs the run's vocabulary, .*vocabulary\.json: not found/)
+    expect(() => readTokenFile(elsewhere)).toThrow(/lone\.tokens: a run's token file is read with its run's vocabulary\.json, and this one is not in a run's chains\/<chain>\/ folder$/)
+    // In a chains folder whose run has lost its vocabulary, the vocabulary is named.
+    rmSync(join(run, 'vocabulary.json'))
+    expect(() => readTokenFile(path)).toThrow(/a run's token file needs the run's vocabulary, .*run\/vocabulary\.json: not found/)
+    writeFileSync(join(run, 'vocabulary.json'), JSON.stringify(['the', 'cat', 'sat', 'dog']))
     // Offsets that do not run from 0 to the tokens' end.
     writeSamples(path, { modality: 'tokens', n: 2, vocabSize: 4, tokens: Int32Array.of(0, 1, 2), offsets: Uint32Array.of(0, 2, 5) })
     expect(() => readTokenFile(path)).toThrow(/c0-r0.*: not a run's token sample file/)
@@ -120,6 +124,14 @@ describe('readVectorFile, .csv', () => {
     expect(() => readVectorFile(file('named.csv', ',x,y\n0,0.5,0.25\n1,1.5,2\n'))).toThrow(/named\.csv: line 1, column 1: an empty name before named columns is how pandas writes its index column .*to_csv\(index=False\)$/)
     // A blank cell in a data row is not an index column.
     expect(() => readVectorFile(file('blank.csv', '1,2\n,4\n'))).toThrow(/blank\.csv: line 2, column 1: '' is not a finite number$/)
+  })
+
+  it('refuses numbers written in hexadecimal, binary or octal, which JavaScript would read', () => {
+    expect(() => readVectorFile(file('hex.csv', 'x,y\n0x10,2\n'))).toThrow(/hex\.csv: line 2, column 1: '0x10' is not a finite number \(write numbers in decimal\)$/)
+    expect(() => readVectorFile(file('bin.csv', '1,0b11\n'))).toThrow(/bin\.csv: line 1, column 2: '0b11' is not a finite number \(write numbers in decimal\)$/)
+    expect(() => readVectorFile(file('oct.csv', '-0o7,1\n'))).toThrow(/'-0o7' is not a finite number/)
+    // Decimal forms all read: signs, points at either end, exponents.
+    expect(Array.from(readVectorFile(file('forms.csv', '+1.,-.5,2e3,1.5E-2\n')).data)).toEqual([1, -0.5, 2000, 0.015])
   })
 
   it('says 1 column, not 1 columns, of a ragged row', () => {

@@ -12,6 +12,7 @@ import { decodeNpy } from './npy.js'
 export function readVectorFile(file: string): VectorSamples {
   const buf = readInput(file)
   const ext = extname(file).toLowerCase()
+  if (buf.length === 0 && ['.npy', '.csv', '.json'].includes(ext)) throw inputError(`${file}: empty file (0 bytes)`)
   const s = ext === '.npy' ? decodeNpy(buf, file) : ext === '.csv' ? parseCsv(buf.toString('utf8'), file) : ext === '.json' ? parseJsonRows(buf.toString('utf8'), file) : null
   if (s === null) throw inputError(`${file}: unsupported file type '${ext || '(none)'}'; use .csv, .json or .npy`)
   if (s.n === 0) throw inputError(`${file}: no samples`)
@@ -156,6 +157,10 @@ export function vocabularyPath(runDir: string, chain: string): string {
 function runTokens(file: string): LocalTokens {
   const buf = readInput(file)
   const chainDir = dirname(file)
+  // Copied out of its run, a file has no vocabulary two folders up to name.
+  if (basename(dirname(chainDir)) !== 'chains') {
+    throw inputError(`${file}: a run's token file is read with its run's ${VOCABULARY_FILE}, and this one is not in a run's chains/<chain>/ folder`, 'give the file where its run wrote it, or a .txt file of words')
+  }
   const vocabularyFile = vocabularyPath(join(chainDir, '..', '..'), basename(chainDir))
   let words: unknown
   try {
@@ -211,6 +216,13 @@ export function unreadableFile(file: string, err: unknown): string {
  * a number: a header of numbers (`0,1`, pandas' integer column names) cannot be told from a data
  * row and is read as one (the README and `eval --help` say so).
  */
+/**
+ * A number as a .csv writes one: decimal digits, with a sign, a point and an exponent. JavaScript's
+ * Number() also reads hexadecimal, binary and octal (`0x10` as 16), which no table means: such a
+ * cell is refused (a first line of them is data, not a header, as it was read before).
+ */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+
 function parseCsv(text: string, file: string): VectorSamples {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '')
   const values: number[] = []
@@ -238,12 +250,13 @@ function parseCsv(text: string, file: string): VectorSamples {
     if (cells.length !== d) throw inputError(`${file}: line ${i + 1} has ${cells.length} column${cells.length === 1 ? '' : 's'}, expected ${d} (ragged rows)`)
     for (let j = 0; j < cells.length; j++) {
       const t = cells[j]!.trim()
-      const v = t === '' ? NaN : Number(t)
+      const v = DECIMAL.test(t) ? Number(t) : NaN
       if (!Number.isFinite(v)) {
         const separated = /[;\t]/.test(t) ? ' (columns of a .csv are separated by commas)' : ''
         // `,0,1`: pandas' index column beside integer column names, a header that reads as data.
         const index = i === 0 && j === 0 && t === '' && cells.length > 1 ? ` (an empty first field of line 1 is how pandas writes its index column: write the file with to_csv(index=False, header=False), as a header of numbers would read as data)` : ''
-        throw inputError(`${file}: line ${i + 1}, column ${j + 1}: '${t}' is not a finite number${separated}${index}`)
+        const radix = /^[+-]?0[xXbBoO]/.test(t) ? ' (write numbers in decimal)' : ''
+        throw inputError(`${file}: line ${i + 1}, column ${j + 1}: '${t}' is not a finite number${radix}${separated}${index}`)
       }
       values.push(v)
     }
@@ -276,7 +289,7 @@ function parseJsonRows(text: string, file: string): VectorSamples {
   const out = new Float64Array(rows.length * d)
   rows.forEach((r, i) => {
     const row = asRow(r)
-    if (row.length !== d) throw inputError(`${file}: row ${i + 1} has ${row.length} values, expected ${d} (ragged rows)`)
+    if (row.length !== d) throw inputError(`${file}: row ${i + 1} has ${row.length} value${row.length === 1 ? '' : 's'}, expected ${d} (ragged rows)`)
     row.forEach((v, j) => {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw inputError(`${file}: row ${i + 1}, column ${j + 1}: ${JSON.stringify(v)} is not a finite number`)
       out[i * d + j] = v
