@@ -297,7 +297,33 @@ function flags(v: RunView): string {
       `<div class="warning" role="alert"><strong>${failed.length} ${failed.length === 1 ? 'chain' : 'chains'} of ${escapeHtml(v.name)} failed</strong>; their errors are under <a href="#${v.anchor}-facts">Run facts</a>.</div>`,
     )
   }
+  const groups = failedGroups(info)
+  if (groups.length > 0) {
+    const names = groups.map((g) => `<code>${escapeHtml(g.group)}</code>`).join(', ')
+    out.push(
+      `<div class="warning" role="alert"><strong>Metric ${groups.length === 1 ? 'group' : 'groups'} ${names} of ${escapeHtml(v.name)} failed</strong> where ${groups.length === 1 ? 'its' : 'their'} values are null; the reasons are under <a href="#${v.anchor}-facts">Run facts</a>.</div>`,
+    )
+  }
   return out.join('\n')
+}
+
+/**
+ * The metric groups that failed in some chain (metricErrors "null": the chain went on with their
+ * values null), each with its chains, the generations it failed at, and the first chain's reason.
+ */
+function failedGroups(info: RunInfo): { group: string; chains: string[]; generations: number; first: { chain: string; generation: number; message: string } }[] {
+  const byGroup = new Map<string, { group: string; chains: string[]; generations: number; first: { chain: string; generation: number; message: string } }>()
+  for (const chain of info.chains) {
+    for (const e of chain.metricErrors ?? []) {
+      const known = byGroup.get(e.group)
+      if (known === undefined) byGroup.set(e.group, { group: e.group, chains: [chain.id], generations: e.generations, first: { chain: chain.id, generation: e.firstGeneration, message: e.message } })
+      else {
+        known.chains.push(chain.id)
+        known.generations += e.generations
+      }
+    }
+  }
+  return [...byGroup.values()]
 }
 
 /** A path as a shell reads it back whole, for a command to copy: quoted where it holds a space or another special character. */
@@ -818,6 +844,15 @@ function factsSection(v: RunView, several: boolean): string {
       return `<li data-chain="${escapeHtml(c.id)}"><code>${escapeHtml(c.id)}</code> (${escapeHtml(cellLabel(c.cell))}, replicate ${c.replicate}, seed ${c.seed}) failed ${escapeHtml(where)}: ${escapeHtml(what)}${hint}</li>`
     })
     out.push(`<div class="warning failed-chains" role="alert"><strong>Failed chains</strong><ul>${items.join('')}</ul></div>`)
+  }
+  const groups = failedGroups(info)
+  if (groups.length > 0) {
+    const items = groups.map(({ group, chains, generations, first }) => {
+      const at = first.generation === -1 ? 'generation −1 (the real data’s record)' : `generation ${first.generation}`
+      const chainsText = chains.length === 1 ? `chain <code>${escapeHtml(chains[0]!)}</code>` : `${chains.length} chains`
+      return `<li data-group="${escapeHtml(group)}"><code>${escapeHtml(group)}</code> failed at ${generations} ${generations === 1 ? 'generation' : 'generations'} of ${chainsText}; first at ${escapeHtml(at)} of <code>${escapeHtml(first.chain)}</code>: ${escapeHtml(first.message)}</li>`
+    })
+    out.push(`<div class="warning failed-groups" role="alert"><strong>Failed metric groups</strong> (their values are null where they failed; the chains went on, as <code>metricErrors</code> "null" says)<ul>${items.join('')}</ul></div>`)
   }
   if (problems.length > 0) {
     out.push(`<div class="warning" role="alert"><strong>Files that could not be read</strong><ul>${problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></div>`)

@@ -134,6 +134,22 @@ describe('renderReport', () => {
     expect(renderReport([loadRun(plain)])).not.toContain('Some values are missing')
   })
 
+  it('says which metric groups failed, in how many chains and why, beside the values they left null', () => {
+    const d = dir('group-failed')
+    writeSyntheticRun(d, handRun('group-failed'))
+    const info = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))
+    info.chains[0].metricErrors = [{ group: 'spread', message: "compute: Cannot read properties of undefined (reading 'logLikelihood')", firstGeneration: -1, generations: 1 }]
+    info.chains[2].metricErrors = [{ group: 'spread', message: 'other', firstGeneration: 3, generations: 2 }]
+    writeFileSync(join(d, 'run.json'), JSON.stringify(info))
+    const html = renderReport([loadRun(d)])
+    expect(html).toContain('<strong>Metric group <code>spread</code> of group-failed failed</strong> where its values are null; the reasons are under')
+    const item = /<li data-group="spread">([\s\S]*?)<\/li>/.exec(html)![1]!.replace(/<[^>]+>/g, '')
+    expect(item).toBe(`spread failed at 3 generations of 2 chains; first at generation −1 (the real data’s record) of ${info.chains[0].id}: compute: Cannot read properties of undefined (reading &#39;logLikelihood&#39;)`)
+    const plain = dir('group-fine')
+    writeSyntheticRun(plain, handRun('group-fine'))
+    expect(renderReport([loadRun(plain)])).not.toContain('Failed metric groups')
+  })
+
   it("counts a killed run's generations as far as its records go, which run.json (written at most once a second) lags", () => {
     const d = dir('killed')
     writeSyntheticRun(d, { ...handRun('killed'), status: 'running' })
