@@ -46,4 +46,12 @@ describe('integerOption', () => {
   it('refuses a number below the least the option takes', () => {
     expect(() => workers('0')).toThrow("--workers must be a whole number ≥ 1 in decimal digits, got '0'")
   })
+
+  it('refuses a number above the most the option takes, saying why', () => {
+    // 10^8 s as a lock of milliseconds overflows Node's 32-bit timers, which then fire at once.
+    const lock = integerOption('--lock-seconds', 1, { value: 3600, why: 'an hour' })
+    expect(lock('3600')).toBe(3600)
+    expect(() => lock('3601')).toThrow("--lock-seconds must be at most 3600 (an hour), got '3601'")
+    expect(() => lock('100000000')).toThrow('at most 3600')
+  })
 })

@@ -242,6 +242,13 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
   it('a worker killed mid-task (SIGKILL): another takes the task over; SIGTERM lets a worker finish its task and exit 0', async () => {
     const r = await server('kill-worker')
     const allow = ['--allow-modules', fixtures]
+    // A worker with a long lock, gone before the run: the queue's one check for tasks whose worker
+    // died runs at most once per the interval of the worker that ran it last, which must not be
+    // this worker's 300 s, or the task below would wait that long.
+    const patient = worker(r.url(), ['--lock-seconds', '300'])
+    await patient.ready()
+    patient.kill('SIGTERM')
+    expect(await patient.exited).toBe(0)
     const doomed = worker(r.url(), allow)
     await doomed.ready()
     const out = join(dir, 'worker-killed')

@@ -27,8 +27,10 @@ describe('queueAddress', () => {
       ['redis://u:secret@127.0.0.1:notaport', 'the port (after the host and its colon) is not a number from 0 to 65535'],
       ['redis://:secret@h:65536/1', 'the port (after the host and its colon) is not a number from 0 to 65535'],
       ['redis://u:secret', 'the port (after the host and its colon) is not a number from 0 to 65535'],
-      ['redis://u:secret@h:1/not-a-db', 'the path names a database by number'],
-      ['u:secret@h:6379', "the scheme is 'u:'"],
+      ['redis://u:secret@h:1/not-a-db', 'the path after the host is not a database number'],
+      ['u:secret@h:6379', 'no scheme; expected redis://'],
+      ['localhost:6379', 'no scheme; expected redis://[user:password@]host[:port][/db], or rediss://… for TLS (redis:// before the host)'],
+      ['redis://u:secret@h:1?db=3', 'the URL has a query or fragment (?…), which the queue does not read'],
     ] as const) {
       expect(() => queueAddress(url)).toThrow(says)
       try {

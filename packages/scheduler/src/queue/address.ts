@@ -36,9 +36,12 @@ export function queueAddress(url: string, option = '--queue'): QueueAddress {
   } catch {
     throw configError(`${option}: ${unparsable(url)}; ${EXPECTED}`)
   }
+  // `localhost:6379` parses as the scheme 'localhost:' with the path '6379': the scheme was left out.
+  if (!url.includes('://')) throw configError(`${option}: no scheme; ${EXPECTED} (redis:// before the host)`)
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw configError(`${option}: the scheme is '${parsed.protocol}'; ${EXPECTED}`)
   if (parsed.hostname === '') throw configError(`${option}: no host; ${EXPECTED}`)
-  if (!/^\/?\d*$/.test(parsed.pathname)) throw configError(`${option}: the path names a database by number; ${EXPECTED}`)
+  if (!/^\/?\d*$/.test(parsed.pathname)) throw configError(`${option}: the path after the host is not a database number; ${EXPECTED}`)
+  if (parsed.search !== '' || parsed.hash !== '') throw configError(`${option}: the URL has a query or fragment (${parsed.search === '' ? '#…' : '?…'}), which the queue does not read; ${EXPECTED}`)
   const password = parsed.password === '' ? undefined : decodeURIComponent(parsed.password)
   const server = `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`
   const db = Number(parsed.pathname.slice(1) || '0')

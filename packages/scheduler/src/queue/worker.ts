@@ -52,6 +52,9 @@ export interface QueueWorker {
 /** Runs at most this many runs' chain specs from memory; older ones are read again when needed. */
 const CACHED_RUNS = 8
 
+/** How often the queue is checked for tasks whose worker died (ms), at most. */
+const STALLED_CHECK_MS = 5000
+
 /**
  * A worker process: takes tasks of any run from the shared queue and runs them on the local
  * worker pool. A task names its run directory and chain; the chain's spec comes from run.json
@@ -115,7 +118,13 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     connection: connectionOptions(address),
     concurrency: opts.workers,
     lockDuration: opts.lockMs,
-    stalledInterval: opts.lockMs,
+    // One check for stalled tasks serves the whole queue, and it runs at most once per the
+    // interval of the worker that ran it last (a key of that lifetime): an interval set by
+    // --lock-seconds would let a worker with a long lock, even one gone, hold off every other
+    // worker's check for that long. A task is taken as stalled only once its own worker's lock has
+    // lapsed, so a short check takes nothing early: takeover comes at the lock's end plus up to
+    // two checks.
+    stalledInterval: Math.min(opts.lockMs, STALLED_CHECK_MS),
     // A task whose worker died twice fails, rather than take down worker after worker; the
     // chain driver then tries it once more a generation at a time, as after a thread's death.
     maxStalledCount: 1,
