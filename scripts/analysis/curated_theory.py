@@ -21,6 +21,11 @@ def zipf(V, s, L, lex, rho, G=10):
         q = rho*q0 + (1-rho)*(kept@cs)/L
     return out
 if __name__ == '__main__':
+    import argparse, os, sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from runlib import Parser
+    # No arguments: it prints the recursions for the settings docs/rlhf-collapse.md quotes.
+    Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     for rho in [0, 0.1, 0.5]:
         print('ring rho', rho)
         for g, rm, rk, kl, w in ring([2,2,1,1,0,0,0,0], rho):

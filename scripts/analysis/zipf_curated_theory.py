@@ -31,7 +31,11 @@ def chain(per, rho, V=1000, s=1.1, lex=range(11, 21), G=10, T=1.0):
         e, pi = 1/(tok+1), lexc/tok
     return out
 if __name__ == '__main__':
-    import sys
+    import argparse, os, sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from runlib import Parser
+    # No arguments: it prints the chain for the settings docs/rlhf-collapse.md quotes.
+    Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     for per in ['sentence', 'token']:
         for rho in [0, 0.1, 0.5]:
             print(f'per {per} rho {rho}')
