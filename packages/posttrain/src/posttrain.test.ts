@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { Rng, defineModel, posttrainSchema, vectors, type DatasetInfo, type ModelPlugin, type PosttrainStageConfig, type RlStageConfig, type Samples, type VectorSamples } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, Rng, defineModel, posttrainSchema, vectors, type DatasetInfo, type ModelPlugin, type PosttrainStageConfig, type RlStageConfig, type Samples, type VectorSamples } from '@ouroboros/core'
 import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
@@ -327,6 +327,74 @@ describe('which way rl trains a model', () => {
     expect(rlMethod({ ...base, policyGradient: 'when-asked', ...refits }, 'auto')).toBe('refit')
     expect(rlMethod({ ...base, policyGradient: 'when-asked', ...refits }, 'policy-gradient')).toBe('policy-gradient')
     expect(rlMethod({ ...base, policyGradient: 'when-asked' }, 'auto')).toBe('policy-gradient')
+  })
+})
+
+describe("a model's trainer that breaks its contract", () => {
+  /** The 1-D normal with a trainer whose step does as `step` says (a finetuning loss of 1 by default). */
+  const trained = (step: ((items: Samples) => unknown) | undefined, trainerFields: Record<string, unknown> = {}) =>
+    defineModel<Record<string, never>, { readonly mean: number }>({
+      ...normal,
+      id: 'my-model',
+      trainer: (state) => ({ batch: 4, signedWeights: true, ...(step === undefined ? {} : { step }), state: () => state, ...trainerFields }) as never,
+    })
+  const task: TaskData = { train: vectors(8, 1, new Float64Array(8).fill(1)), view: { dataset: line, heldout: vectors(8, 1, new Float64Array(8)) } }
+  const finetune = async (model: ModelPlugin<any, { readonly mean: number }>, modelName?: string): Promise<Error | Posttrained<{ readonly mean: number }>> =>
+    runPosttrain(
+      {
+        stages: posttrainSchema.parse([{ kind: 'finetune', data: {}, steps: 2, evalEvery: 1, evalSamples: 10 }]),
+        model,
+        ...(modelName === undefined ? {} : { modelName }),
+        params: {},
+        rng: Rng.from(1, 'posttrain'),
+        dataset: line,
+        pretraining: vectors(8, 1, new Float64Array(8)),
+        samplesPerGeneration: 10,
+        temperature: 1,
+        task: async () => task,
+        gold: async () => Promise.reject(new Error('no reward')),
+        score: async () => ({}),
+      },
+      { mean: 0 },
+    ).catch((e: Error) => e)
+
+  it('a step that throws fails the stage naming the model, the hook, the step and the stage, keeping the error as its cause', async () => {
+    const boom = new Error('step boom')
+    const err = await finetune(trained(() => {
+      throw boom
+    }), "model 'my-model' (./my-model.js)")
+    expect(String(err)).toBe("OuroborosError: model 'my-model' (./my-model.js): its trainer's step(items, weights) threw at step 1 of posttrain.0 (finetune): step boom")
+    // The cause keeps the author's stack: the run says where in their file it was thrown.
+    expect((err as Error).cause).toBe(boom)
+  })
+
+  it('a step that returns nothing is a step without losses, as a Python train_step returning None', async () => {
+    const post = await finetune(trained(() => undefined))
+    expect(post).not.toBeInstanceOf(Error)
+    expect((post as Posttrained<unknown>).curve.map((p) => p.losses)).toEqual([{}, {}, {}])
+  })
+
+  it('a trainer without step, or with a batch that is no size, is refused when the stage starts, saying what a trainer is', async () => {
+    const noStep = await finetune(trained(undefined))
+    expect(String(noStep)).toBe("OuroborosError: model 'my-model': trainer(state, params, options) returned a trainer without a step function, in posttrain.0 (finetune)")
+    expect((noStep as OuroborosError).hint).toMatch(/^a model's trainer\(state, params, options\) returns \{ batch, signedWeights, step\(items, weights\), state\(\) \}/)
+    const noBatch = await finetune(trained(() => undefined, { batch: undefined }))
+    expect(String(noBatch)).toBe("OuroborosError: model 'my-model': its trainer's batch is undefined, in posttrain.0 (finetune); expected a whole number ≥ 1 (items a step) or 'all'")
+  })
+
+  it('a loss that is not a number is refused naming it, where it was recorded as it was and its plot had nothing to show', async () => {
+    const err = await finetune(trained(() => ({ losses: { loss: 'x' } })))
+    expect(String(err)).toBe(`OuroborosError: model 'my-model': its trainer's step(items, weights) at step 1 of posttrain.0 (finetune) returned a loss 'loss' that is the string "x", not a number`)
+    expect((err as OuroborosError).code).toBe(ErrorCode.MODEL)
+  })
+
+  it('a NaN loss is a diverged generation, as the built-in trainers say it, which the run may retry; an infinite one (a probability of 0) is recorded', async () => {
+    const err = await finetune(trained(() => ({ losses: { loss: Number.NaN } })))
+    expect(String(err)).toBe("OuroborosError: model 'my-model': its trainer's step(items, weights) at step 1 of posttrain.0 (finetune) returned a loss 'loss' of NaN: the training diverged (a lower lr may help)")
+    expect((err as OuroborosError).code).toBe(ErrorCode.DIVERGED)
+    const post = await finetune(trained(() => ({ losses: { loss: Infinity } })))
+    if (post instanceof Error) throw post
+    expect((post as Posttrained<unknown>).curve.map((p) => p.losses)).toEqual([{}, { loss: Infinity }, { loss: Infinity }])
   })
 })
 

@@ -10,6 +10,11 @@ import { rl } from './stages/rl.js'
 export interface PosttrainInputs<S> {
   readonly stages: readonly PosttrainStageConfig[]
   readonly model: ModelPlugin<any, S>
+  /**
+   * How messages about the model's hooks name it, as the config does: "model 'mymodel'
+   * (./my-model.js)"; "model '<its id>'" when absent.
+   */
+  readonly modelName?: string
   readonly params: unknown
   /** The generation's streams: every stage derives its own from it. */
   readonly rng: Rng
@@ -83,6 +88,7 @@ export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Pr
     let described = stage.kind === 'finetune'
     const ctx: StageContext<S> = {
       model,
+      modelName: inputs.modelName ?? `model '${model.id}'`,
       params: inputs.params,
       rng: inputs.rng.derive('stage', index),
       dataset: inputs.dataset,

@@ -11,6 +11,8 @@ export interface TaskData {
 /** What a stage gets from the chain it runs in. */
 export interface StageContext<S> {
   readonly model: ModelPlugin<any, S>
+  /** How messages name the model: "model 'mymodel' (./my-model.js)". */
+  readonly modelName: string
   readonly params: unknown
   /** This stage's random streams. */
   readonly rng: Rng

@@ -4,6 +4,7 @@ import type { Reward, RewardPair } from '../rewards/reward.js'
 import type { StageContext, StageResult } from '../stage.js'
 import { evalSamplesOf, isCurveStep, recordPoint } from './curve.js'
 import { trainsOnSignedWeights } from './rl.js'
+import { stageTrainer } from './trainer.js'
 
 /** Whether DPO can train this model, or why not (the CLI checks before a run). */
 export function dpoSupport(model: ModelPlugin<any, any>): true | string {
@@ -60,7 +61,7 @@ export async function dpo<S>(stage: DpoStageConfig, index: number, ctx: StageCon
   const winner = (p: number): number => (prefers[p] === 1 ? 2 * p : 2 * p + 1)
   const reference = await model.logLikelihood!(input, items)
 
-  const trainer = await model.trainer!(input, ctx.params, { rng: ctx.rng.derive('trainer'), dataset: ctx.dataset, ...(stage.lr === undefined ? {} : { lr: stage.lr }), anchor: 0, reference: input })
+  const trainer = await stageTrainer(ctx, `posttrain.${index} (dpo)`, input, { rng: ctx.rng.derive('trainer'), dataset: ctx.dataset, ...(stage.lr === undefined ? {} : { lr: stage.lr }), anchor: 0, reference: input })
   try {
     if (!trainer.signedWeights) throw inputError(`posttrain.${index}.kind: model '${model.id}': its trainer takes only weights ≥ 0, so DPO cannot train it`)
     const lossOf = LOSSES[stage.loss]
@@ -95,13 +96,13 @@ export async function dpo<S>(stage: DpoStageConfig, index: number, ctx: StageCon
         loss += ell.loss
         if (delta > 0) right++
       }
-      const report = await trainer.step(x, weights)
+      const stepLosses = await trainer.step(x, weights, step)
       state = await trainer.state()
-      if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, state, { ...report.losses, preference_loss: loss / batch, preference_accuracy: right / batch })
+      if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, state, { ...stepLosses, preference_loss: loss / batch, preference_accuracy: right / batch })
       ctx.onStep(step, stage.steps)
     }
     return { state }
   } finally {
-    trainer.dispose?.()
+    trainer.dispose()
   }
 }

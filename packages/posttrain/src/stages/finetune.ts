@@ -1,6 +1,7 @@
 import { concatSamples, inputError, takeSamples, type FinetuneStageConfig, type Rng, type Samples } from '@ouroboros/core'
 import type { StageContext, StageResult, TaskData } from '../stage.js'
 import { evalSamplesOf, isCurveStep, recordPoint } from './curve.js'
+import { stageTrainer } from './trainer.js'
 
 /**
  * Finetuning: the model's trainer continues from the stage's input state on the task data, each
@@ -12,7 +13,7 @@ import { evalSamplesOf, isCurveStep, recordPoint } from './curve.js'
 export async function finetune<S>(stage: FinetuneStageConfig, index: number, ctx: StageContext<S>, input: S, task: TaskData): Promise<StageResult<S>> {
   const { model } = ctx
   if (model.trainer === undefined) throw inputError(`posttrain.${index}: model '${model.id}' has no trainer, so it cannot be finetuned`)
-  const trainer = await model.trainer(input, ctx.params, {
+  const trainer = await stageTrainer(ctx, `posttrain.${index} (finetune)`, input, {
     rng: ctx.rng.derive('trainer'),
     dataset: ctx.dataset,
     ...(stage.lr === undefined ? {} : { lr: stage.lr }),
@@ -28,13 +29,13 @@ export async function finetune<S>(stage: FinetuneStageConfig, index: number, ctx
     const fullBatch = trainer.batch === 'all' ? fullBatchOf(task.train, ctx.pretraining, stage.replay, batches) : undefined
     for (let step = 1; step <= stage.steps; step++) {
       const { items, weights } = fullBatch ?? miniBatch(task.train, ctx.pretraining, stage.replay, trainer.batch as number, batches)
-      const report = await trainer.step(items, weights)
-      if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, await trainer.state(), report.losses)
+      const losses = await trainer.step(items, weights, step)
+      if (isCurveStep(step, stage.steps, stage.evalEvery)) await point(step, await trainer.state(), losses)
       ctx.onStep(step, stage.steps)
     }
     return { state: await trainer.state() }
   } finally {
-    trainer.dispose?.()
+    trainer.dispose()
   }
 }
 

@@ -2,6 +2,7 @@ import { inputError, OuroborosError, toOuroborosError, type ModelPlugin, type Rl
 import type { RewardPair } from '../rewards/reward.js'
 import type { StageContext, StageResult } from '../stage.js'
 import { evalSamplesOf, isCurveStep, recordPoint } from './curve.js'
+import { stageTrainer } from './trainer.js'
 
 export type RlMethod = 'policy-gradient' | 'refit'
 
@@ -85,14 +86,14 @@ export async function rl<S>(stage: RlStageConfig, index: number, ctx: StageConte
     recordPoint(ctx, { stage: index, kind: 'rl', step, ...(losses === undefined ? {} : { losses }) }, state, input, evalSamples, ctx.rng.derive('curve', step), rewards, undefined)
   // Under a KL target the curve's β starts where the config sets it, before any step adapts it.
   await point(0, input, stage.klTarget === undefined ? undefined : { kl_coefficient: stage.beta })
-  return method === 'policy-gradient' ? policyGradient(stage, ctx, input, rewards, point) : refit(stage, ctx, input, rewards, point)
+  return method === 'policy-gradient' ? policyGradient(stage, index, ctx, input, rewards, point) : refit(stage, ctx, input, rewards, point)
 }
 
 type Point<S> = (step: number, state: S, losses?: Record<string, number>) => Promise<void>
 
-async function policyGradient<S>(stage: RlStageConfig, ctx: StageContext<S>, input: S, rewards: RewardPair, point: Point<S>): Promise<StageResult<S>> {
+async function policyGradient<S>(stage: RlStageConfig, index: number, ctx: StageContext<S>, input: S, rewards: RewardPair, point: Point<S>): Promise<StageResult<S>> {
   const { model } = ctx
-  const trainer = await model.trainer!(input, ctx.params, { rng: ctx.rng.derive('trainer'), dataset: ctx.dataset, ...(stage.lr === undefined ? {} : { lr: stage.lr }), anchor: 0, reference: input })
+  const trainer = await stageTrainer(ctx, `posttrain.${index} (rl)`, input, { rng: ctx.rng.derive('trainer'), dataset: ctx.dataset, ...(stage.lr === undefined ? {} : { lr: stage.lr }), anchor: 0, reference: input })
   try {
     if (!trainer.signedWeights) throw inputError(`model '${model.id}': its trainer takes only weights ≥ 0, so policy gradient cannot train it; use method 'refit'`)
     const batch = stage.batch ?? (typeof trainer.batch === 'number' ? trainer.batch : 64)
@@ -116,10 +117,10 @@ async function policyGradient<S>(stage: RlStageConfig, ctx: StageContext<S>, inp
       })
       const n = penalised.length
       const advantages = Float64Array.from(penalised, (v) => v - (total - v) / (n - 1))
-      const report = await trainer.step(x, advantages)
+      const stepLosses = await trainer.step(x, advantages, step)
       state = await trainer.state()
       if (isCurveStep(step, stage.steps, stage.evalEvery)) {
-        const losses: Record<string, number> = { ...report.losses, penalised_reward: total / n }
+        const losses: Record<string, number> = { ...stepLosses, penalised_reward: total / n }
         if (stage.klTarget !== undefined) losses.kl_coefficient = beta
         await point(step, state, losses)
       }
@@ -132,7 +133,7 @@ async function policyGradient<S>(stage: RlStageConfig, ctx: StageContext<S>, inp
     }
     return { state }
   } finally {
-    trainer.dispose?.()
+    trainer.dispose()
   }
 }
 
