@@ -11,6 +11,7 @@ paths are in the messages. `serve(factory)` does all of that; a model is a class
     sample(self, n, rng, temperature) -> (n, d) array
     log_likelihood(self, x) -> (n,) array of natural-log densities     (optional)
     summary(self) -> {name: number or array}  quantities metrics may read  (optional)
+                                    (finite numbers: NaN is a diverged model, infinity is refused)
     save(self, path)                write the fitted model into the directory `path`
     load(self, path)                read back what save wrote
 
@@ -22,7 +23,10 @@ when the class also has (both optional):
                                     the parameters the model has now (0: none)
     train_step(self, x, weights) -> {name: loss} or None
                                     one update ascending (1/n)·Σ w_i log p(x_i) over the n items;
-                                    weights may be negative when signed_weights is True
+                                    weights may be negative when signed_weights is True;
+                                    a loss of NaN is a diverged model (a run's `retries` may
+                                    retry the generation) and an infinite one is refused: JSON,
+                                    which carries the replies, has neither
     train_batch = 32                items per train_step (the default), or "all" for full batches
     signed_weights = False          True when train_step takes weights of either sign (policy
                                     gradient's advantages); False (the default) leaves rl to refits
@@ -44,6 +48,7 @@ docs/extending.md ("Models in any language").
 """
 import inspect
 import json
+import math
 import os
 import sys
 import threading
@@ -273,11 +278,49 @@ def _exit_with_parent():
 def progress(step, steps):
     """Tells Ouroboros how far the request being handled is (a fit at `step` of `steps`).
     Outside a request (a model tried on its own) it does nothing."""
+    if not (math.isfinite(step) and math.isfinite(steps)):
+        raise ValueError(f"progress(step, steps) takes finite numbers; got step {step}, steps {steps}")
     if _progress_to is None:
         return
     request_id, replies = _progress_to
     replies.write(json.dumps({"id": request_id, "progress": {"step": float(step), "steps": float(steps)}}) + "\n")
     replies.flush()
+
+
+def _non_finite(value, path=""):
+    """The first NaN or infinite number in `value` (dicts and lists of numbers), as (its key path,
+    the number); None when every number is finite."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, value)
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite(item, f"{path}[{key!r}]")
+        if found is not None:
+            return found
+    return None
+
+
+def _checked_reply(op, result):
+    """The reply's fields, or an error reply where one holds NaN or infinity. JSON has neither:
+    json.dumps would write NaN, which Ouroboros cannot read as a reply. NaN is a diverged model,
+    which a run may retry (as samples holding NaN are); infinity is refused with what to do."""
+    for field, value in result.items():
+        found = _non_finite(value)
+        if found is None:
+            continue
+        path, number = found
+        # The fields are what the model's method returned: train_step's losses, summary()'s values (arrays flattened).
+        where = f"{op}() returned {number} at {path}" if field in ("losses", "summary") else f"the reply to '{op}' holds {number} at ['{field}']{path}"
+        if math.isnan(number):
+            why = "the training diverged (a lower learning rate may help)" if field == "losses" else f"the model diverged, or {op}() made the NaN"
+            return {"ok": False, "diverged": True, "error": f"{where}: {why}"}
+        return {"ok": False, "error": f"{where}, which a reply cannot carry (JSON has no infinity): give a finite number, or leave that value out"}
+    return {"ok": True, **result}
 
 
 def serve(factory):
@@ -293,10 +336,11 @@ def serve(factory):
         req = json.loads(line)
         _progress_to = (req["id"], replies)
         try:
-            reply = {"id": req["id"], "ok": True, **session.handle(req)}
+            reply = {"id": req["id"], **_checked_reply(req.get("op"), session.handle(req))}
+            line = json.dumps(reply, allow_nan=False)
         except Exception as e:  # the error goes back to Ouroboros, which fails the chain with it
             traceback.print_exc()
-            reply = {"id": req["id"], "ok": False, "error": f"{type(e).__name__}: {e}"}
+            line = json.dumps({"id": req["id"], "ok": False, "error": f"{type(e).__name__}: {e}"})
         _progress_to = None
-        replies.write(json.dumps(reply) + "\n")
+        replies.write(line + "\n")
         replies.flush()

@@ -151,6 +151,54 @@ describe('a child that misbehaves fails with a message naming the command and th
   })
 })
 
+describe('numbers that JSON cannot carry, NaN and infinity, in what a model returns', () => {
+  const name = /^OuroborosError: model\.command \[".*faulty_model\.py","trainable"\] \(in .*\): /
+  const trainable = (fault: string) => params.parse({ command: [PYTHON, FAULTY, 'trainable'], params: { fault }, timeoutMs: 20_000 })
+  /** One train_step of the faulty model's copy; the error it fails with. */
+  const trainStep = async (fault: string): Promise<unknown> => {
+    const spec = trainable(fault)
+    const state = await model.fit(data(), spec, fitCtx())
+    const trainer = await model.trainer!(state, spec, { rng: Rng.from(4, 'trainer'), dataset, anchor: 0, reference: state })
+    try {
+      return await Promise.resolve(trainer.step(data(8), new Float64Array(8).fill(1))).catch((e: Error) => e)
+    } finally {
+      trainer.dispose?.()
+    }
+  }
+
+  it('a train_step loss of NaN is a diverged error (which a run may retry) naming the method and the loss', async () => {
+    const err = await trainStep('nan-loss')
+    expect(String(err)).toMatch(name)
+    expect(String(err)).toMatch(/'train_step' 1 failed: train_step\(\) returned nan at \['loss'\]: the training diverged \(a lower learning rate may help\)$/)
+    expect((err as OuroborosError).code).toBe(ErrorCode.DIVERGED)
+  })
+
+  it('an infinite loss is refused saying what to do, not blamed on a print', async () => {
+    const err = await trainStep('inf-loss')
+    expect(String(err)).toMatch(/'train_step' 1 failed: train_step\(\) returned inf at \['loss'\], which a reply cannot carry \(JSON has no infinity\): give a finite number, or leave that value out/)
+    expect((err as OuroborosError).code).toBe(ErrorCode.MODEL)
+  })
+
+  it('NaN in summary() fails the fit as diverged, naming the quantity and its index', async () => {
+    const err = await model.fit(data(), trainable('nan-summary'), fitCtx()).catch((e: Error) => e)
+    expect(String(err)).toMatch(/'summary' of generation 0 failed: summary\(\) returned nan at \['mean'\]\[1\]: the model diverged, or summary\(\) made the NaN$/)
+    expect((err as OuroborosError).code).toBe(ErrorCode.DIVERGED)
+    // A summary of finite numbers goes through.
+    expect((await model.fit(data(), trainable('none'), fitCtx())).summary).toEqual({ mean: Float64Array.from([0, 1]) })
+  })
+
+  it('a reply line holding NaN (a model writing its own, or an older ouroboros_model.py) is said to hold NaN', async () => {
+    const err = await trainStep('nan-line')
+    expect(String(err)).toMatch(/'train_step' 1: its line during 'train_step' 1 holds NaN or Infinity, which JSON has not: '\{"id": \d+, "ok": true, "losses": \{"loss": NaN\}\}' — a reply carries finite numbers only/)
+    expect(String(err)).not.toMatch(/printed on stdout/)
+  })
+
+  it('progress() refuses a step that is not finite in the model, where its line would not be read', async () => {
+    const helper = spawnSync(PYTHON, ['-c', "import ouroboros_model as m; m.progress(float('nan'), 3)"], { cwd: HELPER_DIR, encoding: 'utf8' })
+    expect(helper.stderr).toMatch(/ValueError: progress\(step, steps\) takes finite numbers; got step nan, steps 3$/m)
+  })
+})
+
 describe('a command that cannot start is refused before the run (checkData)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'command-check-'))
   const check = (command: string[]) => () => model.checkData!(params.parse({ command, cwd: dir }), dataset)

@@ -144,6 +144,8 @@ export class ModelProcess {
       this.pending = { id, what, resolve, reject, timer, ...(onProgress === undefined ? {} : { onProgress }) }
       this.child.stdin.write(JSON.stringify({ id, ...message }) + '\n')
     }).then((reply) => {
+      // A model that says it diverged (ouroboros_model.py, for a NaN it was to send) fails the generation as samples holding NaN do: a run may retry it.
+      if (!reply.ok && reply['diverged'] === true) throw this.diverged(`${what} failed: ${reply.error ?? 'no error message'}`)
       if (!reply.ok) throw this.error(`${what} failed: ${reply.error ?? 'no error message'}${this.stderrSummary()}`)
       return reply
     })
@@ -185,6 +187,10 @@ export class ModelProcess {
     const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line
     if (pending === undefined) return this.fail(`it wrote '${shown}' on stdout with no request waiting; a model must print only protocol replies there (use stderr for messages)`)
     if (typeof reply === 'object' && reply !== null && reply.ok === undefined && 'progress' in reply) return this.onProgress(pending, reply, shown)
+    if (reply === undefined && nonJsonNumbers(line)) {
+      // Python's json.dumps writes float('nan') as NaN: a model's own writer, or a copy of ouroboros_model.py from before it checked.
+      return this.fail(`its line during ${pending.what} holds NaN or Infinity, which JSON has not: '${shown}' — a reply carries finite numbers only (ouroboros_model.py refuses the others: use the copy in packages/model-command/python)`)
+    }
     if (typeof reply !== 'object' || reply === null || typeof reply.ok !== 'boolean') {
       // Most often a model's own message: a banner printed before serving, or a wrapper script's echo.
       const when = pending.what === HELLO ? ' before ouroboros_model is imported (or echoed by a wrapper script)' : ''
@@ -239,6 +245,19 @@ export class ModelProcess {
   private stderrSummary(): string {
     const lines = this.stderrTail.trim().split('\n').filter((l) => l.trim().length > 0)
     return lines.length === 0 ? '' : `; its stderr ends: ${lines.slice(-3).join(' | ')}`
+  }
+}
+
+/** Whether `line` is JSON apart from bare NaN, Infinity or -Infinity numbers, which JSON.parse refuses. */
+function nonJsonNumbers(line: string): boolean {
+  // Outside strings only: "NaN" inside a quoted message is text.
+  const replaced = line.replace(/("(?:[^"\\]|\\.)*")|-?\b(?:NaN|Infinity)\b/g, (_match, quoted: string | undefined) => quoted ?? 'null')
+  if (replaced === line) return false
+  try {
+    JSON.parse(replaced)
+    return true
+  } catch {
+    return false
   }
 }
 

@@ -3,7 +3,10 @@ first), for the tests of the process protocol. On text it samples the sentence [
 what params["fault"] breaks: "token" (an id past the vocabulary), "offsets" (one sentence too few),
 "float-token" (ids 0.5 and 1.5), "whole-float-token" (ids 0.0 and 1.0). An argument "banner-before"
 or "banner-after" prints a line on stdout before or after importing ouroboros_model, at the top of
-the script, as a model announcing itself would."""
+the script, as a model announcing itself would. An argument "trainable" serves it with summary() and
+train_step(), which break as "nan-summary", "nan-loss", "inf-loss" or "nan-line" (a reply holding
+NaN, written as an older ouroboros_model.py wrote it) say."""
+import json
 import os
 import sys
 import time
@@ -81,4 +84,22 @@ class Faulty:
         self.vocab_size = None if vocab_size < 0 else vocab_size
 
 
-serve(Faulty)
+class Trainable(Faulty):
+    def summary(self):
+        return {"mean": [0.0, float("nan")] if self.fault == "nan-summary" else [0.0, 1.0]}
+
+    def start_training(self, rng, lr, anchor):
+        self.steps = 0
+
+    def train_step(self, x, weights):
+        self.steps += 1
+        if self.fault == "nan-line":
+            # What json.dumps writes unchecked: the reply, with NaN in it, and then this step's own reply.
+            request_id = ouroboros_model._progress_to[0]
+            ouroboros_model._replies.write(json.dumps({"id": request_id, "ok": True, "losses": {"loss": float("nan")}}) + "\n")
+            ouroboros_model._replies.flush()
+        loss = {"nan-loss": float("nan"), "inf-loss": float("inf")}.get(self.fault, 1.0)
+        return {"loss": loss, "steps": self.steps}
+
+
+serve(Trainable if "trainable" in sys.argv[1:] else Faulty)
