@@ -150,8 +150,11 @@ def _token_ids(sentence, row):
     return ids.astype(np.int64)
 
 
-def _write_sentences(path, offsets_path, sentences):
+def _write_sentences(path, offsets_path, sentences, n):
     seqs = [_token_ids(s, row) for row, s in enumerate(sentences)]
+    # Said here, in the model's terms: Ouroboros, reading the offsets, would see one offset too few.
+    if len(seqs) != n:
+        raise ValueError(f"sample returned {len(seqs)} sentences where {n} were asked for; return exactly n sequences of token ids")
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     with open(offsets_path, "wb") as f:
         np.save(f, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
@@ -189,7 +192,7 @@ class _Session:
         elif op == "sample":
             samples = model.sample(int(req["n"]), np.random.default_rng(req["seed"]), float(req["temperature"]))
             if "out_offsets" in req:
-                _write_sentences(req["out"], req["out_offsets"], samples)
+                _write_sentences(req["out"], req["out_offsets"], samples, int(req["n"]))
             else:
                 _write(req["out"], samples)
         elif op == "log_likelihood":

@@ -77,7 +77,11 @@ export function readSentences(child: ModelProcess, out: Exchange, what: string, 
     const offsetsFile = out.fields['out_offsets']!
     const ids = readReply(child, tokensFile, what, (buf) => decodeNpyIntegers(buf, tokensFile))
     const starts = readReply(child, offsetsFile, what, (buf) => decodeNpyIntegers(buf, offsetsFile))
-    if (starts.length !== n + 1) throw child.failed(`${what}: it wrote ${starts.length} offsets; expected ${n + 1} (where each of the ${n} sentences starts, then the total)`)
+    if (starts.length !== n + 1) {
+      // In sentences first: a model's author thinks of what sample returned, not of the offsets its helper wrote.
+      const sentences = Math.max(0, starts.length - 1)
+      throw child.failed(`${what}: it wrote ${sentences} sentence${sentences === 1 ? '' : 's'} where ${n} were asked for (${starts.length} offsets; expected ${n + 1}: where each sentence starts, then the total)`)
+    }
     if (starts[0] !== 0 || starts[n] !== ids.length) throw child.failed(`${what}: its offsets run from ${starts[0]} to ${starts[n]}; expected 0 to ${ids.length} (the number of token ids written)`)
     for (let i = 0; i < n; i++) if (starts[i + 1]! < starts[i]!) throw child.failed(`${what}: offset ${i + 1} (${starts[i + 1]}) is below offset ${i} (${starts[i]})`)
     const bad = ids.findIndex((t) => t < 0 || t >= vocabSize)

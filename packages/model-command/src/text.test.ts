@@ -123,16 +123,22 @@ describe('a text model through the protocol', () => {
     await expect(Promise.resolve(model.fitWeighted!(data, weights, unweighted, fitCtx()))).rejects.toThrow(/'fit' of generation 0 \(weighted\) failed: TypeError: an rl stage refits this model to weighted items, but its fit takes no weights/)
   })
 
-  it('a token id outside the vocabulary, or offsets that do not match the sentences, fail the request with what is wrong', async () => {
+  it('a token id outside the vocabulary, or fewer sentences than asked for, fail the request with what is wrong', async () => {
     const data = sentences(20, Rng.from(5, 'data'))
     const spec = (fault: string) => params.parse({ command: [PYTHON, FAULTY], params: { fault } })
     const token = await model.fit(data, spec('token'), fitCtx())
     expect(String(await Promise.resolve(model.sample(token, 3, sampleCtx)).catch((e: Error) => e))).toMatch(
       /model\.command \[".*faulty_model\.py"\] \(in .*\): 'sample' of 3: token id 10 \(at 1\) is outside the vocabulary's 0 to 9/,
     )
-    const offsets = await model.fit(data, spec('offsets'), fitCtx())
-    expect(String(await Promise.resolve(model.sample(offsets, 3, sampleCtx)).catch((e: Error) => e))).toMatch(
-      /'sample' of 3: it wrote 3 offsets; expected 4 \(where each of the 3 sentences starts, then the total\)/,
+    // Said in what sample returned: the model's author never writes offsets, ouroboros_model.py does.
+    const short = await model.fit(data, spec('offsets'), fitCtx())
+    expect(String(await Promise.resolve(model.sample(short, 3, sampleCtx)).catch((e: Error) => e))).toMatch(
+      /'sample' of 3 failed: ValueError: sample returned 2 sentences where 3 were asked for; return exactly n sequences of token ids/,
+    )
+    // A child that writes the offsets itself (another language) is told in sentences too.
+    const written = await model.fit(data, spec('offsets-written'), fitCtx())
+    expect(String(await Promise.resolve(model.sample(written, 3, sampleCtx)).catch((e: Error) => e))).toMatch(
+      /'sample' of 3: it wrote 2 sentences where 3 were asked for \(3 offsets; expected 4: where each sentence starts, then the total\)$/,
     )
   })
 

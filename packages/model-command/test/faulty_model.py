@@ -1,6 +1,8 @@
 """A model that misbehaves as params["fault"] says, from its fit number params["after"] on (0: the
 first), for the tests of the process protocol. On text it samples the sentence [0, 1] n times, or
 what params["fault"] breaks: "token" (an id past the vocabulary), "offsets" (one sentence too few),
+"offsets-written" (one sentence too few written, past the helper's check, as a child in another
+language might),
 "float-token" (ids 0.5 and 1.5), "whole-float-token" (ids 0.0 and 1.0). An argument "banner-before"
 or "banner-after" prints a line on stdout before or after importing ouroboros_model, at the top of
 the script, as a model announcing itself would. An argument "trainable" serves it with summary() and
@@ -30,6 +32,9 @@ class Faulty:
         self.after = params.get("after", 0)
         self.fits = 0
         self.mean = None
+        if self.fault == "offsets-written":
+            write = ouroboros_model._write_sentences
+            ouroboros_model._write_sentences = lambda path, offsets_path, sentences, n: write(path, offsets_path, sentences[:-1], n - 1)
 
     def fit(self, x, rng, warm):
         self.vocab_size = getattr(x, "vocab_size", None)
