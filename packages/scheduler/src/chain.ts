@@ -478,6 +478,7 @@ async function posttrain(
     {
       stages: chain.config.posttrain,
       model,
+      modelName: modelName(chain),
       params: chain.modelParams,
       rng: Rng.from(chain.seed, 'posttrain', g, attempt),
       dataset: ctx.dataset.info,
