@@ -157,7 +157,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         }
       }
 
-      const info: DatasetInfo = (await ofConfig(at, () => datasetPlugin.create(dataParams, Rng.from(0, 'probe')))).info
+      const info = createdInfo(await ofConfig(at, () => datasetPlugin.create(dataParams, Rng.from(0, 'probe'))), datasetPlugin, cfg.data, at)
       try {
         model.checkData?.(modelParams, info)
       } catch (err) {
@@ -542,6 +542,31 @@ async function resolveFilter(given: KindPlugin<FilterPlugin<any>>, at: string, d
 }
 
 /** What a dataset says of its data (a file that cannot be read, one that is not UTF-8), named as the config's, as its other problems are. */
+/**
+ * The info of what a dataset's `create` returned, checked as far as the run's checks read it
+ * before any chain does: a plug-in that returns no info would otherwise fail in the model's
+ * checks, blamed on the model.
+ */
+function createdInfo(instance: unknown, plugin: DatasetPlugin<unknown>, data: unknown, at: string): DatasetInfo {
+  const info = isRecord(instance) ? instance['info'] : undefined
+  const problem = !isRecord(instance)
+    ? `returned ${instance === null ? 'null' : typeof instance}, not { info, sample }`
+    : !isRecord(info)
+      ? `returned no info (${info === undefined ? 'undefined' : JSON.stringify(info)})`
+      : info['modality'] !== plugin.modality
+        ? `returned info.modality ${JSON.stringify(info['modality'])}, where the plug-in's modality is '${plugin.modality}'`
+        : plugin.modality === 'vectors' && !(Number.isInteger(info['d']) && (info['d'] as number) >= 1)
+          ? `returned info.d ${JSON.stringify(info['d'])}, not the data's dimension (a whole number ≥ 1)`
+          : plugin.modality === 'tokens' && !Array.isArray(info['vocabulary'])
+            ? 'returned no info.vocabulary (the id -> word list)'
+            : typeof instance['sample'] !== 'function'
+              ? 'returned no sample(n, rng) function'
+              : undefined
+  if (problem === undefined) return info as unknown as DatasetInfo
+  const module = isRecord(data) && typeof data['module'] === 'string' ? ` (${data['module']})` : ''
+  throw configError(`${at}: data: dataset '${plugin.id}'${module}: create(params, rng) ${problem}`, "a dataset's create returns { info, sample, heldout? }, info describing the data: { kind, modality, d } for vectors, { kind, modality, vocabulary } for tokens (docs/extending.md)")
+}
+
 function ofConfig<T>(at: string, read: () => T): T {
   const named = (err: unknown): never => {
     const e = toOuroborosError(err)

@@ -211,6 +211,24 @@ describe('plug-ins from outside the workspace, by package name', () => {
     expect(badParam.stderr).toMatch(/data\.shfit: unknown key; did you mean "shift"\?/)
   })
 
+  it("refuses a dataset whose create returns no info of its data, naming the dataset, where the model's checks failed on it", () => {
+    const made = (name: string, returned: string) => {
+      writeFileSync(join(project, `${name}.mjs`), `import { z } from 'zod'\nexport default { id: '${name}', modality: 'vectors', description: 'made badly', params: z.strictObject({}), create: () => (${returned}) }\n`)
+      return cli(['validate', writeConfig(project, { data: { kind: name, module: `./${name}.mjs`, n: 50 }, model: { kind: 'gaussian' }, generations: 1 }, `${name}.json`)], { cwd: project })
+    }
+    const sample = '(n) => ({ modality: "vectors", n, d: 2, data: new Float64Array(2 * n) })'
+    for (const [name, returned, says] of [
+      ['no-info', `{ sample: ${sample} }`, 'returned no info (undefined)'],
+      ['no-d', `{ info: { kind: 'x', modality: 'vectors' }, sample: ${sample} }`, 'returned info.d undefined, not the data\'s dimension (a whole number ≥ 1)'],
+      ['no-sample', `{ info: { kind: 'x', modality: 'vectors', d: 2 } }`, 'returned no sample(n, rng) function'],
+    ] as const) {
+      const res = made(name, returned)
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toContain(`error: ${join(project, `${name}.json`)}: data: dataset '${name}' (${join(project, `${name}.mjs`)}): create(params, rng) ${says}\nhint: a dataset's create returns { info, sample, heldout? }`)
+      expect(res.stderr).not.toContain('minimumRows')
+    }
+  })
+
   it("refuses a metric group or a filter whose outputs' descriptions a report would misread, naming the output and what to write", () => {
     writeFileSync(
       join(project, 'length.mjs'),
