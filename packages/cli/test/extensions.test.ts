@@ -339,9 +339,9 @@ export default {
       join(project, 'faulty-filter.mjs'),
       `import { z } from 'zod'
 export default {
-  id: 'faulty', description: 'keeps the first draw, with a fault', params: z.strictObject({ fault: z.enum(['short', 'values', 'draws']) }),
+  id: 'faulty', description: 'keeps the first draw, with a fault', params: z.strictObject({ fault: z.enum(['short', 'values', 'draws', 'no-return']) }),
   outputInfo: { faulty_share: { title: 'share' } },
-  apply: async (p, { first, n }) => ({
+  apply: async (p, { first, n }) => p.fault === 'no-return' ? undefined : ({
     kept: p.fault === 'short' ? { modality: 'vectors', n: n - 1, d: first.d, data: first.data.slice(0, (n - 1) * first.d) } : first,
     draws: p.fault === 'draws' ? n - 1 : n,
     values: p.fault === 'values' ? { faulty_share: 1, other: 2 } : { faulty_share: 1 },
@@ -361,9 +361,12 @@ export default { id: 'text-valued', modality: 'vectors', description: 'a string 
       return { status: res.status, message: JSON.parse(readFileSync(join(project, `${name}-run`, 'run.json'), 'utf8')).chains[0].error?.message }
     }
     const filter = (fault: string) => failure(`filter-${fault}`, { filter: { kind: 'faulty', module: './faulty-filter.mjs', fault } })
-    expect(filter('short')).toEqual({ status: 1, message: "filter 'faulty': apply returned kept samples of 39 x 2 values; expected 40 x 2 (the 40 items asked for, in the data's dimension 2)" })
-    expect(filter('draws')).toEqual({ status: 1, message: "filter 'faulty': apply returned draws 39; expected the number of samples drawn, at least the 40 kept" })
-    expect(filter('values')).toEqual({ status: 1, message: "filter 'faulty': apply returned values with 'other', which its outputs do not declare; its outputs are 'faulty_share'" })
+    const faulty = `filter 'faulty' (${join(project, 'faulty-filter.mjs')})`
+    expect(filter('short')).toEqual({ status: 1, message: `${faulty}: apply returned kept samples of 39 x 2 values; expected 40 x 2 (the 40 items asked for, in the data's dimension 2)` })
+    expect(filter('draws')).toEqual({ status: 1, message: `${faulty}: apply returned draws 39; expected the number of samples drawn, at least the 40 kept` })
+    expect(filter('values')).toEqual({ status: 1, message: `${faulty}: apply returned values with 'other', which its outputs do not declare; its outputs are 'faulty_share'` })
+    // A forgotten return: the next generation would train on the unfiltered samples.
+    expect(filter('no-return')).toEqual({ status: 1, message: `${faulty}: apply returned undefined` })
     // The built-in likelihood filter ranks what the model's logLikelihood gives, one value per sample.
     writeFileSync(
       join(project, 'few-ll.mjs'),

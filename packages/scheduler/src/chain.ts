@@ -16,6 +16,7 @@ import {
   sameWords,
   toOuroborosError,
   type DatasetInstance,
+  type FilterConfig,
   type FilterPlugin,
   type FilterResult,
   type FitContext,
@@ -47,7 +48,7 @@ import {
   type RecordBatch,
   type TrainingStepRecord,
 } from '@ouroboros/store'
-import { loadDataset, loadFilter, loadMetric, loadModel, loadPolicy } from './plugins.js'
+import { loadDataset, loadFilter, loadMetric, loadModel, loadPolicy, pluginName } from './plugins.js'
 import { checkPlan, planRows, type TrainingPlan } from './policies/index.js'
 import { keptGenerations, savesSamples, type ChainSpec, type MetricSpec, type Timings } from './spec.js'
 import { buildTraining, remember, trainingRows, type PlanSources } from './training.js'
@@ -303,7 +304,8 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
                   dataset: ctx.dataset.info,
                   rng: Rng.from(chain.seed, 'filter', g, attempt),
                 })
-          if (filtered !== undefined) checkFilterResult(filter!, filtered, chain.samplesPerGeneration, ctx.real)
+          // Checked whatever apply returned: a forgotten return (undefined) would train on the unfiltered samples.
+          if (filter !== undefined) checkFilterResult(filter, config.filter!, filtered, chain.samplesPerGeneration, ctx.real)
           const kept = filtered?.kept ?? samples
           const t2 = performance.now()
           const item: GenerationResult = {
@@ -412,9 +414,9 @@ function checkedLogLikelihood(chain: ChainSpec, ll: Float64Array, s: Samples): F
  * data, the number drawn (at least n), and the values its outputInfo declares; later generations
  * would train on the wrong number of samples, and records would hold undeclared values.
  */
-function checkFilterResult(filter: FilterPlugin<any>, result: FilterResult, n: number, real: Samples): void {
+function checkFilterResult(filter: FilterPlugin<any>, config: FilterConfig, result: FilterResult | undefined, n: number, real: Samples): void {
   const breach = (what: string): OuroborosError =>
-    new OuroborosError(ErrorCode.PLUGIN, `filter '${filter.id}': apply returned ${what}`, { hint: "a filter's apply returns { kept, draws, values }: exactly samplesPerGeneration kept samples shaped as the data, the number of samples drawn to find them, and the values its outputInfo declares (docs/extending.md)" })
+    new OuroborosError(ErrorCode.PLUGIN, `${pluginName('filter', filter.id, config.module)}: apply returned ${what}`, { hint: "a filter's apply returns { kept, draws, values }: exactly samplesPerGeneration kept samples shaped as the data, the number of samples drawn to find them, and the values its outputInfo declares (docs/extending.md)" })
   if (typeof result !== 'object' || result === null) throw breach(String(result))
   const kept = samplesBreach(result.kept, n, real)
   if (kept !== undefined) throw breach(`kept samples of ${kept}`)

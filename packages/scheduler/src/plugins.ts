@@ -212,7 +212,12 @@ function malformed(url: string, kind: PluginKind, found: Record<string, unknown>
  * project's errors pass as they are: they name the plug-in already, or say what a config must change.
  */
 function hooksNamed<T extends object>(plugin: T, kind: string, url: string): T {
-  return withNamedHooks(plugin, `${kind} '${String((plugin as Record<string, unknown>)['id'])}' (${url.startsWith('file:') ? fileURLToPath(url) : url})`)
+  return withNamedHooks(plugin, pluginName(kind, String((plugin as Record<string, unknown>)['id']), url))
+}
+
+/** A plug-in as messages name it, `policy 'window' (/path/window.mjs)`: its kind, its id and its file where it has one. */
+export function pluginName(kind: string, id: string, module: string | undefined): string {
+  return `${kind} '${id}'${module === undefined ? '' : ` (${module.startsWith('file:') ? fileURLToPath(module) : module})`}`
 }
 
 /** `hooksNamed` with the plug-in's name given: a dataset's instance (what `create` returns) throws in its name too. */

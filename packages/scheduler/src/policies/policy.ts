@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url'
 import { ErrorCode, OuroborosError, type PolicyConfig, type PolicyInputs, type PolicyPlugin, type TrainingPart, type TrainingPlan } from '@ouroboros/core'
+import { pluginName } from '../plugins.js'
 
 export type { PolicyInputs, TrainingPart, TrainingPlan } from '@ouroboros/core'
 
@@ -42,6 +42,5 @@ export function checkPlan(policy: Pick<PolicyPlugin<unknown>, 'needsAllGeneratio
 }
 
 function planError(config: PolicyConfig, message: string, hint?: string): OuroborosError {
-  const module = config.module === undefined ? '' : ` (${config.module.startsWith('file:') ? fileURLToPath(config.module) : config.module})`
-  return new OuroborosError(ErrorCode.PLUGIN, `policy '${config.kind}'${module}: ${message}`, hint === undefined ? {} : { hint })
+  return new OuroborosError(ErrorCode.PLUGIN, `${pluginName('policy', config.kind, config.module)}: ${message}`, hint === undefined ? {} : { hint })
 }
