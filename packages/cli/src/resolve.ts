@@ -29,7 +29,7 @@ import {
   type PolicyConfig,
   type PolicyPlugin,
 } from '@ouroboros/core'
-import { builtinFilters, builtinPolicies, loadFilter, loadModel, loadPolicy, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
+import { builtinFilters, builtinPolicies, declaredSizesProblem, loadFilter, loadModel, loadPolicy, pluginName, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
 import { resolvePosttrain, stageModelProblems } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, kindMismatch, metricsModule, moduleUrl, problemMessage } from './registry.js'
@@ -479,6 +479,8 @@ function resolvePolicy(given: KindPlugin<PolicyPlugin<any>>, at: string, sizes: 
   const { plugin, params, config } = given
   const problem = plugin.check?.(params, sizes)
   if (problem !== undefined) throw configError(`${at}: policy.${problem.param}: ${problem.message}`)
+  const declared = declaredSizesProblem(plugin, params, sizes)
+  if (declared !== undefined) throw configError(`${at}: policy.${config.module === undefined ? 'kind' : 'module'}: ${pluginName('policy', plugin.id, config.module)}: ${declared}`)
   return { plugin, params, config: config as PolicyConfig }
 }
 

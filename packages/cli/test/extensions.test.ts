@@ -419,6 +419,35 @@ export default { id: 'fn-state', modality: 'vectors', description: 'keeps a func
     })
   })
 
+  it("refuses a policy whose declared sizes are no sizes before a run, and fails a chain whose plan breaks its shape, naming the policy, the part and the field", () => {
+    writeFileSync(
+      join(project, 'planner.mjs'),
+      `import { z } from 'zod'
+const plans = { array: () => [{ from: 'real' }], typo: () => ({ parts: [{ from: 'reel' }] }) }
+export default {
+  id: 'planner', description: 'plans as its fault says', params: z.strictObject({ fault: z.enum(['array', 'typo', 'nan']) }), needsAllGenerations: false,
+  largestTrainingSet: (p, sizes) => (p.fault === 'nan' ? NaN : sizes.n),
+  trainingSet: (p) => plans[p.fault](),
+}
+`,
+    )
+    const base = { data: { kind: 'ring', n: 50 }, model: { kind: 'kde' }, metrics: ['moments'], generations: 2 }
+    const file = join(project, 'planner.mjs')
+    const nan = cli(['validate', writeConfig(project, { ...base, policy: { kind: 'planner', module: './planner.mjs', fault: 'nan' } }, 'planner-nan.json')])
+    expect(nan.status).toBe(2)
+    expect(nan.stderr).toContain(`planner-nan.json: policy.module: policy 'planner' (${file}): largestTrainingSet gave NaN for these sizes (n 50, samplesPerGeneration 50, generations 2); expected a whole number at least n (50)`)
+    expect(nan.stderr).not.toMatch(/\n\s+at /)
+    for (const [fault, message] of [
+      ['array', 'trainingSet returned an array for generation 1; expected a plan, { parts: [...] }'],
+      ['typo', `trainingSet's plan for generation 1: parts.0.from: "reel" is not one of real, fresh, generation`],
+    ]) {
+      const res = cli(['run', writeConfig(project, { ...base, policy: { kind: 'planner', module: './planner.mjs', fault } }, `planner-${fault}.json`), '--out', join(project, `planner-${fault}-run`)], { cwd: project })
+      expect(res.status, res.stderr).toBe(1)
+      const chain = JSON.parse(readFileSync(join(project, `planner-${fault}-run`, 'run.json'), 'utf8')).chains[0]
+      expect(chain).toMatchObject({ status: 'failed', error: { generation: 1, code: 'OUROBOROS_PLUGIN', message: `policy 'planner' (${file}): ${message}` } })
+    }
+  })
+
   it('loads a single-file policy anywhere in the workspace, importing @ouroboros/core and zod as the root does', () => {
     // Inside the workspace (its test-output folder is ignored by git), with no package around it.
     mkdirSync(join(WORKSPACE, 'test-output'), { recursive: true })

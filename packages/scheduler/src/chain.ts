@@ -231,13 +231,18 @@ export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
       const plan: TrainingPlan =
         g === 0
           ? { parts: [{ from: 'real' }] }
-          : policy.trainingSet(config.policy, {
-              generation: g,
-              samplesPerGeneration: chain.samplesPerGeneration,
-              realN: ctx.real.n,
-              rng: Rng.from(chain.seed, 'policy', g),
-            })
-      if (g > 0) checkPlan(policy, config.policy, plan, g)
+          : checkPlan(
+              policy,
+              config.policy,
+              policy.trainingSet(config.policy, {
+                generation: g,
+                samplesPerGeneration: chain.samplesPerGeneration,
+                realN: ctx.real.n,
+                rng: Rng.from(chain.seed, 'policy', g),
+              }),
+              g,
+              { n: ctx.real.n, samplesPerGeneration: chain.samplesPerGeneration, generations: G },
+            )
       const sources: PlanSources = {
         ...planSources(runDir, chain, ctx, g),
         inMemory: (j) => (ctx.last?.generation === j ? ctx.last.samples : undefined),

@@ -5,7 +5,7 @@ import { fresh } from './fresh.js'
 import { mix } from './mix.js'
 import { replace } from './replace.js'
 
-export { checkPlan, planRows, type PolicyInputs, type TrainingPart, type TrainingPlan } from './policy.js'
+export { checkPlan, declaredSizesProblem, planRows, type PolicyInputs, type TrainingPart, type TrainingPlan } from './policy.js'
 
 /** The built-in policies by kind. */
 export const builtinPolicies: Readonly<Record<string, PolicyPlugin<any>>> = {
