@@ -262,6 +262,17 @@ export default {
     expect(filter.stderr).toContain("keep.json: filter.module: outputInfo.kept_share.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got 2")
   })
 
+  it('refuses a metric group whose needs hold what is no need before a run, naming the group, the entry and the needs there are', () => {
+    writeFileSync(
+      join(project, 'modez.mjs'),
+      `import { z } from 'zod'\nexport default { id: 'modez', modality: 'vectors', description: 'd', outputs: ['near'], options: z.strictObject({}), needs: ['dataset.modez'], compute: () => ({ near: 1 }) }\n`,
+    )
+    const res = cli(['validate', writeConfig(project, { data: { kind: 'ring', n: 50 }, model: { kind: 'kde' }, generations: 1, metrics: [{ module: './modez.mjs' }] }, 'modez.json')])
+    expect(res.status).toBe(2)
+    expect(res.stderr).toContain(`modez.json: metrics.0.module: metric group 'modez' (${join(project, 'modez.mjs')}): needs.0: 'dataset.modez' is not a need (did you mean 'dataset.modes'?); the needs are model.logLikelihood, `)
+    expect(res.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
   it("refuses a metric group from a module whose output has the name of another group's output, which the records would hold once", () => {
     writeFileSync(
       join(project, 'spread.mjs'),

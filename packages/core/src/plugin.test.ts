@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { outputInfoProblems, outputsBreach, valuesBreach } from './plugin.js'
+import { METRIC_NEEDS, metricNeedsProblem, outputInfoProblems, outputsBreach, valuesBreach } from './plugin.js'
 
 describe("a plug-in's output descriptions", () => {
   it('pass with thresholds on the side of 1 their direction needs', () => {
@@ -64,5 +64,22 @@ describe("a metric group's values against its outputs", () => {
     expect(valuesBreach(outputs, { spread_ratio: Number.NaN, mean_shift: null })).toBeUndefined()
     expect(outputsBreach(outputs, undefined)).toBe('undefined, not an object with a value for each of its outputs (spread_ratio, mean_shift)')
     expect(outputsBreach(outputs, 0.5)).toBe('0.5, not an object with a value for each of its outputs (spread_ratio, mean_shift)')
+  })
+})
+
+describe("a metric group's needs", () => {
+  it('pass where each is a need: of the model, the held-out data, a task, a field of the dataset or a facet', () => {
+    expect(metricNeedsProblem(undefined)).toBeUndefined()
+    expect(metricNeedsProblem([...METRIC_NEEDS, 'facet.centres'])).toBeUndefined()
+  })
+
+  it('name the entry that is no need, the need it is near, and the needs there are', () => {
+    const valid = 'the needs are model.logLikelihood, model.summary, heldout, task, dataset.d, dataset.modes, dataset.gaussian, dataset.regression, dataset.vocabulary, dataset.image, dataset.labelled, dataset.digits, dataset.genres, and facet.NAME for a dataset\'s facet'
+    expect(metricNeedsProblem(['heldout', 'model.loglikelihood'])).toBe(`needs.1: 'model.loglikelihood' is not a need (did you mean 'model.logLikelihood'?); ${valid}`)
+    expect(metricNeedsProblem(['dataset.modez'])).toBe(`needs.0: 'dataset.modez' is not a need (did you mean 'dataset.modes'?); ${valid}`)
+    expect(metricNeedsProblem(['training'])).toBe(`needs.0: 'training' is not a need; a group that reads the training set says usesTraining: true instead; ${valid}`)
+    expect(metricNeedsProblem(['facet.'])).toMatch(/^needs\.0: 'facet\.' is not a need/)
+    expect(metricNeedsProblem([3])).toMatch(/^needs\.0: 3 is not a need; /)
+    expect(metricNeedsProblem('heldout')).toBe(`needs: "heldout"; expected a list of what it reads besides the samples (${valid})`)
   })
 })

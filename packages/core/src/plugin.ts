@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { didYouMean } from './issues.js'
 import type { Rng } from './rng.js'
 import type { RowSource } from './rows.js'
 import type { Modality, Samples, TokenSamples } from './samples.js'
@@ -376,6 +377,44 @@ export type MetricNeed =
   | `dataset.${Exclude<keyof DatasetInfo, 'kind' | 'modality' | 'facets'>}`
   /** A facet of DatasetInfo.facets (Facet.need). */
   | `facet.${string}`
+
+/**
+ * The optional DatasetInfo fields a metric group may need, as `dataset.X` (facets are needed as
+ * `facet.NAME`): a record, so that a field added to DatasetInfo must be added here too.
+ */
+const DATASET_NEEDS: Readonly<Record<Exclude<keyof DatasetInfo, 'kind' | 'modality' | 'facets'>, true>> = {
+  d: true,
+  modes: true,
+  gaussian: true,
+  regression: true,
+  vocabulary: true,
+  image: true,
+  labelled: true,
+  digits: true,
+  genres: true,
+}
+
+/** Every need but a facet's. */
+export const METRIC_NEEDS: readonly MetricNeed[] = ['model.logLikelihood', 'model.summary', 'heldout', 'task', ...Object.keys(DATASET_NEEDS).map((field) => `dataset.${field}` as MetricNeed)]
+
+/**
+ * What is wrong with a metric group's `needs`, naming the entry and the needs there are; undefined
+ * when nothing is. A need that is none would be unmet by every run, and reported in words about
+ * the scheduler's own code.
+ */
+export function metricNeedsProblem(needs: unknown): string | undefined {
+  const valid = `the needs are ${METRIC_NEEDS.join(', ')}, and facet.NAME for a dataset's facet`
+  if (needs === undefined) return undefined
+  if (!Array.isArray(needs)) return `needs: ${typeof needs === 'string' ? JSON.stringify(needs) : String(needs)}; expected a list of what it reads besides the samples (${valid})`
+  for (const [i, need] of needs.entries()) {
+    if (typeof need === 'string' && (METRIC_NEEDS.includes(need as MetricNeed) || /^facet\..+/.test(need))) continue
+    const shown = typeof need === 'string' ? `'${need}'` : String(need)
+    // The training set is asked for by a flag of its own, which builds its copy only for the groups that read it.
+    const training = need === 'training' ? "; a group that reads the training set says usesTraining: true instead" : ''
+    return `needs.${i}: ${shown} is not a need${typeof need === 'string' ? didYouMean(need, METRIC_NEEDS) : ''}${training}; ${valid}`
+  }
+  return undefined
+}
 
 /**
  * Which way an output moves as a chain degrades:

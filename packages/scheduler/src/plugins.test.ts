@@ -105,6 +105,7 @@ describe('a plug-in of its kind that lacks what its kind needs', () => {
     'loose.mjs': model('params: z.object({ s: z.number().default(1) })'),
     'loose-field.mjs': model('params: z.strictObject({ prior: z.strictObject({ a: z.number() }).or(z.object({ b: z.number() })).optional() })'),
     'loose-options.mjs': `${zod}export default { id: 'spread', modality: 'vectors', outputs: ['spread'], options: z.object({ k: z.int().default(2) }), compute: () => ({ spread: 1 }) }\n`,
+    'needs.mjs': `${zod}export default { id: 'likely', modality: 'vectors', outputs: ['nll'], options: z.strictObject({}), needs: ['model.loglikelihood'], compute: () => ({ nll: 1 }) }\n`,
     'strict.mjs': model("params: z.strictObject({ s: z.number().default(1), prior: z.looseObject({ a: z.number() }).default({ a: 1 }) }).transform((p) => ({ ...p, t: 1 })), modality: 'tokens'"),
   })
   const refusal = async (p: Promise<unknown>) => {
@@ -159,6 +160,12 @@ describe('a plug-in of its kind that lacks what its kind needs', () => {
     expect(await message(loadModel(href(dir, 'dataset.mjs')))).toBe(
       `${href(dir, 'dataset.mjs')} does not export a model made with defineModel: its default export is a dataset with the id 'blobs'`,
     )
+  })
+
+  it('is refused where a metric group needs what is no need, naming the group, its file, the entry and the needs there are', async () => {
+    const refused = await refusal(loadMetric(href(dir, 'needs.mjs')))
+    expect(refused.code).toBe('OUROBOROS_PLUGIN')
+    expect(refused.message).toContain(`metric group 'likely' (${join(dir, 'needs.mjs')}): needs.0: 'model.loglikelihood' is not a need (did you mean 'model.logLikelihood'?); the needs are model.logLikelihood, `)
   })
 
   it('is refused where an object of its schema is a z.object, which drops a misspelt key unsaid', async () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { OuroborosError, ErrorCode, closest, didYouMean, pluginImportError, toOuroborosError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type Modality, type ModelPlugin, type PolicyPlugin } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, closest, didYouMean, metricNeedsProblem, pluginImportError, toOuroborosError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type Modality, type ModelPlugin, type PolicyPlugin } from '@ouroboros/core'
 import { builtinFilters } from './filters/index.js'
 import { builtinPolicies } from './policies/index.js'
 
@@ -280,6 +280,8 @@ export async function loadDataset(url: string, kind: string): Promise<DatasetPlu
 export async function loadMetric(url: string, id?: string): Promise<MetricPlugin<any, any>> {
   const metric = checked<MetricPlugin<any, any>>(url, METRIC, pick(await importPluginModule(url), 'builtinMetrics', id, url))
   if (!Array.isArray(metric.outputs)) throw malformed(url, METRIC, metric as unknown as Record<string, unknown>, 'has no outputs', 'list the names of the values compute returns as outputs')
+  const needs = metricNeedsProblem(metric.needs)
+  if (needs !== undefined) throw new OuroborosError(ErrorCode.PLUGIN, `${pluginName('metric group', metric.id, url)}: ${needs}`)
   return metric
 }
 
