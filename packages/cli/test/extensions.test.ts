@@ -273,6 +273,33 @@ export default {
     expect(res.stderr.trim().split('\n')).toHaveLength(1)
   })
 
+  it("stops a run whose metric group's setupRun throws or returns other than { line, record }, naming the group, its file and the hook", () => {
+    writeFileSync(
+      join(project, 'setup.mjs'),
+      `import { z } from 'zod'
+export default {
+  id: 'setup', modality: 'vectors', description: 'd', outputs: ['v'], options: z.strictObject({ fault: z.enum(['throws', 'number']) }),
+  async setupRun({ options }) {
+    if (options.fault === 'throws') throw new Error('setup boom')
+    return 5
+  },
+  compute: () => ({ v: 1 }),
+}
+`,
+    )
+    const run = (fault: string) =>
+      cli(['run', writeConfig(project, { data: { kind: 'ring', n: 50 }, model: { kind: 'kde' }, generations: 1, metrics: [{ module: './setup.mjs' }], metricOptions: { setup: { fault } } }, `setup-${fault}.json`), '--out', join(project, `setup-${fault}-run`)], { cwd: project })
+    const file = join(project, 'setup.mjs')
+    const thrown = run('throws')
+    expect(thrown.status).toBe(1)
+    expect(thrown.stderr).toContain(`error: metric group 'setup' (${file}): setupRun threw: setup boom (at file://${file}:5:`)
+    expect(thrown.stderr).not.toMatch(/\n\s+at /)
+    const number = run('number')
+    expect(number.status).toBe(2)
+    expect(number.stderr).toContain(`error: metric group 'setup' (${file}): setupRun returned 5; expected { line, record }`)
+    expect(number.stdout).not.toContain('setup: undefined')
+  })
+
   it("refuses a metric group from a module whose output has the name of another group's output, which the records would hold once", () => {
     writeFileSync(
       join(project, 'spread.mjs'),

@@ -48,7 +48,7 @@ import {
   type RecordBatch,
   type TrainingStepRecord,
 } from '@ouroboros/store'
-import { loadDataset, loadFilter, loadMetric, loadModel, loadPolicy, pluginName } from './plugins.js'
+import { loadDataset, loadFilter, loadMetric, loadModel, loadPolicy, pluginName, thrownAt } from './plugins.js'
 import { checkPlan, planRows, type TrainingPlan } from './policies/index.js'
 import { keptGenerations, savesSamples, type ChainSpec, type MetricSpec, type Timings } from './spec.js'
 import { buildTraining, remember, trainingRows, type PlanSources } from './training.js'
@@ -126,18 +126,6 @@ export function describeFailure(err: unknown): FailureInfo {
     ...(e.hint === undefined ? {} : { hint: e.hint }),
     ...(err instanceof ChainError ? { generation: err.generation } : {}),
   }
-}
-
-/** The first place in a script (not in Node itself) where the error under `err`'s causes was thrown, as file:line:column. */
-export function thrownAt(err: unknown): string | undefined {
-  let cause: unknown = err
-  while (cause instanceof OuroborosError && cause.cause !== undefined) cause = cause.cause
-  if (!(cause instanceof Error) || typeof cause.stack !== 'string') return undefined
-  for (const line of cause.stack.split('\n').slice(1)) {
-    const frame = /^\s*at (?:.*\()?(.+?:\d+:\d+)\)?$/.exec(line)?.[1]
-    if (frame !== undefined && !frame.startsWith('node:')) return frame
-  }
-  return undefined
 }
 
 export interface EvaluateTask {

@@ -195,6 +195,15 @@ describe("what a plug-in's hook throws", () => {
 }
 `,
     'policy.mjs': `${zod}export default { id: 'window', params: z.strictObject({}), trainingSet: () => null.parts, largestTrainingSet: () => 1 }\n`,
+    'setup.mjs': `${zod}export default {
+  id: 'setup', modality: 'vectors', outputs: ['v'], options: z.strictObject({ fault: z.enum(['throws', 'number', 'no-line', 'no-record', 'none']) }),
+  async setupRun({ options }) {
+    if (options.fault === 'throws') throw new Error('setup boom')
+    return { number: 5, 'no-line': { record: {} }, 'no-record': { line: 'ready' }, none: { line: 'ready', record: { setup: 1 } } }[options.fault]
+  },
+  compute: () => ({ v: 1 }),
+}
+`,
     'dataset.mjs': `${zod}export default {
   id: 'line', modality: 'vectors', description: 'd', params: z.strictObject({}),
   create: async () => ({ info: { kind: 'line', modality: 'vectors', d: 1 }, sample: () => { throw new Error('dataset boom') } }),
@@ -219,5 +228,16 @@ describe("what a plug-in's hook throws", () => {
     const instance = await (await loadDataset(href(dir, 'dataset.mjs'), 'line')).create({}, undefined as never)
     expect(instance.info.kind).toBe('line')
     expect(() => instance.sample(1, undefined as never)).toThrow(`dataset 'line' (${join(dir, 'dataset.mjs')}): sample threw: dataset boom`)
+  })
+
+  it("names a metric group's setupRun that throws, with its file and where it was thrown, and refuses what it returns other than { line, record }", async () => {
+    const group = await loadMetric(href(dir, 'setup.mjs'))
+    const setup = (fault: string) => failure(group.setupRun!({ dataset: undefined as never, options: { fault } }))
+    const file = join(dir, 'setup.mjs')
+    expect((await setup('throws'))?.message).toMatch(/^metric group 'setup' \(.*\/setup\.mjs\): setupRun threw: setup boom \(at (file:\/\/)?\/.*\/setup\.mjs:5:\d+\)$/)
+    expect(await setup('number')).toMatchObject({ code: 'OUROBOROS_PLUGIN', message: `metric group 'setup' (${file}): setupRun returned 5; expected { line, record }`, hint: expect.stringContaining("returns { line, record }") })
+    expect((await setup('no-line'))?.message).toBe(`metric group 'setup' (${file}): setupRun returned line undefined; expected the line to print, a string`)
+    expect((await setup('no-record'))?.message).toBe(`metric group 'setup' (${file}): setupRun returned record undefined; expected an object of the fields run.json gains`)
+    expect(await group.setupRun!({ dataset: undefined as never, options: { fault: 'none' } })).toEqual({ line: 'ready', record: { setup: 1 } })
   })
 })

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { OuroborosError, ErrorCode, closest, didYouMean, metricNeedsProblem, pluginImportError, toOuroborosError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type Modality, type ModelPlugin, type PolicyPlugin } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, closest, didYouMean, metricNeedsProblem, pluginImportError, toOuroborosError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type Modality, type ModelPlugin, type PolicyPlugin, type RunSetup } from '@ouroboros/core'
 import { builtinFilters } from './filters/index.js'
 import { builtinPolicies } from './policies/index.js'
 
@@ -222,11 +222,7 @@ export function pluginName(kind: string, id: string, module: string | undefined)
 
 /** `hooksNamed` with the plug-in's name given: a dataset's instance (what `create` returns) throws in its name too. */
 function withNamedHooks<T extends object>(plugin: T, name: string): T {
-  const named = (hook: string, err: unknown): unknown => {
-    if (err instanceof OuroborosError || toOuroborosError(err).code !== ErrorCode.INTERNAL) return err
-    const what = err instanceof Error ? `: ${err.message}` : ` ${err === null ? 'null' : `a ${typeof err}`}, not an Error: ${String(err)}`
-    return new OuroborosError(ErrorCode.INTERNAL, `${name}: ${hook} threw${what}`, { cause: err })
-  }
+  const named = (hook: string, err: unknown): unknown => namedHookError(name, hook, err)
   return new Proxy(plugin, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key)
@@ -244,6 +240,67 @@ function withNamedHooks<T extends object>(plugin: T, name: string): T {
       }
     },
   })
+}
+
+/**
+ * What a plug-in's hook threw, named by the plug-in and the hook, and by `at`, where it was thrown,
+ * when given; the project's own errors pass as they are.
+ */
+function namedHookError(name: string, hook: string, err: unknown, at?: string): unknown {
+  if (err instanceof OuroborosError || toOuroborosError(err).code !== ErrorCode.INTERNAL) return err
+  const what = err instanceof Error ? `: ${err.message}` : ` ${err === null ? 'null' : `a ${typeof err}`}, not an Error: ${String(err)}`
+  return new OuroborosError(ErrorCode.INTERNAL, `${name}: ${hook} threw${what}${at === undefined ? '' : ` (at ${at})`}`, { cause: err })
+}
+
+/** The first place in a script (not in Node itself) where the error under `err`'s causes was thrown, as file:line:column. */
+export function thrownAt(err: unknown): string | undefined {
+  let cause: unknown = err
+  while (cause instanceof OuroborosError && cause.cause !== undefined) cause = cause.cause
+  if (!(cause instanceof Error) || typeof cause.stack !== 'string') return undefined
+  for (const line of cause.stack.split('\n').slice(1)) {
+    const frame = /^\s*at (?:.*\()?(.+?:\d+:\d+)\)?$/.exec(line)?.[1]
+    if (frame !== undefined && !frame.startsWith('node:')) return frame
+  }
+  return undefined
+}
+
+
+/**
+ * The group with its setupRun naming the group, its file and the hook in what it throws, and
+ * refusing what breaks its contract: a run prints the `line` it returns after the group's id and
+ * adds its `record` to run.json, so that anything else would print "undefined" or be lost unsaid.
+ * Its other hooks are not wrapped: scoring names the group.
+ */
+function withCheckedSetup(metric: MetricPlugin<any, any>, url: string): MetricPlugin<any, any> {
+  const setupRun = metric.setupRun
+  if (setupRun === undefined) return metric
+  const name = pluginName('metric group', metric.id, url)
+  const checkedSetup = async (args: Parameters<typeof setupRun>[0]): Promise<RunSetup> => {
+    let setup: unknown
+    try {
+      setup = await setupRun.call(metric, args)
+    } catch (err) {
+      // Thrown before any chain runs, whose failure would say where: said here.
+      throw namedHookError(name, 'setupRun', err, thrownAt(err))
+    }
+    const problem = setupProblem(setup)
+    if (problem !== undefined) {
+      throw new OuroborosError(ErrorCode.PLUGIN, `${name}: setupRun returned ${problem}`, {
+        hint: "a metric group's setupRun({ dataset, options }) returns { line, record }: the line a run prints after the group's id, and an object of the fields run.json gains ({} for none) (docs/extending.md)",
+      })
+    }
+    return setup as RunSetup
+  }
+  return new Proxy(metric, { get: (target, key) => (key === 'setupRun' ? checkedSetup : Reflect.get(target, key)) })
+}
+
+/** How what a setupRun returned is not `{ line, record }`, in words; undefined when it is. */
+function setupProblem(setup: unknown): string | undefined {
+  const shown = (value: unknown): string => (Array.isArray(value) ? 'an array' : typeof value === 'string' ? JSON.stringify(value) : isObject(value) ? 'an object' : String(value))
+  if (!isObject(setup) || Array.isArray(setup)) return `${shown(setup)}; expected { line, record }`
+  if (typeof setup['line'] !== 'string') return `line ${shown(setup['line'])}; expected the line to print, a string`
+  if (!isObject(setup['record']) || Array.isArray(setup['record'])) return `record ${shown(setup['record'])}; expected an object of the fields run.json gains`
+  return undefined
 }
 
 /**
@@ -275,14 +332,14 @@ export async function loadDataset(url: string, kind: string): Promise<DatasetPlu
 
 /**
  * A metric group: the module's `builtinMetrics[id]`, else (and for a module named in a config, whose
- * id is not known yet) its default export. Its hooks are not wrapped: scoring names the group.
+ * id is not known yet) its default export.
  */
 export async function loadMetric(url: string, id?: string): Promise<MetricPlugin<any, any>> {
   const metric = checked<MetricPlugin<any, any>>(url, METRIC, pick(await importPluginModule(url), 'builtinMetrics', id, url))
   if (!Array.isArray(metric.outputs)) throw malformed(url, METRIC, metric as unknown as Record<string, unknown>, 'has no outputs', 'list the names of the values compute returns as outputs')
   const needs = metricNeedsProblem(metric.needs)
   if (needs !== undefined) throw new OuroborosError(ErrorCode.PLUGIN, `${pluginName('metric group', metric.id, url)}: ${needs}`)
-  return metric
+  return withCheckedSetup(metric, url)
 }
 
 /** A policy or a filter: a built-in by kind, or from its `module` URL (its `table[kind]`, else its default export). */
