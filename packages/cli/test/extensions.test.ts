@@ -236,7 +236,7 @@ describe('plug-ins from outside the workspace, by package name', () => {
 export default {
   id: 'length', modality: 'vectors', description: 'norms', outputs: ['mean_norm'], options: z.strictObject({}),
   // 0.5 for a halving or a doubling: 'departs' takes the factor above 1.
-  outputInfo: { mean_norm: { title: 'mean norm', threshold: { direction: 'departs', kind: 'factor', value: 0.5 } }, men_norm: { title: 'typo' } },
+  outputInfo: { mean_norm: { title: 'mean norm', better: 'up', threshold: { direction: 'departs', kind: 'factor', value: 0.5 } }, men_norm: { title: 'typo' } },
   compute: () => ({ mean_norm: 1 }),
 }
 `,
@@ -246,7 +246,7 @@ export default {
       `import { z } from 'zod'
 export default {
   id: 'keep-all', description: 'keeps every draw', params: z.strictObject({}),
-  outputInfo: { kept_share: { title: 'kept', threshold: { direction: 'falls', kind: 'factor', value: 2 } } },
+  outputInfo: { kept_share: { title: 'kept', titel: 'kept', threshold: { direction: 'falls', kind: 'factor', value: 2 } } },
   apply: async (_p, inputs) => ({ kept: inputs.first, draws: inputs.n, values: { kept_share: 1 } }),
 }
 `,
@@ -256,10 +256,12 @@ export default {
     expect(metric.status).toBe(2)
     expect(metric.stderr).toContain("length.json: metrics.0.module: outputInfo.mean_norm.threshold.value: a factor for 'departs' is above 1, a move by that factor either way (2: a halving or a doubling), got 0.5")
     expect(metric.stderr).toContain("metrics.0.module: outputInfo.men_norm: describes 'men_norm', which is not among its outputs (mean_norm)")
+    expect(metric.stderr).toContain("metrics.0.module: outputInfo.mean_norm.better: 'up' is not one of higher, lower, neither")
     expect(metric.stderr).not.toMatch(/\n\s+at /)
     const filter = cli(['validate', writeConfig(project, { ...base, filter: { kind: 'keep-all', module: './keep-all.mjs' } }, 'keep.json')])
     expect(filter.status).toBe(2)
     expect(filter.stderr).toContain("keep.json: filter.module: outputInfo.kept_share.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got 2")
+    expect(filter.stderr).toContain("keep.json: filter.module: outputInfo.kept_share.titel: unknown key (did you mean 'title'?); expected one of title, unit, threshold, bounds, better, diversity, taskQuality, nullWhen")
   })
 
   it('refuses a metric group whose needs hold what is no need before a run, naming the group, the entry and the needs there are', () => {

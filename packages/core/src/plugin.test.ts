@@ -39,6 +39,34 @@ describe("a plug-in's output descriptions", () => {
   })
 })
 
+describe("a plug-in's output descriptions, key by key", () => {
+  it('pass with every key a description has', () => {
+    const full = { title: 'reward', unit: 'nats', bounds: [0, 1] as const, better: 'higher' as const, diversity: 1, taskQuality: 2, nullWhen: 'no task' }
+    expect(outputInfoProblems({ reward: full, kl: { title: 'KL', better: 'neither' }, nll: { title: 'NLL', better: 'lower' } })).toEqual([])
+  })
+
+  it('name a misspelt key, a value not among those allowed and a value of the wrong type, with the output and the key', () => {
+    const problems = outputInfoProblems({
+      a: { titel: 'a', title: 'a', better: 'up' },
+      b: { title: 'b', threshold: { direction: 'up', kind: 'factor', value: 2 } },
+      c: { title: 'c', threshold: { direction: 'rises', kind: 'factor', value: 2, valeu: 3 }, unit: 3, diversity: 'first' },
+      d: { title: 'd', threshold: { direction: 'rises', kind: 'ratio', value: 2 }, bounds: 1 },
+      e: 'e',
+    } as never)
+    expect(problems).toEqual([
+      'outputInfo.a.titel: unknown key (did you mean \'title\'?); expected one of title, unit, threshold, bounds, better, diversity, taskQuality, nullWhen',
+      "outputInfo.a.better: 'up' is not one of higher, lower, neither",
+      "outputInfo.b.threshold.direction: 'up' is not one of falls, rises, departs",
+      'outputInfo.c.unit: 3; expected a string',
+      "outputInfo.c.diversity: 'first'; expected a number, its rank (lower first)",
+      "outputInfo.c.threshold.valeu: unknown key (did you mean 'value'?); expected one of direction, kind, value",
+      'outputInfo.d.bounds: 1 is not [low, high]',
+      "outputInfo.d.threshold.kind: 'ratio' is not one of factor, offset",
+      "outputInfo.e: 'e'; expected an object with a title, as { title: '...' }",
+    ])
+  })
+})
+
 describe("a metric group's values against its outputs", () => {
   const outputs = ['spread_ratio', 'mean_shift']
 

@@ -470,29 +470,59 @@ export interface OutputInfo {
 /** Outputs by name, each with how a report shows it. */
 export type OutputInfoTable = Readonly<Record<string, OutputInfo>>
 
+/** The keys of an output's description, and of its threshold: any other is a misspelling a report would ignore. */
+const OUTPUT_INFO_KEYS: readonly (keyof OutputInfo)[] = ['title', 'unit', 'threshold', 'bounds', 'better', 'diversity', 'taskQuality', 'nullWhen']
+const THRESHOLD_KEYS: readonly (keyof Threshold)[] = ['direction', 'kind', 'value']
+
 /**
- * What is wrong with a plug-in's `outputInfo`, one message each: an output it does not have (of
- * `outputs`, where given), an empty title, bounds out of order, or a threshold on the wrong side
- * of its direction (a report would then flag every value, or none).
+ * What is wrong with a plug-in's `outputInfo`, one message each, naming the output and the key: an
+ * output it does not have (of `outputs`, where given), a key a description does not have, a value
+ * of the wrong type or not among those allowed, an empty title, bounds out of order, or a threshold
+ * on the wrong side of its direction (a report would then flag every value, or none).
  */
 export function outputInfoProblems(table: OutputInfoTable | undefined, outputs?: readonly string[]): string[] {
   const problems: string[] = []
+  const shown = (value: unknown): string => (typeof value === 'string' ? `'${value}'` : Array.isArray(value) ? `[${value.map(shown).join(', ')}]` : typeof value === 'object' && value !== null ? 'an object' : String(value))
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+  const unknownKeys = (at: string, given: Record<string, unknown>, known: readonly string[]): void => {
+    for (const key of Object.keys(given)) if (!known.includes(key)) problems.push(`${at}.${key}: unknown key${didYouMean(key, known)}; expected one of ${known.join(', ')}`)
+  }
+  const oneOf = (at: string, value: unknown, allowed: readonly string[]): boolean => {
+    if (allowed.includes(value as string)) return true
+    problems.push(`${at}: ${shown(value)} is not one of ${allowed.join(', ')}`)
+    return false
+  }
   for (const [name, info] of Object.entries(table ?? {})) {
     const at = `outputInfo.${name}`
     if (outputs !== undefined && !outputs.includes(name)) problems.push(`${at}: describes '${name}', which is not among its outputs (${outputs.join(', ')})`)
+    if (!isObject(info)) {
+      problems.push(`${at}: ${shown(info)}; expected an object with a title, as { title: '...' }`)
+      continue
+    }
+    unknownKeys(at, info, OUTPUT_INFO_KEYS)
     if (typeof info.title !== 'string' || info.title.length === 0) problems.push(`${at}.title: a title is needed`)
-    if (info.bounds !== undefined && !(info.bounds[0] < info.bounds[1])) problems.push(`${at}.bounds: [${info.bounds.join(', ')}] is not [low, high]`)
-    const t = info.threshold
+    for (const key of ['unit', 'nullWhen'] as const) if (info[key] !== undefined && typeof info[key] !== 'string') problems.push(`${at}.${key}: ${shown(info[key])}; expected a string`)
+    for (const key of ['diversity', 'taskQuality'] as const) if (info[key] !== undefined && !Number.isFinite(info[key])) problems.push(`${at}.${key}: ${shown(info[key])}; expected a number, its rank (lower first)`)
+    if (info.better !== undefined) oneOf(`${at}.better`, info.better, ['higher', 'lower', 'neither'])
+    const b = info.bounds as unknown
+    const [low, high] = Array.isArray(b) ? (b as unknown[]) : []
+    if (b !== undefined && !(Array.isArray(b) && b.length === 2 && typeof low === 'number' && typeof high === 'number' && low < high)) problems.push(`${at}.bounds: ${shown(b)} is not [low, high]`)
+    const t = info.threshold as unknown
     if (t === undefined) continue
-    if (!['falls', 'rises', 'departs'].includes(t.direction)) problems.push(`${at}.threshold.direction: '${String(t.direction)}' is not one of falls, rises, departs`)
-    else if (t.kind !== 'factor' && t.kind !== 'offset') problems.push(`${at}.threshold.kind: '${String(t.kind)}' is not one of factor, offset`)
-    else if (!Number.isFinite(t.value)) problems.push(`${at}.threshold.value: expected a number, got ${String(t.value)}`)
-    else if (t.kind === 'offset' && !(t.value > 0)) problems.push(`${at}.threshold.value: an offset is a positive amount, got ${t.value}`)
-    else if (t.kind === 'factor' && t.direction === 'falls' && !(t.value > 0 && t.value < 1)) {
-      problems.push(`${at}.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got ${t.value}`)
-    } else if (t.kind === 'factor' && t.direction !== 'falls' && !(t.value > 1)) {
-      const what = t.direction === 'rises' ? 'a rise by that factor (2: a doubling)' : 'a move by that factor either way (2: a halving or a doubling)'
-      problems.push(`${at}.threshold.value: a factor for '${t.direction}' is above 1, ${what}, got ${t.value}`)
+    if (!isObject(t)) {
+      problems.push(`${at}.threshold: ${shown(t)}; expected { direction, kind, value }`)
+      continue
+    }
+    unknownKeys(`${at}.threshold`, t, THRESHOLD_KEYS)
+    const { direction, kind, value } = t
+    if (!oneOf(`${at}.threshold.direction`, direction, ['falls', 'rises', 'departs']) || !oneOf(`${at}.threshold.kind`, kind, ['factor', 'offset'])) continue
+    if (typeof value !== 'number' || !Number.isFinite(value)) problems.push(`${at}.threshold.value: expected a number, got ${shown(value)}`)
+    else if (kind === 'offset' && !(value > 0)) problems.push(`${at}.threshold.value: an offset is a positive amount, got ${value}`)
+    else if (kind === 'factor' && direction === 'falls' && !(value > 0 && value < 1)) {
+      problems.push(`${at}.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got ${value}`)
+    } else if (kind === 'factor' && direction !== 'falls' && !(value > 1)) {
+      const what = direction === 'rises' ? 'a rise by that factor (2: a doubling)' : 'a move by that factor either way (2: a halving or a doubling)'
+      problems.push(`${at}.threshold.value: a factor for '${direction}' is above 1, ${what}, got ${value}`)
     }
   }
   return problems
