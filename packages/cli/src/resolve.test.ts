@@ -129,6 +129,16 @@ describe('data a model cannot take', () => {
     expect(both?.message).toContain("b.json: model.kind: missing (expected a string); model.command and model.module are two ways to give a model: a program, or a module's plug-in (with its kind); give one")
   })
 
+  it('says of a policy or a filter with no kind which kinds there are and how a plug-in is given, once, with the config\'s other problems', async () => {
+    const data = { kind: 'ring', n: 200 }
+    const refused = (raw: Record<string, unknown>) => resolveRun({ data, model: { kind: 'kde' }, generations: 1, ...raw }, 'k.json').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect((await refused({ policy: { realFraction: 0.1 }, replicates: 0 }))?.message).toBe(
+      'k.json: policy.kind: missing; expected one of the built-in policy kinds, replace, accumulate, accumulate-subsample, mix, fresh, or the id of a plug-in given with policy.module\nk.json: replicates: must be ≥ 1, got 0',
+    )
+    expect((await refused({ filter: { keep: 0.5 } }))?.message).toBe('k.json: filter.kind: missing; expected one of the built-in filter kinds, modes, likelihood, reward, or the id of a plug-in given with filter.module')
+    expect((await refused({ policy: { module: './window.mjs', k: 2 } }))?.message).toBe('k.json: policy.kind: missing; expected the id of the plug-in of policy.module')
+  })
+
   it("says where a metric group's option goes, and says a model.module that is no string once", async () => {
     const data = { kind: 'ring', n: 200 }
     const option = await resolveRun({ data, model: { kind: 'kde' }, generations: 1, metrics: [{ module: './x.mjs', power: 3 }] }, 'o.json').then(() => undefined, (e: unknown) => e as OuroborosError)

@@ -81,7 +81,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   const anchored = anchorPaths(overrides.seed === undefined || typeof raw !== 'object' || raw === null ? raw : { ...raw, seed: overrides.seed }, baseDir)
   const datasets = await builtinDatasets()
   const problems = new ConfigProblems(where, sweptPaths(anchored))
-  const withSeed = await withModuleKind(anchored, baseDir, problems)
+  const withSeed = withoutKindless(await withModuleKind(anchored, baseDir, problems), problems)
   const config = parseConfig(withSeed, where, problems)
   if (config === undefined) {
     // The plug-in parameters as given too, so that every problem shows at once.
@@ -383,6 +383,27 @@ async function withModuleKind(raw: unknown, baseDir: string, problems: ConfigPro
   }
   problems.add({ path: 'model.kind', message: `missing; the plug-in of model.module (${module}) has id '${id}': write "kind": "${id}"` })
   return { ...raw, model: { ...model, kind: id } }
+}
+
+/**
+ * A policy or a filter given without a kind, said with the kinds there are and how a plug-in is
+ * given, where the schema would say only that a string is missing; the field is then left out of
+ * the config, so that its default stands in and the config's other problems show beside this one.
+ * A field the sweep sets is the sweep's to give.
+ */
+function withoutKindless(raw: unknown, problems: ConfigProblems): unknown {
+  if (!isRecord(raw)) return raw
+  const kinds = { policy: Object.keys(builtinPolicies), filter: Object.keys(builtinFilters) }
+  let out = raw
+  for (const [field, known] of Object.entries(kinds)) {
+    const given = raw[field]
+    if (!isRecord(given) || given['kind'] !== undefined || sweptPaths(raw).some((p) => p === field || p.startsWith(`${field}.`))) continue
+    const expected = typeof given['module'] === 'string' ? `the id of the plug-in of ${field}.module` : `one of the built-in ${field} kinds, ${known.join(', ')}, or the id of a plug-in given with ${field}.module`
+    problems.add({ path: `${field}.kind`, message: `missing; expected ${expected}` })
+    const { [field]: _left, ...rest } = out
+    out = rest
+  }
+  return out
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
