@@ -29,6 +29,11 @@ for run_dir in sys.argv[1:]:
         cells.setdefault(r['cell'], []).append(r)
     if not cells:
         runlib.die(f'{run_dir}: metrics.ndjson has no record of generation 0 yet')
+    # The docs' tables are of one generation: a run of several gets its first only, said aside
+    # from the table (stderr), which stays pasteable.
+    later = max(r['generation'] for r in records)
+    if later > 0:
+        print(f'note: {run_dir}: generation 0 of generations 0–{later} (gan_table.py tabulates the first fit only)', file=sys.stderr)
     name = os.path.basename(os.path.normpath(run_dir))
     # The sweep's own order of values, data.kind last so that it changes fastest (ring, then grid).
     sweep = (run.get('config') or {}).get('sweep') or {}
