@@ -231,7 +231,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   info.lossInfo ??= await recordLossInfo(chains)
   // run.json keeps the setup the run started with; a run.json from before it was recorded gets this one.
   const fields = info as unknown as Record<string, unknown>
-  for (const [key, value] of Object.entries(await setUpGroups(resolved))) {
+  for (const [key, value] of Object.entries((await setUpGroups(resolved)).fields)) {
     if (fields[key] === undefined) fields[key] = value
     else if (!sameSetup(fields[key], value)) process.stderr.write(`warning: run.json's ${key} differs from the one this run started with; the generations scored from here on use the new one\n`)
   }
@@ -415,16 +415,28 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
  * before the workers start: each worker then finds it ready (a classifier in its cache) instead of
  * doing it again. Its line is printed once; its fields are for run.json.
  */
-async function setUpGroups(resolved: ResolvedRun): Promise<Record<string, unknown>> {
+async function setUpGroups(resolved: ResolvedRun): Promise<GroupSetup> {
   const fields: Record<string, unknown> = {}
+  const owners: Record<string, string> = {}
   for (const spec of resolved.chains[0]?.metrics ?? []) {
     const plugin = await loadMetric(spec.module, spec.id)
     if (plugin.setupRun === undefined) continue
     const setup = await plugin.setupRun({ dataset: resolved.datasetInfo, options: spec.options })
     process.stdout.write(`${spec.id}: ${setup.line}\n`)
-    Object.assign(fields, setup.record)
+    for (const [key, value] of Object.entries(setup.record)) {
+      // Two groups' fields of one name would leave one of them in run.json, the other lost.
+      if (owners[key] !== undefined) throw new OuroborosError(ErrorCode.PLUGIN, `metric groups '${owners[key]}' and '${spec.id}' both record run.json field '${key}' in their setupRun`, { hint: 'give one of the fields another name' })
+      owners[key] = spec.id
+      fields[key] = value
+    }
   }
-  return fields
+  return { fields, owners }
+}
+
+/** The run.json fields the metric groups' setupRun record, and the group that records each. */
+interface GroupSetup {
+  fields: Record<string, unknown>
+  owners: Record<string, string>
 }
 
 /**
@@ -439,11 +451,11 @@ function sameSetup(recorded: unknown, now: unknown): boolean {
 }
 
 /** run.json with the groups' setup fields, which may not replace any field of its own. */
-function withSetup(info: RunFile, setup: Record<string, unknown>): RunFile {
-  for (const key of Object.keys(setup)) {
-    if (key in info) throw new OuroborosError(ErrorCode.PLUGIN, `a metric group's setupRun records run.json field '${key}', which the run uses itself`)
+function withSetup(info: RunFile, setup: GroupSetup): RunFile {
+  for (const key of Object.keys(setup.fields)) {
+    if (key in info) throw new OuroborosError(ErrorCode.PLUGIN, `metric group '${setup.owners[key]}': its setupRun records run.json field '${key}', which the run uses itself`, { hint: 'give the field another name' })
   }
-  return { ...info, ...setup }
+  return { ...info, ...setup.fields }
 }
 
 /** The tfjs backend when a model trains on tfjs (loading tfjs only then: it takes ~0.5 s). */

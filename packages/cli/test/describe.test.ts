@@ -233,7 +233,20 @@ describe('a metric group’s setup', () => {
     const config = writeConfig(project, { data: blobs, model: { kind: 'gmm' }, metrics: [{ module: '@lab/metric-greedy' }], generations: 1 }, 'greedy.json')
     const res = cli(['run', config, '--out', join(project, 'greedy')], { cwd: WORKSPACE })
     expect(res.status).toBe(2)
-    expect(res.stderr).toContain("a metric group's setupRun records run.json field 'status', which the run uses itself")
+    expect(res.stderr).toContain("metric group 'greedy': its setupRun records run.json field 'status', which the run uses itself\nhint: give the field another name")
+  })
+
+  it('may not record a field another group records, which run.json would hold once', () => {
+    for (const id of ['one', 'two']) {
+      writeFileSync(
+        join(project, `setup-${id}.mjs`),
+        `import { z } from 'zod'\nexport default { id: '${id}', modality: 'vectors', description: 'sets up', outputs: ['${id}_value'], options: z.strictObject({}), compute: () => ({ ${id}_value: 1 }), setupRun: async () => ({ line: 'ready', record: { labCache: '${id}' } }) }\n`,
+      )
+    }
+    const config = writeConfig(project, { data: blobs, model: { kind: 'gmm' }, metrics: [{ module: './setup-one.mjs' }, { module: './setup-two.mjs' }], generations: 1 }, 'two-setups.json')
+    const res = cli(['run', config, '--out', join(project, 'two-setups')], { cwd: project })
+    expect(res.status, res.stderr).toBe(2)
+    expect(res.stderr).toContain("metric groups 'one' and 'two' both record run.json field 'labCache' in their setupRun")
   })
 })
 
