@@ -35,7 +35,7 @@ program
   .option('--seed <s>', 'override the config seed', integerOption('--seed', 0))
   .option('--force', 'replace an existing run directory')
   .option('--queue <url>', 'coordinate workers through Redis (redis://[user:password@]host:port, rediss:// for TLS) instead of running here')
-  .option('--queue-timeout <s>', 'with --queue: seconds Redis may stay unreachable once the run has begun before the run stops, resumable (default 60); unreachable at the start, the run stops at once', integerOption('--queue-timeout', 1, QUEUE_TIMEOUT_MAX))
+  .option('--queue-timeout <s>', 'with --queue: seconds Redis may stay unreachable once the run has begun before the run stops, resumable (default 60, at most 86400); unreachable at the start, the run stops at once', integerOption('--queue-timeout', 1, QUEUE_TIMEOUT_MAX))
   .description('run an experiment and write its run directory and report')
   .action(async (config: string | undefined, opts) => {
     const { runCommand } = await import('./run-command.js')
@@ -47,7 +47,7 @@ program
   .argument('<dir>', 'run directory of an interrupted run')
   .option('--workers <n>', 'worker threads', integerOption('--workers', 1))
   .option('--queue <url>', 'continue on the workers of a Redis queue (as for run)')
-  .option('--queue-timeout <s>', 'with --queue: seconds Redis may stay unreachable once the run has resumed before it stops (default 60); unreachable at the start, it stops at once', integerOption('--queue-timeout', 1, QUEUE_TIMEOUT_MAX))
+  .option('--queue-timeout <s>', 'with --queue: seconds Redis may stay unreachable once the run has resumed before it stops (default 60, at most 86400); unreachable at the start, it stops at once', integerOption('--queue-timeout', 1, QUEUE_TIMEOUT_MAX))
   .description('finish an interrupted run')
   .action(async (dir: string, opts) => {
     const { resumeCommand } = await import('./run-command.js')
@@ -60,8 +60,8 @@ program
   .option('--workers <n>', 'worker threads, and tasks taken at once (default: cores)', integerOption('--workers', 1))
   .option('--allow-modules <dir>', 'also run plug-in files (model.module and the like) under this directory; repeatable', (dir: string, dirs: string[] = []) => [...dirs, dir])
   .option('--allow-commands', 'also start the model programs that runs name (model.command), as this worker\'s user')
-  .option('--lock-seconds <s>', 'how soon a task of a worker that died is taken over by another (this, and up to 10 s more; default 30)', integerOption('--lock-seconds', 1, { value: 3600, why: 'an hour: a task whose worker died waits this long' }))
-  .option('--queue-timeout <s>', 'seconds to wait for Redis at the start (default 60)', integerOption('--queue-timeout', 1, QUEUE_TIMEOUT_MAX))
+  .option('--lock-seconds <s>', 'how soon a task of a worker that died is taken over by another (this, and up to 10 s more; default 30, at most 3600)', integerOption('--lock-seconds', 1, { value: 3600, why: 'an hour: a task whose worker died waits this long' }))
+  .option('--queue-timeout <s>', 'seconds to wait for Redis at the start (default 60, at most 86400)', integerOption('--queue-timeout', 1, QUEUE_TIMEOUT_MAX))
   .description('run tasks from the queue on this machine until stopped (SIGTERM finishes the tasks in flight)')
   .action(async (opts) => {
     const { workerCommand } = await import('./worker-command.js')
@@ -85,7 +85,7 @@ program
   .argument('<dir>', 'run directory')
   .requiredOption('--format <format>', `record file to write (required): ${EXPORT_FORMATS.join(', ')}`)
   .option('--out <dir>', 'directory to write it in (default: the run directory)')
-  .option('--force', 'replace a file of that name at --out that is not a record file Ouroboros wrote (never another run\'s)')
+  .option('--force', 'replace a file of that name at --out (never another run\'s)')
   .description('write metrics.csv, metrics.ndjson or metrics.parquet from the run\'s record log (runs with records.text false leave the text files out)')
   .action(async (dir: string, opts: { format: string; out?: string; force?: boolean }) => {
     const { exportCommand } = await import('./export-command.js')

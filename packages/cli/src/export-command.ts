@@ -24,7 +24,7 @@ export async function exportCommand(dir: string, format: string, out?: string, f
   const runDir = resolve(dir)
   const info = readRunInfo(runDir, ['cells'])
   const outDir = resolve(out ?? runDir)
-  checkExportOut(outDir, runDir, f, out !== undefined, force)
+  checkExportOut(outDir, runDir, file, out !== undefined, force)
   const going = RunLock.held(runDir)
   // The run writes its own record files in full as it ends: one exported now would stand, short, until then.
   if (going !== undefined && outDir === runDir) {

@@ -1,7 +1,7 @@
 import { mkdtempSync, realpathSync, rmdirSync, statSync, type Stats } from 'node:fs'
 import { basename, dirname, join, relative, sep } from 'node:path'
 import { ErrorCode, inputError, OuroborosError } from '@ouroboros/core'
-import { fileEnd, fileFailure, isOwnRecordFile, RECORD_FILES, RUN_AGAIN, RUN_FILES } from '@ouroboros/store'
+import { fileEnd, fileFailure, RUN_AGAIN, RUN_FILES } from '@ouroboros/store'
 import { RUN_ENTRIES } from './run-dir.js'
 
 /**
@@ -77,10 +77,10 @@ export function checkReportOut(file: string, runs: readonly string[], force: boo
 /**
  * `export` into `outDir`: not another run's directory, whose record file of the same name the
  * export would replace with this run's, no directory where the file is to go, and, unless
- * `force`, no file of that name that is not a record file Ouroboros wrote (a user's own table).
+ * `force`, no file of that name elsewhere than the run's directory: a table of the user's, or an
+ * export edited since, cannot be told from one the export may replace.
  */
-export function checkExportOut(outDir: string, runDir: string, format: keyof typeof RECORD_FILES, given: boolean, force: boolean): void {
-  const file = RECORD_FILES[format]
+export function checkExportOut(outDir: string, runDir: string, file: string, given: boolean, force: boolean): void {
   checkOutDir('--out', outDir, given)
   if (given && realPath(outDir) !== realPath(runDir) && statOf(join(outDir, RUN_FILES.run))?.isFile() === true) {
     throw inputError(`--out: ${outDir} is the directory of another run; the export would replace its ${file}`, `give --out a directory of its own, or leave --out out to write in ${runDir}`)
@@ -95,8 +95,8 @@ export function checkExportOut(outDir: string, runDir: string, format: keyof typ
   if (isDirectory(target)) {
     throw inputError(`${given ? '--out: ' : ''}cannot write ${target}: a directory is in the way`, given ? 'move it away, or give --out another directory' : 'move it away, or write the file elsewhere with --out DIR')
   }
-  if (force || !given || statOf(target)?.isFile() !== true || isOwnRecordFile(target, format)) return
-  throw inputError(`--out: ${target} exists and is not a record file Ouroboros wrote; the export would replace it`, 'give --out another directory, or add --force to replace it')
+  if (force || !given || realPath(outDir) === realPath(runDir) || statOf(target)?.isFile() !== true) return
+  throw inputError(`--out: ${target} exists; the export would replace it`, 'give --out another directory, or add --force to replace it')
 }
 
 /**

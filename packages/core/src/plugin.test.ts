@@ -55,7 +55,7 @@ describe("a plug-in's output descriptions, key by key", () => {
     } as never)
     expect(problems).toEqual([
       'outputInfo.a.titel: unknown key (did you mean \'title\'?); expected one of title, unit, threshold, bounds, better, diversity, taskQuality, nullWhen',
-      "outputInfo.a.better: 'up' is not one of higher, lower, neither",
+      "outputInfo.a.better: 'up' is not one of higher, lower, neither, raised",
       "outputInfo.b.threshold.direction: 'up' is not one of falls, rises, departs",
       'outputInfo.c.unit: 3; expected a string',
       "outputInfo.c.diversity: 'first'; expected a number, its rank (lower first)",

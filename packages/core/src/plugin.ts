@@ -450,9 +450,10 @@ export interface OutputInfo {
   /**
    * Which way is better where the threshold does not say: a reward rises with what post-training
    * is for, not against collapse. `neither`: a cost paid for something else (the KL to the model
-   * as fit), which no level turns into a failure.
+   * as fit), which no level turns into a failure. `raised`: what a stage raises as a stand-in for
+   * what is better (a proxy reward), which it can raise past any good (reward hacking).
    */
-  readonly better?: 'higher' | 'lower' | 'neither'
+  readonly better?: 'higher' | 'lower' | 'neither' | 'raised'
   /**
    * A measure of global diversity, what finetuning trades for task quality and a reward optimised
    * too far narrows: its rank among them (lower first) where a view picks one by default.
@@ -503,7 +504,7 @@ export function outputInfoProblems(table: OutputInfoTable | undefined, outputs?:
     if (typeof info.title !== 'string' || info.title.length === 0) problems.push(`${at}.title: a title is needed`)
     for (const key of ['unit', 'nullWhen'] as const) if (info[key] !== undefined && typeof info[key] !== 'string') problems.push(`${at}.${key}: ${shown(info[key])}; expected a string`)
     for (const key of ['diversity', 'taskQuality'] as const) if (info[key] !== undefined && !Number.isFinite(info[key])) problems.push(`${at}.${key}: ${shown(info[key])}; expected a number, its rank (lower first)`)
-    if (info.better !== undefined) oneOf(`${at}.better`, info.better, ['higher', 'lower', 'neither'])
+    if (info.better !== undefined) oneOf(`${at}.better`, info.better, ['higher', 'lower', 'neither', 'raised'])
     const b = info.bounds as unknown
     const [low, high] = Array.isArray(b) ? (b as unknown[]) : []
     if (b !== undefined && !(Array.isArray(b) && b.length === 2 && typeof low === 'number' && typeof high === 'number' && low < high)) problems.push(`${at}.bounds: ${shown(b)} is not [low, high]`)

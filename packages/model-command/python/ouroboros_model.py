@@ -143,18 +143,24 @@ def _token_ids(sentence, row):
     if ids.dtype.kind in "iu":
         return ids.astype(np.int64)
     if ids.dtype.kind != "f":
-        raise TypeError(f"sample returned token ids of type {ids.dtype} (row {row}); expected whole numbers")
+        raise BrokenContract(f"sample returned token ids of type {ids.dtype} (row {row}); expected whole numbers")
     bad = np.flatnonzero(~np.isfinite(ids) | (ids != np.round(ids)))
     if bad.size > 0:
-        raise ValueError(f"sample returned non-integer token ids ({ids[bad[0]]} at row {row})")
+        raise BrokenContract(f"sample returned non-integer token ids ({ids[bad[0]]} at row {row})")
     return ids.astype(np.int64)
+
+
+class BrokenContract(Exception):
+    """What a model's method returned breaks the protocol (fewer sentences than asked for, ids
+    that are not whole numbers): said in one line, without this file's traceback, which is not
+    where the model's author has anything to mend."""
 
 
 def _write_sentences(path, offsets_path, sentences, n):
     seqs = [_token_ids(s, row) for row, s in enumerate(sentences)]
     # Said here, in the model's terms: Ouroboros, reading the offsets, would see one offset too few.
     if len(seqs) != n:
-        raise ValueError(f"sample returned {len(seqs)} sentences where {n} were asked for; return exactly n sequences of token ids")
+        raise BrokenContract(f"sample returned {len(seqs)} sentences where {n} were asked for; return exactly n sequences of token ids")
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     with open(offsets_path, "wb") as f:
         np.save(f, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
@@ -213,7 +219,7 @@ class _Session:
                 raise RuntimeError("'train_step' before 'train_begin'")
             losses = self.trainee.train_step(_read_data(req), _read(req["weights"]).reshape(-1))
             if losses is not None and not isinstance(losses, dict):
-                raise TypeError(f"train_step returned {losses!r}; expected {{name: loss}} or None")
+                raise BrokenContract(f"train_step returned {losses!r}; expected {{name: loss}} or None")
             return {"losses": {k: float(v) for k, v in (losses or {}).items()}}
         elif op == "train_save":
             if self.trainee is None:
@@ -341,6 +347,8 @@ def serve(factory):
         try:
             reply = {"id": req["id"], **_checked_reply(req.get("op"), session.handle(req))}
             line = json.dumps(reply, allow_nan=False)
+        except BrokenContract as e:
+            line = json.dumps({"id": req["id"], "ok": False, "error": str(e)})
         except Exception as e:  # the error goes back to Ouroboros, which fails the chain with it
             traceback.print_exc()
             line = json.dumps({"id": req["id"], "ok": False, "error": f"{type(e).__name__}: {e}"})

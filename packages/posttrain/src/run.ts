@@ -72,7 +72,7 @@ export function optimisesProxy(stages: readonly PosttrainStageConfig[]): boolean
 }
 
 /** How a report shows `reward` where it is a proxy. */
-export const PROXY_REWARD_INFO: OutputInfo = { title: 'proxy reward (the one optimised)' }
+export const PROXY_REWARD_INFO: OutputInfo = { title: 'proxy reward (the one optimised)', better: 'raised' }
 
 /** Runs the stages in order on the fitted state. */
 export async function runPosttrain<S>(inputs: PosttrainInputs<S>, fitted: S): Promise<Posttrained<S>> {

@@ -5,7 +5,7 @@ import { escapeHtml } from './html.js'
 export type { Threshold }
 
 const DIRECTIONS: readonly Direction[] = ['falls', 'rises', 'departs']
-const BETTER: readonly NonNullable<OutputInfo['better']>[] = ['higher', 'lower', 'neither']
+const BETTER: readonly NonNullable<OutputInfo['better']>[] = ['higher', 'lower', 'neither', 'raised']
 
 /**
  * What the page knows of each metric: the descriptions (title, unit, direction, collapse
@@ -47,7 +47,7 @@ export class MetricCatalog {
   }
 
   /** Which way is better: the metric's own word, else its threshold's direction ('departs': none). */
-  betterOf(name: string): 'higher' | 'lower' | 'neither' | undefined {
+  betterOf(name: string): NonNullable<OutputInfo['better']> | undefined {
     const info = this.info(name)
     if (info.better !== undefined) return info.better
     const direction = info.threshold?.direction
@@ -59,6 +59,7 @@ export class MetricCatalog {
     if (this.info(name).threshold?.direction === 'departs') return 'the real data’s value is best'
     const better = this.betterOf(name)
     if (better === 'neither') return 'a cost: neither way is better'
+    if (better === 'raised') return 'the stage raises it; the gold reward says what is better'
     return better === undefined ? undefined : `${better} is better`
   }
 

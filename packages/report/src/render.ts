@@ -301,7 +301,7 @@ function flags(v: RunView): string {
   if (groups.length > 0) {
     const names = groups.map((g) => `<code>${escapeHtml(g.group)}</code>`).join(', ')
     out.push(
-      `<div class="warning" role="alert"><strong>Metric ${groups.length === 1 ? 'group' : 'groups'} ${names} of ${escapeHtml(v.name)} failed</strong> where ${groups.length === 1 ? 'its' : 'their'} values are null; the reasons are under <a href="#${v.anchor}-facts">Run facts</a>.</div>`,
+      `<div class="warning" role="alert"><strong>Metric ${groups.length === 1 ? 'group' : 'groups'} ${names} failed</strong> in chains of ${escapeHtml(v.name)}: ${groups.length === 1 ? 'its' : 'their'} values are null where ${groups.length === 1 ? 'it' : 'they'} failed; the reasons are under <a href="#${v.anchor}-facts">Run facts</a>.</div>`,
     )
   }
   return out.join('\n')

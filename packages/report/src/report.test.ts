@@ -142,7 +142,7 @@ describe('renderReport', () => {
     info.chains[2].metricErrors = [{ group: 'spread', message: 'other', firstGeneration: 3, generations: 2 }]
     writeFileSync(join(d, 'run.json'), JSON.stringify(info))
     const html = renderReport([loadRun(d)])
-    expect(html).toContain('<strong>Metric group <code>spread</code> of group-failed failed</strong> where its values are null; the reasons are under')
+    expect(html).toContain('<strong>Metric group <code>spread</code> failed</strong> in chains of group-failed: its values are null where it failed; the reasons are under')
     const item = /<li data-group="spread">([\s\S]*?)<\/li>/.exec(html)![1]!.replace(/<[^>]+>/g, '')
     expect(item).toBe(`spread failed at 3 generations of 2 chains; first at generation −1 (the real data’s record) of ${info.chains[0].id}: compute: Cannot read properties of undefined (reading &#39;logLikelihood&#39;)`)
     const plain = dir('group-fine')

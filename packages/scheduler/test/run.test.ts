@@ -104,11 +104,11 @@ describe('runChains', () => {
     const gold = await recordOutputInfo(chains({ replicates: 1, posttrain: stages({ kind: 'point', at: [1] }) }))
     expect(gold['reward']?.better).toBe('higher')
     const swept = await recordOutputInfo(chains({ replicates: 1, posttrain: stages({ kind: 'point', at: [1] }), sweep: { 'posttrain.0.reward': [{ kind: 'point', at: [1] }, proxy] } }))
-    expect(swept['reward']?.better).toBeUndefined()
+    expect(swept['reward']?.better).toBe('raised')
     expect(swept['reward']?.title).toContain('proxy')
     expect(swept['gold_reward']?.better).toBe('higher')
     // A finetuning stage after a proxy's leaves the generation's reward the proxy's; a gold stage after it, the gold's.
-    expect((await recordOutputInfo(chains({ replicates: 1, posttrain: [...stages(proxy), { kind: 'finetune', data: {}, steps: 2 }] })))['reward']?.better).toBeUndefined()
+    expect((await recordOutputInfo(chains({ replicates: 1, posttrain: [...stages(proxy), { kind: 'finetune', data: {}, steps: 2 }] })))['reward']?.better).toBe('raised')
     expect((await recordOutputInfo(chains({ replicates: 1, posttrain: [...stages(proxy), ...stages({ kind: 'point', at: [1] })] })))['reward']?.better).toBe('higher')
   })
 

@@ -3,7 +3,6 @@ import type * as Arrow from 'apache-arrow'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import * as parquet from 'parquet-wasm/node'
 import type { AtomicFile } from './atomic.js'
-import { PARQUET_WRITER } from './record-files.js'
 import { BLOCK_ROWS, paramColumnName, type RecordBlock, type RecordSource } from './record-reader.js'
 
 // Apache Arrow's single-file build, the same library: its package entry is 158 modules, which
@@ -37,7 +36,7 @@ export async function writeParquet(source: RecordSource, blocks: AsyncIterator<R
     .setDictionaryEnabled(false)
     .setColumnDictionaryEnabled('chain', true)
     .setStatisticsEnabled(parquet.EnabledStatistics.Chunk)
-    .setCreatedBy(PARQUET_WRITER)
+    .setCreatedBy('ouroboros')
     // The writer holds a row group in memory until it is full (a million rows by default): a
     // block's size keeps memory flat whatever the number of records.
     .setMaxRowGroupSize(BLOCK_ROWS)

@@ -1,6 +1,5 @@
 import { join } from 'node:path'
 import { AtomicFile } from './atomic.js'
-import { fileEnd } from './file-ends.js'
 import { paramColumnName, RecordSource, type RecordBlock, type RecordChain } from './record-reader.js'
 
 export const RECORD_FILES = {
@@ -10,28 +9,6 @@ export const RECORD_FILES = {
 } as const
 
 export type TextFormat = 'ndjson' | 'csv'
-
-/**
- * Whether the file at `path` is a record file of `format` as Ouroboros writes it (or empty), which
- * an export may replace: a CSV whose header starts with the record columns, NDJSON whose first
- * record starts with its chain, Parquet whose footer names this project as its writer. Another
- * file of that name (a user's own table) is not.
- */
-export function isOwnRecordFile(path: string, format: keyof typeof RECORD_FILES): boolean {
-  // The footer's created_by ends a Parquet file's metadata, just before its length and magic bytes.
-  const got = fileEnd(path, 4096, format === 'parquet' ? 'end' : 'start')
-  if (got === undefined) return false
-  if (got.size === 0) return true
-  if (format === 'csv') return got.text.startsWith(CSV_COLUMNS.join(','))
-  if (format === 'ndjson') return got.text.startsWith('{"chain":')
-  return got.text.endsWith('PAR1') && got.text.includes(PARQUET_WRITER)
-}
-
-/** metrics.csv's first columns. */
-const CSV_COLUMNS = ['chain', 'replicate', 'generation', 'metric', 'value']
-
-/** The writer metrics.parquet's footer names (created_by). */
-export const PARQUET_WRITER = 'ouroboros'
 
 /**
  * metrics.ndjson lines, in the key order records are made in: chain, cell, replicate, seed,
@@ -88,7 +65,7 @@ export class CsvFormat {
   }
 
   static header(source: RecordSource): string {
-    return [...CSV_COLUMNS, 'cell', ...source.paramKeys.map(paramColumnName)].map(csvField).join(',') + '\n'
+    return ['chain', 'replicate', 'generation', 'metric', 'value', 'cell', ...source.paramKeys.map(paramColumnName)].map(csvField).join(',') + '\n'
   }
 
   lines(block: RecordBlock): string {

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { samplesPath, writeSamples } from './run-dir.js'
 import { readTokenFile, readVectorFile } from './sample-files.js'
@@ -45,6 +45,14 @@ describe('readTokenFile', () => {
     writeSamples(path, { modality: 'tokens', n: 3, vocabSize: 4, tokens: Int32Array.of(3, 2, 0, 1, 0), offsets: Uint32Array.of(0, 2, 2, 5) })
     const read = readTokenFile(path, ['cat'])
     expect(read.samples.n).toBe(3)
+    // Named from inside its chain's folder, by its name alone: still in its run.
+    const cwd = process.cwd()
+    process.chdir(dirname(path))
+    try {
+      expect(readTokenFile(basename(path), ['cat']).vocabulary).toEqual(read.vocabulary)
+    } finally {
+      process.chdir(cwd)
+    }
     expect([0, 1, 2].map((i) => words(read, i))).toEqual([['dog', 'sat'], [], ['the', 'cat', 'the']])
     // The given vocabulary first, then the file's words by descending count.
     expect(read.vocabulary).toEqual(['cat', 'the', 'dog', 'sat'])

@@ -156,7 +156,8 @@ export function vocabularyPath(runDir: string, chain: string): string {
  */
 function runTokens(file: string): LocalTokens {
   const buf = readInput(file)
-  const chainDir = dirname(file)
+  // Absolute first: `real.tokens` given from inside its chain's folder is in its run.
+  const chainDir = dirname(resolve(file))
   // Copied out of its run, a file has no vocabulary two folders up to name.
   if (basename(dirname(chainDir)) !== 'chains') {
     throw inputError(`${file}: a run's token file is read with its run's ${VOCABULARY_FILE}, and this one is not in a run's chains/<chain>/ folder`, 'give the file where its run wrote it, or a .txt file of words')
