@@ -56,6 +56,9 @@ describe('a plug-in’s kind', () => {
     expect(model?.message).toBe(`${at}: model.kind: 'other', but the plug-in of model.module (${join(dir, 'mean-only.mjs')}) is 'mean-only'; write "kind": "mean-only"`)
     const policy = await failure(resolveRun({ ...base, policy: { kind: 'windoww', module: './window.mjs' } }, at))
     expect(policy?.message).toBe(`${at}: policy.kind: 'windoww', but the plug-in of policy.module (${join(dir, 'window.mjs')}) is 'window'; write "kind": "window"`)
+    // A module without its kind: the problem gives the id to write, and the rest of the config is checked with it.
+    const kindless = await failure(resolveRun({ ...base, policy: { module: './window.mjs', k: 2 } }, at))
+    expect(kindless?.message).toBe(`${at}: policy.kind: missing; the plug-in of policy.module (${join(dir, 'window.mjs')}) has id 'window': write "kind": "window"\n${at}: policy.k: unknown key; expected one of kind, module`)
     // The ids that agree run, and a module of several datasets has kind pick one.
     await expect(resolveRun({ ...base, model: { kind: 'mean-only', module: './mean-only.mjs' }, policy: { kind: 'window', module: './window.mjs' } }, at)).resolves.toBeDefined()
     await expect(resolveRun({ ...base, data: { kind: 'ring', module: '@ouroboros/datasets', n: 20 } }, at)).resolves.toBeDefined()

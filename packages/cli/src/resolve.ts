@@ -81,7 +81,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
   const anchored = anchorPaths(overrides.seed === undefined || typeof raw !== 'object' || raw === null ? raw : { ...raw, seed: overrides.seed }, baseDir)
   const datasets = await builtinDatasets()
   const problems = new ConfigProblems(where, sweptPaths(anchored))
-  const withSeed = withoutKindless(await withModuleKind(anchored, baseDir, problems), problems)
+  const withSeed = await withoutKindless(await withModuleKind(anchored, baseDir, problems), baseDir, problems)
   const config = parseConfig(withSeed, where, problems)
   if (config === undefined) {
     // The plug-in parameters as given too, so that every problem shows at once.
@@ -391,14 +391,29 @@ async function withModuleKind(raw: unknown, baseDir: string, problems: ConfigPro
  * the config, so that its default stands in and the config's other problems show beside this one.
  * A field the sweep sets is the sweep's to give.
  */
-function withoutKindless(raw: unknown, problems: ConfigProblems): unknown {
+async function withoutKindless(raw: unknown, baseDir: string, problems: ConfigProblems): Promise<unknown> {
   if (!isRecord(raw)) return raw
   const kinds = { policy: Object.keys(builtinPolicies), filter: Object.keys(builtinFilters) }
   let out = raw
   for (const [field, known] of Object.entries(kinds)) {
     const given = raw[field]
     if (!isRecord(given) || given['kind'] !== undefined || sweptPaths(raw).some((p) => p === field || p.startsWith(`${field}.`))) continue
-    const expected = typeof given['module'] === 'string' ? `the id of the plug-in of ${field}.module` : `one of the built-in ${field} kinds, ${known.join(', ')}, or the id of a plug-in given with ${field}.module`
+    const { module } = given
+    if (typeof module === 'string') {
+      // As for a model: the module's plug-in names the kind to write, and the config is checked on with it.
+      let id: string | undefined
+      try {
+        id = (await (field === 'policy' ? loadPolicy : loadFilter)({ kind: '', module: moduleUrl(module, baseDir) })).id
+      } catch {
+        // The module's own problem is said where it is loaded with the config's kind.
+      }
+      if (id !== undefined) {
+        problems.add({ path: `${field}.kind`, message: `missing; the plug-in of ${field}.module (${module}) has id '${id}': write "kind": "${id}"` })
+        out = { ...out, [field]: { ...given, kind: id } }
+        continue
+      }
+    }
+    const expected = typeof module === 'string' ? `the id of the plug-in of ${field}.module` : `one of the built-in ${field} kinds, ${known.join(', ')}, or the id of a plug-in given with ${field}.module`
     problems.add({ path: `${field}.kind`, message: `missing; expected ${expected}` })
     const { [field]: _left, ...rest } = out
     out = rest
