@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { ErrorCode, OuroborosError, Rng, defineModel, posttrainSchema, vectors, type DatasetInfo, type ModelPlugin, type PosttrainStageConfig, type RlStageConfig, type Samples, type VectorSamples } from '@ouroboros/core'
+import { divergedError, ErrorCode, OuroborosError, Rng, defineModel, posttrainSchema, vectors, type DatasetInfo, type ModelPlugin, type PosttrainStageConfig, type RlStageConfig, type Samples, type VectorSamples } from '@ouroboros/core'
 import { builtinDatasets } from '@ouroboros/datasets'
 import gmm from '@ouroboros/model-gmm'
 import ngram from '@ouroboros/model-ngram'
@@ -366,6 +366,14 @@ describe("a model's trainer that breaks its contract", () => {
     expect(String(err)).toBe("OuroborosError: model 'my-model' (./my-model.js): its trainer's step(items, weights) threw at step 1 of posttrain.0 (finetune): step boom")
     // The cause keeps the author's stack: the run says where in their file it was thrown.
     expect((err as Error).cause).toBe(boom)
+  })
+
+  it('an error the model put in words itself (a model run as a process) gets the step and the stage, its kind kept', async () => {
+    const err = await finetune(trained(() => {
+      throw divergedError("model.command [\"python3\",\"m.py\"]: 'train_step' 1 failed: train_step() returned nan at ['loss']")
+    }))
+    expect(String(err)).toBe("OuroborosError: model.command [\"python3\",\"m.py\"]: 'train_step' 1 failed: train_step() returned nan at ['loss'] (at step 1 of posttrain.0 (finetune))")
+    expect((err as OuroborosError).code).toBe(ErrorCode.DIVERGED)
   })
 
   it('a step that returns nothing is a step without losses, as a Python train_step returning None', async () => {

@@ -52,6 +52,8 @@ export async function stageTrainer<S>(ctx: StageContext<S>, stage: string, input
       try {
         report = await trainer.step(items, weights)
       } catch (err) {
+        // An error the model already put in words (a model run as a process names its command and request) gets the step and stage.
+        if (err instanceof OuroborosError) throw new OuroborosError(err.code, `${err.message} (at step ${step} of ${stage})`, { cause: err, ...(err.hint === undefined ? {} : { hint: err.hint }) })
         throw named(hook, `step ${step} of ${stage}`, err)
       }
       // Nothing returned is a step without losses to plot, as a Python train_step returning None.
