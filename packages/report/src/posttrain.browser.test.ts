@@ -96,7 +96,10 @@ describe.skipIf(!haveChromium)('post-training views in Chromium', () => {
     expect(await page.locator('[data-plot] svg.main-svg').count()).toBeGreaterThanOrEqual(declared)
     expect(await page.locator('#posttrain h3').allTextContents()).toEqual(['RL', 'Best-of-n'])
     const legend = await page.locator('#posttrain .legendtext').allTextContents()
-    expect(legend).toContain('rl: beta=0.1: proxy reward (mean of 3)')
+    // A setting once, and a key for each reward's line style.
+    expect(legend).toContain('rl: beta=0.1 (mean of 3)')
+    expect(legend).toContain('dashed, open markers: proxy reward')
+    expect(legend).not.toContain('rl: beta=0.1: proxy reward (mean of 3)')
     expect(legend).toContain('theory: ln n − (n − 1)/n (a reward without ties)')
     // One generation: no generation select.
     expect(await page.locator('#posttrain > div.choices').count()).toBe(0)
