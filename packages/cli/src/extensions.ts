@@ -137,7 +137,7 @@ export async function metricGroups(
       }
       const described = outputInfoProblems(plugin.outputInfo, plugin.outputs)
       if (described.length > 0) {
-        for (const problem of described) problems.add({ path: `metrics.${i}.module`, message: problem }, params)
+        for (const problem of described) problems.add({ path: `metrics.${i}.module`, message: `metric group '${plugin.id}': ${problem}` }, params)
         continue
       }
       byId.set(plugin.id, { plugin, url })

@@ -567,7 +567,7 @@ function checkFilterOutputs(given: KindPlugin<FilterPlugin<any>>, metrics: reado
 async function resolveFilter(given: KindPlugin<FilterPlugin<any>>, at: string, dataset: DatasetInfo, model: ModelPlugin<any, any>): Promise<FilterConfig> {
   const { plugin, params, config } = given
   const described = outputInfoProblems(plugin.outputInfo)
-  if (described.length > 0) throw configError(described.map((problem) => `${at}: filter.module: ${problem}`).join('\n'))
+  if (described.length > 0) throw configError(described.map((problem) => `${at}: filter.module: filter '${plugin.id}': ${problem}`).join('\n'))
   const own = await recordedByTheRun(Object.keys(plugin.outputInfo ?? {}), `filter '${plugin.id}'`, 'value')
   if (own !== undefined) throw configError(`${at}: filter.module: ${own}`)
   try {

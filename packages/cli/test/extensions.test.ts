@@ -254,14 +254,14 @@ export default {
     const base = { data: { kind: 'ring', n: 50 }, model: { kind: 'kde' }, generations: 1 }
     const metric = cli(['validate', writeConfig(project, { ...base, metrics: [{ module: './length.mjs' }] }, 'length.json')])
     expect(metric.status).toBe(2)
-    expect(metric.stderr).toContain("length.json: metrics.0.module: outputInfo.mean_norm.threshold.value: a factor for 'departs' is above 1, a move by that factor either way (2: a halving or a doubling), got 0.5")
-    expect(metric.stderr).toContain("metrics.0.module: outputInfo.men_norm: describes 'men_norm', which is not among its outputs (mean_norm)")
-    expect(metric.stderr).toContain("metrics.0.module: outputInfo.mean_norm.better: 'up' is not one of higher, lower, neither")
+    expect(metric.stderr).toContain("length.json: metrics.0.module: metric group 'length': outputInfo.mean_norm.threshold.value: a factor for 'departs' is above 1, a move by that factor either way (2: a halving or a doubling), got 0.5")
+    expect(metric.stderr).toContain("metrics.0.module: metric group 'length': outputInfo.men_norm: describes 'men_norm', which is not among its outputs (mean_norm)")
+    expect(metric.stderr).toContain("metrics.0.module: metric group 'length': outputInfo.mean_norm.better: 'up' is not one of higher, lower, neither, raised")
     expect(metric.stderr).not.toMatch(/\n\s+at /)
     const filter = cli(['validate', writeConfig(project, { ...base, filter: { kind: 'keep-all', module: './keep-all.mjs' } }, 'keep.json')])
     expect(filter.status).toBe(2)
-    expect(filter.stderr).toContain("keep.json: filter.module: outputInfo.kept_share.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got 2")
-    expect(filter.stderr).toContain("keep.json: filter.module: outputInfo.kept_share.titel: unknown key (did you mean 'title'?); expected one of title, unit, threshold, bounds, better, diversity, taskQuality, nullWhen")
+    expect(filter.stderr).toContain("keep.json: filter.module: filter 'keep-all': outputInfo.kept_share.threshold.value: a factor for 'falls' is between 0 and 1 (0.5: a fall to half the baseline), got 2")
+    expect(filter.stderr).toContain("keep.json: filter.module: filter 'keep-all': outputInfo.kept_share.titel: unknown key (did you mean 'title'?); expected one of title, unit, threshold, bounds, better, diversity, taskQuality, nullWhen")
   })
 
   it('refuses a metric group whose needs hold what is no need before a run, naming the group, the entry and the needs there are', () => {
