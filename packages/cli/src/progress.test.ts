@@ -264,6 +264,14 @@ describe('progressReporter while a generation trains', () => {
     expect(p.trainingText(0)).toBe('')
   })
 
+  it('names the chain shown and how long it has said nothing, past two minutes of silence (a plug-in whose fit never ends)', () => {
+    const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 4, done: 0, group: 0 })))
+    p.training('b', 3, { what: 'fit', step: 0, steps: 0 }, 0)
+    p.training('a', 3, { what: 'fit', step: 0, steps: 0 }, 1000)
+    expect(p.trainingText(119_000)).toBe('fit (+1 chain)')
+    expect(p.trainingText(125_000)).toBe('fit (chain b, generation 3: nothing from it for 2m05s; +1 chain)')
+  })
+
   it('forgets the training of a chain whose generation is over before its record comes (a block of chains sends its records together)', () => {
     const p = new RunProgress(['a', 'b'].map((id) => ({ id, generations: 2, done: 0, group: 0 })))
     p.training('a', 0, { what: 'fit', step: 40, steps: 100 }, 0)
@@ -296,7 +304,8 @@ describe('progressReporter while a generation trains', () => {
     p.training('a', 0, { what: 'rl', step: 5, steps: 100 }, 78_000)
     // 2 s a step: 95 steps are 3m10s; a stage overdue at its pace shows none left, not a negative time.
     expect(p.trainingText(78_000)).toBe('rl step 5/100 (3m10s left; +1 chain)')
-    expect(p.trainingText(500_000)).toBe('rl step 5/100 (0.0s left; +1 chain)')
+    // And after two minutes without a step the chain is named, with how long it has said nothing.
+    expect(p.trainingText(500_000)).toBe('rl step 5/100 (0.0s left; chain a, generation 0: nothing from it for 7m02s; +1 chain)')
     // A pace that changes: 10 steps of 1 s, then 3 s a step (an RL policy writing longer
     // sentences). The estimate follows the reports of the last 30 s, steps 10..20: 3 s a step, 80 steps left.
     let at = 600_000

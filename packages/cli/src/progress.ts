@@ -37,6 +37,12 @@ const TRAINING_LINE_SECONDS = 30
  * silent that long reads as a hung job.
  */
 const QUIET_LINE_SECONDS = 60
+/**
+ * A chain whose training has said nothing for this long (s) is named, with how long: a plug-in
+ * whose fit never ends would otherwise show the same line for ever, naming neither the chain nor
+ * what it is at.
+ */
+const SILENT_TRAINING_SECONDS = 120
 
 /**
  * On a terminal, a live bar; elsewhere (log files, CI consoles) a status line every few seconds
@@ -242,6 +248,8 @@ export class RunProgress {
     const notes: string[] = []
     const left = t.what === SAMPLING_AND_SCORING ? this.samplingSecondsLeft(chain, t, now) : stageSecondsLeft(t, now)
     if (left !== undefined && (runLeft === undefined || formatSeconds(left) !== formatSeconds(runLeft))) notes.push(`${formatSeconds(left)} left`)
+    const silent = (now - t.seen.at(-1)!.at) / 1000
+    if (silent >= SILENT_TRAINING_SECONDS) notes.push(`chain ${chain}, ${generationWords(t.generation)}: nothing from it for ${formatSeconds(silent)}`)
     const others = this.inTraining.size - 1
     if (others > 0) notes.push(`+${others} chain${others === 1 ? '' : 's'}`)
     const what = t.steps === 0 ? t.what : `${t.what} step ${t.step}/${t.steps}`
