@@ -281,6 +281,8 @@ describe('a problem of the config in a sweep', () => {
     )
     const stage = { ...ring, posttrain: [{ kind: 'finetune', steps: 2, data: { kind: 'ring' } }] }
     await expect(resolveRun({ ...stage, sweep: { 'posttrain.3.steps': [1, 2] } }, 'past.json')).rejects.toThrow('past.json: sweep.posttrain.3.steps: no such config path (posttrain has 1 element, at index 0: there is no posttrain.3)')
+    // Not "top-level key "sweep" does not exist; did you mean "sweep"?".
+    await expect(resolveRun({ ...stage, sweep: { sweep: [{}] } }, 'self.json')).rejects.toThrow('self.json: sweep.sweep: a sweep cannot sweep itself')
     const two = { ...stage, posttrain: [stage.posttrain[0], stage.posttrain[0]] }
     await expect(resolveRun({ ...two, sweep: { 'posttrain.first.steps': [1] } }, 'name.json')).rejects.toThrow('(posttrain has 2 elements, at indices 0 to 1: there is no posttrain.first)')
   })

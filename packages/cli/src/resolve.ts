@@ -318,7 +318,7 @@ async function checkPlugins(
     datasetPlugin = typeof module === 'string' ? fromModule?.plugin : datasets[kind as string]
     datasetUrl = fromModule?.url ?? moduleUrl(DATASETS_MODULE, '.')
     if (datasetPlugin === undefined) {
-      if (typeof module !== 'string') problems.add({ path: 'data.kind', message: `unknown dataset '${kind}'${didYouMean(kind as string, Object.keys(datasets))}; expected one of ${Object.keys(datasets).join(', ')}` }, params)
+      if (typeof module !== 'string') problems.add({ path: 'data.kind', message: `unknown dataset '${kind}'${didYouMean(kind as string, Object.keys(datasets))}; expected one of ${Object.keys(datasets).join(', ')}, or give data.module` }, params)
     } else {
       const parsed = datasetPlugin.params.safeParse(given)
       if (parsed.success) dataParams = parsed.data as Record<string, unknown>

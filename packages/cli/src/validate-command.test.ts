@@ -80,6 +80,16 @@ describe('validate on a terminal', () => {
     expect(line('model')).toBe('  model        swept')
   })
 
+  it('shows a sweep of one value as one, and the seeds a sweep of seed gives', async () => {
+    const one = { data: { kind: 'gaussian', n: 20 }, model: { kind: 'gmm', components: 2 }, generations: 1, sweep: { 'model.components': [3], seed: [3] } }
+    const lines = validateOutput(await resolveRun(one, 'o.json'), 'o.json', false).split('\n')
+    const line = (key: string) => lines.find((l) => l.startsWith(`  ${key} `))
+    expect(line('cells')).toBe('  cells        1: seed (3) × model.components (3)')
+    expect(line('chains')).toBe('  chains       1 (1 replicate per cell, run seed 3)')
+    const two = validateOutput(await resolveRun({ ...one, sweep: { seed: [3, 5] } }, 't.json'), 't.json', false).split('\n')
+    expect(two.find((l) => l.startsWith('  chains '))).toBe('  chains       2 (1 replicate per cell, run seed by cell, 3, 5)')
+  })
+
   it("takes a stage's required key from the sweep that gives it whole, and names it missing otherwise", async () => {
     const reward = (members: number) => ({ kind: 'proxy', of: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, labels: 20, members })
     const raw = { data: { kind: 'ring', n: 100 }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'rl', beta: 0.5, steps: 2 }] }

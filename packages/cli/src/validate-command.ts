@@ -42,11 +42,14 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   // The swept paths in the order of the cells' labels, which the record files' columns and the
   // report follow too (expandSweep sets the last-written path first), not the config's.
   const axes = Object.keys(cells[0]!.params)
-  lines.push(['cells', cells.length === 1 ? '1 (no sweep)' : `${cells.length}: ${axes.map((p) => `${p} (${sweptValues(config.sweep[p]!)})`).join(' × ')}`])
+  // A sweep of one value is still a sweep: its cell has that value, which the config may not hold.
+  lines.push(['cells', axes.length === 0 ? '1 (no sweep)' : `${cells.length}: ${axes.map((p) => `${p} (${sweptValues(config.sweep[p]!)})`).join(' × ')}`])
   for (const cell of cells.length > 1 ? cells.slice(0, 20) : []) lines.push(['', `c${cell.index}  ${Object.entries(cell.params).map(([path, v]) => `${path}=${valueWords(v)}`).join(', ')}`])
   if (cells.length > 20) lines.push(['', `… and ${cells.length - 20} more`])
   const oneEach = replicates.size === 1 && replicates.has(1)
-  lines.push(['chains', `${chains} (${[...replicates].join(' or ')} replicate${oneEach ? '' : 's'} per cell, run seed ${config.seed})`])
+  // The cells' seeds, which a sweep of `seed` sets.
+  const seeds = [...new Set(cells.map((c) => c.config['seed']))]
+  lines.push(['chains', `${chains} (${[...replicates].join(' or ')} replicate${oneEach ? '' : 's'} per cell, run seed ${seeds.length === 1 ? seeds[0] : `by cell, ${seeds.join(', ')}`})`])
   lines.push(['generations', `${[...generations].map(count).join(' or ')} per chain, ${count(totalGenerations)} in all (generation 0 fit on real data)`])
   // A filter draws more than it keeps (how many more, the modes filter knows only as it goes).
   const filtered = cells.some((c) => c.config['filter'] !== null)

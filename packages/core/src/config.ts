@@ -205,6 +205,10 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
   const paths = Object.keys(sweep).filter((path) => {
     const top = path.split('.')[0]!
     if (top in configSchema.shape && top !== 'sweep') return true
+    if (top === 'sweep') {
+      found.add({ path: `sweep.${path}`, message: 'a sweep cannot sweep itself; its paths are the keys of the one sweep (a grid of every combination of their values)' })
+      return false
+    }
     const guess = closest(top, Object.keys(configSchema.shape))
     found.add({ path: `sweep.${path}`, message: `no such config path (top-level key "${top}" does not exist${guess === undefined ? '' : `; did you mean "${guess}"?`})` })
     return false

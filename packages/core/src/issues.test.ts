@@ -58,6 +58,14 @@ describe('formatIssues', () => {
     expect(format({ size: 1, kind: 'B' })).toBe('f.json: x.kind: "B" is not one of a, b; did you mean "b"?')
   })
 
+  it('says to quote a JSON null or number that is an option as a string (metricErrors "null")', () => {
+    const errors = z.strictObject({ metricErrors: z.enum(['null', 'fail']), n: z.enum(['1', '2']) })
+    const input = { metricErrors: null, n: 2 }
+    expect(formatIssues(errors.safeParse(input).error!.issues, 'f.json', [], { input, schema: errors })).toBe(
+      'f.json: metricErrors: null is not one of null, fail; write it as a string, "null"\nf.json: n: 2 is not one of 1, 2; write it as a string, "2"',
+    )
+  })
+
   it('lists the keys of an object with many of them', () => {
     const keys = Array.from({ length: 24 }, (_, i) => `key${i}`)
     const wide = z.strictObject(Object.fromEntries(keys.map((k) => [k, z.number().optional()])))

@@ -121,7 +121,9 @@ function describeIssue(issue: z.core.$ZodIssue, context: IssueContext): string {
 function valueChoice(value: unknown, options: readonly string[]): string {
   const guess = typeof value === 'string' ? closest(value, options) : undefined
   const got = value === undefined ? '' : `${shown(value)} is not `
-  return `${got}one of ${options.join(', ')}${guess === undefined ? '' : `; did you mean "${guess}"?`}`
+  // JSON's null (or a number) where the option is that word as a string: `"metricErrors": null` for "null".
+  const quote = value !== undefined && typeof value !== 'string' && options.includes(String(value)) ? `; write it as a string, "${String(value)}"` : ''
+  return `${got}one of ${options.join(', ')}${guess === undefined ? '' : `; did you mean "${guess}"?`}${quote}`
 }
 
 function article(expected: string): string {
