@@ -1,7 +1,7 @@
-import { mkdtempSync, realpathSync, rmdirSync, statSync, type Stats } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readSync, realpathSync, rmdirSync, statSync, type Stats } from 'node:fs'
 import { basename, dirname, join, relative, sep } from 'node:path'
 import { ErrorCode, inputError, OuroborosError } from '@ouroboros/core'
-import { fileEnd, fileFailure, RUN_AGAIN, RUN_FILES } from '@ouroboros/store'
+import { fileFailure, RUN_AGAIN, RUN_FILES } from '@ouroboros/store'
 import { RUN_ENTRIES } from './run-dir.js'
 
 /**
@@ -136,8 +136,19 @@ function elsewhere(option: string, refused: { dir: string; readOnly: boolean }, 
  * (after the charset and the content security policy).
  */
 function isReport(path: string): boolean {
-  const text = fileEnd(path, 4096, 'start')?.text
-  return text !== undefined && text.startsWith('<!doctype html>') && text.includes('<meta name="ouroboros-plots" content="')
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch {
+    return false
+  }
+  try {
+    const head = Buffer.alloc(4096)
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8')
+    return text.startsWith('<!doctype html>') && text.includes('<meta name="ouroboros-plots" content="')
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /**

@@ -1,5 +1,4 @@
 export * from './atomic.js'
-export * from './file-ends.js'
 export * from './file-rows.js'
 export * from './npy.js'
 export * from './run-dir.js'
