@@ -586,23 +586,22 @@ async function resolveFilter(given: KindPlugin<FilterPlugin<any>>, at: string, d
  * checks, blamed on the model.
  */
 function createdInfo(instance: unknown, plugin: DatasetPlugin<unknown>, data: unknown, at: string): DatasetInfo {
-  const info = isRecord(instance) ? instance['info'] : undefined
-  const problem = !isRecord(instance)
-    ? `returned ${instance === null ? 'null' : typeof instance}, not { info, sample }`
-    : !isRecord(info)
-      ? `returned no info (${info === undefined ? 'undefined' : JSON.stringify(info)})`
-      : info['modality'] !== plugin.modality
-        ? `returned info.modality ${JSON.stringify(info['modality'])}, where the plug-in's modality is '${plugin.modality}'`
-        : plugin.modality === 'vectors' && !(Number.isInteger(info['d']) && (info['d'] as number) >= 1)
-          ? `returned info.d ${JSON.stringify(info['d'])}, not the data's dimension (a whole number ≥ 1)`
-          : plugin.modality === 'tokens' && !Array.isArray(info['vocabulary'])
-            ? 'returned no info.vocabulary (the id -> word list)'
-            : typeof instance['sample'] !== 'function'
-              ? 'returned no sample(n, rng) function'
-              : undefined
-  if (problem === undefined) return info as unknown as DatasetInfo
-  const module = isRecord(data) && typeof data['module'] === 'string' ? ` (${data['module']})` : ''
-  throw configError(`${at}: data: dataset '${plugin.id}'${module}: create(params, rng) ${problem}`, "a dataset's create returns { info, sample, heldout? }, info describing the data: { kind, modality, d } for vectors, { kind, modality, vocabulary } for tokens (docs/extending.md)")
+  const problem = createdProblem(instance, plugin)
+  if (problem === undefined) return (instance as { info: DatasetInfo }).info
+  const module = isRecord(data) && typeof data['module'] === 'string' ? data['module'] : undefined
+  throw configError(`${at}: data: ${pluginName('dataset', plugin.id, module)}: create(params, rng) ${problem}`, "a dataset's create returns { info, sample, heldout? }, info describing the data: { kind, modality, d } for vectors, { kind, modality, vocabulary } for tokens (docs/extending.md)")
+}
+
+/** How what a dataset's `create` returned is not { info, sample } describing its data, in words; undefined when it is. */
+function createdProblem(instance: unknown, plugin: DatasetPlugin<unknown>): string | undefined {
+  if (!isRecord(instance)) return `returned ${instance === null ? 'null' : typeof instance}, not { info, sample }`
+  const info = instance['info']
+  if (!isRecord(info)) return `returned no info (${info === undefined ? 'undefined' : JSON.stringify(info)})`
+  if (info['modality'] !== plugin.modality) return `returned info.modality ${JSON.stringify(info['modality'])}, where the plug-in's modality is '${plugin.modality}'`
+  if (plugin.modality === 'vectors' && !(Number.isInteger(info['d']) && (info['d'] as number) >= 1)) return `returned info.d ${JSON.stringify(info['d'])}, not the data's dimension (a whole number ≥ 1)`
+  if (plugin.modality === 'tokens' && !Array.isArray(info['vocabulary'])) return 'returned no info.vocabulary (the id -> word list)'
+  if (typeof instance['sample'] !== 'function') return 'returned no sample(n, rng) function'
+  return undefined
 }
 
 function ofConfig<T>(at: string, read: () => T): T {

@@ -92,6 +92,19 @@ export function divergedError(message: string): OuroborosError {
   return new OuroborosError(ErrorCode.DIVERGED, message)
 }
 
+/**
+ * What a plug-in's hook threw, named by the plug-in (`name`), the hook, `when` it was called (at
+ * step 3 of a stage) and `at`, where in its file it was thrown, where given; the project's own
+ * errors pass as they are: they name the plug-in already, or say what a config must change.
+ */
+export function hookThrew(name: string, hook: string, err: unknown, where: { when?: string; at?: string } = {}): unknown {
+  if (err instanceof OuroborosError || toOuroborosError(err).code !== ErrorCode.INTERNAL) return err
+  const what = err instanceof Error ? `: ${err.message}` : ` ${err === null ? 'null' : `a ${typeof err}`}, not an Error: ${String(err)}`
+  const when = where.when === undefined ? '' : ` at ${where.when}`
+  const at = where.at === undefined ? '' : ` (at ${where.at})`
+  return new OuroborosError(ErrorCode.INTERNAL, `${name}: ${hook} threw${when}${what}${at}`, { cause: err })
+}
+
 /** Turns anything thrown into an OuroborosError, keeping the original as the cause. */
 export function toOuroborosError(err: unknown): OuroborosError {
   if (err instanceof OuroborosError) return err

@@ -307,12 +307,20 @@ function flags(v: RunView): string {
   return out.join('\n')
 }
 
+interface FailedGroup {
+  group: string
+  chains: string[]
+  /** Generations it failed at, over its chains. */
+  generations: number
+  first: { chain: string; generation: number; message: string }
+}
+
 /**
  * The metric groups that failed in some chain (metricErrors "null": the chain went on with their
  * values null), each with its chains, the generations it failed at, and the first chain's reason.
  */
-function failedGroups(info: RunInfo): { group: string; chains: string[]; generations: number; first: { chain: string; generation: number; message: string } }[] {
-  const byGroup = new Map<string, { group: string; chains: string[]; generations: number; first: { chain: string; generation: number; message: string } }>()
+function failedGroups(info: RunInfo): FailedGroup[] {
+  const byGroup = new Map<string, FailedGroup>()
   for (const chain of info.chains) {
     for (const e of chain.metricErrors ?? []) {
       const known = byGroup.get(e.group)

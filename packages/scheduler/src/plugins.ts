@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { OuroborosError, ErrorCode, closest, didYouMean, metricNeedsProblem, pluginImportError, toOuroborosError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type Modality, type ModelPlugin, type PolicyPlugin, type RunSetup } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, closest, didYouMean, metricNeedsProblem, hookThrew, pluginImportError, type DatasetPlugin, type FilterPlugin, type MetricPlugin, type Modality, type ModelPlugin, type PolicyPlugin, type RunSetup } from '@ouroboros/core'
 import { builtinFilters } from './filters/index.js'
 import { builtinPolicies } from './policies/index.js'
 
@@ -222,7 +222,7 @@ export function pluginName(kind: string, id: string, module: string | undefined)
 
 /** `hooksNamed` with the plug-in's name given: a dataset's instance (what `create` returns) throws in its name too. */
 function withNamedHooks<T extends object>(plugin: T, name: string): T {
-  const named = (hook: string, err: unknown): unknown => namedHookError(name, hook, err)
+  const named = (hook: string, err: unknown): unknown => hookThrew(name, hook, err)
   return new Proxy(plugin, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key)
@@ -240,16 +240,6 @@ function withNamedHooks<T extends object>(plugin: T, name: string): T {
       }
     },
   })
-}
-
-/**
- * What a plug-in's hook threw, named by the plug-in and the hook, and by `at`, where it was thrown,
- * when given; the project's own errors pass as they are.
- */
-function namedHookError(name: string, hook: string, err: unknown, at?: string): unknown {
-  if (err instanceof OuroborosError || toOuroborosError(err).code !== ErrorCode.INTERNAL) return err
-  const what = err instanceof Error ? `: ${err.message}` : ` ${err === null ? 'null' : `a ${typeof err}`}, not an Error: ${String(err)}`
-  return new OuroborosError(ErrorCode.INTERNAL, `${name}: ${hook} threw${what}${at === undefined ? '' : ` (at ${at})`}`, { cause: err })
 }
 
 /** The first place in a script (not in Node itself) where the error under `err`'s causes was thrown, as file:line:column. */
@@ -281,7 +271,8 @@ function withCheckedSetup(metric: MetricPlugin<any, any>, url: string): MetricPl
       setup = await setupRun.call(metric, args)
     } catch (err) {
       // Thrown before any chain runs, whose failure would say where: said here.
-      throw namedHookError(name, 'setupRun', err, thrownAt(err))
+      const at = thrownAt(err)
+      throw hookThrew(name, 'setupRun', err, at === undefined ? {} : { at })
     }
     const problem = setupProblem(setup)
     if (problem !== undefined) {

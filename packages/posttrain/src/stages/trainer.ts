@@ -1,4 +1,4 @@
-import { divergedError, ErrorCode, OuroborosError, toOuroborosError, type ModelTrainer, type Samples, type TrainerOptions } from '@ouroboros/core'
+import { divergedError, ErrorCode, hookThrew, OuroborosError, type ModelTrainer, type Samples, type TrainerOptions } from '@ouroboros/core'
 import type { StageContext } from '../stage.js'
 
 /**
@@ -24,11 +24,7 @@ export async function stageTrainer<S>(ctx: StageContext<S>, stage: string, input
   const name = ctx.modelName
   const breach = (what: string): OuroborosError => new OuroborosError(ErrorCode.MODEL, `${name}: ${what}`, { hint: CONTRACT })
   // The model's own errors (a bug, not an OuroborosError) get the model, the hook and the stage; ours pass as they are.
-  const named = (hook: string, at: string, err: unknown): unknown => {
-    if (err instanceof OuroborosError || toOuroborosError(err).code !== ErrorCode.INTERNAL) return err
-    const what = err instanceof Error ? `: ${err.message}` : ` ${err === null ? 'null' : `a ${typeof err}`}, not an Error: ${String(err)}`
-    return new OuroborosError(ErrorCode.INTERNAL, `${name}: ${hook} threw at ${at}${what}`, { cause: err })
-  }
+  const named = (hook: string, when: string, err: unknown): unknown => hookThrew(name, hook, err, { when })
   let trainer: ModelTrainer<S>
   try {
     trainer = await ctx.model.trainer!(input, ctx.params, options)
