@@ -148,6 +148,8 @@ program
     exitCode = await listCommand()
   })
 
+for (const command of program.commands) onceEach(command)
+
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
@@ -165,4 +167,20 @@ async function handleError(err: unknown): Promise<number> {
   if (e.hint) process.stderr.write(`hint: ${e.hint}\n`)
   if (!e.isUsageError && process.env['OUROBOROS_DEBUG']) process.stderr.write(`${(err as Error).stack}\n`)
   return e.isUsageError ? 2 : 1
+}
+
+/**
+ * An option with a value, given twice (`--format csv --format parquet`), is refused: commander
+ * keeps the last value, and which one the user meant is not ours to guess. `--allow-modules`,
+ * the one repeatable option, collects its values.
+ */
+function onceEach(command: Command): void {
+  for (const option of command.options) {
+    if (!(option.required || option.optional) || option.long === '--allow-modules') continue
+    let first: string | undefined
+    command.on(`option:${option.name()}`, (value: string) => {
+      if (first !== undefined) command.error(`error: option '${option.flags}' is given twice ('${first}' and '${value}'); give it once`, { exitCode: 2, code: 'ouroboros.optionTwice' })
+      first = value
+    })
+  }
 }

@@ -84,6 +84,11 @@ describe('eval --metrics', () => {
       expect(err?.hint).toBe('leave --metrics out for the cheap groups that apply')
     }
   })
+
+  it('refuses a group named twice, which it would score once', async () => {
+    const err = await run('moments, modes,moments').then(() => undefined, (e: unknown) => e as OuroborosError)
+    expect(err?.message).toBe("--metrics: 'moments' is named twice")
+  })
 })
 
 describe('eval of files of different widths', () => {

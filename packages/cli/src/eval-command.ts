@@ -76,6 +76,8 @@ export async function evalCommand(opts: EvalOptions): Promise<number> {
   if (named?.length === 0) {
     throw configError(`--metrics: empty; expected metric groups separated by commas: ${Object.keys(builtinMetrics).join(', ')}, or a metric group's module (a path or a package name)`, 'leave --metrics out for the cheap groups that apply')
   }
+  const twice = named?.find((id, i) => named.indexOf(id) !== i)
+  if (twice !== undefined) throw configError(`--metrics: '${twice}' is named twice`, 'name each group once')
   const source = opts.data === undefined ? undefined : await datasetOption(opts.data, seed)
   const { real, generated, dataset } = readPair(opts.real, opts.generated, source)
   const training = opts.training === undefined ? undefined : readTraining(opts.training, opts.real, real)

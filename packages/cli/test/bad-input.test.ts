@@ -57,6 +57,7 @@ const configs: [string, unknown, string][] = [
   ['fresh with more synthetic than generated', r({ policy: { kind: 'fresh', nReal: 10, nSynthetic: 500 } }), 'policy.nSynthetic'],
   ['metrics not a list', r({ metrics: 'modes' }), 'metrics'],
   ['unknown metric', r({ metrics: ['modes', 'fid'] }), 'metrics.1'],
+  ['a metric group listed twice', r({ metrics: ['modes', 'moments', 'modes'] }), "metrics.2: 'modes' is listed twice"],
   ['options for a metric not run', r({ metrics: ['modes'], metricOptions: { prdc: { k: 3 } } }), 'metricOptions.prdc'],
   ['bad metric option', r({ metrics: ['prdc'], metricOptions: { prdc: { k: 0 } } }), 'metricOptions.prdc.k'],
   ['sweep over a missing path', r({ sweep: { 'optimizer.lr': [1, 2] } }), 'optimizer.lr'],
@@ -594,6 +595,26 @@ describe('ouroboros worker: a queue or a directory it cannot use', () => {
       expect(res.stderr).not.toContain('secret')
       expect(res.stderr).not.toMatch(/\n\s+at /)
     }
+  })
+})
+
+describe('an option given twice', () => {
+  const dir = tempDir()
+  const config = writeConfig(dir, { data: { kind: 'gaussian', n: 50 }, model: { kind: 'gaussian' }, generations: 1 })
+
+  it('is refused naming the option and both values, exit 2, nothing written, where commander kept the last', () => {
+    const cases: [string[], string][] = [
+      [['run', config, '--out', join(dir, 'a'), '--out', join(dir, 'b')], `error: option '--out <dir>' is given twice ('${join(dir, 'a')}' and '${join(dir, 'b')}'); give it once`],
+      [['validate', config, '--seed', '3', '--seed', '4'], "error: option '--seed <s>' is given twice ('3' and '4'); give it once"],
+      [['export', join(dir, 'a'), '--format', 'csv', '--format', 'parquet'], "error: option '--format <format>' is given twice ('csv' and 'parquet'); give it once"],
+      [['eval', '--real', config, '--generated', config, '--metrics', 'moments', '--metrics', 'modes'], "error: option '--metrics <list>' is given twice ('moments' and 'modes'); give it once"],
+    ]
+    for (const [args, message] of cases) {
+      const res = cli(args)
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr.trim()).toBe(message)
+    }
+    expect(readdirSync(dir)).toEqual(['config.json'])
   })
 })
 

@@ -52,6 +52,13 @@ export const configSchema = z.strictObject({
    */
   metrics: z
     .array(z.union([z.string().min(1), z.strictObject({ module: z.string().min(1) })], { error: 'expected a metric group name or {"module": "<package or path>"}' }))
+    // A group listed twice would be scored twice, its values recorded once.
+    .superRefine((list, ctx) => {
+      const named = list.map((entry) => (typeof entry === 'string' ? `'${entry}'` : `the module '${entry.module}'`))
+      named.forEach((name, i) => {
+        if (named.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `${name} is listed twice` })
+      })
+    })
     .optional(),
   /** Options per metric group, e.g. {"prdc": {"k": 3}}. */
   metricOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
