@@ -230,6 +230,19 @@ describe('a finetuning task of other data', () => {
     }
   })
 
+  it('says once a problem found alike in every sweep cell, and per cell one that the swept values make', async () => {
+    const ring = { data: { kind: 'ring', n: 200 }, generations: 1 }
+    const refusal = (config: object) => resolveRun(config, 'sweep.json').then(() => '', (e: Error) => e.message)
+    // A misspelt key swept, or misspelt beside a swept key of its object: no swept value mends it.
+    expect(await refusal({ ...ring, model: { kind: 'gmm' }, sweep: { 'model.componets': [2, 4], seed: [1, 2] } })).toBe('sweep.json: model.componets: unknown key; did you mean "components"?')
+    expect(await refusal({ ...ring, model: { kind: 'gmm', componets: 3 }, sweep: { 'model.tol': [0.1, 0.01] } })).toBe('sweep.json: model.componets: unknown key; did you mean "components"?')
+    // Bad values: each cell that has one, and not the cell that has none.
+    expect((await refusal({ ...ring, model: { kind: 'gmm' }, sweep: { 'model.components': [2, 'eight', 'nine'] } })).split('\n')).toEqual([
+      'sweep.json (sweep cell model.components=eight): model.components: expected a number, got "eight"',
+      'sweep.json (sweep cell model.components=nine): model.components: expected a number, got "nine"',
+    ])
+  })
+
   it('says how to give each swept kind its own keys, where a key of one is unknown to another', async () => {
     const ring = { data: { kind: 'ring', n: 200 }, generations: 1 }
     // A GMM's `components` in a sweep of the model's kind: unknown to the KDE.

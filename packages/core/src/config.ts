@@ -224,6 +224,7 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
   const lists = paths.map((p) => sweep[p]!)
   const total = lists.reduce((a, l) => a * l.length, 1)
   if (total > 100_000) throw configError(`${where}: sweep: ${total} cells is more than the 100000 allowed`)
+  found.countCells(total)
   for (let index = 0; index < total; index++) {
     const params: Record<string, unknown> = {}
     let rest = index

@@ -308,11 +308,15 @@ function kindsTaking(context: IssueContext, path: readonly PropertyKey[], key: s
 /**
  * The problems of a config, gathered across its sweep cells and reported together. A problem
  * names the swept values under its own top-level key ("model.components=4" for a problem in
- * `model`), so that one found in every cell, or caused by no swept value, is reported once.
+ * `model`), so that one caused by no swept value is reported once; so is one said alike in every
+ * cell (a misspelt key of `model` in a sweep of `model.tol`), which no swept value can mend.
  */
 export class ConfigProblems {
   /** "label\0path: message", in the order found. */
   private readonly found = new Set<string>()
+  /** "path: message" -> the cells (all their swept values) it was found in. */
+  private readonly cellsOf = new Map<string, Set<string>>()
+  private cellCount = 0
 
   /** `swept`: the config's sweep paths, for what to write instead of a key that only some swept kinds take. */
   constructor(
@@ -325,8 +329,16 @@ export class ConfigProblems {
     for (const p of 'path' in problems ? [problems as Problem] : (problems as readonly Problem[])) {
       const top = p.path.split('.')[0]
       const relevant = Object.fromEntries(Object.entries(params).filter(([key]) => key.split('.')[0] === top))
-      this.found.add(`${Object.keys(relevant).length === 0 ? '' : cellLabel(relevant)}\0${p.path}: ${p.message}${this.sweptKindHint(p)}`)
+      const line = `${p.path}: ${p.message}${this.sweptKindHint(p)}`
+      this.found.add(`${Object.keys(relevant).length === 0 ? '' : cellLabel(relevant)}\0${line}`)
+      const cells = this.cellsOf.get(line) ?? new Set<string>()
+      this.cellsOf.set(line, cells.add(cellLabel(params)))
     }
+  }
+
+  /** The number of sweep cells the config forms, for the problems found in every one. */
+  countCells(n: number): void {
+    this.cellCount = n
   }
 
   /**
@@ -348,11 +360,12 @@ export class ConfigProblems {
 
   /** One config error with every problem on its own line. */
   error(): OuroborosError {
+    const everywhere = (line: string) => this.cellCount > 1 && this.cellsOf.get(line)?.size === this.cellCount
     const lines = [...this.found].map((entry) => {
       const [label, line] = entry.split('\0') as [string, string]
-      return label === '' ? `${this.where}: ${line}` : `${this.where} (sweep cell ${label}): ${line}`
+      return label === '' || everywhere(line) ? `${this.where}: ${line}` : `${this.where} (sweep cell ${label}): ${line}`
     })
-    return configError(lines.join('\n'))
+    return configError([...new Set(lines)].join('\n'))
   }
 
   throwIfAny(): void {
