@@ -68,6 +68,17 @@ describe('a data file pinned by its run', () => {
     expect(() => fresh.textFile.limits!(pinned)).toThrow(/^data\.path: .*pinned\.txt is not the file this run began with \(SHA-256 [0-9a-f]{12}… then, [0-9a-f]{12}… now\)$/)
     expect(() => textFile.params.parse({ path, sha256: 'abc' })).toThrow(/expected 64 lower-case hex digits/)
   })
+
+  it('refuses a SHA-256 a config gives that is not the file\'s, in words that are not a resume\'s', async () => {
+    const path = file('given.txt', TEXT)
+    const other = createHash('sha256').update('another text').digest('hex')
+    const fresh = await import('./files.js')
+    for (const plugin of [fresh.textFile, fresh.vectorFile]) {
+      expect(() => plugin.pin!(plugin.params.parse({ path, sha256: other }))).toThrow(`data.sha256: ${other.slice(0, 12)}… is not the SHA-256 of ${path} (${createHash('sha256').update(TEXT).digest('hex').slice(0, 12)}…)`)
+    }
+    const right = createHash('sha256').update(TEXT).digest('hex')
+    expect(fresh.textFile.pin!(fresh.textFile.params.parse({ path, sha256: right })).sha256).toBe(right)
+  })
 })
 
 describe('vector-file', () => {

@@ -29,7 +29,7 @@ export const textFile = defineDataset({
   description: 'Your own text: one sequence a line of a .txt file (lower-cased words), split into training and held-out lines',
   params,
   limits: (p) => sizes(text(p).samples.n, p),
-  pin: (p) => ({ ...p, sha256: p.sha256 ?? sha256Of(p.path) }),
+  pin,
   create(p): DatasetInstance {
     const file = text(p)
     return {
@@ -46,7 +46,7 @@ export const vectorFile = defineDataset({
   description: 'Your own vectors: one sample a row of a .npy, .csv or .json file, split into training and held-out rows',
   params,
   limits: (p) => sizes(vectorRows(p).n, p),
-  pin: (p) => ({ ...p, sha256: p.sha256 ?? sha256Of(p.path) }),
+  pin,
   create(p): DatasetInstance {
     const file = vectorRows(p)
     return {
@@ -55,6 +55,18 @@ export const vectorFile = defineDataset({
     }
   },
 })
+
+/**
+ * The file's SHA-256 recorded in its parameters, for a resume to check. One the config gives must
+ * be the file's: it is not the run's (a run records its own), so its words are not a resume's.
+ */
+function pin(p: FileParams): FileParams {
+  const now = sha256Of(p.path)
+  if (p.sha256 !== undefined && p.sha256 !== now) {
+    throw inputError(`data.sha256: ${p.sha256.slice(0, 12)}… is not the SHA-256 of ${p.path} (${now.slice(0, 12)}…)`, 'correct data.sha256, or leave it out: a run records the SHA-256 of its files itself')
+  }
+  return { ...p, sha256: now }
+}
 
 /** One parsed copy of each file per thread. */
 const texts = new Map<string, ReturnType<typeof readTokenFile>>()
