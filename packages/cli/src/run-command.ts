@@ -134,6 +134,11 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
   }
   try {
     return await execute(runDir, resolved.chains, resolved, info, runner, false, address, handOver)
+  } catch (err) {
+    // Its first write of run.json failed (a full disk): what the start wrote is taken back as a
+    // failed start's, so that the same command, run again, leaves no empty directory behind.
+    if (started !== undefined && !existsSync(join(runDir, RUN_FILES.run))) removeStartedRun(started.runDir, started.made, started.madeParent)
+    throw err
   } finally {
     handOver()
     lock.release()

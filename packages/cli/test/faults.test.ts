@@ -102,8 +102,16 @@ describe('a full disk', () => {
     const res = cli(['run', config, '--out', `${dir}/run`], { env: { OUROBOROS_FAULT_ENOSPC_AFTER: '0' } })
     expect(res.status).toBe(1)
     expect(res.stderr).toContain('hint: free space, then run the command again\n')
+    // Nothing of the failed start is left: a new directory was made, and taken back.
+    expect(existsSync(`${dir}/run`)).toBe(false)
     const again = cli(['run', config, '--out', `${dir}/run`])
     expect(again.status, again.stderr).toBe(0)
+    // Without --out, neither its runs/<name>-<time> folder nor the runs folder it made.
+    const cwd = join(dir, 'default')
+    mkdirSync(cwd)
+    const full = cli(['run', config], { cwd, env: { OUROBOROS_FAULT_ENOSPC_AFTER: '0' } })
+    expect(full.status).toBe(1)
+    expect(readdirSync(cwd)).toEqual([])
   })
 })
 
