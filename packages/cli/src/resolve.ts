@@ -20,6 +20,7 @@ import {
   type ChainSizes,
   type Config,
   type DatasetInfo,
+  type DatasetInstance,
   type DatasetPlugin,
   type FilterConfig,
   type FilterPlugin,
@@ -29,7 +30,7 @@ import {
   type PolicyConfig,
   type PolicyPlugin,
 } from '@ouroboros/core'
-import { builtinFilters, builtinPolicies, declaredSizesProblem, loadFilter, loadModel, loadPolicy, pluginName, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
+import { builtinFilters, builtinPolicies, checkedDataset, declaredSizesProblem, loadFilter, loadModel, loadPolicy, pluginName, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
 import { resolvePosttrain, stageModelProblems } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, kindMismatch, metricsModule, moduleUrl, problemMessage } from './registry.js'
@@ -157,7 +158,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
         }
       }
 
-      const info = createdInfo(await ofConfig(at, () => datasetPlugin.create(dataParams, Rng.from(0, 'probe'))), datasetPlugin, cfg.data, at)
+      const info = createdInfo(await ofConfig(at, () => datasetPlugin.create(dataParams, Rng.from(0, 'probe'))), datasetPlugin, cfg.data, at, { n, heldout })
       try {
         model.checkData?.(modelParams, info)
       } catch (err) {
@@ -585,11 +586,25 @@ async function resolveFilter(given: KindPlugin<FilterPlugin<any>>, at: string, d
  * before any chain does: a plug-in that returns no info would otherwise fail in the model's
  * checks, blamed on the model.
  */
-function createdInfo(instance: unknown, plugin: DatasetPlugin<unknown>, data: unknown, at: string): DatasetInfo {
+function createdInfo(instance: unknown, plugin: DatasetPlugin<unknown>, data: unknown, at: string, sizes: { n: number; heldout: number }): DatasetInfo {
   const problem = createdProblem(instance, plugin)
-  if (problem === undefined) return (instance as { info: DatasetInfo }).info
   const module = isRecord(data) && typeof data['module'] === 'string' ? data['module'] : undefined
-  throw configError(`${at}: data: ${pluginName('dataset', plugin.id, module)}: create(params, rng) ${problem}`, "a dataset's create returns { info, sample, heldout? }, info describing the data: { kind, modality, d } for vectors, { kind, modality, vocabulary } for tokens (docs/extending.md)")
+  if (problem !== undefined) {
+    throw configError(`${at}: data: ${pluginName('dataset', plugin.id, module)}: create(params, rng) ${problem}`, "a dataset's create returns { info, sample, heldout? }, info describing the data: { kind, modality, d } for vectors, { kind, modality, vocabulary } for tokens (docs/extending.md)")
+  }
+  if (module !== undefined) {
+    // A plug-in's draws of another shape than its info says fail every chain at its first
+    // generation: a draw or two, checked as the chains check theirs, says so before the run.
+    const checked = checkedDataset(instance as DatasetInstance, plugin.id, module)
+    try {
+      checked.sample(Math.min(sizes.n, 2), Rng.from(0, 'probe'))
+      if (sizes.heldout > 0) checked.heldout?.(1, Rng.from(0, 'probe'))
+    } catch (err) {
+      const e = toOuroborosError(err)
+      throw configError(`${at}: data: ${e.message}`, e.hint)
+    }
+  }
+  return (instance as { info: DatasetInfo }).info
 }
 
 /** How what a dataset's `create` returned is not { info, sample } describing its data, in words; undefined when it is. */

@@ -227,6 +227,18 @@ describe('plug-ins from outside the workspace, by package name', () => {
       expect(res.stderr).toContain(`error: ${join(project, `${name}.json`)}: data: dataset '${name}' (${join(project, `${name}.mjs`)}): create(params, rng) ${says}\nhint: a dataset's create returns { info, sample, heldout? }`)
       expect(res.stderr).not.toContain('minimumRows')
     }
+    // Draws of another shape than the info says, or a held-out draw that throws: found in a draw
+    // or two before the run, where every chain failed at its first generation (exit 1).
+    const wide = '(n) => ({ modality: "vectors", n, d: 3, data: new Float64Array(3 * n) })'
+    for (const [name, returned, says] of [
+      ['wide', `{ info: { kind: 'x', modality: 'vectors', d: 2 }, sample: ${wide} }`, 'sample(2) returned 2 x 3 values; expected 2 x 2 (the 2 items asked for, in the data\'s dimension 2)'],
+      ['bad-heldout', `{ info: { kind: 'x', modality: 'vectors', d: 2 }, sample: ${sample}, heldout: () => { throw new Error('no held-out rows') } }`, 'no held-out rows'],
+    ] as const) {
+      const res = made(name, returned)
+      expect(res.status, res.stderr).toBe(2)
+      expect(res.stderr).toContain(`error: ${join(project, `${name}.json`)}: data: `)
+      expect(res.stderr).toContain(says)
+    }
   })
 
   it("refuses a metric group or a filter whose outputs' descriptions a report would misread, naming the output and what to write", () => {
@@ -423,13 +435,14 @@ export default {
       status: 1,
       message: `model 'few-ll' (${join(project, 'few-ll.mjs')}): logLikelihood(state, samples) returned 3 values for 50 samples`,
     })
-    // A dataset whose rows have more values than its info's dimension.
+    // A dataset whose rows have more values than its info's dimension, in draws larger than the
+    // check before the run makes (see the test of what create returns).
     writeFileSync(
       join(project, 'wide-data.mjs'),
       `import { z } from 'zod'
 export default {
-  id: 'wide', modality: 'vectors', description: 'says 2-D, gives 3-D', params: z.strictObject({}),
-  create: () => ({ info: { modality: 'vectors', d: 2 }, sample: (n) => ({ modality: 'vectors', n, d: 3, data: new Float64Array(3 * n) }) }),
+  id: 'wide', modality: 'vectors', description: 'says 2-D, gives 3-D past a few rows', params: z.strictObject({}),
+  create: () => ({ info: { modality: 'vectors', d: 2 }, sample: (n) => { const d = n > 2 ? 3 : 2; return { modality: 'vectors', n, d, data: new Float64Array(d * n) } } }),
 }
 `,
     )

@@ -369,7 +369,7 @@ export function checkModelSamples(chain: ChainSpec, drawn: Samples, n: number, r
  * dimension and vocabulary. Models train on these and metric groups read the info beside them, so
  * a dataset that misdescribes its data would have them computed on the wrong shape unsaid.
  */
-function checkedDataset(instance: DatasetInstance, id: string, module: string | undefined): DatasetInstance {
+export function checkedDataset(instance: DatasetInstance, id: string, module: string | undefined): DatasetInstance {
   const { info } = instance
   const name = `dataset '${id}'${module === undefined ? '' : ` (${module})`}`
   const check = (s: Samples, n: number, call: string): Samples => {
