@@ -50,6 +50,8 @@ describe('galleries', () => {
     // An empty sequence is said to be one, not left as a blank numbered line.
     expect(html.match(/<li class="empty">\(an empty sequence: the model ended it before its first token\)<\/li>/g)).toHaveLength(1)
     expect(html).not.toContain('<li></li>')
+    // A sentence longer than the 40 tokens shown says how long it is.
+    expect(html).toContain(`<li>cat ${'the cat sat on the mat . '.repeat(5)}the cat sat on … (57 tokens)</li>`)
   })
 
   it('shows image samples as a PNG grid per generation whose pixels are the sample values', async () => {

@@ -11,7 +11,8 @@ export const VOCABULARY = ['the', 'cat', 'sat', 'on', 'mat', HOSTILE_WORD, '.']
 
 /**
  * Sentence i of generation g: "the cat sat on the mat ." with word g mod 7 in front; generation 3
- * starts with an empty sentence, as a model that ends a sequence at once writes.
+ * starts with an empty sentence, as a model that ends a sequence at once writes, and generation 1
+ * with one of 57 tokens (the sentence 8 times), longer than a gallery shows.
  */
 function sentencesOf(g: number, n: number): TokenSamples {
   const base = [0, 1, 2, 3, 0, 4, 6]
@@ -19,6 +20,7 @@ function sentencesOf(g: number, n: number): TokenSamples {
   const offsets = [0]
   for (let i = 0; i < n; i++) {
     if (g !== 3 || i !== 0) tokens.push(((g < 0 ? 5 : g) % 7 + 7) % 7, ...base)
+    if (g === 1 && i === 0) for (let k = 1; k < 8; k++) tokens.push(...base)
     offsets.push(tokens.length)
   }
   return { modality: 'tokens', n, vocabSize: VOCABULARY.length, tokens: Int32Array.from(tokens), offsets: Uint32Array.from(offsets) }

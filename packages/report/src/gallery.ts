@@ -90,7 +90,9 @@ function sentences(s: Extract<Samples, { modality: 'tokens' }>, vocabulary: read
     const end = Math.min(s.offsets[row + 1]!, start + MAX_SENTENCE_TOKENS)
     const words: string[] = []
     for (let t = start; t < end; t++) words.push(vocabulary?.[s.tokens[t]!] ?? `#${s.tokens[t]}`)
-    out.push(words.join(' ') + (s.offsets[row + 1]! > end ? ' …' : ''))
+    const length = s.offsets[row + 1]! - start
+    // Cut short, with its length: a model's degenerate repeats run to its longest sentence.
+    out.push(words.join(' ') + (length > end - start ? ` … (${length} tokens)` : ''))
   }
   return out
 }
