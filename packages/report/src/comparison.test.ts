@@ -130,6 +130,8 @@ describe('a run of one generation', () => {
     ;(mean.y as number[]).forEach((y, s) => expect(y).toBeCloseTo(2 / (s * 10 + 1), 5))
     const max = training[0]!.data.find((t) => t.name === 'data=grid: max')!
     expect((max.y as number[])[3]).toBeCloseTo(3 / 31, 5)
+    // The band's one legend entry says what it is, as the collapse curves' does.
+    expect(training[0]!.data.filter((t) => t.showlegend !== false).map((t) => t.name)).toEqual(['data=ring (mean of 3)', 'data=grid (mean of 3)', 'shaded, in each setting’s colour: min–max over 3 replicates'])
     // The trainer's own losses (a GAN's d and g), replicate r's d at step 10 s being r + s: mean s + 1.
     const lossD = training[1]!
     expect(lossD.data.find((t) => t.name === 'data=grid (mean of 3)')!.y).toEqual(Array.from({ length: 20 }, (_, s) => s + 1))

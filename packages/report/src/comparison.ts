@@ -8,7 +8,7 @@ import { POOL_REFERENCE } from './cell-data.js'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainTraining } from './load.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, constantAxis, lineMode, logAxis, lossLabels, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
+import { bandAlpha, bandKey, baseLayout, constantAxis, lineMode, logAxis, lossLabels, REAL_COLOR, rgba, round, sensibleRange, settingCell, wantsLogAxis, type PlotSpec, type SeriesStyle } from './plots.js'
 
 /** A setting as the page names and draws it (its series' style). */
 export interface Setting extends SeriesStyle {
@@ -238,6 +238,8 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
 export function trainingComparisonPlot(p: { metric: string; loss?: boolean; settings: readonly { setting: Setting; chains: readonly ChainTraining[] }[]; catalog: MetricCatalog }): PlotSpec {
   const data: Record<string, unknown>[] = []
   const plotted: number[] = []
+  // The replicates of the settings drawn with a band, for the legend's one entry saying what the bands are.
+  const banded: number[] = []
   for (const { setting, chains } of p.settings) {
     const byStep = new Map<number, number[]>()
     for (const chain of chains) {
@@ -295,7 +297,9 @@ export function trainingComparisonPlot(p: { metric: string; loss?: boolean; sett
       hovertemplate: 'step %{x}<br>mean %{y:.4g} of %{customdata}',
     })
     for (const l of lists) for (const v of l) plotted.push(v)
+    if (replicates > 1) banded.push(replicates)
   }
+  if (banded.length > 0) data.push(bandKey(banded))
   const info = p.catalog.info(p.metric)
   const { title, axis } = p.loss === true ? lossLabels(p.catalog, p.metric) : { title: p.catalog.titled(p.metric), axis: p.catalog.axisTitle(p.metric) }
   const layout = baseLayout(`Training: ${title}`, 'training step', axis)

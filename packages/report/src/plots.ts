@@ -370,10 +370,29 @@ export function curvesPlot(p: {
 
 /**
  * Legend entries that say what the shaded bands are, once for all settings, where the settings
- * are too many for a band entry each: entries of no points, grey, that only name the bands.
+ * are too many for a band entry each.
  */
 function bandKeys(series: readonly CurveSeries[]): Record<string, unknown>[] {
-  const key = (name: string, alpha: number): Record<string, unknown> => ({
+  const banded = series.filter((s) => s.replicates > 1)
+  if (banded.length === 0) return []
+  const kinds = [...new Set(banded.map((s) => (s.replicates > MAX_MIN_MAX_REPLICATES ? '5–95 %' : 'min–max')))]
+  const keys = [bandKey(banded.map((s) => s.replicates), kinds.length === 1 ? kinds[0] : `min–max (5–95 % past ${MAX_MIN_MAX_REPLICATES})`)]
+  if (banded.some((s) => s.theory === true && s.replicates > 2)) keys.push(keyEntry('darker: mean ± 2 standard errors', 0.35))
+  return keys
+}
+
+/**
+ * The legend entry that says what the settings' shaded bands are (`spread` over the replicates of
+ * each, `replicates` their counts), where the bands have no entries of their own.
+ */
+export function bandKey(replicates: readonly number[], spread = 'min–max'): Record<string, unknown> {
+  const counts = [...new Set(replicates)]
+  return keyEntry(`shaded, in each setting’s colour: ${spread} over ${counts.length === 1 ? `${counts[0]} replicates` : 'each setting’s replicates'}`, 0.18)
+}
+
+/** A legend entry of no points, grey and shaded, that only names what a kind of band is. */
+function keyEntry(name: string, alpha: number): Record<string, unknown> {
+  return {
     type: 'scatter',
     mode: 'lines',
     x: [null],
@@ -383,15 +402,7 @@ function bandKeys(series: readonly CurveSeries[]): Record<string, unknown>[] {
     line: { width: 0, color: THEORY_COLOR },
     name,
     hoverinfo: 'skip',
-  })
-  const banded = series.filter((s) => s.replicates > 1)
-  if (banded.length === 0) return []
-  const counts = [...new Set(banded.map((s) => s.replicates))]
-  const kinds = [...new Set(banded.map((s) => (s.replicates > MAX_MIN_MAX_REPLICATES ? '5–95 %' : 'min–max')))]
-  const over = counts.length === 1 ? `${counts[0]} replicates` : 'each setting’s replicates'
-  const keys = [key(`shaded, in each setting’s colour: ${kinds.length === 1 ? kinds[0] : `min–max (5–95 % past ${MAX_MIN_MAX_REPLICATES})`} over ${over}`, 0.18)]
-  if (banded.some((s) => s.theory === true && s.replicates > 2)) keys.push(key('darker: mean ± 2 standard errors', 0.35))
-  return keys
+  }
 }
 
 /** Without a collapse level to reach, the y axis spans at least this share of the metric's size. */

@@ -11,7 +11,7 @@ import { evenSpread } from './even-spread.js'
 import { fitGao, gaoCurve, type GaoFit, type GaoForm } from './gao-fit.js'
 import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { MetricCatalog } from './metric-info.js'
-import { bandAlpha, baseLayout, logAxis, logRange, lossAxisTitle, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, settingCell, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
+import { bandAlpha, bandKey, baseLayout, logAxis, logRange, lossAxisTitle, MIN_RELATIVE_SPAN, repeatsColour, rgba, round, sensibleRange, settingCell, THEORY_COLOR, wantsLogAxis, type ChoiceControl, type PlotSpec } from './plots.js'
 import { named, namedLoss, pairedMeans, pairs, sqrtKl, valuesByStep, type ChainPosttrain, type Quantity, type StageCurve } from './posttrain-curves.js'
 
 /** A setting of the page with the post-training curves of its chains. */
@@ -871,8 +871,9 @@ function stepPlot(
   const plottedRight: number[][] = gens.map(() => [])
   let right: string | undefined
   const steps = new Set<number>()
-  // The keyed lines drawn at each generation.
+  // The keyed lines drawn at each generation, and the replicates of the settings drawn with a band.
   const keyed = gens.map(() => new Set<StepLine>())
+  const banded = gens.map((): number[] => [])
   gens.forEach((g, gi) => {
     for (const s of series) {
       const curves = (s.byGeneration.get(g) ?? []).map((r) => r.curve)
@@ -885,6 +886,7 @@ function stepPlot(
         for (const step of x) steps.add(step)
         const replicates = Math.max(...lists.map((l) => l.length))
         if (line.band && replicates > 1) {
+          banded[gi]!.push(replicates)
           traces.add(
             { type: 'scatter', mode: 'lines', x, y: lists.map((l) => round(Math.max(...l))), line: { width: 0, color: s.color }, legendgroup: name, showlegend: false, name: `${name}${line.suffix}: max`, hovertemplate: 'step %{x}<br>max %{y:.4g}' },
             [gi],
@@ -932,6 +934,7 @@ function stepPlot(
       }
     }
     for (const line of lines) if (keyed[gi]!.has(line)) styleKey(traces, [gi], line.key!, line.dash)
+    if (banded[gi]!.length > 0) traces.add(bandKey(banded[gi]!), [gi])
   })
   // The KL an adaptive β aims at, in its setting's colour: the curve should settle on it.
   const targets = lines.some((l) => l.target === 'klTarget') ? series.filter((s) => s.klTarget !== undefined) : []

@@ -363,7 +363,7 @@ describe('rewards against √KL', () => {
     expectClose(trace(perStep.data, 'beta=0.1: gold: max').y, [0.31, 0.46, 0.51])
     expect(trace(perStep.data, 'beta=0.1: gold: min').fillcolor).toBe('rgba(0, 114, 178, 0.18)')
     expectClose(trace(perStep.data, 'beta=0.1: proxy (mean of 3)').y, [0.3, 0.55, 0.8])
-    expect(perStep.data.filter((t) => t.showlegend !== false).map((t) => t.name)).toEqual(['beta=0.1 (mean of 3)', 'beta=1 (mean of 3)', 'solid, filled markers: gold reward', 'dashed, open markers: proxy reward'])
+    expect(perStep.data.filter((t) => t.showlegend !== false).map((t) => t.name)).toEqual(['beta=0.1 (mean of 3)', 'beta=1 (mean of 3)', 'solid, filled markers: gold reward', 'dashed, open markers: proxy reward', 'shaded, in each setting’s colour: min–max over 3 replicates'])
     // Steps 0 to 20: plotly's own ticks.
     expect(perStep.layout.xaxis).not.toHaveProperty('dtick')
     expectClose(trace(plot(html, 'RL: KL to the stage’s input · kl').data, 'beta=1 (mean of 3)').y, [0, 1, 4])
