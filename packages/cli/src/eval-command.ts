@@ -7,6 +7,7 @@ import {
   didYouMean,
   formatIssues,
   inputError,
+  jsonFault,
   toOuroborosError,
   type DatasetInfo,
   type MetricNeed,
@@ -191,7 +192,7 @@ async function datasetOption(text: string, seed: number): Promise<DatasetInfo> {
     try {
       spec = JSON.parse(text)
     } catch (err) {
-      throw configError(`--data: not valid JSON: ${(err as Error).message}`)
+      throw configError(`--data: ${jsonFault(text, err)}`)
     }
   }
   if (typeof spec !== 'object' || spec === null || typeof (spec as { kind?: unknown }).kind !== 'string') {

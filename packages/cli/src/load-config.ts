@@ -2,9 +2,8 @@ import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'no
 import { tmpdir } from 'node:os'
 import { dirname, extname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { configError, unreadable } from '@ouroboros/core'
+import { configError, jsonFault, unreadable } from '@ouroboros/core'
 import { unreadableFile } from '@ouroboros/store'
-import { jsonSyntaxError } from './json-syntax.js'
 import { moduleUrl } from './registry.js'
 
 /**
@@ -27,9 +26,7 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     try {
       value = JSON.parse(json)
     } catch (err) {
-      const at = jsonSyntaxError(json)
-      if (at === undefined) throw configError(`${file}: not valid JSON: ${(err as Error).message}`)
-      throw configError(`${file}: line ${at.line}, column ${at.column}: not valid JSON: ${at.message}`)
+      throw configError(`${file}: ${jsonFault(json, err)}`)
     }
     const overflow = nonFinitePaths(value)
     if (overflow.length > 0) {

@@ -117,7 +117,7 @@ describe('malformed sample files for eval', () => {
     ['ragged json rows', file('ragged.json', '[[1,2],[3]]'), 'ragged'],
     ['json not an array', file('obj.json', '{"x": 1}'), 'array'],
     ['json null value', file('null.json', '[[1,2],[null,4]]'), 'row 2'],
-    ['broken json', file('broken.json', '[[1,2],'), 'not valid JSON'],
+    ['broken json', file('broken.json', '[[1,2],'), 'broken.json: line 1, column 8: not valid JSON: unexpected end of file where a value should be\n'],
     ['npy with int dtype', file('int.npy', Buffer.concat([npyHeader('<i8', '(2, 2)'), Buffer.alloc(32)])), "dtype '<i8'"],
     ['npy with 3 dimensions', file('3d.npy', Buffer.concat([npyHeader('<f8', '(2, 2, 2)'), Buffer.alloc(64)])), 'shape'],
     ['truncated npy', file('short.npy', Buffer.concat([npyHeader('<f8', '(10, 2)'), Buffer.alloc(16)])), 'truncated'],
@@ -439,6 +439,8 @@ describe("a run directory's files of the wrong structure or that this user canno
       ['chains as text', JSON.stringify({ ...info, chains: 'x' }), 'is damaged: chains is "x", not a list'],
       ['no chains', JSON.stringify({ ...info, chains: undefined }), 'is damaged: it has no chains'],
       ['a package.json', JSON.stringify({ name: 'pkg', version: '1.0.0', dependencies: {} }), "is not a run's run.json"],
+      // Where the text breaks JSON, in one line: V8's own message quoted the text after a line break.
+      ['not JSON', 'not json\n', "is damaged: line 1, column 1: not valid JSON: unexpected 'not' where a value should be\nhint: "],
     ]
     for (const [what, text, message] of cases) {
       const d = copy(`shape-${what.replace(/\W/g, '-')}`)

@@ -87,7 +87,7 @@ describe('ouroboros eval', () => {
       [['--data', 'nosuch'], "unknown dataset 'nosuch'; expected one of"],
       [['--data', 'rnig'], "unknown dataset 'rnig' (did you mean 'ring'?)"],
       [['--data', '{"kind":"grid","std":-1}'], '--data: std'],
-      [['--data', '{"kind":"grid",'], '--data: not valid JSON'],
+      [['--data', '{"kind":"grid",'], '--data: line 1, column 16: not valid JSON: unexpected end of file where a key in double quotes should be'],
       [['--data', 'mnist'], "'mnist' data have 784 dimensions"],
       [['--data', 'brown'], "'brown' data are tokens"],
     ]

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
-import { OuroborosError, ErrorCode, type OutputInfo, type Samples, type TokenSamples } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, jsonFault, type OutputInfo, type Samples, type TokenSamples } from '@ouroboros/core'
 import { readError, removeAbandoned, writeFileAtomic } from './atomic.js'
 import { decodeNpy, encodeNpy } from './npy.js'
 import { recordBatch } from './record-batch.js'
@@ -258,7 +258,7 @@ export function readRunInfo(runDir: string, need: readonly RunInfoField[] = []):
   try {
     value = JSON.parse(text)
   } catch (err) {
-    throw damagedRunInfo(path, (err as Error).message)
+    throw damagedRunInfo(path, jsonFault(text, err))
   }
   return checkRunInfo(value, path, need)
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path'
 import { deserialize } from 'node:v8'
-import { inputError, unreadable, vectors, type TokenSamples, type VectorSamples } from '@ouroboros/core'
+import { inputError, jsonFault, unreadable, vectors, type TokenSamples, type VectorSamples } from '@ouroboros/core'
 import { decodeNpy } from './npy.js'
 
 /**
@@ -281,7 +281,7 @@ function parseJsonRows(text: string, file: string): VectorSamples {
   try {
     rows = JSON.parse(text)
   } catch (err) {
-    throw inputError(`${file}: not valid JSON (${(err as Error).message})`)
+    throw inputError(`${file}: ${jsonFault(text, err)}`)
   }
   if (!Array.isArray(rows)) throw inputError(`${file}: expected a JSON array of rows`)
   if (rows.length === 0) throw inputError(`${file}: no samples`)

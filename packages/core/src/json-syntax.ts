@@ -12,6 +12,16 @@ export function jsonSyntaxError(text: string): { line: number; column: number; m
   return { line, column, message: error.message }
 }
 
+/**
+ * Why JSON.parse refused `text` (its error `err`), in one line: "line 3, column 5: not valid JSON:
+ * …" where the text breaks the grammar, else the parser's own words (their first line: V8 quotes
+ * the text after a line break).
+ */
+export function jsonFault(text: string, err: unknown): string {
+  const at = jsonSyntaxError(text)
+  return at === undefined ? `not valid JSON: ${String((err as Error).message).split('\n')[0]}` : `line ${at.line}, column ${at.column}: not valid JSON: ${at.message}`
+}
+
 class SyntaxProblem {
   constructor(
     readonly at: number,
