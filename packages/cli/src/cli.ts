@@ -151,6 +151,9 @@ program
 for (const command of program.commands) onceEach(command)
 
 try {
+  // `help nope` printed the whole help, exit 2, without naming the command it does not know.
+  const [first, topic] = process.argv.slice(2)
+  if (first === 'help' && topic !== undefined && topic !== 'help' && !program.commands.some((c) => c.name() === topic)) program.error(`error: unknown command '${topic}'; the commands are ${program.commands.map((c) => c.name()).join(', ')}`, { exitCode: 2 })
   await program.parseAsync(process.argv)
 } catch (err) {
   exitCode = await handleError(err)

@@ -11,6 +11,6 @@ describe('report DIR', () => {
   it('says that a file given as the run (a config) is no run directory, not that --out cannot be written', async () => {
     const config = join(dir, 'sweep.json')
     writeFileSync(config, '{}')
-    await expect(reportCommand([config], {})).rejects.toThrow(`${config} is not a run directory (no run.json)`)
+    await expect(reportCommand([config], {})).rejects.toThrow(`${config}: a file, not a run directory`)
   })
 })

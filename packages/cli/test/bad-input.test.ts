@@ -620,6 +620,15 @@ describe('an option given twice', () => {
   })
 })
 
+describe('help of a command there is not', () => {
+  it('names it and the commands there are, exit 2, where the whole help was printed', () => {
+    const res = cli(['help', 'nope'])
+    expect(res.status).toBe(2)
+    expect(res.stderr.trim()).toBe("error: unknown command 'nope'; the commands are run, resume, worker, report, export, validate, eval, new, list")
+    expect(res.stdout).toBe('')
+  })
+})
+
 describe('ouroboros run and resume without --queue', () => {
   const dir = tempDir()
   const config = writeConfig(dir, { data: { kind: 'gaussian', n: 50 }, model: { kind: 'gaussian' }, generations: 2 })

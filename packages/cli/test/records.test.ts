@@ -46,7 +46,7 @@ describe('record files', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /)
     const notRun = cli(['export', dir, '--format', 'csv'])
     expect(notRun.status).toBe(2)
-    expect(notRun.stderr).toContain('is not a run directory')
+    expect(notRun.stderr).toContain(': not a run directory (no run.json)')
     expect(readdirSync(dir)).toEqual([])
   })
 })

@@ -1179,7 +1179,7 @@ describe('writeReport', () => {
     expect(await writeReport([d], out)).toBe(out)
     expect(readFileSync(out, 'utf8').startsWith('<!doctype html>')).toBe(true)
     expect(existsSync(`${out}.tmp`)).toBe(false)
-    await expect(writeReport([dir('empty')], join(d, 'x.html'))).rejects.toThrow(/is not a run directory/)
+    await expect(writeReport([dir('empty')], join(d, 'x.html'))).rejects.toThrow(/: not a run directory \(no run.json\)$/)
   })
 
   it('reports a damaged sample file on the page instead of failing', async () => {

@@ -111,7 +111,11 @@ describe('readRunInfo', () => {
     const err = thrown(() => readRunInfo(dir))
     expect(err.message).toBe(`cannot read ${join(dir, 'run.json')}: a directory is in the way`)
     expect(err.hint ?? '').not.toContain('--force')
-    const none = thrown(() => readRunInfo(join(dir, 'missing')))
-    expect(none.message).toBe(`${join(dir, 'missing')} is not a run directory (no run.json)`)
+    // A path that is nothing, a file, and a folder of something else: each said as what it is.
+    expect(thrown(() => readRunInfo(join(dir, 'missing'))).message).toBe(`${join(dir, 'missing')}: no such directory`)
+    writeFileSync(join(dir, 'config.json'), '{}')
+    expect(thrown(() => readRunInfo(join(dir, 'config.json'))).message).toBe(`${join(dir, 'config.json')}: a file, not a run directory`)
+    mkdirSync(join(dir, 'other'))
+    expect(thrown(() => readRunInfo(join(dir, 'other'))).message).toBe(`${join(dir, 'other')}: not a run directory (no run.json)`)
   })
 })

@@ -248,9 +248,8 @@ export function readRunInfo(runDir: string, need: readonly RunInfoField[] = []):
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new OuroborosError(ErrorCode.RUN_DIR, `${runDir} is not a run directory (no ${RUN_FILES.run})`, {
-        hint: 'pass the --out directory of an `ouroboros run`',
-      })
+      const what = !existsSync(runDir) ? 'no such directory' : code === 'ENOTDIR' ? 'a file, not a run directory' : `not a run directory (no ${RUN_FILES.run})`
+      throw new OuroborosError(ErrorCode.RUN_DIR, `${runDir}: ${what}`, { hint: 'pass the --out directory of an `ouroboros run`' })
     }
     throw readError(path, err)
   }
