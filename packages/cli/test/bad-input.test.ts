@@ -64,6 +64,7 @@ const configs: [string, unknown, string][] = [
   ['sweep through a scalar', r({ sweep: { 'generations.max': [1, 2] } }), 'generations'],
   ['empty sweep list', r({ sweep: { 'model.components': [] } }), 'sweep.model.components'],
   ['sweep list not a list', r({ sweep: { 'model.components': 4 } }), 'sweep.model.components'],
+  ['a sweep value listed twice', r({ sweep: { 'model.components': [8, 4, 8] } }), 'sweep.model.components: 8 is listed twice; each value makes a cell'],
   ['sweep to a bad value', r({ sweep: { 'model.components': [4, 'eight'] } }), 'model.components'],
   ['absurd size', { data: { kind: 'gaussian', d: 1000, n: 1000000 }, model: { kind: 'gaussian' }, policy: { kind: 'accumulate' }, generations: 100 }, 'GiB'],
   ['more MNIST digits than the training split', { data: { kind: 'mnist', n: 9500 }, model: { kind: 'gaussian' }, generations: 1 }, 'data.n'],

@@ -220,6 +220,13 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
     found.add({ path: `sweep.${path}`, message: `no such config path (top-level key "${top}" does not exist${guess === undefined ? '' : `; did you mean "${guess}"?`})` })
     return false
   })
+  // Two cells of one value would run the same chains twice under one label.
+  for (const path of paths) {
+    const written = sweep[path]!.map((v) => JSON.stringify(v))
+    written.forEach((w, i) => {
+      if (written.indexOf(w) !== i) found.add({ path: `sweep.${path}`, message: `${w} is listed twice; each value makes a cell` })
+    })
+  }
   const cells: Cell[] = []
   const lists = paths.map((p) => sweep[p]!)
   const total = lists.reduce((a, l) => a * l.length, 1)
