@@ -40,7 +40,7 @@ const configs: [string, unknown, string][] = [
   ['point of the wrong dimension', withStages({ kind: 'best-of-n', n: 4, reward: { kind: 'point', at: [1, 2, 3] } }), 'posttrain.0.reward.at'],
   ['token reward on vectors', withStages({ kind: 'best-of-n', n: 4, reward: { kind: 'lexicon', words: ['the'] } }), 'posttrain.0.reward.kind'],
   ['lexicon word not in the vocabulary', { data: { kind: 'zipf', n: 100 }, model: { kind: 'ngram', order: 1 }, generations: 1, posttrain: [{ kind: 'best-of-n', n: 4, reward: { kind: 'lexicon', words: ['w1', 'zebra'] } }] }, 'zebra'],
-  ['lexicon word capitalised where the data are lower-cased', { data: { kind: 'brown', n: 100 }, model: { kind: 'ngram', order: 1 }, generations: 1, posttrain: [{ kind: 'best-of-n', n: 4, reward: { kind: 'lexicon', words: ['love', 'Money'] } }] }, "posttrain.0.reward.words: 'Money' is not in the vocabulary of data.kind 'brown'"],
+  ['lexicon word capitalised where the data are lower-cased', { data: { kind: 'brown', n: 100 }, model: { kind: 'ngram', order: 1 }, generations: 1, posttrain: [{ kind: 'best-of-n', n: 4, reward: { kind: 'lexicon', words: ['love', 'Money'] } }] }, "posttrain.0.reward.words: 'Money' (the data's words are lower-cased: 'money') is not in the vocabulary of data.kind 'brown'"],
   ['finetuning task file that does not exist', { data: { kind: 'zipf', n: 100 }, model: { kind: 'ngram', order: 1 }, generations: 1, posttrain: [{ kind: 'finetune', data: { kind: 'text-file', path: '/nonexistent-ouroboros/task.txt' } }] }, 'posttrain.0.data.path: /nonexistent-ouroboros/task.txt: no such file'],
   ['genre reward off Brown', withStages({ kind: 'best-of-n', n: 4, reward: { kind: 'genre', genre: 'news' } }), 'posttrain.0.reward.kind'],
   ['digit out of range', withStages({ kind: 'best-of-n', n: 4, reward: { kind: 'digit', digit: 12 } }), 'posttrain.0.reward.digit'],
@@ -74,11 +74,11 @@ const configs: [string, unknown, string][] = [
 describe(`${configs.length} malformed post-training configs`, () => {
   itRefusesConfigs(configs)
 
-  it("says that the data's words are lower-cased where a capitalised lexicon word is one of them", async () => {
+  it("names every lexicon word the data lack, each with its lower-cased form where that is one of the data's words, or a near word", async () => {
     const lexicon = (words: string[]) => ({ data: { kind: 'brown', n: 100 }, model: { kind: 'ngram', order: 1 }, generations: 1, posttrain: [{ kind: 'best-of-n', n: 4, reward: { kind: 'lexicon', words } }] })
-    const hint = (words: string[]) => resolveRun(lexicon(words), 'bad.json').then(() => 'accepted', (e: OuroborosError) => e.hint)
-    expect(await hint(['love', 'Money'])).toBe("the data's words are lower-cased: write 'money'")
-    expect(await hint(['love', 'Qzxv'])).toBeUndefined()
+    const message = (words: string[]) => resolveRun(lexicon(words), 'bad.json').then(() => 'accepted', (e: OuroborosError) => e.message)
+    expect(await message(['love', 'Money'])).toBe("bad.json: posttrain.0.reward.words: 'Money' (the data's words are lower-cased: 'money') is not in the vocabulary of data.kind 'brown'")
+    expect(await message(['zzqqxx', 'love', 'loove'])).toBe("bad.json: posttrain.0.reward.words: 'zzqqxx', 'loove' (did you mean 'love'?) are not in the vocabulary of data.kind 'brown'")
   })
 
   it('`ouroboros list` says which models DPO trains: those whose trainer takes signed weights with a log-likelihood', () => {

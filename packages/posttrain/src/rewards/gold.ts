@@ -1,4 +1,4 @@
-import { assignToModes, asVectors, configError, type DatasetInfo, type GoldRewardConfig, type Modality, type Samples, type TokenSamples } from '@ouroboros/core'
+import { assignToModes, asVectors, configError, didYouMean, type DatasetInfo, type GoldRewardConfig, type Modality, type Samples, type TokenSamples } from '@ouroboros/core'
 import type { Reward } from './reward.js'
 
 /**
@@ -90,16 +90,17 @@ function lexiconReward(words: readonly string[] | Record<string, number>, per: '
   const ids = new Map(vocabulary.map((w, i) => [w, i]))
   const value = new Float64Array(vocabulary.length)
   const entries = Array.isArray(words) ? words.map((w) => [w, 1] as const) : Object.entries(words)
-  for (const [word, v] of entries) {
-    const id = ids.get(word)
-    if (id === undefined) {
+  // Every word the vocabulary lacks, at once, each with the word it is near.
+  const unknown = entries.map(([word]) => word).filter((word) => !ids.has(word))
+  if (unknown.length > 0) {
+    const named = unknown.map((word) => {
       // Brown and text files are read lower-cased: 'Free' is the word 'free'.
       const lower = word.toLowerCase()
-      const hint = lower !== word && ids.has(lower) ? `the data's words are lower-cased: write '${lower}'` : undefined
-      throw configError(`${where}.words: '${word}' is not in the vocabulary of data.kind '${dataset.kind}'`, hint)
-    }
-    value[id] = v
+      return `'${word}'${lower !== word && ids.has(lower) ? ` (the data's words are lower-cased: '${lower}')` : didYouMean(word, vocabulary)}`
+    })
+    throw configError(`${where}.words: ${named.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the vocabulary of data.kind '${dataset.kind}'`)
   }
+  for (const [word, v] of entries) value[ids.get(word)!] = v
   return {
     description: `lexicon of ${entries.length} word${entries.length === 1 ? '' : 's'} (${listed(entries, Array.isArray(words))}), ${per === 'token' ? 'their values averaged over a sentence’s tokens' : 'their values summed over a sentence'}`,
     score(s) {
