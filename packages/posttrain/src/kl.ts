@@ -33,6 +33,11 @@ export async function estimateKl<S>(
   return NO_KL
 }
 
+/** Whether estimateKl gives a value for this model's state and samples of it (or may: an exact KL that some states lack). */
+export function hasKl<S>(model: ModelPlugin<any, S>, state: S, samples: Samples): boolean {
+  return model.klDivergence !== undefined || hasSampleLikelihood(model, state) || (samples.modality === 'vectors' && samples.n >= 2)
+}
+
 /** Whether Monte Carlo over the model's log-likelihoods estimates a KL: this state scores its samples as it drew them. */
 export function hasSampleLikelihood<S>(model: ModelPlugin<any, S>, state: S): boolean {
   if (model.logLikelihood === undefined) return false

@@ -406,6 +406,30 @@ describe("a model's trainer that breaks its contract", () => {
   })
 })
 
+describe('the KL at a stage\'s start', () => {
+  it('is 0, exact, where the model has a KL, and none where it has none at the later steps either (a charlm), not a 0 that reads as measured', async () => {
+    const words: DatasetInfo = { kind: 'words', modality: 'tokens', vocabulary: ['a', 'b'] }
+    const sentences = (n: number): Samples => ({ modality: 'tokens', n, vocabSize: 2, tokens: new Int32Array(n), offsets: Uint32Array.from({ length: n + 1 }, (_, i) => i) })
+    // Sentences of one word, no log-likelihood and no exact KL: no estimator applies.
+    const model = defineModel<Record<string, never>, Record<string, never>>({
+      id: 'words',
+      modality: 'tokens',
+      description: 'the word a',
+      params: z.strictObject({}),
+      fit: () => ({}),
+      sample: (_state, n) => sentences(n),
+      trainer: (state) => ({ batch: 4, signedWeights: true, step: () => ({ losses: { loss: 1 } }), state: () => state }),
+    })
+    const task: TaskData = { train: sentences(8), view: { dataset: words, heldout: sentences(8) } }
+    const post = await posttrain(model, {}, {}, [{ kind: 'finetune', data: {}, steps: 2, evalEvery: 1, evalSamples: 10 }], words, { pretraining: sentences(8), samplesPerGeneration: 10, task })
+    expect(post.curve.map((p) => [p.step, p.kl, p.kl_estimator])).toEqual([[0, null, null], [1, null, null], [2, null, null]])
+    // With a log-likelihood of its samples, the same model has a Monte Carlo KL, 0 at the start.
+    const scored = defineModel<Record<string, never>, Record<string, never>>({ ...model, logLikelihood: (_state, s) => new Float64Array(s.n) })
+    const withKl = await posttrain(scored, {}, {}, [{ kind: 'finetune', data: {}, steps: 2, evalEvery: 1, evalSamples: 10 }], words, { pretraining: sentences(8), samplesPerGeneration: 10, task })
+    expect(withKl.curve.map((p) => [p.step, p.kl, p.kl_estimator])).toEqual([[0, 0, 'exact'], [1, 0, 'monte-carlo'], [2, 0, 'monte-carlo']])
+  })
+})
+
 describe('finetuning a GMM by EM', () => {
   const params = gmm.params.parse({ components: 8 })
   const real = ringSamples(8000, Rng.from(11, 'ring'))

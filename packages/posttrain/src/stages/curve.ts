@@ -1,5 +1,5 @@
 import type { Rng, Samples, TaskView } from '@ouroboros/core'
-import { estimateKl, type KlEstimate } from '../kl.js'
+import { estimateKl, hasKl, NO_KL, type KlEstimate } from '../kl.js'
 import { mean, type RewardPair } from '../rewards/reward.js'
 import type { StageContext } from '../stage.js'
 
@@ -31,8 +31,10 @@ export async function recordPoint<S>(
   const samples = await draw(state, evalSamples, 'samples', ctx.temperature)
   // KL is of the model itself: at another sampling temperature its samples are not its draws.
   const own = ctx.temperature === 1 ? samples : await draw(state, evalSamples, 'kl', 1)
+  // At step 0 the state is the reference: KL 0, where the model has a KL at all (a charlm's is
+  // null at every later step, and a 0 before them would read as a measurement).
   const kl: KlEstimate =
-    point.step === 0 ? { value: 0, estimator: 'exact' } : await estimateKl(ctx.model, state, reference, own, (n) => draw(reference, n, 'reference', 1))
+    point.step === 0 ? (hasKl(ctx.model, state, own) ? { value: 0, estimator: 'exact' } : NO_KL) : await estimateKl(ctx.model, state, reference, own, (n) => draw(reference, n, 'reference', 1))
   ctx.onPoint({
     ...point,
     losses: point.losses ?? {},
