@@ -1,7 +1,7 @@
 """Tabulate post-training curves: per cell and step, mean (min-max) over replicates.
 usage: curves.py RUNDIR KEY [KEY ...] [--steps 0,1,2] [--stage N] [--cells 0,1] [--generation G] [--fmt .3g] [--per-seed]
-keys, separated by spaces or commas: reward, gold_reward, kl, sqrt_kl, loss.X (a training loss) or a metric name
-(metrics.X); an unknown key, step, stage or cell is refused with the known ones. Reads
+keys, separated by spaces or commas: reward, gold_reward, kl, sqrt_kl, loss.X (a training loss, also losses.X or X
+alone: kl_coefficient) or a metric name (metrics.X); an unknown key, step, stage or cell is refused with the known ones. Reads
 chains/<chain>/gen-G.posttrain.ndjson, G = --generation (0 by default; a run of several generations says which it
 read).
 """
@@ -37,7 +37,14 @@ for _, lines in curves:
         known |= {'loss.' + k for k, v in (p.get('losses') or {}).items() if v is None or runlib.is_number(v)}
 if 'kl' in known: known.add('sqrt_kl')
 known = sorted(known)
-keys = [k for arg in a.keys for k in arg.split(',') if k]
+losses = {k[5:] for k in known if k.startswith('loss.')}
+def named(k):
+    # A loss as posttrain.ndjson spells it (losses.X) or by its name alone, as the README names
+    # kl_coefficient and preference_loss, where no other key has that name.
+    if k.startswith('losses.'): return 'loss.' + k[7:]
+    if k in losses and k not in known: return 'loss.' + k
+    return k
+keys = [named(k) for arg in a.keys for k in arg.split(',') if k]
 if not keys:
     runlib.die(f'{a.run}: no key given; the post-training curves have {", ".join(known)}')
 for k in keys:
