@@ -1,3 +1,4 @@
+import { basename, isAbsolute, relative } from 'node:path'
 import { Command, CommanderError } from 'commander'
 import { integerOption } from './integer-option.js'
 import { versionLine } from './provenance.js'
@@ -6,6 +7,8 @@ import { useOwnTmpdir } from './scratch.js'
 import { EVAL_HELP, EXPORT_FORMATS, NEW_KINDS } from './usage.js'
 
 useOwnTmpdir()
+// Read by the core package's ouroborosCommand (not imported here: the command line loads it lazily).
+process.env['OUROBOROS_INVOCATION'] = invocation()
 // Output piped into a reader that stops early (`| head`) has given the reader what it wanted.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err
@@ -186,4 +189,16 @@ function onceEach(command: Command): void {
       first = value
     })
   }
+}
+
+/** The words that run this program as it was started, for the messages that say what to run next. */
+function invocation(): string {
+  const script = process.env['npm_lifecycle_event']
+  const pnpm = /^pnpm\/(\S+)/.exec(process.env['npm_config_user_agent'] ?? '')
+  // The workspace's scripts `start` and `ouroboros` run it: typed again, it is the second, run as pnpm was.
+  if (pnpm !== null && (script === 'start' || script === 'ouroboros')) return `npx -y pnpm@${pnpm[1]} ouroboros`
+  const main = process.argv[1] ?? ''
+  if (main === '' || basename(main) === 'ouroboros') return 'ouroboros'
+  const fromHere = relative(process.cwd(), main)
+  return `node ${fromHere.startsWith('..') || isAbsolute(fromHere) ? main : fromHere}`
 }

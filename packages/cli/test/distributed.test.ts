@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'nod
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cleanup, cliAsync, openForUnprivileged, records, tempDir, unprivilegedPrefix, writeConfig } from './helpers.js'
+import { cleanup, cliAsync, openForUnprivileged, records, tempDir, unprivilegedPrefix, writeConfig, COMMAND } from './helpers.js'
 import { RedisServer, WorkerProcess, freePort, redisInstalled } from './redis.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -235,7 +235,7 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     await killedCoordinator(out)
     const resumed = await start(['resume', out, '--workers', '2']).done
     expect(resumed.code, resumed.stderr).toBe(0)
-    expect(resumed.stderr.split('\n')).toContain(`ouroboros: this run started on the queue ${redis.url()}; without --queue it goes on here, on this machine's threads (ouroboros resume ${out} --queue ${redis.url()} sends it to the queue)`)
+    expect(resumed.stderr.split('\n')).toContain(`ouroboros: this run started on the queue ${redis.url()}; without --queue it goes on here, on this machine's threads (${COMMAND} resume ${out} --queue ${redis.url()} sends it to the queue)`)
     expectSameRecords(out, localGmm())
   })
 
@@ -320,7 +320,7 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     const res = await run.done
     expect(res.code, res.stderr).toBe(130)
     expect(res.stderr).toMatch(new RegExp(`queue: interrupted, and no worker is connected to redis://127\\.0\\.0\\.1:${r.port} to finish the tasks? in flight of chains? [^(]*c0-r0[^(]* \\(held by a worker that stopped answering\\): stopping now, as a second Ctrl-C would`))
-    expect(res.stderr).toContain(`stopped; resume with: ouroboros resume ${out} --queue ${r.url()}`)
+    expect(res.stderr).toContain(`stopped; resume with: ${COMMAND} resume ${out} --queue ${r.url()}`)
     expect(runJson(out).status).toBe('interrupted')
   })
 
@@ -363,7 +363,7 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     const res2 = await stopped.done
     expect(res2.code).toBe(1)
     expect(res2.stderr).toContain(`lost the queue at ${r.url()}`)
-    expect(res2.stderr).toContain(`ouroboros resume ${gone} --queue ${r.url()}`)
+    expect(res2.stderr).toContain(`${COMMAND} resume ${gone} --queue ${r.url()}`)
     await r.start()
     const resumed = await start(['resume', gone, '--queue', r.url()]).done
     expect(resumed.code, resumed.stderr).toBe(1)
@@ -440,7 +440,7 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
       expect(stopped, res.stderr).not.toBeNull()
       const [, name, folder, hint] = stopped!
       expect(folder!.startsWith(`${out}/chains/`)).toBe(true)
-      expect(hint).toBe(`fix the permissions of ${folder} (the user worker ${name} runs as, nobody, must be able to write in it), then finish the run with: ouroboros resume ${out} --queue redis://:PASSWORD@127.0.0.1:${r.port} ${FILL_IN}`)
+      expect(hint).toBe(`fix the permissions of ${folder} (the user worker ${name} runs as, nobody, must be able to write in it), then finish the run with: ${COMMAND} resume ${out} --queue redis://:PASSWORD@127.0.0.1:${r.port} ${FILL_IN}`)
       // The workers make the chains' folders: the run directory is all there is to open.
       expect(existsSync(join(out, 'chains'))).toBe(false)
       chmodSync(out, 0o777)

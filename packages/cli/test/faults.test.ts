@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
+import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig, COMMAND } from './helpers.js'
 
 afterAll(cleanup)
 
@@ -87,7 +87,7 @@ describe('a full disk', () => {
     expect(res.status).toBe(1)
     expect(res.stderr).toContain('the disk is full')
     // The same `run` would be refused (the directory is not empty): the hint names the resume in full.
-    expect(res.stderr).toContain(`hint: free space, then finish the run with \`ouroboros resume ${dir}/full\``)
+    expect(res.stderr).toContain(`hint: free space, then finish the run with \`${COMMAND} resume ${dir}/full\``)
     expect(res.stderr).not.toContain('<dir>')
     expect(res.stderr).not.toContain('run the command again')
     expect(res.stderr).not.toMatch(/\n\s+at /)
@@ -159,7 +159,7 @@ describe('Ctrl-C', () => {
     // Generation -1 and 0 to 2 of one chain.
     const { code, stderr } = await signalAfterRecords(child, `${dir}/run`, 4, 'SIGINT')
     expect(code).toBe(130)
-    expect(stderr).toContain(`ouroboros resume ${dir}/run`)
+    expect(stderr).toContain(`${COMMAND} resume ${dir}/run`)
     const run = JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8'))
     expect(run.status).toBe('interrupted')
     const resumed = cli(['resume', `${dir}/run`])
@@ -179,7 +179,7 @@ describe('Ctrl-C', () => {
     const { code, stderr } = await signalAfterRecords(child, `${dir}/run`, 4, 'SIGTERM')
     expect(code, stderr).toBe(130)
     expect(stderr).toContain('interrupted (SIGTERM): finishing the generations in flight')
-    expect(stderr).toContain(`ouroboros resume ${dir}/run`)
+    expect(stderr).toContain(`${COMMAND} resume ${dir}/run`)
     expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).status).toBe('interrupted')
     expect(cli(['resume', `${dir}/run`]).status).toBe(0)
     expect(cli(['run', config, '--out', `${dir}/full`]).status).toBe(0)
@@ -247,7 +247,7 @@ describe('Ctrl-C', () => {
     expect(secondAt, `the run ended before the second Ctrl-C: ${stderr}`).toBeGreaterThan(0)
     expect(code, stderr).toBe(130)
     expect(stderr).toContain('press Ctrl-C again to stop at once')
-    expect(stderr).toContain(`stopped; resume with: ouroboros resume ${dir}/run`)
+    expect(stderr).toContain(`stopped; resume with: ${COMMAND} resume ${dir}/run`)
     // At once: generation 1 was not let finish (its fit alone takes about 2 s), and nothing of it
     // was written.
     expect(stoppedAfterMs).toBeLessThan(1000)

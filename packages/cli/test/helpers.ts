@@ -1,13 +1,15 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
 import { OuroborosError } from '@ouroboros/core'
 import { resolveRun } from '@ouroboros/cli'
 
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+/** The command as the messages of a command line run by `cli` (from this folder) give it: `node` and its path from here. */
+export const COMMAND = `node ${relative(process.cwd(), MAIN)}`
 
 const dirs: string[] = []
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfigFile, resolveRun } from '@ouroboros/cli'
 import { validateOutput } from '../src/validate-command.js'
-import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
+import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig, COMMAND, MAIN } from './helpers.js'
 
 afterAll(cleanup)
 
@@ -404,7 +404,12 @@ describe('bad configs', () => {
     const finishedAt = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).finishedAt as string
     const res = cli(['resume', run])
     expect(res.status, res.stderr).toBe(0)
-    expect(res.stderr).toBe(`ouroboros: ${run} finished at ${finishedAt}: nothing to resume (ouroboros report ${run} makes its report again)\n`)
+    expect(res.stderr).toBe(`ouroboros: ${run} finished at ${finishedAt}: nothing to resume (${COMMAND} report ${run} makes its report again)\n`)
+    // What to run next is said as the command was typed: through the workspace's pnpm scripts,
+    // or with node and its path from another folder (a checkout has no \`ouroboros\` on the PATH).
+    const viaPnpm = cli(['resume', run], { env: { npm_lifecycle_event: 'ouroboros', npm_config_user_agent: 'pnpm/12.4.2 npm/? node/v20.19.0 linux x64' } })
+    expect(viaPnpm.stderr).toContain(`(npx -y pnpm@12.4.2 ouroboros report ${run} makes its report again)`)
+    expect(cli(['resume', run], { cwd: dir }).stderr).toContain(`(node ${MAIN} report ${run} makes its report again)`)
     expect(readdirSync(run).filter((f) => !f.startsWith('chains')).sort()).toEqual(files)
     files.forEach((f, i) => expect(readFileSync(join(run, f)).equals(before[i]!), f).toBe(true))
     // A finished run needs no lock to say so: one held by a live process (here this test's), or a

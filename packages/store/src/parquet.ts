@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import type * as Arrow from 'apache-arrow'
-import { ErrorCode, OuroborosError } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, ouroborosCommand } from '@ouroboros/core'
 import * as parquet from 'parquet-wasm/node'
 import type { AtomicFile } from './atomic.js'
 import { BLOCK_ROWS, paramColumnName, type RecordBlock, type RecordSource } from './record-reader.js'
@@ -26,7 +26,7 @@ export async function writeParquet(source: RecordSource, blocks: AsyncIterator<R
   for (const name of source.metrics) {
     if (FIXED.includes(name)) {
       throw new OuroborosError(ErrorCode.PLUGIN, `metrics.parquet: the metric output '${name}' has the name of a record column`, {
-        hint: 'rename the metric output; `ouroboros export DIR --format parquet` writes the file again',
+        hint: `rename the metric output; \`${ouroborosCommand('export DIR --format parquet')}\` writes the file again`,
       })
     }
   }

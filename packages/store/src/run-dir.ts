@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
-import { OuroborosError, ErrorCode, jsonFault, type OutputInfo, type Samples, type TokenSamples } from '@ouroboros/core'
+import { OuroborosError, ErrorCode, jsonFault, ouroborosCommand, type OutputInfo, type Samples, type TokenSamples } from '@ouroboros/core'
 import { readError, removeAbandoned, writeFileAtomic } from './atomic.js'
 import { decodeNpy, encodeNpy } from './npy.js'
 import { recordBatch } from './record-batch.js'
@@ -367,6 +367,6 @@ function readRunFile(path: string): Buffer {
 
 function corrupt(path: string, why: string): OuroborosError {
   return new OuroborosError(ErrorCode.RUN_DIR, `${path} is damaged: ${why}`, {
-    hint: 'delete the damaged file and run `ouroboros resume` to recompute it',
+    hint: `delete the damaged file and run \`${ouroborosCommand('resume DIR')}\` to recompute it`,
   })
 }
