@@ -47,7 +47,7 @@ describe('validate on a terminal', () => {
 
   it("sweeps a stage's kind over keys both kinds take, without the defaults the first kind filled in", async () => {
     const stage = { kind: 'rl', reward: { kind: 'genre', genre: 'romance' }, beta: 0.1, steps: 2 }
-    const raw = { data: { kind: 'brown', n: 200 }, model: { kind: 'transformer', steps: 2 }, generations: 1, posttrain: [stage], sweep: { 'posttrain.0.kind': ['rl', 'dpo'] } }
+    const raw = { data: { kind: 'brown', n: 200 }, model: { kind: 'transformer', steps: 2, warmup: 1 }, generations: 1, posttrain: [stage], sweep: { 'posttrain.0.kind': ['rl', 'dpo'] } }
     const resolved = await resolveRun(raw, 'k.json')
     const stages = resolved.chains.map((c) => c.config.posttrain[0] as Record<string, unknown>)
     // rl's default method, and dpo's default loss, each in its own cell only.

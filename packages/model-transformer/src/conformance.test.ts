@@ -19,6 +19,7 @@ runModelConformance(model, {
     { params: { batch: 0 }, field: 'batch' },
     { params: { lr: 0 }, field: 'lr' },
     { params: { warmup: -1 }, field: 'warmup' },
+    { params: { steps: 40 }, field: 'warmup' },
     { params: { weightDecay: -0.1 }, field: 'weightDecay' },
     { params: { clip: 0 }, field: 'clip' },
     { params: { evalEvery: -1 }, field: 'evalEvery' },

@@ -44,6 +44,11 @@ const paramsSchema = z
   })
   .superRefine((p, ctx) => {
     if (p.dModel % p.heads !== 0) ctx.addIssue({ code: 'custom', path: ['heads'], message: `heads must divide dModel: got heads ${p.heads}, dModel ${p.dModel}` })
+    // A schedule that ends inside its warm-up never reaches lr: a run shortened by its steps alone
+    // (warmup's default, 50, kept) would train at a fraction of the rate it names.
+    if (p.warmup > 0 && p.warmup >= p.steps) {
+      ctx.addIssue({ code: 'custom', path: ['warmup'], message: `${p.warmup} warm-up steps of ${p.steps} steps: the learning rate would never reach lr; give warmup fewer than steps (0: none)` })
+    }
   }) satisfies z.ZodType<TransformerParams, unknown>
 
 export const model = defineModel<TransformerParams, TransformerState>({
