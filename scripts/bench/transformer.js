@@ -42,7 +42,9 @@ export async function benchTransformer({ steps = 30, samples = 500, heldout = 50
       }
       best[side].peakRssMiB = Math.max(best[side].peakRssMiB ?? 0, peakRssMiB ?? 0)
     }
-    const args = ['--steps', String(steps), '--samples', String(samples)]
+    // The model's default warm-up (50 steps) is longer than the timed steps: both sides warm up
+    // over a tenth of them, so that the steps train as a generation's do.
+    const args = ['--steps', String(steps), '--warmup', String(Math.floor(steps / 10)), '--samples', String(samples)]
     for (let r = 0; r < rounds; r++) {
       const ours = timeProcess(process.execPath, [fileURLToPath(import.meta.url), '--child', data, ...args], { env: { ...process.env, OUROBOROS_BACKEND: 'wasm' } })
       keep('ours', parseLines(ours.stdout), ours.peakRssMiB)
@@ -132,6 +134,7 @@ async function child(argv) {
     return i < 0 ? fallback : Number(argv[i + 1])
   }
   const steps = opt('--steps', 30)
+  const warmup = opt('--warmup', Math.floor(steps / 10))
   const samples = opt('--samples', 500)
   const { readFileSync } = await import('node:fs')
   const { Rng } = await import(dist('core'))
@@ -148,12 +151,12 @@ async function child(argv) {
   const train = tokens(d.train)
   const { tf } = await loadTf()
   if (argv.includes('--profile')) {
-    console.log(JSON.stringify(await profileSteps(tf, model, train, dataset, Rng, steps)))
+    console.log(JSON.stringify(await profileSteps(tf, model, train, dataset, Rng, steps, warmup)))
     return
   }
   const stamps = []
   const t0 = performance.now()
-  const state = await model.fit(train, model.params.parse({ steps, evalEvery: 1 }), {
+  const state = await model.fit(train, model.params.parse({ steps, warmup, evalEvery: 1 }), {
     rng: Rng.from(0),
     generation: 0,
     dataset,
@@ -191,9 +194,9 @@ function cpuSeconds() {
  * Where a training step's time goes: the steps after the first two, under tf.profile (time per
  * kernel) and V8's CPU profiler (JavaScript self time per function), the same steps for both.
  */
-async function profileSteps(tf, model, train, dataset, Rng, steps) {
+async function profileSteps(tf, model, train, dataset, Rng, steps, warmup) {
   const { Session } = await import('node:inspector/promises')
-  const params = model.params.parse({ steps, evalEvery: 1 })
+  const params = model.params.parse({ steps, warmup, evalEvery: 1 })
   let from = 0
   let to = 0
   const session = new Session()
