@@ -25,12 +25,14 @@ import {
   type FilterConfig,
   type FilterPlugin,
   type MinimumRows,
+  type MinimumTokens,
+  type TokenSamples,
   type Modality,
   type ModelPlugin,
   type PolicyConfig,
   type PolicyPlugin,
 } from '@ouroboros/core'
-import { builtinFilters, builtinPolicies, checkedDataset, declaredSizesProblem, loadFilter, loadModel, loadPolicy, pluginName, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
+import { builtinFilters, builtinPolicies, chainRealData, checkedDataset, declaredSizesProblem, loadFilter, loadModel, loadPolicy, pluginName, type ChainSpec, type MetricSpec } from '@ouroboros/scheduler'
 import type { CellInfo } from '@ouroboros/store'
 import { resolvePosttrain, stageModelProblems } from './posttrain.js'
 import { DATASETS_MODULE, METRICS_MODULE, builtinDatasets, builtinModelModule, builtinModels, kindMismatch, metricsModule, moduleUrl, problemMessage } from './registry.js'
@@ -170,6 +172,8 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
       }
       const minimumRows = model.minimumRows?.(modelParams, info)
       checkMinimumRows(minimumRows, policy, sizes, at)
+      const minimumTokens = info.modality === 'tokens' ? model.minimumTokens?.(modelParams) : undefined
+      if (minimumTokens !== undefined) checkSampledTokens(minimumTokens, policy, sizes, at)
       const filter = givenFilter === null ? null : await resolveFilter(givenFilter, at, info, model)
       const d = info.d ?? 1
       // Rows held in memory at once: a model with fitRows reads a large history from the sample files.
@@ -261,6 +265,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
           streamAboveBytes,
         })
       }
+      if (minimumTokens !== undefined) await checkRealTokens(minimumTokens, chains.slice(-cfg.replicates), at)
     } catch (err) {
       // A problem of the config itself fails every cell alike: said once, of the config, where the
       // first cell's label would make it read as that cell's (vae-mnist-policies' data.n).
@@ -544,6 +549,44 @@ function checkMinimumRows(
       `${lower}raise samplesPerGeneration or the policy's sizes`,
     )
   }
+}
+
+/** What a model that needs `minimum` tokens of training text needs, in words. */
+function tokensNeeded(minimum: MinimumTokens): string {
+  return `${minimum.what} needs at least ${minimum.tokens} tokens of training text (its sequences, each end a token)`
+}
+
+/**
+ * A model that needs so many tokens of training text (a transformer's context + 1) against the
+ * most a generation after 0 can hold under policy 'replace': samplesPerGeneration sequences of the
+ * model's longest. Below it every chain would fail at generation 1.
+ */
+function checkSampledTokens(minimum: MinimumTokens, policy: { config: PolicyConfig }, sizes: ChainSizes, at: string): void {
+  if (sizes.generations < 2 || policy.config.kind !== 'replace' || policy.config.module !== undefined) return
+  if (sizes.samplesPerGeneration * minimum.perSample >= minimum.tokens) return
+  throw configError(
+    `${at}: model.${minimum.param}: ${tokensNeeded(minimum)}, but under policy 'replace' a generation after 0 is fit on samplesPerGeneration = ${sizes.samplesPerGeneration} of its sequences, at most ${minimum.perSample} tokens each`,
+    `lower model.${minimum.param}, or raise samplesPerGeneration or model.maxLength`,
+  )
+}
+
+/**
+ * The same against generation 0's data as each chain draws them: a few short sentences (a Brown
+ * data.n of 2) would fail every chain at its first fit.
+ */
+async function checkRealTokens(minimum: MinimumTokens, chains: readonly ChainSpec[], at: string): Promise<void> {
+  const short: string[] = []
+  for (const chain of chains) {
+    const real = (await ofConfig(at, () => chainRealData(chain))).real as TokenSamples
+    const tokens = real.tokens.length + real.n
+    if (tokens < minimum.tokens) short.push(`${chain.id}: ${tokens}`)
+  }
+  if (short.length === 0) return
+  const n = chains[0]!.n
+  throw configError(
+    `${at}: model.${minimum.param}: ${tokensNeeded(minimum)}, but generation 0 is fit on data.n = ${n} sequences, which hold fewer in ${short.length} of ${chains.length} chain${chains.length === 1 ? '' : 's'} (${short.slice(0, 3).join(', ')}${short.length > 3 ? ', …' : ''} tokens)`,
+    `lower model.${minimum.param}, or raise data.n`,
+  )
 }
 
 /** The cell's filter, its parameters also checked against the cell's data and model. */

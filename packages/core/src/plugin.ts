@@ -153,6 +153,18 @@ export interface MinimumRows {
   readonly param?: string
 }
 
+/** A model's fewest tokens of training text (`ModelPlugin.minimumTokens`). */
+export interface MinimumTokens {
+  /** Tokens the training text must hold, each sequence's end counted as one. */
+  readonly tokens: number
+  /** Names the model in messages: 'a transformer of context 64'. */
+  readonly what: string
+  /** The hyperparameter that sets the minimum. */
+  readonly param: string
+  /** The most tokens one sampled sequence holds, its end counted: what bounds a training set of the model's own samples. */
+  readonly perSample: number
+}
+
 export interface ModelPlugin<P = unknown, S = unknown> {
   readonly id: string
   readonly modality: Modality
@@ -181,6 +193,12 @@ export interface ModelPlugin<P = unknown, S = unknown> {
    * anything runs.
    */
   minimumRows?(params: P, dataset: DatasetInfo): MinimumRows
+  /**
+   * For a model of sequences trained on windows of its text: the fewest tokens a training set must
+   * hold, checked before anything runs against the most a training set can hold where that is
+   * known (generation 0's data of a finite pool; a generation of the model's own samples alone).
+   */
+  minimumTokens?(params: P): MinimumTokens
   /** Learned state; must survive structuredClone. `ctx.init` holds the warm-start state. */
   fit(data: Samples, params: P, ctx: FitContext<S>): Promise<S> | S
   /**

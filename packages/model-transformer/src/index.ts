@@ -60,6 +60,9 @@ export const model = defineModel<TransformerParams, TransformerState>({
   usesTfjs: true,
   lossInfo: { loss: { title: 'cross-entropy of the training batches since the last point', unit: 'nats per token', better: 'lower' } },
   checkData: (_params, dataset) => void datasetVocabulary(dataset),
+  // Windows of context + 1 tokens of the training text, sentences and their ends; a sampled
+  // sentence holds at most maxLength words and its end.
+  minimumTokens: (p) => ({ tokens: p.context + 1, what: `a transformer of context ${p.context}`, param: 'context', perSample: p.maxLength + 1 }),
   fit: fitTransformer,
   sample: (state, n, ctx) => sampleTransformer(state, n, ctx.temperature, ctx.rng),
   /** Per sentence, the natural-log probability of its words and its end (see transformer.ts for long sentences and unknown words). */

@@ -16,6 +16,7 @@ import {
   sameWords,
   toOuroborosError,
   type DatasetInstance,
+  type DatasetPlugin,
   type FilterConfig,
   type FilterPlugin,
   type FilterResult,
@@ -171,9 +172,7 @@ export async function chainContext(runDir: string, chain: ChainSpec): Promise<Ch
     contexts.set(key, hit)
     return hit
   }
-  const plugin = await loadDataset(chain.datasetModule, chain.datasetKind)
-  const dataset = checkedDataset(await plugin.create(chain.datasetParams, Rng.from(chain.seed, 'dataset')), plugin.id, chain.config.data.module)
-  const real = dataset.sample(chain.n, Rng.from(chain.seed, 'real'))
+  const { plugin, dataset, real } = await chainRealData(chain)
   const heldoutRng = Rng.from(chain.seed, 'heldout')
   // A resolved config gives `heldout`; a chain built otherwise (a test's) gets the default.
   const heldoutN = chain.config.heldout ?? heldoutSize(undefined, plugin.limits?.(chain.datasetParams).heldout)
@@ -182,6 +181,13 @@ export async function chainContext(runDir: string, chain: ChainSpec): Promise<Ch
   contexts.set(key, ctx)
   if (contexts.size > MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!)
   return ctx
+}
+
+/** A chain's dataset and its real data, generation 0's training set, as every task of the chain draws them, and the checks before a run. */
+export async function chainRealData(chain: ChainSpec): Promise<{ plugin: DatasetPlugin<unknown>; dataset: DatasetInstance; real: Samples }> {
+  const plugin = await loadDataset(chain.datasetModule, chain.datasetKind)
+  const dataset = checkedDataset(await plugin.create(chain.datasetParams, Rng.from(chain.seed, 'dataset')), plugin.id, chain.config.data.module)
+  return { plugin, dataset, real: dataset.sample(chain.n, Rng.from(chain.seed, 'real')) }
 }
 
 export async function advance(task: AdvanceTask): Promise<AdvanceResult> {
