@@ -189,4 +189,30 @@ describe('the settings under a comparison plot', () => {
     const mixed = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? `run a: beta=${i}` : `run b: anchor=${i}`))
     expect(settingTicks(mixed)).toEqual({ text: mixed.map((l) => l.replace(': ', ':<br>')), upright: true })
   })
+
+  it('numbers the settings where even upright ticks would overlap, and keeps a spec in parentheses on one line', () => {
+    const gans = Array.from({ length: 20 }, (_, i) => `model=gan(lr=${i % 2 === 0 ? '0.0001' : '0.001'}, beta1=0.5, leak=${i % 5}, loss=hinge)`)
+    // 480 px for 20 settings is 24 px each; one upright line takes 14 px but is 'gan(lr=0.0001, beta1=0.5, leak=0, loss=hinge)', 45 characters or 293 px, long.
+    expect(settingTicks(gans, gans.map((_, i) => i + 3))).toEqual({ text: gans.map((_, i) => String(i + 3)), title: 'setting (numbered as in the key below the plots)', numbered: true })
+    expect(settingTicks(['model=gan(lr=0.1, leak=0)', 'model=gan(lr=0.2, leak=0)'])).toEqual({ text: ['model=gan(lr=0.1, leak=0)', 'model=gan(lr=0.2, leak=0)'] })
+  })
+
+  it('keys the numbered settings below the plots, and lists the first few swept values in the header', () => {
+    const d = tempDir('many')
+    dirs.push(d)
+    const gans = Array.from({ length: 20 }, (_, i) => ({ kind: 'gan', lr: 0.0001 * (i + 1), beta1: 0.5, leak: i % 2, loss: i % 3 === 0 ? 'hinge' : 'minimax' }))
+    const run = ganRun('gans')
+    writeSyntheticRun(d, { ...run, base: { ...run.base, sweep: { model: gans } }, cells: gans.map((model) => ({ model })), metrics: (_c, rep, g) => ({ modes_covered: g === -1 ? 8 : rep }) })
+    const html = renderReport([loadRun(d)])
+    const key = /<ol class="note setting-key">([\s\S]*?)<\/ol>/.exec(html)
+    expect(key).not.toBeNull()
+    const items = [...key![1]!.matchAll(/<li>(.*?)<\/li>/g)].map((m) => m[1])
+    expect(items).toHaveLength(20)
+    // Every spec shares beta1=0.5, which the labels leave out.
+    expect(items[0]).toBe('model=gan(lr=0.0001, leak=0, loss=hinge)')
+    expect(metricPlot(html, 'modes_covered').layout.xaxis).toMatchObject({ ticktext: gans.map((_, i) => String(i + 1)) })
+    const header = /<p class="sub">([\s\S]*?)<\/p>/.exec(html)![1]!
+    expect(header).toContain('and 16 more')
+    expect(header.match(/gan\(/g)).toHaveLength(4)
+  })
 })

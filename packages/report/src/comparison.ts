@@ -16,6 +16,8 @@ export interface Setting extends SeriesStyle {
   run: number
   cell: number
   label: string
+  /** The setting's place on the page from 1, which a comparison plot's axis shows where labels do not fit. */
+  number: number
 }
 
 export interface SettingValues {
@@ -121,26 +123,55 @@ ${body.join('\n')}
 /** The width a comparison plot's x axis has at least (the report's grid gives a plot 560 px or more), and a tick character's. */
 const AXIS_PX = 480
 const CHAR_PX = 6.5
+/** A tick line's height, and the most an upright tick may reach below the axis before it crowds the plot. */
+const LINE_PX = 14
+const UPRIGHT_PX = 210
+
+/** A label's parts: after its run's name and at commas outside parentheses, so that `gan(lr=0.1, leak=0)` stays one part. */
+function labelParts(label: string): string[] {
+  const parts: string[] = []
+  let depth = 0
+  let start = 0
+  for (let i = 0; i < label.length; i++) {
+    const c = label[i]
+    if (c === '(') depth++
+    else if (c === ')') depth--
+    const comma = c === ',' && label[i + 1] === ' '
+    const afterName = c === ' ' && label[i - 1] === ':'
+    if (depth === 0 && (comma || afterName)) {
+      parts.push(label.slice(start, i))
+      start = i + (comma ? 2 : 1)
+    }
+  }
+  parts.push(label.slice(start))
+  return parts
+}
 
 /**
  * The settings' ticks under a comparison plot: each label broken into lines after its run's name
  * and at its commas (`beta=0.1<br>labels=200`). Where these do not fit side by side and every
  * label names the same parameters in the same order (one run's sweep), the ticks are the values
  * alone, one parameter a line, and the axis title names the parameters: fifteen settings of
- * `beta=0.03, labels=1000` ran into each other. Ticks that still do not fit stand upright.
+ * `beta=0.03, labels=1000` ran into each other. Ticks that still do not fit stand upright, and
+ * where even upright ones would overlap or reach far below the plot (twenty GAN specs) the ticks
+ * are the settings' `numbers`, which the page keys to their labels.
  */
-export function settingTicks(labels: readonly string[]): { text: string[]; title?: string; upright?: boolean } {
-  const lines = labels.map((label) => label.split(/(?<=:) |, /))
+export function settingTicks(labels: readonly string[], numbers: readonly number[] = labels.map((_, i) => i + 1)): { text: string[]; title?: string; upright?: boolean; numbered?: boolean } {
+  const lines = labels.map(labelParts)
   const slot = AXIS_PX / Math.max(1, labels.length)
-  const fits = (rows: readonly (readonly string[])[]): boolean => Math.max(...rows.flat().map((line) => line.length)) * CHAR_PX <= slot
+  const longest = (rows: readonly (readonly string[])[]): number => Math.max(...rows.flat().map((line) => line.length)) * CHAR_PX
+  const fits = (rows: readonly (readonly string[])[]): boolean => longest(rows) <= slot
+  const standsUp = (rows: readonly (readonly string[])[]): boolean => Math.max(...rows.map((row) => row.length)) * LINE_PX <= slot && longest(rows) <= UPRIGHT_PX
   const show = (rows: readonly (readonly string[])[]): string[] => rows.map((row) => row.map(plotlyText).join('<br>'))
+  const numbered = { text: numbers.map(String), title: 'setting (numbered as in the key below the plots)', numbered: true }
   if (fits(lines)) return { text: show(lines) }
-  const pairs = lines.map((row) => row.map((part) => /^([^=:]+)=(.+)$/.exec(part)))
+  const pairs = lines.map((row) => row.map((part) => /^([^=:(]+)=(.+)$/.exec(part)))
   const names = pairs[0]!.map((m) => m?.[1])
   const shared = names.every((name) => name !== undefined) && pairs.every((row) => row.length === names.length && row.every((m, i) => m?.[1] === names[i]))
-  if (!shared) return { text: show(lines), upright: true }
+  if (!shared) return standsUp(lines) ? { text: show(lines), upright: true } : numbered
   const values = pairs.map((row) => row.map((m) => m![2]!))
-  return { text: show(values), title: names.join(', '), ...(fits(values) ? {} : { upright: true }) }
+  if (fits(values)) return { text: show(values), title: names.join(', ') }
+  return standsUp(values) ? { text: show(values), title: names.join(', '), upright: true } : numbered
 }
 
 /** Replicates of one setting spread sideways by this much at most, so that equal values stay visible. */
@@ -212,7 +243,10 @@ export function comparisonPlot(p: { metric: string; rows: readonly MetricRow[]; 
   const layout = baseLayout(p.catalog.titled(p.metric), '', p.catalog.axisTitle(p.metric))
   const xaxis = layout.xaxis as Record<string, unknown>
   xaxis.tickvals = p.rows.map((_, i) => i)
-  const ticks = settingTicks(p.rows.map((r) => r.setting.label))
+  const ticks = settingTicks(
+    p.rows.map((r) => r.setting.label),
+    p.rows.map((r) => r.setting.number),
+  )
   xaxis.ticktext = ticks.text
   if (ticks.title !== undefined) xaxis.title = { text: plotlyText(ticks.title) }
   xaxis.range = [-0.6, p.rows.length - 0.4]

@@ -9,7 +9,7 @@ import { CLIENT_SCRIPT } from './client.js'
 import { field, numberArrayField, numberField, stringField } from './fields.js'
 import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } from './html.js'
 import { distinguishing, runNames, seriesLabel } from './labels.js'
-import { comparisonPlot, comparisonTable, settingValues, trainingComparisonPlot, type MetricRow, type Setting } from './comparison.js'
+import { comparisonPlot, comparisonTable, settingTicks, settingValues, trainingComparisonPlot, type MetricRow, type Setting } from './comparison.js'
 import { isSingleGeneration, type ChainSamples, type LoadedRun, type TrainingCurve } from './load.js'
 import { catalogOf, lossCatalogOf, type MetricCatalog } from './metric-info.js'
 import {
@@ -236,10 +236,18 @@ function headline(v: RunView): string {
     // The data kinds, replicates and generations are listed just before.
     ...sweptValues(info)
       .filter(([path]) => !['data.kind', 'replicates', 'generations'].includes(path))
-      .map(([path, values]) => `${path} ${values.join(' | ')}`),
+      .map(([path, values]) => `${path} ${listed(values)}`),
   ].filter((p) => p !== '')
   // The time in one piece: the header may wrap, but not inside 2026-12-07T03:22:39Z at a hyphen.
   return `<p class="sub"><strong>${escapeHtml(v.name)}</strong>: ${escapeHtml(parts.join(' · '))} · started <span class="when">${escapeHtml(info.startedAt)}</span></p>`
+}
+
+/** Swept values the header lists at most: twenty GAN specs filled seven lines, and each setting's label names its own. */
+const HEADER_VALUES = 4
+
+function listed(values: readonly string[]): string {
+  if (values.length <= HEADER_VALUES + 1) return values.join(' | ')
+  return `${values.slice(0, HEADER_VALUES).join(' | ')} and ${values.length - HEADER_VALUES} more`
 }
 
 /** The data kinds of the run's cells, in cell order: a sweep may cover several. */
@@ -741,7 +749,9 @@ const MODE_HEATMAP_NOTE =
 
 /** The settings of every run on the page, in page order. */
 function pageSettings(views: readonly RunView[]): { view: RunView; series: Series; setting: Setting }[] {
-  return views.flatMap((view, run) => view.series.map((series) => ({ view, series, setting: { run, cell: series.cell.index, label: series.label, ...series.style } })))
+  return views
+    .flatMap((view, run) => view.series.map((series) => ({ view, series, run })))
+    .map(({ view, series, run }, i) => ({ view, series, setting: { run, cell: series.cell.index, label: series.label, number: i + 1, ...series.style } }))
 }
 
 /** Single-generation runs: one table and one plot per metric over every setting on the page. */
@@ -758,13 +768,16 @@ function comparisonSections(views: readonly RunView[], catalog: MetricCatalog, a
   const pooled = views.some((v) => v.series.some((s) => referenceDraw(v.run.info, s.cell) !== 'fresh'))
   const table = shown.length === 0 ? noMetrics(views) : comparisonTable(shown, rows, catalog, pooled)
   const divs = shown.map((metric) => plotDiv(addPlot(comparisonPlot({ metric, rows: rows(metric), catalog }))))
+  // Settings too many and too long to name under the axis are numbered there and named here.
+  const numbered = shown.some((metric) => settingTicks(rows(metric).map((r) => r.setting.label)).numbered === true)
+  const key = numbered ? `\n<p class="note">The settings as numbered under the plots' axes:</p>\n<ol class="note setting-key">${settings.map(({ setting }) => `<li>${escapeHtml(setting.label)}</li>`).join('')}</ol>` : ''
   const plots =
     divs.length === 0
       ? noMetrics(views)
       : `<p class="note">Dots are replicates, the wide tick with whiskers their mean ± 1 standard deviation, stopped at the farthest replicate, the grey tick the metric on fresh real data (generation −1).</p>
 <div class="grid">
 ${divs.join('\n')}
-</div>`
+</div>${key}`
   return { table, plots }
 }
 
