@@ -800,7 +800,8 @@ export function constantAxis(layout: Record<string, unknown>, plotted: readonly 
  */
 export function modeProfilePlot(p: { title: string; steps: readonly number[]; shares: readonly (readonly number[] | null)[] }): PlotSpec {
   const k = Math.max(0, ...p.shares.map((s) => s?.length ?? 0))
-  const z = Array.from({ length: k }, (_, mode) => p.shares.map((s) => (s === null || s[mode] === undefined ? null : round(s[mode]!))))
+  // In percent, as pct_high_quality beside it and the docs give the same samples.
+  const z = Array.from({ length: k }, (_, mode) => p.shares.map((s) => (s === null || s[mode] === undefined ? null : round(100 * s[mode]!))))
   const layout = baseLayout(p.title, 'training step', 'mode')
   ;(layout.yaxis as Record<string, unknown>).dtick = 1
   return {
@@ -812,11 +813,11 @@ export function modeProfilePlot(p: { title: string; steps: readonly number[]; sh
         z,
         zmin: 0,
         // Plotly centres the scale of an all-zero heatmap on 0, with negative shares.
-        ...(z.some((row) => row.some((v) => v !== null && v > 0)) ? {} : { zmax: 1 }),
+        ...(z.some((row) => row.some((v) => v !== null && v > 0)) ? {} : { zmax: 100 }),
         colorscale: 'Cividis',
         // Not the share of samples nearest the mode: only its high-quality ones count, over all samples.
-        colorbar: { title: { text: 'high-quality samples<br>at the mode,<br>share of all samples' } },
-        hovertemplate: 'step %{x}<br>mode %{y}<br>high-quality samples at the mode: %{z:.1%} of all samples<extra></extra>',
+        colorbar: { title: { text: 'high-quality samples<br>at the mode,<br>% of all samples' } },
+        hovertemplate: 'step %{x}<br>mode %{y}<br>high-quality samples at the mode: %{z:.3g} % of all samples<extra></extra>',
       },
     ],
     layout,

@@ -745,7 +745,7 @@ const MODE_PROFILE = 'modes.hq_share'
 
 /** What a mode heatmap's colour is: not every sample nearest the mode, only its high-quality ones. */
 const MODE_HEATMAP_NOTE =
-  'The heatmaps “Modes during training” colour each mode at each step by its high-quality samples (those near its centre, as pct_high_quality counts them) as a share of all samples: a mode whose samples are many but poor stays dark.'
+  'The heatmaps “Modes during training” colour each mode at each step by its high-quality samples (those near its centre, as pct_high_quality counts them) in percent of all samples: a mode whose samples are many but poor stays dark.'
 
 /** The settings of every run on the page, in page order. */
 function pageSettings(views: readonly RunView[]): { view: RunView; series: Series; setting: Setting }[] {

@@ -1023,7 +1023,9 @@ describe('renderReport', () => {
     const html = renderReport([loadRun(d)])
     const plots = embeddedPlots(html).filter((p) => (p.layout.title as { text: string }).text.startsWith('Modes during training'))
     // The colour is the mode's high-quality samples over all samples, not all samples nearest the mode: the bar and the caption say so.
-    expect((plots[0]!.data[0] as { colorbar: { title: { text: string } } }).colorbar.title.text).toBe('high-quality samples<br>at the mode,<br>share of all samples')
+    // In percent, as pct_high_quality is: a share of 0.9 is 90 %.
+    expect((plots[0]!.data[0] as { colorbar: { title: { text: string } } }).colorbar.title.text).toBe('high-quality samples<br>at the mode,<br>% of all samples')
+    expect((plots[0]!.data[0] as { hovertemplate: string }).hovertemplate).toContain('%{z:.3g} % of all samples')
     expect(html).toContain('<p class="note">The heatmaps “Modes during training” colour each mode at each step by its high-quality samples')
     // The first and the last generation.
     expect(plots.map((p) => (p.layout.title as { text: string }).text.match(/generation (\d+)/)![1])).toEqual(['0', '2'])
@@ -1031,7 +1033,7 @@ describe('renderReport', () => {
     expect(trace.type).toBe('heatmap')
     expect(trace.x).toHaveLength(40)
     expect(trace.z).toHaveLength(4)
-    expect(trace.z[1]![15]).toBe(0.9)
+    expect(trace.z[1]![15]).toBe(90)
     expect(trace.z[0]![15]).toBe(0)
     expect((trace as { zmax?: number }).zmax).toBeUndefined()
   })
@@ -1048,7 +1050,7 @@ describe('renderReport', () => {
     // for a share in per cent a tenth of its bounds, padded by 5 % so that the markers at 0 show whole.
     expect((titled('Training: modes covered').layout.yaxis as { range?: number[] }).range).toEqual([-0.05, 1.05])
     expect((titled('Training: high-quality samples').layout.yaxis as { range?: number[] }).range).toEqual([-0.5, 10.5])
-    expect((titled('Modes during training').data[0] as { zmin?: number; zmax?: number })).toMatchObject({ zmin: 0, zmax: 1 })
+    expect((titled('Modes during training').data[0] as { zmin?: number; zmax?: number })).toMatchObject({ zmin: 0, zmax: 100 })
   })
 
   it('renders a token run, showing token ids where no vocabulary was saved', () => {
