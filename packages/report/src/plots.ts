@@ -1,6 +1,6 @@
 import type { CellCurve } from './aggregate.js'
 import { evenSpread } from './even-spread.js'
-import { escapeHtml, plotlyText } from './html.js'
+import { escapeHtml, formatNumber, plotlyText } from './html.js'
 import type { ChainSamples, SampleFrame, TrainingCurve } from './load.js'
 import { titled, type MetricCatalog } from './metric-info.js'
 import type { TheoryCurve } from './theory.js'
@@ -567,27 +567,28 @@ export function samplesPlot(p: {
   centers: readonly (readonly [number, number])[]
   /** Share of each frame's points to embed (≤ 1), from the page's size budget. */
   keep: number
+  /** 1-D data: bins shared with the run's other panels (`histogramBins` of them all), else this chain's own. */
+  bins?: HistogramBins
 }): PlotSpec {
   const { samples, color } = p
   const frames = samples.frames.map((f) => thin(f, samples.dims, p.keep))
   const real = samples.real === null ? null : thin(samples.real, samples.dims, p.keep)
   const initial = frames.length - 1
-  const ranges = axisRanges([...frames, ...(real === null ? [] : [real])], samples.dims, p.centers)
+  const ranges = p.bins === undefined ? axisRanges([...frames, ...(real === null ? [] : [real])], samples.dims, p.centers) : [[p.bins.lo, p.bins.hi] as [number, number]]
+  const bins = p.bins ?? histogramBins([samples], p.keep)
+  const binWidth = (bins.hi - bins.lo) / bins.count
   // The axes hold the bulk of every generation, so a few points of one may fall beyond them: said.
   // Equal scales widen one axis to the plot's shape, which may show some of them after all.
   const equalScales = samples.d === 2 && samples.view === 'coordinates'
   const captions = frames.map((f, i) => {
     const source = samples.frames[i]!
     const beyond = pointsBeyond(f, samples.dims, ranges)
-    return `generation ${f.generation}: ${f.points.length / samples.dims} of ${source.n} points${beyond > 0 ? `, ${equalScales ? 'up to ' : ''}${beyond} beyond the axes` : ''}`
+    return `generation ${f.generation}: ${f.points.length / samples.dims} of ${source.n} points${beyond > 0 ? `, ${equalScales ? 'up to ' : ''}${beyond} beyond the axes` : ''}${samples.dims === 1 ? narrowNote(source, binWidth) : ''}`
   })
   const data: Record<string, unknown>[] = []
   if (samples.dims === 1) {
     const [lo, hi] = ranges[0]!
-    // Shared bins so generations compare; about 2√n of them (10 to 60), enough to show a shape without gaps.
-    const largest = Math.max(...frames.map((f) => f.points.length), real?.points.length ?? 0)
-    const bins = Math.min(60, Math.max(10, Math.round(2 * Math.sqrt(largest))))
-    const xbins = { start: lo, end: hi, size: (hi - lo) / bins }
+    const xbins = { start: lo, end: hi, size: binWidth }
     const hist = (f: SampleFrame, name: string, colour: string, visible: boolean, opacity: number): Record<string, unknown> => ({
       type: 'histogram',
       x: f32(f.points),
@@ -659,6 +660,40 @@ export function samplesPlot(p: {
   // Equal scales show a ring as a ring; beyond 2-D the first two coordinates need not share one.
   if (equalScales) (layout.yaxis as Record<string, unknown>).scaleanchor = 'x'
   return { data, layout, slider: { first, generations: frames.map((f) => f.generation), captions, initial } }
+}
+
+export interface HistogramBins {
+  lo: number
+  hi: number
+  count: number
+}
+
+/**
+ * Bins for the 1-D histograms of these chains, shared so that generations, and panels of the same
+ * data side by side, compare: over the bulk of every frame and the real data, about 2√n of them
+ * for the largest frame shown (10 to 60), enough to show a shape without gaps.
+ */
+export function histogramBins(chains: readonly ChainSamples[], keep: number): HistogramBins {
+  const frames = chains.flatMap((c) => [...c.frames, ...(c.real === null ? [] : [c.real])].map((f) => thin(f, c.dims, keep)))
+  const [lo, hi] = axisRanges(frames, 1, [])[0]!
+  const largest = Math.max(0, ...frames.map((f) => f.points.length))
+  return { lo, hi, count: Math.min(60, Math.max(10, Math.round(2 * Math.sqrt(largest)))) }
+}
+
+/** Bins this many times wider than a frame's spread draw it as one ordinary bar: the caption says how narrow it is. */
+const NARROW = 10
+
+/** `, all within 0.0005 of 0.532 (…)` where a frame's values span under a tenth of a bin; else nothing. */
+function narrowNote(f: SampleFrame, binWidth: number): string {
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of f.points) {
+    if (!Number.isFinite(v)) return ''
+    lo = Math.min(lo, v)
+    hi = Math.max(hi, v)
+  }
+  if (f.points.length < 2 || (hi - lo) * NARROW >= binWidth) return ''
+  return `, all within ${formatNumber((hi - lo) / 2)} of ${formatNumber((hi + lo) / 2)}, far narrower than one bar (${formatNumber(binWidth)} wide)`
 }
 
 function thin(f: SampleFrame, dims: number, keep: number): SampleFrame {

@@ -14,6 +14,7 @@ import { isSingleGeneration, type ChainSamples, type LoadedRun, type TrainingCur
 import { catalogOf, lossCatalogOf, type MetricCatalog } from './metric-info.js'
 import {
   curvesPlot,
+  histogramBins,
   lossLabels,
   MAX_MIN_MAX_REPLICATES,
   MIN_RELATIVE_SPAN,
@@ -646,6 +647,11 @@ function samplesSection(views: readonly RunView[], several: boolean, addPlot: (s
   // One grid for every run on the page: the settings being compared sit side by side.
   const blocks: string[] = []
   for (const v of views) {
+    // Histograms of one run's settings of the same data share their bins and range, so that the same
+    // real data look the same side by side; a sweep of the data itself (its spread) keeps its own.
+    const dataOf = (s: ChainSamples): string => `${JSON.stringify(field(v.run.info.cells.find((c) => c.index === s.cell)?.config, 'data') ?? null)} ${s.view}`
+    const oneD = v.run.samples.filter((s) => s.dims === 1)
+    const bins = new Map([...new Set(oneD.map(dataOf))].map((data) => [data, histogramBins(oneD.filter((s) => dataOf(s) === data), keep)]))
     for (const s of v.run.samples) {
       const series = v.series.find((x) => x.cell.index === s.cell)
       const label = (several ? series?.label : series?.local) ?? `cell ${s.cell}`
@@ -655,11 +661,12 @@ function samplesSection(views: readonly RunView[], several: boolean, addPlot: (s
         color: series?.style.color ?? REAL_COLOR,
         centers: s.dims === 2 ? cellCenters(v.run.info, s.cell) : [],
         keep,
+        ...(s.dims === 1 ? { bins: bins.get(dataOf(s))! } : {}),
       })
       const slider = spec.slider!
       const id = addPlot(spec)
       const replicate = v.run.info.chains.find((c) => c.id === s.chain)?.replicate
-      const spread = s.saved > s.frames.length ? `; ${s.frames.length} of ${s.saved} saved generations` : ''
+      const spread = savedShown(s.frames.length, s.saved, slider.generations.length > 1)
       blocks.push(`<figure class="samples">
 ${plotDiv(id)}
 <div class="slider">${slider.generations.length > 1 ? `<label>generation <input type="range" min="0" max="${slider.generations.length - 1}" step="1" value="${slider.initial}" data-slider-for="${id}"></label>\n` : ''}<output data-slider-for="${id}">${escapeHtml(slider.captions[slider.initial]!)}</output></div>
@@ -697,6 +704,13 @@ function filteredView(info: RunInfo, cell: number): string {
   return `; these are the draws the filter (<code>${escapeHtml(kind)}</code>) kept, which the next generation trains on, where the metrics score the model’s draws before it`
 }
 
+/** Which of the generations a chain saved samples of its panel shows, in the same words on every panel. */
+function savedShown(shown: number, saved: number, slider: boolean): string {
+  const which = shown < saved ? `${shown} of the ${saved} generations this chain saved samples of` : `all ${saved} generations this chain saved samples of`
+  if (slider) return `; the slider offers ${which}`
+  return shown < saved ? `; ${which}` : ''
+}
+
 function sampleView(s: ChainSamples): string {
   if (s.view === 'residuals') return `; each point is a row’s label minus x·ŵ₀, the least-squares fit to this chain’s real data, against that fit: the design x is the same in every generation, so the labels are what a chain changes`
   return s.d > 2 ? `; the first 2 of ${s.d} coordinates` : ''
@@ -718,7 +732,7 @@ function gallerySection(views: readonly RunView[], several: boolean): string {
         return `<div class="frame" data-generation="${f.generation}"><div class="frame-title">${escapeHtml(title)}</div>${body}</div>`
       })
       const replicate = v.run.info.chains.find((c) => c.id === g.chain)?.replicate
-      const spread = g.saved > g.frames.length ? `; ${g.frames.length} of ${g.saved} saved generations` : ''
+      const spread = savedShown(g.frames.length, g.saved, false)
       // The caption heads its frames: galleries stack down the page, and a caption below one would
       // read as the heading of the next.
       return `<figure class="gallery ${g.kind}">
@@ -999,7 +1013,7 @@ figure.samples figcaption { color: #444; font-size: 0.9em; margin-top: 4px; over
 .slider { display: flex; align-items: center; flex-wrap: wrap; gap: 6px 16px; margin-top: 6px; }
 .slider label { display: flex; align-items: center; gap: 8px; }
 .slider input { width: 260px; }
-.slider output { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.slider output { font-variant-numeric: tabular-nums; }
 figure.choices { margin: 0; }
 div.choices { display: flex; flex-wrap: wrap; gap: 6px 16px; margin-top: 6px; }
 div.choices select { font: inherit; }

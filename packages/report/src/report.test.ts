@@ -928,6 +928,43 @@ describe('renderReport', () => {
     expect(html).toContain('generation 3: 2000 of 3000 points')
   })
 
+  it('draws the 1-D histograms of one run on shared bins, says where a generation is far narrower than a bar, and what the slider offers on every panel', () => {
+    const d = dir('histograms')
+    const column = (f: (i: number) => number): VectorSamples => vectors(100, 1, Float64Array.from({ length: 100 }, (_, i) => f(i)))
+    // The same real data under both settings; the first spreads to ±10, the second collapses to 0.5 + [0, 0.00099].
+    writeSyntheticRun(d, gaussianRun('histograms', { kind: 'gaussian' }, {
+      base: { generations: 3, samplesPerGeneration: 100, data: { kind: 'gaussian', n: 100 }, model: { kind: 'gaussian' }, policy: { kind: 'replace' }, sampling: { temperature: 1 } },
+      cells: [{ 'policy.kind': 'replace' }, { 'policy.kind': 'accumulate' }],
+      samples: (cell, _r, g) => (g === 'real' ? column((i) => i / 10 - 5) : cell === 0 ? column((i) => (i / 99) * 20 - 10) : g === 2 ? column((i) => 0.5 + i * 1e-5) : column((i) => i / 10 - 5)),
+    }))
+    const html = renderReport([loadRun(d)])
+    const plots = embeddedPlots(html).filter((p) => p.slider !== undefined)
+    expect(plots).toHaveLength(2)
+    const bins = plots.map((p) => (p.data[0] as { xbins: { start: number; end: number; size: number } }).xbins)
+    expect(bins[1]).toEqual(bins[0])
+    expect((plots[1]!.layout.xaxis as { range: number[] }).range).toEqual((plots[0]!.layout.xaxis as { range: number[] }).range)
+    // Both reach past the first setting's ±10, which alone the second panel held none of.
+    expect(bins[0]!.start).toBeLessThan(-9)
+    expect(bins[0]!.end).toBeGreaterThan(9)
+    // Stored as 32-bit floats: 0.5 and 0.5 + 99e-5 as float32.
+    const [lo, hi] = [Math.fround(0.5), Math.fround(0.5 + 99e-5)]
+    expect(plots[1]!.slider!.captions[2]).toBe(`generation 2: 100 of 100 points, all within ${formatNumber((hi - lo) / 2)} of ${formatNumber((hi + lo) / 2)}, far narrower than one bar (${formatNumber(bins[0]!.size)} wide)`)
+    expect(plots[0]!.slider!.captions[2]).toBe('generation 2: 100 of 100 points')
+    const captions = [...html.matchAll(/<figcaption>Chain <code>c\d-r0<\/code> \(replicate 0\)(.*?)<\/figcaption>/g)].map((m) => m[1])
+    expect(captions).toEqual(['; the slider offers all 3 generations this chain saved samples of.', '; the slider offers all 3 generations this chain saved samples of.'])
+    // Data of another spread are not the same data: their bins are their own.
+    const other = dir('histograms-std')
+    writeSyntheticRun(other, gaussianRun('histograms-std', { kind: 'gaussian' }, {
+      base: { generations: 2, samplesPerGeneration: 100, data: { kind: 'gaussian', n: 100 }, model: { kind: 'gaussian' }, policy: { kind: 'replace' }, sampling: { temperature: 1 } },
+      cells: [{ 'data.std': 1 }, { 'data.std': 10 }],
+      samples: (cell, _r) => column((i) => (cell === 0 ? 1 : 10) * (i / 50 - 1)),
+    }))
+    const apart = embeddedPlots(renderReport([loadRun(other)])).filter((p) => p.slider !== undefined)
+    const ends = apart.map((p) => (p.data[0] as { xbins: { end: number } }).xbins.end)
+    expect(ends[0]).toBeLessThan(2)
+    expect(ends[1]).toBeGreaterThan(9)
+  })
+
   it('says under a filtered setting’s samples that they are the draws its filter kept, not those the metrics score', () => {
     const d = dir('filtered-samples')
     const rng = Rng.from(1, 'filtered')
@@ -939,8 +976,8 @@ describe('renderReport', () => {
     })
     const captions = [...renderReport([loadRun(d)]).matchAll(/<figcaption>Chain <code>(c\d)-r0<\/code> \(replicate 0\)(.*?)<\/figcaption>/g)].map((m) => [m[1], m[2]])
     expect(captions).toEqual([
-      ['c0', '.'],
-      ['c1', '; these are the draws the filter (<code>modes</code>) kept, which the next generation trains on, where the metrics score the model’s draws before it.'],
+      ['c0', '; the slider offers all 2 generations this chain saved samples of.'],
+      ['c1', '; the slider offers all 2 generations this chain saved samples of; these are the draws the filter (<code>modes</code>) kept, which the next generation trains on, where the metrics score the model’s draws before it.'],
     ])
   })
 
@@ -1131,7 +1168,7 @@ describe('renderReport', () => {
       const bytes = statSync(out).size
       console.log(`report for 4 cells × 3 replicates × 100 generations: ${(bytes / 1e6).toFixed(2)} MB in ${Date.now() - started} ms`)
       expect(bytes).toBeLessThan(15e6)
-      expect(readFileSync(out, 'utf8')).toContain('25 of 100 saved generations')
+      expect(readFileSync(out, 'utf8')).toContain('the slider offers 25 of the 100 generations this chain saved samples of')
     })
   })
 
