@@ -3,14 +3,11 @@ import { valueWords } from '@ouroboros/core'
 import type { CellInfo } from '@ouroboros/store'
 
 /**
- * A sweep cell in words for legends: `policy.kind=accumulate, model.components=8` reads
- * `policy=accumulate, components=8`, and `posttrain.0.kind=dpo` reads `posttrain=dpo`. A path
- * keeps more of itself where the short forms would clash. A swept spec keeps its kind and the
- * options that differ between the sweep's values.
+ * The names a report gives swept paths, in legends and in its header alike: each path's last part,
+ * short for legends' width (`policy.kind` reads `policy`, `model.components` reads `components`,
+ * `posttrain.0.kind` reads `posttrain`); a path keeps itself whole where short forms would clash.
  */
-function cellWords(cell: CellInfo, cells: readonly CellInfo[]): string {
-  const paths = Object.keys(cell.params)
-  if (paths.length === 0) return cell.label
+export function pathNames(paths: readonly string[]): string[] {
   const short = (path: string): string => {
     const parts = path.split('.')
     if (parts.length > 1 && parts[parts.length - 1] === 'kind') parts.pop()
@@ -19,12 +16,20 @@ function cellWords(cell: CellInfo, cells: readonly CellInfo[]): string {
     return parts[parts.length - 1]!
   }
   const shorts = paths.map(short)
-  return paths
-    .map((path, i) => {
-      const name = shorts.filter((s) => s === shorts[i]).length > 1 ? path : shorts[i]!
-      return `${name}=${valueWords(distinguishing(cell.params[path], cells.map((c) => c.params[path])))}`
-    })
-    .join(', ')
+  return paths.map((path, i) => (shorts.filter((s) => s === shorts[i]).length > 1 ? path : shorts[i]!))
+}
+
+/**
+ * A sweep cell in words for legends: `policy=accumulate, components=8`, its paths named by
+ * `pathNames` in the order the config's sweep lists them (`order`; a cell keeps its parameters in
+ * another). A swept spec keeps its kind and the options that differ between the sweep's values.
+ */
+function cellWords(cell: CellInfo, cells: readonly CellInfo[], order: readonly string[]): string {
+  const place = (path: string): number => (order.includes(path) ? order.indexOf(path) : order.length)
+  const paths = Object.keys(cell.params).sort((a, b) => place(a) - place(b))
+  if (paths.length === 0) return cell.label
+  const names = pathNames(paths)
+  return paths.map((path, i) => `${names[i]!}=${valueWords(distinguishing(cell.params[path], cells.map((c) => c.params[path])))}`).join(', ')
 }
 
 /**
@@ -64,11 +69,12 @@ export function runNames(runs: readonly { name: string; seed: unknown; dir: stri
 }
 
 /**
- * The legend of one cell: its swept values; a run with a single cell is named by the run; with
- * several runs on the page every legend starts with its run's name.
+ * The legend of one cell: its swept values, in the order of the config's swept paths (`order`); a
+ * run with a single cell is named by the run; with several runs on the page every legend starts
+ * with its run's name.
  */
-export function seriesLabel(cell: CellInfo, cells: readonly CellInfo[], runName: string, severalRuns: boolean): string {
+export function seriesLabel(cell: CellInfo, cells: readonly CellInfo[], runName: string, severalRuns: boolean, order: readonly string[] = []): string {
   if (cells.length === 1) return runName
-  const words = cellWords(cell, cells)
+  const words = cellWords(cell, cells, order)
   return severalRuns ? `${runName}: ${words}` : words
 }

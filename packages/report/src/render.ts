@@ -8,7 +8,7 @@ import { cellDataset, POOL_REFERENCE, referenceDraw } from './cell-data.js'
 import { CLIENT_SCRIPT } from './client.js'
 import { field, numberArrayField, numberField, stringField } from './fields.js'
 import { escapeHtml, formatChange, formatNumber, jsonForScript, scriptText } from './html.js'
-import { distinguishing, runNames, seriesLabel } from './labels.js'
+import { distinguishing, pathNames, runNames, seriesLabel } from './labels.js'
 import { comparisonPlot, comparisonTable, settingTicks, settingValues, trainingComparisonPlot, type MetricRow, type Setting } from './comparison.js'
 import { isSingleGeneration, type ChainSamples, type LoadedRun, type TrainingCurve } from './load.js'
 import { catalogOf, lossCatalogOf, type MetricCatalog } from './metric-info.js'
@@ -115,8 +115,8 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
     series: run.info.cells.map((cell) => ({
       run: names[r]!,
       cell,
-      label: seriesLabel(cell, run.info.cells, names[r]!, several),
-      local: seriesLabel(cell, run.info.cells, names[r]!, false),
+      label: seriesLabel(cell, run.info.cells, names[r]!, several, sweptPaths(run.info)),
+      local: seriesLabel(cell, run.info.cells, names[r]!, false, sweptPaths(run.info)),
       style: seriesStyle(seriesIndex++),
     })),
   }))
@@ -228,6 +228,10 @@ function headline(v: RunView): string {
   // Per cell, since a sweep may set them.
   const replicates = [...new Set(info.cells.map((cell) => numberField(cell.config, 'replicates') ?? numberField(info.config, 'replicates')))]
   const known = replicates.every((r) => r !== undefined)
+  // Each path named as the settings' labels name it.
+  const swept = sweptValues(info)
+  const paths = swept.map(([path]) => path)
+  const names = new Map(pathNames(paths).map((name, i) => [paths[i]!, name]))
   const parts = [
     `status ${info.status}`,
     `${info.cells.length} ${info.cells.length === 1 ? 'setting' : 'settings'}`,
@@ -235,9 +239,7 @@ function headline(v: RunView): string {
     gens.length === 0 ? '' : `${gens.join(', ')} ${gens.length === 1 && gens[0] === 1 ? 'generation' : 'generations'}`,
     `data ${dataKinds(info).join(', ')}`,
     // The data kinds, replicates and generations are listed just before.
-    ...sweptValues(info)
-      .filter(([path]) => !['data.kind', 'replicates', 'generations'].includes(path))
-      .map(([path, values]) => `${path} ${listed(values)}`),
+    ...swept.filter(([path]) => !['data.kind', 'replicates', 'generations'].includes(path)).map(([path, values]) => `${names.get(path)!} ${listed(values)}`),
   ].filter((p) => p !== '')
   // The time in one piece: the header may wrap, but not inside 2026-12-07T03:22:39Z at a hyphen.
   return `<p class="sub"><strong>${escapeHtml(v.name)}</strong>: ${escapeHtml(parts.join(' · '))} · started <span class="when">${escapeHtml(info.startedAt)}</span></p>`
@@ -255,6 +257,11 @@ function listed(values: readonly string[]): string {
 function dataKinds(info: RunInfo): string[] {
   const kinds = info.cells.map((cell) => stringField(cell.config, 'data', 'kind')).filter((k): k is string => k !== undefined)
   return kinds.length === 0 ? [String(info.dataset.kind ?? 'unknown')] : [...new Set(kinds)]
+}
+
+/** The config's swept paths, in its order. */
+function sweptPaths(info: RunInfo): string[] {
+  return sweptValues(info).map(([path]) => path)
 }
 
 /** Each swept path with its values in words, a spec by what tells it from the others (long values cut short). */

@@ -631,11 +631,27 @@ describe('renderReport', () => {
     writeSyntheticRun(d, handRun('header'))
     const run = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))
     writeFileSync(join(d, 'run.json'), JSON.stringify({ ...run, config: { ...run.config, sweep: { 'policy.kind': ['replace', 'accumulate'], 'model.components': [8] } } }))
-    expect(renderReport([loadRun(d)])).toMatch(/4 generations · data ring · policy\.kind replace \| accumulate · model\.components 8 · started/)
+    // Named as the settings' labels name them.
+    expect(renderReport([loadRun(d)])).toMatch(/4 generations · data ring · policy replace \| accumulate · components 8 · started/)
     // Whole specs: each by its kind and the options the others do not share.
     const lexicon = (per: string) => ({ kind: 'reward', reward: { kind: 'lexicon', words: ['w11', 'w12', 'w13', 'w14', 'w15', 'w16'], per }, choices: 2 })
     writeFileSync(join(d, 'run.json'), JSON.stringify({ ...run, config: { ...run.config, sweep: { filter: [lexicon('sentence'), lexicon('token'), null] } } }))
     expect(renderReport([loadRun(d)])).toContain('data ring · filter reward(reward=lexicon(per=sentence)) | reward(reward=lexicon(per=token)) | null · started')
+  })
+
+  it('names the swept paths in the labels as in the header, in the order of the config’s sweep', () => {
+    const d = dir('order')
+    // The cells keep their parameters last path first, as the config's sweep expands them.
+    const cells = [0, 100].flatMap((nReal) => [1, 0.5].map((temperature) => ({ 'sampling.temperature': temperature, 'policy.nReal': nReal })))
+    writeSyntheticRun(d, {
+      ...handRun('order'),
+      cells,
+      base: { ...handRun('order').base, sweep: { 'policy.nReal': [0, 100], 'sampling.temperature': [1, 0.5] } },
+      metrics: (cell, _r, g) => ({ total_variance: g === -1 ? 4 : 4 - 0.1 * (g + 1) - 0.01 * cell }),
+    })
+    const html = renderReport([loadRun(d)])
+    expect(html).toContain('data ring · nReal 0 | 100 · temperature 1 | 0.5 · started')
+    expect(metricPlot(html, 'total_variance').data.map((t) => t.name).filter((n) => String(n).endsWith('(mean)'))).toEqual(['nReal=0, temperature=1 (mean)', 'nReal=0, temperature=0.5 (mean)', 'nReal=100, temperature=1 (mean)', 'nReal=100, temperature=0.5 (mean)'])
   })
 
   it('draws one curve per cell with a min–max band, the real-data line dashed, and words for the swept values', () => {
