@@ -99,6 +99,13 @@ function kindInfo(kind: string): KindInfo {
   return KINDS[kind] ?? { title: kind, step: 'step', aims: REWARD_WORDS }
 }
 
+/**
+ * Why a stage's last point need not match its generation's metrics, said under both: they score
+ * different draws, and with few of them settings can rank otherwise.
+ */
+export const STAGE_SCORING =
+  'The stage curves score each evaluated step on the stage’s own evalSamples draws (by default min(samplesPerGeneration, 2000)); the tables and plots by setting or generation score the model after all its stages on the generation’s samplesPerGeneration draws: other draws, so a curve’s last point and the table’s value differ by sampling noise, which with few draws can reorder the settings.'
+
 /** The post-training section: a block per stage kind, in config order. Empty without curves. */
 export function posttrainSection(settings: readonly PosttrainSetting[], catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const kinds = stageSeries(settings)
@@ -361,6 +368,7 @@ function kindNote(roles: readonly Role[], shapes: boolean, untasked: boolean, ti
     parts.push('The trainer’s own loss is that of a batch weighted by advantages or by the preference loss’s gradient: a surrogate whose gradient is the stage’s, so its size and sign say little; the stage’s own quantities (reward, KL, the preference loss) are the ones to read.')
   }
   parts.push('Lines are means over the replicates at each evaluated step; thin lines and shaded bands (minimum to maximum) show the replicates.')
+  parts.push(STAGE_SCORING)
   if (shapes) parts.push('Past seven settings the colours repeat, with another marker shape.')
   return parts.join(' ')
 }

@@ -9,7 +9,7 @@ import { MAX_STAGE_POINTS, parseStageCurves, sqrtKl } from './posttrain-curves.j
 import { POINT_BUDGET } from './posttrain-view.js'
 import { BON_STEPS, FT_STEPS, pair, RL_STEPS, writeBestOfNRun, writeCurve, writeFinetuneRun, writeRlRun, type CurveLine } from './posttrain.testutil.js'
 import { Rng } from '@ouroboros/core'
-import { embeddedPlots, plotTitle, ringSamples, tempDir, writeSyntheticRun, ringDataset, type SyntheticRun } from './runs.testutil.js'
+import { embeddedPlots, ganRun, plotTitle, ringSamples, tempDir, writeSyntheticRun, ringDataset, type SyntheticRun } from './runs.testutil.js'
 
 const dirs: string[] = []
 function dir(prefix: string): string {
@@ -140,6 +140,21 @@ describe('samples of a post-trained run', () => {
     // The stages are timed with the fit they follow.
     expect(staged).toContain('<th>setting</th><th>fit and post-training</th><th>sample</th>')
     expect(plain).toContain('<th>setting</th><th>fit</th><th>sample</th>')
+  })
+})
+
+describe('the values of a post-trained setting', () => {
+  it('say under the Comparison table, the plots by setting and the stage curves that these score other draws than the curves', () => {
+    const d = dir('pt-scored')
+    writeFinetuneRun(d, 'ft', 1)
+    const html = renderReport([loadRun(d)])
+    const section = (id: string): string => new RegExp(`<section id="${id}">([\\s\\S]*?)</section>`).exec(html)![1]!
+    const sentence = 'score the model after all its stages on the generation’s samplesPerGeneration draws'
+    for (const id of ['summary', 'metrics', 'posttrain']) expect(section(id)).toContain(sentence)
+    expect(section('posttrain')).toContain('each evaluated step on the stage’s own evalSamples draws')
+    const plain = dir('pt-unscored')
+    writeSyntheticRun(plain, ganRun('gan'))
+    expect(renderReport([loadRun(plain)])).not.toContain(sentence)
   })
 })
 

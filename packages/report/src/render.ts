@@ -30,7 +30,7 @@ import {
   type Reference,
   type SeriesStyle,
 } from './plots.js'
-import { posttrainSection } from './posttrain-view.js'
+import { posttrainSection, STAGE_SCORING } from './posttrain-view.js'
 import { collapseLevels, NO_VALUE, summarize, withinRange, type SummaryRow } from './summary.js'
 import { theoryCurves, type TheoryCurve } from './theory.js'
 
@@ -787,7 +787,9 @@ function comparisonSections(views: readonly RunView[], catalog: MetricCatalog, a
     })
   const shown = metrics.filter((m) => rows(m).length > 0)
   const pooled = views.some((v) => v.series.some((s) => referenceDraw(v.run.info, s.cell) !== 'fresh'))
-  const table = shown.length === 0 ? noMetrics(views) : comparisonTable(shown, rows, catalog, pooled)
+  // Post-trained settings' values are not their stages' last curve points: the caption says why.
+  const staged = views.some((v) => v.run.info.cells.some((cell) => stageKinds(cell.config).length > 0)) ? `\n<p class="note">${escapeHtml(STAGE_SCORING)}</p>` : ''
+  const table = shown.length === 0 ? noMetrics(views) : comparisonTable(shown, rows, catalog, pooled) + staged
   const divs = shown.map((metric) => plotDiv(addPlot(comparisonPlot({ metric, rows: rows(metric), catalog }))))
   // Settings too many and too long to name under the axis are numbered there and named here.
   const numbered = shown.some((metric) => settingTicks(rows(metric).map((r) => r.setting.label)).numbered === true)
@@ -798,7 +800,7 @@ function comparisonSections(views: readonly RunView[], catalog: MetricCatalog, a
       : `<p class="note">Dots are replicates, the wide tick with whiskers their mean ± 1 standard deviation, stopped at the farthest replicate, the grey tick the metric on fresh real data (generation −1).</p>
 <div class="grid">
 ${divs.join('\n')}
-</div>${key}`
+</div>${key}${staged}`
   return { table, plots }
 }
 
