@@ -8,6 +8,7 @@ runModelConformance(model, {
   badParams: [
     { params: { loss: 'lsgan' }, field: 'loss' },
     { params: { steps: 0 }, field: 'steps' },
+    { params: { steps: 10, evalEvery: 20 }, field: 'evalEvery' },
     { params: { generator: [] }, field: 'generator' },
     { params: { discriminator: [0] }, field: 'discriminator.0' },
     { params: { lrD: -1 }, field: 'lrD' },

@@ -65,6 +65,10 @@ const paramsSchema = z
     if (p.clip !== CLIP && p.loss !== 'wgan') {
       ctx.addIssue({ code: 'custom', path: ['clip'], message: `bounds the critic's weights under loss 'wgan', and loss is '${p.loss}'; leave clip out, or use loss 'wgan'` })
     }
+    // A run shortened by its steps alone, its evalEvery kept, would end before its first report.
+    if (p.evalEvery > p.steps) {
+      ctx.addIssue({ code: 'custom', path: ['evalEvery'], message: `${p.evalEvery} is more than steps (${p.steps}): no training curve would be recorded; give at most steps, or 0 for none` })
+    }
     const { optimizer } = trainingSettings(p)
     for (const [key, value, fallback] of [['beta1', p.beta1, BETA1], ['beta2', p.beta2, BETA2]] as const) {
       if (value !== fallback && optimizer !== 'adam') {
