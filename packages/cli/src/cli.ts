@@ -8,7 +8,7 @@ import { EVAL_HELP, EXPORT_FORMATS, NEW_KINDS } from './usage.js'
 
 useOwnTmpdir()
 // Read by the core package's ouroborosCommand (not imported here: the command line loads it lazily).
-process.env['OUROBOROS_INVOCATION'] = invocation()
+process.env['OUROBOROS_INVOCATION'] = JSON.stringify(invocation())
 // Output piped into a reader that stops early (`| head`) has given the reader what it wanted.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err
@@ -176,8 +176,8 @@ async function handleError(err: unknown): Promise<number> {
 }
 
 /**
- * An option with a value, given twice (`--format csv --format parquet`), is refused: commander
- * keeps the last value, and which one the user meant is not ours to guess. `--allow-modules`,
+ * An option given two values (`--format csv --format parquet`) is refused: commander keeps the
+ * last, and which one the user meant is not ours to guess (the same value twice is that value). `--allow-modules`,
  * the one repeatable option, collects its values.
  */
 function onceEach(command: Command): void {
@@ -185,20 +185,20 @@ function onceEach(command: Command): void {
     if (!(option.required || option.optional) || option.long === '--allow-modules') continue
     let first: string | undefined
     command.on(`option:${option.name()}`, (value: string) => {
-      if (first !== undefined) command.error(`error: option '${option.flags}' is given twice ('${first}' and '${value}'); give it once`, { exitCode: 2, code: 'ouroboros.optionTwice' })
+      if (first !== undefined && value !== first) command.error(`error: option '${option.flags}' is given twice ('${first}' and '${value}'); give it once`, { exitCode: 2, code: 'ouroboros.optionTwice' })
       first = value
     })
   }
 }
 
 /** The words that run this program as it was started, for the messages that say what to run next. */
-function invocation(): string {
+function invocation(): string[] {
   const script = process.env['npm_lifecycle_event']
   const pnpm = /^pnpm\/(\S+)/.exec(process.env['npm_config_user_agent'] ?? '')
   // The workspace's scripts `start` and `ouroboros` run it: typed again, it is the second, run as pnpm was.
-  if (pnpm !== null && (script === 'start' || script === 'ouroboros')) return `npx -y pnpm@${pnpm[1]} ouroboros`
+  if (pnpm !== null && (script === 'start' || script === 'ouroboros')) return ['npx', '-y', `pnpm@${pnpm[1]}`, 'ouroboros']
   const main = process.argv[1] ?? ''
-  if (main === '' || basename(main) === 'ouroboros') return 'ouroboros'
+  if (main === '' || basename(main) === 'ouroboros') return ['ouroboros']
   const fromHere = relative(process.cwd(), main)
-  return `node ${fromHere.startsWith('..') || isAbsolute(fromHere) ? main : fromHere}`
+  return ['node', fromHere.startsWith('..') || isAbsolute(fromHere) ? main : fromHere]
 }

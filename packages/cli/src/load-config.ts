@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'no
 import { tmpdir } from 'node:os'
 import { dirname, extname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { configError, jsonFault, ouroborosCommand, unreadable } from '@ouroboros/core'
+import { configError, jsonFault, ouroborosCommand, shellWord, unreadable } from '@ouroboros/core'
 import { unreadableFile } from '@ouroboros/store'
 import { moduleUrl } from './registry.js'
 
@@ -34,7 +34,7 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     }
     // A run's own record of itself, given back as a config: its config is one key of it.
     if (typeof value === 'object' && value !== null && 'config' in value && 'chains' in value && 'runId' in value) {
-      throw configError(`${file}: a run's run.json, not a config (the run's config is its "config")`, `${ouroborosCommand(`resume ${dirname(resolvePath(file))}`)} finishes that run; to run its config again, save its "config" as a file of its own`)
+      throw configError(`${file}: a run's run.json, not a config (the run's config is its "config")`, `${ouroborosCommand(`resume ${shellWord(dirname(resolvePath(file)))}`)} finishes that run; to run its config again, save its "config" as a file of its own`)
     }
     return value
   }

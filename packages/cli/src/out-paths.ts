@@ -1,6 +1,6 @@
 import { closeSync, mkdtempSync, openSync, readSync, realpathSync, rmdirSync, statSync, type Stats } from 'node:fs'
 import { basename, dirname, join, relative, sep } from 'node:path'
-import { ErrorCode, inputError, OuroborosError, ouroborosCommand } from '@ouroboros/core'
+import { ErrorCode, inputError, OuroborosError, ouroborosCommand, shellWord } from '@ouroboros/core'
 import { fileFailure, RUN_AGAIN, RUN_FILES } from '@ouroboros/store'
 import { RUN_ENTRIES } from './run-dir.js'
 
@@ -64,7 +64,7 @@ export function checkReportOut(file: string, runs: readonly string[], force: boo
       throw inputError(`--out: ${file} is ${holder.what} in ${holder.run}${replaced}`, `give --out a file of its own, such as ${join(holder.run, 'compare.html')}`)
     }
     if (!reported) {
-      throw inputError(`--out: ${file} is the report of the run in ${holder.run}, which this command does not report`, `give --out a file of its own (\`${ouroborosCommand(`report ${holder.run}`)}\` rebuilds that run's report)`)
+      throw inputError(`--out: ${file} is the report of the run in ${holder.run}, which this command does not report`, `give --out a file of its own (\`${ouroborosCommand(`report ${shellWord(holder.run)}`)}\` rebuilds that run's report)`)
     }
     if (runs.length > 1) {
       throw inputError(`--out: ${file} is the report of the run in ${holder.run}; the comparison of ${runs.length} runs would replace it`, `give --out a file of its own, such as ${join(holder.run, 'compare.html')}`)

@@ -265,7 +265,7 @@ export async function resolveRun(raw: unknown, where: string, overrides: { seed?
           streamAboveBytes,
         })
       }
-      if (minimumTokens !== undefined) await checkRealTokens(minimumTokens, chains.slice(-cfg.replicates), at)
+      if (minimumTokens !== undefined) await checkRealTokens(minimumTokens, chains.slice(-cfg.replicates), limits !== undefined && n === limits.n, at)
     } catch (err) {
       // A problem of the config itself fails every cell alike: said once, of the config, where the
       // first cell's label would make it read as that cell's (vae-mnist-policies' data.n).
@@ -553,7 +553,7 @@ function checkMinimumRows(
 
 /** What a model that needs `minimum` tokens of training text needs, in words. */
 function tokensNeeded(minimum: MinimumTokens): string {
-  return `${minimum.what} needs at least ${minimum.tokens} tokens of training text (its sequences, each end a token)`
+  return `${minimum.what} needs at least ${minimum.tokens} tokens of training text (words, and an end for each sequence)`
 }
 
 /**
@@ -574,18 +574,20 @@ function checkSampledTokens(minimum: MinimumTokens, policy: { config: PolicyConf
  * The same against generation 0's data as each chain draws them: a few short sentences (a Brown
  * data.n of 2) would fail every chain at its first fit.
  */
-async function checkRealTokens(minimum: MinimumTokens, chains: readonly ChainSpec[], at: string): Promise<void> {
-  const short: string[] = []
+async function checkRealTokens(minimum: MinimumTokens, chains: readonly ChainSpec[], wholePool: boolean, at: string): Promise<void> {
+  const short: number[] = []
   for (const chain of chains) {
     const real = (await ofConfig(at, () => chainRealData(chain))).real as TokenSamples
     const tokens = real.tokens.length + real.n
-    if (tokens < minimum.tokens) short.push(`${chain.id}: ${tokens}`)
+    if (tokens < minimum.tokens) short.push(tokens)
   }
   if (short.length === 0) return
+  // Said without the chains' names: cells of the same data say it alike, and so once.
   const n = chains[0]!.n
+  const which = chains.length === 1 ? 'they hold' : `in ${short.length} of ${chains.length} chains they hold`
   throw configError(
-    `${at}: model.${minimum.param}: ${tokensNeeded(minimum)}, but generation 0 is fit on data.n = ${n} sequences, which hold fewer in ${short.length} of ${chains.length} chain${chains.length === 1 ? '' : 's'} (${short.slice(0, 3).join(', ')}${short.length > 3 ? ', …' : ''} tokens)`,
-    `lower model.${minimum.param}, or raise data.n`,
+    `${at}: model.${minimum.param}: ${tokensNeeded(minimum)}, but generation 0 is fit on ${n} sequence${n === 1 ? '' : 's'} (data.n), and ${which} as few as ${Math.min(...short)}`,
+    `lower model.${minimum.param}, or ${wholePool ? 'give more text: data.n is every training sequence of the data' : 'raise data.n'}`,
   )
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { changedFileError, configError, OuroborosError, ErrorCode, ouroborosCommand } from '@ouroboros/core'
+import { changedFileError, configError, OuroborosError, ErrorCode, ouroborosCommand, shellWord } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordLossInfo, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
 import { cellVocabularyFile, HOST, readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
@@ -206,7 +206,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   const info = readRunInfo(dir) as RunFile
   // Before the lock: a finished run in a folder this user may only read has nothing to lock.
   if (info.status === 'finished' && existsSync(join(dir, RUN_FILES.report))) {
-    process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}: nothing to resume (${ouroborosCommand(`report ${dir}`)} makes its report again)\n`)
+    process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}: nothing to resume (${ouroborosCommand(`report ${shellWord(dir)}`)} makes its report again)\n`)
     return 0
   }
   const lock = RunLock.acquire(dir)
@@ -225,7 +225,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
     try {
       process.stdout.write(`report: ${await writeReport([dir], join(dir, RUN_FILES.report), { fallbackInfo: await builtinOutputInfo() })}\n`)
     } catch (err) {
-      throw resumableFailure(err, ouroborosCommand(`resume ${dir}`))
+      throw resumableFailure(err, ouroborosCommand(`resume ${shellWord(dir)}`))
     }
     return 0
   }
@@ -248,7 +248,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   if (address === undefined && info.queue !== undefined) {
     const { queueAddress, queueCommand } = await import('@ouroboros/scheduler/queue')
     // run.json keeps the URL with *** for the password; PASSWORD is what the commands to copy show.
-    const command = queueCommand(ouroborosCommand(`resume ${dir}`), queueAddress(info.queue.replace(/:\*\*\*@/, ':PASSWORD@')))
+    const command = queueCommand(ouroborosCommand(`resume ${shellWord(dir)}`), queueAddress(info.queue.replace(/:\*\*\*@/, ':PASSWORD@')))
     process.stderr.write(`ouroboros: this run started on the queue ${info.queue}; without --queue it goes on here, on this machine's threads (${command} sends it to the queue)\n`)
   } else if (address === undefined) {
     localNote()
@@ -345,7 +345,7 @@ const notices = { log: (line: string): void => void process.stderr.write(`${line
 
 async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRun, info: RunFile, runner: Runner, resume: boolean, address: QueueAddress | undefined, handOver?: () => void): Promise<number> {
   // The queue's module is loaded already where there is a queue: openQueue loaded it.
-  const resumeLine = address === undefined ? ouroborosCommand(`resume ${runDir}`) : (await import('@ouroboros/scheduler/queue')).queueCommand(ouroborosCommand(`resume ${runDir}`), address)
+  const resumeLine = address === undefined ? ouroborosCommand(`resume ${shellWord(runDir)}`) : (await import('@ouroboros/scheduler/queue')).queueCommand(ouroborosCommand(`resume ${shellWord(runDir)}`), address)
   const doneBefore = new Map(info.chains.map((c) => [c.id, resume ? c.generationsDone : 0]))
   const progress = progressReporter(chains.map((c) => ({ id: c.id, generations: c.config.generations, done: doneBefore.get(c.id) ?? 0, group: c.cell, stages: c.config.posttrain.map((s) => s.kind) })))
   notices.log = progress.log
@@ -355,7 +355,7 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   let writingReport = false
   // Whether an interrupt asked the chains to stop (as against the report's writing).
   let chainsInterrupted = false
-  const reportLine = ouroborosCommand(`report ${runDir}`)
+  const reportLine = ouroborosCommand(`report ${shellWord(runDir)}`)
   // Ctrl-C, or SIGTERM from a batch system (a job cancelled or out of time) or `kill`: the same.
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupts++

@@ -65,6 +65,7 @@ const configs: [string, unknown, string][] = [
   ['empty sweep list', r({ sweep: { 'model.components': [] } }), 'sweep.model.components'],
   ['sweep list not a list', r({ sweep: { 'model.components': 4 } }), 'sweep.model.components'],
   ['a sweep value listed twice', r({ sweep: { 'model.components': [8, 4, 8] } }), 'sweep.model.components: 8 is listed twice; each value makes a cell'],
+  ['a sweep object listed twice, its keys in another order', r({ sweep: { model: [{ kind: 'gmm', components: 8 }, { components: 8, kind: 'gmm' }] } }), 'sweep.model: {"components":8,"kind":"gmm"} is listed twice; each value makes a cell'],
   ['sweep to a bad value', r({ sweep: { 'model.components': [4, 'eight'] } }), 'model.components'],
   ['absurd size', { data: { kind: 'gaussian', d: 1000, n: 1000000 }, model: { kind: 'gaussian' }, policy: { kind: 'accumulate' }, generations: 100 }, 'GiB'],
   ['more MNIST digits than the training split', { data: { kind: 'mnist', n: 9500 }, model: { kind: 'gaussian' }, generations: 1 }, 'data.n'],
@@ -79,8 +80,8 @@ const configs: [string, unknown, string][] = [
   ['an RL stage refitting a GMM on fewer draws than its components', r({ model: { kind: 'gmm', components: 8 }, posttrain: [{ kind: 'rl', beta: 1, reward: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] }, samples: 5 }] }), 'posttrain.0.samples: a GMM of 8 components needs at least 8 training rows, but each refit of this stage fits 5 draws'],
   ['an RL stage refitting on samplesPerGeneration draws, too few, in a one-generation run', r({ model: { kind: 'gmm', components: 8 }, generations: 1, samplesPerGeneration: 6, posttrain: [{ kind: 'rl', beta: 1, reward: { kind: 'modes', values: [1, 0, 0, 0, 0, 0, 0, 0] } }] }), 'each refit of this stage fits 6 draws (samplesPerGeneration)'],
   ['a regression design of fewer rows than features', { data: { kind: 'regression', d: 20, T: 10, n: 100 }, model: { kind: 'linreg' }, generations: 2 }, 'OLS with 20 features needs a design of at least 20 rows, but data.T is 10'],
-  ['a transformer context longer than the text of generation 0', { data: { kind: 'brown', n: 2 }, model: { kind: 'transformer' }, generations: 1 }, 'model.context: a transformer of context 64 needs at least 65 tokens of training text (its sequences, each end a token), but generation 0 is fit on data.n = 2 sequences, which hold fewer in 1 of 1 chain (r0: '],
-  ['a transformer context longer than a generation of its own samples', { data: { kind: 'brown', n: 200 }, model: { kind: 'transformer', maxLength: 10 }, samplesPerGeneration: 3, generations: 2 }, "model.context: a transformer of context 64 needs at least 65 tokens of training text (its sequences, each end a token), but under policy 'replace' a generation after 0 is fit on samplesPerGeneration = 3 of its sequences, at most 11 tokens each"],
+  ['a transformer context longer than the text of generation 0', { data: { kind: 'brown', n: 2 }, model: { kind: 'transformer' }, generations: 1 }, 'model.context: a transformer of context 64 needs at least 65 tokens of training text (words, and an end for each sequence), but generation 0 is fit on 2 sequences (data.n), and they hold as few as '],
+  ['a transformer context longer than a generation of its own samples', { data: { kind: 'brown', n: 200 }, model: { kind: 'transformer', maxLength: 10 }, samplesPerGeneration: 3, generations: 2 }, "model.context: a transformer of context 64 needs at least 65 tokens of training text (words, and an end for each sequence), but under policy 'replace' a generation after 0 is fit on samplesPerGeneration = 3 of its sequences, at most 11 tokens each"],
   ['negative retries', r({ retries: -1 }), 'retries'],
   ['warmStart as text', r({ warmStart: 'yes' }), 'warmStart'],
 ]
@@ -620,6 +621,9 @@ describe('an option given twice', () => {
       expect(res.stderr.trim()).toBe(message)
     }
     expect(readdirSync(dir)).toEqual(['config.json'])
+    // The same value twice is that value.
+    const same = cli(['validate', config, '--seed', '3', '--seed', '3', '--json'])
+    expect(same.status, same.stderr).toBe(0)
   })
 })
 

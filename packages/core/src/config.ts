@@ -222,9 +222,10 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
   })
   // Two cells of one value would run the same chains twice under one label.
   for (const path of paths) {
-    const written = sweep[path]!.map((v) => JSON.stringify(v))
-    written.forEach((w, i) => {
-      if (written.indexOf(w) !== i) found.add({ path: `sweep.${path}`, message: `${w} is listed twice; each value makes a cell` })
+    // Objects compared whatever the order of their keys.
+    const same = sweep[path]!.map((v) => JSON.stringify(v, (_key, x: unknown) => (typeof x === 'object' && x !== null && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x)))
+    same.forEach((w, i) => {
+      if (same.indexOf(w) !== i) found.add({ path: `sweep.${path}`, message: `${JSON.stringify(sweep[path]![i])} is listed twice; each value makes a cell` })
     })
   }
   const cells: Cell[] = []

@@ -63,7 +63,7 @@ export const vectorFile = defineDataset({
 function pin(p: FileParams): FileParams {
   const now = sha256Of(p.path)
   if (p.sha256 !== undefined && p.sha256 !== now) {
-    throw inputError(`data.sha256: ${p.sha256.slice(0, 12)}… is not the SHA-256 of ${p.path} (${now.slice(0, 12)}…)`, 'correct data.sha256, or leave it out: a run records the SHA-256 of its files itself')
+    throw inputError(`data.sha256: ${p.sha256.slice(0, 12)}… is not the SHA-256 of ${p.path}, which is ${now}`, 'correct data.sha256, or leave it out: a run records the SHA-256 of its files itself')
   }
   return { ...p, sha256: now }
 }

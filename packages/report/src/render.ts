@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { inputError, valueWords, type OutputInfoTable } from '@ouroboros/core'
+import { inputError, shellWord, valueWords, type OutputInfoTable } from '@ouroboros/core'
 import type { CellInfo, ChainInfo, RunInfo } from '@ouroboros/store'
 import type { CellCurve, RunAggregate } from './aggregate.js'
 import { cellDataset, POOL_REFERENCE, referenceDraw } from './cell-data.js'
@@ -351,10 +351,6 @@ function failedGroups(info: RunInfo): FailedGroup[] {
 }
 
 /** A path as a shell reads it back whole, for a command to copy: quoted where it holds a space or another special character. */
-function shellWord(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`
-}
-
 /** What a section without metrics says: a run still going may record some; one that ended did not. */
 function noMetrics(views: readonly RunView[]): string {
   if (views.some((v) => v.run.info.status === 'running' || v.run.info.status === 'interrupted')) return '<p>No metrics recorded yet.</p>'

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq'
-import { ErrorCode, OuroborosError, ouroborosCommand } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, ouroborosCommand, shellWord } from '@ouroboros/core'
 import type { AdvanceTask, EvaluateTask } from '../chain.js'
 import type { Runner, TaskPriority } from '../runner.js'
 import type { TrainingProgress } from '../training-progress.js'
@@ -297,7 +297,7 @@ export class QueueRunner implements Runner {
     const { address, runDir } = this.opts
     const why = redact(cause instanceof Error ? cause.message : String(cause), address)
     this.lost = new OuroborosError(ErrorCode.IO, `lost the queue at ${address.shown}: ${why}`, {
-      hint: `start Redis again with its data (appendonly yes keeps the tasks), then finish the run with: ${queueCommand(ouroborosCommand(`resume ${runDir}`), address)}`,
+      hint: `start Redis again with its data (appendonly yes keeps the tasks), then finish the run with: ${queueCommand(ouroborosCommand(`resume ${shellWord(runDir)}`), address)}`,
     })
     for (const p of this.pending.values()) p.reject(this.lost)
     this.pending.clear()

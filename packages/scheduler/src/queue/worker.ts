@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { Worker, type Job } from 'bullmq'
-import { ErrorCode, OuroborosError, ouroborosCommand, toOuroborosError } from '@ouroboros/core'
+import { ErrorCode, OuroborosError, ouroborosCommand, shellWord, toOuroborosError } from '@ouroboros/core'
 import { RUN_AGAIN, RunLock, fileFailure, readRunInfo, toPortable, type PortableRecordBatch, type RunInfo } from '@ouroboros/store'
 import type { AdvanceResult, AdvanceTask, FailureInfo } from '../chain.js'
 import { LocalRunner } from '../local-runner.js'
@@ -233,7 +233,7 @@ export function chainOf(task: QueueTask, cache: Map<string, RunSpecCache>, resol
  */
 export function asWorkers(failure: FailureInfo, worker: string, task: QueueTask, address: QueueAddress): FailureInfo {
   if (failure.code !== ErrorCode.IO) return failure
-  const resume = `then finish the run with: ${queueCommand(ouroborosCommand(`resume ${task.runDir}`), address)}`
+  const resume = `then finish the run with: ${queueCommand(ouroborosCommand(`resume ${shellWord(task.runDir)}`), address)}`
   const fix = (failure.hint ?? `fix that on the machine of worker ${worker}`).replace(`, ${RUN_AGAIN}`, '').replace('this user', `the user worker ${worker} runs as, ${userName()},`)
   return { ...failure, message: redact(`worker ${worker}: ${failure.message}`, address), hint: `${redact(fix, address)}, ${resume}` }
 }
@@ -256,7 +256,7 @@ export function refusalOf(err: unknown, worker: string, task: QueueTask, address
   const e = toOuroborosError(err)
   const message = redact(`worker ${worker}: ${e.message}`, address)
   if (e.code === ErrorCode.PLUGIN) return { code: e.code, message, ...(e.hint === undefined ? {} : { hint: e.hint }) }
-  const resume = queueCommand(ouroborosCommand(`resume ${task.runDir}`), address)
+  const resume = queueCommand(ouroborosCommand(`resume ${shellWord(task.runDir)}`), address)
   if (fileFailure(e.cause).remedy === 'permissions' && e.hint !== undefined) {
     // The directory is there, but this worker's user may not read it: naming that user, as asWorkers does for a write.
     const fix = e.hint.replace(/, or run the command as the user who \w+ it$/, '').replace('this user', `the user worker ${worker} runs as, ${userName()},`)
