@@ -151,8 +151,6 @@ program
     exitCode = await listCommand()
   })
 
-for (const command of program.commands) onceEach(command)
-
 try {
   // `help nope` printed the whole help, exit 2, without naming the command it does not know.
   const [first, topic] = process.argv.slice(2)
@@ -173,22 +171,6 @@ async function handleError(err: unknown): Promise<number> {
   if (e.hint) process.stderr.write(`hint: ${e.hint}\n`)
   if (!e.isUsageError && process.env['OUROBOROS_DEBUG']) process.stderr.write(`${(err as Error).stack}\n`)
   return e.isUsageError ? 2 : 1
-}
-
-/**
- * An option given two values (`--format csv --format parquet`) is refused: commander keeps the
- * last, and which one the user meant is not ours to guess (the same value twice is that value). `--allow-modules`,
- * the one repeatable option, collects its values.
- */
-function onceEach(command: Command): void {
-  for (const option of command.options) {
-    if (!(option.required || option.optional) || option.long === '--allow-modules') continue
-    let first: string | undefined
-    command.on(`option:${option.name()}`, (value: string) => {
-      if (first !== undefined && value !== first) command.error(`error: option '${option.flags}' is given twice ('${first}' and '${value}'); give it once`, { exitCode: 2, code: 'ouroboros.optionTwice' })
-      first = value
-    })
-  }
 }
 
 /** The words that run this program as it was started, for the messages that say what to run next. */

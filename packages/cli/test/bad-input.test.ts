@@ -604,29 +604,6 @@ describe('ouroboros worker: a queue or a directory it cannot use', () => {
   })
 })
 
-describe('an option given twice', () => {
-  const dir = tempDir()
-  const config = writeConfig(dir, { data: { kind: 'gaussian', n: 50 }, model: { kind: 'gaussian' }, generations: 1 })
-
-  it('is refused naming the option and both values, exit 2, nothing written, where commander kept the last', () => {
-    const cases: [string[], string][] = [
-      [['run', config, '--out', join(dir, 'a'), '--out', join(dir, 'b')], `error: option '--out <dir>' is given twice ('${join(dir, 'a')}' and '${join(dir, 'b')}'); give it once`],
-      [['validate', config, '--seed', '3', '--seed', '4'], "error: option '--seed <s>' is given twice ('3' and '4'); give it once"],
-      [['export', join(dir, 'a'), '--format', 'csv', '--format', 'parquet'], "error: option '--format <format>' is given twice ('csv' and 'parquet'); give it once"],
-      [['eval', '--real', config, '--generated', config, '--metrics', 'moments', '--metrics', 'modes'], "error: option '--metrics <list>' is given twice ('moments' and 'modes'); give it once"],
-    ]
-    for (const [args, message] of cases) {
-      const res = cli(args)
-      expect(res.status, res.stderr).toBe(2)
-      expect(res.stderr.trim()).toBe(message)
-    }
-    expect(readdirSync(dir)).toEqual(['config.json'])
-    // The same value twice is that value.
-    const same = cli(['validate', config, '--seed', '3', '--seed', '3', '--json'])
-    expect(same.status, same.stderr).toBe(0)
-  })
-})
-
 describe('help of a command there is not', () => {
   it('names it and the commands there are, exit 2, where the whole help was printed', () => {
     const res = cli(['help', 'nope'])

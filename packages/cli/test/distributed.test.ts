@@ -444,7 +444,7 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
       // The workers make the chains' folders: the run directory is all there is to open.
       expect(existsSync(join(out, 'chains'))).toBe(false)
       chmodSync(out, 0o777)
-      const resumeArgs = /ouroboros (resume \S+ --queue \S+)/.exec(hint!)![1]!.replace('PASSWORD', encodeURIComponent(password)).split(' ')
+      const resumeArgs = / (resume \S+ --queue \S+)/.exec(hint!)![1]!.replace('PASSWORD', encodeURIComponent(password)).split(' ')
       const resumed = await start(resumeArgs).done
       expect(resumed.code, resumed.stderr).toBe(0)
       expectSameRecords(out, localGmm())
