@@ -49,7 +49,9 @@ if not keys:
     runlib.die(f'{a.run}: no key given; the post-training curves have {", ".join(known)}')
 for k in keys:
     if k not in known and not (k.startswith('metrics.') and k[8:] in known):
-        runlib.die(f'{a.run}: ' + runlib.unknown('the post-training curves have no numeric key', k, known))
+        # A loss misspelt by its name alone is near that name, not near loss.NAME.
+        near = known + sorted(l for l in losses if l not in known)
+        runlib.die(f'{a.run}: ' + runlib.unknown('the post-training curves have no numeric key', k, near))
 stages = sorted({p['stage'] for _, lines in curves for p in lines})
 if a.stage is not None and a.stage not in stages:
     runlib.die(f'--stage {a.stage}: the curves have stages {runlib.listing(stages)}')

@@ -152,9 +152,11 @@ program
   })
 
 try {
-  // `help nope` printed the whole help, exit 2, without naming the command it does not know.
+  // An unknown command, or `help` of one (which printed the whole help, exit 2, without naming
+  // it), is named with the commands there are.
   const [first, topic] = process.argv.slice(2)
-  if (first === 'help' && topic !== undefined && topic !== 'help' && !program.commands.some((c) => c.name() === topic)) program.error(`error: unknown command '${topic}'; the commands are ${program.commands.map((c) => c.name()).join(', ')}`, { exitCode: 2 })
+  const unknown = first === 'help' ? topic : first?.startsWith('-') === false ? first : undefined
+  if (unknown !== undefined && unknown !== 'help' && !program.commands.some((c) => c.name() === unknown)) program.error(`error: unknown command '${unknown}'; the commands are ${program.commands.map((c) => c.name()).join(', ')}`, { exitCode: 2 })
   await program.parseAsync(process.argv)
 } catch (err) {
   exitCode = await handleError(err)

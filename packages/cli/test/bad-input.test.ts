@@ -605,11 +605,13 @@ describe('ouroboros worker: a queue or a directory it cannot use', () => {
 })
 
 describe('help of a command there is not', () => {
-  it('names it and the commands there are, exit 2, where the whole help was printed', () => {
-    const res = cli(['help', 'nope'])
-    expect(res.status).toBe(2)
-    expect(res.stderr.trim()).toBe("error: unknown command 'nope'; the commands are run, resume, worker, report, export, validate, eval, new, list")
-    expect(res.stdout).toBe('')
+  it('names it and the commands there are, exit 2, where the whole help was printed; so does the command itself', () => {
+    for (const args of [['help', 'nope'], ['nope', 'x.json']]) {
+      const res = cli(args)
+      expect(res.status).toBe(2)
+      expect(res.stderr.trim()).toBe("error: unknown command 'nope'; the commands are run, resume, worker, report, export, validate, eval, new, list")
+      expect(res.stdout).toBe('')
+    }
   })
 })
 

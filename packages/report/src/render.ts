@@ -669,7 +669,7 @@ function samplesSection(views: readonly RunView[], several: boolean, addPlot: (s
       const slider = spec.slider!
       const id = addPlot(spec)
       const replicate = v.run.info.chains.find((c) => c.id === s.chain)?.replicate
-      const spread = savedShown(s.frames.length, s.saved, slider.generations.length > 1)
+      const spread = savedShown(s.frames.length, s.saved, slider.generations.length > 1, v.run.info, s.cell)
       blocks.push(`<figure class="samples">
 ${plotDiv(id)}
 <div class="slider">${slider.generations.length > 1 ? `<label>generation <input type="range" min="0" max="${slider.generations.length - 1}" step="1" value="${slider.initial}" data-slider-for="${id}"></label>\n` : ''}<output data-slider-for="${id}">${escapeHtml(slider.captions[slider.initial]!)}</output></div>
@@ -707,9 +707,15 @@ function filteredView(info: RunInfo, cell: number): string {
   return `; these are the draws the filter (<code>${escapeHtml(kind)}</code>) kept, which the next generation trains on, where the metrics score the model’s draws before it`
 }
 
-/** Which of the generations a chain saved samples of its panel shows, in the same words on every panel. */
-function savedShown(shown: number, saved: number, slider: boolean): string {
-  const which = shown < saved ? `${shown} of the ${saved} generations this chain saved samples of` : `all ${saved} generations this chain saved samples of`
+/**
+ * Which of the generations a chain saved samples of its panel shows, in the same words on every
+ * panel; under a policy that trains on earlier generations (accumulate) a chain saves them all,
+ * which beside a panel of another policy's chain needs saying.
+ */
+function savedShown(shown: number, saved: number, slider: boolean, info: RunInfo, cell: number): string {
+  const policy = field(info.cells.find((c) => c.index === cell)?.config, 'policy', 'kind')
+  const why = shown < saved && (policy === 'accumulate' || policy === 'accumulate-subsample') ? ` (under ${policy} a chain keeps every generation’s samples, which it trains on)` : ''
+  const which = shown < saved ? `${shown} of the ${saved} generations this chain saved samples of${why}` : `all ${saved} generations this chain saved samples of`
   if (slider) return `; the slider offers ${which}`
   return shown < saved ? `; ${which}` : ''
 }
@@ -735,7 +741,7 @@ function gallerySection(views: readonly RunView[], several: boolean): string {
         return `<div class="frame" data-generation="${f.generation}"><div class="frame-title">${escapeHtml(title)}</div>${body}</div>`
       })
       const replicate = v.run.info.chains.find((c) => c.id === g.chain)?.replicate
-      const spread = savedShown(g.frames.length, g.saved, false)
+      const spread = savedShown(g.frames.length, g.saved, false, v.run.info, g.cell)
       // The caption heads its frames: galleries stack down the page, and a caption below one would
       // read as the heading of the next.
       return `<figure class="gallery ${g.kind}">

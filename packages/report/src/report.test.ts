@@ -1164,7 +1164,7 @@ describe('renderReport', () => {
       name: 'size',
       dataset: ringDataset,
       base: { generations: 100, samplesPerGeneration: 10_000, data: { kind: 'ring', n: 10_000 }, model: { kind: 'gmm' }, policy: { kind: 'replace' } },
-      cells: [0, 1, 2, 3].map((i) => ({ 'model.components': 2 ** (i + 1) })),
+      cells: [0, 1, 2, 3].map((i) => ({ 'model.components': 2 ** (i + 1), 'policy.kind': i < 2 ? 'replace' : 'accumulate' })),
       replicates: 3,
       metrics: (_c, rep, g) => ({
         total_variance: 4 * 0.98 ** Math.max(g, 0) + rep * 1e-3,
@@ -1184,7 +1184,11 @@ describe('renderReport', () => {
       const bytes = statSync(out).size
       console.log(`report for 4 cells × 3 replicates × 100 generations: ${(bytes / 1e6).toFixed(2)} MB in ${Date.now() - started} ms`)
       expect(bytes).toBeLessThan(15e6)
-      expect(readFileSync(out, 'utf8')).toContain('the slider offers 25 of the 100 generations this chain saved samples of')
+      const html = readFileSync(out, 'utf8')
+      expect(html).toContain('the slider offers 25 of the 100 generations this chain saved samples of')
+      // Why a chain saved every generation is said where its policy trains on them (the others here are a test's).
+      expect(html.match(/saved samples of \(under accumulate a chain keeps every generation’s samples, which it trains on\)/g)).toHaveLength(2)
+      expect(html.match(/the slider offers 25 of the 100 generations this chain saved samples of\./g)).toHaveLength(2)
     })
   })
 
