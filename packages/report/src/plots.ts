@@ -574,9 +574,10 @@ export function samplesPlot(p: {
   const frames = samples.frames.map((f) => thin(f, samples.dims, p.keep))
   const real = samples.real === null ? null : thin(samples.real, samples.dims, p.keep)
   const initial = frames.length - 1
-  const ranges = p.bins === undefined ? axisRanges([...frames, ...(real === null ? [] : [real])], samples.dims, p.centers) : [[p.bins.lo, p.bins.hi] as [number, number]]
-  const bins = p.bins ?? histogramBins([samples], p.keep)
-  const binWidth = (bins.hi - bins.lo) / bins.count
+  // 1-D data are histograms on bins whose range is the axis's; other data take the axes of their frames.
+  const bins = samples.dims === 1 ? (p.bins ?? histogramBins([samples], p.keep)) : undefined
+  const ranges = bins === undefined ? axisRanges([...frames, ...(real === null ? [] : [real])], samples.dims, p.centers) : [[bins.lo, bins.hi] as [number, number]]
+  const binWidth = bins === undefined ? 0 : (bins.hi - bins.lo) / bins.count
   // The axes hold the bulk of every generation, so a few points of one may fall beyond them: said.
   // Equal scales widen one axis to the plot's shape, which may show some of them after all.
   const equalScales = samples.d === 2 && samples.view === 'coordinates'

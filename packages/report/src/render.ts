@@ -107,19 +107,22 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
   const names = runNames(runs.map((r) => ({ name: r.info.name, seed: r.info.config['seed'], dir: r.dir })))
   const several = runs.length > 1
   let seriesIndex = 0
-  const views: RunView[] = runs.map((run, r) => ({
-    run,
-    name: names[r]!,
-    anchor: `run-${r + 1}`,
-    agg: run.agg,
-    series: run.info.cells.map((cell) => ({
-      run: names[r]!,
-      cell,
-      label: seriesLabel(cell, run.info.cells, names[r]!, several, sweptPaths(run.info)),
-      local: seriesLabel(cell, run.info.cells, names[r]!, false, sweptPaths(run.info)),
-      style: seriesStyle(seriesIndex++),
-    })),
-  }))
+  const views: RunView[] = runs.map((run, r) => {
+    const order = sweptPaths(run.info)
+    return {
+      run,
+      name: names[r]!,
+      anchor: `run-${r + 1}`,
+      agg: run.agg,
+      series: run.info.cells.map((cell) => ({
+        run: names[r]!,
+        cell,
+        label: seriesLabel(cell, run.info.cells, names[r]!, several, order),
+        local: seriesLabel(cell, run.info.cells, names[r]!, false, order),
+        style: seriesStyle(seriesIndex++),
+      })),
+    }
+  })
 
   const present = new Set(views.flatMap((v) => v.agg.metrics))
   for (const name of Object.keys(thresholds)) {
@@ -259,24 +262,27 @@ function dataKinds(info: RunInfo): string[] {
   return kinds.length === 0 ? [String(info.dataset.kind ?? 'unknown')] : [...new Set(kinds)]
 }
 
+/** The config's sweep: each swept path, in its order, with its list of values. */
+function sweepLists(info: RunInfo): [string, unknown[]][] {
+  const sweep = field(info.config, 'sweep')
+  if (typeof sweep !== 'object' || sweep === null || Array.isArray(sweep)) return []
+  return Object.entries(sweep as Record<string, unknown>).filter((entry): entry is [string, unknown[]] => Array.isArray(entry[1]))
+}
+
 /** The config's swept paths, in its order. */
 function sweptPaths(info: RunInfo): string[] {
-  return sweptValues(info).map(([path]) => path)
+  return sweepLists(info).map(([path]) => path)
 }
 
 /** Each swept path with its values in words, a spec by what tells it from the others (long values cut short). */
 function sweptValues(info: RunInfo): [string, string[]][] {
-  const sweep = field(info.config, 'sweep')
-  if (typeof sweep !== 'object' || sweep === null || Array.isArray(sweep)) return []
-  return Object.entries(sweep as Record<string, unknown>)
-    .filter((entry): entry is [string, unknown[]] => Array.isArray(entry[1]))
-    .map(([path, values]) => [
-      path,
-      values.map((value) => {
-        const text = valueWords(distinguishing(value, values))
-        return text.length > 48 ? `${text.slice(0, 47)}…` : text
-      }),
-    ])
+  return sweepLists(info).map(([path, values]) => [
+    path,
+    values.map((value) => {
+      const text = valueWords(distinguishing(value, values))
+      return text.length > 48 ? `${text.slice(0, 47)}…` : text
+    }),
+  ])
 }
 
 /** A cell's mode centres, from its own data's facts (none where a run before them swept the data kind). */
