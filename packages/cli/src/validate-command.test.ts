@@ -24,15 +24,17 @@ describe('validate on a terminal', () => {
     const proxy = (members: number) => ({ kind: 'proxy', of: { kind: 'modes', values: [1, 0.5, 0, 0, 0, 0, 0, 0] }, labels: 50, members })
     const raw = { data: { kind: 'ring' }, model: { kind: 'gmm' }, generations: 1, posttrain: [{ kind: 'rl', reward: proxy(1), beta: 0.5, steps: 3 }], sweep: { 'posttrain.0.reward': [proxy(1), proxy(5)], 'posttrain.0.beta': [0.5, 0.1] } }
     const lines = validateOutput(await resolveRun(raw, 'r.json'), 'r.json', false).split('\n')
-    expect(lines).toContain("  cells        4: posttrain.0.beta (0.5, 0.1) × posttrain.0.reward (2 values, each in full on its cells' lines)")
+    expect(lines).toContain("  cells        4: posttrain.0.reward (2 values, each in full on its cells' lines) × posttrain.0.beta (0.5, 0.1)")
     expect(lines.some((l) => l.includes('c3  ') && l.includes('members=5'))).toBe(true)
   })
 
-  it("names the swept paths in the order of the cells' labels and the record files' columns", async () => {
+  it("names the swept paths in the config's order, as the cells' labels do, the last varying fastest", async () => {
     const raw = { data: { kind: 'gaussian' }, model: { kind: 'gmm' }, generations: 1, sweep: { 'policy.kind': ['replace', 'accumulate'], 'model.components': [2, 3] } }
     const lines = validateOutput(await resolveRun(raw, 's.json'), 's.json', false).split('\n')
-    expect(lines).toContain('  cells        4: model.components (2, 3) × policy.kind (replace, accumulate)')
-    expect(lines).toContain('               c0  model.components=2, policy.kind=replace')
+    expect(lines).toContain('  cells        4: policy.kind (replace, accumulate) × model.components (2, 3)')
+    expect(lines).toContain('               c0  policy.kind=replace, model.components=2')
+    expect(lines).toContain('               c1  policy.kind=replace, model.components=3')
+    expect(lines).toContain('               c2  policy.kind=accumulate, model.components=2')
   })
 
   it('lists, where the data kind is swept, only the parameters every kind shares', async () => {
@@ -84,7 +86,7 @@ describe('validate on a terminal', () => {
     const one = { data: { kind: 'gaussian', n: 20 }, model: { kind: 'gmm', components: 2 }, generations: 1, sweep: { 'model.components': [3], seed: [3] } }
     const lines = validateOutput(await resolveRun(one, 'o.json'), 'o.json', false).split('\n')
     const line = (key: string) => lines.find((l) => l.startsWith(`  ${key} `))
-    expect(line('cells')).toBe('  cells        1: seed (3) × model.components (3)')
+    expect(line('cells')).toBe('  cells        1: model.components (3) × seed (3)')
     expect(line('chains')).toBe('  chains       1 (1 replicate per cell, run seed 3)')
     const two = validateOutput(await resolveRun({ ...one, sweep: { seed: [3, 5] } }, 't.json'), 't.json', false).split('\n')
     expect(two.find((l) => l.startsWith('  chains '))).toBe('  chains       2 (1 replicate per cell, run seed by cell, 3, 5)')

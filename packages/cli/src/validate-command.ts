@@ -39,8 +39,7 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
     const stageOf = (c: CellInfo, i: number): unknown => (c.config['posttrain'] as unknown[] | undefined)?.[i]
     stages.forEach((stage, i) => lines.push([i === 0 ? 'posttrain' : '', `${i}  ${plugin(stage, `posttrain.${i}`, swept, cells.map((c) => stageOf(c, i)))}`]))
   }
-  // The swept paths in the order of the cells' labels, which the record files' columns and the
-  // report follow too (expandSweep sets the last-written path first), not the config's.
+  // The swept paths in the sweep's order, which the cells' labels and the record files' columns follow.
   const axes = Object.keys(cells[0]!.params)
   // A sweep of one value is still a sweep: its cell has that value, which the config may not hold.
   lines.push(['cells', axes.length === 0 ? '1 (no sweep)' : `${cells.length}: ${axes.map((p) => `${p} (${sweptValues(config.sweep[p]!)})`).join(' × ')}`])

@@ -234,13 +234,15 @@ export function expandSweep(config: Config, where: string, problems?: ConfigProb
   if (total > 100_000) throw configError(`${where}: sweep: ${total} cells is more than the 100000 allowed`)
   found.countCells(total)
   for (let index = 0; index < total; index++) {
-    const params: Record<string, unknown> = {}
+    // The last path varies fastest; the cell names its values in the sweep's order.
+    const values: unknown[] = []
     let rest = index
     for (let j = paths.length - 1; j >= 0; j--) {
       const list = lists[j]!
-      params[paths[j]!] = list[rest % list.length]
+      values[j] = list[rest % list.length]
       rest = Math.floor(rest / list.length)
     }
+    const params: Record<string, unknown> = Object.fromEntries(paths.map((path, j) => [path, values[j]]))
     const raw: Record<string, unknown> = structuredClone(base)
     let unset = false
     for (const [path, value] of Object.entries(params)) {
