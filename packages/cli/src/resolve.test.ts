@@ -85,6 +85,14 @@ describe('data a model cannot take', () => {
     }
   })
 
+  it("takes a transformer's training text after generation 0 where fresh real sentences join its samples, whose lengths are the data's", async () => {
+    const model = { kind: 'transformer', maxLength: 10 }
+    // 4 samples of at most 11 tokens cannot fill a context of 64; under mix 0.5 two of the four rows are real sentences.
+    await expect(resolveRun({ data: { kind: 'brown', n: 200 }, model, policy: { kind: 'mix', realFraction: 0.1 }, samplesPerGeneration: 4, generations: 2 }, 'm.json')).rejects.toThrow("policy 'mix'")
+    await expect(resolveRun({ data: { kind: 'brown', n: 200 }, model, policy: { kind: 'mix', realFraction: 0.5 }, samplesPerGeneration: 4, generations: 2 }, 'm.json')).resolves.toBeDefined()
+    await expect(resolveRun({ data: { kind: 'brown', n: 200 }, model, policy: { kind: 'fresh', nReal: 2, nSynthetic: 4 }, samplesPerGeneration: 4, generations: 2 }, 'm.json')).resolves.toBeDefined()
+  })
+
   it("refuses a Bernoulli VAE on the ring's unbounded draws at model.likelihood, and takes it on MNIST's pixels", async () => {
     const vae = { kind: 'vae', likelihood: 'bernoulli', epochs: 1 }
     const err = await resolveRun({ data: { kind: 'ring', n: 200 }, model: vae, generations: 1 }, 'ring.json').then(() => undefined, (e: unknown) => e as OuroborosError)

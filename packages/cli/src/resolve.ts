@@ -558,17 +558,31 @@ function tokensNeeded(minimum: MinimumTokens): string {
 
 /**
  * A model that needs so many tokens of training text (a transformer's context + 1) against the
- * most a generation after 0 can hold under policy 'replace': samplesPerGeneration sequences of the
- * model's longest. Below it every chain would fail at generation 1.
+ * most a generation after 0 can hold where its training set is the last generation's samples
+ * alone: under 'replace', and under 'mix' or 'fresh' where they draw no fresh real rows (whose
+ * lengths are the data's). Each sample is at most the model's longest; below it every chain would
+ * fail at generation 1.
  */
-function checkSampledTokens(minimum: MinimumTokens, policy: { config: PolicyConfig }, sizes: ChainSizes, at: string): void {
-  if (sizes.generations < 2 || policy.config.kind !== 'replace' || policy.config.module !== undefined) return
-  if (sizes.samplesPerGeneration * minimum.perSample >= minimum.tokens) return
+function checkSampledTokens(
+  minimum: MinimumTokens,
+  policy: { plugin: PolicyPlugin<any>; params: unknown; config: PolicyConfig },
+  sizes: ChainSizes,
+  at: string,
+): void {
+  if (sizes.generations < 2 || policy.config.module !== undefined || !SAMPLES_ALONE.has(policy.config.kind)) return
+  if ((policy.plugin.freshPerGeneration?.(policy.params, sizes) ?? 0) > 0) return
+  const rows = policy.plugin.smallestTrainingSet?.(policy.params, sizes) ?? sizes.samplesPerGeneration
+  if (rows * minimum.perSample >= minimum.tokens) return
+  const which = policy.config.kind === 'replace' ? `samplesPerGeneration = ${rows} of its sequences` : `${rows} of the last generation's sequences`
+  const none = { replace: '', mix: ' and no fresh real ones (realFraction × samplesPerGeneration rounds to 0)', fresh: ' and no fresh real ones (nReal 0)' }[policy.config.kind as 'replace' | 'mix' | 'fresh']
   throw configError(
-    `${at}: model.${minimum.param}: ${tokensNeeded(minimum)}, but under policy 'replace' a generation after 0 is fit on samplesPerGeneration = ${sizes.samplesPerGeneration} of its sequences, at most ${minimum.perSample} tokens each`,
-    `lower model.${minimum.param}, or raise samplesPerGeneration or model.maxLength`,
+    `${at}: model.${minimum.param}: ${tokensNeeded(minimum)}, but under policy '${policy.config.kind}' a generation after 0 is fit on ${which}, at most ${minimum.perSample} tokens each${none}`,
+    `lower model.${minimum.param}, or raise ${policy.config.kind === 'fresh' ? "the policy's nSynthetic or nReal" : 'samplesPerGeneration'} or model.maxLength`,
   )
 }
+
+/** Built-in policies whose training set after generation 0 is the last generation's samples and any fresh real rows. */
+const SAMPLES_ALONE = new Set(['replace', 'mix', 'fresh'])
 
 /**
  * The same against generation 0's data as each chain draws them: a few short sentences (a Brown
