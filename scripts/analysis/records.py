@@ -42,9 +42,15 @@ def fmt(vs):
     if a.per_seed: return '/'.join(f(v) if runlib.is_number(v) else 'null' for v in vs)
     m = sum(v2)/len(v2)
     return f(m) if min(v2) == max(v2) else f'{f(m)} ({f(min(v2))}–{f(max(v2))})'
-for c in sorted(data):
+# Every cell of the run, those an unfinished run has not reached included, and every generation
+# asked for, each said where a cell has no record of it.
+for c in sorted(set(data) | set(cells)):
     print(f"## cell {c}: {cells[c]['label'] if c in cells else '?'}")
+    if c not in data:
+        print('no generation recorded yet')
+        continue
     print('| gen | ' + ' | '.join(keys) + ' |')
-    for g in sorted(data[c]):
+    for g in sorted(set(data[c]) | set(gens or [])):
         if gens is not None and g not in gens: continue
-        print(f'| {g} | ' + ' | '.join(fmt(data[c][g][k]) for k in keys) + ' |')
+        row = data[c].get(g)
+        print(f'| {g} | ' + ' | '.join('not recorded yet' if row is None else fmt(row[k]) for k in keys) + ' |')

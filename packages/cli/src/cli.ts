@@ -75,7 +75,8 @@ program
   .command('report')
   .argument('<dirs...>', 'run directories')
   .option('--out <file>', 'output file (default DIR/report.html; required for several runs)')
-  .option('--thresholds <list>', 'collapse thresholds per metric, e.g. vocab_size=0.25,reverse_kl=0.2 (a factor; an amount for metrics in nats)')
+  // Given again, it adds to the list: one option per metric reads as naturally as one list.
+  .option('--thresholds <list>', 'collapse thresholds per metric, e.g. vocab_size=0.25,reverse_kl=0.2 (a factor; an amount for metrics in nats or on a log scale); repeatable', (list: string, given?: string) => (given === undefined ? list : `${given},${list}`))
   .option('--force', 'replace an existing file at --out that is not an Ouroboros report (never a file of a run directory)')
   .description('(re)build report.html')
   .action(async (dirs: string[], opts: ReportCommandOptions) => {

@@ -52,7 +52,7 @@ export function checkNotEmpty(option: string, value: string | undefined, leftOut
  * reports (a comparison of runs would replace a run's own report with itself), and, unless `force`, not an existing file that is not an Ouroboros report (a text file of the
  * user's, a record file of an export). Replacing a report loses nothing: it is rebuilt from its run.
  */
-export function checkReportOut(file: string, runs: readonly string[], force: boolean): void {
+export function checkReportOut(file: string, runs: readonly string[], force: boolean, given = true): void {
   const real = realPath(file)
   // A run's own entries: a report written over one destroys it (run.json is the only copy of the
   // run's resolved config, records.log of its records).
@@ -71,6 +71,8 @@ export function checkReportOut(file: string, runs: readonly string[], force: boo
     }
   }
   if (force || statOf(real)?.isFile() !== true || isReport(real)) return
+  // Without --out the file is the run's own report's place, which a file of the user's has taken.
+  if (!given) throw inputError(`${file} exists and is not a report Ouroboros wrote; the run's report would replace it`, 'move it away, give --out another file, or add --force to replace it')
   throw inputError(`--out: ${file} exists and is not a report Ouroboros wrote; the report would replace it`, 'give --out another file, or add --force to replace it')
 }
 

@@ -27,7 +27,7 @@ export async function reportCommand(dirs: readonly string[], opts: ReportCommand
   if (opts.out === undefined) readRunInfo(runs[0]!)
   const out = resolve(opts.out ?? resolve(runs[0]!, RUN_FILES.report))
   checkOutFile('--out', out, RUN_FILES.report, opts.out !== undefined)
-  checkReportOut(out, runs, opts.force === true)
+  checkReportOut(out, runs, opts.force === true, opts.out !== undefined)
   const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
   const written = await writeReport(runs, out, { thresholds, fallbackInfo: await builtinOutputInfo() }).catch((err: unknown) => {
     throw notARunWrite(err)

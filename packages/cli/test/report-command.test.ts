@@ -60,11 +60,15 @@ describe('ouroboros report', () => {
     const unknown = cli(['report', `${dir}/run`, '--thresholds', 'modes_covered=0.5'])
     expect(unknown.status).toBe(2)
     expect(unknown.stderr).toMatch(/^error: --thresholds: no metric 'modes_covered' in this run; its metrics are vocab_size, /)
-    const good = cli(['report', `${dir}/run`, '--thresholds', 'vocab_size=0.9,unigram_entropy=0.05'])
+    // Given twice, the lists add up (the first was dropped before).
+    const good = cli(['report', `${dir}/run`, '--thresholds', 'vocab_size=0.9', '--thresholds', 'unigram_entropy=0.05'])
     expect(good.status, good.stderr).toBe(0)
     const html = readFileSync(`${dir}/run/report.html`, 'utf8')
     expect(html).toMatch(/<td data-col="threshold">≤ [0-9.]+ <span class="gen">\(0\.9 × gen 0\)<\/span><\/td>/)
     expect(html).toMatch(/<td data-col="threshold">≤ [0-9.]+ <span class="gen">\(gen 0 − 0\.05\)<\/span><\/td>/)
+    const twice = cli(['report', `${dir}/run`, '--thresholds', 'vocab_size=0.9', '--thresholds', 'vocab_size=0.5'])
+    expect(twice.status).toBe(2)
+    expect(twice.stderr).toMatch(/^error: --thresholds: .*vocab_size/)
   })
 })
 
@@ -113,5 +117,12 @@ describe('ouroboros report --out', () => {
     // Now a report: replaced without --force.
     const again = cli(['report', b, '--out', notes])
     expect(again.status, again.stderr).toBe(0)
+    // Without --out, a page of the user's where the run's report goes is said so, not as --out's.
+    writeFileSync(join(b, 'report.html'), '<p>my page</p>\n')
+    const own = cli(['report', b])
+    expect(own.status, own.stderr).toBe(2)
+    expect(own.stderr).toBe(`error: ${join(b, 'report.html')} exists and is not a report Ouroboros wrote; the run's report would replace it\nhint: move it away, give --out another file, or add --force to replace it\n`)
+    expect(readFileSync(join(b, 'report.html'), 'utf8')).toBe('<p>my page</p>\n')
+    expect(cli(['report', b, '--force']).status).toBe(0)
   })
 })

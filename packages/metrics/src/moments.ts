@@ -18,7 +18,7 @@ export const moments = defineMetric({
   byDefault: notRegression,
   outputInfo: {
     total_variance: { title: 'total variance', unit: 'data units²', threshold: { direction: 'departs', kind: 'factor', value: 2 } },
-    log_det_cov: { title: 'log det covariance', unit: 'ln data units^(2 × dimensions)' },
+    log_det_cov: { title: 'log det covariance', unit: 'ln (data units)²ᵈ' },
     log_variance: { title: 'log variance', unit: 'ln data units²' },
     w2_to_reference: { title: 'W₂² to the true Gaussian', unit: 'data units²', threshold: DOUBLES },
   },

@@ -91,13 +91,15 @@ export class MetricCatalog {
 
   /**
    * The form of a threshold given for a metric that has none of its own: an amount for a metric in
-   * nats (a KL), else a factor; a fall where higher is better, a rise where lower is better, and
-   * for a metric neither way is better a move away (an amount) or the side the factor says.
+   * nats (a KL) or on a log scale (log variance, whose values are below 0 as often as above, so
+   * that no factor of them means a fall), else a factor; a fall where higher is better, a rise
+   * where lower is better, and for a metric neither way is better a move away (an amount) or the
+   * side the factor says.
    */
   private givenThreshold(name: string, value: number): Threshold {
     const info = this.info(name)
     const better = info.better
-    if (info.unit === 'nats') return { direction: better === 'higher' ? 'falls' : better === 'lower' ? 'rises' : 'departs', kind: 'offset', value }
+    if (info.unit === 'nats' || info.unit?.startsWith('ln ') === true) return { direction: better === 'higher' ? 'falls' : better === 'lower' ? 'rises' : 'departs', kind: 'offset', value }
     return { direction: better === 'higher' ? 'falls' : better === 'lower' ? 'rises' : value < 1 ? 'falls' : 'rises', kind: 'factor', value }
   }
 

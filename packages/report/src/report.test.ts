@@ -427,9 +427,13 @@ describe('renderReport', () => {
       replicates: 2,
       // A post-training KL (nats, neither way better) that grows 0.5 nats a generation, a gold
       // reward (higher is better) below 0, and a Zipf slope (no better way), always below 0.
-      metrics: (_c, _r, g) => (g === -1 ? { kl: 0, gold_reward: -1, zipf_slope: -1.1 } : { kl: 0.5 * g, gold_reward: -1 - 0.1 * g, zipf_slope: -1.1 - 0.05 * g }),
+      // A log variance (ln data units², no better way) below 0 that falls 0.5 a generation.
+      metrics: (_c, _r, g) =>
+        g === -1 ? { kl: 0, gold_reward: -1, zipf_slope: -1.1, log_variance: -1 } : { kl: 0.5 * g, gold_reward: -1 - 0.1 * g, zipf_slope: -1.1 - 0.05 * g, log_variance: -1 - 0.5 * g },
     })
     const run = loadRun(d)
+    // An amount either way on a log scale, where a factor of a baseline below 0 means nothing.
+    expect(summaryCell(renderReport([run], { thresholds: { log_variance: 1 } }), 'log_variance', 0, 'crossing')).toBe('generation 2 (fell)')
     // An amount either way for the KL: 1 nat above generation 0's 0, first reached at generation 2.
     expect(summaryCell(renderReport([run], { thresholds: { kl: 1 } }), 'kl', 0, 'crossing')).toBe('generation 2 (rose)')
     expect(summaryCell(renderReport([run], { thresholds: { kl: 0.5 } }), 'kl', 0, 'crossing')).toBe('generation 1 (rose)')
