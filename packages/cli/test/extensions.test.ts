@@ -233,6 +233,8 @@ describe('plug-ins from outside the workspace, by package name', () => {
     for (const [name, returned, says] of [
       ['wide', `{ info: { kind: 'x', modality: 'vectors', d: 2 }, sample: ${wide} }`, 'sample(2) returned 2 x 3 values; expected 2 x 2 (the 2 items asked for, in the data\'s dimension 2)'],
       ['bad-heldout', `{ info: { kind: 'x', modality: 'vectors', d: 2 }, sample: ${sample}, heldout: () => { throw new Error('no held-out rows') } }`, 'no held-out rows'],
+      // A NaN failed the chain naming the model's training data, not the dataset.
+      ['nan', `{ info: { kind: 'x', modality: 'vectors', d: 2 }, sample: (n) => ({ modality: "vectors", n, d: 2, data: new Float64Array(2 * n).fill(NaN, 1, 2) }) }`, 'sample(2) returned NaN at row 0, coordinate 1'],
     ] as const) {
       const res = made(name, returned)
       expect(res.status, res.stderr).toBe(2)

@@ -381,7 +381,7 @@ export function checkedDataset(instance: DatasetInstance, id: string, module: st
   const check = (s: Samples, n: number, call: string): Samples => {
     const got = s as unknown as { d?: number; vocabSize?: number } | undefined
     const like = (info.modality === 'vectors' ? { modality: 'vectors', d: info.d ?? got?.d } : { modality: 'tokens', vocabSize: info.vocabulary?.length ?? got?.vocabSize }) as Samples
-    const breach = samplesBreach(s, n, like)
+    const breach = samplesBreach(s, n, like) ?? notFinite(s)
     if (breach !== undefined) {
       throw new OuroborosError(ErrorCode.PLUGIN, `${name}: ${call}(${n}) returned ${breach}`, {
         hint: "a dataset's sample(n, rng) and heldout(n, rng) return n items as its info describes them: vectors of dimension info.d, or sentences over info.vocabulary (docs/extending.md)",
@@ -394,6 +394,13 @@ export function checkedDataset(instance: DatasetInstance, id: string, module: st
     sample: (n, rng) => check(instance.sample(n, rng), n, 'sample'),
     ...(instance.heldout === undefined ? {} : { heldout: (n: number, rng: Rng) => check(instance.heldout!(n, rng), n, 'heldout') }),
   }
+}
+
+/** Where vectors hold a value that is not finite: a model fit on it fails, and says its training data are at fault. */
+function notFinite(s: Samples): string | undefined {
+  if (s.modality !== 'vectors') return undefined
+  const i = s.data.findIndex((x) => !Number.isFinite(x))
+  return i < 0 ? undefined : `${s.data[i]} at row ${Math.floor(i / s.d)}${s.d === 1 ? '' : `, coordinate ${i % s.d}`}`
 }
 
 /** The model as the config names it: `model 'kind'`, with its module where it has one. */
