@@ -23,7 +23,7 @@ describe("a run's run.json given as a config", () => {
       expect(err?.hint).toBe(`ouroboros resume ${dir} finishes that run; to run its config again, save its "config" as a file of its own`)
       // A config with a key named config is still a config.
       writeFileSync(file, JSON.stringify({ data: { kind: 'ring' }, config: 1 }))
-      await expect(loadConfigFile(file)).resolves.toEqual({ data: { kind: 'ring' }, config: 1 })
+      await expect(loadConfigFile(file)).resolves.toEqual({ name: 'run', data: { kind: 'ring' }, config: 1 })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -43,6 +43,22 @@ describe('a number beyond the range of a double', () => {
           `${file}: seed: the number is too large for a double (beyond ±1.8e308; JSON reads it as Infinity)`,
       )
       expect(err?.hint).toBe('write a number within ±1.8e308')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('a config without a name', () => {
+  it('is named by its file, without the extension; a name given is kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ouroboros-named-'))
+    try {
+      writeFileSync(join(dir, 'ring sweep.json'), JSON.stringify({ data: { kind: 'ring' } }))
+      await expect(loadConfigFile(join(dir, 'ring sweep.json'))).resolves.toEqual({ name: 'ring sweep', data: { kind: 'ring' } })
+      writeFileSync(join(dir, 'typed.mjs'), "export default { data: { kind: 'ring' } }\n")
+      await expect(loadConfigFile(join(dir, 'typed.mjs'))).resolves.toEqual({ name: 'typed', data: { kind: 'ring' } })
+      writeFileSync(join(dir, 'given.json'), JSON.stringify({ name: 'mine', data: { kind: 'ring' } }))
+      await expect(loadConfigFile(join(dir, 'given.json'))).resolves.toEqual({ name: 'mine', data: { kind: 'ring' } })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, extname, isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { basename, dirname, extname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { configError, jsonFault, ouroborosCommand, shellWord, unreadable } from '@ouroboros/core'
 import { unreadableFile } from '@ouroboros/store'
@@ -36,7 +36,7 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     if (typeof value === 'object' && value !== null && 'config' in value && 'chains' in value && 'runId' in value) {
       throw configError(`${file}: a run's run.json, not a config (the run's config is its "config")`, `${ouroborosCommand(`resume ${shellWord(dirname(resolvePath(file)))}`)} finishes that run; to run its config again, save its "config" as a file of its own`)
     }
-    return value
+    return named(value, file)
   }
   if (!['.ts', '.mts', '.js', '.mjs'].includes(ext)) throw configError(`${file}: unsupported config type '${ext}'; use .json or .ts`)
   // The module runs from a temporary folder: its imports are resolved here, from the config's folder,
@@ -50,7 +50,7 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     const config = await mod.default
     if (config === undefined) throw configError(`${file}: a TypeScript or JavaScript config needs a default export (export default defineConfig({...}))`)
     if (typeof config === 'function') throw configError(`${file}: the default export is a function; export the config object itself (export default defineConfig({...}))`)
-    return config
+    return named(config, file)
   } catch (err) {
     if ((err as { code?: string }).code === 'OUROBOROS_CONFIG') throw err
     throw configError(`${file}: the config threw while loading: ${inSources(thrown(err), written)}`)
@@ -174,4 +174,14 @@ function importUrl(spec: string, baseDir: string): string {
   } catch {
     return spec
   }
+}
+
+/**
+ * A config without a name is named by its file (`sweep.json` runs as `sweep`): the run's folder,
+ * the report's title and the labels of a page of several runs tell runs apart by it.
+ */
+function named(config: unknown, file: string): unknown {
+  if (typeof config !== 'object' || config === null || Array.isArray(config) || 'name' in config) return config
+  const stem = basename(file, extname(file)).slice(0, 200)
+  return stem === '' ? config : { name: stem, ...config }
 }

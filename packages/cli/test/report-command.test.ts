@@ -46,7 +46,7 @@ describe('ouroboros report', () => {
     const res = cli(['run', writeConfig(dir, config), '--out', `${dir}/run`])
     expect(res.status, res.stderr).toBe(0)
     // Said once: not again as swept values.
-    expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('status finished · 4 settings · 1, 3 replicates each · 2, 4 generations · data gaussian · started ')
+    expect(readFileSync(`${dir}/run/report.html`, 'utf8')).toContain('status finished · 4 settings · 1, 3 replicates each · 2, 4 generations · data gaussian · model gaussian · started ')
   })
 
   it('takes collapse thresholds with --thresholds, and refuses a bad one with one line, exit 2 and the old report kept', () => {

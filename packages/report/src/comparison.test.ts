@@ -28,7 +28,7 @@ describe('a run of one generation', () => {
     expect(html).toContain('<section id="summary"><h2>Comparison</h2>')
     expect(html).toContain('<section id="metrics"><h2>Metrics by setting</h2>')
     // The header names both data kinds, not the first cell's.
-    expect(html).toMatch(/2 settings · 3 replicates each · 1 generation · data ring, grid · started/)
+    expect(html).toMatch(/2 settings · 3 replicates each · 1 generation · data ring, grid · model gan · started/)
     // Ring: mean of 5, 7, 2 = 4.667, SD √((0.333² + 2.333² + 2.667²)/2) = √6.333 = 2.517.
     expect(row(html, 'modes_covered', 0)).toEqual({ reference: '8', mean: '4.667', sd: '2.517', replicates: '5, 7, 2 (3)' })
     // Grid: mean 29/3, SD √((7.333² + 2.333² + 9.667²)/2) = √76.33 = 8.737.

@@ -241,6 +241,8 @@ function headline(v: RunView): string {
     !known || replicates.length === 0 ? `${info.chains.length} chains` : `${replicates.join(', ')} ${replicates.length === 1 && replicates[0] === 1 ? 'replicate' : 'replicates'} each`,
     gens.length === 0 ? '' : `${gens.join(', ')} ${gens.length === 1 && gens[0] === 1 ? 'generation' : 'generations'}`,
     `data ${dataKinds(info).join(', ')}`,
+    // A swept model is named with the other swept values, after.
+    paths.includes('model') || paths.includes('model.kind') || modelKinds(info).length === 0 ? '' : `model ${modelKinds(info).join(', ')}`,
     // The data kinds, replicates and generations are listed just before.
     ...swept.filter(([path]) => !['data.kind', 'replicates', 'generations'].includes(path)).map(([path, values]) => `${names.get(path)!} ${listed(values)}`),
   ].filter((p) => p !== '')
@@ -254,6 +256,17 @@ const HEADER_VALUES = 4
 function listed(values: readonly string[]): string {
   if (values.length <= HEADER_VALUES + 1) return values.join(' | ')
   return `${values.slice(0, HEADER_VALUES).join(' | ')} and ${values.length - HEADER_VALUES} more`
+}
+
+/** The models of the run's cells in words, in cell order: a kind, or the program a model run as a process is. */
+function modelKinds(info: RunInfo): string[] {
+  const words = info.cells.map((cell) => {
+    const command = field(cell.config, 'model', 'command')
+    // The program and its script by their file names: their folders say little of what runs.
+    if (Array.isArray(command)) return command.map((word) => String(word).split('/').pop()).join(' ')
+    return stringField(cell.config, 'model', 'kind')
+  })
+  return [...new Set(words.filter((w): w is string => w !== undefined))]
 }
 
 /** The data kinds of the run's cells, in cell order: a sweep may cover several. */
@@ -929,6 +942,7 @@ function factsSection(v: RunView, several: boolean): string {
     ['node', info.node],
     ['modality', info.modality],
     ['dataset', dataKinds(info).length > 1 ? dataKinds(info).join(', ') : datasetFact(info.dataset)],
+    ['model', modelKinds(info).join(', ') || '—'],
     ['metric groups', info.metrics.join(', ')],
     ...classifierFacts(info),
   ]

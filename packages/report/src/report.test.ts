@@ -636,16 +636,25 @@ describe('renderReport', () => {
     const run = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'))
     writeFileSync(join(d, 'run.json'), JSON.stringify({ ...run, config: { ...run.config, sweep: { 'policy.kind': ['replace', 'accumulate'], 'model.components': [8] } } }))
     // Named as the settings' labels name them.
-    expect(renderReport([loadRun(d)])).toMatch(/4 generations · data ring · policy replace \| accumulate · components 8 · started/)
+    expect(renderReport([loadRun(d)])).toMatch(/4 generations · data ring · model gmm · policy replace \| accumulate · components 8 · started/)
     // Whole specs: each by its kind and the options the others do not share.
     const lexicon = (per: string) => ({ kind: 'reward', reward: { kind: 'lexicon', words: ['w11', 'w12', 'w13', 'w14', 'w15', 'w16'], per }, choices: 2 })
     writeFileSync(join(d, 'run.json'), JSON.stringify({ ...run, config: { ...run.config, sweep: { filter: [lexicon('sentence'), lexicon('token'), null] } } }))
-    expect(renderReport([loadRun(d)])).toContain('data ring · filter reward(reward=lexicon(per=sentence)) | reward(reward=lexicon(per=token)) | null · started')
+    expect(renderReport([loadRun(d)])).toContain('data ring · model gmm · filter reward(reward=lexicon(per=sentence)) | reward(reward=lexicon(per=token)) | null · started')
+  })
+
+  it('names the model in the header and the run facts, a program by its file names', () => {
+    const d = dir('model-named')
+    const run = handRun('model-named')
+    writeSyntheticRun(d, { ...run, base: { ...run.base, model: { kind: 'command', command: ['/usr/bin/python3', '/home/me/models/later.py'], params: {} } }, cells: [{}] })
+    const html = renderReport([loadRun(d)])
+    expect(html).toContain('4 generations · data ring · model python3 later.py · started')
+    expect(html).toContain('<tr><th>model</th><td>python3 later.py</td></tr>')
   })
 
   it('names the swept paths in the labels as in the header, in the order of the config’s sweep', () => {
     const d = dir('order')
-    // The cells keep their parameters last path first, as the config's sweep expands them.
+    // Cells that keep their parameters last path first, as runs made before the cells named them in the sweep's order do.
     const cells = [0, 100].flatMap((nReal) => [1, 0.5].map((temperature) => ({ 'sampling.temperature': temperature, 'policy.nReal': nReal })))
     writeSyntheticRun(d, {
       ...handRun('order'),
@@ -654,7 +663,7 @@ describe('renderReport', () => {
       metrics: (cell, _r, g) => ({ total_variance: g === -1 ? 4 : 4 - 0.1 * (g + 1) - 0.01 * cell }),
     })
     const html = renderReport([loadRun(d)])
-    expect(html).toContain('data ring · nReal 0 | 100 · temperature 1 | 0.5 · started')
+    expect(html).toContain('data ring · model gmm · nReal 0 | 100 · temperature 1 | 0.5 · started')
     expect(metricPlot(html, 'total_variance').data.map((t) => t.name).filter((n) => String(n).endsWith('(mean)'))).toEqual(['nReal=0, temperature=1 (mean)', 'nReal=0, temperature=0.5 (mean)', 'nReal=100, temperature=1 (mean)', 'nReal=100, temperature=0.5 (mean)'])
   })
 
