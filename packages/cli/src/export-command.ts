@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
-import { exportRecords, readRunInfo, recordChains, RECORD_FILES, RunLock } from '@ouroboros/store'
+import { exportRecords, readRunInfo, recordChains, RECORD_FILES, RunLock, WHOLE_RUN } from '@ouroboros/store'
 import { checkExportOut, checkNotEmpty, notARunWrite } from './out-paths.js'
 import { EXPORT_FORMATS } from './usage.js'
 
@@ -22,7 +22,8 @@ export async function exportCommand(dir: string, format: string, out?: string, f
     throw configError(`--out: ${resolve(out)} names a file, but --out is the directory the ${file} is written in`, `give its folder: --out ${dirname(resolve(out))}`)
   }
   const runDir = resolve(dir)
-  const info = readRunInfo(runDir, ['cells'])
+  // Whole, though the records need only the chains and cells: a run.json that lost a key is damaged, and said so by every command.
+  const info = readRunInfo(runDir, WHOLE_RUN)
   const outDir = resolve(out ?? runDir)
   checkExportOut(outDir, runDir, file, out !== undefined, force)
   const going = RunLock.held(runDir)

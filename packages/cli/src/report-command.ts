@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { parseThresholds, writeReport } from '@ouroboros/report'
-import { readRunInfo, RUN_FILES, RunLock } from '@ouroboros/store'
+import { readRunInfo, RUN_FILES, RunLock, WHOLE_RUN } from '@ouroboros/store'
 import { checkNotEmpty, checkOutFile, checkReportOut, notARunWrite, realPath } from './out-paths.js'
 import { builtinOutputInfo } from './outputs.js'
 
@@ -24,10 +24,12 @@ export async function reportCommand(dirs: readonly string[], opts: ReportCommand
   const twice = real.findIndex((r, i) => real.indexOf(r) !== i)
   if (twice >= 0) throw configError(`${dirs[twice]}: the same run as ${dirs[real.indexOf(real[twice]!)]}, given twice`, 'name each run once')
   // Without --out the report goes into the run: a path that is no run (a config file) is said as such, not as a place to write.
-  if (opts.out === undefined) readRunInfo(runs[0]!)
+  if (opts.out === undefined) readRunInfo(runs[0]!, WHOLE_RUN)
   const out = resolve(opts.out ?? resolve(runs[0]!, RUN_FILES.report))
   checkOutFile('--out', out, RUN_FILES.report, opts.out !== undefined)
   checkReportOut(out, runs, opts.force === true, opts.out !== undefined)
+  // The page reads every key of run.json: one missing is said here, not as a TypeError from deep inside it.
+  for (const run of runs) readRunInfo(run, WHOLE_RUN)
   const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
   const written = await writeReport(runs, out, { thresholds, fallbackInfo: await builtinOutputInfo() }).catch((err: unknown) => {
     throw notARunWrite(err)

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { changedFileError, configError, OuroborosError, ErrorCode, ouroborosCommand, shellWord } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordLossInfo, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
-import { cellVocabularyFile, HOST, readRunInfo, RUN_FILES, RunLock, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
+import { cellVocabularyFile, HOST, readRunInfo, RUN_FILES, RunLock, WHOLE_RUN, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { builtinOutputInfo } from './outputs.js'
@@ -203,7 +203,8 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
   checkQueueOptions(opts)
   const address = await queueAddressOf(opts.queue)
   const dir = resolvePath(runDir)
-  const info = readRunInfo(dir) as RunFile
+  // Whole before anything is computed: the report at the end reads every key of it.
+  const info = readRunInfo(dir, WHOLE_RUN) as RunFile
   // Before the lock: a finished run in a folder this user may only read has nothing to lock.
   if (info.status === 'finished' && existsSync(join(dir, RUN_FILES.report))) {
     process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}: nothing to resume (${ouroborosCommand(`report ${shellWord(dir)}`)} makes its report again)\n`)

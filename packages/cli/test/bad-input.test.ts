@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -443,7 +443,9 @@ describe("a run directory's files of the wrong structure or that this user canno
     const cases: [string, string, string][] = [
       ['null', 'null', 'is damaged: it holds null, not an object'],
       ['chains as text', JSON.stringify({ ...info, chains: 'x' }), 'is damaged: chains is "x", not a list'],
-      ['no chains', JSON.stringify({ ...info, chains: undefined }), 'is damaged: it has no chains'],
+      ['no chains', JSON.stringify({ ...info, chains: undefined }), 'is damaged: chains is missing'],
+      // Said as records of a chain run.json does not list, with no way out.
+      ['an empty list of chains', JSON.stringify({ ...info, chains: [] }), 'is damaged: chains is an empty list; a run has one chain at least\nhint: '],
       ['a package.json', JSON.stringify({ name: 'pkg', version: '1.0.0', dependencies: {} }), "is not a run's run.json"],
       // Where the text breaks JSON, in one line: V8's own message quoted the text after a line break.
       ['not JSON', 'not json\n', "is damaged: line 1, column 1: not valid JSON: unexpected 'not' where a value should be\nhint: "],
@@ -458,6 +460,34 @@ describe("a run directory's files of the wrong structure or that this user canno
         expect(res.stderr).not.toContain('Cannot read properties')
       }
       expect(readFileSync(join(d, 'run.json'), 'utf8')).toBe(text)
+    }
+  })
+
+  /** Every file under `d` with its size and time of change: what a command that computed nothing leaves as it was. */
+  const state = (d: string): string[] =>
+    readdirSync(d, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name))
+      .map((f) => `${f} ${statSync(f).size} ${statSync(f).mtimeMs}`)
+      .sort()
+
+  it('a run.json missing a key the commands read: damaged, naming the key, exit 2, for report, export and resume, before anything is computed', () => {
+    expect(made.status, made.stderr).toBe(0)
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as Record<string, unknown>
+    // A run stopped after its first chain's first generation: a resume has a generation to compute.
+    const chains = (info['chains'] as Record<string, unknown>[]).map((c, i) => (i === 0 ? { ...c, status: 'interrupted', generationsDone: 1 } : c))
+    const stopped = { ...info, status: 'interrupted', finishedAt: null, chains }
+    for (const key of ['name', 'status', 'startedAt', 'finishedAt', 'seed', 'workers', 'backend', 'config', 'cells', 'metricOptions', 'metrics', 'modality', 'dataset', 'packages', 'node']) {
+      const d = copy(`missing-${key}`)
+      rmSync(join(d, 'report.html'))
+      writeFileSync(join(d, 'run.json'), JSON.stringify({ ...stopped, [key]: undefined }))
+      const before = state(d)
+      for (const args of commands(d)) {
+        const res = cli(args)
+        expect(res.status, `${key}, ${args[0]}: ${res.stderr}`).toBe(2)
+        expect(res.stderr, `${key}, ${args[0]}`).toBe(`error: ${join(d, 'run.json')} is damaged: ${key} is missing\nhint: it holds the run's resolved config, which nothing else in the directory does: restore it from a copy, or run the config again with --force\n`)
+      }
+      expect(state(d), key).toEqual(before)
     }
   })
 

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { HOST } from './host.js'
 import { OuroborosError } from '@ouroboros/core'
 import { endedPid, thrown } from './process.testutil.js'
-import { chainDir, checkpointGenerations, readRunInfo, samplesPath, statePath } from './run-dir.js'
+import { chainDir, checkpointGenerations, readRunInfo, samplesPath, statePath, WHOLE_RUN } from './run-dir.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -77,14 +77,15 @@ describe('readRunInfo', () => {
       ['null', null, 'is damaged: it holds null, not an object'],
       ['a list', [run], 'is damaged: it holds a list, not an object'],
       ['chains as text', { ...run, chains: 'x' }, 'is damaged: chains is "x", not a list'],
-      ['no chains', { ...run, chains: undefined }, 'is damaged: it has no chains'],
+      ['no chains', { ...run, chains: undefined }, 'is damaged: chains is missing'],
+      ['an empty list of chains', { ...run, chains: [] }, 'is damaged: chains is an empty list; a run has one chain at least'],
       ['a chain that is null', { ...run, chains: [chain, null] }, 'is damaged: chains[1] is null, not an object'],
       ['a chain without an id', { ...run, chains: [{ ...chain, id: 3 }] }, 'is damaged: chains[0].id is 3, not a string'],
       ['a fractional generationsDone', { ...run, chains: [{ ...chain, generationsDone: 1.5 }] }, 'is damaged: chains[0].generationsDone is 1.5, not a whole number ≥ 0'],
       ['an unknown chain status', { ...run, chains: [{ ...chain, status: 'done' }] }, 'is damaged: chains[0].status is "done", not one of pending, running, finished, failed, interrupted'],
       ['cells as an object', { ...run, cells: {} }, 'is damaged: cells is an object, not a list'],
       ['a cell without params', { ...run, cells: [{ ...cell, params: null }] }, 'is damaged: cells[0].params is null, not an object'],
-      ['no cells where they are needed', { ...run, cells: undefined }, 'is damaged: it has no cells'],
+      ['no cells where they are needed', { ...run, cells: undefined }, 'is damaged: cells is missing'],
       ['config as text', { ...run, config: 'x' }, 'is damaged: config is "x", not an object'],
       ['an unknown run status', { ...run, status: 7 }, 'is damaged: status is 7, not one of running, finished, failed, interrupted'],
       ['a package.json', { name: 'some-package', version: '1.0.0', dependencies: {} }, "is not a run's run.json (it has none of chains, cells, config, runId, startedAt, metricOptions)"],
@@ -101,7 +102,54 @@ describe('readRunInfo', () => {
   it('needs only the chains of a reader that reads nothing else (a queue worker)', () => {
     const dir = written({ name: 'a', runId: 'x', chains: [chain] })
     expect(readRunInfo(dir).chains).toEqual([chain])
-    expect(thrown(() => readRunInfo(dir, ['config'])).message).toContain('is damaged: it has no config')
+    expect(thrown(() => readRunInfo(dir, ['config'])).message).toContain('is damaged: config is missing')
+  })
+
+  // Every key that `report`, `export` or `resume` reads: one missing failed inside them, as a TypeError.
+  const whole = {
+    ...run,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: null,
+    seed: 3,
+    workers: 2,
+    backend: 'cpu',
+    metricOptions: {},
+    metrics: ['moments'],
+    modality: 'vectors',
+    dataset: { modes: [] },
+    packages: { '@ouroboros/core': '0.1.0' },
+    node: 'v22.0.0',
+  }
+
+  it('asks of a whole run every key a run writes, each of its kind', () => {
+    expect(readRunInfo(written(whole), WHOLE_RUN)).toEqual(whole)
+    expect([...WHOLE_RUN].sort()).toEqual(Object.keys(whole).filter((k) => k !== 'chains').sort())
+    for (const key of WHOLE_RUN) {
+      const dir = written({ ...whole, [key]: undefined })
+      const err = thrown(() => readRunInfo(dir, WHOLE_RUN))
+      expect(err.isUsageError, key).toBe(true)
+      expect(err.message, key).toBe(`${join(dir, 'run.json')} is damaged: ${key} is missing`)
+      expect(err.hint, key).toContain('run the config again with --force')
+    }
+    const wrong: [string, unknown, string][] = [
+      ['name', 7, 'name is 7, not a string'],
+      ['finishedAt', 0, 'finishedAt is 0, not a string or null'],
+      ['seed', '3', 'seed is "3", not a number'],
+      ['workers', -1, 'workers is -1, not a whole number ≥ 0'],
+      ['metrics', 'moments', 'metrics is "moments", not a list of strings'],
+      ['metrics', [null], 'metrics is a list, not a list of strings'],
+      ['modality', 'images', 'modality is "images", not one of vectors, tokens'],
+      ['dataset', null, 'dataset is null, not an object'],
+      ['packages', [], 'packages is a list, not an object'],
+      // Keys of some runs only: checked where they are there.
+      ['stops', {}, 'stops is an object, not a list'],
+      ['metricInfo', 'x', 'metricInfo is "x", not an object'],
+      ['cellSpecs', {}, 'cellSpecs is an object, not a list'],
+    ]
+    for (const [key, value, message] of wrong) {
+      const dir = written({ ...whole, [key]: value })
+      expect(thrown(() => readRunInfo(dir, WHOLE_RUN)).message, key).toBe(`${join(dir, 'run.json')} is damaged: ${message}`)
+    }
   })
 
   it('tells a run.json it cannot read from a damaged one: the remedy is not to replace it', () => {

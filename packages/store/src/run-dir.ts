@@ -232,13 +232,54 @@ export function writeRunInfo(runDir: string, info: RunInfo): void {
   writeFileAtomic(join(runDir, RUN_FILES.run), JSON.stringify(info, null, 2) + '\n')
 }
 
-/** Fields of run.json that some of its readers need and others do not (a queue worker reads only the chains). */
-export type RunInfoField = 'cells' | 'config'
+/**
+ * What a reader of run.json may ask of it beyond the chains, which every reader needs: a queue
+ * worker reads only the chains, the record files need the cells too, while `report`, `export` and
+ * `resume` ask for the WHOLE_RUN.
+ */
+export type RunInfoField = Exclude<keyof typeof FIELD_KINDS, 'chains'>
+
+/** What each top-level key of run.json must hold where it is there; run.json of every run has those not in OPTIONAL_FIELDS. */
+const FIELD_KINDS = {
+  name: 'text',
+  status: 'status',
+  startedAt: 'text',
+  finishedAt: 'text or null',
+  stops: 'list',
+  seed: 'number',
+  workers: 'count',
+  backend: 'text',
+  config: 'object',
+  cells: 'list',
+  chains: 'list',
+  metricOptions: 'object',
+  metrics: 'list of text',
+  modality: 'modality',
+  dataset: 'object',
+  metricInfo: 'object',
+  lossInfo: 'object',
+  classifier: 'object',
+  packages: 'object',
+  node: 'text',
+  // The run's own additions (see the CLI's RunFile), read by `resume`.
+  runId: 'text',
+  cellSpecs: 'list',
+  configDir: 'text',
+  queue: 'text',
+} as const
+
+/** Keys absent from the run.json of runs from before they were kept, or kept only for some runs. */
+const OPTIONAL_FIELDS: readonly string[] = ['stops', 'metricInfo', 'lossInfo', 'classifier', 'runId', 'cellSpecs', 'configDir', 'queue']
+
+/** Every key that the run.json of any run has: what `report`, `export` and `resume` ask for, so that none fails on one later. */
+export const WHOLE_RUN: readonly RunInfoField[] = (Object.keys(FIELD_KINDS) as (keyof typeof FIELD_KINDS)[]).filter(
+  (k): k is RunInfoField => k !== 'chains' && !OPTIONAL_FIELDS.includes(k),
+)
 
 /**
- * run.json, its structure checked: what its readers index into (chains, cells, config) is there
- * and of the right kind, so that a damaged or foreign file is said to be one rather than failing
- * later inside whatever reads it first. `chains` is always required; `need` adds the others.
+ * run.json, its structure checked: each key its readers read is of the right kind where it is
+ * there, and there where `need` asks for it (`chains` always), so that a damaged or foreign file
+ * is said to be one rather than failing later inside whatever reads it first.
  */
 export function readRunInfo(runDir: string, need: readonly RunInfoField[] = []): RunInfo {
   const path = join(runDir, RUN_FILES.run)
@@ -266,6 +307,7 @@ export function readRunInfo(runDir: string, need: readonly RunInfoField[] = []):
 const RUN_KEYS = ['chains', 'cells', 'config', 'runId', 'startedAt', 'metricOptions']
 const CHAIN_STATUSES: readonly string[] = ['pending', 'running', 'finished', 'failed', 'interrupted'] satisfies ChainStatus[]
 const RUN_STATUSES: readonly string[] = ['running', 'finished', 'failed', 'interrupted'] satisfies RunStatus[]
+const MODALITIES: readonly string[] = ['vectors', 'tokens'] satisfies RunInfo['modality'][]
 
 /** `value` as run.json, or why it is not one; exported for its tests. */
 export function checkRunInfo(value: unknown, path: string, need: readonly RunInfoField[] = []): RunInfo {
@@ -282,9 +324,18 @@ export function checkRunInfo(value: unknown, path: string, need: readonly RunInf
 
 /** The first thing wrong with run.json's structure, in words naming the field. */
 function runInfoProblem(info: Record<string, unknown>, need: readonly RunInfoField[]): string | undefined {
-  const { chains, cells, config, status } = info
-  if (chains === undefined) return 'it has no chains'
-  if (!Array.isArray(chains)) return `chains is ${shown(chains)}, not a list`
+  for (const [key, kind] of Object.entries(FIELD_KINDS)) {
+    const value = info[key]
+    if (value === undefined) {
+      if (key === 'chains' || need.includes(key as RunInfoField)) return `${key} is missing`
+      continue
+    }
+    const wrong = kindProblem(value, kind)
+    if (wrong !== undefined) return `${key} is ${shown(value)}, ${wrong}`
+  }
+  const chains = info['chains'] as unknown[]
+  // Every config makes one chain at least: a run.json without any lost them.
+  if (chains.length === 0) return 'chains is an empty list; a run has one chain at least'
   for (const [i, chain] of chains.entries()) {
     const where = `chains[${i}]`
     if (!isObject(chain)) return `${where} is ${shown(chain)}, not an object`
@@ -295,24 +346,38 @@ function runInfoProblem(info: Record<string, unknown>, need: readonly RunInfoFie
     if (typeof chain['seed'] !== 'number') return `${where}.seed is ${shown(chain['seed'])}, not a number`
     if (!CHAIN_STATUSES.includes(chain['status'] as string)) return `${where}.status is ${shown(chain['status'])}, not one of ${CHAIN_STATUSES.join(', ')}`
   }
-  if (cells === undefined) {
-    if (need.includes('cells')) return 'it has no cells'
-  } else {
-    if (!Array.isArray(cells)) return `cells is ${shown(cells)}, not a list`
-    for (const [i, cell] of cells.entries()) {
-      const where = `cells[${i}]`
-      if (!isObject(cell)) return `${where} is ${shown(cell)}, not an object`
-      if (!isCount(cell['index'])) return `${where}.index is ${shown(cell['index'])}, not a whole number ≥ 0`
-      for (const key of ['params', 'config']) if (!isObject(cell[key])) return `${where}.${key} is ${shown(cell[key])}, not an object`
-    }
+  const cells = info['cells'] as unknown[] | undefined
+  for (const [i, cell] of (cells ?? []).entries()) {
+    const where = `cells[${i}]`
+    if (!isObject(cell)) return `${where} is ${shown(cell)}, not an object`
+    if (!isCount(cell['index'])) return `${where}.index is ${shown(cell['index'])}, not a whole number ≥ 0`
+    for (const key of ['params', 'config']) if (!isObject(cell[key])) return `${where}.${key} is ${shown(cell[key])}, not an object`
   }
-  if (config === undefined) {
-    if (need.includes('config')) return 'it has no config'
-  } else if (!isObject(config)) {
-    return `config is ${shown(config)}, not an object`
-  }
-  if (status !== undefined && !RUN_STATUSES.includes(status as string)) return `status is ${shown(status)}, not one of ${RUN_STATUSES.join(', ')}`
   return undefined
+}
+
+/** Why `value` is not of `kind`, ending the message "key is <value>, ": undefined where it is. */
+function kindProblem(value: unknown, kind: (typeof FIELD_KINDS)[keyof typeof FIELD_KINDS]): string | undefined {
+  switch (kind) {
+    case 'text':
+      return typeof value === 'string' ? undefined : 'not a string'
+    case 'text or null':
+      return value === null || typeof value === 'string' ? undefined : 'not a string or null'
+    case 'number':
+      return typeof value === 'number' ? undefined : 'not a number'
+    case 'count':
+      return isCount(value) ? undefined : 'not a whole number ≥ 0'
+    case 'object':
+      return isObject(value) ? undefined : 'not an object'
+    case 'list':
+      return Array.isArray(value) ? undefined : 'not a list'
+    case 'list of text':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? undefined : 'not a list of strings'
+    case 'status':
+      return RUN_STATUSES.includes(value as string) ? undefined : `not one of ${RUN_STATUSES.join(', ')}`
+    case 'modality':
+      return MODALITIES.includes(value as string) ? undefined : `not one of ${MODALITIES.join(', ')}`
+  }
 }
 
 function damagedRunInfo(path: string, why: string): OuroborosError {
