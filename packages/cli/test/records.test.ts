@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cleanup, cli, records, tempDir, writeConfig } from './helpers.js'
+import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
 
 afterAll(cleanup)
 
@@ -157,5 +157,39 @@ describe('a record log with fewer records than run.json says were made', () => {
     writeFileSync(log, whole)
     expect(cli(['export', run, '--format', 'ndjson']).status).toBe(0)
     expect(statSync(join(run, 'metrics.ndjson')).size).toBeGreaterThan(0)
+  })
+})
+
+describe('a record log whose end is no whole record', () => {
+  const ring = { name: 'ring-records', data: { kind: 'ring', n: 200 }, model: { kind: 'gmm', components: 4 }, generations: 40, samplesPerGeneration: 200, replicates: 2, seed: 3, metrics: ['modes', 'moments'] }
+
+  it('zero bytes after the last frame (a power loss on ext4): resume cuts them off saying so, and gives the records of an uninterrupted run; other garbage is refused with the way out that keeps the directory', async () => {
+    const dir = tempDir()
+    const config = writeConfig(dir, ring)
+    const whole = cli(['run', config, '--out', join(dir, 'whole')])
+    expect(whole.status, whole.stderr).toBe(0)
+    const run = join(dir, 'run')
+    const stopped = await signalAfterRecords(cliAsync(['run', config, '--out', run]), run, 10, 'SIGINT')
+    expect(stopped.code, stopped.stderr).toBe(130)
+    const log = join(run, 'records.log')
+    const kept = readFileSync(log)
+    const garbage = join(dir, 'garbage')
+    cpSync(run, garbage, { recursive: true })
+
+    writeFileSync(log, Buffer.concat([kept, Buffer.alloc(60)]))
+    const resumed = cli(['resume', run])
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(resumed.stderr).toContain(`ouroboros: ${log} ended in zero bytes from byte ${kept.length} on, which a power loss leaves; they hold no record and were cut off\n`)
+    expect(records(run)).toEqual(records(join(dir, 'whole')))
+
+    // Text after the last frame: refused by resume, and on a finished run by report and export, never with "delete the run directory".
+    const hint = 'hint: the records cannot be recomputed from the checkpoints: restore records.log from a copy, or run the config again with --force\n'
+    writeFileSync(join(garbage, 'records.log'), Buffer.concat([kept, Buffer.from('a line of notes appended to the log\n')]))
+    appendFileSync(join(run, 'records.log'), 'a line of notes appended to the log\n')
+    for (const [d, args] of [[garbage, ['resume', garbage]], [run, ['report', run]], [run, ['export', run, '--format', 'csv']]] as const) {
+      const res = cli([...args])
+      expect(res.status, `${args[0]}: ${res.stderr}`).toBe(2)
+      expect(res.stderr, args[0]).toMatch(new RegExp(`error: ${join(d, 'records.log').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is damaged: no frame at byte \\d+\\n${hint.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`))
+    }
   })
 })

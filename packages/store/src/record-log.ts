@@ -60,23 +60,38 @@ export function appendRecordBatch(runDir: string, batch: RecordBatch): void {
   if (batch.ndjson !== undefined) appendText(join(runDir, 'metrics.ndjson'), batch.ndjson)
 }
 
+/** Where the log stops being whole records: a frame torn by a crash, or zero bytes a power loss left. */
+export interface TornTail {
+  /** The byte at which it starts. */
+  at: number
+  /**
+   * It is zero bytes from the end of the last whole frame on, or from inside a frame whose last
+   * row is zero bytes too: the file grew but its data never reached the disk (ext4 after a power
+   * loss). A crash of the process alone tears a frame with the bytes it wrote.
+   */
+  zeros: boolean
+}
+
 /**
  * Walks the log's frames in order. `rows` reads each frame's rows too (else only the headers).
- * A torn last frame is skipped, or cut off with `repair` (before anything is appended after it).
- * Returns the byte at which a torn last frame starts, if the log ends in one.
+ * A torn tail (see TornTail) is skipped, or cut off with `repair` (before anything is appended
+ * after it), and returned.
  */
-export function scanRecordLog(path: string, visit: (frame: LogFrame, rows: Float64Array | undefined) => void, opts: { rows?: boolean; repair?: boolean } = {}): number | undefined {
+export function scanRecordLog(path: string, visit: (frame: LogFrame, rows: Float64Array | undefined) => void, opts: { rows?: boolean; repair?: boolean } = {}): TornTail | undefined {
   if (!existsSync(path)) return undefined
   const fd = openLog(path, opts.repair === true ? 'r+' : 'r')
   try {
     const size = fstatSync(fd).size
+    const zerosFrom = trailingZeros(fd, size)
     const head = Buffer.alloc(HEAD)
     let pos = 0
     while (pos < size) {
-      const torn = (): number => {
+      const torn = (zeros = false): TornTail => {
         if (opts.repair === true) ftruncateSync(fd, pos)
-        return pos
+        return { at: pos, zeros }
       }
+      // A frame starts with its magic number: from here on there are only zero bytes.
+      if (pos >= zerosFrom) return torn(true)
       if (readSync(fd, head, 0, HEAD, pos) < HEAD) return torn()
       if (head.readUInt32LE(0) !== MAGIC) throw damaged(path, `no frame at byte ${pos}`)
       const jsonBytes = head.readUInt32LE(4)
@@ -85,6 +100,9 @@ export function scanRecordLog(path: string, visit: (frame: LogFrame, rows: Float
       const offset = pos + HEAD + Math.ceil(jsonBytes / 8) * 8
       const end = offset + rows * width * 8
       if (end > size) return torn()
+      // Zero bytes over its header, or over a whole row (generation 0 taking no time, every value
+      // 0: no row a run writes): a frame the disk never got whole, though the file's size has it.
+      if (zerosFrom < offset || end - zerosFrom >= width * 8) return torn(true)
       const json = Buffer.alloc(jsonBytes)
       readSync(fd, json, 0, jsonBytes, pos + HEAD)
       let header: { chain?: unknown; metrics?: unknown }
@@ -104,6 +122,28 @@ export function scanRecordLog(path: string, visit: (frame: LogFrame, rows: Float
   } finally {
     closeSync(fd)
   }
+}
+
+/** The first byte of the run of zero bytes the file ends in (its size where its last byte is not 0). */
+function trailingZeros(fd: number, size: number): number {
+  const chunk = Buffer.alloc(64 * 1024)
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - chunk.length)
+    const n = readSync(fd, chunk, 0, end - start, start)
+    for (let i = n - 1; i >= 0; i--) if (chunk[i] !== 0) return start + i + 1
+    end = start
+  }
+  return 0
+}
+
+/**
+ * A row's generation, which must be a whole number from −1 on: a changed byte can make it a
+ * fraction or out of range, which a generation set and a block would file under a neighbouring
+ * generation or drop without a word.
+ */
+export function checkedGeneration(path: string, at: number, generation: number): number {
+  if (Number.isInteger(generation) && generation >= -1 && generation < 2 ** 31) return generation
+  throw damaged(path, `the record at byte ${at} is of generation ${generation}, not a whole number from -1 on`)
 }
 
 /** A frame's rows, read into `out` (frame.rows × frame.width values) or a new array. */
@@ -128,8 +168,9 @@ export function openLog(path: string, flags: 'r' | 'r+'): number {
 }
 
 function damaged(path: string, why: string): OuroborosError {
+  // Not "delete the run directory": the user's own files may lie beside the run, which --force keeps.
   return new OuroborosError(ErrorCode.RUN_DIR, `${path} is damaged: ${why}`, {
-    hint: 'delete the run directory and run it again; the records cannot be recovered from the checkpoints alone',
+    hint: `the records cannot be recomputed from the checkpoints: restore ${RECORD_LOG} from a copy, or run the config again with --force`,
   })
 }
 
@@ -168,15 +209,18 @@ export function recordedGenerations(runDir: string): Map<string, GenerationSet> 
     if (legacy.length > 0) appendBytes(recordLogPath(runDir), encodeFrames(recordBatch(legacy).parts))
   }
   const out = new Map<string, GenerationSet>()
-  scanRecordLog(
-    recordLogPath(runDir),
+  const path = recordLogPath(runDir)
+  const torn = scanRecordLog(
+    path,
     (frame, rows) => {
       let set = out.get(frame.chain)
       if (set === undefined) out.set(frame.chain, (set = new GenerationSet()))
-      for (let o = 0; o < rows!.length; o += frame.width) set.add(rows![o]!)
+      for (let o = 0; o < rows!.length; o += frame.width) set.add(checkedGeneration(path, frame.offset + 8 * o, rows![o]!))
     },
     { rows: true, repair: true },
   )
+  // A torn frame is what any kill leaves; zero bytes are rarer, and the user may wonder where they went.
+  if (torn?.zeros === true) process.stderr.write(`ouroboros: ${path} ended in zero bytes from byte ${torn.at} on, which a power loss leaves; they hold no record and were cut off\n`)
   return out
 }
 

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import { ROW_LEAD } from './record-batch.js'
-import { openLog, readFrameRows, recordLogPath, scanRecordLog, type LogFrame } from './record-log.js'
+import { checkedGeneration, openLog, readFrameRows, recordLogPath, scanRecordLog, type LogFrame, type TornTail } from './record-log.js'
 import { RUN_FILES, type MetricRecord, type RunInfo } from './run-dir.js'
 
 /** A chain as the record files name it. */
@@ -160,10 +160,10 @@ export class RecordSource {
       if (list === undefined) pieces.set(chain, (list = []))
       list.push(piece)
     }
-    let tornAt: number | undefined
+    let torn: TornTail | undefined
     const fromLog = existsSync(this.logPath)
     if (fromLog) {
-      tornAt = scanRecordLog(this.logPath, (frame) => {
+      torn = scanRecordLog(this.logPath, (frame) => {
         if (!byId.has(frame.chain)) throw new OuroborosError(ErrorCode.RUN_DIR, `${this.logPath} has records of chain '${frame.chain}', which run.json does not list`)
         add(frame.chain, { frame })
       })
@@ -187,7 +187,7 @@ export class RecordSource {
         const have = generationsOf(pieces.get(chain.id) ?? [], this.logPath)
         return { chain, missing: missingClaimed(chain, (g) => have.has(g)) }
       })
-      throw missingRecordsError(this.store, gaps, tornAt, fromLog ? statSync(this.logPath).size : 0)
+      throw missingRecordsError(this.store, gaps, torn?.at, fromLog ? statSync(this.logPath).size : 0)
     }
     this.chains = [...pieces.keys()].map((id) => byId.get(id)!).sort((a, b) => a.cell - b.cell || a.replicate - b.replicate)
     this.pieces = this.chains.map((c) => pieces.get(c.id)!)
@@ -224,6 +224,7 @@ export class RecordSource {
           if ('frame' in piece) {
             const r = scratch.subarray(at, (at += piece.frame.rows * piece.frame.width))
             readFrameRows(fd!, piece.frame, r)
+            for (let o = 0; o < r.length; o += piece.frame.width) checkedGeneration(this.logPath, piece.frame.offset + 8 * o, r[o]!)
             rows.push(r)
             widths.push(piece.frame.width)
             maps.push(Int32Array.from(piece.frame.metrics, (m) => column.get(m)!))

@@ -2,12 +2,13 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { ErrorCode, type OuroborosError } from '@ouroboros/core'
 import { appendRecordBatch, recordedGenerations, recordLogPath } from './record-log.js'
 import { forEachRecord, recordBatch } from './record-batch.js'
 import { exportRecords, finalizeRecords } from './record-files.js'
 import { BLOCK_ROWS, recordChains, RecordSource, type RecordChain } from './record-reader.js'
+import { thrown } from './process.testutil.js'
 import { readRecords, writeRunInfo, type MetricRecord, type RunInfo } from './run-dir.js'
 
 const dirs: string[] = []
@@ -85,6 +86,90 @@ describe('the record log', () => {
     for (const set of recorded.values()) {
       expect(set.size).toBe(G + 1)
       expect(set.has(-1) && set.has(G - 1) && !set.has(G)).toBe(true)
+    }
+  })
+
+  /** recordedGenerations, as a resume calls it, and what it said on stderr. */
+  function resumed(dir: string): { recorded: ReturnType<typeof recordedGenerations>; said: string } {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    try {
+      const recorded = recordedGenerations(dir)
+      return { recorded, said: write.mock.calls.map((c) => String(c[0])).join('') }
+    } finally {
+      write.mockRestore()
+    }
+  }
+
+  it('skips zero bytes after the last whole frame (a power loss on ext4), and a resume cuts them off saying so in one line', () => {
+    const dir = tempDir()
+    writeLog(dir)
+    const size = statSync(recordLogPath(dir)).size
+    appendFileSync(recordLogPath(dir), Buffer.alloc(60))
+    expect(readRecords(dir)).toEqual(withTimings(expected()))
+    const { recorded, said } = resumed(dir)
+    expect(statSync(recordLogPath(dir)).size).toBe(size)
+    expect(said).toBe(`ouroboros: ${recordLogPath(dir)} ended in zero bytes from byte ${size} on, which a power loss leaves; they hold no record and were cut off\n`)
+    for (const set of recorded.values()) expect(set.size).toBe(G + 1)
+    // A torn frame, what a kill leaves, is cut off without a word, as before.
+    appendFileSync(recordLogPath(dir), Buffer.from([0x4f, 0x52, 0x4c, 0x31, 9, 0, 0]))
+    expect(resumed(dir).said).toBe('')
+    expect(statSync(recordLogPath(dir)).size).toBe(size)
+  })
+
+  it('drops with the zero bytes a last frame whose last row the disk never got (zero bytes over a whole row)', () => {
+    const dir = tempDir()
+    writeLog(dir)
+    const at = statSync(recordLogPath(dir)).size
+    const c = chains[1]!
+    appendRecordBatch(dir, recordBatch([record(c, G), record(c, G + 1)]))
+    const log = readFileSync(recordLogPath(dir))
+    const rowBytes = 8 * log.readUInt32LE(at + 12)
+    // The file kept its size; its last block, from inside the frame's first row on, reads as zeros.
+    log.fill(0, log.length - rowBytes - 8)
+    writeFileSync(recordLogPath(dir), Buffer.concat([log, Buffer.alloc(100)]))
+    expect(readRecords(dir)).toEqual(withTimings(expected()))
+    const { recorded, said } = resumed(dir)
+    expect(said).toContain(`ended in zero bytes from byte ${at} on`)
+    expect(statSync(recordLogPath(dir)).size).toBe(at)
+    expect(recorded.get(c.id)!.has(G)).toBe(false)
+  })
+
+  it('refuses other damage with the way out that keeps the directory: restore the log, or run the config again with --force', () => {
+    const garbage = (log: Buffer, size: number): Buffer[] => [
+      Buffer.concat([log, Buffer.from('a line of notes appended to the log\n')]),
+      // Zero bytes with something after them are no unwritten tail.
+      Buffer.concat([log, Buffer.alloc(64), Buffer.from([1])]),
+      // A changed byte of a frame's magic number, in the middle of the log.
+      Buffer.concat([log.subarray(0, size), Buffer.from([0x4f ^ 0xff]), log.subarray(size + 1)]),
+    ]
+    const dir = tempDir()
+    writeLog(dir)
+    const log = readFileSync(recordLogPath(dir))
+    const firstFrame = 16 + Math.ceil(log.readUInt32LE(4) / 8) * 8 + 8 * log.readUInt32LE(8) * log.readUInt32LE(12)
+    for (const [i, damaged] of garbage(log, firstFrame).entries()) {
+      writeFileSync(recordLogPath(dir), damaged)
+      for (const read of [() => readRecords(dir), () => recordedGenerations(dir)]) {
+        const err = thrown(read)
+        expect(err.message, `case ${i}`).toBe(`${recordLogPath(dir)} is damaged: no frame at byte ${i === 2 ? firstFrame : log.length}`)
+        expect(err.hint).toBe('the records cannot be recomputed from the checkpoints: restore records.log from a copy, or run the config again with --force')
+        expect(err.hint).not.toContain('delete')
+      }
+      expect(readFileSync(recordLogPath(dir)).equals(damaged)).toBe(true)
+    }
+  })
+
+  it('refuses a record whose generation a changed byte made a fraction, which it would otherwise drop or count as its neighbour', () => {
+    const dir = tempDir()
+    writeLog(dir)
+    const log = readFileSync(recordLogPath(dir))
+    const rows = 16 + Math.ceil(log.readUInt32LE(4) / 8) * 8
+    const generation = log.readDoubleLE(rows)
+    log[rows] ^= 0x01
+    writeFileSync(recordLogPath(dir), log)
+    const shown = log.readDoubleLE(rows)
+    expect(Number.isInteger(shown) || shown === generation).toBe(false)
+    for (const read of [() => readRecords(dir), () => recordedGenerations(dir)]) {
+      expect(thrown(read).message).toBe(`${recordLogPath(dir)} is damaged: the record at byte ${rows} is of generation ${shown}, not a whole number from -1 on`)
     }
   })
 
