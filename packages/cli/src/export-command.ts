@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
-import { exportRecords, readRunInfo, recordChains, RECORD_FILES, RunLock, WHOLE_RUN } from '@ouroboros/store'
+import { exportRecords, ndjsonStandsIn, readRunInfo, recordChains, RECORD_FILES, RunLock, WHOLE_RUN } from '@ouroboros/store'
 import { checkExportOut, checkNotEmpty, notARunWrite } from './out-paths.js'
 import { EXPORT_FORMATS } from './usage.js'
 
@@ -31,6 +31,8 @@ export async function exportCommand(dir: string, format: string, out?: string, f
   if (going !== undefined && outDir === runDir) {
     throw configError(`${going.message}: its record files are written in full when it ends`, `wait for it, or export the records so far elsewhere: --out ${join(dirname(runDir), `${basename(runDir)}-so-far`)}`)
   }
+  const standIn = ndjsonStandsIn(runDir)
+  if (standIn !== undefined) process.stderr.write(`${standIn}\n`)
   const { records, bytes } = await exportRecords(runDir, recordChains(info), f, outDir).catch((err: unknown) => {
     throw notARunWrite(err)
   })

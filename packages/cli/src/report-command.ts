@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { configError } from '@ouroboros/core'
 import { parseThresholds, writeReport } from '@ouroboros/report'
-import { readRunInfo, RUN_FILES, RunLock, WHOLE_RUN } from '@ouroboros/store'
+import { ndjsonStandsIn, readRunInfo, RUN_FILES, RunLock, WHOLE_RUN } from '@ouroboros/store'
 import { checkNotEmpty, checkOutFile, checkReportOut, notARunWrite, realPath } from './out-paths.js'
 import { builtinOutputInfo } from './outputs.js'
 
@@ -30,6 +30,7 @@ export async function reportCommand(dirs: readonly string[], opts: ReportCommand
   checkReportOut(out, runs, opts.force === true, opts.out !== undefined)
   // The page reads every key of run.json: one missing is said here, not as a TypeError from deep inside it.
   for (const run of runs) readRunInfo(run, WHOLE_RUN)
+  for (const standIn of runs.map(ndjsonStandsIn)) if (standIn !== undefined) process.stderr.write(`${standIn}\n`)
   const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
   const written = await writeReport(runs, out, { thresholds, fallbackInfo: await builtinOutputInfo() }).catch((err: unknown) => {
     throw notARunWrite(err)

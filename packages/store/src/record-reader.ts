@@ -108,6 +108,16 @@ function missingRecordsError(store: string, gaps: readonly { chain: RecordChain;
   })
 }
 
+/**
+ * Where a run's records are read from metrics.ndjson, the record log missing (a run from before
+ * the log, or a log deleted): the line that says so, since that file may have been edited since
+ * the run wrote it, and what is written from it carries the edits.
+ */
+export function ndjsonStandsIn(runDir: string): string | undefined {
+  if (existsSync(recordLogPath(runDir)) || !existsSync(join(runDir, 'metrics.ndjson'))) return undefined
+  return `ouroboros: ${runDir} has no records.log; its records are read from metrics.ndjson, as that file stands`
+}
+
 /** A run whose records run.json vouches for, with neither its record log nor metrics.ndjson, which could stand in for it. */
 function missingLogError(log: string, ndjson: string): OuroborosError {
   const kept = [RUN_FILES.parquet, RUN_FILES.csv].filter((f) => existsSync(join(dirname(log), f)))
