@@ -28,6 +28,12 @@ describe('validate on a terminal', () => {
     expect(lines.some((l) => l.includes('c3  ') && l.includes('members=5'))).toBe(true)
   })
 
+  it("labels a cell's swept specs in words, as validate's lines and the report say them", async () => {
+    const raw = { data: { kind: 'gaussian' }, model: { kind: 'gmm' }, generations: 2, sweep: { policy: [{ kind: 'mix', realFraction: 0.2 }, { kind: 'replace' }], 'model.components': [2] } }
+    const run = await resolveRun(raw, 's.json')
+    expect(run.cells.map((c) => c.label)).toEqual(['policy=mix(realFraction=0.2), model.components=2', 'policy=replace, model.components=2'])
+  })
+
   it("names the swept paths in the config's order, as the cells' labels do, the last varying fastest", async () => {
     const raw = { data: { kind: 'gaussian' }, model: { kind: 'gmm' }, generations: 1, sweep: { 'policy.kind': ['replace', 'accumulate'], 'model.components': [2, 3] } }
     const lines = validateOutput(await resolveRun(raw, 's.json'), 's.json', false).split('\n')

@@ -373,9 +373,12 @@ export class ConfigProblems {
   }
 }
 
-/** A cell's swept values as in the config, for errors and run.json: "policy.kind=accumulate, model.components=8". */
+/**
+ * A cell's swept values, for errors and run.json: "policy.kind=accumulate, model.components=8",
+ * a spec in words as `validate` and the report say it ("policy=mix(realFraction=0.2)").
+ */
 export function cellLabel(params: Record<string, unknown>): string {
-  const parts = Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+  const parts = Object.entries(params).map(([k, v]) => `${k}=${valueWords(v)}`)
   return parts.length === 0 ? 'all' : parts.join(', ')
 }
 
