@@ -91,6 +91,15 @@ async function recordsAtLeast(runDir: string, lines: number): Promise<void> {
   while (!existsSync(path) || readFileSync(path, 'utf8').split('\n').length <= lines) await new Promise((r) => setTimeout(r, 20))
 }
 
+/** The pids of the Gaussian model programs that process `parent` started and that still run. */
+function modelPrograms(parent: number): number[] {
+  const ps = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout
+  return ps.split('\n').flatMap((line) => {
+    const [pid, ppid, ...args] = line.trim().split(/\s+/)
+    return Number(ppid) === parent && args.join(' ').includes(GAUSSIAN) ? [Number(pid)] : []
+  })
+}
+
 if (!redisInstalled) {
   describe('distributed runs', () => {
     it.skip('redis-server is not installed (apt-get install redis-server); the tests of distributed runs need a real one', () => {})
@@ -212,11 +221,24 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     ])
     plain.kill('SIGTERM')
     expect(await plain.exited).toBe(0)
-    const trusting = worker(r.url(), ['--allow-commands'])
+    // Idle model programs stop after a second here (a minute by default), on a worker that stays.
+    const trusting = worker(r.url(), ['--allow-commands'], { OUROBOROS_COMMAND_IDLE_SECONDS: '1' })
     await trusting.ready()
-    const resumed = await start(['resume', out, '--queue', r.url()]).done
+    const resuming = start(['resume', out, '--queue', r.url()])
+    let running = true
+    void resuming.done.then(() => (running = false))
+    let seen = false
+    while (running && !seen) {
+      seen = modelPrograms(trusting.pid).length > 0
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const resumed = await resuming.done
     expect(resumed.code, resumed.stderr).toBe(0)
     expectSameRecords(out, local)
+    expect(seen).toBe(true)
+    const idleSince = Date.now()
+    while (modelPrograms(trusting.pid).length > 0 && Date.now() - idleSince < 20_000) await new Promise((r) => setTimeout(r, 200))
+    expect(modelPrograms(trusting.pid)).toEqual([])
     trusting.kill('SIGTERM')
     expect(await trusting.exited).toBe(0)
   })

@@ -122,6 +122,10 @@ export class WorkerProcess {
     this.child.kill(signal)
   }
 
+  get pid(): number {
+    return this.child.pid!
+  }
+
   get log(): string {
     return this.lines.join('\n')
   }

@@ -9,8 +9,16 @@ import type { CommandParams } from './model.js'
  * far less than starting a process.
  */
 const MAX_PROCESSES = 4
-/** A child with no request for this long is stopped (its chains have likely finished). */
-const IDLE_MS = 60_000
+/**
+ * A child with no request for this long is stopped (its chains have likely finished): a minute, or
+ * OUROBOROS_COMMAND_IDLE_SECONDS, read once per thread.
+ */
+const IDLE_MS = idleMs(process.env['OUROBOROS_COMMAND_IDLE_SECONDS'])
+
+function idleMs(given: string | undefined): number {
+  const seconds = given === undefined || given.trim() === '' ? NaN : Number(given)
+  return Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : 60_000
+}
 
 /** What the model says of itself in its `hello` reply. */
 export interface Abilities {
