@@ -19,6 +19,13 @@ export interface WorkerCommandOptions {
  * once, and the stalled-job check hands this worker's tasks to another.
  */
 export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
+  // Listening from the start, before BullMQ loads (most of a second): a stop while it loads, waits
+  // for Redis or starts its threads has nothing to finish, and is said, where Node's default ended
+  // the worker silently with exit 143 or 130.
+  const stop = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+    process.once('SIGINT', () => resolve('SIGINT'))
+  })
   const { queueAddress, startQueueWorker } = await import('@ouroboros/scheduler/queue')
   const address = opts.queue === undefined ? queueAddress(queueFromEnvironment(), 'OUROBOROS_QUEUE') : queueAddress(opts.queue)
   const workers = opts.workers ?? defaultWorkers()
@@ -29,7 +36,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   }
   const allowed = (opts.allowModules ?? []).map(allowedModuleDir)
   const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`)
-  const worker = await startQueueWorker({
+  const starting = startQueueWorker({
     address,
     workers,
     lockMs: 1000 * (opts.lockSeconds ?? 30),
@@ -39,12 +46,14 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     timeoutMs: 1000 * (opts.queueTimeout ?? 60),
     log,
   })
+  const first = await Promise.race([starting, stop])
+  if (typeof first === 'string') {
+    log(`${first}: stopped while starting, before taking any task`)
+    // Its wait for Redis, or the threads it was starting, would keep the process alive.
+    return process.exit(0)
+  }
+  const worker = first
   const trusts = [...(allowed.length === 0 ? [] : [`plug-in files from ${allowed.join(', ')}`]), ...(opts.allowCommands === true ? ['model programs (model.command)'] : [])]
-  // Listening before the line below: whoever waits for it (a supervisor, a script) may stop the worker at once.
-  const stop = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'))
-    process.once('SIGINT', () => resolve('SIGINT'))
-  })
   log(`worker ${process.pid}: ${workers} thread${workers === 1 ? '' : 's'} taking tasks from ${address.shown}${trusts.length === 0 ? '' : `; runs ${trusts.join(' and ')}`}`)
   const signal = await stop
   log(`${signal}: finishing the tasks in flight (send it again to stop at once)`)

@@ -409,6 +409,14 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     expect(w.log).not.toContain('pw-Kd2')
   })
 
+  it('a worker stopped while it waits for Redis says so and exits 0: it has nothing to finish', async () => {
+    const w = worker(`redis://127.0.0.1:${await freePort()}`)
+    await w.waitFor(/queue: waiting for Redis/)
+    w.kill('SIGTERM')
+    expect(await w.exited).toBe(0)
+    expect(w.log).toMatch(/ SIGTERM: stopped while starting, before taking any task$/m)
+  })
+
   it('a URL naming a database the server lacks: run and worker exit 2 saying so in one line, and nothing runs', async () => {
     const url = `${redis.url()}/99`
     const says = `database 99 does not exist on 127.0.0.1:${redis.port}, which has databases 0 to 15 (ERR DB index is out of range)`
