@@ -214,7 +214,7 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     const res = await start(['run', config, '--out', out, '--queue', r.url()]).done
     expect(res.code).toBe(1)
     expect(res.stderr).toContain(`model.command ${JSON.stringify([PYTHON, GAUSSIAN])} (in ${dir}) is a program the run names, and this worker starts none`)
-    expect(res.stderr).toContain('start the worker with --allow-commands')
+    expect(res.stderr).toContain(`hint: start the worker with --allow-commands to run the model programs that runs name, as its own user, then finish the run with: ${COMMAND} resume ${out} --queue ${r.url()}\n`)
     expect(runJson(out).chains.map((c: { status: string; error: { code: string } }) => [c.status, c.error.code])).toEqual([
       ['failed', 'OUROBOROS_PLUGIN'],
       ['failed', 'OUROBOROS_PLUGIN'],

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { ErrorCode, OuroborosError } from '@ouroboros/core'
 import { HOST, readError } from '@ouroboros/store'
 import { queueAddress } from './address.js'
 import { chainOf, coordinatorGone, refusalOf, sameCode, type RunSpecCache } from './worker.js'
@@ -100,6 +101,21 @@ describe('refusalOf', () => {
     expect(refusal.code).toBe('OUROBOROS_IO')
     expect(refusal.message).toBe('worker node-b:42: cannot read /runs/a/run.json: permission denied')
     expect(refusal.hint).toMatch(new RegExp(`^fix its permissions \\(the user worker node-b:42 runs as, \\S+, must be able to read /runs/a/run\\.json and open the directories above it\\), then finish the run with: ${resume.replace(/[()]/g, '\\$&')}$`))
+  })
+
+  it('ends the hint of a refusal that restarted workers set right (another commit, a model program not allowed) with the resume that finishes the run', () => {
+    const other: QueueTask = { ...task, commit: 'a'.repeat(40) }
+    let refused: unknown
+    try {
+      sameCode(other, 'b'.repeat(40))
+    } catch (err) {
+      refused = err
+    }
+    const refusal = refusalOf(refused, 'node-b:42', other, address)
+    expect(refusal.code).toBe('OUROBOROS_PLUGIN')
+    expect(refusal.hint).toBe(`check out and build the same commit on every machine (docs/distributed.md), restart the workers, then finish the run with: ${resume}`)
+    const noHint = refusalOf(new OuroborosError(ErrorCode.PLUGIN, "'data:x' is neither a package name nor an absolute path"), 'node-b:42', task, address)
+    expect(noHint.hint).toBeUndefined()
   })
 
   it('asks for the run directory mounted at the same path where it is not there', () => {

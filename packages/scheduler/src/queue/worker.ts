@@ -185,14 +185,14 @@ export function coordinatorGone(task: QueueTask): string | undefined {
  * does not pin (uncommitted changes, a build older than its sources).
  */
 export function sameCode(task: QueueTask, commit: string | undefined, build?: string): void {
-  const hint = 'check out and build the same commit on every machine (docs/distributed.md), restart the workers, then resume the run'
+  const hint = 'check out and build the same commit on every machine (docs/distributed.md), restart the workers'
   if (commit !== undefined && task.commit !== undefined && task.commit !== commit) {
     throw new OuroborosError(ErrorCode.PLUGIN, `this worker runs ouroboros at git ${commit.slice(0, 12)}, the run's coordinator at ${task.commit.slice(0, 12)}: its records could differ from one installation's`, { hint })
   }
   if (build === undefined || task.build === undefined || task.build === build) return
   const at = commit !== undefined && task.commit === commit ? ` at the same git commit ${commit.slice(0, 12)}` : ''
   throw new OuroborosError(ErrorCode.PLUGIN, `this worker runs ouroboros build ${build.slice(0, 12)}, the run's coordinator build ${task.build.slice(0, 12)}${at} (hashes of the built JavaScript: uncommitted changes or a build older than its sources differ): its records could differ from one installation's`, {
-    hint: 'build the same code on every machine: the same commit, without local changes, then npx tsc -b (docs/distributed.md); restart the workers, then resume the run',
+    hint: 'build the same code on every machine: the same commit, without local changes, then npx tsc -b (docs/distributed.md); restart the workers',
   })
 }
 
@@ -250,13 +250,14 @@ function userName(): string {
 /**
  * Why this worker cannot run a task. A run directory it cannot read stops the run (IO: mount it on
  * this machine, or let its user read it where permission was denied, then resume); a plug-in it
- * does not have fails the chain, as it would locally.
+ * does not have, or code other than the coordinator's, fails the chain, as it would locally, and
+ * where the hint says how to set the workers right, it ends with the resume that then finishes the run.
  */
 export function refusalOf(err: unknown, worker: string, task: QueueTask, address: QueueAddress): Omit<FailureInfo, 'generation'> {
   const e = toOuroborosError(err)
   const message = redact(`worker ${worker}: ${e.message}`, address)
-  if (e.code === ErrorCode.PLUGIN) return { code: e.code, message, ...(e.hint === undefined ? {} : { hint: e.hint }) }
   const resume = queueCommand(ouroborosCommand(`resume ${shellWord(task.runDir)}`), address)
+  if (e.code === ErrorCode.PLUGIN) return { code: e.code, message, ...(e.hint === undefined ? {} : { hint: `${redact(e.hint, address)}, then finish the run with: ${resume}` }) }
   if (fileFailure(e.cause).remedy === 'permissions' && e.hint !== undefined) {
     // The directory is there, but this worker's user may not read it: naming that user, as asWorkers does for a write.
     const fix = e.hint.replace(/, or run the command as the user who \w+ it$/, '').replace('this user', `the user worker ${worker} runs as, ${userName()},`)
