@@ -102,7 +102,7 @@ export async function runCommand(configFile: string | undefined, opts: RunComman
     }
     // Connected before an --out directory is prepared: an unreachable Redis leaves no run directory
     // behind, and an earlier run that --force would replace as it was.
-    runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, runId, runDir, opts.queueTimeout, false)
+    runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, runId, runDir, opts.queueTimeout, false, resolved.chains)
     try {
       const made = given === undefined || prepareRunDir(runDir, opts.force === true, pathsRead(configFile, resolved.chains))
       lock = RunLock.acquire(runDir)
@@ -263,7 +263,7 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
     info.queue = address.shown
     info.workers = 0
   }
-  const runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, info.runId, dir, opts.queueTimeout, true)
+  const runner = address === undefined ? new LocalRunner(workers) : await openQueue(address, info.runId, dir, opts.queueTimeout, true, chains)
   try {
     return await execute(dir, chains, resolved, info, runner, true, address)
   } finally {
@@ -324,12 +324,14 @@ async function queueAddressOf(url: string | undefined): Promise<QueueAddress | u
   return queueAddress(url)
 }
 
-async function openQueue(address: QueueAddress, runId: string, runDir: string, timeoutS: number | undefined, resume: boolean): Promise<Runner> {
+async function openQueue(address: QueueAddress, runId: string, runDir: string, timeoutS: number | undefined, resume: boolean, chains: readonly ChainSpec[]): Promise<Runner> {
   const { QueueRunner } = await import('@ouroboros/scheduler/queue')
+  const { workerCommandFor } = await import('./worker-command.js')
   return QueueRunner.open({
     address,
     runId,
     runDir,
+    workerCommand: workerCommandFor(chains),
     timeoutMs: 1000 * (timeoutS ?? DEFAULT_QUEUE_TIMEOUT_S),
     resume,
     notice: (line) => notices.log(line),

@@ -1,6 +1,7 @@
-import { ErrorCode, OuroborosError, configError } from '@ouroboros/core'
-import { defaultWorkers, type ChainSpec } from '@ouroboros/scheduler'
-import { allowedModuleDir, workerModuleResolver } from './portable.js'
+import { dirname, isAbsolute } from 'node:path'
+import { ErrorCode, OuroborosError, configError, ouroborosCommand, shellWord } from '@ouroboros/core'
+import { defaultWorkers, mapModules, type ChainSpec } from '@ouroboros/scheduler'
+import { allowedModuleDir, portableModule, workerModuleResolver } from './portable.js'
 import { gitState, withCommit } from './provenance.js'
 import { COMMAND_TEXT_MODULE, builtinModelModule } from './registry.js'
 
@@ -81,8 +82,33 @@ function queueFromEnvironment(): string {
   return url
 }
 
+/**
+ * The worker command that runs `chains` (modules as this installation's URLs), as typed and
+ * without its --queue: with --allow-commands for a model program and --allow-modules for the
+ * folder of each plug-in file, which a worker started without them refuses.
+ */
+export function workerCommandFor(chains: readonly ChainSpec[]): string {
+  const folders = new Set<string>()
+  let commands = false
+  for (const chain of chains) {
+    commands ||= isCommandModel(chain)
+    mapModules(chain, (module) => {
+      const named = portableModule(module)
+      if (isAbsolute(named)) folders.add(dirname(named))
+      return module
+    })
+  }
+  const options = [...(commands ? ['--allow-commands'] : []), ...[...folders].sort().map((dir) => `--allow-modules ${shellWord(dir)}`)]
+  return ouroborosCommand(['worker', ...options].join(' '))
+}
+
 /** This installation's URLs of the command model, on vectors and on text. */
 let commandModules: Set<string> | undefined
+
+function isCommandModel(chain: ChainSpec): boolean {
+  commandModules ??= new Set([builtinModelModule('command', 'vectors')!, COMMAND_TEXT_MODULE].map((m) => import.meta.resolve(m)))
+  return commandModules.has(chain.modelModule)
+}
 
 /**
  * A model that is a program (`model.command`) runs whatever run.json names, as this worker's user:
@@ -90,8 +116,7 @@ let commandModules: Set<string> | undefined
  * it was given.
  */
 function refuseCommands(chain: ChainSpec): void {
-  commandModules ??= new Set([builtinModelModule('command', 'vectors')!, COMMAND_TEXT_MODULE].map((m) => import.meta.resolve(m)))
-  if (!commandModules.has(chain.modelModule)) return
+  if (!isCommandModel(chain)) return
   const { command, cwd } = chain.modelParams as { command?: unknown; cwd?: unknown }
   throw new OuroborosError(ErrorCode.PLUGIN, `model.command ${JSON.stringify(command)}${typeof cwd === 'string' ? ` (in ${cwd})` : ''} is a program the run names, and this worker starts none`, {
     hint: 'start the worker with --allow-commands to run the model programs that runs name, as its own user',

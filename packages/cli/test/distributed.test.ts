@@ -82,6 +82,8 @@ async function matching(text: () => string, re: RegExp): Promise<RegExpExecArray
   }
 }
 
+const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
 /** What Ouroboros prints after a command to copy that names a queue with a password. */
 const FILL_IN = '(with the Redis password in place of PASSWORD; nothing else changes)'
 
@@ -443,7 +445,7 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     const run = start(['run', gmmConfig, '--out', out, '--queue', r.url()])
     let stderr = ''
     run.child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    const printed = await matching(() => stderr, /start one on any machine that mounts \S+: ouroboros worker --queue (\S+) (.*)/)
+    const printed = await matching(() => stderr, new RegExp(`start one on any machine that mounts \\S+: ${escaped(COMMAND)} worker --queue (\\S+) (.*)`))
     expect(printed[1]).toBe(`redis://:PASSWORD@127.0.0.1:${r.port}`)
     expect(printed[2]).toBe(FILL_IN)
     worker(printed[1]!.replace('PASSWORD', encodeURIComponent(password)))
@@ -451,6 +453,21 @@ describe.skipIf(!redisInstalled)('distributed runs on BullMQ and a real Redis', 
     expect(res.code, res.stderr).toBe(0)
     expectSameRecords(out, localGmm())
     expect(res.stderr).not.toContain(password)
+  })
+
+  it('the worker command the coordinator prints allows the plug-in files the run names: started as printed, it finishes the run', async () => {
+    const r = await server('printed-allow')
+    const out = join(dir, 'printed-allow-run')
+    const run = start(['run', faultyConfig, '--out', out, '--queue', r.url()])
+    let stderr = ''
+    run.child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    const printed = await matching(() => stderr, new RegExp(`start one on any machine that mounts \\S+: ${escaped(COMMAND)} worker (.*)\n`))
+    expect(printed[1]).toBe(`--allow-modules ${fixtures.replace(/\/$/, '')} --queue ${r.url()}`)
+    worker(undefined, printed[1]!.split(' '))
+    const res = await run.done
+    // As locally: chain c1-r0 throws at generation 3, and only that chain fails.
+    expect(res.code, res.stderr).toBe(1)
+    expectSameRecords(out, localFaulty())
   })
 
   it.runIf(process.getuid?.() === 0 && unprivilegedPrefix() !== undefined)(

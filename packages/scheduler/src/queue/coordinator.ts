@@ -17,6 +17,11 @@ export interface QueueRunnerOptions {
   resume?: boolean
   /** One line for the user: no worker is connected, the connection is lost or back. */
   notice?: (line: string) => void
+  /**
+   * The worker command that runs this run's tasks, as the user types it, without --queue (the
+   * options its plug-in files and model programs need): said when no worker is connected.
+   */
+  workerCommand?: string
   /** This installation's git commit, where it is a checkout: workers on another commit refuse its tasks. */
   commit?: string
   /** The hash of this installation's built JavaScript: workers whose build differs refuse its tasks. */
@@ -263,7 +268,7 @@ export class QueueRunner implements Runner {
     const any = (await this.workersConnected()) > 0
     if (!any && this.closed) return this.strand()
     if (!any && this.workersSeen !== false) {
-      this.opts.notice?.(`queue: no worker is connected to ${this.opts.address.shown}; start one on any machine that mounts ${this.opts.runDir}: ${queueCommand('ouroboros worker', this.opts.address)}`)
+      this.opts.notice?.(`queue: no worker is connected to ${this.opts.address.shown}; start one on any machine that mounts ${this.opts.runDir}: ${queueCommand(this.opts.workerCommand ?? ouroborosCommand('worker'), this.opts.address)}`)
     }
     this.workersSeen = any
   }
