@@ -99,6 +99,14 @@ describe('a child that misbehaves fails with a message naming the command and th
     expect(String(err)).toMatch(/'fit' of generation 0: the process exited \(code 3\); its stderr ends: .*about to crash/)
   })
 
+  it('a script that ends without serving: the message asks whether it called serve()', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'command-unserved-'))
+    writeFileSync(join(dir, 'unserved.py'), `import sys\nsys.path.insert(0, ${JSON.stringify(HELPER_DIR)})\nfrom ouroboros_model import serve\n\nclass MyModel:\n    pass\n`)
+    const spec = params.parse({ command: [PYTHON, join(dir, 'unserved.py')] })
+    const err = await model.fit(data(), spec, fitCtx()).catch((e: Error) => e)
+    expect(String(err)).toMatch(/'hello': the process exited \(code 0\) — a model program answers requests on its stdin until it closes: did the script call serve\(MyModel\)/)
+  })
+
   it('a hang, stopped at the timeout', async () => {
     const started = Date.now()
     // Long enough for the start-up (numpy's import, on a busy machine) that the same timeout bounds.

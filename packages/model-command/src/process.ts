@@ -44,6 +44,9 @@ interface Pending {
 /** Numbers the children of a thread, so that each has its own exchange files. */
 let started = 0
 
+/** Said of a child that ended well with a request unanswered: most often a script that never started serving. */
+const UNSERVED = " — a model program answers requests on its stdin until it closes: did the script call serve(MyModel) (ouroboros_model.py's serve, at its end)?"
+
 /** Lines of the child's stderr kept for error messages. */
 const STDERR_TAIL_CHARS = 2000
 
@@ -102,7 +105,7 @@ export class ModelProcess {
     // 'close' comes after the last of stdout is read, so a reply written just before exiting is seen.
     this.child.on('close', (code, signal) => {
       this.exited = true
-      this.fail(`the process exited (${signal === null ? `code ${code}` : `signal ${signal}`})${this.stderrSummary()}`)
+      this.fail(`the process exited (${signal === null ? `code ${code}` : `signal ${signal}`})${this.stderrSummary()}${code === 0 && this.pending !== undefined ? UNSERVED : ''}`)
     })
   }
 
