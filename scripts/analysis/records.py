@@ -20,28 +20,42 @@ if not keys:
 for k in keys:
     if k not in metric_keys and k not in timing_keys:
         runlib.die(f'{a.run}: ' + runlib.unknown('no record has the key', k, metric_keys + timing_keys))
+# Per cell and generation, each key's value by replicate: --per-seed lines them up, and a
+# replicate that has not recorded a generation (stopped, failed) is said, not left out.
 data = {}
 for r in records:
     if r['generation'] < 0: continue
     d = data.setdefault(r['cell'], {}).setdefault(r['generation'], {})
     for k in keys:
         v = r['metrics'].get(k) if k in r['metrics'] else r.get('timings', {}).get(k)
-        d.setdefault(k, []).append(v)
+        d.setdefault(k, {})[r.get('replicate', len(d.get(k, {})))] = v
 if not data:
     runlib.die(f'{a.run}: metrics.ndjson holds no generation yet (only the reference line, generation -1)')
+replicates = {}
+for ch in run['chains']:
+    replicates.setdefault(ch.get('cell'), set()).add(ch.get('replicate'))
+def generations_of(c):
+    g = (cells.get(c, {}).get('config') or {}).get('generations', (run.get('config') or {}).get('generations'))
+    return g if isinstance(g, int) else None
 gens = None if a.gens is None else runlib.int_list(a.gens, '--gens')
 if gens is not None:
     have = sorted({g for c in data.values() for g in c})
+    most = max((n for n in map(generations_of, set(data) | set(cells)) if n is not None), default=None)
     for g in gens:
-        if g not in have:
+        # A generation the run is to reach is "not recorded yet"; one past its last is no generation of it.
+        if g not in have and (most is None or not 0 <= g < most):
             runlib.die(f'--gens: no record of generation {g}; the records have generations {runlib.listing(have)}')
 f = lambda x: format(x, a.fmt)
-def fmt(vs):
-    v2 = runlib.numbers(vs)
+def fmt(by_replicate, c):
+    order = sorted(replicates.get(c) or by_replicate, key=lambda r: (r is None, r))
+    vs = [by_replicate.get(r) for r in order]
+    if a.per_seed: return '/'.join(f(v) if runlib.is_number(v) else ('null' if r in by_replicate else 'not recorded') for r, v in zip(order, vs))
+    v2 = runlib.numbers(by_replicate.values())
     if not v2: return 'null'
-    if a.per_seed: return '/'.join(f(v) if runlib.is_number(v) else 'null' for v in vs)
     m = sum(v2)/len(v2)
-    return f(m) if min(v2) == max(v2) else f'{f(m)} ({f(min(v2))}–{f(max(v2))})'
+    shown = f(m) if min(v2) == max(v2) else f'{f(m)} ({f(min(v2))}–{f(max(v2))})'
+    missing = sum(1 for r in order if r not in by_replicate)
+    return shown if missing == 0 else f'{shown} [{len(order) - missing} of {len(order)} replicates]'
 # Every cell of the run, those an unfinished run has not reached included, and every generation
 # asked for, each said where a cell has no record of it.
 for c in sorted(set(data) | set(cells)):
@@ -53,4 +67,4 @@ for c in sorted(set(data) | set(cells)):
     for g in sorted(set(data[c]) | set(gens or [])):
         if gens is not None and g not in gens: continue
         row = data[c].get(g)
-        print(f'| {g} | ' + ' | '.join('not recorded yet' if row is None else fmt(row[k]) for k in keys) + ' |')
+        print(f'| {g} | ' + ' | '.join('not recorded yet' if row is None else fmt(row[k], c) for k in keys) + ' |')

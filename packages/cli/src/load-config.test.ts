@@ -55,7 +55,7 @@ describe('a config without a name', () => {
     try {
       writeFileSync(join(dir, 'ring sweep.json'), JSON.stringify({ data: { kind: 'ring' } }))
       await expect(loadConfigFile(join(dir, 'ring sweep.json'))).resolves.toEqual({ name: 'ring sweep', data: { kind: 'ring' } })
-      writeFileSync(join(dir, 'typed.mjs'), "export default { data: { kind: 'ring' } }\n")
+      writeFileSync(join(dir, 'typed.mjs'), "export default { name: process.env.NO_SUCH_VARIABLE, data: { kind: 'ring' } }\n")
       await expect(loadConfigFile(join(dir, 'typed.mjs'))).resolves.toEqual({ name: 'typed', data: { kind: 'ring' } })
       writeFileSync(join(dir, 'given.json'), JSON.stringify({ name: 'mine', data: { kind: 'ring' } }))
       await expect(loadConfigFile(join(dir, 'given.json'))).resolves.toEqual({ name: 'mine', data: { kind: 'ring' } })

@@ -181,7 +181,8 @@ function importUrl(spec: string, baseDir: string): string {
  * the report's title and the labels of a page of several runs tell runs apart by it.
  */
 function named(config: unknown, file: string): unknown {
-  if (typeof config !== 'object' || config === null || Array.isArray(config) || 'name' in config) return config
+  // A name of undefined is none (`name: process.env.RUN_NAME` with the variable unset).
+  if (typeof config !== 'object' || config === null || Array.isArray(config) || (config as { name?: unknown }).name !== undefined) return config
   const stem = basename(file, extname(file)).slice(0, 200)
-  return stem === '' ? config : { name: stem, ...config }
+  return stem === '' ? config : { ...config, name: stem }
 }

@@ -77,6 +77,16 @@ export function checkReportOut(file: string, runs: readonly string[], force: boo
 }
 
 /**
+ * A run's own report's place, before a resume computes anything: it writes the report there at its
+ * end, and a page of the user's that has taken the place would be lost.
+ */
+export function checkRunReportPlace(runDir: string): void {
+  const file = join(runDir, RUN_FILES.report)
+  if (statOf(file)?.isFile() !== true || isReport(file)) return
+  throw inputError(`${file} exists and is not a report Ouroboros wrote; the run's report, which resume writes as it ends, would replace it`, 'move it away, then resume the run')
+}
+
+/**
  * `export` into `outDir`: not another run's directory, whose record file of the same name the
  * export would replace with this run's, no directory where the file is to go, and, unless
  * `force`, no file of that name elsewhere than the run's directory: a table of the user's, or an

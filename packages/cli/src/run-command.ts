@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url'
 import { changedFileError, configError, OuroborosError, ErrorCode, ouroborosCommand, shellWord } from '@ouroboros/core'
 import { LocalRunner, cellSpecsOf, chainSpecsOf, defaultWorkers, loadMetric, mapModules, recordLossInfo, recordOutputInfo, runChains, type ChainSpec, type RunChainsResult, type Runner, type RunSpecs } from '@ouroboros/scheduler'
 import type { QueueAddress } from '@ouroboros/scheduler/queue'
-import { cellVocabularyFile, HOST, readRunInfo, RUN_FILES, RunLock, WHOLE_RUN, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
+import { cellVocabularyFile, HOST, ndjsonStandsIn, readRunInfo, RUN_FILES, RunLock, WHOLE_RUN, writeFileAtomic, writeRunInfo, type RunInfo } from '@ouroboros/store'
 import { AggregatorThread, prepareReport, VOCABULARY_FILE, writeReport } from '@ouroboros/report'
 import { loadConfigFile } from './load-config.js'
 import { builtinOutputInfo } from './outputs.js'
-import { checkOutDir, notARunWrite, resumableFailure } from './out-paths.js'
+import { checkOutDir, checkRunReportPlace, notARunWrite, resumableFailure } from './out-paths.js'
 import { packageDir } from './package-dir.js'
 import { defaultConfig } from './default-config.js'
 import { progressReporter } from './progress.js'
@@ -210,6 +210,9 @@ export async function resumeCommand(runDir: string, opts: ResumeCommandOptions):
     process.stderr.write(`ouroboros: ${dir} finished at ${info.finishedAt}: nothing to resume (${ouroborosCommand(`report ${shellWord(dir)}`)} makes its report again)\n`)
     return 0
   }
+  checkRunReportPlace(dir)
+  const standIn = ndjsonStandsIn(dir)
+  if (standIn !== undefined) process.stderr.write(`${standIn}\n`)
   const lock = RunLock.acquire(dir)
   const resolved = await resolveRun(info.config, `${join(dir, RUN_FILES.run)} config`, info.configDir === undefined ? {} : { baseDir: info.configDir })
   // The chains as the run started them, where run.json has them (a run.json from before it did gets them now).

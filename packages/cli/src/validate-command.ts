@@ -43,7 +43,10 @@ function summary(resolved: ResolvedRun, cells: readonly CellInfo[], where: strin
   const axes = Object.keys(cells[0]!.params)
   // A sweep of one value is still a sweep: its cell has that value, which the config may not hold.
   lines.push(['cells', axes.length === 0 ? '1 (no sweep)' : `${cells.length}: ${axes.map((p) => `${p} (${sweptValues(config.sweep[p]!)})`).join(' × ')}`])
-  for (const cell of cells.length > 1 ? cells.slice(0, 20) : []) lines.push(['', `c${cell.index}  ${Object.entries(cell.params).map(([path, v]) => `${path}=${valueWords(v)}`).join(', ')}`])
+  const shown = cells.length > 1 ? cells.slice(0, 20) : []
+  // c9 and c10 in one column: the indices padded to the longest shown.
+  const indexWidth = Math.max(0, ...shown.map((cell) => `c${cell.index}`.length))
+  for (const cell of shown) lines.push(['', `${`c${cell.index}`.padEnd(indexWidth)}  ${Object.entries(cell.params).map(([path, v]) => `${path}=${valueWords(v)}`).join(', ')}`])
   if (cells.length > 20) lines.push(['', `… and ${cells.length - 20} more`])
   const oneEach = replicates.size === 1 && replicates.has(1)
   // The cells' seeds, which a sweep of `seed` sets.

@@ -443,7 +443,7 @@ describe("a run directory's files of the wrong structure or that this user canno
     const cases: [string, string, string][] = [
       ['null', 'null', 'is damaged: it holds null, not an object'],
       ['chains as text', JSON.stringify({ ...info, chains: 'x' }), 'is damaged: chains is "x", not a list'],
-      ['no chains', JSON.stringify({ ...info, chains: undefined }), 'is damaged: chains is missing'],
+      ['no chains', JSON.stringify({ ...info, chains: undefined }), 'is damaged: chains is missing (a list)'],
       // Said as records of a chain run.json does not list, with no way out.
       ['an empty list of chains', JSON.stringify({ ...info, chains: [] }), 'is damaged: chains is an empty list; a run has one chain at least\nhint: '],
       ['a package.json', JSON.stringify({ name: 'pkg', version: '1.0.0', dependencies: {} }), "is not a run's run.json"],
@@ -477,7 +477,24 @@ describe("a run directory's files of the wrong structure or that this user canno
     // A run stopped after its first chain's first generation: a resume has a generation to compute.
     const chains = (info['chains'] as Record<string, unknown>[]).map((c, i) => (i === 0 ? { ...c, status: 'interrupted', generationsDone: 1 } : c))
     const stopped = { ...info, status: 'interrupted', finishedAt: null, chains }
-    for (const key of ['name', 'status', 'startedAt', 'finishedAt', 'seed', 'workers', 'backend', 'config', 'cells', 'metricOptions', 'metrics', 'modality', 'dataset', 'packages', 'node']) {
+    const KINDS: Record<string, string> = {
+      name: 'a string',
+      status: 'one of running, finished, failed, interrupted',
+      startedAt: 'a string',
+      finishedAt: 'a string, or null',
+      seed: 'a number',
+      workers: 'a whole number ≥ 0',
+      backend: 'a string',
+      config: 'an object',
+      cells: 'a list',
+      metricOptions: 'an object',
+      metrics: 'a list of strings',
+      modality: 'one of vectors, tokens',
+      dataset: 'an object',
+      packages: 'an object',
+      node: 'a string',
+    }
+    for (const key of Object.keys(KINDS)) {
       const d = copy(`missing-${key}`)
       rmSync(join(d, 'report.html'))
       writeFileSync(join(d, 'run.json'), JSON.stringify({ ...stopped, [key]: undefined }))
@@ -485,7 +502,7 @@ describe("a run directory's files of the wrong structure or that this user canno
       for (const args of commands(d)) {
         const res = cli(args)
         expect(res.status, `${key}, ${args[0]}: ${res.stderr}`).toBe(2)
-        expect(res.stderr, `${key}, ${args[0]}`).toBe(`error: ${join(d, 'run.json')} is damaged: ${key} is missing\nhint: it holds the run's resolved config, which nothing else in the directory does: restore it from a copy, or run the config again with --force\n`)
+        expect(res.stderr, `${key}, ${args[0]}`).toBe(`error: ${join(d, 'run.json')} is damaged: ${key} is missing (${KINDS[key]})\nhint: run.json is the run's own account of itself (its resolved config, cells and chains), which nothing else in the directory holds: restore it from a copy, or run the config again with --force\n`)
       }
       expect(state(d), key).toEqual(before)
     }

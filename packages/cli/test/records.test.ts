@@ -184,6 +184,15 @@ describe('a record log whose end is no whole record', () => {
     const garbage = join(dir, 'garbage')
     cpSync(run, garbage, { recursive: true })
 
+    // A page of the user's where the run's report goes: refused before anything is computed, and kept.
+    writeFileSync(join(run, 'report.html'), 'my notes\n')
+    const refused = cli(['resume', run])
+    expect(refused.status, refused.stderr).toBe(2)
+    expect(refused.stderr).toBe(`error: ${join(run, 'report.html')} exists and is not a report Ouroboros wrote; the run's report, which resume writes as it ends, would replace it\nhint: move it away, then resume the run\n`)
+    expect(readFileSync(join(run, 'report.html'), 'utf8')).toBe('my notes\n')
+    expect(readFileSync(log)).toEqual(kept)
+    rmSync(join(run, 'report.html'))
+
     writeFileSync(log, Buffer.concat([kept, Buffer.alloc(60)]))
     const resumed = cli(['resume', run])
     expect(resumed.status, resumed.stderr).toBe(0)

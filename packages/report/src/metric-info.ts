@@ -185,7 +185,8 @@ export function parseThresholds(text: string): Record<string, number> {
   const out: Record<string, number> = {}
   for (const entry of text.split(',')) {
     const m = /^\s*([A-Za-z0-9_.:-]+)\s*=\s*([^=\s]+)\s*$/.exec(entry)
-    const value = m === null ? NaN : Number(m[2])
+    // A decimal number: Number() would also take 0x10, 0b1 and an empty string.
+    const value = m === null || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(m[2]!) ? NaN : Number(m[2])
     if (m === null || !Number.isFinite(value)) throw inputError(`--thresholds: '${entry.trim()}' is not metric=number (for example vocab_size=0.25,reverse_kl=0.2)`)
     const earlier = out[m[1]!]
     if (earlier !== undefined) throw inputError(`--thresholds: ${m[1]} is given twice (${earlier} and ${value})`, 'give each metric one threshold')

@@ -461,6 +461,7 @@ describe('renderReport', () => {
       ['reverse_kl=-1', /--thresholds: reverse_kl=-1: expected a positive amount in nats/],
       ['total_variance=0.5', /--thresholds: total_variance=0\.5: expected a factor above 1/],
       ['vocab_size', /--thresholds: 'vocab_size' is not metric=number/],
+      ['modes_covered=0x1', /--thresholds: 'modes_covered=0x1' is not metric=number/],
       ['modes_covered=0.5,reverse_kl=0.1,modes_covered=0.75', /--thresholds: modes_covered is given twice \(0\.5 and 0\.75\)/],
     ]
     for (const [text, message] of bad) expect(() => renderReport([run], { thresholds: parseThresholds(text) })).toThrow(message)

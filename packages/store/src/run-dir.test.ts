@@ -77,7 +77,7 @@ describe('readRunInfo', () => {
       ['null', null, 'is damaged: it holds null, not an object'],
       ['a list', [run], 'is damaged: it holds a list, not an object'],
       ['chains as text', { ...run, chains: 'x' }, 'is damaged: chains is "x", not a list'],
-      ['no chains', { ...run, chains: undefined }, 'is damaged: chains is missing'],
+      ['no chains', { ...run, chains: undefined }, 'is damaged: chains is missing (a list)'],
       ['an empty list of chains', { ...run, chains: [] }, 'is damaged: chains is an empty list; a run has one chain at least'],
       ['a chain that is null', { ...run, chains: [chain, null] }, 'is damaged: chains[1] is null, not an object'],
       ['a chain without an id', { ...run, chains: [{ ...chain, id: 3 }] }, 'is damaged: chains[0].id is 3, not a string'],
@@ -85,7 +85,9 @@ describe('readRunInfo', () => {
       ['an unknown chain status', { ...run, chains: [{ ...chain, status: 'done' }] }, 'is damaged: chains[0].status is "done", not one of pending, running, finished, failed, interrupted'],
       ['cells as an object', { ...run, cells: {} }, 'is damaged: cells is an object, not a list'],
       ['a cell without params', { ...run, cells: [{ ...cell, params: null }] }, 'is damaged: cells[0].params is null, not an object'],
-      ['no cells where they are needed', { ...run, cells: undefined }, 'is damaged: cells is missing'],
+      ['no cells where they are needed', { ...run, cells: undefined }, 'is damaged: cells is missing (a list)'],
+      ['an empty list of cells', { ...run, cells: [] }, 'is damaged: cells is an empty list; a run has one cell at least'],
+      ['a chain of a cell not listed', { ...run, chains: [{ ...chain, cell: 99 }] }, 'is damaged: chains[0].cell is 99, which no cell of cells has'],
       ['config as text', { ...run, config: 'x' }, 'is damaged: config is "x", not an object'],
       ['an unknown run status', { ...run, status: 7 }, 'is damaged: status is 7, not one of running, finished, failed, interrupted'],
       ['a package.json', { name: 'some-package', version: '1.0.0', dependencies: {} }, "is not a run's run.json (it has none of chains, cells, config, runId, startedAt, metricOptions)"],
@@ -102,7 +104,7 @@ describe('readRunInfo', () => {
   it('needs only the chains of a reader that reads nothing else (a queue worker)', () => {
     const dir = written({ name: 'a', runId: 'x', chains: [chain] })
     expect(readRunInfo(dir).chains).toEqual([chain])
-    expect(thrown(() => readRunInfo(dir, ['config'])).message).toContain('is damaged: config is missing')
+    expect(thrown(() => readRunInfo(dir, ['config'])).message).toContain('is damaged: config is missing (an object)')
   })
 
   // Every key that `report`, `export` or `resume` reads: one missing failed inside them, as a TypeError.
@@ -128,7 +130,7 @@ describe('readRunInfo', () => {
       const dir = written({ ...whole, [key]: undefined })
       const err = thrown(() => readRunInfo(dir, WHOLE_RUN))
       expect(err.isUsageError, key).toBe(true)
-      expect(err.message, key).toBe(`${join(dir, 'run.json')} is damaged: ${key} is missing`)
+      expect(err.message, key).toMatch(new RegExp(`^${join(dir, 'run.json')} is damaged: ${key} is missing \\((a|an|one of) [^)]+\\)$`))
       expect(err.hint, key).toContain('run the config again with --force')
     }
     const wrong: [string, unknown, string][] = [

@@ -327,7 +327,7 @@ function runInfoProblem(info: Record<string, unknown>, need: readonly RunInfoFie
   for (const [key, kind] of Object.entries(FIELD_KINDS)) {
     const value = info[key]
     if (value === undefined) {
-      if (key === 'chains' || need.includes(key as RunInfoField)) return `${key} is missing`
+      if (key === 'chains' || need.includes(key as RunInfoField)) return `${key} is missing (${KIND_WORDS[kind]})`
       continue
     }
     const wrong = kindProblem(value, kind)
@@ -353,7 +353,27 @@ function runInfoProblem(info: Record<string, unknown>, need: readonly RunInfoFie
     if (!isCount(cell['index'])) return `${where}.index is ${shown(cell['index'])}, not a whole number ≥ 0`
     for (const key of ['params', 'config']) if (!isObject(cell[key])) return `${where}.${key} is ${shown(cell[key])}, not an object`
   }
+  if (cells !== undefined) {
+    // Every chain is of a cell: the records' parameter columns and the report's labels are the cell's.
+    if (cells.length === 0) return 'cells is an empty list; a run has one cell at least'
+    const indices = new Set(cells.map((cell) => (cell as Record<string, unknown>)['index']))
+    const orphan = chains.findIndex((chain) => !indices.has((chain as Record<string, unknown>)['cell']))
+    if (orphan >= 0) return `chains[${orphan}].cell is ${shown((chains[orphan] as Record<string, unknown>)['cell'])}, which no cell of cells has`
+  }
   return undefined
+}
+
+/** What a key of each kind holds, in words. */
+const KIND_WORDS: Record<(typeof FIELD_KINDS)[keyof typeof FIELD_KINDS], string> = {
+  text: 'a string',
+  'text or null': 'a string, or null',
+  number: 'a number',
+  count: 'a whole number ≥ 0',
+  object: 'an object',
+  list: 'a list',
+  'list of text': 'a list of strings',
+  status: `one of ${RUN_STATUSES.join(', ')}`,
+  modality: `one of ${MODALITIES.join(', ')}`,
 }
 
 /** Why `value` is not of `kind`, ending the message "key is <value>, ": undefined where it is. */
@@ -383,7 +403,7 @@ function kindProblem(value: unknown, kind: (typeof FIELD_KINDS)[keyof typeof FIE
 function damagedRunInfo(path: string, why: string): OuroborosError {
   // Unlike a checkpoint, run.json cannot be recomputed by a resume: it is what a resume starts from.
   return new OuroborosError(ErrorCode.RUN_DIR, `${path} is damaged: ${why}`, {
-    hint: 'it holds the run\'s resolved config, which nothing else in the directory does: restore it from a copy, or run the config again with --force',
+    hint: 'run.json is the run\'s own account of itself (its resolved config, cells and chains), which nothing else in the directory holds: restore it from a copy, or run the config again with --force',
   })
 }
 
