@@ -353,7 +353,9 @@ function runInfoProblem(info: Record<string, unknown>, need: readonly RunInfoFie
     if (!isCount(cell['index'])) return `${where}.index is ${shown(cell['index'])}, not a whole number ≥ 0`
     for (const key of ['params', 'config']) if (!isObject(cell[key])) return `${where}.${key} is ${shown(cell[key])}, not an object`
   }
-  if (cells !== undefined) {
+  // A run the command line made has a cell for every chain, whose parameter columns and labels
+  // the records and the report give; the scheduler's own runs (its tests, the queue bench) need none.
+  if (cells !== undefined && WHOLE_RUN.every((key) => need.includes(key))) {
     // Every chain is of a cell: the records' parameter columns and the report's labels are the cell's.
     if (cells.length === 0) return 'cells is an empty list; a run has one cell at least'
     const indices = new Set(cells.map((cell) => (cell as Record<string, unknown>)['index']))
