@@ -28,7 +28,7 @@ for r in records:
     d = data.setdefault(r['cell'], {}).setdefault(r['generation'], {})
     for k in keys:
         v = r['metrics'].get(k) if k in r['metrics'] else r.get('timings', {}).get(k)
-        d.setdefault(k, {})[r.get('replicate', len(d.get(k, {})))] = v
+        d.setdefault(k, {})[r['replicate']] = v
 if not data:
     runlib.die(f'{a.run}: metrics.ndjson holds no generation yet (only the reference line, generation -1)')
 replicates = {}

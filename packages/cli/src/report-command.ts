@@ -28,8 +28,9 @@ export async function reportCommand(dirs: readonly string[], opts: ReportCommand
   const out = resolve(opts.out ?? resolve(runs[0]!, RUN_FILES.report))
   checkOutFile('--out', out, RUN_FILES.report, opts.out !== undefined)
   checkReportOut(out, runs, opts.force === true, opts.out !== undefined)
-  // The page reads every key of run.json: one missing is said here, not as a TypeError from deep inside it.
-  for (const run of runs) readRunInfo(run, WHOLE_RUN)
+  // The page reads every key of run.json: one missing is said here, not as a TypeError from deep
+  // inside it (without --out, the one run was read above).
+  if (opts.out !== undefined) for (const run of runs) readRunInfo(run, WHOLE_RUN)
   for (const standIn of runs.map(ndjsonStandsIn)) if (standIn !== undefined) process.stderr.write(`${standIn}\n`)
   const thresholds = opts.thresholds === undefined ? {} : parseThresholds(opts.thresholds)
   const written = await writeReport(runs, out, { thresholds, fallbackInfo: await builtinOutputInfo() }).catch((err: unknown) => {

@@ -235,6 +235,7 @@ function headline(v: RunView): string {
   const swept = sweptValues(info)
   const paths = swept.map(([path]) => path)
   const names = new Map(pathNames(paths).map((name, i) => [paths[i]!, name]))
+  const models = modelKinds(info)
   const parts = [
     `status ${info.status}`,
     `${info.cells.length} ${info.cells.length === 1 ? 'setting' : 'settings'}`,
@@ -242,7 +243,7 @@ function headline(v: RunView): string {
     gens.length === 0 ? '' : `${gens.join(', ')} ${gens.length === 1 && gens[0] === 1 ? 'generation' : 'generations'}`,
     `data ${dataKinds(info).join(', ')}`,
     // A swept model is named with the other swept values, after.
-    paths.includes('model') || paths.includes('model.kind') || modelKinds(info).length === 0 ? '' : `model ${modelKinds(info).join(', ')}`,
+    paths.includes('model') || paths.includes('model.kind') || models.length === 0 ? '' : `model ${models.join(', ')}`,
     // The data kinds, replicates and generations are listed just before.
     ...swept.filter(([path]) => !['data.kind', 'replicates', 'generations'].includes(path)).map(([path, values]) => `${names.get(path)!} ${listed(values)}`),
   ].filter((p) => p !== '')
@@ -369,7 +370,6 @@ function failedGroups(info: RunInfo): FailedGroup[] {
   return [...byGroup.values()]
 }
 
-/** A path as a shell reads it back whole, for a command to copy: quoted where it holds a space or another special character. */
 /** What a section without metrics says: a run still going may record some; one that ended did not. */
 function noMetrics(views: readonly RunView[]): string {
   if (views.some((v) => v.run.info.status === 'running' || v.run.info.status === 'interrupted')) return '<p>No metrics recorded yet.</p>'
