@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto'
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConfig } from './helpers.js'
 
 afterAll(cleanup)
+
+const faulty = fileURLToPath(new URL('./fixtures/faulty-model.mjs', import.meta.url))
 
 const gaussian = {
   name: 'gaussian-records',
@@ -169,11 +172,13 @@ describe('a record log with fewer records than run.json says were made', () => {
 })
 
 describe('a record log whose end is no whole record', () => {
-  const ring = { name: 'ring-records', data: { kind: 'ring', n: 200 }, model: { kind: 'gmm', components: 4 }, generations: 40, samplesPerGeneration: 200, replicates: 2, seed: 3, metrics: ['modes', 'moments'] }
+  // Each fit waits 150 ms, so that the signal comes with generations left on any machine (a fast
+  // model's 80 generations could all be done before it).
+  const slow = { name: 'slow-records', data: { kind: 'gaussian', n: 200 }, model: { kind: 'faulty', module: faulty, fault: 'slow' }, generations: 20, replicates: 2, seed: 3, metrics: ['moments'] }
 
   it('zero bytes after the last frame (a power loss on ext4): resume cuts them off saying so, and gives the records of an uninterrupted run; other garbage is refused with the way out that keeps the directory', async () => {
     const dir = tempDir()
-    const config = writeConfig(dir, ring)
+    const config = writeConfig(dir, slow)
     const whole = cli(['run', config, '--out', join(dir, 'whole')])
     expect(whole.status, whole.stderr).toBe(0)
     const run = join(dir, 'run')
