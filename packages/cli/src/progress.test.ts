@@ -229,6 +229,35 @@ describe('progressReporter outside a terminal', () => {
   })
 })
 
+describe('progressReporter while the record files are written', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('says so past a second, where the last status line read the run half done; files written sooner go unsaid', () => {
+    const chains = [0, 1].map((i) => ({ id: `r${i}`, generations: 10, done: 0, group: 0 }))
+    const { stream, progress, at } = offTerminal(chains)
+    for (let g = 0; g < 5; g++) for (const c of chains) progress.onProgress(record(c.id, g, 10))
+    at(5000)
+    for (let g = 5; g < 10; g++) for (const c of chains) progress.onProgress(record(c.id, g, 10))
+    progress.finishing()
+    at(6000)
+    at(9000)
+    progress.stop()
+    expect(stream.lines()).toEqual([
+      '[5.0s] generations 10/20 (50 %), chains 0/2 finished; about 5.0s left',
+      '[6.0s] writing the record files: the records of 20 generations, sorted',
+      '[9.0s] generations 20/20 (100 %), chains 2/2 finished',
+    ])
+
+    const quick = offTerminal(chains)
+    for (let g = 0; g < 10; g++) for (const c of chains) quick.progress.onProgress(record(c.id, g, 10))
+    quick.progress.finishing()
+    quick.at(900)
+    quick.progress.stop()
+    quick.at(5000)
+    expect(quick.stream.lines()).toEqual(['[0.9s] generations 20/20 (100 %), chains 2/2 finished'])
+  })
+})
+
 describe('progressReporter when chains fail', () => {
   afterEach(() => vi.useRealTimers())
 

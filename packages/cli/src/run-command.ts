@@ -394,7 +394,11 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   const aggregator = new AggregatorThread()
   try {
     try {
-      result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal, onRecordLog: (dir, recordChains) => aggregator.start(dir, recordChains) })
+      result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal, onRecordLog: (dir, recordChains) => {
+          progress.finishing()
+          aggregator.start(dir, recordChains)
+        },
+      })
     } finally {
       progress.stop()
     }

@@ -104,6 +104,9 @@ export async function exportRecords(runDir: string, chains: readonly RecordChain
   return writeRecordFiles(runDir, new RecordSource(runDir, chains), [format], outDir)
 }
 
+/** The longest the writing holds the event loop at a time (ms). */
+const YIELD_MS = 100
+
 /** Streams the sorted records once to every given file. */
 export async function writeRecordFiles(runDir: string, source: RecordSource, formats: readonly (TextFormat | 'parquet')[], outDir = runDir): Promise<WrittenRecords> {
   const files = new Map<TextFormat | 'parquet', AtomicFile>()
@@ -112,12 +115,19 @@ export async function writeRecordFiles(runDir: string, source: RecordSource, for
   const csv = files.has('csv') ? new CsvFormat(source) : undefined
   files.get('csv')?.write(CsvFormat.header(source))
   let records = 0
+  let turn = Date.now()
   const blocks = (async function* () {
     for (const block of source.blocks()) {
       records += block.length
       if (ndjson !== undefined) files.get('ndjson')!.write(ndjson.lines(block))
       if (csv !== undefined) files.get('csv')!.write(csv.lines(block))
       yield block
+      // The writing of a million records takes tens of seconds: timers (a progress line) and
+      // signals (Ctrl-C) are seen between blocks, where awaiting only promises never lets them in.
+      if (Date.now() - turn >= YIELD_MS) {
+        await new Promise((resolve) => setImmediate(resolve))
+        turn = Date.now()
+      }
     }
   })()
   try {
