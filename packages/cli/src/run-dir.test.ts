@@ -206,4 +206,12 @@ describe('folderName', () => {
     expect(folderName('..')).toBe('_.')
     expect(folderName('.hidden')).toBe('_hidden')
   })
+
+  it('keeps letters of any script, composed, where only ASCII ones stayed', () => {
+    expect(folderName('коллапс')).toBe('коллапс')
+    expect(folderName('模型 崩溃')).toBe('模型_崩溃')
+    // "é" as e and a combining accent, as macOS names files: one letter.
+    expect(folderName('re\u0301sume\u0301')).toBe('r\u00e9sum\u00e9')
+    expect(folderName('a\u00a0b\u200bc$(x)')).toBe('a_b_c_x_')
+  })
 })

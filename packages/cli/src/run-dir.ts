@@ -164,7 +164,12 @@ export function removeStartedRun(runDir: string, made: boolean, madeParent = fal
   }
 }
 
-/** A config's name as a folder name: characters a path would misread become '_', and so does a leading dot (a hidden folder, '.' or '..'). */
+/**
+ * A config's name as a folder name: letters and digits of any script stay (a name of Cyrillic or
+ * Chinese letters was all '_'), in their composed form (macOS writes decomposed accents);
+ * characters a path or a shell would misread become '_', and so does a leading dot (a hidden
+ * folder, '.' or '..').
+ */
 export function folderName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\./, '_')
+  return name.normalize('NFC').replace(/[^\p{L}\p{N}\p{M}._-]+/gu, '_').replace(/^\./, '_')
 }
