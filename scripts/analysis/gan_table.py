@@ -45,7 +45,8 @@ for run_dir in sys.argv[1:]:
         return tuple(at(k, json.dumps(params.get(k), sort_keys=True)) for k in keys) + (cell,)
     for cell in sorted(cells, key=position):
         rs = cells[cell]
-        label = ', '.join(f'{k}={v}' for k, v in sorted(rs[0]['params'].items()))
+        # The cell's label as run.json, the report and the other scripts give it; none without a sweep.
+        label = ', '.join(f'{k}={runlib.words(v)}' for k, v in rs[0]['params'].items())
         rs.sort(key=lambda r: r['replicate'])
         m = [r['metrics'] for r in rs]
         show = lambda v: 'null' if v is None else str(v)

@@ -27,8 +27,7 @@ swept = sorted({k for c in run['cells'] for k in c.get('params', {})})
 # The parameters whose value differs between cells: the ones that tell a cell apart.
 varying = [k for k in swept if len({repr(c.get('params', {}).get(k)) for c in run['cells']}) > 1]
 
-def show(v):
-    return 'null' if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+show = runlib.words
 
 def matches(p, v):
     """Whether the swept value p is what was written as v: numerically where both are numbers."""

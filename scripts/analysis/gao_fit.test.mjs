@@ -92,4 +92,11 @@ describe('gao_fit.py', () => {
     expect(form.status).toBe(2)
     expect(form.stderr).toContain('bon')
   })
+
+  it("names a swept number as run.json's labels and the report do (0.00001, where Python writes 1e-05)", () => {
+    const r = gaoFit(run('small', [{ 'posttrain.0.beta': 0.00001 }, { 'posttrain.0.beta': 1e-7 }, { 'posttrain.0.beta': 1e21 }]), 'rl')
+    expect(r.status, r.stderr).toBe(0)
+    for (const beta of ['0.00001', '1e-7', '1e+21']) expect(r.stdout).toContain(`posttrain.0.beta=${beta}: pooled`)
+    expect(r.stdout).not.toContain('e-05')
+  })
 })

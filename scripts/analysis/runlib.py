@@ -1,6 +1,6 @@
 """What the analysis scripts share: reading a run directory, and one-line errors (exit 2, no traceback).
 Not a script of its own; the others import it from beside them (standard library only)."""
-import argparse, difflib, json, math, os, sys
+import argparse, decimal, difflib, json, math, os, sys
 
 
 def die(msg):
@@ -77,6 +77,33 @@ def metric_records(path, run):
 
 def is_number(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def words(v):
+    """A swept value as run.json's cell labels, `validate` and the report write it: a number as
+    JavaScript writes it (0.00001, where Python writes 1e-05), a spec with a kind as the kind and its
+    options (mix(realFraction=0.2)), other objects and lists in brackets without JSON's quotes."""
+    if isinstance(v, str): return v
+    if isinstance(v, list): return '[' + ', '.join(map(words, v)) + ']'
+    if isinstance(v, dict):
+        named = isinstance(v.get('kind'), str)
+        options = ', '.join(f'{k}={words(x)}' for k, x in v.items() if not (named and k == 'kind'))
+        if named: return f"{v['kind']}({options})" if options else v['kind']
+        return '{' + options + '}'
+    if v is None: return 'null'
+    if isinstance(v, bool): return 'true' if v else 'false'
+    if isinstance(v, int): return str(v) if abs(v) < 10**21 else words(float(v))
+    if math.isnan(v) or math.isinf(v): return 'null'
+    if v == 0: return '0'
+    sign, digits, exp = decimal.Decimal(repr(v)).normalize().as_tuple()
+    d = ''.join(map(str, digits))
+    k, n = len(d), exp + len(d)  # n: where the decimal point falls after the digits' start
+    s = '-' if sign else ''
+    if k <= n <= 21: return s + d + '0' * (n - k)
+    if 0 < n <= 21: return s + d[:n] + '.' + d[n:]
+    if -6 < n <= 0: return s + '0.' + '0' * -n + d
+    e = n - 1
+    return s + d[0] + ('.' + d[1:] if k > 1 else '') + 'e' + ('+' if e > 0 else '-') + str(abs(e))
 
 
 def numbers(vs):
