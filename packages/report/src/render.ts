@@ -483,6 +483,21 @@ function crossingCell(row: SummaryRow): string {
 }
 
 
+/**
+ * Whose real data a reference line of several is: a run by its name where the line is every
+ * setting of it on the plot, else the settings' labels.
+ */
+function referenceMembers(members: readonly { view: RunView; label: string }[], plotted: readonly CurveSeries[]): string {
+  const views = [...new Set(members.map((m) => m.view))]
+  const own = (view: RunView) => view.series.filter((s) => plotted.some((p) => p.label === s.label))
+  return views
+    .flatMap((view) => {
+      const labels = members.filter((m) => m.view === view).map((m) => m.label)
+      return labels.length === own(view).length && labels.length > 1 ? [view.name] : labels
+    })
+    .join('; ')
+}
+
 function curvesSection(views: readonly RunView[], overrides: Readonly<Record<string, number>>, catalog: MetricCatalog, addPlot: (spec: PlotSpec) => number): string {
   const metrics = [...new Set(views.flatMap((v) => v.agg.metrics))]
   const out: string[] = []
@@ -495,7 +510,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     const reach: number[] = []
     let size = 0
     const series: CurveSeries[] = []
-    const refGroups = new Map<string, { label: string; color: string; values: number[]; drawn: keyof typeof REFERENCE_DRAWN }>()
+    const refGroups = new Map<string, { members: { view: RunView; label: string }[]; color: string; values: number[]; drawn: keyof typeof REFERENCE_DRAWN }>()
     const theory = new Map<string, { curve: TheoryCurve; color: string; labels: string[] }>()
     for (const v of views) {
       // A run on the page that never measured the metric (another model, other groups) has no gap.
@@ -529,10 +544,14 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
           if (levels?.above !== undefined) reach.push(levels.above)
         }
         if (ref !== undefined) {
-          // Cells that draw the same real data share one reference line.
-          const key = JSON.stringify(field(s.cell.config, 'data') ?? null)
-          const group = refGroups.get(key) ?? { label: s.label, color: s.style.color, values: [], drawn }
+          // Cells whose real-data records measure the same thing share one reference line, the
+          // mean of theirs: the same data, scored as samples of the same size against the same
+          // held-out set with the same options. A metric of 100 sentences is not one of 200
+          // (distinct n-grams, a Zipf slope), and a line at their mean is neither's.
+          const key = JSON.stringify(['data', 'samplesPerGeneration', 'heldout', 'metricOptions'].map((k) => field(s.cell.config, k) ?? null))
+          const group = refGroups.get(key) ?? { members: [], color: s.style.color, values: [], drawn }
           group.values.push(ref)
+          group.members.push({ view: v, label: s.label })
           refGroups.set(key, group)
         }
         for (const t of curves) {
@@ -549,7 +568,7 @@ function curvesSection(views: readonly RunView[], overrides: Readonly<Record<str
     }
     const groups = [...refGroups.values()]
     const references: Reference[] = groups.map((g) => ({
-      label: `${groups.length === 1 ? 'real data (generation −1)' : `real data: ${g.label}`}${REFERENCE_DRAWN[g.drawn]}`,
+      label: `${groups.length === 1 ? 'real data (generation −1)' : `real data: ${referenceMembers(g.members, series)}`}${REFERENCE_DRAWN[g.drawn]}`,
       color: groups.length === 1 ? REAL_COLOR : g.color,
       value: g.values.reduce((a, b) => a + b, 0) / g.values.length,
     }))

@@ -1156,6 +1156,23 @@ describe('renderReport', () => {
     expect(metricPlot(mixed, 'nll_real').data.some((t) => String(t.name).startsWith('fewer'))).toBe(false)
   })
 
+  it("draws one real-data line per sample size where runs of the same data score samples of other sizes, each at its own runs' mean", () => {
+    const runs = [100, 100, 200].map((size, i) => {
+      const d = dir(`reference-${i}`)
+      const hand = handRun(`size-${i}`)
+      // The real data's value moves with the sample's size, and a little with the run's draw.
+      const real = (size === 100 ? 4 : 3) + 0.01 * i
+      writeSyntheticRun(d, { ...hand, base: { ...hand.base, samplesPerGeneration: size }, cells: [{}], metrics: (c, r, g) => (g === -1 ? { ...hand.metrics(c, r, g), total_variance: real } : hand.metrics(c, r, g)) })
+      return loadRun(d)
+    })
+    const lines = (html: string) => metricPlot(html, 'total_variance').data.filter((t) => String(t.name).startsWith('real data')).map((t) => [t.name, (t.y as number[])[0]])
+    expect(lines(renderReport(runs))).toEqual([
+      ['real data: size-0; size-1', 4.005],
+      ['real data: size-2', 3.02],
+    ])
+    expect(lines(renderReport(runs.slice(0, 2)))).toEqual([['real data (generation −1)', 4.005]])
+  })
+
   it('loads nothing from the network: no src, href, import or fetch to another host', () => {
     const d = dir('offline')
     writeSyntheticRun(d, handRun('offline'))
