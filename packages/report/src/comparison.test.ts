@@ -22,6 +22,8 @@ describe('a run of one generation', () => {
     dirs.push(d)
     writeSyntheticRun(d, ganRun('gan'))
     const html = renderReport([loadRun(d)])
+    // Thresholds call collapse over generations, which this page does not follow: refused, not dropped.
+    expect(() => renderReport([loadRun(d)], { thresholds: { modes_covered: 0.5 } })).toThrow(/^--thresholds: this run fits one generation, and its report compares settings: it has no collapse over generations for a threshold to call$/)
     // No collapse curves of one point, no summary of 0 % changes.
     expect(html).not.toContain('id="curves"')
     expect(html).not.toContain('data-col="crossing"')

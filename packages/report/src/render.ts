@@ -124,6 +124,14 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
     }
   })
 
+  // Runs of one generation compare settings; a chain of generations is followed over them.
+  const single = views.every((v) => isSingleGeneration(v.run.info))
+  if (single && Object.keys(thresholds).length > 0) {
+    throw inputError(
+      `--thresholds: ${several ? 'these runs fit' : 'this run fits'} one generation, and ${several ? 'their' : 'its'} report compares settings: it has no collapse over generations for a threshold to call`,
+      'leave --thresholds out; a run of two or more generations is followed over them, and its summary calls collapse by these thresholds',
+    )
+  }
   const present = new Set(views.flatMap((v) => v.agg.metrics))
   for (const name of Object.keys(thresholds)) {
     if (name === 'gold_reward' && !present.has(name) && present.has('reward')) throw inputError(`--thresholds: gold_reward is reward in ${several ? 'these runs' : 'this run'} (a reward that is no proxy is its own gold reward)`, 'give the threshold to reward')
@@ -135,8 +143,6 @@ export function renderReport(runs: readonly LoadedRun[], options: ReportOptions 
   const plots: PlotSpec[] = []
   const addPlot = (spec: PlotSpec): number => plots.push(spec) - 1
 
-  // Runs of one generation compare settings; a chain of generations is followed over them.
-  const single = views.every((v) => isSingleGeneration(v.run.info))
   const sections: { id: string; title: string; html: string }[] = []
   if (single) {
     const { table, plots: metricPlots } = comparisonSections(views, catalog, addPlot)
