@@ -102,6 +102,12 @@ describe('data a model cannot take', () => {
     await expect(resolveRun({ data: { kind: 'mnist', n: 200 }, model: vae, generations: 1 }, 'mnist.json')).resolves.toBeDefined()
   })
 
+  it("refuses a dpo stage's batch of more pairs than the stage has, which a step took as all of them", async () => {
+    const raw = { data: { kind: 'brown', n: 600 }, model: { kind: 'transformer', dModel: 32, heads: 2, ffn: 64, context: 16, steps: 20, warmup: 5 }, generations: 1, posttrain: [{ kind: 'dpo', reward: { kind: 'genre', genre: 'romance' }, beta: 0.1, pairs: 60, batch: 100 }] }
+    await expect(resolveRun(raw, 'dpo.json')).rejects.toThrow("dpo.json: posttrain.0.batch: 100 pairs a step of the stage's 60 pairs: a step takes at most every pair once; give batch at most pairs (60), or more pairs")
+    await expect(resolveRun({ ...raw, posttrain: [{ ...raw.posttrain[0], batch: 60 }] }, 'dpo.json')).resolves.toBeDefined()
+  })
+
   it("says what keeps a stage's kind from training the model with the stage's other problems, not once they are mended", async () => {
     const values = [1, 0, 0, 0, 0, 0, 0, 0]
     // An rl stage made a dpo stage by its kind alone: its keys are wrong, and DPO cannot train a GMM.

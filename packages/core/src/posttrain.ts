@@ -137,6 +137,11 @@ export const dpoStageSchema = z.strictObject({
   batch: z.int().min(1).max(1_000_000).optional(),
   evalEvery: steps.default(25),
   evalSamples: z.int().min(1).max(1_000_000).optional(),
+}).superRefine((stage, ctx) => {
+  // A step takes `batch` of the stage's pairs: more than there are would be all of them, without a word.
+  if (stage.batch !== undefined && stage.batch > stage.pairs) {
+    ctx.addIssue({ code: 'custom', path: ['batch'], message: `${stage.batch} pairs a step of the stage's ${stage.pairs} pairs: a step takes at most every pair once; give batch at most pairs (${stage.pairs}), or more pairs` })
+  }
 })
 
 export const bestOfNStageSchema = z.strictObject({
