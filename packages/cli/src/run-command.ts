@@ -436,7 +436,7 @@ async function setUpGroups(resolved: ResolvedRun): Promise<GroupSetup> {
   for (const spec of resolved.chains[0]?.metrics ?? []) {
     const plugin = await loadMetric(spec.module, spec.id)
     if (plugin.setupRun === undefined) continue
-    const setup = await plugin.setupRun({ dataset: resolved.datasetInfo, options: spec.options })
+    const setup = await plugin.setupRun({ dataset: resolved.datasetInfo, options: spec.options, say: (line) => process.stdout.write(`${spec.id}: ${line}\n`) })
     process.stdout.write(`${spec.id}: ${setup.line}\n`)
     for (const [key, value] of Object.entries(setup.record)) {
       // Two groups' fields of one name would leave one of them in run.json, the other lost.

@@ -612,9 +612,10 @@ export interface MetricPlugin<O = unknown, Prep = undefined> {
    * find ready instead of each doing it (a classifier trained and written to its cache). A run
    * prints its line and adds its fields to run.json; a resume prints it again and warns when the
    * fields differ from those the run started with, which it keeps (a field with a `hash` naming
-   * its content differs only where the hash does: where it is cached may change).
+   * its content differs only where the hash does: where it is cached may change). `say` prints a
+   * line at once, after the group's id: what a setup that takes long is doing meanwhile.
    */
-  setupRun?(args: { dataset: DatasetInfo; options: O }): Promise<RunSetup>
+  setupRun?(args: { dataset: DatasetInfo; options: O; say?: (line: string) => void }): Promise<RunSetup>
   /** Work done once per chain on the real data (k-means centroids, bandwidths). */
   prepare?(args: { real: Samples; dataset: DatasetInfo; options: O; rng: Rng }): Prep | Promise<Prep>
   compute(args: MetricArgs<O, Prep>): MetricValues | Promise<MetricValues>

@@ -84,6 +84,20 @@ describe('classifier metrics', () => {
     expect(await fresh.classifierFacts(info, options)).toEqual({ ...first, trained: false })
   })
 
+  it('says at once, in its setup for a run, that it trains a classifier not in the cache, and nothing where it reads one', async () => {
+    const info = blobs()
+    const other = classifier.options.parse({ ...options, seed: 7 })
+    const said: string[] = []
+    const setup = await classifier.setupRun!({ dataset: info, options: other, say: (line) => said.push(line) })
+    expect(said).toEqual(['training the classifier (10 epochs on 500 digits; not in the cache yet, so this once)…'])
+    expect(setup.line).toContain('(trained now: ')
+    vi.resetModules()
+    const fresh = (await import('./classifier.js')) as typeof import('./classifier.js')
+    const again = await fresh.classifier.setupRun!({ dataset: info, options: other, say: (line) => said.push(line) })
+    expect(again.line).toContain('(read from the cache: ')
+    expect(said).toHaveLength(1)
+  })
+
   it('where the cache cannot be written, trains the same weights and says why it kept none', async () => {
     const info = blobs()
     const cached = await classifierFacts(info, options)

@@ -72,17 +72,18 @@ const trained = new Map<string, Promise<TrainedClassifier>>()
  * written there. `ouroboros run` sets it up once before its workers start (setupRun), printing
  * and recording its held-out accuracy.
  */
-export function classifierFor(labelled: Labelled, options: ClassifierOptions): Promise<TrainedClassifier> {
+export function classifierFor(labelled: Labelled, options: ClassifierOptions, training?: () => void): Promise<TrainedClassifier> {
   const key = JSON.stringify(options)
   let hit = trained.get(key)
   if (hit === undefined) {
-    hit = loadOrTrain(labelled, options)
+    hit = loadOrTrain(labelled, options, training)
     trained.set(key, hit)
   }
   return hit
 }
 
-async function loadOrTrain(labelled: Labelled, options: ClassifierOptions): Promise<TrainedClassifier> {
+/** `training`: called before a classifier not in the cache trains. */
+async function loadOrTrain(labelled: Labelled, options: ClassifierOptions, training?: () => void): Promise<TrainedClassifier> {
   const { tf, backend } = await loadTf()
   const net = new Mlp([labelled.d, ...options.hidden, labelled.classes], 'relu', 'linear')
   const { epochs, batch, lr, shift, testItems, seed, hidden } = options
@@ -98,6 +99,7 @@ async function loadOrTrain(labelled: Labelled, options: ClassifierOptions): Prom
     net.importWeights(params, cached.weights, 'classifier')
     return { net, params, facts: { accuracy: cached.accuracy, testItems, backend, hash, cacheFile, trained: false } }
   }
+  training?.()
   const accuracy = train(tf, net, params, labelled, options)
   const notCached = writeCache(cacheFile, { version: CACHE_VERSION, accuracy, weights: net.exportWeights(params, 'classifier') } satisfies Cached)
   return { net, params, facts: { accuracy, testItems, backend, hash, cacheFile, trained: true, ...(notCached === undefined ? {} : { notCached }) } }
@@ -276,8 +278,12 @@ export const classifier = defineMetric<ClassifierOptions, Prepared>({
   nullWhen: Object.fromEntries(['class_entropy', 'classes_covered', 'class_kl', 'frechet_feature_distance'].map((name) => [name, 'fewer than 2 generated samples'])),
   options: classifierOptions,
   // Trained (or read from the cache) once before the workers start, which then read the cache.
-  async setupRun({ dataset, options }) {
-    const facts = await classifierFacts(dataset, options)
+  async setupRun({ dataset, options, say }) {
+    // Tens of seconds on two cores, where the run would otherwise say nothing.
+    const labelled = needLabelled(dataset)
+    const parsed = classifierOptions.parse(options)
+    const { epochs, testItems } = parsed
+    const facts = (await classifierFor(labelled, parsed, () => say?.(`training the classifier (${epochs} epochs on ${labelled.labels.length - testItems} digits; not in the cache yet, so this once)…`))).facts
     const source = !facts.trained ? `read from the cache: ${facts.cacheFile}` : facts.notCached === undefined ? `trained now: ${facts.cacheFile}` : `trained now, not cached, so each worker trains it again: ${facts.notCached}`
     return {
       line: `held-out accuracy ${(100 * facts.accuracy).toFixed(2)} % on ${facts.testItems} digits (${source})`,
