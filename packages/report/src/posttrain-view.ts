@@ -421,17 +421,39 @@ function generationDimension(gens: readonly number[]): ChoiceControl {
 }
 
 /** An axis showing a metric, reversed where lower values are better so that better is up or right. */
-function metricAxis(axis: 'xaxis' | 'yaxis', name: string, catalog: MetricCatalog): Record<string, unknown> {
+function metricAxis(axis: 'xaxis' | 'yaxis', name: string, catalog: MetricCatalog, values: readonly number[]): Record<string, unknown> {
   const reversed = catalog.betterOf(name) === 'lower'
   const where = axis === 'xaxis' ? 'right' : 'up'
+  // Plotly draws values that are all one number as ±1 about it: no mode covered at any step read
+  // as −1 to 1 modes. They get a span on their side of 0 and within their bounds.
+  const constant = values.length > 0 && values.every((v) => v === values[0]) ? sensibleRange(values, [], 0, catalog.range(name)) : undefined
   return {
     [`${axis}.title.text`]: `${plotlyText(catalog.axisTitle(name))}${reversed ? `<br>reversed: better is ${where}` : ''}`,
-    [`${axis}.autorange`]: reversed ? 'reversed' : true,
+    [`${axis}.autorange`]: constant !== undefined ? false : reversed ? 'reversed' : true,
+    [`${axis}.range`]: constant === undefined ? null : reversed ? [constant[1], constant[0]] : constant,
   }
 }
 
-function metricDimension(label: string, axis: 'xaxis' | 'yaxis', names: readonly string[], catalog: MetricCatalog): ChoiceControl {
-  return { label, options: [...names], initial: 0, relayout: names.map((n) => metricAxis(axis, n, catalog)) }
+/** `series`: what the plot draws, whose values of each metric an axis spans. */
+function metricDimension(label: string, axis: 'xaxis' | 'yaxis', names: readonly string[], catalog: MetricCatalog, series: readonly StageSeries[]): ChoiceControl {
+  return { label, options: [...names], initial: 0, relayout: names.map((n) => metricAxis(axis, n, catalog, stageValues(series, n))) }
+}
+
+/** Every value of a metric on the stage's curves, every generation's, replicate's and step's. */
+function stageValues(series: readonly StageSeries[], metric: string): number[] {
+  const of = named(metric)
+  const out: number[] = []
+  for (const s of series) {
+    for (const reps of s.byGeneration.values()) {
+      for (const { curve } of reps) {
+        curve.steps.forEach((_, i) => {
+          const v = of(curve, i)
+          if (v !== null && Number.isFinite(v)) out.push(v)
+        })
+      }
+    }
+  }
+  return out
 }
 
 const STAR = { symbol: 'star', size: 15, line: { width: 1, color: '#000000' } }
@@ -530,7 +552,7 @@ function startLegend(traces: Traces, at: readonly number[]): void {
 
 /** Task quality against diversity along the finetuning steps, a select for each axis with several metrics and for the generation. */
 function frontierPlot(title: string, series: readonly StageSeries[], gens: readonly number[], quality: readonly string[], diversity: readonly string[], catalog: MetricCatalog): PlotSpec {
-  const dims = [generationDimension(gens), metricDimension('task quality', 'yaxis', quality, catalog), metricDimension('diversity', 'xaxis', diversity, catalog)]
+  const dims = [generationDimension(gens), metricDimension('task quality', 'yaxis', quality, catalog, series), metricDimension('diversity', 'xaxis', diversity, catalog, series)]
   const traces = new Traces(dims)
   quality.forEach((q, qi) =>
     diversity.forEach((d, di) =>
@@ -774,7 +796,7 @@ function isProxy(curve: StageCurve, i: number): boolean {
 
 /** Diversity against gold reward along the stage's steps. */
 function diversityRewardPlot(title: string, series: readonly StageSeries[], gens: readonly number[], diversity: readonly string[], catalog: MetricCatalog): PlotSpec {
-  const dims = [generationDimension(gens), metricDimension('diversity', 'yaxis', diversity, catalog)]
+  const dims = [generationDimension(gens), metricDimension('diversity', 'yaxis', diversity, catalog, series)]
   const traces = new Traces(dims)
   diversity.forEach((d, di) =>
     gens.forEach((g, gi) => {

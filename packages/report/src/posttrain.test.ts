@@ -199,11 +199,32 @@ describe('the finetuning frontier', () => {
     const [quality, diversity] = frontier.choices!.controls
     expect(quality!.relayout!.map((r) => r['yaxis.autorange'])).toEqual([true, 'reversed'])
     expect(diversity!.relayout!.map((r) => r['xaxis.autorange'])).toEqual([true, 'reversed'])
+    // Values that vary span plotly's own range.
+    expect(quality!.relayout!.map((r) => r['yaxis.range'])).toEqual([null, null])
     expect((frontier.layout.xaxis as { title: { text: string } }).title.text).toBe('modes covered (modes)')
     expect(String(diversity!.relayout![1]!['xaxis.title.text'])).toBe('reverse KL over modes (nats)<br>reversed: better is right')
     // The page's selects for those two controls.
     const id = embeddedPlots(html).findIndex((p) => plotTitle(p) === 'Finetuning: task quality against diversity')
     expect(html).toContain(`<select data-choice-for="${id}" data-control="1"><option value="0" selected>modes_covered</option><option value="1">reverse_kl</option></select>`)
+  })
+
+  it('keeps an axis of values that are all one number on their side of 0 and within their bounds, where plotly draws ±1 about it', () => {
+    const d = dir('pt-ft-flat')
+    writeFinetuneRun(d, 'ft', 1)
+    // A stage that never made a task sample nor covered a mode; its NLL and KL move.
+    for (let cell = 0; cell < 2; cell++) {
+      for (let r = 0; r < 3; r++) {
+        writeCurve(d, `c${cell}-r${r}`, 0, FT_STEPS.map((s) => ({ stage: 0, kind: 'finetune', step: s, reward: null, gold_reward: null, kl: 0.1 * s, losses: {}, metrics: { task_share: 0, modes_covered: 0, reverse_kl: 0.1 * s + r, task_nll: 2 - 0.1 * s } })))
+      }
+    }
+    const frontier = plot(renderReport([loadRun(d)]), 'Finetuning: task quality against diversity')
+    const [quality, diversity] = frontier.choices!.controls
+    // A share in [0, 1]: a tenth of its bounds, padded by 5 %; modes have no bounds: a span of 1.
+    expect(quality!.relayout![0]).toMatchObject({ 'yaxis.autorange': false, 'yaxis.range': [-0.005, 0.105] })
+    expect(diversity!.relayout![0]).toMatchObject({ 'xaxis.autorange': false, 'xaxis.range': [-0.05, 1.05] })
+    expect(quality!.relayout![1]).toMatchObject({ 'yaxis.autorange': 'reversed', 'yaxis.range': null })
+    // The axes the page opens with are the first choices'.
+    expect((frontier.layout.yaxis as { range?: number[] }).range).toEqual([-0.005, 0.105])
   })
 
   it('plots every quantity per step: means with min–max bands over replicates, the losses too', () => {
