@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, dirname, extname, isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { basename, dirname, extname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { configError, jsonFault, ouroborosCommand, shellWord, unreadable } from '@ouroboros/core'
 import { unreadableFile } from '@ouroboros/store'
@@ -44,7 +44,10 @@ export async function loadConfigFile(file: string): Promise<unknown> {
   const dir = mkdtempSync(join(tmpdir(), 'ouroboros-config-'))
   const written = new Map<string, string>()
   try {
-    const tmp = await transpiled(resolvePath(file), text, dir, written)
+    // Errors name the config as it was given, and a module it imports from there.
+    const top = resolvePath(file)
+    const shown = (path: string): string => (path === top ? file : join(dirname(file), relative(dirname(top), path)))
+    const tmp = await transpiled(top, text, dir, written, shown)
     const mod = (await import(pathToFileURL(tmp).href)) as { default?: unknown }
     // A promise of a config is awaited here, so that its rejection is reported as the file's.
     const config = await mod.default
@@ -86,9 +89,10 @@ function thrown(err: unknown): string {
 /**
  * Writes the config module (or a TypeScript module it imports) into `dir` as JavaScript whose imports
  * point where `importUrl` says, and returns its path. `done` maps the files written so far to their
- * output, so that a module imported twice, or in a cycle, is written once.
+ * output, so that a module imported twice, or in a cycle, is written once. `shown`: a module's path as
+ * errors name it.
  */
-async function transpiled(file: string, text: string, dir: string, done: Map<string, string>): Promise<string> {
+async function transpiled(file: string, text: string, dir: string, done: Map<string, string>, shown: (path: string) => string): Promise<string> {
   const out = join(dir, done.size === 0 ? 'config.mjs' : `module-${done.size}.mjs`)
   done.set(file, out)
   let js = text
@@ -101,7 +105,7 @@ async function transpiled(file: string, text: string, dir: string, done: Map<str
     if (first !== undefined) {
       const at = first.file !== undefined && first.start !== undefined ? first.file.getLineAndCharacterOfPosition(first.start) : undefined
       const where = at === undefined ? '' : `line ${at.line + 1}, column ${at.character + 1}: `
-      throw configError(`${file}: ${where}not valid TypeScript: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}`)
+      throw configError(`${shown(file)}: ${where}not valid TypeScript: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}`)
     }
     js = output.outputText
   }
@@ -121,9 +125,9 @@ async function transpiled(file: string, text: string, dir: string, done: Map<str
       try {
         sourceText = readFileSync(source, 'utf8')
       } catch (err) {
-        throw configError(`${file}: imports ${source}: ${unreadable(err)}`)
+        throw configError(`${shown(file)}: imports ${shown(source)}: ${unreadable(err)}`)
       }
-      target = await transpiled(source, sourceText, dir, done)
+      target = await transpiled(source, sourceText, dir, done, shown)
     }
     specifiers.set(spec, pathToFileURL(target).href)
   }

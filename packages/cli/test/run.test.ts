@@ -370,6 +370,18 @@ describe('bad configs', () => {
       expect(res.status, name).toBe(2)
       expect(res.stderr, name).toMatch(message)
     }
+    // Named as given, as a config's key errors name it, with a module it imports from there: not by absolute paths.
+    mkdirSync(join(dir, 'sub'))
+    writeConfig(join(dir, 'sub'), `import base from './missing.ts'\nexport default base\n`, 'imports.ts')
+    for (const [args, message] of [
+      [['validate', 'syntax.ts'], "error: syntax.ts: line 3, column 3: not valid TypeScript: ',' expected.\n"],
+      [['validate', 'sub/imports.ts'], 'error: sub/imports.ts: imports sub/missing.ts: no such file\n'],
+      [['validate', join(dir, 'sub/imports.ts')], `error: ${join(dir, 'sub/imports.ts')}: imports ${join(dir, 'sub/missing.ts')}: no such file\n`],
+    ] as const) {
+      const res = cli([...args], { cwd: dir })
+      expect(res.status, args[1]).toBe(2)
+      expect(res.stderr, args[1]).toBe(message)
+    }
     // A promise of a valid config is one.
     const promised = cli(['validate', writeConfig(dir, `export default Promise.resolve({ data: { kind: 'gaussian', n: 50 }, model: { kind: 'gaussian' }, generations: 3 })\n`, 'promised.ts')])
     expect(promised.status, promised.stderr).toBe(0)
