@@ -357,7 +357,9 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   notices.log = progress.log
   const abort = new AbortController()
   let interrupts = 0
-  // Once the chains are done, a signal stops only the report's writing: the run stays finished.
+  // Once the chains are done, a signal stops only the writing of the record files (which a resume
+  // writes) or of the report: the chains stay as they are.
+  let writingRecords = false
   let writingReport = false
   // Whether an interrupt asked the chains to stop (as against the report's writing).
   let chainsInterrupted = false
@@ -367,9 +369,13 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
     interrupts++
     if (interrupts === 1) {
       const again = signal === 'SIGINT' ? 'press Ctrl-C again' : `send ${signal} again`
-      const doing = writingReport ? `the run has finished; writing its report (or later: ${reportLine})` : `finishing the generations in flight; resume with: ${resumeLine}`
+      const doing = writingReport
+        ? `the run has finished; writing its report (or later: ${reportLine})`
+        : writingRecords
+          ? `the chains have stopped; writing the record files and the report (or later: ${resumeLine})`
+          : `finishing the generations in flight; resume with: ${resumeLine}`
       process.stderr.write(`\ninterrupted (${signal}): ${doing}\n(${again} to stop at once)\n`)
-      chainsInterrupted = !writingReport
+      chainsInterrupted = !writingReport && !writingRecords
       abort.abort()
     } else if (writingReport) {
       process.stderr.write(`\nstopped; the run has finished, its report is not written: ${reportLine}\n`)
@@ -394,7 +400,17 @@ async function execute(runDir: string, chains: ChainSpec[], resolved: ResolvedRu
   const aggregator = new AggregatorThread()
   try {
     try {
-      result = await runChains({ runDir, chains, info, modality: resolved.modality, runner, resume, onProgress: progress.onProgress, signal: abort.signal, onRecordLog: (dir, recordChains) => {
+      result = await runChains({
+        runDir,
+        chains,
+        info,
+        modality: resolved.modality,
+        runner,
+        resume,
+        onProgress: progress.onProgress,
+        signal: abort.signal,
+        onRecordLog: (dir, recordChains) => {
+          writingRecords = true
           progress.finishing()
           aggregator.start(dir, recordChains)
         },

@@ -208,6 +208,28 @@ describe('Ctrl-C', () => {
     expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).status).toBe('finished')
   })
 
+  it('a signal while the record files are written says so, and the files and the report are written: a finished run, exit 0', async () => {
+    const dir = tempDir()
+    // 500,000 records: about 5 s of writing metrics.ndjson, metrics.csv and metrics.parquet on
+    // two cores, which the run says past its first second; the signal comes then.
+    const config = writeConfig(dir, { name: 'writing', data: { kind: 'gaussian', n: 20 }, model: { kind: 'gaussian' }, generations: 500, replicates: 1000, seed: 9, metrics: ['moments'] })
+    const child = cliAsync(['run', config, '--out', `${dir}/run`])
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      const before = stderr
+      stderr += chunk.toString()
+      if (!before.includes('writing the record files') && stderr.includes('writing the record files')) child.kill('SIGINT')
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+    expect(stderr).toMatch(/\] writing the record files: the records of 500000 generations, sorted\n/)
+    expect(stderr).toContain(`interrupted (SIGINT): the chains have stopped; writing the record files and the report (or later: ${COMMAND} resume ${dir}/run)`)
+    expect(stderr).not.toContain('generations in flight')
+    expect(code, stderr).toBe(0)
+    expect(JSON.parse(readFileSync(`${dir}/run/run.json`, 'utf8')).status).toBe('finished')
+    for (const file of ['metrics.ndjson', 'metrics.csv', 'metrics.parquet', 'report.html']) expect(existsSync(`${dir}/run/${file}`), file).toBe(true)
+    expect(readFileSync(`${dir}/run/metrics.ndjson`, 'utf8').split('\n')).toHaveLength(501_000 + 1)
+  })
+
   it('a second Ctrl-C stops at once, mid-generation, and still leaves a resumable run', async () => {
     const dir = tempDir()
     // A GMM whose EM runs all its iterations (tol 0): about 2 s a generation on one core, so the
