@@ -17,6 +17,7 @@ const LSTM = fileURLToPath(new URL('../../model-command/examples/lstm/lstm_model
 const VAE = fileURLToPath(new URL('../../model-command/examples/vae/vae_model.py', import.meta.url))
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 const FAULTY = fileURLToPath(new URL('../../model-command/test/faulty_model.py', import.meta.url))
+const SLOW_GAUSSIAN = fileURLToPath(new URL('./fixtures/slow_gaussian_model.py', import.meta.url))
 
 // ψ(m + ½) for an integer m, from its closed form −γ − 2 ln 2 + Σ_{i=1}^{m} 2/(2i−1).
 function psiHalfInteger(m: number): number {
@@ -53,7 +54,7 @@ describe('model.command: a numpy Gaussian through the protocol', () => {
 
   it('gives identical records for 1 and 2 workers, and after a kill -9 and resume (warm-started: the child loads the checkpoint)', async () => {
     const dir = tempDir()
-    const config = writeConfig(dir, {
+    const run = {
       name: 'numpy-gaussian',
       data: { kind: 'gaussian', d: 2, n: 30 },
       model: { command: [PYTHON, GAUSSIAN] },
@@ -62,7 +63,8 @@ describe('model.command: a numpy Gaussian through the protocol', () => {
       replicates: 2,
       seed: 3,
       metrics: ['moments', 'likelihood'],
-    })
+    }
+    const config = writeConfig(dir, run)
     const one = cli(['run', config, '--out', `${dir}/one`, '--workers', '1'])
     expect(one.status, one.stderr).toBe(0)
     const expected = records(`${dir}/one`)
@@ -71,9 +73,14 @@ describe('model.command: a numpy Gaussian through the protocol', () => {
     expect(cli(['run', config, '--out', `${dir}/two`, '--workers', '2']).status).toBe(0)
     expect(records(`${dir}/two`)).toEqual(expected)
 
-    const child = cliAsync(['run', config, '--out', `${dir}/killed`, '--workers', '2'])
+    // The run killed is of the same Gaussian with fits 200 ms slower (fixtures/slow_gaussian_model.py),
+    // so that the kill comes with generations left: the example's chains can all be done within
+    // a few hundred ms of their first records.
+    const slow = writeConfig(dir, { ...run, model: { command: [PYTHON, SLOW_GAUSSIAN] } }, 'slow.json')
+    const child = cliAsync(['run', slow, '--out', `${dir}/killed`, '--workers', '2'])
     await signalAfterRecords(child, `${dir}/killed`, 12, 'SIGKILL')
     expect(child.signalCode).toBe('SIGKILL')
+    expect(JSON.parse(readFileSync(`${dir}/killed/run.json`, 'utf8')).status).toBe('running')
     const resumed = cli(['resume', `${dir}/killed`, '--workers', '2'])
     expect(resumed.status, resumed.stderr).toBe(0)
     expect(records(`${dir}/killed`)).toEqual(expected)
