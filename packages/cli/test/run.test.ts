@@ -9,6 +9,8 @@ import { cleanup, cli, cliAsync, records, signalAfterRecords, tempDir, writeConf
 
 afterAll(cleanup)
 
+const faulty = fileURLToPath(new URL('./fixtures/faulty-model.mjs', import.meta.url))
+
 const ring = {
   name: 'ring-kde',
   data: { kind: 'ring', n: 400 },
@@ -104,7 +106,10 @@ describe('ouroboros run', () => {
 
   it('after kill -9 midway, resume gives the records of an uninterrupted run', async () => {
     const dir = tempDir()
-    const config = writeConfig(dir, { ...ring, data: { kind: 'ring', n: 1500 }, generations: 12, replicates: 1 })
+    // Fits that wait 150 ms (the fixture's 'slow' fault): the kill comes with seconds of generations
+    // left however fast the machine, where KDE chains could be done before it (and run.json
+    // 'finished', not 'running').
+    const config = writeConfig(dir, { ...ring, name: 'slow-kill', data: { kind: 'gaussian', n: 200 }, model: { kind: 'faulty', module: faulty, fault: 'slow' }, metrics: ['moments'], generations: 12, replicates: 1 })
     const full = cli(['run', config, '--out', `${dir}/full`, '--workers', '2'])
     expect(full.status, full.stderr).toBe(0)
     const expected = records(`${dir}/full`)
