@@ -780,10 +780,13 @@ describe('renderReport', () => {
     expect(mixed.sd[0]).toBeCloseTo(Math.sqrt(trigammaHalf(499) + 3 * trigammaHalf(49)), 10)
   })
 
-  it('draws no Gaussian theory where it does not apply: accumulate, another temperature, 2-D data', () => {
+  it('draws no Gaussian theory where it does not apply: accumulate, another temperature, a filter, a post-training stage, 2-D data', () => {
     for (const spec of [
       gaussianRun('acc', { kind: 'gaussian' }, { cells: [{ 'policy.kind': 'accumulate' }] }),
       gaussianRun('temp', { kind: 'gaussian' }, { cells: [{ 'sampling.temperature': 0.9 }] }),
+      // A likelihood filter keeping half the samples cuts ln σ² by about 1.95 a generation, the theory 0.02.
+      gaussianRun('filter', { kind: 'gaussian' }, { cells: [{ filter: { kind: 'likelihood', keep: 0.5 } }] }),
+      gaussianRun('bon', { kind: 'gaussian' }, { cells: [{ posttrain: [{ kind: 'best-of-n', n: 4, reward: { kind: 'point', at: [0], scale: 1 } }] }] }),
       gaussianRun('2d', { kind: 'gaussian' }, { dataset: { kind: 'gaussian', modality: 'vectors', d: 2, gaussian: { mean: 0, std: 1 } } }),
     ]) {
       const d = dir('notheory')
@@ -816,6 +819,20 @@ describe('renderReport', () => {
     expect((accumulate.y as number[])[2]).toBeCloseTo((c * 49) / 36, 5)
     expect((bound.y as number[])[0]).toBeCloseTo((c * Math.PI * Math.PI) / 6, 5)
     expect(regressionExcessError({ sigma, T, d: dim, policy: 'accumulate', generations: [1000] })[0]).toBeLessThan((c * Math.PI * Math.PI) / 6)
+
+    // Chains the theory is not of: M = 25 of T = 50 (each generation adds σ²d/(M−d−1)), another
+    // temperature, a filter. Each cell draws none; the plain cell still draws its own.
+    const other = dir('regression-other')
+    writeSyntheticRun(other, {
+      name: 'regression-other',
+      dataset: { kind: 'regression', modality: 'vectors', d: dim, regression: { sigma, T, d: dim } },
+      base: { generations: 4, samplesPerGeneration: T, data: { kind: 'regression', n: T }, model: { kind: 'linreg' }, policy: { kind: 'replace' } },
+      cells: [{}, { samplesPerGeneration: 25 }, { 'sampling.temperature': 0.5 }, { filter: { kind: 'likelihood', keep: 0.5 } }],
+      replicates: 1,
+      metrics: (_c, _r, g) => ({ excess_test_error: g < 0 ? 0 : 0.06 * (g + 1) }),
+    })
+    const info = loadRun(other).info
+    expect(info.cells.map((cell) => theoryCurves(info, cell, 'excess_test_error').length)).toEqual([1, 0, 0, 0])
   })
 
   it('draws a million-generation theory and a long curve through at most 2000 points, first and last kept', () => {

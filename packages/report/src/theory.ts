@@ -69,6 +69,12 @@ export function regressionExcessError(p: {
   })
 }
 
+/** Sampled at temperature 1, with no filter and no post-training stage: the chains the theories are of. */
+function plainChain(config: unknown): boolean {
+  const posttrain = field(config, 'posttrain')
+  return (numberField(config, 'sampling', 'temperature') ?? 1) === 1 && (field(config, 'filter') ?? null) === null && (posttrain === undefined || (Array.isArray(posttrain) && posttrain.length === 0))
+}
+
 /** The theory curves that apply to `metric` of `cell`; empty where METRICS.md gives none. */
 export function theoryCurves(info: RunInfo, cell: CellInfo, metric: string): TheoryCurve[] {
   const config = cell.config
@@ -85,9 +91,8 @@ export function theoryCurves(info: RunInfo, cell: CellInfo, metric: string): The
     const nReal = numberField(config, 'data', 'n')
     const m = numberField(config, 'samplesPerGeneration') ?? nReal
     const estimator = stringField(config, 'model', 'estimator') ?? 'mle'
-    // Sampling at another temperature rescales every generation's variance: not this chain.
-    const temperature = numberField(config, 'sampling', 'temperature') ?? 1
-    if (sigma0 === undefined || nReal === undefined || m === undefined || nReal < 2 || m < 2 || temperature !== 1) return []
+    // Another temperature rescales every generation's variance, and a filter or a stage reshapes it: not this chain.
+    if (sigma0 === undefined || nReal === undefined || m === undefined || nReal < 2 || m < 2 || !plainChain(config)) return []
     if (estimator !== 'mle' && estimator !== 'unbiased') return []
     const { mean, sd } = gaussianLogVariance({ sigma0, nReal, m, estimator, generations })
     return [
@@ -107,6 +112,10 @@ export function theoryCurves(info: RunInfo, cell: CellInfo, metric: string): The
     const d = numberField(regression, 'd') ?? numberField(dataset, 'd')
     if (sigma === undefined || T === undefined || d === undefined || T - d - 1 <= 0) return []
     if (policy !== 'replace' && policy !== 'accumulate') return []
+    // The theory's every generation labels the T design points once: other sizes, temperatures,
+    // filters and stages are other chains (M = 50 of T = 100 loses twice as fast).
+    const n = numberField(config, 'data', 'n') ?? T
+    if (n !== T || (numberField(config, 'samplesPerGeneration') ?? n) !== T || !plainChain(config)) return []
     const values = regressionExcessError({ sigma, T, d, policy, generations })
     const one = (sigma * sigma * d) / (T - d - 1)
     return [
