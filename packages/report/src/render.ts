@@ -427,8 +427,8 @@ function summarySection(views: readonly RunView[], overrides: Readonly<Record<st
           `<td data-col="first" class="num">${formatNumber(row.first)}</td>` +
           `<td data-col="last" class="num">${formatNumber(row.last)}${row.lastGeneration === null ? '' : ` <span class="gen">(gen ${row.lastGeneration}${row.lastReplicates < row.replicates ? `: mean of ${row.lastReplicates}; gen 0: mean of ${row.replicates}` : ''})</span>`}</td>` +
           `<td data-col="change" class="num">${formatChange(row.first, row.last, additive)}</td>` +
-          `<td data-col="threshold">${thresholdText(row)}</td>` +
-          crossingCell(row) +
+          // A setting of one generation beside chains of many (a page of several runs) has no collapse to call.
+          (numberField(series?.cell.config, 'generations') === 1 ? '<td data-col="threshold">—</td><td data-col="crossing">— (one generation: settings are compared, no collapse followed)</td>' : `<td data-col="threshold">${thresholdText(row)}</td>` + crossingCell(row)) +
           '</tr>',
       )
     })

@@ -1173,6 +1173,19 @@ describe('renderReport', () => {
     expect(metricPlot(mixed, 'nll_real').data.some((t) => String(t.name).startsWith('fewer'))).toBe(false)
   })
 
+  it('gives a run of one generation on a page with a run of many no threshold and no collapse, which its chains cannot show', () => {
+    const many = dir('mixed-many')
+    const one = dir('mixed-one')
+    writeSyntheticRun(many, handRun('many'))
+    const hand = handRun('one')
+    writeSyntheticRun(one, { ...hand, base: { ...hand.base, generations: 1 }, cells: [{}] })
+    const html = renderReport([loadRun(many), loadRun(one)])
+    const row = /<tr data-metric="total_variance" data-cell="0" data-run="one">([\s\S]*?)<\/tr>/.exec(html)![1]!
+    expect(row).toContain('<td data-col="threshold">—</td><td data-col="crossing">— (one generation: settings are compared, no collapse followed)</td>')
+    const other = /<tr data-metric="total_variance" data-cell="0" data-run="many">([\s\S]*?)<\/tr>/.exec(html)![1]!
+    expect(other).toContain('(real data × 2)')
+  })
+
   it("draws one real-data line per sample size where runs of the same data score samples of other sizes, each at its own runs' mean", () => {
     const runs = [100, 100, 200].map((size, i) => {
       const d = dir(`reference-${i}`)
