@@ -72,18 +72,18 @@ const trained = new Map<string, Promise<TrainedClassifier>>()
  * written there. `ouroboros run` sets it up once before its workers start (setupRun), printing
  * and recording its held-out accuracy.
  */
-export function classifierFor(labelled: Labelled, options: ClassifierOptions, training?: () => void): Promise<TrainedClassifier> {
+export function classifierFor(labelled: Labelled, options: ClassifierOptions, say?: (line: string) => void): Promise<TrainedClassifier> {
   const key = JSON.stringify(options)
   let hit = trained.get(key)
   if (hit === undefined) {
-    hit = loadOrTrain(labelled, options, training)
+    hit = loadOrTrain(labelled, options, say)
     trained.set(key, hit)
   }
   return hit
 }
 
-/** `training`: called before a classifier not in the cache trains. */
-async function loadOrTrain(labelled: Labelled, options: ClassifierOptions, training?: () => void): Promise<TrainedClassifier> {
+/** `say`: told before a classifier not in the cache trains (tens of seconds on two cores). */
+async function loadOrTrain(labelled: Labelled, options: ClassifierOptions, say?: (line: string) => void): Promise<TrainedClassifier> {
   const { tf, backend } = await loadTf()
   const net = new Mlp([labelled.d, ...options.hidden, labelled.classes], 'relu', 'linear')
   const { epochs, batch, lr, shift, testItems, seed, hidden } = options
@@ -99,7 +99,7 @@ async function loadOrTrain(labelled: Labelled, options: ClassifierOptions, train
     net.importWeights(params, cached.weights, 'classifier')
     return { net, params, facts: { accuracy: cached.accuracy, testItems, backend, hash, cacheFile, trained: false } }
   }
-  training?.()
+  say?.(`training the classifier (${epochs} epochs on ${labelled.labels.length - testItems} digits; not in the cache yet, so this once)…`)
   const accuracy = train(tf, net, params, labelled, options)
   const notCached = writeCache(cacheFile, { version: CACHE_VERSION, accuracy, weights: net.exportWeights(params, 'classifier') } satisfies Cached)
   return { net, params, facts: { accuracy, testItems, backend, hash, cacheFile, trained: true, ...(notCached === undefined ? {} : { notCached }) } }
@@ -279,11 +279,7 @@ export const classifier = defineMetric<ClassifierOptions, Prepared>({
   options: classifierOptions,
   // Trained (or read from the cache) once before the workers start, which then read the cache.
   async setupRun({ dataset, options, say }) {
-    // Tens of seconds on two cores, where the run would otherwise say nothing.
-    const labelled = needLabelled(dataset)
-    const parsed = classifierOptions.parse(options)
-    const { epochs, testItems } = parsed
-    const facts = (await classifierFor(labelled, parsed, () => say?.(`training the classifier (${epochs} epochs on ${labelled.labels.length - testItems} digits; not in the cache yet, so this once)…`))).facts
+    const facts = await classifierFacts(dataset, options, say)
     const source = !facts.trained ? `read from the cache: ${facts.cacheFile}` : facts.notCached === undefined ? `trained now: ${facts.cacheFile}` : `trained now, not cached, so each worker trains it again: ${facts.notCached}`
     return {
       line: `held-out accuracy ${(100 * facts.accuracy).toFixed(2)} % on ${facts.testItems} digits (${source})`,
@@ -369,8 +365,9 @@ export async function digitLogProbability(dataset: DatasetInfo, digit: number, o
 }
 
 /** What run.json can record: the classifier's held-out accuracy and cache entry (training it if needed). */
-export async function classifierFacts(dataset: DatasetInfo, options: unknown = {}): Promise<ClassifierFacts> {
-  return (await classifierFor(needLabelled(dataset), classifierOptions.parse(options))).facts
+/** `say`: told, before a classifier not in the cache trains, that it does. */
+export async function classifierFacts(dataset: DatasetInfo, options: unknown = {}, say?: (line: string) => void): Promise<ClassifierFacts> {
+  return (await classifierFor(needLabelled(dataset), classifierOptions.parse(options), say)).facts
 }
 
 function needLabelled(dataset: DatasetInfo): Labelled {

@@ -160,16 +160,13 @@ const MAX_ZIPF_TYPES = 1_000_000
  */
 function isMaximumLikelihoodUnigram(config: Record<string, unknown>): boolean {
   const model = field(config, 'model')
-  const posttrain = field(config, 'posttrain')
   return (
     stringField(model, 'kind') === 'ngram' &&
     numberField(model, 'order') === 1 &&
     numberField(model, 'discount') === 0 &&
     field(model, 'topK') === undefined &&
     field(model, 'topP') === undefined &&
-    (numberField(config, 'sampling', 'temperature') ?? 1) === 1 &&
-    (field(config, 'filter') ?? null) === null &&
-    (posttrain === undefined || (Array.isArray(posttrain) && posttrain.length === 0))
+    plainChain(config)
   )
 }
 
